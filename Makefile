@@ -1,0 +1,123 @@
+# Moat: one entry point.
+#   make            build everything (bin/moat, test programs)
+#   make test       build and run every test; ends with "N passed, N failed"
+#   make run        a demonstration on a veth pair (needs root)
+#   make asan       unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz       fuzz harnesses for FUZZ_SECONDS each (default 60)
+#   make bench      benchmarks against Linux on the same kind of veth
+#   make packetimpact  the conformance runner (part of make test)
+#
+# Sources are found by glob; every object gets a -MMD dependency file.
+
+CC ?= gcc
+BUILD ?= build
+FUZZ_SECONDS ?= 60
+
+PKGS := libpcap jansson libseccomp
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wvla -Wpointer-arith -Wundef -Wno-unused-parameter
+OPT ?= -O2
+CFLAGS += -std=gnu11 -g $(OPT) $(WARN) -D_GNU_SOURCE -MMD -MP \
+	-Inetstack/include -Inetstack $(SAN_CFLAGS)
+LDFLAGS += $(SAN_CFLAGS)
+
+ifeq ($(SANITIZE),1)
+SAN_CFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+NETSTACK_SRC := $(wildcard netstack/*.c netstack/link/*.c netstack/tcp/*.c)
+MOAT_SRC := $(wildcard tools/moat/*.c)
+UNIT_SRC := $(wildcard tests/unit/*.c)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/*.c)
+BENCH_SRC := $(wildcard tests/bench/*.c)
+
+NETSTACK_OBJ := $(NETSTACK_SRC:%.c=$(BUILD)/%.o)
+MOAT_OBJ := $(MOAT_SRC:%.c=$(BUILD)/%.o)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+LIBNETSTACK := $(BUILD)/libnetstack.a
+
+HELPERS := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
+BENCHES := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+DEPS_STAMP := build/.deps-ok
+
+.PHONY: all deps test unit asan fuzz bench run packetimpact clean
+.DEFAULT_GOAL := all
+
+all: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory bin/moat $(BUILD)/tests/unit $(HELPERS) $(BENCHES)
+
+# Installs missing Debian packages (apt-get) once; re-run when the list changes.
+$(DEPS_STAMP): tools/deps.sh
+	@tools/deps.sh
+	@mkdir -p $(dir $@) && touch $@
+
+deps:
+	@tools/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC $<"
+	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(LIBNETSTACK): $(NETSTACK_OBJ)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+
+bin/moat: $(MOAT_OBJ) $(LIBNETSTACK)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $(MOAT_OBJ) $(LIBNETSTACK) $(PKG_LIBS) -lm
+
+$(BUILD)/tests/unit: $(UNIT_OBJ) $(LIBNETSTACK)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(LIBNETSTACK) $$(pkg-config --libs check) $(PKG_LIBS) -lm
+
+$(BUILD)/tests/%: $(BUILD)/tests/helpers/%.o $(LIBNETSTACK)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBNETSTACK) $(PKG_LIBS) -lm
+
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBNETSTACK)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBNETSTACK) $(PKG_LIBS) -lm
+
+test: all
+	@tests/run.sh
+
+unit: all
+	@$(BUILD)/tests/unit
+
+asan: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 OPT=-O1 build/asan/tests/unit build/asan/tests/badinput
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		CK_FORK=no build/asan/tests/unit && \
+	 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		build/asan/tests/badinput
+
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Inetstack/include -Inetstack \
+	-fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+FUZZERS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+
+build/fuzz/%: tests/fuzz/%.c $(NETSTACK_SRC) $(wildcard netstack/*.h netstack/include/ns/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(NETSTACK_SRC) $(PKG_LIBS)
+
+fuzz: $(DEPS_STAMP) $(FUZZERS)
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+bench: all
+	@tests/bench/run.sh
+
+run: all
+	@tools/demo.sh
+
+packetimpact: all
+	@tests/packetimpact/run.sh
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

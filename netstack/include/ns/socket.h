@@ -1,0 +1,73 @@
+/*
+ * The stack's socket API: the only way into the stack from above (the
+ * sentry's socket files, the DUT agent, `moat stack` services).
+ *
+ * It mirrors the BSD calls, takes the same argument types (struct sockaddr,
+ * struct msghdr, option levels and names) and returns -errno on failure, so
+ * a syscall layer converts nothing but the sign.
+ *
+ * Nothing here ever blocks. A call that would block returns -EAGAIN; the
+ * caller parks and waits for the socket's wake-up callback, which the stack
+ * calls (from inside its own processing) whenever the socket's readiness
+ * may have changed. ns_socket_poll() returns the current POLLIN/POLLOUT/
+ * POLLERR/POLLHUP/POLLRDHUP mask. MSG_DONTWAIT is accepted and implied.
+ *
+ * Blocking semantics such as SO_RCVTIMEO, SO_SNDTIMEO and SO_LINGER's wait
+ * belong to the caller; the options are stored and readable here.
+ */
+#ifndef NS_SOCKET_H
+#define NS_SOCKET_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+struct ns_stack;
+struct ns_socket;
+
+/* Called with the socket and its new poll mask. Must not re-enter the
+ * socket API on this socket (defer instead). */
+typedef void (*ns_wake_fn)(struct ns_socket *s, uint32_t events, void *ctx);
+
+/* domain AF_INET (AF_INET6 with the IPv6 work), type SOCK_DGRAM or
+ * SOCK_STREAM (flags SOCK_NONBLOCK/SOCK_CLOEXEC are ignored here). */
+int ns_socket_create(struct ns_stack *st, int domain, int type, int protocol,
+		     struct ns_socket **out);
+void ns_socket_set_wake(struct ns_socket *s, ns_wake_fn fn, void *ctx);
+
+int ns_bind(struct ns_socket *s, const struct sockaddr *addr, socklen_t len);
+int ns_connect(struct ns_socket *s, const struct sockaddr *addr, socklen_t len);
+int ns_listen(struct ns_socket *s, int backlog);
+/* On success *out is a new socket; addr/len may be NULL. */
+int ns_accept(struct ns_socket *s, struct ns_socket **out, struct sockaddr *addr,
+	      socklen_t *len);
+
+ssize_t ns_sendmsg(struct ns_socket *s, const struct msghdr *msg, int flags);
+/* msg->msg_namelen and msg->msg_controllen are updated; msg_flags set. */
+ssize_t ns_recvmsg(struct ns_socket *s, struct msghdr *msg, int flags);
+ssize_t ns_send(struct ns_socket *s, const void *buf, size_t len, int flags);
+ssize_t ns_sendto(struct ns_socket *s, const void *buf, size_t len, int flags,
+		  const struct sockaddr *to, socklen_t tolen);
+ssize_t ns_recv(struct ns_socket *s, void *buf, size_t len, int flags);
+ssize_t ns_recvfrom(struct ns_socket *s, void *buf, size_t len, int flags,
+		    struct sockaddr *from, socklen_t *fromlen);
+
+int ns_shutdown(struct ns_socket *s, int how);
+/* Releases the caller's handle. The stack may keep the connection alive
+ * (TCP close handshake, linger) and frees it later by itself. */
+int ns_close(struct ns_socket *s);
+
+int ns_getsockname(struct ns_socket *s, struct sockaddr *addr, socklen_t *len);
+int ns_getpeername(struct ns_socket *s, struct sockaddr *addr, socklen_t *len);
+int ns_setsockopt(struct ns_socket *s, int level, int name, const void *val, socklen_t len);
+int ns_getsockopt(struct ns_socket *s, int level, int name, void *val, socklen_t *len);
+
+/* Current readiness: a mask of POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDHUP. */
+uint32_t ns_socket_poll(struct ns_socket *s);
+/* Bytes readable now (FIONREAD) and bytes not yet acknowledged (SIOCOUTQ). */
+int ns_socket_ioctl(struct ns_socket *s, unsigned long req, int *val);
+
+int ns_socket_family(const struct ns_socket *s);
+int ns_socket_type(const struct ns_socket *s);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * The netstack's public API: create a stack, give it interfaces (link
+ * endpoints), addresses and routes, drive it with time, read its counters.
+ * Sockets are in ns/socket.h.
+ *
+ * Driving the stack: it never sleeps and never reads the clock. The caller
+ * (ns/loop.h, or a test with a fake clock) advances the stack's timer wheel to
+ * `now`, lets links deliver frames, calls ns_stack_poll() until it reports no
+ * more work, calls ns_stack_flush() and sleeps until ns_wheel_next().
+ *
+ * All functions return >= 0 on success and -errno on failure.
+ */
+#ifndef NS_STACK_H
+#define NS_STACK_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "ns/common.h"
+#include "ns/link.h"
+#include "ns/stats.h"
+#include "ns/timer.h"
+
+struct ns_stack;
+
+/* An IP address of either family. v4 is in host byte order. */
+struct ns_ip {
+	uint16_t family; /* AF_INET or AF_INET6 */
+	union {
+		uint32_t v4;
+		uint8_t v6[16];
+	};
+};
+
+static inline struct ns_ip ns_ip4(uint32_t host_order)
+{
+	struct ns_ip a;
+	memset(&a, 0, sizeof(a));
+	a.family = AF_INET;
+	a.v4 = host_order;
+	return a;
+}
+
+int ns_ip_eq(const struct ns_ip *a, const struct ns_ip *b);
+int ns_ip_is_any(const struct ns_ip *a);
+/* Parses "10.0.0.1" or "fe80::1"; 0 or -EINVAL. */
+int ns_ip_parse(const char *s, struct ns_ip *out);
+/* Parses "10.0.0.1/24"; a missing prefix means a host route. */
+int ns_cidr_parse(const char *s, struct ns_ip *out, unsigned *prefixlen);
+/* Formats into buf (at least 46 bytes); returns buf. */
+const char *ns_ip_fmt(const struct ns_ip *a, char *buf, size_t len);
+
+struct ns_stack_config {
+	/* Timer wheel to arm the stack's timers on; NULL: the stack owns one.
+	 * Sharing lets the sentry's timeouts live on the same wheel. */
+	struct ns_wheel *wheel;
+	/* Secret for ISNs, SYN cookies, IP IDs, ephemeral ports; the caller
+	 * fills it from a good random source. */
+	uint8_t secret[16];
+	/* Do not create the loopback interface (nic 1, "lo"). */
+	int no_loopback;
+};
+
+int ns_stack_create(const struct ns_stack_config *cfg, struct ns_stack **out);
+/* Frees the stack, every socket still open, every interface and its link. */
+void ns_stack_destroy(struct ns_stack *s);
+
+struct ns_wheel *ns_stack_wheel(struct ns_stack *s);
+static inline ns_time_t ns_stack_now(struct ns_stack *s);
+
+/*
+ * Deliver frames that links hold without an fd (loopback) and run deferred
+ * work. Returns > 0 when more work is pending (do not sleep), else 0.
+ */
+int ns_stack_poll(struct ns_stack *s);
+/* Flush batched output on every link. Call before sleeping. */
+void ns_stack_flush(struct ns_stack *s);
+
+/* Interfaces. The stack takes ownership of `link`. Returns the nic id. */
+int ns_stack_add_nic(struct ns_stack *s, struct ns_link *link);
+int ns_stack_nic_by_name(struct ns_stack *s, const char *name);
+/* Calls fn for every interface's link (e.g. to register fds with a loop). */
+void ns_stack_foreach_link(struct ns_stack *s, void (*fn)(struct ns_link *l, void *arg),
+			   void *arg);
+
+/* Addresses and routes. Adding an address adds its connected route. */
+int ns_stack_add_addr(struct ns_stack *s, int nic, const struct ns_ip *addr, unsigned prefixlen);
+int ns_stack_del_addr(struct ns_stack *s, int nic, const struct ns_ip *addr);
+/* gw may be NULL (directly connected). nic 0: pick by the gateway. */
+int ns_stack_add_route(struct ns_stack *s, const struct ns_ip *dst, unsigned prefixlen,
+		       const struct ns_ip *gw, int nic);
+int ns_stack_del_route(struct ns_stack *s, const struct ns_ip *dst, unsigned prefixlen);
+
+const struct ns_stats *ns_stack_stats(const struct ns_stack *s);
+/* Prints every non-zero counter, one "name value" per line, and pool use. */
+void ns_stack_print_stats(const struct ns_stack *s, FILE *f, int all);
+
+/* Inline accessor: the time the stack's wheel was last advanced to. */
+static inline ns_time_t ns_stack_now(struct ns_stack *s)
+{
+	return ns_stack_wheel(s)->now;
+}
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * The stack's counters. Every reason a packet is dropped has its own counter
+ * here; `moat stack` prints them on SIGUSR1 and at exit, tests assert on them.
+ *
+ * X(group, name): the member is group_name, printed as "group.name".
+ */
+#ifndef NS_STATS_H
+#define NS_STATS_H
+
+#include <stdint.h>
+
+#define NS_STATS(X)                                                              \
+	X(eth, rx)                                                               \
+	X(eth, tx)                                                               \
+	X(eth, drop_short)                                                       \
+	X(eth, drop_vlan)                                                        \
+	X(eth, drop_llc)                                                         \
+	X(eth, drop_not_for_us)                                                  \
+	X(eth, drop_bad_src)                                                     \
+	X(eth, drop_unknown_type)                                                \
+	X(eth, drop_nomem)                                                       \
+	X(arp, rx)                                                               \
+	X(arp, drop_malformed)                                                   \
+	X(arp, drop_bad_op)                                                      \
+	X(arp, drop_bad_sender)                                                  \
+	X(arp, drop_not_for_us)                                                  \
+	X(arp, tx_request)                                                       \
+	X(arp, tx_reply)                                                         \
+	X(arp, tx_gratuitous)                                                    \
+	X(neigh, created)                                                        \
+	X(neigh, resolved)                                                       \
+	X(neigh, failed)                                                         \
+	X(neigh, queue_overflow)                                                 \
+	X(neigh, drop_unresolved)                                                \
+	X(neigh, table_full)                                                     \
+	X(neigh, gc)                                                             \
+	X(ip4, rx)                                                               \
+	X(ip4, tx)                                                               \
+	X(ip4, delivered)                                                        \
+	X(ip4, drop_short)                                                       \
+	X(ip4, drop_version)                                                     \
+	X(ip4, drop_ihl)                                                         \
+	X(ip4, drop_len)                                                         \
+	X(ip4, drop_csum)                                                        \
+	X(ip4, drop_options)                                                     \
+	X(ip4, drop_martian_src)                                                 \
+	X(ip4, drop_not_for_us)                                                  \
+	X(ip4, drop_unknown_proto)                                               \
+	X(ip4, drop_bcast_unicast_l2)                                            \
+	X(ip4, drop_nomem)                                                       \
+	X(ip4, tx_no_route)                                                      \
+	X(ip4, tx_too_big)                                                       \
+	X(ip4, tx_nomem)                                                         \
+	X(ip4, frag_created)                                                     \
+	X(ip4, frag_ok)                                                          \
+	X(ip4, reasm_frags)                                                      \
+	X(ip4, reasm_ok)                                                         \
+	X(ip4, reasm_dup)                                                        \
+	X(ip4, reasm_overlap)                                                    \
+	X(ip4, reasm_bad_len)                                                    \
+	X(ip4, reasm_timeout)                                                    \
+	X(ip4, reasm_too_many_frags)                                             \
+	X(ip4, reasm_mem_evict)                                                  \
+	X(ip4, reasm_too_many_dgrams)                                            \
+	X(ip4, reasm_nomem)                                                      \
+	X(icmp, rx)                                                              \
+	X(icmp, tx)                                                              \
+	X(icmp, drop_short)                                                      \
+	X(icmp, drop_csum)                                                       \
+	X(icmp, drop_bcast_echo)                                                 \
+	X(icmp, drop_unknown_type)                                               \
+	X(icmp, drop_bad_error)                                                  \
+	X(icmp, echo_rx)                                                         \
+	X(icmp, echo_reply_tx)                                                   \
+	X(icmp, err_rx)                                                          \
+	X(icmp, err_no_socket)                                                   \
+	X(icmp, unreach_tx)                                                      \
+	X(icmp, time_exceeded_tx)                                                \
+	X(icmp, param_prob_tx)                                                   \
+	X(icmp, err_rate_limited)                                                \
+	X(icmp, err_suppressed)                                                  \
+	X(udp, rx)                                                               \
+	X(udp, tx)                                                               \
+	X(udp, delivered)                                                        \
+	X(udp, drop_short)                                                       \
+	X(udp, drop_len)                                                         \
+	X(udp, drop_csum)                                                        \
+	X(udp, drop_no_port)                                                     \
+	X(udp, drop_rcvbuf)                                                      \
+	X(udp, drop_nomem)                                                       \
+	X(tcp, rx)                                                               \
+	X(tcp, tx)                                                               \
+	X(tcp, drop_short)                                                       \
+	X(tcp, drop_csum)                                                        \
+	X(tcp, drop_no_port)                                                     \
+	X(tcp, drop_nomem)
+
+struct ns_stats {
+#define NS_STAT_MEMBER(g, n) uint64_t g##_##n;
+	NS_STATS(NS_STAT_MEMBER)
+#undef NS_STAT_MEMBER
+};
+
+/* Calls fn(name, value, arg) for every counter, in declaration order. */
+void ns_stats_foreach(const struct ns_stats *s,
+		      void (*fn)(const char *name, uint64_t value, void *arg), void *arg);
+
+#endif

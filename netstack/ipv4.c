@@ -1,0 +1,264 @@
+/*
+ * IPv4 (RFC 791, host requirements RFC 1122 3.2.1 and 3.3).
+ *
+ * Input: validate, drop martians, decide whether the datagram is ours, hand
+ * fragments to reassembly, then demultiplex to the transport protocol.
+ * This is a host, not a router: datagrams for other hosts are dropped and
+ * counted, never forwarded.
+ *
+ * Output: route, add the header, fragment to the path MTU when DF is clear,
+ * and hand to the neighbour layer.
+ */
+#include "stack_priv.h"
+
+void ip4_register(struct ns_stack *st, uint8_t proto, const struct ns_l4_ops *ops)
+{
+	st->l4[proto] = ops;
+}
+
+/* RFC 6864 4.1 / Linux: IDs come from per-destination counters chosen by a
+ * keyed hash, so they are unique per (src, dst, proto) for a while and not
+ * predictable across destinations. */
+
+uint16_t ip4_next_id(struct ns_stack *st, uint32_t src, uint32_t dst, uint8_t proto)
+{
+	uint8_t key[9];
+	ns_wr32(key, src);
+	ns_wr32(key + 4, dst);
+	key[8] = proto;
+	uint64_t h = ns_siphash(st->secret, key, sizeof(key));
+	uint16_t *c = &st->ipid[h % NS_ARRAY_SIZE(st->ipid)];
+	*c = (uint16_t)(*c + 1);
+	return (uint16_t)(*c + (h >> 32));
+}
+
+static int count_parse_error(struct ns_stack *st, int r)
+{
+	switch (r) {
+	case IP4_ERR_SHORT:
+		NS_STAT_INC(st, ip4_drop_short);
+		break;
+	case IP4_ERR_VERSION:
+		NS_STAT_INC(st, ip4_drop_version);
+		break;
+	case IP4_ERR_IHL:
+		NS_STAT_INC(st, ip4_drop_ihl);
+		break;
+	case IP4_ERR_LEN:
+		NS_STAT_INC(st, ip4_drop_len);
+		break;
+	case IP4_ERR_CSUM:
+		NS_STAT_INC(st, ip4_drop_csum);
+		break;
+	default:
+		NS_STAT_INC(st, ip4_drop_options);
+		break;
+	}
+	return r;
+}
+
+void ip4_input(struct ns_nic *nic, struct pkt *p)
+{
+	struct ns_stack *st = nic->stack;
+	struct ip4_repr ip;
+	int r;
+
+	NS_STAT_INC(st, ip4_rx);
+	r = ip4_parse(pkt_data(p), p->len, &ip);
+	if (r < 0) {
+		count_parse_error(st, r);
+		if (r == IP4_ERR_OPTIONS) {
+			/* RFC 1122 3.2.2.5: parameter problem for a bad option. */
+			p->l3_off = pkt_pos(p);
+			icmp_send_error(st, p, ICMP_PARAMETERPROB, 0, (uint32_t)IP4_HDR_LEN << 24);
+		}
+		goto drop;
+	}
+	/* Drop link-layer padding. */
+	pkt_trim(p, ip.tot_len);
+
+	/* RFC 1122 3.2.1.3: martian sources. */
+	int loop = !!(nic->caps & NS_LINK_CAP_LOOPBACK);
+	if (ip4_is_mcast(ip.src) || ip.src == 0xffffffffu || (!loop && ip4_is_loopback(ip.src)) ||
+	    (!loop && ns_addr4_nic(st, ip.src) && ip.src)) {
+		NS_STAT_INC(st, ip4_drop_martian_src);
+		goto drop;
+	}
+	int bcast = ip.dst == 0xffffffffu || ns_is_bcast4(st, ip.dst);
+	/* We join no multicast group except all-hosts (RFC 1112 4). */
+	int mcast = ip.dst == IP4_ADDR(224, 0, 0, 1);
+	int local = ns_addr4_nic(st, ip.dst) != NULL && (loop || !ip4_is_loopback(ip.dst));
+	if (!local && !bcast && !mcast) {
+		NS_STAT_INC(st, ip4_drop_not_for_us);
+		goto drop;
+	}
+	if ((p->flags & (PKT_F_BCAST | PKT_F_MCAST)) && local && !bcast) {
+		/* RFC 1122 3.3.6: unicast IP in a link-layer broadcast. */
+		NS_STAT_INC(st, ip4_drop_bcast_unicast_l2);
+		goto drop;
+	}
+	p->l3_off = pkt_pos(p);
+	if (ip.mf || ip.frag_off) {
+		p = frag4_input(st, p, &ip);
+		if (!p)
+			return;
+		/* The reassembled datagram has a fresh header. */
+		if (ip4_parse(pkt_data(p), p->len, &ip) < 0) {
+			NS_STAT_INC(st, ip4_drop_len);
+			goto drop;
+		}
+		p->l3_off = pkt_pos(p);
+	}
+	pkt_pull(p, ip.hlen);
+	p->l4_off = pkt_pos(p);
+	p->ip_proto = ip.proto;
+
+	const struct ns_l4_ops *ops = st->l4[ip.proto];
+	if (!ops || !ops->input) {
+		NS_STAT_INC(st, ip4_drop_unknown_proto);
+		/* RFC 1122 3.2.2.1: protocol unreachable. */
+		if (!bcast && !mcast)
+			icmp_send_error(st, p, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, 0);
+		goto drop;
+	}
+	struct ns_l3_info l3 = {
+		.src = ns_ip4(ip.src),
+		.dst = ns_ip4(ip.dst),
+		.nic = nic,
+		.proto = ip.proto,
+		.ttl = ip.ttl,
+		.tos = ip.tos,
+		.bcast = (uint8_t)bcast,
+		.mcast = (uint8_t)mcast,
+	};
+	NS_STAT_INC(st, ip4_delivered);
+	ops->input(st, p, &l3);
+	return;
+drop:
+	pkt_unref(p);
+}
+
+/* Complete a partial (offload) checksum in software. */
+static void csum_complete(struct pkt *p)
+{
+	uint32_t start = p->csum_start - p->off;
+	uint8_t *d = pkt_data(p);
+	uint16_t c = ns_csum_fold(ns_csum_add(0, d + start, p->len - start));
+	/* UDP: a computed zero is sent as all ones (RFC 768). */
+	if (c == 0 && p->ip_proto == IPPROTO_UDP_)
+		c = 0xffff;
+	ns_wr16(d + start + p->csum_off, c);
+	p->flags &= ~PKT_F_CSUM_PARTIAL;
+}
+
+static int send_one(struct ns_stack *st, struct pkt *p, void *arg)
+{
+	const struct ns_rt *rt = arg;
+	struct ns_nic *nic = rt->nic;
+	NS_STAT_INC(st, ip4_tx);
+	if (nic->caps & NS_LINK_CAP_LOOPBACK)
+		return eth_output(nic, p, NULL, ETHERTYPE_IPV4);
+	if (rt->bcast)
+		return eth_output(nic, p, eth_bcast_addr, ETHERTYPE_IPV4);
+	uint32_t dst = ns_rd32(pkt_data(p) + 16);
+	if (ip4_is_mcast(dst)) {
+		/* RFC 1112 6.4: 01:00:5e + low 23 bits of the group. */
+		uint8_t mac[6] = { 0x01, 0x00, 0x5e, (uint8_t)((dst >> 16) & 0x7f),
+				   (uint8_t)(dst >> 8), (uint8_t)dst };
+		return eth_output(nic, p, mac, ETHERTYPE_IPV4);
+	}
+	if (!(nic->caps & NS_LINK_CAP_RESOLVE))
+		return eth_output(nic, p, NULL, ETHERTYPE_IPV4);
+	return neigh_output(nic, &rt->nexthop, p, ETHERTYPE_IPV4);
+}
+
+int ip4_output_routed(struct ns_stack *st, struct pkt *p, const struct ns_rt *rt)
+{
+	p->l3_off = pkt_pos(p);
+	if ((p->flags & PKT_F_CSUM_PARTIAL) && !(rt->nic->caps & NS_LINK_CAP_TX_CSUM))
+		csum_complete(p);
+	if (p->len <= rt->mtu || p->gso_type != PKT_GSO_NONE)
+		return send_one(st, p, (void *)rt);
+	if (ns_rd16(pkt_data(p) + 6) & IP4_DF) {
+		NS_STAT_INC(st, ip4_tx_too_big);
+		pkt_unref(p);
+		return -EMSGSIZE;
+	}
+	if (p->flags & PKT_F_CSUM_PARTIAL)
+		csum_complete(p);
+	return frag4_output(st, p, rt->mtu, send_one, (void *)rt);
+}
+
+int ip4_output(struct ns_stack *st, struct pkt *p, const struct ip4_tx *tx)
+{
+	struct ns_rt rt;
+	int r = ns_route4(st, tx->dst, tx->src, tx->bound_nic, &rt);
+	if (r < 0) {
+		NS_STAT_INC(st, ip4_tx_no_route);
+		pkt_unref(p);
+		return r;
+	}
+	if (rt.bcast && !tx->allow_bcast) {
+		pkt_unref(p);
+		return -EACCES;
+	}
+	if (p->len + IP4_HDR_LEN > 65535) {
+		pkt_unref(p);
+		return -EMSGSIZE;
+	}
+	uint8_t *h = pkt_push(p, IP4_HDR_LEN);
+	if (!h) {
+		NS_STAT_INC(st, ip4_tx_nomem);
+		pkt_unref(p);
+		return -ENOBUFS;
+	}
+	struct ip4_repr ip = {
+		.hlen = IP4_HDR_LEN,
+		.tos = tx->tos,
+		.tot_len = (uint16_t)p->len,
+		.df = tx->df,
+		.ttl = tx->ttl ? tx->ttl : NS_DEFAULT_TTL,
+		.proto = tx->proto,
+		.src = rt.src.v4,
+		.dst = tx->dst,
+	};
+	ip.id = ip4_next_id(st, ip.src, ip.dst, ip.proto);
+	ip4_emit(h, &ip);
+	p->ip_proto = tx->proto;
+	return ip4_output_routed(st, p, &rt);
+}
+
+void ip4_local_error(struct ns_stack *st, const struct pkt *p, int err)
+{
+	const uint8_t *h = pkt_data(p);
+	if (p->len < IP4_HDR_LEN)
+		return;
+	uint32_t hlen = (uint32_t)(h[0] & 0xf) * 4;
+	if (hlen < IP4_HDR_LEN || hlen > p->len)
+		return;
+	uint8_t proto = h[9];
+	const struct ns_l4_ops *ops = st->l4[proto];
+	if (!ops || !ops->err)
+		return;
+	/* Only the first fragment carries the transport header. */
+	if (ns_rd16(h + 6) & IP4_OFFMASK)
+		return;
+	struct ns_l4_err e = {
+		.err = err,
+		.fatal = 0,
+		.local = 1,
+		.type = ICMP_DEST_UNREACH,
+		.code = ICMP_HOST_UNREACH,
+		.proto = proto,
+		.src = ns_ip4(ns_rd32(h + 12)),
+		.dst = ns_ip4(ns_rd32(h + 16)),
+		.l4 = h + hlen,
+		.l4_len = p->len - hlen,
+	};
+	e.offender = e.src;
+	if (e.l4_len >= 4) {
+		e.sport = ns_rd16(e.l4);
+		e.dport = ns_rd16(e.l4 + 2);
+	}
+	ops->err(st, &e);
+}

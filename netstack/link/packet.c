@@ -1,0 +1,363 @@
+/*
+ * AF_PACKET endpoint bound to one interface, batched with recvmmsg/sendmmsg.
+ *
+ * With vnet_hdr (PACKET_VNET_HDR) every frame carries a struct
+ * virtio_net_hdr: on output it asks the kernel to complete checksums and to
+ * segment TCP super-segments (GSO); on input it tells us the checksum is
+ * known good (or only partial because a local peer skipped it) and that a
+ * frame is a coalesced (GRO/GSO) segment. Without it we still learn about
+ * unfinished checksums from PACKET_AUXDATA.
+ *
+ * Frames are received into per-slot scratch buffers big enough for a 64 KiB
+ * super-frame and copied into right-sized packet buffers, so a small datagram
+ * never pins a large chunk in a socket queue.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <linux/virtio_net.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ns/link.h"
+
+#define RX_BUF (65536 + 256)
+#define MAX_BATCH 256
+
+struct packet_link {
+	struct ns_link link;
+	int fd;
+	int ifindex;
+	int vnet;
+	int batch;
+	/* receive slots */
+	struct mmsghdr *rmsg;
+	struct iovec *riov;
+	struct virtio_net_hdr *rhdr;
+	struct sockaddr_ll *raddr;
+	uint8_t *rbuf;
+	uint8_t *rcmsg;
+	/* transmit batch */
+	struct mmsghdr *tmsg;
+	struct iovec *tiov;
+	struct virtio_net_hdr *thdr;
+	struct pkt **tpkt;
+	int tcount;
+};
+
+#define CMSG_SPACE_AUX CMSG_SPACE(sizeof(struct tpacket_auxdata))
+
+static int pl_flush(struct ns_link *l)
+{
+	struct packet_link *pl = ns_container_of(l, struct packet_link, link);
+	int sent = 0;
+	int tries = 0;
+	while (sent < pl->tcount) {
+		int r = sendmmsg(pl->fd, pl->tmsg + sent, (unsigned)(pl->tcount - sent), 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if ((errno == EAGAIN || errno == ENOBUFS) && ++tries < 8)
+				continue;
+			/* The frame at `sent` cannot go out: drop it, go on. */
+			l->stats.tx_errors++;
+			sent++;
+			continue;
+		}
+		for (int i = 0; i < r; i++) {
+			l->stats.tx_frames++;
+			l->stats.tx_bytes += pl->tpkt[sent + i]->len;
+		}
+		sent += r;
+	}
+	for (int i = 0; i < pl->tcount; i++)
+		pkt_unref(pl->tpkt[i]);
+	int n = pl->tcount;
+	pl->tcount = 0;
+	return n;
+}
+
+static void fill_vnet_tx(struct virtio_net_hdr *h, const struct pkt *p)
+{
+	memset(h, 0, sizeof(*h));
+	if (p->flags & PKT_F_CSUM_PARTIAL) {
+		h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		h->csum_start = (uint16_t)(p->csum_start - p->off);
+		h->csum_offset = p->csum_off;
+	}
+	if (p->gso_type != PKT_GSO_NONE) {
+		h->gso_type = p->gso_type == PKT_GSO_TCPV6 ? VIRTIO_NET_HDR_GSO_TCPV6
+							   : VIRTIO_NET_HDR_GSO_TCPV4;
+		h->gso_size = p->gso_size;
+		/* hdr_len: bytes of headers up to the end of the TCP header. */
+		h->hdr_len = (uint16_t)(p->l4_off - p->off + ((pkt_at(p, p->l4_off)[12] >> 4) * 4));
+	}
+}
+
+static int pl_output(struct ns_link *l, struct pkt *p)
+{
+	struct packet_link *pl = ns_container_of(l, struct packet_link, link);
+	if (!pl->vnet && (p->gso_type != PKT_GSO_NONE || (p->flags & PKT_F_CSUM_PARTIAL))) {
+		/* The stack only asks for offloads the link advertised. */
+		l->stats.tx_dropped++;
+		pkt_unref(p);
+		return -EINVAL;
+	}
+	if (pl->tcount == pl->batch)
+		pl_flush(l);
+	int i = pl->tcount++;
+	struct msghdr *m = &pl->tmsg[i].msg_hdr;
+	struct iovec *iov = &pl->tiov[2 * i];
+	memset(m, 0, sizeof(*m));
+	if (pl->vnet) {
+		fill_vnet_tx(&pl->thdr[i], p);
+		iov[0].iov_base = &pl->thdr[i];
+		iov[0].iov_len = sizeof(struct virtio_net_hdr);
+		iov[1].iov_base = pkt_data(p);
+		iov[1].iov_len = p->len;
+		m->msg_iov = iov;
+		m->msg_iovlen = 2;
+	} else {
+		iov[1].iov_base = pkt_data(p);
+		iov[1].iov_len = p->len;
+		m->msg_iov = &iov[1];
+		m->msg_iovlen = 1;
+	}
+	pl->tpkt[i] = p;
+	return 0;
+}
+
+static void rx_meta(struct pkt *p, const struct sockaddr_ll *sll)
+{
+	switch (sll->sll_pkttype) {
+	case PACKET_BROADCAST:
+		p->flags |= PKT_F_BCAST;
+		break;
+	case PACKET_MULTICAST:
+		p->flags |= PKT_F_MCAST;
+		break;
+	case PACKET_OTHERHOST:
+		p->flags |= PKT_F_OTHERHOST;
+		break;
+	default:
+		break;
+	}
+}
+
+static int pl_poll(struct ns_link *l, int budget)
+{
+	struct packet_link *pl = ns_container_of(l, struct packet_link, link);
+	int want = budget < pl->batch ? budget : pl->batch;
+	for (int i = 0; i < want; i++) {
+		struct msghdr *m = &pl->rmsg[i].msg_hdr;
+		m->msg_name = &pl->raddr[i];
+		m->msg_namelen = sizeof(struct sockaddr_ll);
+		m->msg_iov = pl->vnet ? &pl->riov[2 * i] : &pl->riov[2 * i + 1];
+		m->msg_iovlen = pl->vnet ? 2 : 1;
+		m->msg_control = pl->vnet ? NULL : pl->rcmsg + (size_t)i * CMSG_SPACE_AUX;
+		m->msg_controllen = pl->vnet ? 0 : CMSG_SPACE_AUX;
+		m->msg_flags = 0;
+	}
+	int n = recvmmsg(pl->fd, pl->rmsg, (unsigned)want, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		struct msghdr *m = &pl->rmsg[i].msg_hdr;
+		uint32_t len = pl->rmsg[i].msg_len;
+		if (pl->raddr[i].sll_pkttype == PACKET_OUTGOING)
+			continue;
+		if (pl->vnet) {
+			if (len < sizeof(struct virtio_net_hdr)) {
+				l->stats.rx_errors++;
+				continue;
+			}
+			len -= (uint32_t)sizeof(struct virtio_net_hdr);
+		}
+		if (m->msg_flags & MSG_TRUNC) {
+			l->stats.rx_truncated++;
+			continue;
+		}
+		struct pkt *p = pkt_from_bytes(pl->rbuf + (size_t)i * RX_BUF, len);
+		if (!p) {
+			l->stats.rx_dropped_nomem++;
+			continue;
+		}
+		rx_meta(p, &pl->raddr[i]);
+		if (pl->vnet) {
+			const struct virtio_net_hdr *h = &pl->rhdr[i];
+			/* NEEDS_CSUM on input: a local peer left the checksum
+			 * to offload; the data never crossed a wire. */
+			if (h->flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
+				p->flags |= PKT_F_CSUM_VERIFIED;
+			if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+				p->gso_type = (uint8_t)(h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN);
+				p->gso_size = h->gso_size;
+			}
+		} else {
+			for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+				if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA)
+					continue;
+				struct tpacket_auxdata aux;
+				memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+				if (aux.tp_status & (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID))
+					p->flags |= PKT_F_CSUM_VERIFIED;
+			}
+		}
+		ns_link_deliver(l, p);
+	}
+	return n;
+}
+
+static int pl_fd(const struct ns_link *l)
+{
+	return ns_container_of(l, const struct packet_link, link)->fd;
+}
+
+static void pl_free(struct packet_link *pl)
+{
+	if (pl->fd >= 0)
+		close(pl->fd);
+	free(pl->rmsg);
+	free(pl->riov);
+	free(pl->rhdr);
+	free(pl->raddr);
+	free(pl->rbuf);
+	free(pl->rcmsg);
+	free(pl->tmsg);
+	free(pl->tiov);
+	free(pl->thdr);
+	free(pl->tpkt);
+	free(pl);
+}
+
+static void pl_destroy(struct ns_link *l)
+{
+	struct packet_link *pl = ns_container_of(l, struct packet_link, link);
+	pl_flush(l);
+	pl_free(pl);
+}
+
+static const struct ns_link_ops packet_ops = {
+	.kind = "packet",
+	.output = pl_output,
+	.flush = pl_flush,
+	.poll = pl_poll,
+	.fd = pl_fd,
+	.destroy = pl_destroy,
+};
+
+static int alloc_slots(struct packet_link *pl)
+{
+	int b = pl->batch;
+	pl->rmsg = calloc((size_t)b, sizeof(*pl->rmsg));
+	pl->riov = calloc((size_t)b * 2, sizeof(*pl->riov));
+	pl->rhdr = calloc((size_t)b, sizeof(*pl->rhdr));
+	pl->raddr = calloc((size_t)b, sizeof(*pl->raddr));
+	pl->rbuf = malloc((size_t)b * RX_BUF);
+	pl->rcmsg = calloc((size_t)b, CMSG_SPACE_AUX);
+	pl->tmsg = calloc((size_t)b, sizeof(*pl->tmsg));
+	pl->tiov = calloc((size_t)b * 2, sizeof(*pl->tiov));
+	pl->thdr = calloc((size_t)b, sizeof(*pl->thdr));
+	pl->tpkt = calloc((size_t)b, sizeof(*pl->tpkt));
+	if (!pl->rmsg || !pl->riov || !pl->rhdr || !pl->raddr || !pl->rbuf || !pl->rcmsg ||
+	    !pl->tmsg || !pl->tiov || !pl->thdr || !pl->tpkt)
+		return -ENOMEM;
+	for (int i = 0; i < b; i++) {
+		pl->riov[2 * i].iov_base = &pl->rhdr[i];
+		pl->riov[2 * i].iov_len = sizeof(struct virtio_net_hdr);
+		pl->riov[2 * i + 1].iov_base = pl->rbuf + (size_t)i * RX_BUF;
+		pl->riov[2 * i + 1].iov_len = RX_BUF;
+	}
+	return 0;
+}
+
+static int setopt(int fd, int level, int name, int val)
+{
+	return setsockopt(fd, level, name, &val, sizeof(val)) < 0 ? -errno : 0;
+}
+
+int ns_packet_link_open(const char *ifname, const struct ns_packet_link_opts *o,
+			struct ns_link **out)
+{
+	struct ifreq ifr;
+	int r;
+
+	if (strlen(ifname) >= IFNAMSIZ)
+		return -EINVAL;
+	struct packet_link *pl = calloc(1, sizeof(*pl));
+	if (!pl)
+		return -ENOMEM;
+	pl->fd = -1;
+	ns_link_init(&pl->link, &packet_ops, ifname);
+	pl->batch = o && o->batch > 0 ? (o->batch > MAX_BATCH ? MAX_BATCH : o->batch) : 64;
+	pl->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (pl->fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, ifname, strlen(ifname));
+	if (ioctl(pl->fd, SIOCGIFINDEX, &ifr) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	pl->ifindex = ifr.ifr_ifindex;
+	if (ioctl(pl->fd, SIOCGIFHWADDR, &ifr) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (ifr.ifr_hwaddr.sa_family != 1 /* ARPHRD_ETHER */) {
+		r = -EPROTONOSUPPORT;
+		goto fail;
+	}
+	memcpy(pl->link.mac, ifr.ifr_hwaddr.sa_data, 6);
+	if (ioctl(pl->fd, SIOCGIFMTU, &ifr) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	pl->link.mtu = (uint32_t)ifr.ifr_mtu;
+	if (ioctl(pl->fd, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		ioctl(pl->fd, SIOCSIFFLAGS, &ifr);
+	}
+
+	pl->vnet = !o || o->vnet_hdr;
+	if (pl->vnet && setopt(pl->fd, SOL_PACKET, PACKET_VNET_HDR, 1) < 0)
+		pl->vnet = 0;
+	if (!pl->vnet)
+		setopt(pl->fd, SOL_PACKET, PACKET_AUXDATA, 1);
+	/* Our own transmissions must not come back as input. */
+	setopt(pl->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
+	setopt(pl->fd, SOL_PACKET, PACKET_QDISC_BYPASS, 1);
+	if (setopt(pl->fd, SOL_SOCKET, SO_RCVBUFFORCE, 8 << 20) < 0)
+		setopt(pl->fd, SOL_SOCKET, SO_RCVBUF, 8 << 20);
+	if (setopt(pl->fd, SOL_SOCKET, SO_SNDBUFFORCE, 8 << 20) < 0)
+		setopt(pl->fd, SOL_SOCKET, SO_SNDBUF, 8 << 20);
+
+	struct sockaddr_ll sll;
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = pl->ifindex;
+	if (bind(pl->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = alloc_slots(pl);
+	if (r < 0)
+		goto fail;
+	pl->link.caps = NS_LINK_CAP_RESOLVE;
+	if (pl->vnet)
+		pl->link.caps |= NS_LINK_CAP_TX_CSUM | NS_LINK_CAP_RX_CSUM | NS_LINK_CAP_GSO |
+				 NS_LINK_CAP_GRO;
+	*out = &pl->link;
+	return 0;
+fail:
+	pl_free(pl);
+	return r;
+}

@@ -1,0 +1,228 @@
+/* Event loop (see ns/loop.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ns/loop.h"
+#include "ns/stack.h"
+
+#define MAX_EVENTS 64
+#define MAX_HOOKS 16
+
+struct fd_reg {
+	int fd;
+	ns_loop_fd_fn fn;
+	void *arg;
+	struct fd_reg *next;
+};
+
+struct ns_loop {
+	int epfd;
+	struct ns_wheel *wheel;
+	struct fd_reg *regs;
+	struct fd_reg *dead; /* deleted during dispatch, freed after it */
+	struct {
+		ns_loop_hook_fn fn;
+		void *arg;
+	} hooks[MAX_HOOKS];
+	int nhooks;
+	int stop;
+};
+
+ns_time_t ns_clock_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ns_time_t)ts.tv_sec * NS_SEC + (ns_time_t)ts.tv_nsec;
+}
+
+int ns_loop_create(struct ns_wheel *wheel, struct ns_loop **out)
+{
+	struct ns_loop *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0) {
+		int e = errno;
+		free(l);
+		return -e;
+	}
+	l->wheel = wheel;
+	*out = l;
+	return 0;
+}
+
+void ns_loop_destroy(struct ns_loop *l)
+{
+	if (!l)
+		return;
+	struct fd_reg *lists[2] = { l->regs, l->dead };
+	for (int i = 0; i < 2; i++) {
+		while (lists[i]) {
+			struct fd_reg *r = lists[i];
+			lists[i] = r->next;
+			free(r);
+		}
+	}
+	close(l->epfd);
+	free(l);
+}
+
+int ns_loop_add_fd(struct ns_loop *l, int fd, uint32_t events, ns_loop_fd_fn fn, void *arg)
+{
+	struct fd_reg *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->fd = fd;
+	r->fn = fn;
+	r->arg = arg;
+	struct epoll_event ev = { .events = events, .data.ptr = r };
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int e = errno;
+		free(r);
+		return -e;
+	}
+	r->next = l->regs;
+	l->regs = r;
+	return 0;
+}
+
+static struct fd_reg *find(struct ns_loop *l, int fd, struct fd_reg ***pp_out)
+{
+	struct fd_reg **pp = &l->regs;
+	while (*pp && (*pp)->fd != fd)
+		pp = &(*pp)->next;
+	if (pp_out)
+		*pp_out = pp;
+	return *pp;
+}
+
+int ns_loop_mod_fd(struct ns_loop *l, int fd, uint32_t events)
+{
+	struct fd_reg *r = find(l, fd, NULL);
+	if (!r)
+		return -ENOENT;
+	struct epoll_event ev = { .events = events, .data.ptr = r };
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+}
+
+int ns_loop_del_fd(struct ns_loop *l, int fd)
+{
+	struct fd_reg **pp;
+	struct fd_reg *r = find(l, fd, &pp);
+	if (!r)
+		return -ENOENT;
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+	*pp = r->next;
+	/* An event for it may still be pending in this iteration's batch. */
+	r->fn = NULL;
+	r->next = l->dead;
+	l->dead = r;
+	return 0;
+}
+
+int ns_loop_add_hook(struct ns_loop *l, ns_loop_hook_fn fn, void *arg)
+{
+	if (l->nhooks == MAX_HOOKS)
+		return -ENOSPC;
+	l->hooks[l->nhooks].fn = fn;
+	l->hooks[l->nhooks].arg = arg;
+	l->nhooks++;
+	return 0;
+}
+
+static void link_ready(int fd, uint32_t events, void *arg)
+{
+	NS_UNUSED(fd);
+	NS_UNUSED(events);
+	ns_link_poll(arg, 64);
+}
+
+static void attach_link(struct ns_link *link, void *arg)
+{
+	int fd = ns_link_fd(link);
+	if (fd >= 0)
+		ns_loop_add_fd(arg, fd, EPOLLIN, link_ready, link);
+}
+
+static int stack_hook(void *arg)
+{
+	struct ns_stack *st = arg;
+	int more = ns_stack_poll(st);
+	ns_stack_flush(st);
+	return more;
+}
+
+int ns_loop_attach_stack(struct ns_loop *l, struct ns_stack *st)
+{
+	ns_stack_foreach_link(st, attach_link, l);
+	return ns_loop_add_hook(l, stack_hook, st);
+}
+
+int ns_loop_run_once(struct ns_loop *l, ns_time_t max_wait)
+{
+	struct epoll_event evs[MAX_EVENTS];
+	ns_time_t now = ns_clock_now();
+	if (l->wheel)
+		ns_wheel_advance(l->wheel, now);
+	int more = 0;
+	for (int i = 0; i < l->nhooks; i++)
+		more |= l->hooks[i].fn(l->hooks[i].arg) > 0;
+	if (l->stop)
+		return 0;
+
+	ns_time_t wait = max_wait;
+	if (more) {
+		wait = 0;
+	} else if (l->wheel) {
+		ns_time_t next = ns_wheel_next(l->wheel);
+		if (next != NS_TIME_NEVER) {
+			ns_time_t d = next > now ? next - now : 0;
+			if (d < wait)
+				wait = d;
+		}
+	}
+	struct timespec ts, *tsp = NULL;
+	if (wait != NS_TIME_NEVER) {
+		ts.tv_sec = (time_t)(wait / NS_SEC);
+		ts.tv_nsec = (long)(wait % NS_SEC);
+		tsp = &ts;
+	}
+	int n = epoll_pwait2(l->epfd, evs, MAX_EVENTS, tsp, NULL);
+	if (n < 0 && errno == ENOSYS) {
+		int ms = tsp ? (int)((wait + NS_MSEC - 1) / NS_MSEC) : -1;
+		n = epoll_wait(l->epfd, evs, MAX_EVENTS, ms);
+	}
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (l->wheel)
+		ns_wheel_advance(l->wheel, ns_clock_now());
+	for (int i = 0; i < n; i++) {
+		struct fd_reg *r = evs[i].data.ptr;
+		if (r->fn)
+			r->fn(r->fd, evs[i].events, r->arg);
+	}
+	while (l->dead) {
+		struct fd_reg *r = l->dead;
+		l->dead = r->next;
+		free(r);
+	}
+	return n;
+}
+
+int ns_loop_run(struct ns_loop *l)
+{
+	while (!l->stop) {
+		int r = ns_loop_run_once(l, NS_TIME_NEVER);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void ns_loop_stop(struct ns_loop *l)
+{
+	l->stop = 1;
+}

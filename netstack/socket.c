@@ -1,0 +1,575 @@
+/*
+ * The socket API (ns/socket.h): argument checks shared by every protocol,
+ * SOL_SOCKET options, and dispatch through the protocol's ops table with a
+ * refusing default for each op a protocol does not have.
+ */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+
+#include "stack_priv.h"
+
+/* Linux SOCK_MIN_RCVBUF / SOCK_MIN_SNDBUF on x86-64. */
+#define MIN_RCVBUF 2304
+#define MIN_SNDBUF 4608
+
+void ns_socket_init(struct ns_socket *s, struct ns_stack *st, const struct ns_sock_ops *ops,
+		    int domain, int type, int protocol)
+{
+	s->ops = ops;
+	s->stack = st;
+	s->domain = domain;
+	s->type = type;
+	s->protocol = protocol;
+	s->rcvbuf = NS_RMEM_DEFAULT;
+	s->sndbuf = NS_WMEM_DEFAULT;
+	s->ttl = -1;
+	s->all_next = st->sockets;
+	if (s->all_next)
+		s->all_next->all_pprev = &s->all_next;
+	st->sockets = s;
+	s->all_pprev = &st->sockets;
+}
+
+void ns_socket_fini(struct ns_socket *s)
+{
+	if (!s->all_pprev)
+		return;
+	*s->all_pprev = s->all_next;
+	if (s->all_next)
+		s->all_next->all_pprev = s->all_pprev;
+	s->all_pprev = NULL;
+	s->all_next = NULL;
+}
+
+void ns_socket_wake(struct ns_socket *s)
+{
+	if (s->wake && !s->released)
+		s->wake(s, ns_socket_poll(s), s->wake_ctx);
+}
+
+int ns_socket_take_error(struct ns_socket *s)
+{
+	int e = s->so_error;
+	s->so_error = 0;
+	return e ? -e : 0;
+}
+
+/* ---- addresses ---- */
+
+int ns_sockaddr_in(const struct ns_socket *s, const struct sockaddr *a, socklen_t len,
+		   struct ns_ip *ip, uint16_t *port)
+{
+	NS_UNUSED(s);
+	if (!a || len < (socklen_t)sizeof(sa_family_t))
+		return -EINVAL;
+	if (len < (socklen_t)sizeof(struct sockaddr_in))
+		return -EINVAL;
+	const struct sockaddr_in *in = (const struct sockaddr_in *)a;
+	struct sockaddr_in copy;
+	memcpy(&copy, in, sizeof(copy));
+	if (copy.sin_family != AF_INET && copy.sin_family != AF_UNSPEC)
+		return -EAFNOSUPPORT;
+	*ip = ns_ip4(ntohl(copy.sin_addr.s_addr));
+	*port = ntohs(copy.sin_port);
+	return copy.sin_family;
+}
+
+void ns_sockaddr_out(const struct ns_ip *ip, uint16_t port, struct sockaddr *a, socklen_t *len)
+{
+	if (!a || !len)
+		return;
+	struct sockaddr_in in;
+	memset(&in, 0, sizeof(in));
+	in.sin_family = AF_INET;
+	in.sin_port = htons(port);
+	in.sin_addr.s_addr = htonl(ip->v4);
+	/* Like Linux: copy what fits, report the full length. */
+	socklen_t n = *len < (socklen_t)sizeof(in) ? *len : (socklen_t)sizeof(in);
+	if (*len > 0)
+		memcpy(a, &in, (size_t)n);
+	*len = sizeof(in);
+}
+
+/* ---- iovecs and control messages ---- */
+
+size_t ns_iov_total(const struct msghdr *m)
+{
+	size_t t = 0;
+	for (size_t i = 0; i < (size_t)m->msg_iovlen; i++)
+		t += m->msg_iov[i].iov_len;
+	return t;
+}
+
+size_t ns_iov_gather(const struct msghdr *m, size_t off, void *dst, size_t len)
+{
+	uint8_t *d = dst;
+	size_t done = 0;
+	for (size_t i = 0; i < (size_t)m->msg_iovlen && done < len; i++) {
+		size_t l = m->msg_iov[i].iov_len;
+		if (off >= l) {
+			off -= l;
+			continue;
+		}
+		size_t n = NS_MIN(l - off, len - done);
+		memcpy(d + done, (const uint8_t *)m->msg_iov[i].iov_base + off, n);
+		done += n;
+		off = 0;
+	}
+	return done;
+}
+
+size_t ns_iov_scatter(const struct msghdr *m, const void *src, size_t len)
+{
+	const uint8_t *s = src;
+	size_t done = 0;
+	for (size_t i = 0; i < (size_t)m->msg_iovlen && done < len; i++) {
+		size_t n = NS_MIN(m->msg_iov[i].iov_len, len - done);
+		memcpy(m->msg_iov[i].iov_base, s + done, n);
+		done += n;
+	}
+	return done;
+}
+
+void ns_cmsg_put(struct msghdr *m, size_t *used, int level, int type, const void *data,
+		 size_t len)
+{
+	size_t space = CMSG_SPACE(len);
+	if (!m->msg_control || *used + CMSG_LEN(len) > m->msg_controllen) {
+		m->msg_flags |= MSG_CTRUNC;
+		return;
+	}
+	struct cmsghdr c;
+	c.cmsg_len = CMSG_LEN(len);
+	c.cmsg_level = level;
+	c.cmsg_type = type;
+	uint8_t *at = (uint8_t *)m->msg_control + *used;
+	memcpy(at, &c, sizeof(c));
+	memcpy(at + CMSG_LEN(0), data, len);
+	*used += NS_MIN(space, m->msg_controllen - *used);
+}
+
+/* ---- creation and dispatch ---- */
+
+int ns_socket_create(struct ns_stack *st, int domain, int type, int protocol,
+		     struct ns_socket **out)
+{
+	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (domain != AF_INET)
+		return -EAFNOSUPPORT;
+	switch (base) {
+	case SOCK_DGRAM:
+		if (protocol != 0 && protocol != IPPROTO_UDP)
+			return -EPROTONOSUPPORT;
+		return udp_socket_create(st, domain, out);
+	case SOCK_STREAM:
+		if (protocol != 0 && protocol != IPPROTO_TCP)
+			return -EPROTONOSUPPORT;
+		return -EPROTONOSUPPORT; /* TCP is registered by its module */
+	default:
+		return -ESOCKTNOSUPPORT;
+	}
+}
+
+void ns_socket_set_wake(struct ns_socket *s, ns_wake_fn fn, void *ctx)
+{
+	s->wake = fn;
+	s->wake_ctx = ctx;
+}
+
+int ns_bind(struct ns_socket *s, const struct sockaddr *a, socklen_t len)
+{
+	return s->ops->bind ? s->ops->bind(s, a, len) : -EOPNOTSUPP;
+}
+
+int ns_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t len)
+{
+	return s->ops->connect ? s->ops->connect(s, a, len) : -EOPNOTSUPP;
+}
+
+int ns_listen(struct ns_socket *s, int backlog)
+{
+	return s->ops->listen ? s->ops->listen(s, backlog) : -EOPNOTSUPP;
+}
+
+int ns_accept(struct ns_socket *s, struct ns_socket **out, struct sockaddr *a, socklen_t *len)
+{
+	if (len && *len > 0x7fffffff)
+		return -EINVAL;
+	return s->ops->accept ? s->ops->accept(s, out, a, len) : -EOPNOTSUPP;
+}
+
+ssize_t ns_sendmsg(struct ns_socket *s, const struct msghdr *m, int flags)
+{
+	return s->ops->sendmsg ? s->ops->sendmsg(s, m, flags) : -EOPNOTSUPP;
+}
+
+ssize_t ns_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
+{
+	m->msg_flags = 0;
+	return s->ops->recvmsg ? s->ops->recvmsg(s, m, flags) : -EOPNOTSUPP;
+}
+
+ssize_t ns_send(struct ns_socket *s, const void *buf, size_t len, int flags)
+{
+	return ns_sendto(s, buf, len, flags, NULL, 0);
+}
+
+ssize_t ns_sendto(struct ns_socket *s, const void *buf, size_t len, int flags,
+		  const struct sockaddr *to, socklen_t tolen)
+{
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr m = { .msg_name = (void *)to, .msg_namelen = to ? tolen : 0,
+			    .msg_iov = &iov, .msg_iovlen = 1 };
+	return ns_sendmsg(s, &m, flags);
+}
+
+ssize_t ns_recv(struct ns_socket *s, void *buf, size_t len, int flags)
+{
+	return ns_recvfrom(s, buf, len, flags, NULL, NULL);
+}
+
+ssize_t ns_recvfrom(struct ns_socket *s, void *buf, size_t len, int flags,
+		    struct sockaddr *from, socklen_t *fromlen)
+{
+	struct iovec iov = { buf, len };
+	struct msghdr m = { .msg_name = from, .msg_namelen = fromlen ? *fromlen : 0,
+			    .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t r = ns_recvmsg(s, &m, flags);
+	if (r >= 0 && fromlen)
+		*fromlen = m.msg_namelen;
+	return r;
+}
+
+int ns_shutdown(struct ns_socket *s, int how)
+{
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return -EINVAL;
+	return s->ops->shutdown ? s->ops->shutdown(s, how) : -EOPNOTSUPP;
+}
+
+int ns_close(struct ns_socket *s)
+{
+	if (!s)
+		return -EBADF;
+	s->released = 1;
+	s->wake = NULL;
+	s->wake_ctx = NULL;
+	s->ops->release(s);
+	return 0;
+}
+
+int ns_getsockname(struct ns_socket *s, struct sockaddr *a, socklen_t *len)
+{
+	return s->ops->getsockname ? s->ops->getsockname(s, a, len) : -EOPNOTSUPP;
+}
+
+int ns_getpeername(struct ns_socket *s, struct sockaddr *a, socklen_t *len)
+{
+	return s->ops->getpeername ? s->ops->getpeername(s, a, len) : -EOPNOTSUPP;
+}
+
+uint32_t ns_socket_poll(struct ns_socket *s)
+{
+	return s->ops->poll ? s->ops->poll(s) : 0;
+}
+
+int ns_socket_ioctl(struct ns_socket *s, unsigned long req, int *val)
+{
+	return s->ops->ioctl ? s->ops->ioctl(s, req, val) : -ENOTTY;
+}
+
+int ns_socket_family(const struct ns_socket *s)
+{
+	return s->domain;
+}
+
+int ns_socket_type(const struct ns_socket *s)
+{
+	return s->type;
+}
+
+/* ---- options ---- */
+
+static int get_int(const void *v, socklen_t len, int *out)
+{
+	if (!v || len < (socklen_t)sizeof(int))
+		return -EINVAL;
+	memcpy(out, v, sizeof(int));
+	return 0;
+}
+
+static int put_bytes(void *v, socklen_t *len, const void *src, socklen_t n)
+{
+	if (!len || (int)*len < 0)
+		return -EINVAL;
+	socklen_t c = *len < n ? *len : n;
+	if (c && v)
+		memcpy(v, src, (size_t)c);
+	*len = c;
+	return 0;
+}
+
+static int put_int(void *v, socklen_t *len, int val)
+{
+	return put_bytes(v, len, &val, sizeof(val));
+}
+
+static void set_flag(struct ns_socket *s, uint32_t flag, int on)
+{
+	if (on)
+		s->opts |= flag;
+	else
+		s->opts &= ~flag;
+}
+
+static int set_timeo(struct timeval *tv, const void *v, socklen_t len)
+{
+	struct timeval t;
+	if (!v || len < (socklen_t)sizeof(t))
+		return -EINVAL;
+	memcpy(&t, v, sizeof(t));
+	if (t.tv_usec < 0 || t.tv_usec >= 1000000)
+		return -EDOM;
+	if (t.tv_sec < 0)
+		t.tv_sec = t.tv_usec = 0; /* Linux: negative means "no timeout" */
+	*tv = t;
+	return 0;
+}
+
+static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_t len)
+{
+	int val = 0, r;
+	switch (name) {
+	case SO_LINGER: {
+		struct linger l;
+		if (!v || len < (socklen_t)sizeof(l))
+			return -EINVAL;
+		memcpy(&l, v, sizeof(l));
+		s->linger_on = l.l_onoff != 0;
+		s->linger_secs = l.l_linger < 0 ? 0 : l.l_linger;
+		return 0;
+	}
+	case SO_RCVTIMEO:
+		return set_timeo(&s->rcvtimeo, v, len);
+	case SO_SNDTIMEO:
+		return set_timeo(&s->sndtimeo, v, len);
+	case SO_BINDTODEVICE: {
+		char name_buf[IFNAMSIZ];
+		size_t n = len < (socklen_t)sizeof(name_buf) - 1 ? (size_t)len : sizeof(name_buf) - 1;
+		if (len && !v)
+			return -EFAULT;
+		memcpy(name_buf, v ? v : "", n);
+		name_buf[n] = 0;
+		if (!name_buf[0]) {
+			s->bound_nic = 0;
+			return 0;
+		}
+		int id = ns_stack_nic_by_name(s->stack, name_buf);
+		if (id < 0)
+			return -ENODEV;
+		s->bound_nic = id;
+		return 0;
+	}
+	default:
+		break;
+	}
+	if ((r = get_int(v, len, &val)) < 0)
+		return r;
+	switch (name) {
+	case SO_REUSEADDR:
+		set_flag(s, NS_SO_REUSEADDR, val);
+		return 0;
+	case SO_REUSEPORT:
+		set_flag(s, NS_SO_REUSEPORT, val);
+		return 0;
+	case SO_BROADCAST:
+		set_flag(s, NS_SO_BROADCAST, val);
+		return 0;
+	case SO_KEEPALIVE:
+		set_flag(s, NS_SO_KEEPALIVE, val);
+		return 0;
+	case SO_OOBINLINE:
+		set_flag(s, NS_SO_OOBINLINE, val);
+		return 0;
+	case SO_DONTROUTE:
+		set_flag(s, NS_SO_DONTROUTE, val);
+		return 0;
+	case SO_TIMESTAMP:
+		set_flag(s, NS_SO_TIMESTAMP, val);
+		return 0;
+	case SO_RCVBUF:
+	case SO_RCVBUFFORCE:
+		/* Linux doubles the value (bookkeeping overhead) and clamps. */
+		if (name == SO_RCVBUF && val > NS_RMEM_MAX)
+			val = NS_RMEM_MAX;
+		val = val > 0x3fffffff ? 0x7ffffffe : val * 2;
+		s->rcvbuf = val < MIN_RCVBUF ? MIN_RCVBUF : val;
+		return 0;
+	case SO_SNDBUF:
+	case SO_SNDBUFFORCE:
+		if (name == SO_SNDBUF && val > NS_WMEM_MAX)
+			val = NS_WMEM_MAX;
+		val = val > 0x3fffffff ? 0x7ffffffe : val * 2;
+		s->sndbuf = val < MIN_SNDBUF ? MIN_SNDBUF : val;
+		return 0;
+	case SO_PRIORITY:
+	case SO_RCVLOWAT:
+	case SO_PASSCRED:
+		return 0;
+	case SO_TYPE:
+	case SO_PROTOCOL:
+	case SO_DOMAIN:
+	case SO_ERROR:
+	case SO_ACCEPTCONN:
+		return -ENOPROTOOPT;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+static int sol_socket_get(struct ns_socket *s, int name, void *v, socklen_t *len)
+{
+	switch (name) {
+	case SO_TYPE:
+		return put_int(v, len, s->type);
+	case SO_PROTOCOL:
+		return put_int(v, len, s->protocol);
+	case SO_DOMAIN:
+		return put_int(v, len, s->domain);
+	case SO_ERROR:
+		return put_int(v, len, -ns_socket_take_error(s));
+	case SO_REUSEADDR:
+		return put_int(v, len, !!(s->opts & NS_SO_REUSEADDR));
+	case SO_REUSEPORT:
+		return put_int(v, len, !!(s->opts & NS_SO_REUSEPORT));
+	case SO_BROADCAST:
+		return put_int(v, len, !!(s->opts & NS_SO_BROADCAST));
+	case SO_KEEPALIVE:
+		return put_int(v, len, !!(s->opts & NS_SO_KEEPALIVE));
+	case SO_OOBINLINE:
+		return put_int(v, len, !!(s->opts & NS_SO_OOBINLINE));
+	case SO_DONTROUTE:
+		return put_int(v, len, !!(s->opts & NS_SO_DONTROUTE));
+	case SO_TIMESTAMP:
+		return put_int(v, len, !!(s->opts & NS_SO_TIMESTAMP));
+	case SO_RCVBUF:
+		return put_int(v, len, s->rcvbuf);
+	case SO_SNDBUF:
+		return put_int(v, len, s->sndbuf);
+	case SO_LINGER: {
+		struct linger l = { s->linger_on, s->linger_secs };
+		return put_bytes(v, len, &l, sizeof(l));
+	}
+	case SO_RCVTIMEO:
+		return put_bytes(v, len, &s->rcvtimeo, sizeof(s->rcvtimeo));
+	case SO_SNDTIMEO:
+		return put_bytes(v, len, &s->sndtimeo, sizeof(s->sndtimeo));
+	case SO_BINDTODEVICE: {
+		struct ns_nic *nic = ns_nic_get(s->stack, s->bound_nic);
+		const char *n = nic ? nic->name : "";
+		return put_bytes(v, len, n, (socklen_t)strlen(n) + (nic ? 1 : 0));
+	}
+	case SO_PRIORITY:
+	case SO_PASSCRED:
+		return put_int(v, len, 0);
+	case SO_RCVLOWAT:
+		return put_int(v, len, 1);
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+int ns_setsockopt(struct ns_socket *s, int level, int name, const void *v, socklen_t len)
+{
+	if ((int)len < 0)
+		return -EINVAL;
+	if (level == SOL_SOCKET) {
+		int r = sol_socket_set(s, name, v, len);
+		if (r < 0 || !s->ops->setsockopt)
+			return r;
+		/* Let the protocol react (e.g. buffer sizes); it returns
+		 * -ENOPROTOOPT for options it does not care about. */
+		int pr = s->ops->setsockopt(s, level, name, v, len);
+		return pr == -ENOPROTOOPT ? 0 : pr;
+	}
+	return s->ops->setsockopt ? s->ops->setsockopt(s, level, name, v, len) : -ENOPROTOOPT;
+}
+
+int ns_getsockopt(struct ns_socket *s, int level, int name, void *v, socklen_t *len)
+{
+	if (!len || (int)*len < 0)
+		return -EINVAL;
+	if (level == SOL_SOCKET) {
+		if (s->ops->getsockopt) {
+			int r = s->ops->getsockopt(s, level, name, v, len);
+			if (r != -ENOPROTOOPT)
+				return r;
+		}
+		return sol_socket_get(s, name, v, len);
+	}
+	return s->ops->getsockopt ? s->ops->getsockopt(s, level, name, v, len) : -ENOPROTOOPT;
+}
+
+int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len)
+{
+	int val = 0;
+	/* Linux accepts a single byte for most IP int options. */
+	if (v && len >= (socklen_t)sizeof(int))
+		memcpy(&val, v, sizeof(int));
+	else if (v && len >= 1)
+		val = *(const uint8_t *)v;
+	else
+		return -EINVAL;
+	switch (name) {
+	case IP_TTL:
+		if (val == -1) {
+			s->ttl = -1;
+			return 0;
+		}
+		if (val < 1 || val > 255)
+			return -EINVAL;
+		s->ttl = val;
+		return 0;
+	case IP_TOS:
+		/* Linux keeps the ECN bits for stream sockets itself. */
+		s->tos = (uint8_t)val;
+		return 0;
+	case IP_RECVERR:
+		set_flag(s, NS_SO_RECVERR, val);
+		return 0;
+	case IP_PKTINFO:
+		set_flag(s, NS_SO_PKTINFO, val);
+		return 0;
+	case IP_RECVTTL:
+		set_flag(s, NS_SO_RECVTTL, val);
+		return 0;
+	case IP_RECVTOS:
+		set_flag(s, NS_SO_RECVTOS, val);
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
+{
+	switch (name) {
+	case IP_TTL:
+		return put_int(v, len, s->ttl < 0 ? NS_DEFAULT_TTL : s->ttl);
+	case IP_TOS:
+		return put_int(v, len, s->tos);
+	case IP_RECVERR:
+		return put_int(v, len, !!(s->opts & NS_SO_RECVERR));
+	case IP_PKTINFO:
+		return put_int(v, len, !!(s->opts & NS_SO_PKTINFO));
+	case IP_RECVTTL:
+		return put_int(v, len, !!(s->opts & NS_SO_RECVTTL));
+	case IP_RECVTOS:
+		return put_int(v, len, !!(s->opts & NS_SO_RECVTOS));
+	default:
+		return -ENOPROTOOPT;
+	}
+}

@@ -1,0 +1,660 @@
+/*
+ * UDP (RFC 768; host rules RFC 1122 4.1) and its datagram sockets.
+ *
+ * Sockets live in a table hashed by local port. Demultiplexing scores every
+ * socket bound to the destination port the way Linux does: a socket bound to
+ * the exact local address, connected to the exact source, or bound to the
+ * input interface wins over a wildcard one; among equals in an SO_REUSEPORT
+ * group a hash of the 4-tuple picks one (load balancing); broadcast
+ * datagrams go to every matching socket.
+ *
+ * Received datagrams wait in the socket's queue as packet buffers (data at
+ * the UDP payload, the IP header still at l3_off for addresses and ancillary
+ * data), bounded by SO_RCVBUF; overflow is a counted drop.
+ */
+#include <arpa/inet.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+
+#include "stack_priv.h"
+
+#define UDP_BUCKETS 1024
+#define UDP_MAX_PAYLOAD (65535 - IP4_HDR_LEN - UDP_HDR_LEN)
+
+struct udp_sock {
+	struct ns_socket sk;
+	struct udp_sock *hnext;
+	struct ns_ip laddr;
+	struct ns_ip raddr;
+	uint16_t lport, rport;
+	uint8_t bound;	   /* in the table (explicitly or automatically) */
+	uint8_t addr_locked; /* bind() chose the address */
+	uint8_t port_locked; /* bind() chose the port */
+	uint8_t connected;
+	uint8_t shut_rd, shut_wr;
+	struct pkt_queue rq;
+	uint32_t rq_mem;
+};
+
+struct udp_table {
+	struct udp_sock *buckets[UDP_BUCKETS];
+};
+
+static struct udp_sock *udp_sk(struct ns_socket *s)
+{
+	return ns_container_of(s, struct udp_sock, sk);
+}
+
+static struct udp_sock **bucket(struct ns_stack *st, uint16_t port)
+{
+	return &st->udp->buckets[port % UDP_BUCKETS];
+}
+
+static void table_remove(struct udp_sock *u)
+{
+	if (!u->bound)
+		return;
+	struct udp_sock **pp = bucket(u->sk.stack, u->lport);
+	while (*pp && *pp != u)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = u->hnext;
+	u->hnext = NULL;
+	u->bound = 0;
+}
+
+static void table_insert(struct udp_sock *u)
+{
+	struct udp_sock **pp = bucket(u->sk.stack, u->lport);
+	/* Append: older sockets first, as in Linux's reuseport groups. */
+	while (*pp)
+		pp = &(*pp)->hnext;
+	*pp = u;
+	u->hnext = NULL;
+	u->bound = 1;
+}
+
+/* Linux inet_bind conflict rules for UDP: same port and overlapping
+ * addresses conflict unless both sockets set SO_REUSEADDR or both set
+ * SO_REUSEPORT, or they are bound to different devices. */
+static int conflicts(struct ns_stack *st, const struct udp_sock *u, const struct ns_ip *addr,
+		     uint16_t port)
+{
+	for (struct udp_sock *o = *bucket(st, port); o; o = o->hnext) {
+		if (o == u || o->lport != port)
+			continue;
+		if (u->sk.bound_nic && o->sk.bound_nic && u->sk.bound_nic != o->sk.bound_nic)
+			continue;
+		if (!ns_ip_is_any(&o->laddr) && !ns_ip_is_any(addr) && !ns_ip_eq(&o->laddr, addr))
+			continue;
+		if ((u->sk.opts & NS_SO_REUSEADDR) && (o->sk.opts & NS_SO_REUSEADDR))
+			continue;
+		if ((u->sk.opts & NS_SO_REUSEPORT) && (o->sk.opts & NS_SO_REUSEPORT))
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+static int pick_port(struct ns_stack *st, struct udp_sock *u, const struct ns_ip *addr)
+{
+	uint32_t range = NS_EPH_HIGH - NS_EPH_LOW + 1;
+	uint32_t start = ns_random32(st) % range;
+	for (uint32_t i = 0; i < range; i++) {
+		uint16_t port = (uint16_t)(NS_EPH_LOW + (start + i) % range);
+		if (!conflicts(st, u, addr, port))
+			return port;
+	}
+	return -EADDRINUSE;
+}
+
+static int autobind(struct udp_sock *u)
+{
+	if (u->bound)
+		return 0;
+	int port = pick_port(u->sk.stack, u, &u->laddr);
+	if (port < 0)
+		return -EAGAIN; /* Linux: no ephemeral port left */
+	u->lport = (uint16_t)port;
+	table_insert(u);
+	return 0;
+}
+
+static int udp_bind(struct ns_socket *s, const struct sockaddr *a, socklen_t len)
+{
+	struct udp_sock *u = udp_sk(s);
+	struct ns_stack *st = s->stack;
+	struct ns_ip ip;
+	uint16_t port;
+	int fam = ns_sockaddr_in(s, a, len, &ip, &port);
+	if (fam < 0)
+		return fam;
+	if (fam == AF_UNSPEC && !ns_ip_is_any(&ip))
+		return -EAFNOSUPPORT;
+	if (u->bound)
+		return -EINVAL;
+	/* Local, broadcast or multicast addresses only (no IP_FREEBIND). */
+	if (!ns_ip_is_any(&ip) && !ns_addr4_nic(st, ip.v4) && !ns_is_bcast4(st, ip.v4) &&
+	    !ip4_is_mcast(ip.v4) && !ip4_is_loopback(ip.v4))
+		return -EADDRNOTAVAIL;
+	if (port == 0) {
+		int p = pick_port(st, u, &ip);
+		if (p < 0)
+			return p;
+		port = (uint16_t)p;
+	} else if (conflicts(st, u, &ip, port)) {
+		return -EADDRINUSE;
+	} else {
+		u->port_locked = 1;
+	}
+	u->laddr = ip;
+	u->lport = port;
+	u->addr_locked = !ns_ip_is_any(&ip);
+	table_insert(u);
+	return 0;
+}
+
+static int udp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t len)
+{
+	struct udp_sock *u = udp_sk(s);
+	struct ns_stack *st = s->stack;
+	struct ns_ip ip;
+	uint16_t port;
+
+	if (a && len >= (socklen_t)sizeof(sa_family_t) && a->sa_family == AF_UNSPEC) {
+		/* Disconnect (Linux udp_disconnect): forget the peer, and an
+		 * address/port that bind() did not choose. */
+		u->connected = 0;
+		memset(&u->raddr, 0, sizeof(u->raddr));
+		u->raddr.family = AF_INET;
+		u->rport = 0;
+		if (!u->addr_locked)
+			u->laddr = ns_ip4(0);
+		if (!u->port_locked) {
+			table_remove(u);
+			u->lport = 0;
+		}
+		return 0;
+	}
+	int fam = ns_sockaddr_in(s, a, len, &ip, &port);
+	if (fam < 0)
+		return fam;
+	if (fam != AF_INET)
+		return -EAFNOSUPPORT;
+	if (ip.v4 == 0)
+		ip.v4 = IP4_ADDR(127, 0, 0, 1); /* Linux: INADDR_ANY means this host */
+	struct ns_rt rt;
+	int r = ns_route4(st, ip.v4, u->addr_locked ? u->laddr.v4 : 0, s->bound_nic, &rt);
+	if (r < 0)
+		return r;
+	if (rt.bcast && !(s->opts & NS_SO_BROADCAST))
+		return -EACCES;
+	if (!u->addr_locked) {
+		/* Re-hash under the chosen source address. */
+		u->laddr = rt.src;
+	}
+	r = autobind(u);
+	if (r < 0)
+		return r;
+	u->raddr = ip;
+	u->rport = port;
+	u->connected = 1;
+	return 0;
+}
+
+static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flags)
+{
+	struct udp_sock *u = udp_sk(s);
+	struct ns_stack *st = s->stack;
+	struct ns_ip dst;
+	uint16_t dport;
+	int r;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if ((r = ns_socket_take_error(s)) < 0)
+		return r;
+	if (u->shut_wr)
+		return -EPIPE;
+	if (m->msg_name) {
+		int fam = ns_sockaddr_in(s, m->msg_name, m->msg_namelen, &dst, &dport);
+		if (fam < 0)
+			return fam;
+		if (dport == 0)
+			return -EINVAL;
+		if (dst.v4 == 0)
+			dst.v4 = IP4_ADDR(127, 0, 0, 1);
+	} else {
+		if (!u->connected)
+			return -EDESTADDRREQ;
+		dst = u->raddr;
+		dport = u->rport;
+	}
+	size_t len = ns_iov_total(m);
+	if (len > UDP_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	if ((r = autobind(u)) < 0)
+		return r;
+
+	uint32_t src = ns_ip_is_any(&u->laddr) ? 0 : u->laddr.v4;
+	if (src && (ns_is_bcast4(st, src) || ip4_is_mcast(src)))
+		src = 0; /* bound to a broadcast/group address: pick a real one */
+	struct ns_rt rt;
+	r = ns_route4(st, dst.v4, src, s->bound_nic, &rt);
+	if (r < 0) {
+		NS_STAT_INC(st, ip4_tx_no_route);
+		return r;
+	}
+	if (rt.bcast && !(s->opts & NS_SO_BROADCAST))
+		return -EACCES;
+
+	struct pkt *p = pkt_alloc(PKT_HEADROOM, (uint32_t)(UDP_HDR_LEN + len));
+	if (!p) {
+		NS_STAT_INC(st, udp_drop_nomem);
+		return -ENOBUFS;
+	}
+	uint8_t *h = pkt_data(p);
+	ns_iov_gather(m, 0, h + UDP_HDR_LEN, len);
+	uint16_t ulen = (uint16_t)(UDP_HDR_LEN + len);
+	ns_wr16(h, u->lport);
+	ns_wr16(h + 2, dport);
+	ns_wr16(h + 4, ulen);
+	ns_wr16(h + 6, 0);
+	/* RFC 768: checksum over pseudo-header and datagram; 0 becomes ~0. */
+	uint32_t sum = ns_csum_pseudo4(rt.src.v4, dst.v4, IPPROTO_UDP_, ulen);
+	uint16_t c = ns_csum_fold(ns_csum_add(sum, h, ulen));
+	ns_wr16(h + 6, c ? c : 0xffff);
+	p->l4_off = pkt_pos(p);
+	p->ip_proto = IPPROTO_UDP_;
+
+	struct ip4_tx tx = {
+		.src = rt.src.v4,
+		.dst = dst.v4,
+		.proto = IPPROTO_UDP_,
+		.ttl = (uint8_t)(s->ttl < 0 ? 0 : s->ttl),
+		.tos = s->tos,
+		.allow_bcast = !!(s->opts & NS_SO_BROADCAST),
+		.bound_nic = s->bound_nic,
+	};
+	NS_STAT_INC(st, udp_tx);
+	r = ip4_output(st, p, &tx);
+	if (r < 0)
+		return r;
+	return (ssize_t)len;
+}
+
+static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
+{
+	size_t used = 0;
+	const uint8_t *ih = pkt_at(p, p->l3_off);
+	if (u->sk.opts & NS_SO_PKTINFO) {
+		struct in_pktinfo pi;
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_ifindex = p->nic ? p->nic->id : 0;
+		uint32_t dst = ns_rd32(ih + 16);
+		pi.ipi_addr.s_addr = htonl(dst);
+		/* ipi_spec_dst: the local address a reply would come from. */
+		uint32_t spec = dst;
+		if (!ns_addr4_nic(u->sk.stack, dst) && p->nic && p->nic->naddr4)
+			spec = p->nic->addr4[0].addr.v4;
+		pi.ipi_spec_dst.s_addr = htonl(spec);
+		ns_cmsg_put(m, &used, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+	}
+	if (u->sk.opts & NS_SO_RECVTTL) {
+		int ttl = ih[8];
+		ns_cmsg_put(m, &used, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+	}
+	if (u->sk.opts & NS_SO_RECVTOS) {
+		uint8_t tos = ih[1];
+		ns_cmsg_put(m, &used, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+	}
+	m->msg_controllen = used;
+}
+
+static uint32_t truesize(const struct pkt *p)
+{
+	return p->chunk->cap + (uint32_t)sizeof(*p);
+}
+
+static ssize_t udp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
+{
+	struct udp_sock *u = udp_sk(s);
+	int r;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN; /* no error queue yet: nothing queued */
+	struct pkt *p = u->rq.head;
+	if (!p) {
+		if ((r = ns_socket_take_error(s)) < 0)
+			return r;
+		if (u->shut_rd)
+			return 0;
+		return -EAGAIN;
+	}
+	size_t want = ns_iov_total(m);
+	size_t n = NS_MIN(want, (size_t)p->len);
+	struct msghdr tmp = *m;
+	ns_iov_scatter(&tmp, pkt_data(p), n);
+	if (n < p->len)
+		m->msg_flags |= MSG_TRUNC;
+	if (m->msg_name) {
+		const uint8_t *ih = pkt_at(p, p->l3_off);
+		const uint8_t *uh = pkt_at(p, p->l4_off);
+		struct ns_ip src = ns_ip4(ns_rd32(ih + 12));
+		ns_sockaddr_out(&src, ns_rd16(uh), m->msg_name, &m->msg_namelen);
+	} else {
+		m->msg_namelen = 0;
+	}
+	if (m->msg_control)
+		put_cmsgs(u, p, m);
+	else
+		m->msg_controllen = 0;
+	ssize_t ret = (flags & MSG_TRUNC) ? (ssize_t)p->len : (ssize_t)n;
+	if (!(flags & MSG_PEEK)) {
+		pkt_queue_pop(&u->rq);
+		u->rq_mem -= truesize(p);
+		pkt_unref(p);
+	}
+	return ret;
+}
+
+static int udp_shutdown(struct ns_socket *s, int how)
+{
+	struct udp_sock *u = udp_sk(s);
+	/* Linux inet_shutdown: flags are set even when unconnected, which
+	 * still reports ENOTCONN (so pollers see the hang-up). */
+	if (how == SHUT_RD || how == SHUT_RDWR)
+		u->shut_rd = 1;
+	if (how == SHUT_WR || how == SHUT_RDWR)
+		u->shut_wr = 1;
+	ns_socket_wake(s);
+	return u->connected ? 0 : -ENOTCONN;
+}
+
+static void udp_free(struct udp_sock *u)
+{
+	table_remove(u);
+	pkt_queue_purge(&u->rq);
+	ns_socket_fini(&u->sk);
+	free(u);
+}
+
+static void udp_release(struct ns_socket *s)
+{
+	udp_free(udp_sk(s));
+}
+
+static int udp_getsockname(struct ns_socket *s, struct sockaddr *a, socklen_t *len)
+{
+	struct udp_sock *u = udp_sk(s);
+	ns_sockaddr_out(&u->laddr, u->lport, a, len);
+	return 0;
+}
+
+static int udp_getpeername(struct ns_socket *s, struct sockaddr *a, socklen_t *len)
+{
+	struct udp_sock *u = udp_sk(s);
+	if (!u->connected)
+		return -ENOTCONN;
+	ns_sockaddr_out(&u->raddr, u->rport, a, len);
+	return 0;
+}
+
+static int udp_setsockopt(struct ns_socket *s, int level, int name, const void *v, socklen_t len)
+{
+	if (level == IPPROTO_IP)
+		return ns_ip_setsockopt(s, name, v, len);
+	return -ENOPROTOOPT;
+}
+
+static int udp_getsockopt(struct ns_socket *s, int level, int name, void *v, socklen_t *len)
+{
+	if (level == IPPROTO_IP)
+		return ns_ip_getsockopt(s, name, v, len);
+	return -ENOPROTOOPT;
+}
+
+static uint32_t udp_poll(struct ns_socket *s)
+{
+	struct udp_sock *u = udp_sk(s);
+	uint32_t mask = POLLOUT | POLLWRNORM;
+	if (s->so_error)
+		mask |= POLLERR;
+	if (u->shut_rd)
+		mask |= POLLRDHUP | POLLIN | POLLRDNORM;
+	if (u->shut_rd && u->shut_wr)
+		mask |= POLLHUP;
+	if (u->rq.head)
+		mask |= POLLIN | POLLRDNORM;
+	return mask;
+}
+
+static int udp_ioctl(struct ns_socket *s, unsigned long req, int *val)
+{
+	struct udp_sock *u = udp_sk(s);
+	switch (req) {
+	case FIONREAD:
+		/* Linux: the size of the next datagram. */
+		*val = u->rq.head ? (int)u->rq.head->len : 0;
+		return 0;
+	case TIOCOUTQ:
+		*val = 0; /* datagrams leave at once */
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static void udp_destroy(struct ns_socket *s)
+{
+	udp_free(udp_sk(s));
+}
+
+static const struct ns_sock_ops udp_sock_ops = {
+	.bind = udp_bind,
+	.connect = udp_connect,
+	.sendmsg = udp_sendmsg,
+	.recvmsg = udp_recvmsg,
+	.shutdown = udp_shutdown,
+	.release = udp_release,
+	.getsockname = udp_getsockname,
+	.getpeername = udp_getpeername,
+	.setsockopt = udp_setsockopt,
+	.getsockopt = udp_getsockopt,
+	.poll = udp_poll,
+	.ioctl = udp_ioctl,
+	.destroy = udp_destroy,
+};
+
+int udp_socket_create(struct ns_stack *st, int domain, struct ns_socket **out)
+{
+	struct udp_sock *u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	ns_socket_init(&u->sk, st, &udp_sock_ops, domain, SOCK_DGRAM, IPPROTO_UDP);
+	u->laddr = ns_ip4(0);
+	u->raddr = ns_ip4(0);
+	pkt_queue_init(&u->rq);
+	*out = &u->sk;
+	return 0;
+}
+
+/* ---- input ---- */
+
+/* Linux compute_score(): -1 no match, higher is more specific. */
+static int score(const struct udp_sock *u, const struct ns_ip *saddr, uint16_t sport,
+		 const struct ns_ip *daddr, uint16_t dport, int nic)
+{
+	if (!u->bound || u->lport != dport)
+		return -1;
+	int sc = 0;
+	if (!ns_ip_is_any(&u->laddr)) {
+		if (!ns_ip_eq(&u->laddr, daddr))
+			return -1;
+		sc += 4;
+	}
+	if (u->connected) {
+		if (!ns_ip_eq(&u->raddr, saddr) || u->rport != sport)
+			return -1;
+		sc += 4;
+	}
+	if (u->sk.bound_nic) {
+		if (u->sk.bound_nic != nic)
+			return -1;
+		sc += 4;
+	}
+	return sc;
+}
+
+static struct udp_sock *lookup(struct ns_stack *st, const struct ns_ip *saddr, uint16_t sport,
+			       const struct ns_ip *daddr, uint16_t dport, int nic)
+{
+	struct udp_sock *best = NULL;
+	int best_sc = -1;
+	uint32_t matches = 0;
+	uint8_t key[12];
+	ns_wr32(key, saddr->v4);
+	ns_wr32(key + 4, daddr->v4);
+	ns_wr16(key + 8, sport);
+	ns_wr16(key + 10, dport);
+	uint32_t hash = (uint32_t)ns_siphash(st->secret, key, sizeof(key));
+
+	for (struct udp_sock *u = *bucket(st, dport); u; u = u->hnext) {
+		int sc = score(u, saddr, sport, daddr, dport, nic);
+		if (sc < 0)
+			continue;
+		if (sc > best_sc) {
+			best = u;
+			best_sc = sc;
+			matches = 1;
+		} else if (sc == best_sc && (u->sk.opts & NS_SO_REUSEPORT) &&
+			   (best->sk.opts & NS_SO_REUSEPORT)) {
+			/* Reservoir pick over the group, keyed by the flow hash:
+			 * the same flow always lands on the same socket. */
+			matches++;
+			if (((uint64_t)hash * matches >> 32) == 0)
+				best = u;
+			hash = hash * 2654435761u + 1;
+		}
+	}
+	return best;
+}
+
+static void deliver(struct ns_stack *st, struct udp_sock *u, struct pkt *p)
+{
+	if (u->rq_mem > (uint32_t)u->sk.rcvbuf) {
+		NS_STAT_INC(st, udp_drop_rcvbuf);
+		pkt_unref(p);
+		return;
+	}
+	u->rq_mem += truesize(p);
+	pkt_queue_push(&u->rq, p);
+	NS_STAT_INC(st, udp_delivered);
+	ns_socket_wake(&u->sk);
+}
+
+static void udp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3)
+{
+	NS_STAT_INC(st, udp_rx);
+	if (p->len < UDP_HDR_LEN) {
+		NS_STAT_INC(st, udp_drop_short);
+		goto drop;
+	}
+	const uint8_t *h = pkt_data(p);
+	uint16_t sport = ns_rd16(h), dport = ns_rd16(h + 2), ulen = ns_rd16(h + 4);
+	uint16_t csum = ns_rd16(h + 6);
+	if (ulen < UDP_HDR_LEN || ulen > p->len) {
+		NS_STAT_INC(st, udp_drop_len);
+		goto drop;
+	}
+	pkt_trim(p, ulen);
+	/* RFC 768: a zero checksum means the sender computed none. */
+	if (csum && !(p->flags & PKT_F_CSUM_VERIFIED)) {
+		uint32_t sum = ns_csum_pseudo4(l3->src.v4, l3->dst.v4, IPPROTO_UDP_, ulen);
+		if (ns_csum_fold(ns_csum_add(sum, h, ulen)) != 0) {
+			NS_STAT_INC(st, udp_drop_csum);
+			goto drop;
+		}
+	}
+	int nic = l3->nic ? l3->nic->id : 0;
+	if (l3->bcast || l3->mcast) {
+		/* Every matching socket gets its own copy. */
+		struct udp_sock *last = NULL;
+		for (struct udp_sock *u = *bucket(st, dport); u; u = u->hnext) {
+			/* Sockets bound to INADDR_ANY or to the broadcast
+			 * address itself match; unicast-bound ones do not. */
+			if (score(u, &l3->src, sport, &l3->dst, dport, nic) < 0)
+				continue;
+			if (last) {
+				struct pkt *c = pkt_clone(p);
+				if (c) {
+					pkt_pull(c, UDP_HDR_LEN);
+					deliver(st, last, c);
+				}
+			}
+			last = u;
+		}
+		if (!last) {
+			NS_STAT_INC(st, udp_drop_no_port);
+			goto drop;
+		}
+		pkt_pull(p, UDP_HDR_LEN);
+		deliver(st, last, p);
+		return;
+	}
+	struct udp_sock *u = lookup(st, &l3->src, sport, &l3->dst, dport, nic);
+	if (!u) {
+		NS_STAT_INC(st, udp_drop_no_port);
+		/* RFC 1122 4.1.3.1: port unreachable. */
+		icmp_send_error(st, p, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+		goto drop;
+	}
+	pkt_pull(p, UDP_HDR_LEN);
+	deliver(st, u, p);
+	return;
+drop:
+	pkt_unref(p);
+}
+
+static void udp_err(struct ns_stack *st, const struct ns_l4_err *e)
+{
+	/* Find the socket as if the quoted packet's reply arrived. */
+	struct udp_sock *u = lookup(st, &e->dst, e->dport, &e->src, e->sport, 0);
+	if (!u) {
+		NS_STAT_INC(st, icmp_err_no_socket);
+		return;
+	}
+	int hard = e->fatal;
+	int err = e->err;
+	if (e->type == ICMP_DEST_UNREACH && e->code == ICMP_FRAG_NEEDED && !e->local)
+		hard = 1; /* Linux: EMSGSIZE with path MTU discovery on */
+	/* Linux __udp4_lib_err: without IP_RECVERR only hard errors on
+	 * connected sockets are reported (RFC 1122 4.1.3.3). */
+	if (!(u->sk.opts & NS_SO_RECVERR) && (!hard || !u->connected))
+		return;
+	u->sk.so_error = err;
+	ns_socket_wake(&u->sk);
+}
+
+static const struct ns_l4_ops udp_l4_ops = {
+	.input = udp_input,
+	.err = udp_err,
+};
+
+int udp_init(struct ns_stack *st)
+{
+	st->udp = calloc(1, sizeof(*st->udp));
+	if (!st->udp)
+		return -ENOMEM;
+	ip4_register(st, IPPROTO_UDP_, &udp_l4_ops);
+	return 0;
+}
+
+void udp_fini(struct ns_stack *st)
+{
+	free(st->udp);
+	st->udp = NULL;
+}

@@ -1,0 +1,55 @@
+/* moat: the user-facing binary. Subcommands are dispatched from here. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "moat.h"
+
+void moat_random(void *buf, size_t len)
+{
+	uint8_t *b = buf;
+	while (len) {
+		ssize_t n = getrandom(b, len, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* No entropy source: fall back to a weak but working seed. */
+			for (size_t i = 0; i < len; i++)
+				b[i] = (uint8_t)(i * 131 + (size_t)&buf);
+			return;
+		}
+		b += n;
+		len -= (size_t)n;
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: moat COMMAND [OPTIONS]\n"
+		"\n"
+		"commands:\n"
+		"  stack    run the netstack on an interface (debugging, tests)\n"
+		"  help     this text\n"
+		"\n"
+		"Run 'moat COMMAND --help' for the options of a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "stack"))
+		return cmd_stack(argc - 1, argv + 1);
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	moat_err("unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}

@@ -29,7 +29,9 @@ SAN_CFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 endif
 
 NETSTACK_SRC := $(wildcard netstack/*.c netstack/link/*.c netstack/tcp/*.c)
-MOAT_SRC := $(wildcard tools/moat/*.c)
+# The sandbox (sentry, platforms, gofer) links into bin/moat.
+SANDBOX_SRC := $(shell find sentry platform gofer -name '*.c' 2>/dev/null)
+MOAT_SRC := $(wildcard tools/moat/*.c) $(SANDBOX_SRC)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/*.c)

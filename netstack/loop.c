@@ -28,6 +28,11 @@ struct ns_loop {
 		void *arg;
 	} hooks[MAX_HOOKS];
 	int nhooks;
+	struct {
+		void (*fn)(void *arg);
+		void *arg;
+	} flushers[MAX_HOOKS];
+	int nflushers;
 	int stop;
 };
 
@@ -133,6 +138,16 @@ int ns_loop_add_hook(struct ns_loop *l, ns_loop_hook_fn fn, void *arg)
 	return 0;
 }
 
+int ns_loop_add_flush(struct ns_loop *l, void (*fn)(void *arg), void *arg)
+{
+	if (l->nflushers == MAX_HOOKS)
+		return -ENOSPC;
+	l->flushers[l->nflushers].fn = fn;
+	l->flushers[l->nflushers].arg = arg;
+	l->nflushers++;
+	return 0;
+}
+
 static void link_ready(int fd, uint32_t events, void *arg)
 {
 	NS_UNUSED(fd);
@@ -149,16 +164,19 @@ static void attach_link(struct ns_link *link, void *arg)
 
 static int stack_hook(void *arg)
 {
-	struct ns_stack *st = arg;
-	int more = ns_stack_poll(st);
-	ns_stack_flush(st);
-	return more;
+	return ns_stack_poll(arg);
+}
+
+static void stack_flush(void *arg)
+{
+	ns_stack_flush(arg);
 }
 
 int ns_loop_attach_stack(struct ns_loop *l, struct ns_stack *st)
 {
 	ns_stack_foreach_link(st, attach_link, l);
-	return ns_loop_add_hook(l, stack_hook, st);
+	int r = ns_loop_add_hook(l, stack_hook, st);
+	return r < 0 ? r : ns_loop_add_flush(l, stack_flush, st);
 }
 
 int ns_loop_run_once(struct ns_loop *l, ns_time_t max_wait)
@@ -170,6 +188,9 @@ int ns_loop_run_once(struct ns_loop *l, ns_time_t max_wait)
 	int more = 0;
 	for (int i = 0; i < l->nhooks; i++)
 		more |= l->hooks[i].fn(l->hooks[i].arg) > 0;
+	/* After every hook: whatever they queued leaves before we sleep. */
+	for (int i = 0; i < l->nflushers; i++)
+		l->flushers[i].fn(l->flushers[i].arg);
 	if (l->stop)
 		return 0;
 

@@ -59,6 +59,10 @@ static void usage(FILE *f)
 		"  --pcap FILE       write every frame in and out to FILE (pcap)\n"
 		"  --no-offload      plain frames: no virtio-net header, checksum or GSO offload\n"
 		"  --udp-echo PORT   echo UDP datagrams on PORT (repeatable)\n"
+		"  --udp-client IP:PORT  send --count datagrams of --size bytes to IP:PORT,\n"
+		"                    expect each echoed back intact, print a summary, exit\n"
+		"                    (0 when every echo came back, 1 otherwise)\n"
+		"  --count N --size N --timeout SECONDS   for --udp-client (1, 64, 5)\n"
 		"  --stats-all       print zero counters too\n"
 		"\n"
 		"Counters are printed on SIGUSR1 and at exit. SIGINT/SIGTERM stop it.\n");
@@ -155,8 +159,106 @@ static ns_time_t realtime(void)
 	return (ns_time_t)ts.tv_sec * NS_SEC + (ns_time_t)ts.tv_nsec;
 }
 
+/* ---- --udp-client: request/response with an echo server ---- */
+
+struct udp_client {
+	struct ns_socket *sock;
+	long count, size;
+	long sent, ok, bad;
+	ns_time_t deadline;
+	int ready;
+	uint8_t *buf, *rbuf;
+};
+
+static void udp_client_wake(struct ns_socket *s, uint32_t events, void *ctx)
+{
+	struct udp_client *u = ctx;
+	if (events & (POLLIN | POLLERR))
+		u->ready = 1;
+}
+
+static void fill_pattern(uint8_t *b, long size, long seq)
+{
+	for (long i = 0; i < size; i++)
+		b[i] = (uint8_t)(seq * 7 + i * 13 + (i >> 8));
+}
+
+/* One datagram in flight at a time: send, wait for the echo, compare. */
+static int udp_client_step(struct udp_client *u, struct ns_loop *loop)
+{
+	for (;;) {
+		ssize_t n = ns_recv(u->sock, u->rbuf, (size_t)u->size + 1, 0);
+		if (n == -EAGAIN)
+			break;
+		if (n < 0) {
+			moat_err("udp-client: receive: %s\n", strerror((int)-n));
+			u->bad++;
+			ns_loop_stop(loop);
+			return 0;
+		}
+		fill_pattern(u->buf, u->size, u->sent - 1);
+		if (n == u->size && memcmp(u->rbuf, u->buf, (size_t)n) == 0)
+			u->ok++;
+		else
+			u->bad++;
+		u->ready = 2; /* send the next one */
+	}
+	if (u->sent == 0 || u->ready == 2) {
+		if (u->sent == u->count) {
+			ns_loop_stop(loop);
+			return 0;
+		}
+		fill_pattern(u->buf, u->size, u->sent);
+		ssize_t r = ns_send(u->sock, u->buf, (size_t)u->size, 0);
+		if (r < 0) {
+			moat_err("udp-client: send: %s\n", strerror((int)-r));
+			u->bad++;
+			ns_loop_stop(loop);
+			return 0;
+		}
+		u->sent++;
+		u->ready = 0;
+	}
+	return 0;
+}
+
+struct client_hook {
+	struct udp_client *u;
+	struct ns_loop *loop;
+	struct ns_stack *st;
+};
+
+static int udp_client_hook(void *arg)
+{
+	struct client_hook *h = arg;
+	if (ns_stack_now(h->st) > h->u->deadline) {
+		moat_err("udp-client: timed out\n");
+		ns_loop_stop(h->loop);
+		return 0;
+	}
+	udp_client_step(h->u, h->loop);
+	return 0;
+}
+
+static struct ns_timer client_deadline_timer;
+static void client_deadline(struct ns_timer *t, ns_time_t now)
+{
+	/* Only wakes the loop so the hook sees the deadline. */
+}
+
 enum { OPT_IFACE = 1, OPT_TAP, OPT_ADDR, OPT_GW, OPT_ROUTE, OPT_MTU, OPT_PCAP, OPT_NO_OFFLOAD,
-       OPT_UDP_ECHO, OPT_STATS_ALL, OPT_HELP };
+       OPT_UDP_ECHO, OPT_STATS_ALL, OPT_HELP, OPT_UDP_CLIENT, OPT_COUNT, OPT_SIZE, OPT_TIMEOUT };
+
+static long parse_long(const char *s, long lo, long hi, const char *what)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*s == 0 || *end || v < lo || v > hi) {
+		moat_err("bad %s '%s' (%ld..%ld)\n", what, s, lo, hi);
+		return -1;
+	}
+	return v;
+}
 
 int cmd_stack(int argc, char **argv)
 {
@@ -171,6 +273,10 @@ int cmd_stack(int argc, char **argv)
 		{ "no-offload", no_argument, 0, OPT_NO_OFFLOAD },
 		{ "udp-echo", required_argument, 0, OPT_UDP_ECHO },
 		{ "stats-all", no_argument, 0, OPT_STATS_ALL },
+		{ "udp-client", required_argument, 0, OPT_UDP_CLIENT },
+		{ "count", required_argument, 0, OPT_COUNT },
+		{ "size", required_argument, 0, OPT_SIZE },
+		{ "timeout", required_argument, 0, OPT_TIMEOUT },
 		{ "help", no_argument, 0, OPT_HELP },
 		{ 0, 0, 0, 0 },
 	};
@@ -178,6 +284,8 @@ int cmd_stack(int argc, char **argv)
 	const char *addrs[MAX_ADDRS], *routes[MAX_ADDRS], *echo_ports[MAX_SERVICES];
 	int naddrs = 0, nroutes = 0, nechos = 0, offload = 1;
 	long mtu = 0;
+	const char *udp_client = NULL;
+	long count = 1, size = 64, timeout = 5;
 	int o, r, ret = 1;
 
 	optind = 1;
@@ -210,6 +318,16 @@ int cmd_stack(int argc, char **argv)
 			echo_ports[nechos++] = optarg;
 			break;
 		case OPT_STATS_ALL: stats_all = 1; break;
+		case OPT_UDP_CLIENT: udp_client = optarg; break;
+		case OPT_COUNT:
+			if ((count = parse_long(optarg, 1, 100000000, "--count")) < 0) return 2;
+			break;
+		case OPT_SIZE:
+			if ((size = parse_long(optarg, 0, 65507, "--size")) < 0) return 2;
+			break;
+		case OPT_TIMEOUT:
+			if ((timeout = parse_long(optarg, 1, 86400, "--timeout")) < 0) return 2;
+			break;
 		case OPT_HELP: usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -337,11 +455,59 @@ int cmd_stack(int argc, char **argv)
 	c.sfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
 	ns_loop_add_fd(c.loop, c.sfd, EPOLLIN, on_signal, &c);
 
+	struct udp_client ucl;
+	struct client_hook ch;
+	memset(&ucl, 0, sizeof(ucl));
+	if (udp_client) {
+		char host[64];
+		const char *colon = strrchr(udp_client, ':');
+		struct ns_ip ip;
+		long port = colon ? parse_long(colon + 1, 1, 65535, "port") : -1;
+		size_t hl = colon ? (size_t)(colon - udp_client) : 0;
+		if (port < 0 || hl >= sizeof(host) ||
+		    (memcpy(host, udp_client, hl), host[hl] = 0, ns_ip_parse(host, &ip) < 0) ||
+		    ip.family != AF_INET) {
+			moat_err("bad --udp-client '%s' (want IPv4:PORT)\n", udp_client);
+			goto out;
+		}
+		ucl.count = count;
+		ucl.size = size;
+		ucl.buf = malloc((size_t)size + 1);
+		ucl.rbuf = malloc((size_t)size + 1);
+		if (!ucl.buf || !ucl.rbuf || (r = ns_socket_create(c.st, AF_INET, SOCK_DGRAM, 0, &ucl.sock)) < 0)
+			goto out_client;
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+					  .sin_addr.s_addr = htonl(ip.v4) };
+		if ((r = ns_connect(ucl.sock, (struct sockaddr *)&sa, sizeof(sa))) < 0) {
+			moat_err("udp-client: connect: %s\n", strerror(-r));
+			goto out_client;
+		}
+		ns_socket_set_wake(ucl.sock, udp_client_wake, &ucl);
+		ucl.deadline = ns_clock_now() + (ns_time_t)timeout * NS_SEC;
+		ns_timer_init(&client_deadline_timer, client_deadline);
+		ns_timer_arm(&wheel, &client_deadline_timer, ucl.deadline + 1);
+		ch.u = &ucl;
+		ch.loop = c.loop;
+		ch.st = c.st;
+		ns_loop_add_hook(c.loop, udp_client_hook, &ch);
+	}
+
 	fprintf(stderr, "moat stack: ready on %s\n", iface ? iface : tap);
 	fflush(stderr);
 	r = ns_loop_run(c.loop);
 	ret = r < 0 ? 1 : 0;
 	print_stats(&c);
+	if (udp_client) {
+		printf("udp-client: sent %ld, echoed intact %ld, bad %ld, lost %ld\n", ucl.sent, ucl.ok,
+		       ucl.bad, ucl.sent - ucl.ok - ucl.bad);
+		ret = ucl.ok == ucl.count ? 0 : 1;
+	}
+out_client:
+	if (ucl.sock)
+		ns_close(ucl.sock);
+	ns_timer_disarm(&wheel, &client_deadline_timer);
+	free(ucl.buf);
+	free(ucl.rbuf);
 out:
 	for (int i = 0; i < c.nsvc; i++)
 		ns_close(c.svc[i].sock);

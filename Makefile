@@ -50,7 +50,7 @@ DEPS_STAMP := build/.deps-ok
 .DEFAULT_GOAL := all
 
 all: $(DEPS_STAMP)
-	@$(MAKE) --no-print-directory bin/moat $(BUILD)/tests/unit $(HELPERS) $(BENCHES)
+	@$(MAKE) --no-print-directory bin/moat $(BUILD)/tests/unit $(HELPERS) $(BENCHES) $(PI_BINS)
 
 # Installs missing Debian packages (apt-get) once; re-run when the list changes.
 $(DEPS_STAMP): tools/deps.sh
@@ -118,6 +118,33 @@ run: all
 
 packetimpact: all
 	@tests/packetimpact/run.sh
+
+# The packetimpact testbench (library in tools/packetimpact, tests in
+# tests/packetimpact) and the DUT agent, one source built twice: real
+# syscalls (linux) and the netstack's socket API (netstack).
+PI_DIR := $(BUILD)/packetimpact
+PI_SRC := $(filter-out tools/packetimpact/dut_agent.c,$(wildcard tools/packetimpact/*.c)) \
+	$(wildcard tests/packetimpact/*.c)
+PI_OBJ := $(PI_SRC:%.c=$(BUILD)/%.o)
+PI_BINS := $(PI_DIR)/testbench $(PI_DIR)/dut_agent_linux $(PI_DIR)/dut_agent_netstack
+$(PI_OBJ): CFLAGS += -Itools/packetimpact
+
+$(PI_DIR)/testbench: $(PI_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(PI_OBJ) $(PKG_LIBS) -lpthread
+
+$(PI_DIR)/dut_agent_linux: $(BUILD)/tools/packetimpact/dut_agent.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+$(BUILD)/tools/packetimpact/dut_agent_netstack.o: tools/packetimpact/dut_agent.c
+	@mkdir -p $(dir $@)
+	@echo "  CC $< (netstack)"
+	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -DDUT_NETSTACK -c $< -o $@
+
+$(PI_DIR)/dut_agent_netstack: $(BUILD)/tools/packetimpact/dut_agent_netstack.o $(LIBNETSTACK)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBNETSTACK) $(PKG_LIBS) -lm
 
 clean:
 	rm -rf build bin

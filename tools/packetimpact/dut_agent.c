@@ -364,7 +364,12 @@ static long be_recvfrom(int fd, void *b, size_t len, int flags, struct sockaddr_
 
 #else /* Linux */
 
-#define R(x) ((x) < 0 ? -(long)errno : (long)(x))
+/* A syscall's result as >= 0 or -errno (x is evaluated once). */
+static long ret_errno(long r)
+{
+	return r < 0 ? -(long)errno : r;
+}
+#define R(x) ret_errno((long)(x))
 
 static long be_socket(int domain, int type, int proto)
 {

@@ -293,6 +293,15 @@ struct pkt *frag4_input(struct ns_stack *st, struct pkt *p, const struct ip4_rep
 	q->mem += p->chunk->cap;
 	f->mem += p->chunk->cap;
 	if (q->have_first && q->have_last && q->meat == q->total) {
+		/* RFC 791: 65535 bytes at most, header included. The check on
+		 * entry used each fragment's own header; the rebuilt datagram
+		 * carries the first fragment's, which may be longer (options),
+		 * and its length would not fit the 16-bit total length. */
+		if ((uint32_t)q->hlen + q->total > 65535) {
+			NS_STAT_INC(st, ip4_reasm_bad_len);
+			q_free(st, q);
+			return NULL;
+		}
 		struct pkt *out = q_assemble(st, q);
 		q_free(st, q);
 		if (out)

@@ -167,7 +167,7 @@ int ns_socket_create(struct ns_stack *st, int domain, int type, int protocol,
 	case SOCK_STREAM:
 		if (protocol != 0 && protocol != IPPROTO_TCP)
 			return -EPROTONOSUPPORT;
-		return -EPROTONOSUPPORT; /* TCP is registered by its module */
+		return tcp_socket_create(st, domain, out);
 	default:
 		return -ESOCKTNOSUPPORT;
 	}

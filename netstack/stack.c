@@ -480,7 +480,8 @@ int ns_stack_create(const struct ns_stack_config *cfg, struct ns_stack **out)
 	st->eph_next = (uint16_t)(NS_EPH_LOW + ns_random32(st) % (NS_EPH_HIGH - NS_EPH_LOW + 1));
 	icmp_init(st);
 	int r;
-	if ((r = neigh_init(st)) < 0 || (r = frag4_init(st)) < 0 || (r = udp_init(st)) < 0) {
+	if ((r = neigh_init(st)) < 0 || (r = frag4_init(st)) < 0 || (r = udp_init(st)) < 0 ||
+	    (r = tcp_init(st)) < 0) {
 		ns_stack_destroy(st);
 		return r;
 	}
@@ -509,6 +510,7 @@ void ns_stack_destroy(struct ns_stack *st)
 		struct ns_socket *s = st->sockets;
 		s->ops->destroy(s);
 	}
+	tcp_fini(st);
 	udp_fini(st);
 	frag4_fini(st);
 	neigh_fini(st);
@@ -540,8 +542,17 @@ int ns_stack_poll(struct ns_stack *st)
 
 void ns_stack_flush(struct ns_stack *st)
 {
+	/* ACKs owed by this batch of input go out before the links flush. */
+	tcp_stack_flush(st);
 	for (int i = 1; i <= st->nnics; i++)
 		ns_link_flush(st->nics[i]->link);
+}
+
+int ns_stack_set_option(struct ns_stack *st, const char *key, const char *value)
+{
+	if (!strncmp(key, "tcp.", 4))
+		return tcp_set_option(st, key + 4, value);
+	return -ENOENT;
 }
 
 const struct ns_stats *ns_stack_stats(const struct ns_stack *st)

@@ -236,6 +236,13 @@ int udp_init(struct ns_stack *st);
 void udp_fini(struct ns_stack *st);
 int udp_socket_create(struct ns_stack *st, int domain, struct ns_socket **out);
 
+/* ---- tcp/ ---- */
+int tcp_init(struct ns_stack *st);
+void tcp_fini(struct ns_stack *st);
+void tcp_stack_flush(struct ns_stack *st);
+int tcp_socket_create(struct ns_stack *st, int domain, struct ns_socket **out);
+int tcp_set_option(struct ns_stack *st, const char *key, const char *value);
+
 /* ---- socket.c: the socket base ---- */
 struct ns_sock_ops {
 	int (*bind)(struct ns_socket *s, const struct sockaddr *a, socklen_t len);

@@ -122,6 +122,31 @@ static void cascade_at(struct ns_wheel *w)
 	}
 }
 
+/*
+ * The first tick after the current block at which a non-empty slot of a
+ * level >= 1 cascades, or UINT64_MAX. Precondition: the current block of
+ * every level has been cascaded, so a set bit at the current index of level
+ * L stands for the block 64 blocks ahead (see file_timer's delta bounds).
+ */
+static uint64_t next_cascade(const struct ns_wheel *w)
+{
+	uint64_t best = UINT64_MAX;
+	for (unsigned level = 1; level < NS_WHEEL_LEVELS; level++) {
+		uint64_t bm = w->bitmap[level];
+		if (!bm)
+			continue;
+		unsigned shift = NS_WHEEL_BITS * level;
+		uint64_t block = w->cur >> shift;
+		/* Rotate so that bit 0 is the slot one block ahead. */
+		unsigned rot = (unsigned)(block + 1) & MASK;
+		uint64_t r = rot ? (bm >> rot) | (bm << (64 - rot)) : bm;
+		uint64_t t = (block + (unsigned)__builtin_ctzll(r) + 1) << shift;
+		if (t < best)
+			best = t;
+	}
+	return best;
+}
+
 static unsigned run_list(struct ns_wheel *w, struct ns_timer **head, ns_time_t now)
 {
 	unsigned n = 0;
@@ -170,6 +195,15 @@ unsigned ns_wheel_advance(struct ns_wheel *w, ns_time_t now)
 			continue;
 		}
 		uint64_t boundary = (w->cur | MASK) + 1;
+		/* Nothing left on level 0: jump straight to the next cascade
+		 * of a non-empty slot. Every block in between is empty, so
+		 * a long idle stretch (or a fake clock's jump) costs
+		 * O(levels), not one iteration per 64 ticks. */
+		if (!w->bitmap[0]) {
+			uint64_t c = next_cascade(w);
+			if (c > boundary)
+				boundary = c;
+		}
 		if (boundary > target) {
 			w->cur = target + 1;
 			break;
@@ -197,28 +231,14 @@ ns_time_t ns_wheel_next(const struct ns_wheel *w)
 		best = ((w->cur | MASK) + 1) | (unsigned)__builtin_ctzll(w->bitmap[0]);
 	}
 	for (unsigned level = 1; level < NS_WHEEL_LEVELS; level++) {
-		if (!w->bitmap[level])
-			continue;
 		unsigned shift = NS_WHEEL_BITS * level;
-		uint64_t block = w->cur >> shift;
-		unsigned cidx = (unsigned)block & MASK;
-		/* The slot at the current index was cascaded when this block
-		 * began, so the nearest candidate is one block ahead. Rotate
-		 * the bitmap so that bit 0 is the slot one block ahead. */
-		if ((w->cur & ((1ULL << shift) - 1)) == 0 && (w->bitmap[level] & (1ULL << cidx))) {
-			/* This block has begun but not yet been cascaded. */
-			if (w->cur < best)
-				best = w->cur;
-			continue;
-		}
-		unsigned rot = (cidx + 1) & MASK;
-		uint64_t bm = w->bitmap[level];
-		uint64_t r = rot ? (bm >> rot) | (bm << (64 - rot)) : bm;
-		unsigned d = (unsigned)__builtin_ctzll(r) + 1;
-		uint64_t cascade_tick = (block + d) << shift;
-		if (cascade_tick < best)
-			best = cascade_tick;
+		unsigned cidx = (unsigned)(w->cur >> shift) & MASK;
+		/* This block has begun but not yet been cascaded (advance()
+		 * stopped right at its start): it cascades at the next advance. */
+		if ((w->cur & ((1ULL << shift) - 1)) == 0 && (w->bitmap[level] & (1ULL << cidx)))
+			best = NS_MIN(best, w->cur);
 	}
+	best = NS_MIN(best, next_cascade(w));
 	if (best == UINT64_MAX)
 		return NS_TIME_NEVER;
 	if (best > (UINT64_MAX >> NS_WHEEL_TICK_SHIFT))

@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 
 #include "moat.h"
+#include "tcp_svc.h"
 #include "ns/link.h"
 #include "ns/loop.h"
 #include "ns/socket.h"
@@ -63,6 +64,19 @@ static void usage(FILE *f)
 		"                    expect each echoed back intact, print a summary, exit\n"
 		"                    (0 when every echo came back, 1 otherwise)\n"
 		"  --count N --size N --timeout SECONDS   for --udp-client (1, 64, 5)\n"
+		"  --tcp-echo PORT | --tcp-discard PORT | --tcp-sink PORT\n"
+		"                    TCP services (repeatable); sink prints each\n"
+		"                    connection's byte count and SHA-256\n"
+		"  --tcp-source PORT:BYTES  send BYTES of a fixed pattern to each client\n"
+		"  --tcp-client IP:PORT     connect (--conns N, default 1), send --send BYTES\n"
+		"                    of the pattern or --send-file FILE, then shut down\n"
+		"                    writing; --recv reads until the peer closes; --echo\n"
+		"                    checks that what comes back is what was sent;\n"
+		"                    --nodelay, --congestion NAME; prints SHA-256 digests\n"
+		"                    and exits 0 when every connection succeeded\n"
+		"  --set KEY=VALUE   stack setting (tcp.timewait_ms, tcp.rmem_max,\n"
+		"                    tcp.congestion, tcp.syncookies, tcp.sack, ...)\n"
+		"  --verbose         log every connection\n"
 		"  --stats-all       print zero counters too\n"
 		"\n"
 		"Counters are printed on SIGUSR1 and at exit. SIGINT/SIGTERM stop it.\n");
@@ -247,7 +261,36 @@ static void client_deadline(struct ns_timer *t, ns_time_t now)
 }
 
 enum { OPT_IFACE = 1, OPT_TAP, OPT_ADDR, OPT_GW, OPT_ROUTE, OPT_MTU, OPT_PCAP, OPT_NO_OFFLOAD,
-       OPT_UDP_ECHO, OPT_STATS_ALL, OPT_HELP, OPT_UDP_CLIENT, OPT_COUNT, OPT_SIZE, OPT_TIMEOUT };
+       OPT_UDP_ECHO, OPT_STATS_ALL, OPT_HELP, OPT_UDP_CLIENT, OPT_COUNT, OPT_SIZE, OPT_TIMEOUT,
+       OPT_TCP_ECHO, OPT_TCP_DISCARD, OPT_TCP_SINK, OPT_TCP_SOURCE, OPT_TCP_CLIENT, OPT_CONNS,
+       OPT_SEND, OPT_SEND_FILE, OPT_RECV, OPT_ECHO, OPT_NODELAY, OPT_CONGESTION, OPT_SET,
+       OPT_VERBOSE };
+
+/* Parses "IP:PORT" (IPv4). */
+static int parse_ipport(const char *s, struct sockaddr_in *out)
+{
+	char host[64];
+	const char *colon = strrchr(s, ':');
+	if (!colon || (size_t)(colon - s) >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = 0;
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (!colon[1] || *end || port < 1 || port > 65535)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	out->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &out->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+#define MAX_TCP_SVC 16
+struct tcp_svc_arg {
+	const char *kind;
+	uint16_t port;
+	uint64_t bytes;
+};
 
 static long parse_long(const char *s, long lo, long hi, const char *what)
 {
@@ -277,6 +320,20 @@ int cmd_stack(int argc, char **argv)
 		{ "count", required_argument, 0, OPT_COUNT },
 		{ "size", required_argument, 0, OPT_SIZE },
 		{ "timeout", required_argument, 0, OPT_TIMEOUT },
+		{ "tcp-echo", required_argument, 0, OPT_TCP_ECHO },
+		{ "tcp-discard", required_argument, 0, OPT_TCP_DISCARD },
+		{ "tcp-sink", required_argument, 0, OPT_TCP_SINK },
+		{ "tcp-source", required_argument, 0, OPT_TCP_SOURCE },
+		{ "tcp-client", required_argument, 0, OPT_TCP_CLIENT },
+		{ "conns", required_argument, 0, OPT_CONNS },
+		{ "send", required_argument, 0, OPT_SEND },
+		{ "send-file", required_argument, 0, OPT_SEND_FILE },
+		{ "recv", no_argument, 0, OPT_RECV },
+		{ "echo", no_argument, 0, OPT_ECHO },
+		{ "nodelay", no_argument, 0, OPT_NODELAY },
+		{ "congestion", required_argument, 0, OPT_CONGESTION },
+		{ "set", required_argument, 0, OPT_SET },
+		{ "verbose", no_argument, 0, OPT_VERBOSE },
 		{ "help", no_argument, 0, OPT_HELP },
 		{ 0, 0, 0, 0 },
 	};
@@ -285,8 +342,15 @@ int cmd_stack(int argc, char **argv)
 	int naddrs = 0, nroutes = 0, nechos = 0, offload = 1;
 	long mtu = 0;
 	const char *udp_client = NULL;
-	long count = 1, size = 64, timeout = 5;
+	long count = 1, size = 64, timeout = -1;
 	int o, r, ret = 1;
+	struct tcp_svc_arg tcps[MAX_TCP_SVC];
+	int ntcps = 0, verbose = 0;
+	const char *tcp_client = NULL;
+	const char *sets[32];
+	int nsets = 0;
+	struct tsvc_client_opts copt = { .conns = 1 };
+	struct tsvc *tsvc = NULL;
 
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -328,6 +392,56 @@ int cmd_stack(int argc, char **argv)
 		case OPT_TIMEOUT:
 			if ((timeout = parse_long(optarg, 1, 86400, "--timeout")) < 0) return 2;
 			break;
+		case OPT_TCP_ECHO:
+		case OPT_TCP_DISCARD:
+		case OPT_TCP_SINK:
+		case OPT_TCP_SOURCE: {
+			if (ntcps == MAX_TCP_SVC) { moat_err("too many TCP services\n"); return 2; }
+			struct tcp_svc_arg *t = &tcps[ntcps++];
+			t->kind = o == OPT_TCP_ECHO ? "echo" : o == OPT_TCP_DISCARD ? "discard"
+				: o == OPT_TCP_SINK ? "sink" : "source";
+			char buf[64];
+			snprintf(buf, sizeof(buf), "%s", optarg);
+			char *colon = strchr(buf, ':');
+			if (o == OPT_TCP_SOURCE) {
+				if (!colon) { moat_err("--tcp-source wants PORT:BYTES\n"); return 2; }
+				*colon = 0;
+				char *end;
+				unsigned long long b = strtoull(colon + 1, &end, 10);
+				if (!colon[1] || *end) { moat_err("bad byte count '%s'\n", colon + 1); return 2; }
+				t->bytes = b;
+			} else if (colon) {
+				moat_err("bad port '%s'\n", optarg);
+				return 2;
+			}
+			long port = parse_long(buf, 1, 65535, "port");
+			if (port < 0) return 2;
+			t->port = (uint16_t)port;
+			break;
+		}
+		case OPT_TCP_CLIENT: tcp_client = optarg; break;
+		case OPT_CONNS:
+			if ((count = parse_long(optarg, 1, 100000, "--conns")) < 0) return 2;
+			copt.conns = (uint32_t)count;
+			count = 1;
+			break;
+		case OPT_SEND: {
+			char *end;
+			unsigned long long b = strtoull(optarg, &end, 10);
+			if (!*optarg || *end) { moat_err("bad --send '%s'\n", optarg); return 2; }
+			copt.send_bytes = b;
+			break;
+		}
+		case OPT_SEND_FILE: copt.send_file = optarg; break;
+		case OPT_RECV: copt.recv = 1; break;
+		case OPT_ECHO: copt.echo = copt.recv = 1; break;
+		case OPT_NODELAY: copt.nodelay = 1; break;
+		case OPT_CONGESTION: copt.congestion = optarg; break;
+		case OPT_SET:
+			if (nsets == 32) { moat_err("too many --set\n"); return 2; }
+			sets[nsets++] = optarg;
+			break;
+		case OPT_VERBOSE: verbose = 1; break;
 		case OPT_HELP: usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -351,6 +465,20 @@ int cmd_stack(int argc, char **argv)
 	if ((r = ns_stack_create(&cfg, &c.st)) < 0) {
 		moat_err("stack: %s\n", strerror(-r));
 		return 1;
+	}
+	for (int i = 0; i < nsets; i++) {
+		char buf[128];
+		snprintf(buf, sizeof(buf), "%s", sets[i]);
+		char *eq = strchr(buf, '=');
+		if (!eq) {
+			moat_err("--set wants KEY=VALUE, got '%s'\n", sets[i]);
+			goto out;
+		}
+		*eq = 0;
+		if ((r = ns_stack_set_option(c.st, buf, eq + 1)) < 0) {
+			moat_err("--set %s: %s\n", sets[i], r == -ENOENT ? "unknown setting" : "bad value");
+			goto out;
+		}
 	}
 	struct ns_link *link;
 	if (iface) {
@@ -445,6 +573,29 @@ int cmd_stack(int argc, char **argv)
 		goto out;
 	ns_loop_attach_stack(c.loop, c.st);
 	ns_loop_add_hook(c.loop, services_hook, &c);
+	if (ntcps || tcp_client) {
+		if ((r = tsvc_create(c.st, c.loop, &tsvc)) < 0)
+			goto out;
+		tsvc_set_verbose(tsvc, verbose);
+	}
+	for (int i = 0; i < ntcps; i++) {
+		if ((r = tsvc_listen(tsvc, tcps[i].kind, tcps[i].port, tcps[i].bytes)) < 0) {
+			moat_err("tcp-%s %u: %s\n", tcps[i].kind, tcps[i].port, strerror(-r));
+			goto out;
+		}
+	}
+	if (tcp_client) {
+		struct sockaddr_in to;
+		if (parse_ipport(tcp_client, &to) < 0) {
+			moat_err("bad --tcp-client '%s' (want IPv4:PORT)\n", tcp_client);
+			goto out;
+		}
+		copt.timeout = (ns_time_t)(timeout > 0 ? timeout : 600) * NS_SEC;
+		if ((r = tsvc_client(tsvc, &to, &copt)) < 0) {
+			moat_err("tcp-client: %s\n", strerror(-r));
+			goto out;
+		}
+	}
 	sigset_t ss;
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGINT);
@@ -483,7 +634,7 @@ int cmd_stack(int argc, char **argv)
 			goto out_client;
 		}
 		ns_socket_set_wake(ucl.sock, udp_client_wake, &ucl);
-		ucl.deadline = ns_clock_now() + (ns_time_t)timeout * NS_SEC;
+		ucl.deadline = ns_clock_now() + (ns_time_t)(timeout > 0 ? timeout : 5) * NS_SEC;
 		ns_timer_init(&client_deadline_timer, client_deadline);
 		ns_timer_arm(&wheel, &client_deadline_timer, ucl.deadline + 1);
 		ch.u = &ucl;
@@ -502,6 +653,8 @@ int cmd_stack(int argc, char **argv)
 		       ucl.bad, ucl.sent - ucl.ok - ucl.bad);
 		ret = ucl.ok == ucl.count ? 0 : 1;
 	}
+	if (tcp_client)
+		ret = tsvc_client_result(tsvc);
 out_client:
 	if (ucl.sock)
 		ns_close(ucl.sock);
@@ -511,6 +664,7 @@ out_client:
 out:
 	for (int i = 0; i < c.nsvc; i++)
 		ns_close(c.svc[i].sock);
+	tsvc_destroy(tsvc);
 	ns_loop_destroy(c.loop);
 	ns_stack_destroy(c.st);
 	ns_pcap_sink_close(sink);

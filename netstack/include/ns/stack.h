@@ -92,6 +92,15 @@ int ns_stack_add_route(struct ns_stack *s, const struct ns_ip *dst, unsigned pre
 		       const struct ns_ip *gw, int nic);
 int ns_stack_del_route(struct ns_stack *s, const struct ns_ip *dst, unsigned prefixlen);
 
+/*
+ * Stack-wide settings, by name (the netstack's "sysctls"):
+ *   tcp.timewait_ms, tcp.fin_timeout_ms, tcp.rmem_max, tcp.wmem_max,
+ *   tcp.syncookies (0/1), tcp.sack, tcp.timestamps, tcp.window_scaling,
+ *   tcp.congestion (cubic | reno)
+ * Returns 0, -ENOENT (unknown key) or -EINVAL (bad value).
+ */
+int ns_stack_set_option(struct ns_stack *s, const char *key, const char *value);
+
 const struct ns_stats *ns_stack_stats(const struct ns_stack *s);
 /* Prints every non-zero counter, one "name value" per line, and pool use. */
 void ns_stack_print_stats(const struct ns_stack *s, FILE *f, int all);

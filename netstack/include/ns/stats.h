@@ -91,9 +91,53 @@
 	X(tcp, rx)                                                               \
 	X(tcp, tx)                                                               \
 	X(tcp, drop_short)                                                       \
+	X(tcp, drop_bad_offset)                                                  \
 	X(tcp, drop_csum)                                                        \
+	X(tcp, drop_bcast)                                                       \
+	X(tcp, drop_port_zero)                                                   \
 	X(tcp, drop_no_port)                                                     \
-	X(tcp, drop_nomem)
+	X(tcp, drop_nomem)                                                       \
+	X(tcp, bad_options)                                                      \
+	X(tcp, rx_coalesced)                                                     \
+	X(tcp, rst_rx)                                                           \
+	X(tcp, rst_tx)                                                           \
+	X(tcp, active_opens)                                                     \
+	X(tcp, passive_opens)                                                    \
+	X(tcp, established_resets)                                               \
+	X(tcp, rcv_duplicate)                                                    \
+	X(tcp, rcv_ooo)                                                          \
+	X(tcp, rcv_out_of_window)                                                \
+	X(tcp, rcv_no_room)                                                      \
+	X(tcp, paws_rejected)                                                    \
+	X(tcp, challenge_ack)                                                    \
+	X(tcp, challenge_ack_limited)                                            \
+	X(tcp, ack_too_new)                                                      \
+	X(tcp, ack_too_old)                                                      \
+	X(tcp, abort_on_data)                                                    \
+	X(tcp, abort_on_close)                                                   \
+	X(tcp, abort_on_linger)                                                  \
+	X(tcp, abort_on_timeout)                                                 \
+	X(tcp, abort_on_keepalive)                                               \
+	X(tcp, timewait_reuse)                                                   \
+	X(tcp, retrans_segs)                                                     \
+	X(tcp, rto_expired)                                                      \
+	X(tcp, recoveries)                                                       \
+	X(tcp, loss_probes)                                                      \
+	X(tcp, rack_reo_timeouts)                                                \
+	X(tcp, sack_blocks_rx)                                                   \
+	X(tcp, dsack_rx)                                                         \
+	X(tcp, dsack_tx)                                                         \
+	X(tcp, zero_window_probes)                                               \
+	X(tcp, keepalive_probes)                                                 \
+	X(tcp, syn_retrans)                                                      \
+	X(tcp, synack_retrans)                                                   \
+	X(tcp, listen_overflows)                                                 \
+	X(tcp, listen_drops)                                                     \
+	X(tcp, syncookies_sent)                                                  \
+	X(tcp, syncookies_recv)                                                  \
+	X(tcp, syncookies_failed)                                                \
+	X(tcp, icmp_out_of_window)                                               \
+	X(tcp, pmtu_lowered)
 
 struct ns_stats {
 #define NS_STAT_MEMBER(g, n) uint64_t g##_##n;

@@ -75,8 +75,9 @@ unsigned ns_wheel_advance(struct ns_wheel *w, ns_time_t now);
 
 /*
  * The time by which ns_wheel_advance() must next be called: never later than
- * the earliest expiry (it may be earlier, at a cascade point). NS_TIME_NEVER
- * when nothing is armed.
+ * the moment the earliest armed timer becomes due, which is its expiry
+ * rounded up to the tick (so at most one tick after the expiry itself); it
+ * may be earlier, at a cascade point. NS_TIME_NEVER when nothing is armed.
  */
 ns_time_t ns_wheel_next(const struct ns_wheel *w);
 

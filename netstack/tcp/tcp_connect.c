@@ -1,0 +1,521 @@
+/*
+ * Connection setup: initial sequence numbers (RFC 6528), option
+ * negotiation (RFC 7323, RFC 2018, RFC 9293 3.7.1), and the passive side:
+ * the SYN queue, the accept queue and SYN cookies.
+ *
+ * A SYN to a listener creates a small request entry (struct tcp_req) and a
+ * SYN-ACK; the full connection block is made only when the handshake's
+ * final ACK arrives, and waits in the accept queue (bounded by the backlog)
+ * until accept() takes it. When the SYN queue is full, SYN cookies answer
+ * without keeping state (the listener's backlog bounds both queues, as in
+ * Linux). When the accept queue is full, SYNs are dropped and final ACKs
+ * ignored (the SYN-ACK is retransmitted later), as Linux does.
+ */
+#include <stdlib.h>
+
+#include "tcp_priv.h"
+
+/* RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport, key),
+ * M a 4-microsecond clock. */
+uint32_t tcp_isn(struct ns_stack *st, const struct ns_ip *laddr, uint16_t lport,
+		 const struct ns_ip *raddr, uint16_t rport)
+{
+	uint8_t k[40];
+	size_t n = 0;
+	size_t al = laddr->family == AF_INET ? 4 : 16;
+	memcpy(k, laddr->family == AF_INET ? (const void *)&laddr->v4 : laddr->v6, al);
+	n += al;
+	memcpy(k + n, raddr->family == AF_INET ? (const void *)&raddr->v4 : raddr->v6, al);
+	n += al;
+	ns_wr16(k + n, lport);
+	ns_wr16(k + n + 2, rport);
+	n += 4;
+	uint32_t f = (uint32_t)ns_siphash(st->secret, k, n);
+	return f + (uint32_t)(st_now(st) / 4000);
+}
+
+static uint8_t wscale_for(uint32_t space)
+{
+	/* RFC 7323 2.3: the smallest shift that lets the largest buffer be
+	 * advertised. */
+	uint8_t ws = 0;
+	while (ws < TCP_MAX_WSCALE && (space >> ws) > 65535)
+		ws++;
+	return ws;
+}
+
+void tcp_init_from_syn(struct tcp_sock *tp, const struct tcp_opts *o)
+{
+	/* RFC 9293 3.7.1: without an MSS option assume 536. */
+	tp->peer_mss = o->mss_ok && o->mss ? o->mss : TCP_DEFAULT_MSS;
+	if (tp->peer_mss < TCP_MIN_MSS)
+		tp->peer_mss = TCP_MIN_MSS;
+	/* RFC 7323 2.2: scaling only if both sides sent the option. */
+	tp->ws_ok = tp->ws_ok && o->ws_ok;
+	if (tp->ws_ok) {
+		tp->snd_wscale = o->ws;
+	} else {
+		tp->snd_wscale = 0;
+		tp->rcv_wscale = 0;
+	}
+	tp->sack_ok = tp->sack_ok && o->sack_perm;
+	tp->ts_ok = tp->ts_ok && o->ts_ok;
+	tcp_current_mss(tp);
+}
+
+void tcp_init_transfer(struct tcp_sock *tp)
+{
+	/* RFC 6928: an initial window of 10 segments; RFC 5681 3.1: an
+	 * arbitrarily high initial ssthresh. */
+	tp->snd_cwnd = TCP_INIT_CWND;
+	tp->snd_ssthresh = 0x7fffffff;
+	tp->reordering = TCP_REORDERING;
+	tp->ca_state = CA_OPEN;
+	tp->quickack = TCP_QUICKACKS;
+	tp->rcv_mss = (uint16_t)NS_MIN((uint32_t)tp->adv_mss, 536u);
+	tp->established_once = 1;
+	tp->cc->init(tp);
+	tp->rcvq_space = 10u * tp->adv_mss;
+	tp->rcvq_space_time = tcp_now(tp);
+	tp->lsndtime = tcp_now(tp);
+	tp->last_data_recv = tcp_now(tp);
+	tcp_arm_keepalive(tp);
+	tcp_current_mss(tp);
+}
+
+/* ---- SYN cookies ----
+ * cookie = H1(4-tuple) + peer_isn + (count << 24)
+ *          + ((H2(4-tuple, count) + mss_index) & 0xffffff)
+ * count advances every 64 s; a cookie is good for two counts. With
+ * timestamps the window scale and SACK-permitted ride in the low 6 bits of
+ * our TSval and come back in TSecr (Linux does the same). */
+
+static const uint16_t cookie_mss[] = { 536, 1300, 1440, 1460 };
+#define COOKIE_PERIOD (64 * NS_SEC)
+
+static uint32_t cookie_hash(struct ns_stack *st, const struct tcp_seg_in *seg, uint32_t count, int which)
+{
+	uint8_t k[17];
+	ns_wr32(k, seg->l3->src.v4);
+	ns_wr32(k + 4, seg->l3->dst.v4);
+	ns_wr16(k + 8, seg->sport);
+	ns_wr16(k + 10, seg->dport);
+	ns_wr32(k + 12, count);
+	k[16] = (uint8_t)which;
+	return (uint32_t)ns_siphash(st->secret, k, which == 1 ? 12 : 17);
+}
+
+static uint32_t cookie_make(struct ns_stack *st, const struct tcp_seg_in *seg, uint32_t mss_idx)
+{
+	uint32_t count = (uint32_t)(st_now(st) / COOKIE_PERIOD);
+	return cookie_hash(st, seg, 0, 1) + seg->seq + (count << 24) +
+	       ((cookie_hash(st, seg, count, 2) + mss_idx) & 0xffffff);
+}
+
+/* Returns the MSS index, or -1 when `cookie` (our ISN) is not valid. */
+static int cookie_check(struct ns_stack *st, const struct tcp_seg_in *seg, uint32_t cookie)
+{
+	uint32_t count = (uint32_t)(st_now(st) / COOKIE_PERIOD);
+	uint32_t irs = seg->seq - 1;
+	uint32_t v = cookie - cookie_hash(st, seg, 0, 1) - irs;
+	uint32_t c = v >> 24;
+	if (((count - c) & 0xff) > 1)
+		return -1;
+	uint32_t idx = (v - cookie_hash(st, seg, (count & ~0xffu) | c, 2)) & 0xffffff;
+	if (idx >= NS_ARRAY_SIZE(cookie_mss)) {
+		/* count may have wrapped its low byte differently */
+		idx = (v - cookie_hash(st, seg, count - 1, 2)) & 0xffffff;
+		if (idx >= NS_ARRAY_SIZE(cookie_mss))
+			return -1;
+	}
+	return (int)idx;
+}
+
+/* ---- requests ---- */
+
+void tcp_req_free(struct ns_stack *st, struct tcp_req *req)
+{
+	ns_timer_disarm(st->wheel, &req->timer);
+	free(req);
+}
+
+static void req_unlink(struct tcp_sock *lp, struct tcp_req *req)
+{
+	struct tcp_req **pp = &lp->listen->synq;
+	while (*pp && *pp != req)
+		pp = &(*pp)->next;
+	if (*pp) {
+		*pp = req->next;
+		lp->listen->synq_len--;
+	}
+}
+
+static void req_timer_fn(struct ns_timer *t, ns_time_t now)
+{
+	struct tcp_req *req = ns_container_of(t, struct tcp_req, timer);
+	struct tcp_sock *lp = req->listener;
+	struct ns_stack *st = lp->sk.stack;
+	uint32_t limit = TCP_SYNACK_RETRIES;
+	if (lp->defer_accept_s) {
+		/* Linux: TCP_DEFER_ACCEPT keeps resending until the deferral
+		 * time is covered. */
+		uint32_t r = 0;
+		for (uint64_t tmo = 1, total = 0; total < lp->defer_accept_s && r < 255; r++) {
+			total += tmo;
+			tmo = NS_MIN(tmo * 2, (uint64_t)120);
+		}
+		if (r > limit)
+			limit = r;
+	}
+	if (req->retries >= limit) {
+		req_unlink(lp, req);
+		tcp_req_free(st, req);
+		return;
+	}
+	req->retries++;
+	NS_STAT_INC(st, tcp_synack_retrans);
+	tcp_send_synack(st, req);
+	ns_time_t rto = TCP_RTO_INIT;
+	for (int i = 0; i < req->retries && rto < TCP_RTO_MAX; i++)
+		rto *= 2;
+	ns_timer_arm(st->wheel, &req->timer, now + NS_MIN(rto, (ns_time_t)TCP_RTO_MAX));
+}
+
+static struct tcp_req *req_find(struct tcp_sock *lp, const struct tcp_seg_in *seg)
+{
+	for (struct tcp_req *r = lp->listen->synq; r; r = r->next)
+		if (r->rport == seg->sport && ns_ip_eq(&r->raddr, &seg->l3->src) &&
+		    ns_ip_eq(&r->laddr, &seg->l3->dst) && r->lport == seg->dport)
+			return r;
+	return NULL;
+}
+
+static int acceptq_full(const struct tcp_sock *lp)
+{
+	/* Linux sk_acceptq_is_full(): more than `backlog` waiting. */
+	return lp->listen->acceptq_len > lp->listen->backlog;
+}
+
+/* Make the connection block for a completed handshake; queue it for
+ * accept(). */
+static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_in *seg,
+				     const struct tcp_req *req)
+{
+	struct ns_stack *st = lp->sk.stack;
+	struct tcp_sock *tp = tcp_sock_alloc(st, lp->sk.domain);
+	if (!tp)
+		return NULL;
+	/* Inherit the listener's options (Linux sk_clone_lock). */
+	tp->sk.opts = lp->sk.opts;
+	tp->sk.rcvbuf = lp->sk.rcvbuf;
+	tp->sk.sndbuf = lp->sk.sndbuf;
+	tp->sk.ttl = lp->sk.ttl;
+	tp->sk.tos = lp->sk.tos;
+	tp->sk.bound_nic = lp->sk.bound_nic;
+	tp->sk.linger_on = lp->sk.linger_on;
+	tp->sk.linger_secs = lp->sk.linger_secs;
+	tp->rcvbuf_locked = lp->rcvbuf_locked;
+	tp->sndbuf_locked = lp->sndbuf_locked;
+	tp->nodelay = lp->nodelay;
+	tp->user_mss = lp->user_mss;
+	tp->keepidle_s = lp->keepidle_s;
+	tp->keepintvl_s = lp->keepintvl_s;
+	tp->keepcnt = lp->keepcnt;
+	tp->user_timeout_ms = lp->user_timeout_ms;
+	tp->linger2_s = lp->linger2_s;
+	tp->window_clamp = lp->window_clamp;
+	tp->cc = lp->cc;
+
+	tp->laddr = req->laddr;
+	tp->raddr = req->raddr;
+	tp->lport = req->lport;
+	tp->rport = req->rport;
+	tp->iss = req->iss;
+	tp->irs = req->irs;
+	tp->snd_una = tp->snd_nxt = req->iss + 1;
+	tp->snd_buf_seq = req->iss + 1;
+	tp->rcv_nxt = req->irs + 1;
+	tp->rcv_adv = tp->rcv_nxt;
+	tp->adv_mss = lp->adv_mss;
+	tp->rcv_wscale = req->ws_ok ? lp->rcv_wscale : 0;
+	tp->ws_ok = req->ws_ok;
+	tp->snd_wscale = req->snd_ws;
+	tp->sack_ok = req->sack_ok;
+	tp->ts_ok = req->ts_ok;
+	tp->ts_recent = seg->opt.ts_ok ? seg->opt.tsval : req->ts_recent;
+	tp->ts_recent_stamp = tcp_now(tp);
+	tp->ts_offset = req->ts_offset;
+	tp->peer_mss = req->mss ? req->mss : TCP_DEFAULT_MSS;
+	tp->pmtu = lp->pmtu;
+	{
+		struct ns_rt rt;
+		if (ns_route4(st, tp->raddr.v4, tp->laddr.v4, tp->sk.bound_nic, &rt) == 0)
+			tp->pmtu = rt.mtu > 65535 ? 65535 : rt.mtu;
+	}
+	tp->snd_wnd = seg->wnd << tp->snd_wscale;
+	tp->snd_max_wnd = tp->snd_wnd;
+	tp->snd_wl1 = seg->seq;
+	tp->snd_wl2 = seg->ack;
+	tp->last_ack_sent = tp->rcv_nxt;
+	tp->state = TCPS_ESTABLISHED;
+	tcp_ehash_insert(st, tp);
+	tcp_bhash_insert(st, tp);
+	tcp_init_transfer(tp);
+	/* The RTT of the handshake. */
+	if (!req->retries && req->timer.expires) {
+		ns_time_t sent = req->timer.expires - TCP_RTO_INIT;
+		if (tcp_now(tp) > sent)
+			tcp_rtt_sample(tp, (uint32_t)((tcp_now(tp) - sent) / NS_USEC));
+	}
+	tp->parent = lp;
+	if (lp->listen->acceptq_tail)
+		lp->listen->acceptq_tail->acc_next = tp;
+	else
+		lp->listen->acceptq_head = tp;
+	lp->listen->acceptq_tail = tp;
+	lp->listen->acceptq_len++;
+	NS_STAT_INC(st, tcp_passive_opens);
+	return tp;
+}
+
+static void req_from_syn(struct tcp_sock *lp, const struct tcp_seg_in *seg, struct tcp_req *req)
+{
+	struct ns_stack *st = lp->sk.stack;
+	struct tcp_state *ts = st->tcp;
+	memset(req, 0, sizeof(*req));
+	req->listener = lp;
+	req->laddr = seg->l3->dst;
+	req->raddr = seg->l3->src;
+	req->lport = seg->dport;
+	req->rport = seg->sport;
+	req->irs = seg->seq;
+	req->mss = seg->opt.mss_ok ? seg->opt.mss : 0;
+	req->ws_ok = seg->opt.ws_ok && ts->window_scaling;
+	req->snd_ws = req->ws_ok ? seg->opt.ws : 0;
+	req->sack_ok = seg->opt.sack_perm && ts->sack;
+	req->ts_ok = seg->opt.ts_ok && ts->timestamps;
+	req->ts_recent = seg->opt.ts_ok ? seg->opt.tsval : 0;
+	req->peer_wnd = seg->wnd;
+	req->nic = seg->l3->nic ? seg->l3->nic->id : 0;
+}
+
+static void syn_input(struct tcp_sock *lp, struct tcp_seg_in *seg)
+{
+	struct ns_stack *st = lp->sk.stack;
+	struct tcp_listen *L = lp->listen;
+
+	struct tcp_req *old = req_find(lp, seg);
+	if (old) {
+		/* A retransmitted SYN: answer again (RFC 9293 3.10.7.4). */
+		if (seg->seq == old->irs)
+			tcp_send_synack(st, old);
+		return;
+	}
+	if (acceptq_full(lp)) {
+		/* Linux tcp_conn_request(): no room to finish, drop. */
+		NS_STAT_INC(st, tcp_listen_overflows);
+		NS_STAT_INC(st, tcp_listen_drops);
+		return;
+	}
+	struct tcp_req tmp;
+	req_from_syn(lp, seg, &tmp);
+	if (L->synq_len >= NS_MAX(L->backlog, 1u)) {
+		if (!st->tcp->syncookies) {
+			NS_STAT_INC(st, tcp_listen_drops);
+			return;
+		}
+		/* Stateless answer (SYN cookie). */
+		uint32_t mss = seg->opt.mss_ok ? seg->opt.mss : TCP_DEFAULT_MSS;
+		uint32_t idx = 0;
+		for (uint32_t i = 0; i < NS_ARRAY_SIZE(cookie_mss); i++)
+			if (cookie_mss[i] <= mss)
+				idx = i;
+		tmp.iss = cookie_make(st, seg, idx);
+		tmp.mss = cookie_mss[idx];
+		if (tmp.ts_ok) {
+			uint32_t now_ms = (uint32_t)(st_now(st) / NS_MSEC);
+			uint32_t opts = (tmp.ws_ok ? (tmp.snd_ws & 0xf) : 0xf) | (tmp.sack_ok ? 0x10 : 0);
+			uint32_t tsv = (now_ms & ~0x3fu) | opts;
+			if ((int32_t)(tsv - now_ms) > 0)
+				tsv = ((now_ms & ~0x3fu) - 0x40) | opts;
+			tmp.ts_offset = tsv - now_ms; /* so tcp_tsval() gives tsv now */
+		} else {
+			/* No timestamps: the options cannot survive. */
+			tmp.ws_ok = 0;
+			tmp.sack_ok = 0;
+		}
+		NS_STAT_INC(st, tcp_syncookies_sent);
+		tcp_send_synack(st, &tmp);
+		return;
+	}
+	struct tcp_req *req = malloc(sizeof(*req));
+	if (!req) {
+		NS_STAT_INC(st, tcp_drop_nomem);
+		return;
+	}
+	*req = tmp;
+	req->iss = tcp_isn(st, &req->laddr, req->lport, &req->raddr, req->rport);
+	req->ts_offset = ns_random32(st);
+	ns_timer_init(&req->timer, req_timer_fn);
+	req->next = L->synq;
+	L->synq = req;
+	L->synq_len++;
+	tcp_send_synack(st, req);
+	ns_timer_arm(st->wheel, &req->timer, st_now(st) + TCP_RTO_INIT);
+}
+
+/* The handshake's final ACK for a stateless (cookie) SYN-ACK. */
+static struct tcp_sock *cookie_ack(struct tcp_sock *lp, struct tcp_seg_in *seg)
+{
+	struct ns_stack *st = lp->sk.stack;
+	if (!st->tcp->syncookies)
+		return NULL;
+	int idx = cookie_check(st, seg, seg->ack - 1);
+	if (idx < 0) {
+		NS_STAT_INC(st, tcp_syncookies_failed);
+		return NULL;
+	}
+	struct tcp_req req;
+	memset(&req, 0, sizeof(req));
+	req.listener = lp;
+	req.laddr = seg->l3->dst;
+	req.raddr = seg->l3->src;
+	req.lport = seg->dport;
+	req.rport = seg->sport;
+	req.irs = seg->seq - 1;
+	req.iss = seg->ack - 1;
+	req.mss = cookie_mss[idx];
+	if (seg->opt.ts_ok && seg->opt.tsecr && st->tcp->timestamps) {
+		uint32_t bits = seg->opt.tsecr & 0x3f;
+		req.ts_ok = 1;
+		req.ws_ok = (bits & 0xf) != 0xf && st->tcp->window_scaling;
+		req.snd_ws = req.ws_ok ? (uint8_t)NS_MIN(bits & 0xf, (uint32_t)TCP_MAX_WSCALE) : 0;
+		req.sack_ok = (bits & 0x10) && st->tcp->sack;
+		req.ts_recent = seg->opt.tsval;
+		/* Keep TSvals monotonic with the one in the SYN-ACK. */
+		uint32_t now_ms = (uint32_t)(st_now(st) / NS_MSEC);
+		req.ts_offset = 0;
+		if ((int32_t)(seg->opt.tsecr - now_ms) > 0)
+			req.ts_offset = seg->opt.tsecr - now_ms;
+	}
+	NS_STAT_INC(st, tcp_syncookies_recv);
+	return child_create(lp, seg, &req);
+}
+
+void tcp_listen_input(struct tcp_sock *lp, struct tcp_seg_in *seg)
+{
+	struct ns_stack *st = lp->sk.stack;
+	uint8_t fl = seg->flags;
+
+	/* RFC 9293 3.10.7.2: a RST is ignored in LISTEN... */
+	struct tcp_req *req = req_find(lp, seg);
+	if (fl & TH_RST) {
+		/* ...but one for a pending request in its window aborts it. */
+		if (req && SEQ_GEQ(seg->seq, req->irs + 1) &&
+		    SEQ_LT(seg->seq, req->irs + 1 + NS_MAX(req->peer_wnd, 1u))) {
+			req_unlink(lp, req);
+			tcp_req_free(st, req);
+		}
+		return;
+	}
+	if (req && !(fl & TH_SYN)) {
+		/* SYN-RECEIVED (RFC 9293 3.10.7.4), kept as a request. */
+		if (!(fl & TH_ACK))
+			return;
+		if (seg->ack != req->iss + 1) {
+			/* Unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>. */
+			tcp_send_reset_reply(st, seg);
+			return;
+		}
+		if (SEQ_LT(seg->seq, req->irs + 1) ||
+		    SEQ_GT(seg->seq, req->irs + 1 + (uint32_t)lp->sk.rcvbuf)) {
+			/* Out of window: re-send our SYN-ACK as the ACK. */
+			tcp_send_synack(st, req);
+			return;
+		}
+		if (lp->defer_accept_s && seg->len == 0 && !(fl & TH_FIN) &&
+		    req->retries < 255) {
+			/* TCP_DEFER_ACCEPT: wait for data before waking
+			 * the listener (Linux drops the bare ACK). */
+			req->acked = 1;
+			return;
+		}
+		if (acceptq_full(lp)) {
+			/* Linux: drop the ACK; the SYN-ACK will be resent. */
+			NS_STAT_INC(st, tcp_listen_overflows);
+			req->acked = 1;
+			return;
+		}
+		req_unlink(lp, req);
+		struct tcp_sock *tp = child_create(lp, seg, req);
+		tcp_req_free(st, req);
+		if (!tp)
+			return;
+		tcp_rcv_state_process(tp, seg);
+		tcp_wake(lp);
+		return;
+	}
+	if (fl & TH_SYN) {
+		if (fl & TH_ACK) {
+			tcp_send_reset_reply(st, seg);
+			return;
+		}
+		syn_input(lp, seg);
+		return;
+	}
+	if (fl & TH_ACK) {
+		/* No request: perhaps a SYN cookie; else RST (RFC 9293
+		 * 3.10.7.2: any ACK in LISTEN gets <SEQ=SEG.ACK><CTL=RST>). */
+		if (!acceptq_full(lp)) {
+			struct tcp_sock *tp = cookie_ack(lp, seg);
+			if (tp) {
+				tcp_rcv_state_process(tp, seg);
+				tcp_wake(lp);
+				return;
+			}
+		} else {
+			NS_STAT_INC(st, tcp_listen_overflows);
+			return;
+		}
+		tcp_send_reset_reply(st, seg);
+	}
+}
+
+void tcp_listen_destroy(struct tcp_sock *lp)
+{
+	struct ns_stack *st = lp->sk.stack;
+	struct tcp_listen *L = lp->listen;
+	if (!L)
+		return;
+	while (L->synq) {
+		struct tcp_req *r = L->synq;
+		L->synq = r->next;
+		tcp_req_free(st, r);
+	}
+	/* Unaccepted connections are reset (Linux inet_csk_listen_stop). */
+	while (L->acceptq_head) {
+		struct tcp_sock *c = L->acceptq_head;
+		L->acceptq_head = c->acc_next;
+		c->acc_next = NULL;
+		c->parent = NULL;
+		c->orphan = 1;
+		c->sk.released = 1;
+		if (c->state != TCPS_CLOSED && c->state != TCPS_TIME_WAIT) {
+			NS_STAT_INC(st, tcp_abort_on_close);
+			tcp_send_active_reset(c);
+			tcp_done(c, 0);
+		} else {
+			tcp_free(c);
+		}
+	}
+	L->acceptq_tail = NULL;
+	L->acceptq_len = 0;
+	free(L);
+	lp->listen = NULL;
+}
+
+uint8_t tcp_wscale_for(uint32_t space);
+uint8_t tcp_wscale_for(uint32_t space)
+{
+	return wscale_for(space);
+}

@@ -1,0 +1,590 @@
+/*
+ * TCP output: building segments and deciding what to send.
+ *
+ * tcp_output() is the one place that sends data. It is called after anything
+ * that may open the way (the user queued data, an ACK arrived, the window
+ * opened, a timer fired). In order it: retransmits segments marked lost (RFC
+ * 6675 NextSeg rule 1) while the pipe is below cwnd; sends new data within the
+ * peer's window and cwnd, obeying Nagle (RFC 9293 3.7.4), TCP_CORK and the
+ * sender's SWS avoidance (RFC 9293 3.8.6.2.1); sends a FIN when one is queued
+ * and all data is out; and leaves an ACK that nothing piggybacked to the
+ * pending-ACK list, which the stack flushes before it sleeps (so a batch of
+ * received segments earns one ACK, as Linux's GRO gives).
+ *
+ * On links with GSO, new data leaves as super-segments of up to 64 KiB that
+ * the link cuts at the MSS; the retransmission queue still holds one record
+ * per MSS-sized segment, because losses, SACKs and RACK work per segment.
+ */
+#include "tcp_priv.h"
+
+#define TCP_GSO_MAX 65535
+
+uint32_t tcp_tsval(const struct tcp_sock *tp)
+{
+	/* RFC 7323 5.4: a millisecond clock with a per-connection offset. */
+	return (uint32_t)(tcp_now(tp) / NS_MSEC) + tp->ts_offset;
+}
+
+uint32_t tcp_current_mss(struct tcp_sock *tp)
+{
+	/* RFC 9293 3.7.1: Eff.snd.MSS = min(SendMSS+20, MMS_S) - TCPhdrsize
+	 * - IPoptionsize; we send no IP options. */
+	uint32_t mms = tp->pmtu ? tp->pmtu - IP4_HDR_LEN : 1480;
+	uint32_t peer = (uint32_t)tp->peer_mss + TCP_HDR_LEN;
+	uint32_t m = NS_MIN(mms, peer) - TCP_HDR_LEN - (tp->ts_ok ? 12 : 0);
+	if (tp->user_mss && tp->user_mss < m)
+		m = tp->user_mss;
+	if (m < TCP_MIN_MSS - (tp->ts_ok ? 12 : 0))
+		m = TCP_MIN_MSS - (tp->ts_ok ? 12 : 0);
+	tp->mss = (uint16_t)m;
+	return m;
+}
+
+uint32_t tcp_packets_in_flight(const struct tcp_sock *tp)
+{
+	/* RFC 6675 "pipe", counted in segments as Linux does. */
+	uint32_t left = tp->sacked_out + tp->lost_out;
+	uint32_t out = tp->packets_out > left ? tp->packets_out - left : 0;
+	return out + tp->retrans_out;
+}
+
+uint32_t tcp_free_space(const struct tcp_sock *tp)
+{
+	uint32_t used = tp->rcvq.len + tp->ooo_bytes;
+	return (uint32_t)tp->sk.rcvbuf > used ? (uint32_t)tp->sk.rcvbuf - used : 0;
+}
+
+uint32_t tcp_select_window(struct tcp_sock *tp)
+{
+	uint32_t free = tcp_free_space(tp);
+	uint32_t mss = tp->rcv_mss ? tp->rcv_mss : tp->adv_mss;
+	uint32_t max = (uint32_t)65535 << tp->rcv_wscale;
+	if (tp->window_clamp && free > tp->window_clamp)
+		free = tp->window_clamp;
+	if (free > max)
+		free = max;
+	uint32_t cur = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+	uint32_t win;
+	/* RFC 9293 3.8.6.2.2: receiver SWS avoidance. Move the right edge
+	 * only by at least min(buffer/2, MSS). */
+	uint32_t thresh = NS_MIN((uint32_t)tp->sk.rcvbuf / 2, mss);
+	if (free < thresh && free <= cur + thresh)
+		win = cur;
+	else if (free >= cur + thresh || free >= cur)
+		win = free;
+	else
+		win = cur;
+	/* RFC 7323 2.3: the scaled window loses its low bits; round down,
+	 * but never below what is already promised (RFC 9293 3.8.6: do not
+	 * shrink the window). */
+	win &= ~((1u << tp->rcv_wscale) - 1);
+	if (win < cur)
+		win = cur;
+	tp->rcv_wnd = win;
+	tp->rcv_adv = tp->rcv_nxt + win;
+	return win;
+}
+
+/* ---- segment construction ---- */
+
+struct tcp_tx {
+	uint32_t seq;
+	uint8_t flags;
+	uint32_t len;	   /* payload bytes */
+	uint32_t data_off; /* offset of the payload in sndq */
+	int syn_opts;	   /* SYN or SYN-ACK options */
+	uint16_t gso_size; /* 0: one segment */
+};
+
+static uint32_t write_opts(struct tcp_sock *tp, uint8_t *o, const struct tcp_tx *tx)
+{
+	uint32_t n = 0;
+	if (tx->syn_opts) {
+		/* Linux's layout: MSS, SACK-permitted+TS (or NOP NOP TS), NOP WS. */
+		o[n++] = TCPOPT_MSS;
+		o[n++] = 4;
+		ns_wr16(o + n, tp->adv_mss);
+		n += 2;
+		if (tp->sack_ok && tp->ts_ok) {
+			o[n++] = TCPOPT_SACK_PERM;
+			o[n++] = 2;
+		} else if (tp->ts_ok) {
+			o[n++] = TCPOPT_NOP;
+			o[n++] = TCPOPT_NOP;
+		}
+		if (tp->ts_ok) {
+			o[n++] = TCPOPT_TS;
+			o[n++] = 10;
+			ns_wr32(o + n, tcp_tsval(tp));
+			ns_wr32(o + n + 4, (tx->flags & TH_ACK) ? tp->ts_recent : 0);
+			n += 8;
+		} else if (tp->sack_ok) {
+			o[n++] = TCPOPT_NOP;
+			o[n++] = TCPOPT_NOP;
+			o[n++] = TCPOPT_SACK_PERM;
+			o[n++] = 2;
+		}
+		if (tp->ws_ok) {
+			o[n++] = TCPOPT_NOP;
+			o[n++] = TCPOPT_WS;
+			o[n++] = 3;
+			o[n++] = tp->rcv_wscale;
+		}
+		return n;
+	}
+	if (tp->ts_ok) {
+		o[n++] = TCPOPT_NOP;
+		o[n++] = TCPOPT_NOP;
+		o[n++] = TCPOPT_TS;
+		o[n++] = 10;
+		ns_wr32(o + n, tcp_tsval(tp));
+		ns_wr32(o + n + 4, tp->ts_recent);
+		n += 8;
+	}
+	if (tp->sack_ok && !(tx->flags & TH_RST)) {
+		uint32_t blocks[TCP_MAX_SACK_BLOCKS][2];
+		int max = tp->ts_ok ? 3 : 4; /* RFC 2018 3: 40 bytes of options */
+		int nb = tcp_sack_build(tp, blocks, max);
+		if (nb > 0) {
+			o[n++] = TCPOPT_NOP;
+			o[n++] = TCPOPT_NOP;
+			o[n++] = TCPOPT_SACK;
+			o[n++] = (uint8_t)(2 + 8 * nb);
+			for (int i = 0; i < nb; i++) {
+				ns_wr32(o + n, blocks[i][0]);
+				ns_wr32(o + n + 4, blocks[i][1]);
+				n += 8;
+			}
+		}
+	}
+	return n;
+}
+
+static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
+{
+	struct ns_stack *st = tp->sk.stack;
+	uint8_t opts[40];
+	uint32_t olen = write_opts(tp, opts, tx);
+	uint32_t hlen = TCP_HDR_LEN + olen;
+	struct pkt *p = pkt_alloc(PKT_HEADROOM, hlen + tx->len);
+	if (!p) {
+		NS_STAT_INC(st, tcp_drop_nomem);
+		return -ENOBUFS;
+	}
+	uint8_t *h = pkt_data(p);
+	ns_wr16(h, tp->lport);
+	ns_wr16(h + 2, tp->rport);
+	ns_wr32(h + 4, tx->seq);
+	uint32_t ack = (tx->flags & TH_ACK) ? tp->rcv_nxt : 0;
+	ns_wr32(h + 8, ack);
+	h[12] = (uint8_t)((hlen / 4) << 4);
+	h[13] = tx->flags;
+	uint32_t win = 0;
+	if (!(tx->flags & TH_RST) || (tx->flags & TH_ACK)) {
+		if (tx->flags & TH_SYN)
+			/* RFC 7323 2.2: the window in a SYN is never scaled. */
+			win = NS_MIN(tcp_select_window(tp), 65535u);
+		else
+			win = tcp_select_window(tp) >> tp->rcv_wscale;
+	}
+	ns_wr16(h + 14, (uint16_t)NS_MIN(win, 65535u));
+	ns_wr16(h + 16, 0);
+	uint16_t urp = 0;
+	if (tp->snd_up && SEQ_GT(tp->snd_up, tx->seq) && !(tx->flags & (TH_SYN | TH_RST))) {
+		/* RFC 6093: the urgent pointer points to the byte following
+		 * the urgent data; sent while it is ahead of this segment. */
+		uint32_t d = tp->snd_up - tx->seq;
+		if (d <= 0xffff) {
+			h[13] |= TH_URG;
+			urp = (uint16_t)d;
+		}
+	}
+	ns_wr16(h + 18, urp);
+	memcpy(h + TCP_HDR_LEN, opts, olen);
+	if (tx->len)
+		tcp_ring_peek(&tp->sndq, tx->data_off, h + hlen, tx->len);
+
+	p->l4_off = pkt_pos(p);
+	p->ip_proto = IPPROTO_TCP_;
+	uint32_t pseudo = ns_csum_pseudo4(tp->laddr.v4, tp->raddr.v4, IPPROTO_TCP_, hlen + tx->len);
+	struct ns_rt rt;
+	int r = ns_route4(st, tp->raddr.v4, tp->laddr.v4, tp->sk.bound_nic, &rt);
+	if (r < 0) {
+		pkt_unref(p);
+		NS_STAT_INC(st, ip4_tx_no_route);
+		return r;
+	}
+	int gso = tx->gso_size && tx->len > tx->gso_size;
+	if (gso || (rt.nic->caps & NS_LINK_CAP_TX_CSUM)) {
+		/* Offload: seed with the folded pseudo-header sum. */
+		ns_wr16(h + 16, (uint16_t)~ns_csum_fold(pseudo));
+		p->flags |= PKT_F_CSUM_PARTIAL;
+		p->csum_start = pkt_pos(p);
+		p->csum_off = 16;
+		if (gso) {
+			p->gso_type = PKT_GSO_TCPV4;
+			p->gso_size = tx->gso_size;
+		}
+	} else {
+		ns_wr16(h + 16, ns_csum_fold(ns_csum_add(pseudo, h, hlen + tx->len)));
+	}
+	if (tx->flags & TH_ACK) {
+		tp->last_ack_sent = tp->rcv_nxt;
+		tp->ack_pending = 0;
+		tp->segs_since_ack = 0;
+		if (ns_timer_armed(&tp->t_delack))
+			ns_timer_disarm(st->wheel, &tp->t_delack);
+		if (tp->quickack)
+			tp->quickack--;
+	}
+	uint32_t segs = gso ? (tx->len + tx->gso_size - 1) / tx->gso_size : 1;
+	tp->segs_out += segs;
+	if (tx->len) {
+		tp->data_segs_out += segs;
+		tp->last_data_sent = tcp_now(tp);
+	}
+	NS_STAT_ADD(st, tcp_tx, segs);
+	struct ip4_tx ip = {
+		.src = tp->laddr.v4,
+		.dst = tp->raddr.v4,
+		.proto = IPPROTO_TCP_,
+		.ttl = (uint8_t)(tp->sk.ttl < 0 ? 0 : tp->sk.ttl),
+		.tos = tp->sk.tos,
+		.df = 1, /* RFC 1191 path MTU discovery */
+		.bound_nic = tp->sk.bound_nic,
+	};
+	r = ip4_output(st, p, &ip);
+	if (r == -EMSGSIZE && gso)
+		r = 0; /* the link cuts it; cannot be too big */
+	return r;
+}
+
+static uint8_t data_flags(const struct tcp_sock *tp)
+{
+	NS_UNUSED(tp);
+	return TH_ACK;
+}
+
+int tcp_xmit_seg(struct tcp_sock *tp, struct tcp_seg *s, int retransmit)
+{
+	struct tcp_tx tx;
+	memset(&tx, 0, sizeof(tx));
+	tx.seq = s->seq;
+	if (s->flags & SEG_SYN) {
+		tx.flags = TH_SYN | (tp->state == TCPS_SYN_RECEIVED ? TH_ACK : 0);
+		tx.syn_opts = 1;
+	} else {
+		tx.flags = data_flags(tp);
+		uint32_t dend = s->end - ((s->flags & SEG_FIN) ? 1 : 0);
+		tx.len = dend - s->seq;
+		tx.data_off = s->seq - tp->snd_buf_seq;
+		if (s->flags & SEG_FIN)
+			tx.flags |= TH_FIN;
+		if (tx.len && (s->end == tp->snd_buf_seq + tp->sndq.len || (s->flags & SEG_FIN)))
+			tx.flags |= TH_PSH;
+	}
+	int r = tcp_transmit(tp, &tx);
+	ns_time_t now = tcp_now(tp);
+	s->xmit_time = now;
+	s->xmits++;
+	if (retransmit) {
+		s->flags |= SEG_EVER_RETRANS;
+		tp->total_retrans++;
+		tp->bytes_retrans += tx.len;
+	}
+	return r;
+}
+
+void tcp_send_syn(struct tcp_sock *tp)
+{
+	struct tcp_seg *s = tcp_seg_alloc();
+	if (!s)
+		return;
+	s->seq = tp->iss;
+	s->end = tp->iss + 1;
+	s->flags = SEG_SYN;
+	s->prev = tp->rtx_tail;
+	if (tp->rtx_tail)
+		tp->rtx_tail->next = s;
+	else
+		tp->rtx_head = s;
+	tp->rtx_tail = s;
+	tp->packets_out++;
+	tp->snd_nxt = tp->iss + 1;
+	tcp_xmit_seg(tp, s, 0);
+	tcp_rearm_rto(tp);
+}
+
+void tcp_send_synack(struct ns_stack *st, struct tcp_req *req)
+{
+	/* A SYN-ACK from a SYN-queue entry: built with a scratch block that
+	 * carries just what the header and options need. */
+	struct tcp_sock tmp;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.sk.stack = st;
+	tmp.sk.rcvbuf = req->listener ? req->listener->sk.rcvbuf : TCP_RMEM_DEFAULT;
+	tmp.sk.ttl = req->listener ? req->listener->sk.ttl : -1;
+	tmp.sk.tos = req->listener ? req->listener->sk.tos : 0;
+	tmp.sk.bound_nic = req->listener ? req->listener->sk.bound_nic : 0;
+	tmp.laddr = req->laddr;
+	tmp.raddr = req->raddr;
+	tmp.lport = req->lport;
+	tmp.rport = req->rport;
+	tmp.rcv_nxt = req->irs + 1;
+	tmp.rcv_adv = tmp.rcv_nxt;
+	tmp.ts_ok = req->ts_ok;
+	tmp.sack_ok = req->sack_ok;
+	tmp.ws_ok = req->ws_ok;
+	tmp.ts_recent = req->ts_recent;
+	tmp.ts_offset = req->ts_offset;
+	tmp.state = TCPS_SYN_RECEIVED;
+	if (req->listener) {
+		tmp.rcv_wscale = req->ws_ok ? req->listener->rcv_wscale : 0;
+		tmp.adv_mss = req->listener->adv_mss;
+		tmp.window_clamp = req->listener->window_clamp;
+	}
+	if (!tmp.adv_mss)
+		tmp.adv_mss = 1460;
+	struct tcp_tx tx = { .seq = req->iss, .flags = TH_SYN | TH_ACK, .syn_opts = 1 };
+	tcp_transmit(&tmp, &tx);
+}
+
+void tcp_send_ack(struct tcp_sock *tp)
+{
+	if (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN || tp->state == TCPS_SYN_SENT)
+		return;
+	struct tcp_tx tx = { .seq = tp->snd_nxt, .flags = TH_ACK };
+	tcp_transmit(tp, &tx);
+	tp->dsack_pending = 0;
+}
+
+void tcp_schedule_ack(struct tcp_sock *tp, int now)
+{
+	tp->ack_pending = 1;
+	if (now || tp->quickack) {
+		tp->ack_now = 1;
+		if (!tp->on_ack_list) {
+			struct tcp_state *ts = tp->sk.stack->tcp;
+			tp->acknext = ts->ack_list;
+			ts->ack_list = tp;
+			tp->on_ack_list = 1;
+		}
+		return;
+	}
+	tcp_arm_delack(tp);
+}
+
+void tcp_flush_acks(struct ns_stack *st)
+{
+	struct tcp_state *ts = st->tcp;
+	while (ts->ack_list) {
+		struct tcp_sock *tp = ts->ack_list;
+		ts->ack_list = tp->acknext;
+		tp->acknext = NULL;
+		tp->on_ack_list = 0;
+		if (tp->ack_pending && tp->ack_now)
+			tcp_send_ack(tp);
+		tp->ack_now = 0;
+	}
+}
+
+void tcp_send_probe(struct tcp_sock *tp)
+{
+	/* Linux tcp_xmit_probe_skb: an ACK with an old sequence number makes
+	 * the peer answer with its current ACK and window. */
+	struct tcp_tx tx = { .seq = tp->snd_una - 1, .flags = TH_ACK };
+	tcp_transmit(tp, &tx);
+}
+
+void tcp_send_active_reset(struct tcp_sock *tp)
+{
+	/* RFC 9293 3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST> (Linux adds ACK). */
+	struct tcp_tx tx = { .seq = tp->snd_nxt, .flags = TH_RST | TH_ACK };
+	tcp_transmit(tp, &tx);
+}
+
+void tcp_send_reset_reply(struct ns_stack *st, const struct tcp_seg_in *seg)
+{
+	/* RFC 9293 3.10.7.1: if ACK is off, <SEQ=0><ACK=SEG.SEQ+SEG.LEN>
+	 * <CTL=RST,ACK>; else <SEQ=SEG.ACK><CTL=RST>. */
+	if (seg->flags & TH_RST)
+		return;
+	struct pkt *p = pkt_alloc(PKT_HEADROOM, TCP_HDR_LEN);
+	if (!p)
+		return;
+	uint8_t *h = pkt_data(p);
+	memset(h, 0, TCP_HDR_LEN);
+	ns_wr16(h, seg->dport);
+	ns_wr16(h + 2, seg->sport);
+	if (seg->flags & TH_ACK) {
+		ns_wr32(h + 4, seg->ack);
+		h[13] = TH_RST;
+	} else {
+		ns_wr32(h + 8, seg->end);
+		h[13] = TH_RST | TH_ACK;
+	}
+	h[12] = (TCP_HDR_LEN / 4) << 4;
+	const struct ns_l3_info *l3 = seg->l3;
+	uint32_t sum = ns_csum_pseudo4(l3->dst.v4, l3->src.v4, IPPROTO_TCP_, TCP_HDR_LEN);
+	ns_wr16(h + 16, ns_csum_fold(ns_csum_add(sum, h, TCP_HDR_LEN)));
+	p->l4_off = pkt_pos(p);
+	struct ip4_tx ip = { .src = l3->dst.v4, .dst = l3->src.v4, .proto = IPPROTO_TCP_, .df = 1 };
+	NS_STAT_INC(st, tcp_tx);
+	NS_STAT_INC(st, tcp_rst_tx);
+	ip4_output(st, p, &ip);
+}
+
+/* ---- the send loop ---- */
+
+static void rtx_append(struct tcp_sock *tp, struct tcp_seg *s)
+{
+	s->next = NULL;
+	s->prev = tp->rtx_tail;
+	if (tp->rtx_tail)
+		tp->rtx_tail->next = s;
+	else
+		tp->rtx_head = s;
+	tp->rtx_tail = s;
+	tp->packets_out++;
+}
+
+void tcp_retransmit_lost(struct tcp_sock *tp)
+{
+	uint32_t cwnd = tp->snd_cwnd;
+	for (struct tcp_seg *s = tp->rtx_head; s; s = s->next) {
+		if (tcp_packets_in_flight(tp) >= cwnd)
+			break;
+		if (!(s->flags & SEG_LOST) || (s->flags & (SEG_RETRANS | SEG_SACKED)))
+			continue;
+		/* The peer's window still bounds retransmissions (RFC 9293). */
+		if (SEQ_GT(s->end, tp->snd_una + NS_MAX(tp->snd_wnd, 1u)) && s != tp->rtx_head)
+			break;
+		tcp_xmit_seg(tp, s, 1);
+		s->flags |= SEG_RETRANS;
+		tp->retrans_out++;
+		if (SEQ_GT(s->end, tp->high_rxt))
+			tp->high_rxt = s->end;
+	}
+}
+
+void tcp_output(struct tcp_sock *tp)
+{
+	struct ns_stack *st = tp->sk.stack;
+	enum tcp_fsm_state s = tp->state;
+	int sent = 0;
+
+	if (s != TCPS_ESTABLISHED && s != TCPS_CLOSE_WAIT && s != TCPS_FIN_WAIT_1 &&
+	    s != TCPS_CLOSING && s != TCPS_LAST_ACK)
+		goto ack;
+
+	if (tp->lost_out)
+		tcp_retransmit_lost(tp);
+
+	uint32_t mss = tcp_current_mss(tp);
+	struct ns_rt rt;
+	int gso_ok = ns_route4(st, tp->raddr.v4, tp->laddr.v4, tp->sk.bound_nic, &rt) == 0 &&
+		     (rt.nic->caps & NS_LINK_CAP_GSO);
+	uint32_t unsent;
+	while (!tp->fin_sent && (unsent = tcp_unsent(tp)) > 0) {
+		uint32_t inflight = tcp_packets_in_flight(tp);
+		if (inflight >= tp->snd_cwnd)
+			break;
+		uint32_t quota = tp->snd_cwnd - inflight;
+		uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
+		uint32_t seq = SEQ_MAX(tp->snd_nxt, tp->snd_buf_seq);
+		if (SEQ_GEQ(seq, wnd_end))
+			break;
+		uint32_t avail = wnd_end - seq;
+		uint32_t max = mss;
+		if (gso_ok && quota > 1) {
+			uint32_t hdrs = IP4_HDR_LEN + TCP_HDR_LEN + (tp->ts_ok ? 12 : 0);
+			max = NS_MIN((TCP_GSO_MAX - hdrs) / mss, quota) * mss;
+		}
+		uint32_t len = NS_MIN(NS_MIN(unsent, avail), max);
+		if (len < mss) {
+			int ok;
+			if (len < unsent)
+				/* Window-limited. Sender SWS avoidance (RFC 9293
+				 * 3.8.6.2.1): fill a window that is at least
+				 * half the largest the peer ever offered. */
+				ok = !tp->cork && tp->snd_max_wnd && avail >= tp->snd_max_wnd / 2;
+			else
+				/* All we have is small. Nagle (RFC 9293
+				 * 3.7.4): wait while data is unacknowledged,
+				 * unless TCP_NODELAY; TCP_CORK waits for a
+				 * full segment; a closing FIN flushes. */
+				ok = tp->fin_queued ||
+				     (!tp->cork && (tp->nodelay || tp->packets_out == 0));
+			if (!ok)
+				break;
+		}
+		if (len > mss)
+			len -= len % mss; /* super-segments carry whole segments */
+		int fin = tp->fin_queued && len == unsent && !tp->fin_sent;
+		/* Records, one per MSS. */
+		uint32_t off = 0;
+		while (off < len) {
+			struct tcp_seg *rec = tcp_seg_alloc();
+			if (!rec)
+				goto out;
+			uint32_t n = NS_MIN(mss, len - off);
+			rec->seq = seq + off;
+			rec->end = rec->seq + n;
+			rec->xmit_time = tcp_now(tp);
+			rec->delivered_at_send = tp->delivered;
+			rec->xmits = 1;
+			if (fin && off + n == len) {
+				rec->flags |= SEG_FIN;
+				rec->end++;
+			}
+			rtx_append(tp, rec);
+			off += n;
+		}
+		struct tcp_tx tx = {
+			.seq = seq,
+			.flags = TH_ACK | ((len == unsent) ? TH_PSH : 0) | (fin ? TH_FIN : 0),
+			.len = len,
+			.data_off = seq - tp->snd_buf_seq,
+			.gso_size = len > mss ? (uint16_t)mss : 0,
+		};
+		tcp_transmit(tp, &tx);
+		tp->snd_nxt = seq + len + (fin ? 1 : 0);
+		tp->bytes_sent += len;
+		if (fin) {
+			tp->fin_sent = 1;
+			tp->fin_seq = seq + len;
+		}
+		sent = 1;
+	}
+	if (tp->fin_queued && !tp->fin_sent && tcp_unsent(tp) == 0) {
+		/* A FIN alone (RFC 9293 3.10.4 CLOSE). It takes a sequence
+		 * number, so it is retransmitted like data. */
+		struct tcp_seg *rec = tcp_seg_alloc();
+		if (rec) {
+			uint32_t seq = tp->snd_buf_seq + tp->sndq.len;
+			rec->seq = seq;
+			rec->end = seq + 1;
+			rec->flags = SEG_FIN;
+			rtx_append(tp, rec);
+			tcp_xmit_seg(tp, rec, 0);
+			tp->snd_nxt = seq + 1;
+			tp->fin_sent = 1;
+			tp->fin_seq = seq;
+			sent = 1;
+		}
+	}
+out:
+	if (sent) {
+		tp->lsndtime = tcp_now(tp);
+		tcp_schedule_loss_probe(tp);
+	}
+	if (tp->packets_out && !ns_timer_armed(&tp->t_rtx))
+		tcp_rearm_rto(tp);
+	/* Zero window with data waiting and nothing in flight: probe. */
+	if (tcp_unsent(tp) && !tp->packets_out && !ns_timer_armed(&tp->t_persist))
+		tcp_arm_persist(tp);
+ack:
+	/* An ACK still owed is sent by tcp_flush_acks() before sleeping,
+	 * or by the delayed-ACK timer. */
+	return;
+}

@@ -1,0 +1,1026 @@
+/*
+ * TCP's socket glue: the ns_sock_ops of SOCK_STREAM sockets (bind, listen,
+ * accept, connect, send, receive, shutdown, close), their options (TCP_*,
+ * and the SOL_SOCKET ones TCP reacts to), TCP_INFO in Linux's layout,
+ * readiness as Linux's tcp_poll() reports it, and the connection lifecycle
+ * (tcp_done / tcp_free).
+ *
+ * Blocking belongs to the caller: connect() returns -EINPROGRESS and the
+ * socket becomes writable (or reports an error) when the handshake ends;
+ * send/recv return -EAGAIN when they would block.
+ */
+#include <linux/sockios.h>
+#include <stdio.h>
+#include <linux/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+
+#include "tcp_priv.h"
+
+uint8_t tcp_wscale_for(uint32_t space);
+
+const char *const tcp_state_names[] = {
+	"CLOSED",     "LISTEN",	    "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT",
+	"FIN_WAIT_1", "CLOSING",    "LAST_ACK", "FIN_WAIT_2",	"TIME_WAIT",
+};
+
+int tcp_state_linux(enum tcp_fsm_state s)
+{
+	static const int map[] = {
+		[TCPS_CLOSED] = 7,	 [TCPS_LISTEN] = 10,	 [TCPS_SYN_SENT] = 2,
+		[TCPS_SYN_RECEIVED] = 3, [TCPS_ESTABLISHED] = 1, [TCPS_CLOSE_WAIT] = 8,
+		[TCPS_FIN_WAIT_1] = 4,	 [TCPS_CLOSING] = 11,	 [TCPS_LAST_ACK] = 9,
+		[TCPS_FIN_WAIT_2] = 5,	 [TCPS_TIME_WAIT] = 6,
+	};
+	return map[s];
+}
+
+/* ---- lifecycle ---- */
+
+void tcp_set_state(struct tcp_sock *tp, enum tcp_fsm_state s)
+{
+	if (s == TCPS_ESTABLISHED && tp->state != TCPS_ESTABLISHED)
+		tcp_arm_keepalive(tp);
+	tp->state = s;
+}
+
+void tcp_wake(struct tcp_sock *tp)
+{
+	if (tp->parent)
+		ns_socket_wake(&tp->parent->sk);
+	ns_socket_wake(&tp->sk);
+}
+
+static void tcp_unhash(struct tcp_sock *tp)
+{
+	struct ns_stack *st = tp->sk.stack;
+	tcp_ehash_remove(st, tp);
+	tcp_lhash_remove(st, tp);
+	if (tp->on_ack_list) {
+		struct tcp_sock **pp = &st->tcp->ack_list;
+		while (*pp && *pp != tp)
+			pp = &(*pp)->acknext;
+		if (*pp)
+			*pp = tp->acknext;
+		tp->on_ack_list = 0;
+	}
+}
+
+void tcp_free(struct tcp_sock *tp)
+{
+	struct ns_stack *st = tp->sk.stack;
+	tcp_timers_stop(tp);
+	if (tp->listen)
+		tcp_listen_destroy(tp);
+	tcp_unhash(tp);
+	tcp_bhash_remove(st, tp);
+	tcp_rtx_purge(tp);
+	tcp_ring_free(&tp->sndq);
+	tcp_ring_free(&tp->rcvq);
+	while (tp->ooo) {
+		struct pkt *p = tp->ooo;
+		tp->ooo = p->next;
+		pkt_unref(p);
+	}
+	ns_socket_fini(&tp->sk);
+	st->tcp->nsocks--;
+	free(tp);
+}
+
+void tcp_done(struct tcp_sock *tp, int err)
+{
+	struct ns_stack *st = tp->sk.stack;
+	if (err) {
+		tp->sk.so_error = err;
+		if (TCPS_HAVEESTABLISHED(tp->state) && err == ECONNRESET)
+			NS_STAT_INC(st, tcp_established_resets);
+	}
+	tp->state = TCPS_CLOSED;
+	tp->shut_rd = tp->shut_wr = 1;
+	tcp_timers_stop(tp);
+	tcp_unhash(tp);
+	/* The port stays ours only if bind() chose it (Linux). */
+	if (!tp->port_locked)
+		tcp_bhash_remove(st, tp);
+	tcp_rtx_purge(tp);
+	tcp_ring_free(&tp->sndq);
+	tp->snd_buf_seq = tp->snd_una;
+	if (tp->orphan && !tp->parent) {
+		tcp_free(tp);
+		return;
+	}
+	tcp_wake(tp);
+}
+
+struct tcp_sock *tcp_sock_alloc(struct ns_stack *st, int domain)
+{
+	extern const struct ns_sock_ops tcp_sock_ops;
+	struct tcp_sock *tp = calloc(1, sizeof(*tp));
+	if (!tp)
+		return NULL;
+	ns_socket_init(&tp->sk, st, &tcp_sock_ops, domain, SOCK_STREAM, IPPROTO_TCP);
+	tp->sk.sndbuf = TCP_WMEM_DEFAULT;
+	tp->sk.rcvbuf = TCP_RMEM_DEFAULT;
+	tp->rcvbuf_max = st->tcp->rmem_max;
+	tp->sndbuf_max = st->tcp->wmem_max;
+	tp->cc = st->tcp->default_cc;
+	tp->laddr = ns_ip4(0);
+	tp->raddr = ns_ip4(0);
+	tp->laddr.family = tp->raddr.family = (uint16_t)domain;
+	tp->rto = TCP_RTO_INIT;
+	tp->reordering = TCP_REORDERING;
+	tp->snd_cwnd = TCP_INIT_CWND;
+	tp->snd_ssthresh = 0x7fffffff;
+	tcp_timers_init(tp);
+	st->tcp->nsocks++;
+	return tp;
+}
+
+int tcp_socket_create(struct ns_stack *st, int domain, struct ns_socket **out)
+{
+	struct tcp_sock *tp = tcp_sock_alloc(st, domain);
+	if (!tp)
+		return -ENOMEM;
+	*out = &tp->sk;
+	return 0;
+}
+
+/* ---- buffers ---- */
+
+void tcp_sndbuf_expand(struct tcp_sock *tp)
+{
+	/* Linux tcp_sndbuf_expand(): room for twice the congestion window
+	 * (four times in slow start), unless the user fixed SO_SNDBUF. */
+	if (tp->sndbuf_locked)
+		return;
+	uint32_t per = tp->mss ? tp->mss : 1460;
+	uint64_t want = (uint64_t)per * NS_MAX(tp->snd_cwnd, tp->reordering + 1) *
+			(tp->snd_cwnd < tp->snd_ssthresh ? 4 : 2);
+	if (want > (uint64_t)tp->sndbuf_max)
+		want = (uint64_t)tp->sndbuf_max;
+	if ((int)want > tp->sk.sndbuf) {
+		tp->sk.sndbuf = (int)want;
+		tcp_wake(tp);
+	}
+}
+
+void tcp_rcv_space_adjust(struct tcp_sock *tp)
+{
+	/* Linux's dynamic right-sizing: once per RTT, if the application
+	 * read more than the buffer's measure, let the buffer (and window)
+	 * grow to twice what one RTT carries. */
+	ns_time_t now = tcp_now(tp);
+	ns_time_t rtt = tp->srtt_us ? (ns_time_t)tp->srtt_us * NS_USEC : 10 * NS_MSEC;
+	if (now - tp->rcvq_space_time < rtt)
+		return;
+	uint32_t copied = tp->rcvq_space_copied;
+	tp->rcvq_space_copied = 0;
+	tp->rcvq_space_time = now;
+	if (tp->rcvbuf_locked || copied <= tp->rcvq_space)
+		return;
+	tp->rcvq_space = copied;
+	uint64_t want = (uint64_t)copied * 4;
+	if (want > (uint64_t)tp->rcvbuf_max)
+		want = (uint64_t)tp->rcvbuf_max;
+	if ((int)want > tp->sk.rcvbuf)
+		tp->sk.rcvbuf = (int)want;
+}
+
+/* ---- bind / listen / connect / accept ---- */
+
+static int tcp_bind(struct ns_socket *s, const struct sockaddr *a, socklen_t len)
+{
+	struct tcp_sock *tp = tcp_sk(s);
+	struct ns_stack *st = s->stack;
+	struct ns_ip ip;
+	uint16_t port;
+	int fam = ns_sockaddr_in(s, a, len, &ip, &port);
+	if (fam < 0)
+		return fam;
+	if (fam == AF_UNSPEC && !ns_ip_is_any(&ip))
+		return -EAFNOSUPPORT;
+	if (tp->state != TCPS_CLOSED || tp->lport)
+		return -EINVAL;
+	if (!ns_ip_is_any(&ip) && !ns_addr4_nic(st, ip.v4) && !ip4_is_loopback(ip.v4))
+		return -EADDRNOTAVAIL;
+	if (ip4_is_mcast(ip.v4) || ns_is_bcast4(st, ip.v4))
+		return -EADDRNOTAVAIL;
+	int r = tcp_bind_port(st, tp, &ip, port, 0);
+	if (r < 0)
+		return r;
+	tp->port_locked = port != 0;
+	return 0;
+}
+
+static int tcp_listen(struct ns_socket *s, int backlog)
+{
+	struct tcp_sock *tp = tcp_sk(s);
+	struct ns_stack *st = s->stack;
+	if (tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN)
+		return -EINVAL;
+	/* Linux clamps to net.core.somaxconn (4096); negative means max. */
+	uint32_t bl = backlog < 0 || backlog > 4096 ? 4096 : (uint32_t)backlog;
+	if (tp->state == TCPS_LISTEN) {
+		tp->listen->backlog = bl;
+		return 0;
+	}
+	struct ns_ip addr = tp->laddr;
+	int r = tcp_bind_port(st, tp, &addr, tp->lport, 1);
+	if (r < 0)
+		return r;
+	tp->listen = calloc(1, sizeof(*tp->listen));
+	if (!tp->listen)
+		return -ENOMEM;
+	tp->listen->backlog = bl;
+	tp->state = TCPS_LISTEN;
+	tp->adv_mss = 1460;
+	tp->rcv_wscale = tcp_wscale_for((uint32_t)NS_MAX(tp->sk.rcvbuf, tp->rcvbuf_max));
+	tcp_lhash_insert(st, tp);
+	return 0;
+}
+
+static void tcp_disconnect(struct tcp_sock *tp)
+{
+	/* Linux tcp_disconnect(): abort, RST if the peer knows us. */
+	if (tp->state == TCPS_LISTEN) {
+		tcp_listen_destroy(tp);
+		tcp_lhash_remove(tp->sk.stack, tp);
+	} else if (TCPS_HAVERCVDSYN(tp->state) && tp->state != TCPS_TIME_WAIT) {
+		tcp_send_active_reset(tp);
+	}
+	int orphan = tp->orphan;
+	tp->orphan = 0;
+	tcp_done(tp, 0);
+	tp->orphan = (uint8_t)orphan;
+	tp->shut_rd = tp->shut_wr = 0;
+	tp->sk.so_error = 0;
+	tcp_ring_free(&tp->rcvq);
+	while (tp->ooo) {
+		struct pkt *p = tp->ooo;
+		tp->ooo = p->next;
+		pkt_unref(p);
+	}
+	tp->ooo_bytes = 0;
+	tp->fin_queued = tp->fin_sent = 0;
+	tp->urg_data_valid = tp->urg_seen = 0;
+	tp->raddr = ns_ip4(0);
+	tp->rport = 0;
+	if (!tp->port_locked) {
+		tcp_bhash_remove(tp->sk.stack, tp);
+		tp->lport = 0;
+		tp->laddr = ns_ip4(0);
+	}
+}
+
+static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t len)
+{
+	struct tcp_sock *tp = tcp_sk(s);
+	struct ns_stack *st = s->stack;
+	struct tcp_state *ts = st->tcp;
+	struct ns_ip ip;
+	uint16_t port;
+
+	if (a && len >= (socklen_t)sizeof(sa_family_t) && a->sa_family == AF_UNSPEC) {
+		tcp_disconnect(tp);
+		return 0;
+	}
+	int fam = ns_sockaddr_in(s, a, len, &ip, &port);
+	if (fam < 0)
+		return fam;
+	if (fam != AF_INET)
+		return -EAFNOSUPPORT;
+	switch (tp->state) {
+	case TCPS_CLOSED:
+		break;
+	case TCPS_SYN_SENT:
+	case TCPS_SYN_RECEIVED:
+		return -EALREADY;
+	default:
+		return -EISCONN;
+	}
+	if (tp->sk.so_error) {
+		/* A failed attempt's error is consumed by a new connect. */
+		tp->sk.so_error = 0;
+	}
+	if (ip.v4 == 0)
+		ip.v4 = IP4_ADDR(127, 0, 0, 1);
+	if (ip4_is_mcast(ip.v4) || ip.v4 == 0xffffffffu || ns_is_bcast4(st, ip.v4))
+		return -ENETUNREACH;
+	struct ns_rt rt;
+	int r = ns_route4(st, ip.v4, ns_ip_is_any(&tp->laddr) ? 0 : tp->laddr.v4, s->bound_nic, &rt);
+	if (r < 0)
+		return r;
+	tp->raddr = ip;
+	tp->rport = port;
+	if (ns_ip_is_any(&tp->laddr))
+		tp->laddr = rt.src;
+	r = tcp_connect_port(st, tp);
+	if (r < 0) {
+		tp->raddr = ns_ip4(0);
+		tp->rport = 0;
+		return r;
+	}
+	tp->pmtu = rt.mtu > 65535 ? 65535 : rt.mtu;
+	tp->adv_mss = (uint16_t)NS_MIN(tp->pmtu - IP4_HDR_LEN - TCP_HDR_LEN, 65495u);
+	if (tp->user_mss && tp->user_mss < tp->adv_mss)
+		tp->adv_mss = tp->user_mss;
+	tp->ws_ok = ts->window_scaling;
+	tp->sack_ok = ts->sack;
+	tp->ts_ok = ts->timestamps;
+	tp->rcv_wscale = tp->ws_ok ? tcp_wscale_for((uint32_t)NS_MAX(tp->sk.rcvbuf, tp->rcvbuf_max)) : 0;
+	tp->iss = tcp_isn(st, &tp->laddr, tp->lport, &tp->raddr, tp->rport);
+	tp->snd_una = tp->iss;
+	tp->snd_buf_seq = tp->iss + 1;
+	tp->ts_offset = ns_random32(st);
+	tp->syn_tsval = tcp_tsval(tp);
+	tp->rcv_adv = 0;
+	tp->rcv_nxt = 0;
+	tp->peer_mss = TCP_DEFAULT_MSS;
+	tp->fin_queued = tp->fin_sent = 0;
+	tp->shut_rd = tp->shut_wr = 0;
+	tp->retransmits = tp->backoff = 0;
+	tp->rto = TCP_RTO_INIT;
+	tp->state = TCPS_SYN_SENT;
+	tcp_ehash_insert(st, tp);
+	NS_STAT_INC(st, tcp_active_opens);
+	tcp_send_syn(tp);
+	return -EINPROGRESS;
+}
+
+static int tcp_accept(struct ns_socket *s, struct ns_socket **out, struct sockaddr *a,
+		      socklen_t *len)
+{
+	struct tcp_sock *lp = tcp_sk(s);
+	if (lp->state != TCPS_LISTEN)
+		return -EINVAL;
+	struct tcp_sock *c = lp->listen->acceptq_head;
+	if (!c)
+		return -EAGAIN;
+	lp->listen->acceptq_head = c->acc_next;
+	if (!lp->listen->acceptq_head)
+		lp->listen->acceptq_tail = NULL;
+	lp->listen->acceptq_len--;
+	c->acc_next = NULL;
+	c->parent = NULL;
+	if (a && len)
+		ns_sockaddr_out(&c->raddr, c->rport, a, len);
+	*out = &c->sk;
+	return 0;
+}
+
+/* ---- data ---- */
+
+static int send_error(struct tcp_sock *tp)
+{
+	int r = ns_socket_take_error(&tp->sk);
+	if (r)
+		return r;
+	if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
+		return -EAGAIN; /* wait for the handshake */
+	if (tp->state != TCPS_ESTABLISHED && tp->state != TCPS_CLOSE_WAIT)
+		return -EPIPE;
+	if (tp->shut_wr || tp->fin_queued)
+		return -EPIPE;
+	return 0;
+}
+
+static ssize_t tcp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flags)
+{
+	struct tcp_sock *tp = tcp_sk(s);
+	int r = send_error(tp);
+	if (r)
+		return r;
+	size_t total = ns_iov_total(m);
+	if (total == 0)
+		return 0;
+	uint32_t used = tp->sndq.len;
+	if ((uint32_t)tp->sk.sndbuf <= used)
+		return -EAGAIN;
+	uint32_t room = (uint32_t)tp->sk.sndbuf - used;
+	uint32_t n = (uint32_t)NS_MIN((size_t)room, total);
+	if (tcp_ring_reserve(&tp->sndq, used + n) < 0)
+		return -ENOBUFS;
+	n = tcp_ring_append_iov(&tp->sndq, m, 0, n);
+	if (flags & MSG_OOB)
+		/* RFC 6093: urgent data ends with the last byte sent. */
+		tp->snd_up = tp->snd_buf_seq + tp->sndq.len;
+	if (flags & MSG_MORE) {
+		int cork = tp->cork;
+		tp->cork = 1;
+		tcp_output(tp);
+		tp->cork = (uint8_t)cork;
+	} else {
+		tcp_output(tp);
+	}
+	return n;
+}
+
+static void window_update_after_read(struct tcp_sock *tp)
+{
+	/* RFC 9293 3.8.6.2.2 / Linux tcp_cleanup_rbuf(): tell the peer when
+	 * reading opened the window by at least min(buffer/2, MSS), and
+	 * always when it was closed. */
+	if (!TCPS_HAVEESTABLISHED(tp->state) || TCPS_HAVERCVDFIN(tp->state))
+		return;
+	uint32_t cur = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+	uint32_t free = tcp_free_space(tp);
+	uint32_t mss = tp->rcv_mss ? tp->rcv_mss : tp->adv_mss;
+	uint32_t thresh = NS_MIN((uint32_t)tp->sk.rcvbuf / 2, mss);
+	if (free >= cur + thresh && (cur == 0 || free >= 2 * cur || free - cur >= 2 * mss))
+		tcp_schedule_ack(tp, 1);
+}
+
+static ssize_t tcp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
+{
+	struct tcp_sock *tp = tcp_sk(s);
+	if (tp->state == TCPS_LISTEN)
+		return -ENOTCONN;
+	if (flags & MSG_OOB) {
+		/* Linux tcp_recv_urg(). */
+		if ((tp->sk.opts & NS_SO_OOBINLINE) || !tp->urg_data_valid)
+			return -EINVAL;
+		size_t want = ns_iov_total(m);
+		if (want)
+			ns_iov_scatter(m, &tp->urg_data, 1);
+		m->msg_flags |= MSG_OOB;
+		if (!(flags & MSG_PEEK))
+			tp->urg_data_valid = 0;
+		return want ? 1 : 0;
+	}
+	if (m->msg_name)
+		m->msg_namelen = 0;
+	m->msg_controllen = 0;
+	size_t want = ns_iov_total(m);
+	if (tp->rcvq.len && want) {
+		uint32_t n = (uint32_t)NS_MIN(want, (size_t)tp->rcvq.len);
+		if (!(flags & MSG_TRUNC))
+			tcp_ring_peek_iov(&tp->rcvq, 0, m, n);
+		if (!(flags & MSG_PEEK)) {
+			tcp_ring_consume(&tp->rcvq, n);
+			tp->rcvq_space_copied += n;
+			tcp_rcv_space_adjust(tp);
+			window_update_after_read(tp);
+		}
+		return n;
+	}
+	if (tp->rcvq.len && !want)
+		return 0;
+	/* Nothing to read: why (order as Linux tcp_recvmsg). */
+	if (TCPS_HAVERCVDFIN(tp->state) || (tp->state == TCPS_CLOSED && tp->established_once &&
+					     !tp->sk.so_error))
+		return 0;
+	int r = ns_socket_take_error(&tp->sk);
+	if (r)
+		return r;
+	if (tp->shut_rd)
+		return 0;
+	if (tp->state == TCPS_CLOSED)
+		return -ENOTCONN;
+	return -EAGAIN;
+}
+
+static int tcp_shutdown(struct ns_socket *s, int how)
+{
+	struct tcp_sock *tp = tcp_sk(s);
+	int rd = how == SHUT_RD || how == SHUT_RDWR;
+	int wr = how == SHUT_WR || how == SHUT_RDWR;
+	switch (tp->state) {
+	case TCPS_CLOSED:
+		if (rd)
+			tp->shut_rd = 1;
+		if (wr)
+			tp->shut_wr = 1;
+		tcp_wake(tp);
+		return -ENOTCONN;
+	case TCPS_LISTEN:
+		if (!rd)
+			return 0;
+		tcp_disconnect(tp);
+		tcp_wake(tp);
+		return 0;
+	case TCPS_SYN_SENT:
+		tcp_disconnect(tp);
+		tcp_wake(tp);
+		return 0;
+	default:
+		break;
+	}
+	if (rd)
+		tp->shut_rd = 1;
+	if (wr && !tp->shut_wr) {
+		tp->shut_wr = 1;
+		/* RFC 9293 3.10.4 CLOSE: queue a FIN after the data. */
+		switch (tp->state) {
+		case TCPS_SYN_RECEIVED:
+		case TCPS_ESTABLISHED:
+			tcp_set_state(tp, TCPS_FIN_WAIT_1);
+			tp->fin_queued = 1;
+			break;
+		case TCPS_CLOSE_WAIT:
+			tcp_set_state(tp, TCPS_LAST_ACK);
+			tp->fin_queued = 1;
+			break;
+		default:
+			break;
+		}
+		tcp_output(tp);
+	}
+	tcp_wake(tp);
+	return 0;
+}
+
+static void tcp_release(struct ns_socket *s)
+{
+	struct tcp_sock *tp = tcp_sk(s);
+	struct ns_stack *st = s->stack;
+	tp->orphan = 1;
+	tp->shut_rd = 1;
+	switch (tp->state) {
+	case TCPS_CLOSED:
+		tcp_free(tp);
+		return;
+	case TCPS_LISTEN:
+	case TCPS_SYN_SENT:
+		tcp_done(tp, 0);
+		return;
+	case TCPS_TIME_WAIT:
+		return; /* lives out its 2 MSL */
+	default:
+		break;
+	}
+	if (tp->rcvq.len || tp->ooo) {
+		/* RFC 2525 2.17 / Linux: closing with unread data resets. */
+		NS_STAT_INC(st, tcp_abort_on_close);
+		tcp_send_active_reset(tp);
+		tcp_done(tp, 0);
+		return;
+	}
+	if (tp->sk.linger_on && tp->sk.linger_secs == 0) {
+		/* SO_LINGER with a zero timeout: abortive close. */
+		NS_STAT_INC(st, tcp_abort_on_linger);
+		tcp_send_active_reset(tp);
+		tcp_done(tp, 0);
+		return;
+	}
+	switch (tp->state) {
+	case TCPS_SYN_RECEIVED:
+	case TCPS_ESTABLISHED:
+		tcp_set_state(tp, TCPS_FIN_WAIT_1);
+		tp->fin_queued = 1;
+		tp->shut_wr = 1;
+		tcp_output(tp);
+		break;
+	case TCPS_CLOSE_WAIT:
+		tcp_set_state(tp, TCPS_LAST_ACK);
+		tp->fin_queued = 1;
+		tp->shut_wr = 1;
+		tcp_output(tp);
+		break;
+	case TCPS_FIN_WAIT_2:
+		tcp_arm_fin_wait2(tp);
+		break;
+	default:
+		break;
+	}
+}
+
+static void tcp_destroy(struct ns_socket *s)
+{
+	tcp_free(tcp_sk(s));
+}
+
+static int tcp_getsockname(struct ns_socket *s, struct sockaddr *a, socklen_t *len)
+{
+	struct tcp_sock *tp = tcp_sk(s);
+	ns_sockaddr_out(&tp->laddr, tp->lport, a, len);
+	return 0;
+}
+
+static int tcp_getpeername(struct ns_socket *s, struct sockaddr *a, socklen_t *len)
+{
+	struct tcp_sock *tp = tcp_sk(s);
+	if (!tp->rport || tp->state == TCPS_CLOSED || tp->state == TCPS_SYN_SENT ||
+	    tp->state == TCPS_LISTEN)
+		return -ENOTCONN;
+	ns_sockaddr_out(&tp->raddr, tp->rport, a, len);
+	return 0;
+}
+
+/* ---- readiness (Linux tcp_poll) ---- */
+
+static uint32_t tcp_poll(struct ns_socket *s)
+{
+	struct tcp_sock *tp = tcp_sk(s);
+	uint32_t mask = 0;
+	if (tp->state == TCPS_LISTEN)
+		return tp->listen && tp->listen->acceptq_head ? POLLIN | POLLRDNORM : 0;
+	int rcv_shut = tp->shut_rd || TCPS_HAVERCVDFIN(tp->state);
+	if ((tp->shut_rd && tp->shut_wr) || tp->state == TCPS_CLOSED)
+		mask |= POLLHUP;
+	if (rcv_shut)
+		mask |= POLLIN | POLLRDNORM | POLLRDHUP;
+	if (tp->state != TCPS_SYN_SENT && tp->state != TCPS_SYN_RECEIVED) {
+		if (tp->rcvq.len)
+			mask |= POLLIN | POLLRDNORM;
+		if (!tp->shut_wr) {
+			/* Linux sk_stream_is_writeable(): free space at least
+			 * a third of the buffer. */
+			uint32_t used = tp->sndq.len;
+			if ((uint32_t)tp->sk.sndbuf > used && (uint32_t)tp->sk.sndbuf - used >= used / 2)
+				mask |= POLLOUT | POLLWRNORM;
+		} else {
+			mask |= POLLOUT | POLLWRNORM;
+		}
+		if (tp->urg_data_valid)
+			mask |= POLLPRI;
+	}
+	if (tp->sk.so_error)
+		mask |= POLLERR;
+	return mask;
+}
+
+static int tcp_ioctl(struct ns_socket *s, unsigned long req, int *val)
+{
+	struct tcp_sock *tp = tcp_sk(s);
+	switch (req) {
+	case SIOCINQ:
+		if (tp->state == TCPS_LISTEN)
+			return -EINVAL;
+		*val = (int)tp->rcvq.len;
+		return 0;
+	case SIOCOUTQ:
+		if (tp->state == TCPS_LISTEN)
+			return -EINVAL;
+		*val = (int)tp->sndq.len;
+		return 0;
+	case SIOCOUTQNSD:
+		if (tp->state == TCPS_LISTEN)
+			return -EINVAL;
+		*val = (int)tcp_unsent(tp);
+		return 0;
+	case SIOCATMARK:
+		*val = tp->urg_data_valid && tp->rcvq.len == 0;
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* ---- options ---- */
+
+static int opt_int(const void *v, socklen_t len, int *out)
+{
+	if (!v || len < (socklen_t)sizeof(int))
+		return -EINVAL;
+	memcpy(out, v, sizeof(int));
+	return 0;
+}
+
+static int put_val(void *v, socklen_t *len, const void *src, socklen_t n)
+{
+	socklen_t c = *len < n ? *len : n;
+	if (c && v)
+		memcpy(v, src, (size_t)c);
+	*len = c;
+	return 0;
+}
+
+static int put_int(void *v, socklen_t *len, int val)
+{
+	return put_val(v, len, &val, sizeof(val));
+}
+
+static int tcp_setsockopt(struct ns_socket *s, int level, int name, const void *v, socklen_t len)
+{
+	struct tcp_sock *tp = tcp_sk(s);
+	int val = 0, r;
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_RCVBUF:
+		case SO_RCVBUFFORCE:
+			tp->rcvbuf_locked = 1;
+			return 0;
+		case SO_SNDBUF:
+		case SO_SNDBUFFORCE:
+			tp->sndbuf_locked = 1;
+			tcp_wake(tp);
+			return 0;
+		case SO_KEEPALIVE:
+			tcp_arm_keepalive(tp);
+			return 0;
+		default:
+			return -ENOPROTOOPT;
+		}
+	}
+	if (level == IPPROTO_IP)
+		return ns_ip_setsockopt(s, name, v, len);
+	if (level != IPPROTO_TCP)
+		return -ENOPROTOOPT;
+	if (name == TCP_CONGESTION) {
+		char buf[16];
+		if (!v)
+			return -EFAULT;
+		size_t n = len < (socklen_t)sizeof(buf) - 1 ? (size_t)len : sizeof(buf) - 1;
+		memcpy(buf, v, n);
+		buf[n] = 0;
+		const struct tcp_cc_ops *cc = tcp_cc_find(buf);
+		if (!cc)
+			return -ENOENT;
+		if (cc != tp->cc) {
+			tp->cc = cc;
+			if (TCPS_HAVEESTABLISHED(tp->state))
+				cc->init(tp);
+		}
+		return 0;
+	}
+	if ((r = opt_int(v, len, &val)) < 0)
+		return r;
+	switch (name) {
+	case TCP_NODELAY:
+		tp->nodelay = val != 0;
+		if (tp->nodelay)
+			tcp_output(tp);
+		return 0;
+	case TCP_CORK:
+		tp->cork = val != 0;
+		if (!tp->cork) {
+			/* Uncorking pushes what waits (Linux). */
+			int nd = tp->nodelay;
+			tp->nodelay = 1;
+			tcp_output(tp);
+			tp->nodelay = (uint8_t)nd;
+		}
+		return 0;
+	case TCP_MAXSEG:
+		if (val && (val < TCP_MIN_MSS || val > 32767))
+			return -EINVAL;
+		tp->user_mss = (uint16_t)val;
+		return 0;
+	case TCP_KEEPIDLE:
+		if (val < 1 || val > 32767)
+			return -EINVAL;
+		tp->keepidle_s = (uint32_t)val;
+		tcp_arm_keepalive(tp);
+		return 0;
+	case TCP_KEEPINTVL:
+		if (val < 1 || val > 32767)
+			return -EINVAL;
+		tp->keepintvl_s = (uint32_t)val;
+		return 0;
+	case TCP_KEEPCNT:
+		if (val < 1 || val > 127)
+			return -EINVAL;
+		tp->keepcnt = (uint32_t)val;
+		return 0;
+	case TCP_USER_TIMEOUT:
+		if (val < 0)
+			return -EINVAL;
+		tp->user_timeout_ms = (uint32_t)val;
+		return 0;
+	case TCP_LINGER2:
+		if (val < 0)
+			tp->linger2_s = -1;
+		else if ((ns_time_t)val * NS_SEC > s->stack->tcp->fin_timeout)
+			tp->linger2_s = 0; /* Linux: above the sysctl means default */
+		else
+			tp->linger2_s = val;
+		return 0;
+	case TCP_DEFER_ACCEPT:
+		tp->defer_accept_s = val > 0 ? (uint32_t)val : 0;
+		return 0;
+	case TCP_QUICKACK:
+		if (val) {
+			tp->quickack = TCP_QUICKACKS;
+			tp->pingpong = 0;
+			if (tp->ack_pending)
+				tcp_schedule_ack(tp, 1);
+		} else {
+			tp->quickack = 0;
+			tp->pingpong = 1;
+		}
+		return 0;
+	case TCP_SYNCNT:
+		if (val < 1 || val > 127)
+			return -EINVAL;
+		tp->syn_retries = (uint8_t)val;
+		return 0;
+	case TCP_WINDOW_CLAMP:
+		if (val < 0)
+			return -EINVAL;
+		tp->window_clamp = (uint32_t)NS_MAX(val, s->rcvbuf > 0 ? 0 : 0);
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+static void fill_info(struct tcp_sock *tp, struct tcp_info *ti)
+{
+	ns_time_t now = tcp_now(tp);
+	memset(ti, 0, sizeof(*ti));
+	ti->tcpi_state = (uint8_t)tcp_state_linux(tp->state);
+	ti->tcpi_ca_state = (uint8_t)tp->ca_state;
+	ti->tcpi_retransmits = tp->retransmits;
+	ti->tcpi_probes = tp->probes_out;
+	ti->tcpi_backoff = tp->backoff;
+	if (tp->ts_ok)
+		ti->tcpi_options |= TCPI_OPT_TIMESTAMPS;
+	if (tp->sack_ok)
+		ti->tcpi_options |= TCPI_OPT_SACK;
+	if (tp->ws_ok) {
+		ti->tcpi_options |= TCPI_OPT_WSCALE;
+		ti->tcpi_snd_wscale = tp->snd_wscale & 0xf;
+		ti->tcpi_rcv_wscale = tp->rcv_wscale & 0xf;
+	}
+	ti->tcpi_rto = (uint32_t)(tcp_rto_backed_off(tp) / NS_USEC);
+	ti->tcpi_ato = (uint32_t)((tp->ato ? tp->ato : TCP_DELACK_MIN) / NS_USEC);
+	ti->tcpi_snd_mss = tp->mss ? tp->mss : TCP_DEFAULT_MSS;
+	ti->tcpi_rcv_mss = tp->rcv_mss ? tp->rcv_mss : TCP_DEFAULT_MSS;
+	ti->tcpi_unacked = tp->packets_out;
+	ti->tcpi_sacked = tp->sacked_out;
+	ti->tcpi_lost = tp->lost_out;
+	ti->tcpi_retrans = tp->retrans_out;
+	if (tp->last_data_sent)
+		ti->tcpi_last_data_sent = (uint32_t)((now - tp->last_data_sent) / NS_MSEC);
+	if (tp->last_data_recv)
+		ti->tcpi_last_data_recv = (uint32_t)((now - tp->last_data_recv) / NS_MSEC);
+	if (tp->last_ack_recv)
+		ti->tcpi_last_ack_recv = (uint32_t)((now - tp->last_ack_recv) / NS_MSEC);
+	ti->tcpi_pmtu = tp->pmtu;
+	ti->tcpi_rcv_ssthresh = tcp_free_space(tp);
+	ti->tcpi_rtt = tp->srtt_us;
+	ti->tcpi_rttvar = tp->rttvar_us;
+	ti->tcpi_snd_ssthresh = tp->snd_ssthresh;
+	ti->tcpi_snd_cwnd = tp->snd_cwnd;
+	ti->tcpi_advmss = tp->adv_mss;
+	ti->tcpi_reordering = tp->reordering;
+	ti->tcpi_rcv_rtt = tp->rcv_rtt_us;
+	ti->tcpi_rcv_space = tp->rcvq_space;
+	ti->tcpi_total_retrans = tp->total_retrans;
+	ti->tcpi_bytes_acked = tp->bytes_acked;
+	ti->tcpi_bytes_received = tp->bytes_received;
+	ti->tcpi_segs_out = tp->segs_out;
+	ti->tcpi_segs_in = tp->segs_in;
+	ti->tcpi_notsent_bytes = tcp_unsent(tp);
+	ti->tcpi_min_rtt = tp->min_rtt_us;
+	ti->tcpi_data_segs_in = tp->data_segs_in;
+	ti->tcpi_data_segs_out = tp->data_segs_out;
+	ti->tcpi_delivered = (uint32_t)tp->delivered;
+	ti->tcpi_bytes_sent = tp->bytes_sent;
+	ti->tcpi_bytes_retrans = tp->bytes_retrans;
+	ti->tcpi_dsack_dups = tp->dsacks_rcvd;
+	ti->tcpi_snd_wnd = tp->snd_wnd;
+}
+
+static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, socklen_t *len)
+{
+	struct tcp_sock *tp = tcp_sk(s);
+	if (level == SOL_SOCKET) {
+		if (name == SO_ACCEPTCONN)
+			return put_int(v, len, tp->state == TCPS_LISTEN);
+		return -ENOPROTOOPT;
+	}
+	if (level == IPPROTO_IP)
+		return ns_ip_getsockopt(s, name, v, len);
+	if (level != IPPROTO_TCP)
+		return -ENOPROTOOPT;
+	switch (name) {
+	case TCP_INFO: {
+		struct tcp_info ti;
+		fill_info(tp, &ti);
+		return put_val(v, len, &ti, sizeof(ti));
+	}
+	case TCP_NODELAY:
+		return put_int(v, len, tp->nodelay);
+	case TCP_CORK:
+		return put_int(v, len, tp->cork);
+	case TCP_MAXSEG:
+		if (TCPS_HAVEESTABLISHED(tp->state))
+			return put_int(v, len, (int)tcp_current_mss(tp));
+		return put_int(v, len, tp->user_mss ? tp->user_mss : TCP_DEFAULT_MSS);
+	case TCP_KEEPIDLE:
+		return put_int(v, len, tp->keepidle_s ? (int)tp->keepidle_s : (int)(TCP_KEEPIDLE_DEFAULT / NS_SEC));
+	case TCP_KEEPINTVL:
+		return put_int(v, len, tp->keepintvl_s ? (int)tp->keepintvl_s : (int)(TCP_KEEPINTVL_DEFAULT / NS_SEC));
+	case TCP_KEEPCNT:
+		return put_int(v, len, tp->keepcnt ? (int)tp->keepcnt : TCP_KEEPCNT_DEFAULT);
+	case TCP_USER_TIMEOUT:
+		return put_int(v, len, (int)tp->user_timeout_ms);
+	case TCP_LINGER2:
+		if (tp->linger2_s < 0)
+			return put_int(v, len, -1);
+		return put_int(v, len, tp->linger2_s ? tp->linger2_s : (int)(s->stack->tcp->fin_timeout / NS_SEC));
+	case TCP_DEFER_ACCEPT:
+		return put_int(v, len, (int)tp->defer_accept_s);
+	case TCP_QUICKACK:
+		return put_int(v, len, !tp->pingpong);
+	case TCP_SYNCNT:
+		return put_int(v, len, tp->syn_retries ? tp->syn_retries : TCP_SYN_RETRIES);
+	case TCP_WINDOW_CLAMP:
+		return put_int(v, len, (int)tp->window_clamp);
+	case TCP_CONGESTION: {
+		char buf[16];
+		memset(buf, 0, sizeof(buf));
+		snprintf(buf, sizeof(buf), "%s", tp->cc->name);
+		return put_val(v, len, buf, sizeof(buf));
+	}
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+const struct ns_sock_ops tcp_sock_ops = {
+	.bind = tcp_bind,
+	.connect = tcp_connect,
+	.listen = tcp_listen,
+	.accept = tcp_accept,
+	.sendmsg = tcp_sendmsg,
+	.recvmsg = tcp_recvmsg,
+	.shutdown = tcp_shutdown,
+	.release = tcp_release,
+	.getsockname = tcp_getsockname,
+	.getpeername = tcp_getpeername,
+	.setsockopt = tcp_setsockopt,
+	.getsockopt = tcp_getsockopt,
+	.poll = tcp_poll,
+	.ioctl = tcp_ioctl,
+	.destroy = tcp_destroy,
+};
+
+/* ---- stack-level ---- */
+
+static const struct ns_l4_ops tcp_l4_ops = {
+	.input = tcp_v4_input,
+	.err = tcp_v4_err,
+};
+
+int tcp_init(struct ns_stack *st)
+{
+	st->tcp = calloc(1, sizeof(*st->tcp));
+	if (!st->tcp)
+		return -ENOMEM;
+	st->tcp->timewait_len = TCP_TIMEWAIT_DEFAULT;
+	st->tcp->fin_timeout = TCP_FIN_TIMEOUT_DEFAULT;
+	st->tcp->rmem_max = TCP_RMEM_MAX_DEFAULT;
+	st->tcp->wmem_max = TCP_WMEM_MAX_DEFAULT;
+	st->tcp->syncookies = 1;
+	st->tcp->sack = st->tcp->timestamps = st->tcp->window_scaling = 1;
+	st->tcp->default_cc = &tcp_cubic_ops;
+	st->tcp->eph_offset = ns_random32(st);
+	ip4_register(st, IPPROTO_TCP_, &tcp_l4_ops);
+	return 0;
+}
+
+void tcp_fini(struct ns_stack *st)
+{
+	free(st->tcp);
+	st->tcp = NULL;
+}
+
+int tcp_set_option(struct ns_stack *st, const char *key, const char *value)
+{
+	struct tcp_state *ts = st->tcp;
+	if (!strcmp(key, "congestion")) {
+		const struct tcp_cc_ops *cc = tcp_cc_find(value);
+		if (!cc)
+			return -EINVAL;
+		ts->default_cc = cc;
+		return 0;
+	}
+	char *end;
+	long long v = strtoll(value, &end, 10);
+	if (!*value || *end || v < 0)
+		return -EINVAL;
+	if (!strcmp(key, "timewait_ms")) {
+		ts->timewait_len = (ns_time_t)v * NS_MSEC;
+	} else if (!strcmp(key, "fin_timeout_ms")) {
+		ts->fin_timeout = (ns_time_t)v * NS_MSEC;
+	} else if (!strcmp(key, "rmem_max")) {
+		if (v < 4096 || v > (1LL << 30))
+			return -EINVAL;
+		ts->rmem_max = (int)v;
+	} else if (!strcmp(key, "wmem_max")) {
+		if (v < 4096 || v > (1LL << 30))
+			return -EINVAL;
+		ts->wmem_max = (int)v;
+	} else if (!strcmp(key, "syncookies") || !strcmp(key, "sack") ||
+		   !strcmp(key, "timestamps") || !strcmp(key, "window_scaling")) {
+		if (v > 1)
+			return -EINVAL;
+		uint8_t *f = !strcmp(key, "syncookies") ? &ts->syncookies
+			     : !strcmp(key, "sack")	 ? &ts->sack
+			     : !strcmp(key, "timestamps") ? &ts->timestamps
+							  : &ts->window_scaling;
+		*f = (uint8_t)v;
+	} else {
+		return -ENOENT;
+	}
+	return 0;
+}
+
+void tcp_stack_flush(struct ns_stack *st)
+{
+	if (st->tcp)
+		tcp_flush_acks(st);
+}

@@ -1,0 +1,502 @@
+/*
+ * TCP services and a TCP client for `moat stack`, on the netstack's socket
+ * API: echo, discard, source (sends N bytes then closes), sink (prints the
+ * SHA-256 of each connection's bytes), and a client that opens one or many
+ * connections, sends bytes or a file, receives, checks echoes and prints
+ * SHA-256 digests. Data of `--send N` is a deterministic pattern (a function
+ * of the byte's offset), so digests are reproducible outside.
+ *
+ * Sockets never block: each connection is driven from a ready list fed by
+ * the socket wake-up callbacks, in a loop hook.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "moat.h"
+#include "ns/loop.h"
+#include "ns/socket.h"
+#include "ns/stack.h"
+#include "sha256.h"
+#include "tcp_svc.h"
+
+#define IOBUF 65536
+#define ECHO_MAX (1u << 20)
+
+enum conn_kind { K_LISTEN, K_ECHO, K_DISCARD, K_SOURCE, K_SINK, K_CLIENT };
+
+struct tconn {
+	struct ns_socket *s;
+	struct tsvc *svc;
+	enum conn_kind kind;
+	enum conn_kind child_kind; /* listeners */
+	uint64_t source_bytes;	   /* listeners of K_SOURCE, and sources */
+	struct tconn *rnext;
+	uint8_t on_ready;
+	uint8_t connected, eof, wr_shut, done, failed;
+	int err;
+	uint64_t sent, recvd, to_send;
+	struct sha256 tx, rx;
+	uint8_t *pend;
+	uint32_t pend_len, pend_off;
+	FILE *file;
+	char peer[64];
+	uint16_t port;
+	struct tconn *next_all;
+};
+
+struct tsvc {
+	struct ns_stack *st;
+	struct ns_loop *loop;
+	struct tconn *ready;
+	struct tconn *all;
+	uint8_t buf[IOBUF];
+	/* client */
+	int client;
+	uint32_t conns_total, conns_done, conns_failed, conns_bad_echo;
+	struct tsvc_client_opts copt;
+	uint64_t client_sent, client_recvd;
+	ns_time_t started;
+	int verbose;
+};
+
+void tsvc_pattern(uint64_t off, uint8_t *dst, size_t n)
+{
+	/* Byte i is a hash of i's 8-byte block: reproducible, not compressible. */
+	while (n) {
+		uint64_t blk = off / 8;
+		uint64_t x = (blk + 1) * 0x9E3779B97F4A7C15ULL;
+		x ^= x >> 31;
+		x *= 0xBF58476D1CE4E5B9ULL;
+		x ^= x >> 29;
+		unsigned in = (unsigned)(off % 8);
+		for (; in < 8 && n; in++, n--, off++)
+			*dst++ = (uint8_t)(x >> (8 * in));
+	}
+}
+
+static void mark_ready(struct tconn *c)
+{
+	if (c->on_ready || c->done)
+		return;
+	c->on_ready = 1;
+	c->rnext = c->svc->ready;
+	c->svc->ready = c;
+}
+
+static void on_wake(struct ns_socket *s, uint32_t events, void *ctx)
+{
+	mark_ready(ctx);
+}
+
+static struct tconn *conn_new(struct tsvc *v, struct ns_socket *s, enum conn_kind kind)
+{
+	struct tconn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->s = s;
+	c->svc = v;
+	c->kind = kind;
+	sha256_init(&c->tx);
+	sha256_init(&c->rx);
+	c->next_all = v->all;
+	v->all = c;
+	ns_socket_set_wake(s, on_wake, c);
+	return c;
+}
+
+static void conn_close(struct tconn *c)
+{
+	if (c->s) {
+		ns_close(c->s);
+		c->s = NULL;
+	}
+	c->done = 1;
+	if (c->file) {
+		fclose(c->file);
+		c->file = NULL;
+	}
+	free(c->pend);
+	c->pend = NULL;
+}
+
+static void client_finish(struct tconn *c)
+{
+	struct tsvc *v = c->svc;
+	uint8_t d1[32], d2[32];
+	char h1[65], h2[65];
+	sha256_final(&c->tx, d1);
+	sha256_final(&c->rx, d2);
+	sha256_hex(d1, h1);
+	sha256_hex(d2, h2);
+	v->conns_done++;
+	v->client_sent += c->sent;
+	v->client_recvd += c->recvd;
+	int bad_echo = v->copt.echo && (c->recvd != c->sent || memcmp(d1, d2, 32) != 0);
+	if (c->failed)
+		v->conns_failed++;
+	else if (bad_echo)
+		v->conns_bad_echo++;
+	if (v->conns_total == 1 || c->failed || bad_echo || v->verbose) {
+		printf("tcp-client: conn %u: sent %llu bytes sha256 %s, received %llu bytes sha256 %s%s%s\n",
+		       v->conns_done, (unsigned long long)c->sent, h1, (unsigned long long)c->recvd, h2,
+		       c->failed ? ", FAILED: " : "", c->failed ? strerror(c->err) : "");
+		fflush(stdout);
+	}
+	conn_close(c);
+	if (v->conns_done == v->conns_total)
+		ns_loop_stop(v->loop);
+}
+
+static void conn_fail(struct tconn *c, int err)
+{
+	c->failed = 1;
+	c->err = err;
+	if (c->kind == K_CLIENT) {
+		client_finish(c);
+		return;
+	}
+	if (c->svc->verbose)
+		fprintf(stderr, "moat stack: connection from %s: %s\n", c->peer, strerror(err));
+	conn_close(c);
+}
+
+/* Read what is there. Returns 0 on progress/EAGAIN, -1 when c is gone. */
+static int do_read(struct tconn *c)
+{
+	struct tsvc *v = c->svc;
+	for (;;) {
+		if (c->kind == K_ECHO && c->pend_len >= ECHO_MAX)
+			return 0; /* back-pressure: wait for the peer to read */
+		size_t want = IOBUF;
+		if (c->kind == K_ECHO)
+			want = NS_MIN((size_t)IOBUF, (size_t)(ECHO_MAX - c->pend_len));
+		ssize_t n = ns_recv(c->s, v->buf, want, 0);
+		if (n == -EAGAIN)
+			return 0;
+		if (n < 0) {
+			conn_fail(c, (int)-n);
+			return -1;
+		}
+		if (n == 0) {
+			c->eof = 1;
+			return 0;
+		}
+		c->recvd += (uint64_t)n;
+		if (c->kind == K_SINK || c->kind == K_CLIENT)
+			sha256_update(&c->rx, v->buf, (size_t)n);
+		if (c->kind == K_ECHO) {
+			if (!c->pend)
+				c->pend = malloc(ECHO_MAX);
+			if (!c->pend) {
+				conn_fail(c, ENOMEM);
+				return -1;
+			}
+			if (c->pend_off && c->pend_off == c->pend_len)
+				c->pend_off = c->pend_len = 0;
+			if (c->pend_len + (uint32_t)n > ECHO_MAX) {
+				memmove(c->pend, c->pend + c->pend_off, c->pend_len - c->pend_off);
+				c->pend_len -= c->pend_off;
+				c->pend_off = 0;
+			}
+			memcpy(c->pend + c->pend_len, v->buf, (size_t)n);
+			c->pend_len += (uint32_t)n;
+		}
+	}
+}
+
+/* Write what we have. Returns 0, or -1 when c is gone. */
+static int do_write(struct tconn *c)
+{
+	struct tsvc *v = c->svc;
+	for (;;) {
+		const uint8_t *p;
+		size_t n;
+		if (c->kind == K_ECHO) {
+			if (c->pend_off == c->pend_len)
+				return 0;
+			p = c->pend + c->pend_off;
+			n = c->pend_len - c->pend_off;
+		} else {
+			if (c->sent >= c->to_send)
+				return 0;
+			n = (size_t)NS_MIN((uint64_t)IOBUF, c->to_send - c->sent);
+			if (c->file) {
+				size_t got = fread(v->buf, 1, n, c->file);
+				if (got == 0) {
+					c->to_send = c->sent; /* file ended early */
+					return 0;
+				}
+				n = got;
+			} else {
+				tsvc_pattern(c->sent, v->buf, n);
+			}
+			p = v->buf;
+		}
+		ssize_t w = ns_send(c->s, p, n, MSG_NOSIGNAL);
+		if (w == -EAGAIN) {
+			if (c->file)
+				fseek(c->file, -(long)n, SEEK_CUR);
+			return 0;
+		}
+		if (w < 0) {
+			conn_fail(c, (int)-w);
+			return -1;
+		}
+		if (c->kind == K_ECHO) {
+			c->pend_off += (uint32_t)w;
+		} else {
+			sha256_update(&c->tx, p, (size_t)w);
+			c->sent += (uint64_t)w;
+			if (c->file && (size_t)w < n)
+				fseek(c->file, -(long)(n - (size_t)w), SEEK_CUR);
+		}
+	}
+}
+
+static void accept_all(struct tconn *l)
+{
+	struct tsvc *v = l->svc;
+	for (;;) {
+		struct ns_socket *s;
+		struct sockaddr_in a;
+		socklen_t al = sizeof(a);
+		int r = ns_accept(l->s, &s, (struct sockaddr *)&a, &al);
+		if (r < 0)
+			return;
+		struct tconn *c = conn_new(v, s, l->child_kind);
+		if (!c) {
+			ns_close(s);
+			continue;
+		}
+		c->connected = 1;
+		snprintf(c->peer, sizeof(c->peer), "%s:%u", inet_ntoa(a.sin_addr), ntohs(a.sin_port));
+		if (c->kind == K_SOURCE)
+			c->to_send = l->source_bytes;
+		mark_ready(c);
+	}
+}
+
+static void step(struct tconn *c)
+{
+	struct tsvc *v = c->svc;
+	if (c->kind == K_LISTEN) {
+		accept_all(c);
+		return;
+	}
+	if (c->kind == K_CLIENT && !c->connected) {
+		uint32_t ev = ns_socket_poll(c->s);
+		if (!(ev & (POLLOUT | POLLERR | POLLHUP)))
+			return;
+		int err = 0;
+		socklen_t el = sizeof(err);
+		ns_getsockopt(c->s, SOL_SOCKET, SO_ERROR, &err, &el);
+		if (err || (ev & POLLHUP)) {
+			conn_fail(c, err ? err : ECONNRESET);
+			return;
+		}
+		c->connected = 1;
+	}
+	/* Alternate until neither side makes progress. */
+	for (int round = 0; round < 64; round++) {
+		uint64_t before = c->sent + c->recvd + c->pend_off;
+		if (do_read(c) < 0 || do_write(c) < 0)
+			return;
+		if (c->sent + c->recvd + c->pend_off == before)
+			break;
+		if (round == 63)
+			mark_ready(c); /* come back after others had a turn */
+	}
+	switch (c->kind) {
+	case K_ECHO:
+		if (c->eof && c->pend_off == c->pend_len)
+			conn_close(c);
+		break;
+	case K_DISCARD:
+		if (c->eof)
+			conn_close(c);
+		break;
+	case K_SINK:
+		if (c->eof) {
+			uint8_t d[32];
+			char h[65];
+			sha256_final(&c->rx, d);
+			sha256_hex(d, h);
+			printf("tcp-sink: %s: %llu bytes sha256 %s\n", c->peer,
+			       (unsigned long long)c->recvd, h);
+			fflush(stdout);
+			conn_close(c);
+		}
+		break;
+	case K_SOURCE:
+		if (c->sent >= c->to_send) {
+			uint8_t d[32];
+			char h[65];
+			sha256_final(&c->tx, d);
+			sha256_hex(d, h);
+			if (v->verbose || 1) {
+				printf("tcp-source: %s: %llu bytes sha256 %s\n", c->peer,
+				       (unsigned long long)c->sent, h);
+				fflush(stdout);
+			}
+			conn_close(c);
+		}
+		break;
+	case K_CLIENT:
+		if (c->sent >= c->to_send && !c->wr_shut && !v->copt.keep_open) {
+			ns_shutdown(c->s, SHUT_WR);
+			c->wr_shut = 1;
+		}
+		if (c->sent >= c->to_send && (c->eof || !v->copt.recv))
+			client_finish(c);
+		break;
+	default:
+		break;
+	}
+}
+
+static int hook(void *arg)
+{
+	struct tsvc *v = arg;
+	struct tconn *list = v->ready;
+	v->ready = NULL;
+	while (list) {
+		struct tconn *c = list;
+		list = c->rnext;
+		c->on_ready = 0;
+		if (!c->done)
+			step(c);
+	}
+	if (v->client && ns_stack_now(v->st) > v->started + v->copt.timeout) {
+		fprintf(stderr, "moat: tcp-client: timed out with %u of %u connections done\n",
+			v->conns_done, v->conns_total);
+		ns_loop_stop(v->loop);
+	}
+	return v->ready != NULL;
+}
+
+int tsvc_create(struct ns_stack *st, struct ns_loop *loop, struct tsvc **out)
+{
+	struct tsvc *v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->st = st;
+	v->loop = loop;
+	*out = v;
+	return ns_loop_add_hook(loop, hook, v);
+}
+
+int tsvc_listen(struct tsvc *v, const char *kind, uint16_t port, uint64_t bytes)
+{
+	enum conn_kind k;
+	if (!strcmp(kind, "echo"))
+		k = K_ECHO;
+	else if (!strcmp(kind, "discard"))
+		k = K_DISCARD;
+	else if (!strcmp(kind, "source"))
+		k = K_SOURCE;
+	else if (!strcmp(kind, "sink"))
+		k = K_SINK;
+	else
+		return -EINVAL;
+	struct ns_socket *s;
+	int r = ns_socket_create(v->st, AF_INET, SOCK_STREAM, 0, &s);
+	if (r < 0)
+		return r;
+	int one = 1;
+	ns_setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	if ((r = ns_bind(s, (struct sockaddr *)&a, sizeof(a))) < 0 || (r = ns_listen(s, 4096)) < 0) {
+		ns_close(s);
+		return r;
+	}
+	struct tconn *c = conn_new(v, s, K_LISTEN);
+	if (!c) {
+		ns_close(s);
+		return -ENOMEM;
+	}
+	c->child_kind = k;
+	c->source_bytes = bytes;
+	c->port = port;
+	return 0;
+}
+
+int tsvc_client(struct tsvc *v, const struct sockaddr_in *to, const struct tsvc_client_opts *o)
+{
+	v->client = 1;
+	v->copt = *o;
+	v->conns_total = o->conns;
+	v->started = ns_stack_now(v->st);
+	for (uint32_t i = 0; i < o->conns; i++) {
+		struct ns_socket *s;
+		int r = ns_socket_create(v->st, AF_INET, SOCK_STREAM, 0, &s);
+		if (r < 0)
+			return r;
+		if (o->nodelay) {
+			int one = 1;
+			ns_setsockopt(s, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof(one));
+		}
+		if (o->congestion)
+			ns_setsockopt(s, IPPROTO_TCP, 13 /* TCP_CONGESTION */, o->congestion,
+				      (socklen_t)strlen(o->congestion));
+		struct tconn *c = conn_new(v, s, K_CLIENT);
+		if (!c) {
+			ns_close(s);
+			return -ENOMEM;
+		}
+		c->to_send = o->send_bytes;
+		if (o->send_file) {
+			c->file = fopen(o->send_file, "rb");
+			if (!c->file)
+				return -errno;
+			fseek(c->file, 0, SEEK_END);
+			c->to_send = (uint64_t)ftell(c->file);
+			fseek(c->file, 0, SEEK_SET);
+		}
+		snprintf(c->peer, sizeof(c->peer), "%s:%u", inet_ntoa(to->sin_addr), ntohs(to->sin_port));
+		r = ns_connect(s, (const struct sockaddr *)to, sizeof(*to));
+		if (r < 0 && r != -EINPROGRESS) {
+			conn_fail(c, -r);
+			continue;
+		}
+		mark_ready(c);
+	}
+	return 0;
+}
+
+void tsvc_set_verbose(struct tsvc *v, int on)
+{
+	v->verbose = on;
+}
+
+int tsvc_client_result(const struct tsvc *v)
+{
+	if (!v->client)
+		return 0;
+	ns_time_t el = ns_stack_now(v->st) - v->started;
+	double secs = (double)el / 1e9;
+	printf("tcp-client: %u connections, %u done, %u failed, %u bad echoes; sent %llu bytes, "
+	       "received %llu bytes in %.3f s (%.1f Mbit/s)\n",
+	       v->conns_total, v->conns_done, v->conns_failed, v->conns_bad_echo,
+	       (unsigned long long)v->client_sent, (unsigned long long)v->client_recvd, secs,
+	       secs > 0 ? (double)(v->client_sent + v->client_recvd) * 8 / secs / 1e6 : 0.0);
+	fflush(stdout);
+	return v->conns_done == v->conns_total && !v->conns_failed && !v->conns_bad_echo ? 0 : 1;
+}
+
+void tsvc_destroy(struct tsvc *v)
+{
+	if (!v)
+		return;
+	while (v->all) {
+		struct tconn *c = v->all;
+		v->all = c->next_all;
+		if (!c->done)
+			conn_close(c);
+		free(c);
+	}
+	free(v);
+}

@@ -224,7 +224,7 @@ static void answer_arp(const uint8_t *b, size_t len)
 		return;
 	uint32_t tpa = ((uint32_t)a[24] << 24) | ((uint32_t)a[25] << 16) | ((uint32_t)a[26] << 8) | a[27];
 	uint32_t spa = ((uint32_t)a[14] << 24) | ((uint32_t)a[15] << 16) | ((uint32_t)a[16] << 8) | a[17];
-	if (tpa == 0 || tpa == spa || tpa == pi_env.remote_ip4)
+	if (tpa == 0 || spa == 0 || tpa == spa || tpa == pi_env.remote_ip4)
 		return;
 	uint8_t r[60];
 	memset(r, 0, sizeof(r));
@@ -254,7 +254,9 @@ static void answer_ns(const struct pi_frame *f)
 		return;
 	if (!memcmp(target, pi_env.remote_ip6, 16) || target[0] == 0xff)
 		return;
-	if (!memcmp(f->ip6.src.a, target, 16))
+	/* Never answer duplicate address detection (unspecified source): the
+	 * DUT is probing for an address of its own. */
+	if (!memcmp(f->ip6.src.a, target, 16) || !memcmp(f->ip6.src.a, zero, 16))
 		return;
 	struct pi_frame r;
 	memset(&r, 0, sizeof(r));
@@ -265,16 +267,10 @@ static void answer_ns(const struct pi_frame *f)
 	r.ip6.src.has = PI_SET;
 	memcpy(r.ip6.src.a, target, 16);
 	r.ip6.dst.has = PI_SET;
-	int dad = !memcmp(f->ip6.src.a, zero, 16);
-	if (dad) {
-		static const uint8_t all_nodes[16] = { 0xff, 2, [15] = 1 };
-		memcpy(r.ip6.dst.a, all_nodes, 16);
-	} else {
-		memcpy(r.ip6.dst.a, f->ip6.src.a, 16);
-	}
+	memcpy(r.ip6.dst.a, f->ip6.src.a, 16);
 	r.l4 = PI_L4_ICMP6;
 	r.icmp.type = PI_U8(136);
-	r.icmp.rest = PI_U32(dad ? 0x20000000u : 0x60000000u); /* S (unless DAD), O */
+	r.icmp.rest = PI_U32(0x60000000u); /* solicited, override */
 	uint8_t body[24];
 	memcpy(body, target, 16);
 	body[16] = 2; /* target link-layer address */

@@ -39,7 +39,8 @@ BENCH_SRC := $(wildcard tests/bench/*.c)
 
 NETSTACK_OBJ := $(NETSTACK_SRC:%.c=$(BUILD)/%.o)
 MOAT_OBJ := $(MOAT_SRC:%.c=$(BUILD)/%.o)
-UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+# Unit objects live apart from the unit binary's path ($(BUILD)/tests/unit).
+UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit-obj/%.o)
 LIBNETSTACK := $(BUILD)/libnetstack.a
 
 HELPERS := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
@@ -61,6 +62,11 @@ deps:
 	@tools/deps.sh
 
 $(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC $<"
+	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(BUILD)/unit-obj/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"
 	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@

@@ -326,10 +326,12 @@ static ssize_t udp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
 		return -EOPNOTSUPP;
 	if (flags & MSG_ERRQUEUE)
 		return -EAGAIN; /* no error queue yet: nothing queued */
+	/* Linux __skb_recv_udp(): a pending error (ICMP, or a failed
+	 * resolution) is reported, and cleared, before any queued datagram. */
+	if ((r = ns_socket_take_error(s)) < 0)
+		return r;
 	struct pkt *p = u->rq.head;
 	if (!p) {
-		if ((r = ns_socket_take_error(s)) < 0)
-			return r;
 		if (u->shut_rd)
 			return 0;
 		return -EAGAIN;

@@ -1,0 +1,269 @@
+/* ipv4: IPv4 input checks, demultiplexing and output with fragmentation (ipv4.c). */
+#include "unit.h"
+
+/* A UDP datagram for port 7 on us, with the header under test's control. */
+static struct pkt *udp_with(const struct b_ip4 *h_in, size_t len)
+{
+	static uint8_t payload[65535];
+	struct b_ip4 h = *h_in;
+	h.proto = IPPROTO_UDP_;
+	uint8_t data[2000];
+	b_pattern(data, len, 1);
+	size_t n = b_udp_bytes(payload, h.src, 1000, h.dst, 7, data, len);
+	return b_ip4(&h, payload, n);
+}
+
+static struct b_ip4 std_hdr(void)
+{
+	struct b_ip4 h = { .src = B_IP_PEER, .dst = B_IP_STACK, .id = 5 };
+	return h;
+}
+
+START_TEST(malformed_headers_are_dropped_by_reason_without_reply)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct ns_socket *s = fx_udp_socket(7);
+	struct b_ip4 h = std_hdr();
+	struct pkt *p;
+
+	/* Shorter than a header. */
+	p = udp_with(&h, 10);
+	pkt_trim(p, ETH_HDR_LEN + 19);
+	fx_inject(p);
+	ck_assert_uint_eq(ST(ip4_drop_short), 1);
+	/* Version 6 in an IPv4 frame. */
+	p = udp_with(&h, 10);
+	pkt_data(p)[ETH_HDR_LEN] = 0x65;
+	fx_inject(p);
+	ck_assert_uint_eq(ST(ip4_drop_version), 1);
+	/* IHL below 5. */
+	p = udp_with(&h, 10);
+	pkt_data(p)[ETH_HDR_LEN] = 0x43;
+	fx_inject(p);
+	ck_assert_uint_eq(ST(ip4_drop_ihl), 1);
+	/* Total length that lies (longer than the frame). */
+	h.tot_len = 200;
+	fx_inject(udp_with(&h, 10));
+	ck_assert_uint_eq(ST(ip4_drop_len), 1);
+	h.tot_len = 0;
+	/* Bad header checksum. */
+	h.bad_csum = 1;
+	fx_inject(udp_with(&h, 10));
+	ck_assert_uint_eq(ST(ip4_drop_csum), 1);
+	h.bad_csum = 0;
+
+	FX_EXPECT_NOTHING();
+	char buf[64];
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), -EAGAIN);
+	ck_assert_uint_eq(ST(ip4_rx), 5);
+	ck_assert_uint_eq(ST(ip4_delivered), 0);
+	/* The same datagram, well formed, is delivered. */
+	fx_inject(udp_with(&h, 10));
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), 10);
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(bad_option_draws_parameter_problem_pointing_at_it)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	static const uint8_t bad[4] = { 0x44, 0x01, 0, 0 }; /* timestamp, length 1 */
+	struct b_ip4 h = std_hdr();
+	h.opts = bad;
+	h.optlen = 4;
+	fx_inject(udp_with(&h, 10));
+	ck_assert_uint_eq(ST(ip4_drop_options), 1);
+	struct b_frame f;
+	struct pkt *p = FX_EXPECT(&f);
+	ck_assert(f.is_ip && f.ip.proto == IPPROTO_ICMP_);
+	ck_assert_uint_eq(f.icmp_type, ICMP_PARAMETERPROB);
+	ck_assert_uint_eq(f.icmp_code, 0);
+	ck_assert_uint_eq(f.icmp_rest >> 24, 20); /* RFC 792: pointer to the octet */
+	ck_assert(f.l4_csum_ok);
+	ck_assert_uint_eq(f.ip.dst, B_IP_PEER);
+	pkt_unref(p);
+	/* Options that parse are accepted (and ignored). */
+	static const uint8_t nops[4] = { 1, 1, 1, 0 };
+	h.opts = nops;
+	struct ns_socket *s = fx_udp_socket(7);
+	fx_inject(udp_with(&h, 10));
+	ck_assert_int_eq(ns_recv(s, (char[32]){ 0 }, 32, 0), 10);
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(martian_sources_are_dropped)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct ns_socket *s = fx_udp_socket(7);
+	const uint32_t martians[] = { IP4_ADDR(127, 0, 0, 1), IP4_ADDR(224, 0, 0, 9), 0xffffffffu,
+				      B_IP_STACK };
+	for (unsigned i = 0; i < NS_ARRAY_SIZE(martians); i++) {
+		struct b_ip4 h = std_hdr();
+		h.src = martians[i];
+		fx_inject(udp_with(&h, 4));
+	}
+	ck_assert_uint_eq(ST(ip4_drop_martian_src), NS_ARRAY_SIZE(martians));
+	FX_EXPECT_NOTHING();
+	ck_assert_int_eq(ns_recv(s, (char[32]){ 0 }, 32, 0), -EAGAIN);
+	/* RFC 1122 3.2.1.3: 0.0.0.0 is a valid source ("this host"). */
+	struct b_ip4 h = std_hdr();
+	h.src = 0;
+	fx_inject(udp_with(&h, 4));
+	ck_assert_int_eq(ns_recv(s, (char[32]){ 0 }, 32, 0), 4);
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(datagram_for_another_host_is_dropped_not_forwarded)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct b_ip4 h = std_hdr();
+	h.dst = IP4_ADDR(10, 0, 0, 99);
+	fx_inject(udp_with(&h, 4));
+	h.dst = IP4_ADDR(127, 0, 0, 1); /* loopback address from the wire */
+	fx_inject(udp_with(&h, 4));
+	ck_assert_uint_eq(ST(ip4_drop_not_for_us), 2);
+	FX_EXPECT_NOTHING();
+}
+END_TEST
+
+START_TEST(unicast_ip_in_link_broadcast_is_dropped)
+{
+	struct ns_socket *s = fx_udp_socket(7);
+	struct b_ip4 h = std_hdr();
+	struct pkt *p = udp_with(&h, 4);
+	memcpy(pkt_data(p), B_MAC_BCAST, 6);
+	fx_inject(p);
+	ck_assert_uint_eq(ST(ip4_drop_bcast_unicast_l2), 1);
+	ck_assert_int_eq(ns_recv(s, (char[32]){ 0 }, 32, 0), -EAGAIN);
+	/* A subnet broadcast in a link broadcast is fine. */
+	h.dst = IP4_ADDR(10, 0, 0, 255);
+	p = udp_with(&h, 4);
+	memcpy(pkt_data(p), B_MAC_BCAST, 6);
+	fx_inject(p);
+	ck_assert_int_eq(ns_recv(s, (char[32]){ 0 }, 32, 0), 4);
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(link_padding_is_trimmed_before_delivery)
+{
+	struct ns_socket *s = fx_udp_socket(7);
+	struct b_ip4 h = std_hdr();
+	struct pkt *p = udp_with(&h, 3);
+	/* Minimum Ethernet frame: 60 bytes, padding after the datagram. */
+	uint32_t n = p->len;
+	uint8_t *pad = pkt_put(p, ETH_MIN_FRAME - n);
+	memset(pad, 0xa5, ETH_MIN_FRAME - n);
+	fx_inject(p);
+	char buf[64];
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), 3);
+	ck_assert_uint_eq(ST(udp_drop_csum), 0);
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(unknown_protocol_draws_protocol_unreachable)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct b_ip4 h = std_hdr();
+	h.proto = 132; /* SCTP */
+	uint8_t data[40];
+	b_pattern(data, sizeof(data), 3);
+	fx_inject(b_ip4(&h, data, sizeof(data)));
+	ck_assert_uint_eq(ST(ip4_drop_unknown_proto), 1);
+	struct b_frame f;
+	struct pkt *p = FX_EXPECT(&f);
+	ck_assert_uint_eq(f.icmp_type, ICMP_DEST_UNREACH);
+	ck_assert_uint_eq(f.icmp_code, ICMP_PROT_UNREACH);
+	/* The quote is the offending header and its data (RFC 1812 4.3.2.3). */
+	ck_assert_uint_eq(f.data_len, IP4_HDR_LEN + sizeof(data));
+	ck_assert_uint_eq(f.data[9], 132);
+	ck_assert_mem_eq(f.data + IP4_HDR_LEN, data, sizeof(data));
+	pkt_unref(p);
+	/* Not for a broadcast (RFC 1122 3.2.2). */
+	h.dst = IP4_ADDR(10, 0, 0, 255);
+	fx_inject(b_ip4(&h, data, sizeof(data)));
+	FX_EXPECT_NOTHING();
+}
+END_TEST
+
+START_TEST(large_datagram_leaves_as_fragments_that_rebuild_it)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct ns_socket *s = fx_udp_socket(4000);
+	static uint8_t data[3000], whole[3100];
+	b_pattern(data, sizeof(data), 11);
+	struct sockaddr_in to = fx_sin(B_IP_PEER, 9);
+	ck_assert_int_eq(ns_sendto(s, data, sizeof(data), 0, (struct sockaddr *)&to, sizeof(to)),
+			 3000);
+	/* 3008 bytes of UDP: 1480 + 1480 + 48 (RFC 791: offsets in 8-byte units). */
+	uint32_t want_off[] = { 0, 1480, 2960 }, want_len[] = { 1480, 1480, 48 };
+	uint16_t id = 0;
+	for (int i = 0; i < 3; i++) {
+		struct b_frame f;
+		struct pkt *p = FX_EXPECT(&f);
+		ck_assert(f.is_ip && f.ip_csum_ok);
+		ck_assert_uint_eq(f.ip.frag_off, want_off[i]);
+		ck_assert_uint_eq(f.l4_len, want_len[i]);
+		ck_assert_int_eq(f.ip.mf, i < 2);
+		ck_assert(!f.ip.df);
+		ck_assert_uint_le(f.ip.tot_len, 1500);
+		if (i == 0)
+			id = f.ip.id;
+		ck_assert_uint_eq(f.ip.id, id);
+		memcpy(whole + f.ip.frag_off, f.l4, f.l4_len);
+		pkt_unref(p);
+	}
+	FX_EXPECT_NOTHING();
+	ck_assert_uint_eq(ns_rd16(whole + 4), 3008);
+	uint32_t sum = ns_csum_pseudo4(B_IP_STACK, B_IP_PEER, IPPROTO_UDP_, 3008);
+	ck_assert_uint_eq(ns_csum_fold(ns_csum_add(sum, whole, 3008)), 0);
+	ck_assert_mem_eq(whole + 8, data, sizeof(data));
+	ck_assert_uint_eq(ST(ip4_frag_created), 3);
+	ck_assert_uint_eq(ST(ip4_frag_ok), 1);
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(successive_datagrams_get_new_ids_and_default_ttl)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct ns_socket *s = fx_udp_socket(0);
+	struct sockaddr_in to = fx_sin(B_IP_PEER, 9);
+	uint16_t ids[4];
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(ns_sendto(s, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+		struct b_frame f;
+		pkt_unref(FX_EXPECT(&f));
+		ids[i] = f.ip.id;
+		ck_assert_uint_eq(f.ip.ttl, 64);
+		ck_assert_uint_eq(f.ip.src, B_IP_STACK);
+		for (int j = 0; j < i; j++)
+			ck_assert_uint_ne(ids[i], ids[j]);
+	}
+	int ttl = 3;
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)), 0);
+	ck_assert_int_eq(ns_sendto(s, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+	struct b_frame f;
+	pkt_unref(FX_EXPECT(&f));
+	ck_assert_uint_eq(f.ip.ttl, 3);
+	ns_close(s);
+}
+END_TEST
+
+Suite *ipv4_suite(void)
+{
+	Suite *s = unit_suite("ipv4");
+	ADD_FX(s, malformed_headers_are_dropped_by_reason_without_reply);
+	ADD_FX(s, bad_option_draws_parameter_problem_pointing_at_it);
+	ADD_FX(s, martian_sources_are_dropped);
+	ADD_FX(s, datagram_for_another_host_is_dropped_not_forwarded);
+	ADD_FX(s, unicast_ip_in_link_broadcast_is_dropped);
+	ADD_FX(s, link_padding_is_trimmed_before_delivery);
+	ADD_FX(s, unknown_protocol_draws_protocol_unreachable);
+	ADD_FX(s, large_datagram_leaves_as_fragments_that_rebuild_it);
+	ADD_FX(s, successive_datagrams_get_new_ids_and_default_ttl);
+	return s;
+}

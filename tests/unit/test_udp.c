@@ -1,0 +1,506 @@
+/*
+ * udp: UDP sockets through the socket API (udp.c, socket.c) on the channel
+ * endpoint. The expected behaviour is Linux's (checked against it with the
+ * same calls on real sockets).
+ */
+#include <poll.h>
+#include <sys/ioctl.h>
+
+#include "unit.h"
+
+static int bind_port(struct ns_socket *s, uint32_t ip, uint16_t port)
+{
+	struct sockaddr_in a = fx_sin(ip, port);
+	return ns_bind(s, (struct sockaddr *)&a, sizeof(a));
+}
+
+static struct ns_socket *new_sock(int opt_name)
+{
+	struct ns_socket *s;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_DGRAM, 0, &s), 0);
+	int on = 1;
+	if (opt_name)
+		ck_assert_int_eq(ns_setsockopt(s, SOL_SOCKET, opt_name, &on, sizeof(on)), 0);
+	return s;
+}
+
+static uint16_t local_port(struct ns_socket *s)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	ck_assert_int_eq(ns_getsockname(s, (struct sockaddr *)&a, &len), 0);
+	ck_assert_int_eq(len, sizeof(a));
+	return ntohs(a.sin_port);
+}
+
+static ssize_t send_to(struct ns_socket *s, uint32_t ip, uint16_t port, const void *d, size_t n)
+{
+	struct sockaddr_in to = fx_sin(ip, port);
+	return ns_sendto(s, d, n, 0, (struct sockaddr *)&to, sizeof(to));
+}
+
+START_TEST(bind_to_a_port_in_use_fails_with_eaddrinuse)
+{
+	struct ns_socket *a = new_sock(0), *b = new_sock(0);
+	ck_assert_int_eq(bind_port(a, 0, 5000), 0);
+	ck_assert_int_eq(bind_port(b, 0, 5000), -EADDRINUSE);
+	ck_assert_int_eq(bind_port(b, B_IP_STACK, 5000), -EADDRINUSE);
+	ck_assert_int_eq(bind_port(b, 0, 5001), 0);
+	/* Bound once is bound for good. */
+	ck_assert_int_eq(bind_port(b, 0, 5002), -EINVAL);
+	ns_close(a);
+	/* Closing frees the port. */
+	struct ns_socket *c = new_sock(0);
+	ck_assert_int_eq(bind_port(c, 0, 5000), 0);
+	ns_close(b);
+	ns_close(c);
+}
+END_TEST
+
+START_TEST(so_reuseaddr_on_both_sockets_allows_sharing_a_port)
+{
+	struct ns_socket *a = new_sock(SO_REUSEADDR), *b = new_sock(SO_REUSEADDR), *c = new_sock(0);
+	ck_assert_int_eq(bind_port(a, 0, 5000), 0);
+	ck_assert_int_eq(bind_port(b, 0, 5000), 0);
+	ck_assert_int_eq(bind_port(c, 0, 5000), -EADDRINUSE); /* both must set it */
+	int v = 0;
+	socklen_t len = sizeof(v);
+	ck_assert_int_eq(ns_getsockopt(a, SOL_SOCKET, SO_REUSEADDR, &v, &len), 0);
+	ck_assert_int_eq(v, 1);
+	ns_close(a);
+	ns_close(b);
+	ns_close(c);
+}
+END_TEST
+
+START_TEST(so_reuseport_group_shares_a_port_and_keeps_each_flow_on_one_socket)
+{
+	struct ns_socket *s[2] = { new_sock(SO_REUSEPORT), new_sock(SO_REUSEPORT) };
+	struct ns_socket *other = new_sock(SO_REUSEADDR);
+	ck_assert_int_eq(bind_port(s[0], 0, 6000), 0);
+	ck_assert_int_eq(bind_port(s[1], 0, 6000), 0);
+	ck_assert_int_eq(bind_port(other, 0, 6000), -EADDRINUSE);
+	int got[2] = { 0, 0 };
+	char buf[8];
+	for (uint16_t sport = 1; sport <= 64; sport++) {
+		for (int rep = 0; rep < 3; rep++) {
+			fx_inject(b_udp4(B_IP_PEER, sport, B_IP_STACK, 6000, "r", 1));
+			int which = -1;
+			for (int k = 0; k < 2; k++)
+				if (ns_recv(s[k], buf, sizeof(buf), 0) == 1) {
+					ck_assert_int_eq(which, -1); /* exactly one copy */
+					which = k;
+				}
+			ck_assert_int_ne(which, -1);
+			got[which]++;
+			if (rep > 0)
+				ck_assert_msg(got[which] % 3 != 1, "a flow changed sockets");
+		}
+	}
+	/* Both members get a share of 64 flows. */
+	ck_assert_int_gt(got[0], 3 * 8);
+	ck_assert_int_gt(got[1], 3 * 8);
+	ns_close(s[0]);
+	ns_close(s[1]);
+	ns_close(other);
+}
+END_TEST
+
+START_TEST(specific_and_wildcard_binds_conflict_unless_addresses_differ)
+{
+	struct ns_socket *a = new_sock(0), *b = new_sock(0), *c = new_sock(0);
+	ck_assert_int_eq(bind_port(a, B_IP_STACK, 7000), 0);
+	ck_assert_int_eq(bind_port(b, 0, 7000), -EADDRINUSE);
+	ck_assert_int_eq(bind_port(b, IP4_ADDR(127, 0, 0, 1), 7000), 0);
+	ck_assert_int_eq(bind_port(c, IP4_ADDR(10, 0, 0, 50), 7001), -EADDRNOTAVAIL);
+	ns_close(a);
+	ns_close(b);
+	ns_close(c);
+}
+END_TEST
+
+START_TEST(ephemeral_ports_come_from_the_linux_range_and_differ)
+{
+	enum { N = 200 };
+	struct ns_socket *s[N];
+	static uint8_t seen[65536];
+	memset(seen, 0, sizeof(seen));
+	for (int i = 0; i < N; i++) {
+		s[i] = new_sock(0);
+		if (i % 2)
+			ck_assert_int_eq(bind_port(s[i], 0, 0), 0);
+		else /* sendto binds an unbound socket */
+			ck_assert_int_eq(send_to(s[i], IP4_ADDR(127, 0, 0, 1), 9, "x", 1), 1);
+		uint16_t p = local_port(s[i]);
+		ck_assert_uint_ge(p, 32768);
+		ck_assert_uint_le(p, 60999);
+		ck_assert_msg(!seen[p], "port %u handed out twice", p);
+		seen[p] = 1;
+	}
+	fx_poll();
+	for (int i = 0; i < N; i++)
+		ns_close(s[i]);
+}
+END_TEST
+
+START_TEST(connect_sets_the_peer_and_picks_the_local_address)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct ns_socket *s = new_sock(0);
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	ck_assert_int_eq(ns_getpeername(s, (struct sockaddr *)&a, &len), -ENOTCONN);
+	struct sockaddr_in to = fx_sin(B_IP_PEER, 53);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&to, sizeof(to)), 0);
+	len = sizeof(a);
+	ck_assert_int_eq(ns_getpeername(s, (struct sockaddr *)&a, &len), 0);
+	ck_assert_uint_eq(ntohl(a.sin_addr.s_addr), B_IP_PEER);
+	ck_assert_uint_eq(ntohs(a.sin_port), 53);
+	len = sizeof(a);
+	ck_assert_int_eq(ns_getsockname(s, (struct sockaddr *)&a, &len), 0);
+	ck_assert_uint_eq(ntohl(a.sin_addr.s_addr), B_IP_STACK);
+	uint16_t lport = ntohs(a.sin_port);
+	ck_assert_uint_ge(lport, 32768);
+	/* send() goes to the peer. */
+	ck_assert_int_eq(ns_send(s, "query", 5, 0), 5);
+	struct b_frame f;
+	pkt_unref(FX_EXPECT(&f));
+	ck_assert_uint_eq(f.ip.dst, B_IP_PEER);
+	ck_assert_uint_eq(f.dport, 53);
+	ck_assert_uint_eq(f.sport, lport);
+	ck_assert(f.l4_csum_ok);
+	ck_assert_mem_eq(f.data, "query", 5);
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(connected_socket_receives_only_from_its_peer)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct ns_socket *s = new_sock(0);
+	ck_assert_int_eq(bind_port(s, 0, 8000), 0);
+	struct sockaddr_in to = fx_sin(B_IP_PEER, 53);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&to, sizeof(to)), 0);
+	char buf[16];
+	fx_inject(b_udp4(B_IP_PEER, 54, B_IP_STACK, 8000, "wrong port", 10));
+	fx_inject(b_udp4(IP4_ADDR(10, 0, 0, 3), 53, B_IP_STACK, 8000, "wrong host", 10));
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), -EAGAIN);
+	/* No socket took them: port unreachable, as Linux. */
+	ck_assert_uint_eq(ST(udp_drop_no_port), 2);
+	fx_inject(b_udp4(B_IP_PEER, 53, B_IP_STACK, 8000, "answer", 6));
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), 6);
+	ck_assert_mem_eq(buf, "answer", 6);
+	fx_drain();
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(connect_af_unspec_dissolves_the_association)
+{
+	struct ns_socket *s = new_sock(0);
+	struct sockaddr_in to = fx_sin(B_IP_PEER, 53);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&to, sizeof(to)), 0);
+	struct sockaddr un = { .sa_family = AF_UNSPEC };
+	ck_assert_int_eq(ns_connect(s, &un, sizeof(un)), 0);
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	ck_assert_int_eq(ns_getpeername(s, (struct sockaddr *)&a, &len), -ENOTCONN);
+	ck_assert_int_eq(ns_send(s, "x", 1, 0), -EDESTADDRREQ);
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(send_without_destination_fails_edestaddrreq)
+{
+	struct ns_socket *s = new_sock(0);
+	ck_assert_int_eq(ns_send(s, "x", 1, 0), -EDESTADDRREQ);
+	ck_assert_int_eq(bind_port(s, 0, 9000), 0);
+	ck_assert_int_eq(ns_send(s, "x", 1, 0), -EDESTADDRREQ);
+	/* Port 0 is no destination either (Linux: EINVAL). */
+	ck_assert_int_eq(send_to(s, B_IP_PEER, 0, "x", 1), -EINVAL);
+	FX_EXPECT_NOTHING();
+	ns_close(s);
+}
+END_TEST
+
+/* Connected socket whose datagram draws a port unreachable from the peer. */
+static struct ns_socket *refused_socket(int connect)
+{
+	struct ns_socket *s = new_sock(0);
+	struct sockaddr_in to = fx_sin(B_IP_PEER, 9);
+	if (connect) {
+		ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&to, sizeof(to)), 0);
+		ck_assert_int_eq(ns_send(s, "hello", 5, 0), 5);
+	} else {
+		ck_assert_int_eq(send_to(s, B_IP_PEER, 9, "hello", 5), 5);
+	}
+	struct pkt *p = FX_EXPECT(NULL);
+	/* The peer answers with port unreachable quoting our datagram. */
+	fx_inject(b_icmp4(B_IP_PEER, B_IP_STACK, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0,
+			  pkt_data(p) + ETH_HDR_LEN, p->len - ETH_HDR_LEN));
+	pkt_unref(p);
+	return s;
+}
+
+START_TEST(port_unreachable_reports_econnrefused_on_a_connected_socket)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct ns_socket *s = refused_socket(1);
+	ck_assert(ns_socket_poll(s) & POLLERR);
+	char buf[16];
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), -ECONNREFUSED);
+	/* Reported once. */
+	ck_assert(!(ns_socket_poll(s) & POLLERR));
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), -EAGAIN);
+	/* The next one is reported by send too, and by SO_ERROR. */
+	ck_assert_int_eq(ns_send(s, "again", 5, 0), 5);
+	struct pkt *p = FX_EXPECT(NULL);
+	fx_inject(b_icmp4(B_IP_PEER, B_IP_STACK, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0,
+			  pkt_data(p) + ETH_HDR_LEN, p->len - ETH_HDR_LEN));
+	pkt_unref(p);
+	int err = 0;
+	socklen_t len = sizeof(err);
+	ck_assert_int_eq(ns_getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	ck_assert_int_eq(err, ECONNREFUSED);
+	ck_assert_int_eq(ns_getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	ck_assert_int_eq(err, 0);
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(port_unreachable_is_ignored_by_an_unconnected_socket)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct ns_socket *s = refused_socket(0);
+	ck_assert(!(ns_socket_poll(s) & POLLERR));
+	ck_assert_int_eq(ns_recv(s, (char[8]){ 0 }, 8, 0), -EAGAIN);
+	ck_assert_int_eq(send_to(s, B_IP_PEER, 9, "x", 1), 1);
+	fx_drain();
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(pending_error_is_reported_before_queued_data)
+{
+	/* Linux __skb_recv_udp() takes sk_err before the queue: a datagram
+	 * already waiting does not hide the refusal. */
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct ns_socket *s = new_sock(0);
+	struct sockaddr_in to = fx_sin(B_IP_PEER, 9);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&to, sizeof(to)), 0);
+	ck_assert_int_eq(ns_send(s, "hello", 5, 0), 5);
+	struct pkt *p = FX_EXPECT(NULL);
+	fx_inject(b_udp4(B_IP_PEER, 9, B_IP_STACK, local_port(s), "data", 4));
+	fx_inject(b_icmp4(B_IP_PEER, B_IP_STACK, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0,
+			  pkt_data(p) + ETH_HDR_LEN, p->len - ETH_HDR_LEN));
+	pkt_unref(p);
+	char buf[16];
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), -ECONNREFUSED);
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), 4);
+	ck_assert_mem_eq(buf, "data", 4);
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(datagram_over_65507_bytes_fails_emsgsize)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	static uint8_t big[65508];
+	struct ns_socket *s = new_sock(0);
+	ck_assert_int_eq(send_to(s, B_IP_PEER, 9, big, 65508), -EMSGSIZE);
+	FX_EXPECT_NOTHING();
+	/* The largest one fits exactly: 65535 bytes of IP in 45 fragments. */
+	ck_assert_int_eq(send_to(s, B_IP_PEER, 9, big, 65507), 65507);
+	ck_assert_int_eq(fx_drain(), 45);
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(msg_peek_and_msg_trunc_behave_as_linux)
+{
+	struct ns_socket *s = new_sock(0);
+	ck_assert_int_eq(bind_port(s, 0, 9100), 0);
+	fx_inject(b_udp4(B_IP_PEER, 1234, B_IP_STACK, 9100, "0123456789", 10));
+	fx_inject(b_udp4(B_IP_PEER, 1234, B_IP_STACK, 9100, "second", 6));
+	char buf[16];
+	int avail = 0;
+	ck_assert_int_eq(ns_socket_ioctl(s, FIONREAD, &avail), 0);
+	ck_assert_int_eq(avail, 10); /* the next datagram, not the total */
+	/* MSG_PEEK leaves it queued. */
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), MSG_PEEK), 10);
+	ck_assert_mem_eq(buf, "0123456789", 10);
+	/* MSG_TRUNC returns the real length even for a short buffer. */
+	ck_assert_int_eq(ns_recv(s, buf, 4, MSG_PEEK | MSG_TRUNC), 10);
+	/* A short buffer truncates and flags it; the rest is gone. */
+	struct iovec iov = { buf, 4 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ck_assert_int_eq(ns_recvmsg(s, &m, 0), 4);
+	ck_assert(m.msg_flags & MSG_TRUNC);
+	ck_assert_mem_eq(buf, "0123", 4);
+	struct sockaddr_in from;
+	socklen_t flen = sizeof(from);
+	ck_assert_int_eq(ns_recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen), 6);
+	ck_assert_mem_eq(buf, "second", 6);
+	ck_assert_int_eq(flen, sizeof(from));
+	ck_assert_uint_eq(ntohl(from.sin_addr.s_addr), B_IP_PEER);
+	ck_assert_uint_eq(ntohs(from.sin_port), 1234);
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), -EAGAIN);
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(broadcast_needs_so_broadcast)
+{
+	struct ns_socket *s = new_sock(0);
+	ck_assert_int_eq(send_to(s, IP4_ADDR(10, 0, 0, 255), 9, "x", 1), -EACCES);
+	ck_assert_int_eq(send_to(s, 0xffffffffu, 9, "x", 1), -EACCES);
+	struct sockaddr_in to = fx_sin(IP4_ADDR(10, 0, 0, 255), 9);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&to, sizeof(to)), -EACCES);
+	FX_EXPECT_NOTHING();
+	int on = 1;
+	ck_assert_int_eq(ns_setsockopt(s, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)), 0);
+	ck_assert_int_eq(send_to(s, IP4_ADDR(10, 0, 0, 255), 9, "x", 1), 1);
+	ck_assert_int_eq(send_to(s, 0xffffffffu, 9, "y", 1), 1);
+	struct b_frame f;
+	pkt_unref(FX_EXPECT(&f));
+	ck_assert_mem_eq(f.dst, B_MAC_BCAST, 6); /* no ARP for a broadcast */
+	ck_assert_uint_eq(f.ip.dst, IP4_ADDR(10, 0, 0, 255));
+	pkt_unref(FX_EXPECT(&f));
+	ck_assert_mem_eq(f.dst, B_MAC_BCAST, 6);
+	ck_assert_uint_eq(f.ip.dst, 0xffffffffu);
+	ck_assert_uint_eq(f.ip.src, B_IP_STACK);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&to, sizeof(to)), 0);
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(broadcast_datagram_reaches_every_matching_socket)
+{
+	struct ns_socket *a = new_sock(SO_REUSEADDR), *b = new_sock(SO_REUSEADDR);
+	struct ns_socket *c = new_sock(SO_REUSEADDR);
+	ck_assert_int_eq(bind_port(a, 0, 6700), 0);
+	ck_assert_int_eq(bind_port(b, 0, 6700), 0);
+	ck_assert_int_eq(bind_port(c, B_IP_STACK, 6700), 0); /* unicast-bound: no */
+	struct pkt *p = b_udp4(B_IP_PEER, 1, IP4_ADDR(10, 0, 0, 255), 6700, "all", 3);
+	memcpy(pkt_data(p), B_MAC_BCAST, 6);
+	fx_inject(p);
+	char buf[8];
+	ck_assert_int_eq(ns_recv(a, buf, sizeof(buf), 0), 3);
+	ck_assert_int_eq(ns_recv(b, buf, sizeof(buf), 0), 3);
+	ck_assert_int_eq(ns_recv(c, buf, sizeof(buf), 0), -EAGAIN);
+	/* Broadcast to a port nobody has: silently dropped, no ICMP. */
+	p = b_udp4(B_IP_PEER, 1, IP4_ADDR(10, 0, 0, 255), 6701, "all", 3);
+	memcpy(pkt_data(p), B_MAC_BCAST, 6);
+	fx_inject(p);
+	FX_EXPECT_NOTHING();
+	ns_close(a);
+	ns_close(b);
+	ns_close(c);
+}
+END_TEST
+
+START_TEST(full_receive_buffer_drops_and_counts)
+{
+	struct ns_socket *s = new_sock(0);
+	int sz = 4096; /* doubled by the stack, as Linux */
+	ck_assert_int_eq(ns_setsockopt(s, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz)), 0);
+	socklen_t len = sizeof(sz);
+	ck_assert_int_eq(ns_getsockopt(s, SOL_SOCKET, SO_RCVBUF, &sz, &len), 0);
+	ck_assert_int_eq(sz, 8192);
+	ck_assert_int_eq(bind_port(s, 0, 9200), 0);
+	static uint8_t d[1000];
+	for (int i = 0; i < 50; i++)
+		fx_inject(b_udp4(B_IP_PEER, 1, B_IP_STACK, 9200, d, sizeof(d)));
+	ck_assert_uint_gt(ST(udp_drop_rcvbuf), 0);
+	int n = 0;
+	while (ns_recv(s, d, sizeof(d), 0) == (ssize_t)sizeof(d))
+		n++;
+	ck_assert_int_eq((uint64_t)n + ST(udp_drop_rcvbuf), 50);
+	ck_assert_int_lt(n, 10);
+	/* Room again once read. */
+	fx_inject(b_udp4(B_IP_PEER, 1, B_IP_STACK, 9200, d, sizeof(d)));
+	ck_assert_int_eq(ns_recv(s, d, sizeof(d), 0), (ssize_t)sizeof(d));
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(datagrams_to_ourselves_loop_back)
+{
+	struct ns_socket *srv = new_sock(0), *cli = new_sock(0);
+	ck_assert_int_eq(bind_port(srv, 0, 9300), 0);
+	ck_assert_int_eq(send_to(cli, IP4_ADDR(127, 0, 0, 1), 9300, "lo", 2), 2);
+	ck_assert_int_eq(send_to(cli, B_IP_STACK, 9300, "me", 2), 2);
+	fx_poll();
+	FX_EXPECT_NOTHING(); /* nothing on the wire */
+	char buf[8];
+	struct sockaddr_in from;
+	socklen_t flen = sizeof(from);
+	ck_assert_int_eq(ns_recvfrom(srv, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen), 2);
+	ck_assert_mem_eq(buf, "lo", 2);
+	ck_assert_uint_eq(ntohl(from.sin_addr.s_addr), IP4_ADDR(127, 0, 0, 1));
+	ck_assert_uint_eq(ntohs(from.sin_port), local_port(cli));
+	ck_assert_int_eq(ns_recvfrom(srv, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen), 2);
+	ck_assert_mem_eq(buf, "me", 2);
+	ck_assert_uint_eq(ntohl(from.sin_addr.s_addr), B_IP_STACK);
+	ns_close(srv);
+	ns_close(cli);
+}
+END_TEST
+
+START_TEST(bad_checksum_and_lying_length_are_dropped_zero_checksum_accepted)
+{
+	struct ns_socket *s = new_sock(0);
+	ck_assert_int_eq(bind_port(s, 0, 9400), 0);
+	char buf[16];
+	struct pkt *p = b_udp4(B_IP_PEER, 1, B_IP_STACK, 9400, "abcd", 4);
+	pkt_data(p)[ETH_HDR_LEN + IP4_HDR_LEN + 8] ^= 1;
+	fx_inject(p);
+	ck_assert_uint_eq(ST(udp_drop_csum), 1);
+	p = b_udp4(B_IP_PEER, 1, B_IP_STACK, 9400, "abcd", 4);
+	ns_wr16(pkt_data(p) + ETH_HDR_LEN + IP4_HDR_LEN + 4, 13); /* longer than the data */
+	fx_inject(p);
+	ck_assert_uint_eq(ST(udp_drop_len), 1);
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), -EAGAIN);
+	/* RFC 768: checksum 0 means none was computed. */
+	p = b_udp4(B_IP_PEER, 1, B_IP_STACK, 9400, "abcd", 4);
+	ns_wr16(pkt_data(p) + ETH_HDR_LEN + IP4_HDR_LEN + 6, 0);
+	fx_inject(p);
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), 4);
+	/* A UDP length shorter than the IP payload: the rest is ignored. */
+	p = b_udp4(B_IP_PEER, 1, B_IP_STACK, 9400, "abcdefgh", 8);
+	uint8_t *u = pkt_data(p) + ETH_HDR_LEN + IP4_HDR_LEN;
+	ns_wr16(u + 4, 12);
+	ns_wr16(u + 6, 0);
+	uint32_t sum = ns_csum_pseudo4(B_IP_PEER, B_IP_STACK, IPPROTO_UDP_, 12);
+	ns_wr16(u + 6, ns_csum_fold(ns_csum_add(sum, u, 12)));
+	fx_inject(p);
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), 4);
+	ck_assert_mem_eq(buf, "abcd", 4);
+	ns_close(s);
+}
+END_TEST
+
+Suite *udp_suite(void)
+{
+	Suite *s = unit_suite("udp");
+	ADD_FX(s, bind_to_a_port_in_use_fails_with_eaddrinuse);
+	ADD_FX(s, so_reuseaddr_on_both_sockets_allows_sharing_a_port);
+	ADD_FX(s, so_reuseport_group_shares_a_port_and_keeps_each_flow_on_one_socket);
+	ADD_FX(s, specific_and_wildcard_binds_conflict_unless_addresses_differ);
+	ADD_FX(s, ephemeral_ports_come_from_the_linux_range_and_differ);
+	ADD_FX(s, connect_sets_the_peer_and_picks_the_local_address);
+	ADD_FX(s, connected_socket_receives_only_from_its_peer);
+	ADD_FX(s, connect_af_unspec_dissolves_the_association);
+	ADD_FX(s, send_without_destination_fails_edestaddrreq);
+	ADD_FX(s, port_unreachable_reports_econnrefused_on_a_connected_socket);
+	ADD_FX(s, port_unreachable_is_ignored_by_an_unconnected_socket);
+	ADD_FX(s, pending_error_is_reported_before_queued_data);
+	ADD_FX(s, datagram_over_65507_bytes_fails_emsgsize);
+	ADD_FX(s, msg_peek_and_msg_trunc_behave_as_linux);
+	ADD_FX(s, broadcast_needs_so_broadcast);
+	ADD_FX(s, broadcast_datagram_reaches_every_matching_socket);
+	ADD_FX(s, full_receive_buffer_drops_and_counts);
+	ADD_FX(s, datagrams_to_ourselves_loop_back);
+	ADD_FX(s, bad_checksum_and_lying_length_are_dropped_zero_checksum_accepted);
+	return s;
+}

@@ -89,8 +89,13 @@ void arp_input(struct ns_nic *nic, struct pkt *p)
 		NS_STAT_INC(st, arp_drop_not_for_us);
 		goto drop;
 	}
-	if (r.op == ARP_OP_REQUEST)
+	/* Accepted: counted so that arp.rx is the sum of its outcomes. */
+	if (r.op == ARP_OP_REQUEST) {
+		NS_STAT_INC(st, arp_request_rx);
 		arp_send(nic, ARP_OP_REPLY, r.sha, r.tpa, r.sha, r.spa);
+	} else {
+		NS_STAT_INC(st, arp_reply_rx);
+	}
 drop:
 	pkt_unref(p);
 }

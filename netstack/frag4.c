@@ -10,6 +10,10 @@
  *     RFC 5722 requires for IPv6: overlaps are only ever seen in attacks;
  *   - with an end that contradicts the last fragment discards the datagram.
  *
+ * Every fragment taken in (ip4.reasm_frags) ends as part of a datagram
+ * (reasm_frags_merged) or dropped (reasm_frags_dropped, whatever the
+ * reason), so the two add up once no queue is pending.
+ *
  * Limits (counted drops, never unbounded memory):
  *   - FRAG_MAX_PER_DGRAM fragments per datagram;
  *   - FRAG_MEM_HIGH bytes in all queues: past it the oldest queues are
@@ -69,8 +73,14 @@ static unsigned bucket_of(struct ns_stack *st, uint32_t src, uint32_t dst, uint1
 	return (unsigned)(ns_siphash(st->secret, k, sizeof(k)) % FRAG_BUCKETS);
 }
 
-static void q_free(struct ns_stack *st, struct frag_q *q)
+/* Free the queue; its fragments count as merged into a datagram or as
+ * dropped. */
+static void q_free(struct ns_stack *st, struct frag_q *q, int merged)
 {
+	if (merged)
+		NS_STAT_ADD(st, ip4_reasm_frags_merged, q->nfrags);
+	else
+		NS_STAT_ADD(st, ip4_reasm_frags_dropped, q->nfrags);
 	struct frag4 *f = st->frag4;
 	struct frag_q **pp = &f->buckets[bucket_of(st, q->src, q->dst, q->id, q->proto)];
 	while (*pp != q)
@@ -110,7 +120,7 @@ static void q_timeout(struct ns_timer *t, ns_time_t now)
 			pkt_unref(orig);
 		}
 	}
-	q_free(st, q);
+	q_free(st, q, 0);
 }
 
 static void evict_for_memory(struct ns_stack *st)
@@ -120,7 +130,7 @@ static void evict_for_memory(struct ns_stack *st)
 		return;
 	while (f->oldest && f->mem > FRAG_MEM_LOW) {
 		NS_STAT_INC(st, ip4_reasm_mem_evict);
-		q_free(st, f->oldest);
+		q_free(st, f->oldest, 0);
 	}
 }
 
@@ -137,7 +147,7 @@ static struct frag_q *q_find(struct ns_stack *st, const struct ip4_repr *ip, int
 	if (f->nqueues >= FRAG_MAX_QUEUES) {
 		/* Make room by dropping the oldest datagram. */
 		NS_STAT_INC(st, ip4_reasm_too_many_dgrams);
-		q_free(st, f->oldest);
+		q_free(st, f->oldest, 0);
 	}
 	struct frag_q *q = calloc(1, sizeof(*q));
 	if (!q)
@@ -235,14 +245,12 @@ struct pkt *frag4_input(struct ns_stack *st, struct pkt *p, const struct ip4_rep
 	NS_STAT_INC(st, ip4_reasm_frags);
 	if (end + ip->hlen > 65535) {
 		NS_STAT_INC(st, ip4_reasm_bad_len);
-		pkt_unref(p);
-		return NULL;
+		goto drop;
 	}
 	struct frag_q *q = q_find(st, ip, 1);
 	if (!q) {
 		NS_STAT_INC(st, ip4_reasm_nomem);
-		pkt_unref(p);
-		return NULL;
+		goto drop;
 	}
 	if (!ip->mf) {
 		/* The last fragment fixes the length: it may not shrink what we
@@ -268,21 +276,18 @@ struct pkt *frag4_input(struct ns_stack *st, struct pkt *p, const struct ip4_rep
 	}
 	if (q->nfrags >= FRAG_MAX_PER_DGRAM) {
 		NS_STAT_INC(st, ip4_reasm_too_many_frags);
-		pkt_unref(p);
-		q_free(st, q);
-		return NULL;
+		q_free(st, q, 0);
+		goto drop;
 	}
 	pkt_pull(p, ip->hlen);
 	switch (q_insert(q, p, off, end)) {
 	case INS_DUP:
 		NS_STAT_INC(st, ip4_reasm_dup);
-		pkt_unref(p);
-		return NULL;
+		goto drop;
 	case INS_OVERLAP:
 		NS_STAT_INC(st, ip4_reasm_overlap);
-		pkt_unref(p);
-		q_free(st, q);
-		return NULL;
+		q_free(st, q, 0);
+		goto drop;
 	default:
 		break;
 	}
@@ -299,11 +304,11 @@ struct pkt *frag4_input(struct ns_stack *st, struct pkt *p, const struct ip4_rep
 		 * and its length would not fit the 16-bit total length. */
 		if ((uint32_t)q->hlen + q->total > 65535) {
 			NS_STAT_INC(st, ip4_reasm_bad_len);
-			q_free(st, q);
+			q_free(st, q, 0);
 			return NULL;
 		}
 		struct pkt *out = q_assemble(st, q);
-		q_free(st, q);
+		q_free(st, q, out != NULL);
 		if (out)
 			NS_STAT_INC(st, ip4_reasm_ok);
 		return out;
@@ -312,8 +317,11 @@ struct pkt *frag4_input(struct ns_stack *st, struct pkt *p, const struct ip4_rep
 	return NULL;
 bad_len:
 	NS_STAT_INC(st, ip4_reasm_bad_len);
+	q_free(st, q, 0);
+drop:
+	/* The arriving fragment itself is not kept. */
+	NS_STAT_INC(st, ip4_reasm_frags_dropped);
 	pkt_unref(p);
-	q_free(st, q);
 	return NULL;
 }
 
@@ -374,7 +382,7 @@ void frag4_fini(struct ns_stack *st)
 	if (!st->frag4)
 		return;
 	while (st->frag4->oldest)
-		q_free(st, st->frag4->oldest);
+		q_free(st, st->frag4->oldest, 0);
 	free(st->frag4);
 	st->frag4 = NULL;
 }

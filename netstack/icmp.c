@@ -170,6 +170,7 @@ static void echo_reply(struct ns_stack *st, struct pkt *p, const struct ns_l3_in
 		return;
 	}
 	if (pkt_make_writable(p) < 0) {
+		NS_STAT_INC(st, icmp_drop_nomem);
 		pkt_unref(p);
 		return;
 	}
@@ -199,6 +200,10 @@ static void error_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_i
 	const uint8_t *ih = d + ICMP_HDR_LEN;
 
 	NS_STAT_INC(st, icmp_err_rx);
+	/* RFC 1122 3.2.2: errors sent to a broadcast or multicast address
+	 * are bogus (we never send from one). */
+	if (l3->bcast || l3->mcast)
+		goto bad;
 	if (len < IP4_HDR_LEN || (ih[0] >> 4) != 4)
 		goto bad;
 	uint32_t hlen = (uint32_t)(ih[0] & 0xf) * 4;
@@ -263,10 +268,6 @@ static void icmp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_in
 	case ICMP_DEST_UNREACH:
 	case ICMP_TIME_EXCEEDED:
 	case ICMP_PARAMETERPROB:
-		if (l3->bcast || l3->mcast) {
-			NS_STAT_INC(st, icmp_drop_bad_error);
-			goto drop;
-		}
 		error_input(st, p, l3);
 		return;
 	case ICMP_SOURCE_QUENCH: /* RFC 6633: ignored */

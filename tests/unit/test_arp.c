@@ -87,6 +87,7 @@ START_TEST(request_for_our_address_is_answered_and_sender_cached_stale)
 	ck_assert_int_eq(state_of(B_IP_PEER, mac), NEIGH_STALE);
 	ck_assert_mem_eq(mac, B_MAC_PEER, 6);
 	ck_assert_uint_eq(ST(arp_tx_reply), 1);
+	ck_assert_uint_eq(ST(arp_request_rx), 1);
 }
 END_TEST
 
@@ -404,6 +405,7 @@ START_TEST(unsolicited_reply_for_us_creates_a_stale_entry)
 	 * added. (Linux needs arp_accept=1 for this.) */
 	inject_reply(B_MAC_PEER);
 	ck_assert_int_eq(state_of(B_IP_PEER, NULL), NEIGH_STALE);
+	ck_assert_uint_eq(ST(arp_reply_rx), 1);
 	FX_EXPECT_NOTHING();
 }
 END_TEST

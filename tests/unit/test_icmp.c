@@ -292,6 +292,9 @@ START_TEST(received_errors_that_cannot_be_ours_are_dropped)
 	fx_inject(error_about(sent, B_IP_PEER, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0,
 			      IP4_HDR_LEN + 8));
 	ck_assert(ns_socket_poll(s) & POLLERR);
+	/* Every error message is counted once, however it ended. */
+	ck_assert_uint_eq(ST(icmp_err_rx), 4);
+	ck_assert_uint_eq(ST(icmp_rx), 4);
 	pkt_unref(sent);
 	fx_drain();
 	ns_close(s);

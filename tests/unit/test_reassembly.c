@@ -64,6 +64,8 @@ START_TEST(reassembly_in_order_delivers_the_datagram_once)
 	}
 	expect_delivered(s);
 	ck_assert_uint_eq(ST(ip4_reasm_frags), 3);
+	ck_assert_uint_eq(ST(ip4_reasm_frags_merged), 3);
+	ck_assert_uint_eq(ST(ip4_reasm_frags_dropped), 0);
 	ck_assert_uint_eq(ST(ip4_reasm_ok), 1);
 	ck_assert_uint_eq(ST(ip4_delivered), 1);
 	ns_close(s);
@@ -105,6 +107,11 @@ START_TEST(reassembly_ignores_duplicates)
 	expect_nothing_delivered(s);
 	fx_advance(31 * NS_SEC);
 	ck_assert_uint_eq(ST(ip4_reasm_timeout), 1);
+	/* Every fragment is accounted for: 3 duplicates and the late one
+	 * dropped, the rest merged. */
+	ck_assert_uint_eq(ST(ip4_reasm_frags_dropped), 4);
+	ck_assert_uint_eq(ST(ip4_reasm_frags_merged), n);
+	ck_assert_uint_eq(ST(ip4_reasm_frags), n + 4);
 	ns_close(s);
 }
 END_TEST
@@ -128,6 +135,8 @@ START_TEST(reassembly_overlap_discards_datagram)
 	 * expires without an ICMP message (RFC 792). */
 	ck_assert_uint_eq(ST(ip4_reasm_timeout), 1);
 	FX_EXPECT_NOTHING();
+	ck_assert_uint_eq(ST(ip4_reasm_frags_dropped), 3);
+	ck_assert_uint_eq(ST(ip4_reasm_frags_merged), 0);
 	ns_close(s);
 }
 END_TEST
@@ -200,6 +209,8 @@ START_TEST(reassembly_accepts_up_to_the_fragment_cap_and_no_more)
 	many_pieces(107, 129);
 	expect_nothing_delivered(s);
 	ck_assert_uint_eq(ST(ip4_reasm_too_many_frags), 1);
+	ck_assert_uint_eq(ST(ip4_reasm_frags_merged), 128);
+	ck_assert_uint_eq(ST(ip4_reasm_frags_dropped), 129);
 	ns_close(s);
 }
 END_TEST

@@ -24,6 +24,8 @@
 	X(arp, drop_bad_op)                                                      \
 	X(arp, drop_bad_sender)                                                  \
 	X(arp, drop_not_for_us)                                                  \
+	X(arp, request_rx)                                                       \
+	X(arp, reply_rx)                                                         \
 	X(arp, tx_request)                                                       \
 	X(arp, tx_reply)                                                         \
 	X(arp, tx_gratuitous)                                                    \
@@ -54,6 +56,8 @@
 	X(ip4, frag_created)                                                     \
 	X(ip4, frag_ok)                                                          \
 	X(ip4, reasm_frags)                                                      \
+	X(ip4, reasm_frags_merged)                                               \
+	X(ip4, reasm_frags_dropped)                                              \
 	X(ip4, reasm_ok)                                                         \
 	X(ip4, reasm_dup)                                                        \
 	X(ip4, reasm_overlap)                                                    \
@@ -70,6 +74,7 @@
 	X(icmp, drop_bcast_echo)                                                 \
 	X(icmp, drop_unknown_type)                                               \
 	X(icmp, drop_bad_error)                                                  \
+	X(icmp, drop_nomem)                                                      \
 	X(icmp, echo_rx)                                                         \
 	X(icmp, echo_reply_tx)                                                   \
 	X(icmp, err_rx)                                                          \

@@ -123,8 +123,9 @@ setup_pair() {
 	ip -n "$dutns" link set lo up
 	case $kind in
 	linux | moat)
+		# Reassembly times out after 5 s instead of 60 (ipv6_reassembly_timeout_icmp).
 		ip netns exec "$dutns" sysctl -qw net.ipv6.conf.veth-dut.accept_ra=0 \
-			net.ipv6.conf.veth-dut.router_solicitations=0
+			net.ipv6.conf.veth-dut.router_solicitations=0 net.ipv6.ip6frag_time=5
 		ip -n "$dutns" addr add $DUT_IP4/24 dev veth-dut || return 1
 		ip -n "$dutns" addr add $DUT_IP6/64 dev veth-dut nodad || return 1
 		;;

@@ -11,6 +11,8 @@
 #   -j N       tests run in parallel (default 4; env PI_JOBS)
 #   -l         list the tests and exit
 #   -v         verbose testbench logs (every frame and DUT call)
+#   env PI_DUT_SYSCTL="name=value ..."  extra sysctls for a Linux DUT (to see
+#              a test notice a change of behaviour)
 #   TEST       run only these tests (names or shell globs)
 #
 # Each (test, kind) runs in two fresh network namespaces joined by a veth
@@ -126,6 +128,12 @@ setup_pair() {
 		# Reassembly times out after 5 s instead of 60 (ipv6_reassembly_timeout_icmp).
 		ip netns exec "$dutns" sysctl -qw net.ipv6.conf.veth-dut.accept_ra=0 \
 			net.ipv6.conf.veth-dut.router_solicitations=0 net.ipv6.ip6frag_time=5
+		# PI_DUT_SYSCTL="name=value ...": extra settings for the Linux DUT,
+		# e.g. to check that a test notices a behaviour change.
+		if [ -n "${PI_DUT_SYSCTL:-}" ]; then
+			# shellcheck disable=SC2086
+			ip netns exec "$dutns" sysctl -qw $PI_DUT_SYSCTL || return 1
+		fi
 		ip -n "$dutns" addr add $DUT_IP4/24 dev veth-dut || return 1
 		ip -n "$dutns" addr add $DUT_IP6/64 dev veth-dut nodad || return 1
 		;;

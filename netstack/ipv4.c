@@ -57,30 +57,51 @@ static int count_parse_error(struct ns_stack *st, int r)
 	return r;
 }
 
+/*
+ * RFC 1122 3.2.1.3: martian sources. 0.0.0.0 is a source only while a host
+ * learns its address (DHCP, to the limited broadcast); Linux accepts it
+ * nowhere else. Taken to a unicast address it would be answered to
+ * ourselves (sending to 0.0.0.0 means this host): one spoofed datagram from
+ * 0.0.0.0:7 to a UDP echo service on port 7 made it echo to itself forever.
+ */
+static int martian_src(struct ns_stack *st, int loop, uint32_t src, uint32_t dst)
+{
+	return ip4_is_mcast(src) || src == 0xffffffffu || (!loop && ip4_is_loopback(src)) ||
+	       (!loop && src && ns_addr4_nic(st, src)) || (src == 0 && dst != 0xffffffffu);
+}
+
 void ip4_input(struct ns_nic *nic, struct pkt *p)
 {
 	struct ns_stack *st = nic->stack;
 	struct ip4_repr ip;
 	int r;
+	int loop = !!(nic->caps & NS_LINK_CAP_LOOPBACK);
 
 	NS_STAT_INC(st, ip4_rx);
 	r = ip4_parse(pkt_data(p), p->len, &ip);
 	if (r < 0) {
 		count_parse_error(st, r);
 		if (r == IP4_ERR_OPTIONS) {
-			/* RFC 1122 3.2.2.5: parameter problem for a bad option. */
-			p->l3_off = pkt_pos(p);
-			icmp_send_error(st, p, ICMP_PARAMETERPROB, 0, (uint32_t)IP4_HDR_LEN << 24);
+			/* RFC 1122 3.2.2.5: parameter problem for a bad option;
+			 * but only about a datagram that is ours and from a
+			 * real source (a host answers nothing else; Linux drops
+			 * martians and others' datagrams before it looks at
+			 * options). Everything up to the options parsed. */
+			const uint8_t *h = pkt_data(p);
+			uint32_t src = ns_rd32(h + 12), dst = ns_rd32(h + 16);
+			if (!martian_src(st, loop, src, dst) && ns_addr4_nic(st, dst) &&
+			    (loop || !ip4_is_loopback(dst))) {
+				p->l3_off = pkt_pos(p);
+				icmp_send_error(st, p, ICMP_PARAMETERPROB, 0,
+						(uint32_t)IP4_HDR_LEN << 24);
+			}
 		}
 		goto drop;
 	}
 	/* Drop link-layer padding. */
 	pkt_trim(p, ip.tot_len);
 
-	/* RFC 1122 3.2.1.3: martian sources. */
-	int loop = !!(nic->caps & NS_LINK_CAP_LOOPBACK);
-	if (ip4_is_mcast(ip.src) || ip.src == 0xffffffffu || (!loop && ip4_is_loopback(ip.src)) ||
-	    (!loop && ns_addr4_nic(st, ip.src) && ip.src)) {
+	if (martian_src(st, loop, ip.src, ip.dst)) {
 		NS_STAT_INC(st, ip4_drop_martian_src);
 		goto drop;
 	}

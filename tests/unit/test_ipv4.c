@@ -82,6 +82,18 @@ START_TEST(bad_option_draws_parameter_problem_pointing_at_it)
 	ck_assert(f.l4_csum_ok);
 	ck_assert_uint_eq(f.ip.dst, B_IP_PEER);
 	pkt_unref(p);
+	/* Not about a datagram for another host, nor from a martian source
+	 * (here: our own address, which would make us answer ourselves). */
+	h.dst = IP4_ADDR(10, 0, 0, 99);
+	fx_inject(udp_with(&h, 10));
+	h.dst = B_IP_STACK;
+	h.src = B_IP_STACK;
+	fx_inject(udp_with(&h, 10));
+	h.src = B_IP_PEER;
+	fx_poll();
+	FX_EXPECT_NOTHING();
+	ck_assert_uint_eq(ST(ip4_drop_options), 3);
+	ck_assert_uint_eq(ST(icmp_param_prob_tx), 1);
 	/* Options that parse are accepted (and ignored). */
 	static const uint8_t nops[4] = { 1, 1, 1, 0 };
 	h.opts = nops;
@@ -97,7 +109,7 @@ START_TEST(martian_sources_are_dropped)
 	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
 	struct ns_socket *s = fx_udp_socket(7);
 	const uint32_t martians[] = { IP4_ADDR(127, 0, 0, 1), IP4_ADDR(224, 0, 0, 9), 0xffffffffu,
-				      B_IP_STACK };
+				      B_IP_STACK, 0 };
 	for (unsigned i = 0; i < NS_ARRAY_SIZE(martians); i++) {
 		struct b_ip4 h = std_hdr();
 		h.src = martians[i];
@@ -106,10 +118,14 @@ START_TEST(martian_sources_are_dropped)
 	ck_assert_uint_eq(ST(ip4_drop_martian_src), NS_ARRAY_SIZE(martians));
 	FX_EXPECT_NOTHING();
 	ck_assert_int_eq(ns_recv(s, (char[32]){ 0 }, 32, 0), -EAGAIN);
-	/* RFC 1122 3.2.1.3: 0.0.0.0 is a valid source ("this host"). */
+	/* RFC 1122 3.2.1.3: 0.0.0.0 is a source only while a host learns its
+	 * address, to the limited broadcast (DHCP); as Linux, only there. */
 	struct b_ip4 h = std_hdr();
 	h.src = 0;
-	fx_inject(udp_with(&h, 4));
+	h.dst = 0xffffffffu;
+	struct pkt *p = udp_with(&h, 4);
+	memcpy(pkt_data(p), B_MAC_BCAST, 6);
+	fx_inject(p);
 	ck_assert_int_eq(ns_recv(s, (char[32]){ 0 }, 32, 0), 4);
 	ns_close(s);
 }

@@ -98,6 +98,11 @@ static void udp_echo_run(struct service *sv)
 		ssize_t n = ns_recvfrom(sv->sock, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
 		if (n < 0)
 			break;
+		/* A sender without an address (0.0.0.0, DHCP-style, to the
+		 * broadcast) cannot be answered: a reply to 0.0.0.0 goes to
+		 * this host, so from 0.0.0.0:PORT it echoed to itself forever. */
+		if (from.sin_addr.s_addr == htonl(INADDR_ANY))
+			continue;
 		sv->count++;
 		ns_sendto(sv->sock, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
 	}

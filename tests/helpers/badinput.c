@@ -1,0 +1,745 @@
+/*
+ * badinput: thousands of random and mutated frames through the stack's input
+ * path (the channel endpoint), on a fake clock, in several configurations.
+ *
+ * Frames: valid ones of every kind the stack knows (ARP, UDP to open and
+ * closed ports, ICMP echo and errors quoting our own packets, TCP), the same
+ * with mutations (bit flips, lying lengths, bad IHL, bad or fixed-up
+ * checksums, random fragment fields, truncation, junk tails), fragment
+ * streams (shuffled, duplicated, overlapping, incomplete) and floods, ARP
+ * junk, VLAN tags, LLC frames, unknown EtherTypes and random bytes.
+ *
+ * Asserts, per configuration:
+ *   - no crash (a crash ends the program: the runner counts a failure);
+ *   - every frame the stack sends is well formed (headers and checksums);
+ *   - nothing from the wire makes the stack send to itself (loopback);
+ *   - accounting: every frame injected ends in exactly one named outcome.
+ *     Per layer (after letting every reassembly queue expire):
+ *       link rx          = eth.rx
+ *       eth.rx           = eth drops + arp.rx + ip4.rx
+ *       arp.rx           = arp drops + arp.request_rx + arp.reply_rx
+ *       ip4.rx + reasm_ok = ip4 drops + reasm_frags + ip4.delivered
+ *                          (N fragments become one datagram)
+ *       reasm_frags      = reasm_frags_merged + reasm_frags_dropped
+ *       ip4.delivered    = udp.rx + icmp.rx + tcp.rx
+ *       udp.rx           = udp drops + udp.delivered
+ *       icmp.rx          = icmp drops before dispatch + echo_rx + err_rx
+ *       icmp.echo_rx     = drop_bcast_echo + drop_nomem + echo_reply_tx
+ *       icmp.err_rx     >= drop_bad_error (the rest went to the transport;
+ *                          TCP's own books are its tests' business)
+ *     and the sum of every terminal outcome equals the frames injected;
+ *   - nothing leaked: packet pool chunks and views back to zero after
+ *     ns_stack_destroy().
+ *
+ * Output: one PASS/FAIL line per property and configuration. Exit status is
+ * non-zero when anything failed.
+ *
+ *   build/tests/badinput [--frames N] [--seed S]
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../unit/builders.h"
+#include "stack_priv.h"
+
+/* The builders are shared with the unit tests (one source of truth). */
+#include "../unit/builders.c"
+
+struct cfg {
+	const char *name;
+	uint32_t mtu;
+	int csum_verified; /* frames arrive marked "checksum verified" (offload) */
+	uint64_t pool_limit; /* 0: default; else tight, to hit allocation failures */
+};
+
+static const struct cfg CONFIGS[] = {
+	{ "mtu1500", 1500, 0, 0 },
+	{ "mtu9000_rxcsum", 9000, 1, 0 },
+	{ "mtu576", 576, 0, 0 },
+	{ "lowmem", 1500, 0, 96 * 1024 },
+};
+
+static uint64_t rng_state;
+
+static uint32_t rnd(void)
+{
+	/* xorshift64* */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (uint32_t)((rng_state * 2685821657736338717ULL) >> 32);
+}
+
+static uint32_t below(uint32_t n)
+{
+	return n ? rnd() % n : 0;
+}
+
+static int chance(unsigned percent)
+{
+	return below(100) < percent;
+}
+
+static struct {
+	struct ns_wheel wheel;
+	struct ns_stack *st;
+	struct ns_link *ch;
+	struct ns_socket *echo, *sink, *conn, *listener;
+	uint64_t injected;
+	uint64_t sent, malformed_out;
+	char first_malformed[160];
+	const struct cfg *cfg;
+} B;
+
+static const uint32_t STACK2 = IP4_ADDR(192, 168, 7, 1);
+
+/* Addresses worth trying in mutated headers. */
+static uint32_t some_addr(void)
+{
+	static const uint32_t a[] = {
+		B_IP_STACK, B_IP_PEER, IP4_ADDR(10, 0, 0, 255), 0xffffffffu, 0,
+		IP4_ADDR(127, 0, 0, 1), IP4_ADDR(224, 0, 0, 1), IP4_ADDR(10, 0, 0, 3),
+		IP4_ADDR(192, 168, 7, 1), IP4_ADDR(192, 168, 7, 255), IP4_ADDR(8, 8, 8, 8),
+	};
+	return chance(85) ? a[below(NS_ARRAY_SIZE(a))] : rnd();
+}
+
+static uint16_t some_port(void)
+{
+	static const uint16_t p[] = { 7, 9, 53, 80, 0, 65535, 1234 };
+	return chance(80) ? p[below(NS_ARRAY_SIZE(p))] : (uint16_t)rnd();
+}
+
+static void fill_random(uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)rnd();
+}
+
+/* ---- frame generators (each returns one frame, or NULL) ---- */
+
+static uint8_t scratch[70000], scratch2[70000];
+
+static struct pkt *gen_udp(void)
+{
+	size_t len = chance(80) ? below(200) : below(chance(50) ? 1600 : 9000);
+	fill_random(scratch, len);
+	uint32_t src = chance(80) ? B_IP_PEER : some_addr();
+	uint32_t dst = chance(80) ? B_IP_STACK : some_addr();
+	return b_udp4(src, some_port(), dst, some_port(), scratch, len);
+}
+
+static struct pkt *gen_icmp(void)
+{
+	uint32_t src = chance(80) ? B_IP_PEER : some_addr();
+	uint32_t dst = chance(80) ? B_IP_STACK : some_addr();
+	if (chance(50))
+		return b_ping(src, dst, (uint16_t)rnd(), (uint16_t)rnd(), below(chance(90) ? 100 : 4000));
+	/* An error quoting something we might have sent. */
+	static const uint8_t types[] = { ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED, ICMP_PARAMETERPROB,
+					 ICMP_SOURCE_QUENCH, ICMP_REDIRECT, ICMP_ECHOREPLY, 13, 42 };
+	uint8_t q[100];
+	struct b_ip4 h = { .src = chance(80) ? B_IP_STACK : some_addr(),
+			   .dst = chance(80) ? B_IP_PEER : some_addr(),
+			   .proto = chance(80) ? (uint8_t)(chance(50) ? IPPROTO_UDP_ : IPPROTO_TCP_)
+					       : (uint8_t)rnd(),
+			   .id = (uint16_t)rnd() };
+	size_t qlen = below(60);
+	size_t hl = b_ip4_hdr(q, &h, qlen);
+	fill_random(q + hl, qlen);
+	if (qlen >= 4 && chance(70)) {
+		ns_wr16(q + hl, some_port());
+		ns_wr16(q + hl + 2, some_port());
+	}
+	return b_icmp4(src, dst, types[below(NS_ARRAY_SIZE(types))], (uint8_t)below(16),
+		       chance(50) ? 0 : rnd(), q, hl + qlen);
+}
+
+static struct pkt *gen_tcp(void)
+{
+	uint8_t t[60];
+	size_t doff = chance(80) ? 20 : 20 + 4 * below(11);
+	memset(t, 0, sizeof(t));
+	ns_wr16(t, some_port());
+	ns_wr16(t + 2, chance(50) ? 80 : some_port());
+	ns_wr32(t + 4, rnd());
+	ns_wr32(t + 8, rnd());
+	t[12] = (uint8_t)((doff / 4) << 4);
+	static const uint8_t flags[] = { 0x02, 0x10, 0x12, 0x04, 0x01, 0x18, 0x11, 0x3f, 0x00 };
+	t[13] = chance(80) ? flags[below(NS_ARRAY_SIZE(flags))] : (uint8_t)rnd();
+	ns_wr16(t + 14, (uint16_t)rnd());
+	if (doff > 20)
+		fill_random(t + 20, doff - 20);
+	size_t dlen = below(100);
+	memcpy(scratch, t, doff);
+	fill_random(scratch + doff, dlen);
+	size_t n = doff + dlen;
+	uint32_t src = chance(85) ? B_IP_PEER : some_addr();
+	uint32_t dst = chance(85) ? B_IP_STACK : some_addr();
+	uint32_t sum = ns_csum_pseudo4(src, dst, IPPROTO_TCP_, (uint32_t)n);
+	ns_wr16(scratch + 16, 0);
+	if (chance(90))
+		ns_wr16(scratch + 16, ns_csum_fold(ns_csum_add(sum, scratch, (uint32_t)n)));
+	struct b_ip4 h = { .src = src, .dst = dst, .proto = IPPROTO_TCP_, .id = (uint16_t)rnd() };
+	return b_ip4(&h, scratch, n);
+}
+
+static struct pkt *gen_arp(void)
+{
+	static const uint8_t zero[6];
+	uint8_t sha[6] = { 0x02, 0, 0, 0, 0, (uint8_t)(1 + below(5)) };
+	uint16_t op = chance(90) ? (uint16_t)(1 + below(2)) : (uint16_t)rnd();
+	uint32_t spa = chance(70) ? IP4_ADDR(10, 0, 0, 1 + below(5)) : some_addr();
+	uint32_t tpa = chance(70) ? B_IP_STACK : some_addr();
+	struct pkt *p = b_arp(chance(50) ? B_MAC_BCAST : B_MAC_STACK, op, sha, spa,
+			      chance(50) ? zero : B_MAC_STACK, tpa);
+	if (p && chance(20)) {
+		/* Junk in the fixed fields (hardware/protocol type and sizes). */
+		pkt_data(p)[ETH_HDR_LEN + below(8)] = (uint8_t)rnd();
+	}
+	if (p && chance(10))
+		pkt_trim(p, ETH_HDR_LEN + below(ARP_LEN));
+	return p;
+}
+
+static struct pkt *gen_l2_junk(void)
+{
+	uint8_t b[1600];
+	size_t n = below(sizeof(b));
+	fill_random(b, n);
+	switch (below(5)) {
+	case 0: { /* VLAN-tagged IPv4 */
+		struct pkt *in = gen_udp();
+		if (!in)
+			return NULL;
+		uint32_t l = NS_MIN(in->len - ETH_HDR_LEN, (uint32_t)sizeof(b) - 4);
+		ns_wr16(b, (uint16_t)below(4096));
+		ns_wr16(b + 2, ETHERTYPE_IPV4);
+		memcpy(b + 4, pkt_data(in) + ETH_HDR_LEN, l);
+		pkt_unref(in);
+		return b_eth(B_MAC_STACK, B_MAC_PEER, chance(50) ? ETHERTYPE_VLAN : ETHERTYPE_QINQ, b,
+			     l + 4);
+	}
+	case 1: /* 802.3 length field + LLC */
+		return b_eth(B_MAC_STACK, B_MAC_PEER, (uint16_t)below(0x600), b, n);
+	case 2: /* other EtherTypes */
+		return b_eth(chance(50) ? B_MAC_STACK : B_MAC_BCAST, B_MAC_PEER,
+			     chance(50) ? ETHERTYPE_IPV6 : (uint16_t)rnd(), b, n);
+	case 3: { /* random bytes, short or long */
+		struct pkt *p = pkt_alloc(PKT_HEADROOM, (uint32_t)below(chance(50) ? 20 : 1600));
+		if (p)
+			fill_random(pkt_data(p), p->len);
+		return p;
+	}
+	default: /* random payload behind a plausible header */
+		return b_eth(chance(70) ? B_MAC_STACK : B_MAC_BCAST,
+			     chance(90) ? B_MAC_PEER : (const uint8_t[6]){ 0x01, 0, 0x5e, 0, 0, 1 },
+			     chance(50) ? ETHERTYPE_IPV4 : ETHERTYPE_ARP, b, n);
+	}
+}
+
+static void fix_ip_csum(struct pkt *p)
+{
+	if (p->len < ETH_HDR_LEN + IP4_HDR_LEN || ns_rd16(pkt_data(p) + 12) != ETHERTYPE_IPV4)
+		return;
+	uint8_t *ih = pkt_data(p) + ETH_HDR_LEN;
+	uint32_t hl = (uint32_t)(ih[0] & 0xf) * 4;
+	if (hl < IP4_HDR_LEN || ETH_HDR_LEN + hl > p->len)
+		return;
+	ns_wr16(ih + 10, 0);
+	ns_wr16(ih + 10, ns_csum(ih, hl));
+}
+
+/* Mutate a frame in place (or return a replacement); may return NULL. */
+static struct pkt *mutate(struct pkt *p)
+{
+	if (!p)
+		return NULL;
+	int ip = p->len >= ETH_HDR_LEN + IP4_HDR_LEN && ns_rd16(pkt_data(p) + 12) == ETHERTYPE_IPV4;
+	unsigned n = 1 + below(6);
+	for (unsigned k = 0; k < n && p->len; k++) {
+		uint8_t *d = pkt_data(p);
+		uint8_t *ih = d + ETH_HDR_LEN;
+		switch (below(ip ? 12 : 4)) {
+		case 0:
+			d[below(p->len)] ^= (uint8_t)(1u << below(8));
+			break;
+		case 1:
+			d[below(p->len)] = (uint8_t)rnd();
+			break;
+		case 2: /* truncate */
+			pkt_trim(p, below(p->len));
+			ip = ip && p->len >= ETH_HDR_LEN + IP4_HDR_LEN;
+			break;
+		case 3: { /* junk tail */
+			uint32_t extra = below(64);
+			uint8_t *t = pkt_put(p, extra);
+			if (t)
+				fill_random(t, extra);
+			break;
+		}
+		case 4: /* IHL */
+			ih[0] = (uint8_t)((ih[0] & 0xf0) | below(16));
+			break;
+		case 5: /* total length: lie */
+			ns_wr16(ih + 2, chance(50) ? (uint16_t)rnd()
+						   : (uint16_t)(ns_rd16(ih + 2) + below(17) - 8));
+			break;
+		case 6: /* fragment fields */
+			ns_wr16(ih + 6, (uint16_t)(chance(50) ? rnd() : (rnd() & 0x2000) | below(400)));
+			break;
+		case 7: /* protocol */
+			ih[9] = chance(70) ? (uint8_t)(chance(50) ? 1 : (chance(50) ? 6 : 17))
+					   : (uint8_t)rnd();
+			break;
+		case 8:
+			ns_wr32(ih + 12, some_addr());
+			break;
+		case 9:
+			ns_wr32(ih + 16, some_addr());
+			break;
+		case 10: /* version */
+			ih[0] = (uint8_t)((below(16) << 4) | (ih[0] & 0xf));
+			break;
+		default: /* transport length/checksum fields */
+			if (p->len >= ETH_HDR_LEN + IP4_HDR_LEN + 8)
+				ns_wr16(ih + IP4_HDR_LEN + 4 + 2 * below(2), (uint16_t)rnd());
+			break;
+		}
+	}
+	/* Mostly keep the IP header checksum right, so that mutations get
+	 * past it and reach the code behind. */
+	if (ip && chance(75))
+		fix_ip_csum(p);
+	return p;
+}
+
+static int send_frame(struct pkt *p);
+
+/* A datagram as a stream of fragments: shuffled, duplicated, overlapping,
+ * with pieces missing or fields corrupted. Injects every piece. */
+static void gen_fragments(void)
+{
+	size_t len = 16 + below(chance(80) ? 4000 : 20000);
+	uint32_t src = chance(90) ? B_IP_PEER : some_addr();
+	uint32_t dst = chance(90) ? B_IP_STACK : some_addr();
+	uint8_t proto;
+	size_t n;
+	fill_random(scratch2, len);
+	if (chance(50)) {
+		proto = IPPROTO_UDP_;
+		n = b_udp_bytes(scratch, src, 1234, dst, chance(50) ? 7 : some_port(), scratch2, len);
+	} else {
+		proto = IPPROTO_ICMP_;
+		n = b_icmp_bytes(scratch, ICMP_ECHO, 0, rnd(), scratch2, len);
+	}
+	uint32_t step = 8 * (1 + below(chance(70) ? 185 : 20));
+	uint16_t id = (uint16_t)below(chance(50) ? 8 : 65536);
+	struct piece {
+		uint32_t off, len;
+		int mf;
+	} pc[300];
+	unsigned np = 0;
+	for (uint32_t off = 0; off < n && np < 200; off += step) {
+		uint32_t l = (uint32_t)NS_MIN((size_t)step, n - off);
+		pc[np++] = (struct piece){ off, l, off + l < n };
+	}
+	/* Duplicates, overlaps, losses, reordering. */
+	unsigned extra = chance(50) ? below(5) : 0;
+	for (unsigned i = 0; i < extra && np < NS_ARRAY_SIZE(pc); i++) {
+		struct piece q = pc[below(np)];
+		if (chance(50)) { /* overlapping piece */
+			q.off = 8 * below((uint32_t)(n / 8) + 1);
+			q.len = (uint32_t)NS_MIN((size_t)(8 * (1 + below(200))), n > q.off ? n - q.off : 0);
+			q.mf = q.off + q.len < n;
+		}
+		pc[np++] = q;
+	}
+	if (chance(20) && np > 1)
+		pc[below(np)].len = 0; /* lost (skipped below) */
+	if (chance(60))
+		for (unsigned i = np; i > 1; i--) {
+			unsigned j = below(i);
+			struct piece t = pc[i - 1];
+			pc[i - 1] = pc[j];
+			pc[j] = t;
+		}
+	for (unsigned i = 0; i < np; i++) {
+		if (!pc[i].len && chance(90))
+			continue;
+		struct b_ip4 h = { .src = src, .dst = dst, .proto = proto, .id = id,
+				   .frag_off = (uint16_t)pc[i].off, .mf = (uint8_t)pc[i].mf };
+		if (pc[i].off == 0 && chance(10)) {
+			static const uint8_t opts[8] = { 1, 1, 1, 1, 1, 1, 1, 0 };
+			h.opts = opts;
+			h.optlen = 8;
+		}
+		struct pkt *p = b_ip4(&h, scratch + pc[i].off, pc[i].len);
+		if (chance(5))
+			p = mutate(p);
+		send_frame(p);
+	}
+}
+
+/* Many unrelated fragments: random ids, offsets, sizes. */
+static void gen_fragment_flood(void)
+{
+	unsigned count = 20 + below(200);
+	for (unsigned i = 0; i < count; i++) {
+		size_t len = 8 * below(40) + (chance(20) ? below(8) : 0);
+		fill_random(scratch, len);
+		struct b_ip4 h = { .src = chance(80) ? B_IP_PEER : some_addr(), .dst = B_IP_STACK,
+				   .proto = (uint8_t)(chance(80) ? IPPROTO_UDP_ : rnd()),
+				   .id = (uint16_t)below(chance(50) ? 4 : 2000),
+				   .frag_off = (uint16_t)(8 * below(chance(90) ? 64 : 8192)),
+				   .mf = (uint8_t)chance(70) };
+		send_frame(b_ip4(&h, scratch, len));
+	}
+}
+
+static struct pkt *gen_one(void)
+{
+	switch (below(10)) {
+	case 0:
+	case 1:
+		return gen_udp();
+	case 2:
+	case 3:
+		return gen_icmp();
+	case 4:
+		return gen_tcp();
+	case 5:
+		return gen_arp();
+	case 6:
+		return gen_l2_junk();
+	default: {
+		/* A mutated valid frame. */
+		struct pkt *(*const g[])(void) = { gen_udp, gen_icmp, gen_tcp, gen_arp };
+		return mutate(g[below(NS_ARRAY_SIZE(g))]());
+	}
+	}
+}
+
+/* ---- driving the stack ---- */
+
+static void check_output(struct pkt *p)
+{
+	struct b_frame f;
+	const char *why = NULL;
+	B.sent++;
+	if (b_parse(p, &f) < 0)
+		why = "unparseable";
+	else if (memcmp(f.src, B_MAC_STACK, 6) != 0)
+		why = "source MAC is not ours";
+	else if (f.type != ETHERTYPE_IPV4 && f.type != ETHERTYPE_ARP)
+		why = "unexpected EtherType";
+	else if (f.is_ip && !f.ip_csum_ok)
+		why = "bad IPv4 header checksum";
+	else if (f.is_ip && (uint32_t)f.ip.tot_len + ETH_HDR_LEN != p->len)
+		why = "IPv4 total length disagrees with the frame";
+	else if (f.is_ip && f.ip.tot_len > B.cfg->mtu)
+		why = "IPv4 packet above the link MTU";
+	else if (f.is_ip && !f.ip.mf && !f.ip.frag_off &&
+		 (f.ip.proto == IPPROTO_UDP_ || f.ip.proto == IPPROTO_ICMP_) && !f.l4_csum_ok)
+		why = "bad UDP/ICMP checksum";
+	else if (f.is_arp && memcmp(f.arp.sha, B_MAC_STACK, 6) != 0)
+		why = "ARP sender is not us";
+	if (why) {
+		if (!B.malformed_out++)
+			snprintf(B.first_malformed, sizeof(B.first_malformed), "%s (frame %llu)", why,
+				 (unsigned long long)B.sent);
+	}
+}
+
+static void drain_output(void)
+{
+	struct pkt *p;
+	while ((p = ns_channel_take(B.ch))) {
+		check_output(p);
+		pkt_unref(p);
+	}
+}
+
+static void run_stack(void)
+{
+	for (int i = 0; i < 100 && ns_stack_poll(B.st) > 0; i++)
+		;
+	ns_stack_flush(B.st);
+	/* Services: echo on port 7, occasionally drain the sink on port 9. */
+	uint8_t buf[65536];
+	struct sockaddr_in from;
+	for (int i = 0; i < 64; i++) {
+		socklen_t fl = sizeof(from);
+		ssize_t n = ns_recvfrom(B.echo, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (n == -EAGAIN)
+			break;
+		/* As moat stack --udp-echo: never answer 0.0.0.0 (that is
+		 * this host: an echo to itself that never ends). */
+		if (n >= 0 && from.sin_addr.s_addr != 0)
+			ns_sendto(B.echo, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
+	}
+	if (chance(10))
+		while (ns_recv(B.sink, buf, sizeof(buf), 0) != -EAGAIN)
+			;
+	while (ns_recv(B.conn, buf, sizeof(buf), 0) != -EAGAIN)
+		;
+	for (int i = 0; i < 100 && ns_stack_poll(B.st) > 0; i++)
+		;
+	drain_output();
+}
+
+/* Injects one frame (consumed); the pool limit of the low-memory
+ * configuration applies only while the stack processes it. */
+static int send_frame(struct pkt *p)
+{
+	if (!p)
+		return 0;
+	if (B.cfg->csum_verified && chance(50))
+		p->flags |= PKT_F_CSUM_VERIFIED;
+	B.injected++;
+	if (B.cfg->pool_limit)
+		pkt_pool_set_limit(B.cfg->pool_limit);
+	ns_channel_inject(B.ch, p);
+	run_stack();
+	pkt_pool_set_limit(512ULL << 20);
+	return 1;
+}
+
+/* As an event loop: wake at every deadline up to now + dt. */
+static void advance(ns_time_t dt)
+{
+	ns_time_t end = B.wheel.now + dt;
+	for (int guard = 0; guard < 100000; guard++) {
+		ns_time_t next = ns_wheel_next(&B.wheel);
+		if (next > end)
+			break;
+		ns_wheel_advance(&B.wheel, next);
+		run_stack();
+	}
+	ns_wheel_advance(&B.wheel, end);
+	run_stack();
+}
+
+static int setup(const struct cfg *c, uint64_t seed)
+{
+	memset(&B, 0, sizeof(B));
+	B.cfg = c;
+	rng_state = seed * 0x9e3779b97f4a7c15ULL + 1;
+	ns_wheel_init(&B.wheel, 1000 * NS_SEC);
+	struct ns_stack_config sc;
+	memset(&sc, 0, sizeof(sc));
+	sc.wheel = &B.wheel;
+	for (unsigned i = 0; i < sizeof(sc.secret); i++)
+		sc.secret[i] = (uint8_t)(seed + i);
+	if (ns_stack_create(&sc, &B.st) < 0)
+		return -1;
+	if (ns_channel_link_create(B_MAC_STACK, c->mtu, NS_LINK_CAP_RESOLVE, &B.ch) < 0)
+		return -1;
+	int nic = ns_stack_add_nic(B.st, B.ch);
+	struct ns_ip a = ns_ip4(B_IP_STACK), a2 = ns_ip4(STACK2);
+	if (nic < 0 || ns_stack_add_addr(B.st, nic, &a, 24) < 0 ||
+	    ns_stack_add_addr(B.st, nic, &a2, 24) < 0)
+		return -1;
+	struct ns_ip any = ns_ip4(0), gw = ns_ip4(IP4_ADDR(10, 0, 0, 254));
+	ns_stack_add_route(B.st, &any, 0, &gw, nic);
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	if (ns_socket_create(B.st, AF_INET, SOCK_DGRAM, 0, &B.echo) < 0 ||
+	    ns_socket_create(B.st, AF_INET, SOCK_DGRAM, 0, &B.sink) < 0 ||
+	    ns_socket_create(B.st, AF_INET, SOCK_DGRAM, 0, &B.conn) < 0)
+		return -1;
+	sa.sin_port = htons(7);
+	ns_bind(B.echo, (struct sockaddr *)&sa, sizeof(sa));
+	sa.sin_port = htons(9);
+	ns_bind(B.sink, (struct sockaddr *)&sa, sizeof(sa));
+	sa.sin_port = htons(53);
+	sa.sin_addr.s_addr = htonl(B_IP_PEER);
+	ns_connect(B.conn, (struct sockaddr *)&sa, sizeof(sa));
+	/* A TCP listener, so that TCP input is exercised too. */
+	if (ns_socket_create(B.st, AF_INET, SOCK_STREAM, 0, &B.listener) == 0) {
+		struct sockaddr_in ta = { .sin_family = AF_INET, .sin_port = htons(80) };
+		if (ns_bind(B.listener, (struct sockaddr *)&ta, sizeof(ta)) < 0 ||
+		    ns_listen(B.listener, 16) < 0) {
+			ns_close(B.listener);
+			B.listener = NULL;
+		}
+	}
+	drain_output();
+	return 0;
+}
+
+struct eq {
+	const char *what;
+	uint64_t lhs, rhs;
+	int at_least; /* lhs >= rhs suffices */
+};
+
+static int check_books(const struct ns_stats *s, char *msg, size_t msglen)
+{
+	uint64_t link_rx = 0;
+	for (int i = 1; i <= B.st->nnics; i++)
+		link_rx += B.st->nics[i]->link->stats.rx_frames;
+	uint64_t eth_drops = s->eth_drop_short + s->eth_drop_not_for_us + s->eth_drop_bad_src +
+			     s->eth_drop_llc + s->eth_drop_vlan + s->eth_drop_unknown_type;
+	uint64_t arp_drops = s->arp_drop_malformed + s->arp_drop_bad_op + s->arp_drop_bad_sender +
+			     s->arp_drop_not_for_us;
+	uint64_t ip4_drops = s->ip4_drop_short + s->ip4_drop_version + s->ip4_drop_ihl +
+			     s->ip4_drop_len + s->ip4_drop_csum + s->ip4_drop_options +
+			     s->ip4_drop_martian_src + s->ip4_drop_not_for_us +
+			     s->ip4_drop_bcast_unicast_l2 + s->ip4_drop_unknown_proto;
+	uint64_t udp_drops = s->udp_drop_short + s->udp_drop_len + s->udp_drop_csum +
+			     s->udp_drop_no_port + s->udp_drop_rcvbuf; /* udp.drop_nomem is output */
+	uint64_t icmp_pre = s->icmp_drop_short + s->icmp_drop_csum + s->icmp_drop_unknown_type;
+	uint64_t icmp_err_accepted = s->icmp_err_rx - s->icmp_drop_bad_error;
+	/* Every terminal outcome of a frame, once. */
+	uint64_t outcomes = eth_drops + arp_drops + s->arp_request_rx + s->arp_reply_rx +
+			    ip4_drops + (s->ip4_reasm_frags - s->ip4_reasm_ok) + udp_drops + s->udp_delivered +
+			    icmp_pre + s->icmp_drop_bcast_echo + s->icmp_drop_nomem +
+			    s->icmp_echo_reply_tx + s->icmp_drop_bad_error + icmp_err_accepted +
+			    s->tcp_rx;
+	const struct eq eqs[] = {
+		{ "channel rx frames = frames injected", B.ch->stats.rx_frames, B.injected, 0 },
+		{ "link rx = eth.rx", link_rx, s->eth_rx, 0 },
+		{ "eth.rx = eth drops + arp.rx + ip4.rx", s->eth_rx, eth_drops + s->arp_rx + s->ip4_rx, 0 },
+		{ "arp.rx = arp drops + request_rx + reply_rx", s->arp_rx,
+		  arp_drops + s->arp_request_rx + s->arp_reply_rx, 0 },
+		{ "ip4.rx + reasm_ok = ip4 drops + reasm_frags + delivered",
+		  s->ip4_rx + s->ip4_reasm_ok, ip4_drops + s->ip4_reasm_frags + s->ip4_delivered, 0 },
+		{ "reasm_frags = frags merged + frags dropped", s->ip4_reasm_frags,
+		  s->ip4_reasm_frags_merged + s->ip4_reasm_frags_dropped, 0 },
+		{ "reasm frags merged >= 2 x reasm_ok", s->ip4_reasm_frags_merged, 2 * s->ip4_reasm_ok, 1 },
+		{ "ip4.delivered = udp.rx + icmp.rx + tcp.rx", s->ip4_delivered,
+		  s->udp_rx + s->icmp_rx + s->tcp_rx, 0 },
+		{ "udp.rx = udp drops + udp.delivered", s->udp_rx, udp_drops + s->udp_delivered, 0 },
+		{ "icmp.rx = short + csum + unknown_type + echo_rx + err_rx", s->icmp_rx,
+		  icmp_pre + s->icmp_echo_rx + s->icmp_err_rx, 0 },
+		{ "icmp.echo_rx = drop_bcast_echo + drop_nomem + echo_reply_tx", s->icmp_echo_rx,
+		  s->icmp_drop_bcast_echo + s->icmp_drop_nomem + s->icmp_echo_reply_tx, 0 },
+		{ "icmp.err_rx >= drop_bad_error", s->icmp_err_rx, s->icmp_drop_bad_error, 1 },
+		{ "sum of every frame's outcome = frames seen by eth", outcomes, s->eth_rx, 0 },
+	};
+	for (unsigned i = 0; i < NS_ARRAY_SIZE(eqs); i++) {
+		const struct eq *e = &eqs[i];
+		int ok = e->at_least ? e->lhs >= e->rhs : e->lhs == e->rhs;
+		if (!ok) {
+			snprintf(msg, msglen, "%s: %llu vs %llu", e->what, (unsigned long long)e->lhs,
+				 (unsigned long long)e->rhs);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int run_config(const struct cfg *c, uint64_t seed, unsigned frames)
+{
+	char name[96];
+	snprintf(name, sizeof(name), "badinput.%s_seed%llu", c->name, (unsigned long long)seed);
+	if (setup(c, seed) < 0) {
+		printf("FAIL %s.setup could not build the stack\n", name);
+		return 1;
+	}
+	unsigned kinds[3] = { 0, 0, 0 };
+	while (B.injected < frames) {
+		unsigned k = below(100);
+		if (k < 6) {
+			gen_fragments();
+			kinds[1]++;
+		} else if (k < 7) {
+			gen_fragment_flood();
+			kinds[2]++;
+		} else {
+			send_frame(gen_one());
+			kinds[0]++;
+		}
+		/* The clock: mostly small steps, sometimes long enough for
+		 * retransmissions, neighbour and reassembly timeouts. */
+		if (chance(30))
+			advance(below(2 * NS_MSEC));
+		if (below(1000) < 3)
+			advance((5 + below(40)) * NS_SEC);
+	}
+	/* Let every reassembly queue expire, neighbours time out, TCP give up. */
+	advance(200 * NS_SEC);
+	drain_output();
+
+	int failed = 0;
+	if (B.malformed_out) {
+		printf("FAIL %s.outputs_well_formed %llu of %llu frames sent were malformed; first: %s\n",
+		       name, (unsigned long long)B.malformed_out, (unsigned long long)B.sent,
+		       B.first_malformed);
+		failed++;
+	} else {
+		printf("PASS %s.outputs_well_formed\n", name);
+	}
+	/* Nothing from the wire may make the stack talk to itself. */
+	uint64_t looped = B.st->nics[1]->link->stats.rx_frames;
+	if (looped) {
+		printf("FAIL %s.nothing_looped_back %llu frames went through the loopback interface\n",
+		       name, (unsigned long long)looped);
+		failed++;
+	} else {
+		printf("PASS %s.nothing_looped_back\n", name);
+	}
+	char msg[256];
+	const struct ns_stats *s = ns_stack_stats(B.st);
+	if (check_books(s, msg, sizeof(msg)) < 0) {
+		printf("FAIL %s.every_frame_accounted_for %s\n", name, msg);
+		ns_stack_print_stats(B.st, stdout, 0);
+		failed++;
+	} else {
+		printf("PASS %s.every_frame_accounted_for\n", name);
+	}
+	fprintf(stderr,
+		"%s: %llu frames injected (%u single, %u fragment streams, %u floods), %llu sent;"
+		" eth.rx %llu, ip4.delivered %llu, reasm_ok %llu, udp.delivered %llu,"
+		" echo replies %llu, tcp.rx %llu\n",
+		name, (unsigned long long)B.injected, kinds[0], kinds[1], kinds[2],
+		(unsigned long long)B.sent, (unsigned long long)s->eth_rx,
+		(unsigned long long)s->ip4_delivered, (unsigned long long)s->ip4_reasm_ok,
+		(unsigned long long)s->udp_delivered, (unsigned long long)s->icmp_echo_reply_tx,
+		(unsigned long long)s->tcp_rx);
+
+	ns_close(B.echo);
+	ns_close(B.sink);
+	ns_close(B.conn);
+	if (B.listener)
+		ns_close(B.listener);
+	ns_stack_destroy(B.st);
+	struct pkt_pool_stats ps;
+	pkt_pool_stats(&ps);
+	if (ps.in_use || ps.views_in_use) {
+		printf("FAIL %s.no_leak %llu chunks and %llu views still in use after destroy\n", name,
+		       (unsigned long long)ps.in_use, (unsigned long long)ps.views_in_use);
+		failed++;
+	} else {
+		printf("PASS %s.no_leak\n", name);
+	}
+	return failed;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned frames = 20000;
+	long long seed = -1;
+	static const struct option opts[] = {
+		{ "frames", required_argument, 0, 'f' },
+		{ "seed", required_argument, 0, 's' },
+		{ 0, 0, 0, 0 },
+	};
+	int o;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o == 'f')
+			frames = (unsigned)strtoul(optarg, NULL, 10);
+		else if (o == 's')
+			seed = strtoll(optarg, NULL, 10);
+		else
+			return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	int failed = 0;
+	for (unsigned i = 0; i < NS_ARRAY_SIZE(CONFIGS); i++)
+		failed += run_config(&CONFIGS[i], seed >= 0 ? (uint64_t)seed : i + 1, frames);
+	pkt_pool_trim();
+	return failed ? 1 : 0;
+}

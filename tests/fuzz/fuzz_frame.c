@@ -1,0 +1,299 @@
+/*
+ * libFuzzer harness over the stack's frame input path (the channel
+ * endpoint), on a fake clock.
+ *
+ * Input format:
+ *   byte 0     configuration: bits 0-1 link MTU (1500, 9000, 576, 1280);
+ *              bit 2 frames arrive marked "checksum verified" (rx offload);
+ *              bit 3 peer already in the neighbour cache
+ *   then records, each:
+ *     2 bytes  frame length (big endian; clipped to what is left)
+ *     1 byte   clock step before the frame: v ms (0-239), or (v-239) s
+ *     n bytes  the Ethernet frame
+ *
+ * Every input gets a fresh stack (10.0.0.2/24 on the channel, a default
+ * route, a UDP echo socket on port 7, a UDP sink on 9, a TCP listener on
+ * 80), so a crash reproduces from its input alone. After the frames the
+ * clock runs 200 s (every reassembly queue expires, timers fire), then:
+ *   - the accounting of tests/unit/books.h must hold (abort otherwise);
+ *   - nothing may have gone through the loopback interface;
+ *   - after ns_stack_destroy() no packet chunk or view may be in use.
+ * ASan/UBSan and libFuzzer's leak check do the rest.
+ *
+ * FUZZ_WRITE_SEEDS=DIR: write a seed corpus of valid inputs (built with the
+ * unit tests' builders) into DIR and exit.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "../unit/books.h"
+#include "../unit/builders.h"
+#include "../unit/builders.c"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+static const uint32_t MTUS[4] = { 1500, 9000, 576, 1280 };
+
+static struct {
+	struct ns_wheel wheel;
+	struct ns_stack *st;
+	struct ns_link *ch;
+	struct ns_socket *echo, *sink, *listener;
+	uint64_t injected;
+} H;
+
+static void run(void)
+{
+	for (int i = 0; i < 64 && ns_stack_poll(H.st) > 0; i++)
+		;
+	ns_stack_flush(H.st);
+	uint8_t buf[65536];
+	struct sockaddr_in from;
+	for (int i = 0; i < 16; i++) {
+		socklen_t fl = sizeof(from);
+		ssize_t n = ns_recvfrom(H.echo, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (n == -EAGAIN)
+			break;
+		if (n >= 0 && from.sin_addr.s_addr != 0)
+			ns_sendto(H.echo, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
+	}
+	while (ns_recv(H.sink, buf, sizeof(buf), 0) != -EAGAIN)
+		;
+	for (int i = 0; i < 64 && ns_stack_poll(H.st) > 0; i++)
+		;
+	struct pkt *p;
+	while ((p = ns_channel_take(H.ch)))
+		pkt_unref(p);
+}
+
+/* Like an event loop: wake at each deadline up to now + dt. */
+static void advance(ns_time_t dt)
+{
+	ns_time_t end = H.wheel.now + dt;
+	for (int guard = 0; guard < 10000; guard++) {
+		ns_time_t next = ns_wheel_next(&H.wheel);
+		if (next > end)
+			break;
+		ns_wheel_advance(&H.wheel, next);
+		run();
+	}
+	ns_wheel_advance(&H.wheel, end);
+	run();
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "fuzz_frame: %s\n", what);
+	ns_stack_print_stats(H.st, stderr, 0);
+	abort();
+}
+
+static void setup(uint8_t cfg)
+{
+	memset(&H, 0, sizeof(H));
+	ns_wheel_init(&H.wheel, 1000 * NS_SEC);
+	struct ns_stack_config sc;
+	memset(&sc, 0, sizeof(sc));
+	sc.wheel = &H.wheel;
+	if (ns_stack_create(&sc, &H.st) < 0 ||
+	    ns_channel_link_create(B_MAC_STACK, MTUS[cfg & 3], NS_LINK_CAP_RESOLVE, &H.ch) < 0)
+		abort();
+	int nic = ns_stack_add_nic(H.st, H.ch);
+	struct ns_ip a = ns_ip4(B_IP_STACK), any = ns_ip4(0), gw = ns_ip4(IP4_ADDR(10, 0, 0, 254));
+	if (nic < 0 || ns_stack_add_addr(H.st, nic, &a, 24) < 0 ||
+	    ns_stack_add_route(H.st, &any, 0, &gw, nic) < 0)
+		abort();
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(7) };
+	if (ns_socket_create(H.st, AF_INET, SOCK_DGRAM, 0, &H.echo) < 0 ||
+	    ns_bind(H.echo, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		abort();
+	sa.sin_port = htons(9);
+	if (ns_socket_create(H.st, AF_INET, SOCK_DGRAM, 0, &H.sink) < 0 ||
+	    ns_bind(H.sink, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		abort();
+	if (ns_socket_create(H.st, AF_INET, SOCK_STREAM, 0, &H.listener) == 0) {
+		sa.sin_port = htons(80);
+		if (ns_bind(H.listener, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    ns_listen(H.listener, 8) < 0) {
+			ns_close(H.listener);
+			H.listener = NULL;
+		}
+	}
+	if (cfg & 8) {
+		/* The peer introduced itself (not counted as fuzz input). */
+		static const uint8_t zero[6];
+		ns_channel_inject(H.ch, b_arp(B_MAC_BCAST, ARP_OP_REQUEST, B_MAC_PEER, B_IP_PEER,
+					      zero, B_IP_STACK));
+		H.injected++;
+	}
+	run();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	uint8_t cfg = data[0];
+	setup(cfg);
+	size_t pos = 1;
+	for (int frames = 0; pos + 3 <= size && frames < 64; frames++) {
+		size_t len = (size_t)data[pos] << 8 | data[pos + 1];
+		uint8_t step = data[pos + 2];
+		pos += 3;
+		if (len > size - pos)
+			len = size - pos;
+		if (step)
+			advance(step < 240 ? step * NS_MSEC : (ns_time_t)(step - 239) * NS_SEC);
+		struct pkt *p = pkt_from_bytes(data + pos, (uint32_t)len);
+		pos += len;
+		if (!p)
+			abort();
+		if (cfg & 4)
+			p->flags |= PKT_F_CSUM_VERIFIED;
+		H.injected++;
+		ns_channel_inject(H.ch, p);
+		run();
+	}
+	advance(200 * NS_SEC);
+
+	char msg[256];
+	if (books_check(H.st, H.ch, H.injected, msg, sizeof(msg)) < 0)
+		die(msg);
+	if (H.st->nics[1]->link->stats.rx_frames)
+		die("frames from the wire made the stack send to itself (loopback)");
+	ns_close(H.echo);
+	ns_close(H.sink);
+	if (H.listener)
+		ns_close(H.listener);
+	ns_stack_destroy(H.st);
+	struct pkt_pool_stats ps;
+	pkt_pool_stats(&ps);
+	if (ps.in_use || ps.views_in_use) {
+		fprintf(stderr, "fuzz_frame: leak: %llu chunks, %llu views in use after destroy\n",
+			(unsigned long long)ps.in_use, (unsigned long long)ps.views_in_use);
+		abort();
+	}
+	return 0;
+}
+
+/* ---- seed corpus ---- */
+
+static uint8_t seed_buf[70000];
+static size_t seed_len;
+
+static void seed_begin(uint8_t cfg)
+{
+	seed_buf[0] = cfg;
+	seed_len = 1;
+}
+
+/* Appends a frame record (consumes p). */
+static void seed_frame(struct pkt *p, uint8_t step)
+{
+	if (!p || seed_len + 3 + p->len > sizeof(seed_buf))
+		abort();
+	seed_buf[seed_len] = (uint8_t)(p->len >> 8);
+	seed_buf[seed_len + 1] = (uint8_t)p->len;
+	seed_buf[seed_len + 2] = step;
+	memcpy(seed_buf + seed_len + 3, pkt_data(p), p->len);
+	seed_len += 3 + p->len;
+	pkt_unref(p);
+}
+
+static void seed_write(const char *dir, const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/seed-%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	if (!f || fwrite(seed_buf, 1, seed_len, f) != seed_len || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+static void write_seeds(const char *dir)
+{
+	static const uint8_t zero[6];
+	mkdir(dir, 0755);
+
+	seed_begin(0);
+	seed_frame(b_arp(B_MAC_BCAST, ARP_OP_REQUEST, B_MAC_PEER, B_IP_PEER, zero, B_IP_STACK), 0);
+	seed_frame(b_ping(B_IP_PEER, B_IP_STACK, 1, 1, 56), 1);
+	seed_write(dir, "arp-then-ping");
+
+	seed_begin(8);
+	seed_frame(b_udp4(B_IP_PEER, 4000, B_IP_STACK, 7, "hello echo", 10), 0);
+	seed_frame(b_udp4(B_IP_PEER, 4000, B_IP_STACK, 9999, "closed", 6), 0);
+	seed_write(dir, "udp-echo-and-closed-port");
+
+	seed_begin(8 | 4);
+	static uint8_t big[8000], bytes[8100];
+	b_pattern(big, sizeof(big), 3);
+	size_t n = b_icmp_bytes(bytes, ICMP_ECHO, 0, 0x00010002, big, sizeof(big));
+	for (uint32_t off = 0; off < n; off += 1480) {
+		uint32_t l = (uint32_t)NS_MIN((size_t)1480, n - off);
+		struct b_ip4 h = { .src = B_IP_PEER, .dst = B_IP_STACK, .proto = IPPROTO_ICMP_,
+				   .id = 77, .frag_off = (uint16_t)off, .mf = off + l < n };
+		seed_frame(b_ip4(&h, bytes + off, l), 0);
+	}
+	seed_write(dir, "fragmented-ping");
+
+	seed_begin(8);
+	uint8_t syn[20] = { 0x30, 0x39, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff };
+	uint32_t sum = ns_csum_pseudo4(B_IP_PEER, B_IP_STACK, IPPROTO_TCP_, sizeof(syn));
+	ns_wr16(syn + 16, ns_csum_fold(ns_csum_add(sum, syn, sizeof(syn))));
+	struct b_ip4 th = { .src = B_IP_PEER, .dst = B_IP_STACK, .proto = IPPROTO_TCP_, .id = 3 };
+	seed_frame(b_ip4(&th, syn, sizeof(syn)), 0);
+	seed_frame(b_arp(B_MAC_STACK, ARP_OP_REPLY, B_MAC_PEER, B_IP_PEER, B_MAC_STACK, B_IP_STACK), 5);
+	seed_write(dir, "tcp-syn");
+
+	/* An ICMP error quoting a datagram we could have sent. */
+	seed_begin(8);
+	uint8_t q[28];
+	struct b_ip4 qh = { .src = B_IP_STACK, .dst = B_IP_PEER, .proto = IPPROTO_UDP_, .id = 9 };
+	size_t ql = b_ip4_hdr(q, &qh, 8);
+	ns_wr16(q + ql, 7);
+	ns_wr16(q + ql + 2, 5353);
+	ns_wr16(q + ql + 4, 8);
+	ns_wr16(q + ql + 6, 0);
+	seed_frame(b_icmp4(B_IP_PEER, B_IP_STACK, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, q,
+			   ql + 8), 0);
+	seed_write(dir, "icmp-error");
+
+	/* IP options, and a missing fragment that times out. */
+	seed_begin(1);
+	static const uint8_t opts[4] = { 1, 1, 1, 0 };
+	struct b_ip4 oh = { .src = B_IP_PEER, .dst = B_IP_STACK, .proto = IPPROTO_UDP_, .id = 11,
+			    .opts = opts, .optlen = 4 };
+	uint8_t u[40];
+	size_t ul = b_udp_bytes(u, B_IP_PEER, 1, B_IP_STACK, 7, "opts", 4);
+	seed_frame(b_ip4(&oh, u, ul), 0);
+	struct b_ip4 fh = { .src = B_IP_PEER, .dst = B_IP_STACK, .proto = IPPROTO_UDP_, .id = 12,
+			    .mf = 1 };
+	seed_frame(b_ip4(&fh, big, 1480), 0);
+	seed_write(dir, "options-and-lone-fragment");
+
+	/* VLAN tag, LLC, and a broadcast ping. */
+	seed_begin(2);
+	uint8_t vl[64] = { 0, 5, 0x08, 0x00 };
+	seed_frame(b_eth(B_MAC_STACK, B_MAC_PEER, ETHERTYPE_VLAN, vl, sizeof(vl)), 0);
+	seed_frame(b_eth(B_MAC_STACK, B_MAC_PEER, 0x0026, vl, 38), 0);
+	struct pkt *bp = b_ping(B_IP_PEER, IP4_ADDR(10, 0, 0, 255), 2, 2, 8);
+	memcpy(pkt_data(bp), B_MAC_BCAST, 6);
+	seed_frame(bp, 0);
+	seed_write(dir, "vlan-llc-broadcast");
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *dir = getenv("FUZZ_WRITE_SEEDS");
+	if (dir) {
+		write_seeds(dir);
+		exit(0);
+	}
+	return 0;
+}

@@ -1,0 +1,95 @@
+/*
+ * The stack's books: per-layer equations that add every received frame's
+ * outcome up to the frames injected. Shared by tests/helpers/badinput.c and
+ * tests/fuzz/fuzz_frame.c (header-only so that each stays one source file).
+ *
+ * Precondition: no reassembly queue is pending (let the clock run past the
+ * reassembly timeout first), and every UDP port has at most one socket
+ * (broadcast copies would count one delivery per socket).
+ *
+ *   link rx           = eth.rx
+ *   eth.rx            = eth drops + arp.rx + ip4.rx
+ *   arp.rx            = arp drops + arp.request_rx + arp.reply_rx
+ *   ip4.rx + reasm_ok = ip4 drops + reasm_frags + ip4.delivered
+ *                       (N fragments become one datagram)
+ *   reasm_frags       = reasm_frags_merged + reasm_frags_dropped
+ *   ip4.delivered     = udp.rx + icmp.rx + tcp.rx
+ *   udp.rx            = udp drops + udp.delivered
+ *   icmp.rx           = icmp drops before dispatch + echo_rx + err_rx
+ *   icmp.echo_rx      = drop_bcast_echo + drop_nomem + echo_reply_tx
+ *   icmp.err_rx      >= drop_bad_error (the rest went to the transport;
+ *                       TCP's own books are its tests' business)
+ * and the sum of every terminal outcome equals eth.rx.
+ */
+#ifndef TEST_BOOKS_H
+#define TEST_BOOKS_H
+
+#include <stdio.h>
+
+#include "stack_priv.h"
+
+struct books_eq {
+	const char *what;
+	uint64_t lhs, rhs;
+	int at_least; /* lhs >= rhs suffices */
+};
+
+static inline int books_check(struct ns_stack *st, struct ns_link *ch, uint64_t injected,
+			      char *msg, size_t msglen)
+{
+	const struct ns_stats *s = ns_stack_stats(st);
+	uint64_t link_rx = 0;
+	for (int i = 1; i <= st->nnics; i++)
+		link_rx += st->nics[i]->link->stats.rx_frames;
+	uint64_t eth_drops = s->eth_drop_short + s->eth_drop_not_for_us + s->eth_drop_bad_src +
+			     s->eth_drop_llc + s->eth_drop_vlan + s->eth_drop_unknown_type;
+	uint64_t arp_drops = s->arp_drop_malformed + s->arp_drop_bad_op + s->arp_drop_bad_sender +
+			     s->arp_drop_not_for_us;
+	uint64_t ip4_drops = s->ip4_drop_short + s->ip4_drop_version + s->ip4_drop_ihl +
+			     s->ip4_drop_len + s->ip4_drop_csum + s->ip4_drop_options +
+			     s->ip4_drop_martian_src + s->ip4_drop_not_for_us +
+			     s->ip4_drop_bcast_unicast_l2 + s->ip4_drop_unknown_proto;
+	uint64_t udp_drops = s->udp_drop_short + s->udp_drop_len + s->udp_drop_csum +
+			     s->udp_drop_no_port + s->udp_drop_rcvbuf; /* udp.drop_nomem is output */
+	uint64_t icmp_pre = s->icmp_drop_short + s->icmp_drop_csum + s->icmp_drop_unknown_type;
+	uint64_t icmp_err_accepted = s->icmp_err_rx - s->icmp_drop_bad_error;
+	/* Every terminal outcome of a frame, once. */
+	uint64_t outcomes = eth_drops + arp_drops + s->arp_request_rx + s->arp_reply_rx +
+			    ip4_drops + (s->ip4_reasm_frags - s->ip4_reasm_ok) + udp_drops + s->udp_delivered +
+			    icmp_pre + s->icmp_drop_bcast_echo + s->icmp_drop_nomem +
+			    s->icmp_echo_reply_tx + s->icmp_drop_bad_error + icmp_err_accepted +
+			    s->tcp_rx;
+	const struct books_eq eqs[] = {
+		{ "channel rx frames = frames injected", ch->stats.rx_frames, injected, 0 },
+		{ "link rx = eth.rx", link_rx, s->eth_rx, 0 },
+		{ "eth.rx = eth drops + arp.rx + ip4.rx", s->eth_rx, eth_drops + s->arp_rx + s->ip4_rx, 0 },
+		{ "arp.rx = arp drops + request_rx + reply_rx", s->arp_rx,
+		  arp_drops + s->arp_request_rx + s->arp_reply_rx, 0 },
+		{ "ip4.rx + reasm_ok = ip4 drops + reasm_frags + delivered",
+		  s->ip4_rx + s->ip4_reasm_ok, ip4_drops + s->ip4_reasm_frags + s->ip4_delivered, 0 },
+		{ "reasm_frags = frags merged + frags dropped", s->ip4_reasm_frags,
+		  s->ip4_reasm_frags_merged + s->ip4_reasm_frags_dropped, 0 },
+		{ "reasm frags merged >= 2 x reasm_ok", s->ip4_reasm_frags_merged, 2 * s->ip4_reasm_ok, 1 },
+		{ "ip4.delivered = udp.rx + icmp.rx + tcp.rx", s->ip4_delivered,
+		  s->udp_rx + s->icmp_rx + s->tcp_rx, 0 },
+		{ "udp.rx = udp drops + udp.delivered", s->udp_rx, udp_drops + s->udp_delivered, 0 },
+		{ "icmp.rx = short + csum + unknown_type + echo_rx + err_rx", s->icmp_rx,
+		  icmp_pre + s->icmp_echo_rx + s->icmp_err_rx, 0 },
+		{ "icmp.echo_rx = drop_bcast_echo + drop_nomem + echo_reply_tx", s->icmp_echo_rx,
+		  s->icmp_drop_bcast_echo + s->icmp_drop_nomem + s->icmp_echo_reply_tx, 0 },
+		{ "icmp.err_rx >= drop_bad_error", s->icmp_err_rx, s->icmp_drop_bad_error, 1 },
+		{ "sum of every frame's outcome = frames seen by eth", outcomes, s->eth_rx, 0 },
+	};
+	for (unsigned i = 0; i < NS_ARRAY_SIZE(eqs); i++) {
+		const struct books_eq *e = &eqs[i];
+		int ok = e->at_least ? e->lhs >= e->rhs : e->lhs == e->rhs;
+		if (!ok) {
+			snprintf(msg, msglen, "%s: %llu vs %llu", e->what, (unsigned long long)e->lhs,
+				 (unsigned long long)e->rhs);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+#endif

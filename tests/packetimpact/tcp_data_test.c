@@ -211,26 +211,30 @@ PI_TEST(tcp_ack_piggyback_near_send_window)
 }
 
 /* Fill the DUT's receive buffer from the testbench without the application
- * reading; returns bytes the DUT acknowledged. Stops at a zero window. */
+ * reading, never sending beyond the window the DUT advertised; returns the
+ * bytes sent. *saw_zero tells whether a zero window was advertised. */
 static uint32_t fill_until_zero_window(struct pi_tcp_conn *c, int *saw_zero)
 {
 	uint8_t d[1000];
-	uint32_t acked0 = c->snd_nxt;
+	uint32_t start = c->snd_nxt, right = c->snd_nxt + c->dut_win;
 	pi_pattern(d, sizeof(d), 1);
 	struct pi_pkt *p = malloc(sizeof(*p));
 	*saw_zero = 0;
 	for (int i = 0; i < 200 && !*saw_zero; i++) {
-		pi_tcp_send(c, NULL, d, sizeof(d));
+		uint32_t room = right - c->snd_nxt;
+		if ((int32_t)room > 0)
+			pi_tcp_send(c, NULL, d, room < sizeof(d) ? room : sizeof(d));
 		/* The DUT acknowledges at least every second segment. */
-		while (pi_tcp_expect(c, NULL, NULL, 0, i % 2 ? 300 : 30, p) == 0) {
-			if (p->f.tcp.win.v == 0) {
+		while (pi_tcp_expect(c, NULL, NULL, 0, i % 2 && (int32_t)room > 0 ? 300 : 30, p) == 0) {
+			if (!(p->f.tcp.flags.v & PI_ACK))
+				continue;
+			right = p->f.tcp.ack.v + p->f.tcp.win.v;
+			if (p->f.tcp.win.v == 0)
 				*saw_zero = 1;
-				break;
-			}
 		}
 	}
 	free(p);
-	return c->snd_nxt - acked0;
+	return c->snd_nxt - start;
 }
 
 /*

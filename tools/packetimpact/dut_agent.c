@@ -60,6 +60,7 @@
 
 #ifdef DUT_NETSTACK
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include "ns/link.h"
 #include "ns/loop.h"
@@ -280,12 +281,45 @@ static long be_connect(int fd, const struct sockaddr *sa, socklen_t l)
 	}
 }
 
+/*
+ * SO_LINGER's wait belongs to the caller (ns/socket.h), so close() does it
+ * here the way Linux's tcp_close() does: with a non-zero linger time and no
+ * unread data, the FIN is queued and close() waits until it is acknowledged
+ * (the state leaves FIN-WAIT-1, CLOSING and LAST-ACK) or the time is up.
+ */
+static void linger_wait(struct ns_socket *s)
+{
+	struct linger lg = { 0, 0 };
+	socklen_t l = sizeof(lg);
+	int unread = 0;
+	if (ns_socket_type(s) != SOCK_STREAM || ns_getsockopt(s, SOL_SOCKET, SO_LINGER, &lg, &l) < 0 ||
+	    !lg.l_onoff || lg.l_linger <= 0)
+		return;
+	if (ns_socket_ioctl(s, FIONREAD, &unread) == 0 && unread > 0)
+		return; /* close resets at once */
+	struct tcp_info ti;
+	l = sizeof(ti);
+	if (ns_getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 ||
+	    (ti.tcpi_state != TCP_ESTABLISHED && ti.tcpi_state != TCP_CLOSE_WAIT))
+		return;
+	ns_shutdown(s, SHUT_WR);
+	ns_time_t dl = ns_clock_now() + (ns_time_t)lg.l_linger * NS_SEC;
+	for (;;) {
+		l = sizeof(ti);
+		if (ns_getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 ||
+		    (ti.tcpi_state != TCP_FIN_WAIT1 && ti.tcpi_state != TCP_CLOSING &&
+		     ti.tcpi_state != TCP_LAST_ACK))
+			return;
+		if (run_until(dl) < 0)
+			return;
+	}
+}
+
 static long be_close(int fd)
 {
 	SOCK(fd);
+	linger_wait(s);
 	fds[fd - FD_BASE].s = NULL;
-	/* SO_LINGER's wait belongs to the caller (ns/socket.h); the handle is
-	 * gone after ns_close, so the agent does not wait. */
 	return ns_close(s);
 }
 

@@ -13,6 +13,7 @@
 #   -v         verbose testbench logs (every frame and DUT call)
 #   env PI_DUT_SYSCTL="name=value ..."  extra sysctls for a Linux DUT (to see
 #              a test notice a change of behaviour)
+#   env PI_MOAT_CMD="..."  the sandbox command line before the agent (moat kind)
 #   TEST       run only these tests (names or shell globs)
 #
 # Each (test, kind) runs in two fresh network namespaces joined by a veth
@@ -45,7 +46,7 @@ while getopts "k:j:lv" o; do
 	j) JOBS=$OPTARG ;;
 	l) LIST=1 ;;
 	v) VERBOSE=-v ;;
-	*) sed -n '2,16p' "$0" >&2; exit 2 ;;
+	*) sed -n '2,19p' "$0" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -124,7 +125,7 @@ setup_pair() {
 	ip netns exec "$dutns" ethtool -K veth-dut tx off rx off tso off gso off gro off >/dev/null 2>&1
 	ip -n "$dutns" link set lo up
 	case $kind in
-	linux | moat)
+	linux)
 		# Reassembly times out after 5 s instead of 60 (ipv6_reassembly_timeout_icmp).
 		ip netns exec "$dutns" sysctl -qw net.ipv6.conf.veth-dut.accept_ra=0 \
 			net.ipv6.conf.veth-dut.router_solicitations=0 net.ipv6.ip6frag_time=5
@@ -137,8 +138,9 @@ setup_pair() {
 		ip -n "$dutns" addr add $DUT_IP4/24 dev veth-dut || return 1
 		ip -n "$dutns" addr add $DUT_IP6/64 dev veth-dut nodad || return 1
 		;;
-	netstack)
-		# The netstack owns the interface: the kernel must not answer.
+	netstack | moat)
+		# The netstack (alone, or in the sandbox's sentry) owns the
+		# interface: the kernel must not answer.
 		ip netns exec "$dutns" sysctl -qw net.ipv6.conf.veth-dut.disable_ipv6=1 \
 			net.ipv4.conf.veth-dut.arp_ignore=8
 		;;
@@ -152,7 +154,11 @@ agent_cmd() {
 	linux) echo ip netns exec "$dutns" "$AGENT_LINUX" ;;
 	netstack) echo ip netns exec "$dutns" "$AGENT_NETSTACK" --iface veth-dut \
 		--addr $DUT_IP4/24 --addr $DUT_IP6/64 ;;
-	moat) echo ip netns exec "$dutns" "$PWD/bin/moat" do --network=host -- "$AGENT_LINUX" ;;
+	# The Linux agent, unchanged, inside the sandbox whose netstack takes
+	# over veth-dut. PI_MOAT_CMD overrides the sandbox command line until
+	# `moat do` settles its networking options.
+	moat) echo ip netns exec "$dutns" ${PI_MOAT_CMD:-"$PWD/bin/moat" do --network=iface:veth-dut \
+		--addr $DUT_IP4/24 --addr $DUT_IP6/64 --} "$AGENT_LINUX" ;;
 	*) return 1 ;;
 	esac
 }

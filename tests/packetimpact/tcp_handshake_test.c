@@ -283,3 +283,31 @@ PI_TEST(tcp_syn_cookies)
 	DUT_OK(dut_send(fd, m, sizeof(m), 0));
 	pi_tcp_expect_data(&c[cookie], m, sizeof(m), 2000, NULL);
 }
+
+/* RFC 9293 3.2: options a TCP does not implement are skipped by their
+ * length. A SYN carrying an unknown option (kind 253, RFC 4727
+ * experimental) among the known ones still gets a SYN-ACK honouring the
+ * known ones, and the connection works. */
+PI_TEST(tcp_unknown_option_ignored)
+{
+	uint16_t port = 0;
+	int lfd = dut_tcp_listener(AF_INET, &port, 8);
+	struct pi_tcp_conn c;
+	pi_tcp_conn_init(&c, AF_INET, 0, port);
+	struct pi_tcp syn = { .flags = PI_U8(PI_SYN), .mss = PI_U16(700), .sackok = PI_U8(1),
+			      .rawopt = { 253, 6, 0xde, 0xad, 0xbe, 0xef }, .rawoptlen = 6 };
+	pi_tcp_send(&c, &syn, NULL, 0);
+	struct pi_tcp sa = { .flags = PI_U8(PI_SYN | PI_ACK), .ack = PI_U32(c.iss + 1),
+			     .sackok = PI_U8(1) };
+	pi_tcp_expect_ok(&c, &sa, NULL, 0, 2000, NULL, "SYN-ACK to a SYN with an unknown option");
+	pi_tcp_send(&c, NULL, NULL, 0);
+	int fd = accept_within(lfd, 2, NULL);
+	PI_ASSERT(fd >= 0, "accept failed: %s", dut_strerror(dut_errno));
+	/* The MSS of 700 from the same SYN is in force. */
+	uint8_t d[1000];
+	pi_pattern(d, sizeof(d), 3);
+	DUT_OK(dut_send(fd, d, sizeof(d), 0));
+	pi_tcp_expect_data(&c, d, 700, 2000, NULL);
+	pi_tcp_send(&c, NULL, NULL, 0); /* Nagle may hold the rest until this ACK */
+	pi_tcp_expect_data(&c, d + 700, 300, 2000, NULL);
+}

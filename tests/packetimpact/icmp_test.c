@@ -107,9 +107,9 @@ PI_TEST(icmp_tcp_connect_unreachable)
 	free(p);
 }
 
-/* RFC 1122 4.2.3.9: destination unreachable (net, host, port? no: codes
- * 0, 1, 5) on an established connection is a soft error: TCP must not
- * abort. Linux records it (SO_ERROR reports it once) and goes on. */
+/* RFC 1122 4.2.3.9: destination unreachable codes 0, 1 and 5 (net, host,
+ * source route failed) are soft errors: an established connection must not
+ * be aborted. Linux records it (SO_ERROR reports it once) and goes on. */
 PI_TEST(icmp_tcp_established_unreachable)
 {
 	struct pi_tcp_conn c;
@@ -124,10 +124,9 @@ PI_TEST(icmp_tcp_established_unreachable)
 	DUT_OK(dut_getsockopt_int(fd, SOL_SOCKET, SO_ERROR, &err));
 	PI_ASSERT(err == EHOSTUNREACH, "SO_ERROR after the ICMP error is %s, want EHOSTUNREACH (soft)",
 		  dut_strerror(err));
-	int st = 0;
 	struct dut_tcp_info ti;
 	DUT_OK(dut_getsockopt_tcp_info(fd, &ti));
-	st = ti.state;
+	int st = ti.state;
 	PI_ASSERT(st == TCP_ESTABLISHED, "connection state %d after a soft error, want ESTABLISHED", st);
 	/* Still working: the testbench acknowledges, the DUT sends more. */
 	pi_tcp_send(&c, NULL, NULL, 0);

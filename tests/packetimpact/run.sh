@@ -208,7 +208,7 @@ report() {
 	local base=$OUT/$t.$kind
 	local st
 	st=$(cat "$base.status" 2>/dev/null || echo "FAIL no result")
-	local key="$kind/$t" xr=${XFAIL["$kind/$t"]:-}
+	local xr=${XFAIL["$kind/$t"]:-}
 	if [ "${st%% *}" = PASS ]; then
 		if [ -n "$xr" ]; then
 			echo "FAIL $t/$kind passed but is listed as an expected failure ($xr): remove it from $XFAIL_FILE"
@@ -231,7 +231,6 @@ report() {
 	fi
 	echo "FAIL $t/$kind $why (pcap $base.pcap, log $base.log)"
 	fail=$((fail + 1))
-	: "$key"
 }
 
 start=$SECONDS

@@ -103,8 +103,6 @@ PI_TEST(tcp_user_timeout_during_probes)
 	uint64_t t0 = pi_now_ms();
 	pi_tcp_expect_ok(&c, NULL, NULL, 0, 3000, NULL, "zero-window probe");
 	/* Probes go unanswered; the user timeout runs out. */
-	struct pi_tcp fin_or_rst = { .flags = PI_U8(PI_RST), .flags_mask = PI_U8(PI_RST) };
-	(void)fin_or_rst;
 	int aborted = 0;
 	short rev = 0;
 	for (int i = 0; i < 8 && !aborted; i++) {

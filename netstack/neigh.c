@@ -369,6 +369,25 @@ int neigh_lookup_state(struct ns_stack *st, int nic_id, const struct ns_ip *ip, 
 	return e->state;
 }
 
+const char *const neigh_state_names[] = {
+	[NEIGH_INCOMPLETE] = "INCOMPLETE", [NEIGH_REACHABLE] = "REACHABLE",
+	[NEIGH_STALE] = "STALE",	   [NEIGH_DELAY] = "DELAY",
+	[NEIGH_PROBE] = "PROBE",	   [NEIGH_FAILED] = "FAILED",
+};
+
+void neigh_print(const struct ns_stack *st, FILE *f)
+{
+	char ip[64];
+	for (unsigned b = 0; b < NEIGH_BUCKETS; b++) {
+		for (const struct neigh *e = st->neigh->buckets[b]; e; e = e->hnext) {
+			const uint8_t *m = e->mac;
+			fprintf(f, "  neigh %-8s %s lladdr %02x:%02x:%02x:%02x:%02x:%02x %s\n",
+				e->nic->name, ns_ip_fmt(&e->ip, ip, sizeof(ip)), m[0], m[1], m[2], m[3],
+				m[4], m[5], neigh_state_names[e->state]);
+		}
+	}
+}
+
 int neigh_init(struct ns_stack *st)
 {
 	st->neigh = calloc(1, sizeof(*st->neigh));

@@ -597,6 +597,7 @@ void ns_stack_print_stats(const struct ns_stack *st, FILE *f, int all)
 			(unsigned long long)ls->tx_bytes, (unsigned long long)ls->tx_errors,
 			(unsigned long long)ls->tx_dropped);
 	}
+	neigh_print(st, f);
 	struct pkt_pool_stats ps;
 	pkt_pool_stats(&ps);
 	fprintf(f, "  pool: %llu chunks in use (%llu bytes, high %llu), %llu alloc failures\n",

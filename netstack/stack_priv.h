@@ -175,6 +175,8 @@ enum neigh_state {
 extern const char *const neigh_state_names[];
 /* Testing / introspection: state of an entry (enum neigh_state), or -ENOENT. */
 int neigh_lookup_state(struct ns_stack *st, int nic, const struct ns_ip *ip, uint8_t mac[6]);
+/* One line per entry: "  neigh IFNAME IP lladdr MAC STATE". */
+void neigh_print(const struct ns_stack *st, FILE *f);
 
 void arp_input(struct ns_nic *nic, struct pkt *p); /* consumes p */
 int arp_send(struct ns_nic *nic, uint16_t op, const uint8_t *dst_mac, uint32_t spa,

@@ -102,7 +102,8 @@ int ns_stack_del_route(struct ns_stack *s, const struct ns_ip *dst, unsigned pre
 int ns_stack_set_option(struct ns_stack *s, const char *key, const char *value);
 
 const struct ns_stats *ns_stack_stats(const struct ns_stack *s);
-/* Prints every non-zero counter, one "name value" per line, and pool use. */
+/* Prints every non-zero counter, one "name value" per line, the links, the
+ * neighbour cache ("neigh IFNAME IP lladdr MAC STATE") and pool use. */
 void ns_stack_print_stats(const struct ns_stack *s, FILE *f, int all);
 
 /* Inline accessor: the time the stack's wheel was last advanced to. */

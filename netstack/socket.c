@@ -26,6 +26,7 @@ void ns_socket_init(struct ns_socket *s, struct ns_stack *st, const struct ns_so
 	s->rcvbuf = NS_RMEM_DEFAULT;
 	s->sndbuf = NS_WMEM_DEFAULT;
 	s->ttl = -1;
+	s->pmtudisc = IP_PMTUDISC_WANT; /* Linux default (ip_no_pmtu_disc = 0) */
 	s->all_next = st->sockets;
 	if (s->all_next)
 		s->all_next->all_pprev = &s->all_next;
@@ -439,8 +440,14 @@ static int sol_socket_get(struct ns_socket *s, int name, void *v, socklen_t *len
 		return put_int(v, len, s->protocol);
 	case SO_DOMAIN:
 		return put_int(v, len, s->domain);
-	case SO_ERROR:
-		return put_int(v, len, -ns_socket_take_error(s));
+	case SO_ERROR: {
+		int e = -ns_socket_take_error(s);
+		if (!e) {
+			e = s->soft_error;
+			s->soft_error = 0;
+		}
+		return put_int(v, len, e);
+	}
 	case SO_REUSEADDR:
 		return put_int(v, len, !!(s->opts & NS_SO_REUSEADDR));
 	case SO_REUSEPORT:
@@ -540,6 +547,11 @@ int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len
 	case IP_RECVERR:
 		set_flag(s, NS_SO_RECVERR, val);
 		return 0;
+	case IP_MTU_DISCOVER:
+		if (val < IP_PMTUDISC_DONT || val > IP_PMTUDISC_OMIT)
+			return -EINVAL;
+		s->pmtudisc = (uint8_t)val;
+		return 0;
 	case IP_PKTINFO:
 		set_flag(s, NS_SO_PKTINFO, val);
 		return 0;
@@ -563,6 +575,8 @@ int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
 		return put_int(v, len, s->tos);
 	case IP_RECVERR:
 		return put_int(v, len, !!(s->opts & NS_SO_RECVERR));
+	case IP_MTU_DISCOVER:
+		return put_int(v, len, s->pmtudisc);
 	case IP_PKTINFO:
 		return put_int(v, len, !!(s->opts & NS_SO_PKTINFO));
 	case IP_RECVTTL:

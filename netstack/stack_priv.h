@@ -289,6 +289,8 @@ struct ns_socket {
 	struct ns_stack *stack;
 	int domain, type, protocol;
 	int so_error;	   /* pending error, reported once (-errno free) */
+	int soft_error;	   /* last soft error (ICMP), SO_ERROR reports it if no hard one */
+	uint8_t pmtudisc;  /* IP_MTU_DISCOVER: IP_PMTUDISC_DONT/WANT/DO/PROBE */
 	uint32_t opts;	   /* NS_SO_* */
 	int rcvbuf, sndbuf;
 	int ttl;	   /* -1: default */

@@ -275,6 +275,8 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		.ttl = (uint8_t)(s->ttl < 0 ? 0 : s->ttl),
 		.tos = s->tos,
 		.allow_bcast = !!(s->opts & NS_SO_BROADCAST),
+		/* IP_PMTUDISC_DO/PROBE set DF; WANT fragments locally. */
+		.df = s->pmtudisc == IP_PMTUDISC_DO || s->pmtudisc == IP_PMTUDISC_PROBE,
 		.bound_nic = s->bound_nic,
 	};
 	NS_STAT_INC(st, udp_tx);

@@ -401,7 +401,7 @@ static uint32_t clean_rtx_queue(struct tcp_sock *tp, uint32_t ack, ns_time_t now
 				*rtt_from_seq = 1;
 				*seq_rtt_us = (uint32_t)((now - s->xmit_time) / NS_USEC);
 			}
-			tcp_rack_advance(tp, s, now);
+			tcp_rack_advance(tp, s, now, 0);
 			tp->delivered++;
 		}
 		acked++;
@@ -478,9 +478,7 @@ static void fastretrans_alert(struct tcp_sock *tp, uint32_t acked, uint32_t newl
 
 	if (tp->sack_ok) {
 		tcp_rack_update_reo_wnd(tp, dsack);
-		ns_time_t wait = tcp_rack_detect_loss(tp);
-		if (wait && !tp->lost_out)
-			tcp_arm_rtx(tp, RTX_MODE_REO, tcp_now(tp) + wait);
+		tp->reo_wait = tcp_rack_detect_loss(tp);
 	} else if (dup_ack) {
 		/* RFC 5681 3.2 / RFC 6582: NewReno without SACK. */
 		tp->dupacks++;
@@ -567,15 +565,22 @@ static void ack_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 		tp->cc->cong_avoid(tp, acked);
 		tcp_sndbuf_expand(tp);
 	}
-	if (acked) {
-		if (tp->packets_out)
-			tcp_rearm_rto(tp); /* RFC 6298 5.3 */
-		else if (tp->rtx_mode != RTX_MODE_NONE) {
-			ns_timer_disarm(st->wheel, &tp->t_rtx);
-			tp->rtx_mode = RTX_MODE_NONE;
-		}
-		tcp_wake(tp); /* send buffer space */
+	/* The retransmission timer slot: a pending RACK reordering timeout
+	 * first (RFC 8985 6.3); else the RTO, restarted when new data is
+	 * acknowledged (RFC 6298 5.3), and a tail loss probe before it when
+	 * allowed (RFC 8985 7.2: re-armed on each ACK). */
+	if (!tp->packets_out) {
+		ns_timer_disarm(st->wheel, &tp->t_rtx);
+		tp->rtx_mode = RTX_MODE_NONE;
+	} else if (tp->reo_wait) {
+		tcp_arm_rtx(tp, RTX_MODE_REO, tcp_now(tp) + tp->reo_wait);
+	} else if (acked || tp->rtx_mode == RTX_MODE_REO || !ns_timer_armed(&tp->t_rtx)) {
+		tcp_rearm_rto(tp);
+		tcp_schedule_loss_probe(tp);
 	}
+	tp->reo_wait = 0;
+	if (acked)
+		tcp_wake(tp); /* send buffer space */
 }
 
 /* RFC 9293 3.10.7.4 fifth, window update rule. */
@@ -890,7 +895,8 @@ static void syn_sent_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 		}
 		NS_UNUSED(prior);
 		tp->snd_una = seg->ack;
-		tp->snd_wnd = seg->wnd << tp->snd_wscale;
+		/* RFC 7323 2.2: the window of a SYN is never scaled. */
+		tp->snd_wnd = seg->wnd;
 		tp->snd_max_wnd = tp->snd_wnd;
 		tp->snd_wl1 = seg->seq;
 		tp->snd_wl2 = seg->ack;
@@ -1119,8 +1125,8 @@ void tcp_v4_err(struct ns_stack *st, const struct ns_l4_err *e)
 			tp->sk.so_error = e->err;
 			tcp_wake(tp);
 		}
-		tp->soft_error = e->err;
+		tp->sk.soft_error = e->err;
 		return;
 	}
-	tp->soft_error = e->err;
+	tp->sk.soft_error = e->err;
 }

@@ -250,7 +250,8 @@ static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
 		.proto = IPPROTO_TCP_,
 		.ttl = (uint8_t)(tp->sk.ttl < 0 ? 0 : tp->sk.ttl),
 		.tos = tp->sk.tos,
-		.df = 1, /* RFC 1191 path MTU discovery */
+		/* RFC 1191 path MTU discovery unless IP_PMTUDISC_DONT. */
+		.df = tp->sk.pmtudisc != IP_PMTUDISC_DONT,
 		.bound_nic = tp->sk.bound_nic,
 	};
 	r = ip4_output(st, p, &ip);

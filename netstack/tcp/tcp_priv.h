@@ -326,7 +326,6 @@ struct tcp_sock {
 	uint32_t undo_marker, undo_retrans;
 	uint32_t prr_delivered, prr_out;   /* RFC 6937 */
 	uint32_t syn_tsval;		   /* TSval of our first SYN */
-	int soft_error;			   /* last ICMP error (RFC 1122 4.2.3.9) */
 
 	/* RACK-TLP (RFC 8985). */
 	struct {
@@ -340,6 +339,7 @@ struct tcp_sock {
 		uint8_t advanced;
 	} rack;
 	uint32_t tlp_high_seq;	     /* 0: no probe outstanding */
+	ns_time_t reo_wait;	     /* RACK: time until the next loss verdict */
 	uint8_t tlp_retrans;
 
 	/* ACK scheduling. */
@@ -499,7 +499,7 @@ struct tcp_seg *tcp_seg_alloc(void);
 void tcp_seg_free(struct tcp_seg *s);
 
 /* ---- tcp_rack.c ---- */
-void tcp_rack_advance(struct tcp_sock *tp, const struct tcp_seg *s, ns_time_t now);
+void tcp_rack_advance(struct tcp_sock *tp, const struct tcp_seg *s, ns_time_t now, int sacked);
 /* Mark lost what RACK says is lost; returns time until the next segment
  * would be (0: none pending). */
 ns_time_t tcp_rack_detect_loss(struct tcp_sock *tp);

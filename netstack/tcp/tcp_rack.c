@@ -14,12 +14,14 @@
  */
 #include "tcp_priv.h"
 
-void tcp_rack_advance(struct tcp_sock *tp, const struct tcp_seg *s, ns_time_t now)
+void tcp_rack_advance(struct tcp_sock *tp, const struct tcp_seg *s, ns_time_t now, int sacked)
 {
 	uint32_t rtt_us = (uint32_t)((now - s->xmit_time) / NS_USEC);
-	/* RFC 8985 6.2 step 2: a retransmitted segment delivered sooner
-	 * than min_RTT may be the original's ACK: ambiguous, skip. */
-	if ((s->flags & SEG_EVER_RETRANS) && tp->min_rtt_us && rtt_us < tp->min_rtt_us)
+	/* RFC 8985 6.2 step 2: a retransmitted segment acknowledged sooner
+	 * than min_RTT after its retransmission may be the original's ACK:
+	 * ambiguous, skip. Like Linux, a first SACK of a retransmission is
+	 * believed (that is how a tail loss probe's SACK reveals losses). */
+	if (!sacked && (s->flags & SEG_EVER_RETRANS) && tp->min_rtt_us && rtt_us < tp->min_rtt_us)
 		return;
 	/* Step 3: reordering is seen when something older than the most
 	 * recently delivered (by sequence) arrives without retransmission. */
@@ -113,6 +115,8 @@ void tcp_schedule_loss_probe(struct tcp_sock *tp)
 		pto = TCP_RTO_INIT;
 	}
 	ns_time_t now = tcp_now(tp);
+	if (ns_timer_armed(&tp->t_rtx) && tp->rtx_mode == RTX_MODE_REO)
+		return; /* the reordering timeout decides first */
 	ns_time_t rto_at = now + tcp_rto_backed_off(tp);
 	if (ns_timer_armed(&tp->t_rtx) && tp->rtx_mode == RTX_MODE_RTO)
 		rto_at = tp->t_rtx.expires;

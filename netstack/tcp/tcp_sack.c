@@ -165,7 +165,7 @@ uint32_t tcp_sack_process(struct tcp_sock *tp, const struct tcp_seg_in *seg, int
 			}
 			if (SEQ_GT(r->end, tp->high_sacked))
 				tp->high_sacked = r->end;
-			tcp_rack_advance(tp, r, now);
+			tcp_rack_advance(tp, r, now, 1);
 			tp->delivered++;
 			newly++;
 		}

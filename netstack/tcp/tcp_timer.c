@@ -56,7 +56,7 @@ static void write_err(struct tcp_sock *tp)
 {
 	/* Linux tcp_write_err(): report the last soft error if any. */
 	NS_STAT_INC(tp->sk.stack, tcp_abort_on_timeout);
-	tcp_done(tp, tp->soft_error ? tp->soft_error : ETIMEDOUT);
+	tcp_done(tp, tp->sk.soft_error ? tp->sk.soft_error : ETIMEDOUT);
 }
 
 static void retransmit_timer(struct tcp_sock *tp, ns_time_t now)

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <linux/tcp.h>
 
 #include "moat.h"
 #include "ns/loop.h"
@@ -36,7 +38,7 @@ struct tconn {
 	uint64_t source_bytes;	   /* listeners of K_SOURCE, and sources */
 	struct tconn *rnext;
 	uint8_t on_ready;
-	uint8_t connected, eof, wr_shut, done, failed;
+	uint8_t connected, eof, wr_shut, done, failed, keep_open_done;
 	int err;
 	uint64_t sent, recvd, to_send;
 	struct sha256 tx, rx;
@@ -280,6 +282,23 @@ static void accept_all(struct tconn *l)
 	}
 }
 
+/* Everything we sent, FIN included, is acknowledged: exiting now loses
+ * nothing (the process is the kernel of these connections). */
+static int all_delivered(struct tconn *c)
+{
+	if (c->keep_open_done)
+		return 1;
+	int outq = 0;
+	if (ns_socket_ioctl(c->s, TIOCOUTQ, &outq) < 0 || outq > 0)
+		return 0;
+	struct tcp_info ti;
+	socklen_t l = sizeof(ti);
+	if (ns_getsockopt(c->s, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0)
+		return 1;
+	/* FIN_WAIT_2 (5), TIME_WAIT (6), CLOSE (7), or never shut (keep-open). */
+	return !c->wr_shut || ti.tcpi_state == 5 || ti.tcpi_state == 6 || ti.tcpi_state == 7;
+}
+
 static void step(struct tconn *c)
 {
 	struct tsvc *v = c->svc;
@@ -350,7 +369,7 @@ static void step(struct tconn *c)
 			ns_shutdown(c->s, SHUT_WR);
 			c->wr_shut = 1;
 		}
-		if (c->sent >= c->to_send && (c->eof || !v->copt.recv))
+		if (c->sent >= c->to_send && (c->eof || !v->copt.recv) && all_delivered(c))
 			client_finish(c);
 		break;
 	default:

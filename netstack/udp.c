@@ -506,7 +506,8 @@ static int score(const struct udp_sock *u, const struct ns_ip *saddr, uint16_t s
 		sc += 4;
 	}
 	if (u->sk.bound_nic) {
-		if (u->sk.bound_nic != nic)
+		/* nic < 0: any interface (an error about what we sent). */
+		if (nic >= 0 && u->sk.bound_nic != nic)
 			return -1;
 		sc += 4;
 	}
@@ -625,8 +626,10 @@ drop:
 
 static void udp_err(struct ns_stack *st, const struct ns_l4_err *e)
 {
-	/* Find the socket as if the quoted packet's reply arrived. */
-	struct udp_sock *u = lookup(st, &e->dst, e->dport, &e->src, e->sport, 0);
+	/* Find the socket as if the quoted packet's reply arrived, on any
+	 * interface: with 0 ("none"), a socket bound with SO_BINDTODEVICE never
+	 * heard of its errors. */
+	struct udp_sock *u = lookup(st, &e->dst, e->dport, &e->src, e->sport, -1);
 	if (!u) {
 		NS_STAT_INC(st, icmp_err_no_socket);
 		return;

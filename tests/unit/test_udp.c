@@ -268,6 +268,26 @@ START_TEST(port_unreachable_reports_econnrefused_on_a_connected_socket)
 }
 END_TEST
 
+START_TEST(port_unreachable_reaches_a_socket_bound_to_its_device)
+{
+	/* SO_BINDTODEVICE must not hide the socket from ICMP errors about
+	 * what it sent (Linux looks the socket up on the error's interface). */
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct ns_socket *s = new_sock(0);
+	ck_assert_int_eq(ns_setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, "ch0", 4), 0);
+	struct sockaddr_in to = fx_sin(B_IP_PEER, 9);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&to, sizeof(to)), 0);
+	ck_assert_int_eq(ns_send(s, "hello", 5, 0), 5);
+	struct pkt *p = FX_EXPECT(NULL);
+	fx_inject(b_icmp4(B_IP_PEER, B_IP_STACK, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0,
+			  pkt_data(p) + ETH_HDR_LEN, p->len - ETH_HDR_LEN));
+	pkt_unref(p);
+	ck_assert_uint_eq(ST(icmp_err_no_socket), 0);
+	ck_assert_int_eq(ns_recv(s, (char[8]){ 0 }, 8, 0), -ECONNREFUSED);
+	ns_close(s);
+}
+END_TEST
+
 START_TEST(port_unreachable_is_ignored_by_an_unconnected_socket)
 {
 	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
@@ -493,6 +513,7 @@ Suite *udp_suite(void)
 	ADD_FX(s, connect_af_unspec_dissolves_the_association);
 	ADD_FX(s, send_without_destination_fails_edestaddrreq);
 	ADD_FX(s, port_unreachable_reports_econnrefused_on_a_connected_socket);
+	ADD_FX(s, port_unreachable_reaches_a_socket_bound_to_its_device);
 	ADD_FX(s, port_unreachable_is_ignored_by_an_unconnected_socket);
 	ADD_FX(s, pending_error_is_reported_before_queued_data);
 	ADD_FX(s, datagram_over_65507_bytes_fails_emsgsize);

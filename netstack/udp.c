@@ -543,6 +543,11 @@ static struct udp_sock *lookup(struct ns_stack *st, const struct ns_ip *saddr, u
 			if (((uint64_t)hash * matches >> 32) == 0)
 				best = u;
 			hash = hash * 2654435761u + 1;
+		} else if (sc == best_sc) {
+			/* Sharing through SO_REUSEADDR: as Linux, unicast goes
+			 * to the socket bound last (the table is in bind order). */
+			best = u;
+			matches = 1;
 		}
 	}
 	return best;

@@ -305,6 +305,30 @@ START_TEST(reassembly_bounds_the_number_of_datagrams)
 }
 END_TEST
 
+START_TEST(reassembly_memory_is_bounded_by_evicting_the_oldest)
+{
+	struct ns_socket *s = fx_udp_socket(PORT);
+	/* 600 datagrams of 6 fragments, each missing its last: 3000 held
+	 * fragments would be ~7 MB; past 4 MB the oldest queues go. */
+	make_dgram(8000, 13);
+	for (uint32_t id = 0; id < 600; id++)
+		for (uint32_t i = 0; i + 1 < npieces(1480); i++)
+			piece((uint16_t)id, 1480, i);
+	ck_assert_uint_gt(ST(ip4_reasm_mem_evict), 0);
+	uint64_t chunks, views;
+	fx_pool(&chunks, &views);
+	ck_assert_uint_le(chunks * 2304, 4u << 20);
+	/* The newest datagrams are still there: completing one works. */
+	piece(599, 1480, npieces(1480) - 1);
+	expect_delivered(s);
+	/* ... the oldest are gone. */
+	piece(0, 1480, npieces(1480) - 1);
+	expect_nothing_delivered(s);
+	fx_advance(31 * NS_SEC);
+	ns_close(s);
+}
+END_TEST
+
 Suite *reassembly_suite(void)
 {
 	Suite *s = unit_suite("reassembly");
@@ -319,5 +343,6 @@ Suite *reassembly_suite(void)
 	ADD_FX(s, reassembly_rejects_datagram_longer_than_65535);
 	ADD_FX(s, reassembly_keeps_datagrams_apart_by_id_and_source);
 	ADD_FX(s, reassembly_bounds_the_number_of_datagrams);
+	ADD_FX(s, reassembly_memory_is_bounded_by_evicting_the_oldest);
 	return s;
 }

@@ -57,7 +57,7 @@ START_TEST(bind_to_a_port_in_use_fails_with_eaddrinuse)
 }
 END_TEST
 
-START_TEST(so_reuseaddr_on_both_sockets_allows_sharing_a_port)
+START_TEST(so_reuseaddr_on_both_sockets_shares_a_port_newest_gets_unicast)
 {
 	struct ns_socket *a = new_sock(SO_REUSEADDR), *b = new_sock(SO_REUSEADDR), *c = new_sock(0);
 	ck_assert_int_eq(bind_port(a, 0, 5000), 0);
@@ -67,6 +67,13 @@ START_TEST(so_reuseaddr_on_both_sockets_allows_sharing_a_port)
 	socklen_t len = sizeof(v);
 	ck_assert_int_eq(ns_getsockopt(a, SOL_SOCKET, SO_REUSEADDR, &v, &len), 0);
 	ck_assert_int_eq(v, 1);
+	/* Unicast goes to one of them: as Linux, the one bound last. */
+	char buf[8];
+	for (int i = 0; i < 5; i++)
+		fx_inject(b_udp4(B_IP_PEER, (uint16_t)(100 + i), B_IP_STACK, 5000, "u", 1));
+	ck_assert_int_eq(ns_recv(a, buf, sizeof(buf), 0), -EAGAIN);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(ns_recv(b, buf, sizeof(buf), 0), 1);
 	ns_close(a);
 	ns_close(b);
 	ns_close(c);
@@ -369,6 +376,60 @@ START_TEST(msg_peek_and_msg_trunc_behave_as_linux)
 }
 END_TEST
 
+START_TEST(ancillary_data_reports_destination_interface_ttl_and_tos)
+{
+	struct ns_socket *s = new_sock(0);
+	ck_assert_int_eq(bind_port(s, 0, 9500), 0);
+	int on = 1;
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)), 0);
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_IP, IP_RECVTTL, &on, sizeof(on)), 0);
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_IP, IP_RECVTOS, &on, sizeof(on)), 0);
+	static uint8_t payload[64];
+	size_t n = b_udp_bytes(payload, B_IP_PEER, 1, B_IP_STACK, 9500, "anc", 3);
+	struct b_ip4 h = { .src = B_IP_PEER, .dst = B_IP_STACK, .proto = IPPROTO_UDP_, .ttl = 33,
+			   .tos = 0x28 };
+	fx_inject(b_ip4(&h, payload, n));
+	char buf[16];
+	union {
+		char b[256];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+			    .msg_controllen = sizeof(ctl.b) };
+	ck_assert_int_eq(ns_recvmsg(s, &m, 0), 3);
+	ck_assert(!(m.msg_flags & MSG_CTRUNC));
+	int seen = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		ck_assert_int_eq(c->cmsg_level, IPPROTO_IP);
+		if (c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			ck_assert_int_eq(pi.ipi_ifindex, F.nic);
+			ck_assert_uint_eq(ntohl(pi.ipi_addr.s_addr), B_IP_STACK);
+			ck_assert_uint_eq(ntohl(pi.ipi_spec_dst.s_addr), B_IP_STACK);
+			seen |= 1;
+		} else if (c->cmsg_type == IP_TTL) {
+			int ttl;
+			memcpy(&ttl, CMSG_DATA(c), sizeof(ttl));
+			ck_assert_int_eq(ttl, 33);
+			seen |= 2;
+		} else if (c->cmsg_type == IP_TOS) {
+			ck_assert_uint_eq(*(uint8_t *)CMSG_DATA(c), 0x28);
+			seen |= 4;
+		}
+	}
+	ck_assert_int_eq(seen, 7);
+	/* No room for control data: flagged, data still delivered. */
+	fx_inject(b_ip4(&h, payload, n));
+	m.msg_controllen = 8;
+	iov.iov_len = sizeof(buf);
+	ck_assert_int_eq(ns_recvmsg(s, &m, 0), 3);
+	ck_assert(m.msg_flags & MSG_CTRUNC);
+	ns_close(s);
+}
+END_TEST
+
 START_TEST(broadcast_needs_so_broadcast)
 {
 	struct ns_socket *s = new_sock(0);
@@ -504,7 +565,7 @@ Suite *udp_suite(void)
 {
 	Suite *s = unit_suite("udp");
 	ADD_FX(s, bind_to_a_port_in_use_fails_with_eaddrinuse);
-	ADD_FX(s, so_reuseaddr_on_both_sockets_allows_sharing_a_port);
+	ADD_FX(s, so_reuseaddr_on_both_sockets_shares_a_port_newest_gets_unicast);
 	ADD_FX(s, so_reuseport_group_shares_a_port_and_keeps_each_flow_on_one_socket);
 	ADD_FX(s, specific_and_wildcard_binds_conflict_unless_addresses_differ);
 	ADD_FX(s, ephemeral_ports_come_from_the_linux_range_and_differ);
@@ -518,6 +579,7 @@ Suite *udp_suite(void)
 	ADD_FX(s, pending_error_is_reported_before_queued_data);
 	ADD_FX(s, datagram_over_65507_bytes_fails_emsgsize);
 	ADD_FX(s, msg_peek_and_msg_trunc_behave_as_linux);
+	ADD_FX(s, ancillary_data_reports_destination_interface_ttl_and_tos);
 	ADD_FX(s, broadcast_needs_so_broadcast);
 	ADD_FX(s, broadcast_datagram_reaches_every_matching_socket);
 	ADD_FX(s, full_receive_buffer_drops_and_counts);

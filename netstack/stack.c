@@ -436,7 +436,8 @@ int ns_route4(struct ns_stack *st, uint32_t dst, uint32_t src, int bound_nic, st
 		rt->src = ns_ip4(src ? src : pick_src4(nic, dst));
 		rt->mtu = nic->mtu;
 		rt->bcast = 1;
-		return 0;
+		/* Linux ip_route_output: a loopback source never leaves the host. */
+		return ip4_is_loopback(rt->src.v4) ? -EINVAL : 0;
 	}
 	for (unsigned i = 0; i < st->nroutes; i++) {
 		struct ns_route *r = &st->routes[i];
@@ -454,6 +455,10 @@ int ns_route4(struct ns_stack *st, uint32_t dst, uint32_t src, int bound_nic, st
 		rt->bcast = !r->has_gw && ns_is_bcast4(st, dst);
 		if (!rt->src.v4)
 			return -EADDRNOTAVAIL;
+		/* Linux ip_route_output: a loopback source never leaves the
+		 * host (a socket bound to 127.0.0.1 sending elsewhere). */
+		if (ip4_is_loopback(rt->src.v4) && !(nic->caps & NS_LINK_CAP_LOOPBACK))
+			return -EINVAL;
 		return 0;
 	}
 	return -ENETUNREACH;

@@ -505,6 +505,25 @@ START_TEST(full_receive_buffer_drops_and_counts)
 }
 END_TEST
 
+START_TEST(socket_bound_to_loopback_cannot_reach_other_hosts)
+{
+	/* Linux (ip_route_output): a loopback source never leaves the host;
+	 * sendto and connect fail with EINVAL. */
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct ns_socket *s = new_sock(0);
+	ck_assert_int_eq(bind_port(s, IP4_ADDR(127, 0, 0, 1), 9600), 0);
+	ck_assert_int_eq(send_to(s, B_IP_PEER, 9, "x", 1), -EINVAL);
+	struct sockaddr_in to = fx_sin(B_IP_PEER, 9);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&to, sizeof(to)), -EINVAL);
+	FX_EXPECT_NOTHING();
+	/* Local destinations are fine. */
+	ck_assert_int_eq(send_to(s, B_IP_STACK, 9, "x", 1), 1);
+	fx_poll();
+	FX_EXPECT_NOTHING();
+	ns_close(s);
+}
+END_TEST
+
 START_TEST(datagrams_to_ourselves_loop_back)
 {
 	struct ns_socket *srv = new_sock(0), *cli = new_sock(0);
@@ -583,6 +602,7 @@ Suite *udp_suite(void)
 	ADD_FX(s, broadcast_needs_so_broadcast);
 	ADD_FX(s, broadcast_datagram_reaches_every_matching_socket);
 	ADD_FX(s, full_receive_buffer_drops_and_counts);
+	ADD_FX(s, socket_bound_to_loopback_cannot_reach_other_hosts);
 	ADD_FX(s, datagrams_to_ourselves_loop_back);
 	ADD_FX(s, bad_checksum_and_lying_length_are_dropped_zero_checksum_accepted);
 	return s;

@@ -45,6 +45,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "stack"))
 		return cmd_stack(argc - 1, argv + 1);
+	if (!strcmp(cmd, "do"))
+		return cmd_do(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
 		return 0;

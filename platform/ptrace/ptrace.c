@@ -1,0 +1,1128 @@
+/*
+ * The ptrace platform: every application thread is a host thread traced by
+ * the sentry's one thread.
+ *
+ * Stops. The application filter reports the syscalls the sentry serves with
+ * SECCOMP_RET_TRACE, so each costs exactly one ptrace stop
+ * (PTRACE_EVENT_SECCOMP); the ones allowed natively (anonymous memory,
+ * futex, clocks) never stop. PTRACE_SYSEMU, the classic choice, stops at
+ * every syscall before seccomp runs, so nothing could run natively; the
+ * filter-driven stop gives the same one-stop cost for emulated calls. A
+ * served syscall is skipped by setting orig_rax to -1 with its result in
+ * rax before resuming.
+ *
+ * Events reach the sentry's event loop through a signalfd for SIGCHLD (the
+ * kernel notifies the tracer of every tracee stop with it); the loop then
+ * drains waitpid(-1, WNOHANG|__WALL). Synchronous operations (injection)
+ * wait for one task with waitpid(-1) too and keep the other tasks' events
+ * in a stash, which the loop processes before asking the kernel again.
+ *
+ * Injection. At a seccomp stop the pending syscall is simply replaced
+ * (orig_rax and arguments) and the task resumed with PTRACE_SYSCALL: the
+ * kernel re-checks the filter, runs it, and reports a syscall-exit stop.
+ * From any other stop the task is pointed at the stub's syscall
+ * instruction and goes through entry (and seccomp) stops first.
+ *
+ * Address spaces. A task gets a fresh address space by a host execveat of
+ * the stub memfd (platform/stub.h); the sentry then builds the
+ * application's image in it. The host exec also ends the other threads of
+ * the task, as Linux's execve does.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/epoll.h>
+#include <sys/ptrace.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <elf.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+#include "ns/loop.h"
+#include "../platform.h"
+#include "../stub.h"
+
+#ifndef PTRACE_EVENT_STOP
+#define PTRACE_EVENT_STOP 128
+#endif
+
+#define NBUCKETS 1024
+#define STASH_MAX 4096
+
+enum pt_state {
+	PTS_RUNNING,
+	PTS_SECCOMP,	  /* seccomp stop: a syscall is pending */
+	PTS_SYSCALL_EXIT, /* syscall-exit stop after an injection */
+	PTS_EVENT,	  /* PTRACE_EVENT_STOP (interrupt, first stop) */
+	PTS_SIGNAL,	  /* signal-delivery stop */
+	PTS_GONE,
+};
+
+struct pt_task {
+	struct ptask base;
+	enum pt_state state;
+	struct user_regs_struct hregs; /* what the host thread holds now */
+	int interrupt_pending;
+	struct pt_task *hnext;
+};
+
+struct stash_ev {
+	pid_t tid;
+	int status;
+	struct pt_task *gone; /* synthetic "vanished" event for this task */
+};
+
+struct pt_platform {
+	struct platform base;
+	struct ns_loop *loop;
+	int sigfd;
+	int chan[2]; /* [0] the sentry sends on, [1] tasks receive on */
+	int chan_dirty;
+	uint64_t chan_seq;
+	int stubfd;
+	struct sock_fprog filter;
+	struct pt_task *hash[NBUCKETS];
+	struct stash_ev stash[STASH_MAX];
+	unsigned stash_head, stash_len;
+};
+
+#define PT(p) ((struct pt_platform *)(p))
+#define PTT(t) ((struct pt_task *)(t))
+
+/* ---- task table ---- */
+
+static struct pt_task *lookup(struct pt_platform *p, pid_t tid)
+{
+	for (struct pt_task *t = p->hash[(unsigned)tid % NBUCKETS]; t; t = t->hnext)
+		if (t->base.host_tid == tid)
+			return t;
+	return NULL;
+}
+
+static void hash_add(struct pt_platform *p, struct pt_task *t)
+{
+	unsigned b = (unsigned)t->base.host_tid % NBUCKETS;
+	t->hnext = p->hash[b];
+	p->hash[b] = t;
+}
+
+static void hash_del(struct pt_platform *p, struct pt_task *t)
+{
+	struct pt_task **pp = &p->hash[(unsigned)t->base.host_tid % NBUCKETS];
+	while (*pp && *pp != t)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = t->hnext;
+}
+
+static struct pt_task *task_new(struct pt_platform *p, pid_t tid)
+{
+	struct pt_task *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->base.plat = &p->base;
+	t->base.host_tid = tid;
+	t->state = PTS_EVENT;
+	hash_add(p, t);
+	return t;
+}
+
+/* ---- waiting ---- */
+
+static void stash_push(struct pt_platform *p, pid_t tid, int status, struct pt_task *gone)
+{
+	if (p->stash_len == STASH_MAX) {
+		/* Cannot happen with sane task counts; losing an event would
+		 * leave a task stopped forever, so say so loudly. */
+		fprintf(stderr, "moat: ptrace: event stash full, dropping event of %d\n", tid);
+		return;
+	}
+	struct stash_ev *e = &p->stash[(p->stash_head + p->stash_len++) % STASH_MAX];
+	e->tid = tid;
+	e->status = status;
+	e->gone = gone;
+}
+
+static int stash_pop(struct pt_platform *p, struct stash_ev *out)
+{
+	if (!p->stash_len)
+		return 0;
+	*out = p->stash[p->stash_head];
+	p->stash_head = (p->stash_head + 1) % STASH_MAX;
+	p->stash_len--;
+	return 1;
+}
+
+/* Take the stashed event of `tid`, if any. */
+static int stash_take(struct pt_platform *p, pid_t tid, int *status)
+{
+	for (unsigned i = 0; i < p->stash_len; i++) {
+		struct stash_ev *e = &p->stash[(p->stash_head + i) % STASH_MAX];
+		if (e->tid == tid && !e->gone) {
+			*status = e->status;
+			/* close the gap */
+			for (unsigned j = i; j + 1 < p->stash_len; j++)
+				p->stash[(p->stash_head + j) % STASH_MAX] =
+					p->stash[(p->stash_head + j + 1) % STASH_MAX];
+			p->stash_len--;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Block until `tid` has an event; other tasks' events are stashed. */
+static int wait_tid(struct pt_platform *p, pid_t tid, int *status)
+{
+	if (stash_take(p, tid, status))
+		return 0;
+	for (;;) {
+		int st;
+		pid_t w = waitpid(-1, &st, __WALL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (w == tid) {
+			*status = st;
+			return 0;
+		}
+		stash_push(p, w, st, NULL);
+	}
+}
+
+static int getregs(struct pt_task *t)
+{
+	if (ptrace(PTRACE_GETREGS, t->base.host_tid, 0, &t->hregs) < 0)
+		return -errno;
+	return 0;
+}
+
+static int setregs(struct pt_task *t, const struct user_regs_struct *r)
+{
+	if (ptrace(PTRACE_SETREGS, t->base.host_tid, 0, r) < 0)
+		return -errno;
+	t->hregs = *r;
+	return 0;
+}
+
+/* The stop is done with: the app regs become the host regs. */
+static void load_app_regs(struct pt_task *t)
+{
+	t->base.regs = t->hregs;
+	t->base.regs_dirty = 0;
+}
+
+/* ---- injection ---- */
+
+static void set_args(struct user_regs_struct *r, const uint64_t a[6])
+{
+	r->rdi = a[0];
+	r->rsi = a[1];
+	r->rdx = a[2];
+	r->r10 = a[3];
+	r->r8 = a[4];
+	r->r9 = a[5];
+}
+
+struct inj_events {
+	pid_t child; /* from PTRACE_EVENT_CLONE/FORK/VFORK */
+	int exec_seen;
+};
+
+/*
+ * Resume t with PTRACE_SYSCALL until its syscall-exit stop. `entry_pending`
+ * says whether a syscall-entry stop comes first (injection from a
+ * non-syscall stop). Returns 0 at the exit stop, -ESRCH if the task died
+ * (its death is stashed for the loop), -EFAULT on a fault.
+ */
+static int run_to_exit(struct pt_platform *p, struct pt_task *t, int entry_pending, struct inj_events *ev)
+{
+	for (;;) {
+		if (ptrace(PTRACE_SYSCALL, t->base.host_tid, 0, 0) < 0)
+			return -errno;
+		t->state = PTS_RUNNING;
+		int st;
+		int r = wait_tid(p, t->base.host_tid, &st);
+		if (r < 0)
+			return r;
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			stash_push(p, t->base.host_tid, st, NULL);
+			t->state = PTS_GONE;
+			return -ESRCH;
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		int sig = WSTOPSIG(st), event = st >> 16;
+		if (sig == (SIGTRAP | 0x80)) {
+			if (entry_pending) {
+				entry_pending = 0;
+				continue;
+			}
+			t->state = PTS_SYSCALL_EXIT;
+			return getregs(t);
+		}
+		if (event == PTRACE_EVENT_SECCOMP)
+			continue; /* re-checked as allowed when resumed */
+		if (event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_FORK ||
+		    event == PTRACE_EVENT_VFORK) {
+			unsigned long msg = 0;
+			ptrace(PTRACE_GETEVENTMSG, t->base.host_tid, 0, &msg);
+			if (ev)
+				ev->child = (pid_t)msg;
+			continue;
+		}
+		if (event == PTRACE_EVENT_EXEC) {
+			unsigned long former = 0;
+			ptrace(PTRACE_GETEVENTMSG, t->base.host_tid, 0, &former);
+			if (ev)
+				ev->exec_seen = 1;
+			(void)former;
+			continue;
+		}
+		if (event == PTRACE_EVENT_STOP) {
+			t->interrupt_pending = 0;
+			continue;
+		}
+		/* A signal while injecting: the injected code faulted. Discard
+		 * it; the caller restores the registers. */
+		t->state = PTS_SIGNAL;
+		getregs(t);
+		return -EFAULT;
+	}
+}
+
+static long pt_syscall(struct ptask *pt, long nr, const uint64_t args[6])
+{
+	struct pt_task *t = PTT(pt);
+	struct pt_platform *p = PT(pt->plat);
+	if (t->state == PTS_RUNNING || t->state == PTS_GONE)
+		return -ESRCH;
+	struct user_regs_struct r = t->hregs;
+	int entry = 0;
+	if (t->state == PTS_SECCOMP) {
+		r.orig_rax = (uint64_t)nr;
+	} else {
+		r.rip = STUB_INJECT;
+		r.rax = (uint64_t)nr;
+		r.orig_rax = (uint64_t)-1;
+		entry = 1;
+	}
+	set_args(&r, args);
+	int e = setregs(t, &r);
+	if (e < 0)
+		return e;
+	/* The application registers must be restored before it runs. */
+	pt->regs_dirty = 1;
+	e = run_to_exit(p, t, entry, NULL);
+	if (e < 0)
+		return e;
+	return (long)t->hregs.rax;
+}
+
+static int pt_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
+		    uint64_t tls, struct ptask **child_out, pid_t *ns_tid)
+{
+	struct pt_task *t = PTT(pt);
+	struct pt_platform *p = PT(pt->plat);
+	if (t->state == PTS_RUNNING || t->state == PTS_GONE)
+		return -ESRCH;
+	/* The child gets the registers the parent has at the syscall, so run
+	 * it from the application's own syscall instruction with the
+	 * application's registers. */
+	struct user_regs_struct r;
+	int entry = 0;
+	if (t->state == PTS_SECCOMP) {
+		r = t->hregs;
+		r.orig_rax = SYS_clone;
+	} else {
+		r = pt->regs;
+		r.rip -= 2;
+		r.rax = SYS_clone;
+		r.orig_rax = (uint64_t)-1;
+		entry = 1;
+	}
+	uint64_t a[6] = { flags, stack, ptid, ctid, tls, 0 };
+	set_args(&r, a);
+	int e = setregs(t, &r);
+	if (e < 0)
+		return e;
+	pt->regs_dirty = 1;
+	struct inj_events ev = { 0 };
+	e = run_to_exit(p, t, entry, &ev);
+	if (e < 0)
+		return e;
+	long res = (long)t->hregs.rax;
+	if (res < 0)
+		return (int)res;
+	if (ev.child <= 0)
+		return -EIO;
+	int st;
+	e = wait_tid(p, ev.child, &st);
+	if (e < 0)
+		return e;
+	if (!WIFSTOPPED(st)) {
+		/* Died before its first stop (killed meanwhile). */
+		return -EAGAIN;
+	}
+	struct pt_task *c = task_new(p, ev.child);
+	if (!c) {
+		syscall(SYS_tkill, ev.child, SIGKILL);
+		return -ENOMEM;
+	}
+	c->state = PTS_EVENT;
+	if (getregs(c) < 0) {
+		hash_del(p, c);
+		free(c);
+		return -ESRCH;
+	}
+	load_app_regs(c);
+	*child_out = &c->base;
+	*ns_tid = (pid_t)res;
+	return 0;
+}
+
+static int chan_drain(struct pt_platform *p)
+{
+	for (;;) {
+		char buf[16];
+		char cbuf[CMSG_SPACE(sizeof(int) * 8)];
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf) };
+		ssize_t n = recvmsg(p->chan[1], &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0)
+			break;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+				int nfd = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+				int *fds = (int *)CMSG_DATA(c);
+				for (int i = 0; i < nfd; i++)
+					close(fds[i]);
+			}
+		}
+	}
+	p->chan_dirty = 0;
+	return 0;
+}
+
+static int pt_install_fd(struct ptask *pt, int hostfd)
+{
+	struct pt_platform *p = PT(pt->plat);
+	if (p->chan_dirty)
+		chan_drain(p);
+	uint64_t seq = ++p->chan_seq;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	memset(cbuf, 0, sizeof(cbuf));
+	struct iovec iov = { &seq, sizeof(seq) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &hostfd, sizeof(int));
+	if (sendmsg(p->chan[0], &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		return -errno;
+
+	/* recvmsg in the task, with its msghdr in the scratch page:
+	 *   +0 msghdr, +64 iovec, +96 data (8), +128 control (24) */
+	struct {
+		struct msghdr m;
+		uint8_t pad0[64 - sizeof(struct msghdr)];
+		struct iovec iov;
+		uint8_t pad1[32 - sizeof(struct iovec)];
+		uint64_t data;
+		uint8_t pad2[24];
+		uint8_t ctl[CMSG_SPACE(sizeof(int))];
+	} s;
+	memset(&s, 0, sizeof(s));
+	s.iov.iov_base = (void *)(PLATFORM_SCRATCH + 96);
+	s.iov.iov_len = sizeof(uint64_t);
+	s.m.msg_iov = (struct iovec *)(PLATFORM_SCRATCH + 64);
+	s.m.msg_iovlen = 1;
+	s.m.msg_control = (void *)(PLATFORM_SCRATCH + 128);
+	s.m.msg_controllen = sizeof(s.ctl);
+	_Static_assert(offsetof(__typeof__(s), iov) == 64, "layout");
+	_Static_assert(offsetof(__typeof__(s), data) == 96, "layout");
+	_Static_assert(offsetof(__typeof__(s), ctl) == 128, "layout");
+	if (pt->plat->ops->write(pt, PLATFORM_SCRATCH, &s, sizeof(s)) != (ssize_t)sizeof(s)) {
+		p->chan_dirty = 1;
+		return -EFAULT;
+	}
+	uint64_t a[6] = { STUB_FD_CHAN, PLATFORM_SCRATCH, MSG_CMSG_CLOEXEC | MSG_DONTWAIT, 0, 0, 0 };
+	long n = pt_syscall(pt, SYS_recvmsg, a);
+	if (n < 0) {
+		p->chan_dirty = 1;
+		return (int)n;
+	}
+	if (pt->plat->ops->read(pt, &s, PLATFORM_SCRATCH, sizeof(s)) != (ssize_t)sizeof(s)) {
+		p->chan_dirty = 1;
+		return -EFAULT;
+	}
+	struct cmsghdr *rc = (struct cmsghdr *)s.ctl;
+	int fd = -1;
+	if (rc->cmsg_level == SOL_SOCKET && rc->cmsg_type == SCM_RIGHTS &&
+	    rc->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(rc), sizeof(int));
+	if (fd >= 0 && s.data != seq) {
+		/* A stale message from an earlier failed hand-over. */
+		uint64_t ca[6] = { (uint64_t)fd, 0, 0, 0, 0, 0 };
+		pt_syscall(pt, SYS_close, ca);
+		p->chan_dirty = 1;
+		return -EAGAIN;
+	}
+	return fd >= 0 ? fd : -EIO;
+}
+
+/* ---- memory and registers ---- */
+
+static ssize_t pt_read(struct ptask *pt, void *dst, uint64_t addr, size_t len)
+{
+	struct iovec l = { dst, len };
+	struct iovec r = { (void *)addr, len };
+	ssize_t n = process_vm_readv(pt->host_tid, &l, 1, &r, 1, 0);
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t pt_write(struct ptask *pt, uint64_t addr, const void *src, size_t len)
+{
+	struct iovec l = { (void *)src, len };
+	struct iovec r = { (void *)addr, len };
+	ssize_t n = process_vm_writev(pt->host_tid, &l, 1, &r, 1, 0);
+	return n < 0 ? -errno : n;
+}
+
+static int pt_get_fpregs(struct ptask *pt, void *buf, size_t *len)
+{
+	struct iovec iov = { buf, *len };
+	if (ptrace(PTRACE_GETREGSET, pt->host_tid, (void *)NT_X86_XSTATE, &iov) < 0)
+		return -errno;
+	*len = iov.iov_len;
+	return 0;
+}
+
+static int pt_set_fpregs(struct ptask *pt, const void *buf, size_t len)
+{
+	struct iovec iov = { (void *)buf, len };
+	if (ptrace(PTRACE_SETREGSET, pt->host_tid, (void *)NT_X86_XSTATE, &iov) < 0)
+		return -errno;
+	return 0;
+}
+
+static int pt_resume(struct ptask *pt)
+{
+	struct pt_task *t = PTT(pt);
+	if (t->state == PTS_RUNNING)
+		return 0;
+	if (t->state == PTS_GONE)
+		return -ESRCH;
+	if (pt->regs_dirty) {
+		int e = setregs(t, &pt->regs);
+		if (e < 0)
+			return e;
+		pt->regs_dirty = 0;
+	}
+	if (ptrace(PTRACE_CONT, pt->host_tid, 0, 0) < 0)
+		return -errno;
+	t->state = PTS_RUNNING;
+	return 0;
+}
+
+static int pt_interrupt(struct ptask *pt)
+{
+	struct pt_task *t = PTT(pt);
+	if (t->state != PTS_RUNNING || t->interrupt_pending)
+		return 0;
+	if (ptrace(PTRACE_INTERRUPT, pt->host_tid, 0, 0) < 0)
+		return -errno;
+	t->interrupt_pending = 1;
+	return 0;
+}
+
+static void pt_kill(struct ptask *pt)
+{
+	syscall(SYS_tkill, pt->host_tid, SIGKILL);
+}
+
+static uint64_t pt_cputime(struct ptask *pt)
+{
+	/* MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) */
+	clockid_t clk = (clockid_t)(((unsigned)~pt->host_tid) << 3) | 4 | 2;
+	struct timespec ts;
+	if (clock_gettime(clk, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- fresh address spaces ---- */
+
+/* After the stub's entry trap: learn the vDSO, hwcaps and stack top. */
+static int read_image(struct pt_task *t, struct pimage *img)
+{
+	memset(img, 0, sizeof(*img));
+	uint64_t sp = t->hregs.rsp;
+	uint64_t buf[512];
+	ssize_t n = pt_read(&t->base, buf, sp, sizeof(buf));
+	if (n < 64)
+		return -EFAULT;
+	size_t words = (size_t)n / 8, i = 1 + buf[0]; /* skip argc, argv */
+	if (i >= words)
+		return -EFAULT;
+	i++; /* argv NULL */
+	while (i < words && buf[i])
+		i++;
+	i++; /* envp NULL */
+	for (; i + 1 < words && buf[i] != AT_NULL; i += 2) {
+		switch (buf[i]) {
+		case AT_SYSINFO_EHDR:
+			img->vdso = buf[i + 1];
+			break;
+		case AT_HWCAP:
+			img->hwcap = buf[i + 1];
+			break;
+		case AT_HWCAP2:
+			img->hwcap2 = buf[i + 1];
+			break;
+		case AT_MINSIGSTKSZ:
+			img->minsigstksz = buf[i + 1];
+			break;
+		}
+	}
+	/* The end of the stack mapping: read page by page until it faults. */
+	uint64_t page = sp & ~0xfffULL;
+	static char probe[4096 * 64];
+	struct iovec l = { probe, sizeof(probe) };
+	struct iovec r[64];
+	for (int k = 0; k < 64; k++) {
+		r[k].iov_base = (void *)(page + (uint64_t)k * 4096);
+		r[k].iov_len = 4096;
+	}
+	n = process_vm_readv(t->base.host_tid, &l, 1, r, 64, 0);
+	if (n <= 0)
+		return -EFAULT;
+	img->stack_top = page + ((uint64_t)n & ~0xfffULL);
+	return 0;
+}
+
+/* Resume until the stub's ready trap; the task is then in a seccomp stop. */
+static int run_to_ready(struct pt_platform *p, struct pt_task *t)
+{
+	for (;;) {
+		int st;
+		int e = wait_tid(p, t->base.host_tid, &st);
+		if (e < 0)
+			return e;
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			stash_push(p, t->base.host_tid, st, NULL);
+			t->state = PTS_GONE;
+			return -ESRCH;
+		}
+		int event = st >> 16;
+		if (event == PTRACE_EVENT_SECCOMP) {
+			if (getregs(t) < 0)
+				return -ESRCH;
+			if (t->hregs.rip == STUB_READY_RIP && t->hregs.orig_rax == SYS_getpid) {
+				t->state = PTS_SECCOMP;
+				return 0;
+			}
+			/* The first task's own execveat: let it run. */
+		} else if (event == PTRACE_EVENT_STOP) {
+			t->interrupt_pending = 0;
+		} else if (event == 0 && WSTOPSIG(st) != SIGTRAP && WSTOPSIG(st) != (SIGTRAP | 0x80)) {
+			/* A real signal before the image exists: a fault. */
+			return -EFAULT;
+		}
+		if (ptrace(PTRACE_CONT, t->base.host_tid, 0, 0) < 0)
+			return -errno;
+	}
+}
+
+static int pt_exec_reset(struct ptask *pt, struct pimage *img)
+{
+	struct pt_task *t = PTT(pt);
+	struct pt_platform *p = PT(pt->plat);
+	if (t->state == PTS_RUNNING || t->state == PTS_GONE)
+		return -ESRCH;
+	struct user_regs_struct r = t->hregs;
+	int entry = 0;
+	if (t->state == PTS_SECCOMP) {
+		r.orig_rax = SYS_execveat;
+	} else {
+		r.rip = STUB_INJECT;
+		r.rax = SYS_execveat;
+		r.orig_rax = (uint64_t)-1;
+		entry = 1;
+	}
+	uint64_t a[6] = { STUB_FD_STUB, STUB_EMPTY, STUB_ARGV, STUB_ENVP, AT_EMPTY_PATH, 0 };
+	set_args(&r, a);
+	int e = setregs(t, &r);
+	if (e < 0)
+		return e;
+	pt->regs_dirty = 1;
+	struct inj_events ev = { 0 };
+	pid_t old_tid = pt->host_tid;
+	/* If a non-leader thread execs, it takes over the leader's id; the
+	 * kernel reports the exec under the new id. Learn it from the
+	 * PTRACE_EVENT_EXEC stop, which precedes the syscall-exit stop. */
+	for (;;) {
+		if (ptrace(PTRACE_SYSCALL, pt->host_tid, 0, 0) < 0)
+			return -errno;
+		t->state = PTS_RUNNING;
+		int st;
+		pid_t w;
+		for (;;) {
+			w = waitpid(-1, &st, __WALL);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return -errno;
+			if (w == pt->host_tid)
+				break;
+			if (WIFSTOPPED(st) && (st >> 16) == PTRACE_EVENT_EXEC) {
+				unsigned long former = 0;
+				ptrace(PTRACE_GETEVENTMSG, w, 0, &former);
+				if ((pid_t)former == old_tid) {
+					/* We are now w. The old leader vanished. */
+					struct pt_task *leader = lookup(p, w);
+					if (leader) {
+						hash_del(p, leader);
+						leader->state = PTS_GONE;
+						stash_push(p, w, 0, leader);
+					}
+					hash_del(p, t);
+					pt->host_tid = w;
+					hash_add(p, t);
+					break;
+				}
+			}
+			stash_push(p, w, st, NULL);
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			stash_push(p, pt->host_tid, st, NULL);
+			t->state = PTS_GONE;
+			return -ESRCH;
+		}
+		int sig = WSTOPSIG(st), event = st >> 16;
+		if (event == PTRACE_EVENT_EXEC) {
+			ev.exec_seen = 1;
+			continue;
+		}
+		if (sig == (SIGTRAP | 0x80)) {
+			if (entry) {
+				entry = 0;
+				continue;
+			}
+			t->state = PTS_SYSCALL_EXIT;
+			if (getregs(t) < 0)
+				return -ESRCH;
+			long res = (long)t->hregs.rax;
+			if (res < 0 && !ev.exec_seen)
+				return (int)res;
+			break;
+		}
+		if (event == PTRACE_EVENT_STOP) {
+			t->interrupt_pending = 0;
+			continue;
+		}
+		if (event == PTRACE_EVENT_SECCOMP)
+			continue;
+		/* A fault at the stub (it was unmapped by the application). */
+		t->state = PTS_SIGNAL;
+		getregs(t);
+		return -EFAULT;
+	}
+	/* Run the fresh image to its ready trap. */
+	if (ptrace(PTRACE_CONT, pt->host_tid, 0, 0) < 0)
+		return -errno;
+	t->state = PTS_RUNNING;
+	e = run_to_ready(p, t);
+	if (e < 0)
+		return e;
+	load_app_regs(t);
+	return read_image(t, img);
+}
+
+/* ---- the first task ---- */
+
+struct child_args {
+	int go;
+	int chan;
+	int stub;
+	struct sock_fprog *prog;
+};
+
+static void child_fail(const char *what)
+{
+	char buf[128];
+	int n = snprintf(buf, sizeof(buf), "moat: sandbox task setup: %s: %s\n", what, strerror(errno));
+	if (write(2, buf, (size_t)n) < 0) {
+	}
+	_exit(126);
+}
+
+static __attribute__((noreturn)) void child_main(struct child_args *a)
+{
+	char c;
+	if (read(a->go, &c, 1) != 1)
+		_exit(126);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		child_fail("PR_SET_PDEATHSIG");
+	if (setgroups(0, NULL) < 0 && errno != EPERM)
+		child_fail("setgroups");
+	if (setresgid(0, 0, 0) < 0)
+		child_fail("setresgid");
+	if (setresuid(0, 0, 0) < 0)
+		child_fail("setresuid");
+	prctl(PR_SET_DUMPABLE, 1);
+	/* Host fds of every task: the channel at 0, the stub at 1. */
+	int chan = fcntl(a->chan, F_DUPFD, 100);
+	int stub = fcntl(a->stub, F_DUPFD, 100);
+	if (chan < 0 || stub < 0 || dup2(chan, STUB_FD_CHAN) < 0 || dup2(stub, STUB_FD_STUB) < 0)
+		child_fail("dup2");
+	/* Keep stderr for reporting setup errors until the exec. */
+	int err = fcntl(2, F_DUPFD_CLOEXEC, 100);
+	if (syscall(SYS_close_range, 2, ~0U, 0) < 0)
+		child_fail("close_range");
+	if (err >= 0)
+		dup3(err, 2, O_CLOEXEC), close(err);
+	if (chdir("/") < 0)
+		child_fail("chdir");
+	sigset_t all;
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail("PR_SET_NO_NEW_PRIVS");
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, a->prog) < 0)
+		child_fail("seccomp");
+	/* From here every syscall but the native ones stops at the sentry. */
+	syscall(SYS_execveat, STUB_FD_STUB, "", (char *[]){ "moat-stub", NULL }, (char *[]){ NULL },
+		AT_EMPTY_PATH);
+	_exit(127);
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, s, strlen(s));
+	int e = n < 0 ? -errno : 0;
+	close(fd);
+	return e;
+}
+
+static int pt_spawn(struct platform *pl, struct ptask **out, struct pimage *img)
+{
+	struct pt_platform *p = PT(pl);
+	int go[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return -errno;
+	struct child_args a = { go[0], p->chan[1], p->stubfd, &p->filter };
+	long pid = syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC |
+					      CLONE_NEWUTS | CLONE_NEWNET | SIGCHLD,
+			   0, 0, 0, 0);
+	if (pid < 0) {
+		int e = -errno;
+		close(go[0]);
+		close(go[1]);
+		return e;
+	}
+	if (pid == 0)
+		child_main(&a);
+	close(go[0]);
+	int e = 0;
+	long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE |
+		    PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD;
+	if (ptrace(PTRACE_SEIZE, (pid_t)pid, 0, opts) < 0)
+		e = -errno;
+	char path[64], map[64];
+	if (!e) {
+		snprintf(path, sizeof(path), "/proc/%ld/uid_map", pid);
+		snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)pl->cfg.uid);
+		e = write_file(path, map);
+	}
+	if (!e && getuid() != 0) {
+		snprintf(path, sizeof(path), "/proc/%ld/setgroups", pid);
+		write_file(path, "deny\n");
+	}
+	if (!e) {
+		snprintf(path, sizeof(path), "/proc/%ld/gid_map", pid);
+		snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)pl->cfg.gid);
+		e = write_file(path, map);
+	}
+	struct pt_task *t = e ? NULL : task_new(p, (pid_t)pid);
+	if (!e && !t)
+		e = -ENOMEM;
+	if (e) {
+		kill((pid_t)pid, SIGKILL);
+		close(go[1]);
+		waitpid((pid_t)pid, NULL, __WALL);
+		return e;
+	}
+	t->state = PTS_RUNNING;
+	if (write(go[1], "g", 1) != 1)
+		e = -EIO;
+	close(go[1]);
+	if (!e)
+		e = run_to_ready(p, t);
+	if (!e)
+		e = read_image(t, img);
+	if (e) {
+		kill((pid_t)pid, SIGKILL);
+		/* Reap it here so the loop never sees a task it doesn't know. */
+		int st;
+		while (t->state != PTS_GONE && wait_tid(p, (pid_t)pid, &st) == 0 &&
+		       !(WIFEXITED(st) || WIFSIGNALED(st)))
+			;
+		int dummy;
+		stash_take(p, (pid_t)pid, &dummy);
+		hash_del(p, t);
+		free(t);
+		return e;
+	}
+	load_app_regs(t);
+	*out = &t->base;
+	return 0;
+}
+
+/* ---- the event loop side ---- */
+
+static void report(struct pt_platform *p, struct pt_task *t, struct pstop *st)
+{
+	p->base.cfg.stop_fn(p->base.cfg.stop_ctx, &t->base, st);
+}
+
+static void handle_event(struct pt_platform *p, pid_t tid, int status, struct pt_task *gone)
+{
+	struct pstop st;
+	memset(&st, 0, sizeof(st));
+	if (gone) {
+		st.kind = PSTOP_EXITED;
+		st.status = 0;
+		report(p, gone, &st);
+		free(gone);
+		return;
+	}
+	struct pt_task *t = lookup(p, tid);
+	if (!t) {
+		/* Not ours (yet): can only be a task the sentry killed while
+		 * creating it. Never let an unknown task run. */
+		if (WIFSTOPPED(status))
+			syscall(SYS_tkill, tid, SIGKILL);
+		return;
+	}
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		hash_del(p, t);
+		t->state = PTS_GONE;
+		st.kind = PSTOP_EXITED;
+		st.status = status;
+		report(p, t, &st);
+		free(t);
+		return;
+	}
+	if (!WIFSTOPPED(status))
+		return;
+	int sig = WSTOPSIG(status), event = status >> 16;
+	if (event == PTRACE_EVENT_SECCOMP) {
+		t->state = PTS_SECCOMP;
+		if (getregs(t) < 0)
+			return;
+		load_app_regs(t);
+		st.kind = PSTOP_SYSCALL;
+		report(p, t, &st);
+		return;
+	}
+	if (event == PTRACE_EVENT_STOP) {
+		t->state = PTS_EVENT;
+		if (!t->interrupt_pending) {
+			/* A stop nobody asked for: keep going. */
+			pt_resume(&t->base);
+			return;
+		}
+		t->interrupt_pending = 0;
+		if (getregs(t) < 0)
+			return;
+		load_app_regs(t);
+		st.kind = PSTOP_INTERRUPT;
+		report(p, t, &st);
+		return;
+	}
+	if (event || sig == (SIGTRAP | 0x80)) {
+		/* Stray ptrace events (exec/clone outside an injection cannot
+		 * happen: the filter reports those syscalls first). */
+		t->state = PTS_EVENT;
+		ptrace(PTRACE_CONT, tid, 0, 0);
+		t->state = PTS_RUNNING;
+		return;
+	}
+	/* Signal-delivery stop: a fault, or a signal from outside. The sentry
+	 * decides; the host signal itself is always discarded on resume. */
+	t->state = PTS_SIGNAL;
+	if (ptrace(PTRACE_GETSIGINFO, tid, 0, &st.info) < 0)
+		memset(&st.info, 0, sizeof(st.info));
+	st.info.si_signo = sig;
+	if (getregs(t) < 0)
+		return;
+	load_app_regs(t);
+	st.kind = PSTOP_SIGNAL;
+	report(p, t, &st);
+}
+
+static int drain(struct pt_platform *p)
+{
+	int n = 0;
+	for (;;) {
+		struct stash_ev e;
+		if (stash_pop(p, &e)) {
+			handle_event(p, e.tid, e.status, e.gone);
+			n++;
+			continue;
+		}
+		int st;
+		pid_t w = waitpid(-1, &st, WNOHANG | __WALL);
+		if (w <= 0)
+			break;
+		handle_event(p, w, st, NULL);
+		n++;
+	}
+	return n;
+}
+
+static void on_sigchld(int fd, uint32_t events, void *arg)
+{
+	(void)events;
+	struct signalfd_siginfo si[16];
+	while (read(fd, si, sizeof(si)) > 0)
+		;
+	drain(arg);
+}
+
+/* Events stashed outside the SIGCHLD callback (an injection from a timer)
+ * would otherwise wait for the next SIGCHLD. */
+static int stash_hook(void *arg)
+{
+	struct pt_platform *p = arg;
+	if (!p->stash_len)
+		return 0;
+	drain(p);
+	return p->stash_len > 0;
+}
+
+static void pt_destroy(struct platform *pl)
+{
+	struct pt_platform *p = PT(pl);
+	for (unsigned b = 0; b < NBUCKETS; b++) {
+		for (struct pt_task *t = p->hash[b]; t;) {
+			struct pt_task *n = t->hnext;
+			syscall(SYS_tkill, t->base.host_tid, SIGKILL);
+			free(t);
+			t = n;
+		}
+		p->hash[b] = NULL;
+	}
+	/* Reap whatever is left so nothing outlives us as a zombie. */
+	while (waitpid(-1, NULL, __WALL | WNOHANG) > 0)
+		;
+	if (p->sigfd >= 0) {
+		ns_loop_del_fd(p->loop, p->sigfd);
+		close(p->sigfd);
+	}
+	close(p->chan[0]);
+	close(p->chan[1]);
+	close(p->stubfd);
+	free(p->filter.filter);
+	free(p);
+}
+
+static int pt_create(const struct platform_config *cfg, struct ns_loop *loop, struct platform **out);
+
+const struct platform_ops platform_ptrace_ops = {
+	.name = "ptrace",
+	.create = pt_create,
+	.destroy = pt_destroy,
+	.spawn = pt_spawn,
+	.exec_reset = pt_exec_reset,
+	.syscall = pt_syscall,
+	.clone = pt_clone,
+	.install_fd = pt_install_fd,
+	.read = pt_read,
+	.write = pt_write,
+	.get_fpregs = pt_get_fpregs,
+	.set_fpregs = pt_set_fpregs,
+	.resume = pt_resume,
+	.interrupt = pt_interrupt,
+	.kill = pt_kill,
+	.cputime = pt_cputime,
+};
+
+static int pt_create(const struct platform_config *cfg, struct ns_loop *loop, struct platform **out)
+{
+	struct pt_platform *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->base.ops = &platform_ptrace_ops;
+	p->base.cfg = *cfg;
+	p->loop = loop;
+	p->sigfd = -1;
+	p->chan[0] = p->chan[1] = -1;
+	int e = platform_filter_build(SECCOMP_RET_TRACE, &p->filter);
+	if (e < 0)
+		goto fail;
+	p->stubfd = platform_stub_memfd();
+	if (p->stubfd < 0) {
+		e = p->stubfd;
+		goto fail;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p->chan) < 0) {
+		e = -errno;
+		goto fail;
+	}
+	/* Tracee stops arrive as SIGCHLD; take them through the loop. */
+	sigset_t ss;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	p->sigfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (p->sigfd < 0) {
+		e = -errno;
+		goto fail;
+	}
+	e = ns_loop_add_fd(loop, p->sigfd, EPOLLIN, on_sigchld, p);
+	if (e < 0)
+		goto fail;
+	e = ns_loop_add_hook(loop, stash_hook, p);
+	if (e < 0)
+		goto fail;
+	*out = &p->base;
+	return 0;
+fail:
+	if (p->sigfd >= 0) {
+		ns_loop_del_fd(loop, p->sigfd);
+		close(p->sigfd);
+	}
+	if (p->chan[0] >= 0) {
+		close(p->chan[0]);
+		close(p->chan[1]);
+	}
+	if (p->stubfd > 0)
+		close(p->stubfd);
+	free(p->filter.filter);
+	free(p);
+	return e;
+}

@@ -1,0 +1,305 @@
+/*
+ * The end of threads and processes: exit, zombies, reparenting, reaping.
+ *
+ * A thread ends on the host first (exit/exit_group run natively once the
+ * sentry has recorded them; fatal signals are a host SIGKILL). The
+ * platform then reports PSTOP_EXITED and task_exited() updates the
+ * virtual state. When the last thread of a group is gone the group becomes
+ * a zombie for its virtual parent, which is told with its exit signal.
+ *
+ * Host zombies. Host processes are created by their parent's clone, so the
+ * host kernel keeps each one as a zombie of its host parent until that
+ * parent waits for it; tg_reap_host() makes the host parent do so (an
+ * injected wait4) when the sentry reaps the virtual zombie. Until then the
+ * pid stays allocated on the host, so it cannot be reused while the sentry
+ * still knows it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "kernel.h"
+
+struct host_reap {
+	struct list link;
+	pid_t pid;
+};
+
+static int task_stopped(struct task *t)
+{
+	return t->pt && (t->state == TS_SYSCALL || t->state == TS_PARKED ||
+			 t->state == TS_RUNNABLE || t->state == TS_HELD);
+}
+
+static long reap_in(struct task *t, pid_t pid)
+{
+	return task_host_syscall(t, SYS_wait4, (uint64_t)pid, 0, WNOHANG | __WALL, 0, 0, 0);
+}
+
+void tg_flush_host_reaps(struct task *t)
+{
+	struct thread_group *tg = t->tg;
+	while (!list_empty(&tg->pending_reaps)) {
+		struct host_reap *r = list_entry(tg->pending_reaps.next, struct host_reap, link);
+		list_del(&r->link);
+		long e = reap_in(t, r->pid);
+		if (e < 0 && e != -ECHILD)
+			klog(t->k, "host reap of %d in %d: %ld", r->pid, t->tid, e);
+		free(r);
+	}
+}
+
+void tg_reap_host(struct thread_group *child)
+{
+	struct thread_group *hp = child->host_parent;
+	if (!hp || hp->state != TG_LIVE)
+		return;
+	struct list *l;
+	list_for_each(l, &hp->threads)
+	{
+		struct task *t = list_entry(l, struct task, tg_link);
+		if (task_stopped(t)) {
+			long e = reap_in(t, child->tgid);
+			if (e == child->tgid || e == -ECHILD)
+				return;
+			break;
+		}
+	}
+	/* Nobody there is stopped now: do it at its next syscall. */
+	struct host_reap *r = malloc(sizeof(*r));
+	if (!r)
+		return;
+	r->pid = child->tgid;
+	list_add_tail(&r->link, &hp->pending_reaps);
+}
+
+/* The virtual zombie is gone (waited for or auto-reaped). */
+static void tg_release(struct thread_group *tg)
+{
+	struct kernel *k = tg->k;
+	if (tg->parent) {
+		tg->parent->cutime_ns += tg->cpu_dead_ns + tg->cutime_ns;
+	}
+	if (list_linked(&tg->sibling))
+		list_del(&tg->sibling);
+	tg_reap_host(tg);
+	tg->state = TG_DEAD;
+	struct task *leader = tg->leader;
+	if (leader) {
+		pid_hash_del(k, leader);
+		if (list_linked(&leader->tg_link))
+			list_del(&leader->tg_link);
+		task_free(leader);
+		tg->leader = NULL;
+	}
+	tg_free(tg);
+}
+
+static struct thread_group *find_reaper(struct thread_group *tg)
+{
+	struct kernel *k = tg->k;
+	for (struct thread_group *p = tg->parent; p; p = p->parent) {
+		if (p->subreaper && p->state == TG_LIVE && !p->group_exiting)
+			return p;
+	}
+	if (k->init && k->init != tg && k->init->state == TG_LIVE)
+		return k->init;
+	return NULL;
+}
+
+static void notify_parent_exit(struct thread_group *tg)
+{
+	struct thread_group *p = tg->parent;
+	if (!p || p->state != TG_LIVE || !p->leader) {
+		return;
+	}
+	int autoreap = 0;
+	int sig = tg->exit_signal;
+	struct ksigaction *ka = &p->leader->sighand->action[SIGCHLD - 1];
+	if (sig == SIGCHLD && (ka->handler == (uint64_t)SIG_IGN || (ka->flags & SA_NOCLDWAIT))) {
+		autoreap = 1;
+		if (ka->handler == (uint64_t)SIG_IGN)
+			sig = 0;
+	}
+	if (sig > 0 && sig <= NSIG_K) {
+		siginfo_t si;
+		int st = tg->exit_code;
+		siginfo_kernel(&si, sig, WIFEXITED(st) ? CLD_EXITED : CLD_KILLED);
+		si.si_pid = tg->tgid;
+		si.si_uid = tg->leader ? tg->leader->cred.uid : 0;
+		si.si_status = WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st);
+		send_signal_tg(p, sig, &si);
+	}
+	waitq_wake(&p->child_wq, 0);
+	if (autoreap)
+		tg_release(tg);
+}
+
+static void kill_orphaned_pgrp(struct kernel *k, pid_t pgid)
+{
+	/* POSIX: a process group that becomes orphaned with stopped members
+	 * gets SIGHUP then SIGCONT. */
+	int stopped = 0;
+	struct list *l;
+	list_for_each(l, &k->thread_groups)
+	{
+		struct thread_group *g = list_entry(l, struct thread_group, all_link);
+		if (g->pgid == pgid && g->state == TG_LIVE && g->stopped)
+			stopped = 1;
+	}
+	if (!stopped)
+		return;
+	list_for_each(l, &k->thread_groups)
+	{
+		struct thread_group *g = list_entry(l, struct thread_group, all_link);
+		if (g->pgid != pgid || g->state != TG_LIVE)
+			continue;
+		struct thread_group *p = g->parent;
+		if (p && p->state == TG_LIVE && p->pgid != pgid && p->sid == g->sid)
+			return; /* not orphaned */
+	}
+	siginfo_t si;
+	siginfo_kernel(&si, SIGHUP, SI_KERNEL);
+	kill_pgrp(k, pgid, SIGHUP, &si);
+	siginfo_kernel(&si, SIGCONT, SI_KERNEL);
+	kill_pgrp(k, pgid, SIGCONT, &si);
+}
+
+static void tg_exit_final(struct thread_group *tg)
+{
+	struct kernel *k = tg->k;
+	tg->state = TG_ZOMBIE;
+	if (!tg->group_exiting && tg->leader)
+		tg->exit_code = tg->leader->exit_code;
+	ns_timer_disarm(k->wheel, &tg->itimer);
+	klog(k, "process %d exited, status %#x", tg->tgid, tg->exit_code);
+
+	/* Children go to the nearest subreaper or to init; host zombies
+	 * follow the host's rule (always init, the namespace's reaper). */
+	struct thread_group *reaper = find_reaper(tg);
+	struct list *l, *n;
+	list_for_each_safe(l, n, &tg->children)
+	{
+		struct thread_group *c = list_entry(l, struct thread_group, sibling);
+		list_del(&c->sibling);
+		c->parent = reaper;
+		if (reaper) {
+			list_add_tail(&c->sibling, &reaper->children);
+			if (c->state == TG_ZOMBIE)
+				notify_parent_exit(c);
+		} else if (c->state == TG_ZOMBIE) {
+			tg_release(c);
+		}
+	}
+	struct thread_group *hinit = k->init && k->init != tg && k->init->state == TG_LIVE ? k->init : NULL;
+	list_for_each(l, &k->thread_groups)
+	{
+		struct thread_group *g = list_entry(l, struct thread_group, all_link);
+		if (g->host_parent == tg)
+			g->host_parent = hinit;
+	}
+	while (!list_empty(&tg->pending_reaps)) {
+		struct host_reap *r = list_entry(tg->pending_reaps.next, struct host_reap, link);
+		list_del(&r->link);
+		if (hinit)
+			list_add_tail(&r->link, &hinit->pending_reaps);
+		else
+			free(r);
+	}
+	/* Our own group may now be orphaned (we were its link outside). */
+	if (tg->parent)
+		kill_orphaned_pgrp(k, tg->pgid);
+
+	if (tg == k->init) {
+		k->done = 1;
+		k->exit_status = tg->exit_code;
+		/* The host pid namespace dies with its init; make the virtual
+		 * state agree. */
+		list_for_each(l, &k->thread_groups)
+		{
+			struct thread_group *g = list_entry(l, struct thread_group, all_link);
+			if (g != tg && g->state == TG_LIVE)
+				tg_kill_all(g, SIGKILL);
+		}
+		return;
+	}
+	notify_parent_exit(tg);
+}
+
+void task_exited(struct task *t, int host_status)
+{
+	struct kernel *k = t->k;
+	struct thread_group *tg = t->tg;
+	if (t->state == TS_DEAD)
+		return;
+	int was_exiting = t->state == TS_EXITING;
+	t->state = TS_DEAD;
+	if (list_linked(&t->runq_link))
+		list_del(&t->runq_link);
+	task_cancel_wait(t);
+	if (t->pt) {
+		t->pt->owner = NULL;
+		t->pt = NULL;
+	}
+	k->nr_tasks--;
+	if (t->vfork_parent) {
+		t->vfork_done = 1;
+		t->vfork_parent = NULL;
+		waitq_wake(&t->vfork_wq, 0);
+	}
+	if (WIFEXITED(host_status)) {
+		t->exit_code = host_status & 0xff00;
+	} else if (WIFSIGNALED(host_status)) {
+		int sig = WTERMSIG(host_status);
+		if (!tg->group_exiting && !was_exiting) {
+			/* The host killed it on its own: the seccomp filter
+			 * (a syscall of another ABI) or a resource limit. */
+			klog(k, "pid %d: killed by host signal %d", t->tid, sig);
+			tg_kill_all(tg, sig);
+		}
+		t->exit_code = sig;
+	}
+	t->cpu_ns = 0;
+	/* A thread's resources go when it ends, not when it is reaped. */
+	fdtable_put(t->files);
+	t->files = NULL;
+	fs_ctx_put(t->fs);
+	t->fs = NULL;
+	tg->nr_threads--;
+	if (t != tg->leader) {
+		pid_hash_del(k, t);
+		list_del(&t->tg_link);
+		task_free(t);
+	}
+	if (tg->nr_threads == 0 && tg->state == TG_LIVE)
+		tg_exit_final(tg);
+}
+
+void do_exit_group(struct task *t, int status)
+{
+	struct thread_group *tg = t->tg;
+	if (!tg->group_exiting) {
+		tg->group_exiting = 1;
+		tg->exit_code = (status & 0xff) << 8;
+	}
+	struct list *l;
+	list_for_each(l, &tg->threads)
+	{
+		struct task *c = list_entry(l, struct task, tg_link);
+		if (c == t || c->state == TS_DEAD)
+			continue;
+		if (list_linked(&c->runq_link))
+			list_del(&c->runq_link);
+		task_cancel_wait(c);
+		c->state = TS_EXITING;
+	}
+}
+
+/* Virtual reap from wait4/waitid. */
+void tg_reap(struct thread_group *tg);
+void tg_reap(struct thread_group *tg)
+{
+	tg_release(tg);
+}

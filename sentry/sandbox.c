@@ -1,0 +1,425 @@
+/*
+ * Building and running one sandbox (sandbox.h).
+ *
+ * Mount table of a sandbox:
+ *   /          overlay: host backend on cfg->root (read-only) under tmpfs
+ *   /proc      procfs
+ *   /dev       devfs (tmpfs with the sentry's devices), /dev/shm tmpfs
+ *   /tmp       tmpfs
+ *   /sys       an empty read-only tmpfs (the host's sysfs is not shown)
+ *   -v SRC:DST the host directory SRC through the backend (read-write
+ *              unless :ro)
+ *
+ * The event loop runs the platform's stop events, the sentry's run queue,
+ * host stdio readiness, timers, and the signals moat forwards.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "ns/loop.h"
+#include "ns/timer.h"
+#include "sandbox.h"
+#include "kernel/kernel.h"
+#include "vfs/backend.h"
+
+int devfs_populate(struct vfs *v, struct dentry *root);
+void procfs_set_mount(struct mount *m);
+int hostio_file(struct kernel *k, int hostfd, int acc, struct file **out);
+int hostio_is_tty(struct file *f);
+void console_attach(struct thread_group *tg, struct file *f);
+pid_t console_fg_pgrp(void);
+
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
+				 SIGTSTP, SIGCONT, SIGTTIN, SIGTTOU };
+
+struct sbx {
+	struct kernel *k;
+	struct ns_loop *loop;
+	int sigfd;
+	int have_console;
+};
+
+/* Look up (or create, as an upper directory) a mount point. */
+static int mountpoint(struct task *fake, struct vfs *v, const char *path, struct path *out)
+{
+	struct path root = { v->root, v->root->root };
+	struct nameidata nd;
+	int e = namei_at(fake, &root, path, LOOKUP_FOLLOW, &nd);
+	if (e == -ENOENT) {
+		/* mkdir -p, in the overlay's upper layer */
+		char buf[PATH_MAX];
+		snprintf(buf, sizeof(buf), "%s", path);
+		for (char *p = buf + 1;; p++) {
+			if (*p == '/' || !*p) {
+				char c = *p;
+				*p = 0;
+				vfs_mkdir(fake, AT_FDCWD, buf, 0755);
+				*p = c;
+				if (!c)
+					break;
+			}
+		}
+		e = namei_at(fake, &root, path, LOOKUP_FOLLOW, &nd);
+	}
+	if (e)
+		return e;
+	if (!S_ISDIR(nd.path.dentry->inode->mode)) {
+		path_put(&nd.path);
+		return -ENOTDIR;
+	}
+	*out = nd.path;
+	return 0;
+}
+
+static int mount_at(struct task *fake, struct vfs *v, const char *path, struct super *sb, unsigned flags,
+		    const char *source, struct mount **mnt_out, struct dentry **root_out)
+{
+	if (!sb)
+		return -ENOMEM;
+	struct dentry *root = dentry_alloc_root(sb, sb->root);
+	if (!root)
+		return -ENOMEM;
+	struct path at;
+	int e = mountpoint(fake, v, path, &at);
+	if (e) {
+		dentry_put(root);
+		return e;
+	}
+	e = vfs_mount(v, &at, sb, root, flags, source);
+	if (!e && mnt_out) {
+		struct list *l = v->mounts.prev;
+		*mnt_out = list_entry(l, struct mount, all);
+	}
+	path_put(&at);
+	if (!e && root_out)
+		*root_out = dentry_get(root);
+	dentry_put(root);
+	return e;
+}
+
+static void on_signal(int fd, uint32_t events, void *arg)
+{
+	(void)events;
+	struct sbx *s = arg;
+	struct signalfd_siginfo si;
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		struct kernel *k = s->k;
+		int sig = (int)si.ssi_signo;
+		if (!k->init || k->done)
+			continue;
+		siginfo_t info;
+		siginfo_kernel(&info, sig, SI_USER);
+		int from_tty = si.ssi_code == SI_KERNEL;
+		klog(k, "moat got signal %d (code %d): forwarding", sig, si.ssi_code);
+		if (s->have_console && (sig == SIGWINCH || (from_tty && (sig == SIGINT || sig == SIGQUIT || sig == SIGTSTP)))) {
+			info.si_code = SI_KERNEL;
+			pid_t pg = console_fg_pgrp();
+			if (pg > 0)
+				kill_pgrp(k, pg, sig, &info);
+			continue;
+		}
+		if (sig == SIGWINCH || sig == SIGTTIN || sig == SIGTTOU)
+			continue;
+		send_signal_tg(k->init, sig, &info);
+	}
+}
+
+static void fake_task_init(struct task *fake, struct kernel *k, struct fs_ctx *fs)
+{
+	memset(fake, 0, sizeof(*fake));
+	fake->k = k;
+	fake->fs = fs;
+	fake->cred.cap_effective = (1ULL << 41) - 1;
+}
+
+static int setup_vfs(const struct sandbox_config *cfg, struct kernel *k, struct path *root_out)
+{
+	struct vfs *v = k->vfs;
+	struct fs_backend *host;
+	int e = hostfs_backend_create(cfg->root ? cfg->root : "/", 1, &host);
+	if (e) {
+		fprintf(stderr, "moat: root %s: %s\n", cfg->root ? cfg->root : "/", strerror(-e));
+		return e;
+	}
+	v->host = host;
+	struct fsb_node *hroot;
+	struct fsb_attr a;
+	e = host->ops->root(host, &hroot, &a);
+	if (e)
+		return e;
+	if (!S_ISDIR(a.mode)) {
+		fprintf(stderr, "moat: root %s is not a directory\n", cfg->root);
+		return -ENOTDIR;
+	}
+	struct super *rsb = tmpfs_create(v, host, hroot, 0, 0755);
+	if (!rsb)
+		return -ENOMEM;
+	struct dentry *rd = dentry_alloc_root(rsb, rsb->root);
+	if (!rd)
+		return -ENOMEM;
+	e = vfs_mount(v, NULL, rsb, rd, 0, "overlay");
+	dentry_put(rd);
+	if (e)
+		return e;
+	struct path root = { v->root, v->root->root };
+	struct fs_ctx fs = { 1, root, root, 022 };
+	struct task fake;
+	fake_task_init(&fake, k, &fs);
+
+	struct mount *pm;
+	e = mount_at(&fake, v, "/proc", procfs_create(v), MS_NOSUID | MS_NODEV | MS_NOEXEC, "proc", &pm, NULL);
+	if (e)
+		goto fail;
+	procfs_set_mount(pm);
+	struct dentry *devroot;
+	e = mount_at(&fake, v, "/dev", devfs_create(v), MS_NOSUID, "devfs", NULL, &devroot);
+	if (e)
+		goto fail;
+	e = devfs_populate(v, devroot);
+	dentry_put(devroot);
+	if (e)
+		goto fail;
+	e = mount_at(&fake, v, "/dev/shm", tmpfs_create(v, NULL, NULL, 0, 01777), MS_NOSUID | MS_NODEV, "shm",
+		     NULL, NULL);
+	if (!e)
+		e = mount_at(&fake, v, "/tmp", tmpfs_create(v, NULL, NULL, 0, 01777), MS_NOSUID | MS_NODEV, "tmpfs",
+			     NULL, NULL);
+	if (!e)
+		e = mount_at(&fake, v, "/sys", tmpfs_create(v, NULL, NULL, SB_RDONLY, 0555), MS_RDONLY | MS_NOSUID,
+			     "sysfs", NULL, NULL);
+	if (e)
+		goto fail;
+	for (int i = 0; i < cfg->nmounts; i++) {
+		const struct sandbox_mount *m = &cfg->mounts[i];
+		struct fs_backend *b;
+		e = hostfs_backend_create(m->src, m->ro, &b);
+		if (e) {
+			fprintf(stderr, "moat: -v %s: %s\n", m->src, strerror(-e));
+			goto fail;
+		}
+		struct fsb_node *br;
+		e = b->ops->root(b, &br, &a);
+		if (!e && !S_ISDIR(a.mode))
+			e = -ENOTDIR;
+		if (e) {
+			fprintf(stderr, "moat: -v %s: %s\n", m->src, strerror(-e));
+			goto fail;
+		}
+		e = mount_at(&fake, v, m->dst, bindfs_create(v, b, br, m->ro), m->ro ? MS_RDONLY : 0, m->src, NULL,
+			     NULL);
+		if (e) {
+			fprintf(stderr, "moat: -v %s:%s: %s\n", m->src, m->dst, strerror(-e));
+			goto fail;
+		}
+	}
+	*root_out = root;
+	return 0;
+fail:
+	if (e && e != -ENOMEM)
+		fprintf(stderr, "moat: setting up the sandbox's mounts: %s\n", strerror(-e));
+	return e;
+}
+
+static int setup_stdio(struct kernel *k, struct fdtable **out, struct file **console)
+{
+	struct fdtable *ft = fdtable_alloc();
+	if (!ft)
+		return -ENOMEM;
+	struct task fake;
+	memset(&fake, 0, sizeof(fake));
+	fake.files = ft;
+	struct thread_group tg;
+	memset(&tg, 0, sizeof(tg));
+	tg.rlim[RLIMIT_NOFILE].rlim_cur = 1024;
+	fake.tg = &tg;
+	*console = NULL;
+	for (int fd = 0; fd < 3; fd++) {
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0)
+			continue; /* closed: stays closed in the sandbox */
+		struct file *f;
+		int e = hostio_file(k, fd, fl & O_ACCMODE, &f);
+		if (e) {
+			fdtable_put(ft);
+			return e;
+		}
+		fd_install_at(&fake, fd, f, 0);
+		if (!*console && hostio_is_tty(f))
+			*console = file_get(f);
+		file_put(f);
+	}
+	*out = ft;
+	return 0;
+}
+
+int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
+{
+	int ret = 0;
+	struct sbx s = { 0 };
+	struct ns_wheel wheel;
+	struct platform *plat = NULL;
+	struct termios saved_tio;
+	int tio_saved = isatty(0) && tcgetattr(0, &saved_tio) == 0;
+
+	/* Descriptors: the sentry holds one per open lower file and one
+	 * memfd per tmpfs file with data. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+		struct rlimit want = { 1 << 20, 1 << 20 };
+		if (setrlimit(RLIMIT_NOFILE, &want) < 0) {
+			nofile.rlim_cur = nofile.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &nofile);
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t ss;
+	sigemptyset(&ss);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaddset(&ss, forwarded[i]);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	s.sigfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
+
+	ns_wheel_init(&wheel, ns_clock_now());
+	if (ns_loop_create(&wheel, &s.loop) < 0) {
+		fprintf(stderr, "moat: cannot create the event loop\n");
+		return -ENOMEM;
+	}
+	const struct platform_ops *pops = platform_find(cfg->platform);
+	if (!pops) {
+		fprintf(stderr, "moat: unknown platform '%s'\n", cfg->platform);
+		ns_loop_destroy(s.loop);
+		return -EINVAL;
+	}
+	struct platform_config pc = { 0 };
+	pc.uid = getuid() == 0 ? 65534 : getuid();
+	pc.gid = getuid() == 0 ? 65534 : getgid();
+	pc.pids_limit = cfg->pids_limit;
+	pc.stop_fn = kernel_on_stop;
+	int e = platform_create(pops, &pc, s.loop, &plat);
+	if (e) {
+		fprintf(stderr, "moat: platform %s: %s\n", pops->name, strerror(-e));
+		ns_loop_destroy(s.loop);
+		return e;
+	}
+	e = kernel_create(s.loop, &wheel, plat, &s.k);
+	if (e) {
+		fprintf(stderr, "moat: %s\n", strerror(-e));
+		platform_destroy(plat);
+		ns_loop_destroy(s.loop);
+		return e;
+	}
+	plat->cfg.stop_ctx = s.k;
+	struct kernel *k = s.k;
+	k->log = cfg->debug_log;
+	k->strace = cfg->strace;
+	k->strace_out = cfg->debug_log && cfg->strace ? cfg->debug_log : stderr;
+	if (cfg->pids_limit > 0)
+		k->pids_limit = cfg->pids_limit;
+	if (cfg->hostname)
+		snprintf(k->hostname, sizeof(k->hostname), "%s", cfg->hostname);
+	if (s.sigfd >= 0)
+		ns_loop_add_fd(s.loop, s.sigfd, EPOLLIN, on_signal, &s);
+
+	struct path root;
+	e = setup_vfs(cfg, k, &root);
+	if (e) {
+		ret = e;
+		goto out;
+	}
+	struct fdtable *fds;
+	struct file *console;
+	e = setup_stdio(k, &fds, &console);
+	if (e) {
+		fprintf(stderr, "moat: stdio: %s\n", strerror(-e));
+		ret = e;
+		goto out;
+	}
+	/* The working directory. */
+	struct path cwd = root;
+	char hostcwd[PATH_MAX];
+	const char *want = cfg->cwd;
+	if (!want && (!cfg->root || !strcmp(cfg->root, "/")) && getcwd(hostcwd, sizeof(hostcwd)))
+		want = hostcwd;
+	struct nameidata nd;
+	int have_cwd = 0;
+	if (want) {
+		struct fs_ctx fs = { 1, root, root, 022 };
+		struct task fake;
+		fake_task_init(&fake, k, &fs);
+		e = namei_at(&fake, &root, want, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &nd);
+		if (e) {
+			if (cfg->cwd) {
+				fprintf(stderr, "moat: --cwd %s: %s\n", cfg->cwd, strerror(-e));
+				fdtable_put(fds);
+				if (console)
+					file_put(console);
+				ret = e;
+				goto out;
+			}
+		} else {
+			cwd = nd.path;
+			have_cwd = 1;
+		}
+	}
+	e = kernel_start_init(k, cfg->argv, cfg->envp, &root, &cwd, fds);
+	if (have_cwd)
+		path_put(&cwd);
+	if (e) {
+		if (console)
+			file_put(console);
+		if (e == -ENOENT || e == -EACCES || e == -ENOEXEC || e == -ENOTDIR || e == -ELOOP) {
+			fprintf(stderr, "moat: %s: %s\n", cfg->argv[0], strerror(-e));
+			*wait_status = (e == -ENOENT ? 127 : 126) << 8;
+		} else {
+			fprintf(stderr, "moat: starting %s: %s\n", cfg->argv[0], strerror(-e));
+			ret = e;
+		}
+		goto out;
+	}
+	if (console) {
+		console_attach(k->init, console);
+		s.have_console = 1;
+		file_put(console);
+	}
+	while (!k->done) {
+		int r = ns_loop_run_once(s.loop, NS_TIME_NEVER);
+		if (r < 0) {
+			fprintf(stderr, "moat: event loop: %s\n", strerror(-r));
+			ret = r;
+			break;
+		}
+	}
+	if (k->done)
+		*wait_status = k->exit_status;
+	if (k->log) {
+		klog(k, "sandbox ended: status %#x, %llu syscalls, %llu unsupported, %llu parks, %llu injections",
+		     k->exit_status, (unsigned long long)k->stats.syscalls, (unsigned long long)k->stats.enosys,
+		     (unsigned long long)k->stats.parks, (unsigned long long)k->stats.injections);
+		for (int nr = 0; nr < 512; nr++)
+			if (k->stats.enosys_by_nr[nr])
+				klog(k, "  unsupported %s: %u calls", syscall_name(nr), k->stats.enosys_by_nr[nr]);
+	}
+out:
+	platform_destroy(plat);
+	kernel_destroy(k);
+	if (s.sigfd >= 0) {
+		ns_loop_del_fd(s.loop, s.sigfd);
+		close(s.sigfd);
+	}
+	ns_loop_destroy(s.loop);
+	if (tio_saved)
+		tcsetattr(0, TCSANOW, &saved_tio);
+	return ret;
+}

@@ -1,0 +1,269 @@
+/* Socket files and the options every family shares. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include "socket.h"
+
+static ssize_t sk_read(struct file *f, struct task *t, void *buf, size_t len, uint64_t *pos)
+{
+	(void)pos;
+	struct sock *s = f->priv;
+	struct kmsg m;
+	memset(&m, 0, sizeof(m));
+	m.data = buf;
+	m.len = len;
+	ssize_t n = s->ops->recvmsg(s, t, &m, MSG_DONTWAIT);
+	for (int i = 0; i < m.nfds; i++)
+		file_put(m.fds[i]); /* read(2) discards passed descriptors */
+	free(m.fds);
+	return n;
+}
+
+static ssize_t sk_write(struct file *f, struct task *t, const void *buf, size_t len, uint64_t *pos)
+{
+	(void)pos;
+	struct sock *s = f->priv;
+	struct kmsg m;
+	memset(&m, 0, sizeof(m));
+	m.data = (char *)buf;
+	m.len = len;
+	struct waitq *wq = NULL;
+	return s->ops->sendmsg(s, t, &m, MSG_DONTWAIT, &wq);
+}
+
+static uint32_t sk_poll(struct file *f, struct task *t)
+{
+	(void)t;
+	struct sock *s = f->priv;
+	return s->ops->poll(s);
+}
+
+static struct waitq *sk_waitq(struct file *f, struct task *t)
+{
+	(void)t;
+	struct sock *s = f->priv;
+	return &s->wq;
+}
+
+static long sk_ioctl(struct file *f, struct task *t, unsigned long cmd, uint64_t arg)
+{
+	struct sock *s = f->priv;
+	if (s->ops->ioctl)
+		return s->ops->ioctl(s, t, cmd, arg);
+	return -ENOTTY;
+}
+
+static int sk_name(struct file *f, char *buf, size_t len)
+{
+	return snprintf(buf, len, "socket:[%llu]", (unsigned long long)f->inode->ino);
+}
+
+static void sk_release(struct file *f)
+{
+	struct sock *s = f->priv;
+	s->file = NULL;
+	s->ops->release(s);
+}
+
+static const struct file_ops sock_file_ops = {
+	.read = sk_read,
+	.write = sk_write,
+	.poll = sk_poll,
+	.waitq = sk_waitq,
+	.ioctl = sk_ioctl,
+	.name = sk_name,
+	.release = sk_release,
+};
+
+struct sock *sock_of(struct file *f)
+{
+	return f && f->ops == &sock_file_ops ? f->priv : NULL;
+}
+
+void sock_init(struct sock *s, const struct sock_ops *ops, int family, int type, int protocol)
+{
+	s->ops = ops;
+	s->family = family;
+	s->type = type;
+	s->protocol = protocol;
+	waitq_init(&s->wq);
+	s->sndbuf = 212992;
+	s->rcvbuf = 212992;
+}
+
+int sock_file(struct kernel *k, struct sock *s, int flags, struct file **out)
+{
+	struct file *f = file_anon(k->vfs, &sock_file_ops, O_RDWR | (flags & SOCK_NONBLOCK ? O_NONBLOCK : 0), s,
+				   S_IFSOCK | 0777);
+	if (!f)
+		return -ENOMEM;
+	s->file = f;
+	*out = f;
+	return 0;
+}
+
+int sock_create(struct task *t, int family, int type, int protocol, struct sock **out)
+{
+	switch (family) {
+	case AF_UNIX:
+		return unix_create(t, type, protocol, out);
+	case AF_INET:
+	case AF_INET6:
+		/* The networking issue: sock_ops on the netstack (ns/socket.h). */
+		return -EAFNOSUPPORT;
+	case AF_NETLINK:
+		return -EAFNOSUPPORT;
+	default:
+		return -EAFNOSUPPORT;
+	}
+}
+
+static int get_int(const void *val, socklen_t len, int *out)
+{
+	if (len < (socklen_t)sizeof(int))
+		return -EINVAL;
+	memcpy(out, val, sizeof(int));
+	return 0;
+}
+
+static int get_tv(const void *val, socklen_t len, uint64_t *out)
+{
+	struct timeval tv;
+	if (len < (socklen_t)sizeof(tv))
+		return -EINVAL;
+	memcpy(&tv, val, sizeof(tv));
+	if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+		return -EDOM;
+	if (tv.tv_sec < 0) {
+		*out = 0;
+		return 0;
+	}
+	*out = (uint64_t)tv.tv_sec * 1000000000ull + (uint64_t)tv.tv_usec * 1000;
+	return 0;
+}
+
+int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t len)
+{
+	int v, e;
+	switch (name) {
+	case SO_RCVTIMEO:
+	case SO_SNDTIMEO:
+		return get_tv(val, len, name == SO_RCVTIMEO ? &s->rcvtimeo : &s->sndtimeo);
+	case SO_REUSEADDR:
+	case SO_KEEPALIVE:
+	case SO_BROADCAST:
+	case SO_OOBINLINE:
+	case SO_REUSEPORT:
+		e = get_int(val, len, &v);
+		if (e)
+			return e;
+		if (name == SO_REUSEADDR)
+			s->reuseaddr = !!v;
+		else if (name == SO_KEEPALIVE)
+			s->keepalive = !!v;
+		else if (name == SO_BROADCAST)
+			s->broadcast = !!v;
+		else if (name == SO_OOBINLINE)
+			s->oobinline = !!v;
+		return 0;
+	case SO_SNDBUF:
+	case SO_RCVBUF:
+	case SO_SNDBUFFORCE:
+	case SO_RCVBUFFORCE:
+		e = get_int(val, len, &v);
+		if (e)
+			return e;
+		if (v < 2304)
+			v = 2304;
+		if (v > 4194304)
+			v = 4194304;
+		if (name == SO_SNDBUF || name == SO_SNDBUFFORCE)
+			s->sndbuf = v * 2; /* doubled, as socket(7) says */
+		else
+			s->rcvbuf = v * 2;
+		return 0;
+	case SO_LINGER:
+		if (len < (socklen_t)sizeof(struct linger))
+			return -EINVAL;
+		memcpy(&s->linger, val, sizeof(struct linger));
+		return 0;
+	case SO_PRIORITY:
+	case SO_RCVLOWAT:
+	case SO_MARK:
+	case SO_TIMESTAMP:
+	case SO_DONTROUTE:
+		return get_int(val, len, &v);
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+static int put_int(void *val, socklen_t *len, int v)
+{
+	if (*len < (socklen_t)sizeof(int))
+		return -EINVAL;
+	memcpy(val, &v, sizeof(int));
+	*len = sizeof(int);
+	return 0;
+}
+
+static int put_tv(void *val, socklen_t *len, uint64_t ns)
+{
+	struct timeval tv = { (time_t)(ns / 1000000000ull), (suseconds_t)(ns % 1000000000ull / 1000) };
+	if (*len < (socklen_t)sizeof(tv))
+		return -EINVAL;
+	memcpy(val, &tv, sizeof(tv));
+	*len = sizeof(tv);
+	return 0;
+}
+
+int sock_getsockopt_common(struct sock *s, int name, void *val, socklen_t *len)
+{
+	switch (name) {
+	case SO_TYPE:
+		return put_int(val, len, s->type);
+	case SO_DOMAIN:
+		return put_int(val, len, s->family);
+	case SO_PROTOCOL:
+		return put_int(val, len, s->protocol);
+	case SO_RCVTIMEO:
+		return put_tv(val, len, s->rcvtimeo);
+	case SO_SNDTIMEO:
+		return put_tv(val, len, s->sndtimeo);
+	case SO_REUSEADDR:
+		return put_int(val, len, s->reuseaddr);
+	case SO_KEEPALIVE:
+		return put_int(val, len, s->keepalive);
+	case SO_BROADCAST:
+		return put_int(val, len, s->broadcast);
+	case SO_OOBINLINE:
+		return put_int(val, len, s->oobinline);
+	case SO_SNDBUF:
+		return put_int(val, len, s->sndbuf);
+	case SO_RCVBUF:
+		return put_int(val, len, s->rcvbuf);
+	case SO_LINGER:
+		if (*len < (socklen_t)sizeof(struct linger))
+			return -EINVAL;
+		memcpy(val, &s->linger, sizeof(struct linger));
+		*len = sizeof(struct linger);
+		return 0;
+	case SO_PRIORITY:
+	case SO_MARK:
+	case SO_TIMESTAMP:
+	case SO_DONTROUTE:
+	case SO_REUSEPORT:
+		return put_int(val, len, 0);
+	case SO_RCVLOWAT:
+		return put_int(val, len, 1);
+	default:
+		return -ENOPROTOOPT;
+	}
+}

@@ -1,0 +1,80 @@
+/*
+ * Socket files. Each address family implements struct sock_ops; the
+ * syscall layer (syscalls/sys_socket.c) moves data between application
+ * memory and struct kmsg, and does the blocking: an op that would block
+ * returns -EAGAIN and says which wait queue to park on.
+ *
+ * Families: AF_UNIX lives here (unix.c). AF_INET and AF_INET6 are the
+ * networking issue's: they will be sock_ops on the netstack's socket API
+ * (ns/socket.h already has the same never-block contract); until then
+ * socket() answers EAFNOSUPPORT for them (socket.c, family table).
+ */
+#ifndef SENTRY_SOCKET_H
+#define SENTRY_SOCKET_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "../kernel/kernel.h"
+
+struct sock;
+
+/* A message inside the sentry. */
+struct kmsg {
+	struct sockaddr_storage addr; /* in: destination; out: source */
+	socklen_t addrlen;
+	char *data;
+	size_t len;		 /* in: bytes to send / room to receive */
+	struct file **fds;	 /* SCM_RIGHTS: in: to send; out: received */
+	int nfds;
+	int has_cred;		 /* SCM_CREDENTIALS */
+	struct ucred cred;
+	int flags;		 /* out: MSG_TRUNC, MSG_CTRUNC, MSG_EOR */
+	size_t full_len;	 /* out: datagram length before truncation */
+};
+
+struct sock_ops {
+	int (*bind)(struct sock *s, struct task *t, const struct sockaddr *a, socklen_t len);
+	/* May return -EINPROGRESS or -EAGAIN with *wq set. */
+	int (*connect)(struct sock *s, struct task *t, const struct sockaddr *a, socklen_t len,
+		       struct waitq **wq);
+	int (*listen)(struct sock *s, int backlog);
+	int (*accept)(struct sock *s, struct task *t, struct sock **out, struct waitq **wq);
+	/* Returns bytes queued, or -EAGAIN with *wq (where room will show). */
+	ssize_t (*sendmsg)(struct sock *s, struct task *t, struct kmsg *m, int flags, struct waitq **wq);
+	ssize_t (*recvmsg)(struct sock *s, struct task *t, struct kmsg *m, int flags);
+	int (*shutdown)(struct sock *s, int how);
+	int (*getname)(struct sock *s, struct sockaddr *a, socklen_t *len, int peer);
+	int (*setsockopt)(struct sock *s, struct task *t, int level, int name, const void *val, socklen_t len);
+	int (*getsockopt)(struct sock *s, struct task *t, int level, int name, void *val, socklen_t *len);
+	uint32_t (*poll)(struct sock *s);
+	long (*ioctl)(struct sock *s, struct task *t, unsigned long cmd, uint64_t arg);
+	void (*release)(struct sock *s);
+};
+
+struct sock {
+	const struct sock_ops *ops;
+	int family, type, protocol;
+	struct waitq wq;
+	struct file *file;	/* back pointer, not a reference */
+	uint64_t rcvtimeo, sndtimeo; /* ns, 0 = none */
+	int reuseaddr, keepalive, broadcast, oobinline;
+	int sndbuf, rcvbuf;
+	struct linger linger;
+};
+
+/* socket.c */
+int sock_file(struct kernel *k, struct sock *s, int flags, struct file **out);
+struct sock *sock_of(struct file *f); /* NULL if not a socket */
+void sock_init(struct sock *s, const struct sock_ops *ops, int family, int type, int protocol);
+int sock_create(struct task *t, int family, int type, int protocol, struct sock **out);
+/* SOL_SOCKET options every family shares; -ENOPROTOOPT to pass on. */
+int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t len);
+int sock_getsockopt_common(struct sock *s, int name, void *val, socklen_t *len);
+
+/* unix.c */
+int unix_create(struct task *t, int type, int protocol, struct sock **out);
+int unix_pair(struct task *t, int type, int protocol, struct sock **a, struct sock **b);
+
+#endif

@@ -1,0 +1,803 @@
+/*
+ * AF_UNIX sockets, entirely inside the sentry (unix(7)): SOCK_STREAM,
+ * SOCK_SEQPACKET and SOCK_DGRAM; socketpair; path names (a socket inode in
+ * the sandbox's VFS) and abstract names (a sentry-wide table); autobind;
+ * SCM_RIGHTS (the sentry's own open files travel with the message) and
+ * SCM_CREDENTIALS; SO_PEERCRED and SO_PASSCRED.
+ *
+ * Data sits on the receiver's queue as buffers ("skbs"); a sender may add
+ * while the receiver's queued bytes stay under its receive buffer size,
+ * otherwise it parks on the receiver's wait queue, which the receiver
+ * wakes with POLLOUT as it consumes.
+ *
+ * Lifetime: a socket is referenced by its file, by its connected peer and
+ * by a listener's accept queue; names point at it without a reference and
+ * are cleared when it is released. Descriptors in flight in a queue that
+ * is never read are released with the queue; a cycle of sockets passing
+ * each other through their own queues is not collected.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "socket.h"
+
+enum ustate { US_UNCONN, US_LISTEN, US_CONNECTED, US_DISCONNECTED };
+
+struct skb {
+	struct list link;
+	char *data;
+	size_t len, off;
+	struct file **fds;
+	int nfds;
+	struct ucred cred;
+	struct sockaddr_un from;
+	socklen_t fromlen;
+};
+
+struct usock {
+	struct sock base;
+	uint32_t ref;
+	enum ustate state;
+	struct usock *peer;
+	struct list rcvq;
+	size_t rcvq_bytes;
+	int rcv_shut, snd_shut; /* our own shutdown(2) sides */
+	int peer_gone;
+	struct list acceptq;	/* embryos: struct usock via alink */
+	struct list alink;
+	int backlog, nacc;
+	struct usock *listener; /* embryo: who holds us */
+	struct sockaddr_un addr;
+	socklen_t addrlen;	/* 0: unbound */
+	struct inode *bound;	/* path name: its inode */
+	int passcred;
+	struct ucred owncred;	/* recorded at bind: what connectors see */
+	struct ucred peercred;
+	int has_peercred;
+	struct list ab_link;	/* abstract name table */
+};
+
+static struct list abstract_names = LIST_INIT(abstract_names);
+static const struct sock_ops unix_ops;
+
+#define U(s) ((struct usock *)(s))
+
+static void u_get(struct usock *u)
+{
+	u->ref++;
+}
+
+static void skb_free(struct skb *b)
+{
+	for (int i = 0; i < b->nfds; i++)
+		file_put(b->fds[i]);
+	free(b->fds);
+	free(b->data);
+	free(b);
+}
+
+static void purge(struct usock *u)
+{
+	while (!list_empty(&u->rcvq)) {
+		struct skb *b = list_entry(u->rcvq.next, struct skb, link);
+		list_del(&b->link);
+		skb_free(b);
+	}
+	u->rcvq_bytes = 0;
+}
+
+static void u_put(struct usock *u)
+{
+	if (--u->ref)
+		return;
+	purge(u);
+	waitq_destroy(&u->base.wq, POLLHUP);
+	free(u);
+}
+
+static struct usock *u_alloc(int type, int protocol)
+{
+	struct usock *u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	sock_init(&u->base, &unix_ops, AF_UNIX, type, protocol);
+	u->ref = 1;
+	list_init(&u->rcvq);
+	list_init(&u->acceptq);
+	list_init(&u->alink);
+	list_init(&u->ab_link);
+	return u;
+}
+
+static int conn_oriented(struct usock *u)
+{
+	return u->base.type == SOCK_STREAM || u->base.type == SOCK_SEQPACKET;
+}
+
+int unix_create(struct task *t, int type, int protocol, struct sock **out)
+{
+	(void)t;
+	if (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET) {
+		return type == SOCK_RAW ? -EPROTONOSUPPORT : -ESOCKTNOSUPPORT;
+	}
+	if (protocol != 0 && protocol != PF_UNIX)
+		return -EPROTONOSUPPORT;
+	struct usock *u = u_alloc(type, 0);
+	if (!u)
+		return -ENOMEM;
+	*out = &u->base;
+	return 0;
+}
+
+static void set_cred(struct ucred *c, struct task *t)
+{
+	c->pid = t->tg->tgid;
+	c->uid = t->cred.euid;
+	c->gid = t->cred.egid;
+}
+
+static void connect_pair(struct usock *a, struct usock *b)
+{
+	u_get(b);
+	a->peer = b;
+	u_get(a);
+	b->peer = a;
+	a->state = b->state = US_CONNECTED;
+}
+
+int unix_pair(struct task *t, int type, int protocol, struct sock **sa, struct sock **sb)
+{
+	struct sock *x, *y;
+	int e = unix_create(t, type, protocol, &x);
+	if (e)
+		return e;
+	e = unix_create(t, type, protocol, &y);
+	if (e) {
+		u_put(U(x));
+		return e;
+	}
+	connect_pair(U(x), U(y));
+	set_cred(&U(x)->peercred, t);
+	set_cred(&U(y)->peercred, t);
+	U(x)->has_peercred = U(y)->has_peercred = 1;
+	*sa = x;
+	*sb = y;
+	return 0;
+}
+
+/* ---- names ---- */
+
+static int is_abstract(const struct sockaddr_un *a, socklen_t len)
+{
+	return len > (socklen_t)offsetof(struct sockaddr_un, sun_path) && a->sun_path[0] == 0;
+}
+
+static struct usock *abstract_lookup(const struct sockaddr_un *a, socklen_t len, int type)
+{
+	struct list *l;
+	list_for_each(l, &abstract_names)
+	{
+		struct usock *u = list_entry(l, struct usock, ab_link);
+		if (u->addrlen == len && !memcmp(&u->addr, a, len) && (type < 0 || u->base.type == type))
+			return u;
+	}
+	return NULL;
+}
+
+static void unix_ipc_release(struct inode *i)
+{
+	struct usock *u = i->ipc;
+	i->ipc = NULL;
+	if (u)
+		u->bound = NULL;
+}
+
+static int path_of(const struct sockaddr_un *a, socklen_t len, char *buf)
+{
+	size_t n = (size_t)len - offsetof(struct sockaddr_un, sun_path);
+	if (n > sizeof(a->sun_path))
+		n = sizeof(a->sun_path);
+	memcpy(buf, a->sun_path, n);
+	buf[n] = 0;
+	if (!buf[0])
+		return -EINVAL;
+	return 0;
+}
+
+static int autobind(struct usock *u)
+{
+	static unsigned next = 0;
+	for (int tries = 0; tries < 0x100000; tries++) {
+		struct sockaddr_un a;
+		memset(&a, 0, sizeof(a));
+		a.sun_family = AF_UNIX;
+		snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, "%05x", next++ & 0xfffff);
+		socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 6);
+		if (!abstract_lookup(&a, len, -1)) {
+			u->addr = a;
+			u->addrlen = len;
+			list_add_tail(&u->ab_link, &abstract_names);
+			return 0;
+		}
+	}
+	return -EADDRINUSE;
+}
+
+static int u_bind(struct sock *s, struct task *t, const struct sockaddr *sa, socklen_t len)
+{
+	struct usock *u = U(s);
+	const struct sockaddr_un *a = (const struct sockaddr_un *)sa;
+	if (len < (socklen_t)sizeof(sa_family_t) || len > (socklen_t)sizeof(struct sockaddr_un))
+		return -EINVAL;
+	if (a->sun_family != AF_UNIX)
+		return -EINVAL;
+	if (u->addrlen)
+		return -EINVAL; /* already bound */
+	set_cred(&u->owncred, t);
+	if (len == sizeof(sa_family_t))
+		return autobind(u);
+	if (is_abstract(a, len)) {
+		if (abstract_lookup(a, len, -1))
+			return -EADDRINUSE;
+		memcpy(&u->addr, a, len);
+		u->addrlen = len;
+		list_add_tail(&u->ab_link, &abstract_names);
+		return 0;
+	}
+	char path[sizeof(a->sun_path) + 1];
+	int e = path_of(a, len, path);
+	if (e)
+		return e;
+	e = vfs_mknod(t, AT_FDCWD, path, S_IFSOCK | (0777 & ~t->fs->umask), 0);
+	if (e == -EEXIST)
+		return -EADDRINUSE;
+	if (e)
+		return e;
+	struct nameidata nd;
+	e = namei(t, AT_FDCWD, path, 0, &nd);
+	if (e)
+		return e;
+	struct inode *i = nd.path.dentry->inode;
+	i->ipc = u;
+	i->ipc_release = unix_ipc_release;
+	u->bound = i;
+	path_put(&nd.path);
+	/* The address keeps the name as given (unix(7)). */
+	memset(&u->addr, 0, sizeof(u->addr));
+	u->addr.sun_family = AF_UNIX;
+	memcpy(u->addr.sun_path, path, strnlen(path, sizeof(u->addr.sun_path) - 1));
+	u->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
+	return 0;
+}
+
+/* Find the socket an address names. */
+static int lookup_addr(struct task *t, const struct sockaddr *sa, socklen_t len, int type, struct usock **out)
+{
+	const struct sockaddr_un *a = (const struct sockaddr_un *)sa;
+	if (len <= (socklen_t)sizeof(sa_family_t) || len > (socklen_t)sizeof(struct sockaddr_un))
+		return -EINVAL;
+	if (a->sun_family != AF_UNIX)
+		return -EINVAL;
+	if (is_abstract(a, len)) {
+		struct usock *u = abstract_lookup(a, len, -1);
+		if (!u)
+			return -ECONNREFUSED;
+		if (u->base.type != type)
+			return -EPROTOTYPE;
+		*out = u;
+		return 0;
+	}
+	char path[sizeof(a->sun_path) + 1];
+	int e = path_of(a, len, path);
+	if (e)
+		return e;
+	struct nameidata nd;
+	e = namei(t, AT_FDCWD, path, LOOKUP_FOLLOW, &nd);
+	if (e)
+		return e;
+	struct inode *i = nd.path.dentry->inode;
+	e = vfs_permission(t, i, MAY_WRITE);
+	struct usock *u = S_ISSOCK(i->mode) ? i->ipc : NULL;
+	path_put(&nd.path);
+	if (e)
+		return e;
+	if (!u)
+		return -ECONNREFUSED;
+	if (u->base.type != type)
+		return -EPROTOTYPE;
+	*out = u;
+	return 0;
+}
+
+/* ---- connection ---- */
+
+static int u_listen(struct sock *s, int backlog)
+{
+	struct usock *u = U(s);
+	if (!conn_oriented(u))
+		return -EOPNOTSUPP;
+	if (u->state == US_CONNECTED)
+		return -EINVAL;
+	if (!u->addrlen)
+		return -EINVAL;
+	if (backlog < 0)
+		backlog = 0;
+	if (backlog > 4096)
+		backlog = 4096;
+	u->backlog = backlog;
+	u->state = US_LISTEN;
+	return 0;
+}
+
+static int u_connect(struct sock *s, struct task *t, const struct sockaddr *sa, socklen_t len, struct waitq **wq)
+{
+	struct usock *u = U(s);
+	if (len >= (socklen_t)sizeof(sa_family_t) && sa->sa_family == AF_UNSPEC && !conn_oriented(u)) {
+		/* dgram: dissolve the association */
+		if (u->peer) {
+			u_put(u->peer);
+			u->peer = NULL;
+		}
+		u->state = US_UNCONN;
+		return 0;
+	}
+	struct usock *srv;
+	int e = lookup_addr(t, sa, len, u->base.type, &srv);
+	if (e)
+		return e;
+	if (!conn_oriented(u)) {
+		if (u->peer)
+			u_put(u->peer);
+		u_get(srv);
+		u->peer = srv;
+		u->state = US_CONNECTED;
+		return 0;
+	}
+	if (u->state == US_CONNECTED)
+		return -EISCONN;
+	if (u->state == US_LISTEN)
+		return -EINVAL;
+	if (srv->state != US_LISTEN)
+		return -ECONNREFUSED;
+	if (srv->nacc > srv->backlog) {
+		*wq = &srv->base.wq;
+		return -EAGAIN;
+	}
+	struct usock *emb = u_alloc(u->base.type, 0);
+	if (!emb)
+		return -ENOMEM;
+	connect_pair(u, emb);
+	/* The embryo has the listener's name; credentials both ways. */
+	emb->addr = srv->addr;
+	emb->addrlen = srv->addrlen;
+	/* SO_PEERCRED: the client sees the listener's credentials, the
+	 * accepted socket the client's, both as of connect(). */
+	u->peercred = srv->owncred;
+	u->has_peercred = 1;
+	set_cred(&emb->peercred, t);
+	emb->has_peercred = 1;
+	emb->passcred = srv->passcred;
+	emb->listener = srv;
+	u_get(emb); /* the accept queue's reference */
+	list_add_tail(&emb->alink, &srv->acceptq);
+	srv->nacc++;
+	u_put(emb); /* drop the allocation reference; queue + client's peer hold it */
+	if (!u->addrlen && u->passcred)
+		autobind(u);
+	waitq_wake(&srv->base.wq, POLLIN | POLLRDNORM);
+	return 0;
+}
+
+static int u_accept(struct sock *s, struct task *t, struct sock **out, struct waitq **wq)
+{
+	(void)t;
+	struct usock *u = U(s);
+	if (!conn_oriented(u))
+		return -EOPNOTSUPP;
+	if (u->state != US_LISTEN)
+		return -EINVAL;
+	if (list_empty(&u->acceptq)) {
+		*wq = &u->base.wq;
+		return -EAGAIN;
+	}
+	struct usock *emb = list_entry(u->acceptq.next, struct usock, alink);
+	list_del(&emb->alink);
+	u->nacc--;
+	emb->listener = NULL;
+	waitq_wake(&u->base.wq, POLLOUT); /* room in the backlog */
+	*out = &emb->base; /* the queue's reference goes to the new file */
+	return 0;
+}
+
+/* ---- data ---- */
+
+static size_t room(struct usock *rcv)
+{
+	size_t cap = (size_t)rcv->base.rcvbuf;
+	return rcv->rcvq_bytes >= cap ? 0 : cap - rcv->rcvq_bytes;
+}
+
+static ssize_t enqueue(struct usock *to, struct usock *from, struct task *t, struct kmsg *m, size_t n)
+{
+	struct skb *b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOBUFS;
+	b->data = malloc(n ? n : 1);
+	if (!b->data) {
+		free(b);
+		return -ENOBUFS;
+	}
+	memcpy(b->data, m->data, n);
+	b->len = n;
+	if (m->nfds) {
+		b->fds = m->fds;
+		b->nfds = m->nfds;
+		m->fds = NULL;
+		m->nfds = 0;
+	}
+	if (m->has_cred)
+		b->cred = m->cred;
+	else
+		set_cred(&b->cred, t);
+	if (from && from->addrlen) {
+		b->from = from->addr;
+		b->fromlen = from->addrlen;
+	}
+	list_add_tail(&b->link, &to->rcvq);
+	to->rcvq_bytes += n;
+	waitq_wake(&to->base.wq, POLLIN | POLLRDNORM);
+	return (ssize_t)n;
+}
+
+static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int flags, struct waitq **wq)
+{
+	struct usock *u = U(s);
+	(void)flags;
+	if (u->snd_shut)
+		return -EPIPE;
+	if (conn_oriented(u)) {
+		if (m->addrlen)
+			return u->state == US_CONNECTED ? -EISCONN : -EOPNOTSUPP;
+		if (u->state != US_CONNECTED)
+			return -ENOTCONN;
+		struct usock *p = u->peer;
+		if (u->peer_gone || !p || p->rcv_shut)
+			return -EPIPE;
+		if (u->base.type == SOCK_SEQPACKET) {
+			if (m->len > (size_t)p->base.rcvbuf)
+				return -EMSGSIZE;
+			if (room(p) < m->len && p->rcvq_bytes) {
+				*wq = &p->base.wq;
+				return -EAGAIN;
+			}
+			return enqueue(p, u, t, m, m->len);
+		}
+		size_t r = room(p);
+		if (!r && m->len) {
+			*wq = &p->base.wq;
+			return -EAGAIN;
+		}
+		size_t n = m->len < r ? m->len : r;
+		return enqueue(p, u, t, m, n);
+	}
+	/* datagram */
+	struct usock *to = NULL;
+	if (m->addrlen) {
+		int e = lookup_addr(t, (struct sockaddr *)&m->addr, m->addrlen, SOCK_DGRAM, &to);
+		if (e)
+			return e;
+	} else {
+		if (!u->peer)
+			return -ENOTCONN;
+		to = u->peer;
+		if (u->peer_gone)
+			return -ECONNREFUSED;
+	}
+	if (to->peer && to->peer != u && to->peer->state != US_DISCONNECTED && !u->peer)
+		return -EPERM; /* connected to someone else */
+	if (m->len > (size_t)to->base.rcvbuf)
+		return -EMSGSIZE;
+	if (room(to) < m->len && to->rcvq_bytes) {
+		*wq = &to->base.wq;
+		return -EAGAIN;
+	}
+	if (!u->addrlen && u->passcred)
+		autobind(u);
+	return enqueue(to, u, t, m, m->len);
+}
+
+static int fds_attach(struct kmsg *m, struct skb *b)
+{
+	m->fds = b->fds;
+	m->nfds = b->nfds;
+	b->fds = NULL;
+	b->nfds = 0;
+	return 0;
+}
+
+static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int flags)
+{
+	(void)t;
+	struct usock *u = U(s);
+	int peek = (flags & MSG_PEEK) != 0;
+	if (u->state == US_LISTEN)
+		return -EINVAL;
+	if (conn_oriented(u) && u->state == US_UNCONN)
+		return -EINVAL;
+	if (list_empty(&u->rcvq)) {
+		if (u->rcv_shut || u->peer_gone || (conn_oriented(u) && u->peer && u->peer->snd_shut))
+			return 0;
+		if (conn_oriented(u) && u->state != US_CONNECTED)
+			return 0;
+		return -EAGAIN;
+	}
+	struct skb *b = list_entry(u->rcvq.next, struct skb, link);
+	if (u->passcred) {
+		m->has_cred = 1;
+		m->cred = b->cred;
+	}
+	if (b->fromlen && !conn_oriented(u)) {
+		memcpy(&m->addr, &b->from, b->fromlen);
+		m->addrlen = b->fromlen;
+	} else if (conn_oriented(u) && u->peer && u->peer->addrlen) {
+		memcpy(&m->addr, &u->peer->addr, u->peer->addrlen);
+		m->addrlen = u->peer->addrlen;
+	} else {
+		m->addr.ss_family = AF_UNIX;
+		m->addrlen = sizeof(sa_family_t);
+	}
+	if (u->base.type != SOCK_STREAM) {
+		/* One message per call. */
+		size_t n = b->len < m->len ? b->len : m->len;
+		memcpy(m->data, b->data, n);
+		m->full_len = b->len;
+		if (n < b->len)
+			m->flags |= MSG_TRUNC;
+		if (u->base.type == SOCK_SEQPACKET)
+			m->flags |= MSG_EOR;
+		if (!peek) {
+			fds_attach(m, b);
+			list_del(&b->link);
+			u->rcvq_bytes -= b->len;
+			skb_free(b);
+			waitq_wake(&u->base.wq, POLLOUT | POLLWRNORM);
+			if (u->peer)
+				waitq_wake(&u->peer->base.wq, POLLOUT | POLLWRNORM);
+		}
+		return (ssize_t)n;
+	}
+	/* Stream: gather across buffers, but hand passed descriptors out
+	 * with the first byte of the buffer that carried them. */
+	size_t done = 0;
+	struct list *l = u->rcvq.next;
+	while (done < m->len && l != &u->rcvq) {
+		b = list_entry(l, struct skb, link);
+		if (b->nfds && done)
+			break;
+		size_t avail = b->len - b->off;
+		size_t n = m->len - done < avail ? m->len - done : avail;
+		memcpy(m->data + done, b->data + b->off, n);
+		done += n;
+		if (b->nfds && !peek)
+			fds_attach(m, b);
+		if (peek) {
+			l = l->next;
+			if (n < avail)
+				break;
+			continue;
+		}
+		b->off += n;
+		u->rcvq_bytes -= n;
+		l = l->next;
+		if (b->off == b->len) {
+			list_del(&b->link);
+			skb_free(b);
+		}
+	}
+	if (!peek && done) {
+		if (u->peer)
+			waitq_wake(&u->peer->base.wq, POLLOUT | POLLWRNORM);
+		waitq_wake(&u->base.wq, POLLOUT | POLLWRNORM);
+	}
+	return (ssize_t)done;
+}
+
+static int u_shutdown(struct sock *s, int how)
+{
+	struct usock *u = U(s);
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	if (conn_oriented(u) && u->state != US_CONNECTED)
+		return -ENOTCONN;
+	if (how == SHUT_RD || how == SHUT_RDWR)
+		u->rcv_shut = 1;
+	if (how == SHUT_WR || how == SHUT_RDWR)
+		u->snd_shut = 1;
+	waitq_wake(&u->base.wq, POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
+	if (u->peer)
+		waitq_wake(&u->peer->base.wq, POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
+	return 0;
+}
+
+static int u_getname(struct sock *s, struct sockaddr *a, socklen_t *len, int peer)
+{
+	struct usock *u = U(s);
+	struct usock *w = u;
+	if (peer) {
+		if (!u->peer || u->state != US_CONNECTED)
+			return -ENOTCONN;
+		w = u->peer;
+	}
+	if (!w->addrlen) {
+		struct sockaddr_un x = { .sun_family = AF_UNIX };
+		memcpy(a, &x, sizeof(sa_family_t));
+		*len = sizeof(sa_family_t);
+		return 0;
+	}
+	memcpy(a, &w->addr, w->addrlen);
+	*len = w->addrlen;
+	return 0;
+}
+
+static int u_setsockopt(struct sock *s, struct task *t, int level, int name, const void *val, socklen_t len)
+{
+	(void)t;
+	struct usock *u = U(s);
+	if (level != SOL_SOCKET)
+		return -ENOPROTOOPT;
+	if (name == SO_PASSCRED) {
+		int v;
+		if (len < (socklen_t)sizeof(int))
+			return -EINVAL;
+		memcpy(&v, val, sizeof(v));
+		u->passcred = !!v;
+		return 0;
+	}
+	return sock_setsockopt_common(s, name, val, len);
+}
+
+static int u_getsockopt(struct sock *s, struct task *t, int level, int name, void *val, socklen_t *len)
+{
+	(void)t;
+	struct usock *u = U(s);
+	if (level != SOL_SOCKET)
+		return -ENOPROTOOPT;
+	int v;
+	switch (name) {
+	case SO_PEERCRED: {
+		struct ucred c = { 0, (uid_t)-1, (gid_t)-1 };
+		if (u->has_peercred && u->state == US_CONNECTED)
+			c = u->peercred;
+		else if (!u->has_peercred && conn_oriented(u) && u->state != US_CONNECTED)
+			return -ENOTCONN;
+		size_t n = *len < (socklen_t)sizeof(c) ? (size_t)*len : sizeof(c);
+		memcpy(val, &c, n);
+		*len = (socklen_t)n;
+		return 0;
+	}
+	case SO_PASSCRED:
+		v = u->passcred;
+		break;
+	case SO_ACCEPTCONN:
+		v = u->state == US_LISTEN;
+		break;
+	case SO_ERROR:
+		v = 0;
+		break;
+	default:
+		return sock_getsockopt_common(s, name, val, len);
+	}
+	if (*len < (socklen_t)sizeof(int))
+		return -EINVAL;
+	memcpy(val, &v, sizeof(v));
+	*len = sizeof(int);
+	return 0;
+}
+
+static uint32_t u_poll(struct sock *s)
+{
+	struct usock *u = U(s);
+	uint32_t m = 0;
+	if (u->state == US_LISTEN)
+		return list_empty(&u->acceptq) ? 0 : POLLIN | POLLRDNORM;
+	if (!list_empty(&u->rcvq))
+		m |= POLLIN | POLLRDNORM;
+	if (conn_oriented(u)) {
+		int peer_shut = u->peer_gone || (u->peer && u->peer->snd_shut);
+		if (u->rcv_shut || peer_shut)
+			m |= POLLIN | POLLRDNORM | POLLRDHUP;
+		if ((u->rcv_shut && u->snd_shut) || u->peer_gone)
+			m |= POLLHUP;
+		if (u->state == US_UNCONN)
+			m |= POLLOUT | POLLHUP;
+		if (u->state == US_CONNECTED && u->peer && !u->peer_gone && !u->snd_shut && room(u->peer) > 0)
+			m |= POLLOUT | POLLWRNORM;
+		if (u->state == US_CONNECTED && (u->peer_gone || u->snd_shut))
+			m |= POLLOUT | POLLWRNORM; /* writes fail at once */
+	} else {
+		if (u->rcv_shut)
+			m |= POLLIN | POLLRDNORM | POLLRDHUP;
+		if (!u->peer || u->peer_gone || room(u->peer) > 0)
+			m |= POLLOUT | POLLWRNORM;
+	}
+	return m;
+}
+
+static long u_ioctl(struct sock *s, struct task *t, unsigned long cmd, uint64_t arg)
+{
+	struct usock *u = U(s);
+	int v;
+	if (cmd == FIONREAD) {
+		if (u->state == US_LISTEN)
+			return -EINVAL;
+		if (u->base.type == SOCK_STREAM) {
+			v = (int)u->rcvq_bytes;
+		} else {
+			v = list_empty(&u->rcvq) ? 0 : (int)list_entry(u->rcvq.next, struct skb, link)->len;
+		}
+	} else if (cmd == TIOCOUTQ) {
+		v = u->peer ? (int)u->peer->rcvq_bytes : 0;
+	} else {
+		return -ENOTTY;
+	}
+	return copy_to_user(t, arg, &v, sizeof(v)) ? -EFAULT : 0;
+}
+
+static void u_release(struct sock *s)
+{
+	struct usock *u = U(s);
+	/* Unname. */
+	if (list_linked(&u->ab_link))
+		list_del(&u->ab_link);
+	if (u->bound) {
+		u->bound->ipc = NULL;
+		u->bound->ipc_release = NULL;
+		u->bound = NULL;
+	}
+	/* Refuse the embryos nobody accepted. */
+	while (!list_empty(&u->acceptq)) {
+		struct usock *emb = list_entry(u->acceptq.next, struct usock, alink);
+		list_del(&emb->alink);
+		emb->listener = NULL;
+		u->nacc--;
+		u_release(&emb->base);
+	}
+	if (u->peer) {
+		struct usock *p = u->peer;
+		if (conn_oriented(u) || p->peer == u) {
+			p->peer_gone = 1;
+			if (conn_oriented(u))
+				p->state = US_CONNECTED; /* stays connected, at EOF */
+		}
+		waitq_wake(&p->base.wq, POLLIN | POLLOUT | POLLHUP | POLLRDHUP | POLLERR);
+		u->peer = NULL;
+		u_put(p);
+	}
+	u->state = US_DISCONNECTED;
+	purge(u);
+	u_put(u);
+}
+
+static const struct sock_ops unix_ops = {
+	.bind = u_bind,
+	.connect = u_connect,
+	.listen = u_listen,
+	.accept = u_accept,
+	.sendmsg = u_sendmsg,
+	.recvmsg = u_recvmsg,
+	.shutdown = u_shutdown,
+	.getname = u_getname,
+	.setsockopt = u_setsockopt,
+	.getsockopt = u_getsockopt,
+	.poll = u_poll,
+	.ioctl = u_ioctl,
+	.release = u_release,
+};

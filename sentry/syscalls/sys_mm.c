@@ -1,0 +1,110 @@
+/* Memory syscalls the sentry serves: file mappings (anonymous memory
+ * management runs natively, see platform/filter.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "syscalls.h"
+
+#define MAP_TYPE_ 0x0f
+#define KNOWN_FLAGS                                                                             \
+	(MAP_SHARED | MAP_PRIVATE | MAP_SHARED_VALIDATE | MAP_FIXED | MAP_ANONYMOUS |          \
+	 MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_LOCKED | MAP_NORESERVE |          \
+	 MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_SYNC |                    \
+	 MAP_FIXED_NOREPLACE | (0x3fU << 26))
+
+static void record_name(struct task *t, struct file *f, int hostfd)
+{
+	struct stat st;
+	if (fstat(hostfd, &st) < 0)
+		return;
+	char path[PATH_MAX];
+	int n = -1;
+	if (f->path.mnt)
+		n = vfs_path_text(&t->fs->root, &f->path, path, sizeof(path));
+	else if (f->path.dentry)
+		n = snprintf(path, sizeof(path), "/%s", f->path.dentry->name);
+	if (n > 0) {
+		if (f->path.dentry && (f->path.dentry->flags & D_DELETED) && (size_t)n + 11 < sizeof(path))
+			strcat(path, " (deleted)");
+		mm_add_name(t->mm, st.st_dev, st.st_ino, path);
+	}
+}
+
+long do_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off)
+{
+	if (!len)
+		return -EINVAL;
+	if (off & 4095)
+		return -EINVAL;
+	if (len > 0x7ffffffff000ULL)
+		return -ENOMEM;
+	if (flags & MAP_ANONYMOUS)
+		return -ENATIVE;
+	int type = flags & MAP_TYPE_;
+	if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)
+		return -EINVAL;
+	if (type == MAP_SHARED_VALIDATE && (flags & ~(int)KNOWN_FLAGS))
+		return -EOPNOTSUPP;
+	if (off + ((len + 4095) & ~4095ULL) < off)
+		return -EOVERFLOW;
+	struct file *f = fd_get(t, fd);
+	if (!f)
+		return -EBADF;
+	long r;
+	int shared = type != MAP_PRIVATE;
+	if (!(f->fmode & FMODE_READ) || (f->flags & O_PATH)) {
+		r = -EACCES;
+		goto out;
+	}
+	if (shared && (prot & PROT_WRITE) && (!(f->fmode & FMODE_WRITE) || (f->flags & O_APPEND))) {
+		r = -EACCES;
+		goto out;
+	}
+	if ((prot & PROT_EXEC) && f->path.mnt && (f->path.mnt->flags & MS_NOEXEC)) {
+		r = -EPERM;
+		goto out;
+	}
+	if (!f->ops || !f->ops->mmap) {
+		r = -ENODEV;
+		goto out;
+	}
+	struct mmap_req req = { prot, flags, off, -1, 0 };
+	if (type == MAP_SHARED_VALIDATE)
+		req.flags = (flags & ~MAP_TYPE_) | MAP_SHARED;
+	if (shared && !(f->fmode & FMODE_WRITE))
+		req.flags |= 0x40000000; /* internal: wants a read-only host fd */
+	r = f->ops->mmap(f, &req);
+	if (r < 0)
+		goto out;
+	req.flags &= ~0x40000000;
+	if (req.anon) {
+		r = task_host_syscall(t, SYS_mmap, addr, len, (uint64_t)prot,
+				      (uint64_t)(req.flags | MAP_ANONYMOUS), (uint64_t)-1, 0);
+		goto out;
+	}
+	int tfd = platform_install_fd(t->pt, req.hostfd);
+	if (tfd < 0) {
+		r = tfd == -EMFILE ? -ENFILE : tfd;
+		goto out;
+	}
+	r = task_host_syscall(t, SYS_mmap, addr, len, (uint64_t)prot, (uint64_t)req.flags, (uint64_t)tfd, off);
+	task_host_syscall(t, SYS_close, (uint64_t)tfd, 0, 0, 0, 0, 0);
+	if (r >= 0 || r < -4095)
+		record_name(t, f, req.hostfd);
+out:
+	file_put(f);
+	return r;
+}
+
+SYSCALL(mmap)
+{
+	return do_mmap(t, ARG(0), ARG(1), (int)ARG(2), (int)ARG(3), (int)ARG(4), ARG(5));
+}

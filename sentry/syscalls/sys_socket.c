@@ -1,0 +1,779 @@
+/* Socket syscalls: family dispatch (socket/socket.c) and the blocking
+ * logic around the never-blocking socket ops. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "syscalls.h"
+#include "../socket/socket.h"
+
+#define MAX_MSG (1u << 22)
+
+static struct sock *fd_sock(struct task *t, int fd, struct file **fp, long *err)
+{
+	struct file *f = fd_get(t, fd);
+	if (!f) {
+		*err = -EBADF;
+		return NULL;
+	}
+	struct sock *s = sock_of(f);
+	if (!s) {
+		file_put(f);
+		*err = -ENOTSOCK;
+		return NULL;
+	}
+	*fp = f;
+	return s;
+}
+
+static long install(struct task *t, struct file *f, int flags)
+{
+	int fd = fd_install(t, f, (flags & SOCK_CLOEXEC) != 0, 0);
+	file_put(f);
+	return fd;
+}
+
+SYSCALL(socket)
+{
+	int family = (int)ARG(0), type = (int)ARG(1), proto = (int)ARG(2);
+	int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
+	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (family < 0 || family >= 46)
+		return -EAFNOSUPPORT;
+	struct sock *s;
+	int e = sock_create(t, family, type, proto, &s);
+	if (e)
+		return e;
+	struct file *f;
+	e = sock_file(t->k, s, flags, &f);
+	if (e) {
+		s->ops->release(s);
+		return e;
+	}
+	return install(t, f, flags);
+}
+
+SYSCALL(socketpair)
+{
+	int family = (int)ARG(0), type = (int)ARG(1), proto = (int)ARG(2);
+	int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
+	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (family != AF_UNIX)
+		return family == AF_INET || family == AF_INET6 ? -EOPNOTSUPP : -EAFNOSUPPORT;
+	struct sock *a, *b;
+	int e = unix_pair(t, type, proto, &a, &b);
+	if (e)
+		return e;
+	struct file *fa, *fb;
+	e = sock_file(t->k, a, flags, &fa);
+	if (e) {
+		a->ops->release(a);
+		b->ops->release(b);
+		return e;
+	}
+	e = sock_file(t->k, b, flags, &fb);
+	if (e) {
+		file_put(fa);
+		b->ops->release(b);
+		return e;
+	}
+	int x = fd_install(t, fa, (flags & SOCK_CLOEXEC) != 0, 0);
+	if (x < 0) {
+		file_put(fa);
+		file_put(fb);
+		return x;
+	}
+	int y = fd_install(t, fb, (flags & SOCK_CLOEXEC) != 0, 0);
+	file_put(fa);
+	file_put(fb);
+	if (y < 0) {
+		fd_close(t, x);
+		return y;
+	}
+	int fds[2] = { x, y };
+	if (copy_to_user(t, ARG(3), fds, sizeof(fds))) {
+		fd_close(t, x);
+		fd_close(t, y);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static int get_addr(struct task *t, uint64_t ua, socklen_t len, struct sockaddr_storage *ss)
+{
+	if ((int)len < 0 || len > sizeof(*ss))
+		return -EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	if (len && copy_from_user(t, ss, ua, len))
+		return -EFAULT;
+	return 0;
+}
+
+static int put_addr(struct task *t, const struct sockaddr_storage *ss, socklen_t len, uint64_t ua, uint64_t ulen)
+{
+	if (!ua || !ulen)
+		return 0;
+	int have;
+	if (copy_from_user(t, &have, ulen, sizeof(have)))
+		return -EFAULT;
+	if (have < 0)
+		return -EINVAL;
+	size_t n = (size_t)have < len ? (size_t)have : len;
+	if (n && copy_to_user(t, ua, ss, n))
+		return -EFAULT;
+	int l = (int)len;
+	if (copy_to_user(t, ulen, &l, sizeof(l)))
+		return -EFAULT;
+	return 0;
+}
+
+SYSCALL(bind)
+{
+	long err;
+	struct file *f;
+	struct sock *s = fd_sock(t, (int)ARG(0), &f, &err);
+	if (!s)
+		return err;
+	struct sockaddr_storage ss;
+	long r = get_addr(t, ARG(1), (socklen_t)ARG(2), &ss);
+	if (!r)
+		r = s->ops->bind ? s->ops->bind(s, t, (struct sockaddr *)&ss, (socklen_t)ARG(2)) : -EOPNOTSUPP;
+	file_put(f);
+	return r;
+}
+
+SYSCALL(listen)
+{
+	long err;
+	struct file *f;
+	struct sock *s = fd_sock(t, (int)ARG(0), &f, &err);
+	if (!s)
+		return err;
+	long r = s->ops->listen ? s->ops->listen(s, (int)ARG(1)) : -EOPNOTSUPP;
+	file_put(f);
+	return r;
+}
+
+static int timeout_setup(struct task *t, uint64_t to)
+{
+	if (!to)
+		return 0;
+	if (t->sc.rerun == 0)
+		t->sc.deadline = kclock_mono() + to;
+	if (t->sc.timed_out || kclock_mono() >= t->sc.deadline)
+		return -EAGAIN;
+	return 0;
+}
+
+static long park(struct task *t, struct waitq *q, uint64_t timeout, uint32_t ev)
+{
+	if (!q)
+		return -EAGAIN;
+	int e = task_wait(t, q, ev);
+	if (e)
+		return e;
+	if (timeout)
+		task_wait_until(t, t->sc.deadline);
+	return -EPARK;
+}
+
+SYSCALL(connect)
+{
+	long err;
+	struct file *f;
+	struct sock *s = fd_sock(t, (int)ARG(0), &f, &err);
+	if (!s)
+		return err;
+	struct sockaddr_storage ss;
+	long r = get_addr(t, ARG(1), (socklen_t)ARG(2), &ss);
+	if (!r && (socklen_t)ARG(2) < sizeof(sa_family_t))
+		r = -EINVAL;
+	if (!r) {
+		struct waitq *wq = NULL;
+		r = s->ops->connect ? s->ops->connect(s, t, (struct sockaddr *)&ss, (socklen_t)ARG(2), &wq)
+				    : -EOPNOTSUPP;
+		if (r == -EAGAIN && !(f->flags & O_NONBLOCK)) {
+			long e = timeout_setup(t, s->sndtimeo);
+			r = e ? -ETIMEDOUT : park(t, wq, s->sndtimeo, POLLOUT);
+		}
+	}
+	file_put(f);
+	return r;
+}
+
+static long do_accept(struct task *t, int fd, uint64_t uaddr, uint64_t ulen, int flags)
+{
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return -EINVAL;
+	long err;
+	struct file *f;
+	struct sock *s = fd_sock(t, fd, &f, &err);
+	if (!s)
+		return err;
+	struct sock *ns;
+	struct waitq *wq = NULL;
+	long r = s->ops->accept ? s->ops->accept(s, t, &ns, &wq) : -EOPNOTSUPP;
+	if (r == -EAGAIN) {
+		if (!(f->flags & O_NONBLOCK)) {
+			long e = timeout_setup(t, s->rcvtimeo);
+			r = e ? e : park(t, wq, s->rcvtimeo, POLLIN);
+		}
+		file_put(f);
+		return r;
+	}
+	file_put(f);
+	if (r)
+		return r;
+	struct file *nf;
+	r = sock_file(t->k, ns, flags, &nf);
+	if (r) {
+		ns->ops->release(ns);
+		return r;
+	}
+	if (uaddr) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		memset(&ss, 0, sizeof(ss));
+		ns->ops->getname(ns, (struct sockaddr *)&ss, &len, 1);
+		r = put_addr(t, &ss, len, uaddr, ulen);
+		if (r) {
+			file_put(nf);
+			return r;
+		}
+	}
+	return install(t, nf, flags);
+}
+
+SYSCALL(accept)
+{
+	return do_accept(t, (int)ARG(0), ARG(1), ARG(2), 0);
+}
+
+SYSCALL(accept4)
+{
+	return do_accept(t, (int)ARG(0), ARG(1), ARG(2), (int)ARG(3));
+}
+
+static long do_getname(struct task *t, int peer)
+{
+	long err;
+	struct file *f;
+	struct sock *s = fd_sock(t, (int)ARG(0), &f, &err);
+	if (!s)
+		return err;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	memset(&ss, 0, sizeof(ss));
+	long r = s->ops->getname(s, (struct sockaddr *)&ss, &len, peer);
+	if (!r)
+		r = put_addr(t, &ss, len, ARG(1), ARG(2));
+	file_put(f);
+	return r;
+}
+
+SYSCALL(getsockname)
+{
+	return do_getname(t, 0);
+}
+
+SYSCALL(getpeername)
+{
+	return do_getname(t, 1);
+}
+
+SYSCALL(shutdown)
+{
+	long err;
+	struct file *f;
+	struct sock *s = fd_sock(t, (int)ARG(0), &f, &err);
+	if (!s)
+		return err;
+	long r = s->ops->shutdown ? s->ops->shutdown(s, (int)ARG(1)) : -EOPNOTSUPP;
+	file_put(f);
+	return r;
+}
+
+SYSCALL(setsockopt)
+{
+	long err;
+	struct file *f;
+	struct sock *s = fd_sock(t, (int)ARG(0), &f, &err);
+	if (!s)
+		return err;
+	socklen_t len = (socklen_t)ARG(4);
+	long r;
+	char val[256];
+	if ((int)len < 0 || len > sizeof(val)) {
+		r = -EINVAL;
+	} else if (len && copy_from_user(t, val, ARG(3), len)) {
+		r = -EFAULT;
+	} else {
+		r = s->ops->setsockopt(s, t, (int)ARG(1), (int)ARG(2), val, len);
+	}
+	file_put(f);
+	return r;
+}
+
+SYSCALL(getsockopt)
+{
+	long err;
+	struct file *f;
+	struct sock *s = fd_sock(t, (int)ARG(0), &f, &err);
+	if (!s)
+		return err;
+	int ulen;
+	long r;
+	if (copy_from_user(t, &ulen, ARG(4), sizeof(ulen))) {
+		r = -EFAULT;
+	} else if (ulen < 0) {
+		r = -EINVAL;
+	} else {
+		char val[256];
+		socklen_t len = (socklen_t)ulen < sizeof(val) ? (socklen_t)ulen : sizeof(val);
+		r = s->ops->getsockopt(s, t, (int)ARG(1), (int)ARG(2), val, &len);
+		if (!r) {
+			int out = (int)len;
+			if (copy_to_user(t, ARG(3), val, len) || copy_to_user(t, ARG(4), &out, sizeof(out)))
+				r = -EFAULT;
+		}
+	}
+	file_put(f);
+	return r;
+}
+
+/* ---- data ---- */
+
+static void kmsg_free(struct kmsg *m)
+{
+	for (int i = 0; i < m->nfds; i++)
+		file_put(m->fds[i]);
+	free(m->fds);
+	m->fds = NULL;
+	m->nfds = 0;
+	free(m->data);
+	m->data = NULL;
+}
+
+/* Parse the control buffer of a sendmsg: SCM_RIGHTS, SCM_CREDENTIALS. */
+static long parse_cmsgs(struct task *t, struct sock *s, const struct msghdr *mh, struct kmsg *m)
+{
+	if (!mh->msg_controllen)
+		return 0;
+	if (mh->msg_controllen > 65536)
+		return -ENOBUFS;
+	char *cbuf = malloc(mh->msg_controllen);
+	if (!cbuf)
+		return -ENOMEM;
+	if (copy_from_user(t, cbuf, (uint64_t)mh->msg_control, mh->msg_controllen)) {
+		free(cbuf);
+		return -EFAULT;
+	}
+	struct msghdr k = { .msg_control = cbuf, .msg_controllen = mh->msg_controllen };
+	long r = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&k); c; c = CMSG_NXTHDR(&k, c)) {
+		if (c->cmsg_len < sizeof(struct cmsghdr) || c->cmsg_len > mh->msg_controllen) {
+			r = -EINVAL;
+			break;
+		}
+		if (c->cmsg_level != SOL_SOCKET) {
+			r = -EINVAL;
+			break;
+		}
+		if (s->family != AF_UNIX) {
+			r = -EINVAL;
+			break;
+		}
+		size_t dl = c->cmsg_len - CMSG_LEN(0);
+		if (c->cmsg_type == SCM_RIGHTS) {
+			int n = (int)(dl / sizeof(int));
+			if (n > 253 || m->nfds + n > 253) {
+				r = -EINVAL;
+				break;
+			}
+			struct file **nf = realloc(m->fds, (size_t)(m->nfds + n) * sizeof(*nf));
+			if (!nf) {
+				r = -ENOMEM;
+				break;
+			}
+			m->fds = nf;
+			for (int i = 0; i < n; i++) {
+				int fd;
+				memcpy(&fd, CMSG_DATA(c) + (size_t)i * sizeof(int), sizeof(int));
+				struct file *f = fd_get(t, fd);
+				if (!f) {
+					r = -EBADF;
+					break;
+				}
+				m->fds[m->nfds++] = f;
+			}
+			if (r)
+				break;
+		} else if (c->cmsg_type == SCM_CREDENTIALS) {
+			if (dl < sizeof(struct ucred)) {
+				r = -EINVAL;
+				break;
+			}
+			struct ucred cr;
+			memcpy(&cr, CMSG_DATA(c), sizeof(cr));
+			if ((cr.pid != t->tg->tgid && !capable(t, 21)) ||
+			    (cr.uid != t->cred.uid && cr.uid != t->cred.euid && !capable(t, KCAP_SETUID)) ||
+			    (cr.gid != t->cred.gid && cr.gid != t->cred.egid && !capable(t, KCAP_SETGID))) {
+				r = -EPERM;
+				break;
+			}
+			m->has_cred = 1;
+			m->cred = cr;
+		} else {
+			r = -EINVAL;
+			break;
+		}
+	}
+	free(cbuf);
+	return r;
+}
+
+/* mh: name and control of the message (user pointers); the data is `it`. */
+static long do_send(struct task *t, int fd, struct uiter *it, const struct msghdr *mh, int flags)
+{
+	long err;
+	struct file *f;
+	struct sock *s = fd_sock(t, fd, &f, &err);
+	if (!s)
+		return err;
+	long r = 0;
+	struct kmsg m;
+	memset(&m, 0, sizeof(m));
+	if (mh->msg_name && mh->msg_namelen) {
+		r = get_addr(t, (uint64_t)mh->msg_name, mh->msg_namelen, &m.addr);
+		m.addrlen = mh->msg_namelen;
+	}
+	if (!r)
+		r = parse_cmsgs(t, s, mh, &m);
+	size_t done = t->sc.done;
+	uiter_advance(it, done);
+	size_t total = it->total;
+	int stream = s->type == SOCK_STREAM;
+	if (!r && total > MAX_MSG && !stream)
+		r = -EMSGSIZE;
+	if (!r) {
+		size_t n = total > MAX_MSG ? MAX_MSG : total;
+		m.data = malloc(n ? n : 1);
+		if (!m.data)
+			r = -ENOMEM;
+		else
+			m.len = n;
+		if (!r) {
+			long c = uiter_copy_from(it, m.data, n);
+			if (c < 0 || (size_t)c < n)
+				r = -EFAULT;
+		}
+	}
+	int nonblock = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT);
+	while (!r) {
+		struct waitq *wq = NULL;
+		ssize_t w = s->ops->sendmsg(s, t, &m, flags, &wq);
+		if (w == -EAGAIN) {
+			if (nonblock) {
+				r = done ? (long)done : -EAGAIN;
+				break;
+			}
+			long e = timeout_setup(t, s->sndtimeo);
+			if (e) {
+				r = done ? (long)done : -EAGAIN;
+				break;
+			}
+			t->sc.done = done;
+			t->sc.intr = done ? (long)done : -ERESTARTSYS;
+			r = park(t, wq, s->sndtimeo, POLLOUT);
+			break;
+		}
+		if (w < 0) {
+			if (w == -EPIPE && !(flags & MSG_NOSIGNAL)) {
+				siginfo_t si;
+				siginfo_from(&si, SIGPIPE, SI_USER, t);
+				send_signal_task(t, &si, 0, 0);
+			}
+			r = done ? (long)done : w;
+			break;
+		}
+		done += (size_t)w;
+		if (!stream) {
+			r = (long)done;
+			break;
+		}
+		uiter_advance(it, (size_t)w);
+		if (!it->total) {
+			r = (long)done;
+			break;
+		}
+		/* More to send: refill the buffer from where we are. */
+		size_t n = it->total > MAX_MSG ? MAX_MSG : it->total;
+		long c = uiter_copy_from(it, m.data, n);
+		if (c <= 0) {
+			r = (long)done;
+			break;
+		}
+		m.len = (size_t)c;
+	}
+	if (r != -EPARK)
+		t->sc.done = 0;
+	kmsg_free(&m);
+	file_put(f);
+	return r;
+}
+
+static long put_cmsgs(struct task *t, struct kmsg *m, struct msghdr *mh, int flags)
+{
+	size_t room = mh->msg_controllen, used = 0;
+	char buf[4096];
+	if (room > sizeof(buf))
+		room = sizeof(buf);
+	memset(buf, 0, room);
+	struct msghdr k = { .msg_control = buf, .msg_controllen = room };
+	struct cmsghdr *c = room >= sizeof(struct cmsghdr) ? CMSG_FIRSTHDR(&k) : NULL;
+	if (m->has_cred) {
+		if (c && used + CMSG_SPACE(sizeof(struct ucred)) <= room) {
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_CREDENTIALS;
+			c->cmsg_len = CMSG_LEN(sizeof(struct ucred));
+			memcpy(CMSG_DATA(c), &m->cred, sizeof(struct ucred));
+			used += CMSG_SPACE(sizeof(struct ucred));
+			c = used + sizeof(struct cmsghdr) <= room ? (struct cmsghdr *)(buf + used) : NULL;
+		} else {
+			mh->msg_flags |= MSG_CTRUNC;
+		}
+	}
+	if (m->nfds) {
+		int fit = 0;
+		if (c && room - used >= CMSG_LEN(sizeof(int)))
+			fit = (int)((room - used - CMSG_LEN(0)) / sizeof(int));
+		if (fit > m->nfds)
+			fit = m->nfds;
+		int got = 0;
+		for (int i = 0; i < fit; i++) {
+			int fd = fd_install(t, m->fds[i], (flags & MSG_CMSG_CLOEXEC) != 0, 0);
+			if (fd < 0)
+				break;
+			memcpy(CMSG_DATA(c) + (size_t)got * sizeof(int), &fd, sizeof(int));
+			got++;
+		}
+		if (got) {
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN((size_t)got * sizeof(int));
+			used += CMSG_SPACE((size_t)got * sizeof(int));
+			if (used > room)
+				used = room;
+		}
+		if (got < m->nfds)
+			mh->msg_flags |= MSG_CTRUNC;
+	}
+	if (used && copy_to_user(t, (uint64_t)mh->msg_control, buf, used))
+		return -EFAULT;
+	mh->msg_controllen = used;
+	return 0;
+}
+
+static long do_recv(struct task *t, int fd, struct uiter *it, struct msghdr *mh, int flags)
+{
+	long err;
+	struct file *f;
+	struct sock *s = fd_sock(t, fd, &f, &err);
+	if (!s)
+		return err;
+	long r = 0;
+	struct kmsg m;
+	memset(&m, 0, sizeof(m));
+	size_t want = it->total > MAX_MSG ? MAX_MSG : it->total;
+	m.data = malloc(want ? want : 1);
+	m.len = want;
+	if (!m.data) {
+		file_put(f);
+		return -ENOMEM;
+	}
+	int nonblock = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT);
+	ssize_t n = s->ops->recvmsg(s, t, &m, flags);
+	if (n == -EAGAIN) {
+		if (nonblock) {
+			r = -EAGAIN;
+		} else {
+			long e = timeout_setup(t, s->rcvtimeo);
+			r = e ? e : park(t, &s->wq, s->rcvtimeo, POLLIN | POLLRDHUP | POLLHUP | POLLERR);
+		}
+		goto out;
+	}
+	if (n < 0) {
+		r = n;
+		goto out;
+	}
+	long c = uiter_copy_to(it, m.data, (size_t)n);
+	if (c < 0) {
+		r = c;
+		goto out;
+	}
+	mh->msg_flags = m.flags;
+	if (mh->msg_name) {
+		socklen_t alen = m.addrlen;
+		size_t k = mh->msg_namelen < alen ? mh->msg_namelen : alen;
+		if (k && copy_to_user(t, (uint64_t)mh->msg_name, &m.addr, k)) {
+			r = -EFAULT;
+			goto out;
+		}
+		mh->msg_namelen = alen;
+	}
+	if (mh->msg_control || m.nfds || m.has_cred) {
+		if (!mh->msg_control)
+			mh->msg_controllen = 0;
+		r = put_cmsgs(t, &m, mh, flags);
+		if (r)
+			goto out;
+		/* installed descriptors now belong to the fd table */
+		for (int i = 0; i < m.nfds; i++)
+			file_put(m.fds[i]);
+		free(m.fds);
+		m.fds = NULL;
+		m.nfds = 0;
+	} else {
+		mh->msg_controllen = 0;
+	}
+	r = (flags & MSG_TRUNC) && (m.flags & MSG_TRUNC) ? (long)m.full_len : n;
+out:
+	kmsg_free(&m);
+	file_put(f);
+	return r;
+}
+
+SYSCALL(sendto)
+{
+	struct uiter it;
+	uiter_single(&it, t, ARG(1), (size_t)ARG(2));
+	struct msghdr mh = { .msg_name = (void *)ARG(4), .msg_namelen = (socklen_t)ARG(5) };
+	return do_send(t, (int)ARG(0), &it, &mh, (int)ARG(3));
+}
+
+SYSCALL(recvfrom)
+{
+	struct uiter it;
+	uiter_single(&it, t, ARG(1), (size_t)ARG(2));
+	struct msghdr mh = { 0 };
+	int alen = 0;
+	if (ARG(4)) {
+		if (!ARG(5))
+			return -EFAULT;
+		if (copy_from_user(t, &alen, ARG(5), sizeof(alen)))
+			return -EFAULT;
+		if (alen < 0)
+			return -EINVAL;
+		mh.msg_name = (void *)ARG(4);
+		mh.msg_namelen = (socklen_t)alen;
+	}
+	long r = do_recv(t, (int)ARG(0), &it, &mh, (int)ARG(3));
+	if (r >= 0 && ARG(4)) {
+		int l = (int)mh.msg_namelen;
+		if (copy_to_user(t, ARG(5), &l, sizeof(l)))
+			return -EFAULT;
+	}
+	return r;
+}
+
+static int get_msghdr(struct task *t, uint64_t u, struct msghdr *mh, struct uiter *it)
+{
+	if (copy_from_user(t, mh, u, sizeof(*mh)))
+		return -EFAULT;
+	if (mh->msg_iovlen > IOV_MAX)
+		return -EMSGSIZE;
+	return uiter_init(it, t, (uint64_t)mh->msg_iov, (int)mh->msg_iovlen);
+}
+
+SYSCALL(sendmsg)
+{
+	struct msghdr mh;
+	struct uiter it;
+	long r = get_msghdr(t, ARG(1), &mh, &it);
+	if (r)
+		return r;
+	r = do_send(t, (int)ARG(0), &it, &mh, (int)ARG(2));
+	uiter_free(&it);
+	return r;
+}
+
+static long recvmsg_one(struct task *t, int fd, uint64_t umh, int flags)
+{
+	struct msghdr mh;
+	struct uiter it;
+	long r = get_msghdr(t, umh, &mh, &it);
+	if (r)
+		return r;
+	r = do_recv(t, fd, &it, &mh, flags);
+	uiter_free(&it);
+	if (r >= 0) {
+		struct msghdr *u = (struct msghdr *)(uintptr_t)umh;
+		if (copy_to_user(t, (uint64_t)&u->msg_namelen, &mh.msg_namelen, sizeof(mh.msg_namelen)) ||
+		    copy_to_user(t, (uint64_t)&u->msg_controllen, &mh.msg_controllen, sizeof(mh.msg_controllen)) ||
+		    copy_to_user(t, (uint64_t)&u->msg_flags, &mh.msg_flags, sizeof(mh.msg_flags)))
+			return -EFAULT;
+	}
+	return r;
+}
+
+SYSCALL(recvmsg)
+{
+	return recvmsg_one(t, (int)ARG(0), ARG(1), (int)ARG(2));
+}
+
+SYSCALL(sendmmsg)
+{
+	unsigned vlen = (unsigned)ARG(2);
+	if (vlen > 1024)
+		vlen = 1024;
+	unsigned i = (unsigned)t->sc.u[1];
+	for (; i < vlen; i++) {
+		uint64_t um = ARG(1) + (uint64_t)i * sizeof(struct mmsghdr);
+		struct msghdr mh;
+		struct uiter it;
+		long r = get_msghdr(t, um, &mh, &it);
+		if (!r) {
+			r = do_send(t, (int)ARG(0), &it, &mh, (int)ARG(3));
+			uiter_free(&it);
+		}
+		if (r == -EPARK) {
+			if (i)
+				return i; /* what went out so far */
+			return r;
+		}
+		if (r < 0)
+			return i ? (long)i : r;
+		unsigned len = (unsigned)r;
+		if (copy_to_user(t, um + offsetof(struct mmsghdr, msg_len), &len, sizeof(len)))
+			return i ? (long)i : -EFAULT;
+	}
+	return vlen;
+}
+
+SYSCALL(recvmmsg)
+{
+	unsigned vlen = (unsigned)ARG(2);
+	int flags = (int)ARG(3);
+	if (vlen > 1024)
+		vlen = 1024;
+	unsigned i;
+	for (i = 0; i < vlen; i++) {
+		uint64_t um = ARG(1) + (uint64_t)i * sizeof(struct mmsghdr);
+		long r = recvmsg_one(t, (int)ARG(0), um, flags | (i ? MSG_DONTWAIT : 0));
+		if (r == -EPARK)
+			return i ? (long)i : r;
+		if (r < 0)
+			return i ? (long)i : r;
+		unsigned len = (unsigned)r;
+		if (copy_to_user(t, um + offsetof(struct mmsghdr, msg_len), &len, sizeof(len)))
+			return i ? (long)i : -EFAULT;
+		if (flags & MSG_WAITFORONE)
+			flags |= MSG_DONTWAIT;
+	}
+	return i;
+}

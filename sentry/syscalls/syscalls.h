@@ -1,0 +1,94 @@
+/*
+ * The syscall table and the handlers, one file per family.
+ *
+ * A handler takes the task (arguments in t->sc_args, read with ARG(i)) and
+ * returns a result: >= 0, -errno, or one of the dispatcher's codes in
+ * kernel.h (-EPARK to wait and be run again, -ENORETURN when it set the
+ * registers itself, -ENATIVE to let the host run the call). Handlers run
+ * on the sentry's only thread and must never block.
+ */
+#ifndef SENTRY_SYSCALLS_H
+#define SENTRY_SYSCALLS_H
+
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "../kernel/kernel.h"
+
+#define NR_SYSCALLS 512
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+
+struct syscall_desc {
+	const char *name;
+	long (*fn)(struct task *t);
+	/* strace argument formats, one char per argument:
+	 *   d int   u unsigned   x hex   p pointer   s path/string in
+	 *   b buffer in (with the next arg as length)   B buffer out (length is
+	 *   the result)   o octal mode   f open flags   F fcntl cmd
+	 *   m mmap prot   M mmap flags   S signal   a AT_ fd (AT_FDCWD)
+	 *   v argv/envp   c clone flags */
+	const char *fmt;
+};
+
+extern const struct syscall_desc syscall_table[NR_SYSCALLS];
+extern const char *const syscall_names[NR_SYSCALLS];
+
+#define SYSCALL(name)                         \
+	long sys_##name(struct task *t); \
+	long sys_##name(struct task *t)
+
+/* I/O vectors in application memory, consumed chunk by chunk. */
+struct uiter {
+	struct task *t;
+	struct iovec *iov;
+	int cnt, idx;
+	size_t off;   /* in iov[idx] */
+	size_t total; /* bytes left */
+	struct iovec one;
+};
+
+int uiter_init(struct uiter *it, struct task *t, uint64_t uiov, int cnt);
+void uiter_single(struct uiter *it, struct task *t, uint64_t buf, size_t len);
+void uiter_free(struct uiter *it);
+/* Skip n bytes. */
+void uiter_advance(struct uiter *it, size_t n);
+/* Copy up to n bytes out of / into the vector; returns bytes or -EFAULT
+ * (only when nothing could be moved). Does not advance. */
+long uiter_copy_from(struct uiter *it, void *buf, size_t n);
+long uiter_copy_to(struct uiter *it, const void *buf, size_t n);
+
+/* The generic read/write engine (sys_file.c), also used by sockets. */
+#define RW_POS 0x1	/* positional (pread/pwrite): pos given */
+long do_readv(struct task *t, struct file *f, struct uiter *it, uint64_t *pos, int rwflags);
+long do_writev(struct task *t, struct file *f, struct uiter *it, uint64_t *pos, int rwflags);
+
+/* File helpers */
+#define MAX_RW_COUNT 0x7ffff000L
+struct file *fget_or(struct task *t, int fd, long *err);
+
+/* poll machinery shared by poll/select/epoll (sys_poll.c) */
+uint32_t poll_file(struct task *t, struct file *f, uint32_t events, int wait);
+
+/* Time helpers (sys_time.c) */
+int get_timespec(struct task *t, uint64_t uaddr, struct timespec *ts);
+uint64_t timespec_ns(const struct timespec *ts);
+/* Convert a deadline on clock `clk` (absolute ns) to CLOCK_MONOTONIC. */
+uint64_t deadline_to_mono(clockid_t clk, uint64_t abs_ns);
+
+/* Sockets (sentry/socket) */
+int socket_create_file(struct task *t, int family, int type, int protocol, struct file **out);
+int socket_pair(struct task *t, int family, int type, int protocol, struct file **a, struct file **b);
+
+/* Misc */
+int task_set_pdeath(struct task *t, int sig);
+long do_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
+	      uint64_t tls);
+struct thread_group *tg_of_pid(struct task *t, pid_t pid);
+
+/* sys_mm.c */
+long do_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off);
+
+#endif

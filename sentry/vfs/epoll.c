@@ -1,0 +1,283 @@
+/*
+ * epoll. An epoll instance keeps an item per (file, fd) it watches. Each
+ * item has a waiter on its file's wait queue; a wake-up puts the item on
+ * the ready list. epoll_wait polls the ready items again and reports the
+ * ones that really are ready:
+ *   level-triggered items stay on the ready list while they are ready;
+ *   edge-triggered (EPOLLET) items leave it when reported and come back
+ *   only with the next wake-up of their file;
+ *   EPOLLONESHOT items are disabled when reported until EPOLL_CTL_MOD.
+ * Items hold no reference on their file: they go when the file's last
+ * reference does (eventpoll_release), as in Linux.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+
+#include "vfs.h"
+#include "../kernel/kernel.h"
+
+#define EP_PRIVATE_BITS (EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE)
+
+struct eventpoll {
+	struct list items;
+	struct list ready;
+	struct waitq wq;
+	struct file *self;
+};
+
+struct epitem {
+	struct list link_file;
+	struct list link_ep;
+	struct list rdlink;
+	struct eventpoll *ep;
+	struct file *file;
+	int fd;
+	uint32_t events;
+	uint64_t data;
+	int disabled;
+	struct waiter w;
+};
+
+static const struct file_ops epoll_ops;
+
+static void item_ready(struct epitem *it)
+{
+	if (!list_linked(&it->rdlink))
+		list_add_tail(&it->rdlink, &it->ep->ready);
+	waitq_wake(&it->ep->wq, POLLIN);
+}
+
+static void item_wake(struct waiter *w, uint32_t events)
+{
+	struct epitem *it = w->priv;
+	if (it->disabled)
+		return;
+	if (events && !(events & (it->events | EPOLLERR | EPOLLHUP)))
+		return;
+	item_ready(it);
+}
+
+static void item_remove(struct epitem *it)
+{
+	waitq_del(&it->w);
+	list_del(&it->link_file);
+	list_del(&it->link_ep);
+	if (list_linked(&it->rdlink))
+		list_del(&it->rdlink);
+	free(it);
+}
+
+void eventpoll_release(struct file *f);
+void eventpoll_release(struct file *f)
+{
+	while (!list_empty(&f->epitems)) {
+		struct epitem *it = list_entry(f->epitems.next, struct epitem, link_file);
+		item_remove(it);
+	}
+}
+
+static struct epitem *find_item(struct eventpoll *ep, struct file *f, int fd)
+{
+	struct list *l;
+	list_for_each(l, &ep->items)
+	{
+		struct epitem *it = list_entry(l, struct epitem, link_ep);
+		if (it->file == f && it->fd == fd)
+			return it;
+	}
+	return NULL;
+}
+
+static uint32_t ep_poll_items(struct eventpoll *ep, struct task *t)
+{
+	struct list *l;
+	list_for_each(l, &ep->ready)
+	{
+		struct epitem *it = list_entry(l, struct epitem, rdlink);
+		if (file_poll(it->file, t) & (it->events | EPOLLERR | EPOLLHUP))
+			return POLLIN | POLLRDNORM;
+	}
+	return 0;
+}
+
+static uint32_t ep_file_poll(struct file *f, struct task *t)
+{
+	return ep_poll_items(f->priv, t);
+}
+
+static struct waitq *ep_file_waitq(struct file *f, struct task *t)
+{
+	(void)t;
+	return &((struct eventpoll *)f->priv)->wq;
+}
+
+static void ep_release(struct file *f)
+{
+	struct eventpoll *ep = f->priv;
+	while (!list_empty(&ep->items))
+		item_remove(list_entry(ep->items.next, struct epitem, link_ep));
+	waitq_destroy(&ep->wq, POLLHUP);
+	free(ep);
+}
+
+static int ep_name(struct file *f, char *buf, size_t len)
+{
+	(void)f;
+	return snprintf(buf, len, "anon_inode:[eventpoll]");
+}
+
+static const struct file_ops epoll_ops = {
+	.poll = ep_file_poll,
+	.waitq = ep_file_waitq,
+	.name = ep_name,
+	.release = ep_release,
+};
+
+int epoll_create_file(struct vfs *v, int flags, struct file **out);
+int epoll_create_file(struct vfs *v, int flags, struct file **out)
+{
+	if (flags & ~EPOLL_CLOEXEC)
+		return -EINVAL;
+	struct eventpoll *ep = calloc(1, sizeof(*ep));
+	if (!ep)
+		return -ENOMEM;
+	list_init(&ep->items);
+	list_init(&ep->ready);
+	waitq_init(&ep->wq);
+	struct file *f = file_anon(v, &epoll_ops, O_RDWR, ep, 0600);
+	if (!f) {
+		free(ep);
+		return -ENOMEM;
+	}
+	ep->self = f;
+	*out = f;
+	return 0;
+}
+
+int is_epoll_file(struct file *f);
+int is_epoll_file(struct file *f)
+{
+	return f->ops == &epoll_ops;
+}
+
+/* Would watching `target` from `ep` make a loop of epolls? */
+static int ep_loops(struct eventpoll *ep, struct file *target, int depth)
+{
+	if (depth > 5)
+		return 1;
+	if (target->ops != &epoll_ops)
+		return 0;
+	struct eventpoll *te = target->priv;
+	if (te == ep)
+		return 1;
+	struct list *l;
+	list_for_each(l, &te->items)
+	{
+		struct epitem *it = list_entry(l, struct epitem, link_ep);
+		if (ep_loops(ep, it->file, depth + 1))
+			return 1;
+	}
+	return 0;
+}
+
+int epoll_ctl_file(struct task *t, struct file *epf, int op, int fd, struct file *f, struct epoll_event *ev);
+int epoll_ctl_file(struct task *t, struct file *epf, int op, int fd, struct file *f, struct epoll_event *ev)
+{
+	if (epf->ops != &epoll_ops || epf == f)
+		return -EINVAL;
+	struct eventpoll *ep = epf->priv;
+	if (f->inode && (S_ISREG(f->inode->mode) || S_ISDIR(f->inode->mode)) && f->path.dentry)
+		return -EPERM;
+	if (!f->ops || !f->ops->poll)
+		return -EPERM;
+	struct epitem *it = find_item(ep, f, fd);
+	switch (op) {
+	case EPOLL_CTL_ADD: {
+		if (it)
+			return -EEXIST;
+		if (ep_loops(ep, f, 0))
+			return -ELOOP;
+		it = calloc(1, sizeof(*it));
+		if (!it)
+			return -ENOMEM;
+		it->ep = ep;
+		it->file = f;
+		it->fd = fd;
+		it->events = ev->events | EPOLLERR | EPOLLHUP;
+		it->data = ev->data.u64;
+		list_init(&it->rdlink);
+		list_add_tail(&it->link_file, &f->epitems);
+		list_add_tail(&it->link_ep, &ep->items);
+		waiter_init(&it->w, item_wake, it);
+		struct waitq *q = file_waitq(f, t);
+		if (q)
+			waitq_add(q, &it->w, 0);
+		if (file_poll(f, t) & it->events)
+			item_ready(it);
+		return 0;
+	}
+	case EPOLL_CTL_MOD:
+		if (!it)
+			return -ENOENT;
+		if (ev->events & EPOLLEXCLUSIVE)
+			return -EINVAL;
+		it->events = ev->events | EPOLLERR | EPOLLHUP;
+		it->data = ev->data.u64;
+		it->disabled = 0;
+		if (file_poll(f, t) & it->events)
+			item_ready(it);
+		return 0;
+	case EPOLL_CTL_DEL:
+		if (!it)
+			return -ENOENT;
+		item_remove(it);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Collect up to max ready events. */
+int epoll_collect(struct task *t, struct file *epf, struct epoll_event *out, int max);
+int epoll_collect(struct task *t, struct file *epf, struct epoll_event *out, int max)
+{
+	struct eventpoll *ep = epf->priv;
+	int n = 0;
+	struct list keep;
+	list_init(&keep);
+	while (n < max && !list_empty(&ep->ready)) {
+		struct epitem *it = list_entry(ep->ready.next, struct epitem, rdlink);
+		list_del(&it->rdlink);
+		if (it->disabled)
+			continue;
+		uint32_t m = file_poll(it->file, t) & it->events;
+		if (!m)
+			continue;
+		out[n].events = m & ~(uint32_t)EP_PRIVATE_BITS;
+		out[n].data.u64 = it->data;
+		n++;
+		if (it->events & EPOLLONESHOT)
+			it->disabled = 1;
+		else if (!(it->events & EPOLLET))
+			list_add_tail(&it->rdlink, &keep); /* level-triggered: still ready */
+	}
+	/* Level-triggered items go to the back, after the unreported ones. */
+	while (!list_empty(&keep)) {
+		struct list *l = keep.next;
+		list_del(l);
+		list_add_tail(l, &ep->ready);
+	}
+	return n;
+}
+
+struct waitq *epoll_waitq(struct file *epf);
+struct waitq *epoll_waitq(struct file *epf)
+{
+	return &((struct eventpoll *)epf->priv)->wq;
+}

@@ -1,0 +1,493 @@
+/*
+ * Host file descriptors passed through to the sandbox: moat's stdin,
+ * stdout and stderr.
+ *
+ * Each is wrapped in a file whose reads and writes go to the host fd
+ * without ever blocking the sentry: pipes and terminals are reopened
+ * (/proc/self/fd/N, a private open file description) and switched to
+ * O_NONBLOCK, and registered edge-triggered with the event loop, whose
+ * callback wakes the file's wait queue. Regular files stay as they are
+ * (shared offset with the caller, as a shell redirection expects).
+ *
+ * A terminal becomes the sandbox's console: the controlling terminal of
+ * the first session. Termios and window-size ioctls go to the host
+ * terminal; everything about process groups (TIOCSPGRP, TIOCGPGRP,
+ * TIOCSCTTY, job-control signals SIGTTIN/SIGTTOU) is virtual, since the
+ * host terminal's foreground group is moat itself. Keys that generate
+ * signals (^C, ^Z, ^\) make the host send them to moat, which forwards them
+ * to the console's foreground group (sandbox.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "ns/loop.h"
+
+/* termios2 ioctls (<asm/termbits.h> clashes with <termios.h>): the kernel
+ * structs are 36 (termios) and 44 (termios2) bytes. */
+#define KTERMIOS_SIZE 36
+#define KTERMIOS2_SIZE 44
+#undef TCGETS2
+#undef TCSETS2
+#undef TCSETSW2
+#undef TCSETSF2
+#define TCGETS2 0x802c542aU
+#define TCSETS2 0x402c542bU
+#define TCSETSW2 0x402c542cU
+#define TCSETSF2 0x402c542dU
+#include "vfs.h"
+#include "../kernel/kernel.h"
+
+enum hio_kind { HIO_TTY, HIO_PIPE, HIO_SOCK, HIO_FILE, HIO_OTHER };
+
+struct console {
+	pid_t fg_pgrp;
+	pid_t sid;
+};
+
+struct hostio {
+	uint32_t ref;
+	int fd;
+	enum hio_kind kind;
+	int polled; /* registered with the loop */
+	struct waitq wq;
+	struct kernel *k;
+	struct console *con;
+};
+
+/* The one console of the sandbox (if a terminal was passed in). */
+static struct console the_console;
+
+static void hio_ready(int fd, uint32_t events, void *arg)
+{
+	(void)fd;
+	struct hostio *h = arg;
+	uint32_t m = 0;
+	if (events & (EPOLLIN | EPOLLRDHUP))
+		m |= POLLIN | POLLRDNORM;
+	if (events & EPOLLOUT)
+		m |= POLLOUT | POLLWRNORM;
+	if (events & EPOLLHUP)
+		m |= POLLHUP | POLLIN;
+	if (events & EPOLLERR)
+		m |= POLLERR;
+	waitq_wake(&h->wq, m);
+}
+
+static void hio_put(struct hostio *h)
+{
+	if (--h->ref)
+		return;
+	if (h->polled)
+		ns_loop_del_fd(h->k->loop, h->fd);
+	waitq_destroy(&h->wq, POLLHUP);
+	close(h->fd);
+	free(h);
+}
+
+static int tty_bg_check(struct hostio *h, struct task *t, int sig)
+{
+	/* tty job control: a background process group touching its
+	 * controlling terminal gets SIGTTIN/SIGTTOU (termios(3)). */
+	if (!t || h->kind != HIO_TTY || !h->con)
+		return 0;
+	struct thread_group *tg = t->tg;
+	if (tg->sid != h->con->sid || tg->pgid == h->con->fg_pgrp)
+		return 0;
+	if (sig == SIGTTOU) {
+		struct termios tio;
+		if (tcgetattr(h->fd, &tio) == 0 && !(tio.c_lflag & TOSTOP))
+			return 0;
+	}
+	struct ksigaction *ka = &t->sighand->action[sig - 1];
+	if (ka->handler == (uint64_t)SIG_IGN || (t->blocked & SIGBIT(sig)))
+		return sig == SIGTTIN ? -EIO : 0;
+	siginfo_t si;
+	siginfo_kernel(&si, sig, SI_KERNEL);
+	kill_pgrp(t->k, tg->pgid, sig, &si);
+	return -ERESTARTSYS;
+}
+
+static ssize_t hio_read(struct file *f, struct task *t, void *buf, size_t len, uint64_t *pos)
+{
+	struct hostio *h = f->priv;
+	int e = tty_bg_check(h, t, SIGTTIN);
+	if (e)
+		return e;
+	ssize_t n;
+	if (h->kind == HIO_FILE) {
+		n = pread(h->fd, buf, len, (off_t)*pos);
+		if (n > 0)
+			*pos += (uint64_t)n;
+	} else if (h->kind == HIO_SOCK) {
+		n = recv(h->fd, buf, len, MSG_DONTWAIT);
+	} else {
+		n = read(h->fd, buf, len);
+	}
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return -EAGAIN;
+		return -errno;
+	}
+	return n;
+}
+
+static ssize_t hio_write(struct file *f, struct task *t, const void *buf, size_t len, uint64_t *pos)
+{
+	struct hostio *h = f->priv;
+	int e = tty_bg_check(h, t, SIGTTOU);
+	if (e)
+		return e;
+	ssize_t n;
+	if (h->kind == HIO_FILE) {
+		if (f->flags & O_APPEND) {
+			n = write(h->fd, buf, len);
+		} else {
+			n = pwrite(h->fd, buf, len, (off_t)*pos);
+			if (n > 0)
+				*pos += (uint64_t)n;
+		}
+	} else if (h->kind == HIO_SOCK) {
+		n = send(h->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	} else {
+		n = write(h->fd, buf, len);
+	}
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return -EAGAIN;
+		return -errno;
+	}
+	return n;
+}
+
+static uint32_t hio_poll(struct file *f, struct task *t)
+{
+	(void)t;
+	struct hostio *h = f->priv;
+	if (!h->polled)
+		return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+	struct pollfd p = { h->fd, POLLIN | POLLOUT | POLLRDHUP, 0 };
+	if (poll(&p, 1, 0) < 0)
+		return POLLERR;
+	uint32_t m = (uint32_t)p.revents;
+	if (!(f->fmode & FMODE_READ))
+		m &= ~(uint32_t)(POLLIN | POLLRDNORM | POLLRDHUP);
+	if (!(f->fmode & FMODE_WRITE))
+		m &= ~(uint32_t)(POLLOUT | POLLWRNORM);
+	return m;
+}
+
+static struct waitq *hio_waitq(struct file *f, struct task *t)
+{
+	(void)t;
+	struct hostio *h = f->priv;
+	return h->polled ? &h->wq : NULL;
+}
+
+static int copy_ioctl(struct task *t, int fd, unsigned long cmd, uint64_t arg, size_t sz, int in, int out)
+{
+	char buf[64];
+	if (sz > sizeof(buf))
+		return -EINVAL;
+	if (in && copy_from_user(t, buf, arg, sz))
+		return -EFAULT;
+	if (ioctl(fd, cmd, buf) < 0)
+		return -errno;
+	if (out && copy_to_user(t, arg, buf, sz))
+		return -EFAULT;
+	return 0;
+}
+
+static struct thread_group *any_in_pgrp(struct kernel *k, pid_t pgid)
+{
+	struct list *l;
+	list_for_each(l, &k->thread_groups)
+	{
+		struct thread_group *g = list_entry(l, struct thread_group, all_link);
+		if (g->pgid == pgid && g->state == TG_LIVE)
+			return g;
+	}
+	return NULL;
+}
+
+static long tty_ioctl(struct file *f, struct task *t, unsigned long cmd, uint64_t arg)
+{
+	struct hostio *h = f->priv;
+	struct console *con = h->con;
+	int is_ctty = con && t->tg->tty && t->tg->tty->priv == h && t->tg->sid == con->sid;
+	switch (cmd) {
+	case TCGETS:
+		return copy_ioctl(t, h->fd, cmd, arg, KTERMIOS_SIZE, 0, 1);
+	case TCGETS2:
+		return copy_ioctl(t, h->fd, cmd, arg, KTERMIOS2_SIZE, 0, 1);
+	case TCSETS:
+	case TCSETSW:
+	case TCSETSF:
+	case TCSETS2:
+	case TCSETSW2:
+	case TCSETSF2: {
+		int e = tty_bg_check(h, t, SIGTTOU);
+		if (e)
+			return e;
+		size_t sz = (cmd == TCSETS || cmd == TCSETSW || cmd == TCSETSF) ? KTERMIOS_SIZE : KTERMIOS2_SIZE;
+		return copy_ioctl(t, h->fd, cmd, arg, sz, 1, 0);
+	}
+	case TIOCGWINSZ:
+		return copy_ioctl(t, h->fd, cmd, arg, sizeof(struct winsize), 0, 1);
+	case TIOCSWINSZ:
+		return copy_ioctl(t, h->fd, cmd, arg, sizeof(struct winsize), 1, 0);
+	case TCFLSH:
+	case TCXONC:
+	case TCSBRK:
+	case TCSBRKP:
+		if (ioctl(h->fd, cmd, (int)arg) < 0)
+			return -errno;
+		return 0;
+	case TIOCINQ:
+	case TIOCOUTQ:
+		return copy_ioctl(t, h->fd, cmd, arg, sizeof(int), 0, 1);
+	case TIOCGPGRP:
+		if (!con || !is_ctty)
+			return -ENOTTY;
+		return copy_to_user(t, arg, &con->fg_pgrp, sizeof(pid_t)) ? -EFAULT : 0;
+	case TIOCSPGRP: {
+		if (!con || !is_ctty)
+			return -ENOTTY;
+		int e = tty_bg_check(h, t, SIGTTOU);
+		if (e == -ERESTARTSYS)
+			return e;
+		pid_t pg;
+		if (copy_from_user(t, &pg, arg, sizeof(pg)))
+			return -EFAULT;
+		if (pg < 0)
+			return -EINVAL;
+		struct thread_group *g = any_in_pgrp(t->k, pg);
+		if (!g)
+			return -ESRCH;
+		if (g->sid != con->sid)
+			return -EPERM;
+		con->fg_pgrp = pg;
+		return 0;
+	}
+	case TIOCGSID:
+		if (!con || !is_ctty)
+			return -ENOTTY;
+		return copy_to_user(t, arg, &con->sid, sizeof(pid_t)) ? -EFAULT : 0;
+	case TIOCSCTTY:
+		if (!con)
+			return -EPERM;
+		if (t->tg->sid != t->tg->tgid)
+			return -EPERM; /* not a session leader */
+		if (t->tg->tty)
+			return t->tg->tty->priv == h ? 0 : -EPERM;
+		con->sid = t->tg->sid;
+		con->fg_pgrp = t->tg->pgid;
+		t->tg->tty = file_get(f);
+		return 0;
+	case TIOCNOTTY:
+		if (!is_ctty)
+			return -ENOTTY;
+		file_put(t->tg->tty);
+		t->tg->tty = NULL;
+		return 0;
+	case TIOCSTI:
+	case TIOCCONS:
+		return -EPERM; /* never inject into the host terminal */
+	case TIOCGPTN:
+	case TIOCSPTLCK:
+		return -ENOTTY;
+	case TIOCGEXCL:
+	case TIOCEXCL:
+	case TIOCNXCL:
+		if (cmd == TIOCGEXCL) {
+			int v = 0;
+			return copy_to_user(t, arg, &v, sizeof(v)) ? -EFAULT : 0;
+		}
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static long hio_ioctl(struct file *f, struct task *t, unsigned long cmd, uint64_t arg)
+{
+	struct hostio *h = f->priv;
+	if (h->kind == HIO_TTY)
+		return tty_ioctl(f, t, cmd, arg);
+	if (cmd == FIONREAD && (h->kind == HIO_PIPE || h->kind == HIO_SOCK))
+		return copy_ioctl(t, h->fd, cmd, arg, sizeof(int), 0, 1);
+	return -ENOTTY;
+}
+
+static int64_t hio_llseek(struct file *f, int64_t off, int whence)
+{
+	struct hostio *h = f->priv;
+	if (h->kind != HIO_FILE)
+		return -ESPIPE;
+	off_t r = lseek(h->fd, (off_t)off, whence);
+	if (r < 0)
+		return -errno;
+	f->pos = (uint64_t)r;
+	return r;
+}
+
+static void hio_release(struct file *f)
+{
+	struct hostio *h = f->priv;
+	if (h->kind == HIO_FILE)
+		lseek(h->fd, (off_t)f->pos, SEEK_SET); /* the caller's shell sees our offset */
+	hio_put(h);
+}
+
+static const struct file_ops hostio_ops = {
+	.read = hio_read,
+	.write = hio_write,
+	.poll = hio_poll,
+	.waitq = hio_waitq,
+	.ioctl = hio_ioctl,
+	.llseek = hio_llseek,
+	.release = hio_release,
+};
+
+static mode_t kind_mode(enum hio_kind k, mode_t host)
+{
+	switch (k) {
+	case HIO_TTY:
+		return S_IFCHR | 0620;
+	case HIO_PIPE:
+		return S_IFIFO | 0600;
+	case HIO_SOCK:
+		return S_IFSOCK | 0777;
+	default:
+		return host;
+	}
+}
+
+/*
+ * Wrap host fd `hostfd` (not owned; it is reopened or duplicated) as a
+ * sandbox file opened with access mode `acc`.
+ */
+int hostio_file(struct kernel *k, int hostfd, int acc, struct file **out);
+int hostio_file(struct kernel *k, int hostfd, int acc, struct file **out)
+{
+	struct stat st;
+	if (fstat(hostfd, &st) < 0)
+		return -errno;
+	struct hostio *h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->ref = 1;
+	h->k = k;
+	waitq_init(&h->wq);
+	if (isatty(hostfd))
+		h->kind = HIO_TTY;
+	else if (S_ISFIFO(st.st_mode))
+		h->kind = HIO_PIPE;
+	else if (S_ISSOCK(st.st_mode))
+		h->kind = HIO_SOCK;
+	else if (S_ISREG(st.st_mode))
+		h->kind = HIO_FILE;
+	else
+		h->kind = HIO_OTHER;
+	int fd = -1;
+	if (h->kind == HIO_TTY || h->kind == HIO_PIPE) {
+		/* A private open file description we may make non-blocking
+		 * without touching the caller's. */
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", hostfd);
+		int mode = acc == O_RDONLY ? O_RDONLY : acc == O_WRONLY ? O_WRONLY : O_RDWR;
+		if (h->kind == HIO_TTY)
+			mode = O_RDWR; /* it may become /dev/tty */
+		fd = open(p, mode | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0 && h->kind == HIO_TTY)
+			fd = open(p, (acc == O_WRONLY ? O_WRONLY : O_RDONLY) | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	}
+	if (fd < 0)
+		fd = fcntl(hostfd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0) {
+		int e = -errno;
+		free(h);
+		return e;
+	}
+	h->fd = fd;
+	if (h->kind != HIO_FILE && h->kind != HIO_OTHER) {
+		if (ns_loop_add_fd(k->loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, hio_ready, h) == 0)
+			h->polled = 1;
+	} else if (h->kind == HIO_OTHER) {
+		/* /dev/null and friends never block; a device that could
+		 * would be pollable. */
+		if (ns_loop_add_fd(k->loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, hio_ready, h) == 0) {
+			h->polled = 1;
+			int fl = fcntl(fd, F_GETFL);
+			if (fl >= 0 && fd != hostfd)
+				fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+		}
+	}
+	if (h->kind == HIO_TTY)
+		h->con = &the_console;
+	struct file *f = file_anon(k->vfs, &hostio_ops, (unsigned)acc, h, kind_mode(h->kind, st.st_mode));
+	if (!f) {
+		hio_put(h);
+		return -ENOMEM;
+	}
+	if (h->kind == HIO_FILE) {
+		f->fmode |= FMODE_PREAD;
+		f->fmode &= ~FMODE_STREAM;
+		off_t cur = lseek(hostfd, 0, SEEK_CUR);
+		f->pos = cur > 0 ? (uint64_t)cur : 0;
+		int fl = fcntl(hostfd, F_GETFL);
+		if (fl >= 0 && (fl & O_APPEND))
+			f->flags |= O_APPEND;
+		f->inode->size = (uint64_t)st.st_size;
+	}
+	*out = f;
+	return 0;
+}
+
+int hostio_is_tty(struct file *f);
+int hostio_is_tty(struct file *f)
+{
+	return f->ops == &hostio_ops && ((struct hostio *)f->priv)->kind == HIO_TTY;
+}
+
+/* Make f (a terminal) the controlling terminal of session sid. */
+void console_attach(struct thread_group *tg, struct file *f);
+void console_attach(struct thread_group *tg, struct file *f)
+{
+	struct hostio *h = f->priv;
+	if (!h->con)
+		return;
+	h->con->sid = tg->sid;
+	h->con->fg_pgrp = tg->pgid;
+	if (tg->tty)
+		file_put(tg->tty);
+	tg->tty = file_get(f);
+}
+
+pid_t console_fg_pgrp(void);
+pid_t console_fg_pgrp(void)
+{
+	return the_console.fg_pgrp;
+}
+
+int console_open(struct task *t, struct file *f)
+{
+	struct file *tty = t ? t->tg->tty : NULL;
+	if (!tty)
+		return -ENXIO;
+	struct hostio *h = tty->priv;
+	h->ref++;
+	f->priv = h;
+	f->ops = &hostio_ops;
+	f->fmode |= FMODE_STREAM;
+	return 0;
+}

@@ -1,0 +1,1285 @@
+/*
+ * /proc: generated from the sentry's own state.
+ *
+ * Nothing is cached (SB_NOCACHE): every lookup makes a fresh inode that
+ * names what it shows (a pid, a tid, an fd, a table entry), and every open
+ * of a file renders its whole content into a buffer that reads then serve,
+ * so a reader sees one consistent snapshot.
+ *
+ * Process-level numbers the sentry does not keep (memory sizes, CPU times)
+ * come from the host kernel's view of the task (its /proc/<host pid>
+ * files): the host process is the sandbox process. Host paths in
+ * /proc/<pid>/maps are replaced by the sandbox paths of the files the
+ * sentry mapped (struct mm's names).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "vfs.h"
+#include "../kernel/kernel.h"
+
+#define PROC_SUPER_MAGIC 0x9fa0
+
+static const struct fs_type proc_type = { "proc", PROC_SUPER_MAGIC };
+
+enum pkind {
+	PK_ROOT,
+	PK_PID,	     /* /proc/N (pid = tgid) */
+	PK_TID,	     /* /proc/N/task/M */
+	PK_TASKDIR,  /* /proc/N/task */
+	PK_FDDIR,    /* /proc/N/fd */
+	PK_FDINFODIR,
+	PK_FD,	     /* /proc/N/fd/M (magic link) */
+	PK_FDINFO,   /* /proc/N/fdinfo/M */
+	PK_FILE,     /* generated file: ent */
+	PK_LINK,     /* symlink: ent */
+	PK_DIR,	     /* static directory: ent */
+};
+
+struct pctx {
+	struct kernel *k;
+	struct task *t; /* the viewer */
+};
+
+typedef int (*gen_fn)(struct pctx *c, pid_t pid, pid_t tid, FILE *out);
+typedef int (*link_fn)(struct pctx *c, pid_t pid, pid_t tid, char *buf, size_t len, struct path *p);
+
+struct pent {
+	const char *name;
+	mode_t mode;
+	gen_fn gen;
+	link_fn link;
+	const struct pent *children; /* PK_DIR, NULL-name terminated */
+	int (*write)(struct pctx *c, pid_t pid, pid_t tid, const char *buf, size_t len);
+};
+
+struct pnode {
+	enum pkind kind;
+	pid_t pid, tid;
+	int fd;
+	const struct pent *ent;
+};
+
+static struct super *proc_sb;
+static struct mount *proc_mnt;
+static int host_procfd = -1;
+
+static const struct inode_ops proc_iops;
+static const struct file_ops proc_dir_ops;
+static const struct file_ops proc_file_ops;
+
+static struct kernel *proc_kernel;
+pid_t console_fg_pgrp(void);
+
+/* ---- helpers ---- */
+
+static int host_read(pid_t host_pid, const char *what, char *buf, size_t len)
+{
+	char p[64];
+	if (host_pid > 0)
+		snprintf(p, sizeof(p), "%d/%s", host_pid, what);
+	else
+		snprintf(p, sizeof(p), "%s", what);
+	int fd = openat(host_procfd, p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t got = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf + got, len - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got >= len - 1)
+			break;
+	}
+	close(fd);
+	buf[got] = 0;
+	return (int)got;
+}
+
+static struct task *live_thread(struct thread_group *tg)
+{
+	if (tg->leader && tg->leader->pt)
+		return tg->leader;
+	struct list *l;
+	list_for_each(l, &tg->threads)
+	{
+		struct task *c = list_entry(l, struct task, tg_link);
+		if (c->pt)
+			return c;
+	}
+	return tg->leader;
+}
+
+static struct task *proc_task(struct pctx *c, pid_t pid, pid_t tid)
+{
+	struct thread_group *tg = tg_lookup(c->k, pid);
+	if (!tg)
+		return NULL;
+	if (tid) {
+		struct task *t = task_lookup(c->k, tid);
+		return t && t->tg == tg ? t : NULL;
+	}
+	return live_thread(tg);
+}
+
+static char state_char(struct task *t)
+{
+	if (!t || t->state == TS_DEAD || t->tg->state == TG_ZOMBIE)
+		return 'Z';
+	if (t->tg->stopped || t->state == TS_HELD)
+		return 'T';
+	if (t->state == TS_PARKED)
+		return 'S';
+	return t->state == TS_RUNNING ? 'R' : 'S';
+}
+
+static const char *state_name(char s)
+{
+	switch (s) {
+	case 'R':
+		return "R (running)";
+	case 'S':
+		return "S (sleeping)";
+	case 'T':
+		return "T (stopped)";
+	default:
+		return "Z (zombie)";
+	}
+}
+
+/* ---- generated files ---- */
+
+static int gen_cmdline_env(struct pctx *c, pid_t pid, pid_t tid, FILE *out, int env)
+{
+	struct task *t = proc_task(c, pid, tid);
+	if (!t || !t->mm || !t->pt)
+		return 0;
+	uint64_t a = env ? t->mm->env_start : t->mm->arg_start;
+	uint64_t b = env ? t->mm->env_end : t->mm->arg_end;
+	if (b <= a || b - a > (4u << 20))
+		return 0;
+	char *buf = malloc(b - a);
+	if (!buf)
+		return -ENOMEM;
+	ssize_t n = platform_read(t->pt, buf, a, (size_t)(b - a));
+	if (n > 0)
+		fwrite(buf, 1, (size_t)n, out);
+	free(buf);
+	return 0;
+}
+
+static int gen_cmdline(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
+{
+	return gen_cmdline_env(c, pid, tid, out, 0);
+}
+
+static int gen_environ(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
+{
+	return gen_cmdline_env(c, pid, tid, out, 1);
+}
+
+static int gen_comm(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
+{
+	struct task *t = proc_task(c, pid, tid);
+	if (t)
+		fprintf(out, "%s\n", t->comm);
+	return 0;
+}
+
+static int write_comm(struct pctx *c, pid_t pid, pid_t tid, const char *buf, size_t len)
+{
+	struct task *t = proc_task(c, pid, tid);
+	if (!t)
+		return -ESRCH;
+	size_t n = len < 15 ? len : 15;
+	while (n && buf[n - 1] == '\n')
+		n--;
+	memset(t->comm, 0, sizeof(t->comm));
+	memcpy(t->comm, buf, n);
+	return 0;
+}
+
+static int gen_auxv(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
+{
+	struct task *t = proc_task(c, pid, tid);
+	if (t && t->mm)
+		fwrite(t->mm->auxv, 8, (size_t)t->mm->auxv_len, out);
+	return 0;
+}
+
+static int gen_stat(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
+{
+	struct task *t = proc_task(c, pid, tid);
+	if (!t)
+		return -ESRCH;
+	struct thread_group *tg = t->tg;
+	char host[1024] = "";
+	/* Fields after the command name, from the host (CPU, memory). */
+	if (t->pt)
+		host_read(t->pt->host_tid, "stat", host, sizeof(host));
+	char *rest = strrchr(host, ')');
+	/* host fields: 3 state 4 ppid 5 pgrp 6 session 7 tty 8 tpgid 9 flags ... */
+	char *f[64] = { 0 };
+	int nf = 0;
+	if (rest) {
+		for (char *tok = strtok(rest + 2, " \n"); tok && nf < 64; tok = strtok(NULL, " \n"))
+			f[nf++] = tok;
+	}
+#define HF(i) ((i) - 3 < nf && f[(i) - 3] ? f[(i) - 3] : "0")
+	pid_t ppid = tg->parent ? tg->parent->tgid : 0;
+	int tty_nr = tg->tty ? (int)makedev(136, 0) : 0;
+	pid_t tpgid = tg->tty ? console_fg_pgrp() : -1;
+	fprintf(out, "%d (%s) %c %d %d %d %d %d %s", tid ? tid : pid, t->comm, state_char(t), ppid,
+		tg->pgid, tg->sid, tty_nr, tpgid, HF(9));
+	for (int i = 10; i <= 52; i++) {
+		if (i == 20) {
+			fprintf(out, " %d", tg->nr_threads);
+			continue;
+		}
+		if (i == 22) {
+			fprintf(out, " %llu", (unsigned long long)((t->start_ns - c->k->boot_ns) / 10000000ull));
+			continue;
+		}
+		fprintf(out, " %s", HF(i));
+	}
+	fputc('\n', out);
+#undef HF
+	return 0;
+}
+
+static int gen_statm(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
+{
+	struct task *t = proc_task(c, pid, tid);
+	char buf[256] = "0 0 0 0 0 0 0\n";
+	if (t && t->pt)
+		host_read(t->pt->host_tid, "statm", buf, sizeof(buf));
+	fputs(buf, out);
+	return 0;
+}
+
+static void sigset_line(FILE *out, const char *name, ksigset_t s)
+{
+	fprintf(out, "%s:\t%016" PRIx64 "\n", name, s);
+}
+
+static int gen_status(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
+{
+	struct task *t = proc_task(c, pid, tid);
+	if (!t)
+		return -ESRCH;
+	struct thread_group *tg = t->tg;
+	struct cred *cr = &t->cred;
+	fprintf(out, "Name:\t%s\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
+		     "TracerPid:\t0\n",
+		t->comm, t->fs ? t->fs->umask : 022, state_name(state_char(t)), tg->tgid, tid ? tid : pid,
+		tg->parent ? tg->parent->tgid : 0);
+	fprintf(out, "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n", cr->uid, cr->euid, cr->suid, cr->fsuid,
+		cr->gid, cr->egid, cr->sgid, cr->fsgid);
+	fprintf(out, "FDSize:\t%d\nGroups:\t", t->files ? t->files->size : 0);
+	for (int i = 0; i < cr->ngroups; i++)
+		fprintf(out, "%u ", cr->groups[i]);
+	fprintf(out, "\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", tg->tgid, tid ? tid : pid,
+		tg->pgid, tg->sid);
+	char host[4096];
+	if (t->pt && host_read(t->pt->host_tid, "status", host, sizeof(host)) > 0) {
+		for (char *l = strtok(host, "\n"); l; l = strtok(NULL, "\n")) {
+			if (!strncmp(l, "Vm", 2) || !strncmp(l, "Rss", 3) || !strncmp(l, "HugetlbPages", 12) ||
+			    !strncmp(l, "Cpus_allowed", 12) || !strncmp(l, "Mems_allowed", 12) ||
+			    !strncmp(l, "voluntary", 9) || !strncmp(l, "nonvoluntary", 12))
+				fprintf(out, "%s\n", l);
+		}
+	}
+	fprintf(out, "Threads:\t%d\n", tg->nr_threads);
+	fprintf(out, "SigQ:\t0/%" PRIu64 "\n", (uint64_t)tg->rlim[RLIMIT_SIGPENDING].rlim_cur);
+	sigset_line(out, "SigPnd", t->pending.set);
+	sigset_line(out, "ShdPnd", tg->pending.set);
+	sigset_line(out, "SigBlk", t->blocked);
+	ksigset_t ign = 0, cgt = 0;
+	for (int s = 1; s <= NSIG_K && t->sighand; s++) {
+		uint64_t h = t->sighand->action[s - 1].handler;
+		if (h == (uint64_t)SIG_IGN)
+			ign |= SIGBIT(s);
+		else if (h != (uint64_t)SIG_DFL)
+			cgt |= SIGBIT(s);
+	}
+	sigset_line(out, "SigIgn", ign);
+	sigset_line(out, "SigCgt", cgt);
+	fprintf(out, "CapInh:\t%016" PRIx64 "\nCapPrm:\t%016" PRIx64 "\nCapEff:\t%016" PRIx64
+		     "\nCapBnd:\t%016" PRIx64 "\nCapAmb:\t%016" PRIx64 "\n",
+		cr->cap_inheritable, cr->cap_permitted, cr->cap_effective, cr->cap_bounding, cr->cap_ambient);
+	fprintf(out, "NoNewPrivs:\t%d\nSeccomp:\t0\nSeccomp_filters:\t0\n", cr->no_new_privs);
+	return 0;
+}
+
+static int gen_maps(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
+{
+	struct task *t = proc_task(c, pid, tid);
+	if (!t || !t->pt)
+		return 0;
+	size_t cap = 1 << 20;
+	char *host = malloc(cap);
+	if (!host)
+		return -ENOMEM;
+	if (host_read(t->pt->host_tid, "maps", host, cap) < 0) {
+		free(host);
+		return 0;
+	}
+	struct mm *mm = t->mm;
+	for (char *l = strtok(host, "\n"); l; l = strtok(NULL, "\n")) {
+		unsigned long long lo, hi, off, ino;
+		char perms[8], dev[16];
+		int name_at = 0;
+		if (sscanf(l, "%llx-%llx %7s %llx %15s %llu %n", &lo, &hi, perms, &off, &dev[0], &ino, &name_at) < 6)
+			continue;
+		if (lo >= PLATFORM_STUB_BASE && hi <= PLATFORM_STUB_BASE + PLATFORM_STUB_SIZE)
+			continue; /* the platform's stub */
+		const char *name = name_at ? l + name_at : "";
+		const char *shown = name;
+		if (ino) {
+			unsigned ma = 0, mi = 0;
+			sscanf(dev, "%x:%x", &ma, &mi);
+			shown = "";
+			for (struct mapname *n = mm ? mm->names : NULL; n; n = n->next) {
+				if (n->ino == ino && n->dev == makedev(ma, mi)) {
+					shown = n->path;
+					break;
+				}
+			}
+		} else if (mm && lo >= mm->stack_lo && hi <= mm->start_stack + (8u << 20) && mm->stack_lo &&
+			   !name[0]) {
+			shown = "[stack]";
+		}
+		int w = fprintf(out, "%08llx-%08llx %s %08llx %s %llu", lo, hi, perms, off, dev, ino);
+		if (shown[0])
+			fprintf(out, "%*s%s", w < 73 ? 73 - w : 1, "", shown);
+		fputc('\n', out);
+	}
+	free(host);
+	return 0;
+}
+
+static void mount_line(struct pctx *c, struct mount *m, FILE *out, int info)
+{
+	char mp[PATH_MAX];
+	struct path p = { m, m->root };
+	if (vfs_path_text(&c->t->fs->root, &p, mp, sizeof(mp)) < 0)
+		return;
+	const char *type = m->sb->type ? m->sb->type->name : "none";
+	int ro = (m->flags & MS_RDONLY) || (m->sb->flags & SB_RDONLY);
+	char opts[64];
+	snprintf(opts, sizeof(opts), "%s%s%s%s", ro ? "ro" : "rw", (m->flags & MS_NOSUID) ? ",nosuid" : "",
+		 (m->flags & MS_NODEV) ? ",nodev" : "", (m->flags & MS_NOEXEC) ? ",noexec" : "");
+	if (info) {
+		fprintf(out, "%d %d %u:%u / %s %s - %s %s %s\n", (int)((uintptr_t)m >> 4 & 0xffff),
+			m->parent ? (int)((uintptr_t)m->parent >> 4 & 0xffff) : 1, major(m->sb->dev), minor(m->sb->dev),
+			mp, opts, type, m->source, ro ? "ro" : "rw");
+	} else {
+		fprintf(out, "%s %s %s %s 0 0\n", m->source, mp, type, opts);
+	}
+}
+
+static int gen_mounts(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
+{
+	(void)pid, (void)tid;
+	struct list *l;
+	list_for_each(l, &c->k->vfs->mounts)
+	{
+		mount_line(c, list_entry(l, struct mount, all), out, 0);
+	}
+	return 0;
+}
+
+static int gen_mountinfo(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
+{
+	(void)pid, (void)tid;
+	struct list *l;
+	list_for_each(l, &c->k->vfs->mounts)
+	{
+		mount_line(c, list_entry(l, struct mount, all), out, 1);
+	}
+	return 0;
+}
+
+static int gen_limits(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
+{
+	struct task *t = proc_task(c, pid, tid);
+	if (!t)
+		return -ESRCH;
+	static const struct {
+		const char *name, *unit;
+	} lim[RLIM_NLIMITS] = {
+		{ "Max cpu time", "seconds" },	  { "Max file size", "bytes" },
+		{ "Max data size", "bytes" },	  { "Max stack size", "bytes" },
+		{ "Max core file size", "bytes" }, { "Max resident set", "bytes" },
+		{ "Max processes", "processes" }, { "Max open files", "files" },
+		{ "Max locked memory", "bytes" }, { "Max address space", "bytes" },
+		{ "Max file locks", "locks" },	  { "Max pending signals", "signals" },
+		{ "Max msgqueue size", "bytes" }, { "Max nice priority", "" },
+		{ "Max realtime priority", "" },  { "Max realtime timeout", "us" },
+	};
+	fprintf(out, "%-25s %-20s %-20s %-10s\n", "Limit", "Soft Limit", "Hard Limit", "Units");
+	for (int i = 0; i < RLIM_NLIMITS; i++) {
+		char s[32], h[32];
+		struct rlimit *r = &t->tg->rlim[i];
+		if (r->rlim_cur == RLIM_INFINITY)
+			strcpy(s, "unlimited");
+		else
+			snprintf(s, sizeof(s), "%llu", (unsigned long long)r->rlim_cur);
+		if (r->rlim_max == RLIM_INFINITY)
+			strcpy(h, "unlimited");
+		else
+			snprintf(h, sizeof(h), "%llu", (unsigned long long)r->rlim_max);
+		fprintf(out, "%-25s %-20s %-20s %-10s\n", lim[i].name, s, h, lim[i].unit);
+	}
+	return 0;
+}
+
+static int gen_const(FILE *out, const char *s)
+{
+	fputs(s, out);
+	return 0;
+}
+
+static int gen_cgroup(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
+{
+	(void)c, (void)pid, (void)tid;
+	return gen_const(out, "0::/\n");
+}
+
+static int gen_zero_line(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
+{
+	(void)c, (void)pid, (void)tid;
+	return gen_const(out, "0\n");
+}
+
+static int write_accept(struct pctx *c, pid_t pid, pid_t tid, const char *buf, size_t len)
+{
+	(void)c, (void)pid, (void)tid, (void)buf, (void)len;
+	return 0;
+}
+
+static int gen_loginuid(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
+{
+	(void)c, (void)pid, (void)tid;
+	return gen_const(out, "4294967295");
+}
+
+static int gen_io(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
+{
+	(void)c, (void)pid, (void)tid;
+	return gen_const(out, "rchar: 0\nwchar: 0\nsyscr: 0\nsyscw: 0\nread_bytes: 0\nwrite_bytes: 0\n"
+			      "cancelled_write_bytes: 0\n");
+}
+
+static int gen_wchan(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
+{
+	(void)c, (void)pid, (void)tid;
+	return gen_const(out, "0");
+}
+
+/* ---- links in a pid directory ---- */
+
+static int link_path(struct pctx *c, struct path *src, char *buf, size_t len, struct path *p)
+{
+	if (!src->mnt || !src->dentry)
+		return -ENOENT;
+	if (p) {
+		*p = *src;
+		path_get(p);
+		return 0;
+	}
+	int n = vfs_path_text(&c->t->fs->root, src, buf, len);
+	if (n >= 0 && (src->dentry->flags & D_DELETED) && (size_t)n + 11 < len) {
+		strcat(buf, " (deleted)");
+		n += 10;
+	}
+	return n;
+}
+
+static int link_exe(struct pctx *c, pid_t pid, pid_t tid, char *buf, size_t len, struct path *p)
+{
+	struct task *t = proc_task(c, pid, tid);
+	if (!t || !t->mm)
+		return -ENOENT;
+	return link_path(c, &t->mm->exe, buf, len, p);
+}
+
+static int link_cwd(struct pctx *c, pid_t pid, pid_t tid, char *buf, size_t len, struct path *p)
+{
+	struct task *t = proc_task(c, pid, tid);
+	if (!t || !t->fs)
+		return -ENOENT;
+	return link_path(c, &t->fs->cwd, buf, len, p);
+}
+
+static int link_root(struct pctx *c, pid_t pid, pid_t tid, char *buf, size_t len, struct path *p)
+{
+	struct task *t = proc_task(c, pid, tid);
+	if (!t || !t->fs)
+		return -ENOENT;
+	return link_path(c, &t->fs->root, buf, len, p);
+}
+
+static int gen_fdinfo_dummy(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
+{
+	(void)c, (void)pid, (void)tid, (void)out;
+	return 0;
+}
+
+static const struct pent pid_ents[] = {
+	{ "cmdline", S_IFREG | 0444, gen_cmdline, NULL, NULL, NULL },
+	{ "comm", S_IFREG | 0644, gen_comm, NULL, NULL, write_comm },
+	{ "environ", S_IFREG | 0400, gen_environ, NULL, NULL, NULL },
+	{ "auxv", S_IFREG | 0400, gen_auxv, NULL, NULL, NULL },
+	{ "stat", S_IFREG | 0444, gen_stat, NULL, NULL, NULL },
+	{ "statm", S_IFREG | 0444, gen_statm, NULL, NULL, NULL },
+	{ "status", S_IFREG | 0444, gen_status, NULL, NULL, NULL },
+	{ "maps", S_IFREG | 0444, gen_maps, NULL, NULL, NULL },
+	{ "mounts", S_IFREG | 0444, gen_mounts, NULL, NULL, NULL },
+	{ "mountinfo", S_IFREG | 0444, gen_mountinfo, NULL, NULL, NULL },
+	{ "limits", S_IFREG | 0444, gen_limits, NULL, NULL, NULL },
+	{ "cgroup", S_IFREG | 0444, gen_cgroup, NULL, NULL, NULL },
+	{ "oom_score_adj", S_IFREG | 0644, gen_zero_line, NULL, NULL, write_accept },
+	{ "oom_score", S_IFREG | 0444, gen_zero_line, NULL, NULL, NULL },
+	{ "loginuid", S_IFREG | 0644, gen_loginuid, NULL, NULL, NULL },
+	{ "io", S_IFREG | 0400, gen_io, NULL, NULL, NULL },
+	{ "wchan", S_IFREG | 0444, gen_wchan, NULL, NULL, NULL },
+	{ "exe", S_IFLNK | 0777, NULL, link_exe, NULL, NULL },
+	{ "cwd", S_IFLNK | 0777, NULL, link_cwd, NULL, NULL },
+	{ "root", S_IFLNK | 0777, NULL, link_root, NULL, NULL },
+	{ "fd", S_IFDIR | 0500, NULL, NULL, NULL, NULL },
+	{ "fdinfo", S_IFDIR | 0500, NULL, NULL, NULL, NULL },
+	{ "task", S_IFDIR | 0555, NULL, NULL, NULL, NULL },
+	{ NULL, 0, gen_fdinfo_dummy, NULL, NULL, NULL },
+};
+
+/* ---- system-wide files ---- */
+
+static int gen_host(FILE *out, const char *what)
+{
+	char *buf = malloc(1 << 18);
+	if (!buf)
+		return -ENOMEM;
+	if (host_read(0, what, buf, 1 << 18) > 0)
+		fputs(buf, out);
+	free(buf);
+	return 0;
+}
+
+static int gen_cpuinfo(struct pctx *c, pid_t p, pid_t t, FILE *out)
+{
+	(void)c, (void)p, (void)t;
+	return gen_host(out, "cpuinfo");
+}
+
+static int gen_meminfo(struct pctx *c, pid_t p, pid_t t, FILE *out)
+{
+	(void)c, (void)p, (void)t;
+	return gen_host(out, "meminfo");
+}
+
+static int gen_pstat(struct pctx *c, pid_t p, pid_t t, FILE *out)
+{
+	(void)p, (void)t;
+	char *buf = malloc(1 << 16);
+	if (!buf)
+		return -ENOMEM;
+	if (host_read(0, "stat", buf, 1 << 16) > 0) {
+		for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
+			if (!strncmp(l, "cpu", 3) || !strncmp(l, "intr", 4) || !strncmp(l, "ctxt", 4) ||
+			    !strncmp(l, "softirq", 7))
+				fprintf(out, "%s\n", l);
+		}
+	}
+	free(buf);
+	fprintf(out, "btime %llu\nprocesses %d\nprocs_running 1\nprocs_blocked 0\n",
+		(unsigned long long)(c->k->boot_realtime_ns / 1000000000ull), c->k->nr_tasks);
+	return 0;
+}
+
+static int gen_loadavg(struct pctx *c, pid_t p, pid_t t, FILE *out)
+{
+	(void)p, (void)t;
+	char buf[128] = "0.00 0.00 0.00 1/1 1\n";
+	host_read(0, "loadavg", buf, sizeof(buf));
+	double a = 0, b = 0, d = 0;
+	sscanf(buf, "%lf %lf %lf", &a, &b, &d);
+	fprintf(out, "%.2f %.2f %.2f 1/%d %d\n", a, b, d, c->k->nr_tasks, c->k->nr_tasks);
+	return 0;
+}
+
+static int gen_uptime(struct pctx *c, pid_t p, pid_t t, FILE *out)
+{
+	(void)p, (void)t;
+	uint64_t up = kclock_mono() - c->k->boot_ns;
+	fprintf(out, "%llu.%02llu %llu.%02llu\n", (unsigned long long)(up / 1000000000ull),
+		(unsigned long long)(up / 10000000ull % 100), (unsigned long long)(up / 1000000000ull),
+		(unsigned long long)(up / 10000000ull % 100));
+	return 0;
+}
+
+static int gen_version(struct pctx *c, pid_t p, pid_t t, FILE *out)
+{
+	(void)c, (void)p, (void)t;
+	struct utsname u;
+	uname(&u);
+	fprintf(out, "Linux version %s (moat) #1 SMP moat\n", u.release);
+	return 0;
+}
+
+static int gen_filesystems(struct pctx *c, pid_t p, pid_t t, FILE *out)
+{
+	(void)c, (void)p, (void)t;
+	return gen_const(out, "nodev\tproc\nnodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tsysfs\nnodev\toverlay\n");
+}
+
+static int gen_hostname(struct pctx *c, pid_t p, pid_t t, FILE *out)
+{
+	(void)p, (void)t;
+	fprintf(out, "%s\n", c->k->hostname);
+	return 0;
+}
+
+static int gen_osrelease(struct pctx *c, pid_t p, pid_t t, FILE *out)
+{
+	(void)c, (void)p, (void)t;
+	struct utsname u;
+	uname(&u);
+	fprintf(out, "%s\n", u.release);
+	return 0;
+}
+
+#define CONST_GEN(fn, text)                                          \
+	static int fn(struct pctx *c, pid_t p, pid_t t, FILE *out)   \
+	{                                                            \
+		(void)c, (void)p, (void)t;                           \
+		return gen_const(out, text);                         \
+	}
+
+CONST_GEN(gen_ostype, "Linux\n")
+CONST_GEN(gen_pid_max, "4194304\n")
+CONST_GEN(gen_ngroups_max, "65536\n")
+CONST_GEN(gen_cap_last_cap, "40\n")
+CONST_GEN(gen_overcommit, "0\n")
+CONST_GEN(gen_max_map_count, "65530\n")
+CONST_GEN(gen_nr_open, "1048576\n")
+CONST_GEN(gen_file_max, "9223372036854775807\n")
+CONST_GEN(gen_somaxconn, "4096\n")
+CONST_GEN(gen_random_uuid, "")
+CONST_GEN(gen_entropy, "256\n")
+CONST_GEN(gen_pipe_max, "1048576\n")
+CONST_GEN(gen_shmmax, "18446744073692774399\n")
+CONST_GEN(gen_yama, "1\n")
+CONST_GEN(gen_self_dummy, "")
+
+static int gen_uuid(struct pctx *c, pid_t p, pid_t t, FILE *out)
+{
+	(void)c, (void)p, (void)t;
+	uint8_t r[16];
+	FILE *u = NULL;
+	(void)u;
+	for (int i = 0; i < 16; i++)
+		r[i] = (uint8_t)(rand() & 0xff);
+	r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
+	r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
+	fprintf(out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x\n", r[0], r[1],
+		r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
+	return 0;
+}
+
+static const struct pent sys_kernel_random[] = {
+	{ "uuid", S_IFREG | 0444, gen_uuid, NULL, NULL, NULL },
+	{ "boot_id", S_IFREG | 0444, gen_uuid, NULL, NULL, NULL },
+	{ "entropy_avail", S_IFREG | 0444, gen_entropy, NULL, NULL, NULL },
+	{ NULL, 0, gen_random_uuid, NULL, NULL, NULL },
+};
+
+static const struct pent sys_kernel_yama[] = {
+	{ "ptrace_scope", S_IFREG | 0444, gen_yama, NULL, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL },
+};
+
+static const struct pent sys_kernel[] = {
+	{ "hostname", S_IFREG | 0644, gen_hostname, NULL, NULL, NULL },
+	{ "osrelease", S_IFREG | 0444, gen_osrelease, NULL, NULL, NULL },
+	{ "ostype", S_IFREG | 0444, gen_ostype, NULL, NULL, NULL },
+	{ "pid_max", S_IFREG | 0444, gen_pid_max, NULL, NULL, NULL },
+	{ "ngroups_max", S_IFREG | 0444, gen_ngroups_max, NULL, NULL, NULL },
+	{ "cap_last_cap", S_IFREG | 0444, gen_cap_last_cap, NULL, NULL, NULL },
+	{ "shmmax", S_IFREG | 0444, gen_shmmax, NULL, NULL, NULL },
+	{ "random", S_IFDIR | 0555, NULL, NULL, sys_kernel_random, NULL },
+	{ "yama", S_IFDIR | 0555, NULL, NULL, sys_kernel_yama, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL },
+};
+
+static const struct pent sys_vm[] = {
+	{ "overcommit_memory", S_IFREG | 0444, gen_overcommit, NULL, NULL, NULL },
+	{ "max_map_count", S_IFREG | 0444, gen_max_map_count, NULL, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL },
+};
+
+static const struct pent sys_fs[] = {
+	{ "nr_open", S_IFREG | 0444, gen_nr_open, NULL, NULL, NULL },
+	{ "file-max", S_IFREG | 0444, gen_file_max, NULL, NULL, NULL },
+	{ "pipe-max-size", S_IFREG | 0444, gen_pipe_max, NULL, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL },
+};
+
+static const struct pent sys_net_core[] = {
+	{ "somaxconn", S_IFREG | 0444, gen_somaxconn, NULL, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL },
+};
+
+static const struct pent sys_net[] = {
+	{ "core", S_IFDIR | 0555, NULL, NULL, sys_net_core, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL },
+};
+
+static const struct pent sys_ents[] = {
+	{ "kernel", S_IFDIR | 0555, NULL, NULL, sys_kernel, NULL },
+	{ "vm", S_IFDIR | 0555, NULL, NULL, sys_vm, NULL },
+	{ "fs", S_IFDIR | 0555, NULL, NULL, sys_fs, NULL },
+	{ "net", S_IFDIR | 0555, NULL, NULL, sys_net, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL },
+};
+
+static int link_self(struct pctx *c, pid_t p, pid_t t, char *buf, size_t len, struct path *out)
+{
+	(void)p, (void)t, (void)out;
+	return snprintf(buf, len, "%d", c->t->tg->tgid);
+}
+
+static int link_thread_self(struct pctx *c, pid_t p, pid_t t, char *buf, size_t len, struct path *out)
+{
+	(void)p, (void)t, (void)out;
+	return snprintf(buf, len, "%d/task/%d", c->t->tg->tgid, c->t->tid);
+}
+
+static int link_mounts(struct pctx *c, pid_t p, pid_t t, char *buf, size_t len, struct path *out)
+{
+	(void)c, (void)p, (void)t, (void)out;
+	return snprintf(buf, len, "self/mounts");
+}
+
+static const struct pent root_ents[] = {
+	{ "self", S_IFLNK | 0777, NULL, link_self, NULL, NULL },
+	{ "thread-self", S_IFLNK | 0777, NULL, link_thread_self, NULL, NULL },
+	{ "mounts", S_IFLNK | 0777, NULL, link_mounts, NULL, NULL },
+	{ "cpuinfo", S_IFREG | 0444, gen_cpuinfo, NULL, NULL, NULL },
+	{ "meminfo", S_IFREG | 0444, gen_meminfo, NULL, NULL, NULL },
+	{ "stat", S_IFREG | 0444, gen_pstat, NULL, NULL, NULL },
+	{ "loadavg", S_IFREG | 0444, gen_loadavg, NULL, NULL, NULL },
+	{ "uptime", S_IFREG | 0444, gen_uptime, NULL, NULL, NULL },
+	{ "version", S_IFREG | 0444, gen_version, NULL, NULL, NULL },
+	{ "filesystems", S_IFREG | 0444, gen_filesystems, NULL, NULL, NULL },
+	{ "sys", S_IFDIR | 0555, NULL, NULL, sys_ents, NULL },
+	{ NULL, 0, gen_self_dummy, NULL, NULL, NULL },
+};
+
+/* ---- inodes ---- */
+
+static uint64_t pino(enum pkind k, pid_t pid, pid_t tid, int idx)
+{
+	return ((uint64_t)k << 56) ^ ((uint64_t)(uint32_t)pid << 24) ^ ((uint64_t)(uint32_t)tid << 8) ^
+	       (uint64_t)(idx & 0xff) ^ 0x1000;
+}
+
+static uint64_t pino_e(enum pkind k, pid_t pid, pid_t tid, int fd, const struct pent *e)
+{
+	return pino(k, pid, tid, e ? (int)((uintptr_t)e >> 4) : fd);
+}
+
+static struct inode *pinode(enum pkind kind, pid_t pid, pid_t tid, int fd, const struct pent *ent,
+			    mode_t mode)
+{
+	struct inode *i = inode_alloc(proc_sb, mode, &proc_iops);
+	if (!i)
+		return NULL;
+	struct pnode *n = calloc(1, sizeof(*n));
+	if (!n) {
+		inode_put(i);
+		return NULL;
+	}
+	n->kind = kind;
+	n->pid = pid;
+	n->tid = tid;
+	n->fd = fd;
+	n->ent = ent;
+	i->priv = n;
+	i->ino = pino(kind, pid, tid, ent ? (int)((uintptr_t)ent >> 4) : fd);
+	if (pid) {
+		struct thread_group *tg = tg_lookup(proc_kernel, pid);
+		if (tg && tg->leader) {
+			i->uid = tg->leader->cred.euid;
+			i->gid = tg->leader->cred.egid;
+		}
+	}
+	if (S_ISLNK(mode))
+		i->size = 64;
+	return i;
+}
+
+#define PN(i) ((struct pnode *)(i)->priv)
+
+static int parse_num(const char *s)
+{
+	if (!*s || (*s == '0' && s[1]))
+		return -1;
+	long v = 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > 100000000)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return (int)v;
+}
+
+static const struct pent *find_ent(const struct pent *tab, const char *name)
+{
+	for (; tab->name; tab++)
+		if (!strcmp(tab->name, name))
+			return tab;
+	return NULL;
+}
+
+static enum pkind kind_of(const struct pent *e)
+{
+	if (S_ISLNK(e->mode))
+		return PK_LINK;
+	if (S_ISDIR(e->mode))
+		return PK_DIR;
+	return PK_FILE;
+}
+
+static int p_lookup(struct inode *dir, struct dentry *d)
+{
+	struct pnode *n = PN(dir);
+	const char *name = d->name;
+	struct inode *i = NULL;
+	int num = parse_num(name);
+	switch (n->kind) {
+	case PK_ROOT:
+		if (num > 0) {
+			if (!tg_lookup(proc_kernel, num))
+				return -ENOENT;
+			i = pinode(PK_PID, num, 0, 0, NULL, S_IFDIR | 0555);
+			break;
+		}
+		{
+			const struct pent *e = find_ent(root_ents, name);
+			if (!e)
+				return -ENOENT;
+			i = pinode(kind_of(e), 0, 0, 0, e, e->mode);
+		}
+		break;
+	case PK_DIR: {
+		const struct pent *e = find_ent(n->ent->children, name);
+		if (!e)
+			return -ENOENT;
+		i = pinode(kind_of(e), 0, 0, 0, e, e->mode);
+		break;
+	}
+	case PK_PID:
+	case PK_TID: {
+		const struct pent *e = find_ent(pid_ents, name);
+		if (!e || (n->kind == PK_TID && !strcmp(name, "task")))
+			return -ENOENT;
+		if (!strcmp(name, "fd"))
+			i = pinode(PK_FDDIR, n->pid, n->tid, 0, NULL, e->mode);
+		else if (!strcmp(name, "fdinfo"))
+			i = pinode(PK_FDINFODIR, n->pid, n->tid, 0, NULL, e->mode);
+		else if (!strcmp(name, "task"))
+			i = pinode(PK_TASKDIR, n->pid, 0, 0, NULL, e->mode);
+		else
+			i = pinode(kind_of(e), n->pid, n->tid, 0, e, e->mode);
+		break;
+	}
+	case PK_TASKDIR: {
+		struct task *t = num > 0 ? task_lookup(proc_kernel, num) : NULL;
+		if (!t || t->tg->tgid != n->pid || t->state == TS_DEAD)
+			return -ENOENT;
+		i = pinode(PK_TID, n->pid, num, 0, NULL, S_IFDIR | 0555);
+		break;
+	}
+	case PK_FDDIR:
+	case PK_FDINFODIR: {
+		struct pctx c = { proc_kernel, NULL };
+		struct task *t = proc_task(&c, n->pid, n->tid);
+		if (!t || !t->files || num < 0 || num >= t->files->size || !t->files->fds[num].file)
+			return -ENOENT;
+		if (n->kind == PK_FDDIR) {
+			struct file *f = t->files->fds[num].file;
+			mode_t m = S_IFLNK | ((f->fmode & FMODE_READ) ? 0500 : 0) | ((f->fmode & FMODE_WRITE) ? 0200 : 0);
+			i = pinode(PK_FD, n->pid, n->tid, num, NULL, m);
+		} else {
+			i = pinode(PK_FDINFO, n->pid, n->tid, num, NULL, S_IFREG | 0444);
+		}
+		break;
+	}
+	default:
+		return -ENOTDIR;
+	}
+	if (!i)
+		return -ENOMEM;
+	dentry_instantiate(d, i);
+	return 0;
+}
+
+static struct task *viewer(struct task *t)
+{
+	return t;
+}
+
+/* fd/N, exe, cwd, root, self: text or the path itself. */
+static int p_link(struct inode *ino, struct task *t, char *buf, size_t len, struct path *p)
+{
+	struct pnode *n = PN(ino);
+	struct pctx c = { proc_kernel, viewer(t) };
+	if (!c.t)
+		return -ENOENT;
+	if (n->kind == PK_LINK)
+		return n->ent->link(&c, n->pid, n->tid, buf, len, p);
+	if (n->kind != PK_FD)
+		return -EINVAL;
+	struct task *owner = proc_task(&c, n->pid, n->tid);
+	if (!owner || !owner->files || n->fd >= owner->files->size || !owner->files->fds[n->fd].file)
+		return -ENOENT;
+	struct file *f = owner->files->fds[n->fd].file;
+	if (f->path.mnt)
+		return link_path(&c, &f->path, buf, len, p);
+	if (p) {
+		/* An anonymous file: hand out a path to its own inode, so an
+		 * open reopens it (a pipe through /dev/fd/N). */
+		struct inode *fi = f->inode;
+		if (!fi)
+			return -ENOENT;
+		struct dentry *d = f->path.dentry ? dentry_get(f->path.dentry) : NULL;
+		if (!d) {
+			d = dentry_alloc(proc_mnt->root, "anon", 4);
+			if (!d)
+				return -ENOMEM;
+			d->inode = inode_get(fi);
+		}
+		p->mnt = mount_get(proc_mnt);
+		p->dentry = d;
+		return 0;
+	}
+	if (f->path.dentry) {
+		int r = snprintf(buf, len, "/%s%s", f->path.dentry->name,
+				 (f->path.dentry->flags & D_DELETED) ? " (deleted)" : "");
+		return r < (int)len ? r : (int)len;
+	}
+	if (f->ops && f->ops->name)
+		return f->ops->name(f, buf, len);
+	return snprintf(buf, len, "anon_inode:[%llu]", (unsigned long long)(f->inode ? f->inode->ino : 0));
+}
+
+static ssize_t p_readlink(struct inode *ino, char *buf, size_t len)
+{
+	char tmp[PATH_MAX];
+	int n = p_link(ino, proc_kernel->current, tmp, sizeof(tmp), NULL);
+	if (n < 0)
+		return n;
+	if ((size_t)n > len)
+		n = (int)len;
+	memcpy(buf, tmp, (size_t)n);
+	return n;
+}
+
+static int p_get_link(struct inode *ino, struct task *t, struct path *out)
+{
+	struct pnode *n = PN(ino);
+	if (n->kind == PK_LINK && (n->ent->link == link_self || n->ent->link == link_thread_self ||
+				   n->ent->link == link_mounts))
+		return 1; /* plain symlinks: use readlink */
+	return p_link(ino, t, NULL, 0, out);
+}
+
+/* ---- files ---- */
+
+struct pbuf {
+	char *data;
+	size_t len;
+	const struct pent *ent;
+	pid_t pid, tid;
+};
+
+static ssize_t p_read(struct file *f, struct task *t, void *buf, size_t len, uint64_t *pos)
+{
+	(void)t;
+	struct pbuf *b = f->priv;
+	if (*pos >= b->len)
+		return 0;
+	size_t n = b->len - *pos < len ? b->len - *pos : len;
+	memcpy(buf, b->data + *pos, n);
+	*pos += n;
+	return (ssize_t)n;
+}
+
+static ssize_t p_write(struct file *f, struct task *t, const void *buf, size_t len, uint64_t *pos)
+{
+	(void)pos;
+	struct pbuf *b = f->priv;
+	if (!b->ent || !b->ent->write)
+		return -EIO;
+	struct pctx c = { proc_kernel, t };
+	int e = b->ent->write(&c, b->pid, b->tid, buf, len);
+	return e < 0 ? e : (ssize_t)len;
+}
+
+static void p_release(struct file *f)
+{
+	struct pbuf *b = f->priv;
+	if (b) {
+		free(b->data);
+		free(b);
+	}
+}
+
+static int64_t p_llseek(struct file *f, int64_t off, int whence)
+{
+	struct pbuf *b = f->priv;
+	int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)f->pos : (int64_t)b->len;
+	if (whence != SEEK_SET && whence != SEEK_CUR && whence != SEEK_END)
+		return -EINVAL;
+	if (base + off < 0)
+		return -EINVAL;
+	f->pos = (uint64_t)(base + off);
+	return (int64_t)f->pos;
+}
+
+static const struct file_ops proc_file_ops = {
+	.read = p_read,
+	.write = p_write,
+	.llseek = p_llseek,
+	.release = p_release,
+};
+
+static int gen_fdinfo(struct pctx *c, pid_t pid, pid_t tid, int fd, FILE *out)
+{
+	struct task *t = proc_task(c, pid, tid);
+	if (!t || !t->files || fd >= t->files->size || !t->files->fds[fd].file)
+		return -ENOENT;
+	struct file *f = t->files->fds[fd].file;
+	fprintf(out, "pos:\t%" PRIu64 "\nflags:\t0%o\nmnt_id:\t%d\nino:\t%" PRIu64 "\n", f->pos,
+		f->flags | (t->files->fds[fd].cloexec ? O_CLOEXEC : 0), 0, f->inode ? f->inode->ino : 0);
+	return 0;
+}
+
+static int p_open(struct inode *ino, struct file *f, struct task *t)
+{
+	struct pnode *n = PN(ino);
+	if (n->kind == PK_ROOT || n->kind == PK_DIR || n->kind == PK_PID || n->kind == PK_TID ||
+	    n->kind == PK_TASKDIR || n->kind == PK_FDDIR || n->kind == PK_FDINFODIR) {
+		f->ops = &proc_dir_ops;
+		return 0;
+	}
+	if (n->kind != PK_FILE && n->kind != PK_FDINFO)
+		return -ENXIO;
+	if ((f->fmode & FMODE_WRITE) && (n->kind != PK_FILE || !n->ent->write))
+		return -EACCES;
+	struct pbuf *b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->ent = n->ent;
+	b->pid = n->pid;
+	b->tid = n->tid;
+	if (f->fmode & FMODE_READ) {
+		FILE *out = open_memstream(&b->data, &b->len);
+		if (!out) {
+			free(b);
+			return -ENOMEM;
+		}
+		struct pctx c = { proc_kernel, t };
+		int e = n->kind == PK_FDINFO ? gen_fdinfo(&c, n->pid, n->tid, n->fd, out)
+					     : n->ent->gen(&c, n->pid, n->tid, out);
+		fclose(out);
+		if (e < 0) {
+			free(b->data);
+			free(b);
+			return e;
+		}
+	}
+	f->priv = b;
+	f->ops = &proc_file_ops;
+	f->fmode |= FMODE_PREAD;
+	return 0;
+}
+
+/* ---- directories ---- */
+
+static int emit_ent(struct dir_ctx *ctx, uint64_t *idx, const char *name, uint64_t ino, unsigned type)
+{
+	(*idx)++;
+	if (*idx <= ctx->pos)
+		return 0;
+	return ctx->emit(ctx, name, strlen(name), ino, type, *idx);
+}
+
+static unsigned dt(mode_t m)
+{
+	return (m & S_IFMT) >> 12;
+}
+
+static int p_getdents(struct file *f, struct dir_ctx *ctx)
+{
+	struct inode *ino = f->inode;
+	struct pnode *n = PN(ino);
+	uint64_t idx = 0;
+	if (emit_ent(ctx, &idx, ".", ino->ino, DT_DIR) || emit_ent(ctx, &idx, "..", 1, DT_DIR))
+		return 0;
+	char num[16];
+	struct pctx c = { proc_kernel, NULL };
+	switch (n->kind) {
+	case PK_ROOT: {
+		for (const struct pent *e = root_ents; e->name; e++)
+			if (emit_ent(ctx, &idx, e->name, pino_e(kind_of(e), 0, 0, 0, e), dt(e->mode)))
+				return 0;
+		/* pids in ascending order */
+		pid_t last = 0;
+		for (;;) {
+			pid_t best = 0;
+			struct list *l;
+			list_for_each(l, &proc_kernel->thread_groups)
+			{
+				struct thread_group *g = list_entry(l, struct thread_group, all_link);
+				if (g->state != TG_DEAD && g->tgid > last && (!best || g->tgid < best))
+					best = g->tgid;
+			}
+			if (!best)
+				break;
+			last = best;
+			snprintf(num, sizeof(num), "%d", best);
+			if (emit_ent(ctx, &idx, num, pino_e(PK_PID, best, 0, 0, NULL), DT_DIR))
+				return 0;
+		}
+		return 0;
+	}
+	case PK_DIR:
+		for (const struct pent *e = n->ent->children; e->name; e++)
+			if (emit_ent(ctx, &idx, e->name, pino_e(kind_of(e), 0, 0, 0, e), dt(e->mode)))
+				return 0;
+		return 0;
+	case PK_PID:
+	case PK_TID:
+		for (const struct pent *e = pid_ents; e->name; e++) {
+			if (n->kind == PK_TID && !strcmp(e->name, "task"))
+				continue;
+			if (emit_ent(ctx, &idx, e->name, pino_e(kind_of(e), n->pid, n->tid, 0, e), dt(e->mode)))
+				return 0;
+		}
+		return 0;
+	case PK_TASKDIR: {
+		struct thread_group *tg = tg_lookup(proc_kernel, n->pid);
+		if (!tg)
+			return 0;
+		struct list *l;
+		list_for_each(l, &tg->threads)
+		{
+			struct task *t = list_entry(l, struct task, tg_link);
+			if (t->state == TS_DEAD || t->tid <= 0)
+				continue;
+			snprintf(num, sizeof(num), "%d", t->tid);
+			if (emit_ent(ctx, &idx, num, pino_e(PK_TID, n->pid, t->tid, 0, NULL), DT_DIR))
+				return 0;
+		}
+		return 0;
+	}
+	case PK_FDDIR:
+	case PK_FDINFODIR: {
+		struct task *t = proc_task(&c, n->pid, n->tid);
+		if (!t || !t->files)
+			return 0;
+		for (int fd = 0; fd < t->files->size; fd++) {
+			if (!t->files->fds[fd].file)
+				continue;
+			snprintf(num, sizeof(num), "%d", fd);
+			int isdir = n->kind == PK_FDDIR;
+			if (emit_ent(ctx, &idx, num, pino_e(isdir ? PK_FD : PK_FDINFO, n->pid, n->tid, fd, NULL),
+				     isdir ? DT_LNK : DT_REG))
+				return 0;
+		}
+		return 0;
+	}
+	default:
+		return -ENOTDIR;
+	}
+}
+
+static int64_t p_dir_llseek(struct file *f, int64_t off, int whence)
+{
+	return dir_file_ops.llseek(f, off, whence);
+}
+
+static const struct file_ops proc_dir_ops = {
+	.getdents = p_getdents,
+	.llseek = p_dir_llseek,
+};
+
+static int p_getattr(struct inode *i)
+{
+	(void)i;
+	return 0;
+}
+
+static void p_irelease(struct inode *i)
+{
+	free(i->priv);
+	i->priv = NULL;
+}
+
+static int p_statfs(struct inode *i, struct statfs *st)
+{
+	(void)i;
+	memset(st, 0, sizeof(*st));
+	st->f_type = PROC_SUPER_MAGIC;
+	st->f_bsize = 4096;
+	st->f_namelen = 255;
+	return 0;
+}
+
+static const struct inode_ops proc_iops = {
+	.lookup = p_lookup,
+	.readlink = p_readlink,
+	.get_link = p_get_link,
+	.open = p_open,
+	.getattr = p_getattr,
+	.statfs = p_statfs,
+	.release = p_irelease,
+};
+
+struct super *procfs_create(struct vfs *v)
+{
+	proc_kernel = v->k;
+	if (host_procfd < 0)
+		host_procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	proc_sb = super_alloc(v, &proc_type, SB_NOCACHE);
+	if (!proc_sb)
+		return NULL;
+	struct inode *root = pinode(PK_ROOT, 0, 0, 0, NULL, S_IFDIR | 0555);
+	if (!root)
+		return NULL;
+	root->ino = 1;
+	proc_sb->root = root;
+	return proc_sb;
+}
+
+void procfs_set_mount(struct mount *m);
+void procfs_set_mount(struct mount *m)
+{
+	proc_mnt = m;
+}

@@ -1,0 +1,220 @@
+/*
+ * moat do: run a program in a sandbox, like `runsc do`.
+ *
+ *   moat do [OPTIONS] [--] CMD [ARGS...]
+ *
+ * The root file system is the host's / (or --root DIR), read-only, under
+ * a writable in-memory layer; /proc, /dev, /tmp and /dev/shm are the
+ * sandbox's own. stdin, stdout and stderr are passed through (a terminal
+ * becomes the sandbox's console). The exit status is the program's, or
+ * 128+N when a signal N killed it. SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+ * SIGUSR1 and SIGUSR2 sent to moat are forwarded to the program (keys
+ * typed on the console go to its foreground process group).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "moat.h"
+#include "../../sentry/sandbox.h"
+
+extern char **environ;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: moat do [OPTIONS] [--] CMD [ARGS...]\n"
+		"\n"
+		"Run CMD in a sandbox: its syscalls are served by Moat's sentry, not the host kernel.\n"
+		"\n"
+		"options:\n"
+		"  --root DIR          root file system (read-only lower layer; default /)\n"
+		"  -v SRC:DST[:ro]     bind-mount host directory SRC at DST (read-write unless :ro)\n"
+		"  --cwd DIR           working directory in the sandbox (default: the current one\n"
+		"                      if it exists in the sandbox, else /)\n"
+		"  --env K=V           set an environment variable (repeatable; the rest is inherited)\n"
+		"  --strace            log every syscall with its arguments and result to stderr\n"
+		"                      (to the debug log if --debug-log is given)\n"
+		"  --debug-log FILE    write the sentry's debug log (unsupported syscalls, exits, ...)\n"
+		"  --pids-limit N      at most N tasks (processes and threads; default 4096)\n"
+		"  --hostname NAME     the sandbox's host name (default moat)\n"
+		"  --network none      no network (the only mode until the networking issue)\n"
+		"  --platform ptrace   how application code runs (only ptrace today)\n"
+		"  -h, --help          this text\n"
+		"\n"
+		"Exit status: the program's, 128+N if signal N killed it, 125 if moat failed,\n"
+		"126 if CMD could not be executed, 127 if it was not found.\n");
+}
+
+static int add_env(char ***envp, int *n, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv)
+		return -EINVAL;
+	size_t klen = (size_t)(eq - kv) + 1;
+	for (int i = 0; i < *n; i++) {
+		if (!strncmp((*envp)[i], kv, klen)) {
+			(*envp)[i] = (char *)kv;
+			return 0;
+		}
+	}
+	char **ne = realloc(*envp, (size_t)(*n + 2) * sizeof(char *));
+	if (!ne)
+		return -ENOMEM;
+	ne[(*n)++] = (char *)kv;
+	ne[*n] = NULL;
+	*envp = ne;
+	return 0;
+}
+
+int cmd_do(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "volume", required_argument, NULL, 'v' },
+		{ "cwd", required_argument, NULL, 'c' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "strace", no_argument, NULL, 's' },
+		{ "debug-log", required_argument, NULL, 'd' },
+		{ "pids-limit", required_argument, NULL, 'p' },
+		{ "hostname", required_argument, NULL, 'H' },
+		{ "network", required_argument, NULL, 'n' },
+		{ "platform", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sandbox_config cfg = { 0 };
+	cfg.root = "/";
+	cfg.platform = "ptrace";
+	int nenv = 0;
+	for (char **e = environ; *e; e++)
+		nenv++;
+	char **envp = calloc((size_t)nenv + 1, sizeof(char *));
+	if (!envp)
+		return 125;
+	memcpy(envp, environ, (size_t)nenv * sizeof(char *));
+	const char *log_path = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+v:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			cfg.root = optarg;
+			break;
+		case 'v': {
+			char *spec = strdup(optarg);
+			char *dst = spec ? strchr(spec, ':') : NULL;
+			if (!dst || dst == spec || !dst[1]) {
+				moat_err("-v %s: expected SRC:DST[:ro]\n", optarg);
+				return 125;
+			}
+			*dst++ = 0;
+			int ro = 0;
+			char *opt = strchr(dst, ':');
+			if (opt) {
+				*opt++ = 0;
+				if (!strcmp(opt, "ro"))
+					ro = 1;
+				else if (strcmp(opt, "rw")) {
+					moat_err("-v %s: unknown option '%s' (ro or rw)\n", optarg, opt);
+					return 125;
+				}
+			}
+			if (dst[0] != '/') {
+				moat_err("-v %s: the destination must be an absolute path\n", optarg);
+				return 125;
+			}
+			struct sandbox_mount *m = realloc(cfg.mounts, (size_t)(cfg.nmounts + 1) * sizeof(*m));
+			if (!m)
+				return 125;
+			cfg.mounts = m;
+			m[cfg.nmounts].src = spec;
+			m[cfg.nmounts].dst = dst;
+			m[cfg.nmounts].ro = ro;
+			cfg.nmounts++;
+			break;
+		}
+		case 'c':
+			cfg.cwd = optarg;
+			break;
+		case 'e':
+			if (add_env(&envp, &nenv, optarg)) {
+				moat_err("--env %s: expected K=V\n", optarg);
+				return 125;
+			}
+			break;
+		case 's':
+			cfg.strace = 1;
+			break;
+		case 'd':
+			log_path = optarg;
+			break;
+		case 'p': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 1000000) {
+				moat_err("--pids-limit %s: expected a number from 1 to 1000000\n", optarg);
+				return 125;
+			}
+			cfg.pids_limit = (int)v;
+			break;
+		}
+		case 'H':
+			if (strlen(optarg) > 64) {
+				moat_err("--hostname: at most 64 characters\n");
+				return 125;
+			}
+			cfg.hostname = optarg;
+			break;
+		case 'n':
+			if (strcmp(optarg, "none")) {
+				moat_err("--network %s: only 'none' is available (sandbox networking is not built yet)\n",
+					 optarg);
+				return 125;
+			}
+			break;
+		case 'P':
+			cfg.platform = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 125;
+		}
+	}
+	if (optind >= argc) {
+		moat_err("do: no command given\n");
+		usage(stderr);
+		return 125;
+	}
+	cfg.argv = argv + optind;
+	cfg.envp = envp;
+	if (log_path) {
+		cfg.debug_log = fopen(log_path, "we");
+		if (!cfg.debug_log) {
+			moat_err("--debug-log %s: %s\n", log_path, strerror(errno));
+			return 125;
+		}
+		setvbuf(cfg.debug_log, NULL, _IOLBF, 0);
+	}
+	int status = 0;
+	int r = sandbox_run(&cfg, &status);
+	if (cfg.debug_log)
+		fclose(cfg.debug_log);
+	for (int i = 0; i < cfg.nmounts; i++)
+		free((char *)cfg.mounts[i].src);
+	free(cfg.mounts);
+	free(envp);
+	if (r < 0)
+		return 125;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 125;
+}

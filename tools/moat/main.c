@@ -31,6 +31,7 @@ static void usage(FILE *f)
 		"\n"
 		"commands:\n"
 		"  stack    run the netstack on an interface (debugging, tests)\n"
+		"  impair   bridge two interfaces with loss, duplication, reordering, delay, corruption\n"
 		"  help     this text\n"
 		"\n"
 		"Run 'moat COMMAND --help' for the options of a command.\n");
@@ -47,6 +48,7 @@ int main(int argc, char **argv)
 		return cmd_stack(argc - 1, argv + 1);
 	if (!strcmp(cmd, "do"))
 		return cmd_do(argc - 1, argv + 1);
+	if (!strcmp(cmd, "impair")) return cmd_impair(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
 		return 0;

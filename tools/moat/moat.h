@@ -7,6 +7,7 @@
 
 int cmd_stack(int argc, char **argv);
 int cmd_do(int argc, char **argv);
+int cmd_impair(int argc, char **argv);
 
 /* Remove the kernel's addresses from `ifname` and keep the kernel from
  * answering on it. 0 or -errno. */

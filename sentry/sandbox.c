@@ -389,6 +389,23 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 		goto out;
 	}
 	if (console) {
+		/* The terminal files answer to /dev/console (ttyname(3)). */
+		struct fs_ctx fs = { 1, root, root, 022 };
+		struct task fake;
+		fake_task_init(&fake, k, &fs);
+		struct nameidata cnd;
+		if (namei_at(&fake, &root, "/dev/console", 0, &cnd) == 0) {
+			for (int fd = 0; fd < 3; fd++) {
+				struct file *f = k->init->leader->files->fds[fd].file;
+				if (f && hostio_is_tty(f) && !f->path.dentry) {
+					f->path = cnd.path;
+					path_get(&f->path);
+					inode_put(f->inode);
+					f->inode = inode_get(cnd.path.dentry->inode);
+				}
+			}
+			path_put(&cnd.path);
+		}
 		console_attach(k->init, console);
 		s.have_console = 1;
 		file_put(console);

@@ -435,10 +435,18 @@ int kill_pgrp(struct kernel *k, pid_t pgid, int sig, const siginfo_t *info)
 void signal_fault(struct task *t, const siginfo_t *host)
 {
 	int sig = host->si_signo;
+	if ((sig == SIGVTALRM || sig == SIGPROF || sig == SIGXCPU) && host->si_code > 0) {
+		/* Native CPU-time timers and RLIMIT_CPU: the process's. */
+		siginfo_t si = *host;
+		send_signal_tg(t->tg, sig, &si);
+		return;
+	}
 	if (!sig_sync(sig) || host->si_code <= 0) {
 		/* Not a fault of the application's own making: nothing in
-		 * the sandbox can send host signals. Discard it. */
-		klog(t->k, "pid %d: ignoring host signal %d (code %d)", t->tid, sig, host->si_code);
+		 * the sandbox can send host signals (SIGCHLD of host children
+		 * is expected and meaningless here). Discard it. */
+		if (sig != SIGCHLD)
+			klog(t->k, "pid %d: ignoring host signal %d (code %d)", t->tid, sig, host->si_code);
 		return;
 	}
 	siginfo_t si = *host;

@@ -145,6 +145,15 @@ long do_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uin
 	c->tid = ntid;
 	c->pt = cpt;
 	cpt->owner = c;
+	/* The host clone ran with our flags in the argument registers; the
+	 * child must see the application's (glibc's vfork keeps its return
+	 * address in rdi across the syscall). */
+	cpt->regs.rdi = t->pt->regs.rdi;
+	cpt->regs.rsi = t->pt->regs.rsi;
+	cpt->regs.rdx = t->pt->regs.rdx;
+	cpt->regs.r10 = t->pt->regs.r10;
+	cpt->regs.r8 = t->pt->regs.r8;
+	cpt->regs.r9 = t->pt->regs.r9;
 	if (flags & CLONE_THREAD) {
 		c->tg = t->tg;
 	} else {

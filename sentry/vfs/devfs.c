@@ -113,7 +113,7 @@ int chrdev_open(struct inode *ino, struct file *f, struct task *t)
 			return 0;
 		}
 	}
-	if (ma == 5 && mi == 0)
+	if (ma == 5 && (mi == 0 || mi == 1))
 		return console_open(t, f);
 	return -ENXIO;
 }
@@ -154,7 +154,7 @@ int devfs_populate(struct vfs *v, struct dentry *root)
 		unsigned ma, mi;
 	} devs[] = {
 		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
-		{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+		{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 }, { "console", 5, 1 },
 	};
 	int e = 0;
 	for (size_t i = 0; !e && i < sizeof(devs) / sizeof(devs[0]); i++)

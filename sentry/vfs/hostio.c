@@ -64,6 +64,10 @@ struct hostio {
 	struct console *con;
 };
 
+static struct hostio *ttys[3];
+static dev_t tty_rdev[3];
+static int ntty;
+
 /* The one console of the sandbox (if a terminal was passed in). */
 static struct console the_console;
 
@@ -87,6 +91,13 @@ static void hio_put(struct hostio *h)
 {
 	if (--h->ref)
 		return;
+	for (int i = 0; i < ntty; i++) {
+		if (ttys[i] == h) {
+			ntty--;
+			ttys[i] = ttys[ntty];
+			tty_rdev[i] = tty_rdev[ntty];
+		}
+	}
 	if (h->polled)
 		ns_loop_del_fd(h->k->loop, h->fd);
 	waitq_destroy(&h->wq, POLLHUP);
@@ -382,6 +393,22 @@ int hostio_file(struct kernel *k, int hostfd, int acc, struct file **out)
 	struct stat st;
 	if (fstat(hostfd, &st) < 0)
 		return -errno;
+	/* stdin, stdout and stderr on the same terminal share one hostio: one
+	 * terminal, one console (job control asks any of them). */
+	if (isatty(hostfd)) {
+		for (int i = 0; i < ntty; i++) {
+			if (tty_rdev[i] == st.st_rdev && ttys[i]->ref) {
+				struct file *f = file_anon(k->vfs, &hostio_ops, (unsigned)acc, ttys[i],
+							   S_IFCHR | 0620);
+				if (!f)
+					return -ENOMEM;
+				ttys[i]->ref++;
+				f->fmode |= FMODE_STREAM;
+				*out = f;
+				return 0;
+			}
+		}
+	}
 	struct hostio *h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
@@ -432,8 +459,13 @@ int hostio_file(struct kernel *k, int hostfd, int acc, struct file **out)
 				fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 		}
 	}
-	if (h->kind == HIO_TTY)
+	if (h->kind == HIO_TTY) {
 		h->con = &the_console;
+		if (ntty < 3) {
+			ttys[ntty] = h;
+			tty_rdev[ntty++] = st.st_rdev;
+		}
+	}
 	struct file *f = file_anon(k->vfs, &hostio_ops, (unsigned)acc, h, kind_mode(h->kind, st.st_mode));
 	if (!f) {
 		hio_put(h);

@@ -5,7 +5,10 @@
  * Input format:
  *   byte 0     configuration: bits 0-1 link MTU (1500, 9000, 576, 1280);
  *              bit 2 frames arrive marked "checksum verified" (rx offload);
- *              bit 3 peer already in the neighbour cache
+ *              bit 3 peer already in the neighbour cache;
+ *              bit 4 repair checksums (IPv4 header, and UDP/TCP/ICMP of an
+ *              unfragmented datagram) so that mutations reach the code
+ *              behind them
  *   then records, each:
  *     2 bytes  frame length (big endian; clipped to what is left)
  *     1 byte   clock step before the frame: v ms (0-239), or (v-239) s
@@ -85,6 +88,53 @@ static void advance(ns_time_t dt)
 	run();
 }
 
+/* Recompute the checksums a mutation broke (frame at the Ethernet header). */
+static void repair_checksums(struct pkt *p)
+{
+	uint8_t *d = pkt_data(p);
+	if (p->len < ETH_HDR_LEN + IP4_HDR_LEN || ns_rd16(d + 12) != ETHERTYPE_IPV4)
+		return;
+	uint8_t *ih = d + ETH_HDR_LEN;
+	uint32_t avail = p->len - ETH_HDR_LEN;
+	uint32_t hl = (uint32_t)(ih[0] & 0xf) * 4;
+	if (hl < IP4_HDR_LEN || hl > avail)
+		return;
+	ns_wr16(ih + 10, 0);
+	ns_wr16(ih + 10, ns_csum(ih, hl));
+	uint32_t tot = ns_rd16(ih + 2);
+	if (tot < hl || tot > avail || (ns_rd16(ih + 6) & (IP4_MF | IP4_OFFMASK)))
+		return;
+	uint8_t *l4 = ih + hl;
+	uint32_t len = tot - hl;
+	uint32_t src = ns_rd32(ih + 12), dst = ns_rd32(ih + 16);
+	switch (ih[9]) {
+	case IPPROTO_UDP_:
+		if (len >= UDP_HDR_LEN && ns_rd16(l4 + 6)) {
+			uint32_t ulen = ns_rd16(l4 + 4);
+			if (ulen < UDP_HDR_LEN || ulen > len)
+				return;
+			ns_wr16(l4 + 6, 0);
+			uint16_t c = ns_csum_fold(ns_csum_add(ns_csum_pseudo4(src, dst, 17, ulen), l4, ulen));
+			ns_wr16(l4 + 6, c ? c : 0xffff);
+		}
+		break;
+	case IPPROTO_TCP_:
+		if (len >= TCP_HDR_LEN) {
+			ns_wr16(l4 + 16, 0);
+			ns_wr16(l4 + 16, ns_csum_fold(ns_csum_add(ns_csum_pseudo4(src, dst, 6, len), l4, len)));
+		}
+		break;
+	case IPPROTO_ICMP_:
+		if (len >= ICMP_HDR_LEN) {
+			ns_wr16(l4 + 2, 0);
+			ns_wr16(l4 + 2, ns_csum(l4, len));
+		}
+		break;
+	default:
+		break;
+	}
+}
+
 static void die(const char *what)
 {
 	fprintf(stderr, "fuzz_frame: %s\n", what);
@@ -154,6 +204,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (cfg & 4)
 			p->flags |= PKT_F_CSUM_VERIFIED;
+		if (cfg & 16)
+			repair_checksums(p);
 		H.injected++;
 		ns_channel_inject(H.ch, p);
 		run();
@@ -225,7 +277,7 @@ static void write_seeds(const char *dir)
 	seed_frame(b_ping(B_IP_PEER, B_IP_STACK, 1, 1, 56), 1);
 	seed_write(dir, "arp-then-ping");
 
-	seed_begin(8);
+	seed_begin(8 | 16);
 	seed_frame(b_udp4(B_IP_PEER, 4000, B_IP_STACK, 7, "hello echo", 10), 0);
 	seed_frame(b_udp4(B_IP_PEER, 4000, B_IP_STACK, 9999, "closed", 6), 0);
 	seed_write(dir, "udp-echo-and-closed-port");
@@ -242,7 +294,7 @@ static void write_seeds(const char *dir)
 	}
 	seed_write(dir, "fragmented-ping");
 
-	seed_begin(8);
+	seed_begin(8 | 16);
 	uint8_t syn[20] = { 0x30, 0x39, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff };
 	uint32_t sum = ns_csum_pseudo4(B_IP_PEER, B_IP_STACK, IPPROTO_TCP_, sizeof(syn));
 	ns_wr16(syn + 16, ns_csum_fold(ns_csum_add(sum, syn, sizeof(syn))));
@@ -252,7 +304,7 @@ static void write_seeds(const char *dir)
 	seed_write(dir, "tcp-syn");
 
 	/* An ICMP error quoting a datagram we could have sent. */
-	seed_begin(8);
+	seed_begin(8 | 16);
 	uint8_t q[28];
 	struct b_ip4 qh = { .src = B_IP_STACK, .dst = B_IP_PEER, .proto = IPPROTO_UDP_, .id = 9 };
 	size_t ql = b_ip4_hdr(q, &qh, 8);
@@ -265,7 +317,7 @@ static void write_seeds(const char *dir)
 	seed_write(dir, "icmp-error");
 
 	/* IP options, and a missing fragment that times out. */
-	seed_begin(1);
+	seed_begin(1 | 16);
 	static const uint8_t opts[4] = { 1, 1, 1, 0 };
 	struct b_ip4 oh = { .src = B_IP_PEER, .dst = B_IP_STACK, .proto = IPPROTO_UDP_, .id = 11,
 			    .opts = opts, .optlen = 4 };

@@ -592,17 +592,20 @@ void ns_stack_print_stats(const struct ns_stack *st, FILE *f, int all)
 	ns_stats_foreach(&st->stats, print_one, &c);
 	for (int i = 1; i <= st->nnics; i++) {
 		const struct ns_nic *n = st->nics[i];
+		ns_link_refresh_stats(n->link);
 		const struct ns_link_stats *ls = &n->link->stats;
 		fprintf(f,
-			"  link %-8s rx %llu frames %llu bytes (errors %llu, nomem %llu, truncated %llu)"
-			" tx %llu frames %llu bytes (errors %llu, dropped %llu)\n",
+			"  link %-8s rx %llu frames %llu bytes (errors %llu, nomem %llu, truncated %llu,"
+			" dropped by host %llu) tx %llu frames %llu bytes (errors %llu, dropped %llu)\n",
 			n->name, (unsigned long long)ls->rx_frames, (unsigned long long)ls->rx_bytes,
 			(unsigned long long)ls->rx_errors, (unsigned long long)ls->rx_dropped_nomem,
-			(unsigned long long)ls->rx_truncated, (unsigned long long)ls->tx_frames,
+			(unsigned long long)ls->rx_truncated, (unsigned long long)ls->rx_dropped_host,
+			(unsigned long long)ls->tx_frames,
 			(unsigned long long)ls->tx_bytes, (unsigned long long)ls->tx_errors,
 			(unsigned long long)ls->tx_dropped);
 	}
 	neigh_print(st, f);
+	tcp_dump((struct ns_stack *)st, f, all ? 1 << 30 : 64);
 	struct pkt_pool_stats ps;
 	pkt_pool_stats(&ps);
 	fprintf(f, "  pool: %llu chunks in use (%llu bytes, high %llu), %llu alloc failures\n",

@@ -244,6 +244,7 @@ void tcp_fini(struct ns_stack *st);
 void tcp_stack_flush(struct ns_stack *st);
 int tcp_socket_create(struct ns_stack *st, int domain, struct ns_socket **out);
 int tcp_set_option(struct ns_stack *st, const char *key, const char *value);
+void tcp_dump(struct ns_stack *st, FILE *f, int max);
 
 /* ---- socket.c: the socket base ---- */
 struct ns_sock_ops {

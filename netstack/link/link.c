@@ -54,6 +54,12 @@ int ns_link_pending(const struct ns_link *l)
 	return l->ops->pending ? l->ops->pending(l) : 0;
 }
 
+void ns_link_refresh_stats(struct ns_link *l)
+{
+	if (l->ops->refresh_stats)
+		l->ops->refresh_stats(l);
+}
+
 void ns_link_destroy(struct ns_link *l)
 {
 	if (l && l->ops->destroy)

@@ -242,7 +242,18 @@ static void pl_destroy(struct ns_link *l)
 	pl_free(pl);
 }
 
+static void pl_refresh_stats(struct ns_link *l)
+{
+	/* PACKET_STATISTICS counts since the last read, then resets. */
+	struct packet_link *pl = ns_container_of(l, struct packet_link, link);
+	struct tpacket_stats ts;
+	socklen_t len = sizeof(ts);
+	if (getsockopt(pl->fd, SOL_PACKET, PACKET_STATISTICS, &ts, &len) == 0)
+		l->stats.rx_dropped_host += ts.tp_drops;
+}
+
 static const struct ns_link_ops packet_ops = {
+	.refresh_stats = pl_refresh_stats,
 	.kind = "packet",
 	.output = pl_output,
 	.flush = pl_flush,
@@ -334,8 +345,8 @@ int ns_packet_link_open(const char *ifname, const struct ns_packet_link_opts *o,
 	/* Our own transmissions must not come back as input. */
 	setopt(pl->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
 	setopt(pl->fd, SOL_PACKET, PACKET_QDISC_BYPASS, 1);
-	if (setopt(pl->fd, SOL_SOCKET, SO_RCVBUFFORCE, 8 << 20) < 0)
-		setopt(pl->fd, SOL_SOCKET, SO_RCVBUF, 8 << 20);
+	if (setopt(pl->fd, SOL_SOCKET, SO_RCVBUFFORCE, 32 << 20) < 0)
+		setopt(pl->fd, SOL_SOCKET, SO_RCVBUF, 32 << 20);
 	if (setopt(pl->fd, SOL_SOCKET, SO_SNDBUFFORCE, 8 << 20) < 0)
 		setopt(pl->fd, SOL_SOCKET, SO_SNDBUF, 8 << 20);
 

@@ -139,7 +139,15 @@ static void sn_destroy(struct ns_link *l)
 	free(sn);
 }
 
+static void sn_refresh(struct ns_link *l)
+{
+	struct sniffer *sn = ns_container_of(l, struct sniffer, link);
+	ns_link_refresh_stats(sn->inner);
+	l->stats.rx_dropped_host = sn->inner->stats.rx_dropped_host;
+}
+
 static const struct ns_link_ops sniffer_ops = {
+	.refresh_stats = sn_refresh,
 	.kind = "sniffer",
 	.output = sn_output,
 	.flush = sn_flush,

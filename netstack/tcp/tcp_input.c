@@ -116,10 +116,13 @@ void tcp_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us)
 /* ---- receive side ---- */
 
 /* Copy in-order payload to the receive queue, taking out an urgent byte
- * when SO_OOBINLINE is off (Linux semantics, RFC 6093). */
-static void rcvq_add(struct tcp_sock *tp, struct pkt *p, uint32_t seq, uint32_t off, uint32_t len)
+ * when SO_OOBINLINE is off (Linux semantics, RFC 6093). Returns 0, or
+ * -ENOMEM with nothing copied (the caller must not advance RCV.NXT). */
+static int rcvq_add(struct tcp_sock *tp, struct pkt *p, uint32_t seq, uint32_t off, uint32_t len)
 {
 	const uint8_t *d = pkt_data(p) + off;
+	if (tcp_ring_reserve(&tp->rcvq, tp->rcvq.len + len) < 0)
+		return -ENOMEM;
 	if (tp->urg_seen && !(tp->sk.opts & NS_SO_OOBINLINE) && SEQ_GEQ(tp->urg_seq, seq) &&
 	    SEQ_LT(tp->urg_seq, seq + len)) {
 		uint32_t at = tp->urg_seq - seq;
@@ -128,9 +131,10 @@ static void rcvq_add(struct tcp_sock *tp, struct pkt *p, uint32_t seq, uint32_t 
 		tp->urg_data_valid = 1;
 		tp->urg_seen = 0;
 		tcp_ring_append(&tp->rcvq, d + at + 1, len - at - 1);
-		return;
+		return 0;
 	}
 	tcp_ring_append(&tp->rcvq, d, len);
+	return 0;
 }
 
 static void fin_received(struct tcp_sock *tp)
@@ -168,7 +172,15 @@ static void ooo_drain(struct tcp_sock *tp)
 		tp->ooo_bytes -= p->len;
 		if (SEQ_GT(end, tp->rcv_nxt)) {
 			uint32_t skip = tp->rcv_nxt - seq;
-			rcvq_add(tp, p, tp->rcv_nxt, skip, p->len - skip);
+			if (rcvq_add(tp, p, tp->rcv_nxt, skip, p->len - skip) < 0) {
+				/* Keep it queued; the peer will retransmit
+				 * if we cannot take it later. */
+				p->next = tp->ooo;
+				tp->ooo = p;
+				tp->ooo_bytes += p->len;
+				NS_STAT_INC(tp->sk.stack, tcp_drop_nomem);
+				return;
+			}
 			tp->rcv_nxt = end;
 		}
 		pkt_unref(p);
@@ -308,12 +320,11 @@ static void data_queue(struct tcp_sock *tp, struct tcp_seg_in *seg)
 			return;
 		}
 		if (n) {
-			if (tcp_ring_reserve(&tp->rcvq, tp->rcvq.len + n) < 0) {
+			if (rcvq_add(tp, p, tp->rcv_nxt, skip, n) < 0) {
 				NS_STAT_INC(st, tcp_drop_nomem);
 				tcp_schedule_ack(tp, 1);
 				return;
 			}
-			rcvq_add(tp, p, tp->rcv_nxt, skip, n);
 			tp->rcv_nxt += n;
 			tp->bytes_received += n;
 		}

@@ -96,7 +96,8 @@ struct tcp_tx {
 	uint16_t gso_size; /* 0: one segment */
 };
 
-static uint32_t write_opts(struct tcp_sock *tp, uint8_t *o, const struct tcp_tx *tx)
+/* Writes the options of a segment into o (at most `room` bytes, <= 40). */
+static uint32_t write_opts(struct tcp_sock *tp, uint8_t *o, const struct tcp_tx *tx, uint32_t room)
 {
 	uint32_t n = 0;
 	if (tx->syn_opts) {
@@ -141,9 +142,14 @@ static uint32_t write_opts(struct tcp_sock *tp, uint8_t *o, const struct tcp_tx 
 		ns_wr32(o + n + 4, tp->ts_recent);
 		n += 8;
 	}
-	if (tp->sack_ok && !(tx->flags & TH_RST)) {
+	if (tp->sack_ok && !(tx->flags & TH_RST) && room >= n + 12) {
 		uint32_t blocks[TCP_MAX_SACK_BLOCKS][2];
-		int max = tp->ts_ok ? 3 : 4; /* RFC 2018 3: 40 bytes of options */
+		/* RFC 2018 3: at most 40 bytes of options; and a full-sized
+		 * data segment must still fit the path MTU (Linux shrinks the
+		 * MSS instead; SACK blocks are optional in any segment). */
+		int max = (int)((room - n - 4) / 8);
+		if (max > (tp->ts_ok ? 3 : 4))
+			max = tp->ts_ok ? 3 : 4;
 		int nb = tcp_sack_build(tp, blocks, max);
 		if (nb > 0) {
 			o[n++] = TCPOPT_NOP;
@@ -164,7 +170,16 @@ static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
 {
 	struct ns_stack *st = tp->sk.stack;
 	uint8_t opts[40];
-	uint32_t olen = write_opts(tp, opts, tx);
+	/* Room for options: what the path MTU leaves beside one segment's
+	 * payload (GSO cuts at gso_size, each piece carrying the header). */
+	uint32_t seg_payload = tx->gso_size && tx->len > tx->gso_size ? tx->gso_size : tx->len;
+	uint32_t mtu = tp->pmtu ? tp->pmtu : 1500;
+	uint32_t room = 40;
+	if (seg_payload && mtu > IP4_HDR_LEN + TCP_HDR_LEN + seg_payload)
+		room = NS_MIN(room, mtu - IP4_HDR_LEN - TCP_HDR_LEN - seg_payload);
+	else if (seg_payload)
+		room = 0;
+	uint32_t olen = write_opts(tp, opts, tx, room);
 	uint32_t hlen = TCP_HDR_LEN + olen;
 	struct pkt *p = pkt_alloc(PKT_HEADROOM, hlen + tx->len);
 	if (!p) {

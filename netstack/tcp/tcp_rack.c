@@ -75,14 +75,22 @@ ns_time_t tcp_rack_detect_loss(struct tcp_sock *tp)
 	ns_time_t wnd = reo_wnd(tp);
 	ns_time_t wait = 0;
 	for (struct tcp_seg *s = tp->rtx_head; s; s = s->next) {
+		/* Only segments sent before the most recently delivered one. */
+		int before = s->xmit_time < tp->rack.xmit_time ||
+			     (s->xmit_time == tp->rack.xmit_time && SEQ_LT(s->end, tp->rack.end_seq));
+		if (!before) {
+			/* First transmissions leave in sequence order, and a
+			 * retransmission is later still: once a never-
+			 * retransmitted segment is too new, all that follow
+			 * are too. */
+			if (!(s->flags & SEG_EVER_RETRANS))
+				break;
+			continue;
+		}
 		if (s->flags & SEG_SACKED)
 			continue;
 		if ((s->flags & SEG_LOST) && !(s->flags & SEG_RETRANS))
 			continue; /* already waiting for retransmission */
-		/* Only segments sent before the most recently delivered one. */
-		if (!(s->xmit_time < tp->rack.xmit_time ||
-		      (s->xmit_time == tp->rack.xmit_time && SEQ_LT(s->end, tp->rack.end_seq))))
-			continue;
 		ns_time_t deadline = s->xmit_time + rtt + wnd;
 		if (deadline <= now) {
 			tcp_seg_mark_lost(tp, s);

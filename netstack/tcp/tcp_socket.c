@@ -978,6 +978,38 @@ void tcp_fini(struct ns_stack *st)
 	st->tcp = NULL;
 }
 
+/* One line per connection, like `ss -tni`: for debugging stalls. */
+void tcp_dump(struct ns_stack *st, FILE *f, int max)
+{
+	static const char *const modes[] = { "none", "rto", "tlp", "reo" };
+	int n = 0;
+	ns_time_t now = st_now(st);
+	for (struct ns_socket *s = st->sockets; s && n < max; s = s->all_next) {
+		if (s->type != SOCK_STREAM)
+			continue;
+		struct tcp_sock *tp = tcp_sk(s);
+		if (tp->state == TCPS_LISTEN || tp->state == TCPS_CLOSED)
+			continue;
+		char la[46], ra[46];
+		ns_ip_fmt(&tp->laddr, la, sizeof(la));
+		ns_ip_fmt(&tp->raddr, ra, sizeof(ra));
+		long rtx_in = ns_timer_armed(&tp->t_rtx) ? (long)((int64_t)(tp->t_rtx.expires - now) / (int64_t)NS_MSEC) : -1;
+		fprintf(f,
+			"  tcp %s:%u %s:%u %s%s una %u nxt %u unsent %u wnd %u rwnd %u out %u sacked %u "
+			"lost %u retrans %u cwnd %u ssthresh %u ca %d rto %llums srtt %uus "
+			"timer %s in %ldms%s%s rcvq %u ooo %u\n",
+			la, tp->lport, ra, tp->rport, tcp_state_names[tp->state], tp->orphan ? " orphan" : "",
+			tp->snd_una - tp->iss, tp->snd_nxt - tp->iss, tcp_unsent(tp), tp->snd_wnd,
+			tp->rcv_adv - tp->rcv_nxt, tp->packets_out, tp->sacked_out, tp->lost_out,
+			tp->retrans_out, tp->snd_cwnd, tp->snd_ssthresh, tp->ca_state,
+			(unsigned long long)(tcp_rto_backed_off(tp) / NS_MSEC), tp->srtt_us,
+			modes[tp->rtx_mode & 3], rtx_in,
+			ns_timer_armed(&tp->t_persist) ? " persist" : "",
+			ns_timer_armed(&tp->t_delack) ? " delack" : "", tp->rcvq.len, tp->ooo_bytes);
+		n++;
+	}
+}
+
 int tcp_set_option(struct ns_stack *st, const char *key, const char *value)
 {
 	struct tcp_state *ts = st->tcp;

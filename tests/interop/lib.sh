@@ -63,7 +63,7 @@ interop_init() {
 start_moat() {
 	MOAT_LOG=$TMP_DIR/moat.log
 	: >"$MOAT_LOG"
-	bg ip netns exec "$NS_M" "$MOAT" stack --iface veth-m --addr "$MIP/24" "$@" 2>>"$MOAT_LOG"
+	bg ip netns exec "$NS_M" "$MOAT" stack --iface veth-m --addr "$MIP/24" "$@" >>"$MOAT_LOG" 2>&1
 	MOAT_PID=$LAST_PID
 	if ! wait_for_line "$MOAT_LOG" "moat stack: ready" 10; then
 		echo "FAIL $SUITE.start moat stack did not come up:"
@@ -87,6 +87,12 @@ moat_stats() {
 stop_moat() {
 	kill -TERM "$MOAT_PID" 2>/dev/null
 	wait "$MOAT_PID" 2>/dev/null
+	# From inside `check` (a subshell) wait does not apply: poll until the
+	# process is gone, so that the next stack has the interface alone.
+	local end=$((SECONDS + 10))
+	while kill -0 "$MOAT_PID" 2>/dev/null && [ $SECONDS -lt $end ]; do
+		sleep 0.05
+	done
 }
 
 check() {

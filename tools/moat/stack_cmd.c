@@ -77,6 +77,7 @@ static void usage(FILE *f)
 		"  --set KEY=VALUE   stack setting (tcp.timewait_ms, tcp.rmem_max,\n"
 		"                    tcp.congestion, tcp.syncookies, tcp.sack, ...)\n"
 		"  --verbose         log every connection\n"
+		"  --no-hash         client and sink: no data pattern, no SHA-256 (benchmarks)\n"
 		"  --stats-all       print zero counters too\n"
 		"\n"
 		"Counters are printed on SIGUSR1 and at exit. SIGINT/SIGTERM stop it.\n");
@@ -269,7 +270,7 @@ enum { OPT_IFACE = 1, OPT_TAP, OPT_ADDR, OPT_GW, OPT_ROUTE, OPT_MTU, OPT_PCAP, O
        OPT_UDP_ECHO, OPT_STATS_ALL, OPT_HELP, OPT_UDP_CLIENT, OPT_COUNT, OPT_SIZE, OPT_TIMEOUT,
        OPT_TCP_ECHO, OPT_TCP_DISCARD, OPT_TCP_SINK, OPT_TCP_SOURCE, OPT_TCP_CLIENT, OPT_CONNS,
        OPT_SEND, OPT_SEND_FILE, OPT_RECV, OPT_ECHO, OPT_NODELAY, OPT_CONGESTION, OPT_SET,
-       OPT_VERBOSE };
+       OPT_VERBOSE, OPT_NO_HASH };
 
 /* Parses "IP:PORT" (IPv4). */
 static int parse_ipport(const char *s, struct sockaddr_in *out)
@@ -339,6 +340,7 @@ int cmd_stack(int argc, char **argv)
 		{ "congestion", required_argument, 0, OPT_CONGESTION },
 		{ "set", required_argument, 0, OPT_SET },
 		{ "verbose", no_argument, 0, OPT_VERBOSE },
+		{ "no-hash", no_argument, 0, OPT_NO_HASH },
 		{ "help", no_argument, 0, OPT_HELP },
 		{ 0, 0, 0, 0 },
 	};
@@ -447,6 +449,7 @@ int cmd_stack(int argc, char **argv)
 			sets[nsets++] = optarg;
 			break;
 		case OPT_VERBOSE: verbose = 1; break;
+		case OPT_NO_HASH: copt.no_hash = 1; break;
 		case OPT_HELP: usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -582,6 +585,7 @@ int cmd_stack(int argc, char **argv)
 		if ((r = tsvc_create(c.st, c.loop, &tsvc)) < 0)
 			goto out;
 		tsvc_set_verbose(tsvc, verbose);
+		tsvc_set_no_hash(tsvc, copt.no_hash);
 	}
 	for (int i = 0; i < ntcps; i++) {
 		if ((r = tsvc_listen(tsvc, tcps[i].kind, tcps[i].port, tcps[i].bytes)) < 0) {

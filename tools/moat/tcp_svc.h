@@ -19,6 +19,7 @@ struct tsvc_client_opts {
 	int echo;	/* expect what was sent back (implies recv) */
 	int keep_open;	/* do not shut down writing after sending */
 	int nodelay;
+	int no_hash;	/* benchmarks: no pattern, no SHA-256 */
 	const char *congestion;
 	ns_time_t timeout;
 };
@@ -31,6 +32,8 @@ int tsvc_client(struct tsvc *v, const struct sockaddr_in *to, const struct tsvc_
 int tsvc_client_result(const struct tsvc *v);
 void tsvc_destroy(struct tsvc *v);
 void tsvc_set_verbose(struct tsvc *v, int on);
+/* Sinks too: count bytes, skip the digest. */
+void tsvc_set_no_hash(struct tsvc *v, int on);
 /* The deterministic data of `--send`: bytes [off, off+n) of the stream. */
 void tsvc_pattern(uint64_t off, uint8_t *dst, size_t n);
 

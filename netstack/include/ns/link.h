@@ -31,6 +31,7 @@ typedef void (*ns_link_rx_fn)(void *ctx, struct pkt *p); /* consumes p */
 
 struct ns_link_stats {
 	uint64_t rx_frames, rx_bytes, rx_errors, rx_dropped_nomem, rx_truncated;
+	uint64_t rx_dropped_host; /* dropped by the host before we read them */
 	uint64_t tx_frames, tx_bytes, tx_errors, tx_dropped;
 };
 
@@ -47,6 +48,8 @@ struct ns_link_ops {
 	/* Frames waiting to be delivered without the fd (loopback, channel). */
 	int (*pending)(const struct ns_link *l);
 	void (*destroy)(struct ns_link *l);
+	/* Bring stats up to date from the host (optional). */
+	void (*refresh_stats)(struct ns_link *l);
 };
 
 struct ns_link {
@@ -77,6 +80,7 @@ int ns_link_poll(struct ns_link *l, int budget);
 int ns_link_fd(const struct ns_link *l);
 int ns_link_pending(const struct ns_link *l);
 void ns_link_destroy(struct ns_link *l);
+void ns_link_refresh_stats(struct ns_link *l);
 
 /* ---- Endpoints ---- */
 

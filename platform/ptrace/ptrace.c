@@ -781,6 +781,7 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
 		_exit(126);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		child_fail("PR_SET_PDEATHSIG");
+
 	if (setgroups(0, NULL) < 0 && errno != EPERM)
 		child_fail("setgroups");
 	if (setresgid(0, 0, 0) < 0)

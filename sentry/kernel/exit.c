@@ -88,6 +88,7 @@ static void tg_release(struct thread_group *tg)
 	tg->state = TG_DEAD;
 	struct task *leader = tg->leader;
 	if (leader) {
+		k->nr_tasks--;
 		pid_hash_del(k, leader);
 		if (list_linked(&leader->tg_link))
 			list_del(&leader->tg_link);
@@ -243,7 +244,10 @@ void task_exited(struct task *t, int host_status)
 		t->pt->owner = NULL;
 		t->pt = NULL;
 	}
-	k->nr_tasks--;
+	/* A zombie still counts against --pids-limit, as a task in a Linux
+	 * pids cgroup does until it is reaped. */
+	if (t != tg->leader)
+		k->nr_tasks--;
 	if (t->vfork_parent) {
 		t->vfork_done = 1;
 		t->vfork_parent = NULL;

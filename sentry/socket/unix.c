@@ -125,9 +125,10 @@ static int conn_oriented(struct usock *u)
 int unix_create(struct task *t, int type, int protocol, struct sock **out)
 {
 	(void)t;
-	if (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET) {
-		return type == SOCK_RAW ? -EPROTONOSUPPORT : -ESOCKTNOSUPPORT;
-	}
+	if (type == SOCK_RAW)
+		type = SOCK_DGRAM; /* as Linux's unix_create */
+	if (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET)
+		return -ESOCKTNOSUPPORT;
 	if (protocol != 0 && protocol != PF_UNIX)
 		return -EPROTONOSUPPORT;
 	struct usock *u = u_alloc(type, 0);
@@ -652,7 +653,7 @@ static int u_setsockopt(struct sock *s, struct task *t, int level, int name, con
 	(void)t;
 	struct usock *u = U(s);
 	if (level != SOL_SOCKET)
-		return -ENOPROTOOPT;
+		return -EOPNOTSUPP;
 	if (name == SO_PASSCRED) {
 		int v;
 		if (len < (socklen_t)sizeof(int))
@@ -669,7 +670,7 @@ static int u_getsockopt(struct sock *s, struct task *t, int level, int name, voi
 	(void)t;
 	struct usock *u = U(s);
 	if (level != SOL_SOCKET)
-		return -ENOPROTOOPT;
+		return -EOPNOTSUPP;
 	int v;
 	switch (name) {
 	case SO_PEERCRED: {

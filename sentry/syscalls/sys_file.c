@@ -194,6 +194,8 @@ long do_readv(struct task *t, struct file *f, struct uiter *it, uint64_t *pos, i
 		if (r == 0)
 			break;
 		long c = uiter_copy_to(it, buf, (size_t)r);
+		if (c < r && f->ops->unread)
+			f->ops->unread(f, buf + (c > 0 ? c : 0), (size_t)(r - (c > 0 ? c : 0)));
 		if (c < 0) {
 			if (!done)
 				ret = c;

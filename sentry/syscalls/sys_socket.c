@@ -45,6 +45,8 @@ SYSCALL(socket)
 	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (family < 0 || family >= 46)
 		return -EAFNOSUPPORT;
+	if (type < 0 || type > SOCK_PACKET)
+		return -EINVAL;
 	struct sock *s;
 	int e = sock_create(t, family, type, proto, &s);
 	if (e)
@@ -597,7 +599,9 @@ static long do_recv(struct task *t, int fd, struct uiter *it, struct msghdr *mh,
 		return -ENOMEM;
 	}
 	int nonblock = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT);
-	ssize_t n = s->ops->recvmsg(s, t, &m, flags);
+	/* Peek first and take the data only once it reached the application:
+	 * a bad buffer is EFAULT without losing anything (as Linux). */
+	ssize_t n = s->ops->recvmsg(s, t, &m, flags | MSG_PEEK);
 	if (n == -EAGAIN) {
 		if (nonblock) {
 			r = -EAGAIN;
@@ -615,6 +619,21 @@ static long do_recv(struct task *t, int fd, struct uiter *it, struct msghdr *mh,
 	if (c < 0) {
 		r = c;
 		goto out;
+	}
+	if (!(flags & MSG_PEEK)) {
+		/* consume what was delivered (the same bytes: nothing ran in
+		 * between), with its descriptors and credentials */
+		size_t got = (size_t)n;
+		int pflags = m.flags;
+		size_t full = m.full_len;
+		memset(&m.addr, 0, sizeof(m.addr));
+		m.len = got;
+		m.flags = 0;
+		ssize_t n2 = s->ops->recvmsg(s, t, &m, flags | MSG_DONTWAIT);
+		if (n2 >= 0 && (size_t)n2 != got && s->type == SOCK_STREAM)
+			klog(t->k, "socket: consumed %zd of %zu peeked bytes", n2, got);
+		m.flags = pflags;
+		m.full_len = full;
 	}
 	mh->msg_flags = m.flags;
 	if (mh->msg_name) {

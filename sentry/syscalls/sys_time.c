@@ -114,10 +114,10 @@ SYSCALL(clock_nanosleep)
 	clockid_t clk = (clockid_t)ARG(0);
 	int flags = (int)ARG(1);
 	if (t->sc.rerun == 0) {
-		if (clk == CLOCK_THREAD_CPUTIME_ID)
-			return -EINVAL;
+		if (clk == CLOCK_THREAD_CPUTIME_ID || clk == CLOCK_PROCESS_CPUTIME_ID)
+			return -EOPNOTSUPP; /* CPU-clock sleeps: not supported */
 		if (!clock_ok(clk))
-			return clk == CLOCK_PROCESS_CPUTIME_ID ? -ENOTSUP : -EINVAL;
+			return -EINVAL;
 		if (flags & ~TIMER_ABSTIME)
 			return -EINVAL;
 		struct timespec ts;

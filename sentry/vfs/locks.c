@@ -242,6 +242,8 @@ long locks_flock(struct task *t, struct file *f, int op)
 {
 	int nb = op & LOCK_NB;
 	op &= ~LOCK_NB;
+	if (op & 32 /* LOCK_MAND: ignored since Linux 5.15 */)
+		return 0;
 	if (!f->inode || (f->flags & O_PATH))
 		return -EBADF;
 	if (op == LOCK_UN) {

@@ -72,6 +72,18 @@ static ssize_t pipe_read(struct file *f, struct task *t, void *buf, size_t len, 
 	return (ssize_t)n;
 }
 
+static void pipe_unread(struct file *f, const void *buf, size_t len)
+{
+	struct pipe *p = f->priv;
+	if (!p->buf || len > p->cap - p->len)
+		return;
+	p->head = (p->head + p->cap - len) % p->cap;
+	size_t first = p->cap - p->head < len ? p->cap - p->head : len;
+	memcpy(p->buf + p->head, buf, first);
+	memcpy(p->buf, (const char *)buf + first, len - first);
+	p->len += len;
+}
+
 static ssize_t pipe_write(struct file *f, struct task *t, const void *buf, size_t len, uint64_t *pos)
 {
 	(void)t;
@@ -157,6 +169,7 @@ static int pipe_name(struct file *f, char *buf, size_t len)
 
 static const struct file_ops pipe_ops = {
 	.read = pipe_read,
+	.unread = pipe_unread,
 	.write = pipe_write,
 	.poll = pipe_poll,
 	.waitq = pipe_waitq,

@@ -190,6 +190,9 @@ struct file_ops {
 	/* pos is the file position to use and advance (NULL for streams). */
 	ssize_t (*read)(struct file *f, struct task *t, void *buf, size_t len, uint64_t *pos);
 	ssize_t (*write)(struct file *f, struct task *t, const void *buf, size_t len, uint64_t *pos);
+	/* Streams: put back the tail of what read returned, when it could
+	 * not be copied to the application (EFAULT must not lose data). */
+	void (*unread)(struct file *f, const void *buf, size_t len);
 	/* Current readiness (POLLIN|POLLOUT|...); NULL means always ready. */
 	uint32_t (*poll)(struct file *f, struct task *t);
 	/* Where readiness changes are announced; NULL: never changes. */

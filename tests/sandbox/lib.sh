@@ -1,0 +1,97 @@
+# Shared helpers for the sandbox suites (tests/sandbox/*.sh). Source it from
+# the repository root. Every suite prints "PASS name" / "FAIL name reason".
+#
+#   MOAT                 the moat binary (bin/moat)
+#   progs                build the C helpers of tests/sandbox/progs into $PROGS
+#   check NAME CMD...    run CMD; PASS if it exits 0
+#   expect NAME WANT GOT compare two strings
+#   sandbox_leftovers    host processes still in a sandbox pid namespace
+#   tmpd                 a scratch directory on the host (not under /tmp, which
+#                        is the sandbox's own tmpfs), removed at exit
+
+MOAT=${MOAT:-$PWD/bin/moat}
+PROGS=${PROGS:-$PWD/build/sandbox-tests}
+_SB_TMP=()
+_SB_PIDS=()
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1 ${2:-}"; }
+
+sb_cleanup() {
+	local p
+	for p in "${_SB_PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	for p in "${_SB_TMP[@]}"; do
+		rm -rf "$p"
+	done
+}
+trap sb_cleanup EXIT
+trap 'sb_cleanup; exit 130' INT TERM
+
+# Remember a background pid for cleanup.
+sb_bg() {
+	_SB_PIDS+=("$1")
+}
+
+tmpd() {
+	local d
+	mkdir -p "$PROGS" && d=$(mktemp -d "$PROGS/tmp.XXXXXX") || return 1
+	_SB_TMP+=("$d")
+	echo "$d"
+}
+
+# Build the helper programs (once per run; rebuilt when the source changes).
+progs() {
+	mkdir -p "$PROGS" || return 1
+	local src out
+	for src in tests/sandbox/progs/*.c; do
+		out=$PROGS/$(basename "$src" .c)
+		if [ ! -x "$out" ] || [ "$src" -nt "$out" ]; then
+			cc -O1 -o "$out" "$src" || return 1
+		fi
+	done
+}
+
+check() {
+	local name=$1
+	shift
+	local out
+	if out=$("$@" 2>&1); then
+		pass "$name"
+	else
+		fail "$name" "exit $?: $(echo "$out" | tail -3 | tr '\n' ' ')"
+	fi
+}
+
+expect() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "want [$2] got [$(echo "$3" | head -5 | tr '\n' '|')]"
+	fi
+}
+
+# expect_same NAME NATIVE INSIDE: multi-line outputs; a diff on failure.
+expect_same() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "differs from native: $(diff <(echo "$2") <(echo "$3") | head -6 | tr '\n' '|')"
+	fi
+}
+
+# Host processes whose pid namespace is not ours: a sandbox's tasks.
+sandbox_leftovers() {
+	local mine p n=0
+	mine=$(readlink /proc/self/ns/pid)
+	for p in /proc/[0-9]*; do
+		local ns
+		ns=$(readlink "$p/ns/pid" 2>/dev/null) || continue
+		[ "$ns" != "$mine" ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+[ -x "$MOAT" ] || { echo "FAIL setup $MOAT not built"; exit 1; }

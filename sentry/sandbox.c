@@ -429,8 +429,10 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 				klog(k, "  unsupported %s: %u calls", syscall_name(nr), k->stats.enosys_by_nr[nr]);
 	}
 out:
-	platform_destroy(plat);
+	/* The kernel lets go of the platform's tasks first; the platform then
+	 * kills and reaps whatever is left on the host. */
 	kernel_destroy(k);
+	platform_destroy(plat);
 	if (s.sigfd >= 0) {
 		ns_loop_del_fd(s.loop, s.sigfd);
 		close(s.sigfd);

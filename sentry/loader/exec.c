@@ -408,6 +408,7 @@ static int build_stack(struct task *t, uint64_t top, char **argv, char **envp, c
 	while (envp[envc])
 		strbytes += strlen(envp[envc++]) + 1;
 	size_t size = strbytes + strlen(execfn) + 1 + 512 + ((size_t)argc + envc + 64) * 8;
+	size = (size + 15) & ~(size_t)15; /* the vectors below are 8-byte words */
 	struct stack_build sb = { calloc(1, size), size, 0, top };
 	if (!sb.buf)
 		return -ENOMEM;

@@ -976,7 +976,8 @@ SYSCALL(sendfile)
 		r = -EBADF;
 		goto done;
 	}
-	if (!(in->fmode & FMODE_PREAD) || (out->flags & O_APPEND)) {
+	if (!(in->fmode & FMODE_PREAD) || (out->flags & O_APPEND) || !in->ops || !in->ops->read ||
+	    !out->ops || !out->ops->write) {
 		r = -EINVAL;
 		goto done;
 	}

@@ -394,6 +394,13 @@ static const struct file_ops bind_dir_ops = {
 	.release = b_frelease,
 };
 
+static void bind_release_sb(struct super *sb)
+{
+	struct bsb *bs = sb->priv;
+	bs->b->ops->destroy(bs->b);
+	free(bs);
+}
+
 struct super *bindfs_create(struct vfs *v, struct fs_backend *b, struct fsb_node *root, int ro)
 {
 	struct super *sb = super_alloc(v, &bind_type, SB_NOCACHE | (ro ? SB_RDONLY : 0));
@@ -406,6 +413,7 @@ struct super *bindfs_create(struct vfs *v, struct fs_backend *b, struct fsb_node
 	}
 	bs->b = b;
 	sb->priv = bs;
+	sb->release = bind_release_sb;
 	struct fsb_attr a;
 	if (b->ops->getattr(b, root, &a) < 0) {
 		free(bs);

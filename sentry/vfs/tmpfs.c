@@ -765,6 +765,11 @@ static const struct inode_ops tmpfs_iops = {
 	.release = t_irelease,
 };
 
+static void tmpfs_release_sb(struct super *sb)
+{
+	free(sb->priv);
+}
+
 struct super *tmpfs_create(struct vfs *v, struct fs_backend *lower, struct fsb_node *lower_root,
 			   unsigned flags, mode_t root_mode)
 {
@@ -779,6 +784,7 @@ struct super *tmpfs_create(struct vfs *v, struct fs_backend *lower, struct fsb_n
 	ts->v = v;
 	ts->lower = lower;
 	sb->priv = ts;
+	sb->release = tmpfs_release_sb;
 	struct inode *root;
 	if (lower) {
 		struct fsb_attr a;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
+#include "backend.h"
 #include "vfs.h"
 #include "../kernel/kernel.h"
 
@@ -65,10 +66,21 @@ void vfs_destroy(struct vfs *v)
 		}
 	}
 	free(v->hash);
+	if (v->host)
+		v->host->ops->destroy(v->host);
 	free(v);
 }
 
 /* ---- refcounts ---- */
+
+void super_put(struct super *sb)
+{
+	if (!sb || --sb->ref)
+		return;
+	if (sb->release)
+		sb->release(sb);
+	free(sb);
+}
 
 struct inode *inode_get(struct inode *i)
 {
@@ -88,8 +100,7 @@ void inode_put(struct inode *i)
 	locks_release_inode(i);
 	if (i->ipc_release)
 		i->ipc_release(i);
-	if (i->sb && --i->sb->ref == 0)
-		free(i->sb);
+	super_put(i->sb);
 	free(i);
 }
 
@@ -126,8 +137,7 @@ void mount_put(struct mount *m)
 		return;
 	dentry_put(m->root);
 	dentry_put(m->mountpoint);
-	if (m->sb && --m->sb->ref == 0)
-		free(m->sb);
+	super_put(m->sb);
 	free(m->source);
 	free(m);
 }

@@ -111,7 +111,10 @@ struct super {
 	void *priv;
 	uint64_t next_ino;
 	uint32_t ref;
+	/* Frees priv when the last inode and mount are gone. */
+	void (*release)(struct super *sb);
 };
+void super_put(struct super *sb);
 
 /* Inode flags */
 #define I_COMPLETE 0x1 /* all children of this directory are in the dcache */

@@ -3,7 +3,8 @@
 # syscall_errors.c): bad pointers give EFAULT, bad descriptors EBADF, bad
 # arguments what Linux answers, and the sentry keeps serving. The program
 # runs natively first: a check that fails there is a wrong expectation,
-# not a sandbox bug, and is reported as such.
+# not a sandbox bug, and is reported as such. Then random syscalls with
+# hostile arguments (syscall_fuzz.c) must leave the sentry answering.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/sandbox/lib.sh
 
@@ -19,5 +20,15 @@ for fam in $FAMILIES; do
 	echo "$out" | grep -E '^(PASS|FAIL) '
 	n=$(echo "$out" | grep -c '^PASS')
 	[ "$rc" -eq 0 ] && [ "$n" -gt 5 ] && pass "family_$fam" || fail "family_$fam" "exit $rc, $n passed"
+done
+# Random syscalls with hostile arguments (tests/sandbox/progs/syscall_fuzz.c):
+# the sandbox must still answer afterwards and moat must not crash.
+for seed in 1 7 42; do
+	out=$(timeout 120 $MOAT do "$PROGS/syscall_fuzz" $seed 20 1000 2>/dev/null | tr -d '\0')
+	rc=${PIPESTATUS[0]}
+	case "$out" in
+	*"alive 20"*) pass "fuzz_seed_$seed" ;;
+	*) fail "fuzz_seed_$seed" "moat exit $rc: ${out: -60}" ;;
+	esac
 done
 expect no_leftover_processes 0 "$(sandbox_leftovers)"

@@ -87,6 +87,7 @@ int cmd_do(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sandbox_config cfg = { 0 };
+	int ret = 125;
 	cfg.root = "/";
 	cfg.platform = "ptrace";
 	int nenv = 0;
@@ -109,7 +110,8 @@ int cmd_do(int argc, char **argv)
 			char *dst = spec ? strchr(spec, ':') : NULL;
 			if (!dst || dst == spec || !dst[1]) {
 				moat_err("-v %s: expected SRC:DST[:ro]\n", optarg);
-				return 125;
+				free(spec);
+				goto fail;
 			}
 			*dst++ = 0;
 			int ro = 0;
@@ -120,16 +122,20 @@ int cmd_do(int argc, char **argv)
 					ro = 1;
 				else if (strcmp(opt, "rw")) {
 					moat_err("-v %s: unknown option '%s' (ro or rw)\n", optarg, opt);
-					return 125;
+					free(spec);
+					goto fail;
 				}
 			}
 			if (dst[0] != '/') {
 				moat_err("-v %s: the destination must be an absolute path\n", optarg);
-				return 125;
+				free(spec);
+				goto fail;
 			}
 			struct sandbox_mount *m = realloc(cfg.mounts, (size_t)(cfg.nmounts + 1) * sizeof(*m));
-			if (!m)
-				return 125;
+			if (!m) {
+				free(spec);
+				goto fail;
+			}
 			cfg.mounts = m;
 			m[cfg.nmounts].src = spec;
 			m[cfg.nmounts].dst = dst;
@@ -143,7 +149,7 @@ int cmd_do(int argc, char **argv)
 		case 'e':
 			if (add_env(&envp, &nenv, optarg)) {
 				moat_err("--env %s: expected K=V\n", optarg);
-				return 125;
+				goto fail;
 			}
 			break;
 		case 's':
@@ -157,7 +163,7 @@ int cmd_do(int argc, char **argv)
 			long v = strtol(optarg, &end, 10);
 			if (*end || v < 1 || v > 1000000) {
 				moat_err("--pids-limit %s: expected a number from 1 to 1000000\n", optarg);
-				return 125;
+				goto fail;
 			}
 			cfg.pids_limit = (int)v;
 			break;
@@ -165,7 +171,7 @@ int cmd_do(int argc, char **argv)
 		case 'H':
 			if (strlen(optarg) > 64) {
 				moat_err("--hostname: at most 64 characters\n");
-				return 125;
+				goto fail;
 			}
 			cfg.hostname = optarg;
 			break;
@@ -173,7 +179,7 @@ int cmd_do(int argc, char **argv)
 			if (strcmp(optarg, "none")) {
 				moat_err("--network %s: only 'none' is available (sandbox networking is not built yet)\n",
 					 optarg);
-				return 125;
+				goto fail;
 			}
 			break;
 		case 'P':
@@ -181,16 +187,17 @@ int cmd_do(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			ret = 0;
+			goto out;
 		default:
 			usage(stderr);
-			return 125;
+			goto fail;
 		}
 	}
 	if (optind >= argc) {
 		moat_err("do: no command given\n");
 		usage(stderr);
-		return 125;
+		goto fail;
 	}
 	cfg.argv = argv + optind;
 	cfg.envp = envp;
@@ -198,23 +205,27 @@ int cmd_do(int argc, char **argv)
 		cfg.debug_log = fopen(log_path, "we");
 		if (!cfg.debug_log) {
 			moat_err("--debug-log %s: %s\n", log_path, strerror(errno));
-			return 125;
+			goto fail;
 		}
 		setvbuf(cfg.debug_log, NULL, _IOLBF, 0);
 	}
 	int status = 0;
 	int r = sandbox_run(&cfg, &status);
+	if (r < 0)
+		ret = 125;
+	else if (WIFEXITED(status))
+		ret = WEXITSTATUS(status);
+	else if (WIFSIGNALED(status))
+		ret = 128 + WTERMSIG(status);
+	goto out;
+fail:
+	ret = 125;
+out:
 	if (cfg.debug_log)
 		fclose(cfg.debug_log);
 	for (int i = 0; i < cfg.nmounts; i++)
 		free((char *)cfg.mounts[i].src);
 	free(cfg.mounts);
 	free(envp);
-	if (r < 0)
-		return 125;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return 125;
+	return ret;
 }

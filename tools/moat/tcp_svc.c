@@ -41,6 +41,7 @@ struct tconn {
 	uint8_t connected, eof, wr_shut, done, failed, keep_open_done;
 	int err;
 	uint64_t sent, recvd, to_send;
+	ns_time_t first_byte; /* when the first byte arrived (sinks) */
 	struct sha256 tx, rx;
 	uint8_t *pend;
 	uint32_t pend_len, pend_off;
@@ -201,6 +202,8 @@ static int do_read(struct tconn *c)
 			c->eof = 1;
 			return 0;
 		}
+		if (!c->recvd)
+			c->first_byte = ns_stack_now(v->st);
 		c->recvd += (uint64_t)n;
 		if ((c->kind == K_SINK || c->kind == K_CLIENT) && !v->copt.no_hash)
 			sha256_update(&c->rx, v->buf, (size_t)n);
@@ -359,8 +362,11 @@ static void step(struct tconn *c)
 			char h[65];
 			sha256_final(&c->rx, d);
 			sha256_hex(d, h);
-			printf("tcp-sink: %s: %llu bytes sha256 %s\n", c->peer,
-			       (unsigned long long)c->recvd, h);
+			double secs = (double)(ns_stack_now(v->st) - c->first_byte) / 1e9;
+			/* Scripts rely on the line ending "N bytes sha256 HEX". */
+			printf("tcp-sink: %s: %.4f s, %.3f Gbit/s: %llu bytes sha256 %s\n", c->peer, secs,
+			       secs > 0 ? (double)c->recvd * 8 / secs / 1e9 : 0.0,
+			       (unsigned long long)c->recvd, v->copt.no_hash ? "-" : h);
 			fflush(stdout);
 			conn_close(c);
 		}

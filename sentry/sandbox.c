@@ -24,6 +24,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -249,6 +250,16 @@ static int setup_stdio(struct kernel *k, struct fdtable **out, struct file **con
 		int fl = fcntl(fd, F_GETFL);
 		if (fl < 0)
 			continue; /* closed: stays closed in the sandbox */
+		/* Descriptors that share one open file (2>&1) share one file
+		 * in the sandbox too: one offset, one set of flags. */
+		int shared = -1;
+		for (int o = 0; o < fd && shared < 0; o++)
+			if (ft->fds[o].file && syscall(SYS_kcmp, getpid(), getpid(), 0 /* KCMP_FILE */, o, fd) == 0)
+				shared = o;
+		if (shared >= 0) {
+			fd_install_at(&fake, fd, ft->fds[shared].file, 0);
+			continue;
+		}
 		struct file *f;
 		int e = hostio_file(k, fd, fl & O_ACCMODE, &f);
 		if (e) {

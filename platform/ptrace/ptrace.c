@@ -1008,8 +1008,10 @@ static int drain(struct pt_platform *p)
 static void on_sigchld(int fd, uint32_t events, void *arg)
 {
 	(void)events;
+	/* Consume the pending SIGCHLD before draining (a stop after the drain
+	 * raises it again); one read takes all that can be pending. */
 	struct signalfd_siginfo si[16];
-	while (read(fd, si, sizeof(si)) > 0)
+	while (read(fd, si, sizeof(si)) == (ssize_t)sizeof(si))
 		;
 	drain(arg);
 }

@@ -295,13 +295,12 @@ static long rw_single(struct task *t, int write, int fd, uint64_t buf, size_t le
 	}
 	struct uiter it;
 	uiter_single(&it, t, buf, len);
-	uint64_t p = positional ? (uint64_t)off : f->pos;
-	long r = write ? do_writev(t, f, &it, &p, positional ? RW_POS : 0)
-		       : do_readv(t, f, &it, &p, positional ? RW_POS : 0);
-	if (!positional && r != -EPARK)
-		f->pos = p;
-	else if (!positional)
-		f->pos = p;
+	/* Positional I/O uses its own offset; the others the file's (file
+	 * ops can tell the two apart: pos == &f->pos). */
+	uint64_t p = (uint64_t)off;
+	uint64_t *pp = positional ? &p : &f->pos;
+	long r = write ? do_writev(t, f, &it, pp, positional ? RW_POS : 0)
+		       : do_readv(t, f, &it, pp, positional ? RW_POS : 0);
 	file_put(f);
 	return r;
 }
@@ -342,11 +341,10 @@ static long rw_vec(struct task *t, int write, int fd, uint64_t uiov, int cnt, in
 		file_put(f);
 		return e;
 	}
-	uint64_t p = positional ? (uint64_t)off : f->pos;
-	long r = write ? do_writev(t, f, &it, &p, positional ? RW_POS : 0)
-		       : do_readv(t, f, &it, &p, positional ? RW_POS : 0);
-	if (!positional)
-		f->pos = p;
+	uint64_t p = (uint64_t)off;
+	uint64_t *pp = positional ? &p : &f->pos;
+	long r = write ? do_writev(t, f, &it, pp, positional ? RW_POS : 0)
+		       : do_readv(t, f, &it, pp, positional ? RW_POS : 0);
 	uiter_free(&it);
 	file_put(f);
 	return r;

@@ -135,8 +135,8 @@ static ssize_t hio_read(struct file *f, struct task *t, void *buf, size_t len, u
 	if (e)
 		return e;
 	ssize_t n;
-	if (h->kind == HIO_FILE) {
-		n = pread(h->fd, buf, len, (off_t)*pos);
+	if (h->kind == HIO_FILE && pos != &f->pos) {
+		n = pread(h->fd, buf, len, (off_t)*pos); /* pread(2) */
 		if (n > 0)
 			*pos += (uint64_t)n;
 	} else if (h->kind == HIO_SOCK) {
@@ -159,14 +159,10 @@ static ssize_t hio_write(struct file *f, struct task *t, const void *buf, size_t
 	if (e)
 		return e;
 	ssize_t n;
-	if (h->kind == HIO_FILE) {
-		if (f->flags & O_APPEND) {
-			n = write(h->fd, buf, len);
-		} else {
-			n = pwrite(h->fd, buf, len, (off_t)*pos);
-			if (n > 0)
-				*pos += (uint64_t)n;
-		}
+	if (h->kind == HIO_FILE && pos != &f->pos) {
+		n = pwrite(h->fd, buf, len, (off_t)*pos); /* pwrite(2) */
+		if (n > 0)
+			*pos += (uint64_t)n;
 	} else if (h->kind == HIO_SOCK) {
 		n = send(h->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	} else {
@@ -353,10 +349,7 @@ static int64_t hio_llseek(struct file *f, int64_t off, int whence)
 
 static void hio_release(struct file *f)
 {
-	struct hostio *h = f->priv;
-	if (h->kind == HIO_FILE)
-		lseek(h->fd, (off_t)f->pos, SEEK_SET); /* the caller's shell sees our offset */
-	hio_put(h);
+	hio_put(f->priv);
 }
 
 static const struct file_ops hostio_ops = {
@@ -385,7 +378,9 @@ static mode_t kind_mode(enum hio_kind k, mode_t host)
 
 /*
  * Wrap host fd `hostfd` (not owned; it is reopened or duplicated) as a
- * sandbox file opened with access mode `acc`.
+ * sandbox file opened with access mode `acc`. Regular files keep the host's
+ * open file description (a duplicate), so their offset is shared with the
+ * outside, as a redirection expects.
  */
 int hostio_file(struct kernel *k, int hostfd, int acc, struct file **out);
 int hostio_file(struct kernel *k, int hostfd, int acc, struct file **out)
@@ -472,10 +467,10 @@ int hostio_file(struct kernel *k, int hostfd, int acc, struct file **out)
 		return -ENOMEM;
 	}
 	if (h->kind == HIO_FILE) {
+		/* read(2)/write(2) use the host file's own offset, shared with
+		 * whoever else holds it (a shell's `{ ...; } >file`). */
 		f->fmode |= FMODE_PREAD;
 		f->fmode &= ~FMODE_STREAM;
-		off_t cur = lseek(hostfd, 0, SEEK_CUR);
-		f->pos = cur > 0 ? (uint64_t)cur : 0;
 		int fl = fcntl(hostfd, F_GETFL);
 		if (fl >= 0 && (fl & O_APPEND))
 			f->flags |= O_APPEND;

@@ -36,6 +36,9 @@ expect stdout_to_file "one two" "$(tr '\n' ' ' <"$T/out" | sed 's/ $//')"
 { echo before; $MOAT do echo inside; echo after; } >"$T/shared"
 expect stdout_offset_shared "before inside after" "$(tr '\n' ' ' <"$T/shared" | sed 's/ $//')"
 
+{ echo before; $MOAT do sh -c 'echo out; echo err >&2; echo out2'; echo after; } >"$T/both" 2>&1
+expect stdout_stderr_one_file "before out err out2 after" "$(tr '\n' ' ' <"$T/both" | sed 's/ $//')"
+
 # --- environment, cwd, hostname ---
 expect env_inherited "yes" "$(MOAT_T_VAR=yes $MOAT do sh -c 'echo $MOAT_T_VAR')"
 expect env_option "a=b c" "$($MOAT do --env A=a=b --env B=c sh -c 'echo $A $B')"
@@ -56,7 +59,7 @@ out=$($MOAT do sh -c "rm $T/hostfile && ls $T/hostfile 2>&1; mkdir $T/d && touch
 case "$out" in *"No such file"*x) pass overlay_unlink_mkdir ;; *) fail overlay_unlink_mkdir "$out" ;; esac
 [ -f "$T/hostfile" ] && [ ! -e "$T/d" ] && pass host_unlink_untouched || fail host_unlink_untouched
 out=$($MOAT do sh -c "mv $T/hostfile $T/moved && cat $T/moved && ls $T")
-expect overlay_rename "original blob moved out shared" "$(echo $out)"
+expect overlay_rename "original blob both moved out shared" "$(echo $out)"
 expect tmp_is_tmpfs "tmpfs" "$($MOAT do stat -f -c %T /tmp)"
 
 # --- bind mounts ---

@@ -53,6 +53,9 @@ void eth_input(void *arg, struct pkt *p)
 	case ETHERTYPE_ARP:
 		arp_input(nic, p);
 		return;
+	case ETHERTYPE_IPV6:
+		ip6_input(nic, p);
+		return;
 	case ETHERTYPE_VLAN:
 	case ETHERTYPE_QINQ:
 		NS_STAT_INC(st, eth_drop_vlan);

@@ -185,6 +185,7 @@ int ns_stack_add_nic(struct ns_stack *st, struct ns_link *link)
 	memcpy(nic->mac, link->mac, 6);
 	st->nics[nic->id] = nic;
 	ns_link_set_rx(link, eth_input, nic);
+	ip6_nic_added(st, nic);
 	return nic->id;
 }
 
@@ -333,6 +334,8 @@ int ns_stack_add_addr(struct ns_stack *st, int id, const struct ns_ip *addr, uns
 	struct ns_nic *nic = ns_nic_get(st, id);
 	if (!nic)
 		return -ENODEV;
+	if (addr->family == AF_INET6)
+		return ip6_add_addr(st, nic, addr->v6, prefixlen);
 	if (addr->family != AF_INET)
 		return -EAFNOSUPPORT;
 	if (prefixlen > 32 || addr->v4 == 0 || ip4_is_mcast(addr->v4) || addr->v4 == 0xffffffffu)
@@ -358,6 +361,8 @@ int ns_stack_del_addr(struct ns_stack *st, int id, const struct ns_ip *addr)
 	struct ns_nic *nic = ns_nic_get(st, id);
 	if (!nic)
 		return -ENODEV;
+	if (addr->family == AF_INET6)
+		return ip6_del_addr(st, nic, addr->v6);
 	for (unsigned j = 0; j < nic->naddr4; j++) {
 		if (!ns_ip_eq(&nic->addr4[j].addr, addr))
 			continue;
@@ -485,8 +490,8 @@ int ns_stack_create(const struct ns_stack_config *cfg, struct ns_stack **out)
 	st->eph_next = (uint16_t)(NS_EPH_LOW + ns_random32(st) % (NS_EPH_HIGH - NS_EPH_LOW + 1));
 	icmp_init(st);
 	int r;
-	if ((r = neigh_init(st)) < 0 || (r = frag4_init(st)) < 0 || (r = udp_init(st)) < 0 ||
-	    (r = tcp_init(st)) < 0) {
+	if ((r = neigh_init(st)) < 0 || (r = frag4_init(st)) < 0 || (r = ip6_init(st)) < 0 ||
+	    (r = udp_init(st)) < 0 || (r = tcp_init(st)) < 0) {
 		ns_stack_destroy(st);
 		return r;
 	}
@@ -517,6 +522,7 @@ void ns_stack_destroy(struct ns_stack *st)
 	}
 	tcp_fini(st);
 	udp_fini(st);
+	ip6_fini(st);
 	frag4_fini(st);
 	neigh_fini(st);
 	for (int i = 1; i <= st->nnics; i++) {

@@ -209,6 +209,72 @@ void ip4_local_error(struct ns_stack *st, const struct pkt *p, int err);
 uint16_t ip4_next_id(struct ns_stack *st, uint32_t src, uint32_t dst, uint8_t proto);
 void ip4_register(struct ns_stack *st, uint8_t proto, const struct ns_l4_ops *ops);
 
+/* ---- ip.c: family-generic L3, what transports use ---- */
+struct ns_ip_tx {
+	struct ns_ip src;  /* any (zero): the route's preferred source */
+	struct ns_ip dst;
+	uint8_t proto;
+	int hop_limit;	   /* TTL / hop limit; <= 0: the default */
+	uint8_t tos;	   /* TOS / traffic class */
+	uint8_t df;	   /* v4: DF; v6: never fragment locally (EMSGSIZE) */
+	uint8_t allow_bcast;
+	int bound_nic;	   /* SO_BINDTODEVICE / sin6_scope_id, 0 none */
+};
+/* Send a transport payload (data at the transport header) to tx->dst, by
+ * its family. Consumes p. Errors as ip4_output(). */
+int ns_ip_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx);
+/* Route lookup by family; src may be any. 0, -ENETUNREACH, -EADDRNOTAVAIL. */
+int ns_route(struct ns_stack *st, const struct ns_ip *dst, const struct ns_ip *src, int bound_nic,
+	     struct ns_rt *rt);
+/* TCP/UDP pseudo-header sum for either family. */
+uint32_t ns_csum_pseudo(const struct ns_ip *src, const struct ns_ip *dst, uint8_t proto, uint32_t len);
+/* Is `a` one of our usable addresses (v4, or v6 and not tentative)? */
+struct ns_nic *ns_addr_nic(struct ns_stack *st, const struct ns_ip *a);
+int ns_ip_is_mcast(const struct ns_ip *a);
+int ns_ip_is_loopback(const struct ns_ip *a);
+/* ::ffff:a.b.c.d <-> a.b.c.d (RFC 4291 2.5.5.2). */
+int ns_ip6_is_v4mapped(const uint8_t v6[16]);
+struct ns_ip ns_ip_from_v4mapped(const uint8_t v6[16]);
+void ns_ip_to_v4mapped(const struct ns_ip *v4, uint8_t out[16]);
+
+/* ---- ipv6.c and friends: the IPv6 network layer ----
+ * Contract (the transport side relies on exactly this):
+ *   ip6_input()       Ethernet hands every 0x86dd frame here (data at the
+ *                     IPv6 header); after validation, extension headers
+ *                     and reassembly it calls st->l4[next_header]->input
+ *                     with a struct ns_l3_info whose src/dst are AF_INET6
+ *                     (ttl = hop limit, tos = traffic class), data at the
+ *                     transport header, p->l3_off at the IPv6 header.
+ *   ip6_output()      adds the IPv6 header (and a fragment header when the
+ *                     payload exceeds the path MTU and tx->df is clear),
+ *                     resolves with NDP and sends. Consumes p. src any:
+ *                     source address selection (RFC 6724, simplified).
+ *                     PKT_F_CSUM_PARTIAL and GSO (PKT_GSO_TCPV6) pass
+ *                     through to links that can do them, like IPv4.
+ *   ns_route6()       fills struct ns_rt (nic, nexthop, src, mtu = path MTU
+ *                     to dst, local).
+ *   ICMPv6 errors about packets we sent reach st->l4[proto]->err with an
+ *                     AF_INET6 struct ns_l4_err (packet too big: type 2,
+ *                     info = MTU; unreachable port: err ECONNREFUSED...).
+ *   ip6_local_error() as ip4_local_error() (neighbour resolution failed).
+ *   ip6_add_addr() / ip6_del_addr() back ns_stack_add_addr() for AF_INET6
+ *                     (DAD, solicited-node groups, connected route).
+ *   ip6_nic_added()   a new interface: link-local address (EUI-64), join
+ *                     all-nodes, router solicitation (for RESOLVE links);
+ *                     ::1 on loopback.
+ *   ip6_init/fini()   per-stack state. */
+void ip6_input(struct ns_nic *nic, struct pkt *p); /* consumes p */
+int ip6_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx);
+int ns_route6(struct ns_stack *st, const uint8_t dst[16], const uint8_t *src, int bound_nic,
+	      struct ns_rt *rt);
+struct ns_nic *ns_addr6_nic(struct ns_stack *st, const uint8_t a[16]);
+void ip6_local_error(struct ns_stack *st, const struct pkt *p, int err);
+int ip6_add_addr(struct ns_stack *st, struct ns_nic *nic, const uint8_t a[16], unsigned prefixlen);
+int ip6_del_addr(struct ns_stack *st, struct ns_nic *nic, const uint8_t a[16]);
+void ip6_nic_added(struct ns_stack *st, struct ns_nic *nic);
+int ip6_init(struct ns_stack *st);
+void ip6_fini(struct ns_stack *st);
+
 /* ---- frag4.c ---- */
 int frag4_init(struct ns_stack *st);
 void frag4_fini(struct ns_stack *st);

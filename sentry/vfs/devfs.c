@@ -90,7 +90,9 @@ static const struct file_ops full_ops = { .read = zero_read, .write = full_write
 static const struct file_ops random_ops = { .read = random_read, .write = null_write,
 					     .llseek = dev_llseek, .ioctl = random_ioctl };
 
-int console_open(struct task *t, struct file *f);
+int pty_master_open(struct file *f, struct task *t);
+int pty_slave_open(unsigned index, struct file *f, struct task *t);
+int pty_init_devpts(struct vfs *v, struct dentry *dir);
 
 int chrdev_open(struct inode *ino, struct file *f, struct task *t)
 {
@@ -115,6 +117,10 @@ int chrdev_open(struct inode *ino, struct file *f, struct task *t)
 	}
 	if (ma == 5 && (mi == 0 || mi == 1))
 		return console_open(t, f);
+	if (ma == 5 && mi == 2)
+		return pty_master_open(f, t);
+	if (ma == 136)
+		return pty_slave_open(mi, f, t);
 	return -ENXIO;
 }
 
@@ -155,6 +161,7 @@ int devfs_populate(struct vfs *v, struct dentry *root)
 	} devs[] = {
 		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
 		{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 }, { "console", 5, 1 },
+		{ "ptmx", 5, 2 },
 	};
 	int e = 0;
 	for (size_t i = 0; !e && i < sizeof(devs) / sizeof(devs[0]); i++)
@@ -170,8 +177,13 @@ int devfs_populate(struct vfs *v, struct dentry *root)
 	};
 	for (size_t i = 0; !e && i < sizeof(links) / sizeof(links[0]); i++)
 		e = mk(v, root, links[i].name, S_IFLNK | 0777, 0, links[i].target, NULL);
+	struct dentry *pts = NULL;
 	if (!e)
-		e = mk(v, root, "pts", S_IFDIR | 0755, 0, NULL, NULL);
+		e = mk(v, root, "pts", S_IFDIR | 0755, 0, NULL, &pts);
+	if (!e) {
+		e = pty_init_devpts(v, pts);
+		dentry_put(pts);
+	}
 	if (!e)
 		e = mk(v, root, "shm", S_IFDIR | 01777, 0, NULL, NULL);
 	if (!e)

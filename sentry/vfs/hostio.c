@@ -506,11 +506,15 @@ pid_t console_fg_pgrp(void)
 	return the_console.fg_pgrp;
 }
 
+int pty_reopen(struct file *tty, struct file *f);
+
 int console_open(struct task *t, struct file *f)
 {
 	struct file *tty = t ? t->tg->tty : NULL;
 	if (!tty)
 		return -ENXIO;
+	if (tty->ops != &hostio_ops)
+		return pty_reopen(tty, f);
 	struct hostio *h = tty->priv;
 	h->ref++;
 	f->priv = h;

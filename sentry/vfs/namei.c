@@ -464,7 +464,8 @@ static int do_create(struct task *t, struct parent_ref *pr, mode_t mode, dev_t d
 int vfs_open_path(struct task *t, struct path *p, int flags, struct file **out)
 {
 	struct inode *i = p->dentry->inode;
-	struct file *f = file_alloc(NULL, (unsigned)flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC), NULL);
+	/* O_NOCTTY stays visible to the open op (terminals), then goes. */
+	struct file *f = file_alloc(NULL, (unsigned)flags & ~(O_CREAT | O_EXCL | O_TRUNC), NULL);
 	if (!f)
 		return -ENOMEM;
 	f->path = *p;
@@ -502,6 +503,7 @@ int vfs_open_path(struct task *t, struct path *p, int flags, struct file **out)
 		file_put(f);
 		return e;
 	}
+	f->flags &= ~(unsigned)O_NOCTTY;
 	*out = f;
 	return 0;
 }

@@ -2,7 +2,8 @@
 # An interactive shell on a terminal: `moat do bash` under script(1)'s
 # pseudo-terminal answers typed commands, with job control (its own
 # process groups, ^C to the foreground job, ^Z and fg), the window size
-# and terminal modes of the real terminal.
+# and terminal modes of the real terminal. Then pseudo-terminals made
+# inside the sandbox (/dev/ptmx): Python's pty module and script(1).
 cd "$(dirname "$0")/../.." || exit 1
 . tests/sandbox/lib.sh
 
@@ -58,4 +59,38 @@ type_into "$T/s2" "$MOAT do bash -c 'stty raw -echo; k=\$(dd bs=1 count=3 2>/dev
 xyz
 EOF
 grep -q 'got-xyz' "$T/s2" && pass raw_mode_keys || fail raw_mode_keys "$(tr -d '\r' <"$T/s2" | tail -2 | tr '\n' '|')"
+# pseudo-terminals inside the sandbox (/dev/ptmx, /dev/pts): Python's pty
+# module, and script(1) running an interactive bash, compared with native
+cat >"$T/pty.py" <<'EOF'
+import os, pty, select, time
+pid, fd = pty.fork()
+if pid == 0:
+    print("child tty:", os.ttyname(0), os.isatty(0))
+    line = input("prompt> ")
+    print("got:", line.upper())
+    os._exit(3)
+out, sent = b"", False
+end = time.time() + 5
+while time.time() < end:
+    r, _, _ = select.select([fd], [], [], 0.1)
+    if not r:
+        continue
+    try:
+        d = os.read(fd, 1000)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+    if b"prompt> " in out and not sent:
+        os.write(fd, b"hello pty\n")
+        sent = True
+_, st = os.waitpid(pid, 0)
+print(repr(out.decode()), os.WEXITSTATUS(st))
+EOF
+expect_same pty_module "$(python3 "$T/pty.py" 2>&1)" "$($MOAT do python3 "$T/pty.py" 2>&1)"
+got=$( (printf 'echo typed-$((2+3))\nexit 4\n'; sleep 2) | timeout 30 $MOAT do script -qfec "bash --norc -i" /dev/null |
+	tr -d '\r' | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | grep -c '^typed-5')
+expect script_in_sandbox 1 "$got"
+expect pts_node_gone "/dev/pts/0" "$($MOAT do sh -c 'python3 -c "import os; m, s = os.openpty(); print(os.ttyname(s)); os.close(m); os.close(s)"; ls /dev/pts')"
 expect no_leftover_processes 0 "$(sandbox_leftovers)"

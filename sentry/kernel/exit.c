@@ -175,6 +175,7 @@ static void tg_exit_final(struct thread_group *tg)
 	if (!tg->group_exiting && tg->leader)
 		tg->exit_code = tg->leader->exit_code;
 	ns_timer_disarm(k->wheel, &tg->itimer);
+	posix_timers_exit(tg);
 	klog(k, "process %d exited, status %#x", tg->tgid, tg->exit_code);
 
 	/* Children go to the nearest subreaper or to init; host zombies

@@ -44,6 +44,8 @@
 struct ns_loop;
 struct task;
 struct thread_group;
+struct ktimer;
+void posix_timers_exit(struct thread_group *tg);
 
 /* Internal syscall results (never seen by the application). */
 #define ERESTARTSYS 512
@@ -255,7 +257,8 @@ struct thread_group {
 	struct ns_timer itimer;
 	uint64_t itimer_interval;
 	uint64_t itimer_expires;
-	struct ns_timer *posix_timers;
+	struct ktimer *posix_timers; /* timer_create (sys_time.c) */
+	int next_timer_id;
 	/* accounting */
 	uint64_t cpu_dead_ns;	   /* CPU of threads that ended */
 	uint64_t cutime_ns;	   /* of reaped children */

@@ -435,8 +435,10 @@ int kill_pgrp(struct kernel *k, pid_t pgid, int sig, const siginfo_t *info)
 void signal_fault(struct task *t, const siginfo_t *host)
 {
 	int sig = host->si_signo;
-	if ((sig == SIGVTALRM || sig == SIGPROF || sig == SIGXCPU) && host->si_code > 0) {
-		/* Native CPU-time timers and RLIMIT_CPU: the process's. */
+	if (((sig == SIGVTALRM || sig == SIGPROF || sig == SIGXCPU) && host->si_code > 0) ||
+	    host->si_code == SI_TIMER) {
+		/* Native CPU-time timers (setitimer, timer_create on CPU
+		 * clocks) and RLIMIT_CPU: signals for the process. */
 		siginfo_t si = *host;
 		send_signal_tg(t->tg, sig, &si);
 		return;

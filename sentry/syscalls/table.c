@@ -197,6 +197,11 @@ long sys_statx(struct task *t);
 long sys_symlink(struct task *t);
 long sys_symlinkat(struct task *t);
 long sys_sync(struct task *t);
+long sys_timer_delete(struct task *t);
+long sys_timer_getoverrun(struct task *t);
+long sys_timer_gettime(struct task *t);
+long sys_timer_settime(struct task *t);
+long sys_timer_create(struct task *t);
 long sys_sync_file_range(struct task *t);
 long sys_syncfs(struct task *t);
 long sys_sysinfo(struct task *t);
@@ -411,6 +416,11 @@ const struct syscall_desc syscall_table[NR_SYSCALLS] = {
 	[SYS_symlink] = { "symlink", sys_symlink, "ss" },
 	[SYS_symlinkat] = { "symlinkat", sys_symlinkat, "sas" },
 	[SYS_sync] = { "sync", sys_sync, "xxxxxx" },
+	[SYS_timer_delete] = { "timer_delete", sys_timer_delete, "xxxxxx" },
+	[SYS_timer_getoverrun] = { "timer_getoverrun", sys_timer_getoverrun, "xxxxxx" },
+	[SYS_timer_gettime] = { "timer_gettime", sys_timer_gettime, "xxxxxx" },
+	[SYS_timer_settime] = { "timer_settime", sys_timer_settime, "xxxxxx" },
+	[SYS_timer_create] = { "timer_create", sys_timer_create, "xxxxxx" },
 	[SYS_sync_file_range] = { "sync_file_range", sys_sync_file_range, "xxxxxx" },
 	[SYS_syncfs] = { "syncfs", sys_syncfs, "xxxxxx" },
 	[SYS_sysinfo] = { "sysinfo", sys_sysinfo, "xxxxxx" },

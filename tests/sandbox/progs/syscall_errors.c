@@ -626,6 +626,31 @@ static void t_time(void)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	report("clock_nanosleep_abs", t1.tv_sec > abs.tv_sec || (t1.tv_sec == abs.tv_sec && t1.tv_nsec >= abs.tv_nsec),
 	       "woke early");
+	/* POSIX timers */
+	timer_t tm;
+	EXPECT_ERR("timer_create_badclock", syscall(SYS_timer_create, 12345, 0, (long)&tm), EINVAL);
+	EXPECT_ERR("timer_settime_badid", syscall(SYS_timer_settime, 0x7654321, 0, (long)scratch, 0), EINVAL);
+	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGRTMIN + 1 };
+	sigset_t rt;
+	sigemptyset(&rt);
+	sigaddset(&rt, SIGRTMIN + 1);
+	sigprocmask(SIG_BLOCK, &rt, NULL);
+	EXPECT_OK("timer_create", timer_create(CLOCK_MONOTONIC, &sev, &tm));
+	struct itimerspec its = { { 0, 10000000 }, { 0, 10000000 } };
+	EXPECT_OK("timer_settime", timer_settime(tm, 0, &its, NULL));
+	int fired = 0;
+	siginfo_t info;
+	struct timespec lim = { 1, 0 };
+	for (int i = 0; i < 3; i++)
+		if (sigtimedwait(&rt, &info, &lim) == SIGRTMIN + 1 && info.si_code == SI_TIMER)
+			fired++;
+	report("timer_periodic", fired == 3, "fired %d", fired);
+	struct itimerspec cur;
+	report("timer_gettime", timer_gettime(tm, &cur) == 0 && cur.it_interval.tv_nsec == 10000000, "interval %ld",
+	       cur.it_interval.tv_nsec);
+	EXPECT_OK("timer_delete", timer_delete(tm));
+	EXPECT_ERR("timer_settime_deleted", timer_settime(tm, 0, &its, NULL), EINVAL);
+	sigprocmask(SIG_UNBLOCK, &rt, NULL);
 	struct timeval tv;
 	EXPECT_OK("gettimeofday", gettimeofday(&tv, NULL));
 	report("time", time(NULL) > 1600000000, "time() too small");

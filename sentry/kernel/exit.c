@@ -33,9 +33,14 @@ static int task_stopped(struct task *t)
 			 t->state == TS_RUNNABLE || t->state == TS_HELD);
 }
 
-static long reap_in(struct task *t, pid_t pid)
+/* An injected wait4 in t; the host's rusage of the child lands in *ru. */
+static long reap_in(struct task *t, pid_t pid, struct rusage *ru)
 {
-	return task_host_syscall(t, SYS_wait4, (uint64_t)pid, 0, WNOHANG | __WALL, 0, 0, 0);
+	uint64_t uru = ru ? PLATFORM_SCRATCH + 0x400 : 0;
+	long r = task_host_syscall(t, SYS_wait4, (uint64_t)pid, 0, WNOHANG | __WALL, uru, 0, 0);
+	if (ru && r == pid && copy_from_user(t, ru, uru, sizeof(*ru)))
+		memset(ru, 0, sizeof(*ru));
+	return r;
 }
 
 void tg_flush_host_reaps(struct task *t)
@@ -44,14 +49,14 @@ void tg_flush_host_reaps(struct task *t)
 	while (!list_empty(&tg->pending_reaps)) {
 		struct host_reap *r = list_entry(tg->pending_reaps.next, struct host_reap, link);
 		list_del(&r->link);
-		long e = reap_in(t, r->pid);
+		long e = reap_in(t, r->pid, NULL);
 		if (e < 0 && e != -ECHILD)
 			klog(t->k, "host reap of %d in %d: %ld", r->pid, t->tid, e);
 		free(r);
 	}
 }
 
-void tg_reap_host(struct thread_group *child)
+void tg_reap_host(struct thread_group *child, struct rusage *ru)
 {
 	struct thread_group *hp = child->host_parent;
 	if (!hp || hp->state != TG_LIVE)
@@ -61,7 +66,7 @@ void tg_reap_host(struct thread_group *child)
 	{
 		struct task *t = list_entry(l, struct task, tg_link);
 		if (task_stopped(t)) {
-			long e = reap_in(t, child->tgid);
+			long e = reap_in(t, child->tgid, ru);
 			if (e == child->tgid || e == -ECHILD)
 				return;
 			break;
@@ -76,7 +81,7 @@ void tg_reap_host(struct thread_group *child)
 }
 
 /* The virtual zombie is gone (waited for or auto-reaped). */
-static void tg_release(struct thread_group *tg)
+static void tg_release(struct thread_group *tg, struct rusage *ru)
 {
 	struct kernel *k = tg->k;
 	if (tg->parent) {
@@ -84,7 +89,7 @@ static void tg_release(struct thread_group *tg)
 	}
 	if (list_linked(&tg->sibling))
 		list_del(&tg->sibling);
-	tg_reap_host(tg);
+	tg_reap_host(tg, ru);
 	tg->state = TG_DEAD;
 	struct task *leader = tg->leader;
 	if (leader) {
@@ -135,7 +140,7 @@ static void notify_parent_exit(struct thread_group *tg)
 	}
 	waitq_wake(&p->child_wq, 0);
 	if (autoreap)
-		tg_release(tg);
+		tg_release(tg, NULL);
 }
 
 static void kill_orphaned_pgrp(struct kernel *k, pid_t pgid)
@@ -192,7 +197,7 @@ static void tg_exit_final(struct thread_group *tg)
 			if (c->state == TG_ZOMBIE)
 				notify_parent_exit(c);
 		} else if (c->state == TG_ZOMBIE) {
-			tg_release(c);
+			tg_release(c, NULL);
 		}
 	}
 	struct thread_group *hinit = k->init && k->init != tg && k->init->state == TG_LIVE ? k->init : NULL;
@@ -303,8 +308,9 @@ void do_exit_group(struct task *t, int status)
 }
 
 /* Virtual reap from wait4/waitid. */
-void tg_reap(struct thread_group *tg);
-void tg_reap(struct thread_group *tg)
+void tg_reap(struct thread_group *tg, struct rusage *ru)
 {
-	tg_release(tg);
+	if (ru)
+		memset(ru, 0, sizeof(*ru));
+	tg_release(tg, ru);
 }

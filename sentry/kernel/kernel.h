@@ -400,7 +400,9 @@ void signal_recalc_wake(struct task *t);
 /* ---- exit.c ---- */
 /* The host thread is gone. */
 void task_exited(struct task *t, int host_status);
-void tg_reap_host(struct thread_group *child);
+void tg_reap_host(struct thread_group *child, struct rusage *ru);
+/* wait4/waitid reaped this zombie; *ru gets its resource usage. */
+void tg_reap(struct thread_group *tg, struct rusage *ru);
 void tg_flush_host_reaps(struct task *t);
 void do_exit_group(struct task *t, int status);
 

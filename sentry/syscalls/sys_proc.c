@@ -265,13 +265,12 @@ SYSCALL(exit_group)
 	return -ENATIVE;
 }
 
-void tg_reap(struct thread_group *tg);
-
 struct wait_res {
 	pid_t pid;
 	int status;
 	int code; /* CLD_* for waitid */
 	uid_t uid;
+	struct rusage ru;
 };
 
 static int wait_match(struct thread_group *c, int idtype, pid_t id, int options)
@@ -311,7 +310,7 @@ static long do_wait(struct task *t, int idtype, pid_t id, int options, struct wa
 			res->code = WIFEXITED(c->exit_code) ? CLD_EXITED : CLD_KILLED;
 			res->uid = c->leader ? c->leader->cred.uid : 0;
 			if (!(options & WNOWAIT))
-				tg_reap(c);
+				tg_reap(c, &res->ru);
 			return res->pid;
 		}
 		if (c->state == TG_LIVE && c->stopped && c->notify_stop && (options & WSTOPPED)) {
@@ -366,12 +365,8 @@ SYSCALL(wait4)
 	if (r > 0) {
 		if (ARG(1) && copy_to_user(t, ARG(1), &res.status, sizeof(int)))
 			return -EFAULT;
-		if (ARG(3)) {
-			struct rusage ru;
-			memset(&ru, 0, sizeof(ru));
-			if (copy_to_user(t, ARG(3), &ru, sizeof(ru)))
-				return -EFAULT;
-		}
+		if (ARG(3) && copy_to_user(t, ARG(3), &res.ru, sizeof(res.ru)))
+			return -EFAULT;
 	}
 	return r;
 }

@@ -17,7 +17,8 @@
 # twice the 120 s RTO ceiling); counters of both ends are printed then. The
 # pcaps of the bridge (every frame it sent) and of the stack are written to a
 # scratch directory that is kept when something fails and removed otherwise.
-# MTI_SEED=N replays a run's impairment decisions (the seed is printed).
+# MTI_SEED=N replays a run's impairment decisions (the seed is printed);
+# MTI_IMPAIR="--loss 10% --delay 5:2 ..." replaces the TCP runs' impairments.
 #
 # Namespaces mtil/mtii/mtim, subnet 10.201.1.0/24; removed on exit, failure too.
 set -u
@@ -34,7 +35,8 @@ NS_M=mtim
 SIZE=$((100 * 1024 * 1024))
 DEADLINE=${TRANSFER_DEADLINE:-240}
 SEED=${MTI_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
-IMPAIR_ARGS=(--loss 2% --dup 1% --reorder 5% --corrupt 0.1%)
+# shellcheck disable=SC2206 # MTI_IMPAIR is a list of options
+IMPAIR_ARGS=(${MTI_IMPAIR:---loss 2% --dup 1% --reorder 5% --corrupt 0.1%})
 TMP_DIR=""
 FAILED=0
 

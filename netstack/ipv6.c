@@ -67,6 +67,16 @@ void ip6_nic_added(struct ns_stack *st, struct ns_nic *nic)
 	NS_UNUSED(nic);
 }
 
+void icmp6_send_error(struct ns_stack *st, const struct pkt *orig, uint8_t type, uint8_t code,
+		      uint32_t info)
+{
+	NS_UNUSED(st);
+	NS_UNUSED(orig);
+	NS_UNUSED(type);
+	NS_UNUSED(code);
+	NS_UNUSED(info);
+}
+
 int ip6_init(struct ns_stack *st)
 {
 	NS_UNUSED(st);

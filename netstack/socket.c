@@ -27,6 +27,8 @@ void ns_socket_init(struct ns_socket *s, struct ns_stack *st, const struct ns_so
 	s->sndbuf = NS_WMEM_DEFAULT;
 	s->ttl = -1;
 	s->pmtudisc = IP_PMTUDISC_WANT; /* Linux default (ip_no_pmtu_disc = 0) */
+	s->pmtudisc6 = IPV6_PMTUDISC_WANT;
+	s->hoplimit6 = -1;
 	s->all_next = st->sockets;
 	if (s->all_next)
 		s->all_next->all_pprev = &s->all_next;
@@ -60,38 +62,120 @@ int ns_socket_take_error(struct ns_socket *s)
 
 /* ---- addresses ---- */
 
-int ns_sockaddr_in(const struct ns_socket *s, const struct sockaddr *a, socklen_t len,
-		   struct ns_ip *ip, uint16_t *port)
+static int is_linklocal6(const uint8_t a[16])
 {
-	NS_UNUSED(s);
-	if (!a || len < (socklen_t)sizeof(sa_family_t))
-		return -EINVAL;
-	if (len < (socklen_t)sizeof(struct sockaddr_in))
-		return -EINVAL;
-	const struct sockaddr_in *in = (const struct sockaddr_in *)a;
-	struct sockaddr_in copy;
-	memcpy(&copy, in, sizeof(copy));
-	if (copy.sin_family != AF_INET && copy.sin_family != AF_UNSPEC)
-		return -EAFNOSUPPORT;
-	*ip = ns_ip4(ntohl(copy.sin_addr.s_addr));
-	*port = ntohs(copy.sin_port);
-	return copy.sin_family;
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
 }
 
-void ns_sockaddr_out(const struct ns_ip *ip, uint16_t port, struct sockaddr *a, socklen_t *len)
+int ns_sockaddr_parse(const struct ns_socket *s, const struct sockaddr *a, socklen_t len, int use,
+		      struct ns_sa *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!a || len < (socklen_t)sizeof(sa_family_t))
+		return -EINVAL;
+	sa_family_t fam;
+	memcpy(&fam, a, sizeof(fam));
+	out->family = fam;
+	if (s->domain == AF_INET) {
+		if (len < (socklen_t)sizeof(struct sockaddr_in))
+			return -EINVAL;
+		if (fam != AF_INET && fam != AF_UNSPEC)
+			return -EAFNOSUPPORT;
+		struct sockaddr_in in;
+		memcpy(&in, a, sizeof(in));
+		out->ip = ns_ip4(ntohl(in.sin_addr.s_addr));
+		out->port = ntohs(in.sin_port);
+		return 0;
+	}
+	/* AF_INET6 sockets (Linux inet6_bind / tcp_v6_connect / udpv6):
+	 * at least the RFC 2133 sockaddr_in6 (24 bytes); IPv4 addresses
+	 * (AF_INET, or v4-mapped IPv6) only when not IPV6_V6ONLY, and never
+	 * as AF_INET for bind. */
+	if (len < 24)
+		return -EINVAL;
+	int v6only = !!(s->opts & NS_SO_V6ONLY);
+	if (fam == AF_INET && use != NS_SA_BIND) {
+		if (v6only)
+			return -ENETUNREACH;
+		struct sockaddr_in in;
+		memcpy(&in, a, sizeof(in));
+		out->ip = ns_ip4(ntohl(in.sin_addr.s_addr));
+		out->port = ntohs(in.sin_port);
+		out->mapped = 1;
+		return 0;
+	}
+	if (fam != AF_INET6 && !(fam == AF_UNSPEC && use == NS_SA_BIND))
+		return -EAFNOSUPPORT;
+	struct sockaddr_in6 in6;
+	memset(&in6, 0, sizeof(in6));
+	memcpy(&in6, a, NS_MIN((size_t)len, sizeof(in6)));
+	out->port = ntohs(in6.sin6_port);
+	if (len >= (socklen_t)sizeof(in6))
+		out->scope = in6.sin6_scope_id;
+	if (ns_ip6_is_v4mapped(in6.sin6_addr.s6_addr)) {
+		if (v6only)
+			return use == NS_SA_BIND ? -EINVAL : -ENETUNREACH;
+		out->ip = ns_ip_from_v4mapped(in6.sin6_addr.s6_addr);
+		out->mapped = 1;
+		return 0;
+	}
+	memset(&out->ip, 0, sizeof(out->ip));
+	out->ip.family = AF_INET6;
+	memcpy(out->ip.v6, in6.sin6_addr.s6_addr, 16);
+	/* RFC 4007 6: a link-local address needs its zone. */
+	if (is_linklocal6(out->ip.v6) && !out->scope && !s->bound_nic && use != NS_SA_SEND)
+		return -EINVAL;
+	if (out->scope && !ns_nic_get(s->stack, (int)out->scope))
+		return -ENODEV;
+	return 0;
+}
+
+void ns_sockaddr_out(const struct ns_socket *s, const struct ns_ip *ip, uint16_t port,
+		     struct sockaddr *a, socklen_t *len)
 {
 	if (!a || !len)
 		return;
-	struct sockaddr_in in;
-	memset(&in, 0, sizeof(in));
-	in.sin_family = AF_INET;
-	in.sin_port = htons(port);
-	in.sin_addr.s_addr = htonl(ip->v4);
+	union {
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} u;
+	socklen_t full;
+	memset(&u, 0, sizeof(u));
+	if (s->domain == AF_INET) {
+		u.in.sin_family = AF_INET;
+		u.in.sin_port = htons(port);
+		u.in.sin_addr.s_addr = htonl(ip->v4);
+		full = sizeof(u.in);
+	} else {
+		u.in6.sin6_family = AF_INET6;
+		u.in6.sin6_port = htons(port);
+		if (ip->family == AF_INET) {
+			ns_ip_to_v4mapped(ip, u.in6.sin6_addr.s6_addr);
+		} else {
+			memcpy(u.in6.sin6_addr.s6_addr, ip->v6, 16);
+			if (is_linklocal6(ip->v6))
+				u.in6.sin6_scope_id = (uint32_t)s->bound_nic;
+		}
+		full = sizeof(u.in6);
+	}
 	/* Like Linux: copy what fits, report the full length. */
-	socklen_t n = *len < (socklen_t)sizeof(in) ? *len : (socklen_t)sizeof(in);
-	if (*len > 0)
-		memcpy(a, &in, (size_t)n);
-	*len = sizeof(in);
+	socklen_t n = *len < full ? *len : full;
+	if ((int)*len > 0)
+		memcpy(a, &u, (size_t)n);
+	*len = full;
+}
+
+int ns_ip_bind_overlap(const struct ns_ip *a, int a_v6only, const struct ns_ip *b, int b_v6only)
+{
+	int a_any = ns_ip_is_any(a), b_any = ns_ip_is_any(b);
+	if (a_any && b_any)
+		return a->family == b->family || (a->family == AF_INET6 && !a_v6only) ||
+		       (b->family == AF_INET6 && !b_v6only);
+	if (a_any)
+		return ns_ip_addr_accepts(a, a_v6only, b);
+	if (b_any)
+		return ns_ip_addr_accepts(b, b_v6only, a);
+	return ns_ip_eq(a, b);
 }
 
 /* ---- iovecs and control messages ---- */
@@ -158,7 +242,7 @@ int ns_socket_create(struct ns_stack *st, int domain, int type, int protocol,
 		     struct ns_socket **out)
 {
 	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (domain != AF_INET)
+	if (domain != AF_INET && domain != AF_INET6)
 		return -EAFNOSUPPORT;
 	switch (base) {
 	case SOCK_DGRAM:
@@ -583,6 +667,80 @@ int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
 		return put_int(v, len, !!(s->opts & NS_SO_RECVTTL));
 	case IP_RECVTOS:
 		return put_int(v, len, !!(s->opts & NS_SO_RECVTOS));
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+/* IPPROTO_IPV6 options (RFC 3493 5, RFC 3542). `bound`: the socket has a
+ * local port already (IPV6_V6ONLY may not change then, as on Linux). */
+int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len, int bound)
+{
+	int val;
+	if (s->domain != AF_INET6)
+		return -ENOPROTOOPT;
+	if (!v || len < (socklen_t)sizeof(int))
+		return -EINVAL;
+	memcpy(&val, v, sizeof(int));
+	switch (name) {
+	case IPV6_V6ONLY:
+		if (bound)
+			return -EINVAL;
+		set_flag(s, NS_SO_V6ONLY, val);
+		return 0;
+	case IPV6_UNICAST_HOPS:
+		if (val < -1 || val > 255)
+			return -EINVAL;
+		s->hoplimit6 = val;
+		return 0;
+	case IPV6_TCLASS:
+		if (val < -1 || val > 255)
+			return -EINVAL;
+		s->tclass6 = val < 0 ? 0 : val;
+		return 0;
+	case IPV6_RECVPKTINFO:
+		set_flag(s, NS_SO_RECVPKTINFO6, val);
+		return 0;
+	case IPV6_RECVHOPLIMIT:
+		set_flag(s, NS_SO_RECVHOPLIMIT6, val);
+		return 0;
+	case IPV6_RECVTCLASS:
+		set_flag(s, NS_SO_RECVTCLASS6, val);
+		return 0;
+	case IPV6_RECVERR:
+		set_flag(s, NS_SO_RECVERR, val);
+		return 0;
+	case IPV6_MTU_DISCOVER:
+		if (val < IPV6_PMTUDISC_DONT || val > IPV6_PMTUDISC_OMIT)
+			return -EINVAL;
+		s->pmtudisc6 = (uint8_t)val;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
+{
+	if (s->domain != AF_INET6)
+		return -ENOPROTOOPT;
+	switch (name) {
+	case IPV6_V6ONLY:
+		return put_int(v, len, !!(s->opts & NS_SO_V6ONLY));
+	case IPV6_UNICAST_HOPS:
+		return put_int(v, len, s->hoplimit6 < 0 ? NS_DEFAULT_TTL : s->hoplimit6);
+	case IPV6_TCLASS:
+		return put_int(v, len, s->tclass6);
+	case IPV6_RECVPKTINFO:
+		return put_int(v, len, !!(s->opts & NS_SO_RECVPKTINFO6));
+	case IPV6_RECVHOPLIMIT:
+		return put_int(v, len, !!(s->opts & NS_SO_RECVHOPLIMIT6));
+	case IPV6_RECVTCLASS:
+		return put_int(v, len, !!(s->opts & NS_SO_RECVTCLASS6));
+	case IPV6_RECVERR:
+		return put_int(v, len, !!(s->opts & NS_SO_RECVERR));
+	case IPV6_MTU_DISCOVER:
+		return put_int(v, len, s->pmtudisc6);
 	default:
 		return -ENOPROTOOPT;
 	}

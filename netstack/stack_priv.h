@@ -262,7 +262,12 @@ void ns_ip_to_v4mapped(const struct ns_ip *v4, uint8_t out[16]);
  *   ip6_nic_added()   a new interface: link-local address (EUI-64), join
  *                     all-nodes, router solicitation (for RESOLVE links);
  *                     ::1 on loopback.
+ *   icmp6_send_error() the ICMPv6 error sender (RFC 4443 2.4 rules, rate
+ *                     limit) about `orig` (its IPv6 header at l3_off);
+ *                     UDP sends port unreachable with it.
  *   ip6_init/fini()   per-stack state. */
+void icmp6_send_error(struct ns_stack *st, const struct pkt *orig, uint8_t type, uint8_t code,
+		      uint32_t info);
 void ip6_input(struct ns_nic *nic, struct pkt *p); /* consumes p */
 int ip6_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx);
 int ns_route6(struct ns_stack *st, const uint8_t dst[16], const uint8_t *src, int bound_nic,
@@ -349,6 +354,9 @@ enum {
 	NS_SO_OOBINLINE = 1u << 9,
 	NS_SO_V6ONLY = 1u << 10,
 	NS_SO_DONTROUTE = 1u << 11,
+	NS_SO_RECVPKTINFO6 = 1u << 12,
+	NS_SO_RECVHOPLIMIT6 = 1u << 13,
+	NS_SO_RECVTCLASS6 = 1u << 14,
 };
 
 struct ns_socket {
@@ -358,6 +366,9 @@ struct ns_socket {
 	int so_error;	   /* pending error, reported once (-errno free) */
 	int soft_error;	   /* last soft error (ICMP), SO_ERROR reports it if no hard one */
 	uint8_t pmtudisc;  /* IP_MTU_DISCOVER: IP_PMTUDISC_DONT/WANT/DO/PROBE */
+	uint8_t pmtudisc6; /* IPV6_MTU_DISCOVER */
+	int hoplimit6;	   /* IPV6_UNICAST_HOPS, -1: default */
+	int tclass6;	   /* IPV6_TCLASS */
 	uint32_t opts;	   /* NS_SO_* */
 	int rcvbuf, sndbuf;
 	int ttl;	   /* -1: default */
@@ -390,10 +401,45 @@ int ns_socket_take_error(struct ns_socket *s);
 int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len);
 int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len);
 
-/* sockaddr <-> (ns_ip, port) for the socket's family. */
-int ns_sockaddr_in(const struct ns_socket *s, const struct sockaddr *a, socklen_t len,
-		   struct ns_ip *ip, uint16_t *port);
-void ns_sockaddr_out(const struct ns_ip *ip, uint16_t port, struct sockaddr *a, socklen_t *len);
+/* A sockaddr as a socket of either domain understands it. */
+struct ns_sa {
+	int family;	 /* as given: AF_INET, AF_INET6, AF_UNSPEC */
+	struct ns_ip ip; /* IPv4 (also from v4-mapped IPv6) or IPv6 */
+	uint16_t port;
+	uint32_t scope;	 /* sin6_scope_id: an interface id, 0 none */
+	uint8_t mapped;	 /* IPv4 given to an AF_INET6 socket */
+};
+enum { NS_SA_BIND, NS_SA_CONNECT, NS_SA_SEND };
+/* Validates length and family as Linux does for the use (bind, connect,
+ * sendto): 0 or -EINVAL / -EAFNOSUPPORT / -ENETUNREACH (IPv4 on an
+ * IPV6_V6ONLY socket). */
+int ns_sockaddr_parse(const struct ns_socket *s, const struct sockaddr *a, socklen_t len, int use,
+		      struct ns_sa *out);
+/* Writes (ip, port) in the socket's domain (IPv4 as v4-mapped for
+ * AF_INET6); copies what fits and sets *len to the full size. */
+void ns_sockaddr_out(const struct ns_socket *s, const struct ns_ip *ip, uint16_t port,
+		     struct sockaddr *a, socklen_t *len);
+/* Do two bound addresses (with their sockets' V6ONLY) overlap for bind()? */
+int ns_ip_bind_overlap(const struct ns_ip *a, int a_v6only, const struct ns_ip *b, int b_v6only);
+/* IPPROTO_IPV6 options shared by datagram and stream sockets. */
+int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len, int bound);
+int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len);
+/* The wildcard address of the socket's domain. */
+static inline struct ns_ip ns_ip_any(int domain)
+{
+	struct ns_ip a;
+	memset(&a, 0, sizeof(a));
+	a.family = (uint16_t)domain;
+	return a;
+}
+/* May a socket bound to `bound` (its own domain `domain`, V6ONLY flag)
+ * take packets to `dst`? Wildcards of AF_INET6 take IPv4 unless V6ONLY. */
+static inline int ns_ip_addr_accepts(const struct ns_ip *bound, int v6only, const struct ns_ip *dst)
+{
+	if (ns_ip_is_any(bound))
+		return bound->family == dst->family || (bound->family == AF_INET6 && !v6only);
+	return ns_ip_eq(bound, dst);
+}
 /* Copy between a msghdr's iovecs and a flat buffer. */
 size_t ns_iov_total(const struct msghdr *m);
 size_t ns_iov_gather(const struct msghdr *m, size_t off, void *dst, size_t len);

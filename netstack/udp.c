@@ -20,7 +20,8 @@
 #include "stack_priv.h"
 
 #define UDP_BUCKETS 1024
-#define UDP_MAX_PAYLOAD (65535 - IP4_HDR_LEN - UDP_HDR_LEN)
+#define UDP_MAX_PAYLOAD4 (65535 - IP4_HDR_LEN - UDP_HDR_LEN)
+#define UDP_MAX_PAYLOAD6 (65535 - UDP_HDR_LEN) /* the IPv6 payload length */
 
 struct udp_sock {
 	struct ns_socket sk;
@@ -86,7 +87,8 @@ static int conflicts(struct ns_stack *st, const struct udp_sock *u, const struct
 			continue;
 		if (u->sk.bound_nic && o->sk.bound_nic && u->sk.bound_nic != o->sk.bound_nic)
 			continue;
-		if (!ns_ip_is_any(&o->laddr) && !ns_ip_is_any(addr) && !ns_ip_eq(&o->laddr, addr))
+		if (!ns_ip_bind_overlap(&o->laddr, !!(o->sk.opts & NS_SO_V6ONLY), addr,
+					!!(u->sk.opts & NS_SO_V6ONLY)))
 			continue;
 		if ((u->sk.opts & NS_SO_REUSEADDR) && (o->sk.opts & NS_SO_REUSEADDR))
 			continue;
@@ -121,84 +123,117 @@ static int autobind(struct udp_sock *u)
 	return 0;
 }
 
+/* May a socket bind to `ip`? Local addresses, and for IPv4 also broadcast
+ * and multicast (no IP_FREEBIND). */
+static int bindable(struct ns_stack *st, const struct ns_ip *ip)
+{
+	if (ns_ip_is_any(ip) || ns_ip_is_mcast(ip) || ns_ip_is_loopback(ip))
+		return 1;
+	if (ip->family == AF_INET && ns_is_bcast4(st, ip->v4))
+		return 1;
+	return ns_addr_nic(st, ip) != NULL;
+}
+
 static int udp_bind(struct ns_socket *s, const struct sockaddr *a, socklen_t len)
 {
 	struct udp_sock *u = udp_sk(s);
 	struct ns_stack *st = s->stack;
-	struct ns_ip ip;
-	uint16_t port;
-	int fam = ns_sockaddr_in(s, a, len, &ip, &port);
-	if (fam < 0)
-		return fam;
-	if (fam == AF_UNSPEC && !ns_ip_is_any(&ip))
+	struct ns_sa sa;
+	int r = ns_sockaddr_parse(s, a, len, NS_SA_BIND, &sa);
+	if (r < 0)
+		return r;
+	if (sa.family == AF_UNSPEC && s->domain == AF_INET && !ns_ip_is_any(&sa.ip))
 		return -EAFNOSUPPORT;
 	if (u->bound)
 		return -EINVAL;
-	/* Local, broadcast or multicast addresses only (no IP_FREEBIND). */
-	if (!ns_ip_is_any(&ip) && !ns_addr4_nic(st, ip.v4) && !ns_is_bcast4(st, ip.v4) &&
-	    !ip4_is_mcast(ip.v4) && !ip4_is_loopback(ip.v4))
+	if (!bindable(st, &sa.ip))
 		return -EADDRNOTAVAIL;
+	if (sa.scope)
+		s->bound_nic = (int)sa.scope;
+	uint16_t port = sa.port;
 	if (port == 0) {
-		int p = pick_port(st, u, &ip);
+		int p = pick_port(st, u, &sa.ip);
 		if (p < 0)
 			return p;
 		port = (uint16_t)p;
-	} else if (conflicts(st, u, &ip, port)) {
+	} else if (conflicts(st, u, &sa.ip, port)) {
 		return -EADDRINUSE;
 	} else {
 		u->port_locked = 1;
 	}
-	u->laddr = ip;
+	u->laddr = sa.ip;
 	u->lport = port;
-	u->addr_locked = !ns_ip_is_any(&ip);
+	u->addr_locked = !ns_ip_is_any(&sa.ip);
 	table_insert(u);
 	return 0;
+}
+
+/* connect()/sendto() to the wildcard mean this host (Linux). */
+static void any_means_loopback(struct ns_ip *dst)
+{
+	if (!ns_ip_is_any(dst))
+		return;
+	if (dst->family == AF_INET)
+		dst->v4 = IP4_ADDR(127, 0, 0, 1);
+	else
+		dst->v6[15] = 1;
+}
+
+/* The source to send from: the bound address if it fits the destination's
+ * family, else any (the route picks). */
+static struct ns_ip send_source(const struct udp_sock *u, const struct ns_ip *dst)
+{
+	if (u->laddr.family == dst->family && !ns_ip_is_any(&u->laddr) && !ns_ip_is_mcast(&u->laddr) &&
+	    !(dst->family == AF_INET && ns_is_bcast4(u->sk.stack, u->laddr.v4)))
+		return u->laddr;
+	return ns_ip_any(dst->family);
 }
 
 static int udp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t len)
 {
 	struct udp_sock *u = udp_sk(s);
 	struct ns_stack *st = s->stack;
-	struct ns_ip ip;
-	uint16_t port;
 
 	if (a && len >= (socklen_t)sizeof(sa_family_t) && a->sa_family == AF_UNSPEC) {
 		/* Disconnect (Linux udp_disconnect): forget the peer, and an
 		 * address/port that bind() did not choose. */
 		u->connected = 0;
-		memset(&u->raddr, 0, sizeof(u->raddr));
-		u->raddr.family = AF_INET;
+		u->raddr = ns_ip_any(s->domain);
 		u->rport = 0;
 		if (!u->addr_locked)
-			u->laddr = ns_ip4(0);
+			u->laddr = ns_ip_any(s->domain);
 		if (!u->port_locked) {
 			table_remove(u);
 			u->lport = 0;
 		}
 		return 0;
 	}
-	int fam = ns_sockaddr_in(s, a, len, &ip, &port);
-	if (fam < 0)
-		return fam;
-	if (fam != AF_INET)
+	struct ns_sa sa;
+	int r = ns_sockaddr_parse(s, a, len, NS_SA_CONNECT, &sa);
+	if (r < 0)
+		return r;
+	if (sa.family == AF_UNSPEC)
 		return -EAFNOSUPPORT;
-	if (ip.v4 == 0)
-		ip.v4 = IP4_ADDR(127, 0, 0, 1); /* Linux: INADDR_ANY means this host */
+	struct ns_ip dst = sa.ip;
+	any_means_loopback(&dst);
+	if (u->addr_locked && u->laddr.family != dst.family)
+		return -ENETUNREACH; /* bound to an address of the other family */
 	struct ns_rt rt;
-	int r = ns_route4(st, ip.v4, u->addr_locked ? u->laddr.v4 : 0, s->bound_nic, &rt);
+	struct ns_ip src = send_source(u, &dst);
+	r = ns_route(st, &dst, &src, sa.scope ? (int)sa.scope : s->bound_nic, &rt);
 	if (r < 0)
 		return r;
 	if (rt.bcast && !(s->opts & NS_SO_BROADCAST))
 		return -EACCES;
-	if (!u->addr_locked) {
-		/* Re-hash under the chosen source address. */
-		u->laddr = rt.src;
-	}
+	if (!u->addr_locked)
+		u->laddr = rt.src; /* the table is keyed by port only */
 	r = autobind(u);
 	if (r < 0)
 		return r;
-	u->raddr = ip;
-	u->rport = port;
+	if (sa.scope)
+		s->bound_nic = (int)sa.scope;
+	u->raddr = dst;
+	u->rport = sa.port;
 	u->connected = 1;
 	return 0;
 }
@@ -209,6 +244,7 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	struct ns_stack *st = s->stack;
 	struct ns_ip dst;
 	uint16_t dport;
+	int bound_nic = s->bound_nic;
 	int r;
 
 	if (flags & MSG_OOB)
@@ -218,13 +254,17 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	if (u->shut_wr)
 		return -EPIPE;
 	if (m->msg_name) {
-		int fam = ns_sockaddr_in(s, m->msg_name, m->msg_namelen, &dst, &dport);
-		if (fam < 0)
-			return fam;
-		if (dport == 0)
+		struct ns_sa sa;
+		r = ns_sockaddr_parse(s, m->msg_name, m->msg_namelen, NS_SA_SEND, &sa);
+		if (r < 0)
+			return r;
+		if (sa.port == 0)
 			return -EINVAL;
-		if (dst.v4 == 0)
-			dst.v4 = IP4_ADDR(127, 0, 0, 1);
+		dst = sa.ip;
+		dport = sa.port;
+		if (sa.scope)
+			bound_nic = (int)sa.scope;
+		any_means_loopback(&dst);
 	} else {
 		if (!u->connected)
 			return -EDESTADDRREQ;
@@ -232,16 +272,16 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		dport = u->rport;
 	}
 	size_t len = ns_iov_total(m);
-	if (len > UDP_MAX_PAYLOAD)
+	if (len > (dst.family == AF_INET ? UDP_MAX_PAYLOAD4 : UDP_MAX_PAYLOAD6))
 		return -EMSGSIZE;
+	if (u->addr_locked && u->laddr.family != dst.family && !ns_ip_is_mcast(&u->laddr))
+		return -ENETUNREACH;
 	if ((r = autobind(u)) < 0)
 		return r;
 
-	uint32_t src = ns_ip_is_any(&u->laddr) ? 0 : u->laddr.v4;
-	if (src && (ns_is_bcast4(st, src) || ip4_is_mcast(src)))
-		src = 0; /* bound to a broadcast/group address: pick a real one */
+	struct ns_ip src = send_source(u, &dst);
 	struct ns_rt rt;
-	r = ns_route4(st, dst.v4, src, s->bound_nic, &rt);
+	r = ns_route(st, &dst, &src, bound_nic, &rt);
 	if (r < 0) {
 		NS_STAT_INC(st, ip4_tx_no_route);
 		return r;
@@ -261,55 +301,102 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	ns_wr16(h + 2, dport);
 	ns_wr16(h + 4, ulen);
 	ns_wr16(h + 6, 0);
-	/* RFC 768: checksum over pseudo-header and datagram; 0 becomes ~0. */
-	uint32_t sum = ns_csum_pseudo4(rt.src.v4, dst.v4, IPPROTO_UDP_, ulen);
+	/* RFC 768 / RFC 8200 8.1: checksum over pseudo-header and datagram;
+	 * a computed 0 is sent as all ones. */
+	uint32_t sum = ns_csum_pseudo(&rt.src, &dst, IPPROTO_UDP_, ulen);
 	uint16_t c = ns_csum_fold(ns_csum_add(sum, h, ulen));
 	ns_wr16(h + 6, c ? c : 0xffff);
 	p->l4_off = pkt_pos(p);
 	p->ip_proto = IPPROTO_UDP_;
 
-	struct ip4_tx tx = {
-		.src = rt.src.v4,
-		.dst = dst.v4,
+	int v4 = dst.family == AF_INET;
+	struct ns_ip_tx tx = {
+		.src = rt.src,
+		.dst = dst,
 		.proto = IPPROTO_UDP_,
-		.ttl = (uint8_t)(s->ttl < 0 ? 0 : s->ttl),
-		.tos = s->tos,
+		.hop_limit = v4 ? s->ttl : s->hoplimit6,
+		.tos = v4 ? s->tos : (uint8_t)s->tclass6,
 		.allow_bcast = !!(s->opts & NS_SO_BROADCAST),
 		/* IP_PMTUDISC_DO/PROBE set DF; WANT fragments locally. */
-		.df = s->pmtudisc == IP_PMTUDISC_DO || s->pmtudisc == IP_PMTUDISC_PROBE,
-		.bound_nic = s->bound_nic,
+		.df = v4 ? (s->pmtudisc == IP_PMTUDISC_DO || s->pmtudisc == IP_PMTUDISC_PROBE)
+			 : (s->pmtudisc6 == IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_PROBE),
+		.bound_nic = bound_nic,
 	};
 	NS_STAT_INC(st, udp_tx);
-	r = ip4_output(st, p, &tx);
+	r = ns_ip_output(st, p, &tx);
 	if (r < 0)
 		return r;
 	return (ssize_t)len;
 }
 
+/* Addresses and header fields of a received datagram, from its IP header. */
+struct rx_meta {
+	struct ns_ip src, dst;
+	uint8_t hops, tclass;
+};
+
+static void rx_meta_get(const struct pkt *p, struct rx_meta *rm)
+{
+	const uint8_t *ih = pkt_at(p, p->l3_off);
+	memset(rm, 0, sizeof(*rm));
+	if ((ih[0] >> 4) == 6) {
+		rm->src.family = rm->dst.family = AF_INET6;
+		memcpy(rm->src.v6, ih + 8, 16);
+		memcpy(rm->dst.v6, ih + 24, 16);
+		rm->hops = ih[7];
+		rm->tclass = (uint8_t)((ns_rd16(ih) >> 4) & 0xff);
+	} else {
+		rm->src = ns_ip4(ns_rd32(ih + 12));
+		rm->dst = ns_ip4(ns_rd32(ih + 16));
+		rm->hops = ih[8];
+		rm->tclass = ih[1];
+	}
+}
+
 static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 {
 	size_t used = 0;
-	const uint8_t *ih = pkt_at(p, p->l3_off);
-	if (u->sk.opts & NS_SO_PKTINFO) {
-		struct in_pktinfo pi;
-		memset(&pi, 0, sizeof(pi));
-		pi.ipi_ifindex = p->nic ? p->nic->id : 0;
-		uint32_t dst = ns_rd32(ih + 16);
-		pi.ipi_addr.s_addr = htonl(dst);
-		/* ipi_spec_dst: the local address a reply would come from. */
-		uint32_t spec = dst;
-		if (!ns_addr4_nic(u->sk.stack, dst) && p->nic && p->nic->naddr4)
-			spec = p->nic->addr4[0].addr.v4;
-		pi.ipi_spec_dst.s_addr = htonl(spec);
-		ns_cmsg_put(m, &used, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
-	}
-	if (u->sk.opts & NS_SO_RECVTTL) {
-		int ttl = ih[8];
-		ns_cmsg_put(m, &used, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
-	}
-	if (u->sk.opts & NS_SO_RECVTOS) {
-		uint8_t tos = ih[1];
-		ns_cmsg_put(m, &used, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+	struct rx_meta rm;
+	rx_meta_get(p, &rm);
+	int ifindex = p->nic ? p->nic->id : 0;
+	if (rm.dst.family == AF_INET) {
+		if (u->sk.opts & NS_SO_PKTINFO) {
+			struct in_pktinfo pi;
+			memset(&pi, 0, sizeof(pi));
+			pi.ipi_ifindex = ifindex;
+			pi.ipi_addr.s_addr = htonl(rm.dst.v4);
+			/* ipi_spec_dst: the local address a reply would come from. */
+			uint32_t spec = rm.dst.v4;
+			if (!ns_addr4_nic(u->sk.stack, spec) && p->nic && p->nic->naddr4)
+				spec = p->nic->addr4[0].addr.v4;
+			pi.ipi_spec_dst.s_addr = htonl(spec);
+			ns_cmsg_put(m, &used, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+		}
+		if (u->sk.opts & NS_SO_RECVTTL) {
+			int ttl = rm.hops;
+			ns_cmsg_put(m, &used, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+		}
+		if (u->sk.opts & NS_SO_RECVTOS) {
+			uint8_t tos = rm.tclass;
+			ns_cmsg_put(m, &used, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+		}
+	} else {
+		/* RFC 3542 6. */
+		if (u->sk.opts & NS_SO_RECVPKTINFO6) {
+			struct in6_pktinfo pi;
+			memset(&pi, 0, sizeof(pi));
+			memcpy(pi.ipi6_addr.s6_addr, rm.dst.v6, 16);
+			pi.ipi6_ifindex = (unsigned)ifindex;
+			ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
+		}
+		if (u->sk.opts & NS_SO_RECVHOPLIMIT6) {
+			int hl = rm.hops;
+			ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_HOPLIMIT, &hl, sizeof(hl));
+		}
+		if (u->sk.opts & NS_SO_RECVTCLASS6) {
+			int tc = rm.tclass;
+			ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_TCLASS, &tc, sizeof(tc));
+		}
 	}
 	m->msg_controllen = used;
 }
@@ -345,10 +432,10 @@ static ssize_t udp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
 	if (n < p->len)
 		m->msg_flags |= MSG_TRUNC;
 	if (m->msg_name) {
-		const uint8_t *ih = pkt_at(p, p->l3_off);
+		struct rx_meta rm;
+		rx_meta_get(p, &rm);
 		const uint8_t *uh = pkt_at(p, p->l4_off);
-		struct ns_ip src = ns_ip4(ns_rd32(ih + 12));
-		ns_sockaddr_out(&src, ns_rd16(uh), m->msg_name, &m->msg_namelen);
+		ns_sockaddr_out(s, &rm.src, ns_rd16(uh), m->msg_name, &m->msg_namelen);
 	} else {
 		m->msg_namelen = 0;
 	}
@@ -394,7 +481,7 @@ static void udp_release(struct ns_socket *s)
 static int udp_getsockname(struct ns_socket *s, struct sockaddr *a, socklen_t *len)
 {
 	struct udp_sock *u = udp_sk(s);
-	ns_sockaddr_out(&u->laddr, u->lport, a, len);
+	ns_sockaddr_out(s, &u->laddr, u->lport, a, len);
 	return 0;
 }
 
@@ -403,7 +490,7 @@ static int udp_getpeername(struct ns_socket *s, struct sockaddr *a, socklen_t *l
 	struct udp_sock *u = udp_sk(s);
 	if (!u->connected)
 		return -ENOTCONN;
-	ns_sockaddr_out(&u->raddr, u->rport, a, len);
+	ns_sockaddr_out(s, &u->raddr, u->rport, a, len);
 	return 0;
 }
 
@@ -411,6 +498,8 @@ static int udp_setsockopt(struct ns_socket *s, int level, int name, const void *
 {
 	if (level == IPPROTO_IP)
 		return ns_ip_setsockopt(s, name, v, len);
+	if (level == IPPROTO_IPV6)
+		return ns_ip6_setsockopt(s, name, v, len, udp_sk(s)->bound);
 	return -ENOPROTOOPT;
 }
 
@@ -418,6 +507,8 @@ static int udp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 {
 	if (level == IPPROTO_IP)
 		return ns_ip_getsockopt(s, name, v, len);
+	if (level == IPPROTO_IPV6)
+		return ns_ip6_getsockopt(s, name, v, len);
 	return -ENOPROTOOPT;
 }
 
@@ -479,8 +570,8 @@ int udp_socket_create(struct ns_stack *st, int domain, struct ns_socket **out)
 	if (!u)
 		return -ENOMEM;
 	ns_socket_init(&u->sk, st, &udp_sock_ops, domain, SOCK_DGRAM, IPPROTO_UDP);
-	u->laddr = ns_ip4(0);
-	u->raddr = ns_ip4(0);
+	u->laddr = ns_ip_any(domain);
+	u->raddr = ns_ip_any(domain);
 	pkt_queue_init(&u->rq);
 	*out = &u->sk;
 	return 0;
@@ -494,12 +585,12 @@ static int score(const struct udp_sock *u, const struct ns_ip *saddr, uint16_t s
 {
 	if (!u->bound || u->lport != dport)
 		return -1;
-	int sc = 0;
-	if (!ns_ip_is_any(&u->laddr)) {
-		if (!ns_ip_eq(&u->laddr, daddr))
-			return -1;
+	if (!ns_ip_addr_accepts(&u->laddr, !!(u->sk.opts & NS_SO_V6ONLY), daddr))
+		return -1;
+	/* Linux compute_score(): a socket of the packet's own family first. */
+	int sc = u->sk.domain == daddr->family ? 1 : 0;
+	if (!ns_ip_is_any(&u->laddr))
 		sc += 4;
-	}
 	if (u->connected) {
 		if (!ns_ip_eq(&u->raddr, saddr) || u->rport != sport)
 			return -1;
@@ -520,12 +611,13 @@ static struct udp_sock *lookup(struct ns_stack *st, const struct ns_ip *saddr, u
 	struct udp_sock *best = NULL;
 	int best_sc = -1;
 	uint32_t matches = 0;
-	uint8_t key[12];
-	ns_wr32(key, saddr->v4);
-	ns_wr32(key + 4, daddr->v4);
-	ns_wr16(key + 8, sport);
-	ns_wr16(key + 10, dport);
-	uint32_t hash = (uint32_t)ns_siphash(st->secret, key, sizeof(key));
+	uint8_t key[36];
+	size_t al = saddr->family == AF_INET ? 4 : 16;
+	memcpy(key, saddr->family == AF_INET ? (const void *)&saddr->v4 : saddr->v6, al);
+	memcpy(key + al, daddr->family == AF_INET ? (const void *)&daddr->v4 : daddr->v6, al);
+	ns_wr16(key + 2 * al, sport);
+	ns_wr16(key + 2 * al + 2, dport);
+	uint32_t hash = (uint32_t)ns_siphash(st->secret, key, 2 * al + 4);
 
 	for (struct udp_sock *u = *bucket(st, dport); u; u = u->hnext) {
 		int sc = score(u, saddr, sport, daddr, dport, nic);
@@ -581,9 +673,14 @@ static void udp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_inf
 		goto drop;
 	}
 	pkt_trim(p, ulen);
-	/* RFC 768: a zero checksum means the sender computed none. */
+	/* RFC 768: a zero checksum means the sender computed none; RFC 8200
+	 * 8.1: never over IPv6. */
+	if (!csum && l3->src.family == AF_INET6) {
+		NS_STAT_INC(st, udp_drop_csum);
+		goto drop;
+	}
 	if (csum && !(p->flags & PKT_F_CSUM_VERIFIED)) {
-		uint32_t sum = ns_csum_pseudo4(l3->src.v4, l3->dst.v4, IPPROTO_UDP_, ulen);
+		uint32_t sum = ns_csum_pseudo(&l3->src, &l3->dst, IPPROTO_UDP_, ulen);
 		if (ns_csum_fold(ns_csum_add(sum, h, ulen)) != 0) {
 			NS_STAT_INC(st, udp_drop_csum);
 			goto drop;
@@ -618,8 +715,11 @@ static void udp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_inf
 	struct udp_sock *u = lookup(st, &l3->src, sport, &l3->dst, dport, nic);
 	if (!u) {
 		NS_STAT_INC(st, udp_drop_no_port);
-		/* RFC 1122 4.1.3.1: port unreachable. */
-		icmp_send_error(st, p, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+		/* RFC 1122 4.1.3.1 / RFC 4443 3.1: port unreachable. */
+		if (l3->src.family == AF_INET)
+			icmp_send_error(st, p, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+		else
+			icmp6_send_error(st, p, 1 /* ICMP6_DST_UNREACH */, 4 /* port */, 0);
 		goto drop;
 	}
 	pkt_pull(p, UDP_HDR_LEN);
@@ -641,7 +741,8 @@ static void udp_err(struct ns_stack *st, const struct ns_l4_err *e)
 	}
 	int hard = e->fatal;
 	int err = e->err;
-	if (e->type == ICMP_DEST_UNREACH && e->code == ICMP_FRAG_NEEDED && !e->local)
+	if (e->src.family == AF_INET && e->type == ICMP_DEST_UNREACH && e->code == ICMP_FRAG_NEEDED &&
+	    !e->local)
 		hard = 1; /* Linux: EMSGSIZE with path MTU discovery on */
 	/* Linux __udp4_lib_err: without IP_RECVERR only hard errors on
 	 * connected sockets are reported (RFC 1122 4.1.3.3). */

@@ -95,14 +95,26 @@ static const uint16_t cookie_mss[] = { 536, 1300, 1440, 1460 };
 
 static uint32_t cookie_hash(struct ns_stack *st, const struct tcp_seg_in *seg, uint32_t count, int which)
 {
-	uint8_t k[17];
-	ns_wr32(k, seg->l3->src.v4);
-	ns_wr32(k + 4, seg->l3->dst.v4);
-	ns_wr16(k + 8, seg->sport);
-	ns_wr16(k + 10, seg->dport);
-	ns_wr32(k + 12, count);
-	k[16] = (uint8_t)which;
-	return (uint32_t)ns_siphash(st->secret, k, which == 1 ? 12 : 17);
+	uint8_t k[41];
+	size_t n = 0;
+	const struct ns_ip *a[2] = { &seg->l3->src, &seg->l3->dst };
+	for (int i = 0; i < 2; i++) {
+		if (a[i]->family == AF_INET) {
+			ns_wr32(k + n, a[i]->v4);
+			n += 4;
+		} else {
+			memcpy(k + n, a[i]->v6, 16);
+			n += 16;
+		}
+	}
+	ns_wr16(k + n, seg->sport);
+	ns_wr16(k + n + 2, seg->dport);
+	n += 4;
+	if (which == 1)
+		return (uint32_t)ns_siphash(st->secret, k, n);
+	ns_wr32(k + n, count);
+	k[n + 4] = (uint8_t)which;
+	return (uint32_t)ns_siphash(st->secret, k, n + 5);
 }
 
 static uint32_t cookie_make(struct ns_stack *st, const struct tcp_seg_in *seg, uint32_t mss_idx)
@@ -237,6 +249,10 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	tp->rcv_nxt = req->irs + 1;
 	tp->rcv_adv = tp->rcv_nxt;
 	tp->adv_mss = lp->adv_mss;
+	/* An IPv6 link-local peer lives on the interface it came in on. */
+	if (!tp->sk.bound_nic && req->raddr.family == AF_INET6 && req->raddr.v6[0] == 0xfe &&
+	    (req->raddr.v6[1] & 0xc0) == 0x80)
+		tp->sk.bound_nic = req->nic;
 	tp->rcv_wscale = req->ws_ok ? lp->rcv_wscale : 0;
 	tp->ws_ok = req->ws_ok;
 	tp->snd_wscale = req->snd_ws;
@@ -249,8 +265,11 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	tp->pmtu = lp->pmtu;
 	{
 		struct ns_rt rt;
-		if (ns_route4(st, tp->raddr.v4, tp->laddr.v4, tp->sk.bound_nic, &rt) == 0)
+		if (ns_route(st, &tp->raddr, &tp->laddr, tp->sk.bound_nic, &rt) == 0)
 			tp->pmtu = rt.mtu > 65535 ? 65535 : rt.mtu;
+		uint32_t mss = (tp->pmtu ? tp->pmtu : 1500) - tcp_ip_hdr_len(tp) - TCP_HDR_LEN;
+		if (mss < tp->adv_mss)
+			tp->adv_mss = (uint16_t)mss;
 	}
 	tp->snd_wnd = seg->wnd << tp->snd_wscale;
 	tp->snd_max_wnd = tp->snd_wnd;

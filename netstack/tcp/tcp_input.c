@@ -983,7 +983,7 @@ static int timewait_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 	return 0;
 }
 
-void tcp_v4_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3)
+void tcp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3)
 {
 	struct tcp_seg_in seg;
 	NS_STAT_INC(st, tcp_rx);
@@ -998,7 +998,7 @@ void tcp_v4_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l
 		goto drop;
 	}
 	if (!(p->flags & PKT_F_CSUM_VERIFIED)) {
-		uint32_t sum = ns_csum_pseudo4(l3->src.v4, l3->dst.v4, IPPROTO_TCP_, p->len);
+		uint32_t sum = ns_csum_pseudo(&l3->src, &l3->dst, IPPROTO_TCP_, p->len);
 		if (ns_csum_fold(ns_csum_add(sum, h, p->len)) != 0) {
 			NS_STAT_INC(st, tcp_drop_csum);
 			goto drop;
@@ -1065,7 +1065,7 @@ drop:
 }
 
 /* ICMP errors (RFC 1122 4.2.3.9, RFC 5927) and local delivery failures. */
-void tcp_v4_err(struct ns_stack *st, const struct ns_l4_err *e)
+void tcp_err(struct ns_stack *st, const struct ns_l4_err *e)
 {
 	struct tcp_sock *tp = tcp_ehash_lookup(st, &e->src, e->sport, &e->dst, e->dport);
 	if (!tp || tp->state == TCPS_TIME_WAIT) {
@@ -1080,14 +1080,18 @@ void tcp_v4_err(struct ns_stack *st, const struct ns_l4_err *e)
 			return;
 		}
 	}
-	if (e->type == ICMP_DEST_UNREACH && e->code == ICMP_FRAG_NEEDED && !e->local) {
-		/* RFC 1191 6.1 / RFC 8201: lower the path MTU; resend what
+	int v6 = e->src.family == AF_INET6;
+	if (!e->local && ((!v6 && e->type == ICMP_DEST_UNREACH && e->code == ICMP_FRAG_NEEDED) ||
+			  (v6 && e->type == 2 /* ICMPv6 packet too big */))) {
+		/* RFC 1191 6.1 / RFC 8201 4: lower the path MTU; resend what
 		 * no longer fits. */
 		uint32_t mtu = e->info;
 		if (mtu < 68 || mtu >= (tp->pmtu ? tp->pmtu : 1500))
 			return;
-		if (mtu < 552)
+		if (!v6 && mtu < 552)
 			mtu = 552; /* Linux min_pmtu */
+		if (v6 && mtu < 1280)
+			mtu = 1280; /* RFC 8200 5: the IPv6 minimum link MTU */
 		tp->pmtu = mtu;
 		uint32_t old = tp->mss;
 		uint32_t mss = tcp_current_mss(tp);

@@ -29,7 +29,7 @@ uint32_t tcp_current_mss(struct tcp_sock *tp)
 {
 	/* RFC 9293 3.7.1: Eff.snd.MSS = min(SendMSS+20, MMS_S) - TCPhdrsize
 	 * - IPoptionsize; we send no IP options. */
-	uint32_t mms = tp->pmtu ? tp->pmtu - IP4_HDR_LEN : 1480;
+	uint32_t mms = (tp->pmtu ? tp->pmtu : 1500) - tcp_ip_hdr_len(tp);
 	uint32_t peer = (uint32_t)tp->peer_mss + TCP_HDR_LEN;
 	uint32_t m = NS_MIN(mms, peer) - TCP_HDR_LEN - (tp->ts_ok ? 12 : 0);
 	if (tp->user_mss && tp->user_mss < m)
@@ -174,9 +174,9 @@ static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
 	 * payload (GSO cuts at gso_size, each piece carrying the header). */
 	uint32_t seg_payload = tx->gso_size && tx->len > tx->gso_size ? tx->gso_size : tx->len;
 	uint32_t mtu = tp->pmtu ? tp->pmtu : 1500;
-	uint32_t room = 40;
-	if (seg_payload && mtu > IP4_HDR_LEN + TCP_HDR_LEN + seg_payload)
-		room = NS_MIN(room, mtu - IP4_HDR_LEN - TCP_HDR_LEN - seg_payload);
+	uint32_t room = 40, iph = tcp_ip_hdr_len(tp);
+	if (seg_payload && mtu > iph + TCP_HDR_LEN + seg_payload)
+		room = NS_MIN(room, mtu - iph - TCP_HDR_LEN - seg_payload);
 	else if (seg_payload)
 		room = 0;
 	uint32_t olen = write_opts(tp, opts, tx, room);
@@ -221,9 +221,9 @@ static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
 
 	p->l4_off = pkt_pos(p);
 	p->ip_proto = IPPROTO_TCP_;
-	uint32_t pseudo = ns_csum_pseudo4(tp->laddr.v4, tp->raddr.v4, IPPROTO_TCP_, hlen + tx->len);
+	uint32_t pseudo = ns_csum_pseudo(&tp->laddr, &tp->raddr, IPPROTO_TCP_, hlen + tx->len);
 	struct ns_rt rt;
-	int r = ns_route4(st, tp->raddr.v4, tp->laddr.v4, tp->sk.bound_nic, &rt);
+	int r = ns_route(st, &tp->raddr, &tp->laddr, tp->sk.bound_nic, &rt);
 	if (r < 0) {
 		pkt_unref(p);
 		NS_STAT_INC(st, ip4_tx_no_route);
@@ -237,7 +237,7 @@ static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
 		p->csum_start = pkt_pos(p);
 		p->csum_off = 16;
 		if (gso) {
-			p->gso_type = PKT_GSO_TCPV4;
+			p->gso_type = tp->raddr.family == AF_INET6 ? PKT_GSO_TCPV6 : PKT_GSO_TCPV4;
 			p->gso_size = tx->gso_size;
 		}
 	} else {
@@ -259,17 +259,19 @@ static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
 		tp->last_data_sent = tcp_now(tp);
 	}
 	NS_STAT_ADD(st, tcp_tx, segs);
-	struct ip4_tx ip = {
-		.src = tp->laddr.v4,
-		.dst = tp->raddr.v4,
+	int v4 = tp->raddr.family == AF_INET;
+	struct ns_ip_tx ip = {
+		.src = tp->laddr,
+		.dst = tp->raddr,
 		.proto = IPPROTO_TCP_,
-		.ttl = (uint8_t)(tp->sk.ttl < 0 ? 0 : tp->sk.ttl),
-		.tos = tp->sk.tos,
-		/* RFC 1191 path MTU discovery unless IP_PMTUDISC_DONT. */
-		.df = tp->sk.pmtudisc != IP_PMTUDISC_DONT,
+		.hop_limit = v4 ? tp->sk.ttl : tp->sk.hoplimit6,
+		.tos = v4 ? tp->sk.tos : (uint8_t)tp->sk.tclass6,
+		/* RFC 1191 / RFC 8201 path MTU discovery; IPv4 sockets may
+		 * turn it off (IP_PMTUDISC_DONT), IPv6 never fragments TCP. */
+		.df = v4 ? tp->sk.pmtudisc != IP_PMTUDISC_DONT : 1,
 		.bound_nic = tp->sk.bound_nic,
 	};
-	r = ip4_output(st, p, &ip);
+	r = ns_ip_output(st, p, &ip);
 	if (r == -EMSGSIZE && gso)
 		r = 0; /* the link cuts it; cannot be too big */
 	return r;
@@ -338,10 +340,13 @@ void tcp_send_synack(struct ns_stack *st, struct tcp_req *req)
 	struct tcp_sock tmp;
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.sk.stack = st;
+	tmp.sk.domain = req->listener ? req->listener->sk.domain : req->raddr.family;
+	tmp.sk.hoplimit6 = req->listener ? req->listener->sk.hoplimit6 : -1;
 	tmp.sk.rcvbuf = req->listener ? req->listener->sk.rcvbuf : TCP_RMEM_DEFAULT;
 	tmp.sk.ttl = req->listener ? req->listener->sk.ttl : -1;
 	tmp.sk.tos = req->listener ? req->listener->sk.tos : 0;
-	tmp.sk.bound_nic = req->listener ? req->listener->sk.bound_nic : 0;
+	tmp.sk.bound_nic = req->listener && req->listener->sk.bound_nic ? req->listener->sk.bound_nic
+								       : req->nic;
 	tmp.laddr = req->laddr;
 	tmp.raddr = req->raddr;
 	tmp.lport = req->lport;
@@ -441,13 +446,14 @@ void tcp_send_reset_reply(struct ns_stack *st, const struct tcp_seg_in *seg)
 	}
 	h[12] = (TCP_HDR_LEN / 4) << 4;
 	const struct ns_l3_info *l3 = seg->l3;
-	uint32_t sum = ns_csum_pseudo4(l3->dst.v4, l3->src.v4, IPPROTO_TCP_, TCP_HDR_LEN);
+	uint32_t sum = ns_csum_pseudo(&l3->dst, &l3->src, IPPROTO_TCP_, TCP_HDR_LEN);
 	ns_wr16(h + 16, ns_csum_fold(ns_csum_add(sum, h, TCP_HDR_LEN)));
 	p->l4_off = pkt_pos(p);
-	struct ip4_tx ip = { .src = l3->dst.v4, .dst = l3->src.v4, .proto = IPPROTO_TCP_, .df = 1 };
+	struct ns_ip_tx ip = { .src = l3->dst, .dst = l3->src, .proto = IPPROTO_TCP_, .df = 1,
+			       .bound_nic = l3->nic ? l3->nic->id : 0 };
 	NS_STAT_INC(st, tcp_tx);
 	NS_STAT_INC(st, tcp_rst_tx);
-	ip4_output(st, p, &ip);
+	ns_ip_output(st, p, &ip);
 }
 
 /* ---- the send loop ---- */
@@ -498,7 +504,7 @@ void tcp_output(struct tcp_sock *tp)
 
 	uint32_t mss = tcp_current_mss(tp);
 	struct ns_rt rt;
-	int gso_ok = ns_route4(st, tp->raddr.v4, tp->laddr.v4, tp->sk.bound_nic, &rt) == 0 &&
+	int gso_ok = ns_route(st, &tp->raddr, &tp->laddr, tp->sk.bound_nic, &rt) == 0 &&
 		     (rt.nic->caps & NS_LINK_CAP_GSO);
 	uint32_t unsent;
 	while (!tp->fin_sent && (unsent = tcp_unsent(tp)) > 0) {
@@ -513,7 +519,7 @@ void tcp_output(struct tcp_sock *tp)
 		uint32_t avail = wnd_end - seq;
 		uint32_t max = mss;
 		if (gso_ok && quota > 1) {
-			uint32_t hdrs = IP4_HDR_LEN + TCP_HDR_LEN + (tp->ts_ok ? 12 : 0);
+			uint32_t hdrs = tcp_ip_hdr_len(tp) + TCP_HDR_LEN + (tp->ts_ok ? 12 : 0);
 			max = NS_MIN((TCP_GSO_MAX - hdrs) / mss, quota) * mss;
 		}
 		uint32_t len = NS_MIN(NS_MIN(unsent, avail), max);

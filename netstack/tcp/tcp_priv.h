@@ -466,8 +466,9 @@ void tcp_flush_acks(struct ns_stack *st);
 uint32_t tcp_free_space(const struct tcp_sock *tp);
 
 /* ---- tcp_input.c ---- */
-void tcp_v4_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3);
-void tcp_v4_err(struct ns_stack *st, const struct ns_l4_err *e);
+/* Both families: the segment's addresses are in l3 / the error. */
+void tcp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3);
+void tcp_err(struct ns_stack *st, const struct ns_l4_err *e);
 int tcp_parse_options(const uint8_t *o, uint32_t len, int syn, struct tcp_opts *opt);
 /* Process a segment on an established-or-later connection. Consumes nothing
  * (the caller frees seg->pkt unless it was queued: then seg->pkt is NULL). */
@@ -544,6 +545,12 @@ static inline uint32_t tcp_unsent(const struct tcp_sock *tp)
 	uint32_t end = tp->snd_buf_seq + tp->sndq.len;
 	uint32_t from = SEQ_MAX(tp->snd_nxt, tp->snd_buf_seq);
 	return SEQ_GT(end, from) ? end - from : 0;
+}
+
+/* Bytes of network header in front of TCP for the connection's family. */
+static inline uint32_t tcp_ip_hdr_len(const struct tcp_sock *tp)
+{
+	return tp->raddr.family == AF_INET6 ? 40 : IP4_HDR_LEN;
 }
 
 static inline ns_time_t tcp_now(const struct tcp_sock *tp)

@@ -125,9 +125,8 @@ struct tcp_sock *tcp_sock_alloc(struct ns_stack *st, int domain)
 	tp->rcvbuf_max = st->tcp->rmem_max;
 	tp->sndbuf_max = st->tcp->wmem_max;
 	tp->cc = st->tcp->default_cc;
-	tp->laddr = ns_ip4(0);
-	tp->raddr = ns_ip4(0);
-	tp->laddr.family = tp->raddr.family = (uint16_t)domain;
+	tp->laddr = ns_ip_any(domain);
+	tp->raddr = ns_ip_any(domain);
 	tp->rto = TCP_RTO_INIT;
 	tp->reordering = TCP_REORDERING;
 	tp->snd_cwnd = TCP_INIT_CWND;
@@ -193,23 +192,25 @@ static int tcp_bind(struct ns_socket *s, const struct sockaddr *a, socklen_t len
 {
 	struct tcp_sock *tp = tcp_sk(s);
 	struct ns_stack *st = s->stack;
-	struct ns_ip ip;
-	uint16_t port;
-	int fam = ns_sockaddr_in(s, a, len, &ip, &port);
-	if (fam < 0)
-		return fam;
-	if (fam == AF_UNSPEC && !ns_ip_is_any(&ip))
+	struct ns_sa sa;
+	int r = ns_sockaddr_parse(s, a, len, NS_SA_BIND, &sa);
+	if (r < 0)
+		return r;
+	if (sa.family == AF_UNSPEC && s->domain == AF_INET && !ns_ip_is_any(&sa.ip))
 		return -EAFNOSUPPORT;
 	if (tp->state != TCPS_CLOSED || tp->lport)
 		return -EINVAL;
-	if (!ns_ip_is_any(&ip) && !ns_addr4_nic(st, ip.v4) && !ip4_is_loopback(ip.v4))
+	/* Unicast addresses of ours only (no IP_FREEBIND). */
+	if (ns_ip_is_mcast(&sa.ip) || (sa.ip.family == AF_INET && ns_is_bcast4(st, sa.ip.v4)))
 		return -EADDRNOTAVAIL;
-	if (ip4_is_mcast(ip.v4) || ns_is_bcast4(st, ip.v4))
+	if (!ns_ip_is_any(&sa.ip) && !ns_addr_nic(st, &sa.ip) && !ns_ip_is_loopback(&sa.ip))
 		return -EADDRNOTAVAIL;
-	int r = tcp_bind_port(st, tp, &ip, port, 0);
+	if (sa.scope)
+		s->bound_nic = (int)sa.scope;
+	r = tcp_bind_port(st, tp, &sa.ip, sa.port, 0);
 	if (r < 0)
 		return r;
-	tp->port_locked = port != 0;
+	tp->port_locked = sa.port != 0;
 	return 0;
 }
 
@@ -264,12 +265,12 @@ static void tcp_disconnect(struct tcp_sock *tp)
 	tp->ooo_bytes = 0;
 	tp->fin_queued = tp->fin_sent = 0;
 	tp->urg_data_valid = tp->urg_seen = 0;
-	tp->raddr = ns_ip4(0);
+	tp->raddr = ns_ip_any(tp->sk.domain);
 	tp->rport = 0;
 	if (!tp->port_locked) {
 		tcp_bhash_remove(tp->sk.stack, tp);
 		tp->lport = 0;
-		tp->laddr = ns_ip4(0);
+		tp->laddr = ns_ip_any(tp->sk.domain);
 	}
 }
 
@@ -278,18 +279,15 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	struct tcp_sock *tp = tcp_sk(s);
 	struct ns_stack *st = s->stack;
 	struct tcp_state *ts = st->tcp;
-	struct ns_ip ip;
-	uint16_t port;
 
 	if (a && len >= (socklen_t)sizeof(sa_family_t) && a->sa_family == AF_UNSPEC) {
 		tcp_disconnect(tp);
 		return 0;
 	}
-	int fam = ns_sockaddr_in(s, a, len, &ip, &port);
-	if (fam < 0)
-		return fam;
-	if (fam != AF_INET)
-		return -EAFNOSUPPORT;
+	struct ns_sa sa;
+	int r = ns_sockaddr_parse(s, a, len, NS_SA_CONNECT, &sa);
+	if (r < 0)
+		return r;
 	switch (tp->state) {
 	case TCPS_CLOSED:
 		break;
@@ -303,26 +301,38 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 		/* A failed attempt's error is consumed by a new connect. */
 		tp->sk.so_error = 0;
 	}
-	if (ip.v4 == 0)
-		ip.v4 = IP4_ADDR(127, 0, 0, 1);
-	if (ip4_is_mcast(ip.v4) || ip.v4 == 0xffffffffu || ns_is_bcast4(st, ip.v4))
+	struct ns_ip dst = sa.ip;
+	if (ns_ip_is_any(&dst)) {
+		/* Linux: the wildcard means this host. */
+		if (dst.family == AF_INET)
+			dst.v4 = IP4_ADDR(127, 0, 0, 1);
+		else
+			dst.v6[15] = 1;
+	}
+	if (ns_ip_is_mcast(&dst) || (dst.family == AF_INET && (dst.v4 == 0xffffffffu || ns_is_bcast4(st, dst.v4))))
 		return -ENETUNREACH;
+	if (!ns_ip_is_any(&tp->laddr) && tp->laddr.family != dst.family)
+		return -ENETUNREACH; /* bound to an address of the other family */
+	if (sa.scope)
+		s->bound_nic = (int)sa.scope;
 	struct ns_rt rt;
-	int r = ns_route4(st, ip.v4, ns_ip_is_any(&tp->laddr) ? 0 : tp->laddr.v4, s->bound_nic, &rt);
+	r = ns_route(st, &dst, &tp->laddr, s->bound_nic, &rt);
 	if (r < 0)
 		return r;
-	tp->raddr = ip;
-	tp->rport = port;
+	struct ns_ip old_laddr = tp->laddr;
+	tp->raddr = dst;
+	tp->rport = sa.port;
 	if (ns_ip_is_any(&tp->laddr))
 		tp->laddr = rt.src;
 	r = tcp_connect_port(st, tp);
 	if (r < 0) {
-		tp->raddr = ns_ip4(0);
+		tp->raddr = ns_ip_any(s->domain);
 		tp->rport = 0;
+		tp->laddr = old_laddr;
 		return r;
 	}
 	tp->pmtu = rt.mtu > 65535 ? 65535 : rt.mtu;
-	tp->adv_mss = (uint16_t)NS_MIN(tp->pmtu - IP4_HDR_LEN - TCP_HDR_LEN, 65495u);
+	tp->adv_mss = (uint16_t)NS_MIN(tp->pmtu - tcp_ip_hdr_len(tp) - TCP_HDR_LEN, 65495u);
 	if (tp->user_mss && tp->user_mss < tp->adv_mss)
 		tp->adv_mss = tp->user_mss;
 	tp->ws_ok = ts->window_scaling;
@@ -364,7 +374,7 @@ static int tcp_accept(struct ns_socket *s, struct ns_socket **out, struct sockad
 	c->acc_next = NULL;
 	c->parent = NULL;
 	if (a && len)
-		ns_sockaddr_out(&c->raddr, c->rport, a, len);
+		ns_sockaddr_out(&c->sk, &c->raddr, c->rport, a, len);
 	*out = &c->sk;
 	return 0;
 }
@@ -593,7 +603,7 @@ static void tcp_destroy(struct ns_socket *s)
 static int tcp_getsockname(struct ns_socket *s, struct sockaddr *a, socklen_t *len)
 {
 	struct tcp_sock *tp = tcp_sk(s);
-	ns_sockaddr_out(&tp->laddr, tp->lport, a, len);
+	ns_sockaddr_out(s, &tp->laddr, tp->lport, a, len);
 	return 0;
 }
 
@@ -603,7 +613,7 @@ static int tcp_getpeername(struct ns_socket *s, struct sockaddr *a, socklen_t *l
 	if (!tp->rport || tp->state == TCPS_CLOSED || tp->state == TCPS_SYN_SENT ||
 	    tp->state == TCPS_LISTEN)
 		return -ENOTCONN;
-	ns_sockaddr_out(&tp->raddr, tp->rport, a, len);
+	ns_sockaddr_out(s, &tp->raddr, tp->rport, a, len);
 	return 0;
 }
 
@@ -715,6 +725,8 @@ static int tcp_setsockopt(struct ns_socket *s, int level, int name, const void *
 	}
 	if (level == IPPROTO_IP)
 		return ns_ip_setsockopt(s, name, v, len);
+	if (level == IPPROTO_IPV6)
+		return ns_ip6_setsockopt(s, name, v, len, tp->lport != 0);
 	if (level != IPPROTO_TCP)
 		return -ENOPROTOOPT;
 	if (name == TCP_CONGESTION) {
@@ -883,6 +895,8 @@ static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 	}
 	if (level == IPPROTO_IP)
 		return ns_ip_getsockopt(s, name, v, len);
+	if (level == IPPROTO_IPV6)
+		return ns_ip6_getsockopt(s, name, v, len);
 	if (level != IPPROTO_TCP)
 		return -ENOPROTOOPT;
 	switch (name) {
@@ -951,8 +965,8 @@ const struct ns_sock_ops tcp_sock_ops = {
 /* ---- stack-level ---- */
 
 static const struct ns_l4_ops tcp_l4_ops = {
-	.input = tcp_v4_input,
-	.err = tcp_v4_err,
+	.input = tcp_input,
+	.err = tcp_err,
 };
 
 int tcp_init(struct ns_stack *st)

@@ -112,14 +112,11 @@ void tcp_lhash_remove(struct ns_stack *st, struct tcp_sock *tp)
 	tp->in_lhash = 0;
 }
 
-/* Does `a` (bound address) accept packets to `dst`? Dual-stack rules: a
- * v6 wildcard without V6ONLY takes v4 too (the IPv6 work fills this in). */
+/* Does the listener's bound address accept packets to `dst`? A v6
+ * wildcard without V6ONLY takes IPv4 too (dual stack, RFC 3493 5.3). */
 static int addr_matches(const struct tcp_sock *tp, const struct ns_ip *dst)
 {
-	if (ns_ip_is_any(&tp->laddr))
-		return tp->laddr.family == dst->family ||
-		       (tp->laddr.family == AF_INET6 && !(tp->sk.opts & NS_SO_V6ONLY));
-	return ns_ip_eq(&tp->laddr, dst);
+	return ns_ip_addr_accepts(&tp->laddr, !!(tp->sk.opts & NS_SO_V6ONLY), dst);
 }
 
 struct tcp_sock *tcp_listener_lookup(struct ns_stack *st, const struct ns_ip *daddr,
@@ -162,10 +159,8 @@ static int bind_conflict(struct ns_stack *st, const struct tcp_sock *tp, const s
 			continue;
 		if (tp->sk.bound_nic && o->sk.bound_nic && tp->sk.bound_nic != o->sk.bound_nic)
 			continue;
-		if (o->laddr.family != addr->family && !ns_ip_is_any(&o->laddr) &&
-		    !ns_ip_is_any(addr))
-			continue;
-		if (!ns_ip_is_any(&o->laddr) && !ns_ip_is_any(addr) && !ns_ip_eq(&o->laddr, addr))
+		if (!ns_ip_bind_overlap(&o->laddr, !!(o->sk.opts & NS_SO_V6ONLY), addr,
+					!!(tp->sk.opts & NS_SO_V6ONLY)))
 			continue;
 		/* SO_REUSEADDR on both: fine unless the other one listens
 		 * (or we are about to and it does too). */

@@ -272,23 +272,37 @@ enum { OPT_IFACE = 1, OPT_TAP, OPT_ADDR, OPT_GW, OPT_ROUTE, OPT_MTU, OPT_PCAP, O
        OPT_SEND, OPT_SEND_FILE, OPT_RECV, OPT_ECHO, OPT_NODELAY, OPT_CONGESTION, OPT_SET,
        OPT_VERBOSE, OPT_NO_HASH };
 
-/* Parses "IP:PORT" (IPv4). */
-static int parse_ipport(const char *s, struct sockaddr_in *out)
+/* Parses "IPv4:PORT" or "[IPv6]:PORT" (with %IFINDEX scope if wanted). */
+static int parse_ipport(const char *s, struct sockaddr_storage *out)
 {
-	char host[64];
+	char host[80];
 	const char *colon = strrchr(s, ':');
 	if (!colon || (size_t)(colon - s) >= sizeof(host))
 		return -EINVAL;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = 0;
+	size_t hl = (size_t)(colon - s);
+	memcpy(host, s, hl);
+	host[hl] = 0;
 	char *end;
 	long port = strtol(colon + 1, &end, 10);
 	if (!colon[1] || *end || port < 1 || port > 65535)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	out->sin_family = AF_INET;
-	out->sin_port = htons((uint16_t)port);
-	return inet_pton(AF_INET, host, &out->sin_addr) == 1 ? 0 : -EINVAL;
+	if (host[0] == '[' && hl >= 2 && host[hl - 1] == ']') {
+		host[hl - 1] = 0;
+		char *pct = strchr(host + 1, '%');
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		if (pct) {
+			*pct = 0;
+			in6->sin6_scope_id = (uint32_t)strtoul(pct + 1, NULL, 10);
+		}
+		return inet_pton(AF_INET6, host + 1, &in6->sin6_addr) == 1 ? 0 : -EINVAL;
+	}
+	struct sockaddr_in *in = (struct sockaddr_in *)out;
+	in->sin_family = AF_INET;
+	in->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &in->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
 #define MAX_TCP_SVC 16
@@ -594,9 +608,9 @@ int cmd_stack(int argc, char **argv)
 		}
 	}
 	if (tcp_client) {
-		struct sockaddr_in to;
+		struct sockaddr_storage to;
 		if (parse_ipport(tcp_client, &to) < 0) {
-			moat_err("bad --tcp-client '%s' (want IPv4:PORT)\n", tcp_client);
+			moat_err("bad --tcp-client '%s' (want IPv4:PORT or [IPv6]:PORT)\n", tcp_client);
 			goto out;
 		}
 		copt.timeout = (ns_time_t)(timeout > 0 ? timeout : 600) * NS_SEC;

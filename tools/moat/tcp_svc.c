@@ -95,6 +95,26 @@ void tsvc_pattern(uint64_t off, uint8_t *dst, size_t n)
 	}
 }
 
+/* "a.b.c.d:port" for IPv4 and v4-mapped peers, "[v6]:port" otherwise. */
+void tsvc_fmt_peer(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			inet_ntop(AF_INET, in6->sin6_addr.s6_addr + 12, host, sizeof(host));
+			snprintf(buf, len, "%s:%u", host, ntohs(in6->sin6_port));
+		} else {
+			inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+			snprintf(buf, len, "[%s]:%u", host, ntohs(in6->sin6_port));
+		}
+		return;
+	}
+	const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+	inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+	snprintf(buf, len, "%s:%u", host, ntohs(in->sin_port));
+}
+
 static void mark_ready(struct tconn *c)
 {
 	if (c->on_ready || c->done)
@@ -282,7 +302,7 @@ static void accept_all(struct tconn *l)
 	struct tsvc *v = l->svc;
 	for (;;) {
 		struct ns_socket *s;
-		struct sockaddr_in a;
+		struct sockaddr_storage a;
 		socklen_t al = sizeof(a);
 		int r = ns_accept(l->s, &s, (struct sockaddr *)&a, &al);
 		if (r < 0)
@@ -293,7 +313,7 @@ static void accept_all(struct tconn *l)
 			continue;
 		}
 		c->connected = 1;
-		snprintf(c->peer, sizeof(c->peer), "%s:%u", inet_ntoa(a.sin_addr), ntohs(a.sin_port));
+		tsvc_fmt_peer((struct sockaddr *)&a, c->peer, sizeof(c->peer));
 		if (c->kind == K_SOURCE)
 			c->to_send = l->source_bytes;
 		mark_ready(c);
@@ -448,12 +468,14 @@ int tsvc_listen(struct tsvc *v, const char *kind, uint16_t port, uint64_t bytes)
 	else
 		return -EINVAL;
 	struct ns_socket *s;
-	int r = ns_socket_create(v->st, AF_INET, SOCK_STREAM, 0, &s);
+	/* One dual-stack listener on [::]: IPv4 clients arrive v4-mapped
+	 * (RFC 3493 3.7), as with most servers on Linux. */
+	int r = ns_socket_create(v->st, AF_INET6, SOCK_STREAM, 0, &s);
 	if (r < 0)
 		return r;
 	int one = 1;
 	ns_setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
 	if ((r = ns_bind(s, (struct sockaddr *)&a, sizeof(a))) < 0 || (r = ns_listen(s, 4096)) < 0) {
 		ns_close(s);
 		return r;
@@ -469,7 +491,7 @@ int tsvc_listen(struct tsvc *v, const char *kind, uint16_t port, uint64_t bytes)
 	return 0;
 }
 
-int tsvc_client(struct tsvc *v, const struct sockaddr_in *to, const struct tsvc_client_opts *o)
+int tsvc_client(struct tsvc *v, const struct sockaddr_storage *to, const struct tsvc_client_opts *o)
 {
 	v->client = 1;
 	v->copt = *o;
@@ -477,7 +499,7 @@ int tsvc_client(struct tsvc *v, const struct sockaddr_in *to, const struct tsvc_
 	v->started = ns_stack_now(v->st);
 	for (uint32_t i = 0; i < o->conns; i++) {
 		struct ns_socket *s;
-		int r = ns_socket_create(v->st, AF_INET, SOCK_STREAM, 0, &s);
+		int r = ns_socket_create(v->st, to->ss_family, SOCK_STREAM, 0, &s);
 		if (r < 0)
 			return r;
 		if (o->nodelay) {
@@ -501,8 +523,9 @@ int tsvc_client(struct tsvc *v, const struct sockaddr_in *to, const struct tsvc_
 			c->to_send = (uint64_t)ftell(c->file);
 			fseek(c->file, 0, SEEK_SET);
 		}
-		snprintf(c->peer, sizeof(c->peer), "%s:%u", inet_ntoa(to->sin_addr), ntohs(to->sin_port));
-		r = ns_connect(s, (const struct sockaddr *)to, sizeof(*to));
+		tsvc_fmt_peer((const struct sockaddr *)to, c->peer, sizeof(c->peer));
+		socklen_t tl = to->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+		r = ns_connect(s, (const struct sockaddr *)to, tl);
 		if (r < 0 && r != -EINPROGRESS) {
 			conn_fail(c, -r);
 			continue;

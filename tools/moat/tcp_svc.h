@@ -3,6 +3,7 @@
 #define MOAT_TCP_SVC_H
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdint.h>
 
 #include "ns/common.h"
@@ -27,7 +28,8 @@ struct tsvc_client_opts {
 int tsvc_create(struct ns_stack *st, struct ns_loop *loop, struct tsvc **out);
 /* kind: echo, discard, source (sends `bytes` then closes), sink */
 int tsvc_listen(struct tsvc *v, const char *kind, uint16_t port, uint64_t bytes);
-int tsvc_client(struct tsvc *v, const struct sockaddr_in *to, const struct tsvc_client_opts *o);
+int tsvc_client(struct tsvc *v, const struct sockaddr_storage *to, const struct tsvc_client_opts *o);
+void tsvc_fmt_peer(const struct sockaddr *sa, char *buf, size_t len);
 /* Prints the client summary; 0 when every connection succeeded. */
 int tsvc_client_result(const struct tsvc *v);
 void tsvc_destroy(struct tsvc *v);

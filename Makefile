@@ -51,7 +51,13 @@ DEPS_STAMP := build/.deps-ok
 .DEFAULT_GOAL := all
 
 all: $(DEPS_STAMP)
-	@$(MAKE) --no-print-directory bin/moat $(BUILD)/tests/unit $(HELPERS) $(BENCHES) $(PI_BINS)
+	@$(MAKE) --no-print-directory build-all
+
+# Everything `make` builds (a separate target so that `all` can install
+# missing packages before any compiler flag is computed).
+.PHONY: build-all
+build-all: bin/moat $(BUILD)/tests/unit $(HELPERS) $(BENCHES) $(PI_BINS)
+	@:
 
 # Installs missing Debian packages (apt-get) once; re-run when the list changes.
 $(DEPS_STAMP): tools/deps.sh

@@ -276,15 +276,16 @@ L ip neigh del "$MIP" dev veth-l 2>/dev/null
 head -c "$SIZE" /dev/urandom >"$TMP_DIR/random.bin"
 WANT=$(sha256sum "$TMP_DIR/random.bin" | cut -d' ' -f1)
 
-# stalled WHAT STACK_PID STACK_LOG: counters of both ends, the pcaps.
+# stalled WHAT STACK_PID STACK_LOG: counters of both ends and Linux's view
+# of the connection as log lines; the short reason for the FAIL line.
 stalled() {
-	echo "$1: no result after ${DEADLINE}s; counters and Linux's view:"
+	echo "$1: no result after ${DEADLINE}s; counters of the bridge, the stack, and Linux's view:"
 	usr1 "$IMPAIR_PID" "$IMPAIR_LOG" "moat impair: b2a"
 	usr1 "$2" "$3" "pool:"
-	grep "^moat impair: a2b .* rx \|^moat impair: b2a .* rx " "$IMPAIR_LOG" | tail -2
-	awk '/^counters:/ { buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }' "$3"
-	L ss -tni
-	echo "pcaps: $TMP_DIR/impair-*.pcap (bridge output, both ways), $TMP_DIR/stack-*.pcap"
+	grep "^moat impair: a2b .* rx \|^moat impair: b2a .* rx " "$IMPAIR_LOG" | tail -2 | sed 's/^/    /'
+	awk '/^counters:/ { buf = "" } { buf = buf "    " $0 "\n" } END { printf "%s", buf }' "$3"
+	L ss -tni | sed 's/^/    /'
+	STALL_REASON="$1: no result after ${DEADLINE}s (counters above); pcaps: $TMP_DIR/impair-*.pcap (bridge output, both ways), $TMP_DIR/stack-*.pcap (the stack's view)"
 }
 
 # moat_rejects STACK_LOG: frames the stack's IPv4 and TCP input refused.
@@ -344,12 +345,13 @@ while [ $((SECONDS - start)) -lt "$DEADLINE" ] && ! grep -q "^tcp-sink:" "$STACK
 done
 l2m_secs=$((SECONDS - start))
 if ! grep -q "^tcp-sink:" "$STACK_OUT"; then
-	bad linux_to_moat_100MiB_sha256_matches "$(stalled "Linux -> moat" "$STACK_PID" "$STACK_LOG" | tr '\n' ' ')"
+	stalled "Linux -> moat" "$STACK_PID" "$STACK_LOG"
+	bad linux_to_moat_100MiB_sha256_matches "$STALL_REASON"
 else
 	line=$(grep "^tcp-sink:" "$STACK_OUT" | head -1)
 	echo "Linux -> moat: ${l2m_secs}s: $line (sent $WANT)"
 	if [ "$line" = "${line%" $SIZE bytes sha256 $WANT"}" ]; then
-		bad linux_to_moat_100MiB_sha256_matches "sent $SIZE bytes sha256 $WANT; got: $line"
+		bad linux_to_moat_100MiB_sha256_matches "sent $SIZE bytes sha256 $WANT; got: $line; pcaps in $TMP_DIR"
 	else
 		ok linux_to_moat_100MiB_sha256_matches
 	fi
@@ -385,7 +387,8 @@ while [ $((SECONDS - start)) -lt "$DEADLINE" ] && kill -0 "$STACK_PID" 2>/dev/nu
 done
 m2l_secs=$((SECONDS - start))
 if kill -0 "$STACK_PID" 2>/dev/null; then
-	bad moat_to_linux_100MiB_sha256_matches "$(stalled "moat -> Linux" "$STACK_PID" "$STACK_LOG" | tr '\n' ' ')"
+	stalled "moat -> Linux" "$STACK_PID" "$STACK_LOG"
+	bad moat_to_linux_100MiB_sha256_matches "$STALL_REASON"
 	stop_pid "$STACK_PID"
 else
 	wait "$STACK_PID"
@@ -393,13 +396,15 @@ else
 	# socat ends when the stack's FIN arrives; give it a moment.
 	for _ in $(seq 50); do kill -0 "$SINK_PID" 2>/dev/null || break; sleep 0.1; done
 	sent=$(sed -n 's/^tcp-client: conn 1: sent \([0-9]*\) bytes sha256 \([0-9a-f]*\),.*/\1 \2/p' "$STACK_OUT")
-	got="$(stat -c %s "$TMP_DIR/received.bin" 2>/dev/null) $(sha256sum "$TMP_DIR/received.bin" | cut -d' ' -f1)"
+	got="nothing"
+	[ -f "$TMP_DIR/received.bin" ] &&
+		got="$(stat -c %s "$TMP_DIR/received.bin") $(sha256sum "$TMP_DIR/received.bin" | cut -d' ' -f1)"
 	echo "moat -> Linux: ${m2l_secs}s: client exit $rc, sent: $sent; Linux received: $got"
 	grep "^tcp-client: 1 connections" "$STACK_OUT"
 	if [ $rc -eq 0 ] && [ "$sent" = "$got" ] && [ "${sent%% *}" = "$SIZE" ]; then
 		ok moat_to_linux_100MiB_sha256_matches
 	else
-		bad moat_to_linux_100MiB_sha256_matches "client exit $rc, sent '$sent', Linux got '$got'; $(tail -2 "$STACK_LOG" | tr '\n' ' ')"
+		bad moat_to_linux_100MiB_sha256_matches "client exit $rc, sent '$sent', Linux got '$got'; pcaps in $TMP_DIR; $(tail -2 "$STACK_LOG" | tr '\n' ' ')"
 	fi
 fi
 stop_pid "$SINK_PID"

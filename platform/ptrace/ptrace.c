@@ -249,7 +249,28 @@ struct inj_events {
  * non-syscall stop). Returns 0 at the exit stop, -ESRCH if the task died
  * (its death is stashed for the loop), -EFAULT on a fault.
  */
-static int run_to_exit(struct pt_platform *p, struct pt_task *t, int entry_pending, struct inj_events *ev)
+/*
+ * An injected syscall must be exactly the one we set up, made from the
+ * instruction we pointed the task at. The application can rewrite its
+ * copy of the stub (it owns its memory); if it did, the task would run its
+ * own code under our PTRACE_SYSCALL, where its syscalls would be let
+ * through. So every syscall stop during an injection is checked, and a
+ * task that subverted the stub is killed.
+ */
+static int injected_ok(struct pt_task *t, long nr, uint64_t rip)
+{
+	if (getregs(t) < 0)
+		return 0;
+	return (long)t->hregs.orig_rax == nr && (!rip || t->hregs.rip == rip);
+}
+
+static void subverted(struct pt_task *t)
+{
+	syscall(SYS_tkill, t->base.host_tid, SIGKILL);
+}
+
+static int run_to_exit(struct pt_platform *p, struct pt_task *t, int entry_pending, struct inj_events *ev,
+		       long nr, uint64_t rip)
 {
 	for (;;) {
 		if (ptrace(PTRACE_SYSCALL, t->base.host_tid, 0, 0) < 0)
@@ -270,13 +291,23 @@ static int run_to_exit(struct pt_platform *p, struct pt_task *t, int entry_pendi
 		if (sig == (SIGTRAP | 0x80)) {
 			if (entry_pending) {
 				entry_pending = 0;
+				if (!injected_ok(t, nr, rip)) {
+					subverted(t);
+					return -EFAULT;
+				}
 				continue;
 			}
 			t->state = PTS_SYSCALL_EXIT;
 			return getregs(t);
 		}
-		if (event == PTRACE_EVENT_SECCOMP)
-			continue; /* re-checked as allowed when resumed */
+		if (event == PTRACE_EVENT_SECCOMP) {
+			/* re-checked as allowed when resumed: only ours */
+			if (!injected_ok(t, nr, rip)) {
+				subverted(t);
+				return -EFAULT;
+			}
+			continue;
+		}
 		if (event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_FORK ||
 		    event == PTRACE_EVENT_VFORK) {
 			unsigned long msg = 0;
@@ -327,7 +358,7 @@ static long pt_syscall(struct ptask *pt, long nr, const uint64_t args[6])
 		return e;
 	/* The application registers must be restored before it runs. */
 	pt->regs_dirty = 1;
-	e = run_to_exit(p, t, entry, NULL);
+	e = run_to_exit(p, t, entry, NULL, nr, entry ? STUB_INJECT + 2 : 0);
 	if (e < 0)
 		return e;
 	return (long)t->hregs.rax;
@@ -362,7 +393,7 @@ static int pt_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 		return e;
 	pt->regs_dirty = 1;
 	struct inj_events ev = { 0 };
-	e = run_to_exit(p, t, entry, &ev);
+	e = run_to_exit(p, t, entry, &ev, SYS_clone, entry ? pt->regs.rip : 0);
 	if (e < 0)
 		return e;
 	long res = (long)t->hregs.rax;
@@ -618,8 +649,10 @@ static int read_image(struct pt_task *t, struct pimage *img)
 	return 0;
 }
 
-/* Resume until the stub's ready trap; the task is then in a seccomp stop. */
-static int run_to_ready(struct pt_platform *p, struct pt_task *t)
+/* Resume until the stub's ready trap; the task is then in a seccomp stop.
+ * `first`: the first task, whose own execveat of the stub comes first;
+ * any other syscall before the trap means the image is not ours. */
+static int run_to_ready(struct pt_platform *p, struct pt_task *t, int first)
 {
 	for (;;) {
 		int st;
@@ -639,7 +672,11 @@ static int run_to_ready(struct pt_platform *p, struct pt_task *t)
 				t->state = PTS_SECCOMP;
 				return 0;
 			}
-			/* The first task's own execveat: let it run. */
+			if (!first || t->hregs.orig_rax != SYS_execveat) {
+				subverted(t);
+				return -EFAULT;
+			}
+			/* The first task's own execveat of the stub: let it run. */
 		} else if (event == PTRACE_EVENT_STOP) {
 			t->interrupt_pending = 0;
 		} else if (event == 0 && WSTOPSIG(st) != SIGTRAP && WSTOPSIG(st) != (SIGTRAP | 0x80)) {
@@ -724,6 +761,10 @@ static int pt_exec_reset(struct ptask *pt, struct pimage *img)
 		if (sig == (SIGTRAP | 0x80)) {
 			if (entry) {
 				entry = 0;
+				if (!injected_ok(t, SYS_execveat, STUB_INJECT + 2)) {
+					subverted(t);
+					return -EFAULT;
+				}
 				continue;
 			}
 			t->state = PTS_SYSCALL_EXIT;
@@ -738,8 +779,13 @@ static int pt_exec_reset(struct ptask *pt, struct pimage *img)
 			t->interrupt_pending = 0;
 			continue;
 		}
-		if (event == PTRACE_EVENT_SECCOMP)
+		if (event == PTRACE_EVENT_SECCOMP) {
+			if (!ev.exec_seen && !injected_ok(t, SYS_execveat, entry ? 0 : 0)) {
+				subverted(t);
+				return -EFAULT;
+			}
 			continue;
+		}
 		/* A fault at the stub (it was unmapped by the application). */
 		t->state = PTS_SIGNAL;
 		getregs(t);
@@ -749,7 +795,7 @@ static int pt_exec_reset(struct ptask *pt, struct pimage *img)
 	if (ptrace(PTRACE_CONT, pt->host_tid, 0, 0) < 0)
 		return -errno;
 	t->state = PTS_RUNNING;
-	e = run_to_ready(p, t);
+	e = run_to_ready(p, t, 0);
 	if (e < 0)
 		return e;
 	load_app_regs(t);
@@ -881,7 +927,7 @@ static int pt_spawn(struct platform *pl, struct ptask **out, struct pimage *img)
 		e = -EIO;
 	close(go[1]);
 	if (!e)
-		e = run_to_ready(p, t);
+		e = run_to_ready(p, t, 1);
 	if (!e)
 		e = read_image(t, img);
 	if (e) {

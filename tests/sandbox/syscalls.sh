@@ -31,4 +31,14 @@ for seed in 1 7 42; do
 	*) fail "fuzz_seed_$seed" "moat exit $rc: ${out: -60}" ;;
 	esac
 done
+# A program that rewrites the platform's stub in its own memory to run its
+# own syscall where the sentry injects one (tests/sandbox/progs/
+# stub_hijack.c) must be killed before that syscall runs: here a mkdir on
+# a host directory, which must not appear.
+T=$(tmpd) || exit 1
+chmod 1777 "$T" # the hijacked task is host uid nobody: let it succeed if it can
+out=$($MOAT do "$PROGS/stub_hijack" "$T/escaped" 2>&1)
+rc=$?
+[ -e "$T/escaped" ] && fail escape_stub_hijack "the host directory was created" ||
+	{ [ $rc -eq 137 ] && pass escape_stub_hijack || fail escape_stub_hijack "exit $rc: $out"; }
 expect no_leftover_processes 0 "$(sandbox_leftovers)"

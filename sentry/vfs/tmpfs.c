@@ -384,6 +384,22 @@ out:
 
 /* ---- data ---- */
 
+static uint64_t tmpfs_room(struct vfs *v)
+{
+	return v->tmpfs_used < v->tmpfs_limit ? v->tmpfs_limit - v->tmpfs_used : 0;
+}
+
+/* Account a size change of tmpfs data; -ENOSPC past the ceiling. */
+static int charge(struct inode *i, uint64_t newsize)
+{
+	struct vfs *v = TSB(i->sb)->v;
+	uint64_t old = i->size;
+	if (newsize > old && newsize - old > tmpfs_room(v))
+		return -ENOSPC;
+	v->tmpfs_used = v->tmpfs_used - (old < v->tmpfs_used ? old : v->tmpfs_used) + newsize;
+	return 0;
+}
+
 static int ensure_memfd(struct inode *i)
 {
 	struct tnode *n = TN(i);
@@ -423,6 +439,12 @@ static int copy_up(struct inode *i, int with_data)
 			return src;
 	}
 	uint64_t keep = i->size;
+	struct vfs *v = TSB(i->sb)->v;
+	if (size > tmpfs_room(v)) {
+		if (src >= 0)
+			close(src);
+		return -ENOSPC;
+	}
 	i->size = 0;
 	int e = ensure_memfd(i);
 	if (e) {
@@ -450,6 +472,7 @@ static int copy_up(struct inode *i, int with_data)
 		return e;
 	}
 	i->size = (uint64_t)off;
+	v->tmpfs_used += i->size;
 	n->copied = 1;
 	return 0;
 }
@@ -517,12 +540,22 @@ static ssize_t t_write(struct file *f, struct task *t, const void *buf, size_t l
 	}
 	if (len > lim - *pos)
 		len = (size_t)(lim - *pos);
+	if (*pos + len > i->size) {
+		uint64_t room = tmpfs_room(TSB(i->sb)->v);
+		if (*pos + len - i->size > room) {
+			if (*pos >= i->size + room)
+				return -ENOSPC;
+			len = (size_t)(i->size + room - *pos);
+		}
+	}
 	ssize_t n = pwrite(TN(i)->memfd, buf, len, (off_t)*pos);
 	if (n < 0)
 		return -errno;
 	*pos += (uint64_t)n;
-	if (*pos > i->size)
+	if (*pos > i->size) {
+		TSB(i->sb)->v->tmpfs_used += *pos - i->size;
 		i->size = *pos;
+	}
 	i->blocks = (i->size + 511) / 512;
 	inode_touch(i, ATTR_MTIME | ATTR_CTIME);
 	return n;
@@ -686,8 +719,17 @@ static int t_setattr(struct inode *i, const struct iattr *ia)
 			e = ensure_memfd(i);
 		if (e)
 			return e;
-		if (ftruncate(TN(i)->memfd, (off_t)ia->size) < 0)
-			return -errno;
+		uint64_t old = i->size;
+		e = charge(i, ia->size);
+		if (e)
+			return e;
+		if (ftruncate(TN(i)->memfd, (off_t)ia->size) < 0) {
+			e = -errno;
+			i->size = ia->size;
+			charge(i, old);
+			i->size = old;
+			return e;
+		}
 		i->size = ia->size;
 		i->blocks = (i->size + 511) / 512;
 	}
@@ -717,13 +759,12 @@ static int t_statfs(struct inode *i, struct statfs *st)
 			return 0;
 		}
 	}
-	struct sysinfo si;
-	sysinfo(&si);
+	struct vfs *v = TSB(i->sb)->v;
 	st->f_type = i->sb->type->magic;
 	st->f_bsize = 4096;
 	st->f_frsize = 4096;
-	st->f_blocks = (fsblkcnt_t)((uint64_t)si.totalram * si.mem_unit / 2 / 4096);
-	st->f_bfree = (fsblkcnt_t)((uint64_t)si.freeram * si.mem_unit / 2 / 4096);
+	st->f_blocks = (fsblkcnt_t)(v->tmpfs_limit / 4096);
+	st->f_bfree = (fsblkcnt_t)(tmpfs_room(v) / 4096);
 	st->f_bavail = st->f_bfree;
 	st->f_files = st->f_blocks;
 	st->f_ffree = st->f_bfree;
@@ -736,8 +777,12 @@ static void t_irelease(struct inode *i)
 	struct tnode *n = TN(i);
 	if (!n)
 		return;
-	if (n->memfd >= 0)
+	if (n->memfd >= 0) {
+		/* the data goes with the last reference */
+		struct vfs *v = TSB(i->sb)->v;
+		v->tmpfs_used -= i->size < v->tmpfs_used ? i->size : v->tmpfs_used;
 		close(n->memfd);
+	}
 	if (n->rofd >= 0)
 		close(n->rofd);
 	if (n->lower) {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 #include <sys/sysmacros.h>
 
 #include "backend.h"
@@ -28,6 +29,8 @@ int vfs_create(struct kernel *k, struct vfs **out)
 	list_init(&v->mounts);
 	v->next_dev = 0x20;
 	v->anon_ino = 1000000;
+	struct sysinfo si;
+	v->tmpfs_limit = sysinfo(&si) == 0 ? (uint64_t)si.totalram * si.mem_unit / 2 : (1ULL << 32);
 	*out = v;
 	return 0;
 }

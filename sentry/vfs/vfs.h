@@ -254,6 +254,9 @@ struct vfs {
 	uint64_t next_dev;
 	struct fs_backend *host;   /* the host backend (root's lower layer) */
 	uint64_t anon_ino;	   /* inode numbers of anonymous files */
+	/* All tmpfs file data (host memory): used and the ceiling, in bytes;
+	 * writes past it are ENOSPC (Linux's tmpfs default: half of RAM). */
+	uint64_t tmpfs_used, tmpfs_limit;
 };
 
 /* Lifetime */

@@ -53,11 +53,6 @@ DEPS_STAMP := build/.deps-ok
 all: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory build-all
 
-# Everything `make` builds (a separate target so that `all` can install
-# missing packages before any compiler flag is computed).
-.PHONY: build-all
-build-all: bin/moat $(BUILD)/tests/unit $(HELPERS) $(BENCHES) $(PI_BINS)
-	@:
 
 # Installs missing Debian packages (apt-get) once; re-run when the list changes.
 $(DEPS_STAMP): tools/deps.sh
@@ -162,3 +157,10 @@ clean:
 	rm -rf build bin
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# Everything `make` builds (a separate target so that `all` can install
+# missing packages before any compiler flag is computed). Last in the file:
+# prerequisites expand when read, so every variable must be defined above.
+.PHONY: build-all
+build-all: bin/moat $(BUILD)/tests/unit $(HELPERS) $(BENCHES) $(PI_BINS)
+	@:

@@ -421,12 +421,27 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 		s.have_console = 1;
 		file_put(console);
 	}
+	int stopped_self = 0;
 	while (!k->done) {
 		int r = ns_loop_run_once(s.loop, NS_TIME_NEVER);
 		if (r < 0) {
 			fprintf(stderr, "moat: event loop: %s\n", strerror(-r));
 			ret = r;
 			break;
+		}
+		/* ^Z stopped the sandboxed program itself (not a job inside a
+		 * shell of the sandbox): stop moat too, so the shell that
+		 * started it gets its terminal back; `fg` sends SIGCONT, which
+		 * moat forwards. */
+		if (!stopped_self && k->init && k->init->stopped && k->init->stop_sig != SIGSTOP &&
+		    s.have_console) {
+			stopped_self = 1;
+			klog(k, "the program stopped (signal %d): stopping moat", k->init->stop_sig);
+			if (tio_saved)
+				tcsetattr(0, TCSANOW, &saved_tio);
+			raise(SIGSTOP);
+		} else if (stopped_self && k->init && !k->init->stopped) {
+			stopped_self = 0;
 		}
 	}
 	if (k->done)

@@ -258,6 +258,7 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	tp->snd_wscale = req->snd_ws;
 	tp->sack_ok = req->sack_ok;
 	tp->ts_ok = req->ts_ok;
+	tp->ecn_ok = req->ecn_ok;
 	tp->ts_recent = seg->opt.ts_ok ? seg->opt.tsval : req->ts_recent;
 	tp->ts_recent_stamp = tcp_now(tp);
 	tp->ts_offset = req->ts_offset;
@@ -315,6 +316,8 @@ static void req_from_syn(struct tcp_sock *lp, const struct tcp_seg_in *seg, stru
 	req->ts_ok = seg->opt.ts_ok && ts->timestamps;
 	req->ts_recent = seg->opt.ts_ok ? seg->opt.tsval : 0;
 	req->peer_wnd = seg->wnd;
+	/* RFC 3168 6.1.1: ECE and CWR in the SYN ask for ECN. */
+	req->ecn_ok = (seg->flags & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR) && ts->ecn;
 	req->nic = seg->l3->nic ? seg->l3->nic->id : 0;
 }
 
@@ -353,7 +356,8 @@ static void syn_input(struct tcp_sock *lp, struct tcp_seg_in *seg)
 		tmp.mss = cookie_mss[idx];
 		if (tmp.ts_ok) {
 			uint32_t now_ms = (uint32_t)(st_now(st) / NS_MSEC);
-			uint32_t opts = (tmp.ws_ok ? (tmp.snd_ws & 0xf) : 0xf) | (tmp.sack_ok ? 0x10 : 0);
+			uint32_t opts = (tmp.ws_ok ? (tmp.snd_ws & 0xf) : 0xf) | (tmp.sack_ok ? 0x10 : 0) |
+					(tmp.ecn_ok ? 0x20 : 0);
 			uint32_t tsv = (now_ms & ~0x3fu) | opts;
 			if ((int32_t)(tsv - now_ms) > 0)
 				tsv = ((now_ms & ~0x3fu) - 0x40) | opts;
@@ -362,6 +366,7 @@ static void syn_input(struct tcp_sock *lp, struct tcp_seg_in *seg)
 			/* No timestamps: the options cannot survive. */
 			tmp.ws_ok = 0;
 			tmp.sack_ok = 0;
+			tmp.ecn_ok = 0;
 		}
 		NS_STAT_INC(st, tcp_syncookies_sent);
 		tcp_send_synack(st, &tmp);
@@ -410,6 +415,7 @@ static struct tcp_sock *cookie_ack(struct tcp_sock *lp, struct tcp_seg_in *seg)
 		req.ws_ok = (bits & 0xf) != 0xf && st->tcp->window_scaling;
 		req.snd_ws = req.ws_ok ? (uint8_t)NS_MIN(bits & 0xf, (uint32_t)TCP_MAX_WSCALE) : 0;
 		req.sack_ok = (bits & 0x10) && st->tcp->sack;
+		req.ecn_ok = (bits & 0x20) && st->tcp->ecn;
 		req.ts_recent = seg->opt.tsval;
 		/* Keep TSvals monotonic with the one in the SYN-ACK. */
 		uint32_t now_ms = (uint32_t)(st_now(st) / NS_MSEC);

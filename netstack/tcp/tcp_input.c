@@ -482,6 +482,10 @@ static void fastretrans_alert(struct tcp_sock *tp, uint32_t acked, uint32_t newl
 {
 	if (tp->ca_state == CA_RECOVERY && SEQ_GEQ(tp->snd_una, tp->high_seq))
 		exit_recovery(tp);
+	/* An ECN reduction (CWR state) ends once data sent after it, which
+	 * carried our CWR flag, is acknowledged (Linux: above high_seq). */
+	if (tp->ca_state == CA_CWR && SEQ_GT(tp->snd_una, tp->high_seq))
+		exit_recovery(tp);
 	if (tp->ca_state == CA_LOSS && SEQ_GEQ(tp->snd_una, tp->high_seq)) {
 		tp->ca_state = CA_OPEN;
 		tp->dupacks = 0;
@@ -505,7 +509,7 @@ static void fastretrans_alert(struct tcp_sock *tp, uint32_t acked, uint32_t newl
 
 	if (tp->lost_out && tp->ca_state < CA_RECOVERY)
 		enter_recovery(tp);
-	if (tp->ca_state == CA_RECOVERY)
+	if (tp->ca_state == CA_RECOVERY || tp->ca_state == CA_CWR)
 		prr_update(tp, acked + newly_sacked);
 }
 
@@ -656,6 +660,30 @@ static void urg_process(struct tcp_sock *tp, const struct tcp_seg_in *seg)
 	tp->urg_data_valid = 0;
 }
 
+/* RFC 3168 6.1: the ECN signals of an acceptable segment. */
+static void ecn_input(struct tcp_sock *tp, const struct tcp_seg_in *seg)
+{
+	/* 6.1.3: the peer reduced its window: stop echoing... */
+	if (seg->flags & TH_CWR)
+		tp->ecn_ece_pending = 0;
+	/* ...unless this very segment met congestion (CE, 5). */
+	if (seg->len && (seg->l3->tos & 3) == 3) {
+		tp->ecn_ece_pending = 1;
+		tp->quickack = NS_MAX(tp->quickack, (uint8_t)1);
+		NS_STAT_INC(tp->sk.stack, tcp_ecn_ce_rx);
+	}
+	/* 6.1.2: ECE: reduce once per window of data, then CWR. */
+	if ((seg->flags & TH_ECE) && tp->ca_state < CA_CWR) {
+		NS_STAT_INC(tp->sk.stack, tcp_ecn_reductions);
+		tp->prior_cwnd = tp->snd_cwnd;
+		tp->snd_ssthresh = tp->cc->ssthresh(tp);
+		tp->high_seq = tp->snd_nxt;
+		tp->prr_delivered = tp->prr_out = 0;
+		tp->ca_state = CA_CWR;
+		tp->ecn_cwr_pending = 1;
+	}
+}
+
 static int paws_reject(struct tcp_sock *tp, const struct tcp_seg_in *seg)
 {
 	/* RFC 7323 5.3 R1: drop a segment whose TSval is older than
@@ -753,6 +781,8 @@ void tcp_rcv_state_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 	if (!(fl & TH_ACK))
 		goto drop;
 	ts_update(tp, seg);
+	if (tp->ecn_ok)
+		ecn_input(tp, seg);
 	if (tp->state == TCPS_SYN_RECEIVED) {
 		if (SEQ_LT(tp->snd_una, seg->ack) && SEQ_LEQ(seg->ack, tp->snd_nxt)) {
 			tcp_set_state(tp, TCPS_ESTABLISHED);
@@ -891,6 +921,10 @@ static void syn_sent_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 	tp->rcv_nxt = seg->seq + 1;
 	tp->rcv_adv = tp->rcv_nxt;
 	tcp_init_from_syn(tp, &seg->opt);
+	/* RFC 3168 6.1.1: an ECN-setup SYN-ACK has ECE and not CWR. */
+	if (tp->ecn_ok && (!(fl & TH_ACK) ? (fl & (TH_ECE | TH_CWR)) != (TH_ECE | TH_CWR)
+					  : (fl & (TH_ECE | TH_CWR)) != TH_ECE))
+		tp->ecn_ok = 0;
 	if (seg->opt.ts_ok && tp->ts_ok) {
 		tp->ts_recent = seg->opt.tsval;
 		tp->ts_recent_stamp = tcp_now(tp);

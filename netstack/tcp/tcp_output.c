@@ -94,6 +94,7 @@ struct tcp_tx {
 	uint32_t data_off; /* offset of the payload in sndq */
 	int syn_opts;	   /* SYN or SYN-ACK options */
 	uint16_t gso_size; /* 0: one segment */
+	uint8_t rexmit;	   /* a retransmission (never ECN-capable) */
 };
 
 /* Writes the options of a segment into o (at most `room` bytes, <= 40). */
@@ -193,7 +194,24 @@ static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
 	uint32_t ack = (tx->flags & TH_ACK) ? tp->rcv_nxt : 0;
 	ns_wr32(h + 8, ack);
 	h[12] = (uint8_t)((hlen / 4) << 4);
-	h[13] = tx->flags;
+	uint8_t flags = tx->flags;
+	int ect = 0;
+	if (tp->ecn_ok && !(flags & (TH_SYN | TH_RST))) {
+		/* RFC 3168 6.1.3: ECE on every ACK until the peer's CWR. */
+		if (tp->ecn_ece_pending && (flags & TH_ACK))
+			flags |= TH_ECE;
+		/* RFC 3168 6.1.2: CWR on the first new data after a
+		 * reduction; 6.1.4/6.1.5: only new data is ECN-capable (not
+		 * pure ACKs, probes or retransmissions). */
+		if (tx->len && !tx->rexmit) {
+			ect = 1;
+			if (tp->ecn_cwr_pending) {
+				flags |= TH_CWR;
+				tp->ecn_cwr_pending = 0;
+			}
+		}
+	}
+	h[13] = flags;
 	uint32_t win = 0;
 	if (!(tx->flags & TH_RST) || (tx->flags & TH_ACK)) {
 		if (tx->flags & TH_SYN)
@@ -265,7 +283,8 @@ static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
 		.dst = tp->raddr,
 		.proto = IPPROTO_TCP_,
 		.hop_limit = v4 ? tp->sk.ttl : tp->sk.hoplimit6,
-		.tos = v4 ? tp->sk.tos : (uint8_t)tp->sk.tclass6,
+		/* ECT(0) in the ECN field (RFC 3168 5) for new data. */
+		.tos = (uint8_t)(((v4 ? tp->sk.tos : (uint8_t)tp->sk.tclass6) & ~3u) | (ect ? 2 : 0)),
 		/* RFC 1191 / RFC 8201 path MTU discovery; IPv4 sockets may
 		 * turn it off (IP_PMTUDISC_DONT), IPv6 never fragments TCP. */
 		.df = v4 ? tp->sk.pmtudisc != IP_PMTUDISC_DONT : 1,
@@ -288,8 +307,13 @@ int tcp_xmit_seg(struct tcp_sock *tp, struct tcp_seg *s, int retransmit)
 	struct tcp_tx tx;
 	memset(&tx, 0, sizeof(tx));
 	tx.seq = s->seq;
+	tx.rexmit = (uint8_t)retransmit;
 	if (s->flags & SEG_SYN) {
 		tx.flags = TH_SYN | (tp->state == TCPS_SYN_RECEIVED ? TH_ACK : 0);
+		/* RFC 3168 6.1.1: an ECN-setup SYN carries ECE and CWR; an
+		 * ECN-setup SYN-ACK (simultaneous open) ECE only. */
+		if (tp->ecn_ok)
+			tx.flags |= tp->state == TCPS_SYN_RECEIVED ? TH_ECE : TH_ECE | TH_CWR;
 		tx.syn_opts = 1;
 	} else {
 		tx.flags = data_flags(tp);
@@ -367,6 +391,8 @@ void tcp_send_synack(struct ns_stack *st, struct tcp_req *req)
 	if (!tmp.adv_mss)
 		tmp.adv_mss = 1460;
 	struct tcp_tx tx = { .seq = req->iss, .flags = TH_SYN | TH_ACK, .syn_opts = 1 };
+	if (req->ecn_ok)
+		tx.flags |= TH_ECE; /* RFC 3168 6.1.1: ECN-setup SYN-ACK */
 	tcp_transmit(&tmp, &tx);
 }
 

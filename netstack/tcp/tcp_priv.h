@@ -222,6 +222,7 @@ struct tcp_req {
 	uint32_t peer_wnd;
 	uint8_t retries;
 	uint8_t acked;	/* final ACK seen but the accept queue was full */
+	uint8_t ecn_ok;	/* the SYN asked for ECN and we agree (RFC 3168 6.1.1) */
 	int nic;
 	struct ns_timer timer;
 };
@@ -256,6 +257,9 @@ struct tcp_sock {
 
 	/* Negotiated options. */
 	uint8_t ws_ok, sack_ok, ts_ok;
+	/* ECN (RFC 3168): negotiated; the receiver owes ECE until it sees
+	 * CWR (6.1.3); the sender owes CWR on its next new data (6.1.2). */
+	uint8_t ecn_ok, ecn_ece_pending, ecn_cwr_pending;
 	uint16_t mss;		     /* effective send MSS (payload bytes) */
 	uint16_t peer_mss;	     /* from the peer's SYN */
 	uint16_t adv_mss;	     /* what we announced */
@@ -413,6 +417,7 @@ struct tcp_state {
 	int rmem_max, wmem_max;
 	uint8_t syncookies;	/* 1: when the SYN queue overflows (Linux default) */
 	uint8_t sack, timestamps, window_scaling;
+	uint8_t ecn;	/* Linux tcp_ecn: 0 off, 1 request and accept, 2 accept (default) */
 	const struct tcp_cc_ops *default_cc;
 	uint32_t syncookie_mss_idx_last;
 };

@@ -338,6 +338,8 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	tp->ws_ok = ts->window_scaling;
 	tp->sack_ok = ts->sack;
 	tp->ts_ok = ts->timestamps;
+	tp->ecn_ok = ts->ecn == 1; /* asked for in the SYN; confirmed by the SYN-ACK */
+	tp->ecn_ece_pending = tp->ecn_cwr_pending = 0;
 	tp->rcv_wscale = tp->ws_ok ? tcp_wscale_for((uint32_t)NS_MAX(tp->sk.rcvbuf, tp->rcvbuf_max)) : 0;
 	tp->iss = tcp_isn(st, &tp->laddr, tp->lport, &tp->raddr, tp->rport);
 	tp->snd_una = tp->iss;
@@ -840,6 +842,8 @@ static void fill_info(struct tcp_sock *tp, struct tcp_info *ti)
 		ti->tcpi_options |= TCPI_OPT_TIMESTAMPS;
 	if (tp->sack_ok)
 		ti->tcpi_options |= TCPI_OPT_SACK;
+	if (tp->ecn_ok)
+		ti->tcpi_options |= TCPI_OPT_ECN;
 	if (tp->ws_ok) {
 		ti->tcpi_options |= TCPI_OPT_WSCALE;
 		ti->tcpi_snd_wscale = tp->snd_wscale & 0xf;
@@ -980,6 +984,7 @@ int tcp_init(struct ns_stack *st)
 	st->tcp->wmem_max = TCP_WMEM_MAX_DEFAULT;
 	st->tcp->syncookies = 1;
 	st->tcp->sack = st->tcp->timestamps = st->tcp->window_scaling = 1;
+	st->tcp->ecn = 2; /* Linux's default: accept ECN, do not ask for it */
 	st->tcp->default_cc = &tcp_cubic_ops;
 	st->tcp->eph_offset = ns_random32(st);
 	ip4_register(st, IPPROTO_TCP_, &tcp_l4_ops);
@@ -1050,6 +1055,10 @@ int tcp_set_option(struct ns_stack *st, const char *key, const char *value)
 		if (v < 4096 || v > (1LL << 30))
 			return -EINVAL;
 		ts->wmem_max = (int)v;
+	} else if (!strcmp(key, "ecn")) {
+		if (v > 2)
+			return -EINVAL;
+		ts->ecn = (uint8_t)v;
 	} else if (!strcmp(key, "syncookies") || !strcmp(key, "sack") ||
 		   !strcmp(key, "timestamps") || !strcmp(key, "window_scaling")) {
 		if (v > 1)

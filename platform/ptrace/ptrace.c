@@ -848,6 +848,9 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
 		dup3(err, 2, O_CLOEXEC), close(err);
 	if (chdir("/") < 0)
 		child_fail("chdir");
+	/* Out of moat's session: a terminal's signals are moat's to forward,
+	 * never the host's to deliver to a task. */
+	setsid();
 	sigset_t all;
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);

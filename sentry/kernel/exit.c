@@ -163,6 +163,8 @@ static void kill_orphaned_pgrp(struct kernel *k, pid_t pgid)
 		if (g->pgid != pgid || g->state != TG_LIVE)
 			continue;
 		struct thread_group *p = g->parent;
+		if (!p && g == k->init)
+			return; /* init's parent is moat, outside */
 		if (p && p->state == TG_LIVE && p->pgid != pgid && p->sid == g->sid)
 			return; /* not orphaned */
 	}

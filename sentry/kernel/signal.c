@@ -259,6 +259,10 @@ static int pgrp_orphaned(struct kernel *k, pid_t pgid)
 		if (g->pgid != pgid || g->state != TG_LIVE)
 			continue;
 		struct thread_group *p = g->parent;
+		/* The sandbox's init has a parent outside, in the terminal's
+		 * session: moat. */
+		if (!p && g == k->init)
+			return 0;
 		if (p && p->state == TG_LIVE && p->pgid != pgid && p->sid == g->sid)
 			return 0;
 	}

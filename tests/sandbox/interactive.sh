@@ -54,6 +54,20 @@ echo "$out" | grep -q '^fg-done' && pass fg_resumes_job || fail fg_resumes_job
 echo "$out" | grep -q 'no job control' && fail job_control_enabled || pass job_control_enabled
 expect exit_status_through_pty 3 "$rc"
 
+# ^Z on a program that is not a shell stops moat itself (the outer shell
+# gets its terminal back and reports the job stopped); fg continues it
+type_into "$T/s3" "bash --norc -i" <<EOF
+$MOAT do sleep 2
+^Z
+jobs
+fg
+echo after-fg \$?
+exit
+EOF
+out=$(tr -d '\r' <"$T/s3" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g')
+echo "$out" | grep -q 'Stopped.*moat do sleep' && pass ctrl_z_stops_moat || fail ctrl_z_stops_moat "$(echo "$out" | tail -4 | tr '\n' '|')"
+echo "$out" | grep -q '^after-fg 0' && pass fg_continues_moat || fail fg_continues_moat "$(echo "$out" | tail -4 | tr '\n' '|')"
+
 # raw mode: a program that reads single keys
 type_into "$T/s2" "$MOAT do bash -c 'stty raw -echo; k=\$(dd bs=1 count=3 2>/dev/null); stty sane; echo got-\$k'" <<'EOF'
 xyz

@@ -96,6 +96,7 @@ int ns_stack_del_route(struct ns_stack *s, const struct ns_ip *dst, unsigned pre
  * Stack-wide settings, by name (the netstack's "sysctls"):
  *   tcp.timewait_ms, tcp.fin_timeout_ms, tcp.rmem_max, tcp.wmem_max,
  *   tcp.syncookies (0/1), tcp.sack, tcp.timestamps, tcp.window_scaling,
+ *   tcp.ecn (0 off, 1 request and accept, 2 accept only: Linux's default),
  *   tcp.congestion (cubic | reno)
  * Returns 0, -ENOENT (unknown key) or -EINVAL (bad value).
  */

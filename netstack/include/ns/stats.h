@@ -142,7 +142,9 @@
 	X(tcp, syncookies_recv)                                                  \
 	X(tcp, syncookies_failed)                                                \
 	X(tcp, icmp_out_of_window)                                               \
-	X(tcp, pmtu_lowered)
+	X(tcp, pmtu_lowered)                                                     \
+	X(tcp, ecn_ce_rx)                                                        \
+	X(tcp, ecn_reductions)
 
 struct ns_stats {
 #define NS_STAT_MEMBER(g, n) uint64_t g##_##n;

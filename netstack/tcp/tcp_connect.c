@@ -277,6 +277,9 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	tp->snd_wl1 = seg->seq;
 	tp->snd_wl2 = seg->ack;
 	tp->last_ack_sent = tp->rcv_nxt;
+	/* RFC 9293 3.8.6: the SYN-ACK offered a window (unscaled, RFC 7323
+	 * 2.2); it holds from the start, before this block sends anything. */
+	tp->rcv_adv = tp->rcv_nxt + NS_MIN(tcp_select_window(tp), 65535u);
 	tp->state = TCPS_ESTABLISHED;
 	tcp_ehash_insert(st, tp);
 	tcp_bhash_insert(st, tp);

@@ -760,8 +760,11 @@ void tcp_rcv_state_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 		case TCPS_ESTABLISHED:
 		case TCPS_FIN_WAIT_1:
 		case TCPS_FIN_WAIT_2:
-		case TCPS_CLOSE_WAIT:
 			tcp_done(tp, ECONNRESET);
+			break;
+		case TCPS_CLOSE_WAIT:
+			/* Linux tcp_reset(): the peer had closed its side. */
+			tcp_done(tp, EPIPE);
 			break;
 		default:
 			/* CLOSING, LAST-ACK: just close (RFC 9293). */
@@ -771,8 +774,13 @@ void tcp_rcv_state_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 		goto drop;
 	}
 
-	/* fourth: SYN in a synchronized state (RFC 5961 4.2). */
-	if (fl & TH_SYN) {
+	/* fourth: SYN in a synchronized state (RFC 5961 4.2). In the
+	 * SYN-RECEIVED of a simultaneous open the peer's SYN-ACK (its SYN
+	 * again, acknowledging ours) completes the handshake (RFC 9293 3.5
+	 * figure 7; Linux tcp_validate_incoming()). */
+	if ((fl & TH_SYN) &&
+	    !(tp->state == TCPS_SYN_RECEIVED && (fl & TH_ACK) && seg->seq + 1 == tp->rcv_nxt &&
+	      seg->ack == tp->snd_nxt)) {
 		send_challenge_ack(tp);
 		goto drop;
 	}

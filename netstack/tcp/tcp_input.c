@@ -267,9 +267,11 @@ static void ack_for_data(struct tcp_sock *tp, uint32_t len)
 {
 	/* RFC 5681 4.2 / RFC 9293 3.8.6.3: ACK at least every second
 	 * full-sized segment; otherwise within the delayed-ACK timeout. */
-	uint32_t mss = tp->rcv_mss ? tp->rcv_mss : 536;
+	/* Measure the peer's segment size first, so that its first full
+	 * segment counts as one (Linux tcp_measure_rcv_mss()). */
 	if (len > tp->rcv_mss && len <= 65535)
 		tp->rcv_mss = (uint16_t)NS_MIN(len, (uint32_t)tp->adv_mss);
+	uint32_t mss = tp->rcv_mss ? tp->rcv_mss : 536;
 	tp->segs_since_ack += len >= mss ? len / mss : 1;
 	if (tp->quickack || tp->segs_since_ack >= 2)
 		tcp_schedule_ack(tp, 1);
@@ -524,6 +526,10 @@ static void ack_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 	uint32_t newly_sacked = 0;
 
 	tp->last_ack_recv = now;
+	/* Any acceptable ACK answers our zero-window or keepalive probes
+	 * (RFC 1122 4.2.2.17: never give up on a receiver that keeps
+	 * acknowledging them; Linux tcp_ack() resets the count too). */
+	tp->probes_out = 0;
 	if (tp->sack_ok && seg->opt.nsack)
 		newly_sacked = tcp_sack_process(tp, seg, &dsack);
 
@@ -544,9 +550,7 @@ static void ack_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 		tp->snd_una = ack;
 		if (SEQ_LT(tp->snd_nxt, ack))
 			tp->snd_nxt = ack;
-		tp->backoff = 0;
 		tp->retransmits = 0;
-		tp->probes_out = 0;
 		tp->first_rto_time = 0;
 		tp->dupacks = 0;
 		if (tp->snd_up && SEQ_GEQ(ack, tp->snd_up))
@@ -561,8 +565,14 @@ static void ack_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 			rtt_us = ms ? ms * 1000 : 500;
 		}
 	}
-	if (have_rtt)
+	if (have_rtt) {
 		tcp_rtt_sample(tp, rtt_us);
+		/* RFC 6298 5 (the note after 5.7) and Karn's algorithm: the
+		 * backed-off RTO stays until a valid RTT sample collapses it
+		 * (an ACK of retransmitted data alone is none); Linux resets
+		 * its back-off only there as well. */
+		tp->backoff = 0;
+	}
 
 	/* RFC 8985 7.4: the outcome of a loss probe. */
 	if (tp->tlp_high_seq)
@@ -825,8 +835,14 @@ void tcp_rcv_state_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 	case TCPS_FIN_WAIT_1:
 		if (fin_acked) {
 			tcp_set_state(tp, TCPS_FIN_WAIT_2);
-			if (tp->orphan)
+			if (tp->orphan) {
+				/* With TCP_LINGER2 < 0 this resets the connection
+				 * and frees it: touch it no more. */
+				int gone = tp->linger2_s < 0 && !tp->parent;
 				tcp_arm_fin_wait2(tp);
+				if (gone)
+					goto drop;
+			}
 			tcp_wake(tp);
 		}
 		break;

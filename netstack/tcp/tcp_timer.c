@@ -37,7 +37,18 @@ void tcp_rearm_rto(struct tcp_sock *tp)
 		tp->rtx_mode = RTX_MODE_NONE;
 		return;
 	}
-	tcp_arm_rtx(tp, RTX_MODE_RTO, tcp_now(tp) + tcp_rto_backed_off(tp));
+	ns_time_t now = tcp_now(tp);
+	ns_time_t when = now + tcp_rto_backed_off(tp);
+	if (tp->user_timeout_ms && tp->rtx_head) {
+		/* RFC 5482: give up when the user timeout expires, not at the
+		 * next backed-off RTO after it (Linux
+		 * tcp_clamp_rto_to_user_timeout()). */
+		ns_time_t start = tp->first_rto_time ? tp->first_rto_time : tp->rtx_head->xmit_time;
+		ns_time_t end = start + (ns_time_t)tp->user_timeout_ms * NS_MSEC;
+		if (end < when)
+			when = end > now ? end : now;
+	}
+	tcp_arm_rtx(tp, RTX_MODE_RTO, when);
 }
 
 /* Has the connection run out of patience? RFC 5482 / RFC 9293 3.8.3. */

@@ -43,6 +43,10 @@ Suite *ipv4_suite(void);
 Suite *reassembly_suite(void);
 Suite *icmp_suite(void);
 Suite *udp_suite(void);
+Suite *tcp_states_suite(void);
+Suite *tcp_rst_suite(void);
+Suite *tcp_data_suite(void);
+Suite *tcp_timers_suite(void);
 
 /* Add test `fn` to suite `s` as its own TCase named after it; `fx` says
  * whether it runs inside the stack fixture (else only the leak check). */

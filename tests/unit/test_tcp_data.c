@@ -1,0 +1,630 @@
+/*
+ * tcp_data: moving bytes. Receiving in and out of order (immediate
+ * duplicate ACKs, SACK blocks, D-SACK for duplicates), the receive window
+ * (never shrinking, zero when full, re-opened by reading, receiver SWS
+ * avoidance), the sender's limits (peer window, initial window, Nagle,
+ * TCP_NODELAY, TCP_CORK, MSG_MORE, sender SWS avoidance), urgent data per
+ * RFC 6093, and the integrity of long streams both ways.
+ */
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
+
+#include "tcp_helpers.h"
+
+static uint8_t pbuf[1 << 18];
+
+/* Peer bytes [off, off+len) of a stream: the pattern of seed 7. */
+static const uint8_t *pdata(uint32_t off, uint32_t len)
+{
+	ck_assert(len <= sizeof(pbuf));
+	for (uint32_t i = 0; i < len; i++)
+		pbuf[i] = t_pat(7, off + i);
+	return pbuf;
+}
+
+/* The peer sends stream bytes [off, off+len) at their own sequence numbers
+ * (off counted from the peer's first data byte), without moving snd_nxt. */
+static void send_at(struct t_conn *c, uint32_t off, uint32_t len, uint8_t flags)
+{
+	struct t_out o = t_out_for(c);
+	o.seq = c->peer_iss + 1 + off;
+	o.flags = (uint8_t)(TH_ACK | flags);
+	uint8_t tmp[4096];
+	ck_assert(len <= sizeof(tmp));
+	memcpy(tmp, pdata(off, len), len);
+	o.data = tmp;
+	o.len = len;
+	t_inject(&o);
+	c->tsval++;
+}
+
+static uint32_t pseq(const struct t_conn *c, uint32_t off)
+{
+	return c->peer_iss + 1 + off;
+}
+
+static void check_stream(const uint8_t *buf, uint32_t off, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		QUICK_ASSERT(buf[i] == t_pat(7, off + i), "stream byte %u differs", off + i);
+}
+
+/* RFC 9293 3.10.7.4 seventh: in-order data goes to the user and is
+ * acknowledged. */
+START_TEST(in_order_data_is_readable_and_acknowledged)
+{
+	struct t_conn c;
+	T_ACCEPT(&c);
+	for (int i = 0; i < 3; i++)
+		send_at(&c, (uint32_t)i * 1000, 1000, TH_PSH);
+	struct t_in a;
+	uint32_t last = 0;
+	while (t_take(&a))
+		last = a.ack;
+	ck_assert_uint_eq(last, pseq(&c, 3000));
+	uint8_t buf[4000];
+	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), 3000);
+	check_stream(buf, 0, 3000);
+	struct tcp_info ti = t_info(c.s);
+	ck_assert_uint_eq(ti.tcpi_bytes_received, 3000);
+	ck_assert_uint_eq(ti.tcpi_data_segs_in, 3);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 5681 4.2: an out-of-order segment is acknowledged at once (a
+ * duplicate ACK); RFC 2018 4: with the block that holds it. Filling the
+ * hole delivers everything and the ACK covers it all. */
+START_TEST(out_of_order_segment_gets_an_immediate_dupack_with_a_sack_block)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .sack = 1);
+	ck_assert(c.sack);
+	send_at(&c, 1000, 1000, 0);
+	struct t_in a;
+	T_EXPECT(&a);
+	ck_assert_uint_eq(a.ack, pseq(&c, 0));
+	ck_assert_int_eq(a.nsack, 1);
+	ck_assert_uint_eq(a.sack[0][0], pseq(&c, 1000));
+	ck_assert_uint_eq(a.sack[0][1], pseq(&c, 2000));
+	uint8_t buf[4000];
+	ck_assert_int_eq(ns_recv(c.s, buf, sizeof(buf), 0), -EAGAIN);
+	send_at(&c, 2000, 1000, 0);
+	T_EXPECT(&a);
+	ck_assert_uint_eq(a.ack, pseq(&c, 0));
+	ck_assert_int_eq(a.nsack, 1);
+	ck_assert_uint_eq(a.sack[0][0], pseq(&c, 1000));
+	ck_assert_uint_eq(a.sack[0][1], pseq(&c, 3000));
+	send_at(&c, 0, 1000, 0);
+	T_EXPECT(&a);
+	ck_assert_uint_eq(a.ack, pseq(&c, 3000));
+	ck_assert_int_eq(a.nsack, 0);
+	T_EXPECT_NONE();
+	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), 3000);
+	check_stream(buf, 0, 3000);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 2018 4: the first block reports the most recently received segment;
+ * the others follow, most recent first, as many as fit. */
+START_TEST(sack_blocks_list_the_most_recent_segment_first)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .sack = 1);
+	struct t_in a;
+	send_at(&c, 1000, 500, 0);
+	t_drain();
+	send_at(&c, 5000, 500, 0);
+	t_drain();
+	send_at(&c, 3000, 500, 0);
+	T_EXPECT(&a);
+	ck_assert_int_eq(a.nsack, 3);
+	ck_assert_uint_eq(a.sack[0][0], pseq(&c, 3000));
+	ck_assert_uint_eq(a.sack[0][1], pseq(&c, 3500));
+	/* The others are all reported. */
+	int seen1 = 0, seen5 = 0;
+	for (int i = 1; i < 3; i++) {
+		seen1 |= a.sack[i][0] == pseq(&c, 1000) && a.sack[i][1] == pseq(&c, 1500);
+		seen5 |= a.sack[i][0] == pseq(&c, 5000) && a.sack[i][1] == pseq(&c, 5500);
+	}
+	ck_assert(seen1 && seen5);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 2883 4.1.1: a duplicate segment is acknowledged at once with a
+ * D-SACK block (below the cumulative ACK) naming it. */
+START_TEST(duplicate_segment_is_reported_with_a_dsack_block)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .sack = 1);
+	send_at(&c, 0, 1000, 0);
+	t_drain();
+	send_at(&c, 0, 1000, 0);
+	struct t_in a;
+	T_EXPECT(&a);
+	ck_assert_uint_eq(a.ack, pseq(&c, 1000));
+	ck_assert_int_eq(a.nsack, 1);
+	ck_assert_uint_eq(a.sack[0][0], pseq(&c, 0));
+	ck_assert_uint_eq(a.sack[0][1], pseq(&c, 1000));
+	/* Reported once: the next ACK carries no D-SACK. */
+	send_at(&c, 1000, 100, 0);
+	T_EXPECT(&a);
+	ck_assert_int_eq(a.nsack, 0);
+	uint8_t buf[2000];
+	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), 1100);
+	check_stream(buf, 0, 1100);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 2883 4.1.2: a duplicate of out-of-order data: the D-SACK block comes
+ * first, then the SACK block that contains it. */
+START_TEST(duplicate_of_out_of_order_data_is_dsacked_before_its_sack_block)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .sack = 1);
+	send_at(&c, 1000, 1000, 0);
+	t_drain();
+	send_at(&c, 1000, 500, 0);
+	struct t_in a;
+	T_EXPECT(&a);
+	ck_assert_uint_eq(a.ack, pseq(&c, 0));
+	ck_assert_int_ge(a.nsack, 2);
+	ck_assert_uint_eq(a.sack[0][0], pseq(&c, 1000));
+	ck_assert_uint_eq(a.sack[0][1], pseq(&c, 1500));
+	ck_assert_uint_eq(a.sack[1][0], pseq(&c, 1000));
+	ck_assert_uint_eq(a.sack[1][1], pseq(&c, 2000));
+	t_close(&c);
+}
+END_TEST
+
+static struct ns_socket *small_listener(int rcvbuf)
+{
+	struct ns_socket *ls;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &ls), 0);
+	ck_assert_int_eq(t_seti(ls, SOL_SOCKET, SO_RCVBUF, rcvbuf), 0);
+	struct sockaddr_in a = fx_sin(0, 8080);
+	ck_assert_int_eq(ns_bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(ns_listen(ls, 8), 0);
+	return ls;
+}
+
+/* RFC 9293 3.8.6: the window offers what the buffer holds; its right edge
+ * never moves left; it closes when the buffer is full; data beyond it is
+ * not accepted; reading opens it again with a window update. */
+START_TEST(receive_window_closes_as_the_buffer_fills_and_reopens_when_read)
+{
+	t_begin();
+	struct t_conn c;
+	struct ns_socket *ls = small_listener(4096);
+	T_ACCEPT(&c, .ls = ls);
+	int rcvbuf = t_geti(c.s, SOL_SOCKET, SO_RCVBUF);
+	ck_assert_int_eq(rcvbuf, 8192); /* Linux doubles SO_RCVBUF */
+	ck_assert_uint_eq(c.syn.win, 8192);
+	uint32_t edge = pseq(&c, 0) + c.syn.win, off = 0;
+	struct t_in a;
+	while (off < (uint32_t)rcvbuf) {
+		uint32_t n = NS_MIN(1000u, (uint32_t)rcvbuf - off);
+		send_at(&c, off, n, 0);
+		off += n;
+		while (t_take(&a)) {
+			ck_assert_uint_eq(a.ack, pseq(&c, off));
+			ck_assert_msg(SEQ_GEQ(a.ack + a.win, edge), "the window shrank");
+			edge = a.ack + a.win;
+		}
+	}
+	ck_assert_uint_eq(a.win, 0);
+	/* Beyond the window: dropped, answered with the zero window. */
+	send_at(&c, off, 100, 0);
+	T_EXPECT(&a);
+	ck_assert_uint_eq(a.ack, pseq(&c, off));
+	ck_assert_uint_eq(a.win, 0);
+	int inq = 0;
+	ck_assert_int_eq(ns_socket_ioctl(c.s, SIOCINQ, &inq), 0);
+	ck_assert_int_eq(inq, rcvbuf);
+	/* RFC 9293 3.8.6.2.2: reading a byte does not announce a tiny window. */
+	uint8_t buf[8192];
+	ck_assert_int_eq(ns_recv(c.s, buf, 1, 0), 1);
+	T_EXPECT_NONE();
+	/* Reading half the buffer does. */
+	ck_assert_int_eq(ns_recv(c.s, buf + 1, 4095, 0), 4095);
+	T_EXPECT(&a);
+	ck_assert_int_eq(a.flags, TH_ACK);
+	ck_assert_uint_eq(a.ack, pseq(&c, off));
+	ck_assert_uint_ge(a.win, 4096);
+	check_stream(buf, 0, 4096);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 9293 3.8.6.1: the sender never sends beyond the peer's window, and
+ * the whole write gets through as the peer acknowledges. */
+START_TEST(sender_never_exceeds_the_peer_window)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .win = 3000);
+	ck_assert_int_eq(t_write(c.s, 10000, 1), 10000);
+	struct t_in d;
+	uint32_t acked = 0, sent = 0;
+	for (int round = 0; acked < 10000; round++) {
+		ck_assert_int_lt(round, 20);
+		while (t_take(&d)) {
+			ck_assert_uint_eq(t_off(&c, d.seq), sent);
+			sent += d.len;
+			ck_assert_msg(sent <= acked + 3000, "sent up to %u, window ends at %u", sent,
+				      acked + 3000);
+			t_note(&c, &d);
+		}
+		ck_assert_uint_gt(sent, acked);
+		/* At least the full segments that fit went out. */
+		ck_assert_uint_ge(sent - acked, NS_MIN(2920u, 10000 - acked));
+		acked = sent;
+		t_ack_all(&c);
+	}
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 6928 / RFC 5681 3.1: a fresh connection sends at most 10 segments
+ * before the first ACK. */
+START_TEST(initial_window_is_ten_segments)
+{
+	struct t_conn c;
+	T_ACCEPT(&c);
+	ck_assert_int_eq(t_write(c.s, 50000, 1), 16384); /* the send buffer */
+	struct t_in d;
+	int n = 0;
+	while (t_take(&d)) {
+		ck_assert_uint_eq(d.len, 1460);
+		n++;
+	}
+	ck_assert_int_eq(n, 10);
+	struct tcp_info ti = t_info(c.s);
+	ck_assert_uint_eq(ti.tcpi_snd_cwnd, 10);
+	ck_assert_uint_eq(ti.tcpi_unacked, 10);
+	ck_assert_uint_eq(ti.tcpi_notsent_bytes, 16384 - 14600);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 9293 3.7.4 (Nagle): while data is unacknowledged, a small write
+ * waits; the ACK releases it. A full segment is not held. */
+START_TEST(nagle_holds_a_small_write_until_the_ack)
+{
+	struct t_conn c;
+	T_ACCEPT(&c);
+	struct t_in d;
+	ck_assert_int_eq(ns_send(c.s, "aaaaaaaaaa", 10, 0), 10);
+	T_EXPECT(&d);
+	ck_assert_int_eq(d.len, 10);
+	t_note(&c, &d);
+	ck_assert_int_eq(ns_send(c.s, "bbbbbbbbbb", 10, 0), 10);
+	T_EXPECT_NONE();
+	ck_assert_int_eq(t_run(100 * NS_MSEC), 0);
+	t_ack_all(&c);
+	T_EXPECT(&d);
+	ck_assert_int_eq(d.len, 10);
+	ck_assert_int_eq(d.data[0], 'b');
+	t_note(&c, &d);
+	/* Small data in flight; a write that fills a segment goes at once,
+	 * its tail waits. */
+	ck_assert_int_eq(t_write(c.s, 2000, 3), 2000);
+	T_EXPECT(&d);
+	ck_assert_int_eq(d.len, 1460);
+	T_EXPECT_NONE();
+	t_close(&c);
+}
+END_TEST
+
+/* TCP_NODELAY turns Nagle off: every small write goes at once. */
+START_TEST(tcp_nodelay_sends_small_writes_at_once)
+{
+	struct t_conn c;
+	T_ACCEPT(&c);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_NODELAY, 1), 0);
+	ck_assert_int_eq(t_geti(c.s, IPPROTO_TCP, TCP_NODELAY), 1);
+	struct t_in d;
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(ns_send(c.s, "xy", 2, 0), 2);
+		T_EXPECT(&d);
+		ck_assert_int_eq(d.len, 2);
+		ck_assert_uint_eq(d.seq, c.stack_iss + 1 + 2 * (uint32_t)i);
+		ck_assert_int_ne(d.flags & TH_PSH, 0);
+	}
+	t_close(&c);
+}
+END_TEST
+
+/* TCP_CORK (Linux): only full segments leave while corked; uncorking
+ * sends the rest. */
+START_TEST(tcp_cork_holds_partial_segments_until_uncorked)
+{
+	struct t_conn c;
+	T_ACCEPT(&c);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_CORK, 1), 0);
+	ck_assert_int_eq(t_write(c.s, 100, 1), 100);
+	T_EXPECT_NONE();
+	ck_assert_int_eq(t_write(c.s, 1500, 2), 1500);
+	struct t_in d;
+	T_EXPECT(&d);
+	ck_assert_int_eq(d.len, 1460);
+	T_EXPECT_NONE();
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_CORK, 0), 0);
+	T_EXPECT(&d);
+	ck_assert_int_eq(d.len, 140);
+	ck_assert_uint_eq(d.seq, c.stack_iss + 1 + 1460);
+	t_close(&c);
+}
+END_TEST
+
+/* MSG_MORE (Linux): a small write that announces more waits for it. */
+START_TEST(msg_more_holds_a_small_write_for_the_next_one)
+{
+	struct t_conn c;
+	T_ACCEPT(&c);
+	ck_assert_int_eq(ns_send(c.s, "head", 4, MSG_MORE), 4);
+	T_EXPECT_NONE();
+	ck_assert_int_eq(ns_send(c.s, "tail", 4, 0), 4);
+	struct t_in d;
+	T_EXPECT(&d);
+	ck_assert_int_eq(d.len, 8);
+	ck_assert_int_eq(memcmp(d.data, "headtail", 8), 0);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 9293 3.8.6.2.1: the sender does not fill a window much smaller than
+ * the largest the peer offered with a tiny segment. */
+START_TEST(sender_does_not_send_a_tiny_segment_into_a_small_window)
+{
+	struct t_conn c;
+	T_ACCEPT(&c);
+	ck_assert_int_eq(t_write(c.s, 1460, 1), 1460);
+	struct t_in d;
+	T_EXPECT(&d);
+	t_note(&c, &d);
+	/* The peer takes it but leaves only 200 bytes of window. */
+	c.win = 200;
+	t_ack_all(&c);
+	ck_assert_int_eq(t_write(c.s, 1000, 2), 1000);
+	T_EXPECT_NONE();
+	/* The window opens: a full send. */
+	c.win = 65535;
+	t_ack_all(&c);
+	T_EXPECT(&d);
+	ck_assert_int_eq(d.len, 1000);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 9293 3.10.7.4 fifth (window update): a zero window stops the sender;
+ * a pure window update (same ACK) restarts it. */
+START_TEST(zero_window_stops_the_sender_and_a_window_update_restarts_it)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .nodelay = 1);
+	ck_assert_int_eq(ns_send(c.s, "one", 3, 0), 3);
+	struct t_in d;
+	T_EXPECT(&d);
+	t_note(&c, &d);
+	c.win = 0;
+	t_ack_all(&c);
+	ck_assert_int_eq(ns_send(c.s, "two", 3, 0), 3);
+	T_EXPECT_NONE();
+	c.win = 65535;
+	t_ack_all(&c);
+	T_EXPECT(&d);
+	ck_assert_int_eq(d.len, 3);
+	ck_assert_int_eq(memcmp(d.data, "two", 3), 0);
+	t_close(&c);
+}
+END_TEST
+
+/* SIOCOUTQ counts bytes not yet acknowledged, SIOCOUTQNSD those not yet
+ * sent, SIOCINQ those readable (Linux). */
+START_TEST(queue_ioctls_count_unacked_unsent_and_readable_bytes)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .win = 1000);
+	ck_assert_int_eq(t_write(c.s, 3000, 1), 3000);
+	t_drain();
+	int v = -1;
+	ck_assert_int_eq(ns_socket_ioctl(c.s, SIOCOUTQ, &v), 0);
+	ck_assert_int_eq(v, 3000);
+	ck_assert_int_eq(ns_socket_ioctl(c.s, SIOCOUTQNSD, &v), 0);
+	ck_assert_int_eq(v, 2000);
+	t_ack_upto(&c, c.stack_iss + 1 + 1000);
+	t_drain();
+	ck_assert_int_eq(ns_socket_ioctl(c.s, SIOCOUTQ, &v), 0);
+	ck_assert_int_eq(v, 2000);
+	t_send(&c, "12345", 5);
+	ck_assert_int_eq(ns_socket_ioctl(c.s, SIOCINQ, &v), 0);
+	ck_assert_int_eq(v, 5);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 6093 2 (and Linux): send(MSG_OOB) marks the last byte urgent; the
+ * urgent pointer points to the byte after it. */
+START_TEST(msg_oob_sends_urg_with_the_pointer_after_the_urgent_byte)
+{
+	struct t_conn c;
+	T_ACCEPT(&c);
+	ck_assert_int_eq(ns_send(c.s, "abc", 3, MSG_OOB), 3);
+	struct t_in d;
+	T_EXPECT(&d);
+	ck_assert_int_ne(d.flags & TH_URG, 0);
+	ck_assert_uint_eq(d.urp, 3);
+	ck_assert_int_eq(d.len, 3);
+	t_note(&c, &d);
+	t_ack_all(&c);
+	/* Once acknowledged, later data is not urgent. */
+	ck_assert_int_eq(ns_send(c.s, "d", 1, 0), 1);
+	T_EXPECT(&d);
+	ck_assert_int_eq(d.flags & TH_URG, 0);
+	t_close(&c);
+}
+END_TEST
+
+static void send_urg(struct t_conn *c, const char *data, uint16_t urp)
+{
+	struct t_out o = t_out_for(c);
+	o.flags = TH_ACK | TH_PSH | TH_URG;
+	o.urp = urp;
+	o.data = data;
+	o.len = (uint32_t)strlen(data);
+	t_inject(&o);
+	c->snd_nxt += o.len;
+	c->tsval++;
+}
+
+/* RFC 6093 3 / Linux: without SO_OOBINLINE the urgent byte (the one before
+ * the pointer) is taken out of the stream and read with MSG_OOB; every
+ * other byte arrives in order. */
+START_TEST(urgent_byte_is_read_out_of_band_and_the_rest_of_the_stream_is_intact)
+{
+	struct t_conn c;
+	T_ACCEPT(&c);
+	send_urg(&c, "abc", 3);
+	ck_assert_int_ne(ns_socket_poll(c.s) & POLLPRI, 0);
+	t_send(&c, "def", 3);
+	char buf[16];
+	ck_assert_int_eq(ns_recv(c.s, buf, 1, MSG_OOB), 1);
+	ck_assert_int_eq(buf[0], 'c');
+	ck_assert_int_eq(ns_recv(c.s, buf, 1, MSG_OOB), -EINVAL); /* read once */
+	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), 5);
+	ck_assert_int_eq(memcmp(buf, "abdef", 5), 0);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 6093 / Linux: with SO_OOBINLINE nothing leaves the stream. */
+START_TEST(urgent_data_with_oobinline_stays_in_the_stream)
+{
+	t_begin();
+	struct ns_socket *ls;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &ls), 0);
+	ck_assert_int_eq(t_seti(ls, SOL_SOCKET, SO_OOBINLINE, 1), 0);
+	struct sockaddr_in a = fx_sin(0, 8080);
+	ck_assert_int_eq(ns_bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(ns_listen(ls, 8), 0);
+	struct t_conn c;
+	T_ACCEPT(&c, .ls = ls);
+	send_urg(&c, "abc", 3);
+	t_send(&c, "def", 3);
+	char buf[16];
+	ck_assert_int_eq(ns_recv(c.s, buf, 1, MSG_OOB), -EINVAL);
+	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), 6);
+	ck_assert_int_eq(memcmp(buf, "abcdef", 6), 0);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 6093 / RFC 9293 3.8.5: the urgent pointer may point past the
+ * segment; the byte is taken out when it arrives, and a pointer repeated
+ * by later segments takes out nothing more. */
+START_TEST(urgent_pointer_into_a_later_segment_takes_out_exactly_one_byte)
+{
+	struct t_conn c;
+	T_ACCEPT(&c);
+	send_urg(&c, "ab", 4);	/* urgent byte: the 4th, 'd' */
+	send_urg(&c, "cd", 2);	/* the same pointer, repeated */
+	t_send(&c, "ef", 2);
+	char buf[16];
+	ck_assert_int_eq(ns_recv(c.s, buf, 1, MSG_OOB), 1);
+	ck_assert_int_eq(buf[0], 'd');
+	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), 5);
+	ck_assert_int_eq(memcmp(buf, "abcef", 5), 0);
+	t_close(&c);
+}
+END_TEST
+
+/* A long stream from the stack to the peer arrives whole and in order,
+ * segment by segment, as the peer acknowledges. */
+START_TEST(long_stream_to_the_peer_arrives_intact)
+{
+	struct t_conn c;
+	T_ACCEPT(&c);
+	const uint32_t total = 200000;
+	static uint8_t src[200000];
+	for (uint32_t i = 0; i < total; i++)
+		src[i] = t_pat(9, i);
+	uint32_t written = 0, got = 0;
+	struct t_in d;
+	int rounds = 0;
+	while (got < total) {
+		QUICK_ASSERT(++rounds < 10000, "stalled at %u", got);
+		if (written < total) {
+			ssize_t r = ns_send(c.s, src + written, total - written, 0);
+			if (r > 0)
+				written += (uint32_t)r;
+		}
+		while (t_take(&d)) {
+			uint32_t off = t_off(&c, d.seq);
+			QUICK_ASSERT(off == got, "segment at %u, expected %u", off, got);
+			QUICK_ASSERT(!memcmp(d.data, src + off, d.len), "bytes at %u differ", off);
+			got += d.len;
+			t_note(&c, &d);
+		}
+		t_ack_all(&c);
+	}
+	ck_assert_uint_eq(got, total);
+	struct tcp_info ti = t_info(c.s);
+	ck_assert_uint_eq(ti.tcpi_bytes_acked, total);
+	ck_assert_uint_eq(ti.tcpi_total_retrans, 0);
+	t_close(&c);
+}
+END_TEST
+
+/* A long stream from the peer, in MSS segments, reads back byte for byte. */
+START_TEST(long_stream_from_the_peer_reads_back_intact)
+{
+	struct t_conn c;
+	T_ACCEPT(&c);
+	const uint32_t total = 300000;
+	static uint8_t got[300000];
+	uint32_t sent = 0, rd = 0;
+	while (rd < total) {
+		if (sent < total) {
+			uint32_t n = NS_MIN(1460u, total - sent);
+			send_at(&c, sent, n, 0);
+			sent += n;
+		}
+		t_drain();
+		ssize_t r = ns_recv(c.s, got + rd, total - rd, 0);
+		if (r > 0)
+			rd += (uint32_t)r;
+	}
+	check_stream(got, 0, total);
+	t_close(&c);
+}
+END_TEST
+
+Suite *tcp_data_suite(void)
+{
+	Suite *s = unit_suite("tcp_data");
+	ADD_FX(s, in_order_data_is_readable_and_acknowledged);
+	ADD_FX(s, out_of_order_segment_gets_an_immediate_dupack_with_a_sack_block);
+	ADD_FX(s, sack_blocks_list_the_most_recent_segment_first);
+	ADD_FX(s, duplicate_segment_is_reported_with_a_dsack_block);
+	ADD_FX(s, duplicate_of_out_of_order_data_is_dsacked_before_its_sack_block);
+	ADD_FX(s, receive_window_closes_as_the_buffer_fills_and_reopens_when_read);
+	ADD_FX(s, sender_never_exceeds_the_peer_window);
+	ADD_FX(s, initial_window_is_ten_segments);
+	ADD_FX(s, nagle_holds_a_small_write_until_the_ack);
+	ADD_FX(s, tcp_nodelay_sends_small_writes_at_once);
+	ADD_FX(s, tcp_cork_holds_partial_segments_until_uncorked);
+	ADD_FX(s, msg_more_holds_a_small_write_for_the_next_one);
+	ADD_FX(s, sender_does_not_send_a_tiny_segment_into_a_small_window);
+	ADD_FX(s, zero_window_stops_the_sender_and_a_window_update_restarts_it);
+	ADD_FX(s, queue_ioctls_count_unacked_unsent_and_readable_bytes);
+	ADD_FX(s, msg_oob_sends_urg_with_the_pointer_after_the_urgent_byte);
+	ADD_FX(s, urgent_byte_is_read_out_of_band_and_the_rest_of_the_stream_is_intact);
+	ADD_FX(s, urgent_data_with_oobinline_stays_in_the_stream);
+	ADD_FX(s, urgent_pointer_into_a_later_segment_takes_out_exactly_one_byte);
+	ADD_FX(s, long_stream_to_the_peer_arrives_intact);
+	ADD_FX(s, long_stream_from_the_peer_reads_back_intact);
+	return s;
+}

@@ -330,6 +330,9 @@ int tcp_xmit_seg(struct tcp_sock *tp, struct tcp_seg *s, int retransmit)
 	s->xmit_time = now;
 	s->xmits++;
 	if (retransmit) {
+		/* Every retransmission counts, whoever sends it (RTO, RACK or
+		 * fast recovery, TLP, PMTU re-cut). */
+		NS_STAT_INC(tp->sk.stack, tcp_retrans_segs);
 		s->flags |= SEG_EVER_RETRANS;
 		tp->total_retrans++;
 		tp->bytes_retrans += tx.len;

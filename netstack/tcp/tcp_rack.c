@@ -163,7 +163,6 @@ void tcp_send_loss_probe(struct tcp_sock *tp)
 	NS_UNUSED(mss);
 	tcp_xmit_seg(tp, s, 1);
 	s->flags |= SEG_TLP;
-	NS_STAT_INC(st, tcp_retrans_segs);
 	tp->tlp_high_seq = tp->snd_nxt;
 	tp->tlp_retrans = 1;
 arm:

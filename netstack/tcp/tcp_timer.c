@@ -116,7 +116,6 @@ static void retransmit_timer(struct tcp_sock *tp, ns_time_t now)
 		tcp_seg_mark_lost(tp, s);
 	/* RFC 6298 5.4: retransmit the earliest unacknowledged segment. */
 	tcp_retransmit_lost(tp);
-	NS_STAT_INC(st, tcp_retrans_segs);
 	tp->retransmits++;
 	tp->backoff++;
 	tcp_rearm_rto(tp);

@@ -94,15 +94,17 @@ static void udp_echo_run(struct service *sv)
 {
 	uint8_t buf[65536];
 	for (;;) {
-		struct sockaddr_in from;
+		struct sockaddr_in6 from;
 		socklen_t fl = sizeof(from);
 		ssize_t n = ns_recvfrom(sv->sock, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
 		if (n < 0)
 			break;
 		/* A sender without an address (0.0.0.0, DHCP-style, to the
-		 * broadcast) cannot be answered: a reply to 0.0.0.0 goes to
-		 * this host, so from 0.0.0.0:PORT it echoed to itself forever. */
-		if (from.sin_addr.s_addr == htonl(INADDR_ANY))
+		 * broadcast; or ::) cannot be answered: a reply to the
+		 * wildcard goes to this host, so from 0.0.0.0:PORT it echoed
+		 * to itself forever. */
+		static const uint8_t mapped_any[16] = { [10] = 0xff, [11] = 0xff };
+		if (IN6_IS_ADDR_UNSPECIFIED(&from.sin6_addr) || !memcmp(&from.sin6_addr, mapped_any, 16))
 			continue;
 		sv->count++;
 		ns_sendto(sv->sock, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
@@ -132,10 +134,11 @@ static int add_udp_echo(struct stack_ctx *c, const char *portstr)
 	if (c->nsvc == MAX_SERVICES)
 		return -ENOSPC;
 	struct service *sv = &c->svc[c->nsvc];
-	int r = ns_socket_create(c->st, AF_INET, SOCK_DGRAM, 0, &sv->sock);
+	/* Dual-stack on [::]: IPv4 senders arrive v4-mapped. */
+	int r = ns_socket_create(c->st, AF_INET6, SOCK_DGRAM, 0, &sv->sock);
 	if (r < 0)
 		return r;
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
 	r = ns_bind(sv->sock, (struct sockaddr *)&a, sizeof(a));
 	if (r < 0) {
 		moat_err("udp-echo %ld: bind: %s\n", port, strerror(-r));
@@ -633,26 +636,20 @@ int cmd_stack(int argc, char **argv)
 	struct client_hook ch;
 	memset(&ucl, 0, sizeof(ucl));
 	if (udp_client) {
-		char host[64];
-		const char *colon = strrchr(udp_client, ':');
-		struct ns_ip ip;
-		long port = colon ? parse_long(colon + 1, 1, 65535, "port") : -1;
-		size_t hl = colon ? (size_t)(colon - udp_client) : 0;
-		if (port < 0 || hl >= sizeof(host) ||
-		    (memcpy(host, udp_client, hl), host[hl] = 0, ns_ip_parse(host, &ip) < 0) ||
-		    ip.family != AF_INET) {
-			moat_err("bad --udp-client '%s' (want IPv4:PORT)\n", udp_client);
+		struct sockaddr_storage to;
+		if (parse_ipport(udp_client, &to) < 0) {
+			moat_err("bad --udp-client '%s' (want IPv4:PORT or [IPv6]:PORT)\n", udp_client);
 			goto out;
 		}
 		ucl.count = count;
 		ucl.size = size;
 		ucl.buf = malloc((size_t)size + 1);
 		ucl.rbuf = malloc((size_t)size + 1);
-		if (!ucl.buf || !ucl.rbuf || (r = ns_socket_create(c.st, AF_INET, SOCK_DGRAM, 0, &ucl.sock)) < 0)
+		if (!ucl.buf || !ucl.rbuf ||
+		    (r = ns_socket_create(c.st, to.ss_family, SOCK_DGRAM, 0, &ucl.sock)) < 0)
 			goto out_client;
-		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-					  .sin_addr.s_addr = htonl(ip.v4) };
-		if ((r = ns_connect(ucl.sock, (struct sockaddr *)&sa, sizeof(sa))) < 0) {
+		socklen_t tl = to.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+		if ((r = ns_connect(ucl.sock, (struct sockaddr *)&to, tl)) < 0) {
 			moat_err("udp-client: connect: %s\n", strerror(-r));
 			goto out_client;
 		}

@@ -705,6 +705,14 @@ static int paws_reject(struct tcp_sock *tp, const struct tcp_seg_in *seg)
 		return 0;
 	if (tcp_now(tp) - tp->ts_recent_stamp > TCP_PAWS_24DAYS)
 		return 0;
+	/* A reordered duplicate ACK is no threat: a pure ACK at RCV.NXT for
+	 * SND.UNA that changes nothing, with a TSval older by less than an
+	 * RTO, passes (Linux tcp_disordered_ack()); it does not update
+	 * TS.Recent (ts_update() only moves forward). */
+	if (seg->len == 0 && !(seg->flags & (TH_SYN | TH_FIN)) && seg->seq == tp->rcv_nxt &&
+	    seg->ack == tp->snd_una && (seg->wnd << tp->snd_wscale) == tp->snd_wnd &&
+	    (int64_t)(tp->ts_recent - seg->opt.tsval) <= (int64_t)(tcp_rto_backed_off(tp) / NS_MSEC))
+		return 0;
 	return 1;
 }
 
@@ -898,6 +906,18 @@ void tcp_rcv_state_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 	return;
 
 drop_after_ack:
+	/* Answering every bogus pure ACK or SYN could feed an ACK loop
+	 * between two stacks: those get one answer per 500 ms (Linux
+	 * tcp_invalid_ratelimit; RFC 5961 10 discusses the same concern).
+	 * Segments with data always get their duplicate ACK. */
+	if (seg->len == 0 && !(fl & TH_FIN)) {
+		ns_time_t now = tcp_now(tp);
+		if (tp->last_oow_ack && now - tp->last_oow_ack < 500 * NS_MSEC) {
+			NS_STAT_INC(st, tcp_oow_ack_limited);
+			return;
+		}
+		tp->last_oow_ack = now;
+	}
 	tcp_schedule_ack(tp, 1);
 	return;
 drop_with_reset:

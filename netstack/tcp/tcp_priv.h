@@ -344,6 +344,7 @@ struct tcp_sock {
 	} rack;
 	uint32_t tlp_high_seq;	     /* 0: no probe outstanding */
 	ns_time_t reo_wait;	     /* RACK: time until the next loss verdict */
+	ns_time_t last_oow_ack;	     /* last answer to an unacceptable pure ACK */
 	uint8_t tlp_retrans;
 
 	/* ACK scheduling. */

@@ -144,7 +144,8 @@
 	X(tcp, icmp_out_of_window)                                               \
 	X(tcp, pmtu_lowered)                                                     \
 	X(tcp, ecn_ce_rx)                                                        \
-	X(tcp, ecn_reductions)
+	X(tcp, ecn_reductions)                                                   \
+	X(tcp, oow_ack_limited)
 
 struct ns_stats {
 #define NS_STAT_MEMBER(g, n) uint64_t g##_##n;

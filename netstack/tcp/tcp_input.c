@@ -522,6 +522,7 @@ static void ack_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 	uint32_t ack = seg->ack;
 	uint32_t prior_una = tp->snd_una;
 	uint32_t prior_in_flight = tcp_packets_in_flight(tp);
+	enum tcp_ca prior_ca = tp->ca_state;
 	int dsack = 0;
 	uint32_t newly_sacked = 0;
 
@@ -530,8 +531,6 @@ static void ack_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 	 * (RFC 1122 4.2.2.17: never give up on a receiver that keeps
 	 * acknowledging them; Linux tcp_ack() resets the count too). */
 	tp->probes_out = 0;
-	if (tp->sack_ok && seg->opt.nsack)
-		newly_sacked = tcp_sack_process(tp, seg, &dsack);
 
 	uint32_t acked = 0;
 	int have_rtt = 0;
@@ -556,6 +555,12 @@ static void ack_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 		if (tp->snd_up && SEQ_GEQ(ack, tp->snd_up))
 			tp->snd_up = 0;
 	}
+	/* SACK blocks after the cumulative ACK: RFC 8985 6.2 step 3 takes
+	 * what one ACK delivers in sequence order, so the segments it
+	 * acknowledges cumulatively must not look reordered against the
+	 * blocks above them (which made every such ACK "see" reordering). */
+	if (tp->sack_ok && seg->opt.nsack)
+		newly_sacked = tcp_sack_process(tp, seg, &dsack);
 	/* RTT: a never-retransmitted segment, else the echoed timestamp
 	 * (RFC 7323 4.1; Karn's rule is why both exist). */
 	if (!have_rtt && acked && tp->ts_ok && seg->opt.ts_ok && seg->opt.tsecr) {
@@ -591,7 +596,10 @@ static void ack_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 	 * increase the window from 1 full-sized segment to the new value of
 	 * ssthresh". Kept at 1 until the whole flight was repaired, each lost
 	 * retransmission cost another, backed-off, RTO. */
+	/* The ACK that ends a fast recovery leaves cwnd at ssthresh (RFC
+	 * 6582 3.2 step 3, RFC 6937): it does not grow it as well. */
 	if (acked && (tp->ca_state == CA_OPEN || tp->ca_state == CA_LOSS) &&
+	    (prior_ca == CA_OPEN || prior_ca == CA_LOSS) &&
 	    prior_in_flight + 1 >= tp->snd_cwnd) {
 		tp->cc->cong_avoid(tp, acked);
 		tcp_sndbuf_expand(tp);

@@ -56,8 +56,11 @@ void tcp_rack_update_reo_wnd(struct tcp_sock *tp, int dsack)
 	if (dsack) {
 		if (SEQ_GEQ(tp->snd_una, tp->rack.dsack_round) || !tp->rack.dsack_round) {
 			tp->rack.dsack_round = tp->snd_nxt;
+			/* RACK.reo_wnd_mult starts at 1 (0 here means 1),
+			 * so the first D-SACK doubles the window. */
 			if (tp->rack.reo_wnd_mult < 64)
-				tp->rack.reo_wnd_mult++;
+				tp->rack.reo_wnd_mult =
+					(uint8_t)(NS_MAX(tp->rack.reo_wnd_mult, (uint8_t)1) + 1);
 			tp->rack.reo_wnd_persist = 16;
 			tp->rack.reord_seen = 1;
 		}

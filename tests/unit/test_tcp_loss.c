@@ -1,0 +1,408 @@
+/*
+ * tcp_loss: loss detection and recovery as the peer sees the retransmissions:
+ * the SACK scoreboard (RFC 2018, RFC 6675) through TCP_INFO, D-SACK
+ * recognition (RFC 2883), RACK's reordering window and its widening by
+ * D-SACK (RFC 8985 6), tail loss probes and their outcome (RFC 8985 7),
+ * NewReno fast retransmit and partial ACKs without SACK (RFC 5681 3.2,
+ * RFC 6582), and recovery after an RTO (RFC 5681 3.1, RFC 6298 5).
+ *
+ * Every connection has a 100 ms RTT: each ACK the peer sends comes 100 ms
+ * after the data it acknowledges, so SRTT and min_RTT stay 100 ms and the
+ * RTO 300 ms.
+ */
+#include "tcp_helpers.h"
+
+#define MS NS_MSEC
+#define MSS 1460
+
+struct flight {
+	int n;
+	struct t_in seg[16];
+	uint32_t s[16], e[16]; /* sequence range of each */
+	ns_time_t t0;
+};
+
+/* Open a connection (SACK or not, congestion control cc) and send n
+ * full segments; they are taken off the wire into *f. */
+static void send_flight(struct t_conn *c, struct flight *f, int sack, const char *cc, int n)
+{
+	T_ACCEPT(c, .rtt = 100 * MS, .sack = (uint8_t)sack, .cc = cc);
+	ck_assert_int_eq(c->sack, sack);
+	f->t0 = t_now();
+	ck_assert_int_eq(t_write(c->s, (size_t)n * MSS, 1), n * MSS);
+	f->n = 0;
+	while (t_take(&f->seg[f->n])) {
+		ck_assert_int_eq(f->seg[f->n].len, MSS);
+		f->s[f->n] = f->seg[f->n].seq;
+		f->e[f->n] = f->seg[f->n].seq + MSS;
+		f->n++;
+	}
+	ck_assert_int_eq(f->n, n);
+}
+
+/* The peer's ACK of `ack` with SACK blocks (pairs of sequence numbers). */
+static void sack_ack(struct t_conn *c, uint32_t ack, int nb, const uint32_t (*b)[2])
+{
+	struct t_out o = t_out_for(c);
+	o.ack = ack;
+	o.nsack = (uint8_t)nb;
+	for (int i = 0; i < nb; i++) {
+		o.sack[i][0] = b[i][0];
+		o.sack[i][1] = b[i][1];
+	}
+	t_inject(&o);
+	c->tsval++;
+}
+
+/* RFC 6675 / RFC 8985 6.2: with DupThresh (3) segments SACKed above a
+ * hole, it is lost at once and retransmitted; TCP_INFO shows the marks. */
+START_TEST(three_sacked_segments_above_a_hole_retransmit_it_at_once)
+{
+	struct t_conn c;
+	struct flight f;
+	send_flight(&c, &f, 1, NULL, 10);
+	t_run(100 * MS);
+	const uint32_t b[1][2] = { { f.s[2], f.e[4] } };
+	sack_ack(&c, f.s[1], 1, b);
+	struct t_in r;
+	T_EXPECT(&r);
+	ck_assert_uint_eq(r.seq, f.s[1]);
+	ck_assert_int_eq(r.len, MSS);
+	T_EXPECT_NONE();
+	struct tcp_info ti = t_info(c.s);
+	ck_assert_uint_eq(ti.tcpi_unacked, 9);
+	ck_assert_uint_eq(ti.tcpi_sacked, 3);
+	ck_assert_uint_eq(ti.tcpi_lost, 1);
+	ck_assert_uint_eq(ti.tcpi_retrans, 1);
+	ck_assert_uint_eq(ti.tcpi_ca_state, TCP_CA_Recovery);
+	ck_assert_uint_eq(ti.tcpi_total_retrans, 1);
+	/* Everything acknowledged: recovery ends with cwnd = ssthresh
+	 * (CUBIC: 0.7 x 10). */
+	t_run(100 * MS);
+	sack_ack(&c, f.e[9], 0, NULL);
+	T_EXPECT_NONE();
+	ti = t_info(c.s);
+	ck_assert_uint_eq(ti.tcpi_ca_state, TCP_CA_Open);
+	ck_assert_uint_eq(ti.tcpi_snd_ssthresh, 7);
+	ck_assert_uint_eq(ti.tcpi_snd_cwnd, 7);
+	ck_assert_uint_eq(ti.tcpi_unacked, 0);
+	ck_assert_uint_eq(ti.tcpi_sacked, 0);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 8985 6.2 step 4 and 6.3: with one segment SACKed above a hole and no
+ * reordering seen, the hole is given a reordering window of min_RTT/4
+ * (25 ms) before it is deemed lost. */
+START_TEST(one_sack_above_a_hole_waits_a_quarter_of_min_rtt_before_retransmitting)
+{
+	struct t_conn c;
+	struct flight f;
+	send_flight(&c, &f, 1, NULL, 10);
+	t_run(100 * MS);
+	const uint32_t b[1][2] = { { f.s[2], f.e[2] } };
+	sack_ack(&c, f.s[1], 1, b);
+	ns_time_t t1 = t_now();
+	T_EXPECT_NONE();
+	ck_assert_uint_eq(t_info(c.s).tcpi_sacked, 1);
+	struct t_in r;
+	ck_assert(t_run_until(NS_SEC, &r));
+	T_AT(r.t, t1 + 25 * MS);
+	ck_assert_uint_eq(r.seq, f.s[1]);
+	ck_assert_uint_eq(ST(tcp_rack_reo_timeouts), 1);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 8985 6.2: reordering that resolves within the window costs nothing:
+ * no retransmission. */
+START_TEST(a_hole_filled_within_the_reordering_window_is_not_retransmitted)
+{
+	struct t_conn c;
+	struct flight f;
+	send_flight(&c, &f, 1, NULL, 10);
+	t_run(100 * MS);
+	const uint32_t b[1][2] = { { f.s[2], f.e[2] } };
+	sack_ack(&c, f.s[1], 1, b);
+	t_run(20 * MS);
+	sack_ack(&c, f.e[2], 0, NULL);
+	ck_assert_int_eq(t_run(50 * MS), 0);
+	t_run(30 * MS);
+	sack_ack(&c, f.e[9], 0, NULL);
+	ck_assert_int_eq(t_run(NS_SEC), 0);
+	struct tcp_info ti = t_info(c.s);
+	ck_assert_uint_eq(ti.tcpi_total_retrans, 0);
+	ck_assert_uint_eq(ti.tcpi_ca_state, TCP_CA_Open);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 8985 6.2 step 4: a D-SACK shows a retransmission was spurious; the
+ * reordering window grows (RACK.reo_wnd_mult from 1 to 2): the next hole
+ * waits min_RTT/2. RFC 2883: the D-SACK is counted (tcpi_dsack_dups). */
+START_TEST(dsack_of_a_spurious_retransmission_doubles_the_reordering_window)
+{
+	struct t_conn c;
+	struct flight f;
+	send_flight(&c, &f, 1, NULL, 5);
+	t_run(100 * MS);
+	const uint32_t b[1][2] = { { f.s[2], f.e[2] } };
+	sack_ack(&c, f.s[1], 1, b);
+	struct t_in r;
+	ck_assert(t_run_until(NS_SEC, &r));
+	ck_assert_uint_eq(r.seq, f.s[1]);
+	/* The original was only late: everything arrives, and the copy is
+	 * reported as a duplicate. */
+	t_run(75 * MS);
+	const uint32_t d[1][2] = { { f.s[1], f.e[1] } };
+	sack_ack(&c, f.e[4], 1, d);
+	T_EXPECT_NONE();
+	ck_assert_uint_eq(t_info(c.s).tcpi_dsack_dups, 1);
+	ck_assert_uint_eq(ST(tcp_dsack_rx), 1);
+	/* The next flight, same pattern. */
+	struct flight g;
+	ck_assert_int_eq(t_write(c.s, 3 * MSS, 2), 3 * MSS);
+	g.n = 0;
+	while (t_take(&g.seg[g.n]))
+		g.n++;
+	ck_assert_int_eq(g.n, 3);
+	t_run(100 * MS);
+	const uint32_t b2[1][2] = { { g.seg[1].seq, g.seg[1].seq + MSS } };
+	sack_ack(&c, g.seg[0].seq, 1, b2);
+	ns_time_t t1 = t_now();
+	ck_assert(t_run_until(NS_SEC, &r));
+	ck_assert_uint_eq(r.seq, g.seg[0].seq);
+	T_AT(r.t, t1 + 50 * MS);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 2883 4: a first block below the cumulative ACK, or inside the
+ * second block, is a D-SACK: counted, and it SACKs nothing by itself. */
+START_TEST(dsack_blocks_are_recognised_and_mark_nothing)
+{
+	struct t_conn c;
+	struct flight f;
+	send_flight(&c, &f, 1, NULL, 10);
+	t_run(100 * MS);
+	const uint32_t b[2][2] = { { f.s[4], f.e[4] }, { f.s[3], f.e[5] } };
+	sack_ack(&c, f.s[1], 2, b);
+	struct tcp_info ti = t_info(c.s);
+	ck_assert_uint_eq(ti.tcpi_dsack_dups, 1);
+	ck_assert_uint_eq(ti.tcpi_sacked, 3);
+	t_drain();
+	const uint32_t d[1][2] = { { f.s[0], f.e[0] } };
+	sack_ack(&c, f.e[9], 1, d);
+	ti = t_info(c.s);
+	ck_assert_uint_eq(ti.tcpi_dsack_dups, 2);
+	ck_assert_uint_eq(ti.tcpi_sacked, 0);
+	ck_assert_uint_eq(ti.tcpi_unacked, 0);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 2018 / RFC 6675 (the scoreboard holds what was sent): SACK blocks
+ * for data never sent are ignored. */
+START_TEST(sack_blocks_beyond_what_was_sent_are_ignored)
+{
+	struct t_conn c;
+	struct flight f;
+	send_flight(&c, &f, 1, NULL, 5);
+	t_run(100 * MS);
+	const uint32_t b[1][2] = { { f.e[4] + 1000, f.e[4] + 5000 } };
+	sack_ack(&c, f.s[1], 1, b);
+	ck_assert_uint_eq(t_info(c.s).tcpi_sacked, 0);
+	T_EXPECT_NONE();
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 8985 7.2-7.3: when the tail of a flight goes unacknowledged, a probe
+ * (the last segment again, no new data being available) leaves two SRTTs
+ * after the send, before the RTO; the RTO then runs from the probe. */
+START_TEST(tail_loss_probe_resends_the_last_segment_after_two_srtt)
+{
+	struct t_conn c;
+	struct flight f;
+	send_flight(&c, &f, 1, NULL, 5);
+	struct t_in r;
+	ck_assert(t_run_until(NS_SEC, &r));
+	T_AT(r.t, f.t0 + 200 * MS);
+	ck_assert_uint_eq(r.seq, f.s[4]);
+	ck_assert_int_eq(r.len, MSS);
+	ck_assert_uint_eq(ST(tcp_loss_probes), 1);
+	ck_assert(t_run_until(NS_SEC, &r));
+	T_AT(r.t, f.t0 + 500 * MS);
+	ck_assert_uint_eq(r.seq, f.s[0]);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 8985 7.3: the probe carries new data when there is some and the
+ * receive window allows it. */
+START_TEST(tail_loss_probe_sends_new_data_when_it_can)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .rtt = 100 * MS, .sack = 1);
+	ns_time_t t0 = t_now();
+	/* 16384 bytes fit the send buffer; cwnd lets 10 segments go. */
+	ck_assert_int_eq(t_write(c.s, 16384, 1), 16384);
+	ck_assert_int_eq(t_drain(), 10);
+	struct t_in r;
+	ck_assert(t_run_until(NS_SEC, &r));
+	T_AT(r.t, t0 + 200 * MS);
+	ck_assert_uint_eq(t_off(&c, r.seq), 10 * MSS);
+	ck_assert_int_eq(r.len, MSS);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 8985 7.4.2: a probe that repaired a loss (its ACK covers the tail
+ * without a D-SACK) is followed by a congestion response. */
+START_TEST(a_probe_that_repaired_a_tail_loss_reduces_cwnd)
+{
+	struct t_conn c;
+	struct flight f;
+	send_flight(&c, &f, 1, NULL, 5);
+	struct t_in r;
+	ck_assert(t_run_until(NS_SEC, &r));
+	ck_assert_uint_eq(r.seq, f.s[4]);
+	t_run(100 * MS);
+	sack_ack(&c, f.e[4], 0, NULL);
+	struct tcp_info ti = t_info(c.s);
+	ck_assert_uint_eq(ti.tcpi_snd_ssthresh, 7);
+	ck_assert_uint_eq(ti.tcpi_snd_cwnd, 7);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 8985 7.4.1: if the ACK D-SACKs the probe, nothing was lost: no
+ * congestion response. */
+START_TEST(a_probe_reported_as_duplicate_leaves_cwnd_alone)
+{
+	struct t_conn c;
+	struct flight f;
+	send_flight(&c, &f, 1, NULL, 5);
+	struct t_in r;
+	ck_assert(t_run_until(NS_SEC, &r));
+	t_run(100 * MS);
+	const uint32_t d[1][2] = { { f.s[4], f.e[4] } };
+	sack_ack(&c, f.e[4], 1, d);
+	struct tcp_info ti = t_info(c.s);
+	ck_assert_uint_eq(ti.tcpi_snd_cwnd, 10);
+	ck_assert_uint_gt(ti.tcpi_snd_ssthresh, 1000);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 5681 3.2: fast retransmit on the third duplicate ACK, not before;
+ * ssthresh = max(FlightSize / 2, 2 SMSS). */
+START_TEST(newreno_fast_retransmits_on_the_third_duplicate_ack)
+{
+	struct t_conn c;
+	struct flight f;
+	send_flight(&c, &f, 0, "reno", 10);
+	t_run(100 * MS);
+	for (int i = 0; i < 2; i++) {
+		sack_ack(&c, f.s[0], 0, NULL);
+		T_EXPECT_NONE();
+	}
+	sack_ack(&c, f.s[0], 0, NULL);
+	struct t_in r;
+	T_EXPECT(&r);
+	ck_assert_uint_eq(r.seq, f.s[0]);
+	ck_assert_int_eq(r.len, MSS);
+	T_EXPECT_NONE();
+	struct tcp_info ti = t_info(c.s);
+	ck_assert_uint_eq(ti.tcpi_ca_state, TCP_CA_Recovery);
+	ck_assert_uint_eq(ti.tcpi_snd_ssthresh, 5);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 6582 3.2 step 5: a partial ACK retransmits the next hole at once and
+ * recovery goes on; step 3: the full ACK (of everything sent before
+ * recovery) ends it with cwnd deflated to ssthresh. */
+START_TEST(newreno_partial_ack_retransmits_the_next_hole_and_the_full_ack_ends_recovery)
+{
+	struct t_conn c;
+	struct flight f;
+	send_flight(&c, &f, 0, "reno", 10);
+	t_run(100 * MS);
+	for (int i = 0; i < 3; i++)
+		sack_ack(&c, f.s[0], 0, NULL);
+	struct t_in r;
+	T_EXPECT(&r);
+	ck_assert_uint_eq(r.seq, f.s[0]);
+	/* Segments 1-3 had arrived; 4 was lost too. */
+	t_run(100 * MS);
+	sack_ack(&c, f.s[4], 0, NULL);
+	T_EXPECT(&r);
+	ck_assert_uint_eq(r.seq, f.s[4]);
+	ck_assert_uint_eq(t_info(c.s).tcpi_ca_state, TCP_CA_Recovery);
+	t_run(100 * MS);
+	sack_ack(&c, f.e[9], 0, NULL);
+	T_EXPECT_NONE();
+	struct tcp_info ti = t_info(c.s);
+	ck_assert_uint_eq(ti.tcpi_ca_state, TCP_CA_Open);
+	ck_assert_uint_eq(ti.tcpi_snd_ssthresh, 5);
+	ck_assert_uint_eq(ti.tcpi_snd_cwnd, 5);
+	ck_assert_uint_eq(ti.tcpi_total_retrans, 2);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 6298 5.4-5.6, RFC 5681 3.1 eq. (4): an RTO retransmits the first
+ * segment only, with cwnd one segment and ssthresh half the flight (Reno);
+ * then slow start repairs the rest: 2, then 4 segments per ACKed round. */
+START_TEST(after_an_rto_slow_start_resends_the_flight_from_one_segment)
+{
+	struct t_conn c;
+	struct flight f;
+	send_flight(&c, &f, 0, "reno", 10);
+	struct t_in r;
+	ck_assert(t_run_until(NS_SEC, &r));
+	T_AT(r.t, f.t0 + 300 * MS);
+	ck_assert_uint_eq(r.seq, f.s[0]);
+	T_EXPECT_NONE();
+	struct tcp_info ti = t_info(c.s);
+	ck_assert_uint_eq(ti.tcpi_ca_state, TCP_CA_Loss);
+	ck_assert_uint_eq(ti.tcpi_snd_cwnd, 1);
+	ck_assert_uint_eq(ti.tcpi_snd_ssthresh, 5);
+	ck_assert_uint_eq(ti.tcpi_lost, 10);
+	t_run(100 * MS);
+	sack_ack(&c, f.e[0], 0, NULL);
+	T_EXPECT(&r);
+	ck_assert_uint_eq(r.seq, f.s[1]);
+	T_EXPECT(&r);
+	ck_assert_uint_eq(r.seq, f.s[2]);
+	T_EXPECT_NONE();
+	t_run(100 * MS);
+	sack_ack(&c, f.e[2], 0, NULL);
+	for (int i = 3; i <= 6; i++) {
+		T_EXPECT(&r);
+		ck_assert_uint_eq(r.seq, f.s[i]);
+	}
+	T_EXPECT_NONE();
+	t_close(&c);
+}
+END_TEST
+
+Suite *tcp_loss_suite(void)
+{
+	Suite *s = unit_suite("tcp_loss");
+	ADD_FX(s, three_sacked_segments_above_a_hole_retransmit_it_at_once);
+	ADD_FX(s, one_sack_above_a_hole_waits_a_quarter_of_min_rtt_before_retransmitting);
+	ADD_FX(s, a_hole_filled_within_the_reordering_window_is_not_retransmitted);
+	ADD_FX(s, dsack_of_a_spurious_retransmission_doubles_the_reordering_window);
+	ADD_FX(s, dsack_blocks_are_recognised_and_mark_nothing);
+	ADD_FX(s, sack_blocks_beyond_what_was_sent_are_ignored);
+	ADD_FX(s, tail_loss_probe_resends_the_last_segment_after_two_srtt);
+	ADD_FX(s, tail_loss_probe_sends_new_data_when_it_can);
+	ADD_FX(s, a_probe_that_repaired_a_tail_loss_reduces_cwnd);
+	ADD_FX(s, a_probe_reported_as_duplicate_leaves_cwnd_alone);
+	ADD_FX(s, newreno_fast_retransmits_on_the_third_duplicate_ack);
+	ADD_FX(s, newreno_partial_ack_retransmits_the_next_hole_and_the_full_ack_ends_recovery);
+	ADD_FX(s, after_an_rto_slow_start_resends_the_flight_from_one_segment);
+	return s;
+}

@@ -115,6 +115,7 @@ int main(int argc, char **argv)
 		wire_suite, pkt_suite, timer_suite, eth_suite, arp_suite, route_suite,
 		ipv4_suite, reassembly_suite, icmp_suite, udp_suite,
 		tcp_states_suite, tcp_rst_suite, tcp_data_suite, tcp_timers_suite, tcp_loss_suite,
+		tcp_listen_suite,
 		tcp_cc_suite,
 	};
 	SRunner *sr = NULL;

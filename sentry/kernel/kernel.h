@@ -188,6 +188,7 @@ struct task {
 	struct sighand *sighand;
 	struct cred cred;
 	char comm[16];
+	int nice;		/* -20..19 (setpriority); the host thread gets max(nice, 0) */
 
 	/* Signals */
 	ksigset_t blocked;

@@ -108,6 +108,7 @@ long do_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uin
 	if (!c)
 		return -ENOMEM;
 	c->cred = t->cred;
+	c->nice = t->nice;
 	memcpy(c->comm, t->comm, sizeof(c->comm));
 	c->blocked = t->blocked;
 	c->mm = (flags & CLONE_VM) ? mm_get(t->mm) : mm_dup(t->mm);
@@ -1125,21 +1126,103 @@ SYSCALL(sched_rr_get_interval)
 	return copy_to_user(t, ARG(1), &ts, sizeof(ts)) ? -EFAULT : 0;
 }
 
+/*
+ * Nice values are per thread, as on Linux: PRIO_PROCESS names one thread
+ * (a tid, or the caller for 0), PRIO_PGRP every thread of a process
+ * group, PRIO_USER every thread whose real uid matches.  The sentry keeps
+ * the value; the host thread is reniced too, but never below 0, so that
+ * a sandbox cannot take CPU from the host's own processes.
+ */
+static int prio_match(struct task *t, struct task *o, int which, int who)
+{
+	switch (which) {
+	case PRIO_PROCESS:
+		return o->tid == (who ? who : t->tid);
+	case PRIO_PGRP:
+		return o->tg->pgid == (who ? who : t->tg->pgid);
+	default:
+		return o->cred.uid == (who ? (uid_t)who : t->cred.uid);
+	}
+}
+
+/* Calls fn on every live thread that (which, who) names; returns how many. */
+static int prio_each(struct task *t, int which, int who, int (*fn)(struct task *t, struct task *o, void *arg),
+		     void *arg, int *err)
+{
+	int n = 0;
+	struct list *l;
+	list_for_each(l, &t->k->thread_groups)
+	{
+		struct thread_group *g = list_entry(l, struct thread_group, all_link);
+		if (g->state != TG_LIVE)
+			continue;
+		struct list *m;
+		list_for_each(m, &g->threads)
+		{
+			struct task *o = list_entry(m, struct task, tg_link);
+			if (o->state == TS_DEAD || !prio_match(t, o, which, who))
+				continue;
+			n++;
+			int e = fn(t, o, arg);
+			if (e && !*err)
+				*err = e;
+		}
+	}
+	return n;
+}
+
+static int prio_get1(struct task *t, struct task *o, void *arg)
+{
+	(void)t;
+	int *best = arg;
+	if (20 - o->nice > *best)
+		*best = 20 - o->nice;
+	return 0;
+}
+
+static int prio_set1(struct task *t, struct task *o, void *arg)
+{
+	int nice = *(int *)arg;
+	if (o->cred.uid != t->cred.euid && o->cred.euid != t->cred.euid && !capable(t, KCAP_SYS_NICE))
+		return -EPERM;
+	if (nice < o->nice) {
+		/* RLIMIT_NICE allows down to 20 - rlim_cur */
+		rlim_t lim = t->tg->rlim[RLIMIT_NICE].rlim_cur;
+		if ((rlim_t)(20 - nice) > lim && !capable(t, KCAP_SYS_NICE))
+			return -EACCES;
+	}
+	o->nice = nice;
+	if (o->pt)
+		setpriority(PRIO_PROCESS, (id_t)o->pt->host_tid, nice > 0 ? nice : 0);
+	return 0;
+}
+
 SYSCALL(getpriority)
 {
 	int which = (int)ARG(0);
+	int who = (int)ARG(1);
 	if (which < PRIO_PROCESS || which > PRIO_USER)
 		return -EINVAL;
-	return 20; /* nice 0, as 20 - nice */
+	if (who < 0)
+		return -ESRCH;
+	int best = 0, err = 0;
+	if (!prio_each(t, which, who, prio_get1, &best, &err))
+		return -ESRCH;
+	return best; /* 20 - nice: the syscall never returns a negative value */
 }
 
 SYSCALL(setpriority)
 {
 	int which = (int)ARG(0);
-	int prio = (int)ARG(2);
+	int who = (int)ARG(1);
+	int nice = (int)ARG(2);
 	if (which < PRIO_PROCESS || which > PRIO_USER)
 		return -EINVAL;
-	if (prio < 0 && !capable(t, KCAP_SYS_NICE))
-		return -EACCES;
-	return 0;
+	if (who < 0)
+		return -ESRCH;
+	nice = nice < -20 ? -20 : nice > 19 ? 19 : nice;
+	int err = 0;
+	if (!prio_each(t, which, who, prio_set1, &nice, &err))
+		return -ESRCH;
+	return err;
 }

@@ -144,7 +144,8 @@ static char state_char(struct task *t)
 		return 'T';
 	if (t->state == TS_PARKED)
 		return 'S';
-	return t->state == TS_RUNNING ? 'R' : 'S';
+	/* running application code, being served, or ready to be */
+	return 'R';
 }
 
 static const char *state_name(char s)
@@ -248,6 +249,10 @@ static int gen_stat(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
 	for (int i = 10; i <= 52; i++) {
 		if (i == 20) {
 			fprintf(out, " %d", tg->nr_threads);
+			continue;
+		}
+		if (i == 18 || i == 19) { /* priority, nice */
+			fprintf(out, " %d", i == 18 ? 20 + t->nice : t->nice);
 			continue;
 		}
 		if (i == 22) {
@@ -1122,12 +1127,29 @@ static int p_open(struct inode *ino, struct file *f, struct task *t)
 
 /* ---- directories ---- */
 
+/*
+ * Directory positions: the fixed entries take 0, 1, 2, ... in order; a
+ * numbered entry (pid, tid, fd) takes base + its number, so that a
+ * position stays valid while the list changes under a reader (a program
+ * that closes every fd it reads from /proc/self/fd must not skip any, as
+ * it would with positions that count entries).
+ */
 static int emit_ent(struct dir_ctx *ctx, uint64_t *idx, const char *name, uint64_t ino, unsigned type)
 {
 	(*idx)++;
 	if (*idx <= ctx->pos)
 		return 0;
 	return ctx->emit(ctx, name, strlen(name), ino, type, *idx);
+}
+
+static int emit_num(struct dir_ctx *ctx, uint64_t base, long num, uint64_t ino, unsigned type)
+{
+	uint64_t at = base + (uint64_t)num;
+	if (at < ctx->pos)
+		return 0;
+	char name[24];
+	snprintf(name, sizeof(name), "%ld", num);
+	return ctx->emit(ctx, name, strlen(name), ino, type, at + 1);
 }
 
 static unsigned dt(mode_t m)
@@ -1142,7 +1164,6 @@ static int p_getdents(struct file *f, struct dir_ctx *ctx)
 	uint64_t idx = 0;
 	if (emit_ent(ctx, &idx, ".", ino->ino, DT_DIR) || emit_ent(ctx, &idx, "..", 1, DT_DIR))
 		return 0;
-	char num[16];
 	struct pctx c = { proc_kernel, NULL };
 	switch (n->kind) {
 	case PK_ROOT: {
@@ -1150,6 +1171,7 @@ static int p_getdents(struct file *f, struct dir_ctx *ctx)
 			if (emit_ent(ctx, &idx, e->name, pino_e(kind_of(e), 0, 0, 0, e), dt(e->mode)))
 				return 0;
 		/* pids in ascending order */
+		uint64_t base = idx;
 		pid_t last = 0;
 		for (;;) {
 			pid_t best = 0;
@@ -1163,8 +1185,7 @@ static int p_getdents(struct file *f, struct dir_ctx *ctx)
 			if (!best)
 				break;
 			last = best;
-			snprintf(num, sizeof(num), "%d", best);
-			if (emit_ent(ctx, &idx, num, pino_e(PK_PID, best, 0, 0, NULL), DT_DIR))
+			if (emit_num(ctx, base, best, pino_e(PK_PID, best, 0, 0, NULL), DT_DIR))
 				return 0;
 		}
 		return 0;
@@ -1187,14 +1208,21 @@ static int p_getdents(struct file *f, struct dir_ctx *ctx)
 		struct thread_group *tg = tg_lookup(proc_kernel, n->pid);
 		if (!tg)
 			return 0;
-		struct list *l;
-		list_for_each(l, &tg->threads)
-		{
-			struct task *t = list_entry(l, struct task, tg_link);
-			if (t->state == TS_DEAD || t->tid <= 0)
-				continue;
-			snprintf(num, sizeof(num), "%d", t->tid);
-			if (emit_ent(ctx, &idx, num, pino_e(PK_TID, n->pid, t->tid, 0, NULL), DT_DIR))
+		/* tids in ascending order */
+		pid_t last = 0;
+		for (;;) {
+			pid_t best = 0;
+			struct list *l;
+			list_for_each(l, &tg->threads)
+			{
+				struct task *t = list_entry(l, struct task, tg_link);
+				if (t->state != TS_DEAD && t->tid > last && (!best || t->tid < best))
+					best = t->tid;
+			}
+			if (!best)
+				break;
+			last = best;
+			if (emit_num(ctx, idx, best, pino_e(PK_TID, n->pid, best, 0, NULL), DT_DIR))
 				return 0;
 		}
 		return 0;
@@ -1204,12 +1232,11 @@ static int p_getdents(struct file *f, struct dir_ctx *ctx)
 		struct task *t = proc_task(&c, n->pid, n->tid);
 		if (!t || !t->files)
 			return 0;
+		int isdir = n->kind == PK_FDDIR;
 		for (int fd = 0; fd < t->files->size; fd++) {
 			if (!t->files->fds[fd].file)
 				continue;
-			snprintf(num, sizeof(num), "%d", fd);
-			int isdir = n->kind == PK_FDDIR;
-			if (emit_ent(ctx, &idx, num, pino_e(isdir ? PK_FD : PK_FDINFO, n->pid, n->tid, fd, NULL),
+			if (emit_num(ctx, idx, fd, pino_e(isdir ? PK_FD : PK_FDINFO, n->pid, n->tid, fd, NULL),
 				     isdir ? DT_LNK : DT_REG))
 				return 0;
 		}

@@ -102,4 +102,34 @@ if pid == 0:
     os._exit(8)
 print("ok", os.WEXITSTATUS(os.waitpid(pid, 0)[1]))'
 
+run pass_fds "True" '
+# close_fds with pass_fds: the child lists /proc/self/fd while closing
+# what it reads (positions there must survive closes)
+import os, subprocess, sys
+fds = []
+for _ in range(5):
+    r, w = os.pipe()
+    os.set_inheritable(r, True); os.set_inheritable(w, True)
+    fds += [r, w]
+chk = "import os, sys\nfor fd in map(int, sys.argv[1:]):\n try: os.fstat(fd); print(fd)\n except OSError: pass"
+out = subprocess.run([sys.executable, "-c", chk] + [str(fd) for fd in fds],
+                     pass_fds=(fds[0],), capture_output=True, text=True).stdout
+print([int(x) for x in out.split()] == [fds[0]])'
+
+run priority "0 3 19 ESRCH" '
+import os, errno
+a = os.getpriority(os.PRIO_PROCESS, 0)
+os.setpriority(os.PRIO_PROCESS, 0, 3)
+pid = os.fork()
+if pid == 0:
+    os.nice(100)
+    os._exit(os.getpriority(os.PRIO_PROCESS, 0))
+b = os.getpriority(os.PRIO_PROCESS, 0)
+c = os.WEXITSTATUS(os.waitpid(pid, 0)[1])
+try:
+    os.getpriority(os.PRIO_PROCESS, 99999); e = "found"
+except OSError as x:
+    e = errno.errorcode[x.errno]
+print(a, b, c, e)'
+
 expect no_leftover_processes 0 "$(sandbox_leftovers)"

@@ -13,6 +13,7 @@ static unsigned q_head, q_len;
 
 void t_begin(void)
 {
+	fx_drain();
 	q_head = q_len = 0;
 	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
 }

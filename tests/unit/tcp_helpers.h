@@ -109,7 +109,8 @@ struct t_conn {
 	struct t_in syn;	/* the stack's SYN or SYN-ACK */
 };
 
-/* Reset the capture queue and teach the stack the peer's MAC. */
+/* Drop whatever was sent so far, reset the capture queue and teach the
+ * stack the peer's MAC. */
 void t_begin(void);
 
 /* ---- frames ---- */

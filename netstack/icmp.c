@@ -24,7 +24,7 @@ void icmp_init(struct ns_stack *st)
 	ip4_register(st, IPPROTO_ICMP_, &icmp_ops);
 }
 
-static int rate_allow(struct ns_stack *st)
+int icmp_rate_allow(struct ns_stack *st)
 {
 	ns_time_t now = st_now(st);
 	ns_time_t per = NS_SEC / ICMP_RATE_PER_SEC;
@@ -119,7 +119,7 @@ void icmp_send_error(struct ns_stack *st, const struct pkt *orig, uint8_t type, 
 		NS_STAT_INC(st, icmp_err_suppressed);
 		return;
 	}
-	if (!rate_allow(st)) {
+	if (!icmp_rate_allow(st)) {
 		NS_STAT_INC(st, icmp_err_rate_limited);
 		return;
 	}

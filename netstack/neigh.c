@@ -1,9 +1,10 @@
 /*
- * The neighbour cache: IP address -> link address, shared by ARP (IPv4) and,
- * later, NDP (IPv6). The state machine is Neighbour Unreachability Detection
+ * The neighbour cache: IP address -> link address, shared by ARP (IPv4) and
+ * NDP (IPv6, ndp.c). The state machine is Neighbour Unreachability Detection
  * from RFC 4861 7.3.2, which Linux applies to ARP too:
  *
- *   INCOMPLETE  resolving: solicitations every RETRANS (1 s), packets wait in
+ *   INCOMPLETE  resolving: solicitations every RETRANS (1 s; for IPv6 the
+ *               link's RetransTimer, which advertisements may set), packets wait in
  *               a bounded queue; after MAX_MULTICAST_SOLICIT tries -> FAILED
  *               and every waiting packet is reported EHOSTUNREACH to its
  *               sender.
@@ -119,10 +120,23 @@ static struct neigh *create(struct ns_stack *st, struct ns_nic *nic, const struc
 	return e;
 }
 
-static ns_time_t reachable_time(struct ns_stack *st)
+/* RFC 4861 6.3.2 / 6.3.4: IPv6 takes the link's BaseReachableTime and
+ * RetransTimer (defaults, or what Router Advertisements said). */
+static ns_time_t base_reachable(const struct neigh *e)
+{
+	return e->ip.family == AF_INET6 ? ndp_reachable_time(e->nic) : REACHABLE_TIME;
+}
+
+static ns_time_t retrans_time(const struct neigh *e)
+{
+	return e->ip.family == AF_INET6 ? ndp_retrans_time(e->nic) : RETRANS_TIME;
+}
+
+static ns_time_t reachable_time(struct ns_stack *st, const struct neigh *e)
 {
 	/* RFC 4861 6.3.2: uniformly distributed in [0.5, 1.5) x base. */
-	return REACHABLE_TIME / 2 + (ns_time_t)ns_random32(st) % REACHABLE_TIME;
+	ns_time_t base = base_reachable(e);
+	return base / 2 + (ns_time_t)ns_random32(st) % base;
 }
 
 static void set_state(struct ns_stack *st, struct neigh *e, enum neigh_state s, ns_time_t after)
@@ -134,12 +148,15 @@ static void set_state(struct ns_stack *st, struct neigh *e, enum neigh_state s, 
 		ns_timer_disarm(st->wheel, &e->timer);
 }
 
-/* The family-specific solicitation: ARP request (NDP NS later). `unicast`
- * sends to the cached link address (PROBE), else broadcast. */
+/* The family-specific solicitation: ARP request or NDP Neighbour
+ * Solicitation. `unicast` sends to the cached link address (PROBE), else
+ * broadcast (ARP) or the solicited-node group (NDP). */
 static void solicit(struct ns_stack *st, struct neigh *e, int unicast)
 {
-	if (e->ip.family != AF_INET)
+	if (e->ip.family == AF_INET6) {
+		ndp_solicit(e->nic, e->ip.v6, unicast ? e->mac : NULL, e->queue.head);
 		return;
+	}
 	struct ns_nic *nic = e->nic;
 	uint32_t spa = 0;
 	/* Linux arp_announce=0: the source of the packet that triggered
@@ -168,6 +185,8 @@ static void report_failure(struct ns_stack *st, struct neigh *e)
 		NS_STAT_INC(st, neigh_drop_unresolved);
 		if (p->ethertype == ETHERTYPE_IPV4)
 			ip4_local_error(st, p, EHOSTUNREACH);
+		else if (p->ethertype == ETHERTYPE_IPV6)
+			ip6_local_error(st, p, EHOSTUNREACH);
 		pkt_unref(p);
 	}
 }
@@ -190,7 +209,7 @@ static void neigh_timer(struct ns_timer *t, ns_time_t now)
 		if (e->probes < MAX_MULTICAST_SOLICIT) {
 			e->probes++;
 			solicit(st, e, 0);
-			set_state(st, e, NEIGH_INCOMPLETE, RETRANS_TIME);
+			set_state(st, e, NEIGH_INCOMPLETE, retrans_time(e));
 			return;
 		}
 		NS_STAT_INC(st, neigh_failed);
@@ -199,26 +218,26 @@ static void neigh_timer(struct ns_timer *t, ns_time_t now)
 		return;
 	case NEIGH_REACHABLE:
 		/* RFC 4861 7.3.3: ReachableTime passed without confirmation. */
-		if (e->confirmed + REACHABLE_TIME / 2 > now) {
-			set_state(st, e, NEIGH_REACHABLE, reachable_time(st));
+		if (e->confirmed + base_reachable(e) / 2 > now) {
+			set_state(st, e, NEIGH_REACHABLE, reachable_time(st, e));
 			return;
 		}
 		set_state(st, e, NEIGH_STALE, GC_STALE);
 		return;
 	case NEIGH_DELAY:
 		if (e->confirmed >= e->used) {
-			set_state(st, e, NEIGH_REACHABLE, reachable_time(st));
+			set_state(st, e, NEIGH_REACHABLE, reachable_time(st, e));
 			return;
 		}
 		e->probes = 1;
 		solicit(st, e, 1);
-		set_state(st, e, NEIGH_PROBE, RETRANS_TIME);
+		set_state(st, e, NEIGH_PROBE, retrans_time(e));
 		return;
 	case NEIGH_PROBE:
 		if (e->probes < MAX_UNICAST_SOLICIT) {
 			e->probes++;
 			solicit(st, e, 1);
-			set_state(st, e, NEIGH_PROBE, RETRANS_TIME);
+			set_state(st, e, NEIGH_PROBE, retrans_time(e));
 			return;
 		}
 		NS_STAT_INC(st, neigh_failed);
@@ -279,7 +298,7 @@ int neigh_output(struct ns_nic *nic, const struct ns_ip *nexthop, struct pkt *p,
 	default:
 		enqueue(st, e, p);
 		e->probes = 1;
-		set_state(st, e, NEIGH_INCOMPLETE, RETRANS_TIME);
+		set_state(st, e, NEIGH_INCOMPLETE, retrans_time(e));
 		solicit(st, e, 0);
 		return 0;
 	}
@@ -306,7 +325,7 @@ void neigh_update(struct ns_nic *nic, const struct ns_ip *ip, const uint8_t *mac
 		memcpy(e->mac, mac, 6);
 		if (flags & NEIGH_UPD_SOLICITED) {
 			e->confirmed = st_now(st);
-			set_state(st, e, NEIGH_REACHABLE, reachable_time(st));
+			set_state(st, e, NEIGH_REACHABLE, reachable_time(st, e));
 		} else {
 			set_state(st, e, NEIGH_STALE, GC_STALE);
 		}
@@ -326,7 +345,7 @@ void neigh_update(struct ns_nic *nic, const struct ns_ip *ip, const uint8_t *mac
 		memcpy(e->mac, mac, 6);
 	if (flags & NEIGH_UPD_SOLICITED) {
 		e->confirmed = st_now(st);
-		set_state(st, e, NEIGH_REACHABLE, reachable_time(st));
+		set_state(st, e, NEIGH_REACHABLE, reachable_time(st, e));
 	} else if (changed) {
 		set_state(st, e, NEIGH_STALE, GC_STALE);
 	}
@@ -340,7 +359,7 @@ void neigh_confirm(struct ns_nic *nic, const struct ns_ip *ip)
 		return;
 	e->confirmed = st_now(st);
 	if (e->state == NEIGH_DELAY || e->state == NEIGH_PROBE)
-		set_state(st, e, NEIGH_REACHABLE, reachable_time(st));
+		set_state(st, e, NEIGH_REACHABLE, reachable_time(st, e));
 }
 
 void neigh_flush_nic(struct ns_stack *st, struct ns_nic *nic)

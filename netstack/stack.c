@@ -244,7 +244,7 @@ static int route_cmp(const struct ns_route *a, const struct ns_route *b)
 	return a->metric < b->metric ? -1 : a->metric > b->metric;
 }
 
-static int route_insert(struct ns_stack *st, const struct ns_route *r)
+int ns_route_insert(struct ns_stack *st, const struct ns_route *r)
 {
 	for (unsigned i = 0; i < st->nroutes; i++) {
 		struct ns_route *o = &st->routes[i];
@@ -282,11 +282,61 @@ static int ip4_match(uint32_t a, uint32_t net, unsigned pl)
 	return (a & m) == (net & m);
 }
 
+int ns_route_remove(struct ns_stack *st, const struct ns_ip *dst, unsigned prefixlen, int nic,
+		    int has_gw, uint8_t origin)
+{
+	for (unsigned i = 0; i < st->nroutes; i++) {
+		struct ns_route *o = &st->routes[i];
+		if (o->prefixlen == prefixlen && o->nic == nic && o->has_gw == !!has_gw &&
+		    o->origin == origin && ns_ip_eq(&o->dst, dst)) {
+			route_remove_at(st, i);
+			return 0;
+		}
+	}
+	return -ESRCH;
+}
+
+/* An IPv6 route (RFC 4861 5.2's prefix list and default routes, as Linux's
+ * table): the gateway is on a directly connected prefix unless the
+ * interface is given (a link-local gateway needs it when several links
+ * could hold it). */
+static int add_route6(struct ns_stack *st, const struct ns_ip *dst, unsigned prefixlen,
+		      const struct ns_ip *gw, int nic)
+{
+	struct ns_route r;
+	memset(&r, 0, sizeof(r));
+	if (prefixlen > 128)
+		return -EINVAL;
+	r.dst = *dst;
+	ip6_prefix_mask(r.dst.v6, prefixlen);
+	r.prefixlen = (uint8_t)prefixlen;
+	if (gw) {
+		if (gw->family != AF_INET6 || ip6_is_mcast(gw->v6) || ip6_is_unspec(gw->v6))
+			return -EINVAL;
+		r.has_gw = 1;
+		r.gw = *gw;
+		for (unsigned i = 0; !nic && i < st->nroutes; i++) {
+			struct ns_route *o = &st->routes[i];
+			if (!o->has_gw && o->dst.family == AF_INET6 &&
+			    ip6_prefix_match(gw->v6, o->dst.v6, o->prefixlen))
+				nic = o->nic;
+		}
+		if (!nic)
+			return -ENETUNREACH;
+	}
+	if (!ns_nic_get(st, nic))
+		return -ENODEV;
+	r.nic = nic;
+	return ns_route_insert(st, &r);
+}
+
 int ns_stack_add_route(struct ns_stack *st, const struct ns_ip *dst, unsigned prefixlen,
 		       const struct ns_ip *gw, int nic)
 {
 	struct ns_route r;
 	memset(&r, 0, sizeof(r));
+	if (dst->family == AF_INET6)
+		return add_route6(st, dst, prefixlen, gw, nic);
 	if (dst->family != AF_INET || prefixlen > 32)
 		return -EAFNOSUPPORT;
 	r.dst = *dst;
@@ -314,7 +364,7 @@ int ns_stack_add_route(struct ns_stack *st, const struct ns_ip *dst, unsigned pr
 	if (!ns_nic_get(st, nic))
 		return -ENODEV;
 	r.nic = nic;
-	return route_insert(st, &r);
+	return ns_route_insert(st, &r);
 }
 
 int ns_stack_del_route(struct ns_stack *st, const struct ns_ip *dst, unsigned prefixlen)
@@ -389,6 +439,31 @@ int ns_stack_del_addr(struct ns_stack *st, int id, const struct ns_ip *addr)
 		}
 		return 0;
 	}
+	return -EADDRNOTAVAIL;
+}
+
+void ns_print_addrs(const struct ns_stack *st, FILE *f)
+{
+	char ip[64];
+	for (int i = 1; i <= st->nnics; i++) {
+		const struct ns_nic *n = st->nics[i];
+		for (unsigned j = 0; j < n->naddr4; j++)
+			fprintf(f, "  addr %-8s %s/%u\n", n->name,
+				ns_ip_fmt(&n->addr4[j].addr, ip, sizeof(ip)), n->addr4[j].prefixlen);
+		ip6_print_addrs(n, f);
+	}
+}
+
+int ns_stack_addr_state(struct ns_stack *st, int id, const struct ns_ip *addr)
+{
+	struct ns_nic *nic = ns_nic_get(st, id);
+	if (!nic)
+		return -ENODEV;
+	if (addr->family == AF_INET6)
+		return ip6_addr_state(nic, addr->v6);
+	for (unsigned j = 0; j < nic->naddr4; j++)
+		if (ns_ip_eq(&nic->addr4[j].addr, addr))
+			return NS_ADDR_PREFERRED;
 	return -EADDRNOTAVAIL;
 }
 
@@ -563,6 +638,10 @@ int ns_stack_set_option(struct ns_stack *st, const char *key, const char *value)
 {
 	if (!strncmp(key, "tcp.", 4))
 		return tcp_set_option(st, key + 4, value);
+	if (!strncmp(key, "ip4.", 4))
+		return ip4_set_option(st, key + 4, value);
+	if (!strncmp(key, "ip6.", 4))
+		return ip6_set_option(st, key + 4, value);
 	return -ENOENT;
 }
 
@@ -610,6 +689,7 @@ void ns_stack_print_stats(const struct ns_stack *st, FILE *f, int all)
 			(unsigned long long)ls->tx_bytes, (unsigned long long)ls->tx_errors,
 			(unsigned long long)ls->tx_dropped);
 	}
+	ns_print_addrs(st, f);
 	neigh_print(st, f);
 	tcp_dump((struct ns_stack *)st, f, all ? 1 << 30 : 64);
 	struct pkt_pool_stats ps;

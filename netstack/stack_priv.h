@@ -40,6 +40,7 @@ struct ns_nic {
 	uint8_t mac[6];
 	struct ns_ifaddr addr4[NS_NIC_MAX_ADDR];
 	unsigned naddr4;
+	struct ip6_nic *ip6; /* IPv6 state (ipv6_addr.c); NULL: IPv6 off here */
 	struct ns_nic_stats st;
 };
 
@@ -50,7 +51,13 @@ struct ns_route {
 	struct ns_ip gw;
 	int nic;
 	uint32_t metric;
+	uint8_t origin; /* NS_RT_* */
 };
+
+/* Who installed a route: ns_stack_add_route() (and connected routes of
+ * configured addresses), or a Router Advertisement's on-link prefix
+ * (RFC 4861 6.3.4), which expires with the prefix. */
+enum { NS_RT_STATIC = 0, NS_RT_RA = 1 };
 
 /* Result of a route lookup for an outgoing packet. */
 struct ns_rt {
@@ -98,7 +105,8 @@ struct ns_l4_ops {
 };
 
 struct neigh_table;
-struct frag4;
+struct frag_table;
+struct ip6_state;
 struct udp_table;
 struct tcp_state;
 
@@ -114,7 +122,8 @@ struct ns_stack {
 	uint8_t secret[16];
 	uint64_t rng[4];
 	struct neigh_table *neigh;
-	struct frag4 *frag4;
+	struct frag_table *frag4, *frag6;
+	struct ip6_state *ip6;
 	struct udp_table *udp;
 	struct tcp_state *tcp;
 	/* ICMP error rate limit: token bucket (RFC 1812 4.3.2.8, Linux's
@@ -140,6 +149,14 @@ int ns_is_bcast4(struct ns_stack *st, uint32_t a);
 /* Route lookup; 0 or -ENETUNREACH. `src` may be 0 (pick one). */
 int ns_route4(struct ns_stack *st, uint32_t dst, uint32_t src, int bound_nic, struct ns_rt *rt);
 uint32_t ns_random32(struct ns_stack *st);
+/* The route table itself (sorted, see stack.c), for the IPv6 module:
+ * insert (0, -EEXIST, -ENOMEM) and remove the route with exactly these
+ * fields (0 or -ESRCH). */
+int ns_route_insert(struct ns_stack *st, const struct ns_route *r);
+int ns_route_remove(struct ns_stack *st, const struct ns_ip *dst, unsigned prefixlen, int nic,
+		    int has_gw, uint8_t origin);
+/* Print every IPv4 and IPv6 address with its state (ns_stack_print_stats). */
+void ns_print_addrs(const struct ns_stack *st, FILE *f);
 uint64_t ns_siphash(const uint8_t key[16], const void *data, size_t len);
 
 /* ---- eth.c ---- */
@@ -265,7 +282,19 @@ void ns_ip_to_v4mapped(const struct ns_ip *v4, uint8_t out[16]);
  *   icmp6_send_error() the ICMPv6 error sender (RFC 4443 2.4 rules, rate
  *                     limit) about `orig` (its IPv6 header at l3_off);
  *                     UDP sends port unreachable with it.
- *   ip6_init/fini()   per-stack state. */
+ *   ip6_init/fini()   per-stack state.
+ * Details the transports may rely on:
+ *   - ns_route6() returns -EINVAL for a link-local (or link-scope
+ *     multicast) destination without an interface (bound_nic 0 and no
+ *     link-local src), as Linux does; replies to a link-local peer pass
+ *     the input interface (l3->nic->id) as bound_nic.
+ *   - rt->mtu is never below 1280 (RFC 8200 5) and follows the PMTU cache
+ *     (RFC 8201) that Packet Too Big messages lower for 10 minutes.
+ *   - tentative (RFC 4862) and DAD-failed addresses are not ours for
+ *     ns_addr6_nic() / ns_addr_nic(): packets to them are dropped and they
+ *     are never chosen as a source.
+ *   - ICMPv6 itself is not in st->l4[] (ip6_input hands next header 58 to
+ *     icmp6.c), so IPv4 answers protocol 58 with protocol unreachable. */
 void icmp6_send_error(struct ns_stack *st, const struct pkt *orig, uint8_t type, uint8_t code,
 		      uint32_t info);
 void ip6_input(struct ns_nic *nic, struct pkt *p); /* consumes p */
@@ -279,10 +308,90 @@ int ip6_del_addr(struct ns_stack *st, struct ns_nic *nic, const uint8_t a[16]);
 void ip6_nic_added(struct ns_stack *st, struct ns_nic *nic);
 int ip6_init(struct ns_stack *st);
 void ip6_fini(struct ns_stack *st);
+/* "  addr IFNAME ADDR/LEN STATE [flags]" per IPv6 address of nic. */
+void ip6_print_addrs(const struct ns_nic *nic, FILE *f);
+/* NS_ADDR_* of one of nic's IPv6 addresses, or -EADDRNOTAVAIL. */
+int ip6_addr_state(const struct ns_nic *nic, const uint8_t a[16]);
+/* ns_stack_set_option() keys after "ip6." (see ns/stack.h). */
+int ip6_set_option(struct ns_stack *st, const char *key, const char *value);
+/* For neigh.c: an NDP Neighbour Solicitation for `target` on nic, to the
+ * solicited-node group or (dst_mac non-NULL, PROBE) unicast; `trigger` is
+ * the packet waiting for the resolution (its source picks ours), or NULL
+ * (RFC 4861 7.2.2). */
+void ndp_solicit(struct ns_nic *nic, const uint8_t target[16], const uint8_t *dst_mac,
+		 const struct pkt *trigger);
+/* RetransTimer and the base ReachableTime of a link (RFC 4861 6.3.2: the
+ * defaults, or what Router Advertisements said). */
+ns_time_t ndp_retrans_time(const struct ns_nic *nic);
+ns_time_t ndp_reachable_time(const struct ns_nic *nic);
 
-/* ---- frag4.c ---- */
+/* ---- frag.c: the one reassembly engine, for IPv4 and IPv6 ----
+ * A family adapter (frag4.c, frag6.c) parses a fragment into struct
+ * frag_in and calls frag_input(); the engine keeps the queues (sorted,
+ * duplicates ignored, overlaps discard the datagram, RFC 5722), the
+ * limits, the timeout and the counters, and calls back into the adapter
+ * to finish the reassembled header and to report an expired datagram. */
+struct frag_counters {
+	uint64_t *frags, *frags_merged, *frags_dropped, *ok, *dup, *overlap, *bad_len, *timeout,
+		*too_many_frags, *mem_evict, *too_many_dgrams, *nomem;
+};
+/* A datagram's identity: (src, dst, id, proto) for IPv4 (RFC 791),
+ * (src, dst, id) and the interface for link-scope IPv6 (RFC 8200 4.5). */
+struct frag_key {
+	uint8_t src[16], dst[16];
+	uint32_t id;
+	uint8_t proto;
+	int scope;
+};
+/* One fragment as its family's adapter parsed it. */
+struct frag_in {
+	struct frag_key key;
+	uint32_t off;	   /* payload offset in the datagram, bytes */
+	uint32_t len;	   /* payload bytes in this fragment */
+	uint8_t more;	   /* more fragments follow */
+	uint32_t hdr_len;  /* bytes in front of the payload, from the L3 header */
+	uint32_t keep_len; /* of those, what the reassembled datagram keeps */
+	uint16_t nh_off;   /* IPv6: the Next Header field that names the Fragment header */
+	uint8_t nxt;	   /* IPv6: the header after the Fragment header */
+};
+/* What the adapter sees of a queue in its callbacks. `first` is the
+ * fragment at offset 0 (data at its payload, its headers before it from
+ * l3_off), NULL if it never came. */
+struct frag_view {
+	const struct pkt *first;
+	const struct frag_in *first_in;
+	uint32_t total; /* payload bytes of the whole datagram */
+};
+struct frag_ops {
+	uint32_t max_len; /* largest datagram, kept header included */
+	/* out holds the first fragment's keep_len header bytes, then the
+	 * payload: make its header describe the whole datagram. */
+	void (*finish)(struct ns_stack *st, const struct frag_view *v, struct pkt *out);
+	/* The queue timed out (called before it is freed). */
+	void (*expired)(struct ns_stack *st, const struct frag_view *v);
+};
+int frag_table_create(struct ns_stack *st, const struct frag_ops *ops,
+		      const struct frag_counters *c, ns_time_t timeout, struct frag_table **out);
+void frag_table_destroy(struct ns_stack *st, struct frag_table *t);
+/* For datagrams that start after the call. */
+void frag_set_timeout(struct frag_table *t, ns_time_t timeout);
+/*
+ * Consumes p (a fragment: data at its L3 header, trimmed to its length;
+ * p->l3_off set). Returns the whole datagram once complete (data at its
+ * L3 header: the kept header of the first fragment, finished by ops, then
+ * the payload), or NULL.
+ */
+struct pkt *frag_input(struct ns_stack *st, struct frag_table *t, struct pkt *p,
+		       const struct frag_in *in);
+/* Count a fragment the adapter refused before queueing it (RFC 8200 4.5
+ * length checks): taken in, bad length, dropped. */
+void frag_reject(struct frag_table *t);
+
+/* ---- frag4.c: IPv4 on the engine ---- */
 int frag4_init(struct ns_stack *st);
 void frag4_fini(struct ns_stack *st);
+/* ns_stack_set_option() keys after "ip4.": reasm_timeout_ms. */
+int ip4_set_option(struct ns_stack *st, const char *key, const char *value);
 /*
  * Consumes p (a fragment; data at its IP header, trimmed to tot_len).
  * Returns the whole datagram once complete (data at its IP header, a fresh
@@ -296,6 +405,9 @@ int frag4_output(struct ns_stack *st, struct pkt *p, uint32_t mtu,
 
 /* ---- icmp.c ---- */
 void icmp_init(struct ns_stack *st);
+/* The ICMP error token bucket, shared by ICMPv4 and ICMPv6 as Linux's
+ * icmp_global_allow(): 1 when an error may be sent now. */
+int icmp_rate_allow(struct ns_stack *st);
 /* Send an ICMP error about `orig` (data anywhere; its IP header at
  * orig->l3_off). Applies RFC 1122 3.2.2 suppression and rate limiting.
  * Does not consume orig. */

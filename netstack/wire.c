@@ -147,3 +147,129 @@ void ip4_emit(uint8_t *b, const struct ip4_repr *r)
 	ns_wr32(b + 16, r->dst);
 	ns_wr16(b + 10, ns_csum(b, IP4_HDR_LEN));
 }
+
+/* ---- IPv6 ---- */
+
+int ip6_parse(const uint8_t *b, uint32_t len, struct ip6_repr *r)
+{
+	if (len < IP6_HDR_LEN)
+		return IP6_ERR_SHORT;
+	if ((b[0] >> 4) != 6)
+		return IP6_ERR_VERSION;
+	uint16_t plen = ns_rd16(b + 4);
+	if ((uint32_t)plen + IP6_HDR_LEN > len)
+		return IP6_ERR_LEN;
+	uint32_t w = ns_rd32(b);
+	r->tclass = (uint8_t)(w >> 20);
+	r->flow = w & 0xfffff;
+	r->plen = plen;
+	r->nxt = b[6];
+	r->hlim = b[7];
+	memcpy(r->src, b + 8, 16);
+	memcpy(r->dst, b + 24, 16);
+	return IP6_OK;
+}
+
+void ip6_emit(uint8_t *b, const struct ip6_repr *r)
+{
+	ns_wr32(b, (6u << 28) | ((uint32_t)r->tclass << 20) | (r->flow & 0xfffff));
+	ns_wr16(b + 4, r->plen);
+	b[6] = r->nxt;
+	b[7] = r->hlim;
+	memcpy(b + 8, r->src, 16);
+	memcpy(b + 24, r->dst, 16);
+}
+
+void ip6_frag_parse(const uint8_t *b, struct ip6_frag_repr *r)
+{
+	uint16_t fo = ns_rd16(b + 2);
+	r->nxt = b[0];
+	r->off = (uint16_t)(fo & 0xfff8);
+	r->m = fo & 1;
+	r->id = ns_rd32(b + 4);
+}
+
+void ip6_frag_emit(uint8_t *b, const struct ip6_frag_repr *r)
+{
+	b[0] = r->nxt;
+	b[1] = 0;
+	ns_wr16(b + 2, (uint16_t)((r->off & 0xfff8) | (r->m ? 1 : 0)));
+	ns_wr32(b + 4, r->id);
+}
+
+int ip6_is_unspec(const uint8_t *a)
+{
+	static const uint8_t zero[16];
+	return memcmp(a, zero, 16) == 0;
+}
+
+int ip6_is_loopback(const uint8_t *a)
+{
+	static const uint8_t lo[16] = { [15] = 1 };
+	return memcmp(a, lo, 16) == 0;
+}
+
+int ip6_prefix_match(const uint8_t *a, const uint8_t *b, unsigned plen)
+{
+	unsigned bytes = plen / 8, bits = plen % 8;
+	if (memcmp(a, b, bytes) != 0)
+		return 0;
+	if (!bits)
+		return 1;
+	uint8_t m = (uint8_t)(0xff << (8 - bits));
+	return (a[bytes] & m) == (b[bytes] & m);
+}
+
+void ip6_prefix_mask(uint8_t *a, unsigned plen)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		if (plen >= 8) {
+			plen -= 8;
+			continue;
+		}
+		a[i] &= (uint8_t)(0xff << (8 - plen));
+		plen = 0;
+	}
+}
+
+unsigned ip6_common_prefix(const uint8_t *a, const uint8_t *b)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		uint8_t x = a[i] ^ b[i];
+		if (!x)
+			continue;
+		unsigned n = i * 8;
+		while (!(x & 0x80)) {
+			x = (uint8_t)(x << 1);
+			n++;
+		}
+		return n;
+	}
+	return 128;
+}
+
+void ip6_solicited_node(const uint8_t *a, uint8_t out[16])
+{
+	static const uint8_t pfx[13] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff };
+	memcpy(out, pfx, 13);
+	memcpy(out + 13, a + 13, 3);
+}
+
+void ip6_mcast_mac(const uint8_t *a, uint8_t mac[6])
+{
+	mac[0] = 0x33;
+	mac[1] = 0x33;
+	memcpy(mac + 2, a + 12, 4);
+}
+
+void ip6_eui64(const uint8_t mac[6], uint8_t iid[8])
+{
+	iid[0] = mac[0] ^ 0x02; /* the universal/local bit, inverted */
+	iid[1] = mac[1];
+	iid[2] = mac[2];
+	iid[3] = 0xff;
+	iid[4] = 0xfe;
+	iid[5] = mac[3];
+	iid[6] = mac[4];
+	iid[7] = mac[5];
+}

@@ -26,6 +26,10 @@ void fx_setup(void)
 	for (unsigned i = 0; i < sizeof(cfg.secret); i++)
 		cfg.secret[i] = (uint8_t)(i * 17 + 3);
 	ck_assert_int_eq(ns_stack_create(&cfg, &F.st), 0);
+	/* No IPv6 link-local address on the channel, so no DAD, MLD or router
+	 * solicitations: tests start with a quiet wire (IPv6 tests add their
+	 * addresses themselves). */
+	ck_assert_int_eq(ns_stack_set_option(F.st, "ip6.link_local", "0"), 0);
 
 	ck_assert_int_eq(ns_channel_link_create(B_MAC_STACK, 1500, NS_LINK_CAP_RESOLVE, &F.ch), 0);
 	struct ns_link *link = F.ch;

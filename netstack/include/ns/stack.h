@@ -84,10 +84,26 @@ int ns_stack_nic_by_name(struct ns_stack *s, const char *name);
 void ns_stack_foreach_link(struct ns_stack *s, void (*fn)(struct ns_link *l, void *arg),
 			   void *arg);
 
-/* Addresses and routes. Adding an address adds its connected route. */
+/*
+ * Addresses and routes. Adding an address adds its connected route.
+ * An IPv6 address first runs Duplicate Address Detection (RFC 4862 5.4)
+ * unless the link is loopback or ip6.dad_transmits is 0: it is TENTATIVE
+ * (unusable) for about a second, then PREFERRED; if another node holds it,
+ * it becomes DADFAILED, stays unusable, is counted (ndp.dad_failed) and
+ * shown by ns_stack_print_stats(), until it is deleted.
+ */
 int ns_stack_add_addr(struct ns_stack *s, int nic, const struct ns_ip *addr, unsigned prefixlen);
 int ns_stack_del_addr(struct ns_stack *s, int nic, const struct ns_ip *addr);
-/* gw may be NULL (directly connected). nic 0: pick by the gateway. */
+enum {
+	NS_ADDR_TENTATIVE = 1, /* RFC 4862 5.4: DAD running */
+	NS_ADDR_PREFERRED,     /* usable */
+	NS_ADDR_DEPRECATED,    /* RFC 4862 5.5.4: usable, not chosen as a source */
+	NS_ADDR_DADFAILED,     /* another node holds it */
+};
+/* The state of one address of interface `nic`: NS_ADDR_*, or -errno. */
+int ns_stack_addr_state(struct ns_stack *s, int nic, const struct ns_ip *addr);
+/* gw may be NULL (directly connected). nic 0: pick by the gateway (an
+ * IPv6 link-local gateway needs the interface when several links exist). */
 int ns_stack_add_route(struct ns_stack *s, const struct ns_ip *dst, unsigned prefixlen,
 		       const struct ns_ip *gw, int nic);
 int ns_stack_del_route(struct ns_stack *s, const struct ns_ip *dst, unsigned prefixlen);
@@ -97,7 +113,13 @@ int ns_stack_del_route(struct ns_stack *s, const struct ns_ip *dst, unsigned pre
  *   tcp.timewait_ms, tcp.fin_timeout_ms, tcp.rmem_max, tcp.wmem_max,
  *   tcp.syncookies (0/1), tcp.sack, tcp.timestamps, tcp.window_scaling,
  *   tcp.ecn (0 off, 1 request and accept, 2 accept only: Linux's default),
- *   tcp.congestion (cubic | reno)
+ *   tcp.congestion (cubic | reno),
+ *   ip4.reasm_timeout_ms (30000), ip6.reasm_timeout_ms (60000),
+ *   ip6.dad_transmits (1; 0: no DAD), ip6.link_local (1: an EUI-64
+ *   fe80::/64 address on every interface added later that resolves
+ *   neighbours; 0: none, and so no router solicitations), ip6.accept_ra (1),
+ *   ip6.autoconf (1: SLAAC from advertised prefixes), ip6.router_solicitations
+ *   (3), ip6.hop_limit (64)
  * Returns 0, -ENOENT (unknown key) or -EINVAL (bad value).
  */
 int ns_stack_set_option(struct ns_stack *s, const char *key, const char *value);

@@ -152,8 +152,11 @@ agent_cmd() {
 	local kind=$1 dutns=$2
 	case $kind in
 	linux) echo ip netns exec "$dutns" "$AGENT_LINUX" ;;
+	# As the Linux DUT: no DAD for its address (nodad), no router
+	# solicitations, IPv6 reassembly times out after 5 s.
 	netstack) echo ip netns exec "$dutns" "$AGENT_NETSTACK" --iface veth-dut \
-		--addr $DUT_IP4/24 --addr $DUT_IP6/64 ;;
+		--addr $DUT_IP4/24 --addr $DUT_IP6/64 --set ip6.dad_transmits=0 \
+		--set ip6.router_solicitations=0 --set ip6.reasm_timeout_ms=5000 ;;
 	# The Linux agent, unchanged, inside the sandbox whose netstack takes
 	# over veth-dut. PI_MOAT_CMD overrides the sandbox command line until
 	# `moat do` settles its networking options.

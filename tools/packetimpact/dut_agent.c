@@ -9,6 +9,7 @@
  *                       socket API; the agent runs the stack on an AF_PACKET
  *                       interface with its own event loop:
  *                         dut_agent_netstack --iface IF --addr CIDR [--addr CIDR]
+ *                                            [--set KEY=VALUE ...] (ns_stack_set_option)
  *
  * Protocol: JSON lines (jansson). Each request on stdin is one object with
  * "op" and its arguments; each reply on stdout is one object with "ret" (the
@@ -721,22 +722,25 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "iface", required_argument, 0, 'i' },
 		{ "addr", required_argument, 0, 'a' },
+		{ "set", required_argument, 0, 's' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *iface = NULL, *addrs[4];
-	int naddrs = 0, o, r;
+	const char *iface = NULL, *addrs[4], *sets[8];
+	int naddrs = 0, nsets = 0, o, r;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (o == 'i')
 			iface = optarg;
 		else if (o == 'a' && naddrs < 4)
 			addrs[naddrs++] = optarg;
+		else if (o == 's' && nsets < 8)
+			sets[nsets++] = optarg;
 		else {
-			fprintf(stderr, "usage: dut_agent_netstack --iface IF --addr CIDR [--addr CIDR]\n");
+			fprintf(stderr, "usage: dut_agent_netstack --iface IF --addr CIDR [--addr CIDR] [--set KEY=VALUE]\n");
 			return 2;
 		}
 	}
 	if (!iface || !naddrs) {
-		fprintf(stderr, "usage: dut_agent_netstack --iface IF --addr CIDR [--addr CIDR]\n");
+		fprintf(stderr, "usage: dut_agent_netstack --iface IF --addr CIDR [--addr CIDR] [--set KEY=VALUE]\n");
 		return 2;
 	}
 	ns_wheel_init(&wheel, ns_clock_now());
@@ -748,6 +752,20 @@ int main(int argc, char **argv)
 	if ((r = ns_stack_create(&cfg, &stack)) < 0) {
 		fprintf(stderr, "dut_agent: stack: %s\n", strerror(-r));
 		return 1;
+	}
+	for (int i = 0; i < nsets; i++) {
+		char key[64];
+		const char *eq = strchr(sets[i], '=');
+		if (!eq || (size_t)(eq - sets[i]) >= sizeof(key)) {
+			fprintf(stderr, "dut_agent: --set wants KEY=VALUE\n");
+			return 2;
+		}
+		memcpy(key, sets[i], (size_t)(eq - sets[i]));
+		key[eq - sets[i]] = 0;
+		if ((r = ns_stack_set_option(stack, key, eq + 1)) < 0) {
+			fprintf(stderr, "dut_agent: --set %s: %s\n", sets[i], strerror(-r));
+			return 2;
+		}
 	}
 	struct ns_link *link;
 	struct ns_packet_link_opts po = { .vnet_hdr = 0, .batch = 64 };

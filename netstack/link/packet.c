@@ -359,6 +359,15 @@ int ns_packet_link_open(const char *ifname, const struct ns_packet_link_opts *o,
 		r = -errno;
 		goto fail;
 	}
+	/* IPv6 neighbour discovery and MLD arrive on 33:33:xx group
+	 * addresses (RFC 2464 7) that the host's interface never joined (its
+	 * IPv6 is off): take every multicast frame. Best effort: a veth
+	 * filters nothing anyway. */
+	struct packet_mreq mr;
+	memset(&mr, 0, sizeof(mr));
+	mr.mr_ifindex = pl->ifindex;
+	mr.mr_type = PACKET_MR_ALLMULTI;
+	setsockopt(pl->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr));
 	r = alloc_slots(pl);
 	if (r < 0)
 		goto fail;

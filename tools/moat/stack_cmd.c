@@ -53,9 +53,11 @@ static void usage(FILE *f)
 		"  --iface IF        take over host interface IF (AF_PACKET); its kernel\n"
 		"                    addresses are removed so only the netstack answers\n"
 		"  --tap NAME        create/attach tap device NAME (the kernel side is the peer)\n"
-		"  --addr CIDR       address of the netstack, e.g. 10.0.0.2/24 (repeatable)\n"
-		"  --gw IP           default gateway\n"
-		"  --route CIDR,GW   extra route via GW (repeatable)\n"
+		"  --addr CIDR       address of the netstack, e.g. 10.0.0.2/24 or fd00::2/64\n"
+		"                    (repeatable, both families; IPv6 ones run DAD first, and\n"
+		"                    the link gets a fe80:: address and listens to routers)\n"
+		"  --gw IP           default gateway (repeatable: one IPv4, one IPv6)\n"
+		"  --route CIDR,GW   extra route via GW (repeatable, either family)\n"
 		"  --mtu N           use MTU N (at most the link's)\n"
 		"  --pcap FILE       write every frame in and out to FILE (pcap)\n"
 		"  --no-offload      plain frames: no virtio-net header, checksum or GSO offload\n"
@@ -75,7 +77,8 @@ static void usage(FILE *f)
 		"                    --nodelay, --congestion NAME; prints SHA-256 digests\n"
 		"                    and exits 0 when every connection succeeded\n"
 		"  --set KEY=VALUE   stack setting (tcp.timewait_ms, tcp.rmem_max,\n"
-		"                    tcp.congestion, tcp.syncookies, tcp.sack, ...)\n"
+		"                    tcp.congestion, tcp.syncookies, tcp.sack, ...,\n"
+		"                    ip6.dad_transmits, ip6.accept_ra, ip6.reasm_timeout_ms, ...)\n"
 		"  --verbose         log every connection\n"
 		"  --no-hash         client and sink: no data pattern, no SHA-256 (benchmarks)\n"
 		"  --stats-all       print zero counters too\n"
@@ -361,7 +364,8 @@ int cmd_stack(int argc, char **argv)
 		{ "help", no_argument, 0, OPT_HELP },
 		{ 0, 0, 0, 0 },
 	};
-	const char *iface = NULL, *tap = NULL, *pcap = NULL, *gw = NULL;
+	const char *iface = NULL, *tap = NULL, *pcap = NULL, *gws[2];
+	int ngws = 0;
 	const char *addrs[MAX_ADDRS], *routes[MAX_ADDRS], *echo_ports[MAX_SERVICES];
 	int naddrs = 0, nroutes = 0, nechos = 0, offload = 1;
 	long mtu = 0;
@@ -385,7 +389,10 @@ int cmd_stack(int argc, char **argv)
 			if (naddrs == MAX_ADDRS) { moat_err("too many --addr\n"); return 2; }
 			addrs[naddrs++] = optarg;
 			break;
-		case OPT_GW: gw = optarg; break;
+		case OPT_GW:
+			if (ngws == 2) { moat_err("too many --gw\n"); return 2; }
+			gws[ngws++] = optarg;
+			break;
 		case OPT_ROUTE:
 			if (nroutes == MAX_ADDRS) { moat_err("too many --route\n"); return 2; }
 			routes[nroutes++] = optarg;
@@ -561,7 +568,8 @@ int cmd_stack(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (gw) {
+	for (int i = 0; i < ngws; i++) {
+		const char *gw = gws[i];
 		struct ns_ip g, any;
 		if (ns_ip_parse(gw, &g) < 0) {
 			moat_err("bad --gw '%s'\n", gw);

@@ -855,6 +855,12 @@ static void fill_info(struct tcp_sock *tp, struct tcp_info *ti)
 	ti->tcpi_rcv_mss = tp->rcv_mss ? tp->rcv_mss : TCP_DEFAULT_MSS;
 	ti->tcpi_unacked = tp->packets_out;
 	ti->tcpi_sacked = tp->sacked_out;
+	if (tp->state == TCPS_LISTEN && tp->listen) {
+		/* Linux tcp_get_info(): a listener reports its accept queue
+		 * and its backlog there (ss -lt's Recv-Q and Send-Q). */
+		ti->tcpi_unacked = tp->listen->acceptq_len;
+		ti->tcpi_sacked = tp->listen->backlog;
+	}
 	ti->tcpi_lost = tp->lost_out;
 	ti->tcpi_retrans = tp->retrans_out;
 	if (tp->last_data_sent)

@@ -51,6 +51,8 @@ Suite *tcp_loss_suite(void);
 Suite *tcp_cc_suite(void);
 Suite *tcp_listen_suite(void);
 Suite *tcp_options_suite(void);
+Suite *tcp_close_suite(void);
+Suite *tcp_info_suite(void);
 
 /* Add test `fn` to suite `s` as its own TCase named after it; `fx` says
  * whether it runs inside the stack fixture (else only the leak check). */

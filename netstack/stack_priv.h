@@ -430,6 +430,7 @@ int tcp_set_option(struct ns_stack *st, const char *key, const char *value);
 void tcp_dump(struct ns_stack *st, FILE *f, int max);
 
 /* ---- socket.c: the socket base ---- */
+struct ns_sock_info;
 struct ns_sock_ops {
 	int (*bind)(struct ns_socket *s, const struct sockaddr *a, socklen_t len);
 	int (*connect)(struct ns_socket *s, const struct sockaddr *a, socklen_t len);
@@ -451,6 +452,8 @@ struct ns_sock_ops {
 	int (*ioctl)(struct ns_socket *s, unsigned long req, int *val);
 	/* Free everything now (stack teardown). */
 	void (*destroy)(struct ns_socket *s);
+	/* Fill the protocol part of an introspection snapshot (ns/info.h). */
+	void (*info)(struct ns_socket *s, struct ns_sock_info *out);
 };
 
 enum {

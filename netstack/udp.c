@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 
+#include "ns/info.h"
 #include "stack_priv.h"
 
 #define UDP_BUCKETS 1024
@@ -543,6 +544,17 @@ static int udp_ioctl(struct ns_socket *s, unsigned long req, int *val)
 	}
 }
 
+static void udp_info(struct ns_socket *s, struct ns_sock_info *out)
+{
+	struct udp_sock *u = udp_sk(s);
+	out->state = u->connected ? 1 : 7; /* Linux: TCP_ESTABLISHED / TCP_CLOSE */
+	out->laddr = u->laddr;
+	out->raddr = u->raddr;
+	out->lport = u->lport;
+	out->rport = u->rport;
+	out->rx_queue = (uint32_t)u->rq.bytes;
+}
+
 static void udp_destroy(struct ns_socket *s)
 {
 	udp_free(udp_sk(s));
@@ -562,6 +574,7 @@ static const struct ns_sock_ops udp_sock_ops = {
 	.poll = udp_poll,
 	.ioctl = udp_ioctl,
 	.destroy = udp_destroy,
+	.info = udp_info,
 };
 
 int udp_socket_create(struct ns_stack *st, int domain, struct ns_socket **out)

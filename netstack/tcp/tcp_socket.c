@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 
+#include "ns/info.h"
 #include "tcp_priv.h"
 
 uint8_t tcp_wscale_for(uint32_t space);
@@ -954,7 +955,37 @@ static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 	}
 }
 
+static void tcp_sock_info(struct ns_socket *s, struct ns_sock_info *out)
+{
+	struct tcp_sock *tp = tcp_sk(s);
+	out->state = tcp_state_linux(tp->state);
+	out->laddr = tp->laddr;
+	out->raddr = tp->raddr;
+	out->lport = tp->lport;
+	out->rport = tp->rport;
+	if (tp->state == TCPS_LISTEN) {
+		out->rx_queue = tp->listen ? tp->listen->acceptq_len : 0;
+		out->listening_backlog = tp->listen ? (int)tp->listen->backlog : 0;
+	} else {
+		out->rx_queue = tp->rcvq.len;
+		out->tx_queue = tp->sndq.len;
+	}
+	out->retransmits = tp->retransmits;
+	/* /proc/net/tcp's timer column (Linux get_tcp4_sock()). */
+	if (ns_timer_armed(&tp->t_rtx) && tp->rtx_mode != RTX_MODE_NONE) {
+		out->timer = NS_SOCK_TIMER_RTO;
+		out->timer_expires = tp->t_rtx.expires;
+	} else if (ns_timer_armed(&tp->t_persist)) {
+		out->timer = NS_SOCK_TIMER_PROBE;
+		out->timer_expires = tp->t_persist.expires;
+	} else if (ns_timer_armed(&tp->t_keep)) {
+		out->timer = tp->state == TCPS_TIME_WAIT ? NS_SOCK_TIMER_TW : NS_SOCK_TIMER_KEEP;
+		out->timer_expires = tp->t_keep.expires;
+	}
+}
+
 const struct ns_sock_ops tcp_sock_ops = {
+	.info = tcp_sock_info,
 	.bind = tcp_bind,
 	.connect = tcp_connect,
 	.listen = tcp_listen,

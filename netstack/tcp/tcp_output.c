@@ -566,7 +566,11 @@ void tcp_output(struct tcp_sock *tp)
 				 * full segment; a closing FIN flushes. */
 				ok = tp->fin_queued ||
 				     (!tp->cork && (tp->nodelay || tp->packets_out == 0));
-			if (!ok)
+			/* The persist timer's push overrides all three (RFC
+			 * 9293 3.8.6.2.1's override timeout; Linux
+			 * tcp_write_wakeup(), which is also why TCP_CORK
+			 * holds a partial segment only until then). */
+			if (!ok && !tp->force_push)
 				break;
 		}
 		if (len > mss)

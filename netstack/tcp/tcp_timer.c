@@ -183,11 +183,10 @@ static void persist_timer_fn(struct ns_timer *t, ns_time_t now)
 	}
 	if (tp->snd_wnd) {
 		/* A window too small for Nagle/SWS: push what fits. */
-		int nodelay = tp->nodelay;
-		tp->nodelay = 1;
 		uint32_t before = tp->snd_nxt;
+		tp->force_push = 1;
 		tcp_output(tp);
-		tp->nodelay = (uint8_t)nodelay;
+		tp->force_push = 0;
 		if (tp->snd_nxt != before)
 			return;
 	}

@@ -307,7 +307,7 @@ void t_connect(struct t_conn *c, const struct t_open *o)
 		t_run(o->rtt);
 		ck_assert_int_eq(t_pending(), 0);
 	}
-	c->peer_iss = PEER_ISS;
+	c->peer_iss = o->iss ? o->iss : PEER_ISS;
 	c->win = o->win ? o->win : 65535;
 	c->ws_ok = o->ws_on && c->syn.ws_ok;
 	c->peer_ws = c->ws_ok ? NS_MIN(o->ws, (uint8_t)14) : 0;
@@ -349,7 +349,7 @@ void t_accept(struct t_conn *c, const struct t_open *o)
 		ck_assert_int_eq(ns_listen(ls, 16), 0);
 	}
 	c->ls = ls;
-	c->peer_iss = PEER_ISS;
+	c->peer_iss = o->iss ? o->iss : PEER_ISS;
 	c->win = o->win ? o->win : 65535;
 	c->tsval = PEER_TSVAL;
 	T_INJECT(.sport = c->peer_port, .dport = c->port, .seq = c->peer_iss, .flags = TH_SYN,

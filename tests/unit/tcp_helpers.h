@@ -91,6 +91,7 @@ struct t_open {
 	const char *cc;		/* TCP_CONGESTION before the handshake */
 	int nodelay;
 	struct ns_socket *ls;	/* passive: this listener (NULL: a new one) */
+	uint32_t iss;		/* the peer's ISN (0: 0x10000000) */
 };
 
 struct t_conn {

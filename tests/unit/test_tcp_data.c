@@ -602,6 +602,186 @@ START_TEST(long_stream_from_the_peer_reads_back_intact)
 }
 END_TEST
 
+/* RFC 9293 3.10.7.4 seventh: a segment overlapping what was received
+ * delivers only its new bytes; RFC 2883 4.1.3: the overlap is D-SACKed. */
+START_TEST(overlapping_segment_delivers_only_its_new_bytes)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .sack = 1);
+	send_at(&c, 0, 1000, 0);
+	t_drain();
+	send_at(&c, 500, 1000, 0);
+	struct t_in a;
+	T_EXPECT(&a);
+	ck_assert_uint_eq(a.ack, pseq(&c, 1500));
+	ck_assert_int_eq(a.nsack, 1);
+	ck_assert_uint_eq(a.sack[0][0], pseq(&c, 500));
+	ck_assert_uint_eq(a.sack[0][1], pseq(&c, 1000));
+	uint8_t buf[2000];
+	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), 1500);
+	check_stream(buf, 0, 1500);
+	t_close(&c);
+}
+END_TEST
+
+/* The receive side reassembles whatever order, overlap and duplication
+ * the network produces into the original stream, and acknowledges it
+ * whole. */
+START_TEST(reordered_overlapping_duplicated_segments_reassemble_the_stream)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .sack = 1);
+	enum { TOTAL = 30000, NSEG = 120 };
+	uint32_t off[NSEG], len[NSEG];
+	int n = 0;
+	for (uint32_t o = 0; o < TOTAL; o += 500, n++) {
+		off[n] = o;
+		len[n] = 500;
+	}
+	uint32_t r = 12345;
+	for (; n < NSEG; n++) {
+		r = r * 1103515245 + 12345;
+		off[n] = (r >> 8) % (TOTAL - 100);
+		r = r * 1103515245 + 12345;
+		len[n] = NS_MIN(1 + (r >> 8) % 1460, TOTAL - off[n]);
+	}
+	for (int i = NSEG - 1; i > 0; i--) {
+		r = r * 1103515245 + 12345;
+		int j = (int)((r >> 8) % (uint32_t)(i + 1));
+		uint32_t to = off[i], tl = len[i];
+		off[i] = off[j];
+		len[i] = len[j];
+		off[j] = to;
+		len[j] = tl;
+	}
+	for (int i = 0; i < NSEG; i++) {
+		send_at(&c, off[i], len[i], 0);
+		t_drain();
+	}
+	send_at(&c, 0, 1, 0); /* an old duplicate: the ACK now covers everything */
+	struct t_in a;
+	T_EXPECT(&a);
+	ck_assert_uint_eq(a.ack, pseq(&c, TOTAL));
+	static uint8_t buf[TOTAL + 100];
+	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), TOTAL);
+	check_stream(buf, 0, TOTAL);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 9293 3.10.7.4 eighth: a FIN is processed only in sequence; one that
+ * arrives ahead of missing data waits for it. */
+START_TEST(fin_ahead_of_a_hole_takes_effect_when_the_hole_fills)
+{
+	struct t_conn c;
+	T_ACCEPT(&c);
+	send_at(&c, 1000, 1000, TH_FIN);
+	struct t_in a;
+	T_EXPECT(&a);
+	ck_assert_uint_eq(a.ack, pseq(&c, 0));
+	ck_assert_int_eq(t_state(c.s), LS_ESTABLISHED);
+	uint8_t buf[3000];
+	ck_assert_int_eq(ns_recv(c.s, buf, sizeof(buf), 0), -EAGAIN);
+	send_at(&c, 0, 1000, 0);
+	T_EXPECT(&a);
+	ck_assert_uint_eq(a.ack, pseq(&c, 2001));
+	ck_assert_int_eq(t_state(c.s), LS_CLOSE_WAIT);
+	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), 2000);
+	check_stream(buf, 0, 2000);
+	ck_assert_int_eq(ns_recv(c.s, buf, sizeof(buf), 0), 0);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 9293 3.4: sequence numbers are modulo 2^32; a stream crossing the
+ * wrap, in and out of order, is received whole. */
+START_TEST(sequence_numbers_wrap_around_2_to_the_32)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .iss = 0xfffff000u);
+	send_at(&c, 4000, 2000, 0); /* beyond the wrap, early */
+	t_drain();
+	send_at(&c, 0, 2000, 0);
+	send_at(&c, 2000, 2000, 0); /* crosses 2^32 */
+	struct t_in a;
+	uint32_t last = 0;
+	while (t_take(&a))
+		last = a.ack;
+	ck_assert_uint_eq(last, pseq(&c, 6000));
+	ck_assert_uint_lt(last, 0x2000);
+	uint8_t buf[7000];
+	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), 6000);
+	check_stream(buf, 0, 6000);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 9293 3.8.6.2.1 (the override timeout) / Linux tcp_write_wakeup():
+ * a window too small for sender SWS avoidance is used when the persist
+ * timer fires, rather than probed for ever. */
+START_TEST(a_small_window_is_filled_when_the_persist_timer_fires)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .rtt = 100 * NS_MSEC);
+	ck_assert_int_eq(t_write(c.s, 1460, 1), 1460);
+	struct t_in d;
+	T_EXPECT(&d);
+	t_note(&c, &d);
+	t_run(100 * NS_MSEC);
+	c.win = 200;
+	t_ack_all(&c);
+	ns_time_t t0 = t_now();
+	ck_assert_int_eq(t_write(c.s, 1000, 2), 1000);
+	T_EXPECT_NONE();
+	ck_assert(t_run_until(NS_SEC, &d));
+	T_AT(d.t, t0 + 300 * NS_MSEC);
+	ck_assert_uint_eq(d.seq, c.stack_iss + 1 + 1460);
+	ck_assert_int_eq(d.len, 200);
+	t_close(&c);
+}
+END_TEST
+
+/* Linux (tcp(7): "a 200 millisecond ceiling"): TCP_CORK holds a partial
+ * segment only until the probe timer (the RTO, at least 200 ms) pushes it
+ * out, not for ever. */
+START_TEST(tcp_cork_holds_a_partial_segment_only_until_the_probe_timer)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .rtt = 100 * NS_MSEC); /* RTO 300 ms */
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_CORK, 1), 0);
+	ns_time_t t0 = t_now();
+	ck_assert_int_eq(t_write(c.s, 100, 1), 100);
+	T_EXPECT_NONE();
+	struct t_in d;
+	ck_assert(t_run_until(NS_SEC, &d));
+	ck_assert_int_eq(d.len, 100);
+	ck_assert_uint_eq(d.seq, c.stack_iss + 1);
+	T_AT(d.t, t0 + 300 * NS_MSEC);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 1122 4.2.3.2 / RFC 9293 3.8.6.3: a delayed ACK rides on the reply
+ * when the application answers at once; no separate ACK follows. */
+START_TEST(a_delayed_ack_rides_on_the_reply)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .nodelay = 1);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_QUICKACK, 0), 0);
+	t_send(&c, "ping", 4);
+	T_EXPECT_NONE();
+	char buf[8];
+	ck_assert_int_eq(ns_recv(c.s, buf, sizeof(buf), 0), 4);
+	ck_assert_int_eq(ns_send(c.s, "pong", 4, 0), 4);
+	struct t_in d;
+	T_EXPECT(&d);
+	ck_assert_int_eq(d.len, 4);
+	ck_assert_uint_eq(d.ack, c.snd_nxt);
+	ck_assert_int_eq(t_run(NS_SEC), 0);
+	t_close(&c);
+}
+END_TEST
+
 Suite *tcp_data_suite(void)
 {
 	Suite *s = unit_suite("tcp_data");
@@ -626,5 +806,12 @@ Suite *tcp_data_suite(void)
 	ADD_FX(s, urgent_pointer_into_a_later_segment_takes_out_exactly_one_byte);
 	ADD_FX(s, long_stream_to_the_peer_arrives_intact);
 	ADD_FX(s, long_stream_from_the_peer_reads_back_intact);
+	ADD_FX(s, overlapping_segment_delivers_only_its_new_bytes);
+	ADD_FX(s, reordered_overlapping_duplicated_segments_reassemble_the_stream);
+	ADD_FX(s, fin_ahead_of_a_hole_takes_effect_when_the_hole_fills);
+	ADD_FX(s, sequence_numbers_wrap_around_2_to_the_32);
+	ADD_FX(s, a_small_window_is_filled_when_the_persist_timer_fires);
+	ADD_FX(s, tcp_cork_holds_a_partial_segment_only_until_the_probe_timer);
+	ADD_FX(s, a_delayed_ack_rides_on_the_reply);
 	return s;
 }

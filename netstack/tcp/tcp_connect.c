@@ -249,6 +249,8 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	tp->rcv_nxt = req->irs + 1;
 	tp->rcv_adv = tp->rcv_nxt;
 	tp->adv_mss = lp->adv_mss;
+	if (tp->user_mss && tp->user_mss < tp->adv_mss)
+		tp->adv_mss = tp->user_mss; /* as the SYN-ACK announced */
 	/* An IPv6 link-local peer lives on the interface it came in on. */
 	if (!tp->sk.bound_nic && req->raddr.family == AF_INET6 && req->raddr.v6[0] == 0xfe &&
 	    (req->raddr.v6[1] & 0xc0) == 0x80)

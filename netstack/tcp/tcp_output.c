@@ -389,6 +389,9 @@ void tcp_send_synack(struct ns_stack *st, struct tcp_req *req)
 	if (req->listener) {
 		tmp.rcv_wscale = req->ws_ok ? req->listener->rcv_wscale : 0;
 		tmp.adv_mss = req->listener->adv_mss;
+		/* TCP_MAXSEG on the listener is what we announce (Linux). */
+		if (req->listener->user_mss && req->listener->user_mss < tmp.adv_mss)
+			tmp.adv_mss = req->listener->user_mss;
 		tmp.window_clamp = req->listener->window_clamp;
 	}
 	if (!tmp.adv_mss)

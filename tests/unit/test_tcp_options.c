@@ -356,6 +356,26 @@ START_TEST(a_malformed_option_length_is_survived)
 }
 END_TEST
 
+/* Linux: TCP_MAXSEG set on a listener is the MSS its SYN-ACKs announce
+ * and caps what its connections send. */
+START_TEST(tcp_maxseg_on_a_listener_is_announced_in_the_synack)
+{
+	t_begin();
+	struct ns_socket *ls;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &ls), 0);
+	ck_assert_int_eq(t_seti(ls, IPPROTO_TCP, TCP_MAXSEG, 1000), 0);
+	struct sockaddr_in a = fx_sin(0, 8080);
+	ck_assert_int_eq(ns_bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(ns_listen(ls, 4), 0);
+	struct t_conn c;
+	T_ACCEPT(&c, .ls = ls);
+	ck_assert_uint_eq(c.stack_mss, 1000);
+	ck_assert_uint_eq(t_info(c.s).tcpi_advmss, 1000);
+	ck_assert_uint_eq(largest_segment(&c, 5000), 1000);
+	t_close(&c);
+}
+END_TEST
+
 Suite *tcp_options_suite(void)
 {
 	Suite *s = unit_suite("tcp_options");
@@ -375,5 +395,6 @@ Suite *tcp_options_suite(void)
 	ADD_FX(s, no_sack_blocks_for_a_peer_that_did_not_permit_them);
 	ADD_FX(s, unknown_options_are_ignored);
 	ADD_FX(s, a_malformed_option_length_is_survived);
+	ADD_FX(s, tcp_maxseg_on_a_listener_is_announced_in_the_synack);
 	return s;
 }

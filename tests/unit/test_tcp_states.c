@@ -363,6 +363,90 @@ START_TEST(tcp_info_state_follows_a_client_from_syn_sent_to_time_wait)
 }
 END_TEST
 
+/* Put the stack's side of a passive connection into TIME-WAIT (it closes
+ * first); the listener stays. */
+static void server_time_wait(struct t_conn *c)
+{
+	T_ACCEPT(c);
+	ck_assert_int_eq(ns_shutdown(c->s, SHUT_WR), 0);
+	struct t_in fin;
+	T_EXPECT(&fin);
+	t_note(c, &fin);
+	t_send_flags(c, TH_FIN, NULL, 0);
+	t_drain();
+	ck_assert_int_eq(t_state(c->s), LS_TIME_WAIT);
+}
+
+/* RFC 1122 4.2.2.13 / RFC 6191 (Linux): a new SYN beyond the old
+ * connection's sequence space ends TIME-WAIT and opens a new connection
+ * through the listener. */
+START_TEST(a_new_syn_above_rcv_nxt_reopens_a_connection_in_time_wait)
+{
+	struct t_conn c;
+	server_time_wait(&c);
+	T_INJECT(.sport = c.peer_port, .dport = c.port, .seq = c.snd_nxt + 100000, .flags = TH_SYN,
+		 .win = 65535, .mss = 1460);
+	struct t_in sa;
+	T_EXPECT(&sa);
+	ck_assert_int_eq(sa.flags, TH_SYN | TH_ACK);
+	ck_assert_uint_eq(sa.ack, c.snd_nxt + 100001);
+	ck_assert_int_eq(t_state(c.s), LS_CLOSE);
+	ck_assert_uint_eq(ST(tcp_timewait_reuse), 1);
+	T_INJECT(.sport = c.peer_port, .dport = c.port, .seq = c.snd_nxt + 100001, .ack = sa.seq + 1,
+		 .flags = TH_ACK, .win = 65535);
+	struct ns_socket *n;
+	ck_assert_int_eq(ns_accept(c.ls, &n, NULL, NULL), 0);
+	ck_assert_int_eq(t_state(n), LS_ESTABLISHED);
+	ns_close(n);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 9293 3.10.7.4 / RFC 5961 4 (Linux: the TIME-WAIT ACK): an old SYN
+ * in TIME-WAIT gets an ACK and changes nothing. */
+START_TEST(an_old_syn_in_time_wait_gets_an_ack)
+{
+	struct t_conn c;
+	server_time_wait(&c);
+	T_INJECT(.sport = c.peer_port, .dport = c.port, .seq = c.snd_nxt - 1000, .flags = TH_SYN,
+		 .win = 65535, .mss = 1460);
+	struct t_in a;
+	T_EXPECT(&a);
+	ck_assert_int_eq(a.flags, TH_ACK);
+	ck_assert_uint_eq(a.ack, c.snd_nxt);
+	ck_assert_int_eq(t_state(c.s), LS_TIME_WAIT);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 9293 3.10.4 (CLOSE in SYN-RECEIVED): with nothing to send, a FIN
+ * goes and the state is FIN-WAIT-1; the handshake still completes. */
+START_TEST(shutdown_in_syn_received_sends_fin_after_the_handshake_state)
+{
+	t_begin();
+	struct ns_socket *s;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &s), 0);
+	struct sockaddr_in a = fx_sin(B_IP_PEER, 80);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&a, sizeof(a)), -EINPROGRESS);
+	struct t_in syn, sa, fin;
+	T_EXPECT(&syn);
+	T_INJECT(.sport = 80, .dport = syn.sport, .seq = 5000, .flags = TH_SYN, .win = 65535,
+		 .mss = 1460);
+	T_EXPECT(&sa);
+	ck_assert_int_eq(t_state(s), LS_SYN_RECV);
+	ck_assert_int_eq(ns_shutdown(s, SHUT_WR), 0);
+	ck_assert_int_eq(t_state(s), LS_FIN_WAIT1);
+	T_EXPECT(&fin);
+	ck_assert_int_ne(fin.flags & TH_FIN, 0);
+	ck_assert_uint_eq(fin.seq, syn.seq + 1);
+	/* The peer acknowledges SYN and FIN. */
+	T_INJECT(.sport = 80, .dport = syn.sport, .seq = 5001, .ack = syn.seq + 2, .flags = TH_ACK,
+		 .win = 65535);
+	ck_assert_int_eq(t_state(s), LS_FIN_WAIT2);
+	ns_close(s);
+}
+END_TEST
+
 Suite *tcp_states_suite(void)
 {
 	Suite *s = unit_suite("tcp_states");
@@ -378,5 +462,8 @@ Suite *tcp_states_suite(void)
 	ADD_FX(s, fin_with_data_delivers_the_data_then_end_of_file);
 	ADD_FX(s, retransmitted_fin_in_close_wait_is_acknowledged_again);
 	ADD_FX(s, tcp_info_state_follows_a_client_from_syn_sent_to_time_wait);
+	ADD_FX(s, a_new_syn_above_rcv_nxt_reopens_a_connection_in_time_wait);
+	ADD_FX(s, an_old_syn_in_time_wait_gets_an_ack);
+	ADD_FX(s, shutdown_in_syn_received_sends_fin_after_the_handshake_state);
 	return s;
 }

@@ -112,6 +112,15 @@ static void retransmit_timer(struct tcp_sock *tp, ns_time_t now)
 	tp->high_seq = tp->snd_nxt;
 	tp->tlp_high_seq = 0;
 	tp->dupacks = 0;
+	if (tp->rtx_head && (tp->rtx_head->flags & SEG_SACKED)) {
+		/* RFC 2018 8: SACKed data at the left edge after a timeout
+		 * means the receiver reneged; it MUST be retransmitted. Like
+		 * Linux (tcp_timeout_mark_lost), forget every SACK mark. */
+		for (struct tcp_seg *s = tp->rtx_head; s; s = s->next)
+			s->flags &= (uint16_t)~SEG_SACKED;
+		tp->sacked_out = 0;
+		tp->sacked_bytes = 0;
+	}
 	for (struct tcp_seg *s = tp->rtx_head; s; s = s->next)
 		tcp_seg_mark_lost(tp, s);
 	/* RFC 6298 5.4: retransmit the earliest unacknowledged segment. */

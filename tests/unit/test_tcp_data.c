@@ -782,6 +782,28 @@ START_TEST(a_delayed_ack_rides_on_the_reply)
 }
 END_TEST
 
+/* RFC 6093 / RFC 9293 3.8.5: urgent data longer than a segment: every
+ * segment before the urgent pointer carries URG and the pointer, counted
+ * from its own sequence number. */
+START_TEST(urgent_pointer_is_carried_by_every_segment_before_it)
+{
+	struct t_conn c;
+	T_ACCEPT(&c);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_NODELAY, 1), 0);
+	static uint8_t buf[3000];
+	ck_assert_int_eq(ns_send(c.s, buf, sizeof(buf), MSG_OOB), 3000);
+	struct t_in d;
+	uint32_t off = 0;
+	while (t_take(&d)) {
+		ck_assert_int_ne(d.flags & TH_URG, 0);
+		ck_assert_uint_eq(d.urp, 3000 - off);
+		off += d.len;
+	}
+	ck_assert_uint_eq(off, 3000);
+	t_close(&c);
+}
+END_TEST
+
 Suite *tcp_data_suite(void)
 {
 	Suite *s = unit_suite("tcp_data");
@@ -813,5 +835,6 @@ Suite *tcp_data_suite(void)
 	ADD_FX(s, a_small_window_is_filled_when_the_persist_timer_fires);
 	ADD_FX(s, tcp_cork_holds_a_partial_segment_only_until_the_probe_timer);
 	ADD_FX(s, a_delayed_ack_rides_on_the_reply);
+	ADD_FX(s, urgent_pointer_is_carried_by_every_segment_before_it);
 	return s;
 }

@@ -388,6 +388,41 @@ START_TEST(after_an_rto_slow_start_resends_the_flight_from_one_segment)
 }
 END_TEST
 
+/* RFC 2018 8: SACKed data may be discarded by the receiver (reneging); the
+ * sender MUST retransmit the segment at the left edge after a timeout even
+ * if it was SACKed (Linux then forgets every SACK mark). */
+START_TEST(after_a_timeout_sacked_data_at_the_left_edge_is_retransmitted)
+{
+	struct t_conn c;
+	struct flight f;
+	send_flight(&c, &f, 1, NULL, 5);
+	t_run(100 * MS);
+	const uint32_t b[1][2] = { { f.s[2], f.e[4] } };
+	sack_ack(&c, f.s[1], 1, b);
+	struct t_in r;
+	T_EXPECT(&r);
+	ck_assert_uint_eq(r.seq, f.s[1]);
+	/* The retransmission arrives; the receiver threw 2-4 away. */
+	t_run(100 * MS);
+	sack_ack(&c, f.s[2], 0, NULL);
+	ck_assert(t_run_until(5 * NS_SEC, &r));
+	ck_assert_uint_eq(r.seq, f.s[2]);
+	/* Repaired, the rest follows as it is acknowledged. */
+	t_run(100 * MS);
+	sack_ack(&c, f.e[2], 0, NULL);
+	uint32_t next = f.s[3];
+	for (int i = 0; i < 10 && SEQ_LT(next, f.e[4]); i++) {
+		while (t_take(&r)) {
+			ck_assert_uint_eq(r.seq, next);
+			next = r.seq + r.len;
+		}
+		t_run(100 * MS);
+	}
+	ck_assert_uint_eq(next, f.e[4]);
+	t_close(&c);
+}
+END_TEST
+
 Suite *tcp_loss_suite(void)
 {
 	Suite *s = unit_suite("tcp_loss");
@@ -404,5 +439,6 @@ Suite *tcp_loss_suite(void)
 	ADD_FX(s, newreno_fast_retransmits_on_the_third_duplicate_ack);
 	ADD_FX(s, newreno_partial_ack_retransmits_the_next_hole_and_the_full_ack_ends_recovery);
 	ADD_FX(s, after_an_rto_slow_start_resends_the_flight_from_one_segment);
+	ADD_FX(s, after_a_timeout_sacked_data_at_the_left_edge_is_retransmitted);
 	return s;
 }

@@ -410,6 +410,29 @@ START_TEST(rst_in_time_wait_ends_it_early)
 }
 END_TEST
 
+/* RFC 9293 3.10.7.4 second (SYN-RECEIVED from an active OPEN): a RST at
+ * RCV.NXT refuses the connection. */
+START_TEST(rst_in_syn_received_of_a_simultaneous_open_refuses_the_connection)
+{
+	t_begin();
+	struct ns_socket *s;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &s), 0);
+	struct sockaddr_in a = fx_sin(B_IP_PEER, 80);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&a, sizeof(a)), -EINPROGRESS);
+	struct t_in syn, sa;
+	T_EXPECT(&syn);
+	T_INJECT(.sport = 80, .dport = syn.sport, .seq = 5000, .flags = TH_SYN, .win = 65535,
+		 .mss = 1460);
+	T_EXPECT(&sa);
+	ck_assert_int_eq(t_state(s), LS_SYN_RECV);
+	T_INJECT(.sport = 80, .dport = syn.sport, .seq = 5001, .flags = TH_RST);
+	T_EXPECT_NONE();
+	ck_assert_int_eq(t_state(s), LS_CLOSE);
+	ck_assert_int_eq(t_geti(s, SOL_SOCKET, SO_ERROR), ECONNREFUSED);
+	ns_close(s);
+}
+END_TEST
+
 Suite *tcp_rst_suite(void)
 {
 	Suite *s = unit_suite("tcp_rst");
@@ -430,5 +453,6 @@ Suite *tcp_rst_suite(void)
 	ADD_FX(s, rst_in_close_wait_makes_send_fail_with_epipe);
 	ADD_FX(s, rst_in_last_ack_closes_the_connection);
 	ADD_FX(s, rst_in_time_wait_ends_it_early);
+	ADD_FX(s, rst_in_syn_received_of_a_simultaneous_open_refuses_the_connection);
 	return s;
 }

@@ -447,6 +447,28 @@ START_TEST(shutdown_in_syn_received_sends_fin_after_the_handshake_state)
 }
 END_TEST
 
+/* RFC 9293 3.10.7.3: data carried by the SYN-ACK is queued for the user
+ * once the connection is established, and acknowledged. */
+START_TEST(data_in_the_synack_is_delivered)
+{
+	t_begin();
+	struct ns_socket *s;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &s), 0);
+	struct sockaddr_in a = fx_sin(B_IP_PEER, 80);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&a, sizeof(a)), -EINPROGRESS);
+	struct t_in syn, ack;
+	T_EXPECT(&syn);
+	T_INJECT(.sport = 80, .dport = syn.sport, .seq = 7000, .ack = syn.seq + 1,
+		 .flags = TH_SYN | TH_ACK, .win = 65535, .mss = 1460, .data = "hi", .len = 2);
+	T_EXPECT(&ack);
+	ck_assert_uint_eq(ack.ack, 7003);
+	char buf[4];
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), 2);
+	ck_assert_int_eq(memcmp(buf, "hi", 2), 0);
+	ns_close(s);
+}
+END_TEST
+
 Suite *tcp_states_suite(void)
 {
 	Suite *s = unit_suite("tcp_states");
@@ -465,5 +487,6 @@ Suite *tcp_states_suite(void)
 	ADD_FX(s, a_new_syn_above_rcv_nxt_reopens_a_connection_in_time_wait);
 	ADD_FX(s, an_old_syn_in_time_wait_gets_an_ack);
 	ADD_FX(s, shutdown_in_syn_received_sends_fin_after_the_handshake_state);
+	ADD_FX(s, data_in_the_synack_is_delivered);
 	return s;
 }

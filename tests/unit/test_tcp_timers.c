@@ -665,6 +665,33 @@ START_TEST(negative_tcp_linger2_resets_instead_of_waiting_in_fin_wait_2)
 }
 END_TEST
 
+/* Linux: an accepted connection inherits the listener's SO_KEEPALIVE and
+ * TCP_KEEP* settings. */
+START_TEST(accepted_connections_inherit_the_listeners_keepalive_settings)
+{
+	t_begin();
+	struct ns_socket *ls;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &ls), 0);
+	keepalive_on(ls, 5, 1, 2);
+	struct sockaddr_in a = fx_sin(0, 8080);
+	ck_assert_int_eq(ns_bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(ns_listen(ls, 4), 0);
+	struct t_conn c;
+	T_ACCEPT(&c, .ls = ls);
+	ns_time_t t0 = t_now();
+	ck_assert_int_eq(t_geti(c.s, SOL_SOCKET, SO_KEEPALIVE), 1);
+	struct t_in d;
+	ck_assert(t_run_until(100 * SEC, &d));
+	T_AT(d.t, t0 + 5 * SEC);
+	ck_assert(t_run_until(100 * SEC, &d));
+	T_AT(d.t, t0 + 6 * SEC);
+	ck_assert(t_run_until(100 * SEC, &d));
+	T_AT(d.t, t0 + 7 * SEC);
+	ck_assert_int_ne(d.flags & TH_RST, 0);
+	t_close(&c);
+}
+END_TEST
+
 Suite *tcp_timers_suite(void)
 {
 	Suite *s = unit_suite("tcp_timers");
@@ -693,5 +720,6 @@ Suite *tcp_timers_suite(void)
 	ADD_FX(s, orphaned_fin_wait_2_default_timeout_is_60_seconds);
 	ADD_FX(s, fin_wait_2_of_a_held_socket_waits_for_the_peer);
 	ADD_FX(s, negative_tcp_linger2_resets_instead_of_waiting_in_fin_wait_2);
+	ADD_FX(s, accepted_connections_inherit_the_listeners_keepalive_settings);
 	return s;
 }

@@ -175,6 +175,20 @@ static void kill_orphaned_pgrp(struct kernel *k, pid_t pgid)
 	kill_pgrp(k, pgid, SIGCONT, &si);
 }
 
+/* Every process of session sid loses its controlling terminal. */
+void session_drop_ctty(struct kernel *k, pid_t sid)
+{
+	struct list *l;
+	list_for_each(l, &k->thread_groups)
+	{
+		struct thread_group *g = list_entry(l, struct thread_group, all_link);
+		if (g->sid == sid && g->tty) {
+			file_put(g->tty);
+			g->tty = NULL;
+		}
+	}
+}
+
 static void tg_exit_final(struct thread_group *tg)
 {
 	struct kernel *k = tg->k;
@@ -184,6 +198,13 @@ static void tg_exit_final(struct thread_group *tg)
 	ns_timer_disarm(k->wheel, &tg->itimer);
 	posix_timers_exit(tg);
 	klog(k, "process %d exited, status %#x", tg->tgid, tg->exit_code);
+
+	/* A session leader's death hangs up its terminal (foreground group
+	 * gets SIGHUP + SIGCONT) and frees it for another session. */
+	if (tg->sid == tg->tgid && tg->tty) {
+		pty_session_end(tg->tty, k);
+		session_drop_ctty(k, tg->sid);
+	}
 
 	/* Children go to the nearest subreaper or to init; host zombies
 	 * follow the host's rule (always init, the namespace's reaper). */

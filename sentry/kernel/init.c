@@ -65,6 +65,7 @@ int kernel_start_init(struct kernel *k, char **argv, char **envp, const struct p
 	}
 	t->tid = 1;
 	t->tg = tg;
+	t->cpus = k->cpus;
 	t->pt = pt;
 	pt->owner = t;
 	tg->leader = t;

@@ -90,6 +90,12 @@ int kernel_create(struct ns_loop *loop, struct ns_wheel *wheel, struct platform 
 	list_init(&k->thread_groups);
 	k->pids_limit = 4096;
 	k->boot_ns = kclock_mono();
+	CPU_ZERO(&k->cpus);
+	if (sched_getaffinity(0, sizeof(k->cpus), &k->cpus) < 0)
+		CPU_SET(0, &k->cpus);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &k->cpus))
+			k->nr_cpu_ids = c + 1;
 	k->boot_realtime_ns = kclock_real();
 	strcpy(k->hostname, "moat");
 	strcpy(k->domainname, "(none)");

@@ -29,6 +29,7 @@
 #ifndef SENTRY_KERNEL_H
 #define SENTRY_KERNEL_H
 
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -189,6 +190,7 @@ struct task {
 	struct cred cred;
 	char comm[16];
 	int nice;		/* -20..19 (setpriority); the host thread gets max(nice, 0) */
+	cpu_set_t cpus;		/* sched_setaffinity mask, within kernel.cpus */
 
 	/* Signals */
 	ksigset_t blocked;
@@ -303,6 +305,8 @@ struct kernel {
 	int done;	     /* init has exited */
 	int exit_status;     /* wait status of init */
 	uid_t host_uid;
+	cpu_set_t cpus;	     /* the CPUs moat may use (its own affinity at start) */
+	int nr_cpu_ids;	     /* highest usable CPU + 1 */
 	/* Forwarding to the sandbox's terminal foreground / init */
 	struct file *console; /* host terminal passthrough, if any */
 	/* sockets: abstract unix namespace */
@@ -380,6 +384,7 @@ void task_set_result(struct task *t, long ret);
 int send_signal_task(struct task *t, const siginfo_t *info, int group, int flags);
 int send_signal_tg(struct thread_group *tg, int sig, const siginfo_t *info);
 int kill_pgrp(struct kernel *k, pid_t pgid, int sig, const siginfo_t *info);
+void session_drop_ctty(struct kernel *k, pid_t sid); /* exit.c */
 void siginfo_kernel(siginfo_t *si, int sig, int code);
 void siginfo_from(siginfo_t *si, int sig, int code, struct task *sender);
 /* Deliver what's deliverable before returning to user; 0 to go on, or

@@ -12,6 +12,7 @@ int epoll_create_file(struct vfs *v, int flags, struct file **out);
 int epoll_ctl_file(struct task *t, struct file *epf, int op, int fd, struct file *f, struct epoll_event *ev);
 int epoll_collect(struct task *t, struct file *epf, struct epoll_event *out, int max);
 struct waitq *epoll_waitq(struct file *epf);
+int epoll_nitems(struct file *epf);
 int is_epoll_file(struct file *f);
 
 /* Files held while a poll-like call is parked on their queues. */
@@ -391,7 +392,9 @@ static long do_epoll_wait(struct task *t, int epfd, uint64_t uev, int max)
 		file_put(epf);
 		return -EINVAL;
 	}
-	int cap = max < 1024 ? max : 1024;
+	/* No more events than watched descriptors can be ready. */
+	int nitems = epoll_nitems(epf);
+	int cap = max < nitems ? max : nitems > 0 ? nitems : 1;
 	struct epoll_event *ev = malloc((size_t)cap * sizeof(*ev));
 	if (!ev) {
 		file_put(epf);

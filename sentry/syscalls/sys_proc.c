@@ -109,6 +109,7 @@ long do_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uin
 		return -ENOMEM;
 	c->cred = t->cred;
 	c->nice = t->nice;
+	c->cpus = t->cpus;
 	memcpy(c->comm, t->comm, sizeof(c->comm));
 	c->blocked = t->blocked;
 	c->mm = (flags & CLONE_VM) ? mm_get(t->mm) : mm_dup(t->mm);
@@ -1031,35 +1032,59 @@ SYSCALL(getrandom)
 	return (long)done;
 }
 
+/*
+ * CPU affinity, per thread.  Masks are kept within the CPUs moat itself
+ * may use (kernel.cpus) and applied to the host thread.  As on Linux the
+ * user buffer must hold nr_cpu_ids bits in whole longs; getaffinity
+ * returns the bytes it wrote.
+ */
+static struct task *affinity_target(struct task *t, pid_t pid, long *err)
+{
+	struct task *o = pid > 0 ? task_lookup(t->k, pid) : pid ? NULL : t;
+	*err = -ESRCH;
+	if (!o || o->state == TS_DEAD)
+		return NULL;
+	return o;
+}
+
+static size_t cpumask_bytes(struct kernel *k)
+{
+	return (size_t)((k->nr_cpu_ids + 63) / 64) * 8;
+}
+
 SYSCALL(sched_getaffinity)
 {
-	pid_t pid = (pid_t)ARG(0);
 	size_t len = (size_t)ARG(1);
-	if (pid && !task_lookup(t->k, pid))
-		return -ESRCH;
-	if (len < 8 || (len & 7))
+	long err;
+	struct task *o = affinity_target(t, (pid_t)ARG(0), &err);
+	if (!o)
+		return err;
+	size_t n = cpumask_bytes(t->k);
+	if (len < n || (len & 7))
 		return -EINVAL;
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return -errno;
-	size_t n = len < 8 ? len : 8;
-	if (CPU_COUNT(&set) > 64)
-		n = len < sizeof(set) ? len : sizeof(set);
-	return copy_to_user(t, ARG(2), &set, n) ? -EFAULT : (long)n;
+	return copy_to_user(t, ARG(2), &o->cpus, n) ? -EFAULT : (long)n;
 }
 
 SYSCALL(sched_setaffinity)
 {
-	pid_t pid = (pid_t)ARG(0);
-	if (pid && !task_lookup(t->k, pid))
-		return -ESRCH;
-	uint64_t m;
-	if ((size_t)ARG(1) < 8)
-		return -EINVAL;
-	if (copy_from_user(t, &m, ARG(2), 8))
+	size_t len = (size_t)ARG(1);
+	long err;
+	struct task *o = affinity_target(t, (pid_t)ARG(0), &err);
+	if (!o)
+		return err;
+	cpu_set_t m;
+	CPU_ZERO(&m);
+	if (copy_from_user(t, &m, ARG(2), len < sizeof(m) ? len : sizeof(m)))
 		return -EFAULT;
-	return m ? 0 : -EINVAL;
+	if (o != t && o->cred.uid != t->cred.euid && o->cred.euid != t->cred.euid && !capable(t, KCAP_SYS_NICE))
+		return -EPERM;
+	CPU_AND(&m, &m, &t->k->cpus);
+	if (!CPU_COUNT(&m))
+		return -EINVAL;
+	if (o->pt && sched_setaffinity(o->pt->host_tid, sizeof(m), &m) < 0 && errno != ESRCH)
+		return -errno;
+	o->cpus = m;
+	return 0;
 }
 
 SYSCALL(sched_getscheduler)

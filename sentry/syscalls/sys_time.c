@@ -1,12 +1,15 @@
-/* Sleeping: nanosleep, clock_nanosleep, restart_syscall. The clocks
- * themselves (clock_gettime, gettimeofday, time) run natively or in the
- * vDSO: the sandbox shares the host's clocks. */
+/* Sleeping: nanosleep, clock_nanosleep, restart_syscall; POSIX timers;
+ * clock setting (refused). The clocks themselves (clock_gettime,
+ * gettimeofday, time) run natively or in the vDSO: the sandbox shares the
+ * host's clocks. */
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/timex.h>
 #include <time.h>
 
 #include "syscalls.h"
@@ -363,4 +366,75 @@ SYSCALL(timer_delete)
 		}
 	}
 	return -EINVAL;
+}
+
+/*
+ * Setting the clocks: the sandbox shares the host's clocks and may not
+ * change them (on Linux a user namespace's root lacks CAP_SYS_TIME over
+ * the host's time too), so valid requests fail with EPERM after the
+ * argument checks Linux makes first; reading the NTP state works.
+ */
+static int clock_id_valid(clockid_t clk)
+{
+	return (clk >= CLOCK_REALTIME && clk <= CLOCK_BOOTTIME_ALARM) || clk == CLOCK_TAI;
+}
+
+SYSCALL(clock_settime)
+{
+	clockid_t clk = (clockid_t)ARG(0);
+	struct timespec ts;
+	if (!clock_id_valid(clk))
+		return -EINVAL;
+	if (copy_from_user(t, &ts, ARG(1), sizeof(ts)))
+		return -EFAULT;
+	if (clk != CLOCK_REALTIME)
+		return -EINVAL;
+	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L)
+		return -EINVAL;
+	return -EPERM;
+}
+
+SYSCALL(settimeofday)
+{
+	struct timeval tv;
+	struct timezone tz;
+	if (ARG(0) && copy_from_user(t, &tv, ARG(0), sizeof(tv)))
+		return -EFAULT;
+	if (ARG(1) && copy_from_user(t, &tz, ARG(1), sizeof(tz)))
+		return -EFAULT;
+	if (ARG(0) && (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000))
+		return -EINVAL;
+	if (ARG(1) && (tz.tz_minuteswest < -15 * 60 || tz.tz_minuteswest > 15 * 60))
+		return -EINVAL;
+	return ARG(0) || ARG(1) ? -EPERM : 0;
+}
+
+static long do_adjtimex(struct task *t, uint64_t uaddr)
+{
+	struct timex tx;
+	if (copy_from_user(t, &tx, uaddr, sizeof(tx)))
+		return -EFAULT;
+	/* ADJ_OFFSET_SS_READ (0xa001) only reads */
+	if (tx.modes && tx.modes != 0xa001)
+		return -EPERM;
+	tx.modes = 0;
+	int r = adjtimex(&tx);
+	if (r < 0)
+		return -errno;
+	return copy_to_user(t, uaddr, &tx, sizeof(tx)) ? -EFAULT : r;
+}
+
+SYSCALL(adjtimex)
+{
+	return do_adjtimex(t, ARG(0));
+}
+
+SYSCALL(clock_adjtime)
+{
+	clockid_t clk = (clockid_t)ARG(0);
+	if (!clock_id_valid(clk))
+		return -EINVAL;
+	if (clk != CLOCK_REALTIME)
+		return -EOPNOTSUPP;
+	return do_adjtimex(t, ARG(1));
 }

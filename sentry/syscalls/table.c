@@ -21,6 +21,10 @@ long sys_chmod(struct task *t);
 long sys_chown(struct task *t);
 long sys_chroot(struct task *t);
 long sys_clock_nanosleep(struct task *t);
+long sys_clock_settime(struct task *t);
+long sys_clock_adjtime(struct task *t);
+long sys_settimeofday(struct task *t);
+long sys_adjtimex(struct task *t);
 long sys_clone(struct task *t);
 long sys_close(struct task *t);
 long sys_close_range(struct task *t);
@@ -240,6 +244,10 @@ const struct syscall_desc syscall_table[NR_SYSCALLS] = {
 	[SYS_chown] = { "chown", sys_chown, "sdd" },
 	[SYS_chroot] = { "chroot", sys_chroot, "s" },
 	[SYS_clock_nanosleep] = { "clock_nanosleep", sys_clock_nanosleep, "dxpp" },
+	[SYS_clock_settime] = { "clock_settime", sys_clock_settime, "dp" },
+	[SYS_clock_adjtime] = { "clock_adjtime", sys_clock_adjtime, "dp" },
+	[SYS_settimeofday] = { "settimeofday", sys_settimeofday, "pp" },
+	[SYS_adjtimex] = { "adjtimex", sys_adjtimex, "p" },
 	[SYS_clone] = { "clone", sys_clone, "cppp" },
 	[SYS_close] = { "close", sys_close, "d" },
 	[SYS_close_range] = { "close_range", sys_close_range, "uux" },

@@ -26,6 +26,7 @@
 
 struct eventpoll {
 	struct list items;
+	int nitems;
 	struct list ready;
 	struct waitq wq;
 	struct file *self;
@@ -68,6 +69,7 @@ static void item_remove(struct epitem *it)
 	waitq_del(&it->w);
 	list_del(&it->link_file);
 	list_del(&it->link_ep);
+	it->ep->nitems--;
 	if (list_linked(&it->rdlink))
 		list_del(&it->rdlink);
 	free(it);
@@ -82,13 +84,14 @@ void eventpoll_release(struct file *f)
 	}
 }
 
+/* Through the file's own (short) list: an epoll set may hold many. */
 static struct epitem *find_item(struct eventpoll *ep, struct file *f, int fd)
 {
 	struct list *l;
-	list_for_each(l, &ep->items)
+	list_for_each(l, &f->epitems)
 	{
-		struct epitem *it = list_entry(l, struct epitem, link_ep);
-		if (it->file == f && it->fd == fd)
+		struct epitem *it = list_entry(l, struct epitem, link_file);
+		if (it->ep == ep && it->fd == fd)
 			return it;
 	}
 	return NULL;
@@ -214,6 +217,7 @@ int epoll_ctl_file(struct task *t, struct file *epf, int op, int fd, struct file
 		list_init(&it->rdlink);
 		list_add_tail(&it->link_file, &f->epitems);
 		list_add_tail(&it->link_ep, &ep->items);
+		ep->nitems++;
 		waiter_init(&it->w, item_wake, it);
 		struct waitq *q = file_waitq(f, t);
 		if (q)
@@ -274,6 +278,13 @@ int epoll_collect(struct task *t, struct file *epf, struct epoll_event *out, int
 		list_add_tail(l, &ep->ready);
 	}
 	return n;
+}
+
+/* How many descriptors the set watches (bounds an epoll_wait's output). */
+int epoll_nitems(struct file *epf);
+int epoll_nitems(struct file *epf)
+{
+	return ((struct eventpoll *)epf->priv)->nitems;
 }
 
 struct waitq *epoll_waitq(struct file *epf);

@@ -11,7 +11,10 @@
  * by VEOF has no newline; an empty one is end of file).
  *
  * Job control is the same as on the console (hostio.c): the pty keeps its
- * session and foreground process group; SIGINT/SIGQUIT/SIGTSTP from the
+ * session and foreground process group; a session's controlling terminal
+ * (thread_group.tty) is a separate reference file (ctty_ops) that does not
+ * count as an open of the slave, so the master reads EIO once every slave
+ * descriptor is closed even while the session lives on; SIGINT/SIGQUIT/SIGTSTP from the
  * special characters and SIGWINCH from TIOCSWINSZ go to that group, and a
  * background reader or (with TOSTOP) writer gets SIGTTIN/SIGTTOU. Closing
  * the master hangs the slave up: SIGHUP and SIGCONT to its session,
@@ -83,6 +86,7 @@ struct pty {
 	int index;
 	int master_open;
 	int slave_opens;
+	int ctty_refs;	     /* sessions' controlling-terminal references */
 	int slave_ever;
 	int locked;
 	int hung_up;
@@ -104,7 +108,8 @@ static struct pty *ptys[PTY_MAX];
 static struct dentry *pts_dir;
 static struct vfs *pts_vfs;
 
-static const struct file_ops master_ops, slave_ops;
+static const struct file_ops master_ops, slave_ops, ctty_ops;
+static int ctty_attach(struct pty *p, struct task *t);
 
 /* ---- line discipline ---- */
 
@@ -273,7 +278,7 @@ static void canon_changed(struct pty *p, int was_canon)
 
 static void pty_free(struct pty *p)
 {
-	if (p->master_open || p->slave_opens)
+	if (p->master_open || p->slave_opens || p->ctty_refs)
 		return;
 	ptys[p->index] = NULL;
 	if (p->node && pts_dir) {
@@ -333,7 +338,7 @@ static int make_node(struct pty *p)
 
 static int is_ctty(struct pty *p, struct task *t)
 {
-	return t && t->tg->tty && t->tg->tty->ops == &slave_ops && t->tg->tty->priv == p &&
+	return t && t->tg->tty && t->tg->tty->ops == &ctty_ops && t->tg->tty->priv == p &&
 	       t->tg->sid == p->sid;
 }
 
@@ -524,7 +529,7 @@ static void m_release(struct file *f)
 {
 	struct pty *p = f->priv;
 	p->master_open = 0;
-	if (p->slave_opens && p->sid > 0 && p->k) {
+	if (p->sid > 0 && p->k) {
 		/* hang up the slave's session */
 		p->hung_up = 1;
 		siginfo_t si;
@@ -715,15 +720,19 @@ static long s_ioctl(struct file *f, struct task *t, unsigned long cmd, uint64_t 
 			return t->tg->tty->priv == p ? 0 : -EPERM;
 		if (p->sid > 0 && p->sid != t->tg->sid && tg_lookup(t->k, p->sid) && arg != 1)
 			return -EPERM; /* another session's terminal */
-		p->sid = t->tg->sid;
-		p->fg_pgrp = t->tg->pgid;
-		t->tg->tty = file_get(f);
-		return 0;
+		if (p->sid > 0 && p->sid != t->tg->sid)
+			session_drop_ctty(t->k, p->sid); /* stolen (arg 1, CAP_SYS_ADMIN) */
+		return ctty_attach(p, t);
 	case TIOCNOTTY:
 		if (!is_ctty(p, t))
 			return -ENOTTY;
-		file_put(t->tg->tty);
-		t->tg->tty = NULL;
+		if (t->tg->sid == t->tg->tgid) { /* the leader: the whole session */
+			pty_session_end(t->tg->tty, t->k);
+			session_drop_ctty(t->k, t->tg->sid);
+		} else {
+			file_put(t->tg->tty);
+			t->tg->tty = NULL;
+		}
 		return 0;
 	case FIONREAD:
 		v = (int)ring_len(&p->in);
@@ -761,6 +770,52 @@ static const struct file_ops slave_ops = {
 	.release = s_release,
 };
 
+/* ---- controlling-terminal references ---- */
+
+static void ctty_release(struct file *f)
+{
+	struct pty *p = f->priv;
+	p->ctty_refs--;
+	pty_free(p);
+}
+
+/* Only identity matters: nothing is read or written through it. */
+static const struct file_ops ctty_ops = {
+	.release = ctty_release,
+};
+
+/* Makes p the controlling terminal of t's session (t leads it). */
+static int ctty_attach(struct pty *p, struct task *t)
+{
+	struct file *ref = file_anon(pts_vfs, &ctty_ops, O_RDWR, p, S_IFCHR | 0620);
+	if (!ref)
+		return -ENOMEM;
+	p->ctty_refs++;
+	p->sid = t->tg->sid;
+	p->fg_pgrp = t->tg->pgid;
+	t->tg->tty = ref;
+	return 0;
+}
+
+/* The session leader exits (or loses the terminal): like Linux's
+ * disassociate_ctty, the foreground group gets SIGHUP and SIGCONT and the
+ * terminal belongs to no session any more. */
+void pty_session_end(struct file *tty, struct kernel *k)
+{
+	if (tty->ops != &ctty_ops)
+		return;
+	struct pty *p = tty->priv;
+	if (p->fg_pgrp > 0) {
+		siginfo_t si;
+		siginfo_kernel(&si, SIGHUP, SI_KERNEL);
+		kill_pgrp(k, p->fg_pgrp, SIGHUP, &si);
+		siginfo_kernel(&si, SIGCONT, SI_KERNEL);
+		kill_pgrp(k, p->fg_pgrp, SIGCONT, &si);
+	}
+	p->sid = 0;
+	p->fg_pgrp = 0;
+}
+
 static int slave_open_file(struct pty *p, struct file *f)
 {
 	if (p->locked)
@@ -787,11 +842,8 @@ int pty_slave_open(unsigned index, struct file *f, struct task *t)
 		return e;
 	/* Opening a terminal without O_NOCTTY makes it the controlling
 	 * terminal of a session leader that has none (as Linux). */
-	if (t && !(f->flags & O_NOCTTY) && t->tg->sid == t->tg->tgid && !t->tg->tty && p->sid <= 0) {
-		p->sid = t->tg->sid;
-		p->fg_pgrp = t->tg->pgid;
-		t->tg->tty = file_get(f);
-	}
+	if (t && !(f->flags & O_NOCTTY) && t->tg->sid == t->tg->tgid && !t->tg->tty && p->sid <= 0)
+		ctty_attach(p, t); /* no terminal if out of memory, as if O_NOCTTY */
 	return 0;
 }
 
@@ -799,7 +851,7 @@ int pty_slave_open(unsigned index, struct file *f, struct task *t)
 int pty_reopen(struct file *tty, struct file *f);
 int pty_reopen(struct file *tty, struct file *f)
 {
-	if (tty->ops != &slave_ops)
+	if (tty->ops != &ctty_ops)
 		return -ENXIO;
 	return slave_open_file(tty->priv, f);
 }

@@ -377,6 +377,8 @@ int64_t generic_llseek(struct file *f, int64_t off, int whence);
 int chrdev_open(struct inode *ino, struct file *f, struct task *t);
 /* /dev/tty: the caller's controlling terminal (hostio.c). */
 int console_open(struct task *t, struct file *f);
+/* A session leader's controlling terminal is released (pty.c). */
+void pty_session_end(struct file *tty, struct kernel *k);
 /* Advisory locks (locks.c). */
 void locks_release_inode(struct inode *i);
 

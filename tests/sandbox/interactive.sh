@@ -75,7 +75,7 @@ EOF
 grep -q 'got-xyz' "$T/s2" && pass raw_mode_keys || fail raw_mode_keys "$(tr -d '\r' <"$T/s2" | tail -2 | tr '\n' '|')"
 # pseudo-terminals inside the sandbox (/dev/ptmx, /dev/pts): Python's pty
 # module, and script(1) running an interactive bash, compared with native
-cat >"$T/pty.py" <<'EOF'
+cat >"$T/pty_fork.py" <<'EOF'
 import os, pty, select, time
 pid, fd = pty.fork()
 if pid == 0:
@@ -102,9 +102,41 @@ while time.time() < end:
 _, st = os.waitpid(pid, 0)
 print(repr(out.decode()), os.WEXITSTATUS(st))
 EOF
-expect_same pty_module "$(python3 "$T/pty.py" 2>&1)" "$($MOAT do python3 "$T/pty.py" 2>&1)"
+expect_same pty_module "$(python3 "$T/pty_fork.py" 2>&1)" "$($MOAT do python3 "$T/pty_fork.py" 2>&1)"
 got=$( (printf 'echo typed-$((2+3))\nexit 4\n'; sleep 2) | timeout 30 $MOAT do script -qfec "bash --norc -i" /dev/null |
 	tr -d '\r' | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | grep -c '^typed-5')
 expect script_in_sandbox 1 "$got"
 expect pts_node_gone "/dev/pts/0" "$($MOAT do sh -c 'python3 -c "import os; m, s = os.openpty(); print(os.ttyname(s)); os.close(m); os.close(s)"; ls /dev/pts')"
+# the master reads EIO once the slave's last descriptor closes (a session
+# keeping it as controlling terminal does not count), and the death of the
+# session leader sends SIGHUP to the terminal's foreground group
+cat >"$T/ptyhup.py" <<'EOF'
+import ctypes, os, pty, signal
+ctypes.CDLL(None).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: orphans come back here
+signal.alarm(10)
+pid, fd = pty.fork()
+if pid == 0:
+    g = os.fork()
+    if g == 0:
+        signal.pause()
+        os._exit(0)
+    print("grandchild", g, flush=True)
+    os._exit(3)
+out = b""
+while True:
+    try:
+        d = os.read(fd, 100)
+    except OSError as e:
+        end = "EIO" if e.errno == 5 else e.errno
+        break
+    if not d:
+        end = "EOF"
+        break
+    out += d
+g = int(out.split()[1])
+_, st = os.waitpid(pid, 0)
+_, gst = os.waitpid(g, 0)
+print(end, os.WEXITSTATUS(st), signal.Signals(os.WTERMSIG(gst)).name if os.WIFSIGNALED(gst) else gst)
+EOF
+expect pty_hangup_leader_exit "EIO 3 SIGHUP" "$(timeout 30 $MOAT do python3 "$T/ptyhup.py" 2>&1)"
 expect no_leftover_processes 0 "$(sandbox_leftovers)"

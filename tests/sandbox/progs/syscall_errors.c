@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/timex.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -307,6 +308,28 @@ static void t_proc(void)
 	EXPECT_ERR("uname_badptr", syscall(SYS_uname, (long)BAD), EFAULT);
 	EXPECT_ERR("getgroups_small", syscall(SYS_getgroups, -1, 0), EINVAL);
 	EXPECT_ERR("sched_getaffinity_small", syscall(SYS_sched_getaffinity, 0, 1, (long)scratch), EINVAL);
+	EXPECT_ERR("sched_getaffinity_nosuch", syscall(SYS_sched_getaffinity, 99999, 8, (long)scratch), ESRCH);
+	EXPECT_ERR("sched_getaffinity_neg", syscall(SYS_sched_getaffinity, -1, 8, (long)scratch), ESRCH);
+	EXPECT_ERR("sched_getaffinity_badptr", syscall(SYS_sched_getaffinity, 0, 8, (long)BAD), EFAULT);
+	cpu_set_t cs, cs2;
+	CPU_ZERO(&cs);
+	EXPECT_ERR("sched_setaffinity_empty", sched_setaffinity(0, sizeof(cs), &cs), EINVAL);
+	if (sched_getaffinity(0, sizeof(cs), &cs) == 0) {
+		int first = -1;
+		for (int i = 0; i < CPU_SETSIZE && first < 0; i++)
+			if (CPU_ISSET(i, &cs))
+				first = i;
+		cpu_set_t one;
+		CPU_ZERO(&one);
+		CPU_SET(first, &one);
+		EXPECT_OK("sched_setaffinity_one", sched_setaffinity(0, sizeof(one), &one));
+		report("sched_affinity_kept", sched_getaffinity(0, sizeof(cs2), &cs2) == 0 && CPU_EQUAL(&cs2, &one),
+		       "count %d", CPU_COUNT(&cs2));
+		sched_setaffinity(0, sizeof(cs), &cs);
+	}
+	EXPECT_ERR("getpriority_badwhich", syscall(SYS_getpriority, 99, 0), EINVAL);
+	EXPECT_ERR("getpriority_nosuch", syscall(SYS_getpriority, PRIO_PROCESS, 99999), ESRCH);
+	EXPECT_ERR("setpriority_nosuch", syscall(SYS_setpriority, PRIO_PROCESS, 99999, 0), ESRCH);
 	EXPECT_ERR("prctl_badop", prctl(99999, 0, 0, 0, 0), EINVAL);
 	/* fork/exit/wait still work, with the exit status intact */
 	pid_t c = fork();
@@ -463,6 +486,29 @@ static void t_poll(void)
 	report("poll_hup", a == 1 && (pf.revents & POLLHUP), "a=%d revents %#x", a, pf.revents);
 	close(p[0]);
 	close(fd);
+	/* more ready descriptors than any internal batch: all reported */
+	enum { NMANY = 3000 };
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	struct rlimit more = { NMANY + 64 > rl.rlim_cur ? NMANY + 64 : rl.rlim_cur, rl.rlim_max };
+	if (more.rlim_cur <= rl.rlim_max && setrlimit(RLIMIT_NOFILE, &more) == 0) {
+		static int efds[NMANY];
+		int made = 0;
+		for (; made < NMANY; made++) {
+			efds[made] = eventfd(1, 0);
+			if (efds[made] < 0)
+				break;
+			ev.events = EPOLLIN;
+			ev.data.u32 = (uint32_t)made;
+			epoll_ctl(ep, EPOLL_CTL_ADD, efds[made], &ev);
+		}
+		static struct epoll_event many[NMANY + 1];
+		a = epoll_wait(ep, many, NMANY + 1, 0);
+		report("epoll_many_ready", made == NMANY && a == NMANY, "made %d, %d reported", made, a);
+		while (made > 0)
+			close(efds[--made]);
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	close(ep);
 	alive();
 }
@@ -653,6 +699,25 @@ static void t_time(void)
 	sigprocmask(SIG_UNBLOCK, &rt, NULL);
 	struct timeval tv;
 	EXPECT_OK("gettimeofday", gettimeofday(&tv, NULL));
+	/* Setting the clocks: only the checks made before the privilege
+	 * check run natively (as root they would set the host's time). */
+	EXPECT_ERR("clock_settime_badclock", syscall(SYS_clock_settime, 12345, (long)&ts), EINVAL);
+	EXPECT_ERR("clock_settime_badptr", syscall(SYS_clock_settime, CLOCK_REALTIME, (long)BAD), EFAULT);
+	EXPECT_ERR("clock_settime_monotonic", syscall(SYS_clock_settime, CLOCK_MONOTONIC, (long)&t0), EINVAL);
+	struct timespec badts = { 1, 2000000000L };
+	EXPECT_ERR("clock_settime_badnsec", syscall(SYS_clock_settime, CLOCK_REALTIME, (long)&badts), EINVAL);
+	struct timeval badtv = { 1, 2000000 };
+	EXPECT_ERR("settimeofday_badusec", syscall(SYS_settimeofday, (long)&badtv, 0), EINVAL);
+	EXPECT_ERR("settimeofday_badptr", syscall(SYS_settimeofday, (long)BAD, 0), EFAULT);
+	struct timex tx = { .modes = 0 };
+	EXPECT_OK("adjtimex_read", adjtimex(&tx));
+	EXPECT_ERR("adjtimex_badptr", syscall(SYS_adjtimex, (long)BAD), EFAULT);
+	if (in_sandbox) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		EXPECT_ERR("clock_settime_denied", syscall(SYS_clock_settime, CLOCK_REALTIME, (long)&ts), EPERM);
+		tx.modes = ADJ_OFFSET;
+		EXPECT_ERR("adjtimex_set_denied", adjtimex(&tx), EPERM);
+	}
 	report("time", time(NULL) > 1600000000, "time() too small");
 	alive();
 }

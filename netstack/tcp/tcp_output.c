@@ -396,6 +396,14 @@ void tcp_send_synack(struct ns_stack *st, struct tcp_req *req)
 	}
 	if (!tmp.adv_mss)
 		tmp.adv_mss = 1460;
+	/* RFC 9293 3.7.1: announce what the path to this peer can carry
+	 * (the IPv6 header is 20 bytes longer than IPv4's). */
+	struct ns_rt rt;
+	if (ns_route(st, &req->raddr, &req->laddr, tmp.sk.bound_nic, &rt) == 0) {
+		uint32_t m = NS_MIN(rt.mtu, 65535u) - tcp_ip_hdr_len(&tmp) - TCP_HDR_LEN;
+		if (m < tmp.adv_mss)
+			tmp.adv_mss = (uint16_t)m;
+	}
 	struct tcp_tx tx = { .seq = req->iss, .flags = TH_SYN | TH_ACK, .syn_opts = 1 };
 	if (req->ecn_ok)
 		tx.flags |= TH_ECE; /* RFC 3168 6.1.1: ECN-setup SYN-ACK */

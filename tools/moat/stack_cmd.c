@@ -21,6 +21,7 @@
 
 #include "moat.h"
 #include "tcp_svc.h"
+#include "ns/info.h"
 #include "ns/link.h"
 #include "ns/loop.h"
 #include "ns/socket.h"
@@ -317,6 +318,22 @@ struct tcp_svc_arg {
 	uint16_t port;
 	uint64_t bytes;
 };
+
+/* Addresses are unusable while duplicate address detection runs (RFC
+ * 4862 5.4): clients wait for it to end (at most 10 s). */
+static void wait_addresses(struct ns_stack *st, struct ns_loop *loop)
+{
+	ns_time_t end = ns_clock_now() + 10 * NS_SEC;
+	for (;;) {
+		int tentative = 0;
+		struct ns_addr_info ai;
+		for (unsigned i = 0; ns_stack_addr_info(st, i, &ai) == 0; i++)
+			tentative |= ai.state == NS_ADDR_TENTATIVE;
+		if (!tentative || ns_clock_now() > end)
+			return;
+		ns_loop_run_once(loop, 50 * NS_MSEC);
+	}
+}
 
 static long parse_long(const char *s, long lo, long hi, const char *what)
 {
@@ -618,6 +635,8 @@ int cmd_stack(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (tcp_client || udp_client)
+		wait_addresses(c.st, c.loop);
 	if (tcp_client) {
 		struct sockaddr_storage to;
 		if (parse_ipport(tcp_client, &to) < 0) {

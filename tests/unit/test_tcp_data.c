@@ -804,6 +804,74 @@ START_TEST(urgent_pointer_is_carried_by_every_segment_before_it)
 }
 END_TEST
 
+/* Linux's receive buffer auto-tuning (dynamic right-sizing): when the
+ * application reads everything each round trip, the buffer and the
+ * advertised window grow past their initial size. */
+START_TEST(receive_window_grows_when_the_application_keeps_up)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .rtt = 100 * NS_MSEC, .ws_on = 1, .ws = 7);
+	ck_assert(c.ws_ok);
+	uint32_t initial = (uint32_t)t_geti(c.s, SOL_SOCKET, SO_RCVBUF);
+	uint32_t wnd = c.syn.win, off = 0, maxwnd = 0;
+	static uint8_t buf[1 << 20];
+	struct t_in a;
+	for (int round = 0; round < 8; round++) {
+		uint32_t end = off + NS_MIN(wnd, 600000u);
+		while (off < end) {
+			uint32_t n = NS_MIN(1460u, end - off);
+			send_at(&c, off, n, 0);
+			off += n;
+		}
+		while (t_take(&a))
+			wnd = (uint32_t)a.win << c.stack_ws;
+		t_run(100 * NS_MSEC);
+		ssize_t got = t_read(c.s, buf, sizeof(buf));
+		ck_assert_int_gt(got, 0);
+		while (t_take(&a))
+			wnd = (uint32_t)a.win << c.stack_ws;
+		maxwnd = NS_MAX(maxwnd, wnd);
+	}
+	ck_assert_msg(maxwnd > 2 * initial, "window %u, initial buffer %u", maxwnd, initial);
+	ck_assert_int_gt(t_geti(c.s, SOL_SOCKET, SO_RCVBUF), (int)(2 * initial));
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 9293 3.8.6.1 (the receiving side): a zero-window probe is answered
+ * with the current window: zero while full, open once read. */
+START_TEST(zero_window_probes_are_answered_with_the_current_window)
+{
+	t_begin();
+	struct t_conn c;
+	T_ACCEPT(&c, .ls = small_listener(4096));
+	uint32_t off = 0;
+	while (off < 8192) {
+		send_at(&c, off, 1024, 0);
+		off += 1024;
+	}
+	t_drain();
+	struct t_out probe = t_out_for(&c);
+	probe.seq = pseq(&c, off) - 1; /* Linux's probe: an old byte, no data */
+	t_inject(&probe);
+	struct t_in a;
+	T_EXPECT(&a);
+	ck_assert_uint_eq(a.ack, pseq(&c, off));
+	ck_assert_uint_eq(a.win, 0);
+	uint8_t buf[8192];
+	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), 8192);
+	t_drain(); /* the window update */
+	/* Answers to unacceptable pure ACKs are rate limited (one per
+	 * 500 ms, Linux tcp_invalid_ratelimit): the next probe comes later. */
+	t_run(500 * NS_MSEC);
+	t_inject(&probe);
+	T_EXPECT(&a);
+	ck_assert_uint_eq(a.ack, pseq(&c, off));
+	ck_assert_uint_ge(a.win, 4096);
+	t_close(&c);
+}
+END_TEST
+
 Suite *tcp_data_suite(void)
 {
 	Suite *s = unit_suite("tcp_data");
@@ -836,5 +904,7 @@ Suite *tcp_data_suite(void)
 	ADD_FX(s, tcp_cork_holds_a_partial_segment_only_until_the_probe_timer);
 	ADD_FX(s, a_delayed_ack_rides_on_the_reply);
 	ADD_FX(s, urgent_pointer_is_carried_by_every_segment_before_it);
+	ADD_FX(s, receive_window_grows_when_the_application_keeps_up);
+	ADD_FX(s, zero_window_probes_are_answered_with_the_current_window);
 	return s;
 }

@@ -263,6 +263,43 @@ START_TEST(tcp_congestion_selects_the_algorithm)
 }
 END_TEST
 
+/* One slow-start round for HyStart: the round starts when snd_una passes
+ * the previous round's end; n RTT samples of rtt_us each. */
+static void hystart_round_of(struct tcp_sock *tp, uint32_t *seq, uint32_t rtt_us, int n)
+{
+	tp->snd_una = *seq + 1;
+	*seq += 100000;
+	tp->snd_nxt = *seq;
+	for (int i = 0; i < n; i++)
+		tp->cc->rtt_sample(tp, rtt_us);
+}
+
+/* HyStart (RFC 9406 4.2's delay test; Linux's form in CUBIC): when a
+ * round's minimum RTT exceeds the lowest seen by more than clamp(RTT/8,
+ * 4 ms, 16 ms), slow start ends: ssthresh = cwnd. */
+START_TEST(hystart_ends_slow_start_when_the_rtt_grows)
+{
+	struct tcp_sock *tp = cc_sock("cubic", 20, 0x7fffffff);
+	uint32_t seq = 0;
+	hystart_round_of(tp, &seq, 100000, 9);
+	ck_assert_uint_eq(tp->snd_ssthresh, 0x7fffffff);
+	hystart_round_of(tp, &seq, 120000, 9); /* +20 ms > 12.5 ms */
+	ck_assert_uint_eq(tp->snd_ssthresh, 20);
+}
+END_TEST
+
+/* ...and an increase within the threshold does not end it. */
+START_TEST(hystart_keeps_slow_start_through_small_rtt_changes)
+{
+	struct tcp_sock *tp = cc_sock("cubic", 20, 0x7fffffff);
+	uint32_t seq = 0;
+	hystart_round_of(tp, &seq, 100000, 9);
+	hystart_round_of(tp, &seq, 110000, 9); /* +10 ms < 12.5 ms */
+	hystart_round_of(tp, &seq, 105000, 9);
+	ck_assert_uint_eq(tp->snd_ssthresh, 0x7fffffff);
+}
+END_TEST
+
 Suite *tcp_cc_suite(void)
 {
 	Suite *s = unit_suite("tcp_cc");
@@ -277,5 +314,7 @@ Suite *tcp_cc_suite(void)
 	ADD_FX(s, cubic_after_a_timeout_grows_convexly_from_where_it_starts);
 	ADD_FX(s, slow_start_doubles_the_flight_every_round_trip);
 	ADD_FX(s, tcp_congestion_selects_the_algorithm);
+	ADD_FX(s, hystart_ends_slow_start_when_the_rtt_grows);
+	ADD_FX(s, hystart_keeps_slow_start_through_small_rtt_changes);
 	return s;
 }

@@ -42,10 +42,12 @@ static void die(const char *what)
 
 static int listen_on(int port)
 {
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	int one = 1;
+	/* Dual stack: IPv4 and IPv6 clients alike. */
+	int s = socket(AF_INET6, SOCK_STREAM, 0);
+	int one = 1, zero = 0;
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
 	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0)
 		die("bind");
 	if (listen(s, 4096) < 0)
@@ -57,17 +59,33 @@ static int listen_on(int port)
 
 static int connect_to(const char *host, int port)
 {
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	if (inet_pton(AF_INET, host, &a.sin_addr) != 1) {
-		fprintf(stderr, "tcpperf: bad address %s\n", host);
-		exit(2);
+	struct sockaddr_storage ss;
+	socklen_t len;
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(host, ':')) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
+			goto bad;
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+			goto bad;
+		len = sizeof(*a);
 	}
-	if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+	int s = socket(ss.ss_family, SOCK_STREAM, 0);
+	if (connect(s, (struct sockaddr *)&ss, len) < 0) {
 		close(s);
 		return -1;
 	}
 	return s;
+bad:
+	fprintf(stderr, "tcpperf: bad address %s\n", host);
+	exit(2);
 }
 
 static int sink(int port)

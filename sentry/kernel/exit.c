@@ -15,6 +15,7 @@
  * still knows it.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -91,6 +92,7 @@ static void tg_release(struct thread_group *tg, struct rusage *ru)
 		list_del(&tg->sibling);
 	tg_reap_host(tg, ru);
 	tg->state = TG_DEAD;
+	waitq_wake(&k->exit_wq, POLLHUP);
 	struct task *leader = tg->leader;
 	if (leader) {
 		k->nr_tasks--;
@@ -195,6 +197,7 @@ static void tg_exit_final(struct thread_group *tg)
 	tg->state = TG_ZOMBIE;
 	if (!tg->group_exiting && tg->leader)
 		tg->exit_code = tg->leader->exit_code;
+	waitq_wake(&k->exit_wq, POLLIN);
 	ns_timer_disarm(k->wheel, &tg->itimer);
 	posix_timers_exit(tg);
 	klog(k, "process %d exited, status %#x", tg->tgid, tg->exit_code);

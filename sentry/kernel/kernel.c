@@ -1,6 +1,7 @@
 /* The sentry kernel object: pid table, clocks, logging, lifetime. */
 #include <cpuid.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,7 @@ int kernel_create(struct ns_loop *loop, struct ns_wheel *wheel, struct platform 
 	k->plat = plat;
 	list_init(&k->runq);
 	list_init(&k->thread_groups);
+	waitq_init(&k->exit_wq);
 	k->pids_limit = 4096;
 	k->boot_ns = kclock_mono();
 	CPU_ZERO(&k->cpus);
@@ -158,6 +160,7 @@ void kernel_destroy(struct kernel *k)
 	if (k->console)
 		file_put(k->console);
 	vfs_destroy(k->vfs);
+	waitq_destroy(&k->exit_wq, POLLHUP);
 	free(k->xstate_init);
 	free(k);
 }

@@ -313,6 +313,7 @@ struct kernel {
 	void *unix_abstract;
 	uint64_t next_anon_ino;
 	struct task *current; /* the task whose syscall is being served */
+	struct waitq exit_wq; /* a process exited or was reaped (pidfds) */
 };
 
 /* ---- kernel.c ---- */
@@ -454,6 +455,7 @@ int do_execve_fresh(struct task *t, const char *path, char **argv, char **envp, 
 #define KCAP_SYS_ADMIN 21
 #define KCAP_MKNOD 27
 #define KCAP_SYS_NICE 23
+#define KCAP_SYS_PTRACE 19
 
 #define ARG(i) (t->sc_args[i])
 

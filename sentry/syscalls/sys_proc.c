@@ -63,12 +63,17 @@ static struct mm *mm_dup(struct mm *src)
 	return mm;
 }
 
+/* clone3-only flags (linux/sched.h) */
+#define CLONE_CLEAR_SIGHAND_ 0x100000000ULL
+#define CLONE_INTO_CGROUP_ 0x200000000ULL
+
 #define CLONE_NS_FLAGS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | \
 			CLONE_NEWNET | CLONE_NEWCGROUP | 0x80 /* CLONE_NEWTIME */)
 
-long do_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid, uint64_t tls)
+long do_clone(struct task *t, const struct clone_req *req)
 {
 	struct kernel *k = t->k;
+	uint64_t flags = req->flags, stack = req->stack, ptid = req->ptid, ctid = req->ctid, tls = req->tls;
 	if (t->sc.rerun && t->sc.u[0]) {
 		/* vfork: wait for the child to exec or exit */
 		pid_t c = (pid_t)t->sc.u[0];
@@ -89,8 +94,20 @@ long do_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uin
 		return -EINVAL;
 	if (flags & CLONE_NS_FLAGS)
 		return -EPERM; /* no nested namespaces in the sandbox */
-	if (flags & (CLONE_PIDFD | CLONE_PTRACE | CLONE_UNTRACED | 0x100000000ULL /* INTO_CGROUP */))
-		return flags & CLONE_PIDFD ? -EINVAL : (flags & CLONE_PTRACE ? -EPERM : -EINVAL);
+	if (flags & CLONE_PTRACE)
+		return -EPERM; /* no ptrace inside the sandbox */
+	if (flags & (CLONE_UNTRACED | CLONE_INTO_CGROUP_ | CLONE_CLEAR_SIGHAND_))
+		return -EINVAL; /* (clone3 strips CLONE_CLEAR_SIGHAND into req) */
+	if (req->exit_signal < 0 || req->exit_signal > NSIG_K)
+		return -EINVAL;
+	if (flags & CLONE_PIDFD) {
+		/* the fd goes where pidfd points (clone: the parent_tid slot) */
+		if (flags & (CLONE_THREAD | CLONE_DETACHED))
+			return -EINVAL;
+		int zero = 0;
+		if (copy_to_user(t, req->pidfd, &zero, sizeof(zero)))
+			return -EFAULT;
+	}
 	if (k->nr_tasks >= k->pids_limit) {
 		klog(k, "pid %d: clone refused: pids limit %d reached", t->tid, k->pids_limit);
 		return -EAGAIN;
@@ -130,6 +147,10 @@ long do_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uin
 		c->sighand->ref++;
 	} else {
 		c->sighand = sighand_dup(t->sighand);
+		if (c->sighand && req->clear_sighand) /* handled -> default; ignored stays */
+			for (int i = 0; i < NSIG_K; i++)
+				if (c->sighand->action[i].handler != (uint64_t)(uintptr_t)SIG_IGN)
+					memset(&c->sighand->action[i], 0, sizeof(c->sighand->action[i]));
 	}
 	if (!c->mm || !c->files || !c->fs || !c->sighand) {
 		task_free(c);
@@ -174,7 +195,7 @@ long do_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uin
 		ntg->pgid = ptg->pgid;
 		ntg->sid = ptg->sid;
 		memcpy(ntg->rlim, ptg->rlim, sizeof(ntg->rlim));
-		ntg->exit_signal = (int)(flags & 0xff);
+		ntg->exit_signal = req->exit_signal;
 		ntg->tty = file_get(ptg->tty);
 		c->tg = ntg;
 	}
@@ -186,6 +207,15 @@ long do_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uin
 	if (flags & CLONE_VFORK)
 		c->vfork_parent = t;
 	klog(k, "pid %d: clone -> %d (flags %#llx)", t->tid, ntid, (unsigned long long)flags);
+	if (flags & CLONE_PIDFD) {
+		/* the child exists: a failure here leaves it without a pidfd,
+		 * reported to the parent as the error */
+		long fd = pidfd_install(t, c->tg, 0);
+		if (fd >= 0 && copy_to_user(t, req->pidfd, &(int){ (int)fd }, sizeof(int)))
+			fd = -EFAULT;
+		if (fd < 0)
+			klog(k, "pid %d: CLONE_PIDFD: error %ld", t->tid, fd);
+	}
 	c->state = TS_SYSCALL;
 	c->pt->regs.orig_rax = (uint64_t)-1;
 	platform_regs_dirty(c->pt);
@@ -201,18 +231,82 @@ long do_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uin
 
 SYSCALL(clone)
 {
-	/* x86-64: clone(flags, stack, parent_tid, child_tid, tls) */
-	return do_clone(t, ARG(0), ARG(1), ARG(2), ARG(3), ARG(4));
+	/* x86-64: clone(flags, stack, parent_tid, child_tid, tls); with
+	 * CLONE_PIDFD the parent_tid slot receives the pidfd; only the low
+	 * 32 bits of flags count (as Linux) */
+	uint64_t flags = ARG(0) & 0xffffffffu;
+	if ((flags & CLONE_PIDFD) && (flags & CLONE_PARENT_SETTID))
+		return -EINVAL;
+	struct clone_req r = {
+		.flags = flags & ~(uint64_t)CSIGNAL,
+		.exit_signal = (int)(flags & CSIGNAL),
+		.stack = ARG(1),
+		.ptid = (flags & CLONE_PIDFD) ? 0 : ARG(2),
+		.ctid = ARG(3),
+		.tls = ARG(4),
+		.pidfd = (flags & CLONE_PIDFD) ? ARG(2) : 0,
+	};
+	return do_clone(t, &r);
+}
+
+/* clone3(2): struct clone_args, which may grow; unknown tail bytes must
+ * be zero. */
+SYSCALL(clone3)
+{
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+			set_tid_size, cgroup;
+	} a;
+	size_t size = (size_t)ARG(1);
+	if (size < 64) /* CLONE_ARGS_SIZE_VER0 */
+		return -EINVAL;
+	if (size > 4096)
+		return -E2BIG;
+	memset(&a, 0, sizeof(a));
+	if (copy_from_user(t, &a, ARG(0), size < sizeof(a) ? size : sizeof(a)))
+		return -EFAULT;
+	for (size_t off = sizeof(a); off < size; off += 8) {
+		uint64_t v = 0;
+		size_t n = size - off < 8 ? size - off : 8;
+		if (copy_from_user(t, &v, ARG(0) + off, n))
+			return -EFAULT;
+		if (v)
+			return -E2BIG;
+	}
+	if ((a.flags & (CSIGNAL | CLONE_DETACHED)) || (a.exit_signal & ~(uint64_t)CSIGNAL) ||
+	    a.exit_signal > NSIG_K)
+		return -EINVAL;
+	if ((a.stack == 0) != (a.stack_size == 0) || (!a.set_tid && a.set_tid_size) || a.set_tid_size > 32)
+		return -EINVAL;
+	if (a.set_tid_size)
+		return -EPERM; /* choosing pids needs CAP_CHECKPOINT_RESTORE */
+	if (a.flags & CLONE_INTO_CGROUP_) /* no cgroups here */
+		return -EBADF;
+	if ((a.flags & (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND_)) == (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND_))
+		return -EINVAL;
+	struct clone_req r = {
+		.flags = a.flags & ~CLONE_CLEAR_SIGHAND_,
+		.exit_signal = (int)a.exit_signal,
+		.stack = a.stack ? a.stack + a.stack_size : 0,
+		.ptid = a.parent_tid,
+		.ctid = a.child_tid,
+		.tls = a.tls,
+		.pidfd = a.pidfd,
+		.clear_sighand = (a.flags & CLONE_CLEAR_SIGHAND_) != 0,
+	};
+	return do_clone(t, &r);
 }
 
 SYSCALL(fork)
 {
-	return do_clone(t, SIGCHLD, 0, 0, 0, 0);
+	struct clone_req r = { .exit_signal = SIGCHLD };
+	return do_clone(t, &r);
 }
 
 SYSCALL(vfork)
 {
-	return do_clone(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0);
+	struct clone_req r = { .flags = CLONE_VM | CLONE_VFORK, .exit_signal = SIGCHLD };
+	return do_clone(t, &r);
 }
 
 /* ---- exec ---- */
@@ -382,16 +476,38 @@ SYSCALL(waitid)
 		return -EINVAL;
 	if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
 		return -EINVAL;
-	if (idtype == P_PGID && id == 0)
+	int pidfd_nonblock = 0;
+	if (idtype == P_PIDFD) {
+		/* the process the pidfd names, if it is our child */
+		long err;
+		struct file *f = fget_or(t, id, &err);
+		if (!f)
+			return err;
+		int is;
+		struct thread_group *tg = pidfd_target(f, &is);
+		pidfd_nonblock = (f->flags & O_NONBLOCK) != 0;
+		file_put(f);
+		if (!is)
+			return -EBADF;
+		if (!tg)
+			return -ECHILD;
+		idtype = P_PID;
+		id = tg->tgid;
+		if (pidfd_nonblock)
+			options |= WNOHANG;
+	} else if (idtype == P_PGID && id == 0) {
 		id = t->tg->pgid;
-	else if (idtype != P_ALL && idtype != P_PID && idtype != P_PGID)
+	} else if (idtype != P_ALL && idtype != P_PID && idtype != P_PGID) {
 		return -EINVAL;
+	}
 	if (idtype != P_ALL && id < 0)
 		return -EINVAL;
 	struct wait_res res = { 0 };
 	long r = do_wait(t, idtype, id, options, &res);
 	if (r < 0)
 		return r;
+	if (r == 0 && pidfd_nonblock)
+		return -EAGAIN; /* a non-blocking pidfd's child still runs */
 	if (ARG(2)) {
 		siginfo_t si;
 		memset(&si, 0, sizeof(si));

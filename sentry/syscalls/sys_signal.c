@@ -260,6 +260,59 @@ static long queueinfo_common(struct task *t, pid_t tgid, pid_t tid, int sig, uin
 	return sig ? send_signal_tg(tg, sig, &si) : 0;
 }
 
+/* pidfd_send_signal(pidfd, sig, info, flags): kill(2) or
+ * rt_sigqueueinfo(2) through a pidfd (a zombie still takes signals,
+ * a reaped process is ESRCH). Linux 6.9's scope flags: at most one of
+ * PIDFD_SIGNAL_THREAD (our pidfds name processes: their main thread),
+ * _THREAD_GROUP (the default) and _PROCESS_GROUP. */
+#define PIDFD_SIGNAL_THREAD_ 1u
+#define PIDFD_SIGNAL_THREAD_GROUP_ 2u
+#define PIDFD_SIGNAL_PROCESS_GROUP_ 4u
+
+SYSCALL(pidfd_send_signal)
+{
+	int sig = (int)ARG(1);
+	uint64_t flags = ARG(3);
+	if (flags & ~(uint64_t)(PIDFD_SIGNAL_THREAD_ | PIDFD_SIGNAL_THREAD_GROUP_ | PIDFD_SIGNAL_PROCESS_GROUP_))
+		return -EINVAL;
+	if (flags & (flags - 1))
+		return -EINVAL; /* more than one scope */
+	long err;
+	struct file *f = fget_or(t, (int)ARG(0), &err);
+	if (!f)
+		return err;
+	int is;
+	struct thread_group *tg = pidfd_target(f, &is);
+	file_put(f);
+	if (!is)
+		return -EBADF;
+	if (sig && !valid_sig(sig))
+		return -EINVAL;
+	if (!tg)
+		return -ESRCH;
+	siginfo_t si;
+	if (ARG(2)) {
+		if (copy_from_user(t, &si, ARG(2), sizeof(si)))
+			return -EFAULT;
+		if (si.si_signo != sig)
+			return -EINVAL;
+		/* only the kernel may claim kernel codes (SI_USER too) */
+		if ((si.si_code >= 0 || si.si_code == SI_TKILL) && tg != t->tg)
+			return -EPERM;
+	} else {
+		siginfo_from(&si, sig, SI_USER, t);
+	}
+	if (!kill_permitted(t, tg, sig))
+		return -EPERM;
+	if (!sig || tg->state != TG_LIVE)
+		return 0;
+	if (flags == PIDFD_SIGNAL_PROCESS_GROUP_)
+		return kill_pgrp(t->k, tg->pgid, sig, &si);
+	if (flags == PIDFD_SIGNAL_THREAD_ && tg->leader && tg->leader->state != TS_DEAD)
+		return send_signal_task(tg->leader, &si, 0, 0);
+	return send_signal_tg(tg, sig, &si);
+}
+
 SYSCALL(rt_sigqueueinfo)
 {
 	return queueinfo_common(t, (pid_t)ARG(0), 0, (int)ARG(1), ARG(2));

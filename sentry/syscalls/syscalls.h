@@ -84,8 +84,22 @@ int socket_pair(struct task *t, int family, int type, int protocol, struct file 
 
 /* Misc */
 int task_set_pdeath(struct task *t, int sig);
-long do_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
-	      uint64_t tls);
+struct clone_req {
+	uint64_t flags;	 /* CLONE_* without the exit signal */
+	int exit_signal;
+	uint64_t stack;	 /* the child's stack pointer, or 0 */
+	uint64_t ptid, ctid, tls;
+	uint64_t pidfd;	 /* CLONE_PIDFD: where the fd goes */
+	int clear_sighand; /* clone3 CLONE_CLEAR_SIGHAND */
+};
+long do_clone(struct task *t, const struct clone_req *req);
+
+/* pidfds (sys_pidfd.c) */
+long pidfd_install(struct task *t, struct thread_group *tg, unsigned flags);
+/* The live or zombie process a pidfd names (NULL once reaped); sets
+ * *is_pidfd to whether f is a pidfd at all. */
+struct thread_group *pidfd_target(struct file *f, int *is_pidfd);
+pid_t pidfd_pid(struct file *f);
 struct thread_group *tg_of_pid(struct task *t, pid_t pid);
 
 /* sys_mm.c */

@@ -21,6 +21,10 @@ long sys_chmod(struct task *t);
 long sys_chown(struct task *t);
 long sys_chroot(struct task *t);
 long sys_clock_nanosleep(struct task *t);
+long sys_clone3(struct task *t);
+long sys_pidfd_open(struct task *t);
+long sys_pidfd_getfd(struct task *t);
+long sys_pidfd_send_signal(struct task *t);
 long sys_clock_settime(struct task *t);
 long sys_clock_adjtime(struct task *t);
 long sys_settimeofday(struct task *t);
@@ -244,6 +248,10 @@ const struct syscall_desc syscall_table[NR_SYSCALLS] = {
 	[SYS_chown] = { "chown", sys_chown, "sdd" },
 	[SYS_chroot] = { "chroot", sys_chroot, "s" },
 	[SYS_clock_nanosleep] = { "clock_nanosleep", sys_clock_nanosleep, "dxpp" },
+	[SYS_clone3] = { "clone3", sys_clone3, "pu" },
+	[SYS_pidfd_open] = { "pidfd_open", sys_pidfd_open, "dx" },
+	[SYS_pidfd_getfd] = { "pidfd_getfd", sys_pidfd_getfd, "ddx" },
+	[SYS_pidfd_send_signal] = { "pidfd_send_signal", sys_pidfd_send_signal, "dSpx" },
 	[SYS_clock_settime] = { "clock_settime", sys_clock_settime, "dp" },
 	[SYS_clock_adjtime] = { "clock_adjtime", sys_clock_adjtime, "dp" },
 	[SYS_settimeofday] = { "settimeofday", sys_settimeofday, "pp" },

@@ -327,6 +327,53 @@ static void t_proc(void)
 		       "count %d", CPU_COUNT(&cs2));
 		sched_setaffinity(0, sizeof(cs), &cs);
 	}
+	/* clone3 and pidfds */
+	uint64_t ca[12] = { 0 };
+	EXPECT_ERR("clone3_small", syscall(SYS_clone3, (long)ca, 8), EINVAL);
+	EXPECT_ERR("clone3_huge", syscall(SYS_clone3, (long)ca, 8192), E2BIG);
+	EXPECT_ERR("clone3_badptr", syscall(SYS_clone3, (long)BAD, 88), EFAULT);
+	ca[11] = 1; /* a nonzero byte past the fields this kernel knows */
+	EXPECT_ERR("clone3_tail", syscall(SYS_clone3, (long)ca, sizeof(ca)), E2BIG);
+	ca[11] = 0;
+	ca[0] = SIGCHLD; /* the signal belongs in exit_signal */
+	EXPECT_ERR("clone3_signal_in_flags", syscall(SYS_clone3, (long)ca, 88), EINVAL);
+	ca[0] = 0;
+	ca[5] = (uint64_t)(uintptr_t)scratch; /* stack without stack_size */
+	EXPECT_ERR("clone3_stack_nosize", syscall(SYS_clone3, (long)ca, 88), EINVAL);
+	ca[5] = 0;
+	EXPECT_ERR("pidfd_open_zero", syscall(SYS_pidfd_open, 0, 0), EINVAL);
+	EXPECT_ERR("pidfd_open_nosuch", syscall(SYS_pidfd_open, 99999, 0), ESRCH);
+	EXPECT_ERR("pidfd_open_badflags", syscall(SYS_pidfd_open, getpid(), 1), EINVAL);
+	EXPECT_ERR("pidfd_send_signal_notpidfd", syscall(SYS_pidfd_send_signal, 0, 0, 0, 0), EBADF);
+	EXPECT_ERR("pidfd_send_signal_badfd", syscall(SYS_pidfd_send_signal, 9999, 0, 0, 0), EBADF);
+	EXPECT_ERR("pidfd_getfd_notpidfd", syscall(SYS_pidfd_getfd, 0, 0, 0), EBADF);
+	int pidfd = -1;
+	ca[0] = CLONE_PIDFD;
+	ca[1] = (uint64_t)(uintptr_t)&pidfd;
+	ca[4] = SIGCHLD;
+	long cp = syscall(SYS_clone3, (long)ca, 88);
+	if (cp == 0) {
+		struct timespec nap = { 0, 50000000 };
+		nanosleep(&nap, NULL);
+		_exit(9);
+	}
+	report("clone3_pidfd", cp > 0 && pidfd >= 0, "clone3 %ld pidfd %d errno %d", cp, pidfd, errno);
+	if (cp > 0 && pidfd >= 0) {
+		struct pollfd pp = { pidfd, POLLIN, 0 };
+		int before = poll(&pp, 1, 0);
+		int after = poll(&pp, 1, 5000);
+		report("pidfd_poll_exit", before == 0 && after == 1 && (pp.revents & POLLIN), "before %d after %d revents %#x",
+		       before, after, pp.revents);
+		EXPECT_OK("pidfd_send_signal_zombie", syscall(SYS_pidfd_send_signal, pidfd, 0, 0, 0));
+		EXPECT_ERR("pidfd_send_signal_badflags", syscall(SYS_pidfd_send_signal, pidfd, 0, 0, 8), EINVAL);
+		EXPECT_ERR("pidfd_send_signal_twoscopes", syscall(SYS_pidfd_send_signal, pidfd, 0, 0, 3), EINVAL);
+		siginfo_t wi = { 0 };
+		report("waitid_pidfd", syscall(SYS_waitid, 3 /* P_PIDFD */, pidfd, (long)&wi, WEXITED, 0) == 0 &&
+					       wi.si_pid == cp && wi.si_status == 9,
+		       "pid %d status %d", wi.si_pid, wi.si_status);
+		EXPECT_ERR("pidfd_send_signal_reaped", syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, 0, 0), ESRCH);
+		close(pidfd);
+	}
 	EXPECT_ERR("getpriority_badwhich", syscall(SYS_getpriority, 99, 0), EINVAL);
 	EXPECT_ERR("getpriority_nosuch", syscall(SYS_getpriority, PRIO_PROCESS, 99999), ESRCH);
 	EXPECT_ERR("setpriority_nosuch", syscall(SYS_setpriority, PRIO_PROCESS, 99999, 0), ESRCH);

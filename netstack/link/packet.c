@@ -8,8 +8,10 @@
  * frame is a coalesced (GRO/GSO) segment. Without it we still learn about
  * unfinished checksums from PACKET_AUXDATA.
  *
- * Frames are received into per-slot scratch buffers big enough for a 64 KiB
- * super-frame and copied into right-sized packet buffers, so a small datagram
+ * Frames are received straight into per-slot packet buffers big enough for
+ * a 64 KiB super-frame. A large frame is handed up in its buffer (no copy:
+ * bulk TCP arrives as GRO'd super-frames) and the slot gets a fresh one; a
+ * small frame is copied into a right-sized buffer so that a small datagram
  * never pins a large chunk in a socket queue.
  */
 #include <arpa/inet.h>
@@ -28,6 +30,8 @@
 
 #define RX_BUF (65536 + 256)
 #define MAX_BATCH 256
+/* Frames up to this size are copied out of the slot's buffer. */
+#define RX_COPY_MAX 2048
 
 struct packet_link {
 	struct ns_link link;
@@ -40,7 +44,7 @@ struct packet_link {
 	struct iovec *riov;
 	struct virtio_net_hdr *rhdr;
 	struct sockaddr_ll *raddr;
-	uint8_t *rbuf;
+	struct pkt **rpkt; /* one receive buffer per slot */
 	uint8_t *rcmsg;
 	/* transmit batch */
 	struct mmsghdr *tmsg;
@@ -182,7 +186,22 @@ static int pl_poll(struct ns_link *l, int budget)
 			l->stats.rx_truncated++;
 			continue;
 		}
-		struct pkt *p = pkt_from_bytes(pl->rbuf + (size_t)i * RX_BUF, len);
+		struct pkt *slot = pl->rpkt[i];
+		struct pkt *p;
+		if (len <= RX_COPY_MAX) {
+			p = pkt_from_bytes(pkt_data(slot), len);
+		} else {
+			/* Hand the slot's buffer up; the slot takes a new one. */
+			struct pkt *fresh = pkt_alloc(PKT_HEADROOM, RX_BUF);
+			if (fresh) {
+				p = slot;
+				pkt_trim(p, len);
+				pl->rpkt[i] = fresh;
+				pl->riov[2 * i + 1].iov_base = pkt_data(fresh);
+			} else {
+				p = NULL;
+			}
+		}
 		if (!p) {
 			l->stats.rx_dropped_nomem++;
 			continue;
@@ -226,7 +245,10 @@ static void pl_free(struct packet_link *pl)
 	free(pl->riov);
 	free(pl->rhdr);
 	free(pl->raddr);
-	free(pl->rbuf);
+	if (pl->rpkt)
+		for (int i = 0; i < pl->batch; i++)
+			pkt_unref(pl->rpkt[i]);
+	free(pl->rpkt);
 	free(pl->rcmsg);
 	free(pl->tmsg);
 	free(pl->tiov);
@@ -269,19 +291,22 @@ static int alloc_slots(struct packet_link *pl)
 	pl->riov = calloc((size_t)b * 2, sizeof(*pl->riov));
 	pl->rhdr = calloc((size_t)b, sizeof(*pl->rhdr));
 	pl->raddr = calloc((size_t)b, sizeof(*pl->raddr));
-	pl->rbuf = malloc((size_t)b * RX_BUF);
+	pl->rpkt = calloc((size_t)b, sizeof(*pl->rpkt));
 	pl->rcmsg = calloc((size_t)b, CMSG_SPACE_AUX);
 	pl->tmsg = calloc((size_t)b, sizeof(*pl->tmsg));
 	pl->tiov = calloc((size_t)b * 2, sizeof(*pl->tiov));
 	pl->thdr = calloc((size_t)b, sizeof(*pl->thdr));
 	pl->tpkt = calloc((size_t)b, sizeof(*pl->tpkt));
-	if (!pl->rmsg || !pl->riov || !pl->rhdr || !pl->raddr || !pl->rbuf || !pl->rcmsg ||
+	if (!pl->rmsg || !pl->riov || !pl->rhdr || !pl->raddr || !pl->rpkt || !pl->rcmsg ||
 	    !pl->tmsg || !pl->tiov || !pl->thdr || !pl->tpkt)
 		return -ENOMEM;
 	for (int i = 0; i < b; i++) {
 		pl->riov[2 * i].iov_base = &pl->rhdr[i];
 		pl->riov[2 * i].iov_len = sizeof(struct virtio_net_hdr);
-		pl->riov[2 * i + 1].iov_base = pl->rbuf + (size_t)i * RX_BUF;
+		pl->rpkt[i] = pkt_alloc(PKT_HEADROOM, RX_BUF);
+		if (!pl->rpkt[i])
+			return -ENOMEM;
+		pl->riov[2 * i + 1].iov_base = pkt_data(pl->rpkt[i]);
 		pl->riov[2 * i + 1].iov_len = RX_BUF;
 	}
 	return 0;

@@ -441,6 +441,22 @@ static int dst_is_ours(struct ns_stack *st, struct ns_nic *nic, const uint8_t *d
 	return 1;
 }
 
+/*
+ * A packet from a link that claims one of our addresses as its source:
+ * answering it would talk to ourselves (as IPv4's martian rule, RFC 1122
+ * 3.2.1.3). Neighbour Discovery is the exception: during DAD another node
+ * may rightly use the address we probe (RFC 4862 5.4.4).
+ */
+static int own_source(struct ns_stack *st, const struct ip6_repr *ip, const uint8_t *h)
+{
+	if (!ns_addr6_nic(st, ip->src))
+		return 0;
+	if (ip->nxt == IP6_NH_ICMPV6 && ip->plen >= 1 && h[IP6_HDR_LEN] >= ICMP6_ND_RS &&
+	    h[IP6_HDR_LEN] <= ICMP6_ND_REDIRECT)
+		return 0;
+	return 1;
+}
+
 void ip6_input(struct ns_nic *nic, struct pkt *p)
 {
 	struct ns_stack *st = nic->stack;
@@ -468,7 +484,7 @@ void ip6_input(struct ns_nic *nic, struct pkt *p)
 	/* RFC 4291 2.7: never from a multicast address; 2.5.3: ::1 never on
 	 * a link; RFC 4942 2.2: no IPv4-mapped addresses on the wire. */
 	if (ip6_is_mcast(ip.src) || (!loop && ip6_is_loopback(ip.src)) ||
-	    ns_ip6_is_v4mapped(ip.src)) {
+	    ns_ip6_is_v4mapped(ip.src) || (!loop && own_source(st, &ip, pkt_data(p)))) {
 		NS_STAT_INC(st, ip6_drop_martian_src);
 		goto drop;
 	}

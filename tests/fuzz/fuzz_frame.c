@@ -5,18 +5,20 @@
  * Input format:
  *   byte 0     configuration: bits 0-1 link MTU (1500, 9000, 576, 1280);
  *              bit 2 frames arrive marked "checksum verified" (rx offload);
- *              bit 3 peer already in the neighbour cache;
+ *              bit 3 peer already in the neighbour cache (ARP, and NDP for
+ *              fd00::1);
  *              bit 4 repair checksums (IPv4 header, and UDP/TCP/ICMP of an
- *              unfragmented datagram) so that mutations reach the code
- *              behind them
+ *              unfragmented datagram; UDP/TCP/ICMPv6 right after an IPv6
+ *              header) so that mutations reach the code behind them
  *   then records, each:
  *     2 bytes  frame length (big endian; clipped to what is left)
  *     1 byte   clock step before the frame: v ms (0-239), or (v-239) s
  *     n bytes  the Ethernet frame
  *
- * Every input gets a fresh stack (10.0.0.2/24 on the channel, a default
- * route, a UDP echo socket on port 7, a UDP sink on 9, a TCP listener on
- * 80), so a crash reproduces from its input alone. After the frames the
+ * Every input gets a fresh stack (10.0.0.2/24 and fd00::2/64 (no DAD) on
+ * the channel with its fe80:: address, default routes, a UDP echo socket on
+ * port 7, a UDP sink on 9, a TCP listener on 80), so a crash reproduces
+ * from its input alone. After the frames the
  * clock runs 200 s (every reassembly queue expires, timers fire), then:
  *   - the accounting of tests/unit/books.h must hold (abort otherwise);
  *   - nothing may have gone through the loopback interface;
@@ -35,6 +37,7 @@
 #include "../unit/books.h"
 #include "../unit/builders.h"
 #include "../unit/builders.c"
+#include "../unit/builders6.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -89,9 +92,43 @@ static void advance(ns_time_t dt)
 }
 
 /* Recompute the checksums a mutation broke (frame at the Ethernet header). */
+static void repair_checksums6(struct pkt *p)
+{
+	uint8_t *ih = pkt_data(p) + ETH_HDR_LEN;
+	if (p->len < ETH_HDR_LEN + IP6_HDR_LEN)
+		return;
+	uint32_t plen = ns_rd16(ih + 4);
+	if (ETH_HDR_LEN + IP6_HDR_LEN + plen > p->len)
+		return;
+	uint8_t *l4 = ih + IP6_HDR_LEN;
+	uint32_t off;
+	switch (ih[6]) {
+	case IPPROTO_UDP_:
+		off = 6;
+		break;
+	case IPPROTO_TCP_:
+		off = 16;
+		break;
+	case IP6_NH_ICMPV6:
+		off = 2;
+		break;
+	default:
+		return;
+	}
+	if (plen < off + 2)
+		return;
+	ns_wr16(l4 + off, 0);
+	uint16_t c = ns_csum_fold(ns_csum_add(ns_csum_pseudo6(ih + 8, ih + 24, ih[6], plen), l4, plen));
+	ns_wr16(l4 + off, ih[6] == IPPROTO_UDP_ && !c ? 0xffff : c);
+}
+
 static void repair_checksums(struct pkt *p)
 {
 	uint8_t *d = pkt_data(p);
+	if (p->len >= ETH_HDR_LEN && ns_rd16(d + 12) == ETHERTYPE_IPV6) {
+		repair_checksums6(p);
+		return;
+	}
 	if (p->len < ETH_HDR_LEN + IP4_HDR_LEN || ns_rd16(d + 12) != ETHERTYPE_IPV4)
 		return;
 	uint8_t *ih = d + ETH_HDR_LEN;
@@ -150,12 +187,23 @@ static void setup(uint8_t cfg)
 	memset(&sc, 0, sizeof(sc));
 	sc.wheel = &H.wheel;
 	if (ns_stack_create(&sc, &H.st) < 0 ||
+	    ns_stack_set_option(H.st, "ip6.dad_transmits", "0") < 0 ||
 	    ns_channel_link_create(B_MAC_STACK, MTUS[cfg & 3], NS_LINK_CAP_RESOLVE, &H.ch) < 0)
 		abort();
 	int nic = ns_stack_add_nic(H.st, H.ch);
 	struct ns_ip a = ns_ip4(B_IP_STACK), any = ns_ip4(0), gw = ns_ip4(IP4_ADDR(10, 0, 0, 254));
 	if (nic < 0 || ns_stack_add_addr(H.st, nic, &a, 24) < 0 ||
 	    ns_stack_add_route(H.st, &any, 0, &gw, nic) < 0)
+		abort();
+	/* IPv6 where the link allows it (not at MTU 576, RFC 8200 5). */
+	struct ns_ip a6, any6, gw6;
+	memset(&any6, 0, sizeof(any6));
+	any6.family = AF_INET6;
+	a6 = gw6 = any6;
+	memcpy(a6.v6, B6_STACK, 16);
+	memcpy(gw6.v6, B6_PEER_LL, 16);
+	if (ns_stack_add_addr(H.st, nic, &a6, 64) == 0 &&
+	    ns_stack_add_route(H.st, &any6, 0, &gw6, nic) < 0)
 		abort();
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(7) };
 	if (ns_socket_create(H.st, AF_INET, SOCK_DGRAM, 0, &H.echo) < 0 ||
@@ -178,6 +226,10 @@ static void setup(uint8_t cfg)
 		static const uint8_t zero[6];
 		ns_channel_inject(H.ch, b_arp(B_MAC_BCAST, ARP_OP_REQUEST, B_MAC_PEER, B_IP_PEER,
 					      zero, B_IP_STACK));
+		H.injected++;
+		uint8_t sn[16];
+		ip6_solicited_node(B6_STACK, sn);
+		ns_channel_inject(H.ch, b6_ns(B6_PEER, sn, B6_STACK, B_MAC_PEER));
 		H.injected++;
 	}
 	run();
@@ -328,6 +380,59 @@ static void write_seeds(const char *dir)
 			    .mf = 1 };
 	seed_frame(b_ip4(&fh, big, 1480), 0);
 	seed_write(dir, "options-and-lone-fragment");
+
+	/* IPv6: echo, a fragmented echo, neighbour and router discovery, an
+	 * unknown option and an unknown next header, an MLD query, an
+	 * ICMPv6 error quoting a datagram of ours. */
+	seed_begin(8 | 16);
+	seed_frame(b6_ping(B6_PEER, B6_STACK, 6, 1, 56), 0);
+	seed_frame(b6_ping(B6_PEER_LL, B6_STACK_LL, 6, 2, 56), 1);
+	seed_write(dir, "ping6");
+
+	seed_begin(8 | 4);
+	n = b6_icmp_bytes(bytes, B6_PEER, B6_STACK, ICMP6_ECHO_REQ, 0, 0x00060003, big, sizeof(big));
+	for (uint32_t off = 0; off < n; off += 1232) {
+		uint32_t l = (uint32_t)NS_MIN((size_t)1232, n - off);
+		seed_frame(b6_frag(B6_PEER, B6_STACK, 77, IP6_NH_ICMPV6, bytes, off, l, off + l < n), 0);
+	}
+	seed_write(dir, "fragmented-ping6");
+
+	seed_begin(16);
+	uint8_t sn[16], pfx[16];
+	ip6_solicited_node(B6_STACK, sn);
+	b6_addr("2001:db8::", pfx);
+	seed_frame(b6_ns(B6_PEER, sn, B6_STACK, B_MAC_PEER), 0);
+	seed_frame(b6_na(B6_PEER, B6_STACK, B6_PEER, 0x60, B_MAC_PEER), 0);
+	struct b6_ra ra = { .src = B6_PEER_LL, .cur_hlim = 64, .lifetime = 600, .slla = B_MAC_PEER,
+			    .mtu = 1400, .npi = 1,
+			    .pi = { { .prefix = pfx, .plen = 64, .flags = 0xc0, .valid = 60,
+				      .preferred = 30 } } };
+	seed_frame(b6_ra(&ra), 0);
+	seed_frame(b6_ping(B6_PEER, B6_STACK, 6, 4, 8), 10);
+	seed_write(dir, "ndp-and-ra");
+
+	seed_begin(8 | 16);
+	uint8_t ext[8], icmp[40];
+	static const uint8_t opt[4] = { 0x9e, 2, 0, 0 };
+	size_t el = b6_ext_opts(ext, IP6_NH_ICMPV6, opt, sizeof(opt));
+	size_t il = b6_icmp_bytes(icmp, B6_PEER, B6_STACK, ICMP6_ECHO_REQ, 0, 0x00060005, "x", 1);
+	struct b_ip6 xh = { .src = B6_PEER, .dst = B6_STACK, .nxt = IP6_NH_DSTOPTS, .ext = ext,
+			    .extlen = el };
+	seed_frame(b6_ip(&xh, icmp, il), 0);
+	struct b_ip6 uh = { .src = B6_PEER, .dst = B6_STACK, .nxt = 253 };
+	seed_frame(b6_ip(&uh, "junk", 4), 0);
+	uint8_t mq[20] = { 0 };
+	seed_frame(b6_icmp(B6_PEER_LL, B6_ALL_NODES, 1, ICMP6_MLD_QUERY, 0, 1000u << 16, mq, 20), 0);
+	uint8_t q6[48];
+	struct ip6_repr qr = { .plen = 8, .nxt = IPPROTO_UDP_, .hlim = 64 };
+	memcpy(qr.src, B6_STACK, 16);
+	memcpy(qr.dst, B6_PEER, 16);
+	ip6_emit(q6, &qr);
+	memset(q6 + IP6_HDR_LEN, 0, 8);
+	ns_wr16(q6 + IP6_HDR_LEN, 7);
+	ns_wr16(q6 + IP6_HDR_LEN + 2, 5353);
+	seed_frame(b6_icmp(B6_PEER, B6_STACK, 64, ICMP6_TOO_BIG, 0, 1300, q6, sizeof(q6)), 0);
+	seed_write(dir, "ipv6-options-errors-mld");
 
 	/* VLAN tag, LLC, and a broadcast ping. */
 	seed_begin(2);

@@ -3,7 +3,8 @@
  * path (the channel endpoint), on a fake clock, in several configurations.
  *
  * Frames: valid ones of every kind the stack knows (ARP, UDP to open and
- * closed ports, ICMP echo and errors quoting our own packets, TCP), the same
+ * closed ports, ICMP echo and errors quoting our own packets, TCP; IPv6
+ * echo, UDP, TCP, NDP, MLD, ICMPv6 errors, extension header chains), the same
  * with mutations (bit flips, lying lengths, bad IHL, bad or fixed-up
  * checksums, random fragment fields, truncation, junk tails), fragment
  * streams (shuffled, duplicated, overlapping, incomplete) and floods, ARP
@@ -35,6 +36,7 @@
 
 /* The builders are shared with the unit tests (one source of truth). */
 #include "../unit/builders.c"
+#include "../unit/builders6.c"
 
 struct cfg {
 	const char *name;
@@ -388,9 +390,378 @@ static void gen_fragment_flood(void)
 	}
 }
 
+/* ---- IPv6 ---- */
+
+static const uint8_t *some_addr6(void)
+{
+	static uint8_t a[12][16];
+	static int init;
+	if (!init) {
+		static const char *const t[] = {
+			"fd00::2", "fe80::ff:fe00:2", "fd00::1", "fe80::1", "ff02::1", "ff02::1:ff00:2",
+			"::1", "::", "fd00::9", "2001:db8::1", "ff05::1", "::ffff:10.0.0.1",
+		};
+		for (unsigned i = 0; i < NS_ARRAY_SIZE(t); i++)
+			b6_addr(t[i], a[i]);
+		init = 1;
+	}
+	static uint8_t r[16];
+	if (chance(85))
+		return a[below(NS_ARRAY_SIZE(a))];
+	fill_random(r, 16);
+	return r;
+}
+
+static const uint8_t *peer6(void)
+{
+	return chance(80) ? (chance(70) ? B6_PEER : B6_PEER_LL) : some_addr6();
+}
+
+static const uint8_t *stack6(void)
+{
+	return chance(80) ? (chance(70) ? B6_STACK : B6_STACK_LL) : some_addr6();
+}
+
+/* Options for a Hop-by-Hop or Destination Options header: padding, known
+ * and unknown types with every action, sometimes malformed. */
+static size_t gen_opts(uint8_t *o)
+{
+	size_t n = 0, k = below(4);
+	for (size_t i = 0; i < k; i++) {
+		uint8_t type = chance(30) ? 1 : chance(30) ? 5 : (uint8_t)((below(4) << 6) | 0x1e);
+		uint8_t len = (uint8_t)below(chance(90) ? 6 : 40);
+		o[n++] = type;
+		o[n++] = len;
+		fill_random(o + n, len);
+		n += len;
+	}
+	if (chance(20))
+		o[n++] = 0;
+	return n;
+}
+
+/* An upper-layer message for nxt from src to dst, checksummed. */
+static size_t gen_upper6(uint8_t nxt, const uint8_t *src, const uint8_t *dst, uint8_t *out)
+{
+	size_t len = below(chance(90) ? 120 : 3000);
+	fill_random(scratch2, len);
+	switch (nxt) {
+	case IP6_NH_ICMPV6: {
+		static const uint8_t types[] = { ICMP6_ECHO_REQ, ICMP6_ECHO_REP, ICMP6_UNREACH,
+						 ICMP6_TOO_BIG, ICMP6_PARAMPROB, ICMP6_TIME_EXCEED,
+						 ICMP6_MLD_QUERY, ICMP6_ND_NS, 200, 7 };
+		return b6_icmp_bytes(out, src, dst, types[below(NS_ARRAY_SIZE(types))],
+				     (uint8_t)below(5), rnd(), scratch2, len);
+	}
+	case IPPROTO_UDP_:
+		return b6_udp_bytes(out, src, some_port(), dst, some_port(), scratch2, len);
+	default:
+		memcpy(out, scratch2, len);
+		return len;
+	}
+}
+
+/* An ICMPv6 error quoting a packet we might have sent. */
+static struct pkt *gen_icmp6_error(void)
+{
+	uint8_t q[200];
+	struct ip6_repr ip = { .plen = (uint16_t)below(200), .hlim = 64,
+			       .nxt = chance(80) ? (uint8_t)(chance(50) ? IPPROTO_UDP_ : IPPROTO_TCP_)
+						 : (uint8_t)rnd() };
+	memcpy(ip.src, chance(80) ? B6_STACK : some_addr6(), 16);
+	memcpy(ip.dst, chance(80) ? B6_PEER : some_addr6(), 16);
+	ip6_emit(q, &ip);
+	size_t ql = IP6_HDR_LEN + below(sizeof(q) - IP6_HDR_LEN);
+	fill_random(q + IP6_HDR_LEN, ql - IP6_HDR_LEN);
+	if (ql >= IP6_HDR_LEN + 4 && chance(70)) {
+		ns_wr16(q + IP6_HDR_LEN, some_port());
+		ns_wr16(q + IP6_HDR_LEN + 2, some_port());
+	}
+	uint8_t type = (uint8_t)(1 + below(4));
+	uint32_t rest = type == ICMP6_TOO_BIG ? (chance(50) ? 1200 + below(400) : rnd()) : rnd();
+	return b6_icmp(peer6(), stack6(), 0, type, (uint8_t)below(8), rest, q, ql);
+}
+
+/* Neighbour discovery and MLD, valid or nearly. */
+static struct pkt *gen_nd(void)
+{
+	uint8_t mac[6] = { 0x02, 0, 0, 0, 0, (uint8_t)(1 + below(5)) };
+	uint8_t sn[16];
+	ip6_solicited_node(stack6(), sn);
+	switch (below(7)) {
+	case 0:
+		return b6_ns(chance(70) ? peer6() : B6_UNSPEC, chance(50) ? sn : stack6(), stack6(),
+			     chance(70) ? mac : NULL);
+	case 1:
+		return b6_na(peer6(), chance(50) ? B6_ALL_NODES : stack6(), chance(50) ? peer6() : stack6(),
+			     (uint8_t)(rnd() & 0xe0), chance(80) ? mac : NULL);
+	case 2: {
+		uint8_t pfx[4][16];
+		struct b6_ra ra = { .src = chance(90) ? B6_PEER_LL : some_addr6(),
+				    .hlim_ip = chance(90) ? 255 : (uint8_t)rnd(),
+				    .cur_hlim = (uint8_t)rnd(), .lifetime = (uint16_t)below(chance(70) ? 100 : 65536),
+				    .reachable = chance(70) ? 0 : rnd(), .retrans = chance(70) ? 0 : below(5000),
+				    .slla = chance(70) ? mac : NULL,
+				    .mtu = chance(70) ? 0 : (chance(50) ? 1280 + below(300) : rnd()),
+				    .npi = below(4) };
+		for (unsigned i = 0; i < ra.npi; i++) {
+			fill_random(pfx[i], 16);
+			if (chance(60)) {
+				memset(pfx[i], 0, 16);
+				pfx[i][0] = 0x20;
+				pfx[i][1] = 0x01;
+				pfx[i][3] = (uint8_t)below(4);
+			}
+			ra.pi[i] = (struct b6_prefix){ pfx[i], (uint8_t)(chance(80) ? 64 : rnd()),
+						       (uint8_t)rnd(), chance(50) ? below(30) : rnd(),
+						       chance(50) ? below(30) : rnd() };
+		}
+		return b6_ra(&ra);
+	}
+	case 3: { /* RS, Redirect, or an option list of any shape */
+		uint8_t body[64];
+		size_t n = below(sizeof(body));
+		fill_random(body, n);
+		if (chance(50) && n >= 18) {
+			memcpy(body, stack6(), 16);
+			body[16] = (uint8_t)below(6);
+			body[17] = (uint8_t)below(3);
+		}
+		static const uint8_t types[] = { ICMP6_ND_RS, ICMP6_ND_REDIRECT, ICMP6_ND_NS, ICMP6_ND_NA,
+						 ICMP6_ND_RA };
+		return b6_icmp(peer6(), chance(50) ? B6_ALL_NODES : stack6(), chance(90) ? 255 : 64,
+			       types[below(NS_ARRAY_SIZE(types))], (uint8_t)(chance(90) ? 0 : rnd()),
+			       rnd(), body, n);
+	}
+	default: { /* MLD */
+		uint8_t body[40];
+		memcpy(body, chance(50) ? B6_UNSPEC : sn, 16);
+		size_t n = chance(40) ? 16 : chance(60) ? 20 : below(sizeof(body));
+		if (n > 16)
+			fill_random(body + 16, n - 16);
+		static const uint8_t types[] = { ICMP6_MLD_QUERY, ICMP6_MLD1_REPORT, ICMP6_MLD1_DONE,
+						 ICMP6_MLD2_REPORT };
+		return b6_icmp(chance(80) ? B6_PEER_LL : peer6(), chance(50) ? B6_ALL_NODES : sn, 1,
+			       types[below(NS_ARRAY_SIZE(types))], 0,
+			       (uint32_t)below(chance(50) ? 2000 : 65536) << 16, body, n);
+	}
+	}
+}
+
+/* A packet with a chain of extension headers, then an upper layer. */
+static struct pkt *gen_ext_chain(void)
+{
+	uint8_t ext[1024]; /* 4 headers of at most 176 bytes */
+	size_t n = 0;
+	const uint8_t *src = peer6(), *dst = stack6();
+	static const uint8_t uppers[] = { IP6_NH_ICMPV6, IPPROTO_UDP_, IPPROTO_TCP_, IP6_NH_NONE, 253,
+					  IPPROTO_ICMP_ };
+	uint8_t upper = uppers[below(NS_ARRAY_SIZE(uppers))];
+	unsigned k = 1 + below(4);
+	uint8_t types[4];
+	for (unsigned i = 0; i < k; i++) {
+		static const uint8_t t[] = { IP6_NH_HOPOPTS, IP6_NH_DSTOPTS, IP6_NH_ROUTING,
+					     IP6_NH_FRAGMENT };
+		types[i] = t[below(NS_ARRAY_SIZE(t))];
+	}
+	for (unsigned i = 0; i < k; i++) {
+		uint8_t nxt = i + 1 < k ? types[i + 1] : upper;
+		uint8_t o[4 * (2 + 40) + 1]; /* what gen_opts() writes at most */
+		switch (types[i]) {
+		case IP6_NH_ROUTING: {
+			size_t l = 8 + 16 * below(3);
+			ext[n] = nxt;
+			ext[n + 1] = (uint8_t)(l / 8 - 1);
+			ext[n + 2] = (uint8_t)(chance(50) ? 0 : below(5));
+			ext[n + 3] = (uint8_t)(chance(50) ? 0 : below(3));
+			fill_random(ext + n + 4, l - 4);
+			n += l;
+			break;
+		}
+		case IP6_NH_FRAGMENT:
+			n += b6_ext_frag(ext + n, nxt, chance(70) ? 0 : 8 * below(100), chance(20),
+					 rnd());
+			break;
+		default:
+			n += b6_ext_opts(ext + n, nxt, o, gen_opts(o));
+			break;
+		}
+	}
+	size_t ul = gen_upper6(upper, src, dst, scratch);
+	struct b_ip6 h = { .src = src, .dst = dst, .nxt = types[0], .ext = ext, .extlen = n,
+			   .hlim = (uint8_t)(chance(80) ? 64 : rnd()) };
+	return b6_ip(&h, scratch, ul);
+}
+
+static struct pkt *gen_ip6(void)
+{
+	switch (below(8)) {
+	case 0:
+	case 1:
+		return b6_ping(peer6(), stack6(), (uint16_t)rnd(), (uint16_t)rnd(),
+			       below(chance(90) ? 100 : 4000));
+	case 2: {
+		const uint8_t *src = peer6(), *dst = stack6();
+		size_t n = gen_upper6(chance(50) ? IPPROTO_UDP_ : (uint8_t)rnd(), src, dst, scratch);
+		struct b_ip6 h = { .src = src, .dst = dst, .nxt = IPPROTO_UDP_ };
+		if (chance(30)) {
+			/* TCP to the listener, checksummed. */
+			memset(scratch, 0, 20);
+			ns_wr16(scratch, some_port());
+			ns_wr16(scratch + 2, 80);
+			ns_wr32(scratch + 4, rnd());
+			scratch[12] = 5 << 4;
+			scratch[13] = chance(50) ? 0x02 : (uint8_t)rnd();
+			ns_wr16(scratch + 14, 65535);
+			n = 20;
+			uint32_t sum = ns_csum_pseudo6(src, dst, IPPROTO_TCP_, 20);
+			ns_wr16(scratch + 16, ns_csum_fold(ns_csum_add(sum, scratch, 20)));
+			h.nxt = IPPROTO_TCP_;
+		}
+		return b6_ip(&h, scratch, n);
+	}
+	case 3:
+		return gen_icmp6_error();
+	case 4:
+	case 5:
+		return gen_nd();
+	case 6:
+		return gen_ext_chain();
+	default: { /* junk behind a header */
+		size_t n = below(200);
+		fill_random(scratch, n);
+		struct b_ip6 h = { .src = peer6(), .dst = stack6(), .nxt = (uint8_t)rnd() };
+		return b6_ip(&h, scratch, n);
+	}
+	}
+}
+
+/* Fix the ICMPv6/UDP checksum of an unfragmented IPv6 packet whose upper
+ * layer directly follows the header. */
+static void fix_csum6(struct pkt *p)
+{
+	uint8_t *ih = pkt_data(p) + ETH_HDR_LEN;
+	if (p->len < ETH_HDR_LEN + IP6_HDR_LEN || ns_rd16(pkt_data(p) + 12) != ETHERTYPE_IPV6)
+		return;
+	uint32_t plen = ns_rd16(ih + 4);
+	if (ETH_HDR_LEN + IP6_HDR_LEN + plen > p->len)
+		return;
+	uint8_t *l4 = ih + IP6_HDR_LEN;
+	uint32_t off = ih[6] == IP6_NH_ICMPV6 && plen >= 4 ? 2 : ih[6] == IPPROTO_UDP_ && plen >= 8 ? 6 : 0;
+	if (!off)
+		return;
+	ns_wr16(l4 + off, 0);
+	uint16_t c = ns_csum_fold(ns_csum_add(ns_csum_pseudo6(ih + 8, ih + 24, ih[6], plen), l4, plen));
+	ns_wr16(l4 + off, ih[6] == IPPROTO_UDP_ && !c ? 0xffff : c);
+}
+
+static struct pkt *mutate6(struct pkt *p)
+{
+	if (!p || p->len < ETH_HDR_LEN + IP6_HDR_LEN)
+		return p;
+	unsigned n = 1 + below(4);
+	for (unsigned k = 0; k < n && p->len >= ETH_HDR_LEN + IP6_HDR_LEN; k++) {
+		uint8_t *d = pkt_data(p);
+		uint8_t *ih = d + ETH_HDR_LEN;
+		switch (below(9)) {
+		case 0:
+			d[below(p->len)] ^= (uint8_t)(1u << below(8));
+			break;
+		case 1: /* anywhere after the IPv6 header */
+			if (p->len > ETH_HDR_LEN + IP6_HDR_LEN)
+				d[ETH_HDR_LEN + IP6_HDR_LEN + below(p->len - ETH_HDR_LEN - IP6_HDR_LEN)] =
+					(uint8_t)rnd();
+			break;
+		case 2:
+			pkt_trim(p, below(p->len));
+			break;
+		case 3: /* payload length: lie */
+			ns_wr16(ih + 4, chance(50) ? (uint16_t)rnd() : (uint16_t)(ns_rd16(ih + 4) + below(17) - 8));
+			break;
+		case 4: /* next header */
+			ih[6] = chance(70) ? (uint8_t)(chance(50) ? 0 : (chance(50) ? 44 : 60)) : (uint8_t)rnd();
+			break;
+		case 5:
+			ih[7] = (uint8_t)rnd();
+			break;
+		case 6:
+			memcpy(ih + 8, some_addr6(), 16);
+			break;
+		case 7:
+			memcpy(ih + 24, some_addr6(), 16);
+			break;
+		default:
+			ih[0] = (uint8_t)((below(16) << 4) | (ih[0] & 0xf));
+			break;
+		}
+	}
+	if (chance(75))
+		fix_csum6(p);
+	return p;
+}
+
+/* An IPv6 datagram as a stream of fragments (as gen_fragments). */
+static void gen_fragments6(void)
+{
+	size_t len = 16 + below(chance(80) ? 4000 : 20000);
+	const uint8_t *src = chance(90) ? B6_PEER : some_addr6();
+	const uint8_t *dst = chance(90) ? B6_STACK : some_addr6();
+	fill_random(scratch2, len);
+	uint8_t nxt = chance(50) ? IPPROTO_UDP_ : IP6_NH_ICMPV6;
+	size_t n = nxt == IPPROTO_UDP_
+			   ? b6_udp_bytes(scratch, src, 1234, dst, some_port(), scratch2, len)
+			   : b6_icmp_bytes(scratch, src, dst, ICMP6_ECHO_REQ, 0, rnd(), scratch2, len);
+	uint32_t step = 8 * (1 + below(chance(70) ? 180 : 20));
+	uint32_t id = below(chance(50) ? 8 : 100000);
+	struct piece {
+		uint32_t off, len;
+		int more;
+	} pc[260];
+	unsigned np = 0;
+	for (uint32_t off = 0; off < n && np < 200; off += step) {
+		uint32_t l = (uint32_t)NS_MIN((size_t)step, n - off);
+		pc[np++] = (struct piece){ off, l, off + l < n };
+	}
+	unsigned extra = chance(50) ? below(5) : 0;
+	for (unsigned i = 0; i < extra && np < NS_ARRAY_SIZE(pc); i++) {
+		struct piece q = pc[below(np)];
+		if (chance(50)) {
+			q.off = 8 * below((uint32_t)(n / 8) + 1);
+			q.len = (uint32_t)NS_MIN((size_t)(8 * (1 + below(200))), n > q.off ? n - q.off : 0);
+			q.more = q.off + q.len < n;
+		}
+		if (chance(10))
+			q.len += below(8); /* not a multiple of 8 */
+		pc[np++] = q;
+	}
+	if (chance(20) && np > 1)
+		pc[below(np)].len = 0;
+	if (chance(60))
+		for (unsigned i = np; i > 1; i--) {
+			unsigned j = below(i);
+			struct piece t = pc[i - 1];
+			pc[i - 1] = pc[j];
+			pc[j] = t;
+		}
+	for (unsigned i = 0; i < np; i++) {
+		if (!pc[i].len && chance(90))
+			continue;
+		uint32_t l = pc[i].off + pc[i].len > n ? (uint32_t)(n - pc[i].off) : pc[i].len;
+		struct pkt *p = b6_frag(src, dst, id, nxt, scratch, pc[i].off, l, pc[i].more);
+		if (chance(5))
+			p = mutate6(p);
+		send_frame(p);
+	}
+}
+
 static struct pkt *gen_one(void)
 {
-	switch (below(10)) {
+	switch (below(13)) {
+	case 10:
+	case 11:
+		return gen_ip6();
+	case 12:
+		return mutate6(gen_ip6());
 	case 0:
 	case 1:
 		return gen_udp();
@@ -413,6 +784,35 @@ static struct pkt *gen_one(void)
 
 /* ---- driving the stack ---- */
 
+/* What is wrong with an IPv6 frame the stack sent, or NULL. */
+static const char *check_output6(struct pkt *p)
+{
+	struct b_frame6 f;
+	if (b_parse6(p, &f) < 0)
+		return "unparseable IPv6";
+	if (!f.payload_len_ok)
+		return "IPv6 payload length disagrees with the frame";
+	if (p->len - ETH_HDR_LEN > B.cfg->mtu)
+		return "IPv6 packet above the link MTU";
+	if (ip6_is_mcast(f.ip.src))
+		return "IPv6 multicast source";
+	if ((f.nxt == IP6_NH_ICMPV6 || f.nxt == IPPROTO_UDP_) &&
+	    (!f.has_frag || (!f.frag.off && !f.frag.m)) && !f.l4_csum_ok)
+		return "bad ICMPv6/UDP checksum";
+	if (f.nxt == IP6_NH_ICMPV6 && f.icmp_type >= ICMP6_ND_RS && f.icmp_type <= ICMP6_ND_REDIRECT &&
+	    f.ip.hlim != 255)
+		return "NDP message without hop limit 255";
+	if (f.nxt == IP6_NH_ICMPV6 && f.icmp_type == ICMP6_MLD2_REPORT && f.ip.hlim != 1)
+		return "MLD report without hop limit 1";
+	if (ip6_is_mcast(f.ip.dst)) {
+		uint8_t mac[6];
+		ip6_mcast_mac(f.ip.dst, mac);
+		if (memcmp(f.dst, mac, 6))
+			return "IPv6 multicast to the wrong Ethernet group";
+	}
+	return NULL;
+}
+
 static void check_output(struct pkt *p)
 {
 	struct b_frame f;
@@ -422,6 +822,8 @@ static void check_output(struct pkt *p)
 		why = "unparseable";
 	else if (memcmp(f.src, B_MAC_STACK, 6) != 0)
 		why = "source MAC is not ours";
+	else if (f.type == ETHERTYPE_IPV6)
+		why = check_output6(p);
 	else if (f.type != ETHERTYPE_IPV4 && f.type != ETHERTYPE_ARP)
 		why = "unexpected EtherType";
 	else if (f.is_ip && !f.ip_csum_ok)
@@ -524,6 +926,9 @@ static int setup(const struct cfg *c, uint64_t seed)
 		sc.secret[i] = (uint8_t)(seed + i);
 	if (ns_stack_create(&sc, &B.st) < 0)
 		return -1;
+	/* IPv6 usable at once (its link-local too), so that frames reach
+	 * past the tentative-address check from the start. */
+	ns_stack_set_option(B.st, "ip6.dad_transmits", "0");
 	if (ns_channel_link_create(B_MAC_STACK, c->mtu, NS_LINK_CAP_RESOLVE, &B.ch) < 0)
 		return -1;
 	int nic = ns_stack_add_nic(B.st, B.ch);
@@ -533,6 +938,16 @@ static int setup(const struct cfg *c, uint64_t seed)
 		return -1;
 	struct ns_ip any = ns_ip4(0), gw = ns_ip4(IP4_ADDR(10, 0, 0, 254));
 	ns_stack_add_route(B.st, &any, 0, &gw, nic);
+	/* IPv6 (refused on the 576-byte link, RFC 8200 5). */
+	struct ns_ip a6, any6, gw6;
+	memset(&any6, 0, sizeof(any6));
+	any6.family = AF_INET6;
+	a6 = any6;
+	gw6 = any6;
+	memcpy(a6.v6, B6_STACK, 16);
+	memcpy(gw6.v6, B6_PEER_LL, 16);
+	if (ns_stack_add_addr(B.st, nic, &a6, 64) == 0)
+		ns_stack_add_route(B.st, &any6, 0, &gw6, nic);
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	if (ns_socket_create(B.st, AF_INET, SOCK_DGRAM, 0, &B.echo) < 0 ||
 	    ns_socket_create(B.st, AF_INET, SOCK_DGRAM, 0, &B.sink) < 0 ||
@@ -569,8 +984,11 @@ static int run_config(const struct cfg *c, uint64_t seed, unsigned frames)
 	unsigned kinds[3] = { 0, 0, 0 };
 	while (B.injected < frames) {
 		unsigned k = below(100);
-		if (k < 6) {
+		if (k < 4) {
 			gen_fragments();
+			kinds[1]++;
+		} else if (k < 6) {
+			gen_fragments6();
 			kinds[1]++;
 		} else if (k < 7) {
 			gen_fragment_flood();
@@ -620,12 +1038,18 @@ static int run_config(const struct cfg *c, uint64_t seed, unsigned frames)
 	fprintf(stderr,
 		"%s: %llu frames injected (%u single, %u fragment streams, %u floods), %llu sent;"
 		" eth.rx %llu, ip4.delivered %llu, reasm_ok %llu, udp.delivered %llu,"
-		" echo replies %llu, tcp.rx %llu\n",
+		" echo replies %llu, tcp.rx %llu; ip6.rx %llu, ip6.delivered %llu, ip6 reasm_ok %llu,"
+		" icmp6 echo replies %llu, ndp.rx %llu, mld.rx %llu, icmp6 errors sent %llu\n",
 		name, (unsigned long long)B.injected, kinds[0], kinds[1], kinds[2],
 		(unsigned long long)B.sent, (unsigned long long)s->eth_rx,
 		(unsigned long long)s->ip4_delivered, (unsigned long long)s->ip4_reasm_ok,
 		(unsigned long long)s->udp_delivered, (unsigned long long)s->icmp_echo_reply_tx,
-		(unsigned long long)s->tcp_rx);
+		(unsigned long long)s->tcp_rx, (unsigned long long)s->ip6_rx,
+		(unsigned long long)s->ip6_delivered, (unsigned long long)s->ip6_reasm_ok,
+		(unsigned long long)s->icmp6_echo_reply_tx, (unsigned long long)s->ndp_rx,
+		(unsigned long long)s->mld_rx,
+		(unsigned long long)(s->icmp6_unreach_tx + s->icmp6_param_prob_tx +
+				     s->icmp6_time_exceeded_tx));
 
 	ns_close(B.echo);
 	ns_close(B.sink);

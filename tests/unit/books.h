@@ -8,17 +8,23 @@
  * (broadcast copies would count one delivery per socket).
  *
  *   link rx           = eth.rx
- *   eth.rx            = eth drops + arp.rx + ip4.rx
+ *   eth.rx            = eth drops + arp.rx + ip4.rx + ip6.rx
  *   arp.rx            = arp drops + arp.request_rx + arp.reply_rx
  *   ip4.rx + reasm_ok = ip4 drops + reasm_frags + ip4.delivered
- *                       (N fragments become one datagram)
- *   reasm_frags       = reasm_frags_merged + reasm_frags_dropped
- *   ip4.delivered     = udp.rx + icmp.rx + tcp.rx
+ *                       (N fragments become one datagram; the same for ip6)
+ *   reasm_frags       = reasm_frags_merged + reasm_frags_dropped (both)
+ *   ip4.delivered + ip6.delivered = udp.rx + icmp.rx + icmp6.rx + tcp.rx
  *   udp.rx            = udp drops + udp.delivered
  *   icmp.rx           = icmp drops before dispatch + echo_rx + err_rx
  *   icmp.echo_rx      = drop_bcast_echo + drop_nomem + echo_reply_tx
  *   icmp.err_rx      >= drop_bad_error (the rest went to the transport;
  *                       TCP's own books are its tests' business)
+ *   icmp6.rx          = icmp6 drops before dispatch + echo_rx + err_rx
+ *                       + ndp.rx + mld.rx
+ *   icmp6.echo_rx     = echo_reply_tx + drop_nomem + echo_no_source
+ *   ndp.rx            = ndp drops + ns_rx + na_rx + rs_rx + ra_rx
+ *                       + ra_ignored + redirect_rx
+ *   mld.rx            = mld.drop_malformed + query_rx + report_rx
  * and the sum of every terminal outcome equals eth.rx.
  */
 #ifndef TEST_BOOKS_H
@@ -53,16 +59,31 @@ static inline int books_check(struct ns_stack *st, struct ns_link *ch, uint64_t 
 			     s->udp_drop_no_port + s->udp_drop_rcvbuf; /* udp.drop_nomem is output */
 	uint64_t icmp_pre = s->icmp_drop_short + s->icmp_drop_csum + s->icmp_drop_unknown_type;
 	uint64_t icmp_err_accepted = s->icmp_err_rx - s->icmp_drop_bad_error;
+	uint64_t ip6_drops = s->ip6_drop_disabled + s->ip6_drop_short + s->ip6_drop_version +
+			     s->ip6_drop_len + s->ip6_drop_martian_src + s->ip6_drop_martian_dst +
+			     s->ip6_drop_not_for_us + s->ip6_drop_tentative + s->ip6_drop_bad_ext +
+			     s->ip6_drop_bad_option + s->ip6_drop_unknown_option +
+			     s->ip6_drop_routing_hdr + s->ip6_drop_no_next_header +
+			     s->ip6_drop_unknown_proto + s->ip6_drop_frag_hdr_chain;
+	uint64_t icmp6_pre = s->icmp6_drop_short + s->icmp6_drop_csum + s->icmp6_drop_unknown_type;
+	uint64_t icmp6_err_accepted = s->icmp6_err_rx - s->icmp6_drop_bad_error;
+	uint64_t ndp_drops = s->ndp_drop_hop_limit + s->ndp_drop_malformed + s->ndp_drop_not_for_us;
+	uint64_t ndp_ok = s->ndp_ns_rx + s->ndp_na_rx + s->ndp_rs_rx + s->ndp_ra_rx + s->ndp_ra_ignored +
+			  s->ndp_redirect_rx;
 	/* Every terminal outcome of a frame, once. */
 	uint64_t outcomes = eth_drops + arp_drops + s->arp_request_rx + s->arp_reply_rx +
 			    ip4_drops + (s->ip4_reasm_frags - s->ip4_reasm_ok) + udp_drops + s->udp_delivered +
 			    icmp_pre + s->icmp_drop_bcast_echo + s->icmp_drop_nomem +
 			    s->icmp_echo_reply_tx + s->icmp_drop_bad_error + icmp_err_accepted +
-			    s->tcp_rx;
+			    s->tcp_rx + ip6_drops + (s->ip6_reasm_frags - s->ip6_reasm_ok) + icmp6_pre +
+			    s->icmp6_echo_reply_tx + s->icmp6_drop_nomem + s->icmp6_echo_no_source +
+			    s->icmp6_drop_bad_error + icmp6_err_accepted + ndp_drops + ndp_ok +
+			    s->mld_drop_malformed + s->mld_query_rx + s->mld_report_rx;
 	const struct books_eq eqs[] = {
 		{ "channel rx frames = frames injected", ch->stats.rx_frames, injected, 0 },
 		{ "link rx = eth.rx", link_rx, s->eth_rx, 0 },
-		{ "eth.rx = eth drops + arp.rx + ip4.rx", s->eth_rx, eth_drops + s->arp_rx + s->ip4_rx, 0 },
+		{ "eth.rx = eth drops + arp.rx + ip4.rx + ip6.rx", s->eth_rx,
+		  eth_drops + s->arp_rx + s->ip4_rx + s->ip6_rx, 0 },
 		{ "arp.rx = arp drops + request_rx + reply_rx", s->arp_rx,
 		  arp_drops + s->arp_request_rx + s->arp_reply_rx, 0 },
 		{ "ip4.rx + reasm_ok = ip4 drops + reasm_frags + delivered",
@@ -70,8 +91,20 @@ static inline int books_check(struct ns_stack *st, struct ns_link *ch, uint64_t 
 		{ "reasm_frags = frags merged + frags dropped", s->ip4_reasm_frags,
 		  s->ip4_reasm_frags_merged + s->ip4_reasm_frags_dropped, 0 },
 		{ "reasm frags merged >= 2 x reasm_ok", s->ip4_reasm_frags_merged, 2 * s->ip4_reasm_ok, 1 },
-		{ "ip4.delivered = udp.rx + icmp.rx + tcp.rx", s->ip4_delivered,
-		  s->udp_rx + s->icmp_rx + s->tcp_rx, 0 },
+		{ "ip6.rx + reasm_ok = ip6 drops + reasm_frags + delivered",
+		  s->ip6_rx + s->ip6_reasm_ok, ip6_drops + s->ip6_reasm_frags + s->ip6_delivered, 0 },
+		{ "ip6 reasm_frags = frags merged + frags dropped", s->ip6_reasm_frags,
+		  s->ip6_reasm_frags_merged + s->ip6_reasm_frags_dropped, 0 },
+		{ "ip4.delivered + ip6.delivered = udp.rx + icmp.rx + icmp6.rx + tcp.rx",
+		  s->ip4_delivered + s->ip6_delivered, s->udp_rx + s->icmp_rx + s->icmp6_rx + s->tcp_rx, 0 },
+		{ "icmp6.rx = pre-dispatch drops + echo_rx + err_rx + ndp.rx + mld.rx", s->icmp6_rx,
+		  icmp6_pre + s->icmp6_echo_rx + s->icmp6_err_rx + s->ndp_rx + s->mld_rx, 0 },
+		{ "icmp6.echo_rx = echo_reply_tx + drop_nomem + echo_no_source", s->icmp6_echo_rx,
+		  s->icmp6_echo_reply_tx + s->icmp6_drop_nomem + s->icmp6_echo_no_source, 0 },
+		{ "icmp6.err_rx >= drop_bad_error", s->icmp6_err_rx, s->icmp6_drop_bad_error, 1 },
+		{ "ndp.rx = ndp drops + every kind received", s->ndp_rx, ndp_drops + ndp_ok, 0 },
+		{ "mld.rx = drop_malformed + query_rx + report_rx", s->mld_rx,
+		  s->mld_drop_malformed + s->mld_query_rx + s->mld_report_rx, 0 },
 		{ "udp.rx = udp drops + udp.delivered", s->udp_rx, udp_drops + s->udp_delivered, 0 },
 		{ "icmp.rx = short + csum + unknown_type + echo_rx + err_rx", s->icmp_rx,
 		  icmp_pre + s->icmp_echo_rx + s->icmp_err_rx, 0 },

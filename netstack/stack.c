@@ -694,7 +694,12 @@ void ns_stack_print_stats(const struct ns_stack *st, FILE *f, int all)
 	tcp_dump((struct ns_stack *)st, f, all ? 1 << 30 : 64);
 	struct pkt_pool_stats ps;
 	pkt_pool_stats(&ps);
-	fprintf(f, "  pool: %llu chunks in use (%llu bytes, high %llu), %llu alloc failures\n",
+	uint64_t held = 0;
+	for (int i = 1; i <= st->nnics; i++)
+		held += st->nics[i]->link->stats.rx_bufs_held;
+	fprintf(f, "  pool: %llu chunks in use (%llu bytes, high %llu), %llu alloc failures; "
+		"%llu held by links to receive into, %llu in the stack\n",
 		(unsigned long long)ps.in_use, (unsigned long long)ps.bytes_in_use,
-		(unsigned long long)ps.high_bytes, (unsigned long long)ps.fails);
+		(unsigned long long)ps.high_bytes, (unsigned long long)ps.fails,
+		(unsigned long long)held, (unsigned long long)(ps.in_use - NS_MIN(held, ps.in_use)));
 }

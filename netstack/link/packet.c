@@ -308,6 +308,7 @@ static int alloc_slots(struct packet_link *pl)
 			return -ENOMEM;
 		pl->riov[2 * i + 1].iov_base = pkt_data(pl->rpkt[i]);
 		pl->riov[2 * i + 1].iov_len = RX_BUF;
+		pl->link.stats.rx_bufs_held++;
 	}
 	return 0;
 }

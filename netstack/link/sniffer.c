@@ -144,6 +144,7 @@ static void sn_refresh(struct ns_link *l)
 	struct sniffer *sn = ns_container_of(l, struct sniffer, link);
 	ns_link_refresh_stats(sn->inner);
 	l->stats.rx_dropped_host = sn->inner->stats.rx_dropped_host;
+	l->stats.rx_bufs_held = sn->inner->stats.rx_bufs_held;
 }
 
 static const struct ns_link_ops sniffer_ops = {

@@ -245,7 +245,7 @@ t_stack_clean() {
 	local st
 	st=$(moat_stats)
 	echo "$st" | grep -E "tcp\.(abort|rst|established_resets|drop)|pool" || true
-	echo "$st" | grep -q "pool: 0 chunks in use" || { echo "packet buffers still in use"; return 1; }
+	echo "$st" | grep -q "pool: .*, 0 in the stack" || { echo "packet buffers still in use"; return 1; }
 	! echo "$st" | grep -qE "tcp\.(established_resets|abort_on_[a-z]+) "
 }
 check stack_counters_sane t_stack_clean

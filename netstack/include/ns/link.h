@@ -32,6 +32,7 @@ typedef void (*ns_link_rx_fn)(void *ctx, struct pkt *p); /* consumes p */
 struct ns_link_stats {
 	uint64_t rx_frames, rx_bytes, rx_errors, rx_dropped_nomem, rx_truncated;
 	uint64_t rx_dropped_host; /* dropped by the host before we read them */
+	uint64_t rx_bufs_held;	  /* packet buffers kept for receiving into */
 	uint64_t tx_frames, tx_bytes, tx_errors, tx_dropped;
 };
 

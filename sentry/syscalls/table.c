@@ -22,6 +22,10 @@ long sys_chown(struct task *t);
 long sys_chroot(struct task *t);
 long sys_clock_nanosleep(struct task *t);
 long sys_clone3(struct task *t);
+long sys_splice(struct task *t);
+long sys_tee(struct task *t);
+long sys_vmsplice(struct task *t);
+long sys_copy_file_range(struct task *t);
 long sys_pidfd_open(struct task *t);
 long sys_pidfd_getfd(struct task *t);
 long sys_pidfd_send_signal(struct task *t);
@@ -249,6 +253,10 @@ const struct syscall_desc syscall_table[NR_SYSCALLS] = {
 	[SYS_chroot] = { "chroot", sys_chroot, "s" },
 	[SYS_clock_nanosleep] = { "clock_nanosleep", sys_clock_nanosleep, "dxpp" },
 	[SYS_clone3] = { "clone3", sys_clone3, "pu" },
+	[SYS_splice] = { "splice", sys_splice, "dpdpux" },
+	[SYS_tee] = { "tee", sys_tee, "ddux" },
+	[SYS_vmsplice] = { "vmsplice", sys_vmsplice, "dpux" },
+	[SYS_copy_file_range] = { "copy_file_range", sys_copy_file_range, "dpdpux" },
 	[SYS_pidfd_open] = { "pidfd_open", sys_pidfd_open, "dx" },
 	[SYS_pidfd_getfd] = { "pidfd_getfd", sys_pidfd_getfd, "ddx" },
 	[SYS_pidfd_send_signal] = { "pidfd_send_signal", sys_pidfd_send_signal, "dSpx" },

@@ -209,6 +209,60 @@ long pipe_fcntl(struct file *f, int cmd, uint64_t arg)
 	return (long)sz;
 }
 
+/* ---- splice(2) and tee(2): the pipe's buffer seen from outside ---- */
+
+struct pipe *file_pipe(struct file *f)
+{
+	return f->ops == &pipe_ops ? f->priv : NULL;
+}
+
+size_t pipe_avail(struct pipe *p)
+{
+	return p->len;
+}
+
+size_t pipe_room(struct pipe *p)
+{
+	return p->cap - p->len;
+}
+
+int pipe_has_writers(struct pipe *p)
+{
+	return p->writers > 0;
+}
+
+int pipe_has_readers(struct pipe *p)
+{
+	return p->readers > 0;
+}
+
+/* Copies up to len bytes of the queued data, starting skip bytes in,
+ * without consuming them. */
+size_t pipe_peek(struct pipe *p, void *buf, size_t len, size_t skip)
+{
+	if (skip >= p->len)
+		return 0;
+	size_t n = p->len - skip < len ? p->len - skip : len;
+	size_t start = (p->head + skip) % p->cap;
+	size_t first = p->cap - start < n ? p->cap - start : n;
+	memcpy(buf, p->buf + start, first);
+	memcpy((char *)buf + first, p->buf, n - first);
+	return n;
+}
+
+/* Drops n queued bytes (n <= pipe_avail) and wakes writers. */
+void pipe_consume(struct pipe *p, size_t n)
+{
+	if (n > p->len)
+		n = p->len;
+	p->head = (p->head + n) % p->cap;
+	p->len -= n;
+	if (!p->len)
+		p->head = 0;
+	if (n)
+		waitq_wake(&p->wq, POLLOUT | POLLWRNORM);
+}
+
 static void fifo_ipc_release(struct inode *i)
 {
 	struct pipe *p = i->ipc;

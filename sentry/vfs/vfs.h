@@ -377,6 +377,15 @@ int64_t generic_llseek(struct file *f, int64_t off, int whence);
 int chrdev_open(struct inode *ino, struct file *f, struct task *t);
 /* /dev/tty: the caller's controlling terminal (hostio.c). */
 int console_open(struct task *t, struct file *f);
+/* Pipes seen by splice/tee (pipe.c): NULL if f is not a pipe or FIFO. */
+struct pipe;
+struct pipe *file_pipe(struct file *f);
+size_t pipe_avail(struct pipe *p);
+size_t pipe_room(struct pipe *p);
+int pipe_has_writers(struct pipe *p);
+int pipe_has_readers(struct pipe *p);
+size_t pipe_peek(struct pipe *p, void *buf, size_t len, size_t skip);
+void pipe_consume(struct pipe *p, size_t n);
 /* A session leader's controlling terminal is released (pty.c). */
 void pty_session_end(struct file *tty, struct kernel *k);
 /* Advisory locks (locks.c). */

@@ -769,6 +769,108 @@ static void t_time(void)
 	alive();
 }
 
+static void t_splice(void)
+{
+	char path[300], path2[300];
+	snprintf(path, sizeof(path), "%s/splice-src", tmpdir);
+	snprintf(path2, sizeof(path2), "%s/splice-dst", tmpdir);
+	int src = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	int dst = open(path2, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	write(src, "0123456789abcdef", 16);
+	int p[2], q[2];
+	pipe(p);
+	pipe(q);
+	loff_t off = 4;
+	EXPECT_ERR("splice_badfd", splice(9999, NULL, p[1], NULL, 4, 0), EBADF);
+	EXPECT_ERR("splice_nopipe", splice(src, &off, dst, NULL, 4, 0), EINVAL);
+	EXPECT_ERR("splice_badflags", splice(src, &off, p[1], NULL, 4, 0x100), EINVAL);
+	EXPECT_ERR("splice_pipe_offset", splice(src, NULL, p[1], &off, 4, 0), ESPIPE);
+	EXPECT_ERR("splice_wrongend", splice(src, &off, p[0], NULL, 4, 0), EBADF);
+	EXPECT_ERR("splice_badoffptr", splice(src, (loff_t *)BAD, p[1], NULL, 4, 0), EFAULT);
+	EXPECT_ERR("splice_empty_nonblock", splice(p[0], NULL, dst, NULL, 4, SPLICE_F_NONBLOCK), EAGAIN);
+	/* file -> pipe at an offset: the file position stays */
+	long n = splice(src, &off, p[1], NULL, 6, 0);
+	report("splice_file_to_pipe", n == 6 && off == 10 && lseek(src, 0, SEEK_CUR) == 16, "n=%ld off=%lld", n,
+	       (long long)off);
+	/* pipe -> pipe, then pipe -> file (the file position moves) */
+	n = splice(p[0], NULL, q[1], NULL, 100, 0);
+	report("splice_pipe_to_pipe", n == 6, "n=%ld", n);
+	n = splice(q[0], NULL, dst, NULL, 100, 0);
+	char got[32] = { 0 };
+	report("splice_pipe_to_file", n == 6 && lseek(dst, 0, SEEK_CUR) == 6 && pread(dst, got, 31, 0) == 6 &&
+					      !strcmp(got, "456789"),
+	       "n=%ld got '%s'", n, got);
+	/* tee copies without consuming */
+	write(p[1], "tee!", 4);
+	EXPECT_ERR("tee_nopipe", tee(src, q[1], 4, 0), EINVAL);
+	n = tee(p[0], q[1], 100, 0);
+	char a[8] = { 0 }, b[8] = { 0 };
+	read(p[0], a, 7);
+	read(q[0], b, 7);
+	report("tee_copies", n == 4 && !strcmp(a, "tee!") && !strcmp(b, "tee!"), "n=%ld a='%s' b='%s'", n, a, b);
+	/* vmsplice: user memory into the pipe */
+	struct iovec iv[2] = { { "vm", 2 }, { "splice", 6 } };
+	n = vmsplice(p[1], iv, 2, 0);
+	memset(a, 0, sizeof(a));
+	read(p[0], a, 8);
+	report("vmsplice_to_pipe", n == 8 && !memcmp(a, "vmsplice", 8), "n=%ld", n);
+	EXPECT_ERR("vmsplice_notpipe", vmsplice(src, iv, 1, 0), EBADF);
+	/* an empty pipe with a writer: splice waits for data */
+	pid_t w = fork();
+	if (w == 0) {
+		struct timespec nap = { 0, 50000000 };
+		nanosleep(&nap, NULL);
+		write(p[1], "later", 5);
+		_exit(0);
+	}
+	n = splice(p[0], NULL, dst, NULL, 100, 0);
+	waitpid(w, NULL, 0);
+	report("splice_waits_for_data", n == 5, "n=%ld errno %d", n, errno);
+	/* the write end closed: end of file; the read end closed: EPIPE */
+	close(p[1]);
+	EXPECT_OK("splice_eof", splice(p[0], NULL, dst, NULL, 4, 0));
+	close(q[0]);
+	signal(SIGPIPE, SIG_IGN);
+	off = 0;
+	EXPECT_ERR("splice_epipe", splice(src, &off, q[1], NULL, 4, 0), EPIPE);
+	signal(SIGPIPE, SIG_DFL);
+	close(p[0]);
+	close(q[1]);
+	/* copy_file_range */
+	loff_t oi = 10, oo = 0;
+	EXPECT_ERR("copy_file_range_badflags", copy_file_range(src, &oi, dst, &oo, 4, 1), EINVAL);
+	EXPECT_ERR("copy_file_range_badfd", copy_file_range(9999, &oi, dst, &oo, 4, 0), EBADF);
+	pipe(p);
+	EXPECT_ERR("copy_file_range_pipe", copy_file_range(p[0], NULL, dst, NULL, 4, 0), EINVAL);
+	close(p[0]);
+	close(p[1]);
+	int dir = open(tmpdir, O_RDONLY | O_DIRECTORY);
+	EXPECT_ERR("copy_file_range_dir", copy_file_range(dir, NULL, dst, NULL, 4, 0), EISDIR);
+	close(dir);
+	loff_t s0 = 0, s1 = 4;
+	EXPECT_ERR("copy_file_range_overlap", copy_file_range(src, &s0, src, &s1, 8, 0), EINVAL);
+	int app = open(path2, O_WRONLY | O_APPEND);
+	EXPECT_ERR("copy_file_range_append", copy_file_range(src, &oi, app, NULL, 4, 0), EBADF);
+	close(app);
+	n = copy_file_range(src, &oi, dst, &oo, 100, 0);
+	memset(got, 0, sizeof(got));
+	report("copy_file_range_offsets", n == 6 && oi == 16 && oo == 6 && pread(dst, got, 6, 0) == 6 &&
+						  !strcmp(got, "abcdef"),
+	       "n=%ld oi=%lld oo=%lld got '%s'", n, (long long)oi, (long long)oo, got);
+	lseek(src, 2, SEEK_SET);
+	lseek(dst, 0, SEEK_SET);
+	n = copy_file_range(src, NULL, dst, NULL, 3, 0);
+	report("copy_file_range_positions", n == 3 && lseek(src, 0, SEEK_CUR) == 5 && lseek(dst, 0, SEEK_CUR) == 3,
+	       "n=%ld", n);
+	oi = 16;
+	EXPECT_OK("copy_file_range_eof", copy_file_range(src, &oi, dst, NULL, 10, 0));
+	close(src);
+	close(dst);
+	unlink(path);
+	unlink(path2);
+	alive();
+}
+
 int main(int argc, char **argv)
 {
 	in_sandbox = getenv("MOAT_TEST_SANDBOX") != NULL;
@@ -780,7 +882,7 @@ int main(int argc, char **argv)
 	} fams[] = {
 		{ "file", t_file }, { "stat", t_stat }, { "fs", t_fs }, { "mem", t_mem }, { "proc", t_proc },
 		{ "signal", t_signal }, { "poll", t_poll }, { "ipc", t_ipc }, { "socket", t_socket },
-		{ "time", t_time },
+		{ "time", t_time }, { "splice", t_splice },
 	};
 	for (int i = 1; i < argc; i++) {
 		int found = 0;

@@ -10,7 +10,9 @@
  *
  * A small fixed table: 4-way set-associative on a keyed hash of the
  * destination, replacing the entry that expires first. Expiry is checked
- * against the stack's clock on lookup; no timer is needed.
+ * against the stack's clock on lookup; no timer is needed. Every packet
+ * sent looks here, so the common case, an empty cache (all entries
+ * expired), costs one comparison.
  */
 #include "ipv6_priv.h"
 
@@ -36,6 +38,8 @@ static struct pmtu6_ent *lookup(struct ns_stack *st, const uint8_t *dst)
 
 uint32_t pmtu6_get(struct ns_stack *st, const uint8_t dst[16])
 {
+	if (st_now(st) >= st->ip6->pmtu_last_expiry)
+		return 0;
 	const struct pmtu6_ent *e = lookup(st, dst);
 	return e ? e->mtu : 0;
 }
@@ -59,5 +63,7 @@ int pmtu6_update(struct ns_stack *st, const uint8_t dst[16], uint32_t mtu, uint3
 	}
 	e->mtu = mtu;
 	e->expires = st_now(st) + PMTU6_EXPIRES;
+	if (e->expires > st->ip6->pmtu_last_expiry)
+		st->ip6->pmtu_last_expiry = e->expires;
 	return 1;
 }

@@ -126,6 +126,7 @@ struct ip6_state {
 	/* RFC 7739 4.3: per-destination fragment identification counters. */
 	uint32_t frag_id[IP6_FRAG_ID_SLOTS];
 	struct pmtu6_ent pmtu[PMTU6_SLOTS];
+	ns_time_t pmtu_last_expiry; /* when the last entry expires */
 };
 
 static inline struct ip6_nic *ip6n(const struct ns_nic *nic)

@@ -247,7 +247,11 @@ void ip6_dad_failed(struct ip6_ifaddr *ia)
 	 * conflict is seen. */
 	NS_STAT_INC(st, ndp_dad_failed);
 	ia->state = NS_ADDR_DADFAILED;
-	ns_timer_disarm(st->wheel, &ia->timer);
+	/* A SLAAC address still ends with its valid lifetime. */
+	if (ia->valid_until != NS_TIME_NEVER)
+		ns_timer_arm(st->wheel, &ia->timer, ia->valid_until);
+	else
+		ns_timer_disarm(st->wheel, &ia->timer);
 	ip6_solicited_node(ia->addr, sn);
 	mld_leave(in, sn);
 	route_del(ia);
@@ -272,6 +276,10 @@ static void addr_timer(struct ns_timer *t, ns_time_t now)
 	case NS_ADDR_PREFERRED:
 	case NS_ADDR_DEPRECATED:
 		lifetime_check(ia, now);
+		return;
+	case NS_ADDR_DADFAILED:
+		if (now >= ia->valid_until)
+			ip6_ifaddr_del(ia);
 		return;
 	default:
 		return;

@@ -248,8 +248,11 @@ int ns_route_insert(struct ns_stack *st, const struct ns_route *r)
 {
 	for (unsigned i = 0; i < st->nroutes; i++) {
 		struct ns_route *o = &st->routes[i];
+		/* The same route from another origin (an advertised prefix a
+		 * configured address also covers) is kept apart: each origin
+		 * removes only its own. */
 		if (o->prefixlen == r->prefixlen && ns_ip_eq(&o->dst, &r->dst) &&
-		    o->metric == r->metric && o->nic == r->nic)
+		    o->metric == r->metric && o->nic == r->nic && o->origin == r->origin)
 			return -EEXIST;
 	}
 	if (st->nroutes == st->routes_cap) {

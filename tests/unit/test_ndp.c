@@ -607,6 +607,56 @@ START_TEST(mld_leaving_a_group_is_reported_and_stops_its_traffic)
 }
 END_TEST
 
+START_TEST(ndp_advertised_prefix_and_configured_address_keep_their_own_routes)
+{
+	fx6_setup();
+	uint8_t pfx[16], a[16], dst[16];
+	b6_addr("2001:db8:5::", pfx);
+	b6_addr("2001:db8:5::2", a);
+	b6_addr("2001:db8:5::9", dst);
+	struct b6_ra ra = { .src = B6_PEER_LL, .npi = 1,
+			    .pi = { { .prefix = pfx, .plen = 64, .flags = 0x80, .valid = 10,
+				      .preferred = 10 } } };
+	fx_inject(b6_ra(&ra));
+	add_addr(a, 64);
+	struct ns_rt rt;
+	ck_assert_int_eq(ns_route6(F.st, dst, NULL, 0, &rt), 0);
+	/* The prefix expires; the address's own route stays. */
+	fx_advance(11 * NS_SEC);
+	ck_assert_int_eq(ns_route6(F.st, dst, NULL, 0, &rt), 0);
+	ck_assert_mem_eq(rt.nexthop.v6, dst, 16);
+	struct ns_ip ip = ip6a(a);
+	ck_assert_int_eq(ns_stack_del_addr(F.st, F.nic, &ip), 0);
+	ck_assert_int_eq(ns_route6(F.st, dst, NULL, 0, &rt), -ENETUNREACH);
+	fx_drain();
+}
+END_TEST
+
+START_TEST(ndp_slaac_address_that_failed_dad_ends_with_its_lifetime)
+{
+	fx6_setup();
+	ck_assert_int_eq(ns_stack_set_option(F.st, "ip6.dad_transmits", "1"), 0);
+	uint8_t pfx[16], slaac[16];
+	b6_addr("2001:db8:6::", pfx);
+	b6_addr("2001:db8:6::ff:fe00:2", slaac);
+	struct b6_ra ra = { .src = B6_PEER_LL, .npi = 1,
+			    .pi = { { .prefix = pfx, .plen = 64, .flags = 0x40, .valid = 30,
+				      .preferred = 20 } } };
+	fx_inject(b6_ra(&ra));
+	ck_assert_int_eq(fx6_state(slaac), NS_ADDR_TENTATIVE);
+	fx_inject(b6_na(B6_PEER, B6_ALL_NODES, slaac, 0x20, OTHER_MAC));
+	ck_assert_int_eq(fx6_state(slaac), NS_ADDR_DADFAILED);
+	/* The prefix again: no second try (RFC 4862 5.5.3 d, the address
+	 * exists), until the failed one's valid lifetime is over. */
+	fx_inject(b6_ra(&ra));
+	ck_assert_int_eq(fx6_state(slaac), NS_ADDR_DADFAILED);
+	ck_assert_uint_eq(ST(ndp_slaac_addrs), 1);
+	fx_advance(31 * NS_SEC);
+	ck_assert_int_eq(fx6_state(slaac), -EADDRNOTAVAIL);
+	fx_drain();
+}
+END_TEST
+
 Suite *ndp_suite(void)
 {
 	Suite *s = unit_suite("ndp");
@@ -621,6 +671,8 @@ Suite *ndp_suite(void)
 	ADD_FX(s, ndp_router_advertisement_configures_the_link);
 	ADD_FX(s, ndp_lifetimes_end_routers_prefixes_and_addresses);
 	ADD_FX(s, ndp_slaac_valid_lifetime_follows_the_two_hour_rule);
+	ADD_FX(s, ndp_advertised_prefix_and_configured_address_keep_their_own_routes);
+	ADD_FX(s, ndp_slaac_address_that_failed_dad_ends_with_its_lifetime);
 	ADD_FX(s, mld_queries_are_answered_with_our_groups);
 	ADD_FX(s, mld_leaving_a_group_is_reported_and_stops_its_traffic);
 	return s;

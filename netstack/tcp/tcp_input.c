@@ -1188,25 +1188,8 @@ void tcp_err(struct ns_stack *st, const struct ns_l4_err *e)
 			for (struct tcp_seg *s = tp->rtx_head; s; s = s->next) {
 				uint32_t dlen = s->end - s->seq - ((s->flags & (SEG_SYN | SEG_FIN)) ? 1 : 0);
 				while (dlen > mss && !(s->flags & (SEG_SYN | SEG_SACKED))) {
-					struct tcp_seg *n = tcp_seg_alloc();
-					if (!n)
+					if (!tcp_seg_split(tp, s, s->seq + mss))
 						break;
-					*n = *s;
-					n->seq = s->seq + mss;
-					s->end = s->seq + mss;
-					s->flags &= (uint16_t)~SEG_FIN;
-					n->prev = s;
-					n->next = s->next;
-					if (s->next)
-						s->next->prev = n;
-					else
-						tp->rtx_tail = n;
-					s->next = n;
-					tp->packets_out++;
-					if (n->flags & SEG_LOST)
-						tp->lost_out++;
-					if (n->flags & SEG_RETRANS)
-						tp->retrans_out++;
 					dlen -= mss;
 				}
 				if (!(s->flags & (SEG_SACKED | SEG_LOST)))

@@ -340,6 +340,18 @@ int tcp_xmit_seg(struct tcp_sock *tp, struct tcp_seg *s, int retransmit)
 	return r;
 }
 
+static void rtx_append(struct tcp_sock *tp, struct tcp_seg *s)
+{
+	s->next = NULL;
+	s->prev = tp->rtx_tail;
+	if (tp->rtx_tail)
+		tp->rtx_tail->next = s;
+	else
+		tp->rtx_head = s;
+	tp->rtx_tail = s;
+	tp->packets_out++;
+}
+
 void tcp_send_syn(struct tcp_sock *tp)
 {
 	struct tcp_seg *s = tcp_seg_alloc();
@@ -348,13 +360,7 @@ void tcp_send_syn(struct tcp_sock *tp)
 	s->seq = tp->iss;
 	s->end = tp->iss + 1;
 	s->flags = SEG_SYN;
-	s->prev = tp->rtx_tail;
-	if (tp->rtx_tail)
-		tp->rtx_tail->next = s;
-	else
-		tp->rtx_head = s;
-	tp->rtx_tail = s;
-	tp->packets_out++;
+	rtx_append(tp, s);
 	tp->snd_nxt = tp->iss + 1;
 	tcp_xmit_seg(tp, s, 0);
 	tcp_rearm_rto(tp);
@@ -498,17 +504,6 @@ void tcp_send_reset_reply(struct ns_stack *st, const struct tcp_seg_in *seg)
 
 /* ---- the send loop ---- */
 
-static void rtx_append(struct tcp_sock *tp, struct tcp_seg *s)
-{
-	s->next = NULL;
-	s->prev = tp->rtx_tail;
-	if (tp->rtx_tail)
-		tp->rtx_tail->next = s;
-	else
-		tp->rtx_head = s;
-	tp->rtx_tail = s;
-	tp->packets_out++;
-}
 
 void tcp_retransmit_lost(struct tcp_sock *tp)
 {

@@ -501,6 +501,9 @@ uint32_t tcp_sack_process(struct tcp_sock *tp, const struct tcp_seg_in *seg, int
 /* Build the SACK blocks to send (RFC 2018 4). Returns the number. */
 int tcp_sack_build(struct tcp_sock *tp, uint32_t blocks[][2], int max);
 void tcp_seg_mark_lost(struct tcp_sock *tp, struct tcp_seg *s);
+/* Split record s at sequence `at` (strictly inside its data); the new
+ * record (from `at`) follows s and keeps its marks. NULL when out of memory. */
+struct tcp_seg *tcp_seg_split(struct tcp_sock *tp, struct tcp_seg *s, uint32_t at);
 /* Drop the retransmission queue (connection end). */
 void tcp_rtx_purge(struct tcp_sock *tp);
 struct tcp_seg *tcp_seg_alloc(void);

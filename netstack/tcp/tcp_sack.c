@@ -80,8 +80,7 @@ void tcp_seg_mark_lost(struct tcp_sock *tp, struct tcp_seg *s)
 	}
 }
 
-/* Split record s at sequence `at` (strictly inside its data). */
-static struct tcp_seg *split(struct tcp_sock *tp, struct tcp_seg *s, uint32_t at)
+struct tcp_seg *tcp_seg_split(struct tcp_sock *tp, struct tcp_seg *s, uint32_t at)
 {
 	struct tcp_seg *n = tcp_seg_alloc();
 	if (!n)
@@ -144,12 +143,12 @@ uint32_t tcp_sack_process(struct tcp_sock *tp, const struct tcp_seg_in *seg, int
 				continue;
 			/* Cut the record at the block's edges. */
 			if (SEQ_LT(r->seq, s)) {
-				if (!split(tp, r, s))
+				if (!tcp_seg_split(tp, r, s))
 					break;
 				continue; /* the next record starts at s */
 			}
 			if (SEQ_GT(r->end, e) && !(r->flags & SEG_FIN && r->end - 1 == e)) {
-				if (!split(tp, r, e))
+				if (!tcp_seg_split(tp, r, e))
 					break;
 			}
 			r->flags |= SEG_SACKED;

@@ -55,6 +55,19 @@ int ns_route(struct ns_stack *st, const struct ns_ip *dst, const struct ns_ip *s
 			 bound_nic, rt);
 }
 
+void ns_pkt_csum_complete(struct pkt *p)
+{
+	uint32_t start = p->csum_start - p->off;
+	uint8_t *d = pkt_data(p);
+	uint16_t c = ns_csum_fold(ns_csum_add(0, d + start, p->len - start));
+	/* RFC 768 / RFC 8200 8.1: a computed UDP checksum of zero is sent as
+	 * all ones (zero means "none" on IPv4 and is invalid on IPv6). */
+	if (c == 0 && p->ip_proto == IPPROTO_UDP_)
+		c = 0xffff;
+	ns_wr16(d + start + p->csum_off, c);
+	p->flags &= ~PKT_F_CSUM_PARTIAL;
+}
+
 int ns_ip_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx)
 {
 	if (tx->dst.family == AF_INET6)

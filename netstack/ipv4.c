@@ -159,19 +159,6 @@ drop:
 	pkt_unref(p);
 }
 
-/* Complete a partial (offload) checksum in software. */
-static void csum_complete(struct pkt *p)
-{
-	uint32_t start = p->csum_start - p->off;
-	uint8_t *d = pkt_data(p);
-	uint16_t c = ns_csum_fold(ns_csum_add(0, d + start, p->len - start));
-	/* UDP: a computed zero is sent as all ones (RFC 768). */
-	if (c == 0 && p->ip_proto == IPPROTO_UDP_)
-		c = 0xffff;
-	ns_wr16(d + start + p->csum_off, c);
-	p->flags &= ~PKT_F_CSUM_PARTIAL;
-}
-
 static int send_one(struct ns_stack *st, struct pkt *p, void *arg)
 {
 	const struct ns_rt *rt = arg;
@@ -197,7 +184,7 @@ int ip4_output_routed(struct ns_stack *st, struct pkt *p, const struct ns_rt *rt
 {
 	p->l3_off = pkt_pos(p);
 	if ((p->flags & PKT_F_CSUM_PARTIAL) && !(rt->nic->caps & NS_LINK_CAP_TX_CSUM))
-		csum_complete(p);
+		ns_pkt_csum_complete(p);
 	if (p->len <= rt->mtu || p->gso_type != PKT_GSO_NONE)
 		return send_one(st, p, (void *)rt);
 	if (ns_rd16(pkt_data(p) + 6) & IP4_DF) {
@@ -206,7 +193,7 @@ int ip4_output_routed(struct ns_stack *st, struct pkt *p, const struct ns_rt *rt
 		return -EMSGSIZE;
 	}
 	if (p->flags & PKT_F_CSUM_PARTIAL)
-		csum_complete(p);
+		ns_pkt_csum_complete(p);
 	return frag4_output(st, p, rt->mtu, send_one, (void *)rt);
 }
 

@@ -190,19 +190,6 @@ int ns_route6(struct ns_stack *st, const uint8_t dst[16], const uint8_t *src, in
 
 /* ---- output ---- */
 
-/* Complete a partial (offload) checksum in software. */
-static void csum_complete(struct pkt *p)
-{
-	uint32_t start = p->csum_start - p->off;
-	uint8_t *d = pkt_data(p);
-	uint16_t c = ns_csum_fold(ns_csum_add(0, d + start, p->len - start));
-	/* RFC 8200 8.1: a UDP checksum of zero is sent as all ones. */
-	if (c == 0 && p->ip_proto == IPPROTO_UDP_)
-		c = 0xffff;
-	ns_wr16(d + start + p->csum_off, c);
-	p->flags &= ~PKT_F_CSUM_PARTIAL;
-}
-
 /* Data at the IPv6 header; nexthop is where the link frame goes. */
 static int send_one(struct ns_stack *st, struct pkt *p, void *arg)
 {
@@ -226,7 +213,7 @@ static int output_routed(struct ns_stack *st, struct pkt *p, const struct ns_rt 
 {
 	p->l3_off = pkt_pos(p);
 	if ((p->flags & PKT_F_CSUM_PARTIAL) && !(rt->nic->caps & NS_LINK_CAP_TX_CSUM))
-		csum_complete(p);
+		ns_pkt_csum_complete(p);
 	if (p->len <= rt->mtu || p->gso_type != PKT_GSO_NONE)
 		return send_one(st, p, (void *)rt);
 	/* RFC 8200 5: only the source fragments; a socket that must not
@@ -237,7 +224,7 @@ static int output_routed(struct ns_stack *st, struct pkt *p, const struct ns_rt 
 		return -EMSGSIZE;
 	}
 	if (p->flags & PKT_F_CSUM_PARTIAL)
-		csum_complete(p);
+		ns_pkt_csum_complete(p);
 	return frag6_output(st, p, rt->mtu, send_one, (void *)rt);
 }
 

@@ -243,6 +243,9 @@ int ns_ip_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx);
 /* Route lookup by family; src may be any. 0, -ENETUNREACH, -EADDRNOTAVAIL. */
 int ns_route(struct ns_stack *st, const struct ns_ip *dst, const struct ns_ip *src, int bound_nic,
 	     struct ns_rt *rt);
+/* Finish a PKT_F_CSUM_PARTIAL checksum in software (the link cannot, or
+ * the packet is about to be fragmented). */
+void ns_pkt_csum_complete(struct pkt *p);
 /* TCP/UDP pseudo-header sum for either family. */
 uint32_t ns_csum_pseudo(const struct ns_ip *src, const struct ns_ip *dst, uint8_t proto, uint32_t len);
 /* Is `a` one of our usable addresses (v4, or v6 and not tentative)? */

@@ -98,3 +98,129 @@ void tcp_ring_free(struct tcp_ring *r)
 	r->buf = NULL;
 	r->cap = r->head = r->len = 0;
 }
+
+/* ---- the receive queue: packet views, no ring ----
+ * Large in-order payloads (bulk data arriving as GRO'd super-frames) are
+ * queued by reference, so the only copy left on the way in is the one into
+ * the application. Small payloads are copied onto the tail, so a trickle of
+ * tiny segments cannot pin one buffer per byte: memory stays within a few
+ * times the bytes queued (a taken view holds at least TCP_RQ_TAKE_MIN
+ * bytes of a chunk of at most 66 KiB). */
+
+#define TCP_RQ_COPYBUF 16384
+
+int tcp_rq_copy_in(struct tcp_rq *q, const void *src, uint32_t n)
+{
+	const uint8_t *s = src;
+	while (n) {
+		struct pkt *t = q->tail;
+		uint32_t room = t && t->cookie == 1 ? pkt_tailroom(t) : 0;
+		if (!room) {
+			t = pkt_alloc(0, NS_MAX(n, (uint32_t)TCP_RQ_COPYBUF));
+			if (!t)
+				return -ENOMEM;
+			pkt_trim(t, 0);
+			t->cookie = 1; /* a copy buffer: may be appended to */
+			t->next = NULL;
+			if (q->tail)
+				q->tail->next = t;
+			else
+				q->head = t;
+			q->tail = t;
+			room = pkt_tailroom(t);
+		}
+		uint32_t k = NS_MIN(n, room);
+		memcpy(pkt_put(t, k), s, k);
+		s += k;
+		n -= k;
+		q->len += k;
+	}
+	return 0;
+}
+
+void tcp_rq_take(struct tcp_rq *q, struct pkt *p)
+{
+	p->cookie = 0; /* someone else's buffer: never appended to */
+	p->next = NULL;
+	if (q->tail)
+		q->tail->next = p;
+	else
+		q->head = p;
+	q->tail = p;
+	q->len += p->len;
+}
+
+uint32_t tcp_rq_peek_iov(const struct tcp_rq *q, const struct msghdr *m, uint32_t n)
+{
+	uint32_t done = 0;
+	const struct pkt *p = q->head;
+	uint32_t poff = 0;
+	for (size_t i = 0; i < (size_t)m->msg_iovlen && done < n && p; i++) {
+		uint8_t *dst = m->msg_iov[i].iov_base;
+		size_t room = NS_MIN(m->msg_iov[i].iov_len, (size_t)(n - done));
+		while (room && p) {
+			uint32_t k = (uint32_t)NS_MIN(room, (size_t)(p->len - poff));
+			memcpy(dst, pkt_data(p) + poff, k);
+			dst += k;
+			room -= k;
+			done += k;
+			poff += k;
+			if (poff == p->len) {
+				p = p->next;
+				poff = 0;
+			}
+		}
+	}
+	return done;
+}
+
+void tcp_rq_consume(struct tcp_rq *q, uint32_t n)
+{
+	assert(n <= q->len);
+	q->len -= n;
+	while (n) {
+		struct pkt *p = q->head;
+		if (n < p->len) {
+			pkt_pull(p, n);
+			return;
+		}
+		n -= p->len;
+		q->head = p->next;
+		if (!q->head)
+			q->tail = NULL;
+		pkt_unref(p);
+	}
+}
+
+void tcp_rq_free(struct tcp_rq *q)
+{
+	while (q->head) {
+		struct pkt *p = q->head;
+		q->head = p->next;
+		pkt_unref(p);
+	}
+	q->tail = NULL;
+	q->len = 0;
+}
+
+void tcp_rq_trim_tail(struct tcp_rq *q, uint32_t n)
+{
+	/* Only ever undoes copies just made onto copy buffers. */
+	while (n) {
+		struct pkt *t = q->tail;
+		uint32_t k = NS_MIN(n, t->len);
+		pkt_trim(t, t->len - k);
+		q->len -= k;
+		n -= k;
+		if (!t->len) {
+			struct pkt **pp = &q->head;
+			while (*pp != t)
+				pp = &(*pp)->next;
+			*pp = NULL;
+			q->tail = NULL;
+			for (struct pkt *c = q->head; c; c = c->next)
+				q->tail = c;
+			pkt_unref(t);
+		}
+	}
+}

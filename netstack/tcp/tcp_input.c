@@ -115,26 +115,39 @@ void tcp_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us)
 
 /* ---- receive side ---- */
 
-/* Copy in-order payload to the receive queue, taking out an urgent byte
- * when SO_OOBINLINE is off (Linux semantics, RFC 6093). Returns 0, or
- * -ENOMEM with nothing copied (the caller must not advance RCV.NXT). */
-static int rcvq_add(struct tcp_sock *tp, struct pkt *p, uint32_t seq, uint32_t off, uint32_t len)
+/* Queue in-order payload (bytes [off, off+len) of p's data, the first at
+ * sequence seq) for reading, taking out an urgent byte when SO_OOBINLINE is
+ * off (Linux semantics, RFC 6093). A large payload whose buffer is ours
+ * alone is queued by reference when `may_take`: returns 1 and p belongs to
+ * the queue then. Returns 0 when copied, or -ENOMEM with nothing queued
+ * (the caller must not advance RCV.NXT). */
+static int rcvq_add(struct tcp_sock *tp, struct pkt *p, uint32_t seq, uint32_t off, uint32_t len,
+		    int may_take)
 {
 	const uint8_t *d = pkt_data(p) + off;
-	if (tcp_ring_reserve(&tp->rcvq, tp->rcvq.len + len) < 0)
-		return -ENOMEM;
 	if (tp->urg_seen && !(tp->sk.opts & NS_SO_OOBINLINE) && SEQ_GEQ(tp->urg_seq, seq) &&
 	    SEQ_LT(tp->urg_seq, seq + len)) {
 		uint32_t at = tp->urg_seq - seq;
-		tcp_ring_append(&tp->rcvq, d, at);
+		uint32_t before = tp->rcvq.len;
+		if (tcp_rq_copy_in(&tp->rcvq, d, at) < 0 ||
+		    tcp_rq_copy_in(&tp->rcvq, d + at + 1, len - at - 1) < 0) {
+			if (tp->rcvq.len > before)
+				tcp_rq_trim_tail(&tp->rcvq, tp->rcvq.len - before);
+			return -ENOMEM;
+		}
 		tp->urg_data = d[at];
 		tp->urg_data_valid = 1;
 		tp->urg_seen = 0;
-		tcp_ring_append(&tp->rcvq, d + at + 1, len - at - 1);
 		return 0;
 	}
-	tcp_ring_append(&tp->rcvq, d, len);
-	return 0;
+	if (may_take && len >= TCP_RQ_TAKE_MIN && !ns_refcnt_shared(&p->refs) &&
+	    !ns_refcnt_shared(&p->chunk->refs)) {
+		pkt_pull(p, off);
+		pkt_trim(p, len);
+		tcp_rq_take(&tp->rcvq, p);
+		return 1;
+	}
+	return tcp_rq_copy_in(&tp->rcvq, d, len);
 }
 
 static void fin_received(struct tcp_sock *tp)
@@ -172,7 +185,8 @@ static void ooo_drain(struct tcp_sock *tp)
 		tp->ooo_bytes -= p->len;
 		if (SEQ_GT(end, tp->rcv_nxt)) {
 			uint32_t skip = tp->rcv_nxt - seq;
-			if (rcvq_add(tp, p, tp->rcv_nxt, skip, p->len - skip) < 0) {
+			int r = rcvq_add(tp, p, tp->rcv_nxt, skip, p->len - skip, 1);
+			if (r < 0) {
 				/* Keep it queued; the peer will retransmit
 				 * if we cannot take it later. */
 				p->next = tp->ooo;
@@ -182,6 +196,8 @@ static void ooo_drain(struct tcp_sock *tp)
 				return;
 			}
 			tp->rcv_nxt = end;
+			if (r == 1)
+				continue; /* the queue holds p now */
 		}
 		pkt_unref(p);
 	}
@@ -322,11 +338,16 @@ static void data_queue(struct tcp_sock *tp, struct tcp_seg_in *seg)
 			return;
 		}
 		if (n) {
-			if (rcvq_add(tp, p, tp->rcv_nxt, skip, n) < 0) {
+			/* The payload may be taken only if nothing after it
+			 * (a FIN aside) remains to be looked at. */
+			int r = rcvq_add(tp, p, tp->rcv_nxt, skip, n, skip + n == len);
+			if (r < 0) {
 				NS_STAT_INC(st, tcp_drop_nomem);
 				tcp_schedule_ack(tp, 1);
 				return;
 			}
+			if (r == 1)
+				seg->pkt = NULL; /* queued by reference */
 			tp->rcv_nxt += n;
 			tp->bytes_received += n;
 		}

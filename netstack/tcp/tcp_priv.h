@@ -148,6 +148,22 @@ uint32_t tcp_ring_peek_iov(const struct tcp_ring *r, uint32_t off, const struct 
 void tcp_ring_consume(struct tcp_ring *r, uint32_t n);
 void tcp_ring_free(struct tcp_ring *r);
 
+/* ---- receive queue of packet views (tcp_buf.c) ---- */
+struct tcp_rq {
+	struct pkt *head, *tail; /* each view's data is bytes to read */
+	uint32_t len;		 /* bytes queued */
+};
+/* Payloads at least this big are queued by reference, not copied. */
+#define TCP_RQ_TAKE_MIN 16384
+int tcp_rq_copy_in(struct tcp_rq *q, const void *src, uint32_t n);
+/* Takes ownership of p, whose data is exactly the bytes to queue. */
+void tcp_rq_take(struct tcp_rq *q, struct pkt *p);
+uint32_t tcp_rq_peek_iov(const struct tcp_rq *q, const struct msghdr *m, uint32_t n);
+void tcp_rq_consume(struct tcp_rq *q, uint32_t n);
+void tcp_rq_free(struct tcp_rq *q);
+/* Drop the last n bytes (undo a failed partial copy). */
+void tcp_rq_trim_tail(struct tcp_rq *q, uint32_t n);
+
 /* ---- the retransmission queue: one record per sent segment ---- */
 enum {
 	SEG_SACKED = 1u << 0,	/* covered by a SACK block */
@@ -275,7 +291,7 @@ struct tcp_sock {
 	struct tcp_ring sndq;	     /* bytes from snd_buf_seq on */
 	uint32_t snd_buf_seq;	     /* sequence number of sndq's first byte */
 	uint32_t fin_seq;	     /* valid when fin_queued */
-	struct tcp_ring rcvq;	     /* in-order bytes not yet read */
+	struct tcp_rq rcvq;	     /* in-order bytes not yet read */
 	struct pkt *ooo;	     /* out-of-order segments, sorted; cookie = seq */
 	uint32_t ooo_bytes;
 	uint8_t ooo_fin;	     /* a FIN seen out of order at ooo_fin_seq */

@@ -78,7 +78,7 @@ void tcp_free(struct tcp_sock *tp)
 	tcp_bhash_remove(st, tp);
 	tcp_rtx_purge(tp);
 	tcp_ring_free(&tp->sndq);
-	tcp_ring_free(&tp->rcvq);
+	tcp_rq_free(&tp->rcvq);
 	while (tp->ooo) {
 		struct pkt *p = tp->ooo;
 		tp->ooo = p->next;
@@ -257,7 +257,7 @@ static void tcp_disconnect(struct tcp_sock *tp)
 	tp->orphan = (uint8_t)orphan;
 	tp->shut_rd = tp->shut_wr = 0;
 	tp->sk.so_error = 0;
-	tcp_ring_free(&tp->rcvq);
+	tcp_rq_free(&tp->rcvq);
 	while (tp->ooo) {
 		struct pkt *p = tp->ooo;
 		tp->ooo = p->next;
@@ -468,9 +468,9 @@ static ssize_t tcp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
 	if (tp->rcvq.len && want) {
 		uint32_t n = (uint32_t)NS_MIN(want, (size_t)tp->rcvq.len);
 		if (!(flags & MSG_TRUNC))
-			tcp_ring_peek_iov(&tp->rcvq, 0, m, n);
+			tcp_rq_peek_iov(&tp->rcvq, m, n);
 		if (!(flags & MSG_PEEK)) {
-			tcp_ring_consume(&tp->rcvq, n);
+			tcp_rq_consume(&tp->rcvq, n);
 			tp->rcvq_space_copied += n;
 			tcp_rcv_space_adjust(tp);
 			window_update_after_read(tp);

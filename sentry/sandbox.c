@@ -33,6 +33,7 @@
 #include "ns/timer.h"
 #include "sandbox.h"
 #include "kernel/kernel.h"
+#include "socket/inet.h"
 #include "vfs/backend.h"
 
 int devfs_populate(struct vfs *v, struct dentry *root);
@@ -225,6 +226,24 @@ static int setup_vfs(const struct sandbox_config *cfg, struct kernel *k, struct 
 			goto fail;
 		}
 	}
+	/* The network's files (moat wrote them from the host's and the
+	 * sandbox's settings): in the upper layer, replacing a symlink. */
+	const char *etc[][2] = { { "/etc/hosts", cfg->net ? cfg->net->hosts : NULL },
+				 { "/etc/resolv.conf", cfg->net ? cfg->net->resolv : NULL } };
+	for (size_t i = 0; i < sizeof(etc) / sizeof(etc[0]); i++) {
+		if (!etc[i][1])
+			continue;
+		struct file *ef;
+		vfs_unlink(&fake, AT_FDCWD, etc[i][0]);
+		e = vfs_open(&fake, AT_FDCWD, etc[i][0], O_WRONLY | O_CREAT | O_TRUNC, 0644, &ef);
+		if (e) {
+			fprintf(stderr, "moat: writing the sandbox's %s: %s\n", etc[i][0], strerror(-e));
+			goto fail;
+		}
+		uint64_t pos = 0;
+		file_write(ef, &fake, etc[i][1], strlen(etc[i][1]), &pos);
+		file_put(ef);
+	}
 	*root_out = root;
 	return 0;
 fail:
@@ -342,6 +361,11 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 		snprintf(k->hostname, sizeof(k->hostname), "%s", cfg->hostname);
 	if (s.sigfd >= 0)
 		ns_loop_add_fd(s.loop, s.sigfd, EPOLLIN, on_signal, &s);
+	e = inet_net_start(k, s.loop, &wheel, cfg->net);
+	if (e) {
+		ret = e;
+		goto out;
+	}
 
 	struct path root;
 	e = setup_vfs(cfg, k, &root);
@@ -458,6 +482,7 @@ out:
 	/* The kernel lets go of the platform's tasks first; the platform then
 	 * kills and reaps whatever is left on the host. */
 	kernel_destroy(k);
+	inet_net_stop(NULL); /* after every socket file is gone */
 	platform_destroy(plat);
 	if (s.sigfd >= 0) {
 		ns_loop_del_fd(s.loop, s.sigfd);

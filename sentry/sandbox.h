@@ -14,6 +14,40 @@ struct sandbox_mount {
 	int ro;
 };
 
+struct ns_link;
+struct ns_pcap_sink;
+
+/* Networking (socket/inet.h). Everything host-side (the AF_PACKET link,
+ * the pcap file) is opened by the caller before the sentry starts and
+ * handed in: the sentry creates no host socket and opens no host path. */
+enum {
+	SANDBOX_NET_LOOPBACK = 0, /* the netstack with loopback only */
+	SANDBOX_NET_STACK,	  /* the netstack on the given links */
+	SANDBOX_NET_HOST,	  /* host sockets (weaker isolation) */
+};
+
+#define SANDBOX_NET_MAX_NICS 4
+#define SANDBOX_NET_MAX_ADDRS 8
+
+struct sandbox_nic {
+	struct ns_link *link; /* the stack takes ownership */
+	const char *addrs[SANDBOX_NET_MAX_ADDRS]; /* CIDR, either family */
+	int naddrs;
+};
+
+struct sandbox_net {
+	int mode;			 /* SANDBOX_NET_* */
+	struct sandbox_nic nics[SANDBOX_NET_MAX_NICS];
+	int nnics;
+	const char *gateways[2];	 /* default routes, one per family */
+	int ngateways;
+	const char *sets[16];		 /* stack settings, "key=value" */
+	int nsets;
+	struct ns_pcap_sink *pcap;	 /* every frame of every nic and lo; owned by the caller */
+	const char *hosts;		 /* content for /etc/hosts; NULL: the root's */
+	const char *resolv;		 /* content for /etc/resolv.conf; NULL: the root's */
+};
+
 struct sandbox_config {
 	const char *root;      /* host directory for the overlay's lower layer ("/") */
 	struct sandbox_mount *mounts;
@@ -26,6 +60,7 @@ struct sandbox_config {
 	FILE *debug_log;       /* NULL: none */
 	int pids_limit;	       /* 0: default */
 	const char *hostname;  /* NULL: "moat" */
+	const struct sandbox_net *net; /* NULL: loopback only */
 };
 
 /* Run the sandbox until its first process exits. Returns 0 and sets

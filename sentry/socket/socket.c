@@ -55,9 +55,9 @@ static struct waitq *sk_waitq(struct file *f, struct task *t)
 static long sk_ioctl(struct file *f, struct task *t, unsigned long cmd, uint64_t arg)
 {
 	struct sock *s = f->priv;
-	if (s->ops->ioctl)
-		return s->ops->ioctl(s, t, cmd, arg);
-	return -ENOTTY;
+	long r = s->ops->ioctl ? s->ops->ioctl(s, t, cmd, arg) : -ENOTTY;
+	/* Interface ioctls work on any socket (netdevice(7)). */
+	return r == -ENOTTY ? netdev_ioctl(t, cmd, arg) : r;
 }
 
 static int sk_name(struct file *f, char *buf, size_t len)
@@ -116,10 +116,9 @@ int sock_create(struct task *t, int family, int type, int protocol, struct sock 
 		return unix_create(t, type, protocol, out);
 	case AF_INET:
 	case AF_INET6:
-		/* The networking issue: sock_ops on the netstack (ns/socket.h). */
-		return -EAFNOSUPPORT;
+		return inet_create(t, family, type, protocol, out);
 	case AF_NETLINK:
-		return -EAFNOSUPPORT;
+		return netlink_create(t, type, protocol, out);
 	default:
 		return -EAFNOSUPPORT;
 	}

@@ -32,6 +32,11 @@ struct kmsg {
 	struct ucred cred;
 	int flags;		 /* out: MSG_TRUNC, MSG_CTRUNC, MSG_EOR */
 	size_t full_len;	 /* out: datagram length before truncation */
+	/* Protocol control messages (IP_PKTINFO, IP_TOS, ...), already in
+	 * cmsghdr layout: in: what the application passed; out: what the
+	 * family produced (malloc'd; freed with the kmsg). */
+	char *ctl;
+	size_t ctllen;
 };
 
 struct sock_ops {
@@ -72,6 +77,13 @@ int sock_create(struct task *t, int family, int type, int protocol, struct sock 
 /* SOL_SOCKET options every family shares; -ENOPROTOOPT to pass on. */
 int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t len);
 int sock_getsockopt_common(struct sock *s, int name, void *val, socklen_t *len);
+
+/* inet.c (AF_INET, AF_INET6 on the netstack) and netlink.c (route) */
+int inet_create(struct task *t, int family, int type, int protocol, struct sock **out);
+int netlink_create(struct task *t, int type, int protocol, struct sock **out);
+/* Interface ioctls every socket answers (SIOCGIFCONF, SIOCGIFFLAGS, ...):
+ * -ENOTTY when cmd is not one of them. */
+long netdev_ioctl(struct task *t, unsigned long cmd, uint64_t arg);
 
 /* unix.c */
 int unix_create(struct task *t, int type, int protocol, struct sock **out);

@@ -359,6 +359,9 @@ static void kmsg_free(struct kmsg *m)
 	m->nfds = 0;
 	free(m->data);
 	m->data = NULL;
+	free(m->ctl);
+	m->ctl = NULL;
+	m->ctllen = 0;
 }
 
 /* Parse the control buffer of a sendmsg: SCM_RIGHTS, SCM_CREDENTIALS. */
@@ -374,6 +377,13 @@ static long parse_cmsgs(struct task *t, struct sock *s, const struct msghdr *mh,
 	if (copy_from_user(t, cbuf, (uint64_t)mh->msg_control, mh->msg_controllen)) {
 		free(cbuf);
 		return -EFAULT;
+	}
+	if (s->family != AF_UNIX) {
+		/* Protocol options (IP_PKTINFO, IP_TOS, ...): the family
+		 * parses them (for inet: the netstack, as Linux would). */
+		m->ctl = cbuf;
+		m->ctllen = mh->msg_controllen;
+		return 0;
 	}
 	struct msghdr k = { .msg_control = cbuf, .msg_controllen = mh->msg_controllen };
 	long r = 0;
@@ -575,6 +585,20 @@ static long put_cmsgs(struct task *t, struct kmsg *m, struct msghdr *mh, int fla
 		if (got < m->nfds)
 			mh->msg_flags |= MSG_CTRUNC;
 	}
+	if (m->ctllen) {
+		/* Already laid out by the family: copy what fits whole
+		 * (Linux's put_cmsg truncates the last one and sets CTRUNC). */
+		struct msghdr src = { .msg_control = m->ctl, .msg_controllen = m->ctllen };
+		for (struct cmsghdr *sc = CMSG_FIRSTHDR(&src); sc; sc = CMSG_NXTHDR(&src, sc)) {
+			size_t sp = CMSG_SPACE(sc->cmsg_len - CMSG_LEN(0));
+			if (used + sc->cmsg_len > room) {
+				mh->msg_flags |= MSG_CTRUNC;
+				break;
+			}
+			memcpy(buf + used, sc, sc->cmsg_len);
+			used += used + sp <= room ? sp : sc->cmsg_len;
+		}
+	}
 	if (used && copy_to_user(t, (uint64_t)mh->msg_control, buf, used))
 		return -EFAULT;
 	mh->msg_controllen = used;
@@ -591,6 +615,15 @@ static long do_recv(struct task *t, int fd, struct uiter *it, struct msghdr *mh,
 	long r = 0;
 	struct kmsg m;
 	memset(&m, 0, sizeof(m));
+	/* The error queue and urgent data never wait (Linux). */
+	int nonblock = (f->flags & O_NONBLOCK) || (flags & (MSG_DONTWAIT | MSG_ERRQUEUE | MSG_OOB));
+	/* MSG_WAITALL on a stream: take what is there and wait for the rest;
+	 * t->sc.done keeps the count across parks (a signal or a timeout
+	 * returns it, as Linux returns a short read). */
+	int waitall = (flags & MSG_WAITALL) && s->type == SOCK_STREAM && !(flags & MSG_PEEK) && !nonblock;
+	size_t done = waitall ? t->sc.done : 0;
+	if (done)
+		uiter_advance(it, done);
 	size_t want = it->total > MAX_MSG ? MAX_MSG : it->total;
 	m.data = malloc(want ? want : 1);
 	m.len = want;
@@ -598,21 +631,29 @@ static long do_recv(struct task *t, int fd, struct uiter *it, struct msghdr *mh,
 		file_put(f);
 		return -ENOMEM;
 	}
-	int nonblock = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT);
+	ssize_t n;
+again:
 	/* Peek first and take the data only once it reached the application:
 	 * a bad buffer is EFAULT without losing anything (as Linux). */
-	ssize_t n = s->ops->recvmsg(s, t, &m, flags | MSG_PEEK);
+	n = s->ops->recvmsg(s, t, &m, flags | MSG_PEEK);
 	if (n == -EAGAIN) {
 		if (nonblock) {
 			r = -EAGAIN;
 		} else {
 			long e = timeout_setup(t, s->rcvtimeo);
-			r = e ? e : park(t, &s->wq, s->rcvtimeo, POLLIN | POLLRDHUP | POLLHUP | POLLERR);
+			if (e) {
+				r = done ? (long)done : e;
+			} else {
+				t->sc.done = done;
+				if (done)
+					t->sc.intr = (long)done;
+				r = park(t, &s->wq, s->rcvtimeo, POLLIN | POLLRDHUP | POLLHUP | POLLERR);
+			}
 		}
 		goto out;
 	}
 	if (n < 0) {
-		r = n;
+		r = done ? (long)done : n;
 		goto out;
 	}
 	long c = uiter_copy_to(it, m.data, (size_t)n);
@@ -634,6 +675,13 @@ static long do_recv(struct task *t, int fd, struct uiter *it, struct msghdr *mh,
 			klog(t->k, "socket: consumed %zd of %zu peeked bytes", n2, got);
 		m.flags = pflags;
 		m.full_len = full;
+		if (waitall && n > 0 && (size_t)n < it->total) {
+			uiter_advance(it, (size_t)n);
+			done += (size_t)n;
+			m.len = it->total > want ? want : it->total;
+			m.flags = 0;
+			goto again;
+		}
 	}
 	mh->msg_flags = m.flags;
 	if (mh->msg_name) {
@@ -645,7 +693,7 @@ static long do_recv(struct task *t, int fd, struct uiter *it, struct msghdr *mh,
 		}
 		mh->msg_namelen = alen;
 	}
-	if (mh->msg_control || m.nfds || m.has_cred) {
+	if (mh->msg_control || m.nfds || m.has_cred || m.ctllen) {
 		if (!mh->msg_control)
 			mh->msg_controllen = 0;
 		r = put_cmsgs(t, &m, mh, flags);
@@ -661,7 +709,11 @@ static long do_recv(struct task *t, int fd, struct uiter *it, struct msghdr *mh,
 		mh->msg_controllen = 0;
 	}
 	r = (flags & MSG_TRUNC) && (m.flags & MSG_TRUNC) ? (long)m.full_len : n;
+	if (done)
+		r += (long)done;
 out:
+	if (waitall && r != -EPARK)
+		t->sc.done = 0;
 	kmsg_free(&m);
 	file_put(f);
 	return r;

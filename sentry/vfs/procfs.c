@@ -762,6 +762,33 @@ static const struct pent sys_ents[] = {
 	{ NULL, 0, NULL, NULL, NULL, NULL },
 };
 
+/* /proc/net: the netstack's view (procnet.c). */
+int procnet_render(struct kernel *k, const char *name, FILE *out);
+#define NET_GEN(fn, name)                                           \
+	static int fn(struct pctx *c, pid_t p, pid_t t, FILE *out)  \
+	{                                                           \
+		(void)p, (void)t;                                   \
+		return procnet_render(c->k, name, out);             \
+	}
+NET_GEN(gen_net_dev, "dev")
+NET_GEN(gen_net_tcp, "tcp")
+NET_GEN(gen_net_tcp6, "tcp6")
+NET_GEN(gen_net_udp, "udp")
+NET_GEN(gen_net_udp6, "udp6")
+NET_GEN(gen_net_route, "route")
+NET_GEN(gen_net_if_inet6, "if_inet6")
+
+static const struct pent net_ents[] = {
+	{ "dev", S_IFREG | 0444, gen_net_dev, NULL, NULL, NULL },
+	{ "tcp", S_IFREG | 0444, gen_net_tcp, NULL, NULL, NULL },
+	{ "tcp6", S_IFREG | 0444, gen_net_tcp6, NULL, NULL, NULL },
+	{ "udp", S_IFREG | 0444, gen_net_udp, NULL, NULL, NULL },
+	{ "udp6", S_IFREG | 0444, gen_net_udp6, NULL, NULL, NULL },
+	{ "route", S_IFREG | 0444, gen_net_route, NULL, NULL, NULL },
+	{ "if_inet6", S_IFREG | 0444, gen_net_if_inet6, NULL, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL },
+};
+
 static int link_self(struct pctx *c, pid_t p, pid_t t, char *buf, size_t len, struct path *out)
 {
 	(void)p, (void)t, (void)out;
@@ -792,6 +819,7 @@ static const struct pent root_ents[] = {
 	{ "version", S_IFREG | 0444, gen_version, NULL, NULL, NULL },
 	{ "filesystems", S_IFREG | 0444, gen_filesystems, NULL, NULL, NULL },
 	{ "sys", S_IFDIR | 0555, NULL, NULL, sys_ents, NULL },
+	{ "net", S_IFDIR | 0555, NULL, NULL, net_ents, NULL },
 	{ NULL, 0, gen_self_dummy, NULL, NULL, NULL },
 };
 

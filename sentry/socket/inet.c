@@ -1,0 +1,496 @@
+/*
+ * AF_INET and AF_INET6 socket files on the netstack.
+ *
+ * Each socket file wraps one ns_socket (ns/socket.h). Both sides keep the
+ * same contract: an operation never blocks; it completes, or answers
+ * -EAGAIN and names the wait queue that will fire when it may succeed.
+ * The syscall layer (syscalls/sys_socket.c) parks the task on that queue
+ * and runs the operation again; it also owns SO_RCVTIMEO/SO_SNDTIMEO,
+ * SIGPIPE and the copies to and from application memory.
+ *
+ * Wake-ups: the stack calls inet_wake() from inside its own processing
+ * whenever a socket's readiness may have changed, with the new poll mask.
+ * The callback only wakes the socket's wait queue (tasks become runnable,
+ * epoll items go on their ready lists); it never calls back into the
+ * stack, as ns/socket.h requires.
+ *
+ * Blocking connect: the first call starts the handshake (the stack answers
+ * EINPROGRESS); for a blocking file we return -EAGAIN and the queue, and
+ * when the task runs again (t->sc.rerun > 0) we report the outcome from
+ * the connection's state and SO_ERROR, as Linux's inet_wait_for_connect.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "inet.h"
+#include "ns/info.h"
+#include "ns/link.h"
+#include "ns/loop.h"
+#include "ns/socket.h"
+#include "ns/stack.h"
+
+struct inet_sock {
+	struct sock sk;
+	struct list link; /* all_inet */
+	struct ns_socket *ns;
+	int connecting; /* a blocking connect waits for its handshake */
+};
+
+#define I(s) ((struct inet_sock *)(s))
+
+/* Every socket file, to name the inode behind a stack socket (/proc/net). */
+static struct list all_inet = LIST_INIT(all_inet);
+
+static const struct sock_ops inet_ops;
+
+static struct {
+	struct ns_stack *st;
+	int mode;
+	struct ns_loop *loop;
+} net;
+
+struct ns_stack *inet_stack(struct kernel *k)
+{
+	(void)k;
+	return net.st;
+}
+
+int inet_net_mode(struct kernel *k)
+{
+	(void)k;
+	return net.mode;
+}
+
+uint64_t inet_sock_ino(struct kernel *k, uintptr_t id)
+{
+	(void)k;
+	struct list *l;
+	list_for_each(l, &all_inet) {
+		struct inet_sock *is = list_entry(l, struct inet_sock, link);
+		if ((uintptr_t)is->ns == id)
+			return is->sk.file && is->sk.file->inode ? is->sk.file->inode->ino : 0;
+	}
+	return 0;
+}
+
+/* ---- readiness ---- */
+
+static uint32_t with_norm(uint32_t m)
+{
+	if (m & POLLIN)
+		m |= POLLRDNORM;
+	if (m & POLLOUT)
+		m |= POLLWRNORM;
+	return m;
+}
+
+static void inet_wake(struct ns_socket *ns, uint32_t events, void *ctx)
+{
+	(void)ns;
+	struct inet_sock *is = ctx;
+	uint32_t e = with_norm(events);
+	/* An error or a hang-up ends every kind of wait (a connect waits
+	 * for POLLOUT, a reader for POLLIN): let each waiter look again. */
+	if (e & (POLLERR | POLLHUP))
+		e |= POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM | POLLRDHUP;
+	waitq_wake(&is->sk.wq, e);
+}
+
+static uint32_t inet_poll(struct sock *s)
+{
+	return with_norm(ns_socket_poll(I(s)->ns));
+}
+
+/* ---- creation ---- */
+
+static struct inet_sock *inet_wrap(struct ns_socket *ns, int family, int type, int protocol)
+{
+	struct inet_sock *is = calloc(1, sizeof(*is));
+	if (!is)
+		return NULL;
+	sock_init(&is->sk, &inet_ops, family, type, protocol);
+	is->ns = ns;
+	ns_socket_set_wake(ns, inet_wake, is);
+	list_add_tail(&is->link, &all_inet);
+	return is;
+}
+
+int inet_create(struct task *t, int family, int type, int protocol, struct sock **out)
+{
+	if (net.mode == SANDBOX_NET_HOST)
+		return hostinet_create(t, family, type, protocol, out);
+	if (!net.st)
+		return -EAFNOSUPPORT;
+	if (type == SOCK_RAW || (type == SOCK_DGRAM && (protocol == IPPROTO_ICMP || protocol == IPPROTO_ICMPV6)))
+		return -EPROTONOSUPPORT; /* no raw or ping sockets on the netstack yet */
+	struct ns_socket *ns;
+	int r = ns_socket_create(net.st, family, type, protocol, &ns);
+	if (r < 0)
+		return r;
+	int proto = type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+	struct inet_sock *is = inet_wrap(ns, family, type, proto);
+	if (!is) {
+		ns_close(ns);
+		return -ENOMEM;
+	}
+	*out = &is->sk;
+	return 0;
+}
+
+/* ---- operations ---- */
+
+static int inet_bind(struct sock *s, struct task *t, const struct sockaddr *a, socklen_t len)
+{
+	(void)t;
+	return ns_bind(I(s)->ns, a, len);
+}
+
+static int tcp_state(struct ns_socket *ns)
+{
+	struct ns_sock_info si;
+	if (ns_socket_info(ns, &si) < 0)
+		return -1;
+	return si.state;
+}
+
+static int inet_connect(struct sock *s, struct task *t, const struct sockaddr *a, socklen_t len,
+			struct waitq **wq)
+{
+	struct inet_sock *is = I(s);
+	if (is->connecting && t->sc.rerun) {
+		int st = tcp_state(is->ns);
+		if (st == TCP_SYN_SENT) {
+			*wq = &s->wq;
+			return -EAGAIN;
+		}
+		is->connecting = 0;
+		int err = 0;
+		socklen_t el = sizeof(err);
+		ns_getsockopt(is->ns, SOL_SOCKET, SO_ERROR, &err, &el);
+		if (err)
+			return -err;
+		/* Connected, or already closed by the peer: Linux reports
+		 * success then (the next read sees the EOF or reset). */
+		return 0;
+	}
+	is->connecting = 0;
+	int r = ns_connect(is->ns, a, len);
+	int nonblock = s->file && (s->file->flags & O_NONBLOCK);
+	if (r == -EINPROGRESS && !nonblock) {
+		is->connecting = 1;
+		*wq = &s->wq;
+		return -EAGAIN;
+	}
+	return r;
+}
+
+static int inet_listen(struct sock *s, int backlog)
+{
+	return ns_listen(I(s)->ns, backlog);
+}
+
+static int inet_accept(struct sock *s, struct task *t, struct sock **out, struct waitq **wq)
+{
+	(void)t;
+	struct ns_socket *nns;
+	int r = ns_accept(I(s)->ns, &nns, NULL, NULL);
+	if (r == -EAGAIN) {
+		*wq = &s->wq;
+		return r;
+	}
+	if (r < 0)
+		return r;
+	struct inet_sock *is = inet_wrap(nns, s->family, s->type, s->protocol);
+	if (!is) {
+		ns_close(nns);
+		return -ENOMEM;
+	}
+	is->sk.rcvtimeo = s->rcvtimeo;
+	is->sk.sndtimeo = s->sndtimeo;
+	*out = &is->sk;
+	return 0;
+}
+
+static ssize_t inet_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int flags, struct waitq **wq)
+{
+	(void)t;
+	struct iovec iov = { m->data, m->len };
+	struct msghdr mh;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (m->addrlen) {
+		mh.msg_name = &m->addr;
+		mh.msg_namelen = m->addrlen;
+	}
+	if (m->ctllen) {
+		mh.msg_control = m->ctl;
+		mh.msg_controllen = m->ctllen;
+	}
+	ssize_t r = ns_sendmsg(I(s)->ns, &mh, flags | MSG_DONTWAIT);
+	if (r == -EAGAIN)
+		*wq = &s->wq;
+	return r;
+}
+
+static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int flags)
+{
+	(void)t;
+	struct iovec iov = { m->data, m->len };
+	char cbuf[512];
+	struct msghdr mh;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_name = &m->addr;
+	mh.msg_namelen = sizeof(m->addr);
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	int dgram = s->type == SOCK_DGRAM;
+	/* Datagrams: ask for the full length (MSG_TRUNC) and report what
+	 * fit; the syscall layer returns the full length if the caller
+	 * asked for MSG_TRUNC. Streams: MSG_TRUNC is not ours to pass. */
+	int f = (flags & ~MSG_TRUNC) | MSG_DONTWAIT | (dgram ? MSG_TRUNC : 0);
+	ssize_t r = ns_recvmsg(I(s)->ns, &mh, f);
+	if (r < 0)
+		return r;
+	m->addrlen = mh.msg_namelen;
+	m->flags = mh.msg_flags;
+	if (dgram) {
+		m->full_len = (size_t)r;
+		if ((size_t)r > m->len) {
+			r = (ssize_t)m->len;
+			m->flags |= MSG_TRUNC;
+		}
+	}
+	free(m->ctl);
+	m->ctl = NULL;
+	m->ctllen = 0;
+	if (mh.msg_controllen) {
+		m->ctl = malloc(mh.msg_controllen);
+		if (m->ctl) {
+			memcpy(m->ctl, cbuf, mh.msg_controllen);
+			m->ctllen = mh.msg_controllen;
+		}
+	}
+	return r;
+}
+
+static int inet_shutdown(struct sock *s, int how)
+{
+	return ns_shutdown(I(s)->ns, how);
+}
+
+static int inet_getname(struct sock *s, struct sockaddr *a, socklen_t *len, int peer)
+{
+	return peer ? ns_getpeername(I(s)->ns, a, len) : ns_getsockname(I(s)->ns, a, len);
+}
+
+static int is_timeo(int level, int name)
+{
+	return level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO);
+}
+
+static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, const void *val,
+			   socklen_t len)
+{
+	(void)t;
+	/* The timeouts are the syscall layer's (it parks and wakes). */
+	if (is_timeo(level, name))
+		return sock_setsockopt_common(s, name, val, len);
+	return ns_setsockopt(I(s)->ns, level, name, val, len);
+}
+
+static int inet_getsockopt(struct sock *s, struct task *t, int level, int name, void *val, socklen_t *len)
+{
+	(void)t;
+	if (is_timeo(level, name))
+		return sock_getsockopt_common(s, name, val, len);
+	int r = ns_getsockopt(I(s)->ns, level, name, val, len);
+	if (r == -ENOPROTOOPT && level == SOL_SOCKET)
+		r = sock_getsockopt_common(s, name, val, len);
+	return r;
+}
+
+static long inet_ioctl(struct sock *s, struct task *t, unsigned long cmd, uint64_t arg)
+{
+	switch (cmd) {
+	case FIONREAD:	  /* SIOCINQ */
+	case TIOCOUTQ:	  /* SIOCOUTQ */
+	case SIOCOUTQNSD:
+	case SIOCATMARK: {
+		int v = 0;
+		int r = ns_socket_ioctl(I(s)->ns, cmd, &v);
+		if (r < 0)
+			return r;
+		return copy_to_user(t, arg, &v, sizeof(v)) ? -EFAULT : 0;
+	}
+	default:
+		return -ENOTTY; /* socket.c tries the interface ioctls */
+	}
+}
+
+static void inet_release(struct sock *s)
+{
+	struct inet_sock *is = I(s);
+	ns_socket_set_wake(is->ns, NULL, NULL);
+	ns_close(is->ns);
+	list_del(&is->link);
+	waitq_destroy(&s->wq, POLLHUP);
+	free(is);
+}
+
+static const struct sock_ops inet_ops = {
+	.bind = inet_bind,
+	.connect = inet_connect,
+	.listen = inet_listen,
+	.accept = inet_accept,
+	.sendmsg = inet_sendmsg,
+	.recvmsg = inet_recvmsg,
+	.shutdown = inet_shutdown,
+	.getname = inet_getname,
+	.setsockopt = inet_setsockopt,
+	.getsockopt = inet_getsockopt,
+	.poll = inet_poll,
+	.ioctl = inet_ioctl,
+	.release = inet_release,
+};
+
+/* ---- the stack ---- */
+
+static ns_time_t pcap_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (ns_time_t)ts.tv_sec * NS_SEC + (ns_time_t)ts.tv_nsec;
+}
+
+static int add_link(struct ns_link *l, struct ns_pcap_sink *sink)
+{
+	if (sink) {
+		struct ns_link *sn;
+		int r = ns_sniffer_wrap(l, sink, pcap_clock, &sn);
+		if (r < 0) {
+			ns_link_destroy(l);
+			return r;
+		}
+		l = sn;
+	}
+	return ns_stack_add_nic(net.st, l);
+}
+
+static void seed(uint8_t *b, size_t n)
+{
+	/* ISNs, SYN cookies and ephemeral ports depend on it (RFC 6528). */
+	if (getentropy(b, n) != 0) {
+		uint64_t x = ns_clock_now();
+		for (size_t i = 0; i < n; i++)
+			b[i] ^= (uint8_t)(x >> (8 * (i % 8)));
+	}
+}
+
+int inet_net_start(struct kernel *k, struct ns_loop *loop, struct ns_wheel *wheel, const struct sandbox_net *cfg)
+{
+	(void)k;
+	net.mode = cfg ? cfg->mode : SANDBOX_NET_LOOPBACK;
+	net.loop = loop;
+	if (net.mode == SANDBOX_NET_HOST) {
+		hostinet_set_loop(loop);
+		return 0;
+	}
+	struct ns_stack_config sc;
+	memset(&sc, 0, sizeof(sc));
+	sc.wheel = wheel;
+	sc.no_loopback = 1; /* ours, so that the pcap sees it too */
+	seed(sc.secret, sizeof(sc.secret));
+	int r = ns_stack_create(&sc, &net.st);
+	if (r < 0) {
+		fprintf(stderr, "moat: netstack: %s\n", strerror(-r));
+		return r;
+	}
+	struct ns_pcap_sink *sink = cfg ? cfg->pcap : NULL;
+	for (int i = 0; cfg && i < cfg->nsets; i++) {
+		char buf[128];
+		snprintf(buf, sizeof(buf), "%s", cfg->sets[i]);
+		char *eq = strchr(buf, '=');
+		if (!eq) {
+			fprintf(stderr, "moat: network setting '%s': expected KEY=VALUE\n", cfg->sets[i]);
+			goto fail_einval;
+		}
+		*eq = 0;
+		if ((r = ns_stack_set_option(net.st, buf, eq + 1)) < 0) {
+			fprintf(stderr, "moat: network setting '%s': %s\n", cfg->sets[i],
+				r == -ENOENT ? "unknown setting" : "bad value");
+			goto fail;
+		}
+	}
+	struct ns_link *lo;
+	if ((r = ns_loopback_link_create(&lo)) < 0)
+		goto fail;
+	int lo_id = add_link(lo, sink);
+	struct ns_ip lo4 = ns_ip4(0x7f000001);
+	if (lo_id < 0 || (r = ns_stack_add_addr(net.st, lo_id, &lo4, 8)) < 0) {
+		r = lo_id < 0 ? lo_id : r;
+		goto fail;
+	}
+	for (int i = 0; cfg && i < cfg->nnics; i++) {
+		const struct sandbox_nic *n = &cfg->nics[i];
+		int id = add_link(n->link, sink);
+		if (id < 0) {
+			r = id;
+			fprintf(stderr, "moat: network interface: %s\n", strerror(-r));
+			goto fail;
+		}
+		for (int a = 0; a < n->naddrs; a++) {
+			struct ns_ip ip;
+			unsigned pl;
+			if (ns_cidr_parse(n->addrs[a], &ip, &pl) < 0) {
+				fprintf(stderr, "moat: bad address '%s'\n", n->addrs[a]);
+				goto fail_einval;
+			}
+			if ((r = ns_stack_add_addr(net.st, id, &ip, pl)) < 0) {
+				fprintf(stderr, "moat: address %s: %s\n", n->addrs[a], strerror(-r));
+				goto fail;
+			}
+		}
+	}
+	for (int i = 0; cfg && i < cfg->ngateways; i++) {
+		struct ns_ip g, any;
+		if (ns_ip_parse(cfg->gateways[i], &g) < 0) {
+			fprintf(stderr, "moat: bad gateway '%s'\n", cfg->gateways[i]);
+			goto fail_einval;
+		}
+		memset(&any, 0, sizeof(any));
+		any.family = g.family;
+		if ((r = ns_stack_add_route(net.st, &any, 0, &g, 0)) < 0) {
+			fprintf(stderr, "moat: gateway %s: %s\n", cfg->gateways[i], strerror(-r));
+			goto fail;
+		}
+	}
+	if ((r = ns_loop_attach_stack(loop, net.st)) < 0)
+		goto fail;
+	return 0;
+fail_einval:
+	r = -EINVAL;
+fail:
+	ns_stack_destroy(net.st);
+	net.st = NULL;
+	return r;
+}
+
+void inet_net_stop(struct kernel *k)
+{
+	(void)k;
+	if (net.st)
+		ns_stack_destroy(net.st);
+	net.st = NULL;
+}

@@ -295,6 +295,21 @@ static void ack_for_data(struct tcp_sock *tp, uint32_t len)
 		tcp_schedule_ack(tp, 0);
 }
 
+/* The receiver's RTT (Linux tcp_rcv_rtt_measure_ts()): data whose TSecr
+ * echoes one of our TSvals took one round trip since we sent that value.
+ * Millisecond resolution; a smoothed estimate (gain 1/8). It sizes the
+ * receive-buffer auto-tuning of a connection that only receives. */
+static void rcv_rtt_measure(struct tcp_sock *tp, const struct tcp_seg_in *seg)
+{
+	if (!tp->ts_ok || !seg->opt.ts_ok || !seg->opt.tsecr)
+		return;
+	uint32_t ms = tcp_tsval(tp) - seg->opt.tsecr;
+	if (ms >= 60000)
+		return;
+	uint32_t us = ms ? ms * 1000 : 500;
+	tp->rcv_rtt_us = tp->rcv_rtt_us ? (7 * tp->rcv_rtt_us + us) / 8 : us;
+}
+
 static void data_queue(struct tcp_sock *tp, struct tcp_seg_in *seg)
 {
 	struct ns_stack *st = tp->sk.stack;
@@ -307,6 +322,7 @@ static void data_queue(struct tcp_sock *tp, struct tcp_seg_in *seg)
 		return;
 	if (len) {
 		tp->data_segs_in++;
+		rcv_rtt_measure(tp, seg);
 		tp->last_data_recv = tcp_now(tp);
 	}
 	/* Old data entirely below rcv_nxt: a duplicate (D-SACK, RFC 2883). */

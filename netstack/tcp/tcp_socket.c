@@ -171,7 +171,9 @@ void tcp_rcv_space_adjust(struct tcp_sock *tp)
 	 * read more than the buffer's measure, let the buffer (and window)
 	 * grow to twice what one RTT carries. */
 	ns_time_t now = tcp_now(tp);
-	ns_time_t rtt = tp->srtt_us ? (ns_time_t)tp->srtt_us * NS_USEC : 10 * NS_MSEC;
+	ns_time_t rtt = tp->srtt_us	  ? (ns_time_t)tp->srtt_us * NS_USEC
+			: tp->rcv_rtt_us ? (ns_time_t)tp->rcv_rtt_us * NS_USEC
+					 : 10 * NS_MSEC;
 	if (now - tp->rcvq_space_time < rtt)
 		return;
 	uint32_t copied = tp->rcvq_space_copied;
@@ -876,7 +878,8 @@ static void fill_info(struct tcp_sock *tp, struct tcp_info *ti)
 	ti->tcpi_rttvar = tp->rttvar_us;
 	ti->tcpi_snd_ssthresh = tp->snd_ssthresh;
 	ti->tcpi_snd_cwnd = tp->snd_cwnd;
-	ti->tcpi_advmss = tp->adv_mss;
+	/* Linux: the MSS announced, less the timestamp option it carries. */
+	ti->tcpi_advmss = tp->adv_mss - (tp->ts_ok && TCPS_HAVEESTABLISHED(tp->state) ? 12 : 0);
 	ti->tcpi_reordering = tp->reordering;
 	ti->tcpi_rcv_rtt = tp->rcv_rtt_us;
 	ti->tcpi_rcv_space = tp->rcvq_space;

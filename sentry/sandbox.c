@@ -241,7 +241,7 @@ static int setup_vfs(const struct sandbox_config *cfg, struct kernel *k, struct 
 			goto fail;
 		}
 		uint64_t pos = 0;
-		file_write(ef, &fake, etc[i][1], strlen(etc[i][1]), &pos);
+		file_write(ef, NULL, etc[i][1], strlen(etc[i][1]), &pos);
 		file_put(ef);
 	}
 	*root_out = root;

@@ -158,10 +158,11 @@ agent_cmd() {
 		--addr $DUT_IP4/24 --addr $DUT_IP6/64 --set ip6.dad_transmits=0 \
 		--set ip6.router_solicitations=0 --set ip6.reasm_timeout_ms=5000 ;;
 	# The Linux agent, unchanged, inside the sandbox whose netstack takes
-	# over veth-dut. PI_MOAT_CMD overrides the sandbox command line until
-	# `moat do` settles its networking options.
-	moat) echo ip netns exec "$dutns" ${PI_MOAT_CMD:-"$PWD/bin/moat" do --network=iface:veth-dut \
-		--addr $DUT_IP4/24 --addr $DUT_IP6/64 --} "$AGENT_LINUX" ;;
+	# over veth-dut, with the netstack DUT's settings. PI_MOAT_CMD
+	# overrides the sandbox command line.
+	moat) echo ip netns exec "$dutns" ${PI_MOAT_CMD:-"$PWD/bin/moat" do --network=iface:veth-dut --no-offload \
+		--ip $DUT_IP4/24 --ip $DUT_IP6/64 --net-set ip6.dad_transmits=0 \
+		--net-set ip6.router_solicitations=0 --net-set ip6.reasm_timeout_ms=5000 --} "$AGENT_LINUX" ;;
 	*) return 1 ;;
 	esac
 }

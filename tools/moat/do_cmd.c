@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 
 #include "moat.h"
+#include "net.h"
 #include "../../sentry/sandbox.h"
 
 extern char **environ;
@@ -41,7 +42,28 @@ static void usage(FILE *f)
 		"  --debug-log FILE    write the sentry's debug log (unsupported syscalls, exits, ...)\n"
 		"  --pids-limit N      at most N tasks (processes and threads; default 4096)\n"
 		"  --hostname NAME     the sandbox's host name (default moat)\n"
-		"  --network none      no network (the only mode until the networking issue)\n"
+		"  --network MODE      sandbox (default): a veth pair to the host, the sandbox's\n"
+		"                      side served by Moat's netstack (10.211.N.2/24, the host\n"
+		"                      side is 10.211.N.1, also named host.moat.internal);\n"
+		"                      none: loopback only (127.0.0.1, ::1, on the netstack);\n"
+		"                      host: host sockets (weaker isolation: the host kernel\n"
+		"                      serves the program's networking); iface:NAME: take over\n"
+		"                      interface NAME of moat's network namespace\n"
+		"  --ip CIDR           the sandbox's address (repeatable; the first is IPv4)\n"
+		"  --gateway IP        the host side's address / the default route\n"
+		"  --nat               masquerade the sandbox's traffic (it reaches what the host\n"
+		"                      reaches; needs iptables)\n"
+		"  -p [HOSTIP:]HOSTPORT:PORT[/tcp|/udp]\n"
+		"                      publish PORT of the sandbox on the host (default host\n"
+		"                      address 127.0.0.1; repeatable)\n"
+		"  --pcap FILE         write every frame of every sandbox interface (loopback\n"
+		"                      too) to FILE (pcap)\n"
+		"  --dns IP            nameserver for /etc/resolv.conf (repeatable; default:\n"
+		"                      the host's resolv.conf)\n"
+		"  --add-host NAME:IP  an /etc/hosts entry (repeatable)\n"
+		"  --net-set KEY=VALUE a netstack setting (see moat stack --help; repeatable)\n"
+		"  --no-offload        plain frames on the interface: no virtio-net header, so no\n"
+		"                      checksum or segmentation offload\n"
 		"  --platform ptrace   how application code runs (only ptrace today)\n"
 		"  -h, --help          this text\n"
 		"\n"
@@ -79,10 +101,19 @@ int cmd_do(int argc, char **argv)
 		{ "env", required_argument, NULL, 'e' },
 		{ "strace", no_argument, NULL, 's' },
 		{ "debug-log", required_argument, NULL, 'd' },
-		{ "pids-limit", required_argument, NULL, 'p' },
+		{ "pids-limit", required_argument, NULL, 'L' },
 		{ "hostname", required_argument, NULL, 'H' },
 		{ "network", required_argument, NULL, 'n' },
 		{ "platform", required_argument, NULL, 'P' },
+		{ "ip", required_argument, NULL, 'I' },
+		{ "gateway", required_argument, NULL, 'G' },
+		{ "nat", no_argument, NULL, 'N' },
+		{ "publish", required_argument, NULL, 'p' },
+		{ "pcap", required_argument, NULL, 'C' },
+		{ "dns", required_argument, NULL, 'D' },
+		{ "add-host", required_argument, NULL, 'A' },
+		{ "net-set", required_argument, NULL, 'S' },
+		{ "no-offload", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -98,9 +129,13 @@ int cmd_do(int argc, char **argv)
 		return 125;
 	memcpy(envp, environ, (size_t)nenv * sizeof(char *));
 	const char *log_path = NULL;
+	struct moat_net_opts nopt;
+	memset(&nopt, 0, sizeof(nopt));
+	struct sandbox_net netcfg;
+	struct moat_net *net = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+v:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+v:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			cfg.root = optarg;
@@ -158,7 +193,7 @@ int cmd_do(int argc, char **argv)
 		case 'd':
 			log_path = optarg;
 			break;
-		case 'p': {
+		case 'L': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (*end || v < 1 || v > 1000000) {
@@ -176,11 +211,62 @@ int cmd_do(int argc, char **argv)
 			cfg.hostname = optarg;
 			break;
 		case 'n':
-			if (strcmp(optarg, "none")) {
-				moat_err("--network %s: only 'none' is available (sandbox networking is not built yet)\n",
-					 optarg);
+			nopt.mode = optarg;
+			break;
+		case 'I':
+			if (nopt.nips == MOAT_NET_MAX) {
+				moat_err("too many --ip\n");
 				goto fail;
 			}
+			nopt.ips[nopt.nips++] = optarg;
+			break;
+		case 'G':
+			if (nopt.ngateways == 2) {
+				moat_err("too many --gateway\n");
+				goto fail;
+			}
+			nopt.gateways[nopt.ngateways++] = optarg;
+			break;
+		case 'N':
+			nopt.nat = 1;
+			break;
+		case 'p':
+			if (nopt.nports == MOAT_NET_MAX) {
+				moat_err("too many -p\n");
+				goto fail;
+			}
+			if (moat_port_parse(optarg, &nopt.ports[nopt.nports]) < 0) {
+				moat_err("-p %s: expected [HOSTIP:]HOSTPORT:PORT[/tcp|/udp]\n", optarg);
+				goto fail;
+			}
+			nopt.nports++;
+			break;
+		case 'C':
+			nopt.pcap = optarg;
+			break;
+		case 'D':
+			if (nopt.ndns == 4) {
+				moat_err("too many --dns\n");
+				goto fail;
+			}
+			nopt.dns[nopt.ndns++] = optarg;
+			break;
+		case 'A':
+			if (nopt.nadd_hosts == MOAT_NET_MAX || !strchr(optarg, ':')) {
+				moat_err("--add-host %s: expected NAME:IP\n", optarg);
+				goto fail;
+			}
+			nopt.add_hosts[nopt.nadd_hosts++] = optarg;
+			break;
+		case 'O':
+			nopt.no_offload = 1;
+			break;
+		case 'S':
+			if (nopt.nsets == 16 || !strchr(optarg, '=')) {
+				moat_err("--net-set %s: expected KEY=VALUE\n", optarg);
+				goto fail;
+			}
+			nopt.sets[nopt.nsets++] = optarg;
 			break;
 		case 'P':
 			cfg.platform = optarg;
@@ -209,6 +295,10 @@ int cmd_do(int argc, char **argv)
 		}
 		setvbuf(cfg.debug_log, NULL, _IOLBF, 0);
 	}
+	nopt.hostname = cfg.hostname;
+	if (moat_net_up(&nopt, &netcfg, &net) < 0)
+		goto fail;
+	cfg.net = &netcfg;
 	int status = 0;
 	int r = sandbox_run(&cfg, &status);
 	if (r < 0)
@@ -221,6 +311,7 @@ int cmd_do(int argc, char **argv)
 fail:
 	ret = 125;
 out:
+	moat_net_down(net);
 	if (cfg.debug_log)
 		fclose(cfg.debug_log);
 	for (int i = 0; i < cfg.nmounts; i++)

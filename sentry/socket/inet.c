@@ -339,6 +339,36 @@ static long inet_ioctl(struct sock *s, struct task *t, unsigned long cmd, uint64
 	}
 }
 
+/* Linux tcp_close with SO_LINGER: the FIN goes now, and close waits while
+ * the connection is in FIN-WAIT-1, CLOSING or LAST-ACK (its data and FIN
+ * not yet acknowledged). Unread data or a zero linger time instead reset
+ * the connection in ns_close, without waiting. */
+static int inet_linger(struct sock *s, struct task *t, struct waitq **wq, uint64_t *timeout_ns)
+{
+	struct inet_sock *is = I(s);
+	if (s->type != SOCK_STREAM)
+		return 0;
+	struct linger lg;
+	socklen_t l = sizeof(lg);
+	if (ns_getsockopt(is->ns, SOL_SOCKET, SO_LINGER, &lg, &l) < 0 || !lg.l_onoff || lg.l_linger <= 0)
+		return 0;
+	int st = tcp_state(is->ns);
+	if (t->sc.rerun == 0) {
+		int unread = 0;
+		if (ns_socket_ioctl(is->ns, FIONREAD, &unread) == 0 && unread > 0)
+			return 0;
+		if (st != TCP_ESTABLISHED && st != TCP_CLOSE_WAIT)
+			return 0;
+		ns_shutdown(is->ns, SHUT_WR);
+		st = tcp_state(is->ns);
+	}
+	if (st != TCP_FIN_WAIT1 && st != TCP_CLOSING && st != TCP_LAST_ACK)
+		return 0;
+	*wq = &s->wq;
+	*timeout_ns = (uint64_t)lg.l_linger * 1000000000ull;
+	return -EAGAIN;
+}
+
 static void inet_release(struct sock *s)
 {
 	struct inet_sock *is = I(s);
@@ -362,6 +392,7 @@ static const struct sock_ops inet_ops = {
 	.getsockopt = inet_getsockopt,
 	.poll = inet_poll,
 	.ioctl = inet_ioctl,
+	.linger = inet_linger,
 	.release = inet_release,
 };
 

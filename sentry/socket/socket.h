@@ -55,6 +55,10 @@ struct sock_ops {
 	int (*getsockopt)(struct sock *s, struct task *t, int level, int name, void *val, socklen_t *len);
 	uint32_t (*poll)(struct sock *s);
 	long (*ioctl)(struct sock *s, struct task *t, unsigned long cmd, uint64_t arg);
+	/* SO_LINGER: called by close() of the last descriptor before the
+	 * file goes; -EAGAIN with *wq and *timeout_ns (from the first call)
+	 * makes close wait, 0 lets it go on. Optional. */
+	int (*linger)(struct sock *s, struct task *t, struct waitq **wq, uint64_t *timeout_ns);
 	void (*release)(struct sock *s);
 };
 

@@ -14,6 +14,7 @@
 #include <linux/fs.h>
 
 #include "syscalls.h"
+#include "../socket/socket.h"
 
 #define CHUNK (1u << 20)
 
@@ -456,6 +457,26 @@ SYSCALL(openat2)
 
 SYSCALL(close)
 {
+	/* A socket with SO_LINGER waits in the close of its last descriptor
+	 * until its data is acknowledged or the linger time passes
+	 * (socket(7)); the descriptor goes when the wait ends. */
+	struct file *f = fd_get(t, (int)ARG(0));
+	struct sock *s = f ? sock_of(f) : NULL;
+	if (s && s->ops->linger && f->ref == 2 && !t->sc.timed_out) {
+		struct waitq *wq = NULL;
+		uint64_t to = 0;
+		if (s->ops->linger(s, t, &wq, &to) == -EAGAIN && wq) {
+			if (t->sc.rerun == 0)
+				t->sc.deadline = kclock_mono() + to;
+			if (kclock_mono() < t->sc.deadline && task_wait(t, wq, 0) == 0) {
+				task_wait_until(t, t->sc.deadline);
+				file_put(f);
+				return -EPARK;
+			}
+		}
+	}
+	if (f)
+		file_put(f);
 	return fd_close(t, (int)ARG(0));
 }
 

@@ -3,7 +3,7 @@
 #
 #   tests/packetimpact/run.sh [-k "KINDS"] [-j N] [-l] [-v] [TEST|GLOB ...]
 #
-#   -k KINDS   DUT kinds to run, space-separated (default "linux netstack";
+#   -k KINDS   DUT kinds to run, space-separated (default "linux netstack moat";
 #              env PI_KINDS). Kinds: linux (the agent on Linux's own stack in a
 #              network namespace), netstack (the agent linked against the
 #              netstack, on an AF_PACKET interface), moat (the Linux agent
@@ -34,7 +34,7 @@ AGENT_LINUX=$PWD/$BUILD/packetimpact/dut_agent_linux
 AGENT_NETSTACK=$PWD/$BUILD/packetimpact/dut_agent_netstack
 XFAIL_FILE=tests/packetimpact/expected_failures.txt
 OUT=${PI_OUT:-$BUILD/packetimpact/out}
-KINDS=${PI_KINDS:-linux netstack}
+KINDS=${PI_KINDS:-linux netstack moat}
 JOBS=${PI_JOBS:-4}
 TIME_LIMIT=${PI_TIME_LIMIT:-60}
 VERBOSE=

@@ -97,7 +97,7 @@ $MOAT do --cwd /no/such /bin/true 2>/dev/null
 expect bad_cwd_125 125 "$?"
 $MOAT do 2>/dev/null
 expect no_command_125 125 "$?"
-$MOAT do --network host /bin/true 2>/dev/null
+$MOAT do --network bogus /bin/true 2>/dev/null
 expect bad_network_125 125 "$?"
 
 # --- strace and the debug log ---

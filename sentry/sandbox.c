@@ -51,6 +51,9 @@ struct sbx {
 	struct ns_loop *loop;
 	int sigfd;
 	int have_console;
+	int started;	 /* init runs and the console is attached */
+	int early[16];	 /* signals that came before: sig | from_tty << 8 */
+	int nearly;
 };
 
 /* Look up (or create, as an upper directory) a mount point. */
@@ -111,30 +114,48 @@ static int mount_at(struct task *fake, struct vfs *v, const char *path, struct s
 	return e;
 }
 
+/* A signal moat received goes to the program: the terminal's keys to
+ * the foreground process group, the others to init. */
+static void forward_signal(struct sbx *s, int sig, int from_tty)
+{
+	struct kernel *k = s->k;
+	siginfo_t info;
+	siginfo_kernel(&info, sig, SI_USER);
+	klog(k, "moat got signal %d%s: forwarding", sig, from_tty ? " (from the terminal)" : "");
+	if (s->have_console && (sig == SIGWINCH || (from_tty && (sig == SIGINT || sig == SIGQUIT || sig == SIGTSTP)))) {
+		info.si_code = SI_KERNEL;
+		pid_t pg = console_fg_pgrp();
+		if (pg > 0)
+			kill_pgrp(k, pg, sig, &info);
+		return;
+	}
+	if (sig == SIGWINCH || sig == SIGTTIN || sig == SIGTTOU)
+		return;
+	send_signal_tg(k->init, sig, &info);
+}
+
 static void on_signal(int fd, uint32_t events, void *arg)
 {
 	(void)events;
 	struct sbx *s = arg;
 	struct signalfd_siginfo si;
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
-		struct kernel *k = s->k;
 		int sig = (int)si.ssi_signo;
-		if (!k->init || k->done)
-			continue;
-		siginfo_t info;
-		siginfo_kernel(&info, sig, SI_USER);
 		int from_tty = si.ssi_code == SI_KERNEL;
-		klog(k, "moat got signal %d (code %d): forwarding", sig, si.ssi_code);
-		if (s->have_console && (sig == SIGWINCH || (from_tty && (sig == SIGINT || sig == SIGQUIT || sig == SIGTSTP)))) {
-			info.si_code = SI_KERNEL;
-			pid_t pg = console_fg_pgrp();
-			if (pg > 0)
-				kill_pgrp(k, pg, sig, &info);
+		if (s->k->done)
+			continue;
+		if (!s->started) {
+			/* during start-up (the loop runs while the first task
+			 * is made): kept for when the program runs, so that a
+			 * ^C or ^Z typed early is not lost */
+			int v = sig | from_tty << 8, seen = 0;
+			for (int i = 0; i < s->nearly; i++)
+				seen |= s->early[i] == v;
+			if (!seen && s->nearly < (int)(sizeof(s->early) / sizeof(s->early[0])))
+				s->early[s->nearly++] = v;
 			continue;
 		}
-		if (sig == SIGWINCH || sig == SIGTTIN || sig == SIGTTOU)
-			continue;
-		send_signal_tg(k->init, sig, &info);
+		forward_signal(s, sig, from_tty);
 	}
 }
 
@@ -445,6 +466,9 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 		s.have_console = 1;
 		file_put(console);
 	}
+	s.started = 1;
+	for (int i = 0; i < s.nearly; i++)
+		forward_signal(&s, s.early[i] & 0xff, s.early[i] >> 8);
 	int stopped_self = 0;
 	while (!k->done) {
 		int r = ns_loop_run_once(s.loop, NS_TIME_NEVER);

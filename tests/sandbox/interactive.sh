@@ -65,7 +65,7 @@ echo after-fg \$?
 exit
 EOF
 out=$(tr -d '\r' <"$T/s3" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g')
-echo "$out" | grep -q 'Stopped.*moat do sleep' && pass ctrl_z_stops_moat || fail ctrl_z_stops_moat "$(echo "$out" | tail -4 | tr '\n' '|')"
+echo "$out" | grep -q 'Stopped.* do sleep 2' && pass ctrl_z_stops_moat || fail ctrl_z_stops_moat "$(echo "$out" | tail -4 | tr '\n' '|')"
 echo "$out" | grep -q '^after-fg 0' && pass fg_continues_moat || fail fg_continues_moat "$(echo "$out" | tail -4 | tr '\n' '|')"
 
 # raw mode: a program that reads single keys

@@ -5,7 +5,8 @@
 #   progs                build the C helpers of tests/sandbox/progs into $PROGS
 #   check NAME CMD...    run CMD; PASS if it exits 0
 #   expect NAME WANT GOT compare two strings
-#   sandbox_leftovers    host processes still in a sandbox pid namespace
+#   sandbox_leftovers    host processes still in a pid namespace of one of
+#                        this script's sandboxes
 #   tmpd                 a scratch directory on the host (not under /tmp, which
 #                        is the sandbox's own tmpfs), removed at exit
 
@@ -83,13 +84,31 @@ expect_same() {
 }
 
 # Host processes whose pid namespace is not ours: a sandbox's tasks.
+# Only this script's sandboxes count (other sandboxes may run on the
+# machine): a process in another pid namespace is ours when the first of
+# its ancestors in our namespace descends from this shell, or is init
+# (its moat died and left it behind).
+_sb_ppid() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; s=${s##*) }; set -- $s; echo "$2"; }
 sandbox_leftovers() {
 	local mine p n=0
 	mine=$(readlink /proc/self/ns/pid)
 	for p in /proc/[0-9]*; do
-		local ns
+		local ns h
 		ns=$(readlink "$p/ns/pid" 2>/dev/null) || continue
-		[ "$ns" != "$mine" ] && n=$((n + 1))
+		[ "$ns" = "$mine" ] && continue
+		h=${p#/proc/}
+		while [ -n "$h" ] && [ "$h" != 0 ] && [ "$(readlink "/proc/$h/ns/pid" 2>/dev/null)" != "$mine" ]; do
+			h=$(_sb_ppid "$h") || break
+		done
+		[ -n "$h" ] && [ "$h" != 0 ] || continue
+		if [ "$h" = 1 ]; then
+			n=$((n + 1))
+			continue
+		fi
+		while [ -n "$h" ] && [ "$h" != 0 ] && [ "$h" != 1 ] && [ "$h" != $$ ]; do
+			h=$(_sb_ppid "$h") || break
+		done
+		[ "$h" = $$ ] && n=$((n + 1))
 	done
 	echo "$n"
 }

@@ -349,6 +349,25 @@ static int nat_up(struct moat_net *n, const char *subnet)
 
 /* ---- subnets ---- */
 
+/* Does a host address lie in net/plen (host order)? */
+static int subnet_used(uint32_t net, unsigned plen)
+{
+	uint32_t mask = plen ? ~0u << (32 - plen) : 0;
+	struct ifaddrs *ifa, *i;
+	if (getifaddrs(&ifa) < 0)
+		return 0;
+	int used = 0;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		uint32_t a = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
+		if ((a & mask) == (net & mask))
+			used = 1;
+	}
+	freeifaddrs(ifa);
+	return used;
+}
+
 /* Is 10.211.idx.0/24 free on the host (no address, no interface moatN)? */
 static int subnet_free(int idx)
 {
@@ -356,19 +375,7 @@ static int subnet_free(int idx)
 	snprintf(name, sizeof(name), "moat%d", idx);
 	if (if_nametoindex(name))
 		return 0;
-	struct ifaddrs *ifa, *i;
-	if (getifaddrs(&ifa) < 0)
-		return 1;
-	int free_ = 1;
-	for (i = ifa; i; i = i->ifa_next) {
-		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
-			continue;
-		uint32_t a = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
-		if ((a >> 8) == ((SUBNET_A << 16) | (SUBNET_B << 8) | (uint32_t)idx))
-			free_ = 0;
-	}
-	freeifaddrs(ifa);
-	return free_;
+	return !subnet_used(((uint32_t)SUBNET_A << 24) | (SUBNET_B << 16) | ((uint32_t)idx << 8), 24);
 }
 
 static char *host_resolv(void)
@@ -506,6 +513,12 @@ static int setup_sandbox_mode(const struct moat_net_opts *o, struct moat_net *n,
 			goto out;
 		}
 		uint32_t mask = ~0u << (32 - plen);
+		if (subnet_used(ip.v4, plen)) {
+			moat_err("--ip %s: the host already has an address in that subnet (another sandbox?)\n",
+				 o->ips[0]);
+			r = -EADDRINUSE;
+			goto out;
+		}
 		if (o->ngateways && ns_ip_parse(o->gateways[0], &hostip) == 0 && hostip.family == AF_INET) {
 			if ((hostip.v4 & mask) != (ip.v4 & mask) || hostip.v4 == ip.v4) {
 				moat_err("--gateway %s is not another address of %s\n", o->gateways[0], o->ips[0]);

@@ -1,0 +1,175 @@
+#!/bin/bash
+# Sandbox networking, end to end with unmodified Debian programs:
+#   - --network=none: a client and a server over 127.0.0.1 and ::1 inside;
+#     only lo exists and no host interface appears;
+#   - what programs read: ip addr/route/link (netlink), getaddrinfo and
+#     getifaddrs (python3), /proc/net/*, /etc/hosts (getent), resolv.conf;
+#   - clients inside: curl and wget from an HTTP server on the host side's
+#     address; socat TCP and UDP both directions (published ports too);
+#   - --pcap: tcpdump -r reads it, the fetched connection's handshake is in;
+#   - two sandboxes at once get different subnets;
+#   - cleanup: nothing left after a normal end, and after SIGKILL (the veth
+#     goes with moat; the next start removes the record), -p forwarder too;
+#   - --network=host works (with its warning); bad network options are 125.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/sandbox/lib.sh
+. tests/sandbox/net_lib.sh
+[ "$(id -u)" = 0 ] || { echo "FAIL setup needs root"; exit 1; }
+T=$(tmpd) || exit 1
+chmod 755 "$T"
+NET=$(pick_subnet 61) || { echo "FAIL setup no free subnet"; exit 1; }
+SIP=$NET.2
+HIP=$NET.1
+PORT=$((20000 + RANDOM % 20000))
+before=$(moat_ifaces)
+
+# --- loopback only ---
+cat >"$T/lo.py" <<'EOF'
+import socket, threading
+ok = []
+for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.bind((host, 0)); s.listen(1)
+    port = s.getsockname()[1]
+    def srv():
+        c, _ = s.accept()
+        d = b""
+        while True:
+            x = c.recv(65536)
+            if not x: break
+            d += x
+        c.sendall(b"%d" % len(d)); c.close()
+    t = threading.Thread(target=srv); t.start()
+    c = socket.create_connection((host, port))
+    c.sendall(b"x" * 3000000); c.shutdown(socket.SHUT_WR)
+    ok.append(c.recv(100).decode()); c.close(); t.join()
+    u = socket.socket(fam, socket.SOCK_DGRAM); u.bind((host, 0))
+    v = socket.socket(fam, socket.SOCK_DGRAM); v.sendto(b"ping", u.getsockname())
+    ok.append(u.recvfrom(10)[0].decode())
+print(" ".join(ok))
+EOF
+out=$("$MOAT" do --network=none python3 "$T/lo.py" 2>&1)
+expect none_loopback_tcp_udp_v4_v6 "3000000 ping 3000000 ping" "$out"
+expect none_only_lo "lo" "$("$MOAT" do --network=none sh -c "ip -o link | awk -F': ' '{print \$2}'" 2>&1)"
+expect none_no_host_interface "$before" "$(moat_ifaces)"
+out=$("$MOAT" do --network=none python3 -c 'import socket; s=socket.socket(); s.settimeout(3)
+try:
+    s.connect(("10.1.2.3", 80))
+except OSError as e: print(e.errno)' 2>&1)
+expect none_unreachable_outside 101 "$out"
+
+# --- what programs read ---
+python3 -m http.server -b 0.0.0.0 $PORT -d "$T" >/dev/null 2>&1 &
+HOSTHTTP=$!
+sb_bg $HOSTHTTP
+echo "from the host" >"$T/hello.txt"
+cat >"$T/inside.sh" <<EOF
+ip -4 -o addr show dev eth0 | awk '{print \$4}'
+ip route | grep '^default'
+ip -o link show eth0 | grep -o 'state UP'
+python3 -c 'import socket; print(sorted(n for _, n in socket.if_nameindex()))'
+python3 -c 'import socket; print(socket.getaddrinfo("moat", 80, type=socket.SOCK_STREAM)[0][4][0])'
+getent hosts host.moat.internal | awk '{print \$1}'
+getent hosts extra.example | awk '{print \$1}'
+getent ahostsv4 localhost | head -1 | awk '{print \$1}'
+grep -c eth0 /proc/net/dev
+awk 'NR>1 {print \$1, \$2}' /proc/net/route | head -1
+grep -q '^nameserver 192.0.2.53' /etc/resolv.conf && echo resolv-ok
+curl -sf http://host.moat.internal:$PORT/hello.txt
+wget -qO- http://$HIP:$PORT/hello.txt
+EOF
+out=$("$MOAT" do --ip $SIP/24 --dns 192.0.2.53 --add-host extra.example:192.0.2.7 sh "$T/inside.sh" 2>&1)
+expect_same inside_view "$SIP/24
+default via $HIP dev eth0 metric 0 
+state UP
+['eth0', 'lo']
+$SIP
+$HIP
+192.0.2.7
+127.0.0.1
+1
+eth0 00$(printf '%02X' "$(echo $NET | cut -d. -f3)")D40A
+resolv-ok
+from the host
+from the host" "$out"
+
+# --- /proc/net/tcp shows a listener; ss reads it ---
+out=$("$MOAT" do --ip $SIP/24 sh -c 'python3 -c "
+import socket
+s = socket.socket(); s.bind((\"0.0.0.0\", 4242)); s.listen()
+print(open(\"/proc/net/tcp\").read().split(\"\n\")[1].split()[1:4])"' 2>&1)
+expect proc_net_tcp_listener "['00000000:1092', '00000000:0000', '0A']" "$out"
+
+# --- socat both ways, TCP and UDP ---
+net_bg socat_tcp --ip $SIP/24 -p 127.0.0.1:$((PORT + 1)):7000 -p 127.0.0.1:$((PORT + 1)):7001/udp -- \
+	sh -c 'socat -T 5 UDP-RECVFROM:7001,fork EXEC:"tr a-z A-Z" & exec socat TCP-LISTEN:7000,fork,reuseaddr EXEC:"tr a-z A-Z"'
+S1=$LAST
+if wait_tcp $SIP 7000 20; then
+	expect socat_tcp_host_to_sandbox "HELLO TCP" "$(echo 'hello tcp' | timeout 5 socat - TCP:127.0.0.1:$((PORT + 1)))"
+	expect socat_udp_host_to_sandbox "HELLO UDP" "$(echo 'hello udp' | timeout 5 socat -T 2 - UDP:127.0.0.1:$((PORT + 1)))"
+else
+	fail socat_sandbox_server_listens "$(tail -3 "$T/socat_tcp.log")"
+fi
+net_stop $S1
+timeout 20 socat TCP-LISTEN:$((PORT + 2)),reuseaddr EXEC:"tr a-z A-Z" &
+sb_bg $!
+timeout 20 socat -T 5 UDP-RECVFROM:$((PORT + 2)),fork EXEC:"tr a-z A-Z" &
+sb_bg $!
+sleep 0.3
+out=$("$MOAT" do --ip $SIP/24 sh -c "echo to host | socat - TCP:$HIP:$((PORT + 2)); echo to host udp | socat -T 2 - UDP:$HIP:$((PORT + 2))" 2>&1)
+expect socat_sandbox_to_host_tcp_udp "TO HOST
+TO HOST UDP" "$out"
+
+# --- pcap of a fetched connection ---
+"$MOAT" do --ip $SIP/24 --pcap "$T/run.pcap" curl -sf -o /dev/null http://$HIP:$PORT/hello.txt
+expect pcap_run_ok 0 "$?"
+syns=$(tcpdump -nr "$T/run.pcap" "tcp port $PORT and tcp[tcpflags] & tcp-syn != 0" 2>/dev/null | wc -l)
+expect pcap_has_syn_and_synack 2 "$syns"
+tcpdump -nr "$T/run.pcap" 2>/dev/null | grep -q "ARP" && pass pcap_has_arp || fail pcap_has_arp
+"$MOAT" do --network=none --pcap "$T/lo.pcap" python3 "$T/lo.py" >/dev/null 2>&1
+n=$(tcpdump -nr "$T/lo.pcap" 'host 127.0.0.1 or host ::1' 2>/dev/null | wc -l)
+[ "$n" -gt 10 ] && pass "pcap_loopback_frames ($n)" || fail pcap_loopback_frames "$n frames"
+
+# --- two sandboxes at once ---
+net_bg two_a -- sleep 5
+A=$LAST
+net_bg two_b -- sleep 5
+B=$LAST
+sleep 1.5
+n=$(moat_ifaces | wc -l)
+expect two_sandboxes_two_veths $(($(echo -n "$before" | grep -c .) + 2)) "$n"
+nets=$(ip -4 -o addr show | awk '/ moat[0-9]+ / {print $4}' | sort -u | wc -l)
+[ "$nets" -ge 2 ] && pass two_sandboxes_distinct_subnets || fail two_sandboxes_distinct_subnets "$nets"
+net_stop $A
+net_stop $B
+
+# --- cleanup ---
+expect no_veth_after_exit "$before" "$(moat_ifaces)"
+"$MOAT" do --ip $SIP/24 -p 127.0.0.1:$((PORT + 3)):80 sleep 30 >/dev/null 2>&1 &
+K=$!
+sb_bg $K
+sleep 1.5
+fwd=$(pgrep -P $K -x moat-fwd)
+kill -KILL $K
+wait $K 2>/dev/null
+sleep 1
+expect sigkill_veth_gone "$before" "$(moat_ifaces)"
+# gone, or a zombie waiting for init to reap it
+st=$(awk '{print $3}' /proc/$fwd/stat 2>/dev/null)
+[ -n "$fwd" ] && { [ -z "$st" ] || [ "$st" = Z ]; } && pass sigkill_forwarder_gone ||
+	fail sigkill_forwarder_gone "pid $fwd state $st"
+"$MOAT" do --network=none true
+"$MOAT" do true
+[ -e /run/moat/net/$K ] && fail next_start_cleans_record || pass next_start_cleans_record
+
+# --- host mode, bad options ---
+out=$("$MOAT" do --network=host sh -c "curl -sf http://127.0.0.1:$PORT/hello.txt" 2>"$T/host.err")
+expect host_mode_reaches_host "from the host" "$out"
+grep -q "weaker isolation" "$T/host.err" && pass host_mode_warns || fail host_mode_warns "$(cat "$T/host.err")"
+"$MOAT" do --network=bogus true 2>/dev/null
+expect bad_network_125 125 "$?"
+"$MOAT" do -p 99999:1 true 2>/dev/null
+expect bad_publish_125 125 "$?"
+"$MOAT" do --network=none -p 8080:80 true 2>/dev/null
+expect publish_needs_network_125 125 "$?"
+kill $HOSTHTTP 2>/dev/null

@@ -191,6 +191,10 @@ struct task {
 	char comm[16];
 	int nice;		/* -20..19 (setpriority); the host thread gets max(nice, 0) */
 	cpu_set_t cpus;		/* sched_setaffinity mask, within kernel.cpus */
+	int sched_policy;	/* SCHED_OTHER, _BATCH or _IDLE */
+	int sched_reset_on_fork;
+	int ioprio;		/* ioprio_set value (class << 13 | level) */
+	int mempolicy;		/* set_mempolicy mode (one node: nothing to place) */
 
 	/* Signals */
 	ksigset_t blocked;

@@ -22,6 +22,13 @@ long sys_chown(struct task *t);
 long sys_chroot(struct task *t);
 long sys_clock_nanosleep(struct task *t);
 long sys_clone3(struct task *t);
+long sys_sched_getattr(struct task *t);
+long sys_sched_setattr(struct task *t);
+long sys_ioprio_get(struct task *t);
+long sys_ioprio_set(struct task *t);
+long sys_get_mempolicy(struct task *t);
+long sys_set_mempolicy(struct task *t);
+long sys_mbind(struct task *t);
 long sys_splice(struct task *t);
 long sys_tee(struct task *t);
 long sys_vmsplice(struct task *t);
@@ -253,6 +260,13 @@ const struct syscall_desc syscall_table[NR_SYSCALLS] = {
 	[SYS_chroot] = { "chroot", sys_chroot, "s" },
 	[SYS_clock_nanosleep] = { "clock_nanosleep", sys_clock_nanosleep, "dxpp" },
 	[SYS_clone3] = { "clone3", sys_clone3, "pu" },
+	[SYS_sched_getattr] = { "sched_getattr", sys_sched_getattr, "dpux" },
+	[SYS_sched_setattr] = { "sched_setattr", sys_sched_setattr, "dpx" },
+	[SYS_ioprio_get] = { "ioprio_get", sys_ioprio_get, "dd" },
+	[SYS_ioprio_set] = { "ioprio_set", sys_ioprio_set, "ddx" },
+	[SYS_get_mempolicy] = { "get_mempolicy", sys_get_mempolicy, "ppuxx" },
+	[SYS_set_mempolicy] = { "set_mempolicy", sys_set_mempolicy, "dpu" },
+	[SYS_mbind] = { "mbind", sys_mbind, "xudpux" },
 	[SYS_splice] = { "splice", sys_splice, "dpdpux" },
 	[SYS_tee] = { "tee", sys_tee, "ddux" },
 	[SYS_vmsplice] = { "vmsplice", sys_vmsplice, "dpux" },

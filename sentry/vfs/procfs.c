@@ -255,6 +255,10 @@ static int gen_stat(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
 			fprintf(out, " %d", i == 18 ? 20 + t->nice : t->nice);
 			continue;
 		}
+		if (i == 40 || i == 41) { /* rt_priority, policy */
+			fprintf(out, " %d", i == 40 ? 0 : t->sched_policy);
+			continue;
+		}
 		if (i == 22) {
 			fprintf(out, " %llu", (unsigned long long)((t->start_ns - c->k->boot_ns) / 10000000ull));
 			continue;

@@ -375,6 +375,64 @@ static void t_proc(void)
 		EXPECT_ERR("pidfd_send_signal_reaped", syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, 0, 0), ESRCH);
 		close(pidfd);
 	}
+	/* scheduling policies, sched_attr, I/O priorities, memory policies */
+	struct sched_param sp = { 0 };
+	EXPECT_OK("sched_setscheduler_batch", sched_setscheduler(0, SCHED_BATCH, &sp));
+	report("sched_getscheduler_batch", sched_getscheduler(0) == SCHED_BATCH, "policy %d", sched_getscheduler(0));
+	EXPECT_OK("sched_setscheduler_other", sched_setscheduler(0, SCHED_OTHER, &sp));
+	sp.sched_priority = 5;
+	EXPECT_ERR("sched_setscheduler_badprio", sched_setscheduler(0, SCHED_OTHER, &sp), EINVAL);
+	EXPECT_ERR("sched_setscheduler_badpolicy", sched_setscheduler(0, 99, &sp), EINVAL);
+	EXPECT_ERR("sched_setscheduler_noparam", syscall(SYS_sched_setscheduler, 0, SCHED_OTHER, 0), EINVAL);
+	EXPECT_ERR("sched_setscheduler_badptr", syscall(SYS_sched_setscheduler, 0, SCHED_OTHER, (long)BAD), EFAULT);
+	EXPECT_ERR("sched_setscheduler_nosuch", sched_setscheduler(99999, SCHED_OTHER, &sp), ESRCH);
+	struct {
+		uint32_t size, policy;
+		uint64_t flags;
+		int32_t nice;
+		uint32_t prio;
+		uint64_t runtime, deadline, period;
+		uint32_t util_min, util_max;
+	} sa;
+	memset(&sa, 0, sizeof(sa));
+	EXPECT_OK("sched_getattr", syscall(SYS_sched_getattr, 0, (long)&sa, sizeof(sa), 0));
+	report("sched_getattr_fields", sa.size == sizeof(sa) && sa.policy == SCHED_OTHER, "size %u policy %u", sa.size,
+	       sa.policy);
+	EXPECT_ERR("sched_getattr_small", syscall(SYS_sched_getattr, 0, (long)&sa, 8, 0), EINVAL);
+	EXPECT_ERR("sched_getattr_flags", syscall(SYS_sched_getattr, 0, (long)&sa, sizeof(sa), 1), EINVAL);
+	memset(&sa, 0, sizeof(sa));
+	sa.size = 48;
+	sa.nice = 2;
+	EXPECT_OK("sched_setattr_nice", syscall(SYS_sched_setattr, 0, (long)&sa, 0));
+	report("sched_setattr_nice_seen", getpriority(PRIO_PROCESS, 0) == 2, "nice %d", getpriority(PRIO_PROCESS, 0));
+	setpriority(PRIO_PROCESS, 0, 0);
+	sa.size = 20;
+	EXPECT_ERR("sched_setattr_small", syscall(SYS_sched_setattr, 0, (long)&sa, 0), E2BIG);
+	report("sched_setattr_small_size", sa.size == sizeof(sa), "size %u", sa.size);
+	EXPECT_OK("ioprio_get", syscall(SYS_ioprio_get, 1, 0));
+	long iop = syscall(SYS_ioprio_get, 1, 0);
+	EXPECT_OK("ioprio_set_be4", syscall(SYS_ioprio_set, 1, 0, (2 << 13) | 4));
+	report("ioprio_kept", syscall(SYS_ioprio_get, 1, 0) == ((2 << 13) | 4), "got %ld",
+	       syscall(SYS_ioprio_get, 1, 0));
+	syscall(SYS_ioprio_set, 1, 0, iop);
+	EXPECT_ERR("ioprio_set_badclass", syscall(SYS_ioprio_set, 1, 0, 5 << 13), EINVAL);
+	EXPECT_ERR("ioprio_set_none_level", syscall(SYS_ioprio_set, 1, 0, 3), EINVAL);
+	EXPECT_ERR("ioprio_get_badwhich", syscall(SYS_ioprio_get, 0, 0), EINVAL);
+	EXPECT_ERR("ioprio_get_nosuch", syscall(SYS_ioprio_get, 1, 99999), ESRCH);
+	int mode = -1;
+	EXPECT_OK("get_mempolicy", syscall(SYS_get_mempolicy, (long)&mode, 0, 0, 0, 0));
+	report("get_mempolicy_default", mode == 0, "mode %d", mode);
+	EXPECT_ERR("get_mempolicy_badflags", syscall(SYS_get_mempolicy, (long)&mode, 0, 0, 0, 0x100), EINVAL);
+	EXPECT_ERR("get_mempolicy_badptr", syscall(SYS_get_mempolicy, (long)BAD, 0, 0, 0, 0), EFAULT);
+	unsigned long nodes = 1;
+	EXPECT_OK("set_mempolicy_bind", syscall(SYS_set_mempolicy, 2 /* MPOL_BIND */, (long)&nodes, 2));
+	mode = -1;
+	syscall(SYS_get_mempolicy, (long)&mode, 0, 0, 0, 0);
+	report("get_mempolicy_bind", mode == 2, "mode %d", mode);
+	EXPECT_OK("set_mempolicy_default", syscall(SYS_set_mempolicy, 0, 0, 0));
+	EXPECT_ERR("set_mempolicy_badmode", syscall(SYS_set_mempolicy, 99, 0, 0), EINVAL);
+	EXPECT_ERR("set_mempolicy_default_nodes", syscall(SYS_set_mempolicy, 0, (long)&nodes, 2), EINVAL);
+	EXPECT_ERR("mbind_unaligned", syscall(SYS_mbind, (long)scratch + 1, 4096, 0, 0, 0, 0), EINVAL);
 	EXPECT_ERR("getpriority_badwhich", syscall(SYS_getpriority, 99, 0), EINVAL);
 	EXPECT_ERR("getpriority_nosuch", syscall(SYS_getpriority, PRIO_PROCESS, 99999), ESRCH);
 	EXPECT_ERR("setpriority_nosuch", syscall(SYS_setpriority, PRIO_PROCESS, 99999, 0), ESRCH);

@@ -58,6 +58,7 @@ struct hostio {
 	uint32_t ref;
 	int fd;
 	enum hio_kind kind;
+	ino_t host_ino;	/* for /proc/<pid>/fd names */
 	int polled; /* registered with the loop */
 	struct waitq wq;
 	struct kernel *k;
@@ -352,7 +353,30 @@ static void hio_release(struct file *f)
 	hio_put(f->priv);
 }
 
+/* What /proc/<pid>/fd shows, as Linux would for moat's own descriptor:
+ * pipe:[ino], socket:[ino], or the path of a redirected file. */
+static int hio_name(struct file *f, char *buf, size_t len)
+{
+	struct hostio *h = f->priv;
+	switch (h->kind) {
+	case HIO_PIPE:
+		return snprintf(buf, len, "pipe:[%llu]", (unsigned long long)h->host_ino);
+	case HIO_SOCK:
+		return snprintf(buf, len, "socket:[%llu]", (unsigned long long)h->host_ino);
+	default: {
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", h->fd);
+		ssize_t n = len ? readlink(p, buf, len - 1) : -1;
+		if (n < 0)
+			return snprintf(buf, len, "anon_inode:[%llu]", (unsigned long long)h->host_ino);
+		buf[n] = 0;
+		return (int)n;
+	}
+	}
+}
+
 static const struct file_ops hostio_ops = {
+	.name = hio_name,
 	.read = hio_read,
 	.write = hio_write,
 	.poll = hio_poll,
@@ -409,6 +433,7 @@ int hostio_file(struct kernel *k, int hostfd, int acc, struct file **out)
 		return -ENOMEM;
 	h->ref = 1;
 	h->k = k;
+	h->host_ino = st.st_ino;
 	waitq_init(&h->wq);
 	if (isatty(hostfd))
 		h->kind = HIO_TTY;

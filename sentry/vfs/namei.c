@@ -927,7 +927,7 @@ void vfs_fill_stat(struct inode *i, struct stat *st)
 	st->st_rdev = i->rdev;
 	st->st_size = (off_t)i->size;
 	st->st_blksize = 4096;
-	st->st_blocks = (blkcnt_t)(i->blocks ? i->blocks : (i->size + 511) / 512);
+	st->st_blocks = (blkcnt_t)i->blocks; /* file systems keep it (procfs: 0) */
 	st->st_atim = i->atime;
 	st->st_mtim = i->mtime;
 	st->st_ctim = i->ctime;

@@ -960,7 +960,7 @@ static int p_lookup(struct inode *dir, struct dentry *d)
 			return -ENOENT;
 		if (n->kind == PK_FDDIR) {
 			struct file *f = t->files->fds[num].file;
-			mode_t m = S_IFLNK | ((f->fmode & FMODE_READ) ? 0500 : 0) | ((f->fmode & FMODE_WRITE) ? 0200 : 0);
+			mode_t m = S_IFLNK | ((f->fmode & FMODE_READ) ? 0500 : 0) | ((f->fmode & FMODE_WRITE) ? 0300 : 0);
 			i = pinode(PK_FD, n->pid, n->tid, num, NULL, m);
 		} else {
 			i = pinode(PK_FDINFO, n->pid, n->tid, num, NULL, S_IFREG | 0444);

@@ -556,7 +556,7 @@ static ssize_t t_write(struct file *f, struct task *t, const void *buf, size_t l
 		TSB(i->sb)->v->tmpfs_used += *pos - i->size;
 		i->size = *pos;
 	}
-	i->blocks = (i->size + 511) / 512;
+	i->blocks = (i->size + 4095) / 4096 * 8; /* whole pages, as tmpfs */
 	inode_touch(i, ATTR_MTIME | ATTR_CTIME);
 	return n;
 }
@@ -731,7 +731,7 @@ static int t_setattr(struct inode *i, const struct iattr *ia)
 			return e;
 		}
 		i->size = ia->size;
-		i->blocks = (i->size + 511) / 512;
+		i->blocks = (i->size + 4095) / 4096 * 8; /* whole pages, as tmpfs */
 	}
 	if (ia->valid & ATTR_MODE)
 		i->mode = (i->mode & S_IFMT) | (ia->mode & 07777);

@@ -51,7 +51,13 @@ EOF
 out=$("$MOAT" do --network=none python3 "$T/lo.py" 2>&1)
 expect none_loopback_tcp_udp_v4_v6 "3000000 ping 3000000 ping" "$out"
 expect none_only_lo "lo" "$("$MOAT" do --network=none sh -c "ip -o link | awk -F': ' '{print \$2}'" 2>&1)"
-expect none_no_host_interface "$before" "$(moat_ifaces)"
+"$MOAT" do --network=none sleep 2 &
+P=$!
+sb_bg $P
+sleep 1
+# no veth: moat records every veth it makes under /run/moat/net/PID
+[ -e /run/moat/net/$P ] && fail none_no_host_interface "$(cat /run/moat/net/$P)" || pass none_no_host_interface
+wait $P
 out=$("$MOAT" do --network=none python3 -c 'import socket; s=socket.socket(); s.settimeout(3)
 try:
     s.connect(("10.1.2.3", 80))
@@ -111,9 +117,10 @@ else
 	fail socat_sandbox_server_listens "$(tail -3 "$T/socat_tcp.log")"
 fi
 net_stop $S1
-timeout 20 socat TCP-LISTEN:$((PORT + 2)),reuseaddr EXEC:"tr a-z A-Z" &
+# (no fork: a forked child would outlive the kill and hold our stdout)
+timeout 20 socat TCP-LISTEN:$((PORT + 2)),reuseaddr EXEC:"tr a-z A-Z" >/dev/null 2>&1 &
 sb_bg $!
-timeout 20 socat -T 5 UDP-RECVFROM:$((PORT + 2)),fork EXEC:"tr a-z A-Z" &
+timeout 20 socat -T 5 UDP-RECVFROM:$((PORT + 2)) EXEC:"tr a-z A-Z" >/dev/null 2>&1 &
 sb_bg $!
 sleep 0.3
 out=$("$MOAT" do --ip $SIP/24 sh -c "echo to host | socat - TCP:$HIP:$((PORT + 2)); echo to host udp | socat -T 2 - UDP:$HIP:$((PORT + 2))" 2>&1)
@@ -136,24 +143,37 @@ A=$LAST
 net_bg two_b -- sleep 5
 B=$LAST
 sleep 1.5
-n=$(moat_ifaces | wc -l)
-expect two_sandboxes_two_veths $(($(echo -n "$before" | grep -c .) + 2)) "$n"
-nets=$(ip -4 -o addr show | awk '/ moat[0-9]+ / {print $4}' | sort -u | wc -l)
-[ "$nets" -ge 2 ] && pass two_sandboxes_distinct_subnets || fail two_sandboxes_distinct_subnets "$nets"
+# (other sandboxes may run on this host: look at these two only)
+va=$(awk '/^veth / {print $2}' /run/moat/net/$A 2>/dev/null)
+vb=$(awk '/^veth / {print $2}' /run/moat/net/$B 2>/dev/null)
+if [ -n "$va" ] && [ -n "$vb" ] && [ "$va" != "$vb" ] && ip link show "$va" >/dev/null 2>&1 &&
+	ip link show "$vb" >/dev/null 2>&1; then
+	pass two_sandboxes_two_veths
+else
+	fail two_sandboxes_two_veths "[$va] [$vb]"
+fi
+na=$(ip -4 -o addr show dev "$va" 2>/dev/null | awk '{print $4}')
+nb=$(ip -4 -o addr show dev "$vb" 2>/dev/null | awk '{print $4}')
+[ -n "$na" ] && [ -n "$nb" ] && [ "$na" != "$nb" ] && pass two_sandboxes_distinct_subnets ||
+	fail two_sandboxes_distinct_subnets "[$na] [$nb]"
 net_stop $A
 net_stop $B
 
 # --- cleanup ---
-expect no_veth_after_exit "$before" "$(moat_ifaces)"
+left=
+for v in $va $vb; do ip link show "$v" >/dev/null 2>&1 && left="$left $v"; done
+expect no_veth_after_exit "" "$left"
+[ -e /run/moat/net/$A ] || [ -e /run/moat/net/$B ] && fail no_record_after_exit || pass no_record_after_exit
 "$MOAT" do --ip $SIP/24 -p 127.0.0.1:$((PORT + 3)):80 sleep 30 >/dev/null 2>&1 &
 K=$!
 sb_bg $K
 sleep 1.5
 fwd=$(pgrep -P $K -x moat-fwd)
+vk=$(awk '/^veth / {print $2}' /run/moat/net/$K 2>/dev/null)
 kill -KILL $K
 wait $K 2>/dev/null
 sleep 1
-expect sigkill_veth_gone "$before" "$(moat_ifaces)"
+[ -n "$vk" ] && ! ip link show "$vk" >/dev/null 2>&1 && pass sigkill_veth_gone || fail sigkill_veth_gone "[$vk]"
 # gone, or a zombie waiting for init to reap it
 st=$(awk '{print $3}' /proc/$fwd/stat 2>/dev/null)
 [ -n "$fwd" ] && { [ -z "$st" ] || [ "$st" = Z ]; } && pass sigkill_forwarder_gone ||

@@ -124,4 +124,3 @@ iperf_ok "$T/i3" && pass "iperf3_client_in_sandbox_${IPERF_S}s ($(awk '/receiver
 	fail iperf3_client_in_sandbox "$(tail -3 "$T/i3" | tr '\n' ' ')"
 kill $HS 2>/dev/null
 wait $HS 2>/dev/null
-expect no_interfaces_left "" "$(moat_ifaces)"

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/fs.h>
@@ -209,8 +210,8 @@ long do_readv(struct task *t, struct file *f, struct uiter *it, uint64_t *pos, i
 	}
 	free(buf);
 	if (done) {
-		if (f->inode && is_regular(f))
-			f->inode->atime = f->inode->atime; /* relatime: leave it */
+		if (inotify_instances)
+			fsnotify_child(f->path.dentry, IN_ACCESS);
 		return (long)done;
 	}
 	return ret;
@@ -278,6 +279,8 @@ long do_writev(struct task *t, struct file *f, struct uiter *it, uint64_t *pos, 
 	if (done) {
 		if (f->path.dentry && f->inode && !is_regular(f))
 			inode_touch(f->inode, ATTR_MTIME | ATTR_CTIME);
+		if (inotify_instances)
+			fsnotify_child(f->path.dentry, IN_MODIFY);
 		return (long)done;
 	}
 	return ret;
@@ -797,6 +800,8 @@ SYSCALL(ftruncate)
 		r = -EPERM;
 	else
 		r = vfs_truncate(t, f->inode, (uint64_t)len);
+	if (!r)
+		fsnotify_child(f->path.dentry, IN_MODIFY);
 	file_put(f);
 	return r;
 }
@@ -824,6 +829,8 @@ SYSCALL(truncate)
 		e = -EROFS;
 	if (!e)
 		e = vfs_truncate(t, i, ARG(1));
+	if (!e)
+		fsnotify_child(nd.path.dentry, IN_MODIFY);
 	path_put(&nd.path);
 	return e;
 }
@@ -849,6 +856,8 @@ SYSCALL(fallocate)
 		r = vfs_truncate(t, f->inode, (uint64_t)(off + len));
 	else
 		r = 0;
+	if (!r)
+		fsnotify_child(f->path.dentry, IN_MODIFY);
 	file_put(f);
 	return r;
 }
@@ -1065,8 +1074,13 @@ SYSCALL(sendfile)
 	}
 	free(buf);
 	t->sc.done = 0;
-	if (done)
+	if (done) {
 		r = (long)done;
+		if (inotify_instances) {
+			fsnotify_child(in->path.dentry, IN_ACCESS);
+			fsnotify_child(out->path.dentry, IN_MODIFY);
+		}
+	}
 	if (uoff) {
 		int64_t no = off + (int64_t)done;
 		if (copy_to_user(t, uoff, &no, sizeof(no)))

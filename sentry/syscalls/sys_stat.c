@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -293,6 +294,20 @@ static int owner_or_cap(struct task *t, struct inode *i)
 	return t->cred.fsuid == i->uid || capable(t, KCAP_FOWNER);
 }
 
+/* vfs_setattr, then IN_ATTRIB for inotify watchers of the file and its
+ * directory (p: how the file was reached). */
+static long setattr_notify(struct task *t, struct inode *i, struct path *p, struct iattr *ia)
+{
+	long e = vfs_setattr(t, i, ia);
+	if (!e && inotify_instances) {
+		if (p && p->dentry && p->dentry->inode == i)
+			fsnotify_child(p->dentry, IN_ATTRIB);
+		else
+			fsnotify_inode(i, IN_ATTRIB);
+	}
+	return e;
+}
+
 static long chmod_inode(struct task *t, struct inode *i, struct path *p, mode_t mode)
 {
 	if (ro_path(p, i))
@@ -308,7 +323,7 @@ static long chmod_inode(struct task *t, struct inode *i, struct path *p, mode_t 
 	if (!ingroup && !capable(t, KCAP_FSETID))
 		mode &= ~(mode_t)S_ISGID;
 	struct iattr ia = { .valid = ATTR_MODE, .mode = mode };
-	return vfs_setattr(t, i, &ia);
+	return setattr_notify(t, i, p, &ia);
 }
 
 static long do_fchmodat(struct task *t, int dirfd, uint64_t upath, mode_t mode, int flags)
@@ -384,7 +399,7 @@ static long chown_inode(struct task *t, struct inode *i, struct path *p, uid_t u
 		if (i->mode & S_IXGRP)
 			ia.mode &= ~(mode_t)S_ISGID;
 	}
-	return vfs_setattr(t, i, &ia);
+	return setattr_notify(t, i, p, &ia);
 }
 
 static long do_fchownat(struct task *t, int dirfd, uint64_t upath, uid_t uid, gid_t gid, int flags)
@@ -464,7 +479,7 @@ static long set_times(struct task *t, struct inode *i, struct path *p, struct ti
 		if (vfs_permission(t, i, MAY_WRITE))
 			return -EACCES;
 	}
-	return vfs_setattr(t, i, &ia);
+	return setattr_notify(t, i, p, &ia);
 }
 
 SYSCALL(utimensat)

@@ -22,6 +22,10 @@ long sys_chown(struct task *t);
 long sys_chroot(struct task *t);
 long sys_clock_nanosleep(struct task *t);
 long sys_clone3(struct task *t);
+long sys_inotify_init(struct task *t);
+long sys_inotify_init1(struct task *t);
+long sys_inotify_add_watch(struct task *t);
+long sys_inotify_rm_watch(struct task *t);
 long sys_sched_getattr(struct task *t);
 long sys_sched_setattr(struct task *t);
 long sys_ioprio_get(struct task *t);
@@ -260,6 +264,10 @@ const struct syscall_desc syscall_table[NR_SYSCALLS] = {
 	[SYS_chroot] = { "chroot", sys_chroot, "s" },
 	[SYS_clock_nanosleep] = { "clock_nanosleep", sys_clock_nanosleep, "dxpp" },
 	[SYS_clone3] = { "clone3", sys_clone3, "pu" },
+	[SYS_inotify_init] = { "inotify_init", sys_inotify_init, "" },
+	[SYS_inotify_init1] = { "inotify_init1", sys_inotify_init1, "x" },
+	[SYS_inotify_add_watch] = { "inotify_add_watch", sys_inotify_add_watch, "dsx" },
+	[SYS_inotify_rm_watch] = { "inotify_rm_watch", sys_inotify_rm_watch, "dd" },
 	[SYS_sched_getattr] = { "sched_getattr", sys_sched_getattr, "dpux" },
 	[SYS_sched_setattr] = { "sched_setattr", sys_sched_setattr, "dpx" },
 	[SYS_ioprio_get] = { "ioprio_get", sys_ioprio_get, "dd" },

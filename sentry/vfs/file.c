@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include "vfs.h"
@@ -42,6 +43,8 @@ void file_put(struct file *f)
 {
 	if (!f || --f->ref)
 		return;
+	if (inotify_instances && f->path.dentry && (f->fmode & (FMODE_READ | FMODE_WRITE)))
+		fsnotify_child(f->path.dentry, (f->fmode & FMODE_WRITE) ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
 	if (!list_empty(&f->epitems))
 		eventpoll_release(f);
 	if (f->inode && f->inode->locks)
@@ -85,7 +88,10 @@ ssize_t file_read(struct file *f, struct task *t, void *buf, size_t len, uint64_
 		return -EBADF;
 	if (!f->ops || !f->ops->read)
 		return f->inode && S_ISDIR(f->inode->mode) ? -EISDIR : -EINVAL;
-	return f->ops->read(f, t, buf, len, pos);
+	ssize_t r = f->ops->read(f, t, buf, len, pos);
+	if (r > 0 && inotify_instances)
+		fsnotify_child(f->path.dentry, IN_ACCESS);
+	return r;
 }
 
 ssize_t file_write(struct file *f, struct task *t, const void *buf, size_t len, uint64_t *pos)
@@ -94,7 +100,10 @@ ssize_t file_write(struct file *f, struct task *t, const void *buf, size_t len, 
 		return -EBADF;
 	if (!f->ops || !f->ops->write)
 		return -EINVAL;
-	return f->ops->write(f, t, buf, len, pos);
+	ssize_t r = f->ops->write(f, t, buf, len, pos);
+	if (r > 0 && inotify_instances)
+		fsnotify_child(f->path.dentry, IN_MODIFY);
+	return r;
 }
 
 uint32_t file_poll(struct file *f, struct task *t)

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 
 #include "vfs.h"
@@ -458,6 +459,7 @@ static int do_create(struct task *t, struct parent_ref *pr, mode_t mode, dev_t d
 		return e;
 	set_owner(t, di, pr->d->inode);
 	inode_touch(di, ATTR_MTIME | ATTR_CTIME);
+	fsnotify_entry(di, pr->d->name, IN_CREATE, 0);
 	return 0;
 }
 
@@ -504,6 +506,7 @@ int vfs_open_path(struct task *t, struct path *p, int flags, struct file **out)
 		return e;
 	}
 	f->flags &= ~(unsigned)O_NOCTTY;
+	fsnotify_child(p->dentry, IN_OPEN);
 	*out = f;
 	return 0;
 }
@@ -608,8 +611,11 @@ int vfs_open(struct task *t, int dirfd, const char *name, int flags, mode_t mode
 		if (!e && (mask & MAY_WRITE) && mnt_readonly(p.mnt) && (S_ISREG(i->mode) || S_ISDIR(i->mode)))
 			e = -EROFS;
 	}
-	if (!e && (flags & O_TRUNC) && S_ISREG(i->mode) && acc != O_RDONLY && !created && i->size)
+	if (!e && (flags & O_TRUNC) && S_ISREG(i->mode) && acc != O_RDONLY && !created && i->size) {
 		e = vfs_truncate(t, i, 0);
+		if (!e)
+			fsnotify_child(p.dentry, IN_MODIFY);
+	}
 	struct file *f = NULL;
 	if (!e)
 		e = vfs_open_path(t, &p, flags, &f);
@@ -665,6 +671,7 @@ int vfs_mkdir(struct task *t, int dirfd, const char *name, mode_t mode)
 	if (!e) {
 		set_owner(t, di, pr.d->inode);
 		inode_touch(di, ATTR_MTIME | ATTR_CTIME);
+		fsnotify_entry(di, pr.d->name, IN_CREATE | IN_ISDIR, 0);
 	}
 	parent_put(&pr);
 	return e;
@@ -705,10 +712,14 @@ int vfs_rmdir(struct task *t, int dirfd, const char *name)
 		struct inode *di = pr.nd.path.dentry->inode;
 		if (!e && !di->iops->rmdir)
 			e = -EPERM;
+		struct inode *victim = e ? NULL : inode_get(pr.d->inode);
 		if (!e)
 			e = di->iops->rmdir(di, pr.d);
-		if (!e)
+		if (!e) {
 			inode_touch(di, ATTR_MTIME | ATTR_CTIME);
+			fsnotify_unlinked(di, pr.d->name, victim);
+		}
+		inode_put(victim);
 	}
 	parent_put(&pr);
 	return e;
@@ -729,10 +740,14 @@ int vfs_unlink(struct task *t, int dirfd, const char *name)
 		struct inode *di = pr.nd.path.dentry->inode;
 		if (!e && !di->iops->unlink)
 			e = -EPERM;
+		struct inode *victim = e ? NULL : inode_get(pr.d->inode);
 		if (!e)
 			e = di->iops->unlink(di, pr.d);
-		if (!e)
+		if (!e) {
 			inode_touch(di, ATTR_MTIME | ATTR_CTIME);
+			fsnotify_unlinked(di, pr.d->name, victim);
+		}
+		inode_put(victim);
 	}
 	parent_put(&pr);
 	return e;
@@ -758,6 +773,7 @@ int vfs_symlink(struct task *t, const char *target, int dirfd, const char *name)
 		if (!e) {
 			set_owner(t, di, pr.d->inode);
 			inode_touch(di, ATTR_MTIME | ATTR_CTIME);
+			fsnotify_entry(di, pr.d->name, IN_CREATE, 0);
 		}
 	}
 	parent_put(&pr);
@@ -799,6 +815,8 @@ int vfs_link(struct task *t, int olddirfd, const char *oldname, int newdirfd, co
 	if (!e) {
 		inode_touch(di, ATTR_MTIME | ATTR_CTIME);
 		inode_touch(oi, ATTR_CTIME);
+		fsnotify_inode(oi, IN_ATTRIB);
+		fsnotify_entry(di, pr.d->name, IN_CREATE, 0);
 	}
 	parent_put(&pr);
 	path_put(&ond.path);
@@ -891,11 +909,27 @@ int vfs_rename(struct task *t, int odirfd, const char *oname, int ndirfd, const 
 		e = -EPERM;
 		goto out;
 	}
+	/* for inotify: who moves where, and who is replaced */
+	struct inode *moved = inode_get(od->inode);
+	struct inode *other = inode_get(nd->inode);
+	char *oldname = inotify_instances ? strdup(od->name) : NULL;
+	char *newname = inotify_instances ? strdup(nd->name) : NULL;
 	e = odi->iops->rename(odi, od, ndi, nd, flags);
 	if (!e) {
 		inode_touch(odi, ATTR_MTIME | ATTR_CTIME);
 		inode_touch(ndi, ATTR_MTIME | ATTR_CTIME);
+		if (oldname && newname) {
+			fsnotify_moved(odi, oldname, ndi, newname, moved);
+			if (flags & RENAME_EXCHANGE)
+				fsnotify_moved(ndi, newname, odi, oldname, other);
+			else if (other)
+				fsnotify_unlinked(NULL, NULL, other);
+		}
 	}
+	free(oldname);
+	free(newname);
+	inode_put(moved);
+	inode_put(other);
 out:
 	parent_put(&np);
 	parent_put(&op);

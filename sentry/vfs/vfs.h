@@ -121,6 +121,8 @@ void super_put(struct super *sb);
 
 struct lock_state; /* record and flock locks (locks.c) */
 
+struct iwatch;
+
 struct inode {
 	uint32_t ref;
 	uint32_t flags;
@@ -143,6 +145,7 @@ struct inode {
 	/* FIFO pipe or bound AF_UNIX socket living at this inode. */
 	void *ipc;
 	void (*ipc_release)(struct inode *i);
+	struct iwatch *marks; /* inotify watches (inotify.c) */
 };
 
 /* Dentry flags */
@@ -386,6 +389,21 @@ int pipe_has_writers(struct pipe *p);
 int pipe_has_readers(struct pipe *p);
 size_t pipe_peek(struct pipe *p, void *buf, size_t len, size_t skip);
 void pipe_consume(struct pipe *p, size_t n);
+/* inotify (inotify.c). The hooks: an event on an inode itself; on a
+ * file, reported to the file and to its directory (with the name); on a
+ * directory entry (create, delete, moves). IN_* masks from sys/inotify.h. */
+extern int inotify_instances;
+void fsnotify_inode(struct inode *i, uint32_t mask);
+void fsnotify_child(struct dentry *d, uint32_t mask);
+void fsnotify_entry(struct inode *dir, const char *name, uint32_t mask, uint32_t cookie);
+uint32_t fsnotify_cookie(void);
+void fsnotify_unlinked(struct inode *dir, const char *name, struct inode *victim);
+void fsnotify_moved(struct inode *odir, const char *oname, struct inode *ndir, const char *nname,
+		    struct inode *i);
+int inotify_create(struct vfs *v, int flags, struct file **out);
+int is_inotify_file(struct file *f);
+int inotify_watch(struct file *f, struct inode *i, uint32_t mask);
+int inotify_unwatch(struct file *f, int wd);
 /* A session leader's controlling terminal is released (pty.c). */
 void pty_session_end(struct file *tty, struct kernel *k);
 /* Advisory locks (locks.c). */

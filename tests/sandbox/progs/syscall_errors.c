@@ -26,6 +26,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -931,6 +932,106 @@ static void t_splice(void)
 	alive();
 }
 
+static int next_event(const char *buf, int len, int *off, struct inotify_event *ev, char *name)
+{
+	if (*off + (int)sizeof(*ev) > len)
+		return 0;
+	memcpy(ev, buf + *off, sizeof(*ev));
+	memcpy(name, buf + *off + sizeof(*ev), ev->len);
+	name[ev->len] = 0;
+	*off += (int)sizeof(*ev) + (int)ev->len;
+	return 1;
+}
+
+static void t_notify(void)
+{
+	char dir[300], f[320], g[320];
+	snprintf(dir, sizeof(dir), "%s/notify", tmpdir);
+	mkdir(dir, 0700);
+	snprintf(f, sizeof(f), "%s/f", dir);
+	snprintf(g, sizeof(g), "%s/g", dir);
+	EXPECT_ERR("inotify_init1_badflags", inotify_init1(0x1), EINVAL);
+	int in = inotify_init1(IN_NONBLOCK);
+	report("inotify_init1", in >= 0, "errno %d", errno);
+	EXPECT_ERR("add_watch_badfd", inotify_add_watch(9999, dir, IN_CREATE), EBADF);
+	int notin = open("/etc/passwd", O_RDONLY);
+	EXPECT_ERR("add_watch_notinotify", inotify_add_watch(notin, dir, IN_CREATE), EINVAL);
+	close(notin);
+	EXPECT_ERR("add_watch_nomask", inotify_add_watch(in, dir, 0), EINVAL);
+	EXPECT_ERR("add_watch_add_and_create", inotify_add_watch(in, dir, IN_CREATE | IN_MASK_ADD | IN_MASK_CREATE),
+		   EINVAL);
+	EXPECT_ERR("add_watch_missing", inotify_add_watch(in, "/no/such", IN_CREATE), ENOENT);
+	EXPECT_ERR("add_watch_badptr", syscall(SYS_inotify_add_watch, in, (long)BAD, IN_CREATE), EFAULT);
+	EXPECT_ERR("add_watch_onlydir", inotify_add_watch(in, "/etc/passwd", IN_OPEN | IN_ONLYDIR), ENOTDIR);
+	int wd = inotify_add_watch(in, dir, IN_ALL_EVENTS);
+	report("add_watch", wd > 0, "errno %d", errno);
+	EXPECT_ERR("add_watch_exists", inotify_add_watch(in, dir, IN_CREATE | IN_MASK_CREATE), EEXIST);
+	report("add_watch_same_wd", inotify_add_watch(in, dir, IN_ALL_EVENTS) == wd, "another wd");
+	EXPECT_ERR("rm_watch_bad", inotify_rm_watch(in, wd + 100), EINVAL);
+	char buf[4096], name[256];
+	EXPECT_ERR("read_empty_nonblock", read(in, buf, sizeof(buf)), EAGAIN);
+	int fd = open(f, O_WRONLY | O_CREAT, 0600);
+	write(fd, "x", 1);
+	close(fd);
+	rename(f, g);
+	unlink(g);
+	int avail = 0;
+	ioctl(in, FIONREAD, &avail);
+	EXPECT_ERR("read_too_small", read(in, buf, 8), EINVAL);
+	int n = (int)read(in, buf, sizeof(buf));
+	report("fionread", avail == n && n > 0, "FIONREAD %d read %d", avail, n);
+	char seq[512] = "";
+	struct inotify_event ev;
+	uint32_t from_cookie = 0;
+	int cookies_match = 0, off = 0;
+	while (next_event(buf, n, &off, &ev, name)) {
+		const char *what = ev.mask & IN_CREATE ? "create" : ev.mask & IN_OPEN ? "open" : ev.mask & IN_MODIFY ? "modify"
+			: ev.mask & IN_CLOSE_WRITE ? "close_write" : ev.mask & IN_MOVED_FROM ? "from"
+			: ev.mask & IN_MOVED_TO ? "to" : ev.mask & IN_DELETE ? "delete" : "other";
+		if (ev.mask & IN_MOVED_FROM)
+			from_cookie = ev.cookie;
+		if ((ev.mask & IN_MOVED_TO) && ev.cookie == from_cookie && from_cookie)
+			cookies_match = 1;
+		snprintf(seq + strlen(seq), sizeof(seq) - strlen(seq), "%s:%s ", what, name);
+	}
+	report("event_sequence",
+	       !strcmp(seq, "create:f open:f modify:f close_write:f from:f to:g delete:g ") && cookies_match, "%s",
+	       seq);
+	/* a blocking read waits for the next event */
+	int bl = inotify_init1(0);
+	inotify_add_watch(bl, dir, IN_CREATE);
+	pid_t c = fork();
+	if (c == 0) {
+		struct timespec nap = { 0, 50000000 };
+		nanosleep(&nap, NULL);
+		close(open(f, O_WRONLY | O_CREAT, 0600));
+		_exit(0);
+	}
+	n = (int)read(bl, buf, sizeof(buf));
+	waitpid(c, NULL, 0);
+	off = 0;
+	report("blocking_read", n > 0 && next_event(buf, n, &off, &ev, name) && (ev.mask & IN_CREATE) && !strcmp(name, "f"),
+	       "n=%d", n);
+	close(bl);
+	/* one-shot: one event, then IN_IGNORED */
+	int ws = inotify_add_watch(in, f, IN_ATTRIB | IN_ONESHOT);
+	inotify_rm_watch(in, wd);
+	chmod(f, 0644);
+	chmod(f, 0600);
+	n = (int)read(in, buf, sizeof(buf));
+	int attribs = 0, ignored = 0;
+	off = 0;
+	while (n > 0 && next_event(buf, n, &off, &ev, name)) {
+		attribs += ev.wd == ws && (ev.mask & IN_ATTRIB);
+		ignored += (ev.mask & IN_IGNORED) != 0;
+	}
+	report("oneshot", attribs == 1 && ignored == 2, "attrib %d ignored %d", attribs, ignored);
+	unlink(f);
+	close(in);
+	rmdir(dir);
+	alive();
+}
+
 int main(int argc, char **argv)
 {
 	in_sandbox = getenv("MOAT_TEST_SANDBOX") != NULL;
@@ -942,7 +1043,7 @@ int main(int argc, char **argv)
 	} fams[] = {
 		{ "file", t_file }, { "stat", t_stat }, { "fs", t_fs }, { "mem", t_mem }, { "proc", t_proc },
 		{ "signal", t_signal }, { "poll", t_poll }, { "ipc", t_ipc }, { "socket", t_socket },
-		{ "time", t_time }, { "splice", t_splice },
+		{ "time", t_time }, { "splice", t_splice }, { "notify", t_notify },
 	};
 	for (int i = 1; i < argc; i++) {
 		int found = 0;

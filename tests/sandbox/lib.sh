@@ -12,7 +12,6 @@
 
 MOAT=${MOAT:-$PWD/bin/moat}
 PROGS=${PROGS:-$PWD/build/sandbox-tests}
-_SB_TMP=()
 _SB_PIDS=()
 
 pass() { echo "PASS $1"; }
@@ -24,9 +23,7 @@ sb_cleanup() {
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
-	for p in "${_SB_TMP[@]}"; do
-		rm -rf "$p"
-	done
+	rm -rf "$PROGS/run.$$"
 }
 trap sb_cleanup EXIT
 trap 'sb_cleanup; exit 130' INT TERM
@@ -36,11 +33,10 @@ sb_bg() {
 	_SB_PIDS+=("$1")
 }
 
+# (called as T=$(tmpd), in a subshell: the directories live under one per
+# script, $PROGS/run.PID, which the script's exit removes)
 tmpd() {
-	local d
-	mkdir -p "$PROGS" && d=$(mktemp -d "$PROGS/tmp.XXXXXX") || return 1
-	_SB_TMP+=("$d")
-	echo "$d"
+	mkdir -p "$PROGS/run.$$" && mktemp -d "$PROGS/run.$$/tmp.XXXXXX"
 }
 
 # Build the helper programs (once per run; rebuilt when the source changes).

@@ -47,7 +47,10 @@ static const int calls[] = {
 	SYS_eventfd2, SYS_epoll_create1, SYS_dup3, SYS_pipe2, SYS_preadv, SYS_pwritev, SYS_recvmmsg,
 	SYS_prlimit64, SYS_syncfs, SYS_sendmmsg, SYS_renameat2, SYS_getrandom, SYS_memfd_create,
 	SYS_statx, SYS_rt_sigtimedwait, SYS_close_range, SYS_openat2, SYS_faccessat2, SYS_epoll_pwait2,
-	SYS_sched_yield, SYS_rt_sigqueueinfo,
+	SYS_sched_yield, SYS_rt_sigqueueinfo, SYS_tee, SYS_vmsplice, SYS_copy_file_range, SYS_pidfd_open,
+	SYS_pidfd_getfd, SYS_inotify_init1, SYS_inotify_add_watch, SYS_inotify_rm_watch, SYS_sched_getattr,
+	SYS_sched_setattr, SYS_sched_setaffinity, SYS_ioprio_get, SYS_ioprio_set, SYS_get_mempolicy,
+	SYS_set_mempolicy, SYS_mbind, SYS_clock_settime, SYS_settimeofday, SYS_adjtimex,
 };
 
 static uint64_t rng;

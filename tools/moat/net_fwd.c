@@ -48,6 +48,8 @@ struct conn {
 	struct half ab, ba; /* a -> b, b -> a */
 	int connected;
 	int dead;
+	int freeing;	    /* on the graveyard list */
+	struct conn *grave; /* next on it */
 };
 
 struct ep {
@@ -68,6 +70,12 @@ struct ep {
 
 static int epfd;
 static struct ep *flows;
+/*
+ * Connections that ended during one epoll_wait batch. They are freed
+ * after the batch: the same batch may still hold an event for the other
+ * end of the connection, whose data.ptr must stay valid until then.
+ */
+static struct conn *graveyard;
 
 static void watch(struct ep *e, uint32_t ev, int op)
 {
@@ -136,6 +144,8 @@ static void pump(struct conn *c, struct ep *from, struct ep *to, struct half *h)
 
 static void conn_run(struct conn *c)
 {
+	if (c->freeing)
+		return;
 	if (!c->connected) {
 		int err = 0;
 		socklen_t el = sizeof(err);
@@ -156,8 +166,18 @@ static void conn_run(struct conn *c)
 			pump(c, c->b, c->a, &c->ba);
 	}
 	if (c->dead || (c->ab.shut && c->ba.shut)) {
+		c->freeing = 1;
+		c->grave = graveyard;
+		graveyard = c;
+	}
+}
+
+static void graveyard_empty(void)
+{
+	while (graveyard) {
+		struct conn *c = graveyard;
+		graveyard = c->grave;
 		conn_free(c);
-		return;
 	}
 }
 
@@ -334,6 +354,7 @@ static void fwd_main(struct ep **lis, int n, pid_t parent)
 				break;
 			}
 		}
+		graveyard_empty();
 		time_t now = time(NULL);
 		if (now - last_expire > 5) {
 			udp_expire(now);

@@ -198,6 +198,7 @@ static void tg_exit_final(struct thread_group *tg)
 	if (!tg->group_exiting && tg->leader)
 		tg->exit_code = tg->leader->exit_code;
 	waitq_wake(&k->exit_wq, POLLIN);
+	ipc_exit_tg(tg);
 	ns_timer_disarm(k->wheel, &tg->itimer);
 	posix_timers_exit(tg);
 	klog(k, "process %d exited, status %#x", tg->tgid, tg->exit_code);

@@ -159,6 +159,7 @@ void kernel_destroy(struct kernel *k)
 	}
 	if (k->console)
 		file_put(k->console);
+	ipc_ns_destroy(k);
 	vfs_destroy(k->vfs);
 	waitq_destroy(&k->exit_wq, POLLHUP);
 	free(k->xstate_init);

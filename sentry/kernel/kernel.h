@@ -134,6 +134,7 @@ struct mm {
 	struct mapname *names; /* host (dev, ino) -> sandbox path */
 	uint64_t vdso;
 	int dumpable;
+	struct shm_attach *shm; /* System V segments attached (sys_sysvipc.c) */
 };
 
 /* Per-syscall scratch the handler keeps across re-runs. */
@@ -271,6 +272,7 @@ struct thread_group {
 	uint64_t cutime_ns;	   /* of reaped children */
 	uint64_t start_ns;
 	struct file *tty;	   /* controlling terminal (session leader's) */
+	struct sem_undo *sem_undo; /* SEM_UNDO adjustments (sys_sysvipc.c) */
 	struct list all_link;
 };
 
@@ -318,6 +320,7 @@ struct kernel {
 	uint64_t next_anon_ino;
 	struct task *current; /* the task whose syscall is being served */
 	struct waitq exit_wq; /* a process exited or was reaped (pidfds) */
+	void *ipc;	      /* System V IPC namespace (sys_sysvipc.c), made on first use */
 };
 
 /* ---- kernel.c ---- */
@@ -390,6 +393,13 @@ int send_signal_task(struct task *t, const siginfo_t *info, int group, int flags
 int send_signal_tg(struct thread_group *tg, int sig, const siginfo_t *info);
 int kill_pgrp(struct kernel *k, pid_t pgid, int sig, const siginfo_t *info);
 void session_drop_ctty(struct kernel *k, pid_t sid); /* exit.c */
+/* System V IPC (syscalls/sys_sysvipc.c) */
+struct shm_attach;
+struct sem_undo;
+void ipc_mm_dup(struct mm *dst, const struct mm *src);
+void ipc_mm_release(struct mm *mm);
+void ipc_exit_tg(struct thread_group *tg);
+void ipc_ns_destroy(struct kernel *k);
 void siginfo_kernel(siginfo_t *si, int sig, int code);
 void siginfo_from(siginfo_t *si, int sig, int code, struct task *sender);
 /* Deliver what's deliverable before returning to user; 0 to go on, or

@@ -61,6 +61,10 @@ void task_free(struct task *t)
 	fs_ctx_put(t->fs);
 	sighand_put(t->sighand);
 	mm_put(t->mm);
+	/* a syscall that never finished (the task died parked) */
+	if (t->sc.cleanup)
+		t->sc.cleanup(t);
+	free(t->sc.p);
 	free(t->strace_buf);
 	free(t);
 }
@@ -170,6 +174,7 @@ void mm_put(struct mm *mm)
 {
 	if (!mm || --mm->ref)
 		return;
+	ipc_mm_release(mm);
 	while (mm->names) {
 		struct mapname *n = mm->names;
 		mm->names = n->next;

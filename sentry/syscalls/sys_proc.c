@@ -56,6 +56,7 @@ static struct mm *mm_dup(struct mm *src)
 	*mm = *src;
 	mm->ref = ref;
 	mm->names = NULL;
+	ipc_mm_dup(mm, src);
 	path_get(&mm->exe);
 	for (struct mapname *n = src->names; n; n = n->next)
 		mm_add_name(mm, n->dev, n->ino, n->path);

@@ -22,6 +22,18 @@ long sys_chown(struct task *t);
 long sys_chroot(struct task *t);
 long sys_clock_nanosleep(struct task *t);
 long sys_clone3(struct task *t);
+long sys_shmget(struct task *t);
+long sys_shmat(struct task *t);
+long sys_shmdt(struct task *t);
+long sys_shmctl(struct task *t);
+long sys_semget(struct task *t);
+long sys_semop(struct task *t);
+long sys_semtimedop(struct task *t);
+long sys_semctl(struct task *t);
+long sys_msgget(struct task *t);
+long sys_msgsnd(struct task *t);
+long sys_msgrcv(struct task *t);
+long sys_msgctl(struct task *t);
 long sys_inotify_init(struct task *t);
 long sys_inotify_init1(struct task *t);
 long sys_inotify_add_watch(struct task *t);
@@ -264,6 +276,18 @@ const struct syscall_desc syscall_table[NR_SYSCALLS] = {
 	[SYS_chroot] = { "chroot", sys_chroot, "s" },
 	[SYS_clock_nanosleep] = { "clock_nanosleep", sys_clock_nanosleep, "dxpp" },
 	[SYS_clone3] = { "clone3", sys_clone3, "pu" },
+	[SYS_shmget] = { "shmget", sys_shmget, "xuo" },
+	[SYS_shmat] = { "shmat", sys_shmat, "dpx" },
+	[SYS_shmdt] = { "shmdt", sys_shmdt, "p" },
+	[SYS_shmctl] = { "shmctl", sys_shmctl, "ddp" },
+	[SYS_semget] = { "semget", sys_semget, "xdo" },
+	[SYS_semop] = { "semop", sys_semop, "dpu" },
+	[SYS_semtimedop] = { "semtimedop", sys_semtimedop, "dpup" },
+	[SYS_semctl] = { "semctl", sys_semctl, "dddx" },
+	[SYS_msgget] = { "msgget", sys_msgget, "xo" },
+	[SYS_msgsnd] = { "msgsnd", sys_msgsnd, "dpux" },
+	[SYS_msgrcv] = { "msgrcv", sys_msgrcv, "dpudx" },
+	[SYS_msgctl] = { "msgctl", sys_msgctl, "ddp" },
 	[SYS_inotify_init] = { "inotify_init", sys_inotify_init, "" },
 	[SYS_inotify_init1] = { "inotify_init1", sys_inotify_init1, "x" },
 	[SYS_inotify_add_watch] = { "inotify_add_watch", sys_inotify_add_watch, "dsx" },

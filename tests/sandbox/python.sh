@@ -132,4 +132,22 @@ except OSError as x:
     e = errno.errorcode[x.errno]
 print(a, b, c, e)'
 
+run killed_in_poll "EPIPE" '
+# a process killed while it waits in select() must let go of the pipe
+import os, select, signal, time
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.close(w)
+    select.select([r], [], [])
+    os._exit(0)
+os.close(r)
+time.sleep(0.2)
+os.kill(pid, signal.SIGKILL)
+os.waitpid(pid, 0)
+try:
+    os.write(w, b"x"); print("write ok: the dead reader is still counted")
+except BrokenPipeError:
+    print("EPIPE")'
+
 expect no_leftover_processes 0 "$(sandbox_leftovers)"

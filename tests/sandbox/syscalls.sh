@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/sandbox/lib.sh
 
 progs || { fail build_progs; exit 1; }
-FAMILIES="file stat fs mem proc signal poll ipc socket time splice notify"
+FAMILIES="file stat fs mem proc signal poll ipc socket time splice notify sysv"
 native=$(cd / && "$PROGS/syscall_errors" $FAMILIES 2>&1)
 if echo "$native" | grep -q '^FAIL'; then
 	echo "$native" | grep '^FAIL' | sed 's/^FAIL /FAIL native_reference./'

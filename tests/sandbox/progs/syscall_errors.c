@@ -28,10 +28,14 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/msg.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/signalfd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -1032,6 +1036,154 @@ static void t_notify(void)
 	alive();
 }
 
+static void t_sysv(void)
+{
+	/* shared memory */
+	EXPECT_ERR("shmget_zero", shmget(IPC_PRIVATE, 0, 0600), EINVAL);
+	EXPECT_ERR("shmget_nokey", shmget(0x7a6b5c4d, 4096, 0600), ENOENT);
+	int shm = shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0600);
+	report("shmget", shm >= 0, "errno %d", errno);
+	EXPECT_ERR("shmat_badid", (long)shmat(shm + 1, NULL, 0), EINVAL);
+	EXPECT_ERR("shmat_unaligned", (long)shmat(shm, scratch + 1, 0), EINVAL);
+	char *p = shmat(shm, NULL, 0);
+	report("shmat", p != (void *)-1, "errno %d", errno);
+	if (p != (void *)-1) {
+		strcpy(p, "parent");
+		struct shmid_ds ds;
+		pid_t c = fork();
+		if (c == 0) {
+			strcpy(p + 100, p); /* the child sees and writes the same memory */
+			shmctl(shm, IPC_STAT, &ds);
+			_exit((int)ds.shm_nattch);
+		}
+		int st;
+		waitpid(c, &st, 0);
+		report("shm_fork_shared", !strcmp(p + 100, "parent") && WEXITSTATUS(st) == 2, "'%s' nattch in child %d",
+		       p + 100, WEXITSTATUS(st));
+		EXPECT_OK("shmctl_stat", shmctl(shm, IPC_STAT, &ds));
+		report("shm_nattch_after_child", ds.shm_nattch == 1 && ds.shm_segsz == 8192, "nattch %lu size %zu",
+		       (unsigned long)ds.shm_nattch, ds.shm_segsz);
+		EXPECT_ERR("shmdt_notattached", shmdt(scratch), EINVAL);
+		EXPECT_OK("shmctl_rmid_attached", shmctl(shm, IPC_RMID, NULL));
+		report("shm_usable_after_rmid", p[0] == 'p', "gone");
+		/* removed while attached: the id lives on (SHM_DEST) until the
+		 * last detach */
+		char *p2 = shmat(shm, NULL, 0);
+		report("shmat_removed_attached", p2 != (void *)-1 && p2[0] == 'p', "errno %d", errno);
+		EXPECT_OK("shmctl_stat_dest", shmctl(shm, IPC_STAT, &ds));
+		report("shm_dest_flag", (ds.shm_perm.mode & SHM_DEST) && ds.shm_perm.__key == IPC_PRIVATE,
+		       "mode %#o key %#x", ds.shm_perm.mode, ds.shm_perm.__key);
+		if (p2 != (void *)-1)
+			shmdt(p2);
+		EXPECT_OK("shmdt", shmdt(p));
+		EXPECT_ERR("shmat_gone", (long)shmat(shm, NULL, 0), EINVAL);
+	}
+	EXPECT_ERR("shmctl_badcmd", shmctl(0, 999, NULL), EINVAL);
+	/* semaphores */
+	EXPECT_ERR("semget_toomany", semget(IPC_PRIVATE, 100000, 0600), EINVAL);
+	int sem = semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
+	report("semget", sem >= 0, "errno %d", errno);
+	struct sembuf op = { 0, -1, IPC_NOWAIT };
+	EXPECT_ERR("semop_zero_ops", semop(sem, &op, 0), EINVAL);
+	static struct sembuf many[600];
+	EXPECT_ERR("semop_too_many", semop(sem, many, 600), E2BIG);
+	struct sembuf bad = { 5, 1, 0 };
+	EXPECT_ERR("semop_badnum", semop(sem, &bad, 1), EFBIG);
+	EXPECT_ERR("semop_nowait", semop(sem, &op, 1), EAGAIN);
+	EXPECT_ERR("semop_badptr", semop(sem, (struct sembuf *)BAD, 1), EFAULT);
+	op.sem_flg = 0;
+	struct timespec to = { 0, 50000000 };
+	EXPECT_ERR("semtimedop_timeout", semtimedop(sem, &op, 1, &to), EAGAIN);
+	EXPECT_ERR("semctl_setval_range", semctl(sem, 0, SETVAL, 40000), ERANGE);
+	/* a waiter is woken by another process's V */
+	pid_t c = fork();
+	if (c == 0) {
+		struct timespec nap = { 0, 50000000 };
+		nanosleep(&nap, NULL);
+		struct sembuf v = { 0, 1, 0 };
+		semop(sem, &v, 1);
+		_exit(0);
+	}
+	long r = semop(sem, &op, 1);
+	waitpid(c, NULL, 0);
+	report("semop_woken", r == 0 && semctl(sem, 0, GETVAL) == 0, "r=%ld val %d", r, semctl(sem, 0, GETVAL));
+	/* SEM_UNDO: the child's +1 goes when it exits */
+	c = fork();
+	if (c == 0) {
+		struct sembuf v = { 1, 3, SEM_UNDO };
+		semop(sem, &v, 1);
+		_exit(semctl(sem, 1, GETVAL));
+	}
+	int st;
+	waitpid(c, &st, 0);
+	report("sem_undo", WEXITSTATUS(st) == 3 && semctl(sem, 1, GETVAL) == 0, "in child %d after %d",
+	       WEXITSTATUS(st), semctl(sem, 1, GETVAL));
+	/* GETNCNT sees a waiter; IPC_RMID ends its wait with EIDRM */
+	c = fork();
+	if (c == 0) {
+		struct sembuf p1 = { 0, -1, 0 };
+		_exit(semop(sem, &p1, 1) < 0 && errno == EIDRM ? 7 : 1);
+	}
+	int ncnt = 0;
+	for (int i = 0; i < 100 && !ncnt; i++) {
+		struct timespec nap = { 0, 5000000 };
+		nanosleep(&nap, NULL);
+		ncnt = semctl(sem, 0, GETNCNT);
+	}
+	report("sem_getncnt", ncnt == 1, "ncnt %d", ncnt);
+	EXPECT_OK("semctl_rmid", semctl(sem, 0, IPC_RMID));
+	waitpid(c, &st, 0);
+	report("sem_rmid_eidrm", WIFEXITED(st) && WEXITSTATUS(st) == 7, "status %#x", st);
+	/* message queues */
+	int q = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+	report("msgget", q >= 0, "errno %d", errno);
+	struct {
+		long type;
+		char text[64];
+	} m = { 0, "zero" };
+	EXPECT_ERR("msgsnd_type0", msgsnd(q, &m, 5, 0), EINVAL);
+	EXPECT_ERR("msgsnd_huge", msgsnd(q, &m, 100000, 0), EINVAL);
+	EXPECT_ERR("msgrcv_empty", msgrcv(q, &m, sizeof(m.text), 0, IPC_NOWAIT), ENOMSG);
+	long types[] = { 3, 1, 2 };
+	for (int i = 0; i < 3; i++) {
+		m.type = types[i];
+		snprintf(m.text, sizeof(m.text), "type%ld", types[i]);
+		msgsnd(q, &m, 6, 0);
+	}
+	struct msqid_ds md;
+	msgctl(q, IPC_STAT, &md);
+	report("msg_qnum", md.msg_qnum == 3 && md.__msg_cbytes == 18, "qnum %lu bytes %lu", (unsigned long)md.msg_qnum,
+	       (unsigned long)md.__msg_cbytes);
+	EXPECT_ERR("msgrcv_e2big", msgrcv(q, &m, 2, 0, IPC_NOWAIT), E2BIG);
+	r = msgrcv(q, &m, sizeof(m.text), -2, IPC_NOWAIT);
+	report("msgrcv_lowest_type", r == 6 && m.type == 1, "r=%ld type %ld", r, m.type);
+	r = msgrcv(q, &m, sizeof(m.text), 3, IPC_NOWAIT | MSG_EXCEPT);
+	report("msgrcv_except", r == 6 && m.type == 2, "r=%ld type %ld", r, m.type);
+	r = msgrcv(q, &m, 3, 0, IPC_NOWAIT | MSG_NOERROR);
+	report("msgrcv_noerror", r == 3 && m.type == 3, "r=%ld type %ld", r, m.type);
+	c = fork();
+	if (c == 0) {
+		struct timespec nap = { 0, 50000000 };
+		nanosleep(&nap, NULL);
+		m.type = 9;
+		msgsnd(q, &m, 1, 0);
+		_exit(0);
+	}
+	r = msgrcv(q, &m, sizeof(m.text), 9, 0);
+	waitpid(c, NULL, 0);
+	report("msgrcv_woken", r == 1 && m.type == 9, "r=%ld", r);
+	c = fork();
+	if (c == 0)
+		_exit(msgrcv(q, &m, sizeof(m.text), 0, 0) < 0 && errno == EIDRM ? 7 : 1);
+	struct timespec nap = { 0, 50000000 };
+	nanosleep(&nap, NULL);
+	EXPECT_OK("msgctl_rmid", msgctl(q, IPC_RMID, NULL));
+	waitpid(c, &st, 0);
+	report("msg_rmid_eidrm", WIFEXITED(st) && WEXITSTATUS(st) == 7, "status %#x", st);
+	EXPECT_ERR("msgsnd_removed", msgsnd(q, &m, 1, IPC_NOWAIT), EINVAL);
+	alive();
+}
+
 int main(int argc, char **argv)
 {
 	in_sandbox = getenv("MOAT_TEST_SANDBOX") != NULL;
@@ -1043,7 +1195,7 @@ int main(int argc, char **argv)
 	} fams[] = {
 		{ "file", t_file }, { "stat", t_stat }, { "fs", t_fs }, { "mem", t_mem }, { "proc", t_proc },
 		{ "signal", t_signal }, { "poll", t_poll }, { "ipc", t_ipc }, { "socket", t_socket },
-		{ "time", t_time }, { "splice", t_splice }, { "notify", t_notify },
+		{ "time", t_time }, { "splice", t_splice }, { "notify", t_notify }, { "sysv", t_sysv },
 	};
 	for (int i = 1; i < argc; i++) {
 		int found = 0;

@@ -50,7 +50,9 @@ static const int calls[] = {
 	SYS_sched_yield, SYS_rt_sigqueueinfo, SYS_tee, SYS_vmsplice, SYS_copy_file_range, SYS_pidfd_open,
 	SYS_pidfd_getfd, SYS_inotify_init1, SYS_inotify_add_watch, SYS_inotify_rm_watch, SYS_sched_getattr,
 	SYS_sched_setattr, SYS_sched_setaffinity, SYS_ioprio_get, SYS_ioprio_set, SYS_get_mempolicy,
-	SYS_set_mempolicy, SYS_mbind, SYS_clock_settime, SYS_settimeofday, SYS_adjtimex,
+	SYS_set_mempolicy, SYS_mbind, SYS_clock_settime, SYS_settimeofday, SYS_adjtimex, SYS_shmget,
+	SYS_shmat, SYS_shmdt, SYS_shmctl, SYS_semget, SYS_semop, SYS_semtimedop, SYS_semctl, SYS_msgget,
+	SYS_msgsnd, SYS_msgrcv, SYS_msgctl,
 };
 
 static uint64_t rng;

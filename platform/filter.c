@@ -54,7 +54,7 @@ int platform_filter_build(uint32_t report, struct sock_fprog *prog)
 	static const int arch_codes[] = { ARCH_SET_FS, ARCH_GET_FS, ARCH_SET_GS, ARCH_GET_GS };
 	for (size_t i = 0; r == 0 && i < 4; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(arch_prctl), 1,
-				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)arch_codes[i]));
+				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)arch_codes[i], 0));
 	if (r < 0) {
 		seccomp_release(ctx);
 		return r;

@@ -16,7 +16,9 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/ethtool.h>
 #include <linux/if_packet.h>
+#include <linux/sockios.h>
 #include <linux/virtio_net.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -95,11 +97,16 @@ static void fill_vnet_tx(struct virtio_net_hdr *h, const struct pkt *p)
 		h->csum_offset = p->csum_off;
 	}
 	if (p->gso_type != PKT_GSO_NONE) {
+		const uint8_t *th = pkt_at(p, p->l4_off);
 		h->gso_type = p->gso_type == PKT_GSO_TCPV6 ? VIRTIO_NET_HDR_GSO_TCPV6
 							   : VIRTIO_NET_HDR_GSO_TCPV4;
+		/* CWR (0x80) belongs on the first segment only: tell the
+		 * kernel so that it segments accordingly. */
+		if (th[13] & 0x80)
+			h->gso_type |= VIRTIO_NET_HDR_GSO_ECN;
 		h->gso_size = p->gso_size;
 		/* hdr_len: bytes of headers up to the end of the TCP header. */
-		h->hdr_len = (uint16_t)(p->l4_off - p->off + ((pkt_at(p, p->l4_off)[12] >> 4) * 4));
+		h->hdr_len = (uint16_t)(p->l4_off - p->off + ((th[12] >> 4) * 4));
 	}
 }
 
@@ -318,6 +325,71 @@ static int setopt(int fd, int level, int name, int val)
 	return setsockopt(fd, level, name, &val, sizeof(val)) < 0 ? -errno : 0;
 }
 
+/*
+ * Whether the device segments TCP super-frames itself: IPv4, IPv6 and with
+ * CWR set. The qdisc bypass (PACKET_QDISC_BYPASS) sends through
+ * __dev_direct_xmit, which drops a frame that the kernel had to segment in
+ * software, so bypass is only for devices that need no such help
+ * (`ethtool -K DEV tso off` on a veth made every GSO frame fail with
+ * ENOBUFS). Feature bits are looked up by name (ETH_SS_FEATURES strings),
+ * as ethtool does; their numbers are not ABI. Any error answers no.
+ */
+static int dev_segments_tcp(int fd, const char *ifname)
+{
+	static const char *const want[] = { "tx-tcp-segmentation", "tx-tcp6-segmentation",
+					    "tx-tcp-ecn-segmentation" };
+	struct ifreq ifr;
+	struct {
+		struct ethtool_sset_info h;
+		uint32_t len;
+	} ss;
+	struct ethtool_gstrings *names = NULL;
+	struct ethtool_gfeatures *feat = NULL;
+	int ok = 0;
+
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, ifname, strlen(ifname));
+	memset(&ss, 0, sizeof(ss));
+	ss.h.cmd = ETHTOOL_GSSET_INFO;
+	ss.h.sset_mask = 1ULL << ETH_SS_FEATURES;
+	ifr.ifr_data = (void *)&ss;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0 || !(ss.h.sset_mask & (1ULL << ETH_SS_FEATURES)) ||
+	    ss.len == 0 || ss.len > 4096)
+		return 0;
+	uint32_t n = ss.len, blocks = (n + 31) / 32;
+	names = calloc(1, sizeof(*names) + (size_t)n * ETH_GSTRING_LEN);
+	feat = calloc(1, sizeof(*feat) + blocks * sizeof(feat->features[0]));
+	if (!names || !feat)
+		goto out;
+	names->cmd = ETHTOOL_GSTRINGS;
+	names->string_set = ETH_SS_FEATURES;
+	names->len = n;
+	ifr.ifr_data = (void *)names;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
+		goto out;
+	feat->cmd = ETHTOOL_GFEATURES;
+	feat->size = blocks;
+	ifr.ifr_data = (void *)feat;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
+		goto out;
+	int found = 0;
+	for (uint32_t i = 0; i < n && i < names->len; i++) {
+		const char *name = (const char *)names->data + (size_t)i * ETH_GSTRING_LEN;
+		for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+			if (strncmp(name, want[w], ETH_GSTRING_LEN) != 0)
+				continue;
+			if (!(feat->features[i / 32].active & (1u << (i % 32))))
+				goto out;
+			found++;
+		}
+	}
+	ok = found == (int)(sizeof(want) / sizeof(want[0]));
+out:
+	free(names);
+	free(feat);
+	return ok;
+}
+
 int ns_packet_link_open(const char *ifname, const struct ns_packet_link_opts *o,
 			struct ns_link **out)
 {
@@ -370,7 +442,8 @@ int ns_packet_link_open(const char *ifname, const struct ns_packet_link_opts *o,
 		setopt(pl->fd, SOL_PACKET, PACKET_AUXDATA, 1);
 	/* Our own transmissions must not come back as input. */
 	setopt(pl->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
-	setopt(pl->fd, SOL_PACKET, PACKET_QDISC_BYPASS, 1);
+	if (!pl->vnet || dev_segments_tcp(pl->fd, ifname))
+		setopt(pl->fd, SOL_PACKET, PACKET_QDISC_BYPASS, 1);
 	if (setopt(pl->fd, SOL_SOCKET, SO_RCVBUFFORCE, 32 << 20) < 0)
 		setopt(pl->fd, SOL_SOCKET, SO_RCVBUF, 32 << 20);
 	if (setopt(pl->fd, SOL_SOCKET, SO_SNDBUFFORCE, 8 << 20) < 0)

@@ -24,8 +24,11 @@ done
 # Random syscalls with hostile arguments (tests/sandbox/progs/syscall_fuzz.c):
 # the sandbox must still answer afterwards and moat must not crash.
 for seed in 1 7 42; do
-	out=$(timeout 120 $MOAT do "$PROGS/syscall_fuzz" $seed 20 1000 2>/dev/null | tr -d '\0')
-	rc=${PIPESTATUS[0]}
+	out=$(
+		timeout 120 $MOAT do "$PROGS/syscall_fuzz" $seed 20 1000 2>/dev/null | tr -d '\0'
+		exit "${PIPESTATUS[0]}"
+	)
+	rc=$?
 	case "$out" in
 	*"alive 20"*) pass "fuzz_seed_$seed" ;;
 	*) fail "fuzz_seed_$seed" "moat exit $rc: ${out: -60}" ;;

@@ -6,7 +6,8 @@
  * -1, huge values, NULL, unmapped and kernel addresses, pointers into a
  * writable scratch buffer (filled with random bytes), and valid fds. An
  * interval timer interrupts calls that block. The parent waits for each
- * child (any exit or signal is fine), then prints "alive ROUNDS" if the
+ * child (any exit or signal is fine; one that blocks for 5 s is killed),
+ * then prints "alive ROUNDS" if the
  * sandbox still answers. Calls that would end or replace the child
  * (exit, execve), signal other processes, or wreck its own memory (the
  * native memory calls) are left out.
@@ -139,7 +140,11 @@ int main(int argc, char **argv)
 		rng = 1;
 	int rounds = argc > 2 ? atoi(argv[2]) : 20;
 	int n = argc > 3 ? atoi(argv[3]) : 500;
-	int done = 0;
+	int done = 0, killed = 0;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm; /* no SA_RESTART: waitpid fails EINTR */
+	sigaction(SIGALRM, &sa, NULL);
 	for (int r = 0; r < rounds; r++) {
 		uint64_t seed = rnd();
 		pid_t c = fork();
@@ -151,11 +156,28 @@ int main(int argc, char **argv)
 			rng = seed | 1;
 			child(n);
 		}
-		int st;
-		while (waitpid(c, &st, 0) < 0 && errno == EINTR)
-			;
+		/* The child's own timer cannot always end a blocked call: a
+		 * random signal mask (ppoll, pselect6, epoll_pwait, ...) may
+		 * block SIGALRM, as it would on Linux. So the parent is the
+		 * watchdog: a child still running after 5 s is killed. */
+		int st, waited = 0;
+		for (;;) {
+			alarm(1);
+			pid_t w = waitpid(c, &st, 0);
+			alarm(0);
+			if (w == c)
+				break;
+			if (w < 0 && errno != EINTR) {
+				perror("waitpid");
+				return 1;
+			}
+			if (++waited == 5) {
+				kill(c, SIGKILL);
+				killed++;
+			}
+		}
 		done++;
 	}
-	printf("alive %d\n", done);
+	printf("alive %d (%d killed by the watchdog)\n", done, killed);
 	return 0;
 }

@@ -10,37 +10,40 @@ cd "$(dirname "$0")/../.." || exit 1
 command -v script >/dev/null || { fail script_missing "util-linux script(1) is needed"; exit 0; }
 T=$(tmpd) || exit 1
 
-# Type into the terminal slowly, as a person would; collect what it shows.
-type_into() { # OUTFILE CMD: lines on stdin are typed one by one
-	local out=$1
-	shift
-	{
-		sleep 1
-		while IFS= read -r line; do
-			case "$line" in
-			'^C') printf '\003' ;;
-			'^Z') printf '\032' ;;
-			*) printf '%s\r' "$line" ;;
-			esac
-			sleep 0.4
-		done
-		sleep 1
-	} | timeout 60 script -qfec "$*" /dev/null >"$out" 2>&1
+# Type into the terminal as a person would, waiting for what the terminal
+# shows before the next key (tests/sandbox/pty_type.py); collect the output.
+# A command after "stty ...;" is exec'd: a ^C typed on the terminal goes to
+# its whole foreground group, and a plain sh (dash) waiting there would die
+# of it and take the exit status with it.
+type_into() { # OUTFILE CMD: the steps come on stdin
+	timeout 120 python3 tests/sandbox/pty_type.py "$@"
 }
 
-type_into "$T/s1" "stty cols 91 rows 33; $MOAT do bash --norc -i" <<'EOF'
+type_into "$T/s1" "stty cols 91 rows 33; exec $MOAT do bash --norc -i" <<'EOF'
+?[#$] $
 echo answer-$((6 * 7))
+?^answer-42
 tty
+?^/dev/
 stty size
+?^[0-9]+ [0-9]+
 sleep 30
+~1
 ^C
 echo after-interrupt $?
+?^after-interrupt
 sleep 30
+~1
 ^Z
+?Stopped
 jobs
+?Stopped.*sleep 30
 fg
+?^sleep 30
+~1
 ^C
 echo fg-done
+?^fg-done
 exit 3
 EOF
 rc=$?
@@ -57,11 +60,15 @@ expect exit_status_through_pty 3 "$rc"
 # ^Z on a program that is not a shell stops moat itself (the outer shell
 # gets its terminal back and reports the job stopped); fg continues it
 type_into "$T/s3" "bash --norc -i" <<EOF
+?[#$] $
 $MOAT do sleep 2
+~1
 ^Z
+?Stopped
 jobs
 fg
 echo after-fg \$?
+?^after-fg
 exit
 EOF
 out=$(tr -d '\r' <"$T/s3" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g')

@@ -50,6 +50,11 @@ run_suite() {
 	echo "   ($p passed, $f failed, $((SECONDS - start))s; log $log)"
 }
 
+case "$PWD/" in
+/tmp/*) echo "note: this checkout is under /tmp, which every sandbox replaces with its own" \
+	"tmpfs: the sandbox suites and packetimpact's moat runs cannot see its programs" \
+	"and fail; use a checkout elsewhere (/var/tmp, /work, ...)" ;;
+esac
 want unit && run_suite unit "$BUILD/tests/unit"
 want badinput && run_suite badinput "$BUILD/tests/badinput"
 if want interop; then

@@ -164,7 +164,6 @@ check stack_resolves_linux_and_gets_econnrefused t_stack_resolves_linux
 t_stack_dad_conflict() {
 	# The netstack is given Linux's address: its probe gets Linux's
 	# answer; the address is refused, counted and listed as dadfailed.
-	start_moat --addr $LIP6/64 --pcap "$TMP_DIR/dad.pcap"
 	wait_moat_addr "$LIP6/64" dadfailed || return 1
 	moat_stats | grep -q "ndp.dad_failed *1$" || { moat_stats | grep ndp; return 1; }
 	local out
@@ -176,6 +175,9 @@ t_stack_dad_conflict() {
 	pcap_has "$TMP_DIR/dad.pcap" "icmpv6.type==135 && ipv6.src==:: && icmpv6.nd.ns.target_address==$LIP6" &&
 	pcap_has "$TMP_DIR/dad.pcap" "icmpv6.type==136 && eth.src==$L_MAC && icmpv6.nd.na.target_address==$LIP6"
 }
+# (started outside check: its subshell would keep the pid from stop_moat
+# and from the cleanup trap, and the stack would outlive the suite)
+start_moat --addr $LIP6/64 --pcap "$TMP_DIR/dad.pcap"
 check stack_refuses_an_address_linux_holds t_stack_dad_conflict
 stop_moat
 
@@ -211,7 +213,6 @@ s.sendto(ra, ("ff02::1", 0, 0, idx))
 }
 
 t_ra_slaac() {
-	start_moat --pcap "$TMP_DIR/ra.pcap"
 	wait_moat_addr "$M_LL/64" "preferred link-local" || return 1
 	send_ra || return 1
 	wait_moat_addr "$M_SLAAC/64" "preferred slaac" || return 1
@@ -230,5 +231,6 @@ t_ra_slaac() {
 	out=$(L ping -6 -c 1 -W 2 -s 1400 "$M_SLAAC") || { echo "$out"; return 1; }
 	pcap_has "$TMP_DIR/ra.pcap" "ipv6.src==$M_SLAAC && ipv6.fraghdr.more==1 && frame.len<=1414"
 }
+start_moat --pcap "$TMP_DIR/ra.pcap"
 check router_advertisement_gives_slaac_address_and_default_route t_ra_slaac
 stop_moat

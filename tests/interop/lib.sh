@@ -13,8 +13,8 @@
 #   stop_moat                      SIGTERM, wait; the exit statistics stay in
 #                                  $MOAT_LOG
 #   check NAME CMD...              run CMD; PASS NAME or FAIL NAME (+ output);
-#                                  CMD runs in a subshell: start background
-#                                  processes (start_moat, bg) outside it
+#                                  CMD runs in a subshell; what it starts in
+#                                  the background is stopped when it ends
 #   udp_echo_server PORT           a python3 UDP echo server on LIP:PORT in the
 #                                  Linux namespace (socat EXEC:cat would split
 #                                  big datagrams)
@@ -99,11 +99,25 @@ check() {
 	local name=$1
 	shift
 	local out
-	if out=$("$@" 2>&1); then
+	if out=$(_check_run "$@" 2>&1); then
 		pass "$SUITE.$name"
 	else
 		fail "$SUITE.$name" "$(echo "$out" | tail -3 | tr '\n' ' ')"
 	fi
+}
+
+# In check's subshell: run CMD, then stop what it started in the background
+# and left running (a failing check returns early), since the cleanup trap
+# of the suite never learns of those pids.
+_check_run() {
+	local n=${#_BG_PIDS[@]} rc i
+	"$@"
+	rc=$?
+	for ((i = n; i < ${#_BG_PIDS[@]}; i++)); do
+		kill "${_BG_PIDS[i]}" 2>/dev/null
+		wait "${_BG_PIDS[i]}" 2>/dev/null
+	done
+	return $rc
 }
 
 udp_echo_server() {

@@ -984,6 +984,18 @@ SYSCALL(getdents)
 
 /* ---- sendfile, copy_file_range, splice ---- */
 
+/* sendfile's input position after the bytes sent: to the user's offset,
+ * or the input file's own position. */
+static int sendfile_put_pos(struct task *t, struct file *in, uint64_t uoff, uint64_t rpos)
+{
+	if (!uoff) {
+		file_pos_set(in, rpos);
+		return 0;
+	}
+	int64_t no = (int64_t)rpos;
+	return copy_to_user(t, uoff, &no, sizeof(no)) ? -EFAULT : 0;
+}
+
 SYSCALL(sendfile)
 {
 	int out_fd = (int)ARG(0), in_fd = (int)ARG(1);
@@ -1021,9 +1033,11 @@ SYSCALL(sendfile)
 	}
 	if (count > (size_t)MAX_RW_COUNT)
 		count = (size_t)MAX_RW_COUNT;
-	uint64_t rpos = uoff ? (uint64_t)off : in->pos;
+	/* A call parked on a full output resumes here with sc.done bytes
+	 * already sent and the input position (the user's offset or the
+	 * file's) already moved past them: see sendfile_put_pos. */
+	uint64_t rpos = uoff ? (uint64_t)off : file_pos_get(in);
 	size_t done = t->sc.done;
-	rpos += uoff ? done : 0;
 	char *buf = malloc(CHUNK);
 	if (!buf) {
 		r = -ENOMEM;
@@ -1050,6 +1064,10 @@ SYSCALL(sendfile)
 			t->sc.intr = done ? (long)done : -ERESTARTSYS;
 			struct waitq *q = file_waitq(out, t);
 			if (q && task_wait(t, q, POLLOUT | POLLERR | POLLHUP) == 0) {
+				/* a signal may end the call here with done as
+				 * its result: the position must say so */
+				if (sendfile_put_pos(t, in, uoff, rpos))
+					t->sc.intr = -EFAULT;
 				free(buf);
 				file_put(in);
 				file_put(out);
@@ -1081,13 +1099,8 @@ SYSCALL(sendfile)
 			fsnotify_child(out->path.dentry, IN_MODIFY);
 		}
 	}
-	if (uoff) {
-		int64_t no = off + (int64_t)done;
-		if (copy_to_user(t, uoff, &no, sizeof(no)))
-			r = -EFAULT;
-	} else {
-		in->pos = rpos;
-	}
+	if (sendfile_put_pos(t, in, uoff, rpos))
+		r = -EFAULT;
 done:
 	file_put(in);
 	file_put(out);

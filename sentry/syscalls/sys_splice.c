@@ -352,7 +352,7 @@ SYSCALL(copy_file_range)
 		file_put(in);
 		return r;
 	}
-	uint64_t pin = in->pos, pout = out->pos;
+	uint64_t pin = uoff_in ? 0 : file_pos_get(in), pout = uoff_out ? 0 : file_pos_get(out);
 	char *buf = NULL;
 	if (!(in->fmode & FMODE_READ) || !(out->fmode & FMODE_WRITE) || (out->flags & O_APPEND)) {
 		r = -EBADF;
@@ -415,13 +415,13 @@ SYSCALL(copy_file_range)
 			if (put_loff(t, uoff_in, pin))
 				r = -EFAULT;
 		} else {
-			in->pos = pin;
+			file_pos_set(in, pin);
 		}
 		if (uoff_out) {
 			if (put_loff(t, uoff_out, pout))
 				r = -EFAULT;
 		} else {
-			out->pos = pout;
+			file_pos_set(out, pout);
 		}
 	}
 done:

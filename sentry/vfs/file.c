@@ -106,6 +106,32 @@ ssize_t file_write(struct file *f, struct task *t, const void *buf, size_t len, 
 	return r;
 }
 
+/*
+ * The current position of a file, for calls that work on a copy of it
+ * (copy_file_range, sendfile) rather than through &f->pos. f->pos alone
+ * is not the truth for every file: a host file passed in as stdio
+ * (vfs/hostio.c) reads and writes at the host description's offset, which
+ * the program's read(2)/write(2) move and which processes outside the
+ * sandbox share. So ask the file's llseek, and set the new position
+ * through it too.
+ */
+uint64_t file_pos_get(struct file *f)
+{
+	if (f->ops && f->ops->llseek) {
+		int64_t r = f->ops->llseek(f, 0, SEEK_CUR);
+		if (r >= 0)
+			return (uint64_t)r;
+	}
+	return f->pos;
+}
+
+void file_pos_set(struct file *f, uint64_t pos)
+{
+	if (f->ops && f->ops->llseek && f->ops->llseek(f, (int64_t)pos, SEEK_SET) >= 0)
+		return;
+	f->pos = pos;
+}
+
 uint32_t file_poll(struct file *f, struct task *t)
 {
 	if (!f->ops || !f->ops->poll)

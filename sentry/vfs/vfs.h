@@ -375,6 +375,8 @@ int dcache_getdents(struct file *f, struct dir_ctx *ctx);
 /* Generic file ops for directories whose children are all dentries. */
 extern const struct file_ops dir_file_ops;
 int64_t generic_llseek(struct file *f, int64_t off, int whence);
+uint64_t file_pos_get(struct file *f);
+void file_pos_set(struct file *f, uint64_t pos);
 
 /* Device numbers of character devices (devfs.c). */
 int chrdev_open(struct inode *ino, struct file *f, struct task *t);

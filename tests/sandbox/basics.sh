@@ -38,6 +38,26 @@ expect stdout_offset_shared "before inside after" "$(tr '\n' ' ' <"$T/shared" | 
 
 { echo before; $MOAT do sh -c 'echo out; echo err >&2; echo out2'; echo after; } >"$T/both" 2>&1
 expect stdout_stderr_one_file "before out err out2 after" "$(tr '\n' ' ' <"$T/both" | sed 's/ $//')"
+# cat copies with copy_file_range, echo writes: both at the one offset of
+# the host file (the copy once wrote at a stale offset and echo's line
+# landed at the start of the file)
+S=$(tmpd) || exit 1
+seq 1 20000 >"$S/seq"
+{ echo before; $MOAT do -v "$S:/mnt" sh -c 'cat /mnt/seq; echo x; cat /mnt/seq'; echo after; } >"$S/mixed"
+expect copy_and_write_share_offset "$({ echo before; cat "$S/seq"; echo x; cat "$S/seq"; echo after; } | sha256sum)" \
+	"$(sha256sum <"$S/mixed")"
+# sendfile from stdin without an offset, into a sandbox pipe slower than it
+# (the call parks on the full pipe and resumes): every byte once, in order, and
+# stdin's offset moves past what was sent
+head -c 3000000 /dev/urandom >"$S/rand"
+cat >"$S/sf.py" <<'EOF'
+import os
+os.lseek(0, 1000, 0)
+while os.sendfile(1, 0, None, 1 << 20):
+    pass
+EOF
+got=$($MOAT do -v "$S:/mnt" sh -c 'python3 /mnt/sf.py | (sleep 1; sha256sum)' <"$S/rand")
+expect sendfile_stdin_resumes "$(tail -c +1001 "$S/rand" | sha256sum)" "$got"
 
 # --- environment, cwd, hostname ---
 expect env_inherited "yes" "$(MOAT_T_VAR=yes $MOAT do sh -c 'echo $MOAT_T_VAR')"

@@ -5,7 +5,7 @@
 # namespace M, either natively (the kernel's stack on veth-m), or in
 # `moat do --network=iface:veth-m` (Moat's netstack takes veth-m over,
 # the ptrace platform), or in `runsc --network=sandbox --platform=ptrace
-# do` (gVisor's netstack takes veth-m over).
+# do` (gVisor's netstack, on the veth pair runsc makes behind M).
 #   - iperf3 throughput, client -> server and server -> client (-R);
 #   - nginx (static 612-byte page) under wrk: requests/s and mean latency
 #     with 1 and with 50 connections;
@@ -41,6 +41,7 @@ netns_setup mbn || { echo "cannot create namespaces"; exit 1; }
 L() { ip netns exec "$NS_L" "$@"; }
 LIP=10.204.0.1
 MIP=10.204.0.2
+RUNSC_IP=192.168.10.2
 ip -n "$NS_L" addr add $LIP/24 dev veth-l
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -66,6 +67,7 @@ EOF
 srv_start() {
 	local kind=$1
 	shift
+	SIP=$MIP # where the client finds the server
 	case $kind in
 	native)
 		ip -n "$NS_M" addr flush dev veth-m
@@ -77,10 +79,22 @@ srv_start() {
 		ip netns exec "$NS_M" "$MOAT" do --network=iface:veth-m --ip $MIP/24 -- "$@" >"$TMP/srv.log" 2>&1 &
 		;;
 	runsc)
-		# runsc takes the namespace's interface and address over
+		# `runsc do` makes its own veth pair in the namespace it starts
+		# in (192.168.10.1 there, 192.168.10.2 in the sandbox): M routes
+		# to it, so runsc's traffic crosses one more kernel hop than
+		# moat's (which takes veth-m itself). Its cgroup set-up wants
+		# cgroup v1 controllers this host lacks: off. (On this 2026
+		# Debian host the 2022 runsc still refuses: "cannot run with
+		# network enabled in root network namespace"; the error is
+		# printed and the runsc column stays empty.)
 		ip -n "$NS_M" addr flush dev veth-m
 		ip -n "$NS_M" addr add $MIP/24 dev veth-m
-		ip netns exec "$NS_M" "$RUNSC" --network=sandbox --platform=ptrace do "$@" >"$TMP/srv.log" 2>&1 &
+		ip netns exec "$NS_M" sysctl -qw net.ipv4.ip_forward=1
+		# (without a default route runsc do uses no interface at all)
+		ip -n "$NS_M" route replace default via $LIP
+		ip -n "$NS_L" route replace $RUNSC_IP/32 via $MIP
+		SIP=$RUNSC_IP
+		ip netns exec "$NS_M" "$RUNSC" --ignore-cgroups --network=sandbox --platform=ptrace do "$@" >"$TMP/srv.log" 2>&1 &
 		;;
 	esac
 	SRV=$!
@@ -88,7 +102,7 @@ srv_start() {
 
 wait_port() {
 	local end=$((SECONDS + 20))
-	until L timeout 1 bash -c "exec 3<>/dev/tcp/$MIP/$1" 2>/dev/null; do
+	until L timeout 1 bash -c "exec 3<>/dev/tcp/$SIP/$1" 2>/dev/null; do
 		[ $SECONDS -lt $end ] || return 1
 		sleep 0.1
 	done
@@ -98,12 +112,13 @@ wait_port() {
 declare -A R
 measure() { # KIND
 	local kind=$1 i v
+	touch "$TMP/$kind".{up,down,rps1,rps50,lat1,lat50,rr} # (empty if it fails)
 	# iperf3 both ways
 	srv_start "$kind" iperf3 -s
 	if wait_port 5201; then
 		for i in $(seq "$RUNS"); do
-			L iperf3 -c $MIP -t "$SECS" -J 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9)' >>"$TMP/$kind.up" 2>/dev/null
-			L iperf3 -c $MIP -t "$SECS" -R -J 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9)' >>"$TMP/$kind.down" 2>/dev/null
+			L iperf3 -c $SIP -t "$SECS" -J 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9)' >>"$TMP/$kind.up" 2>/dev/null
+			L iperf3 -c $SIP -t "$SECS" -R -J 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9)' >>"$TMP/$kind.down" 2>/dev/null
 		done
 	else
 		echo "  ($kind: iperf3 server did not start: $(tail -2 "$TMP/srv.log" | tr '\n' ' '))"
@@ -116,7 +131,7 @@ measure() { # KIND
 	if wait_port 8080; then
 		for c in 1 50; do
 			for i in $(seq "$RUNS"); do
-				L wrk -t $((c > 1 ? 2 : 1)) -c $c -d "${SECS}s" --latency "http://$MIP:8080/index.html" >"$TMP/wrk" 2>&1
+				L wrk -t $((c > 1 ? 2 : 1)) -c $c -d "${SECS}s" --latency "http://$SIP:8080/index.html" >"$TMP/wrk" 2>&1
 				awk '/^Requests\/sec/ { print $2 }' "$TMP/wrk" >>"$TMP/$kind.rps$c"
 				awk '/^    Latency/ { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) sub(/ms/, "", v); else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 }; print v }' "$TMP/wrk" >>"$TMP/$kind.lat$c"
 			done
@@ -131,7 +146,7 @@ measure() { # KIND
 	srv_start "$kind" "$PERF" echo 7007
 	if wait_port 7007; then
 		for i in $(seq "$RUNS"); do
-			L "$PERF" rr $MIP 7007 "$SECS" | awk '/^tps/ { print $2 }' >>"$TMP/$kind.rr"
+			L "$PERF" rr $SIP 7007 "$SECS" | awk '/^tps/ { print $2 }' >>"$TMP/$kind.rr"
 		done
 	fi
 	stop_srv

@@ -6,7 +6,9 @@
 #      syscall(2) (build/sandbox-tests/syscall_loop, tests/sandbox/progs/
 #      syscall_loop.c), natively, in `moat do` and in
 #      `runsc --platform=ptrace do`;
-#   2. the wall time of `moat do /bin/true` and `runsc do /bin/true`;
+#   2. the wall time of `moat do /bin/true` and `runsc do /bin/true` (both
+#      with --network=none, as in 1 and 3; moat with its default network
+#      too, for what the veth pair and the netstack add);
 #   3. a build-like workload: tar + gzip of /usr/share/doc into /tmp,
 #      natively and in `moat do` (and runsc).
 #
@@ -27,6 +29,8 @@ progs || { echo "bench sandbox: cannot build tests/sandbox/progs"; exit 1; }
 LOOP=$PROGS/syscall_loop
 RUNSC=$(command -v runsc || true)
 RUNSC_DO="runsc --network=none --platform=ptrace do"
+# the same network for both: none (loopback only)
+MOAT_DO="$MOAT do --network=none"
 TMP=$(mktemp -d) || exit 1
 trap 'rm -rf "$TMP"' EXIT
 
@@ -57,14 +61,14 @@ echo
 n_native=() n_moat=() n_runsc=()
 for i in $(seq "$RUNS"); do
 	n_native+=("$(getppid_ns "$LOOP" $((LOOPS * 5)))")
-	n_moat+=("$(getppid_ns "$MOAT" do "$LOOP" "$LOOPS")")
+	n_moat+=("$(getppid_ns $MOAT_DO "$LOOP" "$LOOPS")")
 	[ -n "$RUNSC" ] && n_runsc+=("$(getppid_ns $RUNSC_DO "$LOOP" $((LOOPS / 4)))")
 done
 m_native=$(median "${n_native[@]}")
 m_moat=$(median "${n_moat[@]}")
 echo "1. getppid() cost, ns per call (median of $RUNS)"
 echo "   native:  $m_native   ($LOOP $((LOOPS * 5)))"
-echo "   moat:    $m_moat   ($MOAT do $LOOP $LOOPS)   moat/native $(ratio "$m_moat" "$m_native")"
+echo "   moat:    $m_moat   ($MOAT_DO $LOOP $LOOPS)   moat/native $(ratio "$m_moat" "$m_native")"
 if [ -n "$RUNSC" ] && [ ${#n_runsc[@]} -gt 0 ] && [ -n "${n_runsc[0]}" ]; then
 	m_runsc=$(median "${n_runsc[@]}")
 	echo "   runsc:   $m_runsc   ($RUNSC_DO $LOOP $((LOOPS / 4)))   runsc/native $(ratio "$m_runsc" "$m_native")"
@@ -73,10 +77,11 @@ fi
 echo
 
 # ---- 2. sandbox start-up ----
-t_moat=() t_runsc=() t_native=()
+t_moat=() t_moatnet=() t_runsc=() t_native=()
 for i in $(seq $((RUNS * 2 + 1))); do
 	t_native+=("$(wall_ms /bin/true)")
-	t_moat+=("$(wall_ms "$MOAT" do /bin/true)")
+	t_moat+=("$(wall_ms $MOAT_DO /bin/true)")
+	t_moatnet+=("$(wall_ms "$MOAT" do /bin/true)")
 done
 for i in $(seq "$RUNS"); do
 	[ -n "$RUNSC" ] && t_runsc+=("$(wall_ms $RUNSC_DO /bin/true)")
@@ -84,7 +89,8 @@ done
 m_t_moat=$(median "${t_moat[@]}")
 echo "2. wall time of /bin/true, ms (median)"
 echo "   native:  $(median "${t_native[@]}")   (/bin/true)"
-echo "   moat:    $m_t_moat   ($MOAT do /bin/true)"
+echo "   moat:    $m_t_moat   ($MOAT_DO /bin/true)"
+echo "   moat with its default network (a veth pair and the netstack): $(median "${t_moatnet[@]}")   ($MOAT do /bin/true)"
 if [ -n "$RUNSC" ] && [ ${#t_runsc[@]} -gt 0 ] && [ -n "${t_runsc[0]}" ]; then
 	m_t_runsc=$(median "${t_runsc[@]}")
 	echo "   runsc:   $m_t_runsc   ($RUNSC_DO /bin/true)"
@@ -97,7 +103,7 @@ TARGZ='tar -cf - -C /usr/share doc 2>/dev/null | gzip -1 >"$0" && test -s "$0"'
 w_native=() w_moat=() w_runsc=()
 for i in $(seq "$RUNS"); do
 	w_native+=("$(wall_ms sh -c "$TARGZ" "$TMP/doc.tgz")")
-	w_moat+=("$(wall_ms "$MOAT" do sh -c "$TARGZ" /tmp/doc.tgz)")
+	w_moat+=("$(wall_ms $MOAT_DO sh -c "$TARGZ" /tmp/doc.tgz)")
 	if [ -n "$RUNSC" ]; then
 		r=$(wall_ms $RUNSC_DO sh -c "$TARGZ" /tmp/doc.tgz) && w_runsc+=("$r")
 	fi
@@ -106,7 +112,7 @@ m_w_native=$(median "${w_native[@]}")
 m_w_moat=$(median "${w_moat[@]}")
 echo "3. tar | gzip -1 of /usr/share/doc ($(du -sh /usr/share/doc | cut -f1)), ms (median)"
 echo "   native:  $m_w_native   (sh -c '$TARGZ' FILE)"
-echo "   moat:    $m_w_moat   ($MOAT do sh -c ... /tmp/doc.tgz)   moat/native $(ratio "$m_w_moat" "$m_w_native")"
+echo "   moat:    $m_w_moat   ($MOAT_DO sh -c ... /tmp/doc.tgz)   moat/native $(ratio "$m_w_moat" "$m_w_native")"
 if [ ${#w_runsc[@]} -gt 0 ]; then
 	m_w_runsc=$(median "${w_runsc[@]}")
 	echo "   runsc:   $m_w_runsc   ($RUNSC_DO sh -c ... /tmp/doc.tgz)   runsc/native $(ratio "$m_w_runsc" "$m_w_native")"

@@ -5,8 +5,9 @@
 #   progs                build the C helpers of tests/sandbox/progs into $PROGS
 #   check NAME CMD...    run CMD; PASS if it exits 0
 #   expect NAME WANT GOT compare two strings
-#   sandbox_leftovers    host processes still in a pid namespace of one of
-#                        this script's sandboxes
+#   sandbox_pids         host processes in a pid namespace of one of this
+#                        script's sandboxes (one pid a line)
+#   sandbox_leftovers    how many there are
 #   tmpd                 a scratch directory on the host (not under /tmp, which
 #                        is the sandbox's own tmpfs), removed at exit
 
@@ -85,8 +86,8 @@ expect_same() {
 # its ancestors in our namespace descends from this shell, or is init
 # (its moat died and left it behind).
 _sb_ppid() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; s=${s##*) }; set -- $s; echo "$2"; }
-sandbox_leftovers() {
-	local mine p n=0
+sandbox_pids() {
+	local mine p
 	mine=$(readlink /proc/self/ns/pid)
 	for p in /proc/[0-9]*; do
 		local ns h
@@ -98,15 +99,17 @@ sandbox_leftovers() {
 		done
 		[ -n "$h" ] && [ "$h" != 0 ] || continue
 		if [ "$h" = 1 ]; then
-			n=$((n + 1))
+			echo "${p#/proc/}"
 			continue
 		fi
 		while [ -n "$h" ] && [ "$h" != 0 ] && [ "$h" != 1 ] && [ "$h" != $$ ]; do
 			h=$(_sb_ppid "$h") || break
 		done
-		[ "$h" = $$ ] && n=$((n + 1))
+		[ "$h" = $$ ] && echo "${p#/proc/}"
 	done
-	echo "$n"
+}
+sandbox_leftovers() {
+	sandbox_pids | wc -l
 }
 
 [ -x "$MOAT" ] || { echo "FAIL setup $MOAT not built"; exit 1; }

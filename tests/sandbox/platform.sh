@@ -1,0 +1,73 @@
+#!/bin/bash
+# CPU placement of the ptrace platform (platform/ptrace/ptrace.c): the
+# sentry's thread is pinned to one CPU; a task that makes syscalls often
+# stays on that CPU, a task that computes for long between syscalls is let
+# go to every CPU; MOAT_PIN=0 turns placement off. Read from the host, in
+# /proc/PID/status (Cpus_allowed_list) of moat and of the sandbox's tasks.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/sandbox/lib.sh
+
+all=$(awk '/^Cpus_allowed_list/ { print $2 }' /proc/self/status)
+if [ "$(nproc)" -lt 2 ]; then
+	echo "(one CPU: placement has nothing to do; skipped)"
+	exit 0
+fi
+T=$(tmpd) || exit 1
+# two processes: one calls getppid() in a loop, one computes for 50 ms
+# between calls; both end on their own after 20 s
+cat >"$T/two.py" <<'EOF'
+import os, time
+end = time.time() + 20
+if os.fork() == 0:
+    while time.time() < end:
+        os.getppid()
+    os._exit(0)
+if os.fork() == 0:
+    while time.time() < end:
+        t = time.time() + 0.05
+        while time.time() < t:
+            pass
+        os.getppid()
+    os._exit(0)
+os.wait()
+os.wait()
+EOF
+
+cpus() { awk '/^Cpus_allowed_list/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+# placement of each of the sandbox's processes, once they have settled:
+# "pinned" (one CPU, the sentry's) or "free" (all of them), sorted
+placements() {
+	local p c
+	for p in $(sandbox_pids); do
+		c=$(cpus "$p")
+		[ -z "$c" ] && continue
+		if [ "$c" = "$all" ]; then echo free; else echo "pinned:$c"; fi
+	done | sort | uniq -c | awk '{ printf "%s %s; ", $1, $2 }'
+}
+
+run_and_look() { # ENV: prints moat's own placement, then the tasks'
+	env "$@" $MOAT do --network=none -v "$T:/t" python3 /t/two.py &
+	local moat=$!
+	sb_bg $moat
+	sleep 3
+	echo "moat $(cpus $moat); $(placements)"
+	kill -KILL $moat
+	wait $moat 2>/dev/null
+	for _ in $(seq 50); do
+		[ "$(sandbox_leftovers)" -eq 0 ] && break
+		sleep 0.1
+	done
+}
+
+got=$(run_and_look MOAT_PIN=1)
+sentry=$(echo "$got" | sed -n 's/^moat \([^;]*\);.*/\1/p')
+# moat's main thread (the sentry) is on one CPU: a single number
+[[ "$sentry" =~ ^[0-9]+$ ]] && pass sentry_pinned || fail sentry_pinned "$got"
+# python3 parent (waiting), the getppid loop: pinned to the sentry's CPU;
+# the computing child: free
+expect busy_syscalls_pinned_compute_free "1 free; 2 pinned:$sentry; " "$(echo "$got" | sed 's/^moat [^;]*; //')"
+
+got=$(run_and_look MOAT_PIN=0)
+expect placement_off "moat $all; 3 free; " "$got"
+expect no_leftover_processes 0 "$(sandbox_leftovers)"

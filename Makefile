@@ -114,6 +114,9 @@ build/fuzz/%: tests/fuzz/%.c $(NETSTACK_SRC) $(wildcard netstack/*.h netstack/in
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(NETSTACK_SRC) $(PKG_LIBS)
 
+# (fuzz_netlink includes the sentry's netlink socket)
+build/fuzz/fuzz_netlink: sentry/socket/netlink.c $(wildcard sentry/socket/*.h sentry/kernel/*.h)
+
 fuzz: $(DEPS_STAMP) $(FUZZERS)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
 

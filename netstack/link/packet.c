@@ -339,9 +339,10 @@ static int dev_segments_tcp(int fd, const char *ifname)
 	static const char *const want[] = { "tx-tcp-segmentation", "tx-tcp6-segmentation",
 					    "tx-tcp-ecn-segmentation" };
 	struct ifreq ifr;
-	struct {
+	/* the header and its one data word (one set asked for) */
+	union {
 		struct ethtool_sset_info h;
-		uint32_t len;
+		uint8_t bytes[sizeof(struct ethtool_sset_info) + sizeof(uint32_t)];
 	} ss;
 	struct ethtool_gstrings *names = NULL;
 	struct ethtool_gfeatures *feat = NULL;
@@ -353,10 +354,13 @@ static int dev_segments_tcp(int fd, const char *ifname)
 	ss.h.cmd = ETHTOOL_GSSET_INFO;
 	ss.h.sset_mask = 1ULL << ETH_SS_FEATURES;
 	ifr.ifr_data = (void *)&ss;
-	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0 || !(ss.h.sset_mask & (1ULL << ETH_SS_FEATURES)) ||
-	    ss.len == 0 || ss.len > 4096)
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0 || !(ss.h.sset_mask & (1ULL << ETH_SS_FEATURES)))
 		return 0;
-	uint32_t n = ss.len, blocks = (n + 31) / 32;
+	uint32_t n;
+	memcpy(&n, ss.bytes + sizeof(struct ethtool_sset_info), sizeof(n));
+	if (n == 0 || n > 4096)
+		return 0;
+	uint32_t blocks = (n + 31) / 32;
 	names = calloc(1, sizeof(*names) + (size_t)n * ETH_GSTRING_LEN);
 	feat = calloc(1, sizeof(*feat) + blocks * sizeof(feat->features[0]));
 	if (!names || !feat)

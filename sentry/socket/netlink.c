@@ -510,7 +510,11 @@ static ssize_t nl_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fl
 	o->n = n;
 	o->used = 0;
 	struct ns_stack *st = inet_stack(t->k);
-	size_t left = m->len;
+	/* Signed: NLMSG_NEXT subtracts the aligned length, which overshoots
+	 * when the last message's length is not a multiple of 4; an unsigned
+	 * count wrapped around and the loop read past the buffer (found by
+	 * tests/fuzz/fuzz_netlink.c). */
+	long left = m->len > INT32_MAX ? INT32_MAX : (long)m->len;
 	for (struct nlmsghdr *h = (struct nlmsghdr *)m->data; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
 		if (!(h->nlmsg_flags & NLM_F_REQUEST))
 			continue;

@@ -30,6 +30,7 @@ static void usage(FILE *f)
 		"usage: moat COMMAND [OPTIONS]\n"
 		"\n"
 		"commands:\n"
+		"  do       run a program in a sandbox (its syscalls served by Moat's sentry)\n"
 		"  stack    run the netstack on an interface (debugging, tests)\n"
 		"  impair   bridge two interfaces with loss, duplication, reordering, delay, corruption\n"
 		"  help     this text\n"
@@ -48,7 +49,8 @@ int main(int argc, char **argv)
 		return cmd_stack(argc - 1, argv + 1);
 	if (!strcmp(cmd, "do"))
 		return cmd_do(argc - 1, argv + 1);
-	if (!strcmp(cmd, "impair")) return cmd_impair(argc - 1, argv + 1);
+	if (!strcmp(cmd, "impair"))
+		return cmd_impair(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
 		return 0;

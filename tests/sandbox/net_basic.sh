@@ -10,6 +10,8 @@
 #   - two sandboxes at once get different subnets;
 #   - cleanup: nothing left after a normal end, and after SIGKILL (the veth
 #     goes with moat; the next start removes the record), -p forwarder too;
+#   - --nat: a namespace behind the host answers only with it, and its
+#     iptables rules go with the sandbox;
 #   - --network=host works (with its warning); bad network options are 125.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/sandbox/lib.sh
@@ -181,6 +183,52 @@ st=$(awk '{print $3}' /proc/$fwd/stat 2>/dev/null)
 "$MOAT" do --network=none true
 "$MOAT" do true
 [ -e /run/moat/net/$K ] && fail next_start_cleans_record || pass next_start_cleans_record
+
+# --- --nat: a network only the host reaches ---
+# Namespace $NATNS behind a veth from the host (10.213.Y.0/24) has no route
+# back to the sandbox's subnet: its answers come back only when the host
+# masquerades the sandbox's traffic. Removed at exit, on failure too.
+NATNS=mnat$$ NATH=mnh$$ NATX=mnx$$
+nat_cleanup() {
+	ip netns del "$NATNS" 2>/dev/null
+	ip link del "$NATH" 2>/dev/null
+}
+trap 'nat_cleanup; sb_cleanup' EXIT
+trap 'nat_cleanup; sb_cleanup; exit 130' INT TERM
+Y=
+for y in $(seq 1 250); do
+	ip -4 addr show | grep -q " 10\.213\.$y\." || { Y=$y; break; }
+done
+NSB=$(pick_subnet $((${NET##*.} + 1))) # the sandbox's own subnet, fixed with --ip
+if [ -n "$Y" ] && [ -n "$NSB" ] && ip netns add "$NATNS" &&
+	ip link add "$NATH" type veth peer name "$NATX" && ip link set "$NATX" netns "$NATNS" &&
+	ip addr add 10.213.$Y.1/24 dev "$NATH" && ip link set "$NATH" up &&
+	ip -n "$NATNS" addr add 10.213.$Y.2/24 dev "$NATX" && ip -n "$NATNS" link set "$NATX" up; then
+	ip netns exec "$NATNS" python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 8099))
+s.listen(5)
+while True:
+    c, a = s.accept()
+    c.sendall(("peer %s\n" % a[0]).encode())
+    c.close()
+' 10.213.$Y.2 >/dev/null 2>&1 &
+	sb_bg $!
+	ask="import socket
+try:
+    print(socket.create_connection(('10.213.$Y.2', 8099), timeout=3).recv(100).decode().strip())
+except OSError as e:
+    print('no answer')"
+	sleep 0.5
+	expect nat_off_no_answer "no answer" "$("$MOAT" do --ip $NSB.2/24 python3 -c "$ask" 2>&1)"
+	expect nat_reaches_behind_host "peer 10.213.$Y.1" "$("$MOAT" do --ip $NSB.2/24 --nat python3 -c "$ask" 2>&1)"
+	expect nat_rules_gone_after_exit 0 "$(iptables -w -t nat -S POSTROUTING | grep -c -- "-s $NSB.0/24")"
+else
+	fail nat_setup "could not make the namespace behind the host"
+fi
+nat_cleanup
 
 # --- host mode, bad options ---
 out=$("$MOAT" do --network=host sh -c "curl -sf http://127.0.0.1:$PORT/hello.txt" 2>"$T/host.err")

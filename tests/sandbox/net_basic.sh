@@ -5,7 +5,7 @@
 #   - what programs read: ip addr/route/link (netlink), getaddrinfo and
 #     getifaddrs (python3), /proc/net/*, /etc/hosts (getent), resolv.conf;
 #   - clients inside: curl and wget from an HTTP server on the host side's
-#     address; socat TCP and UDP both directions (published ports too);
+#     address, over IPv4 and over the sandbox's IPv6 /64; socat TCP and UDP both directions (published ports too);
 #   - --pcap: tcpdump -r reads it, the fetched connection's handshake is in;
 #   - two sandboxes at once get different subnets;
 #   - cleanup: nothing left after a normal end, and after SIGKILL (the veth
@@ -67,7 +67,7 @@ except OSError as e: print(e.errno)' 2>&1)
 expect none_unreachable_outside 101 "$out"
 
 # --- what programs read ---
-python3 -m http.server -b 0.0.0.0 $PORT -d "$T" >/dev/null 2>&1 &
+python3 -m http.server -b :: $PORT -d "$T" >/dev/null 2>&1 & # (IPv4 too)
 HOSTHTTP=$!
 sb_bg $HOSTHTTP
 echo "from the host" >"$T/hello.txt"
@@ -85,6 +85,10 @@ awk 'NR>1 {print \$1, \$2}' /proc/net/route | head -1
 grep -q '^nameserver 192.0.2.53' /etc/resolv.conf && echo resolv-ok
 curl -sf http://host.moat.internal:$PORT/hello.txt
 wget -qO- http://$HIP:$PORT/hello.txt
+ip -6 -o addr show dev eth0 scope global | awk '{print \$4}' | grep -cE '^fd00:6d6f:6174:([0-9a-f]+:)?:2/64\$'
+gw6=\$(ip -6 route | awk '/^default/ {print \$3}')
+echo "\$gw6" | grep -cE '^fd00:6d6f:6174:([0-9a-f]+:)?:1\$'
+curl -sf "http://[\$gw6]:$PORT/hello.txt"
 EOF
 out=$("$MOAT" do --ip $SIP/24 --dns 192.0.2.53 --add-host extra.example:192.0.2.7 sh "$T/inside.sh" 2>&1)
 expect_same inside_view "$SIP/24
@@ -99,6 +103,9 @@ $HIP
 eth0 00$(printf '%02X' "$(echo $NET | cut -d. -f3)")D40A
 resolv-ok
 from the host
+from the host
+1
+1
 from the host" "$out"
 
 # --- /proc/net/tcp shows a listener; ss reads it ---

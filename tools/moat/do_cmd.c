@@ -43,8 +43,9 @@ static void usage(FILE *f)
 		"  --pids-limit N      at most N tasks (processes and threads; default 4096)\n"
 		"  --hostname NAME     the sandbox's host name (default moat)\n"
 		"  --network MODE      sandbox (default): a veth pair to the host, the sandbox's\n"
-		"                      side served by Moat's netstack (10.211.N.2/24, the host\n"
-		"                      side is 10.211.N.1, also named host.moat.internal);\n"
+		"                      side served by Moat's netstack (10.211.N.2/24 and\n"
+		"                      fd00:6d6f:6174:N::2/64; the host side is 10.211.N.1,\n"
+		"                      also named host.moat.internal, and fd00:6d6f:6174:N::1);\n"
 		"                      none: loopback only (127.0.0.1, ::1, on the netstack);\n"
 		"                      host: host sockets (weaker isolation: the host kernel\n"
 		"                      serves the program's networking); iface:NAME: take over\n"
@@ -262,8 +263,12 @@ int cmd_do(int argc, char **argv)
 			nopt.no_offload = 1;
 			break;
 		case 'S':
-			if (nopt.nsets == 16 || !strchr(optarg, '=')) {
+			if (!strchr(optarg, '=')) {
 				moat_err("--net-set %s: expected KEY=VALUE\n", optarg);
+				goto fail;
+			}
+			if (nopt.nsets == 15) { /* (the 16th slot is moat's own) */
+				moat_err("--net-set %s: at most 15 settings\n", optarg);
 				goto fail;
 			}
 			nopt.sets[nopt.nsets++] = optarg;

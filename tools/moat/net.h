@@ -3,13 +3,15 @@
  * host side of a sandbox's network, set up before the sentry starts and
  * removed when it ends.
  *
- *   sandbox (default)  a veth pair: the host side "moatN" gets 10.211.N.1/24,
- *                      the other side is "eth0" in a fresh, otherwise empty
- *                      network namespace, handed to the netstack over
- *                      AF_PACKET (its kernel addresses removed, kernel ARP and
- *                      IPv6 off); the sandbox is 10.211.N.2, default route
- *                      via .1. N is the lowest free subnet (a lock serialises
- *                      concurrent starts).
+ *   sandbox (default)  a veth pair: the host side "moatN" gets 10.211.N.1/24
+ *                      and fd00:6d6f:6174:N::1/64, the other side is "eth0"
+ *                      in a fresh, otherwise empty network namespace, handed
+ *                      to the netstack over AF_PACKET (its kernel addresses
+ *                      removed, kernel ARP and IPv6 off); the sandbox is
+ *                      10.211.N.2 and fd00:6d6f:6174:N::2, default routes via
+ *                      the host side. N is the lowest free subnet (a lock
+ *                      serialises concurrent starts). An IPv6 --ip replaces
+ *                      the IPv6 pair (the host side then has no IPv6).
  *   none               the netstack with loopback only
  *   host               host sockets (weaker isolation; warned about)
  *   iface:NAME         take over interface NAME of moat's network namespace

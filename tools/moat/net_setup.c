@@ -41,7 +41,7 @@ struct moat_net {
 	pid_t fwd;
 	struct ns_pcap_sink *sink;
 	char addr_buf[4][64];
-	char gw_buf[64];
+	char gw_buf[64], gw6_buf[64];
 	char *hosts, *resolv;
 };
 
@@ -579,10 +579,27 @@ static int setup_sandbox_mode(const struct moat_net_opts *o, struct moat_net *n,
 		n->veth[0] = 0;
 		goto out;
 	}
+	/* IPv6 as well, unless --ip gave the sandbox an IPv6 address of its
+	 * own: a unique local /64 per sandbox, fd00:6d6f:6174:IDX::/64
+	 * (6d6f:6174 is "moat"; IDX is the subnet index, unique among live
+	 * sandboxes), ::1 on the host side, ::2 in the sandbox. */
+	int user_v6 = 0;
+	for (int i = 1; i < o->nips; i++)
+		user_v6 |= strchr(o->ips[i], ':') != NULL;
+	struct ns_ip host6, sbx6;
+	memset(&host6, 0, sizeof(host6));
+	host6.family = AF_INET6;
+	host6.v6[0] = 0xfd;
+	host6.v6[2] = 0x6d, host6.v6[3] = 0x6f, host6.v6[4] = 0x61, host6.v6[5] = 0x74;
+	host6.v6[6] = (uint8_t)(idx >> 8), host6.v6[7] = (uint8_t)idx;
+	sbx6 = host6;
+	host6.v6[15] = 1;
+	sbx6.v6[15] = 2;
 	char path[128];
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", n->veth);
-	write_file(path, "1");
-	if ((r = addr_add(n->veth, &hostip, plen)) < 0 || (r = link_up(n->veth)) < 0) {
+	write_file(path, user_v6 ? "1" : "0");
+	if ((r = addr_add(n->veth, &hostip, plen)) < 0 || (!user_v6 && (r = addr_add(n->veth, &host6, 64)) < 0) ||
+	    (r = link_up(n->veth)) < 0) {
 		moat_err("network: configuring %s: %s\n", n->veth, strerror(-r));
 		goto out;
 	}
@@ -602,6 +619,17 @@ static int setup_sandbox_mode(const struct moat_net_opts *o, struct moat_net *n,
 		n->cfg.nics[0].addrs[n->cfg.nics[0].naddrs++] = o->ips[i];
 	snprintf(n->gw_buf, sizeof(n->gw_buf), "%s", hostipbuf);
 	n->cfg.gateways[n->cfg.ngateways++] = n->gw_buf;
+	if (!user_v6 && n->cfg.nics[0].naddrs < SANDBOX_NET_MAX_ADDRS) {
+		char b6[64];
+		snprintf(n->addr_buf[1], sizeof(n->addr_buf[1]), "%s/64", ns_ip_fmt(&sbx6, b6, sizeof(b6)));
+		n->cfg.nics[0].addrs[n->cfg.nics[0].naddrs++] = n->addr_buf[1];
+		snprintf(n->gw6_buf, sizeof(n->gw6_buf), "%s", ns_ip_fmt(&host6, b6, sizeof(b6)));
+		n->cfg.gateways[n->cfg.ngateways++] = n->gw6_buf;
+		/* two ends on a fresh veth, both chosen here: nothing to detect,
+		 * and the address works from the first packet (a --net-set
+		 * given by the user comes later and wins) */
+		n->cfg.sets[n->cfg.nsets++] = "ip6.dad_transmits=0";
+	}
 	if (o->nat) {
 		char subnet[64];
 		uint32_t mask = ~0u << (32 - plen);
@@ -683,7 +711,7 @@ int moat_net_up(const struct moat_net_opts *o, struct sandbox_net *cfg, struct m
 		r = -EINVAL;
 		goto fail;
 	}
-	for (int i = 0; i < o->nsets && i < 16; i++)
+	for (int i = 0; i < o->nsets && n->cfg.nsets < 16; i++)
 		n->cfg.sets[n->cfg.nsets++] = o->sets[i];
 	if (o->pcap) {
 		if ((r = ns_pcap_sink_open(o->pcap, &n->sink)) < 0) {

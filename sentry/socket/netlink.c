@@ -459,6 +459,126 @@ static void get_route(struct nlout *o, const struct nlmsghdr *req, struct ns_sta
 	put_done(o, req);
 }
 
+/* ---- route lookups (ip route get) ---- */
+
+static int in_prefix(const struct ns_ip *net, unsigned plen, const struct ns_ip *a)
+{
+	if (net->family != a->family)
+		return 0;
+	if (a->family == AF_INET) {
+		uint32_t m = plen ? ~0u << (32 - (plen > 32 ? 32 : plen)) : 0;
+		return (net->v4 & m) == (a->v4 & m);
+	}
+	unsigned full = plen / 8, bits = plen % 8;
+	if (full > 16)
+		return 0;
+	if (memcmp(net->v6, a->v6, full))
+		return 0;
+	uint8_t m = (uint8_t)(0xff << (8 - bits));
+	return !bits || (net->v6[full] & m) == (a->v6[full] & m);
+}
+
+/* The source the stack would pick on nic for dst: a usable address of the
+ * family, one in the route's prefix for a connected IPv4 route, link-local
+ * for a link-local IPv6 destination and not otherwise. */
+static int pick_source(struct ns_stack *st, int nic, const struct ns_route_info *ri, const struct ns_ip *dst,
+		       struct ns_ip *out)
+{
+	struct ns_addr_info ai;
+	int found = 0;
+	int want_ll = dst->family == AF_INET6 && dst->v6[0] == 0xfe && (dst->v6[1] & 0xc0) == 0x80;
+	for (unsigned j = 0; ns_stack_addr_info(st, j, &ai) == 0; j++) {
+		if (ai.nic != nic || ai.addr.family != dst->family || ai.state != NS_ADDR_PREFERRED)
+			continue;
+		int good;
+		if (dst->family == AF_INET)
+			good = ri->has_gw || in_prefix(&ri->dst, ri->prefixlen, &ai.addr);
+		else
+			good = (scope_of(&ai.addr) == RT_SCOPE_LINK) == want_ll;
+		if (good || !found) {
+			*out = ai.addr;
+			found = 1;
+			if (good)
+				return 0;
+		}
+	}
+	return found ? 0 : -EADDRNOTAVAIL;
+}
+
+/* RTM_GETROUTE without NLM_F_DUMP: the route to RTA_DST, answered as Linux
+ * does with one host route (RTM_F_CLONED) naming the device, the gateway
+ * and the source; -ENETUNREACH when no route matches. */
+static int lookup_route(struct nlout *o, const struct nlmsghdr *req, struct ns_stack *st)
+{
+	if (req->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
+		return -EINVAL;
+	const struct rtmsg *rq = NLMSG_DATA(req);
+	int fam = rq->rtm_family;
+	if (fam != AF_INET && fam != AF_INET6)
+		return -EAFNOSUPPORT;
+	struct ns_ip dst;
+	memset(&dst, 0, sizeof(dst));
+	dst.family = fam;
+	size_t alen_need = fam == AF_INET ? 4 : 16;
+	int alen = (int)req->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*rq));
+	for (const struct rtattr *a = RTM_RTA(rq); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+		if (a->rta_type != RTA_DST)
+			continue;
+		if (RTA_PAYLOAD(a) < alen_need)
+			return -EINVAL;
+		if (fam == AF_INET) {
+			uint32_t v;
+			memcpy(&v, RTA_DATA(a), 4);
+			dst.v4 = ntohl(v);
+		} else {
+			memcpy(dst.v6, RTA_DATA(a), 16);
+		}
+	}
+	if (!st)
+		return -ENETUNREACH;
+	/* one of our own addresses: a local route through lo */
+	struct ns_addr_info ai;
+	int local = 0;
+	for (unsigned j = 0; ns_stack_addr_info(st, j, &ai) == 0; j++)
+		if (ns_ip_eq(&ai.addr, &dst))
+			local = 1;
+	struct ns_route_info ri;
+	int found = 0;
+	for (unsigned i = 0; !local && ns_stack_route_info(st, i, &ri) == 0; i++) {
+		if (in_prefix(&ri.dst, ri.prefixlen, &dst)) { /* longest prefix first */
+			found = 1;
+			break;
+		}
+	}
+	if (!local && !found)
+		return -ENETUNREACH;
+	struct ns_ip src = dst;
+	int nic = 1; /* the loopback */
+	if (!local) {
+		nic = ri.nic;
+		if (pick_source(st, nic, &ri, &dst, &src) < 0)
+			return -EADDRNOTAVAIL;
+	}
+	struct rtmsg *rt = msg_begin(o, req, RTM_NEWROUTE, 0, sizeof(*rt));
+	rt->rtm_family = (uint8_t)fam;
+	rt->rtm_dst_len = fam == AF_INET ? 32 : 128;
+	rt->rtm_table = local ? RT_TABLE_LOCAL : RT_TABLE_MAIN;
+	rt->rtm_protocol = RTPROT_UNSPEC;
+	rt->rtm_scope = local ? RT_SCOPE_HOST : RT_SCOPE_UNIVERSE;
+	rt->rtm_type = local ? RTN_LOCAL : RTN_UNICAST;
+	rt->rtm_flags = RTM_F_CLONED;
+	attr_u32(o, RTA_TABLE, rt->rtm_table);
+	size_t n = fam == AF_INET ? 4 : 16;
+	uint32_t d4 = htonl(dst.v4), s4 = htonl(src.v4), g4 = found && !local ? htonl(ri.gw.v4) : 0;
+	attr(o, RTA_DST, fam == AF_INET ? (const void *)&d4 : dst.v6, n);
+	attr_u32(o, RTA_OIF, (uint32_t)nic);
+	attr(o, RTA_PREFSRC, fam == AF_INET ? (const void *)&s4 : src.v6, n);
+	if (!local && ri.has_gw)
+		attr(o, RTA_GATEWAY, fam == AF_INET ? (const void *)&g4 : ri.gw.v6, n);
+	msg_end(o);
+	return 0;
+}
+
 /* One request: replies queued on o. Returns 0 or -errno for the ack. */
 static int handle(struct nlout *o, const struct nlmsghdr *req, struct ns_stack *st)
 {
@@ -478,7 +598,7 @@ static int handle(struct nlout *o, const struct nlmsghdr *req, struct ns_stack *
 		return 0;
 	case RTM_GETROUTE:
 		if (!(req->nlmsg_flags & NLM_F_DUMP))
-			return -EOPNOTSUPP; /* route lookups (ip route get) */
+			return lookup_route(o, req, st); /* ip route get */
 		get_route(o, req, st);
 		return 0;
 	default:

@@ -17,7 +17,7 @@
  * UBSan and libFuzzer's leak check do the rest.
  *
  * FUZZ_WRITE_SEEDS=DIR: write seeds (the dumps ip(8) and glibc ask for,
- * a link query by name) into DIR and exit.
+ * a link query by name, route lookups) into DIR and exit.
  */
 #include "../../sentry/socket/netlink.c"
 
@@ -127,6 +127,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		{ "getroute_dump", RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, AF_UNSPEC, 0 },
 		{ "getlink_by_name", RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK, AF_UNSPEC, 1 },
 		{ "newaddr_refused", RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK, AF_INET, 0 },
+		{ "getroute_lookup4", RTM_GETROUTE, NLM_F_REQUEST, AF_INET, 0 },
+		{ "getroute_lookup6", RTM_GETROUTE, NLM_F_REQUEST | NLM_F_ACK, AF_INET6, 0 },
 	};
 	mkdir(dir, 0755);
 	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {

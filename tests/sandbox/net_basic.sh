@@ -52,6 +52,8 @@ print(" ".join(ok))
 EOF
 out=$("$MOAT" do --network=none python3 "$T/lo.py" 2>&1)
 expect none_loopback_tcp_udp_v4_v6 "3000000 ping 3000000 ping" "$out"
+out=$("$MOAT" do --network=none ip route get 192.0.2.7 2>&1)
+expect none_route_get_unreachable "RTNETLINK answers: Network is unreachable" "$out"
 expect none_only_lo "lo" "$("$MOAT" do --network=none sh -c "ip -o link | awk -F': ' '{print \$2}'" 2>&1)"
 "$MOAT" do --network=none sleep 2 &
 P=$!
@@ -89,6 +91,7 @@ ip -6 -o addr show dev eth0 scope global | awk '{print \$4}' | grep -cE '^fd00:6
 gw6=\$(ip -6 route | awk '/^default/ {print \$3}')
 echo "\$gw6" | grep -cE '^fd00:6d6f:6174:([0-9a-f]+:)?:1\$'
 curl -sf "http://[\$gw6]:$PORT/hello.txt"
+ip route get 192.0.2.7 | head -1 | sed 's/ *\$//'
 EOF
 out=$("$MOAT" do --ip $SIP/24 --dns 192.0.2.53 --add-host extra.example:192.0.2.7 sh "$T/inside.sh" 2>&1)
 expect_same inside_view "$SIP/24
@@ -106,7 +109,8 @@ from the host
 from the host
 1
 1
-from the host" "$out"
+from the host
+192.0.2.7 via $HIP dev eth0 src $SIP" "$out"
 
 # --- /proc/net/tcp shows a listener; ss reads it ---
 out=$("$MOAT" do --ip $SIP/24 sh -c 'python3 -c "

@@ -29,10 +29,9 @@
  * in `moat do`: 56 us unpinned, 9.4 us with the sentry and the task on
  * one CPU, on the 2-vCPU machine of tests/bench/sandbox.sh). So the
  * sentry's thread is pinned to its CPU and tasks start on that CPU too;
- * a task that runs long between syscalls (compute, or waiting natively on
- * a futex) is let go to every CPU moat may use, and pinned again once its
- * syscalls come close together (an average of the CPU time from resume
- * to stop, with hysteresis). MOAT_PIN=0 in moat's environment turns this
+ * a task that computes long between syscalls is let go to every CPU moat
+ * may use, and pinned again once its syscalls come close together (an
+ * average of the CPU time from resume to stop, with hysteresis). MOAT_PIN=0 in moat's environment turns this
  * off; it is off when moat may use only one CPU anyway.
  *
  * Address spaces. A task gets a fresh address space by a host execveat of

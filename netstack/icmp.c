@@ -270,8 +270,10 @@ static void icmp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_in
 	case ICMP_PARAMETERPROB:
 		error_input(st, p, l3);
 		return;
+	case ICMP_ECHOREPLY:
+		ping_input(st, p, l3);
+		return;
 	case ICMP_SOURCE_QUENCH: /* RFC 6633: ignored */
-	case ICMP_ECHOREPLY:	 /* no ping sockets yet */
 	default:
 		NS_STAT_INC(st, icmp_drop_unknown_type);
 		goto drop;

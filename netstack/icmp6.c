@@ -286,7 +286,9 @@ void icmp6_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3
 	case ICMP6_ND_REDIRECT:
 		ndp_input(st, p, l3);
 		return;
-	case ICMP6_ECHO_REP: /* no ping sockets */
+	case ICMP6_ECHO_REP:
+		ping_input(st, p, l3);
+		return;
 	default:
 		NS_STAT_INC(st, icmp6_drop_unknown_type);
 		goto drop;

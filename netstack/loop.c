@@ -29,7 +29,7 @@ struct ns_loop {
 	} hooks[MAX_HOOKS];
 	int nhooks;
 	struct {
-		void (*fn)(void *arg);
+		int (*fn)(void *arg);
 		void *arg;
 	} flushers[MAX_HOOKS];
 	int nflushers;
@@ -138,7 +138,7 @@ int ns_loop_add_hook(struct ns_loop *l, ns_loop_hook_fn fn, void *arg)
 	return 0;
 }
 
-int ns_loop_add_flush(struct ns_loop *l, void (*fn)(void *arg), void *arg)
+int ns_loop_add_flush(struct ns_loop *l, int (*fn)(void *arg), void *arg)
 {
 	if (l->nflushers == MAX_HOOKS)
 		return -ENOSPC;
@@ -167,9 +167,9 @@ static int stack_hook(void *arg)
 	return ns_stack_poll(arg);
 }
 
-static void stack_flush(void *arg)
+static int stack_flush(void *arg)
 {
-	ns_stack_flush(arg);
+	return ns_stack_flush(arg);
 }
 
 int ns_loop_attach_stack(struct ns_loop *l, struct ns_stack *st)
@@ -190,7 +190,7 @@ int ns_loop_run_once(struct ns_loop *l, ns_time_t max_wait)
 		more |= l->hooks[i].fn(l->hooks[i].arg) > 0;
 	/* After every hook: whatever they queued leaves before we sleep. */
 	for (int i = 0; i < l->nflushers; i++)
-		l->flushers[i].fn(l->flushers[i].arg);
+		more |= l->flushers[i].fn(l->flushers[i].arg) > 0;
 	if (l->stop)
 		return 0;
 

@@ -246,9 +246,14 @@ int ns_socket_create(struct ns_stack *st, int domain, int type, int protocol,
 		return -EAFNOSUPPORT;
 	switch (base) {
 	case SOCK_DGRAM:
+		/* ICMP echo ("ping") sockets, as Linux's: ICMP on AF_INET,
+		 * ICMPv6 on AF_INET6 */
+		if ((domain == AF_INET && protocol == IPPROTO_ICMP) ||
+		    (domain == AF_INET6 && protocol == IPPROTO_ICMPV6))
+			return udp_socket_create(st, domain, 1, out);
 		if (protocol != 0 && protocol != IPPROTO_UDP)
 			return -EPROTONOSUPPORT;
-		return udp_socket_create(st, domain, out);
+		return udp_socket_create(st, domain, 0, out);
 	case SOCK_STREAM:
 		if (protocol != 0 && protocol != IPPROTO_TCP)
 			return -EPROTONOSUPPORT;

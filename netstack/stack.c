@@ -629,12 +629,16 @@ int ns_stack_poll(struct ns_stack *st)
 	return more;
 }
 
-void ns_stack_flush(struct ns_stack *st)
+int ns_stack_flush(struct ns_stack *st)
 {
 	/* ACKs owed by this batch of input go out before the links flush. */
 	tcp_stack_flush(st);
-	for (int i = 1; i <= st->nnics; i++)
+	int pending = 0;
+	for (int i = 1; i <= st->nnics; i++) {
 		ns_link_flush(st->nics[i]->link);
+		pending |= ns_link_pending(st->nics[i]->link) > 0;
+	}
+	return pending;
 }
 
 int ns_stack_set_option(struct ns_stack *st, const char *key, const char *value)

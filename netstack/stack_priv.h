@@ -125,6 +125,7 @@ struct ns_stack {
 	struct frag_table *frag4, *frag6;
 	struct ip6_state *ip6;
 	struct udp_table *udp;
+	struct udp_table *ping; /* ping sockets by echo id (udp.c) */
 	struct tcp_state *tcp;
 	/* ICMP error rate limit: token bucket (RFC 1812 4.3.2.8, Linux's
 	 * icmp_msgs_per_sec / icmp_msgs_burst). */
@@ -422,7 +423,9 @@ void icmp_err_convert(uint8_t type, uint8_t code, int *err, int *fatal);
 /* ---- udp.c ---- */
 int udp_init(struct ns_stack *st);
 void udp_fini(struct ns_stack *st);
-int udp_socket_create(struct ns_stack *st, int domain, struct ns_socket **out);
+/* ping: an ICMP echo socket (SOCK_DGRAM with IPPROTO_ICMP/ICMPV6) */
+int udp_socket_create(struct ns_stack *st, int domain, int ping, struct ns_socket **out);
+void ping_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3);
 
 /* ---- tcp/ ---- */
 int tcp_init(struct ns_stack *st);

@@ -35,6 +35,7 @@ struct udp_sock {
 	uint8_t port_locked; /* bind() chose the port */
 	uint8_t connected;
 	uint8_t shut_rd, shut_wr;
+	uint8_t ping;	   /* an ICMP echo ("ping") socket: lport is the echo id */
 	struct pkt_queue rq;
 	uint32_t rq_mem;
 };
@@ -48,16 +49,17 @@ static struct udp_sock *udp_sk(struct ns_socket *s)
 	return ns_container_of(s, struct udp_sock, sk);
 }
 
-static struct udp_sock **bucket(struct ns_stack *st, uint16_t port)
+/* Ping sockets have a table of their own: their "ports" are echo ids. */
+static struct udp_sock **bucket(struct ns_stack *st, int ping, uint16_t port)
 {
-	return &st->udp->buckets[port % UDP_BUCKETS];
+	return &(ping ? st->ping : st->udp)->buckets[port % UDP_BUCKETS];
 }
 
 static void table_remove(struct udp_sock *u)
 {
 	if (!u->bound)
 		return;
-	struct udp_sock **pp = bucket(u->sk.stack, u->lport);
+	struct udp_sock **pp = bucket(u->sk.stack, u->ping, u->lport);
 	while (*pp && *pp != u)
 		pp = &(*pp)->hnext;
 	if (*pp)
@@ -68,7 +70,7 @@ static void table_remove(struct udp_sock *u)
 
 static void table_insert(struct udp_sock *u)
 {
-	struct udp_sock **pp = bucket(u->sk.stack, u->lport);
+	struct udp_sock **pp = bucket(u->sk.stack, u->ping, u->lport);
 	/* Append: older sockets first, as in Linux's reuseport groups. */
 	while (*pp)
 		pp = &(*pp)->hnext;
@@ -83,7 +85,7 @@ static void table_insert(struct udp_sock *u)
 static int conflicts(struct ns_stack *st, const struct udp_sock *u, const struct ns_ip *addr,
 		     uint16_t port)
 {
-	for (struct udp_sock *o = *bucket(st, port); o; o = o->hnext) {
+	for (struct udp_sock *o = *bucket(st, u->ping, port); o; o = o->hnext) {
 		if (o == u || o->lport != port)
 			continue;
 		if (u->sk.bound_nic && o->sk.bound_nic && u->sk.bound_nic != o->sk.bound_nic)
@@ -239,6 +241,48 @@ static int udp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	return 0;
 }
 
+/* What a ping socket sends is an ICMP echo request, header included (RFC
+ * 792; RFC 4443 4.1): the stack puts the socket's id in the identifier and
+ * computes the checksum, as Linux's ping sockets do (udp_sendmsg refused
+ * any other type or code with EINVAL). */
+static ssize_t ping_send(struct udp_sock *u, const struct msghdr *m, const struct ns_ip *dst,
+			 const struct ns_rt *rt, int bound_nic, size_t len)
+{
+	struct ns_socket *s = &u->sk;
+	int v4 = dst->family == AF_INET;
+	uint8_t proto = v4 ? IPPROTO_ICMP_ : IP6_NH_ICMPV6;
+	struct pkt *p = pkt_alloc(PKT_HEADROOM, (uint32_t)len);
+	if (!p) {
+		NS_STAT_INC(s->stack, udp_drop_nomem);
+		return -ENOBUFS;
+	}
+	uint8_t *h = pkt_data(p); /* (type and code checked by the caller) */
+	ns_iov_gather(m, 0, h, len);
+	ns_wr16(h + 2, 0);
+	ns_wr16(h + 4, u->lport);
+	uint32_t sum = v4 ? 0 : ns_csum_pseudo(&rt->src, dst, proto, (uint32_t)len);
+	ns_wr16(h + 2, ns_csum_fold(ns_csum_add(sum, h, len)));
+	p->l4_off = pkt_pos(p);
+	p->ip_proto = proto;
+	struct ns_ip_tx tx = {
+		.src = rt->src,
+		.dst = *dst,
+		.proto = proto,
+		.hop_limit = v4 ? s->ttl : s->hoplimit6,
+		.tos = v4 ? s->tos : (uint8_t)s->tclass6,
+		.allow_bcast = !!(s->opts & NS_SO_BROADCAST),
+		.df = v4 ? (s->pmtudisc == IP_PMTUDISC_DO || s->pmtudisc == IP_PMTUDISC_PROBE)
+			 : (s->pmtudisc6 == IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_PROBE),
+		.bound_nic = bound_nic,
+	};
+	if (v4)
+		NS_STAT_INC(s->stack, icmp_ping_tx);
+	else
+		NS_STAT_INC(s->stack, icmp6_ping_tx);
+	int r = ns_ip_output(s->stack, p, &tx);
+	return r < 0 ? r : (ssize_t)len;
+}
+
 static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flags)
 {
 	struct udp_sock *u = udp_sk(s);
@@ -259,7 +303,7 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		r = ns_sockaddr_parse(s, m->msg_name, m->msg_namelen, NS_SA_SEND, &sa);
 		if (r < 0)
 			return r;
-		if (sa.port == 0)
+		if (sa.port == 0 && !u->ping) /* (a ping socket has no peer port) */
 			return -EINVAL;
 		dst = sa.ip;
 		dport = sa.port;
@@ -273,10 +317,18 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		dport = u->rport;
 	}
 	size_t len = ns_iov_total(m);
-	if (len > (dst.family == AF_INET ? UDP_MAX_PAYLOAD4 : UDP_MAX_PAYLOAD6))
+	if (len > (size_t)(dst.family == AF_INET ? UDP_MAX_PAYLOAD4 : UDP_MAX_PAYLOAD6) + (u->ping ? UDP_HDR_LEN : 0))
 		return -EMSGSIZE;
 	if (u->addr_locked && u->laddr.family != dst.family && !ns_ip_is_mcast(&u->laddr))
 		return -ENETUNREACH;
+	if (u->ping) { /* (a refused request binds no id) */
+		uint8_t h2[2];
+		if (len < 8)
+			return -EINVAL;
+		ns_iov_gather(m, 0, h2, 2);
+		if (h2[0] != (dst.family == AF_INET ? ICMP_ECHO : ICMP6_ECHO_REQ) || h2[1] != 0)
+			return -EINVAL;
+	}
 	if ((r = autobind(u)) < 0)
 		return r;
 
@@ -289,6 +341,8 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	}
 	if (rt.bcast && !(s->opts & NS_SO_BROADCAST))
 		return -EACCES;
+	if (u->ping)
+		return ping_send(u, m, &dst, &rt, bound_nic, len);
 
 	struct pkt *p = pkt_alloc(PKT_HEADROOM, (uint32_t)(UDP_HDR_LEN + len));
 	if (!p) {
@@ -436,7 +490,7 @@ static ssize_t udp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
 		struct rx_meta rm;
 		rx_meta_get(p, &rm);
 		const uint8_t *uh = pkt_at(p, p->l4_off);
-		ns_sockaddr_out(s, &rm.src, ns_rd16(uh), m->msg_name, &m->msg_namelen);
+		ns_sockaddr_out(s, &rm.src, u->ping ? 0 : ns_rd16(uh), m->msg_name, &m->msg_namelen);
 	} else {
 		m->msg_namelen = 0;
 	}
@@ -577,12 +631,14 @@ static const struct ns_sock_ops udp_sock_ops = {
 	.info = udp_info,
 };
 
-int udp_socket_create(struct ns_stack *st, int domain, struct ns_socket **out)
+int udp_socket_create(struct ns_stack *st, int domain, int ping, struct ns_socket **out)
 {
 	struct udp_sock *u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
-	ns_socket_init(&u->sk, st, &udp_sock_ops, domain, SOCK_DGRAM, IPPROTO_UDP);
+	ns_socket_init(&u->sk, st, &udp_sock_ops, domain, SOCK_DGRAM,
+		       !ping ? IPPROTO_UDP : domain == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+	u->ping = (uint8_t)!!ping;
 	u->laddr = ns_ip_any(domain);
 	u->raddr = ns_ip_any(domain);
 	pkt_queue_init(&u->rq);
@@ -598,6 +654,8 @@ static int score(const struct udp_sock *u, const struct ns_ip *saddr, uint16_t s
 {
 	if (!u->bound || u->lport != dport)
 		return -1;
+	if (u->ping && u->sk.domain != daddr->family)
+		return -1; /* ICMP to AF_INET ping sockets, ICMPv6 to AF_INET6 ones */
 	if (!ns_ip_addr_accepts(&u->laddr, !!(u->sk.opts & NS_SO_V6ONLY), daddr))
 		return -1;
 	/* Linux compute_score(): a socket of the packet's own family first. */
@@ -618,7 +676,7 @@ static int score(const struct udp_sock *u, const struct ns_ip *saddr, uint16_t s
 	return sc;
 }
 
-static struct udp_sock *lookup(struct ns_stack *st, const struct ns_ip *saddr, uint16_t sport,
+static struct udp_sock *lookup(struct ns_stack *st, int ping, const struct ns_ip *saddr, uint16_t sport,
 			       const struct ns_ip *daddr, uint16_t dport, int nic)
 {
 	struct udp_sock *best = NULL;
@@ -632,7 +690,7 @@ static struct udp_sock *lookup(struct ns_stack *st, const struct ns_ip *saddr, u
 	ns_wr16(key + 2 * al + 2, dport);
 	uint32_t hash = (uint32_t)ns_siphash(st->secret, key, 2 * al + 4);
 
-	for (struct udp_sock *u = *bucket(st, dport); u; u = u->hnext) {
+	for (struct udp_sock *u = *bucket(st, ping, dport); u; u = u->hnext) {
 		int sc = score(u, saddr, sport, daddr, dport, nic);
 		if (sc < 0)
 			continue;
@@ -703,7 +761,7 @@ static void udp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_inf
 	if (l3->bcast || l3->mcast) {
 		/* Every matching socket gets its own copy. */
 		struct udp_sock *last = NULL;
-		for (struct udp_sock *u = *bucket(st, dport); u; u = u->hnext) {
+		for (struct udp_sock *u = *bucket(st, 0, dport); u; u = u->hnext) {
 			/* Sockets bound to INADDR_ANY or to the broadcast
 			 * address itself match; unicast-bound ones do not. */
 			if (score(u, &l3->src, sport, &l3->dst, dport, nic) < 0)
@@ -725,7 +783,7 @@ static void udp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_inf
 		deliver(st, last, p);
 		return;
 	}
-	struct udp_sock *u = lookup(st, &l3->src, sport, &l3->dst, dport, nic);
+	struct udp_sock *u = lookup(st, 0, &l3->src, sport, &l3->dst, dport, nic);
 	if (!u) {
 		NS_STAT_INC(st, udp_drop_no_port);
 		/* RFC 1122 4.1.3.1 / RFC 4443 3.1: port unreachable. */
@@ -742,12 +800,41 @@ drop:
 	pkt_unref(p);
 }
 
+/* An echo reply (ICMP type 0, ICMPv6 129, checksum verified by the caller)
+ * goes to the ping socket whose id it carries, which reads the whole ICMP
+ * message; without one (or with its buffer full) it is dropped. */
+void ping_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3)
+{
+	int v4 = l3->src.family == AF_INET;
+	struct udp_sock *u = NULL;
+	if (p->len >= 8) {
+		int nic = l3->nic ? l3->nic->id : 0;
+		u = lookup(st, 1, &l3->src, 0, &l3->dst, ns_rd16(pkt_data(p) + 4), nic);
+	}
+	if (!u || u->rq_mem > (uint32_t)u->sk.rcvbuf) {
+		if (v4)
+			NS_STAT_INC(st, icmp_ping_drop);
+		else
+			NS_STAT_INC(st, icmp6_ping_drop);
+		pkt_unref(p);
+		return;
+	}
+	p->l4_off = pkt_pos(p);
+	u->rq_mem += truesize(p);
+	pkt_queue_push(&u->rq, p);
+	if (v4)
+		NS_STAT_INC(st, icmp_ping_delivered);
+	else
+		NS_STAT_INC(st, icmp6_ping_delivered);
+	ns_socket_wake(&u->sk);
+}
+
 static void udp_err(struct ns_stack *st, const struct ns_l4_err *e)
 {
 	/* Find the socket as if the quoted packet's reply arrived, on any
 	 * interface: with 0 ("none"), a socket bound with SO_BINDTODEVICE never
 	 * heard of its errors. */
-	struct udp_sock *u = lookup(st, &e->dst, e->dport, &e->src, e->sport, -1);
+	struct udp_sock *u = lookup(st, 0, &e->dst, e->dport, &e->src, e->sport, -1);
 	if (!u) {
 		NS_STAT_INC(st, icmp_err_no_socket);
 		return;
@@ -773,7 +860,8 @@ static const struct ns_l4_ops udp_l4_ops = {
 int udp_init(struct ns_stack *st)
 {
 	st->udp = calloc(1, sizeof(*st->udp));
-	if (!st->udp)
+	st->ping = calloc(1, sizeof(*st->ping));
+	if (!st->udp || !st->ping)
 		return -ENOMEM;
 	ip4_register(st, IPPROTO_UDP_, &udp_l4_ops);
 	return 0;
@@ -782,5 +870,7 @@ int udp_init(struct ns_stack *st)
 void udp_fini(struct ns_stack *st)
 {
 	free(st->udp);
+	free(st->ping);
 	st->udp = NULL;
+	st->ping = NULL;
 }

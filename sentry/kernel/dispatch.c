@@ -233,6 +233,16 @@ static void handle_syscall(struct task *t)
 	run_syscall(t);
 }
 
+/* A flusher (after every hook of a loop iteration): a task made runnable by
+ * a later hook (the netstack delivering loopback traffic wakes readers from
+ * its own hook, after this queue ran) must keep the loop from sleeping, or
+ * it would wait for an unrelated event. */
+int kernel_runq_pending(void *arg)
+{
+	struct kernel *k = arg;
+	return !list_empty(&k->runq);
+}
+
 int kernel_run_queue(void *arg)
 {
 	struct kernel *k = arg;

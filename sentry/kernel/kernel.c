@@ -128,6 +128,8 @@ int kernel_create(struct ns_loop *loop, struct ns_wheel *wheel, struct platform 
 		return e;
 	}
 	e = ns_loop_add_hook(loop, kernel_run_queue, k);
+	if (e >= 0)
+		e = ns_loop_add_flush(loop, kernel_runq_pending, k);
 	if (e < 0) {
 		vfs_destroy(k->vfs);
 		free(k->xstate_init);

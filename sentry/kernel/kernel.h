@@ -385,6 +385,7 @@ void task_kick(struct task *t);
 /* Start or continue a stopped task at its current registers. */
 void task_return_to_user(struct task *t);
 int kernel_run_queue(void *arg);
+int kernel_runq_pending(void *arg);
 void task_set_result(struct task *t, long ret);
 
 /* ---- signal.c ---- */

@@ -130,8 +130,8 @@ int inet_create(struct task *t, int family, int type, int protocol, struct sock 
 		return hostinet_create(t, family, type, protocol, out);
 	if (!net.st)
 		return -EAFNOSUPPORT;
-	if (type == SOCK_RAW || (type == SOCK_DGRAM && (protocol == IPPROTO_ICMP || protocol == IPPROTO_ICMPV6)))
-		return -EPROTONOSUPPORT; /* no raw or ping sockets on the netstack yet */
+	if (type == SOCK_RAW)
+		return -EPROTONOSUPPORT; /* no raw sockets on the netstack (ping sockets are there) */
 	struct ns_socket *ns;
 	int r = ns_socket_create(net.st, family, type, protocol, &ns);
 	if (r < 0)
@@ -246,7 +246,7 @@ static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 {
 	(void)t;
 	struct iovec iov = { m->data, m->len };
-	char cbuf[512];
+	char cbuf[512] __attribute__((aligned(8)));
 	struct msghdr mh;
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = &iov;
@@ -271,6 +271,22 @@ static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 			r = (ssize_t)m->len;
 			m->flags |= MSG_TRUNC;
 		}
+	}
+	/* SO_TIMESTAMP: the netstack keeps no wall clock, so the stamp is
+	 * taken here, when the datagram is read (it is also what ping falls
+	 * back to without one). */
+	int ts = 0;
+	socklen_t tl = sizeof(ts);
+	if (dgram && ns_getsockopt(I(s)->ns, SOL_SOCKET, SO_TIMESTAMP, &ts, &tl) == 0 && ts &&
+	    mh.msg_controllen + CMSG_SPACE(sizeof(struct timeval)) <= sizeof(cbuf)) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		struct timeval tv = { now.tv_sec, now.tv_nsec / 1000 };
+		struct cmsghdr c = { .cmsg_len = CMSG_LEN(sizeof(tv)), .cmsg_level = SOL_SOCKET,
+				     .cmsg_type = SCM_TIMESTAMP };
+		memcpy(cbuf + mh.msg_controllen, &c, sizeof(c));
+		memcpy(cbuf + mh.msg_controllen + CMSG_LEN(0), &tv, sizeof(tv));
+		mh.msg_controllen += CMSG_SPACE(sizeof(tv));
 	}
 	free(m->ctl);
 	m->ctl = NULL;

@@ -52,6 +52,39 @@ print(" ".join(ok))
 EOF
 out=$("$MOAT" do --network=none python3 "$T/lo.py" 2>&1)
 expect none_loopback_tcp_udp_v4_v6 "3000000 ping 3000000 ping" "$out"
+# ping sockets (SOCK_DGRAM, IPPROTO_ICMP/ICMPV6), as Linux's: the stack sets
+# the id and checksum, only echo requests go out, the reply comes back
+# whole with the socket's id, SO_TIMESTAMP stamps it; a reader parked
+# before the loopback reply arrives is woken (it once slept until some
+# unrelated event: 20 rounds each way).
+cat >"$T/pingsock.py" <<'EOF'
+import socket, struct, errno
+out = []
+for fam, host, req, rep, proto in ((socket.AF_INET, "127.0.0.1", 8, 0, socket.IPPROTO_ICMP),
+                                   (socket.AF_INET6, "::1", 128, 129, socket.IPPROTO_ICMPV6)):
+    s = socket.socket(fam, socket.SOCK_DGRAM, proto)
+    s.setsockopt(socket.SOL_SOCKET, 29, 1)  # SO_TIMESTAMP
+    s.settimeout(2)
+    try:
+        s.sendto(struct.pack("!BBHHH", 13, 0, 0, 0, 1), (host, 0))
+    except OSError as e:
+        out.append(errno.errorcode[e.errno])
+    good = 0
+    for seq in range(20):
+        s.sendto(struct.pack("!BBHHH", req, 0, 0, 0, seq) + b"abc", (host, 0))
+        d, anc, _, a = s.recvmsg(100, 100)
+        myid = s.getsockname()[1]
+        good += d[0] == rep and struct.unpack("!H", d[4:6])[0] == myid and \
+            struct.unpack("!H", d[6:8])[0] == seq and d[8:] == b"abc" and \
+            any(l == socket.SOL_SOCKET and t == 29 for l, t, _ in anc)
+    out.append(str(good))
+print(" ".join(out))
+EOF
+out=$("$MOAT" do --network=none python3 "$T/pingsock.py" 2>&1)
+expect none_ping_sockets "EINVAL 20 EINVAL 20" "$out"
+out=$("$MOAT" do --network=none sh -c 'ping -c 3 -i 0.2 -W 2 127.0.0.1; ping -6 -c 3 -i 0.2 -W 2 ::1' 2>&1 |
+	grep -o '[0-9]* received' | tr '\n' ' ')
+expect none_ping_loopback "3 received 3 received " "$out"
 out=$("$MOAT" do --network=none ip route get 192.0.2.7 2>&1)
 expect none_route_get_unreachable "RTNETLINK answers: Network is unreachable" "$out"
 expect none_only_lo "lo" "$("$MOAT" do --network=none sh -c "ip -o link | awk -F': ' '{print \$2}'" 2>&1)"
@@ -92,6 +125,8 @@ gw6=\$(ip -6 route | awk '/^default/ {print \$3}')
 echo "\$gw6" | grep -cE '^fd00:6d6f:6174:([0-9a-f]+:)?:1\$'
 curl -sf "http://[\$gw6]:$PORT/hello.txt"
 ip route get 192.0.2.7 | head -1 | sed 's/ *\$//'
+ping -c 2 -i 0.2 -W 2 host.moat.internal 2>/dev/null | grep -o '[0-9]* received'
+ping -6 -c 2 -i 0.2 -W 2 "\$gw6" 2>/dev/null | grep -o '[0-9]* received'
 EOF
 out=$("$MOAT" do --ip $SIP/24 --dns 192.0.2.53 --add-host extra.example:192.0.2.7 sh "$T/inside.sh" 2>&1)
 expect_same inside_view "$SIP/24
@@ -110,7 +145,9 @@ from the host
 1
 1
 from the host
-192.0.2.7 via $HIP dev eth0 src $SIP" "$out"
+192.0.2.7 via $HIP dev eth0 src $SIP
+2 received
+2 received" "$out"
 
 # --- /proc/net/tcp shows a listener; ss reads it ---
 out=$("$MOAT" do --ip $SIP/24 sh -c 'python3 -c "

@@ -16,11 +16,12 @@
  *   ip4.delivered + ip6.delivered = udp.rx + icmp.rx + icmp6.rx + tcp.rx
  *   udp.rx            = udp drops + udp.delivered
  *   icmp.rx           = icmp drops before dispatch + echo_rx + err_rx
+ *                       + ping_delivered + ping_drop (echo replies)
  *   icmp.echo_rx      = drop_bcast_echo + drop_nomem + echo_reply_tx
  *   icmp.err_rx      >= drop_bad_error (the rest went to the transport;
  *                       TCP's own books are its tests' business)
  *   icmp6.rx          = icmp6 drops before dispatch + echo_rx + err_rx
- *                       + ndp.rx + mld.rx
+ *                       + ndp.rx + mld.rx + ping_delivered + ping_drop
  *   icmp6.echo_rx     = echo_reply_tx + drop_nomem + echo_no_source
  *   ndp.rx            = ndp drops + ns_rx + na_rx + rs_rx + ra_rx
  *                       + ra_ignored + redirect_rx
@@ -75,6 +76,8 @@ static inline int books_check(struct ns_stack *st, struct ns_link *ch, uint64_t 
 			    ip4_drops + (s->ip4_reasm_frags - s->ip4_reasm_ok) + udp_drops + s->udp_delivered +
 			    icmp_pre + s->icmp_drop_bcast_echo + s->icmp_drop_nomem +
 			    s->icmp_echo_reply_tx + s->icmp_drop_bad_error + icmp_err_accepted +
+			    s->icmp_ping_delivered + s->icmp_ping_drop + s->icmp6_ping_delivered +
+			    s->icmp6_ping_drop +
 			    s->tcp_rx + ip6_drops + (s->ip6_reasm_frags - s->ip6_reasm_ok) + icmp6_pre +
 			    s->icmp6_echo_reply_tx + s->icmp6_drop_nomem + s->icmp6_echo_no_source +
 			    s->icmp6_drop_bad_error + icmp6_err_accepted + ndp_drops + ndp_ok +
@@ -97,8 +100,11 @@ static inline int books_check(struct ns_stack *st, struct ns_link *ch, uint64_t 
 		  s->ip6_reasm_frags_merged + s->ip6_reasm_frags_dropped, 0 },
 		{ "ip4.delivered + ip6.delivered = udp.rx + icmp.rx + icmp6.rx + tcp.rx",
 		  s->ip4_delivered + s->ip6_delivered, s->udp_rx + s->icmp_rx + s->icmp6_rx + s->tcp_rx, 0 },
-		{ "icmp6.rx = pre-dispatch drops + echo_rx + err_rx + ndp.rx + mld.rx", s->icmp6_rx,
-		  icmp6_pre + s->icmp6_echo_rx + s->icmp6_err_rx + s->ndp_rx + s->mld_rx, 0 },
+		{ "icmp6.rx = pre-dispatch drops + echo_rx + err_rx + ndp.rx + mld.rx + ping_delivered + ping_drop",
+		  s->icmp6_rx,
+		  icmp6_pre + s->icmp6_echo_rx + s->icmp6_err_rx + s->ndp_rx + s->mld_rx + s->icmp6_ping_delivered +
+			  s->icmp6_ping_drop,
+		  0 },
 		{ "icmp6.echo_rx = echo_reply_tx + drop_nomem + echo_no_source", s->icmp6_echo_rx,
 		  s->icmp6_echo_reply_tx + s->icmp6_drop_nomem + s->icmp6_echo_no_source, 0 },
 		{ "icmp6.err_rx >= drop_bad_error", s->icmp6_err_rx, s->icmp6_drop_bad_error, 1 },
@@ -106,8 +112,9 @@ static inline int books_check(struct ns_stack *st, struct ns_link *ch, uint64_t 
 		{ "mld.rx = drop_malformed + query_rx + report_rx", s->mld_rx,
 		  s->mld_drop_malformed + s->mld_query_rx + s->mld_report_rx, 0 },
 		{ "udp.rx = udp drops + udp.delivered", s->udp_rx, udp_drops + s->udp_delivered, 0 },
-		{ "icmp.rx = short + csum + unknown_type + echo_rx + err_rx", s->icmp_rx,
-		  icmp_pre + s->icmp_echo_rx + s->icmp_err_rx, 0 },
+		{ "icmp.rx = short + csum + unknown_type + echo_rx + err_rx + ping_delivered + ping_drop",
+		  s->icmp_rx, icmp_pre + s->icmp_echo_rx + s->icmp_err_rx + s->icmp_ping_delivered + s->icmp_ping_drop,
+		  0 },
 		{ "icmp.echo_rx = drop_bcast_echo + drop_nomem + echo_reply_tx", s->icmp_echo_rx,
 		  s->icmp_drop_bcast_echo + s->icmp_drop_nomem + s->icmp_echo_reply_tx, 0 },
 		{ "icmp.err_rx >= drop_bad_error", s->icmp_err_rx, s->icmp_drop_bad_error, 1 },

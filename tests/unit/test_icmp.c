@@ -91,8 +91,84 @@ START_TEST(echo_reply_and_unknown_types_are_dropped)
 	fx_inject(b_icmp4(B_IP_PEER, B_IP_STACK, ICMP_ECHOREPLY, 0, 1, "x", 1));
 	fx_inject(b_icmp4(B_IP_PEER, B_IP_STACK, ICMP_TIMESTAMP, 0, 1, "x", 1));
 	fx_inject(b_icmp4(B_IP_PEER, B_IP_STACK, 200, 0, 1, "x", 1));
-	ck_assert_uint_eq(ST(icmp_drop_unknown_type), 3);
+	ck_assert_uint_eq(ST(icmp_ping_drop), 1); /* no ping socket has id 0 */
+	ck_assert_uint_eq(ST(icmp_drop_unknown_type), 2);
 	FX_EXPECT_NOTHING();
+}
+END_TEST
+
+static struct ns_socket *ping_socket(void)
+{
+	struct ns_socket *s;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_DGRAM, IPPROTO_ICMP, &s), 0);
+	return s;
+}
+
+static uint16_t ping_id(struct ns_socket *s)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	ck_assert_int_eq(ns_getsockname(s, (struct sockaddr *)&a, &len), 0);
+	return ntohs(a.sin_port);
+}
+
+START_TEST(ping_socket_sends_echo_with_its_id_and_reads_the_reply)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct ns_socket *s = ping_socket();
+	uint8_t req[12] = { ICMP_ECHO, 0, 0xaa, 0xbb, 0x12, 0x34, 0, 7, 'd', 'a', 't', 'a' };
+	struct sockaddr_in to = fx_sin(B_IP_PEER, 0);
+	ck_assert_int_eq(ns_sendto(s, req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)), 12);
+	uint16_t id = ping_id(s);
+	ck_assert_uint_ne(id, 0);
+	struct b_frame f;
+	struct pkt *p = FX_EXPECT(&f);
+	/* the stack put its id and a correct checksum in, and nothing else */
+	ck_assert_uint_eq(f.ip.proto, IPPROTO_ICMP_);
+	ck_assert_uint_eq(f.icmp_type, ICMP_ECHO);
+	ck_assert(f.l4_csum_ok);
+	ck_assert_uint_eq(f.icmp_rest, (uint32_t)id << 16 | 7);
+	ck_assert_uint_eq(f.data_len, 4);
+	ck_assert_mem_eq(f.data, "data", 4);
+	pkt_unref(p);
+	/* a reply for another id is not ours; ours is read whole */
+	fx_inject(b_icmp4(B_IP_PEER, B_IP_STACK, ICMP_ECHOREPLY, 0, (uint32_t)(uint16_t)(id + 1) << 16 | 7, "data", 4));
+	fx_inject(b_icmp4(B_IP_PEER, B_IP_STACK, ICMP_ECHOREPLY, 0, (uint32_t)id << 16 | 7, "data", 4));
+	ck_assert_uint_eq(ST(icmp_ping_drop), 1);
+	ck_assert_uint_eq(ST(icmp_ping_delivered), 1);
+	uint8_t buf[64];
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	ck_assert_int_eq(ns_recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl), 12);
+	ck_assert_uint_eq(buf[0], ICMP_ECHOREPLY);
+	ck_assert_uint_eq(ns_rd16(buf + 4), id);
+	ck_assert_uint_eq(ntohl(from.sin_addr.s_addr), B_IP_PEER);
+	ck_assert_uint_eq(ntohs(from.sin_port), 0);
+	ck_assert_int_eq(ns_recvfrom(s, buf, sizeof(buf), 0, NULL, NULL), -EAGAIN);
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(ping_socket_sends_only_echo_requests)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct ns_socket *s = ping_socket(), *t;
+	struct sockaddr_in to = fx_sin(B_IP_PEER, 0);
+	uint8_t ts[8] = { ICMP_TIMESTAMP, 0 }, code[8] = { ICMP_ECHO, 1 }, shrt[4] = { ICMP_ECHO, 0 };
+	ck_assert_int_eq(ns_sendto(s, ts, sizeof(ts), 0, (struct sockaddr *)&to, sizeof(to)), -EINVAL);
+	ck_assert_int_eq(ns_sendto(s, code, sizeof(code), 0, (struct sockaddr *)&to, sizeof(to)), -EINVAL);
+	ck_assert_int_eq(ns_sendto(s, shrt, sizeof(shrt), 0, (struct sockaddr *)&to, sizeof(to)), -EINVAL);
+	FX_EXPECT_NOTHING();
+	/* ICMP belongs to AF_INET, ICMPv6 to AF_INET6 */
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_DGRAM, IPPROTO_ICMPV6, &t), -EPROTONOSUPPORT);
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET6, SOCK_DGRAM, IPPROTO_ICMP, &t), -EPROTONOSUPPORT);
+	/* ids are a space of their own: a UDP port does not take one */
+	struct ns_socket *u = fx_udp_socket(4000);
+	struct sockaddr_in at = fx_sin(0, 4000);
+	ck_assert_int_eq(ns_bind(s, (struct sockaddr *)&at, sizeof(at)), 0);
+	ck_assert_uint_eq(ping_id(s), 4000);
+	ns_close(u);
+	ns_close(s);
 }
 END_TEST
 
@@ -353,6 +429,8 @@ Suite *icmp_suite(void)
 	ADD_FX(s, echo_to_broadcast_or_multicast_is_ignored);
 	ADD_FX(s, echo_with_bad_checksum_or_too_short_is_dropped);
 	ADD_FX(s, echo_reply_and_unknown_types_are_dropped);
+	ADD_FX(s, ping_socket_sends_echo_with_its_id_and_reads_the_reply);
+	ADD_FX(s, ping_socket_sends_only_echo_requests);
 	ADD_FX(s, fragmented_echo_gets_fragmented_reply);
 	ADD_FX(s, closed_port_draws_port_unreachable_quoting_the_datagram);
 	ADD_FX(s, long_datagram_is_quoted_up_to_576_bytes);

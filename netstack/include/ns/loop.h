@@ -33,8 +33,9 @@ int ns_loop_mod_fd(struct ns_loop *l, int fd, uint32_t events);
 int ns_loop_del_fd(struct ns_loop *l, int fd);
 /* Hooks run at the start of every iteration, in the order added. */
 int ns_loop_add_hook(struct ns_loop *l, ns_loop_hook_fn fn, void *arg);
-/* Flushers run after all hooks, right before the loop sleeps. */
-int ns_loop_add_flush(struct ns_loop *l, void (*fn)(void *arg), void *arg);
+/* Flushers run after all hooks, right before the loop sleeps; one that
+ * returns > 0 left work for the hooks, and the loop does not sleep. */
+int ns_loop_add_flush(struct ns_loop *l, int (*fn)(void *arg), void *arg);
 
 /* Register every link of the stack and a hook that polls and flushes it. */
 int ns_loop_attach_stack(struct ns_loop *l, struct ns_stack *st);

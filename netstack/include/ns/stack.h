@@ -74,8 +74,10 @@ static inline ns_time_t ns_stack_now(struct ns_stack *s);
  * work. Returns > 0 when more work is pending (do not sleep), else 0.
  */
 int ns_stack_poll(struct ns_stack *s);
-/* Flush batched output on every link. Call before sleeping. */
-void ns_stack_flush(struct ns_stack *s);
+/* Flush batched output on every link. Call before sleeping. Returns > 0
+ * when the flush left frames that a link delivers itself (loopback: the
+ * reply to something sent to ourselves), so poll again before sleeping. */
+int ns_stack_flush(struct ns_stack *s);
 
 /* Interfaces. The stack takes ownership of `link`. Returns the nic id. */
 int ns_stack_add_nic(struct ns_stack *s, struct ns_link *link);

@@ -77,6 +77,9 @@
 	X(icmp, drop_nomem)                                                      \
 	X(icmp, echo_rx)                                                         \
 	X(icmp, echo_reply_tx)                                                   \
+	X(icmp, ping_delivered)                                                  \
+	X(icmp, ping_drop)                                                       \
+	X(icmp, ping_tx)                                                         \
 	X(icmp, err_rx)                                                          \
 	X(icmp, err_no_socket)                                                   \
 	X(icmp, unreach_tx)                                                      \
@@ -129,6 +132,9 @@
 	X(icmp6, drop_nomem)                                                     \
 	X(icmp6, echo_rx)                                                        \
 	X(icmp6, echo_reply_tx)                                                  \
+	X(icmp6, ping_delivered)                                                 \
+	X(icmp6, ping_drop)                                                      \
+	X(icmp6, ping_tx)                                                        \
 	X(icmp6, echo_no_source)                                                 \
 	X(icmp6, err_rx)                                                         \
 	X(icmp6, err_no_socket)                                                  \

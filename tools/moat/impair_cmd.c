@@ -685,7 +685,7 @@ static void port_ready(int fd, uint32_t events, void *arg)
 		port_rx(pt);
 }
 
-static void flush_all(void *arg)
+static int flush_all(void *arg)
 {
 	struct impair *im = arg;
 	for (int i = 0; i < 2; i++)
@@ -695,6 +695,7 @@ static void flush_all(void *arg)
 		pcap_dump_flush(im->pcap_out);
 	if (im->pcap_in)
 		pcap_dump_flush(im->pcap_in);
+	return 0;
 }
 
 /* ---- setup ---- */

@@ -241,6 +241,27 @@ static int udp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	return 0;
 }
 
+/* How a datagram of socket s leaves: its TTL/hop limit, TOS/traffic
+ * class, broadcast and DF choices. */
+static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *rt, const struct ns_ip *dst,
+				uint8_t proto, int bound_nic)
+{
+	int v4 = dst->family == AF_INET;
+	struct ns_ip_tx tx = {
+		.src = rt->src,
+		.dst = *dst,
+		.proto = proto,
+		.hop_limit = v4 ? s->ttl : s->hoplimit6,
+		.tos = v4 ? s->tos : (uint8_t)s->tclass6,
+		.allow_bcast = !!(s->opts & NS_SO_BROADCAST),
+		/* IP_PMTUDISC_DO/PROBE set DF; WANT fragments locally. */
+		.df = v4 ? (s->pmtudisc == IP_PMTUDISC_DO || s->pmtudisc == IP_PMTUDISC_PROBE)
+			 : (s->pmtudisc6 == IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_PROBE),
+		.bound_nic = bound_nic,
+	};
+	return tx;
+}
+
 /* What a ping socket sends is an ICMP echo request, header included (RFC
  * 792; RFC 4443 4.1): the stack puts the socket's id in the identifier and
  * computes the checksum, as Linux's ping sockets do (udp_sendmsg refused
@@ -264,17 +285,7 @@ static ssize_t ping_send(struct udp_sock *u, const struct msghdr *m, const struc
 	ns_wr16(h + 2, ns_csum_fold(ns_csum_add(sum, h, len)));
 	p->l4_off = pkt_pos(p);
 	p->ip_proto = proto;
-	struct ns_ip_tx tx = {
-		.src = rt->src,
-		.dst = *dst,
-		.proto = proto,
-		.hop_limit = v4 ? s->ttl : s->hoplimit6,
-		.tos = v4 ? s->tos : (uint8_t)s->tclass6,
-		.allow_bcast = !!(s->opts & NS_SO_BROADCAST),
-		.df = v4 ? (s->pmtudisc == IP_PMTUDISC_DO || s->pmtudisc == IP_PMTUDISC_PROBE)
-			 : (s->pmtudisc6 == IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_PROBE),
-		.bound_nic = bound_nic,
-	};
+	struct ns_ip_tx tx = dgram_tx(s, rt, dst, proto, bound_nic);
 	if (v4)
 		NS_STAT_INC(s->stack, icmp_ping_tx);
 	else
@@ -364,19 +375,7 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	p->l4_off = pkt_pos(p);
 	p->ip_proto = IPPROTO_UDP_;
 
-	int v4 = dst.family == AF_INET;
-	struct ns_ip_tx tx = {
-		.src = rt.src,
-		.dst = dst,
-		.proto = IPPROTO_UDP_,
-		.hop_limit = v4 ? s->ttl : s->hoplimit6,
-		.tos = v4 ? s->tos : (uint8_t)s->tclass6,
-		.allow_bcast = !!(s->opts & NS_SO_BROADCAST),
-		/* IP_PMTUDISC_DO/PROBE set DF; WANT fragments locally. */
-		.df = v4 ? (s->pmtudisc == IP_PMTUDISC_DO || s->pmtudisc == IP_PMTUDISC_PROBE)
-			 : (s->pmtudisc6 == IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_PROBE),
-		.bound_nic = bound_nic,
-	};
+	struct ns_ip_tx tx = dgram_tx(s, &rt, &dst, IPPROTO_UDP_, bound_nic);
 	NS_STAT_INC(st, udp_tx);
 	r = ns_ip_output(st, p, &tx);
 	if (r < 0)

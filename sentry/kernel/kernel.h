@@ -393,6 +393,16 @@ void task_set_result(struct task *t, long ret);
 int send_signal_task(struct task *t, const siginfo_t *info, int group, int flags);
 int send_signal_tg(struct thread_group *tg, int sig, const siginfo_t *info);
 int kill_pgrp(struct kernel *k, pid_t pgid, int sig, const siginfo_t *info);
+/* Terminal job control (ptys and moat's console). A live thread group of
+ * process group pgid, or NULL: */
+struct thread_group *pgrp_member(struct kernel *k, pid_t pgid);
+/* t, in a background process group, touched its controlling terminal:
+ * SIGTTIN/SIGTTOU to its group (termios(3)); -ERESTARTSYS once sent, 0 if
+ * the signal is ignored or blocked (-EIO for a read). */
+int tty_bg_signal(struct task *t, int sig);
+/* TIOCSPGRP: the group at user address arg becomes *fg_pgrp, if it lives
+ * in session sid. */
+int tty_set_fg_pgrp(struct task *t, uint64_t arg, pid_t sid, pid_t *fg_pgrp);
 void session_drop_ctty(struct kernel *k, pid_t sid); /* exit.c */
 /* System V IPC (syscalls/sys_sysvipc.c) */
 struct shm_attach;

@@ -436,6 +436,47 @@ int kill_pgrp(struct kernel *k, pid_t pgid, int sig, const siginfo_t *info)
 	return found ? err : -ESRCH;
 }
 
+/* ---- terminal job control, shared by ptys and moat's console ---- */
+
+struct thread_group *pgrp_member(struct kernel *k, pid_t pgid)
+{
+	struct list *l;
+	list_for_each(l, &k->thread_groups)
+	{
+		struct thread_group *g = list_entry(l, struct thread_group, all_link);
+		if (g->pgid == pgid && g->state == TG_LIVE)
+			return g;
+	}
+	return NULL;
+}
+
+int tty_bg_signal(struct task *t, int sig)
+{
+	struct ksigaction *ka = &t->sighand->action[sig - 1];
+	if (ka->handler == (uint64_t)SIG_IGN || (t->blocked & SIGBIT(sig)))
+		return sig == SIGTTIN ? -EIO : 0;
+	siginfo_t si;
+	siginfo_kernel(&si, sig, SI_KERNEL);
+	kill_pgrp(t->k, t->tg->pgid, sig, &si);
+	return -ERESTARTSYS;
+}
+
+int tty_set_fg_pgrp(struct task *t, uint64_t arg, pid_t sid, pid_t *fg_pgrp)
+{
+	pid_t pg;
+	if (copy_from_user(t, &pg, arg, sizeof(pg)))
+		return -EFAULT;
+	if (pg < 0)
+		return -EINVAL;
+	struct thread_group *g = pgrp_member(t->k, pg);
+	if (!g)
+		return -ESRCH;
+	if (g->sid != sid)
+		return -EPERM;
+	*fg_pgrp = pg;
+	return 0;
+}
+
 void signal_fault(struct task *t, const siginfo_t *host)
 {
 	int sig = host->si_signo;

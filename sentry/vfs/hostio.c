@@ -120,13 +120,7 @@ static int tty_bg_check(struct hostio *h, struct task *t, int sig)
 		if (tcgetattr(h->fd, &tio) == 0 && !(tio.c_lflag & TOSTOP))
 			return 0;
 	}
-	struct ksigaction *ka = &t->sighand->action[sig - 1];
-	if (ka->handler == (uint64_t)SIG_IGN || (t->blocked & SIGBIT(sig)))
-		return sig == SIGTTIN ? -EIO : 0;
-	siginfo_t si;
-	siginfo_kernel(&si, sig, SI_KERNEL);
-	kill_pgrp(t->k, tg->pgid, sig, &si);
-	return -ERESTARTSYS;
+	return tty_bg_signal(t, sig);
 }
 
 static ssize_t hio_read(struct file *f, struct task *t, void *buf, size_t len, uint64_t *pos)
@@ -215,18 +209,6 @@ static int copy_ioctl(struct task *t, int fd, unsigned long cmd, uint64_t arg, s
 	return 0;
 }
 
-static struct thread_group *any_in_pgrp(struct kernel *k, pid_t pgid)
-{
-	struct list *l;
-	list_for_each(l, &k->thread_groups)
-	{
-		struct thread_group *g = list_entry(l, struct thread_group, all_link);
-		if (g->pgid == pgid && g->state == TG_LIVE)
-			return g;
-	}
-	return NULL;
-}
-
 static long tty_ioctl(struct file *f, struct task *t, unsigned long cmd, uint64_t arg)
 {
 	struct hostio *h = f->priv;
@@ -273,18 +255,7 @@ static long tty_ioctl(struct file *f, struct task *t, unsigned long cmd, uint64_
 		int e = tty_bg_check(h, t, SIGTTOU);
 		if (e == -ERESTARTSYS)
 			return e;
-		pid_t pg;
-		if (copy_from_user(t, &pg, arg, sizeof(pg)))
-			return -EFAULT;
-		if (pg < 0)
-			return -EINVAL;
-		struct thread_group *g = any_in_pgrp(t->k, pg);
-		if (!g)
-			return -ESRCH;
-		if (g->sid != con->sid)
-			return -EPERM;
-		con->fg_pgrp = pg;
-		return 0;
+		return tty_set_fg_pgrp(t, arg, con->sid, &con->fg_pgrp);
 	}
 	case TIOCGSID:
 		if (!con || !is_ctty)

@@ -348,13 +348,7 @@ static int bg_check(struct pty *p, struct task *t, int sig)
 		return 0;
 	if (sig == SIGTTOU && !(p->tio.c_lflag & TOSTOP))
 		return 0;
-	struct ksigaction *ka = &t->sighand->action[sig - 1];
-	if (ka->handler == (uint64_t)SIG_IGN || (t->blocked & SIGBIT(sig)))
-		return sig == SIGTTIN ? -EIO : 0;
-	siginfo_t si;
-	siginfo_kernel(&si, sig, SI_KERNEL);
-	kill_pgrp(t->k, t->tg->pgid, sig, &si);
-	return -ERESTARTSYS;
+	return tty_bg_signal(t, sig);
 }
 
 /* ---- master ---- */
@@ -669,18 +663,6 @@ static uint32_t s_poll(struct file *f, struct task *t)
 	return m;
 }
 
-static struct thread_group *pgrp_any(struct kernel *k, pid_t pg)
-{
-	struct list *l;
-	list_for_each(l, &k->thread_groups)
-	{
-		struct thread_group *g = list_entry(l, struct thread_group, all_link);
-		if (g->pgid == pg && g->state == TG_LIVE)
-			return g;
-	}
-	return NULL;
-}
-
 static long s_ioctl(struct file *f, struct task *t, unsigned long cmd, uint64_t arg)
 {
 	struct pty *p = f->priv;
@@ -696,18 +678,7 @@ static long s_ioctl(struct file *f, struct task *t, unsigned long cmd, uint64_t 
 		int e = bg_check(p, t, SIGTTOU);
 		if (e == -ERESTARTSYS)
 			return e;
-		pid_t pg;
-		if (copy_from_user(t, &pg, arg, sizeof(pg)))
-			return -EFAULT;
-		if (pg < 0)
-			return -EINVAL;
-		struct thread_group *g = pgrp_any(t->k, pg);
-		if (!g)
-			return -ESRCH;
-		if (g->sid != p->sid)
-			return -EPERM;
-		p->fg_pgrp = pg;
-		return 0;
+		return tty_set_fg_pgrp(t, arg, p->sid, &p->fg_pgrp);
 	}
 	case TIOCGSID:
 		if (!is_ctty(p, t))

@@ -99,6 +99,26 @@ int ns_stack_route_info(const struct ns_stack *st, unsigned idx, struct ns_route
 	return 0;
 }
 
+int ns_stack_route_lookup(struct ns_stack *st, const struct ns_ip *dst, int oif, struct ns_route_lookup *out)
+{
+	struct ns_rt rt;
+	int r = ns_route(st, dst, NULL, oif, &rt);
+	for (unsigned i = 0; r == -EINVAL && !oif && dst->family == AF_INET6 && i < st->nroutes; i++) {
+		const struct ns_route *e = &st->routes[i];
+		if (e->dst.family == AF_INET6 && ip6_prefix_match(e->dst.v6, dst->v6, e->prefixlen))
+			r = ns_route(st, dst, NULL, e->nic, &rt);
+	}
+	if (r < 0)
+		return r;
+	memset(out, 0, sizeof(*out));
+	out->nic = rt.nic ? rt.nic->id : 0;
+	out->local = rt.local;
+	out->src = rt.src;
+	out->has_gw = !rt.local && !ns_ip_eq(&rt.nexthop, dst);
+	out->gw = rt.nexthop;
+	return 0;
+}
+
 int ns_socket_info(struct ns_socket *s, struct ns_sock_info *out)
 {
 	memset(out, 0, sizeof(*out));

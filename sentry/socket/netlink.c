@@ -461,53 +461,10 @@ static void get_route(struct nlout *o, const struct nlmsghdr *req, struct ns_sta
 
 /* ---- route lookups (ip route get) ---- */
 
-static int in_prefix(const struct ns_ip *net, unsigned plen, const struct ns_ip *a)
-{
-	if (net->family != a->family)
-		return 0;
-	if (a->family == AF_INET) {
-		uint32_t m = plen ? ~0u << (32 - (plen > 32 ? 32 : plen)) : 0;
-		return (net->v4 & m) == (a->v4 & m);
-	}
-	unsigned full = plen / 8, bits = plen % 8;
-	if (full > 16)
-		return 0;
-	if (memcmp(net->v6, a->v6, full))
-		return 0;
-	uint8_t m = (uint8_t)(0xff << (8 - bits));
-	return !bits || (net->v6[full] & m) == (a->v6[full] & m);
-}
-
-/* The source the stack would pick on nic for dst: a usable address of the
- * family, one in the route's prefix for a connected IPv4 route, link-local
- * for a link-local IPv6 destination and not otherwise. */
-static int pick_source(struct ns_stack *st, int nic, const struct ns_route_info *ri, const struct ns_ip *dst,
-		       struct ns_ip *out)
-{
-	struct ns_addr_info ai;
-	int found = 0;
-	int want_ll = dst->family == AF_INET6 && dst->v6[0] == 0xfe && (dst->v6[1] & 0xc0) == 0x80;
-	for (unsigned j = 0; ns_stack_addr_info(st, j, &ai) == 0; j++) {
-		if (ai.nic != nic || ai.addr.family != dst->family || ai.state != NS_ADDR_PREFERRED)
-			continue;
-		int good;
-		if (dst->family == AF_INET)
-			good = ri->has_gw || in_prefix(&ri->dst, ri->prefixlen, &ai.addr);
-		else
-			good = (scope_of(&ai.addr) == RT_SCOPE_LINK) == want_ll;
-		if (good || !found) {
-			*out = ai.addr;
-			found = 1;
-			if (good)
-				return 0;
-		}
-	}
-	return found ? 0 : -EADDRNOTAVAIL;
-}
-
-/* RTM_GETROUTE without NLM_F_DUMP: the route to RTA_DST, answered as Linux
- * does with one host route (RTM_F_CLONED) naming the device, the gateway
- * and the source; -ENETUNREACH when no route matches. */
+/* RTM_GETROUTE without NLM_F_DUMP: the route to RTA_DST as the stack
+ * itself would take it (ns_stack_route_lookup), answered as Linux does
+ * with one host route (RTM_F_CLONED) naming the device, the gateway and
+ * the source; -ENETUNREACH when no route matches. */
 static int lookup_route(struct nlout *o, const struct nlmsghdr *req, struct ns_stack *st)
 {
 	if (req->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
@@ -536,29 +493,11 @@ static int lookup_route(struct nlout *o, const struct nlmsghdr *req, struct ns_s
 	}
 	if (!st)
 		return -ENETUNREACH;
-	/* one of our own addresses: a local route through lo */
-	struct ns_addr_info ai;
-	int local = 0;
-	for (unsigned j = 0; ns_stack_addr_info(st, j, &ai) == 0; j++)
-		if (ns_ip_eq(&ai.addr, &dst))
-			local = 1;
-	struct ns_route_info ri;
-	int found = 0;
-	for (unsigned i = 0; !local && ns_stack_route_info(st, i, &ri) == 0; i++) {
-		if (in_prefix(&ri.dst, ri.prefixlen, &dst)) { /* longest prefix first */
-			found = 1;
-			break;
-		}
-	}
-	if (!local && !found)
-		return -ENETUNREACH;
-	struct ns_ip src = dst;
-	int nic = 1; /* the loopback */
-	if (!local) {
-		nic = ri.nic;
-		if (pick_source(st, nic, &ri, &dst, &src) < 0)
-			return -EADDRNOTAVAIL;
-	}
+	struct ns_route_lookup rl;
+	int e = ns_stack_route_lookup(st, &dst, 0, &rl); /* (RTA_OIF not honoured) */
+	if (e < 0)
+		return e;
+	int local = rl.local;
 	struct rtmsg *rt = msg_begin(o, req, RTM_NEWROUTE, 0, sizeof(*rt));
 	rt->rtm_family = (uint8_t)fam;
 	rt->rtm_dst_len = fam == AF_INET ? 32 : 128;
@@ -569,12 +508,12 @@ static int lookup_route(struct nlout *o, const struct nlmsghdr *req, struct ns_s
 	rt->rtm_flags = RTM_F_CLONED;
 	attr_u32(o, RTA_TABLE, rt->rtm_table);
 	size_t n = fam == AF_INET ? 4 : 16;
-	uint32_t d4 = htonl(dst.v4), s4 = htonl(src.v4), g4 = found && !local ? htonl(ri.gw.v4) : 0;
+	uint32_t d4 = htonl(dst.v4), s4 = htonl(rl.src.v4), g4 = htonl(rl.gw.v4);
 	attr(o, RTA_DST, fam == AF_INET ? (const void *)&d4 : dst.v6, n);
-	attr_u32(o, RTA_OIF, (uint32_t)nic);
-	attr(o, RTA_PREFSRC, fam == AF_INET ? (const void *)&s4 : src.v6, n);
-	if (!local && ri.has_gw)
-		attr(o, RTA_GATEWAY, fam == AF_INET ? (const void *)&g4 : ri.gw.v6, n);
+	attr_u32(o, RTA_OIF, (uint32_t)rl.nic);
+	attr(o, RTA_PREFSRC, fam == AF_INET ? (const void *)&s4 : rl.src.v6, n);
+	if (rl.has_gw)
+		attr(o, RTA_GATEWAY, fam == AF_INET ? (const void *)&g4 : rl.gw.v6, n);
 	msg_end(o);
 	return 0;
 }

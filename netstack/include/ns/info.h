@@ -67,6 +67,21 @@ struct ns_route_info {
 /* The idx-th route, longest prefix first; 0 or -ENOENT past the end. */
 int ns_stack_route_info(const struct ns_stack *st, unsigned idx, struct ns_route_info *out);
 
+/* What the stack would do to send to dst from interface oif (0: any), as
+ * `ip route get` asks: the interface, the next hop when it is not dst, the
+ * source it would pick, and whether dst is one of our own addresses (then
+ * the interface is the loopback). An IPv6 link-scope dst without oif takes
+ * the link of the first route that covers it. 0 or -errno (-ENETUNREACH,
+ * -EADDRNOTAVAIL, ...). */
+struct ns_route_lookup {
+	int nic;
+	int has_gw;
+	struct ns_ip gw;
+	struct ns_ip src;
+	int local;
+};
+int ns_stack_route_lookup(struct ns_stack *st, const struct ns_ip *dst, int oif, struct ns_route_lookup *out);
+
 /* Linux /proc/net/tcp "tr" timer kinds. */
 enum { NS_SOCK_TIMER_NONE = 0, NS_SOCK_TIMER_RTO = 1, NS_SOCK_TIMER_KEEP = 2,
        NS_SOCK_TIMER_TW = 3, NS_SOCK_TIMER_PROBE = 4 };

@@ -43,8 +43,12 @@ int hostio_is_tty(struct file *f);
 void console_attach(struct thread_group *tg, struct file *f);
 pid_t console_fg_pgrp(void);
 
-static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
-				 SIGTSTP, SIGCONT, SIGTTIN, SIGTTOU };
+/* Every signal that can be caught and is not about moat's own execution
+ * (SIGSEGV and friends) or its children (SIGCHLD, the platform's) goes to
+ * the program: the OCI runtime's `kill ID SIGNAL` sends any of them. */
+static const int forwarded[] = { SIGINT,    SIGTERM, SIGHUP,  SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
+				 SIGTSTP,   SIGCONT, SIGTTIN, SIGTTOU, SIGALRM, SIGVTALRM, SIGPROF,
+				 SIGXCPU,   SIGXFSZ, SIGURG,  SIGIO,   SIGPWR,  SIGSTKFLT };
 
 struct sbx {
 	struct kernel *k;
@@ -114,6 +118,50 @@ static int mount_at(struct task *fake, struct vfs *v, const char *path, struct s
 	return e;
 }
 
+/* Mount sb (whose root is not a directory) over the file at path,
+ * creating an empty one in the writable layer if there is none. */
+static int mount_file_at(struct task *fake, struct vfs *v, const char *path, struct super *sb, unsigned flags,
+			 const char *source)
+{
+	if (!sb)
+		return -ENOMEM;
+	struct dentry *root = dentry_alloc_root(sb, sb->root);
+	if (!root)
+		return -ENOMEM;
+	struct path vroot = { v->root, v->root->root };
+	struct nameidata nd;
+	int e = namei_at(fake, &vroot, path, LOOKUP_FOLLOW, &nd);
+	if (e == -ENOENT) {
+		char parent[PATH_MAX];
+		snprintf(parent, sizeof(parent), "%s", path);
+		char *slash = strrchr(parent, '/');
+		if (slash && slash != parent) {
+			*slash = 0;
+			struct path p;
+			if (mountpoint(fake, v, parent, &p) == 0)
+				path_put(&p);
+		}
+		struct file *f;
+		e = vfs_open(fake, AT_FDCWD, path, O_WRONLY | O_CREAT | O_EXCL, 0644, &f);
+		if (!e)
+			file_put(f);
+		if (!e || e == -EEXIST)
+			e = namei_at(fake, &vroot, path, LOOKUP_FOLLOW, &nd);
+	}
+	if (!e && S_ISDIR(nd.path.dentry->inode->mode)) {
+		path_put(&nd.path);
+		e = -EISDIR;
+	}
+	if (e) {
+		dentry_put(root);
+		return e;
+	}
+	e = vfs_mount(v, &nd.path, sb, root, flags, source);
+	path_put(&nd.path);
+	dentry_put(root);
+	return e;
+}
+
 /* A signal moat received goes to the program: the terminal's keys to
  * the foreground process group, the others to init. */
 static void forward_signal(struct sbx *s, int sig, int from_tty)
@@ -165,6 +213,65 @@ static void fake_task_init(struct task *fake, struct kernel *k, struct fs_ctx *f
 	fake->k = k;
 	fake->fs = fs;
 	fake->cred.cap_effective = (1ULL << 41) - 1;
+}
+
+/* A mount the user asked for (-v, the OCI runtime's mounts): a host
+ * directory or file through its own backend, or an empty tmpfs. Prints
+ * why on failure. */
+static int user_mount(struct task *fake, struct vfs *v, const struct sandbox_mount *m)
+{
+	if (m->type == SANDBOX_MOUNT_TMPFS) {
+		unsigned fl = m->flags | (m->ro ? MS_RDONLY : 0);
+		int e = mount_at(fake, v, m->dst,
+				 tmpfs_create(v, NULL, NULL, m->ro ? SB_RDONLY : 0, m->mode ? m->mode : 01777), fl,
+				 "tmpfs", NULL, NULL);
+		if (e)
+			fprintf(stderr, "moat: tmpfs on %s: %s\n", m->dst, strerror(-e));
+		return e;
+	}
+	struct stat st;
+	if (stat(m->src, &st) < 0) {
+		int e = -errno;
+		fprintf(stderr, "moat: bind mount %s: %s\n", m->src, strerror(errno));
+		return e;
+	}
+	/* A file is served by a backend on its directory, the mount's root
+	 * being the file itself (nothing else of that directory is reachable:
+	 * lookups start at the root, which is not a directory). */
+	char dir[PATH_MAX], *base = NULL;
+	snprintf(dir, sizeof(dir), "%s", m->src);
+	if (!S_ISDIR(st.st_mode)) {
+		char *slash = strrchr(dir, '/');
+		if (!slash || !slash[1]) {
+			fprintf(stderr, "moat: bind mount %s: not an absolute path\n", m->src);
+			return -EINVAL;
+		}
+		base = slash + 1;
+		if (slash == dir)
+			memmove(dir + 2, dir + 1, strlen(dir + 1) + 1), dir[1] = 0, base = dir + 2;
+		else
+			*slash = 0;
+	}
+	struct fs_backend *b;
+	int e = hostfs_backend_create(dir, m->ro, &b);
+	struct fsb_node *br = NULL;
+	struct fsb_attr a;
+	if (!e)
+		e = b->ops->root(b, &br, &a);
+	if (!e && base)
+		e = b->ops->walk(b, br, base, &br, &a);
+	if (e) {
+		fprintf(stderr, "moat: bind mount %s: %s\n", m->src, strerror(-e));
+		return e;
+	}
+	unsigned fl = m->flags | (m->ro ? MS_RDONLY : 0);
+	if (base)
+		e = mount_file_at(fake, v, m->dst, bindfs_create(v, b, br, m->ro), fl, m->src);
+	else
+		e = mount_at(fake, v, m->dst, bindfs_create(v, b, br, m->ro), fl, m->src, NULL, NULL);
+	if (e)
+		fprintf(stderr, "moat: bind mount %s on %s: %s\n", m->src, m->dst, strerror(-e));
+	return e;
 }
 
 static int setup_vfs(const struct sandbox_config *cfg, struct kernel *k, struct path *root_out)
@@ -224,29 +331,6 @@ static int setup_vfs(const struct sandbox_config *cfg, struct kernel *k, struct 
 			     "sysfs", NULL, NULL);
 	if (e)
 		goto fail;
-	for (int i = 0; i < cfg->nmounts; i++) {
-		const struct sandbox_mount *m = &cfg->mounts[i];
-		struct fs_backend *b;
-		e = hostfs_backend_create(m->src, m->ro, &b);
-		if (e) {
-			fprintf(stderr, "moat: -v %s: %s\n", m->src, strerror(-e));
-			goto fail;
-		}
-		struct fsb_node *br;
-		e = b->ops->root(b, &br, &a);
-		if (!e && !S_ISDIR(a.mode))
-			e = -ENOTDIR;
-		if (e) {
-			fprintf(stderr, "moat: -v %s: %s\n", m->src, strerror(-e));
-			goto fail;
-		}
-		e = mount_at(&fake, v, m->dst, bindfs_create(v, b, br, m->ro), m->ro ? MS_RDONLY : 0, m->src, NULL,
-			     NULL);
-		if (e) {
-			fprintf(stderr, "moat: -v %s:%s: %s\n", m->src, m->dst, strerror(-e));
-			goto fail;
-		}
-	}
 	/* The network's files (moat wrote them from the host's and the
 	 * sandbox's settings): in the upper layer, replacing a symlink. */
 	const char *etc[][2] = { { "/etc/hosts", cfg->net ? cfg->net->hosts : NULL },
@@ -265,6 +349,11 @@ static int setup_vfs(const struct sandbox_config *cfg, struct kernel *k, struct 
 		file_write(ef, NULL, etc[i][1], strlen(etc[i][1]), &pos);
 		file_put(ef);
 	}
+	for (int i = 0; i < cfg->nmounts; i++) {
+		e = user_mount(&fake, v, &cfg->mounts[i]);
+		if (e)
+			return e;
+	}
 	*root_out = root;
 	return 0;
 fail:
@@ -273,7 +362,8 @@ fail:
 	return e;
 }
 
-static int setup_stdio(struct kernel *k, struct fdtable **out, struct file **console)
+static int setup_stdio(struct kernel *k, const struct sandbox_config *cfg, struct fdtable **out,
+		       struct file **console)
 {
 	struct fdtable *ft = fdtable_alloc();
 	if (!ft)
@@ -287,21 +377,24 @@ static int setup_stdio(struct kernel *k, struct fdtable **out, struct file **con
 	fake.tg = &tg;
 	*console = NULL;
 	for (int fd = 0; fd < 3; fd++) {
-		int fl = fcntl(fd, F_GETFL);
+		int hfd = cfg->have_stdio ? cfg->stdio[fd] : fd;
+		int fl = hfd < 0 ? -1 : fcntl(hfd, F_GETFL);
 		if (fl < 0)
 			continue; /* closed: stays closed in the sandbox */
 		/* Descriptors that share one open file (2>&1) share one file
 		 * in the sandbox too: one offset, one set of flags. */
 		int shared = -1;
 		for (int o = 0; o < fd && shared < 0; o++)
-			if (ft->fds[o].file && syscall(SYS_kcmp, getpid(), getpid(), 0 /* KCMP_FILE */, o, fd) == 0)
+			if (ft->fds[o].file &&
+			    syscall(SYS_kcmp, getpid(), getpid(), 0 /* KCMP_FILE */, cfg->have_stdio ? cfg->stdio[o] : o,
+				    hfd) == 0)
 				shared = o;
 		if (shared >= 0) {
 			fd_install_at(&fake, fd, ft->fds[shared].file, 0);
 			continue;
 		}
 		struct file *f;
-		int e = hostio_file(k, fd, fl & O_ACCMODE, &f);
+		int e = hostio_file(k, hfd, fl & O_ACCMODE, &f);
 		if (e) {
 			fdtable_put(ft);
 			return e;
@@ -396,7 +489,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 	}
 	struct fdtable *fds;
 	struct file *console;
-	e = setup_stdio(k, &fds, &console);
+	e = setup_stdio(k, cfg, &fds, &console);
 	if (e) {
 		fprintf(stderr, "moat: stdio: %s\n", strerror(-e));
 		ret = e;
@@ -429,7 +522,57 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 			have_cwd = 1;
 		}
 	}
-	e = kernel_start_init(k, cfg->argv, cfg->envp, &root, &cwd, fds);
+	if (cfg->root_readonly)
+		k->vfs->root->flags |= MS_RDONLY; /* after moat's own writes above */
+	struct cred cred, *credp = NULL;
+	if (cfg->ident) {
+		const struct sandbox_ident *id = cfg->ident;
+		memset(&cred, 0, sizeof(cred));
+		cred.uid = cred.euid = cred.suid = cred.fsuid = id->uid;
+		cred.gid = cred.egid = cred.sgid = cred.fsgid = id->gid;
+		cred.ngroups = id->ngroups < 32 ? id->ngroups : 32;
+		memcpy(cred.groups, id->groups, (size_t)cred.ngroups * sizeof(gid_t));
+		uint64_t all = (1ULL << 41) - 1;
+		if (id->have_caps) {
+			cred.cap_effective = id->cap_effective & all;
+			cred.cap_permitted = id->cap_permitted & all;
+			cred.cap_inheritable = id->cap_inheritable & all;
+			cred.cap_bounding = id->cap_bounding & all;
+			cred.cap_ambient = id->cap_ambient & all;
+		} else if (id->uid == 0) {
+			cred.cap_effective = cred.cap_permitted = cred.cap_bounding = all;
+		} else {
+			cred.cap_bounding = all;
+		}
+		cred.no_new_privs = id->no_new_privs;
+		credp = &cred;
+	}
+	struct rlimit rlim[RLIM_NLIMITS], *rlimp = NULL;
+	if (cfg->nrlimits) {
+		for (int r = 0; r < RLIM_NLIMITS; r++)
+			getrlimit(r, &rlim[r]);
+		for (int i = 0; i < cfg->nrlimits; i++) {
+			const struct sandbox_rlimit *l = &cfg->rlimits[i];
+			if (l->resource >= 0 && l->resource < RLIM_NLIMITS) {
+				rlim[l->resource].rlim_cur = (rlim_t)l->soft;
+				rlim[l->resource].rlim_max = (rlim_t)l->hard;
+			}
+		}
+		rlimp = rlim;
+	}
+	if (cfg->before_start) {
+		int w = cfg->before_start(cfg->before_start_arg);
+		if (w) {
+			if (have_cwd)
+				path_put(&cwd);
+			fdtable_put(fds);
+			if (console)
+				file_put(console);
+			ret = w < 0 ? w : -ECANCELED;
+			goto out;
+		}
+	}
+	e = kernel_start_init(k, cfg->argv, cfg->envp, &root, &cwd, fds, credp, rlimp);
 	if (have_cwd)
 		path_put(&cwd);
 	if (e) {

@@ -7,11 +7,37 @@
 #define SENTRY_SANDBOX_H
 
 #include <stdio.h>
+#include <sys/types.h>
+
+enum {
+	SANDBOX_MOUNT_BIND = 0, /* src: a host directory or file */
+	SANDBOX_MOUNT_TMPFS,	/* an empty tmpfs (src unused) */
+};
 
 struct sandbox_mount {
-	const char *src; /* host directory */
-	const char *dst; /* path in the sandbox */
+	const char *src; /* host directory or file (BIND) */
+	const char *dst; /* absolute path in the sandbox */
 	int ro;
+	int type;	 /* SANDBOX_MOUNT_* */
+	unsigned flags;	 /* MS_NOSUID, MS_NODEV, MS_NOEXEC */
+	unsigned mode;	 /* TMPFS: mode of its root (0: 01777) */
+};
+
+/* Who the first process is (the OCI runtime's process.user and friends);
+ * without it, root with every capability of the sandbox. */
+struct sandbox_ident {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[32];
+	int ngroups;
+	int have_caps; /* else every capability */
+	uint64_t cap_effective, cap_permitted, cap_inheritable, cap_bounding, cap_ambient;
+	int no_new_privs;
+};
+
+struct sandbox_rlimit {
+	int resource; /* RLIMIT_* */
+	unsigned long long soft, hard;
 };
 
 struct ns_link;
@@ -61,6 +87,19 @@ struct sandbox_config {
 	int pids_limit;	       /* 0: default */
 	const char *hostname;  /* NULL: "moat" */
 	const struct sandbox_net *net; /* NULL: loopback only */
+	int root_readonly;     /* / is read-only (no writable layer shows) */
+	const struct sandbox_ident *ident; /* NULL: root */
+	const struct sandbox_rlimit *rlimits; /* applied to the first process */
+	int nrlimits;
+	/* The host fds that become the sandbox's 0, 1, 2 (-1: closed); used
+	 * when have_stdio is set, else moat's own 0, 1, 2. */
+	int have_stdio;
+	int stdio[3];
+	/* Called when the sandbox is built and its first program is about to
+	 * be loaded (the OCI runtime waits for `start` here). Non-zero: give
+	 * up (sandbox_run returns that value as -errno if negative). */
+	int (*before_start)(void *arg);
+	void *before_start_arg;
 };
 
 /* Run the sandbox until its first process exits. Returns 0 and sets

@@ -46,7 +46,8 @@ static int exec_search(struct task *t, char **argv, char **envp, const struct pi
 }
 
 int kernel_start_init(struct kernel *k, char **argv, char **envp, const struct path *root,
-		      const struct path *cwd, struct fdtable *fds)
+		      const struct path *cwd, struct fdtable *fds, const struct cred *cred,
+		      const struct rlimit *rlim)
 {
 	struct ptask *pt;
 	struct pimage img;
@@ -71,8 +72,12 @@ int kernel_start_init(struct kernel *k, char **argv, char **envp, const struct p
 	tg->leader = t;
 	tg->pgid = tg->sid = 1;
 	tg->host_parent = NULL; /* the sentry itself reaps pid 1 */
-	for (int r = 0; r < RLIM_NLIMITS; r++)
-		getrlimit(r, &tg->rlim[r]);
+	for (int r = 0; r < RLIM_NLIMITS; r++) {
+		if (rlim)
+			tg->rlim[r] = rlim[r];
+		else
+			getrlimit(r, &tg->rlim[r]);
+	}
 	tg->rlim[RLIMIT_NPROC].rlim_cur = tg->rlim[RLIMIT_NPROC].rlim_max = (rlim_t)k->pids_limit;
 	if (tg->rlim[RLIMIT_NOFILE].rlim_max > (1 << 20))
 		tg->rlim[RLIMIT_NOFILE].rlim_max = 1 << 20;
@@ -82,6 +87,8 @@ int kernel_start_init(struct kernel *k, char **argv, char **envp, const struct p
 	struct cred *c = &t->cred;
 	memset(c, 0, sizeof(*c));
 	c->cap_effective = c->cap_permitted = c->cap_bounding = (1ULL << 41) - 1;
+	if (cred)
+		*c = *cred;
 	t->mm = mm_alloc();
 	t->files = fds;
 	t->fs = calloc(1, sizeof(*t->fs));

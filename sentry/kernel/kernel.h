@@ -355,8 +355,11 @@ int task_is_root(const struct task *t);
 int capable(const struct task *t, int cap);
 /* Start the first task: spawn it on the platform and exec argv (argv[0]
  * is searched in PATH if it has no '/'). Takes the fd table. */
+/* cred: the first process's credentials (NULL: root with every
+ * capability); rlim: RLIM_NLIMITS limits to start with (NULL: moat's own). */
 int kernel_start_init(struct kernel *k, char **argv, char **envp, const struct path *root,
-		      const struct path *cwd, struct fdtable *fds);
+		      const struct path *cwd, struct fdtable *fds, const struct cred *cred,
+		      const struct rlimit *rlim);
 
 /* ---- fdtable.c ---- */
 struct fdtable *fdtable_alloc(void);

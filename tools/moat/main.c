@@ -5,6 +5,7 @@
 #include <sys/random.h>
 
 #include "moat.h"
+#include "oci.h"
 
 void moat_random(void *buf, size_t len)
 {
@@ -35,6 +36,11 @@ static void usage(FILE *f)
 		"  impair   bridge two interfaces with loss, duplication, reordering, delay, corruption\n"
 		"  help     this text\n"
 		"\n"
+		"OCI runtime commands (runc's command line, for Docker, containerd, podman):\n"
+		"  create, start, run, state, kill, delete, list, ps, pause, resume, events,\n"
+		"  update, spec, features, --version; 'moat --root DIR ...' and the other\n"
+		"  global options of runc come first. 'moat oci-help' lists them.\n"
+		"\n"
 		"Run 'moat COMMAND --help' for the options of a command.\n");
 }
 
@@ -55,7 +61,10 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	moat_err("unknown command '%s'\n", cmd);
-	usage(stderr);
-	return 2;
+	if (!strcmp(cmd, "oci-help")) {
+		char *av[] = { argv[0], "--help", NULL };
+		return cmd_oci(2, av);
+	}
+	/* Anything else is runc's command line (global options first). */
+	return cmd_oci(argc, argv);
 }

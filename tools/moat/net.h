@@ -72,6 +72,10 @@ int moat_net_up(const struct moat_net_opts *o, struct sandbox_net *cfg, struct m
 /* Removes everything moat_net_up made (safe on NULL). */
 void moat_net_down(struct moat_net *n);
 
+/* Brings ifname (of the current network namespace) up, opens the
+ * AF_PACKET link on it and takes it over from the kernel. 0 or -errno. */
+int moat_net_open_iface(const char *ifname, int offload, struct ns_link **out);
+
 /* net_fwd.c: forwards each published port to dst (the sandbox's address)
  * from a child process; its listening sockets are open when this returns
  * (errors such as EADDRINUSE are reported here). Returns the pid. */

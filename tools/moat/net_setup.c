@@ -489,6 +489,11 @@ static int open_link_in(int nsfd, int hostns, const char *ifname, int offload, s
 	return r;
 }
 
+int moat_net_open_iface(const char *ifname, int offload, struct ns_link **out)
+{
+	return open_link_in(-1, -1, ifname, offload, out);
+}
+
 static int setup_sandbox_mode(const struct moat_net_opts *o, struct moat_net *n, char *ipbuf, size_t iplen,
 			      char *hostipbuf, size_t hostiplen)
 {

@@ -11,6 +11,7 @@
 #   tests/interop/*.sh          the netstack against Linux over veth pairs
 #   tests/packetimpact/run.sh   the conformance runner (if present)
 #   tests/sandbox/*.sh          programs inside `moat do` (if present)
+#   tests/oci/*.sh              the OCI runtime: its command line, Docker
 # SUITES="unit interop" (space-separated names of the above) selects some.
 set -u
 cd "$(dirname "$0")/.."
@@ -70,6 +71,13 @@ if want sandbox; then
 	for t in tests/sandbox/*.sh; do
 		[ -x "$t" ] || continue
 		run_suite "sandbox-$(basename "$t" .sh)" "$t"
+	done
+fi
+
+if want oci; then
+	for t in tests/oci/*.sh; do
+		[ -x "$t" ] || continue
+		run_suite "oci-$(basename "$t" .sh)" "$t"
 	done
 fi
 

@@ -212,6 +212,19 @@ struct ns_nic *ns_addr4_nic(struct ns_stack *st, uint32_t a)
 			if (nic->addr4[j].addr.v4 == a)
 				return nic;
 	}
+	/* As Linux's "local 127.0.0.0/8 dev lo" route: an address on a
+	 * loopback link makes its whole prefix local (127.0.0.11, Docker's
+	 * resolver, is bound and reached without being configured). */
+	for (int i = 1; i <= st->nnics; i++) {
+		struct ns_nic *nic = st->nics[i];
+		if (!(nic->caps & NS_LINK_CAP_LOOPBACK))
+			continue;
+		for (unsigned j = 0; j < nic->naddr4; j++) {
+			uint32_t m = ip4_mask(nic->addr4[j].prefixlen);
+			if ((a & m) == (nic->addr4[j].addr.v4 & m) && !ns_is_bcast4(st, a))
+				return nic;
+		}
+	}
 	return NULL;
 }
 
@@ -499,8 +512,11 @@ int ns_route4(struct ns_stack *st, uint32_t dst, uint32_t src, int bound_nic, st
 			return -ENETUNREACH;
 		rt->nic = lo;
 		rt->nexthop = ns_ip4(dst);
-		/* RFC 1122 3.3.4.2 / Linux: all of 127/8 is local. */
-		rt->src = ns_ip4(src ? src : (self ? dst : pick_src4(lo, dst)));
+		/* RFC 1122 3.3.4.2 / Linux: all of 127/8 is local; a configured
+		 * address answers from itself, the rest of a loopback prefix
+		 * (127.0.0.11) from the loopback's own address, as Linux. */
+		int configured = self && pick_src4(self, dst) == dst;
+		rt->src = ns_ip4(src ? src : (configured ? dst : pick_src4(lo, dst)));
 		rt->mtu = lo->mtu;
 		rt->local = 1;
 		return rt->src.v4 ? 0 : -EADDRNOTAVAIL;

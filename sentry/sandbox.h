@@ -72,6 +72,11 @@ struct sandbox_net {
 	struct ns_pcap_sink *pcap;	 /* every frame of every nic and lo; owned by the caller */
 	const char *hosts;		 /* content for /etc/hosts; NULL: the root's */
 	const char *resolv;		 /* content for /etc/resolv.conf; NULL: the root's */
+	/* A DNS resolver in the host kernel of moat's network namespace
+	 * (Docker's 127.0.0.11), relayed to the sandbox at the same address:
+	 * dns_relay_fd is a UDP socket connected to it (taken), -1 if none. */
+	const char *dns_relay_addr;
+	int dns_relay_fd;
 };
 
 struct sandbox_config {

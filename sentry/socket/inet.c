@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dns_relay.h"
 #include "inet.h"
 #include "ns/info.h"
 #include "ns/link.h"
@@ -56,6 +57,7 @@ static struct {
 	struct ns_stack *st;
 	int mode;
 	struct ns_loop *loop;
+	struct dns_relay *relay; /* Docker's resolver, relayed (or NULL) */
 } net;
 
 struct ns_stack *inet_stack(struct kernel *k)
@@ -525,6 +527,15 @@ int inet_net_start(struct kernel *k, struct ns_loop *loop, struct ns_wheel *whee
 	}
 	if ((r = ns_loop_attach_stack(loop, net.st)) < 0)
 		goto fail;
+	if (cfg && cfg->dns_relay_addr && cfg->dns_relay_fd >= 0) {
+		struct ns_ip ra;
+		if (ns_ip_parse(cfg->dns_relay_addr, &ra) < 0 ||
+		    (r = dns_relay_start(net.st, loop, cfg->dns_relay_fd, &ra, &net.relay)) < 0) {
+			fprintf(stderr, "moat: DNS relay on %s: %s\n", cfg->dns_relay_addr,
+				strerror(r < 0 ? -r : EINVAL));
+			goto fail;
+		}
+	}
 	return 0;
 fail_einval:
 	r = -EINVAL;
@@ -537,6 +548,8 @@ fail:
 void inet_net_stop(struct kernel *k)
 {
 	(void)k;
+	dns_relay_stop(net.relay);
+	net.relay = NULL;
 	if (net.st)
 		ns_stack_destroy(net.st);
 	net.st = NULL;

@@ -77,3 +77,64 @@ oci_cleanup() {
 	done
 	rm -rf "$OCI_ROOT"
 }
+
+# A dockerd of the suite's own, with moat registered as runtime "moat":
+# its own socket, data root, exec root and bridge (DK_BRIDGE, made here
+# with DK_SUBNET.1/24), no iptables rules, no change to ip_forward (ports
+# are published by docker-proxy on the host's loopback). Sets DOCKER_HOST.
+# dk_stop stops it and removes everything it made.
+DK_DIR=${DK_DIR:-/run/moat-test-docker.$$}
+DK_DATA=${DK_DATA:-/var/lib/moat-test-docker.$$}
+DK_BRIDGE=mdk$$
+dk_start() {
+	local x
+	command -v dockerd >/dev/null || { echo "dockerd missing (apt-get install docker.io)"; return 1; }
+	for x in $(seq 60 250); do
+		ip -4 addr show | grep -q " 10.215.$x\." || break
+	done
+	DK_SUBNET=10.215.$x
+	ip link add "$DK_BRIDGE" type bridge && ip addr add "$DK_SUBNET.1/24" dev "$DK_BRIDGE" &&
+		ip link set "$DK_BRIDGE" up || return 1
+	mkdir -p "$DK_DIR"
+	cat >"$DK_DIR/daemon.json" <<EOJ
+{ "runtimes": { "moat": { "path": "$MOAT" } } }
+EOJ
+	dockerd --config-file "$DK_DIR/daemon.json" --host "unix://$DK_DIR/docker.sock" \
+		--data-root "$DK_DATA" --exec-root "$DK_DIR/exec" --pidfile "$DK_DIR/docker.pid" \
+		--bridge "$DK_BRIDGE" --iptables=false --ip-forward=false --ip-masq=false \
+		>"$DK_DIR/dockerd.log" 2>&1 &
+	DK_PID=$!
+	export DOCKER_HOST=unix://$DK_DIR/docker.sock
+	local end=$((SECONDS + 90))
+	while [ $SECONDS -lt $end ]; do
+		docker info >/dev/null 2>&1 && return 0
+		kill -0 $DK_PID 2>/dev/null || break
+		sleep 0.2
+	done
+	echo "dockerd did not start: $(tail -5 "$DK_DIR/dockerd.log" | tr '\n' '|')"
+	return 1
+}
+dk_stop() {
+	if [ -n "${DK_PID:-}" ]; then
+		docker ps -aq 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1
+		docker network prune -f >/dev/null 2>&1
+		kill -TERM "$DK_PID" 2>/dev/null
+		local i
+		for i in $(seq 300); do kill -0 "$DK_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$DK_PID" 2>/dev/null
+		wait "$DK_PID" 2>/dev/null
+		DK_PID=
+	fi
+	grep -o " $DK_DATA[^ ]*\| $DK_DIR[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
+	rm -rf "$DK_DATA" "$DK_DIR"
+	ip link del "$DK_BRIDGE" 2>/dev/null
+}
+
+# dk_import NAME DIR [CHANGE...]: a Docker image from a root file system.
+dk_import() {
+	local name=$1 dir=$2
+	shift 2
+	local c=()
+	for ch in "$@"; do c+=(-c "$ch"); done
+	tar -C "$dir" -c . | docker import "${c[@]}" - "$name" >/dev/null
+}

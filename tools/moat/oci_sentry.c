@@ -153,6 +153,39 @@ static int take_interfaces(struct sandbox_net *net, int offload)
 	return 0;
 }
 
+/* Docker's embedded resolver (127.0.0.11 in resolv.conf, on user-defined
+ * networks) is a host socket of this namespace: a UDP socket connected to
+ * it is handed to the sentry, which relays the sandbox's queries. */
+static int resolver_socket(const struct oci_spec *s)
+{
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/etc/resolv.conf", s->root);
+	for (int i = 0; i < s->nmounts; i++)
+		if (s->mounts[i].type == SANDBOX_MOUNT_BIND && !strcmp(s->mounts[i].dst, "/etc/resolv.conf"))
+			snprintf(path, sizeof(path), "%s", s->mounts[i].src);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	char line[256];
+	int found = 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char ns[64];
+		found = sscanf(line, " nameserver %63s", ns) == 1 && !strcmp(ns, "127.0.0.11");
+	}
+	fclose(f);
+	if (!found)
+		return -1;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
+	inet_pton(AF_INET, "127.0.0.11", &sa.sin_addr);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		moat_err("warning: the resolver 127.0.0.11: %s\n", strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 static int wait_for_start(void *arg)
 {
 	(void)arg;
@@ -219,12 +252,16 @@ void oci_sentry_main(struct oci_sentry_args *a)
 
 	struct sandbox_net net;
 	memset(&net, 0, sizeof(net));
+	net.dns_relay_fd = -1;
 	if (s->netns == OCI_NET_HOST) {
 		net.mode = SANDBOX_NET_HOST;
 	} else {
 		if (take_interfaces(&net, 1) < 0)
 			_exit(125);
 		net.mode = net.nnics ? SANDBOX_NET_STACK : SANDBOX_NET_LOOPBACK;
+		net.dns_relay_fd = resolver_socket(s);
+		if (net.dns_relay_fd >= 0)
+			net.dns_relay_addr = "127.0.0.11";
 		for (int i = 0; i < s->nnet_sets; i++)
 			net.sets[net.nsets++] = s->net_sets[i];
 		const char *pcap = annotation(s, "dev.moat.pcap");

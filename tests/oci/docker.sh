@@ -1,0 +1,150 @@
+#!/bin/bash
+# Docker with `--runtime=moat` (a dockerd of the suite's own, see lib.sh):
+# images imported from root file systems made here (busybox-static; nginx
+# and python3 from the host's Debian binaries), then what a Docker user
+# does: run with exit statuses, -d -p with 1,000 fetches checked by
+# SHA-256, logs, stop/kill/rm -f with the signals reaching the program,
+# -it in a pseudo-terminal, volumes, --read-only, --memory, --pids-limit,
+# two containers on a user-defined network, stats; nothing left behind.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/oci/lib.sh
+[ "$(id -u)" = 0 ] || { echo "FAIL setup needs root"; exit 1; }
+FETCHES=${DK_FETCHES:-1000}
+cleanup() {
+	dk_stop
+	sb_cleanup
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+T=$(tmpd) || exit 1
+if ! dk_start; then
+	echo "FAIL setup dockerd"
+	exit 1
+fi
+pass dockerd_with_moat_runtime
+M=(--runtime=moat)
+
+busybox_root "$T/bb"
+dk_import moat-test/busybox "$T/bb" 'ENV PATH=/bin'
+host_root "$T/py" /usr/bin/python3.11 /usr/lib/python3.11 /bin/sh /bin/dash
+ln -sf python3.11 "$T/py/usr/bin/python3"
+dk_import moat-test/python "$T/py" 'ENV PATH=/usr/bin:/bin'
+host_root "$T/ng" /usr/sbin/nginx /etc/nginx/mime.types /bin/sh /bin/dash /bin/cat
+mkdir -p "$T/ng/var/lib/nginx" "$T/ng/var/log/nginx" "$T/ng/run" "$T/ng/srv"
+printf 'root:x:0:0::/root:/bin/sh\nwww-data:x:33:33::/var/www:/bin/false\n' >"$T/ng/etc/passwd"
+printf 'root:x:0:\nwww-data:x:33:\n' >"$T/ng/etc/group"
+cat >"$T/ng/etc/nginx/nginx.conf" <<'EOF'
+user www-data;
+worker_processes 2;
+daemon off;
+error_log stderr warn;
+pid /run/nginx.pid;
+events { worker_connections 1024; }
+http {
+    include mime.types;
+    access_log off;
+    sendfile on;
+    server { listen 80; root /srv; }
+}
+EOF
+head -c 300000 /dev/urandom >"$T/ng/srv/blob.bin"
+WANT=$(sha256sum <"$T/ng/srv/blob.bin" | cut -d' ' -f1)
+dk_import moat-test/nginx "$T/ng" 'ENV PATH=/usr/sbin:/bin' 'CMD ["nginx"]'
+expect images_imported 3 "$(docker images -q 'moat-test/*' | wc -l)"
+
+# --- run, exit statuses ---
+expect run_echo "hello" "$(docker run --rm "${M[@]}" moat-test/busybox echo hello 2>&1)"
+docker run --rm "${M[@]}" moat-test/busybox sh -c 'exit 3'
+expect run_exit_3 3 $?
+docker run --rm "${M[@]}" moat-test/busybox sh -c 'kill -9 $$'
+expect run_killed_by_sigkill_137 137 $?
+docker run --rm "${M[@]}" moat-test/busybox /nonexistent 2>/dev/null
+expect run_missing_program 127 $?
+expect python_image "4" "$(docker run --rm "${M[@]}" moat-test/python python3 -c 'print(2+2)' 2>&1)"
+expect sandbox_kernel_is_moat "moat" "$(docker run --rm "${M[@]}" moat-test/busybox sh -c 'cat /proc/version | grep -o -i moat | head -1; true' | tr A-Z a-z)"
+
+# --- nginx with a published port ---
+PORT=$((20000 + RANDOM % 20000))
+NG=$(docker run -d "${M[@]}" -p 127.0.0.1:$PORT:80 moat-test/nginx)
+ok=""
+for i in $(seq 400); do
+	curl -sf --max-time 2 -o /dev/null http://127.0.0.1:$PORT/blob.bin && ok=1 && break
+	sleep 0.05
+done
+expect nginx_published_port_answers 1 "$ok"
+seq "$FETCHES" | xargs -P 4 -I{} sh -c "curl -sf --max-time 30 http://127.0.0.1:$PORT/blob.bin | sha256sum | cut -d' ' -f1" >"$T/sums"
+expect "nginx_${FETCHES}_fetches_sha256" "$FETCHES" "$(grep -c "^$WANT\$" "$T/sums")"
+expect docker_top_shows_nginx 1 "$(docker top "$NG" | grep -c 'nginx: master')"
+expect docker_stats_shows_it 1 "$(docker stats --no-stream --format '{{.ID}}' | grep -c "^${NG:0:12}")"
+mem=$(docker stats --no-stream --format '{{.MemUsage}}' "$NG")
+expect docker_stats_memory_counted 1 "$(echo "$mem" | grep -cv '^0B')"
+docker stop -t 60 "$NG" >/dev/null
+# nginx exits 0 on SIGTERM (a fast shutdown); a SIGKILL after the timeout would be 137
+expect docker_stop_sigterm_reaches_nginx 0 "$(docker inspect -f '{{.State.ExitCode}}' "$NG")"
+docker rm "$NG" >/dev/null
+expect published_port_closed 1 "$(curl -sf --max-time 2 http://127.0.0.1:$PORT/ >/dev/null; [ $? -ne 0 ] && echo 1)"
+
+# --- logs, signals, kill, rm -f ---
+C=$(docker run -d "${M[@]}" moat-test/busybox sh -c 'trap "echo usr1" USR1; trap "echo term; exit 42" TERM; echo ready; while :; do sleep 0.1; done')
+for i in $(seq 400); do docker logs "$C" 2>&1 | grep -q ready && break; sleep 0.05; done
+expect docker_logs ready "$(docker logs "$C" 2>&1)"
+docker kill -s USR1 "$C" >/dev/null
+for i in $(seq 400); do docker logs "$C" 2>&1 | grep -q usr1 && break; sleep 0.05; done
+expect docker_kill_usr1_reaches_program 1 "$(docker logs "$C" 2>&1 | grep -c usr1)"
+docker stop -t 60 "$C" >/dev/null
+expect docker_stop_exit_code_from_trap 42 "$(docker inspect -f '{{.State.ExitCode}}' "$C")"
+docker rm "$C" >/dev/null
+C=$(docker run -d "${M[@]}" moat-test/busybox sleep 1000)
+docker kill "$C" >/dev/null
+expect docker_wait_after_kill 137 "$(docker wait "$C")"
+docker rm "$C" >/dev/null
+C=$(docker run -d "${M[@]}" moat-test/busybox sleep 1000)
+docker rm -f "$C" >/dev/null
+expect docker_rm_f_running 0 "$(docker ps -aq | grep -c "^${C:0:12}")"
+
+# --- a terminal ---
+out=$(script -qec "docker run -it --rm ${M[*]} moat-test/busybox sh -c 'tty; stty size; echo done'" /dev/null </dev/null 2>&1 | tr -d '\r')
+expect run_it_has_a_terminal 1 "$(echo "$out" | grep -c '/dev/console')"
+expect run_it_program_ran 1 "$(echo "$out" | grep -c '^done$')"
+
+# --- volumes, read-only root ---
+mkdir -p "$T/vol"
+docker run --rm "${M[@]}" -v "$T/vol:/data" moat-test/busybox sh -c 'echo written-inside > /data/f'
+expect volume_written_inside_read_on_host written-inside "$(cat "$T/vol/f" 2>/dev/null)"
+expect volume_ro "Read-only" "$(docker run --rm "${M[@]}" -v "$T/vol:/data:ro" moat-test/busybox sh -c '(echo x > /data/g) 2>&1 | grep -o Read-only')"
+expect read_only_root "Read-only" "$(docker run --rm "${M[@]}" --read-only moat-test/busybox sh -c '(touch /x) 2>&1 | grep -o Read-only')"
+
+# --- resources ---
+docker run --rm "${M[@]}" --memory 64m --memory-swap 64m moat-test/python python3 -c 'b = bytearray(400 * 1024 * 1024); print("allocated")' >"$T/mem.out" 2>&1
+rc=$?
+expect memory_limit_stops_big_allocation "137 0" "$rc $(grep -c allocated "$T/mem.out")"
+expect memory_limit_small_allocation_ok allocated "$(docker run --rm "${M[@]}" --memory 64m moat-test/python python3 -c 'b = bytearray(8 * 1024 * 1024); print("allocated")' 2>&1)"
+out=$(docker run --rm "${M[@]}" --pids-limit 20 moat-test/busybox sh -c 'for i in $(seq 60); do sleep 30 & done; kill $(jobs -p) 2>/dev/null' 2>&1)
+expect pids_limit_refuses_forks 1 "$(echo "$out" | grep -c -i "can't fork\|resource temporarily unavailable")"
+
+# --- two containers on a user-defined network, by name (Docker's DNS) ---
+docker network create moat-test-net >/dev/null
+BR=br-$(docker network inspect -f '{{.Id}}' moat-test-net | cut -c1-12)
+# (a host whose FORWARD policy is DROP, as a dockerd with iptables leaves it,
+# would drop bridged traffic when br_netfilter is loaded: let this bridge through)
+iptables -I FORWARD -i "$BR" -o "$BR" -j ACCEPT 2>/dev/null
+S=$(docker run -d "${M[@]}" --network moat-test-net --name moat-srv moat-test/busybox sh -c 'echo from-server > /www/index.html; httpd -f -p 80 -h /www')
+get='printf "GET / HTTP/1.0\r\n\r\n" | nc -w 5 moat-srv 80 | tail -1'
+out=""
+for i in $(seq 100); do
+	out=$(docker run --rm "${M[@]}" --network moat-test-net moat-test/busybox sh -c "$get" 2>/dev/null) && [ -n "$out" ] && break
+	sleep 0.1
+done
+expect container_to_container_by_name from-server "$out"
+expect name_resolved_by_dockers_dns 1 "$(docker run --rm "${M[@]}" --network moat-test-net moat-test/busybox nslookup moat-srv 2>&1 | grep -c "^Address: [0-9]")"
+expect runc_client_to_moat_server from-server "$(docker run --rm --runtime=runc --network moat-test-net moat-test/busybox sh -c "$get" 2>&1)"
+docker rm -f "$S" >/dev/null
+iptables -D FORWARD -i "$BR" -o "$BR" -j ACCEPT 2>/dev/null
+docker network rm moat-test-net >/dev/null
+expect user_network_removed 0 "$(docker network ls -q -f name=moat-test-net | wc -l)"
+
+# --- nothing left behind ---
+expect no_containers_left 0 "$(docker ps -aq | wc -l)"
+expect no_sentry_left 0 "$(pgrep -f "^$MOAT --root $DK_DIR" | wc -l)"
+expect no_container_state_left "" "$(ls "$DK_DIR/exec/runtime-runc/moby" 2>/dev/null)"
+expect no_container_veth_left 0 "$(ip -o link show master "$DK_BRIDGE" 2>/dev/null | wc -l)"

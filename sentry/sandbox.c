@@ -32,6 +32,7 @@
 #include "ns/loop.h"
 #include "ns/timer.h"
 #include "sandbox.h"
+#include "control.h"
 #include "kernel/kernel.h"
 #include "socket/inet.h"
 #include "vfs/backend.h"
@@ -39,6 +40,8 @@
 int devfs_populate(struct vfs *v, struct dentry *root);
 void procfs_set_mount(struct mount *m);
 int hostio_file(struct kernel *k, int hostfd, int acc, struct file **out);
+int hostio_stdio(struct kernel *k, const int hostfd[3], struct fdtable **out, struct file **console);
+void hostio_name_console(struct kernel *k, struct fdtable *ft);
 int hostio_is_tty(struct file *f);
 void console_attach(struct thread_group *tg, struct file *f);
 pid_t console_fg_pgrp(void);
@@ -362,52 +365,6 @@ fail:
 	return e;
 }
 
-static int setup_stdio(struct kernel *k, const struct sandbox_config *cfg, struct fdtable **out,
-		       struct file **console)
-{
-	struct fdtable *ft = fdtable_alloc();
-	if (!ft)
-		return -ENOMEM;
-	struct task fake;
-	memset(&fake, 0, sizeof(fake));
-	fake.files = ft;
-	struct thread_group tg;
-	memset(&tg, 0, sizeof(tg));
-	tg.rlim[RLIMIT_NOFILE].rlim_cur = 1024;
-	fake.tg = &tg;
-	*console = NULL;
-	for (int fd = 0; fd < 3; fd++) {
-		int hfd = cfg->have_stdio ? cfg->stdio[fd] : fd;
-		int fl = hfd < 0 ? -1 : fcntl(hfd, F_GETFL);
-		if (fl < 0)
-			continue; /* closed: stays closed in the sandbox */
-		/* Descriptors that share one open file (2>&1) share one file
-		 * in the sandbox too: one offset, one set of flags. */
-		int shared = -1;
-		for (int o = 0; o < fd && shared < 0; o++)
-			if (ft->fds[o].file &&
-			    syscall(SYS_kcmp, getpid(), getpid(), 0 /* KCMP_FILE */, cfg->have_stdio ? cfg->stdio[o] : o,
-				    hfd) == 0)
-				shared = o;
-		if (shared >= 0) {
-			fd_install_at(&fake, fd, ft->fds[shared].file, 0);
-			continue;
-		}
-		struct file *f;
-		int e = hostio_file(k, hfd, fl & O_ACCMODE, &f);
-		if (e) {
-			fdtable_put(ft);
-			return e;
-		}
-		fd_install_at(&fake, fd, f, 0);
-		if (!*console && hostio_is_tty(f))
-			*console = file_get(f);
-		file_put(f);
-	}
-	*out = ft;
-	return 0;
-}
-
 int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 {
 	int ret = 0;
@@ -475,6 +432,12 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 		snprintf(k->hostname, sizeof(k->hostname), "%s", cfg->hostname);
 	if (s.sigfd >= 0)
 		ns_loop_add_fd(s.loop, s.sigfd, EPOLLIN, on_signal, &s);
+	struct control *ctl = NULL;
+	if (cfg->have_control && cfg->control_fd >= 0 && (e = control_start(k, s.loop, cfg->control_fd, &ctl)) < 0) {
+		fprintf(stderr, "moat: control socket: %s\n", strerror(-e));
+		ret = e;
+		goto out;
+	}
 	e = inet_net_start(k, s.loop, &wheel, cfg->net);
 	if (e) {
 		ret = e;
@@ -489,7 +452,10 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 	}
 	struct fdtable *fds;
 	struct file *console;
-	e = setup_stdio(k, cfg, &fds, &console);
+	int std[3] = { 0, 1, 2 };
+	if (cfg->have_stdio)
+		memcpy(std, cfg->stdio, sizeof(std));
+	e = hostio_stdio(k, std, &fds, &console);
 	if (e) {
 		fprintf(stderr, "moat: stdio: %s\n", strerror(-e));
 		ret = e;
@@ -588,23 +554,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 		goto out;
 	}
 	if (console) {
-		/* The terminal files answer to /dev/console (ttyname(3)). */
-		struct fs_ctx fs = { 1, root, root, 022 };
-		struct task fake;
-		fake_task_init(&fake, k, &fs);
-		struct nameidata cnd;
-		if (namei_at(&fake, &root, "/dev/console", 0, &cnd) == 0) {
-			for (int fd = 0; fd < 3; fd++) {
-				struct file *f = k->init->leader->files->fds[fd].file;
-				if (f && hostio_is_tty(f) && !f->path.dentry) {
-					f->path = cnd.path;
-					path_get(&f->path);
-					inode_put(f->inode);
-					f->inode = inode_get(cnd.path.dentry->inode);
-				}
-			}
-			path_put(&cnd.path);
-		}
+		hostio_name_console(k, k->init->leader->files);
 		console_attach(k->init, console);
 		s.have_console = 1;
 		file_put(console);
@@ -646,6 +596,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 				klog(k, "  unsupported %s: %u calls", syscall_name(nr), k->stats.enosys_by_nr[nr]);
 	}
 out:
+	control_stop(ctl);
 	/* The kernel lets go of the platform's tasks first; the platform then
 	 * kills and reaps whatever is left on the host. */
 	kernel_destroy(k);

@@ -105,6 +105,10 @@ struct sandbox_config {
 	 * up (sandbox_run returns that value as -errno if negative). */
 	int (*before_start)(void *arg);
 	void *before_start_arg;
+	/* A listening AF_UNIX socket (taken) on which the runtime asks for
+	 * new processes (control.c); -1 or have_control 0: none. */
+	int have_control;
+	int control_fd;
 };
 
 /* Run the sandbox until its first process exits. Returns 0 and sets

@@ -226,6 +226,8 @@ static void handle_syscall(struct task *t)
 	t->sig_interrupted = 0;
 	t->restart_nr = -1;
 	t->k->stats.syscalls++;
+	if (t->k->spawns)
+		kernel_spawn_run(t->k, t); /* a process from outside waits for a stopped task */
 	if (!list_empty(&t->tg->pending_reaps))
 		tg_flush_host_reaps(t);
 	if (t->k->strace)
@@ -276,6 +278,8 @@ static void handle_interrupt(struct task *t)
 	struct user_regs_struct *r = &t->pt->regs;
 	t->state = TS_SYSCALL;
 	t->kick_pending = 0;
+	if (t->k->spawns)
+		kernel_spawn_run(t->k, t);
 	/* Interrupted inside a native syscall (a futex wait): handle its
 	 * restart ourselves, so the kernel's own restart logic never runs on
 	 * registers we changed. */

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -34,27 +35,101 @@ static int task_stopped(struct task *t)
 			 t->state == TS_RUNNABLE || t->state == TS_HELD);
 }
 
-/* An injected wait4 in t; the host's rusage of the child lands in *ru. */
+/* An injected wait in t for its host child pid; the host's rusage of the
+ * child lands in *ru. Returns pid once reaped, 0 if it is not a zombie yet,
+ * or -errno. (waitid, with the siginfo in the scratch page: wait4 from a
+ * task stopped in another syscall answered EFAULT on this kernel.) */
 static long reap_in(struct task *t, pid_t pid, struct rusage *ru)
 {
+	uint64_t uinfo = PLATFORM_SCRATCH + 0x200;
 	uint64_t uru = ru ? PLATFORM_SCRATCH + 0x400 : 0;
-	long r = task_host_syscall(t, SYS_wait4, (uint64_t)pid, 0, WNOHANG | __WALL, uru, 0, 0);
-	if (ru && r == pid && copy_from_user(t, ru, uru, sizeof(*ru)))
+	int zero = 0;
+	if (copy_to_user(t, uinfo + offsetof(siginfo_t, si_pid), &zero, sizeof(zero)))
+		return -EFAULT;
+	long r = task_host_syscall(t, SYS_waitid, P_PID, (uint64_t)pid, uinfo, WEXITED | WNOHANG | __WALL, uru, 0);
+	if (r < 0)
+		return r;
+	siginfo_t si;
+	if (copy_from_user(t, &si, uinfo, sizeof(si)))
+		return -EFAULT;
+	if (si.si_pid != pid)
+		return 0;
+	if (ru && copy_from_user(t, ru, uru, sizeof(*ru)))
 		memset(ru, 0, sizeof(*ru));
-	return r;
+	return pid;
+}
+
+/* Reaps what t's process owes; returns how many are still not ready. */
+static int flush_reaps(struct task *t)
+{
+	struct thread_group *tg = t->tg;
+	struct list *l, *n;
+	int left = 0;
+	list_for_each_safe(l, n, &tg->pending_reaps)
+	{
+		struct host_reap *r = list_entry(l, struct host_reap, link);
+		long e = reap_in(t, r->pid, NULL);
+		if (e == 0) {
+			left++; /* not a zombie on the host yet */
+			continue;
+		}
+		if (e < 0 && e != -ECHILD)
+			klog(t->k, "host reap of %d in %d: %ld", r->pid, t->tid, e);
+		list_del(&r->link);
+		free(r);
+	}
+	return left;
+}
+
+static void arm_reap_retry(struct kernel *k);
+
+/* A host zombie is reapable only once the host has finished the exit the
+ * sentry saw; a parent that stays parked (init in a long sleep) would keep
+ * it forever: retry from the timer, backing off to a second. */
+static void reap_retry(struct ns_timer *tm, ns_time_t now)
+{
+	struct kernel *k = (struct kernel *)((char *)tm - offsetof(struct kernel, reap_timer));
+	(void)now;
+	int left = 0;
+	struct list *l, *m;
+	list_for_each(l, &k->thread_groups)
+	{
+		struct thread_group *g = list_entry(l, struct thread_group, all_link);
+		if (list_empty(&g->pending_reaps) || g->state != TG_LIVE)
+			continue;
+		list_for_each(m, &g->threads)
+		{
+			struct task *t = list_entry(m, struct task, tg_link);
+			if (task_stopped(t)) {
+				left += flush_reaps(t);
+				break;
+			}
+		}
+		if (!list_empty(&g->pending_reaps))
+			left++;
+	}
+	if (left)
+		arm_reap_retry(k);
+	else
+		k->reap_backoff_ms = 0;
+}
+
+static void arm_reap_retry(struct kernel *k)
+{
+	if (!k->reap_timer.fn)
+		ns_timer_init(&k->reap_timer, reap_retry);
+	if (ns_timer_armed(&k->reap_timer))
+		return;
+	k->reap_backoff_ms = k->reap_backoff_ms ? k->reap_backoff_ms * 2 : 5;
+	if (k->reap_backoff_ms > 1000)
+		k->reap_backoff_ms = 1000;
+	ns_timer_arm(k->wheel, &k->reap_timer, kclock_mono() + (uint64_t)k->reap_backoff_ms * 1000000);
 }
 
 void tg_flush_host_reaps(struct task *t)
 {
-	struct thread_group *tg = t->tg;
-	while (!list_empty(&tg->pending_reaps)) {
-		struct host_reap *r = list_entry(tg->pending_reaps.next, struct host_reap, link);
-		list_del(&r->link);
-		long e = reap_in(t, r->pid, NULL);
-		if (e < 0 && e != -ECHILD)
-			klog(t->k, "host reap of %d in %d: %ld", r->pid, t->tid, e);
-		free(r);
-	}
+	if (flush_reaps(t))
+		arm_reap_retry(t->k);
 }
 
 void tg_reap_host(struct thread_group *child, struct rusage *ru)
@@ -73,12 +148,14 @@ void tg_reap_host(struct thread_group *child, struct rusage *ru)
 			break;
 		}
 	}
-	/* Nobody there is stopped now: do it at its next syscall. */
+	/* Nobody there is stopped now, or the zombie is not ready: at its
+	 * next syscall, or from the retry timer. */
 	struct host_reap *r = malloc(sizeof(*r));
 	if (!r)
 		return;
 	r->pid = child->tgid;
 	list_add_tail(&r->link, &hp->pending_reaps);
+	arm_reap_retry(hp->k);
 }
 
 /* The virtual zombie is gone (waited for or auto-reaped). */
@@ -257,6 +334,13 @@ static void tg_exit_final(struct thread_group *tg)
 			if (g != tg && g->state == TG_LIVE)
 				tg_kill_all(g, SIGKILL);
 		}
+		return;
+	}
+	if (!tg->parent) {
+		/* Started from outside (spawn.c): whoever asked is told, and
+		 * nobody inside waits for it. */
+		kernel_spawn_exited(tg);
+		tg_release(tg, NULL);
 		return;
 	}
 	notify_parent_exit(tg);

@@ -1,5 +1,6 @@
 /* The first task of a sandbox. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -15,12 +16,13 @@ static const char *getenv_in(char **envp, const char *name)
 	return NULL;
 }
 
-/* execvp(3)'s search, inside the sandbox. */
-static int exec_search(struct task *t, char **argv, char **envp, const struct pimage *img)
+/* execvp(3)'s search, inside the sandbox (img: a fresh host image, or
+ * NULL to replace the task's own). */
+int exec_search(struct task *t, char **argv, char **envp, const struct pimage *img)
 {
 	const char *prog = argv[0];
 	if (strchr(prog, '/'))
-		return do_execve_fresh(t, prog, argv, envp, img);
+		return img ? do_execve_fresh(t, prog, argv, envp, img) : do_execve(t, AT_FDCWD, prog, argv, envp, 0);
 	const char *path = getenv_in(envp, "PATH");
 	if (!path)
 		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -31,7 +33,7 @@ static int exec_search(struct task *t, char **argv, char **envp, const struct pi
 	for (char *save = NULL, *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
 		char full[4096];
 		snprintf(full, sizeof(full), "%s/%s", *dir ? dir : ".", prog);
-		int e = do_execve_fresh(t, full, argv, envp, img);
+		int e = img ? do_execve_fresh(t, full, argv, envp, img) : do_execve(t, AT_FDCWD, full, argv, envp, 0);
 		if (e == -ENORETURN) {
 			free(copy);
 			return e;

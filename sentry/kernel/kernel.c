@@ -144,6 +144,7 @@ void kernel_destroy(struct kernel *k)
 {
 	if (!k)
 		return;
+	ns_timer_disarm(k->wheel, &k->reap_timer);
 	/* Tasks are killed by the platform's destroy; free what's left. */
 	while (!list_empty(&k->thread_groups)) {
 		struct thread_group *tg = list_entry(k->thread_groups.next, struct thread_group, all_link);

@@ -273,6 +273,7 @@ struct thread_group {
 	uint64_t start_ns;
 	struct file *tty;	   /* controlling terminal (session leader's) */
 	struct sem_undo *sem_undo; /* SEM_UNDO adjustments (sys_sysvipc.c) */
+	struct spawn_req *spawn;   /* started from outside (spawn.c): told at exit */
 	struct list all_link;
 };
 
@@ -321,6 +322,9 @@ struct kernel {
 	struct task *current; /* the task whose syscall is being served */
 	struct waitq exit_wq; /* a process exited or was reaped (pidfds) */
 	void *ipc;	      /* System V IPC namespace (sys_sysvipc.c), made on first use */
+	void *spawns;	      /* processes requested from outside, waiting (spawn.c) */
+	struct ns_timer reap_timer; /* retries host reaps that were not ready (exit.c) */
+	unsigned reap_backoff_ms;
 };
 
 /* ---- kernel.c ---- */
@@ -355,6 +359,29 @@ int task_is_root(const struct task *t);
 int capable(const struct task *t, int cap);
 /* Start the first task: spawn it on the platform and exec argv (argv[0]
  * is searched in PATH if it has no '/'). Takes the fd table. */
+/* ---- spawn.c: processes started from outside (docker exec) ---- */
+struct spawn_req {
+	struct list link;
+	char **argv, **envp;	/* owned by the requester, kept until done() */
+	const char *cwd;
+	struct cred cred;
+	struct fdtable *files;	/* taken when the process is made */
+	/* Called with the new process before it execs (terminal set-up). */
+	void (*tty)(struct spawn_req *r, struct thread_group *tg);
+	/* The pid (> 0), or -errno and what failed. Once, always. */
+	void (*done)(struct spawn_req *r, int pid, const char *what);
+	/* The wait status, once, after done() gave a pid. */
+	void (*exited)(struct spawn_req *r, int status);
+	void *ctx;
+};
+/* Queues r; done() comes now or when a task of the sandbox next stops. */
+int kernel_spawn(struct kernel *k, struct spawn_req *r);
+void kernel_spawn_cancel(struct kernel *k, struct spawn_req *r); /* a queued r, no done() */
+void kernel_spawn_run(struct kernel *k, struct task *donor);
+void kernel_spawn_exited(struct thread_group *tg);
+void kernel_spawn_forget(struct thread_group *tg); /* no exited() for it */
+int exec_search(struct task *t, char **argv, char **envp, const struct pimage *img);
+
 /* cred: the first process's credentials (NULL: root with every
  * capability); rlim: RLIM_NLIMITS limits to start with (NULL: moat's own). */
 int kernel_start_init(struct kernel *k, char **argv, char **envp, const struct path *root,

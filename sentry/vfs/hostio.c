@@ -27,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -65,12 +66,15 @@ struct hostio {
 	struct console *con;
 };
 
-static struct hostio *ttys[3];
-static dev_t tty_rdev[3];
+/* Host terminals in use: one hostio (and one console: its session and
+ * foreground group) per terminal, whichever fds it came in on. The first
+ * attached is init's (moat's own terminal); processes started from outside
+ * with a terminal (docker exec -t) bring theirs. */
+#define MAX_TTYS 16
+static struct hostio *ttys[MAX_TTYS];
+static dev_t tty_rdev[MAX_TTYS];
 static int ntty;
-
-/* The one console of the sandbox (if a terminal was passed in). */
-static struct console the_console;
+static struct console *primary_console;
 
 static void hio_ready(int fd, uint32_t events, void *arg)
 {
@@ -98,6 +102,11 @@ static void hio_put(struct hostio *h)
 			ttys[i] = ttys[ntty];
 			tty_rdev[i] = tty_rdev[ntty];
 		}
+	}
+	if (h->con) {
+		if (h->con == primary_console)
+			primary_console = NULL;
+		free(h->con);
 	}
 	if (h->polled)
 		ns_loop_del_fd(h->k->loop, h->fd);
@@ -451,8 +460,12 @@ int hostio_file(struct kernel *k, int hostfd, int acc, struct file **out)
 		}
 	}
 	if (h->kind == HIO_TTY) {
-		h->con = &the_console;
-		if (ntty < 3) {
+		h->con = calloc(1, sizeof(*h->con));
+		if (!h->con) {
+			hio_put(h);
+			return -ENOMEM;
+		}
+		if (ntty < MAX_TTYS) {
 			ttys[ntty] = h;
 			tty_rdev[ntty++] = st.st_rdev;
 		}
@@ -482,6 +495,84 @@ int hostio_is_tty(struct file *f)
 	return f->ops == &hostio_ops && ((struct hostio *)f->priv)->kind == HIO_TTY;
 }
 
+/* A file table whose 0, 1, 2 are host fds hostfd[0..2] (-1 or a closed
+ * fd: closed); *console gets the first terminal among them (a
+ * reference), or NULL. */
+int hostio_stdio(struct kernel *k, const int hostfd[3], struct fdtable **out, struct file **console);
+int hostio_stdio(struct kernel *k, const int hostfd[3], struct fdtable **out, struct file **console)
+{
+	struct fdtable *ft = fdtable_alloc();
+	if (!ft)
+		return -ENOMEM;
+	struct task fake;
+	memset(&fake, 0, sizeof(fake));
+	fake.files = ft;
+	struct thread_group tg;
+	memset(&tg, 0, sizeof(tg));
+	tg.rlim[RLIMIT_NOFILE].rlim_cur = 1024;
+	fake.tg = &tg;
+	*console = NULL;
+	for (int fd = 0; fd < 3; fd++) {
+		int hfd = hostfd[fd];
+		int fl = hfd < 0 ? -1 : fcntl(hfd, F_GETFL);
+		if (fl < 0)
+			continue; /* closed: stays closed in the sandbox */
+		/* Descriptors that share one open file (2>&1) share one file
+		 * in the sandbox too: one offset, one set of flags. */
+		int shared = -1;
+		for (int o = 0; o < fd && shared < 0; o++)
+			if (ft->fds[o].file &&
+			    syscall(SYS_kcmp, getpid(), getpid(), 0 /* KCMP_FILE */, hostfd[o], hfd) == 0)
+				shared = o;
+		if (shared >= 0) {
+			fd_install_at(&fake, fd, ft->fds[shared].file, 0);
+			continue;
+		}
+		struct file *f;
+		int e = hostio_file(k, hfd, fl & O_ACCMODE, &f);
+		if (e) {
+			fdtable_put(ft);
+			if (*console)
+				file_put(*console);
+			*console = NULL;
+			return e;
+		}
+		fd_install_at(&fake, fd, f, 0);
+		if (!*console && hostio_is_tty(f))
+			*console = file_get(f);
+		file_put(f);
+	}
+	*out = ft;
+	return 0;
+}
+
+/* The host terminals among 0, 1, 2 of ft answer to /dev/console
+ * (ttyname(3) reads the link of /proc/self/fd/N). */
+void hostio_name_console(struct kernel *k, struct fdtable *ft);
+void hostio_name_console(struct kernel *k, struct fdtable *ft)
+{
+	struct path root = { k->vfs->root, k->vfs->root->root };
+	struct fs_ctx fs = { 1, root, root, 022 };
+	struct task fake;
+	memset(&fake, 0, sizeof(fake));
+	fake.k = k;
+	fake.fs = &fs;
+	fake.cred.cap_effective = (1ULL << 41) - 1;
+	struct nameidata cnd;
+	if (namei_at(&fake, &root, "/dev/console", 0, &cnd) != 0)
+		return;
+	for (int fd = 0; fd < 3 && fd < ft->size; fd++) {
+		struct file *f = ft->fds[fd].file;
+		if (f && hostio_is_tty(f) && !f->path.dentry) {
+			f->path = cnd.path;
+			path_get(&f->path);
+			inode_put(f->inode);
+			f->inode = inode_get(cnd.path.dentry->inode);
+		}
+	}
+	path_put(&cnd.path);
+}
+
 /* Make f (a terminal) the controlling terminal of session sid. */
 void console_attach(struct thread_group *tg, struct file *f);
 void console_attach(struct thread_group *tg, struct file *f)
@@ -491,6 +582,8 @@ void console_attach(struct thread_group *tg, struct file *f)
 		return;
 	h->con->sid = tg->sid;
 	h->con->fg_pgrp = tg->pgid;
+	if (!primary_console)
+		primary_console = h->con;
 	if (tg->tty)
 		file_put(tg->tty);
 	tg->tty = file_get(f);
@@ -499,7 +592,17 @@ void console_attach(struct thread_group *tg, struct file *f)
 pid_t console_fg_pgrp(void);
 pid_t console_fg_pgrp(void)
 {
-	return the_console.fg_pgrp;
+	return primary_console ? primary_console->fg_pgrp : 0;
+}
+
+/* The foreground process group of terminal tty (a hostio one), or 0. */
+pid_t console_fg_pgrp_of(struct file *tty);
+pid_t console_fg_pgrp_of(struct file *tty)
+{
+	if (!tty || tty->ops != &hostio_ops)
+		return 0;
+	struct hostio *h = tty->priv;
+	return h->con ? h->con->fg_pgrp : 0;
 }
 
 int pty_reopen(struct file *tty, struct file *f);

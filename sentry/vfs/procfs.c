@@ -83,6 +83,7 @@ static const struct file_ops proc_file_ops;
 
 static struct kernel *proc_kernel;
 pid_t console_fg_pgrp(void);
+pid_t console_fg_pgrp_of(struct file *tty);
 
 /* ---- helpers ---- */
 
@@ -243,7 +244,9 @@ static int gen_stat(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
 #define HF(i) ((i) - 3 < nf && f[(i) - 3] ? f[(i) - 3] : "0")
 	pid_t ppid = tg->parent ? tg->parent->tgid : 0;
 	int tty_nr = tg->tty ? (int)makedev(136, 0) : 0;
-	pid_t tpgid = tg->tty ? console_fg_pgrp() : -1;
+	pid_t tpgid = tg->tty ? console_fg_pgrp_of(tg->tty) : -1;
+	if (tg->tty && !tpgid)
+		tpgid = console_fg_pgrp();
 	fprintf(out, "%d (%s) %c %d %d %d %d %d %s", tid ? tid : pid, t->comm, state_char(t), ppid,
 		tg->pgid, tg->sid, tty_nr, tpgid, HF(9));
 	for (int i = 10; i <= 52; i++) {

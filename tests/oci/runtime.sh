@@ -236,6 +236,63 @@ oci resume p1 2>/dev/null
 expect resume_running_fails 1 $?
 oci delete --force p1
 
+# --- exec: a second process in a running container ---
+bundle "$B" "$R" sh -c 'echo from-init > /tmp/mark; exec sleep 1000'
+oci create --bundle "$B" e1 && oci start e1
+for i in $(seq 200); do oci exec e1 test -e /tmp/mark 2>/dev/null && break; sleep 0.05; done
+expect exec_sees_the_containers_files from-init "$(oci exec e1 cat /tmp/mark 2>&1)"
+oci exec e1 sh -c 'exit 5'
+expect exec_exit_status 5 $?
+oci exec e1 sh -c 'kill -9 $$'
+expect exec_killed_by_signal 137 $?
+expect exec_pid_and_parent "ppid 0" "$(oci exec e1 sh -c 'echo ppid $PPID' 2>&1)"
+expect exec_sees_init "1 sleep" "$(oci exec e1 sh -c 'ps -o pid,comm | grep " sleep" | head -1 | sed "s/^ *//;s/  */ /g"' 2>&1)"
+expect exec_env_cwd_user "bar /tmp 1000:1000" "$(oci exec --env FOO=bar --cwd /tmp --user 1000:1000 e1 sh -c 'echo $FOO $(pwd) $(id -u):$(id -g)' 2>&1)"
+oci exec e1 /nonexistent 2>"$T/err"
+expect exec_missing_program_fails "1 1" "$? $(grep -c 'executable file not found' "$T/err")"
+jq '.process | .args = ["sh", "-c", "echo via-process-json"]' "$B/config.json" >"$T/proc.json"
+expect exec_process_json via-process-json "$(oci exec --process "$T/proc.json" e1 2>&1)"
+# detached: the waiter's pid in the pid file, its status the process's
+oci exec --detach --pid-file "$T/w.pid" e1 sh -c 'sleep 0.3; exit 4'
+expect exec_detach_returns 0 $?
+w=$(cat "$T/w.pid")
+expect exec_waiter_alive 0 "$(kill -0 "$w" 2>/dev/null; echo $?)"
+# (the waiter is not our child: wait for it through /proc)
+for i in $(seq 400); do [ -d /proc/$w ] && ! grep -q '^State:.*Z' /proc/$w/status 2>/dev/null || break; sleep 0.05; done
+expect exec_waiter_ends_with_process 1 "$([ -d /proc/$w ] && ! grep -q '^State:.*Z' /proc/$w/status && echo 0 || echo 1)"
+# signals to the waiter reach the process; the waiter's death kills it
+"$MOAT" --root "$OCI_ROOT" exec e1 sh -c 'trap "echo got-term; exit 9" TERM; echo ready; while :; do sleep 0.1; done' >"$T/ex.out" 2>&1 &
+EX=$!
+sb_bg $EX
+wait_file "$T/ex.out"
+kill -TERM $EX
+wait $EX
+expect exec_term_forwarded "9 got-term" "$? $(grep -o got-term "$T/ex.out")"
+oci exec --detach --pid-file "$T/w2.pid" e1 sh -c 'echo $$ > /tmp/victim; exec sleep 1000'
+for i in $(seq 200); do oci exec e1 test -s /tmp/victim && break; sleep 0.05; done
+kill -KILL "$(cat "$T/w2.pid")"
+gone=""
+for i in $(seq 200); do
+	oci exec e1 sh -c 'kill -0 $(cat /tmp/victim) 2>/dev/null' || { gone=1; break; }
+	sleep 0.05
+done
+expect exec_waiter_killed_kills_process 1 "$gone"
+# a terminal through the console socket
+rm -f "$T/console2.sock"
+python3 tests/oci/console_recv.py "$T/console2.sock" "" 30 >"$T/console2.out" 2>"$T/console2.err" &
+CR=$!
+sb_bg $CR
+for i in $(seq 100); do grep -q READY "$T/console2.err" 2>/dev/null && break; sleep 0.05; done
+jq '.process | .terminal = true | .args = ["sh", "-c", "tty; echo tty-ok"]' "$B/config.json" >"$T/proc.json"
+oci exec --process "$T/proc.json" --console-socket "$T/console2.sock" e1
+expect exec_tty_status 0 $?
+wait $CR
+expect exec_tty_is_a_terminal "/dev/console tty-ok" "$(tr -d '\r' <"$T/console2.out" | tr '\n' ' ' | sed 's/ $//')"
+expect exec_leaves_no_zombies 0 "$(ps -eo stat,ppid | awk -v p="$(pgrep -P "$(oci state e1 | jq -r .pid)" | head -1)" '$1 ~ /^Z/ && $2 == p' | wc -l)"
+oci delete --force e1
+oci exec e1 true 2>/dev/null
+expect exec_after_delete_fails 1 $?
+
 # --- the container's network namespace, taken over by the netstack ---
 for x in $(seq 40 250); do
 	ip -4 addr show | grep -q " 10.214.$x\." || break
@@ -314,7 +371,7 @@ bad no_id "a container ID is required" create --bundle "$B"
 bad unknown_command "unknown command 'frobnicate'" frobnicate x
 bad unknown_flag "unrecognized option" create --frobnicate --bundle "$B" x1
 bad state_of_missing "container 'nope' does not exist" state nope
-bad exec_not_yet "exec: running a second process" exec x1 true
+bad exec_missing_container "container 'x1' does not exist" exec x1 true
 
 expect nothing_left_in_state_dir "" "$(ls "$OCI_ROOT" 2>/dev/null)"
 expect no_sandbox_processes_left 0 "$(sandbox_leftovers)"

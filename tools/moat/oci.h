@@ -168,6 +168,7 @@ struct oci_sentry_args {
 	int stdio[3];
 	int foreground;		/* moat run: stay in the caller's session */
 	int console_fd;		/* the pty's slave, -1 if none */
+	int control_fd;		/* the listening control socket (exec) */
 };
 
 /* Never returns: exits with the program's status (125 if setup failed). */

@@ -194,7 +194,8 @@ static int parse_signal(const char *s)
 }
 
 /* Sends the pty's master to the console socket (SCM_RIGHTS), as runc. */
-static int send_console(const char *sock, int master)
+int oci_send_console(const char *sock, int master);
+int oci_send_console(const char *sock, int master)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -252,6 +253,29 @@ static void report_child_errors(int fd, const char *what)
 /* ---- create ---- */
 
 static int oci_start_created(struct oci_state *st, struct oci_spec *spec);
+int cmd_exec(int argc, char **argv); /* oci_exec.c */
+
+/* The sandbox's control socket, <dir>/control.sock (bound through
+ * /proc/self/fd: Docker's state paths are longer than a socket address). */
+static int control_listen(const char *dir)
+{
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/control.sock", dfd);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int e = 0;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0)
+		e = -errno;
+	close(dfd);
+	if (e) {
+		if (fd >= 0)
+			close(fd);
+		return e;
+	}
+	return fd;
+}
 
 struct created {
 	pid_t pid;
@@ -298,11 +322,15 @@ static int create_container(const char *id, const char *bundle_arg, const char *
 	}
 	char fifo[PATH_MAX + 64];
 	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", st->dir);
-	int syncp[2] = { -1, -1 }, gop[2] = { -1, -1 }, errp[2] = { -1, -1 }, master = -1, slave = -1;
+	int syncp[2] = { -1, -1 }, gop[2] = { -1, -1 }, errp[2] = { -1, -1 }, master = -1, slave = -1, ctl = -1;
 	pid_t pid = -1;
 	if (mkfifo(fifo, 0600) < 0 || pipe2(syncp, O_CLOEXEC) < 0 || pipe2(gop, O_CLOEXEC) < 0 ||
 	    pipe2(errp, O_CLOEXEC) < 0) {
 		oci_error("%s: %s", st->dir, strerror(errno));
+		goto fail;
+	}
+	if ((ctl = control_listen(st->dir)) < 0) {
+		oci_error("%s/control.sock: %s", st->dir, strerror(-ctl));
 		goto fail;
 	}
 	if (terminal && console_sock) {
@@ -318,7 +346,7 @@ static int create_container(const char *id, const char *bundle_arg, const char *
 					      0, 0 };
 			ioctl(master, TIOCSWINSZ, &ws);
 		}
-		if ((r = send_console(console_sock, master)) < 0) {
+		if ((r = oci_send_console(console_sock, master)) < 0) {
 			oci_error("--console-socket %s: %s", console_sock, strerror(-r));
 			goto fail;
 		}
@@ -338,7 +366,8 @@ static int create_container(const char *id, const char *bundle_arg, const char *
 		if (log_file)
 			fclose(log_file);
 		struct oci_sentry_args a = { .spec = spec, .fifo = fifo, .sync_fd = syncp[1], .go_fd = gop[0],
-					     .err_fd = errp[1], .foreground = foreground, .console_fd = -1 };
+					     .err_fd = errp[1], .foreground = foreground, .console_fd = -1,
+					     .control_fd = ctl };
 		if (slave >= 0) {
 			for (int i = 0; i < 3; i++)
 				dup2(slave, i);
@@ -352,7 +381,8 @@ static int create_container(const char *id, const char *bundle_arg, const char *
 	close(syncp[1]);
 	close(gop[0]);
 	close(errp[1]);
-	syncp[1] = gop[0] = errp[1] = -1;
+	close(ctl);
+	syncp[1] = gop[0] = errp[1] = ctl = -1;
 	if (slave >= 0)
 		close(slave);
 	slave = -1;
@@ -419,6 +449,8 @@ fail:
 		close(master);
 	if (slave >= 0)
 		close(slave);
+	if (ctl >= 0)
+		close(ctl);
 	if (st->cgroups)
 		oci_cgroup_remove(st->cgroups);
 	rm_state_dir(st->dir);
@@ -1155,6 +1187,8 @@ static void usage(FILE *f)
 		   "  delete [--force] ID\n"
 		   "  list [--format table|json] [-q]\n"
 		   "  ps [--format table|json] ID\n"
+		   "  exec [--process F.json | CMD...] [--detach] [--tty] [--console-socket S]\n"
+		   "       [--pid-file F] [--cwd D] [--env K=V] [--user UID[:GID]] ID [CMD...]\n"
 		   "  pause ID, resume ID    freeze and thaw (cgroup freezer)\n"
 		   "  events [--stats] [--interval 5s] ID\n"
 		   "  update [-r FILE|-] [--memory N] [--pids-limit N] [--cpu-quota N] ... ID\n"
@@ -1251,10 +1285,9 @@ int cmd_oci(int argc, char **argv)
 		r = cmd_spec(argc, argv);
 	else if (!strcmp(cmd, "features"))
 		r = cmd_features();
-	else if (!strcmp(cmd, "exec")) {
-		oci_error("exec: running a second process in a container is not supported yet (see README)");
-		r = 1;
-	} else if (!strcmp(cmd, "checkpoint") || !strcmp(cmd, "restore")) {
+	else if (!strcmp(cmd, "exec"))
+		r = cmd_exec(argc, argv);
+	else if (!strcmp(cmd, "checkpoint") || !strcmp(cmd, "restore")) {
 		oci_error("%s: not supported by moat", cmd);
 		r = 1;
 	} else {

@@ -291,6 +291,8 @@ void oci_sentry_main(struct oci_sentry_args *a)
 	cfg.have_stdio = 1;
 	memcpy(cfg.stdio, a->stdio, sizeof(cfg.stdio));
 	cfg.before_start = wait_for_start;
+	cfg.have_control = 1;
+	cfg.control_fd = a->control_fd;
 	const char *log = annotation(s, "dev.moat.debug-log");
 	if (log) {
 		cfg.debug_log = fopen(log, "ae");

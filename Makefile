@@ -114,6 +114,9 @@ build/fuzz/%: tests/fuzz/%.c $(NETSTACK_SRC) $(wildcard netstack/*.h netstack/in
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(NETSTACK_SRC) $(PKG_LIBS)
 
+# (fuzz_oci_spec includes the OCI runtime's config.json parser)
+build/fuzz/fuzz_oci_spec: tools/moat/oci_spec.c tools/moat/oci.h
+
 # (fuzz_netlink includes the sentry's netlink socket)
 build/fuzz/fuzz_netlink: sentry/socket/netlink.c $(wildcard sentry/socket/*.h sentry/kernel/*.h)
 

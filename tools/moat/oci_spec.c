@@ -18,6 +18,9 @@
 
 #include "oci.h"
 
+const char *const oci_hook_names[HOOK_KINDS] = { "prestart",	     "createRuntime", "createContainer",
+						 "startContainer", "poststart",	    "poststop" };
+
 struct perr {
 	char *buf;
 	size_t len;
@@ -561,7 +564,6 @@ static int mounts(struct perr *e, json_t *arr, const char *bundle, struct oci_sp
 			if (!strcmp(d, "/dev"))
 				continue; /* the sentry's devfs */
 			sm->type = SANDBOX_MOUNT_TMPFS;
-			sm->dst = strdup(d);
 			for (size_t k = 0; k < json_array_size(opts); k++) {
 				const char *o = json_string_value(json_array_get(opts, k));
 				if (!strncmp(o, "mode=", 5)) {
@@ -572,6 +574,7 @@ static int mounts(struct perr *e, json_t *arr, const char *bundle, struct oci_sp
 					sm->mode = (unsigned)mode;
 				}
 			}
+			sm->dst = strdup(d); /* (counted only now: freed with the spec) */
 			s->nmounts++;
 			continue;
 		}

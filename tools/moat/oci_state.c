@@ -22,8 +22,6 @@
 
 #include "oci.h"
 
-const char *const oci_hook_names[HOOK_KINDS] = { "prestart",	     "createRuntime", "createContainer",
-						 "startContainer", "poststart",	    "poststop" };
 
 int oci_id_valid(const char *id, char *err, size_t errlen)
 {

@@ -29,24 +29,7 @@ dk_import moat-test/busybox "$T/bb" 'ENV PATH=/bin'
 host_root "$T/py" /usr/bin/python3.11 /usr/lib/python3.11 /bin/sh /bin/dash
 ln -sf python3.11 "$T/py/usr/bin/python3"
 dk_import moat-test/python "$T/py" 'ENV PATH=/usr/bin:/bin'
-host_root "$T/ng" /usr/sbin/nginx /etc/nginx/mime.types /bin/sh /bin/dash /bin/cat
-mkdir -p "$T/ng/var/lib/nginx" "$T/ng/var/log/nginx" "$T/ng/run" "$T/ng/srv"
-printf 'root:x:0:0::/root:/bin/sh\nwww-data:x:33:33::/var/www:/bin/false\n' >"$T/ng/etc/passwd"
-printf 'root:x:0:\nwww-data:x:33:\n' >"$T/ng/etc/group"
-cat >"$T/ng/etc/nginx/nginx.conf" <<'EOF'
-user www-data;
-worker_processes 2;
-daemon off;
-error_log stderr warn;
-pid /run/nginx.pid;
-events { worker_connections 1024; }
-http {
-    include mime.types;
-    access_log off;
-    sendfile on;
-    server { listen 80; root /srv; }
-}
-EOF
+nginx_root "$T/ng"
 head -c 300000 /dev/urandom >"$T/ng/srv/blob.bin"
 WANT=$(sha256sum <"$T/ng/srv/blob.bin" | cut -d' ' -f1)
 dk_import moat-test/nginx "$T/ng" 'ENV PATH=/usr/sbin:/bin' 'CMD ["nginx"]'

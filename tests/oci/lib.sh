@@ -97,7 +97,7 @@ dk_start() {
 		ip link set "$DK_BRIDGE" up || return 1
 	mkdir -p "$DK_DIR"
 	cat >"$DK_DIR/daemon.json" <<EOJ
-{ "runtimes": { "moat": { "path": "$MOAT" } } }
+{ "runtimes": { "moat": { "path": "$MOAT" }${DK_EXTRA_RUNTIMES:+, $DK_EXTRA_RUNTIMES} } }
 EOJ
 	dockerd --config-file "$DK_DIR/daemon.json" --host "unix://$DK_DIR/docker.sock" \
 		--data-root "$DK_DATA" --exec-root "$DK_DIR/exec" --pidfile "$DK_DIR/docker.pid" \
@@ -137,4 +137,29 @@ dk_import() {
 	local c=()
 	for ch in "$@"; do c+=(-c "$ch"); done
 	tar -C "$dir" -c . | docker import "${c[@]}" - "$name" >/dev/null
+}
+
+# nginx_root DIR: nginx from the host's package, serving DIR/srv on port 80
+# (two workers, as www-data), in the foreground.
+nginx_root() {
+	local r=$1
+	host_root "$r" /usr/sbin/nginx /etc/nginx/mime.types /bin/sh /bin/dash /bin/cat
+	mkdir -p "$r/var/lib/nginx" "$r/var/log/nginx" "$r/run" "$r/srv"
+	printf 'root:x:0:0::/root:/bin/sh\nwww-data:x:33:33::/var/www:/bin/false\n' >"$r/etc/passwd"
+	printf 'root:x:0:\nwww-data:x:33:\n' >"$r/etc/group"
+	cat >"$r/etc/nginx/nginx.conf" <<'EON'
+user www-data;
+worker_processes 2;
+daemon off;
+error_log stderr warn;
+pid /run/nginx.pid;
+events { worker_connections 1024; }
+http {
+    include mime.types;
+    access_log off;
+    sendfile on;
+    keepalive_requests 1000000;
+    server { listen 80; root /srv; }
+}
+EON
 }

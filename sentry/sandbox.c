@@ -241,8 +241,14 @@ static int user_mount(struct task *fake, struct vfs *v, const struct sandbox_mou
 	/* A file is served by a backend on its directory, the mount's root
 	 * being the file itself (nothing else of that directory is reachable:
 	 * lookups start at the root, which is not a directory). */
+	/* The source's symlinks are followed, as mount(2) does (Docker's
+	 * --init binds /usr/bin/docker-init, a link to tini-static). */
 	char dir[PATH_MAX], *base = NULL;
-	snprintf(dir, sizeof(dir), "%s", m->src);
+	if (!realpath(m->src, dir)) {
+		int e = -errno;
+		fprintf(stderr, "moat: bind mount %s: %s\n", m->src, strerror(errno));
+		return e;
+	}
 	if (!S_ISDIR(st.st_mode)) {
 		char *slash = strrchr(dir, '/');
 		if (!slash || !slash[1]) {

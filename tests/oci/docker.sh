@@ -11,6 +11,8 @@ cd "$(dirname "$0")/../.." || exit 1
 [ "$(id -u)" = 0 ] || { echo "FAIL setup needs root"; exit 1; }
 FETCHES=${DK_FETCHES:-1000}
 cleanup() {
+	ip netns del "moatctr$$" 2>/dev/null
+	ip link del "mctr$$" 2>/dev/null
 	dk_stop
 	sb_cleanup
 }
@@ -61,11 +63,26 @@ expect docker_top_shows_nginx 1 "$(docker top "$NG" | grep -c 'nginx: master')"
 expect docker_stats_shows_it 1 "$(docker stats --no-stream --format '{{.ID}}' | grep -c "^${NG:0:12}")"
 mem=$(docker stats --no-stream --format '{{.MemUsage}}' "$NG")
 expect docker_stats_memory_counted 1 "$(echo "$mem" | grep -cv '^0B')"
+# docker exec into it
+expect docker_exec_output "root /srv;" "$(docker exec "$NG" cat /etc/nginx/nginx.conf 2>&1 | grep -o 'root /srv;')"
+docker exec "$NG" sh -c 'exit 6'
+expect docker_exec_exit_status 6 $?
+expect docker_exec_env_and_workdir "bar /srv" "$(docker exec -e FOO=bar -w /srv "$NG" sh -c 'echo $FOO $(pwd)' 2>&1)"
+docker pause "$NG" >/dev/null
+expect docker_pause Paused "$(docker inspect -f '{{if .State.Paused}}Paused{{end}}' "$NG")"
+curl -sf --max-time 1 -o /dev/null http://127.0.0.1:$PORT/blob.bin
+expect paused_nginx_does_not_answer 1 "$([ $? -ne 0 ] && echo 1)"
+docker unpause "$NG" >/dev/null
+ok=""
+for i in $(seq 100); do curl -sf --max-time 2 -o /dev/null http://127.0.0.1:$PORT/blob.bin && ok=1 && break; sleep 0.05; done
+expect unpaused_nginx_answers 1 "$ok"
 docker stop -t 60 "$NG" >/dev/null
 # nginx exits 0 on SIGTERM (a fast shutdown); a SIGKILL after the timeout would be 137
 expect docker_stop_sigterm_reaches_nginx 0 "$(docker inspect -f '{{.State.ExitCode}}' "$NG")"
 docker rm "$NG" >/dev/null
 expect published_port_closed 1 "$(curl -sf --max-time 2 http://127.0.0.1:$PORT/ >/dev/null; [ $? -ne 0 ] && echo 1)"
+
+expect docker_run_init "1 docker-init" "$(docker run --rm "${M[@]}" --init moat-test/busybox ps -o pid,comm | awk '$1 == 1 { print $1, $2 }')"
 
 # --- logs, signals, kill, rm -f ---
 C=$(docker run -d "${M[@]}" moat-test/busybox sh -c 'trap "echo usr1" USR1; trap "echo term; exit 42" TERM; echo ready; while :; do sleep 0.1; done')
@@ -78,6 +95,10 @@ docker stop -t 60 "$C" >/dev/null
 expect docker_stop_exit_code_from_trap 42 "$(docker inspect -f '{{.State.ExitCode}}' "$C")"
 docker rm "$C" >/dev/null
 C=$(docker run -d "${M[@]}" moat-test/busybox sleep 1000)
+out=$(script -qec "docker exec -it $C sh -c 'tty; echo exec-tty'" /dev/null </dev/null 2>&1 | tr -d '\r')
+expect docker_exec_it_terminal "1 1" "$(echo "$out" | grep -c '/dev/console') $(echo "$out" | grep -c 'exec-tty')"
+docker exec -d "$C" sleep 300
+expect docker_exec_detached_runs 1 "$(docker top "$C" | grep -c 'sleep 300')"
 docker kill "$C" >/dev/null
 expect docker_wait_after_kill 137 "$(docker wait "$C")"
 docker rm "$C" >/dev/null
@@ -125,6 +146,37 @@ docker rm -f "$S" >/dev/null
 iptables -D FORWARD -i "$BR" -o "$BR" -j ACCEPT 2>/dev/null
 docker network rm moat-test-net >/dev/null
 expect user_network_removed 0 "$(docker network ls -q -f name=moat-test-net | wc -l)"
+
+# --- containerd's ctr (the dockerd's own containerd), runc shim with moat ---
+CTR=(ctr --address "$DK_DIR/exec/containerd/containerd.sock" -n moat-test)
+docker save moat-test/busybox | "${CTR[@]}" image import - >/dev/null
+expect ctr_image_import 0 $?
+RB=(--runtime io.containerd.runc.v2 --runc-binary "$MOAT")
+expect ctr_run "hello-ctr" "$("${CTR[@]}" run --rm "${RB[@]}" docker.io/moat-test/busybox:latest ctr1 echo hello-ctr 2>&1)"
+"${CTR[@]}" run --rm "${RB[@]}" docker.io/moat-test/busybox:latest ctr2 sh -c 'exit 4'
+expect ctr_exit_status 4 $?
+# a network namespace the test made, served by the netstack
+CNS=moatctr$$
+CVETH=mctr$$
+for x in $(seq 40 250); do ip -4 addr show | grep -q " 10.216.$x\." || break; done
+ip netns add "$CNS" && ip link add "$CVETH" type veth peer name eth0 netns "$CNS" &&
+	ip addr add 10.216.$x.1/24 dev "$CVETH" && ip link set "$CVETH" up &&
+	ip -n "$CNS" addr add 10.216.$x.2/24 dev eth0 && ip -n "$CNS" link set eth0 up
+"${CTR[@]}" run -d "${RB[@]}" --with-ns "network:/var/run/netns/$CNS" docker.io/moat-test/busybox:latest ctr3 \
+	sh -c 'echo from-ctr > /www/index.html; exec httpd -f -p 80 -h /www' >/dev/null
+got=""
+for i in $(seq 200); do
+	got=$(curl -sf --max-time 2 http://10.216.$x.2/) && [ -n "$got" ] && break
+	sleep 0.05
+done
+expect ctr_network_namespace_served_by_netstack from-ctr "$got"
+"${CTR[@]}" task kill -s SIGKILL ctr3 >/dev/null 2>&1
+for i in $(seq 200); do "${CTR[@]}" task ls 2>/dev/null | grep -q "ctr3.*RUNNING" || break; sleep 0.05; done
+"${CTR[@]}" task rm ctr3 >/dev/null 2>&1
+"${CTR[@]}" container rm ctr3 >/dev/null 2>&1
+expect ctr_nothing_left 0 "$("${CTR[@]}" container ls -q | wc -l)"
+ip netns del "$CNS"
+ip link del "$CVETH" 2>/dev/null
 
 # --- nothing left behind ---
 expect no_containers_left 0 "$(docker ps -aq | wc -l)"

@@ -59,6 +59,13 @@ int platform_filter_build(uint32_t report, struct sock_fprog *prog)
 		seccomp_release(ctx);
 		return r;
 	}
+	return platform_filter_export(ctx, prog);
+}
+
+int platform_filter_export(void *sctx, struct sock_fprog *prog)
+{
+	scmp_filter_ctx ctx = sctx;
+	int r;
 	/* libseccomp 2.5 exports to an fd only. */
 	int fd = memfd_create("moat-filter", MFD_CLOEXEC);
 	if (fd < 0) {
@@ -69,9 +76,10 @@ int platform_filter_build(uint32_t report, struct sock_fprog *prog)
 	r = seccomp_export_bpf(ctx, fd);
 	seccomp_release(ctx);
 	off_t len = r < 0 ? 0 : lseek(fd, 0, SEEK_END);
-	if (r < 0 || len <= 0 || len % (off_t)sizeof(struct sock_filter)) {
+	if (r < 0 || len <= 0 || len % (off_t)sizeof(struct sock_filter) ||
+	    len / (off_t)sizeof(struct sock_filter) > 65535) {
 		close(fd);
-		return r < 0 ? r : -EINVAL;
+		return r < 0 ? r : -E2BIG;
 	}
 	struct sock_filter *f = malloc((size_t)len);
 	if (!f || pread(fd, f, (size_t)len, 0) != len) {

@@ -87,6 +87,11 @@ struct platform_config {
 	int pids_limit;	     /* advisory (the sentry enforces its own) */
 	platform_stop_fn stop_fn;
 	void *stop_ctx;
+	/* A second seccomp filter every task runs under (the OCI runtime's
+	 * linux.seccomp, Docker's profile): what it denies fails on the
+	 * host as it would under runc; what it allows still reaches the
+	 * sentry through the platform's own filter. NULL: none. */
+	const struct sock_fprog *app_filter;
 };
 
 struct platform_ops {
@@ -203,6 +208,9 @@ struct sock_fprog;
 /* Build the BPF program; `report` is the raw seccomp action for syscalls
  * the sentry serves (e.g. SECCOMP_RET_TRACE). Caller frees prog->filter. */
 int platform_filter_build(uint32_t report, struct sock_fprog *prog);
+/* Compiles a libseccomp context (a scmp_filter_ctx, released here) into
+ * prog (prog->filter is malloc'ed). 0 or -errno. */
+int platform_filter_export(void *ctx, struct sock_fprog *prog);
 /* The stub image (platform/stub.c): a sealed, read-only, executable memfd. */
 int platform_stub_memfd(void);
 

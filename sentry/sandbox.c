@@ -414,6 +414,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 	pc.gid = getuid() == 0 ? 65534 : getgid();
 	pc.pids_limit = cfg->pids_limit;
 	pc.stop_fn = kernel_on_stop;
+	pc.app_filter = cfg->app_seccomp;
 	int e = platform_create(pops, &pc, s.loop, &plat);
 	if (e) {
 		fprintf(stderr, "moat: platform %s: %s\n", pops->name, strerror(-e));

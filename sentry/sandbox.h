@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+struct sock_fprog;
+
 enum {
 	SANDBOX_MOUNT_BIND = 0, /* src: a host directory or file */
 	SANDBOX_MOUNT_TMPFS,	/* an empty tmpfs (src unused) */
@@ -109,6 +111,9 @@ struct sandbox_config {
 	 * new processes (control.c); -1 or have_control 0: none. */
 	int have_control;
 	int control_fd;
+	/* A seccomp filter every task runs under besides the platform's
+	 * (platform_config.app_filter); NULL: none. */
+	const struct sock_fprog *app_seccomp;
 };
 
 /* Run the sandbox until its first process exits. Returns 0 and sets

@@ -920,6 +920,7 @@ struct child_args {
 	int chan;
 	int stub;
 	struct sock_fprog *prog;
+	const struct sock_fprog *app_prog; /* the container's profile, or NULL */
 };
 
 static void child_fail(const char *what)
@@ -969,6 +970,11 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
 		signal(s, SIG_DFL);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail("PR_SET_NO_NEW_PRIVS");
+	/* The container's profile first: once the platform's filter is in,
+	 * this very call would be a syscall for the sentry. (All filters run
+	 * on every call whatever their order; the strictest action wins.) */
+	if (a->app_prog && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, a->app_prog) < 0)
+		child_fail("the container's seccomp profile");
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, a->prog) < 0)
 		child_fail("seccomp");
 	/* From here every syscall but the native ones stops at the sentry. */
@@ -995,7 +1001,7 @@ static int pt_spawn(struct platform *pl, struct ptask **out, struct pimage *img)
 	int go[2];
 	if (pipe2(go, O_CLOEXEC) < 0)
 		return -errno;
-	struct child_args a = { go[0], p->chan[1], p->stubfd, &p->filter };
+	struct child_args a = { go[0], p->chan[1], p->stubfd, &p->filter, pl->cfg.app_filter };
 	long pid = syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC |
 					      CLONE_NEWUTS | CLONE_NEWNET | SIGCHLD,
 			   0, 0, 0, 0);

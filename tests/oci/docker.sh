@@ -118,6 +118,16 @@ expect volume_written_inside_read_on_host written-inside "$(cat "$T/vol/f" 2>/de
 expect volume_ro "Read-only" "$(docker run --rm "${M[@]}" -v "$T/vol:/data:ro" moat-test/busybox sh -c '(echo x > /data/g) 2>&1 | grep -o Read-only')"
 expect read_only_root "Read-only" "$(docker run --rm "${M[@]}" --read-only moat-test/busybox sh -c '(touch /x) 2>&1 | grep -o Read-only')"
 
+# --- seccomp: Docker's default profile and a custom one, enforced ---
+expect seccomp_default_denies_unshare "Operation not permitted" "$(docker run --rm "${M[@]}" moat-test/busybox unshare -n true 2>&1 | grep -o 'Operation not permitted')"
+expect seccomp_default_allows_normal_work ok "$(docker run --rm "${M[@]}" moat-test/busybox sh -c 'mkdir /d && echo x > /d/f && cat /d/f >/dev/null && echo ok')"
+cat >"$T/deny-mkdir.json" <<'EOF'
+{ "defaultAction": "SCMP_ACT_ALLOW",
+  "syscalls": [ { "names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13 } ] }
+EOF
+expect seccomp_custom_profile_errno "Permission denied" "$(docker run --rm "${M[@]}" --security-opt seccomp="$T/deny-mkdir.json" moat-test/busybox mkdir /d 2>&1 | grep -o 'Permission denied')"
+expect seccomp_unconfined ok "$(docker run --rm "${M[@]}" --security-opt seccomp=unconfined moat-test/busybox sh -c 'mkdir /d && echo ok')"
+
 # --- resources ---
 docker run --rm "${M[@]}" --memory 64m --memory-swap 64m moat-test/python python3 -c 'b = bytearray(400 * 1024 * 1024); print("allocated")' >"$T/mem.out" 2>&1
 rc=$?

@@ -365,6 +365,12 @@ bundle "$B" "$R" true
 jqi "$B/config.json" '.linux.sysctl = {"kernel.panic": "1"}'
 bad unsupported_sysctl "linux.sysctl.kernel.panic: not supported" create --bundle "$B" x1
 bundle "$B" "$R" true
+jqi "$B/config.json" '.linux.seccomp = {"defaultAction": "SCMP_ACT_FROBNICATE"}'
+bad seccomp_unknown_action "linux.seccomp.defaultAction: action 'SCMP_ACT_FROBNICATE' is not supported" create --bundle "$B" x1
+bundle "$B" "$R" true
+jqi "$B/config.json" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 9, "value": 1, "op": "SCMP_CMP_EQ"}]}]}'
+bad seccomp_bad_arg_index "linux.seccomp.syscalls[0].args[0]: expected index 0-5" create --bundle "$B" x1
+bundle "$B" "$R" true
 bad missing_bundle "bundle $T/nope" create --bundle "$T/nope" x1
 bad id_with_slash "container id 'a/b': only letters" create --bundle "$B" a/b
 bad no_id "a container ID is required" create --bundle "$B"

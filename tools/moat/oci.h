@@ -157,6 +157,12 @@ int oci_cgroup_frozen(json_t *paths);
 json_t *oci_cgroup_stats(json_t *paths);
 void oci_cgroup_remove(json_t *paths);
 
+/* ---- linux.seccomp (oci_seccomp.c) ---- */
+struct sock_fprog;
+/* Compiles the profile into prog (prog->filter malloc'ed). 0, or -1 with
+ * a one-line message naming the field. */
+int oci_seccomp_build(json_t *seccomp, struct sock_fprog *prog, char *err, size_t errlen);
+
 /* ---- the container's process (oci_sentry.c) ---- */
 
 struct oci_sentry_args {

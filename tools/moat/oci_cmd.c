@@ -1145,7 +1145,11 @@ static int cmd_features(void)
 	json_object_set_new(linux_, "namespaces", str_array(nss, sizeof(nss) / sizeof(nss[0])));
 	json_object_set_new(linux_, "capabilities", caps);
 	json_object_set_new(linux_, "cgroup", json_pack("{s:b, s:b, s:b}", "v1", 1, "v2", 1, "systemd", 0));
-	json_object_set_new(linux_, "seccomp", json_pack("{s:b}", "enabled", 0));
+	json_object_set_new(linux_, "seccomp",
+			    json_pack("{s:b, s:[sssssss], s:[sssssss]}", "enabled", 1, "actions", "SCMP_ACT_ALLOW",
+				      "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
+				      "SCMP_ACT_TRAP", "SCMP_ACT_LOG", "operators", "SCMP_CMP_NE", "SCMP_CMP_LT",
+				      "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"));
 	json_t *doc = json_object();
 	json_object_set_new(doc, "ociVersionMin", json_string("1.0.0"));
 	json_object_set_new(doc, "ociVersionMax", json_string(OCI_VERSION));

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -301,6 +302,16 @@ void oci_sentry_main(struct oci_sentry_args *a)
 			_exit(125);
 		}
 		setvbuf(cfg.debug_log, NULL, _IOLBF, 0);
+	}
+	struct sock_fprog prof = { 0, NULL };
+	json_t *sc = json_object_get(json_object_get(s->doc, "linux"), "seccomp");
+	if (sc) {
+		char err[512];
+		if (oci_seccomp_build(sc, &prof, err, sizeof(err)) < 0) {
+			moat_err("%s\n", err);
+			_exit(125);
+		}
+		cfg.app_seccomp = &prof;
 	}
 	const char *st = annotation(s, "dev.moat.strace");
 	cfg.strace = st && !strcmp(st, "true");

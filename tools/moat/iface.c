@@ -18,17 +18,6 @@
 
 #include "moat.h"
 
-static int write_sysctl(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = write(fd, val, strlen(val));
-	int e = n < 0 ? -errno : 0;
-	close(fd);
-	return e;
-}
-
 struct nlreq {
 	struct nlmsghdr nh;
 	struct ifaddrmsg ifa;
@@ -130,10 +119,10 @@ int moat_iface_takeover(const char *ifname)
 		return -ENODEV;
 	/* First stop IPv6 (which also drops its addresses), then v4. */
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
-	write_sysctl(path, "1");
+	moat_write_str(path, "1");
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/arp_ignore", ifname);
-	write_sysctl(path, "8"); /* never answer ARP on this interface */
+	moat_write_str(path, "8"); /* never answer ARP on this interface */
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", ifname);
-	write_sysctl(path, "0");
+	moat_write_str(path, "0");
 	return flush_addrs(idx);
 }

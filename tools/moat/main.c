@@ -1,5 +1,7 @@
 /* moat: the user-facing binary. Subcommands are dispatched from here. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -23,6 +25,17 @@ void moat_random(void *buf, size_t len)
 		b += n;
 		len -= (size_t)n;
 	}
+}
+
+int moat_write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, val, strlen(val));
+	int e = n < 0 ? -errno : 0;
+	close(fd);
+	return e;
 }
 
 static void usage(FILE *f)

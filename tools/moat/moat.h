@@ -13,6 +13,10 @@ int cmd_impair(int argc, char **argv);
  * answering on it. 0 or -errno. */
 int moat_iface_takeover(const char *ifname);
 
+/* Writes the string val to the file at path (sysctls, cgroup files).
+ * 0 or -errno. */
+int moat_write_str(const char *path, const char *val);
+
 /* Fill buf with len random bytes (getrandom). */
 void moat_random(void *buf, size_t len);
 

@@ -37,6 +37,7 @@
 struct moat_net {
 	struct sandbox_net cfg;
 	char veth[IFNAMSIZ];   /* host side, "" if none */
+	int veth_index;	       /* its ifindex: the name may be another sandbox's by the time we end */
 	char state[64];	       /* our record in STATE_DIR */
 	pid_t fwd;
 	struct ns_pcap_sink *sink;
@@ -122,11 +123,8 @@ static int link_up(const char *name)
 	return nl_talk(&b);
 }
 
-static int link_del(const char *name)
+static int link_del(int idx)
 {
-	int idx = (int)if_nametoindex(name);
-	if (!idx)
-		return -ENODEV;
 	struct nlb b;
 	nl_begin(&b, RTM_DELLINK, 0);
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = idx };
@@ -236,9 +234,13 @@ static void clean_record(const char *path)
 	if (f) {
 		char line[512];
 		while (fgets(line, sizeof(line), f)) {
-			if (!strncmp(line, "veth ", 5)) {
-				line[strcspn(line, "\n")] = 0;
-				link_del(line + 5);
+			char name[IFNAMSIZ + 1];
+			int idx;
+			if (sscanf(line, "veth %16s %d", name, &idx) == 2) {
+				/* (normally gone with the dead sandbox's namespace; the
+				 * name alone may be a live sandbox's by now) */
+				if ((int)if_nametoindex(name) == idx)
+					link_del(idx);
 			} else if (!strncmp(line, "ipt ", 4)) {
 				ipt_delete_line(line + 4);
 			}
@@ -320,20 +322,10 @@ static int ipt(struct moat_net *n, const char *table, const char *op, const char
 	return run_argv(argv);
 }
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t w = write(fd, val, strlen(val));
-	close(fd);
-	return w < 0 ? -errno : 0;
-}
-
 static int nat_up(struct moat_net *n, const char *subnet)
 {
 	char rule[256];
-	if (write_file("/proc/sys/net/ipv4/ip_forward", "1") < 0)
+	if (moat_write_str("/proc/sys/net/ipv4/ip_forward", "1") < 0)
 		return -EPERM;
 	snprintf(rule, sizeof(rule), "-s %s ! -o %s -j MASQUERADE", subnet, n->veth);
 	if (ipt(n, "nat", "-A", "POSTROUTING", rule) < 0)
@@ -559,7 +551,6 @@ static int setup_sandbox_mode(const struct moat_net_opts *o, struct moat_net *n,
 	snprintf(n->veth, sizeof(n->veth), "moat%d", idx);
 	snprintf(n->state, sizeof(n->state), "%s/%d", STATE_DIR, (int)getpid());
 	unlink(n->state);
-	record(n, "veth %s\n", n->veth);
 
 	hostns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (hostns < 0 || unshare(CLONE_NEWNET) < 0) {
@@ -584,6 +575,8 @@ static int setup_sandbox_mode(const struct moat_net_opts *o, struct moat_net *n,
 		n->veth[0] = 0;
 		goto out;
 	}
+	n->veth_index = (int)if_nametoindex(n->veth);
+	record(n, "veth %s %d\n", n->veth, n->veth_index);
 	/* IPv6 as well, unless --ip gave the sandbox an IPv6 address of its
 	 * own: a unique local /64 per sandbox, fd00:6d6f:6174:IDX::/64
 	 * (6d6f:6174 is "moat"; IDX is the subnet index, unique among live
@@ -602,7 +595,7 @@ static int setup_sandbox_mode(const struct moat_net_opts *o, struct moat_net *n,
 	sbx6.v6[15] = 2;
 	char path[128];
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", n->veth);
-	write_file(path, user_v6 ? "1" : "0");
+	moat_write_str(path, user_v6 ? "1" : "0");
 	if ((r = addr_add(n->veth, &hostip, plen)) < 0 || (!user_v6 && (r = addr_add(n->veth, &host6, 64)) < 0) ||
 	    (r = link_up(n->veth)) < 0) {
 		moat_err("network: configuring %s: %s\n", n->veth, strerror(-r));
@@ -768,8 +761,19 @@ void moat_net_down(struct moat_net *n)
 		while (waitpid(n->fwd, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	if (n->veth[0])
-		link_del(n->veth);
+	/* Our veth goes with our namespace when the AF_PACKET socket closes;
+	 * if it is still there, delete it by its index, under the lock: a
+	 * sandbox starting now may already have made a new veth of the same
+	 * name (deleting by name broke parallel starts). */
+	if (n->veth[0] && n->veth_index > 0) {
+		int lk = open(LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (lk >= 0)
+			flock(lk, LOCK_EX);
+		if ((int)if_nametoindex(n->veth) == n->veth_index)
+			link_del(n->veth_index);
+		if (lk >= 0)
+			close(lk);
+	}
 	if (n->state[0])
 		clean_record(n->state);
 	if (n->sink)

@@ -144,6 +144,14 @@ int oci_write_file(const char *path, const char *data, size_t len, mode_t mode);
 /* Host pids of the container: the sentry and its descendants. */
 int oci_pids(pid_t root, pid_t **out);
 
+/* ---- sockets (oci_ipc.c) ---- */
+/* The control socket of the container whose state directory is dir:
+ * listening (server) or connected. A fd, or -errno. */
+int oci_control_socket(const char *dir, int server);
+/* One message of len bytes with nfds (0-3) descriptors. 0 or -errno. */
+int oci_send_fds(int sock, const void *buf, size_t len, const int *fds, int nfds);
+int oci_send_console(const char *path, int master);
+
 /* ---- cgroups (oci_cgroup.c) ---- */
 
 /* Creates the cgroup(s) for path (cgroupfs "/a/b" or systemd

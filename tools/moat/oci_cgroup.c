@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "moat.h"
 #include "oci.h"
 
 #define CG_ROOT "/sys/fs/cgroup"
@@ -41,13 +42,7 @@ static int write_str(const char *dir, const char *file, const char *val)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = write(fd, val, strlen(val));
-	int e = n < 0 ? -errno : 0;
-	close(fd);
-	return e;
+	return moat_write_str(path, val);
 }
 
 static int read_str(const char *dir, const char *file, char *buf, size_t len)

@@ -193,42 +193,6 @@ static int parse_signal(const char *s)
 	return -1;
 }
 
-/* Sends the pty's master to the console socket (SCM_RIGHTS), as runc. */
-int oci_send_console(const char *sock, int master);
-int oci_send_console(const char *sock, int master)
-{
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(sock) >= sizeof(sa.sun_path)) {
-		close(fd);
-		return -ENAMETOOLONG;
-	}
-	strcpy(sa.sun_path, sock);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = -errno;
-		close(fd);
-		return e;
-	}
-	char name[] = "/dev/ptmx";
-	struct iovec iov = { name, sizeof(name) - 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &master, sizeof(int));
-	int r = sendmsg(fd, &m, 0) < 0 ? -errno : 0;
-	close(fd);
-	return r;
-}
-
 /* Reads what the container's process wrote to its error pipe and reports it. */
 static void report_child_errors(int fd, const char *what)
 {
@@ -254,28 +218,6 @@ static void report_child_errors(int fd, const char *what)
 
 static int oci_start_created(struct oci_state *st, struct oci_spec *spec);
 int cmd_exec(int argc, char **argv); /* oci_exec.c */
-
-/* The sandbox's control socket, <dir>/control.sock (bound through
- * /proc/self/fd: Docker's state paths are longer than a socket address). */
-static int control_listen(const char *dir)
-{
-	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/control.sock", dfd);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int e = 0;
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0)
-		e = -errno;
-	close(dfd);
-	if (e) {
-		if (fd >= 0)
-			close(fd);
-		return e;
-	}
-	return fd;
-}
 
 struct created {
 	pid_t pid;
@@ -329,7 +271,7 @@ static int create_container(const char *id, const char *bundle_arg, const char *
 		oci_error("%s: %s", st->dir, strerror(errno));
 		goto fail;
 	}
-	if ((ctl = control_listen(st->dir)) < 0) {
+	if ((ctl = oci_control_socket(st->dir, 1)) < 0) {
 		oci_error("%s/control.sock: %s", st->dir, strerror(-ctl));
 		goto fail;
 	}
@@ -1072,6 +1014,7 @@ static const char default_spec[] =
 	"      \"bounding\": [ \"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\" ],\n"
 	"      \"effective\": [ \"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\" ],\n"
 	"      \"permitted\": [ \"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\" ],\n"
+	"      \"inheritable\": [ \"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\" ],\n"
 	"      \"ambient\": [ \"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\" ]\n"
 	"    },\n"
 	"    \"rlimits\": [ { \"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 1024 } ],\n"

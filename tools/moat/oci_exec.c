@@ -34,55 +34,16 @@
 
 #include "oci.h"
 
-int oci_send_console(const char *sock, int master);
-
-/* Connects to <dir>/control.sock (through the directory: the full path
- * may be longer than a socket address holds). */
-static int control_connect(const char *dir)
-{
-	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d/control.sock", dfd);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	int e = 0;
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		e = -errno;
-	close(dfd);
-	if (e) {
-		if (fd >= 0)
-			close(fd);
-		return e;
-	}
-	return fd;
-}
-
 static int send_request(int fd, json_t *req, const int *fds, int nfds)
 {
 	char *s = json_dumps(req, JSON_COMPACT);
 	if (!s)
 		return -ENOMEM;
 	size_t n = strlen(s);
-	s[n] = '\n';
-	union {
-		char b[CMSG_SPACE(3 * sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct iovec iov = { s, n + 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
-			    .msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int)) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
-	memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
-	ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL);
+	s[n] = '\n'; /* the line's end where the NUL was: n + 1 bytes go */
+	int r = oci_send_fds(fd, s, n + 1, fds, nfds);
 	free(s);
-	return w == (ssize_t)(n + 1) ? 0 : -EIO;
+	return r;
 }
 
 /* Reads one JSON line (blocking, with a deadline in ms; -1: none). */
@@ -347,7 +308,7 @@ int cmd_exec(int argc, char **argv)
 		oci_error("exec: --console-socket given but the process has no terminal");
 		goto out_req;
 	}
-	int cfd = control_connect(st.dir);
+	int cfd = oci_control_socket(st.dir, 0);
 	if (cfd < 0) {
 		oci_error("exec: the sandbox's control socket: %s", strerror(-cfd));
 		goto out_req;

@@ -185,6 +185,37 @@ sys.exit(0 if got == data else 1)
 }
 check half_close_linux_shuts_down_first t_halfclose_linux_client
 
+t_echo_concurrent_128mib() {
+	# Linux writes 128 MiB in one thread and reads the echo in another
+	# (the echo service once stopped reading for good after its 1 MiB
+	# buffer had filled and drained: a stall with the window closed).
+	# 300 s is generous: the transfer takes about a second here.
+	L timeout 300 python3 -c '
+import hashlib, socket, sys, threading
+N = 128 << 20
+s = socket.create_connection((sys.argv[1], 7), timeout=60)
+block = bytes((i * 7 + 3) % 251 for i in range(1 << 16))
+want = hashlib.sha256()
+def send():
+    for _ in range(N // len(block)):
+        s.sendall(block)
+        want.update(block)
+t = threading.Thread(target=send)
+t.start()
+got, h = 0, hashlib.sha256()
+while got < N:
+    d = s.recv(1 << 20)
+    if not d:
+        break
+    got += len(d)
+    h.update(d)
+t.join()
+print("echoed", got, "bytes")
+sys.exit(0 if got == N and h.digest() == want.digest() else 1)
+' "$MIP"
+}
+check echo_128mib_written_and_read_concurrently_sha256 t_echo_concurrent_128mib
+
 t_halfclose_moat_client() {
 	# The stack sends, shuts down writing, and reads until Linux closes.
 	stop_moat

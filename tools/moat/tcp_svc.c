@@ -206,11 +206,23 @@ static int do_read(struct tconn *c)
 {
 	struct tsvc *v = c->svc;
 	for (;;) {
-		if (c->kind == K_ECHO && c->pend_len >= ECHO_MAX)
-			return 0; /* back-pressure: wait for the peer to read */
 		size_t want = IOBUF;
-		if (c->kind == K_ECHO)
+		if (c->kind == K_ECHO) {
+			/* Room first: what was sent no longer counts (the
+			 * back-pressure test once looked at pend_len alone, and
+			 * an echo whose buffer had filled and drained never read
+			 * again: a stall with the window closed). */
+			if (c->pend_off == c->pend_len) {
+				c->pend_off = c->pend_len = 0;
+			} else if (c->pend_off && c->pend_len + IOBUF > ECHO_MAX) {
+				memmove(c->pend, c->pend + c->pend_off, c->pend_len - c->pend_off);
+				c->pend_len -= c->pend_off;
+				c->pend_off = 0;
+			}
+			if (c->pend_len >= ECHO_MAX)
+				return 0; /* back-pressure: ECHO_MAX unsent, wait for the peer to read */
 			want = NS_MIN((size_t)IOBUF, (size_t)(ECHO_MAX - c->pend_len));
+		}
 		ssize_t n = ns_recv(c->s, v->buf, want, 0);
 		if (n == -EAGAIN)
 			return 0;
@@ -233,13 +245,6 @@ static int do_read(struct tconn *c)
 			if (!c->pend) {
 				conn_fail(c, ENOMEM);
 				return -1;
-			}
-			if (c->pend_off && c->pend_off == c->pend_len)
-				c->pend_off = c->pend_len = 0;
-			if (c->pend_len + (uint32_t)n > ECHO_MAX) {
-				memmove(c->pend, c->pend + c->pend_off, c->pend_len - c->pend_off);
-				c->pend_len -= c->pend_off;
-				c->pend_off = 0;
 			}
 			memcpy(c->pend + c->pend_len, v->buf, (size_t)n);
 			c->pend_len += (uint32_t)n;

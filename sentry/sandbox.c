@@ -232,6 +232,20 @@ static int user_mount(struct task *fake, struct vfs *v, const struct sandbox_mou
 			fprintf(stderr, "moat: tmpfs on %s: %s\n", m->dst, strerror(-e));
 		return e;
 	}
+	if (m->type == SANDBOX_MOUNT_OVERLAY) {
+		struct fs_backend *b;
+		struct fsb_node *br;
+		struct fsb_attr a;
+		int e = hostfs_backend_create(m->src, 1, &b);
+		if (!e)
+			e = b->ops->root(b, &br, &a);
+		if (!e)
+			e = mount_at(fake, v, m->dst, tmpfs_create(v, b, br, 0, a.mode & 07777), m->flags, m->src,
+				     NULL, NULL);
+		if (e)
+			fprintf(stderr, "moat: %s in the sandbox: %s\n", m->src, strerror(-e));
+		return e;
+	}
 	struct stat st;
 	if (stat(m->src, &st) < 0) {
 		int e = -errno;
@@ -347,6 +361,9 @@ static int setup_vfs(const struct sandbox_config *cfg, struct kernel *k, struct 
 	for (size_t i = 0; i < sizeof(etc) / sizeof(etc[0]); i++) {
 		if (!etc[i][1])
 			continue;
+		struct path ep; /* a root without /etc gets one (in the writable layer) */
+		if (mountpoint(&fake, v, "/etc", &ep) == 0)
+			path_put(&ep);
 		struct file *ef;
 		vfs_unlink(&fake, AT_FDCWD, etc[i][0]);
 		e = vfs_open(&fake, AT_FDCWD, etc[i][0], O_WRONLY | O_CREAT | O_TRUNC, 0644, &ef);
@@ -551,7 +568,13 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 	if (e) {
 		if (console)
 			file_put(console);
-		if (e == -ENOENT || e == -EACCES || e == -ENOEXEC || e == -ENOTDIR || e == -ELOOP) {
+		if (e == -ENOENT && k->exec_missing_interp[0]) {
+			/* as a shell says it: the program is there, what it
+			 * names to run it is not */
+			fprintf(stderr, "moat: %s: bad interpreter %s: %s\n", cfg->argv[0], k->exec_missing_interp,
+				strerror(-e));
+			*wait_status = 127 << 8; /* as bash: "required file not found", 127 */
+		} else if (e == -ENOENT || e == -EACCES || e == -ENOEXEC || e == -ENOTDIR || e == -ELOOP) {
 			fprintf(stderr, "moat: %s: %s\n", cfg->argv[0], strerror(-e));
 			*wait_status = (e == -ENOENT ? 127 : 126) << 8;
 		} else {

@@ -14,6 +14,8 @@ struct sock_fprog;
 enum {
 	SANDBOX_MOUNT_BIND = 0, /* src: a host directory or file */
 	SANDBOX_MOUNT_TMPFS,	/* an empty tmpfs (src unused) */
+	SANDBOX_MOUNT_OVERLAY,	/* host directory src, read-only, under a writable
+				   layer in memory (as /: writes stay in the sandbox) */
 };
 
 struct sandbox_mount {

@@ -31,6 +31,7 @@
 
 #include <sched.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -324,6 +325,7 @@ struct kernel {
 	void *ipc;	      /* System V IPC namespace (sys_sysvipc.c), made on first use */
 	void *spawns;	      /* processes requested from outside, waiting (spawn.c) */
 	struct ns_timer reap_timer; /* retries host reaps that were not ready (exit.c) */
+	char exec_missing_interp[PATH_MAX + 1]; /* the last exec failed on this #! or ELF interpreter */
 	unsigned reap_backoff_ms;
 };
 

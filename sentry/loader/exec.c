@@ -571,8 +571,11 @@ static int execve_common(struct task *t, int dirfd, const char *path, char **arg
 			goto fail;
 		}
 		e = open_exec(t, dirfd, cur, flags, &exe->f);
-		if (e)
+		if (e) {
+			if (depth > 0) /* the script is there; its #! interpreter is not */
+				snprintf(k->exec_missing_interp, sizeof(k->exec_missing_interp), "%s", cur);
 			goto fail;
+		}
 		char hdr[256];
 		ssize_t n = read_at(t, exe->f, hdr, sizeof(hdr), 0);
 		if (n < 0) {
@@ -634,6 +637,7 @@ static int execve_common(struct task *t, int dirfd, const char *path, char **arg
 		if (e) {
 			if (e == -EACCES || e == -ENOENT)
 				klog(k, "pid %d: exec %s: interpreter %s: %s", t->tid, execfn, ipath, errno_name(-e));
+			snprintf(k->exec_missing_interp, sizeof(k->exec_missing_interp), "%s", ipath);
 			goto fail;
 		}
 		break;

@@ -35,7 +35,8 @@ static void usage(FILE *f)
 		"  --root DIR          root file system (read-only lower layer; default /)\n"
 		"  -v SRC:DST[:ro]     bind-mount host directory SRC at DST (read-write unless :ro)\n"
 		"  --cwd DIR           working directory in the sandbox (default: the current one\n"
-		"                      if it exists in the sandbox, else /)\n"
+		"                      if it exists in the sandbox, else /; one under /tmp or\n"
+		"                      /dev/shm is shown there, copy-on-write like /)\n"
 		"  --env K=V           set an environment variable (repeatable; the rest is inherited)\n"
 		"  --strace            log every syscall with its arguments and result to stderr\n"
 		"                      (to the debug log if --debug-log is given)\n"
@@ -292,6 +293,27 @@ int cmd_do(int argc, char **argv)
 	}
 	cfg.argv = argv + optind;
 	cfg.envp = envp;
+	/* The current directory under /tmp or /dev/shm would be hidden by the
+	 * sandbox's own tmpfs there (and the program would start in / without
+	 * a word): it is shown at its path, copy-on-write like the root. */
+	char cwdbuf[4096];
+	if (!cfg.cwd && !strcmp(cfg.root, "/") && getcwd(cwdbuf, sizeof(cwdbuf)) &&
+	    (!strncmp(cwdbuf, "/tmp/", 5) || !strncmp(cwdbuf, "/dev/shm/", 9))) {
+		int covered = 0;
+		for (int i = 0; i < cfg.nmounts; i++) {
+			size_t l = strlen(cfg.mounts[i].dst);
+			covered |= !strncmp(cwdbuf, cfg.mounts[i].dst, l) && (cwdbuf[l] == '/' || !cwdbuf[l]);
+		}
+		struct sandbox_mount *m = covered ? NULL : realloc(cfg.mounts, (size_t)(cfg.nmounts + 1) * sizeof(*m));
+		if (m) {
+			cfg.mounts = m;
+			memset(&m[cfg.nmounts], 0, sizeof(*m));
+			m[cfg.nmounts].src = strdup(cwdbuf);
+			m[cfg.nmounts].dst = m[cfg.nmounts].src;
+			m[cfg.nmounts].type = SANDBOX_MOUNT_OVERLAY;
+			cfg.nmounts++;
+		}
+	}
 	if (log_path) {
 		cfg.debug_log = fopen(log_path, "we");
 		if (!cfg.debug_log) {

@@ -387,7 +387,7 @@ static char *host_resolv(void)
 	return buf ? buf : strdup("");
 }
 
-static char *make_hosts(const struct moat_net_opts *o, const char *ip, const char *hostip)
+static char *make_hosts(const struct moat_net_opts *o, const char *ip, const char *hostip, const char *hostip6)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -399,6 +399,8 @@ static char *make_hosts(const struct moat_net_opts *o, const char *ip, const cha
 	fprintf(m, "%s\t%s\n", ip ? ip : "127.0.1.1", hn);
 	if (hostip)
 		fprintf(m, "%s\thost.moat.internal\n", hostip);
+	if (hostip6)
+		fprintf(m, "%s\thost.moat.internal\n", hostip6);
 	for (int i = 0; i < o->nadd_hosts; i++) {
 		const char *c = strchr(o->add_hosts[i], ':');
 		if (c)
@@ -627,6 +629,11 @@ static int setup_sandbox_mode(const struct moat_net_opts *o, struct moat_net *n,
 		 * and the address works from the first packet (a --net-set
 		 * given by the user comes later and wins) */
 		n->cfg.sets[n->cfg.nsets++] = "ip6.dad_transmits=0";
+	} else {
+		/* the sandbox's own IPv6 address: an IPv6 --gateway routes it */
+		for (int i = 0; i < o->ngateways && n->cfg.ngateways < 2; i++)
+			if (strchr(o->gateways[i], ':'))
+				n->cfg.gateways[n->cfg.ngateways++] = o->gateways[i];
 	}
 	if (o->nat) {
 		char subnet[64];
@@ -658,6 +665,33 @@ int moat_net_up(const struct moat_net_opts *o, struct sandbox_net *cfg, struct m
 	const char *mode = o->mode ? o->mode : "sandbox";
 	char ip[64] = "", hostip[64] = "";
 	int r = 0;
+	/* --gateway: an address, of a family the sandbox has an --ip of (a
+	 * gateway nobody can use was once ignored without a word) */
+	for (int i = 0; i < o->ngateways; i++) {
+		struct ns_ip g;
+		if (ns_ip_parse(o->gateways[i], &g) < 0) {
+			moat_err("--gateway %s: not an IP address\n", o->gateways[i]);
+			r = -EINVAL;
+			goto fail;
+		}
+		int have = 0;
+		for (int k = 0; k < o->nips; k++) {
+			struct ns_ip a;
+			unsigned pl;
+			have |= ns_cidr_parse(o->ips[k], &a, &pl) == 0 && a.family == g.family;
+		}
+		if (!strcmp(mode, "none") || !strcmp(mode, "host")) {
+			moat_err("--gateway: --network=%s has no interface to route through\n", mode);
+			r = -EINVAL;
+			goto fail;
+		}
+		if (!have) {
+			moat_err("--gateway %s: needs an --ip of the same family (the sandbox's address on that "
+				 "gateway's subnet)\n", o->gateways[i]);
+			r = -EINVAL;
+			goto fail;
+		}
+	}
 	if (!strcmp(mode, "host")) {
 		n->cfg.mode = SANDBOX_NET_HOST;
 		moat_err("warning: --network=host: the sandbox's sockets are host sockets; the host kernel's "
@@ -718,7 +752,7 @@ int moat_net_up(const struct moat_net_opts *o, struct sandbox_net *cfg, struct m
 		}
 		n->cfg.pcap = n->sink;
 	}
-	n->hosts = make_hosts(o, ip[0] ? ip : NULL, hostip[0] ? hostip : NULL);
+	n->hosts = make_hosts(o, ip[0] ? ip : NULL, hostip[0] ? hostip : NULL, n->gw6_buf[0] ? n->gw6_buf : NULL);
 	if (o->ndns) {
 		char *buf = NULL;
 		size_t len = 0;

@@ -51,11 +51,9 @@ check_all() { # round
 	expect "round$1_no_start_errors" "" "$dead"
 }
 
-ours_ifaces() { # veths of our sandboxes (their moat's pid is in the record)
-	local p
-	for p in "${PIDS[@]}"; do
-		[ -f "/run/moat/net/$p" ] && awk '/^veth/ { print $2 }' "/run/moat/net/$p"
-	done | sort -u
+BEFORE=$(moat_ifaces)
+ours_ifaces() { # moatN veths that were not there before this suite
+	comm -13 <(echo "$BEFORE") <(moat_ifaces)
 }
 
 wait_gone() {

@@ -76,6 +76,13 @@ void moat_net_down(struct moat_net *n);
  * AF_PACKET link on it and takes it over from the kernel. 0 or -errno. */
 int moat_net_open_iface(const char *ifname, int offload, struct ns_link **out);
 
+/* Removes what a sandbox's record lists (NAT rules; a veth still there),
+ * then the record, under the network lock. */
+void moat_net_clean_record(const char *path);
+/* net_watch.c: a process that cleans the record when this moat ends, even
+ * by SIGKILL. Its pid, or -errno. */
+pid_t moat_net_watch_start(const char *record);
+
 /* net_fwd.c: forwards each published port to dst (the sandbox's address)
  * from a child process; its listening sockets are open when this returns
  * (errors such as EADDRINUSE are reported here). Returns the pid. */

@@ -230,6 +230,8 @@ static void ipt_delete_line(char *line)
 
 static void clean_record(const char *path)
 {
+	if (access(path, F_OK) < 0)
+		return;
 	FILE *f = fopen(path, "re");
 	if (f) {
 		char line[512];
@@ -248,6 +250,16 @@ static void clean_record(const char *path)
 		fclose(f);
 	}
 	unlink(path);
+}
+
+void moat_net_clean_record(const char *path)
+{
+	int lk = open(LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lk >= 0)
+		flock(lk, LOCK_EX);
+	clean_record(path);
+	if (lk >= 0)
+		close(lk);
 }
 
 /* A live moat (a zombie is dead: its sockets are closed). */
@@ -579,6 +591,13 @@ static int setup_sandbox_mode(const struct moat_net_opts *o, struct moat_net *n,
 	}
 	n->veth_index = (int)if_nametoindex(n->veth);
 	record(n, "veth %s %d\n", n->veth, n->veth_index);
+	/* The record (and the NAT rules it will list) must not outlive a
+	 * SIGKILLed moat: a watchdog removes them when moat ends. (The veth
+	 * itself goes with the sandbox's namespace.) */
+	pid_t w = moat_net_watch_start(n->state);
+	if (w < 0)
+		moat_err("warning: no network watchdog (%s): a SIGKILLed moat leaves its record until the "
+			 "next moat do\n", strerror((int)-w));
 	/* IPv6 as well, unless --ip gave the sandbox an IPv6 address of its
 	 * own: a unique local /64 per sandbox, fd00:6d6f:6174:IDX::/64
 	 * (6d6f:6174 is "moat"; IDX is the subnet index, unique among live

@@ -1,6 +1,7 @@
 # Moat: one entry point.
 #   make            build everything (bin/moat, test programs)
 #   make test       build and run every test; ends with "N passed, N failed"
+#   make test-loaded  the same with every CPU kept busy by a busy loop
 #   make run        a demonstration on a veth pair (needs root)
 #   make asan       unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       fuzz harnesses for FUZZ_SECONDS each (default 60)
@@ -47,7 +48,7 @@ HELPERS := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 BENCHES := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all deps test unit asan fuzz bench run packetimpact clean
+.PHONY: all deps test test-loaded unit asan fuzz bench run packetimpact clean
 .DEFAULT_GOAL := all
 
 all: $(DEPS_STAMP)
@@ -95,6 +96,10 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBNETSTACK)
 
 test: all
 	@tests/run.sh
+
+# The suite with every CPU kept busy (tests/run_loaded.sh).
+test-loaded: all
+	@tests/run_loaded.sh
 
 unit: all
 	@$(BUILD)/tests/unit

@@ -1,5 +1,7 @@
 /* Event loop (see ns/loop.h). */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <time.h>
@@ -33,6 +35,12 @@ struct ns_loop {
 		void *arg;
 	} flushers[MAX_HOOKS];
 	int nflushers;
+	struct {
+		const char *(*fn)(void *arg);
+		void *arg;
+	} checks[MAX_HOOKS];
+	int nchecks;
+	int debug; /* MOAT_DEBUG_LOOP: run the idle checks before sleeping */
 	int stop;
 };
 
@@ -55,6 +63,8 @@ int ns_loop_create(struct ns_wheel *wheel, struct ns_loop **out)
 		return -e;
 	}
 	l->wheel = wheel;
+	const char *dbg = getenv("MOAT_DEBUG_LOOP");
+	l->debug = dbg && *dbg && strcmp(dbg, "0");
 	*out = l;
 	return 0;
 }
@@ -148,6 +158,39 @@ int ns_loop_add_flush(struct ns_loop *l, int (*fn)(void *arg), void *arg)
 	return 0;
 }
 
+int ns_loop_add_idle_check(struct ns_loop *l, const char *(*fn)(void *arg), void *arg)
+{
+	if (l->nchecks == MAX_HOOKS)
+		return -ENOSPC;
+	l->checks[l->nchecks].fn = fn;
+	l->checks[l->nchecks].arg = arg;
+	l->nchecks++;
+	return 0;
+}
+
+/* The invariant: nothing is pending when the loop is about to sleep.
+ * Hooks and flushers say whether they left work; the checks ask the
+ * state itself, so a hook or flusher that forgot to say so (a flusher
+ * that woke a task after the run queue's flusher had answered) does not
+ * put the loop to sleep: it passes once more, and under MOAT_DEBUG_LOOP
+ * the process aborts so that the tests find the culprit. Returns 1 when
+ * work is pending. */
+static int check_idle(struct ns_loop *l, ns_time_t wait)
+{
+	for (int i = 0; i < l->nchecks; i++) {
+		const char *why = l->checks[i].fn(l->checks[i].arg);
+		if (!why)
+			continue;
+		if (l->debug) {
+			fprintf(stderr, "moat: loop invariant broken: about to sleep %llu ns with work pending: %s\n",
+				(unsigned long long)wait, why);
+			abort();
+		}
+		return 1;
+	}
+	return 0;
+}
+
 static void link_ready(int fd, uint32_t events, void *arg)
 {
 	NS_UNUSED(fd);
@@ -172,10 +215,17 @@ static int stack_flush(void *arg)
 	return ns_stack_flush(arg);
 }
 
+static const char *stack_idle(void *arg)
+{
+	return ns_stack_busy(arg);
+}
+
 int ns_loop_attach_stack(struct ns_loop *l, struct ns_stack *st)
 {
 	ns_stack_foreach_link(st, attach_link, l);
 	int r = ns_loop_add_hook(l, stack_hook, st);
+	if (r >= 0)
+		r = ns_loop_add_idle_check(l, stack_idle, st);
 	return r < 0 ? r : ns_loop_add_flush(l, stack_flush, st);
 }
 
@@ -205,6 +255,8 @@ int ns_loop_run_once(struct ns_loop *l, ns_time_t max_wait)
 				wait = d;
 		}
 	}
+	if (wait && check_idle(l, wait))
+		wait = 0;
 	struct timespec ts, *tsp = NULL;
 	if (wait != NS_TIME_NEVER) {
 		ts.tv_sec = (time_t)(wait / NS_SEC);

@@ -645,6 +645,19 @@ int ns_stack_poll(struct ns_stack *st)
 	return more;
 }
 
+const char *ns_stack_busy(struct ns_stack *st)
+{
+	static char why[96];
+	for (int i = 1; i <= st->nnics; i++) {
+		int n = ns_link_pending(st->nics[i]->link);
+		if (n > 0) {
+			snprintf(why, sizeof(why), "link %s has %d frame(s) queued", st->nics[i]->name, n);
+			return why;
+		}
+	}
+	return NULL;
+}
+
 int ns_stack_flush(struct ns_stack *st)
 {
 	/* ACKs owed by this batch of input go out before the links flush. */

@@ -1196,6 +1196,23 @@ static int stash_hook(void *arg)
 	return p->stash_len > 0;
 }
 
+/* A flusher: stops stashed by an injection that ran after stash_hook (a
+ * task of the run queue, an fd callback) keep the loop awake; their
+ * SIGCHLD is already consumed, so nothing else would wake it (the loop
+ * slept until an unrelated timer, and the stops waited as long). */
+static int stash_pending(void *arg)
+{
+	struct pt_platform *p = arg;
+	return p->stash_len > 0;
+}
+
+/* The loop's idle check: stops taken during an injection, not yet handled. */
+static const char *stash_busy(void *arg)
+{
+	struct pt_platform *p = arg;
+	return p->stash_len ? "task stops are stashed, not yet handled" : NULL;
+}
+
 static void pt_destroy(struct platform *pl)
 {
 	struct pt_platform *p = PT(pl);
@@ -1279,6 +1296,10 @@ static int pt_create(const struct platform_config *cfg, struct ns_loop *loop, st
 	if (e < 0)
 		goto fail;
 	e = ns_loop_add_hook(loop, stash_hook, p);
+	if (e >= 0)
+		e = ns_loop_add_flush(loop, stash_pending, p);
+	if (e >= 0)
+		e = ns_loop_add_idle_check(loop, stash_busy, p);
 	if (e < 0)
 		goto fail;
 	*out = &p->base;

@@ -245,6 +245,13 @@ int kernel_runq_pending(void *arg)
 	return !list_empty(&k->runq);
 }
 
+/* The loop's idle check (ns_loop_add_idle_check). */
+const char *kernel_runq_busy(void *arg)
+{
+	struct kernel *k = arg;
+	return list_empty(&k->runq) ? NULL : "a task of the sandbox is runnable";
+}
+
 int kernel_run_queue(void *arg)
 {
 	struct kernel *k = arg;

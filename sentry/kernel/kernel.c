@@ -130,6 +130,8 @@ int kernel_create(struct ns_loop *loop, struct ns_wheel *wheel, struct platform 
 	e = ns_loop_add_hook(loop, kernel_run_queue, k);
 	if (e >= 0)
 		e = ns_loop_add_flush(loop, kernel_runq_pending, k);
+	if (e >= 0)
+		e = ns_loop_add_idle_check(loop, kernel_runq_busy, k);
 	if (e < 0) {
 		vfs_destroy(k->vfs);
 		free(k->xstate_init);

@@ -418,6 +418,7 @@ void task_kick(struct task *t);
 void task_return_to_user(struct task *t);
 int kernel_run_queue(void *arg);
 int kernel_runq_pending(void *arg);
+const char *kernel_runq_busy(void *arg); /* the loop's idle check */
 void task_set_result(struct task *t, long ret);
 
 /* ---- signal.c ---- */

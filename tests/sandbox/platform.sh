@@ -50,12 +50,25 @@ placements() {
 	done | sort | uniq -c | awk '{ printf "%s %s; ", $1, $2 }'
 }
 
-run_and_look() { # ENV: prints moat's own placement, then the tasks'
+run_and_look() { # WANT-PATTERN ENV...: prints moat's own placement, then the tasks'
+	local want=$1
+	shift
 	env "$@" $MOAT do --network=none -v "$T:/t" python3 /t/two.py &
 	local moat=$!
 	sb_bg $moat
-	sleep 3
-	echo "moat $(cpus $moat); $(placements)"
+	# Wait for the three processes (a loaded machine starts python
+	# slowly), then until the placement is the one wanted or 15 s pass
+	# (placement follows each task's CPU time, read every few stops).
+	local seen end=$((SECONDS + 30))
+	while [ $SECONDS -lt $end ] && [ "$(sandbox_pids | wc -l)" -lt 3 ]; do sleep 0.1; done
+	end=$((SECONDS + 15))
+	while :; do
+		seen="moat $(cpus $moat); $(placements)"
+		# shellcheck disable=SC2053 # (want is a pattern)
+		[[ "${seen#*; }" == $want ]] || [ $SECONDS -ge $end ] && break
+		sleep 0.1
+	done
+	echo "$seen"
 	kill -KILL $moat
 	wait $moat 2>/dev/null
 	for _ in $(seq 50); do
@@ -64,7 +77,7 @@ run_and_look() { # ENV: prints moat's own placement, then the tasks'
 	done
 }
 
-got=$(run_and_look MOAT_PIN=1)
+got=$(run_and_look "1 free; 2 pinned:*; " MOAT_PIN=1)
 sentry=$(echo "$got" | sed -n 's/^moat \([^;]*\);.*/\1/p')
 # moat's main thread (the sentry) is on one CPU: a single number
 [[ "$sentry" =~ ^[0-9]+$ ]] && pass sentry_pinned || fail sentry_pinned "$got"
@@ -72,6 +85,6 @@ sentry=$(echo "$got" | sed -n 's/^moat \([^;]*\);.*/\1/p')
 # the computing child: free
 expect busy_syscalls_pinned_compute_free "1 free; 2 pinned:$sentry; " "$(echo "$got" | sed 's/^moat [^;]*; //')"
 
-got=$(run_and_look MOAT_PIN=0)
+got=$(run_and_look "3 free; " MOAT_PIN=0)
 expect placement_off "moat $all; 3 free; " "$got"
 expect no_leftover_processes 0 "$(sandbox_leftovers)"

@@ -37,6 +37,14 @@ int ns_loop_add_hook(struct ns_loop *l, ns_loop_hook_fn fn, void *arg);
  * returns > 0 left work for the hooks, and the loop does not sleep. */
 int ns_loop_add_flush(struct ns_loop *l, int (*fn)(void *arg), void *arg);
 
+/* Idle checks: before every sleep the loop asks each check whether work
+ * is pending (a reason, or NULL), and does not sleep if one says so. That
+ * should never happen (hooks and flushers report their work): with
+ * MOAT_DEBUG_LOOP=1 in the environment (read when the loop is made) a
+ * reason is printed and the process aborts. Checks must not change
+ * anything. */
+int ns_loop_add_idle_check(struct ns_loop *l, const char *(*fn)(void *arg), void *arg);
+
 /* Register every link of the stack and a hook that polls and flushes it. */
 int ns_loop_attach_stack(struct ns_loop *l, struct ns_stack *st);
 

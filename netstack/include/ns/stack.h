@@ -78,6 +78,9 @@ int ns_stack_poll(struct ns_stack *s);
  * when the flush left frames that a link delivers itself (loopback: the
  * reply to something sent to ourselves), so poll again before sleeping. */
 int ns_stack_flush(struct ns_stack *s);
+/* Why the stack has work pending now (a link with frames queued), or NULL
+ * (the loop's idle check). Changes nothing. */
+const char *ns_stack_busy(struct ns_stack *s);
 
 /* Interfaces. The stack takes ownership of `link`. Returns the nic id. */
 int ns_stack_add_nic(struct ns_stack *s, struct ns_link *link);

@@ -36,6 +36,7 @@ Suite *unit_suite(const char *name);
 Suite *wire_suite(void);
 Suite *pkt_suite(void);
 Suite *timer_suite(void);
+Suite *loop_suite(void);
 Suite *eth_suite(void);
 Suite *arp_suite(void);
 Suite *route_suite(void);

@@ -31,41 +31,6 @@ M() { ip netns exec "$NS_M" "$@"; }
 LIP=10.205.0.1
 MIP=10.205.0.2
 ip -n "$NS_L" addr add $LIP/24 dev veth-l
-SERVER='
-import socket
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 7007))
-s.listen(8)
-while True:
-    c, _ = s.accept()
-    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    while True:
-        d = c.recv(64)
-        if not d:
-            break
-        c.sendall(d)
-    c.close()
-'
-CLIENT='
-import socket, sys, time
-for _ in range(300):
-    try:
-        s = socket.create_connection((sys.argv[1], 7007), timeout=30)
-        break
-    except OSError:
-        time.sleep(0.1)
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-lat = []
-for _ in range(int(sys.argv[2])):
-    t = time.monotonic()
-    s.sendall(b"x")
-    s.recv(1)
-    lat.append((time.monotonic() - t) * 1000)
-lat.sort()
-q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]
-print("%.3f %.3f %.3f %.3f" % (q(0.5), q(0.99), q(0.999), lat[-1]))
-'
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 for i in $(seq "$(nproc)"); do
 	bash -c 'while :; do :; done' &
@@ -77,13 +42,13 @@ for side in linux moat; do
 	for r in $(seq "$RUNS"); do
 		if [ $side = linux ]; then
 			M ip addr add $MIP/24 dev veth-m 2>/dev/null
-			M python3 -c "$SERVER" &
+			M python3 "$PWD/tests/lib/rr_echo.py" 7007 &
 		else
 			M ip addr flush dev veth-m
-			M "$MOAT" do --network=iface:veth-m --ip $MIP/24 -- python3 -c "$SERVER" &
+			M "$MOAT" do --network=iface:veth-m --ip $MIP/24 -- python3 "$PWD/tests/lib/rr_echo.py" 7007 &
 		fi
 		SRV=$!
-		L python3 -c "$CLIENT" $MIP "$ROUNDS" >>"/tmp/lat.$side.$$"
+		L python3 tests/lib/rr_client.py $MIP 7007 "$ROUNDS" | cut -d' ' -f2- >>"/tmp/lat.$side.$$"
 		stop_srv
 	done
 	for k in 1 2 3 4; do

@@ -18,44 +18,14 @@ SIP=$NET.2
 BURN=()
 stop_burn() { for p in "${BURN[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; BURN=(); }
 trap 'stop_burn; sb_cleanup' EXIT
-net_bg echo --ip $SIP/24 -- python3 -c '
-import socket
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 7007))
-s.listen(8)
-while True:
-    c, _ = s.accept()
-    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    while True:
-        d = c.recv(64)
-        if not d:
-            break
-        c.sendall(d)
-    c.close()
-'
+net_bg echo --ip $SIP/24 -- python3 "$PWD/tests/lib/rr_echo.py" 7007
 SRV=$LAST
 wait_tcp $SIP 7007 30 || { fail echo_server_listens "$(tail -3 "$T/echo.log")"; exit 0; }
 for i in $(seq "$(nproc)"); do
 	bash -c 'while :; do :; done' &
 	BURN+=($!)
 done
-out=$(python3 - "$SIP" "$ROUNDS" <<'PY'
-import socket, sys, time
-s = socket.create_connection((sys.argv[1], 7007), timeout=30)
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-lat = []
-for _ in range(int(sys.argv[2])):
-    t = time.monotonic()
-    s.sendall(b"x")
-    if s.recv(1) != b"x":
-        sys.exit("bad echo")
-    lat.append((time.monotonic() - t) * 1000)
-lat.sort()
-q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]
-print("%d %.3f %.3f %.3f %.3f" % (len(lat), q(0.5), q(0.99), q(0.999), lat[-1]))
-PY
-)
+out=$(python3 tests/lib/rr_client.py "$SIP" 7007 "$ROUNDS")
 stop_burn
 net_stop $SRV
 read -r n p50 p99 p999 max <<<"$out"

@@ -42,12 +42,13 @@ for side in linux moat; do
 	for r in $(seq "$RUNS"); do
 		if [ $side = linux ]; then
 			M ip addr add $MIP/24 dev veth-m 2>/dev/null
-			M python3 "$PWD/tests/lib/rr_echo.py" 7007 &
+			ip netns exec "$NS_M" python3 "$PWD/tests/lib/rr_echo.py" 7007 &
 		else
 			M ip addr flush dev veth-m
-			M "$MOAT" do --network=iface:veth-m --ip $MIP/24 -- python3 "$PWD/tests/lib/rr_echo.py" 7007 &
+			ip netns exec "$NS_M" "$MOAT" do --network=iface:veth-m --ip $MIP/24 -- \
+				python3 "$PWD/tests/lib/rr_echo.py" 7007 &
 		fi
-		SRV=$!
+		SRV=$! # (ip netns exec execs the server: this is its pid, not a subshell's)
 		L python3 tests/lib/rr_client.py $MIP 7007 "$ROUNDS" | cut -d' ' -f2- >>"/tmp/lat.$side.$$"
 		stop_srv
 	done

@@ -125,6 +125,9 @@ dk_stop() {
 		wait "$DK_PID" 2>/dev/null
 		DK_PID=
 	fi
+	# What dockerd left of its containers (a runtime's shim, a sandbox
+	# that did not start right) names our directory on its command line.
+	pkill -KILL -f -- "$DK_DIR/" 2>/dev/null
 	grep -o " $DK_DATA[^ ]*\| $DK_DIR[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
 	rm -rf "$DK_DATA" "$DK_DIR"
 	ip link del "$DK_BRIDGE" 2>/dev/null

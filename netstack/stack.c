@@ -204,7 +204,8 @@ void ns_stack_foreach_link(struct ns_stack *st, void (*fn)(struct ns_link *l, vo
 		fn(st->nics[i]->link, arg);
 }
 
-struct ns_nic *ns_addr4_nic(struct ns_stack *st, uint32_t a)
+/* The nic that has a configured as one of its addresses, or NULL. */
+static struct ns_nic *addr4_configured(struct ns_stack *st, uint32_t a)
 {
 	for (int i = 1; i <= st->nnics; i++) {
 		struct ns_nic *nic = st->nics[i];
@@ -212,6 +213,14 @@ struct ns_nic *ns_addr4_nic(struct ns_stack *st, uint32_t a)
 			if (nic->addr4[j].addr.v4 == a)
 				return nic;
 	}
+	return NULL;
+}
+
+struct ns_nic *ns_addr4_nic(struct ns_stack *st, uint32_t a)
+{
+	struct ns_nic *own = addr4_configured(st, a);
+	if (own)
+		return own;
 	/* As Linux's "local 127.0.0.0/8 dev lo" route: an address on a
 	 * loopback link makes its whole prefix local (127.0.0.11, Docker's
 	 * resolver, is bound and reached without being configured). */
@@ -515,8 +524,7 @@ int ns_route4(struct ns_stack *st, uint32_t dst, uint32_t src, int bound_nic, st
 		/* RFC 1122 3.3.4.2 / Linux: all of 127/8 is local; a configured
 		 * address answers from itself, the rest of a loopback prefix
 		 * (127.0.0.11) from the loopback's own address, as Linux. */
-		int configured = self && pick_src4(self, dst) == dst;
-		rt->src = ns_ip4(src ? src : (configured ? dst : pick_src4(lo, dst)));
+		rt->src = ns_ip4(src ? src : (addr4_configured(st, dst) ? dst : pick_src4(lo, dst)));
 		rt->mtu = lo->mtu;
 		rt->local = 1;
 		return rt->src.v4 ? 0 : -EADDRNOTAVAIL;

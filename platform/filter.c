@@ -76,10 +76,13 @@ int platform_filter_export(void *sctx, struct sock_fprog *prog)
 	r = seccomp_export_bpf(ctx, fd);
 	seccomp_release(ctx);
 	off_t len = r < 0 ? 0 : lseek(fd, 0, SEEK_END);
-	if (r < 0 || len <= 0 || len % (off_t)sizeof(struct sock_filter) ||
-	    len / (off_t)sizeof(struct sock_filter) > 65535) {
+	if (r < 0 || len <= 0 || len % (off_t)sizeof(struct sock_filter)) {
 		close(fd);
-		return r < 0 ? r : -E2BIG;
+		return r < 0 ? r : -EINVAL;
+	}
+	if (len / (off_t)sizeof(struct sock_filter) > 65535) {
+		close(fd);
+		return -E2BIG; /* more instructions than a sock_fprog counts */
 	}
 	struct sock_filter *f = malloc((size_t)len);
 	if (!f || pread(fd, f, (size_t)len, 0) != len) {

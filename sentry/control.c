@@ -191,18 +191,13 @@ static void do_exec(struct ctl_conn *c, json_t *m)
 	if (c->nfds != (terminal ? 1 : 3))
 		return fail(c, EINVAL, "exec request: wrong number of descriptors");
 	r->cwd = strdup(cwd);
-	memset(&r->cred, 0, sizeof(r->cred));
-	struct cred *cr = &r->cred;
-	cr->uid = cr->euid = cr->suid = cr->fsuid = (uid_t)json_integer_value(uid);
-	cr->gid = cr->egid = cr->sgid = cr->fsgid = (gid_t)json_integer_value(gid);
+	gid_t groups[32];
+	int ngroups = 0;
 	json_t *g = json_object_get(m, "groups");
-	for (size_t i = 0; json_is_array(g) && i < json_array_size(g) && cr->ngroups < 32; i++)
+	for (size_t i = 0; json_is_array(g) && i < json_array_size(g) && ngroups < 32; i++)
 		if (json_is_integer(json_array_get(g, i)))
-			cr->groups[cr->ngroups++] = (gid_t)json_integer_value(json_array_get(g, i));
-	uint64_t all = (1ULL << 41) - 1;
-	cr->cap_bounding = all;
-	if (cr->uid == 0)
-		cr->cap_effective = cr->cap_permitted = all;
+			groups[ngroups++] = (gid_t)json_integer_value(json_array_get(g, i));
+	cred_init(&r->cred, (uid_t)json_integer_value(uid), (gid_t)json_integer_value(gid), groups, ngroups);
 	int std[3];
 	for (int i = 0; i < 3; i++)
 		std[i] = c->hostfds[terminal ? 0 : i];

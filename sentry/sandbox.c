@@ -210,14 +210,6 @@ static void on_signal(int fd, uint32_t events, void *arg)
 	}
 }
 
-static void fake_task_init(struct task *fake, struct kernel *k, struct fs_ctx *fs)
-{
-	memset(fake, 0, sizeof(*fake));
-	fake->k = k;
-	fake->fs = fs;
-	fake->cred.cap_effective = (1ULL << 41) - 1;
-}
-
 /* A mount the user asked for (-v, the OCI runtime's mounts): a host
  * directory or file through its own backend, or an empty tmpfs. Prints
  * why on failure. */
@@ -257,23 +249,18 @@ static int user_mount(struct task *fake, struct vfs *v, const struct sandbox_mou
 	 * lookups start at the root, which is not a directory). */
 	/* The source's symlinks are followed, as mount(2) does (Docker's
 	 * --init binds /usr/bin/docker-init, a link to tini-static). */
-	char dir[PATH_MAX], *base = NULL;
+	char dir[PATH_MAX], name[NAME_MAX + 1], *base = NULL;
 	if (!realpath(m->src, dir)) {
 		int e = -errno;
 		fprintf(stderr, "moat: bind mount %s: %s\n", m->src, strerror(errno));
 		return e;
 	}
 	if (!S_ISDIR(st.st_mode)) {
+		/* (realpath: absolute, the last component a name) */
 		char *slash = strrchr(dir, '/');
-		if (!slash || !slash[1]) {
-			fprintf(stderr, "moat: bind mount %s: not an absolute path\n", m->src);
-			return -EINVAL;
-		}
-		base = slash + 1;
-		if (slash == dir)
-			memmove(dir + 2, dir + 1, strlen(dir + 1) + 1), dir[1] = 0, base = dir + 2;
-		else
-			*slash = 0;
+		snprintf(name, sizeof(name), "%s", slash + 1);
+		slash[slash == dir] = 0; /* "/a/f" -> "/a", "/f" -> "/" */
+		base = name;
 	}
 	struct fs_backend *b;
 	int e = hostfs_backend_create(dir, m->ro, &b);
@@ -329,7 +316,7 @@ static int setup_vfs(const struct sandbox_config *cfg, struct kernel *k, struct 
 	struct path root = { v->root, v->root->root };
 	struct fs_ctx fs = { 1, root, root, 022 };
 	struct task fake;
-	fake_task_init(&fake, k, &fs);
+	task_fake_init(&fake, k, &fs);
 
 	struct mount *pm;
 	e = mount_at(&fake, v, "/proc", procfs_create(v), MS_NOSUID | MS_NODEV | MS_NOEXEC, "proc", &pm, NULL);
@@ -496,7 +483,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 	if (want) {
 		struct fs_ctx fs = { 1, root, root, 022 };
 		struct task fake;
-		fake_task_init(&fake, k, &fs);
+		task_fake_init(&fake, k, &fs);
 		e = namei_at(&fake, &root, want, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &nd);
 		if (e) {
 			if (cfg->cwd) {
@@ -517,22 +504,13 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 	struct cred cred, *credp = NULL;
 	if (cfg->ident) {
 		const struct sandbox_ident *id = cfg->ident;
-		memset(&cred, 0, sizeof(cred));
-		cred.uid = cred.euid = cred.suid = cred.fsuid = id->uid;
-		cred.gid = cred.egid = cred.sgid = cred.fsgid = id->gid;
-		cred.ngroups = id->ngroups < 32 ? id->ngroups : 32;
-		memcpy(cred.groups, id->groups, (size_t)cred.ngroups * sizeof(gid_t));
-		uint64_t all = (1ULL << 41) - 1;
+		cred_init(&cred, id->uid, id->gid, id->groups, id->ngroups);
 		if (id->have_caps) {
-			cred.cap_effective = id->cap_effective & all;
-			cred.cap_permitted = id->cap_permitted & all;
-			cred.cap_inheritable = id->cap_inheritable & all;
-			cred.cap_bounding = id->cap_bounding & all;
-			cred.cap_ambient = id->cap_ambient & all;
-		} else if (id->uid == 0) {
-			cred.cap_effective = cred.cap_permitted = cred.cap_bounding = all;
-		} else {
-			cred.cap_bounding = all;
+			cred.cap_effective = id->cap_effective & CAP_ALL;
+			cred.cap_permitted = id->cap_permitted & CAP_ALL;
+			cred.cap_inheritable = id->cap_inheritable & CAP_ALL;
+			cred.cap_bounding = id->cap_bounding & CAP_ALL;
+			cred.cap_ambient = id->cap_ambient & CAP_ALL;
 		}
 		cred.no_new_privs = id->no_new_privs;
 		credp = &cred;

@@ -1196,21 +1196,20 @@ static int stash_hook(void *arg)
 	return p->stash_len > 0;
 }
 
+/* The loop's idle check: stops taken during an injection, not yet handled. */
+static const char *stash_busy(void *arg)
+{
+	struct pt_platform *p = arg;
+	return p->stash_len ? "task stops are stashed, not yet handled" : NULL;
+}
+
 /* A flusher: stops stashed by an injection that ran after stash_hook (a
  * task of the run queue, an fd callback) keep the loop awake; their
  * SIGCHLD is already consumed, so nothing else would wake it (the loop
  * slept until an unrelated timer, and the stops waited as long). */
 static int stash_pending(void *arg)
 {
-	struct pt_platform *p = arg;
-	return p->stash_len > 0;
-}
-
-/* The loop's idle check: stops taken during an injection, not yet handled. */
-static const char *stash_busy(void *arg)
-{
-	struct pt_platform *p = arg;
-	return p->stash_len ? "task stops are stashed, not yet handled" : NULL;
+	return stash_busy(arg) != NULL;
 }
 
 static void pt_destroy(struct platform *pl)

@@ -239,17 +239,16 @@ static void handle_syscall(struct task *t)
  * a later hook (the netstack delivering loopback traffic wakes readers from
  * its own hook, after this queue ran) must keep the loop from sleeping, or
  * it would wait for an unrelated event. */
-int kernel_runq_pending(void *arg)
-{
-	struct kernel *k = arg;
-	return !list_empty(&k->runq);
-}
-
 /* The loop's idle check (ns_loop_add_idle_check). */
 const char *kernel_runq_busy(void *arg)
 {
 	struct kernel *k = arg;
 	return list_empty(&k->runq) ? NULL : "a task of the sandbox is runnable";
+}
+
+int kernel_runq_pending(void *arg)
+{
+	return kernel_runq_busy(arg) != NULL;
 }
 
 int kernel_run_queue(void *arg)

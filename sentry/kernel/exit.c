@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -59,26 +58,21 @@ static long reap_in(struct task *t, pid_t pid, struct rusage *ru)
 	return pid;
 }
 
-/* Reaps what t's process owes; returns how many are still not ready. */
-static int flush_reaps(struct task *t)
+/* Reaps what t's process owes; what is not a zombie yet stays listed. */
+static void flush_reaps(struct task *t)
 {
-	struct thread_group *tg = t->tg;
 	struct list *l, *n;
-	int left = 0;
-	list_for_each_safe(l, n, &tg->pending_reaps)
+	list_for_each_safe(l, n, &t->tg->pending_reaps)
 	{
 		struct host_reap *r = list_entry(l, struct host_reap, link);
 		long e = reap_in(t, r->pid, NULL);
-		if (e == 0) {
-			left++; /* not a zombie on the host yet */
-			continue;
-		}
+		if (e == 0)
+			continue; /* not a zombie on the host yet */
 		if (e < 0 && e != -ECHILD)
 			klog(t->k, "host reap of %d in %d: %ld", r->pid, t->tid, e);
 		list_del(&r->link);
 		free(r);
 	}
-	return left;
 }
 
 static void arm_reap_retry(struct kernel *k);
@@ -88,7 +82,7 @@ static void arm_reap_retry(struct kernel *k);
  * it forever: retry from the timer, backing off to a second. */
 static void reap_retry(struct ns_timer *tm, ns_time_t now)
 {
-	struct kernel *k = (struct kernel *)((char *)tm - offsetof(struct kernel, reap_timer));
+	struct kernel *k = ns_container_of(tm, struct kernel, reap_timer);
 	(void)now;
 	int left = 0;
 	struct list *l, *m;
@@ -101,12 +95,11 @@ static void reap_retry(struct ns_timer *tm, ns_time_t now)
 		{
 			struct task *t = list_entry(m, struct task, tg_link);
 			if (task_stopped(t)) {
-				left += flush_reaps(t);
+				flush_reaps(t);
 				break;
 			}
 		}
-		if (!list_empty(&g->pending_reaps))
-			left++;
+		left |= !list_empty(&g->pending_reaps);
 	}
 	if (left)
 		arm_reap_retry(k);
@@ -128,7 +121,8 @@ static void arm_reap_retry(struct kernel *k)
 
 void tg_flush_host_reaps(struct task *t)
 {
-	if (flush_reaps(t))
+	flush_reaps(t);
+	if (!list_empty(&t->tg->pending_reaps))
 		arm_reap_retry(t->k);
 }
 

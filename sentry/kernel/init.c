@@ -87,10 +87,10 @@ int kernel_start_init(struct kernel *k, char **argv, char **envp, const struct p
 	tg->nr_threads = 1;
 	k->init = tg;
 	struct cred *c = &t->cred;
-	memset(c, 0, sizeof(*c));
-	c->cap_effective = c->cap_permitted = c->cap_bounding = (1ULL << 41) - 1;
 	if (cred)
 		*c = *cred;
+	else
+		cred_init(c, 0, 0, NULL, 0); /* root, every capability */
 	t->mm = mm_alloc();
 	t->files = fds;
 	t->fs = calloc(1, sizeof(*t->fs));

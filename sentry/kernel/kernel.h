@@ -344,7 +344,14 @@ void pid_hash_add(struct kernel *k, struct task *t);
 void pid_hash_del(struct kernel *k, struct task *t);
 
 /* ---- task.c ---- */
+#define CAP_ALL ((1ULL << 41) - 1) /* every capability Linux defines */
 struct task *task_alloc(struct kernel *k);
+/* A task that is no process, for the sentry's own path walks: k's, with
+ * fs, every capability. */
+void task_fake_init(struct task *fake, struct kernel *k, struct fs_ctx *fs);
+/* Credentials of uid/gid/groups (at most 32) with the default
+ * capabilities: root every one, others none (bounding set full). */
+void cred_init(struct cred *c, uid_t uid, gid_t gid, const gid_t *groups, int ngroups);
 void task_free(struct task *t);
 struct thread_group *tg_alloc(struct kernel *k, pid_t tgid);
 void tg_free(struct thread_group *tg);

@@ -76,10 +76,8 @@ static void spawn_one(struct kernel *k, struct task *donor, struct spawn_req *r)
 	{
 		struct fs_ctx fs = { 1, root, root, 022 };
 		struct task fake;
-		memset(&fake, 0, sizeof(fake));
-		fake.k = k;
-		fake.fs = &fs;
-		fake.cred = r->cred;
+		task_fake_init(&fake, k, &fs);
+		fake.cred = r->cred; /* the walk is the new process's */
 		struct nameidata nd;
 		e = namei_at(&fake, &root, r->cwd ? r->cwd : "/", LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &nd);
 		if (e) {

@@ -211,3 +211,24 @@ int capable(const struct task *t, int cap)
 {
 	return (t->cred.cap_effective >> cap) & 1;
 }
+
+void task_fake_init(struct task *fake, struct kernel *k, struct fs_ctx *fs)
+{
+	memset(fake, 0, sizeof(*fake));
+	fake->k = k;
+	fake->fs = fs;
+	fake->cred.cap_effective = CAP_ALL;
+}
+
+void cred_init(struct cred *c, uid_t uid, gid_t gid, const gid_t *groups, int ngroups)
+{
+	memset(c, 0, sizeof(*c));
+	c->uid = c->euid = c->suid = c->fsuid = uid;
+	c->gid = c->egid = c->sgid = c->fsgid = gid;
+	c->ngroups = ngroups < 32 ? ngroups : 32;
+	if (c->ngroups)
+		memcpy(c->groups, groups, (size_t)c->ngroups * sizeof(gid_t));
+	c->cap_bounding = CAP_ALL;
+	if (uid == 0)
+		c->cap_effective = c->cap_permitted = CAP_ALL;
+}

@@ -554,10 +554,7 @@ void hostio_name_console(struct kernel *k, struct fdtable *ft)
 	struct path root = { k->vfs->root, k->vfs->root->root };
 	struct fs_ctx fs = { 1, root, root, 022 };
 	struct task fake;
-	memset(&fake, 0, sizeof(fake));
-	fake.k = k;
-	fake.fs = &fs;
-	fake.cred.cap_effective = (1ULL << 41) - 1;
+	task_fake_init(&fake, k, &fs);
 	struct nameidata cnd;
 	if (namei_at(&fake, &root, "/dev/console", 0, &cnd) != 0)
 		return;

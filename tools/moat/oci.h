@@ -151,6 +151,10 @@ int oci_control_socket(const char *dir, int server);
 /* One message of len bytes with nfds (0-3) descriptors. 0 or -errno. */
 int oci_send_fds(int sock, const void *buf, size_t len, const int *fds, int nfds);
 int oci_send_console(const char *path, int master);
+/* A new pseudo-terminal for a container's process: its master (sized rows
+ * x cols when both are set) goes to the console socket sock, as runc
+ * does. Returns the slave, or -errno with *what naming the failed step. */
+int oci_console_pty(const char *sock, unsigned rows, unsigned cols, const char **what);
 
 /* ---- cgroups (oci_cgroup.c) ---- */
 

@@ -145,7 +145,9 @@ static int apply_v1(json_t *paths, const struct oci_resources *r)
 				e |= set_one(mem, "memory.limit_in_bytes", b);
 			}
 		}
-		if (r->mem_swap != -1 && r->mem_swap != 0 && access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0) {
+		char memsw[PATH_MAX];
+		snprintf(memsw, sizeof(memsw), "%s/memory.memsw.limit_in_bytes", mem);
+		if (r->mem_swap != -1 && r->mem_swap != 0 && access(memsw, F_OK) == 0) { /* swap accounted here */
 			snprintf(b, sizeof(b), "%lld", r->mem_swap);
 			e |= set_one(mem, "memory.memsw.limit_in_bytes", b);
 		}

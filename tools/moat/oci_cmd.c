@@ -264,7 +264,7 @@ static int create_container(const char *id, const char *bundle_arg, const char *
 	}
 	char fifo[PATH_MAX + 64];
 	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", st->dir);
-	int syncp[2] = { -1, -1 }, gop[2] = { -1, -1 }, errp[2] = { -1, -1 }, master = -1, slave = -1, ctl = -1;
+	int syncp[2] = { -1, -1 }, gop[2] = { -1, -1 }, errp[2] = { -1, -1 }, slave = -1, ctl = -1;
 	pid_t pid = -1;
 	if (mkfifo(fifo, 0600) < 0 || pipe2(syncp, O_CLOEXEC) < 0 || pipe2(gop, O_CLOEXEC) < 0 ||
 	    pipe2(errp, O_CLOEXEC) < 0) {
@@ -276,24 +276,12 @@ static int create_container(const char *id, const char *bundle_arg, const char *
 		goto fail;
 	}
 	if (terminal && console_sock) {
-		master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-		char *pts = master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 ? ptsname(master) : NULL;
-		slave = pts ? open(pts, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+		const char *what;
+		slave = oci_console_pty(console_sock, spec->proc.cons_rows, spec->proc.cons_cols, &what);
 		if (slave < 0) {
-			oci_error("a pseudo-terminal for the container: %s", strerror(errno));
+			oci_error("--console-socket %s: %s: %s", console_sock, what, strerror(-slave));
 			goto fail;
 		}
-		if (spec->proc.cons_rows && spec->proc.cons_cols) {
-			struct winsize ws = { (unsigned short)spec->proc.cons_rows, (unsigned short)spec->proc.cons_cols,
-					      0, 0 };
-			ioctl(master, TIOCSWINSZ, &ws);
-		}
-		if ((r = oci_send_console(console_sock, master)) < 0) {
-			oci_error("--console-socket %s: %s", console_sock, strerror(-r));
-			goto fail;
-		}
-		close(master);
-		master = -1;
 	}
 	fflush(NULL);
 	pid = fork();
@@ -387,8 +375,6 @@ fail:
 		close(errp[0]);
 	if (errp[1] >= 0)
 		close(errp[1]);
-	if (master >= 0)
-		close(master);
 	if (slave >= 0)
 		close(slave);
 	if (ctl >= 0)

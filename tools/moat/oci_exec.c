@@ -282,23 +282,13 @@ int cmd_exec(int argc, char **argv)
 	if (p.terminal) {
 		nfds = 1;
 		if (console) {
-			int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-			char *pts = master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 ? ptsname(master) : NULL;
-			slave = pts ? open(pts, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+			const char *what;
+			slave = oci_console_pty(console, p.cons_rows, p.cons_cols, &what);
 			if (slave < 0) {
-				oci_error("exec: a pseudo-terminal: %s", strerror(errno));
+				oci_error("exec: --console-socket %s: %s: %s", console, what, strerror(-slave));
+				slave = -1;
 				goto out_req;
 			}
-			if (p.cons_rows && p.cons_cols) {
-				struct winsize ws = { (unsigned short)p.cons_rows, (unsigned short)p.cons_cols, 0, 0 };
-				ioctl(master, TIOCSWINSZ, &ws);
-			}
-			if ((r = oci_send_console(console, master)) < 0) {
-				oci_error("exec: --console-socket %s: %s", console, strerror(-r));
-				close(master);
-				goto out_req;
-			}
-			close(master);
 			fds[0] = slave;
 		} else if (!isatty(0)) {
 			oci_error("exec: process.terminal is true: --console-socket is required (stdin is not a terminal)");

@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -82,4 +84,30 @@ int oci_send_console(const char *path, int master)
 		r = oci_send_fds(fd, "/dev/ptmx", 9, &master, 1);
 	close(fd);
 	return r;
+}
+
+int oci_console_pty(const char *sock, unsigned rows, unsigned cols, const char **what)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	char *pts = master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 ? ptsname(master) : NULL;
+	int slave = pts ? open(pts, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+	if (slave < 0) {
+		int e = -errno;
+		if (master >= 0)
+			close(master);
+		*what = "a pseudo-terminal";
+		return e;
+	}
+	if (rows && cols) {
+		struct winsize ws = { (unsigned short)rows, (unsigned short)cols, 0, 0 };
+		ioctl(master, TIOCSWINSZ, &ws);
+	}
+	int r = oci_send_console(sock, master);
+	close(master);
+	if (r < 0) {
+		close(slave);
+		*what = "the console socket";
+		return r;
+	}
+	return slave;
 }

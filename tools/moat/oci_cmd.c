@@ -35,17 +35,22 @@ struct oci_global oci_g = { .root = "/run/moat/oci" };
 
 static FILE *log_file;
 
-static void log_line(const char *level, const char *msg)
+static void now_rfc3339(char *buf, size_t len)
 {
-	if (!log_file)
-		return;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct tm tm;
 	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+}
+
+static void log_line(const char *level, const char *msg)
+{
+	if (!log_file)
+		return;
 	char when[64];
-	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+	now_rfc3339(when, sizeof(when));
 	if (oci_g.log_json) {
 		json_t *j = json_pack("{s:s, s:s, s:s}", "level", level, "msg", msg, "time", when);
 		char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -127,16 +132,6 @@ static void rm_state_dir(const char *dir)
 		closedir(d);
 	}
 	rmdir(dir);
-}
-
-static void now_rfc3339(char *buf, size_t len)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		 tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
 }
 
 static int mkdir_p(const char *path, mode_t mode)

@@ -122,6 +122,9 @@ build/fuzz/%: tests/fuzz/%.c $(NETSTACK_SRC) $(wildcard netstack/*.h netstack/in
 # (fuzz_oci_spec includes the OCI runtime's config.json parser)
 build/fuzz/fuzz_oci_spec: tools/moat/oci_spec.c tools/moat/oci.h
 
+# (fuzz_gofer includes the gofer's protocol handler and host backend)
+build/fuzz/fuzz_gofer: gofer/server.c gofer/hostfs.c $(wildcard gofer/*.h sentry/vfs/*.h)
+
 # (fuzz_netlink includes the sentry's netlink socket)
 build/fuzz/fuzz_netlink: sentry/socket/netlink.c $(wildcard sentry/socket/*.h sentry/kernel/*.h)
 

@@ -2,13 +2,17 @@
  * Building and running one sandbox (sandbox.h).
  *
  * Mount table of a sandbox:
- *   /          overlay: host backend on cfg->root (read-only) under tmpfs
+ *   /          overlay: cfg->root (read-only, from the gofer) under tmpfs
  *   /proc      procfs
  *   /dev       devfs (tmpfs with the sentry's devices), /dev/shm tmpfs
  *   /tmp       tmpfs
  *   /sys       an empty read-only tmpfs (the host's sysfs is not shown)
- *   -v SRC:DST the host directory SRC through the backend (read-write
+ *   -v SRC:DST the host directory or file SRC from the gofer (read-write
  *              unless :ro)
+ *
+ * Every host tree (the root, each bind mount) is an export of the
+ * sandbox's gofer (gofer/), started here before the VFS is built; with
+ * cfg->host_fs (a debugging flag) the sentry opens them itself.
  *
  * The event loop runs the platform's stop events, the sentry's run queue,
  * host stdio readiness, timers, and the signals moat forwards.
@@ -36,6 +40,9 @@
 #include "kernel/kernel.h"
 #include "socket/inet.h"
 #include "vfs/backend.h"
+#include "vfs/goferfs.h"
+#include "../gofer/gofer.h"
+#include "../gofer/proto.h"
 
 int devfs_populate(struct vfs *v, struct dentry *root);
 void procfs_set_mount(struct mount *m);
@@ -210,10 +217,82 @@ static void on_signal(int fd, uint32_t events, void *arg)
 	}
 }
 
+/* Where the sandbox's trees come from: the gofer (one export per tree,
+ * in the order of gofer_exports()), or with cfg->host_fs the host backend
+ * in the sentry itself (debugging only: no defence in depth). */
+struct trees {
+	const struct sandbox_config *cfg;
+	struct gofer_conn *gofer; /* NULL: host backend */
+};
+
+/* The trees the gofer serves: export 0 is the root; then each bind or
+ * overlay mount, in order. Returns how many, -1 if too many. */
+static int gofer_exports(const struct sandbox_config *cfg, struct gofer_export_spec *ex)
+{
+	int n = 0;
+	ex[n++] = (struct gofer_export_spec){ cfg->root ? cfg->root : "/", 1 };
+	for (int i = 0; i < cfg->nmounts; i++) {
+		if (n == GOFER_MAX_EXPORTS)
+			return -1;
+		const struct sandbox_mount *m = &cfg->mounts[i];
+		if (m->type == SANDBOX_MOUNT_BIND)
+			ex[n++] = (struct gofer_export_spec){ m->src, m->ro };
+		else if (m->type == SANDBOX_MOUNT_OVERLAY)
+			ex[n++] = (struct gofer_export_spec){ m->src, 1 };
+	}
+	return n;
+}
+
+/* Tree `export` (path on the host, for the host backend) as a backend and
+ * its root node (a file's node for a file bind mount). */
+static int tree_open(struct trees *tr, int export, const char *path, int ro, struct fs_backend **bp,
+		     struct fsb_node **rootp, struct fsb_attr *a)
+{
+	struct fs_backend *b;
+	int e;
+	const char *base = NULL;
+	char dir[PATH_MAX], name[NAME_MAX + 1];
+	if (tr->gofer) {
+		e = goferfs_backend_create(tr->gofer, export, &b);
+	} else {
+		/* The source's symlinks are followed, as mount(2) does
+		 * (Docker's --init binds /usr/bin/docker-init, a link). */
+		struct stat st;
+		if (!realpath(path, dir) || stat(dir, &st) < 0)
+			return -errno;
+		if (!S_ISDIR(st.st_mode)) {
+			/* (realpath: absolute, the last component a name) */
+			char *slash = strrchr(dir, '/');
+			snprintf(name, sizeof(name), "%s", slash + 1);
+			slash[slash == dir] = 0; /* "/a/f" -> "/a", "/f" -> "/" */
+			base = name;
+		}
+		e = hostfs_backend_create(dir, ro, &b);
+	}
+	if (e)
+		return e;
+	struct fsb_node *r;
+	e = b->ops->root(b, &r, a);
+	if (!e && base) {
+		struct fsb_node *f;
+		e = b->ops->walk(b, r, base, &f, a);
+		b->ops->put(b, r);
+		r = f;
+	}
+	if (e) {
+		b->ops->destroy(b);
+		return e;
+	}
+	*bp = b;
+	*rootp = r;
+	return 0;
+}
+
 /* A mount the user asked for (-v, the OCI runtime's mounts): a host
  * directory or file through its own backend, or an empty tmpfs. Prints
  * why on failure. */
-static int user_mount(struct task *fake, struct vfs *v, const struct sandbox_mount *m)
+static int user_mount(struct task *fake, struct vfs *v, struct trees *tr, int export,
+		      const struct sandbox_mount *m)
 {
 	if (m->type == SANDBOX_MOUNT_TMPFS) {
 		unsigned fl = m->flags | (m->ro ? MS_RDONLY : 0);
@@ -224,13 +303,16 @@ static int user_mount(struct task *fake, struct vfs *v, const struct sandbox_mou
 			fprintf(stderr, "moat: tmpfs on %s: %s\n", m->dst, strerror(-e));
 		return e;
 	}
+	struct fs_backend *b;
+	struct fsb_node *br;
+	struct fsb_attr a;
 	if (m->type == SANDBOX_MOUNT_OVERLAY) {
-		struct fs_backend *b;
-		struct fsb_node *br;
-		struct fsb_attr a;
-		int e = hostfs_backend_create(m->src, 1, &b);
-		if (!e)
-			e = b->ops->root(b, &br, &a);
+		int e = tree_open(tr, export, m->src, 1, &b, &br, &a);
+		if (!e && !S_ISDIR(a.mode)) {
+			b->ops->put(b, br);
+			b->ops->destroy(b);
+			e = -ENOTDIR;
+		}
 		if (!e)
 			e = mount_at(fake, v, m->dst, tmpfs_create(v, b, br, 0, a.mode & 07777), m->flags, m->src,
 				     NULL, NULL);
@@ -238,44 +320,16 @@ static int user_mount(struct task *fake, struct vfs *v, const struct sandbox_mou
 			fprintf(stderr, "moat: %s in the sandbox: %s\n", m->src, strerror(-e));
 		return e;
 	}
-	struct stat st;
-	if (stat(m->src, &st) < 0) {
-		int e = -errno;
-		fprintf(stderr, "moat: bind mount %s: %s\n", m->src, strerror(errno));
-		return e;
-	}
-	/* A file is served by a backend on its directory, the mount's root
-	 * being the file itself (nothing else of that directory is reachable:
-	 * lookups start at the root, which is not a directory). */
-	/* The source's symlinks are followed, as mount(2) does (Docker's
-	 * --init binds /usr/bin/docker-init, a link to tini-static). */
-	char dir[PATH_MAX], name[NAME_MAX + 1], *base = NULL;
-	if (!realpath(m->src, dir)) {
-		int e = -errno;
-		fprintf(stderr, "moat: bind mount %s: %s\n", m->src, strerror(errno));
-		return e;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		/* (realpath: absolute, the last component a name) */
-		char *slash = strrchr(dir, '/');
-		snprintf(name, sizeof(name), "%s", slash + 1);
-		slash[slash == dir] = 0; /* "/a/f" -> "/a", "/f" -> "/" */
-		base = name;
-	}
-	struct fs_backend *b;
-	int e = hostfs_backend_create(dir, m->ro, &b);
-	struct fsb_node *br = NULL;
-	struct fsb_attr a;
-	if (!e)
-		e = b->ops->root(b, &br, &a);
-	if (!e && base)
-		e = b->ops->walk(b, br, base, &br, &a);
+	/* A file is served with the mount's root being the file itself
+	 * (nothing else of its directory is reachable: lookups start at the
+	 * root, which is not a directory). */
+	int e = tree_open(tr, export, m->src, m->ro, &b, &br, &a);
 	if (e) {
 		fprintf(stderr, "moat: bind mount %s: %s\n", m->src, strerror(-e));
 		return e;
 	}
 	unsigned fl = m->flags | (m->ro ? MS_RDONLY : 0);
-	if (base)
+	if (!S_ISDIR(a.mode))
 		e = mount_file_at(fake, v, m->dst, bindfs_create(v, b, br, m->ro), fl, m->src);
 	else
 		e = mount_at(fake, v, m->dst, bindfs_create(v, b, br, m->ro), fl, m->src, NULL, NULL);
@@ -284,21 +338,18 @@ static int user_mount(struct task *fake, struct vfs *v, const struct sandbox_mou
 	return e;
 }
 
-static int setup_vfs(const struct sandbox_config *cfg, struct kernel *k, struct path *root_out)
+static int setup_vfs(const struct sandbox_config *cfg, struct trees *tr, struct kernel *k, struct path *root_out)
 {
 	struct vfs *v = k->vfs;
 	struct fs_backend *host;
-	int e = hostfs_backend_create(cfg->root ? cfg->root : "/", 1, &host);
+	struct fsb_node *hroot;
+	struct fsb_attr a;
+	int e = tree_open(tr, 0, cfg->root ? cfg->root : "/", 1, &host, &hroot, &a);
 	if (e) {
 		fprintf(stderr, "moat: root %s: %s\n", cfg->root ? cfg->root : "/", strerror(-e));
 		return e;
 	}
 	v->host = host;
-	struct fsb_node *hroot;
-	struct fsb_attr a;
-	e = host->ops->root(host, &hroot, &a);
-	if (e)
-		return e;
 	if (!S_ISDIR(a.mode)) {
 		fprintf(stderr, "moat: root %s is not a directory\n", cfg->root);
 		return -ENOTDIR;
@@ -362,10 +413,12 @@ static int setup_vfs(const struct sandbox_config *cfg, struct kernel *k, struct 
 		file_write(ef, NULL, etc[i][1], strlen(etc[i][1]), &pos);
 		file_put(ef);
 	}
-	for (int i = 0; i < cfg->nmounts; i++) {
-		e = user_mount(&fake, v, &cfg->mounts[i]);
+	for (int i = 0, x = 1; i < cfg->nmounts; i++) {
+		const struct sandbox_mount *m = &cfg->mounts[i];
+		e = user_mount(&fake, v, tr, x, m);
 		if (e)
 			return e;
+		x += m->type == SANDBOX_MOUNT_BIND || m->type == SANDBOX_MOUNT_OVERLAY;
 	}
 	*root_out = root;
 	return 0;
@@ -455,8 +508,30 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 		goto out;
 	}
 
+	struct trees tr = { cfg, NULL };
+	if (!cfg->host_fs) {
+		struct gofer_export_spec ex[GOFER_MAX_EXPORTS];
+		int nex = gofer_exports(cfg, ex);
+		if (nex < 0) {
+			fprintf(stderr, "moat: at most %d bind mounts\n", GOFER_MAX_EXPORTS - 1);
+			ret = -E2BIG;
+			goto out;
+		}
+		pid_t gp;
+		int gs;
+		e = gofer_start(ex, nex, &gp, &gs);
+		if (!e)
+			e = gofer_connect(gs, &tr.gofer);
+		if (e) {
+			fprintf(stderr, "moat: the gofer did not start: %s\n", strerror(-e));
+			ret = e;
+			goto out;
+		}
+		klog(k, "gofer: pid %d, %d exports", (int)gp, nex);
+	}
 	struct path root;
-	e = setup_vfs(cfg, k, &root);
+	e = setup_vfs(cfg, &tr, k, &root);
+	gofer_conn_put(tr.gofer); /* the backends hold it */
 	if (e) {
 		ret = e;
 		goto out;

@@ -116,6 +116,9 @@ struct sandbox_config {
 	/* A seccomp filter every task runs under besides the platform's
 	 * (platform_config.app_filter); NULL: none. */
 	const struct sock_fprog *app_seccomp;
+	/* Debugging only: the sentry opens the root and bind mounts itself
+	 * instead of asking the gofer (no defence in depth). */
+	int host_fs;
 };
 
 /* Run the sandbox until its first process exits. Returns 0 and sets

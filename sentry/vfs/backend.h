@@ -74,7 +74,9 @@ struct fs_backend {
 	int readonly;
 };
 
-/* The host backend rooted at host directory `dir`. */
+/* The host backend rooted at host directory `dir` (gofer/hostfs.c), or at
+ * the directory fd `fd` (taken, closed on failure). */
 int hostfs_backend_create(const char *dir, int readonly, struct fs_backend **out);
+int hostfs_backend_create_fd(int fd, int readonly, struct fs_backend **out);
 
 #endif

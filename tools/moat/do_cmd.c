@@ -67,6 +67,8 @@ static void usage(FILE *f)
 		"  --no-offload        plain frames on the interface: no virtio-net header, so no\n"
 		"                      checksum or segmentation offload\n"
 		"  --platform ptrace   how application code runs (only ptrace today)\n"
+		"  --debug-host-fs     debugging: the sentry opens the root and -v trees itself\n"
+		"                      instead of through the gofer (no defence in depth)\n"
 		"  -h, --help          this text\n"
 		"\n"
 		"Exit status: the program's, 128+N if signal N killed it, 125 if moat failed,\n"
@@ -116,6 +118,7 @@ int cmd_do(int argc, char **argv)
 		{ "add-host", required_argument, NULL, 'A' },
 		{ "net-set", required_argument, NULL, 'S' },
 		{ "no-offload", no_argument, NULL, 'O' },
+		{ "debug-host-fs", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -276,6 +279,9 @@ int cmd_do(int argc, char **argv)
 			break;
 		case 'P':
 			cfg.platform = optarg;
+			break;
+		case 'F':
+			cfg.host_fs = 1;
 			break;
 		case 'h':
 			usage(stdout);

@@ -8,6 +8,12 @@
  * fds are opened component by component with O_NOFOLLOW|O_DIRECTORY.
  * Directory fds are cached (LRU, bounded) so that a lookup costs one
  * fstatat() in the common case.
+ *
+ * A tree may hold mounts of the host's kernel interfaces (a root of "/"
+ * holds /proc, /sys, /sys/fs/cgroup...): the backend never enters one
+ * (EACCES) unless the backend's own root is of that kind, so neither a
+ * sandbox nor a compromised sentry asking the gofer reaches the host's
+ * /proc/1/root, sysctls or cgroups through it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,12 +22,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <linux/magic.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "vfs.h"
-#include "../kernel/list.h"
+#include "../sentry/vfs/backend.h"
+#include "../sentry/vfs/vfs.h"
+#include "../sentry/kernel/list.h"
 
 #define DIRFD_CACHE 256
 
@@ -39,6 +46,7 @@ struct hostfs {
 	struct fsb_node *root;
 	struct list lru;
 	int ncached;
+	long root_fstype; /* f_type of the root's file system */
 };
 
 #define H(b) ((struct hostfs *)(b))
@@ -76,6 +84,33 @@ static void uncache(struct hostfs *h, struct fsb_node *n)
 	}
 }
 
+/* The host kernel's own interfaces, never entered from another fs. */
+static int kernel_fs(long type)
+{
+	static const long kinds[] = {
+		PROC_SUPER_MAGIC, SYSFS_MAGIC, DEVPTS_SUPER_MAGIC, CGROUP_SUPER_MAGIC,
+		CGROUP2_SUPER_MAGIC, DEBUGFS_MAGIC, TRACEFS_MAGIC, SECURITYFS_MAGIC,
+		BPF_FS_MAGIC, 0x62656570 /* configfs */, PSTOREFS_MAGIC, EFIVARFS_MAGIC,
+		0x65735543 /* fusectl */, BINFMTFS_MAGIC, 0x19800202 /* mqueue */, NSFS_MAGIC,
+		SELINUX_MAGIC, SMACK_MAGIC,
+	};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if ((long)(unsigned)type == (long)(unsigned)kinds[i])
+			return 1;
+	return 0;
+}
+
+/* 0, or -EACCES if fd is on a kernel interface other than the root's. */
+static int fs_allowed(struct hostfs *h, int fd)
+{
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0)
+		return -errno;
+	if (sf.f_type != h->root_fstype && kernel_fs(sf.f_type))
+		return -EACCES;
+	return 0;
+}
+
 static int dirfd_of(struct hostfs *h, struct fsb_node *n)
 {
 	if (n == h->root)
@@ -91,6 +126,11 @@ static int dirfd_of(struct hostfs *h, struct fsb_node *n)
 	int fd = openat(pfd, n->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	int e = fs_allowed(h, fd);
+	if (e) {
+		close(fd);
+		return e;
+	}
 	if (h->ncached >= DIRFD_CACHE) {
 		struct fsb_node *old = list_entry(h->lru.prev, struct fsb_node, lru);
 		uncache(h, old);
@@ -258,6 +298,11 @@ static int hf_open(struct fs_backend *b, struct fsb_node *n, int flags)
 	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
 		close(fd);
 		return -ENXIO;
+	}
+	int e = fs_allowed(h, fd);
+	if (e) {
+		close(fd);
+		return e;
 	}
 	/* Reads of regular files must not see O_NONBLOCK semantics. */
 	int fl = fcntl(fd, F_GETFL);
@@ -495,17 +540,18 @@ static const struct fs_backend_ops hostfs_ops = {
 	.destroy = hf_destroy,
 };
 
-int hostfs_backend_create(const char *dir, int readonly, struct fs_backend **out)
+int hostfs_backend_create_fd(int fd, int readonly, struct fs_backend **out)
 {
+	if (fd < 0)
+		return fd;
 	struct hostfs *h = calloc(1, sizeof(*h));
-	if (!h)
+	if (!h) {
+		close(fd);
 		return -ENOMEM;
-	h->rootfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (h->rootfd < 0) {
-		int e = -errno;
-		free(h);
-		return e;
 	}
+	h->rootfd = fd;
+	struct statfs sf;
+	h->root_fstype = fstatfs(h->rootfd, &sf) == 0 ? sf.f_type : 0;
 	h->root = node_new(NULL, NULL);
 	if (!h->root) {
 		close(h->rootfd);
@@ -518,4 +564,12 @@ int hostfs_backend_create(const char *dir, int readonly, struct fs_backend **out
 	h->base.readonly = readonly;
 	*out = &h->base;
 	return 0;
+}
+
+int hostfs_backend_create(const char *dir, int readonly, struct fs_backend **out)
+{
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return hostfs_backend_create_fd(fd, readonly, out);
 }

@@ -1,0 +1,523 @@
+/*
+ * The gofer client: the backend interface (backend.h) over the gofer's
+ * socket (gofer/proto.h). The sentry's event loop is single-threaded, so
+ * a call is a blocking round trip: send one request packet, read its
+ * reply. Regular files come back as donated fds, so reads, writes and
+ * mmap never go through the gofer.
+ *
+ * Every backend of a sandbox (its root, each bind mount) is one export of
+ * one gofer and shares the connection. If the gofer dies, every call
+ * answers EIO from then on (logged once).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "goferfs.h"
+#include "vfs.h"
+#include "../../gofer/proto.h"
+
+_Static_assert(ATTR_MODE == GOFER_SET_MODE && ATTR_UID == GOFER_SET_UID && ATTR_GID == GOFER_SET_GID &&
+		       ATTR_SIZE == GOFER_SET_SIZE && ATTR_ATIME == GOFER_SET_ATIME &&
+		       ATTR_MTIME == GOFER_SET_MTIME,
+	       "SETATTR's bits are the VFS's");
+
+struct gofer_conn {
+	int sock;
+	int refs;
+	int dead;
+	int nexports;
+	struct gofer_export_info info[GOFER_MAX_EXPORTS];
+	char *buf; /* one packet */
+};
+
+struct fsb_node {
+	uint32_t ref;
+	uint64_t h; /* the gofer's handle */
+};
+
+struct goferfs {
+	struct fs_backend base;
+	struct gofer_conn *c;
+	int export;
+};
+
+#define G(b) ((struct goferfs *)(b))
+
+static void conn_dead(struct gofer_conn *c, const char *why)
+{
+	if (!c->dead)
+		fprintf(stderr, "moat: the gofer is gone (%s): file operations fail with EIO\n", why);
+	c->dead = 1;
+}
+
+static int send_req(struct gofer_conn *c, const struct gofer_req *q, const char *name, const char *name2)
+{
+	if (c->dead)
+		return -EIO;
+	size_t len = sizeof(*q) + q->name_len + q->name2_len;
+	memcpy(c->buf, q, sizeof(*q));
+	if (q->name_len)
+		memcpy(c->buf + sizeof(*q), name, q->name_len);
+	if (q->name2_len)
+		memcpy(c->buf + sizeof(*q) + q->name_len, name2, q->name2_len);
+	for (;;) {
+		if (send(c->sock, c->buf, len, MSG_NOSIGNAL) >= 0)
+			return 0;
+		if (errno != EINTR)
+			break;
+	}
+	conn_dead(c, strerror(errno));
+	return -EIO;
+}
+
+/* One reply packet into c->buf: its header in *r, its data after it.
+ * *fd gets a donated fd (or -1). 0 or -EIO. */
+static int recv_rep(struct gofer_conn *c, struct gofer_rep *r, int *fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { c->buf, GOFER_MSG_MAX };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	ssize_t n;
+	do
+		n = recvmsg(c->sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	int got = -1;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); n >= 0 && cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)) && got < 0)
+			memcpy(&got, CMSG_DATA(cm), sizeof(int));
+	if (fd)
+		*fd = got;
+	else if (got >= 0)
+		close(got);
+	if (n <= 0) {
+		conn_dead(c, n == 0 ? "its socket closed" : strerror(errno));
+		return -EIO;
+	}
+	memcpy(r, c->buf, n >= (ssize_t)sizeof(*r) ? sizeof(*r) : 0);
+	if ((size_t)n < sizeof(*r) || r->data_len != (size_t)n - sizeof(*r) || (mh.msg_flags & MSG_TRUNC) ||
+	    (r->err > 0) || r->err < -4095) {
+		if (got >= 0 && fd) {
+			close(got);
+			*fd = -1;
+		}
+		conn_dead(c, "a malformed reply");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* One request, one reply; r->err is the result. */
+static int rpc(struct gofer_conn *c, const struct gofer_req *q, const char *name, const char *name2,
+	       struct gofer_rep *r, int *fd)
+{
+	if (fd)
+		*fd = -1;
+	int e = send_req(c, q, name, name2);
+	if (!e)
+		e = recv_rep(c, r, fd);
+	if (e)
+		return e;
+	if (r->flags & GOFER_MORE) {
+		conn_dead(c, "an unexpected continuation");
+		return -EIO;
+	}
+	return r->err;
+}
+
+static void get_attr(struct fsb_attr *a, const struct gofer_attr *g)
+{
+	a->mode = g->mode;
+	a->uid = g->uid;
+	a->gid = g->gid;
+	a->nlink = g->nlink;
+	a->size = g->size;
+	a->blocks = g->blocks;
+	a->ino = g->ino;
+	a->dev = g->dev;
+	a->rdev = (dev_t)g->rdev;
+	a->atime = (struct timespec){ g->atime.sec, g->atime.nsec };
+	a->mtime = (struct timespec){ g->mtime.sec, g->mtime.nsec };
+	a->ctime = (struct timespec){ g->ctime.sec, g->ctime.nsec };
+}
+
+static int name_req(struct gofer_req *q, int op, const char *name)
+{
+	size_t nl = strlen(name);
+	if (nl > GOFER_NAME_MAX)
+		return -ENAMETOOLONG;
+	memset(q, 0, sizeof(*q));
+	q->op = (uint16_t)op;
+	q->name_len = (uint16_t)nl;
+	return 0;
+}
+
+/* A reply's new handle as a node (the gofer gave us one reference). */
+static int new_node(struct goferfs *g, const struct gofer_rep *r, struct fsb_node **out, struct fsb_attr *a)
+{
+	struct fsb_node *n = malloc(sizeof(*n));
+	if (!n) {
+		struct gofer_req q = { .op = GOP_CLUNK, .node = r->node };
+		send_req(g->c, &q, NULL, NULL);
+		return -ENOMEM;
+	}
+	n->ref = 1;
+	n->h = r->node;
+	if (a)
+		get_attr(a, &r->attr);
+	*out = n;
+	return 0;
+}
+
+static int gf_root(struct fs_backend *b, struct fsb_node **out, struct fsb_attr *a)
+{
+	struct gofer_req q = { .op = GOP_ROOT, .flags = (uint32_t)G(b)->export };
+	struct gofer_rep r;
+	int e = rpc(G(b)->c, &q, NULL, NULL, &r, NULL);
+	return e ? e : new_node(G(b), &r, out, a);
+}
+
+static int gf_walk(struct fs_backend *b, struct fsb_node *dir, const char *name, struct fsb_node **out,
+		   struct fsb_attr *a)
+{
+	struct gofer_req q;
+	int e = name_req(&q, GOP_WALK, name);
+	if (e)
+		return e;
+	q.node = dir->h;
+	struct gofer_rep r;
+	e = rpc(G(b)->c, &q, name, NULL, &r, NULL);
+	return e ? e : new_node(G(b), &r, out, a);
+}
+
+static int gf_getattr(struct fs_backend *b, struct fsb_node *n, struct fsb_attr *a)
+{
+	struct gofer_req q = { .op = GOP_GETATTR, .node = n->h };
+	struct gofer_rep r;
+	int e = rpc(G(b)->c, &q, NULL, NULL, &r, NULL);
+	if (!e)
+		get_attr(a, &r.attr);
+	return e;
+}
+
+static int gf_readdir(struct fs_backend *b, struct fsb_node *dir, fsb_emit_fn emit, void *ctx)
+{
+	struct gofer_conn *c = G(b)->c;
+	struct gofer_req q = { .op = GOP_READDIR, .node = dir->h };
+	int e = send_req(c, &q, NULL, NULL);
+	if (e)
+		return e;
+	int stopped = 0;
+	for (;;) {
+		struct gofer_rep r;
+		e = recv_rep(c, &r, NULL);
+		if (e)
+			return e;
+		/* every packet is read, even after emit asked to stop */
+		const char *p = c->buf + sizeof(r), *end = p + r.data_len;
+		char name[GOFER_NAME_MAX + 1];
+		while (!stopped && p < end) {
+			struct gofer_dirent d;
+			if ((size_t)(end - p) < sizeof(d))
+				break;
+			memcpy(&d, p, sizeof(d));
+			p += sizeof(d);
+			if (d.name_len == 0 || d.name_len > GOFER_NAME_MAX || d.name_len > end - p)
+				break;
+			memcpy(name, p, d.name_len);
+			name[d.name_len] = 0;
+			p += d.name_len;
+			if (memchr(name, '/', d.name_len) || strlen(name) != d.name_len)
+				continue; /* never a name the VFS could misread */
+			stopped = emit(ctx, name, d.ino, d.type) != 0;
+		}
+		if (!(r.flags & GOFER_MORE))
+			return r.err;
+	}
+}
+
+static ssize_t gf_readlink(struct fs_backend *b, struct fsb_node *n, char *buf, size_t len)
+{
+	struct gofer_conn *c = G(b)->c;
+	struct gofer_req q = { .op = GOP_READLINK, .node = n->h };
+	struct gofer_rep r;
+	int e = rpc(c, &q, NULL, NULL, &r, NULL);
+	if (e)
+		return e;
+	size_t l = r.data_len < len ? r.data_len : len;
+	memcpy(buf, c->buf + sizeof(r), l);
+	return (ssize_t)l;
+}
+
+static int gf_open(struct fs_backend *b, struct fsb_node *n, int flags)
+{
+	if ((flags & O_ACCMODE) != O_RDONLY && b->readonly)
+		return -EROFS;
+	struct gofer_req q = { .op = GOP_OPEN, .node = n->h, .flags = (uint32_t)(flags & (O_ACCMODE | O_APPEND)) };
+	struct gofer_rep r;
+	int fd;
+	int e = rpc(G(b)->c, &q, NULL, NULL, &r, &fd);
+	if (e || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		return e ? e : -EIO;
+	}
+	return fd;
+}
+
+static int gf_statfs(struct fs_backend *b, struct fsb_node *n, struct statfs *st)
+{
+	struct gofer_conn *c = G(b)->c;
+	struct gofer_req q = { .op = GOP_STATFS, .node = n->h };
+	struct gofer_rep r;
+	int e = rpc(c, &q, NULL, NULL, &r, NULL);
+	if (e)
+		return e;
+	struct gofer_statfs s;
+	if (r.data_len != sizeof(s))
+		return -EIO;
+	memcpy(&s, c->buf + sizeof(r), sizeof(s));
+	memset(st, 0, sizeof(*st));
+	st->f_type = s.type;
+	st->f_bsize = s.bsize;
+	st->f_frsize = s.frsize;
+	st->f_namelen = s.namelen;
+	st->f_flags = s.flags;
+	st->f_blocks = s.blocks;
+	st->f_bfree = s.bfree;
+	st->f_bavail = s.bavail;
+	st->f_files = s.files;
+	st->f_ffree = s.ffree;
+	return 0;
+}
+
+static void gf_get(struct fs_backend *b, struct fsb_node *n)
+{
+	(void)b;
+	n->ref++;
+}
+
+static void gf_put(struct fs_backend *b, struct fsb_node *n)
+{
+	if (!n || --n->ref)
+		return;
+	struct gofer_req q = { .op = GOP_CLUNK, .node = n->h };
+	send_req(G(b)->c, &q, NULL, NULL);
+	free(n);
+}
+
+static int make_node(struct fs_backend *b, struct gofer_req *q, const char *name, const char *name2,
+		     struct fsb_node **out, struct fsb_attr *a)
+{
+	if (b->readonly)
+		return -EROFS;
+	struct gofer_rep r;
+	int e = rpc(G(b)->c, q, name, name2, &r, NULL);
+	if (e)
+		return e;
+	struct fsb_node *n;
+	e = new_node(G(b), &r, &n, a);
+	if (e)
+		return e;
+	if (out)
+		*out = n;
+	else
+		gf_put(b, n);
+	return 0;
+}
+
+static int gf_create(struct fs_backend *b, struct fsb_node *dir, const char *name, mode_t mode, dev_t rdev,
+		     struct fsb_node **out, struct fsb_attr *a)
+{
+	(void)rdev; /* no device nodes on the host from the sandbox */
+	struct gofer_req q;
+	int e = name_req(&q, GOP_CREATE, name);
+	if (e)
+		return e;
+	q.node = dir->h;
+	q.mode = mode;
+	struct fsb_attr tmp;
+	return make_node(b, &q, name, NULL, out, a ? a : &tmp);
+}
+
+static int gf_mkdir(struct fs_backend *b, struct fsb_node *dir, const char *name, mode_t mode,
+		    struct fsb_node **out, struct fsb_attr *a)
+{
+	struct gofer_req q;
+	int e = name_req(&q, GOP_MKDIR, name);
+	if (e)
+		return e;
+	q.node = dir->h;
+	q.mode = mode;
+	struct fsb_attr tmp;
+	return make_node(b, &q, name, NULL, out, a ? a : &tmp);
+}
+
+static int gf_symlink(struct fs_backend *b, struct fsb_node *dir, const char *name, const char *target,
+		      struct fsb_node **out, struct fsb_attr *a)
+{
+	struct gofer_req q;
+	int e = name_req(&q, GOP_SYMLINK, name);
+	if (e)
+		return e;
+	size_t tl = strlen(target);
+	if (tl > GOFER_TARGET_MAX)
+		return -ENAMETOOLONG;
+	q.node = dir->h;
+	q.name2_len = (uint16_t)tl;
+	struct fsb_attr tmp;
+	return make_node(b, &q, name, target, out, a ? a : &tmp);
+}
+
+/* A request with no reply data. */
+static int simple(struct fs_backend *b, struct gofer_req *q, const char *name, const char *name2)
+{
+	if (b->readonly)
+		return -EROFS;
+	struct gofer_rep r;
+	return rpc(G(b)->c, q, name, name2, &r, NULL);
+}
+
+static int gf_link(struct fs_backend *b, struct fsb_node *dir, const char *name, struct fsb_node *target)
+{
+	struct gofer_req q;
+	int e = name_req(&q, GOP_LINK, name);
+	if (e)
+		return e;
+	q.node = dir->h;
+	q.node2 = target->h;
+	return simple(b, &q, name, NULL);
+}
+
+static int gf_unlink(struct fs_backend *b, struct fsb_node *dir, const char *name, int isdir)
+{
+	struct gofer_req q;
+	int e = name_req(&q, GOP_UNLINK, name);
+	if (e)
+		return e;
+	q.node = dir->h;
+	q.flags = isdir ? 1 : 0;
+	return simple(b, &q, name, NULL);
+}
+
+static int gf_rename(struct fs_backend *b, struct fsb_node *odir, const char *oname, struct fsb_node *ndir,
+		     const char *nname, unsigned flags)
+{
+	struct gofer_req q;
+	int e = name_req(&q, GOP_RENAME, oname);
+	if (e)
+		return e;
+	size_t nl = strlen(nname);
+	if (nl > GOFER_NAME_MAX)
+		return -ENAMETOOLONG;
+	q.node = odir->h;
+	q.node2 = ndir->h;
+	q.name2_len = (uint16_t)nl;
+	q.flags = flags;
+	return simple(b, &q, oname, nname);
+}
+
+static int gf_setattr(struct fs_backend *b, struct fsb_node *n, const struct iattr *ia)
+{
+	struct gofer_req q = { .op = GOP_SETATTR, .node = n->h };
+	q.flags = ia->valid & (GOFER_SET_MODE | GOFER_SET_UID | GOFER_SET_GID | GOFER_SET_SIZE | GOFER_SET_ATIME |
+			       GOFER_SET_MTIME);
+	q.mode = ia->mode;
+	q.uid = ia->uid;
+	q.gid = ia->gid;
+	q.size = ia->size;
+	q.atime = (struct gofer_time){ ia->atime.tv_sec, ia->atime.tv_nsec };
+	q.mtime = (struct gofer_time){ ia->mtime.tv_sec, ia->mtime.tv_nsec };
+	if (!(q.flags & GOFER_SET_ATIME))
+		q.atime.nsec = UTIME_OMIT;
+	if (!(q.flags & GOFER_SET_MTIME))
+		q.mtime.nsec = UTIME_OMIT;
+	return simple(b, &q, NULL, NULL);
+}
+
+static void gf_destroy(struct fs_backend *b)
+{
+	gofer_conn_put(G(b)->c);
+	free(b);
+}
+
+static const struct fs_backend_ops goferfs_ops = {
+	.root = gf_root,
+	.walk = gf_walk,
+	.getattr = gf_getattr,
+	.readdir = gf_readdir,
+	.readlink = gf_readlink,
+	.open = gf_open,
+	.statfs = gf_statfs,
+	.get = gf_get,
+	.put = gf_put,
+	.create = gf_create,
+	.mkdir = gf_mkdir,
+	.symlink = gf_symlink,
+	.link = gf_link,
+	.unlink = gf_unlink,
+	.rename = gf_rename,
+	.setattr = gf_setattr,
+	.destroy = gf_destroy,
+};
+
+int gofer_connect(int sock, struct gofer_conn **out)
+{
+	struct gofer_conn *c = calloc(1, sizeof(*c));
+	if (!c || !(c->buf = malloc(GOFER_MSG_MAX))) {
+		free(c);
+		close(sock);
+		return -ENOMEM;
+	}
+	c->sock = sock;
+	c->refs = 1;
+	struct gofer_req q = { .op = GOP_HELLO, .flags = GOFER_VERSION };
+	struct gofer_rep r;
+	int e = rpc(c, &q, NULL, NULL, &r, NULL);
+	if (!e && (r.node > GOFER_MAX_EXPORTS || r.data_len != r.node * sizeof(struct gofer_export_info)))
+		e = -EPROTO;
+	if (e) {
+		gofer_conn_put(c);
+		return e;
+	}
+	c->nexports = (int)r.node;
+	memcpy(c->info, c->buf + sizeof(r), r.data_len);
+	*out = c;
+	return 0;
+}
+
+void gofer_conn_put(struct gofer_conn *c)
+{
+	if (!c || --c->refs)
+		return;
+	close(c->sock);
+	free(c->buf);
+	free(c);
+}
+
+int goferfs_backend_create(struct gofer_conn *c, int export, struct fs_backend **out)
+{
+	if (export < 0 || export >= c->nexports)
+		return -EINVAL;
+	if (c->info[export].err)
+		return c->info[export].err < 0 && c->info[export].err > -4096 ? c->info[export].err : -EIO;
+	struct goferfs *g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->base.ops = &goferfs_ops;
+	g->base.readonly = c->info[export].readonly != 0;
+	g->c = c;
+	g->export = export;
+	c->refs++;
+	*out = &g->base;
+	return 0;
+}

@@ -94,6 +94,20 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBNETSTACK)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBNETSTACK) $(PKG_LIBS) -lm
 
+# Test-only: a moat whose sentry acts as a compromised one would once it
+# is confined (MOAT_COMPROMISE=open|openat-proc|socket|exec; see
+# sentry/confine.c and tests/sandbox/confine.sh). Never bin/moat.
+COMPROMISE_OBJ := $(BUILD)/compromise/sentry/sandbox.o $(BUILD)/compromise/sentry/confine.o
+$(BUILD)/compromise/sentry/%.o: sentry/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC $< (test-only: MOAT_TEST_COMPROMISE)"
+	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -DMOAT_TEST_COMPROMISE -c $< -o $@
+
+$(BUILD)/tests/moat-compromise: $(filter-out $(BUILD)/sentry/sandbox.o $(BUILD)/sentry/confine.o,$(MOAT_OBJ)) \
+		$(COMPROMISE_OBJ) $(LIBNETSTACK)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
 test: all
 	@tests/run.sh
 
@@ -176,5 +190,5 @@ clean:
 # missing packages before any compiler flag is computed). Last in the file:
 # prerequisites expand when read, so every variable must be defined above.
 .PHONY: build-all
-build-all: bin/moat $(BUILD)/tests/unit $(HELPERS) $(BENCHES) $(PI_BINS)
+build-all: bin/moat $(BUILD)/tests/unit $(HELPERS) $(BENCHES) $(PI_BINS) $(BUILD)/tests/moat-compromise
 	@:

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "hostproc.h"
 #include "stub.h"
 
 #ifndef MFD_EXEC
@@ -85,9 +86,8 @@ int platform_stub_memfd(void)
 	/* execve refuses a file open for writing (ETXTBSY): keep only a
 	 * read-only descriptor of it. */
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	int ro = open(path, O_RDONLY | O_CLOEXEC);
-	int e = errno;
+	snprintf(path, sizeof(path), "self/fd/%d", fd);
+	int ro = hostproc_open(path, O_RDONLY);
 	close(fd);
-	return ro < 0 ? -e : ro;
+	return ro;
 }

@@ -36,6 +36,7 @@
 #include "ns/loop.h"
 #include "ns/timer.h"
 #include "sandbox.h"
+#include "confine.h"
 #include "control.h"
 #include "kernel/kernel.h"
 #include "socket/inet.h"
@@ -68,7 +69,14 @@ struct sbx {
 	int started;	 /* init runs and the console is attached */
 	int early[16];	 /* signals that came before: sig | from_tty << 8 */
 	int nearly;
+	pid_t signals_from; /* cfg->signals_from */
 };
+
+int sandbox_forwarded_signals(const int **list)
+{
+	*list = forwarded;
+	return (int)(sizeof(forwarded) / sizeof(forwarded[0]));
+}
 
 /* Look up (or create, as an upper directory) a mount point. */
 static int mountpoint(struct task *fake, struct vfs *v, const char *path, struct path *out)
@@ -201,6 +209,10 @@ static void on_signal(int fd, uint32_t events, void *arg)
 		int sig = (int)si.ssi_signo;
 		int from_tty = si.ssi_code == SI_KERNEL;
 		if (s->k->done)
+			continue;
+		/* under moat do, what a process sends comes through moat (a
+		 * kill of the process group reaches both: taken once) */
+		if (s->signals_from > 0 && !from_tty && (pid_t)si.ssi_pid != s->signals_from)
 			continue;
 		if (!s->started) {
 			/* during start-up (the loop runs while the first task
@@ -432,6 +444,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 {
 	int ret = 0;
 	struct sbx s = { 0 };
+	s.signals_from = cfg->signals_from;
 	struct ns_wheel wheel;
 	struct platform *plat = NULL;
 	struct termios saved_tio;
@@ -641,6 +654,22 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 		console_attach(k->init, console);
 		s.have_console = 1;
 		file_put(console);
+	}
+	/* Its tasks and links made, the sentry gives up its host access
+	 * (confine.c); the debugging modes keep it. */
+	if (!cfg->unconfined && !cfg->host_fs) {
+		struct confine_opts co = { cfg->net && cfg->net->mode == SANDBOX_NET_HOST,
+					   cfg->debug_log ? fileno(cfg->debug_log) : -1 };
+		fflush(NULL);
+		e = sentry_confine(&co);
+		if (e) {
+			ret = e;
+			goto out;
+		}
+		klog(k, "sentry confined: empty root, no capabilities, no_new_privs, seccomp allow-list");
+#ifdef MOAT_TEST_COMPROMISE
+		sentry_test_compromise();
+#endif
 	}
 	s.started = 1;
 	for (int i = 0; i < s.nearly; i++)

@@ -119,7 +119,18 @@ struct sandbox_config {
 	/* Debugging only: the sentry opens the root and bind mounts itself
 	 * instead of asking the gofer (no defence in depth). */
 	int host_fs;
+	/* Debugging only: the sentry keeps its host access after start (no
+	 * empty root, capabilities, seccomp allow-list; confine.c). Implied by
+	 * host_fs. */
+	int unconfined;
+	/* > 0: signals sent by a process (not the terminal's) are taken only
+	 * from this one (moat do's own process, which passes on what is sent
+	 * to it); 0: from anyone (the OCI runtime's `kill`). */
+	pid_t signals_from;
 };
+
+/* The signals a sandbox passes on to its program (moat forwards the same). */
+int sandbox_forwarded_signals(const int **list);
 
 /* Run the sandbox until its first process exits. Returns 0 and sets
  * *wait_status (as from wait4), or a negative errno (setup failed; a

@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/epoll.h>
 #include <sys/ptrace.h>
@@ -63,6 +64,7 @@
 
 #include "ns/loop.h"
 #include "../platform.h"
+#include "../hostproc.h"
 #include "../stub.h"
 
 #ifndef PTRACE_EVENT_STOP
@@ -692,8 +694,8 @@ static uint64_t pt_cputime(struct ptask *pt)
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (t->schedstat_fd < 0) {
 			char path[64];
-			snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pt->host_tid);
-			t->schedstat_fd = open(path, O_RDONLY | O_CLOEXEC);
+			snprintf(path, sizeof(path), "%d/schedstat", (int)pt->host_tid);
+			t->schedstat_fd = hostproc_open(path, O_RDONLY);
 			if (t->schedstat_fd < 0)
 				return 0;
 		}
@@ -958,8 +960,15 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
 		child_fail("close_range");
 	if (err >= 0)
 		dup3(err, 2, O_CLOEXEC), close(err);
-	if (chdir("/") < 0)
-		child_fail("chdir");
+	/* Nothing of the host's file system for a task: its root becomes an
+	 * empty read-only tmpfs (in its own mount namespace; chroot, as the
+	 * host's mounts are locked in it). A task makes no path syscall of its
+	 * own, and the sentry, reading /proc/TID/root, finds nothing there. */
+	if (mount("moat-task", "/proc", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "size=4k,nr_inodes=1,mode=0555") < 0)
+		child_fail("an empty root");
+	if (chdir("/proc") < 0 || chroot(".") < 0 || chdir("/") < 0)
+		child_fail("chroot");
 	/* Out of moat's session: a terminal's signals are moat's to forward,
 	 * never the host's to deliver to a task. */
 	setsid();

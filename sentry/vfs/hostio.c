@@ -46,6 +46,7 @@
 #define TCSETSW2 0x402c542cU
 #define TCSETSF2 0x402c542dU
 #include "vfs.h"
+#include "../../platform/hostproc.h"
 #include "../kernel/kernel.h"
 
 enum hio_kind { HIO_TTY, HIO_PIPE, HIO_SOCK, HIO_FILE, HIO_OTHER };
@@ -345,8 +346,8 @@ static int hio_name(struct file *f, char *buf, size_t len)
 		return snprintf(buf, len, "socket:[%llu]", (unsigned long long)h->host_ino);
 	default: {
 		char p[64];
-		snprintf(p, sizeof(p), "/proc/self/fd/%d", h->fd);
-		ssize_t n = len ? readlink(p, buf, len - 1) : -1;
+		snprintf(p, sizeof(p), "self/fd/%d", h->fd);
+		ssize_t n = len ? hostproc_readlink(p, buf, len - 1) : -1;
 		if (n < 0)
 			return snprintf(buf, len, "anon_inode:[%llu]", (unsigned long long)h->host_ino);
 		buf[n] = 0;
@@ -430,13 +431,13 @@ int hostio_file(struct kernel *k, int hostfd, int acc, struct file **out)
 		/* A private open file description we may make non-blocking
 		 * without touching the caller's. */
 		char p[64];
-		snprintf(p, sizeof(p), "/proc/self/fd/%d", hostfd);
+		snprintf(p, sizeof(p), "self/fd/%d", hostfd);
 		int mode = acc == O_RDONLY ? O_RDONLY : acc == O_WRONLY ? O_WRONLY : O_RDWR;
 		if (h->kind == HIO_TTY)
 			mode = O_RDWR; /* it may become /dev/tty */
-		fd = open(p, mode | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		fd = hostproc_open(p, mode | O_NONBLOCK | O_NOCTTY);
 		if (fd < 0 && h->kind == HIO_TTY)
-			fd = open(p, (acc == O_WRONLY ? O_WRONLY : O_RDONLY) | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+			fd = hostproc_open(p, (acc == O_WRONLY ? O_WRONLY : O_RDONLY) | O_NONBLOCK | O_NOCTTY);
 	}
 	if (fd < 0)
 		fd = fcntl(hostfd, F_DUPFD_CLOEXEC, 3);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "vfs.h"
+#include "../../platform/hostproc.h"
 #include "../kernel/kernel.h"
 
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -75,7 +76,6 @@ struct pnode {
 
 static struct super *proc_sb;
 static struct mount *proc_mnt;
-static int host_procfd = -1;
 
 static const struct inode_ops proc_iops;
 static const struct file_ops proc_dir_ops;
@@ -87,16 +87,17 @@ pid_t console_fg_pgrp_of(struct file *tty);
 
 /* ---- helpers ---- */
 
+/* A host /proc file of a task (host_pid > 0) or of the host
+ * (platform/hostproc.h), whole, NUL-terminated: its length or -errno. */
 static int host_read(pid_t host_pid, const char *what, char *buf, size_t len)
 {
+	if (host_pid <= 0)
+		return (int)hostproc_read_global(what, buf, len);
 	char p[64];
-	if (host_pid > 0)
-		snprintf(p, sizeof(p), "%d/%s", host_pid, what);
-	else
-		snprintf(p, sizeof(p), "%s", what);
-	int fd = openat(host_procfd, p, O_RDONLY | O_CLOEXEC);
+	snprintf(p, sizeof(p), "%d/%s", host_pid, what);
+	int fd = hostproc_open(p, O_RDONLY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	size_t got = 0;
 	for (;;) {
 		ssize_t n = read(fd, buf + got, len - 1 - got);
@@ -1327,8 +1328,6 @@ static const struct inode_ops proc_iops = {
 struct super *procfs_create(struct vfs *v)
 {
 	proc_kernel = v->k;
-	if (host_procfd < 0)
-		host_procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	proc_sb = super_alloc(v, &proc_type, SB_NOCACHE);
 	if (!proc_sb)
 		return NULL;

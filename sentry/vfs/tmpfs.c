@@ -39,6 +39,7 @@
 
 #include "backend.h"
 #include "vfs.h"
+#include "../../platform/hostproc.h"
 #include "../kernel/kernel.h"
 
 #define TMPFS_MAGIC 0x01021994
@@ -583,10 +584,13 @@ static int t_mmap(struct file *f, struct mmap_req *req)
 		 * upgradable to writable with mprotect: map a read-only fd. */
 		if (n->rofd < 0) {
 			char p[64];
-			snprintf(p, sizeof(p), "/proc/self/fd/%d", n->memfd);
-			n->rofd = open(p, O_RDONLY | O_CLOEXEC);
-			if (n->rofd < 0)
-				return -errno;
+			snprintf(p, sizeof(p), "self/fd/%d", n->memfd);
+			n->rofd = hostproc_open(p, O_RDONLY);
+			if (n->rofd < 0) {
+				int e = n->rofd;
+				n->rofd = -1;
+				return e;
+			}
 		}
 		fd = n->rofd;
 	}

@@ -16,10 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "moat.h"
 #include "net.h"
+#include "ns/link.h"
 #include "../../sentry/sandbox.h"
 
 extern char **environ;
@@ -68,7 +73,10 @@ static void usage(FILE *f)
 		"                      checksum or segmentation offload\n"
 		"  --platform ptrace   how application code runs (only ptrace today)\n"
 		"  --debug-host-fs     debugging: the sentry opens the root and -v trees itself\n"
-		"                      instead of through the gofer (no defence in depth)\n"
+		"                      instead of through the gofer (no defence in depth;\n"
+		"                      implies --debug-unconfined)\n"
+		"  --debug-unconfined  debugging: the sentry keeps its host access after start\n"
+		"                      (no empty root, capability drop or seccomp allow-list)\n"
 		"  -h, --help          this text\n"
 		"\n"
 		"Exit status: the program's, 128+N if signal N killed it, 125 if moat failed,\n"
@@ -96,6 +104,89 @@ static int add_env(char ***envp, int *n, const char *kv)
 	return 0;
 }
 
+/*
+ * The sentry runs in a child of moat (DESIGN.md "Processes"): it confines
+ * itself once its program runs, so what moat still has to do on the host
+ * when the sandbox ends (remove the network, say how the sentry ended) is
+ * done here. moat passes on the signals a process sends it (a terminal's
+ * reach the sentry directly: it is in moat's process group); when the
+ * sentry stops itself (the program was stopped from the terminal), moat
+ * stops too, so that the shell gets its terminal back; `fg` continues
+ * both. Returns moat's exit status.
+ */
+static int run_sentry(struct sandbox_config *cfg, struct moat_net *net)
+{
+	const int *fw;
+	int nfw = sandbox_forwarded_signals(&fw);
+	sigset_t set, old;
+	sigemptyset(&set);
+	for (int i = 0; i < nfw; i++)
+		sigaddset(&set, fw[i]);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	struct termios tio;
+	int tio_saved = isatty(0) && tcgetattr(0, &tio) == 0;
+	pid_t me = getpid();
+	fflush(NULL);
+	pid_t c = fork();
+	if (c < 0) {
+		moat_err("starting the sentry: %s\n", strerror(errno));
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return 125;
+	}
+	if (c == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != me)
+			_exit(125);
+		cfg->signals_from = me;
+		int status = 0;
+		int r = sandbox_run(cfg, &status);
+		fflush(NULL);
+		if (r < 0)
+			_exit(125);
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 125);
+	}
+	/* The links are the sentry's: moat's copies would only queue frames. */
+	for (int i = 0; cfg->net && i < cfg->net->nnics; i++)
+		if (cfg->net->nics[i].link && ns_link_fd(cfg->net->nics[i].link) >= 0)
+			close(ns_link_fd(cfg->net->nics[i].link));
+	(void)net;
+	int ret = 125;
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&set, &si);
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			/* sent by a process to moat: for the program */
+			if (si.si_code != SI_KERNEL && si.si_pid != c)
+				kill(c, sig);
+			continue;
+		}
+		int st;
+		pid_t w;
+		while ((w = waitpid(c, &st, WNOHANG | WUNTRACED)) < 0 && errno == EINTR)
+			;
+		if (w != c)
+			continue;
+		if (WIFSTOPPED(st)) {
+			raise(SIGSTOP); /* until `fg` continues us both */
+			continue;
+		}
+		if (WIFEXITED(st)) {
+			ret = WEXITSTATUS(st);
+		} else {
+			moat_err("the sentry was killed by signal %d (%s)\n", WTERMSIG(st), strsignal(WTERMSIG(st)));
+			ret = 125;
+		}
+		break;
+	}
+	if (tio_saved)
+		tcsetattr(0, TCSANOW, &tio);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
 int cmd_do(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -119,6 +210,7 @@ int cmd_do(int argc, char **argv)
 		{ "net-set", required_argument, NULL, 'S' },
 		{ "no-offload", no_argument, NULL, 'O' },
 		{ "debug-host-fs", no_argument, NULL, 'F' },
+		{ "debug-unconfined", no_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -283,6 +375,9 @@ int cmd_do(int argc, char **argv)
 		case 'F':
 			cfg.host_fs = 1;
 			break;
+		case 'U':
+			cfg.unconfined = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			ret = 0;
@@ -332,14 +427,7 @@ int cmd_do(int argc, char **argv)
 	if (moat_net_up(&nopt, &netcfg, &net) < 0)
 		goto fail;
 	cfg.net = &netcfg;
-	int status = 0;
-	int r = sandbox_run(&cfg, &status);
-	if (r < 0)
-		ret = 125;
-	else if (WIFEXITED(status))
-		ret = WEXITSTATUS(status);
-	else if (WIFSIGNALED(status))
-		ret = 128 + WTERMSIG(status);
+	ret = run_sentry(&cfg, net);
 	goto out;
 fail:
 	ret = 125;

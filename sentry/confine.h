@@ -1,0 +1,20 @@
+/*
+ * The sentry's confinement after start (confine.c).
+ */
+#ifndef SENTRY_CONFINE_H
+#define SENTRY_CONFINE_H
+
+struct confine_opts {
+	int host_net; /* --network host: inet sockets stay allowed */
+	int log_fd;   /* the debug log (for the refused syscall's line), -1 */
+};
+
+/* Empty root, no capabilities, no_new_privs, the seccomp allow-list.
+ * 0 or -errno (printed). Irreversible. */
+int sentry_confine(const struct confine_opts *o);
+
+#ifdef MOAT_TEST_COMPROMISE
+void sentry_test_compromise(void);
+#endif
+
+#endif

@@ -521,6 +521,8 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 		goto out;
 	}
 
+	if (cfg->overlay_size)
+		k->vfs->tmpfs_limit = cfg->overlay_size;
 	struct trees tr = { cfg, NULL };
 	if (!cfg->host_fs) {
 		struct gofer_export_spec ex[GOFER_MAX_EXPORTS];

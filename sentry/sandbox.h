@@ -127,6 +127,10 @@ struct sandbox_config {
 	 * from this one (moat do's own process, which passes on what is sent
 	 * to it); 0: from anyone (the OCI runtime's `kill`). */
 	pid_t signals_from;
+	/* Bytes of file data the sandbox's in-memory layers (the overlay's
+	 * upper layer, /tmp, /dev/shm, tmpfs mounts) hold at most; writes past
+	 * it are ENOSPC. 0: half of the host's RAM (Linux's tmpfs default). */
+	unsigned long long overlay_size;
 };
 
 /* The signals a sandbox passes on to its program (moat forwards the same). */

@@ -47,6 +47,9 @@ static void usage(FILE *f)
 		"                      (to the debug log if --debug-log is given)\n"
 		"  --debug-log FILE    write the sentry's debug log (unsupported syscalls, exits, ...)\n"
 		"  --pids-limit N      at most N tasks (processes and threads; default 4096)\n"
+		"  --overlay-size SIZE file data the sandbox's in-memory layers (the root's\n"
+		"                      writable layer, /tmp, /dev/shm) hold at most, e.g. 512m;\n"
+		"                      past it writes fail with ENOSPC (default: half of RAM)\n"
 		"  --hostname NAME     the sandbox's host name (default moat)\n"
 		"  --network MODE      sandbox (default): a veth pair to the host, the sandbox's\n"
 		"                      side served by Moat's netstack (10.211.N.2/24 and\n"
@@ -211,6 +214,7 @@ int cmd_do(int argc, char **argv)
 		{ "no-offload", no_argument, NULL, 'O' },
 		{ "debug-host-fs", no_argument, NULL, 'F' },
 		{ "debug-unconfined", no_argument, NULL, 'U' },
+		{ "overlay-size", required_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -378,6 +382,24 @@ int cmd_do(int argc, char **argv)
 		case 'U':
 			cfg.unconfined = 1;
 			break;
+		case 'Z': {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			unsigned long long mul = 1;
+			if (*end == 'k' || *end == 'K')
+				mul = 1ULL << 10, end++;
+			else if (*end == 'm' || *end == 'M')
+				mul = 1ULL << 20, end++;
+			else if (*end == 'g' || *end == 'G')
+				mul = 1ULL << 30, end++;
+			if (errno || end == optarg || *end || optarg[0] == '-' || v == 0 || v > (1ULL << 50) / mul) {
+				moat_err("--overlay-size %s: a size in bytes, or with k, m or g (at least 1)\n", optarg);
+				goto fail;
+			}
+			cfg.overlay_size = v * mul;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			ret = 0;

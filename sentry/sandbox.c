@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "ns/loop.h"
+#include "ns/pkt.h"
 #include "ns/timer.h"
 #include "sandbox.h"
 #include "confine.h"
@@ -523,6 +524,8 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 
 	if (cfg->overlay_size)
 		k->vfs->tmpfs_limit = cfg->overlay_size;
+	if (cfg->memory_limit && cfg->memory_limit / 4 < (512ULL << 20))
+		pkt_pool_set_limit(cfg->memory_limit / 4);
 	struct trees tr = { cfg, NULL };
 	if (!cfg->host_fs) {
 		struct gofer_export_spec ex[GOFER_MAX_EXPORTS];

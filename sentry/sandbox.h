@@ -131,6 +131,10 @@ struct sandbox_config {
 	 * upper layer, /tmp, /dev/shm, tmpfs mounts) hold at most; writes past
 	 * it are ENOSPC. 0: half of the host's RAM (Linux's tmpfs default). */
 	unsigned long long overlay_size;
+	/* The sandbox's memory limit (moat do --memory), 0 if none: the
+	 * netstack's packet buffers are then bounded to a quarter of it (else
+	 * 512 MiB); a sandbox that floods its sockets gets ENOBUFS. */
+	unsigned long long memory_limit;
 };
 
 /* The signals a sandbox passes on to its program (moat forwards the same). */

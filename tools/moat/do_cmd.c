@@ -11,19 +11,23 @@
  * SIGUSR1 and SIGUSR2 sent to moat are forwarded to the program (keys
  * typed on the console go to its foreground process group).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "moat.h"
 #include "net.h"
+#include "oci.h"
 #include "ns/link.h"
 #include "../../sentry/sandbox.h"
 
@@ -47,6 +51,9 @@ static void usage(FILE *f)
 		"                      (to the debug log if --debug-log is given)\n"
 		"  --debug-log FILE    write the sentry's debug log (unsupported syscalls, exits, ...)\n"
 		"  --pids-limit N      at most N tasks (processes and threads; default 4096)\n"
+		"  --memory SIZE       memory of the whole sandbox (sentry, gofer, programs) at\n"
+		"                      most, e.g. 512m, in a cgroup of its own; past it the\n"
+		"                      kernel's OOM killer ends a process of the sandbox\n"
 		"  --overlay-size SIZE file data the sandbox's in-memory layers (the root's\n"
 		"                      writable layer, /tmp, /dev/shm) hold at most, e.g. 512m;\n"
 		"                      past it writes fail with ENOSPC (default: half of RAM)\n"
@@ -86,6 +93,78 @@ static void usage(FILE *f)
 		"126 if CMD could not be executed, 127 if it was not found.\n");
 }
 
+/* "512", "64k", "512m", "2g": bytes, at least 1. */
+static int parse_size(const char *s, unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	unsigned long long mul = 1;
+	if (*end == 'k' || *end == 'K')
+		mul = 1ULL << 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		mul = 1ULL << 20, end++;
+	else if (*end == 'g' || *end == 'G')
+		mul = 1ULL << 30, end++;
+	if (errno || end == s || *end || s[0] == '-' || v == 0 || v > (1ULL << 50) / mul)
+		return -EINVAL;
+	*out = v * mul;
+	return 0;
+}
+
+/* --memory: the sandbox (sentry, gofer, tasks) in a memory cgroup of its
+ * own, /moat/do-PID, made with the OCI runtime's cgroup code (both
+ * hierarchies; swap not counted beyond it). 0, or -errno when no cgroup can
+ * be made (not root, no memory controller): then an RLIMIT_AS of that size
+ * on each process instead, and a warning. Cgroups of moats that were
+ * SIGKILLed are removed here first. */
+static void clean_dead_cgroups(void)
+{
+	static const char *const bases[] = { "/sys/fs/cgroup/moat", "/sys/fs/cgroup/memory/moat",
+					     "/sys/fs/cgroup/pids/moat", "/sys/fs/cgroup/cpu/moat",
+					     "/sys/fs/cgroup/cpuacct/moat", "/sys/fs/cgroup/cpuset/moat",
+					     "/sys/fs/cgroup/freezer/moat", "/sys/fs/cgroup/blkio/moat" };
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		DIR *d = opendir(bases[i]);
+		if (!d)
+			continue;
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			int pid;
+			char tail;
+			if (sscanf(e->d_name, "do-%d%c", &pid, &tail) != 1 || pid <= 0)
+				continue;
+			if (kill(pid, 0) == 0 || errno == EPERM)
+				continue;
+			char p[512];
+			snprintf(p, sizeof(p), "%s/%s", bases[i], e->d_name);
+			rmdir(p); /* (fails if something still runs in it: kept) */
+		}
+		closedir(d);
+	}
+}
+
+static int memory_cgroup(pid_t sentry, unsigned long long bytes, json_t **paths)
+{
+	clean_dead_cgroups();
+	struct oci_resources r;
+	memset(&r, 0, sizeof(r));
+	r.mem_limit = (long long)bytes;
+	r.mem_reservation = -1;
+	r.mem_swap = (long long)bytes;
+	r.pids_limit = -1;
+	r.cpu_quota = r.cpu_period = r.cpu_shares = -1;
+	char path[64];
+	snprintf(path, sizeof(path), "/moat/do-%d", (int)getpid());
+	int e = oci_cgroup_join(path, "", sentry, &r, paths);
+	if (e < 0 && *paths) {
+		oci_cgroup_remove(*paths);
+		json_decref(*paths);
+		*paths = NULL;
+	}
+	return e;
+}
+
 static int add_env(char ***envp, int *n, const char *kv)
 {
 	const char *eq = strchr(kv, '=');
@@ -117,7 +196,7 @@ static int add_env(char ***envp, int *n, const char *kv)
  * stops too, so that the shell gets its terminal back; `fg` continues
  * both. Returns moat's exit status.
  */
-static int run_sentry(struct sandbox_config *cfg, struct moat_net *net)
+static int run_sentry(struct sandbox_config *cfg, unsigned long long memory)
 {
 	const int *fw;
 	int nfw = sandbox_forwarded_signals(&fw);
@@ -130,17 +209,33 @@ static int run_sentry(struct sandbox_config *cfg, struct moat_net *net)
 	struct termios tio;
 	int tio_saved = isatty(0) && tcgetattr(0, &tio) == 0;
 	pid_t me = getpid();
+	int go[2];
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		moat_err("starting the sentry: %s\n", strerror(errno));
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return 125;
+	}
 	fflush(NULL);
 	pid_t c = fork();
 	if (c < 0) {
 		moat_err("starting the sentry: %s\n", strerror(errno));
+		close(go[0]);
+		close(go[1]);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 125;
 	}
 	if (c == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != me)
+		close(go[1]);
+		/* in its cgroup before it makes anything (the byte says how) */
+		char how = 0;
+		if (read(go[0], &how, 1) != 1 || getppid() != me)
 			_exit(125);
+		close(go[0]);
+		if (how == 'r') {
+			struct rlimit rl = { (rlim_t)memory, (rlim_t)memory };
+			setrlimit(RLIMIT_AS, &rl);
+		}
 		cfg->signals_from = me;
 		int status = 0;
 		int r = sandbox_run(cfg, &status);
@@ -153,7 +248,21 @@ static int run_sentry(struct sandbox_config *cfg, struct moat_net *net)
 	for (int i = 0; cfg->net && i < cfg->net->nnics; i++)
 		if (cfg->net->nics[i].link && ns_link_fd(cfg->net->nics[i].link) >= 0)
 			close(ns_link_fd(cfg->net->nics[i].link));
-	(void)net;
+	close(go[0]);
+	json_t *cg = NULL;
+	char how = 'g';
+	if (memory) {
+		int e = memory_cgroup(c, memory, &cg);
+		if (e < 0) {
+			moat_err("warning: --memory: no memory cgroup (%s): each process of the sandbox gets an "
+				 "address-space limit of that size instead\n",
+				 strerror(-e));
+			how = 'r';
+		}
+	}
+	if (write(go[1], &how, 1) != 1)
+		kill(c, SIGKILL);
+	close(go[1]);
 	int ret = 125;
 	for (;;) {
 		siginfo_t si;
@@ -186,6 +295,10 @@ static int run_sentry(struct sandbox_config *cfg, struct moat_net *net)
 	}
 	if (tio_saved)
 		tcsetattr(0, TCSANOW, &tio);
+	if (cg) {
+		oci_cgroup_remove(cg);
+		json_decref(cg);
+	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return ret;
 }
@@ -215,10 +328,12 @@ int cmd_do(int argc, char **argv)
 		{ "debug-host-fs", no_argument, NULL, 'F' },
 		{ "debug-unconfined", no_argument, NULL, 'U' },
 		{ "overlay-size", required_argument, NULL, 'Z' },
+		{ "memory", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sandbox_config cfg = { 0 };
+	unsigned long long memory = 0;
 	int ret = 125;
 	cfg.root = "/";
 	cfg.platform = "ptrace";
@@ -382,24 +497,18 @@ int cmd_do(int argc, char **argv)
 		case 'U':
 			cfg.unconfined = 1;
 			break;
-		case 'Z': {
-			char *end;
-			errno = 0;
-			unsigned long long v = strtoull(optarg, &end, 10);
-			unsigned long long mul = 1;
-			if (*end == 'k' || *end == 'K')
-				mul = 1ULL << 10, end++;
-			else if (*end == 'm' || *end == 'M')
-				mul = 1ULL << 20, end++;
-			else if (*end == 'g' || *end == 'G')
-				mul = 1ULL << 30, end++;
-			if (errno || end == optarg || *end || optarg[0] == '-' || v == 0 || v > (1ULL << 50) / mul) {
+		case 'Z':
+			if (parse_size(optarg, &cfg.overlay_size) < 0) {
 				moat_err("--overlay-size %s: a size in bytes, or with k, m or g (at least 1)\n", optarg);
 				goto fail;
 			}
-			cfg.overlay_size = v * mul;
 			break;
-		}
+		case 'M':
+			if (parse_size(optarg, &memory) < 0 || memory < (4ULL << 20)) {
+				moat_err("--memory %s: a size in bytes, or with k, m or g (at least 4m)\n", optarg);
+				goto fail;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			ret = 0;
@@ -449,7 +558,8 @@ int cmd_do(int argc, char **argv)
 	if (moat_net_up(&nopt, &netcfg, &net) < 0)
 		goto fail;
 	cfg.net = &netcfg;
-	ret = run_sentry(&cfg, net);
+	cfg.memory_limit = memory;
+	ret = run_sentry(&cfg, memory);
 	goto out;
 fail:
 	ret = 125;

@@ -29,6 +29,7 @@
 
 #include "gofer.h"
 #include "proto.h"
+#include "../platform/jail.h"
 
 #define SOCK_FD 3
 
@@ -102,60 +103,6 @@ static int own_mount_ns(void)
 	return 0;
 }
 
-/* The root becomes an empty read-only tmpfs (mounted over /proc, which
- * every host that runs moat has; in our namespace only). */
-static int empty_root(void)
-{
-	if (mount("moat-gofer", "/proc", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  "size=4k,nr_inodes=1,mode=0555") < 0)
-		return -errno;
-	if (chdir("/proc") < 0)
-		return -errno;
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return -errno;
-	/* the old root is stacked on the new one: detach it */
-	if (umount2(".", MNT_DETACH) < 0)
-		return -errno;
-	if (chdir("/") < 0)
-		return -errno;
-	return 0;
-}
-
-static int read_last_cap(void)
-{
-	int last = 40;
-	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
-	if (f) {
-		if (fscanf(f, "%d", &last) != 1 || last < 0 || last > 63)
-			last = 40;
-		fclose(f);
-	}
-	return last;
-}
-
-static int drop_caps(int last_cap)
-{
-	const uint64_t keep = 1ull << CAP_CHOWN | 1ull << CAP_DAC_OVERRIDE | 1ull << CAP_DAC_READ_SEARCH |
-			      1ull << CAP_FOWNER | 1ull << CAP_FSETID;
-	for (int c = 0; c <= last_cap; c++)
-		if (!(keep >> c & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-			return -errno;
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2];
-	if (syscall(SYS_capget, &hdr, data) < 0)
-		return -errno;
-	for (int i = 0; i < 2; i++) {
-		uint32_t k = (uint32_t)(keep >> (32 * i));
-		data[i].effective &= k;
-		data[i].permitted &= k;
-		data[i].inheritable = 0;
-	}
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		return -errno;
-	return 0;
-}
-
 static int gofer_main(const struct gofer_export_spec *ex, int n, int sock, pid_t parent)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -178,14 +125,16 @@ static int gofer_main(const struct gofer_export_spec *ex, int n, int sock, pid_t
 	int e = own_mount_ns();
 	if (e)
 		return fail("a mount namespace of its own", -e);
-	int last_cap = read_last_cap();
 	struct gofer_server *g;
 	e = gofer_server_create(ex, n, send_packet, NULL, &g);
 	if (e)
 		return fail("starting", -e);
-	if ((e = empty_root()))
+	if ((e = jail_empty_root("moat-gofer")))
 		return fail("pivot_root into an empty root", -e);
-	if ((e = drop_caps(last_cap)))
+	/* what serving files to a sandbox's root needs, nothing more */
+	const uint64_t keep = 1ull << CAP_CHOWN | 1ull << CAP_DAC_OVERRIDE | 1ull << CAP_DAC_READ_SEARCH |
+			      1ull << CAP_FOWNER | 1ull << CAP_FSETID;
+	if ((e = jail_keep_caps(keep)))
 		return fail("dropping capabilities", -e);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return fail("no_new_privs", errno);

@@ -1,27 +1,24 @@
 /*
  * The gofer's host syscall allow-list: one table, a reason per entry.
  * Anything else traps; the handler says which syscall on stderr and the
- * gofer exits (its socket closes, and the sentry's file operations then
- * fail with EIO): a gofer that does what it never does is treated as
- * compromised.
+ * gofer dies of SIGSYS (its socket closes, and the sentry's file
+ * operations then fail with EIO): a gofer that does what it never does is
+ * treated as compromised.
  */
 #include <errno.h>
 #include <seccomp.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "gofer.h"
+#include "../platform/jail.h"
 
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452
 #endif
 
-static const struct {
-	int nr;
-	const char *why;
-} allowed[] = {
+static const struct jail_allow allowed[] = {
 	/* serving a request (hostfs.c): every call is on an fd the gofer
 	 * holds (an export's directory fd or one opened below it) */
 	{ SYS_openat, "walk to a directory fd, open a file to donate (O_NOFOLLOW)" },
@@ -53,61 +50,34 @@ static const struct {
 	{ SYS_madvise, "free returning memory" },
 	{ SYS_mprotect, "malloc's heap growth" },
 	/* living and dying */
-	{ SYS_rt_sigreturn, "return from the SIGSYS handler's caller" },
+	{ SYS_rt_sigreturn, "return from a signal handler" },
+	{ SYS_rt_sigaction, "the SIGSYS reporter's last act (platform/jail.c)" },
+	{ SYS_tgkill, "the SIGSYS reporter's last act" },
+	{ SYS_getpid, "the SIGSYS reporter" },
+	{ SYS_gettid, "the SIGSYS reporter" },
 	{ SYS_restart_syscall, "a call restarted after a signal" },
 	{ SYS_clock_gettime, "libc time calls (vDSO fallback)" },
 	{ SYS_exit, "exit" },
 	{ SYS_exit_group, "exit" },
 };
 
-static void utoa(char *p, unsigned v)
-{
-	char t[12];
-	int n = 0;
-	do
-		t[n++] = (char)('0' + v % 10);
-	while ((v /= 10) && n < 11);
-	while (n)
-		*p++ = t[--n];
-	*p = 0;
-}
-
-static void on_sigsys(int sig, siginfo_t *si, void *uc)
-{
-	(void)sig, (void)uc;
-	char num[12], line[128] = "moat: gofer: host syscall ";
-	utoa(num, (unsigned)si->si_syscall);
-	strcat(line, num);
-	strcat(line, " is not in its seccomp allow-list; the gofer exits\n");
-	ssize_t w = write(2, line, strlen(line));
-	(void)w;
-	syscall(SYS_exit_group, 159);
-}
-
 int gofer_seccomp_install(int sock)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_sigsys;
-	sa.sa_flags = SA_SIGINFO;
-	if (sigaction(SIGSYS, &sa, NULL) < 0)
-		return -errno;
-	scmp_filter_ctx f = seccomp_init(SCMP_ACT_TRAP);
+	scmp_filter_ctx f = jail_filter(allowed, sizeof(allowed) / sizeof(allowed[0]));
 	if (!f)
 		return -ENOMEM;
-	int e = 0;
-	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && !e; i++)
-		e = seccomp_rule_add(f, SCMP_ACT_ALLOW, allowed[i].nr, 0);
 	/* the socket to the sentry, nothing else */
+	int e = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1,
+				 SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, (unsigned)sock));
 	if (!e)
-		e = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1, SCMP_A0(SCMP_CMP_EQ, (unsigned)sock));
-	if (!e)
-		e = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1, SCMP_A0(SCMP_CMP_EQ, (unsigned)sock));
+		e = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, (unsigned)sock));
 	/* error messages on stderr */
 	if (!e)
-		e = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, 2));
-	if (!e)
-		e = seccomp_load(f);
-	seccomp_release(f);
-	return e;
+		e = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, 2));
+	if (e) {
+		seccomp_release(f);
+		return e;
+	}
+	return jail_filter_load(f, "the gofer", -1, NULL);
 }

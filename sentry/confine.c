@@ -46,15 +46,13 @@
 #include "confine.h"
 #include "kernel/kernel.h"
 #include "../platform/hostproc.h"
+#include "../platform/jail.h"
 
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452
 #endif
 
-static const struct {
-	int nr;
-	const char *why;
-} allowed[] = {
+static const struct jail_allow allowed[] = {
 	/* I/O on fds it holds: stdio, links, sockets, memfds, donated files */
 	{ SYS_read, "fds it holds" },
 	{ SYS_write, "fds it holds" },
@@ -109,6 +107,8 @@ static const struct {
 	{ SYS_clock_nanosleep, "short waits" },
 	{ SYS_nanosleep, "short waits" },
 	{ SYS_gettimeofday, "time" },
+	{ SYS_clock_adjtime, "adjtimex of the sandbox reads the host's (no CAP_SYS_TIME: never sets)" },
+	{ SYS_adjtimex, "the same" },
 	{ SYS_signalfd4, "signals as fds" },
 	{ SYS_rt_sigaction, "signal handlers" },
 	{ SYS_rt_sigprocmask, "signal masks" },
@@ -186,64 +186,12 @@ static const struct {
 	{ SYS_exit_group, "exit" },
 };
 
-static int log_fd = -1;
-
-static void put_num(char *p, unsigned v)
-{
-	char t[12];
-	int n = 0;
-	do
-		t[n++] = (char)('0' + v % 10);
-	while ((v /= 10) && n < 11);
-	while (n)
-		*p++ = t[--n];
-	*p = 0;
-}
-
-static void on_sigsys(int sig, siginfo_t *si, void *uc)
-{
-	(void)sig, (void)uc;
-	char num[12], line[256] = "moat: the sentry made host syscall ";
-	put_num(num, (unsigned)si->si_syscall);
-	strcat(line, num);
-	const char *name = syscall_name(si->si_syscall);
-	if (name) {
-		strcat(line, " (");
-		strncat(line, name, 40);
-		strcat(line, ")");
-	}
-	strcat(line, ", which its seccomp allow-list refuses: the sentry is killed\n");
-	ssize_t w = write(2, line, strlen(line));
-	if (log_fd >= 0 && log_fd != 2)
-		w = write(log_fd, line, strlen(line));
-	(void)w;
-	/* killed by SIGSYS, as moat (or the OCI runtime's waiter) sees it:
-	 * the default action, delivered when this handler returns */
-	struct sigaction dfl;
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	sigaction(SIGSYS, &dfl, NULL);
-	syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGSYS);
-}
-
 static int install_filter(const struct confine_opts *o)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_sigsys;
-	sa.sa_flags = SA_SIGINFO;
-	if (sigaction(SIGSYS, &sa, NULL) < 0)
-		return -errno;
-	sigset_t s;
-	sigemptyset(&s);
-	sigaddset(&s, SIGSYS);
-	sigprocmask(SIG_UNBLOCK, &s, NULL);
-	scmp_filter_ctx f = seccomp_init(SCMP_ACT_TRAP);
+	scmp_filter_ctx f = jail_filter(allowed, sizeof(allowed) / sizeof(allowed[0]));
 	if (!f)
 		return -ENOMEM;
 	int e = 0;
-	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && !e; i++)
-		e = seccomp_rule_add(f, SCMP_ACT_ALLOW, allowed[i].nr, 0);
 	/* paths: only below its own procfs instance */
 	int pfd = hostproc_fd();
 	if (!e && pfd >= 0)
@@ -261,10 +209,11 @@ static int install_filter(const struct confine_opts *o)
 		for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]) && !e; i++)
 			e = seccomp_rule_add(f, SCMP_ACT_ALLOW, calls[i], 0);
 	}
-	if (!e)
-		e = seccomp_load(f);
-	seccomp_release(f);
-	return e;
+	if (e) {
+		seccomp_release(f);
+		return e;
+	}
+	return jail_filter_load(f, "the sentry", o->log_fd, syscall_name);
 }
 
 /* A mount namespace of its own whose root is an empty read-only tmpfs. */
@@ -274,34 +223,11 @@ static int empty_root(void)
 		return -errno;
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return -errno;
-	if (mount("moat-sentry", "/proc", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  "size=4k,nr_inodes=1,mode=0555") < 0)
-		return -errno;
-	if (chdir("/proc") < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
-		return -errno;
-	if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
-		return -errno;
-	return 0;
-}
-
-static int drop_all_caps(void)
-{
-	int last = 63;
-	for (int c = 0; c <= last; c++)
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno == EINVAL)
-			break; /* past the last capability */
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2];
-	memset(data, 0, sizeof(data));
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		return -errno;
-	return 0;
+	return jail_empty_root("moat-sentry");
 }
 
 int sentry_confine(const struct confine_opts *o)
 {
-	log_fd = o->log_fd;
 	const char *step = "its procfs";
 	int e = hostproc_restrict();
 	if (!e) {
@@ -310,7 +236,7 @@ int sentry_confine(const struct confine_opts *o)
 	}
 	if (!e) {
 		step = "dropping capabilities";
-		e = drop_all_caps();
+		e = jail_keep_caps(0);
 	}
 	if (!e && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		step = "no_new_privs";

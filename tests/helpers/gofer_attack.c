@@ -12,6 +12,7 @@
 #include "../../gofer/seccomp.c"
 #include "../../gofer/server.c"
 #include "../../gofer/hostfs.c"
+#include "../../platform/jail.c"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -465,6 +466,42 @@ int main(int argc, char **argv)
 	if (d)
 		closedir(d);
 	result("canary.nothing_new", count == 2, "%d entries", count);
+
+	/* the gofer's seccomp filter itself, in a process of our own: a call
+	 * outside the list, a write to other than stderr, the socket calls
+	 * on another fd: each kills with SIGSYS */
+	static const char *const tries[] = { "socket", "write-stdout", "recvmsg-other-fd", "getdents-ok" };
+	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+		int sp[2];
+		socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp);
+		fflush(stdout);
+		pid_t t = fork();
+		if (t == 0) {
+			int slash = open("/", O_RDONLY | O_DIRECTORY);
+			if (gofer_seccomp_install(sp[0]))
+				_exit(3);
+			char b[4096];
+			if (i == 0)
+				socket(AF_INET, SOCK_STREAM, 0);
+			else if (i == 1)
+				(void)!write(1, "x", 1);
+			else if (i == 2)
+				recv(sp[1], b, sizeof(b), MSG_DONTWAIT);
+			else
+				syscall(SYS_getdents64, slash, b, sizeof(b));
+			_exit(0);
+		}
+		close(sp[0]);
+		close(sp[1]);
+		int ts = 0;
+		waitpid(t, &ts, 0);
+		char name[64];
+		snprintf(name, sizeof(name), "seccomp.%s", tries[i]);
+		if (i == 3)
+			result(name, WIFEXITED(ts) && WEXITSTATUS(ts) == 0, "status %#x", ts);
+		else
+			result(name, WIFSIGNALED(ts) && WTERMSIG(ts) == SIGSYS, "status %#x", ts);
+	}
 
 	/* end of file on its socket: the gofer exits, status 0 */
 	close(sock);

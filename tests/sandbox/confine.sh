@@ -11,25 +11,8 @@ cd "$(dirname "$0")/../.." || exit 1
 T=$(tmpd)
 COMPROMISE=${BUILD:-build}/tests/moat-compromise
 
-wait_for() { # SECONDS CMD...: until CMD succeeds (polled every 50 ms)
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.05
-	done
-}
 field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" 2>/dev/null; }
 children() { cat /proc/"$1"/task/*/children 2>/dev/null; }
-
-# The sentry of a moat do: its child whose comm is moat.
-sentry_of() {
-	local c
-	for c in $(children "$1"); do
-		[ "$(cat /proc/$c/comm 2>/dev/null)" = moat ] && { echo "$c"; return 0; }
-	done
-	return 1
-}
 
 mkfifo "$T/go"
 "$MOAT" do --network none -- /bin/sh -c 'read x; echo done' <"$T/go" >"$T/out" 2>"$T/err" &

@@ -17,15 +17,6 @@ else
 	fail gofer.attack "$ATTACK not built"
 fi
 
-# wait_for SECONDS CMD...: until CMD succeeds (polled every 50 ms).
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.05
-	done
-}
 
 # The gofer of sandbox $1 (a moat pid): the moat-gofer among its
 # descendants.

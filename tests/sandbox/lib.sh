@@ -8,6 +8,8 @@
 #   sandbox_pids         host processes in a pid namespace of one of this
 #                        script's sandboxes (one pid a line)
 #   sandbox_leftovers    how many there are
+#   wait_for SECS CMD... poll until CMD succeeds (bounded)
+#   sentry_of PID        the sentry process of moat do PID
 #   tmpd                 a scratch directory on the host (not under /tmp, which
 #                        is the sandbox's own tmpfs), removed at exit
 
@@ -50,6 +52,27 @@ progs() {
 			cc -O1 -o "$out" "$src" || return 1
 		fi
 	done
+}
+
+# wait_for SECONDS CMD...: until CMD succeeds, polled every 50 ms; 1 if
+# SECONDS passed first (the caller says why its bound is generous).
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.05
+	done
+}
+
+# sentry_of PID: the sentry of the moat do whose pid is PID (its child
+# named moat); fails if it has none (yet).
+sentry_of() {
+	local c
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		[ "$(cat /proc/$c/comm 2>/dev/null)" = moat ] && { echo "$c"; return 0; }
+	done
+	return 1
 }
 
 check() {

@@ -50,7 +50,7 @@ placements() {
 	done | sort | uniq -c | awk '{ printf "%s %s; ", $1, $2 }'
 }
 
-run_and_look() { # WANT-PATTERN ENV...: prints moat's own placement, then the tasks'
+run_and_look() { # WANT-PATTERN ENV...: prints the sentry's placement, then the tasks'
 	local want=$1
 	shift
 	env "$@" $MOAT do --network=none -v "$T:/t" python3 /t/two.py &
@@ -62,8 +62,10 @@ run_and_look() { # WANT-PATTERN ENV...: prints moat's own placement, then the ta
 	local seen end=$((SECONDS + 30))
 	while [ $SECONDS -lt $end ] && [ "$(sandbox_pids | wc -l)" -lt 3 ]; do sleep 0.1; done
 	end=$((SECONDS + 15))
+	local sentry
+	wait_for 30 eval 'sentry=$(sentry_of $moat)'
 	while :; do
-		seen="moat $(cpus $moat); $(placements)"
+		seen="moat $(cpus "$sentry"); $(placements)"
 		# shellcheck disable=SC2053 # (want is a pattern)
 		[[ "${seen#*; }" == $want ]] || [ $SECONDS -ge $end ] && break
 		sleep 0.1
@@ -79,7 +81,7 @@ run_and_look() { # WANT-PATTERN ENV...: prints moat's own placement, then the ta
 
 got=$(run_and_look "1 free; 2 pinned:*; " MOAT_PIN=1)
 sentry=$(echo "$got" | sed -n 's/^moat \([^;]*\);.*/\1/p')
-# moat's main thread (the sentry) is on one CPU: a single number
+# the sentry's thread (moat do's child) is on one CPU: a single number
 [[ "$sentry" =~ ^[0-9]+$ ]] && pass sentry_pinned || fail sentry_pinned "$got"
 # python3 parent (waiting), the getppid loop: pinned to the sentry's CPU;
 # the computing child: free

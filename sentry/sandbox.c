@@ -238,12 +238,19 @@ struct trees {
 	struct gofer_conn *gofer; /* NULL: host backend */
 };
 
+/* Whether the root's tree is read-only on the host: always, but with
+ * --overlay none on a root that is not read-only. */
+static int root_ro(const struct sandbox_config *cfg)
+{
+	return !cfg->root_overlay_none || cfg->root_readonly;
+}
+
 /* The trees the gofer serves: export 0 is the root; then each bind or
  * overlay mount, in order. Returns how many, -1 if too many. */
 static int gofer_exports(const struct sandbox_config *cfg, struct gofer_export_spec *ex)
 {
 	int n = 0;
-	ex[n++] = (struct gofer_export_spec){ cfg->root ? cfg->root : "/", 1 };
+	ex[n++] = (struct gofer_export_spec){ cfg->root ? cfg->root : "/", root_ro(cfg) };
 	for (int i = 0; i < cfg->nmounts; i++) {
 		if (n == GOFER_MAX_EXPORTS)
 			return -1;
@@ -357,23 +364,33 @@ static int setup_vfs(const struct sandbox_config *cfg, struct trees *tr, struct 
 	struct fs_backend *host;
 	struct fsb_node *hroot;
 	struct fsb_attr a;
-	int e = tree_open(tr, 0, cfg->root ? cfg->root : "/", 1, &host, &hroot, &a);
+	int e = tree_open(tr, 0, cfg->root ? cfg->root : "/", root_ro(cfg), &host, &hroot, &a);
 	if (e) {
 		fprintf(stderr, "moat: root %s: %s\n", cfg->root ? cfg->root : "/", strerror(-e));
 		return e;
 	}
-	v->host = host;
 	if (!S_ISDIR(a.mode)) {
 		fprintf(stderr, "moat: root %s is not a directory\n", cfg->root);
+		host->ops->put(host, hroot);
+		host->ops->destroy(host);
 		return -ENOTDIR;
 	}
-	struct super *rsb = tmpfs_create(v, host, hroot, 0, 0755);
+	/* The root: the tree under an in-memory writable layer (the VFS owns
+	 * the backend), or with --overlay none the tree itself (its bindfs
+	 * owns the backend). */
+	struct super *rsb;
+	if (cfg->root_overlay_none) {
+		rsb = bindfs_create(v, host, hroot, root_ro(cfg));
+	} else {
+		v->host = host;
+		rsb = tmpfs_create(v, host, hroot, 0, 0755);
+	}
 	if (!rsb)
 		return -ENOMEM;
 	struct dentry *rd = dentry_alloc_root(rsb, rsb->root);
 	if (!rd)
 		return -ENOMEM;
-	e = vfs_mount(v, NULL, rsb, rd, 0, "overlay");
+	e = vfs_mount(v, NULL, rsb, rd, 0, cfg->root_overlay_none ? (cfg->root ? cfg->root : "/") : "overlay");
 	dentry_put(rd);
 	if (e)
 		return e;
@@ -409,7 +426,9 @@ static int setup_vfs(const struct sandbox_config *cfg, struct trees *tr, struct 
 	 * sandbox's settings): in the upper layer, replacing a symlink. */
 	const char *etc[][2] = { { "/etc/hosts", cfg->net ? cfg->net->hosts : NULL },
 				 { "/etc/resolv.conf", cfg->net ? cfg->net->resolv : NULL } };
-	for (size_t i = 0; i < sizeof(etc) / sizeof(etc[0]); i++) {
+	for (size_t i = 0; i < sizeof(etc) / sizeof(etc[0]) && !cfg->root_overlay_none; i++) {
+		/* (a root served as it is keeps its own: moat writes nothing
+		 * into a tree that is the host's) */
 		if (!etc[i][1])
 			continue;
 		struct path ep; /* a root without /etc gets one (in the writable layer) */

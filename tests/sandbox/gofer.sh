@@ -136,3 +136,19 @@ out=$("$MOAT" do --network none -v "$T/nonexistent:/x" -- /bin/true 2>&1)
 rc=$?
 expect gofer.missing_source.status 125 "$rc"
 check gofer.missing_source.said grep -q "bind mount $T/nonexistent: No such file or directory" <<<"$out"
+
+# --- overlay choices: memory (the default) keeps writes in the sandbox,
+# none serves the root read-write through the gofer ---
+R=$T/ovroot
+mkdir -p "$R/bin" "$R/etc"
+cp /bin/busybox "$R/bin/busybox" && ln -s busybox "$R/bin/sh"
+echo orig >"$R/etc/f"
+out=$("$MOAT" do --network none --root "$R" -- /bin/sh -c 'echo mem > /etc/f; mkdir /d; /bin/busybox cat /etc/f' 2>&1)
+expect gofer.overlay_memory.sees_own_write mem "$out"
+expect gofer.overlay_memory.host_unchanged "orig no-d" "$(cat "$R/etc/f") $([ -e "$R/d" ] && echo d || echo no-d)"
+out=$("$MOAT" do --network none --root "$R" --overlay none -- /bin/sh -c \
+	'echo none > /etc/f; mkdir /d; echo y > /d/y; /bin/busybox ln -s f /etc/l; /bin/busybox cat /etc/l' 2>&1)
+expect gofer.overlay_none.output none "$out"
+expect gofer.overlay_none.host_written "none y f" "$(cat "$R/etc/f") $(cat "$R/d/y" 2>&1) $(readlink "$R/etc/l")"
+out=$("$MOAT" do --network none --overlay bogus -- /bin/true 2>&1)
+expect gofer.overlay_bad_value "125 1" "$? $(wc -l <<<"$out")"

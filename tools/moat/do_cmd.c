@@ -54,6 +54,10 @@ static void usage(FILE *f)
 		"  --memory SIZE       memory of the whole sandbox (sentry, gofer, programs) at\n"
 		"                      most, e.g. 512m, in a cgroup of its own; past it the\n"
 		"                      kernel's OOM killer ends a process of the sandbox\n"
+		"  --overlay MODE      memory (default): the root is read-only under a writable\n"
+		"                      layer in memory, writes stay in the sandbox; none: the\n"
+		"                      root is served read-write as it is, writes reach the\n"
+		"                      host (its own /etc/hosts and resolv.conf are used)\n"
 		"  --overlay-size SIZE file data the sandbox's in-memory layers (the root's\n"
 		"                      writable layer, /tmp, /dev/shm) hold at most, e.g. 512m;\n"
 		"                      past it writes fail with ENOSPC (default: half of RAM)\n"
@@ -328,6 +332,7 @@ int cmd_do(int argc, char **argv)
 		{ "debug-host-fs", no_argument, NULL, 'F' },
 		{ "debug-unconfined", no_argument, NULL, 'U' },
 		{ "overlay-size", required_argument, NULL, 'Z' },
+		{ "overlay", required_argument, NULL, 'Y' },
 		{ "memory", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -496,6 +501,14 @@ int cmd_do(int argc, char **argv)
 			break;
 		case 'U':
 			cfg.unconfined = 1;
+			break;
+		case 'Y':
+			if (!strcmp(optarg, "none")) {
+				cfg.root_overlay_none = 1;
+			} else if (strcmp(optarg, "memory")) {
+				moat_err("--overlay %s: memory (the default) or none\n", optarg);
+				goto fail;
+			}
 			break;
 		case 'Z':
 			if (parse_size(optarg, &cfg.overlay_size) < 0) {

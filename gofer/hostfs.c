@@ -510,6 +510,18 @@ static int hf_setattr(struct fs_backend *b, struct fsb_node *n, const struct iat
 	return 0;
 }
 
+static int hf_tmpfile(struct fs_backend *b, struct fsb_node *dir)
+{
+	struct hostfs *h = H(b);
+	if (b->readonly)
+		return -EROFS;
+	int dfd = dirfd_of(h, dir);
+	if (dfd < 0)
+		return dfd;
+	int fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	return fd < 0 ? -errno : fd;
+}
+
 static void hf_destroy(struct fs_backend *b)
 {
 	struct hostfs *h = H(b);
@@ -537,6 +549,7 @@ static const struct fs_backend_ops hostfs_ops = {
 	.unlink = hf_unlink,
 	.rename = hf_rename,
 	.setattr = hf_setattr,
+	.tmpfile = hf_tmpfile,
 	.destroy = hf_destroy,
 };
 

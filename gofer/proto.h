@@ -49,6 +49,8 @@ enum gofer_op {
 			  renameat2 flags. Reply: - */
 	GOP_SETATTR,   /* node; valid (GOFER_SET_*), mode, uid, gid, size, times.
 			  Reply: - */
+	GOP_TMPFILE,   /* node: dir of a writable export. Reply: GOFER_FD and one
+			  fd: an unnamed regular file there (O_TMPFILE), read-write */
 	GOP_MAX
 };
 

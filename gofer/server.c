@@ -256,7 +256,7 @@ static int rd_emit(void *ctx, const char *name, uint64_t ino, unsigned dtype)
 static int is_mutation(int op)
 {
 	return op == GOP_CREATE || op == GOP_MKDIR || op == GOP_SYMLINK || op == GOP_LINK ||
-	       op == GOP_UNLINK || op == GOP_RENAME || op == GOP_SETATTR;
+	       op == GOP_UNLINK || op == GOP_RENAME || op == GOP_SETATTR || op == GOP_TMPFILE;
 }
 
 static int valid_time(const struct gofer_time *t)
@@ -426,6 +426,13 @@ void gofer_server_handle(struct gofer_server *g, const void *msg, size_t len)
 		}
 		reply(g, 0, 0, fd);
 		close(fd);
+		return;
+	}
+	case GOP_TMPFILE: {
+		int fd = h->isdir ? b->ops->tmpfile(b, h->n) : -ENOTDIR;
+		reply(g, fd < 0 ? fd : 0, 0, fd);
+		if (fd >= 0)
+			close(fd);
 		return;
 	}
 	case GOP_STATFS: {

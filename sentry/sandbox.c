@@ -260,6 +260,11 @@ static int gofer_exports(const struct sandbox_config *cfg, struct gofer_export_s
 		else if (m->type == SANDBOX_MOUNT_OVERLAY)
 			ex[n++] = (struct gofer_export_spec){ m->src, 1 };
 	}
+	if (cfg->overlay_dir) {
+		if (n == GOFER_MAX_EXPORTS)
+			return -1;
+		ex[n++] = (struct gofer_export_spec){ cfg->overlay_dir, 0 };
+	}
 	return n;
 }
 
@@ -358,6 +363,42 @@ static int user_mount(struct task *fake, struct vfs *v, struct trees *tr, int ex
 	return e;
 }
 
+/* --overlay-dir: the root's upper layer keeps file data in unnamed files
+ * the gofer makes in that directory (its export is the last one). */
+static int overlay_dir(const struct sandbox_config *cfg, struct trees *tr, struct super *rsb)
+{
+	int x = 1;
+	for (int i = 0; i < cfg->nmounts; i++)
+		x += cfg->mounts[i].type == SANDBOX_MOUNT_BIND || cfg->mounts[i].type == SANDBOX_MOUNT_OVERLAY;
+	struct fs_backend *b;
+	struct fsb_node *d;
+	struct fsb_attr a;
+	int e = tree_open(tr, x, cfg->overlay_dir, 0, &b, &d, &a);
+	if (!e && !S_ISDIR(a.mode)) {
+		b->ops->put(b, d);
+		b->ops->destroy(b);
+		e = -ENOTDIR;
+	}
+	if (!e) {
+		/* (O_TMPFILE is not on every file system: say so now) */
+		int fd = b->ops->tmpfile(b, d);
+		if (fd < 0) {
+			e = fd;
+			b->ops->put(b, d);
+			b->ops->destroy(b);
+		} else {
+			close(fd);
+		}
+	}
+	if (e) {
+		fprintf(stderr, "moat: --overlay-dir %s: %s%s\n", cfg->overlay_dir, strerror(-e),
+			e == -EOPNOTSUPP ? " (its file system has no O_TMPFILE)" : "");
+		return e;
+	}
+	tmpfs_set_data_dir(rsb, b, d);
+	return 0;
+}
+
 static int setup_vfs(const struct sandbox_config *cfg, struct trees *tr, struct kernel *k, struct path *root_out)
 {
 	struct vfs *v = k->vfs;
@@ -387,6 +428,8 @@ static int setup_vfs(const struct sandbox_config *cfg, struct trees *tr, struct 
 	}
 	if (!rsb)
 		return -ENOMEM;
+	if (cfg->overlay_dir && !cfg->root_overlay_none && (e = overlay_dir(cfg, tr, rsb)))
+		return e;
 	struct dentry *rd = dentry_alloc_root(rsb, rsb->root);
 	if (!rd)
 		return -ENOMEM;

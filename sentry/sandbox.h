@@ -97,6 +97,9 @@ struct sandbox_config {
 	const char *hostname;  /* NULL: "moat" */
 	const struct sandbox_net *net; /* NULL: loopback only */
 	int root_readonly;     /* / is read-only (no writable layer shows) */
+	const char *overlay_dir; /* the root's writable layer keeps its file data
+				    in unnamed files of this host directory
+				    (made by the gofer) instead of memory */
 	int root_overlay_none; /* no in-memory layer over /: the root is served
 				  read-write by the gofer and writes reach the
 				  host (moat do --overlay none) */

@@ -66,6 +66,10 @@ struct fs_backend_ops {
 	int (*rename)(struct fs_backend *b, struct fsb_node *odir, const char *oname,
 		      struct fsb_node *ndir, const char *nname, unsigned flags);
 	int (*setattr)(struct fs_backend *b, struct fsb_node *n, const struct iattr *ia);
+	/* An unnamed regular file in directory dir (O_TMPFILE), open
+	 * read-write: a host fd the caller owns, or -errno. For file data the
+	 * sandbox keeps on the host's disk (--overlay-dir). */
+	int (*tmpfile)(struct fs_backend *b, struct fsb_node *dir);
 	void (*destroy)(struct fs_backend *b);
 };
 

@@ -444,6 +444,22 @@ static int gf_setattr(struct fs_backend *b, struct fsb_node *n, const struct iat
 	return simple(b, &q, NULL, NULL);
 }
 
+static int gf_tmpfile(struct fs_backend *b, struct fsb_node *dir)
+{
+	if (b->readonly)
+		return -EROFS;
+	struct gofer_req q = { .op = GOP_TMPFILE, .node = dir->h };
+	struct gofer_rep r;
+	int fd;
+	int e = rpc(G(b)->c, &q, NULL, NULL, &r, &fd);
+	if (e || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		return e ? e : -EIO;
+	}
+	return fd;
+}
+
 static void gf_destroy(struct fs_backend *b)
 {
 	gofer_conn_put(G(b)->c);
@@ -467,6 +483,7 @@ static const struct fs_backend_ops goferfs_ops = {
 	.unlink = gf_unlink,
 	.rename = gf_rename,
 	.setattr = gf_setattr,
+	.tmpfile = gf_tmpfile,
 	.destroy = gf_destroy,
 };
 

@@ -51,6 +51,10 @@ static const struct fs_type overlay_type = { "overlay", OVERLAYFS_MAGIC };
 struct tmpfs_sb {
 	struct vfs *v;
 	struct fs_backend *lower;
+	/* where file data lives: memfds, or (--overlay-dir) unnamed files
+	 * the backend makes in its directory `data_dir` */
+	struct fs_backend *data;
+	struct fsb_node *data_dir;
 };
 
 struct tnode {
@@ -406,9 +410,11 @@ static int ensure_memfd(struct inode *i)
 	struct tnode *n = TN(i);
 	if (n->memfd >= 0)
 		return 0;
-	int fd = (int)syscall(SYS_memfd_create, "tmpfs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	struct tmpfs_sb *ts = TSB(i->sb);
+	int fd = ts->data ? ts->data->ops->tmpfile(ts->data, ts->data_dir)
+			  : (int)syscall(SYS_memfd_create, "tmpfs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
-		return -errno;
+		return ts->data ? fd : -errno;
 	n->memfd = fd;
 	if (i->size && ftruncate(fd, (off_t)i->size) < 0) {
 		int e = -errno;
@@ -816,7 +822,19 @@ static const struct inode_ops tmpfs_iops = {
 
 static void tmpfs_release_sb(struct super *sb)
 {
-	free(sb->priv);
+	struct tmpfs_sb *ts = sb->priv;
+	if (ts->data) {
+		ts->data->ops->put(ts->data, ts->data_dir);
+		ts->data->ops->destroy(ts->data);
+	}
+	free(ts);
+}
+
+void tmpfs_set_data_dir(struct super *sb, struct fs_backend *b, struct fsb_node *dir)
+{
+	struct tmpfs_sb *ts = sb->priv;
+	ts->data = b;
+	ts->data_dir = dir;
 }
 
 struct super *tmpfs_create(struct vfs *v, struct fs_backend *lower, struct fsb_node *lower_root,

@@ -414,6 +414,9 @@ void locks_release_inode(struct inode *i);
 /* Filesystems (each in its file) */
 struct super *tmpfs_create(struct vfs *v, struct fs_backend *lower, struct fsb_node *lower_root,
 			   unsigned flags, mode_t root_mode);
+/* File data of this tmpfs in unnamed files of backend directory dir
+ * instead of memfds (the super takes b and dir and releases them). */
+void tmpfs_set_data_dir(struct super *sb, struct fs_backend *b, struct fsb_node *dir);
 struct super *procfs_create(struct vfs *v);
 struct super *devfs_create(struct vfs *v);
 struct super *sysfs_create(struct vfs *v);

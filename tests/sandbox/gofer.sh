@@ -152,3 +152,40 @@ expect gofer.overlay_none.output none "$out"
 expect gofer.overlay_none.host_written "none y f" "$(cat "$R/etc/f") $(cat "$R/d/y" 2>&1) $(readlink "$R/etc/l")"
 out=$("$MOAT" do --network none --overlay bogus -- /bin/true 2>&1)
 expect gofer.overlay_bad_value "125 1" "$? $(wc -l <<<"$out")"
+
+# --- --overlay-dir: the writable layer's file data on the host's disk, in
+# unnamed files the gofer makes there (nothing named is left) ---
+OVD=$T/ovd
+mkdir -p "$OVD"
+mkfifo "$T/go3"
+"$MOAT" do --network none --overlay-dir "$OVD" -- /bin/sh -c \
+	'dd if=/dev/zero of=/big bs=1M count=8 status=none; echo hi > /etc/new-file; read x; cat /etc/new-file; wc -c < /big' \
+	<"$T/go3" >"$T/out3" 2>&1 &
+M=$!
+sb_bg $M
+exec 6>"$T/go3"
+S=
+# (60 s: until the sentry holds the file's data fd)
+# (the gofer's copy of the directory's mount is detached: its files show as
+# /#INODE (deleted), on the directory's device)
+dev=$(stat -c %d "$OVD")
+ondisk() {
+	local f
+	for f in /proc/$S/fd/*; do
+		case $(readlink "$f") in
+		"/#"*" (deleted)") [ "$(stat -L -c %d "$f")" = "$dev" ] && [ "$(stat -L -c %s "$f")" = 8388608 ] && return 0 ;;
+		esac
+	done
+	return 1
+}
+wait_for 60 eval 'S=$(sentry_of $M) && ondisk' || true
+expect gofer.overlay_dir.data_in_dir yes "$([ -n "$S" ] && ondisk && echo yes || echo no)"
+echo go >&6
+exec 6>&-
+wait $M
+expect gofer.overlay_dir.output "0 hi 8388608" "$? $(tr '\n' ' ' <"$T/out3" | sed 's/ $//')"
+expect gofer.overlay_dir.nothing_named_left "" "$(ls -A "$OVD")"
+out=$("$MOAT" do --network none --overlay-dir "$T/nonexistent" -- /bin/true 2>&1)
+expect gofer.overlay_dir.missing "125 1" "$? $(wc -l <<<"$out")"
+out=$("$MOAT" do --network none --overlay-dir "$OVD" --overlay none -- /bin/true 2>&1)
+expect gofer.overlay_dir.with_none_refused "125 1" "$? $(wc -l <<<"$out")"

@@ -58,6 +58,9 @@ static void usage(FILE *f)
 		"                      layer in memory, writes stay in the sandbox; none: the\n"
 		"                      root is served read-write as it is, writes reach the\n"
 		"                      host (its own /etc/hosts and resolv.conf are used)\n"
+		"  --overlay-dir DIR   the root's writable layer keeps its file data in unnamed\n"
+		"                      files in host directory DIR (made by the gofer; gone\n"
+		"                      when the sandbox ends) instead of memory\n"
 		"  --overlay-size SIZE file data the sandbox's in-memory layers (the root's\n"
 		"                      writable layer, /tmp, /dev/shm) hold at most, e.g. 512m;\n"
 		"                      past it writes fail with ENOSPC (default: half of RAM)\n"
@@ -333,6 +336,7 @@ int cmd_do(int argc, char **argv)
 		{ "debug-unconfined", no_argument, NULL, 'U' },
 		{ "overlay-size", required_argument, NULL, 'Z' },
 		{ "overlay", required_argument, NULL, 'Y' },
+		{ "overlay-dir", required_argument, NULL, 'X' },
 		{ "memory", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -510,6 +514,9 @@ int cmd_do(int argc, char **argv)
 				goto fail;
 			}
 			break;
+		case 'X':
+			cfg.overlay_dir = optarg;
+			break;
 		case 'Z':
 			if (parse_size(optarg, &cfg.overlay_size) < 0) {
 				moat_err("--overlay-size %s: a size in bytes, or with k, m or g (at least 1)\n", optarg);
@@ -534,6 +541,10 @@ int cmd_do(int argc, char **argv)
 	if (optind >= argc) {
 		moat_err("do: no command given\n");
 		usage(stderr);
+		goto fail;
+	}
+	if (cfg.overlay_dir && cfg.root_overlay_none) {
+		moat_err("--overlay-dir: the root has no writable layer with --overlay none\n");
 		goto fail;
 	}
 	cfg.argv = argv + optind;

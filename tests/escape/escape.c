@@ -551,6 +551,21 @@ static int c_thread_bomb(void)
 	return 0;
 }
 
+static int c_memory(void)
+{
+	/* the sandbox's memory limit (run.sh: --memory 512m): killed by the
+	 * kernel's OOM killer, or an allocation fails; never 4 GiB */
+	size_t chunk = 64u << 20, total = 0;
+	while (total < (4ull << 30)) {
+		char *p = malloc(chunk);
+		if (!p)
+			return 0;
+		memset(p, 0x5a, chunk);
+		total += chunk;
+	}
+	return escaped("allocated and touched %zu MiB", total >> 20);
+}
+
 static int c_overlay_fill(void)
 {
 	/* the writable layer's size (run.sh: --overlay-size 64m): ENOSPC */
@@ -614,6 +629,7 @@ static const struct {
 	{ "fd_exhaustion", c_fd_exhaustion, 0 },
 	{ "fork_bomb", c_fork_bomb, 0 },
 	{ "thread_bomb", c_thread_bomb, 1 },
+	{ "memory", c_memory, 1 },
 	{ "overlay_fill", c_overlay_fill, 0 },
 	{ "signals", c_signals, 1 },
 	{ "reboot", c_reboot, 1 },

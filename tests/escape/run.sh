@@ -32,7 +32,7 @@ host_lo() { ip -4 addr show dev lo | grep -c 10.251.0.1; }
 lo_before=$(host_lo)
 
 # (600 s: the slowest case walks 40,000 pids with four calls each)
-timeout 600 "$MOAT" do --root "$root" --network none --pids-limit 64 --overlay-size 64m -- \
+timeout 600 "$MOAT" do --root "$root" --network none --pids-limit 64 --overlay-size 64m --memory 512m -- \
 	/escape "$canary" "$text" >"$W/out" 2>"$W/err"
 rc=$?
 grep -E '^(PASS|FAIL) ' "$W/out"

@@ -24,6 +24,7 @@
 #include <sys/syscall.h>
 #include <linux/magic.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "../sentry/vfs/backend.h"
@@ -522,6 +523,68 @@ static int hf_tmpfile(struct fs_backend *b, struct fsb_node *dir)
 	return fd < 0 ? -errno : fd;
 }
 
+/* The *xattrat calls (Linux 6.13) work on a name below a directory fd
+ * without following it; older kernels: the file opened, then f*xattr. */
+#define NR_setxattrat 463
+#define NR_getxattrat 464
+#define NR_listxattrat 465
+#define NR_removexattrat 466
+
+struct xattr_at_args {
+	uint64_t value;
+	uint32_t size;
+	uint32_t flags;
+};
+
+static ssize_t xattr_fd(int fd, int op, const char *name, void *buf, size_t len, int flags)
+{
+	ssize_t r = op == XOP_GET    ? fgetxattr(fd, name, buf, len)
+		    : op == XOP_LIST ? flistxattr(fd, buf, len)
+		    : op == XOP_SET  ? fsetxattr(fd, name, buf, len, flags)
+				     : fremovexattr(fd, name);
+	return r < 0 ? -errno : r;
+}
+
+static ssize_t hf_xattr(struct fs_backend *b, struct fsb_node *n, int op, const char *name, void *buf, size_t len,
+			int flags)
+{
+	struct hostfs *h = H(b);
+	if ((op == XOP_SET || op == XOP_REMOVE) && b->readonly)
+		return -EROFS;
+	int dfd;
+	const char *path;
+	if (n == h->root) {
+		dfd = h->rootfd;
+		path = "";
+	} else {
+		dfd = dirfd_of(h, n->parent);
+		path = n->name;
+	}
+	if (dfd < 0)
+		return dfd;
+	int at = AT_SYMLINK_NOFOLLOW | (path[0] ? 0 : AT_EMPTY_PATH);
+	struct xattr_at_args a = { (uint64_t)(uintptr_t)buf, (uint32_t)len, (uint32_t)(op == XOP_SET ? flags : 0) };
+	long r = op == XOP_GET	  ? syscall(NR_getxattrat, dfd, path, at, name, &a, sizeof(a))
+		 : op == XOP_LIST ? syscall(NR_listxattrat, dfd, path, at, buf, len)
+		 : op == XOP_SET  ? syscall(NR_setxattrat, dfd, path, at, name, &a, sizeof(a))
+				  : syscall(NR_removexattrat, dfd, path, at, name);
+	if (r >= 0)
+		return r;
+	if (errno != ENOSYS)
+		return -errno;
+	/* (no *xattrat: regular files and directories through an fd) */
+	int fd = path[0] ? openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+			 : openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP ? -EOPNOTSUPP : -errno;
+	struct stat st;
+	ssize_t e = fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+			    ? xattr_fd(fd, op, name, buf, len, flags)
+			    : -EOPNOTSUPP;
+	close(fd);
+	return e;
+}
+
 static void hf_destroy(struct fs_backend *b)
 {
 	struct hostfs *h = H(b);
@@ -550,6 +613,7 @@ static const struct fs_backend_ops hostfs_ops = {
 	.rename = hf_rename,
 	.setattr = hf_setattr,
 	.tmpfile = hf_tmpfile,
+	.xattr = hf_xattr,
 	.destroy = hf_destroy,
 };
 

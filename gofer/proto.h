@@ -25,6 +25,7 @@
 #define GOFER_MAX_EXPORTS 64
 #define GOFER_NAME_MAX 255     /* one path component */
 #define GOFER_TARGET_MAX 4095  /* a symlink's target */
+#define GOFER_XATTR_MAX 65000  /* an attribute's value, a list of names */
 
 enum gofer_op {
 	GOP_HELLO = 1, /* node: 0; flags: the client's version. Reply: node = number
@@ -51,6 +52,10 @@ enum gofer_op {
 			  Reply: - */
 	GOP_TMPFILE,   /* node: dir of a writable export. Reply: GOFER_FD and one
 			  fd: an unnamed regular file there (O_TMPFILE), read-write */
+	GOP_XATTR,     /* node; flags: XOP_* (0 get, 1 set, 2 list, 3 remove) | the
+			  setxattr flags << 8; name: the attribute (get, set,
+			  remove); name2: the value (set). Reply: data = the value
+			  (get) or the NUL-separated names (list), whole */
 	GOP_MAX
 };
 

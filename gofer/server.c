@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -259,6 +260,12 @@ static int is_mutation(int op)
 	       op == GOP_UNLINK || op == GOP_RENAME || op == GOP_SETATTR || op == GOP_TMPFILE;
 }
 
+/* XATTR's attribute name: 1 to 255 bytes, no NUL (any other byte). */
+static int xattr_name_ok(const char *name, size_t len)
+{
+	return len >= 1 && len <= 255 && !memchr(name, 0, len);
+}
+
 static int valid_time(const struct gofer_time *t)
 {
 	return (t->nsec >= 0 && t->nsec < 1000000000) || t->nsec == UTIME_NOW || t->nsec == UTIME_OMIT;
@@ -280,8 +287,9 @@ void gofer_server_handle(struct gofer_server *g, const void *msg, size_t len)
 		return;
 	}
 	const char *raw = (const char *)msg + sizeof(q);
-	char name[GOFER_NAME_MAX + 1], name2[GOFER_TARGET_MAX + 1];
-	if (q.name_len > GOFER_NAME_MAX || q.name2_len > GOFER_TARGET_MAX) {
+	char name[GOFER_NAME_MAX + 1];
+	static char name2[GOFER_MSG_MAX];
+	if (q.name_len > GOFER_NAME_MAX || (q.op != GOP_XATTR && q.name2_len > GOFER_TARGET_MAX)) {
 		reply(g, -ENAMETOOLONG, 0, -1);
 		return;
 	}
@@ -332,7 +340,8 @@ void gofer_server_handle(struct gofer_server *g, const void *msg, size_t len)
 	}
 	int x = h->export;
 	struct fs_backend *b = g->ex[x].b;
-	if (is_mutation(q.op) && g->ex[x].readonly) {
+	int xop = q.op == GOP_XATTR ? (int)(q.flags & 0xff) : -1;
+	if ((is_mutation(q.op) || xop == XOP_SET || xop == XOP_REMOVE) && g->ex[x].readonly) {
 		reply(g, -EROFS, 0, -1);
 		return;
 	}
@@ -426,6 +435,24 @@ void gofer_server_handle(struct gofer_server *g, const void *msg, size_t len)
 		}
 		reply(g, 0, 0, fd);
 		close(fd);
+		return;
+	}
+	case GOP_XATTR: {
+		int xflags = (int)(q.flags >> 8);
+		if (xop < XOP_GET || xop > XOP_REMOVE || (xflags & ~(XATTR_CREATE | XATTR_REPLACE)) ||
+		    (xop != XOP_LIST && !xattr_name_ok(name, q.name_len)) || (xop != XOP_SET && q.name2_len)) {
+			reply(g, -EINVAL, 0, -1);
+			return;
+		}
+		if (!b->ops->xattr) {
+			reply(g, -EOPNOTSUPP, 0, -1);
+			return;
+		}
+		char *out = g->buf + sizeof(*r);
+		ssize_t n2 = xop == XOP_SET ? b->ops->xattr(b, h->n, xop, name, name2, q.name2_len, xflags)
+					    : b->ops->xattr(b, h->n, xop, name, out, GOFER_XATTR_MAX, 0);
+		int data = (xop == XOP_GET || xop == XOP_LIST) && n2 > 0;
+		reply(g, n2 < 0 ? (int)n2 : 0, data ? (uint32_t)n2 : 0, -1);
 		return;
 	}
 	case GOP_TMPFILE: {

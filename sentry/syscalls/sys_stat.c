@@ -567,93 +567,128 @@ SYSCALL(utime)
 	return e;
 }
 
-/* ---- extended attributes: none are stored ---- */
+/* ---- extended attributes (sentry/vfs/xattr.c) ---- */
 
-static long xattr_path_check(struct task *t, uint64_t upath, int nofollow)
+/* One xattr call on the file named by (path, nofollow) or by fd (path 0,
+ * fd >= 0), in Linux's order: the fd, the name, the value, the path. */
+static long do_xattr(struct task *t, uint64_t upath, int nofollow, int fd, int op, uint64_t uname,
+		     uint64_t uvalue, size_t size, int flags)
 {
-	struct inode *i;
-	struct path p;
-	long e = resolve(t, AT_FDCWD, upath, nofollow ? AT_SYMLINK_NOFOLLOW : 0, 0, &i, &p);
-	if (e)
+	struct inode *i = NULL;
+	struct path p = { NULL, NULL };
+	long e;
+	if (fd >= 0) {
+		struct file *f = fd_get(t, fd);
+		if (!f)
+			return -EBADF;
+		if (!f->inode || (f->flags & O_PATH)) {
+			file_put(f);
+			return -EBADF;
+		}
+		i = inode_get(f->inode);
+		if (f->path.dentry) {
+			p = f->path;
+			path_get(&p);
+		}
+		file_put(f);
+	}
+	char name[257] = "";
+	static char val[XATTR_VALUE_MAX];
+	if (op != XOP_LIST) {
+		e = getname(t, uname, name, sizeof(name), 1);
+		if (e == -ENAMETOOLONG)
+			e = -ERANGE;
+		if (e < 0)
+			goto out;
+	}
+	if (op == XOP_SET) {
+		e = size > XATTR_VALUE_MAX ? -E2BIG : size && copy_from_user(t, val, uvalue, size) ? -EFAULT : 0;
+		if (e)
+			goto out;
+	}
+	if (!i && (e = resolve(t, AT_FDCWD, upath, nofollow ? AT_SYMLINK_NOFOLLOW : 0, 0, &i, &p)))
 		return e;
-	drop(i, &p);
-	return 0;
-}
-
-static long xattr_fd_check(struct task *t, int fd)
-{
-	struct file *f = fd_get(t, fd);
-	if (!f)
-		return -EBADF;
-	file_put(f);
-	return 0;
+	if (op == XOP_SET) {
+		e = vfs_xattr(t, i, &p, op, name, val, size, flags);
+	} else {
+		e = vfs_xattr(t, i, &p, op, name, val, sizeof(val), flags);
+		if (e >= 0 && (op == XOP_GET || op == XOP_LIST) && size) {
+			if ((size_t)e > size)
+				e = -ERANGE;
+			else if (e && copy_to_user(t, uvalue, val, (size_t)e))
+				e = -EFAULT;
+		}
+	}
+	if (e >= 0 && (op == XOP_SET || op == XOP_REMOVE)) {
+		if (p.dentry)
+			fsnotify_child(p.dentry, IN_ATTRIB);
+		else
+			fsnotify_inode(i, IN_ATTRIB);
+	}
+out:
+	if (i)
+		inode_put(i);
+	if (p.dentry)
+		path_put(&p);
+	return e;
 }
 
 SYSCALL(getxattr)
 {
-	long e = xattr_path_check(t, ARG(0), 0);
-	return e ? e : -ENODATA;
+	return do_xattr(t, ARG(0), 0, -1, XOP_GET, ARG(1), ARG(2), (size_t)ARG(3), 0);
 }
 
 SYSCALL(lgetxattr)
 {
-	long e = xattr_path_check(t, ARG(0), 1);
-	return e ? e : -ENODATA;
+	return do_xattr(t, ARG(0), 1, -1, XOP_GET, ARG(1), ARG(2), (size_t)ARG(3), 0);
 }
 
 SYSCALL(fgetxattr)
 {
-	long e = xattr_fd_check(t, (int)ARG(0));
-	return e ? e : -ENODATA;
+	return do_xattr(t, 0, 0, (int)ARG(0), XOP_GET, ARG(1), ARG(2), (size_t)ARG(3), 0);
 }
 
 SYSCALL(listxattr)
 {
-	return xattr_path_check(t, ARG(0), 0);
+	return do_xattr(t, ARG(0), 0, -1, XOP_LIST, 0, ARG(1), (size_t)ARG(2), 0);
 }
 
 SYSCALL(llistxattr)
 {
-	return xattr_path_check(t, ARG(0), 1);
+	return do_xattr(t, ARG(0), 1, -1, XOP_LIST, 0, ARG(1), (size_t)ARG(2), 0);
 }
 
 SYSCALL(flistxattr)
 {
-	return xattr_fd_check(t, (int)ARG(0));
+	return do_xattr(t, 0, 0, (int)ARG(0), XOP_LIST, 0, ARG(1), (size_t)ARG(2), 0);
 }
 
 SYSCALL(setxattr)
 {
-	long e = xattr_path_check(t, ARG(0), 0);
-	return e ? e : -EOPNOTSUPP;
+	return do_xattr(t, ARG(0), 0, -1, XOP_SET, ARG(1), ARG(2), (size_t)ARG(3), (int)ARG(4));
 }
 
 SYSCALL(lsetxattr)
 {
-	long e = xattr_path_check(t, ARG(0), 1);
-	return e ? e : -EOPNOTSUPP;
+	return do_xattr(t, ARG(0), 1, -1, XOP_SET, ARG(1), ARG(2), (size_t)ARG(3), (int)ARG(4));
 }
 
 SYSCALL(fsetxattr)
 {
-	long e = xattr_fd_check(t, (int)ARG(0));
-	return e ? e : -EOPNOTSUPP;
+	return do_xattr(t, 0, 0, (int)ARG(0), XOP_SET, ARG(1), ARG(2), (size_t)ARG(3), (int)ARG(4));
 }
 
 SYSCALL(removexattr)
 {
-	long e = xattr_path_check(t, ARG(0), 0);
-	return e ? e : -ENODATA;
+	return do_xattr(t, ARG(0), 0, -1, XOP_REMOVE, ARG(1), 0, 0, 0);
 }
 
 SYSCALL(lremovexattr)
 {
-	long e = xattr_path_check(t, ARG(0), 1);
-	return e ? e : -ENODATA;
+	return do_xattr(t, ARG(0), 1, -1, XOP_REMOVE, ARG(1), 0, 0, 0);
 }
 
 SYSCALL(fremovexattr)
 {
-	long e = xattr_fd_check(t, (int)ARG(0));
-	return e ? e : -ENODATA;
+	return do_xattr(t, 0, 0, (int)ARG(0), XOP_REMOVE, ARG(1), 0, 0, 0);
 }

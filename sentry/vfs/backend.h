@@ -70,6 +70,9 @@ struct fs_backend_ops {
 	 * read-write: a host fd the caller owns, or -errno. For file data the
 	 * sandbox keeps on the host's disk (--overlay-dir). */
 	int (*tmpfile)(struct fs_backend *b, struct fsb_node *dir);
+	/* Extended attributes of n, as inode_ops.xattr (XOP_*). */
+	ssize_t (*xattr)(struct fs_backend *b, struct fsb_node *n, int op, const char *name, void *buf,
+			 size_t len, int flags);
 	void (*destroy)(struct fs_backend *b);
 };
 

@@ -243,6 +243,17 @@ static void b_irelease(struct inode *i)
 	}
 }
 
+/* The host file's own attributes (through the gofer). */
+static ssize_t b_xattr(struct inode *i, int op, const char *name, void *buf, size_t len, int flags)
+{
+	struct fs_backend *b = BB(i);
+	if (!b->ops->xattr)
+		return op == XOP_GET || op == XOP_REMOVE ? -ENODATA : op == XOP_LIST ? 0 : -EOPNOTSUPP;
+	if ((op == XOP_SET || op == XOP_REMOVE) && b->readonly)
+		return -EROFS;
+	return b->ops->xattr(b, BN(i), op, name, buf, len, flags);
+}
+
 static const struct inode_ops bind_iops = {
 	.lookup = b_lookup,
 	.create = b_create,
@@ -257,6 +268,7 @@ static const struct inode_ops bind_iops = {
 	.getattr = b_getattr,
 	.open = b_open,
 	.statfs = b_statfs,
+	.xattr = b_xattr,
 	.release = b_irelease,
 };
 

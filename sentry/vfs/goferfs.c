@@ -460,6 +460,34 @@ static int gf_tmpfile(struct fs_backend *b, struct fsb_node *dir)
 	return fd;
 }
 
+static ssize_t gf_xattr(struct fs_backend *b, struct fsb_node *n, int op, const char *name, void *buf, size_t len,
+			int flags)
+{
+	struct gofer_conn *c = G(b)->c;
+	struct gofer_req q = { .op = GOP_XATTR, .node = n->h, .flags = (uint32_t)op | (uint32_t)flags << 8 };
+	if (op != XOP_LIST) {
+		size_t nl = strlen(name);
+		if (nl == 0 || nl > 255)
+			return -ERANGE;
+		q.name_len = (uint16_t)nl;
+	}
+	if (op == XOP_SET) {
+		if (len > GOFER_XATTR_MAX)
+			return -E2BIG;
+		q.name2_len = (uint16_t)len;
+	}
+	struct gofer_rep r;
+	int e = rpc(c, &q, op == XOP_LIST ? NULL : name, op == XOP_SET ? buf : NULL, &r, NULL);
+	if (e)
+		return e;
+	if (op == XOP_SET || op == XOP_REMOVE)
+		return 0;
+	if (r.data_len > len)
+		return -ERANGE;
+	memcpy(buf, c->buf + sizeof(r), r.data_len);
+	return (ssize_t)r.data_len;
+}
+
 static void gf_destroy(struct fs_backend *b)
 {
 	gofer_conn_put(G(b)->c);
@@ -484,6 +512,7 @@ static const struct fs_backend_ops goferfs_ops = {
 	.rename = gf_rename,
 	.setattr = gf_setattr,
 	.tmpfile = gf_tmpfile,
+	.xattr = gf_xattr,
 	.destroy = gf_destroy,
 };
 

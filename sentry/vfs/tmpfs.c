@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/xattr.h>
 #include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
@@ -65,6 +66,15 @@ struct tnode {
 	int populated;		/* directory: lower listing merged */
 	int rofd;		/* read-only reopen of memfd, for MAP_SHARED of
 				   files opened read-only; -1 until needed */
+	struct txattr *xattrs;	/* extended attributes (in memory) */
+	int xattrs_up;		/* a lower file's attributes were copied up */
+};
+
+struct txattr {
+	struct txattr *next;
+	char *name;
+	size_t len;
+	char val[];
 };
 
 struct tfile {
@@ -799,9 +809,139 @@ static void t_irelease(struct inode *i)
 		struct fs_backend *b = lower_of(i);
 		b->ops->put(b, n->lower);
 	}
+	struct vfs *v = TSB(i->sb)->v;
+	while (n->xattrs) {
+		struct txattr *x = n->xattrs;
+		n->xattrs = x->next;
+		v->tmpfs_used -= x->len < v->tmpfs_used ? x->len : v->tmpfs_used;
+		free(x->name);
+		free(x);
+	}
 	free(n->target);
 	free(n);
 	i->priv = NULL;
+}
+
+/* ---- extended attributes: in memory; a lower file's are read from the
+ * lower layer until the first change copies them up ---- */
+
+static struct txattr **x_find(struct tnode *n, const char *name)
+{
+	struct txattr **pp = &n->xattrs;
+	while (*pp && strcmp((*pp)->name, name))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static int x_store(struct inode *i, const char *name, const void *val, size_t len, int flags)
+{
+	struct tnode *n = TN(i);
+	struct vfs *v = TSB(i->sb)->v;
+	struct txattr **pp = x_find(n, name);
+	if (*pp && (flags & XATTR_CREATE))
+		return -EEXIST;
+	if (!*pp && (flags & XATTR_REPLACE))
+		return -ENODATA;
+	size_t old = *pp ? (*pp)->len : 0;
+	if (len > old && len - old > tmpfs_room(v))
+		return -ENOSPC;
+	struct txattr *x = malloc(sizeof(*x) + len);
+	if (!x || !(x->name = strdup(name))) {
+		free(x);
+		return -ENOMEM;
+	}
+	x->len = len;
+	memcpy(x->val, val, len);
+	if (*pp) {
+		struct txattr *o = *pp;
+		x->next = o->next;
+		free(o->name);
+		free(o);
+	} else {
+		x->next = NULL;
+	}
+	*pp = x;
+	v->tmpfs_used = v->tmpfs_used - (old < v->tmpfs_used ? old : v->tmpfs_used) + len;
+	return 0;
+}
+
+/* Copy a lower file's attributes into memory before the first change. */
+static int x_copy_up(struct inode *i)
+{
+	struct tnode *n = TN(i);
+	if (!n->lower || n->xattrs_up)
+		return 0;
+	struct fs_backend *b = lower_of(i);
+	if (b->ops->xattr) {
+		static char names[XATTR_VALUE_MAX], val[XATTR_VALUE_MAX];
+		ssize_t nl = b->ops->xattr(b, n->lower, XOP_LIST, "", names, sizeof(names), 0);
+		for (ssize_t off = 0; nl > 0 && off < nl;) {
+			const char *nm = names + off;
+			size_t l = strnlen(nm, (size_t)(nl - off));
+			off += (ssize_t)l + 1;
+			if (!l)
+				continue;
+			ssize_t vl = b->ops->xattr(b, n->lower, XOP_GET, nm, val, sizeof(val), 0);
+			if (vl < 0)
+				continue; /* (gone meanwhile) */
+			int e = x_store(i, nm, val, (size_t)vl, 0);
+			if (e)
+				return e;
+		}
+		if (nl < 0 && nl != -EOPNOTSUPP && nl != -ENODATA)
+			return (int)nl;
+	}
+	n->xattrs_up = 1;
+	return 0;
+}
+
+static ssize_t t_xattr(struct inode *i, int op, const char *name, void *buf, size_t len, int flags)
+{
+	struct tnode *n = TN(i);
+	if (n->lower && !n->xattrs_up) {
+		struct fs_backend *b = lower_of(i);
+		if (op == XOP_GET || op == XOP_LIST) {
+			if (!b->ops->xattr)
+				return op == XOP_GET ? -ENODATA : 0;
+			ssize_t r = b->ops->xattr(b, n->lower, op, name, buf, len, 0);
+			return r == -EOPNOTSUPP ? (op == XOP_GET ? -ENODATA : 0) : r;
+		}
+		int e = x_copy_up(i);
+		if (e)
+			return e;
+	}
+	if (op == XOP_GET) {
+		struct txattr *x = *x_find(n, name);
+		if (!x)
+			return -ENODATA;
+		if (x->len > len)
+			return -ERANGE;
+		memcpy(buf, x->val, x->len);
+		return (ssize_t)x->len;
+	}
+	if (op == XOP_LIST) {
+		size_t used = 0;
+		for (struct txattr *x = n->xattrs; x; x = x->next) {
+			size_t l = strlen(x->name) + 1;
+			if (used + l > len)
+				return -ERANGE;
+			memcpy((char *)buf + used, x->name, l);
+			used += l;
+		}
+		return (ssize_t)used;
+	}
+	if (op == XOP_SET)
+		return x_store(i, name, buf, len, flags);
+	struct txattr **pp = x_find(n, name);
+	if (!*pp)
+		return -ENODATA;
+	struct txattr *x = *pp;
+	*pp = x->next;
+	struct vfs *v = TSB(i->sb)->v;
+	v->tmpfs_used -= x->len < v->tmpfs_used ? x->len : v->tmpfs_used;
+	free(x->name);
+	free(x);
+	return 0;
 }
 
 static const struct inode_ops tmpfs_iops = {
@@ -817,6 +957,7 @@ static const struct inode_ops tmpfs_iops = {
 	.setattr = t_setattr,
 	.open = t_open,
 	.statfs = t_statfs,
+	.xattr = t_xattr,
 	.release = t_irelease,
 };
 

@@ -89,6 +89,13 @@ struct inode_ops {
 	/* Set f->ops and f->priv for an open of this inode. */
 	int (*open)(struct inode *ino, struct file *f, struct task *t);
 	int (*statfs)(struct inode *ino, struct statfs *st);
+	/* Extended attributes (vfs_xattr has checked the name, the caller's
+	 * rights and the mount): XOP_GET copies the value into buf (len
+	 * bytes at most) and returns its length; XOP_LIST the NUL-separated
+	 * names; XOP_SET stores buf/len with flags XATTR_CREATE/REPLACE;
+	 * XOP_REMOVE. -ERANGE if buf is too small; -ENODATA if absent. NULL:
+	 * the file system stores none. */
+	ssize_t (*xattr)(struct inode *ino, int op, const char *name, void *buf, size_t len, int flags);
 	/* Last reference dropped. */
 	void (*release)(struct inode *ino);
 };
@@ -333,6 +340,18 @@ int vfs_path_text(const struct path *root, const struct path *p, char *buf, size
 /* ---- operations on names (namei.c) ---- */
 
 int vfs_permission(struct task *t, struct inode *i, int mask); /* MAY_* below */
+
+/* Extended attributes (xattr.c). */
+#define XOP_GET 0
+#define XOP_SET 1
+#define XOP_LIST 2
+#define XOP_REMOVE 3
+#define XATTR_VALUE_MAX 65536
+/* op on inode i reached by p (p->mnt may be NULL): Linux's checks of the
+ * name, the namespace and the caller's rights, then the file system's
+ * op. buf is the kernel's copy of the value (GET/LIST: filled). */
+ssize_t vfs_xattr(struct task *t, struct inode *i, const struct path *p, int op, const char *name, void *buf,
+		  size_t len, int flags);
 #define MAY_EXEC 1
 #define MAY_WRITE 2
 #define MAY_READ 4

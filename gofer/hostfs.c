@@ -562,17 +562,22 @@ static ssize_t hf_xattr(struct fs_backend *b, struct fsb_node *n, int op, const 
 	}
 	if (dfd < 0)
 		return dfd;
-	int at = AT_SYMLINK_NOFOLLOW | (path[0] ? 0 : AT_EMPTY_PATH);
-	struct xattr_at_args a = { (uint64_t)(uintptr_t)buf, (uint32_t)len, (uint32_t)(op == XOP_SET ? flags : 0) };
-	long r = op == XOP_GET	  ? syscall(NR_getxattrat, dfd, path, at, name, &a, sizeof(a))
-		 : op == XOP_LIST ? syscall(NR_listxattrat, dfd, path, at, buf, len)
-		 : op == XOP_SET  ? syscall(NR_setxattrat, dfd, path, at, name, &a, sizeof(a))
-				  : syscall(NR_removexattrat, dfd, path, at, name);
-	if (r >= 0)
-		return r;
-	if (errno != ENOSYS)
-		return -errno;
-	/* (no *xattrat: regular files and directories through an fd) */
+	/* (the root's fd is O_PATH, which xattr calls refuse: below, opened) */
+	if (path[0]) {
+		struct xattr_at_args a = { (uint64_t)(uintptr_t)buf, (uint32_t)len,
+					   (uint32_t)(op == XOP_SET ? flags : 0) };
+		int at = AT_SYMLINK_NOFOLLOW;
+		long r = op == XOP_GET	  ? syscall(NR_getxattrat, dfd, path, at, name, &a, sizeof(a))
+			 : op == XOP_LIST ? syscall(NR_listxattrat, dfd, path, at, buf, len)
+			 : op == XOP_SET  ? syscall(NR_setxattrat, dfd, path, at, name, &a, sizeof(a))
+					  : syscall(NR_removexattrat, dfd, path, at, name);
+		if (r >= 0)
+			return r;
+		if (errno != ENOSYS)
+			return -errno;
+	}
+	/* (no *xattrat, or the root: regular files and directories through
+	 * an fd) */
 	int fd = path[0] ? openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
 			 : openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)

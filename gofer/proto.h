@@ -33,8 +33,10 @@ enum gofer_op {
 	GOP_ROOT,      /* flags: export index. Reply: node, attr */
 	GOP_WALK,      /* node: dir; name. Reply: node, attr (no symlink followed) */
 	GOP_GETATTR,   /* node. Reply: attr */
-	GOP_READDIR,   /* node: dir. Reply: data = gofer_dirent records, GOFER_MORE
-			  on every packet but the last */
+	GOP_READDIR,   /* node: dir; flags: GOFER_PLUS or 0. Reply: data =
+			  gofer_dirent records (with GOFER_PLUS each followed by
+			  a struct gofer_plus: a new handle, as WALK's, and the
+			  attributes), GOFER_MORE on every packet but the last */
 	GOP_READLINK,  /* node. Reply: data = the target */
 	GOP_OPEN,      /* node: a regular file; flags: O_RDONLY/O_WRONLY/O_RDWR |
 			  O_APPEND. Reply: GOFER_FD and one fd */
@@ -62,6 +64,11 @@ enum gofer_op {
 /* Reply flags. */
 #define GOFER_MORE 1 /* READDIR: another packet follows */
 #define GOFER_FD 2   /* one fd is attached (SCM_RIGHTS) */
+
+/* READDIR's flag: a handle and the attributes of every entry, so that the
+ * lookups that follow a listing need no round trip (the client caches them
+ * briefly; one it does not use it clunks). */
+#define GOFER_PLUS 1
 
 /* SETATTR's valid bits (the sentry's ATTR_* values, fixed here). */
 #define GOFER_SET_MODE 0x01
@@ -118,6 +125,11 @@ struct gofer_dirent {
 	uint16_t name_len;
 	/* name_len bytes */
 } __attribute__((packed));
+
+struct gofer_plus {
+	uint64_t node; /* 0: the entry could not be walked (gone meanwhile) */
+	struct gofer_attr attr;
+};
 
 struct gofer_statfs {
 	int64_t type, bsize, frsize, namelen, flags;

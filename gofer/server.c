@@ -226,6 +226,9 @@ struct rd_ctx {
 	struct gofer_server *g;
 	uint32_t used;
 	int err;
+	int plus;		/* GOFER_PLUS: walk each entry too */
+	int export;
+	struct fsb_node *dir;
 };
 
 static int rd_emit(void *ctx, const char *name, uint64_t ino, unsigned dtype)
@@ -234,7 +237,7 @@ static int rd_emit(void *ctx, const char *name, uint64_t ino, unsigned dtype)
 	size_t nl = strlen(name);
 	if (nl > GOFER_NAME_MAX)
 		return 0; /* cannot be named through the protocol: skipped */
-	size_t need = sizeof(struct gofer_dirent) + nl;
+	size_t need = sizeof(struct gofer_dirent) + nl + (c->plus ? sizeof(struct gofer_plus) : 0);
 	if (sizeof(struct gofer_rep) + c->used + need > GOFER_MSG_MAX) {
 		struct gofer_rep *r = rep_of(c->g);
 		r->flags = GOFER_MORE;
@@ -250,6 +253,17 @@ static int rd_emit(void *ctx, const char *name, uint64_t ino, unsigned dtype)
 	char *p = c->g->buf + sizeof(struct gofer_rep) + c->used;
 	memcpy(p, &d, sizeof(d));
 	memcpy(p + sizeof(d), name, nl);
+	if (c->plus) {
+		struct gofer_plus gp;
+		memset(&gp, 0, sizeof(gp));
+		struct fs_backend *b = c->g->ex[c->export].b;
+		struct fsb_node *n;
+		struct fsb_attr a;
+		if (b->ops->walk(b, c->dir, name, &n, &a) == 0 &&
+		    handle_new(c->g, c->export, n, S_ISDIR(a.mode), &gp.node) == 0)
+			put_attr(&gp.attr, &a);
+		memcpy(p + sizeof(d) + nl, &gp, sizeof(gp));
+	}
 	c->used += (uint32_t)need;
 	return 0;
 }
@@ -394,7 +408,11 @@ void gofer_server_handle(struct gofer_server *g, const void *msg, size_t len)
 			reply(g, -ENOTDIR, 0, -1);
 			return;
 		}
-		struct rd_ctx c = { g, 0, 0 };
+		if (q.flags & ~(uint32_t)GOFER_PLUS) {
+			reply(g, -EINVAL, 0, -1);
+			return;
+		}
+		struct rd_ctx c = { g, 0, 0, (q.flags & GOFER_PLUS) != 0, x, h->n };
 		e = b->ops->readdir(b, h->n, rd_emit, &c);
 		if (c.err)
 			return; /* the sentry is gone */

@@ -8,6 +8,14 @@
  * Every backend of a sandbox (its root, each bind mount) is one export of
  * one gofer and shares the connection. If the gofer dies, every call
  * answers EIO from then on (logged once).
+ *
+ * Listings ask for every entry's handle and attributes at once
+ * (GOFER_PLUS): programs that list a directory look its entries up next
+ * (find, ls -l, make), and a lookup found in that cache costs no round
+ * trip. An entry is used once, lives at most WC_TTL_NS (attributes the
+ * host changed meanwhile are that old at most, as with NFS's attribute
+ * cache), is dropped when this client changes that name, and the cache
+ * holds WC_MAX entries; an entry dropped unused is clunked.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -29,13 +38,37 @@ _Static_assert(ATTR_MODE == GOFER_SET_MODE && ATTR_UID == GOFER_SET_UID && ATTR_
 		       ATTR_MTIME == GOFER_SET_MTIME,
 	       "SETATTR's bits are the VFS's");
 
+#define WC_MAX 16384
+#define WC_BUCKETS 4096
+#define WC_TTL_NS 1000000000LL
+
+/* A handle the gofer gave with a listing, not yet looked up. */
+struct wc_ent {
+	struct wc_ent *hnext;	      /* bucket chain */
+	struct wc_ent *older, *newer; /* age list */
+	uint64_t dir, h;
+	int64_t born;
+	struct gofer_attr attr;
+	char name[];
+};
+
 struct gofer_conn {
 	int sock;
 	int refs;
 	int dead;
 	int nexports;
 	struct gofer_export_info info[GOFER_MAX_EXPORTS];
-	char *buf; /* one packet */
+	char *buf;  /* one packet received */
+	char *sbuf; /* one packet to send (a listing being read may send clunks) */
+	struct wc_ent *wc[WC_BUCKETS];
+	struct wc_ent *oldest, *newest;
+	size_t nwc;
+	/* While a listing streams in, clunks wait here: the gofer reads no
+	 * request until it has sent the last packet, so sending many could
+	 * fill its socket and deadlock us both. */
+	int streaming;
+	uint64_t *pend;
+	size_t npend, cappend;
 };
 
 struct fsb_node {
@@ -63,13 +96,13 @@ static int send_req(struct gofer_conn *c, const struct gofer_req *q, const char 
 	if (c->dead)
 		return -EIO;
 	size_t len = sizeof(*q) + q->name_len + q->name2_len;
-	memcpy(c->buf, q, sizeof(*q));
+	memcpy(c->sbuf, q, sizeof(*q));
 	if (q->name_len)
-		memcpy(c->buf + sizeof(*q), name, q->name_len);
+		memcpy(c->sbuf + sizeof(*q), name, q->name_len);
 	if (q->name2_len)
-		memcpy(c->buf + sizeof(*q) + q->name_len, name2, q->name2_len);
+		memcpy(c->sbuf + sizeof(*q) + q->name_len, name2, q->name2_len);
 	for (;;) {
-		if (send(c->sock, c->buf, len, MSG_NOSIGNAL) >= 0)
+		if (send(c->sock, c->sbuf, len, MSG_NOSIGNAL) >= 0)
 			return 0;
 		if (errno != EINTR)
 			break;
@@ -134,6 +167,128 @@ static int rpc(struct gofer_conn *c, const struct gofer_req *q, const char *name
 	return r->err;
 }
 
+/* ---- the listing cache ---- */
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static size_t wc_hash(uint64_t dir, const char *name)
+{
+	uint64_t h = dir * 0x9e3779b97f4a7c15ULL;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	return (size_t)(h % WC_BUCKETS);
+}
+
+static struct wc_ent **wc_slot(struct gofer_conn *c, uint64_t dir, const char *name)
+{
+	struct wc_ent **pp = &c->wc[wc_hash(dir, name)];
+	while (*pp && ((*pp)->dir != dir || strcmp((*pp)->name, name)))
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+/* Unlink *pp from the cache and return it (the caller owns its handle). */
+static struct wc_ent *wc_take(struct gofer_conn *c, struct wc_ent **pp)
+{
+	struct wc_ent *w = *pp;
+	*pp = w->hnext;
+	if (w->older)
+		w->older->newer = w->newer;
+	else
+		c->oldest = w->newer;
+	if (w->newer)
+		w->newer->older = w->older;
+	else
+		c->newest = w->older;
+	c->nwc--;
+	return w;
+}
+
+/* Give a handle back to the gofer (now, or once a listing has ended). */
+static void clunk(struct gofer_conn *c, uint64_t h)
+{
+	if (c->streaming) {
+		if (c->npend == c->cappend) {
+			size_t n = c->cappend ? c->cappend * 2 : 256;
+			uint64_t *p = realloc(c->pend, n * sizeof(*p));
+			if (!p)
+				return; /* (the gofer keeps it until the end: bounded there) */
+			c->pend = p;
+			c->cappend = n;
+		}
+		c->pend[c->npend++] = h;
+		return;
+	}
+	struct gofer_req q = { .op = GOP_CLUNK, .node = h };
+	send_req(c, &q, NULL, NULL);
+}
+
+static void flush_clunks(struct gofer_conn *c)
+{
+	c->streaming = 0;
+	for (size_t i = 0; i < c->npend; i++)
+		clunk(c, c->pend[i]);
+	c->npend = 0;
+}
+
+/* Drop an entry: its handle goes back to the gofer. */
+static void wc_drop(struct gofer_conn *c, struct wc_ent **pp)
+{
+	struct wc_ent *w = wc_take(c, pp);
+	clunk(c, w->h);
+	free(w);
+}
+
+static void wc_forget(struct gofer_conn *c, uint64_t dir, const char *name)
+{
+	struct wc_ent **pp = wc_slot(c, dir, name);
+	if (*pp)
+		wc_drop(c, pp);
+}
+
+/* Drop what is too old, and the oldest past WC_MAX - 1. */
+static void wc_trim(struct gofer_conn *c)
+{
+	int64_t limit = now_ns() - WC_TTL_NS;
+	while (c->oldest && (c->nwc >= WC_MAX || c->oldest->born < limit)) {
+		struct wc_ent *w = c->oldest;
+		wc_drop(c, wc_slot(c, w->dir, w->name));
+	}
+}
+
+static void wc_add(struct gofer_conn *c, uint64_t dir, const char *name, uint64_t h, const struct gofer_attr *a)
+{
+	wc_trim(c);
+	wc_forget(c, dir, name); /* (listed again: the newer one) */
+	size_t nl = strlen(name);
+	struct wc_ent *w = malloc(sizeof(*w) + nl + 1);
+	if (!w) {
+		clunk(c, h);
+		return;
+	}
+	memcpy(w->name, name, nl + 1);
+	w->dir = dir;
+	w->h = h;
+	w->attr = *a;
+	w->born = now_ns();
+	struct wc_ent **head = &c->wc[wc_hash(dir, name)];
+	w->hnext = *head;
+	*head = w;
+	w->newer = NULL;
+	w->older = c->newest;
+	if (c->newest)
+		c->newest->newer = w;
+	else
+		c->oldest = w;
+	c->newest = w;
+	c->nwc++;
+}
+
 static void get_attr(struct fsb_attr *a, const struct gofer_attr *g)
 {
 	a->mode = g->mode;
@@ -189,6 +344,21 @@ static int gf_root(struct fs_backend *b, struct fsb_node **out, struct fsb_attr 
 static int gf_walk(struct fs_backend *b, struct fsb_node *dir, const char *name, struct fsb_node **out,
 		   struct fsb_attr *a)
 {
+	struct gofer_conn *c = G(b)->c;
+	struct wc_ent **pp = wc_slot(c, dir->h, name);
+	if (*pp) {
+		struct wc_ent *w = wc_take(c, pp);
+		if (w->born >= now_ns() - WC_TTL_NS) {
+			struct gofer_rep r;
+			memset(&r, 0, sizeof(r));
+			r.node = w->h;
+			r.attr = w->attr;
+			free(w);
+			return new_node(G(b), &r, out, a);
+		}
+		clunk(c, w->h);
+		free(w);
+	}
 	struct gofer_req q;
 	int e = name_req(&q, GOP_WALK, name);
 	if (e)
@@ -212,36 +382,54 @@ static int gf_getattr(struct fs_backend *b, struct fsb_node *n, struct fsb_attr 
 static int gf_readdir(struct fs_backend *b, struct fsb_node *dir, fsb_emit_fn emit, void *ctx)
 {
 	struct gofer_conn *c = G(b)->c;
-	struct gofer_req q = { .op = GOP_READDIR, .node = dir->h };
+	struct gofer_req q = { .op = GOP_READDIR, .node = dir->h, .flags = GOFER_PLUS };
 	int e = send_req(c, &q, NULL, NULL);
 	if (e)
 		return e;
 	int stopped = 0;
+	c->streaming = 1;
 	for (;;) {
 		struct gofer_rep r;
 		e = recv_rep(c, &r, NULL);
-		if (e)
+		if (e) {
+			flush_clunks(c);
 			return e;
+		}
 		/* every packet is read, even after emit asked to stop */
 		const char *p = c->buf + sizeof(r), *end = p + r.data_len;
 		char name[GOFER_NAME_MAX + 1];
-		while (!stopped && p < end) {
+		while (p < end) {
 			struct gofer_dirent d;
 			if ((size_t)(end - p) < sizeof(d))
 				break;
 			memcpy(&d, p, sizeof(d));
 			p += sizeof(d);
-			if (d.name_len == 0 || d.name_len > GOFER_NAME_MAX || d.name_len > end - p)
+			if (d.name_len == 0 || d.name_len > GOFER_NAME_MAX ||
+			    d.name_len + sizeof(struct gofer_plus) > (size_t)(end - p))
 				break;
 			memcpy(name, p, d.name_len);
 			name[d.name_len] = 0;
 			p += d.name_len;
-			if (memchr(name, '/', d.name_len) || strlen(name) != d.name_len)
+			struct gofer_plus gp;
+			memcpy(&gp, p, sizeof(gp));
+			p += sizeof(gp);
+			int bad = memchr(name, '/', d.name_len) || strlen(name) != d.name_len || !strcmp(name, ".") ||
+				  !strcmp(name, "..");
+			if (gp.node) {
+				if (bad || stopped) {
+					clunk(c, gp.node);
+				} else {
+					wc_add(c, dir->h, name, gp.node, &gp.attr);
+				}
+			}
+			if (bad || stopped)
 				continue; /* never a name the VFS could misread */
 			stopped = emit(ctx, name, d.ino, d.type) != 0;
 		}
-		if (!(r.flags & GOFER_MORE))
+		if (!(r.flags & GOFER_MORE)) {
+			flush_clunks(c);
 			return r.err;
+		}
 	}
 }
 
@@ -345,6 +533,7 @@ static int gf_create(struct fs_backend *b, struct fsb_node *dir, const char *nam
 		return e;
 	q.node = dir->h;
 	q.mode = mode;
+	wc_forget(G(b)->c, dir->h, name);
 	struct fsb_attr tmp;
 	return make_node(b, &q, name, NULL, out, a ? a : &tmp);
 }
@@ -358,6 +547,7 @@ static int gf_mkdir(struct fs_backend *b, struct fsb_node *dir, const char *name
 		return e;
 	q.node = dir->h;
 	q.mode = mode;
+	wc_forget(G(b)->c, dir->h, name);
 	struct fsb_attr tmp;
 	return make_node(b, &q, name, NULL, out, a ? a : &tmp);
 }
@@ -374,6 +564,7 @@ static int gf_symlink(struct fs_backend *b, struct fsb_node *dir, const char *na
 		return -ENAMETOOLONG;
 	q.node = dir->h;
 	q.name2_len = (uint16_t)tl;
+	wc_forget(G(b)->c, dir->h, name);
 	struct fsb_attr tmp;
 	return make_node(b, &q, name, target, out, a ? a : &tmp);
 }
@@ -395,6 +586,7 @@ static int gf_link(struct fs_backend *b, struct fsb_node *dir, const char *name,
 		return e;
 	q.node = dir->h;
 	q.node2 = target->h;
+	wc_forget(G(b)->c, dir->h, name);
 	return simple(b, &q, name, NULL);
 }
 
@@ -406,6 +598,7 @@ static int gf_unlink(struct fs_backend *b, struct fsb_node *dir, const char *nam
 		return e;
 	q.node = dir->h;
 	q.flags = isdir ? 1 : 0;
+	wc_forget(G(b)->c, dir->h, name);
 	return simple(b, &q, name, NULL);
 }
 
@@ -421,6 +614,8 @@ static int gf_rename(struct fs_backend *b, struct fsb_node *odir, const char *on
 		return -ENAMETOOLONG;
 	q.node = odir->h;
 	q.node2 = ndir->h;
+	wc_forget(G(b)->c, odir->h, oname);
+	wc_forget(G(b)->c, ndir->h, nname);
 	q.name2_len = (uint16_t)nl;
 	q.flags = flags;
 	return simple(b, &q, oname, nname);
@@ -519,7 +714,9 @@ static const struct fs_backend_ops goferfs_ops = {
 int gofer_connect(int sock, struct gofer_conn **out)
 {
 	struct gofer_conn *c = calloc(1, sizeof(*c));
-	if (!c || !(c->buf = malloc(GOFER_MSG_MAX))) {
+	if (!c || !(c->buf = malloc(GOFER_MSG_MAX)) || !(c->sbuf = malloc(GOFER_MSG_MAX))) {
+		if (c)
+			free(c->buf);
 		free(c);
 		close(sock);
 		return -ENOMEM;
@@ -546,7 +743,11 @@ void gofer_conn_put(struct gofer_conn *c)
 	if (!c || --c->refs)
 		return;
 	close(c->sock);
+	while (c->oldest)
+		free(wc_take(c, wc_slot(c, c->oldest->dir, c->oldest->name)));
+	free(c->pend);
 	free(c->buf);
+	free(c->sbuf);
 	free(c);
 }
 

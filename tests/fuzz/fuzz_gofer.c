@@ -19,6 +19,7 @@
 #include "../../gofer/hostfs.c"
 
 #include <ftw.h>
+#include <sys/xattr.h>
 #include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -189,6 +190,13 @@ static void write_seeds(const char *dir)
 	o = put(b, o, GOP_ROOT, 0, 0, 2, 0, NULL, NULL);		/* 6: f */
 	o = put(b, o, GOP_OPEN, HD(6), 0, O_WRONLY | O_APPEND, 0, NULL, NULL);
 	o = put(b, o, GOP_WALK, HD(6), 0, 0, 0, "..", NULL);
+	o = put(b, o, GOP_XATTR, HD(2), 0, XOP_SET, 0, "user.k", "value");
+	o = put(b, o, GOP_XATTR, HD(2), 0, XOP_GET, 0, "user.k", NULL);
+	o = put(b, o, GOP_XATTR, HD(2), 0, XOP_LIST, 0, NULL, NULL);
+	o = put(b, o, GOP_XATTR, HD(4), 0, XOP_SET | XATTR_CREATE << 8, 0, "user.s", "x");
+	o = put(b, o, GOP_XATTR, HD(2), 0, XOP_REMOVE, 0, "user.k", NULL);
+	o = put(b, o, GOP_TMPFILE, HD(1), 0, 0, 0, NULL, NULL);
+	o = put(b, o, GOP_TMPFILE, HD(5), 0, 0, 0, NULL, NULL);
 	snprintf(path, sizeof(path), "%s/mutate", dir);
 	if ((f = fopen(path, "w"))) {
 		fwrite(b, 1, o, f);

@@ -67,6 +67,14 @@ expect_same xattr.bind_mount_vs_native "$native" "$inside"
 check xattr.bind_mount_on_host bash -c "getfattr -n user.a --only-values '$T/host/xf' 2>/dev/null | grep -qx 22 ||
 	python3 -c 'import os,sys; sys.exit(os.getxattr(\"$T/host/xf\", \"user.a\") != b\"22\")'"
 
+# the bind mount's root itself (its directory fd in the gofer is O_PATH)
+inside=$("$MOAT" do --network none -v "$T/host:/h" -- python3 -c "
+import os
+os.setxattr('/h', 'user.top', b'root-of-mount')
+print(os.getxattr('/h', 'user.top'))" 2>&1)
+expect xattr.bind_mount_root "b'root-of-mount' b'root-of-mount'" \
+	"$inside $(python3 -c "import os; print(os.getxattr('$T/host', 'user.top'))")"
+
 # tmpfs: /tmp on both sides (Linux's tmpfs keeps user.* since 6.6)
 native=$(d=$(mktemp -d /tmp/moat-xattr.XXXXXX) && python3 "$T/cases.py" "$d" 2>&1; rm -rf "$d")
 inside=$("$MOAT" do --network none -v "$T:/t" -- sh -c 'mkdir /tmp/x && python3 /t/cases.py /tmp/x' 2>&1)

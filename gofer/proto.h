@@ -41,7 +41,8 @@ enum gofer_op {
 	GOP_OPEN,      /* node: a regular file; flags: O_RDONLY/O_WRONLY/O_RDWR |
 			  O_APPEND. Reply: GOFER_FD and one fd */
 	GOP_STATFS,    /* node. Reply: data = struct gofer_statfs */
-	GOP_CLUNK,     /* node: forget this handle. No reply */
+	GOP_CLUNK,     /* node: forget this handle (0: none); name2: more handles
+			  to forget, 8 bytes each (name_len 0). No reply */
 	GOP_CREATE,    /* node: dir; name; mode (S_IFREG, S_IFIFO or S_IFSOCK and
 			  permissions). Reply: node, attr */
 	GOP_MKDIR,     /* node: dir; name; mode. Reply: node, attr */

@@ -301,6 +301,21 @@ void gofer_server_handle(struct gofer_server *g, const void *msg, size_t len)
 		return;
 	}
 	const char *raw = (const char *)msg + sizeof(q);
+	if (q.op == GOP_CLUNK) {
+		/* one handle, and a batch of them after it: unknown ones are
+		 * ignored (a CLUNK has no reply to carry an error) */
+		struct handle *h1 = lookup(g, q.node);
+		if (h1)
+			handle_free(g, h1);
+		for (size_t off = 0; !q.name_len && off + 8 <= q.name2_len; off += 8) {
+			uint64_t id;
+			memcpy(&id, raw + off, 8);
+			struct handle *hb = lookup(g, id);
+			if (hb)
+				handle_free(g, hb);
+		}
+		return;
+	}
 	char name[GOFER_NAME_MAX + 1];
 	static char name2[GOFER_MSG_MAX];
 	if (q.name_len > GOFER_NAME_MAX || (q.op != GOP_XATTR && q.name2_len > GOFER_TARGET_MAX)) {

@@ -15,7 +15,10 @@
  * trip. An entry is used once, lives at most WC_TTL_NS (attributes the
  * host changed meanwhile are that old at most, as with NFS's attribute
  * cache), is dropped when this client changes that name, and the cache
- * holds WC_MAX entries; an entry dropped unused is clunked.
+ * holds WC_MAX entries; an entry dropped unused is clunked. Where
+ * listings are not followed by lookups (find -type f, ls without -l), the
+ * handles are waste: when fewer than a quarter of 4,096 cached entries
+ * were used, the next 65,536 listed entries come plain.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,6 +72,11 @@ struct gofer_conn {
 	int streaming;
 	uint64_t *pend;
 	size_t npend, cappend;
+	/* Whether listings are followed by lookups here: entries cached and
+	 * used since the last verdict; while plus_off > 0, listings are plain
+	 * (counted down by the entries they bring), then tried again. */
+	uint32_t wc_cached, wc_used;
+	uint64_t plus_off;
 };
 
 struct fsb_node {
@@ -228,11 +236,17 @@ static void clunk(struct gofer_conn *c, uint64_t h)
 	send_req(c, &q, NULL, NULL);
 }
 
+/* The handles a listing left unused, in batches (one CLUNK carries up to
+ * 8,000 of them). */
 static void flush_clunks(struct gofer_conn *c)
 {
 	c->streaming = 0;
-	for (size_t i = 0; i < c->npend; i++)
-		clunk(c, c->pend[i]);
+	for (size_t i = 0; i < c->npend;) {
+		size_t n = c->npend - i < 8000 ? c->npend - i : 8000;
+		struct gofer_req q = { .op = GOP_CLUNK, .node = 0, .name2_len = (uint16_t)(n * 8) };
+		send_req(c, &q, NULL, (const char *)(c->pend + i));
+		i += n;
+	}
 	c->npend = 0;
 }
 
@@ -276,6 +290,7 @@ static void wc_add(struct gofer_conn *c, uint64_t dir, const char *name, uint64_
 	w->h = h;
 	w->attr = *a;
 	w->born = now_ns();
+	c->wc_cached++;
 	struct wc_ent **head = &c->wc[wc_hash(dir, name)];
 	w->hnext = *head;
 	*head = w;
@@ -349,6 +364,7 @@ static int gf_walk(struct fs_backend *b, struct fsb_node *dir, const char *name,
 	if (*pp) {
 		struct wc_ent *w = wc_take(c, pp);
 		if (w->born >= now_ns() - WC_TTL_NS) {
+			c->wc_used++;
 			struct gofer_rep r;
 			memset(&r, 0, sizeof(r));
 			r.node = w->h;
@@ -379,10 +395,26 @@ static int gf_getattr(struct fs_backend *b, struct fsb_node *n, struct fsb_attr 
 	return e;
 }
 
+/* After a listing: keep asking for handles, or not for a while. */
+static void plus_verdict(struct gofer_conn *c, int plus, uint64_t listed)
+{
+	if (!plus) {
+		c->plus_off = c->plus_off > listed ? c->plus_off - listed : 0;
+		return;
+	}
+	if (c->wc_cached < 4096)
+		return;
+	if ((uint64_t)c->wc_used * 4 < c->wc_cached)
+		c->plus_off = 65536;
+	c->wc_cached = c->wc_used = 0;
+}
+
 static int gf_readdir(struct fs_backend *b, struct fsb_node *dir, fsb_emit_fn emit, void *ctx)
 {
 	struct gofer_conn *c = G(b)->c;
-	struct gofer_req q = { .op = GOP_READDIR, .node = dir->h, .flags = GOFER_PLUS };
+	int plus = c->plus_off == 0;
+	struct gofer_req q = { .op = GOP_READDIR, .node = dir->h, .flags = plus ? GOFER_PLUS : 0 };
+	uint64_t listed = 0;
 	int e = send_req(c, &q, NULL, NULL);
 	if (e)
 		return e;
@@ -404,15 +436,19 @@ static int gf_readdir(struct fs_backend *b, struct fsb_node *dir, fsb_emit_fn em
 				break;
 			memcpy(&d, p, sizeof(d));
 			p += sizeof(d);
-			if (d.name_len == 0 || d.name_len > GOFER_NAME_MAX ||
-			    d.name_len + sizeof(struct gofer_plus) > (size_t)(end - p))
+			size_t extra = plus ? sizeof(struct gofer_plus) : 0;
+			if (d.name_len == 0 || d.name_len > GOFER_NAME_MAX || d.name_len + extra > (size_t)(end - p))
 				break;
 			memcpy(name, p, d.name_len);
 			name[d.name_len] = 0;
 			p += d.name_len;
 			struct gofer_plus gp;
-			memcpy(&gp, p, sizeof(gp));
-			p += sizeof(gp);
+			memset(&gp, 0, sizeof(gp));
+			if (plus) {
+				memcpy(&gp, p, sizeof(gp));
+				p += sizeof(gp);
+			}
+			listed++;
 			int bad = memchr(name, '/', d.name_len) || strlen(name) != d.name_len || !strcmp(name, ".") ||
 				  !strcmp(name, "..");
 			if (gp.node) {
@@ -428,6 +464,7 @@ static int gf_readdir(struct fs_backend *b, struct fsb_node *dir, fsb_emit_fn em
 		}
 		if (!(r.flags & GOFER_MORE)) {
 			flush_clunks(c);
+			plus_verdict(c, plus, listed);
 			return r.err;
 		}
 	}

@@ -229,10 +229,21 @@ static int empty_root(void)
 int sentry_confine(const struct confine_opts *o)
 {
 	const char *step = "its procfs";
-	int e = hostproc_restrict();
-	if (!e) {
-		step = "an empty root";
-		e = empty_root();
+	int e = 0;
+	/* Without root, the sentry cannot mount: it keeps the host's /proc
+	 * and root (the host kernel's user checks still keep it from other
+	 * users' processes and files), and is confined by the rest. It may
+	 * not move to a user namespace of its own: it must stay the owner of
+	 * its tasks' namespace. */
+	if (geteuid() == 0) {
+		e = hostproc_restrict();
+		if (!e) {
+			step = "an empty root";
+			e = empty_root();
+		}
+	} else if (o->log) {
+		fprintf(o->log, "moat: not root: the sentry keeps the host's /proc and root (no mount namespace of "
+				"its own); capabilities, no_new_privs and its seccomp allow-list still apply\n");
 	}
 	if (!e) {
 		step = "dropping capabilities";

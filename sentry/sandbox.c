@@ -726,7 +726,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 	 * (confine.c); the debugging modes keep it. */
 	if (!cfg->unconfined && !cfg->host_fs) {
 		struct confine_opts co = { cfg->net && cfg->net->mode == SANDBOX_NET_HOST,
-					   cfg->debug_log ? fileno(cfg->debug_log) : -1 };
+					   cfg->debug_log ? fileno(cfg->debug_log) : -1, cfg->debug_log };
 		fflush(NULL);
 		e = sentry_confine(&co);
 		if (e) {

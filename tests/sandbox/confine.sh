@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/sandbox/lib.sh
 
 T=$(tmpd)
-COMPROMISE=${BUILD:-build}/tests/moat-compromise
+COMPROMISE=$(realpath -m "${BUILD:-build}/tests/moat-compromise")
 
 field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" 2>/dev/null; }
 children() { cat /proc/"$1"/task/*/children 2>/dev/null; }
@@ -115,3 +115,13 @@ wait_for 60 grep -q ready "$T/host.out"
 expect confine.network_host.status 0 "$?"
 wait $P
 expect confine.network_host.received "ready|hello-from-sandbox" "$(tr '\n' '|' < "$T/host.out" | sed 's/|$//')"
+
+# --- not root: no mount namespace of its own, the rest applies ---
+if id nobody >/dev/null 2>&1; then
+	out=$(su nobody -s /bin/sh -c "cd / && '$MOAT' do --network none /bin/echo as-nobody" 2>&1)
+	expect confine.not_root.runs as-nobody "$out"
+	if [ -x "$COMPROMISE" ]; then
+		out=$(su nobody -s /bin/sh -c "cd / && MOAT_COMPROMISE=socket '$COMPROMISE' do --network none /bin/echo survived" 2>&1)
+		expect confine.not_root.compromise_killed "125 0" "$? $(grep -c survived <<<"$out")"
+	fi
+fi

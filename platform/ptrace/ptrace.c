@@ -421,6 +421,12 @@ static int run_to_exit(struct pt_platform *p, struct pt_task *t, int entry_pendi
 			t->interrupt_pending = 0;
 			continue;
 		}
+		/* SIGCHLD of a host child (a process made from outside was
+		 * forked from this task, and has ended) means nothing here, as
+		 * outside injections (signal_fault): let the injection go on.
+		 * It used to fail the injection (EFAULT). */
+		if (sig == SIGCHLD)
+			continue;
 		/* A signal while injecting: the injected code faulted. Discard
 		 * it; the caller restores the registers. */
 		t->state = PTS_SIGNAL;
@@ -464,9 +470,13 @@ static int pt_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 	struct pt_platform *p = PT(pt->plat);
 	if (t->state == PTS_RUNNING || t->state == PTS_GONE)
 		return -ESRCH;
-	/* The child gets the registers the parent has at the syscall, so run
-	 * it from the application's own syscall instruction with the
-	 * application's registers. */
+	/* The child gets the registers the parent has at the syscall: from a
+	 * syscall stop, the application's own (a fork of the sandbox). From
+	 * any other stop (a process made from outside, spawn.c, whose child
+	 * is exec'd before it runs), the stub's injection point: the task may
+	 * have stopped anywhere, and the bytes before its rip are not a
+	 * syscall instruction (taking them for one killed the donor as
+	 * "subverted"). */
 	struct user_regs_struct r;
 	int entry = 0;
 	if (t->state == PTS_SECCOMP) {
@@ -474,7 +484,7 @@ static int pt_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 		r.orig_rax = SYS_clone;
 	} else {
 		r = pt->regs;
-		r.rip -= 2;
+		r.rip = STUB_INJECT;
 		r.rax = SYS_clone;
 		r.orig_rax = (uint64_t)-1;
 		entry = 1;
@@ -486,7 +496,7 @@ static int pt_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 		return e;
 	pt->regs_dirty = 1;
 	struct inj_events ev = { 0 };
-	e = run_to_exit(p, t, entry, &ev, SYS_clone, entry ? pt->regs.rip : 0);
+	e = run_to_exit(p, t, entry, &ev, SYS_clone, entry ? STUB_INJECT + 2 : 0);
 	if (e < 0)
 		return e;
 	long res = (long)t->hregs.rax;
@@ -899,6 +909,8 @@ static int pt_exec_reset(struct ptask *pt, struct pimage *img)
 			}
 			continue;
 		}
+		if (sig == SIGCHLD)
+			continue; /* a host child's end: meaningless here */
 		/* A fault at the stub (it was unmapped by the application). */
 		t->state = PTS_SIGNAL;
 		getregs(t);

@@ -513,6 +513,25 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 	struct termios saved_tio;
 	int tio_saved = isatty(0) && tcgetattr(0, &saved_tio) == 0;
 
+	/* The gofer first: it sets itself up (namespaces, its exports, its
+	 * filter) while the sentry makes its loop, platform and network;
+	 * HELLO, just before the VFS is built, waits for it. */
+	int gofer_sock = -1;
+	pid_t gofer_pid = -1;
+	if (!cfg->host_fs) {
+		struct gofer_export_spec ex[GOFER_MAX_EXPORTS];
+		int nex = gofer_exports(cfg, ex);
+		if (nex < 0) {
+			fprintf(stderr, "moat: at most %d bind mounts\n", GOFER_MAX_EXPORTS - 1);
+			return -E2BIG;
+		}
+		int e0 = gofer_start(ex, nex, &gofer_pid, &gofer_sock);
+		if (e0) {
+			fprintf(stderr, "moat: the gofer did not start: %s\n", strerror(-e0));
+			return e0;
+		}
+	}
+
 	/* Descriptors: the sentry holds one per open lower file and one
 	 * memfd per tmpfs file with data. */
 	struct rlimit nofile;
@@ -534,12 +553,16 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 	ns_wheel_init(&wheel, ns_clock_now());
 	if (ns_loop_create(&wheel, &s.loop) < 0) {
 		fprintf(stderr, "moat: cannot create the event loop\n");
+		if (gofer_sock >= 0)
+			close(gofer_sock);
 		return -ENOMEM;
 	}
 	const struct platform_ops *pops = platform_find(cfg->platform);
 	if (!pops) {
 		fprintf(stderr, "moat: unknown platform '%s'\n", cfg->platform);
 		ns_loop_destroy(s.loop);
+		if (gofer_sock >= 0)
+			close(gofer_sock);
 		return -EINVAL;
 	}
 	struct platform_config pc = { 0 };
@@ -552,6 +575,8 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 	if (e) {
 		fprintf(stderr, "moat: platform %s: %s\n", pops->name, strerror(-e));
 		ns_loop_destroy(s.loop);
+		if (gofer_sock >= 0)
+			close(gofer_sock);
 		return e;
 	}
 	e = kernel_create(s.loop, &wheel, plat, &s.k);
@@ -559,6 +584,8 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 		fprintf(stderr, "moat: %s\n", strerror(-e));
 		platform_destroy(plat);
 		ns_loop_destroy(s.loop);
+		if (gofer_sock >= 0)
+			close(gofer_sock);
 		return e;
 	}
 	plat->cfg.stop_ctx = s.k;
@@ -589,25 +616,15 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 	if (cfg->memory_limit && cfg->memory_limit / 4 < (512ULL << 20))
 		pkt_pool_set_limit(cfg->memory_limit / 4);
 	struct trees tr = { cfg, NULL };
-	if (!cfg->host_fs) {
-		struct gofer_export_spec ex[GOFER_MAX_EXPORTS];
-		int nex = gofer_exports(cfg, ex);
-		if (nex < 0) {
-			fprintf(stderr, "moat: at most %d bind mounts\n", GOFER_MAX_EXPORTS - 1);
-			ret = -E2BIG;
-			goto out;
-		}
-		pid_t gp;
-		int gs;
-		e = gofer_start(ex, nex, &gp, &gs);
-		if (!e)
-			e = gofer_connect(gs, &tr.gofer);
+	if (gofer_sock >= 0) {
+		e = gofer_connect(gofer_sock, &tr.gofer);
+		gofer_sock = -1; /* (taken) */
 		if (e) {
 			fprintf(stderr, "moat: the gofer did not start: %s\n", strerror(-e));
 			ret = e;
 			goto out;
 		}
-		klog(k, "gofer: pid %d, %d exports", (int)gp, nex);
+		klog(k, "gofer: pid %d", (int)gofer_pid);
 	}
 	struct path root;
 	e = setup_vfs(cfg, &tr, k, &root);
@@ -775,6 +792,8 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 				klog(k, "  unsupported %s: %u calls", syscall_name(nr), k->stats.enosys_by_nr[nr]);
 	}
 out:
+	if (gofer_sock >= 0)
+		close(gofer_sock); /* (it exits at end-of-file) */
 	control_stop(ctl);
 	/* The kernel lets go of the platform's tasks first; the platform then
 	 * kills and reaps whatever is left on the host. */

@@ -458,20 +458,25 @@ static int hf_rename(struct fs_backend *b, struct fsb_node *odir, const char *on
 #define SYS_fchmodat2 452
 #endif
 
+/* Where *at() calls reach n: its parent's directory fd and its name, or
+ * for the root the root's own fd and "" (for AT_EMPTY_PATH). */
+static int node_at(struct hostfs *h, struct fsb_node *n, const char **name)
+{
+	if (n == h->root) {
+		*name = "";
+		return h->rootfd;
+	}
+	*name = n->name;
+	return dirfd_of(h, n->parent);
+}
+
 static int hf_setattr(struct fs_backend *b, struct fsb_node *n, const struct iattr *ia)
 {
 	struct hostfs *h = H(b);
 	if (b->readonly)
 		return -EROFS;
-	int dfd;
 	const char *name;
-	if (n == h->root) {
-		dfd = h->rootfd;
-		name = "";
-	} else {
-		dfd = dirfd_of(h, n->parent);
-		name = n->name;
-	}
+	int dfd = node_at(h, n, &name);
 	if (dfd < 0)
 		return dfd;
 	int empty = name[0] ? 0 : AT_EMPTY_PATH;
@@ -551,15 +556,8 @@ static ssize_t hf_xattr(struct fs_backend *b, struct fsb_node *n, int op, const 
 	struct hostfs *h = H(b);
 	if ((op == XOP_SET || op == XOP_REMOVE) && b->readonly)
 		return -EROFS;
-	int dfd;
 	const char *path;
-	if (n == h->root) {
-		dfd = h->rootfd;
-		path = "";
-	} else {
-		dfd = dirfd_of(h, n->parent);
-		path = n->name;
-	}
+	int dfd = node_at(h, n, &path);
 	if (dfd < 0)
 		return dfd;
 	/* (the root's fd is O_PATH, which xattr calls refuse: below, opened) */

@@ -483,20 +483,26 @@ static ssize_t gf_readlink(struct fs_backend *b, struct fsb_node *n, char *buf, 
 	return (ssize_t)l;
 }
 
-static int gf_open(struct fs_backend *b, struct fsb_node *n, int flags)
+/* A request answered by one donated fd: the fd or -errno. */
+static int fd_rpc(struct gofer_conn *c, const struct gofer_req *q)
 {
-	if ((flags & O_ACCMODE) != O_RDONLY && b->readonly)
-		return -EROFS;
-	struct gofer_req q = { .op = GOP_OPEN, .node = n->h, .flags = (uint32_t)(flags & (O_ACCMODE | O_APPEND)) };
 	struct gofer_rep r;
 	int fd;
-	int e = rpc(G(b)->c, &q, NULL, NULL, &r, &fd);
+	int e = rpc(c, q, NULL, NULL, &r, &fd);
 	if (e || fd < 0) {
 		if (fd >= 0)
 			close(fd);
 		return e ? e : -EIO;
 	}
 	return fd;
+}
+
+static int gf_open(struct fs_backend *b, struct fsb_node *n, int flags)
+{
+	if ((flags & O_ACCMODE) != O_RDONLY && b->readonly)
+		return -EROFS;
+	struct gofer_req q = { .op = GOP_OPEN, .node = n->h, .flags = (uint32_t)(flags & (O_ACCMODE | O_APPEND)) };
+	return fd_rpc(G(b)->c, &q);
 }
 
 static int gf_statfs(struct fs_backend *b, struct fsb_node *n, struct statfs *st)
@@ -681,15 +687,7 @@ static int gf_tmpfile(struct fs_backend *b, struct fsb_node *dir)
 	if (b->readonly)
 		return -EROFS;
 	struct gofer_req q = { .op = GOP_TMPFILE, .node = dir->h };
-	struct gofer_rep r;
-	int fd;
-	int e = rpc(G(b)->c, &q, NULL, NULL, &r, &fd);
-	if (e || fd < 0) {
-		if (fd >= 0)
-			close(fd);
-		return e ? e : -EIO;
-	}
-	return fd;
+	return fd_rpc(G(b)->c, &q);
 }
 
 static ssize_t gf_xattr(struct fs_backend *b, struct fsb_node *n, int op, const char *name, void *buf, size_t len,

@@ -109,6 +109,9 @@ static int gofer_main(const struct gofer_export_spec *ex, int n, int sock, pid_t
 	if (getppid() != parent)
 		return 0;
 	prctl(PR_SET_NAME, "moat-gofer");
+	/* A session of its own: a terminal's ^C or a kill of moat's process
+	 * group is for the program, not for the gofer (it used to end it). */
+	setsid();
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

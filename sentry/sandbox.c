@@ -70,7 +70,7 @@ struct sbx {
 	int started;	 /* init runs and the console is attached */
 	int early[16];	 /* signals that came before: sig | from_tty << 8 */
 	int nearly;
-	pid_t signals_from; /* cfg->signals_from */
+	int signal_pipe;    /* cfg->signal_pipe, -1 if none */
 };
 
 int sandbox_forwarded_signals(const int **list)
@@ -201,6 +201,8 @@ static void forward_signal(struct sbx *s, int sig, int from_tty)
 	send_signal_tg(k->init, sig, &info);
 }
 
+static void take_signal(struct sbx *s, int sig, int from_tty);
+
 static void on_signal(int fd, uint32_t events, void *arg)
 {
 	(void)events;
@@ -211,23 +213,44 @@ static void on_signal(int fd, uint32_t events, void *arg)
 		int from_tty = si.ssi_code == SI_KERNEL;
 		if (s->k->done)
 			continue;
-		/* under moat do, what a process sends comes through moat (a
-		 * kill of the process group reaches both: taken once) */
-		if (s->signals_from > 0 && !from_tty && (pid_t)si.ssi_pid != s->signals_from)
+		/* under moat do, what a process sends comes through moat's
+		 * pipe (on_signal_pipe) */
+		if (s->signal_pipe >= 0 && !from_tty)
 			continue;
-		if (!s->started) {
-			/* during start-up (the loop runs while the first task
-			 * is made): kept for when the program runs, so that a
-			 * ^C or ^Z typed early is not lost */
-			int v = sig | from_tty << 8, seen = 0;
-			for (int i = 0; i < s->nearly; i++)
-				seen |= s->early[i] == v;
-			if (!seen && s->nearly < (int)(sizeof(s->early) / sizeof(s->early[0])))
-				s->early[s->nearly++] = v;
-			continue;
-		}
-		forward_signal(s, sig, from_tty);
+		take_signal(s, sig, from_tty);
 	}
+}
+
+/* moat do's process passes on a signal sent to it: one byte, its number. */
+static void on_signal_pipe(int fd, uint32_t events, void *arg)
+{
+	struct sbx *s = arg;
+	unsigned char b[64];
+	ssize_t n;
+	while ((n = read(fd, b, sizeof(b))) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			if (b[i] > 0 && b[i] < NSIG && !s->k->done)
+				take_signal(s, b[i], 0);
+	if (n == 0 || (events & (EPOLLHUP | EPOLLERR))) {
+		/* moat is gone (the sentry dies with it: PDEATHSIG) */
+		ns_loop_del_fd(s->loop, fd);
+	}
+}
+
+static void take_signal(struct sbx *s, int sig, int from_tty)
+{
+	if (!s->started) {
+		/* during start-up (the loop runs while the first task is
+		 * made): kept for when the program runs, so that a ^C or ^Z
+		 * typed early is not lost */
+		int v = sig | from_tty << 8, seen = 0;
+		for (int i = 0; i < s->nearly; i++)
+			seen |= s->early[i] == v;
+		if (!seen && s->nearly < (int)(sizeof(s->early) / sizeof(s->early[0])))
+			s->early[s->nearly++] = v;
+		return;
+	}
+	forward_signal(s, sig, from_tty);
 }
 
 /* Where the sandbox's trees come from: the gofer (one export per tree,
@@ -507,7 +530,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 {
 	int ret = 0;
 	struct sbx s = { 0 };
-	s.signals_from = cfg->signals_from;
+	s.signal_pipe = cfg->have_signal_pipe ? cfg->signal_pipe : -1;
 	struct ns_wheel wheel;
 	struct platform *plat = NULL;
 	struct termios saved_tio;
@@ -599,6 +622,10 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 		snprintf(k->hostname, sizeof(k->hostname), "%s", cfg->hostname);
 	if (s.sigfd >= 0)
 		ns_loop_add_fd(s.loop, s.sigfd, EPOLLIN, on_signal, &s);
+	if (s.signal_pipe >= 0) {
+		fcntl(s.signal_pipe, F_SETFL, O_NONBLOCK);
+		ns_loop_add_fd(s.loop, s.signal_pipe, EPOLLIN, on_signal_pipe, &s);
+	}
 	struct control *ctl = NULL;
 	if (cfg->have_control && cfg->control_fd >= 0 && (e = control_start(k, s.loop, cfg->control_fd, &ctl)) < 0) {
 		fprintf(stderr, "moat: control socket: %s\n", strerror(-e));
@@ -803,6 +830,10 @@ out:
 	if (s.sigfd >= 0) {
 		ns_loop_del_fd(s.loop, s.sigfd);
 		close(s.sigfd);
+	}
+	if (s.signal_pipe >= 0) {
+		ns_loop_del_fd(s.loop, s.signal_pipe);
+		close(s.signal_pipe);
 	}
 	ns_loop_destroy(s.loop);
 	if (tio_saved)

@@ -129,10 +129,15 @@ struct sandbox_config {
 	 * empty root, capabilities, seccomp allow-list; confine.c). Implied by
 	 * host_fs. */
 	int unconfined;
-	/* > 0: signals sent by a process (not the terminal's) are taken only
-	 * from this one (moat do's own process, which passes on what is sent
-	 * to it); 0: from anyone (the OCI runtime's `kill`). */
-	pid_t signals_from;
+	/* moat do's process passes on the signals sent to it (one byte, the
+	 * signal's number, per signal) on this pipe (taken); the signals that
+	 * reach the sentry itself are then acted on only when the terminal
+	 * sent them (a kill of the process group reaches both: taken once,
+	 * and standard signals pending twice would merge into one, with the
+	 * first sender's identity). have_signal_pipe 0: every signal the
+	 * sentry gets is for the program (the OCI runtime's `kill`). */
+	int have_signal_pipe;
+	int signal_pipe;
 	/* Bytes of file data the sandbox's in-memory layers (the overlay's
 	 * upper layer, /tmp, /dev/shm, tmpfs mounts) hold at most; writes past
 	 * it are ENOSPC. 0: half of the host's RAM (Linux's tmpfs default). */

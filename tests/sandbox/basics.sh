@@ -130,6 +130,24 @@ grep -q "unsupported syscall rseq" "$T/log" && pass debug_log_names_enosys || fa
 grep -q "unsupported rseq: [0-9]* calls" "$T/log" && pass debug_log_counts_enosys || fail debug_log_counts_enosys
 grep -q "sandbox ended: status 0" "$T/log" && pass debug_log_summary || fail debug_log_summary
 
+# --- a signal sent to moat's process group reaches the program once (moat
+# and its sentry both get it: moat passes it on, the sentry ignores its
+# own copy; signals pending twice would merge, and one was lost) ---
+python3 -c 'import os, sys; os.setpgid(0, 0); os.execvp(sys.argv[1], sys.argv[1:])' \
+	$MOAT do --network none sh -c 'c=0; trap "c=\$((c+1)); echo usr1 \$c" USR1; trap "echo count=\$c; exit 0" TERM;
+		echo ready; while :; do sleep 0.05; done' >"$T/pg" 2>&1 &
+pg=$!
+sb_bg $pg
+# (60 s: a loaded machine starts a sandbox in well under that)
+wait_for 60 grep -q ready "$T/pg"
+kill -USR1 -- -$pg
+wait_for 60 grep -q "usr1 1" "$T/pg"
+kill -USR1 -- -$pg
+wait_for 60 grep -q "usr1 2" "$T/pg"
+kill -TERM $pg
+wait $pg
+expect process_group_signal_once "ready|usr1 1|usr1 2|count=2" "$(tr '\n' '|' <"$T/pg" | sed 's/|$//')"
+
 # --- signals sent to moat reach the program ---
 for sig in TERM INT HUP; do
 	$MOAT do /bin/sleep 30 &

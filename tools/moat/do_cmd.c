@@ -197,8 +197,9 @@ static int add_env(char ***envp, int *n, const char *kv)
  * The sentry runs in a child of moat (DESIGN.md "Processes"): it confines
  * itself once its program runs, so what moat still has to do on the host
  * when the sandbox ends (remove the network, say how the sentry ended) is
- * done here. moat passes on the signals a process sends it (a terminal's
- * reach the sentry directly: it is in moat's process group); when the
+ * done here. moat passes on the signals a process sends it, by number on
+ * a pipe (a terminal's reach the sentry directly: it is in moat's process
+ * group, and takes only those itself); when the
  * sentry stops itself (the program was stopped from the terminal), moat
  * stops too, so that the shell gets its terminal back; `fg` continues
  * both. Returns moat's exit status.
@@ -216,8 +217,15 @@ static int run_sentry(struct sandbox_config *cfg, unsigned long long memory)
 	struct termios tio;
 	int tio_saved = isatty(0) && tcgetattr(0, &tio) == 0;
 	pid_t me = getpid();
-	int go[2];
+	int go[2], sigp[2];
+	if (pipe2(sigp, O_CLOEXEC) < 0) {
+		moat_err("starting the sentry: %s\n", strerror(errno));
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return 125;
+	}
 	if (pipe2(go, O_CLOEXEC) < 0) {
+		close(sigp[0]);
+		close(sigp[1]);
 		moat_err("starting the sentry: %s\n", strerror(errno));
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 125;
@@ -228,10 +236,13 @@ static int run_sentry(struct sandbox_config *cfg, unsigned long long memory)
 		moat_err("starting the sentry: %s\n", strerror(errno));
 		close(go[0]);
 		close(go[1]);
+		close(sigp[0]);
+		close(sigp[1]);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 125;
 	}
 	if (c == 0) {
+		close(sigp[1]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(go[1]);
 		/* in its cgroup before it makes anything (the byte says how) */
@@ -243,7 +254,8 @@ static int run_sentry(struct sandbox_config *cfg, unsigned long long memory)
 			struct rlimit rl = { (rlim_t)memory, (rlim_t)memory };
 			setrlimit(RLIMIT_AS, &rl);
 		}
-		cfg->signals_from = me;
+		cfg->have_signal_pipe = 1;
+		cfg->signal_pipe = sigp[0];
 		int status = 0;
 		int r = sandbox_run(cfg, &status);
 		fflush(NULL);
@@ -256,6 +268,8 @@ static int run_sentry(struct sandbox_config *cfg, unsigned long long memory)
 		if (cfg->net->nics[i].link && ns_link_fd(cfg->net->nics[i].link) >= 0)
 			close(ns_link_fd(cfg->net->nics[i].link));
 	close(go[0]);
+	close(sigp[0]);
+	fcntl(sigp[1], F_SETFL, O_NONBLOCK);
 	json_t *cg = NULL;
 	char how = 'g';
 	if (memory) {
@@ -277,9 +291,14 @@ static int run_sentry(struct sandbox_config *cfg, unsigned long long memory)
 		if (sig < 0)
 			continue;
 		if (sig != SIGCHLD) {
-			/* sent by a process to moat: for the program */
-			if (si.si_code != SI_KERNEL && si.si_pid != c)
-				kill(c, sig);
+			/* sent by a process to moat: for the program, through
+			 * the sentry's pipe (signals would merge; the sentry
+			 * takes the terminal's itself) */
+			if (si.si_code != SI_KERNEL && si.si_pid != c) {
+				unsigned char b = (unsigned char)sig;
+				ssize_t w = write(sigp[1], &b, 1);
+				(void)w; /* (a full pipe: the sentry is stuck anyway) */
+			}
 			continue;
 		}
 		int st;
@@ -300,6 +319,7 @@ static int run_sentry(struct sandbox_config *cfg, unsigned long long memory)
 		}
 		break;
 	}
+	close(sigp[1]);
 	if (tio_saved)
 		tcsetattr(0, TCSANOW, &tio);
 	if (cg) {

@@ -261,6 +261,12 @@ struct trees {
 	struct gofer_conn *gofer; /* NULL: host backend */
 };
 
+/* Whether mount m is one of the gofer's exports (a host tree). */
+static int is_export(const struct sandbox_mount *m)
+{
+	return m->type == SANDBOX_MOUNT_BIND || m->type == SANDBOX_MOUNT_OVERLAY;
+}
+
 /* Whether the root's tree is read-only on the host: always, but with
  * --overlay none on a root that is not read-only. */
 static int root_ro(const struct sandbox_config *cfg)
@@ -392,7 +398,7 @@ static int overlay_dir(const struct sandbox_config *cfg, struct trees *tr, struc
 {
 	int x = 1;
 	for (int i = 0; i < cfg->nmounts; i++)
-		x += cfg->mounts[i].type == SANDBOX_MOUNT_BIND || cfg->mounts[i].type == SANDBOX_MOUNT_OVERLAY;
+		x += is_export(&cfg->mounts[i]);
 	struct fs_backend *b;
 	struct fsb_node *d;
 	struct fsb_attr a;
@@ -516,7 +522,7 @@ static int setup_vfs(const struct sandbox_config *cfg, struct trees *tr, struct 
 		e = user_mount(&fake, v, tr, x, m);
 		if (e)
 			return e;
-		x += m->type == SANDBOX_MOUNT_BIND || m->type == SANDBOX_MOUNT_OVERLAY;
+		x += is_export(m);
 	}
 	*root_out = root;
 	return 0;

@@ -336,8 +336,7 @@ static int new_node(struct goferfs *g, const struct gofer_rep *r, struct fsb_nod
 {
 	struct fsb_node *n = malloc(sizeof(*n));
 	if (!n) {
-		struct gofer_req q = { .op = GOP_CLUNK, .node = r->node };
-		send_req(g->c, &q, NULL, NULL);
+		clunk(g->c, r->node);
 		return -ENOMEM;
 	}
 	n->ref = 1;
@@ -541,8 +540,7 @@ static void gf_put(struct fs_backend *b, struct fsb_node *n)
 {
 	if (!n || --n->ref)
 		return;
-	struct gofer_req q = { .op = GOP_CLUNK, .node = n->h };
-	send_req(G(b)->c, &q, NULL, NULL);
+	clunk(G(b)->c, n->h);
 	free(n);
 }
 
@@ -566,50 +564,43 @@ static int make_node(struct fs_backend *b, struct gofer_req *q, const char *name
 	return 0;
 }
 
+/* CREATE, MKDIR, SYMLINK: a new name in dir (target: a symlink's). */
+static int make_in(struct fs_backend *b, int op, struct fsb_node *dir, const char *name, mode_t mode,
+		   const char *target, struct fsb_node **out, struct fsb_attr *a)
+{
+	struct gofer_req q;
+	int e = name_req(&q, op, name);
+	if (e)
+		return e;
+	if (target) {
+		size_t tl = strlen(target);
+		if (tl > GOFER_TARGET_MAX)
+			return -ENAMETOOLONG;
+		q.name2_len = (uint16_t)tl;
+	}
+	q.node = dir->h;
+	q.mode = mode;
+	wc_forget(G(b)->c, dir->h, name);
+	return make_node(b, &q, name, target, out, a);
+}
+
 static int gf_create(struct fs_backend *b, struct fsb_node *dir, const char *name, mode_t mode, dev_t rdev,
 		     struct fsb_node **out, struct fsb_attr *a)
 {
 	(void)rdev; /* no device nodes on the host from the sandbox */
-	struct gofer_req q;
-	int e = name_req(&q, GOP_CREATE, name);
-	if (e)
-		return e;
-	q.node = dir->h;
-	q.mode = mode;
-	wc_forget(G(b)->c, dir->h, name);
-	struct fsb_attr tmp;
-	return make_node(b, &q, name, NULL, out, a ? a : &tmp);
+	return make_in(b, GOP_CREATE, dir, name, mode, NULL, out, a);
 }
 
 static int gf_mkdir(struct fs_backend *b, struct fsb_node *dir, const char *name, mode_t mode,
 		    struct fsb_node **out, struct fsb_attr *a)
 {
-	struct gofer_req q;
-	int e = name_req(&q, GOP_MKDIR, name);
-	if (e)
-		return e;
-	q.node = dir->h;
-	q.mode = mode;
-	wc_forget(G(b)->c, dir->h, name);
-	struct fsb_attr tmp;
-	return make_node(b, &q, name, NULL, out, a ? a : &tmp);
+	return make_in(b, GOP_MKDIR, dir, name, mode, NULL, out, a);
 }
 
 static int gf_symlink(struct fs_backend *b, struct fsb_node *dir, const char *name, const char *target,
 		      struct fsb_node **out, struct fsb_attr *a)
 {
-	struct gofer_req q;
-	int e = name_req(&q, GOP_SYMLINK, name);
-	if (e)
-		return e;
-	size_t tl = strlen(target);
-	if (tl > GOFER_TARGET_MAX)
-		return -ENAMETOOLONG;
-	q.node = dir->h;
-	q.name2_len = (uint16_t)tl;
-	wc_forget(G(b)->c, dir->h, name);
-	struct fsb_attr tmp;
-	return make_node(b, &q, name, target, out, a ? a : &tmp);
+	return make_in(b, GOP_SYMLINK, dir, name, 0, target, out, a);
 }
 
 /* A request with no reply data. */

@@ -11,7 +11,6 @@ cd "$(dirname "$0")/../.." || exit 1
 T=$(tmpd)
 COMPROMISE=$(realpath -m "${BUILD:-build}/tests/moat-compromise")
 
-field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" 2>/dev/null; }
 children() { cat /proc/"$1"/task/*/children 2>/dev/null; }
 
 mkfifo "$T/go"

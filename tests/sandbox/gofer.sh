@@ -35,7 +35,6 @@ gofer_of() {
 	return 1
 }
 
-field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
 
 # --- a sandbox that runs until told: confinement seen from the host ---
 mkfifo "$T/go"

@@ -10,6 +10,7 @@
 #   sandbox_leftovers    how many there are
 #   wait_for SECS CMD... poll until CMD succeeds (bounded)
 #   sentry_of PID        the sentry process of moat do PID
+#   field PID KEY        a field of /proc/PID/status
 #   tmpd                 a scratch directory on the host (not under /tmp, which
 #                        is the sandbox's own tmpfs), removed at exit
 
@@ -74,6 +75,9 @@ sentry_of() {
 	done
 	return 1
 }
+
+# field PID KEY: a field of /proc/PID/status (Seccomp, CapEff, ...)
+field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" 2>/dev/null; }
 
 check() {
 	local name=$1

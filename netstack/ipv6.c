@@ -692,8 +692,6 @@ int ip6_init(struct ns_stack *st)
 	s->dad_transmits = 1;		/* RFC 4862 5.1 DupAddrDetectTransmits */
 	s->rtr_solicits = 3;		/* RFC 4861 10 MAX_RTR_SOLICITATIONS */
 	s->hop_limit = IP6_DEFAULT_HOP_LIMIT;
-	for (unsigned i = 0; i < IP6_FRAG_ID_SLOTS; i++)
-		s->frag_id[i] = ns_random32(st);
 	return frag6_init(st);
 }
 

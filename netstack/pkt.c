@@ -244,6 +244,9 @@ void pkt_queue_purge(struct pkt_queue *q)
 void pkt_pool_stats(struct pkt_pool_stats *out)
 {
 	*out = pool.st;
+	out->cached_bytes = (uint64_t)pool.nfree_views * sizeof(struct pkt);
+	for (unsigned i = 0; i < NCLASS; i++)
+		out->cached_bytes += (uint64_t)pool.nfree[i] * (sizeof(struct pkt_chunk) + class_size[i]);
 }
 
 void pkt_pool_set_limit(uint64_t bytes)

@@ -85,11 +85,19 @@ uint32_t tcp_ring_peek_iov(const struct tcp_ring *r, uint32_t off, const struct 
 	return done;
 }
 
+/* A ring that empties gives its buffer back, so an idle connection holds
+ * none (it kept at least 4 KiB: 10,000 idle connections that had each
+ * echoed a few bytes held 40 MB more than before). The next append
+ * allocates again; an empty ring has nothing to copy. */
 void tcp_ring_consume(struct tcp_ring *r, uint32_t n)
 {
 	assert(n <= r->len);
 	r->len -= n;
-	r->head = r->len ? (r->head + n) & (r->cap - 1) : 0;
+	if (r->len) {
+		r->head = (r->head + n) & (r->cap - 1);
+		return;
+	}
+	tcp_ring_free(r);
 }
 
 void tcp_ring_free(struct tcp_ring *r)

@@ -52,12 +52,21 @@ static struct {
 	uint64_t injected;
 } H;
 
+/* Across the run, printed at exit: fuzz input frames and inputs. */
+static uint64_t total_frames, total_inputs;
+
+static void print_totals(void)
+{
+	fprintf(stderr, "fuzz_frame: %llu inputs, %llu frames\n", (unsigned long long)total_inputs,
+		(unsigned long long)total_frames);
+}
+
 static void run(void)
 {
 	for (int i = 0; i < 64 && ns_stack_poll(H.st) > 0; i++)
 		;
 	ns_stack_flush(H.st);
-	uint8_t buf[65536];
+	static uint8_t buf[65536]; /* static: ASan poisons big stack arrays per call */
 	struct sockaddr_in from;
 	for (int i = 0; i < 16; i++) {
 		socklen_t fl = sizeof(from);
@@ -240,6 +249,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	uint8_t cfg = data[0];
+	total_inputs++;
 	setup(cfg);
 	size_t pos = 1;
 	for (int frames = 0; pos + 3 <= size && frames < 64; frames++) {
@@ -259,6 +269,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (cfg & 16)
 			repair_checksums(p);
 		H.injected++;
+		total_frames++;
 		ns_channel_inject(H.ch, p);
 		run();
 	}
@@ -452,5 +463,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		write_seeds(dir);
 		exit(0);
 	}
+	atexit(print_totals);
 	return 0;
 }

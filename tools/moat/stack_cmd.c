@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -164,6 +165,16 @@ static void print_stats(struct stack_ctx *c)
 	for (int i = 0; i < c->nsvc; i++)
 		fprintf(stderr, "  service %s:%u handled %llu\n", c->svc[i].kind, c->svc[i].port,
 			(unsigned long long)c->svc[i].count);
+	/* Live memory, as opposed to RSS (which keeps the allocator's and the
+	 * packet caches' high-water marks): what tests and users compare per
+	 * connection. */
+	struct mallinfo2 mi = mallinfo2();
+	struct pkt_pool_stats ps;
+	pkt_pool_stats(&ps);
+	fprintf(stderr, "  memory: heap in use %zu bytes, free in the heap %zu; packets in use %llu "
+		"(%llu bytes), cached for reuse %llu bytes\n", mi.uordblks + mi.hblkhd, mi.fordblks,
+		(unsigned long long)ps.in_use, (unsigned long long)ps.bytes_in_use,
+		(unsigned long long)ps.cached_bytes);
 	fflush(stderr);
 }
 

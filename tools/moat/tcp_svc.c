@@ -292,6 +292,13 @@ static int do_write(struct tconn *c)
 		}
 		if (c->kind == K_ECHO) {
 			c->pend_off += (uint32_t)w;
+			if (c->pend_off == c->pend_len) {
+				/* All echoed: an idle connection holds no buffer
+				 * (10,000 echo connections kept 80 MB). */
+				free(c->pend);
+				c->pend = NULL;
+				c->pend_off = c->pend_len = 0;
+			}
 		} else {
 			if (!v->copt.no_hash)
 				sha256_update(&c->tx, p, (size_t)w);

@@ -81,6 +81,7 @@ struct pkt_pool_stats {
 	uint64_t views_in_use;
 	uint64_t bytes_in_use;
 	uint64_t high_bytes;
+	uint64_t cached_bytes; /* free chunks and views kept for reuse (bounded) */
 };
 
 /*

@@ -3,7 +3,8 @@
 # CPU, as on users' hosts), in one run: a python3 echo server natively in a
 # namespace behind a veth pair (the Linux kernel's stack) against the same
 # server in `moat do --network=iface:` on the same kind of veth (the
-# netstack, ptrace platform); the client runs natively on the other end
+# netstack, ptrace platform) and against `moat stack --tcp-echo` (the
+# netstack alone, no sandbox); the client runs natively on the other end
 # and times ROUNDS round trips one at a time. Prints p50/p99/p99.9/max per
 # side; medians of RUNS runs (default 3). The target (issue 14): p99.9
 # through the sandbox under 20 ms on this 2-core machine. Nothing is
@@ -37,16 +38,20 @@ for i in $(seq "$(nproc)"); do
 	BURN+=($!)
 done
 declare -A R
-for side in linux moat; do
+for side in linux moat stack; do
 	: >"/tmp/lat.$side.$$"
 	for r in $(seq "$RUNS"); do
 		if [ $side = linux ]; then
 			M ip addr add $MIP/24 dev veth-m 2>/dev/null
 			ip netns exec "$NS_M" python3 "$PWD/tests/lib/rr_echo.py" 7007 &
-		else
+		elif [ $side = moat ]; then
 			M ip addr flush dev veth-m
 			ip netns exec "$NS_M" "$MOAT" do --network=iface:veth-m --ip $MIP/24 -- \
 				python3 "$PWD/tests/lib/rr_echo.py" 7007 &
+		else
+			M ip addr flush dev veth-m
+			ip netns exec "$NS_M" "$MOAT" stack --iface veth-m --addr $MIP/24 --tcp-echo 7007 \
+				>/dev/null 2>&1 &
 		fi
 		SRV=$! # (ip netns exec execs the server: this is its pid, not a subshell's)
 		L python3 tests/lib/rr_client.py $MIP 7007 "$ROUNDS" | cut -d' ' -f2- >>"/tmp/lat.$side.$$"
@@ -61,7 +66,11 @@ stop_burn
 echo
 echo "1-byte TCP round trips, every CPU busy, $ROUNDS per run, medians of $RUNS runs (ms)"
 printf "| %-30s | %8s | %8s | %8s | %8s |\n" server p50 p99 p99.9 max
-for side in linux moat; do
-	name=$([ $side = linux ] && echo "Linux (kernel stack)" || echo "moat do (netstack, ptrace)")
+for side in linux moat stack; do
+	case $side in
+	linux) name="Linux (kernel stack)" ;;
+	moat) name="moat do (netstack, ptrace)" ;;
+	*) name="moat stack (netstack alone)" ;;
+	esac
 	printf "| %-30s | %8s | %8s | %8s | %8s |\n" "$name" "${R[$side.1]}" "${R[$side.2]}" "${R[$side.3]}" "${R[$side.4]}"
 done

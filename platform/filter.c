@@ -33,7 +33,7 @@ struct native_rule {
 
 static const int native_plain[] = {
 	SYS_munmap, SYS_mprotect, SYS_brk, SYS_madvise, SYS_mremap, SYS_msync,
-	SYS_mincore, SYS_mlock, SYS_munlock, SYS_mlock2, SYS_mlockall, SYS_munlockall,
+	SYS_mincore, SYS_munlock, SYS_munlockall, /* mlock*: the sentry (sys_mm.c) */
 	SYS_membarrier, SYS_pkey_mprotect, SYS_pkey_alloc, SYS_pkey_free,
 	SYS_futex, SYS_futex_waitv, SYS_set_robust_list, SYS_get_robust_list,
 	SYS_sched_yield, SYS_getcpu,

@@ -11,6 +11,7 @@
 #   tests/interop/*.sh          the netstack against Linux over veth pairs
 #   tests/packetimpact/run.sh   the conformance runner (if present)
 #   tests/sandbox/*.sh          programs inside `moat do` (if present)
+#   tests/diff/run.sh           the same calls natively and in moat do, compared
 #   tests/escape/run.sh         a hostile program inside moat do
 #   tests/oci/*.sh              the OCI runtime: its command line, Docker
 # SUITES="unit interop" (space-separated names of the above) selects some.
@@ -81,6 +82,11 @@ if want sandbox; then
 	run_suite loop-invariant bash -c 'f=$(grep -l "loop invariant broken" "$0"/sandbox-*.log 2>/dev/null)
 		if [ -n "$f" ]; then echo "FAIL loop_never_sleeps_with_work_pending $(grep -h "loop invariant broken" $f | head -1)"
 		else echo "PASS loop_never_sleeps_with_work_pending"; fi' "$LOGDIR"
+fi
+
+# Differential cases: the same calls natively and in moat do, compared.
+if want diff && [ -x tests/diff/run.sh ]; then
+	run_suite diff tests/diff/run.sh
 fi
 
 # The hostile-program suite: a program inside moat do tries ways out.

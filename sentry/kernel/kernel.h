@@ -262,6 +262,10 @@ struct thread_group {
 	struct waitq child_wq;	   /* wait4 waiters (children changed state) */
 	struct waitq sig_wq;	   /* signalfd / sigtimedwait (new pending signal) */
 	struct rlimit rlim[RLIM_NLIMITS];
+	/* /proc/PID/oom_score_adj (kept, inherited; the host's OOM killer
+	 * sees moat's own value) and the floor an unprivileged write may not
+	 * go under (Linux's oom_score_adj_min) */
+	short oom_score_adj, oom_score_adj_min;
 	/* ITIMER_REAL / alarm */
 	struct ns_timer itimer;
 	uint64_t itimer_interval;

@@ -230,7 +230,7 @@ long do_writev(struct task *t, struct file *f, struct uiter *it, uint64_t *pos, 
 	if (done)
 		uiter_advance(it, done);
 	if (it->total == 0)
-		return (long)done;
+		return done || !f->ops->zero_len_write ? (long)done : f->ops->write(f, t, "", 0, pos);
 	size_t bufsz = it->total < CHUNK ? it->total : CHUNK;
 	char *buf = malloc(bufsz);
 	if (!buf)

@@ -108,3 +108,60 @@ SYSCALL(mmap)
 {
 	return do_mmap(t, ARG(0), ARG(1), (int)ARG(2), (int)ARG(3), (int)ARG(4), ARG(5));
 }
+
+/*
+ * mlock, mlock2, mlockall. The host decides for a task without
+ * CAP_IPC_LOCK in the sandbox: its RLIMIT_MEMLOCK is set on the host task
+ * too (do_prlimit), so the host's accounting and errors are Linux's. With
+ * the capability (root in the sandbox), Linux would lock without a limit;
+ * the host refuses that to our unprivileged tasks, and pinning host memory
+ * for an untrusted sandbox is not ours to grant either, so the call
+ * succeeds without pinning after the checks Linux makes: flags, then the
+ * range (the host's munlock walks it exactly as mlock would: EINVAL when it
+ * wraps, ENOMEM when part of it is not mapped). The difference: the pages
+ * may be swapped, and /proc/PID/status shows no VmLck.
+ */
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT 1
+#endif
+#ifndef MCL_ONFAULT
+#define MCL_ONFAULT 4
+#endif
+#define KCAP_IPC_LOCK 14
+
+/* 0: the sandbox lets it lock without a limit; -ENATIVE: the host decides;
+ * -EPERM: no locking at all (Linux's can_do_mlock). */
+static long mlock_allowed(struct task *t)
+{
+	if (capable(t, KCAP_IPC_LOCK))
+		return 0;
+	return t->tg->rlim[RLIMIT_MEMLOCK].rlim_cur ? -ENATIVE : -EPERM;
+}
+
+static long do_mlock(struct task *t, uint64_t addr, uint64_t len)
+{
+	long r = mlock_allowed(t);
+	if (r)
+		return r;
+	return task_host_syscall(t, SYS_munlock, addr, len, 0, 0, 0, 0);
+}
+
+SYSCALL(mlock)
+{
+	return do_mlock(t, ARG(0), ARG(1));
+}
+
+SYSCALL(mlock2)
+{
+	if (ARG(2) & ~(uint64_t)MLOCK_ONFAULT)
+		return -EINVAL;
+	return do_mlock(t, ARG(0), ARG(1));
+}
+
+SYSCALL(mlockall)
+{
+	uint64_t f = ARG(0);
+	if (!f || (f & ~(uint64_t)(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) || f == MCL_ONFAULT)
+		return -EINVAL;
+	return mlock_allowed(t);
+}

@@ -201,6 +201,8 @@ long do_clone(struct task *t, const struct clone_req *req)
 		ntg->pgid = ptg->pgid;
 		ntg->sid = ptg->sid;
 		memcpy(ntg->rlim, ptg->rlim, sizeof(ntg->rlim));
+		ntg->oom_score_adj = ptg->oom_score_adj;
+		ntg->oom_score_adj_min = ptg->oom_score_adj_min;
 		ntg->exit_signal = req->exit_signal;
 		ntg->tty = file_get(ptg->tty);
 		c->tg = ntg;

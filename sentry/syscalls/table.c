@@ -143,6 +143,9 @@ long sys_mkdirat(struct task *t);
 long sys_mknod(struct task *t);
 long sys_mknodat(struct task *t);
 long sys_mmap(struct task *t);
+long sys_mlock(struct task *t);
+long sys_mlock2(struct task *t);
+long sys_mlockall(struct task *t);
 long sys_mount(struct task *t);
 long sys_nanosleep(struct task *t);
 long sys_newfstatat(struct task *t);
@@ -397,6 +400,9 @@ const struct syscall_desc syscall_table[NR_SYSCALLS] = {
 	[SYS_mknod] = { "mknod", sys_mknod, "sox" },
 	[SYS_mknodat] = { "mknodat", sys_mknodat, "asox" },
 	[SYS_mmap] = { "mmap", sys_mmap, "pumMdx" },
+	[SYS_mlock] = { "mlock", sys_mlock, "pu" },
+	[SYS_mlock2] = { "mlock2", sys_mlock2, "pux" },
+	[SYS_mlockall] = { "mlockall", sys_mlockall, "x" },
 	[SYS_mount] = { "mount", sys_mount, "xxxxxx" },
 	[SYS_nanosleep] = { "nanosleep", sys_nanosleep, "pp" },
 	[SYS_newfstatat] = { "newfstatat", sys_newfstatat, "aspx" },

@@ -479,9 +479,42 @@ static int gen_zero_line(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
 	return gen_const(out, "0\n");
 }
 
-static int write_accept(struct pctx *c, pid_t pid, pid_t tid, const char *buf, size_t len)
+/* oom_score_adj: -1000..1000, kept per process and inherited. As Linux
+ * (proc_oom_score_adj_write): an integer with optional blanks around it
+ * (EINVAL otherwise, or out of range); going under the floor needs
+ * CAP_SYS_RESOURCE (EACCES), and a privileged write moves the floor. */
+static int gen_oom_score_adj(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
 {
-	(void)c, (void)pid, (void)tid, (void)buf, (void)len;
+	struct task *t = proc_task(c, pid, tid);
+	if (!t)
+		return -ESRCH;
+	fprintf(out, "%d\n", t->tg->oom_score_adj);
+	return 0;
+}
+
+static int write_oom_score_adj(struct pctx *c, pid_t pid, pid_t tid, const char *buf, size_t len)
+{
+	struct task *t = proc_task(c, pid, tid);
+	if (!t)
+		return -ESRCH;
+	char s[24];
+	if (len >= sizeof(s))
+		len = sizeof(s) - 1;
+	memcpy(s, buf, len);
+	s[len] = 0;
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	while (*end == ' ' || *end == '\t' || *end == '\n')
+		end++;
+	if (end == s || *end || errno || v < -1000 || v > 1000)
+		return -EINVAL;
+	struct thread_group *tg = t->tg;
+	if (v < tg->oom_score_adj_min && !capable(c->t, KCAP_SYS_RESOURCE))
+		return -EACCES;
+	tg->oom_score_adj = (short)v;
+	if (capable(c->t, KCAP_SYS_RESOURCE))
+		tg->oom_score_adj_min = (short)v;
 	return 0;
 }
 
@@ -566,7 +599,7 @@ static const struct pent pid_ents[] = {
 	{ "mountinfo", S_IFREG | 0444, gen_mountinfo, NULL, NULL, NULL },
 	{ "limits", S_IFREG | 0444, gen_limits, NULL, NULL, NULL },
 	{ "cgroup", S_IFREG | 0444, gen_cgroup, NULL, NULL, NULL },
-	{ "oom_score_adj", S_IFREG | 0644, gen_zero_line, NULL, NULL, write_accept },
+	{ "oom_score_adj", S_IFREG | 0644, gen_oom_score_adj, NULL, NULL, write_oom_score_adj },
 	{ "oom_score", S_IFREG | 0444, gen_zero_line, NULL, NULL, NULL },
 	{ "loginuid", S_IFREG | 0644, gen_loginuid, NULL, NULL, NULL },
 	{ "io", S_IFREG | 0400, gen_io, NULL, NULL, NULL },
@@ -1108,6 +1141,7 @@ static const struct file_ops proc_file_ops = {
 	.write = p_write,
 	.llseek = p_llseek,
 	.release = p_release,
+	.zero_len_write = 1,
 };
 
 static int gen_fdinfo(struct pctx *c, pid_t pid, pid_t tid, int fd, FILE *out)

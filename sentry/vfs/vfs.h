@@ -221,6 +221,9 @@ struct file_ops {
 	/* Printed in /proc/pid/fd for anonymous files ("pipe:[123]"). */
 	int (*name)(struct file *f, char *buf, size_t len);
 	void (*release)(struct file *f);
+	/* write() sees zero-length writes too (Linux's proc handlers parse
+	 * the empty string: EINVAL); others get 0 without a call. */
+	unsigned zero_len_write : 1;
 };
 
 struct mmap_req {

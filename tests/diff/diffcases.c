@@ -1,0 +1,288 @@
+/*
+ * Differential cases: each case makes calls and prints one line per
+ * observable result (return value, errno name, lengths, contents read
+ * back). tests/diff/run.sh runs this program natively (as root, in a
+ * fresh network namespace) and inside `moat do`, and compares the lines;
+ * a difference is a bug unless tests/diff/expected.txt lists it with a
+ * reason.
+ *
+ *   diffcases [CASE...]     run the named cases (all without arguments)
+ *   diffcases --list        print the case names
+ *
+ * Rules for a case: print only what Linux defines (no addresses, pids,
+ * times), put the process back the way it found it, and do what changes
+ * privileges in a child (ck_child) so that later cases start alike.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT 1
+#endif
+#ifndef MCL_ONFAULT
+#define MCL_ONFAULT 4
+#endif
+
+static const char *cur_case;
+
+static const char *errname(int e)
+{
+	switch (e) {
+	case 0: return "0";
+	case EPERM: return "EPERM";
+	case ENOENT: return "ENOENT";
+	case ESRCH: return "ESRCH";
+	case EBADF: return "EBADF";
+	case EAGAIN: return "EAGAIN";
+	case ENOMEM: return "ENOMEM";
+	case EACCES: return "EACCES";
+	case EFAULT: return "EFAULT";
+	case EINVAL: return "EINVAL";
+	case ENOSYS: return "ENOSYS";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case ERANGE: return "ERANGE";
+	default: {
+		static char b[16];
+		snprintf(b, sizeof(b), "E%d", e);
+		return b;
+	}
+	}
+}
+
+/* One result line: "case step: ret=R errno=E". */
+static void R(const char *step, long ret)
+{
+	printf("%s %s: ret=%ld errno=%s\n", cur_case, step, ret, errname(ret < 0 ? errno : 0));
+	fflush(stdout);
+}
+
+/* A free-form result line. */
+static void V(const char *step, const char *fmt, ...)
+{
+	va_list ap;
+	printf("%s %s: ", cur_case, step);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* Runs fn in a child (for privilege changes) and waits for it. */
+static void ck_child(void (*fn)(void))
+{
+	fflush(stdout);
+	pid_t p = fork();
+	if (p == 0) {
+		fn();
+		fflush(stdout);
+		_exit(0);
+	}
+	int st;
+	waitpid(p, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		V("child", "status %d", st);
+}
+
+/* Drops one capability from the effective set (the child keeps the rest). */
+static int drop_cap(int cap)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -1;
+	d[cap / 32].effective &= ~(1u << (cap % 32));
+	return (int)syscall(SYS_capset, &h, d);
+}
+
+/* ---- mlock family (issue 12: mlockall failed with ENOMEM) ---- */
+
+static void mlock_root(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *m = mmap(NULL, (size_t)pg * 4, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	R("mlock one page", mlock(m, (size_t)pg));
+	R("munlock it", munlock(m, (size_t)pg));
+	R("mlock unaligned start", mlock(m + 100, 10));
+	R("mlock length 0", mlock(m, 0));
+	munmap(m + 2 * pg, (size_t)pg);
+	R("mlock over a hole", mlock(m, (size_t)pg * 4));
+	R("munlock over a hole", munlock(m, (size_t)pg * 4));
+	R("mlock wrapping range", mlock(m, (size_t)-pg));
+	R("mlock unmapped", mlock((void *)(uintptr_t)0x1000, (size_t)pg));
+	R("mlock2 onfault", syscall(SYS_mlock2, m, pg, MLOCK_ONFAULT));
+	R("mlock2 bad flag", syscall(SYS_mlock2, m, pg, 2));
+	R("mlockall 0", mlockall(0));
+	R("mlockall onfault alone", mlockall(MCL_ONFAULT));
+	R("mlockall unknown bit", mlockall(MCL_CURRENT | 8));
+	R("mlockall current future", mlockall(MCL_CURRENT | MCL_FUTURE));
+	R("munlockall", munlockall());
+	R("mlockall future onfault", mlockall(MCL_FUTURE | MCL_ONFAULT));
+	R("munlockall again", munlockall());
+	munmap(m, (size_t)pg * 4);
+}
+
+static void mlock_unprivileged_child(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *m = mmap(NULL, (size_t)pg * 64, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	R("drop CAP_IPC_LOCK", drop_cap(CAP_IPC_LOCK));
+	struct rlimit zero = { 0, 0 }, small = { (rlim_t)pg * 8, (rlim_t)pg * 8 };
+	R("RLIMIT_MEMLOCK 0", setrlimit(RLIMIT_MEMLOCK, &zero));
+	R("mlock without limit room", mlock(m, (size_t)pg));
+	R("mlockall without limit room", mlockall(MCL_CURRENT));
+	R("mlockall bad flags first", mlockall(0));
+	R("munlock still allowed", munlock(m, (size_t)pg));
+	/* Raising the limit back needs CAP_SYS_RESOURCE: a fresh child's
+	 * limit is the small one below. */
+	(void)small;
+}
+
+static void mlock_small_limit_child(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *m = mmap(NULL, (size_t)pg * 64, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct rlimit small = { (rlim_t)pg * 8, (rlim_t)pg * 8 };
+	R("RLIMIT_MEMLOCK 8 pages", setrlimit(RLIMIT_MEMLOCK, &small));
+	R("drop CAP_IPC_LOCK", drop_cap(CAP_IPC_LOCK));
+	R("mlock 4 pages", mlock(m, (size_t)pg * 4));
+	R("mlock 32 pages over the limit", mlock(m, (size_t)pg * 32));
+	R("munlock", munlock(m, (size_t)pg * 4));
+	R("mlockall current over the limit", mlockall(MCL_CURRENT));
+}
+
+static void case_mlock(void)
+{
+	mlock_root();
+	ck_child(mlock_unprivileged_child);
+	ck_child(mlock_small_limit_child);
+}
+
+/* ---- /proc/self/oom_score_adj (issue 12: writes were not kept) ---- */
+
+static int oom_fd(int flags)
+{
+	return open("/proc/self/oom_score_adj", flags);
+}
+
+static void oom_write(const char *step, const char *v)
+{
+	int fd = oom_fd(O_WRONLY);
+	errno = 0;
+	R(step, fd < 0 ? -1 : (long)write(fd, v, strlen(v)));
+	if (fd >= 0)
+		close(fd);
+}
+
+static void oom_read(const char *step)
+{
+	char b[32] = "";
+	int fd = oom_fd(O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof(b) - 1);
+	if (fd >= 0)
+		close(fd);
+	V(step, "%s", n > 0 ? strtok(b, "\n") : "(unreadable)");
+}
+
+static void oom_child(void)
+{
+	oom_read("child inherits");
+	R("drop CAP_SYS_RESOURCE", drop_cap(CAP_SYS_RESOURCE));
+	oom_write("unprivileged raise", "100");
+	oom_write("unprivileged back to the floor", "-200");
+	oom_write("unprivileged under the floor", "-300");
+	oom_read("child value");
+}
+
+static void case_oom_score_adj(void)
+{
+	oom_write("reset to 0", "0");
+	oom_read("after reset");
+	oom_write("write 500", "500");
+	oom_read("after 500");
+	oom_write("write with blanks", " 7\n");
+	oom_read("after blanks");
+	oom_write("out of range", "1001");
+	oom_write("below range", "-1001");
+	oom_write("not a number", "abc");
+	oom_write("trailing junk", "5x");
+	oom_write("empty", "");
+	oom_read("unchanged");
+	oom_write("privileged -200 sets the floor", "-200");
+	oom_read("after -200");
+	ck_child(oom_child);
+	oom_read("parent unchanged by the child");
+	oom_write("back to 0", "0");
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} cases[] = {
+	{ "mlock", case_mlock },
+	{ "oom_score_adj", case_oom_score_adj },
+};
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
+
+/* DIFF_CAPEFF=HEX (tests/diff/run.sh passes root's effective set on this
+ * host): keep only those capabilities, so that both runs have the same.
+ * Root in a sandbox has every capability; root on a CI host or in a
+ * container may lack some (CAP_SYS_RESOURCE here), and the cases would
+ * differ for that alone. */
+static void same_caps(void)
+{
+	const char *e = getenv("DIFF_CAPEFF");
+	if (!e)
+		return;
+	unsigned long long keep = strtoull(e, NULL, 16);
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &h, d) < 0)
+		return;
+	for (int i = 0; i < 2; i++) {
+		uint32_t m = (uint32_t)(keep >> (32 * i));
+		d[i].effective &= m;
+		d[i].permitted &= m;
+		d[i].inheritable &= m;
+	}
+	if (syscall(SYS_capset, &h, d) < 0)
+		perror("diffcases: capset");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "--list")) {
+		for (size_t i = 0; i < NCASES; i++)
+			printf("%s\n", cases[i].name);
+		return 0;
+	}
+	same_caps();
+	int ran = 0;
+	for (size_t i = 0; i < NCASES; i++) {
+		int want = argc == 1;
+		for (int a = 1; a < argc; a++)
+			want |= !strcmp(argv[a], cases[i].name);
+		if (!want)
+			continue;
+		cur_case = cases[i].name;
+		cases[i].fn();
+		ran++;
+	}
+	if (!ran) {
+		fprintf(stderr, "diffcases: no such case (--list shows them)\n");
+		return 2;
+	}
+	return 0;
+}

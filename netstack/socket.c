@@ -23,8 +23,8 @@ void ns_socket_init(struct ns_socket *s, struct ns_stack *st, const struct ns_so
 	s->domain = domain;
 	s->type = type;
 	s->protocol = protocol;
-	s->rcvbuf = NS_RMEM_DEFAULT;
-	s->sndbuf = NS_WMEM_DEFAULT;
+	s->rcvbuf = st->core_rmem_def;
+	s->sndbuf = st->core_wmem_def;
 	s->ttl = -1;
 	s->pmtudisc = IP_PMTUDISC_WANT; /* Linux default (ip_no_pmtu_disc = 0) */
 	s->pmtudisc6 = IPV6_PMTUDISC_WANT;
@@ -493,15 +493,15 @@ static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_
 	case SO_RCVBUF:
 	case SO_RCVBUFFORCE:
 		/* Linux doubles the value (bookkeeping overhead) and clamps. */
-		if (name == SO_RCVBUF && val > NS_RMEM_MAX)
-			val = NS_RMEM_MAX;
+		if (name == SO_RCVBUF && val > s->stack->core_rmem_max)
+			val = s->stack->core_rmem_max;
 		val = val > 0x3fffffff ? 0x7ffffffe : val * 2;
 		s->rcvbuf = val < MIN_RCVBUF ? MIN_RCVBUF : val;
 		return 0;
 	case SO_SNDBUF:
 	case SO_SNDBUFFORCE:
-		if (name == SO_SNDBUF && val > NS_WMEM_MAX)
-			val = NS_WMEM_MAX;
+		if (name == SO_SNDBUF && val > s->stack->core_wmem_max)
+			val = s->stack->core_wmem_max;
 		val = val > 0x3fffffff ? 0x7ffffffe : val * 2;
 		s->sndbuf = val < MIN_SNDBUF ? MIN_SNDBUF : val;
 		return 0;

@@ -589,6 +589,12 @@ int ns_stack_create(const struct ns_stack_config *cfg, struct ns_stack **out)
 	uint64_t seed = ns_siphash(st->secret, "moat-rng", 8);
 	for (int i = 0; i < 4; i++)
 		st->rng[i] = splitmix64(&seed);
+	st->core_rmem_def = NS_RMEM_DEFAULT;
+	st->core_wmem_def = NS_WMEM_DEFAULT;
+	st->core_rmem_max = NS_RMEM_MAX;
+	st->core_wmem_max = NS_WMEM_MAX;
+	st->eph_low = NS_EPH_LOW;
+	st->eph_high = NS_EPH_HIGH;
 	st->eph_next = (uint16_t)(NS_EPH_LOW + ns_random32(st) % (NS_EPH_HIGH - NS_EPH_LOW + 1));
 	icmp_init(st);
 	int r;

@@ -134,6 +134,10 @@ struct ns_stack {
 	/* Every socket not yet freed, for teardown. */
 	struct ns_socket *sockets;
 	uint16_t eph_next;
+	uint16_t eph_low, eph_high; /* net.ipv4.ip_local_port_range */
+	/* net.core.{r,w}mem_{default,max}: every socket's buffers, the cap
+	 * of SO_RCVBUF/SO_SNDBUF (sysctl.c) */
+	int core_rmem_def, core_wmem_def, core_rmem_max, core_wmem_max;
 	uint16_t ipid[2048]; /* IPv4 ID counters, by keyed hash of (src, dst, proto) */
 };
 

@@ -375,7 +375,7 @@ void tcp_send_synack(struct ns_stack *st, struct tcp_req *req)
 	tmp.sk.stack = st;
 	tmp.sk.domain = req->listener ? req->listener->sk.domain : req->raddr.family;
 	tmp.sk.hoplimit6 = req->listener ? req->listener->sk.hoplimit6 : -1;
-	tmp.sk.rcvbuf = req->listener ? req->listener->sk.rcvbuf : TCP_RMEM_DEFAULT;
+	tmp.sk.rcvbuf = req->listener ? req->listener->sk.rcvbuf : st->tcp->rmem_def;
 	tmp.sk.ttl = req->listener ? req->listener->sk.ttl : -1;
 	tmp.sk.tos = req->listener ? req->listener->sk.tos : 0;
 	tmp.sk.bound_nic = req->listener && req->listener->sk.bound_nic ? req->listener->sk.bound_nic

@@ -432,7 +432,11 @@ struct tcp_state {
 	/* Settings (sysctl-like). */
 	ns_time_t timewait_len;
 	ns_time_t fin_timeout;
-	int rmem_max, wmem_max;
+	int rmem_max, wmem_max;	/* tcp_rmem[2], tcp_wmem[2]: autotuning caps */
+	int rmem_min, rmem_def, wmem_min, wmem_def; /* tcp_rmem[0..1], tcp_wmem[0..1] */
+	uint32_t keepidle_s, keepintvl_s, keepcnt; /* tcp_keepalive_{time,intvl,probes} */
+	uint32_t somaxconn;	/* net.core.somaxconn: listen backlogs are capped here */
+	uint32_t tso_win_divisor; /* kept for sysctl only: the stack does not defer */
 	uint8_t syncookies;	/* 1: when the SYN queue overflows (Linux default) */
 	uint8_t sack, timestamps, window_scaling;
 	uint8_t ecn;	/* Linux tcp_ecn: 0 off, 1 request and accept, 2 accept (default) */

@@ -121,10 +121,11 @@ struct tcp_sock *tcp_sock_alloc(struct ns_stack *st, int domain)
 	if (!tp)
 		return NULL;
 	ns_socket_init(&tp->sk, st, &tcp_sock_ops, domain, SOCK_STREAM, IPPROTO_TCP);
-	tp->sk.sndbuf = TCP_WMEM_DEFAULT;
-	tp->sk.rcvbuf = TCP_RMEM_DEFAULT;
-	tp->rcvbuf_max = st->tcp->rmem_max;
-	tp->sndbuf_max = st->tcp->wmem_max;
+	/* (the tcp_rmem/tcp_wmem sysctls take any positive value) */
+	tp->sk.sndbuf = NS_MAX(st->tcp->wmem_def, 4608);
+	tp->sk.rcvbuf = NS_MAX(st->tcp->rmem_def, 2304);
+	tp->rcvbuf_max = NS_MIN(NS_MAX(st->tcp->rmem_max, 4096), 1 << 30);
+	tp->sndbuf_max = NS_MIN(NS_MAX(st->tcp->wmem_max, 4096), 1 << 30);
 	tp->cc = st->tcp->default_cc;
 	tp->laddr = ns_ip_any(domain);
 	tp->raddr = ns_ip_any(domain);
@@ -224,7 +225,8 @@ static int tcp_listen(struct ns_socket *s, int backlog)
 	if (tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN)
 		return -EINVAL;
 	/* Linux clamps to net.core.somaxconn (4096); negative means max. */
-	uint32_t bl = backlog < 0 || backlog > 4096 ? 4096 : (uint32_t)backlog;
+	uint32_t cap = st->tcp->somaxconn;
+	uint32_t bl = backlog < 0 || (uint32_t)backlog > cap ? cap : (uint32_t)backlog;
 	if (tp->state == TCPS_LISTEN) {
 		tp->listen->backlog = bl;
 		return 0;
@@ -928,11 +930,11 @@ static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 			return put_int(v, len, (int)tcp_current_mss(tp));
 		return put_int(v, len, tp->user_mss ? tp->user_mss : TCP_DEFAULT_MSS);
 	case TCP_KEEPIDLE:
-		return put_int(v, len, tp->keepidle_s ? (int)tp->keepidle_s : (int)(TCP_KEEPIDLE_DEFAULT / NS_SEC));
+		return put_int(v, len, tp->keepidle_s ? (int)tp->keepidle_s : (int)tp->sk.stack->tcp->keepidle_s);
 	case TCP_KEEPINTVL:
-		return put_int(v, len, tp->keepintvl_s ? (int)tp->keepintvl_s : (int)(TCP_KEEPINTVL_DEFAULT / NS_SEC));
+		return put_int(v, len, tp->keepintvl_s ? (int)tp->keepintvl_s : (int)tp->sk.stack->tcp->keepintvl_s);
 	case TCP_KEEPCNT:
-		return put_int(v, len, tp->keepcnt ? (int)tp->keepcnt : TCP_KEEPCNT_DEFAULT);
+		return put_int(v, len, tp->keepcnt ? (int)tp->keepcnt : (int)tp->sk.stack->tcp->keepcnt);
 	case TCP_USER_TIMEOUT:
 		return put_int(v, len, (int)tp->user_timeout_ms);
 	case TCP_LINGER2:
@@ -1022,6 +1024,14 @@ int tcp_init(struct ns_stack *st)
 	st->tcp->fin_timeout = TCP_FIN_TIMEOUT_DEFAULT;
 	st->tcp->rmem_max = TCP_RMEM_MAX_DEFAULT;
 	st->tcp->wmem_max = TCP_WMEM_MAX_DEFAULT;
+	st->tcp->rmem_min = st->tcp->wmem_min = 4096; /* Linux's tcp_rmem[0], tcp_wmem[0] */
+	st->tcp->rmem_def = TCP_RMEM_DEFAULT;
+	st->tcp->wmem_def = TCP_WMEM_DEFAULT;
+	st->tcp->keepidle_s = (uint32_t)(TCP_KEEPIDLE_DEFAULT / NS_SEC);
+	st->tcp->keepintvl_s = (uint32_t)(TCP_KEEPINTVL_DEFAULT / NS_SEC);
+	st->tcp->keepcnt = TCP_KEEPCNT_DEFAULT;
+	st->tcp->somaxconn = 4096;
+	st->tcp->tso_win_divisor = 3;
 	st->tcp->syncookies = 1;
 	st->tcp->sack = st->tcp->timestamps = st->tcp->window_scaling = 1;
 	st->tcp->ecn = 2; /* Linux's default: accept ECN, do not ask for it */

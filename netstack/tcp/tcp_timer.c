@@ -234,7 +234,7 @@ void tcp_arm_keepalive(struct tcp_sock *tp)
 			ns_timer_disarm(w, &tp->t_keep);
 		return;
 	}
-	uint64_t idle = tp->keepidle_s ? tp->keepidle_s * NS_SEC : TCP_KEEPIDLE_DEFAULT;
+	uint64_t idle = (uint64_t)(tp->keepidle_s ? tp->keepidle_s : tp->sk.stack->tcp->keepidle_s) * NS_SEC;
 	ns_timer_arm(w, &tp->t_keep, tcp_now(tp) + idle);
 }
 
@@ -280,9 +280,9 @@ static void keep_timer_fn(struct ns_timer *t, ns_time_t now)
 	}
 	if (!(tp->sk.opts & NS_SO_KEEPALIVE) || !TCPS_HAVEESTABLISHED(tp->state))
 		return;
-	uint64_t idle_lim = tp->keepidle_s ? tp->keepidle_s * NS_SEC : TCP_KEEPIDLE_DEFAULT;
-	uint64_t intvl = tp->keepintvl_s ? tp->keepintvl_s * NS_SEC : TCP_KEEPINTVL_DEFAULT;
-	uint32_t cnt = tp->keepcnt ? tp->keepcnt : TCP_KEEPCNT_DEFAULT;
+	uint64_t idle_lim = (uint64_t)(tp->keepidle_s ? tp->keepidle_s : tp->sk.stack->tcp->keepidle_s) * NS_SEC;
+	uint64_t intvl = (uint64_t)(tp->keepintvl_s ? tp->keepintvl_s : tp->sk.stack->tcp->keepintvl_s) * NS_SEC;
+	uint32_t cnt = tp->keepcnt ? tp->keepcnt : tp->sk.stack->tcp->keepcnt;
 	/* Keepalives only on an idle connection (RFC 1122 4.2.3.6). */
 	if (tp->packets_out || tcp_unsent(tp)) {
 		ns_timer_arm(st->wheel, &tp->t_keep, now + idle_lim);

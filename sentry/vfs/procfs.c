@@ -31,6 +31,8 @@
 #include "vfs.h"
 #include "../../platform/hostproc.h"
 #include "../kernel/kernel.h"
+#include "../socket/inet.h"
+#include "ns/stack.h"
 
 #define PROC_SUPER_MAGIC 0x9fa0
 
@@ -50,9 +52,11 @@ enum pkind {
 	PK_DIR,	     /* static directory: ent */
 };
 
+struct pent;
 struct pctx {
 	struct kernel *k;
 	struct task *t; /* the viewer */
+	const struct pent *ent; /* the file's entry (gen and write of files) */
 };
 
 typedef int (*gen_fn)(struct pctx *c, pid_t pid, pid_t tid, FILE *out);
@@ -65,6 +69,7 @@ struct pent {
 	link_fn link;
 	const struct pent *children; /* PK_DIR, NULL-name terminated */
 	int (*write)(struct pctx *c, pid_t pid, pid_t tid, const char *buf, size_t len);
+	const char *key; /* for handlers shared by several files (net sysctls) */
 };
 
 struct pnode {
@@ -587,30 +592,30 @@ static int gen_fdinfo_dummy(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
 }
 
 static const struct pent pid_ents[] = {
-	{ "cmdline", S_IFREG | 0444, gen_cmdline, NULL, NULL, NULL },
-	{ "comm", S_IFREG | 0644, gen_comm, NULL, NULL, write_comm },
-	{ "environ", S_IFREG | 0400, gen_environ, NULL, NULL, NULL },
-	{ "auxv", S_IFREG | 0400, gen_auxv, NULL, NULL, NULL },
-	{ "stat", S_IFREG | 0444, gen_stat, NULL, NULL, NULL },
-	{ "statm", S_IFREG | 0444, gen_statm, NULL, NULL, NULL },
-	{ "status", S_IFREG | 0444, gen_status, NULL, NULL, NULL },
-	{ "maps", S_IFREG | 0444, gen_maps, NULL, NULL, NULL },
-	{ "mounts", S_IFREG | 0444, gen_mounts, NULL, NULL, NULL },
-	{ "mountinfo", S_IFREG | 0444, gen_mountinfo, NULL, NULL, NULL },
-	{ "limits", S_IFREG | 0444, gen_limits, NULL, NULL, NULL },
-	{ "cgroup", S_IFREG | 0444, gen_cgroup, NULL, NULL, NULL },
-	{ "oom_score_adj", S_IFREG | 0644, gen_oom_score_adj, NULL, NULL, write_oom_score_adj },
-	{ "oom_score", S_IFREG | 0444, gen_zero_line, NULL, NULL, NULL },
-	{ "loginuid", S_IFREG | 0644, gen_loginuid, NULL, NULL, NULL },
-	{ "io", S_IFREG | 0400, gen_io, NULL, NULL, NULL },
-	{ "wchan", S_IFREG | 0444, gen_wchan, NULL, NULL, NULL },
-	{ "exe", S_IFLNK | 0777, NULL, link_exe, NULL, NULL },
-	{ "cwd", S_IFLNK | 0777, NULL, link_cwd, NULL, NULL },
-	{ "root", S_IFLNK | 0777, NULL, link_root, NULL, NULL },
-	{ "fd", S_IFDIR | 0500, NULL, NULL, NULL, NULL },
-	{ "fdinfo", S_IFDIR | 0500, NULL, NULL, NULL, NULL },
-	{ "task", S_IFDIR | 0555, NULL, NULL, NULL, NULL },
-	{ NULL, 0, gen_fdinfo_dummy, NULL, NULL, NULL },
+	{ "cmdline", S_IFREG | 0444, gen_cmdline, NULL, NULL, NULL, NULL },
+	{ "comm", S_IFREG | 0644, gen_comm, NULL, NULL, write_comm, NULL },
+	{ "environ", S_IFREG | 0400, gen_environ, NULL, NULL, NULL, NULL },
+	{ "auxv", S_IFREG | 0400, gen_auxv, NULL, NULL, NULL, NULL },
+	{ "stat", S_IFREG | 0444, gen_stat, NULL, NULL, NULL, NULL },
+	{ "statm", S_IFREG | 0444, gen_statm, NULL, NULL, NULL, NULL },
+	{ "status", S_IFREG | 0444, gen_status, NULL, NULL, NULL, NULL },
+	{ "maps", S_IFREG | 0444, gen_maps, NULL, NULL, NULL, NULL },
+	{ "mounts", S_IFREG | 0444, gen_mounts, NULL, NULL, NULL, NULL },
+	{ "mountinfo", S_IFREG | 0444, gen_mountinfo, NULL, NULL, NULL, NULL },
+	{ "limits", S_IFREG | 0444, gen_limits, NULL, NULL, NULL, NULL },
+	{ "cgroup", S_IFREG | 0444, gen_cgroup, NULL, NULL, NULL, NULL },
+	{ "oom_score_adj", S_IFREG | 0644, gen_oom_score_adj, NULL, NULL, write_oom_score_adj, NULL },
+	{ "oom_score", S_IFREG | 0444, gen_zero_line, NULL, NULL, NULL, NULL },
+	{ "loginuid", S_IFREG | 0644, gen_loginuid, NULL, NULL, NULL, NULL },
+	{ "io", S_IFREG | 0400, gen_io, NULL, NULL, NULL, NULL },
+	{ "wchan", S_IFREG | 0444, gen_wchan, NULL, NULL, NULL, NULL },
+	{ "exe", S_IFLNK | 0777, NULL, link_exe, NULL, NULL, NULL },
+	{ "cwd", S_IFLNK | 0777, NULL, link_cwd, NULL, NULL, NULL },
+	{ "root", S_IFLNK | 0777, NULL, link_root, NULL, NULL, NULL },
+	{ "fd", S_IFDIR | 0500, NULL, NULL, NULL, NULL, NULL },
+	{ "fdinfo", S_IFDIR | 0500, NULL, NULL, NULL, NULL, NULL },
+	{ "task", S_IFDIR | 0555, NULL, NULL, NULL, NULL, NULL },
+	{ NULL, 0, gen_fdinfo_dummy, NULL, NULL, NULL, NULL },
 };
 
 /* ---- system-wide files ---- */
@@ -724,7 +729,6 @@ CONST_GEN(gen_overcommit, "0\n")
 CONST_GEN(gen_max_map_count, "65530\n")
 CONST_GEN(gen_nr_open, "1048576\n")
 CONST_GEN(gen_file_max, "9223372036854775807\n")
-CONST_GEN(gen_somaxconn, "4096\n")
 CONST_GEN(gen_random_uuid, "")
 CONST_GEN(gen_entropy, "256\n")
 CONST_GEN(gen_pipe_max, "1048576\n")
@@ -748,59 +752,105 @@ static int gen_uuid(struct pctx *c, pid_t p, pid_t t, FILE *out)
 }
 
 static const struct pent sys_kernel_random[] = {
-	{ "uuid", S_IFREG | 0444, gen_uuid, NULL, NULL, NULL },
-	{ "boot_id", S_IFREG | 0444, gen_uuid, NULL, NULL, NULL },
-	{ "entropy_avail", S_IFREG | 0444, gen_entropy, NULL, NULL, NULL },
-	{ NULL, 0, gen_random_uuid, NULL, NULL, NULL },
+	{ "uuid", S_IFREG | 0444, gen_uuid, NULL, NULL, NULL, NULL },
+	{ "boot_id", S_IFREG | 0444, gen_uuid, NULL, NULL, NULL, NULL },
+	{ "entropy_avail", S_IFREG | 0444, gen_entropy, NULL, NULL, NULL, NULL },
+	{ NULL, 0, gen_random_uuid, NULL, NULL, NULL, NULL },
 };
 
 static const struct pent sys_kernel_yama[] = {
-	{ "ptrace_scope", S_IFREG | 0444, gen_yama, NULL, NULL, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL },
+	{ "ptrace_scope", S_IFREG | 0444, gen_yama, NULL, NULL, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },
 };
 
 static const struct pent sys_kernel[] = {
-	{ "hostname", S_IFREG | 0644, gen_hostname, NULL, NULL, NULL },
-	{ "osrelease", S_IFREG | 0444, gen_osrelease, NULL, NULL, NULL },
-	{ "ostype", S_IFREG | 0444, gen_ostype, NULL, NULL, NULL },
-	{ "pid_max", S_IFREG | 0444, gen_pid_max, NULL, NULL, NULL },
-	{ "ngroups_max", S_IFREG | 0444, gen_ngroups_max, NULL, NULL, NULL },
-	{ "cap_last_cap", S_IFREG | 0444, gen_cap_last_cap, NULL, NULL, NULL },
-	{ "shmmax", S_IFREG | 0444, gen_shmmax, NULL, NULL, NULL },
-	{ "random", S_IFDIR | 0555, NULL, NULL, sys_kernel_random, NULL },
-	{ "yama", S_IFDIR | 0555, NULL, NULL, sys_kernel_yama, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL },
+	{ "hostname", S_IFREG | 0644, gen_hostname, NULL, NULL, NULL, NULL },
+	{ "osrelease", S_IFREG | 0444, gen_osrelease, NULL, NULL, NULL, NULL },
+	{ "ostype", S_IFREG | 0444, gen_ostype, NULL, NULL, NULL, NULL },
+	{ "pid_max", S_IFREG | 0444, gen_pid_max, NULL, NULL, NULL, NULL },
+	{ "ngroups_max", S_IFREG | 0444, gen_ngroups_max, NULL, NULL, NULL, NULL },
+	{ "cap_last_cap", S_IFREG | 0444, gen_cap_last_cap, NULL, NULL, NULL, NULL },
+	{ "shmmax", S_IFREG | 0444, gen_shmmax, NULL, NULL, NULL, NULL },
+	{ "random", S_IFDIR | 0555, NULL, NULL, sys_kernel_random, NULL, NULL },
+	{ "yama", S_IFDIR | 0555, NULL, NULL, sys_kernel_yama, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },
 };
 
 static const struct pent sys_vm[] = {
-	{ "overcommit_memory", S_IFREG | 0444, gen_overcommit, NULL, NULL, NULL },
-	{ "max_map_count", S_IFREG | 0444, gen_max_map_count, NULL, NULL, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL },
+	{ "overcommit_memory", S_IFREG | 0444, gen_overcommit, NULL, NULL, NULL, NULL },
+	{ "max_map_count", S_IFREG | 0444, gen_max_map_count, NULL, NULL, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },
 };
 
 static const struct pent sys_fs[] = {
-	{ "nr_open", S_IFREG | 0444, gen_nr_open, NULL, NULL, NULL },
-	{ "file-max", S_IFREG | 0444, gen_file_max, NULL, NULL, NULL },
-	{ "pipe-max-size", S_IFREG | 0444, gen_pipe_max, NULL, NULL, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL },
+	{ "nr_open", S_IFREG | 0444, gen_nr_open, NULL, NULL, NULL, NULL },
+	{ "file-max", S_IFREG | 0444, gen_file_max, NULL, NULL, NULL, NULL },
+	{ "pipe-max-size", S_IFREG | 0444, gen_pipe_max, NULL, NULL, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },
 };
 
+/* /proc/sys/net: the sandbox's netstack settings (netstack/sysctl.c), so
+ * that sysctl -w inside changes the sandbox's stack, not the host's. */
+static int gen_net_sysctl(struct pctx *c, pid_t p, pid_t t, FILE *out)
+{
+	(void)p, (void)t;
+	char buf[256];
+	int n = ns_sysctl_read(inet_stack(c->k), c->ent->key, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	fwrite(buf, 1, (size_t)n, out);
+	return 0;
+}
+
+static int write_net_sysctl(struct pctx *c, pid_t p, pid_t t, const char *buf, size_t len)
+{
+	(void)p, (void)t;
+	return ns_sysctl_write(inet_stack(c->k), c->ent->key, buf, len);
+}
+
+#define NET_SYSCTL(dir, name, mode) \
+	{ name, S_IFREG | (mode), gen_net_sysctl, NULL, NULL, write_net_sysctl, dir "/" name }
 static const struct pent sys_net_core[] = {
-	{ "somaxconn", S_IFREG | 0444, gen_somaxconn, NULL, NULL, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL },
+	NET_SYSCTL("core", "rmem_default", 0644),
+	NET_SYSCTL("core", "rmem_max", 0644),
+	NET_SYSCTL("core", "somaxconn", 0644),
+	NET_SYSCTL("core", "wmem_default", 0644),
+	NET_SYSCTL("core", "wmem_max", 0644),
+	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct pent sys_net_ipv4[] = {
+	NET_SYSCTL("ipv4", "ip_local_port_range", 0644),
+	NET_SYSCTL("ipv4", "tcp_allowed_congestion_control", 0444),
+	NET_SYSCTL("ipv4", "tcp_available_congestion_control", 0444),
+	NET_SYSCTL("ipv4", "tcp_congestion_control", 0644),
+	NET_SYSCTL("ipv4", "tcp_ecn", 0644),
+	NET_SYSCTL("ipv4", "tcp_fin_timeout", 0644),
+	NET_SYSCTL("ipv4", "tcp_keepalive_intvl", 0644),
+	NET_SYSCTL("ipv4", "tcp_keepalive_probes", 0644),
+	NET_SYSCTL("ipv4", "tcp_keepalive_time", 0644),
+	NET_SYSCTL("ipv4", "tcp_rmem", 0644),
+	NET_SYSCTL("ipv4", "tcp_sack", 0644),
+	NET_SYSCTL("ipv4", "tcp_syncookies", 0644),
+	NET_SYSCTL("ipv4", "tcp_timestamps", 0644),
+	NET_SYSCTL("ipv4", "tcp_tso_win_divisor", 0644),
+	NET_SYSCTL("ipv4", "tcp_window_scaling", 0644),
+	NET_SYSCTL("ipv4", "tcp_wmem", 0644),
+	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },
 };
 
 static const struct pent sys_net[] = {
-	{ "core", S_IFDIR | 0555, NULL, NULL, sys_net_core, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL },
+	{ "core", S_IFDIR | 0555, NULL, NULL, sys_net_core, NULL, NULL },
+	{ "ipv4", S_IFDIR | 0555, NULL, NULL, sys_net_ipv4, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },
 };
 
 static const struct pent sys_ents[] = {
-	{ "kernel", S_IFDIR | 0555, NULL, NULL, sys_kernel, NULL },
-	{ "vm", S_IFDIR | 0555, NULL, NULL, sys_vm, NULL },
-	{ "fs", S_IFDIR | 0555, NULL, NULL, sys_fs, NULL },
-	{ "net", S_IFDIR | 0555, NULL, NULL, sys_net, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL },
+	{ "kernel", S_IFDIR | 0555, NULL, NULL, sys_kernel, NULL, NULL },
+	{ "vm", S_IFDIR | 0555, NULL, NULL, sys_vm, NULL, NULL },
+	{ "fs", S_IFDIR | 0555, NULL, NULL, sys_fs, NULL, NULL },
+	{ "net", S_IFDIR | 0555, NULL, NULL, sys_net, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },
 };
 
 /* /proc/net: the netstack's view (procnet.c). */
@@ -820,14 +870,14 @@ NET_GEN(gen_net_route, "route")
 NET_GEN(gen_net_if_inet6, "if_inet6")
 
 static const struct pent net_ents[] = {
-	{ "dev", S_IFREG | 0444, gen_net_dev, NULL, NULL, NULL },
-	{ "tcp", S_IFREG | 0444, gen_net_tcp, NULL, NULL, NULL },
-	{ "tcp6", S_IFREG | 0444, gen_net_tcp6, NULL, NULL, NULL },
-	{ "udp", S_IFREG | 0444, gen_net_udp, NULL, NULL, NULL },
-	{ "udp6", S_IFREG | 0444, gen_net_udp6, NULL, NULL, NULL },
-	{ "route", S_IFREG | 0444, gen_net_route, NULL, NULL, NULL },
-	{ "if_inet6", S_IFREG | 0444, gen_net_if_inet6, NULL, NULL, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL },
+	{ "dev", S_IFREG | 0444, gen_net_dev, NULL, NULL, NULL, NULL },
+	{ "tcp", S_IFREG | 0444, gen_net_tcp, NULL, NULL, NULL, NULL },
+	{ "tcp6", S_IFREG | 0444, gen_net_tcp6, NULL, NULL, NULL, NULL },
+	{ "udp", S_IFREG | 0444, gen_net_udp, NULL, NULL, NULL, NULL },
+	{ "udp6", S_IFREG | 0444, gen_net_udp6, NULL, NULL, NULL, NULL },
+	{ "route", S_IFREG | 0444, gen_net_route, NULL, NULL, NULL, NULL },
+	{ "if_inet6", S_IFREG | 0444, gen_net_if_inet6, NULL, NULL, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },
 };
 
 static int link_self(struct pctx *c, pid_t p, pid_t t, char *buf, size_t len, struct path *out)
@@ -849,19 +899,19 @@ static int link_mounts(struct pctx *c, pid_t p, pid_t t, char *buf, size_t len, 
 }
 
 static const struct pent root_ents[] = {
-	{ "self", S_IFLNK | 0777, NULL, link_self, NULL, NULL },
-	{ "thread-self", S_IFLNK | 0777, NULL, link_thread_self, NULL, NULL },
-	{ "mounts", S_IFLNK | 0777, NULL, link_mounts, NULL, NULL },
-	{ "cpuinfo", S_IFREG | 0444, gen_cpuinfo, NULL, NULL, NULL },
-	{ "meminfo", S_IFREG | 0444, gen_meminfo, NULL, NULL, NULL },
-	{ "stat", S_IFREG | 0444, gen_pstat, NULL, NULL, NULL },
-	{ "loadavg", S_IFREG | 0444, gen_loadavg, NULL, NULL, NULL },
-	{ "uptime", S_IFREG | 0444, gen_uptime, NULL, NULL, NULL },
-	{ "version", S_IFREG | 0444, gen_version, NULL, NULL, NULL },
-	{ "filesystems", S_IFREG | 0444, gen_filesystems, NULL, NULL, NULL },
-	{ "sys", S_IFDIR | 0555, NULL, NULL, sys_ents, NULL },
-	{ "net", S_IFDIR | 0555, NULL, NULL, net_ents, NULL },
-	{ NULL, 0, gen_self_dummy, NULL, NULL, NULL },
+	{ "self", S_IFLNK | 0777, NULL, link_self, NULL, NULL, NULL },
+	{ "thread-self", S_IFLNK | 0777, NULL, link_thread_self, NULL, NULL, NULL },
+	{ "mounts", S_IFLNK | 0777, NULL, link_mounts, NULL, NULL, NULL },
+	{ "cpuinfo", S_IFREG | 0444, gen_cpuinfo, NULL, NULL, NULL, NULL },
+	{ "meminfo", S_IFREG | 0444, gen_meminfo, NULL, NULL, NULL, NULL },
+	{ "stat", S_IFREG | 0444, gen_pstat, NULL, NULL, NULL, NULL },
+	{ "loadavg", S_IFREG | 0444, gen_loadavg, NULL, NULL, NULL, NULL },
+	{ "uptime", S_IFREG | 0444, gen_uptime, NULL, NULL, NULL, NULL },
+	{ "version", S_IFREG | 0444, gen_version, NULL, NULL, NULL, NULL },
+	{ "filesystems", S_IFREG | 0444, gen_filesystems, NULL, NULL, NULL, NULL },
+	{ "sys", S_IFDIR | 0555, NULL, NULL, sys_ents, NULL, NULL },
+	{ "net", S_IFDIR | 0555, NULL, NULL, net_ents, NULL, NULL },
+	{ NULL, 0, gen_self_dummy, NULL, NULL, NULL, NULL },
 };
 
 /* ---- inodes ---- */
@@ -991,7 +1041,7 @@ static int p_lookup(struct inode *dir, struct dentry *d)
 	}
 	case PK_FDDIR:
 	case PK_FDINFODIR: {
-		struct pctx c = { proc_kernel, NULL };
+		struct pctx c = { proc_kernel, NULL, NULL };
 		struct task *t = proc_task(&c, n->pid, n->tid);
 		if (!t || !t->files || num < 0 || num >= t->files->size || !t->files->fds[num].file)
 			return -ENOENT;
@@ -1022,7 +1072,7 @@ static struct task *viewer(struct task *t)
 static int p_link(struct inode *ino, struct task *t, char *buf, size_t len, struct path *p)
 {
 	struct pnode *n = PN(ino);
-	struct pctx c = { proc_kernel, viewer(t) };
+	struct pctx c = { proc_kernel, viewer(t), NULL };
 	if (!c.t)
 		return -ENOENT;
 	if (n->kind == PK_LINK)
@@ -1110,7 +1160,7 @@ static ssize_t p_write(struct file *f, struct task *t, const void *buf, size_t l
 	struct pbuf *b = f->priv;
 	if (!b->ent || !b->ent->write)
 		return -EIO;
-	struct pctx c = { proc_kernel, t };
+	struct pctx c = { proc_kernel, t, b->ent };
 	int e = b->ent->write(&c, b->pid, b->tid, buf, len);
 	return e < 0 ? e : (ssize_t)len;
 }
@@ -1165,7 +1215,9 @@ static int p_open(struct inode *ino, struct file *f, struct task *t)
 	}
 	if (n->kind != PK_FILE && n->kind != PK_FDINFO)
 		return -ENXIO;
-	if ((f->fmode & FMODE_WRITE) && (n->kind != PK_FILE || !n->ent->write))
+	/* (a read-only sysctl stays so for root too, as in Linux) */
+	if ((f->fmode & FMODE_WRITE) &&
+	    (n->kind != PK_FILE || !n->ent->write || !(n->ent->mode & 0222)))
 		return -EACCES;
 	struct pbuf *b = calloc(1, sizeof(*b));
 	if (!b)
@@ -1179,7 +1231,7 @@ static int p_open(struct inode *ino, struct file *f, struct task *t)
 			free(b);
 			return -ENOMEM;
 		}
-		struct pctx c = { proc_kernel, t };
+		struct pctx c = { proc_kernel, t, n->ent };
 		int e = n->kind == PK_FDINFO ? gen_fdinfo(&c, n->pid, n->tid, n->fd, out)
 					     : n->ent->gen(&c, n->pid, n->tid, out);
 		fclose(out);
@@ -1234,7 +1286,7 @@ static int p_getdents(struct file *f, struct dir_ctx *ctx)
 	uint64_t idx = 0;
 	if (emit_ent(ctx, &idx, ".", ino->ino, DT_DIR) || emit_ent(ctx, &idx, "..", 1, DT_DIR))
 		return 0;
-	struct pctx c = { proc_kernel, NULL };
+	struct pctx c = { proc_kernel, NULL, NULL };
 	switch (n->kind) {
 	case PK_ROOT: {
 		for (const struct pent *e = root_ents; e->name; e++)

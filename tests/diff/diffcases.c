@@ -16,7 +16,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <linux/capability.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -179,8 +182,8 @@ static int oom_fd(int flags)
 
 static void oom_write(const char *step, const char *v)
 {
-	int fd = oom_fd(O_WRONLY);
 	errno = 0;
+	int fd = oom_fd(O_WRONLY);
 	R(step, fd < 0 ? -1 : (long)write(fd, v, strlen(v)));
 	if (fd >= 0)
 		close(fd);
@@ -227,10 +230,108 @@ static void case_oom_score_adj(void)
 	oom_write("back to 0", "0");
 }
 
+/* ---- /proc/sys/net (issue 12: only core/somaxconn existed) ----
+ * Natively this runs in a network namespace of its own, so writes change
+ * that namespace only; net.core's buffer sizes are global on Linux and are
+ * only read here. */
+
+static void sysctl_read(const char *name)
+{
+	char path[128], b[256] = "";
+	snprintf(path, sizeof(path), "/proc/sys/net/%s", name);
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof(b) - 1);
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	for (char *c = b; *c; c++)
+		if (*c == '\t' || *c == '\n')
+			*c = ' ';
+	if (n < 0)
+		V(name, "unreadable: %s", errname(e));
+	else
+		V(name, "'%s'", b);
+}
+
+static void sysctl_write(const char *name, const char *v)
+{
+	char path[128], step[200];
+	snprintf(path, sizeof(path), "/proc/sys/net/%s", name);
+	snprintf(step, sizeof(step), "write %s '%s'", name, v);
+	errno = 0;
+	int fd = open(path, O_WRONLY);
+	R(step, fd < 0 ? -1 : (long)write(fd, v, strlen(v)));
+	if (fd >= 0)
+		close(fd);
+}
+
+static void bound_port(const char *step)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof(a);
+	long r = bind(s, (struct sockaddr *)&a, sizeof(a));
+	if (r == 0)
+		getsockname(s, (struct sockaddr *)&a, &l);
+	V(step, "bind %ld %s port %u", r, errname(r ? errno : 0), r ? 0 : ntohs(a.sin_port));
+	close(s);
+}
+
+static void case_net_sysctl(void)
+{
+	static const char *names[] = {
+		"core/rmem_default", "core/rmem_max", "core/somaxconn", "core/wmem_default",
+		"core/wmem_max", "ipv4/ip_local_port_range", "ipv4/tcp_allowed_congestion_control",
+		"ipv4/tcp_available_congestion_control", "ipv4/tcp_congestion_control", "ipv4/tcp_ecn",
+		"ipv4/tcp_fin_timeout", "ipv4/tcp_keepalive_intvl", "ipv4/tcp_keepalive_probes",
+		"ipv4/tcp_keepalive_time", "ipv4/tcp_rmem", "ipv4/tcp_sack", "ipv4/tcp_syncookies",
+		"ipv4/tcp_timestamps", "ipv4/tcp_tso_win_divisor", "ipv4/tcp_window_scaling",
+		"ipv4/tcp_wmem",
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		sysctl_read(names[i]);
+	sysctl_write("ipv4/tcp_sack", "0");
+	sysctl_read("ipv4/tcp_sack");
+	sysctl_write("ipv4/tcp_sack", "1\n");
+	sysctl_write("ipv4/tcp_sack", "abc");
+	sysctl_write("ipv4/tcp_sack", "1 junk");
+	sysctl_write("ipv4/tcp_ecn", "3");
+	sysctl_write("ipv4/tcp_ecn", "-1");
+	sysctl_read("ipv4/tcp_ecn");
+	sysctl_write("ipv4/tcp_keepalive_time", "600");
+	sysctl_read("ipv4/tcp_keepalive_time");
+	sysctl_write("ipv4/tcp_keepalive_time", "7200");
+	sysctl_write("ipv4/tcp_fin_timeout", "30");
+	sysctl_read("ipv4/tcp_fin_timeout");
+	sysctl_write("ipv4/tcp_fin_timeout", "60");
+	sysctl_write("ipv4/tcp_rmem", "4096 65536");
+	sysctl_read("ipv4/tcp_rmem");
+	sysctl_write("ipv4/tcp_rmem", "4096\t131072\t6291456");
+	sysctl_read("ipv4/tcp_rmem");
+	sysctl_write("ipv4/tcp_rmem", "0 1 2");
+	sysctl_write("ipv4/tcp_congestion_control", "reno");
+	sysctl_read("ipv4/tcp_congestion_control");
+	sysctl_write("ipv4/tcp_congestion_control", "no-such-cc");
+	sysctl_write("ipv4/tcp_congestion_control", "cubic");
+	sysctl_write("core/somaxconn", "128");
+	sysctl_read("core/somaxconn");
+	sysctl_write("core/somaxconn", "4096");
+	sysctl_write("ipv4/tcp_available_congestion_control", "reno");
+	sysctl_write("ipv4/ip_local_port_range", "41000 41000");
+	sysctl_read("ipv4/ip_local_port_range");
+	bound_port("ephemeral port in a range of one");
+	sysctl_write("ipv4/ip_local_port_range", "41001 41000");
+	sysctl_write("ipv4/ip_local_port_range", "0 100");
+	sysctl_write("ipv4/ip_local_port_range", "1024 70000");
+	sysctl_write("ipv4/ip_local_port_range", "32768 60999");
+	sysctl_read("ipv4/ip_local_port_range");
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } cases[] = {
+	{ "net_sysctl", case_net_sysctl },
 	{ "mlock", case_mlock },
 	{ "oom_score_adj", case_oom_score_adj },
 };

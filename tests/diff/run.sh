@@ -43,16 +43,19 @@ for c in "${cases[@]}"; do
 		continue
 	fi
 	bad=""
-	# Line by line: the step is what precedes ": " on each line.
-	while IFS= read -r line; do
+	# Line by line, in order: the step is what precedes ": " on a line.
+	mapfile -t nl <<<"$native"
+	mapfile -t ml <<<"$sandbox"
+	for i in "${!nl[@]}"; do
+		line=${nl[$i]}
+		mine=${ml[$i]:-}
+		[ "$mine" = "$line" ] && continue
 		step=${line#"$c "}
 		step=${step%%: *}
-		mine=$(echo "$sandbox" | grep -F -m1 "$c $step: ")
-		[ "$mine" = "$line" ] && continue
-		expected "$c" "$step" && continue
+		[ "${mine%%: *}" = "${line%%: *}" ] && expected "$c" "$step" && continue
 		bad="$step: Linux '${line#*: }', moat '${mine#*: }'"
 		break
-	done <<<"$native"
+	done
 	if [ -z "$bad" ] && [ "$(echo "$native" | wc -l)" != "$(echo "$sandbox" | wc -l)" ]; then
 		bad="Linux printed $(echo "$native" | wc -l) lines, moat $(echo "$sandbox" | wc -l)"
 	fi

@@ -161,8 +161,12 @@ net_bg socat_tcp --ip $SIP/24 -p 127.0.0.1:$((PORT + 1)):7000 -p 127.0.0.1:$((PO
 	sh -c 'socat -T 5 UDP-RECVFROM:7001,fork EXEC:"tr a-z A-Z" & exec socat TCP-LISTEN:7000,fork,reuseaddr EXEC:"tr a-z A-Z"'
 S1=$LAST
 if wait_tcp $SIP 7000 20; then
-	expect socat_tcp_host_to_sandbox "HELLO TCP" "$(echo 'hello tcp' | timeout 5 socat - TCP:127.0.0.1:$((PORT + 1)))"
-	expect socat_udp_host_to_sandbox "HELLO UDP" "$(echo 'hello udp' | timeout 5 socat -T 2 - UDP:127.0.0.1:$((PORT + 1)))"
+	# (generous: the answer needs a fork and an exec of tr inside the
+	# sandbox, seconds on a loaded machine; 5 s failed under load)
+	got=$(echo 'hello tcp' | timeout 60 socat -T 30 - TCP:127.0.0.1:$((PORT + 1)) 2>&1)
+	expect socat_tcp_host_to_sandbox "HELLO TCP" "$got$([ "$got" = "HELLO TCP" ] || tail -3 "$T/socat_tcp.log")"
+	got=$(echo 'hello udp' | timeout 60 socat -T 30 - UDP:127.0.0.1:$((PORT + 1)) 2>&1)
+	expect socat_udp_host_to_sandbox "HELLO UDP" "$got$([ "$got" = "HELLO UDP" ] || tail -3 "$T/socat_tcp.log")"
 else
 	fail socat_sandbox_server_listens "$(tail -3 "$T/socat_tcp.log")"
 fi

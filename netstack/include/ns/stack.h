@@ -130,6 +130,20 @@ int ns_stack_del_route(struct ns_stack *s, const struct ns_ip *dst, unsigned pre
 int ns_stack_set_option(struct ns_stack *s, const char *key, const char *value);
 
 const struct ns_stats *ns_stack_stats(const struct ns_stack *s);
+
+/*
+ * The settings under their /proc/sys/net names ("ipv4/tcp_sack",
+ * "core/somaxconn"; netstack/sysctl.c), as text the way Linux reads and
+ * writes them. ns_sysctl_name lists them (NULL past the last);
+ * ns_sysctl_read returns the length written or -ENOENT;
+ * ns_sysctl_write returns 0, -EINVAL (not numbers, out of range),
+ * -ENOENT (no such name; an unknown congestion control) or -EPERM
+ * (read-only); ns_sysctl_writable says 1, 0 or -ENOENT.
+ */
+const char *ns_sysctl_name(unsigned idx);
+int ns_sysctl_writable(const char *name);
+int ns_sysctl_read(struct ns_stack *s, const char *name, char *buf, size_t len);
+int ns_sysctl_write(struct ns_stack *s, const char *name, const char *text, size_t len);
 /* Prints every non-zero counter, one "name value" per line, the links, the
  * neighbour cache ("neigh IFNAME IP lladdr MAC STATE") and pool use. */
 void ns_stack_print_stats(const struct ns_stack *s, FILE *f, int all);

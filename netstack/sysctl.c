@@ -1,0 +1,235 @@
+/*
+ * The netstack's settings under the names Linux gives them in
+ * /proc/sys/net, read and written as text the way Linux's sysctl handlers
+ * (proc_dointvec) do: integers separated by blanks, each checked against
+ * its range (EINVAL); a vector's missing tail is left as it was, and what
+ * follows the last value after a blank is ignored ("1 junk" sets 1), but
+ * a number must end at a blank ("1x" is EINVAL). One table per stack.
+ * The sentry serves these files to its sandbox (sentry/vfs/procfs.c), so
+ * `sysctl -w` inside a sandbox changes that sandbox's stack and nothing
+ * on the host.
+ *
+ * Every entry acts on the stack, except those marked "kept": their value
+ * is stored and read back (programs and tests set them), but the stack has
+ * no behaviour they change. Ranges are Linux's unless a comment says why.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack_priv.h"
+#include "tcp/tcp_priv.h"
+
+struct sysctl_ent {
+	const char *name; /* under /proc/sys/net */
+	int n;		  /* integers in the value; 0: a string */
+	long min, max;	  /* of each integer */
+	void (*get)(struct ns_stack *st, long v[3]);
+	void (*set)(struct ns_stack *st, const long v[3]); /* NULL: read-only */
+};
+
+#define TS(st) ((st)->tcp)
+
+/* One integer field of struct tcp_state: get/set pairs. */
+#define TCP_INT(field, type)                                            \
+	static void get_##field(struct ns_stack *st, long v[3])         \
+	{                                                               \
+		v[0] = (long)TS(st)->field;                             \
+	}                                                               \
+	static void set_##field(struct ns_stack *st, const long v[3])   \
+	{                                                               \
+		TS(st)->field = (type)v[0];                             \
+	}
+TCP_INT(sack, uint8_t)
+TCP_INT(timestamps, uint8_t)
+TCP_INT(window_scaling, uint8_t)
+TCP_INT(syncookies, uint8_t)
+TCP_INT(ecn, uint8_t)
+TCP_INT(keepidle_s, uint32_t)
+TCP_INT(keepintvl_s, uint32_t)
+TCP_INT(keepcnt, uint32_t)
+TCP_INT(somaxconn, uint32_t)
+TCP_INT(tso_win_divisor, uint32_t)
+
+static void get_fin_timeout(struct ns_stack *st, long v[3])
+{
+	v[0] = (long)(TS(st)->fin_timeout / NS_SEC);
+}
+
+static void set_fin_timeout(struct ns_stack *st, const long v[3])
+{
+	TS(st)->fin_timeout = (ns_time_t)v[0] * NS_SEC;
+}
+
+static void get_rmem(struct ns_stack *st, long v[3])
+{
+	v[0] = TS(st)->rmem_min, v[1] = TS(st)->rmem_def, v[2] = TS(st)->rmem_max;
+}
+
+static void set_rmem(struct ns_stack *st, const long v[3])
+{
+	TS(st)->rmem_min = (int)v[0], TS(st)->rmem_def = (int)v[1], TS(st)->rmem_max = (int)v[2];
+}
+
+static void get_wmem(struct ns_stack *st, long v[3])
+{
+	v[0] = TS(st)->wmem_min, v[1] = TS(st)->wmem_def, v[2] = TS(st)->wmem_max;
+}
+
+static void set_wmem(struct ns_stack *st, const long v[3])
+{
+	TS(st)->wmem_min = (int)v[0], TS(st)->wmem_def = (int)v[1], TS(st)->wmem_max = (int)v[2];
+}
+
+static void get_ports(struct ns_stack *st, long v[3])
+{
+	v[0] = st->eph_low, v[1] = st->eph_high;
+}
+
+static void set_ports(struct ns_stack *st, const long v[3])
+{
+	st->eph_low = (uint16_t)v[0], st->eph_high = (uint16_t)v[1];
+}
+
+#define CORE_INT(field)                                                 \
+	static void get_##field(struct ns_stack *st, long v[3])         \
+	{                                                               \
+		v[0] = st->field;                                       \
+	}                                                               \
+	static void set_##field(struct ns_stack *st, const long v[3])   \
+	{                                                               \
+		st->field = (int)v[0];                                  \
+	}
+CORE_INT(core_rmem_def)
+CORE_INT(core_wmem_def)
+CORE_INT(core_rmem_max)
+CORE_INT(core_wmem_max)
+
+/* Buffer sizes: net.core's are at least Linux's SOCK_MIN_RCVBUF and
+ * SOCK_MIN_SNDBUF (2304, 4608); tcp_rmem and tcp_wmem take any positive
+ * value and are clamped where the stack uses them (tcp_sock_alloc), as in
+ * Linux. Their first values (the floors under memory pressure) are kept. */
+static const struct sysctl_ent table[] = {
+	{ "core/rmem_default", 1, 2304, INT_MAX, get_core_rmem_def, set_core_rmem_def },
+	{ "core/rmem_max", 1, 2304, INT_MAX, get_core_rmem_max, set_core_rmem_max },
+	{ "core/somaxconn", 1, 0, INT_MAX, get_somaxconn, set_somaxconn },
+	{ "core/wmem_default", 1, 4608, INT_MAX, get_core_wmem_def, set_core_wmem_def },
+	{ "core/wmem_max", 1, 4608, INT_MAX, get_core_wmem_max, set_core_wmem_max },
+	{ "ipv4/ip_local_port_range", 2, 1, 65535, get_ports, set_ports },
+	{ "ipv4/tcp_allowed_congestion_control", 0, 0, 0, NULL, NULL },
+	{ "ipv4/tcp_available_congestion_control", 0, 0, 0, NULL, NULL },
+	{ "ipv4/tcp_congestion_control", 0, 0, 0, NULL, NULL },
+	{ "ipv4/tcp_ecn", 1, 0, 2, get_ecn, set_ecn },
+	{ "ipv4/tcp_fin_timeout", 1, 0, INT_MAX / 1000, get_fin_timeout, set_fin_timeout },
+	/* (Linux takes 0 too; here 0 would mean "the default" per socket) */
+	{ "ipv4/tcp_keepalive_intvl", 1, 1, 32767, get_keepintvl_s, set_keepintvl_s },
+	{ "ipv4/tcp_keepalive_probes", 1, 1, 127, get_keepcnt, set_keepcnt },
+	{ "ipv4/tcp_keepalive_time", 1, 1, 32767, get_keepidle_s, set_keepidle_s },
+	{ "ipv4/tcp_rmem", 3, 1, INT_MAX, get_rmem, set_rmem },
+	{ "ipv4/tcp_sack", 1, 0, 255, get_sack, set_sack },
+	{ "ipv4/tcp_syncookies", 1, 0, 2, get_syncookies, set_syncookies },
+	{ "ipv4/tcp_timestamps", 1, 0, 2, get_timestamps, set_timestamps },
+	/* kept: the stack sends what the window allows at once */
+	{ "ipv4/tcp_tso_win_divisor", 1, 0, 255, get_tso_win_divisor, set_tso_win_divisor },
+	{ "ipv4/tcp_window_scaling", 1, 0, 255, get_window_scaling, set_window_scaling },
+	{ "ipv4/tcp_wmem", 3, 1, INT_MAX, get_wmem, set_wmem },
+};
+#define NTABLE (sizeof(table) / sizeof(table[0]))
+
+static const struct sysctl_ent *find(const char *name)
+{
+	for (size_t i = 0; i < NTABLE; i++)
+		if (!strcmp(table[i].name, name))
+			return &table[i];
+	return NULL;
+}
+
+const char *ns_sysctl_name(unsigned idx)
+{
+	return idx < NTABLE ? table[idx].name : NULL;
+}
+
+int ns_sysctl_writable(const char *name)
+{
+	const struct sysctl_ent *e = find(name);
+	if (!e)
+		return -ENOENT;
+	return e->set != NULL || !strcmp(name, "ipv4/tcp_congestion_control");
+}
+
+int ns_sysctl_read(struct ns_stack *st, const char *name, char *buf, size_t len)
+{
+	const struct sysctl_ent *e = find(name);
+	if (!e)
+		return -ENOENT;
+	int n;
+	if (!strcmp(name, "ipv4/tcp_congestion_control"))
+		n = snprintf(buf, len, "%s\n", TS(st)->default_cc->name);
+	else if (e->n == 0)
+		n = snprintf(buf, len, "reno cubic\n"); /* both lists: what tcp_cc_find knows */
+	else {
+		long v[3] = { 0, 0, 0 };
+		e->get(st, v);
+		if (e->n == 1)
+			n = snprintf(buf, len, "%ld\n", v[0]);
+		else if (e->n == 2)
+			n = snprintf(buf, len, "%ld\t%ld\n", v[0], v[1]);
+		else
+			n = snprintf(buf, len, "%ld\t%ld\t%ld\n", v[0], v[1], v[2]);
+	}
+	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
+}
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n';
+}
+
+int ns_sysctl_write(struct ns_stack *st, const char *name, const char *text, size_t len)
+{
+	const struct sysctl_ent *e = find(name);
+	if (!e)
+		return -ENOENT;
+	char s[128];
+	if (len >= sizeof(s))
+		return -EINVAL;
+	memcpy(s, text, len);
+	s[len] = 0;
+	if (!strcmp(name, "ipv4/tcp_congestion_control")) {
+		/* Linux: the name up to the first newline; unknown: ENOENT */
+		s[strcspn(s, "\n")] = 0;
+		const struct tcp_cc_ops *cc = tcp_cc_find(s);
+		if (!cc)
+			return -ENOENT;
+		TS(st)->default_cc = cc;
+		return 0;
+	}
+	if (!e->set)
+		return -EPERM;
+	long v[3];
+	e->get(st, v);
+	const char *p = s;
+	int got = 0;
+	while (got < e->n) {
+		while (is_blank(*p))
+			p++;
+		if (!*p)
+			break;
+		char *end;
+		errno = 0;
+		long x = strtol(p, &end, 10);
+		if (end == p || errno || x < e->min || x > e->max || (*end && !is_blank(*end)))
+			return -EINVAL;
+		v[got++] = x;
+		p = end;
+	}
+	if (!got)
+		return -EINVAL;
+	/* Linux: a port range whose low end is above its high end */
+	if (e->set == set_ports && v[0] > v[1])
+		return -EINVAL;
+	e->set(st, v);
+	return 0;
+}

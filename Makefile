@@ -142,6 +142,12 @@ build/fuzz/fuzz_gofer: gofer/server.c gofer/hostfs.c $(wildcard gofer/*.h sentry
 # (fuzz_netlink includes the sentry's netlink socket)
 build/fuzz/fuzz_netlink: sentry/socket/netlink.c $(wildcard sentry/socket/*.h sentry/kernel/*.h)
 
+# (fuzz_impair includes the impairment bridge's frame handling)
+build/fuzz/fuzz_impair: tools/moat/impair_frame.c tools/moat/impair.h
+
+# (fuzz_dut_agent includes the packetimpact DUT agent, netstack flavour)
+build/fuzz/fuzz_dut_agent: tools/packetimpact/dut_agent.c
+
 fuzz: $(DEPS_STAMP) $(FUZZERS)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
 

@@ -132,13 +132,22 @@ int imp_gso_split(const uint8_t *f, uint32_t len, const struct virtio_net_hdr *v
 			return -EINVAL;
 		l4 = l3 + 40;
 	}
-	/* With extension headers (or IPv4 options) the sender's csum_start
-	 * says where TCP begins. */
-	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+	/* With IPv6 extension headers the sender's csum_start says where TCP
+	 * begins. An IPv4 header says its own length, and a receiver takes
+	 * TCP from there: a csum_start that disagrees is a malformed frame
+	 * (split on it, the IP checksum would cover TCP bytes or TCP would
+	 * overwrite IP options), so it is refused. */
+	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		if (!v6 && vh->csum_start != l4)
+			return -EINVAL;
 		l4 = vh->csum_start;
-	else if (v6 && f[l3 + 6] != 6)
+	} else if (v6 && f[l3 + 6] != 6) {
 		return -EINVAL;
-	if (l4 < l3 + 20 || l4 + 20 > len)
+	}
+	/* TCP starts after the fixed IP header: 20 bytes for IPv4, 40 for
+	 * IPv6 (a csum_start inside the IPv6 header would have the TCP fields
+	 * written over its addresses). */
+	if (l4 < l3 + (v6 ? 40 : 20) || l4 + 20 > len)
 		return -EINVAL;
 	uint32_t hl = l4 + (uint32_t)(f[l4 + 12] >> 4) * 4;
 	uint32_t mss = vh->gso_size;
@@ -146,6 +155,11 @@ int imp_gso_split(const uint8_t *f, uint32_t len, const struct virtio_net_hdr *v
 		return -EINVAL;
 
 	uint32_t payload = len - hl;
+	/* The largest segment's IPv4 total length / IPv6 payload length must
+	 * fit in 16 bits (a super-frame past 64 KiB, BIG TCP's, would have it
+	 * wrap). */
+	if (hl + NS_MIN(mss, payload) - l3 - (v6 ? 40 : 0) > 0xffff)
+		return -EINVAL;
 	uint32_t seq0 = ns_rd32(f + l4 + 4);
 	uint16_t id0 = v6 ? 0 : ns_rd16(f + l3 + 4);
 	uint8_t flags0 = f[l4 + 13];

@@ -48,6 +48,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -71,18 +72,6 @@
 #else
 #define KIND "linux"
 #endif
-
-static void reply(json_t *j)
-{
-	char *s = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (!s)
-		return;
-	fputs(s, stdout);
-	fputc('\n', stdout);
-	fflush(stdout);
-	free(s);
-}
 
 /* ---- helpers ---- */
 
@@ -208,7 +197,7 @@ static ns_time_t deadline_of(struct ns_socket *s, int name)
 
 /* Run the loop once, waking no later than deadline. Returns 0, or -EAGAIN
  * when the deadline has passed. */
-static int run_until(ns_time_t deadline)
+static int loop_until(ns_time_t deadline)
 {
 	ns_time_t now = ns_clock_now();
 	if (deadline != NS_TIME_NEVER && now >= deadline)
@@ -216,6 +205,11 @@ static int run_until(ns_time_t deadline)
 	ns_loop_run_once(loop, deadline == NS_TIME_NEVER ? NS_TIME_NEVER : deadline - now);
 	return 0;
 }
+
+/* Where every blocking call waits, one step at a time: the agent's event
+ * loop. tests/fuzz/fuzz_dut_agent.c, which includes this file, points it
+ * at a bounded wait on a fake clock instead. */
+static int (*run_until)(ns_time_t deadline) = loop_until;
 
 static long be_socket(int domain, int type, int proto)
 {
@@ -488,7 +482,10 @@ static long be_recvfrom(int fd, void *b, size_t len, int flags, struct sockaddr_
 
 static int geti(json_t *req, const char *k)
 {
-	return (int)json_integer_value(json_object_get(req, k));
+	/* Saturated, not truncated: a number past int must not alias a
+	 * small one ("fd": 4294967299 would act on fd 3; INT_MAX is no fd). */
+	json_int_t v = json_integer_value(json_object_get(req, k));
+	return v > INT_MAX ? INT_MAX : v < INT_MIN ? INT_MIN : (int)v;
 }
 
 static json_t *result(long r)
@@ -663,19 +660,51 @@ static json_t *handle(json_t *req)
 	return json_pack("{s:s,s:s}", "error", "unknown op", "op", op);
 }
 
-static void handle_line(const char *line)
+/* One request line to its reply (NULL only when out of memory). */
+static json_t *serve_line(const char *line)
 {
 	json_error_t err;
 	json_t *req = json_loads(line, 0, &err);
 	if (!req) {
-		reply(json_pack("{s:s}", "error", err.text));
-		return;
+		json_t *j = json_pack("{s:s}", "error", err.text);
+		if (j)
+			return j;
+		/* The text quotes the input near the error, and may hold part of
+		 * a UTF-8 sequence (a cut "\u" escape, a long token truncated),
+		 * which json_pack() refuses: the testbench would get no reply
+		 * and wait for ever. Say it in ASCII. */
+		for (char *c = err.text; *c; c++)
+			if ((unsigned char)*c >= 0x80)
+				*c = '?';
+		return json_pack("{s:s}", "error", err.text);
 	}
-	reply(handle(req));
+	json_t *j = handle(req);
 	json_decref(req);
+	return j;
 }
 
 /* ---- main ---- */
+
+/* tests/fuzz/fuzz_dut_agent.c includes this file with DUT_AGENT_NO_MAIN
+ * and calls serve_line() itself. */
+#ifndef DUT_AGENT_NO_MAIN
+
+static void reply(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (!s)
+		return;
+	fputs(s, stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
+	free(s);
+}
+
+static void handle_line(const char *line)
+{
+	reply(serve_line(line));
+}
 
 #ifdef DUT_NETSTACK
 
@@ -818,4 +847,5 @@ int main(int argc, char **argv)
 	return 0;
 }
 
-#endif
+#endif /* DUT_NETSTACK */
+#endif /* DUT_AGENT_NO_MAIN */

@@ -34,7 +34,12 @@ for fz in "$@"; do
 	fi
 	dirs=("$corpus" "$seeds")
 	[ -d "tests/fuzz/seeds/$name" ] && dirs+=("tests/fuzz/seeds/$name")
-	before=$(find build/fuzz/artifacts -name "*-$name-*" 2>/dev/null | wc -l)
+	# Findings are NAME-crash-*, -leak-*, -timeout-*, -oom-* (slow-unit
+	# reports are not; the old pattern "*-NAME-*" matched none of them, so
+	# only the exit status caught a finding).
+	findings() { find build/fuzz/artifacts \( -name "$name-crash-*" -o -name "$name-leak-*" \
+		-o -name "$name-timeout-*" -o -name "$name-oom-*" \) 2>/dev/null | wc -l; }
+	before=$(findings)
 	# fuzz_frame builds a whole stack per input and runs 200 s of its
 	# timers, so every input touches thousands of features, and libFuzzer's
 	# entropic schedule (on by default) spent more time weighing them than
@@ -54,7 +59,7 @@ for fz in "$@"; do
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
 	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
-	after=$(find build/fuzz/artifacts -name "*-$name-*" 2>/dev/null | wc -l)
+	after=$(findings)
 	summary="${execs:-?} executions (${rate:-?}/s), ${cov:-cov: ?}, corpus $(ls "$corpus" | wc -l) inputs"
 	# A harness may print what an input stands for (fuzz_frame: frames).
 	frames=$(sed -n 's/^fuzz_frame: [0-9]* inputs, \([0-9]*\) frames$/\1/p' "$log" | tail -1)

@@ -734,6 +734,52 @@ CONST_GEN(gen_entropy, "256\n")
 CONST_GEN(gen_pipe_max, "1048576\n")
 CONST_GEN(gen_shmmax, "18446744073692774399\n")
 CONST_GEN(gen_yama, "1\n")
+/* /proc/sys/kernel: what a sandboxed program finds of its kernel. The
+ * System V IPC limits are sys_sysvipc.c's own; the rest are Linux's
+ * defaults for what the sentry does not have (no module was ever loaded:
+ * not tainted; no console: printk's defaults). */
+/* kernel.tainted: this sandbox's flags (one sentry, one sandbox). As in
+ * Linux, root (CAP_SYS_ADMIN) may add flags, never clear them. */
+static unsigned long sandbox_taint;
+
+static int gen_tainted(struct pctx *c, pid_t p, pid_t t, FILE *out)
+{
+	(void)c, (void)p, (void)t;
+	fprintf(out, "%lu\n", sandbox_taint);
+	return 0;
+}
+
+static int write_tainted(struct pctx *c, pid_t p, pid_t t, const char *buf, size_t len)
+{
+	(void)p, (void)t;
+	if (!capable(c->t, KCAP_SYS_ADMIN))
+		return -EPERM;
+	char s[32], *end;
+	if (len >= sizeof(s))
+		return -EINVAL;
+	memcpy(s, buf, len);
+	s[len] = 0;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	while (*end == ' ' || *end == '\t' || *end == '\n')
+		end++;
+	if (end == s || *end || errno || s[0] == '-')
+		return -EINVAL;
+	sandbox_taint |= v;
+	return 0;
+}
+CONST_GEN(gen_zero, "0\n")
+CONST_GEN(gen_two, "2\n")
+CONST_GEN(gen_one, "1\n")
+CONST_GEN(gen_printk, "4\t4\t1\t7\n")
+CONST_GEN(gen_core_pattern, "core\n")
+CONST_GEN(gen_domainname, "(none)\n")
+CONST_GEN(gen_shmall, "18446744073692774399\n")
+CONST_GEN(gen_shmmni, "4096\n")
+CONST_GEN(gen_msgmax, "8192\n")
+CONST_GEN(gen_msgmnb, "16384\n")
+CONST_GEN(gen_msgmni, "32000\n")
+CONST_GEN(gen_sem, "32000\t1024000000\t500\t32000\n")
 CONST_GEN(gen_self_dummy, "")
 
 static int gen_uuid(struct pctx *c, pid_t p, pid_t t, FILE *out)
@@ -771,6 +817,21 @@ static const struct pent sys_kernel[] = {
 	{ "ngroups_max", S_IFREG | 0444, gen_ngroups_max, NULL, NULL, NULL, NULL },
 	{ "cap_last_cap", S_IFREG | 0444, gen_cap_last_cap, NULL, NULL, NULL, NULL },
 	{ "shmmax", S_IFREG | 0444, gen_shmmax, NULL, NULL, NULL, NULL },
+	{ "shmall", S_IFREG | 0444, gen_shmall, NULL, NULL, NULL, NULL },
+	{ "shmmni", S_IFREG | 0444, gen_shmmni, NULL, NULL, NULL, NULL },
+	{ "msgmax", S_IFREG | 0444, gen_msgmax, NULL, NULL, NULL, NULL },
+	{ "msgmnb", S_IFREG | 0444, gen_msgmnb, NULL, NULL, NULL, NULL },
+	{ "msgmni", S_IFREG | 0444, gen_msgmni, NULL, NULL, NULL, NULL },
+	{ "sem", S_IFREG | 0444, gen_sem, NULL, NULL, NULL, NULL },
+	{ "tainted", S_IFREG | 0644, gen_tainted, NULL, NULL, write_tainted, NULL },
+	{ "panic", S_IFREG | 0444, gen_zero, NULL, NULL, NULL, NULL },
+	{ "printk", S_IFREG | 0444, gen_printk, NULL, NULL, NULL, NULL },
+	{ "core_pattern", S_IFREG | 0444, gen_core_pattern, NULL, NULL, NULL, NULL },
+	{ "domainname", S_IFREG | 0444, gen_domainname, NULL, NULL, NULL, NULL },
+	{ "randomize_va_space", S_IFREG | 0444, gen_two, NULL, NULL, NULL, NULL },
+	{ "kptr_restrict", S_IFREG | 0444, gen_one, NULL, NULL, NULL, NULL },
+	{ "dmesg_restrict", S_IFREG | 0444, gen_one, NULL, NULL, NULL, NULL },
+	{ "perf_event_paranoid", S_IFREG | 0444, gen_two, NULL, NULL, NULL, NULL },
 	{ "random", S_IFDIR | 0555, NULL, NULL, sys_kernel_random, NULL, NULL },
 	{ "yama", S_IFDIR | 0555, NULL, NULL, sys_kernel_yama, NULL, NULL },
 	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },

@@ -327,10 +327,61 @@ static void case_net_sysctl(void)
 	sysctl_read("ipv4/ip_local_port_range");
 }
 
+/* ---- /proc/sys/kernel (issue 12: tainted and most others were missing) ----
+ * Values that depend on the host's configuration (tainted, core_pattern,
+ * the restrict and paranoid levels) are only checked to be readable as
+ * one line; the System V IPC limits are Linux's defaults on both. */
+
+static void kernel_file(const char *name, int show)
+{
+	char path[128], b[256] = "";
+	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof(b) - 1);
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (n < 0) {
+		V(name, "unreadable: %s", errname(e));
+		return;
+	}
+	int lines = 0;
+	for (char *c = b; *c; c++) {
+		lines += *c == '\n';
+		if (*c == '\t' || *c == '\n')
+			*c = ' ';
+	}
+	if (show)
+		V(name, "'%s'", b);
+	else
+		V(name, "readable, %d line%s", lines, lines == 1 ? "" : "s");
+}
+
+static void case_proc_sys_kernel(void)
+{
+	static const char *shown[] = { "msgmax", "msgmnb", "msgmni", "sem", "shmall", "shmmax",
+				       "shmmni", "ostype", "cap_last_cap" };
+	static const char *readable[] = { "tainted", "panic", "printk", "core_pattern",
+					  "domainname", "hostname", "osrelease",
+					  "randomize_va_space", "kptr_restrict", "dmesg_restrict",
+					  "perf_event_paranoid", "ngroups_max", "pid_max", "random/boot_id",
+					  "random/uuid", "random/entropy_avail" };
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+		kernel_file(shown[i], 1);
+	for (size_t i = 0; i < sizeof(readable) / sizeof(readable[0]); i++)
+		kernel_file(readable[i], 0);
+	errno = 0;
+	int fd = open("/proc/sys/kernel/tainted", O_WRONLY);
+	R("open tainted for writing", fd);
+	if (fd >= 0)
+		close(fd);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } cases[] = {
+	{ "proc_sys_kernel", case_proc_sys_kernel },
 	{ "net_sysctl", case_net_sysctl },
 	{ "mlock", case_mlock },
 	{ "oom_score_adj", case_oom_score_adj },

@@ -6,6 +6,7 @@
 #   make asan       unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       fuzz harnesses for FUZZ_SECONDS each (default 60)
 #   make bench      benchmarks against Linux on the same kind of veth
+#   make soak       mixed traffic for SOAK_SECONDS (default 3600); not in make test
 #   make packetimpact  the conformance runner (part of make test)
 #
 # Sources are found by glob; every object gets a -MMD dependency file.
@@ -48,7 +49,7 @@ HELPERS := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 BENCHES := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all deps test test-loaded unit asan fuzz bench run packetimpact clean
+.PHONY: all deps test test-loaded unit asan fuzz bench soak run packetimpact clean
 .DEFAULT_GOAL := all
 
 all: $(DEPS_STAMP)
@@ -153,6 +154,10 @@ fuzz: $(DEPS_STAMP) $(FUZZERS)
 
 bench: all
 	@tests/bench/run.sh
+
+# Long-run test (tests/soak/soak.sh), outside make test; SOAK_SECONDS=N.
+soak: all
+	@tests/soak/soak.sh
 
 run: all
 	@tools/demo.sh

@@ -48,7 +48,8 @@ struct tconn {
 	FILE *file;
 	char peer[64];
 	uint16_t port;
-	struct tconn *next_all;
+	struct tconn *next_all, *prev_all;
+	struct tconn *next_dead; /* closed, freed by the next hook() */
 };
 
 struct tsvc {
@@ -56,6 +57,7 @@ struct tsvc {
 	struct ns_loop *loop;
 	struct tconn *ready;
 	struct tconn *all;
+	struct tconn *dead; /* closed connections, freed after the ready list ran */
 	uint8_t buf[IOBUF];
 	/* client */
 	int client;
@@ -140,6 +142,8 @@ static struct tconn *conn_new(struct tsvc *v, struct ns_socket *s, enum conn_kin
 	sha256_init(&c->tx);
 	sha256_init(&c->rx);
 	c->next_all = v->all;
+	if (v->all)
+		v->all->prev_all = c;
 	v->all = c;
 	ns_socket_set_wake(s, on_wake, c);
 	return c;
@@ -150,6 +154,13 @@ static void conn_close(struct tconn *c)
 	if (c->s) {
 		ns_close(c->s);
 		c->s = NULL;
+	}
+	if (!c->done) {
+		/* Freed by hook() once nothing can touch it: a server that
+		 * served a million connections held a million of these (the
+		 * soak saw moat stack grow 0.45 MB a minute). */
+		c->next_dead = c->svc->dead;
+		c->svc->dead = c;
 	}
 	c->done = 1;
 	if (c->file) {
@@ -441,6 +452,19 @@ static int hook(void *arg)
 		c->on_ready = 0;
 		if (!c->done)
 			step(c);
+	}
+	/* Closed connections: none is on the ready list now (mark_ready
+	 * skips them) and their sockets no longer call back (ns_close). */
+	while (v->dead) {
+		struct tconn *c = v->dead;
+		v->dead = c->next_dead;
+		if (c->prev_all)
+			c->prev_all->next_all = c->next_all;
+		else
+			v->all = c->next_all;
+		if (c->next_all)
+			c->next_all->prev_all = c->prev_all;
+		free(c);
 	}
 	if (v->client && ns_stack_now(v->st) > v->started + v->copt.timeout) {
 		fprintf(stderr, "moat: tcp-client: timed out with %u of %u connections done\n",

@@ -2,8 +2,11 @@
  * The interface ioctls (netdevice(7)) every socket answers: SIOCGIFCONF,
  * SIOCGIFADDR, SIOCGIFNETMASK, SIOCGIFBRDADDR, SIOCGIFFLAGS, SIOCGIFINDEX,
  * SIOCGIFNAME, SIOCGIFMTU, SIOCGIFHWADDR, SIOCGIFTXQLEN, read from the
- * sandbox's netstack (ns/info.h). The setting ones are refused with EPERM:
- * the sandbox's interfaces are configured by moat, not from inside.
+ * sandbox's netstack (ns/info.h). Of the setting ones, SIOCSIFFLAGS and
+ * SIOCSIFMTU succeed for CAP_NET_ADMIN when they change nothing (ifconfig
+ * lo up on a link that is up) and are not supported otherwise (no link
+ * goes down, MTUs stay); the others are refused with EPERM (addresses and
+ * routes are changed through netlink, sentry/socket/netlink.c).
  */
 #include <errno.h>
 #include <net/if.h>
@@ -110,12 +113,15 @@ long netdev_ioctl(struct task *t, unsigned long cmd, uint64_t arg)
 	case SIOCGIFTXQLEN:
 	case SIOCGIFMETRIC:
 		break;
+	case SIOCSIFFLAGS:
+	case SIOCSIFMTU:
+		if (!capable(t, KCAP_NET_ADMIN))
+			return -EPERM;
+		break;
 	case SIOCSIFADDR:
 	case SIOCSIFNETMASK:
 	case SIOCSIFBRDADDR:
 	case SIOCSIFDSTADDR:
-	case SIOCSIFFLAGS:
-	case SIOCSIFMTU:
 	case SIOCSIFHWADDR:
 	case SIOCSIFNAME:
 	case SIOCSIFTXQLEN:
@@ -164,6 +170,11 @@ long netdev_ioctl(struct task *t, unsigned long cmd, uint64_t arg)
 		case SIOCGIFFLAGS:
 			r.ifr_flags = (short)netdev_flags(&ni);
 			break;
+		case SIOCSIFFLAGS:
+			return ((unsigned)r.ifr_flags & IFF_UP) == (netdev_flags(&ni) & IFF_UP) ? 0
+												 : -EOPNOTSUPP;
+		case SIOCSIFMTU:
+			return r.ifr_mtu == (int)ni.mtu ? 0 : -EOPNOTSUPP;
 		case SIOCGIFINDEX:
 			r.ifr_ifindex = id;
 			break;

@@ -1,16 +1,21 @@
 /*
- * Netlink route sockets (rtnetlink(7)), read-only: enough for `ip link`,
- * `ip addr`, `ip route` and glibc's getaddrinfo (AI_ADDRCONFIG) and
- * getifaddrs to see the sandbox's interfaces, addresses and routes. The
- * answers are built from the netstack's introspection API (ns/info.h).
+ * Netlink route sockets (rtnetlink(7)): enough for `ip link`, `ip addr`,
+ * `ip route` and glibc's getaddrinfo (AI_ADDRCONFIG) and getifaddrs to see
+ * the sandbox's interfaces, addresses and routes, and for a process with
+ * CAP_NET_ADMIN in the sandbox (its root) to change them: `ip addr
+ * add/del` and `ip route add/del/replace` change the sandbox's netstack,
+ * never the host; `ip link set IF up` is accepted on a link that is up.
+ * The answers are built from the netstack's introspection API
+ * (ns/info.h).
  *
  * A request is answered when it is sent: the replies are queued on the
  * socket as datagrams of at most NL_DGRAM bytes (whole messages only, as
- * Linux's dumps), then read one datagram per recvmsg. Requests that would
- * change something are refused with EPERM; GET requests of kinds we do
- * not keep (neighbours, rules, qdiscs, ...) get an empty dump. No
- * multicast notifications are ever sent: the configuration does not
- * change while the sandbox runs.
+ * Linux's dumps), then read one datagram per recvmsg. Changes other than
+ * those above (links down, MTU, neighbours, rules, ...) are refused with
+ * EOPNOTSUPP, and every change without CAP_NET_ADMIN with EPERM; GET
+ * requests of kinds we do not keep (neighbours, rules, qdiscs, ...) get an
+ * empty dump. No multicast notifications are sent (a change is seen by the
+ * next dump).
  */
 #include <errno.h>
 #include <linux/if_addr.h>
@@ -518,8 +523,145 @@ static int lookup_route(struct nlout *o, const struct nlmsghdr *req, struct ns_s
 	return 0;
 }
 
-/* One request: replies queued on o. Returns 0 or -errno for the ack. */
-static int handle(struct nlout *o, const struct nlmsghdr *req, struct ns_stack *st)
+/* ---- changes ---- */
+
+/* An address attribute of family fam into *ip. */
+static int attr_ip(const struct rtattr *a, int fam, struct ns_ip *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	ip->family = (uint16_t)fam;
+	if (RTA_PAYLOAD(a) != (fam == AF_INET ? 4u : 16u))
+		return -EINVAL;
+	if (fam == AF_INET) {
+		uint32_t v;
+		memcpy(&v, RTA_DATA(a), 4);
+		ip->v4 = ntohl(v);
+	} else {
+		memcpy(ip->v6, RTA_DATA(a), 16);
+	}
+	return 0;
+}
+
+/* RTM_NEWADDR / RTM_DELADDR: ip addr add/del ADDR/LEN dev IF. The local
+ * address is IFA_LOCAL (IPv4) or IFA_ADDRESS; Linux's errors: EEXIST for
+ * an address already there, EADDRNOTAVAIL for deleting one that is not. */
+static int change_addr(const struct nlmsghdr *req, struct ns_stack *st, int add)
+{
+	if (req->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
+		return -EINVAL;
+	const struct ifaddrmsg *ifa = NLMSG_DATA(req);
+	int fam = ifa->ifa_family;
+	if (fam != AF_INET && fam != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (ifa->ifa_prefixlen > (fam == AF_INET ? 32 : 128))
+		return -EINVAL;
+	struct ns_nic_info ni;
+	if (!st || ifa->ifa_index == 0 || ns_stack_nic_info(st, (int)ifa->ifa_index, &ni) < 0)
+		return -ENODEV;
+	struct ns_ip ip, local;
+	int have = 0, have_local = 0;
+	int alen = (int)req->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifa));
+	for (const struct rtattr *a = IFA_RTA(ifa); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+		if (a->rta_type == IFA_ADDRESS && attr_ip(a, fam, &ip) == 0)
+			have = 1;
+		else if (a->rta_type == IFA_LOCAL && attr_ip(a, fam, &local) == 0)
+			have_local = 1;
+		else if (a->rta_type == IFA_ADDRESS || a->rta_type == IFA_LOCAL)
+			return -EINVAL;
+	}
+	if (have_local)
+		ip = local, have = 1;
+	if (!have)
+		return -EINVAL;
+	if (!add)
+		return ns_stack_del_addr(st, (int)ifa->ifa_index, &ip);
+	int r = ns_stack_add_addr(st, (int)ifa->ifa_index, &ip, ifa->ifa_prefixlen);
+	if (r == -EEXIST && (req->nlmsg_flags & NLM_F_REPLACE))
+		return 0;
+	return r;
+}
+
+/* RTM_NEWROUTE / RTM_DELROUTE: unicast routes of the main table, to
+ * RTA_DST/rtm_dst_len via RTA_GATEWAY and/or RTA_OIF. NLM_F_REPLACE (ip
+ * route replace) deletes a route to the same prefix first. */
+static int change_route(const struct nlmsghdr *req, struct ns_stack *st, int add)
+{
+	if (req->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
+		return -EINVAL;
+	const struct rtmsg *rq = NLMSG_DATA(req);
+	int fam = rq->rtm_family;
+	if (fam != AF_INET && fam != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (rq->rtm_dst_len > (fam == AF_INET ? 32 : 128))
+		return -EINVAL;
+	if ((rq->rtm_table != RT_TABLE_MAIN && rq->rtm_table != RT_TABLE_UNSPEC) ||
+	    (add && rq->rtm_type != RTN_UNICAST))
+		return -EOPNOTSUPP; /* other tables, blackhole, prohibit, ... */
+	struct ns_ip dst, gw;
+	memset(&dst, 0, sizeof(dst));
+	dst.family = (uint16_t)fam;
+	int have_gw = 0, oif = 0;
+	int alen = (int)req->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*rq));
+	for (const struct rtattr *a = RTM_RTA(rq); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+		if (a->rta_type == RTA_DST) {
+			if (attr_ip(a, fam, &dst) < 0)
+				return -EINVAL;
+		} else if (a->rta_type == RTA_GATEWAY) {
+			if (attr_ip(a, fam, &gw) < 0)
+				return -EINVAL;
+			have_gw = 1;
+		} else if (a->rta_type == RTA_OIF) {
+			if (RTA_PAYLOAD(a) != sizeof(uint32_t))
+				return -EINVAL;
+			uint32_t v;
+			memcpy(&v, RTA_DATA(a), sizeof(v));
+			oif = (int)v;
+		}
+	}
+	if (!st)
+		return -ENETUNREACH;
+	struct ns_nic_info ni;
+	if (oif && ns_stack_nic_info(st, oif, &ni) < 0)
+		return -ENODEV;
+	if (!add)
+		return ns_stack_del_route(st, &dst, rq->rtm_dst_len);
+	if (!have_gw && !oif)
+		return -EINVAL; /* Linux: "Nexthop device is not specified" */
+	if (req->nlmsg_flags & NLM_F_REPLACE)
+		ns_stack_del_route(st, &dst, rq->rtm_dst_len);
+	return ns_stack_add_route(st, &dst, rq->rtm_dst_len, have_gw ? &gw : NULL, oif);
+}
+
+/* RTM_NEWLINK / RTM_SETLINK: only what changes nothing (ip link set IF up
+ * on a link that is up, the same MTU); anything else is not supported. */
+static int change_link(const struct nlmsghdr *req, struct ns_stack *st)
+{
+	struct ns_nic_info ni;
+	int id = st ? link_target(st, req, &ni) : -ENODEV;
+	if (id < 0) /* (ip link add: no new links here) */
+		return id == -ENODEV && (req->nlmsg_flags & NLM_F_CREATE) ? -EOPNOTSUPP : id;
+	const struct ifinfomsg *ifi = NLMSG_DATA(req);
+	unsigned change = ifi->ifi_change ? ifi->ifi_change : ~0u;
+	if ((change & IFF_UP) && ((unsigned)ifi->ifi_flags & IFF_UP) != (netdev_flags(&ni) & IFF_UP))
+		return -EOPNOTSUPP; /* taking a link down */
+	int alen = (int)req->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
+	for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+		if (a->rta_type == IFLA_IFNAME || a->rta_type == IFLA_ALT_IFNAME)
+			continue;
+		if (a->rta_type == IFLA_MTU && RTA_PAYLOAD(a) == 4) {
+			uint32_t mtu;
+			memcpy(&mtu, RTA_DATA(a), 4);
+			if (mtu == ni.mtu)
+				continue;
+		}
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* One request: replies queued on o. Returns 0 or -errno for the ack.
+ * admin: the sender has CAP_NET_ADMIN in the sandbox. */
+static int handle(struct nlout *o, const struct nlmsghdr *req, struct ns_stack *st, int admin)
 {
 	uint16_t type = req->nlmsg_type;
 	if (type < RTM_BASE)
@@ -527,8 +669,23 @@ static int handle(struct nlout *o, const struct nlmsghdr *req, struct ns_stack *
 	if (type > RTM_MAX)
 		return -EOPNOTSUPP;
 	int kind = (type - RTM_BASE) & 3; /* NEW, DEL, GET, SET */
-	if (kind != 2)
-		return -EPERM; /* read-only: moat configured the network */
+	if (kind != 2) {
+		if (!admin)
+			return -EPERM;
+		switch (type) {
+		case RTM_NEWADDR:
+		case RTM_DELADDR:
+			return change_addr(req, st, type == RTM_NEWADDR);
+		case RTM_NEWROUTE:
+		case RTM_DELROUTE:
+			return change_route(req, st, type == RTM_NEWROUTE);
+		case RTM_NEWLINK:
+		case RTM_SETLINK:
+			return change_link(req, st);
+		default:
+			return -EOPNOTSUPP;
+		}
+	}
 	switch (type) {
 	case RTM_GETLINK:
 		return st ? get_link(o, req, st) : (put_done(o, req), 0);
@@ -577,7 +734,7 @@ static ssize_t nl_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fl
 	for (struct nlmsghdr *h = (struct nlmsghdr *)m->data; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
 		if (!(h->nlmsg_flags & NLM_F_REQUEST))
 			continue;
-		int err = handle(o, h, st);
+		int err = handle(o, h, st, capable(t, KCAP_NET_ADMIN));
 		if (err || (h->nlmsg_flags & NLM_F_ACK))
 			put_error(o, h, err);
 	}

@@ -80,6 +80,7 @@ static const struct file_ops sock_file_ops = {
 	.ioctl = sk_ioctl,
 	.name = sk_name,
 	.release = sk_release,
+	.zero_len_write = 1, /* write(fd, p, 0) is a send: an empty datagram */
 };
 
 struct sock *sock_of(struct file *f)

@@ -487,6 +487,11 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 			return -EAGAIN;
 		}
 		size_t n = m->len < r ? m->len : r;
+		/* A stream carries bytes: zero of them queue nothing (Linux's
+		 * loop sends no skb, ancillary data included); an empty skb
+		 * read as end of file on the other side. */
+		if (!n)
+			return 0;
 		return enqueue(p, u, t, m, n);
 	}
 	/* datagram */

@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -377,10 +378,61 @@ static void case_proc_sys_kernel(void)
 		close(fd);
 }
 
+/* ---- zero-length write(2) ---- */
+
+static void recv_nb(const char *step, int fd)
+{
+	char b[16];
+	errno = 0;
+	R(step, recv(fd, b, sizeof(b), MSG_DONTWAIT));
+}
+
+static void case_zero_length_writes(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof(a);
+	int u1 = socket(AF_INET, SOCK_DGRAM, 0), u2 = socket(AF_INET, SOCK_DGRAM, 0);
+	bind(u2, (struct sockaddr *)&a, sizeof(a));
+	getsockname(u2, (struct sockaddr *)&a, &l);
+	connect(u1, (struct sockaddr *)&a, sizeof(a));
+	errno = 0;
+	R("udp write 0", write(u1, "", 0));
+	recv_nb("udp peer receives", u2);
+	recv_nb("udp nothing more", u2);
+	close(u1);
+	close(u2);
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+	errno = 0;
+	R("unix dgram write 0", write(sv[0], "", 0));
+	recv_nb("unix dgram peer receives", sv[1]);
+	close(sv[0]);
+	close(sv[1]);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	errno = 0;
+	R("unix stream write 0", write(sv[0], "", 0));
+	recv_nb("unix stream peer has nothing", sv[1]);
+	close(sv[0]);
+	close(sv[1]);
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	signal(SIGPIPE, SIG_IGN);
+	errno = 0;
+	R("tcp unconnected write 0", write(t, "", 0));
+	close(t);
+	int p[2];
+	if (pipe(p) == 0) {
+		errno = 0;
+		R("pipe write 0", write(p[1], "", 0));
+		close(p[0]);
+		close(p[1]);
+	}
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } cases[] = {
+	{ "zero_length_writes", case_zero_length_writes },
 	{ "proc_sys_kernel", case_proc_sys_kernel },
 	{ "net_sysctl", case_net_sysctl },
 	{ "mlock", case_mlock },

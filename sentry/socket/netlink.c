@@ -466,6 +466,23 @@ static void get_route(struct nlout *o, const struct nlmsghdr *req, struct ns_sta
 
 /* ---- route lookups (ip route get) ---- */
 
+/* An address attribute of family fam into *ip. */
+static int attr_ip(const struct rtattr *a, int fam, struct ns_ip *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	ip->family = (uint16_t)fam;
+	if (RTA_PAYLOAD(a) != (fam == AF_INET ? 4u : 16u))
+		return -EINVAL;
+	if (fam == AF_INET) {
+		uint32_t v;
+		memcpy(&v, RTA_DATA(a), 4);
+		ip->v4 = ntohl(v);
+	} else {
+		memcpy(ip->v6, RTA_DATA(a), 16);
+	}
+	return 0;
+}
+
 /* RTM_GETROUTE without NLM_F_DUMP: the route to RTA_DST as the stack
  * itself would take it (ns_stack_route_lookup), answered as Linux does
  * with one host route (RTM_F_CLONED) naming the device, the gateway and
@@ -480,22 +497,11 @@ static int lookup_route(struct nlout *o, const struct nlmsghdr *req, struct ns_s
 		return -EAFNOSUPPORT;
 	struct ns_ip dst;
 	memset(&dst, 0, sizeof(dst));
-	dst.family = fam;
-	size_t alen_need = fam == AF_INET ? 4 : 16;
+	dst.family = (uint16_t)fam;
 	int alen = (int)req->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*rq));
-	for (const struct rtattr *a = RTM_RTA(rq); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
-		if (a->rta_type != RTA_DST)
-			continue;
-		if (RTA_PAYLOAD(a) < alen_need)
+	for (const struct rtattr *a = RTM_RTA(rq); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+		if (a->rta_type == RTA_DST && attr_ip(a, fam, &dst) < 0)
 			return -EINVAL;
-		if (fam == AF_INET) {
-			uint32_t v;
-			memcpy(&v, RTA_DATA(a), 4);
-			dst.v4 = ntohl(v);
-		} else {
-			memcpy(dst.v6, RTA_DATA(a), 16);
-		}
-	}
 	if (!st)
 		return -ENETUNREACH;
 	struct ns_route_lookup rl;
@@ -524,23 +530,6 @@ static int lookup_route(struct nlout *o, const struct nlmsghdr *req, struct ns_s
 }
 
 /* ---- changes ---- */
-
-/* An address attribute of family fam into *ip. */
-static int attr_ip(const struct rtattr *a, int fam, struct ns_ip *ip)
-{
-	memset(ip, 0, sizeof(*ip));
-	ip->family = (uint16_t)fam;
-	if (RTA_PAYLOAD(a) != (fam == AF_INET ? 4u : 16u))
-		return -EINVAL;
-	if (fam == AF_INET) {
-		uint32_t v;
-		memcpy(&v, RTA_DATA(a), 4);
-		ip->v4 = ntohl(v);
-	} else {
-		memcpy(ip->v6, RTA_DATA(a), 16);
-	}
-	return 0;
-}
 
 /* RTM_NEWADDR / RTM_DELADDR: ip addr add/del ADDR/LEN dev IF. The local
  * address is IFA_LOCAL (IPv4) or IFA_ADDRESS; Linux's errors: EEXIST for

@@ -236,20 +236,35 @@ static void case_oom_score_adj(void)
  * that namespace only; net.core's buffer sizes are global on Linux and are
  * only read here. */
 
-static void sysctl_read(const char *name)
+/* /proc/sys/DIR/NAME as one line (tabs and newlines made blanks) into
+ * b[256]: its number of lines, or -errno. */
+static int proc_sys_text(const char *dir, const char *name, char *b)
 {
-	char path[128], b[256] = "";
-	snprintf(path, sizeof(path), "/proc/sys/net/%s", name);
+	char path[128];
+	snprintf(path, sizeof(path), "/proc/sys/%s/%s", dir, name);
+	memset(b, 0, 256);
 	int fd = open(path, O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof(b) - 1);
+	ssize_t n = fd < 0 ? -1 : read(fd, b, 255);
 	int e = errno;
 	if (fd >= 0)
 		close(fd);
-	for (char *c = b; *c; c++)
+	if (n < 0)
+		return -e;
+	int lines = 0;
+	for (char *c = b; *c; c++) {
+		lines += *c == '\n';
 		if (*c == '\t' || *c == '\n')
 			*c = ' ';
-	if (n < 0)
-		V(name, "unreadable: %s", errname(e));
+	}
+	return lines;
+}
+
+static void sysctl_read(const char *name)
+{
+	char b[256];
+	int r = proc_sys_text("net", name, b);
+	if (r < 0)
+		V(name, "unreadable: %s", errname(-r));
 	else
 		V(name, "'%s'", b);
 }
@@ -335,22 +350,11 @@ static void case_net_sysctl(void)
 
 static void kernel_file(const char *name, int show)
 {
-	char path[128], b[256] = "";
-	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
-	int fd = open(path, O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof(b) - 1);
-	int e = errno;
-	if (fd >= 0)
-		close(fd);
-	if (n < 0) {
-		V(name, "unreadable: %s", errname(e));
+	char b[256];
+	int lines = proc_sys_text("kernel", name, b);
+	if (lines < 0) {
+		V(name, "unreadable: %s", errname(-lines));
 		return;
-	}
-	int lines = 0;
-	for (char *c = b; *c; c++) {
-		lines += *c == '\n';
-		if (*c == '\t' || *c == '\n')
-			*c = ' ';
 	}
 	if (show)
 		V(name, "'%s'", b);

@@ -149,6 +149,10 @@ build/fuzz/fuzz_impair: tools/moat/impair_frame.c tools/moat/impair.h
 # (fuzz_dut_agent includes the packetimpact DUT agent, netstack flavour)
 build/fuzz/fuzz_dut_agent: tools/packetimpact/dut_agent.c
 
+# (fuzz_ip6 includes the unit tests' frame builders and books)
+build/fuzz/fuzz_ip6: tests/unit/builders.c tests/unit/builders6.c tests/unit/builders.h \
+	tests/unit/builders6.h tests/unit/books.h
+
 fuzz: $(DEPS_STAMP) $(FUZZERS)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
 

@@ -122,6 +122,13 @@ int ns_route6(struct ns_stack *st, const uint8_t dst[16], const uint8_t *src, in
 {
 	memset(rt, 0, sizeof(*rt));
 	rt->src.family = rt->nexthop.family = AF_INET6;
+	/* RFC 4291 2.5.2: the unspecified address is never a destination.
+	 * Sockets turn :: into ::1 before they get here (as Linux); what is
+	 * left is an answer to a packet from :: (an echo request, a TCP
+	 * segment), which has nowhere to go: without this it would follow
+	 * the default route onto the wire. */
+	if (ip6_is_unspec(dst))
+		return -ENETUNREACH;
 	/* Local destinations go through loopback (Linux's "local" table). */
 	struct ns_nic *self = ns_addr6_nic(st, dst);
 	if (self || ip6_is_loopback(dst)) {

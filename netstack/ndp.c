@@ -538,7 +538,10 @@ static void ra_input(struct ns_stack *st, struct ns_nic *nic, const uint8_t *d, 
 		unsigned plen = pi[2];
 		uint8_t flags = pi[3];
 		uint32_t valid = ns_rd32(pi + 4), preferred = ns_rd32(pi + 8);
-		if (plen > 128)
+		/* A multicast prefix is neither on-link nor a source of
+		 * addresses (RFC 4291 2.7): SLAAC would make a multicast
+		 * address ours and send from it. Ignored, as Linux does. */
+		if (plen > 128 || ip6_is_mcast(pi + 16))
 			continue;
 		if (flags & PI_F_ONLINK)
 			prefix_update(in, pi + 16, plen, valid);

@@ -296,6 +296,8 @@ void ns_ip_to_v4mapped(const struct ns_ip *v4, uint8_t out[16]);
  *     multicast) destination without an interface (bound_nic 0 and no
  *     link-local src), as Linux does; replies to a link-local peer pass
  *     the input interface (l3->nic->id) as bound_nic.
+ *   - ns_route6() returns -ENETUNREACH for the unspecified address ::
+ *     (an answer to a packet from :: has nowhere to go).
  *   - rt->mtu is never below 1280 (RFC 8200 5) and follows the PMTU cache
  *     (RFC 8201) that Packet Too Big messages lower for 10 minutes.
  *   - tentative (RFC 4862) and DAD-failed addresses are not ours for

@@ -347,7 +347,12 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	struct ns_rt rt;
 	r = ns_route(st, &dst, &src, bound_nic, &rt);
 	if (r < 0) {
-		NS_STAT_INC(st, ip4_tx_no_route);
+		/* Counted under the destination's family (IPv6 sends were
+		 * counted as ip4.tx_no_route). */
+		if (dst.family == AF_INET6)
+			NS_STAT_INC(st, ip6_tx_no_route);
+		else
+			NS_STAT_INC(st, ip4_tx_no_route);
 		return r;
 	}
 	if (rt.bcast && !(s->opts & NS_SO_BROADCAST))
@@ -835,7 +840,12 @@ static void udp_err(struct ns_stack *st, const struct ns_l4_err *e)
 	 * heard of its errors. */
 	struct udp_sock *u = lookup(st, 0, &e->dst, e->dport, &e->src, e->sport, -1);
 	if (!u) {
-		NS_STAT_INC(st, icmp_err_no_socket);
+		/* Under the error's own protocol (ICMPv6 errors were counted
+		 * as icmp.err_no_socket). */
+		if (e->src.family == AF_INET6)
+			NS_STAT_INC(st, icmp6_err_no_socket);
+		else
+			NS_STAT_INC(st, icmp_err_no_socket);
 		return;
 	}
 	int hard = e->fatal;

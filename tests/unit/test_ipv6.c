@@ -632,6 +632,46 @@ START_TEST(ipv6_no_error_about_an_icmpv6_error_or_from_an_unspecified_source)
 }
 END_TEST
 
+START_TEST(ipv6_echo_request_from_the_unspecified_address_is_not_answered)
+{
+	fx6_setup();
+	/* A default route: the reply to :: followed it onto the wire. */
+	struct ns_ip any = ip6a(B6_UNSPEC), gw = ip6a(B6_PEER_LL);
+	ck_assert_int_eq(ns_stack_add_route(F.st, &any, 0, &gw, F.nic), 0);
+	fx_inject(b6_ping(B6_UNSPEC, B6_STACK, 7, 1, 8));
+	FX_EXPECT_NOTHING();
+	ck_assert_uint_eq(ST(icmp6_echo_rx), 1);
+	ck_assert_uint_eq(ST(ip6_tx_no_route), 1);
+	/* RFC 4291 2.5.2: :: is never a destination. */
+	struct ns_rt rt;
+	ck_assert_int_eq(ns_route6(F.st, B6_UNSPEC, NULL, 0, &rt), -ENETUNREACH);
+}
+END_TEST
+
+START_TEST(ipv6_udp_route_and_error_failures_are_counted_as_ipv6)
+{
+	fx6_setup();
+	struct ns_socket *u;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET6, SOCK_DGRAM, 0, &u), 0);
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(9) };
+	b6_addr("2001:db8::1", sa.sin6_addr.s6_addr);
+	ck_assert_int_eq(ns_sendto(u, "x", 1, 0, (struct sockaddr *)&sa, sizeof(sa)), -ENETUNREACH);
+	ck_assert_uint_eq(ST(ip6_tx_no_route), 1);
+	ck_assert_uint_eq(ST(ip4_tx_no_route), 0);
+	ns_close(u);
+	/* An ICMPv6 error about a UDP datagram no socket sent. */
+	uint8_t q[IP6_HDR_LEN + UDP_HDR_LEN];
+	struct ip6_repr ip = { .plen = UDP_HDR_LEN, .nxt = IPPROTO_UDP_, .hlim = 64 };
+	memcpy(ip.src, B6_STACK, 16);
+	memcpy(ip.dst, B6_PEER, 16);
+	ip6_emit(q, &ip);
+	b6_udp_bytes(q + IP6_HDR_LEN, B6_STACK, 1234, B6_PEER, 53, NULL, 0);
+	fx_inject(b6_icmp(B6_PEER, B6_STACK, 64, ICMP6_UNREACH, ICMP6_UNREACH_PORT, 0, q, sizeof(q)));
+	ck_assert_uint_eq(ST(icmp6_err_no_socket), 1);
+	ck_assert_uint_eq(ST(icmp_err_no_socket), 0);
+}
+END_TEST
+
 START_TEST(ipv6_source_selection_prefers_the_destination_scope)
 {
 	fx6_setup();
@@ -690,6 +730,8 @@ Suite *ipv6_suite(void)
 	ADD_FX(s, ipv6_loopback_delivers_to_ourselves);
 	ADD_FX(s, ipv6_icmp_errors_are_rate_limited_with_icmpv4);
 	ADD_FX(s, ipv6_no_error_about_an_icmpv6_error_or_from_an_unspecified_source);
+	ADD_FX(s, ipv6_echo_request_from_the_unspecified_address_is_not_answered);
+	ADD_FX(s, ipv6_udp_route_and_error_failures_are_counted_as_ipv6);
 	ADD_FX(s, ipv6_source_selection_prefers_the_destination_scope);
 	return s;
 }

@@ -429,6 +429,24 @@ START_TEST(ndp_router_advertisement_configures_the_link)
 }
 END_TEST
 
+START_TEST(ndp_multicast_prefix_gives_no_address_and_no_route)
+{
+	fx6_setup();
+	uint8_t pfx[16], would[16];
+	b6_addr("ff0e:1:2:3::", pfx);
+	b6_addr("ff0e:1:2:3:0:ff:fe00:2", would);
+	struct b6_ra ra = {
+		.src = B6_PEER_LL, .lifetime = 0, .npi = 1,
+		.pi = { { .prefix = pfx, .plen = 64, .flags = 0xc0, .valid = 3600, .preferred = 1800 } },
+	};
+	fx_inject(b6_ra(&ra));
+	ck_assert_uint_eq(ST(ndp_ra_rx), 1);
+	ck_assert_uint_eq(ST(ndp_slaac_addrs), 0);
+	ck_assert_int_eq(fx6_state(would), -EADDRNOTAVAIL);
+	ck_assert_ptr_null(strstr(printout(), "ff0e:1:2:3::/64 on-link"));
+}
+END_TEST
+
 START_TEST(ndp_lifetimes_end_routers_prefixes_and_addresses)
 {
 	fx6_setup();
@@ -671,6 +689,7 @@ Suite *ndp_suite(void)
 	ADD_FX(s, ndp_advertisement_override_rules);
 	ADD_FX(s, ndp_invalid_messages_are_dropped_and_counted);
 	ADD_FX(s, ndp_router_advertisement_configures_the_link);
+	ADD_FX(s, ndp_multicast_prefix_gives_no_address_and_no_route);
 	ADD_FX(s, ndp_lifetimes_end_routers_prefixes_and_addresses);
 	ADD_FX(s, ndp_slaac_valid_lifetime_follows_the_two_hour_rule);
 	ADD_FX(s, ndp_advertised_prefix_and_configured_address_keep_their_own_routes);

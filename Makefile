@@ -153,6 +153,10 @@ build/fuzz/fuzz_dut_agent: tools/packetimpact/dut_agent.c
 build/fuzz/fuzz_ip6: tests/unit/builders.c tests/unit/builders6.c tests/unit/builders.h \
 	tests/unit/builders6.h tests/unit/books.h
 
+# (fuzz_tcp includes the unit tests' frame builders and books, and TCP's internals)
+build/fuzz/fuzz_tcp: tests/unit/builders.c tests/unit/builders.h tests/unit/books.h \
+	$(wildcard netstack/tcp/*.h)
+
 fuzz: $(DEPS_STAMP) $(FUZZERS)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
 

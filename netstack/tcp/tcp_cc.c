@@ -123,8 +123,12 @@ static void cubic_update(struct tcp_sock *tp, uint32_t acked)
 	double target = (double)c->origin_point + CUBIC_C * d * d * d;
 	uint32_t cnt;
 	if (target > cwnd) {
+		/* A target a hair above cwnd (t near K) makes cwnd / diff
+		 * too big for a uint32_t (converting it is undefined): grow
+		 * no slower than when the target is reached. */
 		double diff = target - cwnd;
-		cnt = (uint32_t)NS_MAX(1.0, (double)cwnd / diff);
+		double q = (double)cwnd / diff;
+		cnt = q >= 100.0 * cwnd ? 100 * cwnd : (uint32_t)NS_MAX(1.0, q);
 	} else {
 		cnt = 100 * cwnd; /* very slow growth */
 	}

@@ -154,6 +154,18 @@ static void fin_received(struct tcp_sock *tp)
 {
 	/* RFC 9293 3.10.7.4 eighth: the FIN is in order. */
 	tp->rcv_nxt++;
+	/* Nothing after it is data: drop what the peer sent beyond it and
+	 * is held out of order (Linux tcp_fin() does too). Kept, it pinned
+	 * memory until the socket went, was still reported in SACK blocks,
+	 * and made a close() after end-of-file reset as if data were
+	 * unread. */
+	while (tp->ooo) {
+		struct pkt *p = tp->ooo;
+		tp->ooo = p->next;
+		pkt_unref(p);
+	}
+	tp->ooo_bytes = 0;
+	tp->ooo_fin = 0;
 	tcp_schedule_ack(tp, 1);
 	switch (tp->state) {
 	case TCPS_SYN_RECEIVED:
@@ -440,7 +452,12 @@ static uint32_t clean_rtx_queue(struct tcp_sock *tp, uint32_t ack, ns_time_t now
 		struct tcp_seg *s = tp->rtx_head;
 		if (SEQ_GT(s->end, ack)) {
 			if (SEQ_GT(ack, s->seq) && !(s->flags & SEG_SYN)) {
-				/* Partial ACK of a segment: keep the rest. */
+				/* Partial ACK of a segment: keep the rest. Of a
+				 * SACKed one (a peer may ACK into a block it
+				 * SACKed), sacked_bytes loses the bytes cut, so
+				 * that it stays the sum over SACKed records. */
+				if (s->flags & SEG_SACKED)
+					tp->sacked_bytes -= ack - s->seq;
 				s->seq = ack;
 			}
 			break;
@@ -1221,14 +1238,14 @@ void tcp_err(struct ns_stack *st, const struct ns_l4_err *e)
 		NS_STAT_INC(st, tcp_pmtu_lowered);
 		if (mss < old) {
 			/* Re-cut the queue: every record bigger than the new
-			 * MSS is split and marked lost. */
+			 * MSS is split and marked lost. One cut per record:
+			 * the rest becomes the next record and is cut in its
+			 * turn (cutting s again at s->seq + mss would make an
+			 * empty record, sent as an empty segment). */
 			for (struct tcp_seg *s = tp->rtx_head; s; s = s->next) {
 				uint32_t dlen = s->end - s->seq - ((s->flags & (SEG_SYN | SEG_FIN)) ? 1 : 0);
-				while (dlen > mss && !(s->flags & (SEG_SYN | SEG_SACKED))) {
-					if (!tcp_seg_split(tp, s, s->seq + mss))
-						break;
-					dlen -= mss;
-				}
+				if (dlen > mss && !(s->flags & (SEG_SYN | SEG_SACKED)))
+					tcp_seg_split(tp, s, s->seq + mss);
 				if (!(s->flags & (SEG_SACKED | SEG_LOST)))
 					tcp_seg_mark_lost(tp, s);
 			}

@@ -76,10 +76,14 @@ uint32_t tcp_select_window(struct tcp_sock *tp)
 		win = cur;
 	/* RFC 7323 2.3: the scaled window loses its low bits; round down,
 	 * but never below what is already promised (RFC 9293 3.8.6: do not
-	 * shrink the window). */
-	win &= ~((1u << tp->rcv_wscale) - 1);
+	 * shrink the window). The promise is rounded up: kept as is, the
+	 * shift would drop its low bits and the right edge the peer sees
+	 * would move left by up to 2^shift - 1 bytes (the retracted window
+	 * of RFC 7323 2.4; Linux rounds up too). */
+	uint32_t gran = (1u << tp->rcv_wscale) - 1;
+	win &= ~gran;
 	if (win < cur)
-		win = cur;
+		win = (cur + gran) & ~gran;
 	tp->rcv_wnd = win;
 	tp->rcv_adv = tp->rcv_nxt + win;
 	return win;

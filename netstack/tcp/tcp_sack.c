@@ -212,7 +212,12 @@ int tcp_sack_build(struct tcp_sock *tp, uint32_t blocks[][2], int max)
 		if (have_last && SEQ_LEQ(runs[i][0], tp->sack_last[0]) &&
 		    SEQ_GEQ(runs[i][1], tp->sack_last[1]))
 			continue;
-		blocks[n][0] = runs[i][0];
+		/* A segment that could not be moved to the receive queue
+		 * (no memory, ooo_drain()) stays queued with its head below
+		 * RCV.NXT: report only what lies above the cumulative ACK,
+		 * as for the first block (a block reaching below it reads
+		 * as a D-SACK, RFC 2883, and only the first may be one). */
+		blocks[n][0] = SEQ_MAX(runs[i][0], tp->rcv_nxt);
 		blocks[n][1] = runs[i][1];
 		n++;
 	}

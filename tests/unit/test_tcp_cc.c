@@ -211,6 +211,21 @@ START_TEST(cubic_after_a_timeout_grows_convexly_from_where_it_starts)
 }
 END_TEST
 
+/* RFC 9438 4.4: cwnd grows by (W_cubic(t + RTT) - cwnd) / cwnd per ACK. A
+ * target a hair above cwnd (here W_max = cwnd and t = RTT = 20 us) asks for
+ * one more segment per 10^15 ACKs: a count that fits no uint32_t (the
+ * conversion was undefined); it is the slowest growth instead, as when the
+ * target is reached. */
+START_TEST(cubic_target_a_hair_above_cwnd_means_the_slowest_growth)
+{
+	struct tcp_sock *tp = cc_sock("cubic", 10, 5);
+	tp->cubic.delay_min_us = 20;
+	tp->cc->cong_avoid(tp, 1);
+	ck_assert_uint_eq(tp->cubic.cnt, 100 * 10);
+	ck_assert_uint_eq(tp->snd_cwnd, 10);
+}
+END_TEST
+
 /* RFC 5681 3.1 on the wire: slow start doubles the flight each round trip
  * when every segment is acknowledged (10, 20, 40, 80 segments). */
 START_TEST(slow_start_doubles_the_flight_every_round_trip)
@@ -312,6 +327,7 @@ Suite *tcp_cc_suite(void)
 	ADD_FX(s, cubic_growth_is_concave_before_k_and_convex_after);
 	ADD_FX(s, cubic_grows_at_least_as_fast_as_reno_in_the_friendly_region);
 	ADD_FX(s, cubic_after_a_timeout_grows_convexly_from_where_it_starts);
+	ADD_FX(s, cubic_target_a_hair_above_cwnd_means_the_slowest_growth);
 	ADD_FX(s, slow_start_doubles_the_flight_every_round_trip);
 	ADD_FX(s, tcp_congestion_selects_the_algorithm);
 	ADD_FX(s, hystart_ends_slow_start_when_the_rtt_grows);

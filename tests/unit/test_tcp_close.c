@@ -249,6 +249,40 @@ START_TEST(close_after_the_peer_closed_ends_after_our_fin_is_acked)
 }
 END_TEST
 
+/* RFC 9293 3.10.7.4 eighth: nothing after a FIN is data. Bytes the peer
+ * sent beyond its FIN, held out of order, are dropped when the FIN is taken
+ * (Linux tcp_fin() too): they are not reported in SACK blocks, the user
+ * reads to end-of-file, and close() is graceful, a FIN, not the RST of
+ * closing with unread data. */
+START_TEST(bytes_beyond_the_peers_fin_are_dropped_and_close_stays_graceful)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .sack = 1);
+	struct t_out o = t_out_for(&c);
+	o.seq = c.snd_nxt + 100;
+	o.data = "beyond the fin";
+	o.len = 14;
+	t_inject(&o);
+	c.tsval++;
+	t_drain();
+	t_send_flags(&c, TH_FIN | TH_PSH, "last", 4);
+	struct t_in a;
+	T_EXPECT(&a);
+	ck_assert_uint_eq(a.ack, c.snd_nxt);
+	ck_assert_int_eq(a.nsack, 0);
+	ck_assert_int_eq(t_state(c.s), LS_CLOSE_WAIT);
+	char buf[64];
+	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), 4);
+	ck_assert_int_eq(ns_recv(c.s, buf, sizeof(buf), 0), 0);
+	ns_close(c.s);
+	c.s = NULL;
+	struct t_in fin;
+	T_EXPECT(&fin);
+	ck_assert_int_eq(fin.flags, TH_FIN | TH_ACK);
+	t_close(&c);
+}
+END_TEST
+
 Suite *tcp_close_suite(void)
 {
 	Suite *s = unit_suite("tcp_close");
@@ -262,5 +296,6 @@ Suite *tcp_close_suite(void)
 	ADD_FX(s, connect_af_unspec_resets_and_the_socket_can_connect_again);
 	ADD_FX(s, close_in_syn_sent_sends_nothing_and_a_late_synack_is_reset);
 	ADD_FX(s, close_after_the_peer_closed_ends_after_our_fin_is_acked);
+	ADD_FX(s, bytes_beyond_the_peers_fin_are_dropped_and_close_stays_graceful);
 	return s;
 }

@@ -180,6 +180,65 @@ START_TEST(duplicate_of_out_of_order_data_is_dsacked_before_its_sack_block)
 }
 END_TEST
 
+/* The peer sends stream bytes [off, off+len) of any size up to 64 KiB. */
+static void send_big(struct t_conn *c, uint32_t off, uint32_t len)
+{
+	struct t_out o = t_out_for(c);
+	o.seq = pseq(c, off);
+	o.data = pdata(off, len);
+	o.len = len;
+	t_inject(&o);
+	c->tsval++;
+}
+
+/* RFC 2018 4: SACK blocks report data above the cumulative ACK (only a
+ * first block may reach below it, as a D-SACK, RFC 2883). A held
+ * out-of-order segment that became partly in order while the receive queue
+ * had no memory to take it stays held, its head below RCV.NXT; the block
+ * that reports it still begins at the ACK. */
+START_TEST(sack_blocks_stay_above_the_ack_when_memory_runs_short)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .sack = 1);
+	send_big(&c, 0, 20000);
+	send_big(&c, 30000, 8000);
+	t_drain();
+	/* Room for one more big frame and small ones, not for a buffer to
+	 * copy the held segment's new bytes into. */
+	struct pkt_pool_stats ps;
+	pkt_pool_stats(&ps);
+	pkt_pool_set_limit(ps.bytes_in_use + 67584 + 4096);
+	/* [20000, 36384) arrives (queued by reference): [30000, 38000) is
+	 * in order up to 36384 now, but its last 1616 bytes cannot be
+	 * queued, so it stays held. */
+	send_big(&c, 20000, 16384);
+	struct t_in a;
+	T_EXPECT(&a);
+	ck_assert_uint_eq(a.ack, pseq(&c, 36384));
+	t_drain();
+	/* Another out-of-order segment: its block first, then the held one,
+	 * from the ACK on. */
+	send_at(&c, 50000, 1000, 0);
+	T_EXPECT(&a);
+	pkt_pool_set_limit(512ULL << 20);
+	ck_assert_uint_eq(a.ack, pseq(&c, 36384));
+	ck_assert_int_eq(a.nsack, 2);
+	ck_assert_uint_eq(a.sack[0][0], pseq(&c, 50000));
+	ck_assert_uint_eq(a.sack[0][1], pseq(&c, 51000));
+	ck_assert_uint_eq(a.sack[1][0], pseq(&c, 36384));
+	ck_assert_uint_eq(a.sack[1][1], pseq(&c, 38000));
+	/* Nothing was lost: the rest of the held segment joins the stream
+	 * once the peer resends from the ACK on. */
+	send_big(&c, 36384, 1616);
+	T_EXPECT(&a);
+	ck_assert_uint_eq(a.ack, pseq(&c, 38000));
+	static uint8_t buf[40000];
+	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), 38000);
+	check_stream(buf, 0, 38000);
+	t_close(&c);
+}
+END_TEST
+
 static struct ns_socket *small_listener(int rcvbuf)
 {
 	struct ns_socket *ls;
@@ -880,6 +939,7 @@ Suite *tcp_data_suite(void)
 	ADD_FX(s, sack_blocks_list_the_most_recent_segment_first);
 	ADD_FX(s, duplicate_segment_is_reported_with_a_dsack_block);
 	ADD_FX(s, duplicate_of_out_of_order_data_is_dsacked_before_its_sack_block);
+	ADD_FX(s, sack_blocks_stay_above_the_ack_when_memory_runs_short);
 	ADD_FX(s, receive_window_closes_as_the_buffer_fills_and_reopens_when_read);
 	ADD_FX(s, sender_never_exceeds_the_peer_window);
 	ADD_FX(s, initial_window_is_ten_segments);

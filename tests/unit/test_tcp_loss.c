@@ -423,6 +423,45 @@ START_TEST(after_a_timeout_sacked_data_at_the_left_edge_is_retransmitted)
 }
 END_TEST
 
+/* RFC 1191 6.1: a "fragmentation needed" about data in flight lowers the
+ * MSS; the flight is cut to the new size and sent again, every piece full
+ * (up to the end of each old segment) and none empty. A record cut in three
+ * once left an empty one behind, sent as a zero-length segment. */
+START_TEST(a_lower_path_mtu_recuts_the_flight_without_empty_segments)
+{
+	struct t_conn c;
+	struct flight f;
+	send_flight(&c, &f, 0, NULL, 2);
+	/* The router quotes our first segment: next-hop MTU 552, so the MSS
+	 * is 552 - 40 = 512 and each 1460-byte segment becomes three. */
+	uint8_t q[IP4_HDR_LEN + 8];
+	struct b_ip4 qh = { .src = B_IP_STACK, .dst = B_IP_PEER, .proto = IPPROTO_TCP_, .df = 1 };
+	size_t ql = b_ip4_hdr(q, &qh, TCP_HDR_LEN + MSS);
+	ns_wr16(q + ql, c.port);
+	ns_wr16(q + ql + 2, c.peer_port);
+	ns_wr32(q + ql + 4, f.s[0]);
+	fx_inject(b_icmp4(IP4_ADDR(10, 0, 0, 254), B_IP_STACK, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
+			  552, q, ql + 8));
+	static const uint32_t want[6] = { 512, 512, 436, 512, 512, 436 };
+	uint32_t next = f.s[0];
+	struct t_in r;
+	for (int i = 0; i < 6; i++) {
+		T_EXPECT(&r);
+		ck_assert_uint_eq(r.seq, next);
+		ck_assert_uint_eq(r.len, want[i]);
+		next += r.len;
+	}
+	T_EXPECT_NONE();
+	ck_assert_uint_eq(next, f.e[1]);
+	struct tcp_info ti = t_info(c.s);
+	ck_assert_uint_eq(ti.tcpi_pmtu, 552);
+	ck_assert_uint_eq(ti.tcpi_snd_mss, 512);
+	ck_assert_uint_eq(ti.tcpi_unacked, 6);
+	ck_assert_uint_eq(ti.tcpi_retrans, 6);
+	t_close(&c);
+}
+END_TEST
+
 /* A peer that behaves like a real SACK receiver on a lossy path: it keeps
  * what arrives, acknowledges every segment with the cumulative ACK and up
  * to 3 SACK blocks (the newest first), and loses chosen first
@@ -558,6 +597,31 @@ START_TEST(bulk_transfer_over_a_lossy_path_without_sack_arrives_intact)
 }
 END_TEST
 
+/* A peer may acknowledge into the middle of a block it SACKed: the record
+ * keeps its unacknowledged part, and the SACKed byte count only what SACKed
+ * records still hold (it kept the cut bytes, and never came back to 0). */
+START_TEST(an_ack_into_a_sacked_segment_leaves_the_sack_counts_consistent)
+{
+	struct t_conn c;
+	struct flight f;
+	send_flight(&c, &f, 1, NULL, 3);
+	t_run(100 * MS);
+	const uint32_t b[1][2] = { { f.s[1], f.e[1] } };
+	sack_ack(&c, f.s[0], 1, b);
+	struct tcp_sock *tp = t_tp(c.s);
+	ck_assert_uint_eq(tp->sacked_out, 1);
+	ck_assert_uint_eq(tp->sacked_bytes, MSS);
+	sack_ack(&c, f.s[1] + 500, 0, NULL);
+	ck_assert_uint_eq(tp->sacked_out, 1);
+	ck_assert_uint_eq(tp->sacked_bytes, MSS - 500);
+	sack_ack(&c, f.e[2], 0, NULL);
+	ck_assert_uint_eq(tp->packets_out, 0);
+	ck_assert_uint_eq(tp->sacked_out, 0);
+	ck_assert_uint_eq(tp->sacked_bytes, 0);
+	t_close(&c);
+}
+END_TEST
+
 Suite *tcp_loss_suite(void)
 {
 	Suite *s = unit_suite("tcp_loss");
@@ -575,6 +639,8 @@ Suite *tcp_loss_suite(void)
 	ADD_FX(s, newreno_partial_ack_retransmits_the_next_hole_and_the_full_ack_ends_recovery);
 	ADD_FX(s, after_an_rto_slow_start_resends_the_flight_from_one_segment);
 	ADD_FX(s, after_a_timeout_sacked_data_at_the_left_edge_is_retransmitted);
+	ADD_FX(s, a_lower_path_mtu_recuts_the_flight_without_empty_segments);
+	ADD_FX(s, an_ack_into_a_sacked_segment_leaves_the_sack_counts_consistent);
 	ADD_FX(s, bulk_transfer_over_a_lossy_path_arrives_intact);
 	ADD_FX(s, bulk_transfer_over_a_lossy_path_without_sack_arrives_intact);
 	return s;

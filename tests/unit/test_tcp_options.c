@@ -108,6 +108,36 @@ START_TEST(window_scale_applies_after_the_syn_when_both_offer_it)
 }
 END_TEST
 
+/* RFC 9293 3.8.6: the right edge of the window offered never moves left.
+ * With scaling the promise is rounded up when it is kept: rounded down by
+ * the shift, one byte received pulled the edge the peer sees back by 2^shift
+ * - 1 bytes (RFC 7323 2.4's retracted window). */
+START_TEST(a_scaled_window_never_moves_its_right_edge_left)
+{
+	struct t_conn c;
+	T_CONNECT(&c, .ws_on = 1, .ws = 2);
+	ck_assert(c.ws_ok);
+	ck_assert_uint_gt(c.stack_ws, 0);
+	/* An old segment makes the stack say where its window ends now. */
+	struct t_out o = t_out_for(&c);
+	o.seq = c.snd_nxt - 1;
+	t_inject(&o);
+	struct t_in a;
+	T_EXPECT(&a);
+	ck_assert_uint_eq(a.ack, c.snd_nxt);
+	uint32_t edge = a.ack + ((uint32_t)a.win << c.stack_ws);
+	for (int i = 0; i < 3; i++) {
+		t_send(&c, "x", 1);
+		T_EXPECT(&a);
+		ck_assert_uint_eq(a.ack, c.snd_nxt);
+		uint32_t e = a.ack + ((uint32_t)a.win << c.stack_ws);
+		ck_assert_msg(SEQ_GEQ(e, edge), "the right edge moved left by %u bytes", edge - e);
+		edge = e;
+	}
+	t_close(&c);
+}
+END_TEST
+
 /* RFC 7323 2.2: one side without the option: no scaling either way. */
 START_TEST(no_window_scaling_unless_both_sides_offer_it)
 {
@@ -384,6 +414,7 @@ Suite *tcp_options_suite(void)
 	ADD_FX(s, a_huge_peer_mss_is_bounded_by_the_mtu);
 	ADD_FX(s, tcp_maxseg_caps_the_announced_and_the_sent_mss);
 	ADD_FX(s, window_scale_applies_after_the_syn_when_both_offer_it);
+	ADD_FX(s, a_scaled_window_never_moves_its_right_edge_left);
 	ADD_FX(s, no_window_scaling_unless_both_sides_offer_it);
 	ADD_FX(s, a_window_scale_above_14_is_used_as_14);
 	ADD_FX(s, timestamps_ride_in_every_segment_once_negotiated);

@@ -232,3 +232,14 @@ void tcp_rq_trim_tail(struct tcp_rq *q, uint32_t n)
 		}
 	}
 }
+
+/* Drop every segment held out of order. */
+void tcp_ooo_purge(struct tcp_sock *tp)
+{
+	while (tp->ooo) {
+		struct pkt *p = tp->ooo;
+		tp->ooo = p->next;
+		pkt_unref(p);
+	}
+	tp->ooo_bytes = 0;
+}

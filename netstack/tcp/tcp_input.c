@@ -159,12 +159,7 @@ static void fin_received(struct tcp_sock *tp)
 	 * memory until the socket went, was still reported in SACK blocks,
 	 * and made a close() after end-of-file reset as if data were
 	 * unread. */
-	while (tp->ooo) {
-		struct pkt *p = tp->ooo;
-		tp->ooo = p->next;
-		pkt_unref(p);
-	}
-	tp->ooo_bytes = 0;
+	tcp_ooo_purge(tp);
 	tp->ooo_fin = 0;
 	tcp_schedule_ack(tp, 1);
 	switch (tp->state) {

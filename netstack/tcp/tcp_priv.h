@@ -161,6 +161,8 @@ void tcp_rq_take(struct tcp_rq *q, struct pkt *p);
 uint32_t tcp_rq_peek_iov(const struct tcp_rq *q, const struct msghdr *m, uint32_t n);
 void tcp_rq_consume(struct tcp_rq *q, uint32_t n);
 void tcp_rq_free(struct tcp_rq *q);
+struct tcp_sock;
+void tcp_ooo_purge(struct tcp_sock *tp); /* drop the out-of-order queue */
 /* Drop the last n bytes (undo a failed partial copy). */
 void tcp_rq_trim_tail(struct tcp_rq *q, uint32_t n);
 

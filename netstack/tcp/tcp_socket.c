@@ -79,11 +79,7 @@ void tcp_free(struct tcp_sock *tp)
 	tcp_rtx_purge(tp);
 	tcp_ring_free(&tp->sndq);
 	tcp_rq_free(&tp->rcvq);
-	while (tp->ooo) {
-		struct pkt *p = tp->ooo;
-		tp->ooo = p->next;
-		pkt_unref(p);
-	}
+	tcp_ooo_purge(tp);
 	ns_socket_fini(&tp->sk);
 	st->tcp->nsocks--;
 	free(tp);
@@ -262,12 +258,7 @@ static void tcp_disconnect(struct tcp_sock *tp)
 	tp->shut_rd = tp->shut_wr = 0;
 	tp->sk.so_error = 0;
 	tcp_rq_free(&tp->rcvq);
-	while (tp->ooo) {
-		struct pkt *p = tp->ooo;
-		tp->ooo = p->next;
-		pkt_unref(p);
-	}
-	tp->ooo_bytes = 0;
+	tcp_ooo_purge(tp);
 	tp->fin_queued = tp->fin_sent = 0;
 	tp->urg_data_valid = tp->urg_seen = 0;
 	tp->raddr = ns_ip_any(tp->sk.domain);

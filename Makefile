@@ -130,7 +130,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Inetstack/include -Inetstack \
 	-fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 FUZZERS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
-build/fuzz/%: tests/fuzz/%.c $(NETSTACK_SRC) $(wildcard netstack/*.h netstack/include/ns/*.h)
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/seed_file.h $(NETSTACK_SRC) $(wildcard netstack/*.h netstack/include/ns/*.h)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(NETSTACK_SRC) $(PKG_LIBS)
 

@@ -38,6 +38,7 @@
 #define DUT_NETSTACK 1
 #define DUT_AGENT_NO_MAIN 1
 #include "../../tools/packetimpact/dut_agent.c"
+#include "seed_file.h"
 
 #include <limits.h>
 #include <sys/stat.h>
@@ -252,13 +253,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 static void seed(const char *dir, const char *name, const char *text)
 {
-	char path[512];
-	snprintf(path, sizeof(path), "%s/seed-%s", dir, name);
-	FILE *f = fopen(path, "w");
-	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
-		perror(path);
-		exit(1);
-	}
+	seed_file(dir, name, text, strlen(text));
 }
 
 /* Values as the testbench sends them: AF_INET 2, AF_INET6 10, SOCK_STREAM

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "seed_file.h"
 #include "../unit/books.h"
 #include "../unit/builders.h"
 #include "../unit/builders.c"
@@ -321,13 +322,7 @@ static void seed_frame(struct pkt *p, uint8_t step)
 
 static void seed_write(const char *dir, const char *name)
 {
-	char path[512];
-	snprintf(path, sizeof(path), "%s/seed-%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(seed_buf, 1, seed_len, f) != seed_len || fclose(f) != 0) {
-		perror(path);
-		exit(1);
-	}
+	seed_file(dir, name, seed_buf, seed_len);
 }
 
 static void write_seeds(const char *dir)

@@ -46,6 +46,7 @@
  * a 64 KiB one, frames with a partial TCP or UDP checksum, plain frames)
  * into DIR and exit.
  */
+#include "seed_file.h"
 #include "../../tools/moat/impair_frame.c"
 
 #include <stdio.h>
@@ -507,14 +508,8 @@ static void sd_build(const struct sd_frame *b)
 
 static void sd_write(const char *dir, const char *name, const struct sd_frame *b)
 {
-	char path[512];
 	sd_build(b);
-	snprintf(path, sizeof(path), "%s/seed-%s", dir, name);
-	FILE *fp = fopen(path, "wb");
-	if (!fp || fwrite(sd, 1, sd_len, fp) != sd_len || fclose(fp) != 0) {
-		perror(path);
-		exit(1);
-	}
+	seed_file(dir, name, sd, sd_len);
 }
 
 static void write_seeds(const char *dir)
@@ -582,13 +577,7 @@ static void write_seeds(const char *dir)
 	memset(sd, 0, IN_HDR);
 	memcpy(sd + IN_HDR, arp, sizeof(arp));
 	sd_len = IN_HDR + sizeof(arp);
-	char path[512];
-	snprintf(path, sizeof(path), "%s/seed-arp", dir);
-	FILE *fp = fopen(path, "wb");
-	if (!fp || fwrite(sd, 1, sd_len, fp) != sd_len || fclose(fp) != 0) {
-		perror(path);
-		exit(1);
-	}
+	seed_file(dir, "arp", sd, sd_len);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -123,6 +123,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "seed_file.h"
 #include "../unit/books.h"
 #include "../unit/builders.h"
 #include "../unit/builders.c"
@@ -1338,13 +1339,7 @@ static void seed_rec(const uint8_t *b, size_t n)
 
 static void seed_write(const char *dir, const char *name)
 {
-	char path[512];
-	snprintf(path, sizeof(path), "%s/seed-%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(seed_buf, 1, seed_len, f) != seed_len || fclose(f) != 0) {
-		perror(path);
-		exit(1);
-	}
+	seed_file(dir, name, seed_buf, seed_len);
 }
 
 /*

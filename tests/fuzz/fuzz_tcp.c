@@ -101,6 +101,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
+#include "seed_file.h"
 #include "ns/info.h"
 #include "../unit/books.h"
 #include "../unit/builders.h"
@@ -1533,13 +1534,7 @@ static void seed_act(uint8_t a, int nargs, uint8_t x, uint8_t y)
 
 static void seed_write(const char *dir, const char *name)
 {
-	char path[512];
-	snprintf(path, sizeof(path), "%s/seed-%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(seed_buf, 1, seed_len, f) != seed_len || fclose(f) != 0) {
-		perror(path);
-		exit(1);
-	}
+	seed_file(dir, name, seed_buf, seed_len);
 }
 
 static void write_seeds(const char *dir)

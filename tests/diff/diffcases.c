@@ -39,77 +39,9 @@
 #define MCL_ONFAULT 4
 #endif
 
-static const char *cur_case;
+#include "diff.h"
 
-static const char *errname(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case ESRCH: return "ESRCH";
-	case EBADF: return "EBADF";
-	case EAGAIN: return "EAGAIN";
-	case ENOMEM: return "ENOMEM";
-	case EACCES: return "EACCES";
-	case EFAULT: return "EFAULT";
-	case EINVAL: return "EINVAL";
-	case ENOSYS: return "ENOSYS";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case ERANGE: return "ERANGE";
-	default: {
-		static char b[16];
-		snprintf(b, sizeof(b), "E%d", e);
-		return b;
-	}
-	}
-}
-
-/* One result line: "case step: ret=R errno=E". */
-static void R(const char *step, long ret)
-{
-	printf("%s %s: ret=%ld errno=%s\n", cur_case, step, ret, errname(ret < 0 ? errno : 0));
-	fflush(stdout);
-}
-
-/* A free-form result line. */
-static void V(const char *step, const char *fmt, ...)
-{
-	va_list ap;
-	printf("%s %s: ", cur_case, step);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-/* Runs fn in a child (for privilege changes) and waits for it. */
-static void ck_child(void (*fn)(void))
-{
-	fflush(stdout);
-	pid_t p = fork();
-	if (p == 0) {
-		fn();
-		fflush(stdout);
-		_exit(0);
-	}
-	int st;
-	waitpid(p, &st, 0);
-	if (!WIFEXITED(st) || WEXITSTATUS(st))
-		V("child", "status %d", st);
-}
-
-/* Drops one capability from the effective set (the child keeps the rest). */
-static int drop_cap(int cap)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-	if (syscall(SYS_capget, &h, d) < 0)
-		return -1;
-	d[cap / 32].effective &= ~(1u << (cap % 32));
-	return (int)syscall(SYS_capset, &h, d);
-}
+const char *cur_case;
 
 /* ---- mlock family (issue 12: mlockall failed with ENOMEM) ---- */
 
@@ -441,6 +373,11 @@ static const struct {
 	{ "net_sysctl", case_net_sysctl },
 	{ "mlock", case_mlock },
 	{ "oom_score_adj", case_oom_score_adj },
+	{ "sockopt_presence", case_sockopt_presence },
+	{ "nonblocking_answers", case_nonblocking_answers },
+	{ "socket_results", case_socket_results },
+	{ "udp_cork", case_udp_cork },
+	{ "epoll_limits", case_epoll_limits },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

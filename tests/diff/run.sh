@@ -17,8 +17,13 @@ BIN=$PWD/$OUT/diffcases
 NS=mdiff$$
 [ "$(id -u)" = 0 ] || { echo "FAIL diff.setup needs root"; exit 1; }
 mkdir -p "$OUT"
-if [ ! -x "$BIN" ] || [ tests/diff/diffcases.c -nt "$BIN" ]; then
-	cc -O1 -Wall -Wextra -o "$BIN" tests/diff/diffcases.c || { echo "FAIL diff.build"; exit 1; }
+stale=1
+if [ -x "$BIN" ]; then
+	stale=0
+	for f in tests/diff/*.c tests/diff/*.h; do [ "$f" -nt "$BIN" ] && stale=1; done
+fi
+if [ $stale = 1 ]; then
+	cc -O1 -Wall -Wextra -o "$BIN" tests/diff/*.c || { echo "FAIL diff.build"; exit 1; }
 fi
 trap 'ip netns del $NS 2>/dev/null' EXIT
 trap 'exit 130' INT TERM

@@ -1,0 +1,42 @@
+/*
+ * Shared by the differential cases (the .c files of tests/diff): result lines and the
+ * helpers every case may use. See diffcases.c for the rules of a case.
+ */
+#ifndef DIFF_H
+#define DIFF_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+
+/* The running case's name, the first word of each result line. */
+extern const char *cur_case;
+
+/* errno's symbolic name ("0" for none). */
+const char *errname(int e);
+
+/* One result line: "case step: ret=R errno=E" (errno only when R < 0). */
+void R(const char *step, long ret);
+
+/* A free-form result line: "case step: ...". */
+void V(const char *step, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Runs fn in a child (for privilege changes) and waits for it. */
+void ck_child(void (*fn)(void));
+
+/* Drops one capability from the effective set. */
+int drop_cap(int cap);
+
+/* Arms a 5-second alarm whose handler only interrupts: a call that Linux
+ * answers at once but moat would block on returns EINTR instead of hanging
+ * the case. guard_end() disarms it. */
+void guard_begin(void);
+void guard_end(void);
+
+/* The cases of sockcases.c. */
+void case_sockopt_presence(void);
+void case_nonblocking_answers(void);
+void case_socket_results(void);
+void case_udp_cork(void);
+void case_epoll_limits(void);
+
+#endif

@@ -16,6 +16,9 @@
 
 #define NS_STAT_INC(st, name) ((st)->stats.name++)
 #define NS_STAT_ADD(st, name, n) ((st)->stats.name += (n))
+/* A send that found no route, counted under the destination's family. */
+#define NS_STAT_NO_ROUTE(st, family)                                           \
+	((family) == AF_INET6 ? NS_STAT_INC(st, ip6_tx_no_route) : NS_STAT_INC(st, ip4_tx_no_route))
 
 #define NS_MAX_NICS 16
 #define NS_NIC_MAX_ADDR 16

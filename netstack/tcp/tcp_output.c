@@ -248,7 +248,7 @@ static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
 	int r = ns_route(st, &tp->raddr, &tp->laddr, tp->sk.bound_nic, &rt);
 	if (r < 0) {
 		pkt_unref(p);
-		NS_STAT_INC(st, ip4_tx_no_route);
+		NS_STAT_NO_ROUTE(st, tp->raddr.family);
 		return r;
 	}
 	int gso = tx->gso_size && tx->len > tx->gso_size;

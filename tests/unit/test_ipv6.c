@@ -672,6 +672,27 @@ START_TEST(ipv6_udp_route_and_error_failures_are_counted_as_ipv6)
 }
 END_TEST
 
+START_TEST(ipv6_tcp_segment_without_a_route_is_counted_as_ipv6)
+{
+	fx6_setup();
+	uint8_t net[16];
+	b6_addr("2001:db8::", net);
+	struct ns_ip dst = ip6a(net), gw = ip6a(B6_PEER);
+	ck_assert_int_eq(ns_stack_add_route(F.st, &dst, 32, &gw, 0), 0);
+	struct ns_socket *t;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET6, SOCK_STREAM, 0, &t), 0);
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(80) };
+	b6_addr("2001:db8::1", sa.sin6_addr.s6_addr);
+	ck_assert_int_eq(ns_connect(t, (struct sockaddr *)&sa, sizeof(sa)), -EINPROGRESS);
+	/* The route goes away; the SYN's retransmission finds none. */
+	ck_assert_int_eq(ns_stack_del_route(F.st, &dst, 32), 0);
+	fx_advance(3 * NS_SEC);
+	ck_assert_uint_ge(ST(ip6_tx_no_route), 1);
+	ck_assert_uint_eq(ST(ip4_tx_no_route), 0);
+	ns_close(t);
+}
+END_TEST
+
 START_TEST(ipv6_source_selection_prefers_the_destination_scope)
 {
 	fx6_setup();
@@ -732,6 +753,7 @@ Suite *ipv6_suite(void)
 	ADD_FX(s, ipv6_no_error_about_an_icmpv6_error_or_from_an_unspecified_source);
 	ADD_FX(s, ipv6_echo_request_from_the_unspecified_address_is_not_answered);
 	ADD_FX(s, ipv6_udp_route_and_error_failures_are_counted_as_ipv6);
+	ADD_FX(s, ipv6_tcp_segment_without_a_route_is_counted_as_ipv6);
 	ADD_FX(s, ipv6_source_selection_prefers_the_destination_scope);
 	return s;
 }

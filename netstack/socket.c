@@ -606,7 +606,14 @@ int ns_getsockopt(struct ns_socket *s, int level, int name, void *v, socklen_t *
 		}
 		return sol_socket_get(s, name, v, len);
 	}
-	return s->ops->getsockopt ? s->ops->getsockopt(s, level, name, v, len) : -ENOPROTOOPT;
+	int r = s->ops->getsockopt ? s->ops->getsockopt(s, level, name, v, len) : -ENOPROTOOPT;
+	/* Linux: an IPv4 socket's getsockopt passes a level that is neither
+	 * its protocol's nor IP's on to IP, which answers EOPNOTSUPP (the
+	 * setsockopt path answers ENOPROTOOPT); IPv6 sockets answer
+	 * ENOPROTOOPT both ways. */
+	if (r == -ENOPROTOOPT && s->domain == AF_INET && level != IPPROTO_IP && level != s->protocol)
+		r = -EOPNOTSUPP;
+	return r;
 }
 
 int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len)

@@ -39,4 +39,8 @@ void case_socket_results(void);
 void case_udp_cork(void);
 void case_epoll_limits(void);
 
+/* seqcases.c */
+void case_random_sequences(void);
+void case_option_levels(void);
+
 #endif

@@ -378,6 +378,8 @@ static const struct {
 	{ "socket_results", case_socket_results },
 	{ "udp_cork", case_udp_cork },
 	{ "epoll_limits", case_epoll_limits },
+	{ "random_sequences", case_random_sequences },
+	{ "option_levels", case_option_levels },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

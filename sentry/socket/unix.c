@@ -280,13 +280,19 @@ static int u_bind(struct sock *s, struct task *t, const struct sockaddr *sa, soc
 }
 
 /* Find the socket an address names. */
+static int addr_check(const struct sockaddr *sa, socklen_t len)
+{
+	if (len <= (socklen_t)sizeof(sa_family_t) || len > (socklen_t)sizeof(struct sockaddr_un))
+		return -EINVAL;
+	return sa->sa_family == AF_UNIX ? 0 : -EINVAL;
+}
+
 static int lookup_addr(struct task *t, const struct sockaddr *sa, socklen_t len, int type, struct usock **out)
 {
 	const struct sockaddr_un *a = (const struct sockaddr_un *)sa;
-	if (len <= (socklen_t)sizeof(sa_family_t) || len > (socklen_t)sizeof(struct sockaddr_un))
-		return -EINVAL;
-	if (a->sun_family != AF_UNIX)
-		return -EINVAL;
+	int bad = addr_check(sa, len);
+	if (bad)
+		return bad;
 	if (is_abstract(a, len)) {
 		struct usock *u = abstract_lookup(a, len, -1);
 		if (!u)
@@ -461,14 +467,25 @@ static ssize_t enqueue(struct usock *to, struct usock *from, struct task *t, str
 static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int flags, struct waitq **wq)
 {
 	struct usock *u = U(s);
-	(void)flags;
-	if (u->snd_shut)
-		return -EPIPE;
-	if (conn_oriented(u)) {
-		if (m->addrlen)
-			return u->state == US_CONNECTED ? -EISCONN : -EOPNOTSUPP;
+	/* Linux's order of checks: a seqpacket socket must be connected
+	 * and ignores an address; a datagram (and seqpacket) socket has no
+	 * out-of-band data; a stream refuses an address before anything. */
+	if (u->base.type == SOCK_SEQPACKET) {
 		if (u->state != US_CONNECTED)
 			return -ENOTCONN;
+		m->addrlen = 0;
+	}
+	if (u->base.type == SOCK_STREAM && m->addrlen)
+		return u->state == US_CONNECTED ? -EISCONN : -EOPNOTSUPP;
+	/* Out-of-band data: a stream takes none of zero bytes; the rest
+	 * (Linux's one OOB byte of a unix stream) is not kept apart. */
+	if ((flags & MSG_OOB) && (u->base.type != SOCK_STREAM || !m->len))
+		return -EOPNOTSUPP;
+	if (conn_oriented(u)) {
+		if (u->state != US_CONNECTED)
+			return -ENOTCONN;
+		if (u->snd_shut)
+			return -EPIPE;
 		struct usock *p = u->peer;
 		if (u->peer_gone || !p || p->rcv_shut)
 			return -EPIPE;
@@ -494,7 +511,15 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 			return 0;
 		return enqueue(p, u, t, m, n);
 	}
-	/* datagram */
+	/* datagram: Linux checks the address's form, then the shutdown,
+	 * then looks for the receiver */
+	if (m->addrlen) {
+		int bad = addr_check((struct sockaddr *)&m->addr, m->addrlen);
+		if (bad)
+			return bad;
+	}
+	if (u->snd_shut)
+		return -EPIPE;
 	struct usock *to = NULL;
 	if (m->addrlen) {
 		int e = lookup_addr(t, (struct sockaddr *)&m->addr, m->addrlen, SOCK_DGRAM, &to);
@@ -534,10 +559,10 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 	(void)t;
 	struct usock *u = U(s);
 	int peek = (flags & MSG_PEEK) != 0;
-	if (u->state == US_LISTEN)
-		return -EINVAL;
-	if (conn_oriented(u) && u->state == US_UNCONN)
-		return -EINVAL;
+	/* Linux: an unconnected (or listening) seqpacket socket answers
+	 * ENOTCONN, a stream EINVAL. */
+	if (conn_oriented(u) && (u->state == US_LISTEN || u->state == US_UNCONN))
+		return u->base.type == SOCK_SEQPACKET ? -ENOTCONN : -EINVAL;
 	if (list_empty(&u->rcvq)) {
 		if (u->rcv_shut || u->peer_gone || (conn_oriented(u) && u->peer && u->peer->snd_shut))
 			return 0;
@@ -619,10 +644,9 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 static int u_shutdown(struct sock *s, int how)
 {
 	struct usock *u = U(s);
+	/* Any state: Linux's unix sockets take a shutdown unconnected. */
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return -EINVAL;
-	if (conn_oriented(u) && u->state != US_CONNECTED)
-		return -ENOTCONN;
 	if (how == SHUT_RD || how == SHUT_RDWR)
 		u->rcv_shut = 1;
 	if (how == SHUT_WR || how == SHUT_RDWR)
@@ -658,6 +682,9 @@ static int u_setsockopt(struct sock *s, struct task *t, int level, int name, con
 	(void)t;
 	struct usock *u = U(s);
 	if (level != SOL_SOCKET)
+		return -EOPNOTSUPP;
+	/* Linux: port sharing is for inet sockets only. */
+	if (name == SO_REUSEPORT)
 		return -EOPNOTSUPP;
 	if (name == SO_PASSCRED) {
 		int v;

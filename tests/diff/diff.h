@@ -43,4 +43,7 @@ void case_epoll_limits(void);
 void case_random_sequences(void);
 void case_option_levels(void);
 
+/* unixcases.c */
+void case_unix_edges(void);
+
 #endif

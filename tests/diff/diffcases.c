@@ -380,6 +380,7 @@ static const struct {
 	{ "epoll_limits", case_epoll_limits },
 	{ "random_sequences", case_random_sequences },
 	{ "option_levels", case_option_levels },
+	{ "unix_edges", case_unix_edges },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

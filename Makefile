@@ -7,6 +7,7 @@
 #   make fuzz       fuzz harnesses for FUZZ_SECONDS each (default 60)
 #   make bench      benchmarks against Linux on the same kind of veth
 #   make soak       mixed traffic for SOAK_SECONDS (default 3600); not in make test
+#   make diff-random  random socket-call sequences, Linux vs moat (DIFF_SEQ)
 #   make packetimpact  the conformance runner (part of make test)
 #
 # Sources are found by glob; every object gets a -MMD dependency file.
@@ -49,7 +50,7 @@ HELPERS := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 BENCHES := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all deps test test-loaded unit asan fuzz bench soak run packetimpact clean
+.PHONY: all deps test test-loaded unit asan fuzz bench soak diff-random run packetimpact clean
 .DEFAULT_GOAL := all
 
 all: $(DEPS_STAMP)
@@ -162,6 +163,11 @@ fuzz: $(DEPS_STAMP) $(FUZZERS)
 
 bench: all
 	@tests/bench/run.sh
+
+# More random socket-call sequences than make test runs (tests/diff);
+# DIFF_SEQ=FIRST:COUNT:STEPS, default 1:400:300.
+diff-random: all
+	@DIFF_SEQ=$${DIFF_SEQ:-1:400:300} tests/diff/run.sh random_sequences
 
 # Long-run test (tests/soak/soak.sh), outside make test; SOAK_SECONDS=N.
 soak: all

@@ -326,7 +326,7 @@ int tcp_xmit_seg(struct tcp_sock *tp, struct tcp_seg *s, int retransmit)
 		tx.data_off = s->seq - tp->snd_buf_seq;
 		if (s->flags & SEG_FIN)
 			tx.flags |= TH_FIN;
-		if (tx.len && (s->end == tp->snd_buf_seq + tp->sndq.len || (s->flags & SEG_FIN)))
+		if (tx.len && (s->flags & SEG_PSH))
 			tx.flags |= TH_PSH;
 	}
 	int r = tcp_transmit(tp, &tx);
@@ -528,6 +528,49 @@ void tcp_retransmit_lost(struct tcp_sock *tp)
 	}
 }
 
+void tcp_mark_push(struct tcp_sock *tp, uint32_t end)
+{
+	if (tp->push_n == sizeof(tp->push_pt) / sizeof(tp->push_pt[0]))
+		tp->push_n--; /* full: the newest end stands for the last ones */
+	tp->push_pt[tp->push_n++] = end;
+}
+
+/* Records [seq, seq + len) about to be sent, `mss` bytes each: returns the
+ * length to send so that a write's end (a push point) falls only in the
+ * last record of a super-segment, whose segmentation puts PSH on its last
+ * segment alone; the wire's segments stay the same. */
+static uint32_t cut_at_push(const struct tcp_sock *tp, uint32_t seq, uint32_t len, uint32_t mss)
+{
+	for (unsigned i = 0; i < tp->push_n; i++) {
+		uint32_t p = tp->push_pt[i];
+		if (SEQ_LEQ(p, seq))
+			continue;
+		if (SEQ_GT(p, seq + len))
+			break;
+		uint32_t upto = ((p - seq + mss - 1) / mss) * mss;
+		return NS_MIN(upto, len);
+	}
+	return len;
+}
+
+/* Whether a record [seq, end) holds a push point; the points it holds, and
+ * any left behind it, are used up. */
+static int take_push(struct tcp_sock *tp, uint32_t seq, uint32_t end)
+{
+	int psh = 0;
+	unsigned k = 0;
+	for (unsigned i = 0; i < tp->push_n; i++) {
+		uint32_t p = tp->push_pt[i];
+		if (SEQ_LEQ(p, end)) {
+			psh |= SEQ_GT(p, seq);
+			continue;
+		}
+		tp->push_pt[k++] = p;
+	}
+	tp->push_n = (uint8_t)k;
+	return psh;
+}
+
 void tcp_output(struct tcp_sock *tp)
 {
 	struct ns_stack *st = tp->sk.stack;
@@ -585,6 +628,8 @@ void tcp_output(struct tcp_sock *tp)
 		}
 		if (len > mss)
 			len -= len % mss; /* super-segments carry whole segments */
+		if (len > mss)
+			len = cut_at_push(tp, seq, len, mss);
 		int fin = tp->fin_queued && len == unsent && !tp->fin_sent;
 		/* Records, one per MSS. */
 		uint32_t off = 0;
@@ -598,6 +643,8 @@ void tcp_output(struct tcp_sock *tp)
 			rec->xmit_time = tcp_now(tp);
 			rec->delivered_at_send = tp->delivered;
 			rec->xmits = 1;
+			if (take_push(tp, rec->seq, rec->end))
+				rec->flags |= SEG_PSH;
 			if (fin && off + n == len) {
 				rec->flags |= SEG_FIN;
 				rec->end++;
@@ -607,7 +654,7 @@ void tcp_output(struct tcp_sock *tp)
 		}
 		struct tcp_tx tx = {
 			.seq = seq,
-			.flags = TH_ACK | ((len == unsent) ? TH_PSH : 0) | (fin ? TH_FIN : 0),
+			.flags = TH_ACK | ((tp->rtx_tail->flags & SEG_PSH) ? TH_PSH : 0) | (fin ? TH_FIN : 0),
 			.len = len,
 			.data_off = seq - tp->snd_buf_seq,
 			.gso_size = len > mss ? (uint16_t)mss : 0,

@@ -175,6 +175,7 @@ enum {
 	SEG_SYN = 1u << 4,
 	SEG_FIN = 1u << 5,
 	SEG_TLP = 1u << 6,	/* sent as a tail loss probe */
+	SEG_PSH = 1u << 7,	/* holds the end of a write: sent with PSH */
 };
 
 struct tcp_seg {
@@ -293,6 +294,11 @@ struct tcp_sock {
 	struct tcp_ring sndq;	     /* bytes from snd_buf_seq on */
 	uint32_t snd_buf_seq;	     /* sequence number of sndq's first byte */
 	uint32_t fin_seq;	     /* valid when fin_queued */
+	/* Ends of writes not yet sent that asked for a push (not MSG_MORE),
+	 * oldest first: the segment that holds one carries PSH, as Linux
+	 * marks the last segment of each write (tcp_mark_push). */
+	uint32_t push_pt[4];
+	uint8_t push_n;
 	struct tcp_rq rcvq;	     /* in-order bytes not yet read */
 	struct pkt *ooo;	     /* out-of-order segments, sorted; cookie = seq */
 	uint32_t ooo_bytes;
@@ -469,6 +475,7 @@ int tcp_connect_port(struct ns_stack *st, struct tcp_sock *tp);
 void tcp_output(struct tcp_sock *tp);
 /* Send a bare ACK now (with SACK/D-SACK and timestamps). */
 void tcp_send_ack(struct tcp_sock *tp);
+void tcp_mark_push(struct tcp_sock *tp, uint32_t end);
 /* Owe an ACK: now (before sleeping) or on the delayed-ACK timer. */
 void tcp_schedule_ack(struct tcp_sock *tp, int now);
 void tcp_send_syn(struct tcp_sock *tp);

@@ -88,7 +88,9 @@ struct tcp_seg *tcp_seg_split(struct tcp_sock *tp, struct tcp_seg *s, uint32_t a
 	*n = *s;
 	n->seq = at;
 	s->end = at;
-	s->flags &= (uint16_t)~SEG_FIN;
+	/* The end of a write is in the second part (at most one record of
+	 * a write end is split: records never straddle two of them). */
+	s->flags &= (uint16_t)~(SEG_FIN | SEG_PSH);
 	n->flags &= (uint16_t)~SEG_SYN;
 	n->prev = s;
 	n->next = s->next;

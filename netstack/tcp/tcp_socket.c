@@ -103,6 +103,7 @@ void tcp_done(struct tcp_sock *tp, int err)
 	tcp_rtx_purge(tp);
 	tcp_ring_free(&tp->sndq);
 	tp->snd_buf_seq = tp->snd_una;
+	tp->push_n = 0;
 	if (tp->orphan && !tp->parent) {
 		tcp_free(tp);
 		return;
@@ -410,6 +411,8 @@ static ssize_t tcp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	if (tcp_ring_reserve(&tp->sndq, used + n) < 0)
 		return -ENOBUFS;
 	n = tcp_ring_append_iov(&tp->sndq, m, 0, n);
+	if (!(flags & MSG_MORE))
+		tcp_mark_push(tp, tp->snd_buf_seq + tp->sndq.len);
 	if (flags & MSG_OOB)
 		/* RFC 6093: urgent data ends with the last byte sent. */
 		tp->snd_up = tp->snd_buf_seq + tp->sndq.len;
@@ -426,16 +429,23 @@ static ssize_t tcp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 
 static void window_update_after_read(struct tcp_sock *tp)
 {
-	/* RFC 9293 3.8.6.2.2 / Linux tcp_cleanup_rbuf(): tell the peer when
-	 * reading opened the window by at least min(buffer/2, MSS), and
-	 * always when it was closed. */
+	/* Linux tcp_cleanup_rbuf(): a read is worth a window update only
+	 * when the window offered now is at most half the largest we can
+	 * offer and the read lets it at least double ("lots" of space; a
+	 * closed window opening always qualifies). Smaller moves wait for
+	 * the next ACK (RFC 9293 3.8.6.2.2: receiver SWS avoidance). */
 	if (!TCPS_HAVEESTABLISHED(tp->state) || TCPS_HAVERCVDFIN(tp->state))
 		return;
 	uint32_t cur = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-	uint32_t free = tcp_free_space(tp);
+	uint32_t clamp = NS_MIN((uint32_t)tp->sk.rcvbuf, (uint32_t)65535 << tp->rcv_wscale);
+	if (tp->window_clamp && tp->window_clamp < clamp)
+		clamp = tp->window_clamp;
+	if ((uint64_t)2 * cur > clamp)
+		return;
+	uint32_t free = NS_MIN(tcp_free_space(tp), clamp);
 	uint32_t mss = tp->rcv_mss ? tp->rcv_mss : tp->adv_mss;
 	uint32_t thresh = NS_MIN((uint32_t)tp->sk.rcvbuf / 2, mss);
-	if (free >= cur + thresh && (cur == 0 || free >= 2 * cur || free - cur >= 2 * mss))
+	if (free >= thresh && free >= 2 * cur)
 		tcp_schedule_ack(tp, 1);
 }
 

@@ -108,6 +108,17 @@ static void bpf_validator(int u)
 		RET_ALL,
 	};
 	R("scratch word set before the branch", attach(u, both_paths, 5));
+	/* M[0] is stored on the only path to its load, but the load follows
+	 * a ret reached without the store: Linux's check refuses that. */
+	struct sock_filter after_ret[] = {
+		{ BPF_JMP | BPF_JEQ | BPF_K, 0, 2, 0 },
+		{ BPF_ST, 0, 0, 0 },
+		{ BPF_JMP | BPF_JA, 0, 0, 1 },
+		RET_NONE,
+		{ BPF_LD | BPF_MEM, 0, 0, 0 },
+		{ BPF_RET | BPF_A, 0, 0, 0 },
+	};
+	R("scratch word loaded right after a ret", attach(u, after_ret, 6));
 	struct sock_filter no_ret[] = { RET_ALL, { BPF_LD | BPF_IMM, 0, 0, 1 } };
 	R("last instruction not a return", attach(u, no_ret, 2));
 	struct sock_filter ret_x[] = { { BPF_RET | BPF_X, 0, 0, 0 } };

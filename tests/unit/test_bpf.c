@@ -20,7 +20,7 @@ START_TEST(validator_rejects_what_linux_rejects)
 {
 	static const struct {
 		const char *what;
-		struct sock_filter prog[5];
+		struct sock_filter prog[6];
 		uint32_t len;
 		int want;
 	} cases[] = {
@@ -44,6 +44,12 @@ START_TEST(validator_rejects_what_linux_rejects)
 		{ "M[0] stored only on the path that returns",
 		  { INS(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, 0), INS(BPF_ST, 0, 0, 0), RET(0),
 		    INS(BPF_LD | BPF_MEM, 0, 0, 0), INS(BPF_RET | BPF_A, 0, 0, 0) }, 5, -EINVAL },
+		/* Linux lets the state before a ret flow on into the next
+		 * instruction: this load, reached only with M[0] set, is refused. */
+		{ "M[0] loaded right after a ret reached without it",
+		  { INS(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, 0), INS(BPF_ST, 0, 0, 0),
+		    INS(BPF_JMP | BPF_JA, 0, 0, 1), RET(0), INS(BPF_LD | BPF_MEM, 0, 0, 0),
+		    INS(BPF_RET | BPF_A, 0, 0, 0) }, 6, -EINVAL },
 		{ "last not a ret", { RET(0), INS(BPF_LD | BPF_IMM, 0, 0, 0) }, 2, -EINVAL },
 		{ "ret x", { INS(BPF_RET | BPF_X, 0, 0, 0) }, 1, -EINVAL },
 		{ "neg with x", { INS(BPF_ALU | BPF_NEG | BPF_X, 0, 0, 0), RET(0) }, 2, -EINVAL },

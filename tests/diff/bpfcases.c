@@ -426,6 +426,29 @@ static void bpf_tcp(void)
 	wait.tv_sec = 5;
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
 	recv_line("tcp data after the retransmission", s, 0);
+
+	/* Keep the TCP header and 2 bytes of data: each (re)transmission
+	 * brings two more bytes, the rest looks lost. */
+	struct sock_filter cut[] = {
+		{ BPF_LD | BPF_B | BPF_ABS, 0, 0, 12 },
+		{ BPF_ALU | BPF_RSH | BPF_K, 0, 0, 2 },
+		{ BPF_ALU | BPF_AND | BPF_K, 0, 0, 0x3c },
+		{ BPF_ALU | BPF_ADD | BPF_K, 0, 0, 2 },
+		{ BPF_RET | BPF_A, 0, 0, 0 },
+	};
+	R("tcp attach keep 2 bytes of data", attach(s, cut, 5));
+	send(c, "abcdef", 6, 0);
+	recv_line("tcp segment cut by the filter", s, 0);
+	char rest[16];
+	size_t have = 0;
+	while (have < 4) {
+		ssize_t n = recv(s, rest + have, sizeof(rest) - 1 - have, 0);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	rest[have] = 0;
+	V("tcp rest after retransmissions", "'%s'", rest);
 	close(c);
 	close(s);
 	close(l);

@@ -454,8 +454,34 @@ static void bpf_tcp(void)
 	close(l);
 }
 
+/* Over IPv6: the ethertype and the next-header byte of the IPv6 header. */
+static void bpf_udp6(void)
+{
+	int u = socket(AF_INET6, SOCK_DGRAM, 0), v = socket(AF_INET6, SOCK_DGRAM, 0);
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	bind(u, (struct sockaddr *)&a, sizeof(a));
+	socklen_t l = sizeof(a);
+	getsockname(u, (struct sockaddr *)&a, &l);
+	struct timeval wait = { 1, 0 };
+	setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
+	struct sock_filter f[] = {
+		{ BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL) },
+		{ BPF_JMP | BPF_JEQ | BPF_K, 0, 3, 0x86dd },
+		{ BPF_LD | BPF_B | BPF_ABS, 0, 0, (uint32_t)(SKF_NET_OFF + 6) },
+		{ BPF_JMP | BPF_JEQ | BPF_K, 0, 1, IPPROTO_UDP },
+		RET_ALL,
+		RET_NONE,
+	};
+	R("udp6 attach protocol and next-header filter", attach(u, f, 6));
+	sendto(v, "six", 3, 0, (struct sockaddr *)&a, sizeof(a));
+	recv_line("udp6 filter sees IPv6 and UDP", u, 0);
+	close(v);
+	close(u);
+}
+
 void case_bpf_filters(void)
 {
 	bpf_udp();
+	bpf_udp6();
 	bpf_tcp();
 }

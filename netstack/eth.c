@@ -46,6 +46,7 @@ void eth_input(void *arg, struct pkt *p)
 	p->ethertype = type;
 	pkt_pull(p, ETH_HDR_LEN);
 	p->l3_off = pkt_pos(p);
+	p->flags |= PKT_F_L2;
 	switch (type) {
 	case ETHERTYPE_IPV4:
 		ip4_input(nic, p);

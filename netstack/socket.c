@@ -5,6 +5,8 @@
  */
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <net/if_arp.h>
+#include <linux/if_packet.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -14,6 +16,135 @@
 /* Linux SOCK_MIN_RCVBUF / SOCK_MIN_SNDBUF on x86-64. */
 #define MIN_RCVBUF 2304
 #define MIN_SNDBUF 4608
+
+/* ---- classic BPF socket filters ---- */
+
+static void filter_put(struct ns_sk_filter *f)
+{
+	if (f && ns_refcnt_rele(&f->refs))
+		free(f);
+}
+
+/* SO_ATTACH_FILTER: v is a struct sock_fprog whose program lives in the
+ * caller's memory. The checks come in Linux's order: the lock, the
+ * program's size, then its instructions. */
+static int filter_attach(struct ns_socket *s, const void *v, socklen_t len)
+{
+	struct sock_fprog fp;
+	if (len != sizeof(fp))
+		return -EINVAL;
+	memcpy(&fp, v, sizeof(fp));
+	if (s->filter_locked)
+		return -EPERM;
+	int r = ns_bpf_check(fp.filter, fp.len);
+	if (r < 0)
+		return r;
+	size_t bytes = (size_t)fp.len * sizeof(struct sock_filter);
+	struct ns_sk_filter *f = malloc(sizeof(*f) + bytes);
+	if (!f)
+		return -ENOMEM;
+	ns_refcnt_init(&f->refs);
+	f->len = fp.len;
+	memcpy(f->prog, fp.filter, bytes);
+	filter_put(s->filter);
+	s->filter = f;
+	return 0;
+}
+
+static int filter_detach(struct ns_socket *s)
+{
+	if (s->filter_locked)
+		return -EPERM;
+	if (!s->filter)
+		return -ENOENT;
+	filter_put(s->filter);
+	s->filter = NULL;
+	return 0;
+}
+
+/* SO_GET_FILTER counts in instructions, not bytes, as Linux does: *len
+ * comes in as the room of v in instructions (0: only ask how many) and
+ * goes out as the program's length; a program longer than the room is
+ * -EINVAL. No filter: 0 instructions. */
+static int filter_get(struct ns_socket *s, void *v, socklen_t *len)
+{
+	const struct ns_sk_filter *f = s->filter;
+	if (!f) {
+		*len = 0;
+		return 0;
+	}
+	if (*len && *len < f->len)
+		return -EINVAL;
+	if (*len) {
+		if (!v)
+			return -EFAULT;
+		memcpy(v, f->prog, f->len * sizeof(struct sock_filter));
+	}
+	*len = f->len;
+	return 0;
+}
+
+void ns_socket_filter_inherit(struct ns_socket *child, const struct ns_socket *parent)
+{
+	filter_put(child->filter);
+	child->filter = parent->filter;
+	if (child->filter)
+		ns_refcnt_take(&child->filter->refs);
+	child->filter_locked = parent->filter_locked;
+}
+
+static uint32_t pkt_type(const struct pkt *p)
+{
+	if (p->flags & PKT_F_BCAST)
+		return PACKET_BROADCAST;
+	if (p->flags & PKT_F_MCAST)
+		return PACKET_MULTICAST;
+	if (p->flags & PKT_F_OTHERHOST)
+		return PACKET_OTHERHOST;
+	return PACKET_HOST;
+}
+
+int ns_socket_filter(struct ns_socket *s, struct pkt *p, uint32_t hdr)
+{
+	const struct ns_sk_filter *f = s->filter;
+	if (!f)
+		return 0;
+	uint32_t l4 = pkt_pos(p) - hdr, end = pkt_pos(p) + p->len;
+	uint32_t start = l4;
+	struct ns_bpf_pkt v = { .nh = -1, .mac = -1, .poff = hdr, .protocol = p->ethertype };
+	/* The network header, and the link-layer one before it, when this
+	 * packet still carries them (a reassembled datagram has no link
+	 * header). */
+	int has_nh = p->l3_off && p->l3_off <= l4;
+	if (has_nh) {
+		start = p->l3_off;
+		if ((p->flags & PKT_F_L2) && p->l3_off >= ETH_HDR_LEN)
+			start = p->l3_off - ETH_HDR_LEN;
+		if (start < p->l3_off)
+			v.mac = 0;
+		v.nh = (int32_t)(p->l3_off - start);
+		if (!v.protocol)
+			v.protocol = (pkt_at(p, p->l3_off)[0] >> 4) == 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
+	}
+	v.base = pkt_at(p, start);
+	v.base_len = end - start;
+	v.data = l4 - start;
+	v.pkttype = pkt_type(p);
+	if (p->nic) {
+		v.ifindex = (uint32_t)p->nic->id;
+		v.hatype = (p->nic->caps & NS_LINK_CAP_LOOPBACK) ? ARPHRD_LOOPBACK : ARPHRD_ETHER;
+	}
+	v.rnd = (uint64_t)ns_random32(s->stack) << 32 | ns_random32(s->stack);
+	uint32_t keep = ns_bpf_run(f->prog, &v);
+	if (!keep)
+		return -EPERM;
+	/* Never below the transport header (Linux's cap). */
+	if (keep < hdr)
+		keep = hdr;
+	if (keep < end - l4)
+		pkt_trim(p, keep - hdr);
+	return 0;
+}
 
 void ns_socket_init(struct ns_socket *s, struct ns_stack *st, const struct ns_sock_ops *ops,
 		    int domain, int type, int protocol)
@@ -38,6 +169,8 @@ void ns_socket_init(struct ns_socket *s, struct ns_stack *st, const struct ns_so
 
 void ns_socket_fini(struct ns_socket *s)
 {
+	filter_put(s->filter);
+	s->filter = NULL;
 	if (!s->all_pprev)
 		return;
 	*s->all_pprev = s->all_next;
@@ -469,6 +602,16 @@ static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_
 	if ((r = get_int(v, len, &val)) < 0)
 		return r;
 	switch (name) {
+	case SO_ATTACH_FILTER:
+		return filter_attach(s, v, len);
+	case SO_DETACH_FILTER:
+		return filter_detach(s);
+	case SO_LOCK_FILTER:
+		/* Once locked, a filter stays as it is until close. */
+		if (s->filter_locked && !val)
+			return -EPERM;
+		s->filter_locked = !!val;
+		return 0;
 	case SO_REUSEADDR:
 		set_flag(s, NS_SO_REUSEADDR, val);
 		return 0;
@@ -573,6 +716,10 @@ static int sol_socket_get(struct ns_socket *s, int name, void *v, socklen_t *len
 		return put_int(v, len, 0);
 	case SO_RCVLOWAT:
 		return put_int(v, len, 1);
+	case SO_GET_FILTER:
+		return filter_get(s, v, len);
+	case SO_LOCK_FILTER:
+		return put_int(v, len, s->filter_locked);
 	default:
 		return -ENOPROTOOPT;
 	}

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 
+#include "ns/bpf.h"
 #include "ns/pkt.h"
 #include "ns/socket.h"
 #include "ns/stack.h"
@@ -506,6 +507,8 @@ struct ns_socket {
 	int bound_nic;	   /* SO_BINDTODEVICE, 0 none */
 	int linger_on, linger_secs;
 	struct timeval rcvtimeo, sndtimeo;
+	struct ns_sk_filter *filter; /* SO_ATTACH_FILTER, NULL none */
+	uint8_t filter_locked;	     /* SO_LOCK_FILTER */
 	uint8_t released;  /* the user's handle is gone */
 	ns_wake_fn wake;
 	void *wake_ctx;
@@ -526,6 +529,25 @@ void ns_socket_fini(struct ns_socket *s);
 void ns_socket_wake(struct ns_socket *s);
 /* Take the pending error: returns -err and clears it, or 0. */
 int ns_socket_take_error(struct ns_socket *s);
+
+/* A classic BPF program attached to sockets (SO_ATTACH_FILTER); shared,
+ * never changed once attached: a new one replaces it. */
+struct ns_sk_filter {
+	struct ns_refcnt refs;
+	uint32_t len;
+	struct sock_filter prog[];
+};
+/*
+ * Runs s's filter, if any, over p as Linux's sk_filter_trim_cap() does: the
+ * program sees the packet from its transport header (p->l4_off) to its end
+ * while p's data starts `hdr` bytes later, at the payload. A packet the
+ * program cuts is trimmed, never to less than `hdr` bytes from the
+ * transport header. Returns 0 to deliver p, -EPERM to drop it (the caller
+ * counts and frees it). Does not consume p.
+ */
+int ns_socket_filter(struct ns_socket *s, struct pkt *p, uint32_t hdr);
+/* An accepted connection inherits its listener's filter and lock. */
+void ns_socket_filter_inherit(struct ns_socket *child, const struct ns_socket *parent);
 
 /* IPPROTO_IP options shared by datagram and stream sockets. */
 int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len);

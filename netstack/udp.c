@@ -722,6 +722,11 @@ static struct udp_sock *lookup(struct ns_stack *st, int ping, const struct ns_ip
 
 static void deliver(struct ns_stack *st, struct udp_sock *u, struct pkt *p)
 {
+	if (ns_socket_filter(&u->sk, p, UDP_HDR_LEN) < 0) {
+		NS_STAT_INC(st, udp_drop_filter);
+		pkt_unref(p);
+		return;
+	}
 	if (u->rq_mem > (uint32_t)u->sk.rcvbuf) {
 		NS_STAT_INC(st, udp_drop_rcvbuf);
 		pkt_unref(p);

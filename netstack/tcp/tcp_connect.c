@@ -237,6 +237,7 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	tp->linger2_s = lp->linger2_s;
 	tp->window_clamp = lp->window_clamp;
 	tp->cc = lp->cc;
+	ns_socket_filter_inherit(&tp->sk, &lp->sk);
 
 	tp->laddr = req->laddr;
 	tp->raddr = req->raddr;

@@ -1118,6 +1118,30 @@ static int timewait_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 	return 0;
 }
 
+/* The sequence space a segment takes: its payload, SYN and FIN. */
+static uint32_t seq_end_of(const struct tcp_seg_in *seg)
+{
+	return seg->seq + seg->len + ((seg->flags & TH_SYN) ? 1 : 0) + ((seg->flags & TH_FIN) ? 1 : 0);
+}
+
+/*
+ * The socket's filter sees the segment from its TCP header (a TIME-WAIT
+ * pair has none; a handshake not yet done has the listener's). A
+ * segment it drops is gone as if lost; one it cuts keeps its header and
+ * flags, and its sequence space shrinks with the payload (as Linux's
+ * tcp_filter()). Returns 1 when the segment is dropped.
+ */
+static int filter_drops(struct tcp_sock *tp, struct tcp_seg_in *seg)
+{
+	if (ns_socket_filter(&tp->sk, seg->pkt, seg->doff) < 0) {
+		NS_STAT_INC(tp->sk.stack, tcp_drop_filter);
+		return 1;
+	}
+	seg->len = seg->pkt->len;
+	seg->end = seq_end_of(seg);
+	return 0;
+}
+
 void tcp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3)
 {
 	struct tcp_seg_in seg;
@@ -1161,12 +1185,14 @@ void tcp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3)
 	}
 	pkt_pull(p, doff);
 	seg.len = p->len;
-	seg.end = seg.seq + seg.len + ((seg.flags & TH_SYN) ? 1 : 0) + ((seg.flags & TH_FIN) ? 1 : 0);
+	seg.end = seq_end_of(&seg);
 	seg.pkt = p;
 	if (p->gso_size && seg.len > p->gso_size)
 		NS_STAT_INC(st, tcp_rx_coalesced);
 
 	struct tcp_sock *tp = tcp_ehash_lookup(st, &l3->dst, seg.dport, &l3->src, seg.sport);
+	if (tp && tp->state != TCPS_TIME_WAIT && filter_drops(tp, &seg))
+		goto out;
 	if (tp) {
 		if (tp->state == TCPS_TIME_WAIT) {
 			if (!timewait_process(tp, &seg))
@@ -1185,6 +1211,8 @@ void tcp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3)
 	struct tcp_sock *lp =
 		tcp_listener_lookup(st, &l3->dst, seg.dport, &l3->src, seg.sport, l3->nic ? l3->nic->id : 0);
 	if (lp) {
+		if (filter_drops(lp, &seg))
+			goto out;
 		tcp_listen_input(lp, &seg);
 		goto out;
 	}

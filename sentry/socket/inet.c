@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -318,13 +319,48 @@ static int is_timeo(int level, int name)
 	return level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO);
 }
 
+/*
+ * SO_ATTACH_FILTER: the struct sock_fprog (already copied in) points to the
+ * program in the task's memory; it is fetched here and handed to the stack
+ * in a sock_fprog of our own. Linux's order of answers: optlen, the lock
+ * (EPERM), the program's size (EINVAL, also for a NULL program), then the
+ * copy (EFAULT); the stack checks the instructions.
+ */
+static int inet_attach_filter(struct sock *s, struct task *t, const void *val, socklen_t len)
+{
+	struct sock_fprog ufp;
+	int locked = 0;
+	socklen_t ll = sizeof(locked);
+	if (len != sizeof(ufp))
+		return -EINVAL;
+	memcpy(&ufp, val, sizeof(ufp));
+	if (ns_getsockopt(I(s)->ns, SOL_SOCKET, SO_LOCK_FILTER, &locked, &ll) == 0 && locked)
+		return -EPERM;
+	if (!ufp.filter || ufp.len == 0 || ufp.len > BPF_MAXINSNS)
+		return -EINVAL;
+	size_t bytes = (size_t)ufp.len * sizeof(struct sock_filter);
+	struct sock_filter *prog = malloc(bytes);
+	if (!prog)
+		return -ENOMEM;
+	int r;
+	if (copy_from_user(t, prog, (uint64_t)(uintptr_t)ufp.filter, bytes)) {
+		r = -EFAULT;
+	} else {
+		struct sock_fprog fp = { .len = ufp.len, .filter = prog };
+		r = ns_setsockopt(I(s)->ns, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp));
+	}
+	free(prog);
+	return r;
+}
+
 static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, const void *val,
 			   socklen_t len)
 {
-	(void)t;
 	/* The timeouts are the syscall layer's (it parks and wakes). */
 	if (is_timeo(level, name))
 		return sock_setsockopt_common(s, name, val, len);
+	if (level == SOL_SOCKET && name == SO_ATTACH_FILTER)
+		return inet_attach_filter(s, t, val, len);
 	return ns_setsockopt(I(s)->ns, level, name, val, len);
 }
 

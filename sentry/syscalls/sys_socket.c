@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/filter.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,6 +322,29 @@ SYSCALL(setsockopt)
 	return r;
 }
 
+/*
+ * getsockopt(SO_GET_FILTER) counts in instructions, not bytes (Linux's
+ * API): optlen 0 asks for the program's length, a smaller non-zero one is
+ * EINVAL, and a big enough one receives the whole program and its length.
+ * The program can exceed the syscall's small buffer, hence its own path.
+ */
+static long get_filter(struct task *t, struct sock *s, uint64_t uval, uint64_t ulenp, int ulen)
+{
+	struct sock_filter *prog = malloc(BPF_MAXINSNS * sizeof(*prog));
+	if (!prog)
+		return -ENOMEM;
+	socklen_t len = ulen < BPF_MAXINSNS ? (socklen_t)ulen : BPF_MAXINSNS;
+	long r = s->ops->getsockopt(s, t, SOL_SOCKET, SO_GET_FILTER, prog, &len);
+	if (!r) {
+		int out = (int)len;
+		if ((ulen && len && copy_to_user(t, uval, prog, len * sizeof(*prog))) ||
+		    copy_to_user(t, ulenp, &out, sizeof(out)))
+			r = -EFAULT;
+	}
+	free(prog);
+	return r;
+}
+
 SYSCALL(getsockopt)
 {
 	long err;
@@ -334,6 +358,8 @@ SYSCALL(getsockopt)
 		r = -EFAULT;
 	} else if (ulen < 0) {
 		r = -EINVAL;
+	} else if ((int)ARG(1) == SOL_SOCKET && (int)ARG(2) == SO_GET_FILTER) {
+		r = get_filter(t, s, ARG(3), ARG(4), ulen);
 	} else {
 		char val[256];
 		socklen_t len = (socklen_t)ulen < sizeof(val) ? (socklen_t)ulen : sizeof(val);

@@ -381,6 +381,7 @@ static const struct {
 	{ "random_sequences", case_random_sequences },
 	{ "option_levels", case_option_levels },
 	{ "unix_edges", case_unix_edges },
+	{ "bpf_filters", case_bpf_filters },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

@@ -59,6 +59,13 @@ int ns_close(struct ns_socket *s);
 
 int ns_getsockname(struct ns_socket *s, struct sockaddr *addr, socklen_t *len);
 int ns_getpeername(struct ns_socket *s, struct sockaddr *addr, socklen_t *len);
+/*
+ * SOL_SOCKET SO_ATTACH_FILTER takes a struct sock_fprog whose program the
+ * stack reads from the caller's memory (a sandbox copies it in first).
+ * SO_GET_FILTER counts in instructions as Linux does: *len is the room of
+ * val in struct sock_filter units (0: only ask the length) and comes back
+ * as the program's length.
+ */
 int ns_setsockopt(struct ns_socket *s, int level, int name, const void *val, socklen_t len);
 int ns_getsockopt(struct ns_socket *s, int level, int name, void *val, socklen_t *len);
 

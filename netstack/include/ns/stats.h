@@ -174,6 +174,7 @@
 	X(udp, drop_csum)                                                        \
 	X(udp, drop_no_port)                                                     \
 	X(udp, drop_rcvbuf)                                                      \
+	X(udp, drop_filter)                                                      \
 	X(udp, drop_nomem)                                                       \
 	X(tcp, rx)                                                               \
 	X(tcp, tx)                                                               \
@@ -183,6 +184,7 @@
 	X(tcp, drop_bcast)                                                       \
 	X(tcp, drop_port_zero)                                                   \
 	X(tcp, drop_no_port)                                                     \
+	X(tcp, drop_filter)                                                      \
 	X(tcp, drop_nomem)                                                       \
 	X(tcp, bad_options)                                                      \
 	X(tcp, rx_coalesced)                                                     \

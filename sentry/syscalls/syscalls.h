@@ -64,6 +64,9 @@ long uiter_copy_to(struct uiter *it, const void *buf, size_t n);
 #define RW_POS 0x1	/* positional (pread/pwrite): pos given */
 long do_readv(struct task *t, struct file *f, struct uiter *it, uint64_t *pos, int rwflags);
 long do_writev(struct task *t, struct file *f, struct uiter *it, uint64_t *pos, int rwflags);
+/* read and write on a socket are recv and send (sys_socket.c). */
+long sock_readv(struct task *t, struct file *f, struct uiter *it);
+long sock_writev(struct task *t, struct file *f, struct uiter *it);
 
 /* File helpers */
 #define MAX_RW_COUNT 0x7ffff000L

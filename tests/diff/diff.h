@@ -39,4 +39,8 @@ void case_socket_results(void);
 void case_udp_cork(void);
 void case_epoll_limits(void);
 
+/* The cases of sockcallcases.c. */
+void case_socket_calls(void);
+void case_epoll_exclusive(void);
+
 #endif

@@ -378,6 +378,8 @@ static const struct {
 	{ "socket_results", case_socket_results },
 	{ "udp_cork", case_udp_cork },
 	{ "epoll_limits", case_epoll_limits },
+	{ "socket_calls", case_socket_calls },
+	{ "epoll_exclusive", case_epoll_exclusive },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

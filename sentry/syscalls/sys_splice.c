@@ -362,11 +362,11 @@ SYSCALL(vmsplice)
 		goto done;
 	struct pipe *p = file_pipe(f);
 	int nonblock = (flags & SPLICE_F_NONBLOCK_) != 0;
-	if (!it.total)
+	if (!it.total) {
 		r = 0;
-	else if (!p)
+	} else if (!p) {
 		r = -EBADF;
-	else if (f->fmode & FMODE_WRITE) {
+	} else if (f->fmode & FMODE_WRITE) {
 		r = vmsplice_to_pipe(t, f, p, &it, nonblock);
 	} else if (f->fmode & FMODE_READ) {
 		if (nonblock && !pipe_avail(p) && pipe_has_writers(p))

@@ -219,6 +219,29 @@ static void timeouts(void)
 	errno = 0;
 	R("recvmmsg vlen 0", recvmmsg(u, mm, 0, 0, NULL));
 	close(u);
+
+	/* A connect whose SYN is dropped (the listener's queue is full)
+	 * and whose SO_SNDTIMEO runs out is still in progress (socket(7)). */
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in la = lo4(0);
+	socklen_t ll = sizeof(la);
+	bind(l, (struct sockaddr *)&la, sizeof(la));
+	listen(l, 0);
+	getsockname(l, (struct sockaddr *)&la, &ll);
+	int c[3];
+	for (int i = 0; i < 3; i++) {
+		c[i] = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(c[i], SOL_SOCKET, SO_SNDTIMEO, &tenth, sizeof(tenth));
+	}
+	guard_begin();
+	connect(c[0], (struct sockaddr *)&la, sizeof(la));
+	connect(c[1], (struct sockaddr *)&la, sizeof(la));
+	errno = 0;
+	R("connect past a full queue, SO_SNDTIMEO", connect(c[2], (struct sockaddr *)&la, sizeof(la)));
+	guard_end();
+	for (int i = 0; i < 3; i++)
+		close(c[i]);
+	close(l);
 }
 
 static void stamps(void)

@@ -242,6 +242,23 @@ static void timeouts(void)
 	for (int i = 0; i < 3; i++)
 		close(c[i]);
 	close(l);
+
+	/* write(2) on a stream whose peer does not read: once the buffers
+	 * are full, SO_SNDTIMEO ends it (a short count, then EAGAIN). */
+	int sp[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+	setsockopt(sp[0], SOL_SOCKET, SO_SNDTIMEO, &tenth, sizeof(tenth));
+	static char chunk[1 << 20];
+	ssize_t n = 0;
+	int writes = 0;
+	errno = 0;
+	guard_begin();
+	while (writes < 256 && (n = write(sp[0], chunk, sizeof(chunk))) > 0)
+		writes++;
+	guard_end();
+	V("write honours SO_SNDTIMEO", "ret=%zd errno=%s", n, errname(n < 0 ? errno : 0));
+	close(sp[0]);
+	close(sp[1]);
 }
 
 static void stamps(void)

@@ -383,16 +383,19 @@ static long inet_ioctl(struct sock *s, struct task *t, unsigned long cmd, uint64
 		return copy_to_user(t, arg, &v, sizeof(v)) ? -EFAULT : 0;
 	}
 	case SIOCGSTAMP:
-	case SIOCGSTAMPNS: {
+	case SIOCGSTAMPNS:
+	case SIOCGSTAMP_NEW:
+	case SIOCGSTAMPNS_NEW: {
 		/* Only datagram sockets stamp what they read (Linux: TCP's
-		 * stamp stays unset). */
+		 * stamp stays unset). The old requests take a timeval or a
+		 * timespec, the new ones two 64-bit numbers: on x86-64 the
+		 * same bytes. */
 		struct inet_sock *is = I(s);
 		if (!is->stamped)
 			return -ENOENT;
-		if (cmd == SIOCGSTAMPNS)
-			return copy_to_user(t, arg, &is->stamp, sizeof(is->stamp)) ? -EFAULT : 0;
-		struct timeval tv = { is->stamp.tv_sec, is->stamp.tv_nsec / 1000 };
-		return copy_to_user(t, arg, &tv, sizeof(tv)) ? -EFAULT : 0;
+		int ns = cmd == SIOCGSTAMPNS || cmd == SIOCGSTAMPNS_NEW;
+		int64_t v[2] = { is->stamp.tv_sec, ns ? is->stamp.tv_nsec : is->stamp.tv_nsec / 1000 };
+		return copy_to_user(t, arg, v, sizeof(v)) ? -EFAULT : 0;
 	}
 	default:
 		return -ENOTTY; /* socket.c tries the interface ioctls */

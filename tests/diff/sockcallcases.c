@@ -281,6 +281,12 @@ static void stamps(void)
 	R("SIOCGSTAMPNS", ioctl(u, SIOCGSTAMPNS, &ts));
 	V("SIOCGSTAMP and SIOCGSTAMPNS agree", "%s",
 	  tv.tv_sec == ts.tv_sec && tv.tv_usec == ts.tv_nsec / 1000 ? "yes" : "no");
+	long long v[2];
+	errno = 0;
+	R("SIOCGSTAMP_NEW", ioctl(u, SIOCGSTAMP_NEW, v));
+	V("SIOCGSTAMP_NEW is SIOCGSTAMP's", "%s", v[0] == tv.tv_sec && v[1] == tv.tv_usec ? "yes" : "no");
+	errno = 0;
+	R("SIOCGSTAMPNS_NEW", ioctl(u, SIOCGSTAMPNS_NEW, v));
 	errno = 0;
 	R("SIOCGSTAMP bad pointer", ioctl(u, SIOCGSTAMP, (void *)8));
 	close(u);

@@ -24,11 +24,13 @@
 
 static void run_syscall(struct task *t);
 
-static void task_waiter_fn(struct waiter *w, uint32_t events)
+static int task_waiter_fn(struct waiter *w, uint32_t events)
 {
 	(void)events;
 	struct task_waiter *tw = (struct task_waiter *)w;
+	int parked = tw->t->state == TS_PARKED;
 	task_wake(tw->t);
+	return parked;
 }
 
 int task_wait(struct task *t, struct waitq *q, uint32_t events)

@@ -18,7 +18,7 @@ void waitq_del(struct waiter *w)
 	w->q = NULL;
 }
 
-void waitq_wake(struct waitq *q, uint32_t events)
+int waitq_wake(struct waitq *q, uint32_t events)
 {
 	q->gen++;
 	/*
@@ -30,20 +30,29 @@ void waitq_wake(struct waitq *q, uint32_t events)
 	struct list pending;
 	list_init(&pending);
 	if (list_empty(&q->waiters))
-		return;
+		return 0;
 	/* splice q->waiters into pending */
 	pending.next = q->waiters.next;
 	pending.prev = q->waiters.prev;
 	pending.next->prev = &pending;
 	pending.prev->next = &pending;
 	list_init(&q->waiters);
+	int took = 0, exclusive_took = 0;
 	while (!list_empty(&pending)) {
 		struct waiter *w = list_entry(pending.next, struct waiter, link);
 		list_del(&w->link);
 		list_add_tail(&w->link, &q->waiters);
-		if (!w->mask || !events || (w->mask & events))
-			w->fn(w, events);
+		if (w->exclusive && exclusive_took)
+			continue;
+		if (!w->mask || !events || (w->mask & events)) {
+			int x = w->exclusive;
+			if (w->fn(w, events)) {
+				took++;
+				exclusive_took |= x;
+			}
+		}
 	}
+	return took;
 }
 
 void waitq_destroy(struct waitq *q, uint32_t events)

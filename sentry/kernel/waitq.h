@@ -11,6 +11,11 @@
  *
  * A callback may remove itself or any other waiter of the same queue, and
  * may free the object owning the waiter.
+ *
+ * A callback returns nonzero when it took the wake-up (a task waiter: its
+ * task was parked and will run). An exclusive waiter (an EPOLLEXCLUSIVE
+ * epoll item) is called only until one exclusive waiter took the wake-up;
+ * the others are always called, as Linux's wake-one queues.
  */
 #ifndef SENTRY_WAITQ_H
 #define SENTRY_WAITQ_H
@@ -19,7 +24,7 @@
 #include "list.h"
 
 struct waiter;
-typedef void (*waiter_fn)(struct waiter *w, uint32_t events);
+typedef int (*waiter_fn)(struct waiter *w, uint32_t events);
 
 struct waitq {
 	struct list waiters;
@@ -31,6 +36,7 @@ struct waiter {
 	struct list link;
 	struct waitq *q; /* NULL when not queued */
 	uint32_t mask;
+	int exclusive;
 	waiter_fn fn;
 	void *priv;
 };
@@ -51,13 +57,15 @@ static inline void waiter_init(struct waiter *w, waiter_fn fn, void *priv)
 	list_init(&w->link);
 	w->q = NULL;
 	w->mask = 0;
+	w->exclusive = 0;
 	w->fn = fn;
 	w->priv = priv;
 }
 
 void waitq_add(struct waitq *q, struct waiter *w, uint32_t mask);
 void waitq_del(struct waiter *w);
-void waitq_wake(struct waitq *q, uint32_t events);
+/* Returns how many waiters took the wake-up. */
+int waitq_wake(struct waitq *q, uint32_t events);
 /* Detach every waiter (the queue's owner is going away): each is woken
  * with `events` first, then unlinked. */
 void waitq_destroy(struct waitq *q, uint32_t events);

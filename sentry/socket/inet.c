@@ -45,6 +45,10 @@ struct inet_sock {
 	struct list link; /* all_inet */
 	struct ns_socket *ns;
 	int connecting; /* a blocking connect waits for its handshake */
+	/* SIOCGSTAMP: when the last datagram was read (Linux: received;
+	 * see SO_TIMESTAMP in inet_recvmsg); ENOENT before the first. */
+	int stamped;
+	struct timespec stamp;
 };
 
 #define I(s) ((struct inet_sock *)(s))
@@ -151,9 +155,31 @@ int inet_create(struct task *t, int family, int type, int protocol, struct sock 
 
 /* ---- operations ---- */
 
+/* Linux's net.ipv4.ip_unprivileged_port_start, at its default. */
+#define INET_PROT_SOCK 1024
+
+/* A bind to a port below INET_PROT_SOCK needs CAP_NET_BIND_SERVICE in the
+ * sandbox's user namespace (Linux inet_bind, inet6_bind: EACCES). Only a
+ * well-formed address of the socket's family asks; the netstack answers
+ * the rest. */
+static int bind_denied(struct sock *s, struct task *t, const struct sockaddr *a, socklen_t len)
+{
+	uint16_t port;
+	if (s->family == AF_INET && len >= sizeof(struct sockaddr_in) &&
+	    (a->sa_family == AF_INET ||
+	     (a->sa_family == AF_UNSPEC && ((const struct sockaddr_in *)a)->sin_addr.s_addr == INADDR_ANY)))
+		port = ntohs(((const struct sockaddr_in *)a)->sin_port);
+	else if (s->family == AF_INET6 && len >= 24 && a->sa_family == AF_INET6) /* SIN6_LEN_RFC2133 */
+		port = ntohs(((const struct sockaddr_in6 *)a)->sin6_port);
+	else
+		return 0;
+	return port && port < INET_PROT_SOCK && !capable(t, KCAP_NET_BIND_SERVICE);
+}
+
 static int inet_bind(struct sock *s, struct task *t, const struct sockaddr *a, socklen_t len)
 {
-	(void)t;
+	if (bind_denied(s, t, a, len))
+		return -EACCES;
 	return ns_bind(I(s)->ns, a, len);
 }
 
@@ -275,15 +301,19 @@ static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 			m->flags |= MSG_TRUNC;
 		}
 	}
-	/* SO_TIMESTAMP: the netstack keeps no wall clock, so the stamp is
-	 * taken here, when the datagram is read (it is also what ping falls
-	 * back to without one). */
+	/* SO_TIMESTAMP and SIOCGSTAMP: the netstack keeps no wall clock,
+	 * so the stamp is taken here, when the datagram is read (it is also
+	 * what ping falls back to without one). */
+	struct timespec now;
+	if (dgram) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		I(s)->stamp = now;
+		I(s)->stamped = 1;
+	}
 	int ts = 0;
 	socklen_t tl = sizeof(ts);
 	if (dgram && ns_getsockopt(I(s)->ns, SOL_SOCKET, SO_TIMESTAMP, &ts, &tl) == 0 && ts &&
 	    mh.msg_controllen + CMSG_SPACE(sizeof(struct timeval)) <= sizeof(cbuf)) {
-		struct timespec now;
-		clock_gettime(CLOCK_REALTIME, &now);
 		struct timeval tv = { now.tv_sec, now.tv_nsec / 1000 };
 		struct cmsghdr c = { .cmsg_len = CMSG_LEN(sizeof(tv)), .cmsg_level = SOL_SOCKET,
 				     .cmsg_type = SCM_TIMESTAMP };
@@ -387,6 +417,21 @@ static long inet_ioctl(struct sock *s, struct task *t, unsigned long cmd, uint64
 		if (r < 0)
 			return r;
 		return copy_to_user(t, arg, &v, sizeof(v)) ? -EFAULT : 0;
+	}
+	case SIOCGSTAMP:
+	case SIOCGSTAMPNS:
+	case SIOCGSTAMP_NEW:
+	case SIOCGSTAMPNS_NEW: {
+		/* Only datagram sockets stamp what they read (Linux: TCP's
+		 * stamp stays unset). The old requests take a timeval or a
+		 * timespec, the new ones two 64-bit numbers: on x86-64 the
+		 * same bytes. */
+		struct inet_sock *is = I(s);
+		if (!is->stamped)
+			return -ENOENT;
+		int ns = cmd == SIOCGSTAMPNS || cmd == SIOCGSTAMPNS_NEW;
+		int64_t v[2] = { is->stamp.tv_sec, ns ? is->stamp.tv_nsec : is->stamp.tv_nsec / 1000 };
+		return copy_to_user(t, arg, v, sizeof(v)) ? -EFAULT : 0;
 	}
 	default:
 		return -ENOTTY; /* socket.c tries the interface ioctls */

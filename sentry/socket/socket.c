@@ -95,6 +95,8 @@ void sock_init(struct sock *s, const struct sock_ops *ops, int family, int type,
 	s->type = type;
 	s->protocol = protocol;
 	waitq_init(&s->wq);
+	s->rcvtimeo = SOCK_TIMEO_NONE;
+	s->sndtimeo = SOCK_TIMEO_NONE;
 	s->sndbuf = 212992;
 	s->rcvbuf = 212992;
 }
@@ -142,7 +144,16 @@ static int get_tv(const void *val, socklen_t len, uint64_t *out)
 	if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
 		return -EDOM;
 	if (tv.tv_sec < 0) {
-		*out = 0;
+		*out = 0; /* Linux: a negative time never waits */
+		return 0;
+	}
+	if (tv.tv_sec == 0 && tv.tv_usec == 0) {
+		*out = SOCK_TIMEO_NONE;
+		return 0;
+	}
+	/* Beyond what the clock can count is for ever, as in Linux. */
+	if ((uint64_t)tv.tv_sec >= (UINT64_MAX >> 1) / 1000000000ull) {
+		*out = SOCK_TIMEO_NONE;
 		return 0;
 	}
 	*out = (uint64_t)tv.tv_sec * 1000000000ull + (uint64_t)tv.tv_usec * 1000;
@@ -216,6 +227,8 @@ static int put_int(void *val, socklen_t *len, int v)
 
 static int put_tv(void *val, socklen_t *len, uint64_t ns)
 {
+	if (ns == SOCK_TIMEO_NONE)
+		ns = 0;
 	struct timeval tv = { (time_t)(ns / 1000000000ull), (suseconds_t)(ns % 1000000000ull / 1000) };
 	if (*len < (socklen_t)sizeof(tv))
 		return -EINVAL;

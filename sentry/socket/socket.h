@@ -62,12 +62,17 @@ struct sock_ops {
 	void (*release)(struct sock *s);
 };
 
+/* SO_RCVTIMEO/SO_SNDTIMEO are kept as Linux keeps them: a zero timeval
+ * means wait for ever (SOCK_TIMEO_NONE), a negative one means do not wait
+ * at all (0), and both read back as zero. */
+#define SOCK_TIMEO_NONE UINT64_MAX
+
 struct sock {
 	const struct sock_ops *ops;
 	int family, type, protocol;
 	struct waitq wq;
 	struct file *file;	/* back pointer, not a reference */
-	uint64_t rcvtimeo, sndtimeo; /* ns, 0 = none */
+	uint64_t rcvtimeo, sndtimeo; /* ns; SOCK_TIMEO_NONE, or 0: never wait */
 	int reuseaddr, keepalive, broadcast, oobinline;
 	int sndbuf, rcvbuf;
 	struct linger linger;

@@ -168,6 +168,8 @@ long do_readv(struct task *t, struct file *f, struct uiter *it, uint64_t *pos, i
 		return -EINVAL;
 	if (it->total == 0)
 		return 0;
+	if (sock_of(f))
+		return sock_readv(t, f, it);
 	size_t want = it->total;
 	size_t bufsz = want < CHUNK ? want : CHUNK;
 	char *buf = malloc(bufsz);
@@ -225,6 +227,8 @@ long do_writev(struct task *t, struct file *f, struct uiter *it, uint64_t *pos, 
 		return -ESPIPE;
 	if (!f->ops || !f->ops->write)
 		return -EINVAL;
+	if (sock_of(f))
+		return sock_writev(t, f, it);
 	/* A blocking write that parked part way resumes where it was. */
 	size_t done = t->sc.done;
 	if (done)

@@ -117,17 +117,19 @@ static int get_addr(struct task *t, uint64_t ua, socklen_t len, struct sockaddr_
 	return 0;
 }
 
+/* An address out to the application, as Linux's move_addr_to_user: the
+ * length is read first (a NULL or bad pointer is EFAULT), then as much of
+ * the address as fits is written, then the full length. */
 static int put_addr(struct task *t, const struct sockaddr_storage *ss, socklen_t len, uint64_t ua, uint64_t ulen)
 {
-	if (!ua || !ulen)
-		return 0;
 	int have;
 	if (copy_from_user(t, &have, ulen, sizeof(have)))
 		return -EFAULT;
+	if (have > (int)len)
+		have = (int)len;
 	if (have < 0)
 		return -EINVAL;
-	size_t n = (size_t)have < len ? (size_t)have : len;
-	if (n && copy_to_user(t, ua, ss, n))
+	if (have && copy_to_user(t, ua, ss, (size_t)have))
 		return -EFAULT;
 	int l = (int)len;
 	if (copy_to_user(t, ulen, &l, sizeof(l)))
@@ -162,26 +164,36 @@ SYSCALL(listen)
 	return r;
 }
 
+/* SO_RCVTIMEO/SO_SNDTIMEO of a call about to wait: -EAGAIN when it ran
+ * out (at once for a zero timeout). The deadline is taken when the call
+ * first waits (t->sc.deadline 0) and holds across its re-runs. */
 static int timeout_setup(struct task *t, uint64_t to)
 {
-	if (!to)
+	if (to == SOCK_TIMEO_NONE)
 		return 0;
-	if (t->sc.rerun == 0)
+	if (to == 0)
+		return -EAGAIN;
+	if (!t->sc.deadline)
 		t->sc.deadline = kclock_mono() + to;
 	if (t->sc.timed_out || kclock_mono() >= t->sc.deadline)
 		return -EAGAIN;
 	return 0;
 }
 
-static long park(struct task *t, struct waitq *q, uint64_t timeout, uint32_t ev)
+/* Parks on q until ev or the timeout. A signal ends the wait with `done`
+ * (bytes already moved) if any; else, as Linux's sock_intr_errno, a call
+ * without a timeout is restarted (SA_RESTART) and one with a timeout
+ * fails with EINTR. */
+static long park(struct task *t, struct waitq *q, uint64_t timeout, uint32_t ev, size_t done)
 {
 	if (!q)
 		return -EAGAIN;
 	int e = task_wait(t, q, ev);
 	if (e)
 		return e;
-	if (timeout)
+	if (timeout != SOCK_TIMEO_NONE)
 		task_wait_until(t, t->sc.deadline);
+	t->sc.intr = done ? (long)done : timeout == SOCK_TIMEO_NONE ? -ERESTARTSYS : -EINTR;
 	return -EPARK;
 }
 
@@ -201,8 +213,10 @@ SYSCALL(connect)
 		r = s->ops->connect ? s->ops->connect(s, t, (struct sockaddr *)&ss, (socklen_t)ARG(2), &wq)
 				    : -EOPNOTSUPP;
 		if (r == -EAGAIN && !(f->flags & O_NONBLOCK)) {
+			/* socket(7): a connect whose SO_SNDTIMEO ran out is
+			 * still in progress. */
 			long e = timeout_setup(t, s->sndtimeo);
-			r = e ? -ETIMEDOUT : park(t, wq, s->sndtimeo, POLLOUT);
+			r = e ? -EINPROGRESS : park(t, wq, s->sndtimeo, POLLOUT, 0);
 		}
 	}
 	file_put(f);
@@ -224,7 +238,7 @@ static long do_accept(struct task *t, int fd, uint64_t uaddr, uint64_t ulen, int
 	if (r == -EAGAIN) {
 		if (!(f->flags & O_NONBLOCK)) {
 			long e = timeout_setup(t, s->rcvtimeo);
-			r = e ? e : park(t, wq, s->rcvtimeo, POLLIN);
+			r = e ? e : park(t, wq, s->rcvtimeo, POLLIN, 0);
 		}
 		file_put(f);
 		return r;
@@ -476,13 +490,9 @@ static long parse_cmsgs(struct task *t, struct sock *s, const struct msghdr *mh,
 }
 
 /* mh: name and control of the message (user pointers); the data is `it`. */
-static long do_send(struct task *t, int fd, struct uiter *it, const struct msghdr *mh, int flags)
+static long send_sock(struct task *t, struct file *f, struct sock *s, struct uiter *it, const struct msghdr *mh,
+		      int flags)
 {
-	long err;
-	struct file *f;
-	struct sock *s = fd_sock(t, fd, &f, &err);
-	if (!s)
-		return err;
 	long r = 0;
 	struct kmsg m;
 	memset(&m, 0, sizeof(m));
@@ -526,8 +536,7 @@ static long do_send(struct task *t, int fd, struct uiter *it, const struct msghd
 				break;
 			}
 			t->sc.done = done;
-			t->sc.intr = done ? (long)done : -ERESTARTSYS;
-			r = park(t, wq, s->sndtimeo, POLLOUT);
+			r = park(t, wq, s->sndtimeo, POLLOUT, done);
 			break;
 		}
 		if (w < 0) {
@@ -561,8 +570,27 @@ static long do_send(struct task *t, int fd, struct uiter *it, const struct msghd
 	if (r != -EPARK)
 		t->sc.done = 0;
 	kmsg_free(&m);
+	return r;
+}
+
+static long do_send(struct task *t, int fd, struct uiter *it, const struct msghdr *mh, int flags)
+{
+	long err;
+	struct file *f;
+	struct sock *s = fd_sock(t, fd, &f, &err);
+	if (!s)
+		return err;
+	long r = send_sock(t, f, s, it, mh, flags);
 	file_put(f);
 	return r;
+}
+
+/* write(2) and writev(2) on a socket: a send without flags (so with its
+ * SO_SNDTIMEO and SIGPIPE), as Linux's sock_write_iter. */
+long sock_writev(struct task *t, struct file *f, struct uiter *it)
+{
+	struct msghdr mh = { 0 };
+	return send_sock(t, f, sock_of(f), it, &mh, 0);
 }
 
 static long put_cmsgs(struct task *t, struct kmsg *m, struct msghdr *mh, int flags)
@@ -631,13 +659,9 @@ static long put_cmsgs(struct task *t, struct kmsg *m, struct msghdr *mh, int fla
 	return 0;
 }
 
-static long do_recv(struct task *t, int fd, struct uiter *it, struct msghdr *mh, int flags)
+static long recv_sock(struct task *t, struct file *f, struct sock *s, struct uiter *it, struct msghdr *mh,
+		      int flags)
 {
-	long err;
-	struct file *f;
-	struct sock *s = fd_sock(t, fd, &f, &err);
-	if (!s)
-		return err;
 	long r = 0;
 	struct kmsg m;
 	memset(&m, 0, sizeof(m));
@@ -653,10 +677,8 @@ static long do_recv(struct task *t, int fd, struct uiter *it, struct msghdr *mh,
 	size_t want = it->total > MAX_MSG ? MAX_MSG : it->total;
 	m.data = malloc(want ? want : 1);
 	m.len = want;
-	if (!m.data) {
-		file_put(f);
+	if (!m.data)
 		return -ENOMEM;
-	}
 	ssize_t n;
 again:
 	/* Peek first and take the data only once it reached the application:
@@ -671,9 +693,7 @@ again:
 				r = done ? (long)done : e;
 			} else {
 				t->sc.done = done;
-				if (done)
-					t->sc.intr = (long)done;
-				r = park(t, &s->wq, s->rcvtimeo, POLLIN | POLLRDHUP | POLLHUP | POLLERR);
+				r = park(t, &s->wq, s->rcvtimeo, POLLIN | POLLRDHUP | POLLHUP | POLLERR, done);
 			}
 		}
 		goto out;
@@ -741,8 +761,27 @@ out:
 	if (waitall && r != -EPARK)
 		t->sc.done = 0;
 	kmsg_free(&m);
+	return r;
+}
+
+static long do_recv(struct task *t, int fd, struct uiter *it, struct msghdr *mh, int flags)
+{
+	long err;
+	struct file *f;
+	struct sock *s = fd_sock(t, fd, &f, &err);
+	if (!s)
+		return err;
+	long r = recv_sock(t, f, s, it, mh, flags);
 	file_put(f);
 	return r;
+}
+
+/* read(2) and readv(2) on a socket: a recv without flags (so with its
+ * SO_RCVTIMEO), as Linux's sock_read_iter. */
+long sock_readv(struct task *t, struct file *f, struct uiter *it)
+{
+	struct msghdr mh = { 0 };
+	return recv_sock(t, f, sock_of(f), it, &mh, 0);
 }
 
 SYSCALL(sendto)
@@ -852,25 +891,75 @@ SYSCALL(sendmmsg)
 	return vlen;
 }
 
+/*
+ * recvmmsg, as Linux's do_recvmmsg: each message is a recvmsg that may
+ * wait (with the socket's SO_RCVTIMEO), until vlen messages, or after the
+ * first one with MSG_WAITFORONE. The timeout is checked only after each
+ * message (recvmmsg(2), BUGS); a zero one ends the call after the first.
+ * Across parks: t->sc.u[1] = messages received, u[2] = the end (monotonic
+ * ns), u[3] = 1 when a timeout was given.
+ */
 SYSCALL(recvmmsg)
 {
 	unsigned vlen = (unsigned)ARG(2);
 	int flags = (int)ARG(3);
+	/* The timeout is read and checked before the descriptor. */
+	if (t->sc.rerun == 0 && ARG(4)) {
+		struct timespec ts;
+		long e = get_timespec(t, ARG(4), &ts);
+		if (e)
+			return e;
+		uint64_t ns = timespec_ns(&ts);
+		t->sc.u[2] = ns ? kclock_mono() + ns : 0;
+		t->sc.u[3] = 1;
+	}
 	if (vlen > 1024)
 		vlen = 1024;
-	unsigned i;
-	for (i = 0; i < vlen; i++) {
+	if (!vlen) {
+		long err;
+		struct file *f;
+		if (!fd_sock(t, (int)ARG(0), &f, &err))
+			return err;
+		file_put(f);
+		return 0;
+	}
+	unsigned i = (unsigned)t->sc.u[1];
+	int more = flags & ~MSG_WAITFORONE;
+	uint64_t left = 0;
+	while (i < vlen) {
 		uint64_t um = ARG(1) + (uint64_t)i * sizeof(struct mmsghdr);
-		long r = recvmsg_one(t, (int)ARG(0), um, flags | (i ? MSG_DONTWAIT : 0));
-		if (r == -EPARK)
-			return i ? (long)i : r;
+		long r = recvmsg_one(t, (int)ARG(0), um, more | (i && (flags & MSG_WAITFORONE) ? MSG_DONTWAIT : 0));
+		if (r == -EPARK) {
+			t->sc.u[1] = i;
+			if (i)
+				t->sc.intr = (long)i; /* a signal returns what came */
+			return r;
+		}
 		if (r < 0)
 			return i ? (long)i : r;
 		unsigned len = (unsigned)r;
 		if (copy_to_user(t, um + offsetof(struct mmsghdr, msg_len), &len, sizeof(len)))
 			return i ? (long)i : -EFAULT;
-		if (flags & MSG_WAITFORONE)
-			flags |= MSG_DONTWAIT;
+		i++;
+		if (t->sc.u[3]) {
+			uint64_t now = kclock_mono();
+			left = t->sc.u[2] > now ? t->sc.u[2] - now : 0;
+			if (!left)
+				break;
+		}
+		int mflags;
+		struct mmsghdr *u = (struct mmsghdr *)(uintptr_t)um;
+		if (copy_from_user(t, &mflags, (uint64_t)&u->msg_hdr.msg_flags, sizeof(mflags)) == 0 &&
+		    (mflags & MSG_OOB))
+			break;
+		/* The next message waits with a fresh SO_RCVTIMEO. */
+		t->sc.deadline = 0;
+		t->sc.timed_out = 0;
+	}
+	if (i && t->sc.u[3]) {
+		struct timespec ts = { (time_t)(left / 1000000000ull), (long)(left % 1000000000ull) };
+		if (copy_to_user(t, ARG(4), &ts, sizeof(ts)))
+			return -EFAULT;
 	}
 	return i;
 }

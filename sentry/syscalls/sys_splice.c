@@ -291,6 +291,56 @@ SYSCALL(tee)
 	return r;
 }
 
+#define VM_PAGE 4096u
+
+/*
+ * vmsplice into a pipe, as Linux's vmsplice_to_pipe: it waits only while
+ * the pipe is full (SPLICE_F_NONBLOCK: EAGAIN; the file's O_NONBLOCK does
+ * not count), then takes what fits and returns. Linux hands the pages
+ * over, one pipe buffer for each page the iovec touches (a piece that
+ * starts mid-page holds only the rest of that page), so a pipe of N
+ * buffers takes N pieces, not N pages' worth of bytes. Our pipe counts
+ * bytes: the buffers in use are the pages its bytes fill, rounded up.
+ */
+static long vmsplice_to_pipe(struct task *t, struct file *f, struct pipe *p, struct uiter *it, int nonblock)
+{
+	if (!pipe_has_readers(p)) {
+		raise_sigpipe(t);
+		return -EPIPE;
+	}
+	size_t avail = pipe_avail(p), cap = avail + pipe_room(p);
+	size_t bufs = cap / VM_PAGE - (avail + VM_PAGE - 1) / VM_PAGE;
+	if (!bufs)
+		return nonblock ? -EAGAIN : park_on(t, f, POLLOUT | POLLERR);
+	char *buf = malloc(bufs * VM_PAGE);
+	if (!buf)
+		return -ENOMEM;
+	size_t total = 0;
+	long r = 0;
+	for (int i = 0; i < it->cnt && bufs && !r; i++) {
+		uint64_t a = (uint64_t)it->iov[i].iov_base;
+		size_t left = it->iov[i].iov_len;
+		while (left && bufs) {
+			size_t n = VM_PAGE - a % VM_PAGE;
+			if (n > left)
+				n = left;
+			if (copy_from_user(t, buf + total, a, n)) {
+				r = -EFAULT;
+				break;
+			}
+			total += n;
+			a += n;
+			left -= n;
+			bufs--;
+		}
+	}
+	/* It fits: the pieces take no more than the free buffers' bytes. */
+	if (total)
+		r = f->ops->write(f, t, buf, total, NULL);
+	free(buf);
+	return r;
+}
+
 /* vmsplice(fd, iov, nr_segs, flags): user memory into a pipe (write end)
  * or out of one (read end). */
 SYSCALL(vmsplice)
@@ -302,20 +352,22 @@ SYSCALL(vmsplice)
 	struct file *f = fget_or(t, (int)ARG(0), &r);
 	if (!f)
 		return r;
-	struct pipe *p = file_pipe(f);
-	struct uiter it;
-	if (!p) {
+	if (!(f->fmode & (FMODE_READ | FMODE_WRITE))) {
 		r = -EBADF;
 		goto done;
 	}
+	/* Linux reads the iovec before it looks for a pipe. */
+	struct uiter it;
 	if ((r = uiter_init(&it, t, ARG(1), (int)ARG(2))))
 		goto done;
+	struct pipe *p = file_pipe(f);
 	int nonblock = (flags & SPLICE_F_NONBLOCK_) != 0;
-	if (f->fmode & FMODE_WRITE) {
-		if (nonblock && !pipe_room(p) && pipe_has_readers(p))
-			r = -EAGAIN;
-		else
-			r = do_writev(t, f, &it, NULL, 0);
+	if (!it.total) {
+		r = 0;
+	} else if (!p) {
+		r = -EBADF;
+	} else if (f->fmode & FMODE_WRITE) {
+		r = vmsplice_to_pipe(t, f, p, &it, nonblock);
 	} else if (f->fmode & FMODE_READ) {
 		if (nonblock && !pipe_avail(p) && pipe_has_writers(p))
 			r = -EAGAIN;

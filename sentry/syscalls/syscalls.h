@@ -60,10 +60,13 @@ void uiter_advance(struct uiter *it, size_t n);
 long uiter_copy_from(struct uiter *it, void *buf, size_t n);
 long uiter_copy_to(struct uiter *it, const void *buf, size_t n);
 
-/* The generic read/write engine (sys_file.c), also used by sockets. */
+/* The generic read/write engine (sys_file.c); sockets go to sys_socket.c. */
 #define RW_POS 0x1	/* positional (pread/pwrite): pos given */
 long do_readv(struct task *t, struct file *f, struct uiter *it, uint64_t *pos, int rwflags);
 long do_writev(struct task *t, struct file *f, struct uiter *it, uint64_t *pos, int rwflags);
+/* read and write on a socket are recv and send. */
+long sock_readv(struct task *t, struct file *f, struct uiter *it);
+long sock_writev(struct task *t, struct file *f, struct uiter *it);
 
 /* File helpers */
 #define MAX_RW_COUNT 0x7ffff000L

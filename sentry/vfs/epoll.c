@@ -6,7 +6,11 @@
  *   level-triggered items stay on the ready list while they are ready;
  *   edge-triggered (EPOLLET) items leave it when reported and come back
  *   only with the next wake-up of their file;
- *   EPOLLONESHOT items are disabled when reported until EPOLL_CTL_MOD.
+ *   EPOLLONESHOT items are disabled when reported until EPOLL_CTL_MOD;
+ *   EPOLLEXCLUSIVE items wait exclusively on their file's queue: a
+ *   wake-up goes to every epoll up to the first one in which it woke a
+ *   task in epoll_wait (Linux ep_poll_callback), so that of several
+ *   epolls watching one file, one waiter wakes, not all.
  * Items hold no reference on their file: they go when the file's last
  * reference does (eventpoll_release), as in Linux.
  */
@@ -23,6 +27,10 @@
 #include "../kernel/kernel.h"
 
 #define EP_PRIVATE_BITS (EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE)
+/* What EPOLLEXCLUSIVE may come with (Linux EPOLLEXCLUSIVE_OK_BITS). */
+#define EP_EXCLUSIVE_OK (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE)
+/* How many epolls may watch each other in a chain, below the top one. */
+#define EP_MAX_NESTS 4
 
 struct eventpoll {
 	struct list items;
@@ -30,6 +38,9 @@ struct eventpoll {
 	struct list ready;
 	struct waitq wq;
 	struct file *self;
+	/* The nesting check's memo: depth found in check number `gen`. */
+	uint64_t gen;
+	int depth;
 };
 
 struct epitem {
@@ -47,21 +58,39 @@ struct epitem {
 
 static const struct file_ops epoll_ops;
 
-static void item_ready(struct epitem *it)
+/* Returns how many waiters of the epoll took the wake-up. */
+static int item_ready(struct epitem *it)
 {
 	if (!list_linked(&it->rdlink))
 		list_add_tail(&it->rdlink, &it->ep->ready);
-	waitq_wake(&it->ep->wq, POLLIN);
+	return waitq_wake(&it->ep->wq, POLLIN);
 }
 
-static void item_wake(struct waiter *w, uint32_t events)
+static int item_wake(struct waiter *w, uint32_t events)
 {
 	struct epitem *it = w->priv;
 	if (it->disabled)
-		return;
+		return 0;
 	if (events && !(events & (it->events | EPOLLERR | EPOLLHUP)))
-		return;
-	item_ready(it);
+		return 0;
+	int woke = item_ready(it);
+	if (!(it->events & EPOLLEXCLUSIVE))
+		return 1;
+	/* Linux ep_poll_callback: an exclusive item ends the wake-up when
+	 * its epoll had a waiter and the event is one it asked for; a
+	 * wake-up for both reading and writing goes on to the next. */
+	if (!woke)
+		return 0;
+	switch (events & (EPOLLIN | EPOLLOUT)) {
+	case EPOLLIN:
+		return (it->events & EPOLLIN) != 0;
+	case EPOLLOUT:
+		return (it->events & EPOLLOUT) != 0;
+	case 0:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 static void item_remove(struct epitem *it)
@@ -169,43 +198,95 @@ int is_epoll_file(struct file *f)
 	return f->ops == &epoll_ops;
 }
 
-/* Would watching `target` from `ep` make a loop of epolls? */
-static int ep_loops(struct eventpoll *ep, struct file *target, int depth)
+/*
+ * Watching the epoll `to` from `ep` must neither close a loop nor make a
+ * chain of more than EP_MAX_NESTS epolls below the top one (Linux
+ * ep_loop_check: ELOOP). The walks down from `to` and up from `ep` keep
+ * each epoll's result for the current check (ep->gen), so a set shared
+ * by many is walked once.
+ */
+static uint64_t loop_check_gen;
+
+/* How many epolls deep the chains below ep go; more than EP_MAX_NESTS
+ * when one reaches `into`. */
+static int ep_depth_down(struct eventpoll *ep, struct eventpoll *into, int depth)
 {
-	if (depth > 5)
-		return 1;
-	if (target->ops != &epoll_ops)
-		return 0;
-	struct eventpoll *te = target->priv;
-	if (te == ep)
-		return 1;
+	if (ep->gen == loop_check_gen)
+		return ep->depth;
+	ep->gen = loop_check_gen;
+	int result = 0;
 	struct list *l;
-	list_for_each(l, &te->items)
+	list_for_each(l, &ep->items)
 	{
 		struct epitem *it = list_entry(l, struct epitem, link_ep);
-		if (ep_loops(ep, it->file, depth + 1))
-			return 1;
+		if (it->file->ops != &epoll_ops)
+			continue;
+		struct eventpoll *sub = it->file->priv;
+		int d = sub == into || depth > EP_MAX_NESTS ? EP_MAX_NESTS + 1 : ep_depth_down(sub, into, depth + 1) + 1;
+		if (d > result)
+			result = d;
+		if (result > EP_MAX_NESTS)
+			break;
 	}
-	return 0;
+	ep->depth = result;
+	return result;
+}
+
+/* How many epolls above ep watch it, through the longest chain. */
+static int ep_depth_up(struct eventpoll *ep)
+{
+	if (ep->gen == loop_check_gen)
+		return ep->depth;
+	int result = 0;
+	struct list *l;
+	list_for_each(l, &ep->self->epitems)
+	{
+		struct epitem *it = list_entry(l, struct epitem, link_file);
+		int d = ep_depth_up(it->ep) + 1;
+		if (d > result)
+			result = d;
+	}
+	ep->gen = loop_check_gen;
+	ep->depth = result;
+	return result;
+}
+
+static int ep_loop_check(struct eventpoll *ep, struct eventpoll *to)
+{
+	loop_check_gen++;
+	int down = ep_depth_down(to, ep, 0);
+	if (down > EP_MAX_NESTS)
+		return -ELOOP;
+	return down + 1 + ep_depth_up(ep) > EP_MAX_NESTS ? -ELOOP : 0;
 }
 
 int epoll_ctl_file(struct task *t, struct file *epf, int op, int fd, struct file *f, struct epoll_event *ev);
 int epoll_ctl_file(struct task *t, struct file *epf, int op, int fd, struct file *f, struct epoll_event *ev)
 {
-	if (epf->ops != &epoll_ops || epf == f)
-		return -EINVAL;
-	struct eventpoll *ep = epf->priv;
+	/* In Linux's order: the target must poll, the set be an epoll
+	 * other than the target, EPOLLEXCLUSIVE be asked only when adding
+	 * a file that is no epoll, with nothing but what it can honour. */
 	if (f->inode && (S_ISREG(f->inode->mode) || S_ISDIR(f->inode->mode)) && f->path.dentry)
 		return -EPERM;
 	if (!f->ops || !f->ops->poll)
 		return -EPERM;
+	if (epf->ops != &epoll_ops || epf == f)
+		return -EINVAL;
+	if (op != EPOLL_CTL_DEL && (ev->events & EPOLLEXCLUSIVE) &&
+	    (op == EPOLL_CTL_MOD ||
+	     (op == EPOLL_CTL_ADD && (f->ops == &epoll_ops || (ev->events & ~(uint32_t)EP_EXCLUSIVE_OK)))))
+		return -EINVAL;
+	struct eventpoll *ep = epf->priv;
+	if (op == EPOLL_CTL_ADD && f->ops == &epoll_ops) {
+		int e = ep_loop_check(ep, f->priv);
+		if (e)
+			return e;
+	}
 	struct epitem *it = find_item(ep, f, fd);
 	switch (op) {
 	case EPOLL_CTL_ADD: {
 		if (it)
 			return -EEXIST;
-		if (ep_loops(ep, f, 0))
-			return -ELOOP;
 		it = calloc(1, sizeof(*it));
 		if (!it)
 			return -ENOMEM;
@@ -219,6 +300,7 @@ int epoll_ctl_file(struct task *t, struct file *epf, int op, int fd, struct file
 		list_add_tail(&it->link_ep, &ep->items);
 		ep->nitems++;
 		waiter_init(&it->w, item_wake, it);
+		it->w.exclusive = (ev->events & EPOLLEXCLUSIVE) != 0;
 		struct waitq *q = file_waitq(f, t);
 		if (q)
 			waitq_add(q, &it->w, 0);
@@ -229,8 +311,8 @@ int epoll_ctl_file(struct task *t, struct file *epf, int op, int fd, struct file
 	case EPOLL_CTL_MOD:
 		if (!it)
 			return -ENOENT;
-		if (ev->events & EPOLLEXCLUSIVE)
-			return -EINVAL;
+		if (it->events & EPOLLEXCLUSIVE)
+			return -EINVAL; /* its queue was chosen when it was added */
 		it->events = ev->events | EPOLLERR | EPOLLHUP;
 		it->data = ev->data.u64;
 		it->disabled = 0;

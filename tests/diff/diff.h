@@ -49,4 +49,8 @@ void case_unix_edges(void);
 /* The case of bpfcases.c. */
 void case_bpf_filters(void);
 
+/* The cases of sockcallcases.c. */
+void case_socket_calls(void);
+void case_epoll_exclusive(void);
+
 #endif

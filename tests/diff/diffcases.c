@@ -382,6 +382,8 @@ static const struct {
 	{ "option_levels", case_option_levels },
 	{ "unix_edges", case_unix_edges },
 	{ "bpf_filters", case_bpf_filters },
+	{ "socket_calls", case_socket_calls },
+	{ "epoll_exclusive", case_epoll_exclusive },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

@@ -79,9 +79,10 @@ int sock_getsockopt_common(struct sock *s, int name, void *val, socklen_t *len)
 	return -ENOPROTOOPT;
 }
 
-void waitq_wake(struct waitq *q, uint32_t events)
+int waitq_wake(struct waitq *q, uint32_t events)
 {
 	(void)q, (void)events;
+	return 0;
 }
 
 void waitq_destroy(struct waitq *q, uint32_t events)

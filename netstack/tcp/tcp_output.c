@@ -533,6 +533,7 @@ void tcp_output(struct tcp_sock *tp)
 	struct ns_stack *st = tp->sk.stack;
 	enum tcp_fsm_state s = tp->state;
 	int sent = 0;
+	uint32_t unsent0 = tcp_unsent(tp);
 
 	if (s != TCPS_ESTABLISHED && s != TCPS_CLOSE_WAIT && s != TCPS_FIN_WAIT_1 &&
 	    s != TCPS_CLOSING && s != TCPS_LAST_ACK)
@@ -642,6 +643,11 @@ out:
 	if (sent) {
 		tp->lsndtime = tcp_now(tp);
 		tcp_schedule_loss_probe(tp);
+		/* Below TCP_NOTSENT_LOWAT now: writable (the ACK that let
+		 * this go woke the writer while the bytes still waited). */
+		uint64_t lowat = tcp_notsent_lowat(tp);
+		if ((uint64_t)unsent0 * 2 >= lowat && (uint64_t)tcp_unsent(tp) * 2 < lowat)
+			tcp_wake(tp);
 	}
 	if (tp->packets_out && !ns_timer_armed(&tp->t_rtx))
 		tcp_rearm_rto(tp);

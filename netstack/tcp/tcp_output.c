@@ -36,6 +36,13 @@ uint32_t tcp_current_mss(struct tcp_sock *tp)
 		m = tp->user_mss;
 	if (m < TCP_MIN_MSS - (tp->ts_ok ? 12 : 0))
 		m = TCP_MIN_MSS - (tp->ts_ok ? 12 : 0);
+	/* Linux tcp_bound_to_half_wnd(): no bigger than half the largest
+	 * window the peer offered (a whole one when that is tiny), so that
+	 * several segments are in flight. On loopback the SYN-ACK's 65483
+	 * bytes make it 32741 until the peer opens its window wider. */
+	uint32_t cut = tp->snd_max_wnd > TCP_DEFAULT_MSS ? tp->snd_max_wnd / 2 : tp->snd_max_wnd;
+	if (cut && m > cut)
+		m = NS_MAX(cut, 68u - TCP_HDR_LEN - (tp->ts_ok ? 12 : 0));
 	tp->mss = (uint16_t)m;
 	return m;
 }
@@ -218,10 +225,16 @@ static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
 	h[13] = flags;
 	uint32_t win = 0;
 	if (!(tx->flags & TH_RST) || (tx->flags & TH_ACK)) {
-		if (tx->flags & TH_SYN)
-			/* RFC 7323 2.2: the window in a SYN is never scaled. */
+		if (tx->flags & TH_SYN) {
+			/* RFC 7323 2.2: the window in a SYN is never scaled.
+			 * Linux tcp_select_initial_window() offers whole
+			 * segments of the MSS it announced (65160 for 1448,
+			 * 65483 on loopback). */
+			uint32_t m = tp->adv_mss - (tp->ts_ok ? 12u : 0u);
 			win = NS_MIN(tcp_select_window(tp), 65535u);
-		else
+			if (m && win > m)
+				win -= win % m;
+		} else
 			win = tcp_select_window(tp) >> tp->rcv_wscale;
 	}
 	ns_wr16(h + 14, (uint16_t)NS_MIN(win, 65535u));

@@ -236,7 +236,9 @@ static int tcp_listen(struct ns_socket *s, int backlog)
 		return -ENOMEM;
 	tp->listen->backlog = bl;
 	tp->state = TCPS_LISTEN;
-	tp->adv_mss = 1460;
+	/* The most an MSS option can say over IPv4; each SYN-ACK lowers it
+	 * to what the route to that peer carries (tcp_send_synack). */
+	tp->adv_mss = 65535 - IP4_HDR_LEN - TCP_HDR_LEN;
 	tp->rcv_wscale = tcp_wscale_for((uint32_t)NS_MAX(tp->sk.rcvbuf, tp->rcvbuf_max));
 	tcp_lhash_insert(st, tp);
 	return 0;

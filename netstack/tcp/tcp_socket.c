@@ -516,12 +516,10 @@ static ssize_t tcp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
 	m->msg_controllen = 0;
 	ssize_t r = tcp_recv_data(tp, m, flags);
 	if (r >= 0 && tp->recvmsg_inq) {
-		/* TCP_INQ: the bytes left to read (Linux tcp_inq_hint()),
-		 * at least 1 at the end of the stream so that the reader
-		 * reads on and sees it. */
-		int inq = (int)tp->rcvq.len;
-		if (!inq && tcp_at_eof(tp))
-			inq = 1;
+		/* TCP_INQ: the bytes left to read (Linux tcp_inq_hint():
+		 * the sequence space, so a FIN received counts 1, and the
+		 * end stays 1 once read, so that the reader reads on). */
+		int inq = (int)tp->rcvq.len + (tcp_at_eof(tp) ? 1 : 0);
 		size_t used = 0;
 		m->msg_controllen = room;
 		ns_cmsg_put(m, &used, IPPROTO_TCP, TCP_CM_INQ, &inq, sizeof(inq));

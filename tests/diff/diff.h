@@ -39,4 +39,7 @@ void case_socket_results(void);
 void case_udp_cork(void);
 void case_epoll_limits(void);
 
+/* tcpoptcases.c */
+void case_tcp_options(void);
+
 #endif

@@ -277,7 +277,7 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	{
 		struct ns_rt rt;
 		if (ns_route(st, &tp->raddr, &tp->laddr, tp->sk.bound_nic, &rt) == 0)
-			tp->pmtu = rt.mtu > 65535 ? 65535 : rt.mtu;
+			tp->pmtu = tcp_mtu_cap(tp, rt.mtu);
 		uint32_t mss = (tp->pmtu ? tp->pmtu : 1500) - tcp_ip_hdr_len(tp) - TCP_HDR_LEN;
 		if (mss < tp->adv_mss)
 			tp->adv_mss = (uint16_t)mss;

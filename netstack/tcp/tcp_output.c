@@ -423,7 +423,7 @@ void tcp_send_synack(struct ns_stack *st, struct tcp_req *req)
 	 * (the IPv6 header is 20 bytes longer than IPv4's). */
 	struct ns_rt rt;
 	if (ns_route(st, &req->raddr, &req->laddr, tmp.sk.bound_nic, &rt) == 0) {
-		uint32_t m = NS_MIN(rt.mtu, 65535u) - tcp_ip_hdr_len(&tmp) - TCP_HDR_LEN;
+		uint32_t m = tcp_mtu_cap(&tmp, rt.mtu) - tcp_ip_hdr_len(&tmp) - TCP_HDR_LEN;
 		if (m < tmp.adv_mss)
 			tmp.adv_mss = (uint16_t)m;
 	}
@@ -573,7 +573,9 @@ void tcp_output(struct tcp_sock *tp)
 		uint32_t max = mss;
 		if (gso_ok && quota > 1) {
 			uint32_t hdrs = tcp_ip_hdr_len(tp) + TCP_HDR_LEN + (tp->ts_ok ? 12 : 0);
-			max = NS_MIN((TCP_GSO_MAX - hdrs) / mss, quota) * mss;
+			/* (at least one: an IPv6 loopback segment, 65464
+			 * bytes and headers, is alone above the limit) */
+			max = NS_MAX(NS_MIN((TCP_GSO_MAX - hdrs) / mss, quota), 1u) * mss;
 		}
 		uint32_t len = NS_MIN(NS_MIN(unsent, avail), max);
 		if (len < mss) {

@@ -583,6 +583,15 @@ static inline uint32_t tcp_unsent(const struct tcp_sock *tp)
 	return SEQ_GT(end, from) ? end - from : 0;
 }
 
+/* A route's MTU as far as the IP header can describe a packet: IPv4's
+ * total length counts the header, IPv6's payload length does not (Linux
+ * announces 65476 on an IPv6 loopback, 65495 on IPv4's). */
+static inline uint32_t tcp_mtu_cap(const struct tcp_sock *tp, uint32_t mtu)
+{
+	uint32_t max = tp->raddr.family == AF_INET6 ? 65535 + 40 : 65535;
+	return mtu > max ? max : mtu;
+}
+
 /* TCP_NOTSENT_LOWAT in effect: the socket's, else the stack's. */
 static inline uint32_t tcp_notsent_lowat(const struct tcp_sock *tp)
 {

@@ -329,7 +329,7 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 		tp->laddr = old_laddr;
 		return r;
 	}
-	tp->pmtu = rt.mtu > 65535 ? 65535 : rt.mtu;
+	tp->pmtu = tcp_mtu_cap(tp, rt.mtu);
 	tp->adv_mss = (uint16_t)NS_MIN(tp->pmtu - tcp_ip_hdr_len(tp) - TCP_HDR_LEN, 65495u);
 	if (tp->user_mss && tp->user_mss < tp->adv_mss)
 		tp->adv_mss = tp->user_mss;

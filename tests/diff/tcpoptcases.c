@@ -270,8 +270,29 @@ static void force_without_cap(void)
 	close(u);
 }
 
+/* On the IPv6 loopback (MTU 65536) the MSS announced is 65476 (the
+ * payload length does not count the header); the SYN-ACK offers 65464
+ * bytes, the client's MSS is half of it. */
+static void loopback6_mss(void)
+{
+	int l = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	socklen_t al = sizeof(a);
+	bind(l, (struct sockaddr *)&a, sizeof(a));
+	listen(l, 4);
+	getsockname(l, (struct sockaddr *)&a, &al);
+	int c = socket(AF_INET6, SOCK_STREAM, 0);
+	connect(c, (struct sockaddr *)&a, sizeof(a));
+	int s = accept(l, NULL, NULL);
+	geti("tcp6 loopback TCP_MAXSEG", c, IPPROTO_TCP, TCP_MAXSEG);
+	close(c);
+	close(s);
+	close(l);
+}
+
 void case_tcp_options(void)
 {
+	loopback6_mss();
 	rcvlowat_values();
 	rcvlowat_effect();
 	notsent_lowat_effect();

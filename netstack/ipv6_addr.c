@@ -46,7 +46,9 @@ int ip6_nic_init(struct ns_stack *st, struct ns_nic *nic)
 		return -ENOMEM;
 	in->nic = nic;
 	in->st = st;
-	in->mtu = nic->mtu > 65535 ? 65535 : nic->mtu;
+	/* Linux IP6_MAX_MTU: the payload length's 65535 and the header
+	 * (the loopback's 65536 stays 65536, as on Linux). */
+	in->mtu = nic->mtu > 65535 + IP6_HDR_LEN ? 65535 + IP6_HDR_LEN : nic->mtu;
 	in->reachable_base = ND_REACHABLE_TIME;
 	in->retrans = ND_RETRANS_TIMER;
 	for (unsigned i = 0; i < IP6_NIC_MAX_ADDR; i++) {

@@ -4,6 +4,7 @@
  * refusing default for each op a protocol does not have.
  */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <linux/if_packet.h>
@@ -635,21 +636,31 @@ static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_
 		return 0;
 	case SO_RCVBUF:
 	case SO_RCVBUFFORCE:
-		/* Linux doubles the value (bookkeeping overhead) and clamps. */
-		if (name == SO_RCVBUF && val > s->stack->core_rmem_max)
+		/* Linux doubles the value (bookkeeping overhead) and clamps:
+		 * SO_RCVBUF reads it as unsigned (-1 is the most, rmem_max),
+		 * the FORCE variant (capability checked by the caller) takes
+		 * a negative one as 0. */
+		if (name == SO_RCVBUF && (unsigned)val > (unsigned)s->stack->core_rmem_max)
 			val = s->stack->core_rmem_max;
+		else if (val < 0)
+			val = 0;
 		val = val > 0x3fffffff ? 0x7ffffffe : val * 2;
 		s->rcvbuf = val < MIN_RCVBUF ? MIN_RCVBUF : val;
 		return 0;
 	case SO_SNDBUF:
 	case SO_SNDBUFFORCE:
-		if (name == SO_SNDBUF && val > s->stack->core_wmem_max)
+		if (name == SO_SNDBUF && (unsigned)val > (unsigned)s->stack->core_wmem_max)
 			val = s->stack->core_wmem_max;
+		else if (val < 0)
+			val = 0;
 		val = val > 0x3fffffff ? 0x7ffffffe : val * 2;
 		s->sndbuf = val < MIN_SNDBUF ? MIN_SNDBUF : val;
 		return 0;
-	case SO_PRIORITY:
 	case SO_RCVLOWAT:
+		/* Linux: negative is INT_MAX, 0 is 1; TCP caps it further. */
+		s->rcvlowat = val < 0 ? INT_MAX : val ? val : 1;
+		return 0;
+	case SO_PRIORITY:
 	case SO_PASSCRED:
 		return 0;
 	case SO_TYPE:
@@ -715,7 +726,7 @@ static int sol_socket_get(struct ns_socket *s, int name, void *v, socklen_t *len
 	case SO_PASSCRED:
 		return put_int(v, len, 0);
 	case SO_RCVLOWAT:
-		return put_int(v, len, 1);
+		return put_int(v, len, s->rcvlowat ? s->rcvlowat : 1);
 	case SO_GET_FILTER:
 		return filter_get(s, v, len);
 	case SO_LOCK_FILTER:

@@ -52,6 +52,7 @@ TCP_INT(keepintvl_s, uint32_t)
 TCP_INT(keepcnt, uint32_t)
 TCP_INT(somaxconn, uint32_t)
 TCP_INT(tso_win_divisor, uint32_t)
+TCP_INT(notsent_lowat, uint32_t)
 
 static void get_fin_timeout(struct ns_stack *st, long v[3])
 {
@@ -127,6 +128,7 @@ static const struct sysctl_ent table[] = {
 	{ "ipv4/tcp_keepalive_intvl", 1, 1, 32767, get_keepintvl_s, set_keepintvl_s },
 	{ "ipv4/tcp_keepalive_probes", 1, 1, 127, get_keepcnt, set_keepcnt },
 	{ "ipv4/tcp_keepalive_time", 1, 1, 32767, get_keepidle_s, set_keepidle_s },
+	{ "ipv4/tcp_notsent_lowat", 1, 0, UINT_MAX, get_notsent_lowat, set_notsent_lowat },
 	{ "ipv4/tcp_rmem", 3, 1, INT_MAX, get_rmem, set_rmem },
 	{ "ipv4/tcp_sack", 1, 0, 255, get_sack, set_sack },
 	{ "ipv4/tcp_syncookies", 1, 0, 2, get_syncookies, set_syncookies },

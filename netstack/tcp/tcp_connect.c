@@ -75,12 +75,20 @@ void tcp_init_transfer(struct tcp_sock *tp)
 	tp->rcv_mss = (uint16_t)NS_MIN((uint32_t)tp->adv_mss, 536u);
 	tp->established_once = 1;
 	tp->cc->init(tp);
-	tp->rcvq_space = 10u * tp->adv_mss;
+	/* Linux tcp_init_buffer_space(): the first measure is at most the
+	 * window the handshake offered (unscaled, so at most 65535). With
+	 * ten loopback-sized segments instead, a round trip could never
+	 * copy more and the buffer would never grow. */
+	tp->rcvq_space = NS_MIN(10u * tp->adv_mss, NS_MIN(tp->rcv_wnd, 65535u));
 	tp->rcvq_space_time = tcp_now(tp);
 	tp->lsndtime = tcp_now(tp);
 	tp->last_data_recv = tcp_now(tp);
 	tcp_arm_keepalive(tp);
 	tcp_current_mss(tp);
+	/* Linux tcp_init_buffer_space(): a send buffer for the initial
+	 * window of this MSS (on loopback, ten 32 KB segments: with less,
+	 * Nagle would wait for an ACK behind every segment). */
+	tcp_sndbuf_expand(tp);
 }
 
 /* ---- SYN cookies ----
@@ -270,7 +278,7 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	{
 		struct ns_rt rt;
 		if (ns_route(st, &tp->raddr, &tp->laddr, tp->sk.bound_nic, &rt) == 0)
-			tp->pmtu = rt.mtu > 65535 ? 65535 : rt.mtu;
+			tp->pmtu = tcp_mtu_cap(tp, rt.mtu);
 		uint32_t mss = (tp->pmtu ? tp->pmtu : 1500) - tcp_ip_hdr_len(tp) - TCP_HDR_LEN;
 		if (mss < tp->adv_mss)
 			tp->adv_mss = (uint16_t)mss;

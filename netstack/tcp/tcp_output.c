@@ -36,6 +36,13 @@ uint32_t tcp_current_mss(struct tcp_sock *tp)
 		m = tp->user_mss;
 	if (m < TCP_MIN_MSS - (tp->ts_ok ? 12 : 0))
 		m = TCP_MIN_MSS - (tp->ts_ok ? 12 : 0);
+	/* Linux tcp_bound_to_half_wnd(): no bigger than half the largest
+	 * window the peer offered (a whole one when that is tiny), so that
+	 * several segments are in flight. On loopback the SYN-ACK's 65483
+	 * bytes make it 32741 until the peer opens its window wider. */
+	uint32_t cut = tp->snd_max_wnd > TCP_DEFAULT_MSS ? tp->snd_max_wnd / 2 : tp->snd_max_wnd;
+	if (cut && m > cut)
+		m = NS_MAX(cut, 68u - TCP_HDR_LEN - (tp->ts_ok ? 12 : 0));
 	tp->mss = (uint16_t)m;
 	return m;
 }
@@ -218,10 +225,16 @@ static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
 	h[13] = flags;
 	uint32_t win = 0;
 	if (!(tx->flags & TH_RST) || (tx->flags & TH_ACK)) {
-		if (tx->flags & TH_SYN)
-			/* RFC 7323 2.2: the window in a SYN is never scaled. */
+		if (tx->flags & TH_SYN) {
+			/* RFC 7323 2.2: the window in a SYN is never scaled.
+			 * Linux tcp_select_initial_window() offers whole
+			 * segments of the MSS it announced (65160 for 1448,
+			 * 65483 on loopback). */
+			uint32_t m = tp->adv_mss - (tp->ts_ok ? 12u : 0u);
 			win = NS_MIN(tcp_select_window(tp), 65535u);
-		else
+			if (m && win > m)
+				win -= win % m;
+		} else
 			win = tcp_select_window(tp) >> tp->rcv_wscale;
 	}
 	ns_wr16(h + 14, (uint16_t)NS_MIN(win, 65535u));
@@ -410,7 +423,7 @@ void tcp_send_synack(struct ns_stack *st, struct tcp_req *req)
 	 * (the IPv6 header is 20 bytes longer than IPv4's). */
 	struct ns_rt rt;
 	if (ns_route(st, &req->raddr, &req->laddr, tmp.sk.bound_nic, &rt) == 0) {
-		uint32_t m = NS_MIN(rt.mtu, 65535u) - tcp_ip_hdr_len(&tmp) - TCP_HDR_LEN;
+		uint32_t m = tcp_mtu_cap(&tmp, rt.mtu) - tcp_ip_hdr_len(&tmp) - TCP_HDR_LEN;
 		if (m < tmp.adv_mss)
 			tmp.adv_mss = (uint16_t)m;
 	}
@@ -576,6 +589,7 @@ void tcp_output(struct tcp_sock *tp)
 	struct ns_stack *st = tp->sk.stack;
 	enum tcp_fsm_state s = tp->state;
 	int sent = 0;
+	uint32_t unsent0 = tcp_unsent(tp);
 
 	if (s != TCPS_ESTABLISHED && s != TCPS_CLOSE_WAIT && s != TCPS_FIN_WAIT_1 &&
 	    s != TCPS_CLOSING && s != TCPS_LAST_ACK)
@@ -602,7 +616,9 @@ void tcp_output(struct tcp_sock *tp)
 		uint32_t max = mss;
 		if (gso_ok && quota > 1) {
 			uint32_t hdrs = tcp_ip_hdr_len(tp) + TCP_HDR_LEN + (tp->ts_ok ? 12 : 0);
-			max = NS_MIN((TCP_GSO_MAX - hdrs) / mss, quota) * mss;
+			/* (at least one: an IPv6 loopback segment, 65464
+			 * bytes and headers, is alone above the limit) */
+			max = NS_MAX(NS_MIN((TCP_GSO_MAX - hdrs) / mss, quota), 1u) * mss;
 		}
 		uint32_t len = NS_MIN(NS_MIN(unsent, avail), max);
 		if (len < mss) {
@@ -689,6 +705,11 @@ out:
 	if (sent) {
 		tp->lsndtime = tcp_now(tp);
 		tcp_schedule_loss_probe(tp);
+		/* Below TCP_NOTSENT_LOWAT now: writable (the ACK that let
+		 * this go woke the writer while the bytes still waited). */
+		uint64_t lowat = tcp_notsent_lowat(tp);
+		if ((uint64_t)unsent0 * 2 >= lowat && (uint64_t)tcp_unsent(tp) * 2 < lowat)
+			tcp_wake(tp);
 	}
 	if (tp->packets_out && !ns_timer_armed(&tp->t_rtx))
 		tcp_rearm_rto(tp);

@@ -82,6 +82,7 @@ int tcp_state_linux(enum tcp_fsm_state s);
 /* ---- defaults (Linux's where RFCs leave a choice) ---- */
 #define TCP_DEFAULT_MSS 536	       /* RFC 9293 3.7.1 */
 #define TCP_MIN_MSS 88		       /* Linux TCP_MIN_SND_MSS */
+#define TCP_SEND_PIECE 65536	       /* a send's unit under TCP_NOTSENT_LOWAT */
 #define TCP_RTO_INIT (1 * NS_SEC)      /* RFC 6298 2.1 */
 #define TCP_RTO_MIN (200 * NS_MSEC)    /* Linux TCP_RTO_MIN */
 #define TCP_RTO_MAX (120 * NS_SEC)     /* Linux TCP_RTO_MAX */
@@ -387,6 +388,8 @@ struct tcp_sock {
 	uint8_t shut_rd, shut_wr;
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
 	uint32_t user_timeout_ms;
+	uint32_t notsent_lowat;	     /* TCP_NOTSENT_LOWAT, 0: the stack's */
+	uint8_t recvmsg_inq;	     /* TCP_INQ: TCP_CM_INQ on every read */
 	int32_t linger2_s;	     /* TCP_LINGER2: <0 skip FIN_WAIT_2, 0 default */
 	uint32_t defer_accept_s;
 	uint8_t urg_data_valid;	     /* an out-of-band byte is waiting */
@@ -445,6 +448,7 @@ struct tcp_state {
 	uint32_t keepidle_s, keepintvl_s, keepcnt; /* tcp_keepalive_{time,intvl,probes} */
 	uint32_t somaxconn;	/* net.core.somaxconn: listen backlogs are capped here */
 	uint32_t tso_win_divisor; /* kept for sysctl only: the stack does not defer */
+	uint32_t notsent_lowat;	/* tcp_notsent_lowat: unsent bytes a writer may leave */
 	uint8_t syncookies;	/* 1: when the SYN queue overflows (Linux default) */
 	uint8_t sack, timestamps, window_scaling;
 	uint8_t ecn;	/* Linux tcp_ecn: 0 off, 1 request and accept, 2 accept (default) */
@@ -584,6 +588,21 @@ static inline uint32_t tcp_unsent(const struct tcp_sock *tp)
 	uint32_t end = tp->snd_buf_seq + tp->sndq.len;
 	uint32_t from = SEQ_MAX(tp->snd_nxt, tp->snd_buf_seq);
 	return SEQ_GT(end, from) ? end - from : 0;
+}
+
+/* A route's MTU as far as the IP header can describe a packet: IPv4's
+ * total length counts the header, IPv6's payload length does not (Linux
+ * announces 65476 on an IPv6 loopback, 65495 on IPv4's). */
+static inline uint32_t tcp_mtu_cap(const struct tcp_sock *tp, uint32_t mtu)
+{
+	uint32_t max = tp->raddr.family == AF_INET6 ? 65535 + 40 : 65535;
+	return mtu > max ? max : mtu;
+}
+
+/* TCP_NOTSENT_LOWAT in effect: the socket's, else the stack's. */
+static inline uint32_t tcp_notsent_lowat(const struct tcp_sock *tp)
+{
+	return tp->notsent_lowat ? tp->notsent_lowat : tp->sk.stack->tcp->notsent_lowat;
 }
 
 /* Bytes of network header in front of TCP for the connection's family. */

@@ -237,7 +237,9 @@ static int tcp_listen(struct ns_socket *s, int backlog)
 		return -ENOMEM;
 	tp->listen->backlog = bl;
 	tp->state = TCPS_LISTEN;
-	tp->adv_mss = 1460;
+	/* The most an MSS option can say over IPv4; each SYN-ACK lowers it
+	 * to what the route to that peer carries (tcp_send_synack). */
+	tp->adv_mss = 65535 - IP4_HDR_LEN - TCP_HDR_LEN;
 	tp->rcv_wscale = tcp_wscale_for((uint32_t)NS_MAX(tp->sk.rcvbuf, tp->rcvbuf_max));
 	tcp_lhash_insert(st, tp);
 	return 0;
@@ -328,7 +330,7 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 		tp->laddr = old_laddr;
 		return r;
 	}
-	tp->pmtu = rt.mtu > 65535 ? 65535 : rt.mtu;
+	tp->pmtu = tcp_mtu_cap(tp, rt.mtu);
 	tp->adv_mss = (uint16_t)NS_MIN(tp->pmtu - tcp_ip_hdr_len(tp) - TCP_HDR_LEN, 65495u);
 	if (tp->user_mss && tp->user_mss < tp->adv_mss)
 		tp->adv_mss = tp->user_mss;
@@ -403,28 +405,49 @@ static ssize_t tcp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	size_t total = ns_iov_total(m);
 	if (total == 0)
 		return 0;
-	uint32_t used = tp->sndq.len;
-	if ((uint32_t)tp->sk.sndbuf <= used)
-		return -EAGAIN;
-	uint32_t room = (uint32_t)tp->sk.sndbuf - used;
-	uint32_t n = (uint32_t)NS_MIN((size_t)room, total);
-	if (tcp_ring_reserve(&tp->sndq, used + n) < 0)
-		return -ENOBUFS;
-	n = tcp_ring_append_iov(&tp->sndq, m, 0, n);
-	if (!(flags & MSG_MORE))
+	/* Linux sk_stream_memory_free(): room in the buffer, and unsent
+	 * bytes below TCP_NOTSENT_LOWAT. That mark is checked before each
+	 * new 64 KB piece (a Linux skb), each pushed out before the next. */
+	uint32_t lowat = tcp_notsent_lowat(tp);
+	size_t done = 0;
+	while (done < total) {
+		uint32_t used = tp->sndq.len;
+		if ((uint32_t)tp->sk.sndbuf <= used || tcp_unsent(tp) >= lowat)
+			break;
+		uint32_t room = (uint32_t)tp->sk.sndbuf - used;
+		uint32_t n = (uint32_t)NS_MIN((size_t)room, total - done);
+		if (lowat != UINT32_MAX)
+			n = NS_MIN(n, (uint32_t)TCP_SEND_PIECE);
+		if (tcp_ring_reserve(&tp->sndq, used + n) < 0) {
+			if (!done)
+				return -ENOBUFS;
+			break;
+		}
+		n = tcp_ring_append_iov(&tp->sndq, m, done, n);
+		done += n;
+		if (done == total && !(flags & MSG_MORE))
+			tcp_mark_push(tp, tp->snd_buf_seq + tp->sndq.len);
+		if (flags & MSG_OOB)
+			/* RFC 6093: urgent data ends with the last byte sent. */
+			tp->snd_up = tp->snd_buf_seq + tp->sndq.len;
+		if (flags & MSG_MORE) {
+			int cork = tp->cork;
+			tp->cork = 1;
+			tcp_output(tp);
+			tp->cork = (uint8_t)cork;
+		} else {
+			tcp_output(tp);
+		}
+		if (!n)
+			break;
+	}
+	/* Linux marks the end of what a call queued (tcp_push at its end),
+	 * also when the buffer took only part of it. */
+	if (done && done < total && !(flags & MSG_MORE)) {
 		tcp_mark_push(tp, tp->snd_buf_seq + tp->sndq.len);
-	if (flags & MSG_OOB)
-		/* RFC 6093: urgent data ends with the last byte sent. */
-		tp->snd_up = tp->snd_buf_seq + tp->sndq.len;
-	if (flags & MSG_MORE) {
-		int cork = tp->cork;
-		tp->cork = 1;
-		tcp_output(tp);
-		tp->cork = (uint8_t)cork;
-	} else {
 		tcp_output(tp);
 	}
-	return n;
+	return done ? (ssize_t)done : -EAGAIN;
 }
 
 static void window_update_after_read(struct tcp_sock *tp)
@@ -449,9 +472,15 @@ static void window_update_after_read(struct tcp_sock *tp)
 		tcp_schedule_ack(tp, 1);
 }
 
-static ssize_t tcp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
+/* A read returns 0 for the end of the stream (order as Linux tcp_recvmsg). */
+static int tcp_at_eof(const struct tcp_sock *tp)
 {
-	struct tcp_sock *tp = tcp_sk(s);
+	return TCPS_HAVERCVDFIN(tp->state) ||
+	       (tp->state == TCPS_CLOSED && tp->established_once && !tp->sk.so_error);
+}
+
+static ssize_t tcp_recv_data(struct tcp_sock *tp, struct msghdr *m, int flags)
+{
 	if (tp->state == TCPS_LISTEN)
 		return -ENOTCONN;
 	if (flags & MSG_OOB) {
@@ -468,7 +497,6 @@ static ssize_t tcp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
 	}
 	if (m->msg_name)
 		m->msg_namelen = 0;
-	m->msg_controllen = 0;
 	size_t want = ns_iov_total(m);
 	if (tp->rcvq.len && want) {
 		uint32_t n = (uint32_t)NS_MIN(want, (size_t)tp->rcvq.len);
@@ -485,8 +513,7 @@ static ssize_t tcp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
 	if (tp->rcvq.len && !want)
 		return 0;
 	/* Nothing to read: why (order as Linux tcp_recvmsg). */
-	if (TCPS_HAVERCVDFIN(tp->state) || (tp->state == TCPS_CLOSED && tp->established_once &&
-					     !tp->sk.so_error))
+	if (tcp_at_eof(tp))
 		return 0;
 	int r = ns_socket_take_error(&tp->sk);
 	if (r)
@@ -496,6 +523,25 @@ static ssize_t tcp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
 	if (tp->state == TCPS_CLOSED)
 		return -ENOTCONN;
 	return -EAGAIN;
+}
+
+static ssize_t tcp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
+{
+	struct tcp_sock *tp = tcp_sk(s);
+	size_t room = m->msg_controllen;
+	m->msg_controllen = 0;
+	ssize_t r = tcp_recv_data(tp, m, flags);
+	if (r >= 0 && tp->recvmsg_inq) {
+		/* TCP_INQ: the bytes left to read (Linux tcp_inq_hint():
+		 * the sequence space, so a FIN received counts 1, and the
+		 * end stays 1 once read, so that the reader reads on). */
+		int inq = (int)tp->rcvq.len + (tcp_at_eof(tp) ? 1 : 0);
+		size_t used = 0;
+		m->msg_controllen = room;
+		ns_cmsg_put(m, &used, IPPROTO_TCP, TCP_CM_INQ, &inq, sizeof(inq));
+		m->msg_controllen = used;
+	}
+	return r;
 }
 
 static int tcp_shutdown(struct ns_socket *s, int how)
@@ -627,6 +673,23 @@ static int tcp_getpeername(struct ns_socket *s, struct sockaddr *a, socklen_t *l
 
 /* ---- readiness (Linux tcp_poll) ---- */
 
+static int tcp_readable(const struct tcp_sock *tp)
+{
+	/* Linux tcp_epollin_ready(): SO_RCVLOWAT bytes, or any when the
+	 * buffer is nearly full or the window left is below a segment
+	 * (waiting for more could then wait for ever). */
+	uint32_t avail = tp->rcvq.len;
+	if (!avail)
+		return 0;
+	if (avail >= (uint32_t)NS_MAX(tp->sk.rcvlowat, 1))
+		return 1;
+	uint32_t rcvbuf = (uint32_t)tp->sk.rcvbuf;
+	if (avail + tp->ooo_bytes > rcvbuf - rcvbuf / 8)
+		return 1;
+	uint32_t wnd = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+	return wnd <= (tp->rcv_mss ? tp->rcv_mss : tp->adv_mss);
+}
+
 static uint32_t tcp_poll(struct ns_socket *s)
 {
 	struct tcp_sock *tp = tcp_sk(s);
@@ -639,13 +702,15 @@ static uint32_t tcp_poll(struct ns_socket *s)
 	if (rcv_shut)
 		mask |= POLLIN | POLLRDNORM | POLLRDHUP;
 	if (tp->state != TCPS_SYN_SENT && tp->state != TCPS_SYN_RECEIVED) {
-		if (tp->rcvq.len)
+		if (tcp_readable(tp))
 			mask |= POLLIN | POLLRDNORM;
 		if (!tp->shut_wr) {
-			/* Linux sk_stream_is_writeable(): free space at least
-			 * a third of the buffer. */
+			/* Linux __sk_stream_is_writeable(sk, 1): free space
+			 * at least a third of the buffer, and unsent bytes
+			 * below half of TCP_NOTSENT_LOWAT. */
 			uint32_t used = tp->sndq.len;
-			if ((uint32_t)tp->sk.sndbuf > used && (uint32_t)tp->sk.sndbuf - used >= used / 2)
+			if ((uint32_t)tp->sk.sndbuf > used && (uint32_t)tp->sk.sndbuf - used >= used / 2 &&
+			    (uint64_t)tcp_unsent(tp) * 2 < tcp_notsent_lowat(tp))
 				mask |= POLLOUT | POLLWRNORM;
 		} else {
 			mask |= POLLOUT | POLLWRNORM;
@@ -709,6 +774,21 @@ static int put_int(void *v, socklen_t *len, int val)
 	return put_val(v, len, &val, sizeof(val));
 }
 
+static void tcp_set_rcvlowat(struct tcp_sock *tp)
+{
+	/* Linux tcp_set_rcvlowat(): at most half the buffer (half of
+	 * tcp_rmem[2] while the buffer may grow), and a buffer that grows
+	 * to hold the mark (twice it, as Linux counts), so that the window
+	 * can let that much in. */
+	struct ns_socket *s = &tp->sk;
+	int cap = (tp->rcvbuf_locked ? s->rcvbuf : s->stack->tcp->rmem_max) >> 1;
+	int val = NS_MIN(s->rcvlowat, cap);
+	s->rcvlowat = val ? val : 1;
+	if (!tp->rcvbuf_locked && val > s->rcvbuf / 2)
+		s->rcvbuf = val > 0x3fffffff ? 0x7ffffffe : val * 2;
+	tcp_wake(tp);
+}
+
 static int tcp_setsockopt(struct ns_socket *s, int level, int name, const void *v, socklen_t len)
 {
 	struct tcp_sock *tp = tcp_sk(s);
@@ -726,6 +806,9 @@ static int tcp_setsockopt(struct ns_socket *s, int level, int name, const void *
 			return 0;
 		case SO_KEEPALIVE:
 			tcp_arm_keepalive(tp);
+			return 0;
+		case SO_RCVLOWAT:
+			tcp_set_rcvlowat(tp);
 			return 0;
 		default:
 			return -ENOPROTOOPT;
@@ -829,6 +912,16 @@ static int tcp_setsockopt(struct ns_socket *s, int level, int name, const void *
 		if (val < 0)
 			return -EINVAL;
 		tp->window_clamp = (uint32_t)NS_MAX(val, s->rcvbuf > 0 ? 0 : 0);
+		return 0;
+	case TCP_NOTSENT_LOWAT:
+		/* Linux: any value, kept as unsigned; 0 means the sysctl's. */
+		tp->notsent_lowat = (uint32_t)val;
+		tcp_wake(tp);
+		return 0;
+	case TCP_INQ:
+		if (val < 0 || val > 1)
+			return -EINVAL;
+		tp->recvmsg_inq = (uint8_t)val;
 		return 0;
 	default:
 		return -ENOPROTOOPT;
@@ -956,6 +1049,14 @@ static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 		snprintf(buf, sizeof(buf), "%s", tp->cc->name);
 		return put_val(v, len, buf, sizeof(buf));
 	}
+	case TCP_CC_INFO:
+		/* The algorithm's own data (struct tcp_bbr_info, ...): reno
+		 * and cubic have none, and Linux then returns 0 bytes. */
+		return put_val(v, len, NULL, 0);
+	case TCP_NOTSENT_LOWAT:
+		return put_int(v, len, (int)tp->notsent_lowat);
+	case TCP_INQ:
+		return put_int(v, len, tp->recvmsg_inq);
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1033,6 +1134,7 @@ int tcp_init(struct ns_stack *st)
 	st->tcp->keepcnt = TCP_KEEPCNT_DEFAULT;
 	st->tcp->somaxconn = 4096;
 	st->tcp->tso_win_divisor = 3;
+	st->tcp->notsent_lowat = UINT32_MAX; /* Linux's default: no mark */
 	st->tcp->syncookies = 1;
 	st->tcp->sack = st->tcp->timestamps = st->tcp->window_scaling = 1;
 	st->tcp->ecn = 2; /* Linux's default: accept ECN, do not ask for it */

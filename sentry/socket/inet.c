@@ -287,8 +287,9 @@ static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 	int dgram = s->type == SOCK_DGRAM;
 	/* Datagrams: ask for the full length (MSG_TRUNC) and report what
 	 * fit; the syscall layer returns the full length if the caller
-	 * asked for MSG_TRUNC. Streams: MSG_TRUNC is not ours to pass. */
-	int f = (flags & ~MSG_TRUNC) | MSG_DONTWAIT | (dgram ? MSG_TRUNC : 0);
+	 * asked for MSG_TRUNC. Streams: MSG_TRUNC discards the bytes (TCP
+	 * copies nothing; the syscall layer neither). */
+	int f = flags | MSG_DONTWAIT | (dgram ? MSG_TRUNC : 0);
 	ssize_t r = ns_recvmsg(I(s)->ns, &mh, f);
 	if (r < 0)
 		return r;
@@ -383,6 +384,15 @@ static int inet_attach_filter(struct sock *s, struct task *t, const void *val, s
 	return r;
 }
 
+/* SO_RCVBUFFORCE and SO_SNDBUFFORCE pass the limits: CAP_NET_ADMIN only
+ * (Linux checks after the length, before the value). */
+static int inet_force_denied(struct task *t, int level, int name, socklen_t len)
+{
+	if (level != SOL_SOCKET || (name != SO_RCVBUFFORCE && name != SO_SNDBUFFORCE))
+		return 0;
+	return len >= (socklen_t)sizeof(int) && !capable(t, KCAP_NET_ADMIN);
+}
+
 static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, const void *val,
 			   socklen_t len)
 {
@@ -391,6 +401,8 @@ static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, 
 		return sock_setsockopt_common(s, name, val, len);
 	if (level == SOL_SOCKET && name == SO_ATTACH_FILTER)
 		return inet_attach_filter(s, t, val, len);
+	if (inet_force_denied(t, level, name, len))
+		return -EPERM;
 	return ns_setsockopt(I(s)->ns, level, name, val, len);
 }
 

@@ -667,10 +667,22 @@ static long recv_sock(struct task *t, struct file *f, struct sock *s, struct uit
 	memset(&m, 0, sizeof(m));
 	/* The error queue and urgent data never wait (Linux). */
 	int nonblock = (f->flags & O_NONBLOCK) || (flags & (MSG_DONTWAIT | MSG_ERRQUEUE | MSG_OOB));
-	/* MSG_WAITALL on a stream: take what is there and wait for the rest;
-	 * t->sc.done keeps the count across parks (a signal or a timeout
-	 * returns it, as Linux returns a short read). */
-	int waitall = (flags & MSG_WAITALL) && s->type == SOCK_STREAM && !(flags & MSG_PEEK) && !nonblock;
+	/* A blocking read of a stream waits for `target` bytes (Linux's
+	 * sock_rcvlowat()): all with MSG_WAITALL, else SO_RCVLOWAT (1 unless
+	 * set). It takes what is there and waits for the rest; t->sc.done
+	 * keeps the count across parks (a signal or a timeout returns it,
+	 * as Linux returns a short read). */
+	size_t target = 0;
+	if (s->type == SOCK_STREAM && !(flags & MSG_PEEK) && !nonblock) {
+		int lowat = 1;
+		socklen_t ll = sizeof(lowat);
+		if (flags & MSG_WAITALL)
+			target = it->total;
+		else if (s->ops->getsockopt && s->ops->getsockopt(s, t, SOL_SOCKET, SO_RCVLOWAT, &lowat, &ll) == 0 &&
+			 lowat > 1)
+			target = (size_t)lowat < it->total ? (size_t)lowat : it->total;
+	}
+	int waitall = target > 1;
 	size_t done = waitall ? t->sc.done : 0;
 	if (done)
 		uiter_advance(it, done);
@@ -702,7 +714,11 @@ again:
 		r = done ? (long)done : n;
 		goto out;
 	}
-	long c = uiter_copy_to(it, m.data, (size_t)n);
+	/* TCP's MSG_TRUNC drops the bytes without copying them (Linux
+	 * tcp_recvmsg). */
+	int discard = (flags & MSG_TRUNC) && s->type == SOCK_STREAM &&
+		      (s->family == AF_INET || s->family == AF_INET6);
+	long c = discard ? 0 : uiter_copy_to(it, m.data, (size_t)n);
 	if (c < 0) {
 		r = c;
 		goto out;
@@ -721,7 +737,7 @@ again:
 			klog(t->k, "socket: consumed %zd of %zu peeked bytes", n2, got);
 		m.flags = pflags;
 		m.full_len = full;
-		if (waitall && n > 0 && (size_t)n < it->total) {
+		if (waitall && n > 0 && done + (size_t)n < target) {
 			uiter_advance(it, (size_t)n);
 			done += (size_t)n;
 			m.len = it->total > want ? want : it->total;

@@ -53,4 +53,7 @@ void case_bpf_filters(void);
 void case_socket_calls(void);
 void case_epoll_exclusive(void);
 
+/* tcpoptcases.c */
+void case_tcp_options(void);
+
 #endif

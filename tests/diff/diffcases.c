@@ -384,6 +384,7 @@ static const struct {
 	{ "bpf_filters", case_bpf_filters },
 	{ "socket_calls", case_socket_calls },
 	{ "epoll_exclusive", case_epoll_exclusive },
+	{ "tcp_options", case_tcp_options },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

@@ -117,7 +117,8 @@ int main(int argc, char **argv)
 		ipv6_suite, ndp_suite, frag6_suite,
 		tcp_states_suite, tcp_rst_suite, tcp_data_suite, tcp_timers_suite, tcp_loss_suite,
 		tcp_listen_suite,
-		tcp_cc_suite, tcp_options_suite, tcp_close_suite, tcp_info_suite, bpf_suite,
+		tcp_cc_suite, tcp_options_suite, tcp_sockopts_suite, tcp_close_suite, tcp_info_suite,
+		bpf_suite,
 	};
 	SRunner *sr = NULL;
 	for (size_t i = 0; i < NS_ARRAY_SIZE(suites); i++) {

@@ -55,6 +55,7 @@ Suite *tcp_loss_suite(void);
 Suite *tcp_cc_suite(void);
 Suite *tcp_listen_suite(void);
 Suite *tcp_options_suite(void);
+Suite *tcp_sockopts_suite(void);
 Suite *tcp_close_suite(void);
 Suite *tcp_info_suite(void);
 Suite *bpf_suite(void);

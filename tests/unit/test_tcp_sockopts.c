@@ -1,0 +1,289 @@
+/*
+ * tcp_sockopts: socket options that change when a TCP socket is readable or
+ * writable, and what a read reports, as Linux: TCP_NOTSENT_LOWAT (writable
+ * while the unsent bytes are below half the mark; tcp_notsent_lowat),
+ * SO_RCVLOWAT (readable from that many bytes; tcp_set_rcvlowat's caps),
+ * TCP_INQ (TCP_CM_INQ after every read), recv(MSG_TRUNC) (the bytes are
+ * dropped, not copied), TCP_CC_INFO, and the MSS of a loopback connection
+ * (at most half the peer's largest window, tcp_bound_to_half_wnd).
+ */
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
+#include "tcp_helpers.h"
+
+struct wakes {
+	int n;
+	uint32_t last;
+};
+
+static void count_wake(struct ns_socket *s, uint32_t events, void *ctx)
+{
+	(void)s;
+	struct wakes *w = ctx;
+	w->n++;
+	w->last = events;
+}
+
+static int unsent(struct ns_socket *s)
+{
+	int v = -1;
+	ck_assert_int_eq(ns_socket_ioctl(s, SIOCOUTQNSD, &v), 0);
+	return v;
+}
+
+/* Linux tcp_poll() / tcp_stream_memory_free(): writable only while twice
+ * the unsent bytes stay below the mark; a write takes data while they are
+ * below it; the socket's 0 means the stack's setting. */
+START_TEST(notsent_lowat_decides_when_the_socket_is_writable)
+{
+	struct t_conn c;
+	T_CONNECT(&c, .win = 2000, .nodelay = 1);
+	ck_assert_int_eq(t_geti(c.s, IPPROTO_TCP, TCP_NOTSENT_LOWAT), 0);
+	ck_assert_int_eq(t_write(c.s, 8000, 1), 8000);
+	ck_assert_int_eq(unsent(c.s), 6000); /* the window took 2000 */
+	ck_assert(ns_socket_poll(c.s) & POLLOUT);
+
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 4000), 0);
+	ck_assert_int_eq(t_geti(c.s, IPPROTO_TCP, TCP_NOTSENT_LOWAT), 4000);
+	ck_assert(!(ns_socket_poll(c.s) & POLLOUT));
+	ck_assert_int_eq(t_write(c.s, 100, 2), -EAGAIN);
+
+	/* 6000 unsent: below 10000, but twice it is not. */
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 10000), 0);
+	ck_assert(!(ns_socket_poll(c.s) & POLLOUT));
+	ck_assert_int_eq(t_write(c.s, 100, 2), 100);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 20000), 0);
+	ck_assert(ns_socket_poll(c.s) & POLLOUT);
+
+	/* 0: the stack's tcp_notsent_lowat (no mark by default). */
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 0), 0);
+	ck_assert(ns_socket_poll(c.s) & POLLOUT);
+	ck_assert_int_eq(ns_sysctl_write(F.st, "ipv4/tcp_notsent_lowat", "4000", 4), 0);
+	ck_assert(!(ns_socket_poll(c.s) & POLLOUT));
+	char buf[32];
+	int n = ns_sysctl_read(F.st, "ipv4/tcp_notsent_lowat", buf, sizeof(buf));
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(strncmp(buf, "4000", 4), 0);
+
+	/* The peer opens its window: what waited goes out, and the writer
+	 * is woken with POLLOUT. */
+	struct wakes w = { 0, 0 };
+	ns_socket_set_wake(c.s, count_wake, &w);
+	struct t_in d;
+	while (t_take(&d))
+		t_note(&c, &d);
+	c.win = 20000;
+	t_ack_all(&c);
+	ck_assert_int_eq(unsent(c.s), 0);
+	ck_assert_int_gt(w.n, 0);
+	ck_assert(w.last & POLLOUT);
+	ck_assert(ns_socket_poll(c.s) & POLLOUT);
+	ns_socket_set_wake(c.s, NULL, NULL);
+	t_close(&c);
+}
+END_TEST
+
+/* Linux tcp_epollin_ready(): readable from SO_RCVLOWAT bytes on; the data
+ * that reaches the mark wakes the reader. */
+START_TEST(rcvlowat_decides_when_the_socket_is_readable)
+{
+	struct t_conn c;
+	T_CONNECT(&c);
+	ck_assert_int_eq(t_geti(c.s, SOL_SOCKET, SO_RCVLOWAT), 1);
+	ck_assert_int_eq(t_seti(c.s, SOL_SOCKET, SO_RCVLOWAT, 100), 0);
+	ck_assert_int_eq(t_geti(c.s, SOL_SOCKET, SO_RCVLOWAT), 100);
+	struct wakes w = { 0, 0 };
+	ns_socket_set_wake(c.s, count_wake, &w);
+	uint8_t data[100];
+	memset(data, 'a', sizeof(data));
+	t_send(&c, data, 60);
+	ck_assert(!(ns_socket_poll(c.s) & POLLIN));
+	ck_assert(!(w.last & POLLIN));
+	int inq = 0;
+	ck_assert_int_eq(ns_socket_ioctl(c.s, SIOCINQ, &inq), 0);
+	ck_assert_int_eq(inq, 60);
+	t_send(&c, data, 40);
+	ck_assert(ns_socket_poll(c.s) & POLLIN);
+	ck_assert(w.last & POLLIN);
+	ns_socket_set_wake(c.s, NULL, NULL);
+	/* A read without waiting takes what is there. */
+	uint8_t b[100];
+	ck_assert_int_eq(ns_recv(c.s, b, 30, 0), 30);
+	ck_assert(!(ns_socket_poll(c.s) & POLLIN));
+	/* The end of the stream is readable whatever the mark. */
+	t_send_flags(&c, TH_ACK | TH_FIN, NULL, 0);
+	ck_assert(ns_socket_poll(c.s) & POLLIN);
+	t_close(&c);
+}
+END_TEST
+
+/* Linux sock_setsockopt / tcp_set_rcvlowat: 0 reads back as 1, a negative
+ * value is INT_MAX; TCP caps it at half tcp_rmem[2], or half the buffer
+ * once SO_RCVBUF fixed it, and grows an unfixed buffer to twice it. */
+START_TEST(rcvlowat_values_are_capped_and_grow_the_buffer)
+{
+	t_begin();
+	struct ns_socket *s;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &s), 0);
+	ck_assert_int_eq(t_seti(s, SOL_SOCKET, SO_RCVLOWAT, 0), 0);
+	ck_assert_int_eq(t_geti(s, SOL_SOCKET, SO_RCVLOWAT), 1);
+	int rmem_max = F.st->tcp->rmem_max;
+	ck_assert_int_eq(t_seti(s, SOL_SOCKET, SO_RCVLOWAT, -1), 0);
+	ck_assert_int_eq(t_geti(s, SOL_SOCKET, SO_RCVLOWAT), rmem_max / 2);
+	ck_assert_int_ge(t_geti(s, SOL_SOCKET, SO_RCVBUF), rmem_max / 2 * 2);
+	ck_assert_int_eq(ns_setsockopt(s, SOL_SOCKET, SO_RCVLOWAT, "ab", 2), -EINVAL);
+	ns_close(s);
+
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &s), 0);
+	ck_assert_int_eq(t_seti(s, SOL_SOCKET, SO_RCVBUF, 4096), 0);
+	ck_assert_int_eq(t_seti(s, SOL_SOCKET, SO_RCVLOWAT, 100000), 0);
+	ck_assert_int_eq(t_geti(s, SOL_SOCKET, SO_RCVLOWAT), 4096); /* half of 8192 */
+	ck_assert_int_eq(t_geti(s, SOL_SOCKET, SO_RCVBUF), 8192);
+	ns_close(s);
+}
+END_TEST
+
+static ssize_t recv_inq(struct ns_socket *s, size_t len, int *inq, int *ctrunc)
+{
+	uint8_t b[64];
+	char cbuf[64] __attribute__((aligned(8)));
+	struct iovec iov = { b, len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	ssize_t r = ns_recvmsg(s, &m, 0);
+	*inq = -1;
+	*ctrunc = !!(m.msg_flags & MSG_CTRUNC);
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+		if (cm->cmsg_level == IPPROTO_TCP && cm->cmsg_type == TCP_CM_INQ)
+			memcpy(inq, CMSG_DATA(cm), sizeof(*inq));
+	return r;
+}
+
+/* Linux TCP_INQ: 0 or 1; each read reports the bytes still queued, and 1
+ * at the end of the stream; no room for it sets MSG_CTRUNC. */
+START_TEST(tcp_inq_reports_the_bytes_left_after_each_read)
+{
+	struct t_conn c;
+	T_CONNECT(&c);
+	ck_assert_int_eq(t_geti(c.s, IPPROTO_TCP, TCP_INQ), 0);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_INQ, 2), -EINVAL);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_INQ, -1), -EINVAL);
+	int inq, ctrunc;
+	t_send(&c, "hello", 5);
+	ck_assert_int_eq(recv_inq(c.s, 2, &inq, &ctrunc), 2);
+	ck_assert_int_eq(inq, -1); /* not asked for */
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_INQ, 1), 0);
+	ck_assert_int_eq(t_geti(c.s, IPPROTO_TCP, TCP_INQ), 1);
+	ck_assert_int_eq(recv_inq(c.s, 1, &inq, &ctrunc), 1);
+	ck_assert_int_eq(inq, 2);
+	ck_assert(!ctrunc);
+
+	uint8_t b[8];
+	struct iovec iov = { b, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ck_assert_int_eq(ns_recvmsg(c.s, &m, 0), 1);
+	ck_assert(m.msg_flags & MSG_CTRUNC);
+	ck_assert_uint_eq(m.msg_controllen, 0);
+
+	t_send(&c, "xyz", 3);
+	t_send_flags(&c, TH_ACK | TH_FIN, NULL, 0);
+	ck_assert_int_eq(recv_inq(c.s, 2, &inq, &ctrunc), 2); /* "ox" */
+	ck_assert_int_eq(inq, 3); /* two bytes and the FIN */
+	ck_assert_int_eq(recv_inq(c.s, 8, &inq, &ctrunc), 2);
+	ck_assert_int_eq(inq, 1); /* read on: the end is there */
+	ck_assert_int_eq(recv_inq(c.s, 8, &inq, &ctrunc), 0);
+	ck_assert_int_eq(inq, 1);
+	t_close(&c);
+}
+END_TEST
+
+/* Linux tcp_recvmsg(): MSG_TRUNC drops the bytes without copying them. */
+START_TEST(msg_trunc_discards_stream_bytes)
+{
+	struct t_conn c;
+	T_CONNECT(&c);
+	t_send(&c, "abcdef", 6);
+	char b[8];
+	memset(b, 'z', sizeof(b));
+	ck_assert_int_eq(ns_recv(c.s, b, 3, MSG_TRUNC), 3);
+	ck_assert_int_eq(memcmp(b, "zzz", 3), 0);
+	ck_assert_int_eq(ns_recv(c.s, b, sizeof(b), 0), 3);
+	ck_assert_int_eq(memcmp(b, "def", 3), 0);
+	t_close(&c);
+}
+END_TEST
+
+/* Reno and cubic have no TCP_CC_INFO of their own: 0 bytes (Linux). */
+START_TEST(tcp_cc_info_of_cubic_and_reno_is_empty)
+{
+	t_begin();
+	struct ns_socket *s;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &s), 0);
+	char info[64];
+	socklen_t len = sizeof(info);
+	ck_assert_int_eq(ns_getsockopt(s, IPPROTO_TCP, TCP_CC_INFO, info, &len), 0);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_TCP, TCP_CONGESTION, "reno", 4), 0);
+	len = sizeof(info);
+	ck_assert_int_eq(ns_getsockopt(s, IPPROTO_TCP, TCP_CC_INFO, info, &len), 0);
+	ck_assert_uint_eq(len, 0);
+	ns_close(s);
+}
+END_TEST
+
+/* Loopback (MTU 65536): each side announces 65495; the SYN-ACK offers
+ * 65483 bytes (whole segments), so the client's MSS is half of it, 32741,
+ * as Linux's TCP_MAXSEG shows; it grows when the peer's window does. */
+START_TEST(loopback_mss_is_half_the_peers_first_window)
+{
+	t_begin();
+	struct ns_socket *ls, *c, *a;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &ls), 0);
+	struct sockaddr_in sa = fx_sin(0x7f000001, 5000);
+	ck_assert_int_eq(ns_bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(ns_listen(ls, 4), 0);
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &c), 0);
+	ck_assert_int_eq(ns_connect(c, (struct sockaddr *)&sa, sizeof(sa)), -EINPROGRESS);
+	for (int i = 0; i < 4; i++)
+		fx_poll(); /* SYN, SYN-ACK, ACK: each a turn of the loopback */
+	ck_assert_int_eq(ns_accept(ls, &a, NULL, NULL), 0);
+	ck_assert_int_eq(t_geti(c, IPPROTO_TCP, TCP_MAXSEG), 32741);
+	ck_assert_uint_eq(t_tp(c)->snd_max_wnd, 65483);
+	ck_assert_uint_eq(t_tp(a)->peer_mss, 65495);
+	ck_assert_uint_eq(t_tp(c)->peer_mss, 65495);
+	/* The server reads and its window grows past 65483: whole 65483-byte
+	 * segments then. */
+	static uint8_t big[1 << 20];
+	size_t sent = 0, got = 0;
+	for (int i = 0; i < 200 && got < sizeof(big); i++) {
+		ssize_t w = ns_send(c, big + sent, sizeof(big) - sent, 0);
+		if (w > 0)
+			sent += (size_t)w;
+		fx_poll();
+		ssize_t r;
+		while ((r = ns_recv(a, big, sizeof(big), 0)) > 0)
+			got += (size_t)r;
+		fx_advance(NS_MSEC);
+	}
+	ck_assert_uint_eq(got, sizeof(big));
+	ck_assert_int_eq(t_geti(c, IPPROTO_TCP, TCP_MAXSEG), 65483);
+	ns_close(a);
+	ns_close(c);
+	ns_close(ls);
+	fx_poll();
+}
+END_TEST
+
+Suite *tcp_sockopts_suite(void)
+{
+	Suite *s = unit_suite("tcp_sockopts");
+	ADD_FX(s, notsent_lowat_decides_when_the_socket_is_writable);
+	ADD_FX(s, rcvlowat_decides_when_the_socket_is_readable);
+	ADD_FX(s, rcvlowat_values_are_capped_and_grow_the_buffer);
+	ADD_FX(s, tcp_inq_reports_the_bytes_left_after_each_read);
+	ADD_FX(s, msg_trunc_discards_stream_bytes);
+	ADD_FX(s, tcp_cc_info_of_cubic_and_reno_is_empty);
+	ADD_FX(s, loopback_mss_is_half_the_peers_first_window);
+	return s;
+}

@@ -65,7 +65,7 @@ start_moat() {
 	: >"$MOAT_LOG"
 	bg ip netns exec "$NS_M" "$MOAT" stack --iface veth-m --addr "$MIP/24" "$@" >>"$MOAT_LOG" 2>&1
 	MOAT_PID=$LAST_PID
-	if ! wait_for_line "$MOAT_LOG" "moat stack: ready" 10; then
+	if ! wait_for_line "$MOAT_LOG" "moat stack: ready" 60; then
 		echo "FAIL $SUITE.start moat stack did not come up:"
 		sed 's/^/     /' "$MOAT_LOG"
 		exit 1
@@ -76,7 +76,7 @@ moat_stats() {
 	local n
 	n=$(grep -c "pool:" "$MOAT_LOG")
 	kill -USR1 "$MOAT_PID" 2>/dev/null
-	local end=$((SECONDS + 5))
+	local end=$((SECONDS + 60)) # generous: a loaded machine
 	while [ "$(grep -c "pool:" "$MOAT_LOG")" -le "$n" ] && [ $SECONDS -lt $end ]; do
 		sleep 0.05
 	done
@@ -89,7 +89,7 @@ stop_moat() {
 	wait "$MOAT_PID" 2>/dev/null
 	# From inside `check` (a subshell) wait does not apply: poll until the
 	# process is gone, so that the next stack has the interface alone.
-	local end=$((SECONDS + 10))
+	local end=$((SECONDS + 60)) # generous: a loaded machine
 	while kill -0 "$MOAT_PID" 2>/dev/null && [ $SECONDS -lt $end ]; do
 		sleep 0.05
 	done
@@ -132,7 +132,7 @@ while True:
     d, a = s.recvfrom(65535)
     s.sendto(d, a)
 ' "$LIP" "$port" >"$TMP_DIR/echo-$port.log" 2>&1
-	wait_for_line "$TMP_DIR/echo-$port.log" bound 5
+	wait_for_line "$TMP_DIR/echo-$port.log" bound 60
 }
 
 pcap_has() {

@@ -47,7 +47,7 @@ async def main():
         await srv.serve_forever()
 asyncio.run(main())
 ' "$LIP" "$port" >"$TMP_DIR/pyecho-$port.log" 2>&1
-	wait_for_line "$TMP_DIR/pyecho-$port.log" listening 5
+	wait_for_line "$TMP_DIR/pyecho-$port.log" listening 60
 }
 
 t_handshake_linux_client() {
@@ -93,7 +93,7 @@ t_handshake_moat_client() {
 # A Linux listener for it, up before the check starts.
 bg ip netns exec "$NS_L" socat -u TCP-LISTEN:5009,reuseaddr OPEN:/dev/null
 linux_listening() {
-	local end=$((SECONDS + 5))
+	local end=$((SECONDS + 60)) # generous: a loaded machine
 	until L ss -Hltn "sport = :$1" | grep -q LISTEN; do
 		[ $SECONDS -lt $end ] || return 1
 		sleep 0.05

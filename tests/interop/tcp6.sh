@@ -23,7 +23,7 @@ L sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.veth-l.disable_ipv6=
 L ip -6 addr add $LIP6/64 dev veth-l nodad
 
 linux_listening() {
-	local end=$((SECONDS + 5))
+	local end=$((SECONDS + 60)) # generous: a loaded machine
 	until L ss -Hltn "sport = :$1" | grep -q LISTEN; do
 		[ $SECONDS -lt $end ] || return 1
 		sleep 0.05
@@ -33,7 +33,7 @@ linux_listening() {
 # The stack with both families; its DAD must finish before traffic.
 start_stack() {
 	start_moat --addr "$MIP6/64" "$@"
-	local end=$((SECONDS + 10))
+	local end=$((SECONDS + 60)) # generous: a loaded machine
 	until moat_stats | grep -q "addr veth-m *$MIP6/64 preferred"; do
 		[ $SECONDS -lt $end ] || { echo "FAIL $SUITE.setup $MIP6 never became preferred"; exit 1; }
 		sleep 0.2
@@ -127,7 +127,7 @@ while True:
     d, a = s.recvfrom(65536)
     s.sendto(d, a)
 ' >"$TMP_DIR/uecho.log" 2>&1
-wait_for_line "$TMP_DIR/uecho.log" bound 5
+wait_for_line "$TMP_DIR/uecho.log" bound 60
 
 run_client() { # ARGS...: a moat stack of its own with both addresses
 	M "$MOAT" stack --iface veth-m --addr "$MIP/24" --addr "$MIP6/64" "$@"

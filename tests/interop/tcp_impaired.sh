@@ -112,7 +112,7 @@ start_impair() {
 	: >"$log"
 	bg ip netns exec "$NS_I" "$MOAT" impair --a veth-la --b veth-lb "$@" 2>>"$log"
 	IMPAIR_PID=$LAST_PID
-	if ! wait_for_line "$log" "moat impair: ready" 10; then
+	if ! wait_for_line "$log" "moat impair: ready" 60; then
 		echo "moat impair did not come up:"
 		sed 's/^/     /' "$log"
 		return 1
@@ -341,7 +341,7 @@ start_impair "$IMPAIR_LOG" --seed "$SEED" "${IMPAIR_ARGS[@]}" --pcap "$TMP_DIR/i
 bg ip netns exec "$NS_M" "$MOAT" stack --iface veth-m --addr "$MIP/24" --tcp-sink 5001 \
 	--pcap "$TMP_DIR/stack-l2m.pcap" >"$STACK_OUT" 2>>"$STACK_LOG"
 STACK_PID=$LAST_PID
-wait_for_line "$STACK_LOG" "moat stack: ready" 10 ||
+wait_for_line "$STACK_LOG" "moat stack: ready" 60 ||
 	{ FAILED=1; echo "FAIL $SUITE.setup moat stack did not start"; cat "$STACK_LOG"; exit 1; }
 start=$SECONDS
 bg ip netns exec "$NS_L" socat -u "FILE:$TMP_DIR/random.bin" "TCP:$MIP:5001,connect-timeout=10"

@@ -7,6 +7,8 @@
 #define NS_STACK_PRIV_H
 
 #include <errno.h>
+#include <time.h> /* (before linux/errqueue.h, which needs struct timespec) */
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 
 #include "ns/pkt.h"
@@ -484,6 +486,24 @@ enum {
 	NS_SO_RECVPKTINFO6 = 1u << 12,
 	NS_SO_RECVHOPLIMIT6 = 1u << 13,
 	NS_SO_RECVTCLASS6 = 1u << 14,
+	/* (bits from 20 up: h2's options, kept apart from other branches') */
+	NS_SO_FREEBIND = 1u << 20,	   /* IP_FREEBIND / IPV6_FREEBIND */
+	NS_SO_ORIGDSTADDR = 1u << 21,  /* IP_RECVORIGDSTADDR */
+	NS_SO_ORIGDSTADDR6 = 1u << 22, /* IPV6_RECVORIGDSTADDR */
+	NS_SO_ZEROCOPY = 1u << 23,
+};
+
+/* One report on a socket's error queue, read with MSG_ERRQUEUE (Linux's
+ * sk_error_queue): an ICMP error about a datagram we sent (IP_RECVERR), or
+ * the completion of MSG_ZEROCOPY sends. */
+struct ns_errq_ent {
+	struct ns_errq_ent *next;
+	struct sock_extended_err ee;
+	struct ns_ip offender; /* who reported it; family 0: none */
+	struct ns_ip addr;     /* the destination it is about, with port */
+	uint16_t port;	       /* 0: no address (msg_name stays empty) */
+	uint32_t len;	       /* bytes of data: the quoted payload */
+	uint8_t data[];
 };
 
 struct ns_socket {
@@ -503,6 +523,9 @@ struct ns_socket {
 	int bound_nic;	   /* SO_BINDTODEVICE, 0 none */
 	int linger_on, linger_secs;
 	struct timeval rcvtimeo, sndtimeo;
+	struct ns_errq_ent *errq, *errq_tail;
+	uint32_t errq_mem; /* bytes queued there, bounded by rcvbuf */
+	uint32_t zckey;	   /* the id of the next MSG_ZEROCOPY send */
 	uint8_t released;  /* the user's handle is gone */
 	ns_wake_fn wake;
 	void *wake_ctx;
@@ -523,6 +546,10 @@ void ns_socket_fini(struct ns_socket *s);
 void ns_socket_wake(struct ns_socket *s);
 /* Take the pending error: returns -err and clears it, or 0. */
 int ns_socket_take_error(struct ns_socket *s);
+/* Queue a report (copied, with len bytes of data) on the error queue and
+ * wake the user; -ENOBUFS when the queue is over SO_RCVBUF or memory ran
+ * out (the report is lost, as on Linux). */
+int ns_errq_post(struct ns_socket *s, const struct ns_errq_ent *e, const void *data, uint32_t len);
 
 /* IPPROTO_IP options shared by datagram and stream sockets. */
 int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len);

@@ -488,7 +488,9 @@ static long do_send(struct task *t, int fd, struct uiter *it, const struct msghd
 	int nonblock = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT);
 	while (!r) {
 		struct waitq *wq = NULL;
-		ssize_t w = s->ops->sendmsg(s, t, &m, flags, &wq);
+		/* One MSG_ZEROCOPY id per call that sends (Linux): the pieces
+		 * after the first (a long or a blocked write) carry none. */
+		ssize_t w = s->ops->sendmsg(s, t, &m, done ? flags & ~MSG_ZEROCOPY : flags, &wq);
 		if (w == -EAGAIN) {
 			if (nonblock) {
 				r = done ? (long)done : -EAGAIN;

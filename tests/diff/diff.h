@@ -39,4 +39,8 @@ void case_socket_results(void);
 void case_udp_cork(void);
 void case_epoll_limits(void);
 
+/* The cases of udpcases.c. */
+void case_udp_addresses(void);
+void case_udp_errqueue(void);
+
 #endif

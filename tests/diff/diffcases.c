@@ -378,6 +378,8 @@ static const struct {
 	{ "socket_results", case_socket_results },
 	{ "udp_cork", case_udp_cork },
 	{ "epoll_limits", case_epoll_limits },
+	{ "udp_addresses", case_udp_addresses },
+	{ "udp_errqueue", case_udp_errqueue },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

@@ -153,6 +153,22 @@ void case_udp_addresses(void)
 	R("and an empty end", send(s, "", 0, 0));
 	show("one empty datagram", u);
 
+	/* an IPv4 socket: pending data takes any address, even a bad one */
+	R("MSG_MORE before a bad address", send(s, "b1", 2, MSG_MORE));
+	errno = 0;
+	R("sendto 3-byte address while pending", sendto(s, "b2", 2, 0, (struct sockaddr *)&to, 3));
+	show("the bad address's data joined", u);
+	errno = 0;
+	R("sendto 15-byte sockaddr_in", sendto(s, "b3", 2, 0, (struct sockaddr *)&to, 15));
+	struct sockaddr_in unspec = to;
+	unspec.sin_family = AF_UNSPEC;
+	errno = 0;
+	R("sendto AF_UNSPEC with an address", sendto(s, "b4", 2, 0, (struct sockaddr *)&unspec, sizeof(unspec)));
+	show("AF_UNSPEC is taken as AF_INET", u);
+	struct sockaddr_in6 v6for4 = in6("::1", port);
+	errno = 0;
+	R("sendto sockaddr_in6 on AF_INET", sendto(s, "b5", 2, 0, (struct sockaddr *)&v6for4, sizeof(v6for4)));
+
 	/* IPv6 corking */
 	int u6 = bound(AF_INET6, &port6);
 	int s6 = socket(AF_INET6, SOCK_DGRAM, 0);

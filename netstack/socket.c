@@ -137,7 +137,9 @@ static int is_icmp_report(const struct ns_errq_ent *e)
 /* recvmsg(MSG_ERRQUEUE) (Linux ip_recv_error / ipv6_recv_error): the
  * oldest report's data, the address it is about in msg_name, and the
  * extended error with the offender's address as an IP_RECVERR (or
- * IPV6_RECVERR) control message. Never waits. */
+ * IPV6_RECVERR) control message. Never waits. MSG_PEEK leaves the report
+ * queued (the sentry peeks before it takes; that Linux's queue ignores
+ * MSG_PEEK is the sentry's to show). */
 static ssize_t errq_recv(struct ns_socket *s, struct msghdr *m, int flags)
 {
 	struct ns_errq_ent *e = s->errq;

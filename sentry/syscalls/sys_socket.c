@@ -617,6 +617,9 @@ static long do_recv(struct task *t, int fd, struct uiter *it, struct msghdr *mh,
 	long r = 0;
 	struct kmsg m;
 	memset(&m, 0, sizeof(m));
+	/* Linux's IP error queue takes no MSG_PEEK: a report read is gone. */
+	if ((flags & MSG_ERRQUEUE) && (s->family == AF_INET || s->family == AF_INET6))
+		flags &= ~MSG_PEEK;
 	/* The error queue and urgent data never wait (Linux). */
 	int nonblock = (f->flags & O_NONBLOCK) || (flags & (MSG_DONTWAIT | MSG_ERRQUEUE | MSG_OOB));
 	/* MSG_WAITALL on a stream: take what is there and wait for the rest;

@@ -476,6 +476,18 @@ void case_udp_errqueue(void)
 	errno = 0;
 	n = recvmsg(e, &mh, MSG_ERRQUEUE);
 	V("no control buffer", "ret=%zd flags=%#x", n, (unsigned)mh.msg_flags);
+
+	/* MSG_PEEK does not keep a report (Linux's error queue ignores it) */
+	sendto(e, "peek", 4, 0, (struct sockaddr *)&closed, sizeof(closed));
+	wait_err(e);
+	iov.iov_len = 3;
+	mh.msg_control = cb;
+	mh.msg_controllen = sizeof(cb);
+	errno = 0;
+	R("MSG_PEEK on the error queue", recvmsg(e, &mh, MSG_ERRQUEUE | MSG_PEEK));
+	mh.msg_controllen = sizeof(cb);
+	errno = 0;
+	R("MSG_PEEK again", recvmsg(e, &mh, MSG_ERRQUEUE | MSG_PEEK));
 	close(e);
 
 	/* connected, without IP_RECVERR: no report, only the error */

@@ -486,7 +486,6 @@ enum {
 	NS_SO_RECVPKTINFO6 = 1u << 12,
 	NS_SO_RECVHOPLIMIT6 = 1u << 13,
 	NS_SO_RECVTCLASS6 = 1u << 14,
-	/* (bits from 20 up: h2's options, kept apart from other branches') */
 	NS_SO_FREEBIND = 1u << 20,	   /* IP_FREEBIND / IPV6_FREEBIND */
 	NS_SO_ORIGDSTADDR = 1u << 21,  /* IP_RECVORIGDSTADDR */
 	NS_SO_ORIGDSTADDR6 = 1u << 22, /* IPV6_RECVORIGDSTADDR */

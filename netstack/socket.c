@@ -892,7 +892,7 @@ int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t le
 		set_flag(s, NS_SO_RECVTCLASS6, val);
 		return 0;
 	case IPV6_RECVERR:
-		set_flag(s, NS_SO_RECVERR, val);
+		set_flag(s, NS_SO_RECVERR6, val);
 		if (!val)
 			errq_purge(s);
 		return 0;
@@ -930,7 +930,7 @@ int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
 	case IPV6_RECVTCLASS:
 		return put_int(v, len, !!(s->opts & NS_SO_RECVTCLASS6));
 	case IPV6_RECVERR:
-		return put_int(v, len, !!(s->opts & NS_SO_RECVERR));
+		return put_int(v, len, !!(s->opts & NS_SO_RECVERR6));
 	case IPV6_FREEBIND:
 		return put_int(v, len, !!(s->opts & NS_SO_FREEBIND));
 	case IPV6_RECVORIGDSTADDR:

@@ -490,6 +490,7 @@ enum {
 	NS_SO_ORIGDSTADDR = 1u << 21,  /* IP_RECVORIGDSTADDR */
 	NS_SO_ORIGDSTADDR6 = 1u << 22, /* IPV6_RECVORIGDSTADDR */
 	NS_SO_ZEROCOPY = 1u << 23,
+	NS_SO_RECVERR6 = 1u << 24,	   /* IPV6_RECVERR (IP_RECVERR is NS_SO_RECVERR) */
 };
 
 /* One report on a socket's error queue, read with MSG_ERRQUEUE (Linux's
@@ -545,6 +546,13 @@ void ns_socket_fini(struct ns_socket *s);
 void ns_socket_wake(struct ns_socket *s);
 /* Take the pending error: returns -err and clears it, or 0. */
 int ns_socket_take_error(struct ns_socket *s);
+/* Does the socket want an error of this family (ICMP: AF_INET, ICMPv6:
+ * AF_INET6) in full? IP_RECVERR and IPV6_RECVERR are apart, as on Linux:
+ * a dual-stack socket's IPv4 errors follow the first. */
+static inline int ns_socket_recverr(const struct ns_socket *s, int family)
+{
+	return !!(s->opts & (family == AF_INET ? NS_SO_RECVERR : NS_SO_RECVERR6));
+}
 /* Queue a report (copied, with len bytes of data) on the error queue and
  * wake the user; -ENOBUFS when the queue is over SO_RCVBUF or memory ran
  * out (the report is lost, as on Linux). */

@@ -1060,9 +1060,10 @@ static void udp_err(struct ns_stack *st, const struct ns_l4_err *e)
 		hard = 1; /* Linux: EMSGSIZE with path MTU discovery on */
 	/* Linux __udp4_lib_err: without IP_RECVERR only hard errors on
 	 * connected sockets are reported (RFC 1122 4.1.3.3). */
-	if (!(u->sk.opts & NS_SO_RECVERR) && (!hard || !u->connected))
+	int recverr = ns_socket_recverr(&u->sk, e->src.family);
+	if (!recverr && (!hard || !u->connected))
 		return;
-	if (u->sk.opts & NS_SO_RECVERR)
+	if (recverr)
 		errq_icmp(u, e);
 	u->sk.so_error = err;
 	ns_socket_wake(&u->sk);

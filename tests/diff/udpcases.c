@@ -510,6 +510,31 @@ void case_udp_errqueue(void)
 	so_error("udp6 SO_ERROR after", e);
 	close(e);
 
+	/* IP_RECVERR and IPV6_RECVERR are two options: IPv4 errors (to a
+	 * v4-mapped peer) follow the first, IPv6 errors the second */
+	e = socket(AF_INET6, SOCK_DGRAM, 0);
+	setopt("udp6 IPV6_RECVERR only", e, IPPROTO_IPV6, IPV6_RECVERR, 1, sizeof(int));
+	opt("udp6 IP_RECVERR then", e, IPPROTO_IP, IP_RECVERR);
+	struct sockaddr_in6 mapped = in6("::ffff:127.0.0.1", 9);
+	R("udp6 sendto a v4-mapped closed port", sendto(e, "m4", 2, 0, (struct sockaddr *)&mapped, sizeof(mapped)));
+	wait_err(e);
+	errq_show("udp6 IPV6_RECVERR, IPv4 error", e);
+	so_error("udp6 IPV6_RECVERR, IPv4 error SO_ERROR", e);
+	close(e);
+	e = socket(AF_INET6, SOCK_DGRAM, 0);
+	setopt("udp6 IP_RECVERR only", e, IPPROTO_IP, IP_RECVERR, 1, sizeof(int));
+	opt("udp6 IPV6_RECVERR then", e, IPPROTO_IPV6, IPV6_RECVERR);
+	R("udp6 IP_RECVERR, sendto a v4-mapped closed port",
+	  sendto(e, "m4", 2, 0, (struct sockaddr *)&mapped, sizeof(mapped)));
+	wait_err(e);
+	errq_show("udp6 IP_RECVERR, IPv4 error", e);
+	R("udp6 IP_RECVERR, sendto an IPv6 closed port",
+	  sendto(e, "n6", 2, 0, (struct sockaddr *)&closed6, sizeof(closed6)));
+	wait_err(e);
+	errq_show("udp6 IP_RECVERR, IPv6 error", e);
+	so_error("udp6 IP_RECVERR, IPv6 error SO_ERROR", e);
+	close(e);
+
 	/* SO_ZEROCOPY and MSG_ZEROCOPY */
 	uint16_t port;
 	int u = socket(AF_INET, SOCK_DGRAM, 0);

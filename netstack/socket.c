@@ -168,10 +168,22 @@ void ns_socket_init(struct ns_socket *s, struct ns_stack *st, const struct ns_so
 	s->all_pprev = &st->sockets;
 }
 
+static void errq_purge(struct ns_socket *s)
+{
+	while (s->errq) {
+		struct ns_errq_ent *e = s->errq;
+		s->errq = e->next;
+		free(e);
+	}
+	s->errq_tail = NULL;
+	s->errq_mem = 0;
+}
+
 void ns_socket_fini(struct ns_socket *s)
 {
 	filter_put(s->filter);
 	s->filter = NULL;
+	errq_purge(s);
 	if (!s->all_pprev)
 		return;
 	*s->all_pprev = s->all_next;
@@ -192,6 +204,126 @@ int ns_socket_take_error(struct ns_socket *s)
 	int e = s->so_error;
 	s->so_error = 0;
 	return e ? -e : 0;
+}
+
+/* ---- the error queue ---- */
+
+static void errq_append(struct ns_socket *s, struct ns_errq_ent *e)
+{
+	e->next = NULL;
+	if (s->errq_tail)
+		s->errq_tail->next = e;
+	else
+		s->errq = e;
+	s->errq_tail = e;
+}
+
+int ns_errq_post(struct ns_socket *s, const struct ns_errq_ent *tmpl, const void *data, uint32_t len)
+{
+	uint32_t size = (uint32_t)sizeof(*tmpl) + len;
+	/* Linux sock_queue_err_skb: reports count against the receive
+	 * buffer. */
+	if (s->errq_mem + size >= (uint32_t)s->rcvbuf)
+		return -ENOBUFS;
+	struct ns_errq_ent *e = malloc(size);
+	if (!e)
+		return -ENOBUFS;
+	*e = *tmpl;
+	e->len = len;
+	if (len)
+		memcpy(e->data, data, len);
+	s->errq_mem += size;
+	errq_append(s, e);
+	ns_socket_wake(s);
+	return 0;
+}
+
+/* Linux __msg_zerocopy_callback: a send's completion [id, id] extends
+ * the report at the tail of the queue when the ranges touch, so a reader
+ * that falls behind finds one report for many sends. We copy the data, so
+ * each send is complete (and "copied") as soon as it returns. */
+static void errq_zerocopy_done(struct ns_socket *s)
+{
+	uint32_t id = s->zckey++;
+	struct ns_errq_ent *t = s->errq_tail;
+	if (t && t->ee.ee_origin == SO_EE_ORIGIN_ZEROCOPY && t->ee.ee_data + 1 == id &&
+	    id - t->ee.ee_info < UINT32_MAX) {
+		t->ee.ee_data = id;
+		ns_socket_wake(s);
+		return;
+	}
+	struct ns_errq_ent *e = calloc(1, sizeof(*e));
+	if (!e)
+		return; /* (Linux: the notification is lost too, -ENOBUFS) */
+	e->ee.ee_origin = SO_EE_ORIGIN_ZEROCOPY;
+	e->ee.ee_code = SO_EE_CODE_ZEROCOPY_COPIED;
+	e->ee.ee_info = id;
+	e->ee.ee_data = id;
+	errq_append(s, e);
+	ns_socket_wake(s);
+}
+
+static int is_icmp_report(const struct ns_errq_ent *e)
+{
+	return e->ee.ee_origin == SO_EE_ORIGIN_ICMP || e->ee.ee_origin == SO_EE_ORIGIN_ICMP6;
+}
+
+/* recvmsg(MSG_ERRQUEUE) (Linux ip_recv_error / ipv6_recv_error): the
+ * oldest report's data, the address it is about in msg_name, and the
+ * extended error with the offender's address as an IP_RECVERR (or
+ * IPV6_RECVERR) control message. Never waits. MSG_PEEK leaves the report
+ * queued (the sentry peeks before it takes; that Linux's queue ignores
+ * MSG_PEEK is the sentry's to show). */
+static ssize_t errq_recv(struct ns_socket *s, struct msghdr *m, int flags)
+{
+	struct ns_errq_ent *e = s->errq;
+	if (!e)
+		return -EAGAIN;
+	size_t n = NS_MIN(ns_iov_total(m), (size_t)e->len);
+	struct msghdr tmp = *m;
+	ns_iov_scatter(&tmp, e->data, n);
+	if (n < e->len)
+		m->msg_flags |= MSG_TRUNC;
+	if (m->msg_name && e->port)
+		ns_sockaddr_out(s, &e->addr, e->port, m->msg_name, &m->msg_namelen);
+	else
+		m->msg_namelen = 0;
+	struct {
+		struct sock_extended_err ee;
+		union {
+			struct sockaddr_in in;
+			struct sockaddr_in6 in6;
+		} off;
+	} eh;
+	memset(&eh, 0, sizeof(eh));
+	eh.ee = e->ee;
+	socklen_t ol = s->domain == AF_INET ? sizeof(eh.off.in) : sizeof(eh.off.in6);
+	if (e->offender.family)
+		ns_sockaddr_out(s, &e->offender, 0, (struct sockaddr *)&eh.off, &ol);
+	size_t used = 0;
+	if (s->domain == AF_INET)
+		ns_cmsg_put(m, &used, IPPROTO_IP, IP_RECVERR, &eh, sizeof(eh.ee) + sizeof(eh.off.in));
+	else
+		ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_RECVERR, &eh, sizeof(eh.ee) + sizeof(eh.off.in6));
+	m->msg_controllen = used;
+	m->msg_flags |= MSG_ERRQUEUE;
+	ssize_t ret = (flags & MSG_TRUNC) ? (ssize_t)e->len : (ssize_t)n;
+	if (flags & MSG_PEEK)
+		return ret;
+	s->errq = e->next;
+	if (!s->errq)
+		s->errq_tail = NULL;
+	if (e->ee.ee_origin != SO_EE_ORIGIN_ZEROCOPY)
+		s->errq_mem -= (uint32_t)sizeof(*e) + e->len;
+	/* Linux sock_dequeue_err_skb: the pending error becomes the next
+	 * ICMP report's, or none after the last one. */
+	if (s->errq && is_icmp_report(s->errq))
+		s->so_error = (int)s->errq->ee.ee_errno;
+	else if (is_icmp_report(e))
+		s->so_error = 0;
+	free(e);
+	ns_socket_wake(s);
+	return ret;
 }
 
 /* ---- addresses ---- */
@@ -225,12 +357,19 @@ int ns_sockaddr_parse(const struct ns_socket *s, const struct sockaddr *a, sockl
 	 * at least the RFC 2133 sockaddr_in6 (24 bytes); IPv4 addresses
 	 * (AF_INET, or v4-mapped IPv6) only when not IPV6_V6ONLY, and never
 	 * as AF_INET for bind. */
-	if (len < 24)
-		return -EINVAL;
 	int v6only = !!(s->opts & NS_SO_V6ONLY);
+	/* UDP hands a sockaddr_in to its IPv4 code first (Linux
+	 * ip6_datagram_connect, udpv6_sendmsg): 16 bytes are enough, and an
+	 * IPV6_V6ONLY connect is EAFNOSUPPORT. */
+	int dgram4 = fam == AF_INET && s->type == SOCK_DGRAM && s->protocol == IPPROTO_UDP &&
+		     use != NS_SA_BIND;
+	if (len < 24 && !dgram4)
+		return -EINVAL;
 	if (fam == AF_INET && use != NS_SA_BIND) {
 		if (v6only)
-			return -ENETUNREACH;
+			return dgram4 && use == NS_SA_CONNECT ? -EAFNOSUPPORT : -ENETUNREACH;
+		if (len < (socklen_t)sizeof(struct sockaddr_in))
+			return -EINVAL;
 		struct sockaddr_in in;
 		memcpy(&in, a, sizeof(in));
 		out->ip = ns_ip4(ntohl(in.sin_addr.s_addr));
@@ -427,12 +566,22 @@ int ns_accept(struct ns_socket *s, struct ns_socket **out, struct sockaddr *a, s
 
 ssize_t ns_sendmsg(struct ns_socket *s, const struct msghdr *m, int flags)
 {
-	return s->ops->sendmsg ? s->ops->sendmsg(s, m, flags) : -EOPNOTSUPP;
+	if (!s->ops->sendmsg)
+		return -EOPNOTSUPP;
+	ssize_t r = s->ops->sendmsg(s, m, flags);
+	/* MSG_ZEROCOPY without SO_ZEROCOPY is an ordinary send (Linux); with
+	 * it, each send that took data gets the next id. */
+	if ((flags & MSG_ZEROCOPY) && (s->opts & NS_SO_ZEROCOPY) && r >= 0 &&
+	    (r > 0 || s->type != SOCK_STREAM))
+		errq_zerocopy_done(s);
+	return r;
 }
 
 ssize_t ns_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
 {
 	m->msg_flags = 0;
+	if (flags & MSG_ERRQUEUE)
+		return errq_recv(s, m, flags);
 	return s->ops->recvmsg ? s->ops->recvmsg(s, m, flags) : -EOPNOTSUPP;
 }
 
@@ -497,7 +646,10 @@ int ns_getpeername(struct ns_socket *s, struct sockaddr *a, socklen_t *len)
 
 uint32_t ns_socket_poll(struct ns_socket *s)
 {
-	return s->ops->poll ? s->ops->poll(s) : 0;
+	uint32_t mask = s->ops->poll ? s->ops->poll(s) : 0;
+	if (s->errq)
+		mask |= POLLERR;
+	return mask;
 }
 
 int ns_socket_ioctl(struct ns_socket *s, unsigned long req, int *val)
@@ -656,6 +808,14 @@ static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_
 		val = val > 0x3fffffff ? 0x7ffffffe : val * 2;
 		s->sndbuf = val < MIN_SNDBUF ? MIN_SNDBUF : val;
 		return 0;
+	case SO_ZEROCOPY:
+		/* Linux: TCP and UDP only, 0 or 1. */
+		if (!(s->type == SOCK_STREAM || (s->type == SOCK_DGRAM && s->protocol == IPPROTO_UDP)))
+			return -EOPNOTSUPP;
+		if (val < 0 || val > 1)
+			return -EINVAL;
+		set_flag(s, NS_SO_ZEROCOPY, val);
+		return 0;
 	case SO_RCVLOWAT:
 		/* Linux: negative is INT_MAX, 0 is 1; TCP caps it further. */
 		s->rcvlowat = val < 0 ? INT_MAX : val ? val : 1;
@@ -705,6 +865,8 @@ static int sol_socket_get(struct ns_socket *s, int name, void *v, socklen_t *len
 		return put_int(v, len, !!(s->opts & NS_SO_DONTROUTE));
 	case SO_TIMESTAMP:
 		return put_int(v, len, !!(s->opts & NS_SO_TIMESTAMP));
+	case SO_ZEROCOPY:
+		return put_int(v, len, !!(s->opts & NS_SO_ZEROCOPY));
 	case SO_RCVBUF:
 		return put_int(v, len, s->rcvbuf);
 	case SO_SNDBUF:
@@ -777,15 +939,18 @@ int ns_getsockopt(struct ns_socket *s, int level, int name, void *v, socklen_t *
 int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len)
 {
 	int val = 0;
-	/* Linux accepts a single byte for most IP int options. */
-	if (v && len >= (socklen_t)sizeof(int))
+	/* Linux accepts a single byte for most IP int options, and no bytes
+	 * at all as 0 (except where it says otherwise, below). */
+	if (len && !v)
+		return -EFAULT;
+	if (len >= (socklen_t)sizeof(int))
 		memcpy(&val, v, sizeof(int));
-	else if (v && len >= 1)
+	else if (len >= 1)
 		val = *(const uint8_t *)v;
-	else
-		return -EINVAL;
 	switch (name) {
 	case IP_TTL:
+		if (len < 1)
+			return -EINVAL;
 		if (val == -1) {
 			s->ttl = -1;
 			return 0;
@@ -800,6 +965,8 @@ int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len
 		return 0;
 	case IP_RECVERR:
 		set_flag(s, NS_SO_RECVERR, val);
+		if (!val)
+			errq_purge(s); /* (Linux: the reports go too) */
 		return 0;
 	case IP_MTU_DISCOVER:
 		if (val < IP_PMTUDISC_DONT || val > IP_PMTUDISC_OMIT)
@@ -814,6 +981,14 @@ int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len
 		return 0;
 	case IP_RECVTOS:
 		set_flag(s, NS_SO_RECVTOS, val);
+		return 0;
+	case IP_FREEBIND:
+		if (len < 1)
+			return -EINVAL;
+		set_flag(s, NS_SO_FREEBIND, val);
+		return 0;
+	case IP_RECVORIGDSTADDR:
+		set_flag(s, NS_SO_ORIGDSTADDR, val);
 		return 0;
 	default:
 		return -ENOPROTOOPT;
@@ -837,6 +1012,10 @@ int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
 		return put_int(v, len, !!(s->opts & NS_SO_RECVTTL));
 	case IP_RECVTOS:
 		return put_int(v, len, !!(s->opts & NS_SO_RECVTOS));
+	case IP_FREEBIND:
+		return put_int(v, len, !!(s->opts & NS_SO_FREEBIND));
+	case IP_RECVORIGDSTADDR:
+		return put_int(v, len, !!(s->opts & NS_SO_ORIGDSTADDR));
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -878,7 +1057,15 @@ int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t le
 		set_flag(s, NS_SO_RECVTCLASS6, val);
 		return 0;
 	case IPV6_RECVERR:
-		set_flag(s, NS_SO_RECVERR, val);
+		set_flag(s, NS_SO_RECVERR6, val);
+		if (!val)
+			errq_purge(s);
+		return 0;
+	case IPV6_FREEBIND: /* (the same flag as IP_FREEBIND, as Linux) */
+		set_flag(s, NS_SO_FREEBIND, val);
+		return 0;
+	case IPV6_RECVORIGDSTADDR:
+		set_flag(s, NS_SO_ORIGDSTADDR6, val);
 		return 0;
 	case IPV6_MTU_DISCOVER:
 		if (val < IPV6_PMTUDISC_DONT || val > IPV6_PMTUDISC_OMIT)
@@ -893,7 +1080,7 @@ int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t le
 int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
 {
 	if (s->domain != AF_INET6)
-		return -ENOPROTOOPT;
+		return -EOPNOTSUPP; /* (Linux ip_getsockopt: not SOL_IP) */
 	switch (name) {
 	case IPV6_V6ONLY:
 		return put_int(v, len, !!(s->opts & NS_SO_V6ONLY));
@@ -908,7 +1095,11 @@ int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
 	case IPV6_RECVTCLASS:
 		return put_int(v, len, !!(s->opts & NS_SO_RECVTCLASS6));
 	case IPV6_RECVERR:
-		return put_int(v, len, !!(s->opts & NS_SO_RECVERR));
+		return put_int(v, len, !!(s->opts & NS_SO_RECVERR6));
+	case IPV6_FREEBIND:
+		return put_int(v, len, !!(s->opts & NS_SO_FREEBIND));
+	case IPV6_RECVORIGDSTADDR:
+		return put_int(v, len, !!(s->opts & NS_SO_ORIGDSTADDR6));
 	case IPV6_MTU_DISCOVER:
 		return put_int(v, len, s->pmtudisc6);
 	default:

@@ -7,6 +7,8 @@
 #define NS_STACK_PRIV_H
 
 #include <errno.h>
+#include <time.h> /* (before linux/errqueue.h, which needs struct timespec) */
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 
 #include "ns/bpf.h"
@@ -488,6 +490,24 @@ enum {
 	NS_SO_RECVPKTINFO6 = 1u << 12,
 	NS_SO_RECVHOPLIMIT6 = 1u << 13,
 	NS_SO_RECVTCLASS6 = 1u << 14,
+	NS_SO_FREEBIND = 1u << 20,	   /* IP_FREEBIND / IPV6_FREEBIND */
+	NS_SO_ORIGDSTADDR = 1u << 21,  /* IP_RECVORIGDSTADDR */
+	NS_SO_ORIGDSTADDR6 = 1u << 22, /* IPV6_RECVORIGDSTADDR */
+	NS_SO_ZEROCOPY = 1u << 23,
+	NS_SO_RECVERR6 = 1u << 24,	   /* IPV6_RECVERR (IP_RECVERR is NS_SO_RECVERR) */
+};
+
+/* One report on a socket's error queue, read with MSG_ERRQUEUE (Linux's
+ * sk_error_queue): an ICMP error about a datagram we sent (IP_RECVERR), or
+ * the completion of MSG_ZEROCOPY sends. */
+struct ns_errq_ent {
+	struct ns_errq_ent *next;
+	struct sock_extended_err ee;
+	struct ns_ip offender; /* who reported it; family 0: none */
+	struct ns_ip addr;     /* the destination it is about, with port */
+	uint16_t port;	       /* 0: no address (msg_name stays empty) */
+	uint32_t len;	       /* bytes of data: the quoted payload */
+	uint8_t data[];
 };
 
 struct ns_socket {
@@ -510,6 +530,9 @@ struct ns_socket {
 	struct timeval rcvtimeo, sndtimeo;
 	struct ns_sk_filter *filter; /* SO_ATTACH_FILTER, NULL none */
 	uint8_t filter_locked;	     /* SO_LOCK_FILTER */
+	struct ns_errq_ent *errq, *errq_tail;
+	uint32_t errq_mem; /* bytes queued there, bounded by rcvbuf */
+	uint32_t zckey;	   /* the id of the next MSG_ZEROCOPY send */
 	uint8_t released;  /* the user's handle is gone */
 	ns_wake_fn wake;
 	void *wake_ctx;
@@ -530,6 +553,17 @@ void ns_socket_fini(struct ns_socket *s);
 void ns_socket_wake(struct ns_socket *s);
 /* Take the pending error: returns -err and clears it, or 0. */
 int ns_socket_take_error(struct ns_socket *s);
+/* Does the socket want an error of this family (ICMP: AF_INET, ICMPv6:
+ * AF_INET6) in full? IP_RECVERR and IPV6_RECVERR are apart, as on Linux:
+ * a dual-stack socket's IPv4 errors follow the first. */
+static inline int ns_socket_recverr(const struct ns_socket *s, int family)
+{
+	return !!(s->opts & (family == AF_INET ? NS_SO_RECVERR : NS_SO_RECVERR6));
+}
+/* Queue a report (copied, with len bytes of data) on the error queue and
+ * wake the user; -ENOBUFS when the queue is over SO_RCVBUF or memory ran
+ * out (the report is lost, as on Linux). */
+int ns_errq_post(struct ns_socket *s, const struct ns_errq_ent *e, const void *data, uint32_t len);
 
 /* A classic BPF program attached to sockets (SO_ATTACH_FILTER); shared,
  * never changed once attached: a new one replaces it. */

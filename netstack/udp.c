@@ -13,6 +13,7 @@
  * data), bounded by SO_RCVBUF; overflow is a counted drop.
  */
 #include <arpa/inet.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -36,8 +37,19 @@ struct udp_sock {
 	uint8_t connected;
 	uint8_t shut_rd, shut_wr;
 	uint8_t ping;	   /* an ICMP echo ("ping") socket: lport is the echo id */
+	uint8_t cork;	   /* UDP_CORK */
 	struct pkt_queue rq;
 	uint32_t rq_mem;
+	/* The pending datagram (UDP_CORK or MSG_MORE): what the sends so far
+	 * gathered, for the destination the first of them chose. */
+	struct {
+		uint8_t on;
+		struct ns_ip dst;
+		uint16_t dport;
+		int bound_nic;
+		uint8_t *buf;
+		uint32_t len, cap;
+	} pend;
 };
 
 struct udp_table {
@@ -127,10 +139,11 @@ static int autobind(struct udp_sock *u)
 }
 
 /* May a socket bind to `ip`? Local addresses, and for IPv4 also broadcast
- * and multicast (no IP_FREEBIND). */
-static int bindable(struct ns_stack *st, const struct ns_ip *ip)
+ * and multicast; with IP_FREEBIND any address. */
+static int bindable(const struct ns_socket *s, const struct ns_ip *ip)
 {
-	if (ns_ip_is_any(ip) || ns_ip_is_mcast(ip) || ns_ip_is_loopback(ip))
+	struct ns_stack *st = s->stack;
+	if ((s->opts & NS_SO_FREEBIND) || ns_ip_is_any(ip) || ns_ip_is_mcast(ip) || ns_ip_is_loopback(ip))
 		return 1;
 	if (ip->family == AF_INET && ns_is_bcast4(st, ip->v4))
 		return 1;
@@ -149,7 +162,7 @@ static int udp_bind(struct ns_socket *s, const struct sockaddr *a, socklen_t len
 		return -EAFNOSUPPORT;
 	if (u->bound)
 		return -EINVAL;
-	if (!bindable(st, &sa.ip))
+	if (!bindable(s, &sa.ip))
 		return -EADDRNOTAVAIL;
 	if (sa.scope)
 		s->bound_nic = (int)sa.scope;
@@ -294,6 +307,117 @@ static ssize_t ping_send(struct udp_sock *u, const struct msghdr *m, const struc
 	return r < 0 ? r : (ssize_t)len;
 }
 
+/* Builds and sends one UDP datagram of len bytes (from m) to dst. */
+static ssize_t udp_xmit(struct udp_sock *u, const struct msghdr *m, size_t len, const struct ns_ip *dst,
+			uint16_t dport, const struct ns_rt *rt, int bound_nic)
+{
+	struct ns_socket *s = &u->sk;
+	struct ns_stack *st = s->stack;
+	struct pkt *p = pkt_alloc(PKT_HEADROOM, (uint32_t)(UDP_HDR_LEN + len));
+	if (!p) {
+		NS_STAT_INC(st, udp_drop_nomem);
+		return -ENOBUFS;
+	}
+	uint8_t *h = pkt_data(p);
+	ns_iov_gather(m, 0, h + UDP_HDR_LEN, len);
+	uint16_t ulen = (uint16_t)(UDP_HDR_LEN + len);
+	ns_wr16(h, u->lport);
+	ns_wr16(h + 2, dport);
+	ns_wr16(h + 4, ulen);
+	ns_wr16(h + 6, 0);
+	/* RFC 768 / RFC 8200 8.1: checksum over pseudo-header and datagram;
+	 * a computed 0 is sent as all ones. */
+	uint32_t sum = ns_csum_pseudo(&rt->src, dst, IPPROTO_UDP_, ulen);
+	uint16_t c = ns_csum_fold(ns_csum_add(sum, h, ulen));
+	ns_wr16(h + 6, c ? c : 0xffff);
+	p->l4_off = pkt_pos(p);
+	p->ip_proto = IPPROTO_UDP_;
+
+	struct ns_ip_tx tx = dgram_tx(s, rt, dst, IPPROTO_UDP_, bound_nic);
+	NS_STAT_INC(st, udp_tx);
+	int r = ns_ip_output(st, p, &tx);
+	if (r < 0)
+		return r;
+	return (ssize_t)len;
+}
+
+static size_t max_payload(const struct ns_ip *dst)
+{
+	return dst->family == AF_INET ? UDP_MAX_PAYLOAD4 : UDP_MAX_PAYLOAD6;
+}
+
+/* Drop the pending datagram (Linux udp_flush_pending_frames). */
+static void cork_flush(struct udp_sock *u)
+{
+	free(u->pend.buf);
+	memset(&u->pend, 0, sizeof(u->pend));
+}
+
+/* Send the pending datagram, if any (Linux udp_push_pending_frames). */
+static int cork_push(struct udp_sock *u)
+{
+	if (!u->pend.on)
+		return 0;
+	struct ns_ip dst = u->pend.dst;
+	struct iovec iov = { u->pend.buf, u->pend.len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct ns_ip src = send_source(u, &dst);
+	struct ns_rt rt;
+	ssize_t r = ns_route(u->sk.stack, &dst, &src, u->pend.bound_nic, &rt);
+	if (r == 0)
+		r = udp_xmit(u, &m, u->pend.len, &dst, u->pend.dport, &rt, u->pend.bound_nic);
+	cork_flush(u);
+	return r < 0 ? (int)r : 0;
+}
+
+/* Add a send's data to the pending datagram (Linux ip_append_data); it
+ * leaves unless more is announced. A datagram grown past the largest the
+ * family allows is dropped whole, and the send fails with EMSGSIZE. */
+static ssize_t cork_append(struct udp_sock *u, const struct msghdr *m, size_t len, int more)
+{
+	if (len > max_payload(&u->pend.dst) - u->pend.len) {
+		cork_flush(u);
+		return -EMSGSIZE;
+	}
+	uint32_t need = u->pend.len + (uint32_t)len;
+	if (need > u->pend.cap) {
+		uint32_t cap = NS_MAX(need, 2 * u->pend.cap);
+		uint8_t *b = realloc(u->pend.buf, cap ? cap : 1);
+		if (!b) {
+			cork_flush(u);
+			return -ENOBUFS;
+		}
+		u->pend.buf = b;
+		u->pend.cap = cap;
+	}
+	ns_iov_gather(m, 0, u->pend.buf + u->pend.len, len);
+	u->pend.len = need;
+	if (!more) {
+		int r = cork_push(u);
+		if (r < 0)
+			return r;
+	}
+	return (ssize_t)len;
+}
+
+/* udpv6_sendmsg's view of the address: AF_UNSPEC means none (the
+ * connected peer), a family other than AF_INET/AF_INET6 is EINVAL. */
+static int udp6_name(const struct udp_sock *u, const struct msghdr *m, int *use_name)
+{
+	*use_name = m->msg_name != NULL;
+	if (!m->msg_name || u->sk.domain != AF_INET6 || u->ping)
+		return 0;
+	sa_family_t fam;
+	if (m->msg_namelen < (socklen_t)sizeof(fam))
+		return -EINVAL;
+	memcpy(&fam, m->msg_name, sizeof(fam));
+	if (fam == AF_UNSPEC)
+		*use_name = 0;
+	else if (fam != AF_INET && fam != AF_INET6)
+		return -EINVAL;
+	return 0;
+}
+
 static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flags)
 {
 	struct udp_sock *u = udp_sk(s);
@@ -301,19 +425,42 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	struct ns_ip dst;
 	uint16_t dport;
 	int bound_nic = s->bound_nic;
-	int r;
+	int use_name, r;
+	struct ns_sa sa;
 
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	if ((r = ns_socket_take_error(s)) < 0)
 		return r;
-	if (u->shut_wr)
+	/* After SHUT_WR Linux still appends to a pending datagram (its
+	 * buffer exists); anything else fails to get one: EPIPE. */
+	if (u->shut_wr && !u->pend.on)
 		return -EPIPE;
-	if (m->msg_name) {
-		struct ns_sa sa;
+	size_t len = ns_iov_total(m);
+	int more = !u->ping && (u->cork || (flags & MSG_MORE));
+	if ((r = udp6_name(u, m, &use_name)) < 0)
+		return r;
+	/* IPv6 sockets check the address before appending (a pending IPv6
+	 * datagram takes no IPv4 data: EINVAL); IPv4 ones append whatever
+	 * address is given. Either way the data joins the pending datagram
+	 * for its first destination (Linux udp_sendmsg, udpv6_sendmsg). */
+	if (use_name && s->domain == AF_INET6) {
 		r = ns_sockaddr_parse(s, m->msg_name, m->msg_namelen, NS_SA_SEND, &sa);
 		if (r < 0)
 			return r;
+	}
+	if (u->pend.on) {
+		if (use_name && s->domain == AF_INET6 && sa.ip.family == AF_INET &&
+		    u->pend.dst.family == AF_INET6)
+			return -EINVAL;
+		return cork_append(u, m, len, more);
+	}
+	if (use_name) {
+		if (s->domain == AF_INET) {
+			r = ns_sockaddr_parse(s, m->msg_name, m->msg_namelen, NS_SA_SEND, &sa);
+			if (r < 0)
+				return r;
+		}
 		if (sa.port == 0 && !u->ping) /* (a ping socket has no peer port) */
 			return -EINVAL;
 		dst = sa.ip;
@@ -324,11 +471,14 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	} else {
 		if (!u->connected)
 			return -EDESTADDRREQ;
+		/* An explicit AF_UNSPEC takes udpv6's IPv6 path, where an
+		 * IPv4 peer has no route (Linux). */
+		if (m->msg_name && !u->ping && s->domain == AF_INET6 && u->raddr.family == AF_INET)
+			return -ENETUNREACH;
 		dst = u->raddr;
 		dport = u->rport;
 	}
-	size_t len = ns_iov_total(m);
-	if (len > (size_t)(dst.family == AF_INET ? UDP_MAX_PAYLOAD4 : UDP_MAX_PAYLOAD6) + (u->ping ? UDP_HDR_LEN : 0))
+	if (len > max_payload(&dst) + (u->ping ? UDP_HDR_LEN : 0))
 		return -EMSGSIZE;
 	if (u->addr_locked && u->laddr.family != dst.family && !ns_ip_is_mcast(&u->laddr))
 		return -ENETUNREACH;
@@ -359,33 +509,14 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		return -EACCES;
 	if (u->ping)
 		return ping_send(u, m, &dst, &rt, bound_nic, len);
-
-	struct pkt *p = pkt_alloc(PKT_HEADROOM, (uint32_t)(UDP_HDR_LEN + len));
-	if (!p) {
-		NS_STAT_INC(st, udp_drop_nomem);
-		return -ENOBUFS;
+	if (more) {
+		u->pend.on = 1;
+		u->pend.dst = dst;
+		u->pend.dport = dport;
+		u->pend.bound_nic = bound_nic;
+		return cork_append(u, m, len, more);
 	}
-	uint8_t *h = pkt_data(p);
-	ns_iov_gather(m, 0, h + UDP_HDR_LEN, len);
-	uint16_t ulen = (uint16_t)(UDP_HDR_LEN + len);
-	ns_wr16(h, u->lport);
-	ns_wr16(h + 2, dport);
-	ns_wr16(h + 4, ulen);
-	ns_wr16(h + 6, 0);
-	/* RFC 768 / RFC 8200 8.1: checksum over pseudo-header and datagram;
-	 * a computed 0 is sent as all ones. */
-	uint32_t sum = ns_csum_pseudo(&rt.src, &dst, IPPROTO_UDP_, ulen);
-	uint16_t c = ns_csum_fold(ns_csum_add(sum, h, ulen));
-	ns_wr16(h + 6, c ? c : 0xffff);
-	p->l4_off = pkt_pos(p);
-	p->ip_proto = IPPROTO_UDP_;
-
-	struct ns_ip_tx tx = dgram_tx(s, &rt, &dst, IPPROTO_UDP_, bound_nic);
-	NS_STAT_INC(st, udp_tx);
-	r = ns_ip_output(st, p, &tx);
-	if (r < 0)
-		return r;
-	return (ssize_t)len;
+	return udp_xmit(u, m, len, &dst, dport, &rt, bound_nic);
 }
 
 /* Addresses and header fields of a received datagram, from its IP header. */
@@ -439,6 +570,15 @@ static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 			uint8_t tos = rm.tclass;
 			ns_cmsg_put(m, &used, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
 		}
+		if (u->sk.opts & NS_SO_ORIGDSTADDR) {
+			/* The address and port the datagram was sent to. */
+			struct sockaddr_in od;
+			memset(&od, 0, sizeof(od));
+			od.sin_family = AF_INET;
+			od.sin_port = htons(ns_rd16(pkt_at(p, p->l4_off) + 2));
+			od.sin_addr.s_addr = htonl(rm.dst.v4);
+			ns_cmsg_put(m, &used, IPPROTO_IP, IP_ORIGDSTADDR, &od, sizeof(od));
+		}
 	} else {
 		/* RFC 3542 6. */
 		if (u->sk.opts & NS_SO_RECVPKTINFO6) {
@@ -455,6 +595,17 @@ static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 		if (u->sk.opts & NS_SO_RECVTCLASS6) {
 			int tc = rm.tclass;
 			ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_TCLASS, &tc, sizeof(tc));
+		}
+		if (u->sk.opts & NS_SO_ORIGDSTADDR6) {
+			struct sockaddr_in6 od;
+			memset(&od, 0, sizeof(od));
+			od.sin6_family = AF_INET6;
+			od.sin6_port = htons(ns_rd16(pkt_at(p, p->l4_off) + 2));
+			memcpy(od.sin6_addr.s6_addr, rm.dst.v6, 16);
+			/* RFC 4007 6: a link-local address with its zone. */
+			if (rm.dst.v6[0] == 0xfe && (rm.dst.v6[1] & 0xc0) == 0x80)
+				od.sin6_scope_id = (uint32_t)ifindex;
+			ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_ORIGDSTADDR, &od, sizeof(od));
 		}
 	}
 	m->msg_controllen = used;
@@ -526,6 +677,7 @@ static int udp_shutdown(struct ns_socket *s, int how)
 
 static void udp_free(struct udp_sock *u)
 {
+	cork_flush(u); /* (Linux udp_destroy_sock: never sent) */
 	table_remove(u);
 	pkt_queue_purge(&u->rq);
 	ns_socket_fini(&u->sk);
@@ -553,12 +705,30 @@ static int udp_getpeername(struct ns_socket *s, struct sockaddr *a, socklen_t *l
 	return 0;
 }
 
+/* IPPROTO_UDP options: UDP_CORK; clearing it sends what is pending.
+ * (Linux udp_lib_setsockopt wants an int before it looks at the name.) */
+static int udp_setsockopt_udp(struct udp_sock *u, int name, const void *v, socklen_t len)
+{
+	int val;
+	if (!v || len < (socklen_t)sizeof(int))
+		return -EINVAL;
+	if (name != UDP_CORK)
+		return -ENOPROTOOPT;
+	memcpy(&val, v, sizeof(val));
+	u->cork = val != 0;
+	if (!val)
+		cork_push(u);
+	return 0;
+}
+
 static int udp_setsockopt(struct ns_socket *s, int level, int name, const void *v, socklen_t len)
 {
 	if (level == IPPROTO_IP)
 		return ns_ip_setsockopt(s, name, v, len);
 	if (level == IPPROTO_IPV6)
 		return ns_ip6_setsockopt(s, name, v, len, udp_sk(s)->bound);
+	if (level == IPPROTO_UDP && !udp_sk(s)->ping)
+		return udp_setsockopt_udp(udp_sk(s), name, v, len);
 	return -ENOPROTOOPT;
 }
 
@@ -568,6 +738,17 @@ static int udp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 		return ns_ip_getsockopt(s, name, v, len);
 	if (level == IPPROTO_IPV6)
 		return ns_ip6_getsockopt(s, name, v, len);
+	if (level == IPPROTO_UDP && !udp_sk(s)->ping && name == UDP_CORK) {
+		/* Linux udp_lib_getsockopt: at most an int's bytes. */
+		int val = udp_sk(s)->cork;
+		if ((int)*len < 0)
+			return -EINVAL;
+		socklen_t n = NS_MIN(*len, (socklen_t)sizeof(val));
+		if (n && v)
+			memcpy(v, &val, n);
+		*len = n;
+		return 0;
+	}
 	return -ENOPROTOOPT;
 }
 
@@ -838,6 +1019,30 @@ void ping_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3)
 	ns_socket_wake(&u->sk);
 }
 
+/* IP_RECVERR (Linux ip_icmp_error / ipv6_icmp_error): the error, about
+ * whom and from whom, with the payload the ICMP message quoted. */
+static void errq_icmp(struct udp_sock *u, const struct ns_l4_err *e)
+{
+	struct ns_errq_ent r;
+	memset(&r, 0, sizeof(r));
+	int v4 = e->src.family == AF_INET;
+	r.ee.ee_errno = (uint32_t)e->err;
+	r.ee.ee_origin = v4 ? SO_EE_ORIGIN_ICMP : SO_EE_ORIGIN_ICMP6;
+	r.ee.ee_type = e->type;
+	r.ee.ee_code = e->code;
+	/* ICMP: the MTU or the pointer where the message has one (RFC 1191,
+	 * RFC 792); ICMPv6: its 32-bit field, whatever the type. */
+	if (!v4 || (e->type == ICMP_DEST_UNREACH && e->code == ICMP_FRAG_NEEDED) ||
+	    e->type == ICMP_PARAMETERPROB)
+		r.ee.ee_info = e->info;
+	r.offender = e->offender;
+	r.addr = e->dst;
+	r.port = e->dport;
+	uint32_t n = e->l4_len > UDP_HDR_LEN ? e->l4_len - UDP_HDR_LEN : 0;
+	if (ns_errq_post(&u->sk, &r, e->l4 + UDP_HDR_LEN, n) < 0)
+		NS_STAT_INC(u->sk.stack, udp_drop_rcvbuf);
+}
+
 static void udp_err(struct ns_stack *st, const struct ns_l4_err *e)
 {
 	/* Find the socket as if the quoted packet's reply arrived, on any
@@ -860,8 +1065,11 @@ static void udp_err(struct ns_stack *st, const struct ns_l4_err *e)
 		hard = 1; /* Linux: EMSGSIZE with path MTU discovery on */
 	/* Linux __udp4_lib_err: without IP_RECVERR only hard errors on
 	 * connected sockets are reported (RFC 1122 4.1.3.3). */
-	if (!(u->sk.opts & NS_SO_RECVERR) && (!hard || !u->connected))
+	int recverr = ns_socket_recverr(&u->sk, e->src.family);
+	if (!recverr && (!hard || !u->connected))
 		return;
+	if (recverr)
+		errq_icmp(u, e);
 	u->sk.so_error = err;
 	ns_socket_wake(&u->sk);
 }

@@ -1288,7 +1288,7 @@ void tcp_err(struct ns_stack *st, const struct ns_l4_err *e)
 		/* RFC 1122 4.2.3.9: hard errors on an established connection
 		 * are reported; the connection stays (Linux keeps it too,
 		 * unless IP_RECVERR). */
-		if (tp->sk.opts & NS_SO_RECVERR) {
+		if (ns_socket_recverr(&tp->sk, e->src.family)) {
 			tp->sk.so_error = e->err;
 			tcp_wake(tp);
 		}

@@ -249,6 +249,17 @@ static int inet_accept(struct sock *s, struct task *t, struct sock **out, struct
 	return 0;
 }
 
+/* Linux hands a datagram for this host to its receiver (and an ICMP
+ * error back to the sender) before the sending call returns; our loopback
+ * link queues it for the loop, which may run the task's next call first
+ * (a quick task's next stop is taken in the same drain). Run the stack
+ * over what the link holds now, for the two rounds that takes. */
+static void deliver_local(void)
+{
+	for (int i = 0; i < 2 && ns_stack_poll(net.st); i++)
+		;
+}
+
 static ssize_t inet_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int flags, struct waitq **wq)
 {
 	(void)t;
@@ -268,6 +279,8 @@ static ssize_t inet_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 	ssize_t r = ns_sendmsg(I(s)->ns, &mh, flags | MSG_DONTWAIT);
 	if (r == -EAGAIN)
 		*wq = &s->wq;
+	if (r >= 0 && s->type == SOCK_DGRAM)
+		deliver_local();
 	return r;
 }
 
@@ -403,7 +416,10 @@ static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, 
 		return inet_attach_filter(s, t, val, len);
 	if (inet_force_denied(t, level, name, len))
 		return -EPERM;
-	return ns_setsockopt(I(s)->ns, level, name, val, len);
+	int r = ns_setsockopt(I(s)->ns, level, name, val, len);
+	if (r == 0 && level == IPPROTO_UDP)
+		deliver_local(); /* (UDP_CORK off sent the pending datagram) */
+	return r;
 }
 
 static int inet_getsockopt(struct sock *s, struct task *t, int level, int name, void *val, socklen_t *len)

@@ -524,7 +524,9 @@ static long send_sock(struct task *t, struct file *f, struct sock *s, struct uit
 	int nonblock = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT);
 	while (!r) {
 		struct waitq *wq = NULL;
-		ssize_t w = s->ops->sendmsg(s, t, &m, flags, &wq);
+		/* One MSG_ZEROCOPY id per call that sends (Linux): the pieces
+		 * after the first (a long or a blocked write) carry none. */
+		ssize_t w = s->ops->sendmsg(s, t, &m, done ? flags & ~MSG_ZEROCOPY : flags, &wq);
 		if (w == -EAGAIN) {
 			if (nonblock) {
 				r = done ? (long)done : -EAGAIN;
@@ -665,6 +667,9 @@ static long recv_sock(struct task *t, struct file *f, struct sock *s, struct uit
 	long r = 0;
 	struct kmsg m;
 	memset(&m, 0, sizeof(m));
+	/* Linux's IP error queue takes no MSG_PEEK: a report read is gone. */
+	if ((flags & MSG_ERRQUEUE) && (s->family == AF_INET || s->family == AF_INET6))
+		flags &= ~MSG_PEEK;
 	/* The error queue and urgent data never wait (Linux). */
 	int nonblock = (f->flags & O_NONBLOCK) || (flags & (MSG_DONTWAIT | MSG_ERRQUEUE | MSG_OOB));
 	/* A blocking read of a stream waits for `target` bytes (Linux's

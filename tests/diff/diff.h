@@ -56,4 +56,8 @@ void case_epoll_exclusive(void);
 /* tcpoptcases.c */
 void case_tcp_options(void);
 
+/* The cases of udpcases.c. */
+void case_udp_addresses(void);
+void case_udp_errqueue(void);
+
 #endif

@@ -385,6 +385,8 @@ static const struct {
 	{ "socket_calls", case_socket_calls },
 	{ "epoll_exclusive", case_epoll_exclusive },
 	{ "tcp_options", case_tcp_options },
+	{ "udp_addresses", case_udp_addresses },
+	{ "udp_errqueue", case_udp_errqueue },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

@@ -263,6 +263,31 @@ START_TEST(resolution_failure_reports_ehostunreach_with_ip_recverr)
 	char buf[8];
 	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), -EHOSTUNREACH);
 	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), -EAGAIN); /* reported once */
+	/* The reports wait on the error queue (POLLERR until read), as the
+	 * host unreachable Linux sends itself. */
+	union {
+		char b[128];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int reports = 0;
+	for (;;) {
+		ck_assert(ns_socket_poll(s) & POLLERR);
+		m.msg_control = ctl.b;
+		m.msg_controllen = sizeof(ctl.b);
+		ck_assert_int_ge(ns_recvmsg(s, &m, MSG_ERRQUEUE), 0);
+		struct sock_extended_err ee;
+		memcpy(&ee, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(ee));
+		ck_assert_uint_eq(ee.ee_errno, EHOSTUNREACH);
+		ck_assert_uint_eq(ee.ee_origin, SO_EE_ORIGIN_ICMP);
+		ck_assert_uint_eq(ee.ee_type, ICMP_DEST_UNREACH);
+		ck_assert_uint_eq(ee.ee_code, ICMP_HOST_UNREACH);
+		reports++;
+		if (ns_recvmsg(s, &m, MSG_ERRQUEUE | MSG_PEEK) == -EAGAIN)
+			break;
+	}
+	ck_assert_int_ge(reports, 1);
 	ck_assert(!(ns_socket_poll(s) & POLLERR));
 	ns_close(s);
 }

@@ -7,6 +7,8 @@
  * A fake transport on protocol 253 (RFC 3692 experimental) shows what a
  * transport gets: ns_l3_info and ns_l4_err with AF_INET6 addresses.
  */
+#include <poll.h>
+
 #include "fx6.h"
 #include "ipv6_priv.h"
 
@@ -693,6 +695,78 @@ START_TEST(ipv6_tcp_segment_without_a_route_is_counted_as_ipv6)
 }
 END_TEST
 
+START_TEST(ipv6_udp_errors_and_original_destination_reach_the_application)
+{
+	fx6_setup();
+	fx6_learn_peer(B6_PEER, B_MAC_PEER);
+	struct ns_socket *u;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET6, SOCK_DGRAM, 0, &u), 0);
+	int on = 1;
+	ck_assert_int_eq(ns_setsockopt(u, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on)), 0);
+	ck_assert_int_eq(ns_setsockopt(u, IPPROTO_IPV6, IPV6_RECVORIGDSTADDR, &on, sizeof(on)), 0);
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(9) };
+	memcpy(sa.sin6_addr.s6_addr, B6_PEER, 16);
+	ck_assert_int_eq(ns_sendto(u, "hello6", 6, 0, (struct sockaddr *)&sa, sizeof(sa)), 6);
+	struct b_frame6 f;
+	struct pkt *sent = FX6_EXPECT(&f);
+	fx_inject(error_about(sent, ICMP6_UNREACH, ICMP6_UNREACH_PORT, 0));
+	pkt_unref(sent);
+	ck_assert(ns_socket_poll(u) & POLLERR);
+
+	char buf[16];
+	struct sockaddr_in6 name;
+	union {
+		char b[256];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_name = &name, .msg_namelen = sizeof(name), .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b) };
+	ck_assert_int_eq(ns_recvmsg(u, &m, MSG_ERRQUEUE), 6);
+	ck_assert_mem_eq(buf, "hello6", 6);
+	ck_assert(m.msg_flags & MSG_ERRQUEUE);
+	ck_assert_mem_eq(name.sin6_addr.s6_addr, B6_PEER, 16);
+	ck_assert_uint_eq(ntohs(name.sin6_port), 9);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->cmsg_level, IPPROTO_IPV6);
+	ck_assert_int_eq(c->cmsg_type, IPV6_RECVERR);
+	ck_assert_uint_eq(c->cmsg_len, CMSG_LEN(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6)));
+	struct sock_extended_err ee;
+	struct sockaddr_in6 off;
+	memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+	memcpy(&off, CMSG_DATA(c) + sizeof(ee), sizeof(off));
+	ck_assert_uint_eq(ee.ee_errno, ECONNREFUSED);
+	ck_assert_uint_eq(ee.ee_origin, SO_EE_ORIGIN_ICMP6);
+	ck_assert_uint_eq(ee.ee_type, ICMP6_UNREACH);
+	ck_assert_uint_eq(ee.ee_code, ICMP6_UNREACH_PORT);
+	ck_assert_int_eq(off.sin6_family, AF_INET6);
+	ck_assert_mem_eq(off.sin6_addr.s6_addr, B6_PEER, 16);
+	ck_assert(!(ns_socket_poll(u) & POLLERR));
+
+	/* A datagram for us: IPV6_ORIGDSTADDR names our address and port. */
+	struct sockaddr_in6 me;
+	socklen_t ml = sizeof(me);
+	ck_assert_int_eq(ns_getsockname(u, (struct sockaddr *)&me, &ml), 0);
+	uint8_t d[UDP_HDR_LEN + 2];
+	size_t n = b6_udp_bytes(d, B6_PEER, 9, B6_STACK, ntohs(me.sin6_port), "in", 2);
+	struct b_ip6 h = { .src = B6_PEER, .dst = B6_STACK, .nxt = IPPROTO_UDP_ };
+	fx_inject(b6_ip(&h, d, n));
+	m.msg_namelen = sizeof(name);
+	m.msg_controllen = sizeof(ctl.b);
+	ck_assert_int_eq(ns_recvmsg(u, &m, 0), 2);
+	c = CMSG_FIRSTHDR(&m);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->cmsg_type, IPV6_ORIGDSTADDR);
+	struct sockaddr_in6 od;
+	memcpy(&od, CMSG_DATA(c), sizeof(od));
+	ck_assert_int_eq(od.sin6_family, AF_INET6);
+	ck_assert_mem_eq(od.sin6_addr.s6_addr, B6_STACK, 16);
+	ck_assert_uint_eq(od.sin6_port, me.sin6_port);
+	ns_close(u);
+}
+END_TEST
+
 START_TEST(ipv6_source_selection_prefers_the_destination_scope)
 {
 	fx6_setup();
@@ -754,6 +828,7 @@ Suite *ipv6_suite(void)
 	ADD_FX(s, ipv6_echo_request_from_the_unspecified_address_is_not_answered);
 	ADD_FX(s, ipv6_udp_route_and_error_failures_are_counted_as_ipv6);
 	ADD_FX(s, ipv6_tcp_segment_without_a_route_is_counted_as_ipv6);
+	ADD_FX(s, ipv6_udp_errors_and_original_destination_reach_the_application);
 	ADD_FX(s, ipv6_source_selection_prefers_the_destination_scope);
 	return s;
 }

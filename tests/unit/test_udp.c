@@ -3,6 +3,7 @@
  * endpoint. The expected behaviour is Linux's (checked against it with the
  * same calls on real sockets).
  */
+#include <netinet/udp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 
@@ -580,6 +581,236 @@ START_TEST(bad_checksum_and_lying_length_are_dropped_zero_checksum_accepted)
 }
 END_TEST
 
+/* The UDP payload of a captured frame (Ethernet, 20-byte IPv4, UDP). */
+static const uint8_t *udp_payload(struct pkt *p, size_t *len)
+{
+	const uint8_t *u = pkt_data(p) + ETH_HDR_LEN + IP4_HDR_LEN;
+	*len = (size_t)ns_rd16(u + 4) - UDP_HDR_LEN;
+	return u + UDP_HDR_LEN;
+}
+
+static void expect_datagram(uint16_t dport, const char *data)
+{
+	struct pkt *p = FX_EXPECT(NULL);
+	size_t n;
+	const uint8_t *d = udp_payload(p, &n);
+	ck_assert_uint_eq(ns_rd16(pkt_data(p) + ETH_HDR_LEN + IP4_HDR_LEN + 2), dport);
+	ck_assert_uint_eq(n, strlen(data));
+	ck_assert(memcmp(d, data, n) == 0);
+	pkt_unref(p);
+}
+
+START_TEST(msg_more_and_udp_cork_gather_one_datagram)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct ns_socket *s = new_sock(0);
+	struct sockaddr_in to = fx_sin(B_IP_PEER, 9);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&to, sizeof(to)), 0);
+	ck_assert_int_eq(ns_send(s, "ab", 2, MSG_MORE), 2);
+	FX_EXPECT_NOTHING();
+	ck_assert_int_eq(ns_send(s, "cd", 2, 0), 2);
+	expect_datagram(9, "abcd");
+	FX_EXPECT_NOTHING();
+
+	int v = -1, on = 1, off = 0;
+	socklen_t len = sizeof(v);
+	ck_assert_int_eq(ns_getsockopt(s, IPPROTO_UDP, UDP_CORK, &v, &len), 0);
+	ck_assert_int_eq(v, 0);
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_UDP, UDP_CORK, &on, 2), -EINVAL);
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_UDP, UDP_CORK, &on, sizeof(on)), 0);
+	ck_assert_int_eq(ns_send(s, "x", 1, 0), 1);
+	ck_assert_int_eq(ns_send(s, "yz", 2, 0), 2);
+	FX_EXPECT_NOTHING();
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_UDP, UDP_CORK, &off, sizeof(off)), 0);
+	expect_datagram(9, "xyz");
+
+	/* Another address while data is pending: it joins the pending
+	 * datagram, for the first destination (Linux). */
+	ck_assert_int_eq(ns_send(s, "p", 1, MSG_MORE), 1);
+	ck_assert_int_eq(send_to(s, B_IP_PEER, 10, "q", 1), 1);
+	expect_datagram(9, "pq");
+	FX_EXPECT_NOTHING();
+
+	/* Past 65507 bytes the pending datagram is dropped whole. */
+	static uint8_t big[40000];
+	ck_assert_int_eq(ns_send(s, big, sizeof(big), MSG_MORE), (ssize_t)sizeof(big));
+	ck_assert_int_eq(ns_send(s, big, sizeof(big), MSG_MORE), -EMSGSIZE);
+	ck_assert_int_eq(ns_send(s, "e", 1, 0), 1);
+	expect_datagram(9, "e");
+
+	/* Closing drops what is pending. */
+	ck_assert_int_eq(ns_send(s, "lost", 4, MSG_MORE), 4);
+	ns_close(s);
+	FX_EXPECT_NOTHING();
+}
+END_TEST
+
+START_TEST(shutdown_keeps_the_pending_datagram)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct ns_socket *s = new_sock(0);
+	struct sockaddr_in to = fx_sin(B_IP_PEER, 9);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&to, sizeof(to)), 0);
+	ck_assert_int_eq(ns_send(s, "sh", 2, MSG_MORE), 2);
+	ck_assert_int_eq(ns_shutdown(s, SHUT_WR), 0);
+	/* Linux still appends, and sends it when the cork comes off. */
+	ck_assert_int_eq(ns_send(s, "x", 1, 0), 1);
+	expect_datagram(9, "shx");
+	ck_assert_int_eq(ns_send(s, "y", 1, 0), -EPIPE);
+	FX_EXPECT_NOTHING();
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(ip_recverr_queues_the_port_unreachable_on_the_error_queue)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct ns_socket *s = new_sock(0);
+	int on = 1, off = 0;
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_IP, IP_RECVERR, &on, sizeof(on)), 0);
+	char buf[16];
+	struct sockaddr_in name;
+	union {
+		char b[256];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_name = &name, .msg_namelen = sizeof(name), .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b) };
+	ck_assert_int_eq(ns_recvmsg(s, &m, MSG_ERRQUEUE), -EAGAIN);
+
+	ck_assert_int_eq(send_to(s, B_IP_PEER, 9, "hello", 5), 5);
+	struct pkt *p = FX_EXPECT(NULL);
+	fx_inject(b_icmp4(B_IP_PEER, B_IP_STACK, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0,
+			  pkt_data(p) + ETH_HDR_LEN, p->len - ETH_HDR_LEN));
+	pkt_unref(p);
+	ck_assert(ns_socket_poll(s) & POLLERR);
+	/* Peeking leaves it queued. */
+	ck_assert_int_eq(ns_recvmsg(s, &m, MSG_ERRQUEUE | MSG_PEEK), 5);
+	m.msg_namelen = sizeof(name);
+	m.msg_controllen = sizeof(ctl.b);
+	ck_assert_int_eq(ns_recvmsg(s, &m, MSG_ERRQUEUE), 5);
+	ck_assert(memcmp(buf, "hello", 5) == 0);
+	ck_assert(m.msg_flags & MSG_ERRQUEUE);
+	ck_assert_int_eq(m.msg_namelen, sizeof(name));
+	ck_assert_uint_eq(ntohl(name.sin_addr.s_addr), B_IP_PEER);
+	ck_assert_uint_eq(ntohs(name.sin_port), 9);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->cmsg_level, IPPROTO_IP);
+	ck_assert_int_eq(c->cmsg_type, IP_RECVERR);
+	ck_assert_uint_eq(c->cmsg_len, CMSG_LEN(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in)));
+	struct sock_extended_err ee;
+	struct sockaddr_in offender;
+	memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+	memcpy(&offender, CMSG_DATA(c) + sizeof(ee), sizeof(offender));
+	ck_assert_uint_eq(ee.ee_errno, ECONNREFUSED);
+	ck_assert_uint_eq(ee.ee_origin, SO_EE_ORIGIN_ICMP);
+	ck_assert_uint_eq(ee.ee_type, ICMP_DEST_UNREACH);
+	ck_assert_uint_eq(ee.ee_code, ICMP_PORT_UNREACH);
+	ck_assert_uint_eq(ee.ee_info, 0);
+	ck_assert_int_eq(offender.sin_family, AF_INET);
+	ck_assert_uint_eq(ntohl(offender.sin_addr.s_addr), B_IP_PEER);
+	/* Reading the last report clears the pending error (Linux). */
+	ck_assert(!(ns_socket_poll(s) & POLLERR));
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), -EAGAIN);
+	ck_assert_int_eq(ns_recvmsg(s, &m, MSG_ERRQUEUE), -EAGAIN);
+
+	/* Turning IP_RECVERR off empties the queue. */
+	ck_assert_int_eq(send_to(s, B_IP_PEER, 9, "again", 5), 5);
+	p = FX_EXPECT(NULL);
+	fx_inject(b_icmp4(B_IP_PEER, B_IP_STACK, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0,
+			  pkt_data(p) + ETH_HDR_LEN, p->len - ETH_HDR_LEN));
+	pkt_unref(p);
+	ck_assert(ns_socket_poll(s) & POLLERR);
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_IP, IP_RECVERR, &off, sizeof(off)), 0);
+	ck_assert_int_eq(ns_recvmsg(s, &m, MSG_ERRQUEUE), -EAGAIN);
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(ip_recvorigdstaddr_reports_where_the_datagram_was_sent)
+{
+	struct ns_socket *s = new_sock(0);
+	ck_assert_int_eq(bind_port(s, 0, 9600), 0);
+	int on = 1, v = -1;
+	socklen_t len = sizeof(v);
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_IP, IP_RECVORIGDSTADDR, &on, 1), 0);
+	ck_assert_int_eq(ns_getsockopt(s, IPPROTO_IP, IP_RECVORIGDSTADDR, &v, &len), 0);
+	ck_assert_int_eq(v, 1);
+	fx_inject(b_udp4(B_IP_PEER, 1234, B_IP_STACK, 9600, "o", 1));
+	char buf[8];
+	union {
+		char b[128];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+			    .msg_controllen = sizeof(ctl.b) };
+	ck_assert_int_eq(ns_recvmsg(s, &m, 0), 1);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->cmsg_level, IPPROTO_IP);
+	ck_assert_int_eq(c->cmsg_type, IP_ORIGDSTADDR);
+	struct sockaddr_in od;
+	memcpy(&od, CMSG_DATA(c), sizeof(od));
+	ck_assert_int_eq(od.sin_family, AF_INET);
+	ck_assert_uint_eq(ntohs(od.sin_port), 9600);
+	ck_assert_uint_eq(ntohl(od.sin_addr.s_addr), B_IP_STACK);
+	ck_assert_ptr_null(CMSG_NXTHDR(&m, c));
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(msg_zerocopy_posts_copied_completions_with_so_zerocopy)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct ns_socket *s = new_sock(0);
+	int one = 1, two = 2;
+	ck_assert_int_eq(ns_setsockopt(s, SOL_SOCKET, SO_ZEROCOPY, &two, sizeof(two)), -EINVAL);
+	/* Without SO_ZEROCOPY the flag means nothing. */
+	ck_assert_int_eq(send_to(s, B_IP_PEER, 9, "a", 1), 1);
+	struct sockaddr_in to = fx_sin(B_IP_PEER, 9);
+	ck_assert_int_eq(ns_sendto(s, "a", 1, MSG_ZEROCOPY, (struct sockaddr *)&to, sizeof(to)), 1);
+	ck_assert(!(ns_socket_poll(s) & POLLERR));
+	ck_assert_int_eq(ns_setsockopt(s, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)), 0);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(ns_sendto(s, "z", 1, MSG_ZEROCOPY, (struct sockaddr *)&to, sizeof(to)), 1);
+	ck_assert_int_eq(fx_drain(), 5);
+	ck_assert(ns_socket_poll(s) & POLLERR);
+	union {
+		char b[128];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr m = { .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b) };
+	/* One report for the three sends: ids 0 to 2. */
+	ck_assert_int_eq(ns_recvmsg(s, &m, MSG_ERRQUEUE), 0);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	ck_assert_ptr_nonnull(c);
+	struct sock_extended_err ee;
+	memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+	ck_assert_uint_eq(ee.ee_errno, 0);
+	ck_assert_uint_eq(ee.ee_origin, SO_EE_ORIGIN_ZEROCOPY);
+	ck_assert_uint_eq(ee.ee_code, SO_EE_CODE_ZEROCOPY_COPIED);
+	ck_assert_uint_eq(ee.ee_info, 0);
+	ck_assert_uint_eq(ee.ee_data, 2);
+	ck_assert_int_eq(ns_recvmsg(s, &m, MSG_ERRQUEUE), -EAGAIN);
+	ns_close(s);
+}
+END_TEST
+
+START_TEST(ip_freebind_allows_binding_a_foreign_address)
+{
+	struct ns_socket *s = new_sock(0);
+	int on = 1;
+	ck_assert_int_eq(bind_port(s, B_IP_PEER, 9700), -EADDRNOTAVAIL);
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_IP, IP_FREEBIND, &on, 0), -EINVAL);
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_IP, IP_FREEBIND, &on, 1), 0);
+	ck_assert_int_eq(bind_port(s, B_IP_PEER, 9700), 0);
+	ns_close(s);
+}
+END_TEST
+
 Suite *udp_suite(void)
 {
 	Suite *s = unit_suite("udp");
@@ -605,5 +836,11 @@ Suite *udp_suite(void)
 	ADD_FX(s, socket_bound_to_loopback_cannot_reach_other_hosts);
 	ADD_FX(s, datagrams_to_ourselves_loop_back);
 	ADD_FX(s, bad_checksum_and_lying_length_are_dropped_zero_checksum_accepted);
+	ADD_FX(s, msg_more_and_udp_cork_gather_one_datagram);
+	ADD_FX(s, shutdown_keeps_the_pending_datagram);
+	ADD_FX(s, ip_recverr_queues_the_port_unreachable_on_the_error_queue);
+	ADD_FX(s, ip_recvorigdstaddr_reports_where_the_datagram_was_sent);
+	ADD_FX(s, msg_zerocopy_posts_copied_completions_with_so_zerocopy);
+	ADD_FX(s, ip_freebind_allows_binding_a_foreign_address);
 	return s;
 }

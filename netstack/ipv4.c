@@ -75,7 +75,8 @@ void ip4_input(struct ns_nic *nic, struct pkt *p)
 	struct ns_stack *st = nic->stack;
 	struct ip4_repr ip;
 	int r;
-	int loop = !!(nic->caps & NS_LINK_CAP_LOOPBACK);
+	/* Our own multicast looped back is as trusted as loopback input. */
+	int loop = (nic->caps & NS_LINK_CAP_LOOPBACK) || (p->flags & PKT_F_MC_LOOP);
 
 	NS_STAT_INC(st, ip4_rx);
 	r = ip4_parse(pkt_data(p), p->len, &ip);
@@ -106,8 +107,8 @@ void ip4_input(struct ns_nic *nic, struct pkt *p)
 		goto drop;
 	}
 	int bcast = ip.dst == 0xffffffffu || ns_is_bcast4(st, ip.dst);
-	/* We join no multicast group except all-hosts (RFC 1112 4). */
-	int mcast = ip.dst == IP4_ADDR(224, 0, 0, 1);
+	/* RFC 1112 4: the groups joined on this interface, and all-hosts. */
+	int mcast = ip4_is_mcast(ip.dst) && igmp_is_member(nic, ip.dst);
 	int local = ns_addr4_nic(st, ip.dst) != NULL && (loop || !ip4_is_loopback(ip.dst));
 	if (!local && !bcast && !mcast) {
 		NS_STAT_INC(st, ip4_drop_not_for_us);
@@ -197,6 +198,39 @@ int ip4_output_routed(struct ns_stack *st, struct pkt *p, const struct ns_rt *rt
 	return frag4_output(st, p, rt->mtu, send_one, (void *)rt);
 }
 
+/*
+ * RFC 1112 6.1: a datagram to a group. A copy goes to our own members of
+ * the group on that interface unless IP_MULTICAST_LOOP is off; a loopback
+ * interface brings every datagram back by itself (so the option does
+ * nothing there, as on Linux). TTL 0 never leaves the host. Consumes p.
+ */
+static int mc_output(struct ns_stack *st, struct pkt *p, const struct ns_rt *rt, int loop)
+{
+	struct ns_nic *nic = rt->nic;
+	const uint8_t *h = pkt_data(p);
+	if (nic->caps & NS_LINK_CAP_LOOPBACK)
+		return ip4_output_routed(st, p, rt);
+	if (loop && igmp_is_member(nic, ns_rd32(h + 16))) {
+		struct pkt *c = pkt_copy(p, PKT_HEADROOM);
+		if (c) {
+			if (c->flags & PKT_F_CSUM_PARTIAL)
+				ns_pkt_csum_complete(c);
+			c->flags = PKT_F_MC_LOOP | PKT_F_MCAST;
+			c->gso_type = PKT_GSO_NONE;
+			c->nic = nic;
+			NS_STAT_INC(st, ip4_mcast_looped);
+			pkt_queue_push(&st->mc_loopq, c);
+		} else {
+			NS_STAT_INC(st, ip4_tx_nomem);
+		}
+	}
+	if (h[8] == 0) {
+		pkt_unref(p);
+		return 0;
+	}
+	return ip4_output_routed(st, p, rt);
+}
+
 int ip4_output(struct ns_stack *st, struct pkt *p, const struct ip4_tx *tx)
 {
 	struct ns_rt rt;
@@ -225,7 +259,7 @@ int ip4_output(struct ns_stack *st, struct pkt *p, const struct ip4_tx *tx)
 		.tos = tx->tos,
 		.tot_len = (uint16_t)p->len,
 		.df = tx->df,
-		.ttl = tx->ttl ? tx->ttl : NS_DEFAULT_TTL,
+		.ttl = ip4_is_mcast(tx->dst) ? tx->mc_ttl : tx->ttl ? tx->ttl : NS_DEFAULT_TTL,
 		.proto = tx->proto,
 		.src = rt.src.v4,
 		.dst = tx->dst,
@@ -233,6 +267,8 @@ int ip4_output(struct ns_stack *st, struct pkt *p, const struct ip4_tx *tx)
 	ip.id = ip4_next_id(st, ip.src, ip.dst, ip.proto);
 	ip4_emit(h, &ip);
 	p->ip_proto = tx->proto;
+	if (ip4_is_mcast(tx->dst))
+		return mc_output(st, p, &rt, tx->mc_loop);
 	return ip4_output_routed(st, p, &rt);
 }
 

@@ -29,6 +29,9 @@ void ns_socket_init(struct ns_socket *s, struct ns_stack *st, const struct ns_so
 	s->pmtudisc = IP_PMTUDISC_WANT; /* Linux default (ip_no_pmtu_disc = 0) */
 	s->pmtudisc6 = IPV6_PMTUDISC_WANT;
 	s->hoplimit6 = -1;
+	s->mc_ttl = 1; /* RFC 1112 6.1 */
+	s->mc_loop = 1;
+	s->mc_all = 1;
 	s->all_next = st->sockets;
 	if (s->all_next)
 		s->all_next->all_pprev = &s->all_next;
@@ -38,6 +41,7 @@ void ns_socket_init(struct ns_socket *s, struct ns_stack *st, const struct ns_so
 
 void ns_socket_fini(struct ns_socket *s)
 {
+	igmp_sock_release(s);
 	if (!s->all_pprev)
 		return;
 	*s->all_pprev = s->all_next;
@@ -612,6 +616,16 @@ int ns_getsockopt(struct ns_socket *s, int level, int name, void *v, socklen_t *
 int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len)
 {
 	int val = 0;
+	switch (name) {
+	case IP_MULTICAST_IF:
+	case IP_ADD_MEMBERSHIP:
+	case IP_DROP_MEMBERSHIP:
+	case MCAST_JOIN_GROUP:
+	case MCAST_LEAVE_GROUP:
+		return igmp_setsockopt(s, name, v, len); /* structs, not ints */
+	default:
+		break;
+	}
 	/* Linux accepts a single byte for most IP int options. */
 	if (v && len >= (socklen_t)sizeof(int))
 		memcpy(&val, v, sizeof(int));
@@ -650,6 +664,23 @@ int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len
 	case IP_RECVTOS:
 		set_flag(s, NS_SO_RECVTOS, val);
 		return 0;
+	case IP_MULTICAST_TTL:
+		if (s->type == SOCK_STREAM)
+			return -EINVAL;
+		if (val == -1)
+			val = 1; /* Linux: the default */
+		if (val < 0 || val > 255)
+			return -EINVAL;
+		s->mc_ttl = (uint8_t)val;
+		return 0;
+	case IP_MULTICAST_LOOP:
+		s->mc_loop = val != 0;
+		return 0;
+	case IP_MULTICAST_ALL:
+		if (val != 0 && val != 1)
+			return -EINVAL;
+		s->mc_all = (uint8_t)val;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -672,6 +703,16 @@ int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
 		return put_int(v, len, !!(s->opts & NS_SO_RECVTTL));
 	case IP_RECVTOS:
 		return put_int(v, len, !!(s->opts & NS_SO_RECVTOS));
+	case IP_MULTICAST_TTL:
+		return put_int(v, len, s->mc_ttl);
+	case IP_MULTICAST_LOOP:
+		return put_int(v, len, s->mc_loop);
+	case IP_MULTICAST_ALL:
+		return put_int(v, len, s->mc_all);
+	case IP_MULTICAST_IF: {
+		struct in_addr a = { htonl(s->mc_addr) };
+		return put_bytes(v, len, &a, sizeof(a));
+	}
 	default:
 		return -ENOPROTOOPT;
 	}

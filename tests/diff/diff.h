@@ -39,4 +39,7 @@ void case_socket_results(void);
 void case_udp_cork(void);
 void case_epoll_limits(void);
 
+/* mcastcases.c */
+void case_mcast_loopback(void);
+
 #endif

@@ -378,6 +378,7 @@ static const struct {
 	{ "socket_results", case_socket_results },
 	{ "udp_cork", case_udp_cork },
 	{ "epoll_limits", case_epoll_limits },
+	{ "mcast_loopback", case_mcast_loopback },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

@@ -44,6 +44,7 @@ enum {
 	PKT_F_MCAST = 1u << 3,	       /* link-layer multicast */
 	PKT_F_OTHERHOST = 1u << 4,     /* link-layer unicast not to us */
 	PKT_F_LOCAL_ERR_SENT = 1u << 5,
+	PKT_F_MC_LOOP = 1u << 6,       /* our own multicast, looped back to us */
 };
 
 enum { PKT_GSO_NONE = 0, PKT_GSO_TCPV4 = 1, PKT_GSO_TCPV6 = 4, PKT_GSO_UDP_L4 = 5 };

@@ -6,8 +6,11 @@
  *
  * An interface's group is refcounted by the sockets that joined it there;
  * the all-hosts group 224.0.0.1 is always joined and never reported (RFC
- * 3376 6). Every socket listens to every source (EXCLUDE {} in RFC 3376
- * terms), so a group's state is just "joined".
+ * 3376 6). A socket may filter sources (RFC 3678: IP_ADD_SOURCE_MEMBERSHIP
+ * for INCLUDE, IP_BLOCK_SOURCE for EXCLUDE), but the interface reports a
+ * group it listens to as EXCLUDE {} all the same: routers may send more
+ * sources than asked for, and each socket's filter drops what it did not
+ * want (a simplification of RFC 3376 3.2's merged interface state).
  *
  * Reports leave with TTL 1, TOS 0xc0, DF and a Router Alert option (RFC
  * 2113), as Linux sends them, and only on links that resolve neighbours
@@ -38,6 +41,7 @@
  * Interval (10 s). */
 #define IGMP_OLDER_QUERIER_TIMEOUT ((ns_time_t)IGMP_ROBUSTNESS * 125 * NS_SEC + 10 * NS_SEC)
 #define IGMP_MAX_MEMBERSHIPS 20 /* Linux net.ipv4.igmp_max_memberships */
+#define IGMP_MAX_MSF 10		/* Linux net.ipv4.igmp_max_msf: sources per membership */
 
 #define IGMP_QUERY 0x11
 #define IGMP_V1_REPORT 0x12
@@ -70,10 +74,15 @@ struct igmp_nic {
 	struct ns_timer query_timer;  /* the pending answer to a v3 General Query */
 };
 
-/* One membership of a socket (Linux struct ip_mreqn). */
+/* One membership of a socket (Linux struct ip_mreqn) and its source
+ * filter (RFC 3678 4.1): INCLUDE the sources listed, or EXCLUDE them. */
+enum { MC_EXCLUDE = 0, MC_INCLUDE = 1 };
 struct ip4_mc_entry {
 	uint32_t group, addr;
 	int ifindex;
+	uint8_t mode;
+	uint8_t nsrc;
+	uint32_t src[IGMP_MAX_MSF];
 };
 
 struct ip4_mc_sock {
@@ -497,7 +506,7 @@ static int sock_join(struct ns_socket *s, uint32_t group, uint32_t addr, int ifi
 	int r = nic_join(nic, group);
 	if (r < 0)
 		return r;
-	mc->e[mc->n++] = (struct ip4_mc_entry){ group, addr, ifindex };
+	mc->e[mc->n++] = (struct ip4_mc_entry){ .group = group, .addr = addr, .ifindex = ifindex };
 	return 0;
 }
 
@@ -537,12 +546,22 @@ void igmp_sock_release(struct ns_socket *s)
 	s->mc4 = NULL;
 }
 
-int igmp_sock_allows(const struct ns_socket *s, uint32_t group, int ifindex)
+static int src_index(const struct ip4_mc_entry *e, uint32_t src)
+{
+	for (unsigned i = 0; i < e->nsrc; i++)
+		if (e->src[i] == src)
+			return (int)i;
+	return -1;
+}
+
+int igmp_sock_allows(const struct ns_socket *s, uint32_t group, uint32_t src, int ifindex)
 {
 	const struct ip4_mc_sock *mc = s->mc4;
-	for (unsigned i = 0; mc && i < mc->n; i++)
-		if (mc->e[i].group == group && mc->e[i].ifindex == ifindex)
-			return 1;
+	for (unsigned i = 0; mc && i < mc->n; i++) {
+		const struct ip4_mc_entry *e = &mc->e[i];
+		if (e->group == group && e->ifindex == ifindex)
+			return (src_index(e, src) >= 0) == (e->mode == MC_INCLUDE);
+	}
 	/* IP_MULTICAST_ALL: a group some other socket joined reaches every
 	 * socket bound to the port (Linux's default). */
 	return s->mc_all;
@@ -563,6 +582,52 @@ static void read_mreqn(const void *v, socklen_t len, uint32_t *group, uint32_t *
 	*group = ntohl(m.imr_multiaddr.s_addr);
 	*addr = ntohl(m.imr_address.s_addr);
 	*ifindex = m.imr_ifindex;
+}
+
+/*
+ * IP_ADD/DROP_SOURCE_MEMBERSHIP (add/drop in INCLUDE mode) and
+ * IP_BLOCK/UNBLOCK_SOURCE (EXCLUDE), answering as Linux's ip_mc_source():
+ * the membership must exist (the add joins it first), its mode must match
+ * unless its list is empty, a source is listed once, at most IGMP_MAX_MSF;
+ * dropping the last INCLUDE source leaves the group.
+ */
+static int sock_source(struct ns_socket *s, uint32_t group, uint32_t addr, int ifindex,
+		       uint32_t src, uint8_t mode, int add)
+{
+	if (!ip4_is_mcast(group))
+		return -EINVAL;
+	if (mode == MC_INCLUDE && add) {
+		int r = sock_join(s, group, addr, ifindex);
+		if (r < 0 && r != -EADDRINUSE)
+			return r;
+	}
+	if (!find_nic(s->stack, group, addr, &ifindex))
+		return -ENODEV;
+	struct ip4_mc_sock *mc = s->mc4;
+	struct ip4_mc_entry *e = NULL;
+	for (unsigned i = 0; mc && i < mc->n && !e; i++)
+		if (mc->e[i].group == group && mc->e[i].ifindex == ifindex)
+			e = &mc->e[i];
+	if (!e || (e->nsrc && e->mode != mode))
+		return -EINVAL;
+	/* An empty filter takes the mode asked for (Linux does so before
+	 * it looks for the source, on a drop too). */
+	e->mode = mode;
+	int at = src_index(e, src);
+	if (!add) {
+		if (at < 0)
+			return -EADDRNOTAVAIL;
+		if (e->nsrc == 1 && mode == MC_INCLUDE)
+			return sock_leave(s, group, 0, ifindex); /* INCLUDE {} */
+		e->src[at] = e->src[--e->nsrc];
+		return 0;
+	}
+	if (at >= 0)
+		return -EADDRNOTAVAIL;
+	if (e->nsrc >= IGMP_MAX_MSF)
+		return -ENOBUFS;
+	e->src[e->nsrc++] = src;
+	return 0;
 }
 
 static int set_mc_if(struct ns_socket *s, const void *v, socklen_t len)
@@ -611,6 +676,21 @@ int igmp_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len)
 		if (name == IP_ADD_MEMBERSHIP)
 			return sock_join(s, group, addr, ifindex);
 		return sock_leave(s, group, addr, ifindex);
+	case IP_ADD_SOURCE_MEMBERSHIP:
+	case IP_DROP_SOURCE_MEMBERSHIP:
+	case IP_BLOCK_SOURCE:
+	case IP_UNBLOCK_SOURCE: {
+		struct ip_mreq_source m;
+		if (len < (socklen_t)sizeof(m))
+			return -EINVAL;
+		if (!v)
+			return -EFAULT;
+		memcpy(&m, v, sizeof(m));
+		int incl = name == IP_ADD_SOURCE_MEMBERSHIP || name == IP_DROP_SOURCE_MEMBERSHIP;
+		return sock_source(s, ntohl(m.imr_multiaddr.s_addr), ntohl(m.imr_interface.s_addr), 0,
+				   ntohl(m.imr_sourceaddr.s_addr), incl ? MC_INCLUDE : MC_EXCLUDE,
+				   name == IP_ADD_SOURCE_MEMBERSHIP || name == IP_BLOCK_SOURCE);
+	}
 	case MCAST_JOIN_GROUP:
 	case MCAST_LEAVE_GROUP: {
 		struct group_req gr;

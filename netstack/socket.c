@@ -620,6 +620,10 @@ int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len
 	case IP_MULTICAST_IF:
 	case IP_ADD_MEMBERSHIP:
 	case IP_DROP_MEMBERSHIP:
+	case IP_ADD_SOURCE_MEMBERSHIP:
+	case IP_DROP_SOURCE_MEMBERSHIP:
+	case IP_BLOCK_SOURCE:
+	case IP_UNBLOCK_SOURCE:
 	case MCAST_JOIN_GROUP:
 	case MCAST_LEAVE_GROUP:
 		return igmp_setsockopt(s, name, v, len); /* structs, not ints */

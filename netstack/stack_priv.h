@@ -440,11 +440,12 @@ void igmp_init(struct ns_stack *st);
 /* Does nic listen to group g (joined by a socket there, or all-hosts)? */
 int igmp_is_member(const struct ns_nic *nic, uint32_t g);
 void igmp_nic_fini(struct ns_nic *nic);
-/* IP_MULTICAST_IF, IP_ADD/DROP_MEMBERSHIP, MCAST_JOIN/LEAVE_GROUP. */
+/* IP_MULTICAST_IF, IP_ADD/DROP_MEMBERSHIP, IP_ADD/DROP_SOURCE_MEMBERSHIP,
+ * IP_BLOCK/UNBLOCK_SOURCE, MCAST_JOIN/LEAVE_GROUP. */
 int igmp_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len);
-/* May socket s take a datagram to group g that arrived on ifindex (its
- * memberships, else IP_MULTICAST_ALL)? */
-int igmp_sock_allows(const struct ns_socket *s, uint32_t group, int ifindex);
+/* May socket s take a datagram from src to group that arrived on ifindex
+ * (its membership there and its source filter, else IP_MULTICAST_ALL)? */
+int igmp_sock_allows(const struct ns_socket *s, uint32_t group, uint32_t src, int ifindex);
 /* Leave every group the socket joined (it is being freed). */
 void igmp_sock_release(struct ns_socket *s);
 

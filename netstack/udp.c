@@ -791,7 +791,7 @@ static void udp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_inf
 			if (score(u, &l3->src, sport, &l3->dst, dport, nic) < 0)
 				continue;
 			if (l3->mcast && l3->dst.family == AF_INET &&
-			    !igmp_sock_allows(&u->sk, l3->dst.v4, nic))
+			    !igmp_sock_allows(&u->sk, l3->dst.v4, l3->src.v4, nic))
 				continue;
 			if (last) {
 				struct pkt *c = pkt_clone(p);

@@ -185,8 +185,138 @@ static void broadcast(void)
 	close(snd);
 }
 
+/* Source filters (RFC 3678) over lo: INCLUDE {127.0.0.1} takes our
+ * datagrams, EXCLUDE {127.0.0.1} does not. */
+static void sources(void)
+{
+	const uint16_t port = 47021;
+	int r = rx_sock("0.0.0.0", port), snd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct in_addr lo = { htonl(INADDR_LOOPBACK) };
+	setsockopt(snd, IPPROTO_IP, IP_MULTICAST_IF, &lo, sizeof(lo));
+	struct ip_mreq_source ms = { .imr_multiaddr.s_addr = inet_addr(GROUP),
+				     .imr_interface.s_addr = htonl(INADDR_LOOPBACK),
+				     .imr_sourceaddr.s_addr = inet_addr("10.9.9.9") };
+	errno = 0;
+	R("IP_ADD_SOURCE_MEMBERSHIP another source", setsockopt(r, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, &ms, sizeof(ms)));
+	tx("send from 127.0.0.1", snd, GROUP, port, "not included");
+	rx("filtered out", r, 100);
+	ms.imr_sourceaddr.s_addr = htonl(INADDR_LOOPBACK);
+	errno = 0;
+	R("IP_ADD_SOURCE_MEMBERSHIP 127.0.0.1", setsockopt(r, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, &ms, sizeof(ms)));
+	errno = 0;
+	R("IP_ADD_SOURCE_MEMBERSHIP twice", setsockopt(r, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, &ms, sizeof(ms)));
+	tx("send again", snd, GROUP, port, "included");
+	rx("included source arrives", r, 1000);
+	errno = 0;
+	R("IP_BLOCK_SOURCE on an INCLUDE filter", setsockopt(r, IPPROTO_IP, IP_BLOCK_SOURCE, &ms, sizeof(ms)));
+	struct ip_mreq mr = { .imr_multiaddr.s_addr = inet_addr(GROUP), .imr_interface.s_addr = htonl(INADDR_LOOPBACK) };
+	errno = 0;
+	R("IP_ADD_MEMBERSHIP over it", setsockopt(r, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)));
+	errno = 0;
+	R("IP_DROP_SOURCE_MEMBERSHIP 127.0.0.1", setsockopt(r, IPPROTO_IP, IP_DROP_SOURCE_MEMBERSHIP, &ms, sizeof(ms)));
+	ms.imr_sourceaddr.s_addr = inet_addr("10.9.9.9");
+	errno = 0;
+	R("IP_DROP_SOURCE_MEMBERSHIP the last", setsockopt(r, IPPROTO_IP, IP_DROP_SOURCE_MEMBERSHIP, &ms, sizeof(ms)));
+	errno = 0;
+	R("IP_DROP_SOURCE_MEMBERSHIP when left", setsockopt(r, IPPROTO_IP, IP_DROP_SOURCE_MEMBERSHIP, &ms, sizeof(ms)));
+	errno = 0;
+	R("IP_ADD_SOURCE_MEMBERSHIP short", setsockopt(r, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, &ms, sizeof(ms) - 1));
+	errno = 0;
+	R("IP_ADD_MEMBERSHIP again", setsockopt(r, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)));
+	ms.imr_sourceaddr.s_addr = htonl(INADDR_LOOPBACK);
+	errno = 0;
+	R("IP_BLOCK_SOURCE 127.0.0.1", setsockopt(r, IPPROTO_IP, IP_BLOCK_SOURCE, &ms, sizeof(ms)));
+	errno = 0;
+	R("IP_BLOCK_SOURCE twice", setsockopt(r, IPPROTO_IP, IP_BLOCK_SOURCE, &ms, sizeof(ms)));
+	errno = 0;
+	R("IP_ADD_SOURCE_MEMBERSHIP on an EXCLUDE filter", setsockopt(r, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, &ms, sizeof(ms)));
+	tx("send blocked", snd, GROUP, port, "blocked");
+	rx("blocked source filtered out", r, 100);
+	errno = 0;
+	R("IP_UNBLOCK_SOURCE", setsockopt(r, IPPROTO_IP, IP_UNBLOCK_SOURCE, &ms, sizeof(ms)));
+	errno = 0;
+	R("IP_UNBLOCK_SOURCE twice", setsockopt(r, IPPROTO_IP, IP_UNBLOCK_SOURCE, &ms, sizeof(ms)));
+	tx("send unblocked", snd, GROUP, port, "unblocked");
+	rx("unblocked source arrives", r, 1000);
+	ms.imr_multiaddr.s_addr = inet_addr("224.7.7.7");
+	errno = 0;
+	R("IP_BLOCK_SOURCE not joined", setsockopt(r, IPPROTO_IP, IP_BLOCK_SOURCE, &ms, sizeof(ms)));
+	ms.imr_multiaddr.s_addr = inet_addr("10.7.7.7");
+	errno = 0;
+	R("IP_ADD_SOURCE_MEMBERSHIP unicast group", setsockopt(r, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, &ms, sizeof(ms)));
+	ms.imr_multiaddr.s_addr = inet_addr("224.8.8.8");
+	int i;
+	for (i = 0; i < 12; i++) {
+		ms.imr_sourceaddr.s_addr = htonl(0x0a000001 + (uint32_t)i);
+		errno = 0;
+		if (setsockopt(r, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, &ms, sizeof(ms)) < 0)
+			break;
+	}
+	V("sources per membership", "%d then %s", i, errname(errno));
+	close(r);
+	close(snd);
+}
+
+/* Options on other socket types and lengths. */
+static void options(void)
+{
+	int t = socket(AF_INET, SOCK_STREAM, 0), u6 = socket(AF_INET6, SOCK_DGRAM, 0);
+	struct group_req gr = { .gr_interface = 1 };
+	struct sockaddr_in *g = (struct sockaddr_in *)&gr.gr_group;
+	g->sin_family = AF_INET;
+	g->sin_addr.s_addr = inet_addr("224.5.5.5");
+	errno = 0;
+	R("tcp MCAST_JOIN_GROUP", setsockopt(t, IPPROTO_IP, MCAST_JOIN_GROUP, &gr, sizeof(gr)));
+	errno = 0;
+	R("tcp MCAST_LEAVE_GROUP", setsockopt(t, IPPROTO_IP, MCAST_LEAVE_GROUP, &gr, sizeof(gr)));
+	set_int("tcp IP_MULTICAST_LOOP", t, IPPROTO_IP, IP_MULTICAST_LOOP, 0);
+	set_int("tcp IP_MULTICAST_ALL", t, IPPROTO_IP, IP_MULTICAST_ALL, 0);
+	set_int("tcp IP_MULTICAST_TTL", t, IPPROTO_IP, IP_MULTICAST_TTL, 3);
+	struct in_addr lo = { htonl(INADDR_LOOPBACK) };
+	errno = 0;
+	R("tcp IP_MULTICAST_IF", setsockopt(t, IPPROTO_IP, IP_MULTICAST_IF, &lo, sizeof(lo)));
+	struct ip_mreq mr = { .imr_multiaddr.s_addr = inet_addr("224.5.5.6"), .imr_interface.s_addr = htonl(INADDR_LOOPBACK) };
+	errno = 0;
+	R("tcp IP_ADD_MEMBERSHIP", setsockopt(t, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)));
+	errno = 0;
+	R("udp6 IP_ADD_MEMBERSHIP", setsockopt(u6, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)));
+	errno = 0;
+	R("udp6 IP_DROP_MEMBERSHIP", setsockopt(u6, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr, sizeof(mr)));
+	int v = -1;
+	socklen_t l = sizeof(v);
+	errno = 0;
+	int r = getsockopt(u6, IPPROTO_IP, IP_MULTICAST_TTL, &v, &l);
+	V("udp6 IP_MULTICAST_TTL", "ret=%d errno=%s val=%d", r, errname(r < 0 ? errno : 0), v);
+	uint8_t b = 44;
+	errno = 0;
+	R("IP_MULTICAST_TTL one byte", setsockopt(u6, IPPROTO_IP, IP_MULTICAST_TTL, &b, 1));
+	l = 1;
+	v = 0;
+	errno = 0;
+	r = getsockopt(u6, IPPROTO_IP, IP_MULTICAST_TTL, &v, &l);
+	V("IP_MULTICAST_TTL read as one byte", "ret=%d val=%d len=%u", r, v, (unsigned)l);
+	set_int("IP_MULTICAST_ALL 2", u6, IPPROTO_IP, IP_MULTICAST_ALL, 2);
+	struct ip_mreqn mn = { .imr_ifindex = 99 };
+	errno = 0;
+	R("IP_MULTICAST_IF ifindex 99", setsockopt(u6, IPPROTO_IP, IP_MULTICAST_IF, &mn, sizeof(mn)));
+	mn.imr_ifindex = 1;
+	errno = 0;
+	R("IP_MULTICAST_IF ifindex 1", setsockopt(u6, IPPROTO_IP, IP_MULTICAST_IF, &mn, sizeof(mn)));
+	struct in_addr a = { 1 };
+	l = sizeof(a);
+	errno = 0;
+	r = getsockopt(u6, IPPROTO_IP, IP_MULTICAST_IF, &a, &l);
+	V("IP_MULTICAST_IF read back", "ret=%d addr=%s len=%u", r, inet_ntoa(a), (unsigned)l);
+	errno = 0;
+	R("IP_MULTICAST_IF 3 bytes", setsockopt(u6, IPPROTO_IP, IP_MULTICAST_IF, &lo, 3));
+	close(t);
+	close(u6);
+}
+
 void case_mcast_loopback(void)
 {
 	multicast();
 	broadcast();
+	sources();
+	options();
 }

@@ -345,6 +345,59 @@ START_TEST(our_multicast_leaves_with_its_ttl_and_loops_back_to_members)
 }
 END_TEST
 
+static struct pkt *udp_from(uint32_t src, uint32_t group, uint16_t dport, const char *data)
+{
+	struct pkt *p = udp_to_group(group, dport, data);
+	uint8_t *ih = pkt_data(p) + ETH_HDR_LEN;
+	/* Another sender: new addresses, both checksums again. */
+	ns_wr32(ih + 12, src);
+	ns_wr16(ih + 10, 0);
+	ns_wr16(ih + 10, ns_csum(ih, IP4_HDR_LEN));
+	uint8_t *uh = ih + IP4_HDR_LEN;
+	uint32_t ulen = ns_rd16(uh + 4);
+	ns_wr16(uh + 6, 0);
+	uint16_t c = ns_csum_fold(ns_csum_add(ns_csum_pseudo4(src, group, IPPROTO_UDP_, ulen), uh, ulen));
+	ns_wr16(uh + 6, c ? c : 0xffff);
+	return p;
+}
+
+START_TEST(source_filters_pick_the_senders_a_socket_takes)
+{
+	const uint32_t other = IP4_ADDR(10, 0, 0, 7);
+	struct ns_socket *s = udp(5400);
+	struct ip_mreq_source ms = { { htonl(GROUP) }, { htonl(B_IP_STACK) }, { htonl(B_IP_PEER) } };
+	char buf[16];
+	/* INCLUDE {peer}: joins the group, takes the peer only. */
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, &ms, sizeof(ms)), 0);
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, &ms, sizeof(ms)),
+			 -EADDRNOTAVAIL);
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_IP, IP_BLOCK_SOURCE, &ms, sizeof(ms)), -EINVAL);
+	expect_v3_report(4, GROUP);
+	fx_inject(udp_from(B_IP_PEER, GROUP, 5400, "peer"));
+	fx_inject(udp_from(other, GROUP, 5400, "other"));
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), 4);
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), -EAGAIN);
+	/* Dropping the last source leaves the group. */
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_IP, IP_DROP_SOURCE_MEMBERSHIP, &ms, sizeof(ms)), 0);
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_IP, IP_DROP_SOURCE_MEMBERSHIP, &ms, sizeof(ms)),
+			 -EINVAL);
+	expect_v3_report(3, GROUP);
+	/* EXCLUDE {peer}: everyone else. */
+	ck_assert_int_eq(member(s, IP_ADD_MEMBERSHIP, GROUP, B_IP_STACK), 0);
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_IP, IP_BLOCK_SOURCE, &ms, sizeof(ms)), 0);
+	fx_inject(udp_from(B_IP_PEER, GROUP, 5400, "peer"));
+	fx_inject(udp_from(other, GROUP, 5400, "other"));
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), 5);
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), -EAGAIN);
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_IP, IP_UNBLOCK_SOURCE, &ms, sizeof(ms)), 0);
+	fx_inject(udp_from(B_IP_PEER, GROUP, 5400, "peer"));
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), 4);
+	ns_close(s);
+	fx_advance(2 * NS_SEC);
+	fx_drain();
+}
+END_TEST
+
 START_TEST(malformed_igmp_is_counted_and_ignored)
 {
 	struct ns_socket *s = udp(0);
@@ -383,6 +436,7 @@ Suite *igmp_suite(void)
 	ADD_FX(s, queries_are_answered_within_their_max_response_time);
 	ADD_FX(s, group_datagrams_reach_every_socket_bound_to_the_port);
 	ADD_FX(s, our_multicast_leaves_with_its_ttl_and_loops_back_to_members);
+	ADD_FX(s, source_filters_pick_the_senders_a_socket_takes);
 	ADD_FX(s, malformed_igmp_is_counted_and_ignored);
 	return s;
 }

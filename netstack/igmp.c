@@ -650,8 +650,10 @@ static int set_mc_if(struct ns_socket *s, const void *v, socklen_t len)
 	} else {
 		nic = ns_nic_get(s->stack, ifindex);
 	}
-	if (!nic || (s->bound_nic && nic->id != s->bound_nic))
+	if (!nic)
 		return -EADDRNOTAVAIL;
+	if (s->bound_nic && nic->id != s->bound_nic)
+		return -EINVAL; /* SO_BINDTODEVICE names another */
 	s->mc_index = nic->id;
 	s->mc_addr = addr;
 	return 0;

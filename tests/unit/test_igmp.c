@@ -133,6 +133,10 @@ START_TEST(membership_options_answer_as_linux)
 	ck_assert_uint_eq(ntohl(back.s_addr), B_IP_STACK);
 	struct ip_mreqn mn = { .imr_ifindex = 99 };
 	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_IP, IP_MULTICAST_IF, &mn, sizeof(mn)), -EADDRNOTAVAIL);
+	/* Another interface than SO_BINDTODEVICE's. */
+	ck_assert_int_eq(ns_setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3), 0);
+	ck_assert_int_eq(ns_setsockopt(s, IPPROTO_IP, IP_MULTICAST_IF, &a, sizeof(a)), -EINVAL);
+	ck_assert_int_eq(ns_setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, "", 0), 0);
 	/* One byte sets TTL and LOOP, as Linux; -1 is the default, 1. */
 	uint8_t byte = 9;
 	int v;

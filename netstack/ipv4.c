@@ -63,11 +63,15 @@ static int count_parse_error(struct ns_stack *st, int r)
  * nowhere else. Taken to a unicast address it would be answered to
  * ourselves (sending to 0.0.0.0 means this host): one spoofed datagram from
  * 0.0.0.0:7 to a UDP echo service on port 7 made it echo to itself forever.
+ * Nor, as Linux, to link-local groups (224.0.0.0/24) and in IGMP: switches
+ * that snoop IGMP query from 0.0.0.0 (RFC 4541 2.1.1).
  */
-static int martian_src(struct ns_stack *st, int loop, uint32_t src, uint32_t dst)
+static int martian_src(struct ns_stack *st, int loop, uint32_t src, uint32_t dst, uint8_t proto)
 {
+	int zero_ok = dst == 0xffffffffu ||
+		      (ip4_is_mcast(dst) && ((dst >> 8) == 0xe00000 || proto == IPPROTO_IGMP));
 	return ip4_is_mcast(src) || src == 0xffffffffu || (!loop && ip4_is_loopback(src)) ||
-	       (!loop && src && ns_addr4_nic(st, src)) || (src == 0 && dst != 0xffffffffu);
+	       (!loop && src && ns_addr4_nic(st, src)) || (src == 0 && !zero_ok);
 }
 
 void ip4_input(struct ns_nic *nic, struct pkt *p)
@@ -90,7 +94,7 @@ void ip4_input(struct ns_nic *nic, struct pkt *p)
 			 * options). Everything up to the options parsed. */
 			const uint8_t *h = pkt_data(p);
 			uint32_t src = ns_rd32(h + 12), dst = ns_rd32(h + 16);
-			if (!martian_src(st, loop, src, dst) && ns_addr4_nic(st, dst) &&
+			if (!martian_src(st, loop, src, dst, h[9]) && ns_addr4_nic(st, dst) &&
 			    (loop || !ip4_is_loopback(dst))) {
 				p->l3_off = pkt_pos(p);
 				icmp_send_error(st, p, ICMP_PARAMETERPROB, 0,
@@ -102,7 +106,7 @@ void ip4_input(struct ns_nic *nic, struct pkt *p)
 	/* Drop link-layer padding. */
 	pkt_trim(p, ip.tot_len);
 
-	if (martian_src(st, loop, ip.src, ip.dst)) {
+	if (martian_src(st, loop, ip.src, ip.dst, ip.proto)) {
 		NS_STAT_INC(st, ip4_drop_martian_src);
 		goto drop;
 	}

@@ -251,6 +251,34 @@ START_TEST(queries_are_answered_within_their_max_response_time)
 }
 END_TEST
 
+START_TEST(a_snooping_switchs_query_from_0_0_0_0_is_answered)
+{
+	struct ns_socket *s = udp(0);
+	ck_assert_int_eq(member(s, IP_ADD_MEMBERSHIP, GROUP, B_IP_STACK), 0);
+	fx_advance(2 * NS_SEC);
+	fx_drain();
+	uint8_t q[12] = { 0x11, 10, [8] = 2, [9] = 125 };
+	ns_wr16(q + 2, ns_csum(q, sizeof(q)));
+	struct b_ip4 h = { .src = 0, .dst = ALL_HOSTS, .proto = IPPROTO_IGMP, .ttl = 1 };
+	fx_inject(b_ip4(&h, q, sizeof(q)));
+	ck_assert_uint_eq(ST(igmp_query_rx), 1);
+	fx_advance(NS_SEC);
+	expect_v3_report(2, GROUP);
+	/* Other protocols from 0.0.0.0 only to link-local groups. */
+	uint64_t martian = ST(ip4_drop_martian_src);
+	struct pkt *p = udp_to_group(GROUP, 9, "x");
+	uint8_t *ih = pkt_data(p) + ETH_HDR_LEN;
+	ns_wr32(ih + 12, 0);
+	ns_wr16(ih + 10, 0);
+	ns_wr16(ih + 10, ns_csum(ih, IP4_HDR_LEN));
+	fx_inject(p);
+	ck_assert_uint_eq(ST(ip4_drop_martian_src), martian + 1);
+	ns_close(s);
+	fx_advance(2 * NS_SEC);
+	fx_drain();
+}
+END_TEST
+
 START_TEST(group_datagrams_reach_every_socket_bound_to_the_port)
 {
 	struct ns_socket *joined = udp(5353), *all = udp(5353), *not_all = udp(5353);
@@ -438,6 +466,7 @@ Suite *igmp_suite(void)
 	ADD_FX(s, membership_options_answer_as_linux);
 	ADD_FX(s, join_and_leave_send_igmpv3_state_change_reports);
 	ADD_FX(s, queries_are_answered_within_their_max_response_time);
+	ADD_FX(s, a_snooping_switchs_query_from_0_0_0_0_is_answered);
 	ADD_FX(s, group_datagrams_reach_every_socket_bound_to_the_port);
 	ADD_FX(s, our_multicast_leaves_with_its_ttl_and_loops_back_to_members);
 	ADD_FX(s, source_filters_pick_the_senders_a_socket_takes);

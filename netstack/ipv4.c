@@ -64,11 +64,12 @@ static int count_parse_error(struct ns_stack *st, int r)
  * ourselves (sending to 0.0.0.0 means this host): one spoofed datagram from
  * 0.0.0.0:7 to a UDP echo service on port 7 made it echo to itself forever.
  * Nor, as Linux, to link-local groups (224.0.0.0/24) and in IGMP: switches
- * that snoop IGMP query from 0.0.0.0 (RFC 4541 2.1.1).
+ * that snoop IGMP query from 0.0.0.0 (RFC 4541 2.1.1); nor in our own
+ * multicast over lo (sent from 0.0.0.0 when lo is named by index).
  */
 static int martian_src(struct ns_stack *st, int loop, uint32_t src, uint32_t dst, uint8_t proto)
 {
-	int zero_ok = dst == 0xffffffffu ||
+	int zero_ok = dst == 0xffffffffu || (loop && ip4_is_mcast(dst)) ||
 		      (ip4_is_mcast(dst) && ((dst >> 8) == 0xe00000 || proto == IPPROTO_IGMP));
 	return ip4_is_mcast(src) || src == 0xffffffffu || (!loop && ip4_is_loopback(src)) ||
 	       (!loop && src && ns_addr4_nic(st, src)) || (src == 0 && !zero_ok);

@@ -510,6 +510,18 @@ static struct ns_nic *loopback_nic(struct ns_stack *st)
 	return NULL;
 }
 
+/* The source of a broadcast or multicast datagram out of a loopback link
+ * when none was given: Linux looks for a link-scope address, which lo's
+ * (host scope) are not, then takes the first other interface's address,
+ * else 0.0.0.0. */
+static uint32_t loopback_group_src(struct ns_stack *st)
+{
+	for (int i = 1; i <= st->nnics; i++)
+		if (!(st->nics[i]->caps & NS_LINK_CAP_LOOPBACK) && st->nics[i]->naddr4)
+			return st->nics[i]->addr4[0].addr.v4;
+	return 0;
+}
+
 int ns_route4(struct ns_stack *st, uint32_t dst, uint32_t src, int bound_nic, struct ns_rt *rt)
 {
 	memset(rt, 0, sizeof(*rt));
@@ -544,9 +556,7 @@ int ns_route4(struct ns_stack *st, uint32_t dst, uint32_t src, int bound_nic, st
 		rt->mtu = nic->mtu;
 		rt->bcast = 1;
 		if (nic->caps & NS_LINK_CAP_LOOPBACK) {
-			/* Linux picks a link-scope source; lo has only
-			 * host-scope ones, so it sends from 0.0.0.0. */
-			rt->src = ns_ip4(src);
+			rt->src = ns_ip4(src ? src : loopback_group_src(st));
 			return 0;
 		}
 		rt->src = ns_ip4(src ? src : pick_src4(nic, dst));
@@ -563,7 +573,9 @@ int ns_route4(struct ns_stack *st, uint32_t dst, uint32_t src, int bound_nic, st
 			return -ENETUNREACH;
 		rt->nic = nic;
 		rt->nexthop = ns_ip4(dst);
-		rt->src = ns_ip4(src ? src : pick_src4(nic, dst));
+		if (!src)
+			src = nic->caps & NS_LINK_CAP_LOOPBACK ? loopback_group_src(st) : pick_src4(nic, dst);
+		rt->src = ns_ip4(src);
 		rt->mtu = nic->mtu;
 		return 0;
 	}

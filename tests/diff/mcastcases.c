@@ -150,6 +150,12 @@ static void multicast(void)
 	R("join by ip_mreqn ifindex 1", setsockopt(joined, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mn, sizeof(mn)));
 	tx("send from a socket bound to 127.0.0.1", src_lo, GROUP, port, "eight");
 	rx("it goes out lo", joined, 1000);
+	int by_index = socket(AF_INET, SOCK_DGRAM, 0);
+	errno = 0;
+	R("IP_MULTICAST_IF by ip_mreqn index 1", setsockopt(by_index, IPPROTO_IP, IP_MULTICAST_IF, &mn, sizeof(mn)));
+	tx("send out lo by index", by_index, GROUP, port, "nine");
+	rx("lo has no link-scope source, so from 0.0.0.0", joined, 1000);
+	close(by_index);
 	close(src_lo);
 	close(joined);
 	close(on_lo);

@@ -80,6 +80,8 @@ int ns_ip_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx)
 		.tos = tx->tos,
 		.df = tx->df,
 		.allow_bcast = tx->allow_bcast,
+		.mc_ttl = tx->mc_ttl,
+		.mc_loop = tx->mc_loop,
 		.bound_nic = tx->bound_nic,
 	};
 	return ip4_output(st, p, &t4);

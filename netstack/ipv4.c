@@ -63,11 +63,16 @@ static int count_parse_error(struct ns_stack *st, int r)
  * nowhere else. Taken to a unicast address it would be answered to
  * ourselves (sending to 0.0.0.0 means this host): one spoofed datagram from
  * 0.0.0.0:7 to a UDP echo service on port 7 made it echo to itself forever.
+ * Nor, as Linux, to link-local groups (224.0.0.0/24) and in IGMP: switches
+ * that snoop IGMP query from 0.0.0.0 (RFC 4541 2.1.1); nor in our own
+ * multicast over lo (sent from 0.0.0.0 when lo is named by index).
  */
-static int martian_src(struct ns_stack *st, int loop, uint32_t src, uint32_t dst)
+static int martian_src(struct ns_stack *st, int loop, uint32_t src, uint32_t dst, uint8_t proto)
 {
+	int zero_ok = dst == 0xffffffffu || (loop && ip4_is_mcast(dst)) ||
+		      (ip4_is_mcast(dst) && ((dst >> 8) == 0xe00000 || proto == IPPROTO_IGMP));
 	return ip4_is_mcast(src) || src == 0xffffffffu || (!loop && ip4_is_loopback(src)) ||
-	       (!loop && src && ns_addr4_nic(st, src)) || (src == 0 && dst != 0xffffffffu);
+	       (!loop && src && ns_addr4_nic(st, src)) || (src == 0 && !zero_ok);
 }
 
 void ip4_input(struct ns_nic *nic, struct pkt *p)
@@ -75,7 +80,8 @@ void ip4_input(struct ns_nic *nic, struct pkt *p)
 	struct ns_stack *st = nic->stack;
 	struct ip4_repr ip;
 	int r;
-	int loop = !!(nic->caps & NS_LINK_CAP_LOOPBACK);
+	/* Our own multicast looped back is as trusted as loopback input. */
+	int loop = (nic->caps & NS_LINK_CAP_LOOPBACK) || (p->flags & PKT_F_MC_LOOP);
 
 	NS_STAT_INC(st, ip4_rx);
 	r = ip4_parse(pkt_data(p), p->len, &ip);
@@ -89,7 +95,7 @@ void ip4_input(struct ns_nic *nic, struct pkt *p)
 			 * options). Everything up to the options parsed. */
 			const uint8_t *h = pkt_data(p);
 			uint32_t src = ns_rd32(h + 12), dst = ns_rd32(h + 16);
-			if (!martian_src(st, loop, src, dst) && ns_addr4_nic(st, dst) &&
+			if (!martian_src(st, loop, src, dst, h[9]) && ns_addr4_nic(st, dst) &&
 			    (loop || !ip4_is_loopback(dst))) {
 				p->l3_off = pkt_pos(p);
 				icmp_send_error(st, p, ICMP_PARAMETERPROB, 0,
@@ -101,13 +107,13 @@ void ip4_input(struct ns_nic *nic, struct pkt *p)
 	/* Drop link-layer padding. */
 	pkt_trim(p, ip.tot_len);
 
-	if (martian_src(st, loop, ip.src, ip.dst)) {
+	if (martian_src(st, loop, ip.src, ip.dst, ip.proto)) {
 		NS_STAT_INC(st, ip4_drop_martian_src);
 		goto drop;
 	}
 	int bcast = ip.dst == 0xffffffffu || ns_is_bcast4(st, ip.dst);
-	/* We join no multicast group except all-hosts (RFC 1112 4). */
-	int mcast = ip.dst == IP4_ADDR(224, 0, 0, 1);
+	/* RFC 1112 4: the groups joined on this interface, and all-hosts. */
+	int mcast = ip4_is_mcast(ip.dst) && igmp_is_member(nic, ip.dst);
 	int local = ns_addr4_nic(st, ip.dst) != NULL && (loop || !ip4_is_loopback(ip.dst));
 	if (!local && !bcast && !mcast) {
 		NS_STAT_INC(st, ip4_drop_not_for_us);
@@ -197,6 +203,39 @@ int ip4_output_routed(struct ns_stack *st, struct pkt *p, const struct ns_rt *rt
 	return frag4_output(st, p, rt->mtu, send_one, (void *)rt);
 }
 
+/*
+ * RFC 1112 6.1: a datagram to a group. A copy goes to our own members of
+ * the group on that interface unless IP_MULTICAST_LOOP is off; a loopback
+ * interface brings every datagram back by itself (so the option does
+ * nothing there, as on Linux). TTL 0 never leaves the host. Consumes p.
+ */
+static int mc_output(struct ns_stack *st, struct pkt *p, const struct ns_rt *rt, int loop)
+{
+	struct ns_nic *nic = rt->nic;
+	const uint8_t *h = pkt_data(p);
+	if (nic->caps & NS_LINK_CAP_LOOPBACK)
+		return ip4_output_routed(st, p, rt);
+	if (loop && igmp_is_member(nic, ns_rd32(h + 16))) {
+		struct pkt *c = pkt_copy(p, PKT_HEADROOM);
+		if (c) {
+			if (c->flags & PKT_F_CSUM_PARTIAL)
+				ns_pkt_csum_complete(c);
+			c->flags = PKT_F_MC_LOOP | PKT_F_MCAST;
+			c->gso_type = PKT_GSO_NONE;
+			c->nic = nic;
+			NS_STAT_INC(st, ip4_mcast_looped);
+			pkt_queue_push(&st->mc_loopq, c);
+		} else {
+			NS_STAT_INC(st, ip4_tx_nomem);
+		}
+	}
+	if (h[8] == 0) {
+		pkt_unref(p);
+		return 0;
+	}
+	return ip4_output_routed(st, p, rt);
+}
+
 int ip4_output(struct ns_stack *st, struct pkt *p, const struct ip4_tx *tx)
 {
 	struct ns_rt rt;
@@ -225,7 +264,7 @@ int ip4_output(struct ns_stack *st, struct pkt *p, const struct ip4_tx *tx)
 		.tos = tx->tos,
 		.tot_len = (uint16_t)p->len,
 		.df = tx->df,
-		.ttl = tx->ttl ? tx->ttl : NS_DEFAULT_TTL,
+		.ttl = ip4_is_mcast(tx->dst) ? tx->mc_ttl : tx->ttl ? tx->ttl : NS_DEFAULT_TTL,
 		.proto = tx->proto,
 		.src = rt.src.v4,
 		.dst = tx->dst,
@@ -233,6 +272,8 @@ int ip4_output(struct ns_stack *st, struct pkt *p, const struct ip4_tx *tx)
 	ip.id = ip4_next_id(st, ip.src, ip.dst, ip.proto);
 	ip4_emit(h, &ip);
 	p->ip_proto = tx->proto;
+	if (ip4_is_mcast(tx->dst))
+		return mc_output(st, p, &rt, tx->mc_loop);
 	return ip4_output_routed(st, p, &rt);
 }
 

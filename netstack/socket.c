@@ -161,6 +161,9 @@ void ns_socket_init(struct ns_socket *s, struct ns_stack *st, const struct ns_so
 	s->pmtudisc = IP_PMTUDISC_WANT; /* Linux default (ip_no_pmtu_disc = 0) */
 	s->pmtudisc6 = IPV6_PMTUDISC_WANT;
 	s->hoplimit6 = -1;
+	s->mc_ttl = 1; /* RFC 1112 6.1 */
+	s->mc_loop = 1;
+	s->mc_all = 1;
 	s->all_next = st->sockets;
 	if (s->all_next)
 		s->all_next->all_pprev = &s->all_next;
@@ -184,6 +187,7 @@ void ns_socket_fini(struct ns_socket *s)
 	filter_put(s->filter);
 	s->filter = NULL;
 	errq_purge(s);
+	igmp_sock_release(s);
 	if (!s->all_pprev)
 		return;
 	*s->all_pprev = s->all_next;
@@ -939,6 +943,20 @@ int ns_getsockopt(struct ns_socket *s, int level, int name, void *v, socklen_t *
 int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len)
 {
 	int val = 0;
+	switch (name) {
+	case IP_MULTICAST_IF:
+	case IP_ADD_MEMBERSHIP:
+	case IP_DROP_MEMBERSHIP:
+	case IP_ADD_SOURCE_MEMBERSHIP:
+	case IP_DROP_SOURCE_MEMBERSHIP:
+	case IP_BLOCK_SOURCE:
+	case IP_UNBLOCK_SOURCE:
+	case MCAST_JOIN_GROUP:
+	case MCAST_LEAVE_GROUP:
+		return igmp_setsockopt(s, name, v, len); /* structs, not ints */
+	default:
+		break;
+	}
 	/* Linux accepts a single byte for most IP int options, and no bytes
 	 * at all as 0 (except where it says otherwise, below). */
 	if (len && !v)
@@ -990,6 +1008,25 @@ int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len
 	case IP_RECVORIGDSTADDR:
 		set_flag(s, NS_SO_ORIGDSTADDR, val);
 		return 0;
+	case IP_MULTICAST_TTL:
+		if (s->type == SOCK_STREAM || len < 1)
+			return -EINVAL;
+		if (val == -1)
+			val = 1; /* Linux: the default */
+		if (val < 0 || val > 255)
+			return -EINVAL;
+		s->mc_ttl = (uint8_t)val;
+		return 0;
+	case IP_MULTICAST_LOOP:
+		if (len < 1)
+			return -EINVAL;
+		s->mc_loop = val != 0;
+		return 0;
+	case IP_MULTICAST_ALL:
+		if (val != 0 && val != 1)
+			return -EINVAL;
+		s->mc_all = (uint8_t)val;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1016,6 +1053,16 @@ int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
 		return put_int(v, len, !!(s->opts & NS_SO_FREEBIND));
 	case IP_RECVORIGDSTADDR:
 		return put_int(v, len, !!(s->opts & NS_SO_ORIGDSTADDR));
+	case IP_MULTICAST_TTL:
+		return put_int(v, len, s->mc_ttl);
+	case IP_MULTICAST_LOOP:
+		return put_int(v, len, s->mc_loop);
+	case IP_MULTICAST_ALL:
+		return put_int(v, len, s->mc_all);
+	case IP_MULTICAST_IF: {
+		struct in_addr a = { htonl(s->mc_addr) };
+		return put_bytes(v, len, &a, sizeof(a));
+	}
 	default:
 		return -ENOPROTOOPT;
 	}

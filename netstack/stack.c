@@ -510,6 +510,18 @@ static struct ns_nic *loopback_nic(struct ns_stack *st)
 	return NULL;
 }
 
+/* The source of a broadcast or multicast datagram out of a loopback link
+ * when none was given: Linux looks for a link-scope address, which lo's
+ * (host scope) are not, then takes the first other interface's address,
+ * else 0.0.0.0. */
+static uint32_t loopback_group_src(struct ns_stack *st)
+{
+	for (int i = 1; i <= st->nnics; i++)
+		if (!(st->nics[i]->caps & NS_LINK_CAP_LOOPBACK) && st->nics[i]->naddr4)
+			return st->nics[i]->addr4[0].addr.v4;
+	return 0;
+}
+
 int ns_route4(struct ns_stack *st, uint32_t dst, uint32_t src, int bound_nic, struct ns_rt *rt)
 {
 	memset(rt, 0, sizeof(*rt));
@@ -521,6 +533,7 @@ int ns_route4(struct ns_stack *st, uint32_t dst, uint32_t src, int bound_nic, st
 			return -ENETUNREACH;
 		rt->nic = lo;
 		rt->nexthop = ns_ip4(dst);
+		rt->bcast = (uint8_t)ns_is_bcast4(st, dst); /* 127.255.255.255 */
 		/* RFC 1122 3.3.4.2 / Linux: all of 127/8 is local; a configured
 		 * address answers from itself, the rest of a loopback prefix
 		 * (127.0.0.11) from the loopback's own address, as Linux. */
@@ -540,11 +553,31 @@ int ns_route4(struct ns_stack *st, uint32_t dst, uint32_t src, int bound_nic, st
 			return -ENETUNREACH;
 		rt->nic = nic;
 		rt->nexthop = ns_ip4(dst);
-		rt->src = ns_ip4(src ? src : pick_src4(nic, dst));
 		rt->mtu = nic->mtu;
 		rt->bcast = 1;
+		if (nic->caps & NS_LINK_CAP_LOOPBACK) {
+			rt->src = ns_ip4(src ? src : loopback_group_src(st));
+			return 0;
+		}
+		rt->src = ns_ip4(src ? src : pick_src4(nic, dst));
 		/* Linux ip_route_output: a loopback source never leaves the host. */
 		return ip4_is_loopback(rt->src.v4) ? -EINVAL : 0;
+	}
+	int mcast = ip4_is_mcast(dst);
+	if (mcast && (bound_nic || src)) {
+		/* Linux: a group is reached on the given interface
+		 * (IP_MULTICAST_IF, SO_BINDTODEVICE) or that of the given
+		 * source, routes or not. */
+		struct ns_nic *nic = bound_nic ? ns_nic_get(st, bound_nic) : ns_addr4_nic(st, src);
+		if (!nic)
+			return -ENETUNREACH;
+		rt->nic = nic;
+		rt->nexthop = ns_ip4(dst);
+		if (!src)
+			src = nic->caps & NS_LINK_CAP_LOOPBACK ? loopback_group_src(st) : pick_src4(nic, dst);
+		rt->src = ns_ip4(src);
+		rt->mtu = nic->mtu;
+		return 0;
 	}
 	for (unsigned i = 0; i < st->nroutes; i++) {
 		struct ns_route *r = &st->routes[i];
@@ -556,7 +589,8 @@ int ns_route4(struct ns_stack *st, uint32_t dst, uint32_t src, int bound_nic, st
 		if (!nic)
 			continue;
 		rt->nic = nic;
-		rt->nexthop = r->has_gw ? r->gw : ns_ip4(dst);
+		/* A group is reached on the link itself, never via a gateway. */
+		rt->nexthop = r->has_gw && !mcast ? r->gw : ns_ip4(dst);
 		rt->src = ns_ip4(src ? src : pick_src4(nic, rt->nexthop.v4));
 		rt->mtu = nic->mtu;
 		rt->bcast = !r->has_gw && ns_is_bcast4(st, dst);
@@ -597,6 +631,8 @@ int ns_stack_create(const struct ns_stack_config *cfg, struct ns_stack **out)
 	st->eph_high = NS_EPH_HIGH;
 	st->eph_next = (uint16_t)(NS_EPH_LOW + ns_random32(st) % (NS_EPH_HIGH - NS_EPH_LOW + 1));
 	icmp_init(st);
+	igmp_init(st);
+	pkt_queue_init(&st->mc_loopq);
 	int r;
 	if ((r = neigh_init(st)) < 0 || (r = frag4_init(st)) < 0 || (r = ip6_init(st)) < 0 ||
 	    (r = udp_init(st)) < 0 || (r = tcp_init(st)) < 0) {
@@ -633,7 +669,9 @@ void ns_stack_destroy(struct ns_stack *st)
 	ip6_fini(st);
 	frag4_fini(st);
 	neigh_fini(st);
+	pkt_queue_purge(&st->mc_loopq);
 	for (int i = 1; i <= st->nnics; i++) {
+		igmp_nic_fini(st->nics[i]);
 		ns_link_destroy(st->nics[i]->link);
 		free(st->nics[i]);
 	}
@@ -649,6 +687,12 @@ struct ns_wheel *ns_stack_wheel(struct ns_stack *st)
 int ns_stack_poll(struct ns_stack *st)
 {
 	int more = 0;
+	/* Only what was looped before this poll (as the loopback link). */
+	for (uint32_t n = st->mc_loopq.count; n; n--) {
+		struct pkt *p = pkt_queue_pop(&st->mc_loopq);
+		ip4_input(p->nic, p);
+	}
+	more |= st->mc_loopq.count > 0;
 	for (int i = 1; i <= st->nnics; i++) {
 		struct ns_link *l = st->nics[i]->link;
 		if (ns_link_pending(l)) {
@@ -662,6 +706,11 @@ int ns_stack_poll(struct ns_stack *st)
 const char *ns_stack_busy(struct ns_stack *st)
 {
 	static char why[96];
+	if (st->mc_loopq.count) {
+		snprintf(why, sizeof(why), "%u looped multicast datagram(s) queued",
+			 (unsigned)st->mc_loopq.count);
+		return why;
+	}
 	for (int i = 1; i <= st->nnics; i++) {
 		int n = ns_link_pending(st->nics[i]->link);
 		if (n > 0) {
@@ -676,7 +725,7 @@ int ns_stack_flush(struct ns_stack *st)
 {
 	/* ACKs owed by this batch of input go out before the links flush. */
 	tcp_stack_flush(st);
-	int pending = 0;
+	int pending = st->mc_loopq.count > 0;
 	for (int i = 1; i <= st->nnics; i++) {
 		ns_link_flush(st->nics[i]->link);
 		pending |= ns_link_pending(st->nics[i]->link) > 0;

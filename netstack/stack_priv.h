@@ -47,6 +47,7 @@ struct ns_nic {
 	struct ns_ifaddr addr4[NS_NIC_MAX_ADDR];
 	unsigned naddr4;
 	struct ip6_nic *ip6; /* IPv6 state (ipv6_addr.c); NULL: IPv6 off here */
+	struct igmp_nic *igmp; /* IPv4 groups joined here (igmp.c); NULL: none yet */
 	struct ns_nic_stats st;
 };
 
@@ -139,6 +140,9 @@ struct ns_stack {
 	ns_time_t icmp_last;
 	/* Every socket not yet freed, for teardown. */
 	struct ns_socket *sockets;
+	/* Our own multicast, looped back to local listeners (IP_MULTICAST_LOOP);
+	 * delivered on the next poll, never from inside output. */
+	struct pkt_queue mc_loopq;
 	uint16_t eph_next;
 	uint16_t eph_low, eph_high; /* net.ipv4.ip_local_port_range */
 	/* net.core.{r,w}mem_{default,max}: every socket's buffers, the cap
@@ -220,6 +224,8 @@ struct ip4_tx {
 	uint8_t tos;
 	uint8_t df;
 	uint8_t allow_bcast;
+	uint8_t mc_ttl;	   /* to a multicast group: this TTL (0: stays on the host) */
+	uint8_t mc_loop;   /* ... and a copy to our own members of the group */
 	int bound_nic;
 };
 /*
@@ -246,6 +252,8 @@ struct ns_ip_tx {
 	uint8_t tos;	   /* TOS / traffic class */
 	uint8_t df;	   /* v4: DF; v6: never fragment locally (EMSGSIZE) */
 	uint8_t allow_bcast;
+	uint8_t mc_ttl;	   /* IPv4 multicast: IP_MULTICAST_TTL, IP_MULTICAST_LOOP */
+	uint8_t mc_loop;
 	int bound_nic;	   /* SO_BINDTODEVICE / sin6_scope_id, 0 none */
 };
 /* Send a transport payload (data at the transport header) to tx->dst, by
@@ -432,6 +440,21 @@ void icmp_send_error(struct ns_stack *st, const struct pkt *orig, uint8_t type, 
 /* Map an ICMP destination-unreachable code etc. to errno and fatality. */
 void icmp_err_convert(uint8_t type, uint8_t code, int *err, int *fatal);
 
+/* ---- igmp.c: IPv4 multicast membership and IGMP ---- */
+struct igmp_nic;
+void igmp_init(struct ns_stack *st);
+/* Does nic listen to group g (joined by a socket there, or all-hosts)? */
+int igmp_is_member(const struct ns_nic *nic, uint32_t g);
+void igmp_nic_fini(struct ns_nic *nic);
+/* IP_MULTICAST_IF, IP_ADD/DROP_MEMBERSHIP, IP_ADD/DROP_SOURCE_MEMBERSHIP,
+ * IP_BLOCK/UNBLOCK_SOURCE, MCAST_JOIN/LEAVE_GROUP. */
+int igmp_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len);
+/* May socket s take a datagram from src to group that arrived on ifindex
+ * (its membership there and its source filter, else IP_MULTICAST_ALL)? */
+int igmp_sock_allows(const struct ns_socket *s, uint32_t group, uint32_t src, int ifindex);
+/* Leave every group the socket joined (it is being freed). */
+void igmp_sock_release(struct ns_socket *s);
+
 /* ---- udp.c ---- */
 int udp_init(struct ns_stack *st);
 void udp_fini(struct ns_stack *st);
@@ -526,6 +549,12 @@ struct ns_socket {
 	int ttl;	   /* -1: default */
 	uint8_t tos;
 	int bound_nic;	   /* SO_BINDTODEVICE, 0 none */
+	/* IPv4 multicast (igmp.c): IP_MULTICAST_TTL, _LOOP, _ALL, _IF (by
+	 * index and address) and the groups joined, NULL while none. */
+	uint8_t mc_ttl, mc_loop, mc_all;
+	int mc_index;
+	uint32_t mc_addr;
+	struct ip4_mc_sock *mc4;
 	int linger_on, linger_secs;
 	struct timeval rcvtimeo, sndtimeo;
 	struct ns_sk_filter *filter; /* SO_ATTACH_FILTER, NULL none */

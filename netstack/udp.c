@@ -267,6 +267,8 @@ static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *r
 		.hop_limit = v4 ? s->ttl : s->hoplimit6,
 		.tos = v4 ? s->tos : (uint8_t)s->tclass6,
 		.allow_bcast = !!(s->opts & NS_SO_BROADCAST),
+		.mc_ttl = s->mc_ttl,
+		.mc_loop = s->mc_loop,
 		/* IP_PMTUDISC_DO/PROBE set DF; WANT fragments locally. */
 		.df = v4 ? (s->pmtudisc == IP_PMTUDISC_DO || s->pmtudisc == IP_PMTUDISC_PROBE)
 			 : (s->pmtudisc6 == IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_PROBE),
@@ -418,6 +420,19 @@ static int udp6_name(const struct udp_sock *u, const struct msghdr *m, int *use_
 	return 0;
 }
 
+/* Linux udp_sendmsg: to an IPv4 group, IP_MULTICAST_IF's interface and
+ * address stand in for those the socket did not choose. */
+static void mcast_source(const struct ns_socket *s, const struct ns_ip *dst, struct ns_ip *src,
+			 int *bound_nic)
+{
+	if (dst->family != AF_INET || !ip4_is_mcast(dst->v4))
+		return;
+	if (!*bound_nic)
+		*bound_nic = s->mc_index;
+	if (ns_ip_is_any(src) && s->mc_addr)
+		*src = ns_ip4(s->mc_addr);
+}
+
 static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flags)
 {
 	struct udp_sock *u = udp_sk(s);
@@ -494,15 +509,11 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		return r;
 
 	struct ns_ip src = send_source(u, &dst);
+	mcast_source(s, &dst, &src, &bound_nic);
 	struct ns_rt rt;
 	r = ns_route(st, &dst, &src, bound_nic, &rt);
 	if (r < 0) {
-		/* Counted under the destination's family (IPv6 sends were
-		 * counted as ip4.tx_no_route). */
-		if (dst.family == AF_INET6)
-			NS_STAT_INC(st, ip6_tx_no_route);
-		else
-			NS_STAT_INC(st, ip4_tx_no_route);
+		NS_STAT_NO_ROUTE(st, dst.family);
 		return r;
 	}
 	if (rt.bcast && !(s->opts & NS_SO_BROADCAST))
@@ -559,6 +570,10 @@ static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 			uint32_t spec = rm.dst.v4;
 			if (!ns_addr4_nic(u->sk.stack, spec) && p->nic && p->nic->naddr4)
 				spec = p->nic->addr4[0].addr.v4;
+			/* Linux: from 0.0.0.0, a link-scope address of the
+			 * interface; a loopback one has none. */
+			if (!rm.src.v4 && p->nic && (p->nic->caps & NS_LINK_CAP_LOOPBACK))
+				spec = 0;
 			pi.ipi_spec_dst.s_addr = htonl(spec);
 			ns_cmsg_put(m, &used, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 		}
@@ -955,6 +970,9 @@ static void udp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_inf
 			/* Sockets bound to INADDR_ANY or to the broadcast
 			 * address itself match; unicast-bound ones do not. */
 			if (score(u, &l3->src, sport, &l3->dst, dport, nic) < 0)
+				continue;
+			if (l3->mcast && l3->dst.family == AF_INET &&
+			    !igmp_sock_allows(&u->sk, l3->dst.v4, l3->src.v4, nic))
 				continue;
 			if (last) {
 				struct pkt *c = pkt_clone(p);

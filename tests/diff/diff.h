@@ -60,4 +60,7 @@ void case_tcp_options(void);
 void case_udp_addresses(void);
 void case_udp_errqueue(void);
 
+/* mcastcases.c */
+void case_mcast_loopback(void);
+
 #endif

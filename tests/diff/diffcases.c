@@ -387,6 +387,7 @@ static const struct {
 	{ "tcp_options", case_tcp_options },
 	{ "udp_addresses", case_udp_addresses },
 	{ "udp_errqueue", case_udp_errqueue },
+	{ "mcast_loopback", case_mcast_loopback },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

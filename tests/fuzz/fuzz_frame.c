@@ -7,7 +7,7 @@
  *              bit 2 frames arrive marked "checksum verified" (rx offload);
  *              bit 3 peer already in the neighbour cache (ARP, and NDP for
  *              fd00::1);
- *              bit 4 repair checksums (IPv4 header, and UDP/TCP/ICMP of an
+ *              bit 4 repair checksums (IPv4 header, and UDP/TCP/ICMP/IGMP of an
  *              unfragmented datagram; UDP/TCP/ICMPv6 right after an IPv6
  *              header) so that mutations reach the code behind them
  *   then records, each:
@@ -17,7 +17,8 @@
  *
  * Every input gets a fresh stack (10.0.0.2/24 and fd00::2/64 (no DAD) on
  * the channel with its fe80:: address, default routes, a UDP echo socket on
- * port 7, a UDP sink on 9, a TCP listener on 80), so a crash reproduces
+ * port 7, a UDP sink on 9 that joined 239.1.2.3 (so IGMP queries have a
+ * group to answer for), a TCP listener on 80), so a crash reproduces
  * from its input alone. After the frames the
  * clock runs 200 s (every reassembly queue expires, timers fire), then:
  *   - the accounting of tests/unit/books.h must hold (abort otherwise);
@@ -44,6 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static const uint32_t MTUS[4] = { 1500, 9000, 576, 1280 };
+#define FUZZ_GROUP IP4_ADDR(239, 1, 2, 3)
 
 static struct {
 	struct ns_wheel wheel;
@@ -172,6 +174,7 @@ static void repair_checksums(struct pkt *p)
 		}
 		break;
 	case IPPROTO_ICMP_:
+	case IPPROTO_IGMP:
 		if (len >= ICMP_HDR_LEN) {
 			ns_wr16(l4 + 2, 0);
 			ns_wr16(l4 + 2, ns_csum(l4, len));
@@ -220,8 +223,10 @@ static void setup(uint8_t cfg)
 	    ns_bind(H.echo, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		abort();
 	sa.sin_port = htons(9);
+	struct ip_mreqn mr = { .imr_multiaddr.s_addr = htonl(FUZZ_GROUP), .imr_ifindex = nic };
 	if (ns_socket_create(H.st, AF_INET, SOCK_DGRAM, 0, &H.sink) < 0 ||
-	    ns_bind(H.sink, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	    ns_bind(H.sink, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    ns_setsockopt(H.sink, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
 		abort();
 	if (ns_socket_create(H.st, AF_INET, SOCK_STREAM, 0, &H.listener) == 0) {
 		sa.sin_port = htons(80);
@@ -386,6 +391,27 @@ static void write_seeds(const char *dir)
 			    .mf = 1 };
 	seed_frame(b_ip4(&fh, big, 1480), 0);
 	seed_write(dir, "options-and-lone-fragment");
+
+	/* IGMP (checksums repaired): a v3 general query, a v2 query for the
+	 * sink's group and another member's v2 report for it, a datagram to
+	 * the group, a v1 query; the answers come from the timers. */
+	seed_begin(8 | 16);
+	uint8_t gq[12] = { 0x11, 10, [8] = 2, [9] = 125 };
+	struct b_ip4 gh = { .src = B_IP_PEER, .dst = IP4_ADDR(224, 0, 0, 1), .proto = IPPROTO_IGMP,
+			    .ttl = 1, .id = 13 };
+	seed_frame(b_ip4(&gh, gq, 12), 0);
+	ns_wr32(gq + 4, FUZZ_GROUP);
+	gh.dst = FUZZ_GROUP;
+	seed_frame(b_ip4(&gh, gq, 8), 2);
+	gq[0] = 0x16;
+	gq[1] = 0;
+	seed_frame(b_ip4(&gh, gq, 8), 1);
+	seed_frame(b_udp4(B_IP_PEER, 4000, FUZZ_GROUP, 9, "to the group", 12), 0);
+	gq[0] = 0x11;
+	ns_wr32(gq + 4, 0);
+	gh.dst = IP4_ADDR(224, 0, 0, 1);
+	seed_frame(b_ip4(&gh, gq, 8), 240);
+	seed_write(dir, "igmp-queries");
 
 	/* IPv6: echo, a fragmented echo, neighbour and router discovery, an
 	 * unknown option and an unknown next header, an MLD query, an

@@ -14,6 +14,7 @@
  *                       (N fragments become one datagram; the same for ip6)
  *   reasm_frags       = reasm_frags_merged + reasm_frags_dropped (both)
  *   ip4.delivered + ip6.delivered = udp.rx + icmp.rx + icmp6.rx + tcp.rx
+ *                       + igmp.rx
  *   udp.rx            = udp drops + udp.delivered
  *   icmp.rx           = icmp drops before dispatch + echo_rx + err_rx
  *                       + ping_delivered + ping_drop (echo replies)
@@ -26,6 +27,7 @@
  *   ndp.rx            = ndp drops + ns_rx + na_rx + rs_rx + ra_rx
  *                       + ra_ignored + redirect_rx
  *   mld.rx            = mld.drop_malformed + query_rx + report_rx
+ *   igmp.rx           = igmp drops + query_rx + report_rx
  * and the sum of every terminal outcome equals eth.rx.
  */
 #ifndef TEST_BOOKS_H
@@ -69,6 +71,8 @@ static inline int books_check(struct ns_stack *st, struct ns_link *ch, uint64_t 
 			     s->ip6_drop_unknown_proto + s->ip6_drop_frag_hdr_chain;
 	uint64_t icmp6_pre = s->icmp6_drop_short + s->icmp6_drop_csum + s->icmp6_drop_unknown_type;
 	uint64_t icmp6_err_accepted = s->icmp6_err_rx - s->icmp6_drop_bad_error;
+	uint64_t igmp_drops = s->igmp_drop_short + s->igmp_drop_csum + s->igmp_drop_malformed +
+			      s->igmp_drop_unknown_type;
 	uint64_t ndp_drops = s->ndp_drop_hop_limit + s->ndp_drop_malformed + s->ndp_drop_not_for_us;
 	uint64_t ndp_ok = s->ndp_ns_rx + s->ndp_na_rx + s->ndp_rs_rx + s->ndp_ra_rx + s->ndp_ra_ignored +
 			  s->ndp_redirect_rx;
@@ -82,7 +86,8 @@ static inline int books_check(struct ns_stack *st, struct ns_link *ch, uint64_t 
 			    s->tcp_rx + ip6_drops + (s->ip6_reasm_frags - s->ip6_reasm_ok) + icmp6_pre +
 			    s->icmp6_echo_reply_tx + s->icmp6_drop_nomem + s->icmp6_echo_no_source +
 			    s->icmp6_drop_bad_error + icmp6_err_accepted + ndp_drops + ndp_ok +
-			    s->mld_drop_malformed + s->mld_query_rx + s->mld_report_rx;
+			    s->mld_drop_malformed + s->mld_query_rx + s->mld_report_rx + igmp_drops +
+			    s->igmp_query_rx + s->igmp_report_rx;
 	const struct books_eq eqs[] = {
 		{ "channel rx frames = frames injected", ch->stats.rx_frames, injected, 0 },
 		{ "link rx = eth.rx", link_rx, s->eth_rx, 0 },
@@ -99,8 +104,11 @@ static inline int books_check(struct ns_stack *st, struct ns_link *ch, uint64_t 
 		  s->ip6_rx + s->ip6_reasm_ok, ip6_drops + s->ip6_reasm_frags + s->ip6_delivered, 0 },
 		{ "ip6 reasm_frags = frags merged + frags dropped", s->ip6_reasm_frags,
 		  s->ip6_reasm_frags_merged + s->ip6_reasm_frags_dropped, 0 },
-		{ "ip4.delivered + ip6.delivered = udp.rx + icmp.rx + icmp6.rx + tcp.rx",
-		  s->ip4_delivered + s->ip6_delivered, s->udp_rx + s->icmp_rx + s->icmp6_rx + s->tcp_rx, 0 },
+		{ "ip4.delivered + ip6.delivered = udp.rx + icmp.rx + icmp6.rx + tcp.rx + igmp.rx",
+		  s->ip4_delivered + s->ip6_delivered,
+		  s->udp_rx + s->icmp_rx + s->icmp6_rx + s->tcp_rx + s->igmp_rx, 0 },
+		{ "igmp.rx = igmp drops + query_rx + report_rx", s->igmp_rx,
+		  igmp_drops + s->igmp_query_rx + s->igmp_report_rx, 0 },
 		{ "icmp6.rx = pre-dispatch drops + echo_rx + err_rx + ndp.rx + mld.rx + ping_delivered + ping_drop",
 		  s->icmp6_rx,
 		  icmp6_pre + s->icmp6_echo_rx + s->icmp6_err_rx + s->ndp_rx + s->mld_rx + s->icmp6_ping_delivered +

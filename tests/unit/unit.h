@@ -44,6 +44,7 @@ Suite *ipv4_suite(void);
 Suite *reassembly_suite(void);
 Suite *icmp_suite(void);
 Suite *udp_suite(void);
+Suite *igmp_suite(void);
 Suite *ipv6_suite(void);
 Suite *ndp_suite(void);
 Suite *frag6_suite(void);

@@ -67,6 +67,7 @@
 	X(ip4, reasm_mem_evict)                                                  \
 	X(ip4, reasm_too_many_dgrams)                                            \
 	X(ip4, reasm_nomem)                                                      \
+	X(ip4, mcast_looped)                                                     \
 	X(icmp, rx)                                                              \
 	X(icmp, tx)                                                              \
 	X(icmp, drop_short)                                                      \
@@ -166,6 +167,14 @@
 	X(mld, query_rx)                                                         \
 	X(mld, report_rx)                                                        \
 	X(mld, report_tx)                                                        \
+	X(igmp, rx)                                                              \
+	X(igmp, drop_short)                                                      \
+	X(igmp, drop_csum)                                                       \
+	X(igmp, drop_malformed)                                                  \
+	X(igmp, drop_unknown_type)                                               \
+	X(igmp, query_rx)                                                        \
+	X(igmp, report_rx)                                                       \
+	X(igmp, report_tx)                                                       \
 	X(udp, rx)                                                               \
 	X(udp, tx)                                                               \
 	X(udp, delivered)                                                        \

@@ -15,6 +15,10 @@
 #include "stack_priv.h"
 
 /* Linux SOCK_MIN_RCVBUF / SOCK_MIN_SNDBUF on x86-64. */
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#endif
+
 #define MIN_RCVBUF 2304
 #define MIN_SNDBUF 4608
 
@@ -825,8 +829,13 @@ static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_
 		s->rcvlowat = val < 0 ? INT_MAX : val ? val : 1;
 		return 0;
 	case SO_PRIORITY:
-	case SO_PASSCRED:
+		s->priority = val; /* (the sentry checked the capability) */
 		return 0;
+	case SO_PASSCRED:
+	case SO_PASSSEC:
+	case SO_PASSPIDFD:
+		/* Linux 6.x: credentials are for unix and netlink sockets. */
+		return -EOPNOTSUPP;
 	case SO_TYPE:
 	case SO_PROTOCOL:
 	case SO_DOMAIN:
@@ -889,8 +898,11 @@ static int sol_socket_get(struct ns_socket *s, int name, void *v, socklen_t *len
 		return put_bytes(v, len, n, (socklen_t)strlen(n) + (nic ? 1 : 0));
 	}
 	case SO_PRIORITY:
+		return put_int(v, len, s->priority);
 	case SO_PASSCRED:
-		return put_int(v, len, 0);
+	case SO_PASSSEC:
+	case SO_PASSPIDFD:
+		return -EOPNOTSUPP;
 	case SO_RCVLOWAT:
 		return put_int(v, len, s->rcvlowat ? s->rcvlowat : 1);
 	case SO_GET_FILTER:

@@ -546,6 +546,7 @@ struct ns_socket {
 	uint32_t opts;	   /* NS_SO_* */
 	int rcvbuf, sndbuf;
 	int rcvlowat;	   /* SO_RCVLOWAT, at least 1 once set; 0: 1 */
+	int priority;	   /* SO_PRIORITY: kept (no queueing discipline reads it) */
 	int ttl;	   /* -1: default */
 	uint8_t tos;
 	int bound_nic;	   /* SO_BINDTODEVICE, 0 none */

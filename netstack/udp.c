@@ -443,7 +443,13 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	int use_name, r;
 	struct ns_sa sa;
 
-	if (flags & MSG_OOB)
+	/* Linux inet_send_prepare(): every send binds an unbound socket to
+	 * a port first, also one that then fails. */
+	if (!u->ping && (r = autobind(u)) < 0)
+		return -EAGAIN;
+	/* Linux: IPv4 UDP and ping refuse out-of-band data; udpv6 ignores
+	 * the flag. */
+	if ((flags & MSG_OOB) && (s->domain == AF_INET || u->ping))
 		return -EOPNOTSUPP;
 	if ((r = ns_socket_take_error(s)) < 0)
 		return r;
@@ -636,7 +642,8 @@ static ssize_t udp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
 	struct udp_sock *u = udp_sk(s);
 	int r;
 
-	if (flags & MSG_OOB)
+	/* Linux: UDP reads ignore MSG_OOB; ping sockets refuse it. */
+	if ((flags & MSG_OOB) && u->ping)
 		return -EOPNOTSUPP;
 	if (flags & MSG_ERRQUEUE)
 		return -EAGAIN; /* no error queue yet: nothing queued */

@@ -399,6 +399,10 @@ struct tcp_sock {
 	uint8_t rst_sent_on_close;
 	uint8_t orphan;		     /* user closed it; it lives on by itself */
 	uint8_t established_once;
+	/* Linux's socket-level state (sock->state): once connect() was
+	 * called the socket never listens (EINVAL); an attempt that failed
+	 * after connect() returned is reported by the next connect(). */
+	uint8_t connect_tried, connect_failed;
 
 	/* Timers (slots on the connection). */
 	struct ns_timer t_rtx;	     /* RTO / TLP / RACK reorder */

@@ -93,6 +93,8 @@ void tcp_done(struct tcp_sock *tp, int err)
 		if (TCPS_HAVEESTABLISHED(tp->state) && err == ECONNRESET)
 			NS_STAT_INC(st, tcp_established_resets);
 	}
+	if (tp->state == TCPS_SYN_SENT)
+		tp->connect_failed = 1;
 	tp->state = TCPS_CLOSED;
 	tp->shut_rd = tp->shut_wr = 1;
 	tcp_timers_stop(tp);
@@ -220,7 +222,7 @@ static int tcp_listen(struct ns_socket *s, int backlog)
 {
 	struct tcp_sock *tp = tcp_sk(s);
 	struct ns_stack *st = s->stack;
-	if (tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN)
+	if ((tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN) || tp->connect_tried)
 		return -EINVAL;
 	/* Linux clamps to net.core.somaxconn (4096); negative means max. */
 	uint32_t cap = st->tcp->somaxconn;
@@ -261,6 +263,7 @@ static void tcp_disconnect(struct tcp_sock *tp)
 	tp->orphan = (uint8_t)orphan;
 	tp->shut_rd = tp->shut_wr = 0;
 	tp->sk.so_error = 0;
+	tp->connect_failed = 0;
 	tcp_rq_free(&tp->rcvq);
 	tcp_ooo_purge(tp);
 	tp->fin_queued = tp->fin_sent = 0;
@@ -283,6 +286,14 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	if (a && len >= (socklen_t)sizeof(sa_family_t) && a->sa_family == AF_UNSPEC) {
 		tcp_disconnect(tp);
 		return 0;
+	}
+	if (tp->state == TCPS_CLOSED && tp->connect_failed) {
+		/* Linux __inet_stream_connect(): a connection that died after
+		 * a non-blocking connect returns its error (or ECONNABORTED
+		 * when SO_ERROR took it) and the socket is reset. */
+		int e = tp->sk.so_error ? tp->sk.so_error : ECONNABORTED;
+		tcp_disconnect(tp);
+		return -e;
 	}
 	struct ns_sa sa;
 	int r = ns_sockaddr_parse(s, a, len, NS_SA_CONNECT, &sa);
@@ -354,6 +365,7 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	tp->retransmits = tp->backoff = 0;
 	tp->rto = TCP_RTO_INIT;
 	tp->state = TCPS_SYN_SENT;
+	tp->connect_tried = 1;
 	tcp_ehash_insert(st, tp);
 	NS_STAT_INC(st, tcp_active_opens);
 	tcp_send_syn(tp);

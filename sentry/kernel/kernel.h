@@ -522,6 +522,7 @@ int do_execve_fresh(struct task *t, const char *path, char **argv, char **envp, 
 #define KCAP_SETUID 7
 #define KCAP_NET_BIND_SERVICE 10
 #define KCAP_NET_ADMIN 12
+#define KCAP_NET_RAW 13
 #define KCAP_SYS_RESOURCE 24
 #define KCAP_SYS_ADMIN 21
 #define KCAP_MKNOD 27

@@ -205,8 +205,13 @@ static int inet_connect(struct sock *s, struct task *t, const struct sockaddr *a
 		int err = 0;
 		socklen_t el = sizeof(err);
 		ns_getsockopt(is->ns, SOL_SOCKET, SO_ERROR, &err, &el);
-		if (err)
+		if (err) {
+			/* Linux resets a socket whose blocking connect failed
+			 * (a later poll sees it fresh; a connect starts anew). */
+			struct sockaddr un = { .sa_family = AF_UNSPEC };
+			ns_connect(is->ns, &un, sizeof(un));
 			return -err;
+		}
 		/* Connected, or already closed by the peer: Linux reports
 		 * success then (the next read sees the EOF or reset). */
 		return 0;
@@ -397,13 +402,22 @@ static int inet_attach_filter(struct sock *s, struct task *t, const void *val, s
 	return r;
 }
 
-/* SO_RCVBUFFORCE and SO_SNDBUFFORCE pass the limits: CAP_NET_ADMIN only
- * (Linux checks after the length, before the value). */
-static int inet_force_denied(struct task *t, int level, int name, socklen_t len)
+/* Options the task's capabilities decide (Linux checks after the length,
+ * before the value): SO_RCVBUFFORCE and SO_SNDBUFFORCE pass the limits
+ * with CAP_NET_ADMIN only; SO_PRIORITY outside 0..6 needs CAP_NET_RAW or
+ * CAP_NET_ADMIN. */
+static int inet_force_denied(struct task *t, int level, int name, const void *val, socklen_t len)
 {
-	if (level != SOL_SOCKET || (name != SO_RCVBUFFORCE && name != SO_SNDBUFFORCE))
+	if (level != SOL_SOCKET || len < (socklen_t)sizeof(int))
 		return 0;
-	return len >= (socklen_t)sizeof(int) && !capable(t, KCAP_NET_ADMIN);
+	if (name == SO_RCVBUFFORCE || name == SO_SNDBUFFORCE)
+		return !capable(t, KCAP_NET_ADMIN);
+	if (name == SO_PRIORITY) {
+		int v;
+		memcpy(&v, val, sizeof(v));
+		return (v < 0 || v > 6) && !capable(t, KCAP_NET_RAW) && !capable(t, KCAP_NET_ADMIN);
+	}
+	return 0;
 }
 
 static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, const void *val,
@@ -414,7 +428,7 @@ static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, 
 		return sock_setsockopt_common(s, name, val, len);
 	if (level == SOL_SOCKET && name == SO_ATTACH_FILTER)
 		return inet_attach_filter(s, t, val, len);
-	if (inet_force_denied(t, level, name, len))
+	if (inet_force_denied(t, level, name, val, len))
 		return -EPERM;
 	int r = ns_setsockopt(I(s)->ns, level, name, val, len);
 	if (r == 0 && level == IPPROTO_UDP)

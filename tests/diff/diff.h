@@ -63,4 +63,7 @@ void case_udp_errqueue(void);
 /* mcastcases.c */
 void case_mcast_loopback(void);
 
+/* connectcases.c */
+void case_tcp_connect_failure(void);
+
 #endif

@@ -453,10 +453,6 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		return -EOPNOTSUPP;
 	if ((r = ns_socket_take_error(s)) < 0)
 		return r;
-	/* After SHUT_WR Linux still appends to a pending datagram (its
-	 * buffer exists); anything else fails to get one: EPIPE. */
-	if (u->shut_wr && !u->pend.on)
-		return -EPIPE;
 	size_t len = ns_iov_total(m);
 	int more = !u->ping && (u->cork || (flags & MSG_MORE));
 	if ((r = udp6_name(u, m, &use_name)) < 0)
@@ -524,6 +520,11 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	}
 	if (rt.bcast && !(s->opts & NS_SO_BROADCAST))
 		return -EACCES;
+	/* After SHUT_WR a new datagram gets no buffer (Linux: EPIPE from the
+	 * allocation, after the destination and route are checked); a
+	 * pending one still takes data (above). */
+	if (u->shut_wr)
+		return -EPIPE;
 	if (u->ping)
 		return ping_send(u, m, &dst, &rt, bound_nic, len);
 	if (more) {
@@ -653,7 +654,11 @@ static ssize_t udp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
 		return r;
 	struct pkt *p = u->rq.head;
 	if (!p) {
-		if (u->shut_rd)
+		/* Linux __skb_wait_for_more_packets(): a reader that would
+		 * wait gets 0 after SHUT_RD; one that would not, EAGAIN. (The
+		 * stack itself never waits: without MSG_DONTWAIT the caller
+		 * says it would.) */
+		if (u->shut_rd && !(flags & MSG_DONTWAIT))
 			return 0;
 		return -EAGAIN;
 	}

@@ -307,7 +307,10 @@ static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 	 * fit; the syscall layer returns the full length if the caller
 	 * asked for MSG_TRUNC. Streams: MSG_TRUNC discards the bytes (TCP
 	 * copies nothing; the syscall layer neither). */
-	int f = flags | MSG_DONTWAIT | (dgram ? MSG_TRUNC : 0);
+	/* The stack never waits; a datagram socket is told whether the
+	 * caller would (MSG_DONTWAIT absent: a socket shut for reading then
+	 * reads as end, not EAGAIN, as Linux's blocking read returns 0). */
+	int f = flags | (dgram ? MSG_TRUNC : MSG_DONTWAIT);
 	ssize_t r = ns_recvmsg(I(s)->ns, &mh, f);
 	if (r < 0)
 		return r;

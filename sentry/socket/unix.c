@@ -563,6 +563,8 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 	 * ENOTCONN, a stream EINVAL. */
 	if (conn_oriented(u) && (u->state == US_LISTEN || u->state == US_UNCONN))
 		return u->base.type == SOCK_SEQPACKET ? -ENOTCONN : -EINVAL;
+	if ((flags & MSG_OOB) && u->base.type != SOCK_STREAM)
+		return -EOPNOTSUPP; /* datagrams have no out-of-band data */
 	if (list_empty(&u->rcvq)) {
 		if (u->rcv_shut || u->peer_gone || (conn_oriented(u) && u->peer && u->peer->snd_shut))
 			return 0;

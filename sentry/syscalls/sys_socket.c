@@ -542,7 +542,10 @@ static long send_sock(struct task *t, struct file *f, struct sock *s, struct uit
 			break;
 		}
 		if (w < 0) {
-			if (w == -EPIPE && !(flags & MSG_NOSIGNAL)) {
+			/* Linux raises SIGPIPE for streams only (TCP's
+			 * sk_stream_error, unix streams); datagram and
+			 * seqpacket sends just fail. */
+			if (w == -EPIPE && !(flags & MSG_NOSIGNAL) && s->type == SOCK_STREAM) {
 				siginfo_t si;
 				siginfo_from(&si, SIGPIPE, SI_USER, t);
 				send_signal_task(t, &si, 0, 0);
@@ -700,7 +703,7 @@ static long recv_sock(struct task *t, struct file *f, struct sock *s, struct uit
 again:
 	/* Peek first and take the data only once it reached the application:
 	 * a bad buffer is EFAULT without losing anything (as Linux). */
-	n = s->ops->recvmsg(s, t, &m, flags | MSG_PEEK);
+	n = s->ops->recvmsg(s, t, &m, flags | MSG_PEEK | (nonblock ? MSG_DONTWAIT : 0));
 	if (n == -EAGAIN) {
 		if (nonblock) {
 			r = -EAGAIN;

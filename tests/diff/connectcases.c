@@ -1,7 +1,8 @@
 /*
- * Differential case: what a TCP socket is after its connect failed, with
+ * Differential cases: what a TCP socket is after its connect failed, with
  * a blocking and a non-blocking connect (found by the random sequences):
- * poll's events, listen, a second connect, bind, reads and writes.
+ * poll's events, listen, a second connect, bind, reads and writes; UDP
+ * sockets with out-of-band flags and after shutdown.
  */
 #include "diff.h"
 
@@ -87,4 +88,63 @@ void case_tcp_connect_failure(void)
 	bind(s, (struct sockaddr *)&any, sizeof(any));
 	TRY("never connected: listen", listen(s, 1));
 	close(s);
+}
+
+/* UDP: out-of-band flags, a send after SHUT_WR, a read after SHUT_RD. */
+void case_udp_edges(void)
+{
+	for (int d = 0; d < 2; d++) {
+		int fam = d ? AF_INET6 : AF_INET;
+		const char *k = d ? "udp6" : "udp4";
+		char w[64], b[8];
+		int s = socket(fam, SOCK_DGRAM, 0);
+		struct sockaddr_storage ss = { 0 };
+		socklen_t l;
+		if (d) {
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+			a->sin6_family = AF_INET6;
+			a->sin6_port = htons(9);
+			a->sin6_addr = in6addr_loopback;
+			l = sizeof(*a);
+		} else {
+			struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+			a->sin_family = AF_INET;
+			a->sin_port = htons(9);
+			a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			l = sizeof(*a);
+		}
+		snprintf(w, sizeof(w), "%s unconnected send oob", k);
+		TRY(w, send(s, "x", 1, MSG_OOB));
+		snprintf(w, sizeof(w), "%s recv oob", k);
+		TRY(w, recv(s, b, sizeof(b), MSG_OOB | MSG_DONTWAIT));
+		snprintf(w, sizeof(w), "%s sendto oob", k);
+		TRY(w, sendto(s, "x", 1, MSG_OOB, (struct sockaddr *)&ss, l));
+		snprintf(w, sizeof(w), "%s shutdown write, unconnected", k);
+		TRY(w, shutdown(s, SHUT_WR));
+		snprintf(w, sizeof(w), "%s send after SHUT_WR, no destination", k);
+		TRY(w, send(s, "x", 1, 0));
+		snprintf(w, sizeof(w), "%s sendto after SHUT_WR", k);
+		TRY(w, sendto(s, "x", 1, 0, (struct sockaddr *)&ss, l));
+		int r2 = socket(fam, SOCK_DGRAM, 0);
+		snprintf(w, sizeof(w), "%s shutdown read", k);
+		TRY(w, shutdown(r2, SHUT_RD));
+		snprintf(w, sizeof(w), "%s nonblocking recv after SHUT_RD", k);
+		TRY(w, recv(r2, b, sizeof(b), MSG_DONTWAIT));
+		snprintf(w, sizeof(w), "%s blocking recv after SHUT_RD", k);
+		guard_begin();
+		TRY(w, recv(r2, b, sizeof(b), 0));
+		guard_end();
+		int p = 0;
+		socklen_t pl = sizeof(p);
+		snprintf(w, sizeof(w), "%s SO_PRIORITY set 7", k);
+		p = 7;
+		TRY(w, setsockopt(s, SOL_SOCKET, SO_PRIORITY, &p, sizeof(p)));
+		getsockopt(s, SOL_SOCKET, SO_PRIORITY, &p, &pl);
+		snprintf(w, sizeof(w), "%s SO_PRIORITY reads back", k);
+		V(w, "%d", p);
+		snprintf(w, sizeof(w), "%s SO_PASSCRED", k);
+		TRY(w, setsockopt(s, SOL_SOCKET, SO_PASSCRED, &p, sizeof(p)));
+		close(s);
+		close(r2);
+	}
 }

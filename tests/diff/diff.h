@@ -65,5 +65,6 @@ void case_mcast_loopback(void);
 
 /* connectcases.c */
 void case_tcp_connect_failure(void);
+void case_udp_edges(void);
 
 #endif

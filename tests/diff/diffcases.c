@@ -382,6 +382,7 @@ static const struct {
 	{ "option_levels", case_option_levels },
 	{ "unix_edges", case_unix_edges },
 	{ "tcp_connect_failure", case_tcp_connect_failure },
+	{ "udp_edges", case_udp_edges },
 	{ "bpf_filters", case_bpf_filters },
 	{ "socket_calls", case_socket_calls },
 	{ "epoll_exclusive", case_epoll_exclusive },

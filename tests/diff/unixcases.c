@@ -5,6 +5,7 @@
  */
 #include "diff.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,14 @@ static void res(const char *what, long r)
 		long r_ = (call);                                              \
 		res(what, r_);                                                 \
 	} while (0)
+
+static volatile sig_atomic_t sigpipes;
+
+static void count_sigpipe(int sig)
+{
+	(void)sig;
+	sigpipes++;
+}
 
 static socklen_t abstract(struct sockaddr_un *a, const char *name)
 {
@@ -54,6 +63,7 @@ void case_unix_edges(void)
 	TRY("dgram sendto after shutdown, bad address", sendto(dg, "x", 1, MSG_NOSIGNAL, (struct sockaddr *)&other, 1));
 	TRY("shutdown how 3", shutdown(dg, 3));
 	TRY("SO_REUSEPORT on unix", setsockopt(dg, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)));
+	TRY("dgram recv oob", recv(dg, b, sizeof(b), MSG_OOB | MSG_DONTWAIT));
 	close(st);
 	close(sq);
 	close(dg);
@@ -84,4 +94,23 @@ void case_unix_edges(void)
 	TRY("stream peer reads end of file", recv(sv[1], b, sizeof(b), MSG_DONTWAIT));
 	close(sv[0]);
 	close(sv[1]);
+
+	/* SIGPIPE: Linux raises it for a stream's send after shutdown only. */
+	static const int types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET };
+	static const char *names[] = { "stream", "dgram", "seqpacket" };
+	struct sigaction sa = { .sa_handler = count_sigpipe }, old;
+	sigaction(SIGPIPE, &sa, &old);
+	for (int i = 0; i < 3; i++) {
+		char w[64];
+		socketpair(AF_UNIX, types[i], 0, sv);
+		shutdown(sv[0], SHUT_WR);
+		sigpipes = 0;
+		snprintf(w, sizeof(w), "%s send after shutdown, signals", names[i]);
+		errno = 0;
+		long r = send(sv[0], "x", 1, 0);
+		V(w, "ret=%ld errno=%s sigpipe=%d", r, errname(r < 0 ? errno : 0), (int)sigpipes);
+		close(sv[0]);
+		close(sv[1]);
+	}
+	sigaction(SIGPIPE, &old, NULL);
 }

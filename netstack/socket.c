@@ -856,6 +856,8 @@ static int sol_socket_get(struct ns_socket *s, int name, void *v, socklen_t *len
 		return put_int(v, len, s->protocol);
 	case SO_DOMAIN:
 		return put_int(v, len, s->domain);
+	case SO_ACCEPTCONN:
+		return put_int(v, len, 0); /* (a TCP listener answers itself) */
 	case SO_ERROR: {
 		int e = -ns_socket_take_error(s);
 		if (!e) {

@@ -895,12 +895,12 @@ static int tcp_setsockopt(struct ns_socket *s, int level, int name, const void *
 		tp->user_timeout_ms = (uint32_t)val;
 		return 0;
 	case TCP_LINGER2:
+		/* Linux 5.10 on: capped at TCP_FIN_TIMEOUT_MAX (120 s); 0 is
+		 * the sysctl's value. */
 		if (val < 0)
 			tp->linger2_s = -1;
-		else if ((ns_time_t)val * NS_SEC > s->stack->tcp->fin_timeout)
-			tp->linger2_s = 0; /* Linux: above the sysctl means default */
 		else
-			tp->linger2_s = val;
+			tp->linger2_s = val > 120 ? 120 : val;
 		return 0;
 	case TCP_DEFER_ACCEPT:
 		tp->defer_accept_s = val > 0 ? (uint32_t)val : 0;

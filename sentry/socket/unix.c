@@ -566,6 +566,11 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 	if ((flags & MSG_OOB) && u->base.type != SOCK_STREAM)
 		return -EOPNOTSUPP; /* datagrams have no out-of-band data */
 	if (list_empty(&u->rcvq)) {
+		/* Linux: a datagram socket shut for reading reads as end only
+		 * for a caller that would wait; one that would not gets EAGAIN
+		 * (streams return 0 either way). */
+		if (!conn_oriented(u) && u->rcv_shut && (flags & MSG_DONTWAIT))
+			return -EAGAIN;
 		if (u->rcv_shut || u->peer_gone || (conn_oriented(u) && u->peer && u->peer->snd_shut))
 			return 0;
 		if (conn_oriented(u) && u->state != US_CONNECTED)

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -88,6 +89,19 @@ void case_tcp_connect_failure(void)
 	bind(s, (struct sockaddr *)&any, sizeof(any));
 	TRY("never connected: listen", listen(s, 1));
 	close(s);
+	/* TCP_LINGER2: capped at 120 s, 0 means the sysctl's value. */
+	static const int lingers[] = { 255, 121, 120, 7, 0, -1 };
+	for (int i = 0; i < 6; i++) {
+		char w[48];
+		int v = lingers[i], got = 0;
+		socklen_t gl = sizeof(got);
+		s = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(s, IPPROTO_TCP, TCP_LINGER2, &v, sizeof(v));
+		getsockopt(s, IPPROTO_TCP, TCP_LINGER2, &got, &gl);
+		snprintf(w, sizeof(w), "TCP_LINGER2 %d reads back", v);
+		V(w, "%d", got);
+		close(s);
+	}
 }
 
 /* UDP: out-of-band flags, a send after SHUT_WR, a read after SHUT_RD. */
@@ -144,6 +158,9 @@ void case_udp_edges(void)
 		V(w, "%d", p);
 		snprintf(w, sizeof(w), "%s SO_PASSCRED", k);
 		TRY(w, setsockopt(s, SOL_SOCKET, SO_PASSCRED, &p, sizeof(p)));
+		pl = sizeof(p);
+		snprintf(w, sizeof(w), "%s SO_ACCEPTCONN", k);
+		TRY(w, getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &p, &pl));
 		close(s);
 		close(r2);
 	}

@@ -64,6 +64,10 @@ void case_unix_edges(void)
 	TRY("shutdown how 3", shutdown(dg, 3));
 	TRY("SO_REUSEPORT on unix", setsockopt(dg, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)));
 	TRY("dgram recv oob", recv(dg, b, sizeof(b), MSG_OOB | MSG_DONTWAIT));
+	TRY("dgram nonblocking recv after shutdown", recv(dg, b, sizeof(b), MSG_DONTWAIT));
+	guard_begin();
+	TRY("dgram blocking recv after shutdown", recv(dg, b, sizeof(b), 0));
+	guard_end();
 	close(st);
 	close(sq);
 	close(dg);

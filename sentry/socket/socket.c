@@ -1,5 +1,6 @@
 /* Socket files and the options every family shares. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -191,14 +192,15 @@ int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t 
 		e = get_int(val, len, &v);
 		if (e)
 			return e;
-		if (v < 2304)
-			v = 2304;
-		if (v > 4194304)
+		/* Linux sock_setsockopt: the value is unsigned, capped at the
+		 * maximum, doubled (socket(7)), and at least 4608 bytes to
+		 * send or 2304 to receive. */
+		if ((unsigned)v > 4194304u)
 			v = 4194304;
 		if (name == SO_SNDBUF || name == SO_SNDBUFFORCE)
-			s->sndbuf = v * 2; /* doubled, as socket(7) says */
+			s->sndbuf = v * 2 < 4608 ? 4608 : v * 2;
 		else
-			s->rcvbuf = v * 2;
+			s->rcvbuf = v * 2 < 2304 ? 2304 : v * 2;
 		return 0;
 	case SO_LINGER:
 		if (len < (socklen_t)sizeof(struct linger))
@@ -208,8 +210,20 @@ int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t 
 	case SO_PRIORITY:
 	case SO_RCVLOWAT:
 	case SO_MARK:
-	case SO_TIMESTAMP:
 	case SO_DONTROUTE:
+		e = get_int(val, len, &v);
+		if (e)
+			return e;
+		if (name == SO_PRIORITY)
+			s->priority = v;
+		else if (name == SO_MARK)
+			s->mark = v;
+		else if (name == SO_DONTROUTE)
+			s->dontroute = !!v;
+		else
+			s->rcvlowat = v < 0 ? INT_MAX : v; /* (Linux: negative is INT_MAX) */
+		return 0;
+	case SO_TIMESTAMP:
 		return get_int(val, len, &v);
 	default:
 		return -ENOPROTOOPT;
@@ -269,13 +283,16 @@ int sock_getsockopt_common(struct sock *s, int name, void *val, socklen_t *len)
 		*len = sizeof(struct linger);
 		return 0;
 	case SO_PRIORITY:
+		return put_int(val, len, s->priority);
 	case SO_MARK:
-	case SO_TIMESTAMP:
+		return put_int(val, len, s->mark);
 	case SO_DONTROUTE:
+		return put_int(val, len, s->dontroute);
+	case SO_TIMESTAMP:
 	case SO_REUSEPORT:
 		return put_int(val, len, 0);
 	case SO_RCVLOWAT:
-		return put_int(val, len, 1);
+		return put_int(val, len, s->rcvlowat ? s->rcvlowat : 1);
 	default:
 		return -ENOPROTOOPT;
 	}

@@ -75,6 +75,7 @@ struct sock {
 	uint64_t rcvtimeo, sndtimeo; /* ns; SOCK_TIMEO_NONE, or 0: never wait */
 	int reuseaddr, keepalive, broadcast, oobinline;
 	int sndbuf, rcvbuf;
+	int priority, mark, dontroute, rcvlowat; /* kept and read back (rcvlowat: 0 means 1) */
 	struct linger linger;
 };
 

@@ -294,11 +294,11 @@ static int lookup_addr(struct task *t, const struct sockaddr *sa, socklen_t len,
 	if (bad)
 		return bad;
 	if (is_abstract(a, len)) {
+		/* Linux looks abstract names up with the type: another type's
+		 * socket is nobody (ECONNREFUSED); a path's is EPROTOTYPE. */
 		struct usock *u = abstract_lookup(a, len, -1);
-		if (!u)
+		if (!u || u->base.type != type)
 			return -ECONNREFUSED;
-		if (u->base.type != type)
-			return -EPROTOTYPE;
 		*out = u;
 		return 0;
 	}
@@ -368,12 +368,14 @@ static int u_connect(struct sock *s, struct task *t, const struct sockaddr *sa, 
 		u->state = US_CONNECTED;
 		return 0;
 	}
+	/* Linux unix_stream_connect(): the listener is checked (listening,
+	 * not shut for reading) before the connecting socket's own state. */
+	if (srv->state != US_LISTEN || srv->rcv_shut)
+		return -ECONNREFUSED;
 	if (u->state == US_CONNECTED)
 		return -EISCONN;
 	if (u->state == US_LISTEN)
 		return -EINVAL;
-	if (srv->state != US_LISTEN)
-		return -ECONNREFUSED;
 	if (srv->nacc > srv->backlog) {
 		*wq = &srv->base.wq;
 		return -EAGAIN;

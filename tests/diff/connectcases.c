@@ -71,6 +71,11 @@ static void one_kind(int nonblocking)
 	TRY(w, recv(s, b, sizeof(b), MSG_DONTWAIT));
 	snprintf(w, sizeof(w), "%s send", k);
 	TRY(w, send(s, b, sizeof(b), MSG_DONTWAIT | MSG_NOSIGNAL));
+	struct sockaddr_in nm;
+	socklen_t nl = sizeof(nm);
+	getsockname(s, (struct sockaddr *)&nm, &nl);
+	snprintf(w, sizeof(w), "%s name after the failure", k);
+	V(w, "%s port %s", inet_ntoa(nm.sin_addr), nm.sin_port ? "kept" : "0");
 	snprintf(w, sizeof(w), "%s bind after the failure", k);
 	TRY(w, bind(s, (struct sockaddr *)&any, sizeof(any)));
 	snprintf(w, sizeof(w), "%s disconnect (AF_UNSPEC)", k);

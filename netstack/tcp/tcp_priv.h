@@ -403,6 +403,10 @@ struct tcp_sock {
 	 * called the socket never listens (EINVAL); an attempt that failed
 	 * after connect() returned is reported by the next connect(). */
 	uint8_t connect_tried, connect_failed;
+	uint8_t listen_shut; /* a listener shut for reading: connect() is EINVAL until listen() */
+	/* The port a disconnect gave back: getsockname still shows it while
+	 * the socket is unbound (Linux keeps inet_sport, clears inet_num). */
+	uint16_t name_port;
 
 	/* Timers (slots on the connection). */
 	struct ns_timer t_rtx;	     /* RTO / TLP / RACK reorder */

@@ -240,6 +240,7 @@ static int tcp_listen(struct ns_socket *s, int backlog)
 		return -ENOMEM;
 	tp->listen->backlog = bl;
 	tp->state = TCPS_LISTEN;
+	tp->listen_shut = 0;
 	/* The most an MSS option can say over IPv4; each SYN-ACK lowers it
 	 * to what the route to that peer carries (tcp_send_synack). */
 	tp->adv_mss = 65535 - IP4_HDR_LEN - TCP_HDR_LEN;
@@ -272,6 +273,7 @@ static void tcp_disconnect(struct tcp_sock *tp)
 	tp->rport = 0;
 	if (!tp->port_locked) {
 		tcp_bhash_remove(tp->sk.stack, tp);
+		tp->name_port = tp->lport;
 		tp->lport = 0;
 		tp->laddr = ns_ip_any(tp->sk.domain);
 	}
@@ -285,7 +287,18 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 
 	if (a && len >= (socklen_t)sizeof(sa_family_t) && a->sa_family == AF_UNSPEC) {
 		tcp_disconnect(tp);
+		tp->listen_shut = 0;
 		return 0;
+	}
+	if (tp->listen_shut) {
+		/* Linux fails inside the protocol's connect, which gives back
+		 * a port that bind() did not name. */
+		if (!tp->port_locked && tp->lport) {
+			tcp_bhash_remove(st, tp);
+			tp->name_port = tp->lport;
+			tp->lport = 0;
+		}
+		return -EINVAL;
 	}
 	if (tp->state == TCPS_CLOSED && tp->connect_failed) {
 		/* Linux __inet_stream_connect(): a connection that died after
@@ -574,6 +587,7 @@ static int tcp_shutdown(struct ns_socket *s, int how)
 		if (!rd)
 			return 0;
 		tcp_disconnect(tp);
+		tp->listen_shut = 1; /* (Linux leaves the socket disconnecting) */
 		tcp_wake(tp);
 		return 0;
 	case TCPS_SYN_SENT:
@@ -670,7 +684,7 @@ static void tcp_destroy(struct ns_socket *s)
 static int tcp_getsockname(struct ns_socket *s, struct sockaddr *a, socklen_t *len)
 {
 	struct tcp_sock *tp = tcp_sk(s);
-	ns_sockaddr_out(s, &tp->laddr, tp->lport, a, len);
+	ns_sockaddr_out(s, &tp->laddr, tp->lport ? tp->lport : tp->name_port, a, len);
 	return 0;
 }
 

@@ -93,6 +93,12 @@ void case_tcp_connect_failure(void)
 	struct sockaddr_in any = { .sin_family = AF_INET };
 	bind(s, (struct sockaddr *)&any, sizeof(any));
 	TRY("never connected: listen", listen(s, 1));
+	TRY("listener shut for reading", shutdown(s, SHUT_RD));
+	struct sockaddr_in nobody = { .sin_family = AF_INET, .sin_port = htons(9),
+				      .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	TRY("connect after the listener's shutdown", connect(s, (struct sockaddr *)&nobody, sizeof(nobody)));
+	TRY("listen again", listen(s, 1));
+	TRY("connect on the listener", connect(s, (struct sockaddr *)&nobody, sizeof(nobody)));
 	close(s);
 	/* TCP_LINGER2: capped at 120 s, 0 means the sysctl's value. */
 	static const int lingers[] = { 255, 121, 120, 7, 0, -1 };

@@ -15,13 +15,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define TRY(what, call)                                                        \
-	do {                                                                   \
-		errno = 0;                                                     \
-		long r_ = (call);                                              \
-		R(what, r_);                                                   \
-	} while (0)
-
 static void show_poll(const char *what, int fd, int wait_ms)
 {
 	struct pollfd p = { fd, POLLIN | POLLOUT | POLLRDHUP, 0 };

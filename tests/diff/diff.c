@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +40,20 @@ void V(const char *step, const char *fmt, ...)
 	va_end(ap);
 	printf("\n");
 	fflush(stdout);
+}
+
+void get_int(const char *step, int fd, int level, int opt)
+{
+	int v = -12345;
+	socklen_t l = sizeof(v);
+	errno = 0;
+	int r = getsockopt(fd, level, opt, &v, &l);
+	V(step, "ret=%d errno=%s val=%d len=%u", r, errname(r < 0 ? errno : 0), r < 0 ? 0 : v, (unsigned)l);
+}
+
+void set_int(const char *step, int fd, int level, int opt, int v)
+{
+	TRY(step, setsockopt(fd, level, opt, &v, sizeof(v)));
 }
 
 void ck_child(void (*fn)(void))

@@ -20,6 +20,19 @@ void R(const char *step, long ret);
 /* A free-form result line: "case step: ...". */
 void V(const char *step, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A result line for CALL with the errno it left ("what: ret=R errno=E"). */
+#define TRY(what, call)                                                        \
+	do {                                                                   \
+		errno = 0;                                                     \
+		long r_ = (call);                                              \
+		R(what, r_);                                                   \
+	} while (0)
+
+/* getsockopt of an int option: "ret=R errno=E val=V len=L". */
+void get_int(const char *step, int fd, int level, int opt);
+/* setsockopt of an int option, as a result line. */
+void set_int(const char *step, int fd, int level, int opt, int v);
+
 /* Runs fn in a child (for privilege changes) and waits for it. */
 void ck_child(void (*fn)(void));
 

@@ -78,12 +78,6 @@ static void tx(const char *step, int s, const char *dst, uint16_t port, const ch
 	R(step, sendto(s, data, strlen(data), 0, (struct sockaddr *)&a, sizeof(a)));
 }
 
-static void set_int(const char *step, int s, int level, int name, int v)
-{
-	errno = 0;
-	R(step, setsockopt(s, level, name, &v, sizeof(v)));
-}
-
 static void multicast(void)
 {
 	const uint16_t port = 47001;

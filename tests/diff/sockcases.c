@@ -42,23 +42,6 @@ static struct sockaddr_in loop4(uint16_t port)
 	return a;
 }
 
-/* getsockopt of an int option, printed as "ret=R errno=E val=V len=L". */
-static void get_int(const char *step, int fd, int level, int opt)
-{
-	int v = -12345;
-	socklen_t l = sizeof(v);
-	errno = 0;
-	int r = getsockopt(fd, level, opt, &v, &l);
-	V(step, "ret=%d errno=%s val=%d len=%u", r, errname(r < 0 ? errno : 0), r < 0 ? 0 : v,
-	  (unsigned)l);
-}
-
-static void set_int(const char *step, int fd, int level, int opt, int v)
-{
-	errno = 0;
-	R(step, setsockopt(fd, level, opt, &v, sizeof(v)));
-}
-
 /* A TCP listener on 127.0.0.1 at a kernel-chosen port; *port gets it. */
 static int listener(uint16_t *port)
 {

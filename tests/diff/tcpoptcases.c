@@ -24,22 +24,6 @@
 #define TCP_INQ 36
 #endif
 
-static void geti(const char *step, int fd, int level, int opt)
-{
-	int v = -12345;
-	socklen_t l = sizeof(v);
-	errno = 0;
-	int r = getsockopt(fd, level, opt, &v, &l);
-	V(step, "ret=%d errno=%s val=%d len=%u", r, errname(r < 0 ? errno : 0), r < 0 ? 0 : v,
-	  (unsigned)l);
-}
-
-static void seti(const char *step, int fd, int level, int opt, int v)
-{
-	errno = 0;
-	R(step, setsockopt(fd, level, opt, &v, sizeof(v)));
-}
-
 /* A connected pair over 127.0.0.1: *c the client, *s the accepted side. */
 static void pair(int *c, int *s)
 {
@@ -83,7 +67,7 @@ static void msleep(int ms)
 static void rcvlowat_values(void)
 {
 	int t = socket(AF_INET, SOCK_STREAM, 0);
-	seti("tcp SO_RCVLOWAT -1", t, SOL_SOCKET, SO_RCVLOWAT, -1);
+	set_int("tcp SO_RCVLOWAT -1", t, SOL_SOCKET, SO_RCVLOWAT, -1);
 	int v = 0;
 	socklen_t l = sizeof(v);
 	getsockopt(t, SOL_SOCKET, SO_RCVLOWAT, &v, &l);
@@ -91,19 +75,19 @@ static void rcvlowat_values(void)
 	V("tcp SO_RCVLOWAT -1 reads back", "%s", v == rmem2 / 2 ? "half tcp_rmem[2]" : "other");
 	close(t);
 	t = socket(AF_INET, SOCK_STREAM, 0);
-	seti("tcp SO_RCVLOWAT 100000", t, SOL_SOCKET, SO_RCVLOWAT, 100000);
-	geti("tcp SO_RCVBUF after SO_RCVLOWAT 100000", t, SOL_SOCKET, SO_RCVBUF);
+	set_int("tcp SO_RCVLOWAT 100000", t, SOL_SOCKET, SO_RCVLOWAT, 100000);
+	get_int("tcp SO_RCVBUF after SO_RCVLOWAT 100000", t, SOL_SOCKET, SO_RCVBUF);
 	close(t);
 	t = socket(AF_INET, SOCK_STREAM, 0);
-	seti("tcp SO_RCVBUF 4096", t, SOL_SOCKET, SO_RCVBUF, 4096);
-	seti("tcp SO_RCVLOWAT 100000 on a fixed buffer", t, SOL_SOCKET, SO_RCVLOWAT, 100000);
-	geti("tcp SO_RCVLOWAT capped by the fixed buffer", t, SOL_SOCKET, SO_RCVLOWAT);
+	set_int("tcp SO_RCVBUF 4096", t, SOL_SOCKET, SO_RCVBUF, 4096);
+	set_int("tcp SO_RCVLOWAT 100000 on a fixed buffer", t, SOL_SOCKET, SO_RCVLOWAT, 100000);
+	get_int("tcp SO_RCVLOWAT capped by the fixed buffer", t, SOL_SOCKET, SO_RCVLOWAT);
 	errno = 0;
 	R("tcp SO_RCVLOWAT 2-byte value", setsockopt(t, SOL_SOCKET, SO_RCVLOWAT, "ab", 2));
 	close(t);
 	int u = socket(AF_INET, SOCK_DGRAM, 0);
-	seti("udp SO_RCVLOWAT -1", u, SOL_SOCKET, SO_RCVLOWAT, -1);
-	geti("udp SO_RCVLOWAT -1 reads back", u, SOL_SOCKET, SO_RCVLOWAT);
+	set_int("udp SO_RCVLOWAT -1", u, SOL_SOCKET, SO_RCVLOWAT, -1);
+	get_int("udp SO_RCVLOWAT -1 reads back", u, SOL_SOCKET, SO_RCVLOWAT);
 	close(u);
 }
 
@@ -113,7 +97,7 @@ static void rcvlowat_effect(void)
 {
 	int c, s;
 	pair(&c, &s);
-	seti("tcp SO_RCVLOWAT 10", s, SOL_SOCKET, SO_RCVLOWAT, 10);
+	set_int("tcp SO_RCVLOWAT 10", s, SOL_SOCKET, SO_RCVLOWAT, 10);
 	send(c, "abcd", 4, 0);
 	msleep(50);
 	V("tcp poll with 4 of 10 bytes", "revents=%#x", revents(s, POLLIN));
@@ -166,9 +150,9 @@ static void notsent_lowat_effect(void)
 {
 	int c, s;
 	pair(&c, &s);
-	seti("tcp TCP_NOTSENT_LOWAT -1", c, IPPROTO_TCP, TCP_NOTSENT_LOWAT, -1);
-	geti("tcp TCP_NOTSENT_LOWAT -1 reads back", c, IPPROTO_TCP, TCP_NOTSENT_LOWAT);
-	seti("tcp TCP_NOTSENT_LOWAT 16384", c, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 16384);
+	set_int("tcp TCP_NOTSENT_LOWAT -1", c, IPPROTO_TCP, TCP_NOTSENT_LOWAT, -1);
+	get_int("tcp TCP_NOTSENT_LOWAT -1 reads back", c, IPPROTO_TCP, TCP_NOTSENT_LOWAT);
+	set_int("tcp TCP_NOTSENT_LOWAT 16384", c, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 16384);
 	fcntl(c, F_SETFL, O_NONBLOCK);
 	static char buf[4096];
 	long total = 0;
@@ -200,7 +184,7 @@ static void inq_and_cc_info(void)
 	pair(&c, &s);
 	errno = 0;
 	R("tcp TCP_INQ 2-byte value", setsockopt(s, IPPROTO_TCP, TCP_INQ, "ab", 2));
-	seti("tcp TCP_INQ 1", s, IPPROTO_TCP, TCP_INQ, 1);
+	set_int("tcp TCP_INQ 1", s, IPPROTO_TCP, TCP_INQ, 1);
 	send(c, "hello", 5, 0);
 	shutdown(c, SHUT_WR);
 	msleep(50);
@@ -243,15 +227,15 @@ static void buffer_extremes(void)
 {
 	int u = socket(AF_INET, SOCK_DGRAM, 0);
 	long wmax = proc_long("/proc/sys/net/core/wmem_max", 0);
-	seti("SO_SNDBUF 0xffffffff", u, SOL_SOCKET, SO_SNDBUF, -1);
+	set_int("SO_SNDBUF 0xffffffff", u, SOL_SOCKET, SO_SNDBUF, -1);
 	int v = 0;
 	socklen_t l = sizeof(v);
 	getsockopt(u, SOL_SOCKET, SO_SNDBUF, &v, &l);
 	V("SO_SNDBUF 0xffffffff gives", "%s", v == 2 * wmax ? "twice wmem_max" : "other");
-	seti("SO_RCVBUFFORCE 0xffffffff", u, SOL_SOCKET, SO_RCVBUFFORCE, -1);
-	geti("SO_RCVBUFFORCE 0xffffffff gives", u, SOL_SOCKET, SO_RCVBUF);
-	seti("SO_SNDBUFFORCE 1000000", u, SOL_SOCKET, SO_SNDBUFFORCE, 1000000);
-	geti("SO_SNDBUFFORCE 1000000 gives", u, SOL_SOCKET, SO_SNDBUF);
+	set_int("SO_RCVBUFFORCE 0xffffffff", u, SOL_SOCKET, SO_RCVBUFFORCE, -1);
+	get_int("SO_RCVBUFFORCE 0xffffffff gives", u, SOL_SOCKET, SO_RCVBUF);
+	set_int("SO_SNDBUFFORCE 1000000", u, SOL_SOCKET, SO_SNDBUFFORCE, 1000000);
+	get_int("SO_SNDBUFFORCE 1000000 gives", u, SOL_SOCKET, SO_SNDBUF);
 	errno = 0;
 	R("SO_RCVBUFFORCE 2-byte value", setsockopt(u, SOL_SOCKET, SO_RCVBUFFORCE, "ab", 2));
 	close(u);
@@ -261,12 +245,12 @@ static void force_without_cap(void)
 {
 	drop_cap(12); /* CAP_NET_ADMIN */
 	int u = socket(AF_INET, SOCK_DGRAM, 0);
-	seti("SO_RCVBUFFORCE without CAP_NET_ADMIN", u, SOL_SOCKET, SO_RCVBUFFORCE, 65536);
-	seti("SO_SNDBUFFORCE without CAP_NET_ADMIN", u, SOL_SOCKET, SO_SNDBUFFORCE, 65536);
+	set_int("SO_RCVBUFFORCE without CAP_NET_ADMIN", u, SOL_SOCKET, SO_RCVBUFFORCE, 65536);
+	set_int("SO_SNDBUFFORCE without CAP_NET_ADMIN", u, SOL_SOCKET, SO_SNDBUFFORCE, 65536);
 	errno = 0;
 	R("SO_SNDBUFFORCE without CAP_NET_ADMIN, 2-byte value",
 	  setsockopt(u, SOL_SOCKET, SO_SNDBUFFORCE, "ab", 2));
-	seti("SO_RCVBUF without CAP_NET_ADMIN", u, SOL_SOCKET, SO_RCVBUF, 65536);
+	set_int("SO_RCVBUF without CAP_NET_ADMIN", u, SOL_SOCKET, SO_RCVBUF, 65536);
 	close(u);
 }
 
@@ -284,7 +268,7 @@ static void loopback6_mss(void)
 	int c = socket(AF_INET6, SOCK_STREAM, 0);
 	connect(c, (struct sockaddr *)&a, sizeof(a));
 	int s = accept(l, NULL, NULL);
-	geti("tcp6 loopback TCP_MAXSEG", c, IPPROTO_TCP, TCP_MAXSEG);
+	get_int("tcp6 loopback TCP_MAXSEG", c, IPPROTO_TCP, TCP_MAXSEG);
 	close(c);
 	close(s);
 	close(l);

@@ -13,18 +13,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static void res(const char *what, long r)
-{
-	R(what, r);
-}
-
-#define TRY(what, call)                                                        \
-	do {                                                                   \
-		errno = 0;                                                     \
-		long r_ = (call);                                              \
-		res(what, r_);                                                 \
-	} while (0)
-
 static volatile sig_atomic_t sigpipes;
 
 static void count_sigpipe(int sig)

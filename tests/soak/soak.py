@@ -32,6 +32,7 @@ The data is moat stack's --send pattern (tools/moat/tcp_svc.c tsvc_pattern),
 read cyclically from an offset: both ends know what must arrive.
 """
 import argparse
+import faulthandler
 import hashlib
 import os
 import random
@@ -609,6 +610,7 @@ class Client:
             self.write_stats()
             time.sleep(2)
         self.write_stats(done=1)
+        print("soak client %s done" % self.a.subject, flush=True)
 
 
 def main():
@@ -628,6 +630,10 @@ def main():
     ap.add_argument("--stats")
     ap.add_argument("--kinds", default="up,down,rr,churn,udp", help="debugging: only these")
     a = ap.parse_args()
+    # A client that dies says how: a fatal signal's traceback goes to
+    # its log (the one-hour run of 2026-12-06 lost its sandbox client at
+    # the very end without a word).
+    faulthandler.enable()
     if a.role == "server":
         server()
         return

@@ -340,7 +340,9 @@ check_alive() {
 	local name pid
 	while read -r name pid; do
 		if ! kill -0 "$pid" 2>/dev/null || [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" = Z ]; then
-			bad "process died: $name (pid $pid) at $(elapsed $((SECONDS - START)))"
+			local how=""
+			case $name in *client) wait "$pid" 2>/dev/null; how=", exit status $?, its log: $(tail -2 "$TMP/$name.log" | tr '\n' ' ')" ;; esac
+			bad "process died: $name (pid $pid) at $(elapsed $((SECONDS - START)))$how"
 			say "soak: $name (pid $pid) died"
 			return 1
 		fi

@@ -249,6 +249,15 @@ static int tcp_listen(struct ns_socket *s, int backlog)
 	return 0;
 }
 
+/* A port bind() did not name goes back to the table; getsockname still
+ * shows it while the socket is unbound (Linux keeps inet_sport). */
+static void give_back_port(struct tcp_sock *tp)
+{
+	tcp_bhash_remove(tp->sk.stack, tp);
+	tp->name_port = tp->lport;
+	tp->lport = 0;
+}
+
 static void tcp_disconnect(struct tcp_sock *tp)
 {
 	/* Linux tcp_disconnect(): abort, RST if the peer knows us. */
@@ -272,9 +281,7 @@ static void tcp_disconnect(struct tcp_sock *tp)
 	tp->raddr = ns_ip_any(tp->sk.domain);
 	tp->rport = 0;
 	if (!tp->port_locked) {
-		tcp_bhash_remove(tp->sk.stack, tp);
-		tp->name_port = tp->lport;
-		tp->lport = 0;
+		give_back_port(tp);
 		tp->laddr = ns_ip_any(tp->sk.domain);
 	}
 }
@@ -293,11 +300,8 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	if (tp->listen_shut) {
 		/* Linux fails inside the protocol's connect, which gives back
 		 * a port that bind() did not name. */
-		if (!tp->port_locked && tp->lport) {
-			tcp_bhash_remove(st, tp);
-			tp->name_port = tp->lport;
-			tp->lport = 0;
-		}
+		if (!tp->port_locked && tp->lport)
+			give_back_port(tp);
 		return -EINVAL;
 	}
 	if (tp->state == TCPS_CLOSED && tp->connect_failed) {

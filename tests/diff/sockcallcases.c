@@ -438,7 +438,12 @@ static void exclusive_wake_child(void)
 	}
 	V("exclusive waiters all asleep", "%s", all ? "yes" : "no");
 	write(ex_pipe[1], "x", 1);
-	usleep(300000);
+	/* The first wake-up is awaited (up to 1.2 s, inside the waiters'
+	 * 1.5 s timeout); the 100 ms after it give a wrongly woken second
+	 * waiter time to show. */
+	for (int tries = 0; tries < 1200 && atomic_load(&ex_woken) == 0; tries++)
+		usleep(1000);
+	usleep(100000);
 	V("exclusive waiters woken by one write", "%d", atomic_load(&ex_woken));
 	for (int i = 0; i < EX_WAITERS; i++)
 		pthread_join(th[i], NULL);

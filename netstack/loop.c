@@ -11,7 +11,6 @@
 #include "ns/stack.h"
 
 #define MAX_EVENTS 64
-#define MAX_HOOKS 16
 
 struct fd_reg {
 	int fd;
@@ -25,21 +24,25 @@ struct ns_loop {
 	struct ns_wheel *wheel;
 	struct fd_reg *regs;
 	struct fd_reg *dead; /* deleted during dispatch, freed after it */
+	/* Hooks, flushers and idle checks, each a growing array; a detached
+	 * entry's fn is NULL until the next iteration compacts it away (a
+	 * hook may detach a stack while the loop walks the arrays). */
 	struct {
 		ns_loop_hook_fn fn;
 		void *arg;
-	} hooks[MAX_HOOKS];
-	int nhooks;
+	} *hooks;
+	int nhooks, caphooks;
 	struct {
 		int (*fn)(void *arg);
 		void *arg;
-	} flushers[MAX_HOOKS];
-	int nflushers;
+	} *flushers;
+	int nflushers, capflushers;
 	struct {
 		const char *(*fn)(void *arg);
 		void *arg;
-	} checks[MAX_HOOKS];
-	int nchecks;
+	} *checks;
+	int nchecks, capchecks;
+	int detached; /* entries to compact */
 	int debug; /* MOAT_DEBUG_LOOP: run the idle checks before sleeping */
 	int stop;
 };
@@ -82,6 +85,9 @@ void ns_loop_destroy(struct ns_loop *l)
 		}
 	}
 	close(l->epfd);
+	free(l->hooks);
+	free(l->flushers);
+	free(l->checks);
 	free(l);
 }
 
@@ -138,10 +144,24 @@ int ns_loop_del_fd(struct ns_loop *l, int fd)
 	return 0;
 }
 
+/* Makes room for one more entry in an array of `size`-byte entries. */
+static int grow(void **arr, int n, int *cap, size_t size)
+{
+	if (n < *cap)
+		return 0;
+	int ncap = *cap ? *cap * 2 : 8;
+	void *a = realloc(*arr, (size_t)ncap * size);
+	if (!a)
+		return -ENOMEM;
+	*arr = a;
+	*cap = ncap;
+	return 0;
+}
+
 int ns_loop_add_hook(struct ns_loop *l, ns_loop_hook_fn fn, void *arg)
 {
-	if (l->nhooks == MAX_HOOKS)
-		return -ENOSPC;
+	if (grow((void **)&l->hooks, l->nhooks, &l->caphooks, sizeof(*l->hooks)))
+		return -ENOMEM;
 	l->hooks[l->nhooks].fn = fn;
 	l->hooks[l->nhooks].arg = arg;
 	l->nhooks++;
@@ -150,8 +170,8 @@ int ns_loop_add_hook(struct ns_loop *l, ns_loop_hook_fn fn, void *arg)
 
 int ns_loop_add_flush(struct ns_loop *l, int (*fn)(void *arg), void *arg)
 {
-	if (l->nflushers == MAX_HOOKS)
-		return -ENOSPC;
+	if (grow((void **)&l->flushers, l->nflushers, &l->capflushers, sizeof(*l->flushers)))
+		return -ENOMEM;
 	l->flushers[l->nflushers].fn = fn;
 	l->flushers[l->nflushers].arg = arg;
 	l->nflushers++;
@@ -160,12 +180,30 @@ int ns_loop_add_flush(struct ns_loop *l, int (*fn)(void *arg), void *arg)
 
 int ns_loop_add_idle_check(struct ns_loop *l, const char *(*fn)(void *arg), void *arg)
 {
-	if (l->nchecks == MAX_HOOKS)
-		return -ENOSPC;
+	if (grow((void **)&l->checks, l->nchecks, &l->capchecks, sizeof(*l->checks)))
+		return -ENOMEM;
 	l->checks[l->nchecks].fn = fn;
 	l->checks[l->nchecks].arg = arg;
 	l->nchecks++;
 	return 0;
+}
+
+/* Drops the entries detach_arg cleared, keeping the order of the rest. */
+#define COMPACT(arr, n)                               \
+	do {                                          \
+		int j_ = 0;                           \
+		for (int i_ = 0; i_ < (n); i_++)      \
+			if ((arr)[i_].fn)             \
+				(arr)[j_++] = (arr)[i_]; \
+		(n) = j_;                             \
+	} while (0)
+
+static void compact(struct ns_loop *l)
+{
+	COMPACT(l->hooks, l->nhooks);
+	COMPACT(l->flushers, l->nflushers);
+	COMPACT(l->checks, l->nchecks);
+	l->detached = 0;
 }
 
 /* The invariant: nothing is pending when the loop is about to sleep.
@@ -178,6 +216,8 @@ int ns_loop_add_idle_check(struct ns_loop *l, const char *(*fn)(void *arg), void
 static int check_idle(struct ns_loop *l, ns_time_t wait)
 {
 	for (int i = 0; i < l->nchecks; i++) {
+		if (!l->checks[i].fn)
+			continue;
 		const char *why = l->checks[i].fn(l->checks[i].arg);
 		if (!why)
 			continue;
@@ -229,18 +269,44 @@ int ns_loop_attach_stack(struct ns_loop *l, struct ns_stack *st)
 	return r < 0 ? r : ns_loop_add_flush(l, stack_flush, st);
 }
 
+static void detach_link(struct ns_link *link, void *arg)
+{
+	int fd = ns_link_fd(link);
+	if (fd >= 0)
+		ns_loop_del_fd(arg, fd);
+}
+
+void ns_loop_detach_stack(struct ns_loop *l, struct ns_stack *st)
+{
+	ns_stack_foreach_link(st, detach_link, l);
+	for (int i = 0; i < l->nhooks; i++)
+		if (l->hooks[i].arg == st)
+			l->hooks[i].fn = NULL;
+	for (int i = 0; i < l->nflushers; i++)
+		if (l->flushers[i].arg == st)
+			l->flushers[i].fn = NULL;
+	for (int i = 0; i < l->nchecks; i++)
+		if (l->checks[i].arg == st)
+			l->checks[i].fn = NULL;
+	l->detached = 1;
+}
+
 int ns_loop_run_once(struct ns_loop *l, ns_time_t max_wait)
 {
 	struct epoll_event evs[MAX_EVENTS];
+	if (l->detached)
+		compact(l);
 	ns_time_t now = ns_clock_now();
 	if (l->wheel)
 		ns_wheel_advance(l->wheel, now);
 	int more = 0;
 	for (int i = 0; i < l->nhooks; i++)
-		more |= l->hooks[i].fn(l->hooks[i].arg) > 0;
+		if (l->hooks[i].fn)
+			more |= l->hooks[i].fn(l->hooks[i].arg) > 0;
 	/* After every hook: whatever they queued leaves before we sleep. */
 	for (int i = 0; i < l->nflushers; i++)
-		more |= l->flushers[i].fn(l->flushers[i].arg) > 0;
+		if (l->flushers[i].fn)
+			more |= l->flushers[i].fn(l->flushers[i].arg) > 0;
 	if (l->stop)
 		return 0;
 

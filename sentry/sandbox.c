@@ -625,7 +625,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 	if (cfg->pids_limit > 0)
 		k->pids_limit = cfg->pids_limit;
 	if (cfg->hostname)
-		snprintf(k->hostname, sizeof(k->hostname), "%s", cfg->hostname);
+		snprintf(ns_sandbox_uts(k)->hostname, sizeof(ns_sandbox_uts(k)->hostname), "%s", cfg->hostname);
 	if (s.sigfd >= 0)
 		ns_loop_add_fd(s.loop, s.sigfd, EPOLLIN, on_signal, &s);
 	if (s.signal_pipe >= 0) {

@@ -99,8 +99,6 @@ int kernel_create(struct ns_loop *loop, struct ns_wheel *wheel, struct platform 
 		if (CPU_ISSET(c, &k->cpus))
 			k->nr_cpu_ids = c + 1;
 	k->boot_realtime_ns = kclock_real();
-	strcpy(k->hostname, "moat");
-	strcpy(k->domainname, "(none)");
 	k->strace_out = stderr;
 	/* XSAVE size for the features the host enabled (CPUID.(EAX=0DH,
 	 * ECX=0):EBX); the ptrace regset uses the same standard layout. */
@@ -121,7 +119,9 @@ int kernel_create(struct ns_loop *loop, struct ns_wheel *wheel, struct platform 
 	memcpy(k->xstate_init + 24, &mxcsr, 4);
 	uint64_t xstate_bv = 0x3;
 	memcpy(k->xstate_init + 512, &xstate_bv, 8);
-	int e = vfs_create(k, &k->vfs);
+	int e = ns_init(k);
+	if (e == 0 && (e = vfs_create(k, &k->vfs)) < 0)
+		ns_fini(k);
 	if (e < 0) {
 		free(k->xstate_init);
 		free(k);
@@ -134,6 +134,7 @@ int kernel_create(struct ns_loop *loop, struct ns_wheel *wheel, struct platform 
 		e = ns_loop_add_idle_check(loop, kernel_runq_busy, k);
 	if (e < 0) {
 		vfs_destroy(k->vfs);
+		ns_fini(k);
 		free(k->xstate_init);
 		free(k);
 		return e;
@@ -164,8 +165,8 @@ void kernel_destroy(struct kernel *k)
 	}
 	if (k->console)
 		file_put(k->console);
-	ipc_ns_destroy(k);
-	vfs_destroy(k->vfs);
+	vfs_destroy(k->vfs); /* before the namespaces: nsfs inodes hold them */
+	ns_fini(k);
 	waitq_destroy(&k->exit_wq, POLLHUP);
 	free(k->xstate_init);
 	free(k);

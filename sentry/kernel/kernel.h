@@ -39,6 +39,7 @@
 
 #include "ns/timer.h"
 #include "list.h"
+#include "ns.h"
 #include "waitq.h"
 #include "../vfs/vfs.h"
 #include "../../platform/platform.h"
@@ -47,6 +48,7 @@ struct ns_loop;
 struct task;
 struct thread_group;
 struct ktimer;
+struct ns_root;
 void posix_timers_exit(struct thread_group *tg);
 
 /* Internal syscall results (never seen by the application). */
@@ -190,6 +192,8 @@ struct task {
 	struct fs_ctx *fs;
 	struct sighand *sighand;
 	struct cred cred;
+	struct userns *userns;	/* NULL: the sandbox's (ns.h) */
+	struct nsproxy *nsp;	/* the other namespaces; NULL: the sandbox's */
 	char comm[16];
 	int nice;		/* -20..19 (setpriority); the host thread gets max(nice, 0) */
 	cpu_set_t cpus;		/* sched_setaffinity mask, within kernel.cpus */
@@ -308,8 +312,7 @@ struct kernel {
 	FILE *log;	     /* debug log, or NULL */
 	FILE *strace_out;
 	struct kstats stats;
-	char hostname[65];
-	char domainname[65];
+	struct ns_root *ns;  /* the sandbox's namespaces (ns.c) */
 	uint64_t boot_ns;    /* CLOCK_MONOTONIC at start */
 	uint64_t boot_realtime_ns;
 	size_t xstate_size;  /* host XSAVE area size for signal frames */
@@ -326,7 +329,6 @@ struct kernel {
 	uint64_t next_anon_ino;
 	struct task *current; /* the task whose syscall is being served */
 	struct waitq exit_wq; /* a process exited or was reaped (pidfds) */
-	void *ipc;	      /* System V IPC namespace (sys_sysvipc.c), made on first use */
 	void *spawns;	      /* processes requested from outside, waiting (spawn.c) */
 	struct ns_timer reap_timer; /* retries host reaps that were not ready (exit.c) */
 	char exec_missing_interp[PATH_MAX + 1]; /* the last exec failed on this #! or ELF interpreter */
@@ -454,7 +456,7 @@ struct sem_undo;
 void ipc_mm_dup(struct mm *dst, const struct mm *src);
 void ipc_mm_release(struct mm *mm);
 void ipc_exit_tg(struct thread_group *tg);
-void ipc_ns_destroy(struct kernel *k);
+void ipc_tables_destroy(void *tables);
 void siginfo_kernel(siginfo_t *si, int sig, int code);
 void siginfo_from(siginfo_t *si, int sig, int code, struct task *sender);
 /* Deliver what's deliverable before returning to user; 0 to go on, or

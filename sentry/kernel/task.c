@@ -58,6 +58,8 @@ void task_free(struct task *t)
 	sigpending_clear(&t->pending);
 	waitq_destroy(&t->vfork_wq, 0);
 	fdtable_put(t->files);
+	nsproxy_put(t->nsp);
+	userns_put(t->userns);
 	fs_ctx_put(t->fs);
 	sighand_put(t->sighand);
 	mm_put(t->mm);
@@ -207,9 +209,12 @@ int task_is_root(const struct task *t)
 	return t->cred.euid == 0;
 }
 
+/* A capability over what the sandbox's own user namespace owns (the
+ * files, the hardware, the sandbox's network): nothing a task of a nested
+ * user namespace has, whatever its set says (ns_capable). */
 int capable(const struct task *t, int cap)
 {
-	return (t->cred.cap_effective >> cap) & 1;
+	return ns_capable(t, ns_sandbox_user(t->k), cap);
 }
 
 void task_fake_init(struct task *fake, struct kernel *k, struct fs_ctx *fs)

@@ -44,6 +44,7 @@ struct inet_sock {
 	struct sock sk;
 	struct list link; /* all_inet */
 	struct ns_socket *ns;
+	struct netns *netns; /* held: the stack of ns lives while it does */
 	int connecting; /* a blocking connect waits for its handshake */
 	/* SIOCGSTAMP: when the last datagram was read (Linux: received;
 	 * see SO_TIMESTAMP in inet_recvmsg); ENOENT before the first. */
@@ -58,23 +59,19 @@ static struct list all_inet = LIST_INIT(all_inet);
 
 static const struct sock_ops inet_ops;
 
+/* The sandbox's own stack (its network namespace, ns_sandbox_net, points
+ * to it); nested namespaces make theirs in inet_netns_init. */
 static struct {
 	struct ns_stack *st;
 	int mode;
 	struct ns_loop *loop;
+	struct ns_wheel *wheel;
 	struct dns_relay *relay; /* Docker's resolver, relayed (or NULL) */
 } net;
 
-struct ns_stack *inet_stack(struct kernel *k)
+struct ns_stack *inet_stack(struct kernel *k, const struct task *t)
 {
-	(void)k;
-	return net.st;
-}
-
-int inet_net_mode(struct kernel *k)
-{
-	(void)k;
-	return net.mode;
+	return (t ? task_netns(t) : ns_sandbox_net(k))->st;
 }
 
 uint64_t inet_sock_ino(struct kernel *k, uintptr_t id)
@@ -119,13 +116,16 @@ static uint32_t inet_poll(struct sock *s)
 
 /* ---- creation ---- */
 
-static struct inet_sock *inet_wrap(struct ns_socket *ns, int family, int type, int protocol)
+static struct inet_sock *inet_wrap(struct ns_socket *ns, struct netns *netns, int family, int type,
+				   int protocol)
 {
 	struct inet_sock *is = calloc(1, sizeof(*is));
 	if (!is)
 		return NULL;
 	sock_init(&is->sk, &inet_ops, family, type, protocol);
 	is->ns = ns;
+	is->netns = netns;
+	ns_get(&netns->c);
 	ns_socket_set_wake(ns, inet_wake, is);
 	list_add_tail(&is->link, &all_inet);
 	return is;
@@ -133,18 +133,19 @@ static struct inet_sock *inet_wrap(struct ns_socket *ns, int family, int type, i
 
 int inet_create(struct task *t, int family, int type, int protocol, struct sock **out)
 {
-	if (net.mode == SANDBOX_NET_HOST)
+	struct netns *nn = task_netns(t);
+	if (nn->mode == SANDBOX_NET_HOST)
 		return hostinet_create(t, family, type, protocol, out);
-	if (!net.st)
+	if (!nn->st)
 		return -EAFNOSUPPORT;
 	if (type == SOCK_RAW)
 		return -EPROTONOSUPPORT; /* no raw sockets on the netstack (ping sockets are there) */
 	struct ns_socket *ns;
-	int r = ns_socket_create(net.st, family, type, protocol, &ns);
+	int r = ns_socket_create(nn->st, family, type, protocol, &ns);
 	if (r < 0)
 		return r;
 	int proto = type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
-	struct inet_sock *is = inet_wrap(ns, family, type, proto);
+	struct inet_sock *is = inet_wrap(ns, nn, family, type, proto);
 	if (!is) {
 		ns_close(ns);
 		return -ENOMEM;
@@ -173,7 +174,7 @@ static int bind_denied(struct sock *s, struct task *t, const struct sockaddr *a,
 		port = ntohs(((const struct sockaddr_in6 *)a)->sin6_port);
 	else
 		return 0;
-	return port && port < INET_PROT_SOCK && !capable(t, KCAP_NET_BIND_SERVICE);
+	return port && port < INET_PROT_SOCK && !ns_capable(t, I(s)->netns->c.owner, KCAP_NET_BIND_SERVICE);
 }
 
 static int inet_bind(struct sock *s, struct task *t, const struct sockaddr *a, socklen_t len)
@@ -243,7 +244,7 @@ static int inet_accept(struct sock *s, struct task *t, struct sock **out, struct
 	}
 	if (r < 0)
 		return r;
-	struct inet_sock *is = inet_wrap(nns, s->family, s->type, s->protocol);
+	struct inet_sock *is = inet_wrap(nns, I(s)->netns, s->family, s->type, s->protocol);
 	if (!is) {
 		ns_close(nns);
 		return -ENOMEM;
@@ -259,9 +260,9 @@ static int inet_accept(struct sock *s, struct task *t, struct sock **out, struct
  * link queues it for the loop, which may run the task's next call first
  * (a quick task's next stop is taken in the same drain). Run the stack
  * over what the link holds now, for the two rounds that takes. */
-static void deliver_local(void)
+static void deliver_local(struct sock *s)
 {
-	for (int i = 0; i < 2 && ns_stack_poll(net.st); i++)
+	for (int i = 0; i < 2 && ns_stack_poll(I(s)->netns->st); i++)
 		;
 }
 
@@ -285,7 +286,7 @@ static ssize_t inet_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 	if (r == -EAGAIN)
 		*wq = &s->wq;
 	if (r >= 0 && s->type == SOCK_DGRAM)
-		deliver_local();
+		deliver_local(s);
 	return r;
 }
 
@@ -409,16 +410,17 @@ static int inet_attach_filter(struct sock *s, struct task *t, const void *val, s
  * before the value): SO_RCVBUFFORCE and SO_SNDBUFFORCE pass the limits
  * with CAP_NET_ADMIN only; SO_PRIORITY outside 0..6 needs CAP_NET_RAW or
  * CAP_NET_ADMIN. */
-static int inet_force_denied(struct task *t, int level, int name, const void *val, socklen_t len)
+static int inet_force_denied(struct sock *s, struct task *t, int level, int name, const void *val, socklen_t len)
 {
 	if (level != SOL_SOCKET || len < (socklen_t)sizeof(int))
 		return 0;
 	if (name == SO_RCVBUFFORCE || name == SO_SNDBUFFORCE)
-		return !capable(t, KCAP_NET_ADMIN);
+		return !ns_capable(t, I(s)->netns->c.owner, KCAP_NET_ADMIN);
 	if (name == SO_PRIORITY) {
 		int v;
 		memcpy(&v, val, sizeof(v));
-		return (v < 0 || v > 6) && !capable(t, KCAP_NET_RAW) && !capable(t, KCAP_NET_ADMIN);
+		return (v < 0 || v > 6) && !ns_capable(t, I(s)->netns->c.owner, KCAP_NET_RAW) &&
+		       !ns_capable(t, I(s)->netns->c.owner, KCAP_NET_ADMIN);
 	}
 	return 0;
 }
@@ -431,11 +433,11 @@ static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, 
 		return sock_setsockopt_common(s, name, val, len);
 	if (level == SOL_SOCKET && name == SO_ATTACH_FILTER)
 		return inet_attach_filter(s, t, val, len);
-	if (inet_force_denied(t, level, name, val, len))
+	if (inet_force_denied(s, t, level, name, val, len))
 		return -EPERM;
 	int r = ns_setsockopt(I(s)->ns, level, name, val, len);
 	if (r == 0 && level == IPPROTO_UDP)
-		deliver_local(); /* (UDP_CORK off sent the pending datagram) */
+		deliver_local(s); /* (UDP_CORK off sent the pending datagram) */
 	return r;
 }
 
@@ -518,6 +520,7 @@ static void inet_release(struct sock *s)
 	struct inet_sock *is = I(s);
 	ns_socket_set_wake(is->ns, NULL, NULL);
 	ns_close(is->ns);
+	ns_put(&is->netns->c);
 	list_del(&is->link);
 	waitq_destroy(&s->wq, POLLHUP);
 	free(is);
@@ -575,9 +578,11 @@ static void seed(uint8_t *b, size_t n)
 
 int inet_net_start(struct kernel *k, struct ns_loop *loop, struct ns_wheel *wheel, const struct sandbox_net *cfg)
 {
-	(void)k;
+	struct netns *nn = ns_sandbox_net(k);
 	net.mode = cfg ? cfg->mode : SANDBOX_NET_LOOPBACK;
 	net.loop = loop;
+	net.wheel = wheel;
+	nn->mode = net.mode;
 	if (net.mode == SANDBOX_NET_HOST) {
 		hostinet_set_loop(loop);
 		return 0;
@@ -653,6 +658,7 @@ int inet_net_start(struct kernel *k, struct ns_loop *loop, struct ns_wheel *whee
 	}
 	if ((r = ns_loop_attach_stack(loop, net.st)) < 0)
 		goto fail;
+	nn->st = net.st;
 	if (cfg && cfg->dns_relay_addr && cfg->dns_relay_fd >= 0) {
 		struct ns_ip ra;
 		if (ns_ip_parse(cfg->dns_relay_addr, &ra) < 0 ||
@@ -666,9 +672,56 @@ int inet_net_start(struct kernel *k, struct ns_loop *loop, struct ns_wheel *whee
 fail_einval:
 	r = -EINVAL;
 fail:
+	ns_loop_detach_stack(loop, net.st);
 	ns_stack_destroy(net.st);
 	net.st = NULL;
+	nn->st = NULL;
 	return r;
+}
+
+/* A network namespace made inside the sandbox: a stack of its own with a
+ * loopback interface (127.0.0.1/8, ::1), on the same loop and timers. */
+int inet_netns_init(struct netns *n)
+{
+	n->mode = SANDBOX_NET_LOOPBACK;
+	if (!net.loop)
+		return -EINVAL; /* (no stack was started: unit tests) */
+	struct ns_stack_config sc;
+	memset(&sc, 0, sizeof(sc));
+	sc.wheel = net.wheel;
+	sc.no_loopback = 1; /* added below, as for the sandbox's */
+	seed(sc.secret, sizeof(sc.secret));
+	struct ns_stack *st;
+	int r = ns_stack_create(&sc, &st);
+	if (r < 0)
+		return r;
+	struct ns_link *lo;
+	struct ns_ip lo4 = ns_ip4(0x7f000001);
+	if ((r = ns_loopback_link_create(&lo)) < 0)
+		goto fail;
+	int id = ns_stack_add_nic(st, lo);
+	if (id < 0 || (r = ns_stack_add_addr(st, id, &lo4, 8)) < 0) {
+		r = id < 0 ? id : r;
+		goto fail;
+	}
+	if ((r = ns_loop_attach_stack(net.loop, st)) < 0) {
+		ns_loop_detach_stack(net.loop, st);
+		goto fail;
+	}
+	n->st = st;
+	return 0;
+fail:
+	ns_stack_destroy(st);
+	return r;
+}
+
+void inet_netns_fini(struct netns *n)
+{
+	if (!n->nested || !n->st)
+		return;
+	ns_loop_detach_stack(net.loop, n->st);
+	ns_stack_destroy(n->st);
+	n->st = NULL;
 }
 
 void inet_net_stop(struct kernel *k)

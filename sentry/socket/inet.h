@@ -25,16 +25,20 @@ int inet_net_start(struct kernel *k, struct ns_loop *loop, struct ns_wheel *whee
 		   const struct sandbox_net *cfg);
 /* Tear the stack down (every socket, link and timer). */
 void inet_net_stop(struct kernel *k);
-/* The sandbox's stack, or NULL (host networking). */
-struct ns_stack *inet_stack(struct kernel *k);
-/* SANDBOX_NET_* of this sandbox. */
-int inet_net_mode(struct kernel *k);
+/* The stack of t's network namespace (t NULL: the sandbox's), or NULL
+ * (host networking). */
+struct ns_stack *inet_stack(struct kernel *k, const struct task *t);
+/* A nested network namespace's stack (ns.c): made, and torn down with
+ * every socket still in it. */
+struct netns;
+int inet_netns_init(struct netns *n);
+void inet_netns_fini(struct netns *n);
 
 /* The inode number of the socket file holding stack socket `id`
  * (ns_sock_info.id), 0 if none (orphaned). */
 uint64_t inet_sock_ino(struct kernel *k, uintptr_t id);
 /* /proc/net/NAME rendered into out; -ENOENT for an unknown name. */
-int procnet_render(struct kernel *k, const char *name, FILE *out);
+int procnet_render(struct kernel *k, const struct task *t, const char *name, FILE *out);
 
 /* inet_dev.c: IFF_* flags of an interface as Linux shows them. */
 struct ns_nic_info;

@@ -115,7 +115,7 @@ long netdev_ioctl(struct task *t, unsigned long cmd, uint64_t arg)
 		break;
 	case SIOCSIFFLAGS:
 	case SIOCSIFMTU:
-		if (!capable(t, KCAP_NET_ADMIN))
+		if (!ns_capable(t, task_netns(t)->c.owner, KCAP_NET_ADMIN))
 			return -EPERM;
 		break;
 	case SIOCSIFADDR:
@@ -131,7 +131,7 @@ long netdev_ioctl(struct task *t, unsigned long cmd, uint64_t arg)
 	default:
 		return -ENOTTY;
 	}
-	struct ns_stack *st = inet_stack(t->k);
+	struct ns_stack *st = inet_stack(t->k, t);
 	if (!st)
 		return -ENODEV;
 	if (cmd == SIOCGIFCONF)

@@ -714,7 +714,7 @@ static ssize_t nl_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fl
 		return -ENOMEM;
 	o->n = n;
 	o->used = 0;
-	struct ns_stack *st = inet_stack(t->k);
+	struct ns_stack *st = inet_stack(t->k, t);
 	/* Signed: NLMSG_NEXT subtracts the aligned length, which overshoots
 	 * when the last message's length is not a multiple of 4; an unsigned
 	 * count wrapped around and the loop read past the buffer (found by
@@ -723,7 +723,7 @@ static ssize_t nl_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fl
 	for (struct nlmsghdr *h = (struct nlmsghdr *)m->data; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
 		if (!(h->nlmsg_flags & NLM_F_REQUEST))
 			continue;
-		int err = handle(o, h, st, capable(t, KCAP_NET_ADMIN));
+		int err = handle(o, h, st, ns_capable(t, task_netns(t)->c.owner, KCAP_NET_ADMIN));
 		if (err || (h->nlmsg_flags & NLM_F_ACK))
 			put_error(o, h, err);
 	}

@@ -63,6 +63,7 @@ struct usock {
 	struct ucred peercred;
 	int has_peercred;
 	struct list ab_link;	/* abstract name table */
+	uint64_t netns;		/* its network namespace (ns.h ino): abstract names are per namespace */
 };
 
 static struct list abstract_names = LIST_INIT(abstract_names);
@@ -124,7 +125,6 @@ static int conn_oriented(struct usock *u)
 
 int unix_create(struct task *t, int type, int protocol, struct sock **out)
 {
-	(void)t;
 	if (type == SOCK_RAW)
 		type = SOCK_DGRAM; /* as Linux's unix_create */
 	if (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET)
@@ -134,6 +134,7 @@ int unix_create(struct task *t, int type, int protocol, struct sock **out)
 	struct usock *u = u_alloc(type, 0);
 	if (!u)
 		return -ENOMEM;
+	u->netns = task_netns(t)->c.ino;
 	*out = &u->base;
 	return 0;
 }
@@ -181,13 +182,14 @@ static int is_abstract(const struct sockaddr_un *a, socklen_t len)
 	return len > (socklen_t)offsetof(struct sockaddr_un, sun_path) && a->sun_path[0] == 0;
 }
 
-static struct usock *abstract_lookup(const struct sockaddr_un *a, socklen_t len, int type)
+static struct usock *abstract_lookup(uint64_t netns, const struct sockaddr_un *a, socklen_t len, int type)
 {
 	struct list *l;
 	list_for_each(l, &abstract_names)
 	{
 		struct usock *u = list_entry(l, struct usock, ab_link);
-		if (u->addrlen == len && !memcmp(&u->addr, a, len) && (type < 0 || u->base.type == type))
+		if (u->netns == netns && u->addrlen == len && !memcmp(&u->addr, a, len) &&
+		    (type < 0 || u->base.type == type))
 			return u;
 	}
 	return NULL;
@@ -222,7 +224,7 @@ static int autobind(struct usock *u)
 		a.sun_family = AF_UNIX;
 		snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, "%05x", next++ & 0xfffff);
 		socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 6);
-		if (!abstract_lookup(&a, len, -1)) {
+		if (!abstract_lookup(u->netns, &a, len, -1)) {
 			u->addr = a;
 			u->addrlen = len;
 			list_add_tail(&u->ab_link, &abstract_names);
@@ -246,7 +248,7 @@ static int u_bind(struct sock *s, struct task *t, const struct sockaddr *sa, soc
 	if (len == sizeof(sa_family_t))
 		return autobind(u);
 	if (is_abstract(a, len)) {
-		if (abstract_lookup(a, len, -1))
+		if (abstract_lookup(u->netns, a, len, -1))
 			return -EADDRINUSE;
 		memcpy(&u->addr, a, len);
 		u->addrlen = len;
@@ -296,7 +298,7 @@ static int lookup_addr(struct task *t, const struct sockaddr *sa, socklen_t len,
 	if (is_abstract(a, len)) {
 		/* Linux looks abstract names up with the type: another type's
 		 * socket is nobody (ECONNREFUSED); a path's is EPROTOTYPE. */
-		struct usock *u = abstract_lookup(a, len, -1);
+		struct usock *u = abstract_lookup(task_netns(t)->c.ino, a, len, -1);
 		if (!u || u->base.type != type)
 			return -ECONNREFUSED;
 		*out = u;
@@ -383,6 +385,7 @@ static int u_connect(struct sock *s, struct task *t, const struct sockaddr *sa, 
 	struct usock *emb = u_alloc(u->base.type, 0);
 	if (!emb)
 		return -ENOMEM;
+	emb->netns = srv->netns;
 	connect_pair(u, emb);
 	/* The embryo has the listener's name; credentials both ways. */
 	emb->addr = srv->addr;

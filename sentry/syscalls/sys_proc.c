@@ -68,9 +68,6 @@ static struct mm *mm_dup(struct mm *src)
 #define CLONE_CLEAR_SIGHAND_ 0x100000000ULL
 #define CLONE_INTO_CGROUP_ 0x200000000ULL
 
-#define CLONE_NS_FLAGS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | \
-			CLONE_NEWNET | CLONE_NEWCGROUP | 0x80 /* CLONE_NEWTIME */)
-
 long do_clone(struct task *t, const struct clone_req *req)
 {
 	struct kernel *k = t->k;
@@ -91,10 +88,10 @@ long do_clone(struct task *t, const struct clone_req *req)
 		return -EINVAL;
 	if ((flags & CLONE_FS) && (flags & CLONE_NEWNS))
 		return -EINVAL;
+	if ((flags & CLONE_NEWIPC) && (flags & CLONE_SYSVSEM))
+		return -EINVAL;
 	if ((flags & CLONE_PARENT) && t->tg == k->init)
 		return -EINVAL;
-	if (flags & CLONE_NS_FLAGS)
-		return -EPERM; /* no nested namespaces in the sandbox */
 	if (flags & CLONE_PTRACE)
 		return -EPERM; /* no ptrace inside the sandbox */
 	if (flags & (CLONE_UNTRACED | CLONE_INTO_CGROUP_ | CLONE_CLEAR_SIGHAND_))
@@ -126,6 +123,11 @@ long do_clone(struct task *t, const struct clone_req *req)
 	if (!c)
 		return -ENOMEM;
 	c->cred = t->cred;
+	long nse = ns_clone(t, c, flags);
+	if (nse) {
+		task_free(c);
+		return nse;
+	}
 	c->nice = t->nice;
 	c->cpus = t->cpus;
 	c->sched_policy = t->sched_policy;
@@ -303,6 +305,66 @@ SYSCALL(clone3)
 		.clear_sighand = (a.flags & CLONE_CLEAR_SIGHAND_) != 0,
 	};
 	return do_clone(t, &r);
+}
+
+/* unshare(2): private copies of the fd table and fs context, a new
+ * semaphore-adjustment list, and new namespaces (ns.c). */
+SYSCALL(unshare)
+{
+	uint64_t flags = ARG(0);
+	const uint64_t ok = CLONE_FILES | CLONE_FS | CLONE_NEWCGROUP | CLONE_NEWIPC | CLONE_NEWNET |
+			    CLONE_NEWNS | CLONE_NEWPID | 0x80 /* CLONE_NEWTIME */ | CLONE_NEWUSER |
+			    CLONE_NEWUTS | CLONE_SYSVSEM | CLONE_THREAD | CLONE_SIGHAND | CLONE_VM;
+	if (flags & ~ok)
+		return -EINVAL;
+	/* What each flag implies, in Linux's order. */
+	if (flags & CLONE_NEWUSER)
+		flags |= CLONE_THREAD | CLONE_FS;
+	if (flags & CLONE_VM)
+		flags |= CLONE_SIGHAND;
+	if (flags & CLONE_SIGHAND)
+		flags |= CLONE_THREAD;
+	if (flags & CLONE_NEWNS)
+		flags |= CLONE_FS;
+	/* A thread, a shared handler table or address space cannot be
+	 * unshared: only a caller that has none to share may ask. */
+	if ((flags & CLONE_THREAD) && t->tg->nr_threads > 1)
+		return -EINVAL;
+	if ((flags & (CLONE_SIGHAND | CLONE_VM)) && (t->sighand->ref > 1 || t->mm->ref > 1))
+		return -EINVAL;
+	long e = ns_unshare(t, flags);
+	if (e)
+		return e;
+	if ((flags & CLONE_FS) && t->fs->ref > 1) {
+		struct fs_ctx *fs = fs_ctx_clone(t->fs);
+		if (!fs)
+			return -ENOMEM;
+		fs_ctx_put(t->fs);
+		t->fs = fs;
+	}
+	if ((flags & CLONE_FILES) && t->files->ref > 1) {
+		struct fdtable *ft = fdtable_dup(t->files);
+		if (!ft)
+			return -ENOMEM;
+		fdtable_put(t->files);
+		t->files = ft;
+	}
+	if (flags & CLONE_SYSVSEM)
+		ipc_exit_tg(t->tg);
+	return 0;
+}
+
+/* setns(2) with a /proc/PID/ns/X file (pidfds are not taken yet). */
+SYSCALL(setns)
+{
+	int nstype = (int)ARG(1);
+	struct file *f = fd_get(t, (int)ARG(0));
+	if (!f)
+		return -EBADF;
+	struct ns_common *c = procfs_nsfs(f);
+	long e = c ? ns_enter(t, c, nstype) : -EINVAL;
+	file_put(f);
+	return e;
 }
 
 SYSCALL(fork)
@@ -689,25 +751,47 @@ SYSCALL(times)
 
 /* ---- identity ---- */
 
-SYSCALL(getuid) { return t->cred.uid; }
-SYSCALL(geteuid) { return t->cred.euid; }
-SYSCALL(getgid) { return t->cred.gid; }
-SYSCALL(getegid) { return t->cred.egid; }
+/* Credentials hold the sandbox's ids; a task in a nested user namespace
+ * sees and names them through its maps (ns.c). */
+SYSCALL(getuid) { return uid_to_user(t, t->cred.uid); }
+SYSCALL(geteuid) { return uid_to_user(t, t->cred.euid); }
+SYSCALL(getgid) { return gid_to_user(t, t->cred.gid); }
+SYSCALL(getegid) { return gid_to_user(t, t->cred.egid); }
 
 SYSCALL(getresuid)
 {
-	if (copy_to_user(t, ARG(0), &t->cred.uid, 4) || copy_to_user(t, ARG(1), &t->cred.euid, 4) ||
-	    copy_to_user(t, ARG(2), &t->cred.suid, 4))
+	uid_t r = uid_to_user(t, t->cred.uid), e = uid_to_user(t, t->cred.euid),
+	      s = uid_to_user(t, t->cred.suid);
+	if (copy_to_user(t, ARG(0), &r, 4) || copy_to_user(t, ARG(1), &e, 4) || copy_to_user(t, ARG(2), &s, 4))
 		return -EFAULT;
 	return 0;
 }
 
 SYSCALL(getresgid)
 {
-	if (copy_to_user(t, ARG(0), &t->cred.gid, 4) || copy_to_user(t, ARG(1), &t->cred.egid, 4) ||
-	    copy_to_user(t, ARG(2), &t->cred.sgid, 4))
+	gid_t r = gid_to_user(t, t->cred.gid), e = gid_to_user(t, t->cred.egid),
+	      s = gid_to_user(t, t->cred.sgid);
+	if (copy_to_user(t, ARG(0), &r, 4) || copy_to_user(t, ARG(1), &e, 4) || copy_to_user(t, ARG(2), &s, 4))
 		return -EFAULT;
 	return 0;
+}
+
+/* An id a task names (-1 stays -1: "unchanged"); EINVAL when its user
+ * namespace does not map it. */
+static int uid_arg(struct task *t, uid_t *u)
+{
+	if (*u == (uid_t)-1)
+		return 0;
+	*u = uid_from_user(t, *u);
+	return *u == (uid_t)-1 ? -EINVAL : 0;
+}
+
+static int gid_arg(struct task *t, gid_t *g)
+{
+	if (*g == (gid_t)-1)
+		return 0;
+	*g = gid_from_user(t, *g);
+	return *g == (gid_t)-1 ? -EINVAL : 0;
 }
 
 #define ALL_CAPS ((1ULL << (CAP_LAST_CAP + 1)) - 1)
@@ -736,7 +820,7 @@ static int uid_ok(struct cred *c, uid_t u)
 static long set_res_uid(struct task *t, uid_t r, uid_t e, uid_t s)
 {
 	struct cred *c = &t->cred;
-	int priv = capable(t, KCAP_SETUID);
+	int priv = ns_capable(t, task_userns(t), KCAP_SETUID);
 	if (!priv && ((r != (uid_t)-1 && !uid_ok(c, r)) || (e != (uid_t)-1 && !uid_ok(c, e)) ||
 		      (s != (uid_t)-1 && !uid_ok(c, s))))
 		return -EPERM;
@@ -760,7 +844,7 @@ static int gid_ok(struct cred *c, gid_t g)
 static long set_res_gid(struct task *t, gid_t r, gid_t e, gid_t s)
 {
 	struct cred *c = &t->cred;
-	int priv = capable(t, KCAP_SETGID);
+	int priv = ns_capable(t, task_userns(t), KCAP_SETGID);
 	if (!priv && ((r != (gid_t)-1 && !gid_ok(c, r)) || (e != (gid_t)-1 && !gid_ok(c, e)) ||
 		      (s != (gid_t)-1 && !gid_ok(c, s))))
 		return -EPERM;
@@ -777,9 +861,9 @@ static long set_res_gid(struct task *t, gid_t r, gid_t e, gid_t s)
 SYSCALL(setuid)
 {
 	uid_t u = (uid_t)ARG(0);
-	if (u == (uid_t)-1)
+	if (u == (uid_t)-1 || uid_arg(t, &u))
 		return -EINVAL;
-	if (capable(t, KCAP_SETUID))
+	if (ns_capable(t, task_userns(t), KCAP_SETUID))
 		return set_res_uid(t, u, u, u);
 	return set_res_uid(t, (uid_t)-1, u, (uid_t)-1);
 }
@@ -787,9 +871,9 @@ SYSCALL(setuid)
 SYSCALL(setgid)
 {
 	gid_t g = (gid_t)ARG(0);
-	if (g == (gid_t)-1)
+	if (g == (gid_t)-1 || gid_arg(t, &g))
 		return -EINVAL;
-	if (capable(t, KCAP_SETGID))
+	if (ns_capable(t, task_userns(t), KCAP_SETGID))
 		return set_res_gid(t, g, g, g);
 	return set_res_gid(t, (gid_t)-1, g, (gid_t)-1);
 }
@@ -799,9 +883,11 @@ SYSCALL(setreuid)
 	uid_t r = (uid_t)ARG(0), e = (uid_t)ARG(1);
 	struct cred *c = &t->cred;
 	uid_t s = (uid_t)-1;
+	if (uid_arg(t, &r) || uid_arg(t, &e))
+		return -EINVAL;
 	if (r != (uid_t)-1 || (e != (uid_t)-1 && e != c->uid))
 		s = e != (uid_t)-1 ? e : c->euid;
-	if (!capable(t, KCAP_SETUID) && r != (uid_t)-1 && r != c->uid && r != c->euid)
+	if (!ns_capable(t, task_userns(t), KCAP_SETUID) && r != (uid_t)-1 && r != c->uid && r != c->euid)
 		return -EPERM;
 	return set_res_uid(t, r, e, s);
 }
@@ -811,35 +897,43 @@ SYSCALL(setregid)
 	gid_t r = (gid_t)ARG(0), e = (gid_t)ARG(1);
 	struct cred *c = &t->cred;
 	gid_t s = (gid_t)-1;
+	if (gid_arg(t, &r) || gid_arg(t, &e))
+		return -EINVAL;
 	if (r != (gid_t)-1 || (e != (gid_t)-1 && e != c->gid))
 		s = e != (gid_t)-1 ? e : c->egid;
-	if (!capable(t, KCAP_SETGID) && r != (gid_t)-1 && r != c->gid && r != c->egid)
+	if (!ns_capable(t, task_userns(t), KCAP_SETGID) && r != (gid_t)-1 && r != c->gid && r != c->egid)
 		return -EPERM;
 	return set_res_gid(t, r, e, s);
 }
 
 SYSCALL(setresuid)
 {
-	return set_res_uid(t, (uid_t)ARG(0), (uid_t)ARG(1), (uid_t)ARG(2));
+	uid_t r = (uid_t)ARG(0), e = (uid_t)ARG(1), s = (uid_t)ARG(2);
+	if (uid_arg(t, &r) || uid_arg(t, &e) || uid_arg(t, &s))
+		return -EINVAL;
+	return set_res_uid(t, r, e, s);
 }
 
 SYSCALL(setresgid)
 {
-	return set_res_gid(t, (gid_t)ARG(0), (gid_t)ARG(1), (gid_t)ARG(2));
+	gid_t r = (gid_t)ARG(0), e = (gid_t)ARG(1), s = (gid_t)ARG(2);
+	if (gid_arg(t, &r) || gid_arg(t, &e) || gid_arg(t, &s))
+		return -EINVAL;
+	return set_res_gid(t, r, e, s);
 }
 
 SYSCALL(setfsuid)
 {
-	uid_t old = t->cred.fsuid, u = (uid_t)ARG(0);
-	if (u != (uid_t)-1 && (capable(t, KCAP_SETUID) || uid_ok(&t->cred, u) || u == t->cred.fsuid))
+	uid_t old = uid_to_user(t, t->cred.fsuid), u = (uid_t)ARG(0);
+	if (uid_arg(t, &u) == 0 && u != (uid_t)-1 && (ns_capable(t, task_userns(t), KCAP_SETUID) || uid_ok(&t->cred, u) || u == t->cred.fsuid))
 		t->cred.fsuid = u;
 	return old;
 }
 
 SYSCALL(setfsgid)
 {
-	gid_t old = t->cred.fsgid, g = (gid_t)ARG(0);
-	if (g != (gid_t)-1 && (capable(t, KCAP_SETGID) || gid_ok(&t->cred, g) || g == t->cred.fsgid))
+	gid_t old = gid_to_user(t, t->cred.fsgid), g = (gid_t)ARG(0);
+	if (gid_arg(t, &g) == 0 && g != (gid_t)-1 && (ns_capable(t, task_userns(t), KCAP_SETGID) || gid_ok(&t->cred, g) || g == t->cred.fsgid))
 		t->cred.fsgid = g;
 	return old;
 }
@@ -853,7 +947,10 @@ SYSCALL(getgroups)
 		return t->cred.ngroups;
 	if (size < t->cred.ngroups)
 		return -EINVAL;
-	if (copy_to_user(t, ARG(1), t->cred.groups, (size_t)t->cred.ngroups * sizeof(gid_t)))
+	gid_t g[32];
+	for (int i = 0; i < t->cred.ngroups; i++)
+		g[i] = gid_to_user(t, t->cred.groups[i]);
+	if (copy_to_user(t, ARG(1), g, (size_t)t->cred.ngroups * sizeof(gid_t)))
 		return -EFAULT;
 	return t->cred.ngroups;
 }
@@ -863,13 +960,19 @@ SYSCALL(setgroups)
 	int size = (int)ARG(0);
 	if (size < 0 || size > 65536)
 		return -EINVAL;
-	if (!capable(t, KCAP_SETGID))
+	/* In a nested user namespace: only once its gid_map is written and
+	 * while setgroups is allowed (user_namespaces(7)). */
+	struct userns *un = task_userns(t);
+	if (!ns_capable(t, un, KCAP_SETGID) || un->setgroups_deny || !un->gid_map.n)
 		return -EPERM;
 	if (size > (int)(sizeof(t->cred.groups) / sizeof(gid_t)))
 		return -EINVAL;
 	gid_t g[32];
 	if (size && copy_from_user(t, g, ARG(1), (size_t)size * sizeof(gid_t)))
 		return -EFAULT;
+	for (int i = 0; i < size; i++)
+		if (gid_arg(t, &g[i]) || g[i] == (gid_t)-1)
+			return -EINVAL;
 	memcpy(t->cred.groups, g, (size_t)size * sizeof(gid_t));
 	t->cred.ngroups = size;
 	return 0;
@@ -1089,19 +1192,19 @@ SYSCALL(uname)
 	memset(&u, 0, sizeof(u));
 	uname(&h);
 	snprintf(u.sysname, sizeof(u.sysname), "Linux");
-	snprintf(u.nodename, sizeof(u.nodename), "%s", t->k->hostname);
+	snprintf(u.nodename, sizeof(u.nodename), "%s", task_utsns(t)->hostname);
 	/* The release is the host's: it is the host kernel that runs the
 	 * native part of every process. */
 	snprintf(u.release, sizeof(u.release), "%s", h.release);
 	snprintf(u.version, sizeof(u.version), "#1 SMP moat");
 	snprintf(u.machine, sizeof(u.machine), "x86_64");
-	snprintf(u.domainname, sizeof(u.domainname), "%s", t->k->domainname);
+	snprintf(u.domainname, sizeof(u.domainname), "%s", task_utsns(t)->domainname);
 	return copy_to_user(t, ARG(0), &u, sizeof(u)) ? -EFAULT : 0;
 }
 
 static long set_name(struct task *t, char *dst, uint64_t uname_, int64_t len)
 {
-	if (!capable(t, KCAP_SYS_ADMIN))
+	if (!ns_capable(t, task_utsns(t)->c.owner, KCAP_SYS_ADMIN))
 		return -EPERM;
 	if (len < 0 || len > 64)
 		return -EINVAL;
@@ -1115,12 +1218,12 @@ static long set_name(struct task *t, char *dst, uint64_t uname_, int64_t len)
 
 SYSCALL(sethostname)
 {
-	return set_name(t, t->k->hostname, ARG(0), (int64_t)ARG(1));
+	return set_name(t, task_utsns(t)->hostname, ARG(0), (int64_t)ARG(1));
 }
 
 SYSCALL(setdomainname)
 {
-	return set_name(t, t->k->domainname, ARG(0), (int64_t)ARG(1));
+	return set_name(t, task_utsns(t)->domainname, ARG(0), (int64_t)ARG(1));
 }
 
 SYSCALL(sysinfo)

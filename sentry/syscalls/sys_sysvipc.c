@@ -146,11 +146,13 @@ struct ipc_ns {
 	unsigned long shm_tot; /* pages */
 };
 
-static struct ipc_ns *ns_of(struct kernel *k)
+/* The objects of t's IPC namespace (ns.h), made on first use. */
+static struct ipc_ns *ns_of(struct task *t)
 {
-	if (!k->ipc)
-		k->ipc = calloc(1, sizeof(struct ipc_ns));
-	return k->ipc;
+	struct ipcns *ins = task_ipcns(t);
+	if (!ins->tables)
+		ins->tables = calloc(1, sizeof(struct ipc_ns));
+	return ins->tables;
 }
 
 static time_t now_sec(void)
@@ -248,14 +250,15 @@ static int ipc_perms(struct task *t, struct ipc_obj *o, int flag)
 		granted >>= 6;
 	else if (in_group(t, o->cgid) || in_group(t, o->gid))
 		granted >>= 3;
-	if ((requested & ~granted & 7) && !capable(t, KCAP_IPC_OWNER))
+	if ((requested & ~granted & 7) && !ns_capable(t, task_ipcns(t)->c.owner, KCAP_IPC_OWNER))
 		return -EACCES;
 	return 0;
 }
 
 static int ipc_owner(struct task *t, struct ipc_obj *o)
 {
-	return t->cred.euid == o->cuid || t->cred.euid == o->uid || capable(t, KCAP_SYS_ADMIN);
+	return t->cred.euid == o->cuid || t->cred.euid == o->uid ||
+	       ns_capable(t, task_ipcns(t)->c.owner, KCAP_SYS_ADMIN);
 }
 
 static void fill_perm(const struct ipc_obj *o, struct ipc_perm *p)
@@ -283,7 +286,7 @@ static void set_perm(struct ipc_obj *o, const struct ipc_perm *p)
  * index instead. */
 static struct ipc_obj *ctl_obj(struct task *t, int kind, int id, int by_index, long *err)
 {
-	struct ipc_ns *ns = ns_of(t->k);
+	struct ipc_ns *ns = ns_of(t);
 	*err = -EINVAL;
 	if (!ns)
 		return NULL;
@@ -305,7 +308,7 @@ static long ipc_get(struct task *t, int kind, key_t key, int flags,
 		    struct ipc_obj *(*create)(struct task *t, key_t key, int flags, long *err, void *arg),
 		    long (*check)(struct ipc_obj *o, void *arg), void *arg)
 {
-	struct ipc_ns *ns = ns_of(t->k);
+	struct ipc_ns *ns = ns_of(t);
 	if (!ns)
 		return -ENOMEM;
 	struct ipc_obj *o = key == IPC_PRIVATE ? NULL : ipc_find_key(ns, kind, key);
@@ -335,7 +338,8 @@ static long ipc_get(struct task *t, int kind, key_t key, int flags,
 
 static void shm_destroy(struct shm_seg *s)
 {
-	s->ns->shm_tot -= (s->size + 4095) / 4096;
+	if (s->ns)
+		s->ns->shm_tot -= (s->size + 4095) / 4096;
 	close(s->memfd);
 	free(s);
 }
@@ -343,7 +347,7 @@ static void shm_destroy(struct shm_seg *s)
 static struct ipc_obj *shm_create(struct task *t, key_t key, int flags, long *err, void *arg)
 {
 	size_t size = *(size_t *)arg;
-	struct ipc_ns *ns = ns_of(t->k);
+	struct ipc_ns *ns = ns_of(t);
 	if (size < 1 || size > SHMMAX_) {
 		*err = -EINVAL;
 		return NULL;
@@ -400,8 +404,9 @@ SYSCALL(shmget)
  * SHM_DEST) until its last detach, as on Linux. */
 static void shm_detached(struct shm_seg *s)
 {
-	if (--s->nattch == 0 && s->o.deleted) {
-		ipc_unlink(s->ns, K_SHM, &s->o);
+	if (--s->nattch == 0 && (s->o.deleted || !s->ns)) {
+		if (s->ns)
+			ipc_unlink(s->ns, K_SHM, &s->o);
 		shm_destroy(s);
 	}
 }
@@ -526,7 +531,7 @@ SYSCALL(shmctl)
 {
 	int id = (int)ARG(0), cmd = (int)ARG(1) & ~IPC_64_;
 	uint64_t ubuf = ARG(2);
-	struct ipc_ns *ns = ns_of(t->k);
+	struct ipc_ns *ns = ns_of(t);
 	if (!ns)
 		return -ENOMEM;
 	struct ipc_table *tb = &ns->t[K_SHM];
@@ -824,7 +829,7 @@ SYSCALL(semctl)
 {
 	int id = (int)ARG(0), num = (int)ARG(1), cmd = (int)ARG(2) & ~IPC_64_;
 	uint64_t arg = ARG(3);
-	struct ipc_ns *ns = ns_of(t->k);
+	struct ipc_ns *ns = ns_of(t);
 	if (!ns)
 		return -ENOMEM;
 	struct ipc_table *tb = &ns->t[K_SEM];
@@ -950,7 +955,7 @@ SYSCALL(semctl)
  * 0..SEMVMX, as Linux does) and waiters woken. */
 void ipc_exit_tg(struct thread_group *tg)
 {
-	struct ipc_ns *ns = tg->k->ipc;
+	struct ipc_ns *ns = tg->leader ? task_ipcns(tg->leader)->tables : NULL;
 	while (tg->sem_undo) {
 		struct sem_undo *u = tg->sem_undo;
 		tg->sem_undo = u->next;
@@ -1141,7 +1146,7 @@ SYSCALL(msgctl)
 {
 	int id = (int)ARG(0), cmd = (int)ARG(1) & ~IPC_64_;
 	uint64_t ubuf = ARG(2);
-	struct ipc_ns *ns = ns_of(t->k);
+	struct ipc_ns *ns = ns_of(t);
 	if (!ns)
 		return -ENOMEM;
 	struct ipc_table *tb = &ns->t[K_MSG];
@@ -1206,10 +1211,11 @@ SYSCALL(msgctl)
 	}
 }
 
-/* The sandbox ends: everything goes (attachments died with the tasks). */
-void ipc_ns_destroy(struct kernel *k)
+/* An IPC namespace ends (its last task left it, or the sandbox ends):
+ * everything goes. */
+void ipc_tables_destroy(void *tables)
 {
-	struct ipc_ns *ns = k->ipc;
+	struct ipc_ns *ns = tables;
 	if (!ns)
 		return;
 	for (int kind = 0; kind < K_NR; kind++) {
@@ -1224,7 +1230,7 @@ void ipc_ns_destroy(struct kernel *k)
 				if (!s->nattch)
 					shm_destroy(s);
 				else
-					s->ns = NULL; /* cannot happen: tasks are gone */
+					s->ns = NULL; /* goes at its last detach */
 			} else if (kind == K_SEM) {
 				sem_destroy(ns, (struct sem_set *)o);
 			} else {
@@ -1234,5 +1240,4 @@ void ipc_ns_destroy(struct kernel *k)
 		free(tb->slot);
 	}
 	free(ns);
-	k->ipc = NULL;
 }

@@ -22,6 +22,8 @@ long sys_chown(struct task *t);
 long sys_chroot(struct task *t);
 long sys_clock_nanosleep(struct task *t);
 long sys_clone3(struct task *t);
+long sys_unshare(struct task *t);
+long sys_setns(struct task *t);
 long sys_shmget(struct task *t);
 long sys_shmat(struct task *t);
 long sys_shmdt(struct task *t);
@@ -279,6 +281,8 @@ const struct syscall_desc syscall_table[NR_SYSCALLS] = {
 	[SYS_chroot] = { "chroot", sys_chroot, "s" },
 	[SYS_clock_nanosleep] = { "clock_nanosleep", sys_clock_nanosleep, "dxpp" },
 	[SYS_clone3] = { "clone3", sys_clone3, "pu" },
+	[SYS_unshare] = { "unshare", sys_unshare, "x" },
+	[SYS_setns] = { "setns", sys_setns, "dx" },
 	[SYS_shmget] = { "shmget", sys_shmget, "xuo" },
 	[SYS_shmat] = { "shmat", sys_shmat, "dpx" },
 	[SYS_shmdt] = { "shmdt", sys_shmdt, "p" },

@@ -50,6 +50,9 @@ enum pkind {
 	PK_FILE,     /* generated file: ent */
 	PK_LINK,     /* symlink: ent */
 	PK_DIR,	     /* static directory: ent */
+	PK_NSDIR,    /* /proc/N/ns */
+	PK_NS,	     /* /proc/N/ns/X (magic link; fd holds the ns_kind) */
+	PK_NSOBJ,    /* what an ns link leads to: one namespace (nsfs) */
 };
 
 struct pent;
@@ -77,6 +80,7 @@ struct pnode {
 	pid_t pid, tid;
 	int fd;
 	const struct pent *ent;
+	struct ns_common *ns; /* PK_NSOBJ: held */
 };
 
 static struct super *proc_sb;
@@ -84,6 +88,7 @@ static struct mount *proc_mnt;
 
 static const struct inode_ops proc_iops;
 static const struct file_ops proc_dir_ops;
+static const struct file_ops nsfs_ops;
 static const struct file_ops proc_file_ops;
 
 static struct kernel *proc_kernel;
@@ -305,11 +310,14 @@ static int gen_status(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
 		     "TracerPid:\t0\n",
 		t->comm, t->fs ? t->fs->umask : 022, state_name(state_char(t)), tg->tgid, tid ? tid : pid,
 		tg->parent ? tg->parent->tgid : 0);
-	fprintf(out, "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n", cr->uid, cr->euid, cr->suid, cr->fsuid,
-		cr->gid, cr->egid, cr->sgid, cr->fsgid);
+	const struct task *v = c->t ? c->t : t; /* ids as the reader's user namespace sees them */
+	fprintf(out, "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n", uid_to_user(v, cr->uid),
+		uid_to_user(v, cr->euid), uid_to_user(v, cr->suid), uid_to_user(v, cr->fsuid),
+		gid_to_user(v, cr->gid), gid_to_user(v, cr->egid), gid_to_user(v, cr->sgid),
+		gid_to_user(v, cr->fsgid));
 	fprintf(out, "FDSize:\t%d\nGroups:\t", t->files ? t->files->size : 0);
 	for (int i = 0; i < cr->ngroups; i++)
-		fprintf(out, "%u ", cr->groups[i]);
+		fprintf(out, "%u ", gid_to_user(v, cr->groups[i]));
 	fprintf(out, "\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", tg->tgid, tid ? tid : pid,
 		tg->pgid, tg->sid);
 	char host[4096];
@@ -591,6 +599,56 @@ static int gen_fdinfo_dummy(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
 	return 0;
 }
 
+/* uid_map, gid_map, setgroups of the task's user namespace (ns.c). */
+static int gen_idmap(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
+{
+	struct task *t = proc_task(c, pid, tid);
+	if (!t)
+		return -ESRCH;
+	char buf[ID_MAP_MAX * 34 + 1];
+	int n = ns_map_show(task_userns(t), c->ent->name[0] == 'g', c->t ? c->t : t, buf, sizeof(buf));
+	fwrite(buf, 1, (size_t)n, out);
+	return 0;
+}
+
+static int write_idmap(struct pctx *c, pid_t pid, pid_t tid, const char *buf, size_t len)
+{
+	struct task *t = proc_task(c, pid, tid);
+	if (!t)
+		return -ESRCH;
+	return ns_map_write(c->t, t, c->ent->name[0] == 'g', buf, len);
+}
+
+static int gen_setgroups(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
+{
+	struct task *t = proc_task(c, pid, tid);
+	if (!t)
+		return -ESRCH;
+	fputs(task_userns(t)->setgroups_deny ? "deny\n" : "allow\n", out);
+	return 0;
+}
+
+static int write_setgroups(struct pctx *c, pid_t pid, pid_t tid, const char *buf, size_t len)
+{
+	struct task *t = proc_task(c, pid, tid);
+	if (!t)
+		return -ESRCH;
+	return ns_setgroups_write(c->t, t, buf, len);
+}
+
+/* /proc/N/ns: one link per kind, named as Linux names them. */
+static const struct {
+	const char *name;
+	enum ns_kind kind;
+} ns_links[] = {
+	{ "cgroup", NSK_CGROUP }, { "ipc", NSK_IPC },
+	{ "mnt", NSK_MNT },	  { "net", NSK_NET },
+	{ "pid", NSK_PID },	  { "pid_for_children", NSK_PID },
+	{ "time", NSK_TIME },	  { "time_for_children", NSK_TIME },
+	{ "user", NSK_USER },	  { "uts", NSK_UTS },
+};
+#define NS_LINKS ((int)(sizeof(ns_links) / sizeof(ns_links[0])))
+
 static const struct pent pid_ents[] = {
 	{ "cmdline", S_IFREG | 0444, gen_cmdline, NULL, NULL, NULL, NULL },
 	{ "comm", S_IFREG | 0644, gen_comm, NULL, NULL, write_comm, NULL },
@@ -615,6 +673,10 @@ static const struct pent pid_ents[] = {
 	{ "fd", S_IFDIR | 0500, NULL, NULL, NULL, NULL, NULL },
 	{ "fdinfo", S_IFDIR | 0500, NULL, NULL, NULL, NULL, NULL },
 	{ "task", S_IFDIR | 0555, NULL, NULL, NULL, NULL, NULL },
+	{ "ns", S_IFDIR | 0511, NULL, NULL, NULL, NULL, NULL },
+	{ "uid_map", S_IFREG | 0644, gen_idmap, NULL, NULL, write_idmap, NULL },
+	{ "gid_map", S_IFREG | 0644, gen_idmap, NULL, NULL, write_idmap, NULL },
+	{ "setgroups", S_IFREG | 0644, gen_setgroups, NULL, NULL, write_setgroups, NULL },
 	{ NULL, 0, gen_fdinfo_dummy, NULL, NULL, NULL, NULL },
 };
 
@@ -698,10 +760,34 @@ static int gen_filesystems(struct pctx *c, pid_t p, pid_t t, FILE *out)
 	return gen_const(out, "nodev\tproc\nnodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tsysfs\nnodev\toverlay\n");
 }
 
-static int gen_hostname(struct pctx *c, pid_t p, pid_t t, FILE *out)
+/* kernel.hostname and kernel.domainname: the reader's UTS namespace. */
+static char *uts_field(struct pctx *c)
+{
+	struct utsns *u = c->t ? task_utsns(c->t) : ns_sandbox_uts(c->k);
+	return strcmp(c->ent->name, "hostname") ? u->domainname : u->hostname;
+}
+
+static int gen_uts(struct pctx *c, pid_t p, pid_t t, FILE *out)
 {
 	(void)p, (void)t;
-	fprintf(out, "%s\n", c->k->hostname);
+	fprintf(out, "%s\n", uts_field(c));
+	return 0;
+}
+
+static int write_uts(struct pctx *c, pid_t p, pid_t t, const char *buf, size_t len)
+{
+	(void)p, (void)t;
+	struct utsns *u = task_utsns(c->t);
+	if (!ns_capable(c->t, u->c.owner, KCAP_SYS_ADMIN))
+		return -EPERM;
+	/* Linux takes the text up to the first newline, at most 64 bytes. */
+	const char *nl = memchr(buf, '\n', len);
+	size_t n = nl ? (size_t)(nl - buf) : len;
+	if (n > 64)
+		return -EINVAL;
+	char *dst = uts_field(c);
+	memcpy(dst, buf, n);
+	dst[n] = 0;
 	return 0;
 }
 
@@ -773,7 +859,6 @@ CONST_GEN(gen_two, "2\n")
 CONST_GEN(gen_one, "1\n")
 CONST_GEN(gen_printk, "4\t4\t1\t7\n")
 CONST_GEN(gen_core_pattern, "core\n")
-CONST_GEN(gen_domainname, "(none)\n")
 CONST_GEN(gen_shmall, "18446744073692774399\n")
 CONST_GEN(gen_shmmni, "4096\n")
 CONST_GEN(gen_msgmax, "8192\n")
@@ -810,7 +895,7 @@ static const struct pent sys_kernel_yama[] = {
 };
 
 static const struct pent sys_kernel[] = {
-	{ "hostname", S_IFREG | 0644, gen_hostname, NULL, NULL, NULL, NULL },
+	{ "hostname", S_IFREG | 0644, gen_uts, NULL, NULL, write_uts, NULL },
 	{ "osrelease", S_IFREG | 0444, gen_osrelease, NULL, NULL, NULL, NULL },
 	{ "ostype", S_IFREG | 0444, gen_ostype, NULL, NULL, NULL, NULL },
 	{ "pid_max", S_IFREG | 0444, gen_pid_max, NULL, NULL, NULL, NULL },
@@ -827,7 +912,7 @@ static const struct pent sys_kernel[] = {
 	{ "panic", S_IFREG | 0444, gen_zero, NULL, NULL, NULL, NULL },
 	{ "printk", S_IFREG | 0444, gen_printk, NULL, NULL, NULL, NULL },
 	{ "core_pattern", S_IFREG | 0444, gen_core_pattern, NULL, NULL, NULL, NULL },
-	{ "domainname", S_IFREG | 0444, gen_domainname, NULL, NULL, NULL, NULL },
+	{ "domainname", S_IFREG | 0644, gen_uts, NULL, NULL, write_uts, NULL },
 	{ "randomize_va_space", S_IFREG | 0444, gen_two, NULL, NULL, NULL, NULL },
 	{ "kptr_restrict", S_IFREG | 0444, gen_one, NULL, NULL, NULL, NULL },
 	{ "dmesg_restrict", S_IFREG | 0444, gen_one, NULL, NULL, NULL, NULL },
@@ -856,7 +941,7 @@ static int gen_net_sysctl(struct pctx *c, pid_t p, pid_t t, FILE *out)
 {
 	(void)p, (void)t;
 	char buf[256];
-	int n = ns_sysctl_read(inet_stack(c->k), c->ent->key, buf, sizeof(buf));
+	int n = ns_sysctl_read(inet_stack(c->k, c->t), c->ent->key, buf, sizeof(buf));
 	if (n < 0)
 		return n;
 	fwrite(buf, 1, (size_t)n, out);
@@ -866,7 +951,7 @@ static int gen_net_sysctl(struct pctx *c, pid_t p, pid_t t, FILE *out)
 static int write_net_sysctl(struct pctx *c, pid_t p, pid_t t, const char *buf, size_t len)
 {
 	(void)p, (void)t;
-	return ns_sysctl_write(inet_stack(c->k), c->ent->key, buf, len);
+	return ns_sysctl_write(inet_stack(c->k, c->t), c->ent->key, buf, len);
 }
 
 #define NET_SYSCTL(dir, name, mode) \
@@ -915,12 +1000,11 @@ static const struct pent sys_ents[] = {
 };
 
 /* /proc/net: the netstack's view (procnet.c). */
-int procnet_render(struct kernel *k, const char *name, FILE *out);
 #define NET_GEN(fn, name)                                           \
 	static int fn(struct pctx *c, pid_t p, pid_t t, FILE *out)  \
 	{                                                           \
 		(void)p, (void)t;                                   \
-		return procnet_render(c->k, name, out);             \
+		return procnet_render(c->k, c->t, name, out);       \
 	}
 NET_GEN(gen_net_dev, "dev")
 NET_GEN(gen_net_tcp, "tcp")
@@ -1089,6 +1173,8 @@ static int p_lookup(struct inode *dir, struct dentry *d)
 			i = pinode(PK_FDINFODIR, n->pid, n->tid, 0, NULL, e->mode);
 		else if (!strcmp(name, "task"))
 			i = pinode(PK_TASKDIR, n->pid, 0, 0, NULL, e->mode);
+		else if (!strcmp(name, "ns"))
+			i = pinode(PK_NSDIR, n->pid, n->tid, 0, NULL, e->mode);
 		else
 			i = pinode(kind_of(e), n->pid, n->tid, 0, e, e->mode);
 		break;
@@ -1098,6 +1184,15 @@ static int p_lookup(struct inode *dir, struct dentry *d)
 		if (!t || t->tg->tgid != n->pid || t->state == TS_DEAD)
 			return -ENOENT;
 		i = pinode(PK_TID, n->pid, num, 0, NULL, S_IFDIR | 0555);
+		break;
+	}
+	case PK_NSDIR: {
+		int k = 0;
+		while (k < NS_LINKS && strcmp(ns_links[k].name, name))
+			k++;
+		if (k == NS_LINKS)
+			return -ENOENT;
+		i = pinode(PK_NS, n->pid, n->tid, k, NULL, S_IFLNK | 0777);
 		break;
 	}
 	case PK_FDDIR:
@@ -1129,6 +1224,42 @@ static struct task *viewer(struct task *t)
 	return t;
 }
 
+/* ns/X: "net:[INO]", or a path to the namespace itself (an open of it
+ * gives the file setns(2) takes). */
+static int ns_link(struct pctx *c, struct pnode *n, char *buf, size_t len, struct path *p)
+{
+	struct task *owner = proc_task(c, n->pid, n->tid);
+	if (!owner)
+		return -ENOENT;
+	struct ns_common *ns = task_ns(owner, ns_links[n->fd].kind);
+	if (!p)
+		return snprintf(buf, len, "%s:[%llu]", ns_kind_name(ns->kind), (unsigned long long)ns->ino);
+	struct inode *i = pinode(PK_NSOBJ, 0, 0, 0, NULL, S_IFREG | 0444);
+	if (!i)
+		return -ENOMEM;
+	ns_get(ns);
+	PN(i)->ns = ns;
+	i->ino = ns->ino;
+	i->uid = i->gid = 0;
+	struct dentry *d = dentry_alloc(proc_mnt->root, ns_kind_name(ns->kind), strlen(ns_kind_name(ns->kind)));
+	if (!d) {
+		inode_put(i);
+		return -ENOMEM;
+	}
+	d->inode = i;
+	p->mnt = mount_get(proc_mnt);
+	p->dentry = d;
+	return 0;
+}
+
+struct ns_common *procfs_nsfs(struct file *f)
+{
+	struct inode *i = f->inode;
+	if (!i || i->sb != proc_sb || !i->priv || PN(i)->kind != PK_NSOBJ)
+		return NULL;
+	return PN(i)->ns;
+}
+
 /* fd/N, exe, cwd, root, self: text or the path itself. */
 static int p_link(struct inode *ino, struct task *t, char *buf, size_t len, struct path *p)
 {
@@ -1138,12 +1269,17 @@ static int p_link(struct inode *ino, struct task *t, char *buf, size_t len, stru
 		return -ENOENT;
 	if (n->kind == PK_LINK)
 		return n->ent->link(&c, n->pid, n->tid, buf, len, p);
+	if (n->kind == PK_NS)
+		return ns_link(&c, n, buf, len, p);
 	if (n->kind != PK_FD)
 		return -EINVAL;
 	struct task *owner = proc_task(&c, n->pid, n->tid);
 	if (!owner || !owner->files || n->fd >= owner->files->size || !owner->files->fds[n->fd].file)
 		return -ENOENT;
 	struct file *f = owner->files->fds[n->fd].file;
+	struct ns_common *ns = procfs_nsfs(f);
+	if (ns && !p)
+		return snprintf(buf, len, "%s:[%llu]", ns_kind_name(ns->kind), (unsigned long long)ns->ino);
 	if (f->path.mnt)
 		return link_path(&c, &f->path, buf, len, p);
 	if (p) {
@@ -1270,8 +1406,15 @@ static int p_open(struct inode *ino, struct file *f, struct task *t)
 {
 	struct pnode *n = PN(ino);
 	if (n->kind == PK_ROOT || n->kind == PK_DIR || n->kind == PK_PID || n->kind == PK_TID ||
-	    n->kind == PK_TASKDIR || n->kind == PK_FDDIR || n->kind == PK_FDINFODIR) {
+	    n->kind == PK_TASKDIR || n->kind == PK_FDDIR || n->kind == PK_FDINFODIR ||
+	    n->kind == PK_NSDIR) {
 		f->ops = &proc_dir_ops;
+		return 0;
+	}
+	if (n->kind == PK_NSOBJ) {
+		if (f->fmode & FMODE_WRITE)
+			return -EPERM; /* (Linux's answer for nsfs) */
+		f->ops = &nsfs_ops; /* setns(2) takes it; a read is EINVAL */
 		return 0;
 	}
 	if (n->kind != PK_FILE && n->kind != PK_FDINFO)
@@ -1387,6 +1530,11 @@ static int p_getdents(struct file *f, struct dir_ctx *ctx)
 				return 0;
 		}
 		return 0;
+	case PK_NSDIR:
+		for (int k = 0; k < NS_LINKS; k++)
+			if (emit_ent(ctx, &idx, ns_links[k].name, pino(PK_NS, n->pid, n->tid, k), DT_LNK))
+				return 0;
+		return 0;
 	case PK_TASKDIR: {
 		struct thread_group *tg = tg_lookup(proc_kernel, n->pid);
 		if (!tg)
@@ -1435,6 +1583,16 @@ static int64_t p_dir_llseek(struct file *f, int64_t off, int whence)
 	return dir_file_ops.llseek(f, off, whence);
 }
 
+static ssize_t nsfs_read(struct file *f, struct task *t, void *buf, size_t len, uint64_t *pos)
+{
+	(void)f, (void)t, (void)buf, (void)len, (void)pos;
+	return -EINVAL;
+}
+
+static const struct file_ops nsfs_ops = {
+	.read = nsfs_read,
+};
+
 static const struct file_ops proc_dir_ops = {
 	.getdents = p_getdents,
 	.llseek = p_dir_llseek,
@@ -1448,6 +1606,8 @@ static int p_getattr(struct inode *i)
 
 static void p_irelease(struct inode *i)
 {
+	if (i->priv && PN(i)->kind == PK_NSOBJ)
+		ns_put(PN(i)->ns);
 	free(i->priv);
 	i->priv = NULL;
 }

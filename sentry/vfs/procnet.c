@@ -176,9 +176,9 @@ static int render_if_inet6(struct ns_stack *st, FILE *out)
 	return 0;
 }
 
-int procnet_render(struct kernel *k, const char *name, FILE *out)
+int procnet_render(struct kernel *k, const struct task *t, const char *name, FILE *out)
 {
-	struct ns_stack *st = inet_stack(k);
+	struct ns_stack *st = inet_stack(k, t);
 	if (!strcmp(name, "dev"))
 		return render_dev(st, out);
 	if (!strcmp(name, "tcp"))

@@ -440,6 +440,9 @@ struct super *tmpfs_create(struct vfs *v, struct fs_backend *lower, struct fsb_n
  * instead of memfds (the super takes b and dir and releases them). */
 void tmpfs_set_data_dir(struct super *sb, struct fs_backend *b, struct fsb_node *dir);
 struct super *procfs_create(struct vfs *v);
+struct ns_common;
+/* The namespace an open /proc/PID/ns/X file stands for, or NULL. */
+struct ns_common *procfs_nsfs(struct file *f);
 struct super *devfs_create(struct vfs *v);
 struct super *sysfs_create(struct vfs *v);
 struct super *bindfs_create(struct vfs *v, struct fs_backend *b, struct fsb_node *root, int ro);

@@ -34,16 +34,24 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static struct ns_stack *fz_stack;
 
-struct ns_stack *inet_stack(struct kernel *k)
+struct ns_stack *inet_stack(struct kernel *k, const struct task *t)
 {
-	(void)k;
+	(void)k, (void)t;
 	return fz_stack;
 }
 
-/* Every request may change the configuration: the write paths get fuzzed. */
-int capable(const struct task *t, int cap)
+static struct netns fz_netns;
+
+struct netns *task_netns(const struct task *t)
 {
-	(void)t, (void)cap;
+	(void)t;
+	return &fz_netns;
+}
+
+/* Every request may change the configuration: the write paths get fuzzed. */
+int ns_capable(const struct task *t, struct userns *ns, int cap)
+{
+	(void)t, (void)ns, (void)cap;
 	return 1;
 }
 

@@ -47,6 +47,9 @@ int ns_loop_add_idle_check(struct ns_loop *l, const char *(*fn)(void *arg), void
 
 /* Register every link of the stack and a hook that polls and flushes it. */
 int ns_loop_attach_stack(struct ns_loop *l, struct ns_stack *st);
+/* Undo ns_loop_attach_stack, before the stack is destroyed; safe from
+ * inside a hook. */
+void ns_loop_detach_stack(struct ns_loop *l, struct ns_stack *st);
 
 /* One iteration: advance timers, run hooks, wait at most max_wait ns
  * (NS_TIME_NEVER: until the next deadline), dispatch fd events. */

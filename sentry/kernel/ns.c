@@ -276,6 +276,13 @@ int ns_capable(const struct task *t, struct userns *ns, int cap)
 	return 0;
 }
 
+int capable_ids(const struct task *t, uid_t uid, gid_t gid, int cap)
+{
+	struct userns *u = task_userns(t);
+	return ns_capable(t, u, cap) && userns_uid_to(u, uid) != (uid_t)-1 &&
+	       userns_gid_to(u, gid) != (gid_t)-1;
+}
+
 /* ---- id maps ---- */
 
 static uint32_t map_down(const struct id_map *m, uint32_t id)

@@ -128,6 +128,10 @@ struct userns *task_userns(const struct task *t);
  * or an ancestor, or t owns a namespace between them). capable() in
  * kernel.h asks about the sandbox's own user namespace. */
 int ns_capable(const struct task *t, struct userns *ns, int cap);
+/* A capability over a file owned by uid:gid (kernel ids): cap in t's own
+ * user namespace, and both ids mapped there (capabilities(7): a nested
+ * root may not override the permissions of files it cannot name). */
+int capable_ids(const struct task *t, uid_t uid, gid_t gid, int cap);
 
 /* ids: kernel (sandbox-wide) ids to those t's user namespace sees
  * (OVERFLOW_ID when unmapped), and back ((uid_t)-1 when unmapped). */

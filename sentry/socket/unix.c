@@ -711,7 +711,6 @@ static int u_setsockopt(struct sock *s, struct task *t, int level, int name, con
 
 static int u_getsockopt(struct sock *s, struct task *t, int level, int name, void *val, socklen_t *len)
 {
-	(void)t;
 	struct usock *u = U(s);
 	if (level != SOL_SOCKET)
 		return -EOPNOTSUPP;
@@ -719,9 +718,11 @@ static int u_getsockopt(struct sock *s, struct task *t, int level, int name, voi
 	switch (name) {
 	case SO_PEERCRED: {
 		struct ucred c = { 0, (uid_t)-1, (gid_t)-1 };
-		if (u->has_peercred && u->state == US_CONNECTED)
+		if (u->has_peercred && u->state == US_CONNECTED) {
 			c = u->peercred;
-		else if (!u->has_peercred && conn_oriented(u) && u->state != US_CONNECTED)
+			c.uid = uid_to_user(t, c.uid); /* as the reader's user namespace names them */
+			c.gid = gid_to_user(t, c.gid);
+		} else if (!u->has_peercred && conn_oriented(u) && u->state != US_CONNECTED)
 			return -ENOTCONN;
 		size_t n = *len < (socklen_t)sizeof(c) ? (size_t)*len : sizeof(c);
 		memcpy(val, &c, n);

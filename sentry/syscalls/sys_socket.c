@@ -472,9 +472,19 @@ static long parse_cmsgs(struct task *t, struct sock *s, const struct msghdr *mh,
 			}
 			struct ucred cr;
 			memcpy(&cr, CMSG_DATA(c), sizeof(cr));
-			if ((cr.pid != t->tg->tgid && !capable(t, 21)) ||
-			    (cr.uid != t->cred.uid && cr.uid != t->cred.euid && !capable(t, KCAP_SETUID)) ||
-			    (cr.gid != t->cred.gid && cr.gid != t->cred.egid && !capable(t, KCAP_SETGID))) {
+			/* ids named in the sender's user namespace */
+			cr.uid = uid_from_user(t, cr.uid);
+			cr.gid = gid_from_user(t, cr.gid);
+			if (cr.uid == (uid_t)-1 || cr.gid == (gid_t)-1) {
+				r = -EINVAL;
+				break;
+			}
+			struct userns *un = task_userns(t);
+			if ((cr.pid != t->tg->tgid && !ns_capable(t, un, KCAP_SYS_ADMIN)) ||
+			    (cr.uid != t->cred.uid && cr.uid != t->cred.euid && cr.uid != t->cred.suid &&
+			     !ns_capable(t, un, KCAP_SETUID)) ||
+			    (cr.gid != t->cred.gid && cr.gid != t->cred.egid && cr.gid != t->cred.sgid &&
+			     !ns_capable(t, un, KCAP_SETGID))) {
 				r = -EPERM;
 				break;
 			}
@@ -612,7 +622,10 @@ static long put_cmsgs(struct task *t, struct kmsg *m, struct msghdr *mh, int fla
 			c->cmsg_level = SOL_SOCKET;
 			c->cmsg_type = SCM_CREDENTIALS;
 			c->cmsg_len = CMSG_LEN(sizeof(struct ucred));
-			memcpy(CMSG_DATA(c), &m->cred, sizeof(struct ucred));
+			struct ucred cr = m->cred;
+			cr.uid = uid_to_user(t, cr.uid);
+			cr.gid = gid_to_user(t, cr.gid);
+			memcpy(CMSG_DATA(c), &cr, sizeof(cr));
 			used += CMSG_SPACE(sizeof(struct ucred));
 			c = used + sizeof(struct cmsghdr) <= room ? (struct cmsghdr *)(buf + used) : NULL;
 		} else {

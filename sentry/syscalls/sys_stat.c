@@ -66,10 +66,18 @@ static void drop(struct inode *i, struct path *p)
 	path_put(p);
 }
 
+/* Owners as t's user namespace names them. */
+static void fill_stat(struct task *t, struct inode *i, struct stat *st)
+{
+	vfs_fill_stat(i, st);
+	st->st_uid = uid_to_user(t, st->st_uid);
+	st->st_gid = gid_to_user(t, st->st_gid);
+}
+
 static long put_stat(struct task *t, struct inode *i, uint64_t ubuf)
 {
 	struct stat st;
-	vfs_fill_stat(i, &st);
+	fill_stat(t, i, &st);
 	return copy_to_user(t, ubuf, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
@@ -128,7 +136,7 @@ SYSCALL(statx)
 	if (e)
 		return e;
 	struct stat st;
-	vfs_fill_stat(i, &st);
+	fill_stat(t, i, &st);
 	struct statx sx;
 	memset(&sx, 0, sizeof(sx));
 	sx.stx_mask = STATX_BASIC_STATS;
@@ -291,7 +299,7 @@ static int ro_path(struct path *p, struct inode *i)
 
 static int owner_or_cap(struct task *t, struct inode *i)
 {
-	return t->cred.fsuid == i->uid || capable(t, KCAP_FOWNER);
+	return t->cred.fsuid == i->uid || capable_ids(t, i->uid, i->gid, KCAP_FOWNER);
 }
 
 /* vfs_setattr, then IN_ATTRIB for inotify watchers of the file and its
@@ -320,7 +328,7 @@ static long chmod_inode(struct task *t, struct inode *i, struct path *p, mode_t 
 	int ingroup = t->cred.fsgid == i->gid;
 	for (int g = 0; !ingroup && g < t->cred.ngroups; g++)
 		ingroup = t->cred.groups[g] == i->gid;
-	if (!ingroup && !capable(t, KCAP_FSETID))
+	if (!ingroup && !capable_ids(t, i->uid, i->gid, KCAP_FSETID))
 		mode &= ~(mode_t)S_ISGID;
 	struct iattr ia = { .valid = ATTR_MODE, .mode = mode };
 	return setattr_notify(t, i, p, &ia);
@@ -375,8 +383,14 @@ static long chown_inode(struct task *t, struct inode *i, struct path *p, uid_t u
 	if (ro_path(p, i))
 		return -EROFS;
 	struct iattr ia = { 0 };
+	/* The ids are named in t's user namespace; unmapped ones are EINVAL. */
+	if (uid != (uid_t)-1 && (uid = uid_from_user(t, uid)) == (uid_t)-1)
+		return -EINVAL;
+	if (gid != (gid_t)-1 && (gid = gid_from_user(t, gid)) == (gid_t)-1)
+		return -EINVAL;
+	int priv = capable_ids(t, i->uid, i->gid, KCAP_CHOWN);
 	if (uid != (uid_t)-1) {
-		if (uid != i->uid && !capable(t, KCAP_CHOWN))
+		if (uid != i->uid && !priv)
 			return -EPERM;
 		ia.valid |= ATTR_UID;
 		ia.uid = uid;
@@ -386,7 +400,7 @@ static long chown_inode(struct task *t, struct inode *i, struct path *p, uid_t u
 		int ingroup = t->cred.fsgid == gid;
 		for (int g = 0; !ingroup && g < t->cred.ngroups; g++)
 			ingroup = t->cred.groups[g] == gid;
-		if (gid != i->gid && !capable(t, KCAP_CHOWN) && !(mine && ingroup))
+		if (gid != i->gid && !priv && !(mine && ingroup))
 			return -EPERM;
 		ia.valid |= ATTR_GID;
 		ia.gid = gid;

@@ -26,7 +26,7 @@ int vfs_permission(struct task *t, struct inode *i, int mask)
 	if (!mask)
 		return 0;
 	mode_t m = i->mode;
-	if (t->cred.fsuid == 0 || capable(t, KCAP_DAC_OVERRIDE)) {
+	if (capable_ids(t, i->uid, i->gid, KCAP_DAC_OVERRIDE)) {
 		/* Root may do anything but execute a file nobody may. */
 		if ((mask & MAY_EXEC) && !S_ISDIR(m) && !(m & 0111))
 			return -EACCES;
@@ -43,7 +43,7 @@ int vfs_permission(struct task *t, struct inode *i, int mask)
 	}
 	if ((bits & mask) == mask)
 		return 0;
-	if (capable(t, KCAP_DAC_READ_SEARCH) &&
+	if (capable_ids(t, i->uid, i->gid, KCAP_DAC_READ_SEARCH) &&
 	    (!(mask & MAY_WRITE)) && (S_ISDIR(m) || !(mask & MAY_EXEC)))
 		return 0;
 	return -EACCES;
@@ -397,7 +397,7 @@ static int may_create(struct task *t, struct path *dir)
 
 static int sticky_ok(struct task *t, struct inode *dir, struct inode *victim)
 {
-	if (!(dir->mode & S_ISVTX) || t->cred.fsuid == 0 || capable(t, KCAP_FOWNER))
+	if (!(dir->mode & S_ISVTX) || capable_ids(t, victim->uid, victim->gid, KCAP_FOWNER))
 		return 1;
 	return victim->uid == t->cred.fsuid || dir->uid == t->cred.fsuid;
 }

@@ -49,7 +49,7 @@ static int permission(struct task *t, struct inode *i, const char *name, int wri
 	if (!S_ISREG(i->mode) && !S_ISDIR(i->mode))
 		return write ? -EPERM : -ENODATA;
 	if (write && S_ISDIR(i->mode) && (i->mode & S_ISVTX) && t->cred.fsuid != i->uid &&
-	    !capable(t, KCAP_FOWNER))
+	    !capable_ids(t, i->uid, i->gid, KCAP_FOWNER))
 		return -EPERM;
 	return vfs_permission(t, i, write ? MAY_WRITE : MAY_READ);
 }

@@ -229,6 +229,14 @@ static void write_file(const char *step, const char *path, const char *text)
 static void user_part(void)
 {
 	uid_t outer = geteuid();
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/nsdiff-%d", (int)getpid());
+	int pf = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	V("user other's file made", "%s", pf >= 0 && fchown(pf, 1234, 1234) == 0 ? "yes" : "no");
+	if (pf >= 0)
+		close(pf);
+	int sp[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
 	TRY("user unshare", unshare(CLONE_NEWUSER));
 	V("user ids before the maps", "uid=%u gid=%u", getuid(), getgid());
 	char m[64];
@@ -258,9 +266,23 @@ static void user_part(void)
 	TRY("user setgroups(2) denied", setgroups(1, &g));
 	TRY("user setuid to an unmapped id", setuid(1234));
 	TRY("user setuid 0", setuid(0));
+	struct stat st;
+	stat(path, &st);
+	V("user stat of an unmapped owner", "uid=%u gid=%u", st.st_uid, st.st_gid);
+	TRY("user open of an unmapped owner's 0600 file", open(path, O_RDONLY));
+	TRY("user chown to an unmapped id", chown(path, 1234, -1));
+	TRY("user chown of an unmapped owner's file", chown(path, 0, -1));
+	struct stat rs;
+	stat("/", &rs);
+	V("user stat of a mapped owner", "uid=%u", rs.st_uid);
+	struct ucred uc;
+	socklen_t ul = sizeof(uc);
+	getsockopt(sp[0], SOL_SOCKET, SO_PEERCRED, &uc, &ul);
+	V("user SO_PEERCRED", "uid=%u gid=%u", uc.uid, uc.gid);
 	TRY("user sethostname needs its own uts", sethostname("x", 1));
 	TRY("user unshare uts inside", unshare(CLONE_NEWUTS));
 	TRY("user sethostname in own uts", sethostname("x", 1));
+	unlink(path);
 }
 
 static void user_threads_part(void)

@@ -1036,6 +1036,23 @@ static void t_notify(void)
 	alive();
 }
 
+/* Whether process pid is asleep (state S in /proc/PID/stat). */
+static int sleeping(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
 static void t_sysv(void)
 {
 	/* shared memory */
@@ -1175,8 +1192,12 @@ static void t_sysv(void)
 	c = fork();
 	if (c == 0)
 		_exit(msgrcv(q, &m, sizeof(m.text), 0, 0) < 0 && errno == EIDRM ? 7 : 1);
-	struct timespec nap = { 0, 50000000 };
-	nanosleep(&nap, NULL);
+	/* The removal must find the child waiting: wait (up to 10 s) until
+	 * it sleeps, which only the msgrcv makes it do. */
+	for (int i = 0; i < 10000 && !sleeping(c); i++) {
+		struct timespec nap = { 0, 1000000 };
+		nanosleep(&nap, NULL);
+	}
 	EXPECT_OK("msgctl_rmid", msgctl(q, IPC_RMID, NULL));
 	waitpid(c, &st, 0);
 	report("msg_rmid_eidrm", WIFEXITED(st) && WEXITSTATUS(st) == 7, "status %#x", st);

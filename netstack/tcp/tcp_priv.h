@@ -241,7 +241,8 @@ struct tcp_req {
 	uint32_t ts_offset;
 	uint32_t peer_wnd;
 	uint8_t retries;
-	uint8_t acked;	/* final ACK seen but the accept queue was full */
+	uint8_t acked;	/* final ACK seen but dropped: accept queue full, or
+			 * TCP_DEFER_ACCEPT waiting for data */
 	uint8_t ecn_ok;	/* the SYN asked for ECN and we agree (RFC 3168 6.1.1) */
 	int nic;
 	struct ns_timer timer;
@@ -391,7 +392,7 @@ struct tcp_sock {
 	uint32_t notsent_lowat;	     /* TCP_NOTSENT_LOWAT, 0: the stack's */
 	uint8_t recvmsg_inq;	     /* TCP_INQ: TCP_CM_INQ on every read */
 	int32_t linger2_s;	     /* TCP_LINGER2: <0 skip FIN_WAIT_2, 0 default */
-	uint32_t defer_accept_s;
+	uint8_t defer_accept;	     /* TCP_DEFER_ACCEPT, in SYN-ACK timeouts */
 	uint8_t urg_data_valid;	     /* an out-of-band byte is waiting */
 	uint8_t urg_data;
 	uint32_t urg_seq;	     /* sequence of the urgent byte */
@@ -567,6 +568,10 @@ uint32_t tcp_isn(struct ns_stack *st, const struct ns_ip *laddr, uint16_t lport,
 void tcp_listen_input(struct tcp_sock *lp, struct tcp_seg_in *seg);
 void tcp_listen_destroy(struct tcp_sock *lp);
 void tcp_req_free(struct ns_stack *st, struct tcp_req *req);
+/* TCP_DEFER_ACCEPT: seconds to SYN-ACK timeouts (1 s, doubling, at most
+ * TCP_RTO_MAX) that cover them, and back. */
+uint8_t tcp_defer_secs_to_timeouts(int secs);
+int tcp_defer_timeouts_to_secs(uint8_t n);
 /* Initialise a new connection's negotiated state from the peer's SYN. */
 void tcp_init_from_syn(struct tcp_sock *tp, const struct tcp_opts *o);
 void tcp_init_transfer(struct tcp_sock *tp);

@@ -85,6 +85,7 @@ int tcp_state_linux(enum tcp_fsm_state s);
 #define TCP_SEND_PIECE 65536	       /* a send's unit under TCP_NOTSENT_LOWAT */
 #define TCP_RTO_INIT (1 * NS_SEC)      /* RFC 6298 2.1 */
 #define TCP_RTO_MIN (200 * NS_MSEC)    /* Linux TCP_RTO_MIN */
+#define TCP_TLP_MIN (2 * NS_MSEC)      /* Linux TCP_TIMEOUT_MIN: PTO's margin */
 #define TCP_RTO_MAX (120 * NS_SEC)     /* Linux TCP_RTO_MAX */
 #define TCP_TIMEOUT_FALLBACK (3 * NS_SEC) /* RFC 6298 5.7 after SYN loss */
 #define TCP_DELACK_MIN (40 * NS_MSEC)

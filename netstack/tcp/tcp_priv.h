@@ -93,6 +93,7 @@ int tcp_state_linux(enum tcp_fsm_state s);
 #define TCP_SYN_RETRIES 6
 #define TCP_SYNACK_RETRIES 5
 #define TCP_RETRIES2 15
+#define TCP_ORPHAN_RETRIES 8 /* Linux tcp_orphan_retries 0 */
 #define TCP_KEEPIDLE_DEFAULT (7200 * NS_SEC)
 #define TCP_KEEPINTVL_DEFAULT (75 * NS_SEC)
 #define TCP_KEEPCNT_DEFAULT 9

@@ -124,9 +124,9 @@ PI_TEST(tcp_fin_rtx_backoff_without_sack)
 }
 
 /* Data then FIN, neither acknowledged: the loss probe retransmits the tail
- * (the FIN); the RTO then retransmits from the first unacknowledged byte
- * (the data; the FIN follows once the data is acknowledged or rides on
- * it) and backs off. */
+ * (the FIN); the RTO then retransmits from the first unacknowledged byte,
+ * the data with the FIN riding on it (Linux collapses the two into one
+ * segment), and backs off. */
 PI_TEST(tcp_fin_rtx_after_unacked_data)
 {
 	struct pi_tcp_conn c;
@@ -151,10 +151,10 @@ PI_TEST(tcp_fin_rtx_after_unacked_data)
 	PI_ASSERT(x[i].flags & PI_FIN, "the loss probe is not the FIN (seq %u, %zu bytes)", x[i].seq,
 		  x[i].len);
 	gap_near(x, i, pto(rto, i == 1 ? 1 : 2), "loss probe");
-	/* The RTO: the data from its first byte. */
-	PI_ASSERT(x[i + 1].seq == seq && x[i + 1].len == sizeof(m),
-		  "the RTO retransmission is seq %u, %zu bytes, want the data at %u", x[i + 1].seq,
-		  x[i + 1].len, seq);
+	/* The RTO: the data from its first byte, and the FIN. */
+	PI_ASSERT(x[i + 1].seq == seq && x[i + 1].len == sizeof(m) && (x[i + 1].flags & PI_FIN),
+		  "the RTO retransmission is seq %u, %zu bytes%s, want the data at %u with the FIN",
+		  x[i + 1].seq, x[i + 1].len, (x[i + 1].flags & PI_FIN) ? " with FIN" : "", seq);
 	gap_near(x, i + 1, rto, "first RTO after the probe");
 	gap_near(x, i + 2, (double)(x[i + 1].ms - x[i].ms) * 2, "backed-off RTO");
 	pi_tcp_rst(&c);

@@ -186,6 +186,37 @@ START_TEST(orphaned_fin_gives_up_after_8_retransmissions)
 }
 END_TEST
 
+/* Linux tcp_retrans_try_collapse(): data and the FIN sent after it, both
+ * unacknowledged, are retransmitted by the RTO as one segment; an ACK of
+ * the data alone leaves the FIN to be retransmitted by itself. */
+START_TEST(rto_retransmits_data_and_the_fin_behind_it_as_one_segment)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .rtt = 100 * MS);
+	ck_assert_int_eq(t_write(c.s, 100, 1), 100);
+	ck_assert_int_eq(ns_shutdown(c.s, SHUT_WR), 0);
+	struct t_in d, fin, r;
+	T_EXPECT(&d);
+	ck_assert_int_eq(d.len, 100);
+	ck_assert_int_eq(d.flags & TH_FIN, 0);
+	T_EXPECT(&fin);
+	ck_assert_int_ne(fin.flags & TH_FIN, 0);
+	ck_assert_int_eq(fin.len, 0);
+	ck_assert(t_run_until(NS_SEC, &r));
+	T_AT(r.t, d.t + 300 * MS);
+	ck_assert_uint_eq(r.seq, d.seq);
+	ck_assert_int_eq(r.len, 100);
+	ck_assert_int_ne(r.flags & TH_FIN, 0);
+	ck_assert_uint_eq(t_info(c.s).tcpi_unacked, 1);
+	t_ack_upto(&c, d.seq + 100);
+	ck_assert(t_run_until(2 * NS_SEC, &r));
+	ck_assert_uint_eq(r.seq, fin.seq);
+	ck_assert_int_eq(r.len, 0);
+	ck_assert_int_ne(r.flags & TH_FIN, 0);
+	t_close(&c);
+}
+END_TEST
+
 /* A connection its user still holds keeps tcp_retries2 (15) for its FIN. */
 START_TEST(held_fin_is_retransmitted_15_times)
 {
@@ -758,6 +789,7 @@ Suite *tcp_timers_suite(void)
 	ADD_FX(s, data_retransmission_gives_up_after_15_tries_with_etimedout);
 	ADD_FX(s, orphaned_fin_gives_up_after_8_retransmissions);
 	ADD_FX(s, held_fin_is_retransmitted_15_times);
+	ADD_FX(s, rto_retransmits_data_and_the_fin_behind_it_as_one_segment);
 	ADD_FX(s, karn_keeps_the_backed_off_rto_until_a_valid_rtt_sample);
 	ADD_FX(s, ack_of_new_data_restarts_the_retransmission_timer);
 	ADD_FX(s, tcp_user_timeout_drops_the_connection_when_it_expires);

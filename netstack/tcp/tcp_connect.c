@@ -170,31 +170,57 @@ static void req_unlink(struct tcp_sock *lp, struct tcp_req *req)
 	}
 }
 
+uint8_t tcp_defer_secs_to_timeouts(int secs)
+{
+	/* Linux: the fewest timeouts whose sum reaches secs, at most 255. */
+	if (secs <= 0)
+		return 0;
+	uint32_t n = 1, tmo = 1, total = 1;
+	const uint32_t max = (uint32_t)(TCP_RTO_MAX / NS_SEC);
+	while ((uint32_t)secs > total && n < 255) {
+		n++;
+		tmo = NS_MIN(tmo * 2, max);
+		total += tmo;
+	}
+	return (uint8_t)n;
+}
+
+int tcp_defer_timeouts_to_secs(uint8_t n)
+{
+	const int max = (int)(TCP_RTO_MAX / NS_SEC);
+	int tmo = 1, total = n ? 1 : 0;
+	for (int i = 1; i < n; i++) {
+		tmo = NS_MIN(tmo * 2, max);
+		total += tmo;
+	}
+	return total;
+}
+
 static void req_timer_fn(struct ns_timer *t, ns_time_t now)
 {
 	struct tcp_req *req = ns_container_of(t, struct tcp_req, timer);
 	struct tcp_sock *lp = req->listener;
 	struct ns_stack *st = lp->sk.stack;
-	uint32_t limit = TCP_SYNACK_RETRIES;
-	if (lp->defer_accept_s) {
-		/* Linux: TCP_DEFER_ACCEPT keeps resending until the deferral
-		 * time is covered. */
-		uint32_t r = 0;
-		for (uint64_t tmo = 1, total = 0; total < lp->defer_accept_s && r < 255; r++) {
-			total += tmo;
-			tmo = NS_MIN(tmo * 2, (uint64_t)120);
-		}
-		if (r > limit)
-			limit = r;
-	}
-	if (req->retries >= limit) {
+	uint32_t defer = lp->defer_accept;
+	uint32_t limit = NS_MAX((uint32_t)TCP_SYNACK_RETRIES, defer);
+	/* Linux syn_ack_recalc(): a request whose bare ACK TCP_DEFER_ACCEPT
+	 * dropped lives until the deferral's timeouts have passed; it is not
+	 * sent SYN-ACKs meanwhile, except at the last timeout of the
+	 * deferral, whose ACK (a client answers a SYN-ACK it has already
+	 * acknowledged) then completes the connection without data. */
+	int expire = req->retries >= limit && (!req->acked || req->retries >= defer);
+	int resend = !defer || !req->acked || req->retries + 1u >= defer;
+	if (expire) {
 		req_unlink(lp, req);
 		tcp_req_free(st, req);
 		return;
 	}
-	req->retries++;
-	NS_STAT_INC(st, tcp_synack_retrans);
-	tcp_send_synack(st, req);
+	if (req->retries < 255)
+		req->retries++;
+	if (resend) {
+		NS_STAT_INC(st, tcp_synack_retrans);
+		tcp_send_synack(st, req);
+	}
 	ns_time_t rto = TCP_RTO_INIT;
 	for (int i = 0; i < req->retries && rto < TCP_RTO_MAX; i++)
 		rto *= 2;
@@ -472,10 +498,10 @@ void tcp_listen_input(struct tcp_sock *lp, struct tcp_seg_in *seg)
 			tcp_send_synack(st, req);
 			return;
 		}
-		if (lp->defer_accept_s && seg->len == 0 && !(fl & TH_FIN) &&
-		    req->retries < 255) {
+		if (seg->len == 0 && !(fl & TH_FIN) && req->retries < lp->defer_accept) {
 			/* TCP_DEFER_ACCEPT: wait for data before waking
-			 * the listener (Linux drops the bare ACK). */
+			 * the listener (Linux drops the bare ACK) until the
+			 * deferral's SYN-ACK timeouts have passed. */
 			req->acked = 1;
 			return;
 		}

@@ -522,6 +522,29 @@ void tcp_send_reset_reply(struct ns_stack *st, const struct tcp_seg_in *seg)
 /* ---- the send loop ---- */
 
 
+/* Linux tcp_retrans_try_collapse(), for the FIN: a lone FIN behind a
+ * record being retransmitted rides on it when the record's data fits one
+ * segment (the FIN takes no room), as one record from then on. */
+static void collapse_fin(struct tcp_sock *tp, struct tcp_seg *s)
+{
+	struct tcp_seg *n = s->next;
+	if (!n || n->next || !(n->flags & SEG_FIN) || n->end - n->seq != 1 ||
+	    (s->flags & (SEG_SYN | SEG_FIN | SEG_SACKED)) || (n->flags & SEG_SACKED) ||
+	    s->end != n->seq || s->end - s->seq > tcp_current_mss(tp) ||
+	    SEQ_GT(n->seq, tp->snd_una + tp->snd_wnd))
+		return;
+	s->end = n->end;
+	s->flags |= (uint16_t)(n->flags & (SEG_FIN | SEG_EVER_RETRANS));
+	s->next = NULL;
+	tp->rtx_tail = s;
+	tp->packets_out--;
+	if (n->flags & SEG_LOST)
+		tp->lost_out--;
+	if (n->flags & SEG_RETRANS)
+		tp->retrans_out--;
+	tcp_seg_free(n);
+}
+
 void tcp_retransmit_lost(struct tcp_sock *tp)
 {
 	uint32_t cwnd = tp->snd_cwnd;
@@ -533,6 +556,7 @@ void tcp_retransmit_lost(struct tcp_sock *tp)
 		/* The peer's window still bounds retransmissions (RFC 9293). */
 		if (SEQ_GT(s->end, tp->snd_una + NS_MAX(tp->snd_wnd, 1u)) && s != tp->rtx_head)
 			break;
+		collapse_fin(tp, s);
 		tcp_xmit_seg(tp, s, 1);
 		s->flags |= SEG_RETRANS;
 		tp->retrans_out++;

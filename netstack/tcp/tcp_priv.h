@@ -85,6 +85,7 @@ int tcp_state_linux(enum tcp_fsm_state s);
 #define TCP_SEND_PIECE 65536	       /* a send's unit under TCP_NOTSENT_LOWAT */
 #define TCP_RTO_INIT (1 * NS_SEC)      /* RFC 6298 2.1 */
 #define TCP_RTO_MIN (200 * NS_MSEC)    /* Linux TCP_RTO_MIN */
+#define TCP_TLP_MIN (2 * NS_MSEC)      /* Linux TCP_TIMEOUT_MIN: PTO's margin */
 #define TCP_RTO_MAX (120 * NS_SEC)     /* Linux TCP_RTO_MAX */
 #define TCP_TIMEOUT_FALLBACK (3 * NS_SEC) /* RFC 6298 5.7 after SYN loss */
 #define TCP_DELACK_MIN (40 * NS_MSEC)
@@ -92,6 +93,7 @@ int tcp_state_linux(enum tcp_fsm_state s);
 #define TCP_SYN_RETRIES 6
 #define TCP_SYNACK_RETRIES 5
 #define TCP_RETRIES2 15
+#define TCP_ORPHAN_RETRIES 8 /* Linux tcp_orphan_retries 0 */
 #define TCP_KEEPIDLE_DEFAULT (7200 * NS_SEC)
 #define TCP_KEEPINTVL_DEFAULT (75 * NS_SEC)
 #define TCP_KEEPCNT_DEFAULT 9
@@ -241,7 +243,8 @@ struct tcp_req {
 	uint32_t ts_offset;
 	uint32_t peer_wnd;
 	uint8_t retries;
-	uint8_t acked;	/* final ACK seen but the accept queue was full */
+	uint8_t acked;	/* final ACK seen but dropped: accept queue full, or
+			 * TCP_DEFER_ACCEPT waiting for data */
 	uint8_t ecn_ok;	/* the SYN asked for ECN and we agree (RFC 3168 6.1.1) */
 	int nic;
 	struct ns_timer timer;
@@ -391,7 +394,7 @@ struct tcp_sock {
 	uint32_t notsent_lowat;	     /* TCP_NOTSENT_LOWAT, 0: the stack's */
 	uint8_t recvmsg_inq;	     /* TCP_INQ: TCP_CM_INQ on every read */
 	int32_t linger2_s;	     /* TCP_LINGER2: <0 skip FIN_WAIT_2, 0 default */
-	uint32_t defer_accept_s;
+	uint8_t defer_accept;	     /* TCP_DEFER_ACCEPT, in SYN-ACK timeouts */
 	uint8_t urg_data_valid;	     /* an out-of-band byte is waiting */
 	uint8_t urg_data;
 	uint32_t urg_seq;	     /* sequence of the urgent byte */
@@ -567,6 +570,10 @@ uint32_t tcp_isn(struct ns_stack *st, const struct ns_ip *laddr, uint16_t lport,
 void tcp_listen_input(struct tcp_sock *lp, struct tcp_seg_in *seg);
 void tcp_listen_destroy(struct tcp_sock *lp);
 void tcp_req_free(struct ns_stack *st, struct tcp_req *req);
+/* TCP_DEFER_ACCEPT: seconds to SYN-ACK timeouts (1 s, doubling, at most
+ * TCP_RTO_MAX) that cover them, and back. */
+uint8_t tcp_defer_secs_to_timeouts(int secs);
+int tcp_defer_timeouts_to_secs(uint8_t n);
 /* Initialise a new connection's negotiated state from the peer's SYN. */
 void tcp_init_from_syn(struct tcp_sock *tp, const struct tcp_opts *o);
 void tcp_init_transfer(struct tcp_sock *tp);

@@ -110,18 +110,18 @@ ns_time_t tcp_rack_detect_loss(struct tcp_sock *tp)
 void tcp_schedule_loss_probe(struct tcp_sock *tp)
 {
 	/* RFC 8985 7.2: only with SACK, outside recovery, data in flight,
-	 * and no probe already outstanding. */
+	 * and no probe already outstanding. Any state past the handshake:
+	 * a FIN at the tail is probed like data (Linux). */
 	if (!tp->sack_ok || tp->ca_state != CA_OPEN || !tp->packets_out || tp->tlp_high_seq)
 		return;
-	if (tp->state != TCPS_ESTABLISHED && tp->state != TCPS_CLOSE_WAIT)
+	if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
 		return;
 	ns_time_t pto;
 	if (tp->srtt_us) {
 		pto = 2 * (ns_time_t)tp->srtt_us * NS_USEC;
-		if (tp->packets_out == 1)
-			pto += TCP_DELACK_MAX; /* the peer may delay its ACK */
-		if (pto < 10 * NS_MSEC)
-			pto = 10 * NS_MSEC; /* Linux TCP_TIMEOUT_MIN */
+		/* One segment out: the peer may delay its ACK (Linux adds
+		 * the minimum RTO); else Linux's TCP_TIMEOUT_MIN. */
+		pto += tp->packets_out == 1 ? TCP_RTO_MIN : TCP_TLP_MIN;
 	} else {
 		pto = TCP_RTO_INIT;
 	}
@@ -131,8 +131,10 @@ void tcp_schedule_loss_probe(struct tcp_sock *tp)
 	ns_time_t rto_at = now + tcp_rto_backed_off(tp);
 	if (ns_timer_armed(&tp->t_rtx) && tp->rtx_mode == RTX_MODE_RTO)
 		rto_at = tp->t_rtx.expires;
-	if (now + pto >= rto_at)
-		return;
+	/* RFC 8985 7.2: never later than the RTO would fire; Linux then
+	 * probes at the RTO's time, and the RTO runs again from the probe. */
+	if (rto_at > now && now + pto > rto_at)
+		pto = rto_at - now;
 	tcp_arm_rtx(tp, RTX_MODE_TLP, now + pto);
 }
 

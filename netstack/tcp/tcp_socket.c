@@ -921,7 +921,7 @@ static int tcp_setsockopt(struct ns_socket *s, int level, int name, const void *
 			tp->linger2_s = val > 120 ? 120 : val;
 		return 0;
 	case TCP_DEFER_ACCEPT:
-		tp->defer_accept_s = val > 0 ? (uint32_t)val : 0;
+		tp->defer_accept = tcp_defer_secs_to_timeouts(val);
 		return 0;
 	case TCP_QUICKACK:
 		if (val) {
@@ -1067,7 +1067,7 @@ static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 			return put_int(v, len, -1);
 		return put_int(v, len, tp->linger2_s ? tp->linger2_s : (int)(s->stack->tcp->fin_timeout / NS_SEC));
 	case TCP_DEFER_ACCEPT:
-		return put_int(v, len, (int)tp->defer_accept_s);
+		return put_int(v, len, tcp_defer_timeouts_to_secs(tp->defer_accept));
 	case TCP_QUICKACK:
 		return put_int(v, len, !tp->pingpong);
 	case TCP_SYNCNT:

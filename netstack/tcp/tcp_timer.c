@@ -10,9 +10,10 @@
  *   t_keep     by state: keepalive (RFC 1122 4.2.3.6), the orphaned
  *              FIN-WAIT-2 timeout (TCP_LINGER2), or TIME-WAIT's 2 MSL.
  *
- * Giving up: a connection whose RTO fired TCP_RETRIES2 times, or whose
- * oldest unacknowledged data is older than TCP_USER_TIMEOUT (RFC 5482), is
- * dropped with ETIMEDOUT; SYN retries are TCP_SYN_RETRIES (TCP_SYNCNT).
+ * Giving up: a connection whose RTO fired TCP_RETRIES2 times (an orphan:
+ * TCP_ORPHAN_RETRIES), or whose oldest unacknowledged data is older than
+ * TCP_USER_TIMEOUT (RFC 5482), is dropped with ETIMEDOUT; SYN retries are
+ * TCP_SYN_RETRIES (TCP_SYNCNT).
  */
 #include "tcp_priv.h"
 
@@ -93,7 +94,13 @@ static void retransmit_timer(struct tcp_sock *tp, ns_time_t now)
 		tcp_rearm_rto(tp);
 		return;
 	}
-	if (write_timed_out(tp, now, TCP_RETRIES2)) {
+	/* An orphan (closed by its user) has less patience: Linux
+	 * tcp_orphan_retries() with its default 0 means 8 retries while the
+	 * RTO is below its ceiling, none once it reached it. */
+	int limit = TCP_RETRIES2;
+	if (tp->orphan)
+		limit = tcp_rto_backed_off(tp) < TCP_RTO_MAX ? TCP_ORPHAN_RETRIES : 0;
+	if (write_timed_out(tp, now, limit)) {
 		write_err(tp);
 		return;
 	}

@@ -83,4 +83,7 @@ void case_namespaces(void);
 void case_tcp_connect_failure(void);
 void case_udp_edges(void);
 
+/* tcpwirecases.c */
+void case_tcp_defer_accept(void);
+
 #endif

@@ -391,6 +391,7 @@ static const struct {
 	{ "udp_errqueue", case_udp_errqueue },
 	{ "mcast_loopback", case_mcast_loopback },
 	{ "namespaces", case_namespaces },
+	{ "tcp_defer_accept", case_tcp_defer_accept },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

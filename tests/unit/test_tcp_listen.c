@@ -173,6 +173,59 @@ START_TEST(final_ack_to_a_full_accept_queue_is_dropped_and_the_synack_resent)
 }
 END_TEST
 
+/* TCP_DEFER_ACCEPT (Linux): 5 s are three SYN-ACK timeouts (1 + 2 + 4 s,
+ * read back as 7). A bare final ACK is dropped and nothing is resent until
+ * the last timeout of the period (7 s); the ACK of that SYN-ACK completes
+ * the connection without data. Data completes one at once. */
+START_TEST(defer_accept_waits_for_data_or_the_end_of_the_period)
+{
+	t_begin();
+	struct ns_socket *ls = listener(8080, 8), *c;
+	ck_assert_int_eq(t_seti(ls, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5), 0);
+	ck_assert_int_eq(t_geti(ls, IPPROTO_TCP, TCP_DEFER_ACCEPT), 7);
+	ns_time_t t0 = t_now();
+	struct t_in sa = syn_from(40000, 1000), r;
+	ack_from(40000, 1000, &sa);
+	struct t_in sb = syn_from(40001, 5000);
+	ack_from(40001, 5000, &sb);
+	T_INJECT(.sport = 40001, .dport = 8080, .seq = 5001, .ack = sb.seq + 1, .flags = TH_ACK | TH_PSH,
+		 .win = 65535, .data = "hi", .len = 2);
+	T_EXPECT(&r); /* its ACK */
+	ck_assert_int_eq(ns_accept(ls, &c, NULL, NULL), 0);
+	char b[4];
+	ck_assert_int_eq(ns_recv(c, b, sizeof(b), 0), 2);
+	struct ns_socket *cb = c;
+	ck_assert_int_eq(ns_accept(ls, &c, NULL, NULL), -EAGAIN);
+	ck_assert(t_run_until(10 * SEC, &r));
+	T_AT(r.t, t0 + 7 * SEC);
+	ck_assert_int_eq(r.flags, TH_SYN | TH_ACK);
+	ck_assert_uint_eq(r.dport, 40000);
+	ck_assert_int_eq(ns_accept(ls, &c, NULL, NULL), -EAGAIN);
+	ack_from(40000, 1000, &sa);
+	ck_assert_int_eq(ns_accept(ls, &c, NULL, NULL), 0);
+	ck_assert_int_eq(ns_recv(c, b, sizeof(b), MSG_DONTWAIT), -EAGAIN);
+	ns_close(c);
+	ns_close(cb);
+	ns_close(ls);
+}
+END_TEST
+
+/* TCP_DEFER_ACCEPT seconds read back as the whole SYN-ACK timeouts that
+ * cover them (1 s doubling up to 120 s, at most 255 of them). */
+START_TEST(defer_accept_rounds_to_synack_timeouts)
+{
+	t_begin();
+	struct ns_socket *ls = listener(8080, 8);
+	static const int in[] = { -1, 0, 1, 2, 3, 4, 8, 100, 1000, 100000 };
+	static const int out[] = { 0, 0, 1, 3, 3, 7, 15, 127, 1087, 29887 };
+	for (unsigned i = 0; i < NS_ARRAY_SIZE(in); i++) {
+		ck_assert_int_eq(t_seti(ls, IPPROTO_TCP, TCP_DEFER_ACCEPT, in[i]), 0);
+		ck_assert_int_eq(t_geti(ls, IPPROTO_TCP, TCP_DEFER_ACCEPT), out[i]);
+	}
+	ns_close(ls);
+}
+END_TEST
+
 /* Linux tcp_syncookies = 1: when the SYN queue (bounded by the backlog) is
  * full, a SYN cookie answers and nothing is kept: no retransmission. */
 START_TEST(syn_cookie_answers_when_the_syn_queue_is_full)
@@ -350,6 +403,8 @@ Suite *tcp_listen_suite(void)
 	ADD_FX(s, data_in_a_syn_is_not_acknowledged);
 	ADD_FX(s, accept_queue_holds_backlog_plus_one_then_syns_are_dropped);
 	ADD_FX(s, final_ack_to_a_full_accept_queue_is_dropped_and_the_synack_resent);
+	ADD_FX(s, defer_accept_waits_for_data_or_the_end_of_the_period);
+	ADD_FX(s, defer_accept_rounds_to_synack_timeouts);
 	ADD_FX(s, syn_cookie_answers_when_the_syn_queue_is_full);
 	ADD_FX(s, cookie_ack_creates_a_connection_with_the_mss_from_the_cookie);
 	ADD_FX(s, cookie_with_timestamps_keeps_window_scale_and_sack);

@@ -227,13 +227,38 @@ START_TEST(tail_loss_probe_resends_the_last_segment_after_two_srtt)
 	send_flight(&c, &f, 1, NULL, 5);
 	struct t_in r;
 	ck_assert(t_run_until(NS_SEC, &r));
-	T_AT(r.t, f.t0 + 200 * MS);
+	T_AT(r.t, f.t0 + 202 * MS); /* 2 * SRTT + Linux's TCP_TIMEOUT_MIN */
 	ck_assert_uint_eq(r.seq, f.s[4]);
 	ck_assert_int_eq(r.len, MSS);
 	ck_assert_uint_eq(ST(tcp_loss_probes), 1);
 	ck_assert(t_run_until(NS_SEC, &r));
-	T_AT(r.t, f.t0 + 500 * MS);
+	T_AT(r.t, f.t0 + 502 * MS);
 	ck_assert_uint_eq(r.seq, f.s[0]);
+	t_close(&c);
+}
+END_TEST
+
+/* RFC 8985 7 on a FIN (Linux): a lone FIN at the tail is probed too. One
+ * segment out: PTO = 2 * SRTT + 200 ms = 400 ms, beyond the 300 ms RTO, so
+ * the probe goes at the RTO's time; the RTO runs again from the probe and
+ * then backs off. */
+START_TEST(a_fin_at_the_tail_gets_a_loss_probe_at_the_rto)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .rtt = 100 * MS, .sack = 1);
+	ns_time_t t0 = t_now();
+	ck_assert_int_eq(ns_shutdown(c.s, SHUT_WR), 0);
+	struct t_in fin, r;
+	T_EXPECT(&fin);
+	ck_assert_int_ne(fin.flags & TH_FIN, 0);
+	static const int at[] = { 300, 600, 1200 };
+	for (unsigned i = 0; i < NS_ARRAY_SIZE(at); i++) {
+		ck_assert(t_run_until(NS_SEC, &r));
+		T_AT(r.t, t0 + (ns_time_t)at[i] * MS);
+		ck_assert_int_ne(r.flags & TH_FIN, 0);
+		ck_assert_uint_eq(r.seq, fin.seq);
+	}
+	ck_assert_uint_eq(ST(tcp_loss_probes), 1);
 	t_close(&c);
 }
 END_TEST
@@ -250,7 +275,7 @@ START_TEST(tail_loss_probe_sends_new_data_when_it_can)
 	ck_assert_int_eq(t_drain(), 10);
 	struct t_in r;
 	ck_assert(t_run_until(NS_SEC, &r));
-	T_AT(r.t, t0 + 200 * MS);
+	T_AT(r.t, t0 + 202 * MS);
 	ck_assert_uint_eq(t_off(&c, r.seq), 10 * MSS);
 	ck_assert_int_eq(r.len, MSS);
 	t_close(&c);
@@ -633,6 +658,7 @@ Suite *tcp_loss_suite(void)
 	ADD_FX(s, sack_blocks_beyond_what_was_sent_are_ignored);
 	ADD_FX(s, tail_loss_probe_resends_the_last_segment_after_two_srtt);
 	ADD_FX(s, tail_loss_probe_sends_new_data_when_it_can);
+	ADD_FX(s, a_fin_at_the_tail_gets_a_loss_probe_at_the_rto);
 	ADD_FX(s, a_probe_that_repaired_a_tail_loss_reduces_cwnd);
 	ADD_FX(s, a_probe_reported_as_duplicate_leaves_cwnd_alone);
 	ADD_FX(s, newreno_fast_retransmits_on_the_third_duplicate_ack);

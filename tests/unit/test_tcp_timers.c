@@ -150,6 +150,93 @@ START_TEST(data_retransmission_gives_up_after_15_tries_with_etimedout)
 }
 END_TEST
 
+/* Linux tcp_orphan_retries (default 0, meaning 8): a closed connection
+ * whose FIN is never acknowledged gives up at the expiry after its 8th
+ * retransmission, silently (no RST); a segment then meets no connection. */
+START_TEST(orphaned_fin_gives_up_after_8_retransmissions)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .rtt = 100 * MS);
+	ns_close(c.s);
+	c.s = NULL;
+	struct t_in fin;
+	T_EXPECT(&fin);
+	ck_assert_int_ne(fin.flags & TH_FIN, 0);
+	ns_time_t t0 = fin.t, at = t0, rto = 300 * MS;
+	struct t_in r;
+	int n = 0;
+	while (t_run_until(200 * SEC, &r)) {
+		ck_assert_int_eq(r.flags & TH_RST, 0);
+		ck_assert_int_ne(r.flags & TH_FIN, 0);
+		ck_assert_uint_eq(r.seq, fin.seq);
+		at += rto;
+		rto *= 2;
+		T_AT(r.t, at);
+		n++;
+		ck_assert_int_le(n, 8);
+	}
+	ck_assert_int_eq(n, 8);
+	/* Gone one more RTO after the last retransmission. */
+	ck_assert_uint_ge(t_now(), at + rto);
+	t_note(&c, &fin);
+	t_send_flags(&c, 0, NULL, 0);
+	T_EXPECT(&r);
+	ck_assert_int_ne(r.flags & TH_RST, 0);
+	t_close(&c);
+}
+END_TEST
+
+/* Linux tcp_retrans_try_collapse(): data and the FIN sent after it, both
+ * unacknowledged, are retransmitted by the RTO as one segment; an ACK of
+ * the data alone leaves the FIN to be retransmitted by itself. */
+START_TEST(rto_retransmits_data_and_the_fin_behind_it_as_one_segment)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .rtt = 100 * MS);
+	ck_assert_int_eq(t_write(c.s, 100, 1), 100);
+	ck_assert_int_eq(ns_shutdown(c.s, SHUT_WR), 0);
+	struct t_in d, fin, r;
+	T_EXPECT(&d);
+	ck_assert_int_eq(d.len, 100);
+	ck_assert_int_eq(d.flags & TH_FIN, 0);
+	T_EXPECT(&fin);
+	ck_assert_int_ne(fin.flags & TH_FIN, 0);
+	ck_assert_int_eq(fin.len, 0);
+	ck_assert(t_run_until(NS_SEC, &r));
+	T_AT(r.t, d.t + 300 * MS);
+	ck_assert_uint_eq(r.seq, d.seq);
+	ck_assert_int_eq(r.len, 100);
+	ck_assert_int_ne(r.flags & TH_FIN, 0);
+	ck_assert_uint_eq(t_info(c.s).tcpi_unacked, 1);
+	t_ack_upto(&c, d.seq + 100);
+	ck_assert(t_run_until(2 * NS_SEC, &r));
+	ck_assert_uint_eq(r.seq, fin.seq);
+	ck_assert_int_eq(r.len, 0);
+	ck_assert_int_ne(r.flags & TH_FIN, 0);
+	t_close(&c);
+}
+END_TEST
+
+/* A connection its user still holds keeps tcp_retries2 (15) for its FIN. */
+START_TEST(held_fin_is_retransmitted_15_times)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .rtt = 100 * MS);
+	ck_assert_int_eq(ns_shutdown(c.s, SHUT_WR), 0);
+	struct t_in r;
+	T_EXPECT(&r);
+	ck_assert_int_ne(r.flags & TH_FIN, 0);
+	int n = 0;
+	while (t_run_until(200 * SEC, &r)) {
+		ck_assert_int_ne(r.flags & TH_FIN, 0);
+		n++;
+	}
+	ck_assert_int_eq(n, 15);
+	ck_assert_int_eq(t_state(c.s), LS_CLOSE);
+	t_close(&c);
+}
+END_TEST
+
 /* RFC 6298 5.3: an ACK of new data restarts the timer; Karn (RFC 6298 3
  * and 5, the note after 5.7): the ACK of a retransmitted segment is no RTT
  * sample, and the backed-off RTO stays until a valid sample collapses it. */
@@ -700,6 +787,9 @@ Suite *tcp_timers_suite(void)
 	ADD_FX(s, data_rto_comes_from_the_measured_rtt_and_doubles_on_each_expiry);
 	ADD_FX(s, rto_backoff_stops_at_120_seconds);
 	ADD_FX(s, data_retransmission_gives_up_after_15_tries_with_etimedout);
+	ADD_FX(s, orphaned_fin_gives_up_after_8_retransmissions);
+	ADD_FX(s, held_fin_is_retransmitted_15_times);
+	ADD_FX(s, rto_retransmits_data_and_the_fin_behind_it_as_one_segment);
 	ADD_FX(s, karn_keeps_the_backed_off_rto_until_a_valid_rtt_sample);
 	ADD_FX(s, ack_of_new_data_restarts_the_retransmission_timer);
 	ADD_FX(s, tcp_user_timeout_drops_the_connection_when_it_expires);

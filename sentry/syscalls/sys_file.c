@@ -22,6 +22,18 @@
 struct file *fget_or(struct task *t, int fd, long *err)
 {
 	struct file *f = fd_get(t, fd);
+	if (f && (f->flags & O_PATH)) {
+		file_put(f);
+		f = NULL;
+	}
+	if (!f)
+		*err = -EBADF;
+	return f;
+}
+
+struct file *fget_raw_or(struct task *t, int fd, long *err)
+{
+	struct file *f = fd_get(t, fd);
 	if (!f)
 		*err = -EBADF;
 	return f;
@@ -507,7 +519,7 @@ SYSCALL(close_range)
 SYSCALL(dup)
 {
 	long err;
-	struct file *f = fget_or(t, (int)ARG(0), &err);
+	struct file *f = fget_raw_or(t, (int)ARG(0), &err);
 	if (!f)
 		return err;
 	int fd = fd_install(t, f, 0, 0);
@@ -520,7 +532,7 @@ static long do_dup3(struct task *t, int oldfd, int newfd, int flags)
 	if (flags & ~O_CLOEXEC)
 		return -EINVAL;
 	long err;
-	struct file *f = fget_or(t, oldfd, &err);
+	struct file *f = fget_raw_or(t, oldfd, &err);
 	if (!f)
 		return err;
 	if (newfd < 0 || newfd >= fd_nofile_limit(t)) {
@@ -566,11 +578,17 @@ SYSCALL(fcntl)
 	int fd = (int)ARG(0), cmd = (int)ARG(1);
 	uint64_t arg = ARG(2);
 	long err;
-	struct file *f = fget_or(t, fd, &err);
+	struct file *f = fget_raw_or(t, fd, &err);
 	if (!f)
 		return err;
 	long r;
 	struct fdtable *ft = t->files;
+	/* An O_PATH descriptor takes only these (Linux's check_fcntl_cmd). */
+	if ((f->flags & O_PATH) && cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC && cmd != F_GETFD && cmd != F_SETFD &&
+	    cmd != F_GETFL) {
+		file_put(f);
+		return -EBADF;
+	}
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
@@ -590,10 +608,6 @@ SYSCALL(fcntl)
 		r = (long)(f->flags | (f->path.dentry && !(f->flags & O_PATH) ? 0x8000 : 0));
 		break;
 	case F_SETFL:
-		if (f->flags & O_PATH) {
-			r = -EBADF;
-			break;
-		}
 		f->flags = (f->flags & ~(unsigned)SETFL_MASK) | ((unsigned)arg & SETFL_MASK);
 		if (f->ops && f->ops->setfl)
 			f->ops->setfl(f);
@@ -725,9 +739,7 @@ SYSCALL(ioctl)
 		break;
 	}
 	default:
-		if (f->flags & O_PATH)
-			r = -EBADF;
-		else if (f->ops && f->ops->ioctl)
+		if (f->ops && f->ops->ioctl)
 			r = f->ops->ioctl(f, t, cmd, arg);
 		else if (cmd == FIONREAD && f->inode && S_ISREG(f->inode->mode)) {
 			int v = f->inode->size > f->pos ? (int)(f->inode->size - f->pos) : 0;
@@ -774,9 +786,10 @@ SYSCALL(sync)
 
 SYSCALL(syncfs)
 {
-	struct file *f = fd_get(t, (int)ARG(0));
+	long err;
+	struct file *f = fget_or(t, (int)ARG(0), &err);
 	if (!f)
-		return -EBADF;
+		return err;
 	file_put(f);
 	return 0;
 }
@@ -868,9 +881,10 @@ SYSCALL(fallocate)
 
 SYSCALL(fadvise64)
 {
-	struct file *f = fd_get(t, (int)ARG(0));
+	long err;
+	struct file *f = fget_or(t, (int)ARG(0), &err);
 	if (!f)
-		return -EBADF;
+		return err;
 	long r = 0;
 	if (f->inode && S_ISFIFO(f->inode->mode))
 		r = -ESPIPE;
@@ -882,9 +896,10 @@ SYSCALL(fadvise64)
 
 SYSCALL(readahead)
 {
-	struct file *f = fd_get(t, (int)ARG(0));
+	long err;
+	struct file *f = fget_or(t, (int)ARG(0), &err);
 	if (!f)
-		return -EBADF;
+		return err;
 	long r = f->inode && S_ISREG(f->inode->mode) ? 0 : -EINVAL;
 	file_put(f);
 	return r;

@@ -70,7 +70,11 @@ long sock_writev(struct task *t, struct file *f, struct uiter *it);
 
 /* File helpers */
 #define MAX_RW_COUNT 0x7ffff000L
+/* The file of fd with a reference, or NULL and *err = -EBADF: fget_or is
+ * Linux's fdget (an O_PATH descriptor is EBADF), fget_raw_or its
+ * fdget_raw, for the calls that take O_PATH (dup, fcntl, fstat, ...). */
 struct file *fget_or(struct task *t, int fd, long *err);
+struct file *fget_raw_or(struct task *t, int fd, long *err);
 
 /* poll machinery shared by poll/select/epoll (sys_poll.c) */
 uint32_t poll_file(struct task *t, struct file *f, uint32_t events, int wait);

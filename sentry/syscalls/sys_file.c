@@ -1020,42 +1020,52 @@ SYSCALL(sendfile)
 	int out_fd = (int)ARG(0), in_fd = (int)ARG(1);
 	uint64_t uoff = ARG(2);
 	size_t count = (size_t)ARG(3);
-	long err;
-	struct file *in = fget_or(t, in_fd, &err);
-	if (!in)
-		return err;
-	struct file *out = fget_or(t, out_fd, &err);
-	if (!out) {
-		file_put(in);
-		return err;
-	}
-	long r;
+	/* Linux's order: the offset is read first, then the input is
+	 * checked (mode, offset, range), then the output. */
 	int64_t off = 0;
-	if (!(in->fmode & FMODE_READ) || !(out->fmode & FMODE_WRITE)) {
-		r = -EBADF;
-		goto done;
+	if (uoff && copy_from_user(t, &off, uoff, sizeof(off)))
+		return -EFAULT;
+	long r;
+	struct file *in = fget_or(t, in_fd, &r);
+	if (!in)
+		return r;
+	if (!(in->fmode & FMODE_READ)) {
+		file_put(in);
+		return -EBADF;
 	}
-	if (!(in->fmode & FMODE_PREAD) || (out->flags & O_APPEND) || !in->ops || !in->ops->read ||
-	    !out->ops || !out->ops->write) {
-		r = -EINVAL;
-		goto done;
+	if (uoff && !(in->fmode & FMODE_PREAD)) {
+		file_put(in);
+		return -ESPIPE;
 	}
-	if (uoff) {
-		if (copy_from_user(t, &off, uoff, sizeof(off))) {
-			r = -EFAULT;
-			goto done;
-		}
-		if (off < 0) {
-			r = -EINVAL;
-			goto done;
-		}
-	}
-	if (count > (size_t)MAX_RW_COUNT)
-		count = (size_t)MAX_RW_COUNT;
 	/* A call parked on a full output resumes here with sc.done bytes
 	 * already sent and the input position (the user's offset or the
 	 * file's) already moved past them: see sendfile_put_pos. */
 	uint64_t rpos = uoff ? (uint64_t)off : file_pos_get(in);
+	if (rw_verify_area(rpos, count)) {
+		file_put(in);
+		return -EINVAL;
+	}
+	if (count > (size_t)MAX_RW_COUNT)
+		count = (size_t)MAX_RW_COUNT;
+	struct file *out = fget_or(t, out_fd, &r);
+	if (!out) {
+		file_put(in);
+		return r;
+	}
+	if (!(out->fmode & FMODE_WRITE)) {
+		r = -EBADF;
+		goto done;
+	}
+	/* Into anything but a pipe, Linux splices through a pipe of its
+	 * own, which needs an input it can seek and a plain output. It
+	 * checks that the files can splice only when there is data. */
+	if ((!file_pipe(out) && (rw_verify_area(out->pos, count) || (out->flags & O_APPEND))) ||
+	    !(in->fmode & FMODE_PREAD) ||
+	    (count && (!splice_capable(in, 0) || !splice_capable(out, 1))) || !in->ops || !in->ops->read ||
+	    !out->ops || !out->ops->write) {
+		r = -EINVAL;
+		goto done;
+	}
 	size_t done = t->sc.done;
 	char *buf = malloc(CHUNK);
 	if (!buf) {

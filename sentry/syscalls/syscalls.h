@@ -75,6 +75,12 @@ long sock_writev(struct task *t, struct file *f, struct uiter *it);
  * fdget_raw, for the calls that take O_PATH (dup, fcntl, fstat, ...). */
 struct file *fget_or(struct task *t, int fd, long *err);
 struct file *fget_raw_or(struct task *t, int fd, long *err);
+/* Linux's rw_verify_area, for the length asked for: -EINVAL for a length
+ * negative as an ssize_t, a negative position or one the length carries
+ * past the largest (sys_splice.c). */
+int rw_verify_area(uint64_t pos, size_t len);
+/* Whether Linux's file of this kind can be spliced from (write: to). */
+int splice_capable(struct file *f, int write);
 
 /* poll machinery shared by poll/select/epoll (sys_poll.c) */
 uint32_t poll_file(struct task *t, struct file *f, uint32_t events, int wait);

@@ -80,4 +80,10 @@ void case_mcast_loopback(void);
 void case_tcp_connect_failure(void);
 void case_udp_edges(void);
 
+/* fdkindcases.c */
+void case_fd_kinds(void);
+
+/* splicecases.c */
+void case_splice_calls(void);
+
 #endif

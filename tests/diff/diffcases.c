@@ -390,6 +390,8 @@ static const struct {
 	{ "udp_addresses", case_udp_addresses },
 	{ "udp_errqueue", case_udp_errqueue },
 	{ "mcast_loopback", case_mcast_loopback },
+	{ "fd_kinds", case_fd_kinds },
+	{ "splice_calls", case_splice_calls },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

@@ -1056,9 +1056,17 @@ SYSCALL(sendfile)
 		r = -EBADF;
 		goto done;
 	}
-	/* Into anything but a pipe, Linux splices through a pipe of its
-	 * own, which needs an input it can seek and a plain output. It
-	 * checks that the files can splice only when there is data. */
+	/* Into a pipe, Linux splices straight from the input, which need
+	 * not seek: a socket's bytes go as splice(2) would move them (a
+	 * pipe's do not: a pipe has no splice_read). */
+	if (file_pipe(out) && !(in->fmode & FMODE_PREAD)) {
+		r = file_pipe(in) ? -EINVAL
+				  : splice_file_to_pipe(t, in, out, &in->pos, count, (out->flags & O_NONBLOCK) != 0);
+		goto done;
+	}
+	/* Into anything else, Linux splices through a pipe of its own,
+	 * which needs an input it can seek and a plain output. It checks
+	 * that the files can splice only when there is data. */
 	if ((!file_pipe(out) && (rw_verify_area(out->pos, count) || (out->flags & O_APPEND))) ||
 	    !(in->fmode & FMODE_PREAD) ||
 	    (count && (!splice_capable(in, 0) || !splice_capable(out, 1))) || !in->ops || !in->ops->read ||

@@ -133,8 +133,8 @@ static long splice_from_pipe(struct task *t, struct file *in, struct file *out, 
 }
 
 /* file, socket, terminal, ... -> pipe */
-static long splice_to_pipe(struct task *t, struct file *in, struct file *out, uint64_t *pos, size_t len,
-			   int nonblock)
+long splice_file_to_pipe(struct task *t, struct file *in, struct file *out, uint64_t *pos, size_t len,
+			 int nonblock)
 {
 	struct pipe *p = file_pipe(out);
 	if (!pipe_has_readers(p)) {
@@ -276,7 +276,7 @@ SYSCALL(splice)
 			goto done;
 		}
 		nonblock |= (out->flags & O_NONBLOCK) != 0;
-		r = splice_to_pipe(t, in, out, pin, len, nonblock);
+		r = splice_file_to_pipe(t, in, out, pin, len, nonblock);
 	} else {
 		r = -EINVAL;
 	}

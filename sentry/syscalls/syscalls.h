@@ -81,6 +81,10 @@ struct file *fget_raw_or(struct task *t, int fd, long *err);
 int rw_verify_area(uint64_t pos, size_t len);
 /* Whether Linux's file of this kind can be spliced from (write: to). */
 int splice_capable(struct file *f, int write);
+/* splice(2) from a file or socket into a pipe: what the pipe has room
+ * for, waiting (or -EAGAIN when nonblock) only when it could move none. */
+long splice_file_to_pipe(struct task *t, struct file *in, struct file *out, uint64_t *pos, size_t len,
+			 int nonblock);
 
 /* poll machinery shared by poll/select/epoll (sys_poll.c) */
 uint32_t poll_file(struct task *t, struct file *f, uint32_t events, int wait);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -45,6 +46,18 @@ static void wait_in(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	poll(&p, 1, 2000);
+}
+
+/* Waits (at most 2 s) until fd holds n bytes: what a sender sent in
+ * pieces may reach moat's receiver in more than one turn. */
+static void wait_bytes(int fd, int n)
+{
+	for (int i = 0; i < 200; i++) {
+		int v = 0;
+		if (ioctl(fd, FIONREAD, &v) == 0 && v >= n)
+			return;
+		usleep(10000);
+	}
 }
 
 /* Prints what fd holds now (nonblocking, at most 200 bytes). */
@@ -131,7 +144,7 @@ static void sockets(const char *kind, int sv[2])
 	G(step, splice(p[0], NULL, sv[0], NULL, 2, SPLICE_F_MORE | SPLICE_F_MOVE));
 	snprintf(step, sizeof(step), "%s pipe to socket rest", kind);
 	G(step, splice(p[0], NULL, sv[0], NULL, 100, 0));
-	wait_in(sv[1]);
+	wait_bytes(sv[1], 4);
 	snprintf(step, sizeof(step), "%s peer got more", kind);
 	show(step, sv[1]);
 
@@ -161,7 +174,7 @@ static void sockets(const char *kind, int sv[2])
 	G(step, splice(p[0], NULL, sv[0], NULL, SIZE_MAX, 0));
 	snprintf(step, sizeof(step), "%s pipe to socket len 1<<62", kind);
 	G(step, splice(p[0], NULL, sv[0], NULL, (size_t)1 << 62, 0));
-	wait_in(sv[1]);
+	wait_bytes(sv[1], 2);
 	snprintf(step, sizeof(step), "%s peer got the last", kind);
 	show(step, sv[1]);
 	close(p[0]);
@@ -458,9 +471,16 @@ static void sendfiles(void)
 	G("sendfile unix socket to file with an offset", sendfile(o, un[0], &off, 4));
 	close(o);
 	show_file("file from the socket", SP_FILE2);
+	int p[2];
+	pipe(p);
+	G("sendfile unix socket to pipe", sendfile(p[1], un[0], NULL, 100));
+	show("pipe got from the socket", p[0]);
+	G("sendfile unix socket to pipe with an offset", sendfile(p[1], un[0], &off, 4));
+	fcntl(un[0], F_SETFL, O_NONBLOCK);
+	G("sendfile empty nonblocking socket to pipe", sendfile(p[1], un[0], NULL, 4));
+	close2(p);
 	close2(un);
 
-	int p[2];
 	pipe(p);
 	off = 1;
 	G("sendfile file to pipe", sendfile(p[1], in, &off, 3));
@@ -476,6 +496,14 @@ static void sendfiles(void)
 	G("sendfile pipe to file", sendfile(o, p[0], NULL, 4));
 	G("sendfile pipe to file with an offset", sendfile(o, p[0], &off, 4));
 	G("sendfile file to read end", sendfile(p[0], in, NULL, 4));
+	int p2[2];
+	pipe(p2);
+	G("sendfile pipe to pipe", sendfile(p2[1], p[0], NULL, 4));
+	int dz0 = open("/dev/zero", O_RDONLY);
+	G("sendfile /dev/zero to pipe", sendfile(p2[1], dz0, NULL, 3));
+	close(dz0);
+	show("pipe got zeros", p2[0]);
+	close2(p2);
 	close(o);
 	close2(p);
 
@@ -488,6 +516,7 @@ static void sendfiles(void)
 	show_file("sendfile target file", SP_FILE2);
 	o = open(SP_FILE2, O_WRONLY | O_APPEND);
 	G("sendfile to an O_APPEND file", sendfile(o, in, NULL, 4));
+	G("sendfile count 0 to an O_APPEND file", sendfile(o, in, NULL, 0));
 	close(o);
 	o = open(SP_FILE2, O_RDONLY);
 	G("sendfile to an O_RDONLY file", sendfile(o, in, NULL, 4));

@@ -48,7 +48,7 @@ static void raise_sigpipe(struct task *t)
 	send_signal_task(t, &si, 0, 0);
 }
 
-/* A user loff_t as it is (negative ones fail in verify_area). */
+/* A user loff_t as it is (a negative one fails in rw_verify_area). */
 static long get_off(struct task *t, uint64_t uaddr, uint64_t *out)
 {
 	int64_t v;

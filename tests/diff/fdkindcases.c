@@ -34,6 +34,7 @@
 
 #define FK_FILE "/tmp/diff-fdkind-file"
 #define FK_DIR "/tmp/diff-fdkind-dir"
+#define FK_SOCK "/tmp/diff-fdkind-sock"
 
 static struct sockaddr_in fk_lo(uint16_t port)
 {
@@ -363,6 +364,49 @@ void case_fd_kinds(void)
 	fd = open(FK_DIR, O_PATH | O_DIRECTORY);
 	socket_calls_on("O_PATH dir", fd);
 	opath_calls("O_PATH dir", fd, 1);
+	close(fd);
+
+	/* A unix socket's file in the tree: O_PATH is the only way to
+	 * open it, and the descriptor is not the socket. */
+	int us = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	strcpy(un.sun_path, FK_SOCK);
+	unlink(FK_SOCK);
+	bind(us, (struct sockaddr *)&un, sizeof(un));
+	listen(us, 1);
+	TRY("open a socket file", open(FK_SOCK, O_RDWR));
+	fd = open(FK_SOCK, O_PATH);
+	socket_calls_on("O_PATH socket file", fd);
+	struct stat st;
+	TRY("O_PATH socket file fstat", fstat(fd, &st));
+	V("O_PATH socket file fstat type", "%s", S_ISSOCK(st.st_mode) ? "socket" : "other");
+	char lk[128], pth[64];
+	snprintf(pth, sizeof(pth), "/proc/self/fd/%d", fd);
+	ssize_t ln = readlink(pth, lk, sizeof(lk) - 1);
+	lk[ln < 0 ? 0 : ln] = 0;
+	V("O_PATH socket file readlink", "%s", lk);
+	int vv = 1;
+	TRY("O_PATH socket file connect via /proc/self/fd", ({
+		int c = socket(AF_UNIX, SOCK_STREAM, 0);
+		struct sockaddr_un pu = { .sun_family = AF_UNIX };
+		strcpy(pu.sun_path, pth);
+		int r = connect(c, (struct sockaddr *)&pu, sizeof(pu));
+		close(c);
+		r;
+	}));
+	(void)vv;
+	close(fd);
+	close(us);
+	unlink(FK_SOCK);
+	fd = open(FK_DIR, O_PATH | O_DIRECTORY);
+	TRY("fchdir to an O_PATH dir", fchdir(fd));
+	char cwd[128];
+	V("cwd after", "%s", getcwd(cwd, sizeof(cwd)) ? cwd : errname(errno));
+	chdir("/");
+	snprintf(pth, sizeof(pth), "/proc/self/fd/%d", fd);
+	ln = readlink(pth, lk, sizeof(lk) - 1);
+	lk[ln < 0 ? 0 : ln] = 0;
+	V("O_PATH dir readlink", "%s", lk);
 	close(fd);
 
 	int p[2];

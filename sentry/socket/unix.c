@@ -791,6 +791,12 @@ static long u_ioctl(struct sock *s, struct task *t, unsigned long cmd, uint64_t 
 		}
 	} else if (cmd == TIOCOUTQ) {
 		v = u->peer ? (int)u->peer->rcvq_bytes : 0;
+	} else if (cmd == SIOCATMARK) {
+		/* Only a stream has out-of-band data, and its byte is not
+		 * kept apart (u_send): the stream is never at a mark. */
+		if (u->base.type != SOCK_STREAM)
+			return -EOPNOTSUPP;
+		v = 0;
 	} else {
 		return -ENOTTY;
 	}

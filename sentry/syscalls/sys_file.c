@@ -22,6 +22,18 @@
 struct file *fget_or(struct task *t, int fd, long *err)
 {
 	struct file *f = fd_get(t, fd);
+	if (f && (f->flags & O_PATH)) {
+		file_put(f);
+		f = NULL;
+	}
+	if (!f)
+		*err = -EBADF;
+	return f;
+}
+
+struct file *fget_raw_or(struct task *t, int fd, long *err)
+{
+	struct file *f = fd_get(t, fd);
 	if (!f)
 		*err = -EBADF;
 	return f;
@@ -507,7 +519,7 @@ SYSCALL(close_range)
 SYSCALL(dup)
 {
 	long err;
-	struct file *f = fget_or(t, (int)ARG(0), &err);
+	struct file *f = fget_raw_or(t, (int)ARG(0), &err);
 	if (!f)
 		return err;
 	int fd = fd_install(t, f, 0, 0);
@@ -520,7 +532,7 @@ static long do_dup3(struct task *t, int oldfd, int newfd, int flags)
 	if (flags & ~O_CLOEXEC)
 		return -EINVAL;
 	long err;
-	struct file *f = fget_or(t, oldfd, &err);
+	struct file *f = fget_raw_or(t, oldfd, &err);
 	if (!f)
 		return err;
 	if (newfd < 0 || newfd >= fd_nofile_limit(t)) {
@@ -566,11 +578,17 @@ SYSCALL(fcntl)
 	int fd = (int)ARG(0), cmd = (int)ARG(1);
 	uint64_t arg = ARG(2);
 	long err;
-	struct file *f = fget_or(t, fd, &err);
+	struct file *f = fget_raw_or(t, fd, &err);
 	if (!f)
 		return err;
 	long r;
 	struct fdtable *ft = t->files;
+	/* An O_PATH descriptor takes only these (Linux's check_fcntl_cmd). */
+	if ((f->flags & O_PATH) && cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC && cmd != F_GETFD && cmd != F_SETFD &&
+	    cmd != F_GETFL) {
+		file_put(f);
+		return -EBADF;
+	}
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
@@ -590,10 +608,6 @@ SYSCALL(fcntl)
 		r = (long)(f->flags | (f->path.dentry && !(f->flags & O_PATH) ? 0x8000 : 0));
 		break;
 	case F_SETFL:
-		if (f->flags & O_PATH) {
-			r = -EBADF;
-			break;
-		}
 		f->flags = (f->flags & ~(unsigned)SETFL_MASK) | ((unsigned)arg & SETFL_MASK);
 		if (f->ops && f->ops->setfl)
 			f->ops->setfl(f);
@@ -725,9 +739,7 @@ SYSCALL(ioctl)
 		break;
 	}
 	default:
-		if (f->flags & O_PATH)
-			r = -EBADF;
-		else if (f->ops && f->ops->ioctl)
+		if (f->ops && f->ops->ioctl)
 			r = f->ops->ioctl(f, t, cmd, arg);
 		else if (cmd == FIONREAD && f->inode && S_ISREG(f->inode->mode)) {
 			int v = f->inode->size > f->pos ? (int)(f->inode->size - f->pos) : 0;
@@ -774,9 +786,10 @@ SYSCALL(sync)
 
 SYSCALL(syncfs)
 {
-	struct file *f = fd_get(t, (int)ARG(0));
+	long err;
+	struct file *f = fget_or(t, (int)ARG(0), &err);
 	if (!f)
-		return -EBADF;
+		return err;
 	file_put(f);
 	return 0;
 }
@@ -868,9 +881,10 @@ SYSCALL(fallocate)
 
 SYSCALL(fadvise64)
 {
-	struct file *f = fd_get(t, (int)ARG(0));
+	long err;
+	struct file *f = fget_or(t, (int)ARG(0), &err);
 	if (!f)
-		return -EBADF;
+		return err;
 	long r = 0;
 	if (f->inode && S_ISFIFO(f->inode->mode))
 		r = -ESPIPE;
@@ -882,9 +896,10 @@ SYSCALL(fadvise64)
 
 SYSCALL(readahead)
 {
-	struct file *f = fd_get(t, (int)ARG(0));
+	long err;
+	struct file *f = fget_or(t, (int)ARG(0), &err);
 	if (!f)
-		return -EBADF;
+		return err;
 	long r = f->inode && S_ISREG(f->inode->mode) ? 0 : -EINVAL;
 	file_put(f);
 	return r;
@@ -1005,42 +1020,60 @@ SYSCALL(sendfile)
 	int out_fd = (int)ARG(0), in_fd = (int)ARG(1);
 	uint64_t uoff = ARG(2);
 	size_t count = (size_t)ARG(3);
-	long err;
-	struct file *in = fget_or(t, in_fd, &err);
-	if (!in)
-		return err;
-	struct file *out = fget_or(t, out_fd, &err);
-	if (!out) {
-		file_put(in);
-		return err;
-	}
-	long r;
+	/* Linux's order: the offset is read first, then the input is
+	 * checked (mode, offset, range), then the output. */
 	int64_t off = 0;
-	if (!(in->fmode & FMODE_READ) || !(out->fmode & FMODE_WRITE)) {
-		r = -EBADF;
-		goto done;
+	if (uoff && copy_from_user(t, &off, uoff, sizeof(off)))
+		return -EFAULT;
+	long r;
+	struct file *in = fget_or(t, in_fd, &r);
+	if (!in)
+		return r;
+	if (!(in->fmode & FMODE_READ)) {
+		file_put(in);
+		return -EBADF;
 	}
-	if (!(in->fmode & FMODE_PREAD) || (out->flags & O_APPEND) || !in->ops || !in->ops->read ||
-	    !out->ops || !out->ops->write) {
-		r = -EINVAL;
-		goto done;
+	if (uoff && !(in->fmode & FMODE_PREAD)) {
+		file_put(in);
+		return -ESPIPE;
 	}
-	if (uoff) {
-		if (copy_from_user(t, &off, uoff, sizeof(off))) {
-			r = -EFAULT;
-			goto done;
-		}
-		if (off < 0) {
-			r = -EINVAL;
-			goto done;
-		}
-	}
-	if (count > (size_t)MAX_RW_COUNT)
-		count = (size_t)MAX_RW_COUNT;
 	/* A call parked on a full output resumes here with sc.done bytes
 	 * already sent and the input position (the user's offset or the
 	 * file's) already moved past them: see sendfile_put_pos. */
 	uint64_t rpos = uoff ? (uint64_t)off : file_pos_get(in);
+	if (rw_verify_area(rpos, count)) {
+		file_put(in);
+		return -EINVAL;
+	}
+	if (count > (size_t)MAX_RW_COUNT)
+		count = (size_t)MAX_RW_COUNT;
+	struct file *out = fget_or(t, out_fd, &r);
+	if (!out) {
+		file_put(in);
+		return r;
+	}
+	if (!(out->fmode & FMODE_WRITE)) {
+		r = -EBADF;
+		goto done;
+	}
+	/* Into a pipe, Linux splices straight from the input, which need
+	 * not seek: a socket's bytes go as splice(2) would move them (a
+	 * pipe's do not: a pipe has no splice_read). */
+	if (file_pipe(out) && !(in->fmode & FMODE_PREAD)) {
+		r = file_pipe(in) ? -EINVAL
+				  : splice_file_to_pipe(t, in, out, &in->pos, count, (out->flags & O_NONBLOCK) != 0);
+		goto done;
+	}
+	/* Into anything else, Linux splices through a pipe of its own,
+	 * which needs an input it can seek and a plain output. It checks
+	 * that the files can splice only when there is data. */
+	if ((!file_pipe(out) && (rw_verify_area(out->pos, count) || (out->flags & O_APPEND))) ||
+	    !(in->fmode & FMODE_PREAD) ||
+	    (count && (!splice_capable(in, 0) || !splice_capable(out, 1))) || !in->ops || !in->ops->read ||
+	    !out->ops || !out->ops->write) {
+		r = -EINVAL;
+		goto done;
+	}
 	size_t done = t->sc.done;
 	char *buf = malloc(CHUNK);
 	if (!buf) {

@@ -55,12 +55,12 @@ long do_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, i
 		return -EOPNOTSUPP;
 	if (off + ((len + 4095) & ~4095ULL) < off)
 		return -EOVERFLOW;
-	struct file *f = fd_get(t, fd);
-	if (!f)
-		return -EBADF;
 	long r;
+	struct file *f = fget_or(t, fd, &r);
+	if (!f)
+		return r;
 	int shared = type != MAP_PRIVATE;
-	if (!(f->fmode & FMODE_READ) || (f->flags & O_PATH)) {
+	if (!(f->fmode & FMODE_READ)) {
 		r = -EACCES;
 		goto out;
 	}

@@ -93,7 +93,8 @@ static long do_poll(struct task *t, uint64_t ufds, unsigned nfds)
 		fds[i].revents = 0;
 		if (fds[i].fd < 0)
 			continue;
-		struct file *f = fd_get(t, fds[i].fd);
+		long err;
+		struct file *f = fget_or(t, fds[i].fd, &err);
 		if (!f) {
 			fds[i].revents = POLLNVAL;
 			count++;
@@ -367,15 +368,16 @@ SYSCALL(epoll_ctl)
 	struct epoll_event ev = { 0 };
 	if (op != EPOLL_CTL_DEL && copy_from_user(t, &ev, ARG(3), sizeof(ev)))
 		return -EFAULT;
-	struct file *epf = fd_get(t, (int)ARG(0));
+	long r;
+	struct file *epf = fget_or(t, (int)ARG(0), &r);
 	if (!epf)
-		return -EBADF;
-	struct file *f = fd_get(t, fd);
+		return r;
+	struct file *f = fget_or(t, fd, &r);
 	if (!f) {
 		file_put(epf);
-		return -EBADF;
+		return r;
 	}
-	long r = epoll_ctl_file(t, epf, op, fd, f, &ev);
+	r = epoll_ctl_file(t, epf, op, fd, f, &ev);
 	file_put(f);
 	file_put(epf);
 	return r;

@@ -17,11 +17,9 @@
 
 static struct sock *fd_sock(struct task *t, int fd, struct file **fp, long *err)
 {
-	struct file *f = fd_get(t, fd);
-	if (!f) {
-		*err = -EBADF;
+	struct file *f = fget_or(t, fd, err);
+	if (!f)
 		return NULL;
-	}
 	struct sock *s = sock_of(f);
 	if (!s) {
 		file_put(f);

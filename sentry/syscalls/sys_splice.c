@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "syscalls.h"
 
@@ -45,6 +46,34 @@ static void raise_sigpipe(struct task *t)
 	siginfo_t si;
 	siginfo_from(&si, SIGPIPE, SI_USER, t);
 	send_signal_task(t, &si, 0, 0);
+}
+
+/* A user loff_t as it is (a negative one fails in rw_verify_area). */
+static long get_off(struct task *t, uint64_t uaddr, uint64_t *out)
+{
+	int64_t v;
+	if (copy_from_user(t, &v, uaddr, sizeof(v)))
+		return -EFAULT;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+int rw_verify_area(uint64_t pos, size_t len)
+{
+	if ((int64_t)len < 0 || (int64_t)pos < 0 || (int64_t)(pos + len) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/* Anonymous inodes (eventfd, epoll, timerfd, signalfd, inotify: no file
+ * type in their mode) and directories have neither splice_read nor
+ * splice_write on Linux, /dev/null only the latter. */
+int splice_capable(struct file *f, int write)
+{
+	struct inode *i = f->inode;
+	if (!i || !(i->mode & S_IFMT) || S_ISDIR(i->mode))
+		return 0;
+	return write || !S_ISCHR(i->mode) || i->rdev != makedev(1, 3);
 }
 
 /* A user loff_t: EFAULT, or EINVAL when negative. */
@@ -104,8 +133,8 @@ static long splice_from_pipe(struct task *t, struct file *in, struct file *out, 
 }
 
 /* file, socket, terminal, ... -> pipe */
-static long splice_to_pipe(struct task *t, struct file *in, struct file *out, uint64_t *pos, size_t len,
-			   int nonblock)
+long splice_file_to_pipe(struct task *t, struct file *in, struct file *out, uint64_t *pos, size_t len,
+			 int nonblock)
 {
 	struct pipe *p = file_pipe(out);
 	if (!pipe_has_readers(p)) {
@@ -114,10 +143,12 @@ static long splice_to_pipe(struct task *t, struct file *in, struct file *out, ui
 	}
 	size_t room = pipe_room(p);
 	if (!room) {
-		if (nonblock || (out->flags & O_NONBLOCK))
+		if (nonblock)
 			return -EAGAIN;
 		return park_on(t, out, POLLOUT | POLLERR);
 	}
+	if (rw_verify_area(*pos, len) || !splice_capable(in, 0))
+		return -EINVAL;
 	size_t n = room < len ? room : len;
 	if (n > SPLICE_CHUNK)
 		n = SPLICE_CHUNK;
@@ -141,7 +172,9 @@ static long splice_to_pipe(struct task *t, struct file *in, struct file *out, ui
 	return w;
 }
 
-/* pipe -> pipe: moves what the source has and the target can take */
+/* pipe -> pipe: moves what the source has and the target can take. As
+ * Linux, nonblock is the flag or O_NONBLOCK on either pipe (an empty
+ * source fails at once when the target is nonblocking). */
 static long splice_pipe_pipe(struct task *t, struct file *in, struct file *out, size_t len, int nonblock,
 			     int keep)
 {
@@ -153,12 +186,12 @@ static long splice_pipe_pipe(struct task *t, struct file *in, struct file *out, 
 	if (!pipe_avail(ip)) {
 		if (!pipe_has_writers(ip))
 			return 0;
-		if (nonblock || (in->flags & O_NONBLOCK))
+		if (nonblock)
 			return -EAGAIN;
 		return park_on(t, in, POLLIN | POLLHUP);
 	}
 	if (!pipe_room(op)) {
-		if (nonblock || (out->flags & O_NONBLOCK))
+		if (nonblock)
 			return -EAGAIN;
 		return park_on(t, out, POLLOUT | POLLERR);
 	}
@@ -182,6 +215,11 @@ SYSCALL(splice)
 	uint64_t uoff_in = ARG(1), uoff_out = ARG(3);
 	size_t len = (size_t)ARG(4);
 	unsigned flags = (unsigned)ARG(5);
+	/* Linux's order: a zero length is done before anything is looked
+	 * at, then the flags, the descriptors, the offsets' pipes and
+	 * pointers, and only then the modes. */
+	if (len == 0)
+		return 0;
 	if (flags & ~SPLICE_F_ALL_)
 		return -EINVAL;
 	long r;
@@ -197,60 +235,51 @@ SYSCALL(splice)
 	struct pipe *ip = file_pipe(in), *op = file_pipe(out);
 	uint64_t pos_in = 0, pos_out = 0;
 	uint64_t *pin = &in->pos, *pout = &out->pos;
-	if (!(in->fmode & FMODE_READ) || !(out->fmode & FMODE_WRITE)) {
-		r = -EBADF;
-		goto done;
-	}
-	if (!ip && !op) {
-		r = -EINVAL;
-		goto done;
-	}
-	if (ip && ip == op) {
-		r = -EINVAL;
-		goto done;
-	}
-	if (out->flags & O_APPEND) {
-		r = -EINVAL;
-		goto done;
-	}
 	if ((ip && uoff_in) || (op && uoff_out)) {
 		r = -ESPIPE;
 		goto done;
 	}
 	if (uoff_in) {
-		if (!(in->fmode & FMODE_PREAD)) {
-			r = -ESPIPE;
-			goto done;
-		}
-		if ((r = get_loff(t, uoff_in, &pos_in)))
+		if ((r = get_off(t, uoff_in, &pos_in)))
 			goto done;
 		pin = &pos_in;
 	}
 	if (uoff_out) {
-		if (!(out->fmode & FMODE_PREAD)) {
-			r = -ESPIPE;
-			goto done;
-		}
-		if ((r = get_loff(t, uoff_out, &pos_out)))
+		if ((r = get_off(t, uoff_out, &pos_out)))
 			goto done;
 		pout = &pos_out;
 	}
-	if (!ip && in->inode && S_ISDIR(in->inode->mode)) {
+	if (!(in->fmode & FMODE_READ) || !(out->fmode & FMODE_WRITE)) {
+		r = -EBADF;
+		goto done;
+	}
+	if (ip && op) {
+		if (ip == op) {
+			r = -EINVAL;
+			goto done;
+		}
+		nonblock |= ((in->flags | out->flags) & O_NONBLOCK) != 0;
+		r = splice_pipe_pipe(t, in, out, len > (size_t)MAX_RW_COUNT ? (size_t)MAX_RW_COUNT : len, nonblock, 0);
+	} else if (ip) {
+		/* An offset needs a seekable output; the range is checked
+		 * with the length asked for, as for a write. */
+		if ((uoff_out && !(out->fmode & FMODE_PREAD)) || (out->flags & O_APPEND) ||
+		    rw_verify_area(*pout, len) || !splice_capable(out, 1)) {
+			r = -EINVAL;
+			goto done;
+		}
+		r = splice_from_pipe(t, in, out, pout, len > (size_t)MAX_RW_COUNT ? (size_t)MAX_RW_COUNT : len,
+				     nonblock);
+	} else if (op) {
+		if (uoff_in && !(in->fmode & FMODE_PREAD)) {
+			r = -EINVAL;
+			goto done;
+		}
+		nonblock |= (out->flags & O_NONBLOCK) != 0;
+		r = splice_file_to_pipe(t, in, out, pin, len, nonblock);
+	} else {
 		r = -EINVAL;
-		goto done;
 	}
-	if (len == 0) {
-		r = 0;
-		goto done;
-	}
-	if (len > (size_t)MAX_RW_COUNT)
-		len = (size_t)MAX_RW_COUNT;
-	if (ip && op)
-		r = splice_pipe_pipe(t, in, out, len, nonblock, 0);
-	else if (ip)
-		r = splice_from_pipe(t, in, out, pout, len, nonblock);
-	else
-		r = splice_to_pipe(t, in, out, pin, len, nonblock);
 	if (r > 0 && uoff_in && put_loff(t, uoff_in, pos_in))
 		r = -EFAULT;
 	if (r > 0 && uoff_out && put_loff(t, uoff_out, pos_out))
@@ -267,6 +296,8 @@ SYSCALL(tee)
 	size_t len = (size_t)ARG(2);
 	if (flags & ~SPLICE_F_ALL_)
 		return -EINVAL;
+	if (len == 0)
+		return 0;
 	long r;
 	struct file *in = fget_or(t, (int)ARG(0), &r);
 	if (!in)
@@ -281,11 +312,9 @@ SYSCALL(tee)
 		r = -EBADF;
 	else if (!ip || !op || ip == op)
 		r = -EINVAL;
-	else if (len == 0)
-		r = 0;
 	else
 		r = splice_pipe_pipe(t, in, out, len > (size_t)MAX_RW_COUNT ? (size_t)MAX_RW_COUNT : len,
-				     (flags & SPLICE_F_NONBLOCK_) != 0, 1);
+				     (flags & SPLICE_F_NONBLOCK_) || ((in->flags | out->flags) & O_NONBLOCK), 1);
 	file_put(in);
 	file_put(out);
 	return r;

@@ -70,7 +70,21 @@ long sock_writev(struct task *t, struct file *f, struct uiter *it);
 
 /* File helpers */
 #define MAX_RW_COUNT 0x7ffff000L
+/* The file of fd with a reference, or NULL and *err = -EBADF: fget_or is
+ * Linux's fdget (an O_PATH descriptor is EBADF), fget_raw_or its
+ * fdget_raw, for the calls that take O_PATH (dup, fcntl, fstat, ...). */
 struct file *fget_or(struct task *t, int fd, long *err);
+struct file *fget_raw_or(struct task *t, int fd, long *err);
+/* Linux's rw_verify_area, for the length asked for: -EINVAL for a length
+ * negative as an ssize_t, a negative position or one the length carries
+ * past the largest (sys_splice.c). */
+int rw_verify_area(uint64_t pos, size_t len);
+/* Whether Linux's file of this kind can be spliced from (write: to). */
+int splice_capable(struct file *f, int write);
+/* splice(2) from a file or socket into a pipe: what the pipe has room
+ * for, waiting (or -EAGAIN when nonblock) only when it could move none. */
+long splice_file_to_pipe(struct task *t, struct file *in, struct file *out, uint64_t *pos, size_t len,
+			 int nonblock);
 
 /* poll machinery shared by poll/select/epoll (sys_poll.c) */
 uint32_t poll_file(struct task *t, struct file *f, uint32_t events, int wait);

@@ -99,6 +99,9 @@ int chrdev_open(struct inode *ino, struct file *f, struct task *t)
 	unsigned ma = major(ino->rdev), mi = minor(ino->rdev);
 	f->fmode &= ~FMODE_PREAD;
 	if (ma == 1) {
+		/* The memory devices take pread and pwrite (and so are
+		 * sendfile's input); terminals are streams. */
+		f->fmode |= FMODE_PREAD;
 		switch (mi) {
 		case 3:
 			f->ops = &null_ops;

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include "vfs.h"
@@ -41,6 +42,14 @@ struct eventpoll {
 	/* The nesting check's memo: depth found in check number `gen`. */
 	uint64_t gen;
 	int depth;
+	/* Busy-poll parameters (EPIOCSPARAMS): kept and reported, a hint
+	 * with nothing to poll here. */
+	struct ep_params {
+		uint32_t busy_poll_usecs;
+		uint16_t busy_poll_budget;
+		uint8_t prefer_busy_poll;
+		uint8_t pad;
+	} params;
 };
 
 struct epitem {
@@ -164,7 +173,34 @@ static int ep_name(struct file *f, char *buf, size_t len)
 	return snprintf(buf, len, "anon_inode:[eventpoll]");
 }
 
+#define EP_IOC_SPARAMS _IOW(0x8A, 0x01, struct ep_params)
+#define EP_IOC_GPARAMS _IOR(0x8A, 0x02, struct ep_params)
+#define EP_NAPI_POLL_WEIGHT 64
+
+/* Linux (6.9 on) answers EINVAL to every ioctl but its two busy-poll ones. */
+static long ep_ioctl(struct file *f, struct task *t, unsigned long cmd, uint64_t arg)
+{
+	struct eventpoll *ep = f->priv;
+	struct ep_params p;
+	switch (cmd) {
+	case EP_IOC_SPARAMS:
+		if (copy_from_user(t, &p, arg, sizeof(p)))
+			return -EFAULT;
+		if (p.pad || p.busy_poll_usecs > INT32_MAX || p.prefer_busy_poll > 1)
+			return -EINVAL;
+		if (p.busy_poll_budget > EP_NAPI_POLL_WEIGHT && !capable(t, KCAP_NET_ADMIN))
+			return -EPERM;
+		ep->params = p;
+		return 0;
+	case EP_IOC_GPARAMS:
+		return copy_to_user(t, arg, &ep->params, sizeof(ep->params)) ? -EFAULT : 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 static const struct file_ops epoll_ops = {
+	.ioctl = ep_ioctl,
 	.poll = ep_file_poll,
 	.waitq = ep_file_waitq,
 	.name = ep_name,

@@ -86,4 +86,10 @@ void case_udp_edges(void);
 /* tcpwirecases.c */
 void case_tcp_defer_accept(void);
 
+/* fdkindcases.c */
+void case_fd_kinds(void);
+
+/* splicecases.c */
+void case_splice_calls(void);
+
 #endif

@@ -392,6 +392,8 @@ static const struct {
 	{ "mcast_loopback", case_mcast_loopback },
 	{ "namespaces", case_namespaces },
 	{ "tcp_defer_accept", case_tcp_defer_accept },
+	{ "fd_kinds", case_fd_kinds },
+	{ "splice_calls", case_splice_calls },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

@@ -607,7 +607,9 @@ int ns_route4(struct ns_stack *st, uint32_t dst, uint32_t src, int bound_nic, st
 		self = NULL;
 	if (self || ip4_is_loopback(dst)) {
 		struct ns_nic *lo = loopback_nic(st);
-		if (!lo)
+		/* A loopback without IPv4 (its MTU went below 68) has no
+		 * local routes left: Linux finds none. */
+		if (!lo || (!self && !lo->naddr4))
 			return -ENETUNREACH;
 		rt->nic = lo;
 		rt->nexthop = ns_ip4(dst);

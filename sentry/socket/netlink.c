@@ -645,7 +645,7 @@ static int change_link(const struct nlmsghdr *req, struct ns_stack *st)
 		if (a->rta_type != IFLA_MTU)
 			return -EOPNOTSUPP;
 		if (RTA_PAYLOAD(a) < sizeof(uint32_t))
-			return -EINVAL; /* Linux's policy: NLA_U32 */
+			return -ERANGE; /* Linux's policy: NLA_U32, too short */
 		uint32_t v;
 		memcpy(&v, RTA_DATA(a), sizeof(v));
 		mtu = (int32_t)v < 0 ? LONG_MIN : (long)v; /* Linux reads it as an int */

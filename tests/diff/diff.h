@@ -80,4 +80,7 @@ void case_mcast_loopback(void);
 void case_tcp_connect_failure(void);
 void case_udp_edges(void);
 
+/* linkcases.c */
+void case_link_loopback(void);
+
 #endif

@@ -151,6 +151,7 @@ struct nlout {
 	char msg[NL_DGRAM]; /* the message being built */
 	size_t mlen;
 	int overflow;
+	const char *why; /* extended ack message of the request's error, or NULL */
 };
 
 static void flush_dgram(struct nlout *o)
@@ -235,6 +236,12 @@ static void put_error(struct nlout *o, const struct nlmsghdr *req, int err)
 		((struct nlmsghdr *)o->msg)->nlmsg_flags |= NLM_F_CAPPED;
 	e->error = err;
 	memcpy(&e->msg, req, echo);
+	/* NETLINK_EXT_ACK: the reason as Linux words it, which ip prints
+	 * ("Error: mtu less than device minimum."). */
+	if (err && o->why && o->n->ext_ack) {
+		((struct nlmsghdr *)o->msg)->nlmsg_flags |= NLM_F_ACK_TLVS;
+		attr_str(o, NLMSGERR_ATTR_MSG, o->why);
+	}
 	msg_end(o);
 }
 
@@ -461,7 +468,8 @@ static void get_route(struct nlout *o, const struct nlmsghdr *req, struct ns_sta
 			if (ri.has_gw)
 				attr(o, RTA_GATEWAY, ri.gw.v6, 16);
 		}
-		attr_u32(o, RTA_PRIORITY, ri.metric);
+		if (ri.metric || ri.dst.family == AF_INET6) /* Linux: none for an IPv4 metric 0 */
+			attr_u32(o, RTA_PRIORITY, ri.metric);
 		attr_u32(o, RTA_OIF, (uint32_t)ri.nic);
 		msg_end(o);
 	}
@@ -577,7 +585,7 @@ static int change_addr(const struct nlmsghdr *req, struct ns_stack *st, int add)
 /* RTM_NEWROUTE / RTM_DELROUTE: unicast routes of the main table, to
  * RTA_DST/rtm_dst_len via RTA_GATEWAY and/or RTA_OIF. NLM_F_REPLACE (ip
  * route replace) deletes a route to the same prefix first. */
-static int change_route(const struct nlmsghdr *req, struct ns_stack *st, int add)
+static int change_route(const struct nlmsghdr *req, struct ns_stack *st, int add, const char **why)
 {
 	if (req->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
 		return -EINVAL;
@@ -622,7 +630,10 @@ static int change_route(const struct nlmsghdr *req, struct ns_stack *st, int add
 		return -EINVAL; /* Linux: "Nexthop device is not specified" */
 	if (req->nlmsg_flags & NLM_F_REPLACE)
 		ns_stack_del_route(st, &dst, rq->rtm_dst_len);
-	return ns_stack_add_route(st, &dst, rq->rtm_dst_len, have_gw ? &gw : NULL, oif);
+	int r = ns_stack_add_route(st, &dst, rq->rtm_dst_len, have_gw ? &gw : NULL, oif);
+	if (r == -ENETDOWN)
+		*why = "Nexthop device is not up";
+	return r;
 }
 
 /* RTM_NEWLINK / RTM_SETLINK on an existing link: IFLA_MTU (ip link set
@@ -630,10 +641,16 @@ static int change_route(const struct nlmsghdr *req, struct ns_stack *st, int add
  * either is applied, the MTU first as Linux's do_setlink. Other
  * attributes are not supported; flags other than IFF_UP are taken and
  * forgotten (the stack has no use for promiscuous or all-multicast). */
-static int change_link(const struct nlmsghdr *req, struct ns_stack *st)
+static int change_link(const struct nlmsghdr *req, struct ns_stack *st, const char **why)
 {
 	struct ns_nic_info ni;
+	if (req->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+		return -EINVAL;
+	/* Neither an index nor a name: Linux's ENODEV (ip probes for
+	 * RTM_NEWLINK support so, and takes EINVAL for "none"). */
 	int id = st ? link_target(st, req, &ni) : -ENODEV;
+	if (id == -EINVAL)
+		id = -ENODEV;
 	if (id < 0) /* (ip link add: no new links here) */
 		return id == -ENODEV && (req->nlmsg_flags & NLM_F_CREATE) ? -EOPNOTSUPP : id;
 	const struct ifinfomsg *ifi = NLMSG_DATA(req);
@@ -659,8 +676,11 @@ static int change_link(const struct nlmsghdr *req, struct ns_stack *st)
 	}
 	if (mtu != -1) {
 		int r = netdev_set_mtu(st, &ni, mtu);
-		if (r < 0)
+		if (r < 0) {
+			*why = mtu < 68 ? "mtu less than device minimum"
+						    : "mtu greater than device maximum";
 			return r;
+		}
 	}
 	return ns_stack_nic_set_up(st, id, up);
 }
@@ -802,10 +822,10 @@ static int handle(struct nlout *o, const struct nlmsghdr *req, struct ns_stack *
 			return change_addr(req, st, type == RTM_NEWADDR);
 		case RTM_NEWROUTE:
 		case RTM_DELROUTE:
-			return change_route(req, st, type == RTM_NEWROUTE);
+			return change_route(req, st, type == RTM_NEWROUTE, &o->why);
 		case RTM_NEWLINK:
 		case RTM_SETLINK:
-			return change_link(req, st);
+			return change_link(req, st, &o->why);
 		case RTM_NEWNEIGH:
 		case RTM_DELNEIGH:
 			return change_neigh(req, st, type == RTM_NEWNEIGH);
@@ -866,6 +886,7 @@ static ssize_t nl_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fl
 	for (struct nlmsghdr *h = (struct nlmsghdr *)m->data; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
 		if (!(h->nlmsg_flags & NLM_F_REQUEST))
 			continue;
+		o->why = NULL;
 		int err = handle(o, h, st, capable(t, KCAP_NET_ADMIN));
 		if (err || (h->nlmsg_flags & NLM_F_ACK))
 			put_error(o, h, err);

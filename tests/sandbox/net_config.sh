@@ -71,7 +71,7 @@ s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("0.0.0.0", int(sys.argv[1])))
 s.listen(8)
-s.settimeout(60)
+s.settimeout(280)
 while True:
     try:
         c, _ = s.accept()
@@ -80,7 +80,7 @@ while True:
     print(c.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG), flush=True)
     c.close()
 PY
-timeout 70 python3 "$T/srv.py" $PORT >"$T/srv.log" 2>&1 &
+timeout 300 python3 "$T/srv.py" $PORT >"$T/srv.log" 2>&1 &
 sb_bg $!
 sleep 0.3
 CONN='import socket, sys
@@ -106,6 +106,7 @@ ip link set eth0 up && ip -o link show eth0 | grep -o '<[^>]*>'
 ip route show
 python3 -c '$CONN' $NET.1 $PORT
 " 2>&1)
+[ "${V:-}" ] && echo "$out"
 expect eth0_mtu_down_up "connect ok
 mtu 1400
 connect ok

@@ -16,6 +16,10 @@ void eth_input(void *arg, struct pkt *p)
 	nic->st.rx_packets++;
 	nic->st.rx_bytes += p->len;
 	p->nic = nic;
+	if (nic->down) {
+		NS_STAT_INC(st, eth_drop_link_down);
+		goto drop;
+	}
 	if (p->len < ETH_HDR_LEN) {
 		NS_STAT_INC(st, eth_drop_short);
 		goto drop;
@@ -73,6 +77,14 @@ drop:
 int eth_output(struct ns_nic *nic, struct pkt *p, const uint8_t *dst_mac, uint16_t ethertype)
 {
 	struct ns_stack *st = nic->stack;
+	if (nic->down) {
+		/* What is already routed to a link that went down (the
+		 * loopback keeps its routes) is lost, silently, as on Linux. */
+		NS_STAT_INC(st, eth_drop_link_down);
+		nic->st.tx_dropped++;
+		pkt_unref(p);
+		return 0;
+	}
 	uint8_t *h = pkt_push(p, ETH_HDR_LEN);
 	if (!h) {
 		NS_STAT_INC(st, eth_drop_nomem);

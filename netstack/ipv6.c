@@ -133,8 +133,12 @@ int ns_route6(struct ns_stack *st, const uint8_t dst[16], const uint8_t *src, in
 	struct ns_nic *self = ns_addr6_nic(st, dst);
 	if (self || ip6_is_loopback(dst)) {
 		struct ns_nic *lo = loopback_nic(st);
-		if (!lo || !ip6n(lo))
+		if (!lo)
 			return -ENETUNREACH;
+		/* IPv6 off on lo (down, MTU below 1280): no ::1 to send from,
+		 * Linux's EADDRNOTAVAIL. */
+		if (!ip6n(lo))
+			return -EADDRNOTAVAIL;
 		rt->nic = lo;
 		memcpy(rt->nexthop.v6, dst, 16);
 		if (src)

@@ -390,6 +390,31 @@ void ip6_nic_added(struct ns_stack *st, struct ns_nic *nic)
 	ip6_ifaddr_add(nic, ll, 64, IP6A_F_LINKLOCAL, NS_TIME_NEVER, NS_TIME_NEVER, &err);
 }
 
+/* The interface went down, or its MTU below 1280: as Linux's
+ * addrconf_ifdown(), every IPv6 address goes (manual ones too) with its
+ * routes and groups, and the interface's IPv6 state with them;
+ * ip6_nic_added() starts afresh when it comes back. */
+void ip6_nic_down(struct ns_stack *st, struct ns_nic *nic)
+{
+	struct ip6_nic *in = ip6n(nic);
+	if (!in)
+		return;
+	for (unsigned i = 0; i < IP6_NIC_MAX_ADDR; i++)
+		if (in->addrs[i].state != IP6A_FREE)
+			ip6_ifaddr_del(&in->addrs[i]);
+	/* Routes the interface learnt (RA prefixes, default routers) too. */
+	ns_routes_drop_nic(st, nic->id, AF_INET6);
+	ip6_nic_fini(nic);
+}
+
+/* A new MTU on an interface that keeps IPv6. */
+void ip6_nic_set_mtu(struct ns_nic *nic)
+{
+	struct ip6_nic *in = ip6n(nic);
+	if (in)
+		in->mtu = nic->mtu > 65535 + IP6_HDR_LEN ? 65535 + IP6_HDR_LEN : nic->mtu;
+}
+
 /* ---- printing ---- */
 
 static const char *const state_names[] = {

@@ -16,10 +16,14 @@
  *               unanswered -> FAILED.
  *   FAILED      the next packet restarts resolution; freed after GC_STALE.
  *
+ * PERMANENT and NOARP entries are the user's (ip neigh add): no timer,
+ * used as they are, never changed by what is received.
+ *
  * Each entry has one timer slot (RFC timers never overlap in one state).
  */
 #include <stdlib.h>
 
+#include "ns/info.h"
 #include "stack_priv.h"
 
 #define NEIGH_BUCKETS 256
@@ -244,6 +248,9 @@ static void neigh_timer(struct ns_timer *t, ns_time_t now)
 		set_state(st, e, NEIGH_FAILED, GC_STALE);
 		report_failure(st, e);
 		return;
+	case NEIGH_PERMANENT:
+	case NEIGH_NOARP:
+		return; /* (never armed) */
 	case NEIGH_STALE:
 	case NEIGH_FAILED:
 		if (e->used + GC_STALE > now && e->state == NEIGH_STALE) {
@@ -286,6 +293,8 @@ int neigh_output(struct ns_nic *nic, const struct ns_ip *nexthop, struct pkt *p,
 	case NEIGH_REACHABLE:
 	case NEIGH_DELAY:
 	case NEIGH_PROBE:
+	case NEIGH_PERMANENT:
+	case NEIGH_NOARP:
 		return eth_output(nic, p, e->mac, ethertype);
 	case NEIGH_STALE:
 		/* RFC 4861 7.3.3: first use of a STALE entry starts DELAY. */
@@ -319,6 +328,8 @@ void neigh_update(struct ns_nic *nic, const struct ns_ip *ip, const uint8_t *mac
 		set_state(st, e, NEIGH_STALE, GC_STALE);
 		return;
 	}
+	if (e->state == NEIGH_PERMANENT || e->state == NEIGH_NOARP)
+		return; /* the user's, as Linux's NUD_PERMANENT | NUD_NOARP */
 	int changed = memcmp(e->mac, mac, 6) != 0;
 	if (e->state == NEIGH_INCOMPLETE || e->state == NEIGH_FAILED) {
 		int had_queue = e->queue.count > 0;
@@ -392,7 +403,74 @@ const char *const neigh_state_names[] = {
 	[NEIGH_INCOMPLETE] = "INCOMPLETE", [NEIGH_REACHABLE] = "REACHABLE",
 	[NEIGH_STALE] = "STALE",	   [NEIGH_DELAY] = "DELAY",
 	[NEIGH_PROBE] = "PROBE",	   [NEIGH_FAILED] = "FAILED",
+	[NEIGH_PERMANENT] = "PERMANENT",   [NEIGH_NOARP] = "NOARP",
 };
+
+int ns_stack_neigh_set(struct ns_stack *st, int nic_id, const struct ns_ip *ip, const uint8_t mac[6],
+		       int state, unsigned flags)
+{
+	struct ns_nic *nic = ns_nic_get(st, nic_id);
+	if (!nic)
+		return -ENODEV;
+	if ((ip->family != AF_INET && ip->family != AF_INET6) ||
+	    (state != NEIGH_PERMANENT && state != NEIGH_NOARP && state != NEIGH_REACHABLE &&
+	     state != NEIGH_STALE))
+		return -EINVAL;
+	struct neigh *e = lookup(st, nic, ip);
+	if (e && (flags & NS_NEIGH_F_EXCL))
+		return -EEXIST;
+	if (!e) {
+		if (!(flags & NS_NEIGH_F_CREATE))
+			return -ENOENT;
+		if (!(e = create(st, nic, ip)))
+			return -ENOBUFS;
+		memcpy(e->mac, mac, 6);
+	} else if ((flags & NS_NEIGH_F_REPLACE) || e->state == NEIGH_INCOMPLETE ||
+		   e->state == NEIGH_FAILED) {
+		memcpy(e->mac, mac, 6);
+	}
+	e->used = e->confirmed = st_now(st);
+	e->probes = 0;
+	if (state == NEIGH_REACHABLE)
+		set_state(st, e, NEIGH_REACHABLE, reachable_time(st, e));
+	else if (state == NEIGH_STALE)
+		set_state(st, e, NEIGH_STALE, GC_STALE);
+	else
+		set_state(st, e, (enum neigh_state)state, 0);
+	send_queued(st, e);
+	return 0;
+}
+
+int ns_stack_neigh_del(struct ns_stack *st, int nic_id, const struct ns_ip *ip)
+{
+	struct ns_nic *nic = ns_nic_get(st, nic_id);
+	if (!nic)
+		return -ENODEV;
+	struct neigh *e = lookup(st, nic, ip);
+	if (!e)
+		return -ENOENT;
+	/* What waited for it is lost, as Linux's neigh_delete (FAILED). */
+	report_failure(st, e);
+	entry_free(st, e);
+	return 0;
+}
+
+int ns_stack_neigh_info(const struct ns_stack *st, unsigned idx, struct ns_neigh_info *out)
+{
+	for (unsigned b = 0; b < NEIGH_BUCKETS; b++) {
+		for (const struct neigh *e = st->neigh->buckets[b]; e; e = e->hnext) {
+			if (idx--)
+				continue;
+			memset(out, 0, sizeof(*out));
+			out->nic = e->nic->id;
+			out->ip = e->ip;
+			memcpy(out->mac, e->mac, 6);
+			out->state = e->state;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
 
 void neigh_print(const struct ns_stack *st, FILE *f)
 {

@@ -321,6 +321,17 @@ int ns_route_remove(struct ns_stack *st, const struct ns_ip *dst, unsigned prefi
 	return -ESRCH;
 }
 
+void ns_routes_drop_nic(struct ns_stack *st, int nic, int family)
+{
+	for (unsigned i = 0; i < st->nroutes;) {
+		const struct ns_route *o = &st->routes[i];
+		if (o->nic == nic && (!family || o->dst.family == family))
+			route_remove_at(st, i);
+		else
+			i++;
+	}
+}
+
 /* An IPv6 route (RFC 4861 5.2's prefix list and default routes, as Linux's
  * table): the gateway is on a directly connected prefix unless the
  * interface is given (a link-local gateway needs it when several links
@@ -351,6 +362,8 @@ static int add_route6(struct ns_stack *st, const struct ns_ip *dst, unsigned pre
 	}
 	if (!ns_nic_get(st, nic))
 		return -ENODEV;
+	if (st->nics[nic]->down)
+		return -ENETDOWN; /* Linux: "Nexthop device is not up" */
 	r.nic = nic;
 	return ns_route_insert(st, &r);
 }
@@ -388,6 +401,8 @@ int ns_stack_add_route(struct ns_stack *st, const struct ns_ip *dst, unsigned pr
 	}
 	if (!ns_nic_get(st, nic))
 		return -ENODEV;
+	if (st->nics[nic]->down)
+		return -ENETDOWN;
 	r.nic = nic;
 	return ns_route_insert(st, &r);
 }
@@ -422,6 +437,8 @@ int ns_stack_add_addr(struct ns_stack *st, int id, const struct ns_ip *addr, uns
 	nic->addr4[nic->naddr4].addr = *addr;
 	nic->addr4[nic->naddr4].prefixlen = (uint8_t)prefixlen;
 	nic->naddr4++;
+	if (nic->down)
+		return 0; /* its connected route comes with ns_stack_nic_set_up() */
 	struct ns_ip net = *addr;
 	int r = ns_stack_add_route(st, &net, prefixlen, NULL, id);
 	if (r < 0 && r != -EEXIST)
@@ -492,6 +509,63 @@ int ns_stack_addr_state(struct ns_stack *st, int id, const struct ns_ip *addr)
 	return -EADDRNOTAVAIL;
 }
 
+int ns_stack_nic_set_up(struct ns_stack *st, int id, int up)
+{
+	struct ns_nic *nic = ns_nic_get(st, id);
+	if (!nic)
+		return -ENODEV;
+	if (!!up == !nic->down)
+		return 0;
+	if (!up) {
+		/* As Linux (fib_disable_ip, addrconf_ifdown, neigh_ifdown):
+		 * every route through the link goes, static ones for good; the
+		 * IPv6 addresses go, the IPv4 ones stay, unused; the neighbour
+		 * cache of the link is flushed, permanent entries included. */
+		nic->down = 1;
+		ns_routes_drop_nic(st, id, 0);
+		ip6_nic_down(st, nic);
+		neigh_flush_nic(st, nic);
+		return 0;
+	}
+	nic->down = 0;
+	/* Linux's NETDEV_UP: the loopback gets 127.0.0.1/8 back if it lost
+	 * it, the IPv4 addresses their connected routes, IPv6 starts afresh
+	 * (link-local address or ::1, DAD, router solicitation). */
+	struct ns_ip lo4 = ns_ip4(IP4_ADDR(127, 0, 0, 1));
+	if ((nic->caps & NS_LINK_CAP_LOOPBACK) && nic->mtu >= 68 && !addr4_configured(st, lo4.v4))
+		ns_stack_add_addr(st, id, &lo4, 8);
+	for (unsigned j = 0; j < nic->naddr4; j++) {
+		struct ns_ip net = nic->addr4[j].addr;
+		int r = ns_stack_add_route(st, &net, nic->addr4[j].prefixlen, NULL, id);
+		if (r < 0 && r != -EEXIST)
+			return r;
+		if (nic->caps & NS_LINK_CAP_RESOLVE)
+			arp_announce(nic, net.v4);
+	}
+	ip6_nic_added(st, nic);
+	return 0;
+}
+
+int ns_stack_nic_set_mtu(struct ns_stack *st, int id, uint32_t mtu)
+{
+	struct ns_nic *nic = ns_nic_get(st, id);
+	if (!nic)
+		return -ENODEV;
+	nic->mtu = mtu;
+	/* Linux turns IPv4 off below 68 bytes (RFC 791: every module takes
+	 * 68), its addresses with it, and IPv6 below 1280 (RFC 8200 5). */
+	if (mtu < 68)
+		while (nic->naddr4)
+			ns_stack_del_addr(st, id, &nic->addr4[nic->naddr4 - 1].addr);
+	if (mtu < IP6_MIN_MTU)
+		ip6_nic_down(st, nic);
+	else if (!nic->ip6 && !nic->down)
+		ip6_nic_added(st, nic);
+	else
+		ip6_nic_set_mtu(nic);
+	return 0;
+}
+
 /* Preferred source: an address on the nic in the same subnet as `toward`,
  * else the nic's first address. RFC 1122 3.3.4.3. */
 static uint32_t pick_src4(struct ns_nic *nic, uint32_t toward)
@@ -527,9 +601,15 @@ int ns_route4(struct ns_stack *st, uint32_t dst, uint32_t src, int bound_nic, st
 	memset(rt, 0, sizeof(*rt));
 	/* Local destinations go through loopback (Linux's "local" table). */
 	struct ns_nic *self = ns_addr4_nic(st, dst);
+	/* Linux takes a down interface's local routes away with the others;
+	 * the loopback's stay (what is sent to them is lost on it). */
+	if (self && self->down && !(self->caps & NS_LINK_CAP_LOOPBACK))
+		self = NULL;
 	if (self || ip4_is_loopback(dst)) {
 		struct ns_nic *lo = loopback_nic(st);
-		if (!lo)
+		/* A loopback without IPv4 (its MTU went below 68) has no
+		 * local routes left: Linux finds none. */
+		if (!lo || (!self && !lo->naddr4))
 			return -ENETUNREACH;
 		rt->nic = lo;
 		rt->nexthop = ns_ip4(dst);
@@ -547,9 +627,10 @@ int ns_route4(struct ns_stack *st, uint32_t dst, uint32_t src, int bound_nic, st
 		 * with an address (Linux needs SO_BINDTODEVICE or a route). */
 		struct ns_nic *nic = ns_nic_get(st, bound_nic);
 		for (int i = 1; !nic && i <= st->nnics; i++)
-			if (!(st->nics[i]->caps & NS_LINK_CAP_LOOPBACK) && st->nics[i]->naddr4)
+			if (!(st->nics[i]->caps & NS_LINK_CAP_LOOPBACK) && st->nics[i]->naddr4 &&
+			    !st->nics[i]->down)
 				nic = st->nics[i];
-		if (!nic)
+		if (!nic || nic->down)
 			return -ENETUNREACH;
 		rt->nic = nic;
 		rt->nexthop = ns_ip4(dst);
@@ -569,7 +650,7 @@ int ns_route4(struct ns_stack *st, uint32_t dst, uint32_t src, int bound_nic, st
 		 * (IP_MULTICAST_IF, SO_BINDTODEVICE) or that of the given
 		 * source, routes or not. */
 		struct ns_nic *nic = bound_nic ? ns_nic_get(st, bound_nic) : ns_addr4_nic(st, src);
-		if (!nic)
+		if (!nic || nic->down)
 			return -ENETUNREACH;
 		rt->nic = nic;
 		rt->nexthop = ns_ip4(dst);

@@ -43,6 +43,7 @@ struct ns_nic {
 	char name[16];
 	uint32_t mtu;
 	uint32_t caps;
+	uint8_t down; /* administratively down (ip link set IF down) */
 	uint8_t mac[6];
 	struct ns_ifaddr addr4[NS_NIC_MAX_ADDR];
 	unsigned naddr4;
@@ -170,6 +171,8 @@ uint32_t ns_random32(struct ns_stack *st);
 int ns_route_insert(struct ns_stack *st, const struct ns_route *r);
 int ns_route_remove(struct ns_stack *st, const struct ns_ip *dst, unsigned prefixlen, int nic,
 		    int has_gw, uint8_t origin);
+/* Remove every route through interface nic, of one family (0: both). */
+void ns_routes_drop_nic(struct ns_stack *st, int nic, int family);
 /* Print every IPv4 and IPv6 address with its state (ns_stack_print_stats). */
 void ns_print_addrs(const struct ns_stack *st, FILE *f);
 uint64_t ns_siphash(const uint8_t key[16], const void *data, size_t len);
@@ -203,7 +206,9 @@ enum neigh_state {
 	NEIGH_DELAY,
 	NEIGH_PROBE,
 	NEIGH_FAILED,
-};
+	NEIGH_PERMANENT, /* set by the user: never expires, never learnt over */
+	NEIGH_NOARP,
+}; /* (the order of ns/stack.h's NS_NEIGH_*) */
 extern const char *const neigh_state_names[];
 /* Testing / introspection: state of an entry (enum neigh_state), or -ENOENT. */
 int neigh_lookup_state(struct ns_stack *st, int nic, const struct ns_ip *ip, uint8_t mac[6]);
@@ -330,6 +335,11 @@ void ip6_local_error(struct ns_stack *st, const struct pkt *p, int err);
 int ip6_add_addr(struct ns_stack *st, struct ns_nic *nic, const uint8_t a[16], unsigned prefixlen);
 int ip6_del_addr(struct ns_stack *st, struct ns_nic *nic, const uint8_t a[16]);
 void ip6_nic_added(struct ns_stack *st, struct ns_nic *nic);
+/* Down (or MTU below 1280): every IPv6 address, route and group of nic
+ * goes, with its IPv6 state; ip6_nic_added() starts it again. */
+void ip6_nic_down(struct ns_stack *st, struct ns_nic *nic);
+/* nic->mtu changed (and stays >= 1280): IPv6's link MTU follows. */
+void ip6_nic_set_mtu(struct ns_nic *nic);
 int ip6_init(struct ns_stack *st);
 void ip6_fini(struct ns_stack *st);
 /* "  addr IFNAME ADDR/LEN STATE [flags]" per IPv6 address of nic. */

@@ -43,6 +43,10 @@ int procnet_render(struct kernel *k, const struct task *t, const char *name, FIL
 /* inet_dev.c: IFF_* flags of an interface as Linux shows them. */
 struct ns_nic_info;
 unsigned netdev_flags(const struct ns_nic_info *ni);
+/* A new MTU for interface ni (ip link set IF mtu N, SIOCSIFMTU) with
+ * Linux's bounds: 0, -EINVAL. */
+struct ns_stack;
+int netdev_set_mtu(struct ns_stack *st, const struct ns_nic_info *ni, long mtu);
 
 /* inet_host.c: --network=host sockets on host sockets. */
 int hostinet_create(struct task *t, int family, int type, int protocol, struct sock **out);

@@ -2,11 +2,11 @@
  * The interface ioctls (netdevice(7)) every socket answers: SIOCGIFCONF,
  * SIOCGIFADDR, SIOCGIFNETMASK, SIOCGIFBRDADDR, SIOCGIFFLAGS, SIOCGIFINDEX,
  * SIOCGIFNAME, SIOCGIFMTU, SIOCGIFHWADDR, SIOCGIFTXQLEN, read from the
- * sandbox's netstack (ns/info.h). Of the setting ones, SIOCSIFFLAGS and
- * SIOCSIFMTU succeed for CAP_NET_ADMIN when they change nothing (ifconfig
- * lo up on a link that is up) and are not supported otherwise (no link
- * goes down, MTUs stay); the others are refused with EPERM (addresses and
- * routes are changed through netlink, sentry/socket/netlink.c).
+ * sandbox's netstack (ns/info.h). Of the setting ones, SIOCSIFFLAGS (IFF_UP:
+ * ifconfig IF up|down) and SIOCSIFMTU change the sandbox's netstack for
+ * CAP_NET_ADMIN (EPERM without); the others are refused with EPERM
+ * (addresses and routes are changed through netlink,
+ * sentry/socket/netlink.c).
  */
 #include <errno.h>
 #include <net/if.h>
@@ -44,6 +44,19 @@ unsigned netdev_flags(const struct ns_nic_info *ni)
 	if (ni->flags & NS_NIC_MULTICAST)
 		f |= IFF_MULTICAST;
 	return f;
+}
+
+/* Linux's dev_validate_mtu() with the bounds of the device: none for the
+ * loopback (min_mtu 0, max_mtu 0), 68..65535 for an Ethernet (veth) link;
+ * then the stack's own effects (ns_stack_nic_set_mtu). */
+int netdev_set_mtu(struct ns_stack *st, const struct ns_nic_info *ni, long mtu)
+{
+	int lo = !!(ni->flags & NS_NIC_LOOPBACK);
+	if (mtu < 0 || mtu > INT32_MAX || (!lo && (mtu < 68 || mtu > 65535)))
+		return -EINVAL;
+	if ((uint32_t)mtu == ni->mtu)
+		return 0;
+	return ns_stack_nic_set_mtu(st, ni->id, (uint32_t)mtu);
 }
 
 /* The first IPv4 address of interface id. */
@@ -171,10 +184,12 @@ long netdev_ioctl(struct task *t, unsigned long cmd, uint64_t arg)
 			r.ifr_flags = (short)netdev_flags(&ni);
 			break;
 		case SIOCSIFFLAGS:
-			return ((unsigned)r.ifr_flags & IFF_UP) == (netdev_flags(&ni) & IFF_UP) ? 0
-												 : -EOPNOTSUPP;
+			/* IFF_UP is what changes here; the other flags the
+			 * stack has no use for (promiscuous, all-multicast)
+			 * are taken and forgotten. */
+			return ns_stack_nic_set_up(st, id, ((unsigned short)r.ifr_flags & IFF_UP) != 0);
 		case SIOCSIFMTU:
-			return r.ifr_mtu == (int)ni.mtu ? 0 : -EOPNOTSUPP;
+			return netdev_set_mtu(st, &ni, r.ifr_mtu);
 		case SIOCGIFINDEX:
 			r.ifr_ifindex = id;
 			break;

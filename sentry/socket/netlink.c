@@ -3,28 +3,31 @@
  * `ip route` and glibc's getaddrinfo (AI_ADDRCONFIG) and getifaddrs to see
  * the sandbox's interfaces, addresses and routes, and for a process with
  * CAP_NET_ADMIN in the sandbox (its root) to change them: `ip addr
- * add/del` and `ip route add/del/replace` change the sandbox's netstack,
- * never the host; `ip link set IF up` is accepted on a link that is up.
+ * add/del`, `ip route add/del/replace`, `ip link set IF up|down|mtu N`
+ * and `ip neigh add|replace|change|del` change the sandbox's netstack,
+ * never the host.
  * The answers are built from the netstack's introspection API
  * (ns/info.h).
  *
  * A request is answered when it is sent: the replies are queued on the
  * socket as datagrams of at most NL_DGRAM bytes (whole messages only, as
  * Linux's dumps), then read one datagram per recvmsg. Changes other than
- * those above (links down, MTU, neighbours, rules, ...) are refused with
+ * those above (new links, rules, qdiscs, ...) are refused with
  * EOPNOTSUPP, and every change without CAP_NET_ADMIN with EPERM; GET
- * requests of kinds we do not keep (neighbours, rules, qdiscs, ...) get an
- * empty dump. No multicast notifications are sent (a change is seen by the
+ * requests of kinds we do not keep (rules, qdiscs, ...) get an empty
+ * dump. No multicast notifications are sent (a change is seen by the
  * next dump).
  */
 #include <errno.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <netinet/in.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +40,7 @@
 #define NL_DGRAM 4096
 
 /* RFC 2863 operational states (linux/if.h, which clashes with net/if.h) */
-enum { OPER_UNKNOWN = 0, OPER_UP = 6 };
+enum { OPER_UNKNOWN = 0, OPER_DOWN = 2, OPER_UP = 6 };
 
 struct nldgram {
 	struct list link;
@@ -148,6 +151,7 @@ struct nlout {
 	char msg[NL_DGRAM]; /* the message being built */
 	size_t mlen;
 	int overflow;
+	const char *why; /* extended ack message of the request's error, or NULL */
 };
 
 static void flush_dgram(struct nlout *o)
@@ -232,6 +236,12 @@ static void put_error(struct nlout *o, const struct nlmsghdr *req, int err)
 		((struct nlmsghdr *)o->msg)->nlmsg_flags |= NLM_F_CAPPED;
 	e->error = err;
 	memcpy(&e->msg, req, echo);
+	/* NETLINK_EXT_ACK: the reason as Linux words it, which ip prints
+	 * ("Error: mtu less than device minimum."). */
+	if (err && o->why && o->n->ext_ack) {
+		((struct nlmsghdr *)o->msg)->nlmsg_flags |= NLM_F_ACK_TLVS;
+		attr_str(o, NLMSGERR_ATTR_MSG, o->why);
+	}
 	msg_end(o);
 }
 
@@ -257,7 +267,8 @@ static void link_msg(struct nlout *o, const struct nlmsghdr *req, struct ns_stac
 	(void)st;
 	attr_str(o, IFLA_IFNAME, ni->name);
 	attr_u32(o, IFLA_TXQLEN, 1000);
-	attr_u8(o, IFLA_OPERSTATE, lo ? OPER_UNKNOWN : OPER_UP);
+	int up = !!(ni->flags & NS_NIC_UP);
+	attr_u8(o, IFLA_OPERSTATE, !up ? OPER_DOWN : lo ? OPER_UNKNOWN : OPER_UP);
 	attr_u8(o, IFLA_LINKMODE, 0);
 	attr_u32(o, IFLA_MTU, ni->mtu);
 	attr_u32(o, IFLA_MIN_MTU, lo ? 0 : 68);
@@ -266,7 +277,7 @@ static void link_msg(struct nlout *o, const struct nlmsghdr *req, struct ns_stac
 	attr_u32(o, IFLA_PROMISCUITY, 0);
 	attr_u32(o, IFLA_NUM_TX_QUEUES, 1);
 	attr_u32(o, IFLA_NUM_RX_QUEUES, 1);
-	attr_u8(o, IFLA_CARRIER, 1);
+	attr_u8(o, IFLA_CARRIER, (uint8_t)(up || lo)); /* a veth loses it when down */
 	attr_str(o, IFLA_QDISC, "noqueue");
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, zero[6];
 	attr(o, IFLA_ADDRESS, ni->mac, 6);
@@ -457,7 +468,8 @@ static void get_route(struct nlout *o, const struct nlmsghdr *req, struct ns_sta
 			if (ri.has_gw)
 				attr(o, RTA_GATEWAY, ri.gw.v6, 16);
 		}
-		attr_u32(o, RTA_PRIORITY, ri.metric);
+		if (ri.metric || ri.dst.family == AF_INET6) /* Linux: none for an IPv4 metric 0 */
+			attr_u32(o, RTA_PRIORITY, ri.metric);
 		attr_u32(o, RTA_OIF, (uint32_t)ri.nic);
 		msg_end(o);
 	}
@@ -573,7 +585,7 @@ static int change_addr(const struct nlmsghdr *req, struct ns_stack *st, int add)
 /* RTM_NEWROUTE / RTM_DELROUTE: unicast routes of the main table, to
  * RTA_DST/rtm_dst_len via RTA_GATEWAY and/or RTA_OIF. NLM_F_REPLACE (ip
  * route replace) deletes a route to the same prefix first. */
-static int change_route(const struct nlmsghdr *req, struct ns_stack *st, int add)
+static int change_route(const struct nlmsghdr *req, struct ns_stack *st, int add, const char **why)
 {
 	if (req->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
 		return -EINVAL;
@@ -618,34 +630,177 @@ static int change_route(const struct nlmsghdr *req, struct ns_stack *st, int add
 		return -EINVAL; /* Linux: "Nexthop device is not specified" */
 	if (req->nlmsg_flags & NLM_F_REPLACE)
 		ns_stack_del_route(st, &dst, rq->rtm_dst_len);
-	return ns_stack_add_route(st, &dst, rq->rtm_dst_len, have_gw ? &gw : NULL, oif);
+	int r = ns_stack_add_route(st, &dst, rq->rtm_dst_len, have_gw ? &gw : NULL, oif);
+	if (r == -ENETDOWN)
+		*why = "Nexthop device is not up";
+	return r;
 }
 
-/* RTM_NEWLINK / RTM_SETLINK: only what changes nothing (ip link set IF up
- * on a link that is up, the same MTU); anything else is not supported. */
-static int change_link(const struct nlmsghdr *req, struct ns_stack *st)
+/* RTM_NEWLINK / RTM_SETLINK on an existing link: IFLA_MTU (ip link set
+ * IF mtu N) and IFF_UP (ip link set IF up|down), checked whole before
+ * either is applied, the MTU first as Linux's do_setlink. Other
+ * attributes are not supported; flags other than IFF_UP are taken and
+ * forgotten (the stack has no use for promiscuous or all-multicast). */
+static int change_link(const struct nlmsghdr *req, struct ns_stack *st, const char **why)
 {
 	struct ns_nic_info ni;
+	if (req->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+		return -EINVAL;
+	/* Neither an index nor a name: Linux's ENODEV (ip probes for
+	 * RTM_NEWLINK support so, and takes EINVAL for "none"). */
 	int id = st ? link_target(st, req, &ni) : -ENODEV;
+	if (id == -EINVAL)
+		id = -ENODEV;
 	if (id < 0) /* (ip link add: no new links here) */
 		return id == -ENODEV && (req->nlmsg_flags & NLM_F_CREATE) ? -EOPNOTSUPP : id;
 	const struct ifinfomsg *ifi = NLMSG_DATA(req);
-	unsigned change = ifi->ifi_change ? ifi->ifi_change : ~0u;
-	if ((change & IFF_UP) && ((unsigned)ifi->ifi_flags & IFF_UP) != (netdev_flags(&ni) & IFF_UP))
-		return -EOPNOTSUPP; /* taking a link down */
+	long mtu = -1;
 	int alen = (int)req->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
 	for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
 		if (a->rta_type == IFLA_IFNAME || a->rta_type == IFLA_ALT_IFNAME)
 			continue;
-		if (a->rta_type == IFLA_MTU && RTA_PAYLOAD(a) == 4) {
-			uint32_t mtu;
-			memcpy(&mtu, RTA_DATA(a), 4);
-			if (mtu == ni.mtu)
-				continue;
-		}
-		return -EOPNOTSUPP;
+		if (a->rta_type != IFLA_MTU)
+			return -EOPNOTSUPP;
+		if (RTA_PAYLOAD(a) < sizeof(uint32_t))
+			return -ERANGE; /* Linux's policy: NLA_U32, too short */
+		uint32_t v;
+		memcpy(&v, RTA_DATA(a), sizeof(v));
+		mtu = (int32_t)v < 0 ? LONG_MIN : (long)v; /* Linux reads it as an int */
 	}
-	return 0;
+	int up = !!(ni.flags & NS_NIC_UP);
+	if (ifi->ifi_flags || ifi->ifi_change) {
+		/* rtnl_dev_combine_flags(): ifi_change 0 means every flag. */
+		unsigned change = ifi->ifi_change ? ifi->ifi_change : ~0u;
+		if (change & IFF_UP)
+			up = !!(ifi->ifi_flags & IFF_UP);
+	}
+	if (mtu != -1) {
+		int r = netdev_set_mtu(st, &ni, mtu);
+		if (r < 0) {
+			*why = mtu < 68 ? "mtu less than device minimum"
+						    : "mtu greater than device maximum";
+			return r;
+		}
+	}
+	return ns_stack_nic_set_up(st, id, up);
+}
+
+/* ---- neighbours ---- */
+
+/* Linux's NUD_* states and the stack's. */
+static const uint16_t nud_of[] = {
+	[NS_NEIGH_INCOMPLETE] = NUD_INCOMPLETE, [NS_NEIGH_REACHABLE] = NUD_REACHABLE,
+	[NS_NEIGH_STALE] = NUD_STALE,		[NS_NEIGH_DELAY] = NUD_DELAY,
+	[NS_NEIGH_PROBE] = NUD_PROBE,		[NS_NEIGH_FAILED] = NUD_FAILED,
+	[NS_NEIGH_PERMANENT] = NUD_PERMANENT,	[NS_NEIGH_NOARP] = NUD_NOARP,
+};
+
+static void get_neigh(struct nlout *o, const struct nlmsghdr *req, struct ns_stack *st)
+{
+	int fam = req_family(req);
+	struct ns_neigh_info ni;
+	for (unsigned i = 0; st && ns_stack_neigh_info(st, i, &ni) == 0; i++) {
+		if (fam != AF_UNSPEC && fam != ni.ip.family)
+			continue;
+		struct ndmsg *nd = msg_begin(o, req, RTM_NEWNEIGH, NLM_F_MULTI, sizeof(*nd));
+		nd->ndm_family = (uint8_t)ni.ip.family;
+		nd->ndm_ifindex = ni.nic;
+		nd->ndm_state = nud_of[ni.state];
+		nd->ndm_type = RTN_UNICAST;
+		if (ni.ip.family == AF_INET) {
+			uint32_t a = htonl(ni.ip.v4);
+			attr(o, NDA_DST, &a, 4);
+		} else {
+			attr(o, NDA_DST, ni.ip.v6, 16);
+		}
+		if (ni.state != NS_NEIGH_INCOMPLETE && ni.state != NS_NEIGH_FAILED)
+			attr(o, NDA_LLADDR, ni.mac, 6);
+		attr_u32(o, NDA_PROBES, 0);
+		struct nda_cacheinfo ci;
+		memset(&ci, 0, sizeof(ci));
+		attr(o, NDA_CACHEINFO, &ci, sizeof(ci));
+		msg_end(o);
+	}
+	put_done(o, req);
+}
+
+/* RTM_NEWNEIGH / RTM_DELNEIGH: ip neigh add|replace|change|del ADDR
+ * [lladdr MAC] dev IF [nud STATE], with Linux's neigh_add/neigh_delete
+ * errors: EINVAL without NDA_DST or a device, or with a short address;
+ * ENODEV, EAFNOSUPPORT; EEXIST / ENOENT by NLM_F_EXCL / NLM_F_CREATE. Of
+ * the states, permanent, noarp, reachable and stale can be set; proxy
+ * entries (NTF_PROXY) are not supported. */
+static int change_neigh(const struct nlmsghdr *req, struct ns_stack *st, int add)
+{
+	if (req->nlmsg_len < NLMSG_LENGTH(sizeof(struct ndmsg)))
+		return -EINVAL;
+	const struct ndmsg *nd = NLMSG_DATA(req);
+	const struct rtattr *dst = NULL, *ll = NULL;
+	int alen = (int)req->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*nd));
+	for (const struct rtattr *a = (const struct rtattr *)((const char *)nd + NLMSG_ALIGN(sizeof(*nd)));
+	     RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+		if (a->rta_type == NDA_DST)
+			dst = a;
+		else if (a->rta_type == NDA_LLADDR)
+			ll = a;
+	}
+	if (!dst)
+		return -EINVAL;
+	struct ns_nic_info ni;
+	if (nd->ndm_ifindex && (!st || ns_stack_nic_info(st, nd->ndm_ifindex, &ni) < 0))
+		return -ENODEV;
+	if (add && ll && RTA_PAYLOAD(ll) < 6)
+		return -EINVAL;
+	int fam = nd->ndm_family;
+	if (fam != AF_INET && fam != AF_INET6)
+		return -EAFNOSUPPORT;
+	struct ns_ip ip;
+	memset(&ip, 0, sizeof(ip));
+	ip.family = (uint16_t)fam;
+	size_t klen = fam == AF_INET ? 4 : 16;
+	if (RTA_PAYLOAD(dst) < klen)
+		return -EINVAL;
+	if (fam == AF_INET) {
+		uint32_t v;
+		memcpy(&v, RTA_DATA(dst), 4);
+		ip.v4 = ntohl(v);
+	} else {
+		memcpy(ip.v6, RTA_DATA(dst), 16);
+	}
+	if (nd->ndm_flags & NTF_PROXY)
+		return -EOPNOTSUPP;
+	if (!nd->ndm_ifindex)
+		return -EINVAL; /* Linux: "Device not specified" */
+	if (!add)
+		return ns_stack_neigh_del(st, nd->ndm_ifindex, &ip);
+	int state;
+	switch (nd->ndm_state) {
+	case NUD_PERMANENT:
+		state = NS_NEIGH_PERMANENT;
+		break;
+	case NUD_NOARP:
+		state = NS_NEIGH_NOARP;
+		break;
+	case NUD_REACHABLE:
+		state = NS_NEIGH_REACHABLE;
+		break;
+	case NUD_STALE:
+		state = NS_NEIGH_STALE;
+		break;
+	default:
+		return -EOPNOTSUPP; /* (Linux takes the others too) */
+	}
+	uint8_t mac[6] = { 0 };
+	if (ll)
+		memcpy(mac, RTA_DATA(ll), 6);
+	unsigned fl = 0;
+	if (req->nlmsg_flags & NLM_F_CREATE)
+		fl |= NS_NEIGH_F_CREATE;
+	if (req->nlmsg_flags & NLM_F_EXCL)
+		fl |= NS_NEIGH_F_EXCL;
+	if (req->nlmsg_flags & NLM_F_REPLACE)
+		fl |= NS_NEIGH_F_REPLACE;
+	return ns_stack_neigh_set(st, nd->ndm_ifindex, &ip, mac, state, fl);
 }
 
 /* One request: replies queued on o. Returns 0 or -errno for the ack.
@@ -667,10 +822,13 @@ static int handle(struct nlout *o, const struct nlmsghdr *req, struct ns_stack *
 			return change_addr(req, st, type == RTM_NEWADDR);
 		case RTM_NEWROUTE:
 		case RTM_DELROUTE:
-			return change_route(req, st, type == RTM_NEWROUTE);
+			return change_route(req, st, type == RTM_NEWROUTE, &o->why);
 		case RTM_NEWLINK:
 		case RTM_SETLINK:
-			return change_link(req, st);
+			return change_link(req, st, &o->why);
+		case RTM_NEWNEIGH:
+		case RTM_DELNEIGH:
+			return change_neigh(req, st, type == RTM_NEWNEIGH);
 		default:
 			return -EOPNOTSUPP;
 		}
@@ -680,6 +838,11 @@ static int handle(struct nlout *o, const struct nlmsghdr *req, struct ns_stack *
 		return st ? get_link(o, req, st) : (put_done(o, req), 0);
 	case RTM_GETADDR:
 		get_addr(o, req, st);
+		return 0;
+	case RTM_GETNEIGH:
+		if (!(req->nlmsg_flags & NLM_F_DUMP))
+			return -EOPNOTSUPP; /* (ip neigh get) */
+		get_neigh(o, req, st);
 		return 0;
 	case RTM_GETROUTE:
 		if (!(req->nlmsg_flags & NLM_F_DUMP))
@@ -723,6 +886,7 @@ static ssize_t nl_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fl
 	for (struct nlmsghdr *h = (struct nlmsghdr *)m->data; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
 		if (!(h->nlmsg_flags & NLM_F_REQUEST))
 			continue;
+		o->why = NULL;
 		int err = handle(o, h, st, ns_capable(t, task_netns(t)->c.owner, KCAP_NET_ADMIN));
 		if (err || (h->nlmsg_flags & NLM_F_ACK))
 			put_error(o, h, err);

@@ -92,4 +92,7 @@ void case_fd_kinds(void);
 /* splicecases.c */
 void case_splice_calls(void);
 
+/* linkcases.c */
+void case_link_loopback(void);
+
 #endif

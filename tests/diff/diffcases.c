@@ -383,6 +383,7 @@ static const struct {
 	{ "unix_edges", case_unix_edges },
 	{ "tcp_connect_failure", case_tcp_connect_failure },
 	{ "udp_edges", case_udp_edges },
+	{ "link_loopback", case_link_loopback },
 	{ "bpf_filters", case_bpf_filters },
 	{ "socket_calls", case_socket_calls },
 	{ "epoll_exclusive", case_epoll_exclusive },

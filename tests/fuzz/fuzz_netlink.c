@@ -60,6 +60,15 @@ unsigned netdev_flags(const struct ns_nic_info *ni)
 	return ni->flags & NS_NIC_UP ? IFF_UP | IFF_RUNNING : 0;
 }
 
+/* (inet_dev.c's bounds, so that MTU changes reach the stack) */
+int netdev_set_mtu(struct ns_stack *st, const struct ns_nic_info *ni, long mtu)
+{
+	int lo = !!(ni->flags & NS_NIC_LOOPBACK);
+	if (mtu < 0 || mtu > INT32_MAX || (!lo && (mtu < 68 || mtu > 65535)))
+		return -EINVAL;
+	return ns_stack_nic_set_mtu(st, ni->id, (uint32_t)mtu);
+}
+
 long netdev_ioctl(struct task *t, unsigned long cmd, uint64_t arg)
 {
 	(void)t, (void)cmd, (void)arg;

@@ -112,7 +112,7 @@ static int selected(const struct test_ent *t, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	Suite *(*const suites[])(void) = {
-		wire_suite, pkt_suite, timer_suite, loop_suite, eth_suite, arp_suite, route_suite,
+		wire_suite, pkt_suite, timer_suite, loop_suite, eth_suite, arp_suite, link_suite, route_suite,
 		ipv4_suite, reassembly_suite, icmp_suite, udp_suite, igmp_suite,
 		ipv6_suite, ndp_suite, frag6_suite,
 		tcp_states_suite, tcp_rst_suite, tcp_data_suite, tcp_timers_suite, tcp_loss_suite,

@@ -39,6 +39,7 @@ Suite *timer_suite(void);
 Suite *loop_suite(void);
 Suite *eth_suite(void);
 Suite *arp_suite(void);
+Suite *link_suite(void);
 Suite *route_suite(void);
 Suite *ipv4_suite(void);
 Suite *reassembly_suite(void);

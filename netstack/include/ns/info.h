@@ -82,6 +82,16 @@ struct ns_route_lookup {
 };
 int ns_stack_route_lookup(struct ns_stack *st, const struct ns_ip *dst, int oif, struct ns_route_lookup *out);
 
+struct ns_neigh_info {
+	int nic;
+	struct ns_ip ip;
+	uint8_t mac[6];
+	int state; /* enum ns_neigh_state */
+};
+
+/* The idx-th neighbour cache entry; 0 or -ENOENT past the end. */
+int ns_stack_neigh_info(const struct ns_stack *st, unsigned idx, struct ns_neigh_info *out);
+
 /* Linux /proc/net/tcp "tr" timer kinds. */
 enum { NS_SOCK_TIMER_NONE = 0, NS_SOCK_TIMER_RTO = 1, NS_SOCK_TIMER_KEEP = 2,
        NS_SOCK_TIMER_TW = 3, NS_SOCK_TIMER_PROBE = 4 };

@@ -114,6 +114,45 @@ int ns_stack_add_route(struct ns_stack *s, const struct ns_ip *dst, unsigned pre
 int ns_stack_del_route(struct ns_stack *s, const struct ns_ip *dst, unsigned prefixlen);
 
 /*
+ * Link state and MTU (ip link set IF up|down|mtu N). A link that is down
+ * sends and receives nothing; as on Linux its routes are removed (static
+ * ones are not restored), its IPv6 addresses and neighbour entries too,
+ * while its IPv4 addresses stay and get their connected routes back when
+ * it comes up; a route through it cannot be added (-ENETDOWN). The MTU is
+ * that of new traffic (TCP MSS, fragmentation); below 68 the interface
+ * loses its IPv4 addresses, below 1280 its IPv6 (Linux). The caller checks
+ * the MTU against the link's bounds. 0 or -ENODEV.
+ */
+int ns_stack_nic_set_up(struct ns_stack *s, int nic, int up);
+int ns_stack_nic_set_mtu(struct ns_stack *s, int nic, uint32_t mtu);
+
+/*
+ * The neighbour cache (ARP for IPv4, NDP for IPv6), as `ip neigh` writes
+ * it. PERMANENT and NOARP entries never expire and what is received never
+ * changes them; REACHABLE and STALE ones follow Neighbour Unreachability
+ * Detection from there (RFC 4861 7.3.2). Setting an entry sends what was
+ * waiting for its resolution. Flags as netlink's NLM_F_CREATE/EXCL/REPLACE:
+ * no entry and no CREATE -ENOENT; an entry and EXCL -EEXIST; an entry
+ * without REPLACE keeps its link address. 0, -ENODEV, -EINVAL (a state
+ * other than PERMANENT, NOARP, REACHABLE, STALE; not IPv4 or IPv6),
+ * -ENOBUFS; del: 0 or -ENOENT.
+ */
+enum ns_neigh_state {
+	NS_NEIGH_INCOMPLETE,
+	NS_NEIGH_REACHABLE,
+	NS_NEIGH_STALE,
+	NS_NEIGH_DELAY,
+	NS_NEIGH_PROBE,
+	NS_NEIGH_FAILED,
+	NS_NEIGH_PERMANENT,
+	NS_NEIGH_NOARP,
+};
+enum { NS_NEIGH_F_CREATE = 1, NS_NEIGH_F_EXCL = 2, NS_NEIGH_F_REPLACE = 4 };
+int ns_stack_neigh_set(struct ns_stack *s, int nic, const struct ns_ip *ip, const uint8_t mac[6],
+		       int state, unsigned flags);
+int ns_stack_neigh_del(struct ns_stack *s, int nic, const struct ns_ip *ip);
+
+/*
  * Stack-wide settings, by name (the netstack's "sysctls"):
  *   tcp.timewait_ms, tcp.fin_timeout_ms, tcp.rmem_max, tcp.wmem_max,
  *   tcp.syncookies (0/1), tcp.sack, tcp.timestamps, tcp.window_scaling,

@@ -19,6 +19,7 @@
 	X(eth, drop_bad_src)                                                     \
 	X(eth, drop_unknown_type)                                                \
 	X(eth, drop_nomem)                                                       \
+	X(eth, drop_link_down)                                                   \
 	X(arp, rx)                                                               \
 	X(arp, drop_malformed)                                                   \
 	X(arp, drop_bad_op)                                                      \

@@ -49,6 +49,10 @@ int ip6_nic_init(struct ns_stack *st, struct ns_nic *nic)
 	/* Linux IP6_MAX_MTU: the payload length's 65535 and the header
 	 * (the loopback's 65536 stays 65536, as on Linux). */
 	in->mtu = nic->mtu > 65535 + IP6_HDR_LEN ? 65535 + IP6_HDR_LEN : nic->mtu;
+	in->conf = st->ip6->conf_dflt;
+	/* Linux: no DAD on the loopback, shown as accept_dad -1 */
+	if (nic->caps & NS_LINK_CAP_LOOPBACK)
+		in->conf.accept_dad = -1;
 	in->reachable_base = ND_REACHABLE_TIME;
 	in->retrans = ND_RETRANS_TIMER;
 	for (unsigned i = 0; i < IP6_NIC_MAX_ADDR; i++) {
@@ -221,14 +225,16 @@ static void dad_start(struct ip6_ifaddr *ia)
 	struct ip6_nic *in = ia->in;
 	struct ns_stack *st = in->st;
 	ia->state = NS_ADDR_TENTATIVE;
-	if (!st->ip6->dad_transmits || (in->nic->caps & NS_LINK_CAP_LOOPBACK) ||
-	    !(in->nic->caps & NS_LINK_CAP_RESOLVE)) {
-		/* RFC 4862 5.4: DupAddrDetectTransmits 0 (or a link without
-		 * neighbours): the address is usable at once. */
+	/* Linux counts DupAddrDetectTransmits in a byte */
+	uint8_t transmits = (uint8_t)in->conf.dad_transmits;
+	if (!transmits || (in->conf.accept_dad < 1 && st->ip6->conf_all.accept_dad < 1) ||
+	    (in->nic->caps & NS_LINK_CAP_LOOPBACK) || !(in->nic->caps & NS_LINK_CAP_RESOLVE)) {
+		/* RFC 4862 5.4: DupAddrDetectTransmits 0, DAD turned off (or a
+		 * link without neighbours): the address is usable at once. */
 		dad_done(ia, 0);
 		return;
 	}
-	ia->dad_left = st->ip6->dad_transmits;
+	ia->dad_left = transmits;
 	uint32_t r1 = ns_random32(st), r2 = ns_random32(st);
 	ns_wr32(ia->nonce, r1);
 	ns_wr16(ia->nonce + 4, (uint16_t)r2);

@@ -165,6 +165,8 @@ void ns_socket_init(struct ns_socket *s, struct ns_stack *st, const struct ns_so
 	s->pmtudisc = IP_PMTUDISC_WANT; /* Linux default (ip_no_pmtu_disc = 0) */
 	s->pmtudisc6 = IPV6_PMTUDISC_WANT;
 	s->hoplimit6 = -1;
+	if (domain == AF_INET6 && st->bindv6only)
+		s->opts |= NS_SO_V6ONLY;
 	s->mc_ttl = 1; /* RFC 1112 6.1 */
 	s->mc_loop = 1;
 	s->mc_all = 1;

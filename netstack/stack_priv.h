@@ -145,6 +145,7 @@ struct ns_stack {
 	struct pkt_queue mc_loopq;
 	uint16_t eph_next;
 	uint16_t eph_low, eph_high; /* net.ipv4.ip_local_port_range */
+	uint8_t bindv6only;	    /* net.ipv6.bindv6only: IPV6_V6ONLY of new sockets */
 	/* net.core.{r,w}mem_{default,max}: every socket's buffers, the cap
 	 * of SO_RCVBUF/SO_SNDBUF (sysctl.c) */
 	int core_rmem_def, core_wmem_def, core_rmem_max, core_wmem_max;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipv6_priv.h"
 #include "stack_priv.h"
 #include "tcp/tcp_priv.h"
 
@@ -107,6 +108,7 @@ CORE_INT(core_rmem_def)
 CORE_INT(core_wmem_def)
 CORE_INT(core_rmem_max)
 CORE_INT(core_wmem_max)
+CORE_INT(bindv6only)
 
 /* Buffer sizes: net.core's are at least Linux's SOCK_MIN_RCVBUF and
  * SOCK_MIN_SNDBUF (2304, 4608); tcp_rmem and tcp_wmem take any positive
@@ -137,8 +139,91 @@ static const struct sysctl_ent table[] = {
 	{ "ipv4/tcp_tso_win_divisor", 1, 0, 255, get_tso_win_divisor, set_tso_win_divisor },
 	{ "ipv4/tcp_window_scaling", 1, 0, 255, get_window_scaling, set_window_scaling },
 	{ "ipv4/tcp_wmem", 3, 1, INT_MAX, get_wmem, set_wmem },
+	{ "ipv6/bindv6only", 1, 0, 255, get_bindv6only, set_bindv6only },
 };
 #define NTABLE (sizeof(table) / sizeof(table[0]))
+
+/*
+ * net.ipv6.conf.IF.KEY, named "ipv6/conf/IF/KEY": IF is "all", "default"
+ * or an interface's name. An interface's mtu is its IPv6 LinkMTU (from
+ * IPV6_MIN_MTU to the link's MTU, as Linux bounds it by the device's);
+ * all's and default's are only stored, as on Linux (the default of new
+ * interfaces is the link's MTU there, too).
+ */
+struct conf_ent {
+	const char *name;
+	long min, max;
+	size_t off; /* in struct ip6_conf */
+};
+
+static const struct conf_ent conf_table[] = {
+	{ "accept_dad", INT_MIN, INT_MAX, offsetof(struct ip6_conf, accept_dad) },
+	{ "accept_ra", INT_MIN, INT_MAX, offsetof(struct ip6_conf, accept_ra) },
+	{ "autoconf", INT_MIN, INT_MAX, offsetof(struct ip6_conf, autoconf) },
+	{ "dad_transmits", INT_MIN, INT_MAX, offsetof(struct ip6_conf, dad_transmits) },
+	{ "hop_limit", 1, 255, offsetof(struct ip6_conf, hop_limit) },
+	{ "mtu", IP6_MIN_MTU, INT_MAX, offsetof(struct ip6_conf, mtu) },
+};
+#define NCONF (sizeof(conf_table) / sizeof(conf_table[0]))
+
+const char *ns_sysctl_conf_key(unsigned idx)
+{
+	return idx < NCONF ? conf_table[idx].name : NULL;
+}
+
+/* The conf entry of an "ipv6/conf/IF/KEY" name, its struct ip6_conf in
+ * *conf and the interface (NULL for all and default) in *nic; NULL when
+ * there is no such name. */
+static const struct conf_ent *conf_find(struct ns_stack *st, const char *name,
+					struct ip6_conf **conf, struct ns_nic **nic)
+{
+	static const char pre[] = "ipv6/conf/";
+	if (strncmp(name, pre, sizeof(pre) - 1))
+		return NULL;
+	const char *ifn = name + sizeof(pre) - 1, *key = strchr(ifn, '/');
+	if (!key)
+		return NULL;
+	size_t iflen = (size_t)(key++ - ifn);
+	const struct conf_ent *e = NULL;
+	for (size_t i = 0; i < NCONF; i++)
+		if (!strcmp(conf_table[i].name, key))
+			e = &conf_table[i];
+	if (!e)
+		return NULL;
+	*nic = NULL;
+	if (iflen == 3 && !strncmp(ifn, "all", 3)) {
+		*conf = &st->ip6->conf_all;
+		return e;
+	}
+	if (iflen == 7 && !strncmp(ifn, "default", 7)) {
+		*conf = &st->ip6->conf_dflt;
+		return e;
+	}
+	for (int i = 1; i <= st->nnics; i++) {
+		struct ns_nic *n = st->nics[i];
+		if (ip6n(n) && strlen(n->name) == iflen && !strncmp(n->name, ifn, iflen)) {
+			*conf = &ip6n(n)->conf;
+			*nic = n;
+			return e;
+		}
+	}
+	return NULL;
+}
+
+static long conf_get(const struct conf_ent *e, const struct ip6_conf *conf, const struct ns_nic *nic)
+{
+	if (nic && e->off == offsetof(struct ip6_conf, mtu))
+		return (long)ip6n(nic)->mtu;
+	return *(const int *)((const char *)conf + e->off);
+}
+
+static void conf_set(const struct conf_ent *e, struct ip6_conf *conf, struct ns_nic *nic, long v)
+{
+	if (nic && e->off == offsetof(struct ip6_conf, mtu))
+		ip6n(nic)->mtu = (uint32_t)v;
+	else
+		*(int *)((char *)conf + e->off) = (int)v;
+}
 
 static const struct sysctl_ent *find(const char *name)
 {
@@ -153,8 +238,12 @@ const char *ns_sysctl_name(unsigned idx)
 	return idx < NTABLE ? table[idx].name : NULL;
 }
 
-int ns_sysctl_writable(const char *name)
+int ns_sysctl_writable(struct ns_stack *st, const char *name)
 {
+	struct ip6_conf *conf;
+	struct ns_nic *nic;
+	if (conf_find(st, name, &conf, &nic))
+		return 1;
 	const struct sysctl_ent *e = find(name);
 	if (!e)
 		return -ENOENT;
@@ -163,11 +252,16 @@ int ns_sysctl_writable(const char *name)
 
 int ns_sysctl_read(struct ns_stack *st, const char *name, char *buf, size_t len)
 {
+	struct ip6_conf *conf;
+	struct ns_nic *nic;
+	const struct conf_ent *ce = conf_find(st, name, &conf, &nic);
 	const struct sysctl_ent *e = find(name);
-	if (!e)
+	if (!ce && !e)
 		return -ENOENT;
 	int n;
-	if (!strcmp(name, "ipv4/tcp_congestion_control"))
+	if (ce)
+		n = snprintf(buf, len, "%ld\n", conf_get(ce, conf, nic));
+	else if (!strcmp(name, "ipv4/tcp_congestion_control"))
 		n = snprintf(buf, len, "%s\n", TS(st)->default_cc->name);
 	else if (e->n == 0)
 		n = snprintf(buf, len, "reno cubic\n"); /* both lists: what tcp_cc_find knows */
@@ -189,16 +283,50 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\n';
 }
 
+/* Up to n integers of s into v (what is not given is left alone), each
+ * in [min, max]: how many, or -EINVAL. */
+static int parse_ints(const char *s, int n, long min, long max, long v[3])
+{
+	const char *p = s;
+	int got = 0;
+	while (got < n) {
+		while (is_blank(*p))
+			p++;
+		if (!*p)
+			break;
+		char *end;
+		errno = 0;
+		long x = strtol(p, &end, 10);
+		if (end == p || errno || x < min || x > max || (*end && !is_blank(*end)))
+			return -EINVAL;
+		v[got++] = x;
+		p = end;
+	}
+	return got ? got : -EINVAL;
+}
+
 int ns_sysctl_write(struct ns_stack *st, const char *name, const char *text, size_t len)
 {
+	struct ip6_conf *conf;
+	struct ns_nic *nic;
+	const struct conf_ent *ce = conf_find(st, name, &conf, &nic);
 	const struct sysctl_ent *e = find(name);
-	if (!e)
+	if (!ce && !e)
 		return -ENOENT;
 	char s[128];
 	if (len >= sizeof(s))
 		return -EINVAL;
 	memcpy(s, text, len);
 	s[len] = 0;
+	long v[3];
+	if (ce) {
+		/* an interface's mtu: up to its link's */
+		long max = nic && ce->off == offsetof(struct ip6_conf, mtu) ? (long)nic->mtu : ce->max;
+		if (parse_ints(s, 1, ce->min, max, v) < 0)
+			return -EINVAL;
+		conf_set(ce, conf, nic, v[0]);
+		return 0;
+	}
 	if (!strcmp(name, "ipv4/tcp_congestion_control")) {
 		/* Linux: the name up to the first newline; unknown: ENOENT */
 		s[strcspn(s, "\n")] = 0;
@@ -210,24 +338,8 @@ int ns_sysctl_write(struct ns_stack *st, const char *name, const char *text, siz
 	}
 	if (!e->set)
 		return -EPERM;
-	long v[3];
 	e->get(st, v);
-	const char *p = s;
-	int got = 0;
-	while (got < e->n) {
-		while (is_blank(*p))
-			p++;
-		if (!*p)
-			break;
-		char *end;
-		errno = 0;
-		long x = strtol(p, &end, 10);
-		if (end == p || errno || x < e->min || x > e->max || (*end && !is_blank(*end)))
-			return -EINVAL;
-		v[got++] = x;
-		p = end;
-	}
-	if (!got)
+	if (parse_ints(s, e->n, e->min, e->max, v) < 0)
 		return -EINVAL;
 	/* Linux: a port range whose low end is above its high end */
 	if (e->set == set_ports && v[0] > v[1])

@@ -1148,7 +1148,7 @@ int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
 	case IPV6_V6ONLY:
 		return put_int(v, len, !!(s->opts & NS_SO_V6ONLY));
 	case IPV6_UNICAST_HOPS:
-		return put_int(v, len, s->hoplimit6 < 0 ? NS_DEFAULT_TTL : s->hoplimit6);
+		return put_int(v, len, s->hoplimit6 < 0 ? ip6_sock_hop_limit(s->stack) : s->hoplimit6);
 	case IPV6_TCLASS:
 		return put_int(v, len, s->tclass6);
 	case IPV6_RECVPKTINFO:

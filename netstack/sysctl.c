@@ -284,8 +284,9 @@ static int is_blank(char c)
 }
 
 /* Up to n integers of s into v (what is not given is left alone), each
- * in [min, max]: how many, or -EINVAL. */
-static int parse_ints(const char *s, int n, long min, long max, long v[3])
+ * in [min, max]: how many, or -EINVAL. *taken: the bytes up to the blanks
+ * after the last (what Linux's proc_dointvec says a write took). */
+static int parse_ints(const char *s, int n, long min, long max, long v[3], size_t *taken)
 {
 	const char *p = s;
 	int got = 0;
@@ -302,6 +303,9 @@ static int parse_ints(const char *s, int n, long min, long max, long v[3])
 		v[got++] = x;
 		p = end;
 	}
+	while (is_blank(*p))
+		p++;
+	*taken = (size_t)(p - s);
 	return got ? got : -EINVAL;
 }
 
@@ -314,18 +318,21 @@ int ns_sysctl_write(struct ns_stack *st, const char *name, const char *text, siz
 	if (!ce && !e)
 		return -ENOENT;
 	char s[128];
+	if (!len)
+		return 0; /* (Linux: nothing written, nothing changed) */
 	if (len >= sizeof(s))
 		return -EINVAL;
 	memcpy(s, text, len);
 	s[len] = 0;
 	long v[3];
+	size_t taken;
 	if (ce) {
 		/* an interface's mtu: up to its link's */
 		long max = nic && ce->off == offsetof(struct ip6_conf, mtu) ? (long)nic->mtu : ce->max;
-		if (parse_ints(s, 1, ce->min, max, v) < 0)
+		if (parse_ints(s, 1, ce->min, max, v, &taken) < 0)
 			return -EINVAL;
 		conf_set(ce, conf, nic, v[0]);
-		return 0;
+		return (int)taken; /* (proc_dointvec's count; what follows is left) */
 	}
 	if (!strcmp(name, "ipv4/tcp_congestion_control")) {
 		/* Linux: the name up to the first newline; unknown: ENOENT */
@@ -334,16 +341,16 @@ int ns_sysctl_write(struct ns_stack *st, const char *name, const char *text, siz
 		if (!cc)
 			return -ENOENT;
 		TS(st)->default_cc = cc;
-		return 0;
+		return (int)len;
 	}
 	if (!e->set)
 		return -EPERM;
 	e->get(st, v);
-	if (parse_ints(s, e->n, e->min, e->max, v) < 0)
+	if (parse_ints(s, e->n, e->min, e->max, v, &taken) < 0)
 		return -EINVAL;
 	/* Linux: a port range whose low end is above its high end */
 	if (e->set == set_ports && v[0] > v[1])
 		return -EINVAL;
 	e->set(st, v);
-	return 0;
+	return (int)len;
 }

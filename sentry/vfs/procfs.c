@@ -1296,8 +1296,9 @@ static ssize_t p_write(struct file *f, struct task *t, const void *buf, size_t l
 	if (!b->ent || !b->ent->write)
 		return -EIO;
 	struct pctx c = { proc_kernel, t, b->ent };
+	/* (a handler returns the bytes it took, or 0 for all of them) */
 	int e = b->ent->write(&c, b->pid, b->tid, buf, len);
-	return e < 0 ? e : (ssize_t)len;
+	return e < 0 ? e : e > 0 ? (ssize_t)e : (ssize_t)len;
 }
 
 static void p_release(struct file *f)

@@ -390,6 +390,8 @@ static const struct {
 	{ "udp_addresses", case_udp_addresses },
 	{ "udp_errqueue", case_udp_errqueue },
 	{ "mcast_loopback", case_mcast_loopback },
+	{ "ipv6_sysctl", case_ipv6_sysctl },
+	{ "ip6_options", case_ip6_options },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

@@ -139,7 +139,9 @@ const struct ns_stats *ns_stack_stats(const struct ns_stack *s);
  * outside ipv6/conf (NULL past the last); ns_sysctl_conf_key lists the
  * keys of each ipv6/conf/IF directory, whose IFs are "all", "default" and
  * every interface's name. ns_sysctl_read returns the length written or
- * -ENOENT; ns_sysctl_write returns 0, -EINVAL (not numbers, out of range),
+ * -ENOENT; ns_sysctl_write returns the bytes it took (as Linux's write
+ * does: all of them, but ipv6/conf's stop after the blanks that follow the
+ * number; 0 for an empty write), -EINVAL (not numbers, out of range),
  * -ENOENT (no such name; an unknown congestion control) or -EPERM
  * (read-only); ns_sysctl_writable says 1, 0 or -ENOENT.
  */

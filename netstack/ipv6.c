@@ -285,7 +285,7 @@ int ip6_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx)
 	};
 	memcpy(ip.src, rt.src.v6, 16);
 	memcpy(ip.dst, tx->dst.v6, 16);
-	ip.flow = flow_label(st, ip.src, ip.dst, tx->proto, p);
+	ip.flow = tx->no_flowlabel ? 0 : flow_label(st, ip.src, ip.dst, tx->proto, p);
 	uint8_t *h = pkt_push(p, IP6_HDR_LEN);
 	if (!h) {
 		NS_STAT_INC(st, ip6_tx_nomem);

@@ -165,6 +165,7 @@ void ns_socket_init(struct ns_socket *s, struct ns_stack *st, const struct ns_so
 	s->pmtudisc = IP_PMTUDISC_WANT; /* Linux default (ip_no_pmtu_disc = 0) */
 	s->pmtudisc6 = IPV6_PMTUDISC_WANT;
 	s->hoplimit6 = -1;
+	s->mc_hops6 = 1; /* Linux IPV6_DEFAULT_MCASTHOPS */
 	if (domain == AF_INET6 && st->bindv6only)
 		s->opts |= NS_SO_V6ONLY;
 	s->mc_ttl = 1; /* RFC 1112 6.1 */
@@ -1091,6 +1092,18 @@ int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t le
 	int val;
 	if (s->domain != AF_INET6)
 		return -ENOPROTOOPT;
+	/* Linux: these flags take a short value as 0 */
+	if (name == IPV6_DONTFRAG || name == IPV6_AUTOFLOWLABEL) {
+		val = 0;
+		if (v && len >= (socklen_t)sizeof(int))
+			memcpy(&val, v, sizeof(int));
+		set_flag(s, name == IPV6_DONTFRAG ? NS_SO_DONTFRAG6 : NS_SO_NOFLOWLABEL6,
+			 name == IPV6_DONTFRAG ? val : !val);
+		return 0;
+	}
+	/* (Linux: a stream socket cannot set it, before any length check) */
+	if (name == IPV6_MULTICAST_HOPS && s->type == SOCK_STREAM)
+		return -ENOPROTOOPT;
 	if (!v || len < (socklen_t)sizeof(int))
 		return -EINVAL;
 	memcpy(&val, v, sizeof(int));
@@ -1108,7 +1121,16 @@ int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t le
 	case IPV6_TCLASS:
 		if (val < -1 || val > 255)
 			return -EINVAL;
-		s->tclass6 = val < 0 ? 0 : val;
+		val = val < 0 ? 0 : val;
+		/* Linux: TCP keeps the ECN field its own (RFC 3168 6.1.1) */
+		if (s->type == SOCK_STREAM)
+			val = (val & ~3) | (s->tclass6 & 3);
+		s->tclass6 = val;
+		return 0;
+	case IPV6_MULTICAST_HOPS:
+		if (val < -1 || val > 255)
+			return -EINVAL;
+		s->mc_hops6 = (uint8_t)(val < 0 ? 1 : val);
 		return 0;
 	case IPV6_RECVPKTINFO:
 		set_flag(s, NS_SO_RECVPKTINFO6, val);
@@ -1165,6 +1187,12 @@ int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
 		return put_int(v, len, !!(s->opts & NS_SO_ORIGDSTADDR6));
 	case IPV6_MTU_DISCOVER:
 		return put_int(v, len, s->pmtudisc6);
+	case IPV6_MULTICAST_HOPS:
+		return put_int(v, len, s->mc_hops6);
+	case IPV6_DONTFRAG:
+		return put_int(v, len, !!(s->opts & NS_SO_DONTFRAG6));
+	case IPV6_AUTOFLOWLABEL:
+		return put_int(v, len, !(s->opts & NS_SO_NOFLOWLABEL6));
 	default:
 		return -ENOPROTOOPT;
 	}

@@ -255,6 +255,7 @@ struct ns_ip_tx {
 	uint8_t allow_bcast;
 	uint8_t mc_ttl;	   /* IPv4 multicast: IP_MULTICAST_TTL, IP_MULTICAST_LOOP */
 	uint8_t mc_loop;
+	uint8_t no_flowlabel; /* v6: flow label 0 (IPV6_AUTOFLOWLABEL off) */
 	int bound_nic;	   /* SO_BINDTODEVICE / sin6_scope_id, 0 none */
 };
 /* Send a transport payload (data at the transport header) to tx->dst, by
@@ -523,6 +524,8 @@ enum {
 	NS_SO_ORIGDSTADDR6 = 1u << 22, /* IPV6_RECVORIGDSTADDR */
 	NS_SO_ZEROCOPY = 1u << 23,
 	NS_SO_RECVERR6 = 1u << 24,	   /* IPV6_RECVERR (IP_RECVERR is NS_SO_RECVERR) */
+	NS_SO_DONTFRAG6 = 1u << 25,	   /* IPV6_DONTFRAG */
+	NS_SO_NOFLOWLABEL6 = 1u << 26, /* IPV6_AUTOFLOWLABEL 0: flow label 0 */
 };
 
 /* One report on a socket's error queue, read with MSG_ERRQUEUE (Linux's
@@ -548,6 +551,7 @@ struct ns_socket {
 	uint8_t pmtudisc6; /* IPV6_MTU_DISCOVER */
 	int hoplimit6;	   /* IPV6_UNICAST_HOPS, -1: default */
 	int tclass6;	   /* IPV6_TCLASS */
+	uint8_t mc_hops6;  /* IPV6_MULTICAST_HOPS */
 	uint32_t opts;	   /* NS_SO_* */
 	int rcvbuf, sndbuf;
 	int rcvlowat;	   /* SO_RCVLOWAT, at least 1 once set; 0: 1 */

@@ -264,14 +264,18 @@ static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *r
 		.src = rt->src,
 		.dst = *dst,
 		.proto = proto,
-		.hop_limit = v4 ? s->ttl : s->hoplimit6,
+		/* (a v6 multicast datagram takes IPV6_MULTICAST_HOPS; IPv4's
+		 * take mc_ttl in ip4_output) */
+		.hop_limit = v4 ? s->ttl : ns_ip_is_mcast(dst) ? s->mc_hops6 : s->hoplimit6,
 		.tos = v4 ? s->tos : (uint8_t)s->tclass6,
 		.allow_bcast = !!(s->opts & NS_SO_BROADCAST),
 		.mc_ttl = s->mc_ttl,
 		.mc_loop = s->mc_loop,
 		/* IP_PMTUDISC_DO/PROBE set DF; WANT fragments locally. */
 		.df = v4 ? (s->pmtudisc == IP_PMTUDISC_DO || s->pmtudisc == IP_PMTUDISC_PROBE)
-			 : (s->pmtudisc6 == IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_PROBE),
+			 : (s->pmtudisc6 == IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_PROBE ||
+			    (s->opts & NS_SO_DONTFRAG6)),
+		.no_flowlabel = !!(s->opts & NS_SO_NOFLOWLABEL6),
 		.bound_nic = bound_nic,
 	};
 	return tx;

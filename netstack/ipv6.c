@@ -294,6 +294,9 @@ int ip6_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx)
 	}
 	ip6_emit(h, &ip);
 	p->ip_proto = tx->proto;
+	/* IPV6_MTU: the socket's fragment size, if below the path's */
+	if (tx->frag_size && tx->frag_size < rt.mtu)
+		rt.mtu = tx->frag_size;
 	return output_routed(st, p, &rt, tx->df);
 }
 

@@ -256,6 +256,7 @@ struct ns_ip_tx {
 	uint8_t mc_ttl;	   /* IPv4 multicast: IP_MULTICAST_TTL, IP_MULTICAST_LOOP */
 	uint8_t mc_loop;
 	uint8_t no_flowlabel; /* v6: flow label 0 (IPV6_AUTOFLOWLABEL off) */
+	uint32_t frag_size;   /* v6: fragments at most this (IPV6_MTU), 0: the path MTU */
 	int bound_nic;	   /* SO_BINDTODEVICE / sin6_scope_id, 0 none */
 };
 /* Send a transport payload (data at the transport header) to tx->dst, by
@@ -552,6 +553,9 @@ struct ns_socket {
 	int hoplimit6;	   /* IPV6_UNICAST_HOPS, -1: default */
 	int tclass6;	   /* IPV6_TCLASS */
 	uint8_t mc_hops6;  /* IPV6_MULTICAST_HOPS */
+	uint8_t min_hops6; /* IPV6_MINHOPCOUNT: TCP drops segments below it */
+	int frag_size6;	   /* IPV6_MTU: a datagram's fragments at most this, 0: the path's */
+	int mc_index6;	   /* IPV6_MULTICAST_IF, 0: none */
 	uint32_t opts;	   /* NS_SO_* */
 	int rcvbuf, sndbuf;
 	int rcvlowat;	   /* SO_RCVLOWAT, at least 1 once set; 0: 1 */
@@ -649,7 +653,9 @@ void ns_sockaddr_out(const struct ns_socket *s, const struct ns_ip *ip, uint16_t
 int ns_ip_bind_overlap(const struct ns_ip *a, int a_v6only, const struct ns_ip *b, int b_v6only);
 /* IPPROTO_IPV6 options shared by datagram and stream sockets. */
 int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len, int bound);
-int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len);
+/* `peer`: the address of a connected socket (Linux's TCP_ESTABLISHED
+ * state), else NULL; IPV6_ADDRFORM and IPV6_MTU read it. */
+int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, const struct ns_ip *peer);
 /* The wildcard address of the socket's domain. */
 static inline struct ns_ip ns_ip_any(int domain)
 {

@@ -276,6 +276,7 @@ static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *r
 			 : (s->pmtudisc6 == IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_PROBE ||
 			    (s->opts & NS_SO_DONTFRAG6)),
 		.no_flowlabel = !!(s->opts & NS_SO_NOFLOWLABEL6),
+		.frag_size = (uint32_t)s->frag_size6,
 		.bound_nic = bound_nic,
 	};
 	return tx;
@@ -425,10 +426,13 @@ static int udp6_name(const struct udp_sock *u, const struct msghdr *m, int *use_
 }
 
 /* Linux udp_sendmsg: to an IPv4 group, IP_MULTICAST_IF's interface and
- * address stand in for those the socket did not choose. */
+ * address stand in for those the socket did not choose; to an IPv6 one,
+ * IPV6_MULTICAST_IF's interface. */
 static void mcast_source(const struct ns_socket *s, const struct ns_ip *dst, struct ns_ip *src,
 			 int *bound_nic)
 {
+	if (dst->family == AF_INET6 && ns_ip_is_mcast(dst) && !*bound_nic)
+		*bound_nic = s->mc_index6;
 	if (dst->family != AF_INET || !ip4_is_mcast(dst->v4))
 		return;
 	if (!*bound_nic)
@@ -768,7 +772,10 @@ static int udp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 	if (level == IPPROTO_IP)
 		return ns_ip_getsockopt(s, name, v, len);
 	if (level == IPPROTO_IPV6)
-		return ns_ip6_getsockopt(s, name, v, len);
+		return udp_sk(s)->ping && name == IPV6_ADDRFORM
+			       ? -ENOPROTOOPT
+			       : ns_ip6_getsockopt(s, name, v, len,
+						   udp_sk(s)->connected ? &udp_sk(s)->raddr : NULL);
 	if (level == IPPROTO_UDP && !udp_sk(s)->ping && name == UDP_CORK) {
 		/* Linux udp_lib_getsockopt: at most an int's bytes. */
 		int val = udp_sk(s)->cork;

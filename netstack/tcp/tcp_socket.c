@@ -1037,7 +1037,8 @@ static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 	if (level == IPPROTO_IP)
 		return ns_ip_getsockopt(s, name, v, len);
 	if (level == IPPROTO_IPV6)
-		return ns_ip6_getsockopt(s, name, v, len);
+		return ns_ip6_getsockopt(s, name, v, len,
+					 tp->state == TCPS_ESTABLISHED ? &tp->raddr : NULL);
 	if (level != IPPROTO_TCP)
 		return -ENOPROTOOPT;
 	switch (name) {

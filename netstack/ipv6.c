@@ -135,6 +135,9 @@ int ns_route6(struct ns_stack *st, const uint8_t dst[16], const uint8_t *src, in
 		struct ns_nic *lo = loopback_nic(st);
 		if (!lo || !ip6n(lo))
 			return -ENETUNREACH;
+		/* (Linux: ::1 when lo has none, as disable_ipv6 leaves it) */
+		if (!self)
+			return -EADDRNOTAVAIL;
 		rt->nic = lo;
 		memcpy(rt->nexthop.v6, dst, 16);
 		if (src)
@@ -466,8 +469,9 @@ void ip6_input(struct ns_nic *nic, struct pkt *p)
 	int loop = !!(nic->caps & NS_LINK_CAP_LOOPBACK);
 
 	NS_STAT_INC(st, ip6_rx);
-	if (!ip6n(nic)) {
-		/* RFC 8200 5: no IPv6 on a link under 1280 bytes (as Linux). */
+	if (!ip6n(nic) || ip6n(nic)->conf.disable_ipv6) {
+		/* RFC 8200 5: no IPv6 on a link under 1280 bytes (as Linux),
+		 * nor where disable_ipv6 turned it off. */
 		NS_STAT_INC(st, ip6_drop_disabled);
 		goto drop;
 	}

@@ -375,11 +375,9 @@ int ip6_del_addr(struct ns_stack *st, struct ns_nic *nic, const uint8_t a[16])
 	return 0;
 }
 
-void ip6_nic_added(struct ns_stack *st, struct ns_nic *nic)
+/* IPv6 on an interface: all-nodes, ::1 on loopback, the link-local address. */
+static void nic_start(struct ns_stack *st, struct ns_nic *nic)
 {
-	/* RFC 8200 5: IPv6 needs a link MTU of 1280 (Linux turns it off). */
-	if (nic->mtu < IP6_MIN_MTU || ip6_nic_init(st, nic) < 0)
-		return;
 	struct ip6_nic *in = ip6n(nic);
 	int err;
 	mld_join(in, all_nodes);
@@ -394,6 +392,34 @@ void ip6_nic_added(struct ns_stack *st, struct ns_nic *nic)
 	uint8_t ll[16] = { 0xfe, 0x80 };
 	ip6_eui64(nic->mac, ll + 8);
 	ip6_ifaddr_add(nic, ll, 64, IP6A_F_LINKLOCAL, NS_TIME_NEVER, NS_TIME_NEVER, &err);
+}
+
+void ip6_nic_added(struct ns_stack *st, struct ns_nic *nic)
+{
+	/* RFC 8200 5: IPv6 needs a link MTU of 1280 (Linux turns it off). */
+	if (nic->mtu < IP6_MIN_MTU || ip6_nic_init(st, nic) < 0)
+		return;
+	if (!ip6n(nic)->conf.disable_ipv6)
+		nic_start(st, nic);
+}
+
+void ip6_nic_disable(struct ns_nic *nic, int v)
+{
+	struct ip6_nic *in = ip6n(nic);
+	int was = in->conf.disable_ipv6 != 0;
+	in->conf.disable_ipv6 = v;
+	if (was == (v != 0))
+		return;
+	if (!v) {
+		nic_start(in->st, nic);
+		return;
+	}
+	for (unsigned i = 0; i < IP6_NIC_MAX_ADDR; i++)
+		if (in->addrs[i].state != IP6A_FREE)
+			ip6_ifaddr_del(&in->addrs[i]);
+	ns_timer_disarm(in->st->wheel, &in->rs_timer);
+	in->rs_left = 0;
+	mld_leave(in, all_nodes);
 }
 
 /* ---- printing ---- */

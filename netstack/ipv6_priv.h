@@ -53,6 +53,7 @@ struct ip6_conf {
 	int dad_transmits; /* RFC 4862 DupAddrDetectTransmits (as a u8, like Linux) */
 	int accept_dad;	   /* < 1 here and in "all": no DAD */
 	int mtu;	   /* all/default only: an interface's is ip6_nic.mtu */
+	int disable_ipv6;  /* not 0: no addresses, nothing in or out (ip6_nic_disable) */
 };
 
 struct ip6_ifaddr {
@@ -189,6 +190,11 @@ struct ip6_ifaddr *ip6_ifaddr_add(struct ns_nic *nic, const uint8_t a[16], unsig
 void ip6_ifaddr_del(struct ip6_ifaddr *ia);
 /* New lifetimes for an existing address (RFC 4862 5.5.3 e). */
 void ip6_ifaddr_set_lifetimes(struct ip6_ifaddr *ia, ns_time_t valid, ns_time_t preferred);
+/* net.ipv6.conf.IF.disable_ipv6 = v: turning IPv6 off removes every
+ * address of nic (::1 too) and drops its packets; turning it on again
+ * starts over as for a new interface (::1, the link-local address), as
+ * Linux does. */
+void ip6_nic_disable(struct ns_nic *nic, int v);
 /* RFC 4862 5.4.5: another node holds the tentative address. */
 void ip6_dad_failed(struct ip6_ifaddr *ia);
 /* Is `a` a usable unicast address of nic (PREFERRED or DEPRECATED)? */

@@ -161,6 +161,7 @@ static const struct conf_ent conf_table[] = {
 	{ "accept_ra", INT_MIN, INT_MAX, offsetof(struct ip6_conf, accept_ra) },
 	{ "autoconf", INT_MIN, INT_MAX, offsetof(struct ip6_conf, autoconf) },
 	{ "dad_transmits", INT_MIN, INT_MAX, offsetof(struct ip6_conf, dad_transmits) },
+	{ "disable_ipv6", INT_MIN, INT_MAX, offsetof(struct ip6_conf, disable_ipv6) },
 	{ "hop_limit", 1, 255, offsetof(struct ip6_conf, hop_limit) },
 	{ "mtu", IP6_MIN_MTU, INT_MAX, offsetof(struct ip6_conf, mtu) },
 };
@@ -217,8 +218,24 @@ static long conf_get(const struct conf_ent *e, const struct ip6_conf *conf, cons
 	return *(const int *)((const char *)conf + e->off);
 }
 
-static void conf_set(const struct conf_ent *e, struct ip6_conf *conf, struct ns_nic *nic, long v)
+static void conf_set(struct ns_stack *st, const struct conf_ent *e, struct ip6_conf *conf,
+		     struct ns_nic *nic, long v)
 {
+	if (e->off == offsetof(struct ip6_conf, disable_ipv6)) {
+		/* Linux: all's value goes to default and to every interface */
+		if (nic) {
+			ip6_nic_disable(nic, (int)v);
+			return;
+		}
+		conf->disable_ipv6 = (int)v;
+		if (conf != &st->ip6->conf_all)
+			return;
+		st->ip6->conf_dflt.disable_ipv6 = (int)v;
+		for (int i = 1; i <= st->nnics; i++)
+			if (ip6n(st->nics[i]))
+				ip6_nic_disable(st->nics[i], (int)v);
+		return;
+	}
 	if (nic && e->off == offsetof(struct ip6_conf, mtu))
 		ip6n(nic)->mtu = (uint32_t)v;
 	else
@@ -331,7 +348,7 @@ int ns_sysctl_write(struct ns_stack *st, const char *name, const char *text, siz
 		long max = nic && ce->off == offsetof(struct ip6_conf, mtu) ? (long)nic->mtu : ce->max;
 		if (parse_ints(s, 1, ce->min, max, v, &taken) < 0)
 			return -EINVAL;
-		conf_set(ce, conf, nic, v[0]);
+		conf_set(st, ce, conf, nic, v[0]);
 		return (int)taken; /* (proc_dointvec's count; what follows is left) */
 	}
 	if (!strcmp(name, "ipv4/tcp_congestion_control")) {

@@ -143,7 +143,9 @@ static int autobind(struct udp_sock *u)
 static int bindable(const struct ns_socket *s, const struct ns_ip *ip)
 {
 	struct ns_stack *st = s->stack;
-	if ((s->opts & NS_SO_FREEBIND) || ns_ip_is_any(ip) || ns_ip_is_mcast(ip) || ns_ip_is_loopback(ip))
+	/* (all of 127/8 is local, but ::1 only while lo has it: Linux) */
+	if ((s->opts & NS_SO_FREEBIND) || ns_ip_is_any(ip) || ns_ip_is_mcast(ip) ||
+	    (ip->family == AF_INET && ns_ip_is_loopback(ip)))
 		return 1;
 	if (ip->family == AF_INET && ns_is_bcast4(st, ip->v4))
 		return 1;

@@ -948,6 +948,7 @@ static const struct pent sys_net_ipv6_conf_if[] = {
 	CONF_SYSCTL("accept_ra"),
 	CONF_SYSCTL("autoconf"),
 	CONF_SYSCTL("dad_transmits"),
+	CONF_SYSCTL("disable_ipv6"),
 	CONF_SYSCTL("hop_limit"),
 	CONF_SYSCTL("mtu"),
 	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },

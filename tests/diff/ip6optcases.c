@@ -124,11 +124,28 @@ static void hop_limit_on_wire(const char *step)
 	close(s);
 }
 
+/* bind() to [::1]:0 and a send to ::1, as one line. */
+static void bind_lo6(const char *step)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT, .sin6_port = htons(9) };
+	int s = socket(AF_INET6, SOCK_DGRAM, 0);
+	errno = 0;
+	long sr = sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof(a));
+	int se = sr < 0 ? errno : 0;
+	close(s);
+	s = socket(AF_INET6, SOCK_DGRAM, 0);
+	a.sin6_port = 0;
+	errno = 0;
+	long r = bind(s, (struct sockaddr *)&a, sizeof(a));
+	V(step, "bind %ld %s, sendto %ld %s", r, errname(r ? errno : 0), sr, errname(se));
+	close(s);
+}
+
 void case_ipv6_sysctl(void)
 {
 	static const char *ifs[] = { "all", "default", "lo" };
 	static const char *keys[] = { "accept_dad", "accept_ra", "autoconf", "dad_transmits",
-				      "hop_limit", "mtu" };
+				      "disable_ipv6", "hop_limit", "mtu" };
 	char name[96];
 	list_dir("/proc/sys/net/ipv6/conf");
 	/* every key moat has exists natively; the values of those */
@@ -183,6 +200,27 @@ void case_ipv6_sysctl(void)
 	ip6_write("conf/default/accept_dad", "1");
 	ip6_write("conf/lo/accept_dad", "-1");
 	ip6_read("conf/lo/accept_dad");
+
+	/* disable_ipv6: any int; not 0 takes ::1 away until it is 0 again;
+	 * all's goes to default and every interface */
+	ip6_write_read("conf/lo/disable_ipv6", "1");
+	bind_lo6("bind [::1]:0 with lo's IPv6 off");
+	ip6_write_read("conf/lo/disable_ipv6", "2");
+	ip6_write_read("conf/lo/disable_ipv6", "abc");
+	ip6_write_read("conf/lo/disable_ipv6", "0");
+	bind_lo6("bind [::1]:0 with lo's IPv6 on again");
+	hop_limit_on_wire("after disable_ipv6 1 and 0");
+	ip6_write("conf/all/disable_ipv6", "1");
+	ip6_read("conf/lo/disable_ipv6");
+	ip6_read("conf/default/disable_ipv6");
+	bind_lo6("bind [::1]:0 with all's IPv6 off");
+	ip6_write("conf/all/disable_ipv6", "0");
+	ip6_read("conf/lo/disable_ipv6");
+	ip6_read("conf/default/disable_ipv6");
+	bind_lo6("bind [::1]:0 with all's IPv6 on again");
+	ip6_write_read("conf/default/disable_ipv6", "1");
+	ip6_read("conf/lo/disable_ipv6");
+	ip6_write("conf/default/disable_ipv6", "0");
 
 	/* bindv6only: 0..255, the IPV6_V6ONLY of new IPv6 sockets */
 	static const char *b_vals[] = { "-1", "256", "abc", "2", "0", "1" };

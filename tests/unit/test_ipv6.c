@@ -902,6 +902,19 @@ START_TEST(ipv6_conf_sysctls_act_on_their_interface_and_new_sockets)
 	ck_assert_int_eq(v, 1);
 	ns_close(u);
 
+	/* disable_ipv6: the interface's addresses go, its packets are
+	 * dropped; turned on again, it starts as a new interface (the
+	 * address an administrator added stays gone, as on Linux) */
+	conf_name(name, sizeof(name), "disable_ipv6");
+	ck_assert_int_eq(ns_sysctl_write(F.st, name, "1", 1), 1);
+	ck_assert_int_lt(fx6_state(B6_STACK), 0);
+	uint64_t dropped = ST(ip6_drop_disabled);
+	fx_inject(b6_ping(B6_PEER, B6_STACK, 7, 1, 8));
+	FX_EXPECT_NOTHING();
+	ck_assert_uint_eq(ST(ip6_drop_disabled), dropped + 1);
+	ck_assert_int_eq(ns_sysctl_write(F.st, name, "0", 1), 1);
+	ck_assert_int_lt(fx6_state(B6_STACK), 0);
+
 	ck_assert_int_eq(ns_sysctl_read(F.st, "ipv6/conf/nosuch/mtu", buf, sizeof(buf)), -ENOENT);
 	ck_assert_int_eq(ns_sysctl_read(F.st, "ipv6/conf/all/nosuch", buf, sizeof(buf)), -ENOENT);
 	ck_assert_int_eq(ns_sysctl_read(F.st, "ipv6/conf/default/accept_dad", buf, sizeof(buf)), 2);

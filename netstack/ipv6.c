@@ -259,9 +259,9 @@ static uint8_t default_hlim(struct ns_stack *st, const struct ns_nic *nic)
 	return (uint8_t)(in ? in->conf.hop_limit : st->ip6->conf_dflt.hop_limit);
 }
 
-int ip6_sock_hop_limit(const struct ns_stack *st)
+int ip6_sock_hop_limit(const struct ns_stack *st, const struct ns_nic *nic)
 {
-	return st->ip6->conf_all.hop_limit;
+	return nic && ip6n(nic) ? ip6n(nic)->conf.hop_limit : st->ip6->conf_all.hop_limit;
 }
 
 int ip6_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx)

@@ -1221,8 +1221,14 @@ int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, co
 	switch (name) {
 	case IPV6_V6ONLY:
 		return put_int(v, len, !!(s->opts & NS_SO_V6ONLY));
-	case IPV6_UNICAST_HOPS:
-		return put_int(v, len, s->hoplimit6 < 0 ? ip6_sock_hop_limit(s->stack) : s->hoplimit6);
+	case IPV6_UNICAST_HOPS: {
+		struct ns_rt rt;
+		if (s->hoplimit6 >= 0)
+			return put_int(v, len, s->hoplimit6);
+		if (!peer || peer->family != AF_INET6 || ns_route(s->stack, peer, NULL, s->bound_nic, &rt) < 0)
+			rt.nic = NULL;
+		return put_int(v, len, ip6_sock_hop_limit(s->stack, rt.nic));
+	}
 	case IPV6_TCLASS:
 		return put_int(v, len, s->tclass6);
 	case IPV6_RECVPKTINFO:

@@ -339,10 +339,10 @@ void ip6_fini(struct ns_stack *st);
 void ip6_print_addrs(const struct ns_nic *nic, FILE *f);
 /* NS_ADDR_* of one of nic's IPv6 addresses, or -EADDRNOTAVAIL. */
 int ip6_addr_state(const struct ns_nic *nic, const uint8_t a[16]);
-/* What IPV6_UNICAST_HOPS reads on a socket that set none: Linux gives
- * net.ipv6.conf.all.hop_limit (the packets themselves take their
- * interface's). */
-int ip6_sock_hop_limit(const struct ns_stack *st);
+/* What IPV6_UNICAST_HOPS reads on a socket that set none: Linux gives the
+ * hop_limit of the interface a connected socket's route leaves by (`nic`),
+ * else net.ipv6.conf.all.hop_limit. */
+int ip6_sock_hop_limit(const struct ns_stack *st, const struct ns_nic *nic);
 /* ns_stack_set_option() keys after "ip6." (see ns/stack.h). */
 int ip6_set_option(struct ns_stack *st, const char *key, const char *value);
 /* For neigh.c: an NDP Neighbour Solicitation for `target` on nic, to the

@@ -171,6 +171,13 @@ void case_ipv6_sysctl(void)
 	int s = socket(AF_INET6, SOCK_DGRAM, 0);
 	get_int("IPV6_UNICAST_HOPS of a new socket, all/hop_limit 9", s, IPPROTO_IPV6, IPV6_UNICAST_HOPS);
 	close(s);
+	/* a connected socket's: its route's interface's */
+	s = socket(AF_INET6, SOCK_DGRAM, 0);
+	struct sockaddr_in6 lo6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT,
+				    .sin6_port = htons(9) };
+	connect(s, (struct sockaddr *)&lo6, sizeof(lo6));
+	get_int("IPV6_UNICAST_HOPS of a socket connected to ::1, lo's 7", s, IPPROTO_IPV6, IPV6_UNICAST_HOPS);
+	close(s);
 	ip6_write("conf/all/hop_limit", "64");
 	ip6_write("conf/lo/hop_limit", "64");
 	hop_limit_on_wire("after conf/lo/hop_limit 64");

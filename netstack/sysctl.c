@@ -4,7 +4,8 @@
  * (proc_dointvec) do: integers separated by blanks, each checked against
  * its range (EINVAL); a vector's missing tail is left as it was, and what
  * follows the last value after a blank is ignored ("1 junk" sets 1), but
- * a number must end at a blank ("1x" is EINVAL). One table per stack.
+ * a number must end at a blank ("1x" is EINVAL); 0x10 and 010 are read as
+ * in C. One table per stack.
  * The sentry serves these files to its sandbox (sentry/vfs/procfs.c), so
  * `sysctl -w` inside a sandbox changes that sandbox's stack and nothing
  * on the host.
@@ -13,6 +14,7 @@
  * is stored and read back (programs and tests set them), but the stack has
  * no behaviour they change. Ranges are Linux's unless a comment says why.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -300,27 +302,33 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\n';
 }
 
-/* Up to n integers of s into v (what is not given is left alone), each
- * in [min, max]: how many, or -EINVAL. *taken: the bytes up to the blanks
- * after the last (what Linux's proc_dointvec says a write took). */
-static int parse_ints(const char *s, int n, long min, long max, long v[3], size_t *taken)
+/* Up to n integers of s (len bytes) into v (what is not given is left
+ * alone), each in [min, max]: how many, or -EINVAL. As Linux's
+ * proc_get_long: an optional '-', then a C number (0x10 is 16, 010 is 8),
+ * which a blank or the end of the write must follow (a NUL is neither).
+ * *taken: the bytes up to the blanks after the last (what Linux's
+ * proc_dointvec says a write took). */
+static int parse_ints(const char *s, size_t len, int n, long min, long max, long v[3],
+		      size_t *taken)
 {
-	const char *p = s;
+	const char *p = s, *lim = s + len;
 	int got = 0;
 	while (got < n) {
-		while (is_blank(*p))
+		while (p < lim && isspace((unsigned char)*p)) /* (\v, \f and \r too) */
 			p++;
-		if (!*p)
+		if (p == lim)
 			break;
+		if (*p != '-' && (*p < '0' || *p > '9'))
+			return -EINVAL;
 		char *end;
 		errno = 0;
-		long x = strtol(p, &end, 10);
-		if (end == p || errno || x < min || x > max || (*end && !is_blank(*end)))
+		long x = strtol(p, &end, 0);
+		if (end == p || errno || x < min || x > max || (end < lim && !is_blank(*end)))
 			return -EINVAL;
 		v[got++] = x;
 		p = end;
 	}
-	while (is_blank(*p))
+	while (p < lim && isspace((unsigned char)*p))
 		p++;
 	*taken = (size_t)(p - s);
 	return got ? got : -EINVAL;
@@ -346,7 +354,7 @@ int ns_sysctl_write(struct ns_stack *st, const char *name, const char *text, siz
 	if (ce) {
 		/* an interface's mtu: up to its link's */
 		long max = nic && ce->off == offsetof(struct ip6_conf, mtu) ? (long)nic->mtu : ce->max;
-		if (parse_ints(s, 1, ce->min, max, v, &taken) < 0)
+		if (parse_ints(s, len, 1, ce->min, max, v, &taken) < 0)
 			return -EINVAL;
 		conf_set(st, ce, conf, nic, v[0]);
 		return (int)taken; /* (proc_dointvec's count; what follows is left) */
@@ -363,7 +371,7 @@ int ns_sysctl_write(struct ns_stack *st, const char *name, const char *text, siz
 	if (!e->set)
 		return -EPERM;
 	e->get(st, v);
-	if (parse_ints(s, e->n, e->min, e->max, v, &taken) < 0)
+	if (parse_ints(s, len, e->n, e->min, e->max, v, &taken) < 0)
 		return -EINVAL;
 	/* Linux: a port range whose low end is above its high end */
 	if (e->set == set_ports && v[0] > v[1])

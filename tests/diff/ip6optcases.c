@@ -162,7 +162,8 @@ void case_ipv6_sysctl(void)
 
 	/* hop_limit: 1..255; the interface's is on the wire, all's is what
 	 * an unconnected socket reports */
-	static const char *hl_vals[] = { "0", "256", "-1", "abc", "1x", "", "\n", "10 x", "1", "255" };
+	static const char *hl_vals[] = { "0", "256", "-1", "abc", "1x", "", "\n", "10 x", "010",
+					 "08", "0x10", "0x", "+5", "-", "\v5", "5\r", "1", "255" };
 	for (size_t i = 0; i < sizeof(hl_vals) / sizeof(hl_vals[0]); i++)
 		ip6_write_read("conf/lo/hop_limit", hl_vals[i]);
 	ip6_write_read("conf/lo/hop_limit", "7");

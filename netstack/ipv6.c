@@ -135,9 +135,9 @@ int ns_route6(struct ns_stack *st, const uint8_t dst[16], const uint8_t *src, in
 		struct ns_nic *lo = loopback_nic(st);
 		if (!lo)
 			return -ENETUNREACH;
-		/* IPv6 off on lo (down, MTU below 1280): no ::1 to send from,
-		 * Linux's EADDRNOTAVAIL. */
-		if (!ip6n(lo))
+		/* IPv6 off on lo (down, MTU below 1280) or ::1 gone from it
+		 * (disable_ipv6): nothing to send from, Linux's EADDRNOTAVAIL. */
+		if (!ip6n(lo) || !self)
 			return -EADDRNOTAVAIL;
 		rt->nic = lo;
 		memcpy(rt->nexthop.v6, dst, 16);
@@ -257,7 +257,12 @@ static uint32_t flow_label(struct ns_stack *st, const uint8_t *src, const uint8_
 static uint8_t default_hlim(struct ns_stack *st, const struct ns_nic *nic)
 {
 	const struct ip6_nic *in = ip6n(nic);
-	return in && in->cur_hlim ? in->cur_hlim : st->ip6->hop_limit;
+	return (uint8_t)(in ? in->conf.hop_limit : st->ip6->conf_dflt.hop_limit);
+}
+
+int ip6_sock_hop_limit(const struct ns_stack *st, const struct ns_nic *nic)
+{
+	return nic && ip6n(nic) ? ip6n(nic)->conf.hop_limit : st->ip6->conf_all.hop_limit;
 }
 
 int ip6_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx)
@@ -284,7 +289,7 @@ int ip6_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx)
 	};
 	memcpy(ip.src, rt.src.v6, 16);
 	memcpy(ip.dst, tx->dst.v6, 16);
-	ip.flow = flow_label(st, ip.src, ip.dst, tx->proto, p);
+	ip.flow = tx->no_flowlabel ? 0 : flow_label(st, ip.src, ip.dst, tx->proto, p);
 	uint8_t *h = pkt_push(p, IP6_HDR_LEN);
 	if (!h) {
 		NS_STAT_INC(st, ip6_tx_nomem);
@@ -293,6 +298,9 @@ int ip6_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx)
 	}
 	ip6_emit(h, &ip);
 	p->ip_proto = tx->proto;
+	/* IPV6_MTU: the socket's fragment size, if below the path's */
+	if (tx->frag_size && tx->frag_size < rt.mtu)
+		rt.mtu = tx->frag_size;
 	return output_routed(st, p, &rt, tx->df);
 }
 
@@ -462,8 +470,9 @@ void ip6_input(struct ns_nic *nic, struct pkt *p)
 	int loop = !!(nic->caps & NS_LINK_CAP_LOOPBACK);
 
 	NS_STAT_INC(st, ip6_rx);
-	if (!ip6n(nic)) {
-		/* RFC 8200 5: no IPv6 on a link under 1280 bytes (as Linux). */
+	if (!ip6n(nic) || ip6n(nic)->conf.disable_ipv6) {
+		/* RFC 8200 5: no IPv6 on a link under 1280 bytes (as Linux),
+		 * nor where disable_ipv6 turned it off. */
 		NS_STAT_INC(st, ip6_drop_disabled);
 		goto drop;
 	}
@@ -660,15 +669,13 @@ int ip6_set_option(struct ns_stack *st, const char *key, const char *value)
 {
 	static const struct {
 		const char *key;
-		unsigned long max;
+		unsigned long min, max;
 		size_t off;
-	} u8opts[] = {
-		{ "dad_transmits", 10, offsetof(struct ip6_state, dad_transmits) },
-		{ "link_local", 1, offsetof(struct ip6_state, link_local) },
-		{ "accept_ra", 1, offsetof(struct ip6_state, accept_ra) },
-		{ "autoconf", 1, offsetof(struct ip6_state, autoconf) },
-		{ "router_solicitations", 10, offsetof(struct ip6_state, rtr_solicits) },
-		{ "hop_limit", 255, offsetof(struct ip6_state, hop_limit) },
+	} confopts[] = {
+		{ "dad_transmits", 0, 10, offsetof(struct ip6_conf, dad_transmits) },
+		{ "accept_ra", 0, 1, offsetof(struct ip6_conf, accept_ra) },
+		{ "autoconf", 0, 1, offsetof(struct ip6_conf, autoconf) },
+		{ "hop_limit", 1, 255, offsetof(struct ip6_conf, hop_limit) },
 	};
 	char *end;
 	unsigned long v = strtoul(value, &end, 10);
@@ -680,12 +687,23 @@ int ip6_set_option(struct ns_stack *st, const char *key, const char *value)
 		frag_set_timeout(st->frag6, (ns_time_t)v * NS_MSEC);
 		return 0;
 	}
-	for (unsigned i = 0; i < NS_ARRAY_SIZE(u8opts); i++) {
-		if (strcmp(key, u8opts[i].key) != 0)
-			continue;
-		if (v > u8opts[i].max || (!strcmp(key, "hop_limit") && v == 0))
+	if (!strcmp(key, "link_local") || !strcmp(key, "router_solicitations")) {
+		if (v > (key[0] == 'l' ? 1 : 10))
 			return -EINVAL;
-		*((uint8_t *)st->ip6 + u8opts[i].off) = (uint8_t)v;
+		*(key[0] == 'l' ? &st->ip6->link_local : &st->ip6->rtr_solicits) = (uint8_t)v;
+		return 0;
+	}
+	/* A per-interface setting: the default of new interfaces and the
+	 * value of every existing one, as the option always was. */
+	for (unsigned i = 0; i < NS_ARRAY_SIZE(confopts); i++) {
+		if (strcmp(key, confopts[i].key) != 0)
+			continue;
+		if (v < confopts[i].min || v > confopts[i].max)
+			return -EINVAL;
+		*(int *)((char *)&st->ip6->conf_dflt + confopts[i].off) = (int)v;
+		for (int n = 1; n <= st->nnics; n++)
+			if (ip6n(st->nics[n]))
+				*(int *)((char *)&ip6n(st->nics[n])->conf + confopts[i].off) = (int)v;
 		return 0;
 	}
 	return -ENOENT;
@@ -698,11 +716,18 @@ int ip6_init(struct ns_stack *st)
 		return -ENOMEM;
 	struct ip6_state *s = st->ip6;
 	s->link_local = 1;
-	s->accept_ra = 1;
-	s->autoconf = 1;
-	s->dad_transmits = 1;		/* RFC 4862 5.1 DupAddrDetectTransmits */
-	s->rtr_solicits = 3;		/* RFC 4861 10 MAX_RTR_SOLICITATIONS */
-	s->hop_limit = IP6_DEFAULT_HOP_LIMIT;
+	s->rtr_solicits = 3; /* RFC 4861 10 MAX_RTR_SOLICITATIONS */
+	/* Linux's values in a new network namespace. */
+	s->conf_dflt = (struct ip6_conf){
+		.hop_limit = IP6_DEFAULT_HOP_LIMIT,
+		.accept_ra = 1,
+		.autoconf = 1,
+		.dad_transmits = 1, /* RFC 4862 5.1 DupAddrDetectTransmits */
+		.accept_dad = 1,
+		.mtu = IP6_MIN_MTU,
+	};
+	s->conf_all = s->conf_dflt;
+	s->conf_all.accept_dad = 0;
 	return frag6_init(st);
 }
 

@@ -49,6 +49,10 @@ int ip6_nic_init(struct ns_stack *st, struct ns_nic *nic)
 	/* Linux IP6_MAX_MTU: the payload length's 65535 and the header
 	 * (the loopback's 65536 stays 65536, as on Linux). */
 	in->mtu = nic->mtu > 65535 + IP6_HDR_LEN ? 65535 + IP6_HDR_LEN : nic->mtu;
+	in->conf = st->ip6->conf_dflt;
+	/* Linux: no DAD on the loopback, shown as accept_dad -1 */
+	if (nic->caps & NS_LINK_CAP_LOOPBACK)
+		in->conf.accept_dad = -1;
 	in->reachable_base = ND_REACHABLE_TIME;
 	in->retrans = ND_RETRANS_TIMER;
 	for (unsigned i = 0; i < IP6_NIC_MAX_ADDR; i++) {
@@ -221,14 +225,16 @@ static void dad_start(struct ip6_ifaddr *ia)
 	struct ip6_nic *in = ia->in;
 	struct ns_stack *st = in->st;
 	ia->state = NS_ADDR_TENTATIVE;
-	if (!st->ip6->dad_transmits || (in->nic->caps & NS_LINK_CAP_LOOPBACK) ||
-	    !(in->nic->caps & NS_LINK_CAP_RESOLVE)) {
-		/* RFC 4862 5.4: DupAddrDetectTransmits 0 (or a link without
-		 * neighbours): the address is usable at once. */
+	/* Linux counts DupAddrDetectTransmits in a byte */
+	uint8_t transmits = (uint8_t)in->conf.dad_transmits;
+	if (!transmits || (in->conf.accept_dad < 1 && st->ip6->conf_all.accept_dad < 1) ||
+	    (in->nic->caps & NS_LINK_CAP_LOOPBACK) || !(in->nic->caps & NS_LINK_CAP_RESOLVE)) {
+		/* RFC 4862 5.4: DupAddrDetectTransmits 0, DAD turned off (or a
+		 * link without neighbours): the address is usable at once. */
 		dad_done(ia, 0);
 		return;
 	}
-	ia->dad_left = st->ip6->dad_transmits;
+	ia->dad_left = transmits;
 	uint32_t r1 = ns_random32(st), r2 = ns_random32(st);
 	ns_wr32(ia->nonce, r1);
 	ns_wr16(ia->nonce + 4, (uint16_t)r2);
@@ -369,11 +375,9 @@ int ip6_del_addr(struct ns_stack *st, struct ns_nic *nic, const uint8_t a[16])
 	return 0;
 }
 
-void ip6_nic_added(struct ns_stack *st, struct ns_nic *nic)
+/* IPv6 on an interface: all-nodes, ::1 on loopback, the link-local address. */
+static void nic_start(struct ns_stack *st, struct ns_nic *nic)
 {
-	/* RFC 8200 5: IPv6 needs a link MTU of 1280 (Linux turns it off). */
-	if (nic->mtu < IP6_MIN_MTU || ip6_nic_init(st, nic) < 0)
-		return;
 	struct ip6_nic *in = ip6n(nic);
 	int err;
 	mld_join(in, all_nodes);
@@ -404,6 +408,9 @@ void ip6_nic_down(struct ns_stack *st, struct ns_nic *nic)
 			ip6_ifaddr_del(&in->addrs[i]);
 	/* Routes the interface learnt (RA prefixes, default routers) too. */
 	ns_routes_drop_nic(st, nic->id, AF_INET6);
+	/* Its settings stay (Linux keeps the inet6_dev and its conf). */
+	st->ip6->conf_kept[nic->id] = in->conf;
+	st->ip6->has_conf_kept[nic->id] = 1;
 	ip6_nic_fini(nic);
 }
 
@@ -413,6 +420,38 @@ void ip6_nic_set_mtu(struct ns_nic *nic)
 	struct ip6_nic *in = ip6n(nic);
 	if (in)
 		in->mtu = nic->mtu > 65535 + IP6_HDR_LEN ? 65535 + IP6_HDR_LEN : nic->mtu;
+}
+
+void ip6_nic_added(struct ns_stack *st, struct ns_nic *nic)
+{
+	/* RFC 8200 5: IPv6 needs a link MTU of 1280 (Linux turns it off). */
+	if (nic->mtu < IP6_MIN_MTU || ip6_nic_init(st, nic) < 0)
+		return;
+	if (st->ip6->has_conf_kept[nic->id]) {
+		ip6n(nic)->conf = st->ip6->conf_kept[nic->id];
+		st->ip6->has_conf_kept[nic->id] = 0;
+	}
+	if (!ip6n(nic)->conf.disable_ipv6)
+		nic_start(st, nic);
+}
+
+void ip6_nic_disable(struct ns_nic *nic, int v)
+{
+	struct ip6_nic *in = ip6n(nic);
+	int was = in->conf.disable_ipv6 != 0;
+	in->conf.disable_ipv6 = v;
+	if (was == (v != 0))
+		return;
+	if (!v) {
+		nic_start(in->st, nic);
+		return;
+	}
+	for (unsigned i = 0; i < IP6_NIC_MAX_ADDR; i++)
+		if (in->addrs[i].state != IP6A_FREE)
+			ip6_ifaddr_del(&in->addrs[i]);
+	ns_timer_disarm(in->st->wheel, &in->rs_timer);
+	in->rs_left = 0;
+	mld_leave(in, all_nodes);
 }
 
 /* ---- printing ---- */

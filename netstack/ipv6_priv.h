@@ -42,6 +42,20 @@ enum {
 
 struct ip6_nic;
 
+/* An interface's settings, Linux's net.ipv6.conf.IF (sysctl.c): ints as
+ * Linux stores them. The stack keeps the "default" set, copied to each new
+ * interface, and the "all" set, of which only accept_dad acts (with the
+ * interface's, as on Linux). */
+struct ip6_conf {
+	int hop_limit;	   /* of unicast packets from sockets that set none (1..255) */
+	int accept_ra;	   /* 0: ignore Router Advertisements */
+	int autoconf;	   /* 0: no SLAAC from advertised prefixes */
+	int dad_transmits; /* RFC 4862 DupAddrDetectTransmits (as a u8, like Linux) */
+	int accept_dad;	   /* < 1 here and in "all": no DAD */
+	int mtu;	   /* all/default only: an interface's is ip6_nic.mtu */
+	int disable_ipv6;  /* not 0: no addresses, nothing in or out (ip6_nic_disable) */
+};
+
 struct ip6_ifaddr {
 	struct ip6_nic *in;
 	uint8_t addr[16];
@@ -92,8 +106,8 @@ struct ip6_nic {
 	struct ip6_group groups[IP6_NIC_MAX_GROUPS];
 	struct ip6_router routers[IP6_NIC_MAX_ROUTERS];
 	struct ip6_prefix prefixes[IP6_NIC_MAX_PREFIXES];
-	uint32_t mtu;		  /* IPv6 LinkMTU: the link's, or an RA's MTU option */
-	uint8_t cur_hlim;	  /* RA Cur Hop Limit; 0: the stack's default */
+	uint32_t mtu;		  /* IPv6 LinkMTU: the link's, an RA's MTU option or conf/IF/mtu */
+	struct ip6_conf conf;	  /* an RA's Cur Hop Limit lands in conf.hop_limit, as on Linux */
 	ns_time_t reachable_base; /* RFC 4861 6.3.2 BaseReachableTime */
 	ns_time_t retrans;	  /* RetransTimer */
 	/* RFC 4861 6.3.7: router solicitations. */
@@ -116,13 +130,14 @@ struct pmtu6_ent {
 };
 
 struct ip6_state {
-	/* Settings (ns_stack_set_option "ip6.*"). */
+	/* Settings (ns_stack_set_option "ip6.*", sysctl.c). */
 	uint8_t link_local;
-	uint8_t accept_ra;
-	uint8_t autoconf;
-	uint8_t dad_transmits;
 	uint8_t rtr_solicits;
-	uint8_t hop_limit;
+	struct ip6_conf conf_all, conf_dflt;
+	/* An interface's settings while its IPv6 state is gone (link down,
+	 * MTU below 1280: ip6_nic_down), by id. */
+	struct ip6_conf conf_kept[NS_MAX_NICS + 1];
+	uint8_t has_conf_kept[NS_MAX_NICS + 1];
 	/* RFC 7739 4.3: per-destination fragment identification counters. */
 	uint32_t frag_id[IP6_FRAG_ID_SLOTS];
 	struct pmtu6_ent pmtu[PMTU6_SLOTS];
@@ -179,6 +194,11 @@ struct ip6_ifaddr *ip6_ifaddr_add(struct ns_nic *nic, const uint8_t a[16], unsig
 void ip6_ifaddr_del(struct ip6_ifaddr *ia);
 /* New lifetimes for an existing address (RFC 4862 5.5.3 e). */
 void ip6_ifaddr_set_lifetimes(struct ip6_ifaddr *ia, ns_time_t valid, ns_time_t preferred);
+/* net.ipv6.conf.IF.disable_ipv6 = v: turning IPv6 off removes every
+ * address of nic (::1 too) and drops its packets; turning it on again
+ * starts over as for a new interface (::1, the link-local address), as
+ * Linux does. */
+void ip6_nic_disable(struct ns_nic *nic, int v);
 /* RFC 4862 5.4.5: another node holds the tentative address. */
 void ip6_dad_failed(struct ip6_ifaddr *ia);
 /* Is `a` a usable unicast address of nic (PREFERRED or DEPRECATED)? */

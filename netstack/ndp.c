@@ -172,7 +172,7 @@ static void rs_timer(struct ns_timer *t, ns_time_t now)
 void ndp_start_rs(struct ip6_nic *in)
 {
 	struct ns_stack *st = in->st;
-	if (!st->ip6->accept_ra || !st->ip6->rtr_solicits || !(in->nic->caps & NS_LINK_CAP_RESOLVE))
+	if (!in->conf.accept_ra || !st->ip6->rtr_solicits || !(in->nic->caps & NS_LINK_CAP_RESOLVE))
 		return;
 	/* RFC 4861 6.3.7: up to MAX_RTR_SOLICITATIONS, the first after a
 	 * random delay of up to MAX_RTR_SOLICITATION_DELAY. */
@@ -466,7 +466,7 @@ static void slaac(struct ip6_nic *in, const uint8_t *prefix, unsigned plen, uint
 	struct ns_stack *st = in->st;
 	/* (a) not the link-local prefix; (c) preferred <= valid; (d) the
 	 * prefix and our 64-bit identifier make 128 bits. */
-	if (!st->ip6->autoconf || ip6_is_linklocal(prefix) || preferred > valid || plen != 64)
+	if (!in->conf.autoconf || ip6_is_linklocal(prefix) || preferred > valid || plen != 64)
 		return;
 	uint8_t a[16];
 	memcpy(a, prefix, 8);
@@ -507,7 +507,7 @@ static void ra_input(struct ns_stack *st, struct ns_nic *nic, const uint8_t *d, 
 		NS_STAT_INC(st, ndp_drop_malformed);
 		return;
 	}
-	if (!st->ip6->accept_ra) {
+	if (!in->conf.accept_ra) {
 		NS_STAT_INC(st, ndp_ra_ignored);
 		return;
 	}
@@ -517,7 +517,7 @@ static void ra_input(struct ns_stack *st, struct ns_nic *nic, const uint8_t *d, 
 	uint32_t reachable = ns_rd32(d + 8), retrans = ns_rd32(d + 12);
 	/* RFC 4861 6.3.4: unspecified (zero) values leave ours alone. */
 	if (cur_hlim)
-		in->cur_hlim = cur_hlim;
+		in->conf.hop_limit = cur_hlim;
 	if (reachable && reachable <= MAX_REACHABLE_TIME_MS)
 		in->reachable_base = (ns_time_t)reachable * NS_MSEC;
 	if (retrans)

@@ -14,6 +14,10 @@
 
 #include "stack_priv.h"
 
+#ifndef IPV6_MINHOPCOUNT
+#define IPV6_MINHOPCOUNT 73 /* (linux/in6.h; glibc's netinet/in.h lacks it) */
+#endif
+
 /* Linux SOCK_MIN_RCVBUF / SOCK_MIN_SNDBUF on x86-64. */
 #ifndef SO_PASSPIDFD
 #define SO_PASSPIDFD 76
@@ -165,6 +169,9 @@ void ns_socket_init(struct ns_socket *s, struct ns_stack *st, const struct ns_so
 	s->pmtudisc = IP_PMTUDISC_WANT; /* Linux default (ip_no_pmtu_disc = 0) */
 	s->pmtudisc6 = IPV6_PMTUDISC_WANT;
 	s->hoplimit6 = -1;
+	s->mc_hops6 = 1; /* Linux IPV6_DEFAULT_MCASTHOPS */
+	if (domain == AF_INET6 && st->bindv6only)
+		s->opts |= NS_SO_V6ONLY;
 	s->mc_ttl = 1; /* RFC 1112 6.1 */
 	s->mc_loop = 1;
 	s->mc_all = 1;
@@ -1082,12 +1089,51 @@ int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
 	}
 }
 
+/* The int options ns_ip6_setsockopt knows. */
+static int ip6_int_opt(int name)
+{
+	switch (name) {
+	case IPV6_V6ONLY:
+	case IPV6_UNICAST_HOPS:
+	case IPV6_TCLASS:
+	case IPV6_MULTICAST_HOPS:
+	case IPV6_MULTICAST_IF:
+	case IPV6_RECVPKTINFO:
+	case IPV6_RECVHOPLIMIT:
+	case IPV6_RECVTCLASS:
+	case IPV6_RECVERR:
+	case IPV6_FREEBIND:
+	case IPV6_RECVORIGDSTADDR:
+	case IPV6_MTU_DISCOVER:
+	case IPV6_MINHOPCOUNT:
+	case IPV6_ROUTER_ALERT:
+	case IPV6_MTU:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* IPPROTO_IPV6 options (RFC 3493 5, RFC 3542). `bound`: the socket has a
  * local port already (IPV6_V6ONLY may not change then, as on Linux). */
 int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len, int bound)
 {
 	int val;
 	if (s->domain != AF_INET6)
+		return -ENOPROTOOPT;
+	/* Linux: these flags take a short value as 0 */
+	if (name == IPV6_DONTFRAG || name == IPV6_AUTOFLOWLABEL) {
+		val = 0;
+		if (v && len >= (socklen_t)sizeof(int))
+			memcpy(&val, v, sizeof(int));
+		set_flag(s, name == IPV6_DONTFRAG ? NS_SO_DONTFRAG6 : NS_SO_NOFLOWLABEL6,
+			 name == IPV6_DONTFRAG ? val : !val);
+		return 0;
+	}
+	/* Linux: an unknown option, or one a stream socket cannot set, is
+	 * refused before any length check */
+	if (!ip6_int_opt(name) ||
+	    (s->type == SOCK_STREAM && (name == IPV6_MULTICAST_HOPS || name == IPV6_MULTICAST_IF)))
 		return -ENOPROTOOPT;
 	if (!v || len < (socklen_t)sizeof(int))
 		return -EINVAL;
@@ -1106,8 +1152,38 @@ int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t le
 	case IPV6_TCLASS:
 		if (val < -1 || val > 255)
 			return -EINVAL;
-		s->tclass6 = val < 0 ? 0 : val;
+		val = val < 0 ? 0 : val;
+		/* Linux: TCP keeps the ECN field its own (RFC 3168 6.1.1) */
+		if (s->type == SOCK_STREAM)
+			val = (val & ~3) | (s->tclass6 & 3);
+		s->tclass6 = val;
 		return 0;
+	case IPV6_MULTICAST_HOPS:
+		if (val < -1 || val > 255)
+			return -EINVAL;
+		s->mc_hops6 = (uint8_t)(val < 0 ? 1 : val);
+		return 0;
+	case IPV6_MULTICAST_IF:
+		/* Linux: an interface that exists, and the bound one if any */
+		if (val && !ns_nic_get(s->stack, val))
+			return -ENODEV;
+		if (val && s->bound_nic && val != s->bound_nic)
+			return -EINVAL;
+		s->mc_index6 = val;
+		return 0;
+	case IPV6_MTU:
+		if (val && val < IP6_MIN_MTU)
+			return -EINVAL;
+		s->frag_size6 = val;
+		return 0;
+	case IPV6_MINHOPCOUNT:
+		if (val < 0 || val > 255)
+			return -EINVAL;
+		s->min_hops6 = (uint8_t)val;
+		return 0;
+	case IPV6_ROUTER_ALERT:
+		/* (raw sockets only on Linux, which moat does not have) */
+		return -ENOPROTOOPT;
 	case IPV6_RECVPKTINFO:
 		set_flag(s, NS_SO_RECVPKTINFO6, val);
 		return 0;
@@ -1138,15 +1214,21 @@ int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t le
 	}
 }
 
-int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
+int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, const struct ns_ip *peer)
 {
 	if (s->domain != AF_INET6)
 		return -EOPNOTSUPP; /* (Linux ip_getsockopt: not SOL_IP) */
 	switch (name) {
 	case IPV6_V6ONLY:
 		return put_int(v, len, !!(s->opts & NS_SO_V6ONLY));
-	case IPV6_UNICAST_HOPS:
-		return put_int(v, len, s->hoplimit6 < 0 ? NS_DEFAULT_TTL : s->hoplimit6);
+	case IPV6_UNICAST_HOPS: {
+		struct ns_rt rt;
+		if (s->hoplimit6 >= 0)
+			return put_int(v, len, s->hoplimit6);
+		if (!peer || peer->family != AF_INET6 || ns_route(s->stack, peer, NULL, s->bound_nic, &rt) < 0)
+			rt.nic = NULL;
+		return put_int(v, len, ip6_sock_hop_limit(s->stack, rt.nic));
+	}
 	case IPV6_TCLASS:
 		return put_int(v, len, s->tclass6);
 	case IPV6_RECVPKTINFO:
@@ -1163,6 +1245,29 @@ int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
 		return put_int(v, len, !!(s->opts & NS_SO_ORIGDSTADDR6));
 	case IPV6_MTU_DISCOVER:
 		return put_int(v, len, s->pmtudisc6);
+	case IPV6_MULTICAST_HOPS:
+		return put_int(v, len, s->mc_hops6);
+	case IPV6_MULTICAST_IF:
+		return put_int(v, len, s->mc_index6);
+	case IPV6_MINHOPCOUNT:
+		return put_int(v, len, s->min_hops6);
+	case IPV6_ADDRFORM:
+		if (!peer)
+			return -ENOTCONN;
+		return put_int(v, len, s->domain);
+	case IPV6_MTU: {
+		/* Linux: the path MTU of the route a connected socket uses */
+		struct ns_rt rt;
+		if (!peer || ns_route(s->stack, peer, NULL, s->bound_nic, &rt) < 0)
+			return -ENOTCONN;
+		return put_int(v, len, (int)rt.mtu);
+	}
+	case IPV6_ROUTER_ALERT:
+		return put_int(v, len, 0);
+	case IPV6_DONTFRAG:
+		return put_int(v, len, !!(s->opts & NS_SO_DONTFRAG6));
+	case IPV6_AUTOFLOWLABEL:
+		return put_int(v, len, !(s->opts & NS_SO_NOFLOWLABEL6));
 	default:
 		return -ENOPROTOOPT;
 	}

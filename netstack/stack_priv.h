@@ -146,6 +146,7 @@ struct ns_stack {
 	struct pkt_queue mc_loopq;
 	uint16_t eph_next;
 	uint16_t eph_low, eph_high; /* net.ipv4.ip_local_port_range */
+	uint8_t bindv6only;	    /* net.ipv6.bindv6only: IPV6_V6ONLY of new sockets */
 	/* net.core.{r,w}mem_{default,max}: every socket's buffers, the cap
 	 * of SO_RCVBUF/SO_SNDBUF (sysctl.c) */
 	int core_rmem_def, core_wmem_def, core_rmem_max, core_wmem_max;
@@ -259,6 +260,8 @@ struct ns_ip_tx {
 	uint8_t allow_bcast;
 	uint8_t mc_ttl;	   /* IPv4 multicast: IP_MULTICAST_TTL, IP_MULTICAST_LOOP */
 	uint8_t mc_loop;
+	uint8_t no_flowlabel; /* v6: flow label 0 (IPV6_AUTOFLOWLABEL off) */
+	uint32_t frag_size;   /* v6: fragments at most this (IPV6_MTU), 0: the path MTU */
 	int bound_nic;	   /* SO_BINDTODEVICE / sin6_scope_id, 0 none */
 };
 /* Send a transport payload (data at the transport header) to tx->dst, by
@@ -346,6 +349,10 @@ void ip6_fini(struct ns_stack *st);
 void ip6_print_addrs(const struct ns_nic *nic, FILE *f);
 /* NS_ADDR_* of one of nic's IPv6 addresses, or -EADDRNOTAVAIL. */
 int ip6_addr_state(const struct ns_nic *nic, const uint8_t a[16]);
+/* What IPV6_UNICAST_HOPS reads on a socket that set none: Linux gives the
+ * hop_limit of the interface a connected socket's route leaves by (`nic`),
+ * else net.ipv6.conf.all.hop_limit. */
+int ip6_sock_hop_limit(const struct ns_stack *st, const struct ns_nic *nic);
 /* ns_stack_set_option() keys after "ip6." (see ns/stack.h). */
 int ip6_set_option(struct ns_stack *st, const char *key, const char *value);
 /* For neigh.c: an NDP Neighbour Solicitation for `target` on nic, to the
@@ -528,6 +535,8 @@ enum {
 	NS_SO_ORIGDSTADDR6 = 1u << 22, /* IPV6_RECVORIGDSTADDR */
 	NS_SO_ZEROCOPY = 1u << 23,
 	NS_SO_RECVERR6 = 1u << 24,	   /* IPV6_RECVERR (IP_RECVERR is NS_SO_RECVERR) */
+	NS_SO_DONTFRAG6 = 1u << 25,	   /* IPV6_DONTFRAG */
+	NS_SO_NOFLOWLABEL6 = 1u << 26, /* IPV6_AUTOFLOWLABEL 0: flow label 0 */
 };
 
 /* One report on a socket's error queue, read with MSG_ERRQUEUE (Linux's
@@ -553,6 +562,10 @@ struct ns_socket {
 	uint8_t pmtudisc6; /* IPV6_MTU_DISCOVER */
 	int hoplimit6;	   /* IPV6_UNICAST_HOPS, -1: default */
 	int tclass6;	   /* IPV6_TCLASS */
+	uint8_t mc_hops6;  /* IPV6_MULTICAST_HOPS */
+	uint8_t min_hops6; /* IPV6_MINHOPCOUNT: TCP drops segments below it */
+	int frag_size6;	   /* IPV6_MTU: a datagram's fragments at most this, 0: the path's */
+	int mc_index6;	   /* IPV6_MULTICAST_IF, 0: none */
 	uint32_t opts;	   /* NS_SO_* */
 	int rcvbuf, sndbuf;
 	int rcvlowat;	   /* SO_RCVLOWAT, at least 1 once set; 0: 1 */
@@ -650,7 +663,9 @@ void ns_sockaddr_out(const struct ns_socket *s, const struct ns_ip *ip, uint16_t
 int ns_ip_bind_overlap(const struct ns_ip *a, int a_v6only, const struct ns_ip *b, int b_v6only);
 /* IPPROTO_IPV6 options shared by datagram and stream sockets. */
 int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len, int bound);
-int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len);
+/* `peer`: the address of a connected socket (Linux's TCP_ESTABLISHED
+ * state), else NULL; IPV6_ADDRFORM and IPV6_MTU read it. */
+int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, const struct ns_ip *peer);
 /* The wildcard address of the socket's domain. */
 static inline struct ns_ip ns_ip_any(int domain)
 {

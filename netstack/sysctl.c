@@ -4,7 +4,8 @@
  * (proc_dointvec) do: integers separated by blanks, each checked against
  * its range (EINVAL); a vector's missing tail is left as it was, and what
  * follows the last value after a blank is ignored ("1 junk" sets 1), but
- * a number must end at a blank ("1x" is EINVAL). One table per stack.
+ * a number must end at a blank ("1x" is EINVAL); 0x10 and 010 are read as
+ * in C. One table per stack.
  * The sentry serves these files to its sandbox (sentry/vfs/procfs.c), so
  * `sysctl -w` inside a sandbox changes that sandbox's stack and nothing
  * on the host.
@@ -13,12 +14,14 @@
  * is stored and read back (programs and tests set them), but the stack has
  * no behaviour they change. Ranges are Linux's unless a comment says why.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipv6_priv.h"
 #include "stack_priv.h"
 #include "tcp/tcp_priv.h"
 
@@ -107,6 +110,7 @@ CORE_INT(core_rmem_def)
 CORE_INT(core_wmem_def)
 CORE_INT(core_rmem_max)
 CORE_INT(core_wmem_max)
+CORE_INT(bindv6only)
 
 /* Buffer sizes: net.core's are at least Linux's SOCK_MIN_RCVBUF and
  * SOCK_MIN_SNDBUF (2304, 4608); tcp_rmem and tcp_wmem take any positive
@@ -137,8 +141,108 @@ static const struct sysctl_ent table[] = {
 	{ "ipv4/tcp_tso_win_divisor", 1, 0, 255, get_tso_win_divisor, set_tso_win_divisor },
 	{ "ipv4/tcp_window_scaling", 1, 0, 255, get_window_scaling, set_window_scaling },
 	{ "ipv4/tcp_wmem", 3, 1, INT_MAX, get_wmem, set_wmem },
+	{ "ipv6/bindv6only", 1, 0, 255, get_bindv6only, set_bindv6only },
 };
 #define NTABLE (sizeof(table) / sizeof(table[0]))
+
+/*
+ * net.ipv6.conf.IF.KEY, named "ipv6/conf/IF/KEY": IF is "all", "default"
+ * or an interface's name. An interface's mtu is its IPv6 LinkMTU (from
+ * IPV6_MIN_MTU to the link's MTU, as Linux bounds it by the device's);
+ * all's and default's are only stored, as on Linux (the default of new
+ * interfaces is the link's MTU there, too).
+ */
+struct conf_ent {
+	const char *name;
+	long min, max;
+	size_t off; /* in struct ip6_conf */
+};
+
+static const struct conf_ent conf_table[] = {
+	{ "accept_dad", INT_MIN, INT_MAX, offsetof(struct ip6_conf, accept_dad) },
+	{ "accept_ra", INT_MIN, INT_MAX, offsetof(struct ip6_conf, accept_ra) },
+	{ "autoconf", INT_MIN, INT_MAX, offsetof(struct ip6_conf, autoconf) },
+	{ "dad_transmits", INT_MIN, INT_MAX, offsetof(struct ip6_conf, dad_transmits) },
+	{ "disable_ipv6", INT_MIN, INT_MAX, offsetof(struct ip6_conf, disable_ipv6) },
+	{ "hop_limit", 1, 255, offsetof(struct ip6_conf, hop_limit) },
+	{ "mtu", IP6_MIN_MTU, INT_MAX, offsetof(struct ip6_conf, mtu) },
+};
+#define NCONF (sizeof(conf_table) / sizeof(conf_table[0]))
+
+const char *ns_sysctl_conf_key(unsigned idx)
+{
+	return idx < NCONF ? conf_table[idx].name : NULL;
+}
+
+/* The conf entry of an "ipv6/conf/IF/KEY" name, its struct ip6_conf in
+ * *conf and the interface (NULL for all and default) in *nic; NULL when
+ * there is no such name. */
+static const struct conf_ent *conf_find(struct ns_stack *st, const char *name,
+					struct ip6_conf **conf, struct ns_nic **nic)
+{
+	static const char pre[] = "ipv6/conf/";
+	if (strncmp(name, pre, sizeof(pre) - 1))
+		return NULL;
+	const char *ifn = name + sizeof(pre) - 1, *key = strchr(ifn, '/');
+	if (!key)
+		return NULL;
+	size_t iflen = (size_t)(key++ - ifn);
+	const struct conf_ent *e = NULL;
+	for (size_t i = 0; i < NCONF; i++)
+		if (!strcmp(conf_table[i].name, key))
+			e = &conf_table[i];
+	if (!e)
+		return NULL;
+	*nic = NULL;
+	if (iflen == 3 && !strncmp(ifn, "all", 3)) {
+		*conf = &st->ip6->conf_all;
+		return e;
+	}
+	if (iflen == 7 && !strncmp(ifn, "default", 7)) {
+		*conf = &st->ip6->conf_dflt;
+		return e;
+	}
+	for (int i = 1; i <= st->nnics; i++) {
+		struct ns_nic *n = st->nics[i];
+		if (ip6n(n) && strlen(n->name) == iflen && !strncmp(n->name, ifn, iflen)) {
+			*conf = &ip6n(n)->conf;
+			*nic = n;
+			return e;
+		}
+	}
+	return NULL;
+}
+
+static long conf_get(const struct conf_ent *e, const struct ip6_conf *conf, const struct ns_nic *nic)
+{
+	if (nic && e->off == offsetof(struct ip6_conf, mtu))
+		return (long)ip6n(nic)->mtu;
+	return *(const int *)((const char *)conf + e->off);
+}
+
+static void conf_set(struct ns_stack *st, const struct conf_ent *e, struct ip6_conf *conf,
+		     struct ns_nic *nic, long v)
+{
+	if (e->off == offsetof(struct ip6_conf, disable_ipv6)) {
+		/* Linux: all's value goes to default and to every interface */
+		if (nic) {
+			ip6_nic_disable(nic, (int)v);
+			return;
+		}
+		conf->disable_ipv6 = (int)v;
+		if (conf != &st->ip6->conf_all)
+			return;
+		st->ip6->conf_dflt.disable_ipv6 = (int)v;
+		for (int i = 1; i <= st->nnics; i++)
+			if (ip6n(st->nics[i]))
+				ip6_nic_disable(st->nics[i], (int)v);
+		return;
+	}
+	if (nic && e->off == offsetof(struct ip6_conf, mtu))
+		ip6n(nic)->mtu = (uint32_t)v;
+	else
+		*(int *)((char *)conf + e->off) = (int)v;
+}
 
 static const struct sysctl_ent *find(const char *name)
 {
@@ -153,8 +257,12 @@ const char *ns_sysctl_name(unsigned idx)
 	return idx < NTABLE ? table[idx].name : NULL;
 }
 
-int ns_sysctl_writable(const char *name)
+int ns_sysctl_writable(struct ns_stack *st, const char *name)
 {
+	struct ip6_conf *conf;
+	struct ns_nic *nic;
+	if (conf_find(st, name, &conf, &nic))
+		return 1;
 	const struct sysctl_ent *e = find(name);
 	if (!e)
 		return -ENOENT;
@@ -163,11 +271,16 @@ int ns_sysctl_writable(const char *name)
 
 int ns_sysctl_read(struct ns_stack *st, const char *name, char *buf, size_t len)
 {
+	struct ip6_conf *conf;
+	struct ns_nic *nic;
+	const struct conf_ent *ce = conf_find(st, name, &conf, &nic);
 	const struct sysctl_ent *e = find(name);
-	if (!e)
+	if (!ce && !e)
 		return -ENOENT;
 	int n;
-	if (!strcmp(name, "ipv4/tcp_congestion_control"))
+	if (ce)
+		n = snprintf(buf, len, "%ld\n", conf_get(ce, conf, nic));
+	else if (!strcmp(name, "ipv4/tcp_congestion_control"))
 		n = snprintf(buf, len, "%s\n", TS(st)->default_cc->name);
 	else if (e->n == 0)
 		n = snprintf(buf, len, "reno cubic\n"); /* both lists: what tcp_cc_find knows */
@@ -189,16 +302,63 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\n';
 }
 
+/* Up to n integers of s (len bytes) into v (what is not given is left
+ * alone), each in [min, max]: how many, or -EINVAL. As Linux's
+ * proc_get_long: an optional '-', then a C number (0x10 is 16, 010 is 8),
+ * which a blank or the end of the write must follow (a NUL is neither).
+ * *taken: the bytes up to the blanks after the last (what Linux's
+ * proc_dointvec says a write took). */
+static int parse_ints(const char *s, size_t len, int n, long min, long max, long v[3],
+		      size_t *taken)
+{
+	const char *p = s, *lim = s + len;
+	int got = 0;
+	while (got < n) {
+		while (p < lim && isspace((unsigned char)*p)) /* (\v, \f and \r too) */
+			p++;
+		if (p == lim)
+			break;
+		if (*p != '-' && (*p < '0' || *p > '9'))
+			return -EINVAL;
+		char *end;
+		errno = 0;
+		long x = strtol(p, &end, 0);
+		if (end == p || errno || x < min || x > max || (end < lim && !is_blank(*end)))
+			return -EINVAL;
+		v[got++] = x;
+		p = end;
+	}
+	while (p < lim && isspace((unsigned char)*p))
+		p++;
+	*taken = (size_t)(p - s);
+	return got ? got : -EINVAL;
+}
+
 int ns_sysctl_write(struct ns_stack *st, const char *name, const char *text, size_t len)
 {
+	struct ip6_conf *conf;
+	struct ns_nic *nic;
+	const struct conf_ent *ce = conf_find(st, name, &conf, &nic);
 	const struct sysctl_ent *e = find(name);
-	if (!e)
+	if (!ce && !e)
 		return -ENOENT;
 	char s[128];
+	if (!len)
+		return 0; /* (Linux: nothing written, nothing changed) */
 	if (len >= sizeof(s))
 		return -EINVAL;
 	memcpy(s, text, len);
 	s[len] = 0;
+	long v[3];
+	size_t taken;
+	if (ce) {
+		/* an interface's mtu: up to its link's */
+		long max = nic && ce->off == offsetof(struct ip6_conf, mtu) ? (long)nic->mtu : ce->max;
+		if (parse_ints(s, len, 1, ce->min, max, v, &taken) < 0)
+			return -EINVAL;
+		conf_set(st, ce, conf, nic, v[0]);
+		return (int)taken; /* (proc_dointvec's count; what follows is left) */
+	}
 	if (!strcmp(name, "ipv4/tcp_congestion_control")) {
 		/* Linux: the name up to the first newline; unknown: ENOENT */
 		s[strcspn(s, "\n")] = 0;
@@ -206,32 +366,16 @@ int ns_sysctl_write(struct ns_stack *st, const char *name, const char *text, siz
 		if (!cc)
 			return -ENOENT;
 		TS(st)->default_cc = cc;
-		return 0;
+		return (int)len;
 	}
 	if (!e->set)
 		return -EPERM;
-	long v[3];
 	e->get(st, v);
-	const char *p = s;
-	int got = 0;
-	while (got < e->n) {
-		while (is_blank(*p))
-			p++;
-		if (!*p)
-			break;
-		char *end;
-		errno = 0;
-		long x = strtol(p, &end, 10);
-		if (end == p || errno || x < e->min || x > e->max || (*end && !is_blank(*end)))
-			return -EINVAL;
-		v[got++] = x;
-		p = end;
-	}
-	if (!got)
+	if (parse_ints(s, len, e->n, e->min, e->max, v, &taken) < 0)
 		return -EINVAL;
 	/* Linux: a port range whose low end is above its high end */
 	if (e->set == set_ports && v[0] > v[1])
 		return -EINVAL;
 	e->set(st, v);
-	return 0;
+	return (int)len;
 }

@@ -143,7 +143,9 @@ static int autobind(struct udp_sock *u)
 static int bindable(const struct ns_socket *s, const struct ns_ip *ip)
 {
 	struct ns_stack *st = s->stack;
-	if ((s->opts & NS_SO_FREEBIND) || ns_ip_is_any(ip) || ns_ip_is_mcast(ip) || ns_ip_is_loopback(ip))
+	/* (all of 127/8 is local, but ::1 only while lo has it: Linux) */
+	if ((s->opts & NS_SO_FREEBIND) || ns_ip_is_any(ip) || ns_ip_is_mcast(ip) ||
+	    (ip->family == AF_INET && ns_ip_is_loopback(ip)))
 		return 1;
 	if (ip->family == AF_INET && ns_is_bcast4(st, ip->v4))
 		return 1;
@@ -264,14 +266,19 @@ static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *r
 		.src = rt->src,
 		.dst = *dst,
 		.proto = proto,
-		.hop_limit = v4 ? s->ttl : s->hoplimit6,
+		/* (a v6 multicast datagram takes IPV6_MULTICAST_HOPS; IPv4's
+		 * take mc_ttl in ip4_output) */
+		.hop_limit = v4 ? s->ttl : ns_ip_is_mcast(dst) ? s->mc_hops6 : s->hoplimit6,
 		.tos = v4 ? s->tos : (uint8_t)s->tclass6,
 		.allow_bcast = !!(s->opts & NS_SO_BROADCAST),
 		.mc_ttl = s->mc_ttl,
 		.mc_loop = s->mc_loop,
 		/* IP_PMTUDISC_DO/PROBE set DF; WANT fragments locally. */
 		.df = v4 ? (s->pmtudisc == IP_PMTUDISC_DO || s->pmtudisc == IP_PMTUDISC_PROBE)
-			 : (s->pmtudisc6 == IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_PROBE),
+			 : (s->pmtudisc6 == IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_PROBE ||
+			    (s->opts & NS_SO_DONTFRAG6)),
+		.no_flowlabel = !!(s->opts & NS_SO_NOFLOWLABEL6),
+		.frag_size = (uint32_t)s->frag_size6,
 		.bound_nic = bound_nic,
 	};
 	return tx;
@@ -421,10 +428,13 @@ static int udp6_name(const struct udp_sock *u, const struct msghdr *m, int *use_
 }
 
 /* Linux udp_sendmsg: to an IPv4 group, IP_MULTICAST_IF's interface and
- * address stand in for those the socket did not choose. */
+ * address stand in for those the socket did not choose; to an IPv6 one,
+ * IPV6_MULTICAST_IF's interface. */
 static void mcast_source(const struct ns_socket *s, const struct ns_ip *dst, struct ns_ip *src,
 			 int *bound_nic)
 {
+	if (dst->family == AF_INET6 && ns_ip_is_mcast(dst) && !*bound_nic)
+		*bound_nic = s->mc_index6;
 	if (dst->family != AF_INET || !ip4_is_mcast(dst->v4))
 		return;
 	if (!*bound_nic)
@@ -764,7 +774,10 @@ static int udp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 	if (level == IPPROTO_IP)
 		return ns_ip_getsockopt(s, name, v, len);
 	if (level == IPPROTO_IPV6)
-		return ns_ip6_getsockopt(s, name, v, len);
+		return udp_sk(s)->ping && name == IPV6_ADDRFORM
+			       ? -ENOPROTOOPT
+			       : ns_ip6_getsockopt(s, name, v, len,
+						   udp_sk(s)->connected ? &udp_sk(s)->raddr : NULL);
 	if (level == IPPROTO_UDP && !udp_sk(s)->ping && name == UDP_CORK) {
 		/* Linux udp_lib_getsockopt: at most an int's bytes. */
 		int val = udp_sk(s)->cork;

@@ -1133,6 +1133,12 @@ static uint32_t seq_end_of(const struct tcp_seg_in *seg)
  */
 static int filter_drops(struct tcp_sock *tp, struct tcp_seg_in *seg)
 {
+	/* RFC 5082 (GTSM), as Linux's IPV6_MINHOPCOUNT: an IPv6 segment
+	 * whose hop limit is below the socket's minimum is dropped */
+	if (tp->sk.min_hops6 && seg->l3->src.family == AF_INET6 && seg->l3->ttl < tp->sk.min_hops6) {
+		NS_STAT_INC(tp->sk.stack, tcp_drop_minhopcount);
+		return 1;
+	}
 	if (ns_socket_filter(&tp->sk, seg->pkt, seg->doff) < 0) {
 		NS_STAT_INC(tp->sk.stack, tcp_drop_filter);
 		return 1;

@@ -305,6 +305,7 @@ static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
 		/* RFC 1191 / RFC 8201 path MTU discovery; IPv4 sockets may
 		 * turn it off (IP_PMTUDISC_DONT), IPv6 never fragments TCP. */
 		.df = v4 ? tp->sk.pmtudisc != IP_PMTUDISC_DONT : 1,
+		.no_flowlabel = !!(tp->sk.opts & NS_SO_NOFLOWLABEL6),
 		.bound_nic = tp->sk.bound_nic,
 	};
 	r = ns_ip_output(st, p, &ip);

@@ -206,8 +206,9 @@ static int tcp_bind(struct ns_socket *s, const struct sockaddr *a, socklen_t len
 	/* Unicast addresses of ours only, or any with IP_FREEBIND. */
 	if (ns_ip_is_mcast(&sa.ip) || (sa.ip.family == AF_INET && ns_is_bcast4(st, sa.ip.v4)))
 		return -EADDRNOTAVAIL;
+	/* (all of 127/8 is local, but ::1 only while lo has it: Linux) */
 	if (!(s->opts & NS_SO_FREEBIND) && !ns_ip_is_any(&sa.ip) && !ns_addr_nic(st, &sa.ip) &&
-	    !ns_ip_is_loopback(&sa.ip))
+	    !(sa.ip.family == AF_INET && ns_ip_is_loopback(&sa.ip)))
 		return -EADDRNOTAVAIL;
 	if (sa.scope)
 		s->bound_nic = (int)sa.scope;
@@ -1037,7 +1038,8 @@ static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 	if (level == IPPROTO_IP)
 		return ns_ip_getsockopt(s, name, v, len);
 	if (level == IPPROTO_IPV6)
-		return ns_ip6_getsockopt(s, name, v, len);
+		return ns_ip6_getsockopt(s, name, v, len,
+					 tp->state == TCPS_ESTABLISHED ? &tp->raddr : NULL);
 	if (level != IPPROTO_TCP)
 		return -ENOPROTOOPT;
 	switch (name) {

@@ -32,6 +32,7 @@
 #include "../../platform/hostproc.h"
 #include "../kernel/kernel.h"
 #include "../socket/inet.h"
+#include "ns/info.h"
 #include "ns/stack.h"
 
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -50,6 +51,7 @@ enum pkind {
 	PK_FILE,     /* generated file: ent */
 	PK_LINK,     /* symlink: ent */
 	PK_DIR,	     /* static directory: ent */
+	PK_NETCONF,  /* /proc/sys/net/ipv6/conf: all, default and the interfaces */
 	PK_NSDIR,    /* /proc/N/ns */
 	PK_NS,	     /* /proc/N/ns/X (magic link; fd holds the ns_kind) */
 	PK_NSOBJ,    /* what an ns link leads to: one namespace (nsfs) */
@@ -75,6 +77,8 @@ struct pent {
 	const char *key; /* for handlers shared by several files (net sysctls) */
 };
 
+/* (under /proc/sys/net/ipv6/conf, tid names the directory IF: an
+ * interface's id, CONF_ALL or CONF_DEFAULT) */
 struct pnode {
 	enum pkind kind;
 	pid_t pid, tid;
@@ -985,9 +989,68 @@ static const struct pent sys_net_ipv4[] = {
 	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },
 };
 
+/* net.ipv6.conf.IF.KEY: the directory's IF from the tid of its pnode. */
+enum { CONF_ALL = -1, CONF_DEFAULT = -2 };
+
+static int conf_name(struct pctx *c, pid_t sel, char *name, size_t len)
+{
+	struct ns_nic_info ni;
+	const char *ifn = sel == CONF_ALL ? "all" : sel == CONF_DEFAULT ? "default" : NULL;
+	if (!ifn) {
+		if (ns_stack_nic_info(inet_stack(c->k, c->t), sel, &ni) < 0)
+			return -ENOENT;
+		ifn = ni.name;
+	}
+	snprintf(name, len, "ipv6/conf/%s/%s", ifn, c->ent->key);
+	return 0;
+}
+
+static int gen_conf_sysctl(struct pctx *c, pid_t p, pid_t t, FILE *out)
+{
+	(void)p;
+	char name[96], buf[64];
+	int n = conf_name(c, t, name, sizeof(name));
+	if (n == 0)
+		n = ns_sysctl_read(inet_stack(c->k, c->t), name, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	fwrite(buf, 1, (size_t)n, out);
+	return 0;
+}
+
+static int write_conf_sysctl(struct pctx *c, pid_t p, pid_t t, const char *buf, size_t len)
+{
+	(void)p;
+	char name[96];
+	int e = conf_name(c, t, name, sizeof(name));
+	return e < 0 ? e : ns_sysctl_write(inet_stack(c->k, c->t), name, buf, len);
+}
+
+/* The keys of each conf/IF directory (ns_sysctl_conf_key's list). */
+#define CONF_SYSCTL(name) { name, S_IFREG | 0644, gen_conf_sysctl, NULL, NULL, write_conf_sysctl, name }
+static const struct pent sys_net_ipv6_conf_if[] = {
+	CONF_SYSCTL("accept_dad"),
+	CONF_SYSCTL("accept_ra"),
+	CONF_SYSCTL("autoconf"),
+	CONF_SYSCTL("dad_transmits"),
+	CONF_SYSCTL("disable_ipv6"),
+	CONF_SYSCTL("hop_limit"),
+	CONF_SYSCTL("mtu"),
+	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct pent sys_net_ipv6[] = {
+	NET_SYSCTL("ipv6", "bindv6only", 0644),
+	/* (a directory with a key: PK_NETCONF, whose entries are directories
+	 * of the children) */
+	{ "conf", S_IFDIR | 0555, NULL, NULL, sys_net_ipv6_conf_if, NULL, "ipv6/conf" },
+	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },
+};
+
 static const struct pent sys_net[] = {
 	{ "core", S_IFDIR | 0555, NULL, NULL, sys_net_core, NULL, NULL },
 	{ "ipv4", S_IFDIR | 0555, NULL, NULL, sys_net_ipv4, NULL, NULL },
+	{ "ipv6", S_IFDIR | 0555, NULL, NULL, sys_net_ipv6, NULL, NULL },
 	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -1130,7 +1193,7 @@ static enum pkind kind_of(const struct pent *e)
 	if (S_ISLNK(e->mode))
 		return PK_LINK;
 	if (S_ISDIR(e->mode))
-		return PK_DIR;
+		return e->key ? PK_NETCONF : PK_DIR;
 	return PK_FILE;
 }
 
@@ -1159,7 +1222,19 @@ static int p_lookup(struct inode *dir, struct dentry *d)
 		const struct pent *e = find_ent(n->ent->children, name);
 		if (!e)
 			return -ENOENT;
-		i = pinode(kind_of(e), 0, 0, 0, e, e->mode);
+		i = pinode(kind_of(e), 0, n->tid, 0, e, e->mode);
+		break;
+	}
+	case PK_NETCONF: {
+		pid_t sel = !strcmp(name, "all") ? CONF_ALL : !strcmp(name, "default") ? CONF_DEFAULT : 0;
+		struct ns_stack *st = inet_stack(proc_kernel, proc_kernel->current);
+		struct ns_nic_info ni;
+		for (int id = 1; !sel && ns_stack_nic_info(st, id, &ni) == 0; id++)
+			if (!strcmp(ni.name, name))
+				sel = id;
+		if (!sel)
+			return -ENOENT;
+		i = pinode(PK_DIR, 0, sel, 0, n->ent, n->ent->mode);
 		break;
 	}
 	case PK_PID:
@@ -1358,8 +1433,9 @@ static ssize_t p_write(struct file *f, struct task *t, const void *buf, size_t l
 	if (!b->ent || !b->ent->write)
 		return -EIO;
 	struct pctx c = { proc_kernel, t, b->ent };
+	/* (a handler returns the bytes it took, or 0 for all of them) */
 	int e = b->ent->write(&c, b->pid, b->tid, buf, len);
-	return e < 0 ? e : (ssize_t)len;
+	return e < 0 ? e : e > 0 ? (ssize_t)e : (ssize_t)len;
 }
 
 static void p_release(struct file *f)
@@ -1405,9 +1481,9 @@ static int gen_fdinfo(struct pctx *c, pid_t pid, pid_t tid, int fd, FILE *out)
 static int p_open(struct inode *ino, struct file *f, struct task *t)
 {
 	struct pnode *n = PN(ino);
-	if (n->kind == PK_ROOT || n->kind == PK_DIR || n->kind == PK_PID || n->kind == PK_TID ||
-	    n->kind == PK_TASKDIR || n->kind == PK_FDDIR || n->kind == PK_FDINFODIR ||
-	    n->kind == PK_NSDIR) {
+	if (n->kind == PK_ROOT || n->kind == PK_DIR || n->kind == PK_NETCONF || n->kind == PK_PID ||
+	    n->kind == PK_TID || n->kind == PK_TASKDIR || n->kind == PK_FDDIR ||
+	    n->kind == PK_FDINFODIR || n->kind == PK_NSDIR) {
 		f->ops = &proc_dir_ops;
 		return 0;
 	}
@@ -1518,9 +1594,20 @@ static int p_getdents(struct file *f, struct dir_ctx *ctx)
 	}
 	case PK_DIR:
 		for (const struct pent *e = n->ent->children; e->name; e++)
-			if (emit_ent(ctx, &idx, e->name, pino_e(kind_of(e), 0, 0, 0, e), dt(e->mode)))
+			if (emit_ent(ctx, &idx, e->name, pino_e(kind_of(e), 0, n->tid, 0, e), dt(e->mode)))
 				return 0;
 		return 0;
+	case PK_NETCONF: {
+		struct ns_stack *st = inet_stack(proc_kernel, proc_kernel->current);
+		struct ns_nic_info ni;
+		if (emit_ent(ctx, &idx, "all", pino_e(PK_DIR, 0, CONF_ALL, 0, n->ent), DT_DIR) ||
+		    emit_ent(ctx, &idx, "default", pino_e(PK_DIR, 0, CONF_DEFAULT, 0, n->ent), DT_DIR))
+			return 0;
+		for (int id = 1; ns_stack_nic_info(st, id, &ni) == 0; id++)
+			if (emit_ent(ctx, &idx, ni.name, pino_e(PK_DIR, 0, id, 0, n->ent), DT_DIR))
+				return 0;
+		return 0;
+	}
 	case PK_PID:
 	case PK_TID:
 		for (const struct pent *e = pid_ents; e->name; e++) {

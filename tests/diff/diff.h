@@ -79,6 +79,10 @@ void case_mcast_loopback(void);
 /* nscases.c */
 void case_namespaces(void);
 
+/* ip6optcases.c */
+void case_ipv6_sysctl(void);
+void case_ip6_options(void);
+
 /* connectcases.c */
 void case_tcp_connect_failure(void);
 void case_udp_edges(void);

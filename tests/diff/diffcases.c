@@ -395,6 +395,8 @@ static const struct {
 	{ "tcp_defer_accept", case_tcp_defer_accept },
 	{ "fd_kinds", case_fd_kinds },
 	{ "splice_calls", case_splice_calls },
+	{ "ipv6_sysctl", case_ipv6_sysctl },
+	{ "ip6_options", case_ip6_options },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

@@ -10,6 +10,7 @@
 #include <poll.h>
 
 #include "fx6.h"
+#include "ns/info.h"
 #include "ipv6_priv.h"
 
 #define PROTO_T 253
@@ -802,6 +803,125 @@ START_TEST(ipv6_source_selection_prefers_the_destination_scope)
 }
 END_TEST
 
+/* The sysctl name of the channel's key under net.ipv6.conf. */
+static void conf_name(char *buf, size_t len, const char *key)
+{
+	struct ns_nic_info ni;
+	ck_assert_int_eq(ns_stack_nic_info(F.st, F.nic, &ni), 0);
+	snprintf(buf, len, "ipv6/conf/%s/%s", ni.name, key);
+}
+
+/* The hop limit and flow label of a UDP datagram u sends to dst. */
+static void udp6_sent(struct ns_socket *u, const uint8_t dst[16], size_t len, struct ip6_repr *out)
+{
+	static char data[1400];
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(9), .sin6_scope_id = (uint32_t)F.nic };
+	memcpy(sa.sin6_addr.s6_addr, dst, 16);
+	ck_assert_int_eq(ns_sendto(u, data, len, 0, (struct sockaddr *)&sa, sizeof(sa)), (int)len);
+	struct b_frame6 f;
+	struct pkt *p = FX6_EXPECT(&f);
+	*out = f.ip;
+	pkt_unref(p);
+	while ((p = fx6_take(&f)))
+		pkt_unref(p);
+}
+
+START_TEST(ipv6_conf_sysctls_act_on_their_interface_and_new_sockets)
+{
+	fx6_setup();
+	fx6_learn_peer(B6_PEER, B_MAC_PEER);
+	char name[64], buf[32];
+	struct ip6_repr ip;
+	struct ns_socket *u;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET6, SOCK_DGRAM, 0, &u), 0);
+	udp6_sent(u, B6_PEER, 1, &ip);
+	ck_assert_uint_eq(ip.hlim, 64);
+
+	/* hop_limit: Linux's proc_dointvec, 1..255; the interface's is on
+	 * the wire, all's is what IPV6_UNICAST_HOPS reads */
+	conf_name(name, sizeof(name), "hop_limit");
+	ck_assert_int_eq(ns_sysctl_write(F.st, name, "0", 1), -EINVAL);
+	ck_assert_int_eq(ns_sysctl_write(F.st, name, "256", 3), -EINVAL);
+	ck_assert_int_eq(ns_sysctl_write(F.st, name, "7x", 2), -EINVAL);
+	ck_assert_int_eq(ns_sysctl_write(F.st, name, "", 0), 0);
+	ck_assert_int_eq(ns_sysctl_write(F.st, name, "7 junk", 6), 2);
+	ck_assert_int_eq(ns_sysctl_read(F.st, name, buf, sizeof(buf)), 2);
+	ck_assert_mem_eq(buf, "7\n", 2);
+	udp6_sent(u, B6_PEER, 1, &ip);
+	ck_assert_uint_eq(ip.hlim, 7);
+	int v;
+	socklen_t vl = sizeof(v);
+	ck_assert_int_eq(ns_getsockopt(u, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &v, &vl), 0);
+	ck_assert_int_eq(v, 64);
+	ck_assert_int_eq(ns_sysctl_write(F.st, "ipv6/conf/all/hop_limit", "9", 1), 1);
+	ck_assert_int_eq(ns_getsockopt(u, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &v, &vl), 0);
+	ck_assert_int_eq(v, 9);
+
+	/* multicast: IPV6_MULTICAST_HOPS (1 by default), not the unicast's */
+	uint8_t group[16];
+	b6_addr("ff02::1:3", group);
+	udp6_sent(u, group, 1, &ip);
+	ck_assert_uint_eq(ip.hlim, 1);
+	v = 5;
+	ck_assert_int_eq(ns_setsockopt(u, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &v, sizeof(v)), 0);
+	udp6_sent(u, group, 1, &ip);
+	ck_assert_uint_eq(ip.hlim, 5);
+
+	/* IPV6_AUTOFLOWLABEL 0: flow label 0 */
+	v = 0;
+	ck_assert_int_eq(ns_setsockopt(u, IPPROTO_IPV6, IPV6_AUTOFLOWLABEL, &v, sizeof(v)), 0);
+	udp6_sent(u, B6_PEER, 1, &ip);
+	ck_assert_uint_eq(ip.flow, 0);
+
+	/* mtu: 1280 up to the link's; a datagram above it goes in fragments,
+	 * or (IPV6_DONTFRAG) not at all */
+	conf_name(name, sizeof(name), "mtu");
+	ck_assert_int_eq(ns_sysctl_write(F.st, name, "1279", 4), -EINVAL);
+	ck_assert_int_eq(ns_sysctl_write(F.st, name, "1501", 4), -EINVAL);
+	ck_assert_int_eq(ns_sysctl_write(F.st, name, "1280", 4), 4);
+	struct b_frame6 f;
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(9) };
+	memcpy(sa.sin6_addr.s6_addr, B6_PEER, 16);
+	static char big[1400];
+	ck_assert_int_eq(ns_sendto(u, big, sizeof(big), 0, (struct sockaddr *)&sa, sizeof(sa)), (int)sizeof(big));
+	struct pkt *p = FX6_EXPECT(&f);
+	ck_assert(f.has_frag);
+	pkt_unref(p);
+	while ((p = fx6_take(&f)))
+		pkt_unref(p);
+	v = 1;
+	ck_assert_int_eq(ns_setsockopt(u, IPPROTO_IPV6, IPV6_DONTFRAG, &v, sizeof(v)), 0);
+	ck_assert_int_eq(ns_sendto(u, big, sizeof(big), 0, (struct sockaddr *)&sa, sizeof(sa)), -EMSGSIZE);
+	ns_close(u);
+
+	/* bindv6only: the IPV6_V6ONLY of new IPv6 sockets */
+	ck_assert_int_eq(ns_sysctl_write(F.st, "ipv6/bindv6only", "256", 3), -EINVAL);
+	ck_assert_int_eq(ns_sysctl_write(F.st, "ipv6/bindv6only", "1", 1), 1);
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET6, SOCK_STREAM, 0, &u), 0);
+	ck_assert_int_eq(ns_getsockopt(u, IPPROTO_IPV6, IPV6_V6ONLY, &v, &vl), 0);
+	ck_assert_int_eq(v, 1);
+	ns_close(u);
+
+	/* disable_ipv6: the interface's addresses go, its packets are
+	 * dropped; turned on again, it starts as a new interface (the
+	 * address an administrator added stays gone, as on Linux) */
+	conf_name(name, sizeof(name), "disable_ipv6");
+	ck_assert_int_eq(ns_sysctl_write(F.st, name, "1", 1), 1);
+	ck_assert_int_lt(fx6_state(B6_STACK), 0);
+	uint64_t dropped = ST(ip6_drop_disabled);
+	fx_inject(b6_ping(B6_PEER, B6_STACK, 7, 1, 8));
+	FX_EXPECT_NOTHING();
+	ck_assert_uint_eq(ST(ip6_drop_disabled), dropped + 1);
+	ck_assert_int_eq(ns_sysctl_write(F.st, name, "0", 1), 1);
+	ck_assert_int_lt(fx6_state(B6_STACK), 0);
+
+	ck_assert_int_eq(ns_sysctl_read(F.st, "ipv6/conf/nosuch/mtu", buf, sizeof(buf)), -ENOENT);
+	ck_assert_int_eq(ns_sysctl_read(F.st, "ipv6/conf/all/nosuch", buf, sizeof(buf)), -ENOENT);
+	ck_assert_int_eq(ns_sysctl_read(F.st, "ipv6/conf/default/accept_dad", buf, sizeof(buf)), 2);
+	ck_assert_mem_eq(buf, "1\n", 2);
+}
+END_TEST
+
 Suite *ipv6_suite(void)
 {
 	Suite *s = unit_suite("ipv6");
@@ -830,5 +950,6 @@ Suite *ipv6_suite(void)
 	ADD_FX(s, ipv6_tcp_segment_without_a_route_is_counted_as_ipv6);
 	ADD_FX(s, ipv6_udp_errors_and_original_destination_reach_the_application);
 	ADD_FX(s, ipv6_source_selection_prefers_the_destination_scope);
+	ADD_FX(s, ipv6_conf_sysctls_act_on_their_interface_and_new_sockets);
 	return s;
 }

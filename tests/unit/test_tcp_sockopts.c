@@ -59,7 +59,7 @@ START_TEST(notsent_lowat_decides_when_the_socket_is_writable)
 	/* 0: the stack's tcp_notsent_lowat (no mark by default). */
 	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 0), 0);
 	ck_assert(ns_socket_poll(c.s) & POLLOUT);
-	ck_assert_int_eq(ns_sysctl_write(F.st, "ipv4/tcp_notsent_lowat", "4000", 4), 0);
+	ck_assert_int_eq(ns_sysctl_write(F.st, "ipv4/tcp_notsent_lowat", "4000", 4), 4);
 	ck_assert(!(ns_socket_poll(c.s) & POLLOUT));
 	char buf[32];
 	int n = ns_sysctl_read(F.st, "ipv4/tcp_notsent_lowat", buf, sizeof(buf));

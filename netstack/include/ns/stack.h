@@ -163,7 +163,8 @@ int ns_stack_neigh_del(struct ns_stack *s, int nic, const struct ns_ip *ip);
  *   fe80::/64 address on every interface added later that resolves
  *   neighbours; 0: none, and so no router solicitations), ip6.accept_ra (1),
  *   ip6.autoconf (1: SLAAC from advertised prefixes), ip6.router_solicitations
- *   (3), ip6.hop_limit (64)
+ *   (3), ip6.hop_limit (64); dad_transmits, accept_ra, autoconf and
+ *   hop_limit set every interface's value and the default of new ones
  * Returns 0, -ENOENT (unknown key) or -EINVAL (bad value).
  */
 int ns_stack_set_option(struct ns_stack *s, const char *key, const char *value);
@@ -172,15 +173,20 @@ const struct ns_stats *ns_stack_stats(const struct ns_stack *s);
 
 /*
  * The settings under their /proc/sys/net names ("ipv4/tcp_sack",
- * "core/somaxconn"; netstack/sysctl.c), as text the way Linux reads and
- * writes them. ns_sysctl_name lists them (NULL past the last);
- * ns_sysctl_read returns the length written or -ENOENT;
- * ns_sysctl_write returns 0, -EINVAL (not numbers, out of range),
+ * "core/somaxconn", "ipv6/conf/lo/hop_limit"; netstack/sysctl.c), as text
+ * the way Linux reads and writes them. ns_sysctl_name lists the names
+ * outside ipv6/conf (NULL past the last); ns_sysctl_conf_key lists the
+ * keys of each ipv6/conf/IF directory, whose IFs are "all", "default" and
+ * every interface's name. ns_sysctl_read returns the length written or
+ * -ENOENT; ns_sysctl_write returns the bytes it took (as Linux's write
+ * does: all of them, but ipv6/conf's stop after the blanks that follow the
+ * number; 0 for an empty write), -EINVAL (not numbers, out of range),
  * -ENOENT (no such name; an unknown congestion control) or -EPERM
  * (read-only); ns_sysctl_writable says 1, 0 or -ENOENT.
  */
 const char *ns_sysctl_name(unsigned idx);
-int ns_sysctl_writable(const char *name);
+const char *ns_sysctl_conf_key(unsigned idx);
+int ns_sysctl_writable(struct ns_stack *s, const char *name);
 int ns_sysctl_read(struct ns_stack *s, const char *name, char *buf, size_t len);
 int ns_sysctl_write(struct ns_stack *s, const char *name, const char *text, size_t len);
 /* Prints every non-zero counter, one "name value" per line, the links, the

@@ -195,6 +195,7 @@
 	X(tcp, drop_port_zero)                                                   \
 	X(tcp, drop_no_port)                                                     \
 	X(tcp, drop_filter)                                                      \
+	X(tcp, drop_minhopcount)                                                 \
 	X(tcp, drop_nomem)                                                       \
 	X(tcp, bad_options)                                                      \
 	X(tcp, rx_coalesced)                                                     \

@@ -680,7 +680,9 @@ fail:
 }
 
 /* A network namespace made inside the sandbox: a stack of its own with a
- * loopback interface (127.0.0.1/8, ::1), on the same loop and timers. */
+ * loopback interface, on the same loop and timers. As in a new namespace
+ * on Linux, lo starts down and without addresses; bringing it up gives it
+ * 127.0.0.1/8 and ::1 (ns_stack_nic_set_up). */
 int inet_netns_init(struct netns *n)
 {
 	n->mode = SANDBOX_NET_LOOPBACK;
@@ -696,11 +698,10 @@ int inet_netns_init(struct netns *n)
 	if (r < 0)
 		return r;
 	struct ns_link *lo;
-	struct ns_ip lo4 = ns_ip4(0x7f000001);
 	if ((r = ns_loopback_link_create(&lo)) < 0)
 		goto fail;
 	int id = ns_stack_add_nic(st, lo);
-	if (id < 0 || (r = ns_stack_add_addr(st, id, &lo4, 8)) < 0) {
+	if (id < 0 || (r = ns_stack_nic_set_up(st, id, 0)) < 0) {
 		r = id < 0 ? id : r;
 		goto fail;
 	}

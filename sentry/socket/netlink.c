@@ -397,12 +397,14 @@ static void get_addr(struct nlout *o, const struct nlmsghdr *req, struct ns_stac
 			uint32_t a = htonl(ai.addr.v4);
 			attr(o, IFA_ADDRESS, &a, 4);
 			attr(o, IFA_LOCAL, &a, 4);
-			if (ai.prefixlen < 31) {
+			struct ns_nic_info ni;
+			int have = ns_stack_nic_info(st, ai.nic, &ni) == 0;
+			/* (lo's 127.0.0.1/8 has no broadcast address on Linux) */
+			if (ai.prefixlen < 31 && !(have && (ni.flags & NS_NIC_LOOPBACK))) {
 				uint32_t b = htonl(ai.addr.v4 | (ai.prefixlen ? ~(~0u << (32 - ai.prefixlen)) : ~0u));
 				attr(o, IFA_BROADCAST, &b, 4);
 			}
-			struct ns_nic_info ni;
-			if (ns_stack_nic_info(st, ai.nic, &ni) == 0)
+			if (have)
 				attr_str(o, IFA_LABEL, ni.name);
 		} else {
 			attr(o, IFA_ADDRESS, ai.addr.v6, 16);

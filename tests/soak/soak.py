@@ -36,6 +36,7 @@ import faulthandler
 import hashlib
 import os
 import random
+import select
 import socket
 import struct
 import sys
@@ -542,10 +543,14 @@ class Client:
         stop = threading.Event()
 
         def receiver():
-            u.settimeout(0.5)
+            # (select, not settimeout: a timeout on the shared socket would
+            # apply to the sender's blocking send too, which may wait for
+            # buffer space longer than that on a loaded host)
             stalled = False
             while not stop.is_set():
                 try:
+                    if not select.select([u], [], [], 0.5)[0]:
+                        raise socket.timeout()
                     r = u.recv(65535)
                 except socket.timeout:
                     if time.monotonic() - self.last_reply > 60 and not stalled and sent[0]:

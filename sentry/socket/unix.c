@@ -49,8 +49,11 @@ struct usock {
 	struct usock *peer;
 	struct list rcvq;
 	size_t rcvq_bytes;
-	int rcv_shut, snd_shut; /* our own shutdown(2) sides */
-	int peer_gone;
+	/* Linux's sk_shutdown: our own shutdown(2) and, on a connection,
+	 * what the peer's did to us (its SHUT_WR shuts our reading side,
+	 * its SHUT_RD our writing side; its close both). */
+	int rcv_shut, snd_shut;
+	int err; /* SO_ERROR: ECONNRESET when a peer closed on unread data */
 	struct list acceptq;	/* embryos: struct usock via alink */
 	struct list alink;
 	int backlog, nacc;
@@ -120,6 +123,14 @@ static struct usock *u_alloc(int type, int protocol)
 static int conn_oriented(struct usock *u)
 {
 	return u->base.type == SOCK_STREAM || u->base.type == SOCK_SEQPACKET;
+}
+
+/* The pending error, reported once (SO_ERROR, a read, a seqpacket send). */
+static int take_err(struct usock *u)
+{
+	int e = u->err;
+	u->err = 0;
+	return e;
 }
 
 int unix_create(struct task *t, int type, int protocol, struct sock **out)
@@ -473,6 +484,8 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 	 * and ignores an address; a datagram (and seqpacket) socket has no
 	 * out-of-band data; a stream refuses an address before anything. */
 	if (u->base.type == SOCK_SEQPACKET) {
+		if (u->err)
+			return -take_err(u);
 		if (u->state != US_CONNECTED)
 			return -ENOTCONN;
 		m->addrlen = 0;
@@ -486,10 +499,8 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 	if (conn_oriented(u)) {
 		if (u->state != US_CONNECTED)
 			return -ENOTCONN;
-		if (u->snd_shut)
-			return -EPIPE;
 		struct usock *p = u->peer;
-		if (u->peer_gone || !p || p->rcv_shut)
+		if (u->snd_shut || !p || p->rcv_shut)
 			return -EPIPE;
 		if (u->base.type == SOCK_SEQPACKET) {
 			if (m->len > (size_t)p->base.rcvbuf)
@@ -531,11 +542,19 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 		if (!u->peer)
 			return -ENOTCONN;
 		to = u->peer;
-		if (u->peer_gone)
-			return -ECONNREFUSED;
+	}
+	if (to == u->peer && to->state == US_DISCONNECTED) {
+		/* Linux: the peer we were connected to is gone; sending finds
+		 * out (ECONNREFUSED) and leaves us unconnected (ENOTCONN). */
+		u_put(to);
+		u->peer = NULL;
+		u->state = US_UNCONN;
+		return -ECONNREFUSED;
 	}
 	if (to->peer && to->peer != u && to->peer->state != US_DISCONNECTED && !u->peer)
 		return -EPERM; /* connected to someone else */
+	if (to->rcv_shut)
+		return -EPIPE;
 	if (m->len > (size_t)to->base.rcvbuf)
 		return -EMSGSIZE;
 	if (room(to) < m->len && to->rcvq_bytes) {
@@ -567,15 +586,17 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 		return u->base.type == SOCK_SEQPACKET ? -ENOTCONN : -EINVAL;
 	if ((flags & MSG_OOB) && u->base.type != SOCK_STREAM)
 		return -EOPNOTSUPP; /* datagrams have no out-of-band data */
+	/* Linux: a message socket reports its error before its queue, a
+	 * stream after the bytes it still holds. */
+	if (u->err && (u->base.type != SOCK_STREAM || list_empty(&u->rcvq)))
+		return -take_err(u);
 	if (list_empty(&u->rcvq)) {
 		/* Linux: a datagram socket shut for reading reads as end only
 		 * for a caller that would wait; one that would not gets EAGAIN
 		 * (streams return 0 either way). */
 		if (!conn_oriented(u) && u->rcv_shut && (flags & MSG_DONTWAIT))
 			return -EAGAIN;
-		if (u->rcv_shut || u->peer_gone || (conn_oriented(u) && u->peer && u->peer->snd_shut))
-			return 0;
-		if (conn_oriented(u) && u->state != US_CONNECTED)
+		if (u->rcv_shut)
 			return 0;
 		return -EAGAIN;
 	}
@@ -656,13 +677,19 @@ static int u_shutdown(struct sock *s, int how)
 	/* Any state: Linux's unix sockets take a shutdown unconnected. */
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return -EINVAL;
-	if (how == SHUT_RD || how == SHUT_RDWR)
-		u->rcv_shut = 1;
-	if (how == SHUT_WR || how == SHUT_RDWR)
-		u->snd_shut = 1;
+	int rd = how == SHUT_RD || how == SHUT_RDWR, wr = how == SHUT_WR || how == SHUT_RDWR;
+	u->rcv_shut |= rd;
+	u->snd_shut |= wr;
 	waitq_wake(&u->base.wq, POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
-	if (u->peer)
+	if (u->peer) {
+		/* A connection's peer sees the other end of each side; a
+		 * datagram peer sees nothing (Linux). */
+		if (conn_oriented(u)) {
+			u->peer->snd_shut |= rd;
+			u->peer->rcv_shut |= wr;
+		}
 		waitq_wake(&u->peer->base.wq, POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
+	}
 	return 0;
 }
 
@@ -732,7 +759,7 @@ static int u_getsockopt(struct sock *s, struct task *t, int level, int name, voi
 		v = u->state == US_LISTEN;
 		break;
 	case SO_ERROR:
-		v = 0;
+		v = take_err(u);
 		break;
 	default:
 		return sock_getsockopt_common(s, name, val, len);
@@ -744,32 +771,29 @@ static int u_getsockopt(struct sock *s, struct task *t, int level, int name, voi
 	return 0;
 }
 
+/* Linux's unix_poll and unix_dgram_poll: the shutdown bits (both: a
+ * hang-up; reading: end of file to read), the queue, an unconnected
+ * stream or seqpacket socket's hang-up, and room to write, which every
+ * socket but a listener may have, connected or not. */
 static uint32_t u_poll(struct sock *s)
 {
 	struct usock *u = U(s);
 	uint32_t m = 0;
+	if (u->err)
+		m |= POLLERR;
+	if (u->rcv_shut && u->snd_shut)
+		m |= POLLHUP;
+	if (u->rcv_shut)
+		m |= POLLIN | POLLRDNORM | POLLRDHUP;
 	if (u->state == US_LISTEN)
-		return list_empty(&u->acceptq) ? 0 : POLLIN | POLLRDNORM;
+		return list_empty(&u->acceptq) ? m : m | POLLIN | POLLRDNORM;
 	if (!list_empty(&u->rcvq))
 		m |= POLLIN | POLLRDNORM;
-	if (conn_oriented(u)) {
-		int peer_shut = u->peer_gone || (u->peer && u->peer->snd_shut);
-		if (u->rcv_shut || peer_shut)
-			m |= POLLIN | POLLRDNORM | POLLRDHUP;
-		if ((u->rcv_shut && u->snd_shut) || u->peer_gone)
-			m |= POLLHUP;
-		if (u->state == US_UNCONN)
-			m |= POLLOUT | POLLHUP;
-		if (u->state == US_CONNECTED && u->peer && !u->peer_gone && !u->snd_shut && room(u->peer) > 0)
-			m |= POLLOUT | POLLWRNORM;
-		if (u->state == US_CONNECTED && (u->peer_gone || u->snd_shut))
-			m |= POLLOUT | POLLWRNORM; /* writes fail at once */
-	} else {
-		if (u->rcv_shut)
-			m |= POLLIN | POLLRDNORM | POLLRDHUP;
-		if (!u->peer || u->peer_gone || room(u->peer) > 0)
-			m |= POLLOUT | POLLWRNORM;
-	}
+	if (conn_oriented(u) && u->state == US_UNCONN)
+		m |= POLLHUP;
+	struct usock *p = u->peer;
+	if (!p || p->state == US_DISCONNECTED || room(p) > 0)
+		m |= POLLOUT | POLLWRNORM | POLLWRBAND;
 	return m;
 }
 
@@ -810,14 +834,21 @@ static void u_release(struct sock *s)
 		list_del(&emb->alink);
 		emb->listener = NULL;
 		u->nacc--;
+		/* Its client was refused after all: ECONNRESET (Linux). */
+		if (emb->peer)
+			emb->peer->err = ECONNRESET;
 		u_release(&emb->base);
 	}
 	if (u->peer) {
 		struct usock *p = u->peer;
-		if (conn_oriented(u) || p->peer == u) {
-			p->peer_gone = 1;
-			if (conn_oriented(u))
-				p->state = US_CONNECTED; /* stays connected, at EOF */
+		/* A connection's peer stays connected, shut both ways, and
+		 * learns of the data it sent that nobody read; a datagram
+		 * peer finds out when it next sends. */
+		if (conn_oriented(u)) {
+			p->state = US_CONNECTED;
+			p->rcv_shut = p->snd_shut = 1;
+			if (!list_empty(&u->rcvq))
+				p->err = ECONNRESET;
 		}
 		waitq_wake(&p->base.wq, POLLIN | POLLOUT | POLLHUP | POLLRDHUP | POLLERR);
 		u->peer = NULL;

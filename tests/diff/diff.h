@@ -76,6 +76,9 @@ void case_udp_errqueue(void);
 /* mcastcases.c */
 void case_mcast_loopback(void);
 
+/* seqfixcases.c */
+void case_seq_fixes(void);
+
 /* connectcases.c */
 void case_tcp_connect_failure(void);
 void case_udp_edges(void);

@@ -390,6 +390,7 @@ static const struct {
 	{ "udp_addresses", case_udp_addresses },
 	{ "udp_errqueue", case_udp_errqueue },
 	{ "mcast_loopback", case_mcast_loopback },
+	{ "seq_fixes", case_seq_fixes },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

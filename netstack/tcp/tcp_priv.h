@@ -395,6 +395,10 @@ struct tcp_sock {
 	uint32_t defer_accept_s;
 	uint8_t urg_data_valid;	     /* an out-of-band byte is waiting */
 	uint8_t urg_data;
+	/* The urgent mark: reads stop there (Linux tcp_recvmsg); urg_mark
+	 * is how many queued bytes come before it. */
+	uint8_t urg_mark_on;
+	uint32_t urg_mark;
 	uint32_t urg_seq;	     /* sequence of the urgent byte */
 	uint8_t urg_seen;
 	uint8_t rst_sent_on_close;

@@ -293,7 +293,7 @@ static void tcp_disconnect(struct tcp_sock *tp)
 	tcp_rq_free(&tp->rcvq);
 	tcp_ooo_purge(tp);
 	tp->fin_queued = tp->fin_sent = 0;
-	tp->urg_data_valid = tp->urg_seen = 0;
+	tp->urg_data_valid = tp->urg_seen = tp->urg_mark_on = 0;
 	tp->raddr = ns_ip_any(tp->sk.domain);
 	tp->rport = 0;
 	/* Linux clears the options it parsed, TCP_MAXSEG's value with them
@@ -554,9 +554,18 @@ static ssize_t tcp_recv_data(struct tcp_sock *tp, struct msghdr *m, int flags)
 	size_t want = ns_iov_total(m);
 	if (tp->rcvq.len && want) {
 		uint32_t n = (uint32_t)NS_MIN(want, (size_t)tp->rcvq.len);
+		/* Linux: a read stops at the urgent mark (MSG_WAITALL too);
+		 * one at the mark reads past it, and then the out-of-band
+		 * byte is gone. */
+		if (tp->urg_mark_on && tp->urg_mark)
+			n = NS_MIN(n, tp->urg_mark);
 		if (!(flags & MSG_TRUNC))
 			tcp_rq_peek_iov(&tp->rcvq, m, n);
 		if (!(flags & MSG_PEEK)) {
+			if (tp->urg_mark_on && !tp->urg_mark)
+				tp->urg_mark_on = tp->urg_data_valid = 0;
+			else if (tp->urg_mark_on)
+				tp->urg_mark -= n;
 			tcp_rq_consume(&tp->rcvq, n);
 			tp->rcvq_space_copied += n;
 			tcp_rcv_space_adjust(tp);
@@ -798,7 +807,7 @@ static int tcp_ioctl(struct ns_socket *s, unsigned long req, int *val)
 		*val = (int)tcp_unsent(tp);
 		return 0;
 	case SIOCATMARK:
-		*val = tp->urg_data_valid && tp->rcvq.len == 0;
+		*val = tp->urg_mark_on && !tp->urg_mark;
 		return 0;
 	default:
 		return -ENOTTY;

@@ -10,7 +10,8 @@
  *   - TCP_MAXSEG before, during and after a failed connect;
  *   - the port of a TCP socket whose connect failed: given back, or
  *     taken again by a listen() that fails;
- *   - IPV6_V6ONLY after a bind to an IPv6 address.
+ *   - IPV6_V6ONLY after a bind to an IPv6 address;
+ *   - TCP reads stop at the urgent mark (MSG_WAITALL too).
  *
  * Loopback events that moat's event loop delivers a turn later (an ICMP
  * error, a refused connect, a connection to accept) are waited for
@@ -26,8 +27,11 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define WAIT_MS 2000
@@ -433,6 +437,61 @@ static void v6only_bind(void)
 	close(s1);
 }
 
+/* Until a TCP sender's queue is empty: the peer holds every byte. */
+static void wait_drained(int fd)
+{
+	struct timespec nap = { 0, 1000000 };
+	for (int i = 0; i < WAIT_MS; i++) {
+		int q = 0;
+		if (ioctl(fd, SIOCOUTQ, &q) < 0 || q == 0)
+			return;
+		nanosleep(&nap, NULL);
+	}
+}
+
+static void urgent_mark(void)
+{
+	char w[96], b[100];
+	for (int inl = 0; inl < 2; inl++) {
+		const char *k = inl ? "urgent, in line" : "urgent";
+		int l = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t al = sizeof(a);
+		bind(l, (struct sockaddr *)&a, sizeof(a));
+		listen(l, 4);
+		getsockname(l, (struct sockaddr *)&a, &al);
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		connect(c, (struct sockaddr *)&a, sizeof(a));
+		wait_for(l, POLLIN);
+		int n = accept4(l, NULL, NULL, SOCK_NONBLOCK);
+		if (inl)
+			set_int("urgent: SO_OOBINLINE", n, SOL_SOCKET, SO_OOBINLINE, 1);
+		send(c, "0123456789", 10, MSG_OOB);
+		send(c, "abcdef", 6, 0);
+		wait_drained(c);
+		static const struct {
+			const char *what;
+			size_t len;
+			int flags;
+		} reads[] = {
+			{ "peek", 100, MSG_PEEK }, { "read 4", 4, 0 },	  { "read all", 100, MSG_WAITALL },
+			{ "oob", 1, MSG_OOB },	   { "peek", 100, MSG_PEEK }, { "read 2", 2, 0 },
+			{ "oob", 1, MSG_OOB },	   { "read", 100, 0 },
+		};
+		for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+			snprintf(w, sizeof(w), "%s: %zu %s", k, i, reads[i].what);
+			TRY(w, recv(n, b, reads[i].len, reads[i].flags | MSG_DONTWAIT));
+			int at = -1;
+			ioctl(n, SIOCATMARK, &at);
+			snprintf(w, sizeof(w), "%s: %zu at the mark", k, i);
+			V(w, "%d", at);
+		}
+		close(n);
+		close(c);
+		close(l);
+	}
+}
+
 void case_seq_fixes(void)
 {
 	tos_ecn();
@@ -442,4 +501,5 @@ void case_seq_fixes(void)
 	maxseg();
 	refused_ports();
 	v6only_bind();
+	urgent_mark();
 }

@@ -125,6 +125,14 @@ static int conn_oriented(struct usock *u)
 	return u->base.type == SOCK_STREAM || u->base.type == SOCK_SEQPACKET;
 }
 
+/* Linux unix_may_send(): a datagram socket connected to another takes
+ * datagrams from that one only (its peer may be gone: it keeps it until
+ * it sends itself). */
+static int may_send(struct usock *from, struct usock *to)
+{
+	return !to->peer || to->peer == from;
+}
+
 /* The pending error, reported once (SO_ERROR, a read, a seqpacket send). */
 static int take_err(struct usock *u)
 {
@@ -372,6 +380,8 @@ static int u_connect(struct sock *s, struct task *t, const struct sockaddr *sa, 
 	if (e)
 		return e;
 	if (!conn_oriented(u)) {
+		if (!may_send(u, srv))
+			return -EPERM;
 		if (u->peer)
 			u_put(u->peer);
 		u_get(srv);
@@ -551,8 +561,8 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 		u->state = US_UNCONN;
 		return -ECONNREFUSED;
 	}
-	if (to->peer && to->peer != u && to->peer->state != US_DISCONNECTED && !u->peer)
-		return -EPERM; /* connected to someone else */
+	if (!may_send(u, to))
+		return -EPERM;
 	if (to->rcv_shut)
 		return -EPIPE;
 	if (m->len > (size_t)to->base.rcvbuf)
@@ -719,9 +729,15 @@ static int u_setsockopt(struct sock *s, struct task *t, int level, int name, con
 	struct usock *u = U(s);
 	if (level != SOL_SOCKET)
 		return -EOPNOTSUPP;
-	/* Linux: port sharing is for inet sockets only. */
-	if (name == SO_REUSEPORT)
-		return -EOPNOTSUPP;
+	/* Linux: port sharing is for inet sockets only (turning it off is
+	 * allowed, and changes nothing). */
+	if (name == SO_REUSEPORT) {
+		int v;
+		if (len < (socklen_t)sizeof(int))
+			return -EINVAL;
+		memcpy(&v, val, sizeof(v));
+		return v ? -EOPNOTSUPP : 0;
+	}
 	if (name == SO_PASSCRED) {
 		int v;
 		if (len < (socklen_t)sizeof(int))

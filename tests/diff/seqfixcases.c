@@ -254,6 +254,31 @@ static void unix_closes(void)
 	TRY("unix dgram send to its closed receiver", send(s, "x", 1, MSG_DONTWAIT));
 	TRY("unix dgram send again", send(s, "x", 1, MSG_DONTWAIT));
 	close(s);
+
+	/* A datagram socket connected to another takes nobody else's
+	 * datagrams, nor connections, even once that other is gone. */
+	struct sockaddr_un na, nb;
+	socklen_t la = unix_name(&na, 201), lb = unix_name(&nb, 202);
+	int x = socket(AF_UNIX, SOCK_DGRAM, 0), y = socket(AF_UNIX, SOCK_DGRAM, 0);
+	int z = socket(AF_UNIX, SOCK_DGRAM, 0);
+	bind(x, (struct sockaddr *)&na, la);
+	bind(y, (struct sockaddr *)&nb, lb);
+	connect(x, (struct sockaddr *)&nb, lb);
+	TRY("unix dgram sendto one connected elsewhere", sendto(z, "x", 1, MSG_DONTWAIT, (struct sockaddr *)&na, la));
+	TRY("unix dgram connect to one connected elsewhere", connect(z, (struct sockaddr *)&na, la));
+	TRY("unix dgram connect to itself, connected elsewhere", connect(x, (struct sockaddr *)&na, la));
+	TRY("unix dgram sendto from its peer", sendto(y, "x", 1, MSG_DONTWAIT, (struct sockaddr *)&na, la));
+	close(y);
+	TRY("unix dgram sendto one whose peer is gone", sendto(z, "x", 1, MSG_DONTWAIT, (struct sockaddr *)&na, la));
+	close(z);
+	close(x);
+
+	/* SO_REUSEPORT: inet only, but turning it off is no error. */
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	set_int("unix SO_REUSEPORT 0", s, SOL_SOCKET, SO_REUSEPORT, 0);
+	set_int("unix SO_REUSEPORT 1", s, SOL_SOCKET, SO_REUSEPORT, 1);
+	get_int("unix SO_REUSEPORT", s, SOL_SOCKET, SO_REUSEPORT);
+	close(s);
 }
 
 static void udp_error_order(void)

@@ -410,6 +410,9 @@ struct tcp_sock {
 	 * `disconnected`: a disconnect (a failed connect's reset,
 	 * AF_UNSPEC) made the socket level unconnected again. */
 	uint8_t connect_tried, connect_failed, disconnected;
+	/* shutdown() after a non-blocking connect failed: Linux's socket
+	 * is disconnecting then, and connect() is EINVAL until AF_UNSPEC. */
+	uint8_t sock_disconnecting;
 	uint8_t listen_shut; /* a listener shut for reading: connect() is EINVAL until listen() */
 	/* The port a disconnect gave back: getsockname still shows it while
 	 * the socket is unbound (Linux keeps inet_sport, clears inet_num). */

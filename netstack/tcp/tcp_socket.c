@@ -311,9 +311,11 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 
 	if (a && len >= (socklen_t)sizeof(sa_family_t) && a->sa_family == AF_UNSPEC) {
 		tcp_disconnect(tp);
-		tp->listen_shut = 0;
+		tp->listen_shut = tp->sock_disconnecting = 0;
 		return 0;
 	}
+	if (tp->sock_disconnecting)
+		return -EINVAL;
 	if (tp->listen_shut) {
 		/* Linux fails inside the protocol's connect, which gives back
 		 * a port that bind() did not name. */
@@ -614,6 +616,8 @@ static int tcp_shutdown(struct ns_socket *s, int how)
 	int wr = how == SHUT_WR || how == SHUT_RDWR;
 	switch (tp->state) {
 	case TCPS_CLOSED:
+		if (tp->connect_failed)
+			tp->sock_disconnecting = 1;
 		if (rd)
 			tp->shut_rd = 1;
 		if (wr)

@@ -431,6 +431,31 @@ static void refused_ports(void)
 				close(o);
 			}
 			close(s);
+
+			/* A shutdown after the failure leaves Linux's socket
+			 * disconnecting: connect is EINVAL until AF_UNSPEC. */
+			if (!nb)
+				continue;
+			s = socket(d ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+			fcntl(s, F_SETFL, O_NONBLOCK);
+			connect(s, a, al);
+			wait_for(s, POLLOUT);
+			fcntl(s, F_SETFL, 0);
+			char b[4];
+			snprintf(w, sizeof(w), "%s refused: recv", k);
+			TRY(w, recv(s, b, sizeof(b), MSG_DONTWAIT));
+			snprintf(w, sizeof(w), "%s refused: shutdown", k);
+			TRY(w, shutdown(s, SHUT_RDWR));
+			snprintf(w, sizeof(w), "%s refused, shut: connect", k);
+			TRY(w, connect(s, a, al));
+			snprintf(w, sizeof(w), "%s refused, shut: listen", k);
+			TRY(w, listen(s, 1));
+			struct sockaddr un = { .sa_family = AF_UNSPEC };
+			snprintf(w, sizeof(w), "%s refused, shut: disconnect", k);
+			TRY(w, connect(s, &un, sizeof(un)));
+			snprintf(w, sizeof(w), "%s refused, shut, disconnected: connect", k);
+			TRY(w, connect(s, a, al));
+			close(s);
 		}
 }
 

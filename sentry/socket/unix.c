@@ -241,7 +241,7 @@ static int autobind(struct usock *u)
 		a.sun_family = AF_UNIX;
 		snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, "%05x", next++ & 0xfffff);
 		socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 6);
-		if (!abstract_lookup(&a, len, -1)) {
+		if (!abstract_lookup(&a, len, u->base.type)) {
 			u->addr = a;
 			u->addrlen = len;
 			list_add_tail(&u->ab_link, &abstract_names);
@@ -265,7 +265,9 @@ static int u_bind(struct sock *s, struct task *t, const struct sockaddr *sa, soc
 	if (len == sizeof(sa_family_t))
 		return autobind(u);
 	if (is_abstract(a, len)) {
-		if (abstract_lookup(a, len, -1))
+		/* Linux keeps each type's abstract names apart: the same name
+		 * may be bound once per type. */
+		if (abstract_lookup(a, len, u->base.type))
 			return -EADDRINUSE;
 		memcpy(&u->addr, a, len);
 		u->addrlen = len;
@@ -315,8 +317,8 @@ static int lookup_addr(struct task *t, const struct sockaddr *sa, socklen_t len,
 	if (is_abstract(a, len)) {
 		/* Linux looks abstract names up with the type: another type's
 		 * socket is nobody (ECONNREFUSED); a path's is EPROTOTYPE. */
-		struct usock *u = abstract_lookup(a, len, -1);
-		if (!u || u->base.type != type)
+		struct usock *u = abstract_lookup(a, len, type);
+		if (!u)
 			return -ECONNREFUSED;
 		*out = u;
 		return 0;

@@ -273,6 +273,20 @@ static void unix_closes(void)
 	close(z);
 	close(x);
 
+	/* Each type has its own abstract names. */
+	struct sockaddr_un nc;
+	socklen_t lc = unix_name(&nc, 203);
+	x = socket(AF_UNIX, SOCK_STREAM, 0);
+	y = socket(AF_UNIX, SOCK_DGRAM, 0);
+	z = socket(AF_UNIX, SOCK_DGRAM, 0);
+	TRY("unix stream bind a name", bind(x, (struct sockaddr *)&nc, lc));
+	TRY("unix dgram bind the same name", bind(y, (struct sockaddr *)&nc, lc));
+	TRY("unix dgram bind it again", bind(z, (struct sockaddr *)&nc, lc));
+	TRY("unix dgram connect to the name", connect(z, (struct sockaddr *)&nc, lc));
+	close(z);
+	close(y);
+	close(x);
+
 	/* SO_REUSEPORT: inet only, but turning it off is no error. */
 	s = socket(AF_UNIX, SOCK_STREAM, 0);
 	set_int("unix SO_REUSEPORT 0", s, SOL_SOCKET, SO_REUSEPORT, 0);
@@ -459,6 +473,28 @@ static void refused_ports(void)
 		}
 }
 
+/* The first connect after a non-blocking one completed reports success,
+ * whatever address it names; the next is EISCONN. */
+static void connect_in_progress(void)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in nobody = { .sin_family = AF_INET, .sin_port = htons(9),
+				      .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	bind(l, (struct sockaddr *)&a, sizeof(a));
+	listen(l, 4);
+	getsockname(l, (struct sockaddr *)&a, &al);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	fcntl(c, F_SETFL, O_NONBLOCK);
+	TRY("in progress: connect", connect(c, (struct sockaddr *)&a, sizeof(a)));
+	wait_for(c, POLLOUT);
+	TRY("in progress: connect elsewhere once it is made", connect(c, (struct sockaddr *)&nobody, sizeof(nobody)));
+	TRY("in progress: connect again", connect(c, (struct sockaddr *)&a, sizeof(a)));
+	close(c);
+	close(l);
+}
+
 static void v6only_bind(void)
 {
 	static const char *const addrs[] = { "::1", "::", "::ffff:127.0.0.1", "ff02::1" };
@@ -552,4 +588,5 @@ void case_seq_fixes(void)
 	refused_ports();
 	v6only_bind();
 	urgent_mark();
+	connect_in_progress();
 }

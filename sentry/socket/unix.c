@@ -377,6 +377,13 @@ static int u_connect(struct sock *s, struct task *t, const struct sockaddr *sa, 
 		u->state = US_UNCONN;
 		return 0;
 	}
+	/* Linux: SO_PASSCRED names the socket before the peer is looked
+	 * up, so a connect that fails leaves it bound all the same. */
+	int bad = addr_check(sa, len);
+	if (bad)
+		return bad;
+	if (!u->addrlen && u->passcred)
+		autobind(u);
 	struct usock *srv;
 	int e = lookup_addr(t, sa, len, u->base.type, &srv);
 	if (e)
@@ -422,8 +429,6 @@ static int u_connect(struct sock *s, struct task *t, const struct sockaddr *sa, 
 	list_add_tail(&emb->alink, &srv->acceptq);
 	srv->nacc++;
 	u_put(emb); /* drop the allocation reference; queue + client's peer hold it */
-	if (!u->addrlen && u->passcred)
-		autobind(u);
 	waitq_wake(&srv->base.wq, POLLIN | POLLRDNORM);
 	return 0;
 }
@@ -546,13 +551,15 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 	if (u->snd_shut)
 		return -EPIPE;
 	struct usock *to = NULL;
+	if (!m->addrlen && !u->peer)
+		return -ENOTCONN;
+	if (!u->addrlen && u->passcred)
+		autobind(u); /* (before the lookup, as connect) */
 	if (m->addrlen) {
 		int e = lookup_addr(t, (struct sockaddr *)&m->addr, m->addrlen, SOCK_DGRAM, &to);
 		if (e)
 			return e;
 	} else {
-		if (!u->peer)
-			return -ENOTCONN;
 		to = u->peer;
 	}
 	if (to == u->peer && to->state == US_DISCONNECTED) {
@@ -573,8 +580,6 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 		*wq = &to->base.wq;
 		return -EAGAIN;
 	}
-	if (!u->addrlen && u->passcred)
-		autobind(u);
 	return enqueue(to, u, t, m, m->len);
 }
 

@@ -287,6 +287,26 @@ static void unix_closes(void)
 	close(y);
 	close(x);
 
+	/* SO_PASSCRED names a socket before its connect looks for the peer. */
+	for (int t = 0; t < 2; t++) {
+		const char *k = t ? "unix dgram" : "unix stream";
+		struct sockaddr_un nn;
+		socklen_t ln = unix_name(&nn, 204); /* nobody's */
+		char w[96];
+		s = socket(AF_UNIX, t ? SOCK_DGRAM : SOCK_STREAM, 0);
+		set_int("unix SO_PASSCRED 1", s, SOL_SOCKET, SO_PASSCRED, 1);
+		snprintf(w, sizeof(w), "%s SO_PASSCRED: connect to nobody", k);
+		TRY(w, connect(s, (struct sockaddr *)&nn, ln));
+		struct sockaddr_un me;
+		socklen_t ml = sizeof(me);
+		getsockname(s, (struct sockaddr *)&me, &ml);
+		snprintf(w, sizeof(w), "%s SO_PASSCRED: named after it", k);
+		V(w, "%d", ml > sizeof(sa_family_t));
+		snprintf(w, sizeof(w), "%s SO_PASSCRED: bind after it", k);
+		TRY(w, bind(s, (struct sockaddr *)&nn, ln));
+		close(s);
+	}
+
 	/* SO_REUSEPORT: inet only, but turning it off is no error. */
 	s = socket(AF_UNIX, SOCK_STREAM, 0);
 	set_int("unix SO_REUSEPORT 0", s, SOL_SOCKET, SO_REUSEPORT, 0);

@@ -410,8 +410,11 @@ int ns_sockaddr_parse(const struct ns_socket *s, const struct sockaddr *a, sockl
 	memset(&out->ip, 0, sizeof(out->ip));
 	out->ip.family = AF_INET6;
 	memcpy(out->ip.v6, in6.sin6_addr.s6_addr, 16);
-	/* RFC 4007 6: a link-local address needs its zone. */
-	if (is_linklocal6(out->ip.v6) && !out->scope && !s->bound_nic && use != NS_SA_SEND)
+	/* RFC 4007 6: a link-local address needs its zone; so does, to be
+	 * bound, an interface- or link-local group (Linux inet6_bind). */
+	int mc_local = out->ip.v6[0] == 0xff && ((out->ip.v6[1] & 0xf) == 1 || (out->ip.v6[1] & 0xf) == 2);
+	if ((is_linklocal6(out->ip.v6) || (mc_local && use == NS_SA_BIND)) && !out->scope && !s->bound_nic &&
+	    use != NS_SA_SEND)
 		return -EINVAL;
 	if (out->scope && !ns_nic_get(s->stack, (int)out->scope))
 		return -ENODEV;
@@ -999,7 +1002,11 @@ int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len
 		s->ttl = val;
 		return 0;
 	case IP_TOS:
-		/* Linux keeps the ECN bits for stream sockets itself. */
+		/* RFC 3168 6.1.1: TCP owns the ECN bits (tcp_output sets ECT),
+		 * so a stream socket keeps its own and drops the user's, as
+		 * Linux does: 1 reads back 0, 255 reads back 252. */
+		if (s->type == SOCK_STREAM)
+			val = (val & ~3) | (s->tos & 3);
 		s->tos = (uint8_t)val;
 		return 0;
 	case IP_RECVERR:

@@ -182,6 +182,9 @@ static int udp_bind(struct ns_socket *s, const struct sockaddr *a, socklen_t len
 	u->laddr = sa.ip;
 	u->lport = port;
 	u->addr_locked = !ns_ip_is_any(&sa.ip);
+	/* Linux: bound to an IPv6 address, the socket is IPv6-only. */
+	if (sa.ip.family == AF_INET6 && u->addr_locked)
+		s->opts |= NS_SO_V6ONLY;
 	table_insert(u);
 	return 0;
 }
@@ -461,8 +464,6 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	 * the flag. */
 	if ((flags & MSG_OOB) && (s->domain == AF_INET || u->ping))
 		return -EOPNOTSUPP;
-	if ((r = ns_socket_take_error(s)) < 0)
-		return r;
 	size_t len = ns_iov_total(m);
 	int more = !u->ping && (u->cork || (flags & MSG_MORE));
 	if ((r = udp6_name(u, m, &use_name)) < 0)
@@ -530,9 +531,13 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	}
 	if (rt.bcast && !(s->opts & NS_SO_BROADCAST))
 		return -EACCES;
-	/* After SHUT_WR a new datagram gets no buffer (Linux: EPIPE from the
-	 * allocation, after the destination and route are checked); a
-	 * pending one still takes data (above). */
+	/* A new datagram's buffer reports a pending error (an ICMP's), and
+	 * after SHUT_WR gets none (Linux sock_alloc_send_skb: the error,
+	 * then EPIPE, after the destination and route are checked: a bad
+	 * port is EINVAL with the error still pending); a pending datagram
+	 * still takes data (above). */
+	if ((r = ns_socket_take_error(s)) < 0)
+		return r;
 	if (u->shut_wr)
 		return -EPIPE;
 	if (u->ping)

@@ -46,8 +46,10 @@ static uint8_t wscale_for(uint32_t space)
 
 void tcp_init_from_syn(struct tcp_sock *tp, const struct tcp_opts *o)
 {
-	/* RFC 9293 3.7.1: without an MSS option assume 536. */
-	tp->peer_mss = o->mss_ok && o->mss ? o->mss : TCP_DEFAULT_MSS;
+	/* Without an MSS option what connect() assumed stands (RFC 9293
+	 * 3.7.1's default, or TCP_MAXSEG's value as on Linux). */
+	if (o->mss_ok && o->mss)
+		tp->peer_mss = o->mss;
 	if (tp->peer_mss < TCP_MIN_MSS)
 		tp->peer_mss = TCP_MIN_MSS;
 	/* RFC 7323 2.2: scaling only if both sides sent the option. */
@@ -303,7 +305,7 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	tp->ts_recent = seg->opt.ts_ok ? seg->opt.tsval : req->ts_recent;
 	tp->ts_recent_stamp = tcp_now(tp);
 	tp->ts_offset = req->ts_offset;
-	tp->peer_mss = req->mss ? req->mss : TCP_DEFAULT_MSS;
+	tp->peer_mss = req->mss ? req->mss : tcp_default_mss(tp);
 	tp->pmtu = lp->pmtu;
 	{
 		struct ns_rt rt;

@@ -125,14 +125,21 @@ static int rcvq_add(struct tcp_sock *tp, struct pkt *p, uint32_t seq, uint32_t o
 		    int may_take)
 {
 	const uint8_t *d = pkt_data(p) + off;
-	if (tp->urg_seen && !(tp->sk.opts & NS_SO_OOBINLINE) && SEQ_GEQ(tp->urg_seq, seq) &&
-	    SEQ_LT(tp->urg_seq, seq + len)) {
+	if (tp->urg_seen && SEQ_GEQ(tp->urg_seq, seq) && SEQ_LT(tp->urg_seq, seq + len)) {
 		uint32_t at = tp->urg_seq - seq;
 		uint32_t before = tp->rcvq.len;
+		tp->urg_mark_on = 1;
+		tp->urg_mark = before + at;
+		if (tp->sk.opts & NS_SO_OOBINLINE) {
+			/* In line: the byte stays, the mark in front of it. */
+			tp->urg_seen = 0;
+			return tcp_rq_copy_in(&tp->rcvq, d, len);
+		}
 		if (tcp_rq_copy_in(&tp->rcvq, d, at) < 0 ||
 		    tcp_rq_copy_in(&tp->rcvq, d + at + 1, len - at - 1) < 0) {
 			if (tp->rcvq.len > before)
 				tcp_rq_trim_tail(&tp->rcvq, tp->rcvq.len - before);
+			tp->urg_mark_on = 0;
 			return -ENOMEM;
 		}
 		tp->urg_data = d[at];
@@ -725,6 +732,7 @@ static void urg_process(struct tcp_sock *tp, const struct tcp_seg_in *seg)
 	tp->urg_seq = urg;
 	tp->urg_seen = 1;
 	tp->urg_data_valid = 0;
+	tp->urg_mark_on = 0; /* (a new mark replaces the old) */
 }
 
 /* RFC 3168 6.1: the ECN signals of an acceptable segment. */

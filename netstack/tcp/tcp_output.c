@@ -28,12 +28,12 @@ uint32_t tcp_tsval(const struct tcp_sock *tp)
 uint32_t tcp_current_mss(struct tcp_sock *tp)
 {
 	/* RFC 9293 3.7.1: Eff.snd.MSS = min(SendMSS+20, MMS_S) - TCPhdrsize
-	 * - IPoptionsize; we send no IP options. */
+	 * - IPoptionsize; we send no IP options.
+	 * TCP_MAXSEG lowers SendMSS (Linux's mss_clamp), before the
+	 * options are taken off. */
 	uint32_t mms = (tp->pmtu ? tp->pmtu : 1500) - tcp_ip_hdr_len(tp);
-	uint32_t peer = (uint32_t)tp->peer_mss + TCP_HDR_LEN;
-	uint32_t m = NS_MIN(mms, peer) - TCP_HDR_LEN - (tp->ts_ok ? 12 : 0);
-	if (tp->user_mss && tp->user_mss < m)
-		m = tp->user_mss;
+	uint32_t clamp = tp->user_mss && tp->user_mss < tp->peer_mss ? tp->user_mss : tp->peer_mss;
+	uint32_t m = NS_MIN(mms, clamp + TCP_HDR_LEN) - TCP_HDR_LEN - (tp->ts_ok ? 12 : 0);
 	if (m < TCP_MIN_MSS - (tp->ts_ok ? 12 : 0))
 		m = TCP_MIN_MSS - (tp->ts_ok ? 12 : 0);
 	/* Linux tcp_bound_to_half_wnd(): no bigger than half the largest

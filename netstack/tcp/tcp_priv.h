@@ -81,6 +81,7 @@ int tcp_state_linux(enum tcp_fsm_state s);
 
 /* ---- defaults (Linux's where RFCs leave a choice) ---- */
 #define TCP_DEFAULT_MSS 536	       /* RFC 9293 3.7.1 */
+#define TCP_DEFAULT_MSS6 1220	       /* RFC 9293 3.7.1: IPv6's */
 #define TCP_MIN_MSS 88		       /* Linux TCP_MIN_SND_MSS */
 #define TCP_SEND_PIECE 65536	       /* a send's unit under TCP_NOTSENT_LOWAT */
 #define TCP_RTO_INIT (1 * NS_SEC)      /* RFC 6298 2.1 */
@@ -397,6 +398,10 @@ struct tcp_sock {
 	uint8_t defer_accept;	     /* TCP_DEFER_ACCEPT, in SYN-ACK timeouts */
 	uint8_t urg_data_valid;	     /* an out-of-band byte is waiting */
 	uint8_t urg_data;
+	/* The urgent mark: reads stop there (Linux tcp_recvmsg); urg_mark
+	 * is how many queued bytes come before it. */
+	uint8_t urg_mark_on;
+	uint32_t urg_mark;
 	uint32_t urg_seq;	     /* sequence of the urgent byte */
 	uint8_t urg_seen;
 	uint8_t rst_sent_on_close;
@@ -404,8 +409,13 @@ struct tcp_sock {
 	uint8_t established_once;
 	/* Linux's socket-level state (sock->state): once connect() was
 	 * called the socket never listens (EINVAL); an attempt that failed
-	 * after connect() returned is reported by the next connect(). */
-	uint8_t connect_tried, connect_failed;
+	 * after connect() returned is reported by the next connect().
+	 * `disconnected`: a disconnect (a failed connect's reset,
+	 * AF_UNSPEC) made the socket level unconnected again. */
+	uint8_t connect_tried, connect_failed, disconnected;
+	/* shutdown() after a non-blocking connect failed: Linux's socket
+	 * is disconnecting then, and connect() is EINVAL until AF_UNSPEC. */
+	uint8_t sock_disconnecting;
 	uint8_t listen_shut; /* a listener shut for reading: connect() is EINVAL until listen() */
 	/* The port a disconnect gave back: getsockname still shows it while
 	 * the socket is unbound (Linux keeps inet_sport, clears inet_num). */
@@ -624,6 +634,12 @@ static inline uint32_t tcp_notsent_lowat(const struct tcp_sock *tp)
 static inline uint32_t tcp_ip_hdr_len(const struct tcp_sock *tp)
 {
 	return tp->raddr.family == AF_INET6 ? 40 : IP4_HDR_LEN;
+}
+
+/* RFC 9293 3.7.1: the send MSS to assume without an MSS option. */
+static inline uint16_t tcp_default_mss(const struct tcp_sock *tp)
+{
+	return tp->raddr.family == AF_INET6 ? TCP_DEFAULT_MSS6 : TCP_DEFAULT_MSS;
 }
 
 static inline ns_time_t tcp_now(const struct tcp_sock *tp)

@@ -85,6 +85,15 @@ void tcp_free(struct tcp_sock *tp)
 	free(tp);
 }
 
+/* A port bind() did not name goes back to the table; getsockname still
+ * shows it while the socket is unbound (Linux keeps inet_sport). */
+static void give_back_port(struct tcp_sock *tp)
+{
+	tcp_bhash_remove(tp->sk.stack, tp);
+	tp->name_port = tp->lport;
+	tp->lport = 0;
+}
+
 void tcp_done(struct tcp_sock *tp, int err)
 {
 	struct ns_stack *st = tp->sk.stack;
@@ -99,9 +108,10 @@ void tcp_done(struct tcp_sock *tp, int err)
 	tp->shut_rd = tp->shut_wr = 1;
 	tcp_timers_stop(tp);
 	tcp_unhash(tp);
-	/* The port stays ours only if bind() chose it (Linux). */
-	if (!tp->port_locked)
-		tcp_bhash_remove(st, tp);
+	/* The port stays ours only if bind() chose it (Linux); otherwise
+	 * the socket is unbound again and a bind() may name another. */
+	if (!tp->port_locked && tp->lport)
+		give_back_port(tp);
 	tcp_rtx_purge(tp);
 	tcp_ring_free(&tp->sndq);
 	tp->snd_buf_seq = tp->snd_una;
@@ -216,6 +226,9 @@ static int tcp_bind(struct ns_socket *s, const struct sockaddr *a, socklen_t len
 	if (r < 0)
 		return r;
 	tp->port_locked = sa.port != 0;
+	/* Linux: bound to an IPv6 address, the socket is IPv6-only. */
+	if (sa.ip.family == AF_INET6 && !ns_ip_is_any(&sa.ip))
+		s->opts |= NS_SO_V6ONLY;
 	return 0;
 }
 
@@ -223,8 +236,19 @@ static int tcp_listen(struct ns_socket *s, int backlog)
 {
 	struct tcp_sock *tp = tcp_sk(s);
 	struct ns_stack *st = s->stack;
-	if ((tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN) || tp->connect_tried)
+	if (tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN)
 		return -EINVAL;
+	if (tp->connect_tried) {
+		/* Linux never listens on a socket that connected. One that a
+		 * disconnect left unconnected gets as far as taking a port
+		 * (which stays bound, as by connect); one still connecting,
+		 * or connected, fails before that. */
+		if (tp->disconnected && !tp->lport) {
+			struct ns_ip addr = tp->laddr;
+			tcp_bind_port(st, tp, &addr, 0, 0);
+		}
+		return -EINVAL;
+	}
 	/* Linux clamps to net.core.somaxconn (4096); negative means max. */
 	uint32_t cap = st->tcp->somaxconn;
 	uint32_t bl = backlog < 0 || (uint32_t)backlog > cap ? cap : (uint32_t)backlog;
@@ -250,15 +274,6 @@ static int tcp_listen(struct ns_socket *s, int backlog)
 	return 0;
 }
 
-/* A port bind() did not name goes back to the table; getsockname still
- * shows it while the socket is unbound (Linux keeps inet_sport). */
-static void give_back_port(struct tcp_sock *tp)
-{
-	tcp_bhash_remove(tp->sk.stack, tp);
-	tp->name_port = tp->lport;
-	tp->lport = 0;
-}
-
 static void tcp_disconnect(struct tcp_sock *tp)
 {
 	/* Linux tcp_disconnect(): abort, RST if the peer knows us. */
@@ -275,16 +290,18 @@ static void tcp_disconnect(struct tcp_sock *tp)
 	tp->shut_rd = tp->shut_wr = 0;
 	tp->sk.so_error = 0;
 	tp->connect_failed = 0;
+	tp->disconnected = 1;
 	tcp_rq_free(&tp->rcvq);
 	tcp_ooo_purge(tp);
 	tp->fin_queued = tp->fin_sent = 0;
-	tp->urg_data_valid = tp->urg_seen = 0;
+	tp->urg_data_valid = tp->urg_seen = tp->urg_mark_on = 0;
 	tp->raddr = ns_ip_any(tp->sk.domain);
 	tp->rport = 0;
-	if (!tp->port_locked) {
-		give_back_port(tp);
+	/* Linux clears the options it parsed, TCP_MAXSEG's value with them
+	 * (a getsockopt shows the last connection's MSS then). */
+	tp->user_mss = 0;
+	if (!tp->port_locked)
 		tp->laddr = ns_ip_any(tp->sk.domain);
-	}
 }
 
 static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t len)
@@ -295,9 +312,11 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 
 	if (a && len >= (socklen_t)sizeof(sa_family_t) && a->sa_family == AF_UNSPEC) {
 		tcp_disconnect(tp);
-		tp->listen_shut = 0;
+		tp->listen_shut = tp->sock_disconnecting = 0;
 		return 0;
 	}
+	if (tp->sock_disconnecting)
+		return -EINVAL;
 	if (tp->listen_shut) {
 		/* Linux fails inside the protocol's connect, which gives back
 		 * a port that bind() did not name. */
@@ -377,13 +396,20 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	tp->syn_tsval = tcp_tsval(tp);
 	tp->rcv_adv = 0;
 	tp->rcv_nxt = 0;
-	tp->peer_mss = TCP_DEFAULT_MSS;
+	/* Until the SYN-ACK says otherwise: RFC 9293 3.7.1's default, or
+	 * TCP_MAXSEG's value, larger or not (Linux's mss_clamp). The MSS
+	 * worked out from it is what TCP_MAXSEG shows meanwhile and after
+	 * a failure. */
+	tp->peer_mss = tp->user_mss ? tp->user_mss : tcp_default_mss(tp);
+	tp->snd_max_wnd = 0;
+	tcp_current_mss(tp);
 	tp->fin_queued = tp->fin_sent = 0;
 	tp->shut_rd = tp->shut_wr = 0;
 	tp->retransmits = tp->backoff = 0;
 	tp->rto = TCP_RTO_INIT;
 	tp->state = TCPS_SYN_SENT;
 	tp->connect_tried = 1;
+	tp->disconnected = 0;
 	tcp_ehash_insert(st, tp);
 	NS_STAT_INC(st, tcp_active_opens);
 	tcp_send_syn(tp);
@@ -531,9 +557,18 @@ static ssize_t tcp_recv_data(struct tcp_sock *tp, struct msghdr *m, int flags)
 	size_t want = ns_iov_total(m);
 	if (tp->rcvq.len && want) {
 		uint32_t n = (uint32_t)NS_MIN(want, (size_t)tp->rcvq.len);
+		/* Linux: a read stops at the urgent mark (MSG_WAITALL too);
+		 * one at the mark reads past it, and then the out-of-band
+		 * byte is gone. */
+		if (tp->urg_mark_on && tp->urg_mark)
+			n = NS_MIN(n, tp->urg_mark);
 		if (!(flags & MSG_TRUNC))
 			tcp_rq_peek_iov(&tp->rcvq, m, n);
 		if (!(flags & MSG_PEEK)) {
+			if (tp->urg_mark_on && !tp->urg_mark)
+				tp->urg_mark_on = tp->urg_data_valid = 0;
+			else if (tp->urg_mark_on)
+				tp->urg_mark -= n;
 			tcp_rq_consume(&tp->rcvq, n);
 			tp->rcvq_space_copied += n;
 			tcp_rcv_space_adjust(tp);
@@ -582,6 +617,8 @@ static int tcp_shutdown(struct ns_socket *s, int how)
 	int wr = how == SHUT_WR || how == SHUT_RDWR;
 	switch (tp->state) {
 	case TCPS_CLOSED:
+		if (tp->connect_failed)
+			tp->sock_disconnecting = 1;
 		if (rd)
 			tp->shut_rd = 1;
 		if (wr)
@@ -775,7 +812,7 @@ static int tcp_ioctl(struct ns_socket *s, unsigned long req, int *val)
 		*val = (int)tcp_unsent(tp);
 		return 0;
 	case SIOCATMARK:
-		*val = tp->urg_data_valid && tp->rcvq.len == 0;
+		*val = tp->urg_mark_on && !tp->urg_mark;
 		return 0;
 	default:
 		return -ENOTTY;
@@ -1053,9 +1090,14 @@ static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 	case TCP_CORK:
 		return put_int(v, len, tp->cork);
 	case TCP_MAXSEG:
+		/* Linux: a closed or listening socket shows the value set;
+		 * otherwise the MSS last worked out (536 before any connect,
+		 * then the SYN's, then the connection's). */
+		if (tp->user_mss && (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN))
+			return put_int(v, len, tp->user_mss);
 		if (TCPS_HAVEESTABLISHED(tp->state))
 			return put_int(v, len, (int)tcp_current_mss(tp));
-		return put_int(v, len, tp->user_mss ? tp->user_mss : TCP_DEFAULT_MSS);
+		return put_int(v, len, tp->mss ? tp->mss : TCP_DEFAULT_MSS);
 	case TCP_KEEPIDLE:
 		return put_int(v, len, tp->keepidle_s ? (int)tp->keepidle_s : (int)tp->sk.stack->tcp->keepidle_s);
 	case TCP_KEEPINTVL:

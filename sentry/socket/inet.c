@@ -46,6 +46,9 @@ struct inet_sock {
 	struct ns_socket *ns;
 	struct netns *netns; /* held: the stack of ns lives while it does */
 	int connecting; /* a blocking connect waits for its handshake */
+	/* A connect returned EINPROGRESS and no connect has reported the
+	 * outcome yet (Linux SS_CONNECTING). */
+	int in_progress;
 	/* SIOCGSTAMP: when the last datagram was read (Linux: received;
 	 * see SO_TIMESTAMP in inet_recvmsg); ENOENT before the first. */
 	int stamped;
@@ -203,6 +206,7 @@ static int inet_connect(struct sock *s, struct task *t, const struct sockaddr *a
 			return -EAGAIN;
 		}
 		is->connecting = 0;
+		is->in_progress = 0;
 		int err = 0;
 		socklen_t el = sizeof(err);
 		ns_getsockopt(is->ns, SOL_SOCKET, SO_ERROR, &err, &el);
@@ -218,7 +222,19 @@ static int inet_connect(struct sock *s, struct task *t, const struct sockaddr *a
 		return 0;
 	}
 	is->connecting = 0;
+	int unspec = a && len >= (socklen_t)sizeof(sa_family_t) && a->sa_family == AF_UNSPEC;
+	if (is->in_progress && !unspec && s->type == SOCK_STREAM) {
+		/* Linux: the first connect after one in progress completed
+		 * reports the success, whatever address it names. */
+		int st = tcp_state(is->ns);
+		if (st != TCP_SYN_SENT && st != TCP_SYN_RECV && st != TCP_CLOSE && st >= 0) {
+			is->in_progress = 0;
+			return 0;
+		}
+	}
 	int r = ns_connect(is->ns, a, len);
+	if (r != -EALREADY)
+		is->in_progress = r == -EINPROGRESS;
 	int nonblock = s->file && (s->file->flags & O_NONBLOCK);
 	if (r == -EINPROGRESS && !nonblock) {
 		is->connecting = 1;

@@ -49,8 +49,11 @@ struct usock {
 	struct usock *peer;
 	struct list rcvq;
 	size_t rcvq_bytes;
-	int rcv_shut, snd_shut; /* our own shutdown(2) sides */
-	int peer_gone;
+	/* Linux's sk_shutdown: our own shutdown(2) and, on a connection,
+	 * what the peer's did to us (its SHUT_WR shuts our reading side,
+	 * its SHUT_RD our writing side; its close both). */
+	int rcv_shut, snd_shut;
+	int err; /* SO_ERROR: ECONNRESET when a peer closed on unread data */
 	struct list acceptq;	/* embryos: struct usock via alink */
 	struct list alink;
 	int backlog, nacc;
@@ -121,6 +124,22 @@ static struct usock *u_alloc(int type, int protocol)
 static int conn_oriented(struct usock *u)
 {
 	return u->base.type == SOCK_STREAM || u->base.type == SOCK_SEQPACKET;
+}
+
+/* Linux unix_may_send(): a datagram socket connected to another takes
+ * datagrams from that one only (its peer may be gone: it keeps it until
+ * it sends itself). */
+static int may_send(struct usock *from, struct usock *to)
+{
+	return !to->peer || to->peer == from;
+}
+
+/* The pending error, reported once (SO_ERROR, a read, a seqpacket send). */
+static int take_err(struct usock *u)
+{
+	int e = u->err;
+	u->err = 0;
+	return e;
 }
 
 int unix_create(struct task *t, int type, int protocol, struct sock **out)
@@ -224,7 +243,7 @@ static int autobind(struct usock *u)
 		a.sun_family = AF_UNIX;
 		snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, "%05x", next++ & 0xfffff);
 		socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 6);
-		if (!abstract_lookup(u->netns, &a, len, -1)) {
+		if (!abstract_lookup(u->netns, &a, len, u->base.type)) {
 			u->addr = a;
 			u->addrlen = len;
 			list_add_tail(&u->ab_link, &abstract_names);
@@ -248,7 +267,9 @@ static int u_bind(struct sock *s, struct task *t, const struct sockaddr *sa, soc
 	if (len == sizeof(sa_family_t))
 		return autobind(u);
 	if (is_abstract(a, len)) {
-		if (abstract_lookup(u->netns, a, len, -1))
+		/* Linux keeps each type's abstract names apart: the same name
+		 * may be bound once per type. */
+		if (abstract_lookup(u->netns, a, len, u->base.type))
 			return -EADDRINUSE;
 		memcpy(&u->addr, a, len);
 		u->addrlen = len;
@@ -298,8 +319,8 @@ static int lookup_addr(struct task *t, const struct sockaddr *sa, socklen_t len,
 	if (is_abstract(a, len)) {
 		/* Linux looks abstract names up with the type: another type's
 		 * socket is nobody (ECONNREFUSED); a path's is EPROTOTYPE. */
-		struct usock *u = abstract_lookup(task_netns(t)->c.ino, a, len, -1);
-		if (!u || u->base.type != type)
+		struct usock *u = abstract_lookup(task_netns(t)->c.ino, a, len, type);
+		if (!u)
 			return -ECONNREFUSED;
 		*out = u;
 		return 0;
@@ -358,11 +379,20 @@ static int u_connect(struct sock *s, struct task *t, const struct sockaddr *sa, 
 		u->state = US_UNCONN;
 		return 0;
 	}
+	/* Linux: SO_PASSCRED names the socket before the peer is looked
+	 * up, so a connect that fails leaves it bound all the same. */
+	int bad = addr_check(sa, len);
+	if (bad)
+		return bad;
+	if (!u->addrlen && u->passcred)
+		autobind(u);
 	struct usock *srv;
 	int e = lookup_addr(t, sa, len, u->base.type, &srv);
 	if (e)
 		return e;
 	if (!conn_oriented(u)) {
+		if (!may_send(u, srv))
+			return -EPERM;
 		if (u->peer)
 			u_put(u->peer);
 		u_get(srv);
@@ -402,8 +432,6 @@ static int u_connect(struct sock *s, struct task *t, const struct sockaddr *sa, 
 	list_add_tail(&emb->alink, &srv->acceptq);
 	srv->nacc++;
 	u_put(emb); /* drop the allocation reference; queue + client's peer hold it */
-	if (!u->addrlen && u->passcred)
-		autobind(u);
 	waitq_wake(&srv->base.wq, POLLIN | POLLRDNORM);
 	return 0;
 }
@@ -476,6 +504,8 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 	 * and ignores an address; a datagram (and seqpacket) socket has no
 	 * out-of-band data; a stream refuses an address before anything. */
 	if (u->base.type == SOCK_SEQPACKET) {
+		if (u->err)
+			return -take_err(u);
 		if (u->state != US_CONNECTED)
 			return -ENOTCONN;
 		m->addrlen = 0;
@@ -489,10 +519,8 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 	if (conn_oriented(u)) {
 		if (u->state != US_CONNECTED)
 			return -ENOTCONN;
-		if (u->snd_shut)
-			return -EPIPE;
 		struct usock *p = u->peer;
-		if (u->peer_gone || !p || p->rcv_shut)
+		if (u->snd_shut || !p || p->rcv_shut)
 			return -EPIPE;
 		if (u->base.type == SOCK_SEQPACKET) {
 			if (m->len > (size_t)p->base.rcvbuf)
@@ -526,27 +554,35 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 	if (u->snd_shut)
 		return -EPIPE;
 	struct usock *to = NULL;
+	if (!m->addrlen && !u->peer)
+		return -ENOTCONN;
+	if (!u->addrlen && u->passcred)
+		autobind(u); /* (before the lookup, as connect) */
 	if (m->addrlen) {
 		int e = lookup_addr(t, (struct sockaddr *)&m->addr, m->addrlen, SOCK_DGRAM, &to);
 		if (e)
 			return e;
 	} else {
-		if (!u->peer)
-			return -ENOTCONN;
 		to = u->peer;
-		if (u->peer_gone)
-			return -ECONNREFUSED;
 	}
-	if (to->peer && to->peer != u && to->peer->state != US_DISCONNECTED && !u->peer)
-		return -EPERM; /* connected to someone else */
+	if (to == u->peer && to->state == US_DISCONNECTED) {
+		/* Linux: the peer we were connected to is gone; sending finds
+		 * out (ECONNREFUSED) and leaves us unconnected (ENOTCONN). */
+		u_put(to);
+		u->peer = NULL;
+		u->state = US_UNCONN;
+		return -ECONNREFUSED;
+	}
+	if (!may_send(u, to))
+		return -EPERM;
+	if (to->rcv_shut)
+		return -EPIPE;
 	if (m->len > (size_t)to->base.rcvbuf)
 		return -EMSGSIZE;
 	if (room(to) < m->len && to->rcvq_bytes) {
 		*wq = &to->base.wq;
 		return -EAGAIN;
 	}
-	if (!u->addrlen && u->passcred)
-		autobind(u);
 	return enqueue(to, u, t, m, m->len);
 }
 
@@ -570,15 +606,17 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 		return u->base.type == SOCK_SEQPACKET ? -ENOTCONN : -EINVAL;
 	if ((flags & MSG_OOB) && u->base.type != SOCK_STREAM)
 		return -EOPNOTSUPP; /* datagrams have no out-of-band data */
+	/* Linux: a message socket reports its error before its queue, a
+	 * stream after the bytes it still holds. */
+	if (u->err && (u->base.type != SOCK_STREAM || list_empty(&u->rcvq)))
+		return -take_err(u);
 	if (list_empty(&u->rcvq)) {
 		/* Linux: a datagram socket shut for reading reads as end only
 		 * for a caller that would wait; one that would not gets EAGAIN
 		 * (streams return 0 either way). */
 		if (!conn_oriented(u) && u->rcv_shut && (flags & MSG_DONTWAIT))
 			return -EAGAIN;
-		if (u->rcv_shut || u->peer_gone || (conn_oriented(u) && u->peer && u->peer->snd_shut))
-			return 0;
-		if (conn_oriented(u) && u->state != US_CONNECTED)
+		if (u->rcv_shut)
 			return 0;
 		return -EAGAIN;
 	}
@@ -659,13 +697,19 @@ static int u_shutdown(struct sock *s, int how)
 	/* Any state: Linux's unix sockets take a shutdown unconnected. */
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return -EINVAL;
-	if (how == SHUT_RD || how == SHUT_RDWR)
-		u->rcv_shut = 1;
-	if (how == SHUT_WR || how == SHUT_RDWR)
-		u->snd_shut = 1;
+	int rd = how == SHUT_RD || how == SHUT_RDWR, wr = how == SHUT_WR || how == SHUT_RDWR;
+	u->rcv_shut |= rd;
+	u->snd_shut |= wr;
 	waitq_wake(&u->base.wq, POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
-	if (u->peer)
+	if (u->peer) {
+		/* A connection's peer sees the other end of each side; a
+		 * datagram peer sees nothing (Linux). */
+		if (conn_oriented(u)) {
+			u->peer->snd_shut |= rd;
+			u->peer->rcv_shut |= wr;
+		}
 		waitq_wake(&u->peer->base.wq, POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
+	}
 	return 0;
 }
 
@@ -695,9 +739,15 @@ static int u_setsockopt(struct sock *s, struct task *t, int level, int name, con
 	struct usock *u = U(s);
 	if (level != SOL_SOCKET)
 		return -EOPNOTSUPP;
-	/* Linux: port sharing is for inet sockets only. */
-	if (name == SO_REUSEPORT)
-		return -EOPNOTSUPP;
+	/* Linux: port sharing is for inet sockets only (turning it off is
+	 * allowed, and changes nothing). */
+	if (name == SO_REUSEPORT) {
+		int v;
+		if (len < (socklen_t)sizeof(int))
+			return -EINVAL;
+		memcpy(&v, val, sizeof(v));
+		return v ? -EOPNOTSUPP : 0;
+	}
 	if (name == SO_PASSCRED) {
 		int v;
 		if (len < (socklen_t)sizeof(int))
@@ -736,7 +786,7 @@ static int u_getsockopt(struct sock *s, struct task *t, int level, int name, voi
 		v = u->state == US_LISTEN;
 		break;
 	case SO_ERROR:
-		v = 0;
+		v = take_err(u);
 		break;
 	default:
 		return sock_getsockopt_common(s, name, val, len);
@@ -748,32 +798,29 @@ static int u_getsockopt(struct sock *s, struct task *t, int level, int name, voi
 	return 0;
 }
 
+/* Linux's unix_poll and unix_dgram_poll: the shutdown bits (both: a
+ * hang-up; reading: end of file to read), the queue, an unconnected
+ * stream or seqpacket socket's hang-up, and room to write, which every
+ * socket but a listener may have, connected or not. */
 static uint32_t u_poll(struct sock *s)
 {
 	struct usock *u = U(s);
 	uint32_t m = 0;
+	if (u->err)
+		m |= POLLERR;
+	if (u->rcv_shut && u->snd_shut)
+		m |= POLLHUP;
+	if (u->rcv_shut)
+		m |= POLLIN | POLLRDNORM | POLLRDHUP;
 	if (u->state == US_LISTEN)
-		return list_empty(&u->acceptq) ? 0 : POLLIN | POLLRDNORM;
+		return list_empty(&u->acceptq) ? m : m | POLLIN | POLLRDNORM;
 	if (!list_empty(&u->rcvq))
 		m |= POLLIN | POLLRDNORM;
-	if (conn_oriented(u)) {
-		int peer_shut = u->peer_gone || (u->peer && u->peer->snd_shut);
-		if (u->rcv_shut || peer_shut)
-			m |= POLLIN | POLLRDNORM | POLLRDHUP;
-		if ((u->rcv_shut && u->snd_shut) || u->peer_gone)
-			m |= POLLHUP;
-		if (u->state == US_UNCONN)
-			m |= POLLOUT | POLLHUP;
-		if (u->state == US_CONNECTED && u->peer && !u->peer_gone && !u->snd_shut && room(u->peer) > 0)
-			m |= POLLOUT | POLLWRNORM;
-		if (u->state == US_CONNECTED && (u->peer_gone || u->snd_shut))
-			m |= POLLOUT | POLLWRNORM; /* writes fail at once */
-	} else {
-		if (u->rcv_shut)
-			m |= POLLIN | POLLRDNORM | POLLRDHUP;
-		if (!u->peer || u->peer_gone || room(u->peer) > 0)
-			m |= POLLOUT | POLLWRNORM;
-	}
+	if (conn_oriented(u) && u->state == US_UNCONN)
+		m |= POLLHUP;
+	struct usock *p = u->peer;
+	if (!p || p->state == US_DISCONNECTED || room(p) > 0)
+		m |= POLLOUT | POLLWRNORM | POLLWRBAND;
 	return m;
 }
 
@@ -820,14 +867,21 @@ static void u_release(struct sock *s)
 		list_del(&emb->alink);
 		emb->listener = NULL;
 		u->nacc--;
+		/* Its client was refused after all: ECONNRESET (Linux). */
+		if (emb->peer)
+			emb->peer->err = ECONNRESET;
 		u_release(&emb->base);
 	}
 	if (u->peer) {
 		struct usock *p = u->peer;
-		if (conn_oriented(u) || p->peer == u) {
-			p->peer_gone = 1;
-			if (conn_oriented(u))
-				p->state = US_CONNECTED; /* stays connected, at EOF */
+		/* A connection's peer stays connected, shut both ways, and
+		 * learns of the data it sent that nobody read; a datagram
+		 * peer finds out when it next sends. */
+		if (conn_oriented(u)) {
+			p->state = US_CONNECTED;
+			p->rcv_shut = p->snd_shut = 1;
+			if (!list_empty(&u->rcvq))
+				p->err = ECONNRESET;
 		}
 		waitq_wake(&p->base.wq, POLLIN | POLLOUT | POLLHUP | POLLRDHUP | POLLERR);
 		u->peer = NULL;

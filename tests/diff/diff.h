@@ -83,6 +83,9 @@ void case_namespaces(void);
 void case_ipv6_sysctl(void);
 void case_ip6_options(void);
 
+/* seqfixcases.c */
+void case_seq_fixes(void);
+
 /* connectcases.c */
 void case_tcp_connect_failure(void);
 void case_udp_edges(void);

@@ -397,6 +397,7 @@ static const struct {
 	{ "splice_calls", case_splice_calls },
 	{ "ipv6_sysctl", case_ipv6_sysctl },
 	{ "ip6_options", case_ip6_options },
+	{ "seq_fixes", case_seq_fixes },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

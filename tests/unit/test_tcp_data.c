@@ -562,6 +562,32 @@ START_TEST(urgent_byte_is_read_out_of_band_and_the_rest_of_the_stream_is_intact)
 }
 END_TEST
 
+/* Linux tcp_recvmsg: a read stops at the urgent mark; SIOCATMARK is
+ * true there; reading past the mark ends the out-of-band byte. */
+START_TEST(reads_stop_at_the_urgent_mark)
+{
+	struct t_conn c;
+	T_ACCEPT(&c);
+	send_urg(&c, "abc", 3);
+	t_send(&c, "def", 3);
+	char buf[16];
+	int at = -1;
+	ck_assert_int_eq(ns_socket_ioctl(c.s, SIOCATMARK, &at), 0);
+	ck_assert_int_eq(at, 0);
+	ck_assert_int_eq(ns_recv(c.s, buf, sizeof(buf), MSG_PEEK), 2);
+	ck_assert_int_eq(ns_recv(c.s, buf, sizeof(buf), MSG_WAITALL), 2);
+	ck_assert_int_eq(memcmp(buf, "ab", 2), 0);
+	ck_assert_int_eq(ns_socket_ioctl(c.s, SIOCATMARK, &at), 0);
+	ck_assert_int_eq(at, 1);
+	ck_assert_int_eq(ns_recv(c.s, buf, sizeof(buf), 0), 3);
+	ck_assert_int_eq(memcmp(buf, "def", 3), 0);
+	ck_assert_int_eq(ns_recv(c.s, buf, 1, MSG_OOB), -EINVAL); /* passed */
+	ck_assert_int_eq(ns_socket_ioctl(c.s, SIOCATMARK, &at), 0);
+	ck_assert_int_eq(at, 0);
+	t_close(&c);
+}
+END_TEST
+
 /* RFC 6093 / Linux: with SO_OOBINLINE nothing leaves the stream. */
 START_TEST(urgent_data_with_oobinline_stays_in_the_stream)
 {
@@ -955,6 +981,7 @@ Suite *tcp_data_suite(void)
 	ADD_FX(s, queue_ioctls_count_unacked_unsent_and_readable_bytes);
 	ADD_FX(s, msg_oob_sends_urg_with_the_pointer_after_the_urgent_byte);
 	ADD_FX(s, urgent_byte_is_read_out_of_band_and_the_rest_of_the_stream_is_intact);
+	ADD_FX(s, reads_stop_at_the_urgent_mark);
 	ADD_FX(s, urgent_data_with_oobinline_stays_in_the_stream);
 	ADD_FX(s, urgent_pointer_into_a_later_segment_takes_out_exactly_one_byte);
 	ADD_FX(s, long_stream_to_the_peer_arrives_intact);

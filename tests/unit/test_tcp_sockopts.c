@@ -275,6 +275,71 @@ START_TEST(loopback_mss_is_half_the_peers_first_window)
 }
 END_TEST
 
+/* Linux: TCP_MAXSEG shows the value set while the socket is closed, else
+ * the MSS last worked out (the SYN's: the value less the timestamp
+ * option); a disconnect clears the value. A refused connect gives back a
+ * port bind() did not name; listen() after the disconnect fails but
+ * takes a port, which stays. */
+START_TEST(maxseg_and_port_around_a_refused_connect)
+{
+	t_begin();
+	struct ns_socket *s;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &s), 0);
+	ck_assert_int_eq(t_geti(s, IPPROTO_TCP, TCP_MAXSEG), 536);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_MAXSEG, 600), 0);
+	struct sockaddr_in to = fx_sin(0x7f000001, 9); /* nobody listens */
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&to, sizeof(to)), -EINPROGRESS);
+	ck_assert_int_eq(t_geti(s, IPPROTO_TCP, TCP_MAXSEG), 588);
+	for (int i = 0; i < 4; i++)
+		fx_poll(); /* SYN, RST */
+	ck_assert_int_eq(t_tp(s)->state, TCPS_CLOSED);
+	ck_assert_int_eq(t_geti(s, IPPROTO_TCP, TCP_MAXSEG), 600);
+	ck_assert_uint_eq(t_tp(s)->lport, 0);
+	struct sockaddr un = { .sa_family = AF_UNSPEC };
+	ck_assert_int_eq(ns_connect(s, &un, sizeof(un)), 0);
+	ck_assert_int_eq(t_geti(s, IPPROTO_TCP, TCP_MAXSEG), 588);
+	ck_assert_int_eq(ns_listen(s, 1), -EINVAL);
+	uint16_t port = t_tp(s)->lport;
+	ck_assert_uint_ne(port, 0);
+	struct sockaddr_in any = fx_sin(0, 0);
+	ck_assert_int_eq(ns_bind(s, (struct sockaddr *)&any, sizeof(any)), -EINVAL);
+	ns_close(s);
+
+	/* IPv6 assumes 1220 until the SYN-ACK says otherwise. */
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET6, SOCK_STREAM, 0, &s), 0);
+	struct sockaddr_in6 to6 = { .sin6_family = AF_INET6, .sin6_port = htons(9),
+				    .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&to6, sizeof(to6)), -EINPROGRESS);
+	ck_assert_int_eq(t_geti(s, IPPROTO_TCP, TCP_MAXSEG), 1208);
+	ns_close(s);
+	fx_poll();
+}
+END_TEST
+
+/* RFC 3168 6.1.1 / Linux: TCP owns the ECN bits of IP_TOS and
+ * IPV6_TCLASS; a datagram socket keeps what it is given. */
+START_TEST(tos_of_a_stream_socket_keeps_the_ecn_bits_out)
+{
+	t_begin();
+	struct ns_socket *s, *u;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET6, SOCK_STREAM, 0, &s), 0);
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_DGRAM, 0, &u), 0);
+	ck_assert_int_eq(t_seti(s, IPPROTO_IP, IP_TOS, 255), 0);
+	ck_assert_int_eq(t_geti(s, IPPROTO_IP, IP_TOS), 252);
+	ck_assert_int_eq(t_seti(s, IPPROTO_IPV6, IPV6_TCLASS, 7), 0);
+	ck_assert_int_eq(t_geti(s, IPPROTO_IPV6, IPV6_TCLASS), 4);
+	ck_assert_int_eq(t_seti(u, IPPROTO_IP, IP_TOS, 255), 0);
+	ck_assert_int_eq(t_geti(u, IPPROTO_IP, IP_TOS), 255);
+	/* Bound to an IPv6 address, the socket is IPv6-only (Linux). */
+	ck_assert_int_eq(t_geti(s, IPPROTO_IPV6, IPV6_V6ONLY), 0);
+	struct sockaddr_in6 lo = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	ck_assert_int_eq(ns_bind(s, (struct sockaddr *)&lo, sizeof(lo)), 0);
+	ck_assert_int_eq(t_geti(s, IPPROTO_IPV6, IPV6_V6ONLY), 1);
+	ns_close(s);
+	ns_close(u);
+}
+END_TEST
+
 Suite *tcp_sockopts_suite(void)
 {
 	Suite *s = unit_suite("tcp_sockopts");
@@ -285,5 +350,7 @@ Suite *tcp_sockopts_suite(void)
 	ADD_FX(s, msg_trunc_discards_stream_bytes);
 	ADD_FX(s, tcp_cc_info_of_cubic_and_reno_is_empty);
 	ADD_FX(s, loopback_mss_is_half_the_peers_first_window);
+	ADD_FX(s, maxseg_and_port_around_a_refused_connect);
+	ADD_FX(s, tos_of_a_stream_socket_keeps_the_ecn_bits_out);
 	return s;
 }

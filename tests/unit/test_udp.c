@@ -282,6 +282,20 @@ START_TEST(port_unreachable_reports_econnrefused_on_a_connected_socket)
 }
 END_TEST
 
+/* Linux: a send reports the pending error where it would allocate the
+ * datagram, after the destination is checked: port 0 is EINVAL first. */
+START_TEST(pending_error_waits_behind_a_bad_destination_port)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct ns_socket *s = refused_socket(1);
+	ck_assert_int_eq(send_to(s, B_IP_PEER, 0, "x", 1), -EINVAL);
+	ck_assert(ns_socket_poll(s) & POLLERR);
+	ck_assert_int_eq(ns_send(s, "x", 1, 0), -ECONNREFUSED);
+	ck_assert(!(ns_socket_poll(s) & POLLERR));
+	ns_close(s);
+}
+END_TEST
+
 START_TEST(port_unreachable_reaches_a_socket_bound_to_its_device)
 {
 	/* SO_BINDTODEVICE must not hide the socket from ICMP errors about
@@ -830,6 +844,7 @@ Suite *udp_suite(void)
 	ADD_FX(s, connect_af_unspec_dissolves_the_association);
 	ADD_FX(s, send_without_destination_fails_edestaddrreq);
 	ADD_FX(s, port_unreachable_reports_econnrefused_on_a_connected_socket);
+	ADD_FX(s, pending_error_waits_behind_a_bad_destination_port);
 	ADD_FX(s, port_unreachable_reaches_a_socket_bound_to_its_device);
 	ADD_FX(s, port_unreachable_is_ignored_by_an_unconnected_socket);
 	ADD_FX(s, pending_error_is_reported_before_queued_data);

@@ -1028,6 +1028,16 @@ int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len
 	case IP_RECVTOS:
 		set_flag(s, NS_SO_RECVTOS, val);
 		return 0;
+	/* The IP options of received datagrams as control messages: kept
+	 * and read back (ping sets IP_RETOPTS). The stack does not pass
+	 * received IPv4 options up, so no message is ever added; Linux adds
+	 * one only for a datagram that carried options. */
+	case IP_RECVOPTS:
+		set_flag(s, NS_SO_RECVOPTS, val);
+		return 0;
+	case IP_RETOPTS:
+		set_flag(s, NS_SO_RETOPTS, val);
+		return 0;
 	case IP_FREEBIND:
 		if (len < 1)
 			return -EINVAL;
@@ -1077,6 +1087,10 @@ int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
 		return put_int(v, len, !!(s->opts & NS_SO_RECVTTL));
 	case IP_RECVTOS:
 		return put_int(v, len, !!(s->opts & NS_SO_RECVTOS));
+	case IP_RECVOPTS:
+		return put_int(v, len, !!(s->opts & NS_SO_RECVOPTS));
+	case IP_RETOPTS:
+		return put_int(v, len, !!(s->opts & NS_SO_RETOPTS));
 	case IP_FREEBIND:
 		return put_int(v, len, !!(s->opts & NS_SO_FREEBIND));
 	case IP_RECVORIGDSTADDR:

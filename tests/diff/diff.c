@@ -3,6 +3,7 @@
  */
 #include "diff.h"
 
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -96,4 +97,13 @@ void guard_begin(void)
 void guard_end(void)
 {
 	alarm(0);
+}
+
+void write_file(const char *step, const char *path, const char *text)
+{
+	errno = 0;
+	int fd = open(path, O_WRONLY);
+	R(step, fd < 0 ? -1 : (long)write(fd, text, strlen(text)));
+	if (fd >= 0)
+		close(fd);
 }

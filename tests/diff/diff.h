@@ -33,6 +33,10 @@ void get_int(const char *step, int fd, int level, int opt);
 /* setsockopt of an int option, as a result line. */
 void set_int(const char *step, int fd, int level, int opt, int v);
 
+/* open(path, O_WRONLY) and one write of text, as a result line (the
+ * open's errno when it fails). */
+void write_file(const char *step, const char *path, const char *text);
+
 /* Runs fn in a child (for privilege changes) and waits for it. */
 void ck_child(void (*fn)(void));
 

@@ -206,11 +206,7 @@ static void sysctl_write(const char *name, const char *v)
 	char path[128], step[200];
 	snprintf(path, sizeof(path), "/proc/sys/net/%s", name);
 	snprintf(step, sizeof(step), "write %s '%s'", name, v);
-	errno = 0;
-	int fd = open(path, O_WRONLY);
-	R(step, fd < 0 ? -1 : (long)write(fd, v, strlen(v)));
-	if (fd >= 0)
-		close(fd);
+	write_file(step, path, v);
 }
 
 static void bound_port(const char *step)

@@ -45,11 +45,7 @@ static void ip6_write(const char *name, const char *v)
 	char path[128], step[200];
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/%s", name);
 	snprintf(step, sizeof(step), "write %s '%s'", name, v);
-	errno = 0;
-	int fd = open(path, O_WRONLY);
-	R(step, fd < 0 ? -1 : (long)write(fd, v, strlen(v)));
-	if (fd >= 0)
-		close(fd);
+	write_file(step, path, v);
 }
 
 /* Write v, read back, as two lines. */

@@ -216,16 +216,6 @@ static void *idle_thread(void *arg)
 	return NULL;
 }
 
-static void write_file(const char *step, const char *path, const char *text)
-{
-	errno = 0;
-	int fd = open(path, O_WRONLY);
-	ssize_t r = fd < 0 ? -1 : write(fd, text, strlen(text));
-	R(step, r);
-	if (fd >= 0)
-		close(fd);
-}
-
 static void user_part(void)
 {
 	uid_t outer = geteuid();

@@ -555,7 +555,8 @@ void case_option_levels(void)
 		{ "IP_TTL", IPPROTO_IP, IP_TTL },	   { "UDP_CORK", IPPROTO_UDP, 1 },
 		{ "level 999", 999, 1 },		   { "TCP 999", IPPROTO_TCP, 999 },
 		{ "IP 999", IPPROTO_IP, 999 },		   { "IPV6 999", IPPROTO_IPV6, 999 },
-		{ "SOL_SOCKET 999", SOL_SOCKET, 999 },
+		{ "SOL_SOCKET 999", SOL_SOCKET, 999 },	   { "IP_RECVOPTS", IPPROTO_IP, IP_RECVOPTS },
+		{ "IP_RETOPTS", IPPROTO_IP, IP_RETOPTS },
 	};
 	for (int d = 0; d < 2; d++)
 		for (int t = 0; t < 2; t++) {

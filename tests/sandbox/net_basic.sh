@@ -130,7 +130,7 @@ ping -6 -c 2 -i 0.2 -W 2 "\$gw6" 2>/dev/null | grep -o '[0-9]* received'
 EOF
 out=$("$MOAT" do --ip $SIP/24 --dns 192.0.2.53 --add-host extra.example:192.0.2.7 sh "$T/inside.sh" 2>&1)
 expect_same inside_view "$SIP/24
-default via $HIP dev eth0 metric 0 
+default via $HIP dev eth0 
 state UP
 ['eth0', 'lo']
 $SIP

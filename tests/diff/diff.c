@@ -4,7 +4,9 @@
 #include "diff.h"
 
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <linux/capability.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -106,4 +108,18 @@ void write_file(const char *step, const char *path, const char *text)
 	R(step, fd < 0 ? -1 : (long)write(fd, text, strlen(text)));
 	if (fd >= 0)
 		close(fd);
+}
+
+void tcp_pair(int *c, int *s)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	bind(l, (struct sockaddr *)&a, sizeof(a));
+	listen(l, 4);
+	getsockname(l, (struct sockaddr *)&a, &al);
+	*c = socket(AF_INET, SOCK_STREAM, 0);
+	connect(*c, (struct sockaddr *)&a, sizeof(a));
+	*s = accept(l, NULL, NULL);
+	close(l);
 }

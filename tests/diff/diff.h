@@ -37,6 +37,10 @@ void set_int(const char *step, int fd, int level, int opt, int v);
  * open's errno when it fails). */
 void write_file(const char *step, const char *path, const char *text);
 
+/* A connected TCP pair over 127.0.0.1: *c the client, *s the accepted
+ * side (the listener is closed). */
+void tcp_pair(int *c, int *s);
+
 /* Runs fn in a child (for privilege changes) and waits for it. */
 void ck_child(void (*fn)(void));
 

@@ -490,19 +490,11 @@ void case_fd_kinds(void)
 	V("socketpair ends differ in ino", "%d", s0.st_ino != s1.st_ino);
 	close(sp[0]);
 	close(sp[1]);
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = fk_lo(0);
-	socklen_t al = sizeof(a);
-	bind(l, (struct sockaddr *)&a, sizeof(a));
-	listen(l, 1);
-	getsockname(l, (struct sockaddr *)&a, &al);
-	int c = socket(AF_INET, SOCK_STREAM, 0);
-	connect(c, (struct sockaddr *)&a, sizeof(a));
-	int acc = accept(l, NULL, NULL);
+	int c, acc;
+	tcp_pair(&c, &acc);
 	stat_of("accepted tcp socket", acc);
 	close(acc);
 	close(c);
-	close(l);
 
 	unlink(FK_FILE);
 	rmdir(FK_DIR);

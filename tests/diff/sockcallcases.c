@@ -290,15 +290,8 @@ static void stamps(void)
 	errno = 0;
 	R("SIOCGSTAMP bad pointer", ioctl(u, SIOCGSTAMP, (void *)8));
 	close(u);
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = lo4(0);
-	socklen_t al = sizeof(a);
-	bind(l, (struct sockaddr *)&a, sizeof(a));
-	listen(l, 1);
-	getsockname(l, (struct sockaddr *)&a, &al);
-	int c = socket(AF_INET, SOCK_STREAM, 0);
-	connect(c, (struct sockaddr *)&a, sizeof(a));
-	int s = accept(l, NULL, NULL);
+	int c, s;
+	tcp_pair(&c, &s);
 	write(c, "abc", 3);
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &w, sizeof(w));
 	recv(s, b, sizeof(b), 0);
@@ -307,7 +300,6 @@ static void stamps(void)
 	names("tcp", c);
 	close(s);
 	close(c);
-	close(l);
 }
 
 static void vmsplices(void)

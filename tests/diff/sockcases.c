@@ -55,18 +55,6 @@ static int listener(uint16_t *port)
 	return l;
 }
 
-/* A connected TCP pair over loopback: *c the client, *s the server side. */
-static void tcp_pair(int *c, int *s)
-{
-	uint16_t port;
-	int l = listener(&port);
-	struct sockaddr_in a = loop4(port);
-	*c = socket(AF_INET, SOCK_STREAM, 0);
-	connect(*c, (struct sockaddr *)&a, sizeof(a));
-	*s = accept(l, NULL, NULL);
-	close(l);
-}
-
 /* A bound UDP socket on 127.0.0.1; *port gets its port. */
 static int udp_bound(uint16_t *port)
 {

@@ -92,22 +92,6 @@ static void put_file(const char *path, const char *s)
 	close(fd);
 }
 
-/* A connected TCP pair on loopback. */
-static void tcp_pair(int sv[2])
-{
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t al = sizeof(a);
-	bind(l, (struct sockaddr *)&a, sizeof(a));
-	listen(l, 1);
-	getsockname(l, (struct sockaddr *)&a, &al);
-	sv[0] = socket(AF_INET, SOCK_STREAM, 0);
-	connect(sv[0], (struct sockaddr *)&a, sizeof(a));
-	sv[1] = accept(l, NULL, NULL);
-	close(l);
-}
-
 static void fill_pipe(int w)
 {
 	char b[4096];
@@ -423,7 +407,7 @@ static void sendfiles(void)
 	put_file(SP_FILE, "0123456789");
 	int in = open(SP_FILE, O_RDONLY);
 	int sv[2];
-	tcp_pair(sv);
+	tcp_pair(&sv[0], &sv[1]);
 	int64_t off = 2;
 	G("sendfile file to tcp at offset 2", sendfile(sv[0], in, &off, 5));
 	V("sendfile offset after", "%lld", (long long)off);
@@ -555,7 +539,7 @@ void case_splice_calls(void)
 {
 	put_file(SP_FILE, "0123456789");
 	int sv[2];
-	tcp_pair(sv);
+	tcp_pair(&sv[0], &sv[1]);
 	sockets("tcp", sv);
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
 	sockets("unix", sv);

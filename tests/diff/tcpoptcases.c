@@ -25,21 +25,6 @@
 #define TCP_INQ 36
 #endif
 
-/* A connected pair over 127.0.0.1: *c the client, *s the accepted side. */
-static void pair(int *c, int *s)
-{
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t al = sizeof(a);
-	bind(l, (struct sockaddr *)&a, sizeof(a));
-	listen(l, 4);
-	getsockname(l, (struct sockaddr *)&a, &al);
-	*c = socket(AF_INET, SOCK_STREAM, 0);
-	connect(*c, (struct sockaddr *)&a, sizeof(a));
-	*s = accept(l, NULL, NULL);
-	close(l);
-}
-
 static int revents(int fd, short events)
 {
 	struct pollfd p = { fd, events, 0 };
@@ -111,7 +96,7 @@ static void rcvlowat_values(void)
 static void rcvlowat_effect(void)
 {
 	int c, s;
-	pair(&c, &s);
+	tcp_pair(&c, &s);
 	set_int("tcp SO_RCVLOWAT 10", s, SOL_SOCKET, SO_RCVLOWAT, 10);
 	send(c, "abcd", 4, 0);
 	wait_arrived(s, 4, 0);
@@ -164,7 +149,7 @@ static void rcvlowat_effect(void)
 static void notsent_lowat_effect(void)
 {
 	int c, s;
-	pair(&c, &s);
+	tcp_pair(&c, &s);
 	set_int("tcp TCP_NOTSENT_LOWAT -1", c, IPPROTO_TCP, TCP_NOTSENT_LOWAT, -1);
 	get_int("tcp TCP_NOTSENT_LOWAT -1 reads back", c, IPPROTO_TCP, TCP_NOTSENT_LOWAT);
 	set_int("tcp TCP_NOTSENT_LOWAT 16384", c, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 16384);
@@ -207,7 +192,7 @@ static void notsent_lowat_effect(void)
 static void inq_and_cc_info(void)
 {
 	int c, s;
-	pair(&c, &s);
+	tcp_pair(&c, &s);
 	errno = 0;
 	R("tcp TCP_INQ 2-byte value", setsockopt(s, IPPROTO_TCP, TCP_INQ, "ab", 2));
 	set_int("tcp TCP_INQ 1", s, IPPROTO_TCP, TCP_INQ, 1);

@@ -390,6 +390,13 @@ void task_exited(struct task *t, int host_status)
 	}
 	if (tg->nr_threads == 0 && tg->state == TG_LIVE)
 		tg_exit_final(tg);
+	/* Its namespaces too, once the group's System V adjustments are
+	 * applied (tg_exit_final, in the leader's IPC namespace): a zombie
+	 * must not keep a network namespace's stack alive. */
+	if (tg->nr_threads == 0 && tg->leader) {
+		nsproxy_put(tg->leader->nsp);
+		tg->leader->nsp = NULL;
+	}
 }
 
 void do_exit_group(struct task *t, int status)

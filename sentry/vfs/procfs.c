@@ -1304,8 +1304,8 @@ static struct task *viewer(struct task *t)
 static int ns_link(struct pctx *c, struct pnode *n, char *buf, size_t len, struct path *p)
 {
 	struct task *owner = proc_task(c, n->pid, n->tid);
-	if (!owner)
-		return -ENOENT;
+	if (!owner || owner->tg->nr_threads == 0)
+		return -ENOENT; /* (a zombie has left its namespaces, as on Linux) */
 	struct ns_common *ns = task_ns(owner, ns_links[n->fd].kind);
 	if (!p)
 		return snprintf(buf, len, "%s:[%llu]", ns_kind_name(ns->kind), (unsigned long long)ns->ino);

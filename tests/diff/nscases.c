@@ -194,6 +194,18 @@ static void setns_errors(void)
 	unsigned long long v = 0;
 	sscanf(buf, "net:[%llu]", &v);
 	V("ns link number is the inode", "%s", v == (unsigned long long)a.st_ino ? "yes" : "no");
+	/* a zombie has left its namespaces */
+	pid_t z = fork();
+	if (z == 0) {
+		unshare(CLONE_NEWNET);
+		_exit(0);
+	}
+	siginfo_t si;
+	waitid(P_PID, z, &si, WEXITED | WNOWAIT);
+	char zp[64];
+	snprintf(zp, sizeof(zp), "/proc/%d/ns/net", (int)z);
+	TRY("ns link of a zombie", readlink(zp, buf, sizeof(buf)));
+	waitpid(z, NULL, 0);
 	link_shape("ns user link", "/proc/self/ns/user");
 	link_shape("ns pid_for_children link", "/proc/self/ns/pid_for_children");
 }

@@ -691,3 +691,59 @@ long ns_enter(struct task *t, struct ns_common *c, int nstype)
 	t->nsp = p;
 	return 0;
 }
+
+/* Whether a task whose user namespace is u, holding every capability
+ * there, has capabilities in ns (ns_capable for a caller just entered). */
+static int full_caps_over(struct userns *u, struct userns *ns)
+{
+	for (struct userns *n = ns; n; n = n->parent)
+		if (n == u)
+			return 1;
+	return 0;
+}
+
+long ns_enter_task(struct task *t, struct task *target, uint64_t flags)
+{
+	const uint64_t all = NS_FLAGS | NS_FLAGS_FIXED;
+	if (!flags || (flags & ~all))
+		return -EINVAL;
+	/* Every check first: the namespaces are entered all or none. */
+	struct userns *nu = NULL;
+	if (flags & CLONE_NEWUSER) {
+		nu = task_userns(target);
+		if (nu == task_userns(t))
+			return -EINVAL; /* as with a user namespace file */
+		if (t->tg->nr_threads > 1 || (t->fs && t->fs->ref > 1))
+			return -EINVAL;
+		if (!ns_capable(t, nu, KCAP_SYS_ADMIN))
+			return -EPERM;
+	}
+	for (int k = NSK_UTS; k < NSK_NR; k++) {
+		if (!(flags & (uint64_t)kind_flags[k]))
+			continue;
+		struct userns *owner = task_ns(target, (enum ns_kind)k)->owner;
+		int ok = nu ? full_caps_over(nu, owner)
+			    : ns_capable(t, owner, KCAP_SYS_ADMIN) &&
+				      ns_capable(t, task_userns(t), KCAP_SYS_ADMIN);
+		if (!ok)
+			return -EPERM;
+	}
+	struct nsproxy *old = proxy_of(t), *tp = proxy_of(target);
+	struct nsproxy *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->ref = 1;
+	p->uts = (flags & CLONE_NEWUTS) ? tp->uts : old->uts;
+	p->ipc = (flags & CLONE_NEWIPC) ? tp->ipc : old->ipc;
+	p->net = (flags & CLONE_NEWNET) ? tp->net : old->net;
+	ns_get(&p->uts->c);
+	ns_get(&p->ipc->c);
+	ns_get(&p->net->c);
+	if (p->ipc != old->ipc)
+		ipc_exit_tg(t->tg);
+	if (nu)
+		enter_userns(t, userns_get(nu));
+	nsproxy_put(t->nsp);
+	t->nsp = p;
+	return 0;
+}

@@ -150,6 +150,9 @@ long ns_unshare(struct task *t, uint64_t flags);
 long ns_clone(struct task *parent, struct task *child, uint64_t flags);
 /* setns(2) to the namespace c (from an nsfs file). */
 long ns_enter(struct task *t, struct ns_common *c, int nstype);
+/* setns(2) with a pidfd: the namespaces of target named in flags (a
+ * mask of CLONE_NEW*), all or none. */
+long ns_enter_task(struct task *t, struct task *target, uint64_t flags);
 
 /* /proc/PID/uid_map, gid_map, setgroups (procfs.c) */
 int ns_map_show(struct userns *ns, int gid, const struct task *viewer, char *buf, size_t len);

@@ -354,7 +354,8 @@ SYSCALL(unshare)
 	return 0;
 }
 
-/* setns(2) with a /proc/PID/ns/X file (pidfds are not taken yet). */
+/* setns(2) with a /proc/PID/ns/X file, or with a pidfd and a mask of
+ * the namespaces to take from that process. */
 SYSCALL(setns)
 {
 	int nstype = (int)ARG(1);
@@ -362,7 +363,19 @@ SYSCALL(setns)
 	if (!f)
 		return -EBADF;
 	struct ns_common *c = procfs_nsfs(f);
-	long e = c ? ns_enter(t, c, nstype) : -EINVAL;
+	const uint32_t ns_all = CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWNS |
+				CLONE_NEWPID | CLONE_NEWCGROUP | 0x80 /* CLONE_NEWTIME */;
+	long e = -EINVAL;
+	int is_pidfd = 0;
+	struct thread_group *tg = c ? NULL : pidfd_target(f, &is_pidfd);
+	if (c)
+		e = ns_enter(t, c, nstype);
+	else if (is_pidfd && (!nstype || ((uint32_t)nstype & ~ns_all)))
+		e = -EINVAL;
+	else if (is_pidfd && (!tg || !tg->leader || tg->nr_threads == 0))
+		e = -ESRCH; /* exited: no namespaces left to enter */
+	else if (is_pidfd)
+		e = ns_enter_task(t, tg->leader, (uint32_t)nstype);
 	file_put(f);
 	return e;
 }

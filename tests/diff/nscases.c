@@ -24,6 +24,7 @@
 #include <sys/msg.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -350,6 +351,41 @@ static void clone_part(void)
 		waitpid(p, NULL, 0);
 }
 
+static void pidfd_part(void)
+{
+	int ready[2], go[2];
+	pipe(ready);
+	pipe(go);
+	pid_t p = fork();
+	if (p == 0) {
+		char c;
+		unshare(CLONE_NEWUTS | CLONE_NEWNET);
+		sethostname("pidfdns", 7);
+		write(ready[1], "r", 1);
+		read(go[0], &c, 1);
+		_exit(0);
+	}
+	char c, want[64] = { 0 }, got[64] = { 0 }, path[64];
+	read(ready[0], &c, 1);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)p);
+	readlink(path, want, sizeof(want) - 1);
+	int pfd = (int)syscall(SYS_pidfd_open, p, 0);
+	V("pidfd opened", "%s", pfd >= 0 ? "yes" : "no");
+	TRY("setns pidfd flags 0", setns(pfd, 0));
+	TRY("setns pidfd bad flag", setns(pfd, 1));
+	TRY("setns pidfd own user namespace", setns(pfd, CLONE_NEWUSER));
+	TRY("setns pidfd uts and net", setns(pfd, CLONE_NEWUTS | CLONE_NEWNET));
+	char name[65] = { 0 };
+	gethostname(name, sizeof(name));
+	V("setns pidfd hostname", "%s", name);
+	readlink("/proc/self/ns/net", got, sizeof(got) - 1);
+	V("setns pidfd net is the child's", "%s", strcmp(want, got) ? "no" : "yes");
+	write(go[1], "g", 1);
+	waitpid(p, NULL, 0);
+	TRY("setns pidfd of a reaped process", setns(pfd, CLONE_NEWUTS));
+	close(pfd);
+}
+
 void case_namespaces(void)
 {
 	ck_child(uts_part);
@@ -361,4 +397,5 @@ void case_namespaces(void)
 	ck_child(user_threads_part);
 	ck_child(unprivileged_part);
 	ck_child(clone_part);
+	ck_child(pidfd_part);
 }

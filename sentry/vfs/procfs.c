@@ -1301,14 +1301,10 @@ static struct task *viewer(struct task *t)
 
 /* ns/X: "net:[INO]", or a path to the namespace itself (an open of it
  * gives the file setns(2) takes). */
-static int ns_link(struct pctx *c, struct pnode *n, char *buf, size_t len, struct path *p)
+/* A path to namespace ns itself (nsfs): what an ns link leads to, and
+ * what the NS_GET_* ioctls open. */
+static int ns_path(struct ns_common *ns, struct path *p)
 {
-	struct task *owner = proc_task(c, n->pid, n->tid);
-	if (!owner || owner->tg->nr_threads == 0)
-		return -ENOENT; /* (a zombie has left its namespaces, as on Linux) */
-	struct ns_common *ns = task_ns(owner, ns_links[n->fd].kind);
-	if (!p)
-		return snprintf(buf, len, "%s:[%llu]", ns_kind_name(ns->kind), (unsigned long long)ns->ino);
 	struct inode *i = pinode(PK_NSOBJ, 0, 0, 0, NULL, S_IFREG | 0444);
 	if (!i)
 		return -ENOMEM;
@@ -1325,6 +1321,78 @@ static int ns_link(struct pctx *c, struct pnode *n, char *buf, size_t len, struc
 	p->mnt = mount_get(proc_mnt);
 	p->dentry = d;
 	return 0;
+}
+
+static int ns_link(struct pctx *c, struct pnode *n, char *buf, size_t len, struct path *p)
+{
+	struct task *owner = proc_task(c, n->pid, n->tid);
+	if (!owner || owner->tg->nr_threads == 0)
+		return -ENOENT; /* (a zombie has left its namespaces, as on Linux) */
+	struct ns_common *ns = task_ns(owner, ns_links[n->fd].kind);
+	if (!p)
+		return snprintf(buf, len, "%s:[%llu]", ns_kind_name(ns->kind), (unsigned long long)ns->ino);
+	return ns_path(ns, p);
+}
+
+/* ioctl_ns(2) */
+#define NSIO_ 0xb7
+#define NS_GET_USERNS_ _IO(NSIO_, 0x1)
+#define NS_GET_PARENT_ _IO(NSIO_, 0x2)
+#define NS_GET_NSTYPE_ _IO(NSIO_, 0x3)
+#define NS_GET_OWNER_UID_ _IO(NSIO_, 0x4)
+
+/* A new descriptor (close-on-exec) for namespace u, which t must be able
+ * to see: its own user namespace or one below it (EPERM otherwise, as for
+ * the parent of the sandbox's own). */
+static long ns_fd(struct task *t, struct userns *u)
+{
+	struct userns *mine = task_userns(t), *n = u;
+	while (n && n != mine)
+		n = n->parent;
+	if (!u || !n)
+		return -EPERM;
+	struct path p;
+	int e = ns_path(&u->c, &p);
+	if (e)
+		return e;
+	struct file *f;
+	e = vfs_open_path(t, &p, O_RDONLY, &f);
+	path_put(&p);
+	if (e)
+		return e;
+	e = fd_install(t, f, 1, 0);
+	if (e < 0)
+		file_put(f);
+	return e;
+}
+
+static long nsfs_ioctl(struct file *f, struct task *t, unsigned long cmd, uint64_t arg)
+{
+	struct ns_common *ns = procfs_nsfs(f);
+	if (!ns)
+		return -ENOTTY;
+	switch (cmd) {
+	case NS_GET_USERNS_:
+		return ns_fd(t, ns->kind == NSK_USER ? ((struct userns *)ns)->parent : ns->owner);
+	case NS_GET_PARENT_:
+		/* (only user and PID namespaces have parents; the one PID
+		 * namespace here is the top) */
+		if (ns->kind == NSK_PID)
+			return -EPERM;
+		if (ns->kind != NSK_USER)
+			return -EINVAL;
+		return ns_fd(t, ((struct userns *)ns)->parent);
+	case NS_GET_NSTYPE_:
+		return ns_kind_clone_flag(ns->kind);
+	case NS_GET_OWNER_UID_: {
+		if (ns->kind != NSK_USER)
+			return -EINVAL;
+		uid_t u = uid_to_user(t, ((struct userns *)ns)->owner_uid);
+		return copy_to_user(t, arg, &u, sizeof(u)) ? -EFAULT : 0;
+	}
+	default:
+		return -ENOTTY;
+	}
 }
 
 struct ns_common *procfs_nsfs(struct file *f)
@@ -1678,6 +1746,7 @@ static ssize_t nsfs_read(struct file *f, struct task *t, void *buf, size_t len, 
 
 static const struct file_ops nsfs_ops = {
 	.read = nsfs_read,
+	.ioctl = nsfs_ioctl,
 };
 
 static const struct file_ops proc_dir_ops = {

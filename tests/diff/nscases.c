@@ -195,6 +195,30 @@ static void setns_errors(void)
 	unsigned long long v = 0;
 	sscanf(buf, "net:[%llu]", &v);
 	V("ns link number is the inode", "%s", v == (unsigned long long)a.st_ino ? "yes" : "no");
+	/* ioctl_ns(2) */
+	int uf = open("/proc/self/ns/uts", O_RDONLY), usf = open("/proc/self/ns/user", O_RDONLY);
+	int nf = open("/proc/self/ns/net", O_RDONLY), pf = open("/proc/self/ns/pid", O_RDONLY);
+	TRY("NS_GET_NSTYPE uts", ioctl(uf, _IO(0xb7, 0x3)));
+	TRY("NS_GET_NSTYPE user", ioctl(usf, _IO(0xb7, 0x3)));
+	uid_t ou = 77;
+	TRY("NS_GET_OWNER_UID uts", ioctl(uf, _IO(0xb7, 0x4), &ou));
+	TRY("NS_GET_OWNER_UID user", ioctl(usf, _IO(0xb7, 0x4), &ou));
+	V("NS_GET_OWNER_UID value", "%u", ou);
+	TRY("NS_GET_OWNER_UID bad pointer", ioctl(usf, _IO(0xb7, 0x4), (void *)8));
+	int got = ioctl(uf, _IO(0xb7, 0x1));
+	struct stat gs, us;
+	fstat(usf, &us);
+	V("NS_GET_USERNS of uts", "fd=%s same=%s cloexec=%d", got >= 0 ? "yes" : "no",
+	  got >= 0 && fstat(got, &gs) == 0 && gs.st_ino == us.st_ino ? "yes" : "no",
+	  got >= 0 ? (fcntl(got, F_GETFD) & FD_CLOEXEC) : -1);
+	if (got >= 0)
+		close(got);
+	TRY("NS_GET_USERNS of the top user namespace", ioctl(usf, _IO(0xb7, 0x1)));
+	TRY("NS_GET_PARENT of the top user namespace", ioctl(usf, _IO(0xb7, 0x2)));
+	TRY("NS_GET_PARENT of net", ioctl(nf, _IO(0xb7, 0x2)));
+	TRY("NS_GET_PARENT of pid", ioctl(pf, _IO(0xb7, 0x2)));
+	TRY("unknown ioctl on a namespace", ioctl(nf, _IO(0xb7, 0x9)));
+	close(uf), close(usf), close(nf), close(pf);
 	/* a zombie has left its namespaces */
 	pid_t z = fork();
 	if (z == 0) {
@@ -265,6 +289,12 @@ static void user_part(void)
 	read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	V("user setgroups reads", "%s", buf);
+	int own = open("/proc/self/ns/user", O_RDONLY);
+	TRY("user NS_GET_PARENT outside its scope", ioctl(own, _IO(0xb7, 0x2)));
+	uid_t ou = 77;
+	ioctl(own, _IO(0xb7, 0x4), &ou);
+	V("user NS_GET_OWNER_UID as seen inside", "%u", ou);
+	close(own);
 	gid_t g = 0;
 	TRY("user setgroups(2) denied", setgroups(1, &g));
 	TRY("user setuid to an unmapped id", setuid(1234));

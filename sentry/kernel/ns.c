@@ -24,7 +24,7 @@ static const char *const kind_names[NSK_NR] = {
 static const int kind_flags[NSK_NR] = {
 	[NSK_USER] = CLONE_NEWUSER, [NSK_UTS] = CLONE_NEWUTS, [NSK_IPC] = CLONE_NEWIPC,
 	[NSK_NET] = CLONE_NEWNET, [NSK_MNT] = CLONE_NEWNS, [NSK_PID] = CLONE_NEWPID,
-	[NSK_CGROUP] = CLONE_NEWCGROUP, [NSK_TIME] = 0x80 /* CLONE_NEWTIME */,
+	[NSK_CGROUP] = CLONE_NEWCGROUP, [NSK_TIME] = CLONE_NEWTIME,
 };
 
 /* The sandbox's own namespaces and the counts of live nested ones. */
@@ -486,7 +486,7 @@ int ns_setgroups_write(struct task *w, struct task *target, const char *text, si
 /* ---- unshare, clone, setns ---- */
 
 #define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
-#define NS_FLAGS_FIXED (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWCGROUP | 0x80)
+#define NS_FLAGS_FIXED (NS_CLONE_FLAGS & ~NS_FLAGS)
 
 static int make_userns(struct task *t, struct userns **out)
 {
@@ -654,15 +654,42 @@ long ns_clone(struct task *parent, struct task *c, uint64_t flags)
 	return 0;
 }
 
+/* Entering a user namespace needs a caller alone in its process and
+ * with an fs context of its own (Linux: EINVAL otherwise). */
+static int alone(const struct task *t)
+{
+	return t->tg->nr_threads == 1 && (!t->fs || t->fs->ref == 1);
+}
+
+/* t's namespaces become uts, ipc and net; with leave_ipc, the semaphore
+ * adjustments of its IPC namespace are applied first. */
+static long switch_proxy(struct task *t, struct utsns *uts, struct ipcns *ipc, struct netns *net,
+			 int leave_ipc)
+{
+	struct nsproxy *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->ref = 1;
+	p->uts = uts;
+	p->ipc = ipc;
+	p->net = net;
+	ns_get(&uts->c);
+	ns_get(&ipc->c);
+	ns_get(&net->c);
+	if (leave_ipc)
+		ipc_exit_tg(t->tg);
+	nsproxy_put(t->nsp);
+	t->nsp = p;
+	return 0;
+}
+
 long ns_enter(struct task *t, struct ns_common *c, int nstype)
 {
 	if (nstype && nstype != kind_flags[c->kind])
 		return -EINVAL;
 	if (c->kind == NSK_USER) {
 		struct userns *u = (struct userns *)c;
-		if (u == task_userns(t))
-			return -EINVAL;
-		if (t->tg->nr_threads > 1 || (t->fs && t->fs->ref > 1))
+		if (u == task_userns(t) || !alone(t))
 			return -EINVAL;
 		if (!ns_capable(t, u, KCAP_SYS_ADMIN))
 			return -EPERM;
@@ -675,21 +702,9 @@ long ns_enter(struct task *t, struct ns_common *c, int nstype)
 	if (c->kind >= NSK_MNT)
 		return 0; /* one of each: t is in it already */
 	struct nsproxy *old = proxy_of(t);
-	struct nsproxy *p = calloc(1, sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	p->ref = 1;
-	p->uts = c->kind == NSK_UTS ? (struct utsns *)c : old->uts;
-	p->ipc = c->kind == NSK_IPC ? (struct ipcns *)c : old->ipc;
-	p->net = c->kind == NSK_NET ? (struct netns *)c : old->net;
-	ns_get(&p->uts->c);
-	ns_get(&p->ipc->c);
-	ns_get(&p->net->c);
-	if (c->kind == NSK_IPC)
-		ipc_exit_tg(t->tg);
-	nsproxy_put(t->nsp);
-	t->nsp = p;
-	return 0;
+	return switch_proxy(t, c->kind == NSK_UTS ? (struct utsns *)c : old->uts,
+			    c->kind == NSK_IPC ? (struct ipcns *)c : old->ipc,
+			    c->kind == NSK_NET ? (struct netns *)c : old->net, c->kind == NSK_IPC);
 }
 
 /* Whether a task whose user namespace is u, holding every capability
@@ -704,17 +719,16 @@ static int full_caps_over(struct userns *u, struct userns *ns)
 
 long ns_enter_task(struct task *t, struct task *target, uint64_t flags)
 {
-	const uint64_t all = NS_FLAGS | NS_FLAGS_FIXED;
-	if (!flags || (flags & ~all))
+	if (!flags || (flags & ~(uint64_t)NS_CLONE_FLAGS))
 		return -EINVAL;
+	if (!target)
+		return -ESRCH;
 	/* Every check first: the namespaces are entered all or none. */
 	struct userns *nu = NULL;
 	if (flags & CLONE_NEWUSER) {
 		nu = task_userns(target);
-		if (nu == task_userns(t))
-			return -EINVAL; /* as with a user namespace file */
-		if (t->tg->nr_threads > 1 || (t->fs && t->fs->ref > 1))
-			return -EINVAL;
+		if (nu == task_userns(t) || !alone(t))
+			return -EINVAL; /* (the first as with a user namespace file) */
 		if (!ns_capable(t, nu, KCAP_SYS_ADMIN))
 			return -EPERM;
 	}
@@ -729,21 +743,11 @@ long ns_enter_task(struct task *t, struct task *target, uint64_t flags)
 			return -EPERM;
 	}
 	struct nsproxy *old = proxy_of(t), *tp = proxy_of(target);
-	struct nsproxy *p = calloc(1, sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	p->ref = 1;
-	p->uts = (flags & CLONE_NEWUTS) ? tp->uts : old->uts;
-	p->ipc = (flags & CLONE_NEWIPC) ? tp->ipc : old->ipc;
-	p->net = (flags & CLONE_NEWNET) ? tp->net : old->net;
-	ns_get(&p->uts->c);
-	ns_get(&p->ipc->c);
-	ns_get(&p->net->c);
-	if (p->ipc != old->ipc)
-		ipc_exit_tg(t->tg);
-	if (nu)
+	long e = switch_proxy(t, (flags & CLONE_NEWUTS) ? tp->uts : old->uts,
+			      (flags & CLONE_NEWIPC) ? tp->ipc : old->ipc,
+			      (flags & CLONE_NEWNET) ? tp->net : old->net,
+			      (flags & CLONE_NEWIPC) && tp->ipc != old->ipc);
+	if (!e && nu)
 		enter_userns(t, userns_get(nu));
-	nsproxy_put(t->nsp);
-	t->nsp = p;
-	return 0;
+	return e;
 }

@@ -19,6 +19,7 @@
 #ifndef MOAT_SENTRY_NS_H
 #define MOAT_SENTRY_NS_H
 
+#include <sched.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -99,6 +100,10 @@ struct nsproxy {
 
 #define OVERFLOW_ID 65534
 
+/* Every namespace flag of clone(2), unshare(2) and setns(2). */
+#define NS_CLONE_FLAGS (CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWNS | \
+			CLONE_NEWPID | CLONE_NEWCGROUP | CLONE_NEWTIME)
+
 /* kernel.c: the sandbox's namespaces, made once */
 int ns_init(struct kernel *k);
 void ns_fini(struct kernel *k);
@@ -151,7 +156,8 @@ long ns_clone(struct task *parent, struct task *child, uint64_t flags);
 /* setns(2) to the namespace c (from an nsfs file). */
 long ns_enter(struct task *t, struct ns_common *c, int nstype);
 /* setns(2) with a pidfd: the namespaces of target named in flags (a
- * mask of CLONE_NEW*), all or none. */
+ * mask of CLONE_NEW*), all or none; target NULL: the process has exited
+ * (ESRCH, once the flags are valid). */
 long ns_enter_task(struct task *t, struct task *target, uint64_t flags);
 
 /* /proc/PID/uid_map, gid_map, setgroups (procfs.c) */

@@ -312,9 +312,8 @@ SYSCALL(clone3)
 SYSCALL(unshare)
 {
 	uint64_t flags = ARG(0);
-	const uint64_t ok = CLONE_FILES | CLONE_FS | CLONE_NEWCGROUP | CLONE_NEWIPC | CLONE_NEWNET |
-			    CLONE_NEWNS | CLONE_NEWPID | 0x80 /* CLONE_NEWTIME */ | CLONE_NEWUSER |
-			    CLONE_NEWUTS | CLONE_SYSVSEM | CLONE_THREAD | CLONE_SIGHAND | CLONE_VM;
+	const uint64_t ok = NS_CLONE_FLAGS | CLONE_FILES | CLONE_FS | CLONE_SYSVSEM | CLONE_THREAD |
+			    CLONE_SIGHAND | CLONE_VM;
 	if (flags & ~ok)
 		return -EINVAL;
 	/* What each flag implies, in Linux's order. */
@@ -363,19 +362,13 @@ SYSCALL(setns)
 	if (!f)
 		return -EBADF;
 	struct ns_common *c = procfs_nsfs(f);
-	const uint32_t ns_all = CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWNS |
-				CLONE_NEWPID | CLONE_NEWCGROUP | 0x80 /* CLONE_NEWTIME */;
 	long e = -EINVAL;
 	int is_pidfd = 0;
 	struct thread_group *tg = c ? NULL : pidfd_target(f, &is_pidfd);
 	if (c)
 		e = ns_enter(t, c, nstype);
-	else if (is_pidfd && (!nstype || ((uint32_t)nstype & ~ns_all)))
-		e = -EINVAL;
-	else if (is_pidfd && (!tg || !tg->leader || tg->nr_threads == 0))
-		e = -ESRCH; /* exited: no namespaces left to enter */
-	else if (is_pidfd)
-		e = ns_enter_task(t, tg->leader, (uint32_t)nstype);
+	else if (is_pidfd) /* (a process that has exited has no namespaces left) */
+		e = ns_enter_task(t, tg && tg->nr_threads ? tg->leader : NULL, (uint32_t)nstype);
 	file_put(f);
 	return e;
 }

@@ -488,16 +488,33 @@ int ns_setgroups_write(struct task *w, struct task *target, const char *text, si
 #define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
 #define NS_FLAGS_FIXED (NS_CLONE_FLAGS & ~NS_FLAGS)
 
+/* A new namespace of kind (a struct of size bytes that starts with its
+ * ns_common), counted and owned by owner; NULL with *err set: ENOSPC past
+ * the count limit (Linux's answer there too), ENOMEM. */
+static void *new_ns(struct task *t, enum ns_kind kind, size_t size, struct userns *owner, int *err)
+{
+	if (root_of(t->k)->live[kind] >= NS_LIVE_MAX) {
+		*err = -ENOSPC;
+		return NULL;
+	}
+	struct ns_common *c = calloc(1, size);
+	if (!c) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	common_init(c, t->k, kind, owner);
+	return c;
+}
+
 static int make_userns(struct task *t, struct userns **out)
 {
-	struct ns_root *r = root_of(t->k);
 	struct userns *parent = task_userns(t);
-	if (parent->level >= 32 || r->live[NSK_USER] >= NS_LIVE_MAX)
-		return -ENOSPC; /* Linux: ENOSPC past 32 levels or the count limit */
-	struct userns *u = calloc(1, sizeof(*u));
+	if (parent->level >= 32)
+		return -ENOSPC; /* Linux: ENOSPC past 32 levels */
+	int e = 0;
+	struct userns *u = new_ns(t, NSK_USER, sizeof(*u), NULL, &e);
 	if (!u)
-		return -ENOMEM;
-	common_init(&u->c, t->k, NSK_USER, NULL);
+		return e;
 	u->parent = userns_get(parent);
 	u->level = parent->level + 1;
 	u->owner_uid = t->cred.euid;
@@ -511,54 +528,35 @@ static int make_userns(struct task *t, struct userns **out)
  * made new, owned by owner. */
 static int make_proxy(struct task *t, uint64_t flags, struct userns *owner, struct nsproxy **out)
 {
-	struct ns_root *r = root_of(t->k);
 	struct nsproxy *old = proxy_of(t);
 	struct nsproxy *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->ref = 1;
 	int e = 0;
-	if (flags & CLONE_NEWUTS) {
-		struct utsns *u = r->live[NSK_UTS] < NS_LIVE_MAX ? calloc(1, sizeof(*u)) : NULL;
-		if (u) {
-			common_init(&u->c, t->k, NSK_UTS, owner);
-			memcpy(u->hostname, old->uts->hostname, sizeof(u->hostname));
-			memcpy(u->domainname, old->uts->domainname, sizeof(u->domainname));
-		}
-		p->uts = u;
-		e = u ? 0 : r->live[NSK_UTS] < NS_LIVE_MAX ? -ENOMEM : -ENOSPC;
-	} else {
+	if (!(flags & CLONE_NEWUTS)) {
 		ns_get(&old->uts->c);
 		p->uts = old->uts;
+	} else if ((p->uts = new_ns(t, NSK_UTS, sizeof(*p->uts), owner, &e))) {
+		memcpy(p->uts->hostname, old->uts->hostname, sizeof(p->uts->hostname));
+		memcpy(p->uts->domainname, old->uts->domainname, sizeof(p->uts->domainname));
 	}
-	if (!e && (flags & CLONE_NEWIPC)) {
-		struct ipcns *i = r->live[NSK_IPC] < NS_LIVE_MAX ? calloc(1, sizeof(*i)) : NULL;
-		if (i)
-			common_init(&i->c, t->k, NSK_IPC, owner);
-		p->ipc = i;
-		e = i ? 0 : r->live[NSK_IPC] < NS_LIVE_MAX ? -ENOMEM : -ENOSPC;
-	} else if (!e) {
+	if (!e && !(flags & CLONE_NEWIPC)) {
 		ns_get(&old->ipc->c);
 		p->ipc = old->ipc;
-	}
-	if (!e && (flags & CLONE_NEWNET)) {
-		struct netns *n = r->live[NSK_NET] < NS_LIVE_MAX ? calloc(1, sizeof(*n)) : NULL;
-		if (n) {
-			common_init(&n->c, t->k, NSK_NET, owner);
-			n->nested = 1;
-			e = inet_netns_init(n);
-			if (e < 0) {
-				n->nested = 0; /* nothing to tear down */
-				ns_put(&n->c);
-				n = NULL;
-			}
-		} else {
-			e = r->live[NSK_NET] < NS_LIVE_MAX ? -ENOMEM : -ENOSPC;
-		}
-		p->net = n;
 	} else if (!e) {
+		p->ipc = new_ns(t, NSK_IPC, sizeof(*p->ipc), owner, &e);
+	}
+	if (!e && !(flags & CLONE_NEWNET)) {
 		ns_get(&old->net->c);
 		p->net = old->net;
+	} else if (!e && (p->net = new_ns(t, NSK_NET, sizeof(*p->net), owner, &e))) {
+		p->net->nested = 1;
+		if ((e = inet_netns_init(p->net)) < 0) {
+			p->net->nested = 0; /* nothing to tear down */
+			ns_put(&p->net->c);
+			p->net = NULL;
+		}
 	}
 	if (e) {
 		if (p->uts)

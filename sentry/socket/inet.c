@@ -592,6 +592,18 @@ static void seed(uint8_t *b, size_t n)
 	}
 }
 
+/* A stack on net.wheel with no loopback of its own: the caller adds
+ * one, as a link it can wrap (the sandbox's goes through the pcap). */
+static int new_stack(struct ns_stack **out)
+{
+	struct ns_stack_config sc;
+	memset(&sc, 0, sizeof(sc));
+	sc.wheel = net.wheel;
+	sc.no_loopback = 1;
+	seed(sc.secret, sizeof(sc.secret));
+	return ns_stack_create(&sc, out);
+}
+
 int inet_net_start(struct kernel *k, struct ns_loop *loop, struct ns_wheel *wheel, const struct sandbox_net *cfg)
 {
 	struct netns *nn = ns_sandbox_net(k);
@@ -603,12 +615,7 @@ int inet_net_start(struct kernel *k, struct ns_loop *loop, struct ns_wheel *whee
 		hostinet_set_loop(loop);
 		return 0;
 	}
-	struct ns_stack_config sc;
-	memset(&sc, 0, sizeof(sc));
-	sc.wheel = wheel;
-	sc.no_loopback = 1; /* ours, so that the pcap sees it too */
-	seed(sc.secret, sizeof(sc.secret));
-	int r = ns_stack_create(&sc, &net.st);
+	int r = new_stack(&net.st);
 	if (r < 0) {
 		fprintf(stderr, "moat: netstack: %s\n", strerror(-r));
 		return r;
@@ -704,13 +711,8 @@ int inet_netns_init(struct netns *n)
 	n->mode = SANDBOX_NET_LOOPBACK;
 	if (!net.loop)
 		return -EINVAL; /* (no stack was started: unit tests) */
-	struct ns_stack_config sc;
-	memset(&sc, 0, sizeof(sc));
-	sc.wheel = net.wheel;
-	sc.no_loopback = 1; /* added below, as for the sandbox's */
-	seed(sc.secret, sizeof(sc.secret));
 	struct ns_stack *st;
-	int r = ns_stack_create(&sc, &st);
+	int r = new_stack(&st);
 	if (r < 0)
 		return r;
 	struct ns_link *lo;

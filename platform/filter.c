@@ -20,10 +20,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <asm/prctl.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 
 #include "platform.h"
+#include "stub.h"
 
 struct native_rule {
 	int nr;
@@ -40,11 +43,13 @@ static const int native_plain[] = {
 	SYS_clock_gettime, SYS_clock_getres, SYS_gettimeofday, SYS_time,
 };
 
-int platform_filter_build(uint32_t report, struct sock_fprog *prog)
+static scmp_filter_ctx build(uint32_t report, int *err)
 {
 	scmp_filter_ctx ctx = seccomp_init(report);
-	if (!ctx)
-		return -ENOMEM;
+	if (!ctx) {
+		*err = -ENOMEM;
+		return NULL;
+	}
 	int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
 	for (size_t i = 0; r == 0 && i < sizeof(native_plain) / sizeof(native_plain[0]); i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, native_plain[i], 0);
@@ -57,9 +62,99 @@ int platform_filter_build(uint32_t report, struct sock_fprog *prog)
 				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)arch_codes[i], 0));
 	if (r < 0) {
 		seccomp_release(ctx);
-		return r;
+		*err = r;
+		return NULL;
 	}
-	return platform_filter_export(ctx, prog);
+	return ctx;
+}
+
+int platform_filter_build(uint32_t report, struct sock_fprog *prog)
+{
+	int e = 0;
+	scmp_filter_ctx ctx = build(report, &e);
+	return ctx ? platform_filter_export(ctx, prog) : e;
+}
+
+/* seccomp_data offsets */
+#define SD_NR 0
+#define SD_ARCH 4
+#define SD_IP_LO 8
+#define SD_IP_HI 12
+#define SD_ARG0_LO 16
+#define SD_ARG0_HI 20
+
+/*
+ * systrap's filter: reported syscalls raise SIGSYS (SECCOMP_RET_TRAP) for
+ * the stub's handler. In front of the common program, three exceptions by
+ * instruction address, all inside the stub's code page:
+ *
+ *  - the injection point returns SECCOMP_RET_TRACE: while the sentry holds
+ *    the task with ptrace, its injected syscalls stop for it and run (as on
+ *    the ptrace platform, where every stop is checked); at any other time
+ *    the task is not traced, and the kernel answers ENOSYS. Application
+ *    code that jumps there gains nothing.
+ *  - the handler's rt_sigreturn and its write to the bell (fd 2 only) are
+ *    allowed.
+ * And the first task's execveat of the stub (fd STUB_FD_STUB) is traced:
+ * it runs while moat holds that task, and is ENOSYS after.
+ */
+int platform_filter_build_systrap(struct sock_fprog *prog)
+{
+	int e = 0;
+	scmp_filter_ctx ctx = build(SECCOMP_RET_TRAP, &e);
+	if (!ctx)
+		return e;
+	e = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(execveat), 1,
+			     SCMP_A0(SCMP_CMP_EQ, STUB_FD_STUB, 0));
+	if (e < 0) {
+		seccomp_release(ctx);
+		return e;
+	}
+	struct sock_fprog main_prog;
+	e = platform_filter_export(ctx, &main_prog);
+	if (e < 0)
+		return e;
+	enum { N = 19 }; /* the prefix's length: its misses jump to N */
+	const struct sock_filter pre[N] = {
+		/* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARCH),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, N - 2),
+		/* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_IP_HI),
+		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(STUB_INJECT_IP >> 32), 0, N - 4),
+		/* 4 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_IP_LO),
+		/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)STUB_INJECT_IP, 0, 1),
+		/* 6 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
+		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)STUB_SIGRET_IP, 0, 3),
+		/* 8 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),
+		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigreturn, 0, N - 10),
+		/* 10 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		/* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)STUB_BELL_IP, 0, N - 12),
+		/* 12 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),
+		/* 13 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_write, 0, N - 14),
+		/* 14 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG0_LO),
+		/* 15 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, STUB_FD_BELL, 0, N - 16),
+		/* 16 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG0_HI),
+		/* 17 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, N - 18),
+		/* 18 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	_Static_assert((STUB_INJECT_IP >> 32) == (STUB_SIGRET_IP >> 32) &&
+			       (STUB_INJECT_IP >> 32) == (STUB_BELL_IP >> 32),
+		       "one high word for the stub's addresses");
+	size_t len = N + (size_t)main_prog.len;
+	if (len > 65535) {
+		free(main_prog.filter);
+		return -E2BIG;
+	}
+	struct sock_filter *f = malloc(len * sizeof(*f));
+	if (!f) {
+		free(main_prog.filter);
+		return -ENOMEM;
+	}
+	memcpy(f, pre, sizeof(pre));
+	memcpy(f + N, main_prog.filter, main_prog.len * sizeof(*f));
+	free(main_prog.filter);
+	prog->filter = f;
+	prog->len = (unsigned short)len;
+	return 0;
 }
 
 int platform_filter_export(void *sctx, struct sock_fprog *prog)

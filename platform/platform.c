@@ -6,6 +6,7 @@
 
 static const struct platform_ops *const platforms[] = {
 	&platform_ptrace_ops,
+	&platform_systrap_ops,
 };
 
 const struct platform_ops *platform_find(const char *name)

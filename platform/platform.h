@@ -42,7 +42,7 @@ struct ptask;
 
 /* Fixed address of the stub image in every task (see platform/stub.c). */
 #define PLATFORM_STUB_BASE 0x7ff000000000ULL
-#define PLATFORM_STUB_SIZE 0x2000ULL
+#define PLATFORM_STUB_SIZE 0x2100000ULL /* code, scratch, systrap mailboxes */
 /* Scratch memory in the task the sentry may use for injected syscalls'
  * arguments (the application could scribble on it; never trust it). */
 #define PLATFORM_SCRATCH (PLATFORM_STUB_BASE + 0x1000)
@@ -134,6 +134,7 @@ struct platform {
 };
 
 extern const struct platform_ops platform_ptrace_ops;
+extern const struct platform_ops platform_systrap_ops;
 
 /* Platform by name ("ptrace"); NULL if unknown. */
 const struct platform_ops *platform_find(const char *name);
@@ -208,6 +209,8 @@ struct sock_fprog;
 /* Build the BPF program; `report` is the raw seccomp action for syscalls
  * the sentry serves (e.g. SECCOMP_RET_TRACE). Caller frees prog->filter. */
 int platform_filter_build(uint32_t report, struct sock_fprog *prog);
+/* systrap's: SECCOMP_RET_TRAP, with the stub's own exceptions. */
+int platform_filter_build_systrap(struct sock_fprog *prog);
 /* Compiles a libseccomp context (a scmp_filter_ctx, released here) into
  * prog (prog->filter is malloc'ed). 0 or -errno. */
 int platform_filter_export(void *ctx, struct sock_fprog *prog);

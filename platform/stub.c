@@ -16,9 +16,49 @@
 #define MFD_EXEC 0x0010U
 #endif
 
+/*
+ * systrap's handler (STUB_HANDLER), entered on the slot's signal stack with
+ * rdi = signal, rsi = siginfo, rdx = ucontext. It posts the stop in its
+ * mailbox (found by masking rsp down to the slot), rings the address
+ * space's bell, polls `spin` times, then sleeps on the futex until the
+ * sentry answers. The answer is already in the ucontext (registers,
+ * extended state), which rt_sigreturn loads. Its syscalls (write of the
+ * bell, rt_sigreturn) are allowed only from these addresses (filter.c);
+ * futex is native anyway.
+ *
+ *  00 mov %rsp,%rbx            03 and $-0x8000,%rbx     0a mov %edi,4(%rbx)
+ *  0d mov %rsi,8(%rbx)         11 mov %rdx,16(%rbx)     15 mov $1,%eax
+ *  1a xchg %eax,(%rbx)         (state = MB_REQUEST, a full barrier)
+ *  1c cmpl $0,40(%rbx); jne wait (the sentry polls: no bell)
+ *  22 mov $2,%edi              27 lea 32(%rbx),%rsi     2b mov $8,%edx
+ *  30 mov $1,%eax              35 syscall               (write(bell, &one, 8))
+ *  37 wait: mov 24(%rbx),%ecx
+ *  3a spin: cmpl $1,(%rbx); jne done; test %ecx,%ecx; je sleep; pause;
+ *           dec %ecx; jmp spin
+ *  49 sleep: mov $1,%eax; xchg %eax,28(%rbx)  (sleeping = 1, a barrier)
+ *           mov %rbx,%rdi; xor %esi,%esi (FUTEX_WAIT); mov $1,%edx;
+ *           xor %r10d,%r10d; mov $202,%eax; syscall;
+ *           movl $0,28(%rbx); jmp wait
+ *  6e done: movl $0,(%rbx) (MB_RUNNING); ret
+ *  75 restorer: mov $15,%eax; syscall (rt_sigreturn); ud2
+ */
+static const uint8_t systrap_handler[] = {
+	0x48, 0x89, 0xe3, 0x48, 0x81, 0xe3, 0x00, 0x80, 0xff, 0xff, 0x89, 0x7b, 0x04,
+	0x48, 0x89, 0x73, 0x08, 0x48, 0x89, 0x53, 0x10, 0xb8, 0x01, 0x00, 0x00, 0x00,
+	0x87, 0x03, 0x83, 0x7b, 0x28, 0x00, 0x75, 0x15, 0xbf, 0x02, 0x00, 0x00, 0x00,
+	0x48, 0x8d, 0x73, 0x20, 0xba, 0x08, 0x00, 0x00, 0x00, 0xb8, 0x01, 0x00, 0x00,
+	0x00, 0x0f, 0x05, 0x8b, 0x4b, 0x18, 0x83, 0x3b, 0x01, 0x75, 0x2f, 0x85, 0xc9,
+	0x74, 0x06, 0xf3, 0x90, 0xff, 0xc9, 0xeb, 0xf1, 0xb8, 0x01, 0x00, 0x00, 0x00,
+	0x87, 0x43, 0x1c, 0x48, 0x89, 0xdf, 0x31, 0xf6, 0xba, 0x01, 0x00, 0x00, 0x00,
+	0x45, 0x31, 0xd2, 0xb8, 0xca, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xc7, 0x43, 0x1c,
+	0x00, 0x00, 0x00, 0x00, 0xeb, 0xc9, 0xc7, 0x03, 0x00, 0x00, 0x00, 0x00, 0xc3,
+	0xb8, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x0f, 0x0b,
+};
+_Static_assert(sizeof(systrap_handler) == STUB_SIGRET_IP + 2 - STUB_HANDLER, "handler layout");
+
 static size_t stub_build(uint8_t *img, size_t cap)
 {
-	const size_t size = 0x200;
+	const size_t size = 0x300;
 	if (cap < size)
 		return 0;
 	memset(img, 0, size);
@@ -61,6 +101,7 @@ static size_t stub_build(uint8_t *img, size_t cap)
 	static const uint8_t inject[] = { 0x0f, 0x05, 0x0f, 0x0b };
 	memcpy(img + (STUB_ENTRY - PLATFORM_STUB_BASE), entry, sizeof(entry));
 	memcpy(img + (STUB_INJECT - PLATFORM_STUB_BASE), inject, sizeof(inject));
+	memcpy(img + (STUB_HANDLER - PLATFORM_STUB_BASE), systrap_handler, sizeof(systrap_handler));
 	memcpy(img + (STUB_ARGV0 - PLATFORM_STUB_BASE), "moat-stub", 10);
 	uint64_t argv[2] = { STUB_ARGV0, 0 };
 	memcpy(img + (STUB_ARGV - PLATFORM_STUB_BASE), argv, sizeof(argv));
@@ -70,7 +111,7 @@ static size_t stub_build(uint8_t *img, size_t cap)
 
 int platform_stub_memfd(void)
 {
-	uint8_t img[0x200];
+	uint8_t img[0x300];
 	size_t n = stub_build(img, sizeof(img));
 	int fd = (int)syscall(SYS_memfd_create, "moat-stub", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
 	if (fd < 0 && errno == EINVAL)

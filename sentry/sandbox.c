@@ -586,7 +586,10 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 			close(gofer_sock);
 		return -ENOMEM;
 	}
-	const struct platform_ops *pops = platform_find(cfg->platform);
+	/* "auto" (the default): systrap where the kernel has what it needs,
+	 * ptrace otherwise. */
+	int automatic = !cfg->platform || !strcmp(cfg->platform, "auto");
+	const struct platform_ops *pops = platform_find(automatic ? "systrap" : cfg->platform);
 	if (!pops) {
 		fprintf(stderr, "moat: unknown platform '%s'\n", cfg->platform);
 		ns_loop_destroy(s.loop);
@@ -601,6 +604,12 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 	pc.stop_fn = kernel_on_stop;
 	pc.app_filter = cfg->app_seccomp;
 	int e = platform_create(pops, &pc, s.loop, &plat);
+	if (e && automatic) {
+		if (cfg->debug_log)
+			fprintf(cfg->debug_log, "platform systrap: %s; falling back to ptrace\n", strerror(-e));
+		pops = &platform_ptrace_ops;
+		e = platform_create(pops, &pc, s.loop, &plat);
+	}
 	if (e) {
 		fprintf(stderr, "moat: platform %s: %s\n", pops->name, strerror(-e));
 		ns_loop_destroy(s.loop);
@@ -620,6 +629,7 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 	plat->cfg.stop_ctx = s.k;
 	struct kernel *k = s.k;
 	k->log = cfg->debug_log;
+	klog(k, "platform %s%s", pops->name, automatic ? " (auto)" : "");
 	k->strace = cfg->strace;
 	k->strace_out = cfg->debug_log && cfg->strace ? cfg->debug_log : stderr;
 	if (cfg->pids_limit > 0)

@@ -63,7 +63,7 @@
 #include <linux/seccomp.h>
 
 #include "ns/loop.h"
-#include "../platform.h"
+#include "core.h"
 #include "../hostproc.h"
 #include "../stub.h"
 
@@ -71,61 +71,10 @@
 #define PTRACE_EVENT_STOP 128
 #endif
 
-#define NBUCKETS 1024
-#define STASH_MAX 4096
-
-enum pt_state {
-	PTS_RUNNING,
-	PTS_SECCOMP,	  /* seccomp stop: a syscall is pending */
-	PTS_SYSCALL_EXIT, /* syscall-exit stop after an injection */
-	PTS_EVENT,	  /* PTRACE_EVENT_STOP (interrupt, first stop) */
-	PTS_SIGNAL,	  /* signal-delivery stop */
-	PTS_GONE,
-};
-
-struct pt_task {
-	struct ptask base;
-	enum pt_state state;
-	struct user_regs_struct hregs; /* what the host thread holds now */
-	int interrupt_pending;
-	int pinned;	     /* on the sentry's CPU (else on all of moat's) */
-	int schedstat_fd;    /* /proc/TID/schedstat, or -1 (pt_cputime) */
-	uint64_t cpu_ns;     /* its CPU time at the last placement */
-	unsigned stops;	     /* syscall stops since then */
-	uint64_t run_avg_ns; /* average CPU time from resume to syscall stop */
-	struct pt_task *hnext;
-};
-
-struct stash_ev {
-	pid_t tid;
-	int status;
-	struct pt_task *gone; /* synthetic "vanished" event for this task */
-};
-
-struct pt_platform {
-	struct platform base;
-	struct ns_loop *loop;
-	int sigfd;
-	int chan[2]; /* [0] the sentry sends on, [1] tasks receive on */
-	int chan_dirty;
-	uint64_t chan_seq;
-	int stubfd;
-	struct sock_fprog filter;
-	struct pt_task *hash[NBUCKETS];
-	struct stash_ev stash[STASH_MAX];
-	unsigned stash_head, stash_len;
-	int placed;	  /* place_init has run */
-	int pin;	  /* CPU placement on: the sentry is pinned to cpu */
-	cpu_set_t one;	  /* {cpu} */
-	cpu_set_t all;	  /* the CPUs moat was allowed at start */
-};
-
-#define PT(p) ((struct pt_platform *)(p))
-#define PTT(t) ((struct pt_task *)(t))
 
 /* ---- task table ---- */
 
-static struct pt_task *lookup(struct pt_platform *p, pid_t tid)
+struct pt_task *pt_lookup(struct pt_platform *p, pid_t tid)
 {
 	for (struct pt_task *t = p->hash[(unsigned)tid % NBUCKETS]; t; t = t->hnext)
 		if (t->base.host_tid == tid)
@@ -158,6 +107,13 @@ static struct pt_task *task_new(struct pt_platform *p, pid_t tid)
 	t->base.host_tid = tid;
 	t->schedstat_fd = -1;
 	t->state = PTS_EVENT;
+	t->held = 1;
+	t->pidfd = -1;
+	t->slot = -1;
+	if (p->systrap && st_task_init(t) < 0) {
+		free(t);
+		return NULL;
+	}
 	hash_add(p, t);
 	return t;
 }
@@ -177,6 +133,10 @@ static void place_init(struct pt_platform *p)
 	if (p->placed)
 		return;
 	p->placed = 1;
+	/* systrap: the task and the sentry poll for each other (systrap.c),
+	 * which works only on different CPUs. */
+	if (p->systrap)
+		return;
 	const char *env = getenv("MOAT_PIN");
 	if (env && !strcmp(env, "0"))
 		return;
@@ -192,7 +152,7 @@ static void place_init(struct pt_platform *p)
 	p->pin = 1;
 }
 
-static uint64_t pt_cputime(struct ptask *pt);
+uint64_t pt_cputime(struct ptask *pt);
 
 /* A syscall stop of t: account the run that ended, move t if its
  * average crossed a threshold. The run is measured in the thread's CPU
@@ -200,7 +160,7 @@ static uint64_t pt_cputime(struct ptask *pt);
  * sentry or another task) did not compute, and leaving would not make its
  * syscalls come closer. (The clock stands still while t is stopped, so
  * the reading at one stop is where the next run starts.) */
-static void place_at_stop(struct pt_platform *p, struct pt_task *t)
+void pt_place_at_stop(struct pt_platform *p, struct pt_task *t)
 {
 	if (!p->pin || ++t->stops < PLACE_EVERY)
 		return;
@@ -227,6 +187,8 @@ static void place_at_stop(struct pt_platform *p, struct pt_task *t)
 
 static void task_free(struct pt_task *t)
 {
+	if (PT(t->base.plat)->systrap)
+		st_task_fini(t);
 	if (t->schedstat_fd >= 0)
 		close(t->schedstat_fd);
 	free(t);
@@ -234,7 +196,7 @@ static void task_free(struct pt_task *t)
 
 /* ---- waiting ---- */
 
-static void stash_push(struct pt_platform *p, pid_t tid, int status, struct pt_task *gone)
+void pt_stash_push(struct pt_platform *p, pid_t tid, int status, struct pt_task *gone)
 {
 	if (p->stash_len == STASH_MAX) {
 		/* Cannot happen with sane task counts; losing an event would
@@ -277,7 +239,7 @@ static int stash_take(struct pt_platform *p, pid_t tid, int *status)
 }
 
 /* Block until `tid` has an event; other tasks' events are stashed. */
-static int wait_tid(struct pt_platform *p, pid_t tid, int *status)
+int pt_wait_tid(struct pt_platform *p, pid_t tid, int *status)
 {
 	if (stash_take(p, tid, status))
 		return 0;
@@ -293,18 +255,18 @@ static int wait_tid(struct pt_platform *p, pid_t tid, int *status)
 			*status = st;
 			return 0;
 		}
-		stash_push(p, w, st, NULL);
+		pt_stash_push(p, w, st, NULL);
 	}
 }
 
-static int getregs(struct pt_task *t)
+int pt_getregs(struct pt_task *t)
 {
 	if (ptrace(PTRACE_GETREGS, t->base.host_tid, 0, &t->hregs) < 0)
 		return -errno;
 	return 0;
 }
 
-static int setregs(struct pt_task *t, const struct user_regs_struct *r)
+int pt_setregs(struct pt_task *t, const struct user_regs_struct *r)
 {
 	if (ptrace(PTRACE_SETREGS, t->base.host_tid, 0, r) < 0)
 		return -errno;
@@ -352,7 +314,7 @@ struct inj_events {
  */
 static int injected_ok(struct pt_task *t, long nr, uint64_t rip)
 {
-	if (getregs(t) < 0)
+	if (pt_getregs(t) < 0)
 		return 0;
 	return (long)t->hregs.orig_rax == nr && (!rip || t->hregs.rip == rip);
 }
@@ -370,11 +332,11 @@ static int run_to_exit(struct pt_platform *p, struct pt_task *t, int entry_pendi
 			return -errno;
 		t->state = PTS_RUNNING;
 		int st;
-		int r = wait_tid(p, t->base.host_tid, &st);
+		int r = pt_wait_tid(p, t->base.host_tid, &st);
 		if (r < 0)
 			return r;
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			stash_push(p, t->base.host_tid, st, NULL);
+			pt_stash_push(p, t->base.host_tid, st, NULL);
 			t->state = PTS_GONE;
 			return -ESRCH;
 		}
@@ -391,7 +353,7 @@ static int run_to_exit(struct pt_platform *p, struct pt_task *t, int entry_pendi
 				continue;
 			}
 			t->state = PTS_SYSCALL_EXIT;
-			return getregs(t);
+			return pt_getregs(t);
 		}
 		if (event == PTRACE_EVENT_SECCOMP) {
 			/* re-checked as allowed when resumed: only ours */
@@ -430,12 +392,12 @@ static int run_to_exit(struct pt_platform *p, struct pt_task *t, int entry_pendi
 		/* A signal while injecting: the injected code faulted. Discard
 		 * it; the caller restores the registers. */
 		t->state = PTS_SIGNAL;
-		getregs(t);
+		pt_getregs(t);
 		return -EFAULT;
 	}
 }
 
-static long pt_syscall(struct ptask *pt, long nr, const uint64_t args[6])
+long pt_syscall(struct ptask *pt, long nr, const uint64_t args[6])
 {
 	struct pt_task *t = PTT(pt);
 	struct pt_platform *p = PT(pt->plat);
@@ -452,7 +414,7 @@ static long pt_syscall(struct ptask *pt, long nr, const uint64_t args[6])
 		entry = 1;
 	}
 	set_args(&r, args);
-	int e = setregs(t, &r);
+	int e = pt_setregs(t, &r);
 	if (e < 0)
 		return e;
 	/* The application registers must be restored before it runs. */
@@ -463,7 +425,7 @@ static long pt_syscall(struct ptask *pt, long nr, const uint64_t args[6])
 	return (long)t->hregs.rax;
 }
 
-static int pt_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
+int pt_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
 		    uint64_t tls, struct ptask **child_out, pid_t *ns_tid)
 {
 	struct pt_task *t = PTT(pt);
@@ -491,7 +453,7 @@ static int pt_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 	}
 	uint64_t a[6] = { flags, stack, ptid, ctid, tls, 0 };
 	set_args(&r, a);
-	int e = setregs(t, &r);
+	int e = pt_setregs(t, &r);
 	if (e < 0)
 		return e;
 	pt->regs_dirty = 1;
@@ -505,7 +467,7 @@ static int pt_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 	if (ev.child <= 0)
 		return -EIO;
 	int st;
-	e = wait_tid(p, ev.child, &st);
+	e = pt_wait_tid(p, ev.child, &st);
 	if (e < 0)
 		return e;
 	if (!WIFSTOPPED(st)) {
@@ -520,7 +482,7 @@ static int pt_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 	c->state = PTS_EVENT;
 	c->pinned = t->pinned; /* the host clone copied the parent's affinity */
 	c->run_avg_ns = t->run_avg_ns;
-	if (getregs(c) < 0) {
+	if (pt_getregs(c) < 0) {
 		hash_del(p, c);
 		task_free(c);
 		return -ESRCH;
@@ -555,7 +517,7 @@ static int chan_drain(struct pt_platform *p)
 	return 0;
 }
 
-static int pt_install_fd(struct ptask *pt, int hostfd)
+int pt_install_fd(struct ptask *pt, int hostfd)
 {
 	struct pt_platform *p = PT(pt->plat);
 	if (p->chan_dirty)
@@ -626,7 +588,7 @@ static int pt_install_fd(struct ptask *pt, int hostfd)
 
 /* ---- memory and registers ---- */
 
-static ssize_t pt_read(struct ptask *pt, void *dst, uint64_t addr, size_t len)
+ssize_t pt_read(struct ptask *pt, void *dst, uint64_t addr, size_t len)
 {
 	struct iovec l = { dst, len };
 	struct iovec r = { (void *)addr, len };
@@ -634,7 +596,7 @@ static ssize_t pt_read(struct ptask *pt, void *dst, uint64_t addr, size_t len)
 	return n < 0 ? -errno : n;
 }
 
-static ssize_t pt_write(struct ptask *pt, uint64_t addr, const void *src, size_t len)
+ssize_t pt_write(struct ptask *pt, uint64_t addr, const void *src, size_t len)
 {
 	struct iovec l = { (void *)src, len };
 	struct iovec r = { (void *)addr, len };
@@ -642,7 +604,7 @@ static ssize_t pt_write(struct ptask *pt, uint64_t addr, const void *src, size_t
 	return n < 0 ? -errno : n;
 }
 
-static int pt_get_fpregs(struct ptask *pt, void *buf, size_t *len)
+int pt_get_fpregs(struct ptask *pt, void *buf, size_t *len)
 {
 	struct iovec iov = { buf, *len };
 	if (ptrace(PTRACE_GETREGSET, pt->host_tid, (void *)NT_X86_XSTATE, &iov) < 0)
@@ -651,7 +613,7 @@ static int pt_get_fpregs(struct ptask *pt, void *buf, size_t *len)
 	return 0;
 }
 
-static int pt_set_fpregs(struct ptask *pt, const void *buf, size_t len)
+int pt_set_fpregs(struct ptask *pt, const void *buf, size_t len)
 {
 	struct iovec iov = { (void *)buf, len };
 	if (ptrace(PTRACE_SETREGSET, pt->host_tid, (void *)NT_X86_XSTATE, &iov) < 0)
@@ -659,7 +621,7 @@ static int pt_set_fpregs(struct ptask *pt, const void *buf, size_t len)
 	return 0;
 }
 
-static int pt_resume(struct ptask *pt)
+int pt_resume(struct ptask *pt)
 {
 	struct pt_task *t = PTT(pt);
 	if (t->state == PTS_RUNNING)
@@ -667,7 +629,7 @@ static int pt_resume(struct ptask *pt)
 	if (t->state == PTS_GONE)
 		return -ESRCH;
 	if (pt->regs_dirty) {
-		int e = setregs(t, &pt->regs);
+		int e = pt_setregs(t, &pt->regs);
 		if (e < 0)
 			return e;
 		pt->regs_dirty = 0;
@@ -689,7 +651,7 @@ static int pt_interrupt(struct ptask *pt)
 	return 0;
 }
 
-static void pt_kill(struct ptask *pt)
+void pt_kill(struct ptask *pt)
 {
 	syscall(SYS_tkill, pt->host_tid, SIGKILL);
 }
@@ -698,7 +660,7 @@ static void pt_kill(struct ptask *pt)
  * (clock_gettime) only answers for threads of the caller's own thread
  * group, so read the scheduler's account in /proc/TID/schedstat (its first
  * field), through a descriptor kept open per task. */
-static uint64_t pt_cputime(struct ptask *pt)
+uint64_t pt_cputime(struct ptask *pt)
 {
 	struct pt_task *t = PTT(pt);
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -779,17 +741,17 @@ static int run_to_ready(struct pt_platform *p, struct pt_task *t, int first)
 {
 	for (;;) {
 		int st;
-		int e = wait_tid(p, t->base.host_tid, &st);
+		int e = pt_wait_tid(p, t->base.host_tid, &st);
 		if (e < 0)
 			return e;
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			stash_push(p, t->base.host_tid, st, NULL);
+			pt_stash_push(p, t->base.host_tid, st, NULL);
 			t->state = PTS_GONE;
 			return -ESRCH;
 		}
 		int event = st >> 16;
 		if (event == PTRACE_EVENT_SECCOMP) {
-			if (getregs(t) < 0)
+			if (pt_getregs(t) < 0)
 				return -ESRCH;
 			if (t->hregs.rip == STUB_READY_RIP && t->hregs.orig_rax == SYS_getpid) {
 				t->state = PTS_SECCOMP;
@@ -802,6 +764,16 @@ static int run_to_ready(struct pt_platform *p, struct pt_task *t, int first)
 			/* The first task's own execveat of the stub: let it run. */
 		} else if (event == PTRACE_EVENT_STOP) {
 			t->interrupt_pending = 0;
+		} else if (p->systrap && event == 0 && WSTOPSIG(st) == SIGSYS) {
+			/* systrap: the ready trap is the filter's SIGSYS (the
+			 * image has no handler yet); resuming discards it. */
+			if (pt_getregs(t) < 0)
+				return -ESRCH;
+			if (t->hregs.rip == STUB_READY_RIP && t->hregs.rax == SYS_getpid) {
+				t->state = PTS_SIGNAL;
+				return 0;
+			}
+			return -EFAULT;
 		} else if (event == 0 && WSTOPSIG(st) != SIGTRAP && WSTOPSIG(st) != (SIGTRAP | 0x80)) {
 			/* A real signal before the image exists: a fault. */
 			return -EFAULT;
@@ -811,7 +783,7 @@ static int run_to_ready(struct pt_platform *p, struct pt_task *t, int first)
 	}
 }
 
-static int pt_exec_reset(struct ptask *pt, struct pimage *img)
+int pt_exec_reset(struct ptask *pt, struct pimage *img)
 {
 	struct pt_task *t = PTT(pt);
 	struct pt_platform *p = PT(pt->plat);
@@ -829,7 +801,7 @@ static int pt_exec_reset(struct ptask *pt, struct pimage *img)
 	}
 	uint64_t a[6] = { STUB_FD_STUB, STUB_EMPTY, STUB_ARGV, STUB_ENVP, AT_EMPTY_PATH, 0 };
 	set_args(&r, a);
-	int e = setregs(t, &r);
+	int e = pt_setregs(t, &r);
 	if (e < 0)
 		return e;
 	pt->regs_dirty = 1;
@@ -857,28 +829,34 @@ static int pt_exec_reset(struct ptask *pt, struct pimage *img)
 				ptrace(PTRACE_GETEVENTMSG, w, 0, &former);
 				if ((pid_t)former == old_tid) {
 					/* We are now w. The old leader vanished. */
-					struct pt_task *leader = lookup(p, w);
+					struct pt_task *leader = pt_lookup(p, w);
 					if (leader) {
 						hash_del(p, leader);
 						leader->state = PTS_GONE;
-						stash_push(p, w, 0, leader);
+						if (p->systrap)
+							st_task_fini(leader);
+						pt_stash_push(p, w, 0, leader);
 					}
 					hash_del(p, t);
+					t->in_handler = 0;
 					pt->host_tid = w;
 					hash_add(p, t);
+					if (p->systrap)
+						st_retid(t);
 					break;
 				}
 			}
-			stash_push(p, w, st, NULL);
+			pt_stash_push(p, w, st, NULL);
 		}
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			stash_push(p, pt->host_tid, st, NULL);
+			pt_stash_push(p, pt->host_tid, st, NULL);
 			t->state = PTS_GONE;
 			return -ESRCH;
 		}
 		int sig = WSTOPSIG(st), event = st >> 16;
 		if (event == PTRACE_EVENT_EXEC) {
 			ev.exec_seen = 1;
+			t->in_handler = 0; /* systrap: the handler's frame is gone */
 			continue;
 		}
 		if (sig == (SIGTRAP | 0x80)) {
@@ -891,7 +869,7 @@ static int pt_exec_reset(struct ptask *pt, struct pimage *img)
 				continue;
 			}
 			t->state = PTS_SYSCALL_EXIT;
-			if (getregs(t) < 0)
+			if (pt_getregs(t) < 0)
 				return -ESRCH;
 			long res = (long)t->hregs.rax;
 			if (res < 0 && !ev.exec_seen)
@@ -913,7 +891,7 @@ static int pt_exec_reset(struct ptask *pt, struct pimage *img)
 			continue; /* a host child's end: meaningless here */
 		/* A fault at the stub (it was unmapped by the application). */
 		t->state = PTS_SIGNAL;
-		getregs(t);
+		pt_getregs(t);
 		return -EFAULT;
 	}
 	/* Run the fresh image to its ready trap. */
@@ -1015,7 +993,7 @@ static int write_file(const char *path, const char *s)
 	return e;
 }
 
-static int pt_spawn(struct platform *pl, struct ptask **out, struct pimage *img)
+int pt_spawn(struct platform *pl, struct ptask **out, struct pimage *img)
 {
 	struct pt_platform *p = PT(pl);
 	place_init(p);
@@ -1077,7 +1055,7 @@ static int pt_spawn(struct platform *pl, struct ptask **out, struct pimage *img)
 		kill((pid_t)pid, SIGKILL);
 		/* Reap it here so the loop never sees a task it doesn't know. */
 		int st;
-		while (t->state != PTS_GONE && wait_tid(p, (pid_t)pid, &st) == 0 &&
+		while (t->state != PTS_GONE && pt_wait_tid(p, (pid_t)pid, &st) == 0 &&
 		       !(WIFEXITED(st) || WIFSIGNALED(st)))
 			;
 		int dummy;
@@ -1098,18 +1076,26 @@ static void report(struct pt_platform *p, struct pt_task *t, struct pstop *st)
 	p->base.cfg.stop_fn(p->base.cfg.stop_ctx, &t->base, st);
 }
 
+void pt_report_gone(struct pt_platform *p, struct pt_task *t, int status)
+{
+	struct pstop st;
+	memset(&st, 0, sizeof(st));
+	t->state = PTS_GONE;
+	st.kind = PSTOP_EXITED;
+	st.status = status;
+	report(p, t, &st);
+	task_free(t);
+}
+
 static void handle_event(struct pt_platform *p, pid_t tid, int status, struct pt_task *gone)
 {
 	struct pstop st;
 	memset(&st, 0, sizeof(st));
 	if (gone) {
-		st.kind = PSTOP_EXITED;
-		st.status = 0;
-		report(p, gone, &st);
-		task_free(gone);
+		pt_report_gone(p, gone, 0);
 		return;
 	}
-	struct pt_task *t = lookup(p, tid);
+	struct pt_task *t = pt_lookup(p, tid);
 	if (!t) {
 		/* Not ours (yet): can only be a task the sentry killed while
 		 * creating it. Never let an unknown task run. */
@@ -1119,11 +1105,7 @@ static void handle_event(struct pt_platform *p, pid_t tid, int status, struct pt
 	}
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
 		hash_del(p, t);
-		t->state = PTS_GONE;
-		st.kind = PSTOP_EXITED;
-		st.status = status;
-		report(p, t, &st);
-		task_free(t);
+		pt_report_gone(p, t, status);
 		return;
 	}
 	if (!WIFSTOPPED(status))
@@ -1131,8 +1113,8 @@ static void handle_event(struct pt_platform *p, pid_t tid, int status, struct pt
 	int sig = WSTOPSIG(status), event = status >> 16;
 	if (event == PTRACE_EVENT_SECCOMP) {
 		t->state = PTS_SECCOMP;
-		place_at_stop(p, t);
-		if (getregs(t) < 0)
+		pt_place_at_stop(p, t);
+		if (pt_getregs(t) < 0)
 			return;
 		load_app_regs(t);
 		st.kind = PSTOP_SYSCALL;
@@ -1147,7 +1129,7 @@ static void handle_event(struct pt_platform *p, pid_t tid, int status, struct pt
 			return;
 		}
 		t->interrupt_pending = 0;
-		if (getregs(t) < 0)
+		if (pt_getregs(t) < 0)
 			return;
 		load_app_regs(t);
 		st.kind = PSTOP_INTERRUPT;
@@ -1168,7 +1150,7 @@ static void handle_event(struct pt_platform *p, pid_t tid, int status, struct pt
 	if (ptrace(PTRACE_GETSIGINFO, tid, 0, &st.info) < 0)
 		memset(&st.info, 0, sizeof(st.info));
 	st.info.si_signo = sig;
-	if (getregs(t) < 0)
+	if (pt_getregs(t) < 0)
 		return;
 	load_app_regs(t);
 	st.kind = PSTOP_SIGNAL;
@@ -1233,7 +1215,7 @@ static int stash_pending(void *arg)
 	return stash_busy(arg) != NULL;
 }
 
-static void pt_destroy(struct platform *pl)
+void pt_destroy(struct platform *pl)
 {
 	struct pt_platform *p = PT(pl);
 	for (unsigned b = 0; b < NBUCKETS; b++) {
@@ -1259,7 +1241,10 @@ static void pt_destroy(struct platform *pl)
 	free(p);
 }
 
-static int pt_create(const struct platform_config *cfg, struct ns_loop *loop, struct platform **out);
+static int pt_create(const struct platform_config *cfg, struct ns_loop *loop, struct platform **out)
+{
+	return pt_create_mode(cfg, loop, &platform_ptrace_ops, 0, out);
+}
 
 const struct platform_ops platform_ptrace_ops = {
 	.name = "ptrace",
@@ -1280,17 +1265,20 @@ const struct platform_ops platform_ptrace_ops = {
 	.cputime = pt_cputime,
 };
 
-static int pt_create(const struct platform_config *cfg, struct ns_loop *loop, struct platform **out)
+int pt_create_mode(const struct platform_config *cfg, struct ns_loop *loop, const struct platform_ops *ops,
+		   int systrap, struct platform **out)
 {
 	struct pt_platform *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->base.ops = &platform_ptrace_ops;
+	p->base.ops = ops;
 	p->base.cfg = *cfg;
 	p->loop = loop;
 	p->sigfd = -1;
 	p->chan[0] = p->chan[1] = -1;
-	int e = platform_filter_build(SECCOMP_RET_TRACE, &p->filter);
+	p->systrap = systrap;
+	int e = systrap ? platform_filter_build_systrap(&p->filter)
+			: platform_filter_build(SECCOMP_RET_TRACE, &p->filter);
 	if (e < 0)
 		goto fail;
 	p->stubfd = platform_stub_memfd();

@@ -88,7 +88,12 @@ static void usage(FILE *f)
 		"  --net-set KEY=VALUE a netstack setting (see moat stack --help; repeatable)\n"
 		"  --no-offload        plain frames on the interface: no virtio-net header, so no\n"
 		"                      checksum or segmentation offload\n"
-		"  --platform ptrace   how application code runs (only ptrace today)\n"
+		"  --platform NAME     how application code runs: systrap (syscalls reach the\n"
+		"                      sentry through a signal handler and shared memory),\n"
+		"                      ptrace (a ptrace stop per syscall), or auto (default:\n"
+		"                      systrap where the kernel supports it, else ptrace; the\n"
+		"                      debug log says which and why); MOAT_PLATFORM sets the\n"
+		"                      default\n"
 		"  --debug-host-fs     debugging: the sentry opens the root and -v trees itself\n"
 		"                      instead of through the gofer (no defence in depth;\n"
 		"                      implies --debug-unconfined)\n"
@@ -365,7 +370,7 @@ int cmd_do(int argc, char **argv)
 	unsigned long long memory = 0;
 	int ret = 125;
 	cfg.root = "/";
-	cfg.platform = "ptrace";
+	cfg.platform = getenv("MOAT_PLATFORM");
 	int nenv = 0;
 	for (char **e = environ; *e; e++)
 		nenv++;

@@ -38,6 +38,7 @@ struct oci_global {
 	int log_json;	  /* --log-format json */
 	int debug;
 	int systemd_cgroup;
+	const char *platform; /* --platform NAME */
 };
 extern struct oci_global oci_g;
 

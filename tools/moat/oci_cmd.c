@@ -30,6 +30,7 @@
 
 #include "moat.h"
 #include "oci.h"
+#include "../../platform/platform.h"
 
 struct oci_global oci_g = { .root = "/run/moat/oci" };
 
@@ -1081,8 +1082,9 @@ static int cmd_features(void)
 	json_object_set_new(doc, "mountOptions", str_array(mount_opts, sizeof(mount_opts) / sizeof(mount_opts[0])));
 	json_object_set_new(doc, "linux", linux_);
 	json_object_set_new(doc, "annotations",
-			    json_pack("{s:s, s:s, s:s}", "dev.moat.pcap",
+			    json_pack("{s:s, s:s, s:s, s:s}", "dev.moat.pcap",
 				      "write every frame of the container's interfaces to this pcap file",
+				      "dev.moat.platform", "systrap, ptrace or auto: how the program's syscalls are caught",
 				      "dev.moat.debug-log", "the sentry's debug log (append)", "dev.moat.strace",
 				      "\"true\": log every syscall to the debug log"));
 	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -1105,6 +1107,9 @@ static void usage(FILE *f)
 		   "  --debug                log debug messages too\n"
 		   "  --systemd-cgroup       cgroupsPath is systemd's slice:prefix:name (made as\n"
 		   "                         /slice/prefix-name.scope; systemd itself is not asked)\n"
+		   "  --platform NAME        systrap, ptrace or auto (default: systrap where the\n"
+		   "                         kernel supports it; MOAT_PLATFORM sets the default;\n"
+		   "                         the annotation dev.moat.platform wins)\n"
 		   "\n"
 		   "commands:\n"
 		   "  create [--bundle DIR] [--pid-file F] [--console-socket S] ID\n"
@@ -1158,6 +1163,11 @@ int cmd_oci(int argc, char **argv)
 			oci_g.debug = 1;
 		} else if (!strcmp(a, "-systemd-cgroup")) {
 			oci_g.systemd_cgroup = 1;
+		} else if (!strcmp(a, "-platform")) {
+			TAKE();
+			if (!platform_find(val) && strcmp(val, "auto"))
+				return oci_error("--platform %s: expected systrap, ptrace or auto", val), 2;
+			oci_g.platform = val;
 		} else if (!strcmp(a, "-rootless") || !strcmp(a, "-criu")) {
 			if (!val && i + 1 < argc && argv[i + 1][0] != '-')
 				i++; /* accepted, no effect: moat runs as root; no checkpointing */

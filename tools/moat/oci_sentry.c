@@ -283,7 +283,11 @@ void oci_sentry_main(struct oci_sentry_args *a)
 	cfg.cwd = s->proc.cwd;
 	cfg.argv = s->proc.args;
 	cfg.envp = s->proc.env;
-	cfg.platform = "ptrace";
+	/* the annotation, else the runtime's --platform, else MOAT_PLATFORM,
+	 * else auto */
+	cfg.platform = annotation(s, "dev.moat.platform");
+	if (!cfg.platform)
+		cfg.platform = oci_g.platform ? oci_g.platform : getenv("MOAT_PLATFORM");
 	cfg.hostname = s->hostname[0] ? s->hostname : NULL;
 	cfg.net = &net;
 	cfg.ident = &s->proc.ident;

@@ -1,0 +1,130 @@
+/*
+ * The ptrace core, shared by the two platforms that drive host threads
+ * with ptrace: ptrace (ptrace.c: every reported syscall is a ptrace stop)
+ * and systrap (../systrap/systrap.c: reported syscalls reach the sentry
+ * through a SIGSYS handler in the stub and a shared mailbox; ptrace is
+ * attached only while the sentry injects syscalls or creates a task).
+ *
+ * Everything here runs on the sentry's one thread.
+ */
+#ifndef MOAT_PLATFORM_PTRACE_CORE_H
+#define MOAT_PLATFORM_PTRACE_CORE_H
+
+#include <sched.h>
+#include <stdint.h>
+#include <linux/filter.h>
+
+#include "../platform.h"
+
+#define NBUCKETS 1024
+#define STASH_MAX 4096
+
+enum pt_state {
+	PTS_RUNNING,
+	PTS_SECCOMP,	  /* seccomp stop: a syscall is pending */
+	PTS_SYSCALL_EXIT, /* syscall-exit stop after an injection */
+	PTS_EVENT,	  /* PTRACE_EVENT_STOP (interrupt, first stop) */
+	PTS_SIGNAL,	  /* signal-delivery stop */
+	PTS_MAILBOX,	  /* systrap: waiting in the stub's handler, not traced */
+	PTS_GONE,
+};
+
+struct st_space;
+
+struct pt_task {
+	struct ptask base;
+	enum pt_state state;
+	struct user_regs_struct hregs; /* what the host thread holds now */
+	int interrupt_pending;
+	int pinned;	     /* on the sentry's CPU (else on all of moat's) */
+	int schedstat_fd;    /* /proc/TID/schedstat, or -1 (pt_cputime) */
+	uint64_t cpu_ns;     /* its CPU time at the last placement */
+	unsigned stops;	     /* syscall stops since then */
+	uint64_t run_avg_ns; /* average CPU time from resume to syscall stop */
+	struct pt_task *hnext;
+	/* systrap only */
+	int held;			      /* ptrace-attached now */
+	int in_handler;			      /* stopped in the stub's handler */
+	struct user_regs_struct handler_regs; /* the handler's, while held */
+	struct st_space *space;		      /* its address space's mailboxes */
+	int slot;			      /* its mailbox in space */
+	int pidfd;			      /* tells the loop the thread ended */
+	int mb_sig;			      /* the host signal of the stop */
+	uint64_t mb_uc;			      /* its ucontext (task address) */
+	struct pt_task *snext;		      /* in space's task list */
+};
+
+struct stash_ev {
+	pid_t tid;
+	int status;
+	struct pt_task *gone; /* synthetic "vanished" event for this task */
+};
+
+struct pt_platform {
+	struct platform base;
+	struct ns_loop *loop;
+	int sigfd;
+	int chan[2]; /* [0] the sentry sends on, [1] tasks receive on */
+	int chan_dirty;
+	uint64_t chan_seq;
+	int stubfd;
+	struct sock_fprog filter;
+	struct pt_task *hash[NBUCKETS];
+	struct stash_ev stash[STASH_MAX];
+	unsigned stash_head, stash_len;
+	int placed;	  /* place_init has run */
+	int pin;	  /* CPU placement on: the sentry is pinned to cpu */
+	cpu_set_t one;	  /* {cpu} */
+	cpu_set_t all;	  /* the CPUs moat was allowed at start */
+	int systrap;	  /* this is the systrap platform */
+	unsigned spin;	  /* systrap: the handler's spins before sleeping */
+	uint64_t spin_ns;	  /* systrap: the sentry's poll after an answer */
+	uint64_t hot_until;	  /* its end */
+	pid_t hot[8];		  /* tasks answered in it */
+	int nhot;
+};
+
+#define PT(p) ((struct pt_platform *)(p))
+#define PTT(t) ((struct pt_task *)(t))
+
+/* ptrace.c */
+int pt_create_mode(const struct platform_config *cfg, struct ns_loop *loop, const struct platform_ops *ops,
+		   int systrap, struct platform **out);
+void pt_destroy(struct platform *pl);
+int pt_spawn(struct platform *pl, struct ptask **out, struct pimage *img);
+int pt_exec_reset(struct ptask *pt, struct pimage *img);
+long pt_syscall(struct ptask *pt, long nr, const uint64_t args[6]);
+int pt_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid, uint64_t tls,
+	     struct ptask **child_out, pid_t *ns_tid);
+int pt_install_fd(struct ptask *pt, int hostfd);
+ssize_t pt_read(struct ptask *pt, void *dst, uint64_t addr, size_t len);
+ssize_t pt_write(struct ptask *pt, uint64_t addr, const void *src, size_t len);
+int pt_get_fpregs(struct ptask *pt, void *buf, size_t *len);
+int pt_set_fpregs(struct ptask *pt, const void *buf, size_t len);
+int pt_resume(struct ptask *pt);
+void pt_kill(struct ptask *pt);
+uint64_t pt_cputime(struct ptask *pt);
+struct pt_task *pt_lookup(struct pt_platform *p, pid_t tid);
+int pt_getregs(struct pt_task *t);
+int pt_setregs(struct pt_task *t, const struct user_regs_struct *r);
+int pt_wait_tid(struct pt_platform *p, pid_t tid, int *status);
+void pt_stash_push(struct pt_platform *p, pid_t tid, int status, struct pt_task *gone);
+/* A task is gone: tell the sentry and free it (it must be out of the hash). */
+void pt_report_gone(struct pt_platform *p, struct pt_task *t, int status);
+void pt_place_at_stop(struct pt_platform *p, struct pt_task *t);
+
+/* systrap.c: the hooks the core calls when p->systrap. */
+/* The stub's ready trap was reached in a fresh address space (spawn,
+ * exec): give it mailboxes and handlers. t is held. */
+int st_setup_space(struct pt_task *t);
+/* A new held child of clone: a mailbox in parent's space (CLONE_VM) or a
+ * space of its own. */
+int st_setup_child(struct pt_task *parent, struct pt_task *c, uint64_t flags);
+/* The task is leaving (freed, or its address space replaced by exec). */
+void st_task_fini(struct pt_task *t);
+/* A new task: its pidfd. */
+int st_task_init(struct pt_task *t);
+/* Its host thread id changed (a non-leader ran execve). */
+void st_retid(struct pt_task *t);
+
+#endif

@@ -1,0 +1,858 @@
+/*
+ * The systrap platform: reported syscalls reach the sentry without a
+ * ptrace stop.
+ *
+ * The application filter answers the syscalls the sentry serves with
+ * SECCOMP_RET_TRAP. The kernel skips the call and raises SIGSYS, whose
+ * handler is the stub's (stub.c): it runs on a signal stack inside the
+ * thread's mailbox slot (a memfd shared by the sentry and the address
+ * space, mapped at STUB_MAILBOX), posts the stop in the mailbox, rings the
+ * address space's bell (an eventfd on the sentry's loop), and waits: a
+ * short poll, then a futex. The kernel's signal frame, with the
+ * application's registers and extended state, is in the shared slot, so the
+ * sentry reads and changes them in place; its answer is a store and a
+ * futex wake, and the handler's rt_sigreturn loads whatever the sentry
+ * left in the frame: a syscall's result, a signal handler's entry, a
+ * restarted syscall.
+ *
+ * The interrupt (platform_interrupt) is a host signal (SIGUSR2) handled the
+ * same way; faults (SIGSEGV, SIGBUS, ...) too. The handler blocks every
+ * signal while it runs.
+ *
+ * ptrace stays for what is rare: creating tasks (clone, the first task),
+ * execve's fresh address space, and syscalls the sentry injects (mapping a
+ * donated fd, reaping, ...). The sentry seizes the thread when it needs
+ * one of those (PTRACE_SEIZE + PTRACE_INTERRUPT) and detaches when it
+ * resumes the thread. Injected syscalls run from the stub's injection
+ * point, which the filter answers with SECCOMP_RET_TRACE: allowed under the
+ * sentry's eye, ENOSYS when nobody traces (filter.c).
+ *
+ * Exits: a pidfd per thread (PIDFD_THREAD) on the loop.
+ *
+ * Trust: a mailbox and its frame are memory of the application's address
+ * space, so every thread of that process can write them. The sentry reads
+ * them as untrusted: pointers must lie in the thread's own slot, the
+ * registers are only registers (the kernel checks them at rt_sigreturn),
+ * and a mailbox is looked at only for a thread the sentry believes to be
+ * running. A process can confuse its own threads, not another process
+ * and not the sentry.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <linux/audit.h>
+
+#include "ns/loop.h"
+#include "../ptrace/core.h"
+#include "../stub.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+#ifndef PTRACE_EVENT_STOP
+#define PTRACE_EVENT_STOP 128
+#endif
+
+#define SIG_INTERRUPT SIGUSR2
+#define SA_RESTORER 0x04000000
+#define FP_XSTATE_MAGIC1 0x46505853U
+#define AREA_SIZE ((size_t)STUB_NSLOTS * STUB_SLOT_SIZE)
+#define SCRATCH_SIGALTSTACK (PLATFORM_SCRATCH + 0xf00)
+#define SCRATCH_SIGACTION (PLATFORM_SCRATCH + 0xf40)
+#define SCRATCH_SIGMASK (PLATFORM_SCRATCH + 0xf80)
+
+/* The handler's poll before it sleeps; MOAT_SYSTRAP_SPIN overrides it
+ * (see platform/README.md for the measurements behind it). */
+#define DEFAULT_SPIN 1000
+#define DEFAULT_POLL_US 20
+
+/* Host signals a task can receive: the filter's, ours, the faults, and
+ * what native CPU-clock timers and host limits raise. */
+static const int handled[] = {
+	SIGSYS,	 SIG_INTERRUPT, SIGSEGV, SIGBUS,  SIGFPE,  SIGILL,  SIGTRAP,
+	SIGALRM, SIGVTALRM,	SIGPROF, SIGXCPU, SIGXFSZ, SIGPIPE, SIGUSR1,
+};
+
+/* One per host address space. */
+struct st_space {
+	struct pt_platform *p;
+	int refs;	/* its tasks, and a bell callback running */
+	uint8_t *area;	/* the sentry's view of the mailboxes */
+	int bell;	/* eventfd the handlers ring */
+	uint64_t used[STUB_NSLOTS / 64];
+	struct pt_task *tasks;
+};
+
+static void on_bell(int fd, uint32_t events, void *arg);
+
+static struct st_space *space_new(struct pt_platform *p, int *memfd)
+{
+	struct st_space *sp = calloc(1, sizeof(*sp));
+	if (!sp)
+		return NULL;
+	sp->p = p;
+	sp->refs = 1;
+	sp->bell = -1;
+	int fd = memfd_create("moat-mailbox", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, (off_t)AREA_SIZE) < 0)
+		goto fail;
+	sp->area = mmap(NULL, AREA_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (sp->area == MAP_FAILED) {
+		sp->area = NULL;
+		goto fail;
+	}
+	sp->bell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (sp->bell < 0 || ns_loop_add_fd(p->loop, sp->bell, EPOLLIN, on_bell, sp) < 0)
+		goto fail;
+	*memfd = fd;
+	return sp;
+fail:
+	if (fd >= 0)
+		close(fd);
+	if (sp->bell >= 0)
+		close(sp->bell);
+	if (sp->area)
+		munmap(sp->area, AREA_SIZE);
+	free(sp);
+	return NULL;
+}
+
+static void space_put(struct st_space *sp)
+{
+	if (--sp->refs > 0)
+		return;
+	ns_loop_del_fd(sp->p->loop, sp->bell);
+	close(sp->bell);
+	munmap(sp->area, AREA_SIZE);
+	free(sp);
+}
+
+static struct stub_mailbox *mailbox(struct pt_task *t)
+{
+	return (struct stub_mailbox *)(t->space->area + (size_t)t->slot * STUB_SLOT_SIZE);
+}
+
+/* The sentry's pointer for [addr, addr+len) of t's slot, or NULL if the
+ * range leaves it (the addresses come from the task). */
+static void *in_slot(struct pt_task *t, uint64_t addr, size_t len)
+{
+	uint64_t lo = STUB_MAILBOX + (uint64_t)t->slot * STUB_SLOT_SIZE;
+	if (addr < lo || len > STUB_SLOT_SIZE || addr - lo > STUB_SLOT_SIZE - len)
+		return NULL;
+	return (uint8_t *)mailbox(t) + (addr - lo);
+}
+
+static void space_leave(struct pt_task *t)
+{
+	struct st_space *sp = t->space;
+	if (!sp)
+		return;
+	struct pt_task **pp = &sp->tasks;
+	while (*pp && *pp != t)
+		pp = &(*pp)->snext;
+	if (*pp)
+		*pp = t->snext;
+	if (t->slot >= 0)
+		sp->used[t->slot / 64] &= ~(1ULL << (t->slot % 64));
+	t->space = NULL;
+	t->slot = -1;
+	space_put(sp);
+}
+
+static int space_join(struct pt_task *t, struct st_space *sp)
+{
+	for (int i = 0; i < STUB_NSLOTS; i++) {
+		if (sp->used[i / 64] & (1ULL << (i % 64)))
+			continue;
+		sp->used[i / 64] |= 1ULL << (i % 64);
+		sp->refs++;
+		t->space = sp;
+		t->slot = i;
+		t->snext = sp->tasks;
+		sp->tasks = t;
+		struct stub_mailbox *mb = mailbox(t);
+		memset(mb, 0, sizeof(*mb));
+		mb->spin = sp->p->spin;
+		mb->one = 1;
+		return 0;
+	}
+	return -EAGAIN; /* more threads in one address space than slots */
+}
+
+/* ---- holding a task with ptrace ---- */
+
+static int hold(struct pt_task *t)
+{
+	if (t->held)
+		return 0;
+	if (t->state == PTS_GONE)
+		return -ESRCH;
+	struct pt_platform *p = PT(t->base.plat);
+	pid_t tid = t->base.host_tid;
+	long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
+		    PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD;
+	if (ptrace(PTRACE_SEIZE, tid, 0, opts) < 0 || ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+		return -errno;
+	for (;;) {
+		int st;
+		int e = pt_wait_tid(p, tid, &st);
+		if (e < 0)
+			return e;
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			pt_stash_push(p, tid, st, NULL);
+			t->state = PTS_GONE;
+			return -ESRCH;
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		if ((st >> 16) == PTRACE_EVENT_STOP)
+			break;
+		/* A signal that was on its way: let it be delivered later. */
+		if (ptrace(PTRACE_CONT, tid, 0, (void *)(long)WSTOPSIG(st)) < 0)
+			return -errno;
+	}
+	t->held = 1;
+	t->state = PTS_EVENT;
+	int e = pt_getregs(t);
+	if (e < 0)
+		return e;
+	t->handler_regs = t->hregs;
+	/* The application's registers from the frame lack the segment state:
+	 * the thread's own is the same (pt_clone runs with them). */
+	struct user_regs_struct *r = &t->base.regs;
+	r->fs_base = t->hregs.fs_base;
+	r->gs_base = t->hregs.gs_base;
+	r->cs = t->hregs.cs;
+	r->ss = t->hregs.ss;
+	r->ds = t->hregs.ds;
+	r->es = t->hregs.es;
+	r->fs = t->hregs.fs;
+	r->gs = t->hregs.gs;
+	return 0;
+}
+
+/* Let go of a held task; it continues at `regs`. The segment state is the
+ * thread's own (the frame has none: the sentry's copy of fs_base is not
+ * the thread's, which arch_prctl and CLONE_SETTLS set natively). */
+static int release(struct pt_task *t, const struct user_regs_struct *regs)
+{
+	struct user_regs_struct r = *regs;
+	r.fs_base = t->hregs.fs_base;
+	r.gs_base = t->hregs.gs_base;
+	r.cs = t->hregs.cs;
+	r.ss = t->hregs.ss;
+	r.ds = t->hregs.ds;
+	r.es = t->hregs.es;
+	r.fs = t->hregs.fs;
+	r.gs = t->hregs.gs;
+	int e = pt_setregs(t, &r);
+	if (e == 0 && ptrace(PTRACE_DETACH, t->base.host_tid, 0, 0) < 0)
+		e = -errno;
+	t->held = 0;
+	return e;
+}
+
+/* ---- a fresh address space, a new thread ---- */
+
+static long inj(struct pt_task *t, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		uint64_t a5)
+{
+	uint64_t a[6] = { a0, a1, a2, a3, a4, a5 };
+	return pt_syscall(&t->base, nr, a);
+}
+
+/* The thread's signal stack: its slot. And no host signal blocked: a
+ * clone child inherits the mask of its parent's handler (all blocked),
+ * and a blocked SIGSYS would kill it at its first syscall. */
+static int thread_setup(struct pt_task *t)
+{
+	uint64_t none = 0;
+	if (pt_write(&t->base, SCRATCH_SIGMASK, &none, sizeof(none)) != (ssize_t)sizeof(none))
+		return -EFAULT;
+	long m = inj(t, SYS_rt_sigprocmask, SIG_SETMASK, SCRATCH_SIGMASK, 0, 8, 0, 0);
+	if (m < 0)
+		return (int)m;
+	stack_t ss = {
+		.ss_sp = (void *)(STUB_MAILBOX + (uint64_t)t->slot * STUB_SLOT_SIZE + STUB_ALTSTACK_OFF),
+		.ss_size = STUB_SLOT_SIZE - STUB_ALTSTACK_OFF,
+	};
+	if (pt_write(&t->base, SCRATCH_SIGALTSTACK, &ss, sizeof(ss)) != (ssize_t)sizeof(ss))
+		return -EFAULT;
+	long r = inj(t, SYS_sigaltstack, SCRATCH_SIGALTSTACK, 0, 0, 0, 0, 0);
+	return r < 0 ? (int)r : 0;
+}
+
+/* Give held t a new space: the mailbox mapping, the bell at STUB_FD_BELL,
+ * and (after exec, whose handlers are the default again) the handlers. */
+static int space_setup(struct pt_task *t, int handlers)
+{
+	struct pt_platform *p = PT(t->base.plat);
+	int memfd;
+	struct st_space *sp = space_new(p, &memfd);
+	if (!sp)
+		return -ENOMEM;
+	space_leave(t);
+	int e = space_join(t, sp);
+	space_put(sp); /* t holds it now */
+	if (e < 0) {
+		close(memfd);
+		return e;
+	}
+	int fd = pt_install_fd(&t->base, memfd);
+	close(memfd);
+	if (fd < 0)
+		return fd;
+	long r = inj(t, SYS_mmap, STUB_MAILBOX, AREA_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		     (uint64_t)fd, 0);
+	inj(t, SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0);
+	if (r != (long)STUB_MAILBOX)
+		return r < 0 ? (int)r : -EFAULT;
+	fd = pt_install_fd(&t->base, sp->bell);
+	if (fd < 0)
+		return fd;
+	r = fd == STUB_FD_BELL ? 0 : inj(t, SYS_dup3, (uint64_t)fd, STUB_FD_BELL, O_CLOEXEC, 0, 0, 0);
+	if (fd != STUB_FD_BELL)
+		inj(t, SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0);
+	if (r < 0)
+		return (int)r;
+	for (size_t i = 0; handlers && i < sizeof(handled) / sizeof(handled[0]); i++) {
+		struct {
+			uint64_t handler, flags, restorer, mask;
+		} ka = { STUB_HANDLER, SA_SIGINFO | SA_ONSTACK | SA_RESTORER | SA_RESTART, STUB_RESTORER, ~0ULL };
+		if (pt_write(&t->base, SCRATCH_SIGACTION, &ka, sizeof(ka)) != (ssize_t)sizeof(ka))
+			return -EFAULT;
+		r = inj(t, SYS_rt_sigaction, (uint64_t)handled[i], SCRATCH_SIGACTION, 0, 8, 0, 0);
+		if (r < 0)
+			return (int)r;
+	}
+	return thread_setup(t);
+}
+
+static int st_spawn(struct platform *pl, struct ptask **out, struct pimage *img)
+{
+	int e = pt_spawn(pl, out, img);
+	if (e < 0)
+		return e;
+	struct pt_task *t = PTT(*out);
+	e = space_setup(t, 1);
+	if (e < 0) {
+		/* its exit is reported to the sentry, which never knew it */
+		pt_kill(*out);
+		*out = NULL;
+	}
+	return e;
+}
+
+static int st_exec_reset(struct ptask *pt, struct pimage *img)
+{
+	struct pt_task *t = PTT(pt);
+	if (t->state == PTS_RUNNING || t->state == PTS_GONE)
+		return -ESRCH;
+	int e = hold(t);
+	if (e < 0)
+		return e;
+	e = pt_exec_reset(pt, img);
+	if (e == 0)
+		e = space_setup(t, 1);
+	return e;
+}
+
+static long st_syscall(struct ptask *pt, long nr, const uint64_t args[6])
+{
+	struct pt_task *t = PTT(pt);
+	if (t->state == PTS_RUNNING || t->state == PTS_GONE)
+		return -ESRCH;
+	int e = hold(t);
+	return e < 0 ? e : pt_syscall(pt, nr, args);
+}
+
+static int st_install_fd(struct ptask *pt, int hostfd)
+{
+	struct pt_task *t = PTT(pt);
+	if (t->state == PTS_RUNNING || t->state == PTS_GONE)
+		return -ESRCH;
+	int e = hold(t);
+	return e < 0 ? e : pt_install_fd(pt, hostfd);
+}
+
+static int st_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid, uint64_t tls,
+		    struct ptask **child, pid_t *ns_tid)
+{
+	struct pt_task *t = PTT(pt);
+	if (t->state == PTS_RUNNING || t->state == PTS_GONE)
+		return -ESRCH;
+	int e = hold(t);
+	if (e < 0)
+		return e;
+	/* The host clone runs at the stub's injection point with the
+	 * application's registers; the child (its own stack and TLS, rax 0)
+	 * then returns where the application's syscall would have. */
+	struct user_regs_struct app = pt->regs;
+	e = pt_clone(pt, flags, stack, ptid, ctid, tls, child, ns_tid);
+	if (e < 0)
+		return e;
+	struct pt_task *c = PTT(*child);
+	if (t->in_handler) {
+		c->base.regs.rip = app.rip;
+		c->base.regs.rcx = app.rcx; /* what syscall left in them */
+		c->base.regs.r11 = app.r11;
+		c->base.regs_dirty = 1;
+	}
+	if (flags & CLONE_VM) {
+		e = space_join(c, t->space);
+		if (e == 0)
+			e = thread_setup(c);
+	} else {
+		e = space_setup(c, 0);
+	}
+	if (e < 0) {
+		pt_kill(*child);
+		*child = NULL;
+	}
+	return e;
+}
+
+/* ---- registers and extended state in the frame ---- */
+
+static ucontext_t *frame_uc(struct pt_task *t)
+{
+	return in_slot(t, t->mb_uc, sizeof(ucontext_t));
+}
+
+static void regs_from_frame(struct pt_task *t, const ucontext_t *uc, struct user_regs_struct *r)
+{
+	const greg_t *g = uc->uc_mcontext.gregs;
+	memset(r, 0, sizeof(*r));
+	r->r8 = (uint64_t)g[REG_R8];
+	r->r9 = (uint64_t)g[REG_R9];
+	r->r10 = (uint64_t)g[REG_R10];
+	r->r11 = (uint64_t)g[REG_R11];
+	r->r12 = (uint64_t)g[REG_R12];
+	r->r13 = (uint64_t)g[REG_R13];
+	r->r14 = (uint64_t)g[REG_R14];
+	r->r15 = (uint64_t)g[REG_R15];
+	r->rdi = (uint64_t)g[REG_RDI];
+	r->rsi = (uint64_t)g[REG_RSI];
+	r->rbp = (uint64_t)g[REG_RBP];
+	r->rbx = (uint64_t)g[REG_RBX];
+	r->rdx = (uint64_t)g[REG_RDX];
+	r->rax = (uint64_t)g[REG_RAX];
+	r->rcx = (uint64_t)g[REG_RCX];
+	r->rsp = (uint64_t)g[REG_RSP];
+	r->rip = (uint64_t)g[REG_RIP];
+	r->eflags = (uint64_t)g[REG_EFL];
+	r->cs = 0x33;
+	r->ss = 0x2b;
+	r->orig_rax = (uint64_t)-1;
+	(void)t;
+}
+
+static void regs_to_frame(const struct user_regs_struct *r, ucontext_t *uc)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	g[REG_R8] = (greg_t)r->r8;
+	g[REG_R9] = (greg_t)r->r9;
+	g[REG_R10] = (greg_t)r->r10;
+	g[REG_R11] = (greg_t)r->r11;
+	g[REG_R12] = (greg_t)r->r12;
+	g[REG_R13] = (greg_t)r->r13;
+	g[REG_R14] = (greg_t)r->r14;
+	g[REG_R15] = (greg_t)r->r15;
+	g[REG_RDI] = (greg_t)r->rdi;
+	g[REG_RSI] = (greg_t)r->rsi;
+	g[REG_RBP] = (greg_t)r->rbp;
+	g[REG_RBX] = (greg_t)r->rbx;
+	g[REG_RDX] = (greg_t)r->rdx;
+	g[REG_RAX] = (greg_t)r->rax;
+	g[REG_RCX] = (greg_t)r->rcx;
+	g[REG_RSP] = (greg_t)r->rsp;
+	g[REG_RIP] = (greg_t)r->rip;
+	g[REG_EFL] = (greg_t)r->eflags; /* rt_sigreturn keeps only the user flags */
+}
+
+/* The frame's XSAVE area and its size, or NULL. */
+static uint8_t *frame_fp(struct pt_task *t, size_t *size)
+{
+	ucontext_t *uc = frame_uc(t);
+	if (!uc)
+		return NULL;
+	uint64_t addr = (uint64_t)(uintptr_t)uc->uc_mcontext.fpregs;
+	uint8_t *fp = in_slot(t, addr, 512);
+	if (!fp)
+		return NULL;
+	struct _fpx_sw_bytes sw;
+	memcpy(&sw, fp + 464, sizeof(sw));
+	size_t n = 512;
+	if (sw.magic1 == FP_XSTATE_MAGIC1 && sw.xstate_size > 512 && in_slot(t, addr, sw.xstate_size))
+		n = sw.xstate_size;
+	*size = n;
+	return fp;
+}
+
+static int st_get_fpregs(struct ptask *pt, void *buf, size_t *len)
+{
+	struct pt_task *t = PTT(pt);
+	if (!t->in_handler)
+		return pt_get_fpregs(pt, buf, len);
+	size_t n;
+	uint8_t *fp = frame_fp(t, &n);
+	if (!fp || *len < 512)
+		return -EFAULT;
+	memset(buf, 0, *len);
+	memcpy(buf, fp, n < *len ? n : *len);
+	return 0;
+}
+
+static int st_set_fpregs(struct ptask *pt, const void *buf, size_t len)
+{
+	struct pt_task *t = PTT(pt);
+	if (!t->in_handler)
+		return pt_set_fpregs(pt, buf, len);
+	size_t n;
+	uint8_t *fp = frame_fp(t, &n);
+	if (!fp || len < 512)
+		return -EFAULT;
+	/* The software-reserved bytes describe the frame's own layout, which
+	 * rt_sigreturn checks: keep them. */
+	memcpy(fp, buf, 464);
+	if (n > 512)
+		memcpy(fp + 512, (const uint8_t *)buf + 512, (len < n ? len : n) - 512);
+	return 0;
+}
+
+/* ---- stops and answers ---- */
+
+static void hot_add(struct pt_platform *p, struct pt_task *t);
+
+static void answer(struct pt_task *t)
+{
+	struct stub_mailbox *mb = mailbox(t);
+	hot_add(PT(t->base.plat), t);
+	__atomic_exchange_n(&mb->state, MB_ANSWERED, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&mb->sleeping, __ATOMIC_SEQ_CST))
+		syscall(SYS_futex, &mb->state, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+static int st_resume(struct ptask *pt)
+{
+	struct pt_task *t = PTT(pt);
+	if (t->state == PTS_RUNNING)
+		return 0;
+	if (t->state == PTS_GONE)
+		return -ESRCH;
+	if (!t->in_handler) {
+		/* Held at a ptrace stop (a fresh image, a new child). */
+		int e = release(t, &pt->regs);
+		pt->regs_dirty = 0;
+		if (e < 0)
+			return e;
+		t->state = PTS_RUNNING;
+		return 0;
+	}
+	if ((long)pt->regs.orig_rax >= 0 && t->mb_sig == SIGSYS) {
+		/* -ENATIVE: the host runs it (rare: CPU-clock timers, mlock). */
+		uint64_t a[6] = { pt->regs.rdi, pt->regs.rsi, pt->regs.rdx, pt->regs.r10, pt->regs.r8, pt->regs.r9 };
+		long r = hold(t);
+		if (r == 0)
+			r = pt_syscall(pt, (long)pt->regs.orig_rax, a);
+		if (r == -ESRCH)
+			return -ESRCH;
+		pt->regs.rax = (uint64_t)r;
+		pt->regs.orig_rax = (uint64_t)-1;
+	}
+	if (t->held) {
+		int e = release(t, &t->handler_regs);
+		if (e < 0)
+			return e;
+	}
+	ucontext_t *uc = frame_uc(t);
+	if (uc)
+		regs_to_frame(&pt->regs, uc);
+	pt->regs_dirty = 0;
+	t->in_handler = 0;
+	t->state = PTS_RUNNING;
+	answer(t);
+	return 0;
+}
+
+/* t posted a stop in its mailbox. */
+static void mailbox_stop(struct pt_platform *p, struct pt_task *t)
+{
+	struct stub_mailbox *mb = mailbox(t);
+	t->mb_sig = (int)__atomic_load_n(&mb->sig, __ATOMIC_RELAXED);
+	t->mb_uc = mb->uc;
+	ucontext_t *uc = frame_uc(t);
+	siginfo_t *si = in_slot(t, mb->info, sizeof(siginfo_t));
+	if (!uc || !si) {
+		/* Its own process scribbled on the mailbox: it cannot go on. */
+		pt_kill(&t->base);
+		return;
+	}
+	t->in_handler = 1;
+	t->state = PTS_MAILBOX;
+	regs_from_frame(t, uc, &t->hregs);
+	t->base.regs = t->hregs;
+	t->base.regs_dirty = 0;
+	struct pstop st;
+	memset(&st, 0, sizeof(st));
+	if (t->mb_sig == SIGSYS && si->si_code == 1 /* SYS_SECCOMP */) {
+		pt_place_at_stop(p, t);
+		t->base.regs.orig_rax = (uint64_t)(unsigned)si->si_syscall;
+		t->base.regs.rax = (uint64_t)-ENOSYS;
+		st.kind = PSTOP_SYSCALL;
+	} else if (t->mb_sig == SIG_INTERRUPT && si->si_code == SI_TKILL) {
+		if (!t->interrupt_pending) {
+			st_resume(&t->base); /* stale: nobody is waiting for it */
+			return;
+		}
+		t->interrupt_pending = 0;
+		st.kind = PSTOP_INTERRUPT;
+	} else {
+		st.kind = PSTOP_SIGNAL;
+		st.info = *si;
+		st.info.si_signo = t->mb_sig;
+	}
+	p->base.cfg.stop_fn(p->base.cfg.stop_ctx, &t->base, &st);
+}
+
+static void on_bell(int fd, uint32_t events, void *arg)
+{
+	(void)events;
+	struct st_space *sp = arg;
+	struct pt_platform *p = sp->p;
+	uint64_t v;
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	/* A stop can end tasks and this space: hold it, and look again from
+	 * the start after each stop. */
+	sp->refs++;
+	for (int again = 1; again;) {
+		again = 0;
+		for (struct pt_task *t = sp->tasks; t; t = t->snext) {
+			if (t->state != PTS_RUNNING || t->held ||
+			    __atomic_load_n(&mailbox(t)->state, __ATOMIC_ACQUIRE) != MB_REQUEST)
+				continue;
+			mailbox_stop(p, t);
+			again = 1;
+			break;
+		}
+	}
+	space_put(sp);
+}
+
+/* ---- the sentry's poll ----
+ *
+ * A task that was just answered is likely to stop again soon. For a while
+ * after an answer, the loop polls those tasks' mailboxes before it sleeps,
+ * so that a stop costs no wake-up of the sentry's thread (which on this
+ * kind of virtual machine is what a stop costs: see platform/README.md). */
+
+static ns_time_t now_ns(void)
+{
+	return ns_clock_now();
+}
+
+/* Stop polling t's mailbox; a stop it posted meanwhile (without the
+ * bell, as it saw the flag) is handled now. Returns whether it was. */
+static int unpoll(struct pt_platform *p, pid_t tid)
+{
+	struct pt_task *t = pt_lookup(p, tid);
+	if (!t || !t->space)
+		return 0;
+	struct stub_mailbox *mb = mailbox(t);
+	__atomic_exchange_n(&mb->polling, 0, __ATOMIC_SEQ_CST);
+	if (t->state != PTS_RUNNING || t->held || __atomic_load_n(&mb->state, __ATOMIC_SEQ_CST) != MB_REQUEST)
+		return 0;
+	mailbox_stop(p, t);
+	return 1;
+}
+
+/* t is about to be answered: poll its mailbox for a while. */
+static void hot_add(struct pt_platform *p, struct pt_task *t)
+{
+	if (!p->spin_ns)
+		return;
+	p->hot_until = now_ns() + p->spin_ns;
+	int i;
+	for (i = 0; i < p->nhot && p->hot[i] != t->base.host_tid; i++)
+		;
+	if (i == p->nhot) {
+		if (p->nhot == (int)(sizeof(p->hot) / sizeof(p->hot[0]))) {
+			pid_t old = p->hot[0];
+			p->hot[0] = t->base.host_tid;
+			unpoll(p, old);
+		} else {
+			p->hot[p->nhot++] = t->base.host_tid;
+		}
+	}
+	__atomic_store_n(&mailbox(t)->polling, 1, __ATOMIC_RELAXED); /* published by the answer */
+}
+
+static int poll_flush(void *arg)
+{
+	struct pt_platform *p = arg;
+	if (!p->nhot)
+		return 0;
+	for (unsigned n = 0;; n++) {
+		for (int i = 0; i < p->nhot; i++) {
+			struct pt_task *t = pt_lookup(p, p->hot[i]);
+			if (!t || !t->space) {
+				p->hot[i--] = p->hot[--p->nhot];
+				continue;
+			}
+			if (t->state != PTS_RUNNING || t->held ||
+			    __atomic_load_n(&mailbox(t)->state, __ATOMIC_ACQUIRE) != MB_REQUEST)
+				continue;
+			mailbox_stop(p, t);
+			return 1;
+		}
+		if (!p->nhot)
+			return 0;
+		if ((n & 63) == 63 && now_ns() >= p->hot_until) {
+			/* Back to the bells (an unpoll's stop may add to the
+			 * list: take it apart first). */
+			pid_t hot[sizeof(p->hot) / sizeof(p->hot[0])];
+			int nhot = p->nhot, more = 0;
+			memcpy(hot, p->hot, sizeof(hot));
+			p->nhot = 0;
+			for (int i = 0; i < nhot; i++)
+				more |= unpoll(p, hot[i]);
+			return more;
+		}
+		__builtin_ia32_pause();
+	}
+}
+
+/* ---- the rest of the interface ---- */
+
+static int st_interrupt(struct ptask *pt)
+{
+	struct pt_task *t = PTT(pt);
+	if (t->state != PTS_RUNNING || t->interrupt_pending)
+		return 0;
+	if (syscall(SYS_tkill, pt->host_tid, SIG_INTERRUPT) < 0)
+		return -errno;
+	t->interrupt_pending = 1;
+	return 0;
+}
+
+static void close_pidfd(struct pt_task *t);
+
+static void on_pidfd(int fd, uint32_t events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	struct pt_task *t = arg;
+	struct pt_platform *p = PT(t->base.plat);
+	if (t->held) {
+		/* Traced: waitpid reports its end, with its status (an
+		 * injected exit's code). */
+		close_pidfd(t);
+		return;
+	}
+	/* Its exit status is the host parent's to learn; a thread that was
+	 * not held ended by a signal (the sentry's SIGKILL, exit_group). */
+	struct pt_task **pp = &p->hash[(unsigned)t->base.host_tid % NBUCKETS];
+	while (*pp && *pp != t)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = t->hnext;
+	pt_report_gone(p, t, SIGKILL);
+}
+
+static int open_pidfd(struct pt_task *t)
+{
+	struct pt_platform *p = PT(t->base.plat);
+	int fd = (int)syscall(SYS_pidfd_open, t->base.host_tid, PIDFD_THREAD);
+	if (fd < 0)
+		return -errno;
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	int e = ns_loop_add_fd(p->loop, fd, EPOLLIN, on_pidfd, t);
+	if (e < 0) {
+		close(fd);
+		return e;
+	}
+	t->pidfd = fd;
+	return 0;
+}
+
+static void close_pidfd(struct pt_task *t)
+{
+	if (t->pidfd < 0)
+		return;
+	ns_loop_del_fd(PT(t->base.plat)->loop, t->pidfd);
+	close(t->pidfd);
+	t->pidfd = -1;
+}
+
+int st_task_init(struct pt_task *t)
+{
+	return open_pidfd(t);
+}
+
+void st_retid(struct pt_task *t)
+{
+	close_pidfd(t);
+	if (open_pidfd(t) < 0)
+		fprintf(stderr, "moat: systrap: no pidfd for thread %d\n", (int)t->base.host_tid);
+}
+
+void st_task_fini(struct pt_task *t)
+{
+	close_pidfd(t);
+	space_leave(t);
+}
+
+static int st_create(const struct platform_config *cfg, struct ns_loop *loop, struct platform **out)
+{
+	/* What systrap needs of the kernel: thread pidfds (Linux 6.9). */
+	int fd = (int)syscall(SYS_pidfd_open, (pid_t)syscall(SYS_gettid), PIDFD_THREAD);
+	if (fd < 0)
+		return errno == EINVAL ? -ENOSYS : -errno;
+	close(fd);
+	int e = pt_create_mode(cfg, loop, &platform_systrap_ops, 1, out);
+	if (e < 0)
+		return e;
+	struct pt_platform *p = PT(*out);
+	const char *s = getenv("MOAT_SYSTRAP_SPIN");
+	p->spin = s ? (unsigned)strtoul(s, NULL, 10) : DEFAULT_SPIN;
+	s = getenv("MOAT_SYSTRAP_POLL_US");
+	p->spin_ns = (s ? strtoull(s, NULL, 10) : DEFAULT_POLL_US) * 1000;
+	e = ns_loop_add_flush(loop, poll_flush, p);
+	if (e < 0) {
+		pt_destroy(*out);
+		return e;
+	}
+	return 0;
+}
+
+const struct platform_ops platform_systrap_ops = {
+	.name = "systrap",
+	.create = st_create,
+	.destroy = pt_destroy,
+	.spawn = st_spawn,
+	.exec_reset = st_exec_reset,
+	.syscall = st_syscall,
+	.clone = st_clone,
+	.install_fd = st_install_fd,
+	.read = pt_read,
+	.write = pt_write,
+	.get_fpregs = st_get_fpregs,
+	.set_fpregs = st_set_fpregs,
+	.resume = st_resume,
+	.interrupt = st_interrupt,
+	.kill = pt_kill,
+	.cputime = pt_cputime,
+};

@@ -389,6 +389,12 @@ static int run_to_exit(struct pt_platform *p, struct pt_task *t, int entry_pendi
 		 * It used to fail the injection (EFAULT). */
 		if (sig == SIGCHLD)
 			continue;
+		/* systrap: a syscall made there that was not ours (the filter
+		 * traps all but the injection point's). */
+		if (sig == SIGSYS) {
+			subverted(t);
+			return -EFAULT;
+		}
 		/* A signal while injecting: the injected code faulted. Discard
 		 * it; the caller restores the registers. */
 		t->state = PTS_SIGNAL;
@@ -929,15 +935,18 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
 	char c;
 	if (read(a->go, &c, 1) != 1)
 		_exit(126);
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		child_fail("PR_SET_PDEATHSIG");
-
 	if (setgroups(0, NULL) < 0 && errno != EPERM)
 		child_fail("setgroups");
 	if (setresgid(0, 0, 0) < 0)
 		child_fail("setresgid");
 	if (setresuid(0, 0, 0) < 0)
 		child_fail("setresuid");
+	/* After the id changes, which clear it. This task is the pid
+	 * namespace's init: when it dies, every task does. (ptrace's
+	 * PTRACE_O_EXITKILL covers traced tasks too; systrap's are traced
+	 * only now and then.) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		child_fail("PR_SET_PDEATHSIG");
 	prctl(PR_SET_DUMPABLE, 1);
 	/* Host fds of every task: the channel at 0, the stub at 1. */
 	int chan = fcntl(a->chan, F_DUPFD, 100);

@@ -50,7 +50,7 @@ progs() {
 	for src in tests/sandbox/progs/*.c; do
 		out=$PROGS/$(basename "$src" .c)
 		if [ ! -x "$out" ] || [ "$src" -nt "$out" ]; then
-			cc -O1 -o "$out" "$src" || return 1
+			cc -O1 -o "$out" "$src" -lpthread || return 1
 		fi
 	done
 }

@@ -1,0 +1,38 @@
+#!/bin/bash
+# The corners of catching syscalls, on both platforms (ptrace and
+# systrap): tests/sandbox/progs/platform_edges.c runs each case natively
+# and inside `moat do --platform P`; the outputs must be the same. Then the
+# stub attacked from inside (munmap, mprotect, mremap, overwritten code):
+# the attacker is refused or killed, its parent and the sentry go on.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/sandbox/lib.sh
+
+progs || { fail build_progs; exit 1; }
+P=$PROGS/platform_edges
+CASES="handler altstack badsp threads vfork execthread"
+for c in $CASES; do
+	native=$(cd / && timeout 120 "$P" "$c" 2>&1)
+	for plat in ptrace systrap; do
+		# (120 s: 32 threads and 40 forks on a loaded machine)
+		out=$(timeout 120 $MOAT do --network none --platform $plat -- "$P" "$c" 2>&1)
+		expect_same "$plat.$c" "$native" "$out"
+	done
+done
+for op in munmap mprotect mremap write; do
+	for plat in ptrace systrap; do
+		out=$(timeout 120 $MOAT do --network none --platform $plat -- "$P" stub $op 2>&1)
+		case "$out" in
+		"stub $op child killed parent fine" | "stub $op child refused parent fine" | \
+			"stub $op child survived parent fine") pass "$plat.stub_$op" ;;
+		*) fail "$plat.stub_$op" "$out" ;;
+		esac
+	done
+done
+# moat's own choice: auto is systrap on this kernel, and the debug log says so
+T=$(tmpd) || exit 1
+$MOAT do --network none --debug-log "$T/log" -- /bin/true
+expect auto_is_systrap 1 "$(grep -c 'platform systrap (auto)' "$T/log")"
+MOAT_PLATFORM=ptrace $MOAT do --network none --debug-log "$T/log2" -- /bin/true
+expect env_chooses_ptrace 1 "$(grep -c 'platform ptrace$' "$T/log2")"
+out=$($MOAT do --network none --platform bogus -- /bin/true 2>&1)
+expect unknown_platform_refused 1 "$(grep -c "unknown platform 'bogus'" <<<"$out")"

@@ -1,0 +1,229 @@
+/*
+ * The corners of catching syscalls (platform/README.md), one case per
+ * argument; each prints result lines that must be the same natively and in
+ * `moat do` on every platform (tests/sandbox/platform_edges.sh compares):
+ *
+ *   handler     syscalls from a signal handler, many times over
+ *   altstack    the same on an alternate signal stack
+ *   badsp       a syscall made with a stack pointer that points nowhere
+ *   threads     32 threads making syscalls while others fork, exit, wait
+ *   vfork       vfork + exec, many times
+ *   execthread  execve while other threads keep making syscalls
+ *   stub OP     (not compared) the platform's stub attacked with OP: munmap,
+ *               mprotect, mremap or write; the attacking process must be
+ *               refused or killed, and its parent goes on
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define STUB 0x7ff000000000ULL
+
+static volatile sig_atomic_t hits, bad;
+static pid_t ppid_seen;
+
+static void on_sig(int sig)
+{
+	(void)sig;
+	/* a few syscalls, their results checked */
+	if (getppid() != ppid_seen || syscall(SYS_gettid) != getpid())
+		bad++;
+	struct timespec ts;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		bad++;
+	char c;
+	if (read(-1, &c, 1) != -1 || errno != EBADF)
+		bad++;
+	hits++;
+}
+
+static int case_handler(int onstack)
+{
+	ppid_seen = getppid();
+	if (onstack) {
+		stack_t ss = { .ss_sp = malloc(65536), .ss_size = 65536 };
+		if (sigaltstack(&ss, NULL) < 0)
+			return perror("sigaltstack"), 1;
+	}
+	struct sigaction sa = { .sa_handler = on_sig, .sa_flags = onstack ? SA_ONSTACK : 0 };
+	sigaction(SIGUSR1, &sa, NULL);
+	for (int i = 0; i < 2000; i++) {
+		kill(getpid(), SIGUSR1);
+		if (getppid() != ppid_seen)
+			bad++;
+	}
+	printf("%s hits %d bad %d\n", onstack ? "altstack" : "handler", (int)hits, (int)bad);
+	if (onstack) {
+		stack_t cur;
+		sigaltstack(NULL, &cur);
+		printf("altstack flags %d size %zu\n", cur.ss_flags, cur.ss_size);
+	}
+	return 0;
+}
+
+static int case_badsp(void)
+{
+	long r1, r2;
+	/* rsp = 8 (no memory there) across getppid; rbx keeps the real one */
+	__asm__ volatile("mov %%rsp, %%rbx\n\t"
+			 "mov $8, %%rsp\n\t"
+			 "mov $110, %%eax\n\t"
+			 "syscall\n\t"
+			 "mov %%rbx, %%rsp\n\t"
+			 : "=a"(r1)
+			 :
+			 : "rbx", "rcx", "r11", "memory");
+	__asm__ volatile("mov %%rsp, %%rbx\n\t"
+			 "mov $0x7ffffffff000, %%rsp\n\t"
+			 "mov $39, %%eax\n\t"
+			 "syscall\n\t"
+			 "mov %%rbx, %%rsp\n\t"
+			 : "=a"(r2)
+			 :
+			 : "rbx", "rcx", "r11", "memory");
+	printf("badsp getppid %s getpid %s\n", r1 == getppid() ? "ok" : "wrong", r2 == getpid() ? "ok" : "wrong");
+	return 0;
+}
+
+static atomic_int stop_all;
+static atomic_long calls;
+
+static void *hammer(void *arg)
+{
+	(void)arg;
+	pid_t me = getpid();
+	long n = 0;
+	while (!atomic_load(&stop_all)) {
+		if (getpid() != me || getppid() <= 0)
+			bad++;
+		n++;
+	}
+	atomic_fetch_add(&calls, n);
+	return NULL;
+}
+
+static int case_threads(void)
+{
+	pthread_t th[32];
+	for (int i = 0; i < 32; i++)
+		if (pthread_create(&th[i], NULL, hammer, NULL))
+			return printf("threads: pthread_create failed\n"), 1;
+	int ok = 0;
+	for (int i = 0; i < 40; i++) {
+		pid_t c = fork();
+		if (c == 0) {
+			/* the child is single-threaded: a few calls, then exit */
+			_exit(getppid() > 0 && getpid() > 0 ? 7 : 1);
+		}
+		int st;
+		if (c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 7)
+			ok++;
+	}
+	atomic_store(&stop_all, 1);
+	for (int i = 0; i < 32; i++)
+		pthread_join(th[i], NULL);
+	printf("threads forks %d/40 bad %d calls %s\n", ok, (int)bad, atomic_load(&calls) > 32 ? "many" : "few");
+	return 0;
+}
+
+static int case_vfork(const char *self)
+{
+	int ok = 0;
+	for (int i = 0; i < 50; i++) {
+		pid_t c = vfork();
+		if (c == 0) {
+			execl(self, self, "exit7", (char *)NULL);
+			_exit(1);
+		}
+		int st;
+		if (c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 7)
+			ok++;
+	}
+	printf("vfork exec %d/50\n", ok);
+	return 0;
+}
+
+static int case_execthread(const char *self)
+{
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, hammer, NULL);
+	usleep(1000);
+	fflush(stdout);
+	execl(self, self, "after-exec", (char *)NULL);
+	printf("execthread: execl failed\n");
+	return 1;
+}
+
+/* The attacker runs in a child; the parent reports how it ended and that
+ * it can still make syscalls itself. */
+static int case_stub(const char *op)
+{
+	fflush(stdout);
+	pid_t c = fork();
+	if (c == 0) {
+		long r = 0;
+		if (!strcmp(op, "munmap"))
+			r = munmap((void *)STUB, 0x1000);
+		else if (!strcmp(op, "mprotect"))
+			r = mprotect((void *)STUB, 0x1000, PROT_NONE);
+		else if (!strcmp(op, "mremap"))
+			r = (long)mremap((void *)STUB, 0x1000, 0x1000, MREMAP_MAYMOVE | MREMAP_FIXED,
+					 (void *)0x600000000000ULL);
+		else if (!strcmp(op, "write")) {
+			r = mprotect((void *)STUB, 0x1000, PROT_READ | PROT_WRITE | PROT_EXEC);
+			if (r == 0)
+				memset((void *)(STUB + 0x100), 0xcc, 0x300); /* int3 over all the code */
+		}
+		/* the platform must survive whatever comes next */
+		for (int i = 0; i < 100; i++)
+			getppid();
+		void *m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		(void)m;
+		_exit(r == 0 ? 3 : 4);
+	}
+	int st = 0;
+	pid_t w = waitpid(c, &st, 0);
+	int alive = getppid() > 0 && getpid() > 0;
+	printf("stub %s child %s parent %s\n", op,
+	       w != c ? "lost" : WIFSIGNALED(st) ? "killed" : WIFEXITED(st) ? (WEXITSTATUS(st) == 4 ? "refused" : "survived") : "?",
+	       alive ? "fine" : "broken");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	const char *c = argc > 1 ? argv[1] : "";
+	if (!strcmp(c, "exit7"))
+		return 7;
+	if (!strcmp(c, "after-exec"))
+		return printf("execthread after exec: %d\n", getpid() > 0), 0;
+	if (!strcmp(c, "handler"))
+		return case_handler(0);
+	if (!strcmp(c, "altstack"))
+		return case_handler(1);
+	if (!strcmp(c, "badsp"))
+		return case_badsp();
+	if (!strcmp(c, "threads"))
+		return case_threads();
+	if (!strcmp(c, "vfork"))
+		return case_vfork(argv[0]);
+	if (!strcmp(c, "execthread"))
+		return case_execthread(argv[0]);
+	if (!strcmp(c, "stub") && argc > 2)
+		return case_stub(argv[2]);
+	fprintf(stderr, "usage: platform_edges handler|altstack|badsp|threads|vfork|execthread|stub OP\n");
+	return 2;
+}

@@ -10,7 +10,8 @@
 #   build/tests/badinput        random and mutated frames through the input path
 #   tests/interop/*.sh          the netstack against Linux over veth pairs
 #   tests/packetimpact/run.sh   the conformance runner (if present)
-#   tests/sandbox/*.sh          programs inside `moat do` (if present)
+#   tests/sandbox/*.sh          programs inside `moat do` (if present), on
+#                               both platforms
 #   tests/diff/run.sh           the same calls natively and in moat do, compared
 #   tests/escape/run.sh         a hostile program inside moat do
 #   tests/oci/*.sh              the OCI runtime: its command line, Docker
@@ -68,14 +69,23 @@ if want interop; then
 fi
 if want packetimpact && [ -x tests/packetimpact/run.sh ]; then
 	run_suite packetimpact tests/packetimpact/run.sh
+	# the moat DUT on the other platform too
+	MOAT_PLATFORM=ptrace PI_KINDS=moat run_suite packetimpact-ptrace tests/packetimpact/run.sh
 fi
 # The sandbox suites run with the event loop's invariant checked: a moat
 # about to sleep with work pending aborts (netstack/loop.c, MOAT_DEBUG_LOOP).
+# They run on both platforms: moat's default (systrap on this kernel), then
+# ptrace (MOAT_PLATFORM; the platform suites choose for themselves).
 if want sandbox; then
 	export MOAT_DEBUG_LOOP=1
 	for t in tests/sandbox/*.sh; do
 		[ -x "$t" ] || continue
 		run_suite "sandbox-$(basename "$t" .sh)" "$t"
+	done
+	for t in tests/sandbox/*.sh; do
+		[ -x "$t" ] || continue
+		case $t in */platform*.sh) continue ;; esac
+		MOAT_PLATFORM=ptrace run_suite "sandbox-ptrace-$(basename "$t" .sh)" "$t"
 	done
 	unset MOAT_DEBUG_LOOP
 	# (a broken invariant aborts that moat; say so by name too)

@@ -664,19 +664,22 @@ static ns_time_t now_ns(void)
 	return ns_clock_now();
 }
 
-/* Stop polling t's mailbox; a stop it posted meanwhile (without the
- * bell, as it saw the flag) is handled now. Returns whether it was. */
-static int unpoll(struct pt_platform *p, pid_t tid)
+/* Stop polling t's mailbox. A stop it posted meanwhile (without the bell,
+ * as it saw the flag) is rung for it: the loop handles it (this runs
+ * inside another task's resume, where handling a stop would nest). */
+static void unpoll(struct pt_platform *p, pid_t tid)
 {
 	struct pt_task *t = pt_lookup(p, tid);
 	if (!t || !t->space)
-		return 0;
+		return;
 	struct stub_mailbox *mb = mailbox(t);
 	__atomic_exchange_n(&mb->polling, 0, __ATOMIC_SEQ_CST);
-	if (t->state != PTS_RUNNING || t->held || __atomic_load_n(&mb->state, __ATOMIC_SEQ_CST) != MB_REQUEST)
-		return 0;
-	mailbox_stop(p, t);
-	return 1;
+	if (__atomic_load_n(&mb->state, __ATOMIC_SEQ_CST) == MB_REQUEST) {
+		uint64_t one = 1;
+		if (write(t->space->bell, &one, sizeof(one)) < 0) {
+			/* (full only after 2^64 - 2 rings: never) */
+		}
+	}
 }
 
 /* t is about to be answered: poll its mailbox for a while. */
@@ -721,15 +724,11 @@ static int poll_flush(void *arg)
 		if (!p->nhot)
 			return 0;
 		if ((n & 63) == 63 && now_ns() >= p->hot_until) {
-			/* Back to the bells (an unpoll's stop may add to the
-			 * list: take it apart first). */
-			pid_t hot[sizeof(p->hot) / sizeof(p->hot[0])];
-			int nhot = p->nhot, more = 0;
-			memcpy(hot, p->hot, sizeof(hot));
+			/* Back to the bells. */
+			for (int i = 0; i < p->nhot; i++)
+				unpoll(p, p->hot[i]);
 			p->nhot = 0;
-			for (int i = 0; i < nhot; i++)
-				more |= unpoll(p, hot[i]);
-			return more;
+			return 0;
 		}
 		__builtin_ia32_pause();
 	}

@@ -3,8 +3,8 @@
 # is installed, in one run, with the same programs over the same kind of
 # veth pair: the client runs natively in namespace L; the server runs in
 # namespace M, either natively (the kernel's stack on veth-m), or in
-# `moat do --network=iface:veth-m` (Moat's netstack takes veth-m over,
-# the ptrace platform), or in `runsc --network=sandbox --platform=ptrace
+# `moat do --network=iface:veth-m --platform=P` (Moat's netstack takes
+# veth-m over; P is ptrace, then systrap), or in `runsc --network=sandbox --platform=ptrace
 # do` (gVisor's netstack, on the veth pair runsc makes behind M).
 #   - iperf3 throughput, client -> server and server -> client (-R);
 #   - nginx (static 612-byte page) under wrk: requests/s and mean latency
@@ -12,7 +12,7 @@
 #   - 1-byte TCP request/response transactions per second (tcpperf rr
 #     against tcpperf echo in the sandbox).
 # Medians of RUNS runs (default 3) of SECS seconds (default 5); ratios
-# against native and against runsc. Nothing is asserted.
+# against native and systrap against ptrace. Nothing is asserted.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/netns.sh
@@ -74,9 +74,10 @@ srv_start() {
 		ip -n "$NS_M" addr add $MIP/24 dev veth-m
 		ip netns exec "$NS_M" "$@" >"$TMP/srv.log" 2>&1 &
 		;;
-	moat)
+	moat-*)
 		ip -n "$NS_M" addr flush dev veth-m
-		ip netns exec "$NS_M" "$MOAT" do --network=iface:veth-m --ip $MIP/24 -- "$@" >"$TMP/srv.log" 2>&1 &
+		ip netns exec "$NS_M" "$MOAT" do --network=iface:veth-m --ip $MIP/24 --platform="${kind#moat-}" \
+			-- "$@" >"$TMP/srv.log" 2>&1 &
 		;;
 	runsc)
 		# `runsc do` makes its own veth pair in the namespace it starts
@@ -153,20 +154,22 @@ measure() { # KIND
 	R[$kind,rr]=$(median <"$TMP/$kind.rr" 2>/dev/null)
 }
 
-kinds="native moat"
+kinds="native moat-ptrace moat-systrap"
 [ -n "$RUNSC" ] && kinds="$kinds runsc"
 echo "Sandboxed networking: $RUNS runs of ${SECS}s each; median; server in namespace M on veth-m,"
-echo "client natively in namespace L; kernel $(uname -r); $(nproc) CPUs; moat and runsc on ptrace"
+echo "client natively in namespace L; kernel $(uname -r); $(nproc) CPUs; runsc on ptrace"
 for k in $kinds; do
 	echo "measuring $k..."
 	measure "$k"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0 || a == "nan" || b == "nan") print "-"; else printf "%.2f", a / b }'; }
 echo
-printf '%-34s %12s %12s %12s %10s %10s\n' "metric" native moat runsc moat/nat moat/runsc
+printf '%-34s %11s %11s %11s %11s %9s %9s %9s\n' "metric" native ptrace systrap runsc ptr/nat sys/nat sys/ptr
 row() { # NAME KEY
-	printf '%-34s %12s %12s %12s %10s %10s\n' "$1" "${R[native,$2]:--}" "${R[moat,$2]:--}" "${R[runsc,$2]:--}" \
-		"$(ratio "${R[moat,$2]:-}" "${R[native,$2]:-}")" "$(ratio "${R[moat,$2]:-}" "${R[runsc,$2]:-}")"
+	printf '%-34s %11s %11s %11s %11s %9s %9s %9s\n' "$1" "${R[native,$2]:--}" "${R[moat-ptrace,$2]:--}" \
+		"${R[moat-systrap,$2]:--}" "${R[runsc,$2]:--}" "$(ratio "${R[moat-ptrace,$2]:-}" "${R[native,$2]:-}")" \
+		"$(ratio "${R[moat-systrap,$2]:-}" "${R[native,$2]:-}")" \
+		"$(ratio "${R[moat-systrap,$2]:-}" "${R[moat-ptrace,$2]:-}")"
 }
 row "iperf3 client->server Gbit/s" up
 row "iperf3 server->client (-R) Gbit/s" down

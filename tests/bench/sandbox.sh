@@ -1,22 +1,23 @@
 #!/bin/bash
-# The sandbox against native execution and against gVisor's runsc (when
-# installed; Debian package `runsc`), in one run:
+# The sandbox on each platform (ptrace, systrap) against native execution
+# and against gVisor's runsc (when installed; Debian package `runsc`), in
+# one run:
 #
 #   1. the cost of one emulated syscall: a loop of getppid() made with
 #      syscall(2) (build/sandbox-tests/syscall_loop, tests/sandbox/progs/
-#      syscall_loop.c), natively, in `moat do` and in
+#      syscall_loop.c), natively, in `moat do --platform P` and in
 #      `runsc --platform=ptrace do`;
-#   2. the wall time of `moat do /bin/true` and `runsc do /bin/true` (both
-#      with --network=none, as in 1 and 3; moat with its default network
-#      too, for what the veth pair and the netstack add);
-#   3. a build-like workload: tar + gzip of /usr/share/doc into /tmp,
-#      natively and in `moat do` (and runsc).
+#   2. the wall time of `moat do /bin/true` and `runsc do /bin/true` (all
+#      with --network=none; moat with its default network too, for what
+#      the veth pair and the netstack add);
+#   3. a build-like workload: tar + gzip of /usr/share/doc into /tmp;
+#   4. reads of /dev/zero in 4 KiB pieces (dd, a read and a write each).
 #
 # Each figure is the median of BENCH_RUNS runs (5); ratios are
-# sandbox/native and moat/runsc. Nothing is asserted: the numbers are printed
-# with the commands that made them. Targets (issue 6): an emulated syscall
-# no slower than runsc's ptrace platform; `moat do /bin/true` in under a
-# fifth of runsc's time.
+# against native, systrap/ptrace, and moat/runsc. Nothing is asserted: the
+# numbers are printed with the commands that made them. Targets (issue
+# 13): getppid under systrap at most a quarter of ptrace's cost; no
+# workload slower on systrap than on ptrace.
 #
 #   BENCH_RUNS (5)  BENCH_LOOPS (200000: getppid calls per sandbox run)
 set -u
@@ -29,8 +30,7 @@ progs || { echo "bench sandbox: cannot build tests/sandbox/progs"; exit 1; }
 LOOP=$PROGS/syscall_loop
 RUNSC=$(command -v runsc || true)
 RUNSC_DO="runsc --network=none --platform=ptrace do"
-# the same network for both: none (loopback only)
-MOAT_DO="$MOAT do --network=none"
+# every sandbox with the same network: none (loopback only)
 TMP=$(mktemp -d) || exit 1
 trap 'rm -rf "$TMP"' EXIT
 
@@ -57,65 +57,96 @@ echo "bench sandbox: $RUNS runs each, medians; $(nproc) CPUs, $(uname -r)"
 [ -n "$RUNSC" ] && echo "runsc: $($RUNSC --version 2>/dev/null | head -1)" || echo "runsc: not installed (apt-get install runsc)"
 echo
 
+PLATS="ptrace systrap"
+plat_do() { echo "$MOAT do --network=none --platform=$1"; }
+
+# one result line: LABEL MEDIAN CMD [NATIVE-MEDIAN]
+line() {
+	printf '   %-8s %10s   (%s)' "$1:" "$2" "$3"
+	[ -n "${4:-}" ] && printf '   /native %s' "$(ratio "$2" "$4")"
+	echo
+}
+
 # ---- 1. emulated syscall ----
-n_native=() n_moat=() n_runsc=()
+n_native=() n_runsc=()
+declare -A n_plat
 for i in $(seq "$RUNS"); do
 	n_native+=("$(getppid_ns "$LOOP" $((LOOPS * 5)))")
-	n_moat+=("$(getppid_ns $MOAT_DO "$LOOP" "$LOOPS")")
+	for p in $PLATS; do
+		n_plat[$p]+=" $(getppid_ns $(plat_do $p) "$LOOP" "$LOOPS")"
+	done
 	[ -n "$RUNSC" ] && n_runsc+=("$(getppid_ns $RUNSC_DO "$LOOP" $((LOOPS / 4)))")
 done
 m_native=$(median "${n_native[@]}")
-m_moat=$(median "${n_moat[@]}")
 echo "1. getppid() cost, ns per call (median of $RUNS)"
-echo "   native:  $m_native   ($LOOP $((LOOPS * 5)))"
-echo "   moat:    $m_moat   ($MOAT_DO $LOOP $LOOPS)   moat/native $(ratio "$m_moat" "$m_native")"
+line native "$m_native" "$LOOP $((LOOPS * 5))"
+declare -A m1
+for p in $PLATS; do
+	# shellcheck disable=SC2086 # (a list of numbers)
+	m1[$p]=$(median ${n_plat[$p]})
+	line "$p" "${m1[$p]}" "$(plat_do $p) $LOOP $LOOPS" "$m_native"
+done
+echo "   systrap/ptrace: $(ratio "${m1[systrap]}" "${m1[ptrace]}")   (target: <= 0.25)"
 if [ -n "$RUNSC" ] && [ ${#n_runsc[@]} -gt 0 ] && [ -n "${n_runsc[0]}" ]; then
 	m_runsc=$(median "${n_runsc[@]}")
-	echo "   runsc:   $m_runsc   ($RUNSC_DO $LOOP $((LOOPS / 4)))   runsc/native $(ratio "$m_runsc" "$m_native")"
-	echo "   moat/runsc: $(ratio "$m_moat" "$m_runsc")   (target: <= 1)"
+	line runsc "$m_runsc" "$RUNSC_DO $LOOP $((LOOPS / 4))" "$m_native"
+	echo "   systrap/runsc: $(ratio "${m1[systrap]}" "$m_runsc")"
 fi
 echo
 
+# wall-time medians of a command natively, on each platform and in runsc:
+# CMD-NATIVE... is run as given; the sandboxed runs get SANDBOXED-ARGS
+# (set in SB_ARGS, an array) after the sandbox's command line.
+declare -A wall
+compare_wall() { # TITLE RUNS
+	local title=$1 runs=$2 i p r
+	local -a w_native=() w_runsc=()
+	declare -A w_plat=()
+	for i in $(seq "$runs"); do
+		w_native+=("$(wall_ms "${NATIVE_CMD[@]}")")
+		for p in $PLATS; do
+			w_plat[$p]+=" $(wall_ms $(plat_do $p) "${SB_ARGS[@]}")"
+		done
+		if [ -n "$RUNSC" ]; then
+			r=$(wall_ms $RUNSC_DO "${SB_ARGS[@]}") && w_runsc+=("$r")
+		fi
+	done
+	local mn
+	mn=$(median "${w_native[@]}")
+	echo "$title, ms (median of $runs)"
+	line native "$mn" "${NATIVE_CMD[*]}"
+	for p in $PLATS; do
+		# shellcheck disable=SC2086
+		wall[$p]=$(median ${w_plat[$p]})
+		line "$p" "${wall[$p]}" "$(plat_do $p) ${SB_ARGS[*]}" "$mn"
+	done
+	echo "   systrap/ptrace: $(ratio "${wall[systrap]}" "${wall[ptrace]}")"
+	if [ ${#w_runsc[@]} -gt 0 ]; then
+		line runsc "$(median "${w_runsc[@]}")" "$RUNSC_DO ${SB_ARGS[*]}" "$mn"
+	elif [ -n "$RUNSC" ]; then
+		echo "   runsc:   failed to run the workload"
+	fi
+	echo
+}
+
 # ---- 2. sandbox start-up ----
-t_moat=() t_moatnet=() t_runsc=() t_native=()
+NATIVE_CMD=(/bin/true)
+SB_ARGS=(/bin/true)
+compare_wall "2. wall time of /bin/true" $((RUNS * 2 + 1))
+t_moatnet=()
 for i in $(seq $((RUNS * 2 + 1))); do
-	t_native+=("$(wall_ms /bin/true)")
-	t_moat+=("$(wall_ms $MOAT_DO /bin/true)")
 	t_moatnet+=("$(wall_ms "$MOAT" do /bin/true)")
 done
-for i in $(seq "$RUNS"); do
-	[ -n "$RUNSC" ] && t_runsc+=("$(wall_ms $RUNSC_DO /bin/true)")
-done
-m_t_moat=$(median "${t_moat[@]}")
-echo "2. wall time of /bin/true, ms (median)"
-echo "   native:  $(median "${t_native[@]}")   (/bin/true)"
-echo "   moat:    $m_t_moat   ($MOAT_DO /bin/true)"
 echo "   moat with its default network (a veth pair and the netstack): $(median "${t_moatnet[@]}")   ($MOAT do /bin/true)"
-if [ -n "$RUNSC" ] && [ ${#t_runsc[@]} -gt 0 ] && [ -n "${t_runsc[0]}" ]; then
-	m_t_runsc=$(median "${t_runsc[@]}")
-	echo "   runsc:   $m_t_runsc   ($RUNSC_DO /bin/true)"
-	echo "   moat/runsc: $(ratio "$m_t_moat" "$m_t_runsc")   (target: < 0.20)"
-fi
 echo
 
 # ---- 3. tar + gzip of /usr/share/doc ----
 TARGZ='tar -cf - -C /usr/share doc 2>/dev/null | gzip -1 >"$0" && test -s "$0"'
-w_native=() w_moat=() w_runsc=()
-for i in $(seq "$RUNS"); do
-	w_native+=("$(wall_ms sh -c "$TARGZ" "$TMP/doc.tgz")")
-	w_moat+=("$(wall_ms $MOAT_DO sh -c "$TARGZ" /tmp/doc.tgz)")
-	if [ -n "$RUNSC" ]; then
-		r=$(wall_ms $RUNSC_DO sh -c "$TARGZ" /tmp/doc.tgz) && w_runsc+=("$r")
-	fi
-done
-m_w_native=$(median "${w_native[@]}")
-m_w_moat=$(median "${w_moat[@]}")
-echo "3. tar | gzip -1 of /usr/share/doc ($(du -sh /usr/share/doc | cut -f1)), ms (median)"
-echo "   native:  $m_w_native   (sh -c '$TARGZ' FILE)"
-echo "   moat:    $m_w_moat   ($MOAT_DO sh -c ... /tmp/doc.tgz)   moat/native $(ratio "$m_w_moat" "$m_w_native")"
-if [ ${#w_runsc[@]} -gt 0 ]; then
-	m_w_runsc=$(median "${w_runsc[@]}")
-	echo "   runsc:   $m_w_runsc   ($RUNSC_DO sh -c ... /tmp/doc.tgz)   runsc/native $(ratio "$m_w_runsc" "$m_w_native")"
-elif [ -n "$RUNSC" ]; then
-	echo "   runsc:   failed to run the workload"
-fi
+NATIVE_CMD=(sh -c "$TARGZ" "$TMP/doc.tgz")
+SB_ARGS=(sh -c "$TARGZ" /tmp/doc.tgz)
+compare_wall "3. tar | gzip -1 of /usr/share/doc ($(du -sh /usr/share/doc | cut -f1))" "$RUNS"
+
+# ---- 4. /dev/zero in 4 KiB reads ----
+NATIVE_CMD=(dd if=/dev/zero of=/dev/null bs=4k count=50000)
+SB_ARGS=("${NATIVE_CMD[@]}")
+compare_wall "4. dd of 50000 4 KiB blocks from /dev/zero" "$RUNS"

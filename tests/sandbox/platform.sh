@@ -1,8 +1,9 @@
 #!/bin/bash
-# CPU placement of the ptrace platform (platform/ptrace/ptrace.c): the
-# sentry's thread is pinned to one CPU; a task that makes syscalls often
-# stays on that CPU, a task that computes for long between syscalls is let
-# go to every CPU; MOAT_PIN=0 turns placement off. Read from the host, in
+# CPU placement of the ptrace platform (platform/ptrace/ptrace.c; run with
+# MOAT_PLATFORM=ptrace): the sentry's thread is pinned to one CPU; a task
+# that makes syscalls often stays on that CPU, a task that computes for
+# long between syscalls is let go to every CPU; MOAT_PIN=0 turns placement
+# off; systrap places nothing. Read from the host, in
 # /proc/PID/status (Cpus_allowed_list) of moat and of the sandbox's tasks.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/sandbox/lib.sh
@@ -80,7 +81,7 @@ run_and_look() { # WANT-PATTERN ENV...: prints the sentry's placement, then the 
 	done
 }
 
-got=$(run_and_look "1 free; 2 pinned:*; " MOAT_PIN=1)
+got=$(run_and_look "1 free; 2 pinned:*; " MOAT_PIN=1 MOAT_PLATFORM=ptrace)
 sentry=$(echo "$got" | sed -n 's/^moat \([^;]*\);.*/\1/p')
 # the sentry's thread (moat do's child) is on one CPU: a single number
 [[ "$sentry" =~ ^[0-9]+$ ]] && pass sentry_pinned || fail sentry_pinned "$got"
@@ -88,6 +89,10 @@ sentry=$(echo "$got" | sed -n 's/^moat \([^;]*\);.*/\1/p')
 # the computing child: free
 expect busy_syscalls_pinned_compute_free "1 free; 2 pinned:$sentry; " "$(echo "$got" | sed 's/^moat [^;]*; //')"
 
-got=$(run_and_look "3 free; " MOAT_PIN=0)
+got=$(run_and_look "3 free; " MOAT_PIN=0 MOAT_PLATFORM=ptrace)
 expect placement_off "moat $all; 3 free; " "$got"
+# systrap places nothing: its task and sentry poll for each other, which
+# works only on different CPUs
+got=$(run_and_look "3 free; " MOAT_PLATFORM=systrap)
+expect systrap_no_placement "moat $all; 3 free; " "$got"
 expect no_leftover_processes 0 "$(sandbox_leftovers)"

@@ -270,6 +270,14 @@ static void tg_exit_final(struct thread_group *tg)
 		tg->exit_code = tg->leader->exit_code;
 	waitq_wake(&k->exit_wq, POLLIN);
 	ipc_exit_tg(tg);
+	/* Its namespaces go now that the System V adjustments are applied (in
+	 * the leader's IPC namespace): a zombie must not keep a network
+	 * namespace's stack alive. (Here, before a parent that does not wait
+	 * releases the group below.) */
+	if (tg->leader) {
+		nsproxy_put(tg->leader->nsp);
+		tg->leader->nsp = NULL;
+	}
 	ns_timer_disarm(k->wheel, &tg->itimer);
 	posix_timers_exit(tg);
 	klog(k, "process %d exited, status %#x", tg->tgid, tg->exit_code);
@@ -388,12 +396,10 @@ void task_exited(struct task *t, int host_status)
 		list_del(&t->tg_link);
 		task_free(t);
 	}
-	if (tg->nr_threads == 0 && tg->state == TG_LIVE)
+	/* (tg_exit_final may free the group: nothing of it after) */
+	if (tg->nr_threads == 0 && tg->state == TG_LIVE) {
 		tg_exit_final(tg);
-	/* Its namespaces too, once the group's System V adjustments are
-	 * applied (tg_exit_final, in the leader's IPC namespace): a zombie
-	 * must not keep a network namespace's stack alive. */
-	if (tg->nr_threads == 0 && tg->leader) {
+	} else if (tg->nr_threads == 0 && tg->leader) {
 		nsproxy_put(tg->leader->nsp);
 		tg->leader->nsp = NULL;
 	}

@@ -102,10 +102,10 @@ static atomic_long calls;
 static void *hammer(void *arg)
 {
 	(void)arg;
-	pid_t me = getpid();
+	pid_t me = getpid(), parent = getppid(); /* (0 for the sandbox's pid 1) */
 	long n = 0;
 	while (!atomic_load(&stop_all)) {
-		if (getpid() != me || getppid() <= 0)
+		if (getpid() != me || getppid() != parent)
 			bad++;
 		n++;
 	}
@@ -115,6 +115,7 @@ static void *hammer(void *arg)
 
 static int case_threads(void)
 {
+	pid_t parent = getpid();
 	pthread_t th[32];
 	for (int i = 0; i < 32; i++)
 		if (pthread_create(&th[i], NULL, hammer, NULL))
@@ -124,7 +125,7 @@ static int case_threads(void)
 		pid_t c = fork();
 		if (c == 0) {
 			/* the child is single-threaded: a few calls, then exit */
-			_exit(getppid() > 0 && getpid() > 0 ? 7 : 1);
+			_exit(getppid() == parent && getpid() > 0 ? 7 : 1);
 		}
 		int st;
 		if (c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 7)
@@ -171,6 +172,7 @@ static int case_execthread(const char *self)
 static int case_stub(const char *op)
 {
 	fflush(stdout);
+	pid_t me = getpid(), parent = getppid();
 	pid_t c = fork();
 	if (c == 0) {
 		long r = 0;
@@ -195,7 +197,7 @@ static int case_stub(const char *op)
 	}
 	int st = 0;
 	pid_t w = waitpid(c, &st, 0);
-	int alive = getppid() > 0 && getpid() > 0;
+	int alive = getppid() == parent && getpid() == me;
 	printf("stub %s child %s parent %s\n", op,
 	       w != c ? "lost" : WIFSIGNALED(st) ? "killed" : WIFEXITED(st) ? (WEXITSTATUS(st) == 4 ? "refused" : "survived") : "?",
 	       alive ? "fine" : "broken");

@@ -93,8 +93,12 @@ int platform_filter_build(uint32_t report, struct sock_fprog *prog)
  *    the ptrace platform, where every stop is checked); at any other time
  *    the task is not traced, and the kernel answers ENOSYS. Application
  *    code that jumps there gains nothing.
- *  - the handler's rt_sigreturn and its write to the bell (fd 2 only) are
- *    allowed.
+ *  - the handler's rt_sigreturn, its write to the bell (fd 2 only), and
+ *    the entry's rt_sigaction and rt_sigprocmask are allowed. (Application code that jumps
+ *    to them can change its own host signal dispositions, mask and
+ *    registers:
+ *    it can stop its own syscalls from being served, nothing more. A
+ *    SIGSYS it ignores or blocks is forced back to the default: a kill.)
  * And the first task's execveat of the stub (fd STUB_FD_STUB) is traced:
  * it runs while moat holds that task, and is ENOSYS after.
  */
@@ -114,7 +118,7 @@ int platform_filter_build_systrap(struct sock_fprog *prog)
 	e = platform_filter_export(ctx, &main_prog);
 	if (e < 0)
 		return e;
-	enum { N = 19 }; /* the prefix's length: its misses jump to N */
+	enum { N = 27 }; /* the prefix's length: its misses jump to N */
 	const struct sock_filter pre[N] = {
 		/* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARCH),
 		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, N - 2),
@@ -127,7 +131,7 @@ int platform_filter_build_systrap(struct sock_fprog *prog)
 		/* 8 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),
 		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigreturn, 0, N - 10),
 		/* 10 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		/* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)STUB_BELL_IP, 0, N - 12),
+		/* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)STUB_BELL_IP, 0, 7),
 		/* 12 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),
 		/* 13 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_write, 0, N - 14),
 		/* 14 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG0_LO),
@@ -135,10 +139,19 @@ int platform_filter_build_systrap(struct sock_fprog *prog)
 		/* 16 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG0_HI),
 		/* 17 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, N - 18),
 		/* 18 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		/* 19 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)STUB_SIGACTION_IP, 0, 3),
+		/* 20 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),
+		/* 21 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigaction, 0, N - 22),
+		/* 22 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		/* 23 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)STUB_UNBLOCK_IP, 0, N - 24),
+		/* 24 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),
+		/* 25 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigprocmask, 0, N - 26),
+		/* 26 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	_Static_assert((STUB_INJECT_IP >> 32) == (STUB_SIGRET_IP >> 32) &&
 			       (STUB_INJECT_IP >> 32) == (STUB_BELL_IP >> 32),
 		       "one high word for the stub's addresses");
+	_Static_assert((STUB_SIGACTION_IP >> 32) == (STUB_INJECT_IP >> 32), "one high word");
 	size_t len = N + (size_t)main_prog.len;
 	if (len > 65535) {
 		free(main_prog.filter);

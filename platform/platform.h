@@ -214,7 +214,8 @@ int platform_filter_build_systrap(struct sock_fprog *prog);
 /* Compiles a libseccomp context (a scmp_filter_ctx, released here) into
  * prog (prog->filter is malloc'ed). 0 or -errno. */
 int platform_filter_export(void *ctx, struct sock_fprog *prog);
-/* The stub image (platform/stub.c): a sealed, read-only, executable memfd. */
-int platform_stub_memfd(void);
+/* The stub image (platform/stub.c): a sealed, read-only, executable memfd;
+ * systrap's enters through its signal handlers' set-up. */
+int platform_stub_memfd(int systrap);
 
 #endif

@@ -13,6 +13,8 @@
  *   +0x198  argv: { +0x188, NULL }
  *   +0x1a8  envp: { NULL }
  *   +0x200  systrap's signal handler and its restorer (stub.c)
+ *   +0x280  systrap's entry (its image's e_entry): the handlers, then +0x100
+ *   +0x300  its sigaction, +0x320 its signal mask (SIGSYS)
  *   +0x1000 scratch page (read-write, zero)
  *   +0x100000 systrap's mailboxes: STUB_NSLOTS slots of STUB_SLOT_SIZE,
  *           a shared memfd per address space (platform/systrap)
@@ -39,6 +41,13 @@
 #define STUB_RESTORER (STUB_HANDLER + 0x75)
 #define STUB_SIGRET_IP (STUB_HANDLER + 0x7c)  /* after its rt_sigreturn */
 #define STUB_INJECT_IP (STUB_INJECT + 2)      /* after the inject syscall */
+#define STUB_SYSTRAP_ENTRY (PLATFORM_STUB_BASE + 0x280)
+#define STUB_SIGACTION_IP (STUB_SYSTRAP_ENTRY + 0x2e) /* after its rt_sigaction */
+#define STUB_UNBLOCK_IP (STUB_SYSTRAP_ENTRY + 0x55) /* after its rt_sigprocmask */
+#define STUB_SIGACTION_ACT (PLATFORM_STUB_BASE + 0x300)
+#define STUB_UNBLOCK_MASK (PLATFORM_STUB_BASE + 0x320)
+/* SA_SIGINFO | SA_ONSTACK | SA_RESTORER | SA_RESTART */
+#define STUB_SA_FLAGS 0x1c000004ULL
 #define STUB_MAILBOX (PLATFORM_STUB_BASE + 0x100000)
 #define STUB_SLOT_SIZE 0x8000ULL /* a power of two: the handler masks rsp */
 #define STUB_NSLOTS 1024	 /* threads per address space */

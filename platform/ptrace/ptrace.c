@@ -1290,7 +1290,7 @@ int pt_create_mode(const struct platform_config *cfg, struct ns_loop *loop, cons
 			: platform_filter_build(SECCOMP_RET_TRACE, &p->filter);
 	if (e < 0)
 		goto fail;
-	p->stubfd = platform_stub_memfd();
+	p->stubfd = platform_stub_memfd(systrap);
 	if (p->stubfd < 0) {
 		e = p->stubfd;
 		goto fail;

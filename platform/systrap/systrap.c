@@ -66,11 +66,9 @@
 #endif
 
 #define SIG_INTERRUPT SIGUSR2
-#define SA_RESTORER 0x04000000
 #define FP_XSTATE_MAGIC1 0x46505853U
 #define AREA_SIZE ((size_t)STUB_NSLOTS * STUB_SLOT_SIZE)
 #define SCRATCH_SIGALTSTACK (PLATFORM_SCRATCH + 0xf00)
-#define SCRATCH_SIGACTION (PLATFORM_SCRATCH + 0xf40)
 #define SCRATCH_SIGMASK (PLATFORM_SCRATCH + 0xf80)
 
 /* The handler's poll before it sleeps; MOAT_SYSTRAP_SPIN overrides it
@@ -78,12 +76,6 @@
 #define DEFAULT_SPIN 1000
 #define DEFAULT_POLL_US 20
 
-/* Host signals a task can receive: the filter's, ours, the faults, and
- * what native CPU-clock timers and host limits raise. */
-static const int handled[] = {
-	SIGSYS,	 SIG_INTERRUPT, SIGSEGV, SIGBUS,  SIGFPE,  SIGILL,  SIGTRAP,
-	SIGALRM, SIGVTALRM,	SIGPROF, SIGXCPU, SIGXFSZ, SIGPIPE, SIGUSR1,
-};
 
 /* One per host address space. */
 struct st_space {
@@ -294,9 +286,10 @@ static int thread_setup(struct pt_task *t)
 	return r < 0 ? (int)r : 0;
 }
 
-/* Give held t a new space: the mailbox mapping, the bell at STUB_FD_BELL,
- * and (after exec, whose handlers are the default again) the handlers. */
-static int space_setup(struct pt_task *t, int handlers)
+/* Give held t a new space: the mailbox mapping and the bell at
+ * STUB_FD_BELL. (The stub's entry installed the handlers, which a fork
+ * child inherits.) */
+static int space_setup(struct pt_task *t)
 {
 	struct pt_platform *p = PT(t->base.plat);
 	int memfd;
@@ -327,16 +320,6 @@ static int space_setup(struct pt_task *t, int handlers)
 		inj(t, SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0);
 	if (r < 0)
 		return (int)r;
-	for (size_t i = 0; handlers && i < sizeof(handled) / sizeof(handled[0]); i++) {
-		struct {
-			uint64_t handler, flags, restorer, mask;
-		} ka = { STUB_HANDLER, SA_SIGINFO | SA_ONSTACK | SA_RESTORER | SA_RESTART, STUB_RESTORER, ~0ULL };
-		if (pt_write(&t->base, SCRATCH_SIGACTION, &ka, sizeof(ka)) != (ssize_t)sizeof(ka))
-			return -EFAULT;
-		r = inj(t, SYS_rt_sigaction, (uint64_t)handled[i], SCRATCH_SIGACTION, 0, 8, 0, 0);
-		if (r < 0)
-			return (int)r;
-	}
 	return thread_setup(t);
 }
 
@@ -346,7 +329,7 @@ static int st_spawn(struct platform *pl, struct ptask **out, struct pimage *img)
 	if (e < 0)
 		return e;
 	struct pt_task *t = PTT(*out);
-	e = space_setup(t, 1);
+	e = space_setup(t);
 	if (e < 0) {
 		/* its exit is reported to the sentry, which never knew it */
 		pt_kill(*out);
@@ -365,7 +348,7 @@ static int st_exec_reset(struct ptask *pt, struct pimage *img)
 		return e;
 	e = pt_exec_reset(pt, img);
 	if (e == 0)
-		e = space_setup(t, 1);
+		e = space_setup(t);
 	return e;
 }
 
@@ -415,7 +398,7 @@ static int st_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 		if (e == 0)
 			e = thread_setup(c);
 	} else {
-		e = space_setup(c, 0);
+		e = space_setup(c);
 	}
 	if (e < 0) {
 		pt_kill(*child);
@@ -431,7 +414,7 @@ static ucontext_t *frame_uc(struct pt_task *t)
 	return in_slot(t, t->mb_uc, sizeof(ucontext_t));
 }
 
-static void regs_from_frame(struct pt_task *t, const ucontext_t *uc, struct user_regs_struct *r)
+static void regs_from_frame(const ucontext_t *uc, struct user_regs_struct *r)
 {
 	const greg_t *g = uc->uc_mcontext.gregs;
 	memset(r, 0, sizeof(*r));
@@ -456,7 +439,6 @@ static void regs_from_frame(struct pt_task *t, const ucontext_t *uc, struct user
 	r->cs = 0x33;
 	r->ss = 0x2b;
 	r->orig_rax = (uint64_t)-1;
-	(void)t;
 }
 
 static void regs_to_frame(const struct user_regs_struct *r, ucontext_t *uc)
@@ -602,7 +584,7 @@ static void mailbox_stop(struct pt_platform *p, struct pt_task *t)
 	}
 	t->in_handler = 1;
 	t->state = PTS_MAILBOX;
-	regs_from_frame(t, uc, &t->hregs);
+	regs_from_frame(uc, &t->hregs);
 	t->base.regs = t->hregs;
 	t->base.regs_dirty = 0;
 	struct pstop st;

@@ -327,8 +327,13 @@ static void subverted(struct pt_task *t)
 static int run_to_exit(struct pt_platform *p, struct pt_task *t, int entry_pending, struct inj_events *ev,
 		       long nr, uint64_t rip)
 {
+	/* systrap: the filter traces every syscall made at the injection
+	 * point, so the first leg needs no syscall-entry stop: PTRACE_CONT to
+	 * the seccomp stop, then PTRACE_SYSCALL to the exit (two stops, not
+	 * three). */
+	int cont = p->systrap && entry_pending;
 	for (;;) {
-		if (ptrace(PTRACE_SYSCALL, t->base.host_tid, 0, 0) < 0)
+		if (ptrace(cont ? PTRACE_CONT : PTRACE_SYSCALL, t->base.host_tid, 0, 0) < 0)
 			return -errno;
 		t->state = PTS_RUNNING;
 		int st;
@@ -361,6 +366,8 @@ static int run_to_exit(struct pt_platform *p, struct pt_task *t, int entry_pendi
 				subverted(t);
 				return -EFAULT;
 			}
+			if (cont)
+				cont = entry_pending = 0;
 			continue;
 		}
 		if (event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_FORK ||

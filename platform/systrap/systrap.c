@@ -543,8 +543,15 @@ static int st_resume(struct ptask *pt)
 		t->state = PTS_RUNNING;
 		return 0;
 	}
+	if ((long)pt->regs.orig_rax == SYS_exit_group && t->mb_sig == SIGSYS) {
+		/* -ENATIVE for exit_group: the sentry has the status already;
+		 * a kill ends the group without holding the thread. */
+		pt_kill(pt);
+		return 0;
+	}
 	if ((long)pt->regs.orig_rax >= 0 && t->mb_sig == SIGSYS) {
-		/* -ENATIVE: the host runs it (rare: CPU-clock timers, mlock). */
+		/* -ENATIVE: the host runs it (exit of a thread, CPU-clock
+		 * timers, mlock). */
 		uint64_t a[6] = { pt->regs.rdi, pt->regs.rsi, pt->regs.rdx, pt->regs.r10, pt->regs.r8, pt->regs.r9 };
 		long r = hold(t);
 		if (r == 0)

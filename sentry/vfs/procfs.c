@@ -402,46 +402,76 @@ static int gen_maps(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
 	return 0;
 }
 
-static void mount_line(struct pctx *c, struct mount *m, FILE *out, int info)
+/* Where d is inside its file system (mountinfo's field 4). */
+static void sb_path_text(struct dentry *d, char *buf, size_t len)
 {
-	char mp[PATH_MAX];
+	char tmp[PATH_MAX];
+	size_t pos = sizeof(tmp) - 1;
+	tmp[pos] = 0;
+	for (; d && d->parent; d = d->parent) {
+		size_t l = strlen(d->name);
+		if (l + 1 > pos)
+			break;
+		pos -= l;
+		memcpy(tmp + pos, d->name, l);
+		tmp[--pos] = '/';
+	}
+	snprintf(buf, len, "%s", tmp[pos] ? tmp + pos : "/");
+}
+
+/* One line of /proc/PID/mounts (info 0) or mountinfo (1) for mount m,
+ * seen from root. */
+static void mount_line(const struct path *root, struct mount *m, FILE *out, int info)
+{
+	char mp[PATH_MAX], rp[PATH_MAX];
 	struct path p = { m, m->root };
-	if (vfs_path_text(&c->t->fs->root, &p, mp, sizeof(mp)) < 0)
+	if (vfs_path_text(root, &p, mp, sizeof(mp)) < 0)
 		return;
 	const char *type = m->sb->type ? m->sb->type->name : "none";
 	int ro = (m->flags & MS_RDONLY) || (m->sb->flags & SB_RDONLY);
-	char opts[64];
-	snprintf(opts, sizeof(opts), "%s%s%s%s", ro ? "ro" : "rw", (m->flags & MS_NOSUID) ? ",nosuid" : "",
-		 (m->flags & MS_NODEV) ? ",nodev" : "", (m->flags & MS_NOEXEC) ? ",noexec" : "");
-	if (info) {
-		fprintf(out, "%d %d %u:%u / %s %s - %s %s %s\n", (int)((uintptr_t)m >> 4 & 0xffff),
-			m->parent ? (int)((uintptr_t)m->parent >> 4 & 0xffff) : 1, major(m->sb->dev), minor(m->sb->dev),
-			mp, opts, type, m->source, ro ? "ro" : "rw");
-	} else {
+	char opts[128];
+	snprintf(opts, sizeof(opts), "%s%s%s%s%s%s%s%s", ro ? "ro" : "rw", (m->flags & MS_NOSUID) ? ",nosuid" : "",
+		 (m->flags & MS_NODEV) ? ",nodev" : "", (m->flags & MS_NOEXEC) ? ",noexec" : "",
+		 (m->flags & MS_NOATIME) ? ",noatime" : "", (m->flags & MS_NODIRATIME) ? ",nodiratime" : "",
+		 (m->flags & MS_RELATIME) ? ",relatime" : "", (m->flags & MS_NOSYMFOLLOW) ? ",nosymfollow" : "");
+	if (!info) {
 		fprintf(out, "%s %s %s %s 0 0\n", m->source, mp, type, opts);
+		return;
 	}
+	sb_path_text(m->root, rp, sizeof(rp));
+	fprintf(out, "%d %d %u:%u %s %s %s", m->id, m->parent ? m->parent->id : 1, major(m->sb->dev),
+		minor(m->sb->dev), rp, mp, opts);
+	if (m->group)
+		fprintf(out, " shared:%d", m->group);
+	if (m->master)
+		fprintf(out, " master:%d", m->master);
+	if (m->unbindable)
+		fprintf(out, " unbindable");
+	fprintf(out, " - %s %s %s\n", type, m->source, (m->sb->flags & SB_RDONLY) ? "ro" : "rw");
+}
+
+/* PID's mounts, from its root. */
+static int gen_mount_lines(struct pctx *c, pid_t pid, pid_t tid, FILE *out, int info)
+{
+	struct task *t = proc_task(c, pid, tid);
+	if (!t || !t->fs)
+		return -ENOENT;
+	struct list *l;
+	list_for_each(l, &task_mnt_tree(t)->mounts)
+	{
+		mount_line(&t->fs->root, list_entry(l, struct mount, all), out, info);
+	}
+	return 0;
 }
 
 static int gen_mounts(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
 {
-	(void)pid, (void)tid;
-	struct list *l;
-	list_for_each(l, &c->k->vfs->mounts)
-	{
-		mount_line(c, list_entry(l, struct mount, all), out, 0);
-	}
-	return 0;
+	return gen_mount_lines(c, pid, tid, out, 0);
 }
 
 static int gen_mountinfo(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
 {
-	(void)pid, (void)tid;
-	struct list *l;
-	list_for_each(l, &c->k->vfs->mounts)
-	{
-		mount_line(c, list_entry(l, struct mount, all), out, 1);
-	}
-	return 0;
+	return gen_mount_lines(c, pid, tid, out, 1);
 }
 
 static int gen_limits(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
@@ -1806,4 +1836,12 @@ void procfs_set_mount(struct mount *m);
 void procfs_set_mount(struct mount *m)
 {
 	proc_mnt = m;
+}
+
+/* The procfs, with one more reference, for a proc mount(2). */
+struct super *procfs_super(void);
+struct super *procfs_super(void)
+{
+	proc_sb->ref++;
+	return proc_sb;
 }

@@ -157,7 +157,7 @@ struct inode {
 
 /* Dentry flags */
 #define D_HASHED 0x1	 /* in the dcache hash */
-#define D_MOUNTED 0x2	 /* something is mounted here (in some mount) */
+#define D_MOUNTED 0x2	 /* something is mounted here (in some mount namespace) */
 #define D_WHITEOUT 0x4	 /* negative and hides a lower entry (overlay) */
 #define D_LAZY 0x8	 /* positive, inode not yet read (overlay listing) */
 #define D_DELETED 0x10	 /* unlinked while still referenced */
@@ -178,19 +178,39 @@ struct dentry {
 	/* D_LAZY: what the lower listing said */
 	uint8_t lazy_type;
 	uint64_t lazy_ino;
+	uint32_t nmounted;     /* mounts on it, in all namespaces (D_MOUNTED while > 0) */
+};
+
+/* The mounts of one mount namespace (ns.h's mntns holds one; the
+ * sandbox's initial one is the vfs's own). Each mount in it holds one
+ * reference for the tree. */
+struct mnt_tree {
+	struct mount *root;
+	struct list mounts; /* in mount order: a parent before its children */
+	int count;
 };
 
 struct mount {
 	uint32_t ref;
 	struct super *sb;
 	struct dentry *root;	   /* root of this mount in sb */
-	struct mount *parent;	   /* NULL for the namespace root */
+	struct mount *parent;	   /* NULL for the namespace root and detached mounts */
 	struct dentry *mountpoint; /* in parent */
 	unsigned flags;		   /* MS_RDONLY, MS_NOEXEC, ... */
+	unsigned locked;	   /* flags of these that a remount may not clear */
 	struct list children;
 	struct list sibling;
 	char *source;		   /* for /proc/mounts */
-	struct list all;	   /* in vfs->mounts */
+	struct list all;	   /* in tree->mounts */
+	struct mnt_tree *tree;	   /* NULL once detached: then parent is NULL too */
+	int id;			   /* mountinfo's mount ID */
+	/* Propagation, as mountinfo shows it: the peer group when shared,
+	 * the master's group when a slave, or unbindable. Mount events do
+	 * not propagate between peers: the types are kept and shown only. */
+	int group, master, unbindable;
+	struct mount *copy;	   /* mnt_tree_copy's scratch */
+	struct list global;	   /* in vfs->all_mounts, while it lives */
+	int expiry;		   /* umount2(MNT_EXPIRE) marked it; any use clears it */
 };
 
 /* ---- open files ---- */
@@ -260,8 +280,9 @@ struct file {
 
 struct vfs {
 	struct kernel *k;
-	struct mount *root;	   /* namespace root mount */
-	struct list mounts;	   /* all mounts, in mount order */
+	struct mnt_tree init;	   /* the mounts of the sandbox's mount namespace */
+	int next_mnt_id, next_group;
+	struct list all_mounts;	   /* every mount alive, attached or not (peer groups) */
 	struct dentry **hash;	   /* dcache */
 	size_t hash_size, hash_count;
 	uint64_t next_dev;
@@ -310,6 +331,24 @@ int vfs_mount(struct vfs *v, struct path *at, struct super *sb, struct dentry *r
 	      unsigned flags, const char *source);
 /* The mount on top of (mnt, d), or NULL. */
 struct mount *mount_lookup(struct vfs *v, struct mount *mnt, struct dentry *d);
+
+/* Mount namespaces (mount.c). mnt_tree_copy fills the empty tree `to`
+ * with a copy of `from` (unbindable mounts included: a namespace copy,
+ * not a bind), shared mounts becoming slaves when to_slave; each path of
+ * remap that is on a mount of `from` moves to its copy. */
+void mnt_tree_init(struct mnt_tree *tr);
+int mnt_tree_copy(struct vfs *v, struct mnt_tree *from, struct mnt_tree *to, int to_slave,
+		  struct path *const remap[], int nremap);
+/* A referenced path to the root of tr (the top mount there). */
+void mnt_tree_root(struct mnt_tree *tr, struct path *out);
+/* Detach every mount of tr (its namespace is gone). */
+void mnt_tree_dissolve(struct mnt_tree *tr);
+/* mount(2) and umount2(2) by task t in its namespace's tree tr; may:
+ * t has CAP_SYS_ADMIN over that namespace. The strings are copied in
+ * already (NULL where the caller passed NULL). */
+int vfs_do_mount(struct task *t, struct mnt_tree *tr, int may, const char *source, const char *target,
+		 const char *type, unsigned long flags, const char *data);
+int vfs_do_umount(struct task *t, struct mnt_tree *tr, int may, const char *target, int flags);
 
 /* ---- path resolution (namei.c) ---- */
 

@@ -1,0 +1,615 @@
+/*
+ * Mount trees: the sandbox's mounts and the copies that mount namespaces
+ * (ns.c) hold, and what mount(2) and umount2(2) do to them.
+ *
+ * Invariants: a mount in a tree holds one reference for it; its parent
+ * is in the same tree and comes before it in tree->mounts. A detached
+ * mount (umount, MNT_DETACH, a namespace gone) has neither tree, parent
+ * nor mountpoint and lives on as long as open files or a cwd hold it;
+ * the mounts below it were detached with it, so nothing reached through
+ * it can lead back into a tree.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "vfs.h"
+#include "../kernel/kernel.h"
+
+/* The per-mount flags mount(2) takes (the rest are the superblock's). */
+#define MNT_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | \
+		   MS_RELATIME | MS_NOSYMFOLLOW)
+#define ATIME_FLAGS (MS_NOATIME | MS_NODIRATIME | MS_RELATIME)
+#define LOCKABLE (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+struct super *procfs_super(void);
+
+void mnt_tree_init(struct mnt_tree *tr)
+{
+	tr->root = NULL;
+	list_init(&tr->mounts);
+	tr->count = 0;
+}
+
+/* A new unattached mount of sb at root; the caller gives it a reference
+ * of sb. */
+static struct mount *mnt_alloc(struct vfs *v, struct super *sb, struct dentry *root, unsigned flags,
+			       const char *source)
+{
+	struct mount *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->source = strdup(source ? source : "none");
+	if (!m->source) {
+		free(m);
+		return NULL;
+	}
+	m->ref = 1; /* the tree's */
+	m->sb = sb;
+	m->root = dentry_get(root);
+	m->flags = flags;
+	m->id = v->next_mnt_id++;
+	list_init(&m->children);
+	list_init(&m->sibling);
+	list_init(&m->all);
+	list_add_tail(&m->global, &v->all_mounts);
+	return m;
+}
+
+static void mnt_attach(struct mnt_tree *tr, struct mount *m, struct mount *parent, struct dentry *mp)
+{
+	m->tree = tr;
+	if (parent) {
+		m->parent = parent;
+		m->mountpoint = dentry_get(mp);
+		mp->nmounted++;
+		mp->flags |= D_MOUNTED;
+		list_add_tail(&m->sibling, &parent->children);
+	} else {
+		tr->root = m;
+	}
+	list_add_tail(&m->all, &tr->mounts);
+	tr->count++;
+}
+
+/* Detach m, whose children are detached already; drops the tree's
+ * reference. */
+static void mnt_detach_one(struct mount *m)
+{
+	struct mnt_tree *tr = m->tree;
+	if (m->parent) {
+		struct dentry *mp = m->mountpoint;
+		list_del(&m->sibling);
+		if (--mp->nmounted == 0)
+			mp->flags &= ~D_MOUNTED;
+		m->parent = NULL;
+		m->mountpoint = NULL;
+		dentry_put(mp);
+	} else if (tr->root == m) {
+		tr->root = NULL;
+	}
+	list_del(&m->all);
+	tr->count--;
+	m->tree = NULL;
+	m->group = m->master = 0; /* (it leaves its peer group) */
+	mount_put(m);
+}
+
+static void mnt_detach_tree(struct mount *m)
+{
+	while (!list_empty(&m->children))
+		mnt_detach_tree(list_entry(m->children.next, struct mount, sibling));
+	mnt_detach_one(m);
+}
+
+void mnt_tree_root(struct mnt_tree *tr, struct path *out)
+{
+	struct mount *m = tr->root, *top;
+	while ((top = mount_lookup(NULL, m, m->root)))
+		m = top;
+	out->mnt = mount_get(m);
+	out->dentry = dentry_get(m->root);
+}
+
+void mnt_tree_dissolve(struct mnt_tree *tr)
+{
+	if (tr->root)
+		mnt_detach_tree(tr->root);
+}
+
+int vfs_mount(struct vfs *v, struct path *at, struct super *sb, struct dentry *root,
+	      unsigned flags, const char *source)
+{
+	struct mount *m = mnt_alloc(v, sb, root, flags, source);
+	if (!m)
+		return -ENOMEM;
+	/* What the sandbox's configuration made read-only, nosuid, ...
+	 * stays so: its mounts are the container's, like the mounts Linux
+	 * locks when it copies them into a less privileged namespace. */
+	m->locked = flags & LOCKABLE;
+	mnt_attach(&v->init, m, at ? at->mnt : NULL, at ? at->dentry : NULL);
+	return 0;
+}
+
+struct mount *mount_lookup(struct vfs *v, struct mount *mnt, struct dentry *d)
+{
+	(void)v;
+	if (!(d->flags & D_MOUNTED))
+		return NULL;
+	struct mount *found = NULL;
+	struct list *l;
+	list_for_each(l, &mnt->children)
+	{
+		struct mount *c = list_entry(l, struct mount, sibling);
+		if (c->mountpoint == d)
+			found = c; /* the last one mounted is on top */
+	}
+	return found;
+}
+
+/* A copy of old rooted at root (a dentry of old's), unattached. */
+static struct mount *mnt_clone(struct vfs *v, struct mount *old, struct dentry *root)
+{
+	struct mount *m = mnt_alloc(v, old->sb, root, old->flags, old->source);
+	if (!m)
+		return NULL;
+	old->sb->ref++;
+	m->locked = old->locked;
+	m->group = old->group;
+	m->master = old->master;
+	m->unbindable = old->unbindable;
+	return m;
+}
+
+static void clear_copies(struct mnt_tree *tr)
+{
+	struct list *l;
+	list_for_each(l, &tr->mounts)
+	{
+		list_entry(l, struct mount, all)->copy = NULL;
+	}
+}
+
+int mnt_tree_copy(struct vfs *v, struct mnt_tree *from, struct mnt_tree *to, int to_slave,
+		  struct path *const remap[], int nremap)
+{
+	int e = 0;
+	struct list *l;
+	list_for_each(l, &from->mounts)
+	{
+		struct mount *o = list_entry(l, struct mount, all);
+		struct mount *c = mnt_clone(v, o, o->root);
+		if (!c) {
+			e = -ENOMEM;
+			break;
+		}
+		if (to_slave) {
+			/* A namespace of a less privileged owner: it receives
+			 * from the original's peers but sends nothing back, and
+			 * may not undo ro, nosuid, nodev, noexec (Linux's
+			 * CL_SHARED_TO_SLAVE and locked flags). */
+			if (c->group)
+				c->master = c->group;
+			c->group = 0;
+			c->locked |= c->flags & LOCKABLE;
+		}
+		o->copy = c;
+		/* (the parent came first: its copy exists) */
+		mnt_attach(to, c, o->parent ? o->parent->copy : NULL, o->mountpoint);
+	}
+	for (int i = 0; !e && i < nremap; i++) {
+		struct path *p = remap[i];
+		if (p->mnt && p->mnt->tree == from && p->mnt->copy) {
+			struct mount *c = mount_get(p->mnt->copy);
+			mount_put(p->mnt);
+			p->mnt = c;
+		}
+	}
+	clear_copies(from);
+	if (e)
+		mnt_tree_dissolve(to);
+	return e;
+}
+
+/* ---- mount(2) ---- */
+
+static int dentry_under(struct dentry *d, struct dentry *anc)
+{
+	for (; d; d = d->parent)
+		if (d == anc)
+			return 1;
+	return 0;
+}
+
+static int mnt_under(struct mount *m, struct mount *anc)
+{
+	for (; m; m = m->parent)
+		if (m == anc)
+			return 1;
+	return 0;
+}
+
+/* Mounts attached under a shared mount are shared too, each subtree
+ * mount with a new peer group of its own (Linux's attach_recursive_mnt). */
+static void share_if_parent_shared(struct vfs *v, struct mnt_tree *tr, struct mount *m)
+{
+	if (!m->parent || !m->parent->group)
+		return;
+	for (struct list *l = &m->all; l != &tr->mounts; l = l->next) {
+		struct mount *c = list_entry(l, struct mount, all);
+		if (mnt_under(c, m) && !c->group)
+			c->group = v->next_group++;
+	}
+}
+
+/* The per-mount flags of a mount(2) call (Linux's defaults: relatime
+ * unless noatime or strictatime; a remount that names no atime flag
+ * keeps the mount's). */
+static unsigned mnt_flags(unsigned long flags, const struct mount *old)
+{
+	unsigned f = (unsigned)flags & (MNT_FLAGS & ~MS_RELATIME);
+	if (!(flags & MS_NOATIME))
+		f |= MS_RELATIME;
+	if (flags & MS_STRICTATIME)
+		f &= ~(unsigned)(MS_RELATIME | MS_NOATIME);
+	if (old && !(flags & (ATIME_FLAGS | MS_STRICTATIME)))
+		f = (f & ~(unsigned)ATIME_FLAGS) | (old->flags & ATIME_FLAGS);
+	return f;
+}
+
+static int parse_num(const char *s, unsigned long long *out, int base)
+{
+	char *end;
+	if (!*s)
+		return -EINVAL;
+	*out = strtoull(s, &end, base);
+	return *end ? -EINVAL : 0;
+}
+
+struct tmpfs_opts {
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	int ro;
+};
+
+/* tmpfs's options (tmpfs(5)); the generic ones mount(8) leaves in the
+ * data ("ro", "rw", ...) are the superblock's. size and nr_inodes are
+ * checked but not enforced per mount: tmpfs data counts against the
+ * sandbox's ceiling. */
+static int tmpfs_parse(struct task *t, const char *data, struct tmpfs_opts *o)
+{
+	char buf[4096];
+	if (!data)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", data);
+	char *save = NULL;
+	for (char *opt = strtok_r(buf, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+		char *val = strchr(opt, '=');
+		unsigned long long n;
+		if (val)
+			*val++ = 0;
+		if (!strcmp(opt, "ro") && !val) {
+			o->ro = 1;
+		} else if (!strcmp(opt, "rw") && !val) {
+			o->ro = 0;
+		} else if ((!strcmp(opt, "sync") || !strcmp(opt, "async") || !strcmp(opt, "dirsync") ||
+			    !strcmp(opt, "lazytime") || !strcmp(opt, "nolazytime") || !strcmp(opt, "silent") ||
+			    !strcmp(opt, "inode32") || !strcmp(opt, "inode64") || !strcmp(opt, "noswap")) &&
+			   !val) {
+			continue;
+		} else if (!strcmp(opt, "mode") && val) {
+			if (parse_num(val, &n, 8))
+				return -EINVAL;
+			o->mode = (mode_t)(n & 07777);
+		} else if (!strcmp(opt, "uid") && val) {
+			if (parse_num(val, &n, 0) || n > 0xffffffffULL ||
+			    (o->uid = uid_from_user(t, (uid_t)n)) == (uid_t)-1)
+				return -EINVAL;
+		} else if (!strcmp(opt, "gid") && val) {
+			if (parse_num(val, &n, 0) || n > 0xffffffffULL ||
+			    (o->gid = gid_from_user(t, (gid_t)n)) == (gid_t)-1)
+				return -EINVAL;
+		} else if ((!strcmp(opt, "size") || !strcmp(opt, "nr_blocks") || !strcmp(opt, "nr_inodes")) &&
+			   val) {
+			char *end;
+			n = strtoull(val, &end, 0);
+			if (end == val)
+				return -EINVAL;
+			if (*end && strchr("kKmMgGtTpPeE", *end))
+				end++;
+			else if (*end == '%' && !strcmp(opt, "size"))
+				end++;
+			if (*end)
+				return -EINVAL;
+		} else if (!strcmp(opt, "huge") && val) {
+			if (strcmp(val, "never") && strcmp(val, "always") && strcmp(val, "within_size") &&
+			    strcmp(val, "advise"))
+				return -EINVAL;
+		} else {
+			return -EINVAL; /* "tmpfs: Unknown parameter" */
+		}
+	}
+	return 0;
+}
+
+static int new_mount(struct task *t, struct mnt_tree *tr, struct path *at, const char *type,
+		     unsigned long flags, const char *source, const char *data)
+{
+	struct vfs *v = t->k->vfs;
+	struct tmpfs_opts o = { 01777, t->cred.fsuid, t->cred.fsgid, (flags & MS_RDONLY) != 0 };
+	int proc = 0, e;
+	if (!type)
+		return -EINVAL;
+	if (!strcmp(type, "proc"))
+		proc = 1; /* (its options are for a PID namespace of its own: ignored) */
+	else if (strcmp(type, "tmpfs"))
+		return -ENODEV;
+	else if ((e = tmpfs_parse(t, data, &o)))
+		return e;
+	if (at->mnt->tree != tr)
+		return -EINVAL;
+	if (!S_ISDIR(at->dentry->inode->mode))
+		return -ENOTDIR;
+	/* The mount takes the super's reference; its root dentry takes the
+	 * root inode's (a new tmpfs's own, or one more of the procfs's). */
+	struct super *sb = proc ? procfs_super() : tmpfs_create(v, NULL, NULL, o.ro ? SB_RDONLY : 0, o.mode);
+	if (!sb)
+		return -ENOMEM;
+	if (!proc) {
+		sb->root->uid = o.uid;
+		sb->root->gid = o.gid;
+	}
+	struct dentry *root = dentry_alloc_root(sb, proc ? inode_get(sb->root) : sb->root);
+	struct mount *m = root ? mnt_alloc(v, sb, root, mnt_flags(flags, NULL), source) : NULL;
+	if (!root)
+		inode_put(sb->root); /* (not taken) */
+	dentry_put(root);
+	if (!m) {
+		super_put(sb);
+		return -ENOMEM;
+	}
+	mnt_attach(tr, m, at->mnt, at->dentry);
+	share_if_parent_shared(v, tr, m);
+	return 0;
+}
+
+/* MS_BIND: a copy of the mount at source (with MS_REC, of the mounts
+ * below it too, but for unbindable ones) onto at. */
+static int do_bind(struct task *t, struct mnt_tree *tr, struct path *at, const char *source, int rec)
+{
+	struct vfs *v = t->k->vfs;
+	if (!source || !*source)
+		return -EINVAL;
+	struct nameidata src;
+	int e = namei(t, AT_FDCWD, source, LOOKUP_FOLLOW, &src);
+	if (e)
+		return e;
+	struct mount *old = src.path.mnt;
+	struct dentry *sd = src.path.dentry;
+	if (old->unbindable)
+		e = -EINVAL;
+	else if (at->mnt->tree != tr || old->tree != tr)
+		e = -EINVAL;
+	else if (S_ISDIR(at->dentry->inode->mode) != S_ISDIR(sd->inode->mode))
+		e = -ENOTDIR;
+	struct mount *top = e ? NULL : mnt_clone(v, old, sd);
+	if (!e && !top)
+		e = -ENOMEM;
+	if (e) {
+		path_put(&src.path);
+		return e;
+	}
+	top->unbindable = 0;
+	struct list *end = tr->mounts.prev; /* what is attached now is not copied again */
+	mnt_attach(tr, top, at->mnt, at->dentry);
+	if (rec) {
+		old->copy = top;
+		struct list *l = &old->all;
+		while (l != end) {
+			l = l->next;
+			struct mount *c = list_entry(l, struct mount, all);
+			if (c->parent && c->parent->copy && !c->unbindable &&
+			    (c->parent != old || dentry_under(c->mountpoint, sd))) {
+				struct mount *n = mnt_clone(v, c, c->root);
+				if (!n) {
+					e = -ENOMEM; /* (what is copied stays, as a partial bind) */
+					break;
+				}
+				c->copy = n;
+				mnt_attach(tr, n, c->parent->copy, c->mountpoint);
+			}
+		}
+		clear_copies(tr);
+	}
+	share_if_parent_shared(v, tr, top);
+	path_put(&src.path);
+	return e;
+}
+
+/* Whether another mount in any namespace is a peer of m. */
+static int has_peer(struct vfs *v, struct mount *m)
+{
+	struct list *l;
+	list_for_each(l, &v->all_mounts)
+	{
+		struct mount *c = list_entry(l, struct mount, global);
+		if (c != m && c->tree && c->group == m->group)
+			return 1;
+	}
+	return 0;
+}
+
+static int change_type(struct vfs *v, struct mnt_tree *tr, struct path *p, unsigned long flags)
+{
+	struct mount *m = p->mnt;
+	unsigned long type = flags & ~(unsigned long)(MS_REC | MS_SILENT);
+	if (p->dentry != m->root || m->tree != tr)
+		return -EINVAL;
+	if (type != MS_SHARED && type != MS_PRIVATE && type != MS_SLAVE && type != MS_UNBINDABLE)
+		return -EINVAL; /* exactly one type, and no other flag */
+	struct list *l;
+	for (l = &m->all; l != &tr->mounts; l = l->next) {
+		struct mount *c = list_entry(l, struct mount, all);
+		if (c != m && (!(flags & MS_REC) || !mnt_under(c, m)))
+			continue;
+		switch (type) {
+		case MS_SHARED:
+			if (!c->group)
+				c->group = v->next_group++;
+			c->unbindable = 0;
+			break;
+		case MS_SLAVE:
+			/* A slave of its peers; without peers it keeps the
+			 * master it had, if any. */
+			if (c->group && has_peer(v, c))
+				c->master = c->group;
+			c->group = 0;
+			break;
+		case MS_PRIVATE:
+		case MS_UNBINDABLE:
+			c->group = c->master = 0;
+			c->unbindable = type == MS_UNBINDABLE;
+			break;
+		}
+		if (!(flags & MS_REC))
+			break;
+	}
+	return 0;
+}
+
+/* MS_REMOUNT: the mount's flags, and without MS_BIND the file system's
+ * read-only state and options too. */
+static int remount(struct task *t, struct mnt_tree *tr, struct path *p, unsigned long flags, const char *data)
+{
+	struct mount *m = p->mnt;
+	if (m->tree != tr || p->dentry != m->root)
+		return -EINVAL;
+	unsigned nf = mnt_flags(flags, m);
+	if (m->locked & ~nf)
+		return -EPERM; /* a locked flag cannot be cleared */
+	if (!(flags & MS_BIND) && m->sb->type == &tmpfs_type) {
+		struct tmpfs_opts o = { 0, 0, 0, (flags & MS_RDONLY) != 0 };
+		int e = tmpfs_parse(t, data, &o);
+		if (e)
+			return e;
+		if (o.ro)
+			m->sb->flags |= SB_RDONLY;
+		else
+			m->sb->flags &= ~(unsigned)SB_RDONLY;
+	}
+	m->flags = nf;
+	return 0;
+}
+
+/* MS_MOVE: the mount at source, with the mounts below it, goes to at. */
+static int do_move(struct mnt_tree *tr, struct path *at, const char *source, struct task *t)
+{
+	if (!source)
+		return -EFAULT;
+	struct nameidata src;
+	int e = namei(t, AT_FDCWD, source, LOOKUP_FOLLOW, &src);
+	if (e)
+		return e;
+	struct mount *m = src.path.mnt;
+	if (m->tree != tr || at->mnt->tree != tr || src.path.dentry != m->root || !m->parent)
+		e = -EINVAL;
+	else if (mnt_under(at->mnt, m))
+		e = -ELOOP; /* onto itself or below */
+	else if (S_ISDIR(at->dentry->inode->mode) != S_ISDIR(m->root->inode->mode))
+		e = -ENOTDIR;
+	if (!e) {
+		struct dentry *mp = m->mountpoint;
+		list_del(&m->sibling);
+		if (--mp->nmounted == 0)
+			mp->flags &= ~D_MOUNTED;
+		dentry_put(mp);
+		m->parent = at->mnt;
+		m->mountpoint = dentry_get(at->dentry);
+		at->dentry->nmounted++;
+		at->dentry->flags |= D_MOUNTED;
+		list_add_tail(&m->sibling, &at->mnt->children);
+		/* Parents before children: the moved subtree goes to the end
+		 * of the list, in its order. */
+		struct list moved;
+		list_init(&moved);
+		struct list *l = &m->all, *next;
+		for (; l != &tr->mounts; l = next) {
+			next = l->next;
+			if (mnt_under(list_entry(l, struct mount, all), m)) {
+				list_del(l);
+				list_add_tail(l, &moved);
+			}
+		}
+		while (!list_empty(&moved)) {
+			l = moved.next;
+			list_del(l);
+			list_add_tail(l, &tr->mounts);
+		}
+	}
+	path_put(&src.path);
+	return e;
+}
+
+int vfs_do_mount(struct task *t, struct mnt_tree *tr, int may, const char *source, const char *target,
+		 const char *type, unsigned long flags, const char *data)
+{
+	if ((flags & MS_MGC_MSK) == MS_MGC_VAL)
+		flags &= ~(unsigned long)MS_MGC_MSK; /* the old magic number */
+	struct nameidata nd;
+	int e = namei(t, AT_FDCWD, target, LOOKUP_FOLLOW, &nd);
+	if (e)
+		return e;
+	/* Linux's order of checks and of the kinds of mount(2). */
+	if (flags & MS_NOUSER)
+		e = -EINVAL;
+	else if (!may)
+		e = -EPERM;
+	else if (flags & MS_REMOUNT)
+		e = remount(t, tr, &nd.path, flags, data);
+	else if (flags & MS_BIND)
+		e = do_bind(t, tr, &nd.path, source, (flags & MS_REC) != 0);
+	else if (flags & (MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE))
+		e = change_type(t->k->vfs, tr, &nd.path, flags);
+	else if (flags & MS_MOVE)
+		e = do_move(tr, &nd.path, source, t);
+	else
+		e = new_mount(t, tr, &nd.path, type, flags, source, data);
+	path_put(&nd.path);
+	return e;
+}
+
+/* ---- umount2(2) ---- */
+
+int vfs_do_umount(struct task *t, struct mnt_tree *tr, int may, const char *target, int flags)
+{
+	if (flags & ~(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW))
+		return -EINVAL;
+	struct nameidata nd;
+	int e = namei(t, AT_FDCWD, target, (flags & UMOUNT_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &nd);
+	if (e)
+		return e;
+	struct mount *m = nd.path.mnt;
+	/* in use: beyond the tree's reference and ours */
+	int busy = m->ref > 2 || !list_empty(&m->children), mark = 0;
+	if (!may)
+		e = -EPERM;
+	else if (nd.path.dentry != m->root || m->tree != tr)
+		e = -EINVAL; /* not a mount point (of this namespace) */
+	else if (!m->parent)
+		e = (flags & MNT_DETACH) ? -EINVAL : -EBUSY; /* the namespace's root */
+	else if ((flags & MNT_EXPIRE) && (flags & (MNT_FORCE | MNT_DETACH)))
+		e = -EINVAL;
+	else if (!(flags & MNT_DETACH) && busy)
+		e = -EBUSY;
+	else if ((flags & MNT_EXPIRE) && !m->expiry)
+		e = -EAGAIN, mark = 1; /* marked; a second call unmounts it unless it was used */
+	path_put(&nd.path);
+	if (mark)
+		m->expiry = 1; /* (after our own put, which clears it) */
+	else if (!e)
+		mnt_detach_tree(m); /* (m stays alive while anything holds it) */
+	return e;
+}

@@ -361,6 +361,7 @@ static int new_mount(struct task *t, struct mnt_tree *tr, struct path *at, const
 	if (!proc) {
 		sb->root->uid = o.uid;
 		sb->root->gid = o.gid;
+		sb->owner = userns_get(task_userns(t));
 	}
 	struct dentry *root = dentry_alloc_root(sb, proc ? inode_get(sb->root) : sb->root);
 	struct mount *m = root ? mnt_alloc(v, sb, root, mnt_flags(flags, NULL), source) : NULL;
@@ -490,11 +491,16 @@ static int remount(struct task *t, struct mnt_tree *tr, struct path *p, unsigned
 	unsigned nf = mnt_flags(flags, m);
 	if (m->locked & ~nf)
 		return -EPERM; /* a locked flag cannot be cleared */
+	struct tmpfs_opts o = { 0, 0, 0, (flags & MS_RDONLY) != 0 };
 	if (!(flags & MS_BIND) && m->sb->type == &tmpfs_type) {
-		struct tmpfs_opts o = { 0, 0, 0, (flags & MS_RDONLY) != 0 };
 		int e = tmpfs_parse(t, data, &o);
 		if (e)
 			return e;
+	}
+	if (!(flags & MS_BIND) &&
+	    !ns_capable(t, m->sb->owner ? m->sb->owner : ns_sandbox_user(t->k), KCAP_SYS_ADMIN))
+		return -EPERM; /* the file system is its owner's to change */
+	if (!(flags & MS_BIND) && m->sb->type == &tmpfs_type) {
 		if (o.ro)
 			m->sb->flags |= SB_RDONLY;
 		else

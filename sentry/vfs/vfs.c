@@ -80,6 +80,7 @@ void super_put(struct super *sb)
 {
 	if (!sb || --sb->ref)
 		return;
+	userns_put(sb->owner);
 	if (sb->release)
 		sb->release(sb);
 	free(sb);

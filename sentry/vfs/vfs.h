@@ -118,6 +118,9 @@ struct super {
 	void *priv;
 	uint64_t next_ino;
 	uint32_t ref;
+	/* The user namespace that made it by mount(2) (referenced), whose
+	 * CAP_SYS_ADMIN a remount needs; NULL: the sandbox's. */
+	struct userns *owner;
 	/* Frees priv when the last inode and mount are gone. */
 	void (*release)(struct super *sb);
 };

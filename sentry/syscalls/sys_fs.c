@@ -260,8 +260,36 @@ SYSCALL(umount2)
 	return vfs_do_umount(t, task_mnt_tree(t), may_mount(t), dir, (int)ARG(1));
 }
 
+/* pivot_root(2); then every task whose root or cwd was the old root
+ * moves to the new one, as Linux does. */
 SYSCALL(pivot_root)
 {
-	(void)t;
-	return -EPERM;
+	if (!may_mount(t))
+		return -EPERM; /* (before the names are read) */
+	NAME_ARG(new_root, 0);
+	NAME_ARG(put_old, 1);
+	struct path old, nr;
+	long e = vfs_do_pivot_root(t, task_mnt_tree(t), 1, new_root, put_old, &old, &nr);
+	if (e)
+		return e;
+	struct list *gl, *tl;
+	list_for_each(gl, &t->k->thread_groups)
+	{
+		struct thread_group *tg = list_entry(gl, struct thread_group, all_link);
+		list_for_each(tl, &tg->threads)
+		{
+			struct fs_ctx *fs = list_entry(tl, struct task, tg_link)->fs;
+			struct path *p[] = { fs ? &fs->root : NULL, fs ? &fs->cwd : NULL };
+			for (int i = 0; i < 2; i++) {
+				if (p[i] && p[i]->mnt == old.mnt && p[i]->dentry == old.dentry) {
+					path_put(p[i]);
+					*p[i] = nr;
+					path_get(p[i]);
+				}
+			}
+		}
+	}
+	path_put(&old);
+	path_put(&nr);
+	return 0;
 }

@@ -597,6 +597,14 @@ int vfs_do_umount(struct task *t, struct mnt_tree *tr, int may, const char *targ
 	int e = namei(t, AT_FDCWD, target, (flags & UMOUNT_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &nd);
 	if (e)
 		return e;
+	/* The mount on top, even where the walk did not cross it (".":
+	 * runc's umount2(".") after pivot_root(".", ".")). */
+	struct mount *top;
+	while ((top = mount_lookup(NULL, nd.path.mnt, nd.path.dentry))) {
+		struct path up = { mount_get(top), dentry_get(top->root) };
+		path_put(&nd.path);
+		nd.path = up;
+	}
 	struct mount *m = nd.path.mnt;
 	/* in use: beyond the tree's reference and ours */
 	int busy = m->ref > 2 || !list_empty(&m->children), mark = 0;
@@ -617,5 +625,91 @@ int vfs_do_umount(struct task *t, struct mnt_tree *tr, int may, const char *targ
 		m->expiry = 1; /* (after our own put, which clears it) */
 	else if (!e)
 		mnt_detach_tree(m); /* (m stays alive while anything holds it) */
+	return e;
+}
+
+/* ---- pivot_root(2) ---- */
+
+/* Whether (m, d) is at or below the path root. */
+static int path_under(struct mount *m, struct dentry *d, const struct path *root)
+{
+	while (m != root->mnt) {
+		if (!m->parent)
+			return 0;
+		d = m->mountpoint;
+		m = m->parent;
+	}
+	return dentry_under(d, root->dentry);
+}
+
+static void relist(struct mnt_tree *tr, struct mount *m)
+{
+	list_del(&m->all);
+	list_add_tail(&m->all, &tr->mounts);
+	struct list *l;
+	list_for_each(l, &m->children)
+	{
+		relist(tr, list_entry(l, struct mount, sibling));
+	}
+}
+
+int vfs_do_pivot_root(struct task *t, struct mnt_tree *tr, int may, const char *new_root, const char *put_old,
+		      struct path *old_root, struct path *new_root_out)
+{
+	if (!may)
+		return -EPERM;
+	struct nameidata nn, on;
+	int e = namei(t, AT_FDCWD, new_root, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &nn);
+	if (e)
+		return e;
+	e = namei(t, AT_FDCWD, put_old, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &on);
+	if (e) {
+		path_put(&nn.path);
+		return e;
+	}
+	struct path *root = &t->fs->root;
+	struct mount *nm = nn.path.mnt, *rm = root->mnt, *om = on.path.mnt;
+	/* Linux's checks, in its order. (The namespace's root mount stands
+	 * where Linux's sits on its rootfs: it counts as attached.) */
+	if (om->group || (nm->parent && nm->parent->group) || rm->tree != tr || nm->tree != tr)
+		e = -EINVAL;
+	else if (nn.path.dentry->flags & D_DELETED)
+		e = -ENOENT;
+	else if (nm == rm || om == rm)
+		e = -EBUSY;
+	else if (root->dentry != rm->root || nn.path.dentry != nm->root || !nm->parent)
+		e = -EINVAL; /* the root or the new root is not a mount point */
+	else if (!path_under(om, on.path.dentry, &nn.path) || !path_under(nm, nn.path.dentry, root))
+		e = -EINVAL; /* put_old not below new_root, or new_root not below the root */
+	if (!e) {
+		/* new_root leaves its parent and takes the old root's place
+		 * (the tree's root, or where a root below it was mounted); the
+		 * old root goes to put_old */
+		struct dentry *mp = nm->mountpoint;
+		list_del(&nm->sibling);
+		if (--mp->nmounted == 0)
+			mp->flags &= ~D_MOUNTED;
+		dentry_put(mp);
+		nm->parent = rm->parent;
+		nm->mountpoint = rm->mountpoint; /* (its reference and count move) */
+		if (rm->parent) {
+			list_del(&rm->sibling);
+			list_add_tail(&nm->sibling, &nm->parent->children);
+		} else {
+			tr->root = nm;
+		}
+		rm->parent = om;
+		rm->mountpoint = dentry_get(on.path.dentry);
+		on.path.dentry->nmounted++;
+		on.path.dentry->flags |= D_MOUNTED;
+		list_add_tail(&rm->sibling, &om->children);
+		relist(tr, tr->root);
+		*old_root = *root;
+		path_get(old_root);
+		new_root_out->mnt = mount_get(nm);
+		new_root_out->dentry = dentry_get(nm->root);
+	}
+	path_put(&on.path);
+	path_put(&nn.path);
 	return e;
 }

@@ -1835,7 +1835,7 @@ struct super *procfs_create(struct vfs *v)
 void procfs_set_mount(struct mount *m);
 void procfs_set_mount(struct mount *m)
 {
-	proc_mnt = m;
+	proc_mnt = mount_get(m); /* (held: root may unmount /proc) */
 }
 
 /* The procfs, with one more reference, for a proc mount(2). */

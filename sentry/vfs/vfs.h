@@ -352,6 +352,11 @@ void mnt_tree_dissolve(struct mnt_tree *tr);
 int vfs_do_mount(struct task *t, struct mnt_tree *tr, int may, const char *source, const char *target,
 		 const char *type, unsigned long flags, const char *data);
 int vfs_do_umount(struct task *t, struct mnt_tree *tr, int may, const char *target, int flags);
+/* pivot_root(2): on success *old_root and *new_root (referenced) are
+ * t's root before and the new one, for the caller to move every task's
+ * root and cwd that was at the old one. */
+int vfs_do_pivot_root(struct task *t, struct mnt_tree *tr, int may, const char *new_root, const char *put_old,
+		      struct path *old_root, struct path *new_root_out);
 
 /* ---- path resolution (namei.c) ---- */
 

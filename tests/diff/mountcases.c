@@ -1,6 +1,6 @@
 /*
  * Mount namespaces and mount(2): unshare(CLONE_NEWNS), tmpfs and bind
- * mounts, read-only remounts, propagation types, umount2(2), setns(2)
+ * mounts, read-only remounts, propagation types, umount2(2), pivot_root(2), setns(2)
  * back to the first namespace, and the errors of bad input. Everything
  * happens in a child in a namespace of its own under a directory it
  * makes in /tmp, so the case's process and the host see none of it. The
@@ -188,6 +188,53 @@ static void unprivileged(void)
 	TRY("userns umount c", umount2(P("c"), 0));
 }
 
+/* Everything in tmpfs mounts of its own (d the stage, d/new the new
+ * root), so that no answer depends on how the host lays out /tmp. */
+static void pivot(void)
+{
+	TRY("pivot unshare", unshare(CLONE_NEWNS));
+	TRY("pivot mount stage", mount("tmpfs", P("d"), "tmpfs", 0, NULL));
+	mkdir(P("d/new"), 0755);
+	mkdir(P("d/x"), 0755);
+	mkdir(P("d/y"), 0755);
+	TRY("pivot mount new", mount("tmpfs", P("d/new"), "tmpfs", 0, NULL));
+	TRY("pivot mkdir", mkdir(P("d/new/old"), 0755));
+	create_file("pivot create", P("d/new/hello"), "hi");
+	TRY("pivot not mount point", syscall(SYS_pivot_root, P("d/x"), P("d/x")));
+	TRY("pivot old not below", syscall(SYS_pivot_root, P("d/new"), P("d/y")));
+	TRY("pivot old on root", syscall(SYS_pivot_root, P("d/new"), "/"));
+	TRY("pivot missing", syscall(SYS_pivot_root, P("nonexistent"), P("d/new/old")));
+	TRY("pivot file", syscall(SYS_pivot_root, P("f"), P("d/new/old")));
+	TRY("pivot bad ptr", syscall(SYS_pivot_root, (char *)1, P("d/new/old")));
+	TRY("pivot chdir", chdir(P("d/new")));
+	TRY("pivot", syscall(SYS_pivot_root, ".", "old"));
+	char cwd[256] = { 0 };
+	V("pivot cwd", "%s", getcwd(cwd, sizeof(cwd)) ? cwd : errname(errno));
+	read_file("pivot read", "/hello");
+	char oldf[128];
+	snprintf(oldf, sizeof(oldf), "/old%s/f", dir);
+	read_file("pivot read old", oldf);
+	TRY("pivot chdir root", chdir("/"));
+	TRY("pivot umount old", umount2("/old", MNT_DETACH));
+	TRY("pivot old gone", access(oldf, F_OK));
+	TRY("pivot rmdir old", rmdir("/old"));
+}
+
+/* runc's way: pivot_root(".", ".") stacks the old root on the new one,
+ * and umount2(".", MNT_DETACH) takes it off. */
+static void pivot_dot(void)
+{
+	TRY("dot unshare", unshare(CLONE_NEWNS));
+	TRY("dot mount", mount("tmpfs", P("d"), "tmpfs", 0, NULL));
+	create_file("dot create", P("d/hello"), "dot");
+	TRY("dot chdir", chdir(P("d")));
+	TRY("dot pivot", syscall(SYS_pivot_root, ".", "."));
+	TRY("dot umount", umount2(".", MNT_DETACH));
+	TRY("dot chdir root", chdir("/"));
+	read_file("dot read", "/hello");
+	TRY("dot old gone", access(P("f"), F_OK));
+}
+
 static void in_new_ns(void)
 {
 	int fd0 = open("/proc/self/ns/mnt", O_RDONLY);
@@ -346,6 +393,17 @@ static void in_new_ns(void)
 	TRY("mount ro tmpfs", mount("tmpfs", P("b"), "tmpfs", MS_RDONLY, NULL));
 	ck_child(unprivileged);
 	TRY("umount ro tmpfs", umount2(P("b"), 0));
+
+	/* pivot_root(2), in a namespace of its own */
+	fflush(stdout);
+	if (fork() == 0) {
+		pivot();
+		fflush(stdout);
+		_exit(0);
+	}
+	wait(NULL);
+
+	ck_child(pivot_dot);
 
 	/* clone(CLONE_NEWNS) */
 	TRY("clone fs and newns", syscall(SYS_clone, CLONE_NEWNS | CLONE_FS | SIGCHLD, 0, 0, 0, 0));

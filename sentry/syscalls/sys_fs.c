@@ -244,9 +244,9 @@ SYSCALL(mount)
 	/* Linux copies the type, the source and the data, then looks up
 	 * the target. */
 	if (ARG(2) && (e = strncpy_from_user(t, type, ARG(2), sizeof(type))) < 0)
-		return e;
+		return e == -ENAMETOOLONG ? -EINVAL : e; /* (Linux's strndup_user) */
 	if (ARG(0) && (e = strncpy_from_user(t, source, ARG(0), sizeof(source))) < 0)
-		return e;
+		return e == -ENAMETOOLONG ? -EINVAL : e;
 	if (ARG(4) && (e = mount_data(t, ARG(4), data)) < 0)
 		return e;
 	NAME_ARG(dir, 1);

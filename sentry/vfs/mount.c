@@ -343,12 +343,19 @@ static int new_mount(struct task *t, struct mnt_tree *tr, struct path *at, const
 	int proc = 0, e;
 	if (!type)
 		return -EINVAL;
-	if (!strcmp(type, "proc"))
+	if (!strcmp(type, "proc")) {
 		proc = 1; /* (its options are for a PID namespace of its own: ignored) */
-	else if (strcmp(type, "tmpfs"))
+	} else if (!strcmp(type, "sysfs")) {
+		/* what the sandbox's /sys is: empty and read-only (ip netns
+		 * exec mounts one) */
+		o.mode = 0555;
+		o.ro = 1;
+		o.uid = o.gid = 0;
+	} else if (strcmp(type, "tmpfs")) {
 		return -ENODEV;
-	else if ((e = tmpfs_parse(t, data, &o)))
+	} else if ((e = tmpfs_parse(t, data, &o))) {
 		return e;
+	}
 	if (at->mnt->tree != tr)
 		return -EINVAL;
 	if (!S_ISDIR(at->dentry->inode->mode))
@@ -392,8 +399,8 @@ static int do_bind(struct task *t, struct mnt_tree *tr, struct path *at, const c
 	struct dentry *sd = src.path.dentry;
 	if (old->unbindable)
 		e = -EINVAL;
-	else if (at->mnt->tree != tr || old->tree != tr)
-		e = -EINVAL;
+	else if (at->mnt->tree != tr || (old->tree != tr && !procfs_ns_inode(sd->inode)))
+		e = -EINVAL; /* (a namespace file may come from anywhere: ip netns add) */
 	else if (S_ISDIR(at->dentry->inode->mode) != S_ISDIR(sd->inode->mode))
 		e = -ENOTDIR;
 	struct mount *top = e ? NULL : mnt_clone(v, old, sd);

@@ -1425,12 +1425,16 @@ static long nsfs_ioctl(struct file *f, struct task *t, unsigned long cmd, uint64
 	}
 }
 
-struct ns_common *procfs_nsfs(struct file *f)
+struct ns_common *procfs_ns_inode(struct inode *i)
 {
-	struct inode *i = f->inode;
 	if (!i || i->sb != proc_sb || !i->priv || PN(i)->kind != PK_NSOBJ)
 		return NULL;
 	return PN(i)->ns;
+}
+
+struct ns_common *procfs_nsfs(struct file *f)
+{
+	return procfs_ns_inode(f->inode);
 }
 
 /* fd/N, exe, cwd, root, self: text or the path itself. */

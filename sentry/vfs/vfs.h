@@ -490,8 +490,9 @@ struct super *procfs_create(struct vfs *v);
 struct ns_common;
 /* The namespace an open /proc/PID/ns/X file stands for, or NULL. */
 struct ns_common *procfs_nsfs(struct file *f);
+/* The namespace inode i stands for (an ns link's target), or NULL. */
+struct ns_common *procfs_ns_inode(struct inode *i);
 struct super *devfs_create(struct vfs *v);
-struct super *sysfs_create(struct vfs *v);
 struct super *bindfs_create(struct vfs *v, struct fs_backend *b, struct fsb_node *root, int ro);
 /* Regular tmpfs file data as a host fd (memfd) for mmap; -errno. */
 int tmpfs_hostfd(struct inode *ino);

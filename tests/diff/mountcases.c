@@ -357,6 +357,14 @@ static void in_new_ns(void)
 	TRY("bad type ptr", mount("tmpfs", P("c"), (char *)1, 0, NULL));
 	TRY("bad source ptr", mount((char *)1, P("c"), "tmpfs", 0, NULL));
 	TRY("bad data ptr", mount("tmpfs", P("c"), "tmpfs", 0, (void *)1));
+	{
+		static char longname[8192];
+		memset(longname, 'a', sizeof(longname) - 1);
+		TRY("long type", mount("tmpfs", P("c"), longname, 0, NULL));
+		TRY("long source", mount(longname, P("c"), "tmpfs", 0, NULL));
+		TRY("long target", mount("tmpfs", longname, "tmpfs", 0, NULL));
+		TRY("long data", mount("tmpfs", P("c"), "tmpfs", 0, longname));
+	}
 	TRY("bind missing source", mount(P("nonexistent"), P("c"), NULL, MS_BIND, NULL));
 	TRY("bind no source", mount(NULL, P("c"), NULL, MS_BIND, NULL));
 	TRY("bind dir on file", mount(P("a"), P("f"), NULL, MS_BIND, NULL));

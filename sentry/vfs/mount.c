@@ -23,6 +23,7 @@
 		   MS_RELATIME | MS_NOSYMFOLLOW)
 #define ATIME_FLAGS (MS_NOATIME | MS_NODIRATIME | MS_RELATIME)
 #define LOCKABLE (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+#define MOUNT_MAX 100000 /* mounts in one namespace: Linux's fs.mount-max */
 
 struct super *procfs_super(void);
 
@@ -360,6 +361,8 @@ static int new_mount(struct task *t, struct mnt_tree *tr, struct path *at, const
 		return -EINVAL;
 	if (!S_ISDIR(at->dentry->inode->mode))
 		return -ENOTDIR;
+	if (tr->count >= MOUNT_MAX)
+		return -ENOSPC;
 	/* The mount takes the super's reference; its root dentry takes the
 	 * root inode's (a new tmpfs's own, or one more of the procfs's). */
 	struct super *sb = proc ? procfs_super() : tmpfs_create(v, NULL, NULL, o.ro ? SB_RDONLY : 0, o.mode);
@@ -403,6 +406,10 @@ static int do_bind(struct task *t, struct mnt_tree *tr, struct path *at, const c
 		e = -EINVAL; /* (a namespace file may come from anywhere: ip netns add) */
 	else if (S_ISDIR(at->dentry->inode->mode) != S_ISDIR(sd->inode->mode))
 		e = -ENOTDIR;
+	else if (tr->count >= MOUNT_MAX)
+		e = -ENOSPC;
+	if (old->tree != tr)
+		rec = 0; /* (a namespace file: nothing is mounted below it) */
 	struct mount *top = e ? NULL : mnt_clone(v, old, sd);
 	if (!e && !top)
 		e = -ENOMEM;
@@ -421,9 +428,10 @@ static int do_bind(struct task *t, struct mnt_tree *tr, struct path *at, const c
 			struct mount *c = list_entry(l, struct mount, all);
 			if (c->parent && c->parent->copy && !c->unbindable &&
 			    (c->parent != old || dentry_under(c->mountpoint, sd))) {
-				struct mount *n = mnt_clone(v, c, c->root);
+				struct mount *n = tr->count < MOUNT_MAX ? mnt_clone(v, c, c->root) : NULL;
 				if (!n) {
-					e = -ENOMEM; /* (what is copied stays, as a partial bind) */
+					/* (what is copied stays, as a partial bind) */
+					e = tr->count < MOUNT_MAX ? -ENOMEM : -ENOSPC;
 					break;
 				}
 				c->copy = n;
@@ -520,8 +528,8 @@ static int remount(struct task *t, struct mnt_tree *tr, struct path *p, unsigned
 /* MS_MOVE: the mount at source, with the mounts below it, goes to at. */
 static int do_move(struct mnt_tree *tr, struct path *at, const char *source, struct task *t)
 {
-	if (!source)
-		return -EFAULT;
+	if (!source || !*source)
+		return -EINVAL;
 	struct nameidata src;
 	int e = namei(t, AT_FDCWD, source, LOOKUP_FOLLOW, &src);
 	if (e)

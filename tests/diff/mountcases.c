@@ -342,6 +342,20 @@ static void in_new_ns(void)
 	TRY("type not mount point", mount(NULL, P("d"), NULL, MS_PRIVATE, NULL));
 	TRY("umount c", umount2(P("c"), 0));
 
+	/* MS_MOVE */
+	TRY("mount to move", mount("tmpfs", P("c"), "tmpfs", 0, NULL));
+	create_file("move create", P("c/m"), "moved");
+	TRY("mkdir in moved", mkdir(P("c/sub"), 0755));
+	TRY("move below itself", mount(P("c"), P("c/sub"), NULL, MS_MOVE, NULL));
+	TRY("move not mount point", mount(P("c/sub"), P("d"), NULL, MS_MOVE, NULL));
+	TRY("move no source", mount(NULL, P("d"), NULL, MS_MOVE, NULL));
+	TRY("move", mount(P("c"), P("d"), NULL, MS_MOVE, NULL));
+	read_file("move read", P("d/m"));
+	TRY("move left", access(P("c/m"), F_OK));
+	show("move mountinfo c", 0, P("c"));
+	show("move mountinfo d", 0, P("d"));
+	TRY("umount moved", umount2(P("d"), 0));
+
 	/* bad input */
 	TRY("unknown fs", mount("none", P("c"), "nosuchfs", 0, NULL));
 	TRY("empty fs", mount("none", P("c"), "", 0, NULL));

@@ -123,7 +123,8 @@ void mnt_tree_dissolve(struct mnt_tree *tr)
 int vfs_mount(struct vfs *v, struct path *at, struct super *sb, struct dentry *root,
 	      unsigned flags, const char *source)
 {
-	struct mount *m = mnt_alloc(v, sb, root, flags, source);
+	/* (relatime: Linux's default for every mount) */
+	struct mount *m = mnt_alloc(v, sb, root, flags | MS_RELATIME, source);
 	if (!m)
 		return -ENOMEM;
 	/* What the sandbox's configuration made read-only, nosuid, ...
@@ -134,17 +135,31 @@ int vfs_mount(struct vfs *v, struct path *at, struct super *sb, struct dentry *r
 	return 0;
 }
 
+/* Whether a and b name the same place: one dentry, or (a file system
+ * that caches no dentries, procfs) the same names up to a common one. */
+static int same_place(struct dentry *a, struct dentry *b)
+{
+	if (a == b)
+		return 1;
+	if (!(a->sb->flags & SB_NOCACHE) || a->sb != b->sb)
+		return 0;
+	for (; a != b; a = a->parent, b = b->parent)
+		if (!a || !b || strcmp(a->name, b->name))
+			return 0;
+	return 1;
+}
+
 struct mount *mount_lookup(struct vfs *v, struct mount *mnt, struct dentry *d)
 {
 	(void)v;
-	if (!(d->flags & D_MOUNTED))
+	if (!(d->flags & D_MOUNTED) && !(d->sb->flags & SB_NOCACHE))
 		return NULL;
 	struct mount *found = NULL;
 	struct list *l;
 	list_for_each(l, &mnt->children)
 	{
 		struct mount *c = list_entry(l, struct mount, sibling);
-		if (c->mountpoint == d)
+		if (same_place(c->mountpoint, d))
 			found = c; /* the last one mounted is on top */
 	}
 	return found;
@@ -336,17 +351,38 @@ static int tmpfs_parse(struct task *t, const char *data, struct tmpfs_opts *o)
 	return 0;
 }
 
-static int new_mount(struct task *t, struct mnt_tree *tr, struct path *at, const char *type,
-		     unsigned long flags, const char *source, const char *data)
+/* The root of a new mount of type (ENODEV for one we do not have): a
+ * new tmpfs, or the one procfs or devpts again (the sandbox has one PID
+ * namespace and one set of ptys: their options are accepted and
+ * ignored). Returns a referenced dentry whose super holds one reference
+ * more, for the mount. */
+static int new_root(struct task *t, const char *type, unsigned long flags, const char *data,
+		    struct dentry **out)
 {
 	struct vfs *v = t->k->vfs;
 	struct tmpfs_opts o = { 01777, t->cred.fsuid, t->cred.fsgid, (flags & MS_RDONLY) != 0 };
-	int proc = 0, e;
+	struct super *sb;
+	int e;
 	if (!type)
 		return -EINVAL;
 	if (!strcmp(type, "proc")) {
-		proc = 1; /* (its options are for a PID namespace of its own: ignored) */
-	} else if (!strcmp(type, "sysfs")) {
+		sb = procfs_super();
+		*out = dentry_alloc_root(sb, inode_get(sb->root));
+		if (!*out) {
+			inode_put(sb->root);
+			super_put(sb);
+		}
+		return *out ? 0 : -ENOMEM;
+	}
+	if (!strcmp(type, "devpts")) {
+		struct dentry *pts = pty_devpts_dir();
+		if (!pts)
+			return -ENODEV;
+		pts->sb->ref++;
+		*out = dentry_get(pts);
+		return 0;
+	}
+	if (!strcmp(type, "sysfs")) {
 		/* what the sandbox's /sys is: empty and read-only (ip netns
 		 * exec mounts one) */
 		o.mode = 0555;
@@ -357,30 +393,46 @@ static int new_mount(struct task *t, struct mnt_tree *tr, struct path *at, const
 	} else if ((e = tmpfs_parse(t, data, &o))) {
 		return e;
 	}
-	if (at->mnt->tree != tr)
-		return -EINVAL;
-	if (!S_ISDIR(at->dentry->inode->mode))
-		return -ENOTDIR;
-	if (tr->count >= MOUNT_MAX)
-		return -ENOSPC;
-	/* The mount takes the super's reference; its root dentry takes the
-	 * root inode's (a new tmpfs's own, or one more of the procfs's). */
-	struct super *sb = proc ? procfs_super() : tmpfs_create(v, NULL, NULL, o.ro ? SB_RDONLY : 0, o.mode);
+	/* (the root dentry takes the root inode's reference) */
+	sb = tmpfs_create(v, NULL, NULL, o.ro ? SB_RDONLY : 0, o.mode);
 	if (!sb)
 		return -ENOMEM;
-	if (!proc) {
-		sb->root->uid = o.uid;
-		sb->root->gid = o.gid;
-		sb->owner = userns_get(task_userns(t));
-	}
-	struct dentry *root = dentry_alloc_root(sb, proc ? inode_get(sb->root) : sb->root);
-	struct mount *m = root ? mnt_alloc(v, sb, root, mnt_flags(flags, NULL), source) : NULL;
-	if (!root)
-		inode_put(sb->root); /* (not taken) */
-	dentry_put(root);
-	if (!m) {
+	sb->root->uid = o.uid;
+	sb->root->gid = o.gid;
+	sb->owner = userns_get(task_userns(t));
+	*out = dentry_alloc_root(sb, sb->root);
+	if (!*out) {
+		inode_put(sb->root);
 		super_put(sb);
 		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int new_mount(struct task *t, struct mnt_tree *tr, struct path *at, const char *type,
+		     unsigned long flags, const char *source, const char *data)
+{
+	struct vfs *v = t->k->vfs;
+	struct dentry *root;
+	/* (Linux finds the type and reads the options before it looks at
+	 * the target's mount) */
+	int e = new_root(t, type, flags, data, &root);
+	if (e)
+		return e;
+	struct super *sb = root->sb;
+	struct mount *m = NULL;
+	if (at->mnt->tree != tr)
+		e = -EINVAL;
+	else if (!S_ISDIR(at->dentry->inode->mode))
+		e = -ENOTDIR;
+	else if (tr->count >= MOUNT_MAX)
+		e = -ENOSPC;
+	else if (!(m = mnt_alloc(v, sb, root, mnt_flags(flags, NULL), source)))
+		e = -ENOMEM;
+	dentry_put(root);
+	if (e) {
+		super_put(sb);
+		return e;
 	}
 	mnt_attach(tr, m, at->mnt, at->dentry);
 	share_if_parent_shared(v, tr, m);

@@ -844,6 +844,7 @@ static int gen_osrelease(struct pctx *c, pid_t p, pid_t t, FILE *out)
 CONST_GEN(gen_ostype, "Linux\n")
 CONST_GEN(gen_pid_max, "4194304\n")
 CONST_GEN(gen_ngroups_max, "65536\n")
+CONST_GEN(gen_overflow_id, "65534\n") /* what an unmapped id reads as (bwrap reads it) */
 CONST_GEN(gen_cap_last_cap, "40\n")
 CONST_GEN(gen_overcommit, "0\n")
 CONST_GEN(gen_max_map_count, "65530\n")
@@ -935,6 +936,8 @@ static const struct pent sys_kernel[] = {
 	{ "pid_max", S_IFREG | 0444, gen_pid_max, NULL, NULL, NULL, NULL },
 	{ "ngroups_max", S_IFREG | 0444, gen_ngroups_max, NULL, NULL, NULL, NULL },
 	{ "cap_last_cap", S_IFREG | 0444, gen_cap_last_cap, NULL, NULL, NULL, NULL },
+	{ "overflowuid", S_IFREG | 0444, gen_overflow_id, NULL, NULL, NULL, NULL },
+	{ "overflowgid", S_IFREG | 0444, gen_overflow_id, NULL, NULL, NULL, NULL },
 	{ "shmmax", S_IFREG | 0444, gen_shmmax, NULL, NULL, NULL, NULL },
 	{ "shmall", S_IFREG | 0444, gen_shmall, NULL, NULL, NULL, NULL },
 	{ "shmmni", S_IFREG | 0444, gen_shmmni, NULL, NULL, NULL, NULL },

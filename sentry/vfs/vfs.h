@@ -475,6 +475,9 @@ int inotify_create(struct vfs *v, int flags, struct file **out);
 int is_inotify_file(struct file *f);
 int inotify_watch(struct file *f, struct inode *i, uint32_t mask);
 int inotify_unwatch(struct file *f, int wd);
+/* The sandbox's /dev/pts directory (pty.c), for a devpts mount; NULL
+ * when there is none. */
+struct dentry *pty_devpts_dir(void);
 /* A session leader's controlling terminal is released (pty.c). */
 void pty_session_end(struct file *tty, struct kernel *k);
 /* Advisory locks (locks.c). */

@@ -27,6 +27,11 @@ CMDS=(
 	"unshare -rm sh -c 'id -u; mount -t tmpfs none /mnt && echo mounted; findmnt -n -o FSTYPE,PROPAGATION /mnt; mount -o remount,ro /proc 2>&1 | grep -c denied; mount -o remount,ro /mnt && touch /mnt/b 2>&1 | grep -c Read-only; umount /mnt && echo unmounted'"
 	"a=\$(readlink /proc/self/ns/mnt); unshare -m readlink /proc/self/ns/mnt | grep -cvx \"\$a\""
 )
+# bubblewrap, where installed: a private tree of tmpfs, proc, devpts and
+# bind mounts, a read-only remount of / and a pivot_root into it
+command -v bwrap >/dev/null && CMDS+=(
+	"bwrap --ro-bind / / --tmpfs /tmp --proc /proc --dev /dev sh -c 'ls /dev | tr \"\\n\" \" \"; echo; touch /usr/x 2>&1; echo x > /tmp/y && cat /tmp/y; findmnt -n -o FSTYPE,VFS-OPTIONS -T /tmp/y | tail -1; test -r /proc/self/status && echo proc'"
+)
 ip netns add "$NS" || { fail netns_setup; exit 1; }
 ip -n "$NS" link set lo up
 i=0

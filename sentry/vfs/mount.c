@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/sysinfo.h>
 
 #include "vfs.h"
 #include "../kernel/kernel.h"
@@ -284,70 +285,92 @@ static int parse_num(const char *s, unsigned long long *out, int base)
 	return *end ? -EINVAL : 0;
 }
 
-struct tmpfs_opts {
-	mode_t mode;
-	uid_t uid;
-	gid_t gid;
-	int ro;
-};
+/* memparse(): a number and an optional binary suffix; *end after it. */
+static int mem_value(const char *s, unsigned long long *out, char **end)
+{
+	*out = strtoull(s, end, 0);
+	if (*end == s)
+		return -EINVAL;
+	const char *suf = strchr("kmgtpe", **end | 0x20);
+	if (**end && suf) {
+		for (int i = 0; i <= suf - "kmgtpe"; i++)
+			*out <<= 10;
+		(*end)++;
+	}
+	return 0;
+}
 
-/* tmpfs's options (tmpfs(5)); the generic ones mount(8) leaves in the
- * data ("ro", "rw", ...) are the superblock's. size and nr_inodes are
- * checked but not enforced per mount: tmpfs data counts against the
- * sandbox's ceiling. */
-static int tmpfs_parse(struct task *t, const char *data, struct tmpfs_opts *o)
+/* tmpfs's options (tmpfs(5)) into p; the generic ones mount(8) leaves in
+ * the data ("ro", "rw", ...) set *ro. With remount, those that a remount
+ * cannot change (mode, uid, gid) are checked and dropped, as Linux does. */
+static int tmpfs_parse(struct task *t, const char *data, struct tmpfs_params *p, int *ro, int remount)
 {
 	char buf[4096];
+	struct tmpfs_params n = *p;
 	if (!data)
 		return 0;
 	snprintf(buf, sizeof(buf), "%s", data);
 	char *save = NULL;
 	for (char *opt = strtok_r(buf, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
-		char *val = strchr(opt, '=');
-		unsigned long long n;
+		char *val = strchr(opt, '='), *end;
+		unsigned long long v;
 		if (val)
 			*val++ = 0;
 		if (!strcmp(opt, "ro") && !val) {
-			o->ro = 1;
+			*ro = 1;
 		} else if (!strcmp(opt, "rw") && !val) {
-			o->ro = 0;
+			*ro = 0;
 		} else if ((!strcmp(opt, "sync") || !strcmp(opt, "async") || !strcmp(opt, "dirsync") ||
 			    !strcmp(opt, "lazytime") || !strcmp(opt, "nolazytime") || !strcmp(opt, "silent") ||
 			    !strcmp(opt, "inode32") || !strcmp(opt, "inode64") || !strcmp(opt, "noswap")) &&
 			   !val) {
 			continue;
 		} else if (!strcmp(opt, "mode") && val) {
-			if (parse_num(val, &n, 8))
+			if (parse_num(val, &v, 8))
 				return -EINVAL;
-			o->mode = (mode_t)(n & 07777);
+			n.mode = (mode_t)(v & 07777);
 		} else if (!strcmp(opt, "uid") && val) {
-			if (parse_num(val, &n, 0) || n > 0xffffffffULL ||
-			    (o->uid = uid_from_user(t, (uid_t)n)) == (uid_t)-1)
+			if (parse_num(val, &v, 0) || v > 0xffffffffULL ||
+			    (n.uid = uid_from_user(t, (uid_t)v)) == (uid_t)-1)
 				return -EINVAL;
 		} else if (!strcmp(opt, "gid") && val) {
-			if (parse_num(val, &n, 0) || n > 0xffffffffULL ||
-			    (o->gid = gid_from_user(t, (gid_t)n)) == (gid_t)-1)
+			if (parse_num(val, &v, 0) || v > 0xffffffffULL ||
+			    (n.gid = gid_from_user(t, (gid_t)v)) == (gid_t)-1)
 				return -EINVAL;
-		} else if ((!strcmp(opt, "size") || !strcmp(opt, "nr_blocks") || !strcmp(opt, "nr_inodes")) &&
-			   val) {
-			char *end;
-			n = strtoull(val, &end, 0);
-			if (end == val)
+		} else if (!strcmp(opt, "size") && val) {
+			if (mem_value(val, &v, &end))
 				return -EINVAL;
-			if (*end && strchr("kKmMgGtTpPeE", *end))
+			if (*end == '%') { /* of the RAM */
+				struct sysinfo si;
+				uint64_t ram = sysinfo(&si) == 0 ? (uint64_t)si.totalram * si.mem_unit : 0;
+				v = (v << 12) * (ram / 4096) / 100; /* (Linux's arithmetic) */
 				end++;
-			else if (*end == '%' && !strcmp(opt, "size"))
-				end++;
+			}
 			if (*end)
 				return -EINVAL;
-		} else if (!strcmp(opt, "huge") && val) {
-			if (strcmp(val, "never") && strcmp(val, "always") && strcmp(val, "within_size") &&
-			    strcmp(val, "advise"))
+			n.size_pages = (int64_t)((v + 4095) / 4096);
+		} else if ((!strcmp(opt, "nr_blocks") || !strcmp(opt, "nr_inodes")) && val) {
+			if (mem_value(val, &v, &end) || *end || v > INT64_MAX)
 				return -EINVAL;
+			*(opt[3] == 'b' ? &n.size_pages : &n.nr_inodes) = (int64_t)v;
+		} else if (!strcmp(opt, "huge") && val) {
+			static const char *const names[] = { "never", "always", "within_size", "advise" };
+			int i = 0;
+			while (i < 4 && strcmp(val, names[i]))
+				i++;
+			if (i == 4)
+				return -EINVAL;
+			n.huge = i;
 		} else {
 			return -EINVAL; /* "tmpfs: Unknown parameter" */
 		}
 	}
+	if (remount) {
+		n.mode = p->mode;
+		n.uid = p->uid;
+		n.gid = p->gid;
+	}
+	*p = n;
 	return 0;
 }
 
@@ -360,9 +383,9 @@ static int new_root(struct task *t, const char *type, unsigned long flags, const
 		    struct dentry **out)
 {
 	struct vfs *v = t->k->vfs;
-	struct tmpfs_opts o = { 01777, t->cred.fsuid, t->cred.fsgid, (flags & MS_RDONLY) != 0 };
+	struct tmpfs_params o = { -1, -1, 01777, t->cred.fsuid, t->cred.fsgid, 0 };
+	int ro = (flags & MS_RDONLY) != 0, e;
 	struct super *sb;
-	int e;
 	if (!type)
 		return -EINVAL;
 	if (!strcmp(type, "proc")) {
@@ -386,20 +409,22 @@ static int new_root(struct task *t, const char *type, unsigned long flags, const
 		/* what the sandbox's /sys is: empty and read-only (ip netns
 		 * exec mounts one) */
 		o.mode = 0555;
-		o.ro = 1;
+		ro = 1;
 		o.uid = o.gid = 0;
 	} else if (strcmp(type, "tmpfs")) {
 		return -ENODEV;
-	} else if ((e = tmpfs_parse(t, data, &o))) {
+	} else if ((e = tmpfs_parse(t, data, &o, &ro, 0))) {
 		return e;
 	}
 	/* (the root dentry takes the root inode's reference) */
-	sb = tmpfs_create(v, NULL, NULL, o.ro ? SB_RDONLY : 0, o.mode);
+	sb = tmpfs_create(v, NULL, NULL, ro ? SB_RDONLY : 0, o.mode);
 	if (!sb)
 		return -ENOMEM;
 	sb->root->uid = o.uid;
 	sb->root->gid = o.gid;
 	sb->owner = userns_get(task_userns(t));
+	if (strcmp(type, "sysfs"))
+		tmpfs_set_params(sb, &o);
 	*out = dentry_alloc_root(sb, sb->root);
 	if (!*out) {
 		inode_put(sb->root);
@@ -558,20 +583,26 @@ static int remount(struct task *t, struct mnt_tree *tr, struct path *p, unsigned
 	unsigned nf = mnt_flags(flags, m);
 	if (m->locked & ~nf)
 		return -EPERM; /* a locked flag cannot be cleared */
-	struct tmpfs_opts o = { 0, 0, 0, (flags & MS_RDONLY) != 0 };
-	if (!(flags & MS_BIND) && m->sb->type == &tmpfs_type) {
-		int e = tmpfs_parse(t, data, &o);
+	int tmpfs = !(flags & MS_BIND) && m->sb->type == &tmpfs_type, ro = (flags & MS_RDONLY) != 0;
+	const struct tmpfs_params *old = tmpfs ? tmpfs_params(m->sb) : NULL;
+	struct tmpfs_params o = old ? *old : (struct tmpfs_params){ -1, -1, 01777, 0, 0, 0 };
+	if (tmpfs) {
+		int e = tmpfs_parse(t, data, &o, &ro, 1);
 		if (e)
 			return e;
+		if (o.size_pages > 0 && (uint64_t)o.size_pages * 4096 < tmpfs_used(m->sb))
+			return -EINVAL; /* "Too small a size for current use" */
 	}
 	if (!(flags & MS_BIND) &&
 	    !ns_capable(t, m->sb->owner ? m->sb->owner : ns_sandbox_user(t->k), KCAP_SYS_ADMIN))
 		return -EPERM; /* the file system is its owner's to change */
-	if (!(flags & MS_BIND) && m->sb->type == &tmpfs_type) {
-		if (o.ro)
+	if (tmpfs) {
+		if (ro)
 			m->sb->flags |= SB_RDONLY;
 		else
 			m->sb->flags &= ~(unsigned)SB_RDONLY;
+		if (old || o.size_pages >= 0 || o.nr_inodes >= 0 || o.huge)
+			tmpfs_set_params(m->sb, &o);
 	}
 	m->flags = nf;
 	return 0;

@@ -420,10 +420,10 @@ static void sb_path_text(struct dentry *d, char *buf, size_t len)
 }
 
 /* One line of /proc/PID/mounts (info 0) or mountinfo (1) for mount m,
- * seen from root. */
-static void mount_line(const struct path *root, struct mount *m, FILE *out, int info)
+ * seen from root by viewer. */
+static void mount_line(const struct path *root, const struct task *viewer, struct mount *m, FILE *out, int info)
 {
-	char mp[PATH_MAX], rp[PATH_MAX];
+	char mp[PATH_MAX], rp[PATH_MAX], fsopts[256] = "";
 	struct path p = { m, m->root };
 	if (vfs_path_text(root, &p, mp, sizeof(mp)) < 0)
 		return;
@@ -434,8 +434,10 @@ static void mount_line(const struct path *root, struct mount *m, FILE *out, int 
 		 (m->flags & MS_NODEV) ? ",nodev" : "", (m->flags & MS_NOEXEC) ? ",noexec" : "",
 		 (m->flags & MS_NOATIME) ? ",noatime" : "", (m->flags & MS_NODIRATIME) ? ",nodiratime" : "",
 		 (m->flags & MS_RELATIME) ? ",relatime" : "", (m->flags & MS_NOSYMFOLLOW) ? ",nosymfollow" : "");
+	if (m->sb->type == &tmpfs_type)
+		tmpfs_show_options(m->sb, viewer, fsopts, sizeof(fsopts));
 	if (!info) {
-		fprintf(out, "%s %s %s %s 0 0\n", m->source, mp, type, opts);
+		fprintf(out, "%s %s %s %s%s 0 0\n", m->source, mp, type, opts, fsopts);
 		return;
 	}
 	sb_path_text(m->root, rp, sizeof(rp));
@@ -447,7 +449,7 @@ static void mount_line(const struct path *root, struct mount *m, FILE *out, int 
 		fprintf(out, " master:%d", m->master);
 	if (m->unbindable)
 		fprintf(out, " unbindable");
-	fprintf(out, " - %s %s %s\n", type, m->source, (m->sb->flags & SB_RDONLY) ? "ro" : "rw");
+	fprintf(out, " - %s %s %s%s\n", type, m->source, (m->sb->flags & SB_RDONLY) ? "ro" : "rw", fsopts);
 }
 
 /* PID's mounts, from its root. */
@@ -459,7 +461,7 @@ static int gen_mount_lines(struct pctx *c, pid_t pid, pid_t tid, FILE *out, int 
 	struct list *l;
 	list_for_each(l, &task_mnt_tree(t)->mounts)
 	{
-		mount_line(&t->fs->root, list_entry(l, struct mount, all), out, info);
+		mount_line(&t->fs->root, c->t, list_entry(l, struct mount, all), out, info);
 	}
 	return 0;
 }

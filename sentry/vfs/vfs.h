@@ -489,6 +489,22 @@ struct super *tmpfs_create(struct vfs *v, struct fs_backend *lower, struct fsb_n
 /* File data of this tmpfs in unnamed files of backend directory dir
  * instead of memfds (the super takes b and dir and releases them). */
 void tmpfs_set_data_dir(struct super *sb, struct fs_backend *b, struct fsb_node *dir);
+/* The options of a tmpfs that mount(2) made (tmpfs(5)); -1: not given.
+ * size is enforced (with the sandbox's ceiling), nr_inodes and huge are
+ * only shown. */
+struct tmpfs_params {
+	int64_t size_pages, nr_inodes;
+	mode_t mode;	/* of the root */
+	uid_t uid;	/* of the root: kernel ids */
+	gid_t gid;
+	int huge;	/* 0 never, 1 always, 2 within_size, 3 advise */
+};
+void tmpfs_set_params(struct super *sb, const struct tmpfs_params *p);
+const struct tmpfs_params *tmpfs_params(struct super *sb); /* NULL: none given */
+uint64_t tmpfs_used(struct super *sb); /* bytes of data in it */
+/* What mountinfo shows after "rw" for sb as viewer sees it: the options
+ * that are not the defaults (",size=1024k,mode=750"). */
+void tmpfs_show_options(struct super *sb, const struct task *viewer, char *buf, size_t len);
 struct super *procfs_create(struct vfs *v);
 struct ns_common;
 /* The namespace an open /proc/PID/ns/X file stands for, or NULL. */

@@ -88,16 +88,6 @@ static void mountinfo(pid_t pid, const char *path, struct minfo *mi)
 	fclose(f);
 }
 
-/* Whether the word w is one of the comma-separated opts. */
-static int has_opt(const char *opts, const char *w)
-{
-	size_t n = strlen(w);
-	for (const char *p = opts; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
-		if (!strncmp(p, w, n) && (p[n] == ',' || p[n] == 0))
-			return 1;
-	return 0;
-}
-
 static void show(const char *step, pid_t pid, const char *path)
 {
 	struct minfo mi;
@@ -106,9 +96,8 @@ static void show(const char *step, pid_t pid, const char *path)
 		V(step, "count=0");
 		return;
 	}
-	V(step, "count=%d root=%s ro=%d nosuid=%d relatime=%d optional=[%s] type=%s source=%s super_ro=%d",
-	  mi.count, mi.root, has_opt(mi.opts, "ro"), has_opt(mi.opts, "nosuid"), has_opt(mi.opts, "relatime"),
-	  mi.optional, mi.type, mi.source, has_opt(mi.super, "ro"));
+	V(step, "count=%d root=%s opts=%s optional=[%s] type=%s source=%s super=%s", mi.count, mi.root, mi.opts,
+	  mi.optional, mi.type, mi.source, mi.super);
 }
 
 static void read_file(const char *step, const char *path)
@@ -341,6 +330,35 @@ static void in_new_ns(void)
 	TRY("type and flag", mount(NULL, P("a"), NULL, MS_PRIVATE | MS_NOSUID, NULL));
 	TRY("type not mount point", mount(NULL, P("d"), NULL, MS_PRIVATE, NULL));
 	TRY("umount c", umount2(P("c"), 0));
+
+	/* tmpfs's size= */
+	TRY("mount small", mount("tmpfs", P("c"), "tmpfs", 0, "size=64k,nr_inodes=1k,huge=never,uid=0,gid=0"));
+	show("mountinfo small", 0, P("c"));
+	{
+		int fd = open(P("c/big"), O_WRONLY | O_CREAT, 0644);
+		char page[4096] = { 0 };
+		long total = 0, r;
+		errno = 0;
+		while ((r = write(fd, page, sizeof(page))) > 0 && total < (1 << 20))
+			total += r;
+		V("small fill", "total=%ld last=%ld errno=%s", total, r, errname(errno));
+		close(fd);
+		struct statfs sf;
+		statfs(P("c"), &sf);
+		V("small statfs", "blocks=%ld free=%ld", (long)sf.f_blocks, (long)sf.f_bfree);
+	}
+	TRY("remount too small", mount(NULL, P("c"), NULL, MS_REMOUNT, "size=16k"));
+	TRY("remount bigger", mount(NULL, P("c"), NULL, MS_REMOUNT, "size=128k,mode=700"));
+	show("mountinfo bigger", 0, P("c"));
+	{
+		struct statfs sf;
+		statfs(P("c"), &sf);
+		V("bigger statfs", "blocks=%ld free=%ld", (long)sf.f_blocks, (long)sf.f_bfree);
+	}
+	TRY("umount small", umount2(P("c"), 0));
+	TRY("mount options", mount("x", P("c"), "tmpfs", MS_NOEXEC | MS_NODEV | MS_NOATIME, "mode=1777,size=10%"));
+	show("mountinfo options", 0, P("c"));
+	TRY("umount options", umount2(P("c"), 0));
 
 	/* MS_MOVE */
 	TRY("mount to move", mount("tmpfs", P("c"), "tmpfs", 0, NULL));

@@ -174,6 +174,7 @@ static struct mount *mnt_clone(struct vfs *v, struct mount *old, struct dentry *
 		return NULL;
 	old->sb->ref++;
 	m->locked = old->locked;
+	m->pinned = old->pinned;
 	m->group = old->group;
 	m->master = old->master;
 	m->unbindable = old->unbindable;
@@ -211,6 +212,7 @@ int mnt_tree_copy(struct vfs *v, struct mnt_tree *from, struct mnt_tree *to, int
 				c->master = c->group;
 			c->group = 0;
 			c->locked |= c->flags & LOCKABLE;
+			c->pinned = o->parent != NULL; /* (nothing is under the root) */
 		}
 		o->copy = c;
 		/* (the parent came first: its copy exists) */
@@ -487,6 +489,16 @@ static int do_bind(struct task *t, struct mnt_tree *tr, struct path *at, const c
 		e = -ENOSPC;
 	if (old->tree != tr)
 		rec = 0; /* (a namespace file: nothing is mounted below it) */
+	if (!e && !rec) {
+		/* a bind without MS_REC would show what pinned mounts hide */
+		struct list *l;
+		list_for_each(l, &old->children)
+		{
+			struct mount *c = list_entry(l, struct mount, sibling);
+			if (c->pinned && dentry_under(c->mountpoint, sd))
+				e = -EINVAL;
+		}
+	}
 	struct mount *top = e ? NULL : mnt_clone(v, old, sd);
 	if (!e && !top)
 		e = -ENOMEM;
@@ -495,6 +507,7 @@ static int do_bind(struct task *t, struct mnt_tree *tr, struct path *at, const c
 		return e;
 	}
 	top->unbindable = 0;
+	top->pinned = 0; /* (the copy's own top hides nothing; what is below it stays pinned) */
 	struct list *end = tr->mounts.prev; /* what is attached now is not copied again */
 	mnt_attach(tr, top, at->mnt, at->dentry);
 	if (rec) {
@@ -618,7 +631,7 @@ static int do_move(struct mnt_tree *tr, struct path *at, const char *source, str
 	if (e)
 		return e;
 	struct mount *m = src.path.mnt;
-	if (m->tree != tr || at->mnt->tree != tr || src.path.dentry != m->root || !m->parent)
+	if (m->tree != tr || at->mnt->tree != tr || src.path.dentry != m->root || !m->parent || m->pinned)
 		e = -EINVAL;
 	else if (mnt_under(at->mnt, m))
 		e = -ELOOP; /* onto itself or below */
@@ -708,8 +721,8 @@ int vfs_do_umount(struct task *t, struct mnt_tree *tr, int may, const char *targ
 	int busy = m->ref > 2 || !list_empty(&m->children), mark = 0;
 	if (!may)
 		e = -EPERM;
-	else if (nd.path.dentry != m->root || m->tree != tr)
-		e = -EINVAL; /* not a mount point (of this namespace) */
+	else if (nd.path.dentry != m->root || m->tree != tr || m->pinned)
+		e = -EINVAL; /* not a mount point (of this namespace), or pinned */
 	else if (!m->parent)
 		e = (flags & MNT_DETACH) ? -EINVAL : -EBUSY; /* the namespace's root */
 	else if ((flags & MNT_EXPIRE) && (flags & (MNT_FORCE | MNT_DETACH)))
@@ -769,7 +782,7 @@ int vfs_do_pivot_root(struct task *t, struct mnt_tree *tr, int may, const char *
 	struct mount *nm = nn.path.mnt, *rm = root->mnt, *om = on.path.mnt;
 	/* Linux's checks, in its order. (The namespace's root mount stands
 	 * where Linux's sits on its rootfs: it counts as attached.) */
-	if (om->group || (nm->parent && nm->parent->group) || rm->tree != tr || nm->tree != tr)
+	if (om->group || (nm->parent && nm->parent->group) || rm->tree != tr || nm->tree != tr || nm->pinned)
 		e = -EINVAL;
 	else if (nn.path.dentry->flags & D_DELETED)
 		e = -ENOENT;

@@ -201,6 +201,9 @@ struct mount {
 	struct dentry *mountpoint; /* in parent */
 	unsigned flags;		   /* MS_RDONLY, MS_NOEXEC, ... */
 	unsigned locked;	   /* flags of these that a remount may not clear */
+	int pinned;		   /* copied into a less privileged namespace: it may
+				    * not be unmounted or moved there (what is
+				    * under it stays hidden; Linux's MNT_LOCKED) */
 	struct list children;
 	struct list sibling;
 	char *source;		   /* for /proc/mounts */

@@ -175,6 +175,15 @@ static void unprivileged(void)
 	TRY("userns remount rw", mount(NULL, P("b"), NULL, MS_REMOUNT | MS_BIND, NULL));
 	TRY("userns remount ro", mount(NULL, P("b"), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL));
 	TRY("userns umount c", umount2(P("c"), 0));
+	TRY("userns umount copied", umount2(P("b"), 0));
+	TRY("userns detach copied", umount2(P("b"), MNT_DETACH));
+	TRY("userns move copied", mount(P("b"), P("c"), NULL, MS_MOVE, NULL));
+	TRY("userns bind copied", mount(P("b"), P("c"), NULL, MS_BIND, NULL));
+	TRY("userns umount bind", umount2(P("c"), 0));
+	TRY("userns bind parent", mount(dir, P("c"), NULL, MS_BIND, NULL));
+	TRY("userns rbind parent", mount(dir, P("c"), NULL, MS_BIND | MS_REC, NULL));
+	TRY("userns umount rbind b", umount2(P("c/b"), 0));
+	TRY("userns umount rbind", umount2(P("c"), MNT_DETACH));
 }
 
 /* Everything in tmpfs mounts of its own (d the stage, d/new the new

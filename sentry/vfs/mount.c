@@ -242,6 +242,23 @@ static int dentry_under(struct dentry *d, struct dentry *anc)
 	return 0;
 }
 
+/* Whether (m, d) is at or below the path root. */
+static int path_under(struct mount *m, struct dentry *d, const struct path *root)
+{
+	while (m != root->mnt) {
+		if (!m->parent)
+			return 0;
+		d = m->mountpoint;
+		m = m->parent;
+	}
+	return dentry_under(d, root->dentry);
+}
+
+int vfs_path_under(const struct path *p, const struct path *root)
+{
+	return path_under(p->mnt, p->dentry, root);
+}
+
 static int mnt_under(struct mount *m, struct mount *anc)
 {
 	for (; m; m = m->parent)
@@ -740,18 +757,6 @@ int vfs_do_umount(struct task *t, struct mnt_tree *tr, int may, const char *targ
 }
 
 /* ---- pivot_root(2) ---- */
-
-/* Whether (m, d) is at or below the path root. */
-static int path_under(struct mount *m, struct dentry *d, const struct path *root)
-{
-	while (m != root->mnt) {
-		if (!m->parent)
-			return 0;
-		d = m->mountpoint;
-		m = m->parent;
-	}
-	return dentry_under(d, root->dentry);
-}
 
 static void relist(struct mnt_tree *tr, struct mount *m)
 {

@@ -425,8 +425,8 @@ static void mount_line(const struct path *root, const struct task *viewer, struc
 {
 	char mp[PATH_MAX], rp[PATH_MAX], fsopts[256] = "";
 	struct path p = { m, m->root };
-	if (vfs_path_text(root, &p, mp, sizeof(mp)) < 0)
-		return;
+	if (!vfs_path_under(&p, root) || vfs_path_text(root, &p, mp, sizeof(mp)) < 0)
+		return; /* (what is outside its root is not shown) */
 	const char *type = m->sb->type ? m->sb->type->name : "none";
 	int ro = (m->flags & MS_RDONLY) || (m->sb->flags & SB_RDONLY);
 	char opts[128];

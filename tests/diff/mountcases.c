@@ -233,6 +233,27 @@ static void pivot_dot(void)
 	TRY("dot old gone", access(P("f"), F_OK));
 }
 
+/* Chrooted into a tmpfs with a proc mount: mountinfo shows only what is
+ * under the root, from the root. */
+static void chrooted(void)
+{
+	TRY("chroot", chroot(P("c")));
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[1024], mps[256] = "";
+	int n = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		char mp[128];
+		if (sscanf(line, "%*d %*d %*s %*s %127s", mp) == 1 && strlen(mps) + strlen(mp) + 2 < sizeof(mps)) {
+			strcat(mps, " ");
+			strcat(mps, mp);
+		}
+		n++;
+	}
+	if (f)
+		fclose(f);
+	V("chroot mountinfo", "lines=%d:%s", n, mps);
+}
+
 static void in_new_ns(void)
 {
 	int fd0 = open("/proc/self/ns/mnt", O_RDONLY);
@@ -442,6 +463,13 @@ static void in_new_ns(void)
 	TRY("mount ro tmpfs", mount("tmpfs", P("b"), "tmpfs", MS_RDONLY, NULL));
 	ck_child(unprivileged);
 	TRY("umount ro tmpfs", umount2(P("b"), 0));
+
+	TRY("mount chroot", mount("tmpfs", P("c"), "tmpfs", 0, NULL));
+	TRY("mkdir chroot proc", mkdir(P("c/proc"), 0555));
+	TRY("mount chroot proc", mount("proc", P("c/proc"), "proc", 0, NULL));
+	ck_child(chrooted);
+	TRY("umount chroot proc", umount2(P("c/proc"), 0));
+	TRY("umount chroot", umount2(P("c"), 0));
 
 	/* pivot_root(2), in a namespace of its own */
 	fflush(stdout);

@@ -465,7 +465,9 @@ static int new_mount(struct task *t, struct mnt_tree *tr, struct path *at, const
 		return e;
 	struct super *sb = root->sb;
 	struct mount *m = NULL;
-	if (at->mnt->tree != tr)
+	if (at->dentry->flags & D_DELETED)
+		e = -ENOENT; /* a removed directory (reached as a cwd or an fd) */
+	else if (at->mnt->tree != tr)
 		e = -EINVAL;
 	else if (!S_ISDIR(at->dentry->inode->mode))
 		e = -ENOTDIR;
@@ -498,6 +500,8 @@ static int do_bind(struct task *t, struct mnt_tree *tr, struct path *at, const c
 	struct dentry *sd = src.path.dentry;
 	if (old->unbindable)
 		e = -EINVAL;
+	else if (at->dentry->flags & D_DELETED)
+		e = -ENOENT;
 	else if (at->mnt->tree != tr || (old->tree != tr && !procfs_ns_inode(sd->inode)))
 		e = -EINVAL; /* (a namespace file may come from anywhere: ip netns add) */
 	else if (S_ISDIR(at->dentry->inode->mode) != S_ISDIR(sd->inode->mode))
@@ -648,7 +652,9 @@ static int do_move(struct mnt_tree *tr, struct path *at, const char *source, str
 	if (e)
 		return e;
 	struct mount *m = src.path.mnt;
-	if (m->tree != tr || at->mnt->tree != tr || src.path.dentry != m->root || !m->parent || m->pinned)
+	if (at->dentry->flags & D_DELETED)
+		e = -ENOENT;
+	else if (m->tree != tr || at->mnt->tree != tr || src.path.dentry != m->root || !m->parent || m->pinned)
 		e = -EINVAL;
 	else if (mnt_under(at->mnt, m))
 		e = -ELOOP; /* onto itself or below */

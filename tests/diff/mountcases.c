@@ -404,6 +404,14 @@ static void in_new_ns(void)
 	show("move mountinfo d", 0, P("d"));
 	TRY("umount moved", umount2(P("d"), 0));
 
+	/* a removed directory, still the cwd */
+	TRY("mkdir removed", mkdir(P("e"), 0755));
+	TRY("chdir removed", chdir(P("e")));
+	TRY("rmdir removed", rmdir(P("e")));
+	TRY("mount on removed", mount("tmpfs", ".", "tmpfs", 0, NULL));
+	TRY("bind on removed", mount(P("a"), ".", NULL, MS_BIND, NULL));
+	TRY("chdir out of removed", chdir(dir));
+
 	/* bad input */
 	TRY("unknown fs", mount("none", P("c"), "nosuchfs", 0, NULL));
 	TRY("empty fs", mount("none", P("c"), "", 0, NULL));

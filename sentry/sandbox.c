@@ -47,7 +47,7 @@
 #include "../gofer/proto.h"
 
 int devfs_populate(struct vfs *v, struct dentry *root);
-void procfs_set_mount(struct mount *m);
+int procfs_set_mount(struct mount *m);
 int hostio_file(struct kernel *k, int hostfd, int acc, struct file **out);
 int hostio_stdio(struct kernel *k, const int hostfd[3], struct fdtable **out, struct file **console);
 void hostio_name_console(struct kernel *k, struct fdtable *ft);
@@ -475,7 +475,8 @@ static int setup_vfs(const struct sandbox_config *cfg, struct trees *tr, struct 
 	e = mount_at(&fake, v, "/proc", procfs_create(v), MS_NOSUID | MS_NODEV | MS_NOEXEC, "proc", &pm, NULL);
 	if (e)
 		goto fail;
-	procfs_set_mount(pm);
+	if ((e = procfs_set_mount(pm)))
+		goto fail;
 	struct dentry *devroot;
 	e = mount_at(&fake, v, "/dev", devfs_create(v), MS_NOSUID, "devfs", NULL, &devroot);
 	if (e)

@@ -136,6 +136,18 @@ int vfs_mount(struct vfs *v, struct path *at, struct super *sb, struct dentry *r
 	return 0;
 }
 
+struct mount *vfs_internal_mount(struct vfs *v, struct super *sb)
+{
+	struct dentry *root = dentry_alloc_root(sb, inode_get(sb->root));
+	struct mount *m = root ? mnt_alloc(v, sb, root, 0, sb->type ? sb->type->name : "none") : NULL;
+	if (!root)
+		inode_put(sb->root);
+	dentry_put(root);
+	if (m)
+		sb->ref++;
+	return m;
+}
+
 /* Whether a and b name the same place: one dentry, or (a file system
  * that caches no dentries, procfs) the same names up to a common one. */
 static int same_place(struct dentry *a, struct dentry *b)

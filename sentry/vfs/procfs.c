@@ -1841,10 +1841,12 @@ struct super *procfs_create(struct vfs *v)
 	return proc_sb;
 }
 
-void procfs_set_mount(struct mount *m);
-void procfs_set_mount(struct mount *m)
+int procfs_set_mount(struct mount *m);
+int procfs_set_mount(struct mount *m)
 {
-	proc_mnt = mount_get(m); /* (held: root may unmount /proc) */
+	/* (a mount of its own, not m: root may unmount /proc) */
+	proc_mnt = vfs_internal_mount(proc_kernel->vfs, m->sb);
+	return proc_mnt ? 0 : -ENOMEM;
 }
 
 /* The procfs, with one more reference, for a proc mount(2). */

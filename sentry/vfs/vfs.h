@@ -345,6 +345,9 @@ struct mount *mount_lookup(struct vfs *v, struct mount *mnt, struct dentry *d);
 void mnt_tree_init(struct mnt_tree *tr);
 int mnt_tree_copy(struct vfs *v, struct mnt_tree *from, struct mnt_tree *to, int to_slave,
 		  struct path *const remap[], int nremap);
+/* A mount of sb's root in no tree (what the files of namespaces and
+ * anonymous files hang on: no umount can take it away). */
+struct mount *vfs_internal_mount(struct vfs *v, struct super *sb);
 /* Whether p is root or below it, across mounts. */
 int vfs_path_under(const struct path *p, const struct path *root);
 /* A referenced path to the root of tr (the top mount there). */

@@ -427,7 +427,10 @@ static void mount_line(const struct path *root, const struct task *viewer, struc
 	struct path p = { m, m->root };
 	if (!vfs_path_under(&p, root) || vfs_path_text(root, &p, mp, sizeof(mp)) < 0)
 		return; /* (what is outside its root is not shown) */
-	const char *type = m->sb->type ? m->sb->type->name : "none";
+	const char *type = m->sb->type ? m->sb->type->name : "none", *source = m->source;
+	struct ns_common *ns = procfs_ns_inode(m->root->inode);
+	if (ns) /* a bound namespace file (ip netns add): what Linux's nsfs shows */
+		type = source = "nsfs";
 	int ro = (m->flags & MS_RDONLY) || (m->sb->flags & SB_RDONLY);
 	char opts[128];
 	snprintf(opts, sizeof(opts), "%s%s%s%s%s%s%s%s", ro ? "ro" : "rw", (m->flags & MS_NOSUID) ? ",nosuid" : "",
@@ -437,10 +440,13 @@ static void mount_line(const struct path *root, const struct task *viewer, struc
 	if (m->sb->type == &tmpfs_type)
 		tmpfs_show_options(m->sb, viewer, fsopts, sizeof(fsopts));
 	if (!info) {
-		fprintf(out, "%s %s %s %s%s 0 0\n", m->source, mp, type, opts, fsopts);
+		fprintf(out, "%s %s %s %s%s 0 0\n", source, mp, type, opts, fsopts);
 		return;
 	}
-	sb_path_text(m->root, rp, sizeof(rp));
+	if (ns)
+		snprintf(rp, sizeof(rp), "%s:[%llu]", ns_kind_name(ns->kind), (unsigned long long)ns->ino);
+	else
+		sb_path_text(m->root, rp, sizeof(rp));
 	fprintf(out, "%d %d %u:%u %s %s %s", m->id, m->parent ? m->parent->id : 1, major(m->sb->dev),
 		minor(m->sb->dev), rp, mp, opts);
 	if (m->group)
@@ -449,7 +455,7 @@ static void mount_line(const struct path *root, const struct task *viewer, struc
 		fprintf(out, " master:%d", m->master);
 	if (m->unbindable)
 		fprintf(out, " unbindable");
-	fprintf(out, " - %s %s %s%s\n", type, m->source, (m->sb->flags & SB_RDONLY) ? "ro" : "rw", fsopts);
+	fprintf(out, " - %s %s %s%s\n", type, source, (m->sb->flags & SB_RDONLY) ? "ro" : "rw", fsopts);
 }
 
 /* PID's mounts, from its root. */

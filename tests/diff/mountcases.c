@@ -404,6 +404,25 @@ static void in_new_ns(void)
 	show("move mountinfo d", 0, P("d"));
 	TRY("umount moved", umount2(P("d"), 0));
 
+	/* a namespace file bound onto a file (ip netns add) */
+	TRY("bind ns file", mount("/proc/self/ns/net", P("f"), NULL, MS_BIND, NULL));
+	{
+		struct minfo mi;
+		mountinfo(0, P("f"), &mi);
+		char *digit = strpbrk(mi.root, "0123456789");
+		if (digit)
+			*digit = 0; /* (the number is the host's or the sandbox's) */
+		V("ns file mountinfo", "count=%d root=%s opts=%s type=%s source=%s", mi.count, mi.root, mi.opts,
+		  mi.type, mi.source);
+		int fd = open(P("f"), O_RDONLY);
+		struct stat a, b;
+		V("ns file is ns", "%d", fd >= 0 && fstat(fd, &a) == 0 && stat("/proc/self/ns/net", &b) == 0 &&
+					   a.st_ino == b.st_ino);
+		TRY("setns through bound file", setns(fd, CLONE_NEWNET));
+		close(fd);
+	}
+	TRY("umount ns file", umount2(P("f"), 0));
+
 	/* a removed directory, still the cwd */
 	TRY("mkdir removed", mkdir(P("e"), 0755));
 	TRY("chdir removed", chdir(P("e")));

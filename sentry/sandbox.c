@@ -47,7 +47,7 @@
 #include "../gofer/proto.h"
 
 int devfs_populate(struct vfs *v, struct dentry *root);
-void procfs_set_mount(struct mount *m);
+int procfs_set_mount(struct mount *m);
 int hostio_file(struct kernel *k, int hostfd, int acc, struct file **out);
 int hostio_stdio(struct kernel *k, const int hostfd[3], struct fdtable **out, struct file **console);
 void hostio_name_console(struct kernel *k, struct fdtable *ft);
@@ -82,7 +82,7 @@ int sandbox_forwarded_signals(const int **list)
 /* Look up (or create, as an upper directory) a mount point. */
 static int mountpoint(struct task *fake, struct vfs *v, const char *path, struct path *out)
 {
-	struct path root = { v->root, v->root->root };
+	struct path root = { v->init.root, v->init.root->root };
 	struct nameidata nd;
 	int e = namei_at(fake, &root, path, LOOKUP_FOLLOW, &nd);
 	if (e == -ENOENT) {
@@ -127,7 +127,7 @@ static int mount_at(struct task *fake, struct vfs *v, const char *path, struct s
 	}
 	e = vfs_mount(v, &at, sb, root, flags, source);
 	if (!e && mnt_out) {
-		struct list *l = v->mounts.prev;
+		struct list *l = v->init.mounts.prev;
 		*mnt_out = list_entry(l, struct mount, all);
 	}
 	path_put(&at);
@@ -147,7 +147,7 @@ static int mount_file_at(struct task *fake, struct vfs *v, const char *path, str
 	struct dentry *root = dentry_alloc_root(sb, sb->root);
 	if (!root)
 		return -ENOMEM;
-	struct path vroot = { v->root, v->root->root };
+	struct path vroot = { v->init.root, v->init.root->root };
 	struct nameidata nd;
 	int e = namei_at(fake, &vroot, path, LOOKUP_FOLLOW, &nd);
 	if (e == -ENOENT) {
@@ -466,7 +466,7 @@ static int setup_vfs(const struct sandbox_config *cfg, struct trees *tr, struct 
 	dentry_put(rd);
 	if (e)
 		return e;
-	struct path root = { v->root, v->root->root };
+	struct path root = { v->init.root, v->init.root->root };
 	struct fs_ctx fs = { 1, root, root, 022 };
 	struct task fake;
 	task_fake_init(&fake, k, &fs);
@@ -475,7 +475,8 @@ static int setup_vfs(const struct sandbox_config *cfg, struct trees *tr, struct 
 	e = mount_at(&fake, v, "/proc", procfs_create(v), MS_NOSUID | MS_NODEV | MS_NOEXEC, "proc", &pm, NULL);
 	if (e)
 		goto fail;
-	procfs_set_mount(pm);
+	if ((e = procfs_set_mount(pm)))
+		goto fail;
 	struct dentry *devroot;
 	e = mount_at(&fake, v, "/dev", devfs_create(v), MS_NOSUID, "devfs", NULL, &devroot);
 	if (e)
@@ -714,8 +715,11 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 			have_cwd = 1;
 		}
 	}
-	if (cfg->root_readonly)
-		k->vfs->root->flags |= MS_RDONLY; /* after moat's own writes above */
+	if (cfg->root_readonly) {
+		/* (after moat's own writes above; locked as vfs_mount does) */
+		k->vfs->init.root->flags |= MS_RDONLY;
+		k->vfs->init.root->locked |= MS_RDONLY;
+	}
 	struct cred cred, *credp = NULL;
 	if (cfg->ident) {
 		const struct sandbox_ident *id = cfg->ident;

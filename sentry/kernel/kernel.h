@@ -530,6 +530,7 @@ int do_execve_fresh(struct task *t, const char *path, char **argv, char **envp, 
 #define KCAP_MKNOD 27
 #define KCAP_SYS_NICE 23
 #define KCAP_SYS_PTRACE 19
+#define KCAP_SYS_CHROOT 18
 
 #define ARG(i) (t->sc_args[i])
 

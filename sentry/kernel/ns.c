@@ -31,7 +31,7 @@ static const int kind_flags[NSK_NR] = {
 struct ns_root {
 	struct userns *user;
 	struct nsproxy *proxy;
-	struct ns_common fixed[NSK_NR]; /* mnt, pid, cgroup, time: one each */
+	struct ns_common fixed[NSK_NR]; /* pid, cgroup, time: one each */
 	uint64_t next_ino;
 	int live[NSK_NR];
 };
@@ -97,10 +97,18 @@ void ns_put(struct ns_common *c)
 	case NSK_NET:
 		inet_netns_fini((struct netns *)c);
 		break;
+	case NSK_MNT: {
+		struct mntns *m = (struct mntns *)c;
+		if (m->tree) {
+			mnt_tree_dissolve(m->tree);
+			free(m->tree);
+		}
+		break;
+	}
 	default:
 		break;
 	}
-	if (c->kind < NSK_MNT)
+	if (c->kind <= NSK_MNT)
 		free(c);
 	userns_put(owner);
 }
@@ -132,6 +140,7 @@ void nsproxy_put(struct nsproxy *p)
 	ns_put(&p->uts->c);
 	ns_put(&p->ipc->c);
 	ns_put(&p->net->c);
+	ns_put(&p->mnt->c);
 	free(p);
 }
 
@@ -146,10 +155,11 @@ int ns_init(struct kernel *k)
 	struct utsns *uts = calloc(1, sizeof(*uts));
 	struct ipcns *ipc = calloc(1, sizeof(*ipc));
 	struct netns *net = calloc(1, sizeof(*net));
+	struct mntns *mnt = calloc(1, sizeof(*mnt));
 	r->proxy = calloc(1, sizeof(*r->proxy));
 	struct id_extent *um = calloc(1, sizeof(*um)), *gm = calloc(1, sizeof(*gm));
-	if (!u || !uts || !ipc || !net || !r->proxy || !um || !gm) {
-		free(u), free(uts), free(ipc), free(net), free(r->proxy), free(um), free(gm);
+	if (!u || !uts || !ipc || !net || !mnt || !r->proxy || !um || !gm) {
+		free(u), free(uts), free(ipc), free(net), free(mnt), free(r->proxy), free(um), free(gm);
 		free(r);
 		k->ns = NULL;
 		return -ENOMEM;
@@ -167,11 +177,13 @@ int ns_init(struct kernel *k)
 	strcpy(uts->domainname, "(none)");
 	common_init(&ipc->c, k, NSK_IPC, u);
 	common_init(&net->c, k, NSK_NET, u);
+	common_init(&mnt->c, k, NSK_MNT, u);
 	r->proxy->ref = 1;
 	r->proxy->uts = uts;
 	r->proxy->ipc = ipc;
 	r->proxy->net = net;
-	for (int i = NSK_MNT; i < NSK_NR; i++) {
+	r->proxy->mnt = mnt;
+	for (int i = NSK_PID; i < NSK_NR; i++) {
 		r->fixed[i].ref = 1;
 		r->fixed[i].kind = (enum ns_kind)i;
 		r->fixed[i].k = k;
@@ -181,7 +193,7 @@ int ns_init(struct kernel *k)
 	u->c.ino = INO_INIT_BASE - 0;
 	uts->c.ino = INO_INIT_BASE + 1;
 	ipc->c.ino = INO_INIT_BASE + 2;
-	r->fixed[NSK_MNT].ino = INO_INIT_BASE + 4;
+	mnt->c.ino = INO_INIT_BASE + 4;
 	net->c.ino = INO_INIT_BASE + 3;
 	r->fixed[NSK_PID].ino = INO_INIT_BASE - 1;
 	r->fixed[NSK_CGROUP].ino = INO_INIT_BASE - 2;
@@ -237,6 +249,17 @@ struct ipcns *task_ipcns(const struct task *t)
 	return proxy_of(t)->ipc;
 }
 
+struct mntns *task_mntns(const struct task *t)
+{
+	return proxy_of(t)->mnt;
+}
+
+struct mnt_tree *task_mnt_tree(const struct task *t)
+{
+	struct mntns *m = task_mntns(t);
+	return m->tree ? m->tree : &t->k->vfs->init;
+}
+
 struct userns *task_userns(const struct task *t)
 {
 	return t->userns ? t->userns : root_of(t->k)->user;
@@ -254,6 +277,7 @@ struct ns_common *task_ns(struct task *t, enum ns_kind kind)
 	case NSK_NET:
 		return &task_netns(t)->c;
 	case NSK_MNT:
+		return &task_mntns(t)->c;
 	case NSK_PID:
 	case NSK_CGROUP:
 	case NSK_TIME:
@@ -485,7 +509,7 @@ int ns_setgroups_write(struct task *w, struct task *target, const char *text, si
 
 /* ---- unshare, clone, setns ---- */
 
-#define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
+#define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWNS)
 #define NS_FLAGS_FIXED (NS_CLONE_FLAGS & ~NS_FLAGS)
 
 /* A new namespace of kind (a struct of size bytes that starts with its
@@ -524,9 +548,34 @@ static int make_userns(struct task *t, struct userns **out)
 	return 0;
 }
 
+/* A new mount namespace for t, owned by owner: a copy of t's mount
+ * tree, into which fs (t's own or its child's) moves. */
+static struct mntns *make_mntns(struct task *t, struct userns *owner, struct fs_ctx *fs, int *err)
+{
+	struct mntns *old = task_mntns(t);
+	struct mntns *m = new_ns(t, NSK_MNT, sizeof(*m), owner, err);
+	if (!m)
+		return NULL;
+	m->tree = calloc(1, sizeof(*m->tree));
+	if (!m->tree) {
+		*err = -ENOMEM;
+		ns_put(&m->c);
+		return NULL;
+	}
+	mnt_tree_init(m->tree);
+	struct path *remap[] = { &fs->root, &fs->cwd };
+	*err = mnt_tree_copy(t->k->vfs, task_mnt_tree(t), m->tree, owner != old->c.owner, remap, 2);
+	if (*err) {
+		ns_put(&m->c);
+		return NULL;
+	}
+	return m;
+}
+
 /* A new set of namespaces from t's current one: the kinds in flags are
- * made new, owned by owner. */
-static int make_proxy(struct task *t, uint64_t flags, struct userns *owner, struct nsproxy **out)
+ * made new, owned by owner; fs moves into a new mount namespace. */
+static int make_proxy(struct task *t, uint64_t flags, struct userns *owner, struct fs_ctx *fs,
+		      struct nsproxy **out)
 {
 	struct nsproxy *old = proxy_of(t);
 	struct nsproxy *p = calloc(1, sizeof(*p));
@@ -558,6 +607,12 @@ static int make_proxy(struct task *t, uint64_t flags, struct userns *owner, stru
 			p->net = NULL;
 		}
 	}
+	if (!e && !(flags & CLONE_NEWNS)) {
+		ns_get(&old->mnt->c);
+		p->mnt = old->mnt;
+	} else if (!e) {
+		p->mnt = make_mntns(t, owner, fs, &e);
+	}
 	if (e) {
 		if (p->uts)
 			ns_put(&p->uts->c);
@@ -565,6 +620,8 @@ static int make_proxy(struct task *t, uint64_t flags, struct userns *owner, stru
 			ns_put(&p->ipc->c);
 		if (p->net)
 			ns_put(&p->net->c);
+		if (p->mnt)
+			ns_put(&p->mnt->c);
 		free(p);
 		return e;
 	}
@@ -608,7 +665,7 @@ long ns_unshare(struct task *t, uint64_t flags)
 		return e;
 	struct nsproxy *np = NULL;
 	if (flags & (NS_FLAGS & ~CLONE_NEWUSER)) {
-		e = make_proxy(t, flags, nu ? nu : task_userns(t), &np);
+		e = make_proxy(t, flags, nu ? nu : task_userns(t), t->fs, &np);
 		if (e) {
 			userns_put(nu);
 			return e;
@@ -637,9 +694,13 @@ long ns_clone(struct task *parent, struct task *c, uint64_t flags)
 	long e = check_flags(parent, flags, &nu);
 	if (e)
 		return e;
+	if ((flags & CLONE_NEWNS) && !(c->fs = fs_ctx_clone(parent->fs))) {
+		userns_put(nu);
+		return -ENOMEM;
+	}
 	if (flags & (NS_FLAGS & ~CLONE_NEWUSER)) {
 		struct nsproxy *np;
-		e = make_proxy(parent, flags, nu ? nu : task_userns(parent), &np);
+		e = make_proxy(parent, flags, nu ? nu : task_userns(parent), c->fs, &np);
 		if (e) {
 			userns_put(nu);
 			return e;
@@ -659,10 +720,12 @@ static int alone(const struct task *t)
 	return t->tg->nr_threads == 1 && (!t->fs || t->fs->ref == 1);
 }
 
-/* t's namespaces become uts, ipc and net; with leave_ipc, the semaphore
- * adjustments of its IPC namespace are applied first. */
+/* t's namespaces become uts, ipc, net and mnt; with leave_ipc, the
+ * semaphore adjustments of its IPC namespace are applied first; with
+ * enter_mnt, t's root and cwd become mnt's root (t's fs context is its
+ * own: the callers checked). */
 static long switch_proxy(struct task *t, struct utsns *uts, struct ipcns *ipc, struct netns *net,
-			 int leave_ipc)
+			 struct mntns *mnt, int leave_ipc, int enter_mnt)
 {
 	struct nsproxy *p = calloc(1, sizeof(*p));
 	if (!p)
@@ -671,14 +734,32 @@ static long switch_proxy(struct task *t, struct utsns *uts, struct ipcns *ipc, s
 	p->uts = uts;
 	p->ipc = ipc;
 	p->net = net;
+	p->mnt = mnt;
 	ns_get(&uts->c);
 	ns_get(&ipc->c);
 	ns_get(&net->c);
+	ns_get(&mnt->c);
 	if (leave_ipc)
 		ipc_exit_tg(t->tg);
 	nsproxy_put(t->nsp);
 	t->nsp = p;
+	if (enter_mnt) {
+		struct path root;
+		mnt_tree_root(task_mnt_tree(t), &root);
+		path_put(&t->fs->root);
+		path_put(&t->fs->cwd);
+		t->fs->root = root;
+		t->fs->cwd = root;
+		path_get(&t->fs->cwd);
+	}
 	return 0;
+}
+
+/* Entering a mount namespace changes root and cwd: not for a caller
+ * that shares them (Linux: EINVAL). */
+static int fs_alone(const struct task *t)
+{
+	return t->fs->ref == 1;
 }
 
 long ns_enter(struct task *t, struct ns_common *c, int nstype)
@@ -695,14 +776,20 @@ long ns_enter(struct task *t, struct ns_common *c, int nstype)
 		return 0;
 	}
 	struct userns *owner = c->owner;
+	if (c->kind == NSK_MNT && !fs_alone(t))
+		return -EINVAL;
 	if (!ns_capable(t, owner, KCAP_SYS_ADMIN) || !ns_capable(t, task_userns(t), KCAP_SYS_ADMIN))
 		return -EPERM;
-	if (c->kind >= NSK_MNT)
+	if (c->kind == NSK_MNT && !ns_capable(t, task_userns(t), KCAP_SYS_CHROOT))
+		return -EPERM;
+	if (c->kind > NSK_MNT)
 		return 0; /* one of each: t is in it already */
 	struct nsproxy *old = proxy_of(t);
 	return switch_proxy(t, c->kind == NSK_UTS ? (struct utsns *)c : old->uts,
 			    c->kind == NSK_IPC ? (struct ipcns *)c : old->ipc,
-			    c->kind == NSK_NET ? (struct netns *)c : old->net, c->kind == NSK_IPC);
+			    c->kind == NSK_NET ? (struct netns *)c : old->net,
+			    c->kind == NSK_MNT ? (struct mntns *)c : old->mnt, c->kind == NSK_IPC,
+			    c->kind == NSK_MNT);
 }
 
 /* Whether a task whose user namespace is u, holding every capability
@@ -730,13 +817,16 @@ long ns_enter_task(struct task *t, struct task *target, uint64_t flags)
 		if (!ns_capable(t, nu, KCAP_SYS_ADMIN))
 			return -EPERM;
 	}
+	if ((flags & CLONE_NEWNS) && !fs_alone(t))
+		return -EINVAL;
 	for (int k = NSK_UTS; k < NSK_NR; k++) {
 		if (!(flags & (uint64_t)kind_flags[k]))
 			continue;
 		struct userns *owner = task_ns(target, (enum ns_kind)k)->owner;
 		int ok = nu ? full_caps_over(nu, owner)
 			    : ns_capable(t, owner, KCAP_SYS_ADMIN) &&
-				      ns_capable(t, task_userns(t), KCAP_SYS_ADMIN);
+				      ns_capable(t, task_userns(t), KCAP_SYS_ADMIN) &&
+				      (k != NSK_MNT || ns_capable(t, task_userns(t), KCAP_SYS_CHROOT));
 		if (!ok)
 			return -EPERM;
 	}
@@ -744,7 +834,8 @@ long ns_enter_task(struct task *t, struct task *target, uint64_t flags)
 	long e = switch_proxy(t, (flags & CLONE_NEWUTS) ? tp->uts : old->uts,
 			      (flags & CLONE_NEWIPC) ? tp->ipc : old->ipc,
 			      (flags & CLONE_NEWNET) ? tp->net : old->net,
-			      (flags & CLONE_NEWIPC) && tp->ipc != old->ipc);
+			      (flags & CLONE_NEWNS) ? tp->mnt : old->mnt,
+			      (flags & CLONE_NEWIPC) && tp->ipc != old->ipc, (flags & CLONE_NEWNS) != 0);
 	if (!e && nu)
 		enter_userns(t, userns_get(nu));
 	return e;

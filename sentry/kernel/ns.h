@@ -10,11 +10,13 @@
  * and its nsproxy (the set of the others, shared by threads and by
  * children until one of them unshares); an inet or unix socket holds the
  * network namespace it was made in; an open /proc/PID/ns/X file holds its
- * namespace. The mount, PID, cgroup and time namespaces exist once (the
- * sandbox's): they have inode numbers for /proc/PID/ns and setns(2) to them
- * is accepted, but they cannot be unshared (EINVAL for CLONE_NEWNS and
- * friends would break programs that only probe; EPERM is what a container
- * without the privilege answers, and that is what they get).
+ * namespace. A mount namespace holds a copy of the mount tree it was
+ * made from (vfs/mount.c). The PID, cgroup and time namespaces exist once
+ * (the sandbox's): they have inode numbers for /proc/PID/ns and setns(2)
+ * to them is accepted, but they cannot be unshared (EINVAL for
+ * CLONE_NEWPID and friends would break programs that only probe; EPERM is
+ * what a container without the privilege answers, and that is what they
+ * get).
  */
 #ifndef MOAT_SENTRY_NS_H
 #define MOAT_SENTRY_NS_H
@@ -26,6 +28,8 @@
 struct kernel;
 struct task;
 struct ns_stack;
+struct mnt_tree;
+struct fs_ctx;
 
 enum ns_kind {
 	NSK_USER,
@@ -90,12 +94,18 @@ struct netns {
 	int nested;	     /* made inside the sandbox (inet.c destroys its stack) */
 };
 
+struct mntns {
+	struct ns_common c;
+	struct mnt_tree *tree; /* NULL for the sandbox's: the vfs's own (vfs->init) */
+};
+
 /* The namespaces a task is in, other than its user namespace. */
 struct nsproxy {
 	uint32_t ref;
 	struct utsns *uts;
 	struct ipcns *ipc;
 	struct netns *net;
+	struct mntns *mnt;
 };
 
 #define OVERFLOW_ID 65534
@@ -128,6 +138,9 @@ struct netns *task_netns(const struct task *t);
 struct utsns *task_utsns(const struct task *t);
 struct ipcns *task_ipcns(const struct task *t);
 struct userns *task_userns(const struct task *t);
+struct mntns *task_mntns(const struct task *t);
+/* The mounts of t's mount namespace. */
+struct mnt_tree *task_mnt_tree(const struct task *t);
 
 /* capable(7) with namespaces: t has cap in ns (t's user namespace is ns
  * or an ancestor, or t owns a namespace between them). capable() in
@@ -149,8 +162,11 @@ gid_t userns_gid_from(struct userns *ns, gid_t gid);
 uid_t userns_uid_to(struct userns *ns, uid_t kuid);
 gid_t userns_gid_to(struct userns *ns, gid_t kgid);
 
-/* unshare(2) and the namespace part of clone(2): CLONE_NEW{USER,UTS,IPC,NET}.
- * ns_clone fills the child's from the parent's. */
+/* unshare(2) and the namespace part of clone(2): CLONE_NEW{USER,UTS,IPC,NET,NS}.
+ * ns_clone fills the child's from the parent's; with CLONE_NEWNS it
+ * gives the child its fs context too (a copy of the parent's, moved into
+ * the new mount tree). ns_unshare wants t's fs context unshared first
+ * when flags has CLONE_NEWNS. */
 long ns_unshare(struct task *t, uint64_t flags);
 long ns_clone(struct task *parent, struct task *child, uint64_t flags);
 /* setns(2) to the namespace c (from an nsfs file). */

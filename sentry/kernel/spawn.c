@@ -67,7 +67,7 @@ static void spawn_one(struct kernel *k, struct task *donor, struct spawn_req *r)
 {
 	int e;
 	struct path cwd;
-	struct path root = { k->vfs->root, k->vfs->root->root };
+	struct path root = { k->vfs->init.root, k->vfs->init.root->root };
 	if (k->nr_tasks >= k->pids_limit) {
 		r->done(r, -EAGAIN, "the pids limit is reached");
 		return;

@@ -214,20 +214,82 @@ SYSCALL(umask)
 	return old;
 }
 
+/* mount(2)'s data: a page at most, as far as it is readable (Linux's
+ * copy_mount_options); EFAULT only when not even its first page is. */
+static long mount_data(struct task *t, uint64_t src, char *page)
+{
+	size_t first = 4096 - (size_t)(src & 4095);
+	if (copy_from_user(t, page, src, first))
+		return -EFAULT;
+	if (first < 4096 && copy_from_user(t, page + first, src + first, 4096 - first))
+		memset(page + first, 0, 4096 - first);
+	page[4095] = 0;
+	return 0;
+}
+
+/* mount(2) and umount2(2) need CAP_SYS_ADMIN over the caller's mount
+ * namespace: root in the sandbox may mount, as root in a container of
+ * its own could; after unshare(CLONE_NEWUSER | CLONE_NEWNS) anyone may,
+ * in the new namespace. */
+static int may_mount(struct task *t)
+{
+	return ns_capable(t, task_mntns(t)->c.owner, KCAP_SYS_ADMIN);
+}
+
 SYSCALL(mount)
 {
-	/* The sandbox's mount table is fixed when it starts. */
-	return capable(t, KCAP_SYS_ADMIN) ? -EPERM : -EPERM;
+	char source[PATH_MAX], type[PATH_MAX];
+	char data[4096];
+	long e;
+	/* Linux copies the type, the source and the data, then looks up
+	 * the target. */
+	if (ARG(2) && (e = strncpy_from_user(t, type, ARG(2), sizeof(type))) < 0)
+		return e == -ENAMETOOLONG ? -EINVAL : e; /* (Linux's strndup_user) */
+	if (ARG(0) && (e = strncpy_from_user(t, source, ARG(0), sizeof(source))) < 0)
+		return e == -ENAMETOOLONG ? -EINVAL : e;
+	if (ARG(4) && (e = mount_data(t, ARG(4), data)) < 0)
+		return e;
+	NAME_ARG(dir, 1);
+	return vfs_do_mount(t, task_mnt_tree(t), may_mount(t), ARG(0) ? source : NULL, dir,
+			    ARG(2) ? type : NULL, (unsigned long)ARG(3), ARG(4) ? data : NULL);
 }
 
 SYSCALL(umount2)
 {
-	(void)t;
-	return -EPERM;
+	NAME_ARG(dir, 0);
+	return vfs_do_umount(t, task_mnt_tree(t), may_mount(t), dir, (int)ARG(1));
 }
 
+/* pivot_root(2); then every task whose root or cwd was the old root
+ * moves to the new one, as Linux does. */
 SYSCALL(pivot_root)
 {
-	(void)t;
-	return -EPERM;
+	if (!may_mount(t))
+		return -EPERM; /* (before the names are read) */
+	NAME_ARG(new_root, 0);
+	NAME_ARG(put_old, 1);
+	struct path old, nr;
+	long e = vfs_do_pivot_root(t, task_mnt_tree(t), 1, new_root, put_old, &old, &nr);
+	if (e)
+		return e;
+	struct list *gl, *tl;
+	list_for_each(gl, &t->k->thread_groups)
+	{
+		struct thread_group *tg = list_entry(gl, struct thread_group, all_link);
+		list_for_each(tl, &tg->threads)
+		{
+			struct fs_ctx *fs = list_entry(tl, struct task, tg_link)->fs;
+			struct path *p[] = { fs ? &fs->root : NULL, fs ? &fs->cwd : NULL };
+			for (int i = 0; i < 2; i++) {
+				if (p[i] && p[i]->mnt == old.mnt && p[i]->dentry == old.dentry) {
+					path_put(p[i]);
+					*p[i] = nr;
+					path_get(p[i]);
+				}
+			}
+		}
+	}
+	path_put(&old);
+	path_put(&nr);
+	return 0;
 }

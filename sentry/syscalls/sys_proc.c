@@ -147,7 +147,7 @@ long do_clone(struct task *t, const struct clone_req *req)
 	if (flags & CLONE_FS) {
 		c->fs = t->fs;
 		c->fs->ref++;
-	} else {
+	} else if (!c->fs) { /* (ns_clone made it for a new mount namespace) */
 		c->fs = fs_ctx_clone(t->fs);
 	}
 	if (flags & CLONE_SIGHAND) {
@@ -331,9 +331,7 @@ SYSCALL(unshare)
 		return -EINVAL;
 	if ((flags & (CLONE_SIGHAND | CLONE_VM)) && (t->sighand->ref > 1 || t->mm->ref > 1))
 		return -EINVAL;
-	long e = ns_unshare(t, flags);
-	if (e)
-		return e;
+	/* The fs context first: a new mount namespace moves it. */
 	if ((flags & CLONE_FS) && t->fs->ref > 1) {
 		struct fs_ctx *fs = fs_ctx_clone(t->fs);
 		if (!fs)
@@ -341,6 +339,9 @@ SYSCALL(unshare)
 		fs_ctx_put(t->fs);
 		t->fs = fs;
 	}
+	long e = ns_unshare(t, flags);
+	if (e)
+		return e;
 	if ((flags & CLONE_FILES) && t->files->ref > 1) {
 		struct fdtable *ft = fdtable_dup(t->files);
 		if (!ft)

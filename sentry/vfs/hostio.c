@@ -552,7 +552,7 @@ int hostio_stdio(struct kernel *k, const int hostfd[3], struct fdtable **out, st
 void hostio_name_console(struct kernel *k, struct fdtable *ft);
 void hostio_name_console(struct kernel *k, struct fdtable *ft)
 {
-	struct path root = { k->vfs->root, k->vfs->root->root };
+	struct path root = { k->vfs->init.root, k->vfs->init.root->root };
 	struct fs_ctx fs = { 1, root, root, 022 };
 	struct task fake;
 	task_fake_init(&fake, k, &fs);

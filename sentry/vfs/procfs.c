@@ -402,46 +402,84 @@ static int gen_maps(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
 	return 0;
 }
 
-static void mount_line(struct pctx *c, struct mount *m, FILE *out, int info)
+/* Where d is inside its file system (mountinfo's field 4). */
+static void sb_path_text(struct dentry *d, char *buf, size_t len)
 {
-	char mp[PATH_MAX];
-	struct path p = { m, m->root };
-	if (vfs_path_text(&c->t->fs->root, &p, mp, sizeof(mp)) < 0)
-		return;
-	const char *type = m->sb->type ? m->sb->type->name : "none";
-	int ro = (m->flags & MS_RDONLY) || (m->sb->flags & SB_RDONLY);
-	char opts[64];
-	snprintf(opts, sizeof(opts), "%s%s%s%s", ro ? "ro" : "rw", (m->flags & MS_NOSUID) ? ",nosuid" : "",
-		 (m->flags & MS_NODEV) ? ",nodev" : "", (m->flags & MS_NOEXEC) ? ",noexec" : "");
-	if (info) {
-		fprintf(out, "%d %d %u:%u / %s %s - %s %s %s\n", (int)((uintptr_t)m >> 4 & 0xffff),
-			m->parent ? (int)((uintptr_t)m->parent >> 4 & 0xffff) : 1, major(m->sb->dev), minor(m->sb->dev),
-			mp, opts, type, m->source, ro ? "ro" : "rw");
-	} else {
-		fprintf(out, "%s %s %s %s 0 0\n", m->source, mp, type, opts);
+	char tmp[PATH_MAX];
+	size_t pos = sizeof(tmp) - 1;
+	tmp[pos] = 0;
+	for (; d && d->parent; d = d->parent) {
+		size_t l = strlen(d->name);
+		if (l + 1 > pos)
+			break;
+		pos -= l;
+		memcpy(tmp + pos, d->name, l);
+		tmp[--pos] = '/';
 	}
+	snprintf(buf, len, "%s", tmp[pos] ? tmp + pos : "/");
+}
+
+/* One line of /proc/PID/mounts (info 0) or mountinfo (1) for mount m,
+ * seen from root by viewer. */
+static void mount_line(const struct path *root, const struct task *viewer, struct mount *m, FILE *out, int info)
+{
+	char mp[PATH_MAX], rp[PATH_MAX], fsopts[256] = "";
+	struct path p = { m, m->root };
+	if (!vfs_path_under(&p, root) || vfs_path_text(root, &p, mp, sizeof(mp)) < 0)
+		return; /* (what is outside its root is not shown) */
+	const char *type = m->sb->type ? m->sb->type->name : "none", *source = m->source;
+	struct ns_common *ns = procfs_ns_inode(m->root->inode);
+	if (ns) /* a bound namespace file (ip netns add): what Linux's nsfs shows */
+		type = source = "nsfs";
+	int ro = (m->flags & MS_RDONLY) || (m->sb->flags & SB_RDONLY);
+	char opts[128];
+	snprintf(opts, sizeof(opts), "%s%s%s%s%s%s%s%s", ro ? "ro" : "rw", (m->flags & MS_NOSUID) ? ",nosuid" : "",
+		 (m->flags & MS_NODEV) ? ",nodev" : "", (m->flags & MS_NOEXEC) ? ",noexec" : "",
+		 (m->flags & MS_NOATIME) ? ",noatime" : "", (m->flags & MS_NODIRATIME) ? ",nodiratime" : "",
+		 (m->flags & MS_RELATIME) ? ",relatime" : "", (m->flags & MS_NOSYMFOLLOW) ? ",nosymfollow" : "");
+	if (m->sb->type == &tmpfs_type)
+		tmpfs_show_options(m->sb, viewer, fsopts, sizeof(fsopts));
+	if (!info) {
+		fprintf(out, "%s %s %s %s%s 0 0\n", source, mp, type, opts, fsopts);
+		return;
+	}
+	if (ns)
+		snprintf(rp, sizeof(rp), "%s:[%llu]", ns_kind_name(ns->kind), (unsigned long long)ns->ino);
+	else
+		sb_path_text(m->root, rp, sizeof(rp));
+	fprintf(out, "%d %d %u:%u %s %s %s", m->id, m->parent ? m->parent->id : 1, major(m->sb->dev),
+		minor(m->sb->dev), rp, mp, opts);
+	if (m->group)
+		fprintf(out, " shared:%d", m->group);
+	if (m->master)
+		fprintf(out, " master:%d", m->master);
+	if (m->unbindable)
+		fprintf(out, " unbindable");
+	fprintf(out, " - %s %s %s%s\n", type, source, (m->sb->flags & SB_RDONLY) ? "ro" : "rw", fsopts);
+}
+
+/* PID's mounts, from its root. */
+static int gen_mount_lines(struct pctx *c, pid_t pid, pid_t tid, FILE *out, int info)
+{
+	struct task *t = proc_task(c, pid, tid);
+	if (!t || !t->fs)
+		return -ENOENT;
+	struct list *l;
+	list_for_each(l, &task_mnt_tree(t)->mounts)
+	{
+		mount_line(&t->fs->root, c->t, list_entry(l, struct mount, all), out, info);
+	}
+	return 0;
 }
 
 static int gen_mounts(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
 {
-	(void)pid, (void)tid;
-	struct list *l;
-	list_for_each(l, &c->k->vfs->mounts)
-	{
-		mount_line(c, list_entry(l, struct mount, all), out, 0);
-	}
-	return 0;
+	return gen_mount_lines(c, pid, tid, out, 0);
 }
 
 static int gen_mountinfo(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
 {
-	(void)pid, (void)tid;
-	struct list *l;
-	list_for_each(l, &c->k->vfs->mounts)
-	{
-		mount_line(c, list_entry(l, struct mount, all), out, 1);
-	}
-	return 0;
+	return gen_mount_lines(c, pid, tid, out, 1);
 }
 
 static int gen_limits(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
@@ -814,6 +852,7 @@ static int gen_osrelease(struct pctx *c, pid_t p, pid_t t, FILE *out)
 CONST_GEN(gen_ostype, "Linux\n")
 CONST_GEN(gen_pid_max, "4194304\n")
 CONST_GEN(gen_ngroups_max, "65536\n")
+CONST_GEN(gen_overflow_id, "65534\n") /* what an unmapped id reads as (bwrap reads it) */
 CONST_GEN(gen_cap_last_cap, "40\n")
 CONST_GEN(gen_overcommit, "0\n")
 CONST_GEN(gen_max_map_count, "65530\n")
@@ -905,6 +944,8 @@ static const struct pent sys_kernel[] = {
 	{ "pid_max", S_IFREG | 0444, gen_pid_max, NULL, NULL, NULL, NULL },
 	{ "ngroups_max", S_IFREG | 0444, gen_ngroups_max, NULL, NULL, NULL, NULL },
 	{ "cap_last_cap", S_IFREG | 0444, gen_cap_last_cap, NULL, NULL, NULL, NULL },
+	{ "overflowuid", S_IFREG | 0444, gen_overflow_id, NULL, NULL, NULL, NULL },
+	{ "overflowgid", S_IFREG | 0444, gen_overflow_id, NULL, NULL, NULL, NULL },
 	{ "shmmax", S_IFREG | 0444, gen_shmmax, NULL, NULL, NULL, NULL },
 	{ "shmall", S_IFREG | 0444, gen_shmall, NULL, NULL, NULL, NULL },
 	{ "shmmni", S_IFREG | 0444, gen_shmmni, NULL, NULL, NULL, NULL },
@@ -1395,12 +1436,16 @@ static long nsfs_ioctl(struct file *f, struct task *t, unsigned long cmd, uint64
 	}
 }
 
-struct ns_common *procfs_nsfs(struct file *f)
+struct ns_common *procfs_ns_inode(struct inode *i)
 {
-	struct inode *i = f->inode;
 	if (!i || i->sb != proc_sb || !i->priv || PN(i)->kind != PK_NSOBJ)
 		return NULL;
 	return PN(i)->ns;
+}
+
+struct ns_common *procfs_nsfs(struct file *f)
+{
+	return procfs_ns_inode(f->inode);
 }
 
 /* fd/N, exe, cwd, root, self: text or the path itself. */
@@ -1802,8 +1847,18 @@ struct super *procfs_create(struct vfs *v)
 	return proc_sb;
 }
 
-void procfs_set_mount(struct mount *m);
-void procfs_set_mount(struct mount *m)
+int procfs_set_mount(struct mount *m);
+int procfs_set_mount(struct mount *m)
 {
-	proc_mnt = m;
+	/* (a mount of its own, not m: root may unmount /proc) */
+	proc_mnt = vfs_internal_mount(proc_kernel->vfs, m->sb);
+	return proc_mnt ? 0 : -ENOMEM;
+}
+
+/* The procfs, with one more reference, for a proc mount(2). */
+struct super *procfs_super(void);
+struct super *procfs_super(void)
+{
+	proc_sb->ref++;
+	return proc_sb;
 }

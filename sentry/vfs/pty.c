@@ -315,6 +315,11 @@ int pty_init_devpts(struct vfs *v, struct dentry *dir)
 	return 0;
 }
 
+struct dentry *pty_devpts_dir(void)
+{
+	return pts_dir;
+}
+
 static int make_node(struct pty *p)
 {
 	if (!pts_dir)

@@ -56,6 +56,11 @@ struct tmpfs_sb {
 	 * the backend makes in its directory `data_dir` */
 	struct fs_backend *data;
 	struct fsb_node *data_dir;
+	/* size= of a tmpfs that mount(2) made: its own ceiling (0: none
+	 * but the sandbox's), and its data in bytes */
+	uint64_t limit, used;
+	struct tmpfs_params params;
+	int has_params;
 };
 
 struct tnode {
@@ -399,19 +404,34 @@ out:
 
 /* ---- data ---- */
 
-static uint64_t tmpfs_room(struct vfs *v)
+/* Room for more data in sb: under the sandbox's ceiling, and under the
+ * file system's own size= when it has one. */
+static uint64_t tmpfs_room(struct super *sb)
 {
-	return v->tmpfs_used < v->tmpfs_limit ? v->tmpfs_limit - v->tmpfs_used : 0;
+	struct tmpfs_sb *ts = TSB(sb);
+	struct vfs *v = ts->v;
+	uint64_t room = v->tmpfs_used < v->tmpfs_limit ? v->tmpfs_limit - v->tmpfs_used : 0;
+	if (ts->limit && ts->limit - (ts->used < ts->limit ? ts->used : ts->limit) < room)
+		room = ts->limit - (ts->used < ts->limit ? ts->used : ts->limit);
+	return room;
+}
+
+/* Data of sb that was old bytes is now new bytes. */
+static void account(struct super *sb, uint64_t old, uint64_t new)
+{
+	struct tmpfs_sb *ts = TSB(sb);
+	struct vfs *v = ts->v;
+	v->tmpfs_used = v->tmpfs_used - (old < v->tmpfs_used ? old : v->tmpfs_used) + new;
+	ts->used = ts->used - (old < ts->used ? old : ts->used) + new;
 }
 
 /* Account a size change of tmpfs data; -ENOSPC past the ceiling. */
 static int charge(struct inode *i, uint64_t newsize)
 {
-	struct vfs *v = TSB(i->sb)->v;
 	uint64_t old = i->size;
-	if (newsize > old && newsize - old > tmpfs_room(v))
+	if (newsize > old && newsize - old > tmpfs_room(i->sb))
 		return -ENOSPC;
-	v->tmpfs_used = v->tmpfs_used - (old < v->tmpfs_used ? old : v->tmpfs_used) + newsize;
+	account(i->sb, old, newsize);
 	return 0;
 }
 
@@ -456,8 +476,7 @@ static int copy_up(struct inode *i, int with_data)
 			return src;
 	}
 	uint64_t keep = i->size;
-	struct vfs *v = TSB(i->sb)->v;
-	if (size > tmpfs_room(v)) {
+	if (size > tmpfs_room(i->sb)) {
 		if (src >= 0)
 			close(src);
 		return -ENOSPC;
@@ -489,7 +508,7 @@ static int copy_up(struct inode *i, int with_data)
 		return e;
 	}
 	i->size = (uint64_t)off;
-	v->tmpfs_used += i->size;
+	account(i->sb, 0, i->size);
 	n->copied = 1;
 	return 0;
 }
@@ -558,7 +577,7 @@ static ssize_t t_write(struct file *f, struct task *t, const void *buf, size_t l
 	if (len > lim - *pos)
 		len = (size_t)(lim - *pos);
 	if (*pos + len > i->size) {
-		uint64_t room = tmpfs_room(TSB(i->sb)->v);
+		uint64_t room = tmpfs_room(i->sb);
 		if (*pos + len - i->size > room) {
 			if (*pos >= i->size + room)
 				return -ENOSPC;
@@ -570,7 +589,7 @@ static ssize_t t_write(struct file *f, struct task *t, const void *buf, size_t l
 		return -errno;
 	*pos += (uint64_t)n;
 	if (*pos > i->size) {
-		TSB(i->sb)->v->tmpfs_used += *pos - i->size;
+		account(i->sb, i->size, *pos);
 		i->size = *pos;
 	}
 	i->blocks = (i->size + 4095) / 4096 * 8; /* whole pages, as tmpfs */
@@ -779,12 +798,12 @@ static int t_statfs(struct inode *i, struct statfs *st)
 			return 0;
 		}
 	}
-	struct vfs *v = TSB(i->sb)->v;
+	struct tmpfs_sb *ts = TSB(i->sb);
 	st->f_type = i->sb->type->magic;
 	st->f_bsize = 4096;
 	st->f_frsize = 4096;
-	st->f_blocks = (fsblkcnt_t)(v->tmpfs_limit / 4096);
-	st->f_bfree = (fsblkcnt_t)(tmpfs_room(v) / 4096);
+	st->f_blocks = (fsblkcnt_t)((ts->limit ? ts->limit : ts->v->tmpfs_limit) / 4096);
+	st->f_bfree = (fsblkcnt_t)(tmpfs_room(i->sb) / 4096);
 	st->f_bavail = st->f_bfree;
 	st->f_files = st->f_blocks;
 	st->f_ffree = st->f_bfree;
@@ -799,8 +818,7 @@ static void t_irelease(struct inode *i)
 		return;
 	if (n->memfd >= 0) {
 		/* the data goes with the last reference */
-		struct vfs *v = TSB(i->sb)->v;
-		v->tmpfs_used -= i->size < v->tmpfs_used ? i->size : v->tmpfs_used;
+		account(i->sb, i->size, 0);
 		close(n->memfd);
 	}
 	if (n->rofd >= 0)
@@ -809,11 +827,10 @@ static void t_irelease(struct inode *i)
 		struct fs_backend *b = lower_of(i);
 		b->ops->put(b, n->lower);
 	}
-	struct vfs *v = TSB(i->sb)->v;
 	while (n->xattrs) {
 		struct txattr *x = n->xattrs;
 		n->xattrs = x->next;
-		v->tmpfs_used -= x->len < v->tmpfs_used ? x->len : v->tmpfs_used;
+		account(i->sb, x->len, 0);
 		free(x->name);
 		free(x);
 	}
@@ -836,14 +853,13 @@ static struct txattr **x_find(struct tnode *n, const char *name)
 static int x_store(struct inode *i, const char *name, const void *val, size_t len, int flags)
 {
 	struct tnode *n = TN(i);
-	struct vfs *v = TSB(i->sb)->v;
 	struct txattr **pp = x_find(n, name);
 	if (*pp && (flags & XATTR_CREATE))
 		return -EEXIST;
 	if (!*pp && (flags & XATTR_REPLACE))
 		return -ENODATA;
 	size_t old = *pp ? (*pp)->len : 0;
-	if (len > old && len - old > tmpfs_room(v))
+	if (len > old && len - old > tmpfs_room(i->sb))
 		return -ENOSPC;
 	struct txattr *x = malloc(sizeof(*x) + len);
 	if (!x || !(x->name = strdup(name))) {
@@ -861,7 +877,7 @@ static int x_store(struct inode *i, const char *name, const void *val, size_t le
 		x->next = NULL;
 	}
 	*pp = x;
-	v->tmpfs_used = v->tmpfs_used - (old < v->tmpfs_used ? old : v->tmpfs_used) + len;
+	account(i->sb, old, len);
 	return 0;
 }
 
@@ -937,8 +953,7 @@ static ssize_t t_xattr(struct inode *i, int op, const char *name, void *buf, siz
 		return -ENODATA;
 	struct txattr *x = *pp;
 	*pp = x->next;
-	struct vfs *v = TSB(i->sb)->v;
-	v->tmpfs_used -= x->len < v->tmpfs_used ? x->len : v->tmpfs_used;
+	account(i->sb, x->len, 0);
 	free(x->name);
 	free(x);
 	return 0;
@@ -969,6 +984,47 @@ static void tmpfs_release_sb(struct super *sb)
 		ts->data->ops->destroy(ts->data);
 	}
 	free(ts);
+}
+
+void tmpfs_set_params(struct super *sb, const struct tmpfs_params *p)
+{
+	struct tmpfs_sb *ts = TSB(sb);
+	ts->params = *p;
+	ts->has_params = 1;
+	ts->limit = p->size_pages > 0 ? (uint64_t)p->size_pages * 4096 : 0;
+}
+
+uint64_t tmpfs_used(struct super *sb)
+{
+	return TSB(sb)->used;
+}
+
+const struct tmpfs_params *tmpfs_params(struct super *sb)
+{
+	return TSB(sb)->has_params ? &TSB(sb)->params : NULL;
+}
+
+void tmpfs_show_options(struct super *sb, const struct task *viewer, char *buf, size_t len)
+{
+	static const char *const huge[] = { "never", "always", "within_size", "advise" };
+	const struct tmpfs_params *p = &TSB(sb)->params;
+	size_t off = 0;
+	buf[0] = 0;
+	if (!TSB(sb)->has_params)
+		return;
+	/* (Linux's order; the defaults are left out) */
+	if (p->size_pages >= 0)
+		off += (size_t)snprintf(buf + off, len - off, ",size=%lldk", (long long)p->size_pages * 4);
+	if (p->nr_inodes >= 0 && off < len)
+		off += (size_t)snprintf(buf + off, len - off, ",nr_inodes=%lld", (long long)p->nr_inodes);
+	if (p->mode != 01777 && off < len)
+		off += (size_t)snprintf(buf + off, len - off, ",mode=%03o", (unsigned)p->mode);
+	if (p->uid != 0 && off < len)
+		off += (size_t)snprintf(buf + off, len - off, ",uid=%u", (unsigned)uid_to_user(viewer, p->uid));
+	if (p->gid != 0 && off < len)
+		off += (size_t)snprintf(buf + off, len - off, ",gid=%u", (unsigned)gid_to_user(viewer, p->gid));
+	if (p->huge > 0 && p->huge < 4 && off < len)
+		snprintf(buf + off, len - off, ",huge=%s", huge[p->huge]);
 }
 
 void tmpfs_set_data_dir(struct super *sb, struct fs_backend *b, struct fsb_node *dir)

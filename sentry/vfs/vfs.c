@@ -1,4 +1,4 @@
-/* VFS objects: refcounts, the dentry cache, mounts. */
+/* VFS objects: refcounts, the dentry cache (mounts: mount.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +26,10 @@ int vfs_create(struct kernel *k, struct vfs **out)
 		free(v);
 		return -ENOMEM;
 	}
-	list_init(&v->mounts);
+	mnt_tree_init(&v->init);
+	list_init(&v->all_mounts);
+	v->next_mnt_id = 20; /* (Linux's first ones go to its own internal mounts) */
+	v->next_group = 1;
 	v->next_dev = 0x20;
 	v->anon_ino = 1000000;
 	struct sysinfo si;
@@ -35,14 +38,11 @@ int vfs_create(struct kernel *k, struct vfs **out)
 	return 0;
 }
 
-static void mount_free_tree(struct mount *m);
-
 void vfs_destroy(struct vfs *v)
 {
 	if (!v)
 		return;
-	if (v->root)
-		mount_free_tree(v->root);
+	mnt_tree_dissolve(&v->init);
 	/* Drop the dcache's references: children before parents. Repeat
 	 * until nothing hashed remains (a parent can only go when its
 	 * children did). */
@@ -80,6 +80,7 @@ void super_put(struct super *sb)
 {
 	if (!sb || --sb->ref)
 		return;
+	userns_put(sb->owner);
 	if (sb->release)
 		sb->release(sb);
 	free(sb);
@@ -136,25 +137,18 @@ struct mount *mount_get(struct mount *m)
 
 void mount_put(struct mount *m)
 {
-	if (!m || --m->ref)
+	if (!m)
 		return;
+	m->expiry = 0; /* (a put ends a use) */
+	if (--m->ref)
+		return;
+	if (list_linked(&m->global))
+		list_del(&m->global);
 	dentry_put(m->root);
 	dentry_put(m->mountpoint);
 	super_put(m->sb);
 	free(m->source);
 	free(m);
-}
-
-static void mount_free_tree(struct mount *m)
-{
-	while (!list_empty(&m->children)) {
-		struct mount *c = list_entry(m->children.next, struct mount, sibling);
-		list_del(&c->sibling);
-		mount_free_tree(c);
-	}
-	if (list_linked(&m->all))
-		list_del(&m->all);
-	mount_put(m);
 }
 
 void path_get(struct path *p)
@@ -338,49 +332,6 @@ void dcache_remove(struct vfs *v, struct dentry *d)
 	if (list_linked(&d->child))
 		list_del(&d->child);
 	dentry_put(d);
-}
-
-/* ---- mounts ---- */
-
-int vfs_mount(struct vfs *v, struct path *at, struct super *sb, struct dentry *root,
-	      unsigned flags, const char *source)
-{
-	struct mount *m = calloc(1, sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	m->ref = 1;
-	m->sb = sb;
-	m->root = dentry_get(root);
-	m->flags = flags;
-	m->source = strdup(source ? source : "none");
-	list_init(&m->children);
-	list_init(&m->sibling);
-	if (at) {
-		m->parent = at->mnt;
-		m->mountpoint = dentry_get(at->dentry);
-		at->dentry->flags |= D_MOUNTED;
-		list_add_tail(&m->sibling, &at->mnt->children);
-	} else {
-		v->root = m;
-	}
-	list_add_tail(&m->all, &v->mounts);
-	return 0;
-}
-
-struct mount *mount_lookup(struct vfs *v, struct mount *mnt, struct dentry *d)
-{
-	(void)v;
-	if (!(d->flags & D_MOUNTED))
-		return NULL;
-	struct mount *found = NULL;
-	struct list *l;
-	list_for_each(l, &mnt->children)
-	{
-		struct mount *c = list_entry(l, struct mount, sibling);
-		if (c->mountpoint == d)
-			found = c; /* the last one mounted is on top */
-	}
-	return found;
 }
 
 int dentry_move(struct vfs *v, struct dentry *d, struct dentry *parent, const char *name)

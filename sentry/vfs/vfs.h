@@ -118,6 +118,9 @@ struct super {
 	void *priv;
 	uint64_t next_ino;
 	uint32_t ref;
+	/* The user namespace that made it by mount(2) (referenced), whose
+	 * CAP_SYS_ADMIN a remount needs; NULL: the sandbox's. */
+	struct userns *owner;
 	/* Frees priv when the last inode and mount are gone. */
 	void (*release)(struct super *sb);
 };
@@ -157,7 +160,7 @@ struct inode {
 
 /* Dentry flags */
 #define D_HASHED 0x1	 /* in the dcache hash */
-#define D_MOUNTED 0x2	 /* something is mounted here (in some mount) */
+#define D_MOUNTED 0x2	 /* something is mounted here (in some mount namespace) */
 #define D_WHITEOUT 0x4	 /* negative and hides a lower entry (overlay) */
 #define D_LAZY 0x8	 /* positive, inode not yet read (overlay listing) */
 #define D_DELETED 0x10	 /* unlinked while still referenced */
@@ -178,19 +181,42 @@ struct dentry {
 	/* D_LAZY: what the lower listing said */
 	uint8_t lazy_type;
 	uint64_t lazy_ino;
+	uint32_t nmounted;     /* mounts on it, in all namespaces (D_MOUNTED while > 0) */
+};
+
+/* The mounts of one mount namespace (ns.h's mntns holds one; the
+ * sandbox's initial one is the vfs's own). Each mount in it holds one
+ * reference for the tree. */
+struct mnt_tree {
+	struct mount *root;
+	struct list mounts; /* in mount order: a parent before its children */
+	int count;
 };
 
 struct mount {
 	uint32_t ref;
 	struct super *sb;
 	struct dentry *root;	   /* root of this mount in sb */
-	struct mount *parent;	   /* NULL for the namespace root */
+	struct mount *parent;	   /* NULL for the namespace root and detached mounts */
 	struct dentry *mountpoint; /* in parent */
 	unsigned flags;		   /* MS_RDONLY, MS_NOEXEC, ... */
+	unsigned locked;	   /* flags of these that a remount may not clear */
+	int pinned;		   /* copied into a less privileged namespace: it may
+				    * not be unmounted or moved there (what is
+				    * under it stays hidden; Linux's MNT_LOCKED) */
 	struct list children;
 	struct list sibling;
 	char *source;		   /* for /proc/mounts */
-	struct list all;	   /* in vfs->mounts */
+	struct list all;	   /* in tree->mounts */
+	struct mnt_tree *tree;	   /* NULL once detached: then parent is NULL too */
+	int id;			   /* mountinfo's mount ID */
+	/* Propagation, as mountinfo shows it: the peer group when shared,
+	 * the master's group when a slave, or unbindable. Mount events do
+	 * not propagate between peers: the types are kept and shown only. */
+	int group, master, unbindable;
+	struct mount *copy;	   /* mnt_tree_copy's scratch */
+	struct list global;	   /* in vfs->all_mounts, while it lives */
+	int expiry;		   /* umount2(MNT_EXPIRE) marked it; any use clears it */
 };
 
 /* ---- open files ---- */
@@ -260,8 +286,9 @@ struct file {
 
 struct vfs {
 	struct kernel *k;
-	struct mount *root;	   /* namespace root mount */
-	struct list mounts;	   /* all mounts, in mount order */
+	struct mnt_tree init;	   /* the mounts of the sandbox's mount namespace */
+	int next_mnt_id, next_group;
+	struct list all_mounts;	   /* every mount alive, attached or not (peer groups) */
 	struct dentry **hash;	   /* dcache */
 	size_t hash_size, hash_count;
 	uint64_t next_dev;
@@ -310,6 +337,34 @@ int vfs_mount(struct vfs *v, struct path *at, struct super *sb, struct dentry *r
 	      unsigned flags, const char *source);
 /* The mount on top of (mnt, d), or NULL. */
 struct mount *mount_lookup(struct vfs *v, struct mount *mnt, struct dentry *d);
+
+/* Mount namespaces (mount.c). mnt_tree_copy fills the empty tree `to`
+ * with a copy of `from` (unbindable mounts included: a namespace copy,
+ * not a bind), shared mounts becoming slaves when to_slave; each path of
+ * remap that is on a mount of `from` moves to its copy. */
+void mnt_tree_init(struct mnt_tree *tr);
+int mnt_tree_copy(struct vfs *v, struct mnt_tree *from, struct mnt_tree *to, int to_slave,
+		  struct path *const remap[], int nremap);
+/* A mount of sb's root in no tree (what the files of namespaces and
+ * anonymous files hang on: no umount can take it away). */
+struct mount *vfs_internal_mount(struct vfs *v, struct super *sb);
+/* Whether p is root or below it, across mounts. */
+int vfs_path_under(const struct path *p, const struct path *root);
+/* A referenced path to the root of tr (the top mount there). */
+void mnt_tree_root(struct mnt_tree *tr, struct path *out);
+/* Detach every mount of tr (its namespace is gone). */
+void mnt_tree_dissolve(struct mnt_tree *tr);
+/* mount(2) and umount2(2) by task t in its namespace's tree tr; may:
+ * t has CAP_SYS_ADMIN over that namespace. The strings are copied in
+ * already (NULL where the caller passed NULL). */
+int vfs_do_mount(struct task *t, struct mnt_tree *tr, int may, const char *source, const char *target,
+		 const char *type, unsigned long flags, const char *data);
+int vfs_do_umount(struct task *t, struct mnt_tree *tr, int may, const char *target, int flags);
+/* pivot_root(2): on success *old_root and *new_root (referenced) are
+ * t's root before and the new one, for the caller to move every task's
+ * root and cwd that was at the old one. */
+int vfs_do_pivot_root(struct task *t, struct mnt_tree *tr, int may, const char *new_root, const char *put_old,
+		      struct path *old_root, struct path *new_root_out);
 
 /* ---- path resolution (namei.c) ---- */
 
@@ -428,6 +483,9 @@ int inotify_create(struct vfs *v, int flags, struct file **out);
 int is_inotify_file(struct file *f);
 int inotify_watch(struct file *f, struct inode *i, uint32_t mask);
 int inotify_unwatch(struct file *f, int wd);
+/* The sandbox's /dev/pts directory (pty.c), for a devpts mount; NULL
+ * when there is none. */
+struct dentry *pty_devpts_dir(void);
 /* A session leader's controlling terminal is released (pty.c). */
 void pty_session_end(struct file *tty, struct kernel *k);
 /* Advisory locks (locks.c). */
@@ -439,12 +497,29 @@ struct super *tmpfs_create(struct vfs *v, struct fs_backend *lower, struct fsb_n
 /* File data of this tmpfs in unnamed files of backend directory dir
  * instead of memfds (the super takes b and dir and releases them). */
 void tmpfs_set_data_dir(struct super *sb, struct fs_backend *b, struct fsb_node *dir);
+/* The options of a tmpfs that mount(2) made (tmpfs(5)); -1: not given.
+ * size is enforced (with the sandbox's ceiling), nr_inodes and huge are
+ * only shown. */
+struct tmpfs_params {
+	int64_t size_pages, nr_inodes;
+	mode_t mode;	/* of the root */
+	uid_t uid;	/* of the root: kernel ids */
+	gid_t gid;
+	int huge;	/* 0 never, 1 always, 2 within_size, 3 advise */
+};
+void tmpfs_set_params(struct super *sb, const struct tmpfs_params *p);
+const struct tmpfs_params *tmpfs_params(struct super *sb); /* NULL: none given */
+uint64_t tmpfs_used(struct super *sb); /* bytes of data in it */
+/* What mountinfo shows after "rw" for sb as viewer sees it: the options
+ * that are not the defaults (",size=1024k,mode=750"). */
+void tmpfs_show_options(struct super *sb, const struct task *viewer, char *buf, size_t len);
 struct super *procfs_create(struct vfs *v);
 struct ns_common;
 /* The namespace an open /proc/PID/ns/X file stands for, or NULL. */
 struct ns_common *procfs_nsfs(struct file *f);
+/* The namespace inode i stands for (an ns link's target), or NULL. */
+struct ns_common *procfs_ns_inode(struct inode *i);
 struct super *devfs_create(struct vfs *v);
-struct super *sysfs_create(struct vfs *v);
 struct super *bindfs_create(struct vfs *v, struct fs_backend *b, struct fsb_node *root, int ro);
 /* Regular tmpfs file data as a host fd (memfd) for mmap; -errno. */
 int tmpfs_hostfd(struct inode *ino);

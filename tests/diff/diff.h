@@ -87,6 +87,9 @@ void case_mcast_loopback(void);
 /* nscases.c */
 void case_namespaces(void);
 
+/* mountcases.c */
+void case_mount_ns(void);
+
 /* ip6optcases.c */
 void case_ipv6_sysctl(void);
 void case_ip6_options(void);

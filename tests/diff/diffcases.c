@@ -388,6 +388,7 @@ static const struct {
 	{ "udp_errqueue", case_udp_errqueue },
 	{ "mcast_loopback", case_mcast_loopback },
 	{ "namespaces", case_namespaces },
+	{ "mount_ns", case_mount_ns },
 	{ "tcp_defer_accept", case_tcp_defer_accept },
 	{ "fd_kinds", case_fd_kinds },
 	{ "splice_calls", case_splice_calls },

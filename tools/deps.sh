@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libpcap-dev libseccomp-dev \
 libjansson-dev check iproute2 iputils-ping socat tcpdump tshark ethtool python3 \
 iperf3 sockperf procps busybox-static bsdutils runsc nginx wrk apache2-utils curl wget iptables \
-jq docker.io containerd runc podman"
+jq docker.io containerd runc podman bubblewrap"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -44,6 +44,8 @@ struct pt_task {
 	struct pt_task *hnext;
 	/* systrap only */
 	int held;			      /* ptrace-attached now */
+	int sticky;			      /* stops to stay attached for */
+	int sc_stop;			      /* the stop is a syscall's */
 	int in_handler;			      /* stopped in the stub's handler */
 	struct user_regs_struct handler_regs; /* the handler's, while held */
 	struct st_space *space;		      /* its address space's mailboxes */
@@ -97,6 +99,7 @@ long pt_syscall(struct ptask *pt, long nr, const uint64_t args[6]);
 int pt_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid, uint64_t tls,
 	     struct ptask **child_out, pid_t *ns_tid);
 int pt_install_fd(struct ptask *pt, int hostfd);
+int pt_install_fds(struct ptask *pt, const int *hostfds, int n, int *out);
 ssize_t pt_read(struct ptask *pt, void *dst, uint64_t addr, size_t len);
 ssize_t pt_write(struct ptask *pt, uint64_t addr, const void *src, size_t len);
 int pt_get_fpregs(struct ptask *pt, void *buf, size_t *len);
@@ -124,6 +127,9 @@ int st_setup_child(struct pt_task *parent, struct pt_task *c, uint64_t flags);
 void st_task_fini(struct pt_task *t);
 /* A new task: its pidfd. */
 int st_task_init(struct pt_task *t);
+/* A signal-delivery stop of a traced task (state PTS_SIGNAL): 1 if
+ * systrap handled it (its SIGSYS or interrupt). */
+int st_traced_stop(struct pt_task *t, int sig, const siginfo_t *info);
 /* Its host thread id changed (a non-leader ran execve). */
 void st_retid(struct pt_task *t);
 

@@ -530,22 +530,26 @@ static int chan_drain(struct pt_platform *p)
 	return 0;
 }
 
-int pt_install_fd(struct ptask *pt, int hostfd)
+/* Give pt copies of n (1 or 2) host fds, received in one recvmsg: the
+ * task's lowest free numbers, in order. out[] gets their numbers. */
+int pt_install_fds(struct ptask *pt, const int *hostfds, int n, int *out)
 {
 	struct pt_platform *p = PT(pt->plat);
+	if (n < 1 || n > 2)
+		return -EINVAL;
 	if (p->chan_dirty)
 		chan_drain(p);
 	uint64_t seq = ++p->chan_seq;
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	char cbuf[CMSG_SPACE(sizeof(int) * 2)];
 	memset(cbuf, 0, sizeof(cbuf));
 	struct iovec iov = { &seq, sizeof(seq) };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf) };
+			    .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &hostfd, sizeof(int));
+	c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
+	memcpy(CMSG_DATA(c), hostfds, sizeof(int) * (size_t)n);
 	if (sendmsg(p->chan[0], &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		return -errno;
 
@@ -558,7 +562,7 @@ int pt_install_fd(struct ptask *pt, int hostfd)
 		uint8_t pad1[32 - sizeof(struct iovec)];
 		uint64_t data;
 		uint8_t pad2[24];
-		uint8_t ctl[CMSG_SPACE(sizeof(int))];
+		uint8_t ctl[CMSG_SPACE(sizeof(int) * 2)];
 	} s;
 	memset(&s, 0, sizeof(s));
 	s.iov.iov_base = (void *)(PLATFORM_SCRATCH + 96);
@@ -575,28 +579,41 @@ int pt_install_fd(struct ptask *pt, int hostfd)
 		return -EFAULT;
 	}
 	uint64_t a[6] = { STUB_FD_CHAN, PLATFORM_SCRATCH, MSG_CMSG_CLOEXEC | MSG_DONTWAIT, 0, 0, 0 };
-	long n = pt_syscall(pt, SYS_recvmsg, a);
-	if (n < 0) {
+	long r = pt_syscall(pt, SYS_recvmsg, a);
+	if (r < 0) {
 		p->chan_dirty = 1;
-		return (int)n;
+		return (int)r;
 	}
 	if (pt->plat->ops->read(pt, &s, PLATFORM_SCRATCH, sizeof(s)) != (ssize_t)sizeof(s)) {
 		p->chan_dirty = 1;
 		return -EFAULT;
 	}
 	struct cmsghdr *rc = (struct cmsghdr *)s.ctl;
-	int fd = -1;
+	int fds[2] = { -1, -1 };
 	if (rc->cmsg_level == SOL_SOCKET && rc->cmsg_type == SCM_RIGHTS &&
-	    rc->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&fd, CMSG_DATA(rc), sizeof(int));
-	if (fd >= 0 && s.data != seq) {
+	    rc->cmsg_len == CMSG_LEN(sizeof(int) * (size_t)n))
+		memcpy(fds, CMSG_DATA(rc), sizeof(int) * (size_t)n);
+	if (fds[0] >= 0 && s.data != seq) {
 		/* A stale message from an earlier failed hand-over. */
-		uint64_t ca[6] = { (uint64_t)fd, 0, 0, 0, 0, 0 };
-		pt_syscall(pt, SYS_close, ca);
+		for (int i = 0; i < 2; i++) {
+			uint64_t ca[6] = { (uint64_t)fds[i], 0, 0, 0, 0, 0 };
+			if (fds[i] >= 0)
+				pt_syscall(pt, SYS_close, ca);
+		}
 		p->chan_dirty = 1;
 		return -EAGAIN;
 	}
-	return fd >= 0 ? fd : -EIO;
+	if (fds[0] < 0 || (n == 2 && fds[1] < 0))
+		return -EIO;
+	memcpy(out, fds, sizeof(int) * (size_t)n);
+	return 0;
+}
+
+int pt_install_fd(struct ptask *pt, int hostfd)
+{
+	int fd;
+	int e = pt_install_fds(pt, &hostfd, 1, &fd);
+	return e < 0 ? e : fd;
 }
 
 /* ---- memory and registers ---- */
@@ -1165,6 +1182,10 @@ static void handle_event(struct pt_platform *p, pid_t tid, int status, struct pt
 	t->state = PTS_SIGNAL;
 	if (ptrace(PTRACE_GETSIGINFO, tid, 0, &st.info) < 0)
 		memset(&st.info, 0, sizeof(st.info));
+	/* systrap: a traced task's syscall (the filter's SIGSYS) or the
+	 * sentry's interrupt arrive here instead of in its mailbox. */
+	if (p->systrap && st_traced_stop(t, sig, &st.info))
+		return;
 	st.info.si_signo = sig;
 	if (pt_getregs(t) < 0)
 		return;

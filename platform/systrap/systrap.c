@@ -163,10 +163,12 @@ static void space_leave(struct pt_task *t)
 	space_put(sp);
 }
 
-static int space_join(struct pt_task *t, struct st_space *sp)
+/* A slot for t in sp: `want` if it is free, else the first free one. */
+static int space_join(struct pt_task *t, struct st_space *sp, int want)
 {
-	for (int i = 0; i < STUB_NSLOTS; i++) {
-		if (sp->used[i / 64] & (1ULL << (i % 64)))
+	for (int k = -1; k < STUB_NSLOTS; k++) {
+		int i = k < 0 ? want : k;
+		if (i < 0 || i >= STUB_NSLOTS || (sp->used[i / 64] & (1ULL << (i % 64))))
 			continue;
 		sp->used[i / 64] |= 1ULL << (i % 64);
 		sp->refs++;
@@ -185,8 +187,13 @@ static int space_join(struct pt_task *t, struct st_space *sp)
 
 /* ---- holding a task with ptrace ---- */
 
+/* How many stops a task stays attached for after the sentry needed it
+ * held (see "Staying attached" in platform/README.md). */
+#define STICKY_STOPS 16
+
 static int hold(struct pt_task *t)
 {
+	t->sticky = STICKY_STOPS;
 	if (t->held)
 		return 0;
 	if (t->state == PTS_GONE)
@@ -265,17 +272,18 @@ static long inj(struct pt_task *t, long nr, uint64_t a0, uint64_t a1, uint64_t a
 	return pt_syscall(&t->base, nr, a);
 }
 
-/* The thread's signal stack: its slot. And no host signal blocked: a
+/* The thread's signal stack: its slot (a fork child keeps its parent's,
+ * at the same place in its own mailboxes). And no host signal blocked: a
  * clone child inherits the mask of its parent's handler (all blocked),
  * and a blocked SIGSYS would kill it at its first syscall. */
-static int thread_setup(struct pt_task *t)
+static int thread_setup(struct pt_task *t, int altstack)
 {
 	uint64_t none = 0;
 	if (pt_write(&t->base, SCRATCH_SIGMASK, &none, sizeof(none)) != (ssize_t)sizeof(none))
 		return -EFAULT;
 	long m = inj(t, SYS_rt_sigprocmask, SIG_SETMASK, SCRATCH_SIGMASK, 0, 8, 0, 0);
-	if (m < 0)
-		return (int)m;
+	if (m < 0 || !altstack)
+		return m < 0 ? (int)m : 0;
 	stack_t ss = {
 		.ss_sp = (void *)(STUB_MAILBOX + (uint64_t)t->slot * STUB_SLOT_SIZE + STUB_ALTSTACK_OFF),
 		.ss_size = STUB_SLOT_SIZE - STUB_ALTSTACK_OFF,
@@ -287,9 +295,11 @@ static int thread_setup(struct pt_task *t)
 }
 
 /* Give held t a new space: the mailbox mapping and the bell at
- * STUB_FD_BELL. (The stub's entry installed the handlers, which a fork
- * child inherits.) */
-static int space_setup(struct pt_task *t)
+ * STUB_FD_BELL, both received in one recvmsg. (The stub's entry installed
+ * the handlers, which a fork child inherits.) A fork child (`slot` >= 0:
+ * its parent thread's) holds its parent's bell at STUB_FD_BELL, and its
+ * signal stack is already where that slot is. */
+static int space_setup(struct pt_task *t, int slot)
 {
 	struct pt_platform *p = PT(t->base.plat);
 	int memfd;
@@ -297,30 +307,34 @@ static int space_setup(struct pt_task *t)
 	if (!sp)
 		return -ENOMEM;
 	space_leave(t);
-	int e = space_join(t, sp);
+	int e = space_join(t, sp, slot);
 	space_put(sp); /* t holds it now */
 	if (e < 0) {
 		close(memfd);
 		return e;
 	}
-	int fd = pt_install_fd(&t->base, memfd);
+	if (slot >= 0)
+		inj(t, SYS_close, STUB_FD_BELL, 0, 0, 0, 0, 0);
+	/* fds 0 and 1 are always open: the bell lands at 2 */
+	const int host[2] = { sp->bell, memfd };
+	int fds[2];
+	e = pt_install_fds(&t->base, host, 2, fds);
 	close(memfd);
-	if (fd < 0)
-		return fd;
-	long r = inj(t, SYS_mmap, STUB_MAILBOX, AREA_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-		     (uint64_t)fd, 0);
-	inj(t, SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0);
-	if (r != (long)STUB_MAILBOX)
-		return r < 0 ? (int)r : -EFAULT;
-	fd = pt_install_fd(&t->base, sp->bell);
-	if (fd < 0)
-		return fd;
-	r = fd == STUB_FD_BELL ? 0 : inj(t, SYS_dup3, (uint64_t)fd, STUB_FD_BELL, O_CLOEXEC, 0, 0, 0);
-	if (fd != STUB_FD_BELL)
-		inj(t, SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0);
+	if (e < 0)
+		return e;
+	long r = 0;
+	if (fds[0] != STUB_FD_BELL) {
+		r = inj(t, SYS_dup3, (uint64_t)fds[0], STUB_FD_BELL, O_CLOEXEC, 0, 0, 0);
+		inj(t, SYS_close, (uint64_t)fds[0], 0, 0, 0, 0, 0);
+	}
+	long m = inj(t, SYS_mmap, STUB_MAILBOX, AREA_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		     (uint64_t)fds[1], 0);
+	inj(t, SYS_close, (uint64_t)fds[1], 0, 0, 0, 0, 0);
 	if (r < 0)
 		return (int)r;
-	return thread_setup(t);
+	if (m != (long)STUB_MAILBOX)
+		return m < 0 ? (int)m : -EFAULT;
+	return thread_setup(t, slot < 0 || t->slot != slot);
 }
 
 static int st_spawn(struct platform *pl, struct ptask **out, struct pimage *img)
@@ -329,7 +343,7 @@ static int st_spawn(struct platform *pl, struct ptask **out, struct pimage *img)
 	if (e < 0)
 		return e;
 	struct pt_task *t = PTT(*out);
-	e = space_setup(t);
+	e = space_setup(t, -1);
 	if (e < 0) {
 		/* its exit is reported to the sentry, which never knew it */
 		pt_kill(*out);
@@ -348,7 +362,7 @@ static int st_exec_reset(struct ptask *pt, struct pimage *img)
 		return e;
 	e = pt_exec_reset(pt, img);
 	if (e == 0)
-		e = space_setup(t);
+		e = space_setup(t, -1);
 	return e;
 }
 
@@ -387,18 +401,17 @@ static int st_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 	if (e < 0)
 		return e;
 	struct pt_task *c = PTT(*child);
-	if (t->in_handler) {
-		c->base.regs.rip = app.rip;
-		c->base.regs.rcx = app.rcx; /* what syscall left in them */
-		c->base.regs.r11 = app.r11;
-		c->base.regs_dirty = 1;
-	}
+	c->base.regs.rip = app.rip;
+	c->base.regs.rcx = app.rcx; /* what syscall left in them */
+	c->base.regs.r11 = app.r11;
+	c->base.regs_dirty = 1;
+	c->sticky = STICKY_STOPS;
 	if (flags & CLONE_VM) {
-		e = space_join(c, t->space);
+		e = space_join(c, t->space, -1);
 		if (e == 0)
-			e = thread_setup(c);
+			e = thread_setup(c, 1);
 	} else {
-		e = space_setup(c);
+		e = space_setup(c, t->slot);
 	}
 	if (e < 0) {
 		pt_kill(*child);
@@ -527,6 +540,18 @@ static void answer(struct pt_task *t)
 		syscall(SYS_futex, &mb->state, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
+/* Continue a held task at r: still traced while it has sticky stops
+ * left, else detached. */
+static int let_go(struct pt_task *t, const struct user_regs_struct *r)
+{
+	if (t->sticky <= 0)
+		return release(t, r);
+	int e = pt_setregs(t, r);
+	if (e == 0 && ptrace(PTRACE_CONT, t->base.host_tid, 0, 0) < 0)
+		e = -errno;
+	return e;
+}
+
 static int st_resume(struct ptask *pt)
 {
 	struct pt_task *t = PTT(pt);
@@ -534,22 +559,15 @@ static int st_resume(struct ptask *pt)
 		return 0;
 	if (t->state == PTS_GONE)
 		return -ESRCH;
-	if (!t->in_handler) {
-		/* Held at a ptrace stop (a fresh image, a new child). */
-		int e = release(t, &pt->regs);
-		pt->regs_dirty = 0;
-		if (e < 0)
-			return e;
-		t->state = PTS_RUNNING;
-		return 0;
-	}
-	if ((long)pt->regs.orig_rax == SYS_exit_group && t->mb_sig == SIGSYS) {
+	int native = t->sc_stop && (long)pt->regs.orig_rax >= 0;
+	t->sc_stop = 0;
+	if (native && (long)pt->regs.orig_rax == SYS_exit_group) {
 		/* -ENATIVE for exit_group: the sentry has the status already;
 		 * a kill ends the group without holding the thread. */
 		pt_kill(pt);
 		return 0;
 	}
-	if ((long)pt->regs.orig_rax >= 0 && t->mb_sig == SIGSYS) {
+	if (native) {
 		/* -ENATIVE: the host runs it (exit of a thread, CPU-clock
 		 * timers, mlock). */
 		uint64_t a[6] = { pt->regs.rdi, pt->regs.rsi, pt->regs.rdx, pt->regs.r10, pt->regs.r8, pt->regs.r9 };
@@ -561,8 +579,18 @@ static int st_resume(struct ptask *pt)
 		pt->regs.rax = (uint64_t)r;
 		pt->regs.orig_rax = (uint64_t)-1;
 	}
+	if (!t->in_handler) {
+		/* Held at a ptrace stop (a fresh image, a new child, a traced
+		 * syscall). */
+		int e = let_go(t, &pt->regs);
+		pt->regs_dirty = 0;
+		if (e < 0)
+			return e;
+		t->state = PTS_RUNNING;
+		return 0;
+	}
 	if (t->held) {
-		int e = release(t, &t->handler_regs);
+		int e = let_go(t, &t->handler_regs);
 		if (e < 0)
 			return e;
 	}
@@ -574,6 +602,42 @@ static int st_resume(struct ptask *pt)
 	t->state = PTS_RUNNING;
 	answer(t);
 	return 0;
+}
+
+int st_traced_stop(struct pt_task *t, int sig, const siginfo_t *info)
+{
+	struct pt_platform *p = PT(t->base.plat);
+	struct pstop st;
+	memset(&st, 0, sizeof(st));
+	if (sig == SIGSYS && info->si_code == 1 /* SYS_SECCOMP */) {
+		st.kind = PSTOP_SYSCALL;
+	} else if (sig == SIG_INTERRUPT && info->si_code == SI_TKILL) {
+		if (!t->interrupt_pending) {
+			/* stale: discard it */
+			t->state = PTS_RUNNING;
+			ptrace(PTRACE_CONT, t->base.host_tid, 0, 0);
+			return 1;
+		}
+		t->interrupt_pending = 0;
+		st.kind = PSTOP_INTERRUPT;
+	} else {
+		return 0;
+	}
+	if (pt_getregs(t) < 0)
+		return 1;
+	t->sticky--;
+	t->in_handler = 0;
+	t->mb_sig = sig;
+	t->base.regs = t->hregs;
+	t->base.regs_dirty = 0;
+	t->sc_stop = st.kind == PSTOP_SYSCALL;
+	if (st.kind == PSTOP_SYSCALL) {
+		/* the kernel rolled rax back to the number */
+		t->base.regs.orig_rax = (uint64_t)(unsigned)info->si_syscall;
+		t->base.regs.rax = (uint64_t)-ENOSYS;
+	}
+	p->base.cfg.stop_fn(p->base.cfg.stop_ctx, &t->base, &st);
+	return 1;
 }
 
 /* t posted a stop in its mailbox. */
@@ -598,6 +662,7 @@ static void mailbox_stop(struct pt_platform *p, struct pt_task *t)
 	memset(&st, 0, sizeof(st));
 	if (t->mb_sig == SIGSYS && si->si_code == 1 /* SYS_SECCOMP */) {
 		pt_place_at_stop(p, t);
+		t->sc_stop = 1;
 		t->base.regs.orig_rax = (uint64_t)(unsigned)si->si_syscall;
 		t->base.regs.rax = (uint64_t)-ENOSYS;
 		st.kind = PSTOP_SYSCALL;

@@ -238,8 +238,10 @@ static void t_fs(void)
 	snprintf(b, sizeof(b), "%s/hard", tmpdir);
 	EXPECT_ERR("link_dir2", link("/etc", b), EPERM);
 	EXPECT_ERR("mknod_badtype", mknod(b, 0170000 | 0600, 0), EINVAL);
+	/* (sandbox only: the root in use is EBUSY for Linux's root too, but
+	 * nothing here tries that on the host) */
 	if (in_sandbox)
-		EXPECT_ERR("umount", syscall(SYS_umount2, (long)"/", 0), EPERM);
+		EXPECT_ERR("umount", syscall(SYS_umount2, (long)"/", 0), EBUSY);
 	/* a rename that works */
 	snprintf(a, sizeof(a), "%s/r1", tmpdir);
 	snprintf(b, sizeof(b), "%s/r2", tmpdir);

@@ -230,12 +230,18 @@ expect no_veth_after_exit "" "$left"
 "$MOAT" do --ip $SIP/24 -p 127.0.0.1:$((PORT + 3)):80 sleep 30 >/dev/null 2>&1 &
 K=$!
 sb_bg $K
-sleep 1.5
-fwd=$(pgrep -P $K -x moat-fwd)
-vk=$(awk '/^veth / {print $2}' /run/moat/net/$K 2>/dev/null)
+# (until its network record and its forwarder exist: 30 s on a loaded machine)
+for i in $(seq 300); do
+	fwd=$(pgrep -P $K -x moat-fwd)
+	vk=$(awk '/^veth / {print $2}' /run/moat/net/$K 2>/dev/null)
+	[ -n "$fwd" ] && [ -n "$vk" ] && break
+	sleep 0.1
+done
 kill -KILL $K
 wait $K 2>/dev/null
-sleep 1
+# (the veth goes with the sentry's network namespace, which the kernel
+# tears down in the background: up to 10 s on a loaded machine)
+for i in $(seq 100); do [ -n "$vk" ] && ip link show "$vk" >/dev/null 2>&1 || break; sleep 0.1; done
 [ -n "$vk" ] && ! ip link show "$vk" >/dev/null 2>&1 && pass sigkill_veth_gone || fail sigkill_veth_gone "[$vk]"
 # gone, or a zombie waiting for init to reap it
 st=$(awk '{print $3}' /proc/$fwd/stat 2>/dev/null)

@@ -607,12 +607,19 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 	int e = platform_create(pops, &pc, s.loop, &plat);
 	if (e && automatic) {
 		if (cfg->debug_log)
-			fprintf(cfg->debug_log, "platform systrap: %s; falling back to ptrace\n", strerror(-e));
+			fprintf(cfg->debug_log, "platform systrap: %s; falling back to ptrace\n",
+				e == -ENOTSUP && cfg->app_seccomp ? "the seccomp profile refuses a syscall of its stub"
+								    : strerror(-e));
 		pops = &platform_ptrace_ops;
 		e = platform_create(pops, &pc, s.loop, &plat);
 	}
-	if (e) {
+	if (e == -ENOTSUP && cfg->app_seccomp && !strcmp(pops->name, "systrap")) {
+		fprintf(stderr, "moat: platform systrap: the container's seccomp profile refuses a syscall "
+				"its stub makes (use ptrace)\n");
+	} else if (e) {
 		fprintf(stderr, "moat: platform %s: %s\n", pops->name, strerror(-e));
+	}
+	if (e) {
 		ns_loop_destroy(s.loop);
 		if (gofer_sock >= 0)
 			close(gofer_sock);

@@ -53,7 +53,9 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include <linux/audit.h>
+#include <linux/seccomp.h>
 
+#include "ns/bpf.h"
 #include "ns/loop.h"
 #include "../ptrace/core.h"
 #include "../stub.h"
@@ -527,6 +529,118 @@ static int st_set_fpregs(struct ptask *pt, const void *buf, size_t len)
 	return 0;
 }
 
+/* ---- the container's seccomp profile ----
+ *
+ * A profile (platform_config.app_filter: the OCI runtime's linux.seccomp,
+ * Docker's default) runs on the host beside the platform's filter, and
+ * the kernel takes the action of highest precedence. Under ptrace the
+ * platform's SECCOMP_RET_TRACE ranks below the profile's ERRNO, KILL and
+ * TRAP, so the host enforces the profile. SECCOMP_RET_TRAP outranks
+ * ERRNO: the profile's refusals of the syscalls systrap traps would never
+ * happen. So the sentry runs the profile itself (the netstack's classic
+ * BPF interpreter) on every trapped syscall and does what the kernel
+ * would. The calls it lets run natively stay the host's to judge. */
+
+/* The profile's verdict on a syscall (SECCOMP_RET_ALLOW without one). */
+static uint32_t profile_verdict(struct pt_platform *p, long nr, uint64_t ip, const uint64_t args[6])
+{
+	const struct sock_fprog *f = p->base.cfg.app_filter;
+	if (!f)
+		return SECCOMP_RET_ALLOW;
+	/* struct seccomp_data, each 32-bit word big-endian: the interpreter
+	 * loads words in network order, as a socket filter does */
+	uint32_t w[16] = { (uint32_t)nr, AUDIT_ARCH_X86_64, (uint32_t)ip, (uint32_t)(ip >> 32) };
+	for (int i = 0; i < 6; i++) {
+		w[4 + 2 * i] = (uint32_t)args[i];
+		w[5 + 2 * i] = (uint32_t)(args[i] >> 32);
+	}
+	uint8_t buf[64];
+	for (int i = 0; i < 16; i++) {
+		buf[4 * i] = (uint8_t)(w[i] >> 24);
+		buf[4 * i + 1] = (uint8_t)(w[i] >> 16);
+		buf[4 * i + 2] = (uint8_t)(w[i] >> 8);
+		buf[4 * i + 3] = (uint8_t)w[i];
+	}
+	struct ns_bpf_pkt pkt = { .base = buf, .base_len = sizeof(buf), .nh = -1, .mac = -1 };
+	return ns_bpf_run(f->filter, &pkt);
+}
+
+/* The stub's own host syscalls must pass the profile, or systrap cannot
+ * work under it (ptrace is used instead). */
+static int profile_allows_stub(struct pt_platform *p)
+{
+	const struct sock_fprog *f = p->base.cfg.app_filter;
+	if (!f)
+		return 1;
+	if (ns_bpf_check(f->filter, f->len) < 0)
+		return 0;
+	static const struct {
+		long nr;
+		uint64_t ip, a0, a1, a2, a3;
+	} own[] = {
+		{ SYS_write, STUB_BELL_IP, STUB_FD_BELL, 0, 8, 0 },
+		{ SYS_rt_sigreturn, STUB_SIGRET_IP, 0, 0, 0, 0 },
+		{ SYS_rt_sigaction, STUB_SIGACTION_IP, SIGSYS, STUB_SIGACTION_ACT, 0, 8 },
+		{ SYS_rt_sigprocmask, STUB_UNBLOCK_IP, SIG_UNBLOCK, STUB_UNBLOCK_MASK, 0, 8 },
+		{ SYS_futex, STUB_HANDLER + 0x65, STUB_MAILBOX, FUTEX_WAIT, 1, 0 },
+	};
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		uint64_t a[6] = { own[i].a0, own[i].a1, own[i].a2, own[i].a3, 0, 0 };
+		uint32_t v = profile_verdict(p, own[i].nr, own[i].ip, a) & SECCOMP_RET_ACTION_FULL;
+		if (v != SECCOMP_RET_ALLOW && v != SECCOMP_RET_LOG)
+			return 0;
+	}
+	return 1;
+}
+
+static int st_resume(struct ptask *pt);
+
+/* A trapped syscall of t (regs in t->base.regs) meets the profile: 0 if it
+ * goes to the sentry (st as it is, or made a SIGSYS for the application),
+ * 1 if it was dealt with here. */
+static int apply_profile(struct pt_task *t, struct pstop *st)
+{
+	struct pt_platform *p = PT(t->base.plat);
+	if (!p->base.cfg.app_filter)
+		return 0;
+	struct user_regs_struct *r = &t->base.regs;
+	uint64_t a[6] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9 };
+	long nr = (long)r->orig_rax;
+	uint32_t v = profile_verdict(p, nr, r->rip, a);
+	uint32_t data = v & SECCOMP_RET_DATA;
+	switch (v & SECCOMP_RET_ACTION_FULL) {
+	case SECCOMP_RET_ALLOW:
+	case SECCOMP_RET_LOG:
+		return 0;
+	case SECCOMP_RET_TRAP:
+		st->kind = PSTOP_SIGNAL;
+		memset(&st->info, 0, sizeof(st->info));
+		st->info.si_signo = SIGSYS;
+		st->info.si_code = 1; /* SYS_SECCOMP */
+		st->info.si_errno = (int)data;
+		st->info.si_call_addr = (void *)(uintptr_t)r->rip;
+		st->info.si_syscall = (int)nr;
+		st->info.si_arch = AUDIT_ARCH_X86_64;
+		t->sc_stop = 0;
+		r->orig_rax = (uint64_t)-1;
+		return 0;
+	case SECCOMP_RET_ERRNO:
+		r->rax = (uint64_t)-(long)(data > 4095 ? 4095 : data);
+		break;
+	case SECCOMP_RET_TRACE:
+	case SECCOMP_RET_USER_NOTIF:
+		r->rax = (uint64_t)-ENOSYS; /* no tracer, no listener: Linux's answer */
+		break;
+	default: /* the kill actions */
+		pt_kill(&t->base);
+		return 1;
+	}
+	r->orig_rax = (uint64_t)-1;
+	t->sc_stop = 0;
+	st_resume(&t->base);
+	return 1;
+}
+
 /* ---- stops and answers ---- */
 
 static void hot_add(struct pt_platform *p, struct pt_task *t);
@@ -635,6 +749,8 @@ int st_traced_stop(struct pt_task *t, int sig, const siginfo_t *info)
 		/* the kernel rolled rax back to the number */
 		t->base.regs.orig_rax = (uint64_t)(unsigned)info->si_syscall;
 		t->base.regs.rax = (uint64_t)-ENOSYS;
+		if (apply_profile(t, &st))
+			return 1;
 	}
 	p->base.cfg.stop_fn(p->base.cfg.stop_ctx, &t->base, &st);
 	return 1;
@@ -666,6 +782,8 @@ static void mailbox_stop(struct pt_platform *p, struct pt_task *t)
 		t->base.regs.orig_rax = (uint64_t)(unsigned)si->si_syscall;
 		t->base.regs.rax = (uint64_t)-ENOSYS;
 		st.kind = PSTOP_SYSCALL;
+		if (apply_profile(t, &st))
+			return;
 	} else if (t->mb_sig == SIG_INTERRUPT && si->si_code == SI_TKILL) {
 		if (!t->interrupt_pending) {
 			st_resume(&t->base); /* stale: nobody is waiting for it */
@@ -888,6 +1006,11 @@ static int st_create(const struct platform_config *cfg, struct ns_loop *loop, st
 	int e = pt_create_mode(cfg, loop, &platform_systrap_ops, 1, out);
 	if (e < 0)
 		return e;
+	if (!profile_allows_stub(PT(*out))) {
+		/* (auto: ptrace is used; the debug log says why) */
+		pt_destroy(*out);
+		return -ENOTSUP;
+	}
 	struct pt_platform *p = PT(*out);
 	const char *s = getenv("MOAT_SYSTRAP_SPIN");
 	p->spin = s ? (unsigned)strtoul(s, NULL, 10) : DEFAULT_SPIN;

@@ -181,6 +181,29 @@ expect mounts_and_readonly_root "host-file single Read-only tmpfs-ok Read-only t
 expect bind_mount_writes_reach_host in "$(cat "$T/vol/new" 2>/dev/null)"
 expect readonly_root_wrote_nothing 0 "$(ls "$R" | grep -c rootfile)"
 
+# --- a seccomp profile on each platform: what it refuses fails with its
+# errno (systrap evaluates it in the sentry, where ptrace leaves it to
+# the host); a profile that refuses the systrap stub's own calls makes
+# "auto" use ptrace, and an explicit systrap an error
+for plat in systrap ptrace; do
+	bundle "$B" "$R" sh -c 'mkdir /d 2>&1 | grep -o "Permission denied"; echo alive'
+	jqi "$B/config.json" --arg p $plat --arg log "$T/sc-$plat.log" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+		"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]} |
+		.annotations["dev.moat.platform"] = $p | .annotations["dev.moat.debug-log"] = $log'
+	expect "seccomp_profile_errno_$plat" "Permission denied alive " \
+		"$(oci run --bundle "$B" sc-$plat 2>&1 | tr '\n' ' ')"
+	expect "seccomp_profile_platform_$plat" 1 "$(grep -c "platform $plat\$" "$T/sc-$plat.log")"
+done
+bundle "$B" "$R" true
+jqi "$B/config.json" --arg log "$T/sc-auto.log" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+	"syscalls": [{"names": ["rt_sigaction"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]} |
+	.annotations["dev.moat.debug-log"] = $log'
+oci run --bundle "$B" sc-auto >/dev/null 2>&1
+expect seccomp_profile_against_stub_auto_ptrace 1 "$(grep -c 'platform ptrace (auto)' "$T/sc-auto.log")"
+jqi "$B/config.json" '.annotations["dev.moat.platform"] = "systrap"'
+expect seccomp_profile_against_stub_systrap_refused 1 \
+	"$(oci run --bundle "$B" sc-sys 2>&1 | grep -c "seccomp profile refuses")"
+
 # --- console socket ---
 bundle "$B" "$R" sh -c 'tty; read line; echo "got $line"'
 jqi "$B/config.json" '.process.terminal = true | .process.consoleSize = {"height": 30, "width": 100}'

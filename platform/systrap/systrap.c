@@ -354,12 +354,19 @@ static int st_spawn(struct platform *pl, struct ptask **out, struct pimage *img)
 	return e;
 }
 
-static int st_exec_reset(struct ptask *pt, struct pimage *img)
+/* A stopped task, held for an injection. */
+static int hold_stopped(struct ptask *pt)
 {
 	struct pt_task *t = PTT(pt);
 	if (t->state == PTS_RUNNING || t->state == PTS_GONE)
 		return -ESRCH;
-	int e = hold(t);
+	return hold(t);
+}
+
+static int st_exec_reset(struct ptask *pt, struct pimage *img)
+{
+	struct pt_task *t = PTT(pt);
+	int e = hold_stopped(pt);
 	if (e < 0)
 		return e;
 	e = pt_exec_reset(pt, img);
@@ -370,19 +377,13 @@ static int st_exec_reset(struct ptask *pt, struct pimage *img)
 
 static long st_syscall(struct ptask *pt, long nr, const uint64_t args[6])
 {
-	struct pt_task *t = PTT(pt);
-	if (t->state == PTS_RUNNING || t->state == PTS_GONE)
-		return -ESRCH;
-	int e = hold(t);
+	int e = hold_stopped(pt);
 	return e < 0 ? e : pt_syscall(pt, nr, args);
 }
 
 static int st_install_fd(struct ptask *pt, int hostfd)
 {
-	struct pt_task *t = PTT(pt);
-	if (t->state == PTS_RUNNING || t->state == PTS_GONE)
-		return -ESRCH;
-	int e = hold(t);
+	int e = hold_stopped(pt);
 	return e < 0 ? e : pt_install_fd(pt, hostfd);
 }
 
@@ -390,9 +391,7 @@ static int st_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 		    struct ptask **child, pid_t *ns_tid)
 {
 	struct pt_task *t = PTT(pt);
-	if (t->state == PTS_RUNNING || t->state == PTS_GONE)
-		return -ESRCH;
-	int e = hold(t);
+	int e = hold_stopped(pt);
 	if (e < 0)
 		return e;
 	/* The host clone runs at the stub's injection point with the

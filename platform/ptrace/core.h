@@ -79,9 +79,11 @@ struct pt_platform {
 	cpu_set_t one;	  /* {cpu} */
 	cpu_set_t all;	  /* the CPUs moat was allowed at start */
 	int systrap;	  /* this is the systrap platform */
-	unsigned spin;	  /* systrap: the handler's spins before sleeping */
-	uint64_t spin_ns;	  /* systrap: the sentry's poll after an answer */
-	uint64_t hot_until;	  /* its end */
+	unsigned spin;	  /* systrap: the most the handler polls before sleeping */
+	uint64_t spin_ns;	  /* systrap: the longest poll after an answer */
+	uint64_t poll_ns;	  /* the poll now (adapts, systrap.c) */
+	uint64_t poll_ended;	  /* when the last one found nothing */
+	uint64_t hot_until;	  /* the current one's end */
 	pid_t hot[8];		  /* tasks answered in it */
 	int nhot;
 };

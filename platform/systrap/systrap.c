@@ -91,6 +91,11 @@ struct st_space {
 
 static void on_bell(int fd, uint32_t events, void *arg);
 
+static ns_time_t now_ns(void)
+{
+	return ns_clock_now();
+}
+
 static struct st_space *space_new(struct pt_platform *p, int *memfd)
 {
 	struct st_space *sp = calloc(1, sizeof(*sp));
@@ -647,10 +652,20 @@ static void hot_add(struct pt_platform *p, struct pt_task *t);
 static void answer(struct pt_task *t)
 {
 	struct stub_mailbox *mb = mailbox(t);
-	hot_add(PT(t->base.plat), t);
+	struct pt_platform *p = PT(t->base.plat);
+	hot_add(p, t);
 	__atomic_exchange_n(&mb->state, MB_ANSWERED, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&mb->sleeping, __ATOMIC_SEQ_CST))
+	/* The handler's poll adapts: halved when the answer found it asleep
+	 * (polling longer was wasted), doubled when it was still polling. A
+	 * busy machine, where the two sides do not run at once, settles at
+	 * no polling at all. */
+	uint32_t spin = mb->spin;
+	if (__atomic_load_n(&mb->sleeping, __ATOMIC_SEQ_CST)) {
+		mb->spin = spin / 2;
 		syscall(SYS_futex, &mb->state, FUTEX_WAKE, 1, NULL, NULL, 0);
+	} else if (spin < p->spin) {
+		mb->spin = spin * 2 + 16 < p->spin ? spin * 2 + 16 : p->spin;
+	}
 }
 
 /* Continue a held task at r: still traced while it has sticky stops
@@ -806,6 +821,11 @@ static void on_bell(int fd, uint32_t events, void *arg)
 	uint64_t v;
 	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		return;
+	if (p->poll_ended && now_ns() - p->poll_ended < p->spin_ns) {
+		/* a stop the window just missed */
+		p->poll_ns = p->poll_ns * 2 < p->spin_ns ? p->poll_ns * 2 : p->spin_ns;
+		p->poll_ended = 0;
+	}
 	/* A stop can end tasks and this space: hold it, and look again from
 	 * the start after each stop. */
 	sp->refs++;
@@ -830,10 +850,6 @@ static void on_bell(int fd, uint32_t events, void *arg)
  * so that a stop costs no wake-up of the sentry's thread (which on this
  * kind of virtual machine is what a stop costs: see platform/README.md). */
 
-static ns_time_t now_ns(void)
-{
-	return ns_clock_now();
-}
 
 /* Stop polling t's mailbox. A stop it posted meanwhile (without the bell,
  * as it saw the flag) is rung for it: the loop handles it (this runs
@@ -856,9 +872,9 @@ static void unpoll(struct pt_platform *p, pid_t tid)
 /* t is about to be answered: poll its mailbox for a while. */
 static void hot_add(struct pt_platform *p, struct pt_task *t)
 {
-	if (!p->spin_ns)
+	if (!p->poll_ns)
 		return;
-	p->hot_until = now_ns() + p->spin_ns;
+	p->hot_until = now_ns() + p->poll_ns;
 	int i;
 	for (i = 0; i < p->nhot && p->hot[i] != t->base.host_tid; i++)
 		;
@@ -878,6 +894,7 @@ static void hot_add(struct pt_platform *p, struct pt_task *t)
  * then let the loop's other work run; the loop does not sleep while the
  * window is open. */
 #define POLL_TURN_NS 4000
+#define POLL_MIN_NS 1000
 static int poll_flush(void *arg)
 {
 	struct pt_platform *p = arg;
@@ -902,6 +919,12 @@ static int poll_flush(void *arg)
 		if ((n & 63) == 63) {
 			ns_time_t now = now_ns();
 			if (now >= p->hot_until) {
+				/* Nothing came: the window halves (a busy
+				 * machine, or a task that computes), down to
+				 * POLL_MIN_NS; a stop rung soon after it ends
+				 * doubles it again (on_bell). */
+				p->poll_ns = p->poll_ns / 2 > POLL_MIN_NS ? p->poll_ns / 2 : POLL_MIN_NS;
+				p->poll_ended = now;
 				/* Back to the bells. */
 				for (int i = 0; i < p->nhot; i++)
 					unpoll(p, p->hot[i]);
@@ -1015,6 +1038,7 @@ static int st_create(const struct platform_config *cfg, struct ns_loop *loop, st
 	p->spin = s ? (unsigned)strtoul(s, NULL, 10) : DEFAULT_SPIN;
 	s = getenv("MOAT_SYSTRAP_POLL_US");
 	p->spin_ns = (s ? strtoull(s, NULL, 10) : DEFAULT_POLL_US) * 1000;
+	p->poll_ns = p->spin_ns;
 	e = ns_loop_add_flush(loop, poll_flush, p);
 	if (e < 0) {
 		pt_destroy(*out);

@@ -60,19 +60,20 @@ _Static_assert(sizeof(systrap_handler) == STUB_SIGRET_IP + 2 - STUB_HANDLER, "ha
 /*
  * systrap's entry (STUB_SYSTRAP_ENTRY): the handler for every signal but
  * SIGKILL and SIGSTOP (rt_sigaction from STUB_SIGACTION_IP, which the
- * filter allows; the disposition is STUB_SIGACTION_ACT), SIGSYS unblocked
- * (rt_sigprocmask from STUB_UNBLOCK_IP: an execve made from the handler
- * keeps its all-blocked mask, and a blocked SIGSYS would be forced back to
- * the default action), then the common entry's ready trap. The rest of
- * the mask is cleared once the sentry has given the thread its signal
- * stack.
+ * filter allows; the disposition is STUB_SIGACTION_ACT), every signal
+ * unblocked (rt_sigprocmask from STUB_UNBLOCK_IP: an execve made from the
+ * handler keeps its all-blocked mask, and a blocked SIGSYS would be forced
+ * back to the default action), then the common entry's ready trap. (The
+ * thread has no signal stack yet: the sentry holds it with ptrace, so
+ * every signal stops it before a handler could run, until its mailbox is
+ * made.)
  *
  *  00 mov $1,%r12d
  *  06 cmp $9,%r12d; je next; cmp $19,%r12d; je next
  *  12 mov %r12d,%edi; movabs $STUB_SIGACTION_ACT,%rsi; xor %edx,%edx;
  *     mov $8,%r10d; mov $13,%eax; syscall
  *  2e next: inc %r12d; cmp $65,%r12d; jne 06
- *  37 mov $1,%edi (SIG_UNBLOCK); movabs $STUB_UNBLOCK_MASK,%rsi;
+ *  37 mov $2,%edi (SIG_SETMASK); movabs $STUB_UNBLOCK_MASK,%rsi;
  *     xor %edx,%edx; mov $8,%r10d; mov $14,%eax; syscall
  *  55 movabs $STUB_ENTRY,%rax; jmp *%rax
  */
@@ -81,7 +82,7 @@ static const uint8_t systrap_entry[] = {
 	0x83, 0xfc, 0x13, 0x74, 0x1c, 0x44, 0x89, 0xe7, 0x48, 0xbe, 0x00, 0x03, 0x00,
 	0x00, 0xf0, 0x7f, 0x00, 0x00, 0x31, 0xd2, 0x41, 0xba, 0x08, 0x00, 0x00, 0x00,
 	0xb8, 0x0d, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x41, 0xff, 0xc4, 0x41, 0x83, 0xfc,
-	0x41, 0x75, 0xcf, 0xbf, 0x01, 0x00, 0x00, 0x00, 0x48, 0xbe, 0x20, 0x03, 0x00,
+	0x41, 0x75, 0xcf, 0xbf, 0x02, 0x00, 0x00, 0x00, 0x48, 0xbe, 0x20, 0x03, 0x00,
 	0x00, 0xf0, 0x7f, 0x00, 0x00, 0x31, 0xd2, 0x41, 0xba, 0x08, 0x00, 0x00, 0x00,
 	0xb8, 0x0e, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x48, 0xb8, 0x00, 0x01, 0x00, 0x00,
 	0xf0, 0x7f, 0x00, 0x00, 0xff, 0xe0,
@@ -137,8 +138,7 @@ static size_t stub_build(uint8_t *img, size_t cap, int systrap)
 	memcpy(img + (STUB_SYSTRAP_ENTRY - PLATFORM_STUB_BASE), systrap_entry, sizeof(systrap_entry));
 	const uint64_t act[4] = { STUB_HANDLER, STUB_SA_FLAGS, STUB_RESTORER, ~0ULL };
 	memcpy(img + (STUB_SIGACTION_ACT - PLATFORM_STUB_BASE), act, sizeof(act));
-	const uint64_t sys = 1ULL << (SIGSYS - 1);
-	memcpy(img + (STUB_UNBLOCK_MASK - PLATFORM_STUB_BASE), &sys, sizeof(sys));
+	/* STUB_UNBLOCK_MASK: the empty set, zero already */
 	memcpy(img + (STUB_ARGV0 - PLATFORM_STUB_BASE), "moat-stub", 10);
 	uint64_t argv[2] = { STUB_ARGV0, 0 };
 	memcpy(img + (STUB_ARGV - PLATFORM_STUB_BASE), argv, sizeof(argv));

@@ -14,7 +14,7 @@
  *   +0x1a8  envp: { NULL }
  *   +0x200  systrap's signal handler and its restorer (stub.c)
  *   +0x280  systrap's entry (its image's e_entry): the handlers, then +0x100
- *   +0x300  its sigaction, +0x320 its signal mask (SIGSYS)
+ *   +0x300  its sigaction, +0x320 its signal mask (empty)
  *   +0x1000 scratch page (read-write, zero)
  *   +0x100000 systrap's mailboxes: STUB_NSLOTS slots of STUB_SLOT_SIZE,
  *           a shared memfd per address space (platform/systrap)

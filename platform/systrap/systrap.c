@@ -279,18 +279,21 @@ static long inj(struct pt_task *t, long nr, uint64_t a0, uint64_t a1, uint64_t a
 	return pt_syscall(&t->base, nr, a);
 }
 
-/* The thread's signal stack: its slot (a fork child keeps its parent's,
- * at the same place in its own mailboxes). And no host signal blocked: a
- * clone child inherits the mask of its parent's handler (all blocked),
- * and a blocked SIGSYS would kill it at its first syscall. */
-static int thread_setup(struct pt_task *t, int altstack)
+/* No host signal blocked: a clone child inherits the mask of its parent's
+ * handler (all blocked), and a blocked SIGSYS would be forced back to the
+ * default action at its first syscall (a kill once it runs untraced). */
+static int unblock_all(struct pt_task *t)
 {
 	uint64_t none = 0;
 	if (pt_write(&t->base, SCRATCH_SIGMASK, &none, sizeof(none)) != (ssize_t)sizeof(none))
 		return -EFAULT;
 	long m = inj(t, SYS_rt_sigprocmask, SIG_SETMASK, SCRATCH_SIGMASK, 0, 8, 0, 0);
-	if (m < 0 || !altstack)
-		return m < 0 ? (int)m : 0;
+	return m < 0 ? (int)m : 0;
+}
+
+/* The thread's signal stack: its slot. */
+static int altstack_setup(struct pt_task *t)
+{
 	stack_t ss = {
 		.ss_sp = (void *)(STUB_MAILBOX + (uint64_t)t->slot * STUB_SLOT_SIZE + STUB_ALTSTACK_OFF),
 		.ss_size = STUB_SLOT_SIZE - STUB_ALTSTACK_OFF,
@@ -341,7 +344,33 @@ static int space_setup(struct pt_task *t, int slot)
 		return (int)r;
 	if (m != (long)STUB_MAILBOX)
 		return m < 0 ? (int)m : -EFAULT;
-	return thread_setup(t, slot < 0 || t->slot != slot);
+	return slot >= 0 && t->slot == slot ? 0 : altstack_setup(t);
+}
+
+/*
+ * A new task's mailbox is made when it is first let go untraced, not when
+ * it is made: until then its stops come through ptrace (it is held, and
+ * stays so for STICKY_STOPS stops), and a short-lived process (a fork
+ * that execs, a /bin/true) never needs one. Until then a fork child still
+ * maps its parent's mailboxes and holds its parent's bell; it never runs
+ * the handler, as every signal it gets stops it first.
+ */
+enum { SETUP_NONE, SETUP_SPACE, SETUP_FORK, SETUP_THREAD };
+
+static int setup_pending(struct pt_task *t)
+{
+	int what = t->pending;
+	t->pending = SETUP_NONE;
+	switch (what) {
+	case SETUP_SPACE:
+		return space_setup(t, -1);
+	case SETUP_FORK:
+		return space_setup(t, t->pending_slot);
+	case SETUP_THREAD:
+		return altstack_setup(t);
+	default:
+		return 0;
+	}
 }
 
 static int st_spawn(struct platform *pl, struct ptask **out, struct pimage *img)
@@ -350,13 +379,9 @@ static int st_spawn(struct platform *pl, struct ptask **out, struct pimage *img)
 	if (e < 0)
 		return e;
 	struct pt_task *t = PTT(*out);
-	e = space_setup(t, -1);
-	if (e < 0) {
-		/* its exit is reported to the sentry, which never knew it */
-		pt_kill(*out);
-		*out = NULL;
-	}
-	return e;
+	t->pending = SETUP_SPACE;
+	t->sticky = STICKY_STOPS;
+	return 0;
 }
 
 /* A stopped task, held for an injection. */
@@ -375,8 +400,12 @@ static int st_exec_reset(struct ptask *pt, struct pimage *img)
 	if (e < 0)
 		return e;
 	e = pt_exec_reset(pt, img);
-	if (e == 0)
-		e = space_setup(t, -1);
+	if (e == 0) {
+		/* the old image and its mailboxes are gone; the new one's come
+		 * when it is let go (its entry cleared the signal mask) */
+		space_leave(t);
+		t->pending = SETUP_SPACE;
+	}
 	return e;
 }
 
@@ -412,12 +441,17 @@ static int st_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 	c->base.regs.r11 = app.r11;
 	c->base.regs_dirty = 1;
 	c->sticky = STICKY_STOPS;
-	if (flags & CLONE_VM) {
-		e = space_join(c, t->space, -1);
+	e = unblock_all(c);
+	if (e == 0 && (flags & CLONE_VM)) {
+		/* the address space's mailboxes, if its first thread has not
+		 * made them yet (it is held) */
+		e = t->space ? 0 : setup_pending(t);
 		if (e == 0)
-			e = thread_setup(c, 1);
-	} else {
-		e = space_setup(c, t->slot);
+			e = t->space ? space_join(c, t->space, -1) : -EIO;
+		c->pending = SETUP_THREAD;
+	} else if (e == 0) {
+		c->pending = SETUP_FORK;
+		c->pending_slot = t->slot;
 	}
 	if (e < 0) {
 		pt_kill(*child);
@@ -585,7 +619,7 @@ static int profile_allows_stub(struct pt_platform *p)
 		{ SYS_write, STUB_BELL_IP, STUB_FD_BELL, 0, 8, 0 },
 		{ SYS_rt_sigreturn, STUB_SIGRET_IP, 0, 0, 0, 0 },
 		{ SYS_rt_sigaction, STUB_SIGACTION_IP, SIGSYS, STUB_SIGACTION_ACT, 0, 8 },
-		{ SYS_rt_sigprocmask, STUB_UNBLOCK_IP, SIG_UNBLOCK, STUB_UNBLOCK_MASK, 0, 8 },
+		{ SYS_rt_sigprocmask, STUB_UNBLOCK_IP, SIG_SETMASK, STUB_UNBLOCK_MASK, 0, 8 },
 		{ SYS_futex, STUB_HANDLER + 0x65, STUB_MAILBOX, FUTEX_WAIT, 1, 0 },
 	};
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
@@ -672,8 +706,15 @@ static void answer(struct pt_task *t)
  * left, else detached. */
 static int let_go(struct pt_task *t, const struct user_regs_struct *r)
 {
-	if (t->sticky <= 0)
+	if (t->sticky <= 0) {
+		int e = setup_pending(t);
+		if (e < 0) {
+			/* it cannot run untraced without its mailbox */
+			pt_kill(&t->base);
+			return e;
+		}
 		return release(t, r);
+	}
 	int e = pt_setregs(t, r);
 	if (e == 0 && ptrace(PTRACE_CONT, t->base.host_tid, 0, 0) < 0)
 		e = -errno;

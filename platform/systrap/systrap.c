@@ -22,10 +22,16 @@
  * ptrace stays for what is rare: creating tasks (clone, the first task),
  * execve's fresh address space, and syscalls the sentry injects (mapping a
  * donated fd, reaping, ...). The sentry seizes the thread when it needs
- * one of those (PTRACE_SEIZE + PTRACE_INTERRUPT) and detaches when it
- * resumes the thread. Injected syscalls run from the stub's injection
- * point, which the filter answers with SECCOMP_RET_TRACE: allowed under the
- * sentry's eye, ENOSYS when nobody traces (filter.c).
+ * one of those (PTRACE_SEIZE + PTRACE_INTERRUPT) and lets it go
+ * STICKY_STOPS stops later (meanwhile its SIGSYS stops it through ptrace,
+ * st_traced_stop), so start-up and fork/exec do not attach and detach for
+ * every syscall; a new task's mailboxes are made only then (setup_pending).
+ * Injected syscalls run from the stub's injection point, which the filter
+ * answers with SECCOMP_RET_TRACE: allowed under the sentry's eye, ENOSYS
+ * when nobody traces (filter.c).
+ *
+ * A container's seccomp profile is run by the sentry for the syscalls
+ * this platform traps (apply_profile).
  *
  * Exits: a pidfd per thread (PIDFD_THREAD) on the loop.
  *
@@ -73,8 +79,9 @@
 #define SCRATCH_SIGALTSTACK (PLATFORM_SCRATCH + 0xf00)
 #define SCRATCH_SIGMASK (PLATFORM_SCRATCH + 0xf80)
 
-/* The handler's poll before it sleeps; MOAT_SYSTRAP_SPIN overrides it
- * (see platform/README.md for the measurements behind it). */
+/* The most the handler polls before it sleeps (MOAT_SYSTRAP_SPIN), and
+ * the sentry's longest poll after an answer (MOAT_SYSTRAP_POLL_US); both
+ * adapt below them (see platform/README.md for the measurements). */
 #define DEFAULT_SPIN 1000
 #define DEFAULT_POLL_US 20
 

@@ -46,9 +46,6 @@ struct inet_sock {
 	struct ns_socket *ns;
 	struct netns *netns; /* held: the stack of ns lives while it does */
 	int connecting; /* a blocking connect waits for its handshake */
-	/* A connect returned EINPROGRESS and no connect has reported the
-	 * outcome yet (Linux SS_CONNECTING). */
-	int in_progress;
 	/* SIOCGSTAMP: when the last datagram was read (Linux: received;
 	 * see SO_TIMESTAMP in inet_recvmsg); ENOENT before the first. */
 	int stamped;
@@ -201,42 +198,23 @@ static int inet_connect(struct sock *s, struct task *t, const struct sockaddr *a
 	struct inet_sock *is = I(s);
 	if (is->connecting && t->sc.rerun) {
 		int st = tcp_state(is->ns);
-		if (st == TCP_SYN_SENT) {
+		if (st == TCP_SYN_SENT || st == TCP_SYN_RECV) {
 			*wq = &s->wq;
 			return -EAGAIN;
 		}
+		/* The handshake ended: the outcome is what the next connect
+		 * reports (Linux __inet_stream_connect after its wait), the
+		 * stack's SS_CONNECTING answer: success, or the error and a
+		 * socket reset. */
 		is->connecting = 0;
-		is->in_progress = 0;
-		int err = 0;
-		socklen_t el = sizeof(err);
-		ns_getsockopt(is->ns, SOL_SOCKET, SO_ERROR, &err, &el);
-		if (err) {
-			/* Linux resets a socket whose blocking connect failed
-			 * (a later poll sees it fresh; a connect starts anew). */
-			struct sockaddr un = { .sa_family = AF_UNSPEC };
-			ns_connect(is->ns, &un, sizeof(un));
-			return -err;
-		}
-		/* Connected, or already closed by the peer: Linux reports
-		 * success then (the next read sees the EOF or reset). */
-		return 0;
+		return ns_connect(is->ns, a, len);
 	}
 	is->connecting = 0;
-	int unspec = a && len >= (socklen_t)sizeof(sa_family_t) && a->sa_family == AF_UNSPEC;
-	if (is->in_progress && !unspec && s->type == SOCK_STREAM) {
-		/* Linux: the first connect after one in progress completed
-		 * reports the success, whatever address it names. */
-		int st = tcp_state(is->ns);
-		if (st != TCP_SYN_SENT && st != TCP_SYN_RECV && st != TCP_CLOSE && st >= 0) {
-			is->in_progress = 0;
-			return 0;
-		}
-	}
 	int r = ns_connect(is->ns, a, len);
-	if (r != -EALREADY)
-		is->in_progress = r == -EINPROGRESS;
 	int nonblock = s->file && (s->file->flags & O_NONBLOCK);
-	if (r == -EINPROGRESS && !nonblock) {
+	/* A blocking connect waits for a handshake it started, and (Linux)
+	 * for one an earlier non-blocking connect started. */
+	if ((r == -EINPROGRESS || (r == -EALREADY && s->type == SOCK_STREAM)) && !nonblock) {
 		is->connecting = 1;
 		*wq = &s->wq;
 		return -EAGAIN;

@@ -1,0 +1,267 @@
+/*
+ * Differential case seq_fixes2: more of what the random sequences
+ * (seqcases.c) found, one deterministic scenario each:
+ *
+ *   - TIME-WAIT: a socket is CLOSE once its connection enters TIME-WAIT
+ *     (a self-connected socket shut down, the active closer of a pair):
+ *     TCP_INFO, poll, names, reads, connect/listen/bind/shutdown on it;
+ *   - connect() after the connection ended: EISCONN once a connect
+ *     reported success, the error (and a reset socket) when none did.
+ *
+ * Loopback events that moat's event loop delivers a turn later (a FIN's
+ * ACK, a peer's FIN or RST) are waited for (bounded, printing nothing)
+ * before the line that observes them. Ports are never printed: only
+ * whether one is there and whether it changed.
+ */
+#include "diff.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WAIT_MS 2000
+#define ALL_EVENTS (POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLRDBAND | POLLWRNORM | POLLWRBAND | POLLRDHUP)
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void wait_for(int fd, short ev)
+{
+	struct pollfd p = { fd, ev, 0 };
+	poll(&p, 1, WAIT_MS);
+}
+
+/* Until every byte and the FIN sent are acknowledged (SIOCOUTQ 0). */
+static void wait_acked(int fd)
+{
+	struct timespec t0, nap = { 0, 1000000 };
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int q = 0;
+	while (ioctl(fd, SIOCOUTQ, &q) == 0 && q && ms_since(&t0) < WAIT_MS)
+		nanosleep(&nap, NULL);
+}
+
+static int tcp_state(int fd)
+{
+	struct tcp_info ti;
+	socklen_t l = sizeof(ti);
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0)
+		return -1;
+	return ti.tcpi_state;
+}
+
+static int port_of(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t l = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &l) < 0)
+		return -1;
+	return ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+					: ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static void show(const char *what, int fd)
+{
+	char w[128];
+	struct pollfd p = { fd, ALL_EVENTS, 0 };
+	poll(&p, 1, 0);
+	snprintf(w, sizeof(w), "%s: state", what);
+	V(w, "%d", tcp_state(fd));
+	snprintf(w, sizeof(w), "%s: poll", what);
+	V(w, "%#x", (unsigned)p.revents);
+	struct sockaddr_storage ss;
+	socklen_t l = sizeof(ss);
+	snprintf(w, sizeof(w), "%s: getpeername", what);
+	TRY(w, getpeername(fd, (struct sockaddr *)&ss, &l));
+	int e = -1;
+	l = sizeof(e);
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l);
+	snprintf(w, sizeof(w), "%s: SO_ERROR", what);
+	V(w, "%s", errname(e));
+}
+
+/* The calls of a socket whose connection is over, in Linux's order of
+ * interest: reads, writes, the socket-level state, the port. */
+static void calls_on_closed(const char *what, int fd, const struct sockaddr *to, socklen_t tl)
+{
+	char w[128], b[16];
+	int port = port_of(fd);
+	snprintf(w, sizeof(w), "%s: recv", what);
+	TRY(w, recv(fd, b, sizeof(b), MSG_DONTWAIT));
+	snprintf(w, sizeof(w), "%s: send", what);
+	TRY(w, send(fd, "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL));
+	snprintf(w, sizeof(w), "%s: connect", what);
+	TRY(w, connect(fd, to, tl));
+	snprintf(w, sizeof(w), "%s: listen", what);
+	TRY(w, listen(fd, 1));
+	snprintf(w, sizeof(w), "%s: shutdown", what);
+	TRY(w, shutdown(fd, SHUT_RDWR));
+	snprintf(w, sizeof(w), "%s: port kept", what);
+	V(w, "%d", port_of(fd) == port);
+	struct sockaddr_storage any;
+	memset(&any, 0, sizeof(any));
+	any.ss_family = to->sa_family;
+	snprintf(w, sizeof(w), "%s: bind any", what);
+	TRY(w, bind(fd, (struct sockaddr *)&any, to->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+									: sizeof(struct sockaddr_in)));
+	snprintf(w, sizeof(w), "%s: port after bind: same, none", what);
+	V(w, "%d %d", port_of(fd) == port, port_of(fd) == 0);
+	snprintf(w, sizeof(w), "%s: listen after bind", what);
+	TRY(w, listen(fd, 1));
+	snprintf(w, sizeof(w), "%s: connect after bind", what);
+	TRY(w, connect(fd, to, tl));
+	snprintf(w, sizeof(w), "%s: state at last", what);
+	V(w, "%d", tcp_state(fd));
+}
+
+static socklen_t loop_addr(int family, int port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = in6addr_loopback;
+		a->sin6_port = htons((uint16_t)port);
+		return sizeof(*a);
+	}
+	struct sockaddr_in *a = (struct sockaddr_in *)ss;
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a->sin_port = htons((uint16_t)port);
+	return sizeof(*a);
+}
+
+/* A listener on the loopback address of family, and its address. */
+static int listener(int family, struct sockaddr_storage *ss, socklen_t *len)
+{
+	int l = socket(family, SOCK_STREAM, 0);
+	*len = loop_addr(family, 0, ss);
+	bind(l, (struct sockaddr *)ss, *len);
+	listen(l, 4);
+	*len = loop_addr(family, port_of(l), ss);
+	return l;
+}
+
+static void time_wait(void)
+{
+	char w[96];
+	static const int fams[] = { AF_INET, AF_INET6 };
+	for (int f = 0; f < 2; f++) {
+		const char *fn = fams[f] == AF_INET ? "inet" : "inet6";
+		/* A socket connected to itself, shut down: its FIN comes back
+		 * (CLOSING), its ACK too (TIME-WAIT). */
+		struct sockaddr_storage ss;
+		int s = socket(fams[f], SOCK_STREAM, 0);
+		socklen_t sl = loop_addr(fams[f], 0, &ss);
+		bind(s, (struct sockaddr *)&ss, sl);
+		sl = loop_addr(fams[f], port_of(s), &ss);
+		snprintf(w, sizeof(w), "%s self: connect", fn);
+		TRY(w, connect(s, (struct sockaddr *)&ss, sl));
+		snprintf(w, sizeof(w), "%s self: shutdown", fn);
+		TRY(w, shutdown(s, SHUT_RDWR));
+		wait_acked(s);
+		snprintf(w, sizeof(w), "%s self in time-wait", fn);
+		show(w, s);
+		calls_on_closed(w, s, (struct sockaddr *)&ss, sl);
+		close(s);
+
+		/* The active closer of a pair, with the port connect chose and
+		 * with one bind named. */
+		for (int named = 0; named < 2; named++) {
+			socklen_t ll;
+			int l = listener(fams[f], &ss, &ll);
+			int c = socket(fams[f], SOCK_STREAM, 0);
+			if (named) {
+				struct sockaddr_storage b;
+				int probe = socket(fams[f], SOCK_STREAM, 0);
+				socklen_t bl = loop_addr(fams[f], 0, &b);
+				bind(probe, (struct sockaddr *)&b, bl);
+				int port = port_of(probe);
+				close(probe);
+				bl = loop_addr(fams[f], port, &b);
+				bind(c, (struct sockaddr *)&b, bl);
+			}
+			connect(c, (struct sockaddr *)&ss, ll);
+			wait_for(l, POLLIN);
+			int a = accept(l, NULL, NULL);
+			shutdown(c, SHUT_WR);
+			wait_acked(c);
+			send(a, "tail", 4, MSG_NOSIGNAL);
+			close(a);
+			wait_for(c, POLLRDHUP);
+			snprintf(w, sizeof(w), "%s closer%s", fn, named ? " bound" : "");
+			show(w, c);
+			calls_on_closed(w, c, (struct sockaddr *)&ss, ll);
+			close(c);
+			close(l);
+		}
+	}
+}
+
+/* connect() on a socket whose connection was reset: EISCONN once a
+ * connect reported success (a blocking one), else the error reported by
+ * that connect, which leaves the socket unconnected. */
+static void connect_after_reset(void)
+{
+	char w[96];
+	for (int nb = 0; nb < 2; nb++) {
+		for (int taken = 0; taken < 2; taken++) {
+			if (!nb && taken)
+				continue;
+			struct sockaddr_storage ss;
+			socklen_t ll;
+			int l = listener(AF_INET, &ss, &ll);
+			int c = socket(AF_INET, SOCK_STREAM, 0);
+			if (nb)
+				fcntl(c, F_SETFL, O_NONBLOCK);
+			const char *k = !nb ? "blocking" : taken ? "nonblocking, error taken" : "nonblocking";
+			snprintf(w, sizeof(w), "reset %s: connect", k);
+			errno = 0;
+			int r = connect(c, (struct sockaddr *)&ss, ll);
+			R(w, r < 0 && errno == EINPROGRESS ? 0 : r);
+			wait_for(l, POLLIN);
+			int a = accept(l, NULL, NULL);
+			struct linger lg = { 1, 0 };
+			setsockopt(a, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			close(a);
+			wait_for(c, POLLHUP);
+			snprintf(w, sizeof(w), "reset %s", k);
+			if (taken) {
+				int e = 0;
+				socklen_t el = sizeof(e);
+				getsockopt(c, SOL_SOCKET, SO_ERROR, &e, &el);
+				V("reset nonblocking: SO_ERROR taken", "%s", errname(e));
+			}
+			snprintf(w, sizeof(w), "reset %s: connect again", k);
+			TRY(w, connect(c, (struct sockaddr *)&ss, ll));
+			snprintf(w, sizeof(w), "reset %s: then", k);
+			show(w, c);
+			snprintf(w, sizeof(w), "reset %s: listen", k);
+			TRY(w, listen(c, 1));
+			snprintf(w, sizeof(w), "reset %s: connect once more", k);
+			TRY(w, connect(c, (struct sockaddr *)&ss, ll));
+			close(c);
+			close(l);
+		}
+	}
+}
+
+void case_seq_fixes2(void)
+{
+	time_wait();
+	connect_after_reset();
+}

@@ -882,6 +882,7 @@ void tcp_rcv_state_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 			tp->snd_wl1 = seg->seq;
 			tp->snd_wl2 = seg->ack;
 			tcp_init_transfer(tp);
+			tcp_queue_early_fin(tp);
 			tcp_wake(tp);
 		} else {
 			goto drop_with_reset;

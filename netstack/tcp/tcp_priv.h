@@ -270,6 +270,7 @@ struct tcp_sock {
 	struct tcp_sock *lhnext;     /* listener chain */
 	uint8_t in_ehash, in_bhash, in_lhash;
 	uint8_t port_locked;	     /* bind() chose the port */
+	uint8_t addr_locked;	     /* bind() chose the address (a disconnect keeps it) */
 
 	/* Send sequence space (RFC 9293 3.3.1). */
 	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2, snd_up;
@@ -636,6 +637,17 @@ static inline uint32_t tcp_mtu_cap(const struct tcp_sock *tp, uint32_t mtu)
 {
 	uint32_t max = tp->raddr.family == AF_INET6 ? 65535 + 40 : 65535;
 	return mtu > max ? max : mtu;
+}
+
+/* Linux (tcp_rcv_state_process, SYN-RECV): a shutdown(SHUT_WR) made
+ * before the connection was established (on the socket before connect,
+ * or on the listener before listen) sends its FIN once it is. */
+static inline void tcp_queue_early_fin(struct tcp_sock *tp)
+{
+	if (tp->shut_wr && !tp->fin_queued) {
+		tcp_set_state(tp, TCPS_FIN_WAIT_1);
+		tp->fin_queued = 1;
+	}
 }
 
 /* TCP_NOTSENT_LOWAT in effect: the socket's, else the stack's. */

@@ -271,6 +271,7 @@ static int tcp_bind(struct ns_socket *s, const struct sockaddr *a, socklen_t len
 	if (r < 0)
 		return r;
 	tp->port_locked = sa.port != 0;
+	tp->addr_locked = !ns_ip_is_any(&sa.ip);
 	/* Linux: bound to an IPv6 address, the socket is IPv6-only. */
 	if (sa.ip.family == AF_INET6 && !ns_ip_is_any(&sa.ip))
 		s->opts |= NS_SO_V6ONLY;
@@ -328,13 +329,18 @@ static void tcp_disconnect(struct tcp_sock *tp)
 	} else if (TCPS_HAVERCVDSYN(tp->state) && tp->state != TCPS_TIME_WAIT) {
 		tcp_send_active_reset(tp);
 	}
-	int orphan = tp->orphan;
-	tp->orphan = 0;
-	tcp_done(tp, 0);
-	tp->orphan = (uint8_t)orphan;
+	/* A socket already closed keeps its port, even one bind() did not
+	 * name (Linux changes no state then, so gives back no port). */
+	if (tp->state != TCPS_CLOSED) {
+		int orphan = tp->orphan;
+		tp->orphan = 0;
+		tcp_done(tp, 0);
+		tp->orphan = (uint8_t)orphan;
+	}
 	tp->shut_rd = tp->shut_wr = 0;
 	tp->sk.so_error = 0;
 	tp->sock_connecting = tp->sock_connected = 0;
+	tp->established_once = 0; /* (Linux clears SOCK_DONE: reads say ENOTCONN) */
 	tp->disconnected = 1;
 	tcp_rq_free(&tp->rcvq);
 	tcp_ooo_purge(tp);
@@ -345,7 +351,7 @@ static void tcp_disconnect(struct tcp_sock *tp)
 	/* Linux clears the options it parsed, TCP_MAXSEG's value with them
 	 * (a getsockopt shows the last connection's MSS then). */
 	tp->user_mss = 0;
-	if (!tp->port_locked)
+	if (!tp->addr_locked)
 		tp->laddr = ns_ip_any(tp->sk.domain);
 }
 
@@ -464,8 +470,9 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	tp->peer_mss = tp->user_mss ? tp->user_mss : tcp_default_mss(tp);
 	tp->snd_max_wnd = 0;
 	tcp_current_mss(tp);
+	/* (shutdown() of the unconnected socket stays in force: Linux's
+	 * sk_shutdown is cleared by a disconnect only) */
 	tp->fin_queued = tp->fin_sent = 0;
-	tp->shut_rd = tp->shut_wr = 0;
 	tp->retransmits = tp->backoff = 0;
 	tp->rto = TCP_RTO_INIT;
 	tp->state = TCPS_SYN_SENT;

@@ -192,34 +192,50 @@ static int tcp_state(struct ns_socket *ns)
 	return si.state;
 }
 
+/* Run the stack until its links hold nothing more to deliver (owed ACKs
+ * sent, looped frames taken in), for a few rounds at most. */
+static void settle_local(struct ns_stack *st)
+{
+	for (int i = 0; i < 8 && ns_stack_flush(st); i++)
+		ns_stack_poll(st);
+}
+
 static int inet_connect(struct sock *s, struct task *t, const struct sockaddr *a, socklen_t len,
 			struct waitq **wq)
 {
 	struct inet_sock *is = I(s);
-	if (is->connecting && t->sc.rerun) {
-		int st = tcp_state(is->ns);
-		if (st == TCP_SYN_SENT || st == TCP_SYN_RECV) {
-			*wq = &s->wq;
-			return -EAGAIN;
-		}
-		/* The handshake ended: the outcome is what the next connect
-		 * reports (Linux __inet_stream_connect after its wait), the
-		 * stack's SS_CONNECTING answer: success, or the error and a
-		 * socket reset. */
-		is->connecting = 0;
-		return ns_connect(is->ns, a, len);
-	}
-	is->connecting = 0;
-	int r = ns_connect(is->ns, a, len);
 	int nonblock = s->file && (s->file->flags & O_NONBLOCK);
-	/* A blocking connect waits for a handshake it started, and (Linux)
-	 * for one an earlier non-blocking connect started. */
-	if ((r == -EINPROGRESS || (r == -EALREADY && s->type == SOCK_STREAM)) && !nonblock) {
+	int r;
+	if (is->connecting && t->sc.rerun) {
+		r = -EALREADY; /* our own handshake, waited for */
+	} else {
+		is->connecting = 0;
+		r = ns_connect(is->ns, a, len);
+		/* Linux's loopback takes a handshake as far as it goes
+		 * before connect() returns (EINPROGRESS or not). */
+		if (r == -EINPROGRESS)
+			settle_local(is->netns->st);
+	}
+	if (s->type != SOCK_STREAM || nonblock || (r != -EINPROGRESS && r != -EALREADY))
+		return r;
+	/* A blocking connect waits while the handshake runs, its own or
+	 * one an earlier non-blocking connect started (Linux
+	 * inet_wait_for_connect). */
+	int st = tcp_state(is->ns);
+	if (st == TCP_SYN_SENT || st == TCP_SYN_RECV) {
 		is->connecting = 1;
 		*wq = &s->wq;
 		return -EAGAIN;
 	}
-	return r;
+	/* The handshake ended: the outcome is what the next connect
+	 * reports (Linux __inet_stream_connect after its wait), the stack's
+	 * SS_CONNECTING answer: success, or the error and a socket reset.
+	 * Linux's loopback finishes what the handshake set off (a FIN
+	 * queued by an earlier shutdown, its ACK) before the woken task
+	 * looks: so does ours. */
+	settle_local(is->netns->st);
+	is->connecting = 0;
+	return ns_connect(is->ns, a, len);
 }
 
 static int inet_listen(struct sock *s, int backlog)

@@ -6,7 +6,11 @@
  *     (a self-connected socket shut down, the active closer of a pair):
  *     TCP_INFO, poll, names, reads, connect/listen/bind/shutdown on it;
  *   - connect() after the connection ended: EISCONN once a connect
- *     reported success, the error (and a reset socket) when none did.
+ *     reported success, the error (and a reset socket) when none did;
+ *   - shutdown() before connect() or listen() stays in force: a self
+ *     connect then ends at once (ECONNABORTED), a listener's connections
+ *     inherit it (a FIN after the handshake);
+ *   - a disconnect of a socket already closed keeps its port.
  *
  * Loopback events that moat's event loop delivers a turn later (a FIN's
  * ACK, a peer's FIN or RST) are waited for (bounded, printing nothing)
@@ -260,8 +264,143 @@ static void connect_after_reset(void)
 	}
 }
 
+/* shutdown() of a socket not connected yet stays in force (Linux keeps
+ * sk_shutdown until a disconnect): a connection made afterwards reads
+ * the end of the stream at once (SHUT_RD) or cannot write (SHUT_WR); one
+ * made by a simultaneous open (a socket connected to itself) sends its
+ * FIN as it is established, and a blocking connect then finds it closed:
+ * ECONNABORTED. */
+static void shutdown_before_connect(void)
+{
+	char w[96];
+	static const int fams[] = { AF_INET, AF_INET6 };
+	for (int f = 0; f < 2; f++)
+		for (int how = SHUT_RD; how <= SHUT_RDWR; how++)
+			for (int self = 0; self < 2; self++)
+				for (int nb = 0; nb < 2; nb++) {
+					struct sockaddr_storage ss;
+					socklen_t sl;
+					int l = -1, s = socket(fams[f], SOCK_STREAM, 0);
+					const char *fn = fams[f] == AF_INET ? "inet" : "inet6";
+					snprintf(w, sizeof(w), "%s shut %d, %s%s", fn, how, self ? "self" : "to a listener",
+						 nb ? " nonblocking" : "");
+					shutdown(s, how);
+					if (self) {
+						sl = loop_addr(fams[f], 0, &ss);
+						bind(s, (struct sockaddr *)&ss, sl);
+						sl = loop_addr(fams[f], port_of(s), &ss);
+					} else {
+						l = listener(fams[f], &ss, &sl);
+					}
+					if (nb)
+						fcntl(s, F_SETFL, O_NONBLOCK);
+					char c[128];
+					snprintf(c, sizeof(c), "%s: connect", w);
+					TRY(c, connect(s, (struct sockaddr *)&ss, sl));
+					/* Wait for the handshake and what follows it. */
+					if (nb)
+						wait_for(s, POLLOUT);
+					wait_acked(s);
+					show(w, s);
+					snprintf(c, sizeof(c), "%s: recv", w);
+					char b[4];
+					TRY(c, recv(s, b, sizeof(b), MSG_DONTWAIT));
+					snprintf(c, sizeof(c), "%s: send", w);
+					TRY(c, send(s, "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL));
+					snprintf(c, sizeof(c), "%s: connect again", w);
+					TRY(c, connect(s, (struct sockaddr *)&ss, sl));
+					close(s);
+					if (l >= 0)
+						close(l);
+				}
+}
+
+/* A listener shut down before listen(): its connections inherit the
+ * flags; one for writing sends the FIN once the handshake is done. */
+static void shutdown_before_listen(void)
+{
+	char w[96];
+	for (int how = SHUT_RD; how <= SHUT_RDWR; how++) {
+		struct sockaddr_storage ss;
+		int l = socket(AF_INET6, SOCK_STREAM, 0);
+		snprintf(w, sizeof(w), "listener shut %d: shutdown", how);
+		TRY(w, shutdown(l, how));
+		socklen_t sl = loop_addr(AF_INET6, 0, &ss);
+		bind(l, (struct sockaddr *)&ss, sl);
+		snprintf(w, sizeof(w), "listener shut %d: listen", how);
+		TRY(w, listen(l, 4));
+		sl = loop_addr(AF_INET6, port_of(l), &ss);
+		int c = socket(AF_INET6, SOCK_STREAM, 0);
+		snprintf(w, sizeof(w), "listener shut %d: connect", how);
+		TRY(w, connect(c, (struct sockaddr *)&ss, sl));
+		wait_for(l, POLLIN);
+		int a = accept(l, NULL, NULL);
+		if (how != SHUT_RD) {
+			/* The FIN, and (Linux delays it) its ACK. */
+			wait_for(c, POLLRDHUP);
+			wait_acked(a);
+		}
+		snprintf(w, sizeof(w), "listener shut %d: client", how);
+		show(w, c);
+		snprintf(w, sizeof(w), "listener shut %d: accepted", how);
+		show(w, a);
+		char b[4];
+		snprintf(w, sizeof(w), "listener shut %d: accepted recv", how);
+		TRY(w, recv(a, b, sizeof(b), MSG_DONTWAIT));
+		snprintf(w, sizeof(w), "listener shut %d: accepted send", how);
+		TRY(w, send(a, "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL));
+		close(a);
+		close(c);
+		close(l);
+	}
+}
+
+/* A socket that a failed connect left closed, bound to 127.0.0.1:0
+ * afterwards: the next connect reports the failure and disconnects, yet
+ * the socket keeps that port (it was closed already: Linux gives back
+ * no port then), so a connect to it is a connect to itself. */
+static void disconnect_keeps_port(void)
+{
+	char w[96];
+	for (int taken = 0; taken < 2; taken++) {
+		struct sockaddr_storage ss;
+		int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		socklen_t sl = loop_addr(AF_INET, 1, &ss);
+		const char *k = taken ? "refused, error taken" : "refused";
+		snprintf(w, sizeof(w), "%s: connect nowhere", k);
+		TRY(w, connect(s, (struct sockaddr *)&ss, sl));
+		wait_for(s, POLLOUT);
+		fcntl(s, F_SETFL, 0);
+		sl = loop_addr(AF_INET, 0, &ss);
+		snprintf(w, sizeof(w), "%s: bind", k);
+		TRY(w, bind(s, (struct sockaddr *)&ss, sl));
+		int port = port_of(s);
+		if (taken) {
+			int e = 0;
+			socklen_t el = sizeof(e);
+			getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &el);
+		}
+		sl = loop_addr(AF_INET, port, &ss);
+		snprintf(w, sizeof(w), "%s: connect to its port", k);
+		TRY(w, connect(s, (struct sockaddr *)&ss, sl));
+		struct sockaddr_in n;
+		socklen_t nl = sizeof(n);
+		getsockname(s, (struct sockaddr *)&n, &nl);
+		snprintf(w, sizeof(w), "%s: then port kept, address", k);
+		V(w, "%d %s", ntohs(n.sin_port) == port, inet_ntoa(n.sin_addr));
+		snprintf(w, sizeof(w), "%s: connect to its port again", k);
+		TRY(w, connect(s, (struct sockaddr *)&ss, sl));
+		snprintf(w, sizeof(w), "%s: connected", k);
+		show(w, s);
+		close(s);
+	}
+}
+
 void case_seq_fixes2(void)
 {
 	time_wait();
 	connect_after_reset();
+	shutdown_before_connect();
+	shutdown_before_listen();
+	disconnect_keeps_port();
 }

@@ -164,6 +164,126 @@ START_TEST(simultaneous_open_answers_a_syn_with_synack_and_establishes_on_its_ac
 }
 END_TEST
 
+/* Linux keeps a shutdown() of the unconnected socket (sk_shutdown) until
+ * a disconnect: after a simultaneous open it sends the FIN as soon as the
+ * connection is established (tcp_rcv_state_process, SYN-RECV); SHUT_RD
+ * makes reads end at once. */
+START_TEST(shutdown_before_connect_stays_and_a_simultaneous_open_then_sends_fin)
+{
+	t_begin();
+	struct ns_socket *s;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &s), 0);
+	ck_assert_int_eq(ns_shutdown(s, SHUT_RDWR), -ENOTCONN);
+	struct sockaddr_in a = fx_sin(B_IP_PEER, 80);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&a, sizeof(a)), -EINPROGRESS);
+	struct t_in syn, sa, fin;
+	T_EXPECT(&syn);
+	T_INJECT(.sport = 80, .dport = syn.sport, .seq = 5000, .flags = TH_SYN, .win = 65535,
+		 .mss = 1460);
+	T_EXPECT(&sa);
+	ck_assert_int_eq(sa.flags, TH_SYN | TH_ACK);
+	T_INJECT(.sport = 80, .dport = syn.sport, .seq = 5000, .ack = syn.seq + 1,
+		 .flags = TH_SYN | TH_ACK, .win = 65535, .mss = 1460);
+	ck_assert_int_eq(t_state(s), LS_FIN_WAIT1);
+	T_EXPECT(&fin);
+	ck_assert_int_eq(fin.flags, TH_FIN | TH_ACK);
+	ck_assert_uint_eq(fin.seq, syn.seq + 1);
+	char b;
+	ck_assert_int_eq(ns_recv(s, &b, 1, 0), 0);
+	ck_assert_int_eq(ns_send(s, "x", 1, 0), -EPIPE);
+	ns_close(s);
+}
+END_TEST
+
+/* The same after an ordinary handshake: no FIN, but no writing either
+ * (Linux: SEND_SHUTDOWN stays set). */
+START_TEST(shutdown_before_connect_stays_after_an_ordinary_handshake)
+{
+	t_begin();
+	struct ns_socket *s;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &s), 0);
+	ck_assert_int_eq(ns_shutdown(s, SHUT_WR), -ENOTCONN);
+	struct sockaddr_in a = fx_sin(B_IP_PEER, 80);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&a, sizeof(a)), -EINPROGRESS);
+	struct t_in syn, ack;
+	T_EXPECT(&syn);
+	T_INJECT(.sport = 80, .dport = syn.sport, .seq = 7777, .ack = syn.seq + 1,
+		 .flags = TH_SYN | TH_ACK, .win = 29200, .mss = 1460);
+	T_EXPECT(&ack);
+	ck_assert_int_eq(ack.flags, TH_ACK);
+	T_EXPECT_NONE();
+	ck_assert_int_eq(t_state(s), LS_ESTABLISHED);
+	ck_assert_int_eq(ns_send(s, "x", 1, 0), -EPIPE);
+	ck_assert_int_eq(sopoll(s) & (POLLOUT | POLLIN), POLLOUT);
+	ns_close(s);
+}
+END_TEST
+
+/* A listener shut before listen() (Linux sk_clone_lock copies the flags):
+ * its connection reads the end at once and, shut for writing, sends its
+ * FIN right after the handshake. */
+START_TEST(a_listeners_shutdown_before_listen_is_its_connections_too)
+{
+	t_begin();
+	struct ns_socket *ls;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &ls), 0);
+	ck_assert_int_eq(ns_shutdown(ls, SHUT_RDWR), -ENOTCONN);
+	struct sockaddr_in a = fx_sin(0, 8080);
+	ck_assert_int_eq(ns_bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(ns_listen(ls, 4), 0);
+	struct t_in sa, fin;
+	T_INJECT(.sport = 40000, .dport = 8080, .seq = 5000, .flags = TH_SYN, .win = 65535, .mss = 1460);
+	T_EXPECT(&sa);
+	ck_assert_int_eq(sa.flags, TH_SYN | TH_ACK);
+	T_INJECT(.sport = 40000, .dport = 8080, .seq = 5001, .ack = sa.seq + 1, .flags = TH_ACK,
+		 .win = 65535);
+	struct ns_socket *s;
+	ck_assert_int_eq(ns_accept(ls, &s, NULL, NULL), 0);
+	ck_assert_int_eq(t_state(s), LS_FIN_WAIT1);
+	T_EXPECT(&fin);
+	ck_assert_int_eq(fin.flags, TH_FIN | TH_ACK);
+	ck_assert_uint_eq(fin.seq, sa.seq + 1);
+	char b;
+	ck_assert_int_eq(ns_recv(s, &b, 1, 0), 0);
+	ns_close(s);
+	ns_close(ls);
+}
+END_TEST
+
+/* Linux tcp_disconnect() changes no state of a socket already closed, so
+ * gives back no port: a socket a failed connect left closed and that was
+ * bound (to an address, port 0) afterwards keeps both through the
+ * disconnect the next connect makes. */
+START_TEST(a_disconnect_of_a_closed_socket_keeps_its_port_and_bound_address)
+{
+	t_begin();
+	struct ns_socket *s;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &s), 0);
+	struct sockaddr_in a = fx_sin(B_IP_PEER, 81);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&a, sizeof(a)), -EINPROGRESS);
+	struct t_in syn;
+	T_EXPECT(&syn);
+	T_INJECT(.sport = 81, .dport = syn.sport, .ack = syn.seq + 1, .flags = TH_RST | TH_ACK);
+	ck_assert_int_eq(t_state(s), LS_CLOSE);
+	struct sockaddr_in b = fx_sin(B_IP_STACK, 0), n;
+	ck_assert_int_eq(ns_bind(s, (struct sockaddr *)&b, sizeof(b)), 0);
+	socklen_t nl = sizeof(n);
+	ck_assert_int_eq(ns_getsockname(s, (struct sockaddr *)&n, &nl), 0);
+	uint16_t port = ntohs(n.sin_port);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&a, sizeof(a)), -ECONNREFUSED);
+	nl = sizeof(n);
+	ck_assert_int_eq(ns_getsockname(s, (struct sockaddr *)&n, &nl), 0);
+	ck_assert_uint_eq(ntohs(n.sin_port), port);
+	ck_assert_uint_eq(ntohl(n.sin_addr.s_addr), B_IP_STACK);
+	/* Bound: a bind is EINVAL; the next connect leaves from that port. */
+	ck_assert_int_eq(ns_bind(s, (struct sockaddr *)&b, sizeof(b)), -EINVAL);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&a, sizeof(a)), -EINPROGRESS);
+	T_EXPECT(&syn);
+	ck_assert_uint_eq(syn.sport, port);
+	ns_close(s);
+}
+END_TEST
+
 /* RFC 9293 3.6 figure 12: the active close. */
 START_TEST(active_close_goes_fin_wait_1_fin_wait_2_time_wait)
 {
@@ -591,6 +711,10 @@ Suite *tcp_states_suite(void)
 	ADD_FX(s, listener_answers_syn_with_synack_and_accept_waits_for_the_final_ack);
 	ADD_FX(s, data_on_the_final_ack_is_readable_after_accept);
 	ADD_FX(s, simultaneous_open_answers_a_syn_with_synack_and_establishes_on_its_ack);
+	ADD_FX(s, shutdown_before_connect_stays_and_a_simultaneous_open_then_sends_fin);
+	ADD_FX(s, shutdown_before_connect_stays_after_an_ordinary_handshake);
+	ADD_FX(s, a_listeners_shutdown_before_listen_is_its_connections_too);
+	ADD_FX(s, a_disconnect_of_a_closed_socket_keeps_its_port_and_bound_address);
 	ADD_FX(s, active_close_goes_fin_wait_1_fin_wait_2_time_wait);
 	ADD_FX(s, passive_close_goes_close_wait_last_ack_closed);
 	ADD_FX(s, simultaneous_close_goes_through_closing_to_time_wait);

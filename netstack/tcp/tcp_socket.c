@@ -203,15 +203,28 @@ int tcp_socket_create(struct ns_stack *st, int domain, struct ns_socket **out)
 
 /* ---- buffers ---- */
 
+/* What Linux (x86-64) charges a send buffer per segment beyond its bytes:
+ * the skb head, kmalloc'ed in a power of two, holds the segment with
+ * MAX_TCP_HEADER (320) and struct skb_shared_info (320); struct sk_buff
+ * (256) comes on top. SO_SNDBUF values are made of these. */
+#define TCP_SKB_HEAD_EXTRA 640
+#define TCP_SKB_STRUCT 256
+
 void tcp_sndbuf_expand(struct tcp_sock *tp)
 {
 	/* Linux tcp_sndbuf_expand(): room for twice the congestion window
-	 * (four times in slow start), unless the user fixed SO_SNDBUF. */
+	 * (at least the initial one) of worst-case segments (RFC 5681 3.2:
+	 * fast recovery; CUBIC needs 1.7 times), unless the user fixed
+	 * SO_SNDBUF. The segment is the larger of the MSS and its clamp
+	 * (the peer's MSS option, or TCP_MAXSEG below it). */
 	if (tp->sndbuf_locked)
 		return;
-	uint32_t per = tp->mss ? tp->mss : 1460;
-	uint64_t want = (uint64_t)per * NS_MAX(tp->snd_cwnd, tp->reordering + 1) *
-			(tp->snd_cwnd < tp->snd_ssthresh ? 4 : 2);
+	uint32_t clamp = tp->user_mss && tp->user_mss < tp->peer_mss ? tp->user_mss : tp->peer_mss;
+	uint32_t seg = NS_MAX(clamp, (uint32_t)tp->mss) + TCP_SKB_HEAD_EXTRA, head = 1;
+	while (head < seg)
+		head <<= 1;
+	uint32_t nsegs = NS_MAX(NS_MAX((uint32_t)TCP_INIT_CWND, tp->snd_cwnd), tp->reordering + 1);
+	uint64_t want = 2 * (uint64_t)nsegs * (head + TCP_SKB_STRUCT);
 	if (want > (uint64_t)tp->sndbuf_max)
 		want = (uint64_t)tp->sndbuf_max;
 	if ((int)want > tp->sk.sndbuf) {

@@ -10,7 +10,8 @@
  *   - shutdown() before connect() or listen() stays in force: a self
  *     connect then ends at once (ECONNABORTED), a listener's connections
  *     inherit it (a FIN after the handshake);
- *   - a disconnect of a socket already closed keeps its port.
+ *   - a disconnect of a socket already closed keeps its port;
+ *   - SO_SNDBUF of a new connection.
  *
  * Loopback events that moat's event loop delivers a turn later (a FIN's
  * ACK, a peer's FIN or RST) are waited for (bounded, printing nothing)
@@ -396,6 +397,39 @@ static void disconnect_keeps_port(void)
 	}
 }
 
+/* SO_SNDBUF of a new connection (Linux tcp_sndbuf_expand: twice ten
+ * segments as Linux charges them). CUBIC is asked for: a host may
+ * default to BBR, whose factor is 3 (moat has no BBR). */
+static void sndbuf_of_a_connection(void)
+{
+	char w[96];
+	for (int maxseg = 0; maxseg < 2; maxseg++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = loop_addr(AF_INET, 0, &ss);
+		int l = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(l, IPPROTO_TCP, TCP_CONGESTION, "cubic", 5);
+		if (maxseg) {
+			int v = 4096;
+			setsockopt(l, IPPROTO_TCP, TCP_MAXSEG, &v, sizeof(v));
+		}
+		bind(l, (struct sockaddr *)&ss, sl);
+		listen(l, 4);
+		sl = loop_addr(AF_INET, port_of(l), &ss);
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, "cubic", 5);
+		connect(c, (struct sockaddr *)&ss, sl);
+		wait_for(l, POLLIN);
+		int a = accept(l, NULL, NULL);
+		snprintf(w, sizeof(w), "sndbuf%s: client", maxseg ? ", listener TCP_MAXSEG 4096" : "");
+		get_int(w, c, SOL_SOCKET, SO_SNDBUF);
+		snprintf(w, sizeof(w), "sndbuf%s: accepted", maxseg ? ", listener TCP_MAXSEG 4096" : "");
+		get_int(w, a, SOL_SOCKET, SO_SNDBUF);
+		close(a);
+		close(c);
+		close(l);
+	}
+}
+
 void case_seq_fixes2(void)
 {
 	time_wait();
@@ -403,4 +437,5 @@ void case_seq_fixes2(void)
 	shutdown_before_connect();
 	shutdown_before_listen();
 	disconnect_keeps_port();
+	sndbuf_of_a_connection();
 }

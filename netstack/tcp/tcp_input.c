@@ -681,7 +681,9 @@ static void ack_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 /* RFC 9293 3.10.7.4 fifth, window update rule. */
 static void window_update(struct tcp_sock *tp, const struct tcp_seg_in *seg)
 {
-	uint32_t wnd = seg->wnd << tp->snd_wscale;
+	/* RFC 7323 2.2: never scaled in a SYN (the SYN-ACK that completes
+	 * a simultaneous open). */
+	uint32_t wnd = (seg->flags & TH_SYN) ? seg->wnd : seg->wnd << tp->snd_wscale;
 	if (SEQ_LT(tp->snd_wl1, seg->seq) ||
 	    (tp->snd_wl1 == seg->seq && SEQ_LEQ(tp->snd_wl2, seg->ack))) {
 		int opened = wnd > tp->snd_wnd;
@@ -877,7 +879,9 @@ void tcp_rcv_state_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 	if (tp->state == TCPS_SYN_RECEIVED) {
 		if (SEQ_LT(tp->snd_una, seg->ack) && SEQ_LEQ(seg->ack, tp->snd_nxt)) {
 			tcp_set_state(tp, TCPS_ESTABLISHED);
-			tp->snd_wnd = seg->wnd << tp->snd_wscale;
+			/* RFC 7323 2.2: the SYN-ACK that completes a
+			 * simultaneous open carries an unscaled window. */
+			tp->snd_wnd = (fl & TH_SYN) ? seg->wnd : seg->wnd << tp->snd_wscale;
 			tp->snd_max_wnd = tp->snd_wnd;
 			tp->snd_wl1 = seg->seq;
 			tp->snd_wl2 = seg->ack;

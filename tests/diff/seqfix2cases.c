@@ -11,7 +11,8 @@
  *     connect then ends at once (ECONNABORTED), a listener's connections
  *     inherit it (a FIN after the handshake);
  *   - a disconnect of a socket already closed keeps its port;
- *   - SO_SNDBUF of a new connection.
+ *   - SO_SNDBUF of a new connection;
+ *   - the window of the SYN-ACK that completes a simultaneous open.
  *
  * Loopback events that moat's event loop delivers a turn later (a FIN's
  * ACK, a peer's FIN or RST) are waited for (bounded, printing nothing)
@@ -430,6 +431,28 @@ static void sndbuf_of_a_connection(void)
 	}
 }
 
+/* A socket connected to itself with the smallest SO_RCVBUF: its window
+ * (scaled, but unscaled in the SYN-ACK that completes the simultaneous
+ * open) lets data through. How much differs: Linux offers half the
+ * buffer (1152 bytes), moat all of it. */
+static void self_connect_small_rcvbuf(void)
+{
+	struct sockaddr_storage ss;
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	int v = 2;
+	setsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	socklen_t sl = loop_addr(AF_INET, 0, &ss);
+	bind(s, (struct sockaddr *)&ss, sl);
+	sl = loop_addr(AF_INET, port_of(s), &ss);
+	TRY("self rcvbuf 2304: connect", connect(s, (struct sockaddr *)&ss, sl));
+	static char buf[4000];
+	TRY("self rcvbuf 2304: send", send(s, buf, sizeof(buf), MSG_DONTWAIT));
+	wait_for(s, POLLIN);
+	ssize_t r = recv(s, buf, sizeof(buf), MSG_DONTWAIT);
+	V("self rcvbuf 2304: data arrived", "%d", r > 0);
+	close(s);
+}
+
 void case_seq_fixes2(void)
 {
 	time_wait();
@@ -438,4 +461,5 @@ void case_seq_fixes2(void)
 	shutdown_before_listen();
 	disconnect_keeps_port();
 	sndbuf_of_a_connection();
+	self_connect_small_rcvbuf();
 }

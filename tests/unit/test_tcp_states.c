@@ -164,6 +164,33 @@ START_TEST(simultaneous_open_answers_a_syn_with_synack_and_establishes_on_its_ac
 }
 END_TEST
 
+/* RFC 7323 2.2: the SYN-ACK that completes a simultaneous open is a SYN:
+ * its window is not scaled, though both sides agreed on scaling. */
+START_TEST(the_synack_completing_a_simultaneous_open_has_an_unscaled_window)
+{
+	t_begin();
+	struct ns_socket *s;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &s), 0);
+	struct sockaddr_in a = fx_sin(B_IP_PEER, 80);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&a, sizeof(a)), -EINPROGRESS);
+	struct t_in syn, sa;
+	T_EXPECT(&syn);
+	ck_assert(syn.ws_ok);
+	T_INJECT(.sport = 80, .dport = syn.sport, .seq = 5000, .flags = TH_SYN, .win = 2304,
+		 .mss = 1460, .ws_on = 1, .ws = 7);
+	T_EXPECT(&sa);
+	ck_assert_int_eq(sa.flags, TH_SYN | TH_ACK);
+	T_INJECT(.sport = 80, .dport = syn.sport, .seq = 5000, .ack = syn.seq + 1,
+		 .flags = TH_SYN | TH_ACK, .win = 2304, .mss = 1460, .ws_on = 1, .ws = 7);
+	ck_assert_int_eq(t_state(s), LS_ESTABLISHED);
+	ck_assert_uint_eq(t_info(s).tcpi_snd_wnd, 2304);
+	ck_assert_uint_eq(t_tp(s)->snd_max_wnd, 2304);
+	/* Half the largest window the peer offered bounds the MSS. */
+	ck_assert_int_eq(t_geti(s, IPPROTO_TCP, TCP_MAXSEG), 1152);
+	ns_close(s);
+}
+END_TEST
+
 /* Linux keeps a shutdown() of the unconnected socket (sk_shutdown) until
  * a disconnect: after a simultaneous open it sends the FIN as soon as the
  * connection is established (tcp_rcv_state_process, SYN-RECV); SHUT_RD
@@ -711,6 +738,7 @@ Suite *tcp_states_suite(void)
 	ADD_FX(s, listener_answers_syn_with_synack_and_accept_waits_for_the_final_ack);
 	ADD_FX(s, data_on_the_final_ack_is_readable_after_accept);
 	ADD_FX(s, simultaneous_open_answers_a_syn_with_synack_and_establishes_on_its_ack);
+	ADD_FX(s, the_synack_completing_a_simultaneous_open_has_an_unscaled_window);
 	ADD_FX(s, shutdown_before_connect_stays_and_a_simultaneous_open_then_sends_fin);
 	ADD_FX(s, shutdown_before_connect_stays_after_an_ordinary_handshake);
 	ADD_FX(s, a_listeners_shutdown_before_listen_is_its_connections_too);

@@ -360,12 +360,19 @@ static void data_queue(struct tcp_sock *tp, struct tcp_seg_in *seg)
 			tp->dsack[1] = tp->rcv_nxt;
 			tp->dsack_pending = 1;
 		}
-		if (n > tcp_free_space(tp)) {
-			/* No room (the window was over-promised or the
-			 * buffer shrank): drop, tell the peer our window. */
+		/* What the window we offered allows is taken, also when the
+		 * buffer shrank since (SO_RCVBUF): the offer stands (RFC
+		 * 9293 3.8.6), and the same segment dropped again on every
+		 * retransmission would never arrive (Linux takes it too).
+		 * Beyond the buffer and the offer, what fits is taken. */
+		uint32_t room = NS_MAX(tcp_free_space(tp), wnd_end - tp->rcv_nxt);
+		if (n > room) {
 			NS_STAT_INC(st, tcp_rcv_no_room);
-			tcp_schedule_ack(tp, 1);
-			return;
+			if (!room) {
+				tcp_schedule_ack(tp, 1);
+				return;
+			}
+			n = room;
 		}
 		if (n) {
 			/* The payload may be taken only if nothing after it

@@ -12,7 +12,8 @@
  *     inherit it (a FIN after the handshake);
  *   - a disconnect of a socket already closed keeps its port;
  *   - SO_SNDBUF of a new connection;
- *   - the window of the SYN-ACK that completes a simultaneous open.
+ *   - the window of the SYN-ACK that completes a simultaneous open;
+ *   - data within an offered window after SO_RCVBUF shrank.
  *
  * Loopback events that moat's event loop delivers a turn later (a FIN's
  * ACK, a peer's FIN or RST) are waited for (bounded, printing nothing)
@@ -453,6 +454,31 @@ static void self_connect_small_rcvbuf(void)
 	close(s);
 }
 
+/* SO_RCVBUF shrunk below the window a connection already offered: the
+ * data sent within that window arrives (Linux), none of it dropped. */
+static void rcvbuf_shrunk_after_connect(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int l = listener(AF_INET, &ss, &sl);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	connect(c, (struct sockaddr *)&ss, sl);
+	wait_for(l, POLLIN);
+	int a = accept(l, NULL, NULL);
+	int v = 2;
+	TRY("rcvbuf shrunk: SO_RCVBUF 2", setsockopt(a, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)));
+	static char buf[4000];
+	TRY("rcvbuf shrunk: send", send(c, buf, sizeof(buf), MSG_DONTWAIT));
+	wait_acked(c);
+	int q = -1;
+	ioctl(a, SIOCINQ, &q);
+	V("rcvbuf shrunk: bytes to read", "%d", q);
+	TRY("rcvbuf shrunk: recv", recv(a, buf, sizeof(buf), MSG_DONTWAIT));
+	close(a);
+	close(c);
+	close(l);
+}
+
 void case_seq_fixes2(void)
 {
 	time_wait();
@@ -462,4 +488,5 @@ void case_seq_fixes2(void)
 	disconnect_keeps_port();
 	sndbuf_of_a_connection();
 	self_connect_small_rcvbuf();
+	rcvbuf_shrunk_after_connect();
 }

@@ -72,6 +72,29 @@ START_TEST(in_order_data_is_readable_and_acknowledged)
 }
 END_TEST
 
+/* RFC 9293 3.8.6: the window offered stands when SO_RCVBUF shrinks
+ * below it: data within it is taken whole (Linux too), not dropped on
+ * every retransmission while the reader has nothing to read. */
+START_TEST(data_within_the_offered_window_is_taken_after_the_buffer_shrank)
+{
+	struct t_conn c;
+	T_ACCEPT(&c);
+	ck_assert_int_eq(t_seti(c.s, SOL_SOCKET, SO_RCVBUF, 1), 0);
+	ck_assert_int_eq(t_geti(c.s, SOL_SOCKET, SO_RCVBUF), 2304);
+	for (int i = 0; i < 3; i++)
+		send_at(&c, (uint32_t)i * 1400, 1400, TH_PSH);
+	struct t_in a;
+	uint32_t last = 0;
+	while (t_take(&a))
+		last = a.ack;
+	ck_assert_uint_eq(last, pseq(&c, 4200));
+	uint8_t buf[5000];
+	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), 4200);
+	check_stream(buf, 0, 4200);
+	t_close(&c);
+}
+END_TEST
+
 /* RFC 5681 4.2: an out-of-order segment is acknowledged at once (a
  * duplicate ACK); RFC 2018 4: with the block that holds it. Filling the
  * hole delivers everything and the ACK covers it all. */
@@ -997,5 +1020,6 @@ Suite *tcp_data_suite(void)
 	ADD_FX(s, urgent_pointer_is_carried_by_every_segment_before_it);
 	ADD_FX(s, receive_window_grows_when_the_application_keeps_up);
 	ADD_FX(s, zero_window_probes_are_answered_with_the_current_window);
+	ADD_FX(s, data_within_the_offered_window_is_taken_after_the_buffer_shrank);
 	return s;
 }

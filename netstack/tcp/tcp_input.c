@@ -360,19 +360,19 @@ static void data_queue(struct tcp_sock *tp, struct tcp_seg_in *seg)
 			tp->dsack[1] = tp->rcv_nxt;
 			tp->dsack_pending = 1;
 		}
-		/* What the window we offered allows is taken, also when the
-		 * buffer shrank since (SO_RCVBUF): the offer stands (RFC
-		 * 9293 3.8.6), and the same segment dropped again on every
-		 * retransmission would never arrive (Linux takes it too).
-		 * Beyond the buffer and the offer, what fits is taken. */
-		uint32_t room = NS_MAX(tcp_free_space(tp), wnd_end - tp->rcv_nxt);
-		if (n > room) {
+		/* Linux tcp_try_rmem_schedule(): a segment is taken while
+		 * the queue is below SO_RCVBUF, whatever its own size, and
+		 * dropped once the buffer is full (the window offered may
+		 * have outgrown it: SO_RCVBUF shrank, and RFC 9293 3.8.6
+		 * keeps the offer). Weighing the segment too dropped one
+		 * bigger than a buffer that shrank on every retransmission,
+		 * the queue empty: the connection stalled. (Linux weighs
+		 * the queue's memory, more than its bytes: full is reached
+		 * here at the buffer's size.) */
+		if (n && tp->rcvq.len + tp->ooo_bytes >= (uint32_t)tp->sk.rcvbuf) {
 			NS_STAT_INC(st, tcp_rcv_no_room);
-			if (!room) {
-				tcp_schedule_ack(tp, 1);
-				return;
-			}
-			n = room;
+			tcp_schedule_ack(tp, 1);
+			return;
 		}
 		if (n) {
 			/* The payload may be taken only if nothing after it

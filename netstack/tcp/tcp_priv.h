@@ -607,7 +607,8 @@ void tcp_done(struct tcp_sock *tp, int err);
  * the 4-tuple and the port for 2 MSL and answers the peer) takes over the
  * connection, and tp, still the user's, is done (CLOSE; a port bind() did
  * not name is given back). Returns the block, or NULL without memory (tp
- * is then untouched). tp must be in TIME-WAIT and not an orphan. */
+ * is then untouched). tp is in TIME-WAIT and held: by its user, or by
+ * an accept queue. */
 struct tcp_sock *tcp_tw_split(struct tcp_sock *tp);
 void tcp_set_state(struct tcp_sock *tp, enum tcp_fsm_state s);
 void tcp_free(struct tcp_sock *tp);

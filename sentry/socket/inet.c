@@ -369,7 +369,12 @@ static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 
 static int inet_shutdown(struct sock *s, int how)
 {
-	return ns_shutdown(I(s)->ns, how);
+	int r = ns_shutdown(I(s)->ns, how);
+	/* Linux's loopback carries what a shutdown sends (a FIN, the
+	 * resets of a listener's queued connections) before it returns. */
+	if (s->type == SOCK_STREAM)
+		settle_local(I(s)->netns->st);
+	return r;
 }
 
 static int inet_getname(struct sock *s, struct sockaddr *a, socklen_t *len, int peer)

@@ -327,6 +327,11 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	tcp_ehash_insert(st, tp);
 	tcp_bhash_insert(st, tp);
 	tcp_init_transfer(tp);
+	/* Linux sk_clone_lock(): the listener's shutdown flags (a shutdown()
+	 * of the socket before listen()) are the child's too. */
+	tp->shut_rd = lp->shut_rd;
+	tp->shut_wr = lp->shut_wr;
+	tcp_queue_early_fin(tp);
 	/* The RTT of the handshake. */
 	if (!req->retries && req->timer.expires) {
 		ns_time_t sent = req->timer.expires - TCP_RTO_INIT;

@@ -360,9 +360,16 @@ static void data_queue(struct tcp_sock *tp, struct tcp_seg_in *seg)
 			tp->dsack[1] = tp->rcv_nxt;
 			tp->dsack_pending = 1;
 		}
-		if (n > tcp_free_space(tp)) {
-			/* No room (the window was over-promised or the
-			 * buffer shrank): drop, tell the peer our window. */
+		/* Linux tcp_try_rmem_schedule(): a segment is taken while
+		 * the queue is below SO_RCVBUF, whatever its own size, and
+		 * dropped once the buffer is full (the window offered may
+		 * have outgrown it: SO_RCVBUF shrank, and RFC 9293 3.8.6
+		 * keeps the offer). Weighing the segment too dropped one
+		 * bigger than a buffer that shrank on every retransmission,
+		 * the queue empty: the connection stalled. (Linux weighs
+		 * the queue's memory, more than its bytes: full is reached
+		 * here at the buffer's size.) */
+		if (n && tp->rcvq.len + tp->ooo_bytes >= (uint32_t)tp->sk.rcvbuf) {
 			NS_STAT_INC(st, tcp_rcv_no_room);
 			tcp_schedule_ack(tp, 1);
 			return;
@@ -681,7 +688,9 @@ static void ack_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 /* RFC 9293 3.10.7.4 fifth, window update rule. */
 static void window_update(struct tcp_sock *tp, const struct tcp_seg_in *seg)
 {
-	uint32_t wnd = seg->wnd << tp->snd_wscale;
+	/* RFC 7323 2.2: never scaled in a SYN (the SYN-ACK that completes
+	 * a simultaneous open). */
+	uint32_t wnd = (seg->flags & TH_SYN) ? seg->wnd : seg->wnd << tp->snd_wscale;
 	if (SEQ_LT(tp->snd_wl1, seg->seq) ||
 	    (tp->snd_wl1 == seg->seq && SEQ_LEQ(tp->snd_wl2, seg->ack))) {
 		int opened = wnd > tp->snd_wnd;
@@ -877,11 +886,14 @@ void tcp_rcv_state_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 	if (tp->state == TCPS_SYN_RECEIVED) {
 		if (SEQ_LT(tp->snd_una, seg->ack) && SEQ_LEQ(seg->ack, tp->snd_nxt)) {
 			tcp_set_state(tp, TCPS_ESTABLISHED);
-			tp->snd_wnd = seg->wnd << tp->snd_wscale;
+			/* RFC 7323 2.2: the SYN-ACK that completes a
+			 * simultaneous open carries an unscaled window. */
+			tp->snd_wnd = (fl & TH_SYN) ? seg->wnd : seg->wnd << tp->snd_wscale;
 			tp->snd_max_wnd = tp->snd_wnd;
 			tp->snd_wl1 = seg->seq;
 			tp->snd_wl2 = seg->ack;
 			tcp_init_transfer(tp);
+			tcp_queue_early_fin(tp);
 			tcp_wake(tp);
 		} else {
 			goto drop_with_reset;

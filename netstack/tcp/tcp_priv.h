@@ -270,6 +270,7 @@ struct tcp_sock {
 	struct tcp_sock *lhnext;     /* listener chain */
 	uint8_t in_ehash, in_bhash, in_lhash;
 	uint8_t port_locked;	     /* bind() chose the port */
+	uint8_t addr_locked;	     /* bind() chose the address (a disconnect keeps it) */
 
 	/* Send sequence space (RFC 9293 3.3.1). */
 	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2, snd_up;
@@ -408,13 +409,21 @@ struct tcp_sock {
 	uint8_t orphan;		     /* user closed it; it lives on by itself */
 	uint8_t established_once;
 	/* Linux's socket-level state (sock->state): once connect() was
-	 * called the socket never listens (EINVAL); an attempt that failed
-	 * after connect() returned is reported by the next connect().
+	 * called the socket never listens (EINVAL).
+	 * `sock_connecting` (SS_CONNECTING): connect() answered EINPROGRESS
+	 * and no connect() has reported the outcome yet; the next one does:
+	 * EALREADY while the handshake runs, success once the connection
+	 * is made, the error (ECONNABORTED without one) once it ended,
+	 * which disconnects the socket.
+	 * `sock_connected` (SS_CONNECTED): a connect() reported success or
+	 * accept() returned the socket; connect() is EISCONN from then on,
+	 * also after the connection ended (reset, TIME-WAIT).
 	 * `disconnected`: a disconnect (a failed connect's reset,
 	 * AF_UNSPEC) made the socket level unconnected again. */
-	uint8_t connect_tried, connect_failed, disconnected;
-	/* shutdown() after a non-blocking connect failed: Linux's socket
-	 * is disconnecting then, and connect() is EINVAL until AF_UNSPEC. */
+	uint8_t connect_tried, sock_connecting, sock_connected, disconnected;
+	/* shutdown() while connecting, of a connection not (or no longer)
+	 * made: Linux's socket is disconnecting then, and connect() is
+	 * EINVAL until AF_UNSPEC. */
 	uint8_t sock_disconnecting;
 	uint8_t listen_shut; /* a listener shut for reading: connect() is EINVAL until listen() */
 	/* The port a disconnect gave back: getsockname still shows it while
@@ -594,6 +603,13 @@ struct tcp_sock *tcp_sock_alloc(struct ns_stack *st, int domain);
 /* Connection over: state CLOSED, timers stopped, out of the tables; the
  * socket is freed if the user no longer holds it. err (>0) is reported. */
 void tcp_done(struct tcp_sock *tp, int err);
+/* TIME-WAIT as Linux keeps it: a block of its own (an orphan that holds
+ * the 4-tuple and the port for 2 MSL and answers the peer) takes over the
+ * connection, and tp, still the user's, is done (CLOSE; a port bind() did
+ * not name is given back). Returns the block, or NULL without memory (tp
+ * is then untouched). tp is in TIME-WAIT and held: by its user, or by
+ * an accept queue. */
+struct tcp_sock *tcp_tw_split(struct tcp_sock *tp);
 void tcp_set_state(struct tcp_sock *tp, enum tcp_fsm_state s);
 void tcp_free(struct tcp_sock *tp);
 /* Readiness may have changed. */
@@ -622,6 +638,17 @@ static inline uint32_t tcp_mtu_cap(const struct tcp_sock *tp, uint32_t mtu)
 {
 	uint32_t max = tp->raddr.family == AF_INET6 ? 65535 + 40 : 65535;
 	return mtu > max ? max : mtu;
+}
+
+/* Linux (tcp_rcv_state_process, SYN-RECV): a shutdown(SHUT_WR) made
+ * before the connection was established (on the socket before connect,
+ * or on the listener before listen) sends its FIN once it is. */
+static inline void tcp_queue_early_fin(struct tcp_sock *tp)
+{
+	if (tp->shut_wr && !tp->fin_queued) {
+		tcp_set_state(tp, TCPS_FIN_WAIT_1);
+		tp->fin_queued = 1;
+	}
 }
 
 /* TCP_NOTSENT_LOWAT in effect: the socket's, else the stack's. */

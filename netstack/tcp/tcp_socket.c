@@ -102,8 +102,6 @@ void tcp_done(struct tcp_sock *tp, int err)
 		if (TCPS_HAVEESTABLISHED(tp->state) && err == ECONNRESET)
 			NS_STAT_INC(st, tcp_established_resets);
 	}
-	if (tp->state == TCPS_SYN_SENT)
-		tp->connect_failed = 1;
 	tp->state = TCPS_CLOSED;
 	tp->shut_rd = tp->shut_wr = 1;
 	tcp_timers_stop(tp);
@@ -121,6 +119,53 @@ void tcp_done(struct tcp_sock *tp, int err)
 		return;
 	}
 	tcp_wake(tp);
+}
+
+struct tcp_sock *tcp_tw_split(struct tcp_sock *tp)
+{
+	struct ns_stack *st = tp->sk.stack;
+	struct tcp_sock *tw = tcp_sock_alloc(st, tp->sk.domain);
+	if (!tw)
+		return NULL;
+	/* The block inherits the whole connection (addresses, sequence
+	 * numbers, timestamps, window, the socket's IP options) so that it
+	 * answers exactly as tp would have; what tp owns or is linked into
+	 * stays tp's: the stack's socket list, buffers, queues, timers,
+	 * tables, the user's wake-up, the filter and the error queue. */
+	struct ns_socket *next = tw->sk.all_next, **pprev = tw->sk.all_pprev;
+	*tw = *tp;
+	tw->sk.all_next = next;
+	tw->sk.all_pprev = pprev;
+	tw->sk.filter = NULL;
+	tw->sk.filter_locked = 0;
+	tw->sk.errq = tw->sk.errq_tail = NULL;
+	tw->sk.errq_mem = 0;
+	tw->sk.mc4 = NULL;
+	tw->sk.wake = NULL;
+	tw->sk.wake_ctx = NULL;
+	tw->sk.released = 1;
+	tw->sk.so_error = tw->sk.soft_error = 0;
+	tw->ehnext = tw->bnext = tw->lhnext = NULL;
+	tw->in_ehash = tw->in_bhash = tw->in_lhash = 0;
+	tw->sndq = (struct tcp_ring){ 0 };
+	tw->rcvq = (struct tcp_rq){ 0 };
+	tw->ooo = NULL;
+	tw->ooo_bytes = 0;
+	tw->rtx_head = tw->rtx_tail = NULL;
+	tw->acknext = NULL;
+	tw->on_ack_list = tw->ack_pending = tw->ack_now = 0;
+	tw->listen = NULL;
+	tw->parent = tw->acc_next = NULL;
+	tw->orphan = 1;
+	tcp_timers_init(tw);
+	/* An ACK tp owes (for the FIN that ended the connection) goes from
+	 * the block, which holds the 4-tuple from now on. */
+	if (tp->ack_pending)
+		tcp_schedule_ack(tw, 1);
+	tcp_done(tp, 0);
+	tcp_ehash_insert(st, tw);
+	tcp_bhash_insert(st, tw);
+	return tw;
 }
 
 struct tcp_sock *tcp_sock_alloc(struct ns_stack *st, int domain)
@@ -158,15 +203,28 @@ int tcp_socket_create(struct ns_stack *st, int domain, struct ns_socket **out)
 
 /* ---- buffers ---- */
 
+/* What Linux (x86-64) charges a send buffer per segment beyond its bytes:
+ * the skb head, kmalloc'ed in a power of two, holds the segment with
+ * MAX_TCP_HEADER (320) and struct skb_shared_info (320); struct sk_buff
+ * (256) comes on top. SO_SNDBUF values are made of these. */
+#define TCP_SKB_HEAD_EXTRA 640
+#define TCP_SKB_STRUCT 256
+
 void tcp_sndbuf_expand(struct tcp_sock *tp)
 {
 	/* Linux tcp_sndbuf_expand(): room for twice the congestion window
-	 * (four times in slow start), unless the user fixed SO_SNDBUF. */
+	 * (at least the initial one) of worst-case segments (RFC 5681 3.2:
+	 * fast recovery; CUBIC needs 1.7 times), unless the user fixed
+	 * SO_SNDBUF. The segment is the larger of the MSS and its clamp
+	 * (the peer's MSS option, or TCP_MAXSEG below it). */
 	if (tp->sndbuf_locked)
 		return;
-	uint32_t per = tp->mss ? tp->mss : 1460;
-	uint64_t want = (uint64_t)per * NS_MAX(tp->snd_cwnd, tp->reordering + 1) *
-			(tp->snd_cwnd < tp->snd_ssthresh ? 4 : 2);
+	uint32_t clamp = tp->user_mss && tp->user_mss < tp->peer_mss ? tp->user_mss : tp->peer_mss;
+	uint32_t seg = NS_MAX(clamp, (uint32_t)tp->mss) + TCP_SKB_HEAD_EXTRA, head = 1;
+	while (head < seg)
+		head <<= 1;
+	uint32_t nsegs = NS_MAX(NS_MAX((uint32_t)TCP_INIT_CWND, tp->snd_cwnd), tp->reordering + 1);
+	uint64_t want = 2 * (uint64_t)nsegs * (head + TCP_SKB_STRUCT);
 	if (want > (uint64_t)tp->sndbuf_max)
 		want = (uint64_t)tp->sndbuf_max;
 	if ((int)want > tp->sk.sndbuf) {
@@ -226,6 +284,7 @@ static int tcp_bind(struct ns_socket *s, const struct sockaddr *a, socklen_t len
 	if (r < 0)
 		return r;
 	tp->port_locked = sa.port != 0;
+	tp->addr_locked = !ns_ip_is_any(&sa.ip);
 	/* Linux: bound to an IPv6 address, the socket is IPv6-only. */
 	if (sa.ip.family == AF_INET6 && !ns_ip_is_any(&sa.ip))
 		s->opts |= NS_SO_V6ONLY;
@@ -283,13 +342,18 @@ static void tcp_disconnect(struct tcp_sock *tp)
 	} else if (TCPS_HAVERCVDSYN(tp->state) && tp->state != TCPS_TIME_WAIT) {
 		tcp_send_active_reset(tp);
 	}
-	int orphan = tp->orphan;
-	tp->orphan = 0;
-	tcp_done(tp, 0);
-	tp->orphan = (uint8_t)orphan;
+	/* A socket already closed keeps its port, even one bind() did not
+	 * name (Linux changes no state then, so gives back no port). */
+	if (tp->state != TCPS_CLOSED) {
+		int orphan = tp->orphan;
+		tp->orphan = 0;
+		tcp_done(tp, 0);
+		tp->orphan = (uint8_t)orphan;
+	}
 	tp->shut_rd = tp->shut_wr = 0;
 	tp->sk.so_error = 0;
-	tp->connect_failed = 0;
+	tp->sock_connecting = tp->sock_connected = 0;
+	tp->established_once = 0; /* (Linux clears SOCK_DONE: reads say ENOTCONN) */
 	tp->disconnected = 1;
 	tcp_rq_free(&tp->rcvq);
 	tcp_ooo_purge(tp);
@@ -300,7 +364,7 @@ static void tcp_disconnect(struct tcp_sock *tp)
 	/* Linux clears the options it parsed, TCP_MAXSEG's value with them
 	 * (a getsockopt shows the last connection's MSS then). */
 	tp->user_mss = 0;
-	if (!tp->port_locked)
+	if (!tp->addr_locked)
 		tp->laddr = ns_ip_any(tp->sk.domain);
 }
 
@@ -310,7 +374,9 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	struct ns_stack *st = s->stack;
 	struct tcp_state *ts = st->tcp;
 
-	if (a && len >= (socklen_t)sizeof(sa_family_t) && a->sa_family == AF_UNSPEC) {
+	if (!a || len < (socklen_t)sizeof(sa_family_t))
+		return -EINVAL;
+	if (a->sa_family == AF_UNSPEC) {
 		tcp_disconnect(tp);
 		tp->listen_shut = tp->sock_disconnecting = 0;
 		return 0;
@@ -324,13 +390,27 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 			give_back_port(tp);
 		return -EINVAL;
 	}
-	if (tp->state == TCPS_CLOSED && tp->connect_failed) {
-		/* Linux __inet_stream_connect(): a connection that died after
-		 * a non-blocking connect returns its error (or ECONNABORTED
-		 * when SO_ERROR took it) and the socket is reset. */
-		int e = tp->sk.so_error ? tp->sk.so_error : ECONNABORTED;
-		tcp_disconnect(tp);
-		return -e;
+	/* Linux __inet_stream_connect(): the socket level decides before
+	 * the address is looked at. */
+	if (tp->sock_connected)
+		return -EISCONN;
+	if (tp->sock_connecting) {
+		switch (tp->state) {
+		case TCPS_SYN_SENT:
+		case TCPS_SYN_RECEIVED:
+			return -EALREADY;
+		case TCPS_CLOSED: {
+			/* The connection died: its error (ECONNABORTED when
+			 * SO_ERROR took it), and the socket is reset. */
+			int e = tp->sk.so_error ? tp->sk.so_error : ECONNABORTED;
+			tcp_disconnect(tp);
+			return -e;
+		}
+		default:
+			tp->sock_connecting = 0;
+			tp->sock_connected = 1;
+			return 0;
+		}
 	}
 	struct ns_sa sa;
 	int r = ns_sockaddr_parse(s, a, len, NS_SA_CONNECT, &sa);
@@ -403,12 +483,14 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	tp->peer_mss = tp->user_mss ? tp->user_mss : tcp_default_mss(tp);
 	tp->snd_max_wnd = 0;
 	tcp_current_mss(tp);
+	/* (shutdown() of the unconnected socket stays in force: Linux's
+	 * sk_shutdown is cleared by a disconnect only) */
 	tp->fin_queued = tp->fin_sent = 0;
-	tp->shut_rd = tp->shut_wr = 0;
 	tp->retransmits = tp->backoff = 0;
 	tp->rto = TCP_RTO_INIT;
 	tp->state = TCPS_SYN_SENT;
 	tp->connect_tried = 1;
+	tp->sock_connecting = 1;
 	tp->disconnected = 0;
 	tcp_ehash_insert(st, tp);
 	NS_STAT_INC(st, tcp_active_opens);
@@ -431,6 +513,7 @@ static int tcp_accept(struct ns_socket *s, struct ns_socket **out, struct sockad
 	lp->listen->acceptq_len--;
 	c->acc_next = NULL;
 	c->parent = NULL;
+	c->sock_connected = 1;
 	if (a && len)
 		ns_sockaddr_out(&c->sk, &c->raddr, c->rport, a, len);
 	*out = &c->sk;
@@ -615,10 +698,19 @@ static int tcp_shutdown(struct ns_socket *s, int how)
 	struct tcp_sock *tp = tcp_sk(s);
 	int rd = how == SHUT_RD || how == SHUT_RDWR;
 	int wr = how == SHUT_WR || how == SHUT_RDWR;
+	if (tp->sock_connecting) {
+		/* Linux inet_shutdown(): a connect not reported yet ends
+		 * here, as connected or (handshake running, or the
+		 * connection gone) disconnecting. */
+		tp->sock_connecting = 0;
+		if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED ||
+		    tp->state == TCPS_CLOSED)
+			tp->sock_disconnecting = 1;
+		else
+			tp->sock_connected = 1;
+	}
 	switch (tp->state) {
 	case TCPS_CLOSED:
-		if (tp->connect_failed)
-			tp->sock_disconnecting = 1;
 		if (rd)
 			tp->shut_rd = 1;
 		if (wr)
@@ -634,6 +726,7 @@ static int tcp_shutdown(struct ns_socket *s, int how)
 		return 0;
 	case TCPS_SYN_SENT:
 		tcp_disconnect(tp);
+		tp->sock_disconnecting = 0;
 		tcp_wake(tp);
 		return 0;
 	default:
@@ -792,6 +885,12 @@ static uint32_t tcp_poll(struct ns_socket *s)
 	return mask;
 }
 
+/* A FIN was queued and no ACK covers it yet. */
+static int fin_unacked(const struct tcp_sock *tp)
+{
+	return tp->fin_queued && !(tp->fin_sent && SEQ_GT(tp->snd_una, tp->fin_seq));
+}
+
 static int tcp_ioctl(struct ns_socket *s, unsigned long req, int *val)
 {
 	struct tcp_sock *tp = tcp_sk(s);
@@ -802,14 +901,16 @@ static int tcp_ioctl(struct ns_socket *s, unsigned long req, int *val)
 		*val = (int)tp->rcvq.len;
 		return 0;
 	case SIOCOUTQ:
+		/* Linux: the sequence space written and not acknowledged,
+		 * a FIN included (none during the handshake). */
 		if (tp->state == TCPS_LISTEN)
 			return -EINVAL;
-		*val = (int)tp->sndq.len;
+		*val = (int)(tp->sndq.len + (fin_unacked(tp) ? 1 : 0));
 		return 0;
 	case SIOCOUTQNSD:
 		if (tp->state == TCPS_LISTEN)
 			return -EINVAL;
-		*val = (int)tcp_unsent(tp);
+		*val = (int)(tcp_unsent(tp) + (tp->fin_queued && !tp->fin_sent ? 1 : 0));
 		return 0;
 	case SIOCATMARK:
 		*val = tp->urg_mark_on && !tp->urg_mark;

@@ -254,6 +254,15 @@ void tcp_enter_time_wait(struct tcp_sock *tp)
 	ns_timer_disarm(st->wheel, &tp->t_persist);
 	tp->rtx_mode = RTX_MODE_NONE;
 	tcp_rtx_purge(tp);
+	/* Linux's socket is CLOSE once its connection enters TIME-WAIT: a
+	 * socket someone still holds (its user, or an accept queue) hands
+	 * the connection to a block of its own. Without memory for one it
+	 * stays in TIME-WAIT itself. */
+	if (!tp->orphan || tp->parent) {
+		struct tcp_sock *tw = tcp_tw_split(tp);
+		if (tw)
+			tp = tw;
+	}
 	ns_timer_arm(st->wheel, &tp->t_keep, tcp_now(tp) + st->tcp->timewait_len);
 	tcp_wake(tp);
 }

@@ -46,9 +46,6 @@ struct inet_sock {
 	struct ns_socket *ns;
 	struct netns *netns; /* held: the stack of ns lives while it does */
 	int connecting; /* a blocking connect waits for its handshake */
-	/* A connect returned EINPROGRESS and no connect has reported the
-	 * outcome yet (Linux SS_CONNECTING). */
-	int in_progress;
 	/* SIOCGSTAMP: when the last datagram was read (Linux: received;
 	 * see SO_TIMESTAMP in inet_recvmsg); ENOENT before the first. */
 	int stamped;
@@ -195,53 +192,50 @@ static int tcp_state(struct ns_socket *ns)
 	return si.state;
 }
 
+/* Run the stack until its links hold nothing more to deliver (owed ACKs
+ * sent, looped frames taken in), for a few rounds at most. */
+static void settle_local(struct ns_stack *st)
+{
+	for (int i = 0; i < 8 && ns_stack_flush(st); i++)
+		ns_stack_poll(st);
+}
+
 static int inet_connect(struct sock *s, struct task *t, const struct sockaddr *a, socklen_t len,
 			struct waitq **wq)
 {
 	struct inet_sock *is = I(s);
-	if (is->connecting && t->sc.rerun) {
-		int st = tcp_state(is->ns);
-		if (st == TCP_SYN_SENT) {
-			*wq = &s->wq;
-			return -EAGAIN;
-		}
-		is->connecting = 0;
-		is->in_progress = 0;
-		int err = 0;
-		socklen_t el = sizeof(err);
-		ns_getsockopt(is->ns, SOL_SOCKET, SO_ERROR, &err, &el);
-		if (err) {
-			/* Linux resets a socket whose blocking connect failed
-			 * (a later poll sees it fresh; a connect starts anew). */
-			struct sockaddr un = { .sa_family = AF_UNSPEC };
-			ns_connect(is->ns, &un, sizeof(un));
-			return -err;
-		}
-		/* Connected, or already closed by the peer: Linux reports
-		 * success then (the next read sees the EOF or reset). */
-		return 0;
-	}
-	is->connecting = 0;
-	int unspec = a && len >= (socklen_t)sizeof(sa_family_t) && a->sa_family == AF_UNSPEC;
-	if (is->in_progress && !unspec && s->type == SOCK_STREAM) {
-		/* Linux: the first connect after one in progress completed
-		 * reports the success, whatever address it names. */
-		int st = tcp_state(is->ns);
-		if (st != TCP_SYN_SENT && st != TCP_SYN_RECV && st != TCP_CLOSE && st >= 0) {
-			is->in_progress = 0;
-			return 0;
-		}
-	}
-	int r = ns_connect(is->ns, a, len);
-	if (r != -EALREADY)
-		is->in_progress = r == -EINPROGRESS;
 	int nonblock = s->file && (s->file->flags & O_NONBLOCK);
-	if (r == -EINPROGRESS && !nonblock) {
+	int r;
+	if (is->connecting && t->sc.rerun) {
+		r = -EALREADY; /* our own handshake, waited for */
+	} else {
+		is->connecting = 0;
+		r = ns_connect(is->ns, a, len);
+		/* Linux's loopback takes a handshake as far as it goes
+		 * before connect() returns (EINPROGRESS or not). */
+		if (r == -EINPROGRESS)
+			settle_local(is->netns->st);
+	}
+	if (s->type != SOCK_STREAM || nonblock || (r != -EINPROGRESS && r != -EALREADY))
+		return r;
+	/* A blocking connect waits while the handshake runs, its own or
+	 * one an earlier non-blocking connect started (Linux
+	 * inet_wait_for_connect). */
+	int st = tcp_state(is->ns);
+	if (st == TCP_SYN_SENT || st == TCP_SYN_RECV) {
 		is->connecting = 1;
 		*wq = &s->wq;
 		return -EAGAIN;
 	}
-	return r;
+	/* The handshake ended: the outcome is what the next connect
+	 * reports (Linux __inet_stream_connect after its wait), the stack's
+	 * SS_CONNECTING answer: success, or the error and a socket reset.
+	 * Linux's loopback finishes what the handshake set off (a FIN
+	 * queued by an earlier shutdown, its ACK) before the woken task
+	 * looks: so does ours. */
+	settle_local(is->netns->st);
+	is->connecting = 0;
+	return ns_connect(is->ns, a, len);
 }
 
 static int inet_listen(struct sock *s, int backlog)
@@ -375,7 +369,12 @@ static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 
 static int inet_shutdown(struct sock *s, int how)
 {
-	return ns_shutdown(I(s)->ns, how);
+	int r = ns_shutdown(I(s)->ns, how);
+	/* Linux's loopback carries what a shutdown sends (a FIN, the
+	 * resets of a listener's queued connections) before it returns. */
+	if (s->type == SOCK_STREAM)
+		settle_local(I(s)->netns->st);
+	return r;
 }
 
 static int inet_getname(struct sock *s, struct sockaddr *a, socklen_t *len, int peer)

@@ -97,6 +97,9 @@ void case_ip6_options(void);
 /* seqfixcases.c */
 void case_seq_fixes(void);
 
+/* seqfix2cases.c */
+void case_seq_fixes2(void);
+
 /* connectcases.c */
 void case_tcp_connect_failure(void);
 void case_udp_edges(void);

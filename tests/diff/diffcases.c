@@ -395,6 +395,7 @@ static const struct {
 	{ "ipv6_sysctl", case_ipv6_sysctl },
 	{ "ip6_options", case_ip6_options },
 	{ "seq_fixes", case_seq_fixes },
+	{ "seq_fixes2", case_seq_fixes2 },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

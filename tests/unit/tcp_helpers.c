@@ -444,6 +444,13 @@ int t_state(struct ns_socket *s)
 	return t_info(s).tcpi_state;
 }
 
+int t_conn_state(const struct t_conn *c)
+{
+	struct ns_ip l = ns_ip4(B_IP_STACK), r = ns_ip4(B_IP_PEER);
+	struct tcp_sock *tp = tcp_ehash_lookup(F.st, &l, c->port, &r, c->peer_port);
+	return tp ? tcp_state_linux(tp->state) : LS_CLOSE;
+}
+
 int t_seti(struct ns_socket *s, int level, int name, int val)
 {
 	return ns_setsockopt(s, level, name, &val, sizeof(val));

@@ -192,6 +192,9 @@ ssize_t t_write(struct ns_socket *s, size_t n, unsigned seed); /* pattern bytes 
 /* Read everything readable (at most cap) into buf; returns bytes or -errno. */
 ssize_t t_read(struct ns_socket *s, void *buf, size_t cap);
 struct tcp_sock *t_tp(struct ns_socket *s); /* the connection block */
+/* The Linux state of c's connection as the stack's tables hold it (the
+ * TIME-WAIT block once the socket handed it over); LS_CLOSE when gone. */
+int t_conn_state(const struct t_conn *c);
 
 /* Linux TCP_INFO states. */
 enum { LS_ESTABLISHED = 1, LS_SYN_SENT, LS_SYN_RECV, LS_FIN_WAIT1, LS_FIN_WAIT2, LS_TIME_WAIT,

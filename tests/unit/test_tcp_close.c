@@ -161,7 +161,7 @@ START_TEST(half_closed_connection_still_receives)
 	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), 20000);
 	t_send_flags(&c, TH_FIN, NULL, 0);
 	ck_assert_int_eq(ns_recv(c.s, buf, 10, 0), 0);
-	ck_assert_int_eq(t_state(c.s), LS_TIME_WAIT);
+	ck_assert_int_eq(t_conn_state(&c), LS_TIME_WAIT);
 	t_close(&c);
 }
 END_TEST

@@ -400,12 +400,12 @@ START_TEST(rst_in_time_wait_ends_it_early)
 	t_note(&c, &fin);
 	t_send_flags(&c, TH_FIN, NULL, 0);
 	t_drain();
-	ck_assert_int_eq(t_state(c.s), LS_TIME_WAIT);
+	ck_assert_int_eq(t_conn_state(&c), LS_TIME_WAIT);
 	struct t_out o = t_out_for(&c);
 	o.flags = TH_RST;
 	t_inject(&o);
 	T_EXPECT_NONE();
-	ck_assert_int_eq(t_state(c.s), LS_CLOSE);
+	ck_assert_int_eq(t_conn_state(&c), LS_CLOSE);
 	t_close(&c);
 }
 END_TEST

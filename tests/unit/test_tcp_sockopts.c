@@ -275,6 +275,31 @@ START_TEST(loopback_mss_is_half_the_peers_first_window)
 }
 END_TEST
 
+/* Linux tcp_sndbuf_expand() at the start of a connection: twice ten
+ * segments, each charged as a power-of-two skb head holding the larger of
+ * the MSS and its clamp plus 640 bytes, and 256 for the sk_buff. */
+START_TEST(send_buffer_of_a_new_connection_is_linux_per_segment_charge)
+{
+	struct t_conn c;
+	/* The peer's MSS option (4096) is above the path's (1460). */
+	T_ACCEPT(&c, .mss = 4096);
+	ck_assert_int_eq(t_geti(c.s, IPPROTO_TCP, TCP_MAXSEG), 1460);
+	ck_assert_int_eq(t_geti(c.s, SOL_SOCKET, SO_SNDBUF), 2 * 10 * (8192 + 256));
+	t_close(&c);
+	/* TCP_MAXSEG below it is the clamp: 1000 + 640 in 2048. */
+	t_begin();
+	struct ns_socket *ls;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &ls), 0);
+	ck_assert_int_eq(t_seti(ls, IPPROTO_TCP, TCP_MAXSEG, 1000), 0);
+	struct sockaddr_in a = fx_sin(0, 8081);
+	ck_assert_int_eq(ns_bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(ns_listen(ls, 4), 0);
+	T_ACCEPT(&c, .ls = ls, .port = 8081);
+	ck_assert_int_eq(t_geti(c.s, SOL_SOCKET, SO_SNDBUF), 2 * 10 * (2048 + 256));
+	t_close(&c);
+}
+END_TEST
+
 /* Linux: TCP_MAXSEG shows the value set while the socket is closed, else
  * the MSS last worked out (the SYN's: the value less the timestamp
  * option); a disconnect clears the value. A refused connect gives back a
@@ -350,6 +375,7 @@ Suite *tcp_sockopts_suite(void)
 	ADD_FX(s, msg_trunc_discards_stream_bytes);
 	ADD_FX(s, tcp_cc_info_of_cubic_and_reno_is_empty);
 	ADD_FX(s, loopback_mss_is_half_the_peers_first_window);
+	ADD_FX(s, send_buffer_of_a_new_connection_is_linux_per_segment_charge);
 	ADD_FX(s, maxseg_and_port_around_a_refused_connect);
 	ADD_FX(s, tos_of_a_stream_socket_keeps_the_ecn_bits_out);
 	return s;

@@ -587,7 +587,7 @@ static ns_time_t to_time_wait(struct t_conn *c)
 	t_note(c, &fin);
 	t_send_flags(c, TH_FIN, NULL, 0);
 	t_drain();
-	ck_assert_int_eq(t_state(c->s), LS_TIME_WAIT);
+	ck_assert_int_eq(t_conn_state(c), LS_TIME_WAIT);
 	return t_now();
 }
 
@@ -598,9 +598,9 @@ START_TEST(time_wait_lasts_60_seconds_then_segments_get_a_reset)
 	struct t_conn c;
 	ns_time_t t0 = to_time_wait(&c);
 	t_run(60 * SEC - MS);
-	ck_assert_int_eq(t_state(c.s), LS_TIME_WAIT);
+	ck_assert_int_eq(t_conn_state(&c), LS_TIME_WAIT);
 	t_run(MS + T_SLACK);
-	ck_assert_int_eq(t_state(c.s), LS_CLOSE);
+	ck_assert_int_eq(t_conn_state(&c), LS_CLOSE);
 	ck_assert_uint_ge(t_now() - t0, 60 * SEC);
 	T_EXPECT_NONE();
 	t_send(&c, "late", 4);
@@ -628,9 +628,9 @@ START_TEST(retransmitted_fin_in_time_wait_is_acknowledged_and_restarts_the_timer
 	ck_assert_int_eq(a.flags, TH_ACK);
 	ck_assert_uint_eq(a.ack, c.snd_nxt);
 	t_run(60 * SEC - MS);
-	ck_assert_int_eq(t_state(c.s), LS_TIME_WAIT);
+	ck_assert_int_eq(t_conn_state(&c), LS_TIME_WAIT);
 	t_run(MS + T_SLACK);
-	ck_assert_int_eq(t_state(c.s), LS_CLOSE);
+	ck_assert_int_eq(t_conn_state(&c), LS_CLOSE);
 	ck_assert_uint_ge(t_now() - t1, 60 * SEC);
 	t_close(&c);
 }
@@ -652,7 +652,7 @@ START_TEST(data_in_time_wait_is_not_accepted)
 	ck_assert_uint_eq(a.ack, c.snd_nxt);
 	char buf[8];
 	ck_assert_int_eq(ns_recv(c.s, buf, sizeof(buf), 0), 0);
-	ck_assert_int_eq(t_state(c.s), LS_TIME_WAIT);
+	ck_assert_int_eq(t_conn_state(&c), LS_TIME_WAIT);
 	t_close(&c);
 }
 END_TEST
@@ -728,7 +728,7 @@ START_TEST(fin_wait_2_of_a_held_socket_waits_for_the_peer)
 	t_run(600 * SEC);
 	ck_assert_int_eq(t_state(c.s), LS_FIN_WAIT2);
 	t_send_flags(&c, TH_FIN, NULL, 0);
-	ck_assert_int_eq(t_state(c.s), LS_TIME_WAIT);
+	ck_assert_int_eq(t_conn_state(&c), LS_TIME_WAIT);
 	t_close(&c);
 }
 END_TEST

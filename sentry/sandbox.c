@@ -587,12 +587,14 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 			close(gofer_sock);
 		return -ENOMEM;
 	}
-	/* "auto" (the default): systrap where the kernel has what it needs,
-	 * ptrace otherwise. */
-	int automatic = !cfg->platform || !strcmp(cfg->platform, "auto");
-	const struct platform_ops *pops = platform_find(automatic ? "systrap" : cfg->platform);
+	/* ptrace by default (systrap still loses on a busy machine and in
+	 * fork/exec loops: platform/README.md); "auto": systrap where the
+	 * kernel has what it needs, ptrace otherwise. */
+	const char *pname = cfg->platform ? cfg->platform : "ptrace";
+	int automatic = !strcmp(pname, "auto");
+	const struct platform_ops *pops = platform_find(automatic ? "systrap" : pname);
 	if (!pops) {
-		fprintf(stderr, "moat: unknown platform '%s'\n", cfg->platform);
+		fprintf(stderr, "moat: unknown platform '%s'\n", pname);
 		ns_loop_destroy(s.loop);
 		if (gofer_sock >= 0)
 			close(gofer_sock);

@@ -90,7 +90,7 @@ struct sandbox_config {
 	const char *cwd;       /* in the sandbox; NULL: the caller's if it exists, else "/" */
 	char **argv;	       /* argv[0] is the program (looked up in PATH if no '/') */
 	char **envp;
-	const char *platform;  /* "systrap", "ptrace", or NULL/"auto" */
+	const char *platform;  /* "ptrace" (NULL), "systrap" or "auto" */
 	int strace;	       /* log syscalls to stderr (or the debug log) */
 	FILE *debug_log;       /* NULL: none */
 	int pids_limit;	       /* 0: default */

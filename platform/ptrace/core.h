@@ -47,6 +47,7 @@ struct pt_task {
 	int sticky;			      /* stops to stay attached for */
 	int sc_stop;			      /* the stop is a syscall's */
 	int pending, pending_slot;	      /* its mailbox, made when let go */
+	unsigned answers;		      /* mailbox answers (systrap.c) */
 	int in_handler;			      /* stopped in the stub's handler */
 	struct user_regs_struct handler_regs; /* the handler's, while held */
 	struct st_space *space;		      /* its address space's mailboxes */

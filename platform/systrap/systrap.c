@@ -84,6 +84,7 @@
  * adapt below them (see platform/README.md for the measurements). */
 #define DEFAULT_SPIN 1000
 #define DEFAULT_POLL_US 20
+#define PROBE_EVERY 32 /* answers between two tries at the longest polls */
 
 
 /* One per host address space. */
@@ -694,12 +695,18 @@ static void answer(struct pt_task *t)
 {
 	struct stub_mailbox *mb = mailbox(t);
 	struct pt_platform *p = PT(t->base.plat);
+	/* Both polls adapt: halved when they were wasted, doubled (the
+	 * handler's) when they worked. A busy machine, where the two sides
+	 * do not run at once, settles at almost no polling; so every
+	 * PROBE_EVERY answers both try their longest again, or a collapsed
+	 * pair would never learn that polling works again (a poll that is
+	 * too short always misses). */
+	if ((++t->answers % PROBE_EVERY) == 0) {
+		mb->spin = p->spin;
+		p->poll_ns = p->spin_ns;
+	}
 	hot_add(p, t);
 	__atomic_exchange_n(&mb->state, MB_ANSWERED, __ATOMIC_SEQ_CST);
-	/* The handler's poll adapts: halved when the answer found it asleep
-	 * (polling longer was wasted), doubled when it was still polling. A
-	 * busy machine, where the two sides do not run at once, settles at
-	 * no polling at all. */
 	uint32_t spin = mb->spin;
 	if (__atomic_load_n(&mb->sleeping, __ATOMIC_SEQ_CST)) {
 		mb->spin = spin / 2;

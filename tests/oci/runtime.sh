@@ -197,7 +197,7 @@ done
 bundle "$B" "$R" true
 jqi "$B/config.json" --arg log "$T/sc-auto.log" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
 	"syscalls": [{"names": ["rt_sigaction"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]} |
-	.annotations["dev.moat.debug-log"] = $log'
+	.annotations["dev.moat.debug-log"] = $log | .annotations["dev.moat.platform"] = "auto"'
 oci run --bundle "$B" sc-auto >/dev/null 2>&1
 expect seccomp_profile_against_stub_auto_ptrace 1 "$(grep -c 'platform ptrace (auto)' "$T/sc-auto.log")"
 jqi "$B/config.json" '.annotations["dev.moat.platform"] = "systrap"'

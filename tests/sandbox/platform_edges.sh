@@ -28,11 +28,14 @@ for op in munmap mprotect mremap write; do
 		esac
 	done
 done
-# moat's own choice: auto is systrap on this kernel, and the debug log says so
+# moat's own choice: ptrace by default (MOAT_PLATFORM unset), auto is
+# systrap on this kernel, and the debug log says so
 T=$(tmpd) || exit 1
-$MOAT do --network none --debug-log "$T/log" -- /bin/true
+env -u MOAT_PLATFORM $MOAT do --network none --debug-log "$T/log0" -- /bin/true
+expect default_is_ptrace 1 "$(grep -c 'platform ptrace$' "$T/log0")"
+$MOAT do --network none --platform auto --debug-log "$T/log" -- /bin/true
 expect auto_is_systrap 1 "$(grep -c 'platform systrap (auto)' "$T/log")"
-MOAT_PLATFORM=ptrace $MOAT do --network none --debug-log "$T/log2" -- /bin/true
-expect env_chooses_ptrace 1 "$(grep -c 'platform ptrace$' "$T/log2")"
+MOAT_PLATFORM=systrap $MOAT do --network none --debug-log "$T/log2" -- /bin/true
+expect env_chooses_systrap 1 "$(grep -c 'platform systrap$' "$T/log2")"
 out=$($MOAT do --network none --platform bogus -- /bin/true 2>&1)
 expect unknown_platform_refused 1 "$(grep -c "unknown platform 'bogus'" <<<"$out")"

@@ -112,6 +112,7 @@ int pt_resume(struct ptask *pt);
 void pt_kill(struct ptask *pt);
 uint64_t pt_cputime(struct ptask *pt);
 struct pt_task *pt_lookup(struct pt_platform *p, pid_t tid);
+void pt_hash_del(struct pt_platform *p, struct pt_task *t);
 int pt_getregs(struct pt_task *t);
 int pt_setregs(struct pt_task *t, const struct user_regs_struct *r);
 int pt_wait_tid(struct pt_platform *p, pid_t tid, int *status);

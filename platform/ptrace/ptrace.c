@@ -89,7 +89,7 @@ static void hash_add(struct pt_platform *p, struct pt_task *t)
 	p->hash[b] = t;
 }
 
-static void hash_del(struct pt_platform *p, struct pt_task *t)
+void pt_hash_del(struct pt_platform *p, struct pt_task *t)
 {
 	struct pt_task **pp = &p->hash[(unsigned)t->base.host_tid % NBUCKETS];
 	while (*pp && *pp != t)
@@ -496,7 +496,7 @@ int pt_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t ptid, ui
 	c->pinned = t->pinned; /* the host clone copied the parent's affinity */
 	c->run_avg_ns = t->run_avg_ns;
 	if (pt_getregs(c) < 0) {
-		hash_del(p, c);
+		pt_hash_del(p, c);
 		task_free(c);
 		return -ESRCH;
 	}
@@ -861,13 +861,13 @@ int pt_exec_reset(struct ptask *pt, struct pimage *img)
 					/* We are now w. The old leader vanished. */
 					struct pt_task *leader = pt_lookup(p, w);
 					if (leader) {
-						hash_del(p, leader);
+						pt_hash_del(p, leader);
 						leader->state = PTS_GONE;
 						if (p->systrap)
 							st_task_fini(leader);
 						pt_stash_push(p, w, 0, leader);
 					}
-					hash_del(p, t);
+					pt_hash_del(p, t);
 					t->in_handler = 0;
 					pt->host_tid = w;
 					hash_add(p, t);
@@ -1093,7 +1093,7 @@ int pt_spawn(struct platform *pl, struct ptask **out, struct pimage *img)
 			;
 		int dummy;
 		stash_take(p, (pid_t)pid, &dummy);
-		hash_del(p, t);
+		pt_hash_del(p, t);
 		task_free(t);
 		return e;
 	}
@@ -1137,7 +1137,7 @@ static void handle_event(struct pt_platform *p, pid_t tid, int status, struct pt
 		return;
 	}
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
-		hash_del(p, t);
+		pt_hash_del(p, t);
 		pt_report_gone(p, t, status);
 		return;
 	}

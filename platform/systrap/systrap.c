@@ -206,6 +206,20 @@ static int space_join(struct pt_task *t, struct st_space *sp, int want)
  * held (see "Staying attached" in platform/README.md). */
 #define STICKY_STOPS 16
 
+/* The thread's own segment state (fs_base, ...) into r: the frame has
+ * none, and the thread's is set natively (arch_prctl, CLONE_SETTLS). */
+static void own_segments(const struct pt_task *t, struct user_regs_struct *r)
+{
+	r->fs_base = t->hregs.fs_base;
+	r->gs_base = t->hregs.gs_base;
+	r->cs = t->hregs.cs;
+	r->ss = t->hregs.ss;
+	r->ds = t->hregs.ds;
+	r->es = t->hregs.es;
+	r->fs = t->hregs.fs;
+	r->gs = t->hregs.gs;
+}
+
 static int hold(struct pt_task *t)
 {
 	t->sticky = STICKY_STOPS;
@@ -245,15 +259,7 @@ static int hold(struct pt_task *t)
 	t->handler_regs = t->hregs;
 	/* The application's registers from the frame lack the segment state:
 	 * the thread's own is the same (pt_clone runs with them). */
-	struct user_regs_struct *r = &t->base.regs;
-	r->fs_base = t->hregs.fs_base;
-	r->gs_base = t->hregs.gs_base;
-	r->cs = t->hregs.cs;
-	r->ss = t->hregs.ss;
-	r->ds = t->hregs.ds;
-	r->es = t->hregs.es;
-	r->fs = t->hregs.fs;
-	r->gs = t->hregs.gs;
+	own_segments(t, &t->base.regs);
 	return 0;
 }
 
@@ -263,14 +269,7 @@ static int hold(struct pt_task *t)
 static int release(struct pt_task *t, const struct user_regs_struct *regs)
 {
 	struct user_regs_struct r = *regs;
-	r.fs_base = t->hregs.fs_base;
-	r.gs_base = t->hregs.gs_base;
-	r.cs = t->hregs.cs;
-	r.ss = t->hregs.ss;
-	r.ds = t->hregs.ds;
-	r.es = t->hregs.es;
-	r.fs = t->hregs.fs;
-	r.gs = t->hregs.gs;
+	own_segments(t, &r);
 	int e = pt_setregs(t, &r);
 	if (e == 0 && ptrace(PTRACE_DETACH, t->base.host_tid, 0, 0) < 0)
 		e = -errno;
@@ -868,6 +867,13 @@ static void mailbox_stop(struct pt_platform *p, struct pt_task *t)
 	p->base.cfg.stop_fn(p->base.cfg.stop_ctx, &t->base, &st);
 }
 
+/* t runs untraced and has posted a stop in its mailbox. */
+static int posted(struct pt_task *t)
+{
+	return t->state == PTS_RUNNING && !t->held &&
+	       __atomic_load_n(&mailbox(t)->state, __ATOMIC_ACQUIRE) == MB_REQUEST;
+}
+
 static void on_bell(int fd, uint32_t events, void *arg)
 {
 	(void)events;
@@ -887,8 +893,7 @@ static void on_bell(int fd, uint32_t events, void *arg)
 	for (int again = 1; again;) {
 		again = 0;
 		for (struct pt_task *t = sp->tasks; t; t = t->snext) {
-			if (t->state != PTS_RUNNING || t->held ||
-			    __atomic_load_n(&mailbox(t)->state, __ATOMIC_ACQUIRE) != MB_REQUEST)
+			if (!posted(t))
 				continue;
 			mailbox_stop(p, t);
 			again = 1;
@@ -963,8 +968,7 @@ static int poll_flush(void *arg)
 				p->hot[i--] = p->hot[--p->nhot];
 				continue;
 			}
-			if (t->state != PTS_RUNNING || t->held ||
-			    __atomic_load_n(&mailbox(t)->state, __ATOMIC_ACQUIRE) != MB_REQUEST)
+			if (!posted(t))
 				continue;
 			mailbox_stop(p, t);
 			return 1;
@@ -1022,11 +1026,7 @@ static void on_pidfd(int fd, uint32_t events, void *arg)
 	}
 	/* Its exit status is the host parent's to learn; a thread that was
 	 * not held ended by a signal (the sentry's SIGKILL, exit_group). */
-	struct pt_task **pp = &p->hash[(unsigned)t->base.host_tid % NBUCKETS];
-	while (*pp && *pp != t)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = t->hnext;
+	pt_hash_del(p, t);
 	pt_report_gone(p, t, SIGKILL);
 }
 

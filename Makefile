@@ -35,13 +35,15 @@ NETSTACK_SRC := $(wildcard netstack/*.c netstack/link/*.c netstack/tcp/*.c)
 # The sandbox (sentry, platforms, gofer) links into bin/moat.
 SANDBOX_SRC := $(shell find sentry platform gofer -name '*.c' 2>/dev/null)
 MOAT_SRC := $(wildcard tools/moat/*.c) $(SANDBOX_SRC)
+# Assembler sources (the stub's code) link into bin/moat as data.
+SANDBOX_ASM := $(shell find platform -name '*.S' 2>/dev/null)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/*.c)
 BENCH_SRC := $(wildcard tests/bench/*.c)
 
 NETSTACK_OBJ := $(NETSTACK_SRC:%.c=$(BUILD)/%.o)
-MOAT_OBJ := $(MOAT_SRC:%.c=$(BUILD)/%.o)
+MOAT_OBJ := $(MOAT_SRC:%.c=$(BUILD)/%.o) $(SANDBOX_ASM:%.S=$(BUILD)/%.o)
 # Unit objects live apart from the unit binary's path ($(BUILD)/tests/unit).
 UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit-obj/%.o)
 LIBNETSTACK := $(BUILD)/libnetstack.a
@@ -69,6 +71,11 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"
 	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/unit-obj/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)

@@ -3,7 +3,8 @@
  *
  * Policy (DESIGN.md "The sentry": memory stays in the application's own
  * process): anonymous memory management, futexes, the robust list, the
- * clocks and arch_prctl's FS/GS operations run on the host kernel; every
+ * clocks and arch_prctl's FS/GS operations (systrap's: FS only) run on the
+ * host kernel; every
  * other x86-64 syscall is reported to the sentry with the platform's
  * `report` action (the sentry answers ENOSYS for the ones it does not
  * implement, and counts them). Syscalls of another ABI (i386 int 0x80, x32)
@@ -43,7 +44,9 @@ static const int native_plain[] = {
 	SYS_clock_gettime, SYS_clock_getres, SYS_gettimeofday, SYS_time,
 };
 
-static scmp_filter_ctx build(uint32_t report, int *err)
+/* gs: arch_prctl's GS codes run natively (systrap keeps %gs for itself
+ * and serves them: systrap.c). */
+static scmp_filter_ctx build(uint32_t report, int gs, int *err)
 {
 	scmp_filter_ctx ctx = seccomp_init(report);
 	if (!ctx) {
@@ -57,7 +60,7 @@ static scmp_filter_ctx build(uint32_t report, int *err)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
 				     SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS));
 	static const int arch_codes[] = { ARCH_SET_FS, ARCH_GET_FS, ARCH_SET_GS, ARCH_GET_GS };
-	for (size_t i = 0; r == 0 && i < 4; i++)
+	for (size_t i = 0; r == 0 && i < (gs ? 4u : 2u); i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(arch_prctl), 1,
 				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)arch_codes[i], 0));
 	if (r < 0) {
@@ -71,7 +74,7 @@ static scmp_filter_ctx build(uint32_t report, int *err)
 int platform_filter_build(uint32_t report, struct sock_fprog *prog)
 {
 	int e = 0;
-	scmp_filter_ctx ctx = build(report, &e);
+	scmp_filter_ctx ctx = build(report, 1, &e);
 	return ctx ? platform_filter_export(ctx, prog) : e;
 }
 
@@ -93,8 +96,9 @@ int platform_filter_build(uint32_t report, struct sock_fprog *prog)
  *    the ptrace platform, where every stop is checked); at any other time
  *    the task is not traced, and the kernel answers ENOSYS. Application
  *    code that jumps there gains nothing.
- *  - the handler's rt_sigreturn, its write to the bell (fd 2 only), and
- *    the entry's rt_sigaction and rt_sigprocmask are allowed. (Application code that jumps
+ *  - the handler's rt_sigreturn, its and the fast path's write to the
+ *    bell (fd 2 only), and the entry's rt_sigaction and rt_sigprocmask
+ *    are allowed. (Application code that jumps
  *    to them can change its own host signal dispositions, mask and
  *    registers:
  *    it can stop its own syscalls from being served, nothing more. A
@@ -105,7 +109,7 @@ int platform_filter_build(uint32_t report, struct sock_fprog *prog)
 int platform_filter_build_systrap(struct sock_fprog *prog)
 {
 	int e = 0;
-	scmp_filter_ctx ctx = build(SECCOMP_RET_TRAP, &e);
+	scmp_filter_ctx ctx = build(SECCOMP_RET_TRAP, 0, &e);
 	if (!ctx)
 		return e;
 	e = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(execveat), 1,
@@ -118,7 +122,7 @@ int platform_filter_build_systrap(struct sock_fprog *prog)
 	e = platform_filter_export(ctx, &main_prog);
 	if (e < 0)
 		return e;
-	enum { N = 27 }; /* the prefix's length: its misses jump to N */
+	enum { N = 28 }; /* the prefix's length: its misses jump to N */
 	const struct sock_filter pre[N] = {
 		/* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARCH),
 		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, N - 2),
@@ -131,25 +135,27 @@ int platform_filter_build_systrap(struct sock_fprog *prog)
 		/* 8 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),
 		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigreturn, 0, N - 10),
 		/* 10 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		/* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)STUB_BELL_IP, 0, 7),
-		/* 12 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),
-		/* 13 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_write, 0, N - 14),
-		/* 14 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG0_LO),
-		/* 15 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, STUB_FD_BELL, 0, N - 16),
-		/* 16 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG0_HI),
-		/* 17 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, N - 18),
-		/* 18 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		/* 19 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)STUB_SIGACTION_IP, 0, 3),
-		/* 20 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),
-		/* 21 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigaction, 0, N - 22),
-		/* 22 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		/* 23 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)STUB_UNBLOCK_IP, 0, N - 24),
-		/* 24 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),
-		/* 25 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigprocmask, 0, N - 26),
-		/* 26 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		/* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)STUB_BELL_IP, 1, 0),
+		/* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)STUB_FAST_BELL_IP, 0, 7),
+		/* 13 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),
+		/* 14 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_write, 0, N - 15),
+		/* 15 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG0_LO),
+		/* 16 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, STUB_FD_BELL, 0, N - 17),
+		/* 17 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG0_HI),
+		/* 18 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, N - 19),
+		/* 19 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		/* 20 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)STUB_SIGACTION_IP, 0, 3),
+		/* 21 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),
+		/* 22 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigaction, 0, N - 23),
+		/* 23 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		/* 24 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)STUB_UNBLOCK_IP, 0, N - 25),
+		/* 25 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),
+		/* 26 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigprocmask, 0, N - 27),
+		/* 27 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	_Static_assert((STUB_INJECT_IP >> 32) == (STUB_SIGRET_IP >> 32) &&
-			       (STUB_INJECT_IP >> 32) == (STUB_BELL_IP >> 32),
+			       (STUB_INJECT_IP >> 32) == (STUB_BELL_IP >> 32) &&
+			       (STUB_INJECT_IP >> 32) == (STUB_FAST_BELL_IP >> 32),
 		       "one high word for the stub's addresses");
 	_Static_assert((STUB_SIGACTION_IP >> 32) == (STUB_INJECT_IP >> 32), "one high word");
 	size_t len = N + (size_t)main_prog.len;

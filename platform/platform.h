@@ -40,13 +40,8 @@ struct ns_loop;
 struct platform;
 struct ptask;
 
-/* Fixed address of the stub image in every task (see platform/stub.c). */
-#define PLATFORM_STUB_BASE 0x7ff000000000ULL
-#define PLATFORM_STUB_SIZE 0x2100000ULL /* code, scratch, systrap mailboxes */
-/* Scratch memory in the task the sentry may use for injected syscalls'
- * arguments (the application could scribble on it; never trust it). */
-#define PLATFORM_SCRATCH (PLATFORM_STUB_BASE + 0x1000)
-#define PLATFORM_SCRATCH_SIZE 0x1000
+/* The stub's and the scratch page's fixed addresses (see platform/stub.c). */
+#include "layout.h"
 
 enum pstop_kind {
 	PSTOP_SYSCALL,	 /* a syscall for the sentry: regs.orig_rax is its number */

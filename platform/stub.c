@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -16,46 +17,6 @@
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U
 #endif
-
-/*
- * systrap's handler (STUB_HANDLER), entered on the slot's signal stack with
- * rdi = signal, rsi = siginfo, rdx = ucontext. It posts the stop in its
- * mailbox (found by masking rsp down to the slot), rings the address
- * space's bell, polls `spin` times, then sleeps on the futex until the
- * sentry answers. The answer is already in the ucontext (registers,
- * extended state), which rt_sigreturn loads. Its syscalls (write of the
- * bell, rt_sigreturn) are allowed only from these addresses (filter.c);
- * futex is native anyway.
- *
- *  00 mov %rsp,%rbx            03 and $-0x8000,%rbx     0a mov %edi,4(%rbx)
- *  0d mov %rsi,8(%rbx)         11 mov %rdx,16(%rbx)     15 mov $1,%eax
- *  1a xchg %eax,(%rbx)         (state = MB_REQUEST, a full barrier)
- *  1c cmpl $0,40(%rbx); jne wait (the sentry polls: no bell)
- *  22 mov $2,%edi              27 lea 32(%rbx),%rsi     2b mov $8,%edx
- *  30 mov $1,%eax              35 syscall               (write(bell, &one, 8))
- *  37 wait: mov 24(%rbx),%ecx
- *  3a spin: cmpl $1,(%rbx); jne done; test %ecx,%ecx; je sleep; pause;
- *           dec %ecx; jmp spin
- *  49 sleep: mov $1,%eax; xchg %eax,28(%rbx)  (sleeping = 1, a barrier)
- *           mov %rbx,%rdi; xor %esi,%esi (FUTEX_WAIT); mov $1,%edx;
- *           xor %r10d,%r10d; mov $202,%eax; syscall;
- *           movl $0,28(%rbx); jmp wait
- *  6e done: movl $0,(%rbx) (MB_RUNNING); ret
- *  75 restorer: mov $15,%eax; syscall (rt_sigreturn); ud2
- */
-static const uint8_t systrap_handler[] = {
-	0x48, 0x89, 0xe3, 0x48, 0x81, 0xe3, 0x00, 0x80, 0xff, 0xff, 0x89, 0x7b, 0x04,
-	0x48, 0x89, 0x73, 0x08, 0x48, 0x89, 0x53, 0x10, 0xb8, 0x01, 0x00, 0x00, 0x00,
-	0x87, 0x03, 0x83, 0x7b, 0x28, 0x00, 0x75, 0x15, 0xbf, 0x02, 0x00, 0x00, 0x00,
-	0x48, 0x8d, 0x73, 0x20, 0xba, 0x08, 0x00, 0x00, 0x00, 0xb8, 0x01, 0x00, 0x00,
-	0x00, 0x0f, 0x05, 0x8b, 0x4b, 0x18, 0x83, 0x3b, 0x01, 0x75, 0x2f, 0x85, 0xc9,
-	0x74, 0x06, 0xf3, 0x90, 0xff, 0xc9, 0xeb, 0xf1, 0xb8, 0x01, 0x00, 0x00, 0x00,
-	0x87, 0x43, 0x1c, 0x48, 0x89, 0xdf, 0x31, 0xf6, 0xba, 0x01, 0x00, 0x00, 0x00,
-	0x45, 0x31, 0xd2, 0xb8, 0xca, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xc7, 0x43, 0x1c,
-	0x00, 0x00, 0x00, 0x00, 0xeb, 0xc9, 0xc7, 0x03, 0x00, 0x00, 0x00, 0x00, 0xc3,
-	0xb8, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x0f, 0x0b,
-};
-_Static_assert(sizeof(systrap_handler) == STUB_SIGRET_IP + 2 - STUB_HANDLER, "handler layout");
 
 /*
  * systrap's entry (STUB_SYSTRAP_ENTRY): the handler for every signal but
@@ -89,10 +50,26 @@ static const uint8_t systrap_entry[] = {
 };
 _Static_assert(sizeof(systrap_entry) <= STUB_SIGACTION_ACT - STUB_SYSTRAP_ENTRY, "entry layout");
 
+/* The assembler source uses the mailbox's offsets (stub.h). */
+_Static_assert(offsetof(struct stub_mailbox, sig) == MB_SIG && offsetof(struct stub_mailbox, info) == MB_INFO &&
+		       offsetof(struct stub_mailbox, uc) == MB_UC && offsetof(struct stub_mailbox, spin) == MB_SPIN &&
+		       offsetof(struct stub_mailbox, sleeping) == MB_SLEEPING &&
+		       offsetof(struct stub_mailbox, one) == MB_ONE &&
+		       offsetof(struct stub_mailbox, polling) == MB_POLLING &&
+		       offsetof(struct stub_mailbox, defer) == MB_DEFER &&
+		       offsetof(struct stub_mailbox, self) == MB_SELF && offsetof(struct stub_mailbox, rec) == MB_REC &&
+		       offsetof(struct stub_mailbox, result) == MB_RESULT &&
+		       offsetof(struct stub_mailbox, regs) == MB_REGS &&
+		       offsetof(struct stub_mailbox, dinfo) == MB_DINFO && sizeof(struct stub_mailbox) == MB_END,
+	       "mailbox layout");
+_Static_assert(STUB_ALTSTACK_OFF >= MB_END && STUB_CODE - PLATFORM_STUB_BASE + STUB_CODE_MAX <= STUB_NOSLOT - PLATFORM_STUB_BASE,
+	       "stub layout");
+
 static size_t stub_build(uint8_t *img, size_t cap, int systrap)
 {
-	const size_t size = 0x400;
-	if (cap < size)
+	const size_t size = 0x1000;
+	const size_t code = (size_t)(moat_stub_code_end - moat_stub_code);
+	if (cap < size || code > STUB_CODE_MAX)
 		return 0;
 	memset(img, 0, size);
 	Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
@@ -134,7 +111,7 @@ static size_t stub_build(uint8_t *img, size_t cap, int systrap)
 	static const uint8_t inject[] = { 0x0f, 0x05, 0x0f, 0x0b };
 	memcpy(img + (STUB_ENTRY - PLATFORM_STUB_BASE), entry, sizeof(entry));
 	memcpy(img + (STUB_INJECT - PLATFORM_STUB_BASE), inject, sizeof(inject));
-	memcpy(img + (STUB_HANDLER - PLATFORM_STUB_BASE), systrap_handler, sizeof(systrap_handler));
+	memcpy(img + (STUB_CODE - PLATFORM_STUB_BASE), moat_stub_code, code);
 	memcpy(img + (STUB_SYSTRAP_ENTRY - PLATFORM_STUB_BASE), systrap_entry, sizeof(systrap_entry));
 	const uint64_t act[4] = { STUB_HANDLER, STUB_SA_FLAGS, STUB_RESTORER, ~0ULL };
 	memcpy(img + (STUB_SIGACTION_ACT - PLATFORM_STUB_BASE), act, sizeof(act));
@@ -148,8 +125,10 @@ static size_t stub_build(uint8_t *img, size_t cap, int systrap)
 
 int platform_stub_memfd(int systrap)
 {
-	uint8_t img[0x400];
+	uint8_t img[0x1000];
 	size_t n = stub_build(img, sizeof(img), systrap);
+	if (!n)
+		return -E2BIG;
 	int fd = (int)syscall(SYS_memfd_create, "moat-stub", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
 	if (fd < 0 && errno == EINVAL)
 		fd = (int)syscall(SYS_memfd_create, "moat-stub", MFD_CLOEXEC | MFD_ALLOW_SEALING);

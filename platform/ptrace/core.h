@@ -30,6 +30,7 @@ enum pt_state {
 };
 
 struct st_space;
+struct st_sites;
 
 struct pt_task {
 	struct ptask base;
@@ -56,6 +57,15 @@ struct pt_task {
 	int mb_sig;			      /* the host signal of the stop */
 	uint64_t mb_uc;			      /* its ucontext (task address) */
 	struct pt_task *snext;		      /* in space's task list */
+	/* systrap's patched sites (patch.c) */
+	int in_fast;			   /* stopped in the fast path */
+	struct user_regs_struct fast_regs; /* the fast stop's registers */
+	uint64_t fast_result;		   /* the last fast answer */
+	int fast_armed;			   /* ... which a resync may still need */
+	long stop_nr;			   /* the trapped syscall of this stop, or -1 */
+	uint64_t stop_rip;		   /* and where it returns */
+	uint64_t app_gs;		   /* the application's %gs base (systrap keeps %gs) */
+	struct st_sites *fork_sites;	   /* a fork child's, until its space is made */
 };
 
 struct stash_ev {

@@ -404,6 +404,14 @@ static int run_to_exit(struct pt_platform *p, struct pt_task *t, int entry_pendi
 		}
 		/* A signal while injecting: the injected code faulted. Discard
 		 * it; the caller restores the registers. */
+		/* systrap: its interrupt (SIGUSR2, sent while the task ran)
+		 * reached a task the sentry holds: it is stopped already, as
+		 * the interrupt wanted. It used to fail the injection (EFAULT:
+		 * a fork that failed under a storm of signals). */
+		if (p->systrap && sig == SIGUSR2) {
+			t->interrupt_pending = 0;
+			continue;
+		}
 		t->state = PTS_SIGNAL;
 		pt_getregs(t);
 		return -EFAULT;
@@ -804,6 +812,8 @@ static int run_to_ready(struct pt_platform *p, struct pt_task *t, int first)
 				return 0;
 			}
 			return -EFAULT;
+		} else if (p->systrap && event == 0 && WSTOPSIG(st) == SIGUSR2) {
+			t->interrupt_pending = 0; /* its interrupt: discarded */
 		} else if (event == 0 && WSTOPSIG(st) != SIGTRAP && WSTOPSIG(st) != (SIGTRAP | 0x80)) {
 			/* A real signal before the image exists: a fault. */
 			return -EFAULT;
@@ -919,6 +929,10 @@ int pt_exec_reset(struct ptask *pt, struct pimage *img)
 		}
 		if (sig == SIGCHLD)
 			continue; /* a host child's end: meaningless here */
+		if (p->systrap && sig == SIGUSR2) {
+			t->interrupt_pending = 0; /* (as in run_to_exit) */
+			continue;
+		}
 		/* A fault at the stub (it was unmapped by the application). */
 		t->state = PTS_SIGNAL;
 		pt_getregs(t);

@@ -57,14 +57,15 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <ucontext.h>
+#include <stddef.h>
+#include <asm/prctl.h>
 #include <unistd.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 
 #include "ns/bpf.h"
 #include "ns/loop.h"
-#include "../ptrace/core.h"
-#include "../stub.h"
+#include "systrap.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
@@ -75,7 +76,7 @@
 
 #define SIG_INTERRUPT SIGUSR2
 #define FP_XSTATE_MAGIC1 0x46505853U
-#define AREA_SIZE ((size_t)STUB_NSLOTS * STUB_SLOT_SIZE)
+#define AREA_SIZE ((size_t)STUB_AREA_SIZE)
 #define SCRATCH_SIGALTSTACK (PLATFORM_SCRATCH + 0xf00)
 #define SCRATCH_SIGMASK (PLATFORM_SCRATCH + 0xf80)
 
@@ -87,15 +88,9 @@
 #define PROBE_EVERY 32 /* answers between two tries at the longest polls */
 
 
-/* One per host address space. */
-struct st_space {
-	struct pt_platform *p;
-	int refs;	/* its tasks, and a bell callback running */
-	uint8_t *area;	/* the sentry's view of the mailboxes */
-	int bell;	/* eventfd the handlers ring */
-	uint64_t used[STUB_NSLOTS / 64];
-	struct pt_task *tasks;
-};
+_Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_RIP]) == UC_RIP &&
+		       offsetof(ucontext_t, uc_sigmask) == UC_SIGMASK,
+	       "the stub's ucontext offsets");
 
 static void on_bell(int fd, uint32_t events, void *arg);
 
@@ -143,6 +138,7 @@ static void space_put(struct st_space *sp)
 	ns_loop_del_fd(sp->p->loop, sp->bell);
 	close(sp->bell);
 	munmap(sp->area, AREA_SIZE);
+	st_sites_put(sp->sites);
 	free(sp);
 }
 
@@ -195,6 +191,7 @@ static int space_join(struct pt_task *t, struct st_space *sp, int want)
 		memset(mb, 0, sizeof(*mb));
 		mb->spin = sp->p->spin;
 		mb->one = 1;
+		mb->self = STUB_MAILBOX + (uint64_t)i * STUB_SLOT_SIZE;
 		return 0;
 	}
 	return -EAGAIN; /* more threads in one address space than slots */
@@ -207,11 +204,12 @@ static int space_join(struct pt_task *t, struct st_space *sp, int want)
 #define STICKY_STOPS 16
 
 /* The thread's own segment state (fs_base, ...) into r: the frame has
- * none, and the thread's is set natively (arch_prctl, CLONE_SETTLS). */
-static void own_segments(const struct pt_task *t, struct user_regs_struct *r)
+ * none, and the thread's is set natively (arch_prctl, CLONE_SETTLS). The
+ * %gs base is systrap's (st_patch_gs): `gs` is what r gets. */
+static void own_segments(const struct pt_task *t, struct user_regs_struct *r, uint64_t gs)
 {
 	r->fs_base = t->hregs.fs_base;
-	r->gs_base = t->hregs.gs_base;
+	r->gs_base = gs;
 	r->cs = t->hregs.cs;
 	r->ss = t->hregs.ss;
 	r->ds = t->hregs.ds;
@@ -259,8 +257,17 @@ static int hold(struct pt_task *t)
 	t->handler_regs = t->hregs;
 	/* The application's registers from the frame lack the segment state:
 	 * the thread's own is the same (pt_clone runs with them). */
-	own_segments(t, &t->base.regs);
+	own_segments(t, &t->base.regs, t->app_gs);
 	return 0;
+}
+
+int st_hold(struct pt_task *t, int brief)
+{
+	int was = t->held, sticky = t->sticky;
+	int e = hold(t);
+	if (e == 0 && brief && !was)
+		t->sticky = sticky;
+	return e;
 }
 
 /* Let go of a held task; it continues at `regs`. The segment state is the
@@ -269,7 +276,7 @@ static int hold(struct pt_task *t)
 static int release(struct pt_task *t, const struct user_regs_struct *regs)
 {
 	struct user_regs_struct r = *regs;
-	own_segments(t, &r);
+	own_segments(t, &r, st_patch_gs(t, 0));
 	int e = pt_setregs(t, &r);
 	if (e == 0 && ptrace(PTRACE_DETACH, t->base.host_tid, 0, 0) < 0)
 		e = -errno;
@@ -284,6 +291,12 @@ static long inj(struct pt_task *t, long nr, uint64_t a0, uint64_t a1, uint64_t a
 {
 	uint64_t a[6] = { a0, a1, a2, a3, a4, a5 };
 	return pt_syscall(&t->base, nr, a);
+}
+
+long st_inj(struct pt_task *t, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+	    uint64_t a5)
+{
+	return inj(t, nr, a0, a1, a2, a3, a4, a5);
 }
 
 /* No host signal blocked: a clone child inherits the mask of its parent's
@@ -326,6 +339,11 @@ static int space_setup(struct pt_task *t, int slot)
 	space_leave(t);
 	int e = space_join(t, sp, slot);
 	space_put(sp); /* t holds it now */
+	/* a fork keeps its parent's patched sites (and their area) */
+	sp->sites = t->fork_sites;
+	t->fork_sites = NULL;
+	if (t->app_gs)
+		st_patch_gs_taken(sp); /* (set before the space was made) */
 	if (e < 0) {
 		close(memfd);
 		return e;
@@ -412,6 +430,9 @@ static int st_exec_reset(struct ptask *pt, struct pimage *img)
 		 * when it is let go (its entry cleared the signal mask) */
 		space_leave(t);
 		t->pending = SETUP_SPACE;
+		t->app_gs = 0;
+		st_sites_put(t->fork_sites);
+		t->fork_sites = NULL;
 	}
 	return e;
 }
@@ -448,6 +469,7 @@ static int st_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 	c->base.regs.r11 = app.r11;
 	c->base.regs_dirty = 1;
 	c->sticky = STICKY_STOPS;
+	c->app_gs = t->app_gs;
 	e = unblock_all(c);
 	if (e == 0 && (flags & CLONE_VM)) {
 		/* the address space's mailboxes, if its first thread has not
@@ -459,6 +481,7 @@ static int st_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 	} else if (e == 0) {
 		c->pending = SETUP_FORK;
 		c->pending_slot = t->slot;
+		c->fork_sites = st_sites_fork(t->space ? t->space->sites : NULL);
 	}
 	if (e < 0) {
 		pt_kill(*child);
@@ -546,8 +569,11 @@ static uint8_t *frame_fp(struct pt_task *t, size_t *size)
 static int st_get_fpregs(struct ptask *pt, void *buf, size_t *len)
 {
 	struct pt_task *t = PTT(pt);
-	if (!t->in_handler)
-		return pt_get_fpregs(pt, buf, len);
+	if (!t->in_handler) {
+		/* (the fast path has no frame: the thread's own state) */
+		int e = t->in_fast ? st_hold(t, 1) : 0;
+		return e < 0 ? e : pt_get_fpregs(pt, buf, len);
+	}
 	size_t n;
 	uint8_t *fp = frame_fp(t, &n);
 	if (!fp || *len < 512)
@@ -560,8 +586,10 @@ static int st_get_fpregs(struct ptask *pt, void *buf, size_t *len)
 static int st_set_fpregs(struct ptask *pt, const void *buf, size_t len)
 {
 	struct pt_task *t = PTT(pt);
-	if (!t->in_handler)
-		return pt_set_fpregs(pt, buf, len);
+	if (!t->in_handler) {
+		int e = t->in_fast ? st_hold(t, 1) : 0;
+		return e < 0 ? e : pt_set_fpregs(pt, buf, len);
+	}
 	size_t n;
 	uint8_t *fp = frame_fp(t, &n);
 	if (!fp || len < 512)
@@ -624,10 +652,12 @@ static int profile_allows_stub(struct pt_platform *p)
 		uint64_t ip, a0, a1, a2, a3;
 	} own[] = {
 		{ SYS_write, STUB_BELL_IP, STUB_FD_BELL, 0, 8, 0 },
+		{ SYS_write, STUB_FAST_BELL_IP, STUB_FD_BELL, 0, 8, 0 },
 		{ SYS_rt_sigreturn, STUB_SIGRET_IP, 0, 0, 0, 0 },
 		{ SYS_rt_sigaction, STUB_SIGACTION_IP, SIGSYS, STUB_SIGACTION_ACT, 0, 8 },
 		{ SYS_rt_sigprocmask, STUB_UNBLOCK_IP, SIG_SETMASK, STUB_UNBLOCK_MASK, 0, 8 },
-		{ SYS_futex, STUB_HANDLER + 0x65, STUB_MAILBOX, FUTEX_WAIT, 1, 0 },
+		{ SYS_futex, STUB_FUTEX_IP, STUB_MAILBOX, FUTEX_WAIT, 1, 0 },
+		{ SYS_futex, STUB_FAST_FUTEX_IP, STUB_MAILBOX, FUTEX_WAIT, 1, 0 },
 	};
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
 		uint64_t a[6] = { own[i].a0, own[i].a1, own[i].a2, own[i].a3, 0, 0 };
@@ -728,9 +758,105 @@ static int let_go(struct pt_task *t, const struct user_regs_struct *r)
 		}
 		return release(t, r);
 	}
-	int e = pt_setregs(t, r);
+	/* Traced: patched sites take the trapped way (the fast path would
+	 * post to a mailbox the sentry does not read while it holds t). */
+	struct user_regs_struct g = *r;
+	g.gs_base = st_patch_gs(t, 1);
+	int e = pt_setregs(t, &g);
 	if (e == 0 && ptrace(PTRACE_CONT, t->base.host_tid, 0, 0) < 0)
 		e = -errno;
+	return e;
+}
+
+int st_unhold(struct pt_task *t)
+{
+	int e = let_go(t, &t->handler_regs);
+	t->state = PTS_RUNNING;
+	return e;
+}
+
+/* The application's GS codes of arch_prctl (systrap keeps %gs: the
+ * filter reports them and the sentry answers -ENATIVE). 1 if served into
+ * *ret. */
+static int serve_gs(struct pt_task *t, long *ret)
+{
+	struct user_regs_struct *r = &t->base.regs;
+	if ((long)r->orig_rax != SYS_arch_prctl)
+		return 0;
+	if (r->rdi == ARCH_GET_GS) {
+		uint64_t v = t->app_gs;
+		*ret = pt_write(&t->base, r->rsi, &v, sizeof(v)) == (ssize_t)sizeof(v) ? 0 : -EFAULT;
+		return 1;
+	}
+	if (r->rdi != ARCH_SET_GS)
+		return 0;
+	/* The host checks the address; from now on the process's %gs is its
+	 * own, and its patched sites take the trapped way. */
+	uint64_t a[6] = { r->rdi, r->rsi, 0, 0, 0, 0 };
+	long e = hold(t);
+	if (e == 0)
+		e = pt_syscall(&t->base, SYS_arch_prctl, a);
+	if (e == 0) {
+		st_patch_gs_taken(t->space);
+		t->app_gs = a[1];
+	}
+	*ret = e;
+	return 1;
+}
+
+/* Only the result differs from the fast stop's registers. */
+static int result_only(const struct user_regs_struct *r, const struct user_regs_struct *f)
+{
+	return r->rip == f->rip && r->rsp == f->rsp && r->rdi == f->rdi && r->rsi == f->rsi && r->rdx == f->rdx &&
+	       r->r10 == f->r10 && r->r8 == f->r8 && r->r9 == f->r9 && r->rbx == f->rbx && r->rbp == f->rbp &&
+	       r->r12 == f->r12 && r->r13 == f->r13 && r->r14 == f->r14 && r->r15 == f->r15;
+}
+
+/* Answer a stop of the fast path: a result alone goes back through the
+ * mailbox; anything else (a signal handler to run, a restart) is set with
+ * ptrace, and the thread leaves the fast path. */
+static int fast_answer(struct pt_task *t)
+{
+	struct ptask *pt = &t->base;
+	struct stub_mailbox *mb = mailbox(t);
+	t->in_fast = 0;
+	pt->regs_dirty = 0;
+	if (result_only(&pt->regs, &t->fast_regs)) {
+		if (t->held) {
+			int e = let_go(t, &t->handler_regs);
+			if (e < 0)
+				return e;
+		}
+		mb->result = pt->regs.rax;
+		t->fast_result = pt->regs.rax;
+		t->fast_armed = 1;
+		t->state = PTS_RUNNING;
+		answer(t);
+		return 0;
+	}
+	st_stats.redirected++;
+	int e = st_hold(t, 1);
+	if (e < 0)
+		return e;
+	__atomic_store_n(&mb->state, MB_RUNNING, __ATOMIC_RELAXED);
+	mb->sleeping = 0;
+	uint32_t sig = mb->defer;
+	if (sig) {
+		/* A host signal it kept back: queued again, and the mask the
+		 * handler set for it cleared. */
+		siginfo_t si;
+		memcpy(&si, mb->dinfo, sizeof(si));
+		mb->defer = 0;
+		long tgid = inj(t, SYS_getpid, 0, 0, 0, 0, 0, 0);
+		if (sig <= 64 && tgid > 0 && pt_write(pt, PLATFORM_SCRATCH, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			inj(t, SYS_rt_tgsigqueueinfo, (uint64_t)tgid, (uint64_t)pt->host_tid, sig, PLATFORM_SCRATCH, 0,
+			    0);
+		unblock_all(t);
+	}
+	struct user_regs_struct r = pt->regs;
+	r.orig_rax = (uint64_t)-1; /* no restart of the futex it waited in */
+	e = let_go(t, &r);
+	t->state = PTS_RUNNING;
 	return e;
 }
 
@@ -742,7 +868,9 @@ static int st_resume(struct ptask *pt)
 	if (t->state == PTS_GONE)
 		return -ESRCH;
 	int native = t->sc_stop && (long)pt->regs.orig_rax >= 0;
+	long stop_nr = t->stop_nr;
 	t->sc_stop = 0;
+	t->stop_nr = -1;
 	if (native && (long)pt->regs.orig_rax == SYS_exit_group) {
 		/* -ENATIVE for exit_group: the sentry has the status already;
 		 * a kill ends the group without holding the thread. */
@@ -752,15 +880,22 @@ static int st_resume(struct ptask *pt)
 	if (native) {
 		/* -ENATIVE: the host runs it (exit of a thread, CPU-clock
 		 * timers, mlock). */
-		uint64_t a[6] = { pt->regs.rdi, pt->regs.rsi, pt->regs.rdx, pt->regs.r10, pt->regs.r8, pt->regs.r9 };
-		long r = hold(t);
-		if (r == 0)
-			r = pt_syscall(pt, (long)pt->regs.orig_rax, a);
+		long r;
+		if (!serve_gs(t, &r)) {
+			uint64_t a[6] = { pt->regs.rdi, pt->regs.rsi, pt->regs.rdx, pt->regs.r10, pt->regs.r8, pt->regs.r9 };
+			r = hold(t);
+			if (r == 0)
+				r = pt_syscall(pt, (long)pt->regs.orig_rax, a);
+		}
 		if (r == -ESRCH)
 			return -ESRCH;
 		pt->regs.rax = (uint64_t)r;
 		pt->regs.orig_rax = (uint64_t)-1;
 	}
+	/* a restarted syscall whose site was patched meanwhile */
+	st_patch_fix_rip(t, &pt->regs);
+	if (t->in_fast)
+		return fast_answer(t);
 	if (!t->in_handler) {
 		/* Held at a ptrace stop (a fresh image, a new child, a traced
 		 * syscall). */
@@ -771,19 +906,48 @@ static int st_resume(struct ptask *pt)
 		t->state = PTS_RUNNING;
 		return 0;
 	}
+	if (stop_nr >= 0 && !native && pt->regs.rip == t->stop_rip)
+		st_patch_answered(t, stop_nr, t->stop_rip);
 	if (t->held) {
 		int e = let_go(t, &t->handler_regs);
 		if (e < 0)
 			return e;
 	}
 	ucontext_t *uc = frame_uc(t);
-	if (uc)
+	if (uc) {
 		regs_to_frame(&pt->regs, uc);
+		/* no host signal stays blocked (the handler blocks them only
+		 * while the fast path keeps one back) */
+		memset(&uc->uc_sigmask, 0, 8);
+	}
 	pt->regs_dirty = 0;
 	t->in_handler = 0;
 	t->state = PTS_RUNNING;
 	answer(t);
 	return 0;
+}
+
+/* A trapped mprotect or pkey_mprotect that makes memory writable (the
+ * patch area's filter reports them): the patched sites there get their
+ * code back, then the host runs it. */
+static int writable_stop(struct pt_task *t)
+{
+	struct user_regs_struct *r = &t->base.regs;
+	long nr = (long)r->orig_rax;
+	if (nr != SYS_mprotect && nr != SYS_pkey_mprotect)
+		return 0;
+	st_patch_writable(t, r->rdi, r->rsi);
+	uint64_t a[6] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9 };
+	long e = st_hold(t, 1);
+	if (e == 0)
+		e = pt_syscall(&t->base, nr, a);
+	if (e == -ESRCH)
+		return 1;
+	r->rax = (uint64_t)e;
+	r->orig_rax = (uint64_t)-1;
+	t->sc_stop = 0;
+	st_resume(&t->base);
+	return 1;
 }
 
 int st_traced_stop(struct pt_task *t, int sig, const siginfo_t *info)
@@ -809,16 +973,112 @@ int st_traced_stop(struct pt_task *t, int sig, const siginfo_t *info)
 		return 1;
 	t->sticky--;
 	t->in_handler = 0;
+	t->in_fast = 0;
+	t->stop_nr = -1;
 	t->mb_sig = sig;
 	t->base.regs = t->hregs;
+	t->base.regs.gs_base = t->app_gs;
 	t->base.regs_dirty = 0;
 	t->sc_stop = st.kind == PSTOP_SYSCALL;
 	if (st.kind == PSTOP_SYSCALL) {
 		/* the kernel rolled rax back to the number */
 		t->base.regs.orig_rax = (uint64_t)(unsigned)info->si_syscall;
 		t->base.regs.rax = (uint64_t)-ENOSYS;
-		if (apply_profile(t, &st))
+		if (writable_stop(t) || apply_profile(t, &st))
 			return 1;
+	}
+	p->base.cfg.stop_fn(p->base.cfg.stop_ctx, &t->base, &st);
+	return 1;
+}
+
+/* t posted a stop of the fast path (a patched site's syscall). */
+static void fast_stop(struct pt_platform *p, struct pt_task *t)
+{
+	struct stub_mailbox *mb = mailbox(t);
+	uint64_t rec = __atomic_load_n(&mb->rec, __ATOMIC_RELAXED);
+	long nr = st_patch_record(t->space, rec);
+	if (nr < 0) {
+		/* Its own process scribbled on the mailbox. */
+		pt_kill(&t->base);
+		return;
+	}
+	uint64_t g[MBR_N];
+	memcpy(g, mb->regs, sizeof(g));
+	struct user_regs_struct *r = &t->base.regs;
+	memset(r, 0, sizeof(*r));
+	r->rdi = g[MBR_RDI];
+	r->rsi = g[MBR_RSI];
+	r->rdx = g[MBR_RDX];
+	r->r10 = g[MBR_R10];
+	r->r8 = g[MBR_R8];
+	r->r9 = g[MBR_R9];
+	r->rbx = g[MBR_RBX];
+	r->rbp = g[MBR_RBP];
+	r->r12 = g[MBR_R12];
+	r->r13 = g[MBR_R13];
+	r->r14 = g[MBR_R14];
+	r->r15 = g[MBR_R15];
+	r->rsp = g[MBR_RSP];
+	/* As if it had trapped at the record's own syscall instruction:
+	 * a restart or a signal handler's return goes there. */
+	r->rip = rec + REC_RETRAP + 2;
+	r->rcx = r->rip;
+	r->eflags = r->r11 = 0x246;
+	r->cs = 0x33;
+	r->ss = 0x2b;
+	r->gs_base = t->app_gs;
+	r->orig_rax = (uint64_t)nr;
+	r->rax = (uint64_t)-ENOSYS;
+	t->hregs = *r;
+	t->fast_regs = *r;
+	t->in_fast = 1;
+	t->in_handler = 0;
+	t->stop_nr = -1;
+	t->state = PTS_MAILBOX;
+	t->base.regs_dirty = 0;
+	t->sc_stop = 1;
+	st_stats.fast++;
+	struct pstop st;
+	memset(&st, 0, sizeof(st));
+	st.kind = PSTOP_SYSCALL;
+	if (apply_profile(t, &st))
+		return;
+	p->base.cfg.stop_fn(p->base.cfg.stop_ctx, &t->base, &st);
+}
+
+/* The fast path kept a host signal back and traps now to hand it on
+ * (stub_code.S): t is stopped there with the syscall's result pending.
+ * 1 if handled. */
+static int resync_stop(struct pt_platform *p, struct pt_task *t, ucontext_t *uc)
+{
+	struct stub_mailbox *mb = mailbox(t);
+	uint32_t sig = __atomic_load_n(&mb->defer, __ATOMIC_RELAXED);
+	if (!t->fast_armed || !sig)
+		return 0;
+	siginfo_t si;
+	memcpy(&si, mb->dinfo, sizeof(si));
+	mb->defer = 0;
+	t->fast_armed = 0;
+	memset(&uc->uc_sigmask, 0, 8); /* rt_sigreturn unblocks the rest */
+	t->base.regs.rax = t->fast_result;
+	t->base.regs.orig_rax = (uint64_t)-1;
+	t->sc_stop = 0;
+	struct pstop st;
+	memset(&st, 0, sizeof(st));
+	if (sig == SIG_INTERRUPT && si.si_code == SI_TKILL) {
+		if (!t->interrupt_pending) {
+			st_resume(&t->base);
+			return 1;
+		}
+		t->interrupt_pending = 0;
+		st.kind = PSTOP_INTERRUPT;
+	} else if (sig >= 1 && sig <= 64) {
+		st.kind = PSTOP_SIGNAL;
+		st.info = si;
+		st.info.si_signo = (int)sig;
+	} else {
+		st_resume(&t->base);
+		return 1;
 	}
 	p->base.cfg.stop_fn(p->base.cfg.stop_ctx, &t->base, &st);
 	return 1;
@@ -829,6 +1089,10 @@ static void mailbox_stop(struct pt_platform *p, struct pt_task *t)
 {
 	struct stub_mailbox *mb = mailbox(t);
 	t->mb_sig = (int)__atomic_load_n(&mb->sig, __ATOMIC_RELAXED);
+	if (t->mb_sig == 0) {
+		fast_stop(p, t);
+		return;
+	}
 	t->mb_uc = mb->uc;
 	ucontext_t *uc = frame_uc(t);
 	siginfo_t *si = in_slot(t, mb->info, sizeof(siginfo_t));
@@ -838,19 +1102,27 @@ static void mailbox_stop(struct pt_platform *p, struct pt_task *t)
 		return;
 	}
 	t->in_handler = 1;
+	t->in_fast = 0;
+	t->stop_nr = -1;
 	t->state = PTS_MAILBOX;
 	regs_from_frame(uc, &t->hregs);
+	t->hregs.gs_base = t->app_gs;
 	t->base.regs = t->hregs;
 	t->base.regs_dirty = 0;
 	struct pstop st;
 	memset(&st, 0, sizeof(st));
 	if (t->mb_sig == SIGSYS && si->si_code == 1 /* SYS_SECCOMP */) {
 		pt_place_at_stop(p, t);
+		if (si->si_syscall == STUB_RESYNC_NR && resync_stop(p, t, uc))
+			return;
 		t->sc_stop = 1;
 		t->base.regs.orig_rax = (uint64_t)(unsigned)si->si_syscall;
 		t->base.regs.rax = (uint64_t)-ENOSYS;
+		t->stop_nr = si->si_syscall;
+		t->stop_rip = t->base.regs.rip;
+		st_stats.slow_traps++;
 		st.kind = PSTOP_SYSCALL;
-		if (apply_profile(t, &st))
+		if (writable_stop(t) || apply_profile(t, &st))
 			return;
 	} else if (t->mb_sig == SIG_INTERRUPT && si->si_code == SI_TKILL) {
 		if (!t->interrupt_pending) {
@@ -859,6 +1131,13 @@ static void mailbox_stop(struct pt_platform *p, struct pt_task *t)
 		}
 		t->interrupt_pending = 0;
 		st.kind = PSTOP_INTERRUPT;
+	} else if (t->mb_sig == SIGSEGV && t->base.regs.rip == STUB_FAST_GS) {
+		/* The fast path read %gs of a thread whose %gs base the
+		 * application set itself: the trapped way, from now on. */
+		st_patch_gs_taken(t->space);
+		t->base.regs.rip = STUB_FAST_SLOW;
+		st_resume(&t->base);
+		return;
 	} else {
 		st.kind = PSTOP_SIGNAL;
 		st.info = *si;
@@ -872,6 +1151,11 @@ static int posted(struct pt_task *t)
 {
 	return t->state == PTS_RUNNING && !t->held &&
 	       __atomic_load_n(&mailbox(t)->state, __ATOMIC_ACQUIRE) == MB_REQUEST;
+}
+
+int st_posted(struct pt_task *t)
+{
+	return t->space && posted(t);
 }
 
 static void on_bell(int fd, uint32_t events, void *arg)
@@ -1057,6 +1341,7 @@ static void close_pidfd(struct pt_task *t)
 
 int st_task_init(struct pt_task *t)
 {
+	t->stop_nr = -1;
 	return open_pidfd(t);
 }
 
@@ -1071,6 +1356,23 @@ void st_task_fini(struct pt_task *t)
 {
 	close_pidfd(t);
 	space_leave(t);
+	st_sites_put(t->fork_sites);
+	t->fork_sites = NULL;
+}
+
+/* MOAT_SYSTRAP_STATS=1: how the syscalls came, on stderr at the end. */
+static void st_destroy(struct platform *pl)
+{
+	const char *s = getenv("MOAT_SYSTRAP_STATS");
+	pt_destroy(pl);
+	if (!s || !strcmp(s, "0"))
+		return;
+	fprintf(stderr,
+		"moat: systrap: %llu syscalls trapped, %llu through patched sites (%llu answered with ptrace); "
+		"%llu sites patched, %llu refused\n",
+		(unsigned long long)st_stats.slow_traps, (unsigned long long)st_stats.fast,
+		(unsigned long long)st_stats.redirected, (unsigned long long)st_stats.patched,
+		(unsigned long long)st_stats.refused);
 }
 
 static int st_create(const struct platform_config *cfg, struct ns_loop *loop, struct platform **out)
@@ -1094,6 +1396,7 @@ static int st_create(const struct platform_config *cfg, struct ns_loop *loop, st
 	s = getenv("MOAT_SYSTRAP_POLL_US");
 	p->spin_ns = (s ? strtoull(s, NULL, 10) : DEFAULT_POLL_US) * 1000;
 	p->poll_ns = p->spin_ns;
+	st_patch_init(p);
 	e = ns_loop_add_flush(loop, poll_flush, p);
 	if (e < 0) {
 		pt_destroy(*out);
@@ -1105,7 +1408,7 @@ static int st_create(const struct platform_config *cfg, struct ns_loop *loop, st
 const struct platform_ops platform_systrap_ops = {
 	.name = "systrap",
 	.create = st_create,
-	.destroy = pt_destroy,
+	.destroy = st_destroy,
 	.spawn = st_spawn,
 	.exec_reset = st_exec_reset,
 	.syscall = st_syscall,

@@ -1172,8 +1172,13 @@ SYSCALL(prctl)
 
 SYSCALL(arch_prctl)
 {
-	/* The FS/GS codes run natively (filter.c); the rest lands here. */
+	/* The FS/GS codes run natively (filter.c); the rest lands here.
+	 * The systrap platform keeps %gs for itself: its GS codes land here
+	 * and the platform serves them (platform/systrap/systrap.c). */
 	switch ((int)ARG(0)) {
+	case ARCH_SET_GS:
+	case ARCH_GET_GS:
+		return -ENATIVE;
 	case ARCH_GET_CPUID:
 		return 1;
 	case ARCH_SET_CPUID:

@@ -377,6 +377,8 @@ static int gen_maps(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
 			continue;
 		if (lo >= PLATFORM_STUB_BASE && hi <= PLATFORM_STUB_BASE + PLATFORM_STUB_SIZE)
 			continue; /* the platform's stub */
+		if (lo >= PLATFORM_PATCH_BASE && hi <= PLATFORM_PATCH_BASE + PLATFORM_PATCH_SIZE)
+			continue; /* systrap's patch area */
 		const char *name = name_at ? l + name_at : "";
 		const char *shown = name;
 		if (ino) {

@@ -6,7 +6,9 @@
 #   1. the cost of one emulated syscall: a loop of getppid() made with
 #      syscall(2) (build/sandbox-tests/syscall_loop, tests/sandbox/progs/
 #      syscall_loop.c), natively, in `moat do --platform P` and in
-#      `runsc --platform=ptrace do`;
+#      `runsc --platform=ptrace do`; 1b. the same through libc's
+#      getppid(), whose site systrap patches (and, for comparison, with
+#      patching off);
 #   2. the wall time of `moat do /bin/true` and `runsc do /bin/true` (all
 #      with --network=none; moat with its default network too, for what
 #      the veth pair and the netstack add);
@@ -92,6 +94,31 @@ if [ -n "$RUNSC" ] && [ ${#n_runsc[@]} -gt 0 ] && [ -n "${n_runsc[0]}" ]; then
 	line runsc "$m_runsc" "$RUNSC_DO $LOOP $((LOOPS / 4))" "$m_native"
 	echo "   systrap/runsc: $(ratio "${m1[systrap]}" "$m_runsc")"
 fi
+echo
+
+# ---- 1b. the same through libc's getppid(): a `mov $NR,%eax; syscall`
+# site, which systrap patches (MOAT_SYSTRAP_PATCH=0: not patched) ----
+l_native=() l_nopatch=()
+declare -A l_plat
+for i in $(seq "$RUNS"); do
+	l_native+=("$(getppid_ns "$LOOP" $((LOOPS * 5)) libc)")
+	for p in $PLATS; do
+		l_plat[$p]+=" $(getppid_ns $(plat_do $p) "$LOOP" "$LOOPS" libc)"
+	done
+	l_nopatch+=("$(MOAT_SYSTRAP_PATCH=0 getppid_ns $(plat_do systrap) "$LOOP" "$LOOPS" libc)")
+done
+m_lnative=$(median "${l_native[@]}")
+echo "1b. libc's getppid(), ns per call (median of $RUNS): systrap patches its site"
+line native "$m_lnative" "$LOOP $((LOOPS * 5)) libc"
+declare -A m1b
+for p in $PLATS; do
+	# shellcheck disable=SC2086
+	m1b[$p]=$(median ${l_plat[$p]})
+	line "$p" "${m1b[$p]}" "$(plat_do $p) $LOOP $LOOPS libc" "$m_lnative"
+done
+m_nopatch=$(median "${l_nopatch[@]}")
+line unpatched "$m_nopatch" "MOAT_SYSTRAP_PATCH=0 $(plat_do systrap) $LOOP $LOOPS libc" "$m_lnative"
+echo "   systrap/ptrace: $(ratio "${m1b[systrap]}" "${m1b[ptrace]}")   patched/unpatched: $(ratio "${m1b[systrap]}" "$m_nopatch")   (target: under 10x native)"
 echo
 
 # wall-time medians of a command natively, on each platform and in runsc:

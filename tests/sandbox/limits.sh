@@ -59,8 +59,13 @@ expect fork_bomb_gone_after_kill 0 "$(sandbox_leftovers)"
 $MOAT do bash -c 'sleep 100 & (sleep 100 &); python3 -c "import time, threading; threading.Thread(target=time.sleep, args=(100,)).start(); time.sleep(100)" & wait' &
 moat=$!
 sb_bg $moat
-sleep 1.5
-n=$(sandbox_leftovers)
+# until the tree is up: bash, two sleeps, python and its thread (60 s: a
+# loaded machine starts python slowly)
+for i in $(seq 600); do
+	n=$(sandbox_leftovers)
+	[ "$n" -ge 4 ] && break
+	sleep 0.1
+done
 [ "$n" -ge 4 ] && pass tree_running || fail tree_running "$n tasks"
 {
 	kill -KILL $moat

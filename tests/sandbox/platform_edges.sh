@@ -1,9 +1,11 @@
 #!/bin/bash
 # The corners of catching syscalls, on both platforms (ptrace and
 # systrap): tests/sandbox/progs/platform_edges.c runs each case natively
-# and inside `moat do --platform P`; the outputs must be the same. Then the
-# stub attacked from inside (munmap, mprotect, mremap, overwritten code):
-# the attacker is refused or killed, its parent and the sentry go on.
+# and inside `moat do --platform P`; the outputs must be the same; so do
+# the cases of systrap's patched syscall sites (progs/patch_edges.c). Then
+# the stub attacked from inside (munmap, mprotect, mremap, overwritten
+# code): the attacker is refused or killed, its parent and the sentry go
+# on.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/sandbox/lib.sh
 
@@ -18,6 +20,29 @@ for c in $CASES; do
 		expect_same "$plat.$c" "$native" "$out"
 	done
 done
+# systrap's patched syscall sites (tests/sandbox/progs/patch_edges.c):
+# the same output natively and on both platforms
+PE=$PROGS/patch_edges
+for c in signals restart selfmod fork threads gs; do
+	native=$(cd / && timeout 120 "$PE" "$c" 2>&1)
+	for plat in ptrace systrap; do
+		out=$(timeout 180 $MOAT do --network none --platform $plat -- "$PE" "$c" 2>&1)
+		expect_same "$plat.patch_$c" "$native" "$out"
+	done
+done
+# ... and the cases went through patched sites (MOAT_SYSTRAP_STATS: how
+# many syscalls came that way), which MOAT_SYSTRAP_PATCH=0 turns off
+fast_calls() {
+	sed -n 's/.* \([0-9]*\) through patched sites.*/\1/p' <<<"$1"
+}
+for c in selfmod fork threads restart signals; do
+	out=$(MOAT_SYSTRAP_STATS=1 timeout 180 $MOAT do --network none --platform systrap -- "$PE" "$c" 2>&1)
+	n=$(fast_calls "$out")
+	if [ "${n:-0}" -gt 0 ]; then pass "systrap.patched_$c"; else fail "systrap.patched_$c" "$out"; fi
+done
+out=$(MOAT_SYSTRAP_STATS=1 MOAT_SYSTRAP_PATCH=0 timeout 180 $MOAT do --network none --platform systrap -- \
+	"$PROGS/syscall_loop" 2000 libc 2>&1)
+expect patch_off 0 "$(fast_calls "$out")"
 for op in munmap mprotect mremap write; do
 	for plat in ptrace systrap; do
 		out=$(timeout 120 $MOAT do --network none --platform $plat -- "$P" stub $op 2>&1)

@@ -157,6 +157,9 @@ build/fuzz/fuzz_impair: tools/moat/impair_frame.c tools/moat/impair.h
 # (fuzz_dut_agent includes the packetimpact DUT agent, netstack flavour)
 build/fuzz/fuzz_dut_agent: tools/packetimpact/dut_agent.c
 
+# (fuzz_mailbox includes systrap's stop handling and patch records)
+build/fuzz/fuzz_mailbox: $(wildcard platform/systrap/*.c platform/systrap/*.h platform/*.h platform/ptrace/core.h)
+
 # (fuzz_ip6 includes the unit tests' frame builders and books)
 build/fuzz/fuzz_ip6: tests/unit/builders.c tests/unit/builders6.c tests/unit/builders.h \
 	tests/unit/builders6.h tests/unit/books.h

@@ -492,9 +492,10 @@ static int st_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 
 /* ---- registers and extended state in the frame ---- */
 
+/* (the kernel's frame is aligned; one that is not was forged) */
 static ucontext_t *frame_uc(struct pt_task *t)
 {
-	return in_slot(t, t->mb_uc, sizeof(ucontext_t));
+	return t->mb_uc % 8 ? NULL : in_slot(t, t->mb_uc, sizeof(ucontext_t));
 }
 
 static void regs_from_frame(const ucontext_t *uc, struct user_regs_struct *r)
@@ -1095,7 +1096,7 @@ static void mailbox_stop(struct pt_platform *p, struct pt_task *t)
 	}
 	t->mb_uc = mb->uc;
 	ucontext_t *uc = frame_uc(t);
-	siginfo_t *si = in_slot(t, mb->info, sizeof(siginfo_t));
+	siginfo_t *si = mb->info % 8 ? NULL : in_slot(t, mb->info, sizeof(siginfo_t));
 	if (!uc || !si) {
 		/* Its own process scribbled on the mailbox: it cannot go on. */
 		pt_kill(&t->base);

@@ -76,8 +76,9 @@ srv_start() {
 		;;
 	moat-*)
 		ip -n "$NS_M" addr flush dev veth-m
-		ip netns exec "$NS_M" "$MOAT" do --network=iface:veth-m --ip $MIP/24 --platform="${kind#moat-}" \
-			-- "$@" >"$TMP/srv.log" 2>&1 &
+		# (systrap counts how its syscalls came: patched sites or traps)
+		ip netns exec "$NS_M" env MOAT_SYSTRAP_STATS=1 "$MOAT" do --network=iface:veth-m --ip $MIP/24 \
+			--platform="${kind#moat-}" -- "$@" >"$TMP/srv.log" 2>&1 &
 		;;
 	runsc)
 		# `runsc do` makes its own veth pair in the namespace it starts
@@ -143,6 +144,7 @@ measure() { # KIND
 		echo "  ($kind: nginx did not start: $(tail -2 "$TMP/srv.log" | tr '\n' ' '))"
 	fi
 	stop_srv
+	grep -h '^moat: systrap:' "$TMP/srv.log" | sed "s/^moat: systrap:/  ($kind nginx:/; s/\$/)/"
 	# 1-byte round trips
 	srv_start "$kind" "$PERF" echo 7007
 	if wait_port 7007; then

@@ -42,6 +42,42 @@
 #define SYS_rt_sigreturn 15
 #define SYS_futex 202
 
+/* Post the stop in the mailbox at %rbx (its fields set), ring the bell
+ * unless the sentry polls it (the write ends at BELL_OFF), poll `spin`
+ * times for the answer, sleep on the futex `state` (its syscall ends at
+ * FUTEX_OFF), and go to DONE once answered. */
+.macro HAND_OFF bell_off, futex_off, done
+	mov $MB_REQUEST, %eax
+	xchg %eax, MB_STATE(%rbx)	/* a full barrier */
+	cmpl $0, MB_POLLING(%rbx)
+	jne 1f
+	mov $STUB_FD_BELL, %edi
+	lea MB_ONE(%rbx), %rsi
+	mov $8, %edx
+	mov $SYS_write, %eax
+	.org \bell_off - 2, 0x90
+	syscall
+1:	mov MB_SPIN(%rbx), %ecx
+2:	cmpl $MB_REQUEST, MB_STATE(%rbx)
+	jne \done
+	test %ecx, %ecx
+	je 3f
+	pause
+	dec %ecx
+	jmp 2b
+3:	mov $1, %eax
+	xchg %eax, MB_SLEEPING(%rbx)
+	mov %rbx, %rdi
+	xor %esi, %esi			/* FUTEX_WAIT */
+	mov $MB_REQUEST, %edx
+	xor %r10d, %r10d
+	mov $SYS_futex, %eax
+	.org \futex_off - 2, 0x90
+	syscall
+	movl $0, MB_SLEEPING(%rbx)
+	jmp 1b
+.endm
+
 	.section .rodata.moat_stub, "a"
 	.globl moat_stub_code
 	.globl moat_stub_code_end
@@ -76,38 +112,7 @@ post:
 	mov %edi, MB_SIG(%rbx)
 	mov %rsi, MB_INFO(%rbx)
 	mov %rdx, MB_UC(%rbx)
-	mov $MB_REQUEST, %eax
-	xchg %eax, MB_STATE(%rbx)	/* a full barrier */
-	cmpl $0, MB_POLLING(%rbx)
-	jne wait
-	mov $STUB_FD_BELL, %edi
-	lea MB_ONE(%rbx), %rsi
-	mov $8, %edx
-	mov $SYS_write, %eax
-	.org STUB_BELL_OFF - 2, 0x90
-	syscall
-wait:
-	mov MB_SPIN(%rbx), %ecx
-spin:
-	cmpl $MB_REQUEST, MB_STATE(%rbx)
-	jne done
-	test %ecx, %ecx
-	je sleep
-	pause
-	dec %ecx
-	jmp spin
-sleep:
-	mov $1, %eax
-	xchg %eax, MB_SLEEPING(%rbx)
-	mov %rbx, %rdi
-	xor %esi, %esi			/* FUTEX_WAIT */
-	mov $MB_REQUEST, %edx
-	xor %r10d, %r10d
-	mov $SYS_futex, %eax
-	.org STUB_FUTEX_OFF - 2, 0x90
-	syscall
-	movl $0, MB_SLEEPING(%rbx)
-	jmp wait
+	HAND_OFF STUB_BELL_OFF, STUB_FUTEX_OFF, done
 done:
 	movl $MB_RUNNING, MB_STATE(%rbx)
 	ret
@@ -150,38 +155,7 @@ fast_start:
 	mov %rsp, MB_REGS + 8 * MBR_RSP(%r11)
 	mov %r11, %rbx			/* the slot, kept across syscalls */
 	movl $0, MB_SIG(%rbx)
-	mov $MB_REQUEST, %eax
-	xchg %eax, MB_STATE(%rbx)
-	cmpl $0, MB_POLLING(%rbx)
-	jne fast_wait
-	mov $STUB_FD_BELL, %edi
-	lea MB_ONE(%rbx), %rsi
-	mov $8, %edx
-	mov $SYS_write, %eax
-	.org STUB_FAST_BELL_OFF - 2, 0x90
-	syscall
-fast_wait:
-	mov MB_SPIN(%rbx), %ecx
-fast_spin:
-	cmpl $MB_REQUEST, MB_STATE(%rbx)
-	jne fast_done
-	test %ecx, %ecx
-	je fast_sleep
-	pause
-	dec %ecx
-	jmp fast_spin
-fast_sleep:
-	mov $1, %eax
-	xchg %eax, MB_SLEEPING(%rbx)
-	mov %rbx, %rdi
-	xor %esi, %esi
-	mov $MB_REQUEST, %edx
-	xor %r10d, %r10d
-	mov $SYS_futex, %eax
-	.org STUB_FAST_FUTEX_OFF - 2, 0x90
-	syscall
-	movl $0, MB_SLEEPING(%rbx)
-	jmp fast_wait
+	HAND_OFF STUB_FAST_BELL_OFF, STUB_FAST_FUTEX_OFF, fast_done
 fast_done:
 	movl $MB_RUNNING, MB_STATE(%rbx)
 	mov MB_REGS + 8 * MBR_RDI(%rbx), %rdi

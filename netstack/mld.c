@@ -292,14 +292,16 @@ static void query_input(struct ns_stack *st, struct ip6_nic *in, const uint8_t *
 			const struct ns_l3_info *l3)
 {
 	int v1 = len == 24;
+	const uint8_t *group = d + 8;
 	/* RFC 3810 5.1 / 7.1 (RFC 2710 3): 24 bytes for MLDv1, at least 28
-	 * for MLDv2; queries come from a link-local address (5.1.14). */
-	if ((!v1 && len < 28) || !ip6_is_linklocal(l3->src.v6)) {
+	 * for MLDv2 with its sources inside (5.1.10); queries come from a
+	 * link-local address (5.1.14) and ask about a group, or all (5.1.5). */
+	if ((!v1 && (len < 28 || 28 + 16 * (uint32_t)ns_rd16(d + 26) > len)) ||
+	    !ip6_is_linklocal(l3->src.v6) || (!ip6_is_mcast(group) && !ip6_is_unspec(group))) {
 		NS_STAT_INC(st, mld_drop_malformed);
 		return;
 	}
 	NS_STAT_INC(st, mld_query_rx);
-	const uint8_t *group = d + 8;
 	ns_time_t delay = v1 ? (ns_time_t)ns_rd16(d + 4) * NS_MSEC : max_resp_delay(ns_rd16(d + 4));
 	if (v1)
 		in->mld1_until = st_now(st) + MLD_V1_QUERIER_TIMEOUT; /* RFC 3810 8.2.1 */

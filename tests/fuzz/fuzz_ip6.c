@@ -1228,7 +1228,7 @@ static void setup(uint8_t cfg)
 	    (!(cfg & CFG_NO_STATIC_ROUTE) && ns_stack_add_route(H.st, &any6, 0, &gw6, H.nic) < 0))
 		abort();
 	/* A group to listen to besides those of our addresses. */
-	if (mld_join(ip6n(ns_nic_get(H.st, H.nic)), ADDR[A_GROUP]) < 0)
+	if (mld_join(ip6n(ns_nic_get(H.st, H.nic)), ADDR[A_GROUP], 1) < 0)
 		abort();
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(7) };
 	if (ns_socket_create(H.st, AF_INET6, SOCK_DGRAM, 0, &H.echo) < 0 ||

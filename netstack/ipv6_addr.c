@@ -433,6 +433,9 @@ void ip6_nic_added(struct ns_stack *st, struct ns_nic *nic)
 	}
 	if (!ip6n(nic)->conf.disable_ipv6)
 		nic_start(st, nic);
+	/* The sockets' groups there outlive the state (as Linux's, which
+	 * keeps them on the inet6_dev): listened to, and reported, again. */
+	mld_nic_rejoin(ip6n(nic));
 }
 
 void ip6_nic_disable(struct ns_nic *nic, int v)

@@ -269,5 +269,7 @@ int mld_is_member(const struct ip6_nic *in, const uint8_t g[16]);
 void mld_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3);
 void mld_nic_init(struct ip6_nic *in);
 void mld_nic_fini(struct ip6_nic *in);
+/* Join the groups sockets joined on nic again (its IPv6 state is new). */
+void mld_nic_rejoin(struct ip6_nic *in);
 
 #endif

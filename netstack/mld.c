@@ -450,6 +450,14 @@ void mld_sock_release(struct ns_socket *s)
 		entry_free(s, &s->mc6);
 }
 
+void mld_nic_rejoin(struct ip6_nic *in)
+{
+	for (struct ns_socket *s = in->st->sockets; s; s = s->all_next)
+		for (struct ip6_mc_entry *e = s->mc6; e; e = e->next)
+			if (e->ifindex == in->nic->id)
+				mld_join(in, e->group, 0);
+}
+
 static int src_index(const struct ip6_mc_entry *e, const uint8_t *src)
 {
 	for (unsigned i = 0; i < e->nsrc; i++)

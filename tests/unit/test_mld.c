@@ -229,6 +229,15 @@ START_TEST(mld_socket_joins_and_leaves_send_state_change_reports)
 	ck_assert_uint_eq(ns_rd16(f.l4 + 6), 2);
 	ck_assert(!memcmp(f.l4 + 12, GROUP, 16) || !memcmp(f.l4 + 32, GROUP, 16));
 	pkt_unref(p);
+	/* The link goes down and up: the sockets' group is listened to, and
+	 * reported, again (as Linux keeps its groups). */
+	ck_assert_int_eq(ns_stack_nic_set_up(F.st, F.nic, 0), 0);
+	fx_drain();
+	ck_assert_int_eq(ns_stack_nic_set_up(F.st, F.nic, 1), 0);
+	ck_assert(mld_is_member(ip6n(ns_nic_get(F.st, F.nic)), GROUP));
+	expect_report(4, GROUP);
+	fx_advance(3 * NS_SEC);
+	fx_drain();
 	/* The last socket to leave reports the change. */
 	ck_assert_int_eq(member(a, IPV6_DROP_MEMBERSHIP, GROUP, F.nic), 0);
 	FX_EXPECT_NOTHING();

@@ -100,12 +100,11 @@ int ip6_select_src(struct ns_stack *st, struct ns_nic *nic, const uint8_t dst[16
 
 /* ---- routing ---- */
 
-static struct ns_nic *first_ip6_nic(struct ns_stack *st)
+/* Has nic Linux's route to every group (ff00::/8, which addrconf gives
+ * every interface with IPv6 but loopback)? */
+static int has_mcast_route(const struct ns_nic *nic)
 {
-	for (int i = 1; i <= st->nnics; i++)
-		if (!(st->nics[i]->caps & NS_LINK_CAP_LOOPBACK) && st->nics[i]->ip6)
-			return st->nics[i];
-	return NULL;
+	return !(nic->caps & NS_LINK_CAP_LOOPBACK) && ip6n(nic) && !ip6n(nic)->conf.disable_ipv6;
 }
 
 /* The nic owning usable address a, for a link-local source. */
@@ -119,25 +118,22 @@ static struct ns_nic *nic_of_addr(struct ns_stack *st, const uint8_t *a)
 
 struct ns_nic *ip6_mcast_nic(struct ns_stack *st, const uint8_t dst[16], int oif)
 {
-	if (oif) {
-		struct ns_nic *nic = ns_nic_get(st, oif);
-		if (!nic || !ip6n(nic))
-			return NULL;
-		if (!(nic->caps & NS_LINK_CAP_LOOPBACK))
-			return nic;
-	} else {
-		/* (Linux's local table, where those ff00::/8 routes are, is
-		 * looked up before the main one) */
-		struct ns_nic *nic = first_ip6_nic(st);
-		if (nic)
-			return nic;
-	}
+	struct ns_nic *nic = ns_nic_get(st, oif);
+	if (oif && (!nic || !ip6n(nic)))
+		return NULL;
+	if (nic && has_mcast_route(nic))
+		return nic;
+	/* (Linux's local table, where those ff00::/8 routes are, is looked
+	 * up before the main one) */
+	for (int i = 1; !oif && i <= st->nnics; i++)
+		if (has_mcast_route(st->nics[i]))
+			return st->nics[i];
 	for (unsigned i = 0; i < st->nroutes; i++) {
 		const struct ns_route *r = &st->routes[i];
 		if (r->dst.family != AF_INET6 || !ip6_prefix_match(dst, r->dst.v6, r->prefixlen) ||
 		    (oif && r->nic != oif))
 			continue;
-		struct ns_nic *nic = ns_nic_get(st, r->nic);
+		nic = ns_nic_get(st, r->nic);
 		if (nic && ip6n(nic))
 			return nic;
 	}

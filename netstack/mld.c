@@ -403,12 +403,15 @@ static int sock_join(struct ns_socket *s, const uint8_t *group, int ifindex, uin
 	struct ns_nic *nic = member_nic(s->stack, group, ifindex);
 	if (!nic)
 		return -ENODEV;
-	if (!ip6n(nic))
-		return -ENODEV; /* (down, or IPv6 off: no groups to join) */
+	/* A link that is down keeps its groups for when it comes up
+	 * (mld_nic_rejoin); one without IPv6 (MTU below 1280) has none, and
+	 * Linux no inet6_dev there: EINVAL. */
+	if (!ip6n(nic) && !nic->down)
+		return -EINVAL;
 	struct ip6_mc_entry *e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	if (mld_join(ip6n(nic), group, 0) < 0) {
+	if (ip6n(nic) && mld_join(ip6n(nic), group, 0) < 0) {
 		free(e);
 		return -ENOMEM;
 	}

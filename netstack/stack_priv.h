@@ -254,7 +254,8 @@ struct ns_ip_tx {
 	struct ns_ip src;  /* any (zero): the route's preferred source */
 	struct ns_ip dst;
 	uint8_t proto;
-	int hop_limit;	   /* TTL / hop limit; <= 0: the default */
+	int hop_limit;	   /* TTL / hop limit; <= 0: the default (to an IPv6
+			    * group: < 0, and 0 never leaves the host) */
 	uint8_t tos;	   /* TOS / traffic class */
 	uint8_t df;	   /* v4: DF; v6: never fragment locally (EMSGSIZE) */
 	uint8_t allow_bcast;

@@ -651,6 +651,10 @@ int ns_close(struct ns_socket *s)
 	s->released = 1;
 	s->wake = NULL;
 	s->wake_ctx = NULL;
+	/* Groups are left at close (Linux's inet_release), not when a
+	 * closing connection is done with the socket. */
+	igmp_sock_release(s);
+	mld_sock_release(s);
 	s->ops->release(s);
 	return 0;
 }

@@ -394,6 +394,51 @@ START_TEST(mld_our_multicast_leaves_with_its_hop_limit_and_loops_back_to_members
 }
 END_TEST
 
+START_TEST(mld_tcp_sockets_keep_their_groups_to_themselves)
+{
+	fx6_setup();
+	groups();
+	/* A connection over ::1; the listener's IPV6_MULTICAST_LOOP and
+	 * _ALL pass to the accepted socket (Linux clones them). */
+	struct ns_socket *l = udp6(SOCK_STREAM, 0), *c = udp6(SOCK_STREAM, 0), *a;
+	ck_assert_int_eq(set_int(l, IPV6_MULTICAST_LOOP, 0), 0);
+	ck_assert_int_eq(set_int(l, IPV6_MULTICAST_ALL, 0), 0);
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(5000),
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	ck_assert_int_eq(ns_bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(ns_listen(l, 4), 0);
+	ck_assert_int_eq(ns_connect(c, (struct sockaddr *)&sa, sizeof(sa)), -EINPROGRESS);
+	for (int i = 0; i < 4; i++)
+		fx_poll(); /* SYN, SYN-ACK, ACK: each a turn of the loopback */
+	ck_assert_int_eq(ns_accept(l, &a, NULL, NULL), 0);
+	ck_assert_int_eq(get_int(a, IPV6_MULTICAST_LOOP), 0);
+	ck_assert_int_eq(get_int(a, IPV6_MULTICAST_ALL), 0);
+	/* The client joins (MCAST_JOIN_GROUP works on TCP sockets), and its
+	 * connection ends in TIME_WAIT before it closes: the TIME_WAIT block
+	 * must not take the membership with it (ASan sees a double free). */
+	struct group_req gr;
+	memset(&gr, 0, sizeof(gr));
+	gr.gr_interface = (uint32_t)F.nic;
+	struct sockaddr_in6 g = { .sin6_family = AF_INET6 };
+	memcpy(g.sin6_addr.s6_addr, GROUP, 16);
+	memcpy(&gr.gr_group, &g, sizeof(g));
+	ck_assert_int_eq(ns_setsockopt(c, IPPROTO_IPV6, MCAST_JOIN_GROUP, &gr, sizeof(gr)), 0);
+	ck_assert_int_eq(ns_shutdown(c, SHUT_WR), 0);
+	for (int i = 0; i < 4; i++)
+		fx_poll();
+	ns_close(a);
+	for (int i = 0; i < 4; i++)
+		fx_poll();
+	ck_assert(mld_is_member(ip6n(ns_nic_get(F.st, F.nic)), GROUP));
+	/* Closing leaves the group at once, TIME_WAIT or not. */
+	ns_close(c);
+	ck_assert(!mld_is_member(ip6n(ns_nic_get(F.st, F.nic)), GROUP));
+	ns_close(l);
+	fx_advance(120 * NS_SEC);
+	fx_drain();
+}
+END_TEST
+
 /* An MLD message of `len` bytes (type first) from src to all-nodes, with a
  * correct checksum. */
 static void inject_mld(const uint8_t *src, const uint8_t *m, size_t len)
@@ -468,6 +513,7 @@ Suite *mld_suite(void)
 	ADD_FX(s, mld_socket_joins_and_leaves_send_state_change_reports);
 	ADD_FX(s, mld_group_datagrams_reach_the_sockets_that_want_them);
 	ADD_FX(s, mld_our_multicast_leaves_with_its_hop_limit_and_loops_back_to_members);
+	ADD_FX(s, mld_tcp_sockets_keep_their_groups_to_themselves);
 	ADD_FX(s, mld_malformed_queries_are_counted_and_ignored);
 	return s;
 }

@@ -100,12 +100,11 @@ int ip6_select_src(struct ns_stack *st, struct ns_nic *nic, const uint8_t dst[16
 
 /* ---- routing ---- */
 
-static struct ns_nic *first_ip6_nic(struct ns_stack *st)
+/* Has nic Linux's route to every group (ff00::/8, which addrconf gives
+ * every interface with IPv6 but loopback)? */
+static int has_mcast_route(const struct ns_nic *nic)
 {
-	for (int i = 1; i <= st->nnics; i++)
-		if (!(st->nics[i]->caps & NS_LINK_CAP_LOOPBACK) && st->nics[i]->ip6)
-			return st->nics[i];
-	return NULL;
+	return !(nic->caps & NS_LINK_CAP_LOOPBACK) && ip6n(nic) && !ip6n(nic)->conf.disable_ipv6;
 }
 
 /* The nic owning usable address a, for a link-local source. */
@@ -114,6 +113,30 @@ static struct ns_nic *nic_of_addr(struct ns_stack *st, const uint8_t *a)
 	for (int i = 1; i <= st->nnics; i++)
 		if (ip6_nic_has_addr(st->nics[i], a))
 			return st->nics[i];
+	return NULL;
+}
+
+struct ns_nic *ip6_mcast_nic(struct ns_stack *st, const uint8_t dst[16], int oif)
+{
+	struct ns_nic *nic = ns_nic_get(st, oif);
+	if (oif && (!nic || !ip6n(nic)))
+		return NULL;
+	if (nic && has_mcast_route(nic))
+		return nic;
+	/* (Linux's local table, where those ff00::/8 routes are, is looked
+	 * up before the main one) */
+	for (int i = 1; !oif && i <= st->nnics; i++)
+		if (has_mcast_route(st->nics[i]))
+			return st->nics[i];
+	for (unsigned i = 0; i < st->nroutes; i++) {
+		const struct ns_route *r = &st->routes[i];
+		if (r->dst.family != AF_INET6 || !ip6_prefix_match(dst, r->dst.v6, r->prefixlen) ||
+		    (oif && r->nic != oif))
+			continue;
+		nic = ns_nic_get(st, r->nic);
+		if (nic && ip6n(nic))
+			return nic;
+	}
 	return NULL;
 }
 
@@ -154,18 +177,21 @@ int ns_route6(struct ns_stack *st, const uint8_t dst[16], const uint8_t *src, in
 	struct ns_nic *nic = NULL;
 	uint8_t gw[16];
 	int has_gw = 0;
-	if (ip6_is_linklocal(dst) || (ip6_is_mcast(dst) && ip6_mcast_scope(dst) <= 2)) {
-		/* RFC 4007 6: a link-scope destination means nothing without
-		 * its link: the socket's interface, or its link-local source's. */
+	if (ip6_is_mcast(dst)) {
+		/* RFC 4007 6: a link-scope group means nothing without its
+		 * link: the socket's interface, or its link-local source's. */
+		if (!bound_nic && src && ip6_is_linklocal(src) && ip6_mcast_scope(dst) <= 2) {
+			struct ns_nic *by_src = nic_of_addr(st, src);
+			bound_nic = by_src ? by_src->id : 0;
+		}
+		nic = ip6_mcast_nic(st, dst, bound_nic);
+	} else if (ip6_is_linklocal(dst)) {
+		/* RFC 4007 6: the same for a link-local destination. */
 		nic = ns_nic_get(st, bound_nic);
 		if (!nic && src && ip6_is_linklocal(src))
 			nic = nic_of_addr(st, src);
-		if (!nic && ip6_is_mcast(dst))
-			nic = first_ip6_nic(st);
 		if (!nic)
 			return -EINVAL;
-	} else if (ip6_is_mcast(dst)) {
-		nic = bound_nic ? ns_nic_get(st, bound_nic) : first_ip6_nic(st);
 	} else {
 		for (unsigned i = 0; i < st->nroutes; i++) {
 			const struct ns_route *r = &st->routes[i];
@@ -265,6 +291,40 @@ int ip6_sock_hop_limit(const struct ns_stack *st, const struct ns_nic *nic)
 	return nic && ip6n(nic) ? ip6n(nic)->conf.hop_limit : st->ip6->conf_all.hop_limit;
 }
 
+/*
+ * RFC 3810 / RFC 4291 2.7: a datagram to a group (data at the IPv6
+ * header). A copy goes to our own members of the group on that interface
+ * unless IPV6_MULTICAST_LOOP is off; a loopback interface brings every
+ * datagram back by itself. Hop limit 0 and interface-local scope never
+ * leave the host (as Linux's ip6_finish_output2). Consumes p.
+ */
+static int mc_output(struct ns_stack *st, struct pkt *p, const struct ns_rt *rt, int df, int loop)
+{
+	struct ns_nic *nic = rt->nic;
+	const uint8_t *h = pkt_data(p);
+	if (nic->caps & NS_LINK_CAP_LOOPBACK)
+		return output_routed(st, p, rt, df);
+	if (loop && mld_is_member(ip6n(nic), h + 24)) {
+		struct pkt *c = pkt_copy(p, PKT_HEADROOM);
+		if (c) {
+			if (c->flags & PKT_F_CSUM_PARTIAL)
+				ns_pkt_csum_complete(c);
+			c->flags = PKT_F_MC_LOOP | PKT_F_MCAST;
+			c->gso_type = PKT_GSO_NONE;
+			c->nic = nic;
+			NS_STAT_INC(st, ip6_mcast_looped);
+			pkt_queue_push(&st->mc_loopq, c);
+		} else {
+			NS_STAT_INC(st, ip6_tx_nomem);
+		}
+	}
+	if (h[7] == 0 || ip6_mcast_scope(h + 24) <= 1) {
+		pkt_unref(p);
+		return 0;
+	}
+	return output_routed(st, p, rt, df);
+}
+
 int ip6_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx)
 {
 	struct ns_rt rt;
@@ -284,8 +344,10 @@ int ip6_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx)
 		.tclass = tx->tos,
 		.plen = (uint16_t)p->len,
 		.nxt = tx->proto,
-		.hlim = (uint8_t)(tx->hop_limit > 0 ? tx->hop_limit
-			: ip6_is_mcast(tx->dst.v6) ? 1 : default_hlim(st, rt.nic)),
+		/* (a group's hop limit is the socket's IPV6_MULTICAST_HOPS,
+		 * 0 included) */
+		.hlim = (uint8_t)(ip6_is_mcast(tx->dst.v6) ? (tx->hop_limit >= 0 ? tx->hop_limit : 1)
+				  : tx->hop_limit > 0 ? tx->hop_limit : default_hlim(st, rt.nic)),
 	};
 	memcpy(ip.src, rt.src.v6, 16);
 	memcpy(ip.dst, tx->dst.v6, 16);
@@ -301,6 +363,8 @@ int ip6_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx)
 	/* IPV6_MTU: the socket's fragment size, if below the path's */
 	if (tx->frag_size && tx->frag_size < rt.mtu)
 		rt.mtu = tx->frag_size;
+	if (ip6_is_mcast(ip.dst))
+		return mc_output(st, p, &rt, tx->df, tx->mc_loop);
 	return output_routed(st, p, &rt, tx->df);
 }
 
@@ -467,7 +531,8 @@ void ip6_input(struct ns_nic *nic, struct pkt *p)
 {
 	struct ns_stack *st = nic->stack;
 	struct ip6_repr ip;
-	int loop = !!(nic->caps & NS_LINK_CAP_LOOPBACK);
+	/* Our own multicast looped back is as trusted as loopback input. */
+	int loop = (nic->caps & NS_LINK_CAP_LOOPBACK) || (p->flags & PKT_F_MC_LOOP);
 
 	NS_STAT_INC(st, ip6_rx);
 	if (!ip6n(nic) || ip6n(nic)->conf.disable_ipv6) {

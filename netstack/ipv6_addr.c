@@ -261,7 +261,7 @@ void ip6_dad_failed(struct ip6_ifaddr *ia)
 	else
 		ns_timer_disarm(st->wheel, &ia->timer);
 	ip6_solicited_node(ia->addr, sn);
-	mld_leave(in, sn);
+	mld_leave(in, sn, 1);
 	route_del(ia);
 }
 
@@ -322,7 +322,7 @@ struct ip6_ifaddr *ip6_ifaddr_add(struct ns_nic *nic, const uint8_t a[16], unsig
 	uint8_t sn[16];
 	ip6_solicited_node(a, sn);
 	/* RFC 4862 5.4.2: listen to the solicited-node group before probing. */
-	if ((*err = mld_join(in, sn)) < 0)
+	if ((*err = mld_join(in, sn, 1)) < 0)
 		return NULL;
 	memcpy(ia->addr, a, 16);
 	ia->plen = (uint8_t)plen;
@@ -343,7 +343,7 @@ void ip6_ifaddr_del(struct ip6_ifaddr *ia)
 	if (ia->state != NS_ADDR_DADFAILED) {
 		uint8_t sn[16];
 		ip6_solicited_node(ia->addr, sn);
-		mld_leave(in, sn);
+		mld_leave(in, sn, 1);
 		route_del(ia);
 	}
 	ns_timer_disarm(in->st->wheel, &ia->timer);
@@ -380,7 +380,7 @@ static void nic_start(struct ns_stack *st, struct ns_nic *nic)
 {
 	struct ip6_nic *in = ip6n(nic);
 	int err;
-	mld_join(in, all_nodes);
+	mld_join(in, all_nodes, 1);
 	if (nic->caps & NS_LINK_CAP_LOOPBACK) {
 		static const uint8_t lo[16] = { [15] = 1 };
 		ip6_ifaddr_add(nic, lo, 128, 0, NS_TIME_NEVER, NS_TIME_NEVER, &err);
@@ -433,6 +433,9 @@ void ip6_nic_added(struct ns_stack *st, struct ns_nic *nic)
 	}
 	if (!ip6n(nic)->conf.disable_ipv6)
 		nic_start(st, nic);
+	/* The sockets' groups there outlive the state (as Linux's, which
+	 * keeps them on the inet6_dev): listened to, and reported, again. */
+	mld_nic_rejoin(ip6n(nic));
 }
 
 void ip6_nic_disable(struct ns_nic *nic, int v)
@@ -451,7 +454,7 @@ void ip6_nic_disable(struct ns_nic *nic, int v)
 			ip6_ifaddr_del(&in->addrs[i]);
 	ns_timer_disarm(in->st->wheel, &in->rs_timer);
 	in->rs_left = 0;
-	mld_leave(in, all_nodes);
+	mld_leave(in, all_nodes, 1);
 }
 
 /* ---- printing ---- */

@@ -22,7 +22,7 @@
 #include "stack_priv.h"
 
 #define IP6_NIC_MAX_ADDR 16
-#define IP6_NIC_MAX_GROUPS 32
+#define IP6_NIC_MAX_GROUPS 256
 #define IP6_NIC_MAX_ROUTERS 8
 #define IP6_NIC_MAX_PREFIXES 16
 
@@ -181,6 +181,11 @@ int ip6_upper_layer(const uint8_t *h, uint32_t len, uint8_t *proto, uint32_t *of
 /* RFC 6724 (simplified): the best source for dst among nic's addresses
  * (any interface's if `nic` has none and dst is global). 0 or -EADDRNOTAVAIL. */
 int ip6_select_src(struct ns_stack *st, struct ns_nic *nic, const uint8_t dst[16], uint8_t out[16]);
+/* The interface a datagram to group `dst` leaves by, NULL for none
+ * (ENETUNREACH): `oif` if it has a route to groups, else the first that
+ * has. As Linux, every interface with IPv6 but loopback has ff00::/8;
+ * others need a route in the table (ip -6 route add ff00::/8 dev lo). */
+struct ns_nic *ip6_mcast_nic(struct ns_stack *st, const uint8_t dst[16], int oif);
 
 /* ---- ipv6_addr.c ---- */
 int ip6_nic_init(struct ns_stack *st, struct ns_nic *nic);
@@ -253,14 +258,18 @@ void ndp_print(const struct ip6_nic *in, FILE *f);
 
 /* ---- mld.c ---- */
 /* Join / leave group `g` on nic (refcounted); reports per RFC 3810 6.1
- * except for ff02::1 (RFC 3810 6: never reported). 0 or -ENOSPC. */
-int mld_join(struct ip6_nic *in, const uint8_t g[16]);
-void mld_leave(struct ip6_nic *in, const uint8_t g[16]);
+ * except for ff02::1 (RFC 3810 6: never reported), the first at once or,
+ * with `delay`, at random within the Unsolicited Report Interval. 0 or
+ * -ENOSPC. */
+int mld_join(struct ip6_nic *in, const uint8_t g[16], int delay);
+void mld_leave(struct ip6_nic *in, const uint8_t g[16], int delay);
 /* Do we listen to group g on nic? */
 int mld_is_member(const struct ip6_nic *in, const uint8_t g[16]);
 /* p (consumed) is a checksummed ICMPv6 MLD message (130, 131, 132, 143). */
 void mld_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3);
 void mld_nic_init(struct ip6_nic *in);
 void mld_nic_fini(struct ip6_nic *in);
+/* Join the groups sockets joined on nic again (its IPv6 state is new). */
+void mld_nic_rejoin(struct ip6_nic *in);
 
 #endif

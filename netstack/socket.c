@@ -170,6 +170,8 @@ void ns_socket_init(struct ns_socket *s, struct ns_stack *st, const struct ns_so
 	s->pmtudisc6 = IPV6_PMTUDISC_WANT;
 	s->hoplimit6 = -1;
 	s->mc_hops6 = 1; /* Linux IPV6_DEFAULT_MCASTHOPS */
+	s->mc_loop6 = 1;
+	s->mc_all6 = 1;
 	if (domain == AF_INET6 && st->bindv6only)
 		s->opts |= NS_SO_V6ONLY;
 	s->mc_ttl = 1; /* RFC 1112 6.1 */
@@ -199,6 +201,7 @@ void ns_socket_fini(struct ns_socket *s)
 	s->filter = NULL;
 	errq_purge(s);
 	igmp_sock_release(s);
+	mld_sock_release(s);
 	if (!s->all_pprev)
 		return;
 	*s->all_pprev = s->all_next;
@@ -648,6 +651,10 @@ int ns_close(struct ns_socket *s)
 	s->released = 1;
 	s->wake = NULL;
 	s->wake_ctx = NULL;
+	/* Groups are left at close (Linux's inet_release), not when a
+	 * closing connection is done with the socket. */
+	igmp_sock_release(s);
+	mld_sock_release(s);
 	s->ops->release(s);
 	return 0;
 }
@@ -1129,6 +1136,8 @@ static int ip6_int_opt(int name)
 	case IPV6_MINHOPCOUNT:
 	case IPV6_ROUTER_ALERT:
 	case IPV6_MTU:
+	case IPV6_MULTICAST_LOOP:
+	case IPV6_MULTICAST_ALL:
 		return 1;
 	default:
 		return 0;
@@ -1142,6 +1151,19 @@ int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t le
 	int val;
 	if (s->domain != AF_INET6)
 		return -ENOPROTOOPT;
+	switch (name) {
+	case IPV6_ADD_MEMBERSHIP:
+	case IPV6_DROP_MEMBERSHIP:
+	case MCAST_JOIN_GROUP:
+	case MCAST_LEAVE_GROUP:
+	case MCAST_JOIN_SOURCE_GROUP:
+	case MCAST_LEAVE_SOURCE_GROUP:
+	case MCAST_BLOCK_SOURCE:
+	case MCAST_UNBLOCK_SOURCE:
+		return mld_setsockopt(s, name, v, len); /* structs, not ints */
+	default:
+		break;
+	}
 	/* Linux: these flags take a short value as 0 */
 	if (name == IPV6_DONTFRAG || name == IPV6_AUTOFLOWLABEL) {
 		val = 0;
@@ -1196,6 +1218,14 @@ int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t le
 		if (val && val < IP6_MIN_MTU)
 			return -EINVAL;
 		s->frag_size6 = val;
+		return 0;
+	case IPV6_MULTICAST_LOOP:
+		if (val != 0 && val != 1)
+			return -EINVAL;
+		s->mc_loop6 = (uint8_t)val;
+		return 0;
+	case IPV6_MULTICAST_ALL:
+		s->mc_all6 = val != 0;
 		return 0;
 	case IPV6_MINHOPCOUNT:
 		if (val < 0 || val > 255)
@@ -1270,6 +1300,10 @@ int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, co
 		return put_int(v, len, s->mc_hops6);
 	case IPV6_MULTICAST_IF:
 		return put_int(v, len, s->mc_index6);
+	case IPV6_MULTICAST_LOOP:
+		return put_int(v, len, s->mc_loop6);
+	case IPV6_MULTICAST_ALL:
+		return put_int(v, len, s->mc_all6);
 	case IPV6_MINHOPCOUNT:
 		return put_int(v, len, s->min_hops6);
 	case IPV6_ADDRFORM:

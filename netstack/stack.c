@@ -771,7 +771,10 @@ int ns_stack_poll(struct ns_stack *st)
 	/* Only what was looped before this poll (as the loopback link). */
 	for (uint32_t n = st->mc_loopq.count; n; n--) {
 		struct pkt *p = pkt_queue_pop(&st->mc_loopq);
-		ip4_input(p->nic, p);
+		if (p->len && pkt_data(p)[0] >> 4 == 6)
+			ip6_input(p->nic, p);
+		else
+			ip4_input(p->nic, p);
 	}
 	more |= st->mc_loopq.count > 0;
 	for (int i = 1; i <= st->nnics; i++) {

@@ -254,7 +254,8 @@ struct ns_ip_tx {
 	struct ns_ip src;  /* any (zero): the route's preferred source */
 	struct ns_ip dst;
 	uint8_t proto;
-	int hop_limit;	   /* TTL / hop limit; <= 0: the default */
+	int hop_limit;	   /* TTL / hop limit; <= 0: the default (to an IPv6
+			    * group: < 0, and 0 never leaves the host) */
 	uint8_t tos;	   /* TOS / traffic class */
 	uint8_t df;	   /* v4: DF; v6: never fragment locally (EMSGSIZE) */
 	uint8_t allow_bcast;
@@ -472,6 +473,17 @@ int igmp_sock_allows(const struct ns_socket *s, uint32_t group, uint32_t src, in
 /* Leave every group the socket joined (it is being freed). */
 void igmp_sock_release(struct ns_socket *s);
 
+/* ---- mld.c: IPv6 multicast membership of sockets ---- */
+struct ip6_mc_entry;
+/* IPV6_ADD/DROP_MEMBERSHIP, MCAST_JOIN/LEAVE_GROUP,
+ * MCAST_JOIN/LEAVE_SOURCE_GROUP, MCAST_BLOCK/UNBLOCK_SOURCE. */
+int mld_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len);
+/* May socket s take a datagram from src to group (its membership and
+ * source filter, else IPV6_MULTICAST_ALL)? */
+int mld_sock_allows(const struct ns_socket *s, const uint8_t group[16], const uint8_t src[16]);
+/* Leave every IPv6 group the socket joined (it is being freed). */
+void mld_sock_release(struct ns_socket *s);
+
 /* ---- udp.c ---- */
 int udp_init(struct ns_stack *st);
 void udp_fini(struct ns_stack *st);
@@ -565,6 +577,9 @@ struct ns_socket {
 	int hoplimit6;	   /* IPV6_UNICAST_HOPS, -1: default */
 	int tclass6;	   /* IPV6_TCLASS */
 	uint8_t mc_hops6;  /* IPV6_MULTICAST_HOPS */
+	uint8_t mc_loop6;  /* IPV6_MULTICAST_LOOP */
+	uint8_t mc_all6;   /* IPV6_MULTICAST_ALL */
+	struct ip6_mc_entry *mc6; /* IPv6 groups joined (mld.c), NULL while none */
 	uint8_t min_hops6; /* IPV6_MINHOPCOUNT: TCP drops segments below it */
 	int frag_size6;	   /* IPV6_MTU: a datagram's fragments at most this, 0: the path's */
 	int mc_index6;	   /* IPV6_MULTICAST_IF, 0: none */

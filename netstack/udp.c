@@ -275,7 +275,7 @@ static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *r
 		.tos = v4 ? s->tos : (uint8_t)s->tclass6,
 		.allow_bcast = !!(s->opts & NS_SO_BROADCAST),
 		.mc_ttl = s->mc_ttl,
-		.mc_loop = s->mc_loop,
+		.mc_loop = v4 ? s->mc_loop : s->mc_loop6,
 		/* IP_PMTUDISC_DO/PROBE set DF; WANT fragments locally. */
 		.df = v4 ? (s->pmtudisc == IP_PMTUDISC_DO || s->pmtudisc == IP_PMTUDISC_PROBE)
 			 : (s->pmtudisc6 == IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_PROBE ||
@@ -1003,6 +1003,9 @@ static void udp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_inf
 				continue;
 			if (l3->mcast && l3->dst.family == AF_INET &&
 			    !igmp_sock_allows(&u->sk, l3->dst.v4, l3->src.v4, nic))
+				continue;
+			if (l3->mcast && l3->dst.family == AF_INET6 &&
+			    !mld_sock_allows(&u->sk, l3->dst.v6, l3->src.v6))
 				continue;
 			if (last) {
 				struct pkt *c = pkt_clone(p);

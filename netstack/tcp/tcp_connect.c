@@ -262,6 +262,8 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	tp->sk.hoplimit6 = lp->sk.hoplimit6;
 	tp->sk.tclass6 = lp->sk.tclass6;
 	tp->sk.mc_hops6 = lp->sk.mc_hops6;
+	tp->sk.mc_loop6 = lp->sk.mc_loop6;
+	tp->sk.mc_all6 = lp->sk.mc_all6;
 	tp->sk.min_hops6 = lp->sk.min_hops6;
 	tp->sk.bound_nic = lp->sk.bound_nic;
 	tp->sk.linger_on = lp->sk.linger_on;

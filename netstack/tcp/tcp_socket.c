@@ -131,7 +131,8 @@ struct tcp_sock *tcp_tw_split(struct tcp_sock *tp)
 	 * numbers, timestamps, window, the socket's IP options) so that it
 	 * answers exactly as tp would have; what tp owns or is linked into
 	 * stays tp's: the stack's socket list, buffers, queues, timers,
-	 * tables, the user's wake-up, the filter and the error queue. */
+	 * tables, the user's wake-up, the filter, the error queue and the
+	 * groups joined. */
 	struct ns_socket *next = tw->sk.all_next, **pprev = tw->sk.all_pprev;
 	*tw = *tp;
 	tw->sk.all_next = next;
@@ -141,6 +142,7 @@ struct tcp_sock *tcp_tw_split(struct tcp_sock *tp)
 	tw->sk.errq = tw->sk.errq_tail = NULL;
 	tw->sk.errq_mem = 0;
 	tw->sk.mc4 = NULL;
+	tw->sk.mc6 = NULL;
 	tw->sk.wake = NULL;
 	tw->sk.wake_ctx = NULL;
 	tw->sk.released = 1;

@@ -322,7 +322,7 @@ SYSCALL(setsockopt)
 		return err;
 	socklen_t len = (socklen_t)ARG(4);
 	long r;
-	char val[256];
+	char val[512]; /* (struct group_source_req is 264 bytes) */
 	if ((int)len < 0 || len > sizeof(val)) {
 		r = -EINVAL;
 	} else if (len && copy_from_user(t, val, ARG(3), len)) {

@@ -84,6 +84,9 @@ void case_udp_errqueue(void);
 /* mcastcases.c */
 void case_mcast_loopback(void);
 
+/* mcast6cases.c */
+void case_mcast6_loopback(void);
+
 /* nscases.c */
 void case_namespaces(void);
 

@@ -387,6 +387,7 @@ static const struct {
 	{ "udp_addresses", case_udp_addresses },
 	{ "udp_errqueue", case_udp_errqueue },
 	{ "mcast_loopback", case_mcast_loopback },
+	{ "mcast6_loopback", case_mcast6_loopback },
 	{ "namespaces", case_namespaces },
 	{ "mount_ns", case_mount_ns },
 	{ "tcp_defer_accept", case_tcp_defer_accept },

@@ -93,9 +93,10 @@
  * neighbour), ::1, ::ffff:10.0.0.1, ff01::1, raw.
  *
  * Every input gets a fresh stack: fd00::2/64 and its fe80:: address on a
- * channel link, a default route via fe80::1 (unless bit 3), a joined group
- * ff02::fb, AF_INET6 sockets: UDP echo on port 7, UDP [::]:5353 connected
- * to [fd00::1]:53 (unless DAD is on), TCP listening on 80. After the
+ * channel link, a default route via fe80::1 (unless bit 3), AF_INET6
+ * sockets: UDP echo on port 7 (a member of ff02::fb), UDP [::]:5353
+ * connected to [fd00::1]:53 (unless DAD is on; a member of ff02::fb for
+ * fd00::1's datagrams only), TCP listening on 80. After the
  * records the clock runs 200 s (reassembly queues expire) and then two days
  * (lifetimes, neighbour states), then:
  *   - the accounting of tests/unit/books.h must hold;
@@ -1227,12 +1228,14 @@ static void setup(uint8_t cfg)
 	if (H.nic < 0 || ns_stack_add_addr(H.st, H.nic, &a6, 64) < 0 ||
 	    (!(cfg & CFG_NO_STATIC_ROUTE) && ns_stack_add_route(H.st, &any6, 0, &gw6, H.nic) < 0))
 		abort();
-	/* A group to listen to besides those of our addresses. */
-	if (mld_join(ip6n(ns_nic_get(H.st, H.nic)), ADDR[A_GROUP]) < 0)
-		abort();
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(7) };
 	if (ns_socket_create(H.st, AF_INET6, SOCK_DGRAM, 0, &H.echo) < 0 ||
 	    ns_bind(H.echo, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		abort();
+	/* A group to listen to besides those of our addresses. */
+	struct ipv6_mreq mr = { .ipv6mr_interface = (unsigned)H.nic };
+	memcpy(mr.ipv6mr_multiaddr.s6_addr, ADDR[A_GROUP], 16);
+	if (ns_setsockopt(H.echo, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
 		abort();
 	sa.sin6_port = htons(5353);
 	struct sockaddr_in6 peer = { .sin6_family = AF_INET6, .sin6_port = htons(53) };
@@ -1243,6 +1246,17 @@ static void setup(uint8_t cfg)
 	/* Fails while DAD keeps every source address tentative: the socket
 	 * then takes any datagram to its port. */
 	ns_connect(H.conn, (struct sockaddr *)&peer, sizeof(peer));
+	/* The group from the peer only (a source filter, RFC 3678). */
+	struct group_source_req gs;
+	memset(&gs, 0, sizeof(gs));
+	gs.gsr_interface = (uint32_t)H.nic;
+	struct sockaddr_in6 g6 = { .sin6_family = AF_INET6 };
+	memcpy(g6.sin6_addr.s6_addr, ADDR[A_GROUP], 16);
+	memcpy(&gs.gsr_group, &g6, sizeof(g6));
+	memcpy(g6.sin6_addr.s6_addr, B6_PEER, 16);
+	memcpy(&gs.gsr_source, &g6, sizeof(g6));
+	if (ns_setsockopt(H.conn, IPPROTO_IPV6, MCAST_JOIN_SOURCE_GROUP, &gs, sizeof(gs)) < 0)
+		abort();
 	sa.sin6_port = htons(80);
 	if (ns_socket_create(H.st, AF_INET6, SOCK_STREAM, 0, &H.listener) < 0 ||
 	    ns_bind(H.listener, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||

@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 	Suite *(*const suites[])(void) = {
 		wire_suite, pkt_suite, timer_suite, loop_suite, eth_suite, arp_suite, link_suite, route_suite,
 		ipv4_suite, reassembly_suite, icmp_suite, udp_suite, igmp_suite,
-		ipv6_suite, ndp_suite, frag6_suite,
+		ipv6_suite, ndp_suite, mld_suite, frag6_suite,
 		tcp_states_suite, tcp_rst_suite, tcp_data_suite, tcp_timers_suite, tcp_loss_suite,
 		tcp_listen_suite,
 		tcp_cc_suite, tcp_options_suite, tcp_sockopts_suite, tcp_close_suite, tcp_info_suite,

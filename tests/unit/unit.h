@@ -48,6 +48,7 @@ Suite *udp_suite(void);
 Suite *igmp_suite(void);
 Suite *ipv6_suite(void);
 Suite *ndp_suite(void);
+Suite *mld_suite(void);
 Suite *frag6_suite(void);
 Suite *tcp_states_suite(void);
 Suite *tcp_rst_suite(void);

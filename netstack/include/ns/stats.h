@@ -111,6 +111,7 @@
 	X(ip6, tx_no_route)                                                      \
 	X(ip6, tx_too_big)                                                       \
 	X(ip6, tx_nomem)                                                         \
+	X(ip6, mcast_looped)                                                     \
 	X(ip6, frag_created)                                                     \
 	X(ip6, frag_ok)                                                          \
 	X(ip6, reasm_frags)                                                      \

@@ -1002,6 +1002,130 @@ START_TEST(zero_window_probes_are_answered_with_the_current_window)
 }
 END_TEST
 
+/* Linux tcp_select_initial_window() and tcp_init_buffer_space(): the
+ * first window is half the buffer in whole segments (the MSS less the
+ * timestamp option); rcv_ssthresh starts there, within a clamp that keeps
+ * a segment of the buffer's half in reserve; the auto-tuning's first
+ * measure is at most ten segments. */
+START_TEST(first_window_is_half_the_buffer_in_whole_segments)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .ts = 1, .ws_on = 1, .ws = 7);
+	ck_assert_uint_eq(c.syn.win, 65536 - 65536 % 1448);
+	struct tcp_info ti = t_info(c.s);
+	ck_assert_uint_eq(ti.tcpi_rcv_ssthresh, 65536 - 1448);
+	ck_assert_uint_eq(ti.tcpi_rcv_space, 10 * 1448);
+	ck_assert_int_eq(t_geti(c.s, IPPROTO_TCP, TCP_WINDOW_CLAMP), 65536 - 1448);
+	t_close(&c);
+}
+END_TEST
+
+/* The least buffer (2304): its half (1152) is less than a segment and is
+ * offered as it is, unscaled though the peer scales. */
+START_TEST(first_window_of_the_least_buffer_is_its_half_unscaled)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .ls = small_listener(1), .ws_on = 1, .ws = 7);
+	ck_assert_uint_eq(c.syn.win, 1152);
+	ck_assert(c.syn.ws_ok);
+	ck_assert_uint_eq(c.syn.ws, 0);
+	struct tcp_info ti = t_info(c.s);
+	ck_assert_uint_eq(ti.tcpi_rcv_ssthresh, 1152);
+	ck_assert_int_eq(t_geti(c.s, IPPROTO_TCP, TCP_WINDOW_CLAMP), 1152);
+	t_close(&c);
+}
+END_TEST
+
+/* The same for an active open, with TCP_WINDOW_CLAMP set before it: the
+ * clamp bounds the first window and the scale. */
+START_TEST(window_clamp_before_connect_bounds_the_first_window)
+{
+	t_begin();
+	struct ns_socket *s;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &s), 0);
+	/* Linux: at least half the least buffer; 0 only on a closed socket. */
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_WINDOW_CLAMP, -5), 0);
+	ck_assert_int_eq(t_geti(s, IPPROTO_TCP, TCP_WINDOW_CLAMP), 1152);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_WINDOW_CLAMP, 20000), 0);
+	struct sockaddr_in a = fx_sin(B_IP_PEER, 80);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&a, sizeof(a)), -EINPROGRESS);
+	struct t_in syn;
+	T_EXPECT(&syn);
+	ck_assert_uint_eq(syn.win, 20000 - 20000 % 1460);
+	ck_assert(syn.ws_ok);
+	ck_assert_uint_eq(syn.ws, 0);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_WINDOW_CLAMP, 0), -EINVAL);
+	ns_close(s);
+}
+END_TEST
+
+/* Linux tcp_grow_window(): each full segment that arrives lets
+ * rcv_ssthresh (and the window) grow by two segments, up to what the
+ * buffer has free; the first one measures the share of memory that is
+ * payload (1460 of 2292 bytes: 163/256), and the clamp becomes that share
+ * of the buffer. A clamp set lower pulls rcv_ssthresh down with it. */
+START_TEST(window_grows_by_two_segments_per_segment_up_to_the_clamp)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .ws_on = 1, .ws = 7);
+	uint32_t g = (1u << c.stack_ws) - 1;
+	ck_assert_uint_eq(t_info(c.s).tcpi_rcv_ssthresh, 65536 - 1460);
+	static uint8_t seg[1460];
+	struct t_in a;
+	t_send(&c, seg, 1460);
+	T_EXPECT(&a);
+	/* The clamp grew: rcv_ssthresh first to the window offered (64240). */
+	ck_assert_int_eq(t_geti(c.s, IPPROTO_TCP, TCP_WINDOW_CLAMP), 131072 * 163 / 256);
+	ck_assert_uint_eq(t_info(c.s).tcpi_rcv_ssthresh, 64240 + 2 * 1460);
+	ck_assert_uint_eq((uint32_t)a.win << c.stack_ws, (64240 + 2 * 1460 + g) & ~g);
+	t_send(&c, seg, 1460);
+	t_drain();
+	ck_assert_uint_eq(t_info(c.s).tcpi_rcv_ssthresh, 64240 + 4 * 1460);
+	/* A lower clamp. */
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_WINDOW_CLAMP, 50000), 0);
+	ck_assert_uint_eq(t_info(c.s).tcpi_rcv_ssthresh, 50000);
+	t_send(&c, seg, 1460);
+	T_EXPECT(&a);
+	/* (the promise stands: what was offered, less the data since) */
+	ck_assert_uint_eq(t_info(c.s).tcpi_rcv_ssthresh, 50000);
+	t_close(&c);
+}
+END_TEST
+
+/* Without scaling (a buffer set to 32768 asks for none) the window is
+ * whole segments of the peer's size, the free space rounded down, unless
+ * what was offered is within a segment of it; small segments (below 128
+ * bytes) do not let rcv_ssthresh grow. */
+START_TEST(unscaled_window_is_whole_segments_of_the_peers_size)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .ls = small_listener(16384), .ws_on = 1, .ws = 7);
+	ck_assert_uint_eq(c.syn.ws, 0);
+	ck_assert_uint_eq(c.syn.win, 16384 - 16384 % 1460);
+	/* (a segment of the buffer's half kept in reserve) */
+	ck_assert_uint_eq(t_info(c.s).tcpi_rcv_ssthresh, 16384 - 1460);
+	struct t_in a;
+	static uint8_t seg[1000];
+	t_send(&c, seg, 100);
+	T_EXPECT(&a);
+	ck_assert_uint_eq(t_info(c.s).tcpi_rcv_ssthresh, 16384 - 1460);
+	ck_assert_uint_eq(a.win, 16060 - 100); /* the edge offered stays */
+	/* 1000-byte segments: a share of 1000/1832 of the memory (139/256);
+	 * rcv_ssthresh takes the window offered, then grows to what is
+	 * free; the window stays, being within a segment of that. */
+	t_send(&c, seg, 1000);
+	T_EXPECT(&a);
+	ck_assert_int_eq(t_geti(c.s, IPPROTO_TCP, TCP_WINDOW_CLAMP), 32768 * 139 / 256);
+	ck_assert_uint_eq(t_info(c.s).tcpi_rcv_ssthresh, (32768 - 2 * 832 - 1100) * 139 / 256);
+	ck_assert_uint_eq(a.win, 15960);
+	/* Less free than offered: whole segments of 1000. */
+	t_send(&c, seg, 1000);
+	T_EXPECT(&a);
+	ck_assert_uint_eq(a.win, 15000);
+	t_close(&c);
+}
+END_TEST
+
 Suite *tcp_data_suite(void)
 {
 	Suite *s = unit_suite("tcp_data");
@@ -1038,6 +1162,11 @@ Suite *tcp_data_suite(void)
 	ADD_FX(s, urgent_pointer_is_carried_by_every_segment_before_it);
 	ADD_FX(s, receive_window_grows_when_the_application_keeps_up);
 	ADD_FX(s, zero_window_probes_are_answered_with_the_current_window);
+	ADD_FX(s, first_window_is_half_the_buffer_in_whole_segments);
+	ADD_FX(s, first_window_of_the_least_buffer_is_its_half_unscaled);
+	ADD_FX(s, window_clamp_before_connect_bounds_the_first_window);
+	ADD_FX(s, window_grows_by_two_segments_per_segment_up_to_the_clamp);
+	ADD_FX(s, unscaled_window_is_whole_segments_of_the_peers_size);
 	ADD_FX(s, a_segment_bigger_than_a_shrunken_buffer_is_taken_while_the_queue_is_within_it);
 	return s;
 }

@@ -71,7 +71,7 @@ void tcp_init_transfer(struct tcp_sock *tp)
 	uint32_t rmss = NS_MIN(advmss, tp->rcv_wnd / 2);
 	if (tp->mss)
 		rmss = NS_MIN(rmss, (uint32_t)tp->mss);
-	tp->rcv_mss = (uint16_t)NS_MAX(NS_MIN(rmss, (uint32_t)TCP_DEFAULT_MSS), 88u);
+	tp->rcv_mss = (uint16_t)NS_MAX(NS_MIN(rmss, (uint32_t)TCP_DEFAULT_MSS), (uint32_t)TCP_MIN_MSS);
 	tp->established_once = 1;
 	tp->cc->init(tp);
 	/* Linux tcp_init_buffer_space(): the clamp is at most the buffer's

@@ -232,7 +232,7 @@ void tcp_rcv_window_grow(struct tcp_sock *tp, uint32_t len, uint32_t seg_size, i
 		if (seg_size >= tp->rcv_mss && seg_size <= 65535) {
 			if (seg_size != tp->rcv_mss) {
 				uint8_t old = tp->scaling_ratio;
-				uint32_t r = (len << 8) / (len + TCP_RMEM_SKB_COST);
+				uint32_t r = (uint32_t)(((uint64_t)len << 8) / (len + TCP_RMEM_SKB_COST));
 				tp->scaling_ratio = (uint8_t)(r ? r : 1);
 				if (old != tp->scaling_ratio) {
 					tcp_set_window_clamp(tp, tcp_full_space(tp));

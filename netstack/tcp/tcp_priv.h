@@ -314,10 +314,11 @@ struct tcp_sock {
 	uint8_t push_n;
 	uint32_t push_one;	     /* the next send's cap: a write's first skb */
 	struct tcp_rq rcvq;	     /* in-order bytes not yet read */
-	/* Its memory as Linux's skbs: one per segment queued (loopback
-	 * segments are the sender's buffers, which take no more data),
-	 * its bytes and TCP_RMEM_SKB_COST, given back once read; the
-	 * bytes of each, oldest first, in a ring. */
+	/* Its memory as Linux's skbs: one per segment queued, its bytes
+	 * and TCP_RMEM_SKB_COST, given back once all of it was read; the
+	 * bytes of each, oldest first, in a ring. (Linux adds a segment to
+	 * the last skb only once the sender no longer shares that one: on
+	 * loopback, not before our ACK reached it; counted apart here.) */
 	uint32_t *rq_skb;
 	uint32_t rq_skb_cap, rq_skb_head, rq_skb_n, rq_skb_read;
 	uint32_t rq_mem;

@@ -19,7 +19,6 @@
 #include "ns/info.h"
 #include "tcp_priv.h"
 
-
 const char *const tcp_state_names[] = {
 	"CLOSED",     "LISTEN",	    "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT",
 	"FIN_WAIT_1", "CLOSING",    "LAST_ACK", "FIN_WAIT_2",	"TIME_WAIT",

@@ -375,10 +375,10 @@ static void data_queue(struct tcp_sock *tp, struct tcp_seg_in *seg)
 		 * keeps the offer). Weighing the segment too dropped one
 		 * bigger than a buffer that shrank on every retransmission,
 		 * the queue empty: the connection stalled. Linux weighs
-		 * the queue's memory (tcp_rmem_alloc). New data while the
-		 * window offered is zero is dropped too (Linux
+		 * the queue's memory (tcp_rmem_schedule). New data while
+		 * the window offered is zero is dropped too (Linux
 		 * tcp_data_queue; a bare FIN is taken). */
-		if (n && (tcp_rmem_alloc(tp) > (uint32_t)tp->sk.rcvbuf || wnd_end == tp->rcv_nxt)) {
+		if (n && (wnd_end == tp->rcv_nxt || !tcp_rmem_schedule(tp))) {
 			NS_STAT_INC(st, tcp_rcv_no_room);
 			tcp_schedule_ack(tp, 1);
 			return;

@@ -142,6 +142,31 @@ void tcp_rmem_reset(struct tcp_sock *tp)
 	tp->rq_mem = 0;
 }
 
+int tcp_rmem_schedule(struct tcp_sock *tp)
+{
+	uint32_t rcvbuf = (uint32_t)tp->sk.rcvbuf;
+	if (tcp_rmem_alloc(tp) <= rcvbuf)
+		return 1;
+	/* Linux tcp_prune_queue(): a buffer SO_RCVBUF did not fix grows to
+	 * what the queue holds (tcp_clamp_window), within tcp_rmem[2]; if
+	 * that is not enough the window grows no further than two
+	 * segments; then the queue is packed (tcp_collapse: here as one
+	 * segment). */
+	if (!tp->rcvbuf_locked && tp->sk.rcvbuf < tp->rcvbuf_max) {
+		tp->sk.rcvbuf = (int)NS_MIN(tcp_rmem_alloc(tp), (uint32_t)tp->rcvbuf_max);
+		rcvbuf = (uint32_t)tp->sk.rcvbuf;
+	}
+	if (tcp_rmem_alloc(tp) > rcvbuf)
+		tp->rcv_ssthresh = NS_MIN(tp->window_clamp, 2u * (tp->adv_mss - (tp->ts_ok ? 12u : 0u)));
+	if (tp->rq_skb_n > 1) {
+		tp->rq_skb[0] = tp->rcvq.len;
+		tp->rq_skb_head = tp->rq_skb_read = 0;
+		tp->rq_skb_n = 1;
+		tp->rq_mem = tp->rcvq.len + TCP_RMEM_SKB_COST;
+	}
+	return tcp_rmem_alloc(tp) <= rcvbuf;
+}
+
 uint32_t tcp_rmem_alloc(const struct tcp_sock *tp)
 {
 	/* (the out-of-order queue counted as one segment) */

@@ -565,6 +565,9 @@ uint32_t tcp_free_space(const struct tcp_sock *tp);
 void tcp_rmem_charge(struct tcp_sock *tp, uint32_t n);
 void tcp_rmem_uncharge(struct tcp_sock *tp, uint32_t n);
 void tcp_rmem_reset(struct tcp_sock *tp);
+/* Room for another segment (Linux tcp_try_rmem_schedule): 1, or 0 when
+ * the queue still holds more than the buffer after it was packed. */
+int tcp_rmem_schedule(struct tcp_sock *tp);
 /* Receive memory in use, and the window a buffer space gives. */
 uint32_t tcp_rmem_alloc(const struct tcp_sock *tp);
 uint32_t tcp_win_from_space(const struct tcp_sock *tp, int64_t space);

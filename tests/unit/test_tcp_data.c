@@ -1126,6 +1126,52 @@ START_TEST(unscaled_window_is_whole_segments_of_the_peers_size)
 }
 END_TEST
 
+/* Linux tcp_prune_queue(): small segments cost more memory than their
+ * bytes; when they fill the buffer the queue is packed, and what the
+ * window offered is still taken. */
+START_TEST(small_segments_that_fill_the_buffer_are_packed_not_dropped)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .ls = small_listener(4096));
+	ck_assert_uint_eq(c.syn.win, 2920);
+	struct t_in a;
+	uint32_t off = 0;
+	/* 100-byte segments cost 932 bytes each: the ninth passes 8192. */
+	while (off + 100 <= 2920) {
+		send_at(&c, off, 100, 0);
+		off += 100;
+		while (t_take(&a))
+			ck_assert_uint_eq(a.ack, pseq(&c, off));
+	}
+	ck_assert_int_eq(t_geti(c.s, SOL_SOCKET, SO_RCVBUF), 8192);
+	uint8_t buf[4096];
+	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), (int)off);
+	check_stream(buf, 0, off);
+	t_close(&c);
+}
+END_TEST
+
+/* A buffer SO_RCVBUF did not fix grows to what the queue holds instead
+ * (Linux tcp_clamp_window). */
+START_TEST(small_segments_that_fill_the_buffer_make_it_grow)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .ws_on = 1, .ws = 7);
+	uint8_t buf[4096];
+	uint32_t off = 0;
+	/* 10-byte segments (842 bytes each) within the 64240 offered. */
+	for (int i = 0; i < 200; i++) {
+		send_at(&c, off, 10, 0);
+		off += 10;
+	}
+	t_drain();
+	ck_assert_int_gt(t_geti(c.s, SOL_SOCKET, SO_RCVBUF), 131072);
+	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), (int)off);
+	check_stream(buf, 0, off);
+	t_close(&c);
+}
+END_TEST
+
 Suite *tcp_data_suite(void)
 {
 	Suite *s = unit_suite("tcp_data");
@@ -1167,6 +1213,8 @@ Suite *tcp_data_suite(void)
 	ADD_FX(s, window_clamp_before_connect_bounds_the_first_window);
 	ADD_FX(s, window_grows_by_two_segments_per_segment_up_to_the_clamp);
 	ADD_FX(s, unscaled_window_is_whole_segments_of_the_peers_size);
+	ADD_FX(s, small_segments_that_fill_the_buffer_are_packed_not_dropped);
+	ADD_FX(s, small_segments_that_fill_the_buffer_make_it_grow);
 	ADD_FX(s, a_segment_bigger_than_a_shrunken_buffer_is_taken_while_the_queue_is_within_it);
 	return s;
 }

@@ -34,16 +34,6 @@ uint32_t tcp_isn(struct ns_stack *st, const struct ns_ip *laddr, uint16_t lport,
 	return f + (uint32_t)(st_now(st) / 4000);
 }
 
-static uint8_t wscale_for(uint32_t space)
-{
-	/* RFC 7323 2.3: the smallest shift that lets the largest buffer be
-	 * advertised. */
-	uint8_t ws = 0;
-	while (ws < TCP_MAX_WSCALE && (space >> ws) > 65535)
-		ws++;
-	return ws;
-}
-
 void tcp_init_from_syn(struct tcp_sock *tp, const struct tcp_opts *o)
 {
 	/* Without an MSS option what connect() assumed stands (RFC 9293
@@ -59,6 +49,7 @@ void tcp_init_from_syn(struct tcp_sock *tp, const struct tcp_opts *o)
 	} else {
 		tp->snd_wscale = 0;
 		tp->rcv_wscale = 0;
+		tp->window_clamp = NS_MIN(tp->window_clamp, 65535u);
 	}
 	tp->sack_ok = tp->sack_ok && o->sack_perm;
 	tp->ts_ok = tp->ts_ok && o->ts_ok;
@@ -74,14 +65,27 @@ void tcp_init_transfer(struct tcp_sock *tp)
 	tp->reordering = TCP_REORDERING;
 	tp->ca_state = CA_OPEN;
 	tp->quickack = TCP_QUICKACKS;
-	tp->rcv_mss = (uint16_t)NS_MIN((uint32_t)tp->adv_mss, 536u);
+	uint32_t advmss = tp->adv_mss - (tp->ts_ok ? 12u : 0u);
+	/* Linux tcp_initialize_rcv_mss(): a guess at the peer's segments,
+	 * at most RFC 9293's default and half the first window. */
+	uint32_t rmss = NS_MIN(advmss, tp->rcv_wnd / 2);
+	if (tp->mss)
+		rmss = NS_MIN(rmss, (uint32_t)tp->mss);
+	tp->rcv_mss = (uint16_t)NS_MAX(NS_MIN(rmss, (uint32_t)TCP_DEFAULT_MSS), (uint32_t)TCP_MIN_MSS);
 	tp->established_once = 1;
 	tp->cc->init(tp);
-	/* Linux tcp_init_buffer_space(): the first measure is at most the
-	 * window the handshake offered (unscaled, so at most 65535). With
-	 * ten loopback-sized segments instead, a round trip could never
-	 * copy more and the buffer would never grow. */
-	tp->rcvq_space = NS_MIN(10u * tp->adv_mss, NS_MIN(tp->rcv_wnd, 65535u));
+	/* Linux tcp_init_buffer_space(): the clamp is at most the buffer's
+	 * share, less a segment of reserve (tcp_app_win 31) where that
+	 * leaves two; rcv_ssthresh within it. The first measure of the
+	 * auto-tuning is the window the handshake offered (at most ten
+	 * segments). */
+	uint32_t maxwin = tcp_full_space(tp);
+	if (tp->window_clamp >= maxwin)
+		tp->window_clamp = maxwin;
+	if (tp->window_clamp > 2 * advmss && tp->window_clamp + advmss > maxwin)
+		tp->window_clamp = NS_MAX(2 * advmss, maxwin - advmss);
+	tp->rcv_ssthresh = NS_MIN(tp->rcv_ssthresh, tp->window_clamp);
+	tp->rcvq_space = NS_MIN(NS_MIN(tp->rcv_ssthresh, tp->rcv_wnd), TCP_INIT_CWND * advmss);
 	tp->rcvq_space_time = tcp_now(tp);
 	tp->lsndtime = tcp_now(tp);
 	tp->last_data_recv = tcp_now(tp);
@@ -298,7 +302,6 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	if (!tp->sk.bound_nic && req->raddr.family == AF_INET6 && req->raddr.v6[0] == 0xfe &&
 	    (req->raddr.v6[1] & 0xc0) == 0x80)
 		tp->sk.bound_nic = req->nic;
-	tp->rcv_wscale = req->ws_ok ? lp->rcv_wscale : 0;
 	tp->ws_ok = req->ws_ok;
 	tp->snd_wscale = req->snd_ws;
 	tp->sack_ok = req->sack_ok;
@@ -322,9 +325,14 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	tp->snd_wl1 = seg->seq;
 	tp->snd_wl2 = seg->ack;
 	tp->last_ack_sent = tp->rcv_nxt;
-	/* RFC 9293 3.8.6: the SYN-ACK offered a window (unscaled, RFC 7323
-	 * 2.2); it holds from the start, before this block sends anything. */
-	tp->rcv_adv = tp->rcv_nxt + NS_MIN(tcp_select_window(tp), 65535u);
+	/* The window of the SYN-ACK (the listener's, as it was sent), and
+	 * rcv_ssthresh from it (Linux tcp_create_openreq_child). RFC 9293
+	 * 3.8.6: it holds from the start (unscaled, RFC 7323 2.2), before
+	 * this block sends anything. */
+	tp->ts_ok = req->ts_ok;
+	tcp_req_init_rwin(st, lp, req, tp->adv_mss, &tp->rcv_wnd, &tp->window_clamp, &tp->rcv_wscale);
+	tp->rcv_ssthresh = tp->rcv_wnd;
+	tp->rcv_adv = tp->rcv_nxt + NS_MIN(tp->rcv_wnd, 65535u);
 	tp->state = TCPS_ESTABLISHED;
 	tcp_ehash_insert(st, tp);
 	tcp_bhash_insert(st, tp);
@@ -590,10 +598,4 @@ void tcp_listen_destroy(struct tcp_sock *lp)
 	L->acceptq_len = 0;
 	free(L);
 	lp->listen = NULL;
-}
-
-uint8_t tcp_wscale_for(uint32_t space);
-uint8_t tcp_wscale_for(uint32_t space)
-{
-	return wscale_for(space);
 }

@@ -121,8 +121,8 @@ void tcp_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us)
  * alone is queued by reference when `may_take`: returns 1 and p belongs to
  * the queue then. Returns 0 when copied, or -ENOMEM with nothing queued
  * (the caller must not advance RCV.NXT). */
-static int rcvq_add(struct tcp_sock *tp, struct pkt *p, uint32_t seq, uint32_t off, uint32_t len,
-		    int may_take)
+static int rcvq_add_bytes(struct tcp_sock *tp, struct pkt *p, uint32_t seq, uint32_t off, uint32_t len,
+			  int may_take)
 {
 	const uint8_t *d = pkt_data(p) + off;
 	if (tp->urg_seen && SEQ_GEQ(tp->urg_seq, seq) && SEQ_LT(tp->urg_seq, seq + len)) {
@@ -155,6 +155,16 @@ static int rcvq_add(struct tcp_sock *tp, struct pkt *p, uint32_t seq, uint32_t o
 		return 1;
 	}
 	return tcp_rq_copy_in(&tp->rcvq, d, len);
+}
+
+static int rcvq_add(struct tcp_sock *tp, struct pkt *p, uint32_t seq, uint32_t off, uint32_t len,
+		    int may_take)
+{
+	uint32_t before = tp->rcvq.len;
+	int r = rcvq_add_bytes(tp, p, seq, off, len, may_take);
+	if (r >= 0)
+		tcp_rmem_charge(tp, tp->rcvq.len - before);
+	return r;
 }
 
 static void fin_received(struct tcp_sock *tp)
@@ -297,10 +307,8 @@ static void ack_for_data(struct tcp_sock *tp, uint32_t len)
 {
 	/* RFC 5681 4.2 / RFC 9293 3.8.6.3: ACK at least every second
 	 * full-sized segment; otherwise within the delayed-ACK timeout. */
-	/* Measure the peer's segment size first, so that its first full
-	 * segment counts as one (Linux tcp_measure_rcv_mss()). */
-	if (len > tp->rcv_mss && len <= 65535)
-		tp->rcv_mss = (uint16_t)NS_MIN(len, (uint32_t)tp->adv_mss);
+	/* (the peer's segment size is measured first: tcp_rcv_window_grow,
+	 * so that its first full segment counts as one) */
 	uint32_t mss = tp->rcv_mss ? tp->rcv_mss : 536;
 	tp->segs_since_ack += len >= mss ? len / mss : 1;
 	if (tp->quickack || tp->segs_since_ack >= 2)
@@ -366,14 +374,17 @@ static void data_queue(struct tcp_sock *tp, struct tcp_seg_in *seg)
 		 * have outgrown it: SO_RCVBUF shrank, and RFC 9293 3.8.6
 		 * keeps the offer). Weighing the segment too dropped one
 		 * bigger than a buffer that shrank on every retransmission,
-		 * the queue empty: the connection stalled. (Linux weighs
-		 * the queue's memory, more than its bytes: full is reached
-		 * here at the buffer's size.) */
-		if (n && tp->rcvq.len + tp->ooo_bytes >= (uint32_t)tp->sk.rcvbuf) {
+		 * the queue empty: the connection stalled. Linux weighs
+		 * the queue's memory (tcp_rmem_schedule). New data while
+		 * the window offered is zero is dropped too (Linux
+		 * tcp_data_queue; a bare FIN is taken). */
+		if (n && (wnd_end == tp->rcv_nxt || !tcp_rmem_schedule(tp))) {
 			NS_STAT_INC(st, tcp_rcv_no_room);
 			tcp_schedule_ack(tp, 1);
 			return;
 		}
+		/* (the size of the peer's segments: a super-segment's parts) */
+		uint32_t seg_size = p->gso_size && len > p->gso_size ? p->gso_size : len;
 		if (n) {
 			/* The payload may be taken only if nothing after it
 			 * (a FIN aside) remains to be looked at. */
@@ -393,6 +404,8 @@ static void data_queue(struct tcp_sock *tp, struct tcp_seg_in *seg)
 			ooo_drain(tp);
 		if (fin && tp->rcv_nxt == seq + len)
 			fin_received(tp);
+		if (n)
+			tcp_rcv_window_grow(tp, len, seg_size, 1);
 		if (had_ooo)
 			tcp_schedule_ack(tp, 1); /* RFC 5681 4.2: filled a hole */
 		else if (n)
@@ -422,6 +435,10 @@ static void data_queue(struct tcp_sock *tp, struct tcp_seg_in *seg)
 		} else if (ooo_insert(tp, p, seq, len)) {
 			seg->pkt = NULL; /* kept */
 			NS_STAT_INC(st, tcp_rcv_ooo);
+			/* (Linux: with SACK only; without, the window stays
+			 * so that duplicate ACKs bring a fast retransmit) */
+			if (tp->sack_ok)
+				tcp_rcv_window_grow(tp, len, len, 0);
 		}
 	}
 	/* RFC 5681 4.2: an out-of-order segment earns an immediate ACK. */
@@ -1040,7 +1057,8 @@ static void syn_sent_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 		return;
 	tp->irs = seg->seq;
 	tp->rcv_nxt = seg->seq + 1;
-	tp->rcv_adv = tp->rcv_nxt;
+	/* The window of our SYN holds from here (RFC 9293 3.8.6). */
+	tp->rcv_adv = tp->rcv_nxt + NS_MIN(tp->rcv_wnd, 65535u);
 	tcp_init_from_syn(tp, &seg->opt);
 	/* RFC 3168 6.1.1: an ECN-setup SYN-ACK has ECE and not CWR. */
 	if (tp->ecn_ok && (!(fl & TH_ACK) ? (fl & (TH_ECE | TH_CWR)) != (TH_ECE | TH_CWR)

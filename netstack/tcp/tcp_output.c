@@ -17,6 +17,8 @@
  */
 #include "tcp_priv.h"
 
+#include <stdlib.h>
+
 #define TCP_GSO_MAX 65535
 
 uint32_t tcp_tsval(const struct tcp_sock *tp)
@@ -47,6 +49,20 @@ uint32_t tcp_current_mss(struct tcp_sock *tp)
 	return m;
 }
 
+uint32_t tcp_size_goal(struct tcp_sock *tp)
+{
+	/* Linux tcp_xmit_size_goal(): as many whole segments as a GSO
+	 * packet holds, but no more than half the largest window the
+	 * peer offered, so that several are in flight. */
+	uint32_t mss = tcp_current_mss(tp);
+	uint32_t hdrs = tcp_ip_hdr_len(tp) + TCP_HDR_LEN + (tp->ts_ok ? 12 : 0);
+	uint32_t goal = TCP_GSO_MAX - hdrs;
+	uint32_t half = tp->snd_max_wnd > TCP_DEFAULT_MSS ? tp->snd_max_wnd / 2 : tp->snd_max_wnd;
+	if (half && goal > half)
+		goal = half;
+	return NS_MAX(goal - goal % mss, mss);
+}
+
 uint32_t tcp_packets_in_flight(const struct tcp_sock *tp)
 {
 	/* RFC 6675 "pipe", counted in segments as Linux does. */
@@ -61,36 +77,281 @@ uint32_t tcp_free_space(const struct tcp_sock *tp)
 	return (uint32_t)tp->sk.rcvbuf > used ? (uint32_t)tp->sk.rcvbuf - used : 0;
 }
 
+/* ---- the receive window (Linux's rules, observable on the wire, in
+ * TCP_INFO and in how much a peer can send before it blocks) ----
+ *
+ * The buffer (SO_RCVBUF) counts memory, and a share of it is window:
+ * scaling_ratio/256, half until segments have measured it. The first
+ * window is that share of the whole buffer, in whole segments; later
+ * windows are the share of what is free, but at most rcv_ssthresh, which
+ * starts at the first window and grows as data arrives, up to
+ * window_clamp (the share of the buffer, or the user's clamp). */
+
+/* At most this many segments are counted apart; more join the newest. */
+#define TCP_RQ_SKB_MAX 4096
+
+void tcp_rmem_charge(struct tcp_sock *tp, uint32_t n)
+{
+	if (!n)
+		return;
+	if (tp->rq_skb_n == tp->rq_skb_cap && tp->rq_skb_cap < TCP_RQ_SKB_MAX) {
+		/* Grow the ring, oldest first from index 0. */
+		uint32_t cap = tp->rq_skb_cap ? 2 * tp->rq_skb_cap : 16;
+		uint32_t *r = malloc(cap * sizeof(*r));
+		if (r) {
+			for (uint32_t i = 0; i < tp->rq_skb_n; i++)
+				r[i] = tp->rq_skb[(tp->rq_skb_head + i) % tp->rq_skb_cap];
+			free(tp->rq_skb);
+			tp->rq_skb = r;
+			tp->rq_skb_cap = cap;
+			tp->rq_skb_head = 0;
+		}
+	}
+	if (tp->rq_skb_n < tp->rq_skb_cap) {
+		tp->rq_skb[(tp->rq_skb_head + tp->rq_skb_n++) % tp->rq_skb_cap] = n;
+		tp->rq_mem += n + TCP_RMEM_SKB_COST;
+	} else if (tp->rq_skb_n) {
+		/* (no room to count it apart: it joins the newest) */
+		tp->rq_skb[(tp->rq_skb_head + tp->rq_skb_n - 1) % tp->rq_skb_cap] += n;
+		tp->rq_mem += n;
+	}
+}
+
+void tcp_rmem_uncharge(struct tcp_sock *tp, uint32_t n)
+{
+	/* Linux frees a segment's memory once all of it was read. */
+	while (n && tp->rq_skb_n) {
+		uint32_t len = tp->rq_skb[tp->rq_skb_head];
+		uint32_t take = NS_MIN(n, len - tp->rq_skb_read);
+		tp->rq_skb_read += take;
+		n -= take;
+		if (tp->rq_skb_read == len) {
+			tp->rq_mem -= len + TCP_RMEM_SKB_COST;
+			tp->rq_skb_head = (tp->rq_skb_head + 1) % tp->rq_skb_cap;
+			tp->rq_skb_n--;
+			tp->rq_skb_read = 0;
+		}
+	}
+}
+
+void tcp_rmem_reset(struct tcp_sock *tp)
+{
+	free(tp->rq_skb);
+	tp->rq_skb = NULL;
+	tp->rq_skb_cap = tp->rq_skb_head = tp->rq_skb_n = tp->rq_skb_read = 0;
+	tp->rq_mem = 0;
+}
+
+int tcp_rmem_schedule(struct tcp_sock *tp)
+{
+	uint32_t rcvbuf = (uint32_t)tp->sk.rcvbuf;
+	if (tcp_rmem_alloc(tp) <= rcvbuf)
+		return 1;
+	/* Linux tcp_prune_queue(): a buffer SO_RCVBUF did not fix grows to
+	 * what the queue holds (tcp_clamp_window), within tcp_rmem[2]; if
+	 * that is not enough the window grows no further than two
+	 * segments; then the queue is packed (tcp_collapse: here as one
+	 * segment). */
+	if (!tp->rcvbuf_locked && tp->sk.rcvbuf < tp->rcvbuf_max) {
+		tp->sk.rcvbuf = (int)NS_MIN(tcp_rmem_alloc(tp), (uint32_t)tp->rcvbuf_max);
+		rcvbuf = (uint32_t)tp->sk.rcvbuf;
+	}
+	if (tcp_rmem_alloc(tp) > rcvbuf)
+		tp->rcv_ssthresh = NS_MIN(tp->window_clamp, 2u * (tp->adv_mss - (tp->ts_ok ? 12u : 0u)));
+	if (tp->rq_skb_n > 1) {
+		tp->rq_skb[0] = tp->rcvq.len;
+		tp->rq_skb_head = tp->rq_skb_read = 0;
+		tp->rq_skb_n = 1;
+		tp->rq_mem = tp->rcvq.len + TCP_RMEM_SKB_COST;
+	}
+	return tcp_rmem_alloc(tp) <= rcvbuf;
+}
+
+uint32_t tcp_rmem_alloc(const struct tcp_sock *tp)
+{
+	/* (the out-of-order queue counted as one segment) */
+	return tp->rq_mem + tp->ooo_bytes + (tp->ooo_bytes ? TCP_RMEM_SKB_COST : 0);
+}
+
+uint32_t tcp_win_from_space(const struct tcp_sock *tp, int64_t space)
+{
+	if (space <= 0)
+		return 0;
+	return (uint32_t)((space * tp->scaling_ratio) >> 8);
+}
+
+uint32_t tcp_space(const struct tcp_sock *tp)
+{
+	return tcp_win_from_space(tp, (int64_t)tp->sk.rcvbuf - tcp_rmem_alloc(tp));
+}
+
+uint32_t tcp_full_space(const struct tcp_sock *tp)
+{
+	return tcp_win_from_space(tp, tp->sk.rcvbuf);
+}
+
+void tcp_select_initial_window(const struct ns_stack *st, uint32_t space, uint32_t mss, int wscale_ok,
+			       uint32_t *rcv_wnd, uint32_t *clamp, uint8_t *rcv_wscale)
+{
+	/* No clamp: the largest window a scale can express. */
+	uint32_t c = *clamp ? *clamp : (uint32_t)65535 << TCP_MAX_WSCALE;
+	space = NS_MIN(space, c);
+	/* Whole segments, when there is room for one. */
+	if (mss && space > mss)
+		space -= space % mss;
+	*rcv_wnd = space;
+	*rcv_wscale = 0;
+	if (wscale_ok) {
+		/* RFC 7323 2.3: a shift for the largest buffer the socket
+		 * may grow to (tcp_rmem[2] or rmem_max), within the clamp:
+		 * floor(log2(space)) - 15, at most 14. */
+		uint32_t big = NS_MAX(space, (uint32_t)NS_MAX(st->tcp->rmem_max, st->core_rmem_max));
+		big = NS_MIN(big, c);
+		uint8_t ws = 0;
+		while (ws < TCP_MAX_WSCALE && (big >> (ws + 16)) != 0)
+			ws++;
+		*rcv_wscale = ws;
+	}
+	/* The clamp no higher than what the scale can express. */
+	*clamp = NS_MIN(c, (uint32_t)65535 << *rcv_wscale);
+}
+
+void tcp_req_init_rwin(struct ns_stack *st, const struct tcp_sock *lp, const struct tcp_req *req, uint32_t mss,
+		       uint32_t *rcv_wnd, uint32_t *clamp, uint8_t *rcv_wscale)
+{
+	/* Linux tcp_openreq_init_rwin(): the listener's buffer and clamp
+	 * (the share of a buffer set by SO_RCVBUF at most), in whole
+	 * segments of what the peer will send (the timestamp option
+	 * taken off). */
+	uint32_t full = lp ? tcp_full_space(lp)
+			   : (uint32_t)(((int64_t)st->tcp->rmem_def * TCP_SCALING_RATIO_DEFAULT) >> 8);
+	uint32_t c = lp ? lp->window_clamp : 0;
+	if (lp && lp->rcvbuf_locked && (!c || c > full))
+		c = full;
+	*clamp = c;
+	tcp_select_initial_window(st, full, mss - (req->ts_ok ? 12u : 0u), req->ws_ok, rcv_wnd, clamp,
+				  rcv_wscale);
+}
+
+void tcp_set_window_clamp(struct tcp_sock *tp, uint32_t val)
+{
+	uint32_t old = tp->window_clamp;
+	uint32_t clamp = NS_MAX(val, (uint32_t)TCP_MIN_RCVBUF / 2);
+	if (clamp == old)
+		return;
+	tp->window_clamp = clamp;
+	if (clamp < old)
+		tp->rcv_ssthresh = NS_MIN(tp->rcv_ssthresh, clamp);
+	else
+		tp->rcv_ssthresh = NS_MAX(tp->rcv_ssthresh, NS_MIN(tp->rcv_wnd, clamp));
+}
+
+void tcp_rcv_window_grow(struct tcp_sock *tp, uint32_t len, uint32_t seg_size, int in_order)
+{
+	uint32_t advmss = tp->adv_mss - (tp->ts_ok ? 12u : 0u);
+	if (in_order) {
+		/* Linux tcp_measure_rcv_mss(): a segment at least as big as
+		 * the estimate is the new estimate; one of another size
+		 * measures the share of its memory that is payload, and
+		 * the clamp follows. */
+		if (seg_size >= tp->rcv_mss && seg_size <= 65535) {
+			if (seg_size != tp->rcv_mss) {
+				uint8_t old = tp->scaling_ratio;
+				uint32_t r = (uint32_t)(((uint64_t)len << 8) / (len + TCP_RMEM_SKB_COST));
+				tp->scaling_ratio = (uint8_t)(r ? r : 1);
+				if (old != tp->scaling_ratio) {
+					tcp_set_window_clamp(tp, tcp_full_space(tp));
+					if (tp->window_clamp < tp->rcvq_space)
+						tp->rcvq_space = tp->window_clamp;
+				}
+			}
+			tp->rcv_mss = (uint16_t)NS_MIN(seg_size, advmss);
+		}
+		if (len < 128)
+			return;
+	}
+	/* Linux tcp_grow_window(): rcv_ssthresh grows by two segments (at
+	 * least twice this one), up to the clamp and to what the buffer
+	 * has free. In order, a segment costs its payload (it joins the
+	 * queue's skb); out of order, its skb too, and then it counts
+	 * only while the window would still be below the share of
+	 * tcp_rmem[2] such segments can fill (__tcp_grow_window). */
+	int64_t room = (int64_t)NS_MIN(tp->window_clamp, tcp_space(tp)) - tp->rcv_ssthresh;
+	if (room <= 0)
+		return;
+	uint32_t truesize = len + (in_order ? 0 : TCP_RMEM_SKB_COST);
+	uint32_t incr = 0;
+	if (tcp_win_from_space(tp, truesize) <= len) {
+		incr = 2 * advmss;
+	} else {
+		uint32_t t = tcp_win_from_space(tp, truesize) >> 1;
+		uint32_t win = tcp_win_from_space(tp, tp->sk.stack->tcp->rmem_max) >> 1;
+		while (tp->rcv_ssthresh <= win) {
+			if (t <= len) {
+				incr = 2u * tp->rcv_mss;
+				break;
+			}
+			t >>= 1;
+			win >>= 1;
+		}
+	}
+	if (!incr)
+		return;
+	incr = NS_MAX(incr, 2 * len);
+	tp->rcv_ssthresh += (uint32_t)NS_MIN(room, (int64_t)incr);
+	/* (an ACK at once tells the peer, unless ACKs wait to ride on
+	 * replies: Linux's icsk_ack.quick outside pingpong mode) */
+	if (!tp->quickack && !tp->pingpong)
+		tp->quickack = 1;
+}
+
+uint32_t tcp_window_now(const struct tcp_sock *tp)
+{
+	uint32_t mss = tp->rcv_mss ? tp->rcv_mss : tp->adv_mss;
+	uint32_t free = tcp_space(tp);
+	uint32_t allowed = tcp_full_space(tp);
+	uint32_t full = tp->window_clamp ? NS_MIN(tp->window_clamp, allowed) : allowed;
+	if (mss > full) {
+		mss = full;
+		if (!mss)
+			return 0;
+	}
+	/* RFC 9293 3.8.6.2.2: receiver SWS avoidance. Below half the
+	 * buffer's share, less than a segment (or a sixteenth of the
+	 * share) is offered as nothing. */
+	if (free < full / 2) {
+		free &= ~((1u << tp->rcv_wscale) - 1);
+		if (free < allowed / 16 || free < mss)
+			return 0;
+	}
+	free = NS_MIN(free, tp->rcv_ssthresh);
+	if (tp->rcv_wscale) {
+		/* Rounded up so that the scale does not take it away. */
+		uint32_t g = (1u << tp->rcv_wscale) - 1;
+		return (free + g) & ~g;
+	}
+	/* Unscaled: whole segments; an offer within a segment of what
+	 * is free stays as it is. */
+	uint32_t win = tp->rcv_wnd;
+	if (win + mss <= free || win > free)
+		win = free - free % mss;
+	else if (mss == full && free > win + full / 2)
+		win = free;
+	return win;
+}
+
 uint32_t tcp_select_window(struct tcp_sock *tp)
 {
-	uint32_t free = tcp_free_space(tp);
-	uint32_t mss = tp->rcv_mss ? tp->rcv_mss : tp->adv_mss;
-	uint32_t max = (uint32_t)65535 << tp->rcv_wscale;
-	if (tp->window_clamp && free > tp->window_clamp)
-		free = tp->window_clamp;
-	if (free > max)
-		free = max;
 	uint32_t cur = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-	uint32_t win;
-	/* RFC 9293 3.8.6.2.2: receiver SWS avoidance. Move the right edge
-	 * only by at least min(buffer/2, MSS). */
-	uint32_t thresh = NS_MIN((uint32_t)tp->sk.rcvbuf / 2, mss);
-	if (free < thresh && free <= cur + thresh)
-		win = cur;
-	else if (free >= cur + thresh || free >= cur)
-		win = free;
-	else
-		win = cur;
-	/* RFC 7323 2.3: the scaled window loses its low bits; round down,
-	 * but never below what is already promised (RFC 9293 3.8.6: do not
-	 * shrink the window). The promise is rounded up: kept as is, the
-	 * shift would drop its low bits and the right edge the peer sees
-	 * would move left by up to 2^shift - 1 bytes (the retracted window
-	 * of RFC 7323 2.4; Linux rounds up too). */
-	uint32_t gran = (1u << tp->rcv_wscale) - 1;
-	win &= ~gran;
-	if (win < cur)
-		win = (cur + gran) & ~gran;
+	uint32_t win = tcp_window_now(tp);
+	/* RFC 9293 3.8.6: never shrink the window. The promise is rounded
+	 * up: kept as is, the shift would drop its low bits and the right
+	 * edge the peer sees would move left (RFC 7323 2.4). */
+	if (win < cur) {
+		uint32_t g = (1u << tp->rcv_wscale) - 1;
+		win = (cur + g) & ~g;
+	}
+	win = NS_MIN(win, (uint32_t)65535 << tp->rcv_wscale);
 	tp->rcv_wnd = win;
 	tp->rcv_adv = tp->rcv_nxt + win;
 	return win;
@@ -226,14 +487,13 @@ static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
 	uint32_t win = 0;
 	if (!(tx->flags & TH_RST) || (tx->flags & TH_ACK)) {
 		if (tx->flags & TH_SYN) {
-			/* RFC 7323 2.2: the window in a SYN is never scaled.
-			 * Linux tcp_select_initial_window() offers whole
-			 * segments of the MSS it announced (65160 for 1448,
-			 * 65483 on loopback). */
-			uint32_t m = tp->adv_mss - (tp->ts_ok ? 12u : 0u);
-			win = NS_MIN(tcp_select_window(tp), 65535u);
-			if (m && win > m)
-				win -= win % m;
+			/* RFC 7323 2.2: the window in a SYN is never scaled;
+			 * it is the first window (tcp_select_initial_window),
+			 * which also stands for a SYN-ACK in a simultaneous
+			 * open (Linux). */
+			win = NS_MIN(tp->rcv_wnd, 65535u);
+			if (SEQ_LT(tp->rcv_adv, tp->rcv_nxt + win))
+				tp->rcv_adv = tp->rcv_nxt + win;
 		} else
 			win = tcp_select_window(tp) >> tp->rcv_wscale;
 	}
@@ -411,12 +671,10 @@ void tcp_send_synack(struct ns_stack *st, struct tcp_req *req)
 	tmp.ts_offset = req->ts_offset;
 	tmp.state = TCPS_SYN_RECEIVED;
 	if (req->listener) {
-		tmp.rcv_wscale = req->ws_ok ? req->listener->rcv_wscale : 0;
 		tmp.adv_mss = req->listener->adv_mss;
 		/* TCP_MAXSEG on the listener is what we announce (Linux). */
 		if (req->listener->user_mss && req->listener->user_mss < tmp.adv_mss)
 			tmp.adv_mss = req->listener->user_mss;
-		tmp.window_clamp = req->listener->window_clamp;
 	}
 	if (!tmp.adv_mss)
 		tmp.adv_mss = 1460;
@@ -428,6 +686,7 @@ void tcp_send_synack(struct ns_stack *st, struct tcp_req *req)
 		if (m < tmp.adv_mss)
 			tmp.adv_mss = (uint16_t)m;
 	}
+	tcp_req_init_rwin(st, req->listener, req, tmp.adv_mss, &tmp.rcv_wnd, &tmp.window_clamp, &tmp.rcv_wscale);
 	struct tcp_tx tx = { .seq = req->iss, .flags = TH_SYN | TH_ACK, .syn_opts = 1 };
 	if (req->ecn_ok)
 		tx.flags |= TH_ECE; /* RFC 3168 6.1.1: ECN-setup SYN-ACK */
@@ -627,7 +886,8 @@ void tcp_output(struct tcp_sock *tp)
 	struct ns_rt rt;
 	int gso_ok = ns_route(st, &tp->raddr, &tp->laddr, tp->sk.bound_nic, &rt) == 0 &&
 		     (rt.nic->caps & NS_LINK_CAP_GSO);
-	uint32_t unsent;
+	uint32_t unsent, push_one = tp->push_one;
+	tp->push_one = 0;
 	while (!tp->fin_sent && (unsent = tcp_unsent(tp)) > 0) {
 		uint32_t inflight = tcp_packets_in_flight(tp);
 		if (inflight >= tp->snd_cwnd)
@@ -644,6 +904,13 @@ void tcp_output(struct tcp_sock *tp)
 			/* (at least one: an IPv6 loopback segment, 65464
 			 * bytes and headers, is alone above the limit) */
 			max = NS_MAX(NS_MIN((TCP_GSO_MAX - hdrs) / mss, quota), 1u) * mss;
+		}
+		if (push_one) {
+			/* The first piece of a write that filled one: Linux
+			 * pushes that skb alone (tcp_push_one), the rest
+			 * after it. */
+			max = NS_MIN(max, push_one);
+			push_one = 0;
 		}
 		uint32_t len = NS_MIN(NS_MIN(unsent, avail), max);
 		if (len < mss) {

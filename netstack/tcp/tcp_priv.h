@@ -106,6 +106,13 @@ int tcp_state_linux(enum tcp_fsm_state s);
 #define TCP_WMEM_MAX_DEFAULT (4 << 20)	   /* Linux tcp_wmem[2] */
 #define TCP_RMEM_MAX_DEFAULT (6 << 20)	   /* Linux tcp_rmem[2] */
 #define TCP_MAX_WSCALE 14		   /* RFC 7323 2.3 */
+/* Receive memory as Linux counts it: a queued segment costs its payload
+ * and the 832 bytes of its skb (SKB_TRUESIZE of a 256-byte head, what
+ * loopback segments cost); windows are a share of the buffer, in 256ths
+ * (Linux's scaling_ratio: half until the segments measure it). */
+#define TCP_RMEM_SKB_COST 832
+#define TCP_SCALING_RATIO_DEFAULT 128
+#define TCP_MIN_RCVBUF 2304		   /* Linux SOCK_MIN_RCVBUF */
 #define TCP_REORDERING 3		   /* DupThresh, RFC 6675 */
 #define TCP_QUICKACKS 16
 #define TCP_CHALLENGE_ACK_PER_SEC 1000	   /* RFC 5961 7 */
@@ -305,7 +312,16 @@ struct tcp_sock {
 	 * marks the last segment of each write (tcp_mark_push). */
 	uint32_t push_pt[4];
 	uint8_t push_n;
+	uint32_t push_one;	     /* the next send's cap: a write's first skb */
 	struct tcp_rq rcvq;	     /* in-order bytes not yet read */
+	/* Its memory as Linux's skbs: one per segment queued, its bytes
+	 * and TCP_RMEM_SKB_COST, given back once all of it was read; the
+	 * bytes of each, oldest first, in a ring. (Linux adds a segment to
+	 * the last skb only once the sender no longer shares that one: on
+	 * loopback, not before our ACK reached it; counted apart here.) */
+	uint32_t *rq_skb;
+	uint32_t rq_skb_cap, rq_skb_head, rq_skb_n, rq_skb_read;
+	uint32_t rq_mem;
 	struct pkt *ooo;	     /* out-of-order segments, sorted; cookie = seq */
 	uint32_t ooo_bytes;
 	uint8_t ooo_fin;	     /* a FIN seen out of order at ooo_fin_seq */
@@ -316,8 +332,12 @@ struct tcp_sock {
 	int rcvbuf_max;		     /* autotuning ceiling */
 	int sndbuf_max;
 	uint8_t rcvbuf_locked, sndbuf_locked; /* set by SO_RCVBUF/SO_SNDBUF */
-	uint32_t rcv_ssthresh;	     /* window clamp during growth (Linux) */
+	/* The window grows up to rcv_ssthresh, which grows as data comes
+	 * in, up to window_clamp (the user's TCP_WINDOW_CLAMP, then the
+	 * buffer's share: Linux). */
+	uint32_t rcv_ssthresh;
 	uint32_t window_clamp;
+	uint8_t scaling_ratio;	     /* payload per 256 bytes of receive memory */
 	/* Receive-buffer auto-tuning (Linux DRS). */
 	uint32_t rcvq_space_seq;
 	uint32_t rcvq_space_copied;
@@ -529,11 +549,47 @@ void tcp_send_loss_probe(struct tcp_sock *tp);
 void tcp_retransmit_lost(struct tcp_sock *tp);
 uint32_t tcp_packets_in_flight(const struct tcp_sock *tp);
 uint32_t tcp_current_mss(struct tcp_sock *tp);
+/* Bytes a write packs per skb (Linux's size goal). */
+uint32_t tcp_size_goal(struct tcp_sock *tp);
 uint32_t tcp_tsval(const struct tcp_sock *tp);
 /* The window to advertise (bytes, before scaling), never shrinking. */
 uint32_t tcp_select_window(struct tcp_sock *tp);
+/* The window the buffer allows now (no state changes; Linux
+ * __tcp_select_window). */
+uint32_t tcp_window_now(const struct tcp_sock *tp);
 void tcp_flush_acks(struct ns_stack *st);
+/* Bytes the receive buffer has room for (out-of-order segments are
+ * taken while they fit). */
 uint32_t tcp_free_space(const struct tcp_sock *tp);
+/* n bytes joined the receive queue as one segment / were read from it. */
+void tcp_rmem_charge(struct tcp_sock *tp, uint32_t n);
+void tcp_rmem_uncharge(struct tcp_sock *tp, uint32_t n);
+void tcp_rmem_reset(struct tcp_sock *tp);
+/* Room for another segment (Linux tcp_try_rmem_schedule): 1, or 0 when
+ * the queue still holds more than the buffer after it was packed. */
+int tcp_rmem_schedule(struct tcp_sock *tp);
+/* Receive memory in use, and the window a buffer space gives. */
+uint32_t tcp_rmem_alloc(const struct tcp_sock *tp);
+uint32_t tcp_win_from_space(const struct tcp_sock *tp, int64_t space);
+uint32_t tcp_space(const struct tcp_sock *tp);
+uint32_t tcp_full_space(const struct tcp_sock *tp);
+/* Linux tcp_select_initial_window(): the first window offered for a
+ * buffer's share `space` and segment size `mss`, and the clamp and
+ * window scale that go with it. */
+void tcp_select_initial_window(const struct ns_stack *st, uint32_t space, uint32_t mss, int wscale_ok,
+			       uint32_t *rcv_wnd, uint32_t *clamp, uint8_t *rcv_wscale);
+/* The first window, clamp and scale of a connection from a SYN-queue
+ * entry of listener lp (NULL: a SYN cookie's), for segments of mss. */
+void tcp_req_init_rwin(struct ns_stack *st, const struct tcp_sock *lp, const struct tcp_req *req, uint32_t mss,
+		       uint32_t *rcv_wnd, uint32_t *clamp, uint8_t *rcv_wscale);
+/* Linux tcp_set_window_clamp() on a connection: at least half the least
+ * buffer; rcv_ssthresh follows. */
+void tcp_set_window_clamp(struct tcp_sock *tp, uint32_t val);
+/* A segment of len bytes (made of segments of seg_size) was queued, in
+ * order or not: measure the peer's segment size and the share of memory
+ * that is payload (Linux tcp_measure_rcv_mss), and let the window grow
+ * (tcp_grow_window). */
+void tcp_rcv_window_grow(struct tcp_sock *tp, uint32_t len, uint32_t seg_size, int in_order);
 
 /* ---- tcp_input.c ---- */
 /* Both families: the segment's addresses are in l3 / the error. */

@@ -19,8 +19,6 @@
 #include "ns/info.h"
 #include "tcp_priv.h"
 
-uint8_t tcp_wscale_for(uint32_t space);
-
 const char *const tcp_state_names[] = {
 	"CLOSED",     "LISTEN",	    "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT",
 	"FIN_WAIT_1", "CLOSING",    "LAST_ACK", "FIN_WAIT_2",	"TIME_WAIT",
@@ -79,6 +77,7 @@ void tcp_free(struct tcp_sock *tp)
 	tcp_rtx_purge(tp);
 	tcp_ring_free(&tp->sndq);
 	tcp_rq_free(&tp->rcvq);
+	tcp_rmem_reset(tp);
 	tcp_ooo_purge(tp);
 	ns_socket_fini(&tp->sk);
 	st->tcp->nsocks--;
@@ -151,6 +150,9 @@ struct tcp_sock *tcp_tw_split(struct tcp_sock *tp)
 	tw->in_ehash = tw->in_bhash = tw->in_lhash = 0;
 	tw->sndq = (struct tcp_ring){ 0 };
 	tw->rcvq = (struct tcp_rq){ 0 };
+	tw->rq_skb = NULL;
+	tw->rq_skb_cap = tw->rq_skb_head = tw->rq_skb_n = tw->rq_skb_read = 0;
+	tw->rq_mem = 0;
 	tw->ooo = NULL;
 	tw->ooo_bytes = 0;
 	tw->rtx_head = tw->rtx_tail = NULL;
@@ -189,6 +191,7 @@ struct tcp_sock *tcp_sock_alloc(struct ns_stack *st, int domain)
 	tp->reordering = TCP_REORDERING;
 	tp->snd_cwnd = TCP_INIT_CWND;
 	tp->snd_ssthresh = 0x7fffffff;
+	tp->scaling_ratio = TCP_SCALING_RATIO_DEFAULT;
 	tcp_timers_init(tp);
 	st->tcp->nsocks++;
 	return tp;
@@ -238,25 +241,39 @@ void tcp_sndbuf_expand(struct tcp_sock *tp)
 void tcp_rcv_space_adjust(struct tcp_sock *tp)
 {
 	/* Linux's dynamic right-sizing: once per RTT, if the application
-	 * read more than the buffer's measure, let the buffer (and window)
-	 * grow to twice what one RTT carries. */
-	ns_time_t now = tcp_now(tp);
-	ns_time_t rtt = tp->srtt_us	  ? (ns_time_t)tp->srtt_us * NS_USEC
-			: tp->rcv_rtt_us ? (ns_time_t)tp->rcv_rtt_us * NS_USEC
-					 : 10 * NS_MSEC;
-	if (now - tp->rcvq_space_time < rtt)
+	 * read more than the last measure, that is the new measure, and
+	 * the buffer (unless SO_RCVBUF fixed it) grows to hold a window
+	 * of twice it and 16 segments, more while the rate grows (the
+	 * sender may be in slow start); the clamp follows. */
+	/* Linux times it by the arrival of the last segment (its clock is
+	 * not read again for a read), once the receiver has an RTT sample
+	 * (from timestamps; without them, the sender's). */
+	ns_time_t now = tp->last_data_recv;
+	ns_time_t rtt = tp->rcv_rtt_us ? (ns_time_t)tp->rcv_rtt_us * NS_USEC
+			: tp->ts_ok    ? 0
+			: tp->srtt_us  ? (ns_time_t)tp->srtt_us * NS_USEC
+				       : 10 * NS_MSEC;
+	if (!rtt || now - tp->rcvq_space_time < rtt)
 		return;
 	uint32_t copied = tp->rcvq_space_copied;
 	tp->rcvq_space_copied = 0;
 	tp->rcvq_space_time = now;
-	if (tp->rcvbuf_locked || copied <= tp->rcvq_space)
+	if (copied <= tp->rcvq_space)
 		return;
+	if (!tp->rcvbuf_locked) {
+		uint32_t advmss = tp->adv_mss - (tp->ts_ok ? 12u : 0u);
+		uint64_t rcvwin = 2 * (uint64_t)copied + 16 * (uint64_t)advmss;
+		uint64_t grow = tp->rcvq_space ? rcvwin * (copied - tp->rcvq_space) / tp->rcvq_space : 0;
+		rcvwin += 2 * grow;
+		uint64_t want = (rcvwin << 8) / tp->scaling_ratio;
+		if (want > (uint64_t)tp->rcvbuf_max)
+			want = (uint64_t)tp->rcvbuf_max;
+		if ((int)want > tp->sk.rcvbuf) {
+			tp->sk.rcvbuf = (int)want;
+			tp->window_clamp = tcp_full_space(tp);
+		}
+	}
 	tp->rcvq_space = copied;
-	uint64_t want = (uint64_t)copied * 4;
-	if (want > (uint64_t)tp->rcvbuf_max)
-		want = (uint64_t)tp->rcvbuf_max;
-	if ((int)want > tp->sk.rcvbuf)
-		tp->sk.rcvbuf = (int)want;
 }
 
 /* ---- bind / listen / connect / accept ---- */
@@ -330,7 +347,6 @@ static int tcp_listen(struct ns_socket *s, int backlog)
 	/* The most an MSS option can say over IPv4; each SYN-ACK lowers it
 	 * to what the route to that peer carries (tcp_send_synack). */
 	tp->adv_mss = 65535 - IP4_HDR_LEN - TCP_HDR_LEN;
-	tp->rcv_wscale = tcp_wscale_for((uint32_t)NS_MAX(tp->sk.rcvbuf, tp->rcvbuf_max));
 	tcp_lhash_insert(st, tp);
 	return 0;
 }
@@ -358,6 +374,7 @@ static void tcp_disconnect(struct tcp_sock *tp)
 	tp->established_once = 0; /* (Linux clears SOCK_DONE: reads say ENOTCONN) */
 	tp->disconnected = 1;
 	tcp_rq_free(&tp->rcvq);
+	tcp_rmem_reset(tp);
 	tcp_ooo_purge(tp);
 	tp->fin_queued = tp->fin_sent = 0;
 	tp->urg_data_valid = tp->urg_seen = tp->urg_mark_on = 0;
@@ -366,6 +383,9 @@ static void tcp_disconnect(struct tcp_sock *tp)
 	/* Linux clears the options it parsed, TCP_MAXSEG's value with them
 	 * (a getsockopt shows the last connection's MSS then). */
 	tp->user_mss = 0;
+	/* (and the clamp, and what it guessed of the peer's segments) */
+	tp->window_clamp = 0;
+	tp->rcv_mss = TCP_MIN_MSS;
 	if (!tp->addr_locked)
 		tp->laddr = ns_ip_any(tp->sk.domain);
 }
@@ -470,7 +490,15 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	tp->ts_ok = ts->timestamps;
 	tp->ecn_ok = ts->ecn == 1; /* asked for in the SYN; confirmed by the SYN-ACK */
 	tp->ecn_ece_pending = tp->ecn_cwr_pending = 0;
-	tp->rcv_wscale = tp->ws_ok ? tcp_wscale_for((uint32_t)NS_MAX(tp->sk.rcvbuf, tp->rcvbuf_max)) : 0;
+	/* Linux tcp_connect_init(): the window starts at the buffer's share
+	 * (at most a buffer set by SO_RCVBUF allows), and so does
+	 * rcv_ssthresh. */
+	tp->scaling_ratio = TCP_SCALING_RATIO_DEFAULT;
+	if (tp->rcvbuf_locked && (!tp->window_clamp || tp->window_clamp > tcp_full_space(tp)))
+		tp->window_clamp = tcp_full_space(tp);
+	tcp_select_initial_window(st, tcp_full_space(tp), tp->adv_mss, tp->ws_ok, &tp->rcv_wnd,
+				  &tp->window_clamp, &tp->rcv_wscale);
+	tp->rcv_ssthresh = tp->rcv_wnd;
 	tp->iss = tcp_isn(st, &tp->laddr, tp->lport, &tp->raddr, tp->rport);
 	tp->snd_una = tp->iss;
 	tp->snd_buf_seq = tp->iss + 1;
@@ -565,8 +593,14 @@ static ssize_t tcp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 				return -ENOBUFS;
 			break;
 		}
+		uint32_t unsent = tcp_unsent(tp);
 		n = tcp_ring_append_iov(&tp->sndq, m, done, n);
 		done += n;
+		/* A write that fills an skb with nothing unsent before it
+		 * sends that one alone first (Linux tcp_push_one). */
+		if (!unsent && (tp->state == TCPS_ESTABLISHED || tp->state == TCPS_CLOSE_WAIT) &&
+		    n > tcp_size_goal(tp))
+			tp->push_one = tcp_size_goal(tp);
 		if (done == total && !(flags & MSG_MORE))
 			tcp_mark_push(tp, tp->snd_buf_seq + tp->sndq.len);
 		if (flags & MSG_OOB)
@@ -595,22 +629,18 @@ static ssize_t tcp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 static void window_update_after_read(struct tcp_sock *tp)
 {
 	/* Linux tcp_cleanup_rbuf(): a read is worth a window update only
-	 * when the window offered now is at most half the largest we can
-	 * offer and the read lets it at least double ("lots" of space; a
-	 * closed window opening always qualifies). Smaller moves wait for
-	 * the next ACK (RFC 9293 3.8.6.2.2: receiver SWS avoidance). */
-	if (!TCPS_HAVEESTABLISHED(tp->state) || TCPS_HAVERCVDFIN(tp->state))
+	 * when the window offered now is at most half the clamp and the
+	 * read lets it at least double ("lots" of space; a closed window
+	 * opening always qualifies). Smaller moves wait for the next ACK
+	 * (RFC 9293 3.8.6.2.2: receiver SWS avoidance). None after
+	 * shutdown(SHUT_RD), whose reads only drain the queue. */
+	if (!TCPS_HAVEESTABLISHED(tp->state) || TCPS_HAVERCVDFIN(tp->state) || tp->shut_rd)
 		return;
 	uint32_t cur = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-	uint32_t clamp = NS_MIN((uint32_t)tp->sk.rcvbuf, (uint32_t)65535 << tp->rcv_wscale);
-	if (tp->window_clamp && tp->window_clamp < clamp)
-		clamp = tp->window_clamp;
-	if ((uint64_t)2 * cur > clamp)
+	if ((uint64_t)2 * cur > tp->window_clamp)
 		return;
-	uint32_t free = NS_MIN(tcp_free_space(tp), clamp);
-	uint32_t mss = tp->rcv_mss ? tp->rcv_mss : tp->adv_mss;
-	uint32_t thresh = NS_MIN((uint32_t)tp->sk.rcvbuf / 2, mss);
-	if (free >= thresh && free >= 2 * cur)
+	uint32_t win = tcp_window_now(tp);
+	if (win && win >= 2 * cur)
 		tcp_schedule_ack(tp, 1);
 }
 
@@ -655,6 +685,7 @@ static ssize_t tcp_recv_data(struct tcp_sock *tp, struct msghdr *m, int flags)
 			else if (tp->urg_mark_on)
 				tp->urg_mark -= n;
 			tcp_rq_consume(&tp->rcvq, n);
+			tcp_rmem_uncharge(tp, n);
 			tp->rcvq_space_copied += n;
 			tcp_rcv_space_adjust(tp);
 			window_update_after_read(tp);
@@ -1081,9 +1112,16 @@ static int tcp_setsockopt(struct ns_socket *s, int level, int name, const void *
 		tp->syn_retries = (uint8_t)val;
 		return 0;
 	case TCP_WINDOW_CLAMP:
-		if (val < 0)
-			return -EINVAL;
-		tp->window_clamp = (uint32_t)NS_MAX(val, s->rcvbuf > 0 ? 0 : 0);
+		/* Linux tcp_set_window_clamp(): 0 takes the clamp away, but
+		 * only from a closed socket; any other value (a negative
+		 * one too) is at least half the least buffer. */
+		if (!val) {
+			if (tp->state != TCPS_CLOSED)
+				return -EINVAL;
+			tp->window_clamp = 0;
+			return 0;
+		}
+		tcp_set_window_clamp(tp, val < 0 ? 0 : (uint32_t)val);
 		return 0;
 	case TCP_NOTSENT_LOWAT:
 		/* Linux: any value, kept as unsigned; 0 means the sysctl's. */
@@ -1123,7 +1161,7 @@ static void fill_info(struct tcp_sock *tp, struct tcp_info *ti)
 	ti->tcpi_rto = (uint32_t)(tcp_rto_backed_off(tp) / NS_USEC);
 	ti->tcpi_ato = (uint32_t)((tp->ato ? tp->ato : TCP_DELACK_MIN) / NS_USEC);
 	ti->tcpi_snd_mss = tp->mss ? tp->mss : TCP_DEFAULT_MSS;
-	ti->tcpi_rcv_mss = tp->rcv_mss ? tp->rcv_mss : TCP_DEFAULT_MSS;
+	ti->tcpi_rcv_mss = tp->rcv_mss;
 	ti->tcpi_unacked = tp->packets_out;
 	ti->tcpi_sacked = tp->sacked_out;
 	if (tp->state == TCPS_LISTEN && tp->listen) {
@@ -1141,7 +1179,7 @@ static void fill_info(struct tcp_sock *tp, struct tcp_info *ti)
 	if (tp->last_ack_recv)
 		ti->tcpi_last_ack_recv = (uint32_t)((now - tp->last_ack_recv) / NS_MSEC);
 	ti->tcpi_pmtu = tp->pmtu;
-	ti->tcpi_rcv_ssthresh = tcp_free_space(tp);
+	ti->tcpi_rcv_ssthresh = tp->rcv_ssthresh;
 	ti->tcpi_rtt = tp->srtt_us;
 	ti->tcpi_rttvar = tp->rttvar_us;
 	ti->tcpi_snd_ssthresh = tp->snd_ssthresh;

@@ -119,4 +119,7 @@ void case_splice_calls(void);
 /* linkcases.c */
 void case_link_loopback(void);
 
+/* rwndcases.c */
+void case_rwnd(void);
+
 #endif

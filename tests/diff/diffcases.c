@@ -397,6 +397,7 @@ static const struct {
 	{ "ip6_options", case_ip6_options },
 	{ "seq_fixes", case_seq_fixes },
 	{ "seq_fixes2", case_seq_fixes2 },
+	{ "rwnd", case_rwnd },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

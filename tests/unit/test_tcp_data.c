@@ -281,9 +281,11 @@ static struct ns_socket *small_listener(int rcvbuf)
 	return ls;
 }
 
-/* RFC 9293 3.8.6: the window offers what the buffer holds; its right edge
- * never moves left; it closes when the buffer is full; data beyond it is
- * not accepted; reading opens it again with a window update. */
+/* RFC 9293 3.8.6: the window offers the buffer's share for data (Linux:
+ * half of SO_RCVBUF at first, then what segments measure of it, up to
+ * rcv_ssthresh); its right edge never moves left; it closes when the
+ * buffer is full; data beyond it is not accepted; reading opens it again
+ * with a window update. */
 START_TEST(receive_window_closes_as_the_buffer_fills_and_reopens_when_read)
 {
 	t_begin();
@@ -292,20 +294,23 @@ START_TEST(receive_window_closes_as_the_buffer_fills_and_reopens_when_read)
 	T_ACCEPT(&c, .ls = ls);
 	int rcvbuf = t_geti(c.s, SOL_SOCKET, SO_RCVBUF);
 	ck_assert_int_eq(rcvbuf, 8192); /* Linux doubles SO_RCVBUF */
-	ck_assert_uint_eq(c.syn.win, 8192 - 8192 % 1460); /* whole segments (Linux) */
+	ck_assert_uint_eq(c.syn.win, 4096 - 4096 % 1460); /* whole segments (Linux) */
 	uint32_t edge = pseq(&c, 0) + c.syn.win, off = 0;
 	struct t_in a;
-	while (off < (uint32_t)rcvbuf) {
-		uint32_t n = NS_MIN(1000u, (uint32_t)rcvbuf - off);
+	/* 1000-byte segments, each 1000 bytes and an skb of memory: the
+	 * window offers 2920, 2000, 1000, then nothing. */
+	static const uint32_t wins[] = { 2920, 2000, 1000, 0 };
+	for (int i = 0; SEQ_LT(pseq(&c, off), edge); i++) {
+		uint32_t n = NS_MIN(1000u, edge - pseq(&c, off));
 		send_at(&c, off, n, 0);
 		off += n;
-		while (t_take(&a)) {
-			ck_assert_uint_eq(a.ack, pseq(&c, off));
-			ck_assert_msg(SEQ_GEQ(a.ack + a.win, edge), "the window shrank");
-			edge = a.ack + a.win;
-		}
+		T_EXPECT(&a);
+		ck_assert_uint_eq(a.ack, pseq(&c, off));
+		ck_assert_msg(SEQ_GEQ(a.ack + a.win, edge), "the window shrank");
+		ck_assert_uint_eq(a.win, wins[i]);
+		edge = a.ack + a.win;
 	}
-	ck_assert_uint_eq(a.win, 0);
+	ck_assert_uint_eq(off, 4000);
 	/* Beyond the window: dropped, answered with the zero window. */
 	send_at(&c, off, 100, 0);
 	T_EXPECT(&a);
@@ -313,18 +318,19 @@ START_TEST(receive_window_closes_as_the_buffer_fills_and_reopens_when_read)
 	ck_assert_uint_eq(a.win, 0);
 	int inq = 0;
 	ck_assert_int_eq(ns_socket_ioctl(c.s, SIOCINQ, &inq), 0);
-	ck_assert_int_eq(inq, rcvbuf);
-	/* RFC 9293 3.8.6.2.2: reading a byte does not announce a tiny window. */
+	ck_assert_int_eq(inq, 4000);
+	/* RFC 9293 3.8.6.2.2: reading a byte does not announce a tiny window
+	 * (nor frees a segment's memory). */
 	uint8_t buf[8192];
 	ck_assert_int_eq(ns_recv(c.s, buf, 1, 0), 1);
 	T_EXPECT_NONE();
-	/* Reading half the buffer does. */
-	ck_assert_int_eq(ns_recv(c.s, buf + 1, 4095, 0), 4095);
+	/* Reading three segments does: whole segments of what is free. */
+	ck_assert_int_eq(ns_recv(c.s, buf + 1, 2999, 0), 2999);
 	T_EXPECT(&a);
 	ck_assert_int_eq(a.flags, TH_ACK);
 	ck_assert_uint_eq(a.ack, pseq(&c, off));
-	ck_assert_uint_ge(a.win, 4096);
-	check_stream(buf, 0, 4096);
+	ck_assert_uint_eq(a.win, 3000);
+	check_stream(buf, 0, 3000);
 	t_close(&c);
 }
 END_TEST
@@ -965,21 +971,24 @@ START_TEST(zero_window_probes_are_answered_with_the_current_window)
 	t_begin();
 	struct t_conn c;
 	T_ACCEPT(&c, .ls = small_listener(4096));
-	uint32_t off = 0;
-	while (off < 8192) {
-		send_at(&c, off, 1024, 0);
-		off += 1024;
+	/* Fill the window with 1024-byte segments until it closes. */
+	uint32_t off = 0, edge = pseq(&c, 0) + c.syn.win;
+	struct t_in a;
+	while (SEQ_LT(pseq(&c, off), edge)) {
+		uint32_t n = NS_MIN(1024u, edge - pseq(&c, off));
+		send_at(&c, off, n, 0);
+		off += n;
+		while (t_take(&a))
+			edge = a.ack + a.win;
 	}
-	t_drain();
 	struct t_out probe = t_out_for(&c);
 	probe.seq = pseq(&c, off) - 1; /* Linux's probe: an old byte, no data */
 	t_inject(&probe);
-	struct t_in a;
 	T_EXPECT(&a);
 	ck_assert_uint_eq(a.ack, pseq(&c, off));
 	ck_assert_uint_eq(a.win, 0);
 	uint8_t buf[8192];
-	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), 8192);
+	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), (int)off);
 	t_drain(); /* the window update */
 	/* Answers to unacceptable pure ACKs are rate limited (one per
 	 * 500 ms, Linux tcp_invalid_ratelimit): the next probe comes later. */
@@ -987,7 +996,178 @@ START_TEST(zero_window_probes_are_answered_with_the_current_window)
 	t_inject(&probe);
 	T_EXPECT(&a);
 	ck_assert_uint_eq(a.ack, pseq(&c, off));
-	ck_assert_uint_ge(a.win, 4096);
+	/* Open again: rcv_ssthresh in whole segments (Linux). */
+	ck_assert_uint_eq(a.win, 3072);
+	t_close(&c);
+}
+END_TEST
+
+/* Linux tcp_select_initial_window() and tcp_init_buffer_space(): the
+ * first window is half the buffer in whole segments (the MSS less the
+ * timestamp option); rcv_ssthresh starts there, within a clamp that keeps
+ * a segment of the buffer's half in reserve; the auto-tuning's first
+ * measure is at most ten segments. */
+START_TEST(first_window_is_half_the_buffer_in_whole_segments)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .ts = 1, .ws_on = 1, .ws = 7);
+	ck_assert_uint_eq(c.syn.win, 65536 - 65536 % 1448);
+	struct tcp_info ti = t_info(c.s);
+	ck_assert_uint_eq(ti.tcpi_rcv_ssthresh, 65536 - 1448);
+	ck_assert_uint_eq(ti.tcpi_rcv_space, 10 * 1448);
+	ck_assert_int_eq(t_geti(c.s, IPPROTO_TCP, TCP_WINDOW_CLAMP), 65536 - 1448);
+	t_close(&c);
+}
+END_TEST
+
+/* The least buffer (2304): its half (1152) is less than a segment and is
+ * offered as it is, unscaled though the peer scales. */
+START_TEST(first_window_of_the_least_buffer_is_its_half_unscaled)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .ls = small_listener(1), .ws_on = 1, .ws = 7);
+	ck_assert_uint_eq(c.syn.win, 1152);
+	ck_assert(c.syn.ws_ok);
+	ck_assert_uint_eq(c.syn.ws, 0);
+	struct tcp_info ti = t_info(c.s);
+	ck_assert_uint_eq(ti.tcpi_rcv_ssthresh, 1152);
+	ck_assert_int_eq(t_geti(c.s, IPPROTO_TCP, TCP_WINDOW_CLAMP), 1152);
+	t_close(&c);
+}
+END_TEST
+
+/* The same for an active open, with TCP_WINDOW_CLAMP set before it: the
+ * clamp bounds the first window and the scale. */
+START_TEST(window_clamp_before_connect_bounds_the_first_window)
+{
+	t_begin();
+	struct ns_socket *s;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &s), 0);
+	/* Linux: at least half the least buffer; 0 only on a closed socket. */
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_WINDOW_CLAMP, -5), 0);
+	ck_assert_int_eq(t_geti(s, IPPROTO_TCP, TCP_WINDOW_CLAMP), 1152);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_WINDOW_CLAMP, 20000), 0);
+	struct sockaddr_in a = fx_sin(B_IP_PEER, 80);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&a, sizeof(a)), -EINPROGRESS);
+	struct t_in syn;
+	T_EXPECT(&syn);
+	ck_assert_uint_eq(syn.win, 20000 - 20000 % 1460);
+	ck_assert(syn.ws_ok);
+	ck_assert_uint_eq(syn.ws, 0);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_WINDOW_CLAMP, 0), -EINVAL);
+	ns_close(s);
+}
+END_TEST
+
+/* Linux tcp_grow_window(): each full segment that arrives lets
+ * rcv_ssthresh (and the window) grow by two segments, up to what the
+ * buffer has free; the first one measures the share of memory that is
+ * payload (1460 of 2292 bytes: 163/256), and the clamp becomes that share
+ * of the buffer. A clamp set lower pulls rcv_ssthresh down with it. */
+START_TEST(window_grows_by_two_segments_per_segment_up_to_the_clamp)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .ws_on = 1, .ws = 7);
+	uint32_t g = (1u << c.stack_ws) - 1;
+	ck_assert_uint_eq(t_info(c.s).tcpi_rcv_ssthresh, 65536 - 1460);
+	static uint8_t seg[1460];
+	struct t_in a;
+	t_send(&c, seg, 1460);
+	T_EXPECT(&a);
+	/* The clamp grew: rcv_ssthresh first to the window offered (64240). */
+	ck_assert_int_eq(t_geti(c.s, IPPROTO_TCP, TCP_WINDOW_CLAMP), 131072 * 163 / 256);
+	ck_assert_uint_eq(t_info(c.s).tcpi_rcv_ssthresh, 64240 + 2 * 1460);
+	ck_assert_uint_eq((uint32_t)a.win << c.stack_ws, (64240 + 2 * 1460 + g) & ~g);
+	t_send(&c, seg, 1460);
+	t_drain();
+	ck_assert_uint_eq(t_info(c.s).tcpi_rcv_ssthresh, 64240 + 4 * 1460);
+	/* A lower clamp. */
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_WINDOW_CLAMP, 50000), 0);
+	ck_assert_uint_eq(t_info(c.s).tcpi_rcv_ssthresh, 50000);
+	t_send(&c, seg, 1460);
+	T_EXPECT(&a);
+	/* (the promise stands: what was offered, less the data since) */
+	ck_assert_uint_eq(t_info(c.s).tcpi_rcv_ssthresh, 50000);
+	t_close(&c);
+}
+END_TEST
+
+/* Without scaling (a buffer set to 32768 asks for none) the window is
+ * whole segments of the peer's size, the free space rounded down, unless
+ * what was offered is within a segment of it; small segments (below 128
+ * bytes) do not let rcv_ssthresh grow. */
+START_TEST(unscaled_window_is_whole_segments_of_the_peers_size)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .ls = small_listener(16384), .ws_on = 1, .ws = 7);
+	ck_assert_uint_eq(c.syn.ws, 0);
+	ck_assert_uint_eq(c.syn.win, 16384 - 16384 % 1460);
+	/* (a segment of the buffer's half kept in reserve) */
+	ck_assert_uint_eq(t_info(c.s).tcpi_rcv_ssthresh, 16384 - 1460);
+	struct t_in a;
+	static uint8_t seg[1000];
+	t_send(&c, seg, 100);
+	T_EXPECT(&a);
+	ck_assert_uint_eq(t_info(c.s).tcpi_rcv_ssthresh, 16384 - 1460);
+	ck_assert_uint_eq(a.win, 16060 - 100); /* the edge offered stays */
+	/* 1000-byte segments: a share of 1000/1832 of the memory (139/256);
+	 * rcv_ssthresh takes the window offered, then grows to what is
+	 * free; the window stays, being within a segment of that. */
+	t_send(&c, seg, 1000);
+	T_EXPECT(&a);
+	ck_assert_int_eq(t_geti(c.s, IPPROTO_TCP, TCP_WINDOW_CLAMP), 32768 * 139 / 256);
+	ck_assert_uint_eq(t_info(c.s).tcpi_rcv_ssthresh, (32768 - 2 * 832 - 1100) * 139 / 256);
+	ck_assert_uint_eq(a.win, 15960);
+	/* Less free than offered: whole segments of 1000. */
+	t_send(&c, seg, 1000);
+	T_EXPECT(&a);
+	ck_assert_uint_eq(a.win, 15000);
+	t_close(&c);
+}
+END_TEST
+
+/* Linux tcp_prune_queue(): small segments cost more memory than their
+ * bytes; when they fill the buffer the queue is packed, and what the
+ * window offered is still taken. */
+START_TEST(small_segments_that_fill_the_buffer_are_packed_not_dropped)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .ls = small_listener(4096));
+	ck_assert_uint_eq(c.syn.win, 2920);
+	struct t_in a;
+	uint32_t off = 0;
+	/* 100-byte segments cost 932 bytes each: the ninth passes 8192. */
+	while (off + 100 <= 2920) {
+		send_at(&c, off, 100, 0);
+		off += 100;
+		while (t_take(&a))
+			ck_assert_uint_eq(a.ack, pseq(&c, off));
+	}
+	ck_assert_int_eq(t_geti(c.s, SOL_SOCKET, SO_RCVBUF), 8192);
+	uint8_t buf[4096];
+	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), (int)off);
+	check_stream(buf, 0, off);
+	t_close(&c);
+}
+END_TEST
+
+/* A buffer SO_RCVBUF did not fix grows to what the queue holds instead
+ * (Linux tcp_clamp_window). */
+START_TEST(small_segments_that_fill_the_buffer_make_it_grow)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .ws_on = 1, .ws = 7);
+	uint8_t buf[4096];
+	uint32_t off = 0;
+	/* 10-byte segments (842 bytes each) within the 64240 offered. */
+	for (int i = 0; i < 200; i++) {
+		send_at(&c, off, 10, 0);
+		off += 10;
+	}
+	t_drain();
+	ck_assert_int_gt(t_geti(c.s, SOL_SOCKET, SO_RCVBUF), 131072);
+	ck_assert_int_eq(t_read(c.s, buf, sizeof(buf)), (int)off);
+	check_stream(buf, 0, off);
 	t_close(&c);
 }
 END_TEST
@@ -1028,6 +1208,13 @@ Suite *tcp_data_suite(void)
 	ADD_FX(s, urgent_pointer_is_carried_by_every_segment_before_it);
 	ADD_FX(s, receive_window_grows_when_the_application_keeps_up);
 	ADD_FX(s, zero_window_probes_are_answered_with_the_current_window);
+	ADD_FX(s, first_window_is_half_the_buffer_in_whole_segments);
+	ADD_FX(s, first_window_of_the_least_buffer_is_its_half_unscaled);
+	ADD_FX(s, window_clamp_before_connect_bounds_the_first_window);
+	ADD_FX(s, window_grows_by_two_segments_per_segment_up_to_the_clamp);
+	ADD_FX(s, unscaled_window_is_whole_segments_of_the_peers_size);
+	ADD_FX(s, small_segments_that_fill_the_buffer_are_packed_not_dropped);
+	ADD_FX(s, small_segments_that_fill_the_buffer_make_it_grow);
 	ADD_FX(s, a_segment_bigger_than_a_shrunken_buffer_is_taken_while_the_queue_is_within_it);
 	return s;
 }

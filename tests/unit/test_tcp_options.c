@@ -96,15 +96,16 @@ START_TEST(window_scale_applies_after_the_syn_when_both_offer_it)
 	ck_assert_uint_eq(ti.tcpi_rcv_wscale, c.syn.ws);
 	/* The final ACK's window of 1000 was scaled: 4000 bytes. */
 	ck_assert_uint_eq(ti.tcpi_snd_wnd, 4000);
-	/* Our windows are sent scaled: the field times 2^ws is the free
-	 * receive buffer (within the scaling's rounding). */
+	/* Our windows are sent scaled: the field times 2^ws is the window
+	 * (Linux): rcv_ssthresh, the share of the buffer less a segment
+	 * kept in reserve (65536 - 1460), rounded up to the scale. */
 	t_send(&c, "x", 1);
 	struct t_in a;
 	T_EXPECT(&a);
-	uint32_t rcvbuf = (uint32_t)t_geti(c.s, SOL_SOCKET, SO_RCVBUF);
-	uint32_t wnd = (uint32_t)a.win << c.syn.ws;
-	ck_assert_uint_le(wnd, rcvbuf);
-	ck_assert_uint_gt(wnd, rcvbuf - 1 - (1u << c.syn.ws));
+	ti = t_info(c.s);
+	ck_assert_uint_eq(ti.tcpi_rcv_ssthresh, 65536 - 1460);
+	uint32_t g = (1u << c.syn.ws) - 1;
+	ck_assert_uint_eq((uint32_t)a.win << c.syn.ws, (65536 - 1460 + g) & ~g);
 	t_close(&c);
 }
 END_TEST
@@ -151,8 +152,9 @@ START_TEST(no_window_scaling_unless_both_sides_offer_it)
 	t_send(&c, "x", 1);
 	struct t_in a;
 	T_EXPECT(&a);
-	/* The unscaled field: the buffer's free space, capped at 65535. */
-	ck_assert_uint_eq(a.win, 65535);
+	/* The unscaled field: what the SYN offered (half the buffer in
+	 * whole segments, 44 x 1460) less the byte, its right edge kept. */
+	ck_assert_uint_eq(a.win, 64240 - 1);
 	t_close(&c);
 }
 END_TEST

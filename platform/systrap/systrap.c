@@ -843,8 +843,7 @@ static int fast_answer(struct pt_task *t)
 	mb->sleeping = 0;
 	uint32_t sig = mb->defer;
 	if (sig) {
-		/* A host signal it kept back: queued again, and the mask the
-		 * handler set for it cleared. */
+		/* A host signal it kept back: queued again. */
 		siginfo_t si;
 		memcpy(&si, mb->dinfo, sizeof(si));
 		mb->defer = 0;
@@ -852,8 +851,14 @@ static int fast_answer(struct pt_task *t)
 		if (sig <= 64 && tgid > 0 && pt_write(pt, PLATFORM_SCRATCH, &si, sizeof(si)) == (ssize_t)sizeof(si))
 			inj(t, SYS_rt_tgsigqueueinfo, (uint64_t)tgid, (uint64_t)pt->host_tid, sig, PLATFORM_SCRATCH, 0,
 			    0);
-		unblock_all(t);
 	}
+	/* No host signal stays blocked: the mask a kept-back signal left,
+	 * and the handler's own (all blocked) if the thread was stopped
+	 * inside it, keeping a signal back, which it now never leaves with
+	 * rt_sigreturn. (A SIGSYS blocked at the next trapped syscall is a
+	 * kill; that signal itself is lost, as only an interrupt or a
+	 * CPU-time tick can be there.) */
+	unblock_all(t);
 	struct user_regs_struct r = pt->regs;
 	r.orig_rax = (uint64_t)-1; /* no restart of the futex it waited in */
 	e = let_go(t, &r);

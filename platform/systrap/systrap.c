@@ -481,7 +481,9 @@ static int st_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 	} else if (e == 0) {
 		c->pending = SETUP_FORK;
 		c->pending_slot = t->slot;
-		c->fork_sites = st_sites_fork(t->space ? t->space->sites : NULL);
+		/* (a parent that has no space yet is itself a fork whose
+		 * sites, and their patched code, are still pending) */
+		c->fork_sites = st_sites_fork(t->space ? t->space->sites : t->fork_sites);
 	}
 	if (e < 0) {
 		pt_kill(*child);
@@ -1004,8 +1006,10 @@ static void fast_stop(struct pt_platform *p, struct pt_task *t)
 	uint64_t rec = __atomic_load_n(&mb->rec, __ATOMIC_RELAXED);
 	long nr = st_patch_record(t->space, rec);
 	if (nr < 0) {
-		/* Its own process scribbled on the mailbox. */
+		/* Its own process scribbled on the mailbox. (Not running
+		 * any more for us: its post is not looked at again.) */
 		pt_kill(&t->base);
+		t->state = PTS_MAILBOX;
 		return;
 	}
 	uint64_t g[MBR_N];
@@ -1105,6 +1109,7 @@ static void mailbox_stop(struct pt_platform *p, struct pt_task *t)
 	if (!uc || !si) {
 		/* Its own process scribbled on the mailbox: it cannot go on. */
 		pt_kill(&t->base);
+		t->state = PTS_MAILBOX;
 		return;
 	}
 	t->in_handler = 1;

@@ -379,9 +379,10 @@ void st_patch_answered(struct pt_task *t, long nr, uint64_t rip)
 	memcpy(&imm, code + 1, 4);
 	if (imm != (uint32_t)nr || !code_mapping(t->base.host_tid, site))
 		return;
+	/* (held for the area's injections and the write) */
+	if (st_hold(t, 1) < 0)
+		return;
 	if (!s->region) {
-		if (st_hold(t, 1) < 0)
-			return;
 		s->region = region_new(t);
 		if (!s->region) {
 			s->off = 1;
@@ -392,8 +393,6 @@ void st_patch_answered(struct pt_task *t, long nr, uint64_t rip)
 		s->off = 1;
 		return;
 	}
-	if (st_hold(t, 1) < 0)
-		return;
 	uint32_t rec = record_new(s->region, site, nr);
 	uint8_t jmp[7];
 	jump_bytes(rec, jmp);

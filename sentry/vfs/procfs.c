@@ -62,6 +62,8 @@ struct pctx {
 	struct kernel *k;
 	struct task *t; /* the viewer */
 	const struct pent *ent; /* the file's entry (gen and write of files) */
+	uint64_t pos; /* a write's file offset; its handler moves it as Linux
+		       * does (most of /proc/PID leaves it where it was) */
 };
 
 typedef int (*gen_fn)(struct pctx *c, pid_t pid, pid_t tid, FILE *out);
@@ -655,12 +657,23 @@ static int gen_idmap(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
 	return 0;
 }
 
+/* uid_map, gid_map and setgroups: Linux takes one write, at offset 0,
+ * and leaves the offset after it. */
+static int write_once(struct pctx *c, int e, size_t len)
+{
+	if (e >= 0)
+		c->pos = len;
+	return e;
+}
+
 static int write_idmap(struct pctx *c, pid_t pid, pid_t tid, const char *buf, size_t len)
 {
 	struct task *t = proc_task(c, pid, tid);
 	if (!t)
 		return -ESRCH;
-	return ns_map_write(c->t, t, c->ent->name[0] == 'g', buf, len);
+	if (c->pos)
+		return -EINVAL;
+	return write_once(c, ns_map_write(c->t, t, c->ent->name[0] == 'g', buf, len), len);
 }
 
 static int gen_setgroups(struct pctx *c, pid_t pid, pid_t tid, FILE *out)
@@ -677,7 +690,9 @@ static int write_setgroups(struct pctx *c, pid_t pid, pid_t tid, const char *buf
 	struct task *t = proc_task(c, pid, tid);
 	if (!t)
 		return -ESRCH;
-	return ns_setgroups_write(c->t, t, buf, len);
+	if (c->pos)
+		return -EINVAL;
+	return write_once(c, ns_setgroups_write(c->t, t, buf, len), len);
 }
 
 /* /proc/N/ns: one link per kind, named as Linux names them. */
@@ -804,6 +819,39 @@ static int gen_filesystems(struct pctx *c, pid_t p, pid_t t, FILE *out)
 	return gen_const(out, "nodev\tproc\nnodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tsysfs\nnodev\toverlay\n");
 }
 
+/* A write at an offset, as Linux's sysctl_writes_strict (1, its default)
+ * has it. A number's file takes a write at offset 0 only: a later one
+ * (the "\n" of a second write(2), a pwrite at 1) is said to be taken and
+ * changes nothing. */
+static int sysctl_int_at(struct pctx *c, int taken, size_t len)
+{
+	if (taken < 0)
+		return taken;
+	if (taken == 0)
+		taken = (int)len;
+	c->pos += (uint64_t)taken;
+	return taken;
+}
+
+/* A string's file continues the string at the offset (up to a NUL or a
+ * newline, at most max - 1 bytes in all) unless the offset is past its
+ * end: then the write is taken, ignored, and the offset stays (an empty
+ * write changes nothing either). The new string in out (max bytes); 0,
+ * or 1 when the write is to be ignored. */
+static int sysctl_str_at(struct pctx *c, const char *cur, size_t max, const char *buf, size_t len,
+			 char *out)
+{
+	size_t n = strnlen(cur, max - 1);
+	if (c->pos > n || len == 0)
+		return 1;
+	n = (size_t)c->pos;
+	memcpy(out, cur, n);
+	for (size_t i = 0; i < len && n < max - 1 && buf[i] && buf[i] != '\n'; i++)
+		out[n++] = buf[i];
+	out[n] = 0;
+	return 0;
+}
+
 /* kernel.hostname and kernel.domainname: the reader's UTS namespace. */
 static char *uts_field(struct pctx *c)
 {
@@ -824,15 +872,14 @@ static int write_uts(struct pctx *c, pid_t p, pid_t t, const char *buf, size_t l
 	struct utsns *u = task_utsns(c->t);
 	if (!ns_capable(c->t, u->c.owner, KCAP_SYS_ADMIN))
 		return -EPERM;
-	/* Linux takes the text up to the first newline, at most 64 bytes. */
-	const char *nl = memchr(buf, '\n', len);
-	size_t n = nl ? (size_t)(nl - buf) : len;
-	if (n > 64)
-		return -EINVAL;
-	char *dst = uts_field(c);
-	memcpy(dst, buf, n);
-	dst[n] = 0;
-	return 0;
+	/* Linux takes the text up to the first NUL or newline, cut to 64
+	 * bytes */
+	char *dst = uts_field(c), s[65];
+	if (sysctl_str_at(c, dst, sizeof(s), buf, len, s) == 0) {
+		strcpy(dst, s);
+		c->pos += len;
+	}
+	return (int)len;
 }
 
 static int gen_osrelease(struct pctx *c, pid_t p, pid_t t, FILE *out)
@@ -885,6 +932,8 @@ static int write_tainted(struct pctx *c, pid_t p, pid_t t, const char *buf, size
 	(void)p, (void)t;
 	if (!capable(c->t, KCAP_SYS_ADMIN))
 		return -EPERM;
+	if (c->pos)
+		return sysctl_int_at(c, (int)len, len);
 	char s[32], *end;
 	if (len >= sizeof(s))
 		return -EINVAL;
@@ -897,7 +946,7 @@ static int write_tainted(struct pctx *c, pid_t p, pid_t t, const char *buf, size
 	if (end == s || *end || errno || s[0] == '-')
 		return -EINVAL;
 	sandbox_taint |= v;
-	return 0;
+	return sysctl_int_at(c, (int)len, len);
 }
 CONST_GEN(gen_zero, "0\n")
 CONST_GEN(gen_two, "2\n")
@@ -998,7 +1047,25 @@ static int gen_net_sysctl(struct pctx *c, pid_t p, pid_t t, FILE *out)
 static int write_net_sysctl(struct pctx *c, pid_t p, pid_t t, const char *buf, size_t len)
 {
 	(void)p, (void)t;
-	return ns_sysctl_write(inet_stack(c->k, c->t), c->ent->key, buf, len);
+	struct ns_stack *st = inet_stack(c->k, c->t);
+	if (strcmp(c->ent->key, "ipv4/tcp_congestion_control")) {
+		if (c->pos)
+			return sysctl_int_at(c, (int)len, len);
+		return sysctl_int_at(c, ns_sysctl_write(st, c->ent->key, buf, len), len);
+	}
+	/* a string (Linux's names are at most 15 bytes) */
+	char cur[64], s[16];
+	int n = ns_sysctl_read(st, c->ent->key, cur, sizeof(cur));
+	if (n < 0)
+		return n;
+	cur[strcspn(cur, "\n")] = 0;
+	if (sysctl_str_at(c, cur, sizeof(s), buf, len, s))
+		return (int)len;
+	n = s[0] ? ns_sysctl_write(st, c->ent->key, s, strlen(s)) : -ENOENT;
+	if (n < 0)
+		return n;
+	c->pos += len;
+	return (int)len;
 }
 
 #define NET_SYSCTL(dir, name, mode) \
@@ -1066,7 +1133,9 @@ static int write_conf_sysctl(struct pctx *c, pid_t p, pid_t t, const char *buf, 
 	(void)p;
 	char name[96];
 	int e = conf_name(c, t, name, sizeof(name));
-	return e < 0 ? e : ns_sysctl_write(inet_stack(c->k, c->t), name, buf, len);
+	if (e < 0 || c->pos)
+		return e < 0 ? e : sysctl_int_at(c, (int)len, len);
+	return sysctl_int_at(c, ns_sysctl_write(inet_stack(c->k, c->t), name, buf, len), len);
 }
 
 /* The keys of each conf/IF directory (ns_sysctl_conf_key's list). */
@@ -1315,7 +1384,7 @@ static int p_lookup(struct inode *dir, struct dentry *d)
 	}
 	case PK_FDDIR:
 	case PK_FDINFODIR: {
-		struct pctx c = { proc_kernel, NULL, NULL };
+		struct pctx c = { proc_kernel, NULL, NULL, 0 };
 		struct task *t = proc_task(&c, n->pid, n->tid);
 		if (!t || !t->files || num < 0 || num >= t->files->size || !t->files->fds[num].file)
 			return -ENOENT;
@@ -1454,7 +1523,7 @@ struct ns_common *procfs_nsfs(struct file *f)
 static int p_link(struct inode *ino, struct task *t, char *buf, size_t len, struct path *p)
 {
 	struct pnode *n = PN(ino);
-	struct pctx c = { proc_kernel, viewer(t), NULL };
+	struct pctx c = { proc_kernel, viewer(t), NULL, 0 };
 	if (!c.t)
 		return -ENOENT;
 	if (n->kind == PK_LINK)
@@ -1543,13 +1612,20 @@ static ssize_t p_read(struct file *f, struct task *t, void *buf, size_t len, uin
 
 static ssize_t p_write(struct file *f, struct task *t, const void *buf, size_t len, uint64_t *pos)
 {
-	(void)pos;
 	struct pbuf *b = f->priv;
 	if (!b->ent || !b->ent->write)
 		return -EIO;
-	struct pctx c = { proc_kernel, t, b->ent };
+	/* Linux's seq files take no pwrite (uid_map, gid_map, setgroups,
+	 * comm); the others take it at the offset given (pos == &f->pos
+	 * for write(2)) */
+	if (pos != &f->pos && (b->ent->write == write_idmap || b->ent->write == write_setgroups ||
+			       b->ent->write == write_comm))
+		return -ESPIPE;
+	struct pctx c = { proc_kernel, t, b->ent, *pos };
 	/* (a handler returns the bytes it took, or 0 for all of them) */
 	int e = b->ent->write(&c, b->pid, b->tid, buf, len);
+	if (e >= 0)
+		*pos = c.pos;
 	return e < 0 ? e : e > 0 ? (ssize_t)e : (ssize_t)len;
 }
 
@@ -1626,7 +1702,7 @@ static int p_open(struct inode *ino, struct file *f, struct task *t)
 			free(b);
 			return -ENOMEM;
 		}
-		struct pctx c = { proc_kernel, t, n->ent };
+		struct pctx c = { proc_kernel, t, n->ent, 0 };
 		int e = n->kind == PK_FDINFO ? gen_fdinfo(&c, n->pid, n->tid, n->fd, out)
 					     : n->ent->gen(&c, n->pid, n->tid, out);
 		fclose(out);
@@ -1681,7 +1757,7 @@ static int p_getdents(struct file *f, struct dir_ctx *ctx)
 	uint64_t idx = 0;
 	if (emit_ent(ctx, &idx, ".", ino->ino, DT_DIR) || emit_ent(ctx, &idx, "..", 1, DT_DIR))
 		return 0;
-	struct pctx c = { proc_kernel, NULL, NULL };
+	struct pctx c = { proc_kernel, NULL, NULL, 0 };
 	switch (n->kind) {
 	case PK_ROOT: {
 		for (const struct pent *e = root_ents; e->name; e++)

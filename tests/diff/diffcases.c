@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -310,6 +311,127 @@ static void case_proc_sys_kernel(void)
 		close(fd);
 }
 
+/* ---- writes at an offset (issue 12: every write went to offset 0) ----
+ * Linux (sysctl_writes_strict, 1 by default): a number's file takes a
+ * write at offset 0 only and ignores later ones (said to be taken); a
+ * string's continues the string at the offset unless it is past the end;
+ * uid_map takes one write, at offset 0. */
+
+static void pos_write(const char *step, int fd, const char *text, size_t len, long at)
+{
+	errno = 0;
+	ssize_t r = at < 0 ? write(fd, text, len) : pwrite(fd, text, len, at);
+	int e = r < 0 ? errno : 0;
+	V(step, "%zd %s pos %lld", r, errname(e), (long long)lseek(fd, 0, SEEK_CUR));
+}
+
+/* each of chunks written in turn, then one pwrite at pw_at, then the
+ * value read back */
+static void offset_writes(const char *dir, const char *name, const char *const *chunks, int n,
+			  long pw_at, const char *pw)
+{
+	char path[128], step[160], b[256];
+	snprintf(path, sizeof(path), "/proc/sys/%s/%s", dir, name);
+	int fd = open(path, O_WRONLY);
+	if (fd < 0) {
+		V(name, "open: %s", errname(errno));
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		snprintf(step, sizeof(step), "%s write %d '%s'", name, i,
+			 chunks[i][0] == '\n' ? "\\n" : chunks[i]);
+		pos_write(step, fd, chunks[i], strlen(chunks[i]), -1);
+	}
+	snprintf(step, sizeof(step), "%s pwrite '%s' at %ld", name, pw, pw_at);
+	pos_write(step, fd, pw, strlen(pw), pw_at);
+	close(fd);
+	int r = proc_sys_text(dir, name, b);
+	snprintf(step, sizeof(step), "%s then", name);
+	if (r < 0)
+		V(step, "unreadable: %s", errname(-r));
+	else
+		V(step, "'%s'", b);
+}
+
+static void uts_offsets_child(void)
+{
+	if (unshare(CLONE_NEWUTS) < 0) {
+		V("unshare uts", "%s", errname(errno));
+		return;
+	}
+	static const char *const host[] = { "ab", "cd", "\n", "x" };
+	offset_writes("kernel", "hostname", host, 4, 1, "Z");
+	static const char *const dom[] = { "d" };
+	offset_writes("kernel", "domainname", dom, 1, 5, "past-the-end");
+	char longname[101];
+	memset(longname, 'h', 100);
+	longname[100] = 0;
+	static const char *chunk[1];
+	chunk[0] = longname;
+	offset_writes("kernel", "hostname", chunk, 1, 64, "a");
+	int fd = open("/proc/sys/kernel/hostname", O_WRONLY);
+	if (fd >= 0) {
+		pos_write("hostname with a NUL", fd, "n\0ul", 4, -1);
+		pos_write("hostname empty write", fd, "", 0, -1);
+		close(fd);
+	}
+	char b[256];
+	proc_sys_text("kernel", "hostname", b);
+	V("hostname at the end", "'%s'", b);
+}
+
+static void idmap_offsets_child(void)
+{
+	if (unshare(CLONE_NEWUSER) < 0) {
+		V("unshare user", "%s", errname(errno));
+		return;
+	}
+	int fd = open("/proc/self/uid_map", O_WRONLY);
+	if (fd < 0) {
+		V("uid_map", "open: %s", errname(errno));
+		return;
+	}
+	pos_write("uid_map pwrite at 1", fd, "0 0 1\n", 6, 1);
+	V("uid_map seek", "%lld", (long long)lseek(fd, 1, SEEK_SET));
+	pos_write("uid_map write at 1", fd, "0 0 1\n", 6, -1);
+	lseek(fd, 0, SEEK_SET);
+	pos_write("uid_map write", fd, "0 0 1\n", 6, -1);
+	pos_write("uid_map second write", fd, "1 1 1\n", 6, -1);
+	close(fd);
+}
+
+static void case_sysctl_offsets(void)
+{
+	/* the namespace's congestion control is put back unprinted: which
+	 * names a namespace may set depends on the host's allowed list */
+	char cc_was[256];
+	int cc_ok = proc_sys_text("net", "ipv4/tcp_congestion_control", cc_was) > 0;
+	cc_was[strcspn(cc_was, " ")] = 0;
+	static const char *const fin[] = { "30", "\n", "7" };
+	offset_writes("net", "ipv4/tcp_fin_timeout", fin, 3, 1, "9");
+	sysctl_write("ipv4/tcp_fin_timeout", "60");
+	static const char *const rmem[] = { "4096 87380 6291456", "\n", "1" };
+	offset_writes("net", "ipv4/tcp_rmem", rmem, 3, 2, "1");
+	sysctl_write("ipv4/tcp_rmem", "4096\t131072\t6291456");
+	static const char *const cc[] = { "re", "reno", "\n", "x" };
+	offset_writes("net", "ipv4/tcp_congestion_control", cc, 4, 1, "ubic");
+	static const char *const cc2[] = { "reno" };
+	offset_writes("net", "ipv4/tcp_congestion_control", cc2, 1, 1, "eno");
+	int fd = cc_ok ? open("/proc/sys/net/ipv4/tcp_congestion_control", O_WRONLY) : -1;
+	if (fd >= 0) {
+		if (write(fd, cc_was, strlen(cc_was)) < 0)
+			V("congestion control not put back", "%s", errname(errno));
+		close(fd);
+	}
+	int cfd = open("/proc/self/comm", O_WRONLY);
+	if (cfd >= 0) {
+		pos_write("comm pwrite", cfd, "x", 1, 0);
+		close(cfd);
+	}
+	ck_child(uts_offsets_child);
+	ck_child(idmap_offsets_child);
+}
+
 /* ---- zero-length write(2) ---- */
 
 static void recv_nb(const char *step, int fd)
@@ -367,6 +489,7 @@ static const struct {
 	{ "zero_length_writes", case_zero_length_writes },
 	{ "proc_sys_kernel", case_proc_sys_kernel },
 	{ "net_sysctl", case_net_sysctl },
+	{ "sysctl_offsets", case_sysctl_offsets },
 	{ "mlock", case_mlock },
 	{ "oom_score_adj", case_oom_score_adj },
 	{ "sockopt_presence", case_sockopt_presence },

@@ -71,9 +71,9 @@ check xattr.bind_mount_on_host bash -c "getfattr -n user.a --only-values '$T/hos
 inside=$("$MOAT" do --network none -v "$T/host:/h" -- python3 -c "
 import os
 os.setxattr('/h', 'user.top', b'root-of-mount')
-print(os.getxattr('/h', 'user.top'))" 2>&1)
-expect xattr.bind_mount_root "b'root-of-mount' b'root-of-mount'" \
-	"$inside $(python3 -c "import os; print(os.getxattr('$T/host', 'user.top'))")"
+print(os.getxattr('/h', 'user.top'))" 2>&1; echo "exit $?")
+expect xattr.bind_mount_root "b'root-of-mount' exit 0 b'root-of-mount'" \
+	"$(echo $inside) $(python3 -c "import os; print(os.getxattr('$T/host', 'user.top'))" 2>&1)"
 
 # tmpfs: /tmp on both sides (Linux's tmpfs keeps user.* since 6.6)
 native=$(d=$(mktemp -d /tmp/moat-xattr.XXXXXX) && python3 "$T/cases.py" "$d" 2>&1; rm -rf "$d")

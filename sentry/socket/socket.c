@@ -161,6 +161,26 @@ static int get_tv(const void *val, socklen_t len, uint64_t *out)
 	return 0;
 }
 
+/* Linux's sk_send_sigurg: SIGURG (SI_KERNEL) to the owner that F_SETOWN
+ * gave the socket's file: a process, or a process group when negative.
+ * (Linux also checks that whoever set the owner may signal it; the
+ * sentry's sandboxes run one user's processes, and it does not.) */
+void sock_sigurg(struct task *t, struct sock *s)
+{
+	if (!s->file || !s->file->owner_pid)
+		return;
+	siginfo_t si;
+	siginfo_kernel(&si, SIGURG, SI_KERNEL);
+	pid_t o = s->file->owner_pid;
+	if (o < 0) {
+		kill_pgrp(t->k, -o, SIGURG, &si);
+		return;
+	}
+	struct thread_group *tg = tg_lookup(t->k, o);
+	if (tg && tg->state == TG_LIVE)
+		send_signal_tg(tg, SIGURG, &si);
+}
+
 int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t len)
 {
 	int v, e;

@@ -79,6 +79,14 @@ struct sock {
 	struct linger linger;
 };
 
+/* recvmsg flags of the socket layer's own (bits Linux ignores on a
+ * receive; an application's are cleared): TAKING, a peek that the same
+ * read's taking of what it returns will follow; MORE, a read that has
+ * bytes already (MSG_WAITALL, a low mark), which a stream's mark ends. */
+#define MSG_SENTRY_TAKING 0x10000000
+#define MSG_SENTRY_MORE 0x08000000
+#define MSG_SENTRY_MASK (MSG_SENTRY_TAKING | MSG_SENTRY_MORE)
+
 /* socket.c */
 int sock_file(struct kernel *k, struct sock *s, int flags, struct file **out);
 struct sock *sock_of(struct file *f); /* NULL if not a socket */
@@ -87,6 +95,8 @@ int sock_create(struct task *t, int family, int type, int protocol, struct sock 
 /* SOL_SOCKET options every family shares; -ENOPROTOOPT to pass on. */
 int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t len);
 int sock_getsockopt_common(struct sock *s, int name, void *val, socklen_t *len);
+/* SIGURG to the owner of s's file (F_SETOWN), for out-of-band data */
+void sock_sigurg(struct task *t, struct sock *s);
 
 /* inet.c (AF_INET, AF_INET6 on the netstack) and netlink.c (route) */
 int inet_create(struct task *t, int family, int type, int protocol, struct sock **out);

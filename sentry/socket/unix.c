@@ -67,6 +67,11 @@ struct usock {
 	int has_peercred;
 	struct list ab_link;	/* abstract name table */
 	uint64_t netns;		/* its network namespace (ns.h ino): abstract names are per namespace */
+	/* A stream's out-of-band byte (Linux's oob_skb): the last byte of
+	 * the newest send(MSG_OOB), a buffer of its own in rcvq, or NULL.
+	 * Read with MSG_OOB it stays queued, empty (off == len), as the
+	 * mark until a read passes it. */
+	struct skb *oob;
 };
 
 static struct list abstract_names = LIST_INIT(abstract_names);
@@ -96,6 +101,7 @@ static void purge(struct usock *u)
 		skb_free(b);
 	}
 	u->rcvq_bytes = 0;
+	u->oob = NULL;
 }
 
 static void u_put(struct usock *u)
@@ -465,7 +471,9 @@ static size_t room(struct usock *rcv)
 	return rcv->rcvq_bytes >= cap ? 0 : cap - rcv->rcvq_bytes;
 }
 
-static ssize_t enqueue(struct usock *to, struct usock *from, struct task *t, struct kmsg *m, size_t n)
+/* Queues n bytes of m's data from `at` as one buffer (*out: it). */
+static ssize_t enqueue_at(struct usock *to, struct usock *from, struct task *t, struct kmsg *m,
+			  size_t at, size_t n, struct skb **out)
 {
 	struct skb *b = calloc(1, sizeof(*b));
 	if (!b)
@@ -475,7 +483,7 @@ static ssize_t enqueue(struct usock *to, struct usock *from, struct task *t, str
 		free(b);
 		return -ENOBUFS;
 	}
-	memcpy(b->data, m->data, n);
+	memcpy(b->data, m->data + at, n);
 	b->len = n;
 	if (m->nfds) {
 		b->fds = m->fds;
@@ -493,8 +501,50 @@ static ssize_t enqueue(struct usock *to, struct usock *from, struct task *t, str
 	}
 	list_add_tail(&b->link, &to->rcvq);
 	to->rcvq_bytes += n;
+	if (out)
+		*out = b;
 	waitq_wake(&to->base.wq, POLLIN | POLLRDNORM);
 	return (ssize_t)n;
+}
+
+static ssize_t enqueue(struct usock *to, struct usock *from, struct task *t, struct kmsg *m, size_t n)
+{
+	return enqueue_at(to, from, t, m, 0, n, NULL);
+}
+
+/* send(MSG_OOB) on a stream (Linux's unix_stream_sendmsg with
+ * CONFIG_AF_UNIX_OOB): all but the last byte as data, then the last as
+ * a buffer of its own that becomes the peer's out-of-band byte (an older
+ * one unread stays in the stream as data); the peer's owner gets SIGURG.
+ * The byte does not wait for room (Linux's does not either); the data
+ * before it does, and a short write of it sends no byte out of band. */
+static ssize_t send_oob(struct usock *u, struct usock *p, struct task *t, struct kmsg *m,
+			struct waitq **wq)
+{
+	size_t lead = m->len - 1, r = room(p);
+	if (lead && !r) {
+		*wq = &p->base.wq;
+		return -EAGAIN;
+	}
+	if (lead > r)
+		return enqueue(p, u, t, m, r);
+	ssize_t n = lead ? enqueue(p, u, t, m, lead) : 0;
+	if (n < 0)
+		return n;
+	struct skb *b;
+	ssize_t e = enqueue_at(p, u, t, m, lead, 1, &b);
+	if (e < 0)
+		return n ? n : e;
+	/* an older byte already read stops being a mark (Linux) */
+	struct skb *old = p->oob;
+	if (old && old->off == old->len) {
+		list_del(&old->link);
+		skb_free(old);
+	}
+	p->oob = b;
+	waitq_wake(&p->base.wq, POLLPRI | POLLRDBAND);
+	sock_sigurg(t, &p->base);
+	return n + 1;
 }
 
 static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int flags, struct waitq **wq)
@@ -512,8 +562,7 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 	}
 	if (u->base.type == SOCK_STREAM && m->addrlen)
 		return u->state == US_CONNECTED ? -EISCONN : -EOPNOTSUPP;
-	/* Out-of-band data: a stream takes none of zero bytes; the rest
-	 * (Linux's one OOB byte of a unix stream) is not kept apart. */
+	/* Out-of-band data: a stream's last byte (send_oob), never none */
 	if ((flags & MSG_OOB) && (u->base.type != SOCK_STREAM || !m->len))
 		return -EOPNOTSUPP;
 	if (conn_oriented(u)) {
@@ -531,6 +580,8 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 			}
 			return enqueue(p, u, t, m, m->len);
 		}
+		if (flags & MSG_OOB)
+			return send_oob(u, p, t, m, wq);
 		size_t r = room(p);
 		if (!r && m->len) {
 			*wq = &p->base.wq;
@@ -595,6 +646,27 @@ static int fds_attach(struct kmsg *m, struct skb *b)
 	return 0;
 }
 
+/* recv(MSG_OOB) on a stream (Linux's unix_stream_recv_urg): the
+ * out-of-band byte, once; EINVAL when there is none or SO_OOBINLINE
+ * keeps it in the stream. Read, it stays queued, empty, as the mark. */
+static ssize_t recv_oob(struct usock *u, struct kmsg *m, int peek)
+{
+	struct skb *b = u->oob;
+	if (!b || b->off == b->len || u->base.oobinline)
+		return -EINVAL;
+	m->flags |= MSG_OOB;
+	if (!m->len)
+		return 0;
+	m->data[0] = b->data[b->off];
+	if (!peek) {
+		b->off++;
+		u->rcvq_bytes--;
+		if (u->peer)
+			waitq_wake(&u->peer->base.wq, POLLOUT | POLLWRNORM);
+	}
+	return 1;
+}
+
 static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int flags)
 {
 	(void)t;
@@ -606,6 +678,8 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 		return u->base.type == SOCK_SEQPACKET ? -ENOTCONN : -EINVAL;
 	if ((flags & MSG_OOB) && u->base.type != SOCK_STREAM)
 		return -EOPNOTSUPP; /* datagrams have no out-of-band data */
+	if (flags & MSG_OOB)
+		return recv_oob(u, m, peek);
 	/* Linux: a message socket reports its error before its queue, a
 	 * stream after the bytes it still holds. */
 	if (u->err && (u->base.type != SOCK_STREAM || list_empty(&u->rcvq)))
@@ -656,11 +730,37 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 		return (ssize_t)n;
 	}
 	/* Stream: gather across buffers, but hand passed descriptors out
-	 * with the first byte of the buffer that carried them. */
+	 * with the first byte of the buffer that carried them, and stop at
+	 * the out-of-band mark. A read that starts at the mark passes it:
+	 * an out-of-band byte already read goes, and so does one unread,
+	 * unless SO_OOBINLINE makes it data (Linux drops it; a peek skips
+	 * it). The socket layer's peek before a read (MSG_SENTRY_TAKING)
+	 * drops as the read would, since the read follows; a read that has
+	 * bytes already (MSG_SENTRY_MORE) stops at the mark as this one. */
+	int drop = !peek || (flags & MSG_SENTRY_TAKING);
+	int more = (flags & MSG_SENTRY_MORE) != 0;
 	size_t done = 0;
+	int passed = 0;
 	struct list *l = u->rcvq.next;
 	while (done < m->len && l != &u->rcvq) {
 		b = list_entry(l, struct skb, link);
+		l = l->next;
+		if (b == u->oob) {
+			if (done || more)
+				break;
+			if (b->off == b->len || !u->base.oobinline) {
+				passed = 1;
+				if (drop) {
+					u->rcvq_bytes -= b->len - b->off;
+					list_del(&b->link);
+					skb_free(b);
+					u->oob = NULL;
+				}
+				continue;
+			}
+			if (!peek)
+				u->oob = NULL; /* read inline: data now */
+		}
 		if (b->nfds && done)
 			break;
 		size_t avail = b->len - b->off;
@@ -670,19 +770,20 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 		if (b->nfds && !peek)
 			fds_attach(m, b);
 		if (peek) {
-			l = l->next;
 			if (n < avail)
 				break;
 			continue;
 		}
 		b->off += n;
 		u->rcvq_bytes -= n;
-		l = l->next;
 		if (b->off == b->len) {
 			list_del(&b->link);
 			skb_free(b);
 		}
 	}
+	/* only a mark was there: as an empty queue */
+	if (passed && !done && m->len)
+		return u->rcv_shut ? 0 : -EAGAIN;
 	if (!peek && done) {
 		if (u->peer)
 			waitq_wake(&u->peer->base.wq, POLLOUT | POLLWRNORM);
@@ -816,6 +917,8 @@ static uint32_t u_poll(struct sock *s)
 		return list_empty(&u->acceptq) ? m : m | POLLIN | POLLRDNORM;
 	if (!list_empty(&u->rcvq))
 		m |= POLLIN | POLLRDNORM;
+	if (u->oob && u->oob->off < u->oob->len)
+		m |= POLLPRI; /* an out-of-band byte to read (Linux: not RDBAND) */
 	if (conn_oriented(u) && u->state == US_UNCONN)
 		m |= POLLHUP;
 	struct usock *p = u->peer;
@@ -839,11 +942,11 @@ static long u_ioctl(struct sock *s, struct task *t, unsigned long cmd, uint64_t 
 	} else if (cmd == TIOCOUTQ) {
 		v = u->peer ? (int)u->peer->rcvq_bytes : 0;
 	} else if (cmd == SIOCATMARK) {
-		/* Only a stream has out-of-band data, and its byte is not
-		 * kept apart (u_send): the stream is never at a mark. */
+		/* Only a stream has out-of-band data: at the mark when its
+		 * byte (read or not) is next in the queue */
 		if (u->base.type != SOCK_STREAM)
 			return -EOPNOTSUPP;
-		v = 0;
+		v = u->oob && u->rcvq.next == &u->oob->link;
 	} else {
 		return -ENOTTY;
 	}

@@ -714,7 +714,9 @@ static long recv_sock(struct task *t, struct file *f, struct sock *s, struct uit
 again:
 	/* Peek first and take the data only once it reached the application:
 	 * a bad buffer is EFAULT without losing anything (as Linux). */
-	n = s->ops->recvmsg(s, t, &m, flags | MSG_PEEK | (nonblock ? MSG_DONTWAIT : 0));
+	n = s->ops->recvmsg(s, t, &m,
+			    flags | MSG_PEEK | (nonblock ? MSG_DONTWAIT : 0) | (done ? MSG_SENTRY_MORE : 0) |
+				    (flags & MSG_PEEK ? 0 : MSG_SENTRY_TAKING));
 	if (n == -EAGAIN) {
 		if (nonblock) {
 			r = -EAGAIN;
@@ -751,7 +753,7 @@ again:
 		memset(&m.addr, 0, sizeof(m.addr));
 		m.len = got;
 		m.flags = 0;
-		ssize_t n2 = s->ops->recvmsg(s, t, &m, flags | MSG_DONTWAIT);
+		ssize_t n2 = s->ops->recvmsg(s, t, &m, flags | MSG_DONTWAIT | (done ? MSG_SENTRY_MORE : 0));
 		if (n2 >= 0 && (size_t)n2 != got && s->type == SOCK_STREAM)
 			klog(t->k, "socket: consumed %zd of %zu peeked bytes", n2, got);
 		m.flags = pflags;
@@ -806,7 +808,7 @@ static long do_recv(struct task *t, int fd, struct uiter *it, struct msghdr *mh,
 	struct sock *s = fd_sock(t, fd, &f, &err);
 	if (!s)
 		return err;
-	long r = recv_sock(t, f, s, it, mh, flags);
+	long r = recv_sock(t, f, s, it, mh, flags & ~MSG_SENTRY_MASK);
 	file_put(f);
 	return r;
 }

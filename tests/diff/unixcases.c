@@ -5,10 +5,13 @@
  */
 #include "diff.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -105,4 +108,174 @@ void case_unix_edges(void)
 		close(sv[1]);
 	}
 	sigaction(SIGPIPE, &old, NULL);
+}
+
+/* ---- a unix stream's out-of-band byte (Linux's CONFIG_AF_UNIX_OOB) ----
+ * send(MSG_OOB) makes the last byte of the write the peer's out-of-band
+ * byte; a read stops at it (the mark); recv(MSG_OOB) takes it once; a
+ * read that starts at the mark passes it (Linux drops an unread one); a
+ * newer one makes an older, unread one data. */
+
+static int oa, ob;
+static volatile sig_atomic_t sigurgs;
+
+static void count_sigurg(int sig)
+{
+	(void)sig;
+	sigurgs++;
+}
+
+static void oob_pair(void)
+{
+	if (oa > 0) {
+		close(oa);
+		close(ob);
+	}
+	int sv[2] = { -1, -1 };
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		V("socketpair", "%s", errname(errno));
+	oa = sv[0];
+	ob = sv[1];
+}
+
+static void oob_send(const char *step, const char *s, int fl)
+{
+	TRY(step, send(oa, s, strlen(s), fl | MSG_DONTWAIT));
+}
+
+static void oob_recv(const char *step, int n, int fl)
+{
+	char buf[64] = { 0 };
+	errno = 0;
+	long r = recv(ob, buf, (size_t)n, fl | MSG_DONTWAIT);
+	V(step, "%ld %s '%.*s'", r, errname(r < 0 ? errno : 0), r > 0 ? (int)r : 0, buf);
+}
+
+/* SIOCATMARK, poll's events and (when inq) FIONREAD of the reader. Linux
+ * 6.18 goes on counting in FIONREAD a byte it dropped at a mark, so the
+ * steps after a drop show no FIONREAD (one that does is listed). */
+static void oob_state(const char *step, int inq)
+{
+	int at = -1, q = -1;
+	long r = ioctl(ob, SIOCATMARK, &at);
+	struct pollfd p = { ob, POLLIN | POLLPRI | POLLRDBAND, 0 };
+	poll(&p, 1, 0);
+	if (inq) {
+		ioctl(ob, FIONREAD, &q);
+		V(step, "atmark %ld %d events %#x inq %d", r, at, p.revents, q);
+	} else {
+		V(step, "atmark %ld %d events %#x", r, at, p.revents);
+	}
+}
+
+void case_unix_oob(void)
+{
+	oob_pair();
+	oob_send("data then oob / send ab", "ab", 0);
+	oob_send("data then oob / send cd oob", "cd", MSG_OOB);
+	oob_state("data then oob / before", 1);
+	oob_recv("data then oob / read stops at the mark", 10, 0);
+	oob_state("data then oob / at the mark", 1);
+	oob_recv("data then oob / read at the mark", 10, 0);
+	oob_state("data then oob / after", 0);
+	oob_state("data then oob / after, inq", 1);
+	oob_recv("data then oob / oob dropped", 10, MSG_OOB);
+
+	oob_pair();
+	oob_send("oob first / send ab", "ab", 0);
+	oob_send("oob first / send cd oob", "cd", MSG_OOB);
+	oob_send("oob first / send ef", "ef", 0);
+	oob_recv("oob first / oob", 10, MSG_OOB);
+	oob_state("oob first / after oob", 1);
+	oob_recv("oob first / oob again", 10, MSG_OOB);
+	oob_recv("oob first / read", 10, 0);
+	oob_state("oob first / at the read mark", 1);
+	oob_recv("oob first / read past", 10, 0);
+	oob_state("oob first / end", 1);
+
+	oob_pair();
+	oob_send("peek / send ab oob", "ab", MSG_OOB);
+	oob_send("peek / send c", "c", 0);
+	oob_recv("peek / oob peek", 10, MSG_OOB | MSG_PEEK);
+	oob_recv("peek / oob peek again", 10, MSG_OOB | MSG_PEEK);
+	oob_recv("peek / data peek", 10, MSG_PEEK);
+	oob_recv("peek / read 1", 1, 0);
+	oob_recv("peek / peek at the mark", 10, MSG_PEEK);
+	oob_state("peek / mark kept", 1);
+	oob_recv("peek / read at the mark", 10, 0);
+	oob_state("peek / after", 0);
+
+	oob_pair();
+	oob_send("two / send x oob", "x", MSG_OOB);
+	oob_send("two / send y oob", "y", MSG_OOB);
+	oob_state("two / before", 1);
+	oob_recv("two / read", 10, 0);
+	oob_recv("two / oob", 10, MSG_OOB);
+	oob_state("two / oob read, at its place", 1);
+	oob_recv("two / read past", 10, 0);
+	oob_state("two / end", 1);
+
+	oob_pair();
+	oob_send("replaced / send ab oob", "ab", MSG_OOB);
+	oob_recv("replaced / oob", 10, MSG_OOB);
+	oob_send("replaced / send cd oob", "cd", MSG_OOB);
+	oob_state("replaced / before", 1);
+	oob_recv("replaced / read", 10, 0);
+	oob_state("replaced / at the mark", 1);
+
+	oob_pair();
+	int one = 1;
+	setsockopt(ob, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
+	oob_send("inline / send ab", "ab", 0);
+	oob_send("inline / send cd oob", "cd", MSG_OOB);
+	oob_send("inline / send e", "e", 0);
+	oob_state("inline / before", 1);
+	oob_recv("inline / oob refused", 10, MSG_OOB);
+	oob_recv("inline / read stops at the mark", 10, 0);
+	oob_state("inline / at the mark", 1);
+	oob_recv("inline / read from the mark", 10, 0);
+	oob_state("inline / end", 1);
+
+	oob_pair();
+	oob_send("waitall / send ab", "ab", 0);
+	oob_send("waitall / send cd oob", "cd", MSG_OOB);
+	oob_send("waitall / send ef", "ef", 0);
+	char buf[16] = { 0 };
+	alarm(5); /* (a moat that waits past the mark is stopped) */
+	errno = 0;
+	long r = recv(ob, buf, 5, MSG_WAITALL);
+	alarm(0);
+	V("waitall / blocking read stops at the mark", "%ld %s '%.*s'", r, errname(r < 0 ? errno : 0),
+	  r > 0 ? (int)r : 0, buf);
+	struct iovec io = { buf, sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &io, .msg_iovlen = 1 };
+	oob_send("waitall / send g oob", "g", MSG_OOB);
+	r = recvmsg(ob, &mh, MSG_OOB | MSG_DONTWAIT);
+	V("recvmsg oob flags", "%ld %#x", r, (unsigned)mh.msg_flags);
+
+	oob_pair();
+	oob_send("shut / send ab oob", "ab", MSG_OOB);
+	shutdown(oa, SHUT_WR);
+	oob_recv("shut / read", 10, 0);
+	oob_recv("shut / read at the mark", 10, 0);
+	oob_recv("shut / oob", 10, MSG_OOB);
+
+	oob_pair();
+	oob_send("errors / empty oob", "", MSG_OOB);
+	oob_recv("errors / oob of none", 10, MSG_OOB);
+	struct sigaction sa = { .sa_handler = count_sigurg }, old;
+	sigaction(SIGURG, &sa, &old);
+	sigurgs = 0;
+	fcntl(ob, F_SETOWN, getpid());
+	oob_send("sigurg / send q oob", "q", MSG_OOB);
+	V("sigurg / signals after oob", "%d", (int)sigurgs);
+	oob_send("sigurg / send r", "r", 0);
+	V("sigurg / signals after data", "%d", (int)sigurgs);
+	fcntl(ob, F_SETOWN, -getpgrp());
+	oob_send("sigurg / send s oob to the group", "s", MSG_OOB);
+	V("sigurg / signals after group oob", "%d", (int)sigurgs);
+	sigaction(SIGURG, &old, NULL);
+	close(oa);
+	close(ob);
+	oa = ob = 0;
 }

@@ -213,8 +213,13 @@ void ns_socket_fini(struct ns_socket *s)
 
 void ns_socket_wake(struct ns_socket *s)
 {
+	ns_socket_wake_ev(s, 0);
+}
+
+void ns_socket_wake_ev(struct ns_socket *s, uint32_t extra)
+{
 	if (s->wake && !s->released)
-		s->wake(s, ns_socket_poll(s), s->wake_ctx);
+		s->wake(s, ns_socket_poll(s) | extra, s->wake_ctx);
 }
 
 int ns_socket_take_error(struct ns_socket *s)

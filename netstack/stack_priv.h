@@ -621,6 +621,8 @@ void ns_socket_init(struct ns_socket *s, struct ns_stack *st, const struct ns_so
 void ns_socket_fini(struct ns_socket *s);
 /* Tell the user (if any) that readiness may have changed. */
 void ns_socket_wake(struct ns_socket *s);
+/* ... with extra events beside the poll mask (NS_EV_URGENT) */
+void ns_socket_wake_ev(struct ns_socket *s, uint32_t extra);
 /* Take the pending error: returns -err and clears it, or 0. */
 int ns_socket_take_error(struct ns_socket *s);
 /* Does the socket want an error of this family (ICMP: AF_INET, ICMPv6:

@@ -759,6 +759,7 @@ static void urg_process(struct tcp_sock *tp, const struct tcp_seg_in *seg)
 	tp->urg_seen = 1;
 	tp->urg_data_valid = 0;
 	tp->urg_mark_on = 0; /* (a new mark replaces the old) */
+	ns_socket_wake_ev(&tp->sk, NS_EV_URGENT);
 }
 
 /* RFC 3168 6.1: the ECN signals of an acceptable segment. */

@@ -45,6 +45,7 @@ struct inet_sock {
 	struct list link; /* all_inet */
 	struct ns_socket *ns;
 	struct netns *netns; /* held: the stack of ns lives while it does */
+	struct kernel *k;    /* (SIGURG from a wake-up) */
 	int connecting; /* a blocking connect waits for its handshake */
 	/* SIOCGSTAMP: when the last datagram was read (Linux: received;
 	 * see SO_TIMESTAMP in inet_recvmsg); ENOENT before the first. */
@@ -101,7 +102,11 @@ static void inet_wake(struct ns_socket *ns, uint32_t events, void *ctx)
 {
 	(void)ns;
 	struct inet_sock *is = ctx;
-	uint32_t e = with_norm(events);
+	/* a new urgent pointer: SIGURG to the file's owner (Linux's
+	 * tcp_check_urg) */
+	if (events & NS_EV_URGENT)
+		sock_sigurg(is->k, &is->sk);
+	uint32_t e = with_norm(events & ~NS_EV_URGENT);
 	/* An error or a hang-up ends every kind of wait (a connect waits
 	 * for POLLOUT, a reader for POLLIN): let each waiter look again. */
 	if (e & (POLLERR | POLLHUP))
@@ -116,13 +121,14 @@ static uint32_t inet_poll(struct sock *s)
 
 /* ---- creation ---- */
 
-static struct inet_sock *inet_wrap(struct ns_socket *ns, struct netns *netns, int family, int type,
-				   int protocol)
+static struct inet_sock *inet_wrap(struct kernel *k, struct ns_socket *ns, struct netns *netns, int family,
+				   int type, int protocol)
 {
 	struct inet_sock *is = calloc(1, sizeof(*is));
 	if (!is)
 		return NULL;
 	sock_init(&is->sk, &inet_ops, family, type, protocol);
+	is->k = k;
 	is->ns = ns;
 	is->netns = netns;
 	ns_get(&netns->c);
@@ -145,7 +151,7 @@ int inet_create(struct task *t, int family, int type, int protocol, struct sock 
 	if (r < 0)
 		return r;
 	int proto = type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
-	struct inet_sock *is = inet_wrap(ns, nn, family, type, proto);
+	struct inet_sock *is = inet_wrap(t->k, ns, nn, family, type, proto);
 	if (!is) {
 		ns_close(ns);
 		return -ENOMEM;
@@ -245,7 +251,6 @@ static int inet_listen(struct sock *s, int backlog)
 
 static int inet_accept(struct sock *s, struct task *t, struct sock **out, struct waitq **wq)
 {
-	(void)t;
 	struct ns_socket *nns;
 	int r = ns_accept(I(s)->ns, &nns, NULL, NULL);
 	if (r == -EAGAIN) {
@@ -254,7 +259,7 @@ static int inet_accept(struct sock *s, struct task *t, struct sock **out, struct
 	}
 	if (r < 0)
 		return r;
-	struct inet_sock *is = inet_wrap(nns, I(s)->netns, s->family, s->type, s->protocol);
+	struct inet_sock *is = inet_wrap(t->k, nns, I(s)->netns, s->family, s->type, s->protocol);
 	if (!is) {
 		ns_close(nns);
 		return -ENOMEM;

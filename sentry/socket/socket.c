@@ -165,7 +165,7 @@ static int get_tv(const void *val, socklen_t len, uint64_t *out)
  * gave the socket's file: a process, or a process group when negative.
  * (Linux also checks that whoever set the owner may signal it; the
  * sentry's sandboxes run one user's processes, and it does not.) */
-void sock_sigurg(struct task *t, struct sock *s)
+void sock_sigurg(struct kernel *k, struct sock *s)
 {
 	if (!s->file || !s->file->owner_pid)
 		return;
@@ -173,10 +173,10 @@ void sock_sigurg(struct task *t, struct sock *s)
 	siginfo_kernel(&si, SIGURG, SI_KERNEL);
 	pid_t o = s->file->owner_pid;
 	if (o < 0) {
-		kill_pgrp(t->k, -o, SIGURG, &si);
+		kill_pgrp(k, -o, SIGURG, &si);
 		return;
 	}
-	struct thread_group *tg = tg_lookup(t->k, o);
+	struct thread_group *tg = tg_lookup(k, o);
 	if (tg && tg->state == TG_LIVE)
 		send_signal_tg(tg, SIGURG, &si);
 }

@@ -96,7 +96,7 @@ int sock_create(struct task *t, int family, int type, int protocol, struct sock 
 int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t len);
 int sock_getsockopt_common(struct sock *s, int name, void *val, socklen_t *len);
 /* SIGURG to the owner of s's file (F_SETOWN), for out-of-band data */
-void sock_sigurg(struct task *t, struct sock *s);
+void sock_sigurg(struct kernel *k, struct sock *s);
 
 /* inet.c (AF_INET, AF_INET6 on the netstack) and netlink.c (route) */
 int inet_create(struct task *t, int family, int type, int protocol, struct sock **out);

@@ -543,7 +543,7 @@ static ssize_t send_oob(struct usock *u, struct usock *p, struct task *t, struct
 	}
 	p->oob = b;
 	waitq_wake(&p->base.wq, POLLPRI | POLLRDBAND);
-	sock_sigurg(t, &p->base);
+	sock_sigurg(t->k, &p->base);
 	return n + 1;
 }
 

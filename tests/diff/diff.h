@@ -67,6 +67,7 @@ void case_option_levels(void);
 /* unixcases.c */
 void case_unix_edges(void);
 void case_unix_oob(void);
+void case_tcp_sigurg(void);
 
 /* The case of bpfcases.c. */
 void case_bpf_filters(void);

@@ -1,7 +1,8 @@
 /*
  * Differential cases for unix sockets: the order of Linux's checks on
  * unconnected, shut down and out-of-band paths (found by the random
- * sequences of seqcases.c).
+ * sequences of seqcases.c); a unix stream's out-of-band byte; SIGURG
+ * for it and for TCP's urgent data.
  */
 #include "diff.h"
 
@@ -278,4 +279,49 @@ void case_unix_oob(void)
 	close(oa);
 	close(ob);
 	oa = ob = 0;
+}
+
+/* TCP urgent data and SIGURG (Linux's tcp_check_urg): a new urgent
+ * pointer signals the receiving socket's F_SETOWN owner, once per
+ * pointer; a socket without an owner signals nobody. */
+static void urg_wait(int fd)
+{
+	struct pollfd p = { fd, POLLPRI, 0 };
+	poll(&p, 1, 5000);
+}
+
+void case_tcp_sigurg(void)
+{
+	int c, s, c2, s2;
+	tcp_pair(&c, &s);
+	tcp_pair(&c2, &s2);
+	struct sigaction sa = { .sa_handler = count_sigurg }, old;
+	sigaction(SIGURG, &sa, &old);
+	sigurgs = 0;
+	TRY("F_SETOWN", fcntl(s, F_SETOWN, getpid()));
+	TRY("F_GETOWN is the pid", fcntl(s, F_GETOWN) == getpid());
+	TRY("send urgent", send(c, "ab", 2, MSG_OOB));
+	urg_wait(s);
+	V("signals after urgent", "%d", (int)sigurgs);
+	TRY("send data", send(c, "cd", 2, 0));
+	char b[8];
+	recv(s, b, 1, MSG_OOB);
+	V("signals after data", "%d", (int)sigurgs);
+	TRY("send urgent again", send(c, "e", 1, MSG_OOB));
+	urg_wait(s);
+	V("signals after the second", "%d", (int)sigurgs);
+	TRY("unowned / send urgent", send(c2, "f", 1, MSG_OOB));
+	urg_wait(s2);
+	V("unowned / signals", "%d", (int)sigurgs);
+	recv(s2, b, 1, MSG_OOB); /* (so that POLLPRI waits for the next) */
+	TRY("F_SETOWN to the group", fcntl(s2, F_SETOWN, -getpgrp()));
+	TRY("group / send urgent", send(c2, "g", 1, MSG_OOB));
+	recv(s2, b, sizeof(b), MSG_DONTWAIT); /* (the data up to the mark) */
+	urg_wait(s2);
+	V("group / signals", "%d", (int)sigurgs);
+	sigaction(SIGURG, &old, NULL);
+	close(c);
+	close(s);
+	close(c2);
+	close(s2);
 }

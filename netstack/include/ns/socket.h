@@ -28,6 +28,9 @@ struct ns_socket;
 /* Called with the socket and its new poll mask. Must not re-enter the
  * socket API on this socket (defer instead). */
 typedef void (*ns_wake_fn)(struct ns_socket *s, uint32_t events, void *ctx);
+/* A wake-up's extra event, beside the poll mask: a TCP connection saw a
+ * new urgent pointer (the place of Linux's SIGURG). */
+#define NS_EV_URGENT 0x40000000u
 
 /* domain AF_INET (AF_INET6 with the IPv6 work), type SOCK_DGRAM or
  * SOCK_STREAM (flags SOCK_NONBLOCK/SOCK_CLOEXEC are ignored here). */

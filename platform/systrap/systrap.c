@@ -778,6 +778,17 @@ int st_unhold(struct pt_task *t)
 	return e;
 }
 
+/* Runs the stopped syscall nr on the host, in t held, with the stop's
+ * own arguments (what the application may run natively); brief as
+ * st_hold's. */
+static long run_native(struct pt_task *t, long nr, int brief)
+{
+	const struct user_regs_struct *r = &t->base.regs;
+	uint64_t a[6] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9 };
+	long e = st_hold(t, brief);
+	return e ? e : pt_syscall(&t->base, nr, a);
+}
+
 /* The application's GS codes of arch_prctl (systrap keeps %gs: the
  * filter reports them and the sentry answers -ENATIVE). 1 if served into
  * *ret. */
@@ -795,13 +806,10 @@ static int serve_gs(struct pt_task *t, long *ret)
 		return 0;
 	/* The host checks the address; from now on the process's %gs is its
 	 * own, and its patched sites take the trapped way. */
-	uint64_t a[6] = { r->rdi, r->rsi, 0, 0, 0, 0 };
-	long e = hold(t);
-	if (e == 0)
-		e = pt_syscall(&t->base, SYS_arch_prctl, a);
+	long e = run_native(t, SYS_arch_prctl, 0);
 	if (e == 0) {
 		st_patch_gs_taken(t->space);
-		t->app_gs = a[1];
+		t->app_gs = r->rsi;
 	}
 	*ret = e;
 	return 1;
@@ -889,12 +897,8 @@ static int st_resume(struct ptask *pt)
 		/* -ENATIVE: the host runs it (exit of a thread, CPU-clock
 		 * timers, mlock). */
 		long r;
-		if (!serve_gs(t, &r)) {
-			uint64_t a[6] = { pt->regs.rdi, pt->regs.rsi, pt->regs.rdx, pt->regs.r10, pt->regs.r8, pt->regs.r9 };
-			r = hold(t);
-			if (r == 0)
-				r = pt_syscall(pt, (long)pt->regs.orig_rax, a);
-		}
+		if (!serve_gs(t, &r))
+			r = run_native(t, (long)pt->regs.orig_rax, 0);
 		if (r == -ESRCH)
 			return -ESRCH;
 		pt->regs.rax = (uint64_t)r;
@@ -945,10 +949,7 @@ static int writable_stop(struct pt_task *t)
 	if (nr != SYS_mprotect && nr != SYS_pkey_mprotect)
 		return 0;
 	st_patch_writable(t, r->rdi, r->rsi);
-	uint64_t a[6] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9 };
-	long e = st_hold(t, 1);
-	if (e == 0)
-		e = pt_syscall(&t->base, nr, a);
+	long e = run_native(t, nr, 1);
 	if (e == -ESRCH)
 		return 1;
 	r->rax = (uint64_t)e;

@@ -69,56 +69,59 @@ line() {
 	echo
 }
 
-# ---- 1. emulated syscall ----
-n_native=() n_runsc=()
-declare -A n_plat
-for i in $(seq "$RUNS"); do
-	n_native+=("$(getppid_ns "$LOOP" $((LOOPS * 5)))")
-	for p in $PLATS; do
-		n_plat[$p]+=" $(getppid_ns $(plat_do $p) "$LOOP" "$LOOPS")"
+# getppid_runs MODE EXTRA: RUNS rounds of the getppid loop (MODE: empty
+# for syscall(2), "libc" for libc's wrapper) natively (g_native) and on
+# each platform (g_plat[P]), then the function EXTRA (if any) in the same
+# round, so that every figure sees the same noise; getppid_lines TITLE
+# MODE prints the medians (native first, into m_g and m_gp[P]).
+declare -A g_plat m_gp
+getppid_runs() {
+	local mode=$1 extra=$2 i p
+	g_native=()
+	g_plat=()
+	for i in $(seq "$RUNS"); do
+		g_native+=("$(getppid_ns "$LOOP" $((LOOPS * 5)) $mode)")
+		for p in $PLATS; do
+			g_plat[$p]+=" $(getppid_ns $(plat_do $p) "$LOOP" "$LOOPS" $mode)"
+		done
+		[ -z "$extra" ] || $extra
 	done
-	[ -n "$RUNSC" ] && n_runsc+=("$(getppid_ns $RUNSC_DO "$LOOP" $((LOOPS / 4)))")
-done
-m_native=$(median "${n_native[@]}")
-echo "1. getppid() cost, ns per call (median of $RUNS)"
-line native "$m_native" "$LOOP $((LOOPS * 5))"
-declare -A m1
-for p in $PLATS; do
-	# shellcheck disable=SC2086 # (a list of numbers)
-	m1[$p]=$(median ${n_plat[$p]})
-	line "$p" "${m1[$p]}" "$(plat_do $p) $LOOP $LOOPS" "$m_native"
-done
-echo "   systrap/ptrace: $(ratio "${m1[systrap]}" "${m1[ptrace]}")   (target: <= 0.25)"
+}
+getppid_lines() {
+	local p
+	m_g=$(median "${g_native[@]}")
+	echo "$1"
+	line native "$m_g" "$LOOP $((LOOPS * 5))${2:+ $2}"
+	for p in $PLATS; do
+		# shellcheck disable=SC2086 # (a list of numbers)
+		m_gp[$p]=$(median ${g_plat[$p]})
+		line "$p" "${m_gp[$p]}" "$(plat_do $p) $LOOP $LOOPS${2:+ $2}" "$m_g"
+	done
+}
+
+# ---- 1. emulated syscall ----
+n_runsc=()
+runsc_round() { [ -z "$RUNSC" ] || n_runsc+=("$(getppid_ns $RUNSC_DO "$LOOP" $((LOOPS / 4)))"); }
+getppid_runs "" runsc_round
+getppid_lines "1. getppid() cost, ns per call (median of $RUNS)" ""
+m_native=$m_g
+echo "   systrap/ptrace: $(ratio "${m_gp[systrap]}" "${m_gp[ptrace]}")   (target: <= 0.25)"
 if [ -n "$RUNSC" ] && [ ${#n_runsc[@]} -gt 0 ] && [ -n "${n_runsc[0]}" ]; then
 	m_runsc=$(median "${n_runsc[@]}")
 	line runsc "$m_runsc" "$RUNSC_DO $LOOP $((LOOPS / 4))" "$m_native"
-	echo "   systrap/runsc: $(ratio "${m1[systrap]}" "$m_runsc")"
+	echo "   systrap/runsc: $(ratio "${m_gp[systrap]}" "$m_runsc")"
 fi
 echo
 
 # ---- 1b. the same through libc's getppid(): a `mov $NR,%eax; syscall`
 # site, which systrap patches (MOAT_SYSTRAP_PATCH=0: not patched) ----
-l_native=() l_nopatch=()
-declare -A l_plat
-for i in $(seq "$RUNS"); do
-	l_native+=("$(getppid_ns "$LOOP" $((LOOPS * 5)) libc)")
-	for p in $PLATS; do
-		l_plat[$p]+=" $(getppid_ns $(plat_do $p) "$LOOP" "$LOOPS" libc)"
-	done
-	l_nopatch+=("$(MOAT_SYSTRAP_PATCH=0 getppid_ns $(plat_do systrap) "$LOOP" "$LOOPS" libc)")
-done
-m_lnative=$(median "${l_native[@]}")
-echo "1b. libc's getppid(), ns per call (median of $RUNS): systrap patches its site"
-line native "$m_lnative" "$LOOP $((LOOPS * 5)) libc"
-declare -A m1b
-for p in $PLATS; do
-	# shellcheck disable=SC2086
-	m1b[$p]=$(median ${l_plat[$p]})
-	line "$p" "${m1b[$p]}" "$(plat_do $p) $LOOP $LOOPS libc" "$m_lnative"
-done
+l_nopatch=()
+nopatch_round() { l_nopatch+=("$(MOAT_SYSTRAP_PATCH=0 getppid_ns $(plat_do systrap) "$LOOP" "$LOOPS" libc)"); }
+getppid_runs libc nopatch_round
+getppid_lines "1b. libc's getppid(), ns per call (median of $RUNS): systrap patches its site" libc
 m_nopatch=$(median "${l_nopatch[@]}")
-line unpatched "$m_nopatch" "MOAT_SYSTRAP_PATCH=0 $(plat_do systrap) $LOOP $LOOPS libc" "$m_lnative"
-echo "   systrap/ptrace: $(ratio "${m1b[systrap]}" "${m1b[ptrace]}")   patched/unpatched: $(ratio "${m1b[systrap]}" "$m_nopatch")   (target: under 10x native)"
+line unpatched "$m_nopatch" "MOAT_SYSTRAP_PATCH=0 $(plat_do systrap) $LOOP $LOOPS libc" "$m_g"
+echo "   systrap/ptrace: $(ratio "${m_gp[systrap]}" "${m_gp[ptrace]}")   patched/unpatched: $(ratio "${m_gp[systrap]}" "$m_nopatch")   (target: under 10x native)"
 echo
 
 # wall-time medians of a command natively, on each platform and in runsc:

@@ -19,6 +19,8 @@ int ns_stack_nic_info(const struct ns_stack *st, int id, struct ns_nic_info *out
 	memcpy(out->mac, n->mac, 6);
 	out->mtu = n->mtu;
 	out->flags = n->down ? 0 : NS_NIC_UP;
+	if (n->never_up)
+		out->flags |= NS_NIC_NEVER_UP;
 	/* Linux's lo is not IFF_MULTICAST (its flags are 0x49 when up). */
 	if (!(n->caps & NS_LINK_CAP_LOOPBACK))
 		out->flags |= NS_NIC_MULTICAST;

@@ -509,6 +509,15 @@ int ns_stack_addr_state(struct ns_stack *st, int id, const struct ns_ip *addr)
 	return -EADDRNOTAVAIL;
 }
 
+int ns_stack_nic_start_down(struct ns_stack *st, int id)
+{
+	int r = ns_stack_nic_set_up(st, id, 0);
+	struct ns_nic *nic = ns_nic_get(st, id);
+	if (r == 0 && nic)
+		nic->never_up = 1;
+	return r;
+}
+
 int ns_stack_nic_set_up(struct ns_stack *st, int id, int up)
 {
 	struct ns_nic *nic = ns_nic_get(st, id);
@@ -528,6 +537,7 @@ int ns_stack_nic_set_up(struct ns_stack *st, int id, int up)
 		return 0;
 	}
 	nic->down = 0;
+	nic->never_up = 0;
 	/* Linux's NETDEV_UP: the loopback gets 127.0.0.1/8 back if it lost
 	 * it, the IPv4 addresses their connected routes, IPv6 starts afresh
 	 * (link-local address or ::1, DAD, router solicitation). */

@@ -44,6 +44,7 @@ struct ns_nic {
 	uint32_t mtu;
 	uint32_t caps;
 	uint8_t down; /* administratively down (ip link set IF down) */
+	uint8_t never_up; /* started down and not up since (Linux: qdisc noop) */
 	uint8_t mac[6];
 	struct ns_ifaddr addr4[NS_NIC_MAX_ADDR];
 	unsigned naddr4;

@@ -723,7 +723,7 @@ int inet_netns_init(struct netns *n)
 	if ((r = ns_loopback_link_create(&lo)) < 0)
 		goto fail;
 	int id = ns_stack_add_nic(st, lo);
-	if (id < 0 || (r = ns_stack_nic_set_up(st, id, 0)) < 0) {
+	if (id < 0 || (r = ns_stack_nic_start_down(st, id)) < 0) {
 		r = id < 0 ? id : r;
 		goto fail;
 	}

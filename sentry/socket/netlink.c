@@ -278,7 +278,9 @@ static void link_msg(struct nlout *o, const struct nlmsghdr *req, struct ns_stac
 	attr_u32(o, IFLA_NUM_TX_QUEUES, 1);
 	attr_u32(o, IFLA_NUM_RX_QUEUES, 1);
 	attr_u8(o, IFLA_CARRIER, (uint8_t)(up || lo)); /* a veth loses it when down */
-	attr_str(o, IFLA_QDISC, "noqueue");
+	/* (Linux: noop until the link first goes up, as a new namespace's
+	 * lo; then noqueue, down again or not) */
+	attr_str(o, IFLA_QDISC, (ni->flags & NS_NIC_NEVER_UP) ? "noop" : "noqueue");
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, zero[6];
 	attr(o, IFLA_ADDRESS, ni->mac, 6);
 	attr(o, IFLA_BROADCAST, lo ? zero : bcast, 6);

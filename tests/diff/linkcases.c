@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -28,6 +29,7 @@
 struct nlreply {
 	unsigned flags;
 	int mtu, operstate;
+	char qdisc[16];
 };
 
 static int nl_talk(uint16_t type, uint16_t flags, const void *body, size_t len, struct nlreply *out)
@@ -70,6 +72,9 @@ static int nl_talk(uint16_t type, uint16_t flags, const void *body, size_t len, 
 						memcpy(&out->mtu, RTA_DATA(a), 4);
 					else if (a->rta_type == IFLA_OPERSTATE)
 						out->operstate = *(uint8_t *)RTA_DATA(a);
+					else if (a->rta_type == IFLA_QDISC)
+						snprintf(out->qdisc, sizeof(out->qdisc), "%.*s",
+							 (int)RTA_PAYLOAD(a), (char *)RTA_DATA(a));
 				}
 			}
 		}
@@ -106,11 +111,12 @@ static size_t linkreq(struct linkreq *r, unsigned flags, unsigned change, uint16
 static void show_link(const char *step)
 {
 	struct linkreq r;
-	struct nlreply rep = { 0, 0, -1 };
+	struct nlreply rep = { 0, 0, -1, "" };
 	size_t len = linkreq(&r, 0, 0, 0, NULL, 0);
 	int e = nl_talk(RTM_GETLINK, 0, &r, len, &rep);
-	V(step, "ack %s flags %#x mtu %d operstate %d", errname(-e),
-	  rep.flags & (IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_MULTICAST | 0x10000), rep.mtu, rep.operstate);
+	V(step, "ack %s flags %#x mtu %d operstate %d qdisc %s", errname(-e),
+	  rep.flags & (IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_MULTICAST | 0x10000), rep.mtu, rep.operstate,
+	  rep.qdisc);
 }
 
 static void show_ifreq(const char *step, int fd, unsigned long cmd)
@@ -221,8 +227,24 @@ static void unprivileged(void)
 	close(fd);
 }
 
+/* A new network namespace's lo: down, never up (qdisc noop), then up
+ * and down again (noqueue from its first up on). */
+static void new_namespace_lo(void)
+{
+	if (unshare(CLONE_NEWNET) < 0) {
+		V("unshare net", "%s", errname(errno));
+		return;
+	}
+	show_link("new namespace lo");
+	nl_updown("new namespace lo up", IFF_UP, IFF_UP);
+	show_link("new namespace lo after up");
+	nl_updown("new namespace lo down", 0, IFF_UP);
+	show_link("new namespace lo down again");
+}
+
 void case_link_loopback(void)
 {
+	ck_child(new_namespace_lo);
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	show_ifreq("flags up", fd, SIOCGIFFLAGS);
 	show_link("netlink lo up");

@@ -18,6 +18,7 @@ enum {
 	NS_NIC_LOOPBACK = 1u << 1,
 	NS_NIC_BROADCAST = 1u << 2, /* Ethernet-like: ARP/NDP, broadcast */
 	NS_NIC_MULTICAST = 1u << 3,
+	NS_NIC_NEVER_UP = 1u << 4, /* started down, never up (qdisc noop) */
 };
 
 struct ns_nic_info {

@@ -124,6 +124,9 @@ int ns_stack_del_route(struct ns_stack *s, const struct ns_ip *dst, unsigned pre
  * the MTU against the link's bounds. 0 or -ENODEV.
  */
 int ns_stack_nic_set_up(struct ns_stack *s, int nic, int up);
+/* Takes a NIC just added down, as one that was never up (a new network
+ * namespace's lo; Linux shows it with qdisc noop until it first goes up). */
+int ns_stack_nic_start_down(struct ns_stack *s, int nic);
 int ns_stack_nic_set_mtu(struct ns_stack *s, int nic, uint32_t mtu);
 
 /*

@@ -14,6 +14,9 @@
 
 #include "stack_priv.h"
 
+#ifndef IP_PROTOCOL
+#define IP_PROTOCOL 52 /* (linux/in.h; glibc's netinet/in.h lacks it) */
+#endif
 #ifndef IPV6_MINHOPCOUNT
 #define IPV6_MINHOPCOUNT 73 /* (linux/in6.h; glibc's netinet/in.h lacks it) */
 #endif
@@ -1077,14 +1080,57 @@ int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len
 			return -EINVAL;
 		s->mc_all = (uint8_t)val;
 		return 0;
+	case IP_MINTTL:
+		if (len < 1 || val < 0 || val > 255)
+			return -EINVAL;
+		s->min_ttl = (uint8_t)val;
+		return 0;
+	case IP_ROUTER_ALERT:
+		return -EINVAL; /* (Linux: raw sockets only, which moat does not have) */
+	case IP_PASSSEC:
+		set_flag(s, NS_SO_PASSSEC, val);
+		return 0;
+	case IP_CHECKSUM:
+		set_flag(s, NS_SO_CHECKSUM, val);
+		return 0;
+	case IP_RECVERR_RFC4884:
+		if (val != 0 && val != 1)
+			return -EINVAL;
+		set_flag(s, NS_SO_RFC4884, val);
+		return 0;
+	/* IP_HDRINCL and IP_NODEFRAG are for raw sockets (ENOPROTOOPT on
+	 * the others, as here); IP_MTU and IP_PROTOCOL are read-only. */
 	default:
 		return -ENOPROTOOPT;
 	}
 }
 
-int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
+int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, const struct ns_ip *peer,
+		     uint16_t lport)
 {
 	switch (name) {
+	case IP_MINTTL:
+		return put_int(v, len, s->min_ttl);
+	case IP_HDRINCL:
+	case IP_NODEFRAG:
+	case IP_ROUTER_ALERT:
+		return put_int(v, len, 0); /* (raw sockets' options: never set here) */
+	case IP_PASSSEC:
+		return put_int(v, len, !!(s->opts & NS_SO_PASSSEC));
+	case IP_CHECKSUM:
+		return put_int(v, len, !!(s->opts & NS_SO_CHECKSUM));
+	case IP_RECVERR_RFC4884:
+		return put_int(v, len, !!(s->opts & NS_SO_RFC4884));
+	case IP_PROTOCOL:
+		return put_int(v, len, lport);
+	case IP_MTU: {
+		/* Linux: the path MTU of the route a connected socket uses,
+		 * at most IPv4's 65535 (lo's 65536 reads so) */
+		struct ns_rt rt;
+		if (!peer || ns_route(s->stack, peer, NULL, s->bound_nic, &rt) < 0)
+			return -ENOTCONN;
+		return put_int(v, len, rt.mtu < 65535 ? (int)rt.mtu : 65535);
+	}
 	case IP_TTL:
 		return put_int(v, len, s->ttl < 0 ? NS_DEFAULT_TTL : s->ttl);
 	case IP_TOS:

@@ -552,6 +552,12 @@ enum {
 	NS_SO_RECVERR6 = 1u << 24,	   /* IPV6_RECVERR (IP_RECVERR is NS_SO_RECVERR) */
 	NS_SO_DONTFRAG6 = 1u << 25,	   /* IPV6_DONTFRAG */
 	NS_SO_NOFLOWLABEL6 = 1u << 26, /* IPV6_AUTOFLOWLABEL 0: flow label 0 */
+	/* Kept and read back; what they ask for never arises here: no
+	 * security labels (IP_PASSSEC), no checksum-complete packets
+	 * (IP_CHECKSUM), no ICMP errors with RFC 4884 extensions parsed. */
+	NS_SO_PASSSEC = 1u << 27,
+	NS_SO_CHECKSUM = 1u << 28,
+	NS_SO_RFC4884 = 1u << 29,
 };
 
 /* One report on a socket's error queue, read with MSG_ERRQUEUE (Linux's
@@ -582,6 +588,7 @@ struct ns_socket {
 	uint8_t mc_all6;   /* IPV6_MULTICAST_ALL */
 	struct ip6_mc_entry *mc6; /* IPv6 groups joined (mld.c), NULL while none */
 	uint8_t min_hops6; /* IPV6_MINHOPCOUNT: TCP drops segments below it */
+	uint8_t min_ttl;   /* IP_MINTTL: the same for IPv4 (TCP only, as Linux) */
 	int frag_size6;	   /* IPV6_MTU: a datagram's fragments at most this, 0: the path's */
 	int mc_index6;	   /* IPV6_MULTICAST_IF, 0: none */
 	uint32_t opts;	   /* NS_SO_* */
@@ -659,7 +666,10 @@ void ns_socket_filter_inherit(struct ns_socket *child, const struct ns_socket *p
 
 /* IPPROTO_IP options shared by datagram and stream sockets. */
 int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len);
-int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len);
+/* peer: the connected peer (IP_MTU), NULL if none; lport: the local port
+ * (Linux's IP_PROTOCOL answers inet_num, which is that) */
+int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, const struct ns_ip *peer,
+		     uint16_t lport);
 
 /* A sockaddr as a socket of either domain understands it. */
 struct ns_sa {

@@ -777,7 +777,8 @@ static int udp_setsockopt(struct ns_socket *s, int level, int name, const void *
 static int udp_getsockopt(struct ns_socket *s, int level, int name, void *v, socklen_t *len)
 {
 	if (level == IPPROTO_IP)
-		return ns_ip_getsockopt(s, name, v, len);
+		return ns_ip_getsockopt(s, name, v, len, udp_sk(s)->connected ? &udp_sk(s)->raddr : NULL,
+					udp_sk(s)->lport);
 	if (level == IPPROTO_IPV6)
 		return udp_sk(s)->ping && name == IPV6_ADDRFORM
 			       ? -ENOPROTOOPT

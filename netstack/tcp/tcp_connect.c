@@ -269,6 +269,7 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	tp->sk.mc_loop6 = lp->sk.mc_loop6;
 	tp->sk.mc_all6 = lp->sk.mc_all6;
 	tp->sk.min_hops6 = lp->sk.min_hops6;
+	tp->sk.min_ttl = lp->sk.min_ttl;
 	tp->sk.bound_nic = lp->sk.bound_nic;
 	tp->sk.linger_on = lp->sk.linger_on;
 	tp->sk.linger_secs = lp->sk.linger_secs;

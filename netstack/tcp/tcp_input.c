@@ -1178,6 +1178,11 @@ static int filter_drops(struct tcp_sock *tp, struct tcp_seg_in *seg)
 		NS_STAT_INC(tp->sk.stack, tcp_drop_minhopcount);
 		return 1;
 	}
+	/* ... and IP_MINTTL, the same for IPv4 (Linux's tcp_v4_rcv) */
+	if (tp->sk.min_ttl && seg->l3->src.family == AF_INET && seg->l3->ttl < tp->sk.min_ttl) {
+		NS_STAT_INC(tp->sk.stack, tcp_drop_minhopcount);
+		return 1;
+	}
 	if (ns_socket_filter(&tp->sk, seg->pkt, seg->doff) < 0) {
 		NS_STAT_INC(tp->sk.stack, tcp_drop_filter);
 		return 1;

@@ -1214,7 +1214,8 @@ static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 		return -ENOPROTOOPT;
 	}
 	if (level == IPPROTO_IP)
-		return ns_ip_getsockopt(s, name, v, len);
+		return ns_ip_getsockopt(s, name, v, len, tp->state == TCPS_ESTABLISHED ? &tp->raddr : NULL,
+					tp->lport);
 	if (level == IPPROTO_IPV6)
 		return ns_ip6_getsockopt(s, name, v, len,
 					 tp->state == TCPS_ESTABLISHED ? &tp->raddr : NULL);

@@ -69,6 +69,9 @@ void case_unix_edges(void);
 void case_unix_oob(void);
 void case_tcp_sigurg(void);
 
+/* ip4optcases.c */
+void case_ip4_options(void);
+
 /* The case of bpfcases.c. */
 void case_bpf_filters(void);
 

@@ -14,6 +14,9 @@
 
 #include "stack_priv.h"
 
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51
+#endif
 #ifndef IP_PROTOCOL
 #define IP_PROTOCOL 52 /* (linux/in.h; glibc's netinet/in.h lacks it) */
 #endif
@@ -1080,6 +1083,16 @@ int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len
 			return -EINVAL;
 		s->mc_all = (uint8_t)val;
 		return 0;
+	case IP_LOCAL_PORT_RANGE: {
+		if (len != sizeof(uint32_t))
+			return -EINVAL;
+		uint32_t r = (uint32_t)val;
+		uint16_t lo = (uint16_t)(r & 0xffff), hi = (uint16_t)(r >> 16);
+		if (lo && hi && lo > hi)
+			return -EINVAL;
+		s->port_range = r;
+		return 0;
+	}
 	case IP_MINTTL:
 		if (len < 1 || val < 0 || val > 255)
 			return -EINVAL;
@@ -1105,12 +1118,22 @@ int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len
 	}
 }
 
+void ns_eph_range(const struct ns_socket *s, uint16_t *lo, uint16_t *hi)
+{
+	uint16_t l = s->stack->eph_low, h = s->stack->eph_high;
+	uint16_t sl = (uint16_t)(s->port_range & 0xffff), sh = (uint16_t)(s->port_range >> 16);
+	*lo = sl >= l && sl <= h ? sl : l;
+	*hi = sh >= l && sh <= h ? sh : h;
+}
+
 int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, const struct ns_ip *peer,
 		     uint16_t lport)
 {
 	switch (name) {
 	case IP_MINTTL:
 		return put_int(v, len, s->min_ttl);
+	case IP_LOCAL_PORT_RANGE:
+		return put_int(v, len, (int)s->port_range);
 	case IP_HDRINCL:
 	case IP_NODEFRAG:
 	case IP_ROUTER_ALERT:

@@ -589,6 +589,7 @@ struct ns_socket {
 	struct ip6_mc_entry *mc6; /* IPv6 groups joined (mld.c), NULL while none */
 	uint8_t min_hops6; /* IPV6_MINHOPCOUNT: TCP drops segments below it */
 	uint8_t min_ttl;   /* IP_MINTTL: the same for IPv4 (TCP only, as Linux) */
+	uint32_t port_range; /* IP_LOCAL_PORT_RANGE: low | high << 16 (0: none) */
 	int frag_size6;	   /* IPV6_MTU: a datagram's fragments at most this, 0: the path's */
 	int mc_index6;	   /* IPV6_MULTICAST_IF, 0: none */
 	uint32_t opts;	   /* NS_SO_* */
@@ -668,6 +669,10 @@ void ns_socket_filter_inherit(struct ns_socket *child, const struct ns_socket *p
 int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len);
 /* peer: the connected peer (IP_MTU), NULL if none; lport: the local port
  * (Linux's IP_PROTOCOL answers inet_num, which is that) */
+/* The ephemeral ports s may take: the namespace's range, narrowed by the
+ * socket's IP_LOCAL_PORT_RANGE ends that fall inside it (Linux's
+ * inet_sk_get_local_port_range). */
+void ns_eph_range(const struct ns_socket *s, uint16_t *lo, uint16_t *hi);
 int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, const struct ns_ip *peer,
 		     uint16_t lport);
 

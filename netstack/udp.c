@@ -116,10 +116,12 @@ static int conflicts(struct ns_stack *st, const struct udp_sock *u, const struct
 
 static int pick_port(struct ns_stack *st, struct udp_sock *u, const struct ns_ip *addr)
 {
-	uint32_t range = st->eph_high - st->eph_low + 1;
+	uint16_t lo, hi;
+	ns_eph_range(&u->sk, &lo, &hi);
+	uint32_t range = (uint32_t)hi - lo + 1;
 	uint32_t start = ns_random32(st) % range;
 	for (uint32_t i = 0; i < range; i++) {
-		uint16_t port = (uint16_t)(st->eph_low + (start + i) % range);
+		uint16_t port = (uint16_t)(lo + (start + i) % range);
 		if (!conflicts(st, u, addr, port))
 			return port;
 	}

@@ -182,11 +182,13 @@ int tcp_bind_port(struct ns_stack *st, struct tcp_sock *tp, const struct ns_ip *
 		if (bind_conflict(st, tp, addr, port, listening))
 			return -EADDRINUSE;
 	} else {
-		uint32_t range = st->eph_high - st->eph_low + 1;
+		uint16_t lo, hi;
+		ns_eph_range(&tp->sk, &lo, &hi);
+		uint32_t range = (uint32_t)hi - lo + 1;
 		uint32_t start = ns_random32(st) % range;
 		uint32_t i;
 		for (i = 0; i < range; i++) {
-			uint16_t p = (uint16_t)(st->eph_low + (start + i) % range);
+			uint16_t p = (uint16_t)(lo + (start + i) % range);
 			/* Prefer ports nobody holds at all. */
 			if (!bind_conflict(st, tp, addr, p, listening)) {
 				int used = 0;
@@ -230,9 +232,11 @@ int tcp_connect_port(struct ns_stack *st, struct tcp_sock *tp)
 	ns_wr16(k + n, tp->rport);
 	n += 2;
 	uint32_t offset = (uint32_t)ns_siphash(st->secret, k, n);
-	uint32_t range = st->eph_high - st->eph_low + 1;
+	uint16_t lo, hi;
+	ns_eph_range(&tp->sk, &lo, &hi);
+	uint32_t range = (uint32_t)hi - lo + 1;
 	for (uint32_t i = 0; i < range; i++) {
-		uint16_t p = (uint16_t)(st->eph_low + (offset + st->tcp->eph_offset + i) % range);
+		uint16_t p = (uint16_t)(lo + (offset + st->tcp->eph_offset + i) % range);
 		int taken = 0;
 		for (struct tcp_sock *o = st->tcp->bhash[p % TCP_BHASH]; o && !taken; o = o->bnext)
 			if (o->lport == p && (o->port_locked || o->state == TCPS_LISTEN))

@@ -2,8 +2,10 @@
  * ip(7) options at their boundaries on UDP and TCP sockets: the options
  * issue 12's first sweep left out (raw sockets' options, as answered on
  * the others; IP_MINTTL; IP_PASSSEC, IP_CHECKSUM, IP_RECVERR_RFC4884;
- * the read-only IP_MTU and IP_PROTOCOL), and what IP_MINTTL does to a
- * TCP connection over loopback (TTL 64).
+ * the read-only IP_MTU and IP_PROTOCOL; IP_LOCAL_PORT_RANGE), what
+ * IP_MINTTL does to a TCP connection over loopback (TTL 64), and the
+ * ephemeral ports IP_LOCAL_PORT_RANGE leaves (the namespace's range is
+ * Linux's default, 32768-60999, on both sides).
  */
 #include "diff.h"
 
@@ -18,6 +20,9 @@
 
 #ifndef IP_PROTOCOL
 #define IP_PROTOCOL 52
+#endif
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51
 #endif
 
 static const struct {
@@ -86,8 +91,70 @@ static void minttl_connect(const char *step, int min)
 	close(l);
 }
 
+static void range_set(const char *step, int s, uint32_t v, socklen_t len)
+{
+	TRY(step, setsockopt(s, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &v, len));
+	uint32_t g = 0;
+	socklen_t gl = sizeof(g);
+	int r = getsockopt(s, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &g, &gl);
+	V(step, "then %d %#x len %u", r, g, (unsigned)gl);
+}
+
+/* The port a socket with range lo-hi gets from bind (port 0) or connect,
+ * said as where it falls: in [want_lo, want_hi] or not. */
+static void range_port(const char *step, int type, int use_connect, uint16_t lo, uint16_t hi, uint16_t want_lo,
+		       uint16_t want_hi)
+{
+	int l = -1;
+	struct sockaddr_in d = loop4(9);
+	if (type == SOCK_STREAM && use_connect) {
+		l = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in la = loop4(0);
+		socklen_t ll = sizeof(la);
+		bind(l, (struct sockaddr *)&la, sizeof(la));
+		listen(l, 4);
+		getsockname(l, (struct sockaddr *)&la, &ll);
+		d = la;
+	}
+	int s = socket(AF_INET, type, 0);
+	uint32_t v = (uint32_t)lo | (uint32_t)hi << 16;
+	setsockopt(s, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &v, sizeof(v));
+	struct sockaddr_in a = loop4(0);
+	errno = 0;
+	int r = use_connect ? connect(s, (struct sockaddr *)&d, sizeof(d)) : bind(s, (struct sockaddr *)&a, sizeof(a));
+	int e = r < 0 ? errno : 0;
+	socklen_t al = sizeof(a);
+	getsockname(s, (struct sockaddr *)&a, &al);
+	unsigned p = ntohs(a.sin_port);
+	V(step, "%d %s port %s", r, errname(e), p >= want_lo && p <= want_hi ? "in the range" : "outside");
+	close(s);
+	if (l >= 0)
+		close(l);
+}
+
 void case_ip4_options(void)
 {
+	int pr = socket(AF_INET, SOCK_DGRAM, 0);
+	get_int("IP_LOCAL_PORT_RANGE default", pr, IPPROTO_IP, IP_LOCAL_PORT_RANGE);
+	range_set("range 40000-40010", pr, 40000u | 40010u << 16, 4);
+	range_set("range low above high", pr, 40010u | 40000u << 16, 4);
+	range_set("range low only", pr, 40000u, 4);
+	range_set("range high only", pr, 40000u << 16, 4);
+	range_set("range in one byte", pr, 7, 1);
+	range_set("range in two bytes", pr, 7, 2);
+	range_set("range in eight bytes", pr, 40000u | 40010u << 16, 8);
+	range_set("range none", pr, 0, 4);
+	close(pr);
+	range_port("udp bind in 40005-40010", SOCK_DGRAM, 0, 40005, 40010, 40005, 40010);
+	range_port("udp connect in 40005-40010", SOCK_DGRAM, 1, 40005, 40010, 40005, 40010);
+	range_port("tcp bind in 40005-40010", SOCK_STREAM, 0, 40005, 40010, 40005, 40010);
+	range_port("tcp connect in 40005-40010", SOCK_STREAM, 1, 40005, 40010, 40005, 40010);
+	range_port("udp bind in 60990-", SOCK_DGRAM, 0, 60990, 0, 60990, 60999);
+	range_port("udp bind in -32770", SOCK_DGRAM, 0, 0, 32770, 32768, 32770);
+	range_port("udp bind, range below the namespace's", SOCK_DGRAM, 0, 900, 1000, 32768, 60999);
+	range_port("udp bind, range above the namespace's", SOCK_DGRAM, 0, 65000, 65535, 32768, 60999);
+	range_port("tcp connect, range across the top", SOCK_STREAM, 1, 60995, 65000, 60995, 60999);
+
 	sweep("udp", SOCK_DGRAM);
 	sweep("tcp", SOCK_STREAM);
 

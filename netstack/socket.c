@@ -17,6 +17,9 @@
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
 #endif
+#ifndef IP_UNICAST_IF
+#define IP_UNICAST_IF 50
+#endif
 #ifndef IP_PROTOCOL
 #define IP_PROTOCOL 52 /* (linux/in.h; glibc's netinet/in.h lacks it) */
 #endif
@@ -1093,6 +1096,27 @@ int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len
 		s->port_range = r;
 		return 0;
 	}
+	case IP_UNICAST_IF: {
+		/* an interface index in network byte order; 0: none */
+		if (len != sizeof(int))
+			return -EINVAL;
+		int idx = (int)ntohl((uint32_t)val);
+		if (idx == 0) {
+			s->uc_index = 0;
+			return 0;
+		}
+		if (!ns_nic_get(s->stack, idx))
+			return -EADDRNOTAVAIL;
+		if (s->bound_nic)
+			return -EINVAL; /* (Linux: unless it is the device's VRF) */
+		s->uc_index = idx;
+		return 0;
+	}
+	case IP_TRANSPARENT:
+		if (len < 1)
+			return -EINVAL;
+		set_flag(s, NS_SO_TRANSPARENT, val);
+		return 0;
 	case IP_MINTTL:
 		if (len < 1 || val < 0 || val > 255)
 			return -EINVAL;
@@ -1132,6 +1156,10 @@ int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, con
 	switch (name) {
 	case IP_MINTTL:
 		return put_int(v, len, s->min_ttl);
+	case IP_TRANSPARENT:
+		return put_int(v, len, !!(s->opts & NS_SO_TRANSPARENT));
+	case IP_UNICAST_IF:
+		return put_int(v, len, (int)htonl((uint32_t)s->uc_index));
 	case IP_LOCAL_PORT_RANGE:
 		return put_int(v, len, (int)s->port_range);
 	case IP_HDRINCL:

@@ -558,6 +558,10 @@ enum {
 	NS_SO_PASSSEC = 1u << 27,
 	NS_SO_CHECKSUM = 1u << 28,
 	NS_SO_RFC4884 = 1u << 29,
+	/* IP_TRANSPARENT: binds as IP_FREEBIND does (the sentry checks the
+	 * capability; without netfilter nothing else steers foreign
+	 * traffic to a socket, here or on Linux) */
+	NS_SO_TRANSPARENT = 1u << 30,
 };
 
 /* One report on a socket's error queue, read with MSG_ERRQUEUE (Linux's
@@ -590,6 +594,7 @@ struct ns_socket {
 	uint8_t min_hops6; /* IPV6_MINHOPCOUNT: TCP drops segments below it */
 	uint8_t min_ttl;   /* IP_MINTTL: the same for IPv4 (TCP only, as Linux) */
 	uint32_t port_range; /* IP_LOCAL_PORT_RANGE: low | high << 16 (0: none) */
+	int uc_index;	   /* IP_UNICAST_IF: IPv4 unicast leaves by it (UDP), 0: none */
 	int frag_size6;	   /* IPV6_MTU: a datagram's fragments at most this, 0: the path's */
 	int mc_index6;	   /* IPV6_MULTICAST_IF, 0: none */
 	uint32_t opts;	   /* NS_SO_* */

@@ -146,7 +146,7 @@ static int bindable(const struct ns_socket *s, const struct ns_ip *ip)
 {
 	struct ns_stack *st = s->stack;
 	/* (all of 127/8 is local, but ::1 only while lo has it: Linux) */
-	if ((s->opts & NS_SO_FREEBIND) || ns_ip_is_any(ip) || ns_ip_is_mcast(ip) ||
+	if ((s->opts & (NS_SO_FREEBIND | NS_SO_TRANSPARENT)) || ns_ip_is_any(ip) || ns_ip_is_mcast(ip) ||
 	    (ip->family == AF_INET && ns_ip_is_loopback(ip)))
 		return 1;
 	if (ip->family == AF_INET && ns_is_bcast4(st, ip->v4))
@@ -243,7 +243,10 @@ static int udp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 		return -ENETUNREACH; /* bound to an address of the other family */
 	struct ns_rt rt;
 	struct ns_ip src = send_source(u, &dst);
-	r = ns_route(st, &dst, &src, sa.scope ? (int)sa.scope : s->bound_nic, &rt);
+	int oif = sa.scope ? (int)sa.scope : s->bound_nic;
+	if (!oif && dst.family == AF_INET && !ns_ip_is_mcast(&dst))
+		oif = s->uc_index; /* (IP_UNICAST_IF, as Linux's ip4_datagram_connect) */
+	r = ns_route(st, &dst, &src, oif, &rt);
 	if (r < 0)
 		return r;
 	if (rt.bcast && !(s->opts & NS_SO_BROADCAST))
@@ -440,8 +443,14 @@ static void mcast_source(const struct ns_socket *s, const struct ns_ip *dst, str
 {
 	if (dst->family == AF_INET6 && ns_ip_is_mcast(dst) && !*bound_nic)
 		*bound_nic = s->mc_index6;
-	if (dst->family != AF_INET || !ip4_is_mcast(dst->v4))
+	if (dst->family != AF_INET)
 		return;
+	if (!ip4_is_mcast(dst->v4)) {
+		/* IP_UNICAST_IF: the other IPv4 destinations' interface */
+		if (!*bound_nic)
+			*bound_nic = s->uc_index;
+		return;
+	}
 	if (!*bound_nic)
 		*bound_nic = s->mc_index;
 	if (ns_ip_is_any(src) && s->mc_addr)

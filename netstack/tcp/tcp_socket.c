@@ -294,7 +294,7 @@ static int tcp_bind(struct ns_socket *s, const struct sockaddr *a, socklen_t len
 	if (ns_ip_is_mcast(&sa.ip) || (sa.ip.family == AF_INET && ns_is_bcast4(st, sa.ip.v4)))
 		return -EADDRNOTAVAIL;
 	/* (all of 127/8 is local, but ::1 only while lo has it: Linux) */
-	if (!(s->opts & NS_SO_FREEBIND) && !ns_ip_is_any(&sa.ip) && !ns_addr_nic(st, &sa.ip) &&
+	if (!(s->opts & (NS_SO_FREEBIND | NS_SO_TRANSPARENT)) && !ns_ip_is_any(&sa.ip) && !ns_addr_nic(st, &sa.ip) &&
 	    !(sa.ip.family == AF_INET && ns_ip_is_loopback(&sa.ip)))
 		return -EADDRNOTAVAIL;
 	if (sa.scope)

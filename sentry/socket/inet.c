@@ -428,10 +428,21 @@ static int inet_attach_filter(struct sock *s, struct task *t, const void *val, s
 
 /* Options the task's capabilities decide (Linux checks after the length,
  * before the value): SO_RCVBUFFORCE and SO_SNDBUFFORCE pass the limits
- * with CAP_NET_ADMIN only; SO_PRIORITY outside 0..6 needs CAP_NET_RAW or
- * CAP_NET_ADMIN. */
+ * with CAP_NET_ADMIN only; SO_PRIORITY outside 0..6 and IP_TRANSPARENT
+ * on need CAP_NET_RAW or CAP_NET_ADMIN. */
 static int inet_force_denied(struct sock *s, struct task *t, int level, int name, const void *val, socklen_t len)
 {
+	if (level == IPPROTO_IP && name == IP_TRANSPARENT && len >= 1) {
+		/* turning it on needs CAP_NET_RAW or CAP_NET_ADMIN (Linux
+		 * checks before the length: none is 0, then EINVAL) */
+		int v = 0;
+		if (len >= (socklen_t)sizeof(int))
+			memcpy(&v, val, sizeof(v));
+		else
+			v = *(const uint8_t *)val;
+		return v && !ns_capable(t, I(s)->netns->c.owner, KCAP_NET_RAW) &&
+		       !ns_capable(t, I(s)->netns->c.owner, KCAP_NET_ADMIN);
+	}
 	if (level != SOL_SOCKET || len < (socklen_t)sizeof(int))
 		return 0;
 	if (name == SO_RCVBUFFORCE || name == SO_SNDBUFFORCE)

@@ -2,7 +2,8 @@
  * ip(7) options at their boundaries on UDP and TCP sockets: the options
  * issue 12's first sweep left out (raw sockets' options, as answered on
  * the others; IP_MINTTL; IP_PASSSEC, IP_CHECKSUM, IP_RECVERR_RFC4884;
- * the read-only IP_MTU and IP_PROTOCOL; IP_LOCAL_PORT_RANGE), what
+ * the read-only IP_MTU and IP_PROTOCOL; IP_LOCAL_PORT_RANGE,
+ * IP_TRANSPARENT and IP_UNICAST_IF), what
  * IP_MINTTL does to a TCP connection over loopback (TTL 64), and the
  * ephemeral ports IP_LOCAL_PORT_RANGE leaves (the namespace's range is
  * Linux's default, 32768-60999, on both sides).
@@ -10,6 +11,8 @@
 #include "diff.h"
 
 #include <arpa/inet.h>
+#include <linux/capability.h>
+#include <net/if.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -20,6 +23,9 @@
 
 #ifndef IP_PROTOCOL
 #define IP_PROTOCOL 52
+#endif
+#ifndef IP_UNICAST_IF
+#define IP_UNICAST_IF 50
 #endif
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
@@ -33,7 +39,7 @@ static const struct {
 	{ "IP_MTU", IP_MTU },		  { "IP_PASSSEC", IP_PASSSEC },
 	{ "IP_MINTTL", IP_MINTTL },	  { "IP_NODEFRAG", IP_NODEFRAG },
 	{ "IP_CHECKSUM", IP_CHECKSUM },	  { "IP_RECVERR_RFC4884", IP_RECVERR_RFC4884 },
-	{ "IP_PROTOCOL", IP_PROTOCOL },
+	{ "IP_PROTOCOL", IP_PROTOCOL },	  { "IP_TRANSPARENT", IP_TRANSPARENT },
 };
 
 static void sweep(const char *kind, int type)
@@ -132,8 +138,77 @@ static void range_port(const char *step, int type, int use_connect, uint16_t lo,
 		close(l);
 }
 
+/* IP_TRANSPARENT without CAP_NET_RAW and CAP_NET_ADMIN */
+static void transparent_unprivileged(void)
+{
+	drop_cap(CAP_NET_RAW);
+	drop_cap(CAP_NET_ADMIN);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	set_int("IP_TRANSPARENT 1 unprivileged", s, IPPROTO_IP, IP_TRANSPARENT, 1);
+	set_int("IP_TRANSPARENT 0 unprivileged", s, IPPROTO_IP, IP_TRANSPARENT, 0);
+	unsigned char one = 1;
+	TRY("IP_TRANSPARENT no bytes unprivileged", setsockopt(s, IPPROTO_IP, IP_TRANSPARENT, &one, 0));
+	close(s);
+}
+
+/* bind to an address no interface has (TEST-NET-1), with and without */
+static void foreign_bind(const char *step, int type, int transparent)
+{
+	int s = socket(AF_INET, type, 0);
+	if (transparent)
+		setsockopt(s, IPPROTO_IP, IP_TRANSPARENT, &transparent, sizeof(transparent));
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	a.sin_addr.s_addr = htonl(0xc0000201);
+	TRY(step, bind(s, (struct sockaddr *)&a, sizeof(a)));
+	close(s);
+}
+
+static void unicast_if(const char *step, int s, uint32_t idx, socklen_t len)
+{
+	uint32_t v = htonl(idx);
+	TRY(step, setsockopt(s, IPPROTO_IP, IP_UNICAST_IF, &v, len));
+	int g = -1;
+	socklen_t gl = sizeof(g);
+	int r = getsockopt(s, IPPROTO_IP, IP_UNICAST_IF, &g, &gl);
+	V(step, "then %d index %u len %u", r, ntohl((uint32_t)g), (unsigned)gl);
+}
+
 void case_ip4_options(void)
 {
+	ck_child(transparent_unprivileged);
+	foreign_bind("udp bind foreign", SOCK_DGRAM, 0);
+	foreign_bind("udp bind foreign, transparent", SOCK_DGRAM, 1);
+	foreign_bind("tcp bind foreign", SOCK_STREAM, 0);
+	foreign_bind("tcp bind foreign, transparent", SOCK_STREAM, 1);
+
+	unsigned lo = if_nametoindex("lo");
+	for (int k = 0; k < 2; k++) {
+		int s = socket(AF_INET, k ? SOCK_STREAM : SOCK_DGRAM, 0);
+		const char *w = k ? "tcp" : "udp";
+		char step[64];
+		snprintf(step, sizeof(step), "%s IP_UNICAST_IF lo", w);
+		unicast_if(step, s, lo, 4);
+		snprintf(step, sizeof(step), "%s IP_UNICAST_IF no such index", w);
+		unicast_if(step, s, 99, 4);
+		snprintf(step, sizeof(step), "%s IP_UNICAST_IF in host order", w);
+		unicast_if(step, s, htonl(lo), 4);
+		snprintf(step, sizeof(step), "%s IP_UNICAST_IF in one byte", w);
+		unicast_if(step, s, lo, 1);
+		snprintf(step, sizeof(step), "%s IP_UNICAST_IF in eight bytes", w);
+		unicast_if(step, s, lo, 8);
+		if (!k) {
+			struct sockaddr_in d = loop4(9);
+			TRY("udp sendto 127.0.0.1 by lo", sendto(s, "x", 1, 0, (struct sockaddr *)&d, sizeof(d)));
+			TRY("udp connect 127.0.0.1 by lo", connect(s, (struct sockaddr *)&d, sizeof(d)));
+		}
+		snprintf(step, sizeof(step), "%s IP_UNICAST_IF none", w);
+		unicast_if(step, s, 0, 4);
+		setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3);
+		snprintf(step, sizeof(step), "%s IP_UNICAST_IF lo once bound to lo", w);
+		unicast_if(step, s, lo, 4);
+		close(s);
+	}
+
 	int pr = socket(AF_INET, SOCK_DGRAM, 0);
 	get_int("IP_LOCAL_PORT_RANGE default", pr, IPPROTO_IP, IP_LOCAL_PORT_RANGE);
 	range_set("range 40000-40010", pr, 40000u | 40010u << 16, 4);

@@ -20,6 +20,9 @@
 #ifndef IP_UNICAST_IF
 #define IP_UNICAST_IF 50
 #endif
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
 #ifndef IP_PROTOCOL
 #define IP_PROTOCOL 52 /* (linux/in.h; glibc's netinet/in.h lacks it) */
 #endif
@@ -1112,6 +1115,9 @@ int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len
 		s->uc_index = idx;
 		return 0;
 	}
+	case IP_BIND_ADDRESS_NO_PORT:
+		set_flag(s, NS_SO_BIND_NO_PORT, val);
+		return 0;
 	case IP_TRANSPARENT:
 		if (len < 1)
 			return -EINVAL;
@@ -1158,6 +1164,8 @@ int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, con
 		return put_int(v, len, s->min_ttl);
 	case IP_TRANSPARENT:
 		return put_int(v, len, !!(s->opts & NS_SO_TRANSPARENT));
+	case IP_BIND_ADDRESS_NO_PORT:
+		return put_int(v, len, !!(s->opts & NS_SO_BIND_NO_PORT));
 	case IP_UNICAST_IF:
 		return put_int(v, len, (int)htonl((uint32_t)s->uc_index));
 	case IP_LOCAL_PORT_RANGE:

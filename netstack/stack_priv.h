@@ -562,6 +562,10 @@ enum {
 	 * capability; without netfilter nothing else steers foreign
 	 * traffic to a socket, here or on Linux) */
 	NS_SO_TRANSPARENT = 1u << 30,
+	/* IP_BIND_ADDRESS_NO_PORT: bind(port 0) takes the address only; the
+	 * port comes with connect (for TCP, by the whole 4-tuple), listen or
+	 * the first datagram, as when unbound */
+	NS_SO_BIND_NO_PORT = 1u << 31,
 };
 
 /* One report on a socket's error queue, read with MSG_ERRQUEUE (Linux's

@@ -171,6 +171,15 @@ static int udp_bind(struct ns_socket *s, const struct sockaddr *a, socklen_t len
 	if (sa.scope)
 		s->bound_nic = (int)sa.scope;
 	uint16_t port = sa.port;
+	if (port == 0 && (s->opts & NS_SO_BIND_NO_PORT)) {
+		/* the address only: the port comes with the first send or
+		 * connect (autobind), as for an unbound socket */
+		u->laddr = sa.ip;
+		u->addr_locked = !ns_ip_is_any(&sa.ip);
+		if (sa.ip.family == AF_INET6 && u->addr_locked)
+			s->opts |= NS_SO_V6ONLY;
+		return 0;
+	}
 	if (port == 0) {
 		int p = pick_port(st, u, &sa.ip);
 		if (p < 0)

@@ -299,8 +299,9 @@ static int tcp_bind(struct ns_socket *s, const struct sockaddr *a, socklen_t len
 		return -EADDRNOTAVAIL;
 	if (sa.scope)
 		s->bound_nic = (int)sa.scope;
-	r = tcp_bind_port(st, tp, &sa.ip, sa.port, 0);
-	if (r < 0)
+	if (sa.port == 0 && (s->opts & NS_SO_BIND_NO_PORT))
+		tp->laddr = sa.ip; /* (no port: connect or listen picks it) */
+	else if ((r = tcp_bind_port(st, tp, &sa.ip, sa.port, 0)) < 0)
 		return r;
 	tp->port_locked = sa.port != 0;
 	tp->addr_locked = !ns_ip_is_any(&sa.ip);

@@ -3,7 +3,7 @@
  * issue 12's first sweep left out (raw sockets' options, as answered on
  * the others; IP_MINTTL; IP_PASSSEC, IP_CHECKSUM, IP_RECVERR_RFC4884;
  * the read-only IP_MTU and IP_PROTOCOL; IP_LOCAL_PORT_RANGE,
- * IP_TRANSPARENT and IP_UNICAST_IF), what
+ * IP_TRANSPARENT, IP_UNICAST_IF, IP_BIND_ADDRESS_NO_PORT), what
  * IP_MINTTL does to a TCP connection over loopback (TTL 64), and the
  * ephemeral ports IP_LOCAL_PORT_RANGE leaves (the namespace's range is
  * Linux's default, 32768-60999, on both sides).
@@ -27,6 +27,9 @@
 #ifndef IP_UNICAST_IF
 #define IP_UNICAST_IF 50
 #endif
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
 #endif
@@ -40,6 +43,7 @@ static const struct {
 	{ "IP_MINTTL", IP_MINTTL },	  { "IP_NODEFRAG", IP_NODEFRAG },
 	{ "IP_CHECKSUM", IP_CHECKSUM },	  { "IP_RECVERR_RFC4884", IP_RECVERR_RFC4884 },
 	{ "IP_PROTOCOL", IP_PROTOCOL },	  { "IP_TRANSPARENT", IP_TRANSPARENT },
+	{ "IP_BIND_ADDRESS_NO_PORT", IP_BIND_ADDRESS_NO_PORT },
 };
 
 static void sweep(const char *kind, int type)
@@ -173,8 +177,64 @@ static void unicast_if(const char *step, int s, uint32_t idx, socklen_t len)
 	V(step, "then %d index %u len %u", r, ntohl((uint32_t)g), (unsigned)gl);
 }
 
+/* bind(127.0.0.1, port 0) with IP_BIND_ADDRESS_NO_PORT, then what
+ * gives the port: said as whether a port is there after each step */
+static void no_port(const char *w, int type, int how)
+{
+	static const char *const hows[] = { "connect", "listen", "sendto", "second bind" };
+	char step[96];
+	int l = -1;
+	struct sockaddr_in d = loop4(9);
+	if (type == SOCK_STREAM && how == 0) {
+		l = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in la = loop4(0);
+		socklen_t ll = sizeof(la);
+		bind(l, (struct sockaddr *)&la, sizeof(la));
+		listen(l, 4);
+		getsockname(l, (struct sockaddr *)&la, &ll);
+		d = la;
+	}
+	int s = socket(AF_INET, type, 0);
+	int one = 1;
+	setsockopt(s, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+	struct sockaddr_in a = loop4(0);
+	snprintf(step, sizeof(step), "%s no port, bind", w);
+	TRY(step, bind(s, (struct sockaddr *)&a, sizeof(a)));
+	socklen_t al = sizeof(a);
+	getsockname(s, (struct sockaddr *)&a, &al);
+	snprintf(step, sizeof(step), "%s no port, after bind", w);
+	V(step, "address %s port %s", a.sin_addr.s_addr == htonl(INADDR_LOOPBACK) ? "127.0.0.1" : "other",
+	  a.sin_port ? "some" : "0");
+	snprintf(step, sizeof(step), "%s no port, %s", w, hows[how]);
+	if (how == 0)
+		TRY(step, connect(s, (struct sockaddr *)&d, sizeof(d)));
+	else if (how == 1)
+		TRY(step, listen(s, 4));
+	else if (how == 2)
+		TRY(step, sendto(s, "x", 1, 0, (struct sockaddr *)&d, sizeof(d)));
+	else {
+		struct sockaddr_in b = loop4(0);
+		TRY(step, bind(s, (struct sockaddr *)&b, sizeof(b)));
+	}
+	al = sizeof(a);
+	getsockname(s, (struct sockaddr *)&a, &al);
+	snprintf(step, sizeof(step), "%s no port, after %s", w, hows[how]);
+	V(step, "address %s port %s", a.sin_addr.s_addr == htonl(INADDR_LOOPBACK) ? "127.0.0.1" : "other",
+	  a.sin_port ? "some" : "0");
+	close(s);
+	if (l >= 0)
+		close(l);
+}
+
 void case_ip4_options(void)
 {
+	no_port("tcp", SOCK_STREAM, 0);
+	no_port("tcp", SOCK_STREAM, 1);
+	no_port("tcp", SOCK_STREAM, 3);
+	no_port("udp", SOCK_DGRAM, 0);
+	no_port("udp", SOCK_DGRAM, 2);
+	no_port("udp", SOCK_DGRAM, 3);
+
 	ck_child(transparent_unprivileged);
 	foreign_bind("udp bind foreign", SOCK_DGRAM, 0);
 	foreign_bind("udp bind foreign, transparent", SOCK_DGRAM, 1);

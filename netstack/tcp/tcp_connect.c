@@ -270,6 +270,17 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	tp->sk.mc_all6 = lp->sk.mc_all6;
 	tp->sk.min_hops6 = lp->sk.min_hops6;
 	tp->sk.min_ttl = lp->sk.min_ttl;
+	tp->sk.port_range = lp->sk.port_range;
+	tp->sk.uc_index = lp->sk.uc_index;
+	/* Linux's tcp_v4_syn_recv_sock takes these from the ACK that
+	 * completes the handshake: its TOS (rcv_tos), its TTL as the
+	 * multicast TTL and its interface as the multicast one */
+	tp->rcv_tos = seg->l3->tos;
+	if (seg->l3->src.family == AF_INET) {
+		tp->sk.mc_ttl = seg->l3->ttl;
+		if (seg->pkt && seg->pkt->nic)
+			tp->sk.mc_index = seg->pkt->nic->id;
+	}
 	tp->sk.bound_nic = lp->sk.bound_nic;
 	tp->sk.linger_on = lp->sk.linger_on;
 	tp->sk.linger_secs = lp->sk.linger_secs;

@@ -409,6 +409,7 @@ struct tcp_sock {
 
 	/* User options. */
 	uint8_t nodelay, cork, fin_queued, fin_sent, defer_accept_secs_set;
+	uint8_t rcv_tos; /* the TOS of the ACK that completed an accepted handshake (IP_PKTOPTIONS) */
 	uint8_t force_push;	     /* persist timer: send what fits, now */
 	uint8_t shut_rd, shut_wr;
 	uint32_t keepidle_s, keepintvl_s, keepcnt;

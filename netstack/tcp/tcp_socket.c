@@ -1206,6 +1206,54 @@ static void fill_info(struct tcp_sock *tp, struct tcp_info *ti)
 	ti->tcpi_snd_wnd = tp->snd_wnd;
 }
 
+/* One control message into buf (room bytes), as Linux's put_cmsg: what
+ * does not fit is cut (the header's length says the cut size); returns
+ * the bytes used. */
+static size_t put_cmsg_cut(uint8_t *buf, size_t room, int type, const void *data, size_t dlen)
+{
+	if (room < sizeof(struct cmsghdr))
+		return 0;
+	size_t cm = CMSG_LEN(dlen);
+	if (cm > room)
+		cm = room;
+	struct cmsghdr h = { .cmsg_len = cm, .cmsg_level = IPPROTO_IP, .cmsg_type = type };
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), data, cm - sizeof(h));
+	size_t sp = CMSG_SPACE(dlen);
+	return sp < room ? sp : room;
+}
+
+/* IP_PKTOPTIONS (Linux's, TCP only): the control messages a TCP socket
+ * would carry, as IP_PKTINFO (the bound address, the multicast index),
+ * IP_RECVTTL (the multicast TTL: Linux's choice) and IP_RECVTOS (the
+ * TOS of the accepted handshake's ACK) ask. */
+static int tcp_pktoptions(struct tcp_sock *tp, void *v, socklen_t *len)
+{
+	if ((int)*len < 0)
+		return -EINVAL;
+	uint8_t *buf = v;
+	size_t room = *len, used = 0;
+	struct ns_socket *s = &tp->sk;
+	if (s->opts & NS_SO_PKTINFO) {
+		struct in_pktinfo pi;
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_ifindex = s->mc_index;
+		if (tp->laddr.family == AF_INET)
+			pi.ipi_addr.s_addr = pi.ipi_spec_dst.s_addr = htonl(tp->laddr.v4);
+		used += put_cmsg_cut(buf + used, room - used, IP_PKTINFO, &pi, sizeof(pi));
+	}
+	if (s->opts & NS_SO_RECVTTL) {
+		int ttl = s->mc_ttl;
+		used += put_cmsg_cut(buf + used, room - used, IP_TTL, &ttl, sizeof(ttl));
+	}
+	if (s->opts & NS_SO_RECVTOS) {
+		int tos = tp->rcv_tos;
+		used += put_cmsg_cut(buf + used, room - used, IP_TOS, &tos, sizeof(tos));
+	}
+	*len = (socklen_t)used;
+	return 0;
+}
+
 static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, socklen_t *len)
 {
 	struct tcp_sock *tp = tcp_sk(s);
@@ -1214,6 +1262,8 @@ static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 			return put_int(v, len, tp->state == TCPS_LISTEN);
 		return -ENOPROTOOPT;
 	}
+	if (level == IPPROTO_IP && name == IP_PKTOPTIONS)
+		return tcp_pktoptions(tp, v, len);
 	if (level == IPPROTO_IP)
 		return ns_ip_getsockopt(s, name, v, len, tp->state == TCPS_ESTABLISHED ? &tp->raddr : NULL,
 					tp->lport);

@@ -375,6 +375,10 @@ SYSCALL(getsockopt)
 	} else {
 		char val[256];
 		socklen_t len = (socklen_t)ulen < sizeof(val) ? (socklen_t)ulen : sizeof(val);
+		/* Linux writes only what the option writes: the rest of the
+		 * buffer (a control message's padding) keeps its bytes */
+		if (copy_from_user(t, val, ARG(3), len))
+			memset(val, 0, sizeof(val));
 		r = s->ops->getsockopt(s, t, (int)ARG(1), (int)ARG(2), val, &len);
 		if (!r) {
 			int out = (int)len;

@@ -21,6 +21,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#ifndef IP_PKTOPTIONS
+#define IP_PKTOPTIONS 9
+#endif
 #ifndef IP_PROTOCOL
 #define IP_PROTOCOL 52
 #endif
@@ -226,8 +229,56 @@ static void no_port(const char *w, int type, int how)
 		close(l);
 }
 
+/* IP_PKTOPTIONS of s with len bytes of room: the control messages */
+static void pktoptions(const char *step, int s, socklen_t room)
+{
+	unsigned char buf[256];
+	memset(buf, 0xee, sizeof(buf));
+	socklen_t l = room;
+	errno = 0;
+	int r = getsockopt(s, IPPROTO_IP, IP_PKTOPTIONS, buf, &l);
+	if (r < 0) {
+		V(step, "%d %s", r, errname(errno));
+		return;
+	}
+	char out[512];
+	int n = snprintf(out, sizeof(out), "len %u:", (unsigned)l);
+	for (socklen_t i = 0; i < l && n < (int)sizeof(out) - 4; i++)
+		n += snprintf(out + n, sizeof(out) - (size_t)n, " %02x", buf[i]);
+	V(step, "%s", out);
+}
+
 void case_ip4_options(void)
 {
+	{
+		int u = socket(AF_INET, SOCK_DGRAM, 0);
+		pktoptions("udp IP_PKTOPTIONS", u, 256);
+		close(u);
+		int l = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in la = loop4(0);
+		socklen_t ll = sizeof(la);
+		bind(l, (struct sockaddr *)&la, sizeof(la));
+		listen(l, 4);
+		getsockname(l, (struct sockaddr *)&la, &ll);
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		int tos = 0x10, one = 1;
+		setsockopt(c, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+		connect(c, (struct sockaddr *)&la, sizeof(la));
+		int a = accept(l, NULL, NULL);
+		pktoptions("tcp IP_PKTOPTIONS, none asked", a, 256);
+		setsockopt(a, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+		setsockopt(a, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one));
+		setsockopt(a, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
+		setsockopt(c, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
+		pktoptions("tcp IP_PKTOPTIONS accepted, all asked", a, 256);
+		pktoptions("tcp IP_PKTOPTIONS in 40 bytes", a, 40);
+		pktoptions("tcp IP_PKTOPTIONS in 10 bytes", a, 10);
+		pktoptions("tcp IP_PKTOPTIONS connected, RECVTOS", c, 256);
+		close(a);
+		close(c);
+		close(l);
+	}
+
 	no_port("tcp", SOCK_STREAM, 0);
 	no_port("tcp", SOCK_STREAM, 1);
 	no_port("tcp", SOCK_STREAM, 3);

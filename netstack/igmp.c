@@ -82,6 +82,7 @@ struct ip4_mc_entry {
 	int ifindex;
 	uint8_t mode;
 	uint8_t nsrc;
+	uint8_t has_list; /* a list was made (Linux's sflist): the mode is kept even when it empties */
 	uint32_t src[IGMP_MAX_MSF];
 };
 
@@ -608,7 +609,7 @@ static int sock_source(struct ns_socket *s, uint32_t group, uint32_t addr, int i
 	for (unsigned i = 0; mc && i < mc->n && !e; i++)
 		if (mc->e[i].group == group && mc->e[i].ifindex == ifindex)
 			e = &mc->e[i];
-	if (!e || (e->nsrc && e->mode != mode))
+	if (!e || ((e->nsrc || e->has_list) && e->mode != mode))
 		return -EINVAL;
 	/* An empty filter takes the mode asked for (Linux does so before
 	 * it looks for the source, on a drop too). */
@@ -627,7 +628,181 @@ static int sock_source(struct ns_socket *s, uint32_t group, uint32_t addr, int i
 	if (e->nsrc >= IGMP_MAX_MSF)
 		return -ENOBUFS;
 	e->src[e->nsrc++] = src;
+	e->has_list = 1;
 	return 0;
+}
+
+static struct ip4_mc_entry *find_entry(struct ns_socket *s, uint32_t group, int ifindex)
+{
+	struct ip4_mc_sock *mc = s->mc4;
+	for (unsigned i = 0; mc && i < mc->n; i++)
+		if (mc->e[i].group == group && mc->e[i].ifindex == ifindex)
+			return &mc->e[i];
+	return NULL;
+}
+
+/* A membership's whole filter at once (RFC 3678's IP_MSFILTER and
+ * MCAST_MSFILTER, as Linux's ip_mc_msfilter): INCLUDE of no source is a
+ * leave; the membership must exist. n at most IGMP_MAX_MSF (the caller
+ * checks: ENOBUFS). */
+static int set_filter(struct ns_socket *s, uint32_t group, uint32_t addr, int ifindex, uint32_t fmode,
+		      uint32_t n, const uint32_t *src)
+{
+	if (!ip4_is_mcast(group))
+		return -EINVAL;
+	if (fmode != MCAST_INCLUDE && fmode != MCAST_EXCLUDE)
+		return -EINVAL;
+	if (!find_nic(s->stack, group, addr, &ifindex))
+		return -ENODEV;
+	if (fmode == MCAST_INCLUDE && n == 0)
+		return sock_leave(s, group, addr, ifindex);
+	struct ip4_mc_entry *e = find_entry(s, group, ifindex);
+	if (!e)
+		return -EINVAL;
+	e->mode = fmode == MCAST_INCLUDE ? MC_INCLUDE : MC_EXCLUDE;
+	e->nsrc = (uint8_t)n;
+	e->has_list = n > 0;
+	memcpy(e->src, src, n * sizeof(*src));
+	return 0;
+}
+
+/* struct ip_msfilter (IP_MSFILTER) and struct group_filter
+ * (MCAST_MSFILTER) as Linux checks them: a header, then numsrc sources
+ * that the length must hold, at most IGMP_MAX_MSF (ENOBUFS). */
+#define MSF_HDR 16u  /* IP_MSFILTER_SIZE(0) */
+#define GF_HDR 144u  /* GROUP_FILTER_SIZE(0) */
+#define GF_SRC 128u  /* a struct sockaddr_storage */
+#define GF_GROUP 8u  /* gf_group's offset */
+#define GF_FMODE 136u
+
+static int set_msfilter(struct ns_socket *s, const uint8_t *v, socklen_t len)
+{
+	if (len < MSF_HDR)
+		return -EINVAL;
+	uint32_t g, a, fmode, n;
+	memcpy(&g, v, 4);
+	memcpy(&a, v + 4, 4);
+	memcpy(&fmode, v + 8, 4);
+	memcpy(&n, v + 12, 4);
+	if (n >= 0x3ffffffcu || n > IGMP_MAX_MSF)
+		return -ENOBUFS;
+	if (MSF_HDR + 4 * n > len)
+		return -EINVAL;
+	uint32_t src[IGMP_MAX_MSF];
+	for (uint32_t i = 0; i < n; i++) {
+		memcpy(&src[i], v + MSF_HDR + 4 * i, 4);
+		src[i] = ntohl(src[i]);
+	}
+	return set_filter(s, ntohl(g), ntohl(a), 0, fmode, n, src);
+}
+
+static int set_gfilter(struct ns_socket *s, const uint8_t *v, socklen_t len)
+{
+	if (len < GF_HDR)
+		return -EINVAL;
+	uint32_t ifindex, fmode, n;
+	memcpy(&ifindex, v, 4);
+	memcpy(&fmode, v + GF_FMODE, 4);
+	memcpy(&n, v + GF_FMODE + 4, 4);
+	if (n >= 0x1ffffffu || n > IGMP_MAX_MSF)
+		return -ENOBUFS;
+	if (GF_HDR + GF_SRC * n > len)
+		return -EINVAL;
+	struct sockaddr_in sin;
+	memcpy(&sin, v + GF_GROUP, sizeof(sin));
+	if (sin.sin_family != AF_INET)
+		return -EADDRNOTAVAIL;
+	uint32_t src[IGMP_MAX_MSF];
+	for (uint32_t i = 0; i < n; i++) {
+		struct sockaddr_in x;
+		memcpy(&x, v + GF_HDR + GF_SRC * i, sizeof(x));
+		src[i] = ntohl(x.sin_addr.s_addr);
+	}
+	return set_filter(s, ntohl(sin.sin_addr.s_addr), 0, (int)ifindex, fmode, n, src);
+}
+
+/* getsockopt of IP_MSFILTER and MCAST_MSFILTER: v holds the caller's
+ * request (its group, interface and room for numsrc sources); the reply
+ * says the mode, how many sources there are, and as many as fit. */
+int igmp_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
+{
+	uint8_t *b = v;
+	if (name == IP_MSFILTER) {
+		if (*len < MSF_HDR)
+			return -EINVAL;
+		uint32_t g, a, room;
+		memcpy(&g, b, 4);
+		memcpy(&a, b + 4, 4);
+		memcpy(&room, b + 12, 4);
+		g = ntohl(g);
+		if (!ip4_is_mcast(g))
+			return -EINVAL;
+		int ifindex = 0;
+		if (!find_nic(s->stack, g, ntohl(a), &ifindex))
+			return -ENODEV;
+		const struct ip4_mc_entry *e = find_entry(s, g, ifindex);
+		if (!e)
+			return -EADDRNOTAVAIL;
+		uint32_t n = e->nsrc, fmode = e->mode == MC_INCLUDE ? MCAST_INCLUDE : MCAST_EXCLUDE;
+		uint32_t copy = n < room ? n : room;
+		if (copy > (*len - MSF_HDR) / 4)
+			copy = (*len - MSF_HDR) / 4; /* (Linux writes past a short length) */
+		memcpy(b + 8, &fmode, 4);
+		memcpy(b + 12, &n, 4);
+		for (uint32_t i = 0; i < copy; i++) {
+			uint32_t x = htonl(e->src[i]);
+			memcpy(b + MSF_HDR + 4 * i, &x, 4);
+		}
+		*len = (socklen_t)(MSF_HDR + 4 * copy);
+		return 0;
+	}
+	if (name != MCAST_MSFILTER)
+		return -ENOPROTOOPT;
+	if (*len < GF_HDR)
+		return -EINVAL;
+	uint32_t ifindex, room;
+	struct sockaddr_in sin;
+	memcpy(&ifindex, b, 4);
+	memcpy(&sin, b + GF_GROUP, sizeof(sin));
+	memcpy(&room, b + GF_FMODE + 4, 4);
+	uint32_t g = ntohl(sin.sin_addr.s_addr);
+	if (sin.sin_family != AF_INET || !ip4_is_mcast(g))
+		return -EINVAL;
+	const struct ip4_mc_entry *e = find_entry(s, g, (int)ifindex);
+	if (!e)
+		return -EADDRNOTAVAIL;
+	uint32_t n = e->nsrc, fmode = e->mode == MC_INCLUDE ? MCAST_INCLUDE : MCAST_EXCLUDE;
+	uint32_t copy = n < room ? n : room;
+	if (copy > (*len - GF_HDR) / GF_SRC)
+		copy = (*len - GF_HDR) / GF_SRC;
+	memcpy(b + GF_FMODE, &fmode, 4);
+	memcpy(b + GF_FMODE + 4, &n, 4);
+	for (uint32_t i = 0; i < copy; i++) {
+		struct sockaddr_in x = { .sin_family = AF_INET };
+		x.sin_addr.s_addr = htonl(e->src[i]);
+		memset(b + GF_HDR + GF_SRC * i, 0, GF_SRC);
+		memcpy(b + GF_HDR + GF_SRC * i, &x, sizeof(x));
+	}
+	*len = (socklen_t)(GF_HDR + GF_SRC * copy);
+	return 0;
+}
+
+/* struct group_source_req (MCAST_JOIN/LEAVE_SOURCE_GROUP, MCAST_BLOCK/
+ * UNBLOCK_SOURCE): exactly its size; both addresses IPv4. */
+static int group_source(struct ns_socket *s, int name, const uint8_t *v, socklen_t len)
+{
+	if (len != 264)
+		return -EINVAL;
+	uint32_t ifindex;
+	struct sockaddr_in g, src;
+	memcpy(&ifindex, v, 4);
+	memcpy(&g, v + 8, sizeof(g));
+	memcpy(&src, v + 136, sizeof(src));
+	if (g.sin_family != AF_INET || src.sin_family != AF_INET)
+		return -EADDRNOTAVAIL;
+	int incl = name == MCAST_JOIN_SOURCE_GROUP || name == MCAST_LEAVE_SOURCE_GROUP;
+	return sock_source(s, ntohl(g.sin_addr.s_addr), 0, (int)ifindex, ntohl(src.sin_addr.s_addr),
+			   incl ? MC_INCLUDE : MC_EXCLUDE, name == MCAST_JOIN_SOURCE_GROUP || name == MCAST_BLOCK_SOURCE);
 }
 
 static int set_mc_if(struct ns_socket *s, const void *v, socklen_t len)
@@ -710,6 +885,15 @@ int igmp_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len)
 			return sock_join(s, group, 0, (int)gr.gr_interface);
 		return sock_leave(s, group, 0, (int)gr.gr_interface);
 	}
+	case IP_MSFILTER:
+		return v || !len ? set_msfilter(s, v, len) : -EFAULT;
+	case MCAST_MSFILTER:
+		return v || !len ? set_gfilter(s, v, len) : -EFAULT;
+	case MCAST_JOIN_SOURCE_GROUP:
+	case MCAST_LEAVE_SOURCE_GROUP:
+	case MCAST_BLOCK_SOURCE:
+	case MCAST_UNBLOCK_SOURCE:
+		return v || !len ? group_source(s, name, v, len) : -EFAULT;
 	default:
 		return -ENOPROTOOPT;
 	}

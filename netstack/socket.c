@@ -1001,6 +1001,12 @@ int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len
 	case IP_UNBLOCK_SOURCE:
 	case MCAST_JOIN_GROUP:
 	case MCAST_LEAVE_GROUP:
+	case IP_MSFILTER:
+	case MCAST_MSFILTER:
+	case MCAST_JOIN_SOURCE_GROUP:
+	case MCAST_LEAVE_SOURCE_GROUP:
+	case MCAST_BLOCK_SOURCE:
+	case MCAST_UNBLOCK_SOURCE:
 		return igmp_setsockopt(s, name, v, len); /* structs, not ints */
 	default:
 		break;
@@ -1222,6 +1228,9 @@ int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, con
 		struct in_addr a = { htonl(s->mc_addr) };
 		return put_bytes(v, len, &a, sizeof(a));
 	}
+	case IP_MSFILTER:
+	case MCAST_MSFILTER:
+		return igmp_getsockopt(s, name, v, len);
 	default:
 		return -ENOPROTOOPT;
 	}

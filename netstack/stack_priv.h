@@ -468,6 +468,7 @@ void igmp_nic_fini(struct ns_nic *nic);
 /* IP_MULTICAST_IF, IP_ADD/DROP_MEMBERSHIP, IP_ADD/DROP_SOURCE_MEMBERSHIP,
  * IP_BLOCK/UNBLOCK_SOURCE, MCAST_JOIN/LEAVE_GROUP. */
 int igmp_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len);
+int igmp_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len); /* IP_MSFILTER, MCAST_MSFILTER */
 /* May socket s take a datagram from src to group that arrived on ifindex
  * (its membership there and its source filter, else IP_MULTICAST_ALL)? */
 int igmp_sock_allows(const struct ns_socket *s, uint32_t group, uint32_t src, int ifindex);

@@ -313,6 +313,10 @@ SYSCALL(shutdown)
 	return r;
 }
 
+/* The most of an option's value the socket calls copy (Linux's
+ * net.core.optmem_max is larger; no option here reads more). */
+#define OPT_MAX 65536u
+
 SYSCALL(setsockopt)
 {
 	long err;
@@ -322,14 +326,27 @@ SYSCALL(setsockopt)
 		return err;
 	socklen_t len = (socklen_t)ARG(4);
 	long r;
-	char val[512]; /* (struct group_source_req is 264 bytes) */
-	if ((int)len < 0 || len > sizeof(val)) {
+	/* Linux reads what an option needs of any length (an int of a
+	 * 1000-byte buffer); the biggest options here (an MCAST_MSFILTER's
+	 * sources) fit in OPT_MAX, which a longer length is taken as. */
+	char small[512], *val = small;
+	if ((int)len < 0) {
 		r = -EINVAL;
-	} else if (len && copy_from_user(t, val, ARG(3), len)) {
-		r = -EFAULT;
-	} else {
-		r = s->ops->setsockopt(s, t, (int)ARG(1), (int)ARG(2), val, len);
+		goto out;
 	}
+	if (len > OPT_MAX)
+		len = OPT_MAX;
+	if (len > sizeof(small) && !(val = malloc(len))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (len && copy_from_user(t, val, ARG(3), len))
+		r = -EFAULT;
+	else
+		r = s->ops->setsockopt(s, t, (int)ARG(1), (int)ARG(2), val, len);
+	if (val != small)
+		free(val);
+out:
 	file_put(f);
 	return r;
 }
@@ -373,17 +390,28 @@ SYSCALL(getsockopt)
 	} else if ((int)ARG(1) == SOL_SOCKET && (int)ARG(2) == SO_GET_FILTER) {
 		r = get_filter(t, s, ARG(3), ARG(4), ulen);
 	} else {
-		char val[256];
-		socklen_t len = (socklen_t)ulen < sizeof(val) ? (socklen_t)ulen : sizeof(val);
-		/* Linux writes only what the option writes: the rest of the
-		 * buffer (a control message's padding) keeps its bytes */
-		if (copy_from_user(t, val, ARG(3), len))
-			memset(val, 0, sizeof(val));
-		r = s->ops->getsockopt(s, t, (int)ARG(1), (int)ARG(2), val, &len);
-		if (!r) {
-			int out = (int)len;
-			if (copy_to_user(t, ARG(3), val, len) || copy_to_user(t, ARG(4), &out, sizeof(out)))
-				r = -EFAULT;
+		/* (at most OPT_MAX: an MCAST_MSFILTER's sources fit) */
+		char small[256], *val = small;
+		socklen_t len = (socklen_t)ulen < OPT_MAX ? (socklen_t)ulen : OPT_MAX;
+		socklen_t cap = len > sizeof(small) ? len : sizeof(small);
+		if (cap > sizeof(small) && !(val = malloc(cap))) {
+			r = -ENOMEM;
+		} else {
+			/* Linux writes only what the option writes: the rest
+			 * of the buffer (a control message's padding) keeps
+			 * its bytes; the options read their request there
+			 * (IP_MSFILTER) */
+			memset(val, 0, cap);
+			if (len && copy_from_user(t, val, ARG(3), len))
+				memset(val, 0, cap);
+			r = s->ops->getsockopt(s, t, (int)ARG(1), (int)ARG(2), val, &len);
+			if (!r) {
+				int out = (int)len;
+				if (copy_to_user(t, ARG(3), val, len) || copy_to_user(t, ARG(4), &out, sizeof(out)))
+					r = -EFAULT;
+			}
+			if (val != small)
+				free(val);
 		}
 	}
 	file_put(f);

@@ -503,6 +503,7 @@ static const struct {
 	{ "unix_oob", case_unix_oob },
 	{ "tcp_sigurg", case_tcp_sigurg },
 	{ "ip4_options", case_ip4_options },
+	{ "ip4_msfilter", case_ip4_msfilter },
 	{ "tcp_connect_failure", case_tcp_connect_failure },
 	{ "udp_edges", case_udp_edges },
 	{ "link_loopback", case_link_loopback },

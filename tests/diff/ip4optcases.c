@@ -369,3 +369,156 @@ void case_ip4_options(void)
 	minttl_connect("IP_MINTTL 64 on the listener", 64);
 	minttl_connect("IP_MINTTL 65 on the listener", 65);
 }
+
+/* ---- RFC 3678's full-state source filters and the protocol-independent
+ * source calls on IPv4 (IP_MSFILTER, MCAST_MSFILTER, MCAST_JOIN/LEAVE_
+ * SOURCE_GROUP, MCAST_BLOCK/UNBLOCK_SOURCE), over lo ---- */
+
+static int msf_sock, msf_lo;
+
+static void msf_get(const char *step, const char *grp, unsigned room)
+{
+	char buf[512];
+	memset(buf, 0, sizeof(buf));
+	struct ip_msfilter *m = (void *)buf;
+	inet_pton(AF_INET, grp, &m->imsf_multiaddr);
+	m->imsf_interface.s_addr = htonl(INADDR_LOOPBACK);
+	m->imsf_numsrc = room;
+	socklen_t l = IP_MSFILTER_SIZE(room);
+	errno = 0;
+	int r = getsockopt(msf_sock, IPPROTO_IP, IP_MSFILTER, buf, &l);
+	if (r < 0) {
+		V(step, "%d %s", r, errname(errno));
+		return;
+	}
+	struct in_addr *sl = (struct in_addr *)m->imsf_slist;
+	V(step, "len %u mode %u numsrc %u first %08x second %08x", (unsigned)l, m->imsf_fmode, m->imsf_numsrc,
+	  ntohl(sl[0].s_addr), ntohl(sl[1].s_addr));
+}
+
+static void msf_set(const char *step, const char *grp, uint32_t mode, uint32_t n, socklen_t len)
+{
+	char buf[512];
+	memset(buf, 0, sizeof(buf));
+	struct ip_msfilter *m = (void *)buf;
+	inet_pton(AF_INET, grp, &m->imsf_multiaddr);
+	m->imsf_interface.s_addr = htonl(INADDR_LOOPBACK);
+	m->imsf_fmode = mode;
+	m->imsf_numsrc = n;
+	for (uint32_t i = 0; i < n && i < 8; i++)
+		((struct in_addr *)m->imsf_slist)[i].s_addr = htonl(0x0a000001 + i);
+	TRY(step, setsockopt(msf_sock, IPPROTO_IP, IP_MSFILTER, buf, len));
+}
+
+static void gf_get(const char *step, const char *grp, int ifindex, unsigned room)
+{
+	char buf[1024];
+	memset(buf, 0, sizeof(buf));
+	struct group_filter *g = (void *)buf;
+	g->gf_interface = (uint32_t)ifindex;
+	struct sockaddr_in *a = (void *)&g->gf_group;
+	a->sin_family = AF_INET;
+	inet_pton(AF_INET, grp, &a->sin_addr);
+	g->gf_numsrc = room;
+	socklen_t l = GROUP_FILTER_SIZE(room);
+	errno = 0;
+	int r = getsockopt(msf_sock, IPPROTO_IP, MCAST_MSFILTER, buf, &l);
+	if (r < 0) {
+		V(step, "%d %s", r, errname(errno));
+		return;
+	}
+	struct sockaddr_in *s0 = (void *)&g->gf_slist[0];
+	V(step, "len %u mode %u numsrc %u first family %d %08x", (unsigned)l, g->gf_fmode, g->gf_numsrc,
+	  s0->sin_family, ntohl(s0->sin_addr.s_addr));
+}
+
+static void gf_set(const char *step, const char *grp, uint32_t mode, uint32_t n, int family)
+{
+	char buf[1024];
+	memset(buf, 0, sizeof(buf));
+	struct group_filter *g = (void *)buf;
+	g->gf_interface = (uint32_t)msf_lo;
+	struct sockaddr_in *a = (void *)&g->gf_group;
+	a->sin_family = (sa_family_t)family;
+	inet_pton(AF_INET, grp, &a->sin_addr);
+	g->gf_fmode = mode;
+	g->gf_numsrc = n;
+	for (uint32_t i = 0; i < n && i < 4; i++) {
+		struct sockaddr_in *x = (void *)&g->gf_slist[i];
+		x->sin_family = AF_INET;
+		x->sin_addr.s_addr = htonl(0x0a000101 + i);
+	}
+	TRY(step, setsockopt(msf_sock, IPPROTO_IP, MCAST_MSFILTER, buf, GROUP_FILTER_SIZE(n)));
+}
+
+static void gsr(const char *step, int opt, const char *grp, const char *src, int ifindex, socklen_t len)
+{
+	struct group_source_req g;
+	memset(&g, 0, sizeof(g));
+	g.gsr_interface = (uint32_t)ifindex;
+	struct sockaddr_in *a = (void *)&g.gsr_group, *b = (void *)&g.gsr_source;
+	a->sin_family = b->sin_family = AF_INET;
+	inet_pton(AF_INET, grp, &a->sin_addr);
+	inet_pton(AF_INET, src, &b->sin_addr);
+	TRY(step, setsockopt(msf_sock, IPPROTO_IP, opt, &g, len));
+}
+
+void case_ip4_msfilter(void)
+{
+	msf_sock = socket(AF_INET, SOCK_DGRAM, 0);
+	msf_lo = (int)if_nametoindex("lo");
+	msf_get("IP_MSFILTER get, not joined", "224.1.1.1", 4);
+	msf_get("IP_MSFILTER get, unicast", "10.0.0.1", 4);
+	socklen_t l8 = 8;
+	char b8[8] = { 0 };
+	TRY("IP_MSFILTER get in 8 bytes", getsockopt(msf_sock, IPPROTO_IP, IP_MSFILTER, b8, &l8));
+	msf_set("IP_MSFILTER exclude, not joined", "224.1.1.1", MCAST_EXCLUDE, 0, IP_MSFILTER_SIZE(0));
+	msf_set("IP_MSFILTER include none, not joined", "224.1.1.1", MCAST_INCLUDE, 0, IP_MSFILTER_SIZE(0));
+	struct ip_mreqn mr;
+	memset(&mr, 0, sizeof(mr));
+	inet_pton(AF_INET, "224.1.1.1", &mr.imr_multiaddr);
+	mr.imr_ifindex = msf_lo;
+	TRY("join 224.1.1.1", setsockopt(msf_sock, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)));
+	msf_get("IP_MSFILTER get, joined", "224.1.1.1", 4);
+	msf_set("IP_MSFILTER include two", "224.1.1.1", MCAST_INCLUDE, 2, IP_MSFILTER_SIZE(2));
+	msf_get("IP_MSFILTER get, two", "224.1.1.1", 4);
+	msf_get("IP_MSFILTER get, room for one", "224.1.1.1", 1);
+	msf_get("IP_MSFILTER get, room for none", "224.1.1.1", 0);
+	msf_set("IP_MSFILTER bad mode", "224.1.1.1", 7, 0, IP_MSFILTER_SIZE(0));
+	msf_set("IP_MSFILTER shorter than its sources", "224.1.1.1", MCAST_INCLUDE, 2, IP_MSFILTER_SIZE(1));
+	msf_set("IP_MSFILTER too many sources", "224.1.1.1", MCAST_INCLUDE, 100000, IP_MSFILTER_SIZE(2));
+	msf_set("IP_MSFILTER eleven sources", "224.1.1.1", MCAST_INCLUDE, 11, IP_MSFILTER_SIZE(11));
+	msf_set("IP_MSFILTER ten sources", "224.1.1.1", MCAST_INCLUDE, 10, IP_MSFILTER_SIZE(10));
+	msf_set("IP_MSFILTER unicast group", "10.1.1.1", MCAST_INCLUDE, 1, IP_MSFILTER_SIZE(1));
+	msf_set("IP_MSFILTER too short", "224.1.1.1", MCAST_INCLUDE, 0, 15);
+	gf_get("MCAST_MSFILTER get by lo", "224.1.1.1", msf_lo, 4);
+	gf_get("MCAST_MSFILTER get, no interface", "224.1.1.1", 0, 4);
+	gf_set("MCAST_MSFILTER exclude one", "224.1.1.1", MCAST_EXCLUDE, 1, AF_INET);
+	gf_get("MCAST_MSFILTER get after", "224.1.1.1", msf_lo, 4);
+	gf_set("MCAST_MSFILTER IPv6 group", "224.1.1.1", MCAST_EXCLUDE, 1, AF_INET6);
+	msf_set("IP_MSFILTER include none: leave", "224.1.1.1", MCAST_INCLUDE, 0, IP_MSFILTER_SIZE(0));
+	msf_get("IP_MSFILTER get after the leave", "224.1.1.1", 4);
+	size_t gl = sizeof(struct group_source_req);
+	gsr("join source", MCAST_JOIN_SOURCE_GROUP, "232.1.1.1", "10.9.9.9", msf_lo, gl);
+	gf_get("filter after join source", "232.1.1.1", msf_lo, 4);
+	gsr("join source again", MCAST_JOIN_SOURCE_GROUP, "232.1.1.1", "10.9.9.9", msf_lo, gl);
+	gsr("block on an include filter", MCAST_BLOCK_SOURCE, "232.1.1.1", "10.9.9.8", msf_lo, gl);
+	gsr("leave source", MCAST_LEAVE_SOURCE_GROUP, "232.1.1.1", "10.9.9.9", msf_lo, gl);
+	gf_get("filter after leave source", "232.1.1.1", msf_lo, 4);
+	struct group_req gr;
+	memset(&gr, 0, sizeof(gr));
+	gr.gr_interface = (uint32_t)msf_lo;
+	struct sockaddr_in *ga = (void *)&gr.gr_group;
+	ga->sin_family = AF_INET;
+	inet_pton(AF_INET, "224.2.2.2", &ga->sin_addr);
+	TRY("join group 224.2.2.2", setsockopt(msf_sock, IPPROTO_IP, MCAST_JOIN_GROUP, &gr, sizeof(gr)));
+	gsr("block", MCAST_BLOCK_SOURCE, "224.2.2.2", "10.9.9.7", msf_lo, gl);
+	gf_get("filter after block", "224.2.2.2", msf_lo, 4);
+	gsr("unblock", MCAST_UNBLOCK_SOURCE, "224.2.2.2", "10.9.9.7", msf_lo, gl);
+	gsr("unblock again", MCAST_UNBLOCK_SOURCE, "224.2.2.2", "10.9.9.7", msf_lo, gl);
+	gsr("join source on an emptied exclude filter", MCAST_JOIN_SOURCE_GROUP, "224.2.2.2", "10.9.9.6", msf_lo,
+	    gl);
+	gsr("group_source_req one byte short", MCAST_JOIN_SOURCE_GROUP, "232.3.3.3", "10.9.9.9", msf_lo, gl - 1);
+	gsr("join source, no such interface", MCAST_JOIN_SOURCE_GROUP, "232.3.3.3", "10.9.9.9", 77, gl);
+	close(msf_sock);
+}

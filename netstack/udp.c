@@ -416,7 +416,8 @@ static ssize_t cork_append(struct udp_sock *u, const struct msghdr *m, size_t le
 		u->pend.buf = b;
 		u->pend.cap = cap;
 	}
-	ns_iov_gather(m, 0, u->pend.buf + u->pend.len, len);
+	if (len) /* (an empty piece: the buffer may not exist yet) */
+		ns_iov_gather(m, 0, u->pend.buf + u->pend.len, len);
 	u->pend.len = need;
 	if (!more) {
 		int r = cork_push(u);

@@ -81,6 +81,18 @@ static struct sockaddr_in loop4(uint16_t port)
 	return a;
 }
 
+/* A TCP listener on 127.0.0.1 and a port of its own (*at) */
+static int listener4(struct sockaddr_in *at)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	*at = loop4(0);
+	socklen_t al = sizeof(*at);
+	bind(l, (struct sockaddr *)at, sizeof(*at));
+	listen(l, 4);
+	getsockname(l, (struct sockaddr *)at, &al);
+	return l;
+}
+
 /* A listener with IP_MINTTL min: does a non-blocking connect complete
  * within 300 ms? (a SYN below the minimum is dropped: it does not) */
 static void minttl_connect(const char *step, int min)
@@ -121,13 +133,7 @@ static void range_port(const char *step, int type, int use_connect, uint16_t lo,
 	int l = -1;
 	struct sockaddr_in d = loop4(9);
 	if (type == SOCK_STREAM && use_connect) {
-		l = socket(AF_INET, SOCK_STREAM, 0);
-		struct sockaddr_in la = loop4(0);
-		socklen_t ll = sizeof(la);
-		bind(l, (struct sockaddr *)&la, sizeof(la));
-		listen(l, 4);
-		getsockname(l, (struct sockaddr *)&la, &ll);
-		d = la;
+		l = listener4(&d);
 	}
 	int s = socket(AF_INET, type, 0);
 	uint32_t v = (uint32_t)lo | (uint32_t)hi << 16;
@@ -189,13 +195,7 @@ static void no_port(const char *w, int type, int how)
 	int l = -1;
 	struct sockaddr_in d = loop4(9);
 	if (type == SOCK_STREAM && how == 0) {
-		l = socket(AF_INET, SOCK_STREAM, 0);
-		struct sockaddr_in la = loop4(0);
-		socklen_t ll = sizeof(la);
-		bind(l, (struct sockaddr *)&la, sizeof(la));
-		listen(l, 4);
-		getsockname(l, (struct sockaddr *)&la, &ll);
-		d = la;
+		l = listener4(&d);
 	}
 	int s = socket(AF_INET, type, 0);
 	int one = 1;
@@ -254,12 +254,8 @@ void case_ip4_options(void)
 		int u = socket(AF_INET, SOCK_DGRAM, 0);
 		pktoptions("udp IP_PKTOPTIONS", u, 256);
 		close(u);
-		int l = socket(AF_INET, SOCK_STREAM, 0);
-		struct sockaddr_in la = loop4(0);
-		socklen_t ll = sizeof(la);
-		bind(l, (struct sockaddr *)&la, sizeof(la));
-		listen(l, 4);
-		getsockname(l, (struct sockaddr *)&la, &ll);
+		struct sockaddr_in la;
+		int l = listener4(&la);
 		int c = socket(AF_INET, SOCK_STREAM, 0);
 		int tos = 0x10, one = 1;
 		setsockopt(c, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));

@@ -865,6 +865,18 @@ static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_
 	case SO_PRIORITY:
 		s->priority = val; /* (the sentry checked the capability) */
 		return 0;
+	case SO_DEBUG:
+		s->so_debug = val != 0; /* (the sentry checked the capability) */
+		return 0;
+	case SO_BSDCOMPAT:
+		return 0; /* (obsolete: Linux takes it and does nothing) */
+	case SO_SNDLOWAT:
+		return -ENOPROTOOPT; /* (Linux: read-only, always 1) */
+	case SO_BUSY_POLL:
+		if (val < 0)
+			return -EINVAL;
+		s->busy_poll = val;
+		return 0;
 	case SO_PASSCRED:
 	case SO_PASSSEC:
 	case SO_PASSPIDFD:
@@ -935,6 +947,19 @@ static int sol_socket_get(struct ns_socket *s, int name, void *v, socklen_t *len
 	}
 	case SO_PRIORITY:
 		return put_int(v, len, s->priority);
+	case SO_DEBUG:
+		return put_int(v, len, s->so_debug);
+	case SO_BSDCOMPAT:
+		return put_int(v, len, 0);
+	case SO_SNDLOWAT:
+		return put_int(v, len, 1);
+	case SO_BUSY_POLL:
+		return put_int(v, len, s->busy_poll);
+	case SO_PEERCRED: {
+		/* an inet socket has no peer credentials: Linux's empty ones */
+		struct ucred c = { 0, (uid_t)-1, (gid_t)-1 };
+		return put_bytes(v, len, &c, sizeof(c));
+	}
 	case SO_PASSCRED:
 	case SO_PASSSEC:
 	case SO_PASSPIDFD:

@@ -616,6 +616,8 @@ struct ns_socket {
 	uint32_t mc_addr;
 	struct ip4_mc_sock *mc4;
 	int linger_on, linger_secs;
+	int busy_poll;	   /* SO_BUSY_POLL: kept (no device queue to poll here) */
+	uint8_t so_debug;  /* SO_DEBUG: kept (Linux traces nothing with it either) */
 	struct timeval rcvtimeo, sndtimeo;
 	struct ns_sk_filter *filter; /* SO_ATTACH_FILTER, NULL none */
 	uint8_t filter_locked;	     /* SO_LOCK_FILTER */

@@ -466,6 +466,8 @@ static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, 
 		return inet_attach_filter(s, t, val, len);
 	if (inet_force_denied(s, t, level, name, val, len))
 		return -EPERM;
+	if (sock_debug_denied(t, level, name, val, len))
+		return -EACCES;
 	int r = ns_setsockopt(I(s)->ns, level, name, val, len);
 	if (r == 0 && level == IPPROTO_UDP)
 		deliver_local(s); /* (UDP_CORK off sent the pending datagram) */

@@ -165,6 +165,15 @@ static int get_tv(const void *val, socklen_t len, uint64_t *out)
  * gave the socket's file: a process, or a process group when negative.
  * (Linux also checks that whoever set the owner may signal it; the
  * sentry's sandboxes run one user's processes, and it does not.) */
+int sock_debug_denied(struct task *t, int level, int name, const void *val, socklen_t len)
+{
+	if (level != SOL_SOCKET || name != SO_DEBUG || len < (socklen_t)sizeof(int))
+		return 0;
+	int v;
+	memcpy(&v, val, sizeof(v));
+	return v && !capable(t, KCAP_NET_ADMIN);
+}
+
 void sock_sigurg(struct kernel *k, struct sock *s)
 {
 	if (!s->file || !s->file->owner_pid)
@@ -227,6 +236,22 @@ int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t 
 			return -EINVAL;
 		memcpy(&s->linger, val, sizeof(struct linger));
 		return 0;
+	case SO_DEBUG: /* (the family checked the capability: sock_debug_denied) */
+	case SO_BSDCOMPAT:
+	case SO_SNDLOWAT:
+	case SO_BUSY_POLL:
+		e = get_int(val, len, &v);
+		if (e)
+			return e;
+		if (name == SO_SNDLOWAT)
+			return -ENOPROTOOPT; /* (Linux: read-only, always 1) */
+		if (name == SO_BUSY_POLL && v < 0)
+			return -EINVAL;
+		if (name == SO_DEBUG)
+			s->debug = !!v;
+		else if (name == SO_BUSY_POLL)
+			s->busy_poll = v;
+		return 0; /* (SO_BSDCOMPAT: obsolete, taken, nothing done) */
 	case SO_PRIORITY:
 	case SO_RCVLOWAT:
 	case SO_MARK:
@@ -304,6 +329,14 @@ int sock_getsockopt_common(struct sock *s, int name, void *val, socklen_t *len)
 		return 0;
 	case SO_PRIORITY:
 		return put_int(val, len, s->priority);
+	case SO_DEBUG:
+		return put_int(val, len, s->debug);
+	case SO_BSDCOMPAT:
+		return put_int(val, len, 0);
+	case SO_SNDLOWAT:
+		return put_int(val, len, 1);
+	case SO_BUSY_POLL:
+		return put_int(val, len, s->busy_poll);
 	case SO_MARK:
 		return put_int(val, len, s->mark);
 	case SO_DONTROUTE:

@@ -76,6 +76,7 @@ struct sock {
 	int reuseaddr, keepalive, broadcast, oobinline;
 	int sndbuf, rcvbuf;
 	int priority, mark, dontroute, rcvlowat; /* kept and read back (rcvlowat: 0 means 1) */
+	int debug, busy_poll;	 /* SO_DEBUG, SO_BUSY_POLL: kept and read back */
 	struct linger linger;
 };
 
@@ -95,6 +96,8 @@ int sock_create(struct task *t, int family, int type, int protocol, struct sock 
 /* SOL_SOCKET options every family shares; -ENOPROTOOPT to pass on. */
 int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t len);
 int sock_getsockopt_common(struct sock *s, int name, void *val, socklen_t *len);
+/* SO_DEBUG on needs CAP_NET_ADMIN (Linux: EACCES); 1 when refused */
+int sock_debug_denied(struct task *t, int level, int name, const void *val, socklen_t len);
 /* SIGURG to the owner of s's file (F_SETOWN), for out-of-band data */
 void sock_sigurg(struct kernel *k, struct sock *s);
 

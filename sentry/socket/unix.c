@@ -836,10 +836,11 @@ static int u_getname(struct sock *s, struct sockaddr *a, socklen_t *len, int pee
 
 static int u_setsockopt(struct sock *s, struct task *t, int level, int name, const void *val, socklen_t len)
 {
-	(void)t;
 	struct usock *u = U(s);
 	if (level != SOL_SOCKET)
 		return -EOPNOTSUPP;
+	if (sock_debug_denied(t, level, name, val, len))
+		return -EACCES;
 	/* Linux: port sharing is for inet sockets only (turning it off is
 	 * allowed, and changes nothing). */
 	if (name == SO_REUSEPORT) {

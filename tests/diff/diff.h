@@ -72,6 +72,7 @@ void case_tcp_sigurg(void);
 /* ip4optcases.c */
 void case_ip4_options(void);
 void case_ip4_msfilter(void);
+void case_socket_options_more(void);
 
 /* The case of bpfcases.c. */
 void case_bpf_filters(void);

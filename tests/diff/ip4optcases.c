@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #ifndef IP_PKTOPTIONS
@@ -517,4 +518,64 @@ void case_ip4_msfilter(void)
 	gsr("group_source_req one byte short", MCAST_JOIN_SOURCE_GROUP, "232.3.3.3", "10.9.9.9", msf_lo, gl - 1);
 	gsr("join source, no such interface", MCAST_JOIN_SOURCE_GROUP, "232.3.3.3", "10.9.9.9", 77, gl);
 	close(msf_sock);
+}
+
+/* ---- socket(7) options a sweep found missing: SO_DEBUG (CAP_NET_ADMIN
+ * to turn on: EACCES), SO_BSDCOMPAT (taken, nothing done), SO_SNDLOWAT
+ * (read-only 1), SO_BUSY_POLL, SO_PEERCRED of an inet socket ---- */
+
+static void sol_opts(const char *kind, int s)
+{
+	static const struct {
+		const char *name;
+		int opt;
+	} o[] = { { "SO_DEBUG", SO_DEBUG }, { "SO_BSDCOMPAT", SO_BSDCOMPAT },
+		  { "SO_SNDLOWAT", SO_SNDLOWAT }, { "SO_BUSY_POLL", SO_BUSY_POLL } };
+	static const int vals[] = { 1, 0, 50, -1 };
+	char step[96];
+	for (size_t i = 0; i < sizeof(o) / sizeof(o[0]); i++) {
+		snprintf(step, sizeof(step), "%s %s default", kind, o[i].name);
+		get_int(step, s, SOL_SOCKET, o[i].opt);
+		for (size_t j = 0; j < sizeof(vals) / sizeof(vals[0]); j++) {
+			snprintf(step, sizeof(step), "%s %s set %d", kind, o[i].name, vals[j]);
+			set_int(step, s, SOL_SOCKET, o[i].opt, vals[j]);
+			snprintf(step, sizeof(step), "%s %s after %d", kind, o[i].name, vals[j]);
+			get_int(step, s, SOL_SOCKET, o[i].opt);
+		}
+		short two = 1;
+		snprintf(step, sizeof(step), "%s %s in two bytes", kind, o[i].name);
+		TRY(step, setsockopt(s, SOL_SOCKET, o[i].opt, &two, sizeof(two)));
+	}
+}
+
+static void sol_unprivileged(void)
+{
+	drop_cap(CAP_NET_ADMIN);
+	int s = socket(AF_INET, SOCK_DGRAM, 0), u = socket(AF_UNIX, SOCK_STREAM, 0);
+	set_int("udp SO_DEBUG 1 without CAP_NET_ADMIN", s, SOL_SOCKET, SO_DEBUG, 1);
+	set_int("udp SO_DEBUG 0 without CAP_NET_ADMIN", s, SOL_SOCKET, SO_DEBUG, 0);
+	set_int("unix SO_DEBUG 1 without CAP_NET_ADMIN", u, SOL_SOCKET, SO_DEBUG, 1);
+	set_int("udp SO_BUSY_POLL up without CAP_NET_ADMIN", s, SOL_SOCKET, SO_BUSY_POLL, 100);
+	close(s);
+	close(u);
+}
+
+void case_socket_options_more(void)
+{
+	int u = socket(AF_INET, SOCK_DGRAM, 0), t = socket(AF_INET, SOCK_STREAM, 0),
+	    x = socket(AF_UNIX, SOCK_STREAM, 0);
+	sol_opts("udp", u);
+	sol_opts("tcp", t);
+	sol_opts("unix", x);
+	struct ucred c = { 7, 7, 7 };
+	socklen_t cl = sizeof(c);
+	int r = getsockopt(u, SOL_SOCKET, SO_PEERCRED, &c, &cl);
+	V("udp SO_PEERCRED", "%d len %u pid %d uid %d gid %d", r, (unsigned)cl, (int)c.pid, (int)c.uid, (int)c.gid);
+	cl = 4;
+	r = getsockopt(t, SOL_SOCKET, SO_PEERCRED, &c, &cl);
+	V("tcp SO_PEERCRED in 4 bytes", "%d len %u", r, (unsigned)cl);
+	ck_child(sol_unprivileged);
+	close(u);
+	close(t);
+	close(x);
 }

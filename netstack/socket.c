@@ -953,6 +953,8 @@ static int sol_socket_get(struct ns_socket *s, int name, void *v, socklen_t *len
 		return put_int(v, len, 0);
 	case SO_SNDLOWAT:
 		return put_int(v, len, 1);
+	case SO_INCOMING_NAPI_ID:
+		return put_int(v, len, 0); /* (Linux's answer without a NAPI device queue) */
 	case SO_BUSY_POLL:
 		return put_int(v, len, s->busy_poll);
 	case SO_PEERCRED: {

@@ -410,6 +410,11 @@ struct tcp_sock {
 	/* User options. */
 	uint8_t nodelay, cork, fin_queued, fin_sent, defer_accept_secs_set;
 	uint8_t rcv_tos; /* the TOS of the ACK that completed an accepted handshake (IP_PKTOPTIONS) */
+	/* TCP_FASTOPEN: the queue length asked for, kept and read back.
+	 * Fast Open itself is not done: Linux's default (net.ipv4.
+	 * tcp_fastopen 1) is the client's only, so a listener answers a
+	 * SYN with data as one without. */
+	uint32_t fastopen_qlen;
 	uint8_t force_push;	     /* persist timer: send what fits, now */
 	uint8_t shut_rd, shut_wr;
 	uint32_t keepidle_s, keepintvl_s, keepcnt;

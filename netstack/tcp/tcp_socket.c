@@ -1096,6 +1096,11 @@ static int tcp_setsockopt(struct ns_socket *s, int level, int name, const void *
 	case TCP_DEFER_ACCEPT:
 		tp->defer_accept = tcp_defer_secs_to_timeouts(val);
 		return 0;
+	case TCP_FASTOPEN:
+		if (val < 0 || (tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN))
+			return -EINVAL;
+		tp->fastopen_qlen = (uint32_t)val < s->stack->tcp->somaxconn ? (uint32_t)val : s->stack->tcp->somaxconn;
+		return 0;
 	case TCP_QUICKACK:
 		if (val) {
 			tp->quickack = TCP_QUICKACKS;
@@ -1305,6 +1310,8 @@ static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 		return put_int(v, len, tp->linger2_s ? tp->linger2_s : (int)(s->stack->tcp->fin_timeout / NS_SEC));
 	case TCP_DEFER_ACCEPT:
 		return put_int(v, len, tcp_defer_timeouts_to_secs(tp->defer_accept));
+	case TCP_FASTOPEN:
+		return put_int(v, len, (int)tp->fastopen_qlen);
 	case TCP_QUICKACK:
 		return put_int(v, len, !tp->pingpong);
 	case TCP_SYNCNT:

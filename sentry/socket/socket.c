@@ -335,6 +335,8 @@ int sock_getsockopt_common(struct sock *s, int name, void *val, socklen_t *len)
 		return put_int(val, len, 0);
 	case SO_SNDLOWAT:
 		return put_int(val, len, 1);
+	case SO_INCOMING_NAPI_ID:
+		return put_int(val, len, 0); /* (no NAPI device queue: Linux's 0) */
 	case SO_BUSY_POLL:
 		return put_int(val, len, s->busy_poll);
 	case SO_MARK:

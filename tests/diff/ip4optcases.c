@@ -15,6 +15,7 @@
 #include <net/if.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -575,6 +576,35 @@ void case_socket_options_more(void)
 	r = getsockopt(t, SOL_SOCKET, SO_PEERCRED, &c, &cl);
 	V("tcp SO_PEERCRED in 4 bytes", "%d len %u", r, (unsigned)cl);
 	ck_child(sol_unprivileged);
+	get_int("udp SO_INCOMING_NAPI_ID", u, SOL_SOCKET, SO_INCOMING_NAPI_ID);
+	get_int("unix SO_INCOMING_NAPI_ID", x, SOL_SOCKET, SO_INCOMING_NAPI_ID);
+	set_int("udp SO_INCOMING_NAPI_ID set", u, SOL_SOCKET, SO_INCOMING_NAPI_ID, 1);
+
+	/* TCP_FASTOPEN: a queue length kept (at most somaxconn) on a closed
+	 * or listening socket; Linux's default serves no Fast Open */
+	static const int q[] = { 5, -1, 0, 1 << 30 };
+	char step[64];
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		snprintf(step, sizeof(step), "TCP_FASTOPEN set %d", q[i]);
+		set_int(step, t, IPPROTO_TCP, TCP_FASTOPEN, q[i]);
+		snprintf(step, sizeof(step), "TCP_FASTOPEN after %d", q[i]);
+		get_int(step, t, IPPROTO_TCP, TCP_FASTOPEN);
+	}
+	short two = 1;
+	TRY("TCP_FASTOPEN in two bytes", setsockopt(t, IPPROTO_TCP, TCP_FASTOPEN, &two, sizeof(two)));
+	struct sockaddr_in la;
+	int l = listener4(&la);
+	set_int("TCP_FASTOPEN on a listener", l, IPPROTO_TCP, TCP_FASTOPEN, 7);
+	get_int("TCP_FASTOPEN of the listener", l, IPPROTO_TCP, TCP_FASTOPEN);
+	int cs = socket(AF_INET, SOCK_STREAM, 0);
+	TRY("connect to it", connect(cs, (struct sockaddr *)&la, sizeof(la)));
+	set_int("TCP_FASTOPEN on a connected socket", cs, IPPROTO_TCP, TCP_FASTOPEN, 3);
+	int a = accept(l, NULL, NULL);
+	get_int("TCP_FASTOPEN of the accepted socket", a, IPPROTO_TCP, TCP_FASTOPEN);
+	set_int("TCP_FASTOPEN on a UDP socket", u, IPPROTO_TCP, TCP_FASTOPEN, 1);
+	close(a);
+	close(cs);
+	close(l);
 	close(u);
 	close(t);
 	close(x);

@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103 /* (linux/udp.h) */
+#endif
 #include "ns/info.h"
 #include "stack_priv.h"
 
@@ -38,6 +41,7 @@ struct udp_sock {
 	uint8_t shut_rd, shut_wr;
 	uint8_t ping;	   /* an ICMP echo ("ping") socket: lport is the echo id */
 	uint8_t cork;	   /* UDP_CORK */
+	uint16_t gso_size; /* UDP_SEGMENT: a send longer than this leaves as datagrams of it, 0: off */
 	struct pkt_queue rq;
 	uint32_t rq_mem;
 	/* The pending datagram (UDP_CORK or MSG_MORE): what the sends so far
@@ -334,8 +338,9 @@ static ssize_t ping_send(struct udp_sock *u, const struct msghdr *m, const struc
 }
 
 /* Builds and sends one UDP datagram of len bytes (from m) to dst. */
-static ssize_t udp_xmit(struct udp_sock *u, const struct msghdr *m, size_t len, const struct ns_ip *dst,
-			uint16_t dport, const struct ns_rt *rt, int bound_nic)
+/* One datagram of len bytes of m's data from off. */
+static ssize_t udp_xmit_at(struct udp_sock *u, const struct msghdr *m, size_t off, size_t len,
+			   const struct ns_ip *dst, uint16_t dport, const struct ns_rt *rt, int bound_nic)
 {
 	struct ns_socket *s = &u->sk;
 	struct ns_stack *st = s->stack;
@@ -345,7 +350,7 @@ static ssize_t udp_xmit(struct udp_sock *u, const struct msghdr *m, size_t len, 
 		return -ENOBUFS;
 	}
 	uint8_t *h = pkt_data(p);
-	ns_iov_gather(m, 0, h + UDP_HDR_LEN, len);
+	ns_iov_gather(m, off, h + UDP_HDR_LEN, len);
 	uint16_t ulen = (uint16_t)(UDP_HDR_LEN + len);
 	ns_wr16(h, u->lport);
 	ns_wr16(h + 2, dport);
@@ -364,6 +369,33 @@ static ssize_t udp_xmit(struct udp_sock *u, const struct msghdr *m, size_t len, 
 	int r = ns_ip_output(st, p, &tx);
 	if (r < 0)
 		return r;
+	return (ssize_t)len;
+}
+
+static ssize_t udp_xmit(struct udp_sock *u, const struct msghdr *m, size_t len, const struct ns_ip *dst,
+			uint16_t dport, const struct ns_rt *rt, int bound_nic)
+{
+	return udp_xmit_at(u, m, 0, len, dst, dport, rt, bound_nic);
+}
+
+/* UDP_SEGMENT (Linux's UDP GSO): a send longer than gso_size leaves as
+ * datagrams of gso_size bytes, the last one shorter, at most
+ * UDP_MAX_SEGMENTS of them; a segment that would not fit the route's
+ * MTU is EINVAL. A receiver gets the datagrams one by one (UDP_GRO,
+ * which would hand them up joined, is not done). */
+#define UDP_MAX_SEGMENTS 128
+static ssize_t udp_xmit_gso(struct udp_sock *u, const struct msghdr *m, size_t len, const struct ns_ip *dst,
+			    uint16_t dport, const struct ns_rt *rt, int bound_nic)
+{
+	size_t seg = u->gso_size;
+	size_t hdr = (dst->family == AF_INET ? 20u : 40u) + UDP_HDR_LEN;
+	if (hdr + seg > rt->mtu || len > seg * UDP_MAX_SEGMENTS)
+		return -EINVAL;
+	for (size_t off = 0; off < len; off += seg) {
+		ssize_t r = udp_xmit_at(u, m, off, len - off < seg ? len - off : seg, dst, dport, rt, bound_nic);
+		if (r < 0)
+			return r;
+	}
 	return (ssize_t)len;
 }
 
@@ -570,6 +602,8 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		u->pend.bound_nic = bound_nic;
 		return cork_append(u, m, len, more);
 	}
+	if (u->gso_size && len > u->gso_size)
+		return udp_xmit_gso(u, m, len, &dst, dport, &rt, bound_nic);
 	return udp_xmit(u, m, len, &dst, dport, &rt, bound_nic);
 }
 
@@ -775,9 +809,15 @@ static int udp_setsockopt_udp(struct udp_sock *u, int name, const void *v, sockl
 	int val;
 	if (!v || len < (socklen_t)sizeof(int))
 		return -EINVAL;
-	if (name != UDP_CORK)
+	if (name != UDP_CORK && name != UDP_SEGMENT)
 		return -ENOPROTOOPT;
 	memcpy(&val, v, sizeof(val));
+	if (name == UDP_SEGMENT) {
+		if (val < 0 || val > 0xffff)
+			return -EINVAL;
+		u->gso_size = (uint16_t)val;
+		return 0;
+	}
 	u->cork = val != 0;
 	if (!val)
 		cork_push(u);
@@ -805,9 +845,9 @@ static int udp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 			       ? -ENOPROTOOPT
 			       : ns_ip6_getsockopt(s, name, v, len,
 						   udp_sk(s)->connected ? &udp_sk(s)->raddr : NULL);
-	if (level == IPPROTO_UDP && !udp_sk(s)->ping && name == UDP_CORK) {
+	if (level == IPPROTO_UDP && !udp_sk(s)->ping && (name == UDP_CORK || name == UDP_SEGMENT)) {
 		/* Linux udp_lib_getsockopt: at most an int's bytes. */
-		int val = udp_sk(s)->cork;
+		int val = name == UDP_CORK ? udp_sk(s)->cork : udp_sk(s)->gso_size;
 		if ((int)*len < 0)
 			return -EINVAL;
 		socklen_t n = NS_MIN(*len, (socklen_t)sizeof(val));

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +29,9 @@
 #endif
 #ifndef IP_PROTOCOL
 #define IP_PROTOCOL 52
+#endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
 #endif
 #ifndef IP_UNICAST_IF
 #define IP_UNICAST_IF 50
@@ -561,6 +565,49 @@ static void sol_unprivileged(void)
 	close(u);
 }
 
+/* UDP_SEGMENT (udp(7)'s GSO): a send longer than the size leaves as
+ * datagrams of it; said as what a receiver on 127.0.0.1 reads */
+static void udp_segment(void)
+{
+	int r = socket(AF_INET, SOCK_DGRAM, 0), s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = loop4(0);
+	socklen_t al = sizeof(a);
+	bind(r, (struct sockaddr *)&a, sizeof(a));
+	getsockname(r, (struct sockaddr *)&a, &al);
+	static const int vals[] = { 100, -1, 65536, 0, 65535 };
+	char step[64];
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		snprintf(step, sizeof(step), "UDP_SEGMENT set %d", vals[i]);
+		set_int(step, s, IPPROTO_UDP, UDP_SEGMENT, vals[i]);
+		snprintf(step, sizeof(step), "UDP_SEGMENT after %d", vals[i]);
+		get_int(step, s, IPPROTO_UDP, UDP_SEGMENT);
+	}
+	static char buf[66000];
+	memset(buf, 'a', sizeof(buf));
+	int seg = 100;
+	setsockopt(s, IPPROTO_UDP, UDP_SEGMENT, &seg, sizeof(seg));
+	static const size_t lens[] = { 250, 100, 50, 6401, 12800, 12801, 65507, 65508 };
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		errno = 0;
+		long n = sendto(s, buf, lens[i], 0, (struct sockaddr *)&a, sizeof(a));
+		int e = n < 0 ? errno : 0;
+		int cnt = 0;
+		long tot = 0, last = 0;
+		for (;;) {
+			long m = recv(r, buf, sizeof(buf), MSG_DONTWAIT);
+			if (m < 0)
+				break;
+			cnt++;
+			tot += m;
+			last = m;
+		}
+		snprintf(step, sizeof(step), "UDP_SEGMENT 100, send %zu", lens[i]);
+		V(step, "%ld %s, %d datagrams, %ld bytes, the last %ld", n, errname(e), cnt, tot, last);
+	}
+	close(r);
+	close(s);
+}
+
 void case_socket_options_more(void)
 {
 	int u = socket(AF_INET, SOCK_DGRAM, 0), t = socket(AF_INET, SOCK_STREAM, 0),
@@ -608,4 +655,5 @@ void case_socket_options_more(void)
 	close(u);
 	close(t);
 	close(x);
+	udp_segment();
 }

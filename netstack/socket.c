@@ -691,6 +691,10 @@ uint32_t ns_socket_poll(struct ns_socket *s)
 	uint32_t mask = s->ops->poll ? s->ops->poll(s) : 0;
 	if (s->errq)
 		mask |= POLLERR;
+	/* Linux's datagram_poll: with SO_SELECT_ERR_QUEUE an error (queued
+	 * or pending) polls POLLPRI too; tcp_poll does not */
+	if ((mask & POLLERR) && s->type == SOCK_DGRAM && (s->opts & NS_SO_SELECT_ERRQ))
+		mask |= POLLPRI;
 	return mask;
 }
 
@@ -870,6 +874,9 @@ static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_
 		return 0;
 	case SO_BSDCOMPAT:
 		return 0; /* (obsolete: Linux takes it and does nothing) */
+	case SO_SELECT_ERR_QUEUE:
+		set_flag(s, NS_SO_SELECT_ERRQ, val);
+		return 0;
 	case SO_SNDLOWAT:
 		return -ENOPROTOOPT; /* (Linux: read-only, always 1) */
 	case SO_BUSY_POLL:
@@ -951,6 +958,8 @@ static int sol_socket_get(struct ns_socket *s, int name, void *v, socklen_t *len
 		return put_int(v, len, s->so_debug);
 	case SO_BSDCOMPAT:
 		return put_int(v, len, 0);
+	case SO_SELECT_ERR_QUEUE:
+		return put_int(v, len, !!(s->opts & NS_SO_SELECT_ERRQ));
 	case SO_SNDLOWAT:
 		return put_int(v, len, 1);
 	case SO_INCOMING_NAPI_ID:

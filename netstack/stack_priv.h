@@ -546,6 +546,7 @@ enum {
 	NS_SO_RECVTCLASS6 = 1u << 14,
 	NS_SO_RECVOPTS = 1u << 15,	   /* IP_RECVOPTS: kept; see socket.c */
 	NS_SO_RETOPTS = 1u << 16,	   /* IP_RETOPTS */
+	NS_SO_SELECT_ERRQ = 1u << 17,  /* SO_SELECT_ERR_QUEUE: a datagram socket's error polls POLLPRI too */
 	NS_SO_FREEBIND = 1u << 20,	   /* IP_FREEBIND / IPV6_FREEBIND */
 	NS_SO_ORIGDSTADDR = 1u << 21,  /* IP_RECVORIGDSTADDR */
 	NS_SO_ORIGDSTADDR6 = 1u << 22, /* IPV6_RECVORIGDSTADDR */

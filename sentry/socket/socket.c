@@ -237,6 +237,7 @@ int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t 
 		memcpy(&s->linger, val, sizeof(struct linger));
 		return 0;
 	case SO_DEBUG: /* (the family checked the capability: sock_debug_denied) */
+	case SO_SELECT_ERR_QUEUE:
 	case SO_BSDCOMPAT:
 	case SO_SNDLOWAT:
 	case SO_BUSY_POLL:
@@ -249,6 +250,8 @@ int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t 
 			return -EINVAL;
 		if (name == SO_DEBUG)
 			s->debug = !!v;
+		else if (name == SO_SELECT_ERR_QUEUE)
+			s->select_errq = !!v;
 		else if (name == SO_BUSY_POLL)
 			s->busy_poll = v;
 		return 0; /* (SO_BSDCOMPAT: obsolete, taken, nothing done) */
@@ -331,6 +334,8 @@ int sock_getsockopt_common(struct sock *s, int name, void *val, socklen_t *len)
 		return put_int(val, len, s->priority);
 	case SO_DEBUG:
 		return put_int(val, len, s->debug);
+	case SO_SELECT_ERR_QUEUE:
+		return put_int(val, len, s->select_errq);
 	case SO_BSDCOMPAT:
 		return put_int(val, len, 0);
 	case SO_SNDLOWAT:

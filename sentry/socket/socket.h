@@ -77,6 +77,7 @@ struct sock {
 	int sndbuf, rcvbuf;
 	int priority, mark, dontroute, rcvlowat; /* kept and read back (rcvlowat: 0 means 1) */
 	int debug, busy_poll;	 /* SO_DEBUG, SO_BUSY_POLL: kept and read back */
+	int select_errq;	 /* SO_SELECT_ERR_QUEUE (a datagram socket's error polls POLLPRI too) */
 	struct linger linger;
 };
 

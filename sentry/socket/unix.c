@@ -909,7 +909,7 @@ static uint32_t u_poll(struct sock *s)
 	struct usock *u = U(s);
 	uint32_t m = 0;
 	if (u->err)
-		m |= POLLERR;
+		m |= POLLERR | (u->base.type != SOCK_STREAM && u->base.select_errq ? POLLPRI : 0);
 	if (u->rcv_shut && u->snd_shut)
 		m |= POLLHUP;
 	if (u->rcv_shut)

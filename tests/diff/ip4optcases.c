@@ -608,6 +608,41 @@ static void udp_segment(void)
 	close(s);
 }
 
+/* SO_SELECT_ERR_QUEUE: a datagram socket's error (queued with
+ * IP_RECVERR, or pending) polls POLLPRI too; a stream's does not */
+static void select_errq(void)
+{
+	struct sockaddr_in d = loop4(9);
+	char step[64];
+	for (int recverr = 0; recverr < 2; recverr++) {
+		for (int sel = 0; sel < 2; sel++) {
+			int s = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
+			if (recverr)
+				setsockopt(s, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+			if (sel)
+				setsockopt(s, SOL_SOCKET, SO_SELECT_ERR_QUEUE, &one, sizeof(one));
+			snprintf(step, sizeof(step), "SO_SELECT_ERR_QUEUE %d, IP_RECVERR %d, read back", sel, recverr);
+			get_int(step, s, SOL_SOCKET, SO_SELECT_ERR_QUEUE);
+			connect(s, (struct sockaddr *)&d, sizeof(d));
+			send(s, "x", 1, 0);
+			struct pollfd p = { s, 0, 0 }; /* (POLLERR comes unasked) */
+			poll(&p, 1, 5000);
+			p.events = POLLIN | POLLPRI | POLLOUT;
+			int r = poll(&p, 1, 0);
+			snprintf(step, sizeof(step), "SO_SELECT_ERR_QUEUE %d, IP_RECVERR %d, refused", sel, recverr);
+			V(step, "poll %d events %#x", r, p.revents);
+			close(s);
+		}
+	}
+	int t = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	setsockopt(t, SOL_SOCKET, SO_SELECT_ERR_QUEUE, &one, sizeof(one));
+	connect(t, (struct sockaddr *)&d, sizeof(d));
+	struct pollfd p = { t, POLLIN | POLLPRI | POLLOUT, 0 };
+	int r = poll(&p, 1, 5000);
+	V("SO_SELECT_ERR_QUEUE on a refused TCP connect", "poll %d events %#x", r, p.revents);
+	close(t);
+}
+
 void case_socket_options_more(void)
 {
 	int u = socket(AF_INET, SOCK_DGRAM, 0), t = socket(AF_INET, SOCK_STREAM, 0),
@@ -656,4 +691,5 @@ void case_socket_options_more(void)
 	close(t);
 	close(x);
 	udp_segment();
+	select_errq();
 }

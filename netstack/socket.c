@@ -830,7 +830,11 @@ static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_
 		set_flag(s, NS_SO_DONTROUTE, val);
 		return 0;
 	case SO_TIMESTAMP:
+	case SO_TIMESTAMPNS:
+		/* Linux's sock_set_timestamp: either turns stamps on, in its
+		 * form; off turns both off */
 		set_flag(s, NS_SO_TIMESTAMP, val);
+		set_flag(s, NS_SO_TIMESTAMPNS, val && name == SO_TIMESTAMPNS);
 		return 0;
 	case SO_RCVBUF:
 	case SO_RCVBUFFORCE:
@@ -932,7 +936,9 @@ static int sol_socket_get(struct ns_socket *s, int name, void *v, socklen_t *len
 	case SO_DONTROUTE:
 		return put_int(v, len, !!(s->opts & NS_SO_DONTROUTE));
 	case SO_TIMESTAMP:
-		return put_int(v, len, !!(s->opts & NS_SO_TIMESTAMP));
+		return put_int(v, len, (s->opts & (NS_SO_TIMESTAMP | NS_SO_TIMESTAMPNS)) == NS_SO_TIMESTAMP);
+	case SO_TIMESTAMPNS:
+		return put_int(v, len, !!(s->opts & NS_SO_TIMESTAMPNS));
 	case SO_ZEROCOPY:
 		return put_int(v, len, !!(s->opts & NS_SO_ZEROCOPY));
 	case SO_RCVBUF:

@@ -348,16 +348,23 @@ static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 		I(s)->stamp = now;
 		I(s)->stamped = 1;
 	}
-	int ts = 0;
+	int ts = 0, tsns = 0;
 	socklen_t tl = sizeof(ts);
-	if (dgram && ns_getsockopt(I(s)->ns, SOL_SOCKET, SO_TIMESTAMP, &ts, &tl) == 0 && ts &&
-	    mh.msg_controllen + CMSG_SPACE(sizeof(struct timeval)) <= sizeof(cbuf)) {
+	if (dgram) {
+		ns_getsockopt(I(s)->ns, SOL_SOCKET, SO_TIMESTAMP, &ts, &tl);
+		tl = sizeof(tsns);
+		ns_getsockopt(I(s)->ns, SOL_SOCKET, SO_TIMESTAMPNS, &tsns, &tl);
+	}
+	if ((ts || tsns) && mh.msg_controllen + CMSG_SPACE(sizeof(struct timespec)) <= sizeof(cbuf)) {
+		/* SCM_TIMESTAMP's timeval or SO_TIMESTAMPNS' timespec */
 		struct timeval tv = { now.tv_sec, now.tv_nsec / 1000 };
-		struct cmsghdr c = { .cmsg_len = CMSG_LEN(sizeof(tv)), .cmsg_level = SOL_SOCKET,
-				     .cmsg_type = SCM_TIMESTAMP };
+		const void *d = tsns ? (const void *)&now : (const void *)&tv;
+		size_t dl = tsns ? sizeof(now) : sizeof(tv);
+		struct cmsghdr c = { .cmsg_len = CMSG_LEN(dl), .cmsg_level = SOL_SOCKET,
+				     .cmsg_type = tsns ? SCM_TIMESTAMPNS : SCM_TIMESTAMP };
 		memcpy(cbuf + mh.msg_controllen, &c, sizeof(c));
-		memcpy(cbuf + mh.msg_controllen + CMSG_LEN(0), &tv, sizeof(tv));
-		mh.msg_controllen += CMSG_SPACE(sizeof(tv));
+		memcpy(cbuf + mh.msg_controllen + CMSG_LEN(0), d, dl);
+		mh.msg_controllen += CMSG_SPACE(dl);
 	}
 	free(m->ctl);
 	m->ctl = NULL;

@@ -643,6 +643,54 @@ static void select_errq(void)
 	close(t);
 }
 
+/* SO_TIMESTAMPNS and SO_TIMESTAMP, which share Linux's flags; what a
+ * datagram read then carries (its kind and size, not the time) */
+static void ts_state(const char *step, int s)
+{
+	int a = -1, b = -1;
+	socklen_t l = sizeof(a);
+	getsockopt(s, SOL_SOCKET, SO_TIMESTAMP, &a, &l);
+	l = sizeof(b);
+	getsockopt(s, SOL_SOCKET, SO_TIMESTAMPNS, &b, &l);
+	V(step, "SO_TIMESTAMP %d SO_TIMESTAMPNS %d", a, b);
+}
+
+static void ts_read(const char *step, int r, int s, const struct sockaddr_in *to)
+{
+	sendto(s, "t", 1, 0, (const struct sockaddr *)to, sizeof(*to));
+	char b[8], cb[256];
+	struct iovec io = { b, sizeof(b) };
+	struct msghdr mh = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = cb, .msg_controllen = sizeof(cb) };
+	struct pollfd p = { r, POLLIN, 0 };
+	poll(&p, 1, 5000);
+	long n = recvmsg(r, &mh, MSG_DONTWAIT);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	V(step, "%ld bytes, control %s type %d len %d", n, c ? "yes" : "no", c ? c->cmsg_type : 0,
+	  c ? (int)c->cmsg_len : 0);
+}
+
+static void timestamps(void)
+{
+	int r = socket(AF_INET, SOCK_DGRAM, 0), s = socket(AF_INET, SOCK_DGRAM, 0), one = 1, zero = 0;
+	struct sockaddr_in a = loop4(0);
+	socklen_t al = sizeof(a);
+	bind(r, (struct sockaddr *)&a, sizeof(a));
+	getsockname(r, (struct sockaddr *)&a, &al);
+	ts_state("timestamps at first", r);
+	setsockopt(r, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	ts_state("after SO_TIMESTAMPNS 1", r);
+	ts_read("a datagram with SO_TIMESTAMPNS", r, s, &a);
+	setsockopt(r, SOL_SOCKET, SO_TIMESTAMP, &one, sizeof(one));
+	ts_state("after SO_TIMESTAMP 1", r);
+	ts_read("a datagram with SO_TIMESTAMP", r, s, &a);
+	setsockopt(r, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	setsockopt(r, SOL_SOCKET, SO_TIMESTAMP, &zero, sizeof(zero));
+	ts_state("after SO_TIMESTAMPNS 1, SO_TIMESTAMP 0", r);
+	ts_read("a datagram with neither", r, s, &a);
+	close(r);
+	close(s);
+}
+
 void case_socket_options_more(void)
 {
 	int u = socket(AF_INET, SOCK_DGRAM, 0), t = socket(AF_INET, SOCK_STREAM, 0),
@@ -692,4 +740,5 @@ void case_socket_options_more(void)
 	close(x);
 	udp_segment();
 	select_errq();
+	timestamps();
 }

@@ -340,9 +340,20 @@ SYSCALL(setsockopt)
 		r = -ENOMEM;
 		goto out;
 	}
-	if (len && copy_from_user(t, val, ARG(3), len))
+	r = 0;
+	if (len && copy_from_user(t, val, ARG(3), len)) {
+		/* Linux reads only what the option needs: a long length over
+		 * a short buffer (an int's) is not a fault for an int option.
+		 * The first bytes then (512, else an int's), the rest zeros. */
 		r = -EFAULT;
-	else
+		for (size_t head = sizeof(small); r && head >= sizeof(int); head = head > sizeof(int) ? sizeof(int) : 0) {
+			if (head < len && copy_from_user(t, val, ARG(3), head) == 0) {
+				memset(val + head, 0, len - head);
+				r = 0;
+			}
+		}
+	}
+	if (r == 0)
 		r = s->ops->setsockopt(s, t, (int)ARG(1), (int)ARG(2), val, len);
 	if (val != small)
 		free(val);

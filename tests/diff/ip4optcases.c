@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -691,6 +692,25 @@ static void timestamps(void)
 	close(s);
 }
 
+/* an option's length longer than its value's buffer: Linux reads only
+ * the int (an int at a page's end, before an unmapped page) */
+static void long_lengths(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
+	char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return;
+	munmap(p + 4096, 4096);
+	int *v = (int *)(p + 4096 - sizeof(int));
+	*v = 1;
+	TRY("SO_REUSEADDR, an int at a page's end, length 100", setsockopt(s, SOL_SOCKET, SO_REUSEADDR, v, 100));
+	TRY("SO_REUSEADDR, length 100000", setsockopt(s, SOL_SOCKET, SO_REUSEADDR, v, 100000));
+	TRY("IP_TTL, length 1000", setsockopt(s, IPPROTO_IP, IP_TTL, &one, 1000));
+	TRY("SO_REUSEADDR, a bad pointer", setsockopt(s, SOL_SOCKET, SO_REUSEADDR, (void *)8, 4));
+	munmap(p, 4096);
+	close(s);
+}
+
 void case_socket_options_more(void)
 {
 	int u = socket(AF_INET, SOCK_DGRAM, 0), t = socket(AF_INET, SOCK_STREAM, 0),
@@ -741,4 +761,5 @@ void case_socket_options_more(void)
 	udp_segment();
 	select_errq();
 	timestamps();
+	long_lengths();
 }

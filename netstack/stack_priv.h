@@ -548,6 +548,7 @@ enum {
 	NS_SO_RETOPTS = 1u << 16,	   /* IP_RETOPTS */
 	NS_SO_SELECT_ERRQ = 1u << 17,  /* SO_SELECT_ERR_QUEUE: a datagram socket's error polls POLLPRI too */
 	NS_SO_TIMESTAMPNS = 1u << 18,  /* SO_TIMESTAMPNS (with NS_SO_TIMESTAMP: Linux's RCVTSTAMPNS) */
+	NS_SO_RXQ_OVFL = 1u << 19,     /* SO_RXQ_OVFL: datagrams say how many were dropped before them */
 	NS_SO_FREEBIND = 1u << 20,	   /* IP_FREEBIND / IPV6_FREEBIND */
 	NS_SO_ORIGDSTADDR = 1u << 21,  /* IP_RECVORIGDSTADDR */
 	NS_SO_ORIGDSTADDR6 = 1u << 22, /* IPV6_RECVORIGDSTADDR */

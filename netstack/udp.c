@@ -42,6 +42,7 @@ struct udp_sock {
 	uint8_t ping;	   /* an ICMP echo ("ping") socket: lport is the echo id */
 	uint8_t cork;	   /* UDP_CORK */
 	uint16_t gso_size; /* UDP_SEGMENT: a send longer than this leaves as datagrams of it, 0: off */
+	uint32_t drops;	   /* datagrams dropped at this socket (Linux's sk_drops, SO_RXQ_OVFL) */
 	struct pkt_queue rq;
 	uint32_t rq_mem;
 	/* The pending datagram (UDP_CORK or MSG_MORE): what the sends so far
@@ -637,6 +638,11 @@ static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 	struct rx_meta rm;
 	rx_meta_get(p, &rm);
 	int ifindex = p->nic ? p->nic->id : 0;
+	if ((u->sk.opts & NS_SO_RXQ_OVFL) && p->cookie) {
+		/* Linux's sock_recv_drops: the drops before this datagram */
+		uint32_t d = (uint32_t)p->cookie;
+		ns_cmsg_put(m, &used, SOL_SOCKET, SO_RXQ_OVFL, &d, sizeof(d));
+	}
 	if (rm.dst.family == AF_INET) {
 		if (u->sk.opts & NS_SO_PKTINFO) {
 			struct in_pktinfo pi;
@@ -1012,14 +1018,17 @@ static void deliver(struct ns_stack *st, struct udp_sock *u, struct pkt *p)
 {
 	if (ns_socket_filter(&u->sk, p, UDP_HDR_LEN) < 0) {
 		NS_STAT_INC(st, udp_drop_filter);
+		u->drops++;
 		pkt_unref(p);
 		return;
 	}
 	if (u->rq_mem > (uint32_t)u->sk.rcvbuf) {
 		NS_STAT_INC(st, udp_drop_rcvbuf);
+		u->drops++;
 		pkt_unref(p);
 		return;
 	}
+	p->cookie = u->drops; /* (the queue's: SO_RXQ_OVFL's count at arrival) */
 	u->rq_mem += truesize(p);
 	pkt_queue_push(&u->rq, p);
 	NS_STAT_INC(st, udp_delivered);

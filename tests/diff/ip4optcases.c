@@ -711,6 +711,52 @@ static void long_lengths(void)
 	close(s);
 }
 
+/* SO_RXQ_OVFL: a datagram read after drops carries how many were
+ * dropped before it (a receive buffer at its least, 50 sends) */
+static int ovfl_read(int r, unsigned *val)
+{
+	char b[2000], cb[256];
+	struct iovec io = { b, sizeof(b) };
+	struct msghdr mh = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = cb, .msg_controllen = sizeof(cb) };
+	if (recvmsg(r, &mh, MSG_DONTWAIT) < 0)
+		return -1;
+	*val = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+			memcpy(val, CMSG_DATA(c), sizeof(*val));
+			return 1;
+		}
+	return 0;
+}
+
+static void rxq_ovfl(void)
+{
+	int r = socket(AF_INET, SOCK_DGRAM, 0), s = socket(AF_INET, SOCK_DGRAM, 0), least = 1;
+	setsockopt(r, SOL_SOCKET, SO_RCVBUF, &least, sizeof(least));
+	set_int("SO_RXQ_OVFL set", r, SOL_SOCKET, SO_RXQ_OVFL, 1);
+	get_int("SO_RXQ_OVFL read back", r, SOL_SOCKET, SO_RXQ_OVFL);
+	struct sockaddr_in a = loop4(0);
+	socklen_t al = sizeof(a);
+	bind(r, (struct sockaddr *)&a, sizeof(a));
+	getsockname(r, (struct sockaddr *)&a, &al);
+	char buf[1000] = { 0 };
+	for (int i = 0; i < 50; i++)
+		sendto(s, buf, sizeof(buf), 0, (struct sockaddr *)&a, sizeof(a));
+	unsigned v;
+	int k, first = -1, cnt = 0;
+	while ((k = ovfl_read(r, &v)) >= 0) {
+		if (cnt == 0)
+			first = k;
+		cnt++;
+	}
+	V("SO_RXQ_OVFL, 50 sends", "%d read, the first with a count: %d", cnt, first);
+	sendto(s, buf, 10, 0, (struct sockaddr *)&a, sizeof(a));
+	k = ovfl_read(r, &v);
+	V("SO_RXQ_OVFL, the next datagram", "count %d: %u, the dropped %d", k, v, 50 - cnt);
+	close(r);
+	close(s);
+}
+
 void case_socket_options_more(void)
 {
 	int u = socket(AF_INET, SOCK_DGRAM, 0), t = socket(AF_INET, SOCK_STREAM, 0),
@@ -762,4 +808,5 @@ void case_socket_options_more(void)
 	select_errq();
 	timestamps();
 	long_lengths();
+	rxq_ovfl();
 }

@@ -56,20 +56,28 @@ static const struct {
 	{ "IP_BIND_ADDRESS_NO_PORT", IP_BIND_ADDRESS_NO_PORT },
 };
 
+/* An int option's default, then each of vals set and read back, as
+ * result lines "KIND NAME default/set V/after V". */
+static void int_sweep(const char *kind, const char *name, int s, int level, int opt, const int *vals, size_t n)
+{
+	char step[96];
+	snprintf(step, sizeof(step), "%s %s default", kind, name);
+	get_int(step, s, level, opt);
+	for (size_t j = 0; j < n; j++) {
+		snprintf(step, sizeof(step), "%s %s set %d", kind, name, vals[j]);
+		set_int(step, s, level, opt, vals[j]);
+		snprintf(step, sizeof(step), "%s %s after %d", kind, name, vals[j]);
+		get_int(step, s, level, opt);
+	}
+}
+
 static void sweep(const char *kind, int type)
 {
 	static const int vals[] = { 1, 0, 2, -1, 256, 255 };
 	char step[96];
 	for (size_t i = 0; i < sizeof(ip4opts) / sizeof(ip4opts[0]); i++) {
 		int s = socket(AF_INET, type, 0);
-		snprintf(step, sizeof(step), "%s %s default", kind, ip4opts[i].name);
-		get_int(step, s, IPPROTO_IP, ip4opts[i].opt);
-		for (size_t j = 0; j < sizeof(vals) / sizeof(vals[0]); j++) {
-			snprintf(step, sizeof(step), "%s %s set %d", kind, ip4opts[i].name, vals[j]);
-			set_int(step, s, IPPROTO_IP, ip4opts[i].opt, vals[j]);
-			snprintf(step, sizeof(step), "%s %s after %d", kind, ip4opts[i].name, vals[j]);
-			get_int(step, s, IPPROTO_IP, ip4opts[i].opt);
-		}
+		int_sweep(kind, ip4opts[i].name, s, IPPROTO_IP, ip4opts[i].opt, vals, sizeof(vals) / sizeof(vals[0]));
 		unsigned char one = 1;
 		snprintf(step, sizeof(step), "%s %s one byte", kind, ip4opts[i].name);
 		TRY(step, setsockopt(s, IPPROTO_IP, ip4opts[i].opt, &one, 1));
@@ -540,14 +548,7 @@ static void sol_opts(const char *kind, int s)
 	static const int vals[] = { 1, 0, 50, -1 };
 	char step[96];
 	for (size_t i = 0; i < sizeof(o) / sizeof(o[0]); i++) {
-		snprintf(step, sizeof(step), "%s %s default", kind, o[i].name);
-		get_int(step, s, SOL_SOCKET, o[i].opt);
-		for (size_t j = 0; j < sizeof(vals) / sizeof(vals[0]); j++) {
-			snprintf(step, sizeof(step), "%s %s set %d", kind, o[i].name, vals[j]);
-			set_int(step, s, SOL_SOCKET, o[i].opt, vals[j]);
-			snprintf(step, sizeof(step), "%s %s after %d", kind, o[i].name, vals[j]);
-			get_int(step, s, SOL_SOCKET, o[i].opt);
-		}
+		int_sweep(kind, o[i].name, s, SOL_SOCKET, o[i].opt, vals, sizeof(vals) / sizeof(vals[0]));
 		short two = 1;
 		snprintf(step, sizeof(step), "%s %s in two bytes", kind, o[i].name);
 		TRY(step, setsockopt(s, SOL_SOCKET, o[i].opt, &two, sizeof(two)));
@@ -577,12 +578,7 @@ static void udp_segment(void)
 	getsockname(r, (struct sockaddr *)&a, &al);
 	static const int vals[] = { 100, -1, 65536, 0, 65535 };
 	char step[64];
-	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
-		snprintf(step, sizeof(step), "UDP_SEGMENT set %d", vals[i]);
-		set_int(step, s, IPPROTO_UDP, UDP_SEGMENT, vals[i]);
-		snprintf(step, sizeof(step), "UDP_SEGMENT after %d", vals[i]);
-		get_int(step, s, IPPROTO_UDP, UDP_SEGMENT);
-	}
+	int_sweep("udp", "UDP_SEGMENT", s, IPPROTO_UDP, UDP_SEGMENT, vals, sizeof(vals) / sizeof(vals[0]));
 	static char buf[66000];
 	memset(buf, 'a', sizeof(buf));
 	int seg = 100;
@@ -779,13 +775,7 @@ void case_socket_options_more(void)
 	/* TCP_FASTOPEN: a queue length kept (at most somaxconn) on a closed
 	 * or listening socket; Linux's default serves no Fast Open */
 	static const int q[] = { 5, -1, 0, 1 << 30 };
-	char step[64];
-	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
-		snprintf(step, sizeof(step), "TCP_FASTOPEN set %d", q[i]);
-		set_int(step, t, IPPROTO_TCP, TCP_FASTOPEN, q[i]);
-		snprintf(step, sizeof(step), "TCP_FASTOPEN after %d", q[i]);
-		get_int(step, t, IPPROTO_TCP, TCP_FASTOPEN);
-	}
+	int_sweep("tcp", "TCP_FASTOPEN", t, IPPROTO_TCP, TCP_FASTOPEN, q, sizeof(q) / sizeof(q[0]));
 	short two = 1;
 	TRY("TCP_FASTOPEN in two bytes", setsockopt(t, IPPROTO_TCP, TCP_FASTOPEN, &two, sizeof(two)));
 	struct sockaddr_in la;

@@ -489,6 +489,16 @@ static struct ns_nic *find_nic(struct ns_stack *st, uint32_t group, uint32_t add
 	return nic;
 }
 
+/* s's membership of group on interface ifindex, or NULL */
+static struct ip4_mc_entry *find_entry(const struct ns_socket *s, uint32_t group, int ifindex)
+{
+	struct ip4_mc_sock *mc = s->mc4;
+	for (unsigned i = 0; mc && i < mc->n; i++)
+		if (mc->e[i].group == group && mc->e[i].ifindex == ifindex)
+			return &mc->e[i];
+	return NULL;
+}
+
 static int sock_join(struct ns_socket *s, uint32_t group, uint32_t addr, int ifindex)
 {
 	if (!ip4_is_mcast(group))
@@ -496,10 +506,9 @@ static int sock_join(struct ns_socket *s, uint32_t group, uint32_t addr, int ifi
 	struct ns_nic *nic = find_nic(s->stack, group, addr, &ifindex);
 	if (!nic)
 		return -ENODEV;
+	if (find_entry(s, group, ifindex))
+		return -EADDRINUSE;
 	struct ip4_mc_sock *mc = s->mc4;
-	for (unsigned i = 0; mc && i < mc->n; i++)
-		if (mc->e[i].group == group && mc->e[i].ifindex == ifindex)
-			return -EADDRINUSE;
 	if (mc && mc->n >= IGMP_MAX_MEMBERSHIPS)
 		return -ENOBUFS;
 	if (!mc && !(mc = s->mc4 = calloc(1, sizeof(*mc))))
@@ -557,12 +566,9 @@ static int src_index(const struct ip4_mc_entry *e, uint32_t src)
 
 int igmp_sock_allows(const struct ns_socket *s, uint32_t group, uint32_t src, int ifindex)
 {
-	const struct ip4_mc_sock *mc = s->mc4;
-	for (unsigned i = 0; mc && i < mc->n; i++) {
-		const struct ip4_mc_entry *e = &mc->e[i];
-		if (e->group == group && e->ifindex == ifindex)
-			return (src_index(e, src) >= 0) == (e->mode == MC_INCLUDE);
-	}
+	const struct ip4_mc_entry *e = find_entry(s, group, ifindex);
+	if (e)
+		return (src_index(e, src) >= 0) == (e->mode == MC_INCLUDE);
 	/* IP_MULTICAST_ALL: a group some other socket joined reaches every
 	 * socket bound to the port (Linux's default). */
 	return s->mc_all;
@@ -604,11 +610,7 @@ static int sock_source(struct ns_socket *s, uint32_t group, uint32_t addr, int i
 	}
 	if (!find_nic(s->stack, group, addr, &ifindex))
 		return -ENODEV;
-	struct ip4_mc_sock *mc = s->mc4;
-	struct ip4_mc_entry *e = NULL;
-	for (unsigned i = 0; mc && i < mc->n && !e; i++)
-		if (mc->e[i].group == group && mc->e[i].ifindex == ifindex)
-			e = &mc->e[i];
+	struct ip4_mc_entry *e = find_entry(s, group, ifindex);
 	if (!e || ((e->nsrc || e->has_list) && e->mode != mode))
 		return -EINVAL;
 	/* An empty filter takes the mode asked for (Linux does so before
@@ -630,15 +632,6 @@ static int sock_source(struct ns_socket *s, uint32_t group, uint32_t addr, int i
 	e->src[e->nsrc++] = src;
 	e->has_list = 1;
 	return 0;
-}
-
-static struct ip4_mc_entry *find_entry(struct ns_socket *s, uint32_t group, int ifindex)
-{
-	struct ip4_mc_sock *mc = s->mc4;
-	for (unsigned i = 0; mc && i < mc->n; i++)
-		if (mc->e[i].group == group && mc->e[i].ifindex == ifindex)
-			return &mc->e[i];
-	return NULL;
 }
 
 /* A membership's whole filter at once (RFC 3678's IP_MSFILTER and

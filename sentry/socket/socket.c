@@ -161,10 +161,6 @@ static int get_tv(const void *val, socklen_t len, uint64_t *out)
 	return 0;
 }
 
-/* Linux's sk_send_sigurg: SIGURG (SI_KERNEL) to the owner that F_SETOWN
- * gave the socket's file: a process, or a process group when negative.
- * (Linux also checks that whoever set the owner may signal it; the
- * sentry's sandboxes run one user's processes, and it does not.) */
 int sock_debug_denied(struct task *t, int level, int name, const void *val, socklen_t len)
 {
 	if (level != SOL_SOCKET || name != SO_DEBUG || len < (socklen_t)sizeof(int))
@@ -174,6 +170,10 @@ int sock_debug_denied(struct task *t, int level, int name, const void *val, sock
 	return v && !capable(t, KCAP_NET_ADMIN);
 }
 
+/* Linux's sk_send_sigurg: SIGURG (SI_KERNEL) to the owner that F_SETOWN
+ * gave the socket's file: a process, or a process group when negative.
+ * (Linux also checks that whoever set the owner may signal it; the
+ * sentry's sandboxes run one user's processes, and it does not.) */
 void sock_sigurg(struct kernel *k, struct sock *s)
 {
 	if (!s->file || !s->file->owner_pid)

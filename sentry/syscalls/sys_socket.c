@@ -345,10 +345,11 @@ SYSCALL(setsockopt)
 		/* Linux reads only what the option needs: a long length over
 		 * a short buffer (an int's) is not a fault for an int option.
 		 * The first bytes then (512, else an int's), the rest zeros. */
+		static const size_t heads[] = { sizeof(small), sizeof(int) };
 		r = -EFAULT;
-		for (size_t head = sizeof(small); r && head >= sizeof(int); head = head > sizeof(int) ? sizeof(int) : 0) {
-			if (head < len && copy_from_user(t, val, ARG(3), head) == 0) {
-				memset(val + head, 0, len - head);
+		for (size_t i = 0; r && i < sizeof(heads) / sizeof(heads[0]); i++) {
+			if (heads[i] < len && copy_from_user(t, val, ARG(3), heads[i]) == 0) {
+				memset(val + heads[i], 0, len - heads[i]);
 				r = 0;
 			}
 		}
@@ -412,8 +413,9 @@ SYSCALL(getsockopt)
 			 * of the buffer (a control message's padding) keeps
 			 * its bytes; the options read their request there
 			 * (IP_MSFILTER) */
-			memset(val, 0, cap);
-			if (len && copy_from_user(t, val, ARG(3), len))
+			if (len && copy_from_user(t, val, ARG(3), len) == 0)
+				memset(val + len, 0, cap - len);
+			else
 				memset(val, 0, cap);
 			r = s->ops->getsockopt(s, t, (int)ARG(1), (int)ARG(2), val, &len);
 			if (!r) {

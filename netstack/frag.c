@@ -48,6 +48,7 @@ struct frag_q {
 	uint32_t meat;	   /* payload bytes held */
 	uint32_t total;	   /* payload length, known once the last fragment came */
 	uint32_t mem;
+	uint32_t max_frag; /* the largest fragment, headers included (IP_RECVFRAGSIZE) */
 	struct frag_in first_in; /* as parsed when the first fragment came */
 	struct ns_timer timer;
 };
@@ -230,6 +231,7 @@ static struct pkt *q_assemble(struct frag_table *t, struct frag_q *q)
 	out->nic = first->nic;
 	out->flags = first->flags & (PKT_F_BCAST | PKT_F_MCAST);
 	out->l3_off = pkt_pos(out);
+	out->frag_max = q->max_frag;
 	struct frag_view v;
 	view_of(q, &v);
 	t->ops->finish(t->st, &v, out);
@@ -296,6 +298,7 @@ struct pkt *frag_input(struct ns_stack *st, struct frag_table *t, struct pkt *p,
 	}
 	q->nfrags++;
 	q->meat += plen;
+	q->max_frag = NS_MAX(q->max_frag, in->hdr_len + plen);
 	q->mem += p->chunk->cap;
 	t->mem += p->chunk->cap;
 	if (q->have_first && q->have_last && q->meat == q->total) {

@@ -178,33 +178,45 @@ int frag6_output(struct ns_stack *st, struct pkt *p, uint32_t mtu,
 		 int (*out)(struct ns_stack *st, struct pkt *frag, void *arg), void *arg)
 {
 	const uint8_t *h = pkt_data(p);
-	uint32_t total = p->len - IP6_HDR_LEN;
-	/* RFC 8200 4.5: each fragment is the unfragmentable part (our header:
-	 * we add no extension headers), a Fragment header, and a multiple of
-	 * 8 bytes of the rest but for the last. */
-	uint32_t chunk = mtu >= IP6_MIN_MTU ? (mtu - IP6_HDR_LEN - IP6_FRAG_HDR_LEN) & ~7u : 0;
+	/* RFC 8200 4.5: the unfragmentable part is the IPv6 header and the
+	 * extension headers a socket put before the upper layer's
+	 * (Hop-by-Hop, Destination Options: Linux's ip6_find_1stfragopt
+	 * keeps Destination Options there when no Routing header comes);
+	 * `nh` is the Next Header field that names what follows it. */
+	uint32_t unfrag = IP6_HDR_LEN, nh = 6;
+	while ((h[nh] == IP6_NH_HOPOPTS || h[nh] == IP6_NH_DSTOPTS) && unfrag + 2 <= p->len &&
+	       unfrag + NS_IP6_EXT_LEN(h + unfrag) <= p->len) {
+		nh = unfrag;
+		unfrag += NS_IP6_EXT_LEN(h + unfrag);
+	}
+	uint32_t total = p->len - unfrag;
+	/* Each fragment: the unfragmentable part, a Fragment header, and a
+	 * multiple of 8 bytes of the rest but for the last. */
+	uint32_t chunk = mtu >= IP6_MIN_MTU && mtu > unfrag + IP6_FRAG_HDR_LEN + 8
+				 ? (mtu - unfrag - IP6_FRAG_HDR_LEN) & ~7u
+				 : 0;
 	int r = 0;
 	if (!chunk) {
 		pkt_unref(p);
 		return -EMSGSIZE;
 	}
-	struct ip6_frag_repr f = { .nxt = h[6], .id = next_id(st, h + 8, h + 24) };
+	struct ip6_frag_repr f = { .nxt = h[nh], .id = next_id(st, h + 8, h + 24) };
 	for (uint32_t off = 0; off < total; off += chunk) {
 		uint32_t n = total - off < chunk ? total - off : chunk;
-		struct pkt *fp = pkt_alloc(PKT_HEADROOM, IP6_HDR_LEN + IP6_FRAG_HDR_LEN + n);
+		struct pkt *fp = pkt_alloc(PKT_HEADROOM, unfrag + IP6_FRAG_HDR_LEN + n);
 		if (!fp) {
 			NS_STAT_INC(st, ip6_tx_nomem);
 			r = -ENOBUFS;
 			break;
 		}
 		uint8_t *d = pkt_data(fp);
-		memcpy(d, h, IP6_HDR_LEN);
-		d[6] = IP6_NH_FRAGMENT;
-		ns_wr16(d + 4, (uint16_t)(IP6_FRAG_HDR_LEN + n));
+		memcpy(d, h, unfrag);
+		d[nh] = IP6_NH_FRAGMENT;
+		ns_wr16(d + 4, (uint16_t)(unfrag - IP6_HDR_LEN + IP6_FRAG_HDR_LEN + n));
 		f.off = (uint16_t)off;
 		f.m = off + n < total;
-		ip6_frag_emit(d + IP6_HDR_LEN, &f);
-		memcpy(d + IP6_HDR_LEN + IP6_FRAG_HDR_LEN, h + IP6_HDR_LEN + off, n);
+		ip6_frag_emit(d + unfrag, &f);
+		memcpy(d + unfrag + IP6_FRAG_HDR_LEN, h + unfrag + off, n);
 		fp->l3_off = pkt_pos(fp);
 		fp->ip_proto = p->ip_proto;
 		NS_STAT_INC(st, ip6_frag_created);

@@ -335,15 +335,17 @@ int ip6_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx)
 		pkt_unref(p);
 		return r;
 	}
+	const struct ns_ip6_sticky *ext = tx->ext && tx->ext->chain_len ? tx->ext : NULL;
+	uint32_t ext_len = ext ? ext->chain_len : 0;
 	/* No jumbograms (RFC 2675). */
-	if (p->len > 65535) {
+	if (p->len + ext_len > 65535) {
 		pkt_unref(p);
 		return -EMSGSIZE;
 	}
 	struct ip6_repr ip = {
 		.tclass = tx->tos,
-		.plen = (uint16_t)p->len,
-		.nxt = tx->proto,
+		.plen = (uint16_t)(p->len + ext_len),
+		.nxt = ext ? ext->first : tx->proto,
 		/* (a group's hop limit is the socket's IPV6_MULTICAST_HOPS,
 		 * 0 included) */
 		.hlim = (uint8_t)(ip6_is_mcast(tx->dst.v6) ? (tx->hop_limit >= 0 ? tx->hop_limit : 1)
@@ -351,7 +353,21 @@ int ip6_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx)
 	};
 	memcpy(ip.src, rt.src.v6, 16);
 	memcpy(ip.dst, tx->dst.v6, 16);
-	ip.flow = tx->no_flowlabel ? 0 : flow_label(st, ip.src, ip.dst, tx->proto, p);
+	ip.flow = tx->flowlabel ? tx->flowlabel
+		  : tx->no_flowlabel ? 0
+				     : flow_label(st, ip.src, ip.dst, tx->proto, p);
+	if (ext) {
+		/* RFC 3542 6: the socket's extension headers, the last one
+		 * naming the upper layer */
+		uint8_t *e = pkt_push(p, ext_len);
+		if (!e) {
+			NS_STAT_INC(st, ip6_tx_nomem);
+			pkt_unref(p);
+			return -ENOBUFS;
+		}
+		memcpy(e, ext->chain, ext_len);
+		e[ext->last_off] = tx->proto;
+	}
 	uint8_t *h = pkt_push(p, IP6_HDR_LEN);
 	if (!h) {
 		NS_STAT_INC(st, ip6_tx_nomem);

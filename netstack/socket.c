@@ -29,6 +29,28 @@
 #ifndef IPV6_MINHOPCOUNT
 #define IPV6_MINHOPCOUNT 73 /* (linux/in6.h; glibc's netinet/in.h lacks it) */
 #endif
+/* (linux/in6.h's, which glibc's netinet/in.h lacks) */
+#ifndef IPV6_FLOWINFO
+#define IPV6_FLOWINFO 11
+#endif
+#ifndef IPV6_ROUTER_ALERT_ISOLATE
+#define IPV6_ROUTER_ALERT_ISOLATE 30
+#endif
+#ifndef IPV6_FLOWINFO_SEND
+#define IPV6_FLOWINFO_SEND 33
+#endif
+#ifndef IPV6_TRANSPARENT
+#define IPV6_TRANSPARENT 75
+#endif
+#ifndef IPV6_UNICAST_IF
+#define IPV6_UNICAST_IF 76
+#endif
+#ifndef IPV6_RECVFRAGSIZE
+#define IPV6_RECVFRAGSIZE 77
+#endif
+#ifndef IP_RECVFRAGSIZE
+#define IP_RECVFRAGSIZE 25
+#endif
 
 /* Linux SOCK_MIN_RCVBUF / SOCK_MIN_SNDBUF on x86-64. */
 #ifndef SO_PASSPIDFD
@@ -214,6 +236,7 @@ void ns_socket_fini(struct ns_socket *s)
 	errq_purge(s);
 	igmp_sock_release(s);
 	mld_sock_release(s);
+	ns_ip6_sticky_free(s);
 	if (!s->all_pprev)
 		return;
 	*s->all_pprev = s->all_next;
@@ -418,6 +441,7 @@ int ns_sockaddr_parse(const struct ns_socket *s, const struct sockaddr *a, sockl
 	memset(&in6, 0, sizeof(in6));
 	memcpy(&in6, a, NS_MIN((size_t)len, sizeof(in6)));
 	out->port = ntohs(in6.sin6_port);
+	out->flowinfo = ntohl(in6.sin6_flowinfo);
 	if (len >= (socklen_t)sizeof(in6))
 		out->scope = in6.sin6_scope_id;
 	if (ns_ip6_is_v4mapped(in6.sin6_addr.s6_addr)) {
@@ -1035,6 +1059,33 @@ int ns_getsockopt(struct ns_socket *s, int level, int name, void *v, socklen_t *
 	return r;
 }
 
+static void set_flag6(struct ns_socket *s, uint32_t flag, int on)
+{
+	if (on)
+		s->opts6 |= flag;
+	else
+		s->opts6 &= ~flag;
+}
+
+/* IP_UNICAST_IF and IPV6_UNICAST_IF: an interface index in network byte
+ * order (for both, as Linux); 0: none. */
+static int unicast_if_set(struct ns_socket *s, int *slot, int val, socklen_t len)
+{
+	if (len != sizeof(int))
+		return -EINVAL;
+	int idx = (int)ntohl((uint32_t)val);
+	if (idx == 0) {
+		*slot = 0;
+		return 0;
+	}
+	if (!ns_nic_get(s->stack, idx))
+		return -EADDRNOTAVAIL;
+	if (s->bound_nic)
+		return -EINVAL; /* (Linux: unless it is the device's VRF) */
+	*slot = idx;
+	return 0;
+}
+
 int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len)
 {
 	int val = 0;
@@ -1152,22 +1203,14 @@ int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len
 		s->port_range = r;
 		return 0;
 	}
-	case IP_UNICAST_IF: {
-		/* an interface index in network byte order; 0: none */
-		if (len != sizeof(int))
+	case IP_UNICAST_IF:
+		return unicast_if_set(s, &s->uc_index, val, len);
+	case IP_RECVFRAGSIZE:
+		/* (Linux: datagram sockets only) */
+		if (s->type != SOCK_DGRAM)
 			return -EINVAL;
-		int idx = (int)ntohl((uint32_t)val);
-		if (idx == 0) {
-			s->uc_index = 0;
-			return 0;
-		}
-		if (!ns_nic_get(s->stack, idx))
-			return -EADDRNOTAVAIL;
-		if (s->bound_nic)
-			return -EINVAL; /* (Linux: unless it is the device's VRF) */
-		s->uc_index = idx;
+		set_flag6(s, NS_SO_RECVFRAGSIZE4, val);
 		return 0;
-	}
 	case IP_BIND_ADDRESS_NO_PORT:
 		set_flag(s, NS_SO_BIND_NO_PORT, val);
 		return 0;
@@ -1221,6 +1264,8 @@ int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, con
 		return put_int(v, len, !!(s->opts & NS_SO_BIND_NO_PORT));
 	case IP_UNICAST_IF:
 		return put_int(v, len, (int)htonl((uint32_t)s->uc_index));
+	case IP_RECVFRAGSIZE:
+		return put_int(v, len, !!(s->opts6 & NS_SO_RECVFRAGSIZE4));
 	case IP_LOCAL_PORT_RANGE:
 		return put_int(v, len, (int)s->port_range);
 	case IP_HDRINCL:
@@ -1304,10 +1349,178 @@ static int ip6_int_opt(int name)
 	case IPV6_MTU:
 	case IPV6_MULTICAST_LOOP:
 	case IPV6_MULTICAST_ALL:
+	case IPV6_FLOWINFO:
+	case IPV6_FLOWINFO_SEND:
+	case IPV6_RECVHOPOPTS:
+	case IPV6_RECVDSTOPTS:
+	case IPV6_RECVRTHDR:
+	case IPV6_2292PKTINFO:
+	case IPV6_2292HOPLIMIT:
+	case IPV6_2292HOPOPTS:
+	case IPV6_2292DSTOPTS:
+	case IPV6_2292RTHDR:
+	case IPV6_RECVPATHMTU:
+	case IPV6_ROUTER_ALERT_ISOLATE:
+	case IPV6_TRANSPARENT:
+	case IPV6_UNICAST_IF:
 		return 1;
 	default:
 		return 0;
 	}
+}
+
+/* The receive flags of opts6 that an int sets, by option. */
+static uint32_t ip6_rx_flag(int name)
+{
+	switch (name) {
+	case IPV6_FLOWINFO:
+		return NS_SO6_FLOWINFO;
+	case IPV6_FLOWINFO_SEND:
+		return NS_SO6_FLOWINFO_SEND;
+	case IPV6_RECVHOPOPTS:
+		return NS_SO6_RECVHOPOPTS;
+	case IPV6_RECVDSTOPTS:
+		return NS_SO6_RECVDSTOPTS;
+	case IPV6_RECVRTHDR:
+		return NS_SO6_RECVRTHDR;
+	case IPV6_2292PKTINFO:
+		return NS_SO6_2292PKTINFO;
+	case IPV6_2292HOPLIMIT:
+		return NS_SO6_2292HOPLIMIT;
+	case IPV6_2292HOPOPTS:
+		return NS_SO6_2292HOPOPTS;
+	case IPV6_2292DSTOPTS:
+		return NS_SO6_2292DSTOPTS;
+	case IPV6_2292RTHDR:
+		return NS_SO6_2292RTHDR;
+	case IPV6_RECVPATHMTU:
+		return NS_SO6_RECVPATHMTU;
+	case IPV6_RECVFRAGSIZE:
+		return NS_SO6_RECVFRAGSIZE;
+	case IPV6_ROUTER_ALERT_ISOLATE:
+		return NS_SO6_RA_ISOLATE;
+	default:
+		return 0;
+	}
+}
+
+/* ---- RFC 3542 6: sticky extension headers ---- */
+
+void ns_ip6_sticky_free(struct ns_socket *s)
+{
+	struct ns_ip6_sticky *k = s->sticky6;
+	if (!k)
+		return;
+	free(k->hop);
+	free(k->dst0);
+	free(k->dst1);
+	free(k);
+	s->sticky6 = NULL;
+}
+
+/* The chain a packet carries: Hop-by-Hop, then Destination Options (the
+ * RFC 8200 4.1 order), each Next Header naming the next. */
+static void sticky_chain(struct ns_ip6_sticky *k)
+{
+	const uint8_t *part[2] = { k->hop, k->dst1 };
+	const uint8_t type[2] = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS };
+	uint8_t *prev = NULL;
+	k->chain_len = 0;
+	for (int i = 0; i < 2; i++) {
+		if (!part[i])
+			continue;
+		uint32_t n = NS_IP6_EXT_LEN(part[i]);
+		if (prev)
+			*prev = type[i];
+		else
+			k->first = type[i];
+		uint8_t *h = k->chain + k->chain_len;
+		memcpy(h, part[i], n);
+		prev = h;
+		k->last_off = k->chain_len;
+		k->chain_len = (uint16_t)(k->chain_len + n);
+	}
+}
+
+static uint8_t **sticky_slot(struct ns_ip6_sticky *k, int name)
+{
+	return name == IPV6_HOPOPTS ? &k->hop : name == IPV6_DSTOPTS ? &k->dst1 : &k->dst0;
+}
+
+/* IPV6_HOPOPTS, IPV6_DSTOPTS, IPV6_RTHDRDSTOPTS, IPV6_RTHDR: Linux's
+ * checks (a multiple of 8 bytes, at most 8 * 255, no shorter than the
+ * header says); a header longer than its length byte keeps what the byte
+ * says; none clears. The option bytes are sent as given (Linux does not
+ * parse them either). The sentry asked for CAP_NET_RAW first. */
+static int sticky_set(struct ns_socket *s, int name, const void *v, socklen_t len)
+{
+	if (len && !v)
+		return -EFAULT;
+	if ((len & 7) || len > 8 * 255)
+		return -EINVAL;
+	const uint8_t *h = v;
+	if (len && NS_IP6_EXT_LEN(h) > len)
+		return -EINVAL;
+	/* A routing header: Linux takes only a Mobile IPv6 type 2 (when
+	 * built with it) or a segment routing header (type 4, checked
+	 * whole). Moat routes by neither: every one is refused. */
+	if (name == IPV6_RTHDR)
+		return len ? -EINVAL : 0;
+	uint8_t *copy = NULL;
+	if (len) {
+		copy = malloc(NS_IP6_EXT_LEN(h));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, h, NS_IP6_EXT_LEN(h));
+	}
+	if (!s->sticky6) {
+		if (!copy)
+			return 0;
+		s->sticky6 = calloc(1, sizeof(*s->sticky6));
+		if (!s->sticky6) {
+			free(copy);
+			return -ENOMEM;
+		}
+	}
+	uint8_t **slot = sticky_slot(s->sticky6, name);
+	free(*slot);
+	*slot = copy;
+	if (!s->sticky6->hop && !s->sticky6->dst0 && !s->sticky6->dst1)
+		ns_ip6_sticky_free(s);
+	else
+		sticky_chain(s->sticky6);
+	return 0;
+}
+
+static int sticky_get(struct ns_socket *s, int name, void *v, socklen_t *len)
+{
+	const uint8_t *h = s->sticky6 && name != IPV6_RTHDR ? *sticky_slot(s->sticky6, name) : NULL;
+	return put_bytes(v, len, h, h ? NS_IP6_EXT_LEN(h) : 0);
+}
+
+int ns_ip6_sticky_copy(struct ns_socket *to, const struct ns_socket *from)
+{
+	if (!from->sticky6)
+		return 0;
+	to->sticky6 = calloc(1, sizeof(*to->sticky6));
+	if (!to->sticky6)
+		return -ENOMEM;
+	const struct ns_ip6_sticky *f = from->sticky6;
+	struct ns_ip6_sticky *k = to->sticky6;
+	const uint8_t *src[3] = { f->hop, f->dst0, f->dst1 };
+	uint8_t **dst[3] = { &k->hop, &k->dst0, &k->dst1 };
+	for (int i = 0; i < 3; i++) {
+		if (!src[i])
+			continue;
+		*dst[i] = malloc(NS_IP6_EXT_LEN(src[i]));
+		if (!*dst[i]) {
+			ns_ip6_sticky_free(to);
+			return -ENOMEM;
+		}
+		memcpy(*dst[i], src[i], NS_IP6_EXT_LEN(src[i]));
+	}
+	sticky_chain(k);
+	return 0;
 }
 
 /* IPPROTO_IPV6 options (RFC 3493 5, RFC 3542). `bound`: the socket has a
@@ -1327,8 +1540,21 @@ int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t le
 	case MCAST_BLOCK_SOURCE:
 	case MCAST_UNBLOCK_SOURCE:
 		return mld_setsockopt(s, name, v, len); /* structs, not ints */
+	case IPV6_HOPOPTS:
+	case IPV6_DSTOPTS:
+	case IPV6_RTHDRDSTOPTS:
+	case IPV6_RTHDR:
+		return sticky_set(s, name, v, len);
 	default:
 		break;
+	}
+	/* Linux: IPV6_RECVFRAGSIZE takes a short value as 0 */
+	if (name == IPV6_RECVFRAGSIZE) {
+		val = 0;
+		if (v && len >= (socklen_t)sizeof(int))
+			memcpy(&val, v, sizeof(int));
+		set_flag6(s, NS_SO6_RECVFRAGSIZE, val);
+		return 0;
 	}
 	/* Linux: these flags take a short value as 0 */
 	if (name == IPV6_DONTFRAG || name == IPV6_AUTOFLOWLABEL) {
@@ -1347,7 +1573,16 @@ int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t le
 	if (!v || len < (socklen_t)sizeof(int))
 		return -EINVAL;
 	memcpy(&val, v, sizeof(int));
+	if (ip6_rx_flag(name)) {
+		set_flag6(s, ip6_rx_flag(name), val);
+		return 0;
+	}
 	switch (name) {
+	case IPV6_UNICAST_IF:
+		return unicast_if_set(s, &s->uc_index6, val, len);
+	case IPV6_TRANSPARENT: /* (the same flag as IP_TRANSPARENT, as Linux) */
+		set_flag(s, NS_SO_TRANSPARENT, val);
+		return 0;
 	case IPV6_V6ONLY:
 		if (bound)
 			return -EINVAL;
@@ -1435,6 +1670,8 @@ int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, co
 {
 	if (s->domain != AF_INET6)
 		return -EOPNOTSUPP; /* (Linux ip_getsockopt: not SOL_IP) */
+	if (ip6_rx_flag(name))
+		return put_int(v, len, !!(s->opts6 & ip6_rx_flag(name)));
 	switch (name) {
 	case IPV6_V6ONLY:
 		return put_int(v, len, !!(s->opts & NS_SO_V6ONLY));
@@ -1485,6 +1722,28 @@ int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, co
 	}
 	case IPV6_ROUTER_ALERT:
 		return put_int(v, len, 0);
+	case IPV6_PATHMTU: {
+		/* RFC 3542 11.2: a connected socket's path MTU. Linux fills in
+		 * the MTU only (and IPV6_MTU does not lower it). */
+		struct ns_rt rt;
+		struct ip6_mtuinfo mi;
+		if (*len < (socklen_t)sizeof(mi))
+			return -EINVAL;
+		if (!peer || ns_route(s->stack, peer, NULL, s->bound_nic, &rt) < 0)
+			return -ENOTCONN;
+		memset(&mi, 0, sizeof(mi));
+		mi.ip6m_mtu = rt.mtu;
+		return put_bytes(v, len, &mi, sizeof(mi));
+	}
+	case IPV6_HOPOPTS:
+	case IPV6_DSTOPTS:
+	case IPV6_RTHDRDSTOPTS:
+	case IPV6_RTHDR:
+		return sticky_get(s, name, v, len);
+	case IPV6_UNICAST_IF:
+		return put_int(v, len, (int)htonl((uint32_t)s->uc_index6));
+	case IPV6_TRANSPARENT:
+		return put_int(v, len, !!(s->opts & NS_SO_TRANSPARENT));
 	case IPV6_DONTFRAG:
 		return put_int(v, len, !!(s->opts & NS_SO_DONTFRAG6));
 	case IPV6_AUTOFLOWLABEL:

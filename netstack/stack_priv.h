@@ -264,6 +264,8 @@ struct ns_ip_tx {
 	uint8_t mc_loop;
 	uint8_t no_flowlabel; /* v6: flow label 0 (IPV6_AUTOFLOWLABEL off) */
 	uint32_t frag_size;   /* v6: fragments at most this (IPV6_MTU), 0: the path MTU */
+	uint32_t flowlabel;   /* v6: this flow label (IPV6_FLOWINFO_SEND), 0: as no_flowlabel says */
+	const struct ns_ip6_sticky *ext; /* v6: extension headers to send, NULL none */
 	int bound_nic;	   /* SO_BINDTODEVICE / sin6_scope_id, 0 none */
 };
 /* Send a transport payload (data at the transport header) to tx->dst, by
@@ -572,6 +574,44 @@ enum {
 	NS_SO_BIND_NO_PORT = 1u << 31,
 };
 
+/* ns_socket.opts6: the IPv6 receive flags of RFC 3542 and RFC 2292 past
+ * those of NS_SO_*, and IP_RECVFRAGSIZE, as Linux's np->rxopt bits. */
+enum {
+	NS_SO6_FLOWINFO = 1u << 0,	 /* IPV6_FLOWINFO: a datagram's flow information */
+	NS_SO6_RECVHOPOPTS = 1u << 1,	 /* IPV6_RECVHOPOPTS */
+	NS_SO6_RECVDSTOPTS = 1u << 2,	 /* IPV6_RECVDSTOPTS */
+	NS_SO6_RECVRTHDR = 1u << 3,	 /* IPV6_RECVRTHDR */
+	NS_SO6_2292PKTINFO = 1u << 4,	 /* RFC 2292's names: the same messages, */
+	NS_SO6_2292HOPLIMIT = 1u << 5, /* under their own types */
+	NS_SO6_2292HOPOPTS = 1u << 6,
+	NS_SO6_2292DSTOPTS = 1u << 7,
+	NS_SO6_2292RTHDR = 1u << 8,
+	NS_SO6_RECVPATHMTU = 1u << 9,	 /* IPV6_RECVPATHMTU */
+	NS_SO6_RECVFRAGSIZE = 1u << 10, /* IPV6_RECVFRAGSIZE */
+	NS_SO6_FLOWINFO_SEND = 1u << 11, /* sin6_flowinfo's label goes out */
+	NS_SO6_RA_ISOLATE = 1u << 12,	 /* IPV6_ROUTER_ALERT_ISOLATE: kept (raw sockets') */
+	NS_SO_RECVFRAGSIZE4 = 1u << 13, /* IP_RECVFRAGSIZE */
+};
+
+/* RFC 3542 6: the extension headers a socket puts in every IPv6 packet it
+ * sends (IPV6_HOPOPTS, IPV6_DSTOPTS; IPV6_RTHDRDSTOPTS is kept but goes
+ * out only before a routing header, which moat never sends), as set, and
+ * the chain built from them: Hop-by-Hop first, then Destination Options,
+ * with the Next Header fields but the last filled in. */
+struct ns_ip6_sticky {
+	uint8_t *hop, *dst0, *dst1; /* NULL: none; each (len byte + 1) * 8 bytes */
+	uint8_t chain[2 * 2048];
+	uint16_t chain_len;
+	uint16_t last_off; /* the chain's last header: its Next Header is the upper layer's */
+	uint8_t first;	   /* the chain's first header's type (the IPv6 header's Next Header) */
+};
+void ns_ip6_sticky_free(struct ns_socket *s);
+/* An accepted connection's copy of its listener's (Linux: inherited);
+ * 0 or -ENOMEM. */
+int ns_ip6_sticky_copy(struct ns_socket *to, const struct ns_socket *from);
+/* Length in bytes of an IPv6 extension header from its length byte. */
+#define NS_IP6_EXT_LEN(h) ((uint32_t)((h)[1] + 1) * 8)
+
 /* One report on a socket's error queue, read with MSG_ERRQUEUE (Linux's
  * sk_error_queue): an ICMP error about a datagram we sent (IP_RECVERR), or
  * the completion of MSG_ZEROCOPY sends. */
@@ -605,7 +645,10 @@ struct ns_socket {
 	int uc_index;	   /* IP_UNICAST_IF: IPv4 unicast leaves by it (UDP), 0: none */
 	int frag_size6;	   /* IPV6_MTU: a datagram's fragments at most this, 0: the path's */
 	int mc_index6;	   /* IPV6_MULTICAST_IF, 0: none */
+	int uc_index6;	   /* IPV6_UNICAST_IF: IPv6 unicast leaves by it (UDP), 0: none */
+	struct ns_ip6_sticky *sticky6; /* IPV6_HOPOPTS, IPV6_DSTOPTS...: NULL while none */
 	uint32_t opts;	   /* NS_SO_* */
+	uint32_t opts6;	   /* NS_SO6_* */
 	int rcvbuf, sndbuf;
 	int rcvlowat;	   /* SO_RCVLOWAT, at least 1 once set; 0: 1 */
 	int priority;	   /* SO_PRIORITY: kept (no queueing discipline reads it) */
@@ -697,6 +740,7 @@ struct ns_sa {
 	struct ns_ip ip; /* IPv4 (also from v4-mapped IPv6) or IPv6 */
 	uint16_t port;
 	uint32_t scope;	 /* sin6_scope_id: an interface id, 0 none */
+	uint32_t flowinfo; /* sin6_flowinfo, host order (traffic class and flow label) */
 	uint8_t mapped;	 /* IPv4 given to an AF_INET6 socket */
 };
 enum { NS_SA_BIND, NS_SA_CONNECT, NS_SA_SEND };

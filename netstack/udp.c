@@ -24,6 +24,14 @@
 #include "ns/info.h"
 #include "stack_priv.h"
 
+/* (linux/in6.h's, which glibc's netinet/in.h lacks) */
+#ifndef IPV6_FLOWINFO
+#define IPV6_FLOWINFO 11
+#endif
+#ifndef IP_RECVFRAGSIZE
+#define IP_RECVFRAGSIZE 25
+#endif
+
 #define UDP_BUCKETS 1024
 #define UDP_MAX_PAYLOAD4 (65535 - IP4_HDR_LEN - UDP_HDR_LEN)
 #define UDP_MAX_PAYLOAD6 (65535 - UDP_HDR_LEN) /* the IPv6 payload length */
@@ -43,6 +51,16 @@ struct udp_sock {
 	uint8_t cork;	   /* UDP_CORK */
 	uint16_t gso_size; /* UDP_SEGMENT: a send longer than this leaves as datagrams of it, 0: off */
 	uint32_t drops;	   /* datagrams dropped at this socket (Linux's sk_drops, SO_RXQ_OVFL) */
+	/* IPV6_FLOWINFO_SEND: the flow label connect() was given, and the one
+	 * of the datagram being sent (0: the socket's automatic choice) */
+	uint32_t flowlabel, tx_label;
+	/* IPV6_RECVPATHMTU: the MTU a send refused with IPV6_DONTFRAG met,
+	 * read once before any datagram (Linux keeps the latest, np->rxpmtu) */
+	struct {
+		uint8_t on;
+		uint8_t dst[16];
+		uint32_t oif, mtu;
+	} rxpmtu;
 	struct pkt_queue rq;
 	uint32_t rq_mem;
 	/* The pending datagram (UDP_CORK or MSG_MORE): what the sends so far
@@ -52,6 +70,7 @@ struct udp_sock {
 		struct ns_ip dst;
 		uint16_t dport;
 		int bound_nic;
+		uint32_t label;
 		uint8_t *buf;
 		uint32_t len, cap;
 	} pend;
@@ -226,6 +245,17 @@ static struct ns_ip send_source(const struct udp_sock *u, const struct ns_ip *ds
 	return ns_ip_any(dst->family);
 }
 
+/* IPV6_FLOWINFO_SEND: the flow label of sin6_flowinfo (its traffic
+ * class bits are not used, as on Linux). Linux refuses a label that is
+ * not leased only while some socket holds an exclusive lease
+ * (IPV6_FLOWLABEL_MGR), which none can here: any label goes. */
+static uint32_t send_label(const struct udp_sock *u, const struct ns_sa *sa)
+{
+	if (!(u->sk.opts6 & NS_SO6_FLOWINFO_SEND) || sa->ip.family != AF_INET6)
+		return 0;
+	return sa->flowinfo & 0xfffff;
+}
+
 static int udp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t len)
 {
 	struct udp_sock *u = udp_sk(s);
@@ -258,8 +288,10 @@ static int udp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	struct ns_rt rt;
 	struct ns_ip src = send_source(u, &dst);
 	int oif = sa.scope ? (int)sa.scope : s->bound_nic;
-	if (!oif && dst.family == AF_INET && !ns_ip_is_mcast(&dst))
-		oif = s->uc_index; /* (IP_UNICAST_IF, as Linux's ip4_datagram_connect) */
+	/* (IP_UNICAST_IF, IPV6_UNICAST_IF, as Linux's ip4_datagram_connect
+	 * and ip6_datagram_connect) */
+	if (!oif && !ns_ip_is_mcast(&dst))
+		oif = dst.family == AF_INET ? s->uc_index : s->uc_index6;
 	r = ns_route(st, &dst, &src, oif, &rt);
 	if (r < 0)
 		return r;
@@ -275,6 +307,7 @@ static int udp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	u->raddr = dst;
 	u->rport = sa.port;
 	u->connected = 1;
+	u->flowlabel = send_label(u, &sa);
 	return 0;
 }
 
@@ -301,6 +334,7 @@ static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *r
 			    (s->opts & NS_SO_DONTFRAG6)),
 		.no_flowlabel = !!(s->opts & NS_SO_NOFLOWLABEL6),
 		.frag_size = (uint32_t)s->frag_size6,
+		.ext = v4 ? NULL : s->sticky6,
 		.bound_nic = bound_nic,
 	};
 	return tx;
@@ -366,6 +400,7 @@ static ssize_t udp_xmit_at(struct udp_sock *u, const struct msghdr *m, size_t of
 	p->ip_proto = IPPROTO_UDP_;
 
 	struct ns_ip_tx tx = dgram_tx(s, rt, dst, IPPROTO_UDP_, bound_nic);
+	tx.flowlabel = u->tx_label;
 	NS_STAT_INC(st, udp_tx);
 	int r = ns_ip_output(st, p, &tx);
 	if (r < 0)
@@ -423,8 +458,10 @@ static int cork_push(struct udp_sock *u)
 	struct ns_ip src = send_source(u, &dst);
 	struct ns_rt rt;
 	ssize_t r = ns_route(u->sk.stack, &dst, &src, u->pend.bound_nic, &rt);
+	u->tx_label = u->pend.label;
 	if (r == 0)
 		r = udp_xmit(u, &m, u->pend.len, &dst, u->pend.dport, &rt, u->pend.bound_nic);
+	u->tx_label = 0;
 	cork_flush(u);
 	return r < 0 ? (int)r : 0;
 }
@@ -484,8 +521,9 @@ static int udp6_name(const struct udp_sock *u, const struct msghdr *m, int *use_
 static void mcast_source(const struct ns_socket *s, const struct ns_ip *dst, struct ns_ip *src,
 			 int *bound_nic)
 {
-	if (dst->family == AF_INET6 && ns_ip_is_mcast(dst) && !*bound_nic)
-		*bound_nic = s->mc_index6;
+	/* (IPV6_UNICAST_IF: the other IPv6 destinations' interface) */
+	if (dst->family == AF_INET6 && !*bound_nic)
+		*bound_nic = ns_ip_is_mcast(dst) ? s->mc_index6 : s->uc_index6;
 	if (dst->family != AF_INET)
 		return;
 	if (!ip4_is_mcast(dst->v4)) {
@@ -498,6 +536,25 @@ static void mcast_source(const struct ns_socket *s, const struct ns_ip *dst, str
 		*bound_nic = s->mc_index;
 	if (ns_ip_is_any(src) && s->mc_addr)
 		*src = ns_ip4(s->mc_addr);
+}
+
+/* IPV6_RECVPATHMTU (RFC 3542 11.3): a send IPV6_DONTFRAG refused as too
+ * big leaves the path MTU to read, less the extension headers the socket
+ * sends (Linux's ipv6_local_rxpmtu: the MTU IPV6_MTU lowers). */
+static void note_rxpmtu(struct udp_sock *u, const struct ns_ip *dst, const struct ns_rt *rt, int oif)
+{
+	const struct ns_socket *s = &u->sk;
+	if (dst->family != AF_INET6 || !(s->opts & NS_SO_DONTFRAG6) || !(s->opts6 & NS_SO6_RECVPATHMTU))
+		return;
+	uint32_t mtu = rt->mtu;
+	if (s->frag_size6 && (uint32_t)s->frag_size6 < mtu)
+		mtu = (uint32_t)s->frag_size6;
+	if (s->sticky6)
+		mtu = mtu > s->sticky6->chain_len ? mtu - s->sticky6->chain_len : 0;
+	u->rxpmtu.on = 1;
+	memcpy(u->rxpmtu.dst, dst->v6, 16);
+	u->rxpmtu.oif = (uint32_t)oif;
+	u->rxpmtu.mtu = mtu;
 }
 
 static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flags)
@@ -596,16 +653,22 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		return -EPIPE;
 	if (u->ping)
 		return ping_send(u, m, &dst, &rt, bound_nic, len);
+	uint32_t label = use_name ? send_label(u, &sa) : u->flowlabel;
 	if (more) {
 		u->pend.on = 1;
 		u->pend.dst = dst;
 		u->pend.dport = dport;
 		u->pend.bound_nic = bound_nic;
+		u->pend.label = label;
 		return cork_append(u, m, len, more);
 	}
-	if (u->gso_size && len > u->gso_size)
-		return udp_xmit_gso(u, m, len, &dst, dport, &rt, bound_nic);
-	return udp_xmit(u, m, len, &dst, dport, &rt, bound_nic);
+	u->tx_label = label;
+	ssize_t sent = u->gso_size && len > u->gso_size ? udp_xmit_gso(u, m, len, &dst, dport, &rt, bound_nic)
+							: udp_xmit(u, m, len, &dst, dport, &rt, bound_nic);
+	u->tx_label = 0;
+	if (sent == -EMSGSIZE)
+		note_rxpmtu(u, &dst, &rt, bound_nic);
+	return sent;
 }
 
 /* Addresses and header fields of a received datagram, from its IP header. */
@@ -630,6 +693,82 @@ static void rx_meta_get(const struct pkt *p, struct rx_meta *rm)
 		rm->hops = ih[8];
 		rm->tclass = ih[1];
 	}
+}
+
+/* An extension header of a received datagram as a control message. */
+static void put_ext(struct msghdr *m, size_t *used, int type, const uint8_t *h)
+{
+	ns_cmsg_put(m, used, IPPROTO_IPV6, type, h, NS_IP6_EXT_LEN(h));
+}
+
+/* The IPv6 messages after IPV6_TCLASS, in Linux's order
+ * (ip6_datagram_recv_specific_ctl): the flow information, RFC 3542's
+ * extension headers (Hop-by-Hop, then the Destination Options and Routing
+ * headers as they came), then RFC 2292's names of the same things. The
+ * headers lie between the IPv6 header and the UDP one, checked on input. */
+static void put_cmsgs6_more(struct udp_sock *u, const struct pkt *p, struct msghdr *m, size_t *used,
+			    const struct rx_meta *rm, int ifindex)
+{
+	uint32_t o6 = u->sk.opts6;
+	const uint8_t *ih = pkt_at(p, p->l3_off);
+	if (o6 & NS_SO6_FLOWINFO) {
+		/* traffic class and flow label, in network order; none when 0 */
+		uint32_t fi = ns_rd32(ih) & 0x0fffffff;
+		if (fi) {
+			uint32_t be = htonl(fi);
+			ns_cmsg_put(m, used, IPPROTO_IPV6, IPV6_FLOWINFO, &be, sizeof(be));
+		}
+	}
+	const uint8_t *hop = NULL, *dst0 = NULL, *rthdr = NULL, *dst1 = NULL;
+	uint32_t off = IP6_HDR_LEN, end = p->l4_off - p->l3_off;
+	uint8_t nxt = ih[6];
+	int dst_or_rt = (o6 & (NS_SO6_RECVDSTOPTS | NS_SO6_RECVRTHDR)) != 0;
+	for (int first = 1; off + 2 <= end && off + NS_IP6_EXT_LEN(ih + off) <= end; first = 0) {
+		const uint8_t *h = ih + off;
+		if (nxt == IPPROTO_HOPOPTS && first) {
+			hop = h;
+			if (o6 & NS_SO6_RECVHOPOPTS)
+				put_ext(m, used, IPV6_HOPOPTS, h);
+		} else if (nxt == IPPROTO_DSTOPTS) {
+			/* RFC 2292: before a Routing header, after it */
+			*(rthdr ? &dst1 : &dst0) = h;
+			if (dst_or_rt && (o6 & NS_SO6_RECVDSTOPTS))
+				put_ext(m, used, IPV6_DSTOPTS, h);
+		} else if (nxt == IPPROTO_ROUTING) {
+			rthdr = h;
+			if (dst_or_rt && (o6 & NS_SO6_RECVRTHDR))
+				put_ext(m, used, IPV6_RTHDR, h);
+		} else {
+			break;
+		}
+		nxt = h[0];
+		off += NS_IP6_EXT_LEN(h);
+	}
+	/* (no Routing header: a Destination Options header is the last
+	 * one, dst1, as Linux files it) */
+	if (!rthdr && dst0) {
+		dst1 = dst0;
+		dst0 = NULL;
+	}
+	if (o6 & NS_SO6_2292PKTINFO) {
+		struct in6_pktinfo pi;
+		memset(&pi, 0, sizeof(pi));
+		memcpy(pi.ipi6_addr.s6_addr, rm->dst.v6, 16);
+		pi.ipi6_ifindex = (unsigned)ifindex;
+		ns_cmsg_put(m, used, IPPROTO_IPV6, IPV6_2292PKTINFO, &pi, sizeof(pi));
+	}
+	if (o6 & NS_SO6_2292HOPLIMIT) {
+		int hl = rm->hops;
+		ns_cmsg_put(m, used, IPPROTO_IPV6, IPV6_2292HOPLIMIT, &hl, sizeof(hl));
+	}
+	if ((o6 & NS_SO6_2292HOPOPTS) && hop)
+		put_ext(m, used, IPV6_2292HOPOPTS, hop);
+	if ((o6 & NS_SO6_2292DSTOPTS) && dst0)
+		put_ext(m, used, IPV6_2292DSTOPTS, dst0);
+	if ((o6 & NS_SO6_2292RTHDR) && rthdr)
+		put_ext(m, used, IPV6_2292RTHDR, rthdr);
+	if ((o6 & NS_SO6_2292DSTOPTS) && dst1)
+		put_ext(m, used, IPV6_2292DSTOPTS, dst1);
 }
 
 static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
@@ -694,6 +833,7 @@ static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 			int tc = rm.tclass;
 			ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_TCLASS, &tc, sizeof(tc));
 		}
+		put_cmsgs6_more(u, p, m, &used, &rm, ifindex);
 		if (u->sk.opts & NS_SO_ORIGDSTADDR6) {
 			struct sockaddr_in6 od;
 			memset(&od, 0, sizeof(od));
@@ -706,12 +846,45 @@ static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 			ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_ORIGDSTADDR, &od, sizeof(od));
 		}
 	}
+	/* IP_RECVFRAGSIZE: a reassembled datagram's largest fragment (Linux:
+	 * after the others). IPV6_RECVFRAGSIZE is kept but gives nothing, as
+	 * on Linux, whose IPv6 reassembly records no fragment size (only
+	 * netfilter's does, which the sandbox has not). */
+	if (p->frag_max && rm.dst.family == AF_INET && (u->sk.opts6 & NS_SO_RECVFRAGSIZE4)) {
+		int fs = (int)p->frag_max;
+		ns_cmsg_put(m, &used, IPPROTO_IP, IP_RECVFRAGSIZE, &fs, sizeof(fs));
+	}
 	m->msg_controllen = used;
 }
 
 static uint32_t truesize(const struct pkt *p)
 {
 	return p->chunk->cap + (uint32_t)sizeof(*p);
+}
+
+/* IPV6_RECVPATHMTU's report: no data, the destination as the source
+ * address and an IPV6_PATHMTU message (Linux's ipv6_recv_rxpmtu; an
+ * application's peek takes it too). */
+static ssize_t read_rxpmtu(struct udp_sock *u, struct msghdr *m, int take)
+{
+	struct ip6_mtuinfo mi;
+	memset(&mi, 0, sizeof(mi));
+	mi.ip6m_addr.sin6_family = AF_INET6;
+	memcpy(mi.ip6m_addr.sin6_addr.s6_addr, u->rxpmtu.dst, 16);
+	mi.ip6m_addr.sin6_scope_id = u->rxpmtu.oif;
+	mi.ip6m_mtu = u->rxpmtu.mtu;
+	if (take)
+		u->rxpmtu.on = 0;
+	if (m->msg_name) {
+		socklen_t n = NS_MIN(m->msg_namelen, (socklen_t)sizeof(mi.ip6m_addr));
+		memcpy(m->msg_name, &mi.ip6m_addr, n);
+		m->msg_namelen = sizeof(mi.ip6m_addr);
+	}
+	size_t used = 0;
+	if (m->msg_control)
+		ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_PATHMTU, &mi, sizeof(mi));
+	m->msg_controllen = used;
+	return 0;
 }
 
 static ssize_t udp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
@@ -728,6 +901,8 @@ static ssize_t udp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
 	 * resolution) is reported, and cleared, before any queued datagram. */
 	if ((r = ns_socket_take_error(s)) < 0)
 		return r;
+	if (u->rxpmtu.on && (s->opts6 & NS_SO6_RECVPATHMTU))
+		return read_rxpmtu(u, m, !(flags & MSG_PEEK) || !(flags & NS_MSG_TAKING));
 	struct pkt *p = u->rq.head;
 	if (!p) {
 		/* Linux __skb_wait_for_more_packets(): a reader that would

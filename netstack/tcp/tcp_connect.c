@@ -272,6 +272,12 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	tp->sk.min_ttl = lp->sk.min_ttl;
 	tp->sk.port_range = lp->sk.port_range;
 	tp->sk.uc_index = lp->sk.uc_index;
+	tp->sk.uc_index6 = lp->sk.uc_index6;
+	tp->sk.opts6 = lp->sk.opts6;
+	if (ns_ip6_sticky_copy(&tp->sk, &lp->sk) < 0) {
+		tcp_free(tp);
+		return NULL;
+	}
 	/* Linux's tcp_v4_syn_recv_sock takes these from the ACK that
 	 * completes the handshake: its TOS (rcv_tos), its TTL as the
 	 * multicast TTL and its interface as the multicast one */
@@ -328,7 +334,7 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 		struct ns_rt rt;
 		if (ns_route(st, &tp->raddr, &tp->laddr, tp->sk.bound_nic, &rt) == 0)
 			tp->pmtu = tcp_mtu_cap(tp, rt.mtu);
-		uint32_t mss = (tp->pmtu ? tp->pmtu : 1500) - tcp_ip_hdr_len(tp) - TCP_HDR_LEN;
+		uint32_t mss = (tp->pmtu ? tp->pmtu : 1500) - tcp_ip_base_len(tp) - TCP_HDR_LEN;
 		if (mss < tp->adv_mss)
 			tp->adv_mss = (uint16_t)mss;
 	}

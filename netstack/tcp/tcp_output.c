@@ -566,6 +566,7 @@ static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
 		 * turn it off (IP_PMTUDISC_DONT), IPv6 never fragments TCP. */
 		.df = v4 ? tp->sk.pmtudisc != IP_PMTUDISC_DONT : 1,
 		.no_flowlabel = !!(tp->sk.opts & NS_SO_NOFLOWLABEL6),
+		.ext = v4 ? NULL : tp->sk.sticky6,
 		.bound_nic = tp->sk.bound_nic,
 	};
 	r = ns_ip_output(st, p, &ip);
@@ -658,6 +659,8 @@ void tcp_send_synack(struct ns_stack *st, struct tcp_req *req)
 	tmp.sk.tos = req->listener ? req->listener->sk.tos : 0;
 	tmp.sk.bound_nic = req->listener && req->listener->sk.bound_nic ? req->listener->sk.bound_nic
 								       : req->nic;
+	/* (Linux's SYN-ACK carries the listener's extension headers) */
+	tmp.sk.sticky6 = req->listener ? req->listener->sk.sticky6 : NULL;
 	tmp.laddr = req->laddr;
 	tmp.raddr = req->raddr;
 	tmp.lport = req->lport;
@@ -682,7 +685,7 @@ void tcp_send_synack(struct ns_stack *st, struct tcp_req *req)
 	 * (the IPv6 header is 20 bytes longer than IPv4's). */
 	struct ns_rt rt;
 	if (ns_route(st, &req->raddr, &req->laddr, tmp.sk.bound_nic, &rt) == 0) {
-		uint32_t m = tcp_mtu_cap(&tmp, rt.mtu) - tcp_ip_hdr_len(&tmp) - TCP_HDR_LEN;
+		uint32_t m = tcp_mtu_cap(&tmp, rt.mtu) - tcp_ip_base_len(&tmp) - TCP_HDR_LEN;
 		if (m < tmp.adv_mss)
 			tmp.adv_mss = (uint16_t)m;
 	}

@@ -720,9 +720,18 @@ static inline uint32_t tcp_notsent_lowat(const struct tcp_sock *tp)
 }
 
 /* Bytes of network header in front of TCP for the connection's family. */
-static inline uint32_t tcp_ip_hdr_len(const struct tcp_sock *tp)
+/* The fixed IP header: what the MSS we announce leaves room for (Linux
+ * announces the route's, extension headers or not). */
+static inline uint32_t tcp_ip_base_len(const struct tcp_sock *tp)
 {
 	return tp->raddr.family == AF_INET6 ? 40 : IP4_HDR_LEN;
+}
+
+/* The IP header a segment carries, with the extension headers an IPv6
+ * socket sends (IPV6_HOPOPTS, IPV6_DSTOPTS: Linux's icsk_ext_hdr_len). */
+static inline uint32_t tcp_ip_hdr_len(const struct tcp_sock *tp)
+{
+	return tcp_ip_base_len(tp) + (tp->raddr.family == AF_INET6 && tp->sk.sticky6 ? tp->sk.sticky6->chain_len : 0);
 }
 
 /* RFC 9293 3.7.1: the send MSS to assume without an MSS option. */

@@ -483,7 +483,7 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 		return r;
 	}
 	tp->pmtu = tcp_mtu_cap(tp, rt.mtu);
-	tp->adv_mss = (uint16_t)NS_MIN(tp->pmtu - tcp_ip_hdr_len(tp) - TCP_HDR_LEN, 65495u);
+	tp->adv_mss = (uint16_t)NS_MIN(tp->pmtu - tcp_ip_base_len(tp) - TCP_HDR_LEN, 65495u);
 	if (tp->user_mss && tp->user_mss < tp->adv_mss)
 		tp->adv_mss = tp->user_mss;
 	tp->ws_ok = ts->window_scaling;

@@ -305,6 +305,8 @@ static ssize_t inet_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 	return r;
 }
 
+_Static_assert(MSG_SENTRY_TAKING == NS_MSG_TAKING, "the netstack reads the socket layer's peek-then-take flag");
+
 static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int flags)
 {
 	(void)t;
@@ -435,10 +437,28 @@ static int inet_attach_filter(struct sock *s, struct task *t, const void *val, s
 
 /* Options the task's capabilities decide (Linux checks after the length,
  * before the value): SO_RCVBUFFORCE and SO_SNDBUFFORCE pass the limits
- * with CAP_NET_ADMIN only; SO_PRIORITY outside 0..6 and IP_TRANSPARENT
- * on need CAP_NET_RAW or CAP_NET_ADMIN. */
+ * with CAP_NET_ADMIN only; SO_PRIORITY outside 0..6, IP_TRANSPARENT and
+ * IPV6_TRANSPARENT on need CAP_NET_RAW or CAP_NET_ADMIN; IPv6 options
+ * headers to send, CAP_NET_RAW. */
+#define IPV6_TRANSPARENT_OPT 75 /* (linux/in6.h's IPV6_TRANSPARENT) */
 static int inet_force_denied(struct sock *s, struct task *t, int level, int name, const void *val, socklen_t len)
 {
+	struct userns *owner = I(s)->netns->c.owner;
+	if (level == IPPROTO_IPV6 && s->family == AF_INET6) {
+		/* Hop-by-Hop and Destination Options headers to send need
+		 * CAP_NET_RAW, also to clear them (Linux checks after the
+		 * length: none, or a multiple of 8 bytes up to 8 * 255) */
+		if (name == IPV6_HOPOPTS || name == IPV6_DSTOPTS || name == IPV6_RTHDRDSTOPTS)
+			return (len == 0 || (len % 8 == 0 && len <= 8 * 255)) && !ns_capable(t, owner, KCAP_NET_RAW);
+		/* IPV6_TRANSPARENT on: as IP_TRANSPARENT, but a short value
+		 * reads as 0 */
+		if (name == IPV6_TRANSPARENT_OPT) {
+			int v = 0;
+			if (len >= (socklen_t)sizeof(int))
+				memcpy(&v, val, sizeof(v));
+			return v && !ns_capable(t, owner, KCAP_NET_RAW) && !ns_capable(t, owner, KCAP_NET_ADMIN);
+		}
+	}
 	if (level == IPPROTO_IP && name == IP_TRANSPARENT && len >= 1) {
 		/* turning it on needs CAP_NET_RAW or CAP_NET_ADMIN (Linux
 		 * checks before the length: none is 0, then EINVAL) */
@@ -447,18 +467,16 @@ static int inet_force_denied(struct sock *s, struct task *t, int level, int name
 			memcpy(&v, val, sizeof(v));
 		else
 			v = *(const uint8_t *)val;
-		return v && !ns_capable(t, I(s)->netns->c.owner, KCAP_NET_RAW) &&
-		       !ns_capable(t, I(s)->netns->c.owner, KCAP_NET_ADMIN);
+		return v && !ns_capable(t, owner, KCAP_NET_RAW) && !ns_capable(t, owner, KCAP_NET_ADMIN);
 	}
 	if (level != SOL_SOCKET || len < (socklen_t)sizeof(int))
 		return 0;
 	if (name == SO_RCVBUFFORCE || name == SO_SNDBUFFORCE)
-		return !ns_capable(t, I(s)->netns->c.owner, KCAP_NET_ADMIN);
+		return !ns_capable(t, owner, KCAP_NET_ADMIN);
 	if (name == SO_PRIORITY) {
 		int v;
 		memcpy(&v, val, sizeof(v));
-		return (v < 0 || v > 6) && !ns_capable(t, I(s)->netns->c.owner, KCAP_NET_RAW) &&
-		       !ns_capable(t, I(s)->netns->c.owner, KCAP_NET_ADMIN);
+		return (v < 0 || v > 6) && !ns_capable(t, owner, KCAP_NET_RAW) && !ns_capable(t, owner, KCAP_NET_ADMIN);
 	}
 	return 0;
 }

@@ -104,6 +104,9 @@ void case_mount_ns(void);
 void case_ipv6_sysctl(void);
 void case_ip6_options(void);
 
+/* ip6morecases.c */
+void case_ip6_options_more(void);
+
 /* seqfixcases.c */
 void case_seq_fixes(void);
 

@@ -523,6 +523,7 @@ static const struct {
 	{ "splice_calls", case_splice_calls },
 	{ "ipv6_sysctl", case_ipv6_sysctl },
 	{ "ip6_options", case_ip6_options },
+	{ "ip6_options_more", case_ip6_options_more },
 	{ "seq_fixes", case_seq_fixes },
 	{ "seq_fixes2", case_seq_fixes2 },
 	{ "rwnd", case_rwnd },

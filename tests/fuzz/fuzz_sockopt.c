@@ -12,7 +12,10 @@
  *   byte 0  socket (mod 4: UDP/IPv4, TCP/IPv4, UDP/IPv6, TCP/IPv6) and,
  *           in bits 2-4, the call: 0-1 setsockopt, 2-3 getsockopt,
  *           4 bind (port 0, the bound address or any), 5 connect to the
- *           peer's address (port 9), 6 sendto the peer, 7 listen
+ *           peer's address (port 9), 6 sendto the peer, 7 listen; an
+ *           IPv6 socket's peer is 10.0.0.1 as a v4-mapped address, or
+ *           with bit 5 fd00::1 (the extension headers of IPV6_HOPOPTS
+ *           and IPV6_DSTOPTS, IPV6_MTU's fragments, flow labels)
  *   byte 1  level (mod 5: IP, IPV6, SOL_SOCKET, TCP, UDP)
  *   byte 2  option name
  *   bytes 3-4  value length (little-endian, at most 1024)
@@ -103,6 +106,22 @@ static void write_seeds(const char *dir)
 	record(buf, &at, 1 | 2 << 2, 0, 9 /* IP_PKTOPTIONS */, room, 64);
 	record(buf, &at, 1 | 2 << 2, 0, IP_MTU, room, 4);
 	seed_file(dir, "tcp-options", buf, at);
+	at = 0;
+	static const uint8_t hop[8] = { 0, 0, 1, 4 }, dst[16] = { 0, 1, 0x1e, 6, 1, 2, 3, 4, 5, 6, 1, 4 };
+	int mtu = 1280;
+	record(buf, &at, 2, 1, IPV6_HOPOPTS, hop, sizeof(hop));
+	record(buf, &at, 2, 1, IPV6_DSTOPTS, dst, sizeof(dst));
+	record(buf, &at, 2, 1, 33 /* IPV6_FLOWINFO_SEND */, &one, 4);
+	record(buf, &at, 2, 1, IPV6_MTU, &mtu, 4);
+	record(buf, &at, 2 | 6 << 2 | 0x20, 0, 0, room, 64);
+	record(buf, &at, 2, 1, IPV6_DONTFRAG, &one, 4);
+	record(buf, &at, 2, 1, IPV6_RECVPATHMTU, &one, 4);
+	record(buf, &at, 2 | 5 << 2 | 0x20, 0, 0, NULL, 0);
+	record(buf, &at, 2 | 2 << 2, 1, IPV6_PATHMTU, room, 64);
+	record(buf, &at, 2 | 2 << 2, 1, IPV6_HOPOPTS, room, 64);
+	record(buf, &at, 3, 1, IPV6_HOPOPTS, hop, sizeof(hop));
+	record(buf, &at, 3 | 5 << 2 | 0x20, 0, 0, NULL, 0);
+	seed_file(dir, "ip6-sticky", buf, at);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -132,7 +151,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	int nic = ns_stack_add_nic(st, ch);
 	struct ns_ip a4 = ns_ip4(0x0a000002), any = ns_ip4(0), gw = ns_ip4(0x0a0000fe);
-	if (nic < 0 || ns_stack_add_addr(st, nic, &a4, 24) < 0 || ns_stack_add_route(st, &any, 0, &gw, nic) < 0)
+	static const uint8_t v6addr[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
+	struct ns_ip a6 = { .family = AF_INET6 };
+	memcpy(a6.v6, v6addr, 16);
+	if (nic < 0 || ns_stack_add_addr(st, nic, &a4, 24) < 0 || ns_stack_add_route(st, &any, 0, &gw, nic) < 0 ||
+	    ns_stack_add_addr(st, nic, &a6, 64) < 0)
 		abort();
 	struct ns_socket *s[4] = { NULL, NULL, NULL, NULL };
 	for (int i = 0; i < 4; i++)
@@ -181,10 +204,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (six) {
 				struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
 				a->sin6_family = AF_INET6;
-				/* the peer as a v4-mapped address */
-				a->sin6_addr.s6_addr[10] = a->sin6_addr.s6_addr[11] = 0xff;
-				a->sin6_addr.s6_addr[12] = 10;
+				if (sel & 0x20) {
+					a->sin6_addr.s6_addr[0] = 0xfd;
+				} else {
+					/* the peer as a v4-mapped address */
+					a->sin6_addr.s6_addr[10] = a->sin6_addr.s6_addr[11] = 0xff;
+					a->sin6_addr.s6_addr[12] = 10;
+				}
 				a->sin6_addr.s6_addr[15] = to_peer ? 1 : 2;
+				a->sin6_flowinfo = htonl(0x12345);
 				a->sin6_port = htons(to_peer ? 9 : 0);
 				sl = sizeof(*a);
 			} else {

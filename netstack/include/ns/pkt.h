@@ -70,6 +70,7 @@ struct pkt {
 	uint16_t gso_size;
 	uint32_t csum_start; /* PARTIAL: where summing starts (chunk offset) */
 	uint16_t csum_off;   /* PARTIAL: checksum field offset from csum_start */
+	uint32_t frag_max;   /* reassembled: its largest fragment's length, headers included; 0: not */
 	struct ns_nic *nic;  /* input interface, or output interface */
 	ns_time_t tstamp;
 	uint64_t cookie;     /* free for the current holder (e.g. frag offset) */

@@ -31,6 +31,11 @@ typedef void (*ns_wake_fn)(struct ns_socket *s, uint32_t events, void *ctx);
 /* A wake-up's extra event, beside the poll mask: a TCP connection saw a
  * new urgent pointer (the place of Linux's SIGURG). */
 #define NS_EV_URGENT 0x40000000u
+/* A recvmsg flag of the caller's (a bit Linux ignores on a receive): this
+ * MSG_PEEK is the caller's own look before it takes the same message with
+ * a read, not the application's peek. What Linux hands out once, even to
+ * a peek (IPV6_RECVPATHMTU's report), then stays for that read. */
+#define NS_MSG_TAKING 0x10000000
 
 /* domain AF_INET (AF_INET6 with the IPv6 work), type SOCK_DGRAM or
  * SOCK_STREAM (flags SOCK_NONBLOCK/SOCK_CLOEXEC are ignored here). */

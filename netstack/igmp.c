@@ -663,10 +663,10 @@ static int set_filter(struct ns_socket *s, uint32_t group, uint32_t addr, int if
  * (MCAST_MSFILTER) as Linux checks them: a header, then numsrc sources
  * that the length must hold, at most IGMP_MAX_MSF (ENOBUFS). */
 #define MSF_HDR 16u  /* IP_MSFILTER_SIZE(0) */
-#define GF_HDR 144u  /* GROUP_FILTER_SIZE(0) */
-#define GF_SRC 128u  /* a struct sockaddr_storage */
-#define GF_GROUP 8u  /* gf_group's offset */
-#define GF_FMODE 136u
+#define GF_HDR NS_GF_HDR
+#define GF_SRC NS_GF_SRC
+#define GF_GROUP NS_GF_GROUP
+#define GF_FMODE NS_GF_FMODE
 
 static int set_msfilter(struct ns_socket *s, const uint8_t *v, socklen_t len)
 {
@@ -714,6 +714,14 @@ static int set_gfilter(struct ns_socket *s, const uint8_t *v, socklen_t len)
 	return set_filter(s, ntohl(sin.sin_addr.s_addr), 0, (int)ifindex, fmode, n, src);
 }
 
+static void put_src4(uint8_t *ss, uint32_t i, const void *ctx)
+{
+	const struct ip4_mc_entry *e = ctx;
+	struct sockaddr_in x = { .sin_family = AF_INET };
+	x.sin_addr.s_addr = htonl(e->src[i]);
+	memcpy(ss, &x, sizeof(x));
+}
+
 /* getsockopt of IP_MSFILTER and MCAST_MSFILTER: v holds the caller's
  * request (its group, interface and room for numsrc sources); the reply
  * says the mode, how many sources there are, and as many as fit. */
@@ -753,30 +761,17 @@ int igmp_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
 		return -ENOPROTOOPT;
 	if (*len < GF_HDR)
 		return -EINVAL;
-	uint32_t ifindex, room;
+	uint32_t ifindex;
 	struct sockaddr_in sin;
 	memcpy(&ifindex, b, 4);
 	memcpy(&sin, b + GF_GROUP, sizeof(sin));
-	memcpy(&room, b + GF_FMODE + 4, 4);
 	uint32_t g = ntohl(sin.sin_addr.s_addr);
 	if (sin.sin_family != AF_INET || !ip4_is_mcast(g))
 		return -EINVAL;
 	const struct ip4_mc_entry *e = find_entry(s, g, (int)ifindex);
 	if (!e)
 		return -EADDRNOTAVAIL;
-	uint32_t n = e->nsrc, fmode = e->mode == MC_INCLUDE ? MCAST_INCLUDE : MCAST_EXCLUDE;
-	uint32_t copy = n < room ? n : room;
-	if (copy > (*len - GF_HDR) / GF_SRC)
-		copy = (*len - GF_HDR) / GF_SRC;
-	memcpy(b + GF_FMODE, &fmode, 4);
-	memcpy(b + GF_FMODE + 4, &n, 4);
-	for (uint32_t i = 0; i < copy; i++) {
-		struct sockaddr_in x = { .sin_family = AF_INET };
-		x.sin_addr.s_addr = htonl(e->src[i]);
-		memset(b + GF_HDR + GF_SRC * i, 0, GF_SRC);
-		memcpy(b + GF_HDR + GF_SRC * i, &x, sizeof(x));
-	}
-	*len = (socklen_t)(GF_HDR + GF_SRC * copy);
+	ns_gf_reply(b, len, e->mode == MC_INCLUDE ? MCAST_INCLUDE : MCAST_EXCLUDE, e->nsrc, put_src4, e);
 	return 0;
 }
 

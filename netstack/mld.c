@@ -365,6 +365,7 @@ struct ip6_mc_entry {
 	uint8_t mode;
 	unsigned nsrc;
 	uint8_t (*src)[16]; /* MLD_MAX_MSF slots once a source is added */
+	uint8_t has_list;   /* a list was made (Linux's sflist): the mode is kept even when it empties */
 };
 
 /* Where a socket's membership of `group` lives when it names no
@@ -501,7 +502,7 @@ static int sock_source(struct ns_socket *s, const uint8_t *group, int ifindex, c
 	if (!member_nic(s->stack, group, ifindex))
 		return -ENODEV;
 	struct ip6_mc_entry **pp = find_entry(s, group, ifindex), *e = pp ? *pp : NULL;
-	if (!e || (e->nsrc && e->mode != mode))
+	if (!e || ((e->nsrc || e->has_list) && e->mode != mode))
 		return -EINVAL;
 	/* An empty filter takes the mode asked for (Linux does so before it
 	 * looks for the source, on a drop too). */
@@ -522,6 +523,84 @@ static int sock_source(struct ns_socket *s, const uint8_t *group, int ifindex, c
 	if (!e->src && !(e->src = malloc(MLD_MAX_MSF * sizeof(*e->src))))
 		return -ENOMEM;
 	memcpy(e->src[e->nsrc++], src, 16);
+	e->has_list = 1;
+	return 0;
+}
+
+/* MCAST_MSFILTER's set (RFC 3678 5.2.1, as Linux's ipv6_set_msfilter and
+ * ip6_mc_msfilter): at most MLD_MAX_MSF sources (ENOBUFS), all within
+ * the length; INCLUDE of none is a leave; otherwise the membership on
+ * exactly that interface must exist. Sources are taken as given. */
+static int set_gfilter(struct ns_socket *s, const uint8_t *v, socklen_t len)
+{
+	if (len < NS_GF_HDR)
+		return -EINVAL;
+	if (!v)
+		return -EFAULT;
+	uint32_t ifindex, fmode, n;
+	memcpy(&ifindex, v, 4);
+	memcpy(&fmode, v + NS_GF_FMODE, 4);
+	memcpy(&n, v + NS_GF_FMODE + 4, 4);
+	if (n >= 0x1ffffffu || n > MLD_MAX_MSF)
+		return -ENOBUFS;
+	if (NS_GF_HDR + NS_GF_SRC * n > len)
+		return -EINVAL;
+	struct sockaddr_in6 g;
+	memcpy(&g, v + NS_GF_GROUP, sizeof(g));
+	const uint8_t *group = g.sin6_addr.s6_addr;
+	if (!ip6_is_mcast(group) || (fmode != MCAST_INCLUDE && fmode != MCAST_EXCLUDE))
+		return -EINVAL;
+	if (!member_nic(s->stack, group, (int)ifindex))
+		return -ENODEV;
+	if (fmode == MCAST_INCLUDE && n == 0)
+		return sock_leave(s, group, (int)ifindex);
+	struct ip6_mc_entry **pp = ifindex ? find_entry(s, group, (int)ifindex) : NULL, *e = pp ? *pp : NULL;
+	if (!e)
+		return -EINVAL;
+	if (n && !e->src && !(e->src = malloc(MLD_MAX_MSF * sizeof(*e->src))))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		struct sockaddr_in6 x;
+		memcpy(&x, v + NS_GF_HDR + NS_GF_SRC * i, sizeof(x));
+		memcpy(e->src[i], x.sin6_addr.s6_addr, 16);
+	}
+	e->mode = fmode == MCAST_INCLUDE ? MC_INCLUDE : MC_EXCLUDE;
+	e->nsrc = n;
+	e->has_list = n > 0;
+	return 0;
+}
+
+static void put_src6(uint8_t *ss, uint32_t i, const void *ctx)
+{
+	const struct ip6_mc_entry *e = ctx;
+	struct sockaddr_in6 x = { .sin6_family = AF_INET6 };
+	memcpy(x.sin6_addr.s6_addr, e->src[i], 16);
+	memcpy(ss, &x, sizeof(x));
+}
+
+/* MCAST_MSFILTER's read (Linux's ipv6_get_msfilter): v holds the
+ * request, whose group must be IPv6 and a group, joined on exactly its
+ * interface. */
+int mld_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len)
+{
+	if (name != MCAST_MSFILTER)
+		return -ENOPROTOOPT;
+	uint8_t *b = v;
+	if (*len < NS_GF_HDR)
+		return -EINVAL;
+	uint32_t ifindex;
+	struct sockaddr_in6 g;
+	memcpy(&ifindex, b, 4);
+	memcpy(&g, b + NS_GF_GROUP, sizeof(g));
+	if (g.sin6_family != AF_INET6)
+		return -EADDRNOTAVAIL;
+	if (!ip6_is_mcast(g.sin6_addr.s6_addr))
+		return -EINVAL;
+	struct ip6_mc_entry **pp = ifindex ? find_entry(s, g.sin6_addr.s6_addr, (int)ifindex) : NULL;
+	if (!pp)
+		return -EADDRNOTAVAIL;
+	const struct ip6_mc_entry *e = *pp;
+	ns_gf_reply(b, len, e->mode == MC_INCLUDE ? MCAST_INCLUDE : MCAST_EXCLUDE, e->nsrc, put_src6, e);
 	return 0;
 }
 
@@ -589,6 +668,8 @@ int mld_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len)
 		return sock_source(s, group, (int)gs.gsr_interface, src, incl ? MC_INCLUDE : MC_EXCLUDE,
 				   name == MCAST_JOIN_SOURCE_GROUP || name == MCAST_BLOCK_SOURCE);
 	}
+	case MCAST_MSFILTER:
+		return set_gfilter(s, v, len);
 	default:
 		return -ENOPROTOOPT;
 	}

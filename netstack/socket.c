@@ -747,6 +747,23 @@ static int get_int(const void *v, socklen_t len, int *out)
 	return 0;
 }
 
+void ns_gf_reply(uint8_t *b, socklen_t *len, uint32_t fmode, uint32_t n,
+		 void (*put)(uint8_t *ss, uint32_t i, const void *ctx), const void *ctx)
+{
+	uint32_t room;
+	memcpy(&room, b + NS_GF_FMODE + 4, 4);
+	uint32_t copy = n < room ? n : room;
+	if (copy > (*len - NS_GF_HDR) / NS_GF_SRC)
+		copy = (*len - NS_GF_HDR) / NS_GF_SRC;
+	memcpy(b + NS_GF_FMODE, &fmode, 4);
+	memcpy(b + NS_GF_FMODE + 4, &n, 4);
+	for (uint32_t i = 0; i < copy; i++) {
+		memset(b + NS_GF_HDR + NS_GF_SRC * i, 0, NS_GF_SRC);
+		put(b + NS_GF_HDR + NS_GF_SRC * i, i, ctx);
+	}
+	*len = (socklen_t)(NS_GF_HDR + NS_GF_SRC * copy);
+}
+
 static int put_bytes(void *v, socklen_t *len, const void *src, socklen_t n)
 {
 	if (!len || (int)*len < 0)
@@ -1539,6 +1556,7 @@ int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t le
 	case MCAST_LEAVE_SOURCE_GROUP:
 	case MCAST_BLOCK_SOURCE:
 	case MCAST_UNBLOCK_SOURCE:
+	case MCAST_MSFILTER:
 		return mld_setsockopt(s, name, v, len); /* structs, not ints */
 	case IPV6_HOPOPTS:
 	case IPV6_DSTOPTS:
@@ -1742,6 +1760,8 @@ int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, co
 		return sticky_get(s, name, v, len);
 	case IPV6_UNICAST_IF:
 		return put_int(v, len, (int)htonl((uint32_t)s->uc_index6));
+	case MCAST_MSFILTER:
+		return mld_getsockopt(s, name, v, len);
 	case IPV6_TRANSPARENT:
 		return put_int(v, len, !!(s->opts & NS_SO_TRANSPARENT));
 	case IPV6_DONTFRAG:

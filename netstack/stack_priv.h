@@ -480,8 +480,10 @@ void igmp_sock_release(struct ns_socket *s);
 /* ---- mld.c: IPv6 multicast membership of sockets ---- */
 struct ip6_mc_entry;
 /* IPV6_ADD/DROP_MEMBERSHIP, MCAST_JOIN/LEAVE_GROUP,
- * MCAST_JOIN/LEAVE_SOURCE_GROUP, MCAST_BLOCK/UNBLOCK_SOURCE. */
+ * MCAST_JOIN/LEAVE_SOURCE_GROUP, MCAST_BLOCK/UNBLOCK_SOURCE, MCAST_MSFILTER
+ * (set; mld_getsockopt reads it). */
 int mld_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len);
+int mld_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len);
 /* May socket s take a datagram from src to group (its membership and
  * source filter, else IPV6_MULTICAST_ALL)? */
 int mld_sock_allows(const struct ns_socket *s, const uint8_t group[16], const uint8_t src[16]);
@@ -611,6 +613,20 @@ void ns_ip6_sticky_free(struct ns_socket *s);
 int ns_ip6_sticky_copy(struct ns_socket *to, const struct ns_socket *from);
 /* Length in bytes of an IPv6 extension header from its length byte. */
 #define NS_IP6_EXT_LEN(h) ((uint32_t)((h)[1] + 1) * 8)
+
+/* RFC 3678 5.2.1's struct group_filter (MCAST_MSFILTER) as Linux lays it
+ * out on x86-64: the interface, the group (a sockaddr_storage at 8), the
+ * mode, the number of sources, then the sources, each a sockaddr_storage. */
+#define NS_GF_GROUP 8u
+#define NS_GF_FMODE 136u
+#define NS_GF_HDR 144u /* GROUP_FILTER_SIZE(0) */
+#define NS_GF_SRC 128u
+/* A group_filter read's reply in b (the caller's request, *len bytes):
+ * the mode, how many sources there are (n), and as many as the request
+ * has room for (its gf_numsrc) and *len holds, each written by put into a
+ * zeroed sockaddr_storage. Linux writes past a short length; this does not. */
+void ns_gf_reply(uint8_t *b, socklen_t *len, uint32_t fmode, uint32_t n,
+		 void (*put)(uint8_t *ss, uint32_t i, const void *ctx), const void *ctx);
 
 /* One report on a socket's error queue, read with MSG_ERRQUEUE (Linux's
  * sk_error_queue): an ICMP error about a datagram we sent (IP_RECVERR), or

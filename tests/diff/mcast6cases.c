@@ -243,10 +243,100 @@ static void routes(void)
 	close(snd);
 }
 
+/* MCAST_MSFILTER at the IPv6 level (RFC 3678 5.2.1): the full-state
+ * filter, set and read back, with the source options around it. */
+static void gf6_get(const char *step, int s, const char *grp, int ifindex, unsigned room, int family)
+{
+	char buf[1024];
+	memset(buf, 0, sizeof(buf));
+	struct group_filter *g = (void *)buf;
+	g->gf_interface = (uint32_t)ifindex;
+	struct sockaddr_in6 *a = (void *)&g->gf_group;
+	a->sin6_family = (sa_family_t)family;
+	a->sin6_addr = a6(grp);
+	g->gf_numsrc = room;
+	socklen_t l = GROUP_FILTER_SIZE(room);
+	errno = 0;
+	int r = getsockopt(s, IPPROTO_IPV6, MCAST_MSFILTER, buf, &l);
+	if (r < 0) {
+		V(step, "%d %s", r, errname(errno));
+		return;
+	}
+	struct sockaddr_in6 *s0 = (void *)&g->gf_slist[0];
+	char first[64] = "";
+	inet_ntop(AF_INET6, &s0->sin6_addr, first, sizeof(first));
+	V(step, "len %u mode %u numsrc %u first family %d %s", (unsigned)l, g->gf_fmode, g->gf_numsrc,
+	  s0->sin6_family, first);
+}
+
+static void gf6_set(const char *step, int s, const char *grp, uint32_t mode, uint32_t n, socklen_t len)
+{
+	static char buf[GROUP_FILTER_SIZE(80)];
+	memset(buf, 0, sizeof(buf));
+	struct group_filter *g = (void *)buf;
+	g->gf_interface = 1;
+	struct sockaddr_in6 *a = (void *)&g->gf_group;
+	a->sin6_family = AF_INET6;
+	a->sin6_addr = a6(grp);
+	g->gf_fmode = mode;
+	g->gf_numsrc = n;
+	for (uint32_t i = 0; i < n && i < 80; i++) {
+		struct sockaddr_in6 *x = (void *)&g->gf_slist[i];
+		x->sin6_family = AF_INET6;
+		x->sin6_addr = a6("2001:db8::1");
+		x->sin6_addr.s6_addr[15] = (uint8_t)(i + 1);
+	}
+	TRY(step, setsockopt(s, IPPROTO_IPV6, MCAST_MSFILTER, buf, len));
+}
+
+static void msfilter(void)
+{
+	int u = socket(AF_INET6, SOCK_DGRAM, 0);
+	gf6_get("MCAST_MSFILTER get, not joined", u, GROUP, 1, 4, AF_INET6);
+	gf6_get("MCAST_MSFILTER get, unicast", u, "2001:db8::5", 1, 4, AF_INET6);
+	gf6_get("MCAST_MSFILTER get, IPv4 family", u, GROUP, 1, 4, AF_INET);
+	char b8[8] = { 0 };
+	socklen_t l8 = 8;
+	TRY("MCAST_MSFILTER get in 8 bytes", getsockopt(u, IPPROTO_IPV6, MCAST_MSFILTER, b8, &l8));
+	gf6_set("MCAST_MSFILTER exclude, not joined", u, GROUP, MCAST_EXCLUDE, 0, GROUP_FILTER_SIZE(0));
+	gf6_set("MCAST_MSFILTER include none, not joined", u, GROUP, MCAST_INCLUDE, 0, GROUP_FILTER_SIZE(0));
+	greq("join", u, MCAST_JOIN_GROUP, AF_INET6, GROUP, 1, sizeof(struct group_req));
+	gf6_get("MCAST_MSFILTER get, joined", u, GROUP, 1, 4, AF_INET6);
+	gf6_get("MCAST_MSFILTER get, no interface", u, GROUP, 0, 4, AF_INET6);
+	gf6_set("MCAST_MSFILTER include two", u, GROUP, MCAST_INCLUDE, 2, GROUP_FILTER_SIZE(2));
+	gf6_get("MCAST_MSFILTER get, two", u, GROUP, 1, 4, AF_INET6);
+	gf6_get("MCAST_MSFILTER get, room for one", u, GROUP, 1, 1, AF_INET6);
+	gf6_get("MCAST_MSFILTER get, room for none", u, GROUP, 1, 0, AF_INET6);
+	gf6_set("MCAST_MSFILTER bad mode", u, GROUP, 7, 0, GROUP_FILTER_SIZE(0));
+	gf6_set("MCAST_MSFILTER shorter than its sources", u, GROUP, MCAST_INCLUDE, 2, GROUP_FILTER_SIZE(1));
+	gf6_set("MCAST_MSFILTER too many sources", u, GROUP, MCAST_INCLUDE, 100000, GROUP_FILTER_SIZE(2));
+	gf6_set("MCAST_MSFILTER 65 sources", u, GROUP, MCAST_INCLUDE, 65, GROUP_FILTER_SIZE(65));
+	gf6_set("MCAST_MSFILTER 64 sources", u, GROUP, MCAST_INCLUDE, 64, GROUP_FILTER_SIZE(64));
+	gf6_get("MCAST_MSFILTER get, 64", u, GROUP, 1, 4, AF_INET6);
+	gf6_set("MCAST_MSFILTER unicast group", u, "2001:db8::5", MCAST_INCLUDE, 1, GROUP_FILTER_SIZE(1));
+	gf6_set("MCAST_MSFILTER too short", u, GROUP, MCAST_INCLUDE, 0, GROUP_FILTER_SIZE(0) - 1);
+	gf6_set("MCAST_MSFILTER exclude one", u, GROUP, MCAST_EXCLUDE, 1, GROUP_FILTER_SIZE(1));
+	gf6_get("MCAST_MSFILTER get after", u, GROUP, 1, 4, AF_INET6);
+	gsreq("unblock it", u, MCAST_UNBLOCK_SOURCE, GROUP, "2001:db8::1", 1);
+	gf6_get("MCAST_MSFILTER get, emptied", u, GROUP, 1, 4, AF_INET6);
+	gsreq("join source on the emptied exclude filter", u, MCAST_JOIN_SOURCE_GROUP, GROUP, "2001:db8::7", 1);
+	gf6_set("MCAST_MSFILTER exclude none", u, GROUP, MCAST_EXCLUDE, 0, GROUP_FILTER_SIZE(0));
+	gsreq("join source on an exclude filter never listed", u, MCAST_JOIN_SOURCE_GROUP, GROUP, "2001:db8::7", 1);
+	gf6_get("MCAST_MSFILTER get, a join source", u, GROUP, 1, 4, AF_INET6);
+	gf6_set("MCAST_MSFILTER include none: leave", u, GROUP, MCAST_INCLUDE, 0, GROUP_FILTER_SIZE(0));
+	gf6_get("MCAST_MSFILTER get after the leave", u, GROUP, 1, 4, AF_INET6);
+	int t = socket(AF_INET6, SOCK_STREAM, 0);
+	gf6_get("tcp MCAST_MSFILTER get", t, GROUP, 1, 4, AF_INET6);
+	gf6_set("tcp MCAST_MSFILTER set", t, GROUP, MCAST_EXCLUDE, 0, GROUP_FILTER_SIZE(0));
+	close(t);
+	close(u);
+}
+
 void case_mcast6_loopback(void)
 {
 	int_options();
 	memberships();
 	source_options();
 	routes();
+	msfilter();
 }

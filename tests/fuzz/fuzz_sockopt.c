@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/filter.h>
 
 #include "ns/link.h"
 #include "ns/pkt.h"
@@ -161,7 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < 4; i++)
 		if (ns_socket_create(st, i < 2 ? AF_INET : AF_INET6, i & 1 ? SOCK_STREAM : SOCK_DGRAM, 0, &s[i]) < 0)
 			abort();
-	static uint8_t val[MAXV + GUARD];
+	static uint8_t val[MAXV + GUARD] __attribute__((aligned(8)));
 	size_t pos = 0;
 	for (int n = 0; n < 64 && pos + 5 <= size; n++) {
 		uint8_t sel = data[pos], lvl = data[pos + 1], name = data[pos + 2];
@@ -180,6 +181,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		switch ((sel >> 2) & 7) {
 		case 0:
 		case 1:
+			if (level == SOL_SOCKET && name == SO_ATTACH_FILTER && len >= 2) {
+				/* the program's pointer is the sentry's copy, not
+				 * the application's: here the value's own bytes
+				 * after its count (fuzz_bpf checks programs) */
+				uint16_t cnt;
+				memcpy(&cnt, val, 2);
+				size_t room = len > 8 ? (len - 8) / sizeof(struct sock_filter) : 0;
+				struct sock_fprog fp = { .len = (unsigned short)(cnt < room ? cnt : room),
+							 .filter = (struct sock_filter *)(void *)(val + 8) };
+				r = ns_setsockopt(so, level, name, &fp, sizeof(fp));
+				break;
+			}
 			r = ns_setsockopt(so, level, name, len ? val : NULL, (socklen_t)len);
 			break;
 		case 2:

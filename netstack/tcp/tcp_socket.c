@@ -672,9 +672,13 @@ static ssize_t tcp_recv_data(struct tcp_sock *tp, struct msghdr *m, int flags, s
 		m->msg_namelen = 0;
 	size_t want = ns_iov_total(m);
 	/* SO_PEEK_OFF: a peek begins that far into the queue (Linux
-	 * tcp_recvmsg's peek_seq); past its end the queue is as empty. */
+	 * tcp_recvmsg's peek_seq); past its end the queue is as empty. It
+	 * counts in sequence space, where an urgent byte taken out of the
+	 * queue (not SO_OOBINLINE) is one until a read passes its mark. */
 	int peek = (flags & MSG_PEEK) && !(flags & NS_MSG_HEAD);
 	uint32_t off = peek && tp->sk.peek_off > 0 ? (uint32_t)tp->sk.peek_off : 0;
+	if (tp->urg_mark_on && !(tp->sk.opts & NS_SO_OOBINLINE) && off > tp->urg_mark)
+		off--;
 	uint32_t avail = tp->rcvq.len > off ? tp->rcvq.len - off : 0;
 	if (avail && want) {
 		uint32_t n = (uint32_t)NS_MIN(want, (size_t)avail);

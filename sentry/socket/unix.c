@@ -678,11 +678,20 @@ static int peek_at_off(struct usock *u, int flags)
 	return (flags & MSG_PEEK) && !(flags & MSG_SENTRY_TAKING) && u->peek_off >= 0;
 }
 
+/* A stream's out-of-band byte that reads pass (read, or not in line). */
+static int oob_passed(struct usock *u, struct skb *b)
+{
+	return b == u->oob && (b->off == b->len || !u->base.oobinline);
+}
+
 /* The buffer a receive begins in, and how far into its unread bytes
  * (*skip): the head, but for a peek at SO_PEEK_OFF, which a stream counts
  * in bytes across buffers and a datagram socket in whole datagrams and
  * then bytes of the next (ns_peek_off_passes). NULL when the queue is
- * empty or the offset past all of it (Linux: as an empty queue). */
+ * empty or the offset past all of it (Linux: as an empty queue). Linux
+ * passes an out-of-band byte at the head before it counts (manage_oob),
+ * but counts one further on as a byte, and peeks it as data when the
+ * offset lands on it (unix_stream_read_generic). */
 static struct skb *recv_start(struct usock *u, int flags, size_t *skip)
 {
 	*skip = 0;
@@ -695,6 +704,8 @@ static struct skb *recv_start(struct usock *u, int flags, size_t *skip)
 	list_for_each(l, &u->rcvq)
 	{
 		struct skb *b = list_entry(l, struct skb, link);
+		if (l == u->rcvq.next && oob_passed(u, b))
+			continue;
 		size_t avail = b->len - b->off;
 		if (u->base.type == SOCK_STREAM ? k < avail : !ns_peek_off_passes(k, avail, b->peeked)) {
 			*skip = k;
@@ -787,19 +798,22 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 	 * drops as the read would, since the read follows; a read that has
 	 * bytes already (MSG_SENTRY_MORE) stops at the mark as this one. A
 	 * peek at SO_PEEK_OFF begins `skip` bytes into b and moves the
-	 * offset on by what it copied; a read moves it back as much. */
+	 * offset on by what it copied (an out-of-band byte it begins at
+	 * past the head is data then, recv_start); a read moves it back as
+	 * much. */
 	int drop = !peek || (flags & MSG_SENTRY_TAKING);
 	int more = (flags & MSG_SENTRY_MORE) != 0;
 	size_t done = 0;
 	int passed = 0;
+	struct skb *oob_data = b == u->oob && &b->link != u->rcvq.next ? b : NULL;
 	struct list *l = &b->link;
 	while (done < m->len && l != &u->rcvq) {
 		b = list_entry(l, struct skb, link);
 		l = l->next;
-		if (b == u->oob) {
+		if (b == u->oob && b != oob_data) {
 			if (done || more)
 				break;
-			if (b->off == b->len || !u->base.oobinline) {
+			if (oob_passed(u, b)) {
 				passed = 1;
 				if (drop) {
 					u->rcvq_bytes -= b->len - b->off;

@@ -18,11 +18,13 @@
  *     offset by what was copied, a read moves it back by the whole
  *     datagram; UDP's MSG_TRUNC returns (and moves by) the datagram's
  *     whole length, a read moves back by what it returned;
+ *   - a stream's out-of-band byte (oob_marks) counts where it is not
+ *     at the head of the queue;
  *   - a TCP listener's offset is its connections' (a unix listener's is
  *     not); netlink sockets refuse it (EOPNOTSUPP). (Ping sockets refuse
  *     it too, but a fresh namespace lets nobody make one.)
  *
- * Every receive does not wait, and prints what it returned, what it
+ * No receive waits; each prints what it returned, what it
  * copied, MSG_TRUNC and the offset after it. Loopback data that moat's
  * event loop delivers a turn later is waited for (bounded, printing
  * nothing) before the step that reads it.
@@ -290,26 +292,80 @@ static socklen_t loopback(int family, int type, struct sockaddr_storage *ss)
 	return sizeof(*a);
 }
 
+/* A listener of the family and type on its loopback address, which
+ * *ss (*sl) names. */
+static int listener(int family, int type, struct sockaddr_storage *ss, socklen_t *sl)
+{
+	*sl = loopback(family, type, ss);
+	int l = socket(family, type, 0);
+	bind(l, (struct sockaddr *)ss, *sl);
+	getsockname(l, (struct sockaddr *)ss, sl);
+	listen(l, 4);
+	return l;
+}
+
+/* *c (of the type) connected to l, *a accepted from it; l is closed. */
+static void join(int l, int type, const struct sockaddr_storage *ss, socklen_t sl, int *c, int *a)
+{
+	*c = socket(ss->ss_family, type, 0);
+	connect(*c, (const struct sockaddr *)ss, sl);
+	guard_begin(); /* (a connect that failed would leave accept waiting) */
+	*a = accept(l, NULL, NULL);
+	guard_end();
+	close(l);
+}
+
 /* A connection through a listener whose offset is 7 when it connects:
  * the offsets of the listener, *c (connected) and *a (accepted). */
 static void connection(int family, int type, int *c, int *a)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl = loopback(family, type, &ss);
-	int l = socket(family, type, 0);
-	set_off(l, 3);
-	bind(l, (struct sockaddr *)&ss, sl);
-	getsockname(l, (struct sockaddr *)&ss, &sl);
-	listen(l, 4);
+	socklen_t sl;
+	int l = listener(family, type, &ss, &sl);
 	V(step("listening"), "off=%d", off_of(l));
+	set_off(l, 3);
 	set_off(l, -1);
 	set_off(l, 7);
-	*c = socket(family, type, 0);
-	connect(*c, (struct sockaddr *)&ss, sl);
-	*a = accept(l, NULL, NULL);
-	close(l);
+	join(l, type, &ss, sl, c, a);
 	V(step("connected"), "off=%d", off_of(*c));
 	V(step("accepted"), "off=%d", off_of(*a));
+}
+
+/* A stream's out-of-band byte (unix, TCP's urgent data) among the bytes
+ * a peek at the offset counts, in line or not: Linux passes one at the
+ * head of the queue, but counts one further on (TCP: as sequence space;
+ * a unix stream peeks it as data where the offset lands on it). */
+static void oob_marks(int family, int inline_oob)
+{
+	const char *k = kind;
+	char name[64];
+	snprintf(name, sizeof(name), "%s oob%s:", k, inline_oob ? " inline" : "");
+	kind = name;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int w, r, one = 1;
+	int l = listener(family, SOCK_STREAM, &ss, &sl);
+	join(l, SOCK_STREAM, &ss, sl, &w, &r);
+	if (inline_oob)
+		setsockopt(r, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
+	send(w, "ab", 2, MSG_OOB);
+	put(w, "cd");
+	wait_inq(r, 3);
+	set_off(r, 0);
+	PEEK(r, 10, "10 at 0");
+	PEEK(r, 10, "10 at 1");
+	set_off(r, 2);
+	PEEK(r, 10, "10 at 2");
+	set_off(r, 0);
+	READ(r, 1, "1 at 0");
+	PEEK(r, 10, "10 at 0, at the mark");
+	set_off(r, 1);
+	PEEK(r, 10, "10 at 1, at the mark");
+	READ(r, 10, "10");
+	READ(r, 10, "10 again");
+	close(w);
+	close(r);
+	kind = k;
 }
 
 /* UDP on the family's loopback address: w connected to r. */
@@ -354,6 +410,10 @@ void case_peek_off(void)
 			dgram(w, r);
 		close(w);
 		close(r);
+		if (type == SOCK_STREAM) {
+			oob_marks(family, 0);
+			oob_marks(family, 1);
+		}
 	}
 	kind = "unix dgram unconnected";
 	int u = socket(AF_UNIX, SOCK_DGRAM, 0);

@@ -79,7 +79,8 @@ static void set_len(const char *what, int fd, const void *v, socklen_t len)
 {
 	errno = 0;
 	int r = setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, v, len);
-	V(what, "ret=%d errno=%s off=%d", r, errname(r < 0 ? errno : 0), off_of(fd));
+	int e = r < 0 ? errno : 0; /* (before off_of, which may fail) */
+	V(what, "ret=%d errno=%s off=%d", r, errname(e), off_of(fd));
 }
 
 static void set_off(int fd, int v)

@@ -211,6 +211,7 @@ void ns_socket_init(struct ns_socket *s, struct ns_stack *st, const struct ns_so
 	s->mc_ttl = 1; /* RFC 1112 6.1 */
 	s->mc_loop = 1;
 	s->mc_all = 1;
+	s->peek_off = -1;
 	s->all_next = st->sockets;
 	if (s->all_next)
 		s->all_next->all_pprev = &s->all_next;
@@ -332,7 +333,7 @@ static int is_icmp_report(const struct ns_errq_ent *e)
  * IPV6_RECVERR) control message. Never waits. MSG_PEEK leaves the report
  * queued (the sentry peeks before it takes; that Linux's queue ignores
  * MSG_PEEK is the sentry's to show). */
-static ssize_t errq_recv(struct ns_socket *s, struct msghdr *m, int flags)
+static ssize_t errq_recv(struct ns_socket *s, struct msghdr *m, int flags, size_t *copied)
 {
 	struct ns_errq_ent *e = s->errq;
 	if (!e)
@@ -340,6 +341,7 @@ static ssize_t errq_recv(struct ns_socket *s, struct msghdr *m, int flags)
 	size_t n = NS_MIN(ns_iov_total(m), (size_t)e->len);
 	struct msghdr tmp = *m;
 	ns_iov_scatter(&tmp, e->data, n);
+	*copied = n;
 	if (n < e->len)
 		m->msg_flags |= MSG_TRUNC;
 	if (m->msg_name && e->port)
@@ -639,12 +641,19 @@ ssize_t ns_sendmsg(struct ns_socket *s, const struct msghdr *m, int flags)
 	return r;
 }
 
-ssize_t ns_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
+ssize_t ns_recvmsg_copied(struct ns_socket *s, struct msghdr *m, int flags, size_t *copied)
 {
 	m->msg_flags = 0;
+	*copied = 0;
 	if (flags & MSG_ERRQUEUE)
-		return errq_recv(s, m, flags);
-	return s->ops->recvmsg ? s->ops->recvmsg(s, m, flags) : -EOPNOTSUPP;
+		return errq_recv(s, m, flags, copied);
+	return s->ops->recvmsg ? s->ops->recvmsg(s, m, flags, copied) : -EOPNOTSUPP;
+}
+
+ssize_t ns_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
+{
+	size_t copied;
+	return ns_recvmsg_copied(s, m, flags, &copied);
 }
 
 ssize_t ns_send(struct ns_socket *s, const void *buf, size_t len, int flags)
@@ -802,6 +811,13 @@ static int set_timeo(struct timeval *tv, const void *v, socklen_t len)
 	return 0;
 }
 
+/* What Linux keeps SO_ZEROCOPY and SO_PEEK_OFF for (the latter on TCP
+ * since 6.10): TCP and UDP sockets, not ping ones. */
+static int tcp_or_udp(const struct ns_socket *s)
+{
+	return s->type == SOCK_STREAM || (s->type == SOCK_DGRAM && s->protocol == IPPROTO_UDP);
+}
+
 static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_t len)
 {
 	int val = 0, r;
@@ -901,7 +917,7 @@ static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_
 		return 0;
 	case SO_ZEROCOPY:
 		/* Linux: TCP and UDP only, 0 or 1. */
-		if (!(s->type == SOCK_STREAM || (s->type == SOCK_DGRAM && s->protocol == IPPROTO_UDP)))
+		if (!tcp_or_udp(s))
 			return -EOPNOTSUPP;
 		if (val < 0 || val > 1)
 			return -EINVAL;
@@ -931,6 +947,12 @@ static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_
 		if (val < 0)
 			return -EINVAL;
 		s->busy_poll = val;
+		return 0;
+	case SO_PEEK_OFF:
+		/* any value: every negative one is off, and reads back */
+		if (!tcp_or_udp(s))
+			return -EOPNOTSUPP;
+		s->peek_off = val;
 		return 0;
 	case SO_PASSCRED:
 	case SO_PASSSEC:
@@ -1018,6 +1040,10 @@ static int sol_socket_get(struct ns_socket *s, int name, void *v, socklen_t *len
 		return put_int(v, len, 0); /* (Linux's answer without a NAPI device queue) */
 	case SO_BUSY_POLL:
 		return put_int(v, len, s->busy_poll);
+	case SO_PEEK_OFF:
+		if (!tcp_or_udp(s))
+			return -EOPNOTSUPP;
+		return put_int(v, len, s->peek_off);
 	case SO_PEERCRED: {
 		/* an inet socket has no peer credentials: Linux's empty ones */
 		struct ucred c = { 0, (uid_t)-1, (gid_t)-1 };

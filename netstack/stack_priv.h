@@ -514,7 +514,8 @@ struct ns_sock_ops {
 	int (*accept)(struct ns_socket *s, struct ns_socket **out, struct sockaddr *a,
 		      socklen_t *len);
 	ssize_t (*sendmsg)(struct ns_socket *s, const struct msghdr *m, int flags);
-	ssize_t (*recvmsg)(struct ns_socket *s, struct msghdr *m, int flags);
+	/* *copied: the bytes written to m's buffers (ns_recvmsg_copied). */
+	ssize_t (*recvmsg)(struct ns_socket *s, struct msghdr *m, int flags, size_t *copied);
 	int (*shutdown)(struct ns_socket *s, int how);
 	/* The user's handle is gone; free now or when the protocol is done. */
 	void (*release)(struct ns_socket *s);
@@ -679,6 +680,7 @@ struct ns_socket {
 	struct ip4_mc_sock *mc4;
 	int linger_on, linger_secs;
 	int busy_poll;	   /* SO_BUSY_POLL: kept (no device queue to poll here) */
+	int peek_off;	   /* SO_PEEK_OFF (ns_peek_off_move), below 0: off */
 	uint8_t so_debug;  /* SO_DEBUG: kept (Linux traces nothing with it either) */
 	struct timeval rcvtimeo, sndtimeo;
 	struct ns_sk_filter *filter; /* SO_ATTACH_FILTER, NULL none */

@@ -887,7 +887,26 @@ static ssize_t read_rxpmtu(struct udp_sock *u, struct msghdr *m, int take)
 	return 0;
 }
 
-static ssize_t udp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
+/* The datagram a receive reads, and where in it (*off): the head, for a
+ * read or a peek without SO_PEEK_OFF (or at NS_MSG_HEAD); else the one
+ * the offset reaches past the whole datagrams it covers, NULL when it
+ * covers them all. */
+static struct pkt *recv_pick(struct udp_sock *u, int flags, uint32_t *off)
+{
+	struct pkt *p = u->rq.head;
+	*off = 0;
+	if (!(flags & MSG_PEEK) || (flags & NS_MSG_HEAD) || u->sk.peek_off < 0)
+		return p;
+	uint32_t skip = (uint32_t)u->sk.peek_off;
+	while (p && ns_peek_off_passes(skip, p->len, p->flags & PKT_F_PEEKED)) {
+		skip -= p->len;
+		p = p->next;
+	}
+	*off = skip;
+	return p;
+}
+
+static ssize_t udp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags, size_t *copied)
 {
 	struct udp_sock *u = udp_sk(s);
 	int r;
@@ -902,22 +921,31 @@ static ssize_t udp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
 	if ((r = ns_socket_take_error(s)) < 0)
 		return r;
 	if (u->rxpmtu.on && (s->opts6 & NS_SO6_RECVPATHMTU))
-		return read_rxpmtu(u, m, !(flags & MSG_PEEK) || !(flags & NS_MSG_TAKING));
-	struct pkt *p = u->rq.head;
+		return read_rxpmtu(u, m, !(flags & MSG_PEEK) || !(flags & NS_MSG_HEAD));
+	uint32_t off;
+	struct pkt *p = recv_pick(u, flags, &off);
 	if (!p) {
 		/* Linux __skb_wait_for_more_packets(): a reader that would
 		 * wait gets 0 after SHUT_RD; one that would not, EAGAIN. (The
 		 * stack itself never waits: without MSG_DONTWAIT the caller
-		 * says it would.) */
+		 * says it would.) A peek offset past every datagram is as an
+		 * empty queue. */
 		if (u->shut_rd && !(flags & MSG_DONTWAIT))
 			return 0;
 		return -EAGAIN;
 	}
-	size_t want = ns_iov_total(m);
-	size_t n = NS_MIN(want, (size_t)p->len);
+	int peek = (flags & MSG_PEEK) && !(flags & NS_MSG_HEAD);
+	if (peek && !p->len)
+		p->flags |= PKT_F_PEEKED;
+	/* Linux udp_recvmsg: a buffer with room for the rest of the
+	 * datagram takes it; one without is truncated, and so is one of
+	 * just the rest's size when an offset began inside the datagram. */
+	size_t want = ns_iov_total(m), rest = p->len - off;
+	size_t n = NS_MIN(want, rest);
 	struct msghdr tmp = *m;
-	ns_iov_scatter(&tmp, pkt_data(p), n);
-	if (n < p->len)
+	ns_iov_scatter(&tmp, pkt_data(p) + off, n);
+	*copied = n;
+	if (want <= rest && want < p->len)
 		m->msg_flags |= MSG_TRUNC;
 	if (m->msg_name) {
 		struct rx_meta rm;
@@ -932,7 +960,12 @@ static ssize_t udp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
 	else
 		m->msg_controllen = 0;
 	ssize_t ret = (flags & MSG_TRUNC) ? (ssize_t)p->len : (ssize_t)n;
+	/* The peek offset moves by what the call returns (Linux
+	 * skb_consume_udp), the datagram's length with MSG_TRUNC. */
+	if (peek)
+		s->peek_off = ns_peek_off_move(s->peek_off, ret);
 	if (!(flags & MSG_PEEK)) {
+		s->peek_off = ns_peek_off_move(s->peek_off, -ret);
 		pkt_queue_pop(&u->rq);
 		u->rq_mem -= truesize(p);
 		pkt_unref(p);

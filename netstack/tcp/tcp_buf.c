@@ -158,11 +158,15 @@ void tcp_rq_take(struct tcp_rq *q, struct pkt *p)
 	q->len += p->len;
 }
 
-uint32_t tcp_rq_peek_iov(const struct tcp_rq *q, const struct msghdr *m, uint32_t n)
+uint32_t tcp_rq_peek_iov(const struct tcp_rq *q, uint32_t off, const struct msghdr *m, uint32_t n)
 {
 	uint32_t done = 0;
 	const struct pkt *p = q->head;
-	uint32_t poff = 0;
+	while (p && off >= p->len) {
+		off -= p->len;
+		p = p->next;
+	}
+	uint32_t poff = off;
 	for (size_t i = 0; i < (size_t)m->msg_iovlen && done < n && p; i++) {
 		uint8_t *dst = m->msg_iov[i].iov_base;
 		size_t room = NS_MIN(m->msg_iov[i].iov_len, (size_t)(n - done));

@@ -278,6 +278,7 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 		tcp_free(tp);
 		return NULL;
 	}
+	tp->sk.peek_off = lp->sk.peek_off;
 	/* Linux's tcp_v4_syn_recv_sock takes these from the ACK that
 	 * completes the handshake: its TOS (rcv_tos), its TTL as the
 	 * multicast TTL and its interface as the multicast one */

@@ -169,7 +169,8 @@ struct tcp_rq {
 int tcp_rq_copy_in(struct tcp_rq *q, const void *src, uint32_t n);
 /* Takes ownership of p, whose data is exactly the bytes to queue. */
 void tcp_rq_take(struct tcp_rq *q, struct pkt *p);
-uint32_t tcp_rq_peek_iov(const struct tcp_rq *q, const struct msghdr *m, uint32_t n);
+/* Copies up to n bytes from `off` bytes into the queue to m's iovecs. */
+uint32_t tcp_rq_peek_iov(const struct tcp_rq *q, uint32_t off, const struct msghdr *m, uint32_t n);
 void tcp_rq_consume(struct tcp_rq *q, uint32_t n);
 void tcp_rq_free(struct tcp_rq *q);
 struct tcp_sock;

@@ -652,7 +652,7 @@ static int tcp_at_eof(const struct tcp_sock *tp)
 	       (tp->state == TCPS_CLOSED && tp->established_once && !tp->sk.so_error);
 }
 
-static ssize_t tcp_recv_data(struct tcp_sock *tp, struct msghdr *m, int flags)
+static ssize_t tcp_recv_data(struct tcp_sock *tp, struct msghdr *m, int flags, size_t *copied)
 {
 	if (tp->state == TCPS_LISTEN)
 		return -ENOTCONN;
@@ -662,7 +662,7 @@ static ssize_t tcp_recv_data(struct tcp_sock *tp, struct msghdr *m, int flags)
 			return -EINVAL;
 		size_t want = ns_iov_total(m);
 		if (want)
-			ns_iov_scatter(m, &tp->urg_data, 1);
+			*copied = ns_iov_scatter(m, &tp->urg_data, 1);
 		m->msg_flags |= MSG_OOB;
 		if (!(flags & MSG_PEEK))
 			tp->urg_data_valid = 0;
@@ -671,16 +671,28 @@ static ssize_t tcp_recv_data(struct tcp_sock *tp, struct msghdr *m, int flags)
 	if (m->msg_name)
 		m->msg_namelen = 0;
 	size_t want = ns_iov_total(m);
-	if (tp->rcvq.len && want) {
-		uint32_t n = (uint32_t)NS_MIN(want, (size_t)tp->rcvq.len);
+	/* SO_PEEK_OFF: a peek begins that far into the queue (Linux
+	 * tcp_recvmsg's peek_seq); past its end the queue is as empty. It
+	 * counts in sequence space, where an urgent byte taken out of the
+	 * queue (not SO_OOBINLINE) is one until a read passes its mark. */
+	int peek = (flags & MSG_PEEK) && !(flags & NS_MSG_HEAD);
+	uint32_t off = peek && tp->sk.peek_off > 0 ? (uint32_t)tp->sk.peek_off : 0;
+	if (tp->urg_mark_on && !(tp->sk.opts & NS_SO_OOBINLINE) && off > tp->urg_mark)
+		off--;
+	uint32_t avail = tp->rcvq.len > off ? tp->rcvq.len - off : 0;
+	if (avail && want) {
+		uint32_t n = (uint32_t)NS_MIN(want, (size_t)avail);
 		/* Linux: a read stops at the urgent mark (MSG_WAITALL too);
 		 * one at the mark reads past it, and then the out-of-band
 		 * byte is gone. */
-		if (tp->urg_mark_on && tp->urg_mark)
-			n = NS_MIN(n, tp->urg_mark);
+		if (tp->urg_mark_on && tp->urg_mark > off)
+			n = NS_MIN(n, tp->urg_mark - off);
 		if (!(flags & MSG_TRUNC))
-			tcp_rq_peek_iov(&tp->rcvq, m, n);
+			*copied = tcp_rq_peek_iov(&tp->rcvq, off, m, n);
+		if (peek)
+			tp->sk.peek_off = ns_peek_off_move(tp->sk.peek_off, n);
 		if (!(flags & MSG_PEEK)) {
+			tp->sk.peek_off = ns_peek_off_move(tp->sk.peek_off, -(long)n);
 			if (tp->urg_mark_on && !tp->urg_mark)
 				tp->urg_mark_on = tp->urg_data_valid = 0;
 			else if (tp->urg_mark_on)
@@ -708,12 +720,12 @@ static ssize_t tcp_recv_data(struct tcp_sock *tp, struct msghdr *m, int flags)
 	return -EAGAIN;
 }
 
-static ssize_t tcp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags)
+static ssize_t tcp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags, size_t *copied)
 {
 	struct tcp_sock *tp = tcp_sk(s);
 	size_t room = m->msg_controllen;
 	m->msg_controllen = 0;
-	ssize_t r = tcp_recv_data(tp, m, flags);
+	ssize_t r = tcp_recv_data(tp, m, flags, copied);
 	if (r >= 0 && tp->recvmsg_inq) {
 		/* TCP_INQ: the bytes left to read (Linux tcp_inq_hint():
 		 * the sequence space, so a FIN received counts 1, and the

@@ -305,8 +305,6 @@ static ssize_t inet_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 	return r;
 }
 
-_Static_assert(MSG_SENTRY_TAKING == NS_MSG_TAKING, "the netstack reads the socket layer's peek-then-take flag");
-
 static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int flags)
 {
 	(void)t;
@@ -321,25 +319,26 @@ static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 	mh.msg_control = cbuf;
 	mh.msg_controllen = sizeof(cbuf);
 	int dgram = s->type == SOCK_DGRAM;
-	/* Datagrams: ask for the full length (MSG_TRUNC) and report what
-	 * fit; the syscall layer returns the full length if the caller
-	 * asked for MSG_TRUNC. Streams: MSG_TRUNC discards the bytes (TCP
-	 * copies nothing; the syscall layer neither). */
 	/* The stack never waits; a datagram socket is told whether the
 	 * caller would (MSG_DONTWAIT absent: a socket shut for reading then
-	 * reads as end, not EAGAIN, as Linux's blocking read returns 0). */
-	int f = flags | (dgram ? MSG_TRUNC : MSG_DONTWAIT);
-	ssize_t r = ns_recvmsg(I(s)->ns, &mh, f);
+	 * reads as end, not EAGAIN, as Linux's blocking read returns 0).
+	 * The syscall layer's peek before a read is the stack's peek at the
+	 * head (not at SO_PEEK_OFF, which the read leaves to move). */
+	int f = (flags & ~(MSG_SENTRY_MASK | NS_MSG_HEAD)) | (dgram ? 0 : MSG_DONTWAIT) |
+		(flags & MSG_SENTRY_TAKING ? NS_MSG_HEAD : 0);
+	size_t copied;
+	ssize_t r = ns_recvmsg_copied(I(s)->ns, &mh, f, &copied);
 	if (r < 0)
 		return r;
 	m->addrlen = mh.msg_namelen;
 	m->flags = mh.msg_flags;
+	/* Datagrams: the stack returns what Linux does (with MSG_TRUNC the
+	 * datagram's length), which the syscall layer returns as full_len;
+	 * the bytes here are what it copied. Streams: MSG_TRUNC discards
+	 * the bytes (TCP copies nothing; the syscall layer neither). */
 	if (dgram) {
 		m->full_len = (size_t)r;
-		if ((size_t)r > m->len) {
-			r = (ssize_t)m->len;
-			m->flags |= MSG_TRUNC;
-		}
+		r = (ssize_t)copied;
 	}
 	/* SO_TIMESTAMP and SIOCGSTAMP: the netstack keeps no wall clock,
 	 * so the stamp is taken here, when the datagram is read (it is also

@@ -8,7 +8,7 @@
  * Each host socket is non-blocking and registered edge-triggered with the
  * sentry's event loop; every readiness event wakes the socket's wait
  * queue, so the syscall layer parks and retries exactly as for the
- * netstack's sockets.
+ * netstack's sockets. SO_PEEK_OFF is refused (h_setsockopt says why).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -209,6 +209,12 @@ static int h_setsockopt(struct sock *s, struct task *t, int level, int name, con
 	(void)t;
 	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO))
 		return sock_setsockopt_common(s, name, val, len);
+	/* SO_PEEK_OFF is refused (as by a socket without one): the syscall
+	 * layer's peek before each read would begin at a host socket's
+	 * offset and move it, and a UDP peek's MSG_TRUNC there hides what
+	 * was copied. The netstack's sockets keep it (ns_recvmsg_copied). */
+	if (level == SOL_SOCKET && name == SO_PEEK_OFF)
+		return len < (socklen_t)sizeof(int) ? -EINVAL : -EOPNOTSUPP;
 	return (int)neg(setsockopt(H(s)->fd, level, name, val, len));
 }
 
@@ -217,6 +223,8 @@ static int h_getsockopt(struct sock *s, struct task *t, int level, int name, voi
 	(void)t;
 	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO))
 		return sock_getsockopt_common(s, name, val, len);
+	if (level == SOL_SOCKET && name == SO_PEEK_OFF)
+		return -EOPNOTSUPP; /* (refused, h_setsockopt) */
 	return (int)neg(getsockopt(H(s)->fd, level, name, val, len));
 }
 

@@ -273,6 +273,11 @@ int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t 
 		return 0;
 	case SO_TIMESTAMP:
 		return get_int(val, len, &v);
+	case SO_PEEK_OFF:
+		/* Linux: an int (EINVAL), then a family without a peek offset
+		 * (netlink's) refuses; unix.c keeps its own. */
+		e = get_int(val, len, &v);
+		return e ? e : -EOPNOTSUPP;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -353,6 +358,8 @@ int sock_getsockopt_common(struct sock *s, int name, void *val, socklen_t *len)
 		return put_int(val, len, 0);
 	case SO_RCVLOWAT:
 		return put_int(val, len, s->rcvlowat ? s->rcvlowat : 1);
+	case SO_PEEK_OFF:
+		return -EOPNOTSUPP; /* (as set: unix.c keeps its own) */
 	default:
 		return -ENOPROTOOPT;
 	}

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "ns/socket.h" /* (the peek offset's arithmetic, shared with the netstack) */
 #include "socket.h"
 
 enum ustate { US_UNCONN, US_LISTEN, US_CONNECTED, US_DISCONNECTED };
@@ -40,6 +41,7 @@ struct skb {
 	struct ucred cred;
 	struct sockaddr_un from;
 	socklen_t fromlen;
+	int peeked; /* an empty datagram a peek returned (ns_peek_off_passes) */
 };
 
 struct usock {
@@ -72,6 +74,7 @@ struct usock {
 	 * Read with MSG_OOB it stays queued, empty (off == len), as the
 	 * mark until a read passes it. */
 	struct skb *oob;
+	int peek_off; /* SO_PEEK_OFF (ns/socket.h), below 0: off */
 };
 
 static struct list abstract_names = LIST_INIT(abstract_names);
@@ -120,6 +123,7 @@ static struct usock *u_alloc(int type, int protocol)
 		return NULL;
 	sock_init(&u->base, &unix_ops, AF_UNIX, type, protocol);
 	u->ref = 1;
+	u->peek_off = -1;
 	list_init(&u->rcvq);
 	list_init(&u->acceptq);
 	list_init(&u->alink);
@@ -667,6 +671,51 @@ static ssize_t recv_oob(struct usock *u, struct kmsg *m, int peek)
 	return 1;
 }
 
+/* A peek of the application's (not the socket layer's before a read,
+ * MSG_SENTRY_TAKING) with SO_PEEK_OFF on. */
+static int peek_at_off(struct usock *u, int flags)
+{
+	return (flags & MSG_PEEK) && !(flags & MSG_SENTRY_TAKING) && u->peek_off >= 0;
+}
+
+/* A stream's out-of-band byte that reads pass (read, or not in line). */
+static int oob_passed(struct usock *u, struct skb *b)
+{
+	return b == u->oob && (b->off == b->len || !u->base.oobinline);
+}
+
+/* The buffer a receive begins in, and how far into its unread bytes
+ * (*skip): the head, but for a peek at SO_PEEK_OFF, which a stream counts
+ * in bytes across buffers and a datagram socket in whole datagrams and
+ * then bytes of the next (ns_peek_off_passes). NULL when the queue is
+ * empty or the offset past all of it (Linux: as an empty queue). Linux
+ * passes an out-of-band byte at the head before it counts (manage_oob),
+ * but counts one further on as a byte, and peeks it as data when the
+ * offset lands on it (unix_stream_read_generic). */
+static struct skb *recv_start(struct usock *u, int flags, size_t *skip)
+{
+	*skip = 0;
+	if (list_empty(&u->rcvq))
+		return NULL;
+	if (!peek_at_off(u, flags))
+		return list_entry(u->rcvq.next, struct skb, link);
+	size_t k = (size_t)u->peek_off;
+	struct list *l;
+	list_for_each(l, &u->rcvq)
+	{
+		struct skb *b = list_entry(l, struct skb, link);
+		if (l == u->rcvq.next && oob_passed(u, b))
+			continue;
+		size_t avail = b->len - b->off;
+		if (u->base.type == SOCK_STREAM ? k < avail : !ns_peek_off_passes(k, avail, b->peeked)) {
+			*skip = k;
+			return b;
+		}
+		k -= avail;
+	}
+	return NULL;
+}
+
 static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int flags)
 {
 	(void)t;
@@ -680,11 +729,13 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 		return -EOPNOTSUPP; /* datagrams have no out-of-band data */
 	if (flags & MSG_OOB)
 		return recv_oob(u, m, peek);
+	size_t skip;
+	struct skb *b = recv_start(u, flags, &skip);
 	/* Linux: a message socket reports its error before its queue, a
 	 * stream after the bytes it still holds. */
-	if (u->err && (u->base.type != SOCK_STREAM || list_empty(&u->rcvq)))
+	if (u->err && (u->base.type != SOCK_STREAM || !b))
 		return -take_err(u);
-	if (list_empty(&u->rcvq)) {
+	if (!b) {
 		/* Linux: a datagram socket shut for reading reads as end only
 		 * for a caller that would wait; one that would not gets EAGAIN
 		 * (streams return 0 either way). */
@@ -694,7 +745,6 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 			return 0;
 		return -EAGAIN;
 	}
-	struct skb *b = list_entry(u->rcvq.next, struct skb, link);
 	if (u->passcred) {
 		m->has_cred = 1;
 		m->cred = b->cred;
@@ -709,16 +759,26 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 		m->addr.ss_family = AF_UNIX;
 		m->addrlen = sizeof(sa_family_t);
 	}
+	int user_peek = peek && !(flags & MSG_SENTRY_TAKING);
 	if (u->base.type != SOCK_STREAM) {
-		/* One message per call. */
-		size_t n = b->len < m->len ? b->len : m->len;
-		memcpy(m->data, b->data, n);
-		m->full_len = b->len;
-		if (n < b->len)
+		/* One message per call, from the peek offset inside it on.
+		 * Linux unix_dgram_recvmsg: MSG_TRUNC returns the rest's
+		 * length; a peek moves the offset on by what it copied, a
+		 * read back by the whole datagram. */
+		size_t rest = b->len - skip;
+		size_t n = rest < m->len ? rest : m->len;
+		memcpy(m->data, b->data + skip, n);
+		m->full_len = rest;
+		if (n < rest)
 			m->flags |= MSG_TRUNC;
 		if (u->base.type == SOCK_SEQPACKET)
 			m->flags |= MSG_EOR;
+		if (user_peek) {
+			b->peeked |= !b->len;
+			u->peek_off = ns_peek_off_move(u->peek_off, (long)n);
+		}
 		if (!peek) {
+			u->peek_off = ns_peek_off_move(u->peek_off, -(long)b->len);
 			fds_attach(m, b);
 			list_del(&b->link);
 			u->rcvq_bytes -= b->len;
@@ -736,19 +796,24 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 	 * unless SO_OOBINLINE makes it data (Linux drops it; a peek skips
 	 * it). The socket layer's peek before a read (MSG_SENTRY_TAKING)
 	 * drops as the read would, since the read follows; a read that has
-	 * bytes already (MSG_SENTRY_MORE) stops at the mark as this one. */
+	 * bytes already (MSG_SENTRY_MORE) stops at the mark as this one. A
+	 * peek at SO_PEEK_OFF begins `skip` bytes into b and moves the
+	 * offset on by what it copied (an out-of-band byte it begins at
+	 * past the head is data then, recv_start); a read moves it back as
+	 * much. */
 	int drop = !peek || (flags & MSG_SENTRY_TAKING);
 	int more = (flags & MSG_SENTRY_MORE) != 0;
 	size_t done = 0;
 	int passed = 0;
-	struct list *l = u->rcvq.next;
+	struct skb *oob_data = b == u->oob && &b->link != u->rcvq.next ? b : NULL;
+	struct list *l = &b->link;
 	while (done < m->len && l != &u->rcvq) {
 		b = list_entry(l, struct skb, link);
 		l = l->next;
-		if (b == u->oob) {
+		if (b == u->oob && b != oob_data) {
 			if (done || more)
 				break;
-			if (b->off == b->len || !u->base.oobinline) {
+			if (oob_passed(u, b)) {
 				passed = 1;
 				if (drop) {
 					u->rcvq_bytes -= b->len - b->off;
@@ -763,9 +828,10 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 		}
 		if (b->nfds && done)
 			break;
-		size_t avail = b->len - b->off;
+		size_t avail = b->len - b->off - skip;
 		size_t n = m->len - done < avail ? m->len - done : avail;
-		memcpy(m->data + done, b->data + b->off, n);
+		memcpy(m->data + done, b->data + b->off + skip, n);
+		skip = 0;
 		done += n;
 		if (b->nfds && !peek)
 			fds_attach(m, b);
@@ -784,7 +850,10 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 	/* only a mark was there: as an empty queue */
 	if (passed && !done && m->len)
 		return u->rcv_shut ? 0 : -EAGAIN;
+	if (user_peek)
+		u->peek_off = ns_peek_off_move(u->peek_off, (long)done);
 	if (!peek && done) {
+		u->peek_off = ns_peek_off_move(u->peek_off, -(long)done);
 		if (u->peer)
 			waitq_wake(&u->peer->base.wq, POLLOUT | POLLWRNORM);
 		waitq_wake(&u->base.wq, POLLOUT | POLLWRNORM);
@@ -850,12 +919,15 @@ static int u_setsockopt(struct sock *s, struct task *t, int level, int name, con
 		memcpy(&v, val, sizeof(v));
 		return v ? -EOPNOTSUPP : 0;
 	}
-	if (name == SO_PASSCRED) {
+	if (name == SO_PASSCRED || name == SO_PEEK_OFF) {
 		int v;
 		if (len < (socklen_t)sizeof(int))
 			return -EINVAL;
 		memcpy(&v, val, sizeof(v));
-		u->passcred = !!v;
+		if (name == SO_PASSCRED)
+			u->passcred = !!v;
+		else
+			u->peek_off = v; /* any value: every negative one is off */
 		return 0;
 	}
 	return sock_setsockopt_common(s, name, val, len);
@@ -890,13 +962,16 @@ static int u_getsockopt(struct sock *s, struct task *t, int level, int name, voi
 	case SO_ERROR:
 		v = take_err(u);
 		break;
+	case SO_PEEK_OFF:
+		v = u->peek_off;
+		break;
 	default:
 		return sock_getsockopt_common(s, name, val, len);
 	}
-	if (*len < (socklen_t)sizeof(int))
-		return -EINVAL;
-	memcpy(val, &v, sizeof(v));
-	*len = sizeof(int);
+	/* Linux copies what the length holds of the int (none for 0) */
+	if (*len > (socklen_t)sizeof(int))
+		*len = sizeof(int);
+	memcpy(val, &v, *len);
 	return 0;
 }
 

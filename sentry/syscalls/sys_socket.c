@@ -836,7 +836,10 @@ again:
 	} else {
 		mh->msg_controllen = 0;
 	}
-	r = (flags & MSG_TRUNC) && (m.flags & MSG_TRUNC) ? (long)m.full_len : n;
+	/* MSG_TRUNC returns a datagram's length (from a peek offset inside
+	 * it: the rest's, or UDP's whole length) when it is more than was
+	 * copied. */
+	r = (flags & MSG_TRUNC) && m.full_len > (size_t)n ? (long)m.full_len : n;
 	if (done)
 		r += (long)done;
 out:

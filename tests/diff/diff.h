@@ -132,4 +132,7 @@ void case_link_loopback(void);
 /* rwndcases.c */
 void case_rwnd(void);
 
+/* peekoffcases.c */
+void case_peek_off(void);
+
 #endif

@@ -527,6 +527,7 @@ static const struct {
 	{ "seq_fixes", case_seq_fixes },
 	{ "seq_fixes2", case_seq_fixes2 },
 	{ "rwnd", case_rwnd },
+	{ "peek_off", case_peek_off },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

@@ -626,6 +626,37 @@ START_TEST(reads_stop_at_the_urgent_mark)
 }
 END_TEST
 
+/* Linux tcp_recvmsg with SO_PEEK_OFF: a peek begins at the offset (in
+ * sequence space, where an urgent byte taken out of the stream counts
+ * until a read passes its mark) and moves it on; a read moves it back;
+ * NS_MSG_HEAD (the sentry's peek before a read) begins at the head. */
+START_TEST(so_peek_off_peeks_past_the_offset_and_reads_move_it_back)
+{
+	struct t_conn c;
+	T_ACCEPT(&c);
+	int v = 0;
+	ck_assert_int_eq(ns_setsockopt(c.s, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)), 0);
+	send_urg(&c, "ab", 2);
+	t_send(&c, "cdef", 4);
+	char buf[16];
+	socklen_t l = sizeof(v);
+	ck_assert_int_eq(ns_recv(c.s, buf, sizeof(buf), MSG_PEEK), 1); /* stops at the mark */
+	ck_assert_int_eq(ns_recv(c.s, buf, 2, MSG_PEEK), 2);	       /* at the urgent byte: after it */
+	ck_assert_int_eq(memcmp(buf, "cd", 2), 0);
+	ck_assert_int_eq(ns_getsockopt(c.s, SOL_SOCKET, SO_PEEK_OFF, &v, &l), 0);
+	ck_assert_int_eq(v, 3);
+	ck_assert_int_eq(ns_recv(c.s, buf, sizeof(buf), MSG_PEEK), 3); /* 3: "d", past the byte */
+	ck_assert_int_eq(memcmp(buf, "def", 3), 0);
+	ck_assert_int_eq(ns_recv(c.s, buf, sizeof(buf), MSG_PEEK), -EAGAIN);
+	ck_assert_int_eq(ns_recv(c.s, buf, sizeof(buf), MSG_PEEK | NS_MSG_HEAD), 1);
+	ck_assert_int_eq(ns_recv(c.s, buf, sizeof(buf), 0), 1);
+	ck_assert_int_eq(ns_recv(c.s, buf, sizeof(buf), 0), 4);
+	ck_assert_int_eq(ns_getsockopt(c.s, SOL_SOCKET, SO_PEEK_OFF, &v, &l), 0);
+	ck_assert_int_eq(v, 1); /* 6, less 1 and 4 */
+	t_close(&c);
+}
+END_TEST
+
 /* RFC 6093 / Linux: with SO_OOBINLINE nothing leaves the stream. */
 START_TEST(urgent_data_with_oobinline_stays_in_the_stream)
 {
@@ -1194,6 +1225,7 @@ Suite *tcp_data_suite(void)
 	ADD_FX(s, msg_oob_sends_urg_with_the_pointer_after_the_urgent_byte);
 	ADD_FX(s, urgent_byte_is_read_out_of_band_and_the_rest_of_the_stream_is_intact);
 	ADD_FX(s, reads_stop_at_the_urgent_mark);
+	ADD_FX(s, so_peek_off_peeks_past_the_offset_and_reads_move_it_back);
 	ADD_FX(s, urgent_data_with_oobinline_stays_in_the_stream);
 	ADD_FX(s, urgent_pointer_into_a_later_segment_takes_out_exactly_one_byte);
 	ADD_FX(s, long_stream_to_the_peer_arrives_intact);

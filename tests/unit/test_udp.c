@@ -397,6 +397,74 @@ START_TEST(msg_peek_and_msg_trunc_behave_as_linux)
 }
 END_TEST
 
+static int peek_off(struct ns_socket *s)
+{
+	int v = -12345;
+	socklen_t l = sizeof(v);
+	ck_assert_int_eq(ns_getsockopt(s, SOL_SOCKET, SO_PEEK_OFF, &v, &l), 0);
+	return v;
+}
+
+static void set_peek_off(struct ns_socket *s, int v)
+{
+	ck_assert_int_eq(ns_setsockopt(s, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)), 0);
+}
+
+/* Linux udp_recvmsg with SO_PEEK_OFF: a peek passes the whole datagrams
+ * the offset covers (an empty one once peeked) and begins inside the
+ * next; the offset moves on by what a peek returns and back by what a
+ * read returns; NS_MSG_HEAD (the sentry's peek before a read) ignores it. */
+START_TEST(so_peek_off_walks_the_datagrams_as_linux)
+{
+	struct ns_socket *s = new_sock(0);
+	ck_assert_int_eq(bind_port(s, 0, 9100), 0);
+	ck_assert_int_eq(peek_off(s), -1);
+	fx_inject(b_udp4(B_IP_PEER, 1234, B_IP_STACK, 9100, "aaaa", 4));
+	fx_inject(b_udp4(B_IP_PEER, 1234, B_IP_STACK, 9100, "", 0));
+	fx_inject(b_udp4(B_IP_PEER, 1234, B_IP_STACK, 9100, "bbbbbb", 6));
+	char buf[16];
+	set_peek_off(s, 0);
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), MSG_PEEK), 4);
+	ck_assert_int_eq(peek_off(s), 4);
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), MSG_PEEK), 0); /* the empty one, now peeked */
+	ck_assert_int_eq(ns_recv(s, buf, 2, MSG_PEEK), 2);	       /* passed it */
+	ck_assert_mem_eq(buf, "bb", 2);
+	ck_assert_int_eq(peek_off(s), 6);
+	/* MSG_TRUNC returns (and moves by) the whole length; what was
+	 * copied is the rest from the offset on. */
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	size_t copied = 99;
+	ck_assert_int_eq(ns_recvmsg_copied(s, &m, MSG_PEEK | MSG_TRUNC, &copied), 6);
+	ck_assert_uint_eq(copied, 4);
+	ck_assert_mem_eq(buf, "bbbb", 4);
+	ck_assert(!(m.msg_flags & MSG_TRUNC));
+	ck_assert_int_eq(peek_off(s), 12);
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), MSG_PEEK), -EAGAIN); /* past them all */
+	/* The peek before a read sees the head and leaves the offset. */
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), MSG_PEEK | NS_MSG_HEAD), 4);
+	ck_assert_mem_eq(buf, "aaaa", 4);
+	ck_assert_int_eq(peek_off(s), 12);
+	/* Reads move it back by what they return, never below 0. */
+	ck_assert_int_eq(ns_recv(s, buf, 2, 0), 2);
+	ck_assert_int_eq(peek_off(s), 10);
+	ck_assert_int_eq(ns_recv(s, buf, sizeof(buf), 0), 0);
+	ck_assert_int_eq(ns_recv(s, buf, 1, MSG_TRUNC), 6);
+	ck_assert_int_eq(peek_off(s), 4);
+	set_peek_off(s, -2); /* any negative: off, read back as set */
+	ck_assert_int_eq(peek_off(s), -2);
+	ns_close(s);
+	/* Ping sockets have none (Linux: EOPNOTSUPP both ways). */
+	struct ns_socket *p;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_DGRAM, IPPROTO_ICMP, &p), 0);
+	int v = 0;
+	socklen_t l = sizeof(v);
+	ck_assert_int_eq(ns_setsockopt(p, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)), -EOPNOTSUPP);
+	ck_assert_int_eq(ns_getsockopt(p, SOL_SOCKET, SO_PEEK_OFF, &v, &l), -EOPNOTSUPP);
+	ns_close(p);
+}
+END_TEST
+
 START_TEST(ancillary_data_reports_destination_interface_ttl_and_tos)
 {
 	struct ns_socket *s = new_sock(0);
@@ -850,6 +918,7 @@ Suite *udp_suite(void)
 	ADD_FX(s, pending_error_is_reported_before_queued_data);
 	ADD_FX(s, datagram_over_65507_bytes_fails_emsgsize);
 	ADD_FX(s, msg_peek_and_msg_trunc_behave_as_linux);
+	ADD_FX(s, so_peek_off_walks_the_datagrams_as_linux);
 	ADD_FX(s, ancillary_data_reports_destination_interface_ttl_and_tos);
 	ADD_FX(s, broadcast_needs_so_broadcast);
 	ADD_FX(s, broadcast_datagram_reaches_every_matching_socket);

@@ -46,6 +46,7 @@ enum {
 	PKT_F_LOCAL_ERR_SENT = 1u << 5,
 	PKT_F_L2 = 1u << 6,	       /* an Ethernet header lies right before l3_off */
 	PKT_F_MC_LOOP = 1u << 7,       /* our own multicast, looped back to us */
+	PKT_F_PEEKED = 1u << 8,	       /* a queued empty datagram a peek returned (SO_PEEK_OFF) */
 };
 
 enum { PKT_GSO_NONE = 0, PKT_GSO_TCPV4 = 1, PKT_GSO_TCPV6 = 4, PKT_GSO_UDP_L4 = 5 };

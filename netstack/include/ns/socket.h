@@ -31,11 +31,6 @@ typedef void (*ns_wake_fn)(struct ns_socket *s, uint32_t events, void *ctx);
 /* A wake-up's extra event, beside the poll mask: a TCP connection saw a
  * new urgent pointer (the place of Linux's SIGURG). */
 #define NS_EV_URGENT 0x40000000u
-/* A recvmsg flag of the caller's (a bit Linux ignores on a receive): this
- * MSG_PEEK is the caller's own look before it takes the same message with
- * a read, not the application's peek. What Linux hands out once, even to
- * a peek (IPV6_RECVPATHMTU's report), then stays for that read. */
-#define NS_MSG_TAKING 0x10000000
 
 /* domain AF_INET (AF_INET6 with the IPv6 work), type SOCK_DGRAM or
  * SOCK_STREAM (flags SOCK_NONBLOCK/SOCK_CLOEXEC are ignored here). */
@@ -53,6 +48,43 @@ int ns_accept(struct ns_socket *s, struct ns_socket **out, struct sockaddr *addr
 ssize_t ns_sendmsg(struct ns_socket *s, const struct msghdr *msg, int flags);
 /* msg->msg_namelen and msg->msg_controllen are updated; msg_flags set. */
 ssize_t ns_recvmsg(struct ns_socket *s, struct msghdr *msg, int flags);
+/* The same, and *copied: the bytes written to msg's buffers. With
+ * MSG_TRUNC the result is what Linux returns, a datagram's length (TCP:
+ * the bytes dropped), which says how many were copied only when SO_PEEK_OFF
+ * did not begin the copy inside the datagram. */
+ssize_t ns_recvmsg_copied(struct ns_socket *s, struct msghdr *msg, int flags, size_t *copied);
+/* A receive flag of the stack's own (a bit Linux ignores on a receive):
+ * with MSG_PEEK, peek at the head of the queue, as the read that follows
+ * will take it, whatever SO_PEEK_OFF says, and leave the offset alone (a
+ * caller that peeks first and takes afterwards, as the sentry does); what
+ * Linux hands out once, even to an application's peek (IPV6_RECVPATHMTU's
+ * report), stays for that read. */
+#define NS_MSG_HEAD 0x01000000
+
+/*
+ * SO_PEEK_OFF as Linux keeps it (socket(7)): an offset below 0 (-1 at
+ * first) is off. A MSG_PEEK at an offset n >= 0 begins n bytes into the
+ * queue (a datagram socket's: past the whole datagrams n covers, then
+ * inside the next one) and moves the offset on by what it returned; a
+ * read moves it back by what it took, never below 0. Shared with the
+ * sentry's unix sockets, which keep theirs the same way.
+ */
+static inline int ns_peek_off_move(int off, long delta)
+{
+	if (off < 0)
+		return off;
+	long v = (long)off + delta;
+	return v < 0 ? 0 : v > 0x7fffffff ? 0x7fffffff : (int)v;
+}
+
+/* Whether a peek `skip` bytes into a datagram queue passes a whole
+ * datagram of len bytes to the next one (Linux __skb_try_recv_from_queue:
+ * an empty one is passed only once a peek has returned it, so that peeks
+ * at the offset go on to the next). */
+static inline int ns_peek_off_passes(size_t skip, size_t len, int peeked)
+{
+	return skip >= len && (skip || peeked);
+}
 ssize_t ns_send(struct ns_socket *s, const void *buf, size_t len, int flags);
 ssize_t ns_sendto(struct ns_socket *s, const void *buf, size_t len, int flags,
 		  const struct sockaddr *to, socklen_t tolen);

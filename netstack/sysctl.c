@@ -56,6 +56,7 @@ TCP_INT(keepcnt, uint32_t)
 TCP_INT(somaxconn, uint32_t)
 TCP_INT(tso_win_divisor, uint32_t)
 TCP_INT(notsent_lowat, uint32_t)
+TCP_INT(fastopen, int)
 
 static void get_fin_timeout(struct ns_stack *st, long v[3])
 {
@@ -127,6 +128,8 @@ static const struct sysctl_ent table[] = {
 	{ "ipv4/tcp_available_congestion_control", 0, 0, 0, NULL, NULL },
 	{ "ipv4/tcp_congestion_control", 0, 0, 0, NULL, NULL },
 	{ "ipv4/tcp_ecn", 1, 0, 2, get_ecn, set_ecn },
+	/* (kept; bit 0 allows TCP_FASTOPEN_CONNECT and MSG_FASTOPEN) */
+	{ "ipv4/tcp_fastopen", 1, INT_MIN, INT_MAX, get_fastopen, set_fastopen },
 	{ "ipv4/tcp_fin_timeout", 1, 0, INT_MAX / 1000, get_fin_timeout, set_fin_timeout },
 	/* (Linux takes 0 too; here 0 would mean "the default" per socket) */
 	{ "ipv4/tcp_keepalive_intvl", 1, 1, 32767, get_keepintvl_s, set_keepintvl_s },

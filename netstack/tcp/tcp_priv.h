@@ -416,6 +416,10 @@ struct tcp_sock {
 	 * tcp_fastopen 1) is the client's only, so a listener answers a
 	 * SYN with data as one without. */
 	uint32_t fastopen_qlen;
+	/* TCP_FASTOPEN_CONNECT: kept and read back. With no cookie a Linux
+	 * client connects as without it (its SYN only asks for a cookie),
+	 * and moat never has one: connect() is a plain one. */
+	uint8_t fastopen_connect;
 	uint8_t force_push;	     /* persist timer: send what fits, now */
 	uint8_t shut_rd, shut_wr;
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
@@ -509,6 +513,9 @@ struct tcp_state {
 	uint8_t syncookies;	/* 1: when the SYN queue overflows (Linux default) */
 	uint8_t sack, timestamps, window_scaling;
 	uint8_t ecn;	/* Linux tcp_ecn: 0 off, 1 request and accept, 2 accept (default) */
+	/* tcp_fastopen: kept; its bit 0 (the client's, Linux's default 1)
+	 * allows TCP_FASTOPEN_CONNECT and MSG_FASTOPEN */
+	int fastopen;
 	const struct tcp_cc_ops *default_cc;
 	uint32_t syncookie_mss_idx_last;
 };

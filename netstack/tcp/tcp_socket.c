@@ -1108,6 +1108,15 @@ static int tcp_setsockopt(struct ns_socket *s, int level, int name, const void *
 	case TCP_DEFER_ACCEPT:
 		tp->defer_accept = tcp_defer_secs_to_timeouts(val);
 		return 0;
+	case TCP_FASTOPEN_CONNECT:
+		if (val < 0 || val > 1)
+			return -EINVAL;
+		if (!(s->stack->tcp->fastopen & 1))
+			return -EOPNOTSUPP;
+		if (tp->state != TCPS_CLOSED)
+			return -EINVAL;
+		tp->fastopen_connect = (uint8_t)val;
+		return 0;
 	case TCP_FASTOPEN:
 		if (val < 0 || (tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN))
 			return -EINVAL;
@@ -1322,6 +1331,8 @@ static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 		return put_int(v, len, tp->linger2_s ? tp->linger2_s : (int)(s->stack->tcp->fin_timeout / NS_SEC));
 	case TCP_DEFER_ACCEPT:
 		return put_int(v, len, tcp_defer_timeouts_to_secs(tp->defer_accept));
+	case TCP_FASTOPEN_CONNECT:
+		return put_int(v, len, tp->fastopen_connect);
 	case TCP_FASTOPEN:
 		return put_int(v, len, (int)tp->fastopen_qlen);
 	case TCP_QUICKACK:
@@ -1425,6 +1436,7 @@ int tcp_init(struct ns_stack *st)
 	st->tcp->syncookies = 1;
 	st->tcp->sack = st->tcp->timestamps = st->tcp->window_scaling = 1;
 	st->tcp->ecn = 2; /* Linux's default: accept ECN, do not ask for it */
+	st->tcp->fastopen = 1; /* Linux's default: TFO_CLIENT_ENABLE */
 	st->tcp->default_cc = &tcp_cubic_ops;
 	st->tcp->eph_offset = ns_random32(st);
 	ip4_register(st, IPPROTO_TCP_, &tcp_l4_ops);

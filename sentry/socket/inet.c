@@ -281,15 +281,54 @@ static void deliver_local(struct sock *s)
 		;
 }
 
+/* MSG_FASTOPEN on a TCP socket (tcp(7)): a send that connects first, as
+ * Linux's tcp_sendmsg_fastopen does without a cookie (moat never has
+ * one): the handshake, then the data; a send that may not wait gets
+ * EINPROGRESS and sends nothing. Refused (EOPNOTSUPP) for AF_UNSPEC and
+ * when net.ipv4.tcp_fastopen lacks the client's bit; otherwise connect's
+ * answers (EISCONN once connected, a refusal's error). The syscall layer
+ * drops the flag for the pieces after the first. */
+static int inet_fastopen(struct sock *s, struct task *t, const struct kmsg *m, int flags, struct waitq **wq)
+{
+	struct inet_sock *is = I(s);
+	char v[24] = "";
+	if (ns_sysctl_read(is->netns->st, "ipv4/tcp_fastopen", v, sizeof(v)) < 0 || !(atoi(v) & 1))
+		return -EOPNOTSUPP;
+	if (m->addrlen >= sizeof(sa_family_t) && m->addr.ss_family == AF_UNSPEC)
+		return -EOPNOTSUPP;
+	const struct sockaddr *a = (const struct sockaddr *)&m->addr;
+	socklen_t al = m->addrlen;
+	struct sockaddr_storage peer;
+	if (!al) {
+		/* No address: Linux's connect goes by the state first
+		 * (EISCONN but when closed), then wants one (EINVAL); a
+		 * connection under way goes on as its peer's. */
+		if (tcp_state(is->ns) == TCP_CLOSE)
+			return -EINVAL;
+		al = sizeof(peer);
+		if (ns_getpeername(is->ns, (struct sockaddr *)&peer, &al) < 0)
+			return -EISCONN;
+		a = (const struct sockaddr *)&peer;
+	}
+	int r = inet_connect(s, t, a, al, wq);
+	if (r == -EAGAIN && (flags & MSG_DONTWAIT))
+		r = -EINPROGRESS; /* (a blocking socket's MSG_DONTWAIT) */
+	return r;
+}
+
 static ssize_t inet_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int flags, struct waitq **wq)
 {
-	(void)t;
 	struct iovec iov = { m->data, m->len };
 	struct msghdr mh;
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
-	if (m->addrlen) {
+	if ((flags & MSG_FASTOPEN) && s->type == SOCK_STREAM) {
+		int r = inet_fastopen(s, t, m, flags, wq);
+		if (r)
+			return r;
+		flags &= ~MSG_FASTOPEN; /* (connected: the data goes without the address) */
+	} else if (m->addrlen) {
 		mh.msg_name = &m->addr;
 		mh.msg_namelen = m->addrlen;
 	}

@@ -578,8 +578,9 @@ static long send_sock(struct task *t, struct file *f, struct sock *s, struct uit
 	while (!r) {
 		struct waitq *wq = NULL;
 		/* One MSG_ZEROCOPY id per call that sends (Linux): the pieces
-		 * after the first (a long or a blocked write) carry none. */
-		ssize_t w = s->ops->sendmsg(s, t, &m, done ? flags & ~MSG_ZEROCOPY : flags, &wq);
+		 * after the first (a long or a blocked write) carry none; nor
+		 * do they connect again (MSG_FASTOPEN). */
+		ssize_t w = s->ops->sendmsg(s, t, &m, done ? flags & ~(MSG_ZEROCOPY | MSG_FASTOPEN) : flags, &wq);
 		if (w == -EAGAIN) {
 			if (nonblock) {
 				r = done ? (long)done : -EAGAIN;

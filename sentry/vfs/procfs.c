@@ -1085,6 +1085,7 @@ static const struct pent sys_net_ipv4[] = {
 	NET_SYSCTL("ipv4", "tcp_available_congestion_control", 0444),
 	NET_SYSCTL("ipv4", "tcp_congestion_control", 0644),
 	NET_SYSCTL("ipv4", "tcp_ecn", 0644),
+	NET_SYSCTL("ipv4", "tcp_fastopen", 0644),
 	NET_SYSCTL("ipv4", "tcp_fin_timeout", 0644),
 	NET_SYSCTL("ipv4", "tcp_keepalive_intvl", 0644),
 	NET_SYSCTL("ipv4", "tcp_keepalive_probes", 0644),

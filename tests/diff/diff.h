@@ -84,6 +84,9 @@ void case_epoll_exclusive(void);
 /* tcpoptcases.c */
 void case_tcp_options(void);
 
+/* tfocases.c */
+void case_tcp_fastopen(void);
+
 /* The cases of udpcases.c. */
 void case_udp_addresses(void);
 void case_udp_errqueue(void);

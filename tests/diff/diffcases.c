@@ -512,6 +512,7 @@ static const struct {
 	{ "socket_calls", case_socket_calls },
 	{ "epoll_exclusive", case_epoll_exclusive },
 	{ "tcp_options", case_tcp_options },
+	{ "tcp_fastopen", case_tcp_fastopen },
 	{ "udp_addresses", case_udp_addresses },
 	{ "udp_errqueue", case_udp_errqueue },
 	{ "mcast_loopback", case_mcast_loopback },

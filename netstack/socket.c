@@ -858,6 +858,13 @@ static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_
 	if ((r = get_int(v, len, &val)) < 0)
 		return r;
 	switch (name) {
+	case SO_BINDTOIFINDEX:
+		/* SO_BINDTODEVICE by index; Linux does not check that the
+		 * interface exists (a route through none is then found) */
+		if (val < 0)
+			return -EINVAL;
+		s->bound_nic = val;
+		return 0;
 	case SO_ATTACH_FILTER:
 		return filter_attach(s, v, len);
 	case SO_DETACH_FILTER:
@@ -1019,6 +1026,8 @@ static int sol_socket_get(struct ns_socket *s, int name, void *v, socklen_t *len
 		return put_bytes(v, len, &s->rcvtimeo, sizeof(s->rcvtimeo));
 	case SO_SNDTIMEO:
 		return put_bytes(v, len, &s->sndtimeo, sizeof(s->sndtimeo));
+	case SO_BINDTOIFINDEX:
+		return put_int(v, len, s->bound_nic);
 	case SO_BINDTODEVICE: {
 		struct ns_nic *nic = ns_nic_get(s->stack, s->bound_nic);
 		const char *n = nic ? nic->name : "";

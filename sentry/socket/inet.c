@@ -266,6 +266,7 @@ static int inet_accept(struct sock *s, struct task *t, struct sock **out, struct
 	}
 	is->sk.rcvtimeo = s->rcvtimeo;
 	is->sk.sndtimeo = s->sndtimeo;
+	sock_inherit_kept(&is->sk, s);
 	*out = &is->sk;
 	return 0;
 }
@@ -434,11 +435,6 @@ static int inet_getname(struct sock *s, struct sockaddr *a, socklen_t *len, int 
 	return peer ? ns_getpeername(I(s)->ns, a, len) : ns_getsockname(I(s)->ns, a, len);
 }
 
-static int is_timeo(int level, int name)
-{
-	return level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO);
-}
-
 /*
  * SO_ATTACH_FILTER: the struct sock_fprog (already copied in) points to the
  * program in the task's memory; it is fetched here and handed to the stack
@@ -523,7 +519,7 @@ static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, 
 			   socklen_t len)
 {
 	/* The timeouts are the syscall layer's (it parks and wakes). */
-	if (is_timeo(level, name))
+	if (sock_is_timeo(level, name))
 		return sock_setsockopt_common(s, name, val, len);
 	if (level == SOL_SOCKET && name == SO_ATTACH_FILTER)
 		return inet_attach_filter(s, t, val, len);
@@ -534,17 +530,19 @@ static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, 
 	int r = ns_setsockopt(I(s)->ns, level, name, val, len);
 	if (r == 0 && level == IPPROTO_UDP)
 		deliver_local(s); /* (UDP_CORK off sent the pending datagram) */
+	if (r == -ENOPROTOOPT && level == SOL_SOCKET)
+		r = sock_setsockopt_common(s, name, val, len); /* (the options every family keeps) */
 	return r;
 }
 
 static int inet_getsockopt(struct sock *s, struct task *t, int level, int name, void *val, socklen_t *len)
 {
 	(void)t;
-	if (is_timeo(level, name))
-		return sock_getsockopt_common(s, name, val, len);
+	if (sock_is_timeo(level, name))
+		return sock_getsockopt_common(s, t, name, val, len);
 	int r = ns_getsockopt(I(s)->ns, level, name, val, len);
 	if (r == -ENOPROTOOPT && level == SOL_SOCKET)
-		r = sock_getsockopt_common(s, name, val, len);
+		r = sock_getsockopt_common(s, t, name, val, len);
 	return r;
 }
 

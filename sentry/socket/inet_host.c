@@ -207,7 +207,7 @@ static int h_getname(struct sock *s, struct sockaddr *a, socklen_t *len, int pee
 static int h_setsockopt(struct sock *s, struct task *t, int level, int name, const void *val, socklen_t len)
 {
 	(void)t;
-	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO))
+	if (sock_is_timeo(level, name))
 		return sock_setsockopt_common(s, name, val, len);
 	/* SO_PEEK_OFF is refused (as by a socket without one): the syscall
 	 * layer's peek before each read would begin at a host socket's
@@ -221,8 +221,8 @@ static int h_setsockopt(struct sock *s, struct task *t, int level, int name, con
 static int h_getsockopt(struct sock *s, struct task *t, int level, int name, void *val, socklen_t *len)
 {
 	(void)t;
-	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO))
-		return sock_getsockopt_common(s, name, val, len);
+	if (sock_is_timeo(level, name))
+		return sock_getsockopt_common(s, t, name, val, len);
 	if (level == SOL_SOCKET && name == SO_PEEK_OFF)
 		return -EOPNOTSUPP; /* (refused, h_setsockopt) */
 	return (int)neg(getsockopt(H(s)->fd, level, name, val, len));

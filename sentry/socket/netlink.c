@@ -990,7 +990,7 @@ static int nl_getsockopt(struct sock *s, struct task *t, int level, int name, vo
 {
 	(void)t;
 	if (level == SOL_SOCKET)
-		return sock_getsockopt_common(s, name, val, len);
+		return sock_getsockopt_common(s, t, name, val, len);
 	if (level != SOL_NETLINK)
 		return -ENOPROTOOPT;
 	int *p = nl_opt(N(s), name);

@@ -1,6 +1,7 @@
 /* Socket files and the options every family shares. */
 #include <errno.h>
 #include <limits.h>
+#include <linux/net_tstamp.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -100,6 +101,15 @@ void sock_init(struct sock *s, const struct sock_ops *ops, int family, int type,
 	s->sndtimeo = SOCK_TIMEO_NONE;
 	s->sndbuf = 212992;
 	s->rcvbuf = 212992;
+	s->kept.incoming_cpu = -1;
+	s->kept.txrehash = 1;
+	s->kept.max_pacing_rate = UINT64_MAX;
+}
+
+void sock_inherit_kept(struct sock *child, const struct sock *listener)
+{
+	child->kept = listener->kept;
+	child->kept.cookie = 0;
 }
 
 int sock_file(struct kernel *k, struct sock *s, int flags, struct file **out)
@@ -136,6 +146,8 @@ static int get_int(const void *val, socklen_t len, int *out)
 	return 0;
 }
 
+#define SOCK_HZ 250
+
 static int get_tv(const void *val, socklen_t len, uint64_t *out)
 {
 	struct timeval tv;
@@ -157,7 +169,11 @@ static int get_tv(const void *val, socklen_t len, uint64_t *out)
 		*out = SOCK_TIMEO_NONE;
 		return 0;
 	}
-	*out = (uint64_t)tv.tv_sec * 1000000000ull + (uint64_t)tv.tv_usec * 1000;
+	/* Linux keeps a timeout in jiffies, the microseconds rounded up to
+	 * the tick (HZ 250, Debian's: 4 ms), and reads it back so. */
+	uint64_t tick_us = 1000000 / SOCK_HZ;
+	uint64_t us = ((uint64_t)tv.tv_usec + tick_us - 1) / tick_us * tick_us;
+	*out = (uint64_t)tv.tv_sec * 1000000000ull + us * 1000;
 	return 0;
 }
 
@@ -190,13 +206,138 @@ void sock_sigurg(struct kernel *k, struct sock *s)
 		send_signal_tg(tg, SIGURG, &si);
 }
 
+#ifndef SO_PREFER_BUSY_POLL
+#define SO_PREFER_BUSY_POLL 69
+#endif
+#ifndef SO_BUSY_POLL_BUDGET
+#define SO_BUSY_POLL_BUDGET 70
+#endif
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+#ifndef SO_RESERVE_MEM
+#define SO_RESERVE_MEM 73
+#endif
+#ifndef SO_TXREHASH
+#define SO_TXREHASH 74
+#endif
+#ifndef SO_RCVMARK
+#define SO_RCVMARK 75
+#endif
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+
+static int is_tcp(const struct sock *s)
+{
+	return (s->family == AF_INET || s->family == AF_INET6) && s->type == SOCK_STREAM;
+}
+
+/* The options of struct sock_kept (and the read-only and refused ones
+ * beside them), as Linux's sk_setsockopt answers them on any family. */
+static int kept_set(struct sock *s, int name, const void *val, socklen_t len)
+{
+	int v, e;
+	struct sock_kept *k = &s->kept;
+	switch (name) {
+	case SO_NO_CHECK:
+	case SO_WIFI_STATUS:
+	case SO_NOFCS:
+	case SO_PREFER_BUSY_POLL:
+	case SO_RCVMARK:
+	case SO_INCOMING_CPU:
+		if ((e = get_int(val, len, &v)))
+			return e;
+		if (name == SO_INCOMING_CPU)
+			k->incoming_cpu = v;
+		else
+			*(name == SO_NO_CHECK	     ? &k->no_check
+			  : name == SO_WIFI_STATUS   ? &k->wifi_status
+			  : name == SO_NOFCS	     ? &k->nofcs
+			  : name == SO_PREFER_BUSY_POLL ? &k->prefer_busy_poll
+						     : &k->rcvmark) = !!v;
+		return 0;
+	case SO_MAX_PACING_RATE: {
+		/* a 32-bit rate (~0U: none, as Linux) or a 64-bit one */
+		uint64_t r;
+		if (len >= (socklen_t)sizeof(r)) {
+			memcpy(&r, val, sizeof(r));
+		} else if (len >= (socklen_t)sizeof(uint32_t)) {
+			uint32_t r32;
+			memcpy(&r32, val, sizeof(r32));
+			r = r32 == UINT32_MAX ? UINT64_MAX : r32;
+		} else {
+			return -EINVAL;
+		}
+		k->max_pacing_rate = r;
+		return 0;
+	}
+	case SO_TXREHASH:
+		if ((e = get_int(val, len, &v)))
+			return e;
+		if (!is_tcp(s))
+			return -EOPNOTSUPP; /* (Linux 6.18: TCP's only) */
+		if (v < -1 || v > 1)
+			return -EINVAL;
+		k->txrehash = v < 0 ? 1 : v; /* (-1: net.core.txrehash, 1) */
+		return 0;
+	case SO_BUSY_POLL_BUDGET:
+		/* write-only; above the current budget (0) only with
+		 * CAP_NET_ADMIN, which the sandbox's root has */
+		if ((e = get_int(val, len, &v)))
+			return e;
+		return v < 0 || v > 65535 ? -EINVAL : 0;
+	case SO_RESERVE_MEM:
+		/* Linux: memory accounting by a cgroup, which a socket here
+		 * never has */
+		if ((e = get_int(val, len, &v)))
+			return e;
+		return v < 0 ? -EINVAL : -EOPNOTSUPP;
+	case SO_TXTIME: {
+		struct sock_txtime tt;
+		if (len != (socklen_t)sizeof(tt))
+			return -EINVAL;
+		memcpy(&tt, val, sizeof(tt));
+		if (tt.flags & ~(uint32_t)SOF_TXTIME_FLAGS_MASK)
+			return -EINVAL;
+		k->txtime_clock = (uint32_t)tt.clockid;
+		k->txtime_flags = tt.flags;
+		return 0;
+	}
+	case SO_BINDTOIFINDEX:
+		/* (an inet socket's goes to the netstack; Linux does not
+		 * check the index exists) */
+		if ((e = get_int(val, len, &v)))
+			return e;
+		if (v < 0)
+			return -EINVAL;
+		k->bindtoindex = v;
+		return 0;
+	case SO_PASSSEC:
+		/* unix and netlink sockets (inet ones: EOPNOTSUPP, the
+		 * netstack's answer); no security module labels anything, so
+		 * no SCM_SECURITY follows, as on Linux without one */
+		if ((e = get_int(val, len, &v)))
+			return e;
+		k->passsec = !!v;
+		return 0;
+	default:
+		/* (Linux wants an int before it looks at the name) */
+		return len < (socklen_t)sizeof(int) ? -EINVAL : -ENOPROTOOPT;
+	}
+}
+
 int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t len)
 {
 	int v, e;
 	switch (name) {
 	case SO_RCVTIMEO:
 	case SO_SNDTIMEO:
-		return get_tv(val, len, name == SO_RCVTIMEO ? &s->rcvtimeo : &s->sndtimeo);
+	case SO_RCVTIMEO_NEW:
+	case SO_SNDTIMEO_NEW:
+		/* (the _NEW names' struct __kernel_sock_timeval is a timeval
+		 * on x86-64) */
+		return get_tv(val, len, name == SO_RCVTIMEO || name == SO_RCVTIMEO_NEW ? &s->rcvtimeo : &s->sndtimeo);
 	case SO_REUSEADDR:
 	case SO_KEEPALIVE:
 	case SO_BROADCAST:
@@ -279,7 +420,7 @@ int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t 
 		e = get_int(val, len, &v);
 		return e ? e : -EOPNOTSUPP;
 	default:
-		return -ENOPROTOOPT;
+		return kept_set(s, name, val, len);
 	}
 }
 
@@ -304,7 +445,95 @@ static int put_tv(void *val, socklen_t *len, uint64_t ns)
 	return 0;
 }
 
-int sock_getsockopt_common(struct sock *s, int name, void *val, socklen_t *len)
+static int put_u64(void *val, socklen_t *len, uint64_t v)
+{
+	if (*len < (socklen_t)sizeof(v))
+		return -EINVAL;
+	memcpy(val, &v, sizeof(v));
+	*len = sizeof(v);
+	return 0;
+}
+
+/* SO_COOKIE: a number of the socket's own, never 0, the same for its life */
+static uint64_t sock_cookie(struct sock *s)
+{
+	static uint64_t next = 1;
+	if (!s->kept.cookie)
+		s->kept.cookie = next++;
+	return s->kept.cookie;
+}
+
+static int kept_get(struct sock *s, struct task *t, int name, void *val, socklen_t *len)
+{
+	const struct sock_kept *k = &s->kept;
+	switch (name) {
+	case SO_NO_CHECK:
+		return put_int(val, len, k->no_check);
+	case SO_WIFI_STATUS:
+		return put_int(val, len, k->wifi_status);
+	case SO_NOFCS:
+		return put_int(val, len, k->nofcs);
+	case SO_PREFER_BUSY_POLL:
+		return put_int(val, len, k->prefer_busy_poll);
+	case SO_RCVMARK:
+		return put_int(val, len, k->rcvmark);
+	case SO_INCOMING_CPU:
+		return put_int(val, len, k->incoming_cpu);
+	case SO_MAX_PACING_RATE:
+		/* (Linux: an int unless the room holds more; ~0 as -1) */
+		if (*len >= (socklen_t)sizeof(uint64_t))
+			return put_u64(val, len, k->max_pacing_rate);
+		return put_int(val, len, k->max_pacing_rate > UINT32_MAX ? -1 : (int)k->max_pacing_rate);
+	case SO_TXREHASH:
+		return is_tcp(s) ? put_int(val, len, k->txrehash) : -EOPNOTSUPP;
+	case SO_RESERVE_MEM:
+		return put_int(val, len, 0);
+	case SO_BPF_EXTENSIONS:
+		return put_int(val, len, 64); /* (Linux's SKF_AD_MAX) */
+	case SO_BINDTOIFINDEX:
+		return put_int(val, len, k->bindtoindex);
+	case SO_TXTIME: {
+		struct sock_txtime tt = { .clockid = (clockid_t)k->txtime_clock, .flags = k->txtime_flags };
+		socklen_t n = *len < (socklen_t)sizeof(tt) ? *len : (socklen_t)sizeof(tt);
+		memcpy(val, &tt, n);
+		*len = n;
+		return 0;
+	}
+	case SO_COOKIE:
+		return put_u64(val, len, sock_cookie(s));
+	case SO_NETNS_COOKIE: {
+		/* the namespace's own number, never 0 (Linux: its net_cookie);
+		 * the reader's, which is the socket's unless it was passed
+		 * across namespaces */
+		if (*len != (socklen_t)sizeof(uint64_t))
+			return -EINVAL;
+		const struct netns *n = t ? task_netns(t) : NULL;
+		return put_u64(val, len, n ? n->c.ino : 1);
+	}
+	case SO_PEERNAME: {
+		/* the peer's address; Linux refuses a buffer longer than it */
+		struct sockaddr_storage a;
+		socklen_t al = sizeof(a);
+		if (!s->ops->getname || s->ops->getname(s, (struct sockaddr *)&a, &al, 1) < 0)
+			return -ENOTCONN;
+		if (al < *len)
+			return -EINVAL;
+		memcpy(val, &a, *len);
+		return 0;
+	}
+	case SO_PASSSEC:
+		return put_int(val, len, k->passsec);
+	case SO_PEERGROUPS:
+	case SO_PEERPIDFD:
+		/* a peer's credentials come with a unix connection only;
+		 * unix.c does not answer these yet (tests/diff/README.md) */
+		return s->family == AF_UNIX ? -ENOPROTOOPT : -ENODATA;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+int sock_getsockopt_common(struct sock *s, struct task *t, int name, void *val, socklen_t *len)
 {
 	switch (name) {
 	case SO_TYPE:
@@ -314,8 +543,10 @@ int sock_getsockopt_common(struct sock *s, int name, void *val, socklen_t *len)
 	case SO_PROTOCOL:
 		return put_int(val, len, s->protocol);
 	case SO_RCVTIMEO:
+	case SO_RCVTIMEO_NEW:
 		return put_tv(val, len, s->rcvtimeo);
 	case SO_SNDTIMEO:
+	case SO_SNDTIMEO_NEW:
 		return put_tv(val, len, s->sndtimeo);
 	case SO_REUSEADDR:
 		return put_int(val, len, s->reuseaddr);
@@ -361,6 +592,6 @@ int sock_getsockopt_common(struct sock *s, int name, void *val, socklen_t *len)
 	case SO_PEEK_OFF:
 		return -EOPNOTSUPP; /* (as set: unix.c keeps its own) */
 	default:
-		return -ENOPROTOOPT;
+		return kept_get(s, t, name, val, len);
 	}
 }

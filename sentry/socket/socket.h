@@ -67,6 +67,26 @@ struct sock_ops {
  * at all (0), and both read back as zero. */
 #define SOCK_TIMEO_NONE UINT64_MAX
 
+/* SOL_SOCKET options that every family answers alike and that nothing in
+ * the sandbox acts on, kept and read back with Linux's checks
+ * (sock_setsockopt_common): there is no device to skip checksums or the
+ * frame check sequence for (SO_NO_CHECK, SO_NOFCS), no Wi-Fi status, no
+ * device queue to busy-poll, no pacing queueing discipline, no marks on
+ * received packets (SO_RCVMARK), no departure-time scheduling (SO_TXTIME),
+ * no flow rehash; SO_INCOMING_CPU is the value set (Linux's also follows
+ * the CPU that last received, which the sandbox does not have). An
+ * accepted socket starts with its listener's. */
+struct sock_kept {
+	int no_check, wifi_status, nofcs, prefer_busy_poll, rcvmark;
+	int incoming_cpu; /* -1: none */
+	int txrehash;	  /* inet: 0 or 1 (Linux's net.core.txrehash default) */
+	uint64_t max_pacing_rate; /* ~0: none */
+	uint32_t txtime_clock, txtime_flags;
+	int bindtoindex;  /* SO_BINDTOIFINDEX of a socket outside the netstack (unix) */
+	int passsec;	  /* SO_PASSSEC (unix, netlink) */
+	uint64_t cookie;  /* SO_COOKIE, given at the first read (0: not yet) */
+};
+
 struct sock {
 	const struct sock_ops *ops;
 	int family, type, protocol;
@@ -79,6 +99,7 @@ struct sock {
 	int debug, busy_poll;	 /* SO_DEBUG, SO_BUSY_POLL: kept and read back */
 	int select_errq;	 /* SO_SELECT_ERR_QUEUE (a datagram socket's error polls POLLPRI too) */
 	struct linger linger;
+	struct sock_kept kept;	 /* socket.c's generic options */
 };
 
 /* recvmsg flags of the socket layer's own (bits Linux ignores on a
@@ -96,7 +117,16 @@ void sock_init(struct sock *s, const struct sock_ops *ops, int family, int type,
 int sock_create(struct task *t, int family, int type, int protocol, struct sock **out);
 /* SOL_SOCKET options every family shares; -ENOPROTOOPT to pass on. */
 int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t len);
-int sock_getsockopt_common(struct sock *s, int name, void *val, socklen_t *len);
+int sock_getsockopt_common(struct sock *s, struct task *t, int name, void *val, socklen_t *len);
+/* SO_RCVTIMEO and SO_SNDTIMEO (and their _NEW names): the syscall layer's
+ * (it parks and wakes), kept in struct sock for every family. */
+static inline int sock_is_timeo(int level, int name)
+{
+	return level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO || name == SO_RCVTIMEO_NEW ||
+				       name == SO_SNDTIMEO_NEW);
+}
+/* An accepted socket's sock_kept: its listener's, with a cookie of its own. */
+void sock_inherit_kept(struct sock *child, const struct sock *listener);
 /* SO_DEBUG on needs CAP_NET_ADMIN (Linux: EACCES); 1 when refused */
 int sock_debug_denied(struct task *t, int level, int name, const void *val, socklen_t len);
 /* SIGURG to the owner of s's file (F_SETOWN), for out-of-band data */

@@ -966,7 +966,7 @@ static int u_getsockopt(struct sock *s, struct task *t, int level, int name, voi
 		v = u->peek_off;
 		break;
 	default:
-		return sock_getsockopt_common(s, name, val, len);
+		return sock_getsockopt_common(s, t, name, val, len);
 	}
 	/* Linux copies what the length holds of the int (none for 0) */
 	if (*len > (socklen_t)sizeof(int))

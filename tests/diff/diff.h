@@ -84,6 +84,9 @@ void case_epoll_exclusive(void);
 /* tcpoptcases.c */
 void case_tcp_options(void);
 
+/* keptcases.c */
+void case_socket_options_kept(void);
+
 /* tfocases.c */
 void case_tcp_fastopen(void);
 

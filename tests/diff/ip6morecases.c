@@ -438,9 +438,10 @@ static void tcp_sticky(void)
 		got += (size_t)n;
 	}
 	V("200 KB through", "got %zu, %s", got, memcmp(in, out, got) ? "different" : "the same");
-	/* a header set on a connected socket: the segments shrink */
+	/* a header set on a connected socket: the segments shrink (TCP_MAXSEG
+	 * is not compared: it is bounded by half the largest window the
+	 * reader offered so far, which depends on how fast it read) */
 	TRY("client IPV6_HOPOPTS too", setsockopt(c, IPPROTO_IPV6, IPV6_HOPOPTS, opts16, sizeof(opts16)));
-	get_int("client TCP_MAXSEG after", c, IPPROTO_TCP, TCP_MAXSEG);
 	TRY("send 70000", send(c, out, 70000, 0));
 	got = 0;
 	while (got < 70000) {

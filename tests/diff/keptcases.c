@@ -1,0 +1,211 @@
+/*
+ * socket(7)'s SOL_SOCKET options that every family answers alike and
+ * nothing in the sandbox acts on (struct sock_kept in the sentry): their
+ * defaults, values and refusals on TCP, UDP, unix stream and datagram
+ * sockets; SO_COOKIE and SO_NETNS_COOKIE (stable, distinct, never 0),
+ * SO_PEERNAME, SO_TXTIME, SO_BINDTOIFINDEX on a TCP socket, the _NEW
+ * timeout names, and what an accepted socket keeps of its listener's.
+ */
+#include "diff.h"
+
+#include <arpa/inet.h>
+#include <linux/net_tstamp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static const struct {
+	const char *name;
+	int opt;
+} kept[] = {
+	{ "SO_NO_CHECK", SO_NO_CHECK },
+	{ "SO_WIFI_STATUS", SO_WIFI_STATUS },
+	{ "SO_NOFCS", SO_NOFCS },
+	{ "SO_MAX_PACING_RATE", SO_MAX_PACING_RATE },
+	{ "SO_BPF_EXTENSIONS", SO_BPF_EXTENSIONS },
+	{ "SO_INCOMING_CPU", SO_INCOMING_CPU },
+	{ "SO_PREFER_BUSY_POLL", 69 },
+	{ "SO_BUSY_POLL_BUDGET", 70 },
+	{ "SO_RESERVE_MEM", 73 },
+	{ "SO_TXREHASH", 74 },
+	{ "SO_RCVMARK", 75 },
+	{ "SO_BINDTOIFINDEX", SO_BINDTOIFINDEX },
+	{ "SO_PASSSEC", SO_PASSSEC },
+	{ "SO_PEERSEC", SO_PEERSEC },
+};
+
+static const struct {
+	const char *name;
+	int family, type;
+} kinds[] = {
+	{ "tcp", AF_INET, SOCK_STREAM },
+	{ "udp", AF_INET, SOCK_DGRAM },
+	{ "tcp6", AF_INET6, SOCK_STREAM },
+	{ "unix stream", AF_UNIX, SOCK_STREAM },
+	{ "unix dgram", AF_UNIX, SOCK_DGRAM },
+};
+
+static void sweep(void)
+{
+	static const int vals[] = { 1, 0, -1, 3, 100000 };
+	char step[128];
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+			int s = socket(kinds[k].family, kinds[k].type, 0);
+			snprintf(step, sizeof(step), "%s %s default", kinds[k].name, kept[i].name);
+			get_int(step, s, SOL_SOCKET, kept[i].opt);
+			for (size_t j = 0; j < sizeof(vals) / sizeof(vals[0]); j++) {
+				snprintf(step, sizeof(step), "%s %s set %d", kinds[k].name, kept[i].name, vals[j]);
+				set_int(step, s, SOL_SOCKET, kept[i].opt, vals[j]);
+				snprintf(step, sizeof(step), "%s %s after %d", kinds[k].name, kept[i].name, vals[j]);
+				get_int(step, s, SOL_SOCKET, kept[i].opt);
+			}
+			char one = 1;
+			snprintf(step, sizeof(step), "%s %s one byte", kinds[k].name, kept[i].name);
+			TRY(step, setsockopt(s, SOL_SOCKET, kept[i].opt, &one, 1));
+			close(s);
+		}
+}
+
+/* SO_MAX_PACING_RATE in 64 bits both ways */
+static void pacing64(void)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	uint64_t r = 0;
+	socklen_t l = sizeof(r);
+	TRY("SO_MAX_PACING_RATE read in 8 bytes", getsockopt(s, SOL_SOCKET, SO_MAX_PACING_RATE, &r, &l));
+	V("SO_MAX_PACING_RATE read in 8 bytes", "%#llx len %u", (unsigned long long)r, (unsigned)l);
+	r = 0x123456789ull;
+	TRY("SO_MAX_PACING_RATE set in 8 bytes", setsockopt(s, SOL_SOCKET, SO_MAX_PACING_RATE, &r, sizeof(r)));
+	l = sizeof(r);
+	getsockopt(s, SOL_SOCKET, SO_MAX_PACING_RATE, &r, &l);
+	V("SO_MAX_PACING_RATE after", "%#llx len %u", (unsigned long long)r, (unsigned)l);
+	get_int("SO_MAX_PACING_RATE after, as an int", s, SOL_SOCKET, SO_MAX_PACING_RATE);
+	close(s);
+}
+
+static void cookies(void)
+{
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		int s = socket(kinds[k].family, kinds[k].type, 0), s2 = socket(kinds[k].family, kinds[k].type, 0);
+		uint64_t a = 0, b = 0, c = 0, n1 = 0, n2 = 0;
+		socklen_t l = 8;
+		int r = getsockopt(s, SOL_SOCKET, SO_COOKIE, &a, &l);
+		l = 8;
+		getsockopt(s, SOL_SOCKET, SO_COOKIE, &b, &l);
+		l = 8;
+		getsockopt(s2, SOL_SOCKET, SO_COOKIE, &c, &l);
+		V(kinds[k].name, "SO_COOKIE %d len %u, not 0 %d, stable %d, its own %d", r, (unsigned)l, a != 0, a == b, a != c);
+		l = 4;
+		errno = 0;
+		r = getsockopt(s, SOL_SOCKET, SO_COOKIE, &a, &l);
+		V(kinds[k].name, "SO_COOKIE in 4 bytes %d %s", r, errname(r ? errno : 0));
+		l = 8;
+		r = getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, &n1, &l);
+		l = 8;
+		getsockopt(s2, SOL_SOCKET, SO_NETNS_COOKIE, &n2, &l);
+		V(kinds[k].name, "SO_NETNS_COOKIE %d len %u, not 0 %d, the same for both %d", r, (unsigned)l, n1 != 0, n1 == n2);
+		l = 16;
+		errno = 0;
+		r = getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, &n1, &l);
+		V(kinds[k].name, "SO_NETNS_COOKIE in 16 bytes %d %s", r, errname(r ? errno : 0));
+		struct sock_txtime tt = { 7, 7 };
+		l = sizeof(tt);
+		r = getsockopt(s, SOL_SOCKET, SO_TXTIME, &tt, &l);
+		V(kinds[k].name, "SO_TXTIME %d len %u clock %d flags %u", r, (unsigned)l, (int)tt.clockid, tt.flags);
+		tt = (struct sock_txtime){ CLOCK_MONOTONIC, SOF_TXTIME_REPORT_ERRORS };
+		TRY("SO_TXTIME set", setsockopt(s, SOL_SOCKET, SO_TXTIME, &tt, sizeof(tt)));
+		l = sizeof(tt);
+		getsockopt(s, SOL_SOCKET, SO_TXTIME, &tt, &l);
+		V(kinds[k].name, "SO_TXTIME after: clock %d flags %u", (int)tt.clockid, tt.flags);
+		tt.flags = 0x100;
+		TRY("SO_TXTIME unknown flag", setsockopt(s, SOL_SOCKET, SO_TXTIME, &tt, sizeof(tt)));
+		TRY("SO_TXTIME short", setsockopt(s, SOL_SOCKET, SO_TXTIME, &tt, 4));
+		char pn[128];
+		l = sizeof(pn);
+		errno = 0;
+		r = getsockopt(s, SOL_SOCKET, SO_PEERNAME, pn, &l);
+		V(kinds[k].name, "SO_PEERNAME unconnected %d %s", r, errname(r ? errno : 0));
+		struct timeval tv = { 3, 5 };
+		TRY("SO_RCVTIMEO_NEW set", setsockopt(s, SOL_SOCKET, SO_RCVTIMEO_NEW, &tv, sizeof(tv)));
+		memset(&tv, 0, sizeof(tv));
+		l = sizeof(tv);
+		getsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, &l);
+		V(kinds[k].name, "SO_RCVTIMEO after the _NEW one: %ld.%06ld", (long)tv.tv_sec, (long)tv.tv_usec);
+		l = sizeof(tv);
+		r = getsockopt(s, SOL_SOCKET, SO_SNDTIMEO_NEW, &tv, &l);
+		V(kinds[k].name, "SO_SNDTIMEO_NEW %d len %u %ld.%06ld", r, (unsigned)l, (long)tv.tv_sec, (long)tv.tv_usec);
+		close(s);
+		close(s2);
+	}
+}
+
+/* SO_PEERNAME of connected sockets (Linux refuses a longer buffer than
+ * the address), and an accepted socket's kept options */
+static void connected(void)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	bind(l, (struct sockaddr *)&a, sizeof(a));
+	set_int("listener SO_RCVMARK 1", l, SOL_SOCKET, 75, 1);
+	listen(l, 2);
+	getsockname(l, (struct sockaddr *)&a, &al);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	connect(c, (struct sockaddr *)&a, sizeof(a));
+	struct sockaddr_in p;
+	socklen_t pl = sizeof(p);
+	int r = getsockopt(c, SOL_SOCKET, SO_PEERNAME, &p, &pl);
+	V("tcp SO_PEERNAME", "%d len %u, the listener's %d", r, (unsigned)pl,
+	  p.sin_port == a.sin_port && p.sin_addr.s_addr == a.sin_addr.s_addr);
+	pl = 8;
+	r = getsockopt(c, SOL_SOCKET, SO_PEERNAME, &p, &pl);
+	V("tcp SO_PEERNAME in 8 bytes", "%d len %u", r, (unsigned)pl);
+	char big[64];
+	pl = sizeof(big);
+	errno = 0;
+	r = getsockopt(c, SOL_SOCKET, SO_PEERNAME, big, &pl);
+	V("tcp SO_PEERNAME in 64 bytes", "%d %s", r, errname(r ? errno : 0));
+	struct pollfd pf = { l, POLLIN, 0 };
+	poll(&pf, 1, 2000);
+	int s = accept(l, NULL, NULL);
+	/* (not SO_INCOMING_CPU: Linux's is the CPU that took the
+	 * handshake's last segment) */
+	get_int("accepted SO_RCVMARK", s, SOL_SOCKET, 75);
+	set_int("tcp SO_BINDTOIFINDEX 1", c, SOL_SOCKET, SO_BINDTOIFINDEX, 1);
+	char dev[16] = "";
+	socklen_t dl = sizeof(dev);
+	r = getsockopt(c, SOL_SOCKET, SO_BINDTODEVICE, dev, &dl);
+	V("tcp SO_BINDTODEVICE after", "%d '%s' len %u", r, dev, (unsigned)dl);
+	set_int("tcp SO_BINDTOIFINDEX 0", c, SOL_SOCKET, SO_BINDTOIFINDEX, 0);
+	get_int("tcp SO_BINDTOIFINDEX after 0", c, SOL_SOCKET, SO_BINDTOIFINDEX);
+	close(s);
+	close(c);
+	close(l);
+	int sp[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+	pl = sizeof(big);
+	errno = 0;
+	r = getsockopt(sp[0], SOL_SOCKET, SO_PEERNAME, big, &pl);
+	V("socketpair SO_PEERNAME", "%d %s", r, errname(r ? errno : 0));
+	pl = sizeof(sa_family_t);
+	r = getsockopt(sp[0], SOL_SOCKET, SO_PEERNAME, big, &pl);
+	V("socketpair SO_PEERNAME in 2 bytes", "%d len %u family %d", r, (unsigned)pl, ((struct sockaddr *)big)->sa_family);
+	close(sp[0]);
+	close(sp[1]);
+}
+
+void case_socket_options_kept(void)
+{
+	sweep();
+	pacing64();
+	cookies();
+	connected();
+}

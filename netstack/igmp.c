@@ -691,16 +691,10 @@ static int set_msfilter(struct ns_socket *s, const uint8_t *v, socklen_t len)
 
 static int set_gfilter(struct ns_socket *s, const uint8_t *v, socklen_t len)
 {
-	if (len < GF_HDR)
-		return -EINVAL;
 	uint32_t ifindex, fmode, n;
-	memcpy(&ifindex, v, 4);
-	memcpy(&fmode, v + GF_FMODE, 4);
-	memcpy(&n, v + GF_FMODE + 4, 4);
-	if (n >= 0x1ffffffu || n > IGMP_MAX_MSF)
-		return -ENOBUFS;
-	if (GF_HDR + GF_SRC * n > len)
-		return -EINVAL;
+	int r = ns_gf_parse(v, len, IGMP_MAX_MSF, &ifindex, &fmode, &n);
+	if (r < 0)
+		return r;
 	struct sockaddr_in sin;
 	memcpy(&sin, v + GF_GROUP, sizeof(sin));
 	if (sin.sin_family != AF_INET)

@@ -533,18 +533,10 @@ static int sock_source(struct ns_socket *s, const uint8_t *group, int ifindex, c
  * exactly that interface must exist. Sources are taken as given. */
 static int set_gfilter(struct ns_socket *s, const uint8_t *v, socklen_t len)
 {
-	if (len < NS_GF_HDR)
-		return -EINVAL;
-	if (!v)
-		return -EFAULT;
 	uint32_t ifindex, fmode, n;
-	memcpy(&ifindex, v, 4);
-	memcpy(&fmode, v + NS_GF_FMODE, 4);
-	memcpy(&n, v + NS_GF_FMODE + 4, 4);
-	if (n >= 0x1ffffffu || n > MLD_MAX_MSF)
-		return -ENOBUFS;
-	if (NS_GF_HDR + NS_GF_SRC * n > len)
-		return -EINVAL;
+	int r = ns_gf_parse(v, len, MLD_MAX_MSF, &ifindex, &fmode, &n);
+	if (r < 0)
+		return r;
 	struct sockaddr_in6 g;
 	memcpy(&g, v + NS_GF_GROUP, sizeof(g));
 	const uint8_t *group = g.sin6_addr.s6_addr;

@@ -756,6 +756,24 @@ static int get_int(const void *v, socklen_t len, int *out)
 	return 0;
 }
 
+int ns_gf_parse(const uint8_t *v, socklen_t len, uint32_t max, uint32_t *ifindex, uint32_t *fmode,
+		uint32_t *n)
+{
+	if (len < NS_GF_HDR)
+		return -EINVAL;
+	if (!v)
+		return -EFAULT;
+	memcpy(ifindex, v, 4);
+	memcpy(fmode, v + NS_GF_FMODE, 4);
+	memcpy(n, v + NS_GF_FMODE + 4, 4);
+	/* (Linux: a count whose size would overflow 32 bits, ENOBUFS too) */
+	if (*n >= 0x1ffffffu || *n > max)
+		return -ENOBUFS;
+	if (NS_GF_HDR + NS_GF_SRC * *n > len)
+		return -EINVAL;
+	return 0;
+}
+
 void ns_gf_reply(uint8_t *b, socklen_t *len, uint32_t fmode, uint32_t n,
 		 void (*put)(uint8_t *ss, uint32_t i, const void *ctx), const void *ctx)
 {

@@ -628,6 +628,11 @@ int ns_ip6_sticky_copy(struct ns_socket *to, const struct ns_socket *from);
  * zeroed sockaddr_storage. Linux writes past a short length; this does not. */
 void ns_gf_reply(uint8_t *b, socklen_t *len, uint32_t fmode, uint32_t n,
 		 void (*put)(uint8_t *ss, uint32_t i, const void *ctx), const void *ctx);
+/* A group_filter to set, as Linux's ip(v6)_set_msfilter checks it: the
+ * header (EINVAL), at most max sources (ENOBUFS), all within len
+ * (EINVAL); 0 with its interface, mode and source count. */
+int ns_gf_parse(const uint8_t *v, socklen_t len, uint32_t max, uint32_t *ifindex, uint32_t *fmode,
+		uint32_t *n);
 
 /* One report on a socket's error queue, read with MSG_ERRQUEUE (Linux's
  * sk_error_queue): an ICMP error about a datagram we sent (IP_RECVERR), or

@@ -968,6 +968,15 @@ static void drive(int st)
 		[H_CLOSE_WAIT] = TCPS_CLOSE_WAIT,   [H_CLOSING] = TCPS_CLOSING,
 		[H_LAST_ACK] = TCPS_LAST_ACK,	    [H_TIME_WAIT] = TCPS_TIME_WAIT,
 	};
+	if (st == H_TIME_WAIT && tp->state == TCPS_CLOSED) {
+		/* A socket its user still holds hands TIME-WAIT to a block of
+		 * its own and is CLOSED (tcp_tw_split): the block must hold
+		 * the 4-tuple. */
+		struct ns_ip la = ns_ip4(B_IP_STACK), ra = ns_ip4(B_IP_PEER);
+		struct tcp_sock *tw = tcp_ehash_lookup(H.st, &la, P->lport, &ra, P->port);
+		NEED(tw && tw->state == TCPS_TIME_WAIT, "drive: CLOSED, and no TIME-WAIT block for its connection");
+		return;
+	}
 	NEED((int)tp->state == want[st], "drive: reached %s", tcp_state_names[tp->state]);
 }
 

@@ -384,28 +384,26 @@ static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 	 * so the stamp is taken here, when the datagram is read (it is also
 	 * what ping falls back to without one). */
 	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
 	if (dgram) {
-		clock_gettime(CLOCK_REALTIME, &now);
 		I(s)->stamp = now;
 		I(s)->stamped = 1;
 	}
-	int ts = 0, tsns = 0;
-	socklen_t tl = sizeof(ts);
-	if (dgram) {
-		ns_getsockopt(I(s)->ns, SOL_SOCKET, SO_TIMESTAMP, &ts, &tl);
-		tl = sizeof(tsns);
-		ns_getsockopt(I(s)->ns, SOL_SOCKET, SO_TIMESTAMPNS, &tsns, &tl);
-	}
-	if ((ts || tsns) && mh.msg_controllen + CMSG_SPACE(sizeof(struct timespec)) <= sizeof(cbuf)) {
-		/* SCM_TIMESTAMP's timeval or SO_TIMESTAMPNS' timespec */
-		struct timeval tv = { now.tv_sec, now.tv_nsec / 1000 };
-		const void *d = tsns ? (const void *)&now : (const void *)&tv;
-		size_t dl = tsns ? sizeof(now) : sizeof(tv);
-		struct cmsghdr c = { .cmsg_len = CMSG_LEN(dl), .cmsg_level = SOL_SOCKET,
-				     .cmsg_type = tsns ? SCM_TIMESTAMPNS : SCM_TIMESTAMP };
-		memcpy(cbuf + mh.msg_controllen, &c, sizeof(c));
-		memcpy(cbuf + mh.msg_controllen + CMSG_LEN(0), d, dl);
-		mh.msg_controllen += CMSG_SPACE(dl);
+	/* A TCP read that returns bytes carries the stamp too, as Linux's
+	 * tcp_recv_timestamp (once the host stamps packets at all: its
+	 * first segments after the option was set may come without). Only
+	 * the read that takes, not the syscall layer's peek before it. */
+	int stamp_it = dgram || (r > 0 && !(flags & MSG_SENTRY_TAKING));
+	if (stamp_it && (s->tstamp & SOCK_TS_ON)) {
+		/* (first, as Linux's sock_recv_cmsgs comes before the
+		 * protocol's messages) */
+		char ts[CMSG_SPACE(sizeof(struct timespec))];
+		size_t tl = sock_timestamp_cmsg(s, &now, ts, sizeof(ts));
+		if (tl && mh.msg_controllen + tl <= sizeof(cbuf)) {
+			memmove(cbuf + tl, cbuf, mh.msg_controllen);
+			memcpy(cbuf, ts, tl);
+			mh.msg_controllen += tl;
+		}
 	}
 	free(m->ctl);
 	m->ctl = NULL;
@@ -515,11 +513,18 @@ static int inet_force_denied(struct sock *s, struct task *t, int level, int name
 	return 0;
 }
 
+/* SO_TIMESTAMP and its kin: the stamps are the sentry's (inet_recvmsg) */
+static int is_tstamp(int level, int name)
+{
+	return level == SOL_SOCKET && (name == SO_TIMESTAMP || name == SO_TIMESTAMPNS || name == SO_TIMESTAMP_NEW ||
+				       name == SO_TIMESTAMPNS_NEW);
+}
+
 static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, const void *val,
 			   socklen_t len)
 {
 	/* The timeouts are the syscall layer's (it parks and wakes). */
-	if (sock_is_timeo(level, name))
+	if (sock_is_timeo(level, name) || is_tstamp(level, name))
 		return sock_setsockopt_common(s, name, val, len);
 	if (level == SOL_SOCKET && name == SO_ATTACH_FILTER)
 		return inet_attach_filter(s, t, val, len);
@@ -537,8 +542,7 @@ static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, 
 
 static int inet_getsockopt(struct sock *s, struct task *t, int level, int name, void *val, socklen_t *len)
 {
-	(void)t;
-	if (sock_is_timeo(level, name))
+	if (sock_is_timeo(level, name) || is_tstamp(level, name))
 		return sock_getsockopt_common(s, t, name, val, len);
 	int r = ns_getsockopt(I(s)->ns, level, name, val, len);
 	if (r == -ENOPROTOOPT && level == SOL_SOCKET)

@@ -106,10 +106,33 @@ void sock_init(struct sock *s, const struct sock_ops *ops, int family, int type,
 	s->kept.max_pacing_rate = UINT64_MAX;
 }
 
+size_t sock_timestamp_cmsg(const struct sock *s, const struct timespec *now, void *buf, size_t room)
+{
+	if (!(s->tstamp & SOCK_TS_ON))
+		return 0;
+	/* a timeval or a timespec; the _NEW names' 64-bit forms are the
+	 * same on x86-64 */
+	int ns = (s->tstamp & SOCK_TS_NS) != 0, nw = (s->tstamp & SOCK_TS_NEW) != 0;
+	struct timeval tv = { now->tv_sec, now->tv_nsec / 1000 };
+	const void *d = ns ? (const void *)now : (const void *)&tv;
+	size_t dl = ns ? sizeof(*now) : sizeof(tv);
+	if (CMSG_SPACE(dl) > room)
+		return 0;
+	struct cmsghdr c = { .cmsg_len = CMSG_LEN(dl),
+			     .cmsg_level = SOL_SOCKET,
+			     .cmsg_type = ns ? (nw ? SO_TIMESTAMPNS_NEW : SO_TIMESTAMPNS)
+					     : (nw ? SO_TIMESTAMP_NEW : SO_TIMESTAMP) };
+	memset(buf, 0, CMSG_SPACE(dl));
+	memcpy(buf, &c, sizeof(c));
+	memcpy((char *)buf + CMSG_LEN(0), d, dl);
+	return CMSG_SPACE(dl);
+}
+
 void sock_inherit_kept(struct sock *child, const struct sock *listener)
 {
 	child->kept = listener->kept;
 	child->kept.cookie = 0;
+	child->tstamp = listener->tstamp;
 }
 
 int sock_file(struct kernel *k, struct sock *s, int flags, struct file **out)
@@ -413,7 +436,20 @@ int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t 
 			s->rcvlowat = v < 0 ? INT_MAX : v; /* (Linux: negative is INT_MAX) */
 		return 0;
 	case SO_TIMESTAMP:
-		return get_int(val, len, &v);
+	case SO_TIMESTAMPNS:
+	case SO_TIMESTAMP_NEW:
+	case SO_TIMESTAMPNS_NEW:
+		/* Linux's sock_set_timestamp: on, a stamp of the name's form
+		 * (the _NEW names change the message's type); off, none */
+		if ((e = get_int(val, len, &v)))
+			return e;
+		if (!v)
+			s->tstamp &= (uint8_t)~(SOCK_TS_ON | SOCK_TS_NS);
+		else
+			s->tstamp = (uint8_t)(SOCK_TS_ON |
+					      (name == SO_TIMESTAMPNS || name == SO_TIMESTAMPNS_NEW ? SOCK_TS_NS : 0) |
+					      (name == SO_TIMESTAMP_NEW || name == SO_TIMESTAMPNS_NEW ? SOCK_TS_NEW : 0));
+		return 0;
 	case SO_PEEK_OFF:
 		/* Linux: an int (EINVAL), then a family without a peek offset
 		 * (netlink's) refuses; unix.c keeps its own. */
@@ -584,7 +620,14 @@ int sock_getsockopt_common(struct sock *s, struct task *t, int name, void *val, 
 		return put_int(val, len, s->mark);
 	case SO_DONTROUTE:
 		return put_int(val, len, s->dontroute);
-	case SO_TIMESTAMP:
+	case SO_TIMESTAMP: /* (Linux's sk_getsockopt reads the flags so) */
+		return put_int(val, len, (s->tstamp & (SOCK_TS_ON | SOCK_TS_NS | SOCK_TS_NEW)) == SOCK_TS_ON);
+	case SO_TIMESTAMPNS:
+		return put_int(val, len, (s->tstamp & (SOCK_TS_NS | SOCK_TS_NEW)) == SOCK_TS_NS);
+	case SO_TIMESTAMP_NEW:
+		return put_int(val, len, (s->tstamp & (SOCK_TS_ON | SOCK_TS_NEW)) == (SOCK_TS_ON | SOCK_TS_NEW));
+	case SO_TIMESTAMPNS_NEW:
+		return put_int(val, len, (s->tstamp & (SOCK_TS_NS | SOCK_TS_NEW)) == (SOCK_TS_NS | SOCK_TS_NEW));
 	case SO_REUSEPORT:
 		return put_int(val, len, 0);
 	case SO_RCVLOWAT:

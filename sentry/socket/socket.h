@@ -30,7 +30,7 @@ struct kmsg {
 	int nfds;
 	int has_cred;		 /* SCM_CREDENTIALS */
 	struct ucred cred;
-	int flags;		 /* out: MSG_TRUNC, MSG_CTRUNC, MSG_EOR */
+	int flags;		 /* out: MSG_TRUNC, MSG_CTRUNC */
 	size_t full_len;	 /* out: datagram length before truncation */
 	/* Protocol control messages (IP_PKTINFO, IP_TOS, ...), already in
 	 * cmsghdr layout: in: what the application passed; out: what the
@@ -100,7 +100,14 @@ struct sock {
 	int select_errq;	 /* SO_SELECT_ERR_QUEUE (a datagram socket's error polls POLLPRI too) */
 	struct linger linger;
 	struct sock_kept kept;	 /* socket.c's generic options */
+	/* SO_TIMESTAMP, SO_TIMESTAMPNS and their _NEW names, as Linux's
+	 * SOCK_RCVTSTAMP, SOCK_RCVTSTAMPNS and SOCK_TSTAMP_NEW flags: datagrams
+	 * read (inet, unix datagram and seqpacket) carry the time of the read */
+	uint8_t tstamp;
 };
+#define SOCK_TS_ON 1
+#define SOCK_TS_NS 2
+#define SOCK_TS_NEW 4
 
 /* recvmsg flags of the socket layer's own (bits Linux ignores on a
  * receive; an application's are cleared): TAKING, a peek that the same
@@ -125,6 +132,9 @@ static inline int sock_is_timeo(int level, int name)
 	return level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO || name == SO_RCVTIMEO_NEW ||
 				       name == SO_SNDTIMEO_NEW);
 }
+/* The SO_TIMESTAMP* control message a datagram read at `now` carries,
+ * written at buf if it fits in room: its size (CMSG_SPACE), 0 if none. */
+size_t sock_timestamp_cmsg(const struct sock *s, const struct timespec *now, void *buf, size_t room);
 /* An accepted socket's sock_kept: its listener's, with a cookie of its own. */
 void sock_inherit_kept(struct sock *child, const struct sock *listener);
 /* SO_DEBUG on needs CAP_NET_ADMIN (Linux: EACCES); 1 when refused */

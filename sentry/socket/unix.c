@@ -26,6 +26,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include "ns/socket.h" /* (the peek offset's arithmetic, shared with the netstack) */
 #include "socket.h"
@@ -716,6 +717,24 @@ static struct skb *recv_start(struct usock *u, int flags, size_t *skip)
 	return NULL;
 }
 
+/* SO_TIMESTAMP and its kin on a datagram or seqpacket socket (Linux
+ * stamps no unix stream read): the time of the read, as Linux's, which
+ * stamps the message when the reader takes it. */
+static void put_tstamp(struct sock *s, struct kmsg *m)
+{
+	if (!(s->tstamp & SOCK_TS_ON))
+		return;
+	char buf[CMSG_SPACE(sizeof(struct timespec))];
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	size_t n = sock_timestamp_cmsg(s, &now, buf, sizeof(buf));
+	free(m->ctl);
+	m->ctl = n ? malloc(n) : NULL;
+	m->ctllen = m->ctl ? n : 0;
+	if (m->ctl)
+		memcpy(m->ctl, buf, n);
+}
+
 static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int flags)
 {
 	(void)t;
@@ -770,9 +789,8 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 		memcpy(m->data, b->data + skip, n);
 		m->full_len = rest;
 		if (n < rest)
-			m->flags |= MSG_TRUNC;
-		if (u->base.type == SOCK_SEQPACKET)
-			m->flags |= MSG_EOR;
+			m->flags |= MSG_TRUNC; /* (and no MSG_EOR: Linux 6.18 sets none) */
+		put_tstamp(s, m);
 		if (user_peek) {
 			b->peeked |= !b->len;
 			u->peek_off = ns_peek_off_move(u->peek_off, (long)n);

@@ -661,6 +661,23 @@ static long put_cmsgs(struct task *t, struct kmsg *m, struct msghdr *mh, int fla
 	memset(buf, 0, room);
 	struct msghdr k = { .msg_control = buf, .msg_controllen = room };
 	struct cmsghdr *c = room >= sizeof(struct cmsghdr) ? CMSG_FIRSTHDR(&k) : NULL;
+	if (m->ctllen) {
+		/* Already laid out by the family, first (Linux: a unix
+		 * socket's timestamp before its credentials and descriptors):
+		 * copy what fits whole (Linux's put_cmsg truncates the last
+		 * one and sets CTRUNC). */
+		struct msghdr src = { .msg_control = m->ctl, .msg_controllen = m->ctllen };
+		for (struct cmsghdr *sc = CMSG_FIRSTHDR(&src); sc; sc = CMSG_NXTHDR(&src, sc)) {
+			size_t sp = CMSG_SPACE(sc->cmsg_len - CMSG_LEN(0));
+			if (used + sc->cmsg_len > room) {
+				mh->msg_flags |= MSG_CTRUNC;
+				break;
+			}
+			memcpy(buf + used, sc, sc->cmsg_len);
+			used += used + sp <= room ? sp : sc->cmsg_len;
+		}
+	}
+	c = used + sizeof(struct cmsghdr) <= room ? (struct cmsghdr *)(buf + used) : NULL;
 	if (m->has_cred) {
 		if (c && used + CMSG_SPACE(sizeof(struct ucred)) <= room) {
 			c->cmsg_level = SOL_SOCKET;
@@ -700,20 +717,6 @@ static long put_cmsgs(struct task *t, struct kmsg *m, struct msghdr *mh, int fla
 		}
 		if (got < m->nfds)
 			mh->msg_flags |= MSG_CTRUNC;
-	}
-	if (m->ctllen) {
-		/* Already laid out by the family: copy what fits whole
-		 * (Linux's put_cmsg truncates the last one and sets CTRUNC). */
-		struct msghdr src = { .msg_control = m->ctl, .msg_controllen = m->ctllen };
-		for (struct cmsghdr *sc = CMSG_FIRSTHDR(&src); sc; sc = CMSG_NXTHDR(&src, sc)) {
-			size_t sp = CMSG_SPACE(sc->cmsg_len - CMSG_LEN(0));
-			if (used + sc->cmsg_len > room) {
-				mh->msg_flags |= MSG_CTRUNC;
-				break;
-			}
-			memcpy(buf + used, sc, sc->cmsg_len);
-			used += used + sp <= room ? sp : sc->cmsg_len;
-		}
 	}
 	if (used && copy_to_user(t, (uint64_t)mh->msg_control, buf, used))
 		return -EFAULT;

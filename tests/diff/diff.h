@@ -115,6 +115,7 @@ void case_tcp_options(void);
 
 /* keptcases.c */
 void case_socket_options_kept(void);
+void case_socket_timestamps(void);
 
 /* tfocases.c */
 void case_tcp_fastopen(void);

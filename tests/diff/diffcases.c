@@ -506,6 +506,7 @@ static const struct {
 	{ "ip4_msfilter", case_ip4_msfilter },
 	{ "socket_options_more", case_socket_options_more },
 	{ "socket_options_kept", case_socket_options_kept },
+	{ "socket_timestamps", case_socket_timestamps },
 	{ "tcp_connect_failure", case_tcp_connect_failure },
 	{ "udp_edges", case_udp_edges },
 	{ "link_loopback", case_link_loopback },

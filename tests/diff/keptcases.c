@@ -209,3 +209,127 @@ void case_socket_options_kept(void)
 	cookies();
 	connected();
 }
+
+/* ---- SO_TIMESTAMP, SO_TIMESTAMPNS and their _NEW names ---- */
+
+static const struct {
+	const char *name;
+	int opt;
+} ts_opts[] = {
+	{ "SO_TIMESTAMP", SO_TIMESTAMP },
+	{ "SO_TIMESTAMPNS", SO_TIMESTAMPNS },
+	{ "SO_TIMESTAMP_NEW", SO_TIMESTAMP_NEW },
+	{ "SO_TIMESTAMPNS_NEW", SO_TIMESTAMPNS_NEW },
+};
+
+/* A read's control messages: level, type, length, and whether a stamp
+ * lies between the send and now. */
+static void ts_read(const char *step, int r, const struct timespec *before)
+{
+	struct pollfd p = { r, POLLIN, 0 };
+	poll(&p, 1, 2000);
+	char b[64], cb[512];
+	struct iovec iov = { b, sizeof(b) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb, .msg_controllen = sizeof(cb) };
+	long n = recvmsg(r, &m, MSG_DONTWAIT);
+	struct timespec after;
+	clock_gettime(CLOCK_REALTIME, &after);
+	char line[256];
+	int at = snprintf(line, sizeof(line), "%ld bytes, flags %#x:", n, n < 0 ? 0 : m.msg_flags);
+	for (struct cmsghdr *c = n < 0 ? NULL : CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		size_t dl = c->cmsg_len - CMSG_LEN(0);
+		const char *when = "";
+		if (c->cmsg_level == SOL_SOCKET && dl == 16 && c->cmsg_type != SCM_CREDENTIALS) {
+			long long sec, frac;
+			memcpy(&sec, CMSG_DATA(c), 8);
+			memcpy(&frac, CMSG_DATA(c) + 8, 8);
+			int ns = c->cmsg_type == SO_TIMESTAMPNS || c->cmsg_type == SO_TIMESTAMPNS_NEW;
+			long long t = sec * 1000000000ll + frac * (ns ? 1 : 1000);
+			long long lo = before->tv_sec * 1000000000ll + before->tv_nsec - (ns ? 0 : 1000);
+			long long hi = after.tv_sec * 1000000000ll + after.tv_nsec;
+			when = t >= lo && t <= hi ? " in time" : " out of time";
+		}
+		at += snprintf(line + at, sizeof(line) - (size_t)at, " [%d %d %zu%s]", c->cmsg_level, c->cmsg_type, dl,
+			       when);
+		if (at >= (int)sizeof(line) - 40)
+			break;
+	}
+	V(step, "%s", line);
+}
+
+void case_socket_timestamps(void)
+{
+	static const struct {
+		const char *name;
+		int family, type;
+	} k[] = { { "unix dgram", AF_UNIX, SOCK_DGRAM },
+		  { "unix seqpacket", AF_UNIX, SOCK_SEQPACKET },
+		  { "unix stream", AF_UNIX, SOCK_STREAM },
+		  { "udp", AF_INET, SOCK_DGRAM },
+		  { "tcp", AF_INET, SOCK_STREAM } };
+	/* (TCP's reads are not compared: Linux stamps a segment only once
+	 * the host's stamping, turned on by the option, took effect, which
+	 * it does a moment later, so a first read may come without) */
+	char step[128];
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		for (size_t o = 0; o < sizeof(ts_opts) / sizeof(ts_opts[0]); o++) {
+			int pair[2];
+			if (k[i].family == AF_UNIX) {
+				socketpair(AF_UNIX, k[i].type, 0, pair);
+			} else if (k[i].type == SOCK_STREAM) {
+				tcp_pair(&pair[0], &pair[1]);
+			} else {
+				struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+				socklen_t al = sizeof(a);
+				pair[1] = socket(AF_INET, SOCK_DGRAM, 0);
+				bind(pair[1], (struct sockaddr *)&a, sizeof(a));
+				getsockname(pair[1], (struct sockaddr *)&a, &al);
+				pair[0] = socket(AF_INET, SOCK_DGRAM, 0);
+				connect(pair[0], (struct sockaddr *)&a, sizeof(a));
+			}
+			snprintf(step, sizeof(step), "%s %s on", k[i].name, ts_opts[o].name);
+			set_int(step, pair[1], SOL_SOCKET, ts_opts[o].opt, 1);
+			for (size_t g = 0; g < sizeof(ts_opts) / sizeof(ts_opts[0]); g++) {
+				snprintf(step, sizeof(step), "%s %s on: %s", k[i].name, ts_opts[o].name, ts_opts[g].name);
+				step[strcspn(step, ":")] = ',';
+				get_int(step, pair[1], SOL_SOCKET, ts_opts[g].opt);
+			}
+			struct timespec before;
+			clock_gettime(CLOCK_REALTIME, &before);
+			send(pair[0], "abc", 3, 0);
+			snprintf(step, sizeof(step), "%s %s read", k[i].name, ts_opts[o].name);
+			if (k[i].type != SOCK_STREAM || k[i].family == AF_UNIX)
+				ts_read(step, pair[1], &before);
+			snprintf(step, sizeof(step), "%s %s off", k[i].name, ts_opts[o].name);
+			set_int(step, pair[1], SOL_SOCKET, ts_opts[(o + 1) % 4].opt, 0);
+			get_int(step, pair[1], SOL_SOCKET, ts_opts[o].opt);
+			send(pair[0], "de", 2, 0);
+			snprintf(step, sizeof(step), "%s %s read after off", k[i].name, ts_opts[o].name);
+			if (k[i].type != SOCK_STREAM || k[i].family == AF_UNIX)
+				ts_read(step, pair[1], &before);
+			close(pair[0]);
+			close(pair[1]);
+		}
+	/* a unix datagram with credentials and a descriptor: the order */
+	int sp[2];
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, sp);
+	int one = 1;
+	setsockopt(sp[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	setsockopt(sp[1], SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	char cb[CMSG_SPACE(sizeof(int))];
+	memset(cb, 0, sizeof(cb));
+	struct iovec iov = { "x", 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb, .msg_controllen = sizeof(cb) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	int fd0 = 0;
+	memcpy(CMSG_DATA(c), &fd0, sizeof(int));
+	struct timespec before;
+	clock_gettime(CLOCK_REALTIME, &before);
+	TRY("send with a descriptor", sendmsg(sp[0], &m, 0));
+	ts_read("stamp, credentials and descriptor", sp[1], &before);
+	close(sp[0]);
+	close(sp[1]);
+}

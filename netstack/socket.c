@@ -930,6 +930,7 @@ static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_
 			val = 0;
 		val = val > 0x3fffffff ? 0x7ffffffe : val * 2;
 		s->rcvbuf = val < MIN_RCVBUF ? MIN_RCVBUF : val;
+		s->userlocks |= NS_RCVBUF_LOCK;
 		return 0;
 	case SO_SNDBUF:
 	case SO_SNDBUFFORCE:
@@ -939,6 +940,12 @@ static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_
 			val = 0;
 		val = val > 0x3fffffff ? 0x7ffffffe : val * 2;
 		s->sndbuf = val < MIN_SNDBUF ? MIN_SNDBUF : val;
+		s->userlocks |= NS_SNDBUF_LOCK;
+		return 0;
+	case SO_BUF_LOCK:
+		if (val & ~(NS_SNDBUF_LOCK | NS_RCVBUF_LOCK))
+			return -EINVAL;
+		s->userlocks = (uint8_t)val;
 		return 0;
 	case SO_ZEROCOPY:
 		/* Linux: TCP and UDP only, 0 or 1. */
@@ -1036,6 +1043,8 @@ static int sol_socket_get(struct ns_socket *s, int name, void *v, socklen_t *len
 		return put_int(v, len, s->rcvbuf);
 	case SO_SNDBUF:
 		return put_int(v, len, s->sndbuf);
+	case SO_BUF_LOCK:
+		return put_int(v, len, s->userlocks);
 	case SO_LINGER: {
 		struct linger l = { s->linger_on, s->linger_secs };
 		return put_bytes(v, len, &l, sizeof(l));

@@ -672,6 +672,8 @@ struct ns_socket {
 	uint32_t opts;	   /* NS_SO_* */
 	uint32_t opts6;	   /* NS_SO6_* */
 	int rcvbuf, sndbuf;
+	uint8_t userlocks;  /* NS_SNDBUF_LOCK, NS_RCVBUF_LOCK: set by SO_SNDBUF/SO_RCVBUF or SO_BUF_LOCK
+			     * (Linux's sk_userlocks): TCP's autotuning leaves a locked buffer */
 	int rcvlowat;	   /* SO_RCVLOWAT, at least 1 once set; 0: 1 */
 	int priority;	   /* SO_PRIORITY: kept (no queueing discipline reads it) */
 	int ttl;	   /* -1: default */
@@ -698,6 +700,9 @@ struct ns_socket {
 	void *wake_ctx;
 	struct ns_socket *all_next, **all_pprev;
 };
+
+#define NS_SNDBUF_LOCK 1
+#define NS_RCVBUF_LOCK 2
 
 #define NS_DEFAULT_TTL 64
 #define NS_RMEM_DEFAULT 212992

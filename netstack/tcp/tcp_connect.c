@@ -291,8 +291,7 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	tp->sk.bound_nic = lp->sk.bound_nic;
 	tp->sk.linger_on = lp->sk.linger_on;
 	tp->sk.linger_secs = lp->sk.linger_secs;
-	tp->rcvbuf_locked = lp->rcvbuf_locked;
-	tp->sndbuf_locked = lp->sndbuf_locked;
+	tp->sk.userlocks = lp->sk.userlocks;
 	tp->nodelay = lp->nodelay;
 	tp->user_mss = lp->user_mss;
 	tp->keepidle_s = lp->keepidle_s;

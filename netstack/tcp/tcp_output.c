@@ -152,7 +152,7 @@ int tcp_rmem_schedule(struct tcp_sock *tp)
 	 * that is not enough the window grows no further than two
 	 * segments; then the queue is packed (tcp_collapse: here as one
 	 * segment). */
-	if (!tp->rcvbuf_locked && tp->sk.rcvbuf < tp->rcvbuf_max) {
+	if (!(tp->sk.userlocks & NS_RCVBUF_LOCK) && tp->sk.rcvbuf < tp->rcvbuf_max) {
 		tp->sk.rcvbuf = (int)NS_MIN(tcp_rmem_alloc(tp), (uint32_t)tp->rcvbuf_max);
 		rcvbuf = (uint32_t)tp->sk.rcvbuf;
 	}
@@ -226,7 +226,7 @@ void tcp_req_init_rwin(struct ns_stack *st, const struct tcp_sock *lp, const str
 	uint32_t full = lp ? tcp_full_space(lp)
 			   : (uint32_t)(((int64_t)st->tcp->rmem_def * TCP_SCALING_RATIO_DEFAULT) >> 8);
 	uint32_t c = lp ? lp->window_clamp : 0;
-	if (lp && lp->rcvbuf_locked && (!c || c > full))
+	if (lp && (lp->sk.userlocks & NS_RCVBUF_LOCK) && (!c || c > full))
 		c = full;
 	*clamp = c;
 	tcp_select_initial_window(st, full, mss - (req->ts_ok ? 12u : 0u), req->ws_ok, rcv_wnd, clamp,

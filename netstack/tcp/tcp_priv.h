@@ -332,7 +332,6 @@ struct tcp_sock {
 	uint8_t dsack_pending;
 	int rcvbuf_max;		     /* autotuning ceiling */
 	int sndbuf_max;
-	uint8_t rcvbuf_locked, sndbuf_locked; /* set by SO_RCVBUF/SO_SNDBUF */
 	/* The window grows up to rcv_ssthresh, which grows as data comes
 	 * in, up to window_clamp (the user's TCP_WINDOW_CLAMP, then the
 	 * buffer's share: Linux). */

@@ -222,7 +222,7 @@ void tcp_sndbuf_expand(struct tcp_sock *tp)
 	 * fast recovery; CUBIC needs 1.7 times), unless the user fixed
 	 * SO_SNDBUF. The segment is the larger of the MSS and its clamp
 	 * (the peer's MSS option, or TCP_MAXSEG below it). */
-	if (tp->sndbuf_locked)
+	if (tp->sk.userlocks & NS_SNDBUF_LOCK)
 		return;
 	uint32_t clamp = tp->user_mss && tp->user_mss < tp->peer_mss ? tp->user_mss : tp->peer_mss;
 	uint32_t seg = NS_MAX(clamp, (uint32_t)tp->mss) + TCP_SKB_HEAD_EXTRA, head = 1;
@@ -260,7 +260,7 @@ void tcp_rcv_space_adjust(struct tcp_sock *tp)
 	tp->rcvq_space_time = now;
 	if (copied <= tp->rcvq_space)
 		return;
-	if (!tp->rcvbuf_locked) {
+	if (!(tp->sk.userlocks & NS_RCVBUF_LOCK)) {
 		uint32_t advmss = tp->adv_mss - (tp->ts_ok ? 12u : 0u);
 		uint64_t rcvwin = 2 * (uint64_t)copied + 16 * (uint64_t)advmss;
 		uint64_t grow = tp->rcvq_space ? rcvwin * (copied - tp->rcvq_space) / tp->rcvq_space : 0;
@@ -495,7 +495,7 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	 * (at most a buffer set by SO_RCVBUF allows), and so does
 	 * rcv_ssthresh. */
 	tp->scaling_ratio = TCP_SCALING_RATIO_DEFAULT;
-	if (tp->rcvbuf_locked && (!tp->window_clamp || tp->window_clamp > tcp_full_space(tp)))
+	if ((tp->sk.userlocks & NS_RCVBUF_LOCK) && (!tp->window_clamp || tp->window_clamp > tcp_full_space(tp)))
 		tp->window_clamp = tcp_full_space(tp);
 	tcp_select_initial_window(st, tcp_full_space(tp), tp->adv_mss, tp->ws_ok, &tp->rcv_wnd,
 				  &tp->window_clamp, &tp->rcv_wscale);
@@ -997,10 +997,10 @@ static void tcp_set_rcvlowat(struct tcp_sock *tp)
 	 * to hold the mark (twice it, as Linux counts), so that the window
 	 * can let that much in. */
 	struct ns_socket *s = &tp->sk;
-	int cap = (tp->rcvbuf_locked ? s->rcvbuf : s->stack->tcp->rmem_max) >> 1;
+	int cap = ((tp->sk.userlocks & NS_RCVBUF_LOCK) ? s->rcvbuf : s->stack->tcp->rmem_max) >> 1;
 	int val = NS_MIN(s->rcvlowat, cap);
 	s->rcvlowat = val ? val : 1;
-	if (!tp->rcvbuf_locked && val > s->rcvbuf / 2)
+	if (!(tp->sk.userlocks & NS_RCVBUF_LOCK) && val > s->rcvbuf / 2)
 		s->rcvbuf = val > 0x3fffffff ? 0x7ffffffe : val * 2;
 	tcp_wake(tp);
 }
@@ -1011,14 +1011,10 @@ static int tcp_setsockopt(struct ns_socket *s, int level, int name, const void *
 	int val = 0, r;
 	if (level == SOL_SOCKET) {
 		switch (name) {
-		case SO_RCVBUF:
-		case SO_RCVBUFFORCE:
-			tp->rcvbuf_locked = 1;
-			return 0;
 		case SO_SNDBUF:
 		case SO_SNDBUFFORCE:
-			tp->sndbuf_locked = 1;
-			tcp_wake(tp);
+		case SO_BUF_LOCK:
+			tcp_wake(tp); /* (the send buffer's room changed) */
 			return 0;
 		case SO_KEEPALIVE:
 			tcp_arm_keepalive(tp);

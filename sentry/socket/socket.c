@@ -336,6 +336,13 @@ static int kept_set(struct sock *s, int name, const void *val, socklen_t len)
 			return -EINVAL;
 		k->bindtoindex = v;
 		return 0;
+	case SO_BUF_LOCK:
+		if ((e = get_int(val, len, &v)))
+			return e;
+		if (v & ~3)
+			return -EINVAL;
+		k->userlocks = v;
+		return 0;
 	case SO_PASSSEC:
 		/* unix and netlink sockets (inet ones: EOPNOTSUPP, the
 		 * netstack's answer); no security module labels anything, so
@@ -390,10 +397,13 @@ int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t 
 		 * send or 2304 to receive. */
 		if ((unsigned)v > 4194304u)
 			v = 4194304;
-		if (name == SO_SNDBUF || name == SO_SNDBUFFORCE)
+		if (name == SO_SNDBUF || name == SO_SNDBUFFORCE) {
 			s->sndbuf = v * 2 < 4608 ? 4608 : v * 2;
-		else
+			s->kept.userlocks |= 1;
+		} else {
 			s->rcvbuf = v * 2 < 2304 ? 2304 : v * 2;
+			s->kept.userlocks |= 2;
+		}
 		return 0;
 	case SO_LINGER:
 		if (len < (socklen_t)sizeof(struct linger))
@@ -559,6 +569,8 @@ static int kept_get(struct sock *s, struct task *t, int name, void *val, socklen
 	}
 	case SO_PASSSEC:
 		return put_int(val, len, k->passsec);
+	case SO_BUF_LOCK:
+		return put_int(val, len, k->userlocks);
 	case SO_PEERGROUPS:
 	case SO_PEERPIDFD:
 		/* a peer's credentials come with a unix connection only;

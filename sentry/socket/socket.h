@@ -84,6 +84,7 @@ struct sock_kept {
 	uint32_t txtime_clock, txtime_flags;
 	int bindtoindex;  /* SO_BINDTOIFINDEX of a socket outside the netstack (unix) */
 	int passsec;	  /* SO_PASSSEC (unix, netlink) */
+	int userlocks;	  /* SO_BUF_LOCK: 1 the send buffer, 2 the receive one (also set by SO_SNDBUF, SO_RCVBUF) */
 	uint64_t cookie;  /* SO_COOKIE, given at the first read (0: not yet) */
 };
 

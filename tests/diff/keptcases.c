@@ -39,6 +39,7 @@ static const struct {
 	{ "SO_BINDTOIFINDEX", SO_BINDTOIFINDEX },
 	{ "SO_PASSSEC", SO_PASSSEC },
 	{ "SO_PEERSEC", SO_PEERSEC },
+	{ "SO_BUF_LOCK", SO_BUF_LOCK },
 };
 
 static const struct {
@@ -202,8 +203,54 @@ static void connected(void)
 	close(sp[1]);
 }
 
+/* SO_BUF_LOCK: what SO_SNDBUF and SO_RCVBUF lock, and a locked receive
+ * buffer that TCP's autotuning leaves as it is */
+static void buf_lock(void)
+{
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		char step[96];
+		int s = socket(kinds[k].family, kinds[k].type, 0);
+		set_int("SO_RCVBUF 100000", s, SOL_SOCKET, SO_RCVBUF, 100000);
+		snprintf(step, sizeof(step), "%s SO_BUF_LOCK after SO_RCVBUF", kinds[k].name);
+		get_int(step, s, SOL_SOCKET, SO_BUF_LOCK);
+		set_int("SO_SNDBUF 100000", s, SOL_SOCKET, SO_SNDBUF, 100000);
+		snprintf(step, sizeof(step), "%s SO_BUF_LOCK after SO_SNDBUF", kinds[k].name);
+		get_int(step, s, SOL_SOCKET, SO_BUF_LOCK);
+		close(s);
+	}
+	for (int locked = 0; locked < 2; locked++) {
+		int c, s;
+		tcp_pair(&c, &s);
+		int before = 0;
+		socklen_t l = sizeof(before);
+		if (locked)
+			set_int("SO_BUF_LOCK 2 on the reader", s, SOL_SOCKET, SO_BUF_LOCK, 2);
+		getsockopt(s, SOL_SOCKET, SO_RCVBUF, &before, &l);
+		static char buf[1 << 16];
+		long moved = 0;
+		while (moved < (4l << 20)) {
+			long n = send(c, buf, sizeof(buf), MSG_DONTWAIT);
+			struct pollfd p = { s, POLLIN, 0 };
+			if (poll(&p, 1, 2000) <= 0)
+				break;
+			long m = recv(s, buf, sizeof(buf), MSG_DONTWAIT);
+			if (m > 0)
+				moved += m;
+			(void)n;
+		}
+		int after = 0;
+		l = sizeof(after);
+		getsockopt(s, SOL_SOCKET, SO_RCVBUF, &after, &l);
+		V(locked ? "4 MiB to a locked reader" : "4 MiB to an unlocked reader", "its SO_RCVBUF %s",
+		  after == before ? "stayed" : after > before ? "grew" : "shrank");
+		close(c);
+		close(s);
+	}
+}
+
 void case_socket_options_kept(void)
 {
+	buf_lock();
 	sweep();
 	pacing64();
 	cookies();

@@ -573,8 +573,9 @@ static int kept_get(struct sock *s, struct task *t, int name, void *val, socklen
 		return put_int(val, len, k->userlocks);
 	case SO_PEERGROUPS:
 	case SO_PEERPIDFD:
-		/* a peer's credentials come with a unix connection only;
-		 * unix.c does not answer these yet (tests/diff/README.md) */
+		/* a peer's credentials come with a unix connection only
+		 * (unix.c answers SO_PEERGROUPS; SO_PEERPIDFD is not done
+		 * there yet: tests/diff/README.md) */
 		return s->family == AF_UNIX ? -ENOPROTOOPT : -ENODATA;
 	default:
 		return -ENOPROTOOPT;

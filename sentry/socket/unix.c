@@ -68,6 +68,10 @@ struct usock {
 	struct ucred owncred;	/* recorded at bind: what connectors see */
 	struct ucred peercred;
 	int has_peercred;
+	/* the supplementary groups of owncred's and peercred's task
+	 * (SO_PEERGROUPS) */
+	int nowngroups, npeergroups;
+	gid_t owngroups[32], peergroups[32];
 	struct list ab_link;	/* abstract name table */
 	uint64_t netns;		/* its network namespace (ns.h ino): abstract names are per namespace */
 	/* A stream's out-of-band byte (Linux's oob_skb): the last byte of
@@ -176,6 +180,15 @@ static void set_cred(struct ucred *c, struct task *t)
 	c->gid = t->cred.egid;
 }
 
+/* t's credentials as u's peer's: SO_PEERCRED's and SO_PEERGROUPS' */
+static void set_peer(struct usock *u, struct task *t)
+{
+	set_cred(&u->peercred, t);
+	u->npeergroups = t->cred.ngroups;
+	memcpy(u->peergroups, t->cred.groups, sizeof(gid_t) * (size_t)t->cred.ngroups);
+	u->has_peercred = 1;
+}
+
 static void connect_pair(struct usock *a, struct usock *b)
 {
 	u_get(b);
@@ -197,9 +210,8 @@ int unix_pair(struct task *t, int type, int protocol, struct sock **sa, struct s
 		return e;
 	}
 	connect_pair(U(x), U(y));
-	set_cred(&U(x)->peercred, t);
-	set_cred(&U(y)->peercred, t);
-	U(x)->has_peercred = U(y)->has_peercred = 1;
+	set_peer(U(x), t);
+	set_peer(U(y), t);
 	*sa = x;
 	*sb = y;
 	return 0;
@@ -275,6 +287,8 @@ static int u_bind(struct sock *s, struct task *t, const struct sockaddr *sa, soc
 	if (u->addrlen)
 		return -EINVAL; /* already bound */
 	set_cred(&u->owncred, t);
+	u->nowngroups = t->cred.ngroups;
+	memcpy(u->owngroups, t->cred.groups, sizeof(gid_t) * (size_t)t->cred.ngroups);
 	if (len == sizeof(sa_family_t))
 		return autobind(u);
 	if (is_abstract(a, len)) {
@@ -434,9 +448,10 @@ static int u_connect(struct sock *s, struct task *t, const struct sockaddr *sa, 
 	/* SO_PEERCRED: the client sees the listener's credentials, the
 	 * accepted socket the client's, both as of connect(). */
 	u->peercred = srv->owncred;
+	u->npeergroups = srv->nowngroups;
+	memcpy(u->peergroups, srv->owngroups, sizeof(srv->owngroups));
 	u->has_peercred = 1;
-	set_cred(&emb->peercred, t);
-	emb->has_peercred = 1;
+	set_peer(emb, t);
 	emb->passcred = srv->passcred;
 	emb->listener = srv;
 	u_get(emb); /* the accept queue's reference */
@@ -969,6 +984,23 @@ static int u_getsockopt(struct sock *s, struct task *t, int level, int name, voi
 		size_t n = *len < (socklen_t)sizeof(c) ? (size_t)*len : sizeof(c);
 		memcpy(val, &c, n);
 		*len = (socklen_t)n;
+		return 0;
+	}
+	case SO_PEERGROUPS: {
+		/* the peer's groups as the reader's user namespace names
+		 * them; ERANGE with the length needed when they do not fit */
+		if (!u->has_peercred || (conn_oriented(u) && u->state != US_CONNECTED))
+			return -ENODATA;
+		socklen_t need = (socklen_t)(sizeof(gid_t) * (size_t)u->npeergroups);
+		if (*len < need) {
+			*len = need;
+			return -ERANGE;
+		}
+		for (int i = 0; i < u->npeergroups; i++) {
+			gid_t g = gid_to_user(t, u->peergroups[i]);
+			memcpy((char *)val + sizeof(gid_t) * (size_t)i, &g, sizeof(g));
+		}
+		*len = need;
 		return 0;
 	}
 	case SO_PASSCRED:

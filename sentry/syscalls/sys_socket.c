@@ -422,6 +422,11 @@ SYSCALL(getsockopt)
 				int out = (int)len;
 				if (copy_to_user(t, ARG(3), val, len) || copy_to_user(t, ARG(4), &out, sizeof(out)))
 					r = -EFAULT;
+			} else if (r == -ERANGE) {
+				/* (Linux: the length the answer needs, SO_PEERGROUPS) */
+				int out = (int)len;
+				if (copy_to_user(t, ARG(4), &out, sizeof(out)))
+					r = -EFAULT;
 			}
 			if (val != small)
 				free(val);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <grp.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -199,6 +200,22 @@ static void connected(void)
 	pl = sizeof(sa_family_t);
 	r = getsockopt(sp[0], SOL_SOCKET, SO_PEERNAME, big, &pl);
 	V("socketpair SO_PEERNAME in 2 bytes", "%d len %u family %d", r, (unsigned)pl, ((struct sockaddr *)big)->sa_family);
+	gid_t groups[64], mine[64];
+	int nmine = getgroups(64, mine);
+	pl = sizeof(groups);
+	r = getsockopt(sp[0], SOL_SOCKET, SO_PEERGROUPS, groups, &pl);
+	V("socketpair SO_PEERGROUPS", "%d len %u, our own groups %d", r, (unsigned)pl,
+	  r == 0 && pl == (socklen_t)(nmine * (int)sizeof(gid_t)) && !memcmp(groups, mine, pl));
+	pl = 0;
+	errno = 0;
+	r = getsockopt(sp[0], SOL_SOCKET, SO_PEERGROUPS, groups, &pl);
+	V("socketpair SO_PEERGROUPS in 0 bytes", "%d %s len %u", r, errname(r ? errno : 0), (unsigned)pl);
+	int lone = socket(AF_UNIX, SOCK_STREAM, 0);
+	pl = sizeof(groups);
+	errno = 0;
+	r = getsockopt(lone, SOL_SOCKET, SO_PEERGROUPS, groups, &pl);
+	V("unconnected SO_PEERGROUPS", "%d %s", r, errname(r ? errno : 0));
+	close(lone);
 	close(sp[0]);
 	close(sp[1]);
 }
@@ -248,8 +265,29 @@ static void buf_lock(void)
 	}
 }
 
+/* SO_PEERGROUPS of a peer with supplementary groups (in a child: it
+ * changes its own) */
+static void peer_groups(void)
+{
+	static const gid_t g[2] = { 5, 7 };
+	TRY("setgroups 5 7", setgroups(2, g));
+	int sp[2];
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, sp);
+	gid_t got[4] = { 0 };
+	socklen_t l = sizeof(got);
+	int r = getsockopt(sp[1], SOL_SOCKET, SO_PEERGROUPS, got, &l);
+	V("SO_PEERGROUPS with groups", "%d len %u: %u %u", r, (unsigned)l, (unsigned)got[0], (unsigned)got[1]);
+	l = 4;
+	errno = 0;
+	r = getsockopt(sp[1], SOL_SOCKET, SO_PEERGROUPS, got, &l);
+	V("SO_PEERGROUPS in 4 bytes", "%d %s len %u", r, errname(r ? errno : 0), (unsigned)l);
+	close(sp[0]);
+	close(sp[1]);
+}
+
 void case_socket_options_kept(void)
 {
+	ck_child(peer_groups);
 	buf_lock();
 	sweep();
 	pacing64();

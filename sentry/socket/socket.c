@@ -574,9 +574,8 @@ static int kept_get(struct sock *s, struct task *t, int name, void *val, socklen
 	case SO_PEERGROUPS:
 	case SO_PEERPIDFD:
 		/* a peer's credentials come with a unix connection only
-		 * (unix.c answers SO_PEERGROUPS; SO_PEERPIDFD is not done
-		 * there yet: tests/diff/README.md) */
-		return s->family == AF_UNIX ? -ENOPROTOOPT : -ENODATA;
+		 * (unix.c answers for its sockets) */
+		return -ENODATA;
 	default:
 		return -ENOPROTOOPT;
 	}

@@ -30,6 +30,11 @@
 
 #include "ns/socket.h" /* (the peek offset's arithmetic, shared with the netstack) */
 #include "socket.h"
+#include "../syscalls/syscalls.h" /* (pidfd_install: SO_PEERPIDFD) */
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
 
 enum ustate { US_UNCONN, US_LISTEN, US_CONNECTED, US_DISCONNECTED };
 
@@ -984,6 +989,24 @@ static int u_getsockopt(struct sock *s, struct task *t, int level, int name, voi
 		size_t n = *len < (socklen_t)sizeof(c) ? (size_t)*len : sizeof(c);
 		memcpy(val, &c, n);
 		*len = (socklen_t)n;
+		return 0;
+	}
+	case SO_PEERPIDFD: {
+		/* a new pidfd of the peer's process (Linux 6.5+): ENODATA
+		 * without a peer, ESRCH once it is gone; the number copied as
+		 * the length allows */
+		if (!u->has_peercred || (conn_oriented(u) && u->state != US_CONNECTED))
+			return -ENODATA;
+		struct task *p = task_lookup(t->k, u->peercred.pid);
+		if (!p || p->tg->tgid != u->peercred.pid || p->tg->state == TG_DEAD)
+			return -ESRCH;
+		long fd = pidfd_install(t, p->tg, 0);
+		if (fd < 0)
+			return (int)fd;
+		int pidfd = (int)fd;
+		if (*len > (socklen_t)sizeof(pidfd))
+			*len = sizeof(pidfd);
+		memcpy(val, &pidfd, *len);
 		return 0;
 	}
 	case SO_PEERGROUPS: {

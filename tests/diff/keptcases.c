@@ -18,9 +18,14 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <grp.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
 
 static const struct {
 	const char *name;
@@ -210,7 +215,19 @@ static void connected(void)
 	errno = 0;
 	r = getsockopt(sp[0], SOL_SOCKET, SO_PEERGROUPS, groups, &pl);
 	V("socketpair SO_PEERGROUPS in 0 bytes", "%d %s len %u", r, errname(r ? errno : 0), (unsigned)pl);
+	int pfd = -1;
+	pl = sizeof(pfd);
+	r = getsockopt(sp[0], SOL_SOCKET, SO_PEERPIDFD, &pfd, &pl);
+	errno = 0;
+	long sig = r == 0 ? syscall(SYS_pidfd_send_signal, pfd, 0, NULL, 0) : -1;
+	V("socketpair SO_PEERPIDFD", "%d len %u, a pidfd of ours %d", r, (unsigned)pl, sig == 0);
+	if (r == 0)
+		close(pfd);
 	int lone = socket(AF_UNIX, SOCK_STREAM, 0);
+	pl = sizeof(pfd);
+	errno = 0;
+	r = getsockopt(lone, SOL_SOCKET, SO_PEERPIDFD, &pfd, &pl);
+	V("unconnected SO_PEERPIDFD", "%d %s", r, errname(r ? errno : 0));
 	pl = sizeof(groups);
 	errno = 0;
 	r = getsockopt(lone, SOL_SOCKET, SO_PEERGROUPS, groups, &pl);

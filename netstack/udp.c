@@ -31,10 +31,25 @@
 #ifndef IP_RECVFRAGSIZE
 #define IP_RECVFRAGSIZE 25
 #endif
+#ifndef IP_PROTOCOL
+#define IP_PROTOCOL 52
+#endif
 
 #define UDP_BUCKETS 1024
 #define UDP_MAX_PAYLOAD4 (65535 - IP4_HDR_LEN - UDP_HDR_LEN)
 #define UDP_MAX_PAYLOAD6 (65535 - UDP_HDR_LEN) /* the IPv6 payload length */
+
+/* What a send's control messages (Linux's udp_cmsg_send, ip_cmsg_send,
+ * ip6_datagram_send_ctl) and IPV6_FLOWINFO_SEND choose for its datagram;
+ * -1 (0 for the label): the socket's own. */
+struct udp_txopt {
+	uint32_t label; /* flow label */
+	int ttl;	/* IP_TTL, IPV6_HOPLIMIT */
+	int tos;	/* IP_TOS, IPV6_TCLASS */
+	int dontfrag;	/* IPV6_DONTFRAG */
+	int gso;	/* UDP_SEGMENT */
+};
+#define UDP_TXOPT_NONE ((struct udp_txopt){ 0, -1, -1, -1, -1 })
 
 struct udp_sock {
 	struct ns_socket sk;
@@ -51,9 +66,11 @@ struct udp_sock {
 	uint8_t cork;	   /* UDP_CORK */
 	uint16_t gso_size; /* UDP_SEGMENT: a send longer than this leaves as datagrams of it, 0: off */
 	uint32_t drops;	   /* datagrams dropped at this socket (Linux's sk_drops, SO_RXQ_OVFL) */
-	/* IPV6_FLOWINFO_SEND: the flow label connect() was given, and the one
-	 * of the datagram being sent (0: the socket's automatic choice) */
-	uint32_t flowlabel, tx_label;
+	/* IPV6_FLOWINFO_SEND: the flow label connect() was given */
+	uint32_t flowlabel;
+	/* what the datagram being sent takes in place of the socket's own
+	 * (its control messages, its flow label) */
+	struct udp_txopt txo;
 	/* IPV6_RECVPATHMTU: the MTU a send refused with IPV6_DONTFRAG met,
 	 * read once before any datagram (Linux keeps the latest, np->rxpmtu) */
 	struct {
@@ -70,7 +87,7 @@ struct udp_sock {
 		struct ns_ip dst;
 		uint16_t dport;
 		int bound_nic;
-		uint32_t label;
+		struct udp_txopt txo;
 		uint8_t *buf;
 		uint32_t len, cap;
 	} pend;
@@ -400,7 +417,14 @@ static ssize_t udp_xmit_at(struct udp_sock *u, const struct msghdr *m, size_t of
 	p->ip_proto = IPPROTO_UDP_;
 
 	struct ns_ip_tx tx = dgram_tx(s, rt, dst, IPPROTO_UDP_, bound_nic);
-	tx.flowlabel = u->tx_label;
+	const struct udp_txopt *o = &u->txo;
+	tx.flowlabel = o->label;
+	if (o->ttl >= 0)
+		tx.hop_limit = o->ttl;
+	if (o->tos >= 0)
+		tx.tos = (uint8_t)o->tos;
+	if (o->dontfrag >= 0 && dst->family == AF_INET6)
+		tx.df = (uint8_t)(o->dontfrag || s->pmtudisc6 == IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_PROBE);
 	NS_STAT_INC(st, udp_tx);
 	int r = ns_ip_output(st, p, &tx);
 	if (r < 0)
@@ -421,9 +445,8 @@ static ssize_t udp_xmit(struct udp_sock *u, const struct msghdr *m, size_t len, 
  * which would hand them up joined, is not done). */
 #define UDP_MAX_SEGMENTS 128
 static ssize_t udp_xmit_gso(struct udp_sock *u, const struct msghdr *m, size_t len, const struct ns_ip *dst,
-			    uint16_t dport, const struct ns_rt *rt, int bound_nic)
+			    uint16_t dport, const struct ns_rt *rt, int bound_nic, uint16_t seg)
 {
-	size_t seg = u->gso_size;
 	size_t hdr = (dst->family == AF_INET ? 20u : 40u) + UDP_HDR_LEN;
 	if (hdr + seg > rt->mtu || len > seg * UDP_MAX_SEGMENTS)
 		return -EINVAL;
@@ -458,10 +481,10 @@ static int cork_push(struct udp_sock *u)
 	struct ns_ip src = send_source(u, &dst);
 	struct ns_rt rt;
 	ssize_t r = ns_route(u->sk.stack, &dst, &src, u->pend.bound_nic, &rt);
-	u->tx_label = u->pend.label;
+	u->txo = u->pend.txo;
 	if (r == 0)
 		r = udp_xmit(u, &m, u->pend.len, &dst, u->pend.dport, &rt, u->pend.bound_nic);
-	u->tx_label = 0;
+	u->txo = UDP_TXOPT_NONE;
 	cork_flush(u);
 	return r < 0 ? (int)r : 0;
 }
@@ -536,6 +559,183 @@ static void mcast_source(const struct ns_socket *s, const struct ns_ip *dst, str
 		*bound_nic = s->mc_index;
 	if (ns_ip_is_any(src) && s->mc_addr)
 		*src = ns_ip4(s->mc_addr);
+}
+
+/* An int control message's value (Linux: exactly an int, else EINVAL). */
+static int cmsg_int(const struct cmsghdr *c, int *v)
+{
+	if (c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -EINVAL;
+	memcpy(v, CMSG_DATA(c), sizeof(int));
+	return 0;
+}
+
+/*
+ * A send's control messages, as Linux's udp_sendmsg reads them after the
+ * destination and before the route: SOL_UDP's UDP_SEGMENT (udp_cmsg_send);
+ * SOL_SOCKET's (__sock_cmsg_send: taken, nothing here acts on a mark, a
+ * priority, a departure time or a stamping request); then by the
+ * destination's family IPv4's (ip_cmsg_send: IP_PKTINFO's source and
+ * interface, IP_TTL, IP_TOS, IP_PROTOCOL) or IPv6's
+ * (ip6_datagram_send_ctl: IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS,
+ * IPV6_DONTFRAG, IPV6_FLOWINFO); other levels are skipped, an unknown type
+ * of these is EINVAL. *src and *oif take what IP_PKTINFO/IPV6_PKTINFO
+ * name. Not done: IP_RETOPTS (moat sends no IP options) and IPv6
+ * extension headers for one datagram (the sticky options send them):
+ * EINVAL.
+ */
+static int send_cmsgs(const struct udp_sock *u, const struct msghdr *m, const struct ns_ip *dst,
+		      struct udp_txopt *o, struct ns_ip *src, int *oif)
+{
+	const struct ns_socket *s = &u->sk;
+	int v;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)m); c; c = CMSG_NXTHDR((struct msghdr *)m, c)) {
+		if (c->cmsg_len < sizeof(struct cmsghdr) ||
+		    (size_t)((uint8_t *)c - (uint8_t *)m->msg_control) + c->cmsg_len > m->msg_controllen)
+			return -EINVAL;
+		size_t dl = c->cmsg_len - CMSG_LEN(0);
+		if (c->cmsg_level == IPPROTO_UDP) {
+			uint16_t g;
+			if (c->cmsg_type != UDP_SEGMENT || c->cmsg_len != CMSG_LEN(sizeof(g)))
+				return -EINVAL;
+			memcpy(&g, CMSG_DATA(c), sizeof(g));
+			o->gso = g;
+			continue;
+		}
+		if (c->cmsg_level == SOL_SOCKET) {
+			switch (c->cmsg_type) {
+			case SO_MARK:
+			case SO_PRIORITY:
+			case SO_TIMESTAMPING_OLD:
+				if (dl != sizeof(uint32_t))
+					return -EINVAL;
+				continue;
+			case SCM_TXTIME:
+				if (dl != sizeof(uint64_t))
+					return -EINVAL;
+				continue;
+			case SCM_RIGHTS:
+			case SCM_CREDENTIALS:
+				continue; /* (Linux passes them over on an inet socket) */
+			default:
+				return -EINVAL;
+			}
+		}
+		if (dst->family == AF_INET && c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+		    s->domain == AF_INET6) {
+			/* (an IPv6 socket's IPv4 datagram: a v4-mapped source) */
+			struct in6_pktinfo pi;
+			if (dl < sizeof(pi))
+				return -EINVAL;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			if (pi.ipi6_ifindex)
+				*oif = (int)pi.ipi6_ifindex;
+			if (!ns_ip6_is_v4mapped(pi.ipi6_addr.s6_addr))
+				return -EINVAL;
+			*src = ns_ip_from_v4mapped(pi.ipi6_addr.s6_addr);
+			continue;
+		}
+		if (dst->family == AF_INET) {
+			if (c->cmsg_level != IPPROTO_IP)
+				continue;
+			switch (c->cmsg_type) {
+			case IP_PKTINFO: {
+				struct in_pktinfo pi;
+				if (c->cmsg_len != CMSG_LEN(sizeof(pi)))
+					return -EINVAL;
+				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+				/* (Linux finds both out at the route: no such
+				 * interface, ENODEV; a source not ours, without
+				 * IP_TRANSPARENT, no route) */
+				if (pi.ipi_ifindex && !ns_nic_get(s->stack, pi.ipi_ifindex))
+					return -ENODEV;
+				uint32_t a = ntohl(pi.ipi_spec_dst.s_addr);
+				if (a && !(s->opts & NS_SO_TRANSPARENT) && !ns_addr4_nic(s->stack, a))
+					return -ENETUNREACH;
+				*oif = pi.ipi_ifindex;
+				*src = ns_ip4(a);
+				break;
+			}
+			case IP_TTL:
+				if (cmsg_int(c, &v) < 0 || v < 1 || v > 255)
+					return -EINVAL;
+				o->ttl = v;
+				break;
+			case IP_TOS:
+				if (c->cmsg_len == CMSG_LEN(sizeof(int)))
+					memcpy(&v, CMSG_DATA(c), sizeof(int));
+				else if (c->cmsg_len == CMSG_LEN(1))
+					v = *CMSG_DATA(c);
+				else
+					return -EINVAL;
+				if (v < 0 || v > 255)
+					return -EINVAL;
+				o->tos = v;
+				break;
+			case IP_PROTOCOL:
+				/* (a raw socket's protocol: checked, nothing more) */
+				if (cmsg_int(c, &v) < 0 || v < 1 || v > 255)
+					return -EINVAL;
+				break;
+			default:
+				return -EINVAL;
+			}
+			continue;
+		}
+		if (c->cmsg_level != IPPROTO_IPV6)
+			continue;
+		switch (c->cmsg_type) {
+		case IPV6_PKTINFO:
+		case IPV6_2292PKTINFO: {
+			struct in6_pktinfo pi;
+			if (dl < sizeof(pi))
+				return -EINVAL;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			if (pi.ipi6_ifindex) {
+				if (*oif && (int)pi.ipi6_ifindex != *oif)
+					return -EINVAL;
+				if (!ns_nic_get(s->stack, (int)pi.ipi6_ifindex))
+					return -ENODEV;
+				*oif = (int)pi.ipi6_ifindex;
+			}
+			static const uint8_t any6[16];
+			if (memcmp(pi.ipi6_addr.s6_addr, any6, 16)) {
+				/* a source of ours, unless the socket may bind any */
+				if (!(s->opts & (NS_SO_FREEBIND | NS_SO_TRANSPARENT)) &&
+				    !ns_addr6_nic(s->stack, pi.ipi6_addr.s6_addr))
+					return -EINVAL;
+				src->family = AF_INET6;
+				memcpy(src->v6, pi.ipi6_addr.s6_addr, 16);
+			}
+			break;
+		}
+		case IPV6_HOPLIMIT:
+		case IPV6_TCLASS:
+			if (cmsg_int(c, &v) < 0 || v < -1 || v > 255)
+				return -EINVAL;
+			if (c->cmsg_type == IPV6_HOPLIMIT)
+				o->ttl = v; /* (-1: the route's, as without) */
+			else
+				o->tos = v & 0xff; /* (Linux sends -1 as 0xff) */
+			break;
+		case IPV6_DONTFRAG:
+			if (cmsg_int(c, &v) < 0)
+				return -EINVAL;
+			o->dontfrag = v != 0;
+			break;
+		case IPV6_FLOWINFO: {
+			uint32_t fi;
+			if (dl < sizeof(fi))
+				return -EINVAL;
+			memcpy(&fi, CMSG_DATA(c), sizeof(fi));
+			o->label = ntohl(fi) & 0xfffff;
+			break;
+		}
+		default:
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 /* IPV6_RECVPATHMTU (RFC 3542 11.3): a send IPV6_DONTFRAG refused as too
@@ -629,10 +829,14 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		if (h2[0] != (dst.family == AF_INET ? ICMP_ECHO : ICMP6_ECHO_REQ) || h2[1] != 0)
 			return -EINVAL;
 	}
+	struct udp_txopt txo = UDP_TXOPT_NONE;
+	struct ns_ip cm_src = ns_ip_any(dst.family);
+	if (m->msg_controllen && (r = send_cmsgs(u, m, &dst, &txo, &cm_src, &bound_nic)) < 0)
+		return r;
 	if ((r = autobind(u)) < 0)
 		return r;
 
-	struct ns_ip src = send_source(u, &dst);
+	struct ns_ip src = ns_ip_is_any(&cm_src) ? send_source(u, &dst) : cm_src;
 	mcast_source(s, &dst, &src, &bound_nic);
 	struct ns_rt rt;
 	r = ns_route(st, &dst, &src, bound_nic, &rt);
@@ -653,19 +857,21 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		return -EPIPE;
 	if (u->ping)
 		return ping_send(u, m, &dst, &rt, bound_nic, len);
-	uint32_t label = use_name ? send_label(u, &sa) : u->flowlabel;
+	if (!txo.label)
+		txo.label = use_name ? send_label(u, &sa) : u->flowlabel;
 	if (more) {
 		u->pend.on = 1;
 		u->pend.dst = dst;
 		u->pend.dport = dport;
 		u->pend.bound_nic = bound_nic;
-		u->pend.label = label;
+		u->pend.txo = txo;
 		return cork_append(u, m, len, more);
 	}
-	u->tx_label = label;
-	ssize_t sent = u->gso_size && len > u->gso_size ? udp_xmit_gso(u, m, len, &dst, dport, &rt, bound_nic)
-							: udp_xmit(u, m, len, &dst, dport, &rt, bound_nic);
-	u->tx_label = 0;
+	uint16_t gso = txo.gso >= 0 ? (uint16_t)txo.gso : u->gso_size;
+	u->txo = txo;
+	ssize_t sent = gso && len > gso ? udp_xmit_gso(u, m, len, &dst, dport, &rt, bound_nic, gso)
+					: udp_xmit(u, m, len, &dst, dport, &rt, bound_nic);
+	u->txo = UDP_TXOPT_NONE;
 	if (sent == -EMSGSIZE)
 		note_rxpmtu(u, &dst, &rt, bound_nic);
 	return sent;
@@ -1145,6 +1351,7 @@ int udp_socket_create(struct ns_stack *st, int domain, int ping, struct ns_socke
 	ns_socket_init(&u->sk, st, &udp_sock_ops, domain, SOCK_DGRAM,
 		       !ping ? IPPROTO_UDP : domain == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
 	u->ping = (uint8_t)!!ping;
+	u->txo = UDP_TXOPT_NONE;
 	u->laddr = ns_ip_any(domain);
 	u->raddr = ns_ip_any(domain);
 	pkt_queue_init(&u->rq);

@@ -36,6 +36,9 @@
 #ifndef IP_RECVFRAGSIZE
 #define IP_RECVFRAGSIZE 25
 #endif
+#ifndef IP_PROTOCOL
+#define IP_PROTOCOL 52
+#endif
 
 /* The running case's name, the first word of each result line. */
 extern const char *cur_case;
@@ -119,6 +122,9 @@ void case_socket_timestamps(void);
 
 /* tfocases.c */
 void case_tcp_fastopen(void);
+
+/* sendcmsgcases.c */
+void case_udp_send_cmsgs(void);
 
 /* The cases of udpcases.c. */
 void case_udp_addresses(void);

@@ -517,6 +517,7 @@ static const struct {
 	{ "tcp_fastopen", case_tcp_fastopen },
 	{ "udp_addresses", case_udp_addresses },
 	{ "udp_errqueue", case_udp_errqueue },
+	{ "udp_send_cmsgs", case_udp_send_cmsgs },
 	{ "mcast_loopback", case_mcast_loopback },
 	{ "mcast6_loopback", case_mcast6_loopback },
 	{ "namespaces", case_namespaces },

@@ -28,9 +28,6 @@
 #ifndef IP_PKTOPTIONS
 #define IP_PKTOPTIONS 9
 #endif
-#ifndef IP_PROTOCOL
-#define IP_PROTOCOL 52
-#endif
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
 #endif

@@ -15,7 +15,8 @@
  *           peer's address (port 9), 6 sendto the peer, 7 listen; an
  *           IPv6 socket's peer is 10.0.0.1 as a v4-mapped address, or
  *           with bit 5 fd00::1 (the extension headers of IPV6_HOPOPTS
- *           and IPV6_DSTOPTS, IPV6_MTU's fragments, flow labels)
+ *           and IPV6_DSTOPTS, IPV6_MTU's fragments, flow labels); with
+ *           bit 6 a sendto's value is half control messages
  *   byte 1  level (mod 5: IP, IPV6, SOL_SOCKET, TCP, UDP)
  *   byte 2  option name
  *   bytes 3-4  value length (little-endian, at most 1024)
@@ -242,6 +243,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			} else {
 				struct iovec iov = { val, have };
 				struct msghdr m = { .msg_name = &ss, .msg_namelen = sl, .msg_iov = &iov, .msg_iovlen = 1 };
+				if (sel & 0x40) {
+					/* the value's first half as control messages
+					 * (udp.c's send_cmsgs), the rest as data */
+					m.msg_control = val;
+					m.msg_controllen = have / 2;
+					iov.iov_base = val + have / 2;
+					iov.iov_len = have - have / 2;
+				}
 				r = (int)ns_sendmsg(so, &m, 0);
 			}
 			break;

@@ -756,6 +756,41 @@ static int get_int(const void *v, socklen_t len, int *out)
 	return 0;
 }
 
+int ns_cmsg_ok(const struct msghdr *m, const struct cmsghdr *c)
+{
+	return c->cmsg_len >= sizeof(struct cmsghdr) &&
+	       (size_t)((const uint8_t *)c - (const uint8_t *)m->msg_control) + c->cmsg_len <= m->msg_controllen;
+}
+
+int ns_sock_cmsg_check(const struct cmsghdr *c)
+{
+	size_t dl = c->cmsg_len - CMSG_LEN(0);
+	switch (c->cmsg_type) {
+	case SO_MARK:
+	case SO_PRIORITY:
+	case SO_TIMESTAMPING_OLD:
+		return dl == sizeof(uint32_t) ? 0 : -EINVAL;
+	case SCM_TXTIME:
+		return dl == sizeof(uint64_t) ? 0 : -EINVAL;
+	case SCM_RIGHTS:
+	case SCM_CREDENTIALS:
+		return 0; /* (Linux passes them over on an inet socket) */
+	default:
+		return -EINVAL;
+	}
+}
+
+int ns_sock_cmsgs_check(const struct msghdr *m)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)m); c; c = CMSG_NXTHDR((struct msghdr *)m, c)) {
+		if (!ns_cmsg_ok(m, c))
+			return -EINVAL;
+		if (c->cmsg_level == SOL_SOCKET && ns_sock_cmsg_check(c) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 int ns_gf_parse(const uint8_t *v, socklen_t len, uint32_t max, uint32_t *ifindex, uint32_t *fmode,
 		uint32_t *n)
 {

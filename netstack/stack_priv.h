@@ -628,6 +628,14 @@ int ns_ip6_sticky_copy(struct ns_socket *to, const struct ns_socket *from);
  * zeroed sockaddr_storage. Linux writes past a short length; this does not. */
 void ns_gf_reply(uint8_t *b, socklen_t *len, uint32_t fmode, uint32_t n,
 		 void (*put)(uint8_t *ss, uint32_t i, const void *ctx), const void *ctx);
+/* A send's control messages (Linux's sock_cmsg_send): does c lie whole
+ * in m's buffer; is a SOL_SOCKET one of the kinds and sizes Linux takes
+ * (SO_MARK, SO_PRIORITY, SO_TIMESTAMPING, SCM_TXTIME; SCM_RIGHTS and
+ * SCM_CREDENTIALS passed over); every SOL_SOCKET one of m (TCP's check:
+ * it acts on none of them, nor on the other levels'). 0 or -EINVAL. */
+int ns_cmsg_ok(const struct msghdr *m, const struct cmsghdr *c);
+int ns_sock_cmsg_check(const struct cmsghdr *c);
+int ns_sock_cmsgs_check(const struct msghdr *m);
 /* A group_filter to set, as Linux's ip(v6)_set_msfilter checks it: the
  * header (EINVAL), at most max sources (ENOBUFS), all within len
  * (EINVAL); 0 with its interface, mode and source count. */

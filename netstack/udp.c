@@ -590,8 +590,7 @@ static int send_cmsgs(const struct udp_sock *u, const struct msghdr *m, const st
 	const struct ns_socket *s = &u->sk;
 	int v;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)m); c; c = CMSG_NXTHDR((struct msghdr *)m, c)) {
-		if (c->cmsg_len < sizeof(struct cmsghdr) ||
-		    (size_t)((uint8_t *)c - (uint8_t *)m->msg_control) + c->cmsg_len > m->msg_controllen)
+		if (!ns_cmsg_ok(m, c))
 			return -EINVAL;
 		size_t dl = c->cmsg_len - CMSG_LEN(0);
 		if (c->cmsg_level == IPPROTO_UDP) {
@@ -603,23 +602,10 @@ static int send_cmsgs(const struct udp_sock *u, const struct msghdr *m, const st
 			continue;
 		}
 		if (c->cmsg_level == SOL_SOCKET) {
-			switch (c->cmsg_type) {
-			case SO_MARK:
-			case SO_PRIORITY:
-			case SO_TIMESTAMPING_OLD:
-				if (dl != sizeof(uint32_t))
-					return -EINVAL;
-				continue;
-			case SCM_TXTIME:
-				if (dl != sizeof(uint64_t))
-					return -EINVAL;
-				continue;
-			case SCM_RIGHTS:
-			case SCM_CREDENTIALS:
-				continue; /* (Linux passes them over on an inet socket) */
-			default:
-				return -EINVAL;
-			}
+			int r = ns_sock_cmsg_check(c);
+			if (r < 0)
+				return r;
+			continue;
 		}
 		if (dst->family == AF_INET && c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
 		    s->domain == AF_INET6) {

@@ -573,6 +573,8 @@ static ssize_t tcp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	int r = send_error(tp);
 	if (r)
 		return r;
+	if (m->msg_controllen && (r = ns_sock_cmsgs_check(m)) < 0)
+		return r;
 	size_t total = ns_iov_total(m);
 	if (total == 0)
 		return 0;

@@ -178,6 +178,59 @@ static void v6(void)
 	close(s);
 }
 
+/* TCP reads only SOL_SOCKET's (Linux's sock_cmsg_send) */
+static void tcp(void)
+{
+	int c, s, one = 1, seven = 7;
+	tcp_pair(&c, &s);
+	static const struct {
+		const char *name;
+		int level, type;
+		size_t len;
+	} k[] = { { "tcp SO_MARK", SOL_SOCKET, SO_MARK, 4 },
+		  { "tcp SOL_SOCKET 999", SOL_SOCKET, 999, 4 },
+		  { "tcp SO_MARK in two bytes", SOL_SOCKET, SO_MARK, 2 },
+		  { "tcp IP_TTL", IPPROTO_IP, IP_TTL, 4 },
+		  { "tcp IP level 999", IPPROTO_IP, 999, 4 },
+		  { "tcp level 99", 99, 1, 4 } };
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		char cb[64];
+		memset(cb, 0, sizeof(cb));
+		struct iovec iov = { "x", 1 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb,
+				    .msg_controllen = CMSG_SPACE(k[i].len) };
+		struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+		h->cmsg_level = k[i].level;
+		h->cmsg_type = k[i].type;
+		h->cmsg_len = CMSG_LEN(k[i].len);
+		memcpy(CMSG_DATA(h), k[i].type == IP_TTL ? &seven : &one, k[i].len);
+		TRY(k[i].name, sendmsg(c, &m, MSG_NOSIGNAL));
+	}
+	char cb[CMSG_SPACE(4)];
+	memset(cb, 0, sizeof(cb));
+	struct iovec iov = { "y", 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb, .msg_controllen = sizeof(cb) };
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = 99;
+	h->cmsg_len = sizeof(cb) + 8;
+	TRY("tcp a control message longer than the buffer", sendmsg(c, &m, MSG_NOSIGNAL));
+	/* the four sends taken: four bytes (waited for, 2 s at most each) */
+	char b[16];
+	long got = 0;
+	while (got < 4) {
+		struct pollfd p = { s, POLLIN, 0 };
+		if (poll(&p, 1, 2000) <= 0)
+			break;
+		long n = recv(s, b, sizeof(b), MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	V("tcp the bytes that came", "%ld", got);
+	close(c);
+	close(s);
+}
+
 void case_udp_send_cmsgs(void)
 {
 	rcv4 = socket(AF_INET, SOCK_DGRAM, 0);
@@ -197,6 +250,7 @@ void case_udp_send_cmsgs(void)
 	recv_flags(rcv6, 1);
 	v4();
 	v6();
+	tcp();
 	close(rcv4);
 	close(rcv6);
 }

@@ -14,43 +14,6 @@
 
 #include "stack_priv.h"
 
-#ifndef IP_LOCAL_PORT_RANGE
-#define IP_LOCAL_PORT_RANGE 51
-#endif
-#ifndef IP_UNICAST_IF
-#define IP_UNICAST_IF 50
-#endif
-#ifndef IP_BIND_ADDRESS_NO_PORT
-#define IP_BIND_ADDRESS_NO_PORT 24
-#endif
-#ifndef IP_PROTOCOL
-#define IP_PROTOCOL 52 /* (linux/in.h; glibc's netinet/in.h lacks it) */
-#endif
-#ifndef IPV6_MINHOPCOUNT
-#define IPV6_MINHOPCOUNT 73 /* (linux/in6.h; glibc's netinet/in.h lacks it) */
-#endif
-/* (linux/in6.h's, which glibc's netinet/in.h lacks) */
-#ifndef IPV6_FLOWINFO
-#define IPV6_FLOWINFO 11
-#endif
-#ifndef IPV6_ROUTER_ALERT_ISOLATE
-#define IPV6_ROUTER_ALERT_ISOLATE 30
-#endif
-#ifndef IPV6_FLOWINFO_SEND
-#define IPV6_FLOWINFO_SEND 33
-#endif
-#ifndef IPV6_TRANSPARENT
-#define IPV6_TRANSPARENT 75
-#endif
-#ifndef IPV6_UNICAST_IF
-#define IPV6_UNICAST_IF 76
-#endif
-#ifndef IPV6_RECVFRAGSIZE
-#define IPV6_RECVFRAGSIZE 77
-#endif
-#ifndef IP_RECVFRAGSIZE
-#define IP_RECVFRAGSIZE 25
-#endif
 
 /* Linux SOCK_MIN_RCVBUF / SOCK_MIN_SNDBUF on x86-64. */
 #ifndef SO_PASSPIDFD

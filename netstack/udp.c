@@ -24,16 +24,6 @@
 #include "ns/info.h"
 #include "stack_priv.h"
 
-/* (linux/in6.h's, which glibc's netinet/in.h lacks) */
-#ifndef IPV6_FLOWINFO
-#define IPV6_FLOWINFO 11
-#endif
-#ifndef IP_RECVFRAGSIZE
-#define IP_RECVFRAGSIZE 25
-#endif
-#ifndef IP_PROTOCOL
-#define IP_PROTOCOL 52
-#endif
 
 #define UDP_BUCKETS 1024
 #define UDP_MAX_PAYLOAD4 (65535 - IP4_HDR_LEN - UDP_HDR_LEN)

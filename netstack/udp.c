@@ -472,7 +472,11 @@ static int cork_push(struct udp_sock *u)
 	struct ns_rt rt;
 	ssize_t r = ns_route(u->sk.stack, &dst, &src, u->pend.bound_nic, &rt);
 	u->txo = u->pend.txo;
-	if (r == 0)
+	/* (UDP_SEGMENT cuts a corked datagram too, when it is flushed) */
+	uint16_t gso = u->txo.gso >= 0 ? (uint16_t)u->txo.gso : u->gso_size;
+	if (r == 0 && gso && u->pend.len > gso)
+		r = udp_xmit_gso(u, &m, u->pend.len, &dst, u->pend.dport, &rt, u->pend.bound_nic, gso);
+	else if (r == 0)
 		r = udp_xmit(u, &m, u->pend.len, &dst, u->pend.dport, &rt, u->pend.bound_nic);
 	u->txo = UDP_TXOPT_NONE;
 	cork_flush(u);

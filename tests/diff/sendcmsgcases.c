@@ -30,7 +30,7 @@ static void got(const char *step, int r)
 {
 	struct pollfd p = { r, POLLIN, 0 };
 	poll(&p, 1, 2000);
-	char b[16], cb[256], from[64] = "";
+	char b[1200], cb[256], from[64] = "";
 	struct sockaddr_storage ss;
 	struct iovec iov = { b, sizeof(b) };
 	struct msghdr m = { .msg_name = &ss, .msg_namelen = sizeof(ss), .msg_iov = &iov, .msg_iovlen = 1,
@@ -178,6 +178,26 @@ static void v6(void)
 	close(s);
 }
 
+/* UDP_SEGMENT on a corked datagram: cut when flushed */
+static void gso_cork(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0), seg = 1000, one = 1, zero = 0;
+	connect(s, (struct sockaddr *)&to4, sizeof(to4));
+	static char buf[3000];
+	setsockopt(s, IPPROTO_UDP, UDP_SEGMENT, &seg, sizeof(seg));
+	setsockopt(s, IPPROTO_UDP, UDP_CORK, &one, sizeof(one));
+	TRY("corked 1500", send(s, buf, 1500, 0));
+	TRY("corked 1000", send(s, buf, 1000, 0));
+	TRY("uncork", setsockopt(s, IPPROTO_UDP, UDP_CORK, &zero, sizeof(zero)));
+	for (int i = 0; i < 3; i++)
+		got("the corked 2500 bytes", rcv4);
+	TRY("MSG_MORE 1500", send(s, buf, 1500, MSG_MORE));
+	TRY("then 700", send(s, buf, 700, 0));
+	for (int i = 0; i < 3; i++)
+		got("the 2200 bytes", rcv4);
+	close(s);
+}
+
 /* TCP reads only SOL_SOCKET's (Linux's sock_cmsg_send) */
 static void tcp(void)
 {
@@ -250,6 +270,7 @@ void case_udp_send_cmsgs(void)
 	recv_flags(rcv6, 1);
 	v4();
 	v6();
+	gso_cork();
 	tcp();
 	close(rcv4);
 	close(rcv6);

@@ -1212,6 +1212,12 @@ int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len
 		 * Linux does: 1 reads back 0, 255 reads back 252. */
 		if (s->type == SOCK_STREAM)
 			val = (val & ~3) | (s->tos & 3);
+		/* Linux: a new TOS sets the priority too (rt_tos2priority,
+		 * from its TOS bits; the table is Linux's ip_tos2prio) */
+		if ((uint8_t)val != s->tos) {
+			static const uint8_t tos2prio[16] = { 0, 0, 0, 0, 2, 2, 2, 2, 6, 6, 6, 6, 4, 4, 4, 4 };
+			s->priority = tos2prio[(val & 0x1e) >> 1];
+		}
 		s->tos = (uint8_t)val;
 		return 0;
 	case IP_RECVERR:

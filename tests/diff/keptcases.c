@@ -302,8 +302,30 @@ static void peer_groups(void)
 	close(sp[1]);
 }
 
+/* A new IP_TOS sets SO_PRIORITY from its TOS bits (Linux's
+ * rt_tos2priority); the same TOS again leaves it */
+static void tos_priority(void)
+{
+	static const int tos[] = { 0x10, 0x08, 0x1c, 0xfc, 0x02, 0 };
+	char step[64];
+	for (int k = 0; k < 2; k++) {
+		int s = socket(AF_INET, k ? SOCK_STREAM : SOCK_DGRAM, 0);
+		for (size_t i = 0; i < sizeof(tos) / sizeof(tos[0]); i++) {
+			snprintf(step, sizeof(step), "%s IP_TOS %#x", k ? "tcp" : "udp", tos[i]);
+			set_int(step, s, IPPROTO_IP, IP_TOS, tos[i]);
+			snprintf(step, sizeof(step), "%s SO_PRIORITY after IP_TOS %#x", k ? "tcp" : "udp", tos[i]);
+			get_int(step, s, SOL_SOCKET, SO_PRIORITY);
+		}
+		set_int("SO_PRIORITY 5", s, SOL_SOCKET, SO_PRIORITY, 5);
+		set_int("IP_TOS as it was", s, IPPROTO_IP, IP_TOS, 0);
+		get_int("SO_PRIORITY after the same IP_TOS", s, SOL_SOCKET, SO_PRIORITY);
+		close(s);
+	}
+}
+
 void case_socket_options_kept(void)
 {
+	tos_priority();
 	ck_child(peer_groups);
 	buf_lock();
 	sweep();

@@ -215,8 +215,13 @@ static void dad_done(struct ip6_ifaddr *ia, int ran)
 	if (ran)
 		NS_STAT_INC(st, ndp_dad_ok);
 	ia->state = now < ia->preferred_until ? NS_ADDR_PREFERRED : NS_ADDR_DEPRECATED;
-	if (ia->flags & IP6A_F_LINKLOCAL)
+	if (ia->flags & IP6A_F_LINKLOCAL) {
 		ndp_start_rs(ia->in);
+		/* (only after a DAD that ran: without one the reports never
+		 * went from ::) */
+		if (ran)
+			mld_dad_complete(ia->in);
+	}
 	lifetime_check(ia, now);
 }
 

@@ -118,6 +118,11 @@ struct ip6_nic {
 	/* RFC 3810 6.2: the pending answer to a general query. */
 	struct ns_timer mld_query_timer;
 	uint8_t mld_query_v1;
+	/* The reports of every group again once the link-local address is
+	 * ours (Linux's ipv6_mc_dad_complete): the ones sent before it came
+	 * from ::. */
+	struct ns_timer mld_dad_timer;
+	uint8_t mld_dad_left;
 };
 
 #define IP6_FRAG_ID_SLOTS 1024
@@ -271,5 +276,7 @@ void mld_nic_init(struct ip6_nic *in);
 void mld_nic_fini(struct ip6_nic *in);
 /* Join the groups sockets joined on nic again (its IPv6 state is new). */
 void mld_nic_rejoin(struct ip6_nic *in);
+/* The link-local address passed DAD: report every group again from it. */
+void mld_dad_complete(struct ip6_nic *in);
 
 #endif

@@ -183,23 +183,55 @@ static void group_timer(struct ns_timer *t, ns_time_t now)
 		g->in_use = 0;
 }
 
+/* The groups reported in a general answer: joined by someone, not the
+ * all-nodes group or a node-local one. n of them in groups. */
+static unsigned reportable_groups(const struct ip6_nic *in, uint8_t (*groups)[16])
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < IP6_NIC_MAX_GROUPS; i++) {
+		const struct ip6_group *g = &in->groups[i];
+		if (g->in_use && g->users && reportable(g->addr))
+			memcpy(groups[n++], g->addr, 16);
+	}
+	return n;
+}
+
 static void general_timer(struct ns_timer *t, ns_time_t now)
 {
 	NS_UNUSED(now);
 	struct ip6_nic *in = ns_container_of(t, struct ip6_nic, mld_query_timer);
 	uint8_t groups[IP6_NIC_MAX_GROUPS][16];
-	unsigned n = 0;
-	for (unsigned i = 0; i < IP6_NIC_MAX_GROUPS; i++) {
-		const struct ip6_group *g = &in->groups[i];
-		if (!g->in_use || !g->users || !reportable(g->addr))
-			continue;
-		if (in->mld_query_v1)
-			send_v1(in, g->addr, 0);
-		else
-			memcpy(groups[n++], g->addr, 16);
+	unsigned n = reportable_groups(in, groups);
+	if (in->mld_query_v1) {
+		for (unsigned i = 0; i < n; i++)
+			send_v1(in, groups[i], 0);
+		return;
 	}
 	/* RFC 3810 6.2: one Current State Report for every group. */
 	send_v2(in, (const uint8_t(*)[16])groups, n, MLD2_IS_EX);
+}
+
+/* Linux's mld_send_initial_cr: one report of every group, TO_EX (an
+ * MLDv1 querier's link gets none: its reports went to the groups). */
+static void dad_timer(struct ns_timer *t, ns_time_t now)
+{
+	struct ip6_nic *in = ns_container_of(t, struct ip6_nic, mld_dad_timer);
+	if (!in->mld_dad_left || v1_mode(in))
+		return;
+	uint8_t groups[IP6_NIC_MAX_GROUPS][16];
+	unsigned n = reportable_groups(in, groups);
+	send_v2(in, (const uint8_t(*)[16])groups, n, MLD2_TO_EX);
+	if (--in->mld_dad_left)
+		ns_timer_arm(in->st->wheel, &in->mld_dad_timer,
+			     now + ip6_rand_delay(in->st, MLD_UNSOLICITED_INTERVAL));
+}
+
+void mld_dad_complete(struct ip6_nic *in)
+{
+	if (!(in->nic->caps & NS_LINK_CAP_RESOLVE))
+		return;
+	in->mld_dad_left = MLD_ROBUSTNESS;
+	dad_timer(&in->mld_dad_timer, st_now(in->st));
 }
 
 /* ---- membership ---- */
@@ -339,6 +371,7 @@ drop:
 void mld_nic_init(struct ip6_nic *in)
 {
 	ns_timer_init(&in->mld_query_timer, general_timer);
+	ns_timer_init(&in->mld_dad_timer, dad_timer);
 	for (unsigned i = 0; i < IP6_NIC_MAX_GROUPS; i++) {
 		in->groups[i].in = in;
 		ns_timer_init(&in->groups[i].timer, group_timer);
@@ -349,6 +382,7 @@ void mld_nic_fini(struct ip6_nic *in)
 {
 	struct ns_wheel *w = in->st->wheel;
 	ns_timer_disarm(w, &in->mld_query_timer);
+	ns_timer_disarm(w, &in->mld_dad_timer);
 	for (unsigned i = 0; i < IP6_NIC_MAX_GROUPS; i++)
 		ns_timer_disarm(w, &in->groups[i].timer);
 }

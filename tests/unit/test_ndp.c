@@ -128,6 +128,19 @@ START_TEST(ndp_new_link_gets_link_local_after_dad_then_solicits_routers)
 	fx_advance(NS_SEC);
 	ck_assert_int_eq(ns_stack_addr_state(F.st, nic, &a), NS_ADDR_PREFERRED);
 	ck_assert_uint_eq(ST(ndp_dad_ok), 1);
+	/* Linux's ipv6_mc_dad_complete: the groups reported again, now
+	 * from the link-local address (the earlier ones came from ::) */
+	int from_ll = 0;
+	while (!from_ll && (p = take_type(ch, ICMP6_MLD2_REPORT, &f))) {
+		if (!memcmp(f.ip.src, ll, 16)) {
+			from_ll = 1;
+			ck_assert_uint_eq(mld_records(&f, types, groups), 1);
+			ck_assert_uint_eq(types[0], 4);
+			ck_assert_mem_eq(groups[0], sn, 16);
+		}
+		pkt_unref(p);
+	}
+	ck_assert(from_ll);
 	/* RFC 4861 6.3.7: three solicitations, 4 s apart, from the
 	 * link-local address with our link-layer address. */
 	ns_time_t t[3];

@@ -24,7 +24,6 @@
 #include "ns/info.h"
 #include "stack_priv.h"
 
-
 #define UDP_BUCKETS 1024
 #define UDP_MAX_PAYLOAD4 (65535 - IP4_HDR_LEN - UDP_HDR_LEN)
 #define UDP_MAX_PAYLOAD6 (65535 - UDP_HDR_LEN) /* the IPv6 payload length */
@@ -58,9 +57,6 @@ struct udp_sock {
 	uint32_t drops;	   /* datagrams dropped at this socket (Linux's sk_drops, SO_RXQ_OVFL) */
 	/* IPV6_FLOWINFO_SEND: the flow label connect() was given */
 	uint32_t flowlabel;
-	/* what the datagram being sent takes in place of the socket's own
-	 * (its control messages, its flow label) */
-	struct udp_txopt txo;
 	/* IPV6_RECVPATHMTU: the MTU a send refused with IPV6_DONTFRAG met,
 	 * read once before any datagram (Linux keeps the latest, np->rxpmtu) */
 	struct {
@@ -77,7 +73,7 @@ struct udp_sock {
 		struct ns_ip dst;
 		uint16_t dport;
 		int bound_nic;
-		struct udp_txopt txo;
+		struct udp_txopt txo; /* (the first send's) */
 		uint8_t *buf;
 		uint32_t len, cap;
 	} pend;
@@ -319,11 +315,13 @@ static int udp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 }
 
 /* How a datagram of socket s leaves: its TTL/hop limit, TOS/traffic
- * class, broadcast and DF choices. */
+ * class, broadcast and DF choices, and what o (a send's control messages,
+ * its flow label; NULL: none) chooses in their place. */
 static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *rt, const struct ns_ip *dst,
-				uint8_t proto, int bound_nic)
+				uint8_t proto, int bound_nic, const struct udp_txopt *o)
 {
 	int v4 = dst->family == AF_INET;
+	int dontfrag6 = o && o->dontfrag >= 0 ? o->dontfrag : !!(s->opts & NS_SO_DONTFRAG6);
 	struct ns_ip_tx tx = {
 		.src = rt->src,
 		.dst = *dst,
@@ -337,13 +335,19 @@ static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *r
 		.mc_loop = v4 ? s->mc_loop : s->mc_loop6,
 		/* IP_PMTUDISC_DO/PROBE set DF; WANT fragments locally. */
 		.df = v4 ? (s->pmtudisc == IP_PMTUDISC_DO || s->pmtudisc == IP_PMTUDISC_PROBE)
-			 : (s->pmtudisc6 == IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_PROBE ||
-			    (s->opts & NS_SO_DONTFRAG6)),
+			 : (s->pmtudisc6 == IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_PROBE || dontfrag6),
 		.no_flowlabel = !!(s->opts & NS_SO_NOFLOWLABEL6),
 		.frag_size = (uint32_t)s->frag_size6,
 		.ext = v4 ? NULL : s->sticky6,
 		.bound_nic = bound_nic,
 	};
+	if (o) {
+		tx.flowlabel = o->label;
+		if (o->ttl >= 0)
+			tx.hop_limit = o->ttl;
+		if (o->tos >= 0)
+			tx.tos = (uint8_t)o->tos;
+	}
 	return tx;
 }
 
@@ -370,7 +374,7 @@ static ssize_t ping_send(struct udp_sock *u, const struct msghdr *m, const struc
 	ns_wr16(h + 2, ns_csum_fold(ns_csum_add(sum, h, len)));
 	p->l4_off = pkt_pos(p);
 	p->ip_proto = proto;
-	struct ns_ip_tx tx = dgram_tx(s, rt, dst, proto, bound_nic);
+	struct ns_ip_tx tx = dgram_tx(s, rt, dst, proto, bound_nic, NULL);
 	if (v4)
 		NS_STAT_INC(s->stack, icmp_ping_tx);
 	else
@@ -379,10 +383,11 @@ static ssize_t ping_send(struct udp_sock *u, const struct msghdr *m, const struc
 	return r < 0 ? r : (ssize_t)len;
 }
 
-/* Builds and sends one UDP datagram of len bytes (from m) to dst. */
-/* One datagram of len bytes of m's data from off. */
+/* Builds and sends one UDP datagram of len bytes of m's data from off to
+ * dst, as o chooses. */
 static ssize_t udp_xmit_at(struct udp_sock *u, const struct msghdr *m, size_t off, size_t len,
-			   const struct ns_ip *dst, uint16_t dport, const struct ns_rt *rt, int bound_nic)
+			   const struct ns_ip *dst, uint16_t dport, const struct ns_rt *rt, int bound_nic,
+			   const struct udp_txopt *o)
 {
 	struct ns_socket *s = &u->sk;
 	struct ns_stack *st = s->stack;
@@ -406,26 +411,12 @@ static ssize_t udp_xmit_at(struct udp_sock *u, const struct msghdr *m, size_t of
 	p->l4_off = pkt_pos(p);
 	p->ip_proto = IPPROTO_UDP_;
 
-	struct ns_ip_tx tx = dgram_tx(s, rt, dst, IPPROTO_UDP_, bound_nic);
-	const struct udp_txopt *o = &u->txo;
-	tx.flowlabel = o->label;
-	if (o->ttl >= 0)
-		tx.hop_limit = o->ttl;
-	if (o->tos >= 0)
-		tx.tos = (uint8_t)o->tos;
-	if (o->dontfrag >= 0 && dst->family == AF_INET6)
-		tx.df = (uint8_t)(o->dontfrag || s->pmtudisc6 == IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_PROBE);
+	struct ns_ip_tx tx = dgram_tx(s, rt, dst, IPPROTO_UDP_, bound_nic, o);
 	NS_STAT_INC(st, udp_tx);
 	int r = ns_ip_output(st, p, &tx);
 	if (r < 0)
 		return r;
 	return (ssize_t)len;
-}
-
-static ssize_t udp_xmit(struct udp_sock *u, const struct msghdr *m, size_t len, const struct ns_ip *dst,
-			uint16_t dport, const struct ns_rt *rt, int bound_nic)
-{
-	return udp_xmit_at(u, m, 0, len, dst, dport, rt, bound_nic);
 }
 
 /* UDP_SEGMENT (Linux's UDP GSO): a send longer than gso_size leaves as
@@ -435,17 +426,29 @@ static ssize_t udp_xmit(struct udp_sock *u, const struct msghdr *m, size_t len, 
  * which would hand them up joined, is not done). */
 #define UDP_MAX_SEGMENTS 128
 static ssize_t udp_xmit_gso(struct udp_sock *u, const struct msghdr *m, size_t len, const struct ns_ip *dst,
-			    uint16_t dport, const struct ns_rt *rt, int bound_nic, uint16_t seg)
+			    uint16_t dport, const struct ns_rt *rt, int bound_nic, uint16_t seg,
+			    const struct udp_txopt *o)
 {
 	size_t hdr = (dst->family == AF_INET ? 20u : 40u) + UDP_HDR_LEN;
 	if (hdr + seg > rt->mtu || len > seg * UDP_MAX_SEGMENTS)
 		return -EINVAL;
 	for (size_t off = 0; off < len; off += seg) {
-		ssize_t r = udp_xmit_at(u, m, off, len - off < seg ? len - off : seg, dst, dport, rt, bound_nic);
+		ssize_t r = udp_xmit_at(u, m, off, len - off < seg ? len - off : seg, dst, dport, rt, bound_nic, o);
 		if (r < 0)
 			return r;
 	}
 	return (ssize_t)len;
+}
+
+/* A send's whole datagram (or a flushed corked one): cut by UDP_SEGMENT,
+ * the send's or the socket's, when longer. */
+static ssize_t udp_xmit(struct udp_sock *u, const struct msghdr *m, size_t len, const struct ns_ip *dst,
+			uint16_t dport, const struct ns_rt *rt, int bound_nic, const struct udp_txopt *o)
+{
+	uint16_t gso = o->gso >= 0 ? (uint16_t)o->gso : u->gso_size;
+	if (gso && len > gso)
+		return udp_xmit_gso(u, m, len, dst, dport, rt, bound_nic, gso, o);
+	return udp_xmit_at(u, m, 0, len, dst, dport, rt, bound_nic, o);
 }
 
 static size_t max_payload(const struct ns_ip *dst)
@@ -471,14 +474,8 @@ static int cork_push(struct udp_sock *u)
 	struct ns_ip src = send_source(u, &dst);
 	struct ns_rt rt;
 	ssize_t r = ns_route(u->sk.stack, &dst, &src, u->pend.bound_nic, &rt);
-	u->txo = u->pend.txo;
-	/* (UDP_SEGMENT cuts a corked datagram too, when it is flushed) */
-	uint16_t gso = u->txo.gso >= 0 ? (uint16_t)u->txo.gso : u->gso_size;
-	if (r == 0 && gso && u->pend.len > gso)
-		r = udp_xmit_gso(u, &m, u->pend.len, &dst, u->pend.dport, &rt, u->pend.bound_nic, gso);
-	else if (r == 0)
-		r = udp_xmit(u, &m, u->pend.len, &dst, u->pend.dport, &rt, u->pend.bound_nic);
-	u->txo = UDP_TXOPT_NONE;
+	if (r == 0)
+		r = udp_xmit(u, &m, u->pend.len, &dst, u->pend.dport, &rt, u->pend.bound_nic, &u->pend.txo);
 	cork_flush(u);
 	return r < 0 ? (int)r : 0;
 }
@@ -847,11 +844,7 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		u->pend.txo = txo;
 		return cork_append(u, m, len, more);
 	}
-	uint16_t gso = txo.gso >= 0 ? (uint16_t)txo.gso : u->gso_size;
-	u->txo = txo;
-	ssize_t sent = gso && len > gso ? udp_xmit_gso(u, m, len, &dst, dport, &rt, bound_nic, gso)
-					: udp_xmit(u, m, len, &dst, dport, &rt, bound_nic);
-	u->txo = UDP_TXOPT_NONE;
+	ssize_t sent = udp_xmit(u, m, len, &dst, dport, &rt, bound_nic, &txo);
 	if (sent == -EMSGSIZE)
 		note_rxpmtu(u, &dst, &rt, bound_nic);
 	return sent;
@@ -1331,7 +1324,6 @@ int udp_socket_create(struct ns_stack *st, int domain, int ping, struct ns_socke
 	ns_socket_init(&u->sk, st, &udp_sock_ops, domain, SOCK_DGRAM,
 		       !ping ? IPPROTO_UDP : domain == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
 	u->ping = (uint8_t)!!ping;
-	u->txo = UDP_TXOPT_NONE;
 	u->laddr = ns_ip_any(domain);
 	u->raddr = ns_ip_any(domain);
 	pkt_queue_init(&u->rq);

@@ -805,12 +805,17 @@ static int put_int(void *v, socklen_t *len, int val)
 	return put_bytes(v, len, &val, sizeof(val));
 }
 
-static void set_flag(struct ns_socket *s, uint32_t flag, int on)
+static void set_bits(uint32_t *word, uint32_t flag, int on)
 {
 	if (on)
-		s->opts |= flag;
+		*word |= flag;
 	else
-		s->opts &= ~flag;
+		*word &= ~flag;
+}
+
+static void set_flag(struct ns_socket *s, uint32_t flag, int on)
+{
+	set_bits(&s->opts, flag, on);
 }
 
 static int set_timeo(struct timeval *tv, const void *v, socklen_t len)
@@ -908,13 +913,6 @@ static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_
 		return 0;
 	case SO_DONTROUTE:
 		set_flag(s, NS_SO_DONTROUTE, val);
-		return 0;
-	case SO_TIMESTAMP:
-	case SO_TIMESTAMPNS:
-		/* Linux's sock_set_timestamp: either turns stamps on, in its
-		 * form; off turns both off */
-		set_flag(s, NS_SO_TIMESTAMP, val);
-		set_flag(s, NS_SO_TIMESTAMPNS, val && name == SO_TIMESTAMPNS);
 		return 0;
 	case SO_RCVBUF:
 	case SO_RCVBUFFORCE:
@@ -1031,10 +1029,6 @@ static int sol_socket_get(struct ns_socket *s, int name, void *v, socklen_t *len
 		return put_int(v, len, !!(s->opts & NS_SO_OOBINLINE));
 	case SO_DONTROUTE:
 		return put_int(v, len, !!(s->opts & NS_SO_DONTROUTE));
-	case SO_TIMESTAMP:
-		return put_int(v, len, (s->opts & (NS_SO_TIMESTAMP | NS_SO_TIMESTAMPNS)) == NS_SO_TIMESTAMP);
-	case SO_TIMESTAMPNS:
-		return put_int(v, len, !!(s->opts & NS_SO_TIMESTAMPNS));
 	case SO_ZEROCOPY:
 		return put_int(v, len, !!(s->opts & NS_SO_ZEROCOPY));
 	case SO_RCVBUF:
@@ -1138,10 +1132,7 @@ int ns_getsockopt(struct ns_socket *s, int level, int name, void *v, socklen_t *
 
 static void set_flag6(struct ns_socket *s, uint32_t flag, int on)
 {
-	if (on)
-		s->opts6 |= flag;
-	else
-		s->opts6 &= ~flag;
+	set_bits(&s->opts6, flag, on);
 }
 
 /* IP_UNICAST_IF and IPV6_UNICAST_IF: an interface index in network byte
@@ -1411,47 +1402,6 @@ int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, con
 	}
 }
 
-/* The int options ns_ip6_setsockopt knows. */
-static int ip6_int_opt(int name)
-{
-	switch (name) {
-	case IPV6_V6ONLY:
-	case IPV6_UNICAST_HOPS:
-	case IPV6_TCLASS:
-	case IPV6_MULTICAST_HOPS:
-	case IPV6_MULTICAST_IF:
-	case IPV6_RECVPKTINFO:
-	case IPV6_RECVHOPLIMIT:
-	case IPV6_RECVTCLASS:
-	case IPV6_RECVERR:
-	case IPV6_FREEBIND:
-	case IPV6_RECVORIGDSTADDR:
-	case IPV6_MTU_DISCOVER:
-	case IPV6_MINHOPCOUNT:
-	case IPV6_ROUTER_ALERT:
-	case IPV6_MTU:
-	case IPV6_MULTICAST_LOOP:
-	case IPV6_MULTICAST_ALL:
-	case IPV6_FLOWINFO:
-	case IPV6_FLOWINFO_SEND:
-	case IPV6_RECVHOPOPTS:
-	case IPV6_RECVDSTOPTS:
-	case IPV6_RECVRTHDR:
-	case IPV6_2292PKTINFO:
-	case IPV6_2292HOPLIMIT:
-	case IPV6_2292HOPOPTS:
-	case IPV6_2292DSTOPTS:
-	case IPV6_2292RTHDR:
-	case IPV6_RECVPATHMTU:
-	case IPV6_ROUTER_ALERT_ISOLATE:
-	case IPV6_TRANSPARENT:
-	case IPV6_UNICAST_IF:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 /* The receive flags of opts6 that an int sets, by option. */
 static uint32_t ip6_rx_flag(int name)
 {
@@ -1484,6 +1434,35 @@ static uint32_t ip6_rx_flag(int name)
 		return NS_SO6_RA_ISOLATE;
 	default:
 		return 0;
+	}
+}
+
+/* The int options ns_ip6_setsockopt knows. */
+static int ip6_int_opt(int name)
+{
+	switch (name) {
+	case IPV6_V6ONLY:
+	case IPV6_UNICAST_HOPS:
+	case IPV6_TCLASS:
+	case IPV6_MULTICAST_HOPS:
+	case IPV6_MULTICAST_IF:
+	case IPV6_RECVPKTINFO:
+	case IPV6_RECVHOPLIMIT:
+	case IPV6_RECVTCLASS:
+	case IPV6_RECVERR:
+	case IPV6_FREEBIND:
+	case IPV6_RECVORIGDSTADDR:
+	case IPV6_MTU_DISCOVER:
+	case IPV6_MINHOPCOUNT:
+	case IPV6_ROUTER_ALERT:
+	case IPV6_MTU:
+	case IPV6_MULTICAST_LOOP:
+	case IPV6_MULTICAST_ALL:
+	case IPV6_TRANSPARENT:
+	case IPV6_UNICAST_IF:
+		return 1;
+	default:
+		return ip6_rx_flag(name) != 0; /* (the receive flags' too) */
 	}
 }
 

@@ -580,7 +580,6 @@ enum {
 	NS_SO_PKTINFO = 1u << 5,
 	NS_SO_RECVTTL = 1u << 6,
 	NS_SO_RECVTOS = 1u << 7,
-	NS_SO_TIMESTAMP = 1u << 8,
 	NS_SO_OOBINLINE = 1u << 9,
 	NS_SO_V6ONLY = 1u << 10,
 	NS_SO_DONTROUTE = 1u << 11,
@@ -590,7 +589,6 @@ enum {
 	NS_SO_RECVOPTS = 1u << 15,	   /* IP_RECVOPTS: kept; see socket.c */
 	NS_SO_RETOPTS = 1u << 16,	   /* IP_RETOPTS */
 	NS_SO_SELECT_ERRQ = 1u << 17,  /* SO_SELECT_ERR_QUEUE: a datagram socket's error polls POLLPRI too */
-	NS_SO_TIMESTAMPNS = 1u << 18,  /* SO_TIMESTAMPNS (with NS_SO_TIMESTAMP: Linux's RCVTSTAMPNS) */
 	NS_SO_RXQ_OVFL = 1u << 19,     /* SO_RXQ_OVFL: datagrams say how many were dropped before them */
 	NS_SO_FREEBIND = 1u << 20,	   /* IP_FREEBIND / IPV6_FREEBIND */
 	NS_SO_ORIGDSTADDR = 1u << 21,  /* IP_RECVORIGDSTADDR */

@@ -256,6 +256,30 @@ static int is_tcp(const struct sock *s)
 	return (s->family == AF_INET || s->family == AF_INET6) && s->type == SOCK_STREAM;
 }
 
+/* The flags of struct sock_kept, by option (NULL for the others). SO_PASSSEC
+ * comes here for unix and netlink sockets only (inet ones get the
+ * netstack's EOPNOTSUPP): no security module labels anything, so no
+ * SCM_SECURITY follows, as on Linux without one. */
+static int *kept_flag(struct sock_kept *k, int name)
+{
+	switch (name) {
+	case SO_NO_CHECK:
+		return &k->no_check;
+	case SO_WIFI_STATUS:
+		return &k->wifi_status;
+	case SO_NOFCS:
+		return &k->nofcs;
+	case SO_PREFER_BUSY_POLL:
+		return &k->prefer_busy_poll;
+	case SO_RCVMARK:
+		return &k->rcvmark;
+	case SO_PASSSEC:
+		return &k->passsec;
+	default:
+		return NULL;
+	}
+}
+
 /* The options of struct sock_kept (and the read-only and refused ones
  * beside them), as Linux's sk_setsockopt answers them on any family. */
 static int kept_set(struct sock *s, int name, const void *val, socklen_t len)
@@ -263,22 +287,10 @@ static int kept_set(struct sock *s, int name, const void *val, socklen_t len)
 	int v, e;
 	struct sock_kept *k = &s->kept;
 	switch (name) {
-	case SO_NO_CHECK:
-	case SO_WIFI_STATUS:
-	case SO_NOFCS:
-	case SO_PREFER_BUSY_POLL:
-	case SO_RCVMARK:
 	case SO_INCOMING_CPU:
 		if ((e = get_int(val, len, &v)))
 			return e;
-		if (name == SO_INCOMING_CPU)
-			k->incoming_cpu = v;
-		else
-			*(name == SO_NO_CHECK	     ? &k->no_check
-			  : name == SO_WIFI_STATUS   ? &k->wifi_status
-			  : name == SO_NOFCS	     ? &k->nofcs
-			  : name == SO_PREFER_BUSY_POLL ? &k->prefer_busy_poll
-						     : &k->rcvmark) = !!v;
+		k->incoming_cpu = v;
 		return 0;
 	case SO_MAX_PACING_RATE: {
 		/* a 32-bit rate (~0U: none, as Linux) or a 64-bit one */
@@ -339,19 +351,17 @@ static int kept_set(struct sock *s, int name, const void *val, socklen_t len)
 	case SO_BUF_LOCK:
 		if ((e = get_int(val, len, &v)))
 			return e;
-		if (v & ~3)
+		if (v & ~(SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK))
 			return -EINVAL;
 		k->userlocks = v;
 		return 0;
-	case SO_PASSSEC:
-		/* unix and netlink sockets (inet ones: EOPNOTSUPP, the
-		 * netstack's answer); no security module labels anything, so
-		 * no SCM_SECURITY follows, as on Linux without one */
-		if ((e = get_int(val, len, &v)))
-			return e;
-		k->passsec = !!v;
-		return 0;
 	default:
+		if (kept_flag(k, name)) {
+			if ((e = get_int(val, len, &v)))
+				return e;
+			*kept_flag(k, name) = !!v;
+			return 0;
+		}
 		/* (Linux wants an int before it looks at the name) */
 		return len < (socklen_t)sizeof(int) ? -EINVAL : -ENOPROTOOPT;
 	}
@@ -399,10 +409,10 @@ int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t 
 			v = 4194304;
 		if (name == SO_SNDBUF || name == SO_SNDBUFFORCE) {
 			s->sndbuf = v * 2 < 4608 ? 4608 : v * 2;
-			s->kept.userlocks |= 1;
+			s->kept.userlocks |= SOCK_SNDBUF_LOCK;
 		} else {
 			s->rcvbuf = v * 2 < 2304 ? 2304 : v * 2;
-			s->kept.userlocks |= 2;
+			s->kept.userlocks |= SOCK_RCVBUF_LOCK;
 		}
 		return 0;
 	case SO_LINGER:
@@ -511,18 +521,10 @@ static uint64_t sock_cookie(struct sock *s)
 
 static int kept_get(struct sock *s, struct task *t, int name, void *val, socklen_t *len)
 {
-	const struct sock_kept *k = &s->kept;
+	struct sock_kept *k = &s->kept;
+	if (kept_flag(k, name))
+		return put_int(val, len, *kept_flag(k, name));
 	switch (name) {
-	case SO_NO_CHECK:
-		return put_int(val, len, k->no_check);
-	case SO_WIFI_STATUS:
-		return put_int(val, len, k->wifi_status);
-	case SO_NOFCS:
-		return put_int(val, len, k->nofcs);
-	case SO_PREFER_BUSY_POLL:
-		return put_int(val, len, k->prefer_busy_poll);
-	case SO_RCVMARK:
-		return put_int(val, len, k->rcvmark);
 	case SO_INCOMING_CPU:
 		return put_int(val, len, k->incoming_cpu);
 	case SO_MAX_PACING_RATE:
@@ -567,8 +569,6 @@ static int kept_get(struct sock *s, struct task *t, int name, void *val, socklen
 		memcpy(val, &a, *len);
 		return 0;
 	}
-	case SO_PASSSEC:
-		return put_int(val, len, k->passsec);
 	case SO_BUF_LOCK:
 		return put_int(val, len, k->userlocks);
 	case SO_PEERGROUPS:

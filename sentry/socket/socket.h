@@ -84,9 +84,12 @@ struct sock_kept {
 	uint32_t txtime_clock, txtime_flags;
 	int bindtoindex;  /* SO_BINDTOIFINDEX of a socket outside the netstack (unix) */
 	int passsec;	  /* SO_PASSSEC (unix, netlink) */
-	int userlocks;	  /* SO_BUF_LOCK: 1 the send buffer, 2 the receive one (also set by SO_SNDBUF, SO_RCVBUF) */
+	int userlocks;	  /* SO_BUF_LOCK: SOCK_SNDBUF_LOCK, SOCK_RCVBUF_LOCK (also set by SO_SNDBUF, SO_RCVBUF) */
 	uint64_t cookie;  /* SO_COOKIE, given at the first read (0: not yet) */
 };
+
+#define SOCK_SNDBUF_LOCK 1 /* (Linux's values, which SO_BUF_LOCK reads and writes) */
+#define SOCK_RCVBUF_LOCK 2
 
 struct sock {
 	const struct sock_ops *ops;

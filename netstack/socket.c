@@ -1504,6 +1504,15 @@ static void sticky_chain(struct ns_ip6_sticky *k)
 	}
 }
 
+/* A copy of the extension header at h, as long as its length byte says */
+static uint8_t *ext_dup(const uint8_t *h)
+{
+	uint8_t *c = malloc(NS_IP6_EXT_LEN(h));
+	if (c)
+		memcpy(c, h, NS_IP6_EXT_LEN(h));
+	return c;
+}
+
 static uint8_t **sticky_slot(struct ns_ip6_sticky *k, int name)
 {
 	return name == IPV6_HOPOPTS ? &k->hop : name == IPV6_DSTOPTS ? &k->dst1 : &k->dst0;
@@ -1529,12 +1538,8 @@ static int sticky_set(struct ns_socket *s, int name, const void *v, socklen_t le
 	if (name == IPV6_RTHDR)
 		return len ? -EINVAL : 0;
 	uint8_t *copy = NULL;
-	if (len) {
-		copy = malloc(NS_IP6_EXT_LEN(h));
-		if (!copy)
-			return -ENOMEM;
-		memcpy(copy, h, NS_IP6_EXT_LEN(h));
-	}
+	if (len && !(copy = ext_dup(h)))
+		return -ENOMEM;
 	if (!s->sticky6) {
 		if (!copy)
 			return 0;
@@ -1574,12 +1579,10 @@ int ns_ip6_sticky_copy(struct ns_socket *to, const struct ns_socket *from)
 	for (int i = 0; i < 3; i++) {
 		if (!src[i])
 			continue;
-		*dst[i] = malloc(NS_IP6_EXT_LEN(src[i]));
-		if (!*dst[i]) {
+		if (!(*dst[i] = ext_dup(src[i]))) {
 			ns_ip6_sticky_free(to);
 			return -ENOMEM;
 		}
-		memcpy(*dst[i], src[i], NS_IP6_EXT_LEN(src[i]));
 	}
 	sticky_chain(k);
 	return 0;

@@ -247,9 +247,6 @@ void sock_sigurg(struct kernel *k, struct sock *s)
 #ifndef SO_RCVMARK
 #define SO_RCVMARK 75
 #endif
-#ifndef SO_PEERPIDFD
-#define SO_PEERPIDFD 77
-#endif
 
 static int is_tcp(const struct sock *s)
 {

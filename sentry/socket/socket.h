@@ -88,6 +88,10 @@ struct sock_kept {
 	uint64_t cookie;  /* SO_COOKIE, given at the first read (0: not yet) */
 };
 
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77 /* (linux/socket.h's; older glibc lacks it) */
+#endif
+
 #define SOCK_SNDBUF_LOCK 1 /* (Linux's values, which SO_BUF_LOCK reads and writes) */
 #define SOCK_RCVBUF_LOCK 2
 

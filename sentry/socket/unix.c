@@ -32,9 +32,6 @@
 #include "socket.h"
 #include "../syscalls/syscalls.h" /* (pidfd_install: SO_PEERPIDFD) */
 
-#ifndef SO_PEERPIDFD
-#define SO_PEERPIDFD 77
-#endif
 
 enum ustate { US_UNCONN, US_LISTEN, US_CONNECTED, US_DISCONNECTED };
 

@@ -580,6 +580,7 @@ enum {
 	NS_SO_PKTINFO = 1u << 5,
 	NS_SO_RECVTTL = 1u << 6,
 	NS_SO_RECVTOS = 1u << 7,
+	NS_SO_NO_CHECK = 1u << 8,	   /* SO_NO_CHECK: UDP sends IPv4 datagrams without a checksum */
 	NS_SO_OOBINLINE = 1u << 9,
 	NS_SO_V6ONLY = 1u << 10,
 	NS_SO_DONTROUTE = 1u << 11,

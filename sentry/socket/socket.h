@@ -69,8 +69,9 @@ struct sock_ops {
 
 /* SOL_SOCKET options that every family answers alike and that nothing in
  * the sandbox acts on, kept and read back with Linux's checks
- * (sock_setsockopt_common): there is no device to skip checksums or the
- * frame check sequence for (SO_NO_CHECK, SO_NOFCS), no Wi-Fi status, no
+ * (sock_setsockopt_common): there is no device to skip the frame check
+ * sequence for (SO_NOFCS; SO_NO_CHECK is kept here for unix and netlink
+ * sockets, inet ones have the netstack's, on which UDP acts), no Wi-Fi status, no
  * device queue to busy-poll, no pacing queueing discipline, no marks on
  * received packets (SO_RCVMARK), no departure-time scheduling (SO_TXTIME),
  * no flow rehash; SO_INCOMING_CPU is the value set (Linux's also follows

@@ -159,6 +159,9 @@ void case_seq_fixes2(void);
 void case_tcp_connect_failure(void);
 void case_udp_edges(void);
 
+/* udpgrocases.c */
+void case_udp_gro(void);
+
 /* tcpwirecases.c */
 void case_tcp_defer_accept(void);
 

@@ -55,6 +55,7 @@ struct udp_sock {
 	uint8_t cork;	   /* UDP_CORK */
 	uint16_t gso_size; /* UDP_SEGMENT: a send longer than this leaves as datagrams of it, 0: off */
 	uint8_t gro;	   /* UDP_GRO: a GSO datagram is read whole, with its segment size */
+	uint8_t encap;	   /* UDP_ENCAP: 0, UDP_ENCAP_ESPINUDP or UDP_ENCAP_L2TPINUDP */
 	/* RFC 6935/6936 zero checksums over IPv6: UDP_NO_CHECK6_TX sends
 	 * them, UDP_NO_CHECK6_RX takes them (SO_NO_CHECK is IPv4's send
 	 * side, NS_SO_NO_CHECK; IPv4 takes a zero checksum always) */
@@ -1247,6 +1248,13 @@ static int udp_setsockopt_udp(struct udp_sock *u, int name, const void *v, sockl
 	case UDP_GRO:
 		u->gro = val != 0;
 		return 0;
+	case UDP_ENCAP:
+		/* Linux 6.x takes none, RFC 3948's ESP in UDP (IPsec's NAT
+		 * traversal) and L2TP's; the others are ENOPROTOOPT */
+		if (val != 0 && val != UDP_ENCAP_ESPINUDP && val != UDP_ENCAP_L2TPINUDP)
+			return -ENOPROTOOPT;
+		u->encap = (uint8_t)val;
+		return 0;
 	case UDP_NO_CHECK6_TX:
 		u->no_check6_tx = val != 0; /* (an IPv4 socket's too: Linux keeps it) */
 		return 0;
@@ -1293,6 +1301,7 @@ static int udp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 		case UDP_CORK: val = u->cork; break;
 		case UDP_SEGMENT: val = u->gso_size; break;
 		case UDP_GRO: val = u->gro; break;
+		case UDP_ENCAP: val = u->encap; break;
 		case UDP_NO_CHECK6_TX: val = u->no_check6_tx; break;
 		case UDP_NO_CHECK6_RX: val = u->no_check6_rx; break;
 		default: return -ENOPROTOOPT;
@@ -1457,8 +1466,30 @@ static struct udp_sock *lookup(struct ns_stack *st, int ping, const struct ns_ip
 	return best;
 }
 
+/* UDP_ENCAP_ESPINUDP (RFC 3948): what the socket's IPsec would take. A
+ * NAT-T keepalive (one 0xff byte) is dropped; a datagram longer than an
+ * ESP header (8 bytes) whose first word, the SPI, is not 0 is ESP, for
+ * IPsec, which the sandbox does not have: dropped, as Linux drops ESP
+ * without a security association. The rest (IKE behind its zero
+ * marker, short datagrams) is the socket's, whole. (L2TP's encap
+ * changes nothing without an L2TP tunnel, here or on Linux.) */
+static int encap_takes(const struct udp_sock *u, const struct pkt *p)
+{
+	if (u->encap != UDP_ENCAP_ESPINUDP)
+		return 0;
+	const uint8_t *d = pkt_data(p);
+	if (p->len == 1 && d[0] == 0xff)
+		return 1;
+	return p->len > 8 && (d[0] | d[1] | d[2] | d[3]) != 0;
+}
+
 static void deliver_one(struct ns_stack *st, struct udp_sock *u, struct pkt *p)
 {
+	if (encap_takes(u, p)) {
+		NS_STAT_INC(st, udp_drop_encap);
+		pkt_unref(p);
+		return;
+	}
 	if (ns_socket_filter(&u->sk, p, UDP_HDR_LEN) < 0) {
 		NS_STAT_INC(st, udp_drop_filter);
 		u->drops++;
@@ -1562,6 +1593,7 @@ static void udp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_inf
 	if (l3->bcast || l3->mcast) {
 		/* Every matching socket gets its own copy. */
 		struct udp_sock *last = NULL;
+		int skipped = 0; /* one refused a zero checksum */
 		for (struct udp_sock *u = *bucket(st, 0, dport); u; u = u->hnext) {
 			/* Sockets bound to INADDR_ANY or to the broadcast
 			 * address itself match; unicast-bound ones do not. */
@@ -1574,7 +1606,7 @@ static void udp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_inf
 			    !mld_sock_allows(&u->sk, l3->dst.v6, l3->src.v6))
 				continue;
 			if (zero6 && !u->no_check6_rx) {
-				NS_STAT_INC(st, udp_drop_csum);
+				skipped = 1;
 				continue;
 			}
 			if (last) {
@@ -1587,7 +1619,10 @@ static void udp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_inf
 			last = u;
 		}
 		if (!last) {
-			NS_STAT_INC(st, udp_drop_no_port);
+			if (skipped)
+				NS_STAT_INC(st, udp_drop_csum);
+			else
+				NS_STAT_INC(st, udp_drop_no_port);
 			goto drop;
 		}
 		pkt_pull(p, UDP_HDR_LEN);

@@ -160,7 +160,7 @@ void case_tcp_connect_failure(void);
 void case_udp_edges(void);
 
 /* udpgrocases.c */
-void case_udp_gro(void);
+void case_udp_options_last(void);
 
 /* tcpwirecases.c */
 void case_tcp_defer_accept(void);

@@ -518,7 +518,7 @@ static const struct {
 	{ "udp_addresses", case_udp_addresses },
 	{ "udp_errqueue", case_udp_errqueue },
 	{ "udp_send_cmsgs", case_udp_send_cmsgs },
-	{ "udp_gro", case_udp_gro },
+	{ "udp_options_last", case_udp_options_last },
 	{ "mcast_loopback", case_mcast_loopback },
 	{ "mcast6_loopback", case_mcast6_loopback },
 	{ "namespaces", case_namespaces },

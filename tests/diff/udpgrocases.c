@@ -5,7 +5,9 @@
  * zero-checksum options (SO_NO_CHECK for IPv4 sends, UDP_NO_CHECK6_TX
  * and UDP_NO_CHECK6_RX for IPv6: a datagram without a checksum is
  * dropped by a socket that does not take them, and by a closed port
- * without an ICMP error). Over 127.0.0.1 and ::1; a datagram that may
+ * without an ICMP error), and UDP_ENCAP (RFC 3948's ESP in UDP: what
+ * IPsec would take is dropped, NAT-T keepalives too, IKE and short
+ * datagrams read whole). Over 127.0.0.1 and ::1; a datagram that may
  * not come is waited for with poll, at most 300 ms (its absence is the
  * result), one that must come at most 2 s.
  */
@@ -261,8 +263,54 @@ static void gso_mtu(void)
 	close(s);
 }
 
-void case_udp_gro(void)
+/* UDP_ENCAP's values and what an ESP-in-UDP socket lets through. */
+static void encap(void)
 {
+	static const int vals[] = { -1, 0, 1, 2, 3, 4, 7 };
+	char st[64];
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		int u = socket(AF_INET, SOCK_DGRAM, 0);
+		snprintf(st, sizeof(st), "UDP_ENCAP set %d", vals[i]);
+		set_int(st, u, IPPROTO_UDP, UDP_ENCAP, vals[i]);
+		snprintf(st, sizeof(st), "UDP_ENCAP after %d", vals[i]);
+		get_int(st, u, IPPROTO_UDP, UDP_ENCAP);
+		close(u);
+	}
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	set_int("tcp UDP_ENCAP", t, IPPROTO_UDP, UDP_ENCAP, 2);
+	close(t);
+	static const struct {
+		const char *name, *data;
+		size_t len;
+	} dg[] = {
+		{ "keepalive", "\xff", 1 },
+		{ "short", "abc", 3 },
+		{ "ike behind its marker", "\0\0\0\0ike!", 8 },
+		{ "8 bytes", "\1\2\3\4\5\6\7\10", 8 },
+		{ "esp", "\1\2\3\4\5\6\7\10\11\12\13\14\15\16\17\20", 16 },
+		{ "marker only", "\0\0\0\0", 4 },
+		{ "two bytes ff", "\xff\xff", 2 },
+	};
+	for (int f = AF_INET; f <= AF_INET6; f += AF_INET6 - AF_INET)
+		for (int type = UDP_ENCAP_ESPINUDP; type <= UDP_ENCAP_L2TPINUDP; type++) {
+			struct sockaddr_storage a;
+			socklen_t al;
+			int r = bound(f, &a, &al), s = socket(f, SOCK_DGRAM, 0);
+			setsockopt(r, IPPROTO_UDP, UDP_ENCAP, &type, sizeof(type));
+			for (size_t i = 0; i < sizeof(dg) / sizeof(dg[0]); i++) {
+				snprintf(st, sizeof(st), "%s encap %d %s", f == AF_INET ? "v4" : "v6", type,
+					 dg[i].name);
+				sendto(s, dg[i].data, dg[i].len, 0, (struct sockaddr *)&a, al);
+				rd(st, r, 100, 0, 300);
+			}
+			close(r);
+			close(s);
+		}
+}
+
+void case_udp_options_last(void)
+{
+	encap();
 	gso_mtu();
 	gro_family(AF_INET);
 	gro_family(AF_INET6);

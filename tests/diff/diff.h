@@ -162,6 +162,9 @@ void case_udp_edges(void);
 /* udpgrocases.c */
 void case_udp_options_last(void);
 
+/* tcplastcases.c */
+void case_tcp_options_last(void);
+
 /* tcpwirecases.c */
 void case_tcp_defer_accept(void);
 

@@ -1529,6 +1529,7 @@ static void tcp_sock_info(struct ns_socket *s, struct ns_sock_info *out)
 		out->tx_queue = tp->sndq.len;
 	}
 	out->retransmits = tp->retransmits;
+	out->rx_done = (uint8_t)(TCPS_HAVERCVDFIN(tp->state) || (tp->state == TCPS_CLOSED && tp->established_once));
 	/* /proc/net/tcp's timer column (Linux get_tcp4_sock()). */
 	if (ns_timer_armed(&tp->t_rtx) && tp->rtx_mode != RTX_MODE_NONE) {
 		out->timer = NS_SOCK_TIMER_RTO;

@@ -14,10 +14,13 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -316,8 +319,97 @@ static void sysctls(void)
 	}
 }
 
+/* linux/tcp.h's struct tcp_zerocopy_receive (glibc's has three fields) */
+struct zc {
+	uint64_t address;
+	uint32_t length, recv_skip_hint, inq;
+	int32_t err;
+	uint64_t copybuf_address;
+	int32_t copybuf_len;
+	uint32_t flags;
+	uint64_t msg_control, msg_controllen;
+	uint32_t msg_flags, reserved;
+};
+
+static void zc_call(const char *step, int s, struct zc *z, socklen_t l)
+{
+	errno = 0;
+	int r = getsockopt(s, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, z, &l);
+	V(step, "ret=%d errno=%s len=%u length=%u skip=%u inq=%u err=%d copied=%d msg_flags=%u", r,
+	  r < 0 ? errname(errno) : "0", (unsigned)l, z->length, z->recv_skip_hint, z->inq, z->err, z->copybuf_len,
+	  z->msg_flags);
+}
+
+/* TCP_ZEROCOPY_RECEIVE without a socket mapping: the copy buffer, the
+ * skip hint, the checks of the request, the end of the stream. */
+static void zerocopy(void)
+{
+	int c, s;
+	tcp_pair(&c, &s);
+	struct zc z;
+	static char cb[10000], big[8192];
+	struct pollfd p = { s, POLLIN, 0 };
+#define ZC(step, len, ...)                                  \
+	do {                                                \
+		memset(&z, 0, sizeof(z));                   \
+		__VA_ARGS__;                                \
+		zc_call(step, s, &z, len);                  \
+	} while (0)
+	TRY("zc write", write(c, "hello", 5));
+	poll(&p, 1, 2000);
+	ZC("zc copy", sizeof(z), z.copybuf_address = (uintptr_t)cb; z.copybuf_len = 100);
+	V("zc copied bytes", "'%.5s'", cb);
+	ZC("zc empty", sizeof(z));
+	TRY("zc write 3", write(c, "abc", 3));
+	poll(&p, 1, 2000);
+	ZC("zc copy buffer too small", sizeof(z), z.copybuf_address = (uintptr_t)cb; z.copybuf_len = 2);
+	ZC("zc copy to a bad address", sizeof(z), z.copybuf_address = 8; z.copybuf_len = 100);
+	ZC("zc length 20", 20);
+	ZC("zc length 16", 16);
+	ZC("zc length 12", 12);
+	ZC("zc length 8", 8);
+	ZC("zc TCP_CMSG_TS", sizeof(z), z.msg_flags = 2);
+	ZC("zc TCP_CMSG_INQ", sizeof(z), z.msg_flags = 1);
+	ZC("zc reserved", sizeof(z), z.reserved = 1);
+	ZC("zc negative copy length", sizeof(z), z.copybuf_len = -1);
+	ZC("zc unaligned address", sizeof(z), z.address = 4097);
+	socklen_t l = sizeof(z);
+	TRY("zc null", getsockopt(s, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, NULL, &l));
+	memset(big, 'b', sizeof(big));
+	TRY("zc write 8192", write(c, big, sizeof(big)));
+	for (int i = 0; i < 200; i++) {
+		int n = 0;
+		if (ioctl(s, FIONREAD, &n) == 0 && n >= 8195)
+			break;
+		usleep(10000);
+	}
+	ZC("zc a page and more", sizeof(z));
+	ZC("zc a page and more at an address", sizeof(z), z.address = 4096; z.length = 8192);
+	ZC("zc a page and more copied", sizeof(z), z.copybuf_address = (uintptr_t)cb; z.copybuf_len = 10000);
+	TRY("zc shutdown", shutdown(c, SHUT_WR));
+	poll(&p, 1, 2000);
+	ZC("zc after the FIN", sizeof(z));
+	ZC("zc after the FIN length 20", 20);
+	close(c);
+	close(s);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	s = c;
+	ZC("zc fresh socket", sizeof(z));
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	bind(c, (struct sockaddr *)&a, sizeof(a));
+	listen(c, 1);
+	ZC("zc listener", sizeof(z));
+	close(c);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	s = u;
+	ZC("zc udp", sizeof(z));
+	close(u);
+#undef ZC
+}
+
 void case_tcp_options_last(void)
 {
+	zerocopy();
 	int s = socket(AF_INET, SOCK_STREAM, 0);
 	option_sweep(s);
 	close(s);

@@ -433,36 +433,21 @@ static int inet_getname(struct sock *s, struct sockaddr *a, socklen_t *len, int 
 	return peer ? ns_getpeername(I(s)->ns, a, len) : ns_getsockname(I(s)->ns, a, len);
 }
 
-/*
- * SO_ATTACH_FILTER: the struct sock_fprog (already copied in) points to the
- * program in the task's memory; it is fetched here and handed to the stack
- * in a sock_fprog of our own. Linux's order of answers: optlen, the lock
- * (EPERM), the program's size (EINVAL, also for a NULL program), then the
- * copy (EFAULT); the stack checks the instructions.
- */
+/* SO_ATTACH_FILTER: the program (sock_filter_fetch), then the stack
+ * checks its instructions. */
 static int inet_attach_filter(struct sock *s, struct task *t, const void *val, socklen_t len)
 {
-	struct sock_fprog ufp;
 	int locked = 0;
 	socklen_t ll = sizeof(locked);
-	if (len != sizeof(ufp))
-		return -EINVAL;
-	memcpy(&ufp, val, sizeof(ufp));
-	if (ns_getsockopt(I(s)->ns, SOL_SOCKET, SO_LOCK_FILTER, &locked, &ll) == 0 && locked)
-		return -EPERM;
-	if (!ufp.filter || ufp.len == 0 || ufp.len > BPF_MAXINSNS)
-		return -EINVAL;
-	size_t bytes = (size_t)ufp.len * sizeof(struct sock_filter);
-	struct sock_filter *prog = malloc(bytes);
-	if (!prog)
-		return -ENOMEM;
-	int r;
-	if (copy_from_user(t, prog, (uint64_t)(uintptr_t)ufp.filter, bytes)) {
-		r = -EFAULT;
-	} else {
-		struct sock_fprog fp = { .len = ufp.len, .filter = prog };
-		r = ns_setsockopt(I(s)->ns, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp));
-	}
+	if (ns_getsockopt(I(s)->ns, SOL_SOCKET, SO_LOCK_FILTER, &locked, &ll) < 0)
+		locked = 0;
+	struct sock_filter *prog;
+	uint32_t n;
+	int r = sock_filter_fetch(t, val, len, locked, &prog, &n);
+	if (r < 0)
+		return r;
+	struct sock_fprog fp = { .len = (unsigned short)n, .filter = prog };
+	r = ns_setsockopt(I(s)->ns, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp));
 	free(prog);
 	return r;
 }

@@ -132,6 +132,11 @@ struct sock *sock_of(struct file *f); /* NULL if not a socket */
 void sock_init(struct sock *s, const struct sock_ops *ops, int family, int type, int protocol);
 int sock_create(struct task *t, int family, int type, int protocol, struct sock **out);
 /* SOL_SOCKET options every family shares; -ENOPROTOOPT to pass on. */
+/* SO_ATTACH_FILTER's program from the task's memory, with Linux's checks
+ * before the instructions' (socket.c); 0 and a malloc'd *prog. */
+struct sock_filter;
+int sock_filter_fetch(struct task *t, const void *val, socklen_t len, int locked, struct sock_filter **prog,
+		      uint32_t *n);
 int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t len);
 int sock_getsockopt_common(struct sock *s, struct task *t, int name, void *val, socklen_t *len);
 /* SO_RCVTIMEO and SO_SNDTIMEO (and their _NEW names): the syscall layer's

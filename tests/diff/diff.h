@@ -165,6 +165,9 @@ void case_udp_options_last(void);
 /* tcplastcases.c */
 void case_tcp_options_last(void);
 
+/* uxfiltcases.c */
+void case_unix_filters(void);
+
 /* tcpwirecases.c */
 void case_tcp_defer_accept(void);
 

@@ -520,6 +520,7 @@ static const struct {
 	{ "udp_send_cmsgs", case_udp_send_cmsgs },
 	{ "udp_options_last", case_udp_options_last },
 	{ "tcp_options_last", case_tcp_options_last },
+	{ "unix_filters", case_unix_filters },
 	{ "mcast_loopback", case_mcast_loopback },
 	{ "mcast6_loopback", case_mcast6_loopback },
 	{ "namespaces", case_namespaces },

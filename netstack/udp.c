@@ -37,8 +37,10 @@ struct udp_txopt {
 	int tos;	/* IP_TOS, IPV6_TCLASS */
 	int dontfrag;	/* IPV6_DONTFRAG */
 	int gso;	/* UDP_SEGMENT */
+	int has_ts;	/* a SO_TIMESTAMPING control message gave ts_flags */
+	uint32_t ts_flags;
 };
-#define UDP_TXOPT_NONE ((struct udp_txopt){ 0, -1, -1, -1, -1 })
+#define UDP_TXOPT_NONE ((struct udp_txopt){ 0, -1, -1, -1, -1, 0, 0 })
 
 struct udp_sock {
 	struct ns_socket sk;
@@ -413,7 +415,16 @@ static ssize_t udp_xmit_at(struct udp_sock *u, const struct msghdr *m, size_t of
 
 	struct ns_ip_tx tx = dgram_tx(s, rt, dst, IPPROTO_UDP_, bound_nic, o);
 	NS_STAT_INC(st, udp_tx);
+	/* SO_TIMESTAMPING: the datagram is stamped as it leaves, with an
+	 * id of its own (a UDP_SEGMENT send's segments each, where Linux,
+	 * whose loopback takes the send whole, stamps it once) */
+	struct ns_tx_stamp ts;
+	int stamp = ns_tx_stamp_prepare(s, o->has_ts, o->ts_flags, &ts);
+	if (stamp)
+		st->tx_stamp = &ts;
 	int r = ns_ip_output(st, p, &tx);
+	if (stamp)
+		st->tx_stamp = NULL;
 	if (r < 0)
 		return r;
 	return (ssize_t)len;
@@ -596,6 +607,10 @@ static int send_cmsgs(const struct udp_sock *u, const struct msghdr *m, const st
 			int r = ns_sock_cmsg_check(c);
 			if (r < 0)
 				return r;
+			if (c->cmsg_type == SO_TIMESTAMPING_OLD || c->cmsg_type == SO_TIMESTAMPING_NEW) {
+				o->has_ts = 1;
+				memcpy(&o->ts_flags, CMSG_DATA(c), sizeof(o->ts_flags));
+			}
 			continue;
 		}
 		if (dst->family == AF_INET && c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&

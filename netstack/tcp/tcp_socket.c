@@ -1529,3 +1529,12 @@ void tcp_stack_flush(struct ns_stack *st)
 	if (st->tcp)
 		tcp_flush_acks(st);
 }
+
+int tcp_tskey_base(struct ns_socket *s, int id_tcp, uint32_t *key)
+{
+	struct tcp_sock *tp = tcp_sk(s);
+	if (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN)
+		return -EINVAL;
+	*key = id_tcp ? tp->snd_buf_seq + tp->sndq.len : tp->snd_una;
+	return 0;
+}

@@ -345,6 +345,39 @@ static ssize_t inet_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 	return r;
 }
 
+/*
+ * A transmit stamp read from the error queue: the netstack's
+ * SCM_TIMESTAMPING carries the stamp by its clock (CLOCK_MONOTONIC); it
+ * becomes the wall clock's (now less the time since), of SO_TIMESTAMPING_NEW's
+ * type with the _NEW flag, or goes when the socket does not report software
+ * stamps (Linux __sock_recv_timestamp: SOFTWARE; the report is queued all
+ * the same). The message is the first; the others move up.
+ */
+static void errq_stamp(struct sock *s, char *cbuf, size_t *clen, const struct timespec *now)
+{
+	struct msghdr mh = { .msg_control = cbuf, .msg_controllen = *clen };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_TIMESTAMPING_OLD ||
+	    c->cmsg_len != CMSG_LEN(3 * sizeof(struct timespec)))
+		return;
+	size_t sp = CMSG_SPACE(3 * sizeof(struct timespec));
+	if (!(s->tsflags & NS_SOF_SOFTWARE)) {
+		memmove(cbuf, cbuf + sp, *clen - sp);
+		*clen -= sp;
+		return;
+	}
+	struct timespec ts[3], mono;
+	memcpy(ts, CMSG_DATA(c), sizeof(ts));
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	int64_t ago = (int64_t)(mono.tv_sec - ts[0].tv_sec) * 1000000000 + (mono.tv_nsec - ts[0].tv_nsec);
+	int64_t wall = (int64_t)now->tv_sec * 1000000000 + now->tv_nsec - (ago > 0 ? ago : 0);
+	ts[0].tv_sec = (time_t)(wall / 1000000000);
+	ts[0].tv_nsec = (long)(wall % 1000000000);
+	memcpy(CMSG_DATA(c), ts, sizeof(ts));
+	if (s->tstamp & SOCK_TS_NEW)
+		c->cmsg_type = SO_TIMESTAMPING_NEW;
+}
+
 static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int flags)
 {
 	(void)t;
@@ -394,10 +427,12 @@ static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 	 * first segments after the option was set may come without). Only
 	 * the read that takes, not the syscall layer's peek before it. */
 	int stamp_it = dgram || (r > 0 && !(flags & MSG_SENTRY_TAKING));
-	if (stamp_it && (s->tstamp & SOCK_TS_ON)) {
+	if (flags & MSG_ERRQUEUE) {
+		errq_stamp(s, cbuf, &mh.msg_controllen, &now);
+	} else if (stamp_it && ((s->tstamp & SOCK_TS_ON) || sock_ts_reports_rx(s))) {
 		/* (first, as Linux's sock_recv_cmsgs comes before the
 		 * protocol's messages) */
-		char ts[CMSG_SPACE(sizeof(struct timespec))];
+		char ts[SOCK_TS_CMSG_ROOM];
 		size_t tl = sock_timestamp_cmsg(s, &now, ts, sizeof(ts));
 		if (tl && mh.msg_controllen + tl <= sizeof(cbuf)) {
 			memmove(cbuf + tl, cbuf, mh.msg_controllen);
@@ -520,12 +555,23 @@ static int is_tstamp(int level, int name)
 				       name == SO_TIMESTAMPNS_NEW);
 }
 
+/* SO_TIMESTAMPING: the netstack's (it stamps what is sent, and refuses
+ * OPT_ID on a TCP socket not connected), then the sentry's (it reports) */
+static int is_timestamping(int level, int name)
+{
+	return level == SOL_SOCKET && (name == SO_TIMESTAMPING_OLD || name == SO_TIMESTAMPING_NEW);
+}
+
 static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, const void *val,
 			   socklen_t len)
 {
 	/* The timeouts are the syscall layer's (it parks and wakes). */
 	if (sock_is_timeo(level, name) || is_tstamp(level, name))
 		return sock_setsockopt_common(s, name, val, len);
+	if (is_timestamping(level, name)) {
+		int r = ns_setsockopt(I(s)->ns, level, name, val, len);
+		return r < 0 ? r : sock_setsockopt_common(s, name, val, len);
+	}
 	if (level == SOL_SOCKET && name == SO_ATTACH_FILTER)
 		return inet_attach_filter(s, t, val, len);
 	if (inet_force_denied(s, t, level, name, val, len))
@@ -542,7 +588,7 @@ static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, 
 
 static int inet_getsockopt(struct sock *s, struct task *t, int level, int name, void *val, socklen_t *len)
 {
-	if (sock_is_timeo(level, name) || is_tstamp(level, name))
+	if (sock_is_timeo(level, name) || is_tstamp(level, name) || is_timestamping(level, name))
 		return sock_getsockopt_common(s, t, name, val, len);
 	int r = ns_getsockopt(I(s)->ns, level, name, val, len);
 	if (r == -ENOPROTOOPT && level == SOL_SOCKET)

@@ -112,6 +112,11 @@ struct sock {
 	 * SOCK_RCVTSTAMP, SOCK_RCVTSTAMPNS and SOCK_TSTAMP_NEW flags: datagrams
 	 * read (inet, unix datagram and seqpacket) carry the time of the read */
 	uint8_t tstamp;
+	/* SO_TIMESTAMPING's flags (Linux's sk_tsflags; its _NEW name sets
+	 * SOCK_TS_NEW, which SO_TIMESTAMP's names share, as Linux's
+	 * SOCK_TSTAMP_NEW): the sentry reports the stamps, the netstack
+	 * generates an inet socket's transmit ones (keeping its own copy) */
+	uint32_t tsflags;
 };
 #define SOCK_TS_ON 1
 #define SOCK_TS_NS 2
@@ -141,8 +146,13 @@ static inline int sock_is_timeo(int level, int name)
 				       name == SO_SNDTIMEO_NEW);
 }
 /* The SO_TIMESTAMP* control message a datagram read at `now` carries,
- * written at buf if it fits in room: its size (CMSG_SPACE), 0 if none. */
+ * then SO_TIMESTAMPING's (SCM_TIMESTAMPING), written at buf if they fit
+ * in room: their size (CMSG_SPACE each), 0 if none. */
 size_t sock_timestamp_cmsg(const struct sock *s, const struct timespec *now, void *buf, size_t room);
+#define SOCK_TS_CMSG_ROOM (CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(3 * sizeof(struct timespec)))
+/* Does SO_TIMESTAMPING report a software stamp (Linux 6.x: SOFTWARE, and
+ * RX_SOFTWARE too once OPT_RX_FILTER is set)? */
+int sock_ts_reports_rx(const struct sock *s);
 /* An accepted socket's sock_kept: its listener's, with a cookie of its own. */
 void sock_inherit_kept(struct sock *child, const struct sock *listener);
 /* SO_DEBUG on needs CAP_NET_ADMIN (Linux: EACCES); 1 when refused */

@@ -306,21 +306,24 @@ int ns_tx_stamp_prepare(struct ns_socket *sk, int has_cmsg, uint32_t cmsg_flags,
 	return 1;
 }
 
-/* Linux __skb_tstamp_tx: a report of one stamp, ENOMSG from
- * SO_EE_ORIGIN_TIMESTAMPING, ee_info the stamp's kind; its data the
- * frame, or nothing with OPT_TSONLY. */
-static void tx_stamp_post(struct ns_tx_stamp *t, uint32_t kind, const struct pkt *p, int ifindex)
+void ns_tx_stamp_post(struct ns_socket *sk, uint32_t kind, uint32_t key, const void *data, uint32_t len,
+		      int ifindex)
 {
 	struct ns_errq_ent e;
 	memset(&e, 0, sizeof(e));
 	e.ee.ee_errno = ENOMSG;
 	e.ee.ee_origin = SO_EE_ORIGIN_TIMESTAMPING;
 	e.ee.ee_info = kind;
-	e.ee.ee_data = t->key;
-	e.stamp = st_now(t->sk->stack);
-	int tsonly = (t->sk->tsflags & NS_SOF_OPT_TSONLY) != 0;
+	e.ee.ee_data = key;
+	e.stamp = st_now(sk->stack);
+	int tsonly = (sk->tsflags & NS_SOF_OPT_TSONLY) != 0;
 	e.ifindex = tsonly ? 0 : ifindex;
-	(void)ns_errq_post(t->sk, &e, tsonly ? NULL : pkt_data(p), tsonly ? 0 : p->len);
+	(void)ns_errq_post(sk, &e, tsonly ? NULL : data, tsonly ? 0 : len);
+}
+
+static void tx_stamp_post(struct ns_tx_stamp *t, uint32_t kind, const struct pkt *p, int ifindex)
+{
+	ns_tx_stamp_post(t->sk, kind, t->key, pkt_data(p), p->len, ifindex);
 }
 
 void ns_tx_stamp_frame(struct ns_stack *st, const struct pkt *p, int ifindex)
@@ -358,6 +361,19 @@ static int set_timestamping(struct ns_socket *s, const void *v, socklen_t len)
 		s->tskey = key;
 	s->tsflags = f;
 	return 0;
+}
+
+int ns_sock_cmsg_tsflags(const struct msghdr *m, uint32_t *flags)
+{
+	int found = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)m); c; c = CMSG_NXTHDR((struct msghdr *)m, c))
+		if (c->cmsg_level == SOL_SOCKET &&
+		    (c->cmsg_type == SO_TIMESTAMPING_OLD || c->cmsg_type == SO_TIMESTAMPING_NEW) &&
+		    c->cmsg_len == CMSG_LEN(sizeof(*flags))) {
+			memcpy(flags, CMSG_DATA(c), sizeof(*flags));
+			found = 1;
+		}
+	return found;
 }
 
 static int is_icmp_report(const struct ns_errq_ent *e)

@@ -811,6 +811,14 @@ int ns_tx_stamp_prepare(struct ns_socket *sk, int has_cmsg, uint32_t cmsg_flags,
 /* eth_output's part: stamps p (the frame about to leave by nic) if the
  * stack has a send's request not yet done. */
 void ns_tx_stamp_frame(struct ns_stack *st, const struct pkt *p, int ifindex);
+/* Linux __skb_tstamp_tx: a report of one stamp (SCM_TSTAMP_*), ENOMSG
+ * from SO_EE_ORIGIN_TIMESTAMPING, ee_data the id, quoting len bytes of
+ * data (none with OPT_TSONLY) that left by ifindex (0: none). */
+void ns_tx_stamp_post(struct ns_socket *sk, uint32_t kind, uint32_t key, const void *data, uint32_t len,
+		      int ifindex);
+/* A send's SO_TIMESTAMPING control message (already checked): 1 and its
+ * flags in *flags, or 0 when it has none (the last one counts). */
+int ns_sock_cmsg_tsflags(const struct msghdr *m, uint32_t *flags);
 
 /* A classic BPF program attached to sockets (SO_ATTACH_FILTER); shared,
  * never changed once attached: a new one replaces it. */

@@ -460,7 +460,9 @@ static ssize_t errq_recv(struct ns_socket *s, struct msghdr *m, int flags, size_
 		ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_RECVERR, &eh, sizeof(eh.ee) + sizeof(eh.off.in6));
 	m->msg_controllen = used;
 	m->msg_flags |= MSG_ERRQUEUE;
-	ssize_t ret = (flags & MSG_TRUNC) ? (ssize_t)e->len : (ssize_t)n;
+	/* (the bytes copied, also with MSG_TRUNC: Linux ip_recv_error and
+	 * ipv6_recv_error return no more) */
+	ssize_t ret = (ssize_t)n;
 	if (flags & MSG_PEEK)
 		return ret;
 	s->errq = e->next;

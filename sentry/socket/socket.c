@@ -118,13 +118,14 @@ static size_t put_cmsg(void *buf, size_t room, int type, const void *d, size_t d
 	return CMSG_SPACE(dl);
 }
 
-int sock_ts_reports_rx(const struct sock *s)
+int sock_ts_reports(const struct sock *s, int how)
 {
-	return (s->tsflags & NS_SOF_SOFTWARE) &&
-	       ((s->tsflags & NS_SOF_RX_SOFTWARE) || !(s->tsflags & NS_SOF_OPT_RX_FILTER));
+	if (!(s->tsflags & NS_SOF_SOFTWARE) || how == SOCK_TS_ERRQ_UNSTAMPED)
+		return 0;
+	return how == SOCK_TS_ERRQ || (s->tsflags & NS_SOF_RX_SOFTWARE) || !(s->tsflags & NS_SOF_OPT_RX_FILTER);
 }
 
-size_t sock_timestamp_cmsg(const struct sock *s, const struct timespec *now, void *buf, size_t room)
+size_t sock_timestamp_cmsg(const struct sock *s, const struct timespec *now, int how, void *buf, size_t room)
 {
 	/* Linux __sock_recv_timestamp: SO_TIMESTAMP's message first, a
 	 * timeval or a timespec (the _NEW names' 64-bit forms are the same
@@ -141,7 +142,7 @@ size_t sock_timestamp_cmsg(const struct sock *s, const struct timespec *now, voi
 		if (!n)
 			return 0;
 	}
-	if (sock_ts_reports_rx(s)) {
+	if (sock_ts_reports(s, how)) {
 		struct timespec ts[3] = { *now, { 0, 0 }, { 0, 0 } };
 		n += put_cmsg((char *)buf + n, room - n, nw ? SO_TIMESTAMPING_NEW : SO_TIMESTAMPING_OLD, ts, sizeof(ts));
 	}

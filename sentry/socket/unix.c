@@ -746,7 +746,7 @@ static void put_tstamp(struct sock *s, struct kmsg *m)
 	char buf[SOCK_TS_CMSG_ROOM];
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	size_t n = sock_timestamp_cmsg(s, &now, buf, sizeof(buf));
+	size_t n = sock_timestamp_cmsg(s, &now, SOCK_TS_READ, buf, sizeof(buf));
 	free(m->ctl);
 	m->ctl = n ? malloc(n) : NULL;
 	m->ctllen = m->ctl ? n : 0;

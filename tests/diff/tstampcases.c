@@ -515,6 +515,162 @@ static void tx_tcp(void)
 	}
 }
 
+static void send_cmsg_flags(int fd, const char *data, size_t len, unsigned v)
+{
+	char cb[CMSG_SPACE(4)];
+	memset(cb, 0, sizeof(cb));
+	struct iovec iov = { (void *)data, len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb, .msg_controllen = sizeof(cb) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = TS_OLD;
+	c->cmsg_len = CMSG_LEN(4);
+	memcpy(CMSG_DATA(c), &v, 4);
+	errno = 0;
+	R("send with control message", sendmsg(fd, &m, 0));
+}
+
+/* the error queue's other sides: what else a report carries, reads too
+ * short, peeks, SO_SELECT_ERR_QUEUE, ICMP reports with stamps on, TCP's
+ * per-send control message, what an accepted socket inherits */
+static void more(void)
+{
+	int a, b, one = 1;
+	char s[64];
+	udp_pair(&a, &b);
+	/* SO_TIMESTAMPNS on too: its message carries the transmit stamp */
+	setsockopt(a, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	set_ts("udp with SO_TIMESTAMPNS", a, TS_OLD, F_TX | SOF_TIMESTAMPING_OPT_ID);
+	send(a, "abc", 3, 0);
+	wait_in(b);
+	drain_errq("udp with SO_TIMESTAMPNS", a);
+	set_ts("udp rx_filter", a, TS_OLD, F_TX | SOF_TIMESTAMPING_OPT_ID | F_OPT_RX_FILTER);
+	send(a, "abc", 3, 0);
+	wait_in(b);
+	drain_errq("udp rx_filter", a);
+	setsockopt(a, SOL_SOCKET, SO_TIMESTAMPNS, &(int){ 0 }, sizeof(int));
+	/* a buffer too short; a peek (which Linux's error queue does not
+	 * know: it takes the report); SO_SELECT_ERR_QUEUE */
+	set_ts("udp short reads", a, TS_OLD, F_TX | SOF_TIMESTAMPING_OPT_ID);
+	setsockopt(a, SOL_SOCKET, SO_SELECT_ERR_QUEUE, &one, sizeof(one));
+	for (int i = 0; i < 3; i++) {
+		send(a, "abcdefgh", 8, 0);
+		wait_in(b);
+	}
+	pollerr("udp select_err_queue", a);
+	{
+		struct pollfd p = { a, POLLPRI, 0 };
+		int r = poll(&p, 1, 0);
+		V("udp select_err_queue pollpri", "%d %#x", r, (unsigned)p.revents);
+	}
+	{
+		char buf[10], cb[256];
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb, .msg_controllen = sizeof(cb) };
+		errno = 0;
+		long n = recvmsg(a, &m, MSG_ERRQUEUE | MSG_PEEK | MSG_DONTWAIT);
+		show("udp errq peek short", n, &m);
+		m.msg_controllen = sizeof(cb);
+		errno = 0;
+		n = recvmsg(a, &m, MSG_ERRQUEUE | MSG_TRUNC | MSG_DONTWAIT);
+		show("udp errq trunc", n, &m);
+		m.msg_controllen = CMSG_SPACE(20);
+		errno = 0;
+		n = recvmsg(a, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
+		show("udp errq short control", n, &m);
+	}
+	drain_errq("udp short reads rest", a);
+	/* pktinfo: IPv4 without OPT_CMSG, with OPT_CMSG and OPT_TSONLY */
+	setsockopt(a, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	set_ts("udp pktinfo no opt_cmsg", a, TS_OLD, F_TX | SOF_TIMESTAMPING_OPT_ID);
+	send(a, "abc", 3, 0);
+	wait_in(b);
+	drain_errq("udp pktinfo no opt_cmsg", a);
+	set_ts("udp pktinfo tsonly", a, TS_OLD,
+	       F_TX | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_CMSG | SOF_TIMESTAMPING_OPT_TSONLY);
+	send(a, "abc", 3, 0);
+	wait_in(b);
+	drain_errq("udp pktinfo tsonly", a);
+	/* a completion stamp asked by a send (a flag Linux 6.x takes) */
+	set_ts("udp report only", a, TS_OLD, SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID);
+	send_cmsg_flags(a, "ab", 2, 1u << 18);
+	wait_in(b);
+	drain_errq("udp completion", a);
+	close(a);
+	close(b);
+	/* IPv6 with IPV6_RECVPKTINFO, no OPT_CMSG */
+	{
+		struct sockaddr_in6 x = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+		socklen_t l = sizeof(x);
+		b = socket(AF_INET6, SOCK_DGRAM, 0);
+		bind(b, (struct sockaddr *)&x, sizeof(x));
+		getsockname(b, (struct sockaddr *)&x, &l);
+		a = socket(AF_INET6, SOCK_DGRAM, 0);
+		connect(a, (struct sockaddr *)&x, sizeof(x));
+		setsockopt(a, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+		set_ts("udp6 pktinfo", a, TS_OLD, F_TX | SOF_TIMESTAMPING_OPT_ID);
+		send(a, "abc", 3, 0);
+		wait_in(b);
+		drain_errq("udp6 pktinfo", a);
+		set_ts("udp6 pktinfo tsonly", a, TS_OLD, F_TX | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY);
+		send(a, "abc", 3, 0);
+		wait_in(b);
+		drain_errq("udp6 pktinfo tsonly", a);
+		close(a);
+		close(b);
+	}
+	/* an ICMP report with receive stamps on */
+	udp_pair(&a, &b);
+	close(b);
+	setsockopt(a, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+	set_ts("udp icmp report", a, TS_OLD, F_RX);
+	send(a, "abc", 3, 0);
+	usleep(20000);
+	drain_errq("udp icmp report", a);
+	close(a);
+	/* TCP: a send's control message; the OPT_STATS-less reports */
+	int c, d;
+	tcp_pair(&c, &d);
+	set_ts("tcp report only", c, TS_OLD, SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID);
+	send_cmsg_flags(c, "abcde", 5, SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_TX_ACK);
+	wait_in(d);
+	usleep(20000);
+	send(c, "fg", 2, 0);
+	wait_in(d);
+	usleep(20000);
+	send_cmsg_flags(c, "hij", 3, SOF_TIMESTAMPING_TX_SCHED);
+	wait_in(d);
+	usleep(20000);
+	drain_errq("tcp cmsg", c);
+	send_cmsg_flags(c, "k", 1, SOF_TIMESTAMPING_RX_SOFTWARE);
+	close(c);
+	close(d);
+	/* a listener's flags go to the connections it accepts */
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in x = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t xl = sizeof(x);
+	bind(l, (struct sockaddr *)&x, sizeof(x));
+	set_ts("listener flags", l, SO_TIMESTAMPING_NEW, F_RX | F_TX);
+	listen(l, 1);
+	getsockname(l, (struct sockaddr *)&x, &xl);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	connect(c, (struct sockaddr *)&x, sizeof(x));
+	d = accept(l, NULL, NULL);
+	get_ts("accepted flags", d, SO_TIMESTAMPING_NEW, 8);
+	get_int("accepted SO_TIMESTAMP_NEW", d, SOL_SOCKET, SO_TIMESTAMP_NEW);
+	send(c, "abc", 3, 0);
+	wait_in(d);
+	read_one("accepted read", d, 0);
+	send(d, "xyz", 3, 0);
+	wait_in(c);
+	usleep(20000);
+	snprintf(s, sizeof(s), "accepted tx");
+	drain_errq(s, d);
+	close(c);
+	close(d);
+	close(l);
+}
+
 void case_so_timestamping(void)
 {
 	/* (see the comment at the top) */
@@ -526,5 +682,6 @@ void case_so_timestamping(void)
 	tx_udp(AF_INET);
 	tx_udp(AF_INET6);
 	tx_tcp();
+	more();
 	close(keeper);
 }

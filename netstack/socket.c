@@ -287,7 +287,8 @@ static void errq_zerocopy_done(struct ns_socket *s)
 
 /* ---- transmit stamps (SO_TIMESTAMPING) ---- */
 
-int ns_tx_stamp_prepare(struct ns_socket *sk, int has_cmsg, uint32_t cmsg_flags, struct ns_tx_stamp *t)
+int ns_tx_stamp_prepare(struct ns_socket *sk, int has_cmsg, uint32_t cmsg_flags, const uint32_t *id,
+			struct ns_tx_stamp *t)
 {
 	uint32_t f = sk->tsflags;
 	if (has_cmsg)
@@ -301,8 +302,12 @@ int ns_tx_stamp_prepare(struct ns_socket *sk, int has_cmsg, uint32_t cmsg_flags,
 	t->flags = f;
 	t->done = 0;
 	/* __ip_append_data: a stamped send takes the next id when the
-	 * socket has OPT_ID (an unstamped one none) */
-	t->key = sk->tsflags & NS_SOF_OPT_ID ? sk->tskey++ : 0;
+	 * socket has OPT_ID (an unstamped one none), or the one its
+	 * SCM_TS_OPT_ID gave (and the socket's count stays) */
+	if (!(sk->tsflags & NS_SOF_OPT_ID))
+		t->key = 0;
+	else
+		t->key = id ? *id : sk->tskey++;
 	return 1;
 }
 

@@ -806,8 +806,10 @@ struct ns_tx_stamp {
 /* The flags of a send (Linux sockcm_init and __sock_cmsg_send): the
  * socket's, whose TX_* flags a SO_TIMESTAMPING control message replaces
  * (cmsg_flags, used when has_cmsg). Fills *t and returns 1 when the send
- * is to be stamped (taking an id from sk->tskey with OPT_ID), else 0. */
-int ns_tx_stamp_prepare(struct ns_socket *sk, int has_cmsg, uint32_t cmsg_flags, struct ns_tx_stamp *t);
+ * is to be stamped (with OPT_ID its id: *id, a SCM_TS_OPT_ID's, or the
+ * next of sk->tskey when id is NULL), else 0. */
+int ns_tx_stamp_prepare(struct ns_socket *sk, int has_cmsg, uint32_t cmsg_flags, const uint32_t *id,
+			struct ns_tx_stamp *t);
 /* eth_output's part: stamps p (the frame about to leave by nic) if the
  * stack has a send's request not yet done. */
 void ns_tx_stamp_frame(struct ns_stack *st, const struct pkt *p, int ifindex);

@@ -591,6 +591,37 @@ static void more(void)
 	send(a, "abc", 3, 0);
 	wait_in(b);
 	drain_errq("udp pktinfo tsonly", a);
+	/* SCM_TS_OPT_ID (Linux 6.13): a send's own id */
+	{
+		char cb[CMSG_SPACE(4) * 2];
+		memset(cb, 0, sizeof(cb));
+		struct iovec iov = { "id", 2 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb, .msg_controllen = sizeof(cb) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		unsigned v = SOF_TIMESTAMPING_TX_SOFTWARE, id = 77;
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = TS_OLD;
+		c->cmsg_len = CMSG_LEN(4);
+		memcpy(CMSG_DATA(c), &v, 4);
+		c = CMSG_NXTHDR(&m, c);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = 81; /* SCM_TS_OPT_ID */
+		c->cmsg_len = CMSG_LEN(4);
+		memcpy(CMSG_DATA(c), &id, 4);
+		set_ts("udp ts_opt_id without opt_id", a, TS_OLD, SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY);
+		TRY("udp ts_opt_id without opt_id send", sendmsg(a, &m, 0));
+		set_ts("udp ts_opt_id", a, TS_OLD,
+		       SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY | SOF_TIMESTAMPING_OPT_ID);
+		TRY("udp ts_opt_id send", sendmsg(a, &m, 0));
+		c->cmsg_len = CMSG_LEN(2);
+		TRY("udp ts_opt_id short", sendmsg(a, &m, 0));
+		wait_in(b);
+		send_cmsg_flags(a, "ab", 2, SOF_TIMESTAMPING_TX_SOFTWARE);
+		wait_in(b);
+		drain_errq("udp ts_opt_id", a);
+		while (recv(b, cb, sizeof(cb), MSG_DONTWAIT) > 0)
+			;
+	}
 	/* a completion stamp asked by a send (a flag Linux 6.x takes) */
 	set_ts("udp report only", a, TS_OLD, SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID);
 	send_cmsg_flags(a, "ab", 2, 1u << 18);
@@ -643,6 +674,17 @@ static void more(void)
 	usleep(20000);
 	drain_errq("tcp cmsg", c);
 	send_cmsg_flags(c, "k", 1, SOF_TIMESTAMPING_RX_SOFTWARE);
+	{
+		char cb[CMSG_SPACE(4)];
+		memset(cb, 0, sizeof(cb));
+		struct iovec iov = { "l", 1 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb, .msg_controllen = sizeof(cb) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = 81; /* SCM_TS_OPT_ID: not TCP's */
+		cm->cmsg_len = CMSG_LEN(4);
+		TRY("tcp ts_opt_id", sendmsg(c, &m, 0));
+	}
 	close(c);
 	close(d);
 	/* a listener's flags go to the connections it accepts */

@@ -991,6 +991,28 @@ START_TEST(so_timestamping_stamps_a_datagram_as_its_frame_leaves)
 	ck_assert_uint_eq(ee.ee_info, SCM_TSTAMP_SND);
 	ck_assert_uint_eq(ee.ee_data, 2);
 	ck_assert_int_eq(read_stamp(s, &ee, &ts), -EAGAIN);
+	/* SCM_TS_OPT_ID names a send's id; the socket's count stays */
+	union {
+		char b[2 * CMSG_SPACE(sizeof(uint32_t))];
+		struct cmsghdr align;
+	} ctl2;
+	memset(&ctl2, 0, sizeof(ctl2));
+	memcpy(ctl2.b, ctl.b, sizeof(ctl.b));
+	m.msg_control = ctl2.b;
+	m.msg_controllen = sizeof(ctl2.b);
+	c = CMSG_NXTHDR(&m, CMSG_FIRSTHDR(&m));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = NS_SCM_TS_OPT_ID;
+	c->cmsg_len = CMSG_LEN(sizeof(uint32_t));
+	uint32_t id = 77;
+	memcpy(CMSG_DATA(c), &id, sizeof(id));
+	ck_assert_int_eq(ns_sendmsg(s, &m, 0), 2);
+	ck_assert_int_eq(read_stamp(s, &ee, &ts), 0);
+	ck_assert_uint_eq(ee.ee_data, 77);
+	m.msg_controllen = sizeof(ctl.b);
+	ck_assert_int_eq(ns_sendmsg(s, &m, 0), 2);
+	ck_assert_int_eq(read_stamp(s, &ee, &ts), 0);
+	ck_assert_uint_eq(ee.ee_data, 3);
 	fx_drain();
 	ns_close(s);
 }

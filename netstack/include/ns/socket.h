@@ -63,6 +63,10 @@ void ns_socket_set_wake(struct ns_socket *s, ns_wake_fn fn, void *ctx);
  * SOF_TIMESTAMPING_TX_RECORD_MASK: bits 0, 1, 8, 9 and 18) */
 #define NS_SOF_TX_RECORD_MASK (1u | NS_SOF_TX_SOFTWARE | NS_SOF_TX_SCHED | NS_SOF_TX_ACK | NS_SOF_TX_COMPLETION)
 
+/* SCM_TS_OPT_ID (asm-generic/socket.h, Linux 6.13): a send's own id for
+ * its stamps, on a socket with OPT_ID (not TCP) */
+#define NS_SCM_TS_OPT_ID 81
+
 /* Linux sock_set_timestamping's refusals, in its order: unknown bits,
  * OPT_ID_TCP without OPT_ID, then (opt_id_refused: a TCP socket closed or
  * listening that turns OPT_ID on) EINVAL, OPT_STATS without OPT_TSONLY,

@@ -37,8 +37,12 @@ struct udp_txopt {
 	int tos;	/* IP_TOS, IPV6_TCLASS */
 	int dontfrag;	/* IPV6_DONTFRAG */
 	int gso;	/* UDP_SEGMENT */
+	int has_ts;	/* a SO_TIMESTAMPING control message gave ts_flags */
+	uint32_t ts_flags;
+	int has_id;	/* a SCM_TS_OPT_ID gave ts_id */
+	uint32_t ts_id;
 };
-#define UDP_TXOPT_NONE ((struct udp_txopt){ 0, -1, -1, -1, -1 })
+#define UDP_TXOPT_NONE ((struct udp_txopt){ 0, -1, -1, -1, -1, 0, 0, 0, 0 })
 
 struct udp_sock {
 	struct ns_socket sk;
@@ -362,7 +366,7 @@ static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *r
  * computes the checksum, as Linux's ping sockets do (udp_sendmsg refused
  * any other type or code with EINVAL). */
 static ssize_t ping_send(struct udp_sock *u, const struct msghdr *m, const struct ns_ip *dst,
-			 const struct ns_rt *rt, int bound_nic, size_t len)
+			 const struct ns_rt *rt, int bound_nic, size_t len, const struct udp_txopt *o)
 {
 	struct ns_socket *s = &u->sk;
 	int v4 = dst->family == AF_INET;
@@ -385,7 +389,15 @@ static ssize_t ping_send(struct udp_sock *u, const struct msghdr *m, const struc
 		NS_STAT_INC(s->stack, icmp_ping_tx);
 	else
 		NS_STAT_INC(s->stack, icmp6_ping_tx);
+	/* SO_TIMESTAMPING: as a UDP datagram (Linux ping_v4_sendmsg goes
+	 * through ip_append_data too) */
+	struct ns_tx_stamp ts;
+	int stamp = ns_tx_stamp_prepare(s, o->has_ts, o->ts_flags, o->has_id ? &o->ts_id : NULL, &ts);
+	if (stamp)
+		s->stack->tx_stamp = &ts;
 	int r = ns_ip_output(s->stack, p, &tx);
+	if (stamp)
+		s->stack->tx_stamp = NULL;
 	return r < 0 ? r : (ssize_t)len;
 }
 
@@ -435,7 +447,16 @@ static ssize_t udp_xmit_at(struct udp_sock *u, const struct msghdr *m, size_t of
 
 	struct ns_ip_tx tx = dgram_tx(s, rt, dst, IPPROTO_UDP_, bound_nic, o);
 	NS_STAT_INC(st, udp_tx);
+	/* SO_TIMESTAMPING: the datagram is stamped as it leaves, with an
+	 * id of its own (a UDP_SEGMENT send's segments each, where Linux,
+	 * whose loopback takes the send whole, stamps it once) */
+	struct ns_tx_stamp ts;
+	int stamp = ns_tx_stamp_prepare(s, o->has_ts, o->ts_flags, o->has_id ? &o->ts_id : NULL, &ts);
+	if (stamp)
+		st->tx_stamp = &ts;
 	int r = ns_ip_output(st, p, &tx);
+	if (stamp)
+		st->tx_stamp = NULL;
 	if (r < 0)
 		return r;
 	return (ssize_t)len;
@@ -623,10 +644,22 @@ static int send_cmsgs(const struct udp_sock *u, const struct msghdr *m, const st
 			o->gso = g;
 			continue;
 		}
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == NS_SCM_TS_OPT_ID) {
+			/* (Linux __sock_cmsg_send: on a socket with OPT_ID) */
+			if (!(s->tsflags & NS_SOF_OPT_ID) || c->cmsg_len != CMSG_LEN(sizeof(o->ts_id)))
+				return -EINVAL;
+			o->has_id = 1;
+			memcpy(&o->ts_id, CMSG_DATA(c), sizeof(o->ts_id));
+			continue;
+		}
 		if (c->cmsg_level == SOL_SOCKET) {
 			int r = ns_sock_cmsg_check(c);
 			if (r < 0)
 				return r;
+			if (c->cmsg_type == SO_TIMESTAMPING_OLD || c->cmsg_type == SO_TIMESTAMPING_NEW) {
+				o->has_ts = 1;
+				memcpy(&o->ts_flags, CMSG_DATA(c), sizeof(o->ts_flags));
+			}
 			continue;
 		}
 		if (dst->family == AF_INET && c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
@@ -864,7 +897,7 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	if (u->shut_wr)
 		return -EPIPE;
 	if (u->ping)
-		return ping_send(u, m, &dst, &rt, bound_nic, len);
+		return ping_send(u, m, &dst, &rt, bound_nic, len, &txo);
 	if (!txo.label)
 		txo.label = use_name ? send_label(u, &sa) : u->flowlabel;
 	if (more) {

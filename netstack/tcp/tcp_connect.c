@@ -293,6 +293,7 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	tp->sk.linger_on = lp->sk.linger_on;
 	tp->sk.linger_secs = lp->sk.linger_secs;
 	tp->sk.userlocks = lp->sk.userlocks;
+	tp->sk.tsflags = lp->sk.tsflags; /* (a listener has no OPT_ID: no ids to inherit) */
 	tp->nodelay = lp->nodelay;
 	tp->user_mss = lp->user_mss;
 	tp->keepidle_s = lp->keepidle_s;

@@ -627,6 +627,7 @@ static void ack_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 			tp->bytes_acked += n;
 		}
 		tp->snd_una = ack;
+		tcp_tstamp_acked(tp);
 		if (SEQ_LT(tp->snd_nxt, ack))
 			tp->snd_nxt = ack;
 		tp->retransmits = 0;

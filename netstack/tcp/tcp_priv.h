@@ -192,6 +192,17 @@ enum {
 	SEG_PSH = 1u << 7,	/* holds the end of a write: sent with PSH */
 };
 
+/* A send's transmit stamps: where its last byte is, what it asked, and
+ * (for the ACK stamp's report) the payload of the segment that carried
+ * it, copied as it left. */
+struct tcp_tsreq {
+	uint32_t last;	 /* sequence number of the send's last byte */
+	uint32_t flags;	 /* NS_SOF_TX_SOFTWARE, _TX_SCHED, _TX_ACK */
+	uint8_t sent;	 /* its segment left */
+	uint32_t len;
+	uint8_t *data;	 /* NULL: none (OPT_TSONLY, or not yet sent) */
+};
+
 struct tcp_seg {
 	struct tcp_seg *next, *prev;
 	uint32_t seq, end; /* sequence space, end includes SYN/FIN */
@@ -318,6 +329,12 @@ struct tcp_sock {
 	uint32_t push_pt[4];
 	uint8_t push_n;
 	uint32_t push_one;	     /* the next send's cap: a write's first skb */
+	/* Sends that asked for transmit stamps (SO_TIMESTAMPING,
+	 * tcp_tstamp.c), oldest first: until the segment that carries the
+	 * last byte leaves (SCHED, SND) and, with TX_ACK, until it is
+	 * acknowledged. */
+	struct tcp_tsreq *tsq;
+	uint32_t tsq_n, tsq_cap;
 	struct tcp_rq rcvq;	     /* in-order bytes not yet read */
 	/* Its memory as Linux's skbs: one per segment queued, its bytes
 	 * and TCP_RMEM_SKB_COST, given back once all of it was read; the
@@ -578,6 +595,17 @@ void tcp_send_fin(struct tcp_sock *tp);
 void tcp_send_active_reset(struct tcp_sock *tp);
 /* RST in reply to a segment with no connection (RFC 9293 3.10.7.1). */
 void tcp_send_reset_reply(struct ns_stack *st, const struct tcp_seg_in *seg);
+/* tcp_tstamp.c: SO_TIMESTAMPING's transmit stamps. A send (its bytes
+ * queued, not yet pushed) notes its request; a first transmission of the
+ * data [seq, end) asks tcp_tstamp_begin whether it carries a request's
+ * last byte (1: st->tx_stamp is t until the caller's ns_ip_output is
+ * done, and the caller clears it); an ACK that moves snd_una calls
+ * tcp_tstamp_acked; tcp_tstamp_purge drops what is left. */
+void tcp_tstamp_send(struct tcp_sock *tp, const struct msghdr *m);
+int tcp_tstamp_begin(struct tcp_sock *tp, uint32_t seq, uint32_t end, struct ns_tx_stamp *t);
+void tcp_tstamp_acked(struct tcp_sock *tp);
+void tcp_tstamp_purge(struct tcp_sock *tp);
+
 /* Keepalive / zero-window probe: seq snd_una - 1, no data (Linux). */
 void tcp_send_probe(struct tcp_sock *tp);
 /* (Re)transmit one queued segment record (data copied from sndq). */

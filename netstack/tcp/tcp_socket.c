@@ -75,6 +75,7 @@ void tcp_free(struct tcp_sock *tp)
 	tcp_unhash(tp);
 	tcp_bhash_remove(st, tp);
 	tcp_rtx_purge(tp);
+	tcp_tstamp_purge(tp);
 	tcp_ring_free(&tp->sndq);
 	tcp_rq_free(&tp->rcvq);
 	tcp_rmem_reset(tp);
@@ -111,6 +112,7 @@ void tcp_done(struct tcp_sock *tp, int err)
 	if (!tp->port_locked && tp->lport)
 		give_back_port(tp);
 	tcp_rtx_purge(tp);
+	tcp_tstamp_purge(tp); /* (no stamps for what is never sent or acknowledged) */
 	tcp_ring_free(&tp->sndq);
 	tp->snd_buf_seq = tp->snd_una;
 	tp->push_n = 0;
@@ -157,6 +159,8 @@ struct tcp_sock *tcp_tw_split(struct tcp_sock *tp)
 	tw->ooo = NULL;
 	tw->ooo_bytes = 0;
 	tw->rtx_head = tw->rtx_tail = NULL;
+	tw->tsq = NULL;
+	tw->tsq_n = tw->tsq_cap = 0;
 	tw->acknext = NULL;
 	tw->on_ack_list = tw->ack_pending = tw->ack_now = 0;
 	tw->listen = NULL;
@@ -611,6 +615,8 @@ static ssize_t tcp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		uint32_t unsent = tcp_unsent(tp);
 		n = tcp_ring_append_iov(&tp->sndq, m, done, n);
 		done += n;
+		if (done == total) /* (SO_TIMESTAMPING: before the last byte goes) */
+			tcp_tstamp_send(tp, m);
 		/* A write that fills an skb with nothing unsent before it
 		 * sends that one alone first (Linux tcp_push_one). */
 		if (!unsent && (tp->state == TCPS_ESTABLISHED || tp->state == TCPS_CLOSE_WAIT) &&
@@ -634,6 +640,8 @@ static ssize_t tcp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	}
 	/* Linux marks the end of what a call queued (tcp_push at its end),
 	 * also when the buffer took only part of it. */
+	if (done && done < total)
+		tcp_tstamp_send(tp, m); /* (Linux stamps what a call queued) */
 	if (done && done < total && !(flags & MSG_MORE)) {
 		tcp_mark_push(tp, tp->snd_buf_seq + tp->sndq.len);
 		tcp_output(tp);
@@ -1686,4 +1694,13 @@ void tcp_stack_flush(struct ns_stack *st)
 {
 	if (st->tcp)
 		tcp_flush_acks(st);
+}
+
+int tcp_tskey_base(struct ns_socket *s, int id_tcp, uint32_t *key)
+{
+	struct tcp_sock *tp = tcp_sk(s);
+	if (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN)
+		return -EINVAL;
+	*key = id_tcp ? tp->snd_buf_seq + tp->sndq.len : tp->snd_una;
+	return 0;
 }

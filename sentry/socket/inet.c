@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <linux/errqueue.h> /* (after time.h: it needs struct timespec) */
 #include <unistd.h>
 
 #include "dns_relay.h"
@@ -345,6 +346,55 @@ static ssize_t inet_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 	return r;
 }
 
+/*
+ * A report read from the error queue (Linux ip_recv_error and
+ * ipv6_recv_error call sock_recv_timestamp): a transmit stamp's time comes
+ * from the netstack's SCM_TIMESTAMPING, the first message, by its clock
+ * (CLOCK_MONOTONIC), made the wall clock's (now less the time since); an
+ * ICMP error's is the time of the read, as a read's; other reports have
+ * none. The socket's stamp messages (SO_TIMESTAMP's, SCM_TIMESTAMPING of
+ * the _NEW type with the _NEW flag) replace the netstack's, first.
+ */
+static void errq_stamp(struct sock *s, char *cbuf, size_t *clen, size_t room, const struct timespec *now)
+{
+	struct msghdr mh = { .msg_control = cbuf, .msg_controllen = *clen };
+	struct timespec when = *now;
+	int how = SOCK_TS_ERRQ_UNSTAMPED;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING_OLD &&
+	    c->cmsg_len == CMSG_LEN(3 * sizeof(struct timespec))) {
+		struct timespec ts[3], mono;
+		memcpy(ts, CMSG_DATA(c), sizeof(ts));
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		int64_t ago = (int64_t)(mono.tv_sec - ts[0].tv_sec) * 1000000000 + (mono.tv_nsec - ts[0].tv_nsec);
+		int64_t wall = (int64_t)now->tv_sec * 1000000000 + now->tv_nsec - (ago > 0 ? ago : 0);
+		when.tv_sec = (time_t)(wall / 1000000000);
+		when.tv_nsec = (long)(wall % 1000000000);
+		how = SOCK_TS_ERRQ;
+		size_t sp = CMSG_SPACE(3 * sizeof(struct timespec));
+		memmove(cbuf, cbuf + sp, *clen - sp);
+		*clen -= sp;
+	} else {
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			struct sock_extended_err ee;
+			if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+			      (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) ||
+			    c->cmsg_len < CMSG_LEN(sizeof(ee)))
+				continue;
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			if (ee.ee_origin == SO_EE_ORIGIN_ICMP || ee.ee_origin == SO_EE_ORIGIN_ICMP6)
+				how = SOCK_TS_ERRQ;
+		}
+	}
+	char ts[SOCK_TS_CMSG_ROOM];
+	size_t tl = sock_timestamp_cmsg(s, &when, how, ts, sizeof(ts));
+	if (tl && *clen + tl <= room) {
+		memmove(cbuf + tl, cbuf, *clen);
+		memcpy(cbuf, ts, tl);
+		*clen += tl;
+	}
+}
+
 static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int flags)
 {
 	(void)t;
@@ -394,11 +444,13 @@ static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 	 * first segments after the option was set may come without). Only
 	 * the read that takes, not the syscall layer's peek before it. */
 	int stamp_it = dgram || (r > 0 && !(flags & MSG_SENTRY_TAKING));
-	if (stamp_it && (s->tstamp & SOCK_TS_ON)) {
+	if (flags & MSG_ERRQUEUE) {
+		errq_stamp(s, cbuf, &mh.msg_controllen, sizeof(cbuf), &now);
+	} else if (stamp_it && ((s->tstamp & SOCK_TS_ON) || sock_ts_reports(s, SOCK_TS_READ))) {
 		/* (first, as Linux's sock_recv_cmsgs comes before the
 		 * protocol's messages) */
-		char ts[CMSG_SPACE(sizeof(struct timespec))];
-		size_t tl = sock_timestamp_cmsg(s, &now, ts, sizeof(ts));
+		char ts[SOCK_TS_CMSG_ROOM];
+		size_t tl = sock_timestamp_cmsg(s, &now, SOCK_TS_READ, ts, sizeof(ts));
 		if (tl && mh.msg_controllen + tl <= sizeof(cbuf)) {
 			memmove(cbuf + tl, cbuf, mh.msg_controllen);
 			memcpy(cbuf, ts, tl);
@@ -505,12 +557,23 @@ static int is_tstamp(int level, int name)
 				       name == SO_TIMESTAMPNS_NEW);
 }
 
+/* SO_TIMESTAMPING: the netstack's (it stamps what is sent, and refuses
+ * OPT_ID on a TCP socket not connected), then the sentry's (it reports) */
+static int is_timestamping(int level, int name)
+{
+	return level == SOL_SOCKET && (name == SO_TIMESTAMPING_OLD || name == SO_TIMESTAMPING_NEW);
+}
+
 static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, const void *val,
 			   socklen_t len)
 {
 	/* The timeouts are the syscall layer's (it parks and wakes). */
 	if (sock_is_timeo(level, name) || is_tstamp(level, name))
 		return sock_setsockopt_common(s, name, val, len);
+	if (is_timestamping(level, name)) {
+		int r = ns_setsockopt(I(s)->ns, level, name, val, len);
+		return r < 0 ? r : sock_setsockopt_common(s, name, val, len);
+	}
 	if (level == SOL_SOCKET && name == SO_ATTACH_FILTER)
 		return inet_attach_filter(s, t, val, len);
 	if (inet_force_denied(s, t, level, name, val, len))
@@ -628,7 +691,7 @@ static int zerocopy_receive(struct sock *s, struct task *t, void *val, socklen_t
 
 static int inet_getsockopt(struct sock *s, struct task *t, int level, int name, void *val, socklen_t *len)
 {
-	if (sock_is_timeo(level, name) || is_tstamp(level, name))
+	if (sock_is_timeo(level, name) || is_tstamp(level, name) || is_timestamping(level, name))
 		return sock_getsockopt_common(s, t, name, val, len);
 	if (level == IPPROTO_TCP && name == TCP_ZEROCOPY_RECEIVE && s->type == SOCK_STREAM)
 		return zerocopy_receive(s, t, val, len);

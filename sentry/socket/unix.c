@@ -771,15 +771,17 @@ static struct skb *recv_start(struct usock *u, int flags, size_t *skip)
 
 /* SO_TIMESTAMP and its kin on a datagram or seqpacket socket (Linux
  * stamps no unix stream read): the time of the read, as Linux's, which
- * stamps the message when the reader takes it. */
+ * stamps the message when the reader takes it. SO_TIMESTAMPING's message
+ * comes only with SO_TIMESTAMP's (Linux unix_dgram_recvmsg asks for the
+ * stamps when SO_TIMESTAMP is on, not for SO_TIMESTAMPING alone). */
 static void put_tstamp(struct sock *s, struct kmsg *m)
 {
 	if (!(s->tstamp & SOCK_TS_ON))
 		return;
-	char buf[CMSG_SPACE(sizeof(struct timespec))];
+	char buf[SOCK_TS_CMSG_ROOM];
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	size_t n = sock_timestamp_cmsg(s, &now, buf, sizeof(buf));
+	size_t n = sock_timestamp_cmsg(s, &now, SOCK_TS_READ, buf, sizeof(buf));
 	free(m->ctl);
 	m->ctl = n ? malloc(n) : NULL;
 	m->ctllen = m->ctl ? n : 0;

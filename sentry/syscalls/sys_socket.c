@@ -674,13 +674,19 @@ static long put_cmsgs(struct task *t, struct kmsg *m, struct msghdr *mh, int fla
 	if (m->ctllen) {
 		/* Already laid out by the family, first (Linux: a unix
 		 * socket's timestamp before its credentials and descriptors):
-		 * copy what fits whole (Linux's put_cmsg truncates the last
-		 * one and sets CTRUNC). */
+		 * copy what fits; Linux's put_cmsg writes of the first that
+		 * does not fit as much as the room takes, its header's length
+		 * cut to it, when a header fits, and sets CTRUNC. */
 		struct msghdr src = { .msg_control = m->ctl, .msg_controllen = m->ctllen };
 		for (struct cmsghdr *sc = CMSG_FIRSTHDR(&src); sc; sc = CMSG_NXTHDR(&src, sc)) {
 			size_t sp = CMSG_SPACE(sc->cmsg_len - CMSG_LEN(0));
 			if (used + sc->cmsg_len > room) {
 				mh->msg_flags |= MSG_CTRUNC;
+				if (room - used >= sizeof(struct cmsghdr)) {
+					memcpy(buf + used, sc, room - used);
+					((struct cmsghdr *)(buf + used))->cmsg_len = room - used;
+					used = room;
+				}
 				break;
 			}
 			memcpy(buf + used, sc, sc->cmsg_len);

@@ -186,4 +186,7 @@ void case_rwnd(void);
 /* peekoffcases.c */
 void case_peek_off(void);
 
+/* tstampcases.c */
+void case_so_timestamping(void);
+
 #endif

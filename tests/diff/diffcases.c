@@ -535,6 +535,7 @@ static const struct {
 	{ "seq_fixes2", case_seq_fixes2 },
 	{ "rwnd", case_rwnd },
 	{ "peek_off", case_peek_off },
+	{ "so_timestamping", case_so_timestamping },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

@@ -177,4 +177,7 @@ void case_rwnd(void);
 /* peekoffcases.c */
 void case_peek_off(void);
 
+/* repaircases.c */
+void case_tcp_repair(void);
+
 #endif

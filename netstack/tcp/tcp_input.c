@@ -797,6 +797,10 @@ static int paws_reject(struct tcp_sock *tp, const struct tcp_seg_in *seg)
 		return 0;
 	if (tcp_now(tp) - tp->ts_recent_stamp > TCP_PAWS_24DAYS)
 		return 0;
+	/* No TS.Recent yet (0: a repaired connection's, or a peer whose
+	 * SYN said 0): any TSval passes, as on Linux (tcp_paws_check). */
+	if (!tp->ts_recent)
+		return 0;
 	/* A reordered duplicate ACK is no threat: a pure ACK at RCV.NXT for
 	 * SND.UNA that changes nothing, with a TSval older by less than an
 	 * RTO, passes (Linux tcp_disordered_ack()); it does not update

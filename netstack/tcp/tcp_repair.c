@@ -250,6 +250,7 @@ int tcp_repair_connect(struct tcp_sock *tp)
 	tp->snd_una = tp->snd_nxt = tp->snd_up = seq;
 	tp->irs = tp->rcv_nxt - 1;
 	tp->rcv_adv = tp->rcv_up = tp->last_ack_sent = tp->rcv_nxt;
+	tp->ts_recent = 0; /* (the peer's next TSval is taken, whatever it is) */
 	tp->ws_ok = tp->sack_ok = tp->ts_ok = tp->ecn_ok = 0;
 	tp->snd_wscale = 0;
 	tp->snd_wnd = tp->snd_wl1 = tp->snd_max_wnd = 0;

@@ -482,11 +482,55 @@ static void established_rules(void)
 	close(s);
 }
 
+/* bind() and connect() of a repair socket next to a live connection;
+ * what stays of the queue picked once repair ends. */
+static void ports_and_leftovers(void)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	bind(l, (struct sockaddr *)&a, sizeof(a));
+	listen(l, 1);
+	getsockname(l, (struct sockaddr *)&a, &al);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	connect(c, (struct sockaddr *)&a, sizeof(a));
+	int s = accept(l, NULL, NULL);
+	struct sockaddr_in ca;
+	al = sizeof(ca);
+	getsockname(c, (struct sockaddr *)&ca, &al);
+	int r = socket(AF_INET, SOCK_STREAM, 0);
+	TRY("bind the listener's port", bind(r, (struct sockaddr *)&a, sizeof(a)));
+	set_int("TCP_REPAIR 1", r, IPPROTO_TCP, TCP_REPAIR, 1);
+	TRY("bind the listener's port in repair mode", bind(r, (struct sockaddr *)&a, sizeof(a)));
+	TRY("connect to the client's address, in use", connect(r, (struct sockaddr *)&ca, sizeof(ca)));
+	close(r);
+	r = socket(AF_INET, SOCK_STREAM, 0);
+	set_int("TCP_REPAIR 1 again", r, IPPROTO_TCP, TCP_REPAIR, 1);
+	set_int("SO_REUSEADDR 0", r, SOL_SOCKET, SO_REUSEADDR, 0);
+	TRY("bind the listener's port after SO_REUSEADDR", bind(r, (struct sockaddr *)&a, sizeof(a)));
+	set_int("TCP_REPAIR_QUEUE send", r, IPPROTO_TCP, TCP_REPAIR_QUEUE, R_SEND_QUEUE);
+	set_int("TCP_QUEUE_SEQ 77", r, IPPROTO_TCP, TCP_QUEUE_SEQ, 77);
+	set_int("TCP_REPAIR -1", r, IPPROTO_TCP, TCP_REPAIR, -1);
+	get_int("TCP_QUEUE_SEQ after repair", r, IPPROTO_TCP, TCP_QUEUE_SEQ);
+	set_int("TCP_QUEUE_SEQ set after repair", r, IPPROTO_TCP, TCP_QUEUE_SEQ, 78);
+	get_int("TCP_QUEUE_SEQ after setting 78", r, IPPROTO_TCP, TCP_QUEUE_SEQ);
+	struct rwin w;
+	socklen_t wl = 8;
+	TRY("TCP_REPAIR_WINDOW short, outside repair", getsockopt(r, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, &wl));
+	set_int("TCP_REPAIR 1 once more", r, IPPROTO_TCP, TCP_REPAIR, 1);
+	get_int("TCP_QUEUE_SEQ once repair starts again", r, IPPROTO_TCP, TCP_QUEUE_SEQ);
+	close(r);
+	close(c);
+	close(s);
+	close(l);
+}
+
 void case_tcp_repair(void)
 {
 	ck_child(no_admin_child);
 	outside_repair();
 	repair_values();
 	established_rules();
+	ports_and_leftovers();
 	move_connection();
 }

@@ -247,7 +247,8 @@ int tcp_repair_connect(struct tcp_sock *tp)
 	 * force without the option, as Linux's). */
 	uint32_t seq = tp->snd_buf_seq;
 	tp->iss = seq - 1;
-	tp->snd_una = tp->snd_nxt = tp->snd_up = seq;
+	tp->snd_una = tp->snd_nxt = seq;
+	tp->snd_up = 0; /* (no urgent data) */
 	tp->irs = tp->rcv_nxt - 1;
 	tp->rcv_adv = tp->rcv_up = tp->last_ack_sent = tp->rcv_nxt;
 	tp->ts_recent = 0; /* (the peer's next TSval is taken, whatever it is) */

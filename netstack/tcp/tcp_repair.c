@@ -307,7 +307,8 @@ void tcp_repair_queue_sent(struct tcp_sock *tp)
 {
 	/* Linux tcp_write_xmit() on a repair socket's send queue: each
 	 * segment counts as sent (its record, snd_nxt, the retransmission
-	 * timer) but none goes out, whatever the window says. */
+	 * timer) but none goes out, whatever the window says; a FIN queued
+	 * (shutdown) too. The timer sends them, in repair mode or after. */
 	uint32_t mss = tcp_current_mss(tp);
 	uint32_t unsent;
 	while ((unsent = tcp_unsent(tp)) > 0) {
@@ -325,6 +326,21 @@ void tcp_repair_queue_sent(struct tcp_sock *tp)
 			rec->flags |= SEG_PSH;
 		tcp_rtx_append(tp, rec);
 		tp->snd_nxt = rec->end;
+	}
+	if (!tcp_unsent(tp) && tp->fin_queued && !tp->fin_sent) {
+		struct tcp_seg *rec = tcp_seg_alloc();
+		if (rec) {
+			rec->seq = write_seq(tp);
+			rec->end = rec->seq + 1;
+			rec->flags = SEG_FIN;
+			rec->xmit_time = tcp_now(tp);
+			rec->delivered_at_send = tp->delivered;
+			rec->xmits = 1;
+			tcp_rtx_append(tp, rec);
+			tp->snd_nxt = rec->end;
+			tp->fin_sent = 1;
+			tp->fin_seq = rec->seq;
+		}
 	}
 	tp->push_one = 0;
 	if (tp->packets_out && !ns_timer_armed(&tp->t_rtx))

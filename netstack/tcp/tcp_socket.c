@@ -1313,6 +1313,8 @@ static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 	if (level == SOL_SOCKET) {
 		if (name == SO_ACCEPTCONN)
 			return put_int(v, len, tp->state == TCPS_LISTEN);
+		if (name == SO_REUSEADDR && tp->repair_reuse)
+			return put_int(v, len, 2); /* (Linux's sk_reuse: SK_FORCE_REUSE) */
 		return -ENOPROTOOPT;
 	}
 	if (level == IPPROTO_IP && name == IP_PKTOPTIONS)

@@ -89,6 +89,12 @@ static void getwin(const char *step, int fd)
 	V(step, "ret=%d errno=%s len=%u", r, errname(r < 0 ? errno : 0), (unsigned)l);
 }
 
+static int wait_in(int fd, int ms)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	return poll(&p, 1, ms);
+}
+
 /* ---- the options at their boundaries ---- */
 
 static void no_admin_child(void)
@@ -225,11 +231,6 @@ struct snap {
 	struct tcp_info ti;
 };
 
-static int wait_in(int fd, int ms)
-{
-	struct pollfd p = { fd, POLLIN, 0 };
-	return poll(&p, 1, ms);
-}
 
 /* Reads what fd has of dir, from offset *off, up to `want` bytes in all,
  * within a few seconds; returns the first bad offset or -1. */
@@ -480,6 +481,31 @@ static void established_rules(void)
 	TRY("server reads", recv(s, b, sizeof(b), MSG_DONTWAIT));
 	close(c);
 	close(s);
+	/* shutdown in repair mode, each queue */
+	static const int qs[] = { R_NO_QUEUE, R_SEND_QUEUE };
+	for (int i = 0; i < 2; i++) {
+		char step[64];
+		tcp_pair(&c, &s);
+		set_int("TCP_REPAIR 1 before shutdown", c, IPPROTO_TCP, TCP_REPAIR, 1);
+		set_int("TCP_REPAIR_QUEUE before shutdown", c, IPPROTO_TCP, TCP_REPAIR_QUEUE, qs[i]);
+		snprintf(step, sizeof(step), "shutdown in repair mode, queue %d", qs[i]);
+		TRY(step, shutdown(c, SHUT_WR));
+		/* (the timer sends what the send queue counts as sent: in
+		 * repair mode too) */
+		snprintf(step, sizeof(step), "the peer's poll, queue %d", qs[i]);
+		V(step, "%d", wait_in(s, 1500));
+		usleep(100000);
+		struct tcp_info ti;
+		socklen_t il = sizeof(ti);
+		getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &il);
+		V("state after shutdown", "%d", ti.tcpi_state);
+		set_int("TCP_REPAIR 0 after shutdown", c, IPPROTO_TCP, TCP_REPAIR, 0);
+		snprintf(step, sizeof(step), "the peer's poll after repair, queue %d", qs[i]);
+		V(step, "%d", wait_in(s, 1500));
+		TRY("the peer reads", recv(s, b, sizeof(b), MSG_DONTWAIT));
+		close(c);
+		close(s);
+	}
 }
 
 /* bind() and connect() of a repair socket next to a live connection;
@@ -501,6 +527,7 @@ static void ports_and_leftovers(void)
 	int r = socket(AF_INET, SOCK_STREAM, 0);
 	TRY("bind the listener's port", bind(r, (struct sockaddr *)&a, sizeof(a)));
 	set_int("TCP_REPAIR 1", r, IPPROTO_TCP, TCP_REPAIR, 1);
+	get_int("SO_REUSEADDR in repair mode", r, SOL_SOCKET, SO_REUSEADDR);
 	TRY("bind the listener's port in repair mode", bind(r, (struct sockaddr *)&a, sizeof(a)));
 	TRY("connect to the client's address, in use", connect(r, (struct sockaddr *)&ca, sizeof(ca)));
 	close(r);
@@ -510,7 +537,9 @@ static void ports_and_leftovers(void)
 	TRY("bind the listener's port after SO_REUSEADDR", bind(r, (struct sockaddr *)&a, sizeof(a)));
 	set_int("TCP_REPAIR_QUEUE send", r, IPPROTO_TCP, TCP_REPAIR_QUEUE, R_SEND_QUEUE);
 	set_int("TCP_QUEUE_SEQ 77", r, IPPROTO_TCP, TCP_QUEUE_SEQ, 77);
+	set_int("SO_REUSEADDR 1", r, SOL_SOCKET, SO_REUSEADDR, 1);
 	set_int("TCP_REPAIR -1", r, IPPROTO_TCP, TCP_REPAIR, -1);
+	get_int("SO_REUSEADDR after repair", r, SOL_SOCKET, SO_REUSEADDR);
 	get_int("TCP_QUEUE_SEQ after repair", r, IPPROTO_TCP, TCP_QUEUE_SEQ);
 	set_int("TCP_QUEUE_SEQ set after repair", r, IPPROTO_TCP, TCP_QUEUE_SEQ, 78);
 	get_int("TCP_QUEUE_SEQ after setting 78", r, IPPROTO_TCP, TCP_QUEUE_SEQ);

@@ -23,8 +23,22 @@
 
 uint32_t tcp_tsval(const struct tcp_sock *tp)
 {
-	/* RFC 7323 5.4: a millisecond clock with a per-connection offset. */
+	/* RFC 7323 5.4: a millisecond clock with a per-connection offset
+	 * (microseconds where a repair chose them, as Linux's tcp_usec_ts). */
+	if (tp->ts_usec)
+		return (uint32_t)(tcp_now(tp) / NS_USEC) + tp->ts_offset;
 	return (uint32_t)(tcp_now(tp) / NS_MSEC) + tp->ts_offset;
+}
+
+uint32_t tcp_ts_rtt_us(const struct tcp_sock *tp, uint32_t tsecr)
+{
+	uint32_t d = tcp_tsval(tp) - tsecr;
+	uint64_t us = tp->ts_usec ? d : (uint64_t)d * 1000;
+	if (us >= 60 * 1000000ull)
+		return 0;
+	if (!d)
+		return tp->ts_usec ? 1 : 500; /* (below the clock's tick) */
+	return (uint32_t)us;
 }
 
 uint32_t tcp_current_mss(struct tcp_sock *tp)

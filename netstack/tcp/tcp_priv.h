@@ -303,6 +303,7 @@ struct tcp_sock {
 	uint32_t ts_recent;	     /* RFC 7323 TS.Recent */
 	ns_time_t ts_recent_stamp;
 	uint32_t ts_offset;	     /* per-connection TSval offset (RFC 7323 5.4) */
+	uint8_t ts_usec;	     /* the TSval clock counts microseconds (TCP_TIMESTAMP) */
 	uint32_t last_ack_sent;	     /* RFC 7323 Last.ACK.sent */
 
 	/* Buffers. */
@@ -575,6 +576,9 @@ uint32_t tcp_current_mss(struct tcp_sock *tp);
 /* Bytes a write packs per skb (Linux's size goal). */
 uint32_t tcp_size_goal(struct tcp_sock *tp);
 uint32_t tcp_tsval(const struct tcp_sock *tp);
+/* The round trip since our TSval that tsecr echoes, in microseconds (0:
+ * none, older than a minute). */
+uint32_t tcp_ts_rtt_us(const struct tcp_sock *tp, uint32_t tsecr);
 /* The window to advertise (bytes, before scaling), never shrinking. */
 uint32_t tcp_select_window(struct tcp_sock *tp);
 /* The window the buffer allows now (no state changes; Linux

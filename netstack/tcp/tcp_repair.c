@@ -33,8 +33,8 @@
  * do_tcp_getsockopt, tcp_sendmsg_locked, tcp_recvmsg_locked):
  * TCP_QUEUE_SEQ needs a closed socket (EPERM), not repair mode; the queue
  * picked stays after repair ends and is TCP_NO_QUEUE again when it
- * starts. Linux's microsecond timestamps (an odd TCP_TIMESTAMP) are not
- * done: moat's clock stays in milliseconds.
+ * starts. An odd TCP_TIMESTAMP makes the timestamp clock count
+ * microseconds (Linux's tcp_usec_ts), an even one milliseconds.
  */
 #include <linux/tcp.h>
 #include <string.h>
@@ -177,8 +177,12 @@ int tcp_repair_setsockopt(struct tcp_sock *tp, int name, const void *v, socklen_
 	case TCP_TIMESTAMP:
 		if (!tp->repair)
 			return -EPERM;
-		/* the offset that makes the clock read val now */
-		tp->ts_offset = (uint32_t)val - (uint32_t)(tcp_now(tp) / NS_MSEC);
+		/* the offset that makes the clock read val now; the low
+		 * bit picks its unit (Linux's tcp_usec_ts): microseconds
+		 * when set, else milliseconds */
+		tp->ts_usec = val & 1;
+		tp->ts_offset = 0;
+		tp->ts_offset = (uint32_t)val - tcp_tsval(tp);
 		return 0;
 	default:
 		return -ENOPROTOOPT;
@@ -228,9 +232,8 @@ int tcp_repair_getsockopt(struct tcp_sock *tp, int name, void *v, socklen_t *len
 		return put(v, len, &w, sizeof(w));
 	}
 	case TCP_TIMESTAMP:
-		/* the clock, with the low bit clear (Linux's mark of a
-		 * millisecond one) */
-		val = (int)(tcp_tsval(tp) & ~1u);
+		/* the clock, its low bit the unit's mark (set: microseconds) */
+		val = (int)(tp->ts_usec ? tcp_tsval(tp) | 1u : tcp_tsval(tp) & ~1u);
 		break;
 	default:
 		return -ENOPROTOOPT;

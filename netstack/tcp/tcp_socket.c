@@ -500,6 +500,9 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	tcp_select_initial_window(st, tcp_full_space(tp), tp->adv_mss, tp->ws_ok, &tp->rcv_wnd,
 				  &tp->window_clamp, &tp->rcv_wscale);
 	tp->rcv_ssthresh = tp->rcv_wnd;
+	/* Linux takes the timestamps' unit from the route (milliseconds:
+	 * moat's routes have no tcp_usec_ts), a repair connect too. */
+	tp->ts_usec = 0;
 	if (tp->repair)
 		return tcp_repair_connect(tp);
 	/* (a sequence TCP_QUEUE_SEQ set is the SYN's: Linux's write_seq) */

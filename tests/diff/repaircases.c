@@ -194,6 +194,14 @@ static void repair_values(void)
 	socklen_t tl = sizeof(ts);
 	getsockopt(s, IPPROTO_TCP, TCP_TIMESTAMP, &ts, &tl);
 	V("TCP_TIMESTAMP after setting 5000", "within 2 s %s", ts - 5000u < 2000u ? "yes" : "no");
+	/* an odd value: a microsecond clock, its reads odd */
+	set_int("TCP_TIMESTAMP set 5001", s, IPPROTO_TCP, TCP_TIMESTAMP, 5001);
+	getsockopt(s, IPPROTO_TCP, TCP_TIMESTAMP, &ts, &tl);
+	V("TCP_TIMESTAMP after setting 5001", "odd %s, within 2 s of microseconds %s", ts & 1 ? "yes" : "no",
+	  ts - 5001u < 2000000u ? "yes" : "no");
+	set_int("TCP_TIMESTAMP set 5000 again", s, IPPROTO_TCP, TCP_TIMESTAMP, 5000);
+	getsockopt(s, IPPROTO_TCP, TCP_TIMESTAMP, &ts, &tl);
+	V("TCP_TIMESTAMP after 5000 again", "odd %s, within 2 s %s", ts & 1 ? "yes" : "no", ts - 5000u < 2000u ? "yes" : "no");
 	/* data calls on a closed socket in repair mode */
 	char c = 'x';
 	set_int("TCP_REPAIR_QUEUE send again", s, IPPROTO_TCP, TCP_REPAIR_QUEUE, R_SEND_QUEUE);
@@ -346,6 +354,7 @@ static void move_connection(void)
 	set_int("A2 TCP_QUEUE_SEQ send", a2, IPPROTO_TCP, TCP_QUEUE_SEQ, (int)(s.snd_seq - (uint32_t)s.outq));
 	set_int("A2 TCP_REPAIR_QUEUE recv", a2, IPPROTO_TCP, TCP_REPAIR_QUEUE, R_RECV_QUEUE);
 	set_int("A2 TCP_QUEUE_SEQ recv", a2, IPPROTO_TCP, TCP_QUEUE_SEQ, (int)(s.rcv_seq - (uint32_t)s.inq));
+	set_int("A2 TCP_TIMESTAMP odd before connect", a2, IPPROTO_TCP, TCP_TIMESTAMP, 1001);
 	TRY("A2 bind", bind(a2, (struct sockaddr *)&aa, sizeof(aa)));
 	TRY("A2 send before connect", send(a2, "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL));
 	TRY("A2 connect", connect(a2, (struct sockaddr *)&la, sizeof(la)));
@@ -353,6 +362,10 @@ static void move_connection(void)
 	il = sizeof(ti);
 	getsockopt(a2, IPPROTO_TCP, TCP_INFO, &ti, &il);
 	V("A2 state", "%d", ti.tcpi_state);
+	uint32_t t0 = 0;
+	socklen_t t0l = sizeof(t0);
+	getsockopt(a2, IPPROTO_TCP, TCP_TIMESTAMP, &t0, &t0l);
+	V("A2 timestamp after connect", "odd %s", t0 & 1 ? "yes" : "no");
 	TRY("A2 TCP_QUEUE_SEQ set connected", setsockopt(a2, IPPROTO_TCP, TCP_QUEUE_SEQ, &q, sizeof(q)));
 	/* the options */
 	struct ropt os[5] = { { TCPOPT_MAXSEG, (uint32_t)s.mss },

@@ -408,6 +408,14 @@ START_TEST(repair_moves_a_connection_without_a_segment)
 	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&peer, sizeof(peer)), 0);
 	T_EXPECT_NONE();
 	ck_assert_int_eq(t_state(s), LS_ESTABLISHED);
+	/* TCP_TIMESTAMP: the clock reads the value set, then runs, in
+	 * microseconds for an odd one (its reads odd), else milliseconds */
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_TIMESTAMP, 1001), 0);
+	t_run(NS_MSEC);
+	ck_assert_int_eq(t_geti(s, IPPROTO_TCP, TCP_TIMESTAMP), 2001);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_TIMESTAMP, 1000), 0);
+	t_run(2 * NS_MSEC);
+	ck_assert_int_eq(t_geti(s, IPPROTO_TCP, TCP_TIMESTAMP), 1002);
 	ck_assert_int_eq(t_write(s, 100, 1), 100);
 	ck_assert_int_eq((uint32_t)t_geti(s, IPPROTO_TCP, TCP_QUEUE_SEQ), rseq);
 	int v = -1;

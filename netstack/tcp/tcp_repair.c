@@ -259,7 +259,7 @@ int tcp_repair_connect(struct tcp_sock *tp)
 	tp->snd_wscale = 0;
 	tp->snd_wnd = tp->snd_wl1 = tp->snd_max_wnd = 0;
 	tp->snd_wl2 = seq;
-	tp->peer_mss = tp->user_mss ? tp->user_mss : (tp->sk.domain == AF_INET6 ? TCP_DEFAULT_MSS6 : TCP_DEFAULT_MSS);
+	tp->peer_mss = tp->user_mss ? tp->user_mss : tcp_default_mss(tp);
 	tcp_current_mss(tp);
 	tp->fin_queued = tp->fin_sent = 0;
 	tp->retransmits = tp->backoff = 0;

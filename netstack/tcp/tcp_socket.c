@@ -367,7 +367,8 @@ static int tcp_listen(struct ns_socket *s, int backlog)
 static void tcp_disconnect(struct tcp_sock *tp)
 {
 	/* Linux tcp_disconnect(): abort, RST if the peer knows us. */
-	if (tp->state == TCPS_LISTEN) {
+	int was_listen = tp->state == TCPS_LISTEN;
+	if (was_listen) {
 		tcp_listen_destroy(tp);
 		tcp_lhash_remove(tp->sk.stack, tp);
 	} else if (TCPS_HAVERCVDSYN(tp->state) && tp->state != TCPS_TIME_WAIT && !tp->repair) {
@@ -382,7 +383,8 @@ static void tcp_disconnect(struct tcp_sock *tp)
 		tp->orphan = (uint8_t)orphan;
 	}
 	tp->shut_rd = tp->shut_wr = 0;
-	tp->sk.so_error = 0;
+	/* (a repair socket's says the connection was taken away: Linux) */
+	tp->sk.so_error = tp->repair && !was_listen ? ECONNABORTED : 0;
 	tp->sock_connecting = tp->sock_connected = 0;
 	tp->established_once = 0; /* (Linux clears SOCK_DONE: reads say ENOTCONN) */
 	tp->disconnected = 1;

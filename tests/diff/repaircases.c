@@ -494,6 +494,16 @@ static void established_rules(void)
 	TRY("server reads", recv(s, b, sizeof(b), MSG_DONTWAIT));
 	close(c);
 	close(s);
+	/* a disconnect in repair mode: no RST */
+	tcp_pair(&c, &s);
+	set_int("TCP_REPAIR 1 before AF_UNSPEC", c, IPPROTO_TCP, TCP_REPAIR, 1);
+	struct sockaddr un = { .sa_family = AF_UNSPEC };
+	TRY("connect AF_UNSPEC in repair mode", connect(c, &un, sizeof(un)));
+	get_int("SO_ERROR after", c, SOL_SOCKET, SO_ERROR);
+	V("the peer's poll after the disconnect", "%d", wait_in(s, 300));
+	set_int("TCP_REPAIR 0 after AF_UNSPEC", c, IPPROTO_TCP, TCP_REPAIR, 0);
+	close(c);
+	close(s);
 	/* shutdown in repair mode, each queue */
 	static const int qs[] = { R_NO_QUEUE, R_SEND_QUEUE };
 	for (int i = 0; i < 2; i++) {

@@ -14,7 +14,8 @@
  *     become unread data (rcv_nxt moves); the send queue's count as sent
  *     (snd_nxt moves, the retransmission timer runs) though none goes out:
  *     after repair the timer sends them, as Linux's tcp_write_xmit skips
- *     the transmission of a repair socket's send queue;
+ *     the transmission of a repair socket's send queue (a FIN that
+ *     shutdown queues too);
  *   - connect() makes the connection ESTABLISHED at once, with the
  *     sequences set before, no SYN; the options are none until
  *     TCP_REPAIR_OPTIONS names them (MSS, window scales, SACK,
@@ -25,7 +26,10 @@
  *     clock, is allowed at any time);
  *   - bind() takes a port whoever holds it (Linux's SK_FORCE_REUSE,
  *     until SO_REUSEADDR is set or repair ends);
- *   - close() sends nothing (no FIN, no RST).
+ *   - close() sends nothing (no FIN, no RST); a disconnect (AF_UNSPEC)
+ *     sends no RST and leaves ECONNABORTED in SO_ERROR.
+ * Segments from the peer and the timers work as ever meanwhile (Linux:
+ * CRIU keeps the peer's segments away with a firewall while it works).
  * TCP_REPAIR 0 ends it with a window probe on an established connection
  * (an ACK the peer answers with its window), -1 without.
  *
@@ -35,6 +39,9 @@
  * picked stays after repair ends and is TCP_NO_QUEUE again when it
  * starts. An odd TCP_TIMESTAMP makes the timestamp clock count
  * microseconds (Linux's tcp_usec_ts), an even one milliseconds.
+ * Differences: the MSS that TCP_REPAIR_OPTIONS sets is at least
+ * TCP_MIN_MSS (Linux takes any); sends to the receive queue are not
+ * refused for memory (Linux may answer ENOMEM past the buffer).
  */
 #include <linux/tcp.h>
 #include <string.h>

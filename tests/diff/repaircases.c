@@ -260,23 +260,39 @@ static long drain(int fd, int dir, long *off, long want)
 	return bad;
 }
 
-static void move_connection(void)
+/* The loopback address of fam, port 0; its length. */
+static socklen_t loopback(int fam, struct sockaddr_storage *ss)
 {
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in la = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t al = sizeof(la);
-	bind(l, (struct sockaddr *)&la, sizeof(la));
+	memset(ss, 0, sizeof(*ss));
+	if (fam == AF_INET6) {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_addr = in6addr_loopback;
+		return sizeof(*a6);
+	}
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	a4->sin_family = AF_INET;
+	a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return sizeof(*a4);
+}
+
+static void move_connection(int fam)
+{
+	int l = socket(fam, SOCK_STREAM, 0);
+	struct sockaddr_storage la;
+	socklen_t sl = loopback(fam, &la), al = sl;
+	bind(l, (struct sockaddr *)&la, sl);
 	/* B's receive buffer is small, so that A keeps data it could not
 	 * send yet. */
 	int small = 4096;
 	setsockopt(l, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
 	listen(l, 1);
 	getsockname(l, (struct sockaddr *)&la, &al);
-	int a = socket(AF_INET, SOCK_STREAM, 0);
-	TRY("A connect", connect(a, (struct sockaddr *)&la, sizeof(la)));
+	int a = socket(fam, SOCK_STREAM, 0);
+	TRY("A connect", connect(a, (struct sockaddr *)&la, sl));
 	int b = accept(l, NULL, NULL);
 	close(l);
-	struct sockaddr_in aa;
+	struct sockaddr_storage aa;
 	al = sizeof(aa);
 	getsockname(a, (struct sockaddr *)&aa, &al);
 
@@ -345,7 +361,7 @@ static void move_connection(void)
 	get_int("B SO_ERROR", b, SOL_SOCKET, SO_ERROR);
 
 	/* A2: the same connection, restored. */
-	int a2 = socket(AF_INET, SOCK_STREAM, 0);
+	int a2 = socket(fam, SOCK_STREAM, 0);
 	set_int("A2 TCP_REPAIR 1", a2, IPPROTO_TCP, TCP_REPAIR, 1);
 	set_int("A2 SO_REUSEADDR", a2, SOL_SOCKET, SO_REUSEADDR, 1);
 	/* (CRIU restores the buffers first: the send queue must fit) */
@@ -355,9 +371,9 @@ static void move_connection(void)
 	set_int("A2 TCP_REPAIR_QUEUE recv", a2, IPPROTO_TCP, TCP_REPAIR_QUEUE, R_RECV_QUEUE);
 	set_int("A2 TCP_QUEUE_SEQ recv", a2, IPPROTO_TCP, TCP_QUEUE_SEQ, (int)(s.rcv_seq - (uint32_t)s.inq));
 	set_int("A2 TCP_TIMESTAMP odd before connect", a2, IPPROTO_TCP, TCP_TIMESTAMP, 1001);
-	TRY("A2 bind", bind(a2, (struct sockaddr *)&aa, sizeof(aa)));
+	TRY("A2 bind", bind(a2, (struct sockaddr *)&aa, sl));
 	TRY("A2 send before connect", send(a2, "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL));
-	TRY("A2 connect", connect(a2, (struct sockaddr *)&la, sizeof(la)));
+	TRY("A2 connect", connect(a2, (struct sockaddr *)&la, sl));
 	struct tcp_info ti;
 	il = sizeof(ti);
 	getsockopt(a2, IPPROTO_TCP, TCP_INFO, &ti, &il);
@@ -584,5 +600,10 @@ void case_tcp_repair(void)
 	repair_values();
 	established_rules();
 	ports_and_leftovers();
-	move_connection();
+	move_connection(AF_INET);
+	/* again over ::1, its lines marked "v6" */
+	const char *name = cur_case;
+	cur_case = "tcp_repair v6";
+	move_connection(AF_INET6);
+	cur_case = name;
 }

@@ -2,9 +2,10 @@
  * tcp(7)'s repair mode as a checkpoint/restore tool (CRIU) uses it:
  * TCP_REPAIR, TCP_REPAIR_QUEUE, TCP_QUEUE_SEQ, TCP_REPAIR_OPTIONS,
  * TCP_REPAIR_WINDOW and TCP_TIMESTAMP at their boundaries (capability,
- * values, lengths, bad pointers, states), then a live connection over
- * 127.0.0.1 with data in flight both ways taken out of one socket and put
- * into a new one: the queues, sequences, options, window and timestamp
+ * values, lengths, bad pointers, states), what bind, connect, shutdown,
+ * a disconnect and close do in repair mode, then a live connection over
+ * 127.0.0.1 (and again over ::1) with data in flight both ways taken out
+ * of one socket and put into a new one: the queues, sequences, options, window and timestamp
  * read out, the old socket closed (nothing reaches the peer), a new one
  * bound to the same address and connected without a handshake, and the
  * data of both directions checked byte by byte, before and after, and the

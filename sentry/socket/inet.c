@@ -506,9 +506,9 @@ static int inet_attach_filter(struct sock *s, struct task *t, const void *val, s
 
 /* Options the task's capabilities decide (Linux checks after the length,
  * before the value): SO_RCVBUFFORCE and SO_SNDBUFFORCE pass the limits
- * with CAP_NET_ADMIN only; SO_PRIORITY outside 0..6, IP_TRANSPARENT and
- * IPV6_TRANSPARENT on need CAP_NET_RAW or CAP_NET_ADMIN; IPv6 options
- * headers to send, CAP_NET_RAW. */
+ * with CAP_NET_ADMIN only, and TCP_REPAIR is set with it only; SO_PRIORITY
+ * outside 0..6, IP_TRANSPARENT and IPV6_TRANSPARENT on need CAP_NET_RAW
+ * or CAP_NET_ADMIN; IPv6 options headers to send, CAP_NET_RAW. */
 #define IPV6_TRANSPARENT_OPT 75 /* (linux/in6.h's IPV6_TRANSPARENT) */
 static int inet_force_denied(struct sock *s, struct task *t, int level, int name, const void *val, socklen_t len)
 {
@@ -538,6 +538,10 @@ static int inet_force_denied(struct sock *s, struct task *t, int level, int name
 			v = *(const uint8_t *)val;
 		return v && !ns_capable(t, owner, KCAP_NET_RAW) && !ns_capable(t, owner, KCAP_NET_ADMIN);
 	}
+	/* TCP_REPAIR, any value, needs CAP_NET_ADMIN (Linux
+	 * tcp_can_repair_sock(), after the length); the stack does the rest */
+	if (level == IPPROTO_TCP && name == TCP_REPAIR && s->type == SOCK_STREAM && len >= (socklen_t)sizeof(int))
+		return !ns_capable(t, owner, KCAP_NET_ADMIN);
 	if (level != SOL_SOCKET || len < (socklen_t)sizeof(int))
 		return 0;
 	if (name == SO_RCVBUFFORCE || name == SO_SNDBUFFORCE)

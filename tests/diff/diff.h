@@ -189,4 +189,7 @@ void case_peek_off(void);
 /* tstampcases.c */
 void case_so_timestamping(void);
 
+/* repaircases.c */
+void case_tcp_repair(void);
+
 #endif

@@ -536,6 +536,7 @@ static const struct {
 	{ "rwnd", case_rwnd },
 	{ "peek_off", case_peek_off },
 	{ "so_timestamping", case_so_timestamping },
+	{ "tcp_repair", case_tcp_repair },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

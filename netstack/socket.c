@@ -175,6 +175,7 @@ void ns_socket_init(struct ns_socket *s, struct ns_stack *st, const struct ns_so
 	s->mc_loop = 1;
 	s->mc_all = 1;
 	s->peek_off = -1;
+	s->caller.net_raw = s->caller.net_admin = 1;
 	s->all_next = st->sockets;
 	if (s->all_next)
 		s->all_next->all_pprev = &s->all_next;
@@ -697,6 +698,11 @@ uint32_t ns_socket_poll(struct ns_socket *s)
 int ns_socket_ioctl(struct ns_socket *s, unsigned long req, int *val)
 {
 	return s->ops->ioctl ? s->ops->ioctl(s, req, val) : -ENOTTY;
+}
+
+void ns_socket_set_caller(struct ns_socket *s, const struct ns_caller *c)
+{
+	s->caller = *c;
 }
 
 int ns_socket_family(const struct ns_socket *s)
@@ -1468,15 +1474,19 @@ static int ip6_int_opt(int name)
 
 /* ---- RFC 3542 6: sticky extension headers ---- */
 
-void ns_ip6_sticky_free(struct ns_socket *s)
+void ns_ip6_ext_free(struct ns_ip6_sticky *k)
 {
-	struct ns_ip6_sticky *k = s->sticky6;
 	if (!k)
 		return;
 	free(k->hop);
 	free(k->dst0);
 	free(k->dst1);
 	free(k);
+}
+
+void ns_ip6_sticky_free(struct ns_socket *s)
+{
+	ns_ip6_ext_free(s->sticky6);
 	s->sticky6 = NULL;
 }
 
@@ -1584,6 +1594,63 @@ int ns_ip6_sticky_copy(struct ns_socket *to, const struct ns_socket *from)
 			return -ENOMEM;
 		}
 	}
+	sticky_chain(k);
+	return 0;
+}
+
+int ns_ip6_is_ext_cmsg(int type)
+{
+	switch (type) {
+	case IPV6_HOPOPTS:
+	case IPV6_DSTOPTS:
+	case IPV6_RTHDRDSTOPTS:
+	case IPV6_RTHDR:
+	case IPV6_2292HOPOPTS:
+	case IPV6_2292DSTOPTS:
+	case IPV6_2292RTHDR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * RFC 3542 6 (RFC 2292 5): an extension header as a control message, in
+ * the order and with the errors of Linux's ip6_datagram_send_ctl: the
+ * message holds the header's first two bytes, then as many as its length
+ * byte says (more are passed over), then the caller needs CAP_NET_RAW
+ * (EPERM). A second Hop-by-Hop header, or a second RFC 2292 Destination
+ * Options header, is EINVAL; IPV6_DSTOPTS and IPV6_RTHDRDSTOPTS take the
+ * place of an earlier one. A routing header is refused (EINVAL, without
+ * the capability check) as the sticky option refuses it: Linux takes only
+ * a Mobile IPv6 type 2 header, when built with Mobile IPv6.
+ */
+int ns_ip6_ext_cmsg(const struct ns_socket *s, const struct cmsghdr *c, struct ns_ip6_sticky **kp)
+{
+	size_t dl = c->cmsg_len - CMSG_LEN(0);
+	const uint8_t *h = CMSG_DATA((struct cmsghdr *)c);
+	struct ns_ip6_sticky *k = *kp;
+	int type = c->cmsg_type;
+	if (type == IPV6_RTHDR || type == IPV6_2292RTHDR)
+		return -EINVAL;
+	if ((type == IPV6_HOPOPTS || type == IPV6_2292HOPOPTS) && k && k->hop)
+		return -EINVAL;
+	if (dl < 2 || dl < NS_IP6_EXT_LEN(h))
+		return -EINVAL;
+	if (!s->caller.net_raw)
+		return -EPERM;
+	if (type == IPV6_2292DSTOPTS && k && k->dst1)
+		return -EINVAL;
+	if (!k && !(k = *kp = calloc(1, sizeof(*k))))
+		return -ENOMEM;
+	uint8_t *copy = ext_dup(h);
+	if (!copy)
+		return -ENOMEM;
+	uint8_t **slot = type == IPV6_HOPOPTS || type == IPV6_2292HOPOPTS ? &k->hop
+			 : type == IPV6_RTHDRDSTOPTS			  ? &k->dst0
+									  : &k->dst1;
+	free(*slot);
+	*slot = copy;
 	sticky_chain(k);
 	return 0;
 }

@@ -645,6 +645,12 @@ struct ns_ip6_sticky {
 	uint8_t first;	   /* the chain's first header's type (the IPv6 header's Next Header) */
 };
 void ns_ip6_sticky_free(struct ns_socket *s);
+void ns_ip6_ext_free(struct ns_ip6_sticky *k);
+/* Is a control message of this IPPROTO_IPV6 type an extension header;
+ * add one to *k (allocated at the first; the caller frees it with
+ * ns_ip6_ext_free, also after an error): 0 or -errno. */
+int ns_ip6_is_ext_cmsg(int type);
+int ns_ip6_ext_cmsg(const struct ns_socket *s, const struct cmsghdr *c, struct ns_ip6_sticky **k);
 /* An accepted connection's copy of its listener's (Linux: inherited);
  * 0 or -ENOMEM. */
 int ns_ip6_sticky_copy(struct ns_socket *to, const struct ns_socket *from);
@@ -713,6 +719,7 @@ struct ns_socket {
 	int mc_index6;	   /* IPV6_MULTICAST_IF, 0: none */
 	int uc_index6;	   /* IPV6_UNICAST_IF: IPv6 unicast leaves by it (UDP), 0: none */
 	struct ns_ip6_sticky *sticky6; /* IPV6_HOPOPTS, IPV6_DSTOPTS...: NULL while none */
+	struct ns_caller caller; /* who makes the call under way (ns_socket_set_caller) */
 	uint32_t opts;	   /* NS_SO_* */
 	uint32_t opts6;	   /* NS_SO6_* */
 	int rcvbuf, sndbuf;

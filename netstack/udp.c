@@ -37,8 +37,12 @@ struct udp_txopt {
 	int tos;	/* IP_TOS, IPV6_TCLASS */
 	int dontfrag;	/* IPV6_DONTFRAG */
 	int gso;	/* UDP_SEGMENT */
+	/* IPv6 extension headers given as control messages: they take the
+	 * place of all the socket's (Linux's udpv6_sendmsg sends the
+	 * sticky ones only when a send has none); owned, NULL: none */
+	struct ns_ip6_sticky *ext;
 };
-#define UDP_TXOPT_NONE ((struct udp_txopt){ 0, -1, -1, -1, -1 })
+#define UDP_TXOPT_NONE ((struct udp_txopt){ 0, -1, -1, -1, -1, NULL })
 
 struct udp_sock {
 	struct ns_socket sk;
@@ -338,7 +342,7 @@ static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *r
 			 : (s->pmtudisc6 == IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_PROBE || dontfrag6),
 		.no_flowlabel = !!(s->opts & NS_SO_NOFLOWLABEL6),
 		.frag_size = (uint32_t)s->frag_size6,
-		.ext = v4 ? NULL : s->sticky6,
+		.ext = v4 ? NULL : o && o->ext ? o->ext : s->sticky6,
 		.bound_nic = bound_nic,
 	};
 	if (o) {
@@ -460,6 +464,7 @@ static size_t max_payload(const struct ns_ip *dst)
 static void cork_flush(struct udp_sock *u)
 {
 	free(u->pend.buf);
+	ns_ip6_ext_free(u->pend.txo.ext);
 	memset(&u->pend, 0, sizeof(u->pend));
 }
 
@@ -569,11 +574,10 @@ static int cmsg_int(const struct cmsghdr *c, int *v)
  * destination's family IPv4's (ip_cmsg_send: IP_PKTINFO's source and
  * interface, IP_TTL, IP_TOS, IP_PROTOCOL) or IPv6's
  * (ip6_datagram_send_ctl: IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS,
- * IPV6_DONTFRAG, IPV6_FLOWINFO); other levels are skipped, an unknown type
- * of these is EINVAL. *src and *oif take what IP_PKTINFO/IPV6_PKTINFO
- * name. Not done: IP_RETOPTS (moat sends no IP options) and IPv6
- * extension headers for one datagram (the sticky options send them):
- * EINVAL.
+ * IPV6_DONTFRAG, IPV6_FLOWINFO, the extension headers); other levels are
+ * skipped, an unknown type of these is EINVAL. *src and *oif take what
+ * IP_PKTINFO/IPV6_PKTINFO name. Not done: IP_RETOPTS (moat sends no IP
+ * options): EINVAL. o->ext may be set on an error too (the caller frees it).
  */
 static int send_cmsgs(const struct udp_sock *u, const struct msghdr *m, const struct ns_ip *dst,
 		      struct udp_txopt *o, struct ns_ip *src, int *oif)
@@ -709,25 +713,35 @@ static int send_cmsgs(const struct udp_sock *u, const struct msghdr *m, const st
 			break;
 		}
 		default:
+			if (ns_ip6_is_ext_cmsg(c->cmsg_type)) {
+				int r = ns_ip6_ext_cmsg(s, c, &o->ext);
+				if (r < 0)
+					return r;
+				break;
+			}
 			return -EINVAL;
 		}
 	}
 	return 0;
 }
 
-/* IPV6_RECVPATHMTU (RFC 3542 11.3): a send IPV6_DONTFRAG refused as too
- * big leaves the path MTU to read, less the extension headers the socket
- * sends (Linux's ipv6_local_rxpmtu: the MTU IPV6_MTU lowers). */
-static void note_rxpmtu(struct udp_sock *u, const struct ns_ip *dst, const struct ns_rt *rt, int oif)
+/* IPV6_RECVPATHMTU (RFC 3542 11.3): a send IPV6_DONTFRAG (the socket's,
+ * or its control message's) refused as too big leaves the path MTU to
+ * read, less the extension headers the datagram carries (Linux's
+ * ipv6_local_rxpmtu: the MTU IPV6_MTU lowers). */
+static void note_rxpmtu(struct udp_sock *u, const struct ns_ip *dst, const struct ns_rt *rt, int oif,
+			const struct udp_txopt *o)
 {
 	const struct ns_socket *s = &u->sk;
-	if (dst->family != AF_INET6 || !(s->opts & NS_SO_DONTFRAG6) || !(s->opts6 & NS_SO6_RECVPATHMTU))
+	int dontfrag = o->dontfrag >= 0 ? o->dontfrag : !!(s->opts & NS_SO_DONTFRAG6);
+	if (dst->family != AF_INET6 || !dontfrag || !(s->opts6 & NS_SO6_RECVPATHMTU))
 		return;
 	uint32_t mtu = rt->mtu;
 	if (s->frag_size6 && (uint32_t)s->frag_size6 < mtu)
 		mtu = (uint32_t)s->frag_size6;
-	if (s->sticky6)
-		mtu = mtu > s->sticky6->chain_len ? mtu - s->sticky6->chain_len : 0;
+	const struct ns_ip6_sticky *ext = o->ext ? o->ext : s->sticky6;
+	if (ext)
+		mtu = mtu > ext->chain_len ? mtu - ext->chain_len : 0;
 	u->rxpmtu.on = 1;
 	memcpy(u->rxpmtu.dst, dst->v6, 16);
 	u->rxpmtu.oif = (uint32_t)oif;
@@ -809,9 +823,9 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	struct udp_txopt txo = UDP_TXOPT_NONE;
 	struct ns_ip cm_src = ns_ip_any(dst.family);
 	if (m->msg_controllen && (r = send_cmsgs(u, m, &dst, &txo, &cm_src, &bound_nic)) < 0)
-		return r;
+		goto out;
 	if ((r = autobind(u)) < 0)
-		return r;
+		goto out;
 
 	struct ns_ip src = ns_ip_is_any(&cm_src) ? send_source(u, &dst) : cm_src;
 	mcast_source(s, &dst, &src, &bound_nic);
@@ -819,21 +833,29 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	r = ns_route(st, &dst, &src, bound_nic, &rt);
 	if (r < 0) {
 		NS_STAT_NO_ROUTE(st, dst.family);
-		return r;
+		goto out;
 	}
-	if (rt.bcast && !(s->opts & NS_SO_BROADCAST))
-		return -EACCES;
+	if (rt.bcast && !(s->opts & NS_SO_BROADCAST)) {
+		r = -EACCES;
+		goto out;
+	}
 	/* A new datagram's buffer reports a pending error (an ICMP's), and
 	 * after SHUT_WR gets none (Linux sock_alloc_send_skb: the error,
 	 * then EPIPE, after the destination and route are checked: a bad
 	 * port is EINVAL with the error still pending); a pending datagram
 	 * still takes data (above). */
 	if ((r = ns_socket_take_error(s)) < 0)
-		return r;
-	if (u->shut_wr)
-		return -EPIPE;
-	if (u->ping)
-		return ping_send(u, m, &dst, &rt, bound_nic, len);
+		goto out;
+	if (u->shut_wr) {
+		r = -EPIPE;
+		goto out;
+	}
+	ssize_t sent;
+	if (u->ping) {
+		sent = ping_send(u, m, &dst, &rt, bound_nic, len);
+		ns_ip6_ext_free(txo.ext);
+		return sent;
+	}
 	if (!txo.label)
 		txo.label = use_name ? send_label(u, &sa) : u->flowlabel;
 	if (more) {
@@ -841,13 +863,17 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		u->pend.dst = dst;
 		u->pend.dport = dport;
 		u->pend.bound_nic = bound_nic;
-		u->pend.txo = txo;
+		u->pend.txo = txo; /* (with its headers) */
 		return cork_append(u, m, len, more);
 	}
-	ssize_t sent = udp_xmit(u, m, len, &dst, dport, &rt, bound_nic, &txo);
+	sent = udp_xmit(u, m, len, &dst, dport, &rt, bound_nic, &txo);
 	if (sent == -EMSGSIZE)
-		note_rxpmtu(u, &dst, &rt, bound_nic);
+		note_rxpmtu(u, &dst, &rt, bound_nic, &txo);
+	ns_ip6_ext_free(txo.ext);
 	return sent;
+out:
+	ns_ip6_ext_free(txo.ext);
+	return r;
 }
 
 /* Addresses and header fields of a received datagram, from its IP header. */

@@ -651,6 +651,41 @@ void ns_ip6_ext_free(struct ns_ip6_sticky *k);
  * ns_ip6_ext_free, also after an error): 0 or -errno. */
 int ns_ip6_is_ext_cmsg(int type);
 int ns_ip6_ext_cmsg(const struct ns_socket *s, const struct cmsghdr *c, struct ns_ip6_sticky **k);
+
+/* What a send's control messages (Linux's udp_cmsg_send, ip_cmsg_send,
+ * ip6_datagram_send_ctl) and IPV6_FLOWINFO_SEND choose for its datagram;
+ * -1 (0 for the label): the socket's own. */
+struct ns_txopt {
+	uint32_t label; /* flow label */
+	int ttl;	/* IP_TTL, IPV6_HOPLIMIT */
+	int tos;	/* IP_TOS, IPV6_TCLASS */
+	int dontfrag;	/* IPV6_DONTFRAG */
+	int gso;	/* UDP_SEGMENT */
+	/* IPv6 extension headers given as control messages: they take the
+	 * place of all the socket's (Linux's udpv6_sendmsg sends the
+	 * sticky ones only when a send has none); owned, NULL: none */
+	struct ns_ip6_sticky *ext;
+};
+#define NS_TXOPT_NONE ((struct ns_txopt){ 0, -1, -1, -1, -1, NULL })
+/* One IPPROTO_IPV6 control message of a send (or of
+ * IPV6_2292PKTOPTIONS), checked as Linux's ip6_datagram_send_ctl checks
+ * it, into o; IPV6_PKTINFO's source and interface into *src and *oif
+ * (*oif: the one already chosen, 0 none). 0 or -errno; o->ext may be set
+ * on an error too (the caller frees it). */
+int ns_ip6_cmsg(const struct ns_socket *s, const struct cmsghdr *c, struct ns_txopt *o, struct ns_ip *src,
+		int *oif);
+/* A received packet's IPv6 control messages for socket s's receive flags
+ * (RFC 3542 6, RFC 2292 4: Linux's ip6_datagram_recv_ctl, in its order):
+ * ih its IPv6 header, hlen bytes up to the upper layer's (the extension
+ * headers between, checked on input), its interface and destination
+ * port, into m at *used. */
+void ns_ip6_recv_cmsgs(const struct ns_socket *s, const uint8_t *ih, uint32_t hlen, int ifindex, uint16_t dport,
+		       struct msghdr *m, size_t *used);
+/* Any receive flag of Linux's np->rxopt on. */
+int ns_ip6_rx_wanted(const struct ns_socket *s);
+/* A TCP segment taken in order (Linux's tcp_v6_do_rcv): what
+ * IPV6_2292PKTOPTIONS reads after it. */
+void ns_ip6_note_segment(struct ns_socket *s, const uint8_t *ih, uint32_t hlen, int iif, uint16_t dport);
 /* An accepted connection's copy of its listener's (Linux: inherited);
  * 0 or -ENOMEM. */
 int ns_ip6_sticky_copy(struct ns_socket *to, const struct ns_socket *from);
@@ -720,6 +755,16 @@ struct ns_socket {
 	int uc_index6;	   /* IPV6_UNICAST_IF: IPv6 unicast leaves by it (UDP), 0: none */
 	struct ns_ip6_sticky *sticky6; /* IPV6_HOPOPTS, IPV6_DSTOPTS...: NULL while none */
 	struct ns_caller caller; /* who makes the call under way (ns_socket_set_caller) */
+	/* IPV6_2292PKTOPTIONS read on TCP (Linux's np->pktoptions): the IPv6
+	 * and extension headers of the last segment taken in order that
+	 * brought what a receive flag asks for (NULL: none), with its
+	 * interface and destination port; and the flow information of the
+	 * last one (np->rcv_flowinfo), host order */
+	uint8_t *pktopts6;
+	uint32_t pktopts6_len;
+	int pktopts6_iif;
+	uint16_t pktopts6_dport;
+	uint32_t rcv_flowinfo6;
 	uint32_t opts;	   /* NS_SO_* */
 	uint32_t opts6;	   /* NS_SO6_* */
 	int rcvbuf, sndbuf;

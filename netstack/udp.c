@@ -28,21 +28,6 @@
 #define UDP_MAX_PAYLOAD4 (65535 - IP4_HDR_LEN - UDP_HDR_LEN)
 #define UDP_MAX_PAYLOAD6 (65535 - UDP_HDR_LEN) /* the IPv6 payload length */
 
-/* What a send's control messages (Linux's udp_cmsg_send, ip_cmsg_send,
- * ip6_datagram_send_ctl) and IPV6_FLOWINFO_SEND choose for its datagram;
- * -1 (0 for the label): the socket's own. */
-struct udp_txopt {
-	uint32_t label; /* flow label */
-	int ttl;	/* IP_TTL, IPV6_HOPLIMIT */
-	int tos;	/* IP_TOS, IPV6_TCLASS */
-	int dontfrag;	/* IPV6_DONTFRAG */
-	int gso;	/* UDP_SEGMENT */
-	/* IPv6 extension headers given as control messages: they take the
-	 * place of all the socket's (Linux's udpv6_sendmsg sends the
-	 * sticky ones only when a send has none); owned, NULL: none */
-	struct ns_ip6_sticky *ext;
-};
-#define UDP_TXOPT_NONE ((struct udp_txopt){ 0, -1, -1, -1, -1, NULL })
 
 struct udp_sock {
 	struct ns_socket sk;
@@ -77,7 +62,7 @@ struct udp_sock {
 		struct ns_ip dst;
 		uint16_t dport;
 		int bound_nic;
-		struct udp_txopt txo; /* (the first send's) */
+		struct ns_txopt txo; /* (the first send's) */
 		uint8_t *buf;
 		uint32_t len, cap;
 	} pend;
@@ -322,7 +307,7 @@ static int udp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
  * class, broadcast and DF choices, and what o (a send's control messages,
  * its flow label; NULL: none) chooses in their place. */
 static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *rt, const struct ns_ip *dst,
-				uint8_t proto, int bound_nic, const struct udp_txopt *o)
+				uint8_t proto, int bound_nic, const struct ns_txopt *o)
 {
 	int v4 = dst->family == AF_INET;
 	int dontfrag6 = o && o->dontfrag >= 0 ? o->dontfrag : !!(s->opts & NS_SO_DONTFRAG6);
@@ -391,7 +376,7 @@ static ssize_t ping_send(struct udp_sock *u, const struct msghdr *m, const struc
  * dst, as o chooses. */
 static ssize_t udp_xmit_at(struct udp_sock *u, const struct msghdr *m, size_t off, size_t len,
 			   const struct ns_ip *dst, uint16_t dport, const struct ns_rt *rt, int bound_nic,
-			   const struct udp_txopt *o)
+			   const struct ns_txopt *o)
 {
 	struct ns_socket *s = &u->sk;
 	struct ns_stack *st = s->stack;
@@ -431,7 +416,7 @@ static ssize_t udp_xmit_at(struct udp_sock *u, const struct msghdr *m, size_t of
 #define UDP_MAX_SEGMENTS 128
 static ssize_t udp_xmit_gso(struct udp_sock *u, const struct msghdr *m, size_t len, const struct ns_ip *dst,
 			    uint16_t dport, const struct ns_rt *rt, int bound_nic, uint16_t seg,
-			    const struct udp_txopt *o)
+			    const struct ns_txopt *o)
 {
 	size_t hdr = (dst->family == AF_INET ? 20u : 40u) + UDP_HDR_LEN;
 	if (hdr + seg > rt->mtu || len > seg * UDP_MAX_SEGMENTS)
@@ -447,7 +432,7 @@ static ssize_t udp_xmit_gso(struct udp_sock *u, const struct msghdr *m, size_t l
 /* A send's whole datagram (or a flushed corked one): cut by UDP_SEGMENT,
  * the send's or the socket's, when longer. */
 static ssize_t udp_xmit(struct udp_sock *u, const struct msghdr *m, size_t len, const struct ns_ip *dst,
-			uint16_t dport, const struct ns_rt *rt, int bound_nic, const struct udp_txopt *o)
+			uint16_t dport, const struct ns_rt *rt, int bound_nic, const struct ns_txopt *o)
 {
 	uint16_t gso = o->gso >= 0 ? (uint16_t)o->gso : u->gso_size;
 	if (gso && len > gso)
@@ -580,7 +565,7 @@ static int cmsg_int(const struct cmsghdr *c, int *v)
  * options): EINVAL. o->ext may be set on an error too (the caller frees it).
  */
 static int send_cmsgs(const struct udp_sock *u, const struct msghdr *m, const struct ns_ip *dst,
-		      struct udp_txopt *o, struct ns_ip *src, int *oif)
+		      struct ns_txopt *o, struct ns_ip *src, int *oif)
 {
 	const struct ns_socket *s = &u->sk;
 	int v;
@@ -665,62 +650,9 @@ static int send_cmsgs(const struct udp_sock *u, const struct msghdr *m, const st
 		}
 		if (c->cmsg_level != IPPROTO_IPV6)
 			continue;
-		switch (c->cmsg_type) {
-		case IPV6_PKTINFO:
-		case IPV6_2292PKTINFO: {
-			struct in6_pktinfo pi;
-			if (dl < sizeof(pi))
-				return -EINVAL;
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			if (pi.ipi6_ifindex) {
-				if (*oif && (int)pi.ipi6_ifindex != *oif)
-					return -EINVAL;
-				if (!ns_nic_get(s->stack, (int)pi.ipi6_ifindex))
-					return -ENODEV;
-				*oif = (int)pi.ipi6_ifindex;
-			}
-			static const uint8_t any6[16];
-			if (memcmp(pi.ipi6_addr.s6_addr, any6, 16)) {
-				/* a source of ours, unless the socket may bind any */
-				if (!(s->opts & (NS_SO_FREEBIND | NS_SO_TRANSPARENT)) &&
-				    !ns_addr6_nic(s->stack, pi.ipi6_addr.s6_addr))
-					return -EINVAL;
-				src->family = AF_INET6;
-				memcpy(src->v6, pi.ipi6_addr.s6_addr, 16);
-			}
-			break;
-		}
-		case IPV6_HOPLIMIT:
-		case IPV6_TCLASS:
-			if (cmsg_int(c, &v) < 0 || v < -1 || v > 255)
-				return -EINVAL;
-			if (c->cmsg_type == IPV6_HOPLIMIT)
-				o->ttl = v; /* (-1: the route's, as without) */
-			else
-				o->tos = v & 0xff; /* (Linux sends -1 as 0xff) */
-			break;
-		case IPV6_DONTFRAG:
-			if (cmsg_int(c, &v) < 0)
-				return -EINVAL;
-			o->dontfrag = v != 0;
-			break;
-		case IPV6_FLOWINFO: {
-			uint32_t fi;
-			if (dl < sizeof(fi))
-				return -EINVAL;
-			memcpy(&fi, CMSG_DATA(c), sizeof(fi));
-			o->label = ntohl(fi) & 0xfffff;
-			break;
-		}
-		default:
-			if (ns_ip6_is_ext_cmsg(c->cmsg_type)) {
-				int r = ns_ip6_ext_cmsg(s, c, &o->ext);
-				if (r < 0)
-					return r;
-				break;
-			}
-			return -EINVAL;
-		}
+		int r = ns_ip6_cmsg(s, c, o, src, oif);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -730,7 +662,7 @@ static int send_cmsgs(const struct udp_sock *u, const struct msghdr *m, const st
  * read, less the extension headers the datagram carries (Linux's
  * ipv6_local_rxpmtu: the MTU IPV6_MTU lowers). */
 static void note_rxpmtu(struct udp_sock *u, const struct ns_ip *dst, const struct ns_rt *rt, int oif,
-			const struct udp_txopt *o)
+			const struct ns_txopt *o)
 {
 	const struct ns_socket *s = &u->sk;
 	int dontfrag = o->dontfrag >= 0 ? o->dontfrag : !!(s->opts & NS_SO_DONTFRAG6);
@@ -820,7 +752,7 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		if (h2[0] != (dst.family == AF_INET ? ICMP_ECHO : ICMP6_ECHO_REQ) || h2[1] != 0)
 			return -EINVAL;
 	}
-	struct udp_txopt txo = UDP_TXOPT_NONE;
+	struct ns_txopt txo = NS_TXOPT_NONE;
 	struct ns_ip cm_src = ns_ip_any(dst.family);
 	if (m->msg_controllen && (r = send_cmsgs(u, m, &dst, &txo, &cm_src, &bound_nic)) < 0)
 		goto out;
@@ -900,82 +832,6 @@ static void rx_meta_get(const struct pkt *p, struct rx_meta *rm)
 	}
 }
 
-/* An extension header of a received datagram as a control message. */
-static void put_ext(struct msghdr *m, size_t *used, int type, const uint8_t *h)
-{
-	ns_cmsg_put(m, used, IPPROTO_IPV6, type, h, NS_IP6_EXT_LEN(h));
-}
-
-/* The IPv6 messages after IPV6_TCLASS, in Linux's order
- * (ip6_datagram_recv_specific_ctl): the flow information, RFC 3542's
- * extension headers (Hop-by-Hop, then the Destination Options and Routing
- * headers as they came), then RFC 2292's names of the same things. The
- * headers lie between the IPv6 header and the UDP one, checked on input. */
-static void put_cmsgs6_more(struct udp_sock *u, const struct pkt *p, struct msghdr *m, size_t *used,
-			    const struct rx_meta *rm, int ifindex)
-{
-	uint32_t o6 = u->sk.opts6;
-	const uint8_t *ih = pkt_at(p, p->l3_off);
-	if (o6 & NS_SO6_FLOWINFO) {
-		/* traffic class and flow label, in network order; none when 0 */
-		uint32_t fi = ns_rd32(ih) & 0x0fffffff;
-		if (fi) {
-			uint32_t be = htonl(fi);
-			ns_cmsg_put(m, used, IPPROTO_IPV6, IPV6_FLOWINFO, &be, sizeof(be));
-		}
-	}
-	const uint8_t *hop = NULL, *dst0 = NULL, *rthdr = NULL, *dst1 = NULL;
-	uint32_t off = IP6_HDR_LEN, end = p->l4_off - p->l3_off;
-	uint8_t nxt = ih[6];
-	int dst_or_rt = (o6 & (NS_SO6_RECVDSTOPTS | NS_SO6_RECVRTHDR)) != 0;
-	for (int first = 1; off + 2 <= end && off + NS_IP6_EXT_LEN(ih + off) <= end; first = 0) {
-		const uint8_t *h = ih + off;
-		if (nxt == IPPROTO_HOPOPTS && first) {
-			hop = h;
-			if (o6 & NS_SO6_RECVHOPOPTS)
-				put_ext(m, used, IPV6_HOPOPTS, h);
-		} else if (nxt == IPPROTO_DSTOPTS) {
-			/* RFC 2292: before a Routing header, after it */
-			*(rthdr ? &dst1 : &dst0) = h;
-			if (dst_or_rt && (o6 & NS_SO6_RECVDSTOPTS))
-				put_ext(m, used, IPV6_DSTOPTS, h);
-		} else if (nxt == IPPROTO_ROUTING) {
-			rthdr = h;
-			if (dst_or_rt && (o6 & NS_SO6_RECVRTHDR))
-				put_ext(m, used, IPV6_RTHDR, h);
-		} else {
-			break;
-		}
-		nxt = h[0];
-		off += NS_IP6_EXT_LEN(h);
-	}
-	/* (no Routing header: a Destination Options header is the last
-	 * one, dst1, as Linux files it) */
-	if (!rthdr && dst0) {
-		dst1 = dst0;
-		dst0 = NULL;
-	}
-	if (o6 & NS_SO6_2292PKTINFO) {
-		struct in6_pktinfo pi;
-		memset(&pi, 0, sizeof(pi));
-		memcpy(pi.ipi6_addr.s6_addr, rm->dst.v6, 16);
-		pi.ipi6_ifindex = (unsigned)ifindex;
-		ns_cmsg_put(m, used, IPPROTO_IPV6, IPV6_2292PKTINFO, &pi, sizeof(pi));
-	}
-	if (o6 & NS_SO6_2292HOPLIMIT) {
-		int hl = rm->hops;
-		ns_cmsg_put(m, used, IPPROTO_IPV6, IPV6_2292HOPLIMIT, &hl, sizeof(hl));
-	}
-	if ((o6 & NS_SO6_2292HOPOPTS) && hop)
-		put_ext(m, used, IPV6_2292HOPOPTS, hop);
-	if ((o6 & NS_SO6_2292DSTOPTS) && dst0)
-		put_ext(m, used, IPV6_2292DSTOPTS, dst0);
-	if ((o6 & NS_SO6_2292RTHDR) && rthdr)
-		put_ext(m, used, IPV6_2292RTHDR, rthdr);
-	if ((o6 & NS_SO6_2292DSTOPTS) && dst1)
-		put_ext(m, used, IPV6_2292DSTOPTS, dst1);
-}
-
 static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 {
 	size_t used = 0;
@@ -1022,34 +878,9 @@ static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 			ns_cmsg_put(m, &used, IPPROTO_IP, IP_ORIGDSTADDR, &od, sizeof(od));
 		}
 	} else {
-		/* RFC 3542 6. */
-		if (u->sk.opts & NS_SO_RECVPKTINFO6) {
-			struct in6_pktinfo pi;
-			memset(&pi, 0, sizeof(pi));
-			memcpy(pi.ipi6_addr.s6_addr, rm.dst.v6, 16);
-			pi.ipi6_ifindex = (unsigned)ifindex;
-			ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
-		}
-		if (u->sk.opts & NS_SO_RECVHOPLIMIT6) {
-			int hl = rm.hops;
-			ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_HOPLIMIT, &hl, sizeof(hl));
-		}
-		if (u->sk.opts & NS_SO_RECVTCLASS6) {
-			int tc = rm.tclass;
-			ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_TCLASS, &tc, sizeof(tc));
-		}
-		put_cmsgs6_more(u, p, m, &used, &rm, ifindex);
-		if (u->sk.opts & NS_SO_ORIGDSTADDR6) {
-			struct sockaddr_in6 od;
-			memset(&od, 0, sizeof(od));
-			od.sin6_family = AF_INET6;
-			od.sin6_port = htons(ns_rd16(pkt_at(p, p->l4_off) + 2));
-			memcpy(od.sin6_addr.s6_addr, rm.dst.v6, 16);
-			/* RFC 4007 6: a link-local address with its zone. */
-			if (rm.dst.v6[0] == 0xfe && (rm.dst.v6[1] & 0xc0) == 0x80)
-				od.sin6_scope_id = (uint32_t)ifindex;
-			ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_ORIGDSTADDR, &od, sizeof(od));
-		}
+		/* RFC 3542 6 */
+		ns_ip6_recv_cmsgs(&u->sk, pkt_at(p, p->l3_off), p->l4_off - p->l3_off, ifindex,
+				  ns_rd16(pkt_at(p, p->l4_off) + 2), m, &used);
 	}
 	/* IP_RECVFRAGSIZE: a reassembled datagram's largest fragment (Linux:
 	 * after the others). IPV6_RECVFRAGSIZE is kept but gives nothing, as

@@ -1278,6 +1278,49 @@ static int tcp_pktoptions(struct tcp_sock *tp, void *v, socklen_t *len)
 	return 0;
 }
 
+/* IPV6_2292PKTOPTIONS read (RFC 2292 4.1; Linux's, TCP only): the
+ * control messages of the last segment kept (ns_ip6_note_segment), as a
+ * datagram's would be; without one, those of IPV6_PKTINFO (the
+ * interface of the last segment, and then the peer's address: Linux's
+ * choice), IPV6_HOPLIMIT (its hop limit), IPV6_TCLASS and IPV6_FLOWINFO
+ * (its flow information) and their RFC 2292 names, as Linux gives them. */
+static int tcp_pktoptions6(struct tcp_sock *tp, void *v, socklen_t *len)
+{
+	if ((int)*len < 0)
+		return -EINVAL;
+	struct ns_socket *s = &tp->sk;
+	struct msghdr m = { .msg_control = v, .msg_controllen = *len };
+	size_t used = 0;
+	if (s->pktopts6) {
+		ns_ip6_recv_cmsgs(s, s->pktopts6, s->pktopts6_len, s->pktopts6_iif, s->pktopts6_dport, &m, &used);
+		*len = (socklen_t)used;
+		return 0;
+	}
+	struct in6_pktinfo pi;
+	memset(&pi, 0, sizeof(pi));
+	pi.ipi6_ifindex = (unsigned)s->mc_index6;
+	if (s->mc_index6 && tp->raddr.family == AF_INET6)
+		memcpy(pi.ipi6_addr.s6_addr, tp->raddr.v6, 16);
+	else if (s->mc_index6 && tp->raddr.family == AF_INET)
+		ns_ip_to_v4mapped(&tp->raddr, pi.ipi6_addr.s6_addr);
+	int hl = s->mc_hops6, tc = (int)((s->rcv_flowinfo6 >> 20) & 0xff);
+	uint32_t fi = htonl(s->rcv_flowinfo6);
+	if (s->opts & NS_SO_RECVPKTINFO6)
+		ns_cmsg_put(&m, &used, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
+	if (s->opts & NS_SO_RECVHOPLIMIT6)
+		ns_cmsg_put(&m, &used, IPPROTO_IPV6, IPV6_HOPLIMIT, &hl, sizeof(hl));
+	if (s->opts & NS_SO_RECVTCLASS6)
+		ns_cmsg_put(&m, &used, IPPROTO_IPV6, IPV6_TCLASS, &tc, sizeof(tc));
+	if (s->opts6 & NS_SO6_2292PKTINFO)
+		ns_cmsg_put(&m, &used, IPPROTO_IPV6, IPV6_2292PKTINFO, &pi, sizeof(pi));
+	if (s->opts6 & NS_SO6_2292HOPLIMIT)
+		ns_cmsg_put(&m, &used, IPPROTO_IPV6, IPV6_2292HOPLIMIT, &hl, sizeof(hl));
+	if (s->opts6 & NS_SO6_FLOWINFO)
+		ns_cmsg_put(&m, &used, IPPROTO_IPV6, IPV6_FLOWINFO, &fi, sizeof(fi));
+	*len = (socklen_t)used;
+	return 0;
+}
+
 static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, socklen_t *len)
 {
 	struct tcp_sock *tp = tcp_sk(s);
@@ -1291,6 +1334,8 @@ static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 	if (level == IPPROTO_IP)
 		return ns_ip_getsockopt(s, name, v, len, tp->state == TCPS_ESTABLISHED ? &tp->raddr : NULL,
 					tp->lport);
+	if (level == IPPROTO_IPV6 && name == IPV6_2292PKTOPTIONS && s->domain == AF_INET6)
+		return tcp_pktoptions6(tp, v, len);
 	if (level == IPPROTO_IPV6)
 		return ns_ip6_getsockopt(s, name, v, len,
 					 tp->state == TCPS_ESTABLISHED ? &tp->raddr : NULL);

@@ -192,6 +192,22 @@ static void ext_cmsgs(void)
 	try_send("sticky, IPV6_RTHDRDSTOPTS", s, r, &a, &b);
 	memset(&b, 0, sizeof(b));
 	try_send("sticky, no control message", s, r, &a, &b);
+	/* the other IPv6 messages as ip6_datagram_send_ctl takes them */
+	int v = 7;
+	on(r, IPPROTO_IPV6, IPV6_RECVHOPLIMIT);
+	CM(cm_add(&b, IPPROTO_IPV6, IPV6_2292HOPLIMIT, &v, sizeof(v), sizeof(v)));
+	try_send("IPV6_2292HOPLIMIT 7", s, r, &a, &b);
+	v = 256;
+	CM(cm_add(&b, IPPROTO_IPV6, IPV6_2292HOPLIMIT, &v, sizeof(v), sizeof(v)));
+	try_send("IPV6_2292HOPLIMIT 256", s, r, &a, &b);
+	v = 2;
+	CM(cm_add(&b, IPPROTO_IPV6, IPV6_DONTFRAG, &v, sizeof(v), sizeof(v)));
+	try_send("IPV6_DONTFRAG 2", s, r, &a, &b);
+	v = -1;
+	CM(cm_add(&b, IPPROTO_IPV6, IPV6_DONTFRAG, &v, sizeof(v), sizeof(v)));
+	try_send("IPV6_DONTFRAG -1", s, r, &a, &b);
+	v = 0;
+	setsockopt(r, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &v, sizeof(v));
 	/* an IPv4 destination passes them over */
 	int r4 = socket(AF_INET6, SOCK_DGRAM, 0);
 	struct sockaddr_in6 m4 = { .sin6_family = AF_INET6 };
@@ -274,9 +290,236 @@ static void pathmtu_cmsg(void)
 	close(r);
 }
 
+
+static void sticky_get(const char *step, int s, int opt)
+{
+	unsigned char b[64];
+	memset(b, 0xee, sizeof(b));
+	socklen_t l = sizeof(b);
+	errno = 0;
+	int r = getsockopt(s, IPPROTO_IPV6, opt, b, &l);
+	char hex[140] = "";
+	for (socklen_t i = 0; r == 0 && i < l && i < 64; i++)
+		snprintf(hex + 2 * i, 3, "%02x", b[i]);
+	V(step, "ret=%d errno=%s len=%u %s", r, errname(r < 0 ? errno : 0), (unsigned)l, hex);
+}
+
+/* The sticky headers as getsockopt gives them back. */
+static void sticky_all(const char *step, int s)
+{
+	char st[100];
+	snprintf(st, sizeof(st), "%s, IPV6_HOPOPTS", step);
+	sticky_get(st, s, IPV6_HOPOPTS);
+	snprintf(st, sizeof(st), "%s, IPV6_DSTOPTS", step);
+	sticky_get(st, s, IPV6_DSTOPTS);
+	snprintf(st, sizeof(st), "%s, IPV6_RTHDRDSTOPTS", step);
+	sticky_get(st, s, IPV6_RTHDRDSTOPTS);
+}
+
+static void pktoptions_set(const char *step, int s, const struct cm *b, socklen_t len)
+{
+	errno = 0;
+	R(step, setsockopt(s, IPPROTO_IPV6, IPV6_2292PKTOPTIONS, b->buf, len));
+	sticky_all(step, s);
+}
+
+/* IPV6_2292PKTOPTIONS read: the control messages, each as a line. */
+static void pktoptions_get(const char *step, int s, socklen_t len)
+{
+	static char buf[1024] __attribute__((aligned(8)));
+	memset(buf, 0xee, sizeof(buf));
+	socklen_t l = len;
+	errno = 0;
+	int r = getsockopt(s, IPPROTO_IPV6, IPV6_2292PKTOPTIONS, buf, &l);
+	V(step, "ret=%d errno=%s len=%u", r, errname(r < 0 ? errno : 0), (unsigned)l);
+	if (r < 0)
+		return;
+	struct msghdr m = { .msg_control = buf, .msg_controllen = l };
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		size_t dl = c->cmsg_len - CMSG_LEN(0);
+		char hex[100] = "";
+		/* (an IPV6_ORIGDSTADDR's port is the listener's, a new one
+		 * each run) */
+		int port = c->cmsg_type == IPV6_ORIGDSTADDR;
+		for (size_t i = 0; i < dl && i < 48 && CMSG_LEN(i + 1) <= l; i++)
+			snprintf(hex + 2 * i, 3, "%02x", port && (i == 2 || i == 3) ? 0 : CMSG_DATA(c)[i]);
+		V(step, "cmsg level %d type %d len %zu %s", c->cmsg_level, c->cmsg_type, dl, hex);
+	}
+}
+
+/* IPV6_2292PKTOPTIONS set: the sticky headers from a buffer of control
+ * messages, on UDP and TCP; read on UDP. */
+static void pktoptions_udp(void)
+{
+	struct sockaddr_in6 a;
+	int r = bound6(&a), s = socket(AF_INET6, SOCK_DGRAM, 0), tc = 0x20, ttl = 9;
+	on(r, IPPROTO_IPV6, IPV6_RECVHOPOPTS);
+	on(r, IPPROTO_IPV6, IPV6_RECVDSTOPTS);
+	on(r, IPPROTO_IPV6, IPV6_RECVTCLASS);
+	struct cm b;
+	pktoptions_get("udp IPV6_2292PKTOPTIONS read", s, 256);
+#define CM(...) (memset(&b, 0, sizeof(b)), __VA_ARGS__)
+	CM(cm_ext(&b, IPV6_HOPOPTS, opts8, 8), cm_ext(&b, IPV6_DSTOPTS, opts16, 16));
+	pktoptions_set("set hop-by-hop and destination", s, &b, (socklen_t)b.len);
+	sendto(s, "p", 1, 0, (struct sockaddr *)&a, sizeof(a));
+	read_msg("sent after it", r, 1);
+	CM(cm_add(&b, IPPROTO_IPV6, IPV6_TCLASS, &tc, sizeof(tc), sizeof(tc)));
+	pktoptions_set("set IPV6_TCLASS only", s, &b, (socklen_t)b.len);
+	sendto(s, "q", 1, 0, (struct sockaddr *)&a, sizeof(a));
+	read_msg("sent after IPV6_TCLASS only", r, 1);
+	CM(cm_ext(&b, IPV6_2292HOPOPTS, opts16, 16), cm_ext(&b, IPV6_RTHDRDSTOPTS, opts8, 8),
+	   cm_ext(&b, IPV6_2292DSTOPTS, opts8, 8));
+	pktoptions_set("set the RFC 2292 names", s, &b, (socklen_t)b.len);
+	pktoptions_set("set none", s, &b, 0);
+	CM(cm_ext(&b, IPV6_HOPOPTS, opts8, 8));
+	pktoptions_set("set hop-by-hop again", s, &b, (socklen_t)b.len);
+	/* errors leave the headers as they were */
+	CM(cm_ext(&b, IPV6_DSTOPTS, opts8, 8), cm_ext(&b, IPV6_RTHDR, rthdr0, 8));
+	pktoptions_set("set with a routing header", s, &b, (socklen_t)b.len);
+	CM(cm_add(&b, IPPROTO_IPV6, IPV6_DSTOPTS, opts16, 16, 8));
+	pktoptions_set("set a short header", s, &b, (socklen_t)b.len);
+	CM(cm_add(&b, IPPROTO_IPV6, 99, &tc, sizeof(tc), sizeof(tc)));
+	pktoptions_set("set an unknown type", s, &b, (socklen_t)b.len);
+	CM(cm_add(&b, IPPROTO_IPV6, IPV6_HOPLIMIT, &tc, 2, 2));
+	pktoptions_set("set a short IPV6_HOPLIMIT", s, &b, (socklen_t)b.len);
+	struct in6_pktinfo pi = { .ipi6_ifindex = 0 };
+	inet_pton(AF_INET6, "2001:db8::1", &pi.ipi6_addr);
+	CM(cm_add(&b, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi), sizeof(pi)));
+	pktoptions_set("set IPV6_PKTINFO not ours", s, &b, (socklen_t)b.len);
+	pi.ipi6_addr = in6addr_loopback;
+	pi.ipi6_ifindex = 99;
+	CM(cm_add(&b, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi), sizeof(pi)));
+	pktoptions_set("set IPV6_PKTINFO no interface", s, &b, (socklen_t)b.len);
+	CM(cm_add(&b, IPPROTO_IPV6, IPV6_DSTOPTS, opts8, 8, 12));
+	pktoptions_set("set a message past the buffer", s, &b, (socklen_t)b.len);
+	CM(cm_add(&b, SOL_SOCKET, 12345, &tc, sizeof(tc), sizeof(tc)));
+	pktoptions_set("set an unknown SOL_SOCKET one", s, &b, (socklen_t)b.len);
+	TRY("set a bad pointer", setsockopt(s, IPPROTO_IPV6, IPV6_2292PKTOPTIONS, (void *)8, 32));
+	static char huge[65537];
+	TRY("set 65537 bytes", setsockopt(s, IPPROTO_IPV6, IPV6_2292PKTOPTIONS, huge, sizeof(huge)));
+	sticky_all("after the errors", s);
+	/* IPv4's level is passed over; fewer bytes than a header, none */
+	CM(cm_add(&b, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl), sizeof(ttl)));
+	pktoptions_set("set IP_TTL", s, &b, (socklen_t)b.len);
+	CM(cm_ext(&b, IPV6_HOPOPTS, opts8, 8));
+	pktoptions_set("set hop-by-hop once more", s, &b, (socklen_t)b.len);
+	pktoptions_set("set 5 bytes", s, &b, 5);
+	TRY("set NULL, 0 bytes", setsockopt(s, IPPROTO_IPV6, IPV6_2292PKTOPTIONS, NULL, 0));
+	int u4 = socket(AF_INET, SOCK_DGRAM, 0);
+	CM(cm_ext(&b, IPV6_HOPOPTS, opts8, 8));
+	TRY("udp4 set", setsockopt(u4, IPPROTO_IPV6, IPV6_2292PKTOPTIONS, b.buf, (socklen_t)b.len));
+	close(u4);
+	close(s);
+	close(r);
+#undef CM
+}
+
+static void pktoptions_unprivileged(void)
+{
+	drop_cap(CAP_NET_RAW);
+	int s = socket(AF_INET6, SOCK_DGRAM, 0), tc = 0x20;
+	struct cm b;
+	memset(&b, 0, sizeof(b));
+	cm_ext(&b, IPV6_DSTOPTS, opts8, 8);
+	pktoptions_set("no CAP_NET_RAW, set IPV6_DSTOPTS", s, &b, (socklen_t)b.len);
+	memset(&b, 0, sizeof(b));
+	cm_add(&b, IPPROTO_IPV6, IPV6_TCLASS, &tc, sizeof(tc), sizeof(tc));
+	pktoptions_set("no CAP_NET_RAW, set IPV6_TCLASS", s, &b, (socklen_t)b.len);
+	pktoptions_set("no CAP_NET_RAW, set none", s, &b, 0);
+	close(s);
+}
+
+/* A TCP pair over ::1: *c the client, *s the accepted side. Neither side
+ * labels its segments (a label of Linux's choice is a hash). */
+static void tcp6_pair(int *c, int *s, int client_opt, const void *v, socklen_t vl)
+{
+	struct sockaddr_in6 a = lo6(0);
+	socklen_t al = sizeof(a);
+	int l = socket(AF_INET6, SOCK_STREAM, 0), zero = 0;
+	setsockopt(l, IPPROTO_IPV6, IPV6_AUTOFLOWLABEL, &zero, sizeof(zero));
+	bind(l, (struct sockaddr *)&a, sizeof(a));
+	listen(l, 1);
+	getsockname(l, (struct sockaddr *)&a, &al);
+	*c = socket(AF_INET6, SOCK_STREAM, 0);
+	setsockopt(*c, IPPROTO_IPV6, IPV6_AUTOFLOWLABEL, &zero, sizeof(zero));
+	if (client_opt)
+		setsockopt(*c, IPPROTO_IPV6, client_opt, v, vl);
+	connect(*c, (struct sockaddr *)&a, sizeof(a));
+	*s = accept(l, NULL, NULL);
+	close(l);
+}
+
+/* Data from c to s, read. */
+static void tcp_data(int c, int s)
+{
+	char d[8];
+	send(c, "d", 1, 0);
+	struct pollfd p = { s, POLLIN, 0 };
+	poll(&p, 1, 2000);
+	recv(s, d, sizeof(d), MSG_DONTWAIT);
+}
+
+/* IPV6_2292PKTOPTIONS read on TCP: what the last segment in order
+ * brought, for the receive flags that are on. */
+static void pktoptions_tcp(void)
+{
+	int c, s, tc = 0x28;
+	tcp6_pair(&c, &s, 0, NULL, 0);
+	pktoptions_get("tcp no flags", s, 256);
+	tcp_data(c, s);
+	pktoptions_get("tcp no flags, after data", s, 256);
+	on(s, IPPROTO_IPV6, IPV6_2292PKTINFO);
+	on(s, IPPROTO_IPV6, IPV6_2292HOPLIMIT);
+	pktoptions_get("tcp 2292 flags, before data", s, 256);
+	get_int("IPV6_MULTICAST_HOPS before", s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS);
+	tcp_data(c, s);
+	pktoptions_get("tcp 2292 flags, after data", s, 256);
+	get_int("IPV6_MULTICAST_HOPS after", s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS);
+	get_int("IPV6_MULTICAST_IF after", s, IPPROTO_IPV6, IPV6_MULTICAST_IF);
+	on(s, IPPROTO_IPV6, IPV6_RECVPKTINFO);
+	on(s, IPPROTO_IPV6, IPV6_RECVHOPLIMIT);
+	on(s, IPPROTO_IPV6, IPV6_RECVTCLASS);
+	on(s, IPPROTO_IPV6, IPV6_FLOWINFO);
+	pktoptions_get("tcp more flags", s, 256);
+	pktoptions_get("tcp more flags, 40 bytes", s, 40);
+	pktoptions_get("tcp more flags, 0 bytes", s, 0);
+	/* a traffic class: the flow information is not 0, the segment is kept */
+	setsockopt(c, IPPROTO_IPV6, IPV6_TCLASS, &tc, sizeof(tc));
+	tcp_data(c, s);
+	pktoptions_get("tcp with a traffic class", s, 256);
+	close(c);
+	close(s);
+	/* a client's Destination Options */
+	tcp6_pair(&c, &s, IPV6_DSTOPTS, opts16, sizeof(opts16));
+	on(s, IPPROTO_IPV6, IPV6_RECVDSTOPTS);
+	on(s, IPPROTO_IPV6, IPV6_2292DSTOPTS);
+	pktoptions_get("tcp destination options, before data", s, 256);
+	tcp_data(c, s);
+	pktoptions_get("tcp destination options", s, 256);
+	on(s, IPPROTO_IPV6, IPV6_RECVPKTINFO);
+	on(s, IPPROTO_IPV6, IPV6_RECVORIGDSTADDR);
+	pktoptions_get("tcp destination options, more flags", s, 256);
+	/* the client stops sending them: the next segment clears it */
+	setsockopt(c, IPPROTO_IPV6, IPV6_DSTOPTS, NULL, 0);
+	tcp_data(c, s);
+	pktoptions_get("tcp without destination options", s, 256);
+	/* set on TCP: the sticky headers too */
+	struct cm b;
+	memset(&b, 0, sizeof(b));
+	cm_ext(&b, IPV6_HOPOPTS, opts8, 8);
+	pktoptions_set("tcp set hop-by-hop", c, &b, (socklen_t)b.len);
+	tcp_data(c, s);
+	pktoptions_get("tcp hop-by-hop", s, 256);
+	close(c);
+	close(s);
+}
+
 void case_ip6_options_rest(void)
 {
 	ext_cmsgs();
 	ck_child(ext_unprivileged);
 	pathmtu_cmsg();
+	pktoptions_udp();
+	ck_child(pktoptions_unprivileged);
+	pktoptions_tcp();
 }

@@ -760,6 +760,52 @@ START_TEST(ipv6_udp_send_extension_headers_replace_the_sticky_ones)
 }
 END_TEST
 
+/* RFC 2292 5: IPV6_2292PKTOPTIONS sets the sticky headers from a buffer
+ * of control messages, all of them at once; an error changes nothing; an
+ * empty buffer clears them. */
+START_TEST(ipv6_pktoptions_set_replaces_the_sticky_headers)
+{
+	fx6_setup();
+	struct ns_socket *u;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET6, SOCK_DGRAM, 0, &u), 0);
+	static const uint8_t pad8[8] = { 0, 0, 1, 4, 0, 0, 0, 0 };
+	ck_assert_int_eq(ns_setsockopt(u, IPPROTO_IPV6, IPV6_HOPOPTS, pad8, sizeof(pad8)), 0);
+	union {
+		char b[64];
+		struct cmsghdr align;
+	} ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	struct cmsghdr *c = (struct cmsghdr *)ctl.b;
+	c->cmsg_level = IPPROTO_IPV6;
+	c->cmsg_type = IPV6_DSTOPTS;
+	c->cmsg_len = CMSG_LEN(sizeof(pad8));
+	memcpy(CMSG_DATA(c), pad8, sizeof(pad8));
+	ck_assert_int_eq(ns_setsockopt(u, IPPROTO_IPV6, IPV6_2292PKTOPTIONS, ctl.b, CMSG_SPACE(sizeof(pad8))), 0);
+	uint8_t got[16];
+	socklen_t gl = sizeof(got);
+	ck_assert_int_eq(ns_getsockopt(u, IPPROTO_IPV6, IPV6_HOPOPTS, got, &gl), 0);
+	ck_assert_uint_eq(gl, 0);
+	gl = sizeof(got);
+	ck_assert_int_eq(ns_getsockopt(u, IPPROTO_IPV6, IPV6_DSTOPTS, got, &gl), 0);
+	ck_assert_uint_eq(gl, 8);
+	/* a routing header: refused, the headers stay */
+	c->cmsg_type = IPV6_RTHDR;
+	ck_assert_int_eq(ns_setsockopt(u, IPPROTO_IPV6, IPV6_2292PKTOPTIONS, ctl.b, CMSG_SPACE(sizeof(pad8))),
+			 -EINVAL);
+	gl = sizeof(got);
+	ck_assert_int_eq(ns_getsockopt(u, IPPROTO_IPV6, IPV6_DSTOPTS, got, &gl), 0);
+	ck_assert_uint_eq(gl, 8);
+	ck_assert_int_eq(ns_setsockopt(u, IPPROTO_IPV6, IPV6_2292PKTOPTIONS, NULL, 0), 0);
+	gl = sizeof(got);
+	ck_assert_int_eq(ns_getsockopt(u, IPPROTO_IPV6, IPV6_DSTOPTS, got, &gl), 0);
+	ck_assert_uint_eq(gl, 0);
+	/* (read on UDP: Linux's is TCP's only) */
+	gl = sizeof(got);
+	ck_assert_int_eq(ns_getsockopt(u, IPPROTO_IPV6, IPV6_2292PKTOPTIONS, got, &gl), -ENOPROTOOPT);
+	ns_close(u);
+}
+END_TEST
+
 START_TEST(ipv6_udp_errors_and_original_destination_reach_the_application)
 {
 	fx6_setup();
@@ -1013,6 +1059,7 @@ Suite *ipv6_suite(void)
 	ADD_FX(s, ipv6_udp_route_and_error_failures_are_counted_as_ipv6);
 	ADD_FX(s, ipv6_tcp_segment_without_a_route_is_counted_as_ipv6);
 	ADD_FX(s, ipv6_udp_send_extension_headers_replace_the_sticky_ones);
+	ADD_FX(s, ipv6_pktoptions_set_replaces_the_sticky_headers);
 	ADD_FX(s, ipv6_udp_errors_and_original_destination_reach_the_application);
 	ADD_FX(s, ipv6_source_selection_prefers_the_destination_scope);
 	ADD_FX(s, ipv6_conf_sysctls_act_on_their_interface_and_new_sockets);

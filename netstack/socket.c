@@ -204,6 +204,7 @@ void ns_socket_fini(struct ns_socket *s)
 	ns_ip6_sticky_free(s);
 	free(s->pktopts6);
 	s->pktopts6 = NULL;
+	ns_fl_sock_release(s);
 	if (!s->all_pprev)
 		return;
 	*s->all_pprev = s->all_next;
@@ -1679,6 +1680,23 @@ static uint8_t *ext_dup(const uint8_t *h)
 	return c;
 }
 
+struct ns_ip6_sticky *ns_ip6_ext_build(const uint8_t *hop, const uint8_t *dst0, const uint8_t *dst1)
+{
+	struct ns_ip6_sticky *k = calloc(1, sizeof(*k));
+	if (!k)
+		return NULL;
+	const uint8_t *src[3] = { hop, dst0, dst1 };
+	uint8_t **dst[3] = { &k->hop, &k->dst0, &k->dst1 };
+	for (int i = 0; i < 3; i++) {
+		if (src[i] && !(*dst[i] = ext_dup(src[i]))) {
+			ns_ip6_ext_free(k);
+			return NULL;
+		}
+	}
+	sticky_chain(k);
+	return k;
+}
+
 static uint8_t **sticky_slot(struct ns_ip6_sticky *k, int name)
 {
 	return name == IPV6_HOPOPTS ? &k->hop : name == IPV6_DSTOPTS ? &k->dst1 : &k->dst0;
@@ -1943,6 +1961,8 @@ int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t le
 		return sticky_set(s, name, v, len);
 	case IPV6_2292PKTOPTIONS:
 		return pktoptions_set(s, v, len);
+	case IPV6_FLOWLABEL_MGR:
+		return ns_fl_setsockopt(s, (void *)v, len); /* (writes the chosen label back) */
 	default:
 		break;
 	}
@@ -2070,6 +2090,8 @@ int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, co
 		return -EOPNOTSUPP; /* (Linux ip_getsockopt: not SOL_IP) */
 	if (ip6_rx_flag(name))
 		return put_int(v, len, !!(s->opts6 & ip6_rx_flag(name)));
+	if (name == IPV6_FLOWLABEL_MGR)
+		return ns_fl_getsockopt(s, v, len);
 	switch (name) {
 	case IPV6_V6ONLY:
 		return put_int(v, len, !!(s->opts & NS_SO_V6ONLY));

@@ -168,6 +168,14 @@ struct ns_stack {
 	const struct ns_l4_ops *l4[256];
 	uint8_t secret[16];
 	uint64_t rng[4];
+	/* IPV6_FLOWLABEL_MGR's leases (flowlabel.c): the table, its size;
+	 * how many are exclusive, when the last one went, and whether one
+	 * ever was asked for (Linux's flowlabel_has_excl: sent labels are
+	 * checked since, while exclusive ones exist) */
+	struct ns_fl *fl_leases;
+	uint32_t fl_count, fl_excl;
+	ns_time_t fl_excl_until;
+	uint8_t fl_has_excl;
 	struct neigh_table *neigh;
 	struct frag_table *frag4, *frag6;
 	struct ip6_state *ip6;
@@ -646,6 +654,9 @@ struct ns_ip6_sticky {
 };
 void ns_ip6_sticky_free(struct ns_socket *s);
 void ns_ip6_ext_free(struct ns_ip6_sticky *k);
+/* A set of headers (copies of those given, each may be NULL; none at all
+ * is an empty set, which sends none), NULL without memory. */
+struct ns_ip6_sticky *ns_ip6_ext_build(const uint8_t *hop, const uint8_t *dst0, const uint8_t *dst1);
 /* Is a control message of this IPPROTO_IPV6 type an extension header;
  * add one to *k (allocated at the first; the caller frees it with
  * ns_ip6_ext_free, also after an error): 0 or -errno. */
@@ -674,6 +685,29 @@ struct ns_txopt {
  * on an error too (the caller frees it). */
 int ns_ip6_cmsg(const struct ns_socket *s, const struct cmsghdr *c, struct ns_txopt *o, struct ns_ip *src,
 		int *oif);
+/* ---- flowlabel.c: IPV6_FLOWLABEL_MGR ---- */
+#ifndef IPV6_FLOWLABEL_MGR
+#define IPV6_FLOWLABEL_MGR 32
+#endif
+/* The option: v is the caller's struct in6_flowlabel_req (and control
+ * messages after it); a lease asked for label 0 writes the label chosen
+ * into v's flr_label, as Linux writes it into the caller's request. */
+int ns_fl_setsockopt(struct ns_socket *s, void *v, socklen_t len);
+int ns_fl_getsockopt(struct ns_socket *s, void *v, socklen_t *len);
+/* May socket s send this flow label (Linux's fl6_sock_lookup)? 0 when
+ * labels are not checked (or 0), 1 when the socket holds its lease,
+ * else -EINVAL. */
+int ns_fl_check(struct ns_socket *s, uint32_t label);
+/* A datagram sent with a label whose lease the socket holds (ns_fl_check
+ * said 1) carries the lease's Hop-by-Hop and routing-header Destination
+ * Options headers and only the Destination Options header of its own
+ * (*ext's, else the socket's), as Linux's fl6_merge_options: *ext
+ * becomes that set (owned). 0 or -ENOMEM. */
+int ns_fl_merge(struct ns_socket *s, uint32_t label, struct ns_ip6_sticky **ext);
+/* Drop a socket's leases (close); all of the stack's (its end). */
+void ns_fl_sock_release(struct ns_socket *s);
+void ns_fl_fini(struct ns_stack *st);
+
 /* A received packet's IPv6 control messages for socket s's receive flags
  * (RFC 3542 6, RFC 2292 4: Linux's ip6_datagram_recv_ctl, in its order):
  * ih its IPv6 header, hlen bytes up to the upper layer's (the extension
@@ -765,6 +799,10 @@ struct ns_socket {
 	int pktopts6_iif;
 	uint16_t pktopts6_dport;
 	uint32_t rcv_flowinfo6;
+	/* IPV6_FLOWLABEL_MGR: the leases the socket holds (flowlabel.c), and
+	 * the flow label its connect() chose (Linux's np->flow_label) */
+	struct ns_fl_ref *fl_refs;
+	uint32_t flow_label6;
 	uint32_t opts;	   /* NS_SO_* */
 	uint32_t opts6;	   /* NS_SO6_* */
 	int rcvbuf, sndbuf;

@@ -44,8 +44,6 @@ struct udp_sock {
 	uint8_t cork;	   /* UDP_CORK */
 	uint16_t gso_size; /* UDP_SEGMENT: a send longer than this leaves as datagrams of it, 0: off */
 	uint32_t drops;	   /* datagrams dropped at this socket (Linux's sk_drops, SO_RXQ_OVFL) */
-	/* IPV6_FLOWINFO_SEND: the flow label connect() was given */
-	uint32_t flowlabel;
 	/* IPV6_RECVPATHMTU: the MTU a send refused with IPV6_DONTFRAG met,
 	 * read once before any datagram (Linux keeps the latest, np->rxpmtu) */
 	struct {
@@ -238,9 +236,8 @@ static struct ns_ip send_source(const struct udp_sock *u, const struct ns_ip *ds
 }
 
 /* IPV6_FLOWINFO_SEND: the flow label of sin6_flowinfo (its traffic
- * class bits are not used, as on Linux). Linux refuses a label that is
- * not leased only while some socket holds an exclusive lease
- * (IPV6_FLOWLABEL_MGR), which none can here: any label goes. */
+ * class bits are not used, as on Linux); whether the socket may send it
+ * is ns_fl_check's. */
 static uint32_t send_label(const struct udp_sock *u, const struct ns_sa *sa)
 {
 	if (!(u->sk.opts6 & NS_SO6_FLOWINFO_SEND) || sa->ip.family != AF_INET6)
@@ -273,6 +270,8 @@ static int udp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 		return r;
 	if (sa.family == AF_UNSPEC)
 		return -EAFNOSUPPORT;
+	if ((r = ns_fl_check(s, send_label(u, &sa))) < 0)
+		return r;
 	struct ns_ip dst = sa.ip;
 	any_means_loopback(&dst);
 	if (u->addr_locked && u->laddr.family != dst.family)
@@ -299,7 +298,7 @@ static int udp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	u->raddr = dst;
 	u->rport = sa.port;
 	u->connected = 1;
-	u->flowlabel = send_label(u, &sa);
+	s->flow_label6 = send_label(u, &sa);
 	return 0;
 }
 
@@ -687,7 +686,7 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	struct ns_ip dst;
 	uint16_t dport;
 	int bound_nic = s->bound_nic;
-	int use_name, r;
+	int use_name, r, fl_held = 0; /* (fl_held: the label's lease is the socket's, checked) */
 	struct ns_sa sa;
 
 	/* Linux inet_send_prepare(): every send binds an unbound socket to
@@ -725,6 +724,8 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		}
 		if (sa.port == 0 && !u->ping) /* (a ping socket has no peer port) */
 			return -EINVAL;
+		if ((fl_held = ns_fl_check(s, send_label(u, &sa))) < 0)
+			return fl_held;
 		dst = sa.ip;
 		dport = sa.port;
 		if (sa.scope)
@@ -756,6 +757,13 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	struct ns_ip cm_src = ns_ip_any(dst.family);
 	if (m->msg_controllen && (r = send_cmsgs(u, m, &dst, &txo, &cm_src, &bound_nic)) < 0)
 		goto out;
+	/* (a label from a control message, or the connected one, with
+	 * control messages: may the socket send it) */
+	if (m->msg_controllen && !fl_held &&
+	    (fl_held = ns_fl_check(s, txo.label ? txo.label : use_name ? send_label(u, &sa) : s->flow_label6)) < 0) {
+		r = fl_held;
+		goto out;
+	}
 	if ((r = autobind(u)) < 0)
 		goto out;
 
@@ -789,7 +797,9 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		return sent;
 	}
 	if (!txo.label)
-		txo.label = use_name ? send_label(u, &sa) : u->flowlabel;
+		txo.label = use_name ? send_label(u, &sa) : s->flow_label6;
+	if (fl_held && (r = ns_fl_merge(s, txo.label, &txo.ext)) < 0)
+		goto out;
 	if (more) {
 		u->pend.on = 1;
 		u->pend.dst = dst;

@@ -142,6 +142,12 @@ struct tcp_sock *tcp_tw_split(struct tcp_sock *tp)
 	tw->sk.errq_mem = 0;
 	tw->sk.mc4 = NULL;
 	tw->sk.mc6 = NULL;
+	tw->sk.pktopts6 = NULL;
+	tw->sk.fl_refs = NULL;
+	/* (the block's own copy of the extension headers it sends; without
+	 * memory it sends none) */
+	tw->sk.sticky6 = NULL;
+	ns_ip6_sticky_copy(&tw->sk, &tp->sk);
 	tw->sk.wake = NULL;
 	tw->sk.wake_ctx = NULL;
 	tw->sk.released = 1;
@@ -448,10 +454,20 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	default:
 		return -EISCONN;
 	}
+	/* IPV6_FLOWINFO_SEND: sin6_flowinfo's label goes in the
+	 * connection's segments, if the socket may send it (Linux's
+	 * tcp_v6_connect: EINVAL) */
+	uint32_t label = 0;
+	if ((s->opts6 & NS_SO6_FLOWINFO_SEND) && sa.ip.family == AF_INET6) {
+		label = sa.flowinfo & 0xfffff;
+		if ((r = ns_fl_check(s, label)) < 0)
+			return r;
+	}
 	if (tp->sk.so_error) {
 		/* A failed attempt's error is consumed by a new connect. */
 		tp->sk.so_error = 0;
 	}
+	s->flow_label6 = label;
 	struct ns_ip dst = sa.ip;
 	if (ns_ip_is_any(&dst)) {
 		/* Linux: the wildcard means this host. */

@@ -806,6 +806,71 @@ START_TEST(ipv6_pktoptions_set_replaces_the_sticky_headers)
 }
 END_TEST
 
+/* IPV6_FLOWLABEL_MGR: an exclusive lease makes the labels other sockets
+ * send refused (Linux), also while it lingers after its holder closed,
+ * and until a second after it went. */
+static int fl_lease(struct ns_socket *u, uint32_t label, uint8_t share, uint16_t secs)
+{
+	uint8_t q[32];
+	memset(q, 0, sizeof(q));
+	memcpy(q, B6_PEER, 16);
+	uint32_t be = htonl(label);
+	memcpy(q + 16, &be, 4);
+	q[21] = share;
+	q[22] = 1; /* IPV6_FL_F_CREATE */
+	memcpy(q + 24, &secs, 2);
+	memcpy(q + 26, &secs, 2);
+	return ns_setsockopt(u, IPPROTO_IPV6, IPV6_FLOWLABEL_MGR, q, sizeof(q));
+}
+
+static ssize_t send_label(struct ns_socket *u, uint32_t label)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(9), .sin6_flowinfo = htonl(label) };
+	memcpy(sa.sin6_addr.s6_addr, B6_PEER, 16);
+	ssize_t n = ns_sendto(u, "x", 1, 0, (struct sockaddr *)&sa, sizeof(sa));
+	if (n > 0) {
+		/* (past the neighbour probes the clock's steps bring) */
+		struct b_frame6 f;
+		struct pkt *p;
+		while ((p = FX6_EXPECT(&f)) && f.nxt != IPPROTO_UDP_)
+			pkt_unref(p);
+		ck_assert_uint_eq(f.ip.flow, label);
+		pkt_unref(p);
+	}
+	return n;
+}
+
+START_TEST(ipv6_exclusive_flow_label_lease_refuses_other_labels_until_it_expires)
+{
+	fx6_setup();
+	fx6_learn_peer(B6_PEER, B_MAC_PEER);
+	struct ns_socket *u1, *u2;
+	int on = 1;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET6, SOCK_DGRAM, 0, &u1), 0);
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET6, SOCK_DGRAM, 0, &u2), 0);
+	ck_assert_int_eq(ns_setsockopt(u1, IPPROTO_IPV6, IPV6_FLOWINFO_SEND, &on, sizeof(on)), 0);
+	ck_assert_int_eq(ns_setsockopt(u2, IPPROTO_IPV6, IPV6_FLOWINFO_SEND, &on, sizeof(on)), 0);
+	ck_assert_int_eq(send_label(u2, 0x54321), 1); /* (no exclusive lease yet) */
+	ck_assert_int_eq(fl_lease(u2, 0x11111, 255, 6), 0);
+	ck_assert_int_eq(send_label(u2, 0x54321), 1); /* (a shared one changes nothing) */
+	ck_assert_int_eq(fl_lease(u1, 0x12345, 1, 6), 0);
+	ck_assert_int_eq(fl_lease(u2, 0x12345, 1, 6), -EPERM);
+	ck_assert_int_eq(send_label(u2, 0x54321), -EINVAL);
+	ck_assert_int_eq(send_label(u2, 0x12345), -EINVAL);
+	ck_assert_int_eq(send_label(u2, 0x11111), 1);
+	ck_assert_int_eq(send_label(u1, 0x12345), 1);
+	ns_close(u1);
+	/* it lingers 6 s, then the check stays a second more */
+	fx_advance(5 * NS_SEC);
+	ck_assert_int_eq(send_label(u2, 0x54321), -EINVAL);
+	fx_advance(NS_SEC + NS_SEC / 2);
+	ck_assert_int_eq(send_label(u2, 0x54321), -EINVAL);
+	fx_advance(NS_SEC);
+	ck_assert_int_eq(send_label(u2, 0x54321), 1);
+	ns_close(u2);
+}
+END_TEST
+
 START_TEST(ipv6_udp_errors_and_original_destination_reach_the_application)
 {
 	fx6_setup();
@@ -1060,6 +1125,7 @@ Suite *ipv6_suite(void)
 	ADD_FX(s, ipv6_tcp_segment_without_a_route_is_counted_as_ipv6);
 	ADD_FX(s, ipv6_udp_send_extension_headers_replace_the_sticky_ones);
 	ADD_FX(s, ipv6_pktoptions_set_replaces_the_sticky_headers);
+	ADD_FX(s, ipv6_exclusive_flow_label_lease_refuses_other_labels_until_it_expires);
 	ADD_FX(s, ipv6_udp_errors_and_original_destination_reach_the_application);
 	ADD_FX(s, ipv6_source_selection_prefers_the_destination_scope);
 	ADD_FX(s, ipv6_conf_sysctls_act_on_their_interface_and_new_sockets);

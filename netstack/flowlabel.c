@@ -253,11 +253,22 @@ static int fl_create(struct ns_socket *s, const uint8_t *q, socklen_t len, struc
 	if (!fl)
 		return -ENOMEM;
 	int r = 0;
+	if (len > FLR_SIZE + 64 * 1024) {
+		free(fl);
+		return -EINVAL;
+	}
 	if (len > FLR_SIZE) {
 		struct ns_txopt o = NS_TXOPT_NONE;
 		struct ns_ip src = ns_ip_any(AF_INET6);
 		int oif = 0;
-		struct msghdr m = { .msg_control = (void *)(q + FLR_SIZE), .msg_controllen = len - FLR_SIZE };
+		/* (read from an aligned copy: the caller's bytes need not be) */
+		void *buf = malloc(len - FLR_SIZE);
+		if (!buf) {
+			free(fl);
+			return -ENOMEM;
+		}
+		memcpy(buf, q + FLR_SIZE, len - FLR_SIZE);
+		struct msghdr m = { .msg_control = buf, .msg_controllen = len - FLR_SIZE };
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c && !r; c = CMSG_NXTHDR(&m, c)) {
 			if (!ns_cmsg_ok(&m, c))
 				r = -EINVAL;
@@ -266,6 +277,7 @@ static int fl_create(struct ns_socket *s, const uint8_t *q, socklen_t len, struc
 			else if (c->cmsg_level == IPPROTO_IPV6)
 				r = ns_ip6_cmsg(s, c, &o, &src, &oif);
 		}
+		free(buf);
 		if (!r && o.ext && o.ext->dst1)
 			r = -EINVAL;
 		if (r < 0) {

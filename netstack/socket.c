@@ -1916,20 +1916,26 @@ static int pktoptions_set(struct ns_socket *s, const void *v, socklen_t len)
 		return -EFAULT;
 	struct ns_txopt o = NS_TXOPT_NONE;
 	struct ns_ip src = ns_ip_any(AF_INET6);
-	int oif = s->bound_nic;
-	struct msghdr m = { .msg_control = (void *)v, .msg_controllen = len };
-	for (struct cmsghdr *c = len ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c)) {
-		int r = 0;
+	int oif = s->bound_nic, r = 0;
+	/* (read from an aligned copy: the caller's bytes need not be) */
+	void *buf = len ? malloc(len) : NULL;
+	if (len && !buf)
+		return -ENOBUFS;
+	if (len)
+		memcpy(buf, v, len);
+	struct msghdr m = { .msg_control = buf, .msg_controllen = len };
+	for (struct cmsghdr *c = len ? CMSG_FIRSTHDR(&m) : NULL; c && !r; c = CMSG_NXTHDR(&m, c)) {
 		if (!ns_cmsg_ok(&m, c))
 			r = -EINVAL;
 		else if (c->cmsg_level == SOL_SOCKET)
 			r = ns_sock_cmsg_check(c);
 		else if (c->cmsg_level == IPPROTO_IPV6)
 			r = ns_ip6_cmsg(s, c, &o, &src, &oif);
-		if (r < 0) {
-			ns_ip6_ext_free(o.ext);
-			return r;
-		}
+	}
+	free(buf);
+	if (r < 0) {
+		ns_ip6_ext_free(o.ext);
+		return r;
 	}
 	ns_ip6_sticky_free(s);
 	s->sticky6 = o.ext;

@@ -972,6 +972,9 @@ static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_
 		return 0;
 	case SO_BSDCOMPAT:
 		return 0; /* (obsolete: Linux takes it and does nothing) */
+	case SO_NO_CHECK:
+		set_flag(s, NS_SO_NO_CHECK, val); /* (acted on by UDP only, as on Linux) */
+		return 0;
 	case SO_SELECT_ERR_QUEUE:
 		set_flag(s, NS_SO_SELECT_ERRQ, val);
 		return 0;
@@ -1067,6 +1070,8 @@ static int sol_socket_get(struct ns_socket *s, int name, void *v, socklen_t *len
 		return put_int(v, len, s->so_debug);
 	case SO_BSDCOMPAT:
 		return put_int(v, len, 0);
+	case SO_NO_CHECK:
+		return put_int(v, len, !!(s->opts & NS_SO_NO_CHECK));
 	case SO_SELECT_ERR_QUEUE:
 		return put_int(v, len, !!(s->opts & NS_SO_SELECT_ERRQ));
 	case SO_RXQ_OVFL:

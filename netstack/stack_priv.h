@@ -42,6 +42,19 @@
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
 #endif
+/* linux/tcp.h's of Linux 6.15-6.18 that glibc's netinet/tcp.h lacks */
+#ifndef TCP_IS_MPTCP
+#define TCP_IS_MPTCP 43
+#endif
+#ifndef TCP_RTO_MAX_MS
+#define TCP_RTO_MAX_MS 44
+#endif
+#ifndef TCP_RTO_MIN_US
+#define TCP_RTO_MIN_US 45
+#endif
+#ifndef TCP_DELACK_MAX_US
+#define TCP_DELACK_MAX_US 46
+#endif
 #ifndef IP_UNICAST_IF
 #define IP_UNICAST_IF 50
 #endif
@@ -588,6 +601,7 @@ enum {
 	NS_SO_PKTINFO = 1u << 5,
 	NS_SO_RECVTTL = 1u << 6,
 	NS_SO_RECVTOS = 1u << 7,
+	NS_SO_NO_CHECK = 1u << 8,	   /* SO_NO_CHECK: UDP sends IPv4 datagrams without a checksum */
 	NS_SO_OOBINLINE = 1u << 9,
 	NS_SO_V6ONLY = 1u << 10,
 	NS_SO_DONTROUTE = 1u << 11,

@@ -91,6 +91,8 @@ int tcp_state_linux(enum tcp_fsm_state s);
 #define TCP_TIMEOUT_FALLBACK (3 * NS_SEC) /* RFC 6298 5.7 after SYN loss */
 #define TCP_DELACK_MIN (40 * NS_MSEC)
 #define TCP_DELACK_MAX (200 * NS_MSEC) /* RFC 5681 4.2: at most 500 ms; Linux 200 */
+#define TCP_JIFFY (4 * NS_MSEC)	       /* Linux's HZ 250: the unit of its per-socket timer bounds */
+#define TCP_THIN_LINEAR_RETRIES 6      /* Linux: a thin stream's RTOs not backed off */
 #define TCP_SYN_RETRIES 6
 #define TCP_SYNACK_RETRIES 5
 #define TCP_RETRIES2 15
@@ -257,6 +259,8 @@ struct tcp_req {
 	uint8_t ecn_ok;	/* the SYN asked for ECN and we agree (RFC 3168 6.1.1) */
 	int nic;
 	struct ns_timer timer;
+	uint8_t *saved_syn; /* TCP_SAVE_SYN: the SYN's headers, for the child */
+	uint32_t saved_syn_len;
 };
 
 struct tcp_listen {
@@ -425,6 +429,24 @@ struct tcp_sock {
 	uint32_t user_timeout_ms;
 	uint32_t notsent_lowat;	     /* TCP_NOTSENT_LOWAT, 0: the stack's */
 	uint8_t recvmsg_inq;	     /* TCP_INQ: TCP_CM_INQ on every read */
+	/* TCP_RTO_MIN_US, TCP_RTO_MAX_MS, TCP_DELACK_MAX_US: this socket's
+	 * bounds, whole ticks of Linux's 4 ms jiffy (HZ 250), as Linux keeps
+	 * them; the first two start from net.ipv4.tcp_rto_min_us and
+	 * tcp_rto_max_ms (tcp_rto_min() and kin read them) */
+	ns_time_t rto_min, rto_max, delack_max;
+	uint8_t thin_lto;	     /* TCP_THIN_LINEAR_TIMEOUTS */
+	uint8_t save_syn;	     /* TCP_SAVE_SYN: 1 from the IP header, 2 from the link header */
+	/* TCP_SAVED_SYN: the headers of the SYN that opened this accepted
+	 * connection, read once (then freed, as Linux) */
+	uint8_t *saved_syn;
+	uint32_t saved_syn_len;
+	/* Kept and read back; what they act on is not done here:
+	 * TCP_FASTOPEN_KEY and TCP_FASTOPEN_NO_COOKIE (no Fast Open
+	 * cookies or data in a SYN: see fastopen_qlen), TCP_TX_DELAY (a
+	 * departure time that only Linux's fq queueing discipline honours;
+	 * the sandbox's links send at once, as Linux's lo without fq) */
+	uint8_t fo_key[32], fo_key_len, fo_no_cookie;
+	uint32_t tx_delay_us;
 	int32_t linger2_s;	     /* TCP_LINGER2: <0 skip FIN_WAIT_2, 0 default */
 	uint8_t defer_accept;	     /* TCP_DEFER_ACCEPT, in SYN-ACK timeouts */
 	uint8_t urg_data_valid;	     /* an out-of-band byte is waiting */
@@ -510,6 +532,10 @@ struct tcp_state {
 	uint32_t tso_win_divisor; /* kept for sysctl only: the stack does not defer */
 	uint32_t notsent_lowat;	/* tcp_notsent_lowat: unsent bytes a writer may leave */
 	uint8_t syncookies;	/* 1: when the SYN queue overflows (Linux default) */
+	/* tcp_rto_min_us, tcp_rto_max_ms: a new socket's bounds;
+	 * tcp_thin_linear_timeouts: every socket's TCP_THIN_LINEAR_TIMEOUTS */
+	int rto_min_us, rto_max_ms;
+	uint8_t thin_lto;
 	uint8_t sack, timestamps, window_scaling;
 	uint8_t ecn;	/* Linux tcp_ecn: 0 off, 1 request and accept, 2 accept (default) */
 	/* tcp_fastopen: kept; its bit 0 (the client's, Linux's default 1)

@@ -448,36 +448,21 @@ static int inet_getname(struct sock *s, struct sockaddr *a, socklen_t *len, int 
 	return peer ? ns_getpeername(I(s)->ns, a, len) : ns_getsockname(I(s)->ns, a, len);
 }
 
-/*
- * SO_ATTACH_FILTER: the struct sock_fprog (already copied in) points to the
- * program in the task's memory; it is fetched here and handed to the stack
- * in a sock_fprog of our own. Linux's order of answers: optlen, the lock
- * (EPERM), the program's size (EINVAL, also for a NULL program), then the
- * copy (EFAULT); the stack checks the instructions.
- */
+/* SO_ATTACH_FILTER: the program (sock_filter_fetch), then the stack
+ * checks its instructions. */
 static int inet_attach_filter(struct sock *s, struct task *t, const void *val, socklen_t len)
 {
-	struct sock_fprog ufp;
 	int locked = 0;
 	socklen_t ll = sizeof(locked);
-	if (len != sizeof(ufp))
-		return -EINVAL;
-	memcpy(&ufp, val, sizeof(ufp));
-	if (ns_getsockopt(I(s)->ns, SOL_SOCKET, SO_LOCK_FILTER, &locked, &ll) == 0 && locked)
-		return -EPERM;
-	if (!ufp.filter || ufp.len == 0 || ufp.len > BPF_MAXINSNS)
-		return -EINVAL;
-	size_t bytes = (size_t)ufp.len * sizeof(struct sock_filter);
-	struct sock_filter *prog = malloc(bytes);
-	if (!prog)
-		return -ENOMEM;
-	int r;
-	if (copy_from_user(t, prog, (uint64_t)(uintptr_t)ufp.filter, bytes)) {
-		r = -EFAULT;
-	} else {
-		struct sock_fprog fp = { .len = ufp.len, .filter = prog };
-		r = ns_setsockopt(I(s)->ns, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp));
-	}
+	if (ns_getsockopt(I(s)->ns, SOL_SOCKET, SO_LOCK_FILTER, &locked, &ll) < 0)
+		locked = 0;
+	struct sock_filter *prog;
+	uint32_t n;
+	int r = sock_filter_fetch(t, val, len, locked, &prog, &n);
+	if (r < 0)
+		return r;
+	struct sock_fprog fp = { .len = (unsigned short)n, .filter = prog };
+	r = ns_setsockopt(I(s)->ns, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp));
 	free(prog);
 	return r;
 }
@@ -557,10 +542,113 @@ static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, 
 	return r;
 }
 
+/* linux/tcp.h's struct tcp_zerocopy_receive (glibc's has its first three
+ * fields only); 64 bytes on x86-64. */
+struct zc_receive {
+	uint64_t address;
+	uint32_t length, recv_skip_hint, inq;
+	int32_t err;
+	uint64_t copybuf_address;
+	int32_t copybuf_len;
+	uint32_t flags;
+	uint64_t msg_control, msg_controllen;
+	uint32_t msg_flags, reserved;
+};
+#define ZC_END(f) ((socklen_t)(offsetof(struct zc_receive, f) + sizeof(((struct zc_receive *)0)->f)))
+
+/* TCP_ZEROCOPY_RECEIVE (Linux's tcp_zerocopy_receive) where no page of a
+ * socket can be mapped: the sandbox refuses mmap() of a socket, so no
+ * address is ever a TCP mapping. What Linux does then: a page-aligned
+ * address or EINVAL; ENOTCONN on a listener; the bytes readable copied
+ * to copybuf when they fit it (read as recv(MSG_DONTWAIT) reads them);
+ * else, under a page of them, none mapped and recv_skip_hint telling the
+ * caller to read them (EIO at the end of the stream); from a page on,
+ * EINVAL (the address is no TCP mapping). Then the fields the caller's
+ * length reaches: the pending error (taken) and the readable bytes as
+ * TCP_INQ counts them. val holds the caller's request (*len bytes).
+ * Unlike Linux, a copy with TCP_CMSG_TS asked gives no timestamp. */
+static int zerocopy_receive(struct sock *s, struct task *t, void *val, socklen_t *len)
+{
+	struct zc_receive zc;
+	socklen_t n = *len;
+	if (n < ZC_END(length))
+		return -EINVAL;
+	if (n > sizeof(zc)) {
+		/* a longer struct than ours: the rest must be zero */
+		for (socklen_t i = sizeof(zc); i < n; i++)
+			if (((const uint8_t *)val)[i])
+				return -EINVAL;
+		n = sizeof(zc);
+	}
+	memset(&zc, 0, sizeof(zc));
+	memcpy(&zc, val, n);
+	if (zc.reserved || (zc.msg_flags & ~2u /* TCP_CMSG_TS */))
+		return -EINVAL;
+	int32_t copybuf_len = zc.copybuf_len;
+	zc.copybuf_len = 0;
+	struct ns_socket *ns = I(s)->ns;
+	struct ns_sock_info si;
+	int r = ns_socket_info(ns, &si);
+	if (r < 0)
+		return r;
+	if (zc.address & 4095)
+		r = -EINVAL;
+	else if (si.state == TCP_LISTEN)
+		r = -ENOTCONN;
+	uint32_t inq = si.rx_queue;
+	if (!r && inq && (int64_t)inq <= copybuf_len) {
+		/* copied as a read copies, and taken only once the copy is
+		 * done: a bad copybuf loses nothing */
+		char *buf = malloc(inq);
+		if (!buf)
+			return -ENOMEM;
+		struct iovec iov = { buf, inq };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t got = ns_recvmsg(ns, &mh, MSG_PEEK | MSG_DONTWAIT);
+		if (got > 0 && copy_to_user(t, zc.copybuf_address, buf, (size_t)got))
+			got = -EFAULT;
+		if (got > 0)
+			got = ns_recvmsg(ns, &mh, MSG_DONTWAIT);
+		free(buf);
+		zc.length = 0;
+		zc.recv_skip_hint = 0;
+		if (got < 0)
+			return (int)got;
+		zc.copybuf_len = (int32_t)got;
+		if (ns_socket_info(ns, &si) == 0)
+			inq = si.rx_queue;
+	} else if (!r && inq < 4096) {
+		zc.length = 0;
+		zc.recv_skip_hint = inq;
+		if (!inq && si.rx_done)
+			r = -EIO;
+	} else if (!r) {
+		r = -EINVAL;
+	}
+	/* TCP_CMSG_TS asks for the stamps of what was read; without a
+	 * stamp (none is kept for these reads) Linux clears it too */
+	zc.msg_flags = 0;
+	if (*len >= ZC_END(err) && !r) {
+		int e = 0;
+		socklen_t el = sizeof(e);
+		if (ns_getsockopt(ns, SOL_SOCKET, SO_ERROR, &e, &el) == 0)
+			zc.err = -e;
+	}
+	if (*len >= ZC_END(inq))
+		zc.inq = inq + (si.rx_done ? 1 : 0);
+	if (r)
+		return r;
+	memcpy(val, &zc, n);
+	*len = n;
+	return 0;
+}
+
 static int inet_getsockopt(struct sock *s, struct task *t, int level, int name, void *val, socklen_t *len)
 {
 	if (sock_is_timeo(level, name) || is_tstamp(level, name))
 		return sock_getsockopt_common(s, t, name, val, len);
+	if (level == IPPROTO_TCP && name == TCP_ZEROCOPY_RECEIVE && s->type == SOCK_STREAM)
+		return zerocopy_receive(s, t, val, len);
 	int r = ns_getsockopt(I(s)->ns, level, name, val, len);
 	if (r == -ENOPROTOOPT && level == SOL_SOCKET)
 		r = sock_getsockopt_common(s, t, name, val, len);

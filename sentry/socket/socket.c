@@ -1,6 +1,7 @@
 /* Socket files and the options every family shares. */
 #include <errno.h>
 #include <limits.h>
+#include <linux/filter.h>
 #include <linux/net_tstamp.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -362,6 +363,36 @@ static int kept_set(struct sock *s, int name, const void *val, socklen_t len)
 		/* (Linux wants an int before it looks at the name) */
 		return len < (socklen_t)sizeof(int) ? -EINVAL : -ENOPROTOOPT;
 	}
+}
+
+/*
+ * SO_ATTACH_FILTER's program: the struct sock_fprog (already copied in)
+ * points to it in the task's memory. Linux's order of answers: optlen,
+ * the lock (EPERM), the program's size (EINVAL, also for a NULL
+ * program), then the copy (EFAULT). 0 with a malloc'd copy in *prog.
+ */
+int sock_filter_fetch(struct task *t, const void *val, socklen_t len, int locked, struct sock_filter **prog,
+		      uint32_t *n)
+{
+	struct sock_fprog ufp;
+	if (len != sizeof(ufp))
+		return -EINVAL;
+	memcpy(&ufp, val, sizeof(ufp));
+	if (locked)
+		return -EPERM;
+	if (!ufp.filter || ufp.len == 0 || ufp.len > BPF_MAXINSNS)
+		return -EINVAL;
+	size_t bytes = (size_t)ufp.len * sizeof(struct sock_filter);
+	struct sock_filter *p = malloc(bytes);
+	if (!p)
+		return -ENOMEM;
+	if (copy_from_user(t, p, (uint64_t)(uintptr_t)ufp.filter, bytes)) {
+		free(p);
+		return -EFAULT;
+	}
+	*prog = p;
+	*n = ufp.len;
+	return 0;
 }
 
 int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t len)

@@ -69,8 +69,9 @@ struct sock_ops {
 
 /* SOL_SOCKET options that every family answers alike and that nothing in
  * the sandbox acts on, kept and read back with Linux's checks
- * (sock_setsockopt_common): there is no device to skip checksums or the
- * frame check sequence for (SO_NO_CHECK, SO_NOFCS), no Wi-Fi status, no
+ * (sock_setsockopt_common): there is no device to skip the frame check
+ * sequence for (SO_NOFCS; SO_NO_CHECK is kept here for unix and netlink
+ * sockets, inet ones have the netstack's, on which UDP acts), no Wi-Fi status, no
  * device queue to busy-poll, no pacing queueing discipline, no marks on
  * received packets (SO_RCVMARK), no departure-time scheduling (SO_TXTIME),
  * no flow rehash; SO_INCOMING_CPU is the value set (Linux's also follows
@@ -131,6 +132,11 @@ struct sock *sock_of(struct file *f); /* NULL if not a socket */
 void sock_init(struct sock *s, const struct sock_ops *ops, int family, int type, int protocol);
 int sock_create(struct task *t, int family, int type, int protocol, struct sock **out);
 /* SOL_SOCKET options every family shares; -ENOPROTOOPT to pass on. */
+/* SO_ATTACH_FILTER's program from the task's memory, with Linux's checks
+ * before the instructions' (socket.c); 0 and a malloc'd *prog. */
+struct sock_filter;
+int sock_filter_fetch(struct task *t, const void *val, socklen_t len, int locked, struct sock_filter **prog,
+		      uint32_t *n);
 int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t len);
 int sock_getsockopt_common(struct sock *s, struct task *t, int name, void *val, socklen_t *len);
 /* SO_RCVTIMEO and SO_SNDTIMEO (and their _NEW names): the syscall layer's

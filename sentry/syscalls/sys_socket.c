@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/filter.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -431,8 +433,11 @@ SYSCALL(getsockopt)
 				int out = (int)len;
 				if (copy_to_user(t, ARG(3), val, len) || copy_to_user(t, ARG(4), &out, sizeof(out)))
 					r = -EFAULT;
-			} else if (r == -ERANGE) {
-				/* (Linux: the length the answer needs, SO_PEERGROUPS) */
+			} else if (r == -ERANGE || (r == -EINVAL && (int)ARG(1) == IPPROTO_TCP &&
+						     (int)ARG(2) == TCP_SAVED_SYN)) {
+				/* (Linux: the length the answer needs,
+				 * SO_PEERGROUPS's ERANGE and TCP_SAVED_SYN's
+				 * EINVAL) */
 				int out = (int)len;
 				if (copy_to_user(t, ARG(4), &out, sizeof(out)))
 					r = -EFAULT;

@@ -1196,6 +1196,9 @@ static int filter_drops(struct tcp_sock *tp, struct tcp_seg_in *seg)
 void tcp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3)
 {
 	struct tcp_seg_in seg;
+	struct tcp_sock *note_tp = NULL;
+	uint8_t *note = NULL;
+	uint32_t note_hlen = 0;
 	NS_STAT_INC(st, tcp_rx);
 	if (p->len < TCP_HDR_LEN) {
 		NS_STAT_INC(st, tcp_drop_short);
@@ -1244,6 +1247,18 @@ void tcp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3)
 	struct tcp_sock *tp = tcp_ehash_lookup(st, &l3->dst, seg.dport, &l3->src, seg.sport);
 	if (tp && tp->state != TCPS_TIME_WAIT && filter_drops(tp, &seg))
 		goto out;
+	/* IPV6_2292PKTOPTIONS: the headers of an IPv6 segment, for a socket
+	 * with a receive flag on, kept if it is taken in order (Linux's
+	 * tcp_v6_do_rcv keeps a clone). Only a socket its user still holds
+	 * (no orphan: processing may free one) reads them. */
+	if (tp && !tp->orphan && tp->state != TCPS_TIME_WAIT && l3->src.family == AF_INET6 &&
+	    ns_ip6_rx_wanted(&tp->sk)) {
+		note_hlen = p->l4_off - p->l3_off;
+		note = malloc(note_hlen);
+		if (note)
+			memcpy(note, pkt_at(p, p->l3_off), note_hlen);
+		note_tp = tp;
+	}
 	if (tp) {
 		if (tp->state == TCPS_TIME_WAIT) {
 			if (!timewait_process(tp, &seg))
@@ -1273,6 +1288,10 @@ void tcp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3)
 out:
 	if (seg.pkt)
 		pkt_unref(seg.pkt);
+	if (note_tp && note && seg.end == note_tp->rcv_nxt && note_tp->state != TCPS_CLOSED &&
+	    note_tp->state != TCPS_LISTEN)
+		ns_ip6_note_segment(&note_tp->sk, note, note_hlen, l3->nic ? l3->nic->id : 0, seg.dport);
+	free(note);
 	return;
 drop:
 	pkt_unref(p);

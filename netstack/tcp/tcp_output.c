@@ -580,6 +580,7 @@ static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
 		 * turn it off (IP_PMTUDISC_DONT), IPv6 never fragments TCP. */
 		.df = v4 ? tp->sk.pmtudisc != IP_PMTUDISC_DONT : 1,
 		.no_flowlabel = !!(tp->sk.opts & NS_SO_NOFLOWLABEL6),
+		.flowlabel = v4 ? 0 : tp->sk.flow_label6 & 0xfffff, /* (IPV6_FLOWINFO_SEND's connect) */
 		.ext = v4 ? NULL : tp->sk.sticky6,
 		.bound_nic = tp->sk.bound_nic,
 	};

@@ -145,6 +145,12 @@ struct tcp_sock *tcp_tw_split(struct tcp_sock *tp)
 	tw->sk.errq_mem = 0;
 	tw->sk.mc4 = NULL;
 	tw->sk.mc6 = NULL;
+	tw->sk.pktopts6 = NULL;
+	tw->sk.fl_refs = NULL;
+	/* (the block's own copy of the extension headers it sends; without
+	 * memory it sends none) */
+	tw->sk.sticky6 = NULL;
+	ns_ip6_sticky_copy(&tw->sk, &tp->sk);
 	tw->sk.wake = NULL;
 	tw->sk.wake_ctx = NULL;
 	tw->sk.released = 1;
@@ -466,10 +472,20 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	default:
 		return -EISCONN;
 	}
+	/* IPV6_FLOWINFO_SEND: sin6_flowinfo's label goes in the
+	 * connection's segments, if the socket may send it (Linux's
+	 * tcp_v6_connect: EINVAL) */
+	uint32_t label = 0;
+	if ((s->opts6 & NS_SO6_FLOWINFO_SEND) && sa.ip.family == AF_INET6) {
+		label = sa.flowinfo & 0xfffff;
+		if ((r = ns_fl_check(s, label)) < 0)
+			return r;
+	}
 	if (tp->sk.so_error) {
 		/* A failed attempt's error is consumed by a new connect. */
 		tp->sk.so_error = 0;
 	}
+	s->flow_label6 = label;
 	struct ns_ip dst = sa.ip;
 	if (ns_ip_is_any(&dst)) {
 		/* Linux: the wildcard means this host. */
@@ -1451,6 +1467,49 @@ static int tcp_pktoptions(struct tcp_sock *tp, void *v, socklen_t *len)
 	return 0;
 }
 
+/* IPV6_2292PKTOPTIONS read (RFC 2292 4.1; Linux's, TCP only): the
+ * control messages of the last segment kept (ns_ip6_note_segment), as a
+ * datagram's would be; without one, those of IPV6_PKTINFO (the
+ * interface of the last segment, and then the peer's address: Linux's
+ * choice), IPV6_HOPLIMIT (its hop limit), IPV6_TCLASS and IPV6_FLOWINFO
+ * (its flow information) and their RFC 2292 names, as Linux gives them. */
+static int tcp_pktoptions6(struct tcp_sock *tp, void *v, socklen_t *len)
+{
+	if ((int)*len < 0)
+		return -EINVAL;
+	struct ns_socket *s = &tp->sk;
+	struct msghdr m = { .msg_control = v, .msg_controllen = *len };
+	size_t used = 0;
+	if (s->pktopts6) {
+		ns_ip6_recv_cmsgs(s, s->pktopts6, s->pktopts6_len, s->pktopts6_iif, s->pktopts6_dport, &m, &used);
+		*len = (socklen_t)used;
+		return 0;
+	}
+	struct in6_pktinfo pi;
+	memset(&pi, 0, sizeof(pi));
+	pi.ipi6_ifindex = (unsigned)s->mc_index6;
+	if (s->mc_index6 && tp->raddr.family == AF_INET6)
+		memcpy(pi.ipi6_addr.s6_addr, tp->raddr.v6, 16);
+	else if (s->mc_index6 && tp->raddr.family == AF_INET)
+		ns_ip_to_v4mapped(&tp->raddr, pi.ipi6_addr.s6_addr);
+	int hl = s->mc_hops6, tc = (int)((s->rcv_flowinfo6 >> 20) & 0xff);
+	uint32_t fi = htonl(s->rcv_flowinfo6);
+	if (s->opts & NS_SO_RECVPKTINFO6)
+		ns_cmsg_put(&m, &used, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
+	if (s->opts & NS_SO_RECVHOPLIMIT6)
+		ns_cmsg_put(&m, &used, IPPROTO_IPV6, IPV6_HOPLIMIT, &hl, sizeof(hl));
+	if (s->opts & NS_SO_RECVTCLASS6)
+		ns_cmsg_put(&m, &used, IPPROTO_IPV6, IPV6_TCLASS, &tc, sizeof(tc));
+	if (s->opts6 & NS_SO6_2292PKTINFO)
+		ns_cmsg_put(&m, &used, IPPROTO_IPV6, IPV6_2292PKTINFO, &pi, sizeof(pi));
+	if (s->opts6 & NS_SO6_2292HOPLIMIT)
+		ns_cmsg_put(&m, &used, IPPROTO_IPV6, IPV6_2292HOPLIMIT, &hl, sizeof(hl));
+	if (s->opts6 & NS_SO6_FLOWINFO)
+		ns_cmsg_put(&m, &used, IPPROTO_IPV6, IPV6_FLOWINFO, &fi, sizeof(fi));
+	*len = (socklen_t)used;
+	return 0;
+}
+
 static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, socklen_t *len)
 {
 	struct tcp_sock *tp = tcp_sk(s);
@@ -1466,6 +1525,8 @@ static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 	if (level == IPPROTO_IP)
 		return ns_ip_getsockopt(s, name, v, len, tp->state == TCPS_ESTABLISHED ? &tp->raddr : NULL,
 					tp->lport);
+	if (level == IPPROTO_IPV6 && name == IPV6_2292PKTOPTIONS && s->domain == AF_INET6)
+		return tcp_pktoptions6(tp, v, len);
 	if (level == IPPROTO_IPV6)
 		return ns_ip6_getsockopt(s, name, v, len,
 					 tp->state == TCPS_ESTABLISHED ? &tp->raddr : NULL);

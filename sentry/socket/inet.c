@@ -318,6 +318,20 @@ static int inet_fastopen(struct sock *s, struct task *t, const struct kmsg *m, i
 	return r;
 }
 
+/* The calling task, for the netstack's checks that Linux makes against
+ * it (ns_socket_set_caller). */
+static void inet_caller(struct sock *s, struct task *t)
+{
+	struct userns *owner = I(s)->netns->c.owner;
+	struct ns_caller c = {
+		.tid = t->tid,
+		.euid = t->cred.euid,
+		.net_raw = ns_capable(t, owner, KCAP_NET_RAW),
+		.net_admin = ns_capable(t, owner, KCAP_NET_ADMIN),
+	};
+	ns_socket_set_caller(I(s)->ns, &c);
+}
+
 static ssize_t inet_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int flags, struct waitq **wq)
 {
 	struct iovec iov = { m->data, m->len };
@@ -337,6 +351,7 @@ static ssize_t inet_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 	if (m->ctllen) {
 		mh.msg_control = m->ctl;
 		mh.msg_controllen = m->ctllen;
+		inet_caller(s, t);
 	}
 	ssize_t r = ns_sendmsg(I(s)->ns, &mh, flags | MSG_DONTWAIT);
 	if (r == -EAGAIN)
@@ -584,6 +599,8 @@ static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, 
 		return -EPERM;
 	if (sock_debug_denied(t, level, name, val, len))
 		return -EACCES;
+	if (level == IPPROTO_IPV6)
+		inet_caller(s, t);
 	int r = ns_setsockopt(I(s)->ns, level, name, val, len);
 	if (r == 0 && level == IPPROTO_UDP)
 		deliver_local(s); /* (UDP_CORK off sent the pending datagram) */

@@ -183,6 +183,9 @@ void case_link_loopback(void);
 /* rwndcases.c */
 void case_rwnd(void);
 
+/* ip6restcases.c */
+void case_ip6_options_rest(void);
+
 /* peekoffcases.c */
 void case_peek_off(void);
 

@@ -537,6 +537,7 @@ static const struct {
 	{ "peek_off", case_peek_off },
 	{ "so_timestamping", case_so_timestamping },
 	{ "tcp_repair", case_tcp_repair },
+	{ "ip6_options_rest", case_ip6_options_rest },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

@@ -37,8 +37,10 @@ struct udp_txopt {
 	int tos;	/* IP_TOS, IPV6_TCLASS */
 	int dontfrag;	/* IPV6_DONTFRAG */
 	int gso;	/* UDP_SEGMENT */
+	uint8_t has_opt4; /* IP_RETOPTS: opt4 in place of the socket's IP_OPTIONS */
+	struct ip4_opts opt4;
 };
-#define UDP_TXOPT_NONE ((struct udp_txopt){ 0, -1, -1, -1, -1 })
+#define UDP_TXOPT_NONE ((struct udp_txopt){ .ttl = -1, .tos = -1, .dontfrag = -1, .gso = -1 })
 
 struct udp_sock {
 	struct ns_socket sk;
@@ -339,6 +341,7 @@ static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *r
 		.no_flowlabel = !!(s->opts & NS_SO_NOFLOWLABEL6),
 		.frag_size = (uint32_t)s->frag_size6,
 		.ext = v4 ? NULL : s->sticky6,
+		.opt4 = !v4 ? NULL : o && o->has_opt4 ? &o->opt4 : s->opt4,
 		.bound_nic = bound_nic,
 	};
 	if (o) {
@@ -571,7 +574,7 @@ static int cmsg_int(const struct cmsghdr *c, int *v)
  * (ip6_datagram_send_ctl: IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS,
  * IPV6_DONTFRAG, IPV6_FLOWINFO); other levels are skipped, an unknown type
  * of these is EINVAL. *src and *oif take what IP_PKTINFO/IPV6_PKTINFO
- * name. Not done: IP_RETOPTS (moat sends no IP options) and IPv6
+ * name; IP_RETOPTS the options of this datagram. Not done: IPv6
  * extension headers for one datagram (the sticky options send them):
  * EINVAL.
  */
@@ -649,6 +652,17 @@ static int send_cmsgs(const struct udp_sock *u, const struct msghdr *m, const st
 					return -EINVAL;
 				o->tos = v;
 				break;
+			case IP_RETOPTS: {
+				/* options for this datagram only, in place of
+				 * the socket's (Linux: the first 40 bytes of a
+				 * longer message; none at all sends none) */
+				int r = ip4_opts_set(s->stack, &o->opt4, CMSG_DATA(c), dl < IP4_OPT_MAX ? dl : IP4_OPT_MAX,
+						     s->net_raw);
+				if (r < 0)
+					return r;
+				o->has_opt4 = 1;
+				break;
+			}
 			case IP_PROTOCOL:
 				/* (a raw socket's protocol: checked, nothing more) */
 				if (cmsg_int(c, &v) < 0 || v < 1 || v > 255)
@@ -950,6 +964,34 @@ static void put_cmsgs6_more(struct udp_sock *u, const struct pkt *p, struct msgh
 		put_ext(m, used, IPV6_2292DSTOPTS, dst1);
 }
 
+/* IP_RECVOPTS: a received datagram's IPv4 options as this end host
+ * filled them (our address in a record route, our time in a timestamp);
+ * IP_RETOPTS: the same turned round for a reply (ip4opt.c). Linux's
+ * messages, both after IP_TOS, only for a datagram with options; an
+ * IP_RETOPTS of no bytes when nothing is to be echoed. */
+static void put_opts4(struct udp_sock *u, const struct pkt *p, struct msghdr *m, size_t *used)
+{
+	struct ns_stack *st = u->sk.stack;
+	const uint8_t *ih = pkt_at(p, p->l3_off);
+	uint32_t dst = ns_rd32(ih + 16), spec = dst;
+	/* (a broadcast or group's datagram: the interface's address) */
+	if (!ns_addr4_nic(st, dst) && p->nic && p->nic->naddr4)
+		spec = p->nic->addr4[0].addr.v4;
+	struct ip4_opts rx;
+	if (ip4_opts_received(st, ih, spec, ns_stack_now(st), &rx) < 0)
+		return;
+	if (u->sk.opts & NS_SO_RECVOPTS)
+		ns_cmsg_put(m, used, IPPROTO_IP, IP_RECVOPTS, rx.data, rx.len);
+	if (u->sk.opts & NS_SO_RETOPTS) {
+		uint8_t b[IP4_OPT_MAX];
+		int n = ip4_opts_retopts(st, &rx, b);
+		if (n < 0)
+			m->msg_flags |= MSG_CTRUNC;
+		else
+			ns_cmsg_put(m, used, IPPROTO_IP, IP_RETOPTS, b, (size_t)n);
+	}
+}
+
 static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 {
 	size_t used = 0;
@@ -986,6 +1028,8 @@ static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 			uint8_t tos = rm.tclass;
 			ns_cmsg_put(m, &used, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
 		}
+		if (u->sk.opts & (NS_SO_RECVOPTS | NS_SO_RETOPTS))
+			put_opts4(u, p, m, &used);
 		if (u->sk.opts & NS_SO_ORIGDSTADDR) {
 			/* The address and port the datagram was sent to. */
 			struct sockaddr_in od;

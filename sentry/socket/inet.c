@@ -336,6 +336,8 @@ static ssize_t inet_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 	if (m->ctllen) {
 		mh.msg_control = m->ctl;
 		mh.msg_controllen = m->ctllen;
+		/* (IP_RETOPTS: which options it may send) */
+		ns_socket_set_net_raw(I(s)->ns, ns_capable(t, I(s)->netns->c.owner, KCAP_NET_RAW));
 	}
 	ssize_t r = ns_sendmsg(I(s)->ns, &mh, flags | MSG_DONTWAIT);
 	if (r == -EAGAIN)
@@ -532,6 +534,8 @@ static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, 
 		return -EPERM;
 	if (sock_debug_denied(t, level, name, val, len))
 		return -EACCES;
+	if (level == IPPROTO_IP) /* (IP_OPTIONS: which options it may set) */
+		ns_socket_set_net_raw(I(s)->ns, ns_capable(t, I(s)->netns->c.owner, KCAP_NET_RAW));
 	int r = ns_setsockopt(I(s)->ns, level, name, val, len);
 	if (r == 0 && level == IPPROTO_UDP)
 		deliver_local(s); /* (UDP_CORK off sent the pending datagram) */
@@ -683,7 +687,15 @@ static int new_stack(struct ns_stack **out)
 	sc.wheel = net.wheel;
 	sc.no_loopback = 1;
 	seed(sc.secret, sizeof(sc.secret));
-	return ns_stack_create(&sc, out);
+	int r = ns_stack_create(&sc, out);
+	if (r == 0) {
+		/* (the wheel runs on CLOCK_MONOTONIC: ns_loop) */
+		struct timespec wall;
+		clock_gettime(CLOCK_REALTIME, &wall);
+		ns_time_t w = (ns_time_t)wall.tv_sec * NS_SEC + (ns_time_t)wall.tv_nsec;
+		ns_stack_set_wall_offset(*out, w - ns_clock_now());
+	}
+	return r;
 }
 
 int inet_net_start(struct kernel *k, struct ns_loop *loop, struct ns_wheel *wheel, const struct sandbox_net *cfg)

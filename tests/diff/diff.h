@@ -177,4 +177,7 @@ void case_rwnd(void);
 /* peekoffcases.c */
 void case_peek_off(void);
 
+/* ipoptcases.c */
+void case_ip_options(void);
+
 #endif

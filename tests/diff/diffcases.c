@@ -532,6 +532,7 @@ static const struct {
 	{ "seq_fixes2", case_seq_fixes2 },
 	{ "rwnd", case_rwnd },
 	{ "peek_off", case_peek_off },
+	{ "ip_options", case_ip_options },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

@@ -37,6 +37,11 @@ typedef void (*ns_wake_fn)(struct ns_socket *s, uint32_t events, void *ctx);
 int ns_socket_create(struct ns_stack *st, int domain, int type, int protocol,
 		     struct ns_socket **out);
 void ns_socket_set_wake(struct ns_socket *s, ns_wake_fn fn, void *ctx);
+/* Whether the caller of the next calls holds CAP_NET_RAW (IPv4 options
+ * that need it: source routes, security, unknown ones). A new socket
+ * says yes; a caller that checks capabilities says so before each
+ * setsockopt and sendmsg. */
+void ns_socket_set_net_raw(struct ns_socket *s, int on);
 
 int ns_bind(struct ns_socket *s, const struct sockaddr *addr, socklen_t len);
 int ns_connect(struct ns_socket *s, const struct sockaddr *addr, socklen_t len);

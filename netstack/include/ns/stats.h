@@ -46,6 +46,7 @@
 	X(ip4, drop_len)                                                         \
 	X(ip4, drop_csum)                                                        \
 	X(ip4, drop_options)                                                     \
+	X(ip4, drop_srcroute)                                                    \
 	X(ip4, drop_martian_src)                                                 \
 	X(ip4, drop_not_for_us)                                                  \
 	X(ip4, drop_unknown_proto)                                               \

@@ -259,54 +259,71 @@ void ip4_opts_undo(const struct ip4_opts *o, uint8_t *out)
 }
 
 /*
- * IP_RETOPTS: a received list (compiled with rx) turned round for a reply
- * and given back as a socket list reads (Linux's echo, then undo): the
- * record route and timestamp options as they came, the slots our reply
- * would fill emptied; nothing else (Linux echoes source routes too, which
- * never reach a socket here: see the top). Returns the length in out
- * (IP4_OPT_MAX bytes), or -EINVAL when a slot our reply would need is cut
- * short (Linux then gives no message and sets MSG_CTRUNC).
+ * A received list (compiled with rx) turned round for a reply (Linux's
+ * ip_options_echo): its record route and timestamp options, their
+ * pointers moved past the slots the reply fills, as a socket's list is
+ * kept; nothing else (Linux echoes source routes too, which never reach a
+ * socket here: see the top). -EINVAL when a slot the reply would need is
+ * cut short.
  */
-int ip4_opts_retopts(struct ns_stack *st, const struct ip4_opts *rx, uint8_t *out)
+int ip4_opts_echo(struct ns_stack *st, const struct ip4_opts *rx, struct ip4_opts *out)
 {
 	uint32_t n = 0;
+	memset(out, 0, sizeof(*out));
 	if (rx->rr) {
 		const uint8_t *sp = rx->data + rx->rr - 1;
-		uint8_t *op = out + n;
+		uint8_t *op = out->data + n;
 		memcpy(op, sp, sp[1]);
+		out->rr = (uint8_t)(n + 1);
 		if (rx->rr_needaddr && op[2] <= op[1]) {
 			if (op[2] + 3u > op[1])
 				return -EINVAL;
-			memset(op + op[2] - 1, 0, 4);
+			op[2] = (uint8_t)(op[2] + 4);
+			out->rr_needaddr = 1;
 		}
 		n += sp[1];
 	}
 	if (rx->ts) {
 		const uint8_t *sp = rx->data + rx->ts - 1;
-		uint8_t *op = out + n;
+		uint8_t *op = out->data + n;
 		uint32_t ol = sp[1], off = sp[2];
 		memcpy(op, sp, ol);
+		out->ts = (uint8_t)(n + 1);
 		if (off <= ol) {
 			if (rx->ts_needaddr) {
 				if (off + 3 > ol)
 					return -EINVAL;
-				memset(op + off - 1, 0, 4);
+				out->ts_needaddr = 1;
 				off += 4;
 			}
 			if (rx->ts_needtime) {
 				if (off + 3 > ol)
 					return -EINVAL;
-				if ((op[3] & 0xf) != TS_PRESPEC)
-					memset(op + off - 1, 0, 4);
-				else if (off + 7 <= ol && not_remote_unicast(st, ns_rd32(op + off - 1)))
-					memset(op + off + 3, 0, 4);
+				if ((op[3] & 0xf) != TS_PRESPEC) {
+					out->ts_needtime = 1;
+					off += 4;
+				} else if (off + 7 <= ol && not_remote_unicast(st, ns_rd32(op + off - 1))) {
+					out->ts_needtime = 1;
+					off += 8;
+				}
 			}
+			op[2] = (uint8_t)off;
 		}
 		n += ol;
 	}
 	while (n & 3)
-		out[n++] = OPT_END;
-	return (int)n;
+		out->data[n++] = OPT_END;
+	out->len = (uint8_t)n;
+	return 0;
+}
+
+int ip4_opts_retopts(struct ns_stack *st, const struct ip4_opts *rx, uint8_t *out)
+{
+	struct ip4_opts e;
+	if (ip4_opts_echo(st, rx, &e) < 0)
+		return -EINVAL;
+	ip4_opts_undo(&e, out);
+	return e.len;
 }
 
 void ns_stack_set_wall_offset(struct ns_stack *st, ns_time_t offset)

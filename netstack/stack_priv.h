@@ -309,6 +309,9 @@ int ip4_opts_compile(struct ns_stack *st, struct ip4_opts *o, const struct ip4_o
  * route without net_raw). */
 int ip4_opts_set(struct ns_stack *st, struct ip4_opts *o, const void *v, size_t n, int net_raw);
 void ip4_opts_undo(const struct ip4_opts *o, uint8_t *out);
+int ip4_opts_echo(struct ns_stack *st, const struct ip4_opts *rx, struct ip4_opts *out);
+/* IP_RETOPTS: the echo of rx read back as a socket's list; its length in
+ * out (IP4_OPT_MAX bytes), or -EINVAL (Linux: no message, MSG_CTRUNC). */
 int ip4_opts_retopts(struct ns_stack *st, const struct ip4_opts *rx, uint8_t *out);
 uint32_t ip4_opts_time(struct ns_stack *st, ns_time_t mono);
 /* Writes o->len bytes of options at h for a datagram src -> dst (dst the

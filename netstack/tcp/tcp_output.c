@@ -567,6 +567,7 @@ static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
 		.df = v4 ? tp->sk.pmtudisc != IP_PMTUDISC_DONT : 1,
 		.no_flowlabel = !!(tp->sk.opts & NS_SO_NOFLOWLABEL6),
 		.ext = v4 ? NULL : tp->sk.sticky6,
+		.opt4 = v4 ? tp->sk.opt4 : NULL,
 		.bound_nic = tp->sk.bound_nic,
 	};
 	r = ns_ip_output(st, p, &ip);
@@ -661,6 +662,7 @@ void tcp_send_synack(struct ns_stack *st, struct tcp_req *req)
 								       : req->nic;
 	/* (Linux's SYN-ACK carries the listener's extension headers) */
 	tmp.sk.sticky6 = req->listener ? req->listener->sk.sticky6 : NULL;
+	tmp.sk.opt4 = req->opt4.len ? &req->opt4 : NULL;
 	tmp.laddr = req->laddr;
 	tmp.raddr = req->raddr;
 	tmp.lport = req->lport;

@@ -348,6 +348,18 @@ static void udp_cases(void)
 	close(s);
 	close(r2);
 
+	/* a ping socket's echo request: the reply turns its options round */
+	s = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	if (s >= 0) {
+		setsockopt(s, IPPROTO_IP, IP_OPTIONS, L(7, 15, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 15);
+		setsockopt(s, IPPROTO_IP, IP_RECVOPTS, &one, sizeof(one));
+		setsockopt(s, IPPROTO_IP, IP_RETOPTS, &one, sizeof(one));
+		struct sockaddr_in pa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		uint8_t echo[12] = { 8, 0, 0, 0, 0, 0, 0, 1, 'p', 'i', 'n', 'g' };
+		TRY("ping send", sendto(s, echo, sizeof(echo), 0, (struct sockaddr *)&pa, sizeof(pa)));
+		got("ping reply got", s, NULL, NULL);
+		close(s);
+	}
 	/* an IPv6 socket's IPv4 datagram */
 	s = socket(AF_INET6, SOCK_DGRAM, 0);
 	setsockopt(s, IPPROTO_IP, IP_OPTIONS, L(7, 7, 4, 0, 0, 0, 0), 7);

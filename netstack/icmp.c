@@ -151,6 +151,7 @@ void icmp_send_error(struct ns_stack *st, const struct pkt *orig, uint8_t type, 
 	if (hlen > IP4_HDR_LEN) {
 		ip4_opts_received(st, ih, tx.src, ns_stack_now(st), &rx);
 		if (ip4_opts_echo(st, &rx, &echo) < 0) {
+			NS_STAT_INC(st, icmp_err_suppressed);
 			pkt_unref(p);
 			return;
 		}
@@ -189,6 +190,7 @@ static void echo_reply(struct ns_stack *st, struct pkt *p, const struct ns_l3_in
 	int has_opts = (ih[0] & 0xf) * 4 > IP4_HDR_LEN;
 	if (has_opts && (ip4_opts_received(st, ih, l3->dst.v4, ns_stack_now(st), &rx) < 0 ||
 			 ip4_opts_echo(st, &rx, &echo) < 0)) {
+		NS_STAT_INC(st, icmp_drop_echo_options);
 		pkt_unref(p);
 		return;
 	}

@@ -78,6 +78,7 @@
 	X(icmp, drop_unknown_type)                                               \
 	X(icmp, drop_bad_error)                                                  \
 	X(icmp, drop_nomem)                                                      \
+	X(icmp, drop_echo_options)                                               \
 	X(icmp, echo_rx)                                                         \
 	X(icmp, echo_reply_tx)                                                   \
 	X(icmp, ping_delivered)                                                  \

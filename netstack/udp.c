@@ -357,9 +357,10 @@ static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *r
 /* What a ping socket sends is an ICMP echo request, header included (RFC
  * 792; RFC 4443 4.1): the stack puts the socket's id in the identifier and
  * computes the checksum, as Linux's ping sockets do (udp_sendmsg refused
- * any other type or code with EINVAL). */
+ * any other type or code with EINVAL). o: the send's control messages
+ * (IP_TTL, IP_TOS, IP_RETOPTS...), as Linux's ping_v4_sendmsg takes them. */
 static ssize_t ping_send(struct udp_sock *u, const struct msghdr *m, const struct ns_ip *dst,
-			 const struct ns_rt *rt, int bound_nic, size_t len)
+			 const struct ns_rt *rt, int bound_nic, size_t len, const struct udp_txopt *o)
 {
 	struct ns_socket *s = &u->sk;
 	int v4 = dst->family == AF_INET;
@@ -377,7 +378,7 @@ static ssize_t ping_send(struct udp_sock *u, const struct msghdr *m, const struc
 	ns_wr16(h + 2, ns_csum_fold(ns_csum_add(sum, h, len)));
 	p->l4_off = pkt_pos(p);
 	p->ip_proto = proto;
-	struct ns_ip_tx tx = dgram_tx(s, rt, dst, proto, bound_nic, NULL);
+	struct ns_ip_tx tx = dgram_tx(s, rt, dst, proto, bound_nic, o);
 	if (v4)
 		NS_STAT_INC(s->stack, icmp_ping_tx);
 	else
@@ -847,7 +848,7 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	if (u->shut_wr)
 		return -EPIPE;
 	if (u->ping)
-		return ping_send(u, m, &dst, &rt, bound_nic, len);
+		return ping_send(u, m, &dst, &rt, bound_nic, len, &txo);
 	if (!txo.label)
 		txo.label = use_name ? send_label(u, &sa) : u->flowlabel;
 	if (more) {

@@ -779,6 +779,20 @@ void tcp_send_reset_reply(struct ns_stack *st, const struct tcp_seg_in *seg)
 	p->l4_off = pkt_pos(p);
 	struct ns_ip_tx ip = { .src = l3->dst, .dst = l3->src, .proto = IPPROTO_TCP_, .df = 1,
 			       .bound_nic = l3->nic ? l3->nic->id : 0 };
+	/* Linux ip_send_unicast_reply: the segment's IPv4 options turned
+	 * round; no reset when they cannot be */
+	struct ip4_opts rx, echo;
+	if (l3->src.family == AF_INET && seg->pkt) {
+		const uint8_t *ih = pkt_at(seg->pkt, seg->pkt->l3_off);
+		if ((ih[0] & 0xf) * 4 > IP4_HDR_LEN) {
+			if (ip4_opts_received(st, ih, l3->dst.v4, ns_stack_now(st), &rx) < 0 ||
+			    ip4_opts_echo(st, &rx, &echo) < 0) {
+				pkt_unref(p);
+				return;
+			}
+			ip.opt4 = &echo;
+		}
+	}
 	NS_STAT_INC(st, tcp_tx);
 	NS_STAT_INC(st, tcp_rst_tx);
 	ns_ip_output(st, p, &ip);

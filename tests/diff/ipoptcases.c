@@ -358,8 +358,42 @@ static void udp_cases(void)
 		uint8_t echo[12] = { 8, 0, 0, 0, 0, 0, 0, 1, 'p', 'i', 'n', 'g' };
 		TRY("ping send", sendto(s, echo, sizeof(echo), 0, (struct sockaddr *)&pa, sizeof(pa)));
 		got("ping reply got", s, NULL, NULL);
+		/* the send's own options, and its TTL */
+		setsockopt(s, IPPROTO_IP, IP_OPTIONS, NULL, 0);
+		char cb[CMSG_SPACE(8) + CMSG_SPACE(sizeof(int))];
+		memset(cb, 0, sizeof(cb));
+		struct iovec iov = { echo, sizeof(echo) };
+		struct msghdr m = { .msg_name = &pa, .msg_namelen = sizeof(pa), .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = cb, .msg_controllen = sizeof(cb) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_RETOPTS;
+		c->cmsg_len = CMSG_LEN(8);
+		memcpy(CMSG_DATA(c), L(1, 7, 7, 4, 0, 0, 0, 0), 8);
+		c = CMSG_NXTHDR(&m, c);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_TTL;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		int ttl = 9;
+		memcpy(CMSG_DATA(c), &ttl, sizeof(ttl));
+		TRY("ping cmsg send", sendmsg(s, &m, 0));
+		got("ping cmsg reply got", s, NULL, NULL);
 		close(s);
 	}
+	/* the largest datagram shrinks by the options' length */
+	static char big[65536];
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	setsockopt(s, IPPROTO_IP, IP_OPTIONS, L(7, 39, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					       0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1),
+		   40);
+	struct sockaddr_in ra = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	TRY("udp big send", sendto(s, big, 65468, 0, (struct sockaddr *)&ra, sizeof(ra)));
+	TRY("udp biggest send", sendto(s, big, 65467, 0, (struct sockaddr *)&ra, sizeof(ra)));
+	struct pollfd bp = { r, POLLIN, 0 };
+	poll(&bp, 1, 2000);
+	TRY("udp biggest got", recv(r, big, sizeof(big), MSG_DONTWAIT));
+	close(s);
 	/* an IPv6 socket's IPv4 datagram */
 	s = socket(AF_INET6, SOCK_DGRAM, 0);
 	setsockopt(s, IPPROTO_IP, IP_OPTIONS, L(7, 7, 4, 0, 0, 0, 0), 7);

@@ -135,7 +135,6 @@ void icmp_send_error(struct ns_stack *st, const struct pkt *orig, uint8_t type, 
 	ns_wr16(d + 2, 0);
 	ns_wr32(d + 4, info);
 	memcpy(d + ICMP_HDR_LEN, ih, qlen);
-	ns_wr16(d + 2, ns_csum(d, ICMP_HDR_LEN + qlen));
 
 	struct ip4_tx tx = {
 		.src = ns_addr4_nic(st, dst) ? dst : 0,
@@ -146,7 +145,8 @@ void icmp_send_error(struct ns_stack *st, const struct pkt *orig, uint8_t type, 
 	};
 	/* Linux: the datagram's record route and timestamp turned round,
 	 * as far as they were valid (a bad option's error too); no error
-	 * when they cannot be (ip4opt.c) */
+	 * when they cannot be (ip4opt.c). Its quoted header shows them as
+	 * input filled them in place (the header checksum left as it came). */
 	struct ip4_opts rx, echo;
 	if (hlen > IP4_HDR_LEN) {
 		ip4_opts_received(st, ih, tx.src, ns_stack_now(st), &rx);
@@ -156,7 +156,10 @@ void icmp_send_error(struct ns_stack *st, const struct pkt *orig, uint8_t type, 
 			return;
 		}
 		tx.opt = &echo;
+		if (qlen > IP4_HDR_LEN)
+			memcpy(d + ICMP_HDR_LEN + IP4_HDR_LEN, rx.data, NS_MIN(qlen - IP4_HDR_LEN, (uint32_t)rx.len));
 	}
+	ns_wr16(d + 2, ns_csum(d, ICMP_HDR_LEN + qlen));
 	switch (type) {
 	case ICMP_DEST_UNREACH:
 		NS_STAT_INC(st, icmp_unreach_tx);

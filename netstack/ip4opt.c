@@ -25,6 +25,14 @@
  *    are; from a socket only with CAP_NET_RAW.
  *  - CIPSO (134): Linux accepts it only with a NetLabel domain configured;
  *    moat has none, so it is always invalid (as on a Linux without one).
+ *
+ * A received list is checked on input (ip4_input: a bad one is dropped
+ * with a parameter problem pointing at the offending byte) and filled
+ * when it is read (ip4_opts_received: the header stays in the packet as
+ * it came). Replies (IP_RETOPTS, ICMP echo replies and errors, a TCP
+ * SYN-ACK and the connection it makes, a reset) carry the record route and
+ * timestamp of what they answer turned round (ip4_opts_echo); Linux turns
+ * source routes and CIPSO round too, which never get that far here.
  */
 #include "stack_priv.h"
 

@@ -479,6 +479,49 @@ START_TEST(bad_or_source_routed_options_are_dropped_and_counted)
 }
 END_TEST
 
+START_TEST(errors_and_echo_replies_turn_the_options_round)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	/* To a closed port: the unreachable carries the record route turned
+	 * round (our address recorded on input, then as the sender); its
+	 * quote shows the header as input filled it. */
+	uint8_t o[12] = { 7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	struct b_ip4 h = std_hdr();
+	h.opts = o;
+	h.optlen = sizeof(o);
+	fx_inject(udp_with(&h, 10));
+	struct b_frame f;
+	struct pkt *p = FX_EXPECT(&f);
+	ck_assert(f.is_ip && f.ip_csum_ok && f.l4_csum_ok);
+	ck_assert_uint_eq(f.icmp_type, ICMP_DEST_UNREACH);
+	ck_assert_uint_eq(f.ip.hlen, 32);
+	uint8_t want[12] = { 7, 11, 12 };
+	wr32(want + 3, B_IP_STACK);
+	wr32(want + 7, B_IP_STACK);
+	ck_assert_mem_eq(pkt_data(p) + ETH_HDR_LEN + 20, want, 12);
+	uint8_t quoted[12] = { 7, 11, 8 };
+	wr32(quoted + 3, B_IP_STACK);
+	ck_assert_mem_eq(f.data + 20, quoted, 12);
+	pkt_unref(p);
+	/* An echo request: the reply likewise; one whose timestamp leaves
+	 * no room for the reply's is not answered (Linux), and counted. */
+	h.proto = IPPROTO_ICMP_;
+	uint8_t icmp[12];
+	size_t il = b_icmp_bytes(icmp, ICMP_ECHO, 0, 0x00010002, "ping", 4);
+	fx_inject(b_ip4(&h, icmp, il));
+	p = FX_EXPECT(&f);
+	ck_assert_uint_eq(f.icmp_type, ICMP_ECHOREPLY);
+	ck_assert_mem_eq(pkt_data(p) + ETH_HDR_LEN + 20, want, 12);
+	pkt_unref(p);
+	static const uint8_t ts[16] = { 68, 16, 5, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	h.opts = ts;
+	h.optlen = sizeof(ts);
+	fx_inject(b_ip4(&h, icmp, il));
+	FX_EXPECT_NOTHING();
+	ck_assert_uint_eq(ST(icmp_drop_echo_options), 1);
+}
+END_TEST
+
 START_TEST(later_fragments_keep_only_copied_options)
 {
 	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
@@ -521,6 +564,7 @@ Suite *ipv4_suite(void)
 	ADD_FX(s, sent_options_record_our_address_and_the_time);
 	ADD_FX(s, received_options_are_filled_and_given_as_messages);
 	ADD_FX(s, bad_or_source_routed_options_are_dropped_and_counted);
+	ADD_FX(s, errors_and_echo_replies_turn_the_options_round);
 	ADD_FX(s, later_fragments_keep_only_copied_options);
 	return s;
 }

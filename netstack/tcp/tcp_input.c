@@ -100,10 +100,10 @@ void tcp_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us)
 	/* RTO = SRTT + max(G, 4 RTTVAR), with Linux's 200 ms floor on the
 	 * variance term (RFC 6298 2.4 allows a lower minimum than 1 s). */
 	uint64_t var = (uint64_t)4 * tp->rttvar_us * NS_USEC;
-	if (var < TCP_RTO_MIN)
-		var = TCP_RTO_MIN;
+	if (var < (uint64_t)tp->rto_min)
+		var = (uint64_t)tp->rto_min; /* (TCP_RTO_MIN_US) */
 	ns_time_t rto = (ns_time_t)tp->srtt_us * NS_USEC + var;
-	tp->rto = rto > TCP_RTO_MAX ? TCP_RTO_MAX : rto;
+	tp->rto = rto > tp->rto_max ? tp->rto_max : rto;
 	ns_time_t now = tcp_now(tp);
 	if (!tp->min_rtt_us || rtt_us <= tp->min_rtt_us || now - tp->min_rtt_stamp > 300 * NS_SEC) {
 		tp->min_rtt_us = rtt_us;
@@ -319,16 +319,15 @@ static void ack_for_data(struct tcp_sock *tp, uint32_t len)
 
 /* The receiver's RTT (Linux tcp_rcv_rtt_measure_ts()): data whose TSecr
  * echoes one of our TSvals took one round trip since we sent that value.
- * Millisecond resolution; a smoothed estimate (gain 1/8). It sizes the
+ * The clock's resolution; a smoothed estimate (gain 1/8). It sizes the
  * receive-buffer auto-tuning of a connection that only receives. */
 static void rcv_rtt_measure(struct tcp_sock *tp, const struct tcp_seg_in *seg)
 {
 	if (!tp->ts_ok || !seg->opt.ts_ok || !seg->opt.tsecr)
 		return;
-	uint32_t ms = tcp_tsval(tp) - seg->opt.tsecr;
-	if (ms >= 60000)
+	uint32_t us = tcp_ts_rtt_us(tp, seg->opt.tsecr);
+	if (!us)
 		return;
-	uint32_t us = ms ? ms * 1000 : 500;
 	tp->rcv_rtt_us = tp->rcv_rtt_us ? (7 * tp->rcv_rtt_us + us) / 8 : us;
 }
 
@@ -627,6 +626,7 @@ static void ack_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 			tp->bytes_acked += n;
 		}
 		tp->snd_una = ack;
+		tcp_tstamp_acked(tp);
 		if (SEQ_LT(tp->snd_nxt, ack))
 			tp->snd_nxt = ack;
 		tp->retransmits = 0;
@@ -644,11 +644,8 @@ static void ack_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 	/* RTT: a never-retransmitted segment, else the echoed timestamp
 	 * (RFC 7323 4.1; Karn's rule is why both exist). */
 	if (!have_rtt && acked && tp->ts_ok && seg->opt.ts_ok && seg->opt.tsecr) {
-		uint32_t ms = tcp_tsval(tp) - seg->opt.tsecr;
-		if (ms < 60000) {
-			have_rtt = 1;
-			rtt_us = ms ? ms * 1000 : 500;
-		}
+		rtt_us = tcp_ts_rtt_us(tp, seg->opt.tsecr);
+		have_rtt = rtt_us != 0;
 	}
 	if (have_rtt) {
 		tcp_rtt_sample(tp, rtt_us);
@@ -796,6 +793,10 @@ static int paws_reject(struct tcp_sock *tp, const struct tcp_seg_in *seg)
 	if ((int32_t)(seg->opt.tsval - tp->ts_recent) >= 0)
 		return 0;
 	if (tcp_now(tp) - tp->ts_recent_stamp > TCP_PAWS_24DAYS)
+		return 0;
+	/* No TS.Recent yet (0: a repaired connection's, or a peer whose
+	 * SYN said 0): any TSval passes, as on Linux (tcp_paws_check). */
+	if (!tp->ts_recent)
 		return 0;
 	/* A reordered duplicate ACK is no threat: a pure ACK at RCV.NXT for
 	 * SND.UNA that changes nothing, with a TSval older by less than an

@@ -13,6 +13,7 @@
  *   tcp_table.c    port binding and the demultiplexing tables
  *   tcp_socket.c   the socket ops, options and TCP_INFO
  *   tcp_buf.c      byte rings for the send and receive buffers
+ *   tcp_repair.c   repair mode (TCP_REPAIR and its options, for CRIU)
  *
  * Variables keep their RFC names (snd_una, snd_nxt, rcv_nxt, iss, irs...).
  * Sequence numbers are compared only through the SEQ_* macros.
@@ -91,6 +92,8 @@ int tcp_state_linux(enum tcp_fsm_state s);
 #define TCP_TIMEOUT_FALLBACK (3 * NS_SEC) /* RFC 6298 5.7 after SYN loss */
 #define TCP_DELACK_MIN (40 * NS_MSEC)
 #define TCP_DELACK_MAX (200 * NS_MSEC) /* RFC 5681 4.2: at most 500 ms; Linux 200 */
+#define TCP_JIFFY (4 * NS_MSEC)	       /* Linux's HZ 250: the unit of its per-socket timer bounds */
+#define TCP_THIN_LINEAR_RETRIES 6      /* Linux: a thin stream's RTOs not backed off */
 #define TCP_SYN_RETRIES 6
 #define TCP_SYNACK_RETRIES 5
 #define TCP_RETRIES2 15
@@ -190,6 +193,17 @@ enum {
 	SEG_PSH = 1u << 7,	/* holds the end of a write: sent with PSH */
 };
 
+/* A send's transmit stamps: where its last byte is, what it asked, and
+ * (for the ACK stamp's report) the payload of the segment that carried
+ * it, copied as it left. */
+struct tcp_tsreq {
+	uint32_t last;	 /* sequence number of the send's last byte */
+	uint32_t flags;	 /* NS_SOF_TX_SOFTWARE, _TX_SCHED, _TX_ACK */
+	uint8_t sent;	 /* its segment left */
+	uint32_t len;
+	uint8_t *data;	 /* NULL: none (OPT_TSONLY, or not yet sent) */
+};
+
 struct tcp_seg {
 	struct tcp_seg *next, *prev;
 	uint32_t seq, end; /* sequence space, end includes SYN/FIN */
@@ -261,6 +275,8 @@ struct tcp_req {
 	 * IP_OPTIONS are not used) */
 	struct ip4_opts opt4;
 	struct ns_timer timer;
+	uint8_t *saved_syn; /* TCP_SAVE_SYN: the SYN's headers, for the child */
+	uint32_t saved_syn_len;
 };
 
 struct tcp_listen {
@@ -306,6 +322,7 @@ struct tcp_sock {
 	uint32_t ts_recent;	     /* RFC 7323 TS.Recent */
 	ns_time_t ts_recent_stamp;
 	uint32_t ts_offset;	     /* per-connection TSval offset (RFC 7323 5.4) */
+	uint8_t ts_usec;	     /* the TSval clock counts microseconds (TCP_TIMESTAMP) */
 	uint32_t last_ack_sent;	     /* RFC 7323 Last.ACK.sent */
 
 	/* Buffers. */
@@ -318,6 +335,12 @@ struct tcp_sock {
 	uint32_t push_pt[4];
 	uint8_t push_n;
 	uint32_t push_one;	     /* the next send's cap: a write's first skb */
+	/* Sends that asked for transmit stamps (SO_TIMESTAMPING,
+	 * tcp_tstamp.c), oldest first: until the segment that carries the
+	 * last byte leaves (SCHED, SND) and, with TX_ACK, until it is
+	 * acknowledged. */
+	struct tcp_tsreq *tsq;
+	uint32_t tsq_n, tsq_cap;
 	struct tcp_rq rcvq;	     /* in-order bytes not yet read */
 	/* Its memory as Linux's skbs: one per segment queued, its bytes
 	 * and TCP_RMEM_SKB_COST, given back once all of it was read; the
@@ -429,6 +452,24 @@ struct tcp_sock {
 	uint32_t user_timeout_ms;
 	uint32_t notsent_lowat;	     /* TCP_NOTSENT_LOWAT, 0: the stack's */
 	uint8_t recvmsg_inq;	     /* TCP_INQ: TCP_CM_INQ on every read */
+	/* TCP_RTO_MIN_US, TCP_RTO_MAX_MS, TCP_DELACK_MAX_US: this socket's
+	 * bounds, whole ticks of Linux's 4 ms jiffy (HZ 250), as Linux keeps
+	 * them; the first two start from net.ipv4.tcp_rto_min_us and
+	 * tcp_rto_max_ms (tcp_rto_min() and kin read them) */
+	ns_time_t rto_min, rto_max, delack_max;
+	uint8_t thin_lto;	     /* TCP_THIN_LINEAR_TIMEOUTS */
+	uint8_t save_syn;	     /* TCP_SAVE_SYN: 1 from the IP header, 2 from the link header */
+	/* TCP_SAVED_SYN: the headers of the SYN that opened this accepted
+	 * connection, read once (then freed, as Linux) */
+	uint8_t *saved_syn;
+	uint32_t saved_syn_len;
+	/* Kept and read back; what they act on is not done here:
+	 * TCP_FASTOPEN_KEY and TCP_FASTOPEN_NO_COOKIE (no Fast Open
+	 * cookies or data in a SYN: see fastopen_qlen), TCP_TX_DELAY (a
+	 * departure time that only Linux's fq queueing discipline honours;
+	 * the sandbox's links send at once, as Linux's lo without fq) */
+	uint8_t fo_key[32], fo_key_len, fo_no_cookie;
+	uint32_t tx_delay_us;
 	int32_t linger2_s;	     /* TCP_LINGER2: <0 skip FIN_WAIT_2, 0 default */
 	uint8_t defer_accept;	     /* TCP_DEFER_ACCEPT, in SYN-ACK timeouts */
 	uint8_t urg_data_valid;	     /* an out-of-band byte is waiting */
@@ -463,6 +504,11 @@ struct tcp_sock {
 	/* The port a disconnect gave back: getsockname still shows it while
 	 * the socket is unbound (Linux keeps inet_sport, clears inet_num). */
 	uint16_t name_port;
+	/* Repair mode (tcp_repair.c): on; the queue picked (linux/tcp.h's
+	 * TCP_*_QUEUE); bind() may take a port in use (Linux's
+	 * SK_FORCE_REUSE); TCP_QUEUE_SEQ set the first byte's sequence
+	 * (snd_buf_seq) of a closed socket. */
+	uint8_t repair, repair_queue, repair_reuse, write_seq_set;
 
 	/* Timers (slots on the connection). */
 	struct ns_timer t_rtx;	     /* RTO / TLP / RACK reorder */
@@ -514,6 +560,10 @@ struct tcp_state {
 	uint32_t tso_win_divisor; /* kept for sysctl only: the stack does not defer */
 	uint32_t notsent_lowat;	/* tcp_notsent_lowat: unsent bytes a writer may leave */
 	uint8_t syncookies;	/* 1: when the SYN queue overflows (Linux default) */
+	/* tcp_rto_min_us, tcp_rto_max_ms: a new socket's bounds;
+	 * tcp_thin_linear_timeouts: every socket's TCP_THIN_LINEAR_TIMEOUTS */
+	int rto_min_us, rto_max_ms;
+	uint8_t thin_lto;
 	uint8_t sack, timestamps, window_scaling;
 	uint8_t ecn;	/* Linux tcp_ecn: 0 off, 1 request and accept, 2 accept (default) */
 	/* tcp_fastopen: kept; its bit 0 (the client's, Linux's default 1)
@@ -550,12 +600,27 @@ void tcp_mark_push(struct tcp_sock *tp, uint32_t end);
 /* Owe an ACK: now (before sleeping) or on the delayed-ACK timer. */
 void tcp_schedule_ack(struct tcp_sock *tp, int now);
 void tcp_send_syn(struct tcp_sock *tp);
+/* A record joins the retransmission queue's tail (a packet out). */
+void tcp_rtx_append(struct tcp_sock *tp, struct tcp_seg *s);
+/* The record [seq, end) holds the end of a write that asked for PSH. */
+int tcp_take_push(struct tcp_sock *tp, uint32_t seq, uint32_t end);
 void tcp_send_synack(struct ns_stack *st, struct tcp_req *req);
 void tcp_send_fin(struct tcp_sock *tp);
 /* RST for a connection (ABORT, RFC 9293 3.10.5). */
 void tcp_send_active_reset(struct tcp_sock *tp);
 /* RST in reply to a segment with no connection (RFC 9293 3.10.7.1). */
 void tcp_send_reset_reply(struct ns_stack *st, const struct tcp_seg_in *seg);
+/* tcp_tstamp.c: SO_TIMESTAMPING's transmit stamps. A send (its bytes
+ * queued, not yet pushed) notes its request; a first transmission of the
+ * data [seq, end) asks tcp_tstamp_begin whether it carries a request's
+ * last byte (1: st->tx_stamp is t until the caller's ns_ip_output is
+ * done, and the caller clears it); an ACK that moves snd_una calls
+ * tcp_tstamp_acked; tcp_tstamp_purge drops what is left. */
+void tcp_tstamp_send(struct tcp_sock *tp, const struct msghdr *m);
+int tcp_tstamp_begin(struct tcp_sock *tp, uint32_t seq, uint32_t end, struct ns_tx_stamp *t);
+void tcp_tstamp_acked(struct tcp_sock *tp);
+void tcp_tstamp_purge(struct tcp_sock *tp);
+
 /* Keepalive / zero-window probe: seq snd_una - 1, no data (Linux). */
 void tcp_send_probe(struct tcp_sock *tp);
 /* (Re)transmit one queued segment record (data copied from sndq). */
@@ -569,6 +634,9 @@ uint32_t tcp_current_mss(struct tcp_sock *tp);
 /* Bytes a write packs per skb (Linux's size goal). */
 uint32_t tcp_size_goal(struct tcp_sock *tp);
 uint32_t tcp_tsval(const struct tcp_sock *tp);
+/* The round trip since our TSval that tsecr echoes, in microseconds (0:
+ * none, older than a minute). */
+uint32_t tcp_ts_rtt_us(const struct tcp_sock *tp, uint32_t tsecr);
 /* The window to advertise (bytes, before scaling), never shrinking. */
 uint32_t tcp_select_window(struct tcp_sock *tp);
 /* The window the buffer allows now (no state changes; Linux
@@ -644,6 +712,22 @@ struct tcp_seg *tcp_seg_split(struct tcp_sock *tp, struct tcp_seg *s, uint32_t a
 void tcp_rtx_purge(struct tcp_sock *tp);
 struct tcp_seg *tcp_seg_alloc(void);
 void tcp_seg_free(struct tcp_seg *s);
+
+/* ---- tcp_repair.c ---- */
+/* TCP_REPAIR and the options that go with it; -ENOPROTOOPT for others. */
+int tcp_repair_setsockopt(struct tcp_sock *tp, int name, const void *v, socklen_t len, int val);
+int tcp_repair_getsockopt(struct tcp_sock *tp, int name, void *v, socklen_t *len);
+/* connect() of a repair socket: ESTABLISHED now, no handshake. */
+int tcp_repair_connect(struct tcp_sock *tp);
+/* send() to the receive queue: the bytes are unread data. */
+ssize_t tcp_repair_send_rcvq(struct tcp_sock *tp, const struct msghdr *m);
+/* Output goes to the send queue only (counted as sent, not sent). */
+int tcp_repair_sends_to_queue(const struct tcp_sock *tp);
+void tcp_repair_queue_sent(struct tcp_sock *tp);
+/* A receive call in repair mode: the queue to read (linux/tcp.h's
+ * TCP_RECV_QUEUE or TCP_SEND_QUEUE), or an error. */
+int tcp_repair_recv_queue(const struct tcp_sock *tp, int flags);
+ssize_t tcp_repair_peek_sndq(struct tcp_sock *tp, struct msghdr *m, size_t *copied);
 
 /* ---- tcp_rack.c ---- */
 void tcp_rack_advance(struct tcp_sock *tp, const struct tcp_seg *s, ns_time_t now, int sacked);

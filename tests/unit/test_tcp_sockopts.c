@@ -365,6 +365,146 @@ START_TEST(tos_of_a_stream_socket_keeps_the_ecn_bits_out)
 }
 END_TEST
 
+/* One report of the error queue: its payload length (or -errno) and its
+ * extended error. */
+static int errq_report(struct ns_socket *s, struct sock_extended_err *ee)
+{
+	union {
+		char b[256];
+		struct cmsghdr align;
+	} ctl;
+	char data[256];
+	struct iovec iov = { data, sizeof(data) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b) };
+	int n = (int)ns_recvmsg(s, &m, MSG_ERRQUEUE);
+	if (n < 0)
+		return n;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR)
+			memcpy(ee, CMSG_DATA(c), sizeof(*ee));
+	return n;
+}
+
+/* SO_TIMESTAMPING on TCP (Linux tcp_tx_timestamp, tcp_ack_tstamp): OPT_ID
+ * needs a connection; a send is stamped where its last byte is: SND as
+ * the segment that carries it leaves, ACK once the peer acknowledges it
+ * (quoting that segment's payload), the id the byte's place from snd_una
+ * at the time OPT_ID was set. */
+START_TEST(so_timestamping_stamps_a_sends_last_byte_as_sent_and_acknowledged)
+{
+	struct ns_socket *u;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &u), 0);
+	uint32_t f = NS_SOF_TX_SOFTWARE | NS_SOF_TX_ACK | NS_SOF_SOFTWARE | NS_SOF_OPT_ID;
+	ck_assert_int_eq(ns_setsockopt(u, SOL_SOCKET, SO_TIMESTAMPING_OLD, &f, sizeof(f)), -EINVAL);
+	ns_close(u);
+	struct t_conn c;
+	T_ACCEPT(&c);
+	ck_assert_int_eq(ns_send(c.s, "0123", 4, 0), 4);
+	struct t_in a;
+	T_EXPECT(&a);
+	t_note(&c, &a);
+	t_ack_all(&c);
+	ck_assert_int_eq(ns_setsockopt(c.s, SOL_SOCKET, SO_TIMESTAMPING_OLD, &f, sizeof(f)), 0);
+	ck_assert_int_eq(ns_send(c.s, "abcde", 5, 0), 5);
+	T_EXPECT(&a);
+	t_note(&c, &a);
+	ck_assert_uint_eq(a.len, 5);
+	struct sock_extended_err ee;
+	ck_assert_int_eq(errq_report(c.s, &ee), 14 + 20 + 20 + 5);
+	ck_assert_uint_eq(ee.ee_origin, SO_EE_ORIGIN_TIMESTAMPING);
+	ck_assert_uint_eq(ee.ee_info, SCM_TSTAMP_SND);
+	ck_assert_uint_eq(ee.ee_data, 4);
+	ck_assert_int_eq(errq_report(c.s, &ee), -EAGAIN);
+	t_ack_upto(&c, c.rcv_nxt - 1); /* (not yet the last byte) */
+	ck_assert_int_eq(errq_report(c.s, &ee), -EAGAIN);
+	t_ack_all(&c);
+	ck_assert_int_eq(errq_report(c.s, &ee), 5);
+	ck_assert_uint_eq(ee.ee_errno, ENOMSG);
+	ck_assert_uint_eq(ee.ee_info, SCM_TSTAMP_ACK);
+	ck_assert_uint_eq(ee.ee_data, 4);
+	ck_assert_int_eq(errq_report(c.s, &ee), -EAGAIN);
+	t_close(&c);
+}
+END_TEST
+
+/* tcp_repair.c: a connection taken out of one socket and put into another
+ * (CRIU): no segment at the close of the repair socket nor at the repair
+ * connect; the sequences carry over; the restored receive queue is
+ * readable, the send queue counts as sent; leaving repair sends one window
+ * probe (an ACK at snd_una - 1), and the timer retransmits the queue. */
+START_TEST(repair_moves_a_connection_without_a_segment)
+{
+	struct t_conn c;
+	T_CONNECT(&c, .nodelay = 1);
+	uint8_t in[100];
+	memset(in, 'p', sizeof(in));
+	t_send(&c, in, sizeof(in));
+	ck_assert_int_eq(t_write(c.s, 1000, 3), 1000);
+	t_drain();
+	struct sockaddr_in me;
+	socklen_t ml = sizeof(me);
+	ck_assert_int_eq(ns_getsockname(c.s, (struct sockaddr *)&me, &ml), 0);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE), -EPERM);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_REPAIR, 1), 0);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE), 0);
+	uint32_t wseq = (uint32_t)t_geti(c.s, IPPROTO_TCP, TCP_QUEUE_SEQ);
+	ck_assert_uint_eq(wseq, c.stack_iss + 1 + 1000);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_QUEUE_SEQ, 5), -EPERM); /* (established) */
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE), 0);
+	uint32_t rseq = (uint32_t)t_geti(c.s, IPPROTO_TCP, TCP_QUEUE_SEQ);
+	ck_assert_uint_eq(rseq, c.snd_nxt);
+	ns_close(c.s);
+	T_EXPECT_NONE();
+	t_run(3 * NS_SEC);
+	T_EXPECT_NONE();
+
+	struct ns_socket *s;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &s), 0);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_REPAIR, 1), 0);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE), 0);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_QUEUE_SEQ, (int)(wseq - 1000)), 0);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE), 0);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_QUEUE_SEQ, (int)(rseq - 100)), 0);
+	ck_assert_int_eq(ns_bind(s, (struct sockaddr *)&me, sizeof(me)), 0);
+	struct sockaddr_in peer = fx_sin(B_IP_PEER, c.peer_port);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&peer, sizeof(peer)), 0);
+	T_EXPECT_NONE();
+	ck_assert_int_eq(t_state(s), LS_ESTABLISHED);
+	/* TCP_TIMESTAMP: the clock reads the value set, then runs, in
+	 * microseconds for an odd one (its reads odd), else milliseconds */
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_TIMESTAMP, 1001), 0);
+	t_run(NS_MSEC);
+	ck_assert_int_eq(t_geti(s, IPPROTO_TCP, TCP_TIMESTAMP), 2001);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_TIMESTAMP, 1000), 0);
+	t_run(2 * NS_MSEC);
+	ck_assert_int_eq(t_geti(s, IPPROTO_TCP, TCP_TIMESTAMP), 1002);
+	ck_assert_int_eq(t_write(s, 100, 1), 100);
+	ck_assert_int_eq((uint32_t)t_geti(s, IPPROTO_TCP, TCP_QUEUE_SEQ), rseq);
+	int v = -1;
+	ck_assert_int_eq(ns_socket_ioctl(s, SIOCINQ, &v), 0);
+	ck_assert_int_eq(v, 100);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE), 0);
+	ck_assert_int_eq(t_write(s, 1000, 3), 1000);
+	T_EXPECT_NONE();
+	ck_assert_int_eq((uint32_t)t_geti(s, IPPROTO_TCP, TCP_QUEUE_SEQ), wseq);
+	ck_assert_int_eq(ns_socket_ioctl(s, SIOCOUTQ, &v), 0);
+	ck_assert_int_eq(v, 1000);
+	ck_assert_int_eq(unsent(s), 0);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_REPAIR, 0), 0);
+	struct t_in p;
+	T_EXPECT(&p);
+	ck_assert_int_eq(p.flags, TH_ACK);
+	ck_assert_uint_eq(p.seq, wseq - 1000 - 1);
+	ck_assert_uint_eq(p.ack, rseq);
+	ck_assert_uint_eq(p.len, 0);
+	ck_assert(t_run_until(2 * NS_SEC, &p));
+	ck_assert_uint_eq(p.seq, wseq - 1000);
+	ck_assert_uint_gt(p.len, 0);
+	ck_assert_uint_eq(p.ack, rseq);
+	ns_close(s);
+}
+END_TEST
+
 Suite *tcp_sockopts_suite(void)
 {
 	Suite *s = unit_suite("tcp_sockopts");
@@ -378,5 +518,7 @@ Suite *tcp_sockopts_suite(void)
 	ADD_FX(s, send_buffer_of_a_new_connection_is_linux_per_segment_charge);
 	ADD_FX(s, maxseg_and_port_around_a_refused_connect);
 	ADD_FX(s, tos_of_a_stream_socket_keeps_the_ecn_bits_out);
+	ADD_FX(s, so_timestamping_stamps_a_sends_last_byte_as_sent_and_acknowledged);
+	ADD_FX(s, repair_moves_a_connection_without_a_segment);
 	return s;
 }

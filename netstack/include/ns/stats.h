@@ -188,6 +188,7 @@
 	X(udp, drop_no_port)                                                     \
 	X(udp, drop_rcvbuf)                                                      \
 	X(udp, drop_filter)                                                      \
+	X(udp, drop_encap)                                                       \
 	X(udp, drop_nomem)                                                       \
 	X(tcp, rx)                                                               \
 	X(tcp, tx)                                                               \

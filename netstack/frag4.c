@@ -84,8 +84,11 @@ int frag4_output(struct ns_stack *st, struct pkt *p, uint32_t mtu,
 			break;
 		}
 		uint8_t *d = pkt_data(fp);
-		/* We send no options, so every fragment copies the header. */
+		/* Every fragment copies the header; after the first, only
+		 * the options RFC 791 marks copied stay (ip4opt.c) */
 		memcpy(d, h, hlen);
+		if (off && hlen > IP4_HDR_LEN)
+			ip4_opts_fragment(d + IP4_HDR_LEN, hlen - IP4_HDR_LEN);
 		memcpy(d + hlen, h + hlen + off, n);
 		uint16_t fo = ns_rd16(h + 6);
 		uint16_t mf = (uint16_t)(last ? (fo & IP4_MF) : IP4_MF);

@@ -135,7 +135,6 @@ void icmp_send_error(struct ns_stack *st, const struct pkt *orig, uint8_t type, 
 	ns_wr16(d + 2, 0);
 	ns_wr32(d + 4, info);
 	memcpy(d + ICMP_HDR_LEN, ih, qlen);
-	ns_wr16(d + 2, ns_csum(d, ICMP_HDR_LEN + qlen));
 
 	struct ip4_tx tx = {
 		.src = ns_addr4_nic(st, dst) ? dst : 0,
@@ -144,6 +143,23 @@ void icmp_send_error(struct ns_stack *st, const struct pkt *orig, uint8_t type, 
 		/* Linux: keep the TOS, precedence "internetwork control". */
 		.tos = (uint8_t)((ih[1] & 0x1e) | 0xc0),
 	};
+	/* Linux: the datagram's record route and timestamp turned round,
+	 * as far as they were valid (a bad option's error too); no error
+	 * when they cannot be (ip4opt.c). Its quoted header shows them as
+	 * input filled them in place (the header checksum left as it came). */
+	struct ip4_opts rx, echo;
+	if (hlen > IP4_HDR_LEN) {
+		ip4_opts_received(st, ih, tx.src, ns_stack_now(st), &rx);
+		if (ip4_opts_echo(st, &rx, &echo) < 0) {
+			NS_STAT_INC(st, icmp_err_suppressed);
+			pkt_unref(p);
+			return;
+		}
+		tx.opt = &echo;
+		if (qlen > IP4_HDR_LEN)
+			memcpy(d + ICMP_HDR_LEN + IP4_HDR_LEN, rx.data, NS_MIN(qlen - IP4_HDR_LEN, (uint32_t)rx.len));
+	}
+	ns_wr16(d + 2, ns_csum(d, ICMP_HDR_LEN + qlen));
 	switch (type) {
 	case ICMP_DEST_UNREACH:
 		NS_STAT_INC(st, icmp_unreach_tx);
@@ -169,6 +185,18 @@ static void echo_reply(struct ns_stack *st, struct pkt *p, const struct ns_l3_in
 		pkt_unref(p);
 		return;
 	}
+	/* RFC 1122 3.2.2.6: the request's record route and timestamp go
+	 * back in the reply (Linux: turned round, ip4opt.c; none when that
+	 * fails) */
+	struct ip4_opts rx, echo;
+	const uint8_t *ih = pkt_at(p, p->l3_off);
+	int has_opts = (ih[0] & 0xf) * 4 > IP4_HDR_LEN;
+	if (has_opts && (ip4_opts_received(st, ih, l3->dst.v4, ns_stack_now(st), &rx) < 0 ||
+			 ip4_opts_echo(st, &rx, &echo) < 0)) {
+		NS_STAT_INC(st, icmp_drop_echo_options);
+		pkt_unref(p);
+		return;
+	}
 	if (pkt_make_writable(p) < 0) {
 		NS_STAT_INC(st, icmp_drop_nomem);
 		pkt_unref(p);
@@ -186,6 +214,7 @@ static void echo_reply(struct ns_stack *st, struct pkt *p, const struct ns_l3_in
 		.dst = l3->src.v4,
 		.proto = IPPROTO_ICMP_,
 		.tos = l3->tos,
+		.opt = has_opts ? &echo : NULL,
 	};
 	NS_STAT_INC(st, icmp_echo_reply_tx);
 	NS_STAT_INC(st, icmp_tx);

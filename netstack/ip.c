@@ -83,6 +83,7 @@ int ns_ip_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx)
 		.mc_ttl = tx->mc_ttl,
 		.mc_loop = tx->mc_loop,
 		.bound_nic = tx->bound_nic,
+		.opt = tx->opt4,
 	};
 	return ip4_output(st, p, &t4);
 }

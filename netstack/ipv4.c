@@ -85,6 +85,19 @@ void ip4_input(struct ns_nic *nic, struct pkt *p)
 
 	NS_STAT_INC(st, ip4_rx);
 	r = ip4_parse(pkt_data(p), p->len, &ip);
+	if (r == IP4_OK && ip.hlen > IP4_HDR_LEN) {
+		/* RFC 1122 3.2.1.8: the options checked as Linux checks them
+		 * (ip4opt.c), beyond their shape (ip4_parse) */
+		uint32_t pp;
+		int srr = 0;
+		if (ip4_opts_check(st, pkt_data(p), &pp, &srr) < 0) {
+			r = IP4_ERR_OPTIONS;
+		} else if (srr) {
+			/* (Linux's accept_source_route default: ip4opt.c) */
+			NS_STAT_INC(st, ip4_drop_srcroute);
+			goto drop;
+		}
+	}
 	if (r < 0) {
 		count_parse_error(st, r);
 		if (r == IP4_ERR_OPTIONS) {
@@ -97,9 +110,12 @@ void ip4_input(struct ns_nic *nic, struct pkt *p)
 			uint32_t src = ns_rd32(h + 12), dst = ns_rd32(h + 16);
 			if (!martian_src(st, loop, src, dst, h[9]) && ns_addr4_nic(st, dst) &&
 			    (loop || !ip4_is_loopback(dst))) {
+				/* (the pointer names the offending byte) */
+				uint32_t pp = 0;
+				int srr;
+				ip4_opts_check(st, h, &pp, &srr);
 				p->l3_off = pkt_pos(p);
-				icmp_send_error(st, p, ICMP_PARAMETERPROB, 0,
-						(uint32_t)IP4_HDR_LEN << 24);
+				icmp_send_error(st, p, ICMP_PARAMETERPROB, 0, pp << 24);
 			}
 		}
 		goto drop;
@@ -239,7 +255,12 @@ static int mc_output(struct ns_stack *st, struct pkt *p, const struct ns_rt *rt,
 int ip4_output(struct ns_stack *st, struct pkt *p, const struct ip4_tx *tx)
 {
 	struct ns_rt rt;
-	int r = ns_route4(st, tx->dst, tx->src, tx->bound_nic, &rt);
+	const struct ip4_opts *opt = tx->opt && tx->opt->len ? tx->opt : NULL;
+	uint32_t hlen = IP4_HDR_LEN + (opt ? opt->len : 0);
+	/* RFC 791 3.1: a source-routed datagram goes to its first hop; the
+	 * final destination is the route's last slot (ip4_opts_build) */
+	uint32_t dst = opt && opt->srr ? opt->faddr : tx->dst;
+	int r = ns_route4(st, dst, tx->src, tx->bound_nic, &rt);
 	if (r < 0) {
 		NS_STAT_INC(st, ip4_tx_no_route);
 		pkt_unref(p);
@@ -249,30 +270,32 @@ int ip4_output(struct ns_stack *st, struct pkt *p, const struct ip4_tx *tx)
 		pkt_unref(p);
 		return -EACCES;
 	}
-	if (p->len + IP4_HDR_LEN > 65535) {
+	if (p->len + hlen > 65535) {
 		pkt_unref(p);
 		return -EMSGSIZE;
 	}
-	uint8_t *h = pkt_push(p, IP4_HDR_LEN);
+	uint8_t *h = pkt_push(p, hlen);
 	if (!h) {
 		NS_STAT_INC(st, ip4_tx_nomem);
 		pkt_unref(p);
 		return -ENOBUFS;
 	}
 	struct ip4_repr ip = {
-		.hlen = IP4_HDR_LEN,
+		.hlen = (uint8_t)hlen,
 		.tos = tx->tos,
 		.tot_len = (uint16_t)p->len,
 		.df = tx->df,
-		.ttl = ip4_is_mcast(tx->dst) ? tx->mc_ttl : tx->ttl ? tx->ttl : NS_DEFAULT_TTL,
+		.ttl = ip4_is_mcast(dst) ? tx->mc_ttl : tx->ttl ? tx->ttl : NS_DEFAULT_TTL,
 		.proto = tx->proto,
 		.src = rt.src.v4,
-		.dst = tx->dst,
+		.dst = dst,
 	};
 	ip.id = ip4_next_id(st, ip.src, ip.dst, ip.proto);
+	if (opt)
+		ip4_opts_build(st, h + IP4_HDR_LEN, opt, ip.src, tx->dst);
 	ip4_emit(h, &ip);
 	p->ip_proto = tx->proto;
-	if (ip4_is_mcast(tx->dst))
+	if (ip4_is_mcast(dst))
 		return mc_output(st, p, &rt, tx->mc_loop);
 	return ip4_output_routed(st, p, &rt);
 }

@@ -205,6 +205,8 @@ void ns_socket_fini(struct ns_socket *s)
 	free(s->pktopts6);
 	s->pktopts6 = NULL;
 	ns_fl_sock_release(s);
+	free(s->opt4);
+	s->opt4 = NULL;
 	if (!s->all_pprev)
 		return;
 	*s->all_pprev = s->all_next;
@@ -1315,6 +1317,30 @@ static int unicast_if_set(struct ns_socket *s, int *slot, int val, socklen_t len
 	return 0;
 }
 
+/* IP_OPTIONS (ip(7)): at most 40 bytes, checked as Linux checks them
+ * (ip4opt.c); none clears. On AF_INET6 sockets too, as on Linux (their
+ * IPv4 datagrams carry them). */
+static int ip4_opts_sockopt(struct ns_socket *s, const void *v, socklen_t len)
+{
+	if (len > IP4_OPT_MAX)
+		return -EINVAL;
+	if (len && !v)
+		return -EFAULT;
+	struct ip4_opts *o = malloc(sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	int r = ip4_opts_set(s->stack, o, v, len, s->caller.net_raw);
+	if (r < 0 || !o->len) {
+		free(o);
+		o = NULL;
+	}
+	if (r == 0) {
+		free(s->opt4);
+		s->opt4 = o;
+	}
+	return r;
+}
+
 int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len)
 {
 	int val = 0;
@@ -1347,6 +1373,8 @@ int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len
 	else if (len >= 1)
 		val = *(const uint8_t *)v;
 	switch (name) {
+	case IP_OPTIONS:
+		return ip4_opts_sockopt(s, v, len);
 	case IP_TTL:
 		if (len < 1)
 			return -EINVAL;
@@ -1391,10 +1419,9 @@ int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len
 	case IP_RECVTOS:
 		set_flag(s, NS_SO_RECVTOS, val);
 		return 0;
-	/* The IP options of received datagrams as control messages: kept
-	 * and read back (ping sets IP_RETOPTS). The stack does not pass
-	 * received IPv4 options up, so no message is ever added; Linux adds
-	 * one only for a datagram that carried options. */
+	/* The IP options of received datagrams as control messages (only
+	 * for a datagram that carried options, as Linux): IP_RECVOPTS as
+	 * they came, IP_RETOPTS turned round for a reply (ip4opt.c). */
 	case IP_RECVOPTS:
 		set_flag(s, NS_SO_RECVOPTS, val);
 		return 0;
@@ -1522,6 +1549,16 @@ int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, con
 		if (!peer || ns_route(s->stack, peer, NULL, s->bound_nic, &rt) < 0)
 			return -ENOTCONN;
 		return put_int(v, len, rt.mtu < 65535 ? (int)rt.mtu : 65535);
+	}
+	case IP_OPTIONS: {
+		/* Linux: the list as it was given, cut to the length asked */
+		uint8_t b[IP4_OPT_MAX];
+		if (!s->opt4) {
+			*len = 0;
+			return 0;
+		}
+		ip4_opts_undo(s->opt4, b);
+		return put_bytes(v, len, b, s->opt4->len);
 	}
 	case IP_TTL:
 		return put_int(v, len, s->ttl < 0 ? NS_DEFAULT_TTL : s->ttl);

@@ -172,6 +172,7 @@ struct tcp_state;
 
 struct ns_stack {
 	struct ns_wheel *wheel;
+	ns_time_t wall_offset; /* the wall clock minus the wheel's (IPv4 timestamp options) */
 	struct ns_tx_stamp *tx_stamp; /* a send's request while it is in ns_ip_output, else NULL */
 	struct ns_wheel own_wheel;
 	struct ns_stats stats;
@@ -294,6 +295,7 @@ struct ip4_tx {
 	uint8_t mc_ttl;	   /* to a multicast group: this TTL (0: stays on the host) */
 	uint8_t mc_loop;   /* ... and a copy to our own members of the group */
 	int bound_nic;
+	const struct ip4_opts *opt; /* IPv4 options, NULL: none */
 };
 /*
  * Send a transport payload (data at the transport header). Pushes the IPv4
@@ -302,6 +304,53 @@ struct ip4_tx {
  * -EACCES (broadcast without permission), -ENOBUFS.
  */
 int ip4_output(struct ns_stack *st, struct pkt *p, const struct ip4_tx *tx);
+
+/* ---- ip4opt.c: IPv4 options (RFC 791 3.1) ---- */
+#define IP4_OPT_MAX 40
+/* A checked option list: a socket's (IP_OPTIONS, IP_RETOPTS sent) or a
+ * received one. Offsets are those of an option in data, plus one (0: none). */
+struct ip4_opts {
+	uint8_t len; /* bytes of data, a multiple of 4 */
+	uint8_t srr, rr, ts;
+	uint8_t strict;	     /* the source route is strict */
+	uint8_t rr_needaddr; /* output fills the record route's next slot */
+	uint8_t ts_needaddr, ts_needtime; /* ... and the timestamp's */
+	uint8_t cipso;
+	uint32_t faddr; /* a socket's source route: its first hop */
+	uint8_t data[IP4_OPT_MAX];
+};
+/* What a receiving end host writes into a received list. */
+struct ip4_opt_rx {
+	uint32_t spec_dst; /* our address, as recorded */
+	uint32_t ms;	   /* the time, as ip4_opts_time() */
+};
+int ip4_opts_compile(struct ns_stack *st, struct ip4_opts *o, const struct ip4_opt_rx *rx, int net_raw,
+		     uint32_t *pp);
+/* A socket's list from n bytes at v (IP_OPTIONS, the IP_RETOPTS control
+ * message): 0, -EINVAL (over 40 bytes or malformed), -EPERM (a source
+ * route without net_raw). */
+int ip4_opts_set(struct ns_stack *st, struct ip4_opts *o, const void *v, size_t n, int net_raw);
+void ip4_opts_undo(const struct ip4_opts *o, uint8_t *out);
+int ip4_opts_echo(struct ns_stack *st, const struct ip4_opts *rx, struct ip4_opts *out);
+/* IP_RETOPTS: the echo of rx read back as a socket's list; its length in
+ * out (IP4_OPT_MAX bytes), or -EINVAL (Linux: no message, MSG_CTRUNC). */
+int ip4_opts_retopts(struct ns_stack *st, const struct ip4_opts *rx, uint8_t *out);
+uint32_t ip4_opts_time(struct ns_stack *st, ns_time_t mono);
+/* Writes o->len bytes of options at h for a datagram src -> dst (dst the
+ * final destination). */
+void ip4_opts_build(struct ns_stack *st, uint8_t *h, const struct ip4_opts *o, uint32_t src, uint32_t dst);
+void ip4_opts_fragment(uint8_t *opt, uint32_t n);
+/* The received options of the datagram whose IPv4 header is at ih (read
+ * on delivery: the header stays in the packet, as it came), compiled as
+ * the end host sees them (spec_dst, our address, recorded; the time
+ * `when`): 0 and *o, or -ENOENT when the header has none. */
+int ip4_opts_received(struct ns_stack *st, const uint8_t *ih, uint32_t spec_dst, ns_time_t when,
+		      struct ip4_opts *o);
+/* Input's check of the options of the header at ih (ip4_parse passed, or
+ * failed only at the options): 0, or -EINVAL with *pp the offending
+ * byte's offset in the header (RFC 792's parameter problem pointer).
+ * *srr: a source route is there. */
+int ip4_opts_check(struct ns_stack *st, const uint8_t *ih, uint32_t *pp, int *srr);
 /* Send an already-built IPv4 packet (data at the IP header) via `rt`. */
 int ip4_output_routed(struct ns_stack *st, struct pkt *p, const struct ns_rt *rt);
 /* Report a locally generated error for a packet that could not be sent
@@ -326,6 +375,7 @@ struct ns_ip_tx {
 	uint32_t frag_size;   /* v6: fragments at most this (IPV6_MTU), 0: the path MTU */
 	uint32_t flowlabel;   /* v6: this flow label (IPV6_FLOWINFO_SEND), 0: as no_flowlabel says */
 	const struct ns_ip6_sticky *ext; /* v6: extension headers to send, NULL none */
+	const struct ip4_opts *opt4;	 /* v4: options to send, NULL none */
 	int bound_nic;	   /* SO_BINDTODEVICE / sin6_scope_id, 0 none */
 };
 /* Send a transport payload (data at the transport header) to tx->dst, by
@@ -699,8 +749,10 @@ struct ns_txopt {
 	uint32_t ts_flags;
 	int has_id;	/* a SCM_TS_OPT_ID gave ts_id */
 	uint32_t ts_id;
+	uint8_t has_opt4; /* IP_RETOPTS: opt4 in place of the socket's IP_OPTIONS */
+	struct ip4_opts opt4;
 };
-#define NS_TXOPT_NONE ((struct ns_txopt){ 0, -1, -1, -1, -1, NULL, 0, 0, 0, 0 })
+#define NS_TXOPT_NONE ((struct ns_txopt){ .ttl = -1, .tos = -1, .dontfrag = -1, .gso = -1 })
 /* One IPPROTO_IPV6 control message of a send (or of
  * IPV6_2292PKTOPTIONS), checked as Linux's ip6_datagram_send_ctl checks
  * it, into o; IPV6_PKTINFO's source and interface into *src and *oif
@@ -831,6 +883,7 @@ struct ns_socket {
 	 * the flow label its connect() chose (Linux's np->flow_label) */
 	struct ns_fl_ref *fl_refs;
 	uint32_t flow_label6;
+	struct ip4_opts *opt4; /* IP_OPTIONS, NULL while none */
 	uint32_t opts;	   /* NS_SO_* */
 	uint32_t opts6;	   /* NS_SO6_* */
 	int rcvbuf, sndbuf;

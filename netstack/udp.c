@@ -333,6 +333,7 @@ static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *r
 		.no_flowlabel = !!(s->opts & NS_SO_NOFLOWLABEL6),
 		.frag_size = (uint32_t)s->frag_size6,
 		.ext = v4 ? NULL : o && o->ext ? o->ext : s->sticky6,
+		.opt4 = !v4 ? NULL : o && o->has_opt4 ? &o->opt4 : s->opt4,
 		.bound_nic = bound_nic,
 	};
 	if (o) {
@@ -348,7 +349,8 @@ static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *r
 /* What a ping socket sends is an ICMP echo request, header included (RFC
  * 792; RFC 4443 4.1): the stack puts the socket's id in the identifier and
  * computes the checksum, as Linux's ping sockets do (udp_sendmsg refused
- * any other type or code with EINVAL). */
+ * any other type or code with EINVAL). o: the send's control messages
+ * (IP_TTL, IP_TOS, IP_RETOPTS...), as Linux's ping_v4_sendmsg takes them. */
 static ssize_t ping_send(struct udp_sock *u, const struct msghdr *m, const struct ns_ip *dst,
 			 const struct ns_rt *rt, int bound_nic, size_t len, const struct ns_txopt *o)
 {
@@ -368,7 +370,7 @@ static ssize_t ping_send(struct udp_sock *u, const struct msghdr *m, const struc
 	ns_wr16(h + 2, ns_csum_fold(ns_csum_add(sum, h, len)));
 	p->l4_off = pkt_pos(p);
 	p->ip_proto = proto;
-	struct ns_ip_tx tx = dgram_tx(s, rt, dst, proto, bound_nic, NULL);
+	struct ns_ip_tx tx = dgram_tx(s, rt, dst, proto, bound_nic, o);
 	if (v4)
 		NS_STAT_INC(s->stack, icmp_ping_tx);
 	else
@@ -608,8 +610,8 @@ static int cmsg_int(const struct cmsghdr *c, int *v)
  * (ip6_datagram_send_ctl: IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS,
  * IPV6_DONTFRAG, IPV6_FLOWINFO, the extension headers); other levels are
  * skipped, an unknown type of these is EINVAL. *src and *oif take what
- * IP_PKTINFO/IPV6_PKTINFO name. Not done: IP_RETOPTS (moat sends no IP
- * options): EINVAL. o->ext may be set on an error too (the caller frees it).
+ * IP_PKTINFO/IPV6_PKTINFO name; IP_RETOPTS the options of this datagram.
+ * o->ext may be set on an error too (the caller frees it).
  */
 static int send_cmsgs(const struct udp_sock *u, const struct msghdr *m, const struct ns_ip *dst,
 		      struct ns_txopt *o, struct ns_ip *src, int *oif)
@@ -697,6 +699,17 @@ static int send_cmsgs(const struct udp_sock *u, const struct msghdr *m, const st
 					return -EINVAL;
 				o->tos = v;
 				break;
+			case IP_RETOPTS: {
+				/* options for this datagram only, in place of
+				 * the socket's (Linux: the first 40 bytes of a
+				 * longer message; none at all sends none) */
+				int r = ip4_opts_set(s->stack, &o->opt4, CMSG_DATA(c), dl < IP4_OPT_MAX ? dl : IP4_OPT_MAX,
+						     s->caller.net_raw);
+				if (r < 0)
+					return r;
+				o->has_opt4 = 1;
+				break;
+			}
 			case IP_PROTOCOL:
 				/* (a raw socket's protocol: checked, nothing more) */
 				if (cmsg_int(c, &v) < 0 || v < 1 || v > 255)
@@ -902,6 +915,34 @@ static void rx_meta_get(const struct pkt *p, struct rx_meta *rm)
 	}
 }
 
+/* IP_RECVOPTS: a received datagram's IPv4 options as this end host
+ * filled them (our address in a record route, our time in a timestamp);
+ * IP_RETOPTS: the same turned round for a reply (ip4opt.c). Linux's
+ * messages, both after IP_TOS, only for a datagram with options; an
+ * IP_RETOPTS of no bytes when nothing is to be echoed. */
+static void put_opts4(struct udp_sock *u, const struct pkt *p, struct msghdr *m, size_t *used)
+{
+	struct ns_stack *st = u->sk.stack;
+	const uint8_t *ih = pkt_at(p, p->l3_off);
+	uint32_t dst = ns_rd32(ih + 16), spec = dst;
+	/* (a broadcast or group's datagram: the interface's address) */
+	if (!ns_addr4_nic(st, dst) && p->nic && p->nic->naddr4)
+		spec = p->nic->addr4[0].addr.v4;
+	struct ip4_opts rx;
+	if (ip4_opts_received(st, ih, spec, ns_stack_now(st), &rx) < 0)
+		return;
+	if (u->sk.opts & NS_SO_RECVOPTS)
+		ns_cmsg_put(m, used, IPPROTO_IP, IP_RECVOPTS, rx.data, rx.len);
+	if (u->sk.opts & NS_SO_RETOPTS) {
+		uint8_t b[IP4_OPT_MAX];
+		int n = ip4_opts_retopts(st, &rx, b);
+		if (n < 0)
+			m->msg_flags |= MSG_CTRUNC;
+		else
+			ns_cmsg_put(m, used, IPPROTO_IP, IP_RETOPTS, b, (size_t)n);
+	}
+}
+
 static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 {
 	size_t used = 0;
@@ -943,6 +984,8 @@ static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 			uint8_t tos = rm.tclass;
 			ns_cmsg_put(m, &used, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
 		}
+		if (u->sk.opts & (NS_SO_RECVOPTS | NS_SO_RETOPTS))
+			put_opts4(u, p, m, &used);
 		if (u->sk.opts & NS_SO_ORIGDSTADDR) {
 			/* The address and port the datagram was sent to. */
 			struct sockaddr_in od;

@@ -134,7 +134,10 @@ int ip4_parse(const uint8_t *b, uint32_t len, struct ip4_repr *r)
 
 void ip4_emit(uint8_t *b, const struct ip4_repr *r)
 {
-	b[0] = 0x45;
+	/* (options, when hlen says so, are already at b + 20: the checksum
+	 * covers them) */
+	uint32_t hlen = r->hlen > IP4_HDR_LEN ? r->hlen : IP4_HDR_LEN;
+	b[0] = (uint8_t)(0x40 | (hlen / 4));
 	b[1] = r->tos;
 	ns_wr16(b + 2, r->tot_len);
 	ns_wr16(b + 4, r->id);
@@ -145,7 +148,7 @@ void ip4_emit(uint8_t *b, const struct ip4_repr *r)
 	ns_wr16(b + 10, 0);
 	ns_wr32(b + 12, r->src);
 	ns_wr32(b + 16, r->dst);
-	ns_wr16(b + 10, ns_csum(b, IP4_HDR_LEN));
+	ns_wr16(b + 10, ns_csum(b, hlen));
 }
 
 /* ---- IPv6 ---- */

@@ -89,7 +89,8 @@ enum ip4_parse_err {
 
 /* Validates version, IHL, total length against `len`, checksum, options. */
 int ip4_parse(const uint8_t *b, uint32_t len, struct ip4_repr *r);
-/* Writes a 20-byte header (hlen must be 20) with its checksum. */
+/* Writes the header of hlen bytes (20 when less) with its checksum; the
+ * options past the first 20 bytes must already be in place. */
 void ip4_emit(uint8_t *b, const struct ip4_repr *r);
 
 #define IP4_ADDR(a, b, c, d) \

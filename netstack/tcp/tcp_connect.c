@@ -279,6 +279,14 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 		tcp_free(tp);
 		return NULL;
 	}
+	if (req->opt4.len) {
+		tp->sk.opt4 = malloc(sizeof(*tp->sk.opt4));
+		if (!tp->sk.opt4) {
+			tcp_free(tp);
+			return NULL;
+		}
+		*tp->sk.opt4 = req->opt4;
+	}
 	tp->sk.peek_off = lp->sk.peek_off;
 	/* Linux's tcp_v4_syn_recv_sock takes these from the ACK that
 	 * completes the handshake: its TOS (rcv_tos), its TTL as the
@@ -397,6 +405,21 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	return tp;
 }
 
+/* Linux tcp_v4_save_options: the IPv4 options of the segment that makes
+ * the request (the SYN; a SYN cookie's final ACK), echoed for the
+ * answer; none when they cannot be (ip4_opts_echo). */
+static void req_opts4(struct ns_stack *st, const struct tcp_seg_in *seg, struct tcp_req *req)
+{
+	struct ip4_opts rx;
+	req->opt4.len = 0;
+	if (seg->l3->src.family != AF_INET || !seg->pkt)
+		return;
+	const uint8_t *ih = pkt_at(seg->pkt, seg->pkt->l3_off);
+	if (ip4_opts_received(st, ih, seg->l3->dst.v4, ns_stack_now(st), &rx) < 0 ||
+	    ip4_opts_echo(st, &rx, &req->opt4) < 0)
+		req->opt4.len = 0;
+}
+
 static void req_from_syn(struct tcp_sock *lp, const struct tcp_seg_in *seg, struct tcp_req *req)
 {
 	struct ns_stack *st = lp->sk.stack;
@@ -418,6 +441,7 @@ static void req_from_syn(struct tcp_sock *lp, const struct tcp_seg_in *seg, stru
 	/* RFC 3168 6.1.1: ECE and CWR in the SYN ask for ECN. */
 	req->ecn_ok = (seg->flags & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR) && ts->ecn;
 	req->nic = seg->l3->nic ? seg->l3->nic->id : 0;
+	req_opts4(st, seg, req);
 }
 
 /* TCP_SAVE_SYN: the SYN's IP and TCP headers, options included, as they
@@ -550,6 +574,7 @@ static struct tcp_sock *cookie_ack(struct tcp_sock *lp, struct tcp_seg_in *seg)
 		if ((int32_t)(seg->opt.tsecr - now_ms) > 0)
 			req.ts_offset = seg->opt.tsecr - now_ms;
 	}
+	req_opts4(st, seg, &req);
 	NS_STAT_INC(st, tcp_syncookies_recv);
 	return child_create(lp, seg, &req);
 }

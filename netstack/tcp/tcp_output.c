@@ -582,6 +582,7 @@ static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
 		.no_flowlabel = !!(tp->sk.opts & NS_SO_NOFLOWLABEL6),
 		.flowlabel = v4 ? 0 : tp->sk.flow_label6 & 0xfffff, /* (IPV6_FLOWINFO_SEND's connect) */
 		.ext = v4 ? NULL : tp->sk.sticky6,
+		.opt4 = v4 ? tp->sk.opt4 : NULL,
 		.bound_nic = tp->sk.bound_nic,
 	};
 	/* SO_TIMESTAMPING: the first transmission of a send's last byte
@@ -682,6 +683,7 @@ void tcp_send_synack(struct ns_stack *st, struct tcp_req *req)
 								       : req->nic;
 	/* (Linux's SYN-ACK carries the listener's extension headers) */
 	tmp.sk.sticky6 = req->listener ? req->listener->sk.sticky6 : NULL;
+	tmp.sk.opt4 = req->opt4.len ? &req->opt4 : NULL;
 	tmp.laddr = req->laddr;
 	tmp.raddr = req->raddr;
 	tmp.lport = req->lport;
@@ -798,6 +800,20 @@ void tcp_send_reset_reply(struct ns_stack *st, const struct tcp_seg_in *seg)
 	p->l4_off = pkt_pos(p);
 	struct ns_ip_tx ip = { .src = l3->dst, .dst = l3->src, .proto = IPPROTO_TCP_, .df = 1,
 			       .bound_nic = l3->nic ? l3->nic->id : 0 };
+	/* Linux ip_send_unicast_reply: the segment's IPv4 options turned
+	 * round; no reset when they cannot be */
+	struct ip4_opts rx, echo;
+	if (l3->src.family == AF_INET && seg->pkt) {
+		const uint8_t *ih = pkt_at(seg->pkt, seg->pkt->l3_off);
+		if ((ih[0] & 0xf) * 4 > IP4_HDR_LEN) {
+			if (ip4_opts_received(st, ih, l3->dst.v4, ns_stack_now(st), &rx) < 0 ||
+			    ip4_opts_echo(st, &rx, &echo) < 0) {
+				pkt_unref(p);
+				return;
+			}
+			ip.opt4 = &echo;
+		}
+	}
 	NS_STAT_INC(st, tcp_tx);
 	NS_STAT_INC(st, tcp_rst_tx);
 	ns_ip_output(st, p, &ip);

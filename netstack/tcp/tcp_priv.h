@@ -270,6 +270,10 @@ struct tcp_req {
 			 * TCP_DEFER_ACCEPT waiting for data */
 	uint8_t ecn_ok;	/* the SYN asked for ECN and we agree (RFC 3168 6.1.1) */
 	int nic;
+	/* The SYN's IPv4 options turned round (len 0: none): the SYN-ACK and
+	 * the connection send them (Linux's ireq_opt; the listener's own
+	 * IP_OPTIONS are not used) */
+	struct ip4_opts opt4;
 	struct ns_timer timer;
 	uint8_t *saved_syn; /* TCP_SAVE_SYN: the SYN's headers, for the child */
 	uint32_t saved_syn_len;
@@ -819,10 +823,14 @@ static inline uint32_t tcp_ip_base_len(const struct tcp_sock *tp)
 }
 
 /* The IP header a segment carries, with the extension headers an IPv6
- * socket sends (IPV6_HOPOPTS, IPV6_DSTOPTS: Linux's icsk_ext_hdr_len). */
+ * socket sends (IPV6_HOPOPTS, IPV6_DSTOPTS) or the options an IPv4 one
+ * does (IP_OPTIONS): Linux's icsk_ext_hdr_len, which the MSS leaves room
+ * for. */
 static inline uint32_t tcp_ip_hdr_len(const struct tcp_sock *tp)
 {
-	return tcp_ip_base_len(tp) + (tp->raddr.family == AF_INET6 && tp->sk.sticky6 ? tp->sk.sticky6->chain_len : 0);
+	if (tp->raddr.family == AF_INET6)
+		return tcp_ip_base_len(tp) + (tp->sk.sticky6 ? tp->sk.sticky6->chain_len : 0);
+	return tcp_ip_base_len(tp) + (tp->sk.opt4 ? tp->sk.opt4->len : 0u);
 }
 
 /* RFC 9293 3.7.1: the send MSS to assume without an MSS option. */

@@ -599,8 +599,8 @@ static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, 
 		return -EPERM;
 	if (sock_debug_denied(t, level, name, val, len))
 		return -EACCES;
-	if (level == IPPROTO_IPV6)
-		inet_caller(s, t);
+	if (level == IPPROTO_IPV6 || level == IPPROTO_IP)
+		inet_caller(s, t); /* (IP_OPTIONS, the IPv6 headers: which it may set) */
 	int r = ns_setsockopt(I(s)->ns, level, name, val, len);
 	if (r == 0 && level == IPPROTO_UDP)
 		deliver_local(s); /* (UDP_CORK off sent the pending datagram) */
@@ -855,7 +855,15 @@ static int new_stack(struct ns_stack **out)
 	sc.wheel = net.wheel;
 	sc.no_loopback = 1;
 	seed(sc.secret, sizeof(sc.secret));
-	return ns_stack_create(&sc, out);
+	int r = ns_stack_create(&sc, out);
+	if (r == 0) {
+		/* (the wheel runs on CLOCK_MONOTONIC: ns_loop) */
+		struct timespec wall;
+		clock_gettime(CLOCK_REALTIME, &wall);
+		ns_time_t w = (ns_time_t)wall.tv_sec * NS_SEC + (ns_time_t)wall.tv_nsec;
+		ns_stack_set_wall_offset(*out, w - ns_clock_now());
+	}
+	return r;
 }
 
 int inet_net_start(struct kernel *k, struct ns_loop *loop, struct ns_wheel *wheel, const struct sandbox_net *cfg)

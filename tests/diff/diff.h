@@ -195,4 +195,7 @@ void case_so_timestamping(void);
 /* repaircases.c */
 void case_tcp_repair(void);
 
+/* ipoptcases.c */
+void case_ip_options(void);
+
 #endif

@@ -538,6 +538,7 @@ static const struct {
 	{ "so_timestamping", case_so_timestamping },
 	{ "tcp_repair", case_tcp_repair },
 	{ "ip6_options_rest", case_ip6_options_rest },
+	{ "ip_options", case_ip_options },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

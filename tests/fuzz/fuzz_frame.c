@@ -72,12 +72,36 @@ static void run(void)
 	static uint8_t buf[65536]; /* static: ASan poisons big stack arrays per call */
 	struct sockaddr_in from;
 	for (int i = 0; i < 16; i++) {
-		socklen_t fl = sizeof(from);
-		ssize_t n = ns_recvfrom(H.echo, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		/* The echo answers with the datagram's IPv4 options turned
+		 * round (IP_RETOPTS back as the send's control message), as
+		 * an options-aware server would. */
+		uint8_t cb[512];
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+				    .msg_iovlen = 1, .msg_control = cb, .msg_controllen = sizeof(cb) };
+		ssize_t n = ns_recvmsg(H.echo, &m, 0);
 		if (n == -EAGAIN)
 			break;
-		if (n >= 0 && from.sin_addr.s_addr != 0)
-			ns_sendto(H.echo, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
+		if (n < 0 || from.sin_addr.s_addr == 0)
+			continue;
+		uint8_t ob[CMSG_SPACE(64)];
+		struct msghdr o = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+				    .msg_iovlen = 1 };
+		iov.iov_len = (size_t)n;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+			size_t dl = c->cmsg_len - CMSG_LEN(0);
+			if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_RETOPTS || dl > 64)
+				continue;
+			memset(ob, 0, sizeof(ob));
+			o.msg_control = ob;
+			o.msg_controllen = CMSG_SPACE(dl);
+			struct cmsghdr *oc = CMSG_FIRSTHDR(&o);
+			oc->cmsg_level = IPPROTO_IP;
+			oc->cmsg_type = IP_RETOPTS;
+			oc->cmsg_len = CMSG_LEN(dl);
+			memcpy(CMSG_DATA(oc), CMSG_DATA(c), dl);
+		}
+		ns_sendmsg(H.echo, &o, 0);
 	}
 	while (ns_recv(H.sink, buf, sizeof(buf), 0) != -EAGAIN)
 		;
@@ -221,6 +245,10 @@ static void setup(uint8_t cfg)
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(7) };
 	if (ns_socket_create(H.st, AF_INET, SOCK_DGRAM, 0, &H.echo) < 0 ||
 	    ns_bind(H.echo, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		abort();
+	int one = 1;
+	if (ns_setsockopt(H.echo, IPPROTO_IP, IP_RECVOPTS, &one, sizeof(one)) < 0 ||
+	    ns_setsockopt(H.echo, IPPROTO_IP, IP_RETOPTS, &one, sizeof(one)) < 0)
 		abort();
 	sa.sin_port = htons(9);
 	struct ip_mreqn mr = { .imr_multiaddr.s_addr = htonl(FUZZ_GROUP), .imr_ifindex = nic };
@@ -391,6 +419,42 @@ static void write_seeds(const char *dir)
 			    .mf = 1 };
 	seed_frame(b_ip4(&fh, big, 1480), 0);
 	seed_write(dir, "options-and-lone-fragment");
+
+	/* IPv4 options the stack checks and fills (ip4opt.c): record route
+	 * and timestamps to the echo (which answers with them turned round),
+	 * to a closed port (the error carries them), in a ping and a SYN;
+	 * a second record route (a parameter problem), a source route. */
+	seed_begin(8 | 16);
+	static const uint8_t rrts[32] = { 7, 15, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					  68, 16, 5, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+	static const uint8_t prespec[20] = { 68, 20, 5, 3, 10, 0, 0, 2, 0, 0, 0, 0, 10, 0, 0, 9, 0, 0, 0, 0 };
+	static const uint8_t bad[8] = { 7, 3, 4, 7, 3, 4, 0, 0 };
+	static const uint8_t lsrr[8] = { 131, 7, 4, 10, 0, 0, 2, 0 };
+	struct b_ip4 rh = { .src = B_IP_PEER, .dst = B_IP_STACK, .proto = IPPROTO_UDP_, .id = 21,
+			    .opts = rrts, .optlen = sizeof(rrts) };
+	ul = b_udp_bytes(u, B_IP_PEER, 1, B_IP_STACK, 7, "rr", 2);
+	seed_frame(b_ip4(&rh, u, ul), 0);
+	rh.opts = prespec;
+	rh.optlen = sizeof(prespec);
+	seed_frame(b_ip4(&rh, u, ul), 0);
+	rh.opts = rrts;
+	rh.optlen = sizeof(rrts);
+	ul = b_udp_bytes(u, B_IP_PEER, 1, B_IP_STACK, 9999, "closed", 6);
+	seed_frame(b_ip4(&rh, u, ul), 0);
+	uint8_t pg[16];
+	size_t pl = b_icmp_bytes(pg, ICMP_ECHO, 0, 0x00010002, "ping", 4);
+	rh.proto = IPPROTO_ICMP_;
+	seed_frame(b_ip4(&rh, pg, pl), 0);
+	rh.proto = IPPROTO_TCP_;
+	seed_frame(b_ip4(&rh, syn, sizeof(syn)), 0);
+	rh.proto = IPPROTO_UDP_;
+	ul = b_udp_bytes(u, B_IP_PEER, 1, B_IP_STACK, 7, "bad", 3);
+	rh.opts = bad;
+	rh.optlen = sizeof(bad);
+	seed_frame(b_ip4(&rh, u, ul), 0);
+	rh.opts = lsrr;
+	seed_frame(b_ip4(&rh, u, ul), 0);
+	seed_write(dir, "ipv4-options");
 
 	/* IGMP (checksums repaired): a v3 general query, a v2 query for the
 	 * sink's group and another member's v2 report for it, a datagram to

@@ -18,7 +18,8 @@
  *   udp.rx            = udp drops + udp.delivered
  *   icmp.rx           = icmp drops before dispatch + echo_rx + err_rx
  *                       + ping_delivered + ping_drop (echo replies)
- *   icmp.echo_rx      = drop_bcast_echo + drop_nomem + echo_reply_tx
+ *   icmp.echo_rx      = drop_bcast_echo + drop_nomem + drop_echo_options +
+ *                       echo_reply_tx
  *   icmp.err_rx      >= drop_bad_error (the rest went to the transport;
  *                       TCP's own books are its tests' business)
  *   icmp6.rx          = icmp6 drops before dispatch + echo_rx + err_rx
@@ -55,7 +56,7 @@ static inline int books_check(struct ns_stack *st, struct ns_link *ch, uint64_t 
 	uint64_t arp_drops = s->arp_drop_malformed + s->arp_drop_bad_op + s->arp_drop_bad_sender +
 			     s->arp_drop_not_for_us;
 	uint64_t ip4_drops = s->ip4_drop_short + s->ip4_drop_version + s->ip4_drop_ihl +
-			     s->ip4_drop_len + s->ip4_drop_csum + s->ip4_drop_options +
+			     s->ip4_drop_len + s->ip4_drop_csum + s->ip4_drop_options + s->ip4_drop_srcroute +
 			     s->ip4_drop_martian_src + s->ip4_drop_not_for_us +
 			     s->ip4_drop_bcast_unicast_l2 + s->ip4_drop_unknown_proto;
 	uint64_t udp_drops = s->udp_drop_short + s->udp_drop_len + s->udp_drop_csum +
@@ -79,7 +80,7 @@ static inline int books_check(struct ns_stack *st, struct ns_link *ch, uint64_t 
 	/* Every terminal outcome of a frame, once. */
 	uint64_t outcomes = eth_drops + arp_drops + s->arp_request_rx + s->arp_reply_rx +
 			    ip4_drops + (s->ip4_reasm_frags - s->ip4_reasm_ok) + udp_drops + s->udp_delivered +
-			    icmp_pre + s->icmp_drop_bcast_echo + s->icmp_drop_nomem +
+			    icmp_pre + s->icmp_drop_bcast_echo + s->icmp_drop_nomem + s->icmp_drop_echo_options +
 			    s->icmp_echo_reply_tx + s->icmp_drop_bad_error + icmp_err_accepted +
 			    s->icmp_ping_delivered + s->icmp_ping_drop + s->icmp6_ping_delivered +
 			    s->icmp6_ping_drop +
@@ -127,8 +128,8 @@ static inline int books_check(struct ns_stack *st, struct ns_link *ch, uint64_t 
 		{ "icmp.rx = short + csum + unknown_type + echo_rx + err_rx + ping_delivered + ping_drop",
 		  s->icmp_rx, icmp_pre + s->icmp_echo_rx + s->icmp_err_rx + s->icmp_ping_delivered + s->icmp_ping_drop,
 		  0 },
-		{ "icmp.echo_rx = drop_bcast_echo + drop_nomem + echo_reply_tx", s->icmp_echo_rx,
-		  s->icmp_drop_bcast_echo + s->icmp_drop_nomem + s->icmp_echo_reply_tx, 0 },
+		{ "icmp.echo_rx = drop_bcast_echo + drop_nomem + drop_echo_options + echo_reply_tx", s->icmp_echo_rx,
+		  s->icmp_drop_bcast_echo + s->icmp_drop_nomem + s->icmp_drop_echo_options + s->icmp_echo_reply_tx, 0 },
 		{ "icmp.err_rx >= drop_bad_error", s->icmp_err_rx, s->icmp_drop_bad_error, 1 },
 		{ "sum of every frame's outcome = frames seen by eth + mcast_looped", outcomes,
 		  s->eth_rx + s->ip4_mcast_looped + s->ip6_mcast_looped, 0 },

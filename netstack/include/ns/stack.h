@@ -67,6 +67,9 @@ int ns_stack_create(const struct ns_stack_config *cfg, struct ns_stack **out);
 void ns_stack_destroy(struct ns_stack *s);
 
 struct ns_wheel *ns_stack_wheel(struct ns_stack *s);
+/* The wall clock (CLOCK_REALTIME) minus the clock that drives the wheel,
+ * in ns: IPv4 timestamp options carry the time of day. 0 until set. */
+void ns_stack_set_wall_offset(struct ns_stack *s, ns_time_t offset);
 static inline ns_time_t ns_stack_now(struct ns_stack *s);
 
 /*

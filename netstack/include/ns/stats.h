@@ -46,6 +46,7 @@
 	X(ip4, drop_len)                                                         \
 	X(ip4, drop_csum)                                                        \
 	X(ip4, drop_options)                                                     \
+	X(ip4, drop_srcroute)                                                    \
 	X(ip4, drop_martian_src)                                                 \
 	X(ip4, drop_not_for_us)                                                  \
 	X(ip4, drop_unknown_proto)                                               \
@@ -77,6 +78,7 @@
 	X(icmp, drop_unknown_type)                                               \
 	X(icmp, drop_bad_error)                                                  \
 	X(icmp, drop_nomem)                                                      \
+	X(icmp, drop_echo_options)                                               \
 	X(icmp, echo_rx)                                                         \
 	X(icmp, echo_reply_tx)                                                   \
 	X(icmp, ping_delivered)                                                  \

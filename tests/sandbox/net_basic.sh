@@ -167,7 +167,7 @@ print(s.recv(1000).decode().strip())'
 net_bg socat_tcp --ip $SIP/24 -p 127.0.0.1:$((PORT + 1)):7000 -p 127.0.0.1:$((PORT + 1)):7001/udp -- \
 	sh -c 'socat -T 5 UDP-RECVFROM:7001,fork EXEC:"tr a-z A-Z" & exec socat TCP-LISTEN:7000,fork,reuseaddr EXEC:"tr a-z A-Z"'
 S1=$LAST
-if wait_tcp $SIP 7000 20; then
+if wait_tcp $SIP 7000 120; then
 	# (generous: the answer needs a fork and an exec of tr inside the
 	# sandbox, seconds on a loaded machine. socat's -t: after its stdin
 	# ends it waits only 0.5 s for the answer by default, and then exits

@@ -20,7 +20,7 @@ stop_burn() { for p in "${BURN[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2
 trap 'stop_burn; sb_cleanup' EXIT
 net_bg echo --ip $SIP/24 -- python3 "$PWD/tests/lib/rr_echo.py" 7007
 SRV=$LAST
-wait_tcp $SIP 7007 30 || { fail echo_server_listens "$(tail -3 "$T/echo.log")"; exit 0; }
+wait_tcp $SIP 7007 120 || { fail echo_server_listens "$(tail -3 "$T/echo.log")"; exit 0; }
 for i in $(seq "$(nproc)"); do
 	bash -c 'while :; do :; done' &
 	BURN+=($!)

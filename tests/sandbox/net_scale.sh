@@ -137,7 +137,7 @@ if client_wait client "^connected" 200; then
 	echo "sentry: RSS ${before} kB, with $N idle connections ${idle} kB:" \
 		"$(per_conn "$before" "$idle") bytes per idle connection"
 	echo go >&5
-	if client_wait client "^rounds" $((ROUNDS * 2 + 300)); then
+	if client_wait client "^rounds" $((ROUNDS * 6 + 300)); then
 		after=$(rss_kb "$SENTRY")
 		echo "sentry: $(grep ^rounds "$T/client.out"); RSS after the rounds ${after} kB"
 		expect "sandbox_${N}_x_${ROUNDS}_echoes_right" \

@@ -27,7 +27,7 @@ head -c $((50 * 1024 * 1024)) /dev/urandom >"$T/www/big.bin"
 want=$(sha256sum <"$T/www/big.bin" | cut -d' ' -f1)
 net_bg http --ip $SIP/24 -p 127.0.0.1:$PORT:8000 -- python3 -m http.server -d "$T/www" 8000
 HTTP=$LAST
-if wait_tcp $SIP 8000 20; then
+if wait_tcp $SIP 8000 120; then # (python starts slowly on a busy machine)
 	pass http_server_listens
 	seq "$FETCHES" | xargs -P 20 -I{} sh -c \
 		"curl -sf --max-time 120 http://127.0.0.1:$PORT/big.bin | sha256sum | cut -d' ' -f1" >"$T/sums" 2>"$T/curl.err"
@@ -61,7 +61,7 @@ http {
 EOF
 net_bg nginx --ip $SIP/24 -p 127.0.0.1:$PORT:8080 -- nginx -c "$T/ng/nginx.conf"
 NG=$LAST
-if wait_tcp $SIP 8080 20; then
+if wait_tcp $SIP 8080 120; then
 	pass nginx_listens
 	expect nginx_index_via_published_port "hello from nginx in moat" "$(curl -sf http://127.0.0.1:$PORT/index.html)"
 	bad=0
@@ -101,7 +101,7 @@ iperf_ok() { # LOGFILE: a completed run without errors
 }
 net_bg iperf_srv --ip $SIP/24 -- iperf3 -s
 IS=$LAST
-if wait_tcp $SIP 5201 20; then
+if wait_tcp $SIP 5201 120; then
 	sleep 0.5
 	iperf3 -c $SIP -t "$IPERF_S" >"$T/i1" 2>&1
 	iperf_ok "$T/i1" && pass "iperf3_host_to_sandbox_${IPERF_S}s ($(awk '/receiver/ { print $7, $8 }' "$T/i1"))" ||

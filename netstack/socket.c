@@ -558,6 +558,8 @@ int ns_socket_create(struct ns_stack *st, int domain, int type, int protocol,
 		if (protocol != 0 && protocol != IPPROTO_TCP)
 			return -EPROTONOSUPPORT;
 		return tcp_socket_create(st, domain, out);
+	case SOCK_RAW:
+		return raw_socket_create(st, domain, protocol, out);
 	default:
 		return -ESOCKTNOSUPPORT;
 	}

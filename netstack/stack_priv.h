@@ -156,6 +156,7 @@ struct frag_table;
 struct ip6_state;
 struct udp_table;
 struct tcp_state;
+struct raw_sock;
 
 struct ns_stack {
 	struct ns_wheel *wheel;
@@ -173,6 +174,7 @@ struct ns_stack {
 	struct ip6_state *ip6;
 	struct udp_table *udp;
 	struct udp_table *ping; /* ping sockets by echo id (udp.c) */
+	struct raw_sock *raw;	/* every raw socket (raw.c) */
 	struct tcp_state *tcp;
 	/* ICMP error rate limit: token bucket (RFC 1812 4.3.2.8, Linux's
 	 * icmp_msgs_per_sec / icmp_msgs_burst). */
@@ -373,6 +375,9 @@ void icmp6_send_error(struct ns_stack *st, const struct pkt *orig, uint8_t type,
 		      uint32_t info);
 void ip6_input(struct ns_nic *nic, struct pkt *p); /* consumes p */
 int ip6_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx);
+/* Send an already-built IPv6 packet (data at the IPv6 header) via rt,
+ * fragmenting to its MTU. Consumes p. */
+int ip6_output_routed(struct ns_stack *st, struct pkt *p, const struct ns_rt *rt);
 int ns_route6(struct ns_stack *st, const uint8_t dst[16], const uint8_t *src, int bound_nic,
 	      struct ns_rt *rt);
 struct ns_nic *ns_addr6_nic(struct ns_stack *st, const uint8_t a[16]);
@@ -534,6 +539,19 @@ void udp_fini(struct ns_stack *st);
 /* ping: an ICMP echo socket (SOCK_DGRAM with IPPROTO_ICMP/ICMPV6) */
 int udp_socket_create(struct ns_stack *st, int domain, int ping, struct ns_socket **out);
 void ping_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3);
+/* A received datagram's ancillary data as socket s asked for it (IP_PKTINFO,
+ * IP_TTL, IPV6_PKTINFO...): p's IP header at l3_off, its transport
+ * header at l4_off. Sets m->msg_controllen. (Raw sockets share it.) */
+void udp_put_cmsgs(struct ns_socket *s, const struct pkt *p, struct msghdr *m);
+
+/* ---- raw.c: raw sockets (raw(7)) ---- */
+int raw_socket_create(struct ns_stack *st, int domain, int protocol, struct ns_socket **out);
+/* A copy of an incoming datagram (data at its transport header, its IP
+ * header at l3_off; after reassembly) for every raw socket of l3's
+ * family and protocol that matches. Does not consume p. Returns 1 when
+ * some raw socket was there for it (the datagram then needs no
+ * "protocol unreachable"), else 0. */
+int raw_input(struct ns_stack *st, const struct pkt *p, const struct ns_l3_info *l3);
 
 /* ---- tcp/ ---- */
 int tcp_init(struct ns_stack *st);

@@ -885,10 +885,10 @@ static void put_ext(struct msghdr *m, size_t *used, int type, const uint8_t *h)
  * extension headers (Hop-by-Hop, then the Destination Options and Routing
  * headers as they came), then RFC 2292's names of the same things. The
  * headers lie between the IPv6 header and the UDP one, checked on input. */
-static void put_cmsgs6_more(struct udp_sock *u, const struct pkt *p, struct msghdr *m, size_t *used,
+static void put_cmsgs6_more(struct ns_socket *s, const struct pkt *p, struct msghdr *m, size_t *used,
 			    const struct rx_meta *rm, int ifindex)
 {
-	uint32_t o6 = u->sk.opts6;
+	uint32_t o6 = s->opts6;
 	const uint8_t *ih = pkt_at(p, p->l3_off);
 	if (o6 & NS_SO6_FLOWINFO) {
 		/* traffic class and flow label, in network order; none when 0 */
@@ -950,26 +950,26 @@ static void put_cmsgs6_more(struct udp_sock *u, const struct pkt *p, struct msgh
 		put_ext(m, used, IPV6_2292DSTOPTS, dst1);
 }
 
-static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
+void udp_put_cmsgs(struct ns_socket *s, const struct pkt *p, struct msghdr *m)
 {
 	size_t used = 0;
 	struct rx_meta rm;
 	rx_meta_get(p, &rm);
 	int ifindex = p->nic ? p->nic->id : 0;
-	if ((u->sk.opts & NS_SO_RXQ_OVFL) && p->cookie) {
+	if ((s->opts & NS_SO_RXQ_OVFL) && p->cookie) {
 		/* Linux's sock_recv_drops: the drops before this datagram */
 		uint32_t d = (uint32_t)p->cookie;
 		ns_cmsg_put(m, &used, SOL_SOCKET, SO_RXQ_OVFL, &d, sizeof(d));
 	}
 	if (rm.dst.family == AF_INET) {
-		if (u->sk.opts & NS_SO_PKTINFO) {
+		if (s->opts & NS_SO_PKTINFO) {
 			struct in_pktinfo pi;
 			memset(&pi, 0, sizeof(pi));
 			pi.ipi_ifindex = ifindex;
 			pi.ipi_addr.s_addr = htonl(rm.dst.v4);
 			/* ipi_spec_dst: the local address a reply would come from. */
 			uint32_t spec = rm.dst.v4;
-			if (!ns_addr4_nic(u->sk.stack, spec) && p->nic && p->nic->naddr4)
+			if (!ns_addr4_nic(s->stack, spec) && p->nic && p->nic->naddr4)
 				spec = p->nic->addr4[0].addr.v4;
 			/* Linux: from 0.0.0.0, a link-scope address of the
 			 * interface; a loopback one has none. */
@@ -978,15 +978,16 @@ static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 			pi.ipi_spec_dst.s_addr = htonl(spec);
 			ns_cmsg_put(m, &used, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 		}
-		if (u->sk.opts & NS_SO_RECVTTL) {
+		if (s->opts & NS_SO_RECVTTL) {
 			int ttl = rm.hops;
 			ns_cmsg_put(m, &used, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
 		}
-		if (u->sk.opts & NS_SO_RECVTOS) {
+		if (s->opts & NS_SO_RECVTOS) {
 			uint8_t tos = rm.tclass;
 			ns_cmsg_put(m, &used, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
 		}
-		if (u->sk.opts & NS_SO_ORIGDSTADDR) {
+		/* (the ports, as Linux, only when the datagram has them) */
+		if ((s->opts & NS_SO_ORIGDSTADDR) && p->l4_off + 4 <= pkt_pos(p) + p->len) {
 			/* The address and port the datagram was sent to. */
 			struct sockaddr_in od;
 			memset(&od, 0, sizeof(od));
@@ -997,23 +998,23 @@ static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 		}
 	} else {
 		/* RFC 3542 6. */
-		if (u->sk.opts & NS_SO_RECVPKTINFO6) {
+		if (s->opts & NS_SO_RECVPKTINFO6) {
 			struct in6_pktinfo pi;
 			memset(&pi, 0, sizeof(pi));
 			memcpy(pi.ipi6_addr.s6_addr, rm.dst.v6, 16);
 			pi.ipi6_ifindex = (unsigned)ifindex;
 			ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
 		}
-		if (u->sk.opts & NS_SO_RECVHOPLIMIT6) {
+		if (s->opts & NS_SO_RECVHOPLIMIT6) {
 			int hl = rm.hops;
 			ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_HOPLIMIT, &hl, sizeof(hl));
 		}
-		if (u->sk.opts & NS_SO_RECVTCLASS6) {
+		if (s->opts & NS_SO_RECVTCLASS6) {
 			int tc = rm.tclass;
 			ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_TCLASS, &tc, sizeof(tc));
 		}
-		put_cmsgs6_more(u, p, m, &used, &rm, ifindex);
-		if (u->sk.opts & NS_SO_ORIGDSTADDR6) {
+		put_cmsgs6_more(s, p, m, &used, &rm, ifindex);
+		if ((s->opts & NS_SO_ORIGDSTADDR6) && p->l4_off + 4 <= pkt_pos(p) + p->len) {
 			struct sockaddr_in6 od;
 			memset(&od, 0, sizeof(od));
 			od.sin6_family = AF_INET6;
@@ -1029,7 +1030,7 @@ static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 	 * after the others). IPV6_RECVFRAGSIZE is kept but gives nothing, as
 	 * on Linux, whose IPv6 reassembly records no fragment size (only
 	 * netfilter's does, which the sandbox has not). */
-	if (p->frag_max && rm.dst.family == AF_INET && (u->sk.opts6 & NS_SO_RECVFRAGSIZE4)) {
+	if (p->frag_max && rm.dst.family == AF_INET && (s->opts6 & NS_SO_RECVFRAGSIZE4)) {
 		int fs = (int)p->frag_max;
 		ns_cmsg_put(m, &used, IPPROTO_IP, IP_RECVFRAGSIZE, &fs, sizeof(fs));
 	}
@@ -1135,7 +1136,7 @@ static ssize_t udp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags, siz
 		m->msg_namelen = 0;
 	}
 	if (m->msg_control)
-		put_cmsgs(u, p, m);
+		udp_put_cmsgs(s, p, m);
 	else
 		m->msg_controllen = 0;
 	ssize_t ret = (flags & MSG_TRUNC) ? (ssize_t)p->len : (ssize_t)n;

@@ -177,4 +177,7 @@ void case_rwnd(void);
 /* peekoffcases.c */
 void case_peek_off(void);
 
+/* rawcases.c */
+void case_raw_sockets(void);
+
 #endif

@@ -532,6 +532,7 @@ static const struct {
 	{ "seq_fixes2", case_seq_fixes2 },
 	{ "rwnd", case_rwnd },
 	{ "peek_off", case_peek_off },
+	{ "raw_sockets", case_raw_sockets },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

@@ -61,6 +61,10 @@ struct raw_sock {
 	uint8_t shut_rd, shut_wr;
 	uint8_t hdrincl;  /* IP_HDRINCL / IPV6_HDRINCL */
 	uint8_t nodefrag; /* IP_NODEFRAG: kept (no netfilter defragments here) */
+	/* IP_ROUTER_ALERT: kept. Linux hands such a socket the datagrams
+	 * with a Router Alert option that it forwards; a host forwards
+	 * none, so nothing more arrives here than without it. */
+	uint8_t ra;
 	int csum_off;	  /* IPV6_CHECKSUM, -1: off */
 	uint32_t icmp_filter;	   /* ICMP_FILTER: bit n drops type n */
 	uint32_t icmp6_filter[8]; /* ICMP6_FILTER: a set bit blocks the type */
@@ -189,6 +193,88 @@ int raw_input(struct ns_stack *st, const struct pkt *p, const struct ns_l3_info 
 		raw_deliver(st, r, c);
 	}
 	return taken;
+}
+
+/* ---- errors about what raw sockets sent ---- */
+
+/* Linux raw_err / rawv6_err: what errno an ICMP error means to a raw
+ * socket and whether it is hard (reported without IP_RECVERR to a
+ * connected socket). */
+static int raw_err_convert(const struct raw_sock *r, const struct ns_l4_err *e, int *hard)
+{
+	const struct ns_socket *s = &r->sk;
+	*hard = e->fatal;
+	if (e->src.family == AF_INET6) {
+		if (e->type == 2) /* packet too big */
+			*hard = s->pmtudisc6 == IPV6_PMTUDISC_DO;
+		return e->err;
+	}
+	switch (e->type) {
+	case ICMP_PARAMETERPROB:
+		*hard = 1;
+		return EPROTO;
+	case ICMP_DEST_UNREACH:
+		if (e->code == ICMP_FRAG_NEEDED) {
+			*hard = s->pmtudisc != IP_PMTUDISC_DONT;
+			return EMSGSIZE;
+		}
+		if (e->code > 15) { /* (past NR_ICMP_UNREACH) */
+			*hard = 0;
+			return EHOSTUNREACH;
+		}
+		return e->err;
+	default: /* time exceeded */
+		*hard = 0;
+		return EHOSTUNREACH;
+	}
+}
+
+void raw_err(struct ns_stack *st, const struct ns_l4_err *e, const uint8_t *ip, uint32_t ip_len,
+	     const struct ns_nic *nic)
+{
+	/* As if the error's quoted datagram came back: from its
+	 * destination to its source. */
+	struct ns_l3_info l3 = {
+		.src = e->dst,
+		.dst = e->src,
+		.nic = (struct ns_nic *)nic,
+		.proto = e->proto,
+	};
+	int v4 = e->src.family == AF_INET;
+	for (struct raw_sock *r = st->raw; r; r = r->next) {
+		if (!raw_match(r, &l3))
+			continue;
+		int recverr = ns_socket_recverr(&r->sk, e->src.family);
+		if (!recverr && !r->connected)
+			continue;
+		int hard;
+		int err = raw_err_convert(r, e, &hard);
+		if (recverr) {
+			/* Linux ip_icmp_error / ipv6_icmp_error: the quoted
+			 * data after the IP header (from it with
+			 * IP_HDRINCL), about the destination with port 0. */
+			struct ns_errq_ent q;
+			memset(&q, 0, sizeof(q));
+			q.ee.ee_errno = (uint32_t)err;
+			q.ee.ee_origin = v4 ? SO_EE_ORIGIN_ICMP : SO_EE_ORIGIN_ICMP6;
+			q.ee.ee_type = e->type;
+			q.ee.ee_code = e->code;
+			if (!v4 || (e->type == ICMP_DEST_UNREACH && e->code == ICMP_FRAG_NEEDED) ||
+			    e->type == ICMP_PARAMETERPROB)
+				q.ee.ee_info = e->info;
+			q.offender = e->offender;
+			q.addr = e->dst;
+			q.named = 1;
+			const uint8_t *data = r->hdrincl ? ip : e->l4;
+			uint32_t n = r->hdrincl ? ip_len : e->l4_len;
+			if (ns_errq_post(&r->sk, &q, data, n) < 0)
+				NS_STAT_INC(st, raw_drop_rcvbuf);
+		}
+		if (recverr || hard) {
+			r->sk.so_error = err;
+			ns_socket_wake(&r->sk);
+		}
+	}
 }
 
 /* ---- socket calls ---- */
@@ -481,6 +567,10 @@ static ssize_t raw_recvmsg(struct ns_socket *s, struct msghdr *m, int flags, siz
 	struct raw_sock *r = raw_sk(s);
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
+	/* Linux __skb_try_recv_datagram: a pending error comes first */
+	int e = ns_socket_take_error(s);
+	if (e < 0)
+		return e;
 	struct pkt *p = r->rq.head;
 	if (!p) {
 		if (r->shut_rd && !(flags & MSG_DONTWAIT))
@@ -663,6 +753,18 @@ static int raw_setsockopt(struct ns_socket *s, int level, int name, const void *
 		}
 		if (level != IPPROTO_IP)
 			return level == SOL_SOCKET ? -ENOPROTOOPT : -ENOPROTOOPT;
+		if (name == IP_ROUTER_ALERT) {
+			/* Linux ip_ra_control: not for IPPROTO_RAW; on twice
+			 * is EADDRINUSE, off when not on ENOBUFS */
+			if (s->protocol == IPPROTO_RAW)
+				return -EINVAL;
+			if ((e = int_arg(v, len, &val)) < 0)
+				return e;
+			if (!!val == r->ra)
+				return val ? -EADDRINUSE : -ENOBUFS;
+			r->ra = val != 0;
+			return 0;
+		}
 		if (name == IP_HDRINCL || name == IP_NODEFRAG) {
 			if ((e = int_arg(v, len, &val)) < 0)
 				return e;
@@ -705,6 +807,8 @@ static int raw_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 			return put_int(v, len, r->hdrincl);
 		if (name == IP_NODEFRAG)
 			return put_int(v, len, r->nodefrag);
+		if (name == IP_ROUTER_ALERT)
+			return put_int(v, len, r->ra);
 		/* (IP_PROTOCOL answers inet_num: the protocol) */
 		return ns_ip_getsockopt(s, name, v, len, peer, (uint16_t)s->protocol);
 	}

@@ -552,6 +552,12 @@ int raw_socket_create(struct ns_stack *st, int domain, int protocol, struct ns_s
  * some raw socket was there for it (the datagram then needs no
  * "protocol unreachable"), else 0. */
 int raw_input(struct ns_stack *st, const struct pkt *p, const struct ns_l3_info *l3);
+/* An ICMP error (e) about a datagram we sent, for the raw sockets of its
+ * protocol that sent it (Linux raw_icmp_error, raw6_icmp_error): ip is
+ * the quoted IP header, ip_len the bytes quoted from it; nic the
+ * interface the error came in on. */
+void raw_err(struct ns_stack *st, const struct ns_l4_err *e, const uint8_t *ip, uint32_t ip_len,
+	     const struct ns_nic *nic);
 
 /* ---- tcp/ ---- */
 int tcp_init(struct ns_stack *st);
@@ -705,6 +711,7 @@ struct ns_errq_ent {
 	struct ns_ip offender; /* who reported it; family 0: none */
 	struct ns_ip addr;     /* the destination it is about, with port */
 	uint16_t port;	       /* 0: no address (msg_name stays empty) */
+	uint8_t named;	       /* the address even with port 0 (a raw socket's report) */
 	uint32_t len;	       /* bytes of data: the quoted payload */
 	uint8_t data[];
 };

@@ -10,12 +10,14 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <linux/capability.h>
+#include <linux/errqueue.h>
 #include <linux/icmp.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -571,6 +573,157 @@ static void checksum6(void)
 	close(b);
 }
 
+
+/* IP_RECVERR: an ICMP error about what a raw socket sent (protocol 252
+ * to 127.0.0.2, which no raw socket takes: protocol unreachable), the
+ * pending error, and the error queue's report. */
+static void errors(void)
+{
+	int r = raw(AF_INET, 252);
+	struct sockaddr_in one = lo4("127.0.0.1"), two = lo4("127.0.0.2");
+	TRY("bind 252", bind(r, (struct sockaddr *)&one, sizeof(one)));
+	set_int("recverr", r, IPPROTO_IP, IP_RECVERR, 1);
+	TRY("send to .2", sendto(r, "unreachable", 11, 0, (struct sockaddr *)&two, sizeof(two)));
+	struct pollfd p = { r, POLLIN, 0 };
+	guard_begin();
+	poll(&p, 1, 1000);
+	guard_end();
+	V("poll error", "revents=%#x", p.revents);
+	get_int("so_error", r, SOL_SOCKET, SO_ERROR);
+	uint8_t b[128], cb[256];
+	struct sockaddr_in from;
+	memset(&from, 0xee, sizeof(from));
+	struct iovec io = { b, sizeof(b) };
+	struct msghdr m = { &from, sizeof(from), &io, 1, cb, sizeof(cb), 0 };
+	errno = 0;
+	ssize_t n = recvmsg(r, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
+	char a[16] = "", off[16] = "";
+	inet_ntop(AF_INET, &from.sin_addr, a, sizeof(a));
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	struct sock_extended_err ee;
+	memset(&ee, 0, sizeof(ee));
+	if (c && c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) {
+		memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+		struct sockaddr_in o;
+		memcpy(&o, CMSG_DATA(c) + sizeof(ee), sizeof(o));
+		inet_ntop(AF_INET, &o.sin_addr, off, sizeof(off));
+	}
+	V("errqueue", "ret=%zd errno=%s data='%.*s' name=%s port=%u namelen=%u flags=%#x ee_errno=%s origin=%u type=%u code=%u info=%u offender=%s",
+	  n, errname(n < 0 ? errno : 0), n > 0 ? (int)n : 0, (const char *)b, a, ntohs(from.sin_port),
+	  (unsigned)m.msg_namelen, (unsigned)m.msg_flags, errname((int)ee.ee_errno), ee.ee_origin, ee.ee_type,
+	  ee.ee_code, ee.ee_info, off);
+	get_int("so_error after", r, SOL_SOCKET, SO_ERROR);
+	/* without IP_RECVERR, unconnected: nothing; connected: the error */
+	set_int("recverr off", r, IPPROTO_IP, IP_RECVERR, 0);
+	TRY("send again 252", sendto(r, "again and again", 15, 0, (struct sockaddr *)&two, sizeof(two)));
+	settle(r);
+	get_int("so_error unconnected", r, SOL_SOCKET, SO_ERROR);
+	TRY("connect .2", connect(r, (struct sockaddr *)&two, sizeof(two)));
+	usleep(1100000); /* (the ICMP rate limit's token) */
+	TRY("send connected", send(r, "connected now", 13, 0));
+	settle(r);
+	TRY("recv reports it", recv(r, b, sizeof(b), MSG_DONTWAIT));
+	TRY("then nothing", recv(r, b, sizeof(b), MSG_DONTWAIT));
+	close(r);
+
+	/* IP_PKTINFO and IP_TTL on what a raw socket reads; FIONREAD */
+	int q = raw(AF_INET, 252);
+	set_int("q pktinfo", q, IPPROTO_IP, IP_PKTINFO, 1);
+	set_int("q recvttl", q, IPPROTO_IP, IP_RECVTTL, 1);
+	TRY("q send", sendto(q, "cm", 2, 0, (struct sockaddr *)&one, sizeof(one)));
+	settle(q);
+	int avail = -1;
+	TRY("fionread", ioctl(q, FIONREAD, &avail));
+	V("fionread value", "%d", avail);
+	m = (struct msghdr){ &from, sizeof(from), &io, 1, cb, sizeof(cb), 0 };
+	errno = 0;
+	n = recvmsg(q, &m, MSG_DONTWAIT);
+	char cm[160] = "";
+	size_t cl = 0;
+	for (c = CMSG_FIRSTHDR(&m); c && cl < sizeof(cm); c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			char x[16], y[16];
+			inet_ntop(AF_INET, &pi.ipi_addr, x, sizeof(x));
+			inet_ntop(AF_INET, &pi.ipi_spec_dst, y, sizeof(y));
+			cl += (size_t)snprintf(cm + cl, sizeof(cm) - cl, " pktinfo=%d,%s,%s", pi.ipi_ifindex, x, y);
+		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) {
+			int t;
+			memcpy(&t, CMSG_DATA(c), sizeof(t));
+			cl += (size_t)snprintf(cm + cl, sizeof(cm) - cl, " ttl=%d", t);
+		} else {
+			cl += (size_t)snprintf(cm + cl, sizeof(cm) - cl, " cmsg=%d/%d", c->cmsg_level, c->cmsg_type);
+		}
+	}
+	V("q cmsgs", "ret=%zd errno=%s%s", n, errname(n < 0 ? errno : 0), cm);
+	/* IP_ROUTER_ALERT: raw sockets only, not IPPROTO_RAW */
+	set_int("router alert", q, IPPROTO_IP, IP_ROUTER_ALERT, 1);
+	set_int("router alert again", q, IPPROTO_IP, IP_ROUTER_ALERT, 1);
+	get_int("router alert read", q, IPPROTO_IP, IP_ROUTER_ALERT);
+	set_int("router alert off", q, IPPROTO_IP, IP_ROUTER_ALERT, 0);
+	set_int("router alert off again", q, IPPROTO_IP, IP_ROUTER_ALERT, 0);
+	set_int("nodefrag", q, IPPROTO_IP, IP_NODEFRAG, 1);
+	get_int("nodefrag read", q, IPPROTO_IP, IP_NODEFRAG);
+	TRY("send oob", sendto(q, "o", 1, MSG_OOB, (struct sockaddr *)&one, sizeof(one)));
+	TRY("recv oob", recv(q, b, sizeof(b), MSG_OOB | MSG_DONTWAIT));
+	struct sockaddr_in un = lo4("127.0.0.1");
+	un.sin_family = AF_UNSPEC;
+	TRY("sendto af_unspec", sendto(q, "u", 1, 0, (struct sockaddr *)&un, sizeof(un)));
+	un.sin_family = AF_INET6;
+	TRY("sendto af_inet6", sendto(q, "u", 1, 0, (struct sockaddr *)&un, sizeof(un)));
+	close(q);
+	int rr = raw(AF_INET, IPPROTO_RAW);
+	set_int("router alert ipproto_raw", rr, IPPROTO_IP, IP_ROUTER_ALERT, 1);
+	close(rr);
+}
+
+/* IPV6_HDRINCL: the user's IPv6 header goes as given */
+static void hdrincl6(void)
+{
+	int a = raw(AF_INET6, IPPROTO_RAW), rx = raw(AF_INET6, 253);
+	struct sockaddr_in6 to = lo6();
+	uint8_t b[64];
+	memset(b, 0, sizeof(b));
+	b[0] = 0x60;
+	b[5] = 4; /* payload length */
+	b[6] = 253;
+	b[7] = 33;
+	b[23] = 1;
+	b[39] = 1;
+	memcpy(b + 40, "six!", 4);
+	TRY("send hdrincl6", sendto(a, b, 44, 0, (struct sockaddr *)&to, sizeof(to)));
+	set_int("rx recvhoplimit", rx, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1);
+	show6("rx hdrincl6", rx);
+	TRY("send hdrincl6 short", sendto(a, b, 39, 0, (struct sockaddr *)&to, sizeof(to)));
+	TRY("send hdrincl6 without address", send(a, b, 44, 0));
+	to.sin6_port = htons(17);
+	TRY("send with sin6_port 17 on ipproto_raw", sendto(a, b, 44, 0, (struct sockaddr *)&to, sizeof(to)));
+	TRY("send with sin6_port 17 on 253", sendto(rx, b, 44, 0, (struct sockaddr *)&to, sizeof(to)));
+	to.sin6_port = htons(300);
+	TRY("send with sin6_port 300", sendto(a, b, 44, 0, (struct sockaddr *)&to, sizeof(to)));
+	to.sin6_port = 0;
+	TRY("sendto short name6", sendto(rx, b, 4, 0, (struct sockaddr *)&to, 20));
+	settle(rx);
+	while (recv(rx, b, sizeof(b), MSG_DONTWAIT) > 0)
+		;
+	struct sockaddr_in6 bad = lo6();
+	bad.sin6_addr.s6_addr[0] = 0x20;
+	TRY("bind6 foreign", bind(rx, (struct sockaddr *)&bad, sizeof(bad)));
+	TRY("bind6 short", bind(rx, (struct sockaddr *)&to, 20));
+	TRY("bind6 ::1", bind(rx, (struct sockaddr *)&to, sizeof(to)));
+	TRY("connect6 ::1", connect(rx, (struct sockaddr *)&to, sizeof(to)));
+	struct sockaddr_in6 me;
+	socklen_t ml = sizeof(me);
+	errno = 0;
+	int g = getpeername(rx, (struct sockaddr *)&me, &ml);
+	R("getpeername6", g);
+	TRY("send6 connected", send(rx, "c6", 2, 0));
+	show6("rx own connected", rx);
+	close(a);
+	close(rx);
+}
+
 void case_raw_sockets(void)
 {
 	creation();
@@ -580,4 +733,6 @@ void case_raw_sockets(void)
 	hdrincl();
 	icmp6_echo();
 	checksum6();
+	errors();
+	hdrincl6();
 }

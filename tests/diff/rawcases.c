@@ -414,6 +414,9 @@ static void hdrincl(void)
 	TRY("send via ipproto_raw", sendto(rr, b, n, 0, (struct sockaddr *)&to, sizeof(to)));
 	show4("rx via ipproto_raw", rx, 0);
 	nothing("ipproto_raw gets nothing", rr);
+	n = hdr4(b, 5, 0, 5, 255, "0.0.0.0", "p255");
+	TRY("send protocol 255", sendto(rr, b, n, 0, (struct sockaddr *)&to, sizeof(to)));
+	show4("ipproto_raw and protocol 255", rr, 0);
 	set_int("clear hdrincl on udp socket", a, IPPROTO_IP, IP_HDRINCL, 0);
 	int u = socket(AF_INET, SOCK_DGRAM, 0);
 	set_int("hdrincl on udp socket", u, IPPROTO_IP, IP_HDRINCL, 1);

@@ -693,7 +693,9 @@ static int put_int(void *v, socklen_t *len, int val)
 static int filter_set(void *f, size_t size, const void *v, socklen_t len)
 {
 	size_t n = NS_MIN((size_t)len, size);
-	if (n && !v)
+	if (!n)
+		return 0;
+	if (!v)
 		return -EFAULT;
 	memcpy(f, v, n);
 	return 0;

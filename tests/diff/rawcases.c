@@ -727,6 +727,39 @@ static void hdrincl6(void)
 	close(rx);
 }
 
+/* /proc/net/raw and raw6: the header, and each socket's addresses (the
+ * protocol as the local port) and state */
+static void proc_raw(void)
+{
+	int a = raw(AF_INET, 253), b = raw(AF_INET6, IPPROTO_ICMPV6);
+	struct sockaddr_in one = lo4("127.0.0.1");
+	bind(a, (struct sockaddr *)&one, sizeof(one));
+	static const char *const files[] = { "/proc/net/raw", "/proc/net/raw6" };
+	for (int f = 0; f < 2; f++) {
+		FILE *fp = fopen(files[f], "r");
+		if (!fp) {
+			V(files[f], "open errno=%s", errname(errno));
+			continue;
+		}
+		char line[512];
+		int n = 0;
+		while (fgets(line, sizeof(line), fp)) {
+			char step[64], l[80] = "", r[80] = "", st[8] = "";
+			snprintf(step, sizeof(step), "%s line %d", files[f], n++);
+			if (n == 1) {
+				line[strcspn(line, "\n")] = 0;
+				V(step, "'%s'", line);
+				continue;
+			}
+			sscanf(line, "%*s %79s %79s %7s", l, r, st);
+			V(step, "%s %s %s", l, r, st);
+		}
+		fclose(fp);
+	}
+	close(a);
+	close(b);
+}
+
 void case_raw_sockets(void)
 {
 	creation();
@@ -738,4 +771,5 @@ void case_raw_sockets(void)
 	checksum6();
 	errors();
 	hdrincl6();
+	proc_raw();
 }

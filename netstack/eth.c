@@ -102,5 +102,7 @@ int eth_output(struct ns_nic *nic, struct pkt *p, const uint8_t *dst_mac, uint16
 	nic->st.tx_packets++;
 	nic->st.tx_bytes += p->len;
 	p->nic = nic;
+	if (st->tx_stamp)
+		ns_tx_stamp_frame(st, p, nic->id);
 	return ns_link_output(nic->link, p);
 }

@@ -285,9 +285,142 @@ static void errq_zerocopy_done(struct ns_socket *s)
 	ns_socket_wake(s);
 }
 
+/* ---- transmit stamps (SO_TIMESTAMPING) ---- */
+
+int ns_tx_stamp_prepare(struct ns_socket *sk, int has_cmsg, uint32_t cmsg_flags, const uint32_t *id,
+			struct ns_tx_stamp *t)
+{
+	uint32_t f = sk->tsflags;
+	if (has_cmsg)
+		f = (f & ~NS_SOF_TX_RECORD_MASK) | cmsg_flags;
+	/* Linux __sock_tx_timestamp: software and scheduler stamps (the
+	 * hardware ones need a device that has them; TX_ACK is TCP's) */
+	f &= NS_SOF_TX_SOFTWARE | NS_SOF_TX_SCHED;
+	if (!f)
+		return 0;
+	t->sk = sk;
+	t->flags = f;
+	t->done = 0;
+	/* __ip_append_data: a stamped send takes the next id when the
+	 * socket has OPT_ID (an unstamped one none), or the one its
+	 * SCM_TS_OPT_ID gave (and the socket's count stays) */
+	if (!(sk->tsflags & NS_SOF_OPT_ID))
+		t->key = 0;
+	else
+		t->key = id ? *id : sk->tskey++;
+	return 1;
+}
+
+void ns_tx_stamp_post(struct ns_socket *sk, uint32_t kind, uint32_t key, const void *data, uint32_t len,
+		      int ifindex)
+{
+	struct ns_errq_ent e;
+	memset(&e, 0, sizeof(e));
+	e.ee.ee_errno = ENOMSG;
+	e.ee.ee_origin = SO_EE_ORIGIN_TIMESTAMPING;
+	e.ee.ee_info = kind;
+	e.ee.ee_data = key;
+	e.stamp = st_now(sk->stack);
+	int tsonly = (sk->tsflags & NS_SOF_OPT_TSONLY) != 0;
+	e.ifindex = tsonly ? 0 : ifindex;
+	(void)ns_errq_post(sk, &e, tsonly ? NULL : data, tsonly ? 0 : len);
+}
+
+static void tx_stamp_post(struct ns_tx_stamp *t, uint32_t kind, const struct pkt *p, int ifindex)
+{
+	ns_tx_stamp_post(t->sk, kind, t->key, pkt_data(p), p->len, ifindex);
+}
+
+void ns_tx_stamp_frame(struct ns_stack *st, const struct pkt *p, int ifindex)
+{
+	struct ns_tx_stamp *t = st->tx_stamp;
+	if (t->done)
+		return;
+	t->done = 1;
+	/* (the scheduler's stamp comes first: the queueing discipline is
+	 * passed before the driver) */
+	if (t->flags & NS_SOF_TX_SCHED)
+		tx_stamp_post(t, SCM_TSTAMP_SCHED, p, ifindex);
+	if (t->flags & NS_SOF_TX_SOFTWARE)
+		tx_stamp_post(t, SCM_TSTAMP_SND, p, ifindex);
+}
+
+/* SO_TIMESTAMPING: Linux sock_set_timestamping. OPT_ID turned on starts
+ * the ids at 0 (TCP: at the bytes sent and acknowledged, or with
+ * OPT_ID_TCP at those written; tcp_socket.c); on again keeps them. */
+static int set_timestamping(struct ns_socket *s, const void *v, socklen_t len)
+{
+	uint32_t f;
+	if (!v || len < (socklen_t)sizeof(int))
+		return -EINVAL;
+	memcpy(&f, v, sizeof(f)); /* (struct so_timestamping begins with the flags) */
+	int turn_on = (f & NS_SOF_OPT_ID) && !(s->tsflags & NS_SOF_OPT_ID);
+	uint32_t key = 0;
+	int refused = 0;
+	if (turn_on && (f & ~NS_SOF_MASK) == 0 && s->type == SOCK_STREAM)
+		refused = tcp_tskey_base(s, (f & NS_SOF_OPT_ID_TCP) != 0, &key) < 0;
+	int r = ns_timestamping_check(f, refused);
+	if (r < 0)
+		return r;
+	if (turn_on)
+		s->tskey = key;
+	s->tsflags = f;
+	return 0;
+}
+
+int ns_sock_cmsg_tsflags(const struct msghdr *m, uint32_t *flags)
+{
+	int found = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)m); c; c = CMSG_NXTHDR((struct msghdr *)m, c))
+		if (c->cmsg_level == SOL_SOCKET &&
+		    (c->cmsg_type == SO_TIMESTAMPING_OLD || c->cmsg_type == SO_TIMESTAMPING_NEW) &&
+		    c->cmsg_len == CMSG_LEN(sizeof(*flags))) {
+			memcpy(flags, CMSG_DATA(c), sizeof(*flags));
+			found = 1;
+		}
+	return found;
+}
+
 static int is_icmp_report(const struct ns_errq_ent *e)
 {
 	return e->ee.ee_origin == SO_EE_ORIGIN_ICMP || e->ee.ee_origin == SO_EE_ORIGIN_ICMP6;
+}
+
+/*
+ * A transmit stamp's control messages before its extended error (Linux
+ * ip_recv_error, ipv6_recv_error): SCM_TIMESTAMPING with the stamp in
+ * ts[0] by the stack's clock (the caller, who keeps the wall clock and
+ * SO_TIMESTAMPING's report flags, turns it into the wall clock's, or
+ * drops it); then, for a report with its packet, the packet's addresses:
+ * IPv4 with OPT_CMSG and IP_PKTINFO (the sender as offender too), IPv6
+ * with IPV6_RECVPKTINFO.
+ */
+static void tstamp_cmsgs(struct ns_socket *s, const struct ns_errq_ent *e, struct msghdr *m, size_t *used,
+			 struct sockaddr_in *off4)
+{
+	struct timespec ts[3];
+	memset(ts, 0, sizeof(ts));
+	ts[0].tv_sec = (time_t)(e->stamp / NS_SEC);
+	ts[0].tv_nsec = (long)(e->stamp % NS_SEC);
+	ns_cmsg_put(m, used, SOL_SOCKET, SO_TIMESTAMPING_OLD, ts, sizeof(ts));
+	if (!e->ifindex || e->len < 14 + 1)
+		return;
+	const uint8_t *ip = e->data + 14; /* (the frame's Ethernet header first) */
+	int v = ip[0] >> 4;
+	if (v == 4 && e->len >= 14 + 20 && s->domain == AF_INET && (s->tsflags & NS_SOF_OPT_CMSG)) {
+		off4->sin_family = AF_INET;
+		memcpy(&off4->sin_addr, ip + 12, 4);
+		if (s->opts & NS_SO_PKTINFO) {
+			struct in_pktinfo pi = { .ipi_ifindex = e->ifindex };
+			memcpy(&pi.ipi_spec_dst, ip + 12, 4);
+			memcpy(&pi.ipi_addr, ip + 16, 4);
+			ns_cmsg_put(m, used, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+		}
+	} else if (v == 6 && e->len >= 14 + 40 && s->domain == AF_INET6 && (s->opts & NS_SO_RECVPKTINFO6)) {
+		struct in6_pktinfo pi = { .ipi6_ifindex = (unsigned)e->ifindex };
+		memcpy(&pi.ipi6_addr, ip + 24, 16);
+		ns_cmsg_put(m, used, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
+	}
 }
 
 /* recvmsg(MSG_ERRQUEUE) (Linux ip_recv_error / ipv6_recv_error): the
@@ -324,13 +457,17 @@ static ssize_t errq_recv(struct ns_socket *s, struct msghdr *m, int flags, size_
 	if (e->offender.family)
 		ns_sockaddr_out(s, &e->offender, 0, (struct sockaddr *)&eh.off, &ol);
 	size_t used = 0;
+	if (e->ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING)
+		tstamp_cmsgs(s, e, m, &used, &eh.off.in);
 	if (s->domain == AF_INET)
 		ns_cmsg_put(m, &used, IPPROTO_IP, IP_RECVERR, &eh, sizeof(eh.ee) + sizeof(eh.off.in));
 	else
 		ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_RECVERR, &eh, sizeof(eh.ee) + sizeof(eh.off.in6));
 	m->msg_controllen = used;
 	m->msg_flags |= MSG_ERRQUEUE;
-	ssize_t ret = (flags & MSG_TRUNC) ? (ssize_t)e->len : (ssize_t)n;
+	/* (the bytes copied, also with MSG_TRUNC: Linux ip_recv_error and
+	 * ipv6_recv_error return no more) */
+	ssize_t ret = (ssize_t)n;
 	if (flags & MSG_PEEK)
 		return ret;
 	s->errq = e->next;
@@ -734,7 +871,14 @@ int ns_sock_cmsg_check(const struct cmsghdr *c)
 	case SO_MARK:
 	case SO_PRIORITY:
 	case SO_TIMESTAMPING_OLD:
-		return dl == sizeof(uint32_t) ? 0 : -EINVAL;
+	case SO_TIMESTAMPING_NEW: {
+		/* (Linux __sock_cmsg_send: TX_* flags only) */
+		uint32_t f;
+		if (dl != sizeof(f))
+			return -EINVAL;
+		memcpy(&f, CMSG_DATA(c), sizeof(f));
+		return f & ~NS_SOF_TX_RECORD_MASK ? -EINVAL : 0;
+	}
 	case SCM_TXTIME:
 		return dl == sizeof(uint64_t) ? 0 : -EINVAL;
 	case SCM_RIGHTS:
@@ -858,6 +1002,9 @@ static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_
 		return set_timeo(&s->rcvtimeo, v, len);
 	case SO_SNDTIMEO:
 		return set_timeo(&s->sndtimeo, v, len);
+	case SO_TIMESTAMPING_OLD:
+	case SO_TIMESTAMPING_NEW:
+		return set_timestamping(s, v, len);
 	case SO_BINDTODEVICE: {
 		char name_buf[IFNAMSIZ];
 		size_t n = len < (socklen_t)sizeof(name_buf) - 1 ? (size_t)len : sizeof(name_buf) - 1;
@@ -965,6 +1112,9 @@ static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_
 		return 0;
 	case SO_BSDCOMPAT:
 		return 0; /* (obsolete: Linux takes it and does nothing) */
+	case SO_NO_CHECK:
+		set_flag(s, NS_SO_NO_CHECK, val); /* (acted on by UDP only, as on Linux) */
+		return 0;
 	case SO_SELECT_ERR_QUEUE:
 		set_flag(s, NS_SO_SELECT_ERRQ, val);
 		return 0;
@@ -1060,6 +1210,8 @@ static int sol_socket_get(struct ns_socket *s, int name, void *v, socklen_t *len
 		return put_int(v, len, s->so_debug);
 	case SO_BSDCOMPAT:
 		return put_int(v, len, 0);
+	case SO_NO_CHECK:
+		return put_int(v, len, !!(s->opts & NS_SO_NO_CHECK));
 	case SO_SELECT_ERR_QUEUE:
 		return put_int(v, len, !!(s->opts & NS_SO_SELECT_ERRQ));
 	case SO_RXQ_OVFL:

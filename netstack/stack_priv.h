@@ -42,6 +42,19 @@
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
 #endif
+/* linux/tcp.h's of Linux 6.15-6.18 that glibc's netinet/tcp.h lacks */
+#ifndef TCP_IS_MPTCP
+#define TCP_IS_MPTCP 43
+#endif
+#ifndef TCP_RTO_MAX_MS
+#define TCP_RTO_MAX_MS 44
+#endif
+#ifndef TCP_RTO_MIN_US
+#define TCP_RTO_MIN_US 45
+#endif
+#ifndef TCP_DELACK_MAX_US
+#define TCP_DELACK_MAX_US 46
+#endif
 #ifndef IP_UNICAST_IF
 #define IP_UNICAST_IF 50
 #endif
@@ -160,6 +173,7 @@ struct raw_sock;
 
 struct ns_stack {
 	struct ns_wheel *wheel;
+	struct ns_tx_stamp *tx_stamp; /* a send's request while it is in ns_ip_output, else NULL */
 	struct ns_wheel own_wheel;
 	struct ns_stats stats;
 	struct ns_nic *nics[NS_MAX_NICS + 1]; /* by id, 1-based */
@@ -564,6 +578,10 @@ int tcp_init(struct ns_stack *st);
 void tcp_fini(struct ns_stack *st);
 void tcp_stack_flush(struct ns_stack *st);
 int tcp_socket_create(struct ns_stack *st, int domain, struct ns_socket **out);
+/* SO_TIMESTAMPING's OPT_ID turned on: the first id's byte (snd_una, or
+ * with id_tcp the end of the bytes written); -EINVAL for a socket closed or
+ * listening (Linux sock_set_timestamping). */
+int tcp_tskey_base(struct ns_socket *s, int id_tcp, uint32_t *key);
 int tcp_set_option(struct ns_stack *st, const char *key, const char *value);
 void tcp_dump(struct ns_stack *st, FILE *f, int max);
 
@@ -604,6 +622,7 @@ enum {
 	NS_SO_PKTINFO = 1u << 5,
 	NS_SO_RECVTTL = 1u << 6,
 	NS_SO_RECVTOS = 1u << 7,
+	NS_SO_NO_CHECK = 1u << 8,	   /* SO_NO_CHECK: UDP sends IPv4 datagrams without a checksum */
 	NS_SO_OOBINLINE = 1u << 9,
 	NS_SO_V6ONLY = 1u << 10,
 	NS_SO_DONTROUTE = 1u << 11,
@@ -712,6 +731,11 @@ struct ns_errq_ent {
 	struct ns_ip addr;     /* the destination it is about, with port */
 	uint16_t port;	       /* 0: no address (msg_name stays empty) */
 	uint8_t named;	       /* the address even with port 0 (a raw socket's report) */
+	/* a transmit stamp (SO_EE_ORIGIN_TIMESTAMPING): when, by the
+	 * stack's clock, and the interface the packet left by (0: none,
+	 * as for a report without the packet) */
+	ns_time_t stamp;
+	int ifindex;
 	uint32_t len;	       /* bytes of data: the quoted payload */
 	uint8_t data[];
 };
@@ -764,6 +788,8 @@ struct ns_socket {
 	struct ns_errq_ent *errq, *errq_tail;
 	uint32_t errq_mem; /* bytes queued there, bounded by rcvbuf */
 	uint32_t zckey;	   /* the id of the next MSG_ZEROCOPY send */
+	uint32_t tsflags;  /* SO_TIMESTAMPING's flags (NS_SOF_*), Linux's sk_tsflags */
+	uint32_t tskey;	   /* the id of the next stamped send (OPT_ID), Linux's sk_tskey */
 	uint8_t released;  /* the user's handle is gone */
 	ns_wake_fn wake;
 	void *wake_ctx;
@@ -800,6 +826,40 @@ static inline int ns_socket_recverr(const struct ns_socket *s, int family)
  * wake the user; -ENOBUFS when the queue is over SO_RCVBUF or memory ran
  * out (the report is lost, as on Linux). */
 int ns_errq_post(struct ns_socket *s, const struct ns_errq_ent *e, const void *data, uint32_t len);
+
+/*
+ * A send's transmit stamps (SO_TIMESTAMPING): what the sending protocol
+ * asks of the packet it hands to IP, in st->tx_stamp for the length of
+ * that call. The first frame that leaves by a link (eth_output, where
+ * Linux's loopback stamps SCHED at the queueing discipline and SND at the
+ * driver) takes the stamps: a report per stamp on sk's error queue,
+ * quoting the frame (headers and all) unless OPT_TSONLY. A packet that
+ * waits (a neighbour unresolved) leaves after the call and is not stamped.
+ */
+struct ns_tx_stamp {
+	struct ns_socket *sk;
+	uint32_t flags; /* the send's: the socket's, or its control message's TX_* flags */
+	uint32_t key;	/* ee_data of the reports */
+	int done;
+};
+/* The flags of a send (Linux sockcm_init and __sock_cmsg_send): the
+ * socket's, whose TX_* flags a SO_TIMESTAMPING control message replaces
+ * (cmsg_flags, used when has_cmsg). Fills *t and returns 1 when the send
+ * is to be stamped (with OPT_ID its id: *id, a SCM_TS_OPT_ID's, or the
+ * next of sk->tskey when id is NULL), else 0. */
+int ns_tx_stamp_prepare(struct ns_socket *sk, int has_cmsg, uint32_t cmsg_flags, const uint32_t *id,
+			struct ns_tx_stamp *t);
+/* eth_output's part: stamps p (the frame about to leave by nic) if the
+ * stack has a send's request not yet done. */
+void ns_tx_stamp_frame(struct ns_stack *st, const struct pkt *p, int ifindex);
+/* Linux __skb_tstamp_tx: a report of one stamp (SCM_TSTAMP_*), ENOMSG
+ * from SO_EE_ORIGIN_TIMESTAMPING, ee_data the id, quoting len bytes of
+ * data (none with OPT_TSONLY) that left by ifindex (0: none). */
+void ns_tx_stamp_post(struct ns_socket *sk, uint32_t kind, uint32_t key, const void *data, uint32_t len,
+		      int ifindex);
+/* A send's SO_TIMESTAMPING control message (already checked): 1 and its
+ * flags in *flags, or 0 when it has none (the last one counts). */
+int ns_sock_cmsg_tsflags(const struct msghdr *m, uint32_t *flags);
 
 /* A classic BPF program attached to sockets (SO_ATTACH_FILTER); shared,
  * never changed once attached: a new one replaces it. */

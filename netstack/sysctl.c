@@ -57,6 +57,9 @@ TCP_INT(somaxconn, uint32_t)
 TCP_INT(tso_win_divisor, uint32_t)
 TCP_INT(notsent_lowat, uint32_t)
 TCP_INT(fastopen, int)
+TCP_INT(rto_min_us, int)
+TCP_INT(rto_max_ms, int)
+TCP_INT(thin_lto, uint8_t)
 
 static void get_fin_timeout(struct ns_stack *st, long v[3])
 {
@@ -137,8 +140,12 @@ static const struct sysctl_ent table[] = {
 	{ "ipv4/tcp_keepalive_time", 1, 1, 32767, get_keepidle_s, set_keepidle_s },
 	{ "ipv4/tcp_notsent_lowat", 1, 0, UINT_MAX, get_notsent_lowat, set_notsent_lowat },
 	{ "ipv4/tcp_rmem", 3, 1, INT_MAX, get_rmem, set_rmem },
+	/* (a new socket's TCP_RTO_MIN_US and TCP_RTO_MAX_MS) */
+	{ "ipv4/tcp_rto_max_ms", 1, 1000, 120000, get_rto_max_ms, set_rto_max_ms },
+	{ "ipv4/tcp_rto_min_us", 1, 1, INT_MAX, get_rto_min_us, set_rto_min_us },
 	{ "ipv4/tcp_sack", 1, 0, 255, get_sack, set_sack },
 	{ "ipv4/tcp_syncookies", 1, 0, 2, get_syncookies, set_syncookies },
+	{ "ipv4/tcp_thin_linear_timeouts", 1, 0, 255, get_thin_lto, set_thin_lto },
 	{ "ipv4/tcp_timestamps", 1, 0, 2, get_timestamps, set_timestamps },
 	/* kept: the stack sends what the window allows at once */
 	{ "ipv4/tcp_tso_win_divisor", 1, 0, 255, get_tso_win_divisor, set_tso_win_divisor },

@@ -37,8 +37,12 @@ struct udp_txopt {
 	int tos;	/* IP_TOS, IPV6_TCLASS */
 	int dontfrag;	/* IPV6_DONTFRAG */
 	int gso;	/* UDP_SEGMENT */
+	int has_ts;	/* a SO_TIMESTAMPING control message gave ts_flags */
+	uint32_t ts_flags;
+	int has_id;	/* a SCM_TS_OPT_ID gave ts_id */
+	uint32_t ts_id;
 };
-#define UDP_TXOPT_NONE ((struct udp_txopt){ 0, -1, -1, -1, -1 })
+#define UDP_TXOPT_NONE ((struct udp_txopt){ 0, -1, -1, -1, -1, 0, 0, 0, 0 })
 
 struct udp_sock {
 	struct ns_socket sk;
@@ -54,6 +58,12 @@ struct udp_sock {
 	uint8_t ping;	   /* an ICMP echo ("ping") socket: lport is the echo id */
 	uint8_t cork;	   /* UDP_CORK */
 	uint16_t gso_size; /* UDP_SEGMENT: a send longer than this leaves as datagrams of it, 0: off */
+	uint8_t gro;	   /* UDP_GRO: a GSO datagram is read whole, with its segment size */
+	uint8_t encap;	   /* UDP_ENCAP: 0, UDP_ENCAP_ESPINUDP or UDP_ENCAP_L2TPINUDP */
+	/* RFC 6935/6936 zero checksums over IPv6: UDP_NO_CHECK6_TX sends
+	 * them, UDP_NO_CHECK6_RX takes them (SO_NO_CHECK is IPv4's send
+	 * side, NS_SO_NO_CHECK; IPv4 takes a zero checksum always) */
+	uint8_t no_check6_tx, no_check6_rx;
 	uint32_t drops;	   /* datagrams dropped at this socket (Linux's sk_drops, SO_RXQ_OVFL) */
 	/* IPV6_FLOWINFO_SEND: the flow label connect() was given */
 	uint32_t flowlabel;
@@ -356,7 +366,7 @@ static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *r
  * computes the checksum, as Linux's ping sockets do (udp_sendmsg refused
  * any other type or code with EINVAL). */
 static ssize_t ping_send(struct udp_sock *u, const struct msghdr *m, const struct ns_ip *dst,
-			 const struct ns_rt *rt, int bound_nic, size_t len)
+			 const struct ns_rt *rt, int bound_nic, size_t len, const struct udp_txopt *o)
 {
 	struct ns_socket *s = &u->sk;
 	int v4 = dst->family == AF_INET;
@@ -379,15 +389,32 @@ static ssize_t ping_send(struct udp_sock *u, const struct msghdr *m, const struc
 		NS_STAT_INC(s->stack, icmp_ping_tx);
 	else
 		NS_STAT_INC(s->stack, icmp6_ping_tx);
+	/* SO_TIMESTAMPING: as a UDP datagram (Linux ping_v4_sendmsg goes
+	 * through ip_append_data too) */
+	struct ns_tx_stamp ts;
+	int stamp = ns_tx_stamp_prepare(s, o->has_ts, o->ts_flags, o->has_id ? &o->ts_id : NULL, &ts);
+	if (stamp)
+		s->stack->tx_stamp = &ts;
 	int r = ns_ip_output(s->stack, p, &tx);
+	if (stamp)
+		s->stack->tx_stamp = NULL;
 	return r < 0 ? r : (ssize_t)len;
 }
 
+/* Does a datagram to dst leave without a checksum: SO_NO_CHECK for
+ * IPv4, UDP_NO_CHECK6_TX for IPv6 (Linux's sk_no_check_tx and
+ * no_check6_tx: two flags, each its own family's). */
+static int no_check_tx(const struct udp_sock *u, const struct ns_ip *dst)
+{
+	return dst->family == AF_INET ? !!(u->sk.opts & NS_SO_NO_CHECK) : u->no_check6_tx;
+}
+
 /* Builds and sends one UDP datagram of len bytes of m's data from off to
- * dst, as o chooses. */
+ * dst, as o chooses. gso (not 0): it is a GSO datagram of segments that
+ * size, kept whole on its way over loopback (see udp_xmit_gso). */
 static ssize_t udp_xmit_at(struct udp_sock *u, const struct msghdr *m, size_t off, size_t len,
 			   const struct ns_ip *dst, uint16_t dport, const struct ns_rt *rt, int bound_nic,
-			   const struct udp_txopt *o)
+			   const struct udp_txopt *o, uint16_t gso)
 {
 	struct ns_socket *s = &u->sk;
 	struct ns_stack *st = s->stack;
@@ -404,36 +431,50 @@ static ssize_t udp_xmit_at(struct udp_sock *u, const struct msghdr *m, size_t of
 	ns_wr16(h + 4, ulen);
 	ns_wr16(h + 6, 0);
 	/* RFC 768 / RFC 8200 8.1: checksum over pseudo-header and datagram;
-	 * a computed 0 is sent as all ones. */
-	uint32_t sum = ns_csum_pseudo(&rt->src, dst, IPPROTO_UDP_, ulen);
-	uint16_t c = ns_csum_fold(ns_csum_add(sum, h, ulen));
-	ns_wr16(h + 6, c ? c : 0xffff);
+	 * a computed 0 is sent as all ones; 0 is none (RFC 768; RFC 6935
+	 * over IPv6). */
+	if (!no_check_tx(u, dst)) {
+		uint32_t sum = ns_csum_pseudo(&rt->src, dst, IPPROTO_UDP_, ulen);
+		uint16_t c = ns_csum_fold(ns_csum_add(sum, h, ulen));
+		ns_wr16(h + 6, c ? c : 0xffff);
+	}
 	p->l4_off = pkt_pos(p);
 	p->ip_proto = IPPROTO_UDP_;
+	if (gso) {
+		p->gso_type = PKT_GSO_UDP_L4;
+		p->gso_size = gso;
+	}
 
 	struct ns_ip_tx tx = dgram_tx(s, rt, dst, IPPROTO_UDP_, bound_nic, o);
 	NS_STAT_INC(st, udp_tx);
+	/* SO_TIMESTAMPING: the datagram is stamped as it leaves, with an
+	 * id of its own (a UDP_SEGMENT send's segments each, where Linux,
+	 * whose loopback takes the send whole, stamps it once) */
+	struct ns_tx_stamp ts;
+	int stamp = ns_tx_stamp_prepare(s, o->has_ts, o->ts_flags, o->has_id ? &o->ts_id : NULL, &ts);
+	if (stamp)
+		st->tx_stamp = &ts;
 	int r = ns_ip_output(st, p, &tx);
+	if (stamp)
+		st->tx_stamp = NULL;
 	if (r < 0)
 		return r;
 	return (ssize_t)len;
 }
 
 /* UDP_SEGMENT (Linux's UDP GSO): a send longer than gso_size leaves as
- * datagrams of gso_size bytes, the last one shorter, at most
- * UDP_MAX_SEGMENTS of them; a segment that would not fit the route's
- * MTU is EINVAL. A receiver gets the datagrams one by one (UDP_GRO,
- * which would hand them up joined, is not done). */
+ * datagrams of gso_size bytes, the last one shorter. Over loopback the
+ * datagram stays whole, as on Linux's lo: a UDP_GRO socket reads it so,
+ * any other gets the segments (deliver). Elsewhere it is cut here. */
 #define UDP_MAX_SEGMENTS 128
 static ssize_t udp_xmit_gso(struct udp_sock *u, const struct msghdr *m, size_t len, const struct ns_ip *dst,
 			    uint16_t dport, const struct ns_rt *rt, int bound_nic, uint16_t seg,
 			    const struct udp_txopt *o)
 {
-	size_t hdr = (dst->family == AF_INET ? 20u : 40u) + UDP_HDR_LEN;
-	if (hdr + seg > rt->mtu || len > seg * UDP_MAX_SEGMENTS)
-		return -EINVAL;
+	if (rt->nic && (rt->nic->caps & NS_LINK_CAP_LOOPBACK))
+		return udp_xmit_at(u, m, 0, len, dst, dport, rt, bound_nic, o, seg);
 	for (size_t off = 0; off < len; off += seg) {
-		ssize_t r = udp_xmit_at(u, m, off, len - off < seg ? len - off : seg, dst, dport, rt, bound_nic, o);
+		ssize_t r = udp_xmit_at(u, m, off, len - off < seg ? len - off : seg, dst, dport, rt, bound_nic, o, 0);
 		if (r < 0)
 			return r;
 	}
@@ -441,14 +482,25 @@ static ssize_t udp_xmit_gso(struct udp_sock *u, const struct msghdr *m, size_t l
 }
 
 /* A send's whole datagram (or a flushed corked one): cut by UDP_SEGMENT,
- * the send's or the socket's, when longer. */
+ * the send's or the socket's, when longer. With a segment size, Linux's
+ * udp_send_skb checks, in its order, whatever the length: a datagram or
+ * a segment that does not fit the route's MTU is EMSGSIZE (it is not
+ * fragmented), more than UDP_MAX_SEGMENTS segments or none of the
+ * checksums GSO computes EINVAL. */
 static ssize_t udp_xmit(struct udp_sock *u, const struct msghdr *m, size_t len, const struct ns_ip *dst,
 			uint16_t dport, const struct ns_rt *rt, int bound_nic, const struct udp_txopt *o)
 {
 	uint16_t gso = o->gso >= 0 ? (uint16_t)o->gso : u->gso_size;
-	if (gso && len > gso)
-		return udp_xmit_gso(u, m, len, dst, dport, rt, bound_nic, gso, o);
-	return udp_xmit_at(u, m, 0, len, dst, dport, rt, bound_nic, o);
+	if (gso) {
+		size_t hdr = (dst->family == AF_INET ? 20u : 40u) + UDP_HDR_LEN;
+		if (hdr + NS_MIN(len, (size_t)gso) > rt->mtu)
+			return -EMSGSIZE;
+		if (len > (size_t)gso * UDP_MAX_SEGMENTS || no_check_tx(u, dst))
+			return -EINVAL;
+		if (len > gso)
+			return udp_xmit_gso(u, m, len, dst, dport, rt, bound_nic, gso, o);
+	}
+	return udp_xmit_at(u, m, 0, len, dst, dport, rt, bound_nic, o, 0);
 }
 
 static size_t max_payload(const struct ns_ip *dst)
@@ -592,10 +644,22 @@ static int send_cmsgs(const struct udp_sock *u, const struct msghdr *m, const st
 			o->gso = g;
 			continue;
 		}
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == NS_SCM_TS_OPT_ID) {
+			/* (Linux __sock_cmsg_send: on a socket with OPT_ID) */
+			if (!(s->tsflags & NS_SOF_OPT_ID) || c->cmsg_len != CMSG_LEN(sizeof(o->ts_id)))
+				return -EINVAL;
+			o->has_id = 1;
+			memcpy(&o->ts_id, CMSG_DATA(c), sizeof(o->ts_id));
+			continue;
+		}
 		if (c->cmsg_level == SOL_SOCKET) {
 			int r = ns_sock_cmsg_check(c);
 			if (r < 0)
 				return r;
+			if (c->cmsg_type == SO_TIMESTAMPING_OLD || c->cmsg_type == SO_TIMESTAMPING_NEW) {
+				o->has_ts = 1;
+				memcpy(&o->ts_flags, CMSG_DATA(c), sizeof(o->ts_flags));
+			}
 			continue;
 		}
 		if (dst->family == AF_INET && c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
@@ -833,7 +897,7 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	if (u->shut_wr)
 		return -EPIPE;
 	if (u->ping)
-		return ping_send(u, m, &dst, &rt, bound_nic, len);
+		return ping_send(u, m, &dst, &rt, bound_nic, len, &txo);
 	if (!txo.label)
 		txo.label = use_name ? send_label(u, &sa) : u->flowlabel;
 	if (more) {
@@ -960,6 +1024,12 @@ void udp_put_cmsgs(struct ns_socket *s, const struct pkt *p, struct msghdr *m)
 		/* Linux's sock_recv_drops: the drops before this datagram */
 		uint32_t d = (uint32_t)p->cookie;
 		ns_cmsg_put(m, &used, SOL_SOCKET, SO_RXQ_OVFL, &d, sizeof(d));
+	}
+	/* (raw sockets share this: only a UDP socket has UDP_GRO) */
+	if (s->type == SOCK_DGRAM && udp_sk(s)->gro && p->gso_type == PKT_GSO_UDP_L4) {
+		/* Linux's udp_cmsg_recv: the segment size, before IP's */
+		int g = p->gso_size;
+		ns_cmsg_put(m, &used, IPPROTO_UDP, UDP_GRO, &g, sizeof(g));
 	}
 	if (rm.dst.family == AF_INET) {
 		if (s->opts & NS_SO_PKTINFO) {
@@ -1203,14 +1273,33 @@ static int udp_setsockopt_udp(struct udp_sock *u, int name, const void *v, sockl
 	int val;
 	if (!v || len < (socklen_t)sizeof(int))
 		return -EINVAL;
-	if (name != UDP_CORK && name != UDP_SEGMENT)
-		return -ENOPROTOOPT;
 	memcpy(&val, v, sizeof(val));
-	if (name == UDP_SEGMENT) {
+	switch (name) {
+	case UDP_SEGMENT:
 		if (val < 0 || val > 0xffff)
 			return -EINVAL;
 		u->gso_size = (uint16_t)val;
 		return 0;
+	case UDP_GRO:
+		u->gro = val != 0;
+		return 0;
+	case UDP_ENCAP:
+		/* Linux 6.x takes none, RFC 3948's ESP in UDP (IPsec's NAT
+		 * traversal) and L2TP's; the others are ENOPROTOOPT */
+		if (val != 0 && val != UDP_ENCAP_ESPINUDP && val != UDP_ENCAP_L2TPINUDP)
+			return -ENOPROTOOPT;
+		u->encap = (uint8_t)val;
+		return 0;
+	case UDP_NO_CHECK6_TX:
+		u->no_check6_tx = val != 0; /* (an IPv4 socket's too: Linux keeps it) */
+		return 0;
+	case UDP_NO_CHECK6_RX:
+		u->no_check6_rx = val != 0;
+		return 0;
+	case UDP_CORK:
+		break;
+	default:
+		return -ENOPROTOOPT;
 	}
 	u->cork = val != 0;
 	if (!val)
@@ -1239,9 +1328,19 @@ static int udp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 			       ? -ENOPROTOOPT
 			       : ns_ip6_getsockopt(s, name, v, len,
 						   udp_sk(s)->connected ? &udp_sk(s)->raddr : NULL);
-	if (level == IPPROTO_UDP && !udp_sk(s)->ping && (name == UDP_CORK || name == UDP_SEGMENT)) {
+	if (level == IPPROTO_UDP && !udp_sk(s)->ping) {
 		/* Linux udp_lib_getsockopt: at most an int's bytes. */
-		int val = name == UDP_CORK ? udp_sk(s)->cork : udp_sk(s)->gso_size;
+		struct udp_sock *u = udp_sk(s);
+		int val;
+		switch (name) {
+		case UDP_CORK: val = u->cork; break;
+		case UDP_SEGMENT: val = u->gso_size; break;
+		case UDP_GRO: val = u->gro; break;
+		case UDP_ENCAP: val = u->encap; break;
+		case UDP_NO_CHECK6_TX: val = u->no_check6_tx; break;
+		case UDP_NO_CHECK6_RX: val = u->no_check6_rx; break;
+		default: return -ENOPROTOOPT;
+		}
 		if ((int)*len < 0)
 			return -EINVAL;
 		socklen_t n = NS_MIN(*len, (socklen_t)sizeof(val));
@@ -1402,8 +1501,30 @@ static struct udp_sock *lookup(struct ns_stack *st, int ping, const struct ns_ip
 	return best;
 }
 
-static void deliver(struct ns_stack *st, struct udp_sock *u, struct pkt *p)
+/* UDP_ENCAP_ESPINUDP (RFC 3948): what the socket's IPsec would take. A
+ * NAT-T keepalive (one 0xff byte) is dropped; a datagram longer than an
+ * ESP header (8 bytes) whose first word, the SPI, is not 0 is ESP, for
+ * IPsec, which the sandbox does not have: dropped, as Linux drops ESP
+ * without a security association. The rest (IKE behind its zero
+ * marker, short datagrams) is the socket's, whole. (L2TP's encap
+ * changes nothing without an L2TP tunnel, here or on Linux.) */
+static int encap_takes(const struct udp_sock *u, const struct pkt *p)
 {
+	if (u->encap != UDP_ENCAP_ESPINUDP)
+		return 0;
+	const uint8_t *d = pkt_data(p);
+	if (p->len == 1 && d[0] == 0xff)
+		return 1;
+	return p->len > 8 && (d[0] | d[1] | d[2] | d[3]) != 0;
+}
+
+static void deliver_one(struct ns_stack *st, struct udp_sock *u, struct pkt *p)
+{
+	if (encap_takes(u, p)) {
+		NS_STAT_INC(st, udp_drop_encap);
+		pkt_unref(p);
+		return;
+	}
 	if (ns_socket_filter(&u->sk, p, UDP_HDR_LEN) < 0) {
 		NS_STAT_INC(st, udp_drop_filter);
 		u->drops++;
@@ -1423,6 +1544,60 @@ static void deliver(struct ns_stack *st, struct udp_sock *u, struct pkt *p)
 	ns_socket_wake(&u->sk);
 }
 
+/* One datagram of p's segments: its headers (IP, extension headers, UDP:
+ * everything from l3_off to the payload) with the lengths of a datagram
+ * of n bytes, and the n bytes at off. NULL: no memory. */
+static struct pkt *gso_segment(const struct pkt *p, uint32_t off, uint32_t n)
+{
+	uint32_t hlen = p->off - p->l3_off, l4 = p->l4_off - p->l3_off;
+	struct pkt *q = pkt_alloc(PKT_HEADROOM, hlen + n);
+	if (!q)
+		return NULL;
+	uint8_t *d = pkt_data(q);
+	memcpy(d, pkt_at(p, p->l3_off), hlen);
+	memcpy(d + hlen, pkt_data(p) + off, n);
+	if ((d[0] >> 4) == 4) {
+		ns_wr16(d + 2, (uint16_t)(hlen + n));
+		ns_wr16(d + 10, 0);
+		ns_wr16(d + 10, ns_csum_fold(ns_csum_add(0, d, (uint32_t)(d[0] & 0xf) * 4)));
+	} else {
+		ns_wr16(d + 4, (uint16_t)(hlen - 40 + n));
+	}
+	/* (the checksum is not checked again past udp_input: the
+	 * datagram's was, whole) */
+	ns_wr16(d + l4 + 4, (uint16_t)(UDP_HDR_LEN + n));
+	q->l3_off = pkt_pos(q);
+	q->l4_off = q->l3_off + l4;
+	q->flags = p->flags;
+	q->ethertype = p->ethertype;
+	q->ip_proto = p->ip_proto;
+	q->nic = p->nic;
+	q->tstamp = p->tstamp;
+	pkt_pull(q, hlen);
+	return q;
+}
+
+/* A GSO datagram (UDP_SEGMENT's, kept whole over loopback) goes whole to
+ * a UDP_GRO socket, which reads its segment size too; any other socket
+ * gets the datagrams its segments are (Linux's udp_rcv_segment). */
+static void deliver(struct ns_stack *st, struct udp_sock *u, struct pkt *p)
+{
+	if (p->gso_type != PKT_GSO_UDP_L4 || u->gro || !p->gso_size || p->len <= p->gso_size) {
+		deliver_one(st, u, p);
+		return;
+	}
+	for (uint32_t off = 0; off < p->len; off += p->gso_size) {
+		struct pkt *q = gso_segment(p, off, NS_MIN((uint32_t)p->gso_size, p->len - off));
+		if (!q) {
+			NS_STAT_INC(st, udp_drop_nomem);
+			u->drops++;
+			continue;
+		}
+		deliver_one(st, u, q);
+	}
+	pkt_unref(p);
+}
+
 static void udp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3)
 {
 	NS_STAT_INC(st, udp_rx);
@@ -1439,11 +1614,9 @@ static void udp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_inf
 	}
 	pkt_trim(p, ulen);
 	/* RFC 768: a zero checksum means the sender computed none; RFC 8200
-	 * 8.1: never over IPv6. */
-	if (!csum && l3->src.family == AF_INET6) {
-		NS_STAT_INC(st, udp_drop_csum);
-		goto drop;
-	}
+	 * 8.1: never over IPv6, unless the socket takes them (RFC 6936,
+	 * UDP_NO_CHECK6_RX; checked per socket below). */
+	int zero6 = !csum && l3->src.family == AF_INET6;
 	if (csum && !(p->flags & PKT_F_CSUM_VERIFIED)) {
 		uint32_t sum = ns_csum_pseudo(&l3->src, &l3->dst, IPPROTO_UDP_, ulen);
 		if (ns_csum_fold(ns_csum_add(sum, h, ulen)) != 0) {
@@ -1455,6 +1628,7 @@ static void udp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_inf
 	if (l3->bcast || l3->mcast) {
 		/* Every matching socket gets its own copy. */
 		struct udp_sock *last = NULL;
+		int skipped = 0; /* one refused a zero checksum */
 		for (struct udp_sock *u = *bucket(st, 0, dport); u; u = u->hnext) {
 			/* Sockets bound to INADDR_ANY or to the broadcast
 			 * address itself match; unicast-bound ones do not. */
@@ -1466,6 +1640,10 @@ static void udp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_inf
 			if (l3->mcast && l3->dst.family == AF_INET6 &&
 			    !mld_sock_allows(&u->sk, l3->dst.v6, l3->src.v6))
 				continue;
+			if (zero6 && !u->no_check6_rx) {
+				skipped = 1;
+				continue;
+			}
 			if (last) {
 				struct pkt *c = pkt_clone(p);
 				if (c) {
@@ -1476,7 +1654,10 @@ static void udp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_inf
 			last = u;
 		}
 		if (!last) {
-			NS_STAT_INC(st, udp_drop_no_port);
+			if (skipped)
+				NS_STAT_INC(st, udp_drop_csum);
+			else
+				NS_STAT_INC(st, udp_drop_no_port);
 			goto drop;
 		}
 		pkt_pull(p, UDP_HDR_LEN);
@@ -1484,6 +1665,11 @@ static void udp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_inf
 		return;
 	}
 	struct udp_sock *u = lookup(st, 0, &l3->src, sport, &l3->dst, dport, nic);
+	if (zero6 && (!u || !u->no_check6_rx)) {
+		/* (Linux: dropped as a checksum error, no port unreachable) */
+		NS_STAT_INC(st, udp_drop_csum);
+		goto drop;
+	}
 	if (!u) {
 		NS_STAT_INC(st, udp_drop_no_port);
 		/* RFC 1122 4.1.3.1 / RFC 4443 3.1: port unreachable. */

@@ -29,7 +29,11 @@ static int lo_output(struct ns_link *l, struct pkt *p)
 		p->flags &= ~PKT_F_CSUM_PARTIAL;
 		p->flags |= PKT_F_CSUM_VERIFIED;
 	}
-	p->gso_type = PKT_GSO_NONE;
+	/* A TCP super-segment arrives as one segment. A UDP GSO datagram
+	 * stays one too, as on Linux's lo: udp.c gives a UDP_GRO socket it
+	 * whole and any other its segments, so it keeps its mark. */
+	if (p->gso_type != PKT_GSO_UDP_L4)
+		p->gso_type = PKT_GSO_NONE;
 	l->stats.tx_frames++;
 	l->stats.tx_bytes += p->len;
 	pkt_queue_push(&lo->q, p);

@@ -162,6 +162,7 @@ static int cookie_check(struct ns_stack *st, const struct tcp_seg_in *seg, uint3
 void tcp_req_free(struct ns_stack *st, struct tcp_req *req)
 {
 	ns_timer_disarm(st->wheel, &req->timer);
+	free(req->saved_syn);
 	free(req);
 }
 
@@ -292,6 +293,7 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	tp->sk.linger_on = lp->sk.linger_on;
 	tp->sk.linger_secs = lp->sk.linger_secs;
 	tp->sk.userlocks = lp->sk.userlocks;
+	tp->sk.tsflags = lp->sk.tsflags; /* (a listener has no OPT_ID: no ids to inherit) */
 	tp->nodelay = lp->nodelay;
 	tp->user_mss = lp->user_mss;
 	tp->keepidle_s = lp->keepidle_s;
@@ -301,6 +303,13 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	tp->linger2_s = lp->linger2_s;
 	tp->window_clamp = lp->window_clamp;
 	tp->cc = lp->cc;
+	tp->rto_min = lp->rto_min;
+	tp->rto_max = lp->rto_max;
+	tp->delack_max = lp->delack_max;
+	tp->thin_lto = lp->thin_lto;
+	tp->save_syn = lp->save_syn;
+	tp->fo_no_cookie = lp->fo_no_cookie;
+	tp->tx_delay_us = lp->tx_delay_us;
 	ns_socket_filter_inherit(&tp->sk, &lp->sk);
 
 	tp->laddr = req->laddr;
@@ -400,6 +409,32 @@ static void req_from_syn(struct tcp_sock *lp, const struct tcp_seg_in *seg, stru
 	req->nic = seg->l3->nic ? seg->l3->nic->id : 0;
 }
 
+/* TCP_SAVE_SYN: the SYN's IP and TCP headers, options included, as they
+ * came (Linux's tcp_reqsk_record_syn); with_link (TCP_SAVE_SYN 2), the
+ * link header before them: the frame's Ethernet header, or on loopback
+ * the one Linux's lo carries (zero addresses and the EtherType). Without
+ * memory the SYN is not saved (TCP_SAVED_SYN then reads 0 bytes). */
+static void save_syn(struct tcp_req *req, const struct tcp_seg_in *seg, int with_link)
+{
+	const struct pkt *p = seg->pkt;
+	if (!p)
+		return;
+	uint32_t thl = (uint32_t)(pkt_at(p, p->l4_off)[12] >> 4) * 4;
+	uint32_t ip = p->l4_off + thl - p->l3_off, link = with_link ? 14 : 0;
+	uint8_t *b = malloc(link + ip);
+	if (!b)
+		return;
+	if (with_link && (p->flags & PKT_F_L2) && p->l3_off >= 14) {
+		memcpy(b, pkt_at(p, p->l3_off - 14), 14);
+	} else if (with_link) {
+		memset(b, 0, 12);
+		ns_wr16(b + 12, seg->l3->src.family == AF_INET ? 0x0800 : 0x86dd);
+	}
+	memcpy(b + link, pkt_at(p, p->l3_off), ip);
+	req->saved_syn = b;
+	req->saved_syn_len = link + ip;
+}
+
 static void syn_input(struct tcp_sock *lp, struct tcp_seg_in *seg)
 {
 	struct ns_stack *st = lp->sk.stack;
@@ -457,6 +492,8 @@ static void syn_input(struct tcp_sock *lp, struct tcp_seg_in *seg)
 		return;
 	}
 	*req = tmp;
+	if (lp->save_syn)
+		save_syn(req, seg, lp->save_syn == 2);
 	req->iss = tcp_isn(st, &req->laddr, req->lport, &req->raddr, req->rport);
 	req->ts_offset = ns_random32(st);
 	ns_timer_init(&req->timer, req_timer_fn);
@@ -552,6 +589,11 @@ void tcp_listen_input(struct tcp_sock *lp, struct tcp_seg_in *seg)
 		}
 		req_unlink(lp, req);
 		struct tcp_sock *tp = child_create(lp, seg, req);
+		if (tp) {
+			tp->saved_syn = req->saved_syn;
+			tp->saved_syn_len = req->saved_syn_len;
+			req->saved_syn = NULL;
+		}
 		tcp_req_free(st, req);
 		if (!tp)
 			return;

@@ -100,10 +100,10 @@ void tcp_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us)
 	/* RTO = SRTT + max(G, 4 RTTVAR), with Linux's 200 ms floor on the
 	 * variance term (RFC 6298 2.4 allows a lower minimum than 1 s). */
 	uint64_t var = (uint64_t)4 * tp->rttvar_us * NS_USEC;
-	if (var < TCP_RTO_MIN)
-		var = TCP_RTO_MIN;
+	if (var < (uint64_t)tp->rto_min)
+		var = (uint64_t)tp->rto_min; /* (TCP_RTO_MIN_US) */
 	ns_time_t rto = (ns_time_t)tp->srtt_us * NS_USEC + var;
-	tp->rto = rto > TCP_RTO_MAX ? TCP_RTO_MAX : rto;
+	tp->rto = rto > tp->rto_max ? tp->rto_max : rto;
 	ns_time_t now = tcp_now(tp);
 	if (!tp->min_rtt_us || rtt_us <= tp->min_rtt_us || now - tp->min_rtt_stamp > 300 * NS_SEC) {
 		tp->min_rtt_us = rtt_us;
@@ -627,6 +627,7 @@ static void ack_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 			tp->bytes_acked += n;
 		}
 		tp->snd_una = ack;
+		tcp_tstamp_acked(tp);
 		if (SEQ_LT(tp->snd_nxt, ack))
 			tp->snd_nxt = ack;
 		tp->retransmits = 0;

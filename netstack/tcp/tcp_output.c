@@ -569,7 +569,13 @@ static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
 		.ext = v4 ? NULL : tp->sk.sticky6,
 		.bound_nic = tp->sk.bound_nic,
 	};
+	/* SO_TIMESTAMPING: the first transmission of a send's last byte
+	 * (Linux stamps the skb that holds it) */
+	struct ns_tx_stamp ts;
+	int stamp = !tx->rexmit && tx->len && tcp_tstamp_begin(tp, tx->seq, tx->seq + tx->len, &ts);
 	r = ns_ip_output(st, p, &ip);
+	if (stamp)
+		st->tx_stamp = NULL;
 	if (r == -EMSGSIZE && gso)
 		r = 0; /* the link cuts it; cannot be too big */
 	return r;

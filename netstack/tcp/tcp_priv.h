@@ -91,6 +91,8 @@ int tcp_state_linux(enum tcp_fsm_state s);
 #define TCP_TIMEOUT_FALLBACK (3 * NS_SEC) /* RFC 6298 5.7 after SYN loss */
 #define TCP_DELACK_MIN (40 * NS_MSEC)
 #define TCP_DELACK_MAX (200 * NS_MSEC) /* RFC 5681 4.2: at most 500 ms; Linux 200 */
+#define TCP_JIFFY (4 * NS_MSEC)	       /* Linux's HZ 250: the unit of its per-socket timer bounds */
+#define TCP_THIN_LINEAR_RETRIES 6      /* Linux: a thin stream's RTOs not backed off */
 #define TCP_SYN_RETRIES 6
 #define TCP_SYNACK_RETRIES 5
 #define TCP_RETRIES2 15
@@ -190,6 +192,17 @@ enum {
 	SEG_PSH = 1u << 7,	/* holds the end of a write: sent with PSH */
 };
 
+/* A send's transmit stamps: where its last byte is, what it asked, and
+ * (for the ACK stamp's report) the payload of the segment that carried
+ * it, copied as it left. */
+struct tcp_tsreq {
+	uint32_t last;	 /* sequence number of the send's last byte */
+	uint32_t flags;	 /* NS_SOF_TX_SOFTWARE, _TX_SCHED, _TX_ACK */
+	uint8_t sent;	 /* its segment left */
+	uint32_t len;
+	uint8_t *data;	 /* NULL: none (OPT_TSONLY, or not yet sent) */
+};
+
 struct tcp_seg {
 	struct tcp_seg *next, *prev;
 	uint32_t seq, end; /* sequence space, end includes SYN/FIN */
@@ -257,6 +270,8 @@ struct tcp_req {
 	uint8_t ecn_ok;	/* the SYN asked for ECN and we agree (RFC 3168 6.1.1) */
 	int nic;
 	struct ns_timer timer;
+	uint8_t *saved_syn; /* TCP_SAVE_SYN: the SYN's headers, for the child */
+	uint32_t saved_syn_len;
 };
 
 struct tcp_listen {
@@ -314,6 +329,12 @@ struct tcp_sock {
 	uint32_t push_pt[4];
 	uint8_t push_n;
 	uint32_t push_one;	     /* the next send's cap: a write's first skb */
+	/* Sends that asked for transmit stamps (SO_TIMESTAMPING,
+	 * tcp_tstamp.c), oldest first: until the segment that carries the
+	 * last byte leaves (SCHED, SND) and, with TX_ACK, until it is
+	 * acknowledged. */
+	struct tcp_tsreq *tsq;
+	uint32_t tsq_n, tsq_cap;
 	struct tcp_rq rcvq;	     /* in-order bytes not yet read */
 	/* Its memory as Linux's skbs: one per segment queued, its bytes
 	 * and TCP_RMEM_SKB_COST, given back once all of it was read; the
@@ -425,6 +446,24 @@ struct tcp_sock {
 	uint32_t user_timeout_ms;
 	uint32_t notsent_lowat;	     /* TCP_NOTSENT_LOWAT, 0: the stack's */
 	uint8_t recvmsg_inq;	     /* TCP_INQ: TCP_CM_INQ on every read */
+	/* TCP_RTO_MIN_US, TCP_RTO_MAX_MS, TCP_DELACK_MAX_US: this socket's
+	 * bounds, whole ticks of Linux's 4 ms jiffy (HZ 250), as Linux keeps
+	 * them; the first two start from net.ipv4.tcp_rto_min_us and
+	 * tcp_rto_max_ms (tcp_rto_min() and kin read them) */
+	ns_time_t rto_min, rto_max, delack_max;
+	uint8_t thin_lto;	     /* TCP_THIN_LINEAR_TIMEOUTS */
+	uint8_t save_syn;	     /* TCP_SAVE_SYN: 1 from the IP header, 2 from the link header */
+	/* TCP_SAVED_SYN: the headers of the SYN that opened this accepted
+	 * connection, read once (then freed, as Linux) */
+	uint8_t *saved_syn;
+	uint32_t saved_syn_len;
+	/* Kept and read back; what they act on is not done here:
+	 * TCP_FASTOPEN_KEY and TCP_FASTOPEN_NO_COOKIE (no Fast Open
+	 * cookies or data in a SYN: see fastopen_qlen), TCP_TX_DELAY (a
+	 * departure time that only Linux's fq queueing discipline honours;
+	 * the sandbox's links send at once, as Linux's lo without fq) */
+	uint8_t fo_key[32], fo_key_len, fo_no_cookie;
+	uint32_t tx_delay_us;
 	int32_t linger2_s;	     /* TCP_LINGER2: <0 skip FIN_WAIT_2, 0 default */
 	uint8_t defer_accept;	     /* TCP_DEFER_ACCEPT, in SYN-ACK timeouts */
 	uint8_t urg_data_valid;	     /* an out-of-band byte is waiting */
@@ -510,6 +549,10 @@ struct tcp_state {
 	uint32_t tso_win_divisor; /* kept for sysctl only: the stack does not defer */
 	uint32_t notsent_lowat;	/* tcp_notsent_lowat: unsent bytes a writer may leave */
 	uint8_t syncookies;	/* 1: when the SYN queue overflows (Linux default) */
+	/* tcp_rto_min_us, tcp_rto_max_ms: a new socket's bounds;
+	 * tcp_thin_linear_timeouts: every socket's TCP_THIN_LINEAR_TIMEOUTS */
+	int rto_min_us, rto_max_ms;
+	uint8_t thin_lto;
 	uint8_t sack, timestamps, window_scaling;
 	uint8_t ecn;	/* Linux tcp_ecn: 0 off, 1 request and accept, 2 accept (default) */
 	/* tcp_fastopen: kept; its bit 0 (the client's, Linux's default 1)
@@ -552,6 +595,17 @@ void tcp_send_fin(struct tcp_sock *tp);
 void tcp_send_active_reset(struct tcp_sock *tp);
 /* RST in reply to a segment with no connection (RFC 9293 3.10.7.1). */
 void tcp_send_reset_reply(struct ns_stack *st, const struct tcp_seg_in *seg);
+/* tcp_tstamp.c: SO_TIMESTAMPING's transmit stamps. A send (its bytes
+ * queued, not yet pushed) notes its request; a first transmission of the
+ * data [seq, end) asks tcp_tstamp_begin whether it carries a request's
+ * last byte (1: st->tx_stamp is t until the caller's ns_ip_output is
+ * done, and the caller clears it); an ACK that moves snd_una calls
+ * tcp_tstamp_acked; tcp_tstamp_purge drops what is left. */
+void tcp_tstamp_send(struct tcp_sock *tp, const struct msghdr *m);
+int tcp_tstamp_begin(struct tcp_sock *tp, uint32_t seq, uint32_t end, struct ns_tx_stamp *t);
+void tcp_tstamp_acked(struct tcp_sock *tp);
+void tcp_tstamp_purge(struct tcp_sock *tp);
+
 /* Keepalive / zero-window probe: seq snd_una - 1, no data (Linux). */
 void tcp_send_probe(struct tcp_sock *tp);
 /* (Re)transmit one queued segment record (data copied from sndq). */

@@ -75,10 +75,12 @@ void tcp_free(struct tcp_sock *tp)
 	tcp_unhash(tp);
 	tcp_bhash_remove(st, tp);
 	tcp_rtx_purge(tp);
+	tcp_tstamp_purge(tp);
 	tcp_ring_free(&tp->sndq);
 	tcp_rq_free(&tp->rcvq);
 	tcp_rmem_reset(tp);
 	tcp_ooo_purge(tp);
+	free(tp->saved_syn);
 	ns_socket_fini(&tp->sk);
 	st->tcp->nsocks--;
 	free(tp);
@@ -110,6 +112,7 @@ void tcp_done(struct tcp_sock *tp, int err)
 	if (!tp->port_locked && tp->lport)
 		give_back_port(tp);
 	tcp_rtx_purge(tp);
+	tcp_tstamp_purge(tp); /* (no stamps for what is never sent or acknowledged) */
 	tcp_ring_free(&tp->sndq);
 	tp->snd_buf_seq = tp->snd_una;
 	tp->push_n = 0;
@@ -156,6 +159,8 @@ struct tcp_sock *tcp_tw_split(struct tcp_sock *tp)
 	tw->ooo = NULL;
 	tw->ooo_bytes = 0;
 	tw->rtx_head = tw->rtx_tail = NULL;
+	tw->tsq = NULL;
+	tw->tsq_n = tw->tsq_cap = 0;
 	tw->acknext = NULL;
 	tw->on_ack_list = tw->ack_pending = tw->ack_now = 0;
 	tw->listen = NULL;
@@ -170,6 +175,14 @@ struct tcp_sock *tcp_tw_split(struct tcp_sock *tp)
 	tcp_ehash_insert(st, tw);
 	tcp_bhash_insert(st, tw);
 	return tw;
+}
+
+/* n units of unit (ns) rounded up to Linux's jiffies, as its
+ * usecs_to_jiffies and msecs_to_jiffies round. */
+static ns_time_t tcp_jiffies(long n, ns_time_t unit)
+{
+	ns_time_t t = (ns_time_t)n * unit;
+	return (t + TCP_JIFFY - 1) / TCP_JIFFY * TCP_JIFFY;
 }
 
 struct tcp_sock *tcp_sock_alloc(struct ns_stack *st, int domain)
@@ -192,6 +205,9 @@ struct tcp_sock *tcp_sock_alloc(struct ns_stack *st, int domain)
 	tp->snd_cwnd = TCP_INIT_CWND;
 	tp->snd_ssthresh = 0x7fffffff;
 	tp->scaling_ratio = TCP_SCALING_RATIO_DEFAULT;
+	tp->rto_min = tcp_jiffies(NS_MAX(st->tcp->rto_min_us, 1), NS_USEC);
+	tp->rto_max = tcp_jiffies(st->tcp->rto_max_ms, NS_MSEC);
+	tp->delack_max = TCP_DELACK_MAX;
 	tcp_timers_init(tp);
 	st->tcp->nsocks++;
 	return tp;
@@ -599,6 +615,8 @@ static ssize_t tcp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		uint32_t unsent = tcp_unsent(tp);
 		n = tcp_ring_append_iov(&tp->sndq, m, done, n);
 		done += n;
+		if (done == total) /* (SO_TIMESTAMPING: before the last byte goes) */
+			tcp_tstamp_send(tp, m);
 		/* A write that fills an skb with nothing unsent before it
 		 * sends that one alone first (Linux tcp_push_one). */
 		if (!unsent && (tp->state == TCPS_ESTABLISHED || tp->state == TCPS_CLOSE_WAIT) &&
@@ -622,6 +640,8 @@ static ssize_t tcp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	}
 	/* Linux marks the end of what a call queued (tcp_push at its end),
 	 * also when the buffer took only part of it. */
+	if (done && done < total)
+		tcp_tstamp_send(tp, m); /* (Linux stamps what a call queued) */
 	if (done && done < total && !(flags & MSG_MORE)) {
 		tcp_mark_push(tp, tp->snd_buf_seq + tp->sndq.len);
 		tcp_output(tp);
@@ -1007,6 +1027,110 @@ static void tcp_set_rcvlowat(struct tcp_sock *tp)
 	tcp_wake(tp);
 }
 
+/* TCP_ULP: an upper layer protocol by name ("tls", "espintcp", ...):
+ * the sandbox has none, so every name is unknown (ENOENT), as on a Linux
+ * without the module; an empty one is EINVAL first. */
+static int tcp_set_ulp(const void *v, socklen_t len)
+{
+	if (len < 1)
+		return -EINVAL;
+	if (!v)
+		return -EFAULT;
+	return -ENOENT;
+}
+
+/* A microsecond or millisecond timer bound (TCP_RTO_MIN_US,
+ * TCP_DELACK_MAX_US, TCP_RTO_MAX_MS) in jiffies, checked as Linux checks
+ * each: the first two from 2 jiffies (TCP_TIMEOUT_MIN) to 200 ms after
+ * rounding, the last from 1 s to 120 s before. */
+static int timer_bound(int name, int val, ns_time_t *out)
+{
+	if (name == TCP_RTO_MAX_MS) {
+		if (val < 1000 || (ns_time_t)val * NS_MSEC > TCP_RTO_MAX)
+			return -EINVAL;
+		*out = tcp_jiffies(val, NS_MSEC);
+		return 0;
+	}
+	if (val < 0)
+		return -EINVAL;
+	ns_time_t j = tcp_jiffies(val, NS_USEC);
+	if (j < 2 * TCP_JIFFY || j > (name == TCP_RTO_MIN_US ? TCP_RTO_MIN : TCP_DELACK_MAX))
+		return -EINVAL;
+	*out = j;
+	return 0;
+}
+
+/* tcp(7)'s options of Linux 4.x-6.x that tcp_setsockopt's switch does not
+ * have; -ENOPROTOOPT for the others. */
+static int tcp_setsockopt_more(struct tcp_sock *tp, int name, int val)
+{
+	switch (name) {
+	case TCP_THIN_LINEAR_TIMEOUTS:
+		if (val < 0 || val > 1)
+			return -EINVAL;
+		tp->thin_lto = (uint8_t)val;
+		return 0;
+	case TCP_THIN_DUPACK:
+		/* Linux: checked and ignored since RACK made it useless;
+		 * it always reads 0 */
+		return val < 0 || val > 1 ? -EINVAL : 0;
+	case TCP_SAVE_SYN:
+		if (val < 0 || val > 2)
+			return -EINVAL;
+		tp->save_syn = (uint8_t)val;
+		return 0;
+	case TCP_FASTOPEN_NO_COOKIE:
+		if (val < 0 || val > 1 || (tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN))
+			return -EINVAL;
+		tp->fo_no_cookie = (uint8_t)val;
+		return 0;
+	case TCP_TX_DELAY:
+		if (val < 0 || val >= (1 << 28))
+			return -EINVAL;
+		tp->tx_delay_us = (uint32_t)val;
+		return 0;
+	case TCP_RTO_MIN_US:
+	case TCP_DELACK_MAX_US:
+	case TCP_RTO_MAX_MS: {
+		ns_time_t t;
+		int r = timer_bound(name, val, &t);
+		if (r < 0)
+			return r;
+		if (name == TCP_RTO_MIN_US)
+			tp->rto_min = t;
+		else if (name == TCP_DELACK_MAX_US)
+			tp->delack_max = t;
+		else
+			tp->rto_max = t;
+		return 0;
+	}
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+/* TCP_SAVED_SYN: the SYN's headers once; a buffer too short gets the
+ * length it needs and EINVAL (and the SYN stays); none: 0 bytes. */
+static int get_saved_syn(struct tcp_sock *tp, void *v, socklen_t *len)
+{
+	if (!tp->saved_syn) {
+		*len = 0;
+		return 0;
+	}
+	if (*len < tp->saved_syn_len) {
+		*len = tp->saved_syn_len;
+		return -EINVAL;
+	}
+	if (!v)
+		return -EFAULT;
+	memcpy(v, tp->saved_syn, tp->saved_syn_len);
+	*len = tp->saved_syn_len;
+	free(tp->saved_syn);
+	tp->saved_syn = NULL;
+	tp->saved_syn_len = 0;
+	return 0;
+}
+
 static int tcp_setsockopt(struct ns_socket *s, int level, int name, const void *v, socklen_t len)
 {
 	struct tcp_sock *tp = tcp_sk(s);
@@ -1051,7 +1175,22 @@ static int tcp_setsockopt(struct ns_socket *s, int level, int name, const void *
 		}
 		return 0;
 	}
+	if (name == TCP_ULP)
+		return tcp_set_ulp(v, len);
+	if (name == TCP_FASTOPEN_KEY) {
+		/* a primary key, or a primary and a backup (Linux's
+		 * TCP_FASTOPEN_KEY_LENGTH 16, at most 2 keys) */
+		if (len != 16 && len != 32)
+			return -EINVAL;
+		if (!v)
+			return -EFAULT;
+		memcpy(tp->fo_key, v, len);
+		tp->fo_key_len = (uint8_t)len;
+		return 0;
+	}
 	if ((r = opt_int(v, len, &val)) < 0)
+		return r;
+	if ((r = tcp_setsockopt_more(tp, name, val)) != -ENOPROTOOPT)
 		return r;
 	switch (name) {
 	case TCP_NODELAY:
@@ -1353,6 +1492,30 @@ static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 		return put_int(v, len, (int)tp->notsent_lowat);
 	case TCP_INQ:
 		return put_int(v, len, tp->recvmsg_inq);
+	case TCP_THIN_LINEAR_TIMEOUTS:
+		return put_int(v, len, tp->thin_lto);
+	case TCP_THIN_DUPACK:
+		return put_int(v, len, 0);
+	case TCP_SAVE_SYN:
+		return put_int(v, len, tp->save_syn);
+	case TCP_SAVED_SYN:
+		return get_saved_syn(tp, v, len);
+	case TCP_ULP:
+		return put_val(v, len, NULL, 0); /* (none) */
+	case TCP_FASTOPEN_KEY:
+		return put_val(v, len, tp->fo_key, tp->fo_key_len);
+	case TCP_FASTOPEN_NO_COOKIE:
+		return put_int(v, len, tp->fo_no_cookie);
+	case TCP_TX_DELAY:
+		return put_int(v, len, (int)tp->tx_delay_us);
+	case TCP_IS_MPTCP:
+		return put_int(v, len, 0); /* (no MPTCP here) */
+	case TCP_RTO_MAX_MS:
+		return put_int(v, len, (int)(tp->rto_max / NS_MSEC));
+	case TCP_RTO_MIN_US:
+		return put_int(v, len, (int)(tp->rto_min / NS_USEC));
+	case TCP_DELACK_MAX_US:
+		return put_int(v, len, (int)(tp->delack_max / NS_USEC));
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1374,6 +1537,7 @@ static void tcp_sock_info(struct ns_socket *s, struct ns_sock_info *out)
 		out->tx_queue = tp->sndq.len;
 	}
 	out->retransmits = tp->retransmits;
+	out->rx_done = (uint8_t)(TCPS_HAVERCVDFIN(tp->state) || (tp->state == TCPS_CLOSED && tp->established_once));
 	/* /proc/net/tcp's timer column (Linux get_tcp4_sock()). */
 	if (ns_timer_armed(&tp->t_rtx) && tp->rtx_mode != RTX_MODE_NONE) {
 		out->timer = NS_SOCK_TIMER_RTO;
@@ -1435,6 +1599,8 @@ int tcp_init(struct ns_stack *st)
 	st->tcp->sack = st->tcp->timestamps = st->tcp->window_scaling = 1;
 	st->tcp->ecn = 2; /* Linux's default: accept ECN, do not ask for it */
 	st->tcp->fastopen = 1; /* Linux's default: TFO_CLIENT_ENABLE */
+	st->tcp->rto_min_us = (int)(TCP_RTO_MIN / NS_USEC);
+	st->tcp->rto_max_ms = (int)(TCP_RTO_MAX / NS_MSEC);
 	st->tcp->default_cc = &tcp_cubic_ops;
 	st->tcp->eph_offset = ns_random32(st);
 	ip4_register(st, IPPROTO_TCP_, &tcp_l4_ops);
@@ -1528,4 +1694,13 @@ void tcp_stack_flush(struct ns_stack *st)
 {
 	if (st->tcp)
 		tcp_flush_acks(st);
+}
+
+int tcp_tskey_base(struct ns_socket *s, int id_tcp, uint32_t *key)
+{
+	struct tcp_sock *tp = tcp_sk(s);
+	if (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN)
+		return -EINVAL;
+	*key = id_tcp ? tp->snd_buf_seq + tp->sndq.len : tp->snd_una;
+	return 0;
 }

@@ -20,9 +20,9 @@
 ns_time_t tcp_rto_backed_off(const struct tcp_sock *tp)
 {
 	ns_time_t rto = tp->rto ? tp->rto : TCP_RTO_INIT;
-	for (int i = 0; i < tp->backoff && rto < TCP_RTO_MAX; i++)
+	for (int i = 0; i < tp->backoff && rto < tp->rto_max; i++)
 		rto *= 2; /* RFC 6298 5.5 */
-	return rto > TCP_RTO_MAX ? TCP_RTO_MAX : rto;
+	return rto > tp->rto_max ? tp->rto_max : rto;
 }
 
 void tcp_arm_rtx(struct tcp_sock *tp, uint8_t mode, ns_time_t when)
@@ -71,6 +71,18 @@ static void write_err(struct tcp_sock *tp)
 	tcp_done(tp, tp->sk.soft_error ? tp->sk.soft_error : ETIMEDOUT);
 }
 
+/* TCP_THIN_LINEAR_TIMEOUTS (or net.ipv4.tcp_thin_linear_timeouts): a
+ * thin stream (fewer than 4 segments in flight, past the first slow
+ * start) that cannot count on fast retransmit keeps its RTO for its
+ * first TCP_THIN_LINEAR_RETRIES timeouts instead of doubling it (Linux's
+ * tcp_retransmit_timer; RFC 6298 5.5's back-off resumes after). */
+static int thin_linear(const struct tcp_sock *tp)
+{
+	return tp->state == TCPS_ESTABLISHED && (tp->thin_lto || tp->sk.stack->tcp->thin_lto) &&
+	       tp->packets_out < 4 && tp->snd_ssthresh < 0x7fffffff &&
+	       tp->retransmits <= TCP_THIN_LINEAR_RETRIES;
+}
+
 static void retransmit_timer(struct tcp_sock *tp, ns_time_t now)
 {
 	struct ns_stack *st = tp->sk.stack;
@@ -99,7 +111,7 @@ static void retransmit_timer(struct tcp_sock *tp, ns_time_t now)
 	 * RTO is below its ceiling, none once it reached it. */
 	int limit = TCP_RETRIES2;
 	if (tp->orphan)
-		limit = tcp_rto_backed_off(tp) < TCP_RTO_MAX ? TCP_ORPHAN_RETRIES : 0;
+		limit = tcp_rto_backed_off(tp) < tp->rto_max ? TCP_ORPHAN_RETRIES : 0;
 	if (write_timed_out(tp, now, limit)) {
 		write_err(tp);
 		return;
@@ -133,7 +145,10 @@ static void retransmit_timer(struct tcp_sock *tp, ns_time_t now)
 	/* RFC 6298 5.4: retransmit the earliest unacknowledged segment. */
 	tcp_retransmit_lost(tp);
 	tp->retransmits++;
-	tp->backoff++;
+	if (thin_linear(tp))
+		tp->backoff = 0;
+	else
+		tp->backoff++;
 	tcp_rearm_rto(tp);
 }
 
@@ -219,8 +234,8 @@ void tcp_arm_delack(struct tcp_sock *tp)
 	if (ns_timer_armed(&tp->t_delack))
 		return;
 	ns_time_t ato = tp->ato ? tp->ato : TCP_DELACK_MIN;
-	if (ato > TCP_DELACK_MAX)
-		ato = TCP_DELACK_MAX;
+	if (ato > tp->delack_max)
+		ato = tp->delack_max; /* (TCP_DELACK_MAX_US) */
 	ns_timer_arm(tp->sk.stack->wheel, &tp->t_delack, tcp_now(tp) + ato);
 }
 

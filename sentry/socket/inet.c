@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <linux/errqueue.h> /* (after time.h: it needs struct timespec) */
 #include <unistd.h>
 
 #include "dns_relay.h"
@@ -351,6 +352,55 @@ static ssize_t inet_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 	return r;
 }
 
+/*
+ * A report read from the error queue (Linux ip_recv_error and
+ * ipv6_recv_error call sock_recv_timestamp): a transmit stamp's time comes
+ * from the netstack's SCM_TIMESTAMPING, the first message, by its clock
+ * (CLOCK_MONOTONIC), made the wall clock's (now less the time since); an
+ * ICMP error's is the time of the read, as a read's; other reports have
+ * none. The socket's stamp messages (SO_TIMESTAMP's, SCM_TIMESTAMPING of
+ * the _NEW type with the _NEW flag) replace the netstack's, first.
+ */
+static void errq_stamp(struct sock *s, char *cbuf, size_t *clen, size_t room, const struct timespec *now)
+{
+	struct msghdr mh = { .msg_control = cbuf, .msg_controllen = *clen };
+	struct timespec when = *now;
+	int how = SOCK_TS_ERRQ_UNSTAMPED;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING_OLD &&
+	    c->cmsg_len == CMSG_LEN(3 * sizeof(struct timespec))) {
+		struct timespec ts[3], mono;
+		memcpy(ts, CMSG_DATA(c), sizeof(ts));
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		int64_t ago = (int64_t)(mono.tv_sec - ts[0].tv_sec) * 1000000000 + (mono.tv_nsec - ts[0].tv_nsec);
+		int64_t wall = (int64_t)now->tv_sec * 1000000000 + now->tv_nsec - (ago > 0 ? ago : 0);
+		when.tv_sec = (time_t)(wall / 1000000000);
+		when.tv_nsec = (long)(wall % 1000000000);
+		how = SOCK_TS_ERRQ;
+		size_t sp = CMSG_SPACE(3 * sizeof(struct timespec));
+		memmove(cbuf, cbuf + sp, *clen - sp);
+		*clen -= sp;
+	} else {
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			struct sock_extended_err ee;
+			if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+			      (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) ||
+			    c->cmsg_len < CMSG_LEN(sizeof(ee)))
+				continue;
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			if (ee.ee_origin == SO_EE_ORIGIN_ICMP || ee.ee_origin == SO_EE_ORIGIN_ICMP6)
+				how = SOCK_TS_ERRQ;
+		}
+	}
+	char ts[SOCK_TS_CMSG_ROOM];
+	size_t tl = sock_timestamp_cmsg(s, &when, how, ts, sizeof(ts));
+	if (tl && *clen + tl <= room) {
+		memmove(cbuf + tl, cbuf, *clen);
+		memcpy(cbuf, ts, tl);
+		*clen += tl;
+	}
+}
+
 static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int flags)
 {
 	(void)t;
@@ -400,11 +450,13 @@ static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 	 * first segments after the option was set may come without). Only
 	 * the read that takes, not the syscall layer's peek before it. */
 	int stamp_it = dgram || (r > 0 && !(flags & MSG_SENTRY_TAKING));
-	if (stamp_it && (s->tstamp & SOCK_TS_ON)) {
+	if (flags & MSG_ERRQUEUE) {
+		errq_stamp(s, cbuf, &mh.msg_controllen, sizeof(cbuf), &now);
+	} else if (stamp_it && ((s->tstamp & SOCK_TS_ON) || sock_ts_reports(s, SOCK_TS_READ))) {
 		/* (first, as Linux's sock_recv_cmsgs comes before the
 		 * protocol's messages) */
-		char ts[CMSG_SPACE(sizeof(struct timespec))];
-		size_t tl = sock_timestamp_cmsg(s, &now, ts, sizeof(ts));
+		char ts[SOCK_TS_CMSG_ROOM];
+		size_t tl = sock_timestamp_cmsg(s, &now, SOCK_TS_READ, ts, sizeof(ts));
 		if (tl && mh.msg_controllen + tl <= sizeof(cbuf)) {
 			memmove(cbuf + tl, cbuf, mh.msg_controllen);
 			memcpy(cbuf, ts, tl);
@@ -439,36 +491,21 @@ static int inet_getname(struct sock *s, struct sockaddr *a, socklen_t *len, int 
 	return peer ? ns_getpeername(I(s)->ns, a, len) : ns_getsockname(I(s)->ns, a, len);
 }
 
-/*
- * SO_ATTACH_FILTER: the struct sock_fprog (already copied in) points to the
- * program in the task's memory; it is fetched here and handed to the stack
- * in a sock_fprog of our own. Linux's order of answers: optlen, the lock
- * (EPERM), the program's size (EINVAL, also for a NULL program), then the
- * copy (EFAULT); the stack checks the instructions.
- */
+/* SO_ATTACH_FILTER: the program (sock_filter_fetch), then the stack
+ * checks its instructions. */
 static int inet_attach_filter(struct sock *s, struct task *t, const void *val, socklen_t len)
 {
-	struct sock_fprog ufp;
 	int locked = 0;
 	socklen_t ll = sizeof(locked);
-	if (len != sizeof(ufp))
-		return -EINVAL;
-	memcpy(&ufp, val, sizeof(ufp));
-	if (ns_getsockopt(I(s)->ns, SOL_SOCKET, SO_LOCK_FILTER, &locked, &ll) == 0 && locked)
-		return -EPERM;
-	if (!ufp.filter || ufp.len == 0 || ufp.len > BPF_MAXINSNS)
-		return -EINVAL;
-	size_t bytes = (size_t)ufp.len * sizeof(struct sock_filter);
-	struct sock_filter *prog = malloc(bytes);
-	if (!prog)
-		return -ENOMEM;
-	int r;
-	if (copy_from_user(t, prog, (uint64_t)(uintptr_t)ufp.filter, bytes)) {
-		r = -EFAULT;
-	} else {
-		struct sock_fprog fp = { .len = ufp.len, .filter = prog };
-		r = ns_setsockopt(I(s)->ns, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp));
-	}
+	if (ns_getsockopt(I(s)->ns, SOL_SOCKET, SO_LOCK_FILTER, &locked, &ll) < 0)
+		locked = 0;
+	struct sock_filter *prog;
+	uint32_t n;
+	int r = sock_filter_fetch(t, val, len, locked, &prog, &n);
+	if (r < 0)
+		return r;
+	struct sock_fprog fp = { .len = (unsigned short)n, .filter = prog };
+	r = ns_setsockopt(I(s)->ns, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp));
 	free(prog);
 	return r;
 }
@@ -526,12 +563,23 @@ static int is_tstamp(int level, int name)
 				       name == SO_TIMESTAMPNS_NEW);
 }
 
+/* SO_TIMESTAMPING: the netstack's (it stamps what is sent, and refuses
+ * OPT_ID on a TCP socket not connected), then the sentry's (it reports) */
+static int is_timestamping(int level, int name)
+{
+	return level == SOL_SOCKET && (name == SO_TIMESTAMPING_OLD || name == SO_TIMESTAMPING_NEW);
+}
+
 static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, const void *val,
 			   socklen_t len)
 {
 	/* The timeouts are the syscall layer's (it parks and wakes). */
 	if (sock_is_timeo(level, name) || is_tstamp(level, name))
 		return sock_setsockopt_common(s, name, val, len);
+	if (is_timestamping(level, name)) {
+		int r = ns_setsockopt(I(s)->ns, level, name, val, len);
+		return r < 0 ? r : sock_setsockopt_common(s, name, val, len);
+	}
 	if (level == SOL_SOCKET && name == SO_ATTACH_FILTER)
 		return inet_attach_filter(s, t, val, len);
 	if (inet_force_denied(s, t, level, name, val, len))
@@ -546,10 +594,113 @@ static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, 
 	return r;
 }
 
+/* linux/tcp.h's struct tcp_zerocopy_receive (glibc's has its first three
+ * fields only); 64 bytes on x86-64. */
+struct zc_receive {
+	uint64_t address;
+	uint32_t length, recv_skip_hint, inq;
+	int32_t err;
+	uint64_t copybuf_address;
+	int32_t copybuf_len;
+	uint32_t flags;
+	uint64_t msg_control, msg_controllen;
+	uint32_t msg_flags, reserved;
+};
+#define ZC_END(f) ((socklen_t)(offsetof(struct zc_receive, f) + sizeof(((struct zc_receive *)0)->f)))
+
+/* TCP_ZEROCOPY_RECEIVE (Linux's tcp_zerocopy_receive) where no page of a
+ * socket can be mapped: the sandbox refuses mmap() of a socket, so no
+ * address is ever a TCP mapping. What Linux does then: a page-aligned
+ * address or EINVAL; ENOTCONN on a listener; the bytes readable copied
+ * to copybuf when they fit it (read as recv(MSG_DONTWAIT) reads them);
+ * else, under a page of them, none mapped and recv_skip_hint telling the
+ * caller to read them (EIO at the end of the stream); from a page on,
+ * EINVAL (the address is no TCP mapping). Then the fields the caller's
+ * length reaches: the pending error (taken) and the readable bytes as
+ * TCP_INQ counts them. val holds the caller's request (*len bytes).
+ * Unlike Linux, a copy with TCP_CMSG_TS asked gives no timestamp. */
+static int zerocopy_receive(struct sock *s, struct task *t, void *val, socklen_t *len)
+{
+	struct zc_receive zc;
+	socklen_t n = *len;
+	if (n < ZC_END(length))
+		return -EINVAL;
+	if (n > sizeof(zc)) {
+		/* a longer struct than ours: the rest must be zero */
+		for (socklen_t i = sizeof(zc); i < n; i++)
+			if (((const uint8_t *)val)[i])
+				return -EINVAL;
+		n = sizeof(zc);
+	}
+	memset(&zc, 0, sizeof(zc));
+	memcpy(&zc, val, n);
+	if (zc.reserved || (zc.msg_flags & ~2u /* TCP_CMSG_TS */))
+		return -EINVAL;
+	int32_t copybuf_len = zc.copybuf_len;
+	zc.copybuf_len = 0;
+	struct ns_socket *ns = I(s)->ns;
+	struct ns_sock_info si;
+	int r = ns_socket_info(ns, &si);
+	if (r < 0)
+		return r;
+	if (zc.address & 4095)
+		r = -EINVAL;
+	else if (si.state == TCP_LISTEN)
+		r = -ENOTCONN;
+	uint32_t inq = si.rx_queue;
+	if (!r && inq && (int64_t)inq <= copybuf_len) {
+		/* copied as a read copies, and taken only once the copy is
+		 * done: a bad copybuf loses nothing */
+		char *buf = malloc(inq);
+		if (!buf)
+			return -ENOMEM;
+		struct iovec iov = { buf, inq };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t got = ns_recvmsg(ns, &mh, MSG_PEEK | MSG_DONTWAIT);
+		if (got > 0 && copy_to_user(t, zc.copybuf_address, buf, (size_t)got))
+			got = -EFAULT;
+		if (got > 0)
+			got = ns_recvmsg(ns, &mh, MSG_DONTWAIT);
+		free(buf);
+		zc.length = 0;
+		zc.recv_skip_hint = 0;
+		if (got < 0)
+			return (int)got;
+		zc.copybuf_len = (int32_t)got;
+		if (ns_socket_info(ns, &si) == 0)
+			inq = si.rx_queue;
+	} else if (!r && inq < 4096) {
+		zc.length = 0;
+		zc.recv_skip_hint = inq;
+		if (!inq && si.rx_done)
+			r = -EIO;
+	} else if (!r) {
+		r = -EINVAL;
+	}
+	/* TCP_CMSG_TS asks for the stamps of what was read; without a
+	 * stamp (none is kept for these reads) Linux clears it too */
+	zc.msg_flags = 0;
+	if (*len >= ZC_END(err) && !r) {
+		int e = 0;
+		socklen_t el = sizeof(e);
+		if (ns_getsockopt(ns, SOL_SOCKET, SO_ERROR, &e, &el) == 0)
+			zc.err = -e;
+	}
+	if (*len >= ZC_END(inq))
+		zc.inq = inq + (si.rx_done ? 1 : 0);
+	if (r)
+		return r;
+	memcpy(val, &zc, n);
+	*len = n;
+	return 0;
+}
+
 static int inet_getsockopt(struct sock *s, struct task *t, int level, int name, void *val, socklen_t *len)
 {
-	if (sock_is_timeo(level, name) || is_tstamp(level, name))
+	if (sock_is_timeo(level, name) || is_tstamp(level, name) || is_timestamping(level, name))
 		return sock_getsockopt_common(s, t, name, val, len);
+	if (level == IPPROTO_TCP && name == TCP_ZEROCOPY_RECEIVE && s->type == SOCK_STREAM)
+		return zerocopy_receive(s, t, val, len);
 	int r = ns_getsockopt(I(s)->ns, level, name, val, len);
 	if (r == -ENOPROTOOPT && level == SOL_SOCKET)
 		r = sock_getsockopt_common(s, t, name, val, len);

@@ -1,6 +1,7 @@
 /* Socket files and the options every family shares. */
 #include <errno.h>
 #include <limits.h>
+#include <linux/filter.h>
 #include <linux/net_tstamp.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -12,6 +13,7 @@
 #include <sys/time.h>
 
 #include "socket.h"
+#include "ns/socket.h" /* (SO_TIMESTAMPING's flags and their checks) */
 
 static ssize_t sk_read(struct file *f, struct task *t, void *buf, size_t len, uint64_t *pos)
 {
@@ -106,26 +108,46 @@ void sock_init(struct sock *s, const struct sock_ops *ops, int family, int type,
 	s->kept.max_pacing_rate = UINT64_MAX;
 }
 
-size_t sock_timestamp_cmsg(const struct sock *s, const struct timespec *now, void *buf, size_t room)
+static size_t put_cmsg(void *buf, size_t room, int type, const void *d, size_t dl)
 {
-	if (!(s->tstamp & SOCK_TS_ON))
-		return 0;
-	/* a timeval or a timespec; the _NEW names' 64-bit forms are the
-	 * same on x86-64 */
-	int ns = (s->tstamp & SOCK_TS_NS) != 0, nw = (s->tstamp & SOCK_TS_NEW) != 0;
-	struct timeval tv = { now->tv_sec, now->tv_nsec / 1000 };
-	const void *d = ns ? (const void *)now : (const void *)&tv;
-	size_t dl = ns ? sizeof(*now) : sizeof(tv);
 	if (CMSG_SPACE(dl) > room)
 		return 0;
-	struct cmsghdr c = { .cmsg_len = CMSG_LEN(dl),
-			     .cmsg_level = SOL_SOCKET,
-			     .cmsg_type = ns ? (nw ? SO_TIMESTAMPNS_NEW : SO_TIMESTAMPNS)
-					     : (nw ? SO_TIMESTAMP_NEW : SO_TIMESTAMP) };
+	struct cmsghdr c = { .cmsg_len = CMSG_LEN(dl), .cmsg_level = SOL_SOCKET, .cmsg_type = type };
 	memset(buf, 0, CMSG_SPACE(dl));
 	memcpy(buf, &c, sizeof(c));
 	memcpy((char *)buf + CMSG_LEN(0), d, dl);
 	return CMSG_SPACE(dl);
+}
+
+int sock_ts_reports(const struct sock *s, int how)
+{
+	if (!(s->tsflags & NS_SOF_SOFTWARE) || how == SOCK_TS_ERRQ_UNSTAMPED)
+		return 0;
+	return how == SOCK_TS_ERRQ || (s->tsflags & NS_SOF_RX_SOFTWARE) || !(s->tsflags & NS_SOF_OPT_RX_FILTER);
+}
+
+size_t sock_timestamp_cmsg(const struct sock *s, const struct timespec *now, int how, void *buf, size_t room)
+{
+	/* Linux __sock_recv_timestamp: SO_TIMESTAMP's message first, a
+	 * timeval or a timespec (the _NEW names' 64-bit forms are the same
+	 * on x86-64), then SCM_TIMESTAMPING's three timespecs, the software
+	 * stamp in the first, the hardware ones (none here) zero; its _NEW
+	 * type (struct __kernel_timespec, the same layout) with the _NEW
+	 * flag. */
+	int ns = (s->tstamp & SOCK_TS_NS) != 0, nw = (s->tstamp & SOCK_TS_NEW) != 0;
+	size_t n = 0;
+	if (s->tstamp & SOCK_TS_ON) {
+		struct timeval tv = { now->tv_sec, now->tv_nsec / 1000 };
+		n = put_cmsg(buf, room, ns ? (nw ? SO_TIMESTAMPNS_NEW : SO_TIMESTAMPNS) : (nw ? SO_TIMESTAMP_NEW : SO_TIMESTAMP),
+			     ns ? (const void *)now : (const void *)&tv, ns ? sizeof(*now) : sizeof(tv));
+		if (!n)
+			return 0;
+	}
+	if (sock_ts_reports(s, how)) {
+		struct timespec ts[3] = { *now, { 0, 0 }, { 0, 0 } };
+		n += put_cmsg((char *)buf + n, room - n, nw ? SO_TIMESTAMPING_NEW : SO_TIMESTAMPING_OLD, ts, sizeof(ts));
+	}
+	return n;
 }
 
 void sock_inherit_kept(struct sock *child, const struct sock *listener)
@@ -133,6 +155,7 @@ void sock_inherit_kept(struct sock *child, const struct sock *listener)
 	child->kept = listener->kept;
 	child->kept.cookie = 0;
 	child->tstamp = listener->tstamp;
+	child->tsflags = listener->tsflags;
 }
 
 int sock_file(struct kernel *k, struct sock *s, int flags, struct file **out)
@@ -364,6 +387,36 @@ static int kept_set(struct sock *s, int name, const void *val, socklen_t len)
 	}
 }
 
+/*
+ * SO_ATTACH_FILTER's program: the struct sock_fprog (already copied in)
+ * points to it in the task's memory. Linux's order of answers: optlen,
+ * the lock (EPERM), the program's size (EINVAL, also for a NULL
+ * program), then the copy (EFAULT). 0 with a malloc'd copy in *prog.
+ */
+int sock_filter_fetch(struct task *t, const void *val, socklen_t len, int locked, struct sock_filter **prog,
+		      uint32_t *n)
+{
+	struct sock_fprog ufp;
+	if (len != sizeof(ufp))
+		return -EINVAL;
+	memcpy(&ufp, val, sizeof(ufp));
+	if (locked)
+		return -EPERM;
+	if (!ufp.filter || ufp.len == 0 || ufp.len > BPF_MAXINSNS)
+		return -EINVAL;
+	size_t bytes = (size_t)ufp.len * sizeof(struct sock_filter);
+	struct sock_filter *p = malloc(bytes);
+	if (!p)
+		return -ENOMEM;
+	if (copy_from_user(t, p, (uint64_t)(uintptr_t)ufp.filter, bytes)) {
+		free(p);
+		return -EFAULT;
+	}
+	*prog = p;
+	*n = ufp.len;
+	return 0;
+}
+
 int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t len)
 {
 	int v, e;
@@ -467,6 +520,26 @@ int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t 
 					      (name == SO_TIMESTAMPNS || name == SO_TIMESTAMPNS_NEW ? SOCK_TS_NS : 0) |
 					      (name == SO_TIMESTAMP_NEW || name == SO_TIMESTAMPNS_NEW ? SOCK_TS_NEW : 0));
 		return 0;
+	case SO_TIMESTAMPING_OLD:
+	case SO_TIMESTAMPING_NEW: {
+		/* Linux sock_set_timestamping: an int, or struct
+		 * so_timestamping (whose bind_phc only BIND_PHC reads; no
+		 * socket here has a PHC); the name sets or clears the _NEW
+		 * flag SO_TIMESTAMP shares. (An inet socket's netstack took
+		 * them first: TCP's OPT_ID refusals are its.) */
+		uint32_t f;
+		if (len < (socklen_t)sizeof(int))
+			return -EINVAL;
+		memcpy(&f, val, sizeof(f));
+		if ((e = ns_timestamping_check(f, 0)))
+			return e;
+		s->tsflags = f;
+		if (name == SO_TIMESTAMPING_NEW)
+			s->tstamp |= SOCK_TS_NEW;
+		else
+			s->tstamp &= (uint8_t)~SOCK_TS_NEW;
+		return 0;
+	}
 	case SO_PEEK_OFF:
 		/* Linux: an int (EINVAL), then a family without a peek offset
 		 * (netlink's) refuses; unix.c keeps its own. */
@@ -637,6 +710,19 @@ int sock_getsockopt_common(struct sock *s, struct task *t, int name, void *val, 
 		return put_int(val, len, (s->tstamp & (SOCK_TS_ON | SOCK_TS_NEW)) == (SOCK_TS_ON | SOCK_TS_NEW));
 	case SO_TIMESTAMPNS_NEW:
 		return put_int(val, len, (s->tstamp & (SOCK_TS_NS | SOCK_TS_NEW)) == (SOCK_TS_NS | SOCK_TS_NEW));
+	case SO_TIMESTAMPING_OLD:
+	case SO_TIMESTAMPING_NEW: {
+		/* Linux sk_getsockopt: struct so_timestamping, as much of it
+		 * as fits; the _NEW name shows the flags only when they were
+		 * set by it (the _NEW flag on), else zeros */
+		struct so_timestamping st = { 0, 0 };
+		if (name == SO_TIMESTAMPING_OLD || (s->tstamp & SOCK_TS_NEW))
+			st.flags = (int)s->tsflags;
+		socklen_t n = *len < (socklen_t)sizeof(st) ? *len : (socklen_t)sizeof(st);
+		memcpy(val, &st, n);
+		*len = n;
+		return 0;
+	}
 	case SO_REUSEPORT:
 		return put_int(val, len, 0);
 	case SO_RCVLOWAT:

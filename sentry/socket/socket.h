@@ -69,8 +69,9 @@ struct sock_ops {
 
 /* SOL_SOCKET options that every family answers alike and that nothing in
  * the sandbox acts on, kept and read back with Linux's checks
- * (sock_setsockopt_common): there is no device to skip checksums or the
- * frame check sequence for (SO_NO_CHECK, SO_NOFCS), no Wi-Fi status, no
+ * (sock_setsockopt_common): there is no device to skip the frame check
+ * sequence for (SO_NOFCS; SO_NO_CHECK is kept here for unix and netlink
+ * sockets, inet ones have the netstack's, on which UDP acts), no Wi-Fi status, no
  * device queue to busy-poll, no pacing queueing discipline, no marks on
  * received packets (SO_RCVMARK), no departure-time scheduling (SO_TXTIME),
  * no flow rehash; SO_INCOMING_CPU is the value set (Linux's also follows
@@ -112,6 +113,11 @@ struct sock {
 	 * SOCK_RCVTSTAMP, SOCK_RCVTSTAMPNS and SOCK_TSTAMP_NEW flags: datagrams
 	 * read (inet, unix datagram and seqpacket) carry the time of the read */
 	uint8_t tstamp;
+	/* SO_TIMESTAMPING's flags (Linux's sk_tsflags; its _NEW name sets
+	 * SOCK_TS_NEW, which SO_TIMESTAMP's names share, as Linux's
+	 * SOCK_TSTAMP_NEW): the sentry reports the stamps, the netstack
+	 * generates an inet socket's transmit ones (keeping its own copy) */
+	uint32_t tsflags;
 };
 #define SOCK_TS_ON 1
 #define SOCK_TS_NS 2
@@ -131,6 +137,11 @@ struct sock *sock_of(struct file *f); /* NULL if not a socket */
 void sock_init(struct sock *s, const struct sock_ops *ops, int family, int type, int protocol);
 int sock_create(struct task *t, int family, int type, int protocol, struct sock **out);
 /* SOL_SOCKET options every family shares; -ENOPROTOOPT to pass on. */
+/* SO_ATTACH_FILTER's program from the task's memory, with Linux's checks
+ * before the instructions' (socket.c); 0 and a malloc'd *prog. */
+struct sock_filter;
+int sock_filter_fetch(struct task *t, const void *val, socklen_t len, int locked, struct sock_filter **prog,
+		      uint32_t *n);
 int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t len);
 int sock_getsockopt_common(struct sock *s, struct task *t, int name, void *val, socklen_t *len);
 /* SO_RCVTIMEO and SO_SNDTIMEO (and their _NEW names): the syscall layer's
@@ -140,9 +151,20 @@ static inline int sock_is_timeo(int level, int name)
 	return level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO || name == SO_RCVTIMEO_NEW ||
 				       name == SO_SNDTIMEO_NEW);
 }
-/* The SO_TIMESTAMP* control message a datagram read at `now` carries,
- * written at buf if it fits in room: its size (CMSG_SPACE), 0 if none. */
-size_t sock_timestamp_cmsg(const struct sock *s, const struct timespec *now, void *buf, size_t room);
+/* What is stamped: a packet read (inet, unix); a report of the error
+ * queue that has a time (a transmit stamp's, an ICMP error's); one that
+ * has none (Linux's skb without tstamp: a MSG_ZEROCOPY completion, a
+ * local error), which only SO_TIMESTAMP stamps, with the time of the read. */
+enum { SOCK_TS_READ, SOCK_TS_ERRQ, SOCK_TS_ERRQ_UNSTAMPED };
+/* The SO_TIMESTAMP* control message of a `how` stamped `now`, then
+ * SO_TIMESTAMPING's (SCM_TIMESTAMPING), written at buf if they fit in
+ * room: their size (CMSG_SPACE each), 0 if none. */
+size_t sock_timestamp_cmsg(const struct sock *s, const struct timespec *now, int how, void *buf, size_t room);
+#define SOCK_TS_CMSG_ROOM (CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(3 * sizeof(struct timespec)))
+/* Does SO_TIMESTAMPING report a software stamp of a `how` (Linux 6.x
+ * __sock_recv_timestamp: SOFTWARE; a read's only with RX_SOFTWARE once
+ * OPT_RX_FILTER is set)? */
+int sock_ts_reports(const struct sock *s, int how);
 /* An accepted socket's sock_kept: its listener's, with a cookie of its own. */
 void sock_inherit_kept(struct sock *child, const struct sock *listener);
 /* SO_DEBUG on needs CAP_NET_ADMIN (Linux: EACCES); 1 when refused */

@@ -19,6 +19,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/filter.h>
+#include <net/if.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +30,10 @@
 #include <sys/un.h>
 #include <time.h>
 
+#include "ns/bpf.h"	  /* (SO_ATTACH_FILTER: Linux's classic BPF, shared with the netstack) */
+#include "ns/info.h"
 #include "ns/socket.h" /* (the peek offset's arithmetic, shared with the netstack) */
+#include "ns/stack.h"
 #include "socket.h"
 #include "../syscalls/syscalls.h" /* (pidfd_install: SO_PEERPIDFD) */
 
@@ -82,6 +87,14 @@ struct usock {
 	 * mark until a read passes it. */
 	struct skb *oob;
 	int peek_off; /* SO_PEEK_OFF (ns/socket.h), below 0: off */
+	/* SO_ATTACH_FILTER: a classic BPF program run over each datagram
+	 * (and seqpacket message) sent to this socket, as Linux's
+	 * unix_dgram_sendmsg runs sk_filter: 0 drops it (the sender is not
+	 * told), fewer bytes than it has cut it. Streams are not filtered,
+	 * as on Linux. SO_LOCK_FILTER forbids changing it. */
+	struct sock_filter *filter;
+	uint32_t filter_len;
+	int filter_locked;
 };
 
 static struct list abstract_names = LIST_INIT(abstract_names);
@@ -119,6 +132,7 @@ static void u_put(struct usock *u)
 	if (--u->ref)
 		return;
 	purge(u);
+	free(u->filter);
 	waitq_destroy(&u->base.wq, POLLHUP);
 	free(u);
 }
@@ -534,6 +548,27 @@ static ssize_t enqueue(struct usock *to, struct usock *from, struct task *t, str
 	return enqueue_at(to, from, t, m, 0, n, NULL);
 }
 
+/* A datagram or seqpacket message through the receiver's filter: the
+ * program sees the message's bytes from offset 0, with no network or
+ * link header and no interface (Linux's skb of a unix socket). Dropped,
+ * the send still reports every byte sent and the descriptors it carried
+ * are closed with it (m's, released by the caller). */
+static ssize_t enqueue_filtered(struct usock *to, struct usock *from, struct task *t, struct kmsg *m)
+{
+	size_t n = m->len;
+	if (to->filter) {
+		struct ns_bpf_pkt pk = { .base = (const uint8_t *)m->data, .base_len = (uint32_t)m->len,
+					 .nh = -1, .mac = -1, .poff = 0 };
+		uint32_t keep = ns_bpf_run(to->filter, &pk);
+		if (!keep)
+			return (ssize_t)m->len;
+		if (keep < n)
+			n = keep;
+	}
+	ssize_t r = enqueue(to, from, t, m, n);
+	return r < 0 ? r : (ssize_t)m->len;
+}
+
 /* send(MSG_OOB) on a stream (Linux's unix_stream_sendmsg with
  * CONFIG_AF_UNIX_OOB): all but the last byte as data, then the last as
  * a buffer of its own that becomes the peer's out-of-band byte (an older
@@ -600,7 +635,7 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 				*wq = &p->base.wq;
 				return -EAGAIN;
 			}
-			return enqueue(p, u, t, m, m->len);
+			return enqueue_filtered(p, u, t, m);
 		}
 		if (flags & MSG_OOB)
 			return send_oob(u, p, t, m, wq);
@@ -656,7 +691,7 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 		*wq = &to->base.wq;
 		return -EAGAIN;
 	}
-	return enqueue(to, u, t, m, m->len);
+	return enqueue_filtered(to, u, t, m);
 }
 
 static int fds_attach(struct kmsg *m, struct skb *b)
@@ -736,15 +771,17 @@ static struct skb *recv_start(struct usock *u, int flags, size_t *skip)
 
 /* SO_TIMESTAMP and its kin on a datagram or seqpacket socket (Linux
  * stamps no unix stream read): the time of the read, as Linux's, which
- * stamps the message when the reader takes it. */
+ * stamps the message when the reader takes it. SO_TIMESTAMPING's message
+ * comes only with SO_TIMESTAMP's (Linux unix_dgram_recvmsg asks for the
+ * stamps when SO_TIMESTAMP is on, not for SO_TIMESTAMPING alone). */
 static void put_tstamp(struct sock *s, struct kmsg *m)
 {
 	if (!(s->tstamp & SOCK_TS_ON))
 		return;
-	char buf[CMSG_SPACE(sizeof(struct timespec))];
+	char buf[SOCK_TS_CMSG_ROOM];
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	size_t n = sock_timestamp_cmsg(s, &now, buf, sizeof(buf));
+	size_t n = sock_timestamp_cmsg(s, &now, SOCK_TS_READ, buf, sizeof(buf));
 	free(m->ctl);
 	m->ctl = n ? malloc(n) : NULL;
 	m->ctllen = m->ctl ? n : 0;
@@ -938,6 +975,125 @@ static int u_getname(struct sock *s, struct sockaddr *a, socklen_t *len, int pee
 	return 0;
 }
 
+/* SO_ATTACH_FILTER, SO_DETACH_FILTER, SO_LOCK_FILTER with Linux's order
+ * of answers (sock_filter_fetch: the length, the lock, the program's
+ * size and copy; then its instructions, ns_bpf_check). */
+static int u_filter_set(struct usock *u, struct task *t, int name, const void *val, socklen_t len)
+{
+	if (name == SO_ATTACH_FILTER) {
+		struct sock_filter *prog;
+		uint32_t n;
+		int r = sock_filter_fetch(t, val, len, u->filter_locked, &prog, &n);
+		if (r < 0)
+			return r;
+		if (ns_bpf_check(prog, n) < 0) {
+			free(prog);
+			return -EINVAL;
+		}
+		free(u->filter);
+		u->filter = prog;
+		u->filter_len = n;
+		return 0;
+	}
+	int v;
+	if (len < (socklen_t)sizeof(int))
+		return -EINVAL;
+	memcpy(&v, val, sizeof(v));
+	if (name == SO_LOCK_FILTER) {
+		if (u->filter_locked && !v)
+			return -EPERM;
+		u->filter_locked = !!v;
+		return 0;
+	}
+	if (u->filter_locked)
+		return -EPERM;
+	if (!u->filter)
+		return -ENOENT;
+	free(u->filter);
+	u->filter = NULL;
+	u->filter_len = 0;
+	return 0;
+}
+
+/* The interface index of a name in the task's network namespace (the
+ * sandbox's netstack, or the host's with --network host); 0: none. */
+static int ifindex_of(struct task *t, const char *name)
+{
+	struct netns *nn = task_netns(t);
+	if (nn && nn->st) {
+		int id = ns_stack_nic_by_name(nn->st, name);
+		return id > 0 ? id : 0;
+	}
+	return (int)if_nametoindex(name);
+}
+
+/* SO_BINDTODEVICE on a unix socket: Linux keeps the interface (it
+ * changes nothing for unix sockets) after its checks: a name (at most
+ * IFNAMSIZ - 1 bytes, cut at a NUL) of an existing interface (ENODEV),
+ * an empty one unbinds. Kept as SO_BINDTOIFINDEX's index. */
+static int u_bind_device(struct sock *s, struct task *t, const void *val, socklen_t len)
+{
+	char name[IFNAMSIZ];
+	if ((int)len < 0)
+		return -EINVAL;
+	size_t n = len < IFNAMSIZ - 1 ? (size_t)len : IFNAMSIZ - 1;
+	memset(name, 0, sizeof(name));
+	if (n)
+		memcpy(name, val, n);
+	int idx = 0;
+	if (name[0]) {
+		idx = ifindex_of(t, name);
+		if (!idx)
+			return -ENODEV;
+	}
+	s->kept.bindtoindex = idx;
+	return 0;
+}
+
+/* SO_BINDTODEVICE's name: the interface's, with its NUL, or nothing
+ * (Linux: the length 0); a name longer than the room is EINVAL. */
+static int u_device_name(struct sock *s, struct task *t, void *val, socklen_t *len)
+{
+	char name[IFNAMSIZ] = "";
+	int idx = s->kept.bindtoindex;
+	if (idx) {
+		struct netns *nn = task_netns(t);
+		struct ns_nic_info ni;
+		if (nn && nn->st && ns_stack_nic_info(nn->st, idx, &ni) == 0)
+			snprintf(name, sizeof(name), "%s", ni.name);
+		else if (!(nn && nn->st))
+			if_indextoname((unsigned)idx, name);
+	}
+	if (!name[0]) {
+		*len = 0;
+		return 0;
+	}
+	socklen_t need = (socklen_t)strlen(name) + 1;
+	if (*len < need)
+		return -EINVAL;
+	memcpy(val, name, need);
+	*len = need;
+	return 0;
+}
+
+/* SO_GET_FILTER (in instructions): 0 asks for the count. */
+static int u_filter_get(struct usock *u, void *val, socklen_t *len)
+{
+	if (!u->filter) {
+		*len = 0;
+		return 0;
+	}
+	if (*len == 0) {
+		*len = u->filter_len;
+		return 0;
+	}
+	if (*len < u->filter_len)
+		return -EINVAL;
+	memcpy(val, u->filter, u->filter_len * sizeof(struct sock_filter));
+	*len = u->filter_len;
+	return 0;
+}
+
 static int u_setsockopt(struct sock *s, struct task *t, int level, int name, const void *val, socklen_t len)
 {
 	struct usock *u = U(s);
@@ -953,6 +1109,16 @@ static int u_setsockopt(struct sock *s, struct task *t, int level, int name, con
 			return -EINVAL;
 		memcpy(&v, val, sizeof(v));
 		return v ? -EOPNOTSUPP : 0;
+	}
+	switch (name) {
+	case SO_ATTACH_FILTER:
+	case SO_DETACH_FILTER:
+	case SO_LOCK_FILTER:
+		return u_filter_set(u, t, name, val, len);
+	case SO_BINDTODEVICE:
+		return u_bind_device(s, t, val, len);
+	default:
+		break;
 	}
 	if (name == SO_PASSCRED || name == SO_PEEK_OFF) {
 		int v;
@@ -1035,6 +1201,13 @@ static int u_getsockopt(struct sock *s, struct task *t, int level, int name, voi
 	case SO_PEEK_OFF:
 		v = u->peek_off;
 		break;
+	case SO_LOCK_FILTER:
+		v = u->filter_locked;
+		break;
+	case SO_GET_FILTER:
+		return u_filter_get(u, val, len);
+	case SO_BINDTODEVICE:
+		return u_device_name(s, t, val, len);
 	default:
 		return sock_getsockopt_common(s, t, name, val, len);
 	}

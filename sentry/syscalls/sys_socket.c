@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/filter.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -422,8 +424,11 @@ SYSCALL(getsockopt)
 				int out = (int)len;
 				if (copy_to_user(t, ARG(3), val, len) || copy_to_user(t, ARG(4), &out, sizeof(out)))
 					r = -EFAULT;
-			} else if (r == -ERANGE) {
-				/* (Linux: the length the answer needs, SO_PEERGROUPS) */
+			} else if (r == -ERANGE || (r == -EINVAL && (int)ARG(1) == IPPROTO_TCP &&
+						     (int)ARG(2) == TCP_SAVED_SYN)) {
+				/* (Linux: the length the answer needs,
+				 * SO_PEERGROUPS's ERANGE and TCP_SAVED_SYN's
+				 * EINVAL) */
 				int out = (int)len;
 				if (copy_to_user(t, ARG(4), &out, sizeof(out)))
 					r = -EFAULT;
@@ -669,13 +674,19 @@ static long put_cmsgs(struct task *t, struct kmsg *m, struct msghdr *mh, int fla
 	if (m->ctllen) {
 		/* Already laid out by the family, first (Linux: a unix
 		 * socket's timestamp before its credentials and descriptors):
-		 * copy what fits whole (Linux's put_cmsg truncates the last
-		 * one and sets CTRUNC). */
+		 * copy what fits; Linux's put_cmsg writes of the first that
+		 * does not fit as much as the room takes, its header's length
+		 * cut to it, when a header fits, and sets CTRUNC. */
 		struct msghdr src = { .msg_control = m->ctl, .msg_controllen = m->ctllen };
 		for (struct cmsghdr *sc = CMSG_FIRSTHDR(&src); sc; sc = CMSG_NXTHDR(&src, sc)) {
 			size_t sp = CMSG_SPACE(sc->cmsg_len - CMSG_LEN(0));
 			if (used + sc->cmsg_len > room) {
 				mh->msg_flags |= MSG_CTRUNC;
+				if (room - used >= sizeof(struct cmsghdr)) {
+					memcpy(buf + used, sc, room - used);
+					((struct cmsghdr *)(buf + used))->cmsg_len = room - used;
+					used = room;
+				}
 				break;
 			}
 			memcpy(buf + used, sc, sc->cmsg_len);

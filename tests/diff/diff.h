@@ -159,6 +159,15 @@ void case_seq_fixes2(void);
 void case_tcp_connect_failure(void);
 void case_udp_edges(void);
 
+/* udpgrocases.c */
+void case_udp_options_last(void);
+
+/* tcplastcases.c */
+void case_tcp_options_last(void);
+
+/* uxfiltcases.c */
+void case_unix_filters(void);
+
 /* tcpwirecases.c */
 void case_tcp_defer_accept(void);
 
@@ -176,6 +185,9 @@ void case_rwnd(void);
 
 /* peekoffcases.c */
 void case_peek_off(void);
+
+/* tstampcases.c */
+void case_so_timestamping(void);
 
 /* rawcases.c */
 void case_raw_sockets(void);

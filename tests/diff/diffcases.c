@@ -518,6 +518,9 @@ static const struct {
 	{ "udp_addresses", case_udp_addresses },
 	{ "udp_errqueue", case_udp_errqueue },
 	{ "udp_send_cmsgs", case_udp_send_cmsgs },
+	{ "udp_options_last", case_udp_options_last },
+	{ "tcp_options_last", case_tcp_options_last },
+	{ "unix_filters", case_unix_filters },
 	{ "mcast_loopback", case_mcast_loopback },
 	{ "mcast6_loopback", case_mcast6_loopback },
 	{ "namespaces", case_namespaces },
@@ -532,6 +535,7 @@ static const struct {
 	{ "seq_fixes2", case_seq_fixes2 },
 	{ "rwnd", case_rwnd },
 	{ "peek_off", case_peek_off },
+	{ "so_timestamping", case_so_timestamping },
 	{ "raw_sockets", case_raw_sockets },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))

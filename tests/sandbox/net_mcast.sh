@@ -32,7 +32,7 @@ r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 r.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 r.bind(("", port))
 r.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
-r.settimeout(15)
+r.settimeout(120)  # (a busy machine: the host may start sending late)
 try:
     d, a = r.recvfrom(100)
     print("inside got", d.decode(), flush=True)
@@ -42,7 +42,7 @@ r.setsockopt(socket.IPPROTO_IP, socket.IP_DROP_MEMBERSHIP, mreq)
 r.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(me))
-for i in range(100):
+for i in range(1200):
     s.sendto(b"from sandbox", (group, port + 1))
     time.sleep(0.1)
 EOF
@@ -58,7 +58,7 @@ r.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
 r.settimeout(0.2)
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(me))
-for i in range(100):
+for i in range(600):
     s.sendto(b"from host", (group, port))
     try:
         d, a = r.recvfrom(100)
@@ -82,11 +82,11 @@ if [ -z "$dev" ]; then
 	fail mcast_setup "no host interface with $HIP: $(tail -3 "$T/inside.log" | tr '\n' '|')"
 	exit 1
 fi
-timeout 20 tcpdump -i "$dev" -n -l -c 1 "igmp and src host $SIP" >"$T/tcpdump.txt" 2>"$T/tcpdump.err" &
+timeout 150 tcpdump -i "$dev" -n -l -c 1 "igmp and src host $SIP" >"$T/tcpdump.txt" 2>"$T/tcpdump.err" &
 sb_bg $!
 TPID=$!
 wait_for 10 grep -q "listening on" "$T/tcpdump.err"
-out=$(timeout 30 python3 "$T/host.py" $GROUP $PORT $HIP 2>&1)
+out=$(timeout 150 python3 "$T/host.py" $GROUP $PORT $HIP 2>&1)
 expect mcast_sandbox_to_host_group "host got from sandbox from $SIP" "$out"
 wait "$TPID" 2>/dev/null
 net_stop "$MPID"

@@ -60,7 +60,7 @@ static inline int books_check(struct ns_stack *st, struct ns_link *ch, uint64_t 
 			     s->ip4_drop_bcast_unicast_l2 + s->ip4_drop_unknown_proto;
 	uint64_t udp_drops = s->udp_drop_short + s->udp_drop_len + s->udp_drop_csum +
 			     s->udp_drop_no_port + s->udp_drop_rcvbuf +
-			     s->udp_drop_filter; /* udp.drop_nomem is output */
+			     s->udp_drop_filter + s->udp_drop_encap; /* udp.drop_nomem is output */
 	uint64_t icmp_pre = s->icmp_drop_short + s->icmp_drop_csum + s->icmp_drop_unknown_type;
 	uint64_t icmp_err_accepted = s->icmp_err_rx - s->icmp_drop_bad_error;
 	uint64_t ip6_drops = s->ip6_drop_disabled + s->ip6_drop_short + s->ip6_drop_version +

@@ -365,6 +365,68 @@ START_TEST(tos_of_a_stream_socket_keeps_the_ecn_bits_out)
 }
 END_TEST
 
+/* One report of the error queue: its payload length (or -errno) and its
+ * extended error. */
+static int errq_report(struct ns_socket *s, struct sock_extended_err *ee)
+{
+	union {
+		char b[256];
+		struct cmsghdr align;
+	} ctl;
+	char data[256];
+	struct iovec iov = { data, sizeof(data) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b) };
+	int n = (int)ns_recvmsg(s, &m, MSG_ERRQUEUE);
+	if (n < 0)
+		return n;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR)
+			memcpy(ee, CMSG_DATA(c), sizeof(*ee));
+	return n;
+}
+
+/* SO_TIMESTAMPING on TCP (Linux tcp_tx_timestamp, tcp_ack_tstamp): OPT_ID
+ * needs a connection; a send is stamped where its last byte is: SND as
+ * the segment that carries it leaves, ACK once the peer acknowledges it
+ * (quoting that segment's payload), the id the byte's place from snd_una
+ * at the time OPT_ID was set. */
+START_TEST(so_timestamping_stamps_a_sends_last_byte_as_sent_and_acknowledged)
+{
+	struct ns_socket *u;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &u), 0);
+	uint32_t f = NS_SOF_TX_SOFTWARE | NS_SOF_TX_ACK | NS_SOF_SOFTWARE | NS_SOF_OPT_ID;
+	ck_assert_int_eq(ns_setsockopt(u, SOL_SOCKET, SO_TIMESTAMPING_OLD, &f, sizeof(f)), -EINVAL);
+	ns_close(u);
+	struct t_conn c;
+	T_ACCEPT(&c);
+	ck_assert_int_eq(ns_send(c.s, "0123", 4, 0), 4);
+	struct t_in a;
+	T_EXPECT(&a);
+	t_note(&c, &a);
+	t_ack_all(&c);
+	ck_assert_int_eq(ns_setsockopt(c.s, SOL_SOCKET, SO_TIMESTAMPING_OLD, &f, sizeof(f)), 0);
+	ck_assert_int_eq(ns_send(c.s, "abcde", 5, 0), 5);
+	T_EXPECT(&a);
+	t_note(&c, &a);
+	ck_assert_uint_eq(a.len, 5);
+	struct sock_extended_err ee;
+	ck_assert_int_eq(errq_report(c.s, &ee), 14 + 20 + 20 + 5);
+	ck_assert_uint_eq(ee.ee_origin, SO_EE_ORIGIN_TIMESTAMPING);
+	ck_assert_uint_eq(ee.ee_info, SCM_TSTAMP_SND);
+	ck_assert_uint_eq(ee.ee_data, 4);
+	ck_assert_int_eq(errq_report(c.s, &ee), -EAGAIN);
+	t_ack_upto(&c, c.rcv_nxt - 1); /* (not yet the last byte) */
+	ck_assert_int_eq(errq_report(c.s, &ee), -EAGAIN);
+	t_ack_all(&c);
+	ck_assert_int_eq(errq_report(c.s, &ee), 5);
+	ck_assert_uint_eq(ee.ee_errno, ENOMSG);
+	ck_assert_uint_eq(ee.ee_info, SCM_TSTAMP_ACK);
+	ck_assert_uint_eq(ee.ee_data, 4);
+	ck_assert_int_eq(errq_report(c.s, &ee), -EAGAIN);
+	t_close(&c);
+}
+END_TEST
+
 Suite *tcp_sockopts_suite(void)
 {
 	Suite *s = unit_suite("tcp_sockopts");
@@ -378,5 +440,6 @@ Suite *tcp_sockopts_suite(void)
 	ADD_FX(s, send_buffer_of_a_new_connection_is_linux_per_segment_charge);
 	ADD_FX(s, maxseg_and_port_around_a_refused_connect);
 	ADD_FX(s, tos_of_a_stream_socket_keeps_the_ecn_bits_out);
+	ADD_FX(s, so_timestamping_stamps_a_sends_last_byte_as_sent_and_acknowledged);
 	return s;
 }

@@ -779,6 +779,91 @@ START_TEST(accepted_connections_inherit_the_listeners_keepalive_settings)
 }
 END_TEST
 
+/* The gaps between the retransmissions of one unacknowledged segment. */
+static void expect_rto_gaps(struct t_conn *c, const ns_time_t *want, int n)
+{
+	ck_assert_int_eq(t_write(c->s, 100, 1), 100);
+	struct t_in d, prev;
+	T_EXPECT(&prev);
+	for (int i = 0; i < n; i++) {
+		ck_assert(t_run_until(200 * SEC, &d));
+		ns_time_t gap = d.t - prev.t;
+		ck_assert_msg(gap >= want[i] && gap <= want[i] + T_SLACK, "gap %d: %.3f s, want %.3f s", i + 1,
+			      (double)gap / 1e9, (double)want[i] / 1e9);
+		prev = d;
+	}
+}
+
+/* Linux TCP_THIN_LINEAR_TIMEOUTS: a thin stream (one segment in flight)
+ * keeps its RTO for its first 6 timeouts, then backs off as RFC 6298 5.5
+ * says. */
+START_TEST(thin_linear_timeouts_keep_the_rto_for_six_retransmissions)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .rtt = 100 * MS);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, 1), 0);
+	static const ns_time_t want[] = { 300 * MS, 300 * MS, 300 * MS, 300 * MS, 300 * MS, 300 * MS,
+					  300 * MS, 600 * MS, 1200 * MS };
+	expect_rto_gaps(&c, want, 9);
+	t_close(&c);
+}
+END_TEST
+
+/* Linux TCP_RTO_MAX_MS: the backed-off RTO stops at the socket's bound. */
+START_TEST(tcp_rto_max_ms_caps_the_backed_off_rto)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .rtt = 100 * MS);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_RTO_MAX_MS, 2000), 0);
+	ck_assert_int_eq(t_geti(c.s, IPPROTO_TCP, TCP_RTO_MAX_MS), 2000);
+	static const ns_time_t want[] = { 300 * MS, 600 * MS, 1200 * MS, 2000 * MS, 2000 * MS };
+	expect_rto_gaps(&c, want, 5);
+	t_close(&c);
+}
+END_TEST
+
+/* Linux TCP_RTO_MIN_US: the RTO's floor on the variance term is the
+ * socket's from the next RTT sample on (rounded up to 4 ms jiffies). */
+START_TEST(tcp_rto_min_us_lowers_the_rto_floor)
+{
+	struct t_conn c;
+	T_ACCEPT(&c, .rtt = 2 * MS);
+	ck_assert_uint_ge(t_info(c.s).tcpi_rto, 200000);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_RTO_MIN_US, 10000), 0);
+	ck_assert_int_eq(t_geti(c.s, IPPROTO_TCP, TCP_RTO_MIN_US), 12000);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_RTO_MIN_US, 4000), -EINVAL); /* (1 jiffy) */
+	ck_assert_int_eq(t_write(c.s, 100, 1), 100);
+	struct t_in d;
+	T_EXPECT(&d);
+	t_note(&c, &d);
+	t_run(2 * MS);
+	t_ack_all(&c);
+	struct tcp_info ti = t_info(c.s);
+	ck_assert_msg(ti.tcpi_rto >= 12000 && ti.tcpi_rto < 50000, "rto %u us (rtt %u, var %u)", ti.tcpi_rto,
+		      ti.tcpi_rtt, ti.tcpi_rttvar);
+	t_close(&c);
+}
+END_TEST
+
+/* Linux TCP_DELACK_MAX_US: a delayed ACK waits at most the socket's
+ * bound (8 ms here, below the 40 ms it starts with). */
+START_TEST(tcp_delack_max_us_bounds_the_delayed_ack)
+{
+	struct t_conn c;
+	T_ACCEPT(&c);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_QUICKACK, 0), 0);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_DELACK_MAX_US, 8000), 0);
+	ns_time_t t0 = t_now();
+	t_send(&c, "x", 1);
+	T_EXPECT_NONE();
+	struct t_in d;
+	ck_assert(t_run_until(SEC, &d));
+	ck_assert_uint_eq(d.ack, c.snd_nxt);
+	T_AT(d.t, t0 + 8 * MS);
+	t_close(&c);
+}
+END_TEST
+
 Suite *tcp_timers_suite(void)
 {
 	Suite *s = unit_suite("tcp_timers");
@@ -811,5 +896,9 @@ Suite *tcp_timers_suite(void)
 	ADD_FX(s, fin_wait_2_of_a_held_socket_waits_for_the_peer);
 	ADD_FX(s, negative_tcp_linger2_resets_instead_of_waiting_in_fin_wait_2);
 	ADD_FX(s, accepted_connections_inherit_the_listeners_keepalive_settings);
+	ADD_FX(s, thin_linear_timeouts_keep_the_rto_for_six_retransmissions);
+	ADD_FX(s, tcp_rto_max_ms_caps_the_backed_off_rto);
+	ADD_FX(s, tcp_rto_min_us_lowers_the_rto_floor);
+	ADD_FX(s, tcp_delack_max_us_bounds_the_delayed_ack);
 	return s;
 }

@@ -899,6 +899,149 @@ START_TEST(ip_freebind_allows_binding_a_foreign_address)
 }
 END_TEST
 
+/* One report read from s's error queue: its payload length (or -errno),
+ * extended error and SCM_TIMESTAMPING's ts[0]. */
+static int read_stamp(struct ns_socket *s, struct sock_extended_err *ee, struct timespec *ts0)
+{
+	union {
+		char b[256];
+		struct cmsghdr align;
+	} ctl;
+	char data[128];
+	struct iovec iov = { data, sizeof(data) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b) };
+	int n = (int)ns_recvmsg(s, &m, MSG_ERRQUEUE);
+	if (n < 0)
+		return n;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->cmsg_level, SOL_SOCKET);
+	ck_assert_int_eq(c->cmsg_type, SO_TIMESTAMPING_OLD);
+	struct timespec ts[3];
+	memcpy(ts, CMSG_DATA(c), sizeof(ts));
+	ck_assert(ts[1].tv_sec == 0 && ts[1].tv_nsec == 0 && ts[2].tv_sec == 0 && ts[2].tv_nsec == 0);
+	*ts0 = ts[0];
+	c = CMSG_NXTHDR(&m, c);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->cmsg_type, IP_RECVERR);
+	memcpy(ee, CMSG_DATA(c), sizeof(*ee));
+	return n;
+}
+
+/* SO_TIMESTAMPING (Documentation/networking/timestamping.rst): a datagram
+ * is stamped as its frame leaves by the link, SCHED before SND, each
+ * report quoting the frame (Ethernet, IP and UDP headers and the data) and
+ * stamped with the stack's clock; OPT_ID numbers the stamped sends from 0;
+ * OPT_TSONLY quotes nothing. */
+START_TEST(so_timestamping_stamps_a_datagram_as_its_frame_leaves)
+{
+	fx_learn_peer(B_IP_PEER, B_MAC_PEER);
+	struct ns_socket *s = new_sock(0);
+	uint32_t f = NS_SOF_TX_SOFTWARE | NS_SOF_TX_SCHED | NS_SOF_SOFTWARE | NS_SOF_OPT_ID;
+	ck_assert_int_eq(ns_setsockopt(s, SOL_SOCKET, SO_TIMESTAMPING_OLD, &f, sizeof(f)), 0);
+	fx_advance(5 * NS_MSEC);
+	ns_time_t sent_at = ns_stack_now(F.st);
+	ck_assert_int_eq(send_to(s, B_IP_PEER, 9, "abcde", 5), 5);
+	ck_assert_int_eq(send_to(s, B_IP_PEER, 9, "fg", 2), 2);
+	ck_assert(ns_socket_poll(s) & POLLERR);
+	struct sock_extended_err ee;
+	struct timespec ts;
+	static const struct {
+		uint32_t info, id;
+		int len;
+	} want[] = { { SCM_TSTAMP_SCHED, 0, 14 + 20 + 8 + 5 },
+		     { SCM_TSTAMP_SND, 0, 14 + 20 + 8 + 5 },
+		     { SCM_TSTAMP_SCHED, 1, 14 + 20 + 8 + 2 },
+		     { SCM_TSTAMP_SND, 1, 14 + 20 + 8 + 2 } };
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(read_stamp(s, &ee, &ts), want[i].len);
+		ck_assert_uint_eq(ee.ee_errno, ENOMSG);
+		ck_assert_uint_eq(ee.ee_origin, SO_EE_ORIGIN_TIMESTAMPING);
+		ck_assert_uint_eq(ee.ee_info, want[i].info);
+		ck_assert_uint_eq(ee.ee_data, want[i].id);
+		ck_assert(ts.tv_sec == (time_t)(sent_at / NS_SEC) && ts.tv_nsec == (long)(sent_at % NS_SEC));
+	}
+	ck_assert_int_eq(read_stamp(s, &ee, &ts), -EAGAIN);
+	ck_assert(!(ns_socket_poll(s) & POLLERR));
+	/* OPT_TSONLY; a send's control message asks instead of the socket,
+	 * and takes the next id only when it asks for a stamp */
+	f = NS_SOF_SOFTWARE | NS_SOF_OPT_ID | NS_SOF_OPT_TSONLY;
+	ck_assert_int_eq(ns_setsockopt(s, SOL_SOCKET, SO_TIMESTAMPING_OLD, &f, sizeof(f)), 0);
+	ck_assert_int_eq(send_to(s, B_IP_PEER, 9, "h", 1), 1);
+	ck_assert_int_eq(read_stamp(s, &ee, &ts), -EAGAIN);
+	union {
+		char b[CMSG_SPACE(sizeof(uint32_t))];
+		struct cmsghdr align;
+	} ctl;
+	struct sockaddr_in to = fx_sin(B_IP_PEER, 9);
+	struct iovec iov = { "ij", 2 };
+	struct msghdr m = { .msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SO_TIMESTAMPING_OLD;
+	c->cmsg_len = CMSG_LEN(sizeof(uint32_t));
+	uint32_t cf = NS_SOF_RX_SOFTWARE; /* (not a transmit flag) */
+	memcpy(CMSG_DATA(c), &cf, sizeof(cf));
+	ck_assert_int_eq(ns_sendmsg(s, &m, 0), -EINVAL);
+	cf = NS_SOF_TX_SOFTWARE;
+	memcpy(CMSG_DATA(c), &cf, sizeof(cf));
+	ck_assert_int_eq(ns_sendmsg(s, &m, 0), 2);
+	ck_assert_int_eq(read_stamp(s, &ee, &ts), 0);
+	ck_assert_uint_eq(ee.ee_info, SCM_TSTAMP_SND);
+	ck_assert_uint_eq(ee.ee_data, 2);
+	ck_assert_int_eq(read_stamp(s, &ee, &ts), -EAGAIN);
+	/* SCM_TS_OPT_ID names a send's id; the socket's count stays */
+	union {
+		char b[2 * CMSG_SPACE(sizeof(uint32_t))];
+		struct cmsghdr align;
+	} ctl2;
+	memset(&ctl2, 0, sizeof(ctl2));
+	memcpy(ctl2.b, ctl.b, sizeof(ctl.b));
+	m.msg_control = ctl2.b;
+	m.msg_controllen = sizeof(ctl2.b);
+	c = CMSG_NXTHDR(&m, CMSG_FIRSTHDR(&m));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = NS_SCM_TS_OPT_ID;
+	c->cmsg_len = CMSG_LEN(sizeof(uint32_t));
+	uint32_t id = 77;
+	memcpy(CMSG_DATA(c), &id, sizeof(id));
+	ck_assert_int_eq(ns_sendmsg(s, &m, 0), 2);
+	ck_assert_int_eq(read_stamp(s, &ee, &ts), 0);
+	ck_assert_uint_eq(ee.ee_data, 77);
+	m.msg_controllen = sizeof(ctl.b);
+	ck_assert_int_eq(ns_sendmsg(s, &m, 0), 2);
+	ck_assert_int_eq(read_stamp(s, &ee, &ts), 0);
+	ck_assert_uint_eq(ee.ee_data, 3);
+	fx_drain();
+	ns_close(s);
+}
+END_TEST
+
+/* Linux sock_set_timestamping's refusals and their order */
+START_TEST(so_timestamping_refuses_flags_as_linux)
+{
+	struct ns_socket *s = new_sock(0);
+	static const struct {
+		uint32_t f;
+		int r;
+	} t[] = {
+		{ 1u << 19, -EINVAL },
+		{ NS_SOF_OPT_ID_TCP, -EINVAL },
+		{ NS_SOF_OPT_STATS, -EINVAL },
+		{ NS_SOF_OPT_STATS | NS_SOF_OPT_TSONLY, 0 },
+		{ NS_SOF_BIND_PHC, -EOPNOTSUPP },
+		{ NS_SOF_BIND_PHC | NS_SOF_OPT_STATS, -EINVAL },
+		{ NS_SOF_TX_COMPLETION, 0 },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		ck_assert_int_eq(ns_setsockopt(s, SOL_SOCKET, SO_TIMESTAMPING_OLD, &t[i].f, sizeof(t[i].f)), t[i].r);
+	uint16_t shortv = 0;
+	ck_assert_int_eq(ns_setsockopt(s, SOL_SOCKET, SO_TIMESTAMPING_OLD, &shortv, sizeof(shortv)), -EINVAL);
+	ns_close(s);
+}
+END_TEST
+
 Suite *udp_suite(void)
 {
 	Suite *s = unit_suite("udp");
@@ -932,5 +1075,7 @@ Suite *udp_suite(void)
 	ADD_FX(s, ip_recvorigdstaddr_reports_where_the_datagram_was_sent);
 	ADD_FX(s, msg_zerocopy_posts_copied_completions_with_so_zerocopy);
 	ADD_FX(s, ip_freebind_allows_binding_a_foreign_address);
+	ADD_FX(s, so_timestamping_stamps_a_datagram_as_its_frame_leaves);
+	ADD_FX(s, so_timestamping_refuses_flags_as_linux);
 	return s;
 }

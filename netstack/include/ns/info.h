@@ -110,6 +110,7 @@ struct ns_sock_info {
 	uint32_t retransmits;
 	int listening_backlog;	/* LISTEN: accept queue length */
 	uint8_t user_held;	/* a user handle exists (not orphaned) */
+	uint8_t rx_done;	/* TCP: a FIN or the connection's end closed the receive side (Linux SOCK_DONE) */
 	uintptr_t id;		/* stable while the socket lives */
 };
 

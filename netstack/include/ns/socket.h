@@ -18,6 +18,7 @@
 #ifndef NS_SOCKET_H
 #define NS_SOCKET_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -38,6 +39,54 @@ typedef void (*ns_wake_fn)(struct ns_socket *s, uint32_t events, void *ctx);
 int ns_socket_create(struct ns_stack *st, int domain, int type, int protocol,
 		     struct ns_socket **out);
 void ns_socket_set_wake(struct ns_socket *s, ns_wake_fn fn, void *ctx);
+
+/*
+ * SO_TIMESTAMPING's flags (linux/net_tstamp.h; Linux 6.x has bits 0-18,
+ * newer than some headers): the stack generates the transmit stamps (a
+ * report per stamp on the error queue, Documentation/networking/
+ * timestamping.rst); the caller reports them and the receive stamps.
+ */
+#define NS_SOF_TX_SOFTWARE (1u << 1)
+#define NS_SOF_RX_SOFTWARE (1u << 3)
+#define NS_SOF_SOFTWARE (1u << 4)
+#define NS_SOF_BIND_PHC (1u << 15)
+#define NS_SOF_OPT_ID (1u << 7)
+#define NS_SOF_TX_SCHED (1u << 8)
+#define NS_SOF_TX_ACK (1u << 9)
+#define NS_SOF_OPT_CMSG (1u << 10)
+#define NS_SOF_OPT_TSONLY (1u << 11)
+#define NS_SOF_OPT_STATS (1u << 12)
+#define NS_SOF_OPT_ID_TCP (1u << 16)
+#define NS_SOF_OPT_RX_FILTER (1u << 17)
+#define NS_SOF_TX_COMPLETION (1u << 18)
+#define NS_SOF_MASK ((1u << 19) - 1)
+/* what a send's SO_TIMESTAMPING control message may ask (Linux's
+ * SOF_TIMESTAMPING_TX_RECORD_MASK: bits 0, 1, 8, 9 and 18) */
+#define NS_SOF_TX_RECORD_MASK (1u | NS_SOF_TX_SOFTWARE | NS_SOF_TX_SCHED | NS_SOF_TX_ACK | NS_SOF_TX_COMPLETION)
+
+/* SCM_TS_OPT_ID (asm-generic/socket.h, Linux 6.13): a send's own id for
+ * its stamps, on a socket with OPT_ID (not TCP) */
+#define NS_SCM_TS_OPT_ID 81
+
+/* Linux sock_set_timestamping's refusals, in its order: unknown bits,
+ * OPT_ID_TCP without OPT_ID, then (opt_id_refused: a TCP socket closed or
+ * listening that turns OPT_ID on) EINVAL, OPT_STATS without OPT_TSONLY,
+ * then BIND_PHC: EOPNOTSUPP, as Linux answers without a PHC virtual clock
+ * (there is none here). */
+static inline int ns_timestamping_check(uint32_t flags, int opt_id_refused)
+{
+	if (flags & ~NS_SOF_MASK)
+		return -EINVAL;
+	if ((flags & NS_SOF_OPT_ID_TCP) && !(flags & NS_SOF_OPT_ID))
+		return -EINVAL;
+	if (opt_id_refused)
+		return -EINVAL;
+	if ((flags & NS_SOF_OPT_STATS) && !(flags & NS_SOF_OPT_TSONLY))
+		return -EINVAL;
+	if (flags & NS_SOF_BIND_PHC)
+		return -EOPNOTSUPP;
+	return 0;
+}
 
 int ns_bind(struct ns_socket *s, const struct sockaddr *addr, socklen_t len);
 int ns_connect(struct ns_socket *s, const struct sockaddr *addr, socklen_t len);

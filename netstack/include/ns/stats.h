@@ -186,6 +186,7 @@
 	X(udp, drop_no_port)                                                     \
 	X(udp, drop_rcvbuf)                                                      \
 	X(udp, drop_filter)                                                      \
+	X(udp, drop_encap)                                                       \
 	X(udp, drop_nomem)                                                       \
 	X(raw, delivered)                                                        \
 	X(raw, only)                                                             \

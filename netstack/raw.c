@@ -754,7 +754,7 @@ static int raw_setsockopt(struct ns_socket *s, int level, int name, const void *
 			return filter_set(&r->icmp_filter, sizeof(r->icmp_filter), v, len);
 		}
 		if (level != IPPROTO_IP)
-			return level == SOL_SOCKET ? -ENOPROTOOPT : -ENOPROTOOPT;
+			return -ENOPROTOOPT;
 		if (name == IP_ROUTER_ALERT) {
 			/* Linux ip_ra_control: not for IPPROTO_RAW; on twice
 			 * is EADDRINUSE, off when not on ENOBUFS */
@@ -803,8 +803,10 @@ static int raw_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 				return -EOPNOTSUPP;
 			return filter_get(&r->icmp_filter, sizeof(r->icmp_filter), v, len);
 		}
+		/* Linux ip_getsockopt: EOPNOTSUPP for another level, the
+		 * protocol's own too (SOL_SOCKET's are socket.c's) */
 		if (level != IPPROTO_IP)
-			return -ENOPROTOOPT;
+			return level == SOL_SOCKET ? -ENOPROTOOPT : -EOPNOTSUPP;
 		if (name == IP_HDRINCL)
 			return put_int(v, len, r->hdrincl);
 		if (name == IP_NODEFRAG)

@@ -1279,7 +1279,8 @@ int ns_getsockopt(struct ns_socket *s, int level, int name, void *v, socklen_t *
 	 * its protocol's nor IP's on to IP, which answers EOPNOTSUPP (the
 	 * setsockopt path answers ENOPROTOOPT); IPv6 sockets answer
 	 * ENOPROTOOPT both ways. */
-	if (r == -ENOPROTOOPT && s->domain == AF_INET && level != IPPROTO_IP && level != s->protocol)
+	if (r == -ENOPROTOOPT && s->domain == AF_INET && level != IPPROTO_IP && level != s->protocol &&
+	    s->type != SOCK_RAW /* (raw.c answers every level as Linux's raw_getsockopt) */)
 		r = -EOPNOTSUPP;
 	return r;
 }

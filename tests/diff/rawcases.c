@@ -679,6 +679,19 @@ static void errors(void)
 	int rr = raw(AF_INET, IPPROTO_RAW);
 	set_int("router alert ipproto_raw", rr, IPPROTO_IP, IP_ROUTER_ALERT, 1);
 	close(rr);
+	/* another level's options: the protocol's own are not a raw socket's */
+	int t = raw(AF_INET, IPPROTO_TCP), t6 = raw(AF_INET6, IPPROTO_TCP);
+	set_int("tcp level on raw tcp", t, IPPROTO_TCP, 1 /* TCP_NODELAY */, 1);
+	get_int("tcp level on raw tcp read", t, IPPROTO_TCP, 1);
+	get_int("ipv6 level on raw4", t, IPPROTO_IPV6, IPV6_V6ONLY);
+	set_int("tcp level on raw6 tcp", t6, IPPROTO_TCP, 1, 1);
+	get_int("tcp level on raw6 tcp read", t6, IPPROTO_TCP, 1);
+	get_int("ip level on raw6", t6, IPPROTO_IP, IP_TTL);
+	get_int("sol_raw other on raw4", t, SOL_RAW, 99);
+	get_int("sol_raw other on raw6", t6, SOL_RAW, 99);
+	get_int("sol_raw 7 is ipv6_checksum", t6, SOL_RAW, 7);
+	close(t);
+	close(t6);
 }
 
 /* IPV6_HDRINCL: the user's IPv6 header goes as given */

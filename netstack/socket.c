@@ -175,6 +175,7 @@ void ns_socket_init(struct ns_socket *s, struct ns_stack *st, const struct ns_so
 	s->mc_loop = 1;
 	s->mc_all = 1;
 	s->peek_off = -1;
+	s->caller.net_raw = s->caller.net_admin = 1;
 	s->all_next = st->sockets;
 	if (s->all_next)
 		s->all_next->all_pprev = &s->all_next;
@@ -201,6 +202,9 @@ void ns_socket_fini(struct ns_socket *s)
 	igmp_sock_release(s);
 	mld_sock_release(s);
 	ns_ip6_sticky_free(s);
+	free(s->pktopts6);
+	s->pktopts6 = NULL;
+	ns_fl_sock_release(s);
 	if (!s->all_pprev)
 		return;
 	*s->all_pprev = s->all_next;
@@ -836,6 +840,11 @@ uint32_t ns_socket_poll(struct ns_socket *s)
 int ns_socket_ioctl(struct ns_socket *s, unsigned long req, int *val)
 {
 	return s->ops->ioctl ? s->ops->ioctl(s, req, val) : -ENOTTY;
+}
+
+void ns_socket_set_caller(struct ns_socket *s, const struct ns_caller *c)
+{
+	s->caller = *c;
 }
 
 int ns_socket_family(const struct ns_socket *s)
@@ -1621,17 +1630,175 @@ static int ip6_int_opt(int name)
 	}
 }
 
+/* ---- RFC 3542 6, RFC 2292 4: a received packet's IPv6 control messages ---- */
+
+/* An extension header of a received packet as a control message. */
+static void put_ext(struct msghdr *m, size_t *used, int type, const uint8_t *h)
+{
+	if (m)
+		ns_cmsg_put(m, used, IPPROTO_IPV6, type, h, NS_IP6_EXT_LEN(h));
+}
+
+/* The receive flags of Linux's np->rxopt: any of them on makes TCP keep
+ * what its segments bring (IPV6_2292PKTOPTIONS). */
+int ns_ip6_rx_wanted(const struct ns_socket *s)
+{
+	return (s->opts & (NS_SO_RECVPKTINFO6 | NS_SO_RECVHOPLIMIT6 | NS_SO_RECVTCLASS6 | NS_SO_ORIGDSTADDR6)) ||
+	       (s->opts6 & ~(NS_SO6_FLOWINFO_SEND | NS_SO6_RA_ISOLATE | NS_SO_RECVFRAGSIZE4));
+}
+
+/* The extension headers of a packet (ih: its IPv6 header, hlen bytes to
+ * the upper layer's), as Linux files them: Hop-by-Hop (first only), the
+ * Destination Options before a Routing header (dst0), the Routing header,
+ * the Destination Options after it or without one (dst1); each call of
+ * put (when not NULL) in the order they came, for RFC 3542's messages. */
+struct ip6_rx_ext {
+	const uint8_t *hop, *dst0, *rthdr, *dst1;
+};
+
+static void rx_ext_walk(const uint8_t *ih, uint32_t hlen, struct ip6_rx_ext *x, const struct ns_socket *s,
+			struct msghdr *m, size_t *used)
+{
+	uint32_t o6 = s ? s->opts6 : 0;
+	uint32_t off = IP6_HDR_LEN;
+	uint8_t nxt = ih[6];
+	int dst_or_rt = (o6 & (NS_SO6_RECVDSTOPTS | NS_SO6_RECVRTHDR)) != 0;
+	memset(x, 0, sizeof(*x));
+	for (int first = 1; off + 2 <= hlen && off + NS_IP6_EXT_LEN(ih + off) <= hlen; first = 0) {
+		const uint8_t *h = ih + off;
+		if (nxt == IPPROTO_HOPOPTS && first) {
+			x->hop = h;
+			if (o6 & NS_SO6_RECVHOPOPTS)
+				put_ext(m, used, IPV6_HOPOPTS, h);
+		} else if (nxt == IPPROTO_DSTOPTS) {
+			/* RFC 2292: before a Routing header, after it */
+			*(x->rthdr ? &x->dst1 : &x->dst0) = h;
+			if (dst_or_rt && (o6 & NS_SO6_RECVDSTOPTS))
+				put_ext(m, used, IPV6_DSTOPTS, h);
+		} else if (nxt == IPPROTO_ROUTING) {
+			x->rthdr = h;
+			if (dst_or_rt && (o6 & NS_SO6_RECVRTHDR))
+				put_ext(m, used, IPV6_RTHDR, h);
+		} else {
+			break;
+		}
+		nxt = h[0];
+		off += NS_IP6_EXT_LEN(h);
+	}
+	/* (no Routing header: a Destination Options header is the last
+	 * one, dst1, as Linux files it) */
+	if (!x->rthdr && x->dst0) {
+		x->dst1 = x->dst0;
+		x->dst0 = NULL;
+	}
+}
+
+void ns_ip6_recv_cmsgs(const struct ns_socket *s, const uint8_t *ih, uint32_t hlen, int ifindex, uint16_t dport,
+		       struct msghdr *m, size_t *used)
+{
+	uint32_t o6 = s->opts6;
+	const uint8_t *dst = ih + 24;
+	uint8_t hops = ih[7], tclass = (uint8_t)((ns_rd16(ih) >> 4) & 0xff);
+	struct in6_pktinfo pi;
+	memset(&pi, 0, sizeof(pi));
+	memcpy(pi.ipi6_addr.s6_addr, dst, 16);
+	pi.ipi6_ifindex = (unsigned)ifindex;
+	int hl = hops, tc = tclass;
+	if (s->opts & NS_SO_RECVPKTINFO6)
+		ns_cmsg_put(m, used, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
+	if (s->opts & NS_SO_RECVHOPLIMIT6)
+		ns_cmsg_put(m, used, IPPROTO_IPV6, IPV6_HOPLIMIT, &hl, sizeof(hl));
+	if (s->opts & NS_SO_RECVTCLASS6)
+		ns_cmsg_put(m, used, IPPROTO_IPV6, IPV6_TCLASS, &tc, sizeof(tc));
+	/* then, in Linux's order (ip6_datagram_recv_specific_ctl): the flow
+	 * information, RFC 3542's extension headers (Hop-by-Hop, then the
+	 * Destination Options and Routing headers as they came), RFC
+	 * 2292's names of the same things, the original destination */
+	if (o6 & NS_SO6_FLOWINFO) {
+		/* traffic class and flow label, in network order; none when 0 */
+		uint32_t fi = ns_rd32(ih) & 0x0fffffff;
+		if (fi) {
+			uint32_t be = htonl(fi);
+			ns_cmsg_put(m, used, IPPROTO_IPV6, IPV6_FLOWINFO, &be, sizeof(be));
+		}
+	}
+	struct ip6_rx_ext x;
+	rx_ext_walk(ih, hlen, &x, s, m, used);
+	if (o6 & NS_SO6_2292PKTINFO)
+		ns_cmsg_put(m, used, IPPROTO_IPV6, IPV6_2292PKTINFO, &pi, sizeof(pi));
+	if (o6 & NS_SO6_2292HOPLIMIT)
+		ns_cmsg_put(m, used, IPPROTO_IPV6, IPV6_2292HOPLIMIT, &hl, sizeof(hl));
+	if ((o6 & NS_SO6_2292HOPOPTS) && x.hop)
+		put_ext(m, used, IPV6_2292HOPOPTS, x.hop);
+	if ((o6 & NS_SO6_2292DSTOPTS) && x.dst0)
+		put_ext(m, used, IPV6_2292DSTOPTS, x.dst0);
+	if ((o6 & NS_SO6_2292RTHDR) && x.rthdr)
+		put_ext(m, used, IPV6_2292RTHDR, x.rthdr);
+	if ((o6 & NS_SO6_2292DSTOPTS) && x.dst1)
+		put_ext(m, used, IPV6_2292DSTOPTS, x.dst1);
+	if (s->opts & NS_SO_ORIGDSTADDR6) {
+		struct sockaddr_in6 od;
+		memset(&od, 0, sizeof(od));
+		od.sin6_family = AF_INET6;
+		od.sin6_port = htons(dport);
+		memcpy(od.sin6_addr.s6_addr, dst, 16);
+		/* RFC 4007 6: a link-local address with its zone. */
+		if (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80)
+			od.sin6_scope_id = (uint32_t)ifindex;
+		ns_cmsg_put(m, used, IPPROTO_IPV6, IPV6_ORIGDSTADDR, &od, sizeof(od));
+	}
+}
+
+/* Linux's ipv6_opt_accepted: does the packet bring something a receive
+ * flag asks for: a header of a kind asked for, or flow information
+ * (not 0) with IPV6_FLOWINFO. */
+static int opt_accepted(const struct ns_socket *s, const uint8_t *ih, uint32_t hlen)
+{
+	uint32_t o6 = s->opts6;
+	struct ip6_rx_ext x;
+	rx_ext_walk(ih, hlen, &x, NULL, NULL, NULL);
+	return (x.hop && (o6 & (NS_SO6_RECVHOPOPTS | NS_SO6_2292HOPOPTS))) ||
+	       ((ns_rd32(ih) & 0x0fffffff) && (o6 & NS_SO6_FLOWINFO)) ||
+	       (x.rthdr && (o6 & (NS_SO6_RECVRTHDR | NS_SO6_2292RTHDR))) ||
+	       ((x.dst0 || x.dst1) && (o6 & (NS_SO6_RECVDSTOPTS | NS_SO6_2292DSTOPTS)));
+}
+
+void ns_ip6_note_segment(struct ns_socket *s, const uint8_t *ih, uint32_t hlen, int iif, uint16_t dport)
+{
+	/* Linux's tcp_v6_do_rcv: the interface, hop limit and flow
+	 * information go where IPV6_2292PKTOPTIONS reads them without a
+	 * segment kept (the multicast interface and hops: Linux's choice) */
+	if ((s->opts & NS_SO_RECVPKTINFO6) || (s->opts6 & NS_SO6_2292PKTINFO))
+		s->mc_index6 = iif;
+	if ((s->opts & NS_SO_RECVHOPLIMIT6) || (s->opts6 & NS_SO6_2292HOPLIMIT))
+		s->mc_hops6 = ih[7];
+	if ((s->opts & NS_SO_RECVTCLASS6) || (s->opts6 & NS_SO6_FLOWINFO))
+		s->rcv_flowinfo6 = ns_rd32(ih) & 0x0fffffff;
+	free(s->pktopts6);
+	s->pktopts6 = NULL;
+	if (!opt_accepted(s, ih, hlen) || !(s->pktopts6 = malloc(hlen)))
+		return;
+	memcpy(s->pktopts6, ih, hlen);
+	s->pktopts6_len = hlen;
+	s->pktopts6_iif = iif;
+	s->pktopts6_dport = dport;
+}
+
 /* ---- RFC 3542 6: sticky extension headers ---- */
 
-void ns_ip6_sticky_free(struct ns_socket *s)
+void ns_ip6_ext_free(struct ns_ip6_sticky *k)
 {
-	struct ns_ip6_sticky *k = s->sticky6;
 	if (!k)
 		return;
 	free(k->hop);
 	free(k->dst0);
 	free(k->dst1);
 	free(k);
+}
+
+void ns_ip6_sticky_free(struct ns_socket *s)
+{
+	ns_ip6_ext_free(s->sticky6);
 	s->sticky6 = NULL;
 }
 
@@ -1666,6 +1833,23 @@ static uint8_t *ext_dup(const uint8_t *h)
 	if (c)
 		memcpy(c, h, NS_IP6_EXT_LEN(h));
 	return c;
+}
+
+struct ns_ip6_sticky *ns_ip6_ext_build(const uint8_t *hop, const uint8_t *dst0, const uint8_t *dst1)
+{
+	struct ns_ip6_sticky *k = calloc(1, sizeof(*k));
+	if (!k)
+		return NULL;
+	const uint8_t *src[3] = { hop, dst0, dst1 };
+	uint8_t **dst[3] = { &k->hop, &k->dst0, &k->dst1 };
+	for (int i = 0; i < 3; i++) {
+		if (src[i] && !(*dst[i] = ext_dup(src[i]))) {
+			ns_ip6_ext_free(k);
+			return NULL;
+		}
+	}
+	sticky_chain(k);
+	return k;
 }
 
 static uint8_t **sticky_slot(struct ns_ip6_sticky *k, int name)
@@ -1743,6 +1927,176 @@ int ns_ip6_sticky_copy(struct ns_socket *to, const struct ns_socket *from)
 	return 0;
 }
 
+int ns_ip6_is_ext_cmsg(int type)
+{
+	switch (type) {
+	case IPV6_HOPOPTS:
+	case IPV6_DSTOPTS:
+	case IPV6_RTHDRDSTOPTS:
+	case IPV6_RTHDR:
+	case IPV6_2292HOPOPTS:
+	case IPV6_2292DSTOPTS:
+	case IPV6_2292RTHDR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * RFC 3542 6 (RFC 2292 5): an extension header as a control message, in
+ * the order and with the errors of Linux's ip6_datagram_send_ctl: the
+ * message holds the header's first two bytes, then as many as its length
+ * byte says (more are passed over), then the caller needs CAP_NET_RAW
+ * (EPERM). A second Hop-by-Hop header, or a second RFC 2292 Destination
+ * Options header, is EINVAL; IPV6_DSTOPTS and IPV6_RTHDRDSTOPTS take the
+ * place of an earlier one. A routing header is refused (EINVAL, without
+ * the capability check) as the sticky option refuses it: Linux takes only
+ * a Mobile IPv6 type 2 header, when built with Mobile IPv6.
+ */
+int ns_ip6_ext_cmsg(const struct ns_socket *s, const struct cmsghdr *c, struct ns_ip6_sticky **kp)
+{
+	size_t dl = c->cmsg_len - CMSG_LEN(0);
+	const uint8_t *h = CMSG_DATA((struct cmsghdr *)c);
+	struct ns_ip6_sticky *k = *kp;
+	int type = c->cmsg_type;
+	if (type == IPV6_RTHDR || type == IPV6_2292RTHDR)
+		return -EINVAL;
+	if ((type == IPV6_HOPOPTS || type == IPV6_2292HOPOPTS) && k && k->hop)
+		return -EINVAL;
+	if (dl < 2 || dl < NS_IP6_EXT_LEN(h))
+		return -EINVAL;
+	if (!s->caller.net_raw)
+		return -EPERM;
+	if (type == IPV6_2292DSTOPTS && k && k->dst1)
+		return -EINVAL;
+	if (!k && !(k = *kp = calloc(1, sizeof(*k))))
+		return -ENOMEM;
+	uint8_t *copy = ext_dup(h);
+	if (!copy)
+		return -ENOMEM;
+	uint8_t **slot = type == IPV6_HOPOPTS || type == IPV6_2292HOPOPTS ? &k->hop
+			 : type == IPV6_RTHDRDSTOPTS			  ? &k->dst0
+									  : &k->dst1;
+	free(*slot);
+	*slot = copy;
+	sticky_chain(k);
+	return 0;
+}
+
+/* An int control message's value (Linux: exactly an int, else EINVAL). */
+static int cmsg_int(const struct cmsghdr *c, int *v)
+{
+	if (c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -EINVAL;
+	memcpy(v, CMSG_DATA((struct cmsghdr *)c), sizeof(int));
+	return 0;
+}
+
+int ns_ip6_cmsg(const struct ns_socket *s, const struct cmsghdr *c, struct ns_txopt *o, struct ns_ip *src,
+		int *oif)
+{
+	size_t dl = c->cmsg_len - CMSG_LEN(0);
+	const uint8_t *d = CMSG_DATA((struct cmsghdr *)c);
+	int v;
+	switch (c->cmsg_type) {
+	case IPV6_PKTINFO:
+	case IPV6_2292PKTINFO: {
+		struct in6_pktinfo pi;
+		if (dl < sizeof(pi))
+			return -EINVAL;
+		memcpy(&pi, d, sizeof(pi));
+		if (pi.ipi6_ifindex) {
+			if (*oif && (int)pi.ipi6_ifindex != *oif)
+				return -EINVAL;
+			if (!ns_nic_get(s->stack, (int)pi.ipi6_ifindex))
+				return -ENODEV;
+			*oif = (int)pi.ipi6_ifindex;
+		}
+		static const uint8_t any6[16];
+		if (memcmp(pi.ipi6_addr.s6_addr, any6, 16)) {
+			/* a source of ours, unless the socket may bind any */
+			if (!(s->opts & (NS_SO_FREEBIND | NS_SO_TRANSPARENT)) &&
+			    !ns_addr6_nic(s->stack, pi.ipi6_addr.s6_addr))
+				return -EINVAL;
+			src->family = AF_INET6;
+			memcpy(src->v6, pi.ipi6_addr.s6_addr, 16);
+		}
+		return 0;
+	}
+	case IPV6_HOPLIMIT:
+	case IPV6_2292HOPLIMIT:
+	case IPV6_TCLASS:
+		if (cmsg_int(c, &v) < 0 || v < -1 || v > 255)
+			return -EINVAL;
+		if (c->cmsg_type != IPV6_TCLASS)
+			o->ttl = v; /* (-1: the route's, as without) */
+		else
+			o->tos = v & 0xff; /* (Linux sends -1 as 0xff) */
+		return 0;
+	case IPV6_DONTFRAG:
+		if (cmsg_int(c, &v) < 0 || v < 0 || v > 1)
+			return -EINVAL;
+		o->dontfrag = v;
+		return 0;
+	case IPV6_FLOWINFO: {
+		uint32_t fi;
+		if (dl < sizeof(fi))
+			return -EINVAL;
+		memcpy(&fi, d, sizeof(fi));
+		o->label = ntohl(fi) & 0xfffff;
+		return 0;
+	}
+	default:
+		if (ns_ip6_is_ext_cmsg(c->cmsg_type))
+			return ns_ip6_ext_cmsg(s, c, &o->ext);
+		return -EINVAL;
+	}
+}
+
+/*
+ * IPV6_2292PKTOPTIONS set (RFC 2292 5): a buffer of control messages, read
+ * as a send's are (Linux's ip6_datagram_send_ctl, the same checks and
+ * errors: SOL_SOCKET's checked, other levels passed over); its extension
+ * headers become the socket's sticky ones, all of them replaced: a buffer
+ * without any (or empty) clears them. The other messages are checked and
+ * not kept (Linux keeps nothing of them either). On an error nothing
+ * changes.
+ */
+static int pktoptions_set(struct ns_socket *s, const void *v, socklen_t len)
+{
+	if (len > 64 * 1024)
+		return -EINVAL;
+	if (len && !v)
+		return -EFAULT;
+	struct ns_txopt o = NS_TXOPT_NONE;
+	struct ns_ip src = ns_ip_any(AF_INET6);
+	int oif = s->bound_nic, r = 0;
+	/* (read from an aligned copy: the caller's bytes need not be) */
+	void *buf = len ? malloc(len) : NULL;
+	if (len && !buf)
+		return -ENOBUFS;
+	if (len)
+		memcpy(buf, v, len);
+	struct msghdr m = { .msg_control = buf, .msg_controllen = len };
+	for (struct cmsghdr *c = len ? CMSG_FIRSTHDR(&m) : NULL; c && !r; c = CMSG_NXTHDR(&m, c)) {
+		if (!ns_cmsg_ok(&m, c))
+			r = -EINVAL;
+		else if (c->cmsg_level == SOL_SOCKET)
+			r = ns_sock_cmsg_check(c);
+		else if (c->cmsg_level == IPPROTO_IPV6)
+			r = ns_ip6_cmsg(s, c, &o, &src, &oif);
+	}
+	free(buf);
+	if (r < 0) {
+		ns_ip6_ext_free(o.ext);
+		return r;
+	}
+	ns_ip6_sticky_free(s);
+	s->sticky6 = o.ext;
+	return 0;
+}
+
 /* IPPROTO_IPV6 options (RFC 3493 5, RFC 3542). `bound`: the socket has a
  * local port already (IPV6_V6ONLY may not change then, as on Linux). */
 int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len, int bound)
@@ -1766,6 +2120,10 @@ int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t le
 	case IPV6_RTHDRDSTOPTS:
 	case IPV6_RTHDR:
 		return sticky_set(s, name, v, len);
+	case IPV6_2292PKTOPTIONS:
+		return pktoptions_set(s, v, len);
+	case IPV6_FLOWLABEL_MGR:
+		return ns_fl_setsockopt(s, (void *)v, len); /* (writes the chosen label back) */
 	default:
 		break;
 	}
@@ -1893,6 +2251,8 @@ int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, co
 		return -EOPNOTSUPP; /* (Linux ip_getsockopt: not SOL_IP) */
 	if (ip6_rx_flag(name))
 		return put_int(v, len, !!(s->opts6 & ip6_rx_flag(name)));
+	if (name == IPV6_FLOWLABEL_MGR)
+		return ns_fl_getsockopt(s, v, len);
 	switch (name) {
 	case IPV6_V6ONLY:
 		return put_int(v, len, !!(s->opts & NS_SO_V6ONLY));

@@ -757,6 +757,7 @@ void ns_stack_destroy(struct ns_stack *st)
 	}
 	tcp_fini(st);
 	udp_fini(st);
+	ns_fl_fini(st);
 	ip6_fini(st);
 	frag4_fini(st);
 	neigh_fini(st);

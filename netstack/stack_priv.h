@@ -183,6 +183,14 @@ struct ns_stack {
 	const struct ns_l4_ops *l4[256];
 	uint8_t secret[16];
 	uint64_t rng[4];
+	/* IPV6_FLOWLABEL_MGR's leases (flowlabel.c): the table, its size;
+	 * how many are exclusive, when the last one went, and whether one
+	 * ever was asked for (Linux's flowlabel_has_excl: sent labels are
+	 * checked since, while exclusive ones exist) */
+	struct ns_fl *fl_leases;
+	uint32_t fl_count, fl_excl;
+	ns_time_t fl_excl_until;
+	uint8_t fl_has_excl;
 	struct neigh_table *neigh;
 	struct frag_table *frag4, *frag6;
 	struct ip6_state *ip6;
@@ -688,6 +696,77 @@ struct ns_ip6_sticky {
 	uint8_t first;	   /* the chain's first header's type (the IPv6 header's Next Header) */
 };
 void ns_ip6_sticky_free(struct ns_socket *s);
+void ns_ip6_ext_free(struct ns_ip6_sticky *k);
+/* A set of headers (copies of those given, each may be NULL; none at all
+ * is an empty set, which sends none), NULL without memory. */
+struct ns_ip6_sticky *ns_ip6_ext_build(const uint8_t *hop, const uint8_t *dst0, const uint8_t *dst1);
+/* Is a control message of this IPPROTO_IPV6 type an extension header;
+ * add one to *k (allocated at the first; the caller frees it with
+ * ns_ip6_ext_free, also after an error): 0 or -errno. */
+int ns_ip6_is_ext_cmsg(int type);
+int ns_ip6_ext_cmsg(const struct ns_socket *s, const struct cmsghdr *c, struct ns_ip6_sticky **k);
+
+/* What a send's control messages (Linux's udp_cmsg_send, ip_cmsg_send,
+ * ip6_datagram_send_ctl) and IPV6_FLOWINFO_SEND choose for its datagram;
+ * -1 (0 for the label): the socket's own. */
+struct ns_txopt {
+	uint32_t label; /* flow label */
+	int ttl;	/* IP_TTL, IPV6_HOPLIMIT */
+	int tos;	/* IP_TOS, IPV6_TCLASS */
+	int dontfrag;	/* IPV6_DONTFRAG */
+	int gso;	/* UDP_SEGMENT */
+	/* IPv6 extension headers given as control messages: they take the
+	 * place of all the socket's (Linux's udpv6_sendmsg sends the
+	 * sticky ones only when a send has none); owned, NULL: none */
+	struct ns_ip6_sticky *ext;
+	int has_ts;	/* a SO_TIMESTAMPING control message gave ts_flags */
+	uint32_t ts_flags;
+	int has_id;	/* a SCM_TS_OPT_ID gave ts_id */
+	uint32_t ts_id;
+};
+#define NS_TXOPT_NONE ((struct ns_txopt){ 0, -1, -1, -1, -1, NULL, 0, 0, 0, 0 })
+/* One IPPROTO_IPV6 control message of a send (or of
+ * IPV6_2292PKTOPTIONS), checked as Linux's ip6_datagram_send_ctl checks
+ * it, into o; IPV6_PKTINFO's source and interface into *src and *oif
+ * (*oif: the one already chosen, 0 none). 0 or -errno; o->ext may be set
+ * on an error too (the caller frees it). */
+int ns_ip6_cmsg(const struct ns_socket *s, const struct cmsghdr *c, struct ns_txopt *o, struct ns_ip *src,
+		int *oif);
+/* ---- flowlabel.c: IPV6_FLOWLABEL_MGR ---- */
+#ifndef IPV6_FLOWLABEL_MGR
+#define IPV6_FLOWLABEL_MGR 32
+#endif
+/* The option: v is the caller's struct in6_flowlabel_req (and control
+ * messages after it); a lease asked for label 0 writes the label chosen
+ * into v's flr_label, as Linux writes it into the caller's request. */
+int ns_fl_setsockopt(struct ns_socket *s, void *v, socklen_t len);
+int ns_fl_getsockopt(struct ns_socket *s, void *v, socklen_t *len);
+/* May socket s send this flow label (Linux's fl6_sock_lookup)? 0 when
+ * labels are not checked (or 0), 1 when the socket holds its lease,
+ * else -EINVAL. */
+int ns_fl_check(struct ns_socket *s, uint32_t label);
+/* A datagram sent with a label whose lease the socket holds (ns_fl_check
+ * said 1) carries the lease's Hop-by-Hop and routing-header Destination
+ * Options headers and only the Destination Options header of its own
+ * (*ext's, else the socket's), as Linux's fl6_merge_options: *ext
+ * becomes that set (owned). 0 or -ENOMEM. */
+int ns_fl_merge(struct ns_socket *s, uint32_t label, struct ns_ip6_sticky **ext);
+/* Drop a socket's leases (close); all of the stack's (its end). */
+void ns_fl_sock_release(struct ns_socket *s);
+void ns_fl_fini(struct ns_stack *st);
+
+/* A received packet's IPv6 control messages for socket s's receive flags
+ * (RFC 3542 6, RFC 2292 4: Linux's ip6_datagram_recv_ctl, in its order):
+ * ih its IPv6 header, hlen bytes up to the upper layer's (the extension
+ * headers between, checked on input), its interface and destination
+ * port, into m at *used. */
+void ns_ip6_recv_cmsgs(const struct ns_socket *s, const uint8_t *ih, uint32_t hlen, int ifindex, uint16_t dport,
+		       struct msghdr *m, size_t *used);
+/* Any receive flag of Linux's np->rxopt on. */
+int ns_ip6_rx_wanted(const struct ns_socket *s);
+/* A TCP segment taken in order (Linux's tcp_v6_do_rcv): what
+ * IPV6_2292PKTOPTIONS reads after it. */
+void ns_ip6_note_segment(struct ns_socket *s, const uint8_t *ih, uint32_t hlen, int iif, uint16_t dport);
 /* An accepted connection's copy of its listener's (Linux: inherited);
  * 0 or -ENOMEM. */
 int ns_ip6_sticky_copy(struct ns_socket *to, const struct ns_socket *from);
@@ -762,6 +841,21 @@ struct ns_socket {
 	int mc_index6;	   /* IPV6_MULTICAST_IF, 0: none */
 	int uc_index6;	   /* IPV6_UNICAST_IF: IPv6 unicast leaves by it (UDP), 0: none */
 	struct ns_ip6_sticky *sticky6; /* IPV6_HOPOPTS, IPV6_DSTOPTS...: NULL while none */
+	struct ns_caller caller; /* who makes the call under way (ns_socket_set_caller) */
+	/* IPV6_2292PKTOPTIONS read on TCP (Linux's np->pktoptions): the IPv6
+	 * and extension headers of the last segment taken in order that
+	 * brought what a receive flag asks for (NULL: none), with its
+	 * interface and destination port; and the flow information of the
+	 * last one (np->rcv_flowinfo), host order */
+	uint8_t *pktopts6;
+	uint32_t pktopts6_len;
+	int pktopts6_iif;
+	uint16_t pktopts6_dport;
+	uint32_t rcv_flowinfo6;
+	/* IPV6_FLOWLABEL_MGR: the leases the socket holds (flowlabel.c), and
+	 * the flow label its connect() chose (Linux's np->flow_label) */
+	struct ns_fl_ref *fl_refs;
+	uint32_t flow_label6;
 	uint32_t opts;	   /* NS_SO_* */
 	uint32_t opts6;	   /* NS_SO6_* */
 	int rcvbuf, sndbuf;

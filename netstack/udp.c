@@ -28,21 +28,6 @@
 #define UDP_MAX_PAYLOAD4 (65535 - IP4_HDR_LEN - UDP_HDR_LEN)
 #define UDP_MAX_PAYLOAD6 (65535 - UDP_HDR_LEN) /* the IPv6 payload length */
 
-/* What a send's control messages (Linux's udp_cmsg_send, ip_cmsg_send,
- * ip6_datagram_send_ctl) and IPV6_FLOWINFO_SEND choose for its datagram;
- * -1 (0 for the label): the socket's own. */
-struct udp_txopt {
-	uint32_t label; /* flow label */
-	int ttl;	/* IP_TTL, IPV6_HOPLIMIT */
-	int tos;	/* IP_TOS, IPV6_TCLASS */
-	int dontfrag;	/* IPV6_DONTFRAG */
-	int gso;	/* UDP_SEGMENT */
-	int has_ts;	/* a SO_TIMESTAMPING control message gave ts_flags */
-	uint32_t ts_flags;
-	int has_id;	/* a SCM_TS_OPT_ID gave ts_id */
-	uint32_t ts_id;
-};
-#define UDP_TXOPT_NONE ((struct udp_txopt){ 0, -1, -1, -1, -1, 0, 0, 0, 0 })
 
 struct udp_sock {
 	struct ns_socket sk;
@@ -65,8 +50,6 @@ struct udp_sock {
 	 * side, NS_SO_NO_CHECK; IPv4 takes a zero checksum always) */
 	uint8_t no_check6_tx, no_check6_rx;
 	uint32_t drops;	   /* datagrams dropped at this socket (Linux's sk_drops, SO_RXQ_OVFL) */
-	/* IPV6_FLOWINFO_SEND: the flow label connect() was given */
-	uint32_t flowlabel;
 	/* IPV6_RECVPATHMTU: the MTU a send refused with IPV6_DONTFRAG met,
 	 * read once before any datagram (Linux keeps the latest, np->rxpmtu) */
 	struct {
@@ -83,7 +66,7 @@ struct udp_sock {
 		struct ns_ip dst;
 		uint16_t dport;
 		int bound_nic;
-		struct udp_txopt txo; /* (the first send's) */
+		struct ns_txopt txo; /* (the first send's) */
 		uint8_t *buf;
 		uint32_t len, cap;
 	} pend;
@@ -259,9 +242,8 @@ static struct ns_ip send_source(const struct udp_sock *u, const struct ns_ip *ds
 }
 
 /* IPV6_FLOWINFO_SEND: the flow label of sin6_flowinfo (its traffic
- * class bits are not used, as on Linux). Linux refuses a label that is
- * not leased only while some socket holds an exclusive lease
- * (IPV6_FLOWLABEL_MGR), which none can here: any label goes. */
+ * class bits are not used, as on Linux); whether the socket may send it
+ * is ns_fl_check's. */
 static uint32_t send_label(const struct udp_sock *u, const struct ns_sa *sa)
 {
 	if (!(u->sk.opts6 & NS_SO6_FLOWINFO_SEND) || sa->ip.family != AF_INET6)
@@ -294,6 +276,8 @@ static int udp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 		return r;
 	if (sa.family == AF_UNSPEC)
 		return -EAFNOSUPPORT;
+	if ((r = ns_fl_check(s, send_label(u, &sa))) < 0)
+		return r;
 	struct ns_ip dst = sa.ip;
 	any_means_loopback(&dst);
 	if (u->addr_locked && u->laddr.family != dst.family)
@@ -320,7 +304,7 @@ static int udp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	u->raddr = dst;
 	u->rport = sa.port;
 	u->connected = 1;
-	u->flowlabel = send_label(u, &sa);
+	s->flow_label6 = send_label(u, &sa);
 	return 0;
 }
 
@@ -328,7 +312,7 @@ static int udp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
  * class, broadcast and DF choices, and what o (a send's control messages,
  * its flow label; NULL: none) chooses in their place. */
 static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *rt, const struct ns_ip *dst,
-				uint8_t proto, int bound_nic, const struct udp_txopt *o)
+				uint8_t proto, int bound_nic, const struct ns_txopt *o)
 {
 	int v4 = dst->family == AF_INET;
 	int dontfrag6 = o && o->dontfrag >= 0 ? o->dontfrag : !!(s->opts & NS_SO_DONTFRAG6);
@@ -348,7 +332,7 @@ static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *r
 			 : (s->pmtudisc6 == IPV6_PMTUDISC_DO || s->pmtudisc6 == IPV6_PMTUDISC_PROBE || dontfrag6),
 		.no_flowlabel = !!(s->opts & NS_SO_NOFLOWLABEL6),
 		.frag_size = (uint32_t)s->frag_size6,
-		.ext = v4 ? NULL : s->sticky6,
+		.ext = v4 ? NULL : o && o->ext ? o->ext : s->sticky6,
 		.bound_nic = bound_nic,
 	};
 	if (o) {
@@ -366,7 +350,7 @@ static struct ns_ip_tx dgram_tx(const struct ns_socket *s, const struct ns_rt *r
  * computes the checksum, as Linux's ping sockets do (udp_sendmsg refused
  * any other type or code with EINVAL). */
 static ssize_t ping_send(struct udp_sock *u, const struct msghdr *m, const struct ns_ip *dst,
-			 const struct ns_rt *rt, int bound_nic, size_t len, const struct udp_txopt *o)
+			 const struct ns_rt *rt, int bound_nic, size_t len, const struct ns_txopt *o)
 {
 	struct ns_socket *s = &u->sk;
 	int v4 = dst->family == AF_INET;
@@ -414,7 +398,7 @@ static int no_check_tx(const struct udp_sock *u, const struct ns_ip *dst)
  * size, kept whole on its way over loopback (see udp_xmit_gso). */
 static ssize_t udp_xmit_at(struct udp_sock *u, const struct msghdr *m, size_t off, size_t len,
 			   const struct ns_ip *dst, uint16_t dport, const struct ns_rt *rt, int bound_nic,
-			   const struct udp_txopt *o, uint16_t gso)
+			   const struct ns_txopt *o, uint16_t gso)
 {
 	struct ns_socket *s = &u->sk;
 	struct ns_stack *st = s->stack;
@@ -469,7 +453,7 @@ static ssize_t udp_xmit_at(struct udp_sock *u, const struct msghdr *m, size_t of
 #define UDP_MAX_SEGMENTS 128
 static ssize_t udp_xmit_gso(struct udp_sock *u, const struct msghdr *m, size_t len, const struct ns_ip *dst,
 			    uint16_t dport, const struct ns_rt *rt, int bound_nic, uint16_t seg,
-			    const struct udp_txopt *o)
+			    const struct ns_txopt *o)
 {
 	if (rt->nic && (rt->nic->caps & NS_LINK_CAP_LOOPBACK))
 		return udp_xmit_at(u, m, 0, len, dst, dport, rt, bound_nic, o, seg);
@@ -488,7 +472,7 @@ static ssize_t udp_xmit_gso(struct udp_sock *u, const struct msghdr *m, size_t l
  * fragmented), more than UDP_MAX_SEGMENTS segments or none of the
  * checksums GSO computes EINVAL. */
 static ssize_t udp_xmit(struct udp_sock *u, const struct msghdr *m, size_t len, const struct ns_ip *dst,
-			uint16_t dport, const struct ns_rt *rt, int bound_nic, const struct udp_txopt *o)
+			uint16_t dport, const struct ns_rt *rt, int bound_nic, const struct ns_txopt *o)
 {
 	uint16_t gso = o->gso >= 0 ? (uint16_t)o->gso : u->gso_size;
 	if (gso) {
@@ -512,6 +496,7 @@ static size_t max_payload(const struct ns_ip *dst)
 static void cork_flush(struct udp_sock *u)
 {
 	free(u->pend.buf);
+	ns_ip6_ext_free(u->pend.txo.ext);
 	memset(&u->pend, 0, sizeof(u->pend));
 }
 
@@ -621,14 +606,13 @@ static int cmsg_int(const struct cmsghdr *c, int *v)
  * destination's family IPv4's (ip_cmsg_send: IP_PKTINFO's source and
  * interface, IP_TTL, IP_TOS, IP_PROTOCOL) or IPv6's
  * (ip6_datagram_send_ctl: IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS,
- * IPV6_DONTFRAG, IPV6_FLOWINFO); other levels are skipped, an unknown type
- * of these is EINVAL. *src and *oif take what IP_PKTINFO/IPV6_PKTINFO
- * name. Not done: IP_RETOPTS (moat sends no IP options) and IPv6
- * extension headers for one datagram (the sticky options send them):
- * EINVAL.
+ * IPV6_DONTFRAG, IPV6_FLOWINFO, the extension headers); other levels are
+ * skipped, an unknown type of these is EINVAL. *src and *oif take what
+ * IP_PKTINFO/IPV6_PKTINFO name. Not done: IP_RETOPTS (moat sends no IP
+ * options): EINVAL. o->ext may be set on an error too (the caller frees it).
  */
 static int send_cmsgs(const struct udp_sock *u, const struct msghdr *m, const struct ns_ip *dst,
-		      struct udp_txopt *o, struct ns_ip *src, int *oif)
+		      struct ns_txopt *o, struct ns_ip *src, int *oif)
 {
 	const struct ns_socket *s = &u->sk;
 	int v;
@@ -725,73 +709,30 @@ static int send_cmsgs(const struct udp_sock *u, const struct msghdr *m, const st
 		}
 		if (c->cmsg_level != IPPROTO_IPV6)
 			continue;
-		switch (c->cmsg_type) {
-		case IPV6_PKTINFO:
-		case IPV6_2292PKTINFO: {
-			struct in6_pktinfo pi;
-			if (dl < sizeof(pi))
-				return -EINVAL;
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			if (pi.ipi6_ifindex) {
-				if (*oif && (int)pi.ipi6_ifindex != *oif)
-					return -EINVAL;
-				if (!ns_nic_get(s->stack, (int)pi.ipi6_ifindex))
-					return -ENODEV;
-				*oif = (int)pi.ipi6_ifindex;
-			}
-			static const uint8_t any6[16];
-			if (memcmp(pi.ipi6_addr.s6_addr, any6, 16)) {
-				/* a source of ours, unless the socket may bind any */
-				if (!(s->opts & (NS_SO_FREEBIND | NS_SO_TRANSPARENT)) &&
-				    !ns_addr6_nic(s->stack, pi.ipi6_addr.s6_addr))
-					return -EINVAL;
-				src->family = AF_INET6;
-				memcpy(src->v6, pi.ipi6_addr.s6_addr, 16);
-			}
-			break;
-		}
-		case IPV6_HOPLIMIT:
-		case IPV6_TCLASS:
-			if (cmsg_int(c, &v) < 0 || v < -1 || v > 255)
-				return -EINVAL;
-			if (c->cmsg_type == IPV6_HOPLIMIT)
-				o->ttl = v; /* (-1: the route's, as without) */
-			else
-				o->tos = v & 0xff; /* (Linux sends -1 as 0xff) */
-			break;
-		case IPV6_DONTFRAG:
-			if (cmsg_int(c, &v) < 0)
-				return -EINVAL;
-			o->dontfrag = v != 0;
-			break;
-		case IPV6_FLOWINFO: {
-			uint32_t fi;
-			if (dl < sizeof(fi))
-				return -EINVAL;
-			memcpy(&fi, CMSG_DATA(c), sizeof(fi));
-			o->label = ntohl(fi) & 0xfffff;
-			break;
-		}
-		default:
-			return -EINVAL;
-		}
+		int r = ns_ip6_cmsg(s, c, o, src, oif);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
 
-/* IPV6_RECVPATHMTU (RFC 3542 11.3): a send IPV6_DONTFRAG refused as too
- * big leaves the path MTU to read, less the extension headers the socket
- * sends (Linux's ipv6_local_rxpmtu: the MTU IPV6_MTU lowers). */
-static void note_rxpmtu(struct udp_sock *u, const struct ns_ip *dst, const struct ns_rt *rt, int oif)
+/* IPV6_RECVPATHMTU (RFC 3542 11.3): a send IPV6_DONTFRAG (the socket's,
+ * or its control message's) refused as too big leaves the path MTU to
+ * read, less the extension headers the datagram carries (Linux's
+ * ipv6_local_rxpmtu: the MTU IPV6_MTU lowers). */
+static void note_rxpmtu(struct udp_sock *u, const struct ns_ip *dst, const struct ns_rt *rt, int oif,
+			const struct ns_txopt *o)
 {
 	const struct ns_socket *s = &u->sk;
-	if (dst->family != AF_INET6 || !(s->opts & NS_SO_DONTFRAG6) || !(s->opts6 & NS_SO6_RECVPATHMTU))
+	int dontfrag = o->dontfrag >= 0 ? o->dontfrag : !!(s->opts & NS_SO_DONTFRAG6);
+	if (dst->family != AF_INET6 || !dontfrag || !(s->opts6 & NS_SO6_RECVPATHMTU))
 		return;
 	uint32_t mtu = rt->mtu;
 	if (s->frag_size6 && (uint32_t)s->frag_size6 < mtu)
 		mtu = (uint32_t)s->frag_size6;
-	if (s->sticky6)
-		mtu = mtu > s->sticky6->chain_len ? mtu - s->sticky6->chain_len : 0;
+	const struct ns_ip6_sticky *ext = o->ext ? o->ext : s->sticky6;
+	if (ext)
+		mtu = mtu > ext->chain_len ? mtu - ext->chain_len : 0;
 	u->rxpmtu.on = 1;
 	memcpy(u->rxpmtu.dst, dst->v6, 16);
 	u->rxpmtu.oif = (uint32_t)oif;
@@ -805,7 +746,7 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	struct ns_ip dst;
 	uint16_t dport;
 	int bound_nic = s->bound_nic;
-	int use_name, r;
+	int use_name, r, fl_held = 0; /* (fl_held: the label's lease is the socket's, checked) */
 	struct ns_sa sa;
 
 	/* Linux inet_send_prepare(): every send binds an unbound socket to
@@ -843,6 +784,8 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		}
 		if (sa.port == 0 && !u->ping) /* (a ping socket has no peer port) */
 			return -EINVAL;
+		if ((fl_held = ns_fl_check(s, send_label(u, &sa))) < 0)
+			return fl_held;
 		dst = sa.ip;
 		dport = sa.port;
 		if (sa.scope)
@@ -870,12 +813,19 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		if (h2[0] != (dst.family == AF_INET ? ICMP_ECHO : ICMP6_ECHO_REQ) || h2[1] != 0)
 			return -EINVAL;
 	}
-	struct udp_txopt txo = UDP_TXOPT_NONE;
+	struct ns_txopt txo = NS_TXOPT_NONE;
 	struct ns_ip cm_src = ns_ip_any(dst.family);
 	if (m->msg_controllen && (r = send_cmsgs(u, m, &dst, &txo, &cm_src, &bound_nic)) < 0)
-		return r;
+		goto out;
+	/* (a label from a control message, or the connected one, with
+	 * control messages: may the socket send it) */
+	if (m->msg_controllen && !fl_held &&
+	    (fl_held = ns_fl_check(s, txo.label ? txo.label : use_name ? send_label(u, &sa) : s->flow_label6)) < 0) {
+		r = fl_held;
+		goto out;
+	}
 	if ((r = autobind(u)) < 0)
-		return r;
+		goto out;
 
 	struct ns_ip src = ns_ip_is_any(&cm_src) ? send_source(u, &dst) : cm_src;
 	mcast_source(s, &dst, &src, &bound_nic);
@@ -883,35 +833,49 @@ static ssize_t udp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 	r = ns_route(st, &dst, &src, bound_nic, &rt);
 	if (r < 0) {
 		NS_STAT_NO_ROUTE(st, dst.family);
-		return r;
+		goto out;
 	}
-	if (rt.bcast && !(s->opts & NS_SO_BROADCAST))
-		return -EACCES;
+	if (rt.bcast && !(s->opts & NS_SO_BROADCAST)) {
+		r = -EACCES;
+		goto out;
+	}
 	/* A new datagram's buffer reports a pending error (an ICMP's), and
 	 * after SHUT_WR gets none (Linux sock_alloc_send_skb: the error,
 	 * then EPIPE, after the destination and route are checked: a bad
 	 * port is EINVAL with the error still pending); a pending datagram
 	 * still takes data (above). */
 	if ((r = ns_socket_take_error(s)) < 0)
-		return r;
-	if (u->shut_wr)
-		return -EPIPE;
-	if (u->ping)
-		return ping_send(u, m, &dst, &rt, bound_nic, len, &txo);
+		goto out;
+	if (u->shut_wr) {
+		r = -EPIPE;
+		goto out;
+	}
+	ssize_t sent;
+	if (u->ping) {
+		sent = ping_send(u, m, &dst, &rt, bound_nic, len, &txo);
+		ns_ip6_ext_free(txo.ext);
+		return sent;
+	}
 	if (!txo.label)
-		txo.label = use_name ? send_label(u, &sa) : u->flowlabel;
+		txo.label = use_name ? send_label(u, &sa) : s->flow_label6;
+	if (fl_held && (r = ns_fl_merge(s, txo.label, &txo.ext)) < 0)
+		goto out;
 	if (more) {
 		u->pend.on = 1;
 		u->pend.dst = dst;
 		u->pend.dport = dport;
 		u->pend.bound_nic = bound_nic;
-		u->pend.txo = txo;
+		u->pend.txo = txo; /* (with its headers) */
 		return cork_append(u, m, len, more);
 	}
-	ssize_t sent = udp_xmit(u, m, len, &dst, dport, &rt, bound_nic, &txo);
+	sent = udp_xmit(u, m, len, &dst, dport, &rt, bound_nic, &txo);
 	if (sent == -EMSGSIZE)
-		note_rxpmtu(u, &dst, &rt, bound_nic);
+		note_rxpmtu(u, &dst, &rt, bound_nic, &txo);
+	ns_ip6_ext_free(txo.ext);
 	return sent;
+out:
+	ns_ip6_ext_free(txo.ext);
+	return r;
 }
 
 /* Addresses and header fields of a received datagram, from its IP header. */
@@ -936,82 +900,6 @@ static void rx_meta_get(const struct pkt *p, struct rx_meta *rm)
 		rm->hops = ih[8];
 		rm->tclass = ih[1];
 	}
-}
-
-/* An extension header of a received datagram as a control message. */
-static void put_ext(struct msghdr *m, size_t *used, int type, const uint8_t *h)
-{
-	ns_cmsg_put(m, used, IPPROTO_IPV6, type, h, NS_IP6_EXT_LEN(h));
-}
-
-/* The IPv6 messages after IPV6_TCLASS, in Linux's order
- * (ip6_datagram_recv_specific_ctl): the flow information, RFC 3542's
- * extension headers (Hop-by-Hop, then the Destination Options and Routing
- * headers as they came), then RFC 2292's names of the same things. The
- * headers lie between the IPv6 header and the UDP one, checked on input. */
-static void put_cmsgs6_more(struct ns_socket *s, const struct pkt *p, struct msghdr *m, size_t *used,
-			    const struct rx_meta *rm, int ifindex)
-{
-	uint32_t o6 = s->opts6;
-	const uint8_t *ih = pkt_at(p, p->l3_off);
-	if (o6 & NS_SO6_FLOWINFO) {
-		/* traffic class and flow label, in network order; none when 0 */
-		uint32_t fi = ns_rd32(ih) & 0x0fffffff;
-		if (fi) {
-			uint32_t be = htonl(fi);
-			ns_cmsg_put(m, used, IPPROTO_IPV6, IPV6_FLOWINFO, &be, sizeof(be));
-		}
-	}
-	const uint8_t *hop = NULL, *dst0 = NULL, *rthdr = NULL, *dst1 = NULL;
-	uint32_t off = IP6_HDR_LEN, end = p->l4_off - p->l3_off;
-	uint8_t nxt = ih[6];
-	int dst_or_rt = (o6 & (NS_SO6_RECVDSTOPTS | NS_SO6_RECVRTHDR)) != 0;
-	for (int first = 1; off + 2 <= end && off + NS_IP6_EXT_LEN(ih + off) <= end; first = 0) {
-		const uint8_t *h = ih + off;
-		if (nxt == IPPROTO_HOPOPTS && first) {
-			hop = h;
-			if (o6 & NS_SO6_RECVHOPOPTS)
-				put_ext(m, used, IPV6_HOPOPTS, h);
-		} else if (nxt == IPPROTO_DSTOPTS) {
-			/* RFC 2292: before a Routing header, after it */
-			*(rthdr ? &dst1 : &dst0) = h;
-			if (dst_or_rt && (o6 & NS_SO6_RECVDSTOPTS))
-				put_ext(m, used, IPV6_DSTOPTS, h);
-		} else if (nxt == IPPROTO_ROUTING) {
-			rthdr = h;
-			if (dst_or_rt && (o6 & NS_SO6_RECVRTHDR))
-				put_ext(m, used, IPV6_RTHDR, h);
-		} else {
-			break;
-		}
-		nxt = h[0];
-		off += NS_IP6_EXT_LEN(h);
-	}
-	/* (no Routing header: a Destination Options header is the last
-	 * one, dst1, as Linux files it) */
-	if (!rthdr && dst0) {
-		dst1 = dst0;
-		dst0 = NULL;
-	}
-	if (o6 & NS_SO6_2292PKTINFO) {
-		struct in6_pktinfo pi;
-		memset(&pi, 0, sizeof(pi));
-		memcpy(pi.ipi6_addr.s6_addr, rm->dst.v6, 16);
-		pi.ipi6_ifindex = (unsigned)ifindex;
-		ns_cmsg_put(m, used, IPPROTO_IPV6, IPV6_2292PKTINFO, &pi, sizeof(pi));
-	}
-	if (o6 & NS_SO6_2292HOPLIMIT) {
-		int hl = rm->hops;
-		ns_cmsg_put(m, used, IPPROTO_IPV6, IPV6_2292HOPLIMIT, &hl, sizeof(hl));
-	}
-	if ((o6 & NS_SO6_2292HOPOPTS) && hop)
-		put_ext(m, used, IPV6_2292HOPOPTS, hop);
-	if ((o6 & NS_SO6_2292DSTOPTS) && dst0)
-		put_ext(m, used, IPV6_2292DSTOPTS, dst0);
-	if ((o6 & NS_SO6_2292RTHDR) && rthdr)
-		put_ext(m, used, IPV6_2292RTHDR, rthdr);
-	if ((o6 & NS_SO6_2292DSTOPTS) && dst1)
-		put_ext(m, used, IPV6_2292DSTOPTS, dst1);
 }
 
 void udp_put_cmsgs(struct ns_socket *s, const struct pkt *p, struct msghdr *m)
@@ -1067,34 +955,11 @@ void udp_put_cmsgs(struct ns_socket *s, const struct pkt *p, struct msghdr *m)
 			ns_cmsg_put(m, &used, IPPROTO_IP, IP_ORIGDSTADDR, &od, sizeof(od));
 		}
 	} else {
-		/* RFC 3542 6. */
-		if (s->opts & NS_SO_RECVPKTINFO6) {
-			struct in6_pktinfo pi;
-			memset(&pi, 0, sizeof(pi));
-			memcpy(pi.ipi6_addr.s6_addr, rm.dst.v6, 16);
-			pi.ipi6_ifindex = (unsigned)ifindex;
-			ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
-		}
-		if (s->opts & NS_SO_RECVHOPLIMIT6) {
-			int hl = rm.hops;
-			ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_HOPLIMIT, &hl, sizeof(hl));
-		}
-		if (s->opts & NS_SO_RECVTCLASS6) {
-			int tc = rm.tclass;
-			ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_TCLASS, &tc, sizeof(tc));
-		}
-		put_cmsgs6_more(s, p, m, &used, &rm, ifindex);
-		if ((s->opts & NS_SO_ORIGDSTADDR6) && p->l4_off + 4 <= pkt_pos(p) + p->len) {
-			struct sockaddr_in6 od;
-			memset(&od, 0, sizeof(od));
-			od.sin6_family = AF_INET6;
-			od.sin6_port = htons(ns_rd16(pkt_at(p, p->l4_off) + 2));
-			memcpy(od.sin6_addr.s6_addr, rm.dst.v6, 16);
-			/* RFC 4007 6: a link-local address with its zone. */
-			if (rm.dst.v6[0] == 0xfe && (rm.dst.v6[1] & 0xc0) == 0x80)
-				od.sin6_scope_id = (uint32_t)ifindex;
-			ns_cmsg_put(m, &used, IPPROTO_IPV6, IPV6_ORIGDSTADDR, &od, sizeof(od));
-		}
+		/* RFC 3542 6 (IPV6_RECVORIGDSTADDR's port: 0 where a raw
+		 * socket's datagram is too short to have one) */
+		ns_ip6_recv_cmsgs(s, pkt_at(p, p->l3_off), p->l4_off - p->l3_off, ifindex,
+				  p->l4_off + 4 <= pkt_pos(p) + p->len ? ns_rd16(pkt_at(p, p->l4_off) + 2) : 0, m,
+				  &used);
 	}
 	/* IP_RECVFRAGSIZE: a reassembled datagram's largest fragment (Linux:
 	 * after the others). IPV6_RECVFRAGSIZE is kept but gives nothing, as

@@ -289,6 +289,17 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 		if (seg->pkt && seg->pkt->nic)
 			tp->sk.mc_index = seg->pkt->nic->id;
 	}
+	/* ... and tcp_v6_syn_recv_sock the same for IPv6 sockets (what
+	 * IPV6_2292PKTOPTIONS reads without a segment kept): the
+	 * interface, the hop limit (or TTL) as the multicast ones, the flow
+	 * information (0 for IPv4) */
+	if (tp->sk.domain == AF_INET6) {
+		if (seg->l3->nic)
+			tp->sk.mc_index6 = seg->l3->nic->id;
+		tp->sk.mc_hops6 = seg->l3->ttl;
+		if (seg->l3->src.family == AF_INET6 && seg->pkt)
+			tp->sk.rcv_flowinfo6 = ns_rd32(pkt_at(seg->pkt, seg->pkt->l3_off)) & 0x0fffffff;
+	}
 	tp->sk.bound_nic = lp->sk.bound_nic;
 	tp->sk.linger_on = lp->sk.linger_on;
 	tp->sk.linger_secs = lp->sk.linger_secs;

@@ -319,16 +319,15 @@ static void ack_for_data(struct tcp_sock *tp, uint32_t len)
 
 /* The receiver's RTT (Linux tcp_rcv_rtt_measure_ts()): data whose TSecr
  * echoes one of our TSvals took one round trip since we sent that value.
- * Millisecond resolution; a smoothed estimate (gain 1/8). It sizes the
+ * The clock's resolution; a smoothed estimate (gain 1/8). It sizes the
  * receive-buffer auto-tuning of a connection that only receives. */
 static void rcv_rtt_measure(struct tcp_sock *tp, const struct tcp_seg_in *seg)
 {
 	if (!tp->ts_ok || !seg->opt.ts_ok || !seg->opt.tsecr)
 		return;
-	uint32_t ms = tcp_tsval(tp) - seg->opt.tsecr;
-	if (ms >= 60000)
+	uint32_t us = tcp_ts_rtt_us(tp, seg->opt.tsecr);
+	if (!us)
 		return;
-	uint32_t us = ms ? ms * 1000 : 500;
 	tp->rcv_rtt_us = tp->rcv_rtt_us ? (7 * tp->rcv_rtt_us + us) / 8 : us;
 }
 
@@ -645,11 +644,8 @@ static void ack_process(struct tcp_sock *tp, struct tcp_seg_in *seg)
 	/* RTT: a never-retransmitted segment, else the echoed timestamp
 	 * (RFC 7323 4.1; Karn's rule is why both exist). */
 	if (!have_rtt && acked && tp->ts_ok && seg->opt.ts_ok && seg->opt.tsecr) {
-		uint32_t ms = tcp_tsval(tp) - seg->opt.tsecr;
-		if (ms < 60000) {
-			have_rtt = 1;
-			rtt_us = ms ? ms * 1000 : 500;
-		}
+		rtt_us = tcp_ts_rtt_us(tp, seg->opt.tsecr);
+		have_rtt = rtt_us != 0;
 	}
 	if (have_rtt) {
 		tcp_rtt_sample(tp, rtt_us);
@@ -797,6 +793,10 @@ static int paws_reject(struct tcp_sock *tp, const struct tcp_seg_in *seg)
 	if ((int32_t)(seg->opt.tsval - tp->ts_recent) >= 0)
 		return 0;
 	if (tcp_now(tp) - tp->ts_recent_stamp > TCP_PAWS_24DAYS)
+		return 0;
+	/* No TS.Recent yet (0: a repaired connection's, or a peer whose
+	 * SYN said 0): any TSval passes, as on Linux (tcp_paws_check). */
+	if (!tp->ts_recent)
 		return 0;
 	/* A reordered duplicate ACK is no threat: a pure ACK at RCV.NXT for
 	 * SND.UNA that changes nothing, with a TSval older by less than an
@@ -1196,6 +1196,9 @@ static int filter_drops(struct tcp_sock *tp, struct tcp_seg_in *seg)
 void tcp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3)
 {
 	struct tcp_seg_in seg;
+	struct tcp_sock *note_tp = NULL;
+	uint8_t *note = NULL;
+	uint32_t note_hlen = 0;
 	NS_STAT_INC(st, tcp_rx);
 	if (p->len < TCP_HDR_LEN) {
 		NS_STAT_INC(st, tcp_drop_short);
@@ -1244,6 +1247,18 @@ void tcp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3)
 	struct tcp_sock *tp = tcp_ehash_lookup(st, &l3->dst, seg.dport, &l3->src, seg.sport);
 	if (tp && tp->state != TCPS_TIME_WAIT && filter_drops(tp, &seg))
 		goto out;
+	/* IPV6_2292PKTOPTIONS: the headers of an IPv6 segment, for a socket
+	 * with a receive flag on, kept if it is taken in order (Linux's
+	 * tcp_v6_do_rcv keeps a clone). Only a socket its user still holds
+	 * (no orphan: processing may free one) reads them. */
+	if (tp && !tp->orphan && tp->state != TCPS_TIME_WAIT && l3->src.family == AF_INET6 &&
+	    ns_ip6_rx_wanted(&tp->sk)) {
+		note_hlen = p->l4_off - p->l3_off;
+		note = malloc(note_hlen);
+		if (note)
+			memcpy(note, pkt_at(p, p->l3_off), note_hlen);
+		note_tp = tp;
+	}
 	if (tp) {
 		if (tp->state == TCPS_TIME_WAIT) {
 			if (!timewait_process(tp, &seg))
@@ -1273,6 +1288,10 @@ void tcp_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3)
 out:
 	if (seg.pkt)
 		pkt_unref(seg.pkt);
+	if (note_tp && note && seg.end == note_tp->rcv_nxt && note_tp->state != TCPS_CLOSED &&
+	    note_tp->state != TCPS_LISTEN)
+		ns_ip6_note_segment(&note_tp->sk, note, note_hlen, l3->nic ? l3->nic->id : 0, seg.dport);
+	free(note);
 	return;
 drop:
 	pkt_unref(p);

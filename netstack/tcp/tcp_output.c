@@ -23,8 +23,22 @@
 
 uint32_t tcp_tsval(const struct tcp_sock *tp)
 {
-	/* RFC 7323 5.4: a millisecond clock with a per-connection offset. */
+	/* RFC 7323 5.4: a millisecond clock with a per-connection offset
+	 * (microseconds where a repair chose them, as Linux's tcp_usec_ts). */
+	if (tp->ts_usec)
+		return (uint32_t)(tcp_now(tp) / NS_USEC) + tp->ts_offset;
 	return (uint32_t)(tcp_now(tp) / NS_MSEC) + tp->ts_offset;
+}
+
+uint32_t tcp_ts_rtt_us(const struct tcp_sock *tp, uint32_t tsecr)
+{
+	uint32_t d = tcp_tsval(tp) - tsecr;
+	uint64_t us = tp->ts_usec ? d : (uint64_t)d * 1000;
+	if (us >= 60 * 1000000ull)
+		return 0;
+	if (!d)
+		return tp->ts_usec ? 1 : 500; /* (below the clock's tick) */
+	return (uint32_t)us;
 }
 
 uint32_t tcp_current_mss(struct tcp_sock *tp)
@@ -566,6 +580,7 @@ static int tcp_transmit(struct tcp_sock *tp, const struct tcp_tx *tx)
 		 * turn it off (IP_PMTUDISC_DONT), IPv6 never fragments TCP. */
 		.df = v4 ? tp->sk.pmtudisc != IP_PMTUDISC_DONT : 1,
 		.no_flowlabel = !!(tp->sk.opts & NS_SO_NOFLOWLABEL6),
+		.flowlabel = v4 ? 0 : tp->sk.flow_label6 & 0xfffff, /* (IPV6_FLOWINFO_SEND's connect) */
 		.ext = v4 ? NULL : tp->sk.sticky6,
 		.bound_nic = tp->sk.bound_nic,
 	};
@@ -625,7 +640,7 @@ int tcp_xmit_seg(struct tcp_sock *tp, struct tcp_seg *s, int retransmit)
 	return r;
 }
 
-static void rtx_append(struct tcp_sock *tp, struct tcp_seg *s)
+void tcp_rtx_append(struct tcp_sock *tp, struct tcp_seg *s)
 {
 	s->next = NULL;
 	s->prev = tp->rtx_tail;
@@ -645,7 +660,7 @@ void tcp_send_syn(struct tcp_sock *tp)
 	s->seq = tp->iss;
 	s->end = tp->iss + 1;
 	s->flags = SEG_SYN;
-	rtx_append(tp, s);
+	tcp_rtx_append(tp, s);
 	tp->snd_nxt = tp->iss + 1;
 	tcp_xmit_seg(tp, s, 0);
 	tcp_rearm_rto(tp);
@@ -861,7 +876,7 @@ static uint32_t cut_at_push(const struct tcp_sock *tp, uint32_t seq, uint32_t le
 
 /* Whether a record [seq, end) holds a push point; the points it holds, and
  * any left behind it, are used up. */
-static int take_push(struct tcp_sock *tp, uint32_t seq, uint32_t end)
+int tcp_take_push(struct tcp_sock *tp, uint32_t seq, uint32_t end)
 {
 	int psh = 0;
 	unsigned k = 0;
@@ -887,6 +902,10 @@ void tcp_output(struct tcp_sock *tp)
 	if (s != TCPS_ESTABLISHED && s != TCPS_CLOSE_WAIT && s != TCPS_FIN_WAIT_1 &&
 	    s != TCPS_CLOSING && s != TCPS_LAST_ACK)
 		goto ack;
+	if (tcp_repair_sends_to_queue(tp)) {
+		tcp_repair_queue_sent(tp); /* (counted as sent, not sent) */
+		goto ack;
+	}
 
 	if (tp->lost_out)
 		tcp_retransmit_lost(tp);
@@ -960,13 +979,13 @@ void tcp_output(struct tcp_sock *tp)
 			rec->xmit_time = tcp_now(tp);
 			rec->delivered_at_send = tp->delivered;
 			rec->xmits = 1;
-			if (take_push(tp, rec->seq, rec->end))
+			if (tcp_take_push(tp, rec->seq, rec->end))
 				rec->flags |= SEG_PSH;
 			if (fin && off + n == len) {
 				rec->flags |= SEG_FIN;
 				rec->end++;
 			}
-			rtx_append(tp, rec);
+			tcp_rtx_append(tp, rec);
 			off += n;
 		}
 		struct tcp_tx tx = {
@@ -994,7 +1013,7 @@ void tcp_output(struct tcp_sock *tp)
 			rec->seq = seq;
 			rec->end = seq + 1;
 			rec->flags = SEG_FIN;
-			rtx_append(tp, rec);
+			tcp_rtx_append(tp, rec);
 			tcp_xmit_seg(tp, rec, 0);
 			tp->snd_nxt = seq + 1;
 			tp->fin_sent = 1;

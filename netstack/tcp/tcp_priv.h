@@ -13,6 +13,7 @@
  *   tcp_table.c    port binding and the demultiplexing tables
  *   tcp_socket.c   the socket ops, options and TCP_INFO
  *   tcp_buf.c      byte rings for the send and receive buffers
+ *   tcp_repair.c   repair mode (TCP_REPAIR and its options, for CRIU)
  *
  * Variables keep their RFC names (snd_una, snd_nxt, rcv_nxt, iss, irs...).
  * Sequence numbers are compared only through the SEQ_* macros.
@@ -317,6 +318,7 @@ struct tcp_sock {
 	uint32_t ts_recent;	     /* RFC 7323 TS.Recent */
 	ns_time_t ts_recent_stamp;
 	uint32_t ts_offset;	     /* per-connection TSval offset (RFC 7323 5.4) */
+	uint8_t ts_usec;	     /* the TSval clock counts microseconds (TCP_TIMESTAMP) */
 	uint32_t last_ack_sent;	     /* RFC 7323 Last.ACK.sent */
 
 	/* Buffers. */
@@ -498,6 +500,11 @@ struct tcp_sock {
 	/* The port a disconnect gave back: getsockname still shows it while
 	 * the socket is unbound (Linux keeps inet_sport, clears inet_num). */
 	uint16_t name_port;
+	/* Repair mode (tcp_repair.c): on; the queue picked (linux/tcp.h's
+	 * TCP_*_QUEUE); bind() may take a port in use (Linux's
+	 * SK_FORCE_REUSE); TCP_QUEUE_SEQ set the first byte's sequence
+	 * (snd_buf_seq) of a closed socket. */
+	uint8_t repair, repair_queue, repair_reuse, write_seq_set;
 
 	/* Timers (slots on the connection). */
 	struct ns_timer t_rtx;	     /* RTO / TLP / RACK reorder */
@@ -589,6 +596,10 @@ void tcp_mark_push(struct tcp_sock *tp, uint32_t end);
 /* Owe an ACK: now (before sleeping) or on the delayed-ACK timer. */
 void tcp_schedule_ack(struct tcp_sock *tp, int now);
 void tcp_send_syn(struct tcp_sock *tp);
+/* A record joins the retransmission queue's tail (a packet out). */
+void tcp_rtx_append(struct tcp_sock *tp, struct tcp_seg *s);
+/* The record [seq, end) holds the end of a write that asked for PSH. */
+int tcp_take_push(struct tcp_sock *tp, uint32_t seq, uint32_t end);
 void tcp_send_synack(struct ns_stack *st, struct tcp_req *req);
 void tcp_send_fin(struct tcp_sock *tp);
 /* RST for a connection (ABORT, RFC 9293 3.10.5). */
@@ -619,6 +630,9 @@ uint32_t tcp_current_mss(struct tcp_sock *tp);
 /* Bytes a write packs per skb (Linux's size goal). */
 uint32_t tcp_size_goal(struct tcp_sock *tp);
 uint32_t tcp_tsval(const struct tcp_sock *tp);
+/* The round trip since our TSval that tsecr echoes, in microseconds (0:
+ * none, older than a minute). */
+uint32_t tcp_ts_rtt_us(const struct tcp_sock *tp, uint32_t tsecr);
 /* The window to advertise (bytes, before scaling), never shrinking. */
 uint32_t tcp_select_window(struct tcp_sock *tp);
 /* The window the buffer allows now (no state changes; Linux
@@ -694,6 +708,22 @@ struct tcp_seg *tcp_seg_split(struct tcp_sock *tp, struct tcp_seg *s, uint32_t a
 void tcp_rtx_purge(struct tcp_sock *tp);
 struct tcp_seg *tcp_seg_alloc(void);
 void tcp_seg_free(struct tcp_seg *s);
+
+/* ---- tcp_repair.c ---- */
+/* TCP_REPAIR and the options that go with it; -ENOPROTOOPT for others. */
+int tcp_repair_setsockopt(struct tcp_sock *tp, int name, const void *v, socklen_t len, int val);
+int tcp_repair_getsockopt(struct tcp_sock *tp, int name, void *v, socklen_t *len);
+/* connect() of a repair socket: ESTABLISHED now, no handshake. */
+int tcp_repair_connect(struct tcp_sock *tp);
+/* send() to the receive queue: the bytes are unread data. */
+ssize_t tcp_repair_send_rcvq(struct tcp_sock *tp, const struct msghdr *m);
+/* Output goes to the send queue only (counted as sent, not sent). */
+int tcp_repair_sends_to_queue(const struct tcp_sock *tp);
+void tcp_repair_queue_sent(struct tcp_sock *tp);
+/* A receive call in repair mode: the queue to read (linux/tcp.h's
+ * TCP_RECV_QUEUE or TCP_SEND_QUEUE), or an error. */
+int tcp_repair_recv_queue(const struct tcp_sock *tp, int flags);
+ssize_t tcp_repair_peek_sndq(struct tcp_sock *tp, struct msghdr *m, size_t *copied);
 
 /* ---- tcp_rack.c ---- */
 void tcp_rack_advance(struct tcp_sock *tp, const struct tcp_seg *s, ns_time_t now, int sacked);

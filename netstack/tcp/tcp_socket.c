@@ -145,6 +145,12 @@ struct tcp_sock *tcp_tw_split(struct tcp_sock *tp)
 	tw->sk.errq_mem = 0;
 	tw->sk.mc4 = NULL;
 	tw->sk.mc6 = NULL;
+	tw->sk.pktopts6 = NULL;
+	tw->sk.fl_refs = NULL;
+	/* (the block's own copy of the extension headers it sends; without
+	 * memory it sends none) */
+	tw->sk.sticky6 = NULL;
+	ns_ip6_sticky_copy(&tw->sk, &tp->sk);
 	tw->sk.wake = NULL;
 	tw->sk.wake_ctx = NULL;
 	tw->sk.released = 1;
@@ -371,11 +377,12 @@ static int tcp_listen(struct ns_socket *s, int backlog)
 static void tcp_disconnect(struct tcp_sock *tp)
 {
 	/* Linux tcp_disconnect(): abort, RST if the peer knows us. */
-	if (tp->state == TCPS_LISTEN) {
+	int was_listen = tp->state == TCPS_LISTEN;
+	if (was_listen) {
 		tcp_listen_destroy(tp);
 		tcp_lhash_remove(tp->sk.stack, tp);
-	} else if (TCPS_HAVERCVDSYN(tp->state) && tp->state != TCPS_TIME_WAIT) {
-		tcp_send_active_reset(tp);
+	} else if (TCPS_HAVERCVDSYN(tp->state) && tp->state != TCPS_TIME_WAIT && !tp->repair) {
+		tcp_send_active_reset(tp); /* (a repair socket's peer hears nothing) */
 	}
 	/* A socket already closed keeps its port, even one bind() did not
 	 * name (Linux changes no state then, so gives back no port). */
@@ -386,7 +393,8 @@ static void tcp_disconnect(struct tcp_sock *tp)
 		tp->orphan = (uint8_t)orphan;
 	}
 	tp->shut_rd = tp->shut_wr = 0;
-	tp->sk.so_error = 0;
+	/* (a repair socket's says the connection was taken away: Linux) */
+	tp->sk.so_error = tp->repair && !was_listen ? ECONNABORTED : 0;
 	tp->sock_connecting = tp->sock_connected = 0;
 	tp->established_once = 0; /* (Linux clears SOCK_DONE: reads say ENOTCONN) */
 	tp->disconnected = 1;
@@ -464,10 +472,20 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	default:
 		return -EISCONN;
 	}
+	/* IPV6_FLOWINFO_SEND: sin6_flowinfo's label goes in the
+	 * connection's segments, if the socket may send it (Linux's
+	 * tcp_v6_connect: EINVAL) */
+	uint32_t label = 0;
+	if ((s->opts6 & NS_SO6_FLOWINFO_SEND) && sa.ip.family == AF_INET6) {
+		label = sa.flowinfo & 0xfffff;
+		if ((r = ns_fl_check(s, label)) < 0)
+			return r;
+	}
 	if (tp->sk.so_error) {
 		/* A failed attempt's error is consumed by a new connect. */
 		tp->sk.so_error = 0;
 	}
+	s->flow_label6 = label;
 	struct ns_ip dst = sa.ip;
 	if (ns_ip_is_any(&dst)) {
 		/* Linux: the wildcard means this host. */
@@ -516,7 +534,13 @@ static int tcp_connect(struct ns_socket *s, const struct sockaddr *a, socklen_t 
 	tcp_select_initial_window(st, tcp_full_space(tp), tp->adv_mss, tp->ws_ok, &tp->rcv_wnd,
 				  &tp->window_clamp, &tp->rcv_wscale);
 	tp->rcv_ssthresh = tp->rcv_wnd;
-	tp->iss = tcp_isn(st, &tp->laddr, tp->lport, &tp->raddr, tp->rport);
+	/* Linux takes the timestamps' unit from the route (milliseconds:
+	 * moat's routes have no tcp_usec_ts), a repair connect too. */
+	tp->ts_usec = 0;
+	if (tp->repair)
+		return tcp_repair_connect(tp);
+	/* (a sequence TCP_QUEUE_SEQ set is the SYN's: Linux's write_seq) */
+	tp->iss = tp->write_seq_set ? tp->snd_buf_seq : tcp_isn(st, &tp->laddr, tp->lport, &tp->raddr, tp->rport);
 	tp->snd_una = tp->iss;
 	tp->snd_buf_seq = tp->iss + 1;
 	tp->ts_offset = ns_random32(st);
@@ -591,6 +615,13 @@ static ssize_t tcp_sendmsg(struct ns_socket *s, const struct msghdr *m, int flag
 		return r;
 	if (m->msg_controllen && (r = ns_sock_cmsgs_check(m)) < 0)
 		return r;
+	if (tp->repair) {
+		/* to the queue picked, not to the peer (tcp_repair.c) */
+		if (tp->repair_queue == TCP_RECV_QUEUE)
+			return tcp_repair_send_rcvq(tp, m);
+		if (tp->repair_queue != TCP_SEND_QUEUE)
+			return -EINVAL;
+	}
 	size_t total = ns_iov_total(m);
 	if (total == 0)
 		return 0;
@@ -689,6 +720,14 @@ static ssize_t tcp_recv_data(struct tcp_sock *tp, struct msghdr *m, int flags, s
 		if (!(flags & MSG_PEEK))
 			tp->urg_data_valid = 0;
 		return want ? 1 : 0;
+	}
+	if (tp->repair) {
+		/* peeks of the queue picked only (tcp_repair.c) */
+		int q = tcp_repair_recv_queue(tp, flags);
+		if (q < 0)
+			return q;
+		if (q == TCP_SEND_QUEUE)
+			return tcp_repair_peek_sndq(tp, m, copied);
 	}
 	if (m->msg_name)
 		m->msg_namelen = 0;
@@ -830,6 +869,12 @@ static void tcp_release(struct ns_socket *s)
 	struct ns_stack *st = s->stack;
 	tp->orphan = 1;
 	tp->shut_rd = 1;
+	if (tp->repair && tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN) {
+		/* Linux: a repair socket's close is a quiet disconnect (no
+		 * FIN, no RST): the connection lives on elsewhere. */
+		tcp_done(tp, 0);
+		return;
+	}
 	switch (tp->state) {
 	case TCPS_CLOSED:
 		tcp_free(tp);
@@ -1148,6 +1193,9 @@ static int tcp_setsockopt(struct ns_socket *s, int level, int name, const void *
 		case SO_RCVLOWAT:
 			tcp_set_rcvlowat(tp);
 			return 0;
+		case SO_REUSEADDR:
+			tp->repair_reuse = 0; /* (Linux: sk_reuse takes the new value) */
+			return 0;
 		default:
 			return -ENOPROTOOPT;
 		}
@@ -1191,6 +1239,8 @@ static int tcp_setsockopt(struct ns_socket *s, int level, int name, const void *
 	if ((r = opt_int(v, len, &val)) < 0)
 		return r;
 	if ((r = tcp_setsockopt_more(tp, name, val)) != -ENOPROTOOPT)
+		return r;
+	if ((r = tcp_repair_setsockopt(tp, name, v, len, val)) != -ENOPROTOOPT)
 		return r;
 	switch (name) {
 	case TCP_NODELAY:
@@ -1417,12 +1467,57 @@ static int tcp_pktoptions(struct tcp_sock *tp, void *v, socklen_t *len)
 	return 0;
 }
 
+/* IPV6_2292PKTOPTIONS read (RFC 2292 4.1; Linux's, TCP only): the
+ * control messages of the last segment kept (ns_ip6_note_segment), as a
+ * datagram's would be; without one, those of IPV6_PKTINFO (the
+ * interface of the last segment, and then the peer's address: Linux's
+ * choice), IPV6_HOPLIMIT (its hop limit), IPV6_TCLASS and IPV6_FLOWINFO
+ * (its flow information) and their RFC 2292 names, as Linux gives them. */
+static int tcp_pktoptions6(struct tcp_sock *tp, void *v, socklen_t *len)
+{
+	if ((int)*len < 0)
+		return -EINVAL;
+	struct ns_socket *s = &tp->sk;
+	struct msghdr m = { .msg_control = v, .msg_controllen = *len };
+	size_t used = 0;
+	if (s->pktopts6) {
+		ns_ip6_recv_cmsgs(s, s->pktopts6, s->pktopts6_len, s->pktopts6_iif, s->pktopts6_dport, &m, &used);
+		*len = (socklen_t)used;
+		return 0;
+	}
+	struct in6_pktinfo pi;
+	memset(&pi, 0, sizeof(pi));
+	pi.ipi6_ifindex = (unsigned)s->mc_index6;
+	if (s->mc_index6 && tp->raddr.family == AF_INET6)
+		memcpy(pi.ipi6_addr.s6_addr, tp->raddr.v6, 16);
+	else if (s->mc_index6 && tp->raddr.family == AF_INET)
+		ns_ip_to_v4mapped(&tp->raddr, pi.ipi6_addr.s6_addr);
+	int hl = s->mc_hops6, tc = (int)((s->rcv_flowinfo6 >> 20) & 0xff);
+	uint32_t fi = htonl(s->rcv_flowinfo6);
+	if (s->opts & NS_SO_RECVPKTINFO6)
+		ns_cmsg_put(&m, &used, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
+	if (s->opts & NS_SO_RECVHOPLIMIT6)
+		ns_cmsg_put(&m, &used, IPPROTO_IPV6, IPV6_HOPLIMIT, &hl, sizeof(hl));
+	if (s->opts & NS_SO_RECVTCLASS6)
+		ns_cmsg_put(&m, &used, IPPROTO_IPV6, IPV6_TCLASS, &tc, sizeof(tc));
+	if (s->opts6 & NS_SO6_2292PKTINFO)
+		ns_cmsg_put(&m, &used, IPPROTO_IPV6, IPV6_2292PKTINFO, &pi, sizeof(pi));
+	if (s->opts6 & NS_SO6_2292HOPLIMIT)
+		ns_cmsg_put(&m, &used, IPPROTO_IPV6, IPV6_2292HOPLIMIT, &hl, sizeof(hl));
+	if (s->opts6 & NS_SO6_FLOWINFO)
+		ns_cmsg_put(&m, &used, IPPROTO_IPV6, IPV6_FLOWINFO, &fi, sizeof(fi));
+	*len = (socklen_t)used;
+	return 0;
+}
+
 static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, socklen_t *len)
 {
 	struct tcp_sock *tp = tcp_sk(s);
 	if (level == SOL_SOCKET) {
 		if (name == SO_ACCEPTCONN)
 			return put_int(v, len, tp->state == TCPS_LISTEN);
+		if (name == SO_REUSEADDR && tp->repair_reuse)
+			return put_int(v, len, 2); /* (Linux's sk_reuse: SK_FORCE_REUSE) */
 		return -ENOPROTOOPT;
 	}
 	if (level == IPPROTO_IP && name == IP_PKTOPTIONS)
@@ -1430,11 +1525,16 @@ static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 	if (level == IPPROTO_IP)
 		return ns_ip_getsockopt(s, name, v, len, tp->state == TCPS_ESTABLISHED ? &tp->raddr : NULL,
 					tp->lport);
+	if (level == IPPROTO_IPV6 && name == IPV6_2292PKTOPTIONS && s->domain == AF_INET6)
+		return tcp_pktoptions6(tp, v, len);
 	if (level == IPPROTO_IPV6)
 		return ns_ip6_getsockopt(s, name, v, len,
 					 tp->state == TCPS_ESTABLISHED ? &tp->raddr : NULL);
 	if (level != IPPROTO_TCP)
 		return -ENOPROTOOPT;
+	int r = tcp_repair_getsockopt(tp, name, v, len);
+	if (r != -ENOPROTOOPT)
+		return r;
 	switch (name) {
 	case TCP_INFO: {
 		struct tcp_info ti;
@@ -1449,6 +1549,10 @@ static int tcp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 		/* Linux: a closed or listening socket shows the value set;
 		 * otherwise the MSS last worked out (536 before any connect,
 		 * then the SYN's, then the connection's). */
+		if (tp->repair)
+			/* (the peer's, as TCP_REPAIR_OPTIONS sets it: Linux's
+			 * mss_clamp) */
+			return put_int(v, len, tp->user_mss && tp->user_mss < tp->peer_mss ? tp->user_mss : tp->peer_mss);
 		if (tp->user_mss && (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN))
 			return put_int(v, len, tp->user_mss);
 		if (TCPS_HAVEESTABLISHED(tp->state))

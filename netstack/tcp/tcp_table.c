@@ -179,7 +179,9 @@ int tcp_bind_port(struct ns_stack *st, struct tcp_sock *tp, const struct ns_ip *
 		  uint16_t port, int listening)
 {
 	if (port) {
-		if (bind_conflict(st, tp, addr, port, listening))
+		/* A repair socket takes the port whoever holds it: its
+		 * connection was there before (Linux's SK_FORCE_REUSE). */
+		if (!tp->repair_reuse && bind_conflict(st, tp, addr, port, listening))
 			return -EADDRINUSE;
 	} else {
 		uint16_t lo, hi;

@@ -324,6 +324,20 @@ static int inet_fastopen(struct sock *s, struct task *t, const struct kmsg *m, i
 	return r;
 }
 
+/* The calling task, for the netstack's checks that Linux makes against
+ * it (ns_socket_set_caller). */
+static void inet_caller(struct sock *s, struct task *t)
+{
+	struct userns *owner = I(s)->netns->c.owner;
+	struct ns_caller c = {
+		.tid = t->tid,
+		.euid = t->cred.euid,
+		.net_raw = ns_capable(t, owner, KCAP_NET_RAW),
+		.net_admin = ns_capable(t, owner, KCAP_NET_ADMIN),
+	};
+	ns_socket_set_caller(I(s)->ns, &c);
+}
+
 static ssize_t inet_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int flags, struct waitq **wq)
 {
 	struct iovec iov = { m->data, m->len };
@@ -343,6 +357,7 @@ static ssize_t inet_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 	if (m->ctllen) {
 		mh.msg_control = m->ctl;
 		mh.msg_controllen = m->ctllen;
+		inet_caller(s, t);
 	}
 	ssize_t r = ns_sendmsg(I(s)->ns, &mh, flags | MSG_DONTWAIT);
 	if (r == -EAGAIN)
@@ -512,9 +527,9 @@ static int inet_attach_filter(struct sock *s, struct task *t, const void *val, s
 
 /* Options the task's capabilities decide (Linux checks after the length,
  * before the value): SO_RCVBUFFORCE and SO_SNDBUFFORCE pass the limits
- * with CAP_NET_ADMIN only; SO_PRIORITY outside 0..6, IP_TRANSPARENT and
- * IPV6_TRANSPARENT on need CAP_NET_RAW or CAP_NET_ADMIN; IPv6 options
- * headers to send, CAP_NET_RAW. */
+ * with CAP_NET_ADMIN only, and TCP_REPAIR is set with it only; SO_PRIORITY
+ * outside 0..6, IP_TRANSPARENT and IPV6_TRANSPARENT on need CAP_NET_RAW
+ * or CAP_NET_ADMIN; IPv6 options headers to send, CAP_NET_RAW. */
 #define IPV6_TRANSPARENT_OPT 75 /* (linux/in6.h's IPV6_TRANSPARENT) */
 static int inet_force_denied(struct sock *s, struct task *t, int level, int name, const void *val, socklen_t len)
 {
@@ -544,6 +559,10 @@ static int inet_force_denied(struct sock *s, struct task *t, int level, int name
 			v = *(const uint8_t *)val;
 		return v && !ns_capable(t, owner, KCAP_NET_RAW) && !ns_capable(t, owner, KCAP_NET_ADMIN);
 	}
+	/* TCP_REPAIR, any value, needs CAP_NET_ADMIN (Linux
+	 * tcp_can_repair_sock(), after the length); the stack does the rest */
+	if (level == IPPROTO_TCP && name == TCP_REPAIR && s->type == SOCK_STREAM && len >= (socklen_t)sizeof(int))
+		return !ns_capable(t, owner, KCAP_NET_ADMIN);
 	if (level != SOL_SOCKET || len < (socklen_t)sizeof(int))
 		return 0;
 	if (name == SO_RCVBUFFORCE || name == SO_SNDBUFFORCE)
@@ -586,6 +605,8 @@ static int inet_setsockopt(struct sock *s, struct task *t, int level, int name, 
 		return -EPERM;
 	if (sock_debug_denied(t, level, name, val, len))
 		return -EACCES;
+	if (level == IPPROTO_IPV6)
+		inet_caller(s, t);
 	int r = ns_setsockopt(I(s)->ns, level, name, val, len);
 	if (r == 0 && level == IPPROTO_UDP)
 		deliver_local(s); /* (UDP_CORK off sent the pending datagram) */

@@ -356,8 +356,17 @@ SYSCALL(setsockopt)
 			}
 		}
 	}
+	/* IPV6_FLOWLABEL_MGR (linux/in6.h's 32) asking a lease of label 0
+	 * gets the label chosen written into its request's flr_label (at
+	 * 16): Linux writes it back, ignoring a fault */
+	uint32_t label0 = 1;
+	int fl_mgr = (int)ARG(1) == 41 /* IPPROTO_IPV6 */ && (int)ARG(2) == 32 && len >= 32;
+	if (r == 0 && fl_mgr)
+		memcpy(&label0, val + 16, 4);
 	if (r == 0)
 		r = s->ops->setsockopt(s, t, (int)ARG(1), (int)ARG(2), val, len);
+	if (r == 0 && fl_mgr && label0 == 0)
+		(void)copy_to_user(t, ARG(3) + 16, val + 16, 4);
 	if (val != small)
 		free(val);
 out:

@@ -183,11 +183,17 @@ void case_link_loopback(void);
 /* rwndcases.c */
 void case_rwnd(void);
 
+/* ip6restcases.c */
+void case_ip6_options_rest(void);
+
 /* peekoffcases.c */
 void case_peek_off(void);
 
 /* tstampcases.c */
 void case_so_timestamping(void);
+
+/* repaircases.c */
+void case_tcp_repair(void);
 
 /* rawcases.c */
 void case_raw_sockets(void);

@@ -536,6 +536,8 @@ static const struct {
 	{ "rwnd", case_rwnd },
 	{ "peek_off", case_peek_off },
 	{ "so_timestamping", case_so_timestamping },
+	{ "tcp_repair", case_tcp_repair },
+	{ "ip6_options_rest", case_ip6_options_rest },
 	{ "raw_sockets", case_raw_sockets },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))

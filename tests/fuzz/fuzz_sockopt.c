@@ -1,6 +1,6 @@
 /*
  * libFuzzer harness over the netstack's socket options (netstack/socket.c,
- * igmp.c, mld.c, udp.c, tcp/tcp_socket.c): setsockopt and getsockopt take
+ * igmp.c, mld.c, udp.c, tcp/tcp_socket.c, tcp/tcp_repair.c): setsockopt and getsockopt take
  * their values straight from an application (IP_MSFILTER's and
  * MCAST_MSFILTER's source lists, group requests, control structures,
  * ints of any length), and what they set then steers binds, connects and
@@ -124,6 +124,30 @@ static void write_seeds(const char *dir)
 	record(buf, &at, 3, 1, IPV6_HOPOPTS, hop, sizeof(hop));
 	record(buf, &at, 3 | 5 << 2 | 0x20, 0, 0, NULL, 0);
 	seed_file(dir, "ip6-sticky", buf, at);
+	/* tcp_repair.c: sequences of a closed socket, a connect without a
+	 * handshake, the queues filled by sends, options, window */
+	at = 0;
+	int q = 2, seq = 1000;
+	record(buf, &at, 1, 3, 19 /* TCP_REPAIR */, &one, 4);
+	record(buf, &at, 1, 3, 20 /* TCP_REPAIR_QUEUE */, &q, 4);
+	record(buf, &at, 1, 3, 21 /* TCP_QUEUE_SEQ */, &seq, 4);
+	record(buf, &at, 1, 3, 20, &one, 4);
+	record(buf, &at, 1, 3, 21, &seq, 4);
+	record(buf, &at, 1 | 5 << 2, 0, 0, NULL, 0);
+	record(buf, &at, 1 | 6 << 2, 0, 0, "recv", 4);
+	record(buf, &at, 1, 3, 20, &q, 4);
+	record(buf, &at, 1 | 6 << 2, 0, 0, "send", 4);
+	uint32_t opts[8] = { 2, 1400, 3, 7 | 7u << 16, 4, 0, 8, 0 };
+	record(buf, &at, 1, 3, 22 /* TCP_REPAIR_OPTIONS */, opts, sizeof(opts));
+	uint32_t win[5] = { 1000, 65535, 65535, 65535, 1000 };
+	record(buf, &at, 1, 3, 29 /* TCP_REPAIR_WINDOW */, win, sizeof(win));
+	record(buf, &at, 1 | 2 << 2, 3, 29, room, 20);
+	record(buf, &at, 1 | 2 << 2, 3, 21, room, 4);
+	record(buf, &at, 1, 3, 24 /* TCP_TIMESTAMP */, &seq, 4);
+	int off = 0;
+	record(buf, &at, 1, 3, 19, &off, 4);
+	record(buf, &at, 1 | 6 << 2, 0, 0, "after", 5);
+	seed_file(dir, "tcp-repair", buf, at);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -696,6 +696,181 @@ START_TEST(ipv6_tcp_segment_without_a_route_is_counted_as_ipv6)
 }
 END_TEST
 
+/* RFC 3542 6: extension headers given as a send's control messages go
+ * in that datagram only, in place of all the sticky ones (Linux), also
+ * for a corked datagram; a caller without CAP_NET_RAW is refused. */
+static ssize_t send_with_ext(struct ns_socket *u, const struct sockaddr_in6 *sa, int type, const uint8_t *h,
+			     size_t hl, int flags)
+{
+	union {
+		char b[64];
+		struct cmsghdr align;
+	} ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	struct iovec iov = { "x", 1 };
+	struct msghdr m = { .msg_name = (void *)sa, .msg_namelen = sizeof(*sa), .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl.b, .msg_controllen = CMSG_SPACE(hl) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = IPPROTO_IPV6;
+	c->cmsg_type = type;
+	c->cmsg_len = CMSG_LEN(hl);
+	memcpy(CMSG_DATA(c), h, hl);
+	return ns_sendmsg(u, &m, flags);
+}
+
+START_TEST(ipv6_udp_send_extension_headers_replace_the_sticky_ones)
+{
+	fx6_setup();
+	fx6_learn_peer(B6_PEER, B_MAC_PEER);
+	struct ns_socket *u;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET6, SOCK_DGRAM, 0, &u), 0);
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(9) };
+	memcpy(sa.sin6_addr.s6_addr, B6_PEER, 16);
+	static const uint8_t pad8[8] = { 0, 0, 1, 4, 0, 0, 0, 0 };
+	ck_assert_int_eq(ns_setsockopt(u, IPPROTO_IPV6, IPV6_HOPOPTS, pad8, sizeof(pad8)), 0);
+	ck_assert_int_eq(send_with_ext(u, &sa, IPV6_DSTOPTS, pad8, sizeof(pad8), 0), 1);
+	struct b_frame6 f;
+	struct pkt *p = FX6_EXPECT(&f);
+	ck_assert_uint_eq(f.next, 1);
+	ck_assert_uint_eq(f.ext[0], IP6_NH_DSTOPTS);
+	ck_assert_uint_eq(f.nxt, IPPROTO_UDP_);
+	pkt_unref(p);
+	/* without: the sticky one */
+	ck_assert_int_eq(ns_sendto(u, "y", 1, 0, (struct sockaddr *)&sa, sizeof(sa)), 1);
+	p = FX6_EXPECT(&f);
+	ck_assert_uint_eq(f.next, 1);
+	ck_assert_uint_eq(f.ext[0], IP6_NH_HOPOPTS);
+	pkt_unref(p);
+	/* a corked datagram keeps its first send's headers */
+	ck_assert_int_eq(send_with_ext(u, &sa, IPV6_RTHDRDSTOPTS, pad8, sizeof(pad8), MSG_MORE), 1);
+	FX_EXPECT_NOTHING();
+	ck_assert_int_eq(ns_sendto(u, "z", 1, 0, NULL, 0), 1);
+	p = FX6_EXPECT(&f);
+	ck_assert_uint_eq(f.next, 0); /* (a routing header's options: none goes) */
+	ck_assert_uint_eq(f.data_len, 2);
+	pkt_unref(p);
+	struct ns_caller nobody = { .tid = 1 };
+	ns_socket_set_caller(u, &nobody);
+	ck_assert_int_eq(send_with_ext(u, &sa, IPV6_HOPOPTS, pad8, sizeof(pad8), 0), -EPERM);
+	ck_assert_int_eq(send_with_ext(u, &sa, IPV6_HOPOPTS, pad8, 4, 0), -EINVAL);
+	static const uint8_t rt0[8] = { 0 };
+	ck_assert_int_eq(send_with_ext(u, &sa, IPV6_RTHDR, rt0, sizeof(rt0), 0), -EINVAL);
+	FX_EXPECT_NOTHING();
+	ns_close(u);
+}
+END_TEST
+
+/* RFC 2292 5: IPV6_2292PKTOPTIONS sets the sticky headers from a buffer
+ * of control messages, all of them at once; an error changes nothing; an
+ * empty buffer clears them. */
+START_TEST(ipv6_pktoptions_set_replaces_the_sticky_headers)
+{
+	fx6_setup();
+	struct ns_socket *u;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET6, SOCK_DGRAM, 0, &u), 0);
+	static const uint8_t pad8[8] = { 0, 0, 1, 4, 0, 0, 0, 0 };
+	ck_assert_int_eq(ns_setsockopt(u, IPPROTO_IPV6, IPV6_HOPOPTS, pad8, sizeof(pad8)), 0);
+	union {
+		char b[64];
+		struct cmsghdr align;
+	} ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	struct cmsghdr *c = (struct cmsghdr *)ctl.b;
+	c->cmsg_level = IPPROTO_IPV6;
+	c->cmsg_type = IPV6_DSTOPTS;
+	c->cmsg_len = CMSG_LEN(sizeof(pad8));
+	memcpy(CMSG_DATA(c), pad8, sizeof(pad8));
+	ck_assert_int_eq(ns_setsockopt(u, IPPROTO_IPV6, IPV6_2292PKTOPTIONS, ctl.b, CMSG_SPACE(sizeof(pad8))), 0);
+	uint8_t got[16];
+	socklen_t gl = sizeof(got);
+	ck_assert_int_eq(ns_getsockopt(u, IPPROTO_IPV6, IPV6_HOPOPTS, got, &gl), 0);
+	ck_assert_uint_eq(gl, 0);
+	gl = sizeof(got);
+	ck_assert_int_eq(ns_getsockopt(u, IPPROTO_IPV6, IPV6_DSTOPTS, got, &gl), 0);
+	ck_assert_uint_eq(gl, 8);
+	/* a routing header: refused, the headers stay */
+	c->cmsg_type = IPV6_RTHDR;
+	ck_assert_int_eq(ns_setsockopt(u, IPPROTO_IPV6, IPV6_2292PKTOPTIONS, ctl.b, CMSG_SPACE(sizeof(pad8))),
+			 -EINVAL);
+	gl = sizeof(got);
+	ck_assert_int_eq(ns_getsockopt(u, IPPROTO_IPV6, IPV6_DSTOPTS, got, &gl), 0);
+	ck_assert_uint_eq(gl, 8);
+	ck_assert_int_eq(ns_setsockopt(u, IPPROTO_IPV6, IPV6_2292PKTOPTIONS, NULL, 0), 0);
+	gl = sizeof(got);
+	ck_assert_int_eq(ns_getsockopt(u, IPPROTO_IPV6, IPV6_DSTOPTS, got, &gl), 0);
+	ck_assert_uint_eq(gl, 0);
+	/* (read on UDP: Linux's is TCP's only) */
+	gl = sizeof(got);
+	ck_assert_int_eq(ns_getsockopt(u, IPPROTO_IPV6, IPV6_2292PKTOPTIONS, got, &gl), -ENOPROTOOPT);
+	ns_close(u);
+}
+END_TEST
+
+/* IPV6_FLOWLABEL_MGR: an exclusive lease makes the labels other sockets
+ * send refused (Linux), also while it lingers after its holder closed,
+ * and until a second after it went. */
+static int fl_lease(struct ns_socket *u, uint32_t label, uint8_t share, uint16_t secs)
+{
+	uint8_t q[32];
+	memset(q, 0, sizeof(q));
+	memcpy(q, B6_PEER, 16);
+	uint32_t be = htonl(label);
+	memcpy(q + 16, &be, 4);
+	q[21] = share;
+	q[22] = 1; /* IPV6_FL_F_CREATE */
+	memcpy(q + 24, &secs, 2);
+	memcpy(q + 26, &secs, 2);
+	return ns_setsockopt(u, IPPROTO_IPV6, IPV6_FLOWLABEL_MGR, q, sizeof(q));
+}
+
+static ssize_t send_label(struct ns_socket *u, uint32_t label)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(9), .sin6_flowinfo = htonl(label) };
+	memcpy(sa.sin6_addr.s6_addr, B6_PEER, 16);
+	ssize_t n = ns_sendto(u, "x", 1, 0, (struct sockaddr *)&sa, sizeof(sa));
+	if (n > 0) {
+		/* (past the neighbour probes the clock's steps bring) */
+		struct b_frame6 f;
+		struct pkt *p;
+		while ((p = FX6_EXPECT(&f)) && f.nxt != IPPROTO_UDP_)
+			pkt_unref(p);
+		ck_assert_uint_eq(f.ip.flow, label);
+		pkt_unref(p);
+	}
+	return n;
+}
+
+START_TEST(ipv6_exclusive_flow_label_lease_refuses_other_labels_until_it_expires)
+{
+	fx6_setup();
+	fx6_learn_peer(B6_PEER, B_MAC_PEER);
+	struct ns_socket *u1, *u2;
+	int on = 1;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET6, SOCK_DGRAM, 0, &u1), 0);
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET6, SOCK_DGRAM, 0, &u2), 0);
+	ck_assert_int_eq(ns_setsockopt(u1, IPPROTO_IPV6, IPV6_FLOWINFO_SEND, &on, sizeof(on)), 0);
+	ck_assert_int_eq(ns_setsockopt(u2, IPPROTO_IPV6, IPV6_FLOWINFO_SEND, &on, sizeof(on)), 0);
+	ck_assert_int_eq(send_label(u2, 0x54321), 1); /* (no exclusive lease yet) */
+	ck_assert_int_eq(fl_lease(u2, 0x11111, 255, 6), 0);
+	ck_assert_int_eq(send_label(u2, 0x54321), 1); /* (a shared one changes nothing) */
+	ck_assert_int_eq(fl_lease(u1, 0x12345, 1, 6), 0);
+	ck_assert_int_eq(fl_lease(u2, 0x12345, 1, 6), -EPERM);
+	ck_assert_int_eq(send_label(u2, 0x54321), -EINVAL);
+	ck_assert_int_eq(send_label(u2, 0x12345), -EINVAL);
+	ck_assert_int_eq(send_label(u2, 0x11111), 1);
+	ck_assert_int_eq(send_label(u1, 0x12345), 1);
+	ns_close(u1);
+	/* it lingers 6 s, then the check stays a second more */
+	fx_advance(5 * NS_SEC);
+	ck_assert_int_eq(send_label(u2, 0x54321), -EINVAL);
+	fx_advance(NS_SEC + NS_SEC / 2);
+	ck_assert_int_eq(send_label(u2, 0x54321), -EINVAL);
+	fx_advance(NS_SEC);
+	ck_assert_int_eq(send_label(u2, 0x54321), 1);
+	ns_close(u2);
+}
+END_TEST
+
 START_TEST(ipv6_udp_errors_and_original_destination_reach_the_application)
 {
 	fx6_setup();
@@ -948,6 +1123,9 @@ Suite *ipv6_suite(void)
 	ADD_FX(s, ipv6_echo_request_from_the_unspecified_address_is_not_answered);
 	ADD_FX(s, ipv6_udp_route_and_error_failures_are_counted_as_ipv6);
 	ADD_FX(s, ipv6_tcp_segment_without_a_route_is_counted_as_ipv6);
+	ADD_FX(s, ipv6_udp_send_extension_headers_replace_the_sticky_ones);
+	ADD_FX(s, ipv6_pktoptions_set_replaces_the_sticky_headers);
+	ADD_FX(s, ipv6_exclusive_flow_label_lease_refuses_other_labels_until_it_expires);
 	ADD_FX(s, ipv6_udp_errors_and_original_destination_reach_the_application);
 	ADD_FX(s, ipv6_source_selection_prefers_the_destination_scope);
 	ADD_FX(s, ipv6_conf_sysctls_act_on_their_interface_and_new_sockets);

@@ -427,6 +427,84 @@ START_TEST(so_timestamping_stamps_a_sends_last_byte_as_sent_and_acknowledged)
 }
 END_TEST
 
+/* tcp_repair.c: a connection taken out of one socket and put into another
+ * (CRIU): no segment at the close of the repair socket nor at the repair
+ * connect; the sequences carry over; the restored receive queue is
+ * readable, the send queue counts as sent; leaving repair sends one window
+ * probe (an ACK at snd_una - 1), and the timer retransmits the queue. */
+START_TEST(repair_moves_a_connection_without_a_segment)
+{
+	struct t_conn c;
+	T_CONNECT(&c, .nodelay = 1);
+	uint8_t in[100];
+	memset(in, 'p', sizeof(in));
+	t_send(&c, in, sizeof(in));
+	ck_assert_int_eq(t_write(c.s, 1000, 3), 1000);
+	t_drain();
+	struct sockaddr_in me;
+	socklen_t ml = sizeof(me);
+	ck_assert_int_eq(ns_getsockname(c.s, (struct sockaddr *)&me, &ml), 0);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE), -EPERM);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_REPAIR, 1), 0);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE), 0);
+	uint32_t wseq = (uint32_t)t_geti(c.s, IPPROTO_TCP, TCP_QUEUE_SEQ);
+	ck_assert_uint_eq(wseq, c.stack_iss + 1 + 1000);
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_QUEUE_SEQ, 5), -EPERM); /* (established) */
+	ck_assert_int_eq(t_seti(c.s, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE), 0);
+	uint32_t rseq = (uint32_t)t_geti(c.s, IPPROTO_TCP, TCP_QUEUE_SEQ);
+	ck_assert_uint_eq(rseq, c.snd_nxt);
+	ns_close(c.s);
+	T_EXPECT_NONE();
+	t_run(3 * NS_SEC);
+	T_EXPECT_NONE();
+
+	struct ns_socket *s;
+	ck_assert_int_eq(ns_socket_create(F.st, AF_INET, SOCK_STREAM, 0, &s), 0);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_REPAIR, 1), 0);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE), 0);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_QUEUE_SEQ, (int)(wseq - 1000)), 0);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE), 0);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_QUEUE_SEQ, (int)(rseq - 100)), 0);
+	ck_assert_int_eq(ns_bind(s, (struct sockaddr *)&me, sizeof(me)), 0);
+	struct sockaddr_in peer = fx_sin(B_IP_PEER, c.peer_port);
+	ck_assert_int_eq(ns_connect(s, (struct sockaddr *)&peer, sizeof(peer)), 0);
+	T_EXPECT_NONE();
+	ck_assert_int_eq(t_state(s), LS_ESTABLISHED);
+	/* TCP_TIMESTAMP: the clock reads the value set, then runs, in
+	 * microseconds for an odd one (its reads odd), else milliseconds */
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_TIMESTAMP, 1001), 0);
+	t_run(NS_MSEC);
+	ck_assert_int_eq(t_geti(s, IPPROTO_TCP, TCP_TIMESTAMP), 2001);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_TIMESTAMP, 1000), 0);
+	t_run(2 * NS_MSEC);
+	ck_assert_int_eq(t_geti(s, IPPROTO_TCP, TCP_TIMESTAMP), 1002);
+	ck_assert_int_eq(t_write(s, 100, 1), 100);
+	ck_assert_int_eq((uint32_t)t_geti(s, IPPROTO_TCP, TCP_QUEUE_SEQ), rseq);
+	int v = -1;
+	ck_assert_int_eq(ns_socket_ioctl(s, SIOCINQ, &v), 0);
+	ck_assert_int_eq(v, 100);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE), 0);
+	ck_assert_int_eq(t_write(s, 1000, 3), 1000);
+	T_EXPECT_NONE();
+	ck_assert_int_eq((uint32_t)t_geti(s, IPPROTO_TCP, TCP_QUEUE_SEQ), wseq);
+	ck_assert_int_eq(ns_socket_ioctl(s, SIOCOUTQ, &v), 0);
+	ck_assert_int_eq(v, 1000);
+	ck_assert_int_eq(unsent(s), 0);
+	ck_assert_int_eq(t_seti(s, IPPROTO_TCP, TCP_REPAIR, 0), 0);
+	struct t_in p;
+	T_EXPECT(&p);
+	ck_assert_int_eq(p.flags, TH_ACK);
+	ck_assert_uint_eq(p.seq, wseq - 1000 - 1);
+	ck_assert_uint_eq(p.ack, rseq);
+	ck_assert_uint_eq(p.len, 0);
+	ck_assert(t_run_until(2 * NS_SEC, &p));
+	ck_assert_uint_eq(p.seq, wseq - 1000);
+	ck_assert_uint_gt(p.len, 0);
+	ck_assert_uint_eq(p.ack, rseq);
+	ns_close(s);
+}
+END_TEST
+
 Suite *tcp_sockopts_suite(void)
 {
 	Suite *s = unit_suite("tcp_sockopts");
@@ -441,5 +519,6 @@ Suite *tcp_sockopts_suite(void)
 	ADD_FX(s, maxseg_and_port_around_a_refused_connect);
 	ADD_FX(s, tos_of_a_stream_socket_keeps_the_ecn_bits_out);
 	ADD_FX(s, so_timestamping_stamps_a_sends_last_byte_as_sent_and_acknowledged);
+	ADD_FX(s, repair_moves_a_connection_without_a_segment);
 	return s;
 }

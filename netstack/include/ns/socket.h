@@ -164,6 +164,21 @@ uint32_t ns_socket_poll(struct ns_socket *s);
 /* Bytes readable now (FIONREAD) and bytes not yet acknowledged (SIOCOUTQ). */
 int ns_socket_ioctl(struct ns_socket *s, unsigned long req, int *val);
 
+/*
+ * Who makes the call under way, for what Linux decides by the calling
+ * task: a send's IPv6 extension headers (and IPV6_2292PKTOPTIONS's) need
+ * CAP_NET_RAW; a flow label lease (IPV6_FLOWLABEL_MGR) is shared by
+ * thread id or effective user, a linger past 150 s and another's lease
+ * need CAP_NET_ADMIN. A socket's caller is all-capable until set (the
+ * stack used without a sandbox); the sentry sets it before each call.
+ */
+struct ns_caller {
+	int tid;
+	uint32_t euid;
+	uint8_t net_raw, net_admin;
+};
+void ns_socket_set_caller(struct ns_socket *s, const struct ns_caller *c);
+
 int ns_socket_family(const struct ns_socket *s);
 int ns_socket_type(const struct ns_socket *s);
 

@@ -244,7 +244,7 @@ static void error_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_i
 		goto bad; /* not about a packet we sent */
 	uint8_t proto = ih[9];
 	const struct ns_l4_ops *ops = st->l4[proto];
-	if (!ops || !ops->err) {
+	if ((!ops || !ops->err) && !st->raw) {
 		NS_STAT_INC(st, icmp_err_no_socket);
 		pkt_unref(p);
 		return;
@@ -270,7 +270,14 @@ static void error_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_i
 		e.info &= 0xffff; /* RFC 1191 4: next-hop MTU in the low 16 bits */
 	if (type == ICMP_PARAMETERPROB)
 		e.info >>= 24;
-	ops->err(st, &e);
+	/* raw(7): the raw sockets that sent it hear first (Linux
+	 * icmp_socket_deliver) */
+	if (st->raw)
+		raw_err(st, &e, ih, len, l3->nic);
+	if (ops && ops->err)
+		ops->err(st, &e);
+	else
+		NS_STAT_INC(st, icmp_err_no_socket);
 	pkt_unref(p);
 	return;
 bad:

@@ -205,10 +205,13 @@ static void error_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_i
 	uint8_t proto;
 	uint32_t off;
 	const struct ns_l4_ops *ops = NULL;
-	if (ip6_upper_layer(ih, len, &proto, &off) == 0 && proto != IP6_NH_ICMPV6 &&
-	    proto != IPPROTO_ICMP_)
+	int upper = ip6_upper_layer(ih, len, &proto, &off) == 0;
+	if (upper && proto != IP6_NH_ICMPV6 && proto != IPPROTO_ICMP_)
 		ops = st->l4[proto];
-	if (!ops || !ops->err) {
+	if (ops && !ops->err)
+		ops = NULL;
+	/* (raw sockets of any protocol, ICMPv6 too, hear of theirs) */
+	if (!ops && !(upper && st->raw)) {
 		NS_STAT_INC(st, icmp6_err_no_socket);
 		goto drop;
 	}
@@ -234,7 +237,14 @@ static void error_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_i
 	err_convert(type, code, &err, &fatal);
 	e.err = err;
 	e.fatal = (uint8_t)fatal;
-	ops->err(st, &e);
+	/* raw(7): the raw sockets that sent it hear first (Linux
+	 * icmpv6_notify) */
+	if (st->raw)
+		raw_err(st, &e, ih, len, l3->nic);
+	if (ops)
+		ops->err(st, &e);
+	else
+		NS_STAT_INC(st, icmp6_err_no_socket);
 	goto drop;
 bad:
 	NS_STAT_INC(st, icmp6_drop_bad_error);

@@ -156,14 +156,6 @@ void ip4_input(struct ns_nic *nic, struct pkt *p)
 	p->l4_off = pkt_pos(p);
 	p->ip_proto = ip.proto;
 
-	const struct ns_l4_ops *ops = st->l4[ip.proto];
-	if (!ops || !ops->input) {
-		NS_STAT_INC(st, ip4_drop_unknown_proto);
-		/* RFC 1122 3.2.2.1: protocol unreachable. */
-		if (!bcast && !mcast)
-			icmp_send_error(st, p, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, 0);
-		goto drop;
-	}
 	struct ns_l3_info l3 = {
 		.src = ns_ip4(ip.src),
 		.dst = ns_ip4(ip.dst),
@@ -174,6 +166,21 @@ void ip4_input(struct ns_nic *nic, struct pkt *p)
 		.bcast = (uint8_t)bcast,
 		.mcast = (uint8_t)mcast,
 	};
+	/* raw(7): the raw sockets of the protocol get their copies first. */
+	int raw = st->raw && raw_input(st, p, &l3);
+	const struct ns_l4_ops *ops = st->l4[ip.proto];
+	if (!ops || !ops->input) {
+		if (raw) {
+			NS_STAT_INC(st, ip4_delivered);
+			NS_STAT_INC(st, raw_only);
+			goto drop;
+		}
+		NS_STAT_INC(st, ip4_drop_unknown_proto);
+		/* RFC 1122 3.2.2.1: protocol unreachable. */
+		if (!bcast && !mcast)
+			icmp_send_error(st, p, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, 0);
+		goto drop;
+	}
 	NS_STAT_INC(st, ip4_delivered);
 	ops->input(st, p, &l3);
 	return;

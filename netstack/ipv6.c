@@ -265,6 +265,11 @@ static int output_routed(struct ns_stack *st, struct pkt *p, const struct ns_rt 
 	return frag6_output(st, p, rt->mtu, send_one, (void *)rt);
 }
 
+int ip6_output_routed(struct ns_stack *st, struct pkt *p, const struct ns_rt *rt)
+{
+	return output_routed(st, p, rt, 0);
+}
+
 /* RFC 6437 3: a flow label from the flow's addresses, protocol and ports,
  * unpredictable (keyed), the same for every packet of the flow. */
 static uint32_t flow_label(struct ns_stack *st, const uint8_t *src, const uint8_t *dst,
@@ -640,18 +645,7 @@ void ip6_input(struct ns_nic *nic, struct pkt *p)
 			goto upper;
 		}
 	}
-upper:
-	if (nxt != IP6_NH_ICMPV6 &&
-	    (nxt == IPPROTO_ICMP_ || !st->l4[nxt] || !st->l4[nxt]->input)) {
-		/* RFC 8200 4 / RFC 4443 3.4: unrecognised Next Header, code 1,
-		 * pointing at the field that named it. */
-		NS_STAT_INC(st, ip6_drop_unknown_proto);
-		param_problem(st, p, ICMP6_PP_NEXTHDR, nh_off);
-		goto drop;
-	}
-	pkt_pull(p, off);
-	p->l4_off = pkt_pos(p);
-	p->ip_proto = nxt;
+upper:;
 	struct ns_l3_info l3 = {
 		.src = ns_ip6(ip.src),
 		.dst = ns_ip6(ip.dst),
@@ -661,6 +655,26 @@ upper:
 		.tos = ip.tclass,
 		.mcast = (uint8_t)mcast,
 	};
+	pkt_pull(p, off);
+	p->l4_off = pkt_pos(p);
+	p->ip_proto = nxt;
+	/* raw(7): the raw sockets of the protocol get their copies first
+	 * (of the payload; the IPv6 header stays at l3_off, where the
+	 * error below finds it too). */
+	int raw = st->raw && raw_input(st, p, &l3);
+	if (nxt != IP6_NH_ICMPV6 &&
+	    (nxt == IPPROTO_ICMP_ || !st->l4[nxt] || !st->l4[nxt]->input)) {
+		if (raw) {
+			NS_STAT_INC(st, ip6_delivered);
+			NS_STAT_INC(st, raw_only);
+			goto drop;
+		}
+		/* RFC 8200 4 / RFC 4443 3.4: unrecognised Next Header, code 1,
+		 * pointing at the field that named it. */
+		NS_STAT_INC(st, ip6_drop_unknown_proto);
+		param_problem(st, p, ICMP6_PP_NEXTHDR, nh_off);
+		goto drop;
+	}
 	NS_STAT_INC(st, ip6_delivered);
 	if (nxt == IP6_NH_ICMPV6)
 		icmp6_input(st, p, &l3);

@@ -446,7 +446,7 @@ static ssize_t errq_recv(struct ns_socket *s, struct msghdr *m, int flags, size_
 	*copied = n;
 	if (n < e->len)
 		m->msg_flags |= MSG_TRUNC;
-	if (m->msg_name && e->port)
+	if (m->msg_name && (e->port || e->named))
 		ns_sockaddr_out(s, &e->addr, e->port, m->msg_name, &m->msg_namelen);
 	else
 		m->msg_namelen = 0;
@@ -701,6 +701,8 @@ int ns_socket_create(struct ns_stack *st, int domain, int type, int protocol,
 		if (protocol != 0 && protocol != IPPROTO_TCP)
 			return -EPROTONOSUPPORT;
 		return tcp_socket_create(st, domain, out);
+	case SOCK_RAW:
+		return raw_socket_create(st, domain, protocol, out);
 	default:
 		return -ESOCKTNOSUPPORT;
 	}
@@ -1288,7 +1290,8 @@ int ns_getsockopt(struct ns_socket *s, int level, int name, void *v, socklen_t *
 	 * its protocol's nor IP's on to IP, which answers EOPNOTSUPP (the
 	 * setsockopt path answers ENOPROTOOPT); IPv6 sockets answer
 	 * ENOPROTOOPT both ways. */
-	if (r == -ENOPROTOOPT && s->domain == AF_INET && level != IPPROTO_IP && level != s->protocol)
+	if (r == -ENOPROTOOPT && s->domain == AF_INET && level != IPPROTO_IP && level != s->protocol &&
+	    s->type != SOCK_RAW /* (raw.c answers every level as Linux's raw_getsockopt) */)
 		r = -EOPNOTSUPP;
 	return r;
 }
@@ -1487,7 +1490,7 @@ int ns_ip_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len
 		s->min_ttl = (uint8_t)val;
 		return 0;
 	case IP_ROUTER_ALERT:
-		return -EINVAL; /* (Linux: raw sockets only, which moat does not have) */
+		return -EINVAL; /* (Linux: raw sockets only; raw.c answers theirs) */
 	case IP_PASSSEC:
 		set_flag(s, NS_SO_PASSSEC, val);
 		return 0;
@@ -1533,7 +1536,7 @@ int ns_ip_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, con
 	case IP_HDRINCL:
 	case IP_NODEFRAG:
 	case IP_ROUTER_ALERT:
-		return put_int(v, len, 0); /* (raw sockets' options: never set here) */
+		return put_int(v, len, 0); /* (raw sockets' options: raw.c answers theirs) */
 	case IP_PASSSEC:
 		return put_int(v, len, !!(s->opts & NS_SO_PASSSEC));
 	case IP_CHECKSUM:

@@ -169,6 +169,7 @@ struct frag_table;
 struct ip6_state;
 struct udp_table;
 struct tcp_state;
+struct raw_sock;
 
 struct ns_stack {
 	struct ns_wheel *wheel;
@@ -196,6 +197,7 @@ struct ns_stack {
 	struct ip6_state *ip6;
 	struct udp_table *udp;
 	struct udp_table *ping; /* ping sockets by echo id (udp.c) */
+	struct raw_sock *raw;	/* every raw socket (raw.c) */
 	struct tcp_state *tcp;
 	/* ICMP error rate limit: token bucket (RFC 1812 4.3.2.8, Linux's
 	 * icmp_msgs_per_sec / icmp_msgs_burst). */
@@ -445,6 +447,9 @@ void icmp6_send_error(struct ns_stack *st, const struct pkt *orig, uint8_t type,
 		      uint32_t info);
 void ip6_input(struct ns_nic *nic, struct pkt *p); /* consumes p */
 int ip6_output(struct ns_stack *st, struct pkt *p, const struct ns_ip_tx *tx);
+/* Send an already-built IPv6 packet (data at the IPv6 header) via rt,
+ * fragmenting to its MTU. Consumes p. */
+int ip6_output_routed(struct ns_stack *st, struct pkt *p, const struct ns_rt *rt);
 int ns_route6(struct ns_stack *st, const uint8_t dst[16], const uint8_t *src, int bound_nic,
 	      struct ns_rt *rt);
 struct ns_nic *ns_addr6_nic(struct ns_stack *st, const uint8_t a[16]);
@@ -606,6 +611,25 @@ void udp_fini(struct ns_stack *st);
 /* ping: an ICMP echo socket (SOCK_DGRAM with IPPROTO_ICMP/ICMPV6) */
 int udp_socket_create(struct ns_stack *st, int domain, int ping, struct ns_socket **out);
 void ping_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3);
+/* A received datagram's ancillary data as socket s asked for it (IP_PKTINFO,
+ * IP_TTL, IPV6_PKTINFO...): p's IP header at l3_off, its transport
+ * header at l4_off. Sets m->msg_controllen. (Raw sockets share it.) */
+void udp_put_cmsgs(struct ns_socket *s, const struct pkt *p, struct msghdr *m);
+
+/* ---- raw.c: raw sockets (raw(7)) ---- */
+int raw_socket_create(struct ns_stack *st, int domain, int protocol, struct ns_socket **out);
+/* A copy of an incoming datagram (data at its transport header, its IP
+ * header at l3_off; after reassembly) for every raw socket of l3's
+ * family and protocol that matches. Does not consume p. Returns 1 when
+ * some raw socket was there for it (the datagram then needs no
+ * "protocol unreachable"), else 0. */
+int raw_input(struct ns_stack *st, const struct pkt *p, const struct ns_l3_info *l3);
+/* An ICMP error (e) about a datagram we sent, for the raw sockets of its
+ * protocol that sent it (Linux raw_icmp_error, raw6_icmp_error): ip is
+ * the quoted IP header, ip_len the bytes quoted from it; nic the
+ * interface the error came in on. */
+void raw_err(struct ns_stack *st, const struct ns_l4_err *e, const uint8_t *ip, uint32_t ip_len,
+	     const struct ns_nic *nic);
 
 /* ---- tcp/ ---- */
 int tcp_init(struct ns_stack *st);
@@ -837,6 +861,7 @@ struct ns_errq_ent {
 	struct ns_ip offender; /* who reported it; family 0: none */
 	struct ns_ip addr;     /* the destination it is about, with port */
 	uint16_t port;	       /* 0: no address (msg_name stays empty) */
+	uint8_t named;	       /* the address even with port 0 (a raw socket's report) */
 	/* a transmit stamp (SO_EE_ORIGIN_TIMESTAMPING): when, by the
 	 * stack's clock, and the interface the packet left by (0: none,
 	 * as for a report without the packet) */

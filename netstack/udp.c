@@ -920,9 +920,9 @@ static void rx_meta_get(const struct pkt *p, struct rx_meta *rm)
  * IP_RETOPTS: the same turned round for a reply (ip4opt.c). Linux's
  * messages, both after IP_TOS, only for a datagram with options; an
  * IP_RETOPTS of no bytes when nothing is to be echoed. */
-static void put_opts4(struct udp_sock *u, const struct pkt *p, struct msghdr *m, size_t *used)
+static void put_opts4(struct ns_socket *s, const struct pkt *p, struct msghdr *m, size_t *used)
 {
-	struct ns_stack *st = u->sk.stack;
+	struct ns_stack *st = s->stack;
 	const uint8_t *ih = pkt_at(p, p->l3_off);
 	uint32_t dst = ns_rd32(ih + 16), spec = dst;
 	/* (a broadcast or group's datagram: the interface's address) */
@@ -931,9 +931,9 @@ static void put_opts4(struct udp_sock *u, const struct pkt *p, struct msghdr *m,
 	struct ip4_opts rx;
 	if (ip4_opts_received(st, ih, spec, ns_stack_now(st), &rx) < 0)
 		return;
-	if (u->sk.opts & NS_SO_RECVOPTS)
+	if (s->opts & NS_SO_RECVOPTS)
 		ns_cmsg_put(m, used, IPPROTO_IP, IP_RECVOPTS, rx.data, rx.len);
-	if (u->sk.opts & NS_SO_RETOPTS) {
+	if (s->opts & NS_SO_RETOPTS) {
 		uint8_t b[IP4_OPT_MAX];
 		int n = ip4_opts_retopts(st, &rx, b);
 		if (n < 0)
@@ -943,31 +943,32 @@ static void put_opts4(struct udp_sock *u, const struct pkt *p, struct msghdr *m,
 	}
 }
 
-static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
+void udp_put_cmsgs(struct ns_socket *s, const struct pkt *p, struct msghdr *m)
 {
 	size_t used = 0;
 	struct rx_meta rm;
 	rx_meta_get(p, &rm);
 	int ifindex = p->nic ? p->nic->id : 0;
-	if ((u->sk.opts & NS_SO_RXQ_OVFL) && p->cookie) {
+	if ((s->opts & NS_SO_RXQ_OVFL) && p->cookie) {
 		/* Linux's sock_recv_drops: the drops before this datagram */
 		uint32_t d = (uint32_t)p->cookie;
 		ns_cmsg_put(m, &used, SOL_SOCKET, SO_RXQ_OVFL, &d, sizeof(d));
 	}
-	if (u->gro && p->gso_type == PKT_GSO_UDP_L4) {
+	/* (raw sockets share this: only a UDP socket has UDP_GRO) */
+	if (s->type == SOCK_DGRAM && udp_sk(s)->gro && p->gso_type == PKT_GSO_UDP_L4) {
 		/* Linux's udp_cmsg_recv: the segment size, before IP's */
 		int g = p->gso_size;
 		ns_cmsg_put(m, &used, IPPROTO_UDP, UDP_GRO, &g, sizeof(g));
 	}
 	if (rm.dst.family == AF_INET) {
-		if (u->sk.opts & NS_SO_PKTINFO) {
+		if (s->opts & NS_SO_PKTINFO) {
 			struct in_pktinfo pi;
 			memset(&pi, 0, sizeof(pi));
 			pi.ipi_ifindex = ifindex;
 			pi.ipi_addr.s_addr = htonl(rm.dst.v4);
 			/* ipi_spec_dst: the local address a reply would come from. */
 			uint32_t spec = rm.dst.v4;
-			if (!ns_addr4_nic(u->sk.stack, spec) && p->nic && p->nic->naddr4)
+			if (!ns_addr4_nic(s->stack, spec) && p->nic && p->nic->naddr4)
 				spec = p->nic->addr4[0].addr.v4;
 			/* Linux: from 0.0.0.0, a link-scope address of the
 			 * interface; a loopback one has none. */
@@ -976,17 +977,18 @@ static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 			pi.ipi_spec_dst.s_addr = htonl(spec);
 			ns_cmsg_put(m, &used, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 		}
-		if (u->sk.opts & NS_SO_RECVTTL) {
+		if (s->opts & NS_SO_RECVTTL) {
 			int ttl = rm.hops;
 			ns_cmsg_put(m, &used, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
 		}
-		if (u->sk.opts & NS_SO_RECVTOS) {
+		if (s->opts & NS_SO_RECVTOS) {
 			uint8_t tos = rm.tclass;
 			ns_cmsg_put(m, &used, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
 		}
-		if (u->sk.opts & (NS_SO_RECVOPTS | NS_SO_RETOPTS))
-			put_opts4(u, p, m, &used);
-		if (u->sk.opts & NS_SO_ORIGDSTADDR) {
+		if (s->opts & (NS_SO_RECVOPTS | NS_SO_RETOPTS))
+			put_opts4(s, p, m, &used);
+		/* (the ports, as Linux, only when the datagram has them) */
+		if ((s->opts & NS_SO_ORIGDSTADDR) && p->l4_off + 4 <= pkt_pos(p) + p->len) {
 			/* The address and port the datagram was sent to. */
 			struct sockaddr_in od;
 			memset(&od, 0, sizeof(od));
@@ -996,15 +998,17 @@ static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 			ns_cmsg_put(m, &used, IPPROTO_IP, IP_ORIGDSTADDR, &od, sizeof(od));
 		}
 	} else {
-		/* RFC 3542 6 */
-		ns_ip6_recv_cmsgs(&u->sk, pkt_at(p, p->l3_off), p->l4_off - p->l3_off, ifindex,
-				  ns_rd16(pkt_at(p, p->l4_off) + 2), m, &used);
+		/* RFC 3542 6 (IPV6_RECVORIGDSTADDR's port: 0 where a raw
+		 * socket's datagram is too short to have one) */
+		ns_ip6_recv_cmsgs(s, pkt_at(p, p->l3_off), p->l4_off - p->l3_off, ifindex,
+				  p->l4_off + 4 <= pkt_pos(p) + p->len ? ns_rd16(pkt_at(p, p->l4_off) + 2) : 0, m,
+				  &used);
 	}
 	/* IP_RECVFRAGSIZE: a reassembled datagram's largest fragment (Linux:
 	 * after the others). IPV6_RECVFRAGSIZE is kept but gives nothing, as
 	 * on Linux, whose IPv6 reassembly records no fragment size (only
 	 * netfilter's does, which the sandbox has not). */
-	if (p->frag_max && rm.dst.family == AF_INET && (u->sk.opts6 & NS_SO_RECVFRAGSIZE4)) {
+	if (p->frag_max && rm.dst.family == AF_INET && (s->opts6 & NS_SO_RECVFRAGSIZE4)) {
 		int fs = (int)p->frag_max;
 		ns_cmsg_put(m, &used, IPPROTO_IP, IP_RECVFRAGSIZE, &fs, sizeof(fs));
 	}
@@ -1110,7 +1114,7 @@ static ssize_t udp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags, siz
 		m->msg_namelen = 0;
 	}
 	if (m->msg_control)
-		put_cmsgs(u, p, m);
+		udp_put_cmsgs(s, p, m);
 	else
 		m->msg_controllen = 0;
 	ssize_t ret = (flags & MSG_TRUNC) ? (ssize_t)p->len : (ssize_t)n;

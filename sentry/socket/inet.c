@@ -145,13 +145,19 @@ int inet_create(struct task *t, int family, int type, int protocol, struct sock 
 		return hostinet_create(t, family, type, protocol, out);
 	if (!nn->st)
 		return -EAFNOSUPPORT;
-	if (type == SOCK_RAW)
-		return -EPROTONOSUPPORT; /* no raw sockets on the netstack (ping sockets are there) */
+	/* Linux inet_create / inet6_create: a raw socket needs CAP_NET_RAW
+	 * in the namespace's user namespace, asked once the protocol is
+	 * known good (EINVAL out of range, EPROTONOSUPPORT for 0 come
+	 * first: the netstack answers those). */
+	if (type == SOCK_RAW && protocol > 0 && protocol < 263 /* IPPROTO_MAX */ &&
+	    !ns_capable(t, nn->c.owner, KCAP_NET_RAW))
+		return -EPERM;
 	struct ns_socket *ns;
 	int r = ns_socket_create(nn->st, family, type, protocol, &ns);
 	if (r < 0)
 		return r;
-	int proto = type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+	/* SO_PROTOCOL: a raw socket's own, else its type's */
+	int proto = type == SOCK_RAW ? protocol : type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
 	struct inet_sock *is = inet_wrap(t->k, ns, nn, family, type, proto);
 	if (!is) {
 		ns_close(ns);
@@ -356,7 +362,7 @@ static ssize_t inet_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 	ssize_t r = ns_sendmsg(I(s)->ns, &mh, flags | MSG_DONTWAIT);
 	if (r == -EAGAIN)
 		*wq = &s->wq;
-	if (r >= 0 && s->type == SOCK_DGRAM)
+	if (r >= 0 && s->type != SOCK_STREAM)
 		deliver_local(s);
 	return r;
 }
@@ -423,7 +429,7 @@ static ssize_t inet_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int 
 	mh.msg_namelen = sizeof(m->addr);
 	mh.msg_control = cbuf;
 	mh.msg_controllen = sizeof(cbuf);
-	int dgram = s->type == SOCK_DGRAM;
+	int dgram = s->type != SOCK_STREAM; /* (datagram and raw sockets) */
 	/* The stack never waits; a datagram socket is told whether the
 	 * caller would (MSG_DONTWAIT absent: a socket shut for reading then
 	 * reads as end, not EAGAIN, as Linux's blocking read returns 0).

@@ -1190,6 +1190,8 @@ NET_GEN(gen_net_tcp, "tcp")
 NET_GEN(gen_net_tcp6, "tcp6")
 NET_GEN(gen_net_udp, "udp")
 NET_GEN(gen_net_udp6, "udp6")
+NET_GEN(gen_net_raw, "raw")
+NET_GEN(gen_net_raw6, "raw6")
 NET_GEN(gen_net_route, "route")
 NET_GEN(gen_net_if_inet6, "if_inet6")
 
@@ -1199,6 +1201,8 @@ static const struct pent net_ents[] = {
 	{ "tcp6", S_IFREG | 0444, gen_net_tcp6, NULL, NULL, NULL, NULL },
 	{ "udp", S_IFREG | 0444, gen_net_udp, NULL, NULL, NULL, NULL },
 	{ "udp6", S_IFREG | 0444, gen_net_udp6, NULL, NULL, NULL, NULL },
+	{ "raw", S_IFREG | 0444, gen_net_raw, NULL, NULL, NULL, NULL },
+	{ "raw6", S_IFREG | 0444, gen_net_raw6, NULL, NULL, NULL, NULL },
 	{ "route", S_IFREG | 0444, gen_net_route, NULL, NULL, NULL, NULL },
 	{ "if_inet6", S_IFREG | 0444, gen_net_if_inet6, NULL, NULL, NULL, NULL },
 	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },

@@ -37,7 +37,7 @@ struct sockwalk {
 	struct kernel *k;
 	struct ns_stack *st;
 	FILE *out;
-	int proto; /* IPPROTO_TCP / IPPROTO_UDP */
+	int proto; /* IPPROTO_TCP / IPPROTO_UDP, 0: raw sockets */
 	int v6;
 	int sl;
 };
@@ -70,7 +70,10 @@ static void hex6(FILE *out, const struct ns_ip *a)
 static int sock_line(const struct ns_sock_info *i, void *arg)
 {
 	struct sockwalk *w = arg;
-	if (i->protocol != w->proto || (i->domain == AF_INET6) != w->v6)
+	/* (proto 0: the raw sockets, of every protocol; a raw socket of
+	 * UDP's or TCP's is not theirs) */
+	int raw = i->type == SOCK_RAW;
+	if (raw != (w->proto == 0) || (!raw && i->protocol != w->proto) || (i->domain == AF_INET6) != w->v6)
 		return 0;
 	FILE *out = w->out;
 	ns_time_t now = ns_stack_now(w->st);
@@ -105,7 +108,7 @@ static int sock_line(const struct ns_sock_info *i, void *arg)
 		fprintf(l, " 0");
 	fclose(l);
 	line[sizeof(line) - 1] = 0;
-	if (w->v6 || w->proto == IPPROTO_UDP)
+	if (w->v6 || w->proto != IPPROTO_TCP)
 		fprintf(out, "%s\n", line);
 	else
 		fprintf(out, "%-149s\n", line);
@@ -114,9 +117,13 @@ static int sock_line(const struct ns_sock_info *i, void *arg)
 
 static int render_socks(struct kernel *k, struct ns_stack *st, FILE *out, int proto, int v6)
 {
-	if (v6)
+	if (v6) /* (Linux's IPV6_SEQ_DGRAM_HEADER, of udp6 and raw6, adds the last three) */
 		fprintf(out, "  sl  local_address                         remote_address                        st "
-			     "tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n");
+			     "tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode%s\n",
+			proto == IPPROTO_TCP ? "" : " ref pointer drops");
+	else if (proto == 0) /* (Linux raw_seq_show: one space less than UDP's) */
+		fprintf(out, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid "
+			     " timeout inode ref pointer drops\n");
 	else if (proto == IPPROTO_TCP)
 		fprintf(out, "%-149s\n", "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt"
 					 "   uid  timeout inode");
@@ -189,6 +196,11 @@ int procnet_render(struct kernel *k, const struct task *t, const char *name, FIL
 		return render_socks(k, st, out, IPPROTO_UDP, 0);
 	if (!strcmp(name, "udp6"))
 		return render_socks(k, st, out, IPPROTO_UDP, 1);
+	/* raw(7): the protocol in the local port, as Linux shows it */
+	if (!strcmp(name, "raw"))
+		return render_socks(k, st, out, 0, 0);
+	if (!strcmp(name, "raw6"))
+		return render_socks(k, st, out, 0, 1);
 	if (!strcmp(name, "route"))
 		return render_route(st, out);
 	if (!strcmp(name, "if_inet6"))

@@ -198,4 +198,7 @@ void case_tcp_repair(void);
 /* ipoptcases.c */
 void case_ip_options(void);
 
+/* rawcases.c */
+void case_raw_sockets(void);
+
 #endif

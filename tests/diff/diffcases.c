@@ -539,6 +539,7 @@ static const struct {
 	{ "tcp_repair", case_tcp_repair },
 	{ "ip6_options_rest", case_ip6_options_rest },
 	{ "ip_options", case_ip_options },
+	{ "raw_sockets", case_raw_sockets },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

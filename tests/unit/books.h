@@ -88,7 +88,7 @@ static inline int books_check(struct ns_stack *st, struct ns_link *ch, uint64_t 
 			    s->icmp6_echo_reply_tx + s->icmp6_drop_nomem + s->icmp6_echo_no_source +
 			    s->icmp6_drop_bad_error + icmp6_err_accepted + ndp_drops + ndp_ok +
 			    s->mld_drop_malformed + s->mld_query_rx + s->mld_report_rx + igmp_drops +
-			    s->igmp_query_rx + s->igmp_report_rx;
+			    s->igmp_query_rx + s->igmp_report_rx + s->raw_only;
 	const struct books_eq eqs[] = {
 		{ "channel rx frames = frames injected", ch->stats.rx_frames, injected, 0 },
 		{ "link rx = eth.rx", link_rx, s->eth_rx, 0 },
@@ -108,9 +108,9 @@ static inline int books_check(struct ns_stack *st, struct ns_link *ch, uint64_t 
 		  s->ip6_rx + s->ip6_reasm_ok, ip6_drops + s->ip6_reasm_frags + s->ip6_delivered, 0 },
 		{ "ip6 reasm_frags = frags merged + frags dropped", s->ip6_reasm_frags,
 		  s->ip6_reasm_frags_merged + s->ip6_reasm_frags_dropped, 0 },
-		{ "ip4.delivered + ip6.delivered = udp.rx + icmp.rx + icmp6.rx + tcp.rx + igmp.rx",
+		{ "ip4.delivered + ip6.delivered = udp.rx + icmp.rx + icmp6.rx + tcp.rx + igmp.rx + raw.only",
 		  s->ip4_delivered + s->ip6_delivered,
-		  s->udp_rx + s->icmp_rx + s->icmp6_rx + s->tcp_rx + s->igmp_rx, 0 },
+		  s->udp_rx + s->icmp_rx + s->icmp6_rx + s->tcp_rx + s->igmp_rx + s->raw_only, 0 },
 		{ "igmp.rx = igmp drops + query_rx + report_rx", s->igmp_rx,
 		  igmp_drops + s->igmp_query_rx + s->igmp_report_rx, 0 },
 		{ "icmp6.rx = pre-dispatch drops + echo_rx + err_rx + ndp.rx + mld.rx + ping_delivered + ping_drop",

@@ -118,7 +118,7 @@ int main(int argc, char **argv)
 		tcp_states_suite, tcp_rst_suite, tcp_data_suite, tcp_timers_suite, tcp_loss_suite,
 		tcp_listen_suite,
 		tcp_cc_suite, tcp_options_suite, tcp_sockopts_suite, tcp_close_suite, tcp_info_suite,
-		bpf_suite,
+		bpf_suite, raw_suite,
 	};
 	SRunner *sr = NULL;
 	for (size_t i = 0; i < NS_ARRAY_SIZE(suites); i++) {

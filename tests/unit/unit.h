@@ -62,6 +62,7 @@ Suite *tcp_sockopts_suite(void);
 Suite *tcp_close_suite(void);
 Suite *tcp_info_suite(void);
 Suite *bpf_suite(void);
+Suite *raw_suite(void);
 
 /* Add test `fn` to suite `s` as its own TCase named after it; `fx` says
  * whether it runs inside the stack fixture (else only the leak check). */

@@ -33,8 +33,9 @@ typedef void (*ns_wake_fn)(struct ns_socket *s, uint32_t events, void *ctx);
  * new urgent pointer (the place of Linux's SIGURG). */
 #define NS_EV_URGENT 0x40000000u
 
-/* domain AF_INET (AF_INET6 with the IPv6 work), type SOCK_DGRAM or
- * SOCK_STREAM (flags SOCK_NONBLOCK/SOCK_CLOEXEC are ignored here). */
+/* domain AF_INET or AF_INET6, type SOCK_DGRAM, SOCK_STREAM or SOCK_RAW
+ * (flags SOCK_NONBLOCK/SOCK_CLOEXEC are ignored here). A raw socket's
+ * CAP_NET_RAW is the caller's to check. */
 int ns_socket_create(struct ns_stack *st, int domain, int type, int protocol,
 		     struct ns_socket **out);
 void ns_socket_set_wake(struct ns_socket *s, ns_wake_fn fn, void *ctx);

@@ -190,6 +190,13 @@
 	X(udp, drop_filter)                                                      \
 	X(udp, drop_encap)                                                       \
 	X(udp, drop_nomem)                                                       \
+	X(raw, delivered)                                                        \
+	X(raw, only)                                                             \
+	X(raw, drop_rcvbuf)                                                      \
+	X(raw, drop_filter)                                                      \
+	X(raw, drop_csum)                                                        \
+	X(raw, drop_nomem)                                                       \
+	X(raw, tx)                                                               \
 	X(tcp, rx)                                                               \
 	X(tcp, tx)                                                               \
 	X(tcp, drop_short)                                                       \

@@ -1130,6 +1130,9 @@ static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_
 	case SO_RXQ_OVFL:
 		set_flag(s, NS_SO_RXQ_OVFL, val);
 		return 0;
+	case SO_RCVPRIORITY:
+		set_flag(s, NS_SO_RCVPRIORITY, val);
+		return 0;
 	case SO_SNDLOWAT:
 		return -ENOPROTOOPT; /* (Linux: read-only, always 1) */
 	case SO_BUSY_POLL:
@@ -1225,6 +1228,8 @@ static int sol_socket_get(struct ns_socket *s, int name, void *v, socklen_t *len
 		return put_int(v, len, !!(s->opts & NS_SO_SELECT_ERRQ));
 	case SO_RXQ_OVFL:
 		return put_int(v, len, !!(s->opts & NS_SO_RXQ_OVFL));
+	case SO_RCVPRIORITY:
+		return put_int(v, len, !!(s->opts & NS_SO_RCVPRIORITY));
 	case SO_SNDLOWAT:
 		return put_int(v, len, 1);
 	case SO_INCOMING_NAPI_ID:

@@ -647,6 +647,10 @@ struct ns_sock_ops {
 	void (*info)(struct ns_socket *s, struct ns_sock_info *out);
 };
 
+#ifndef SO_RCVPRIORITY
+#define SO_RCVPRIORITY 82 /* (Linux 6.14's; older headers lack it) */
+#endif
+
 enum {
 	NS_SO_REUSEADDR = 1u << 0,
 	NS_SO_REUSEPORT = 1u << 1,
@@ -666,6 +670,7 @@ enum {
 	NS_SO_RECVOPTS = 1u << 15,	   /* IP_RECVOPTS: kept; see socket.c */
 	NS_SO_RETOPTS = 1u << 16,	   /* IP_RETOPTS */
 	NS_SO_SELECT_ERRQ = 1u << 17,  /* SO_SELECT_ERR_QUEUE: a datagram socket's error polls POLLPRI too */
+	NS_SO_RCVPRIORITY = 1u << 18,  /* SO_RCVPRIORITY: datagrams say the priority they were sent with */
 	NS_SO_RXQ_OVFL = 1u << 19,     /* SO_RXQ_OVFL: datagrams say how many were dropped before them */
 	NS_SO_FREEBIND = 1u << 20,	   /* IP_FREEBIND / IPV6_FREEBIND */
 	NS_SO_ORIGDSTADDR = 1u << 21,  /* IP_RECVORIGDSTADDR */
@@ -751,8 +756,9 @@ struct ns_txopt {
 	uint32_t ts_id;
 	uint8_t has_opt4; /* IP_RETOPTS: opt4 in place of the socket's IP_OPTIONS */
 	struct ip4_opts opt4;
+	int64_t prio;	/* SO_PRIORITY */
 };
-#define NS_TXOPT_NONE ((struct ns_txopt){ .ttl = -1, .tos = -1, .dontfrag = -1, .gso = -1 })
+#define NS_TXOPT_NONE ((struct ns_txopt){ .ttl = -1, .tos = -1, .dontfrag = -1, .gso = -1, .prio = -1 })
 /* One IPPROTO_IPV6 control message of a send (or of
  * IPV6_2292PKTOPTIONS), checked as Linux's ip6_datagram_send_ctl checks
  * it, into o; IPV6_PKTINFO's source and interface into *src and *oif

@@ -370,6 +370,7 @@ static ssize_t ping_send(struct udp_sock *u, const struct msghdr *m, const struc
 	ns_wr16(h + 2, ns_csum_fold(ns_csum_add(sum, h, len)));
 	p->l4_off = pkt_pos(p);
 	p->ip_proto = proto;
+	p->priority = o && o->prio >= 0 ? (uint32_t)o->prio : (uint32_t)s->priority;
 	struct ns_ip_tx tx = dgram_tx(s, rt, dst, proto, bound_nic, o);
 	if (v4)
 		NS_STAT_INC(s->stack, icmp_ping_tx);
@@ -430,6 +431,7 @@ static ssize_t udp_xmit_at(struct udp_sock *u, const struct msghdr *m, size_t of
 		p->gso_type = PKT_GSO_UDP_L4;
 		p->gso_size = gso;
 	}
+	p->priority = o && o->prio >= 0 ? (uint32_t)o->prio : (uint32_t)s->priority;
 
 	struct ns_ip_tx tx = dgram_tx(s, rt, dst, IPPROTO_UDP_, bound_nic, o);
 	NS_STAT_INC(st, udp_tx);
@@ -603,8 +605,9 @@ static int cmsg_int(const struct cmsghdr *c, int *v)
 /*
  * A send's control messages, as Linux's udp_sendmsg reads them after the
  * destination and before the route: SOL_UDP's UDP_SEGMENT (udp_cmsg_send);
- * SOL_SOCKET's (__sock_cmsg_send: taken, nothing here acts on a mark, a
- * priority, a departure time or a stamping request); then by the
+ * SOL_SOCKET's (__sock_cmsg_send: SO_PRIORITY goes with the datagram, as
+ * the socket's would; nothing here acts on a mark, a departure time or a
+ * stamping request); then by the
  * destination's family IPv4's (ip_cmsg_send: IP_PKTINFO's source and
  * interface, IP_TTL, IP_TOS, IP_PROTOCOL) or IPv6's
  * (ip6_datagram_send_ctl: IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS,
@@ -645,6 +648,11 @@ static int send_cmsgs(const struct udp_sock *u, const struct msghdr *m, const st
 			if (c->cmsg_type == SO_TIMESTAMPING_OLD || c->cmsg_type == SO_TIMESTAMPING_NEW) {
 				o->has_ts = 1;
 				memcpy(&o->ts_flags, CMSG_DATA(c), sizeof(o->ts_flags));
+			}
+			if (c->cmsg_type == SO_PRIORITY) {
+				uint32_t pr; /* (its size checked) */
+				memcpy(&pr, CMSG_DATA(c), sizeof(pr));
+				o->prio = pr;
 			}
 			continue;
 		}
@@ -953,6 +961,12 @@ static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 		/* Linux's sock_recv_drops: the drops before this datagram */
 		uint32_t d = (uint32_t)p->cookie;
 		ns_cmsg_put(m, &used, SOL_SOCKET, SO_RXQ_OVFL, &d, sizeof(d));
+	}
+	if (u->sk.opts & NS_SO_RCVPRIORITY) {
+		/* Linux's __sock_recv_cmsgs: the sender's priority, which the
+		 * packet kept over loopback (pkt.priority) */
+		uint32_t pr = p->priority;
+		ns_cmsg_put(m, &used, SOL_SOCKET, SO_PRIORITY, &pr, sizeof(pr));
 	}
 	if (u->gro && p->gso_type == PKT_GSO_UDP_L4) {
 		/* Linux's udp_cmsg_recv: the segment size, before IP's */
@@ -1296,6 +1310,7 @@ static void udp_info(struct ns_socket *s, struct ns_sock_info *out)
 	out->lport = u->lport;
 	out->rport = u->rport;
 	out->rx_queue = (uint32_t)u->rq.bytes;
+	out->drops = u->drops;
 }
 
 static void udp_destroy(struct ns_socket *s)

@@ -75,6 +75,9 @@ struct pkt {
 	struct ns_nic *nic;  /* input interface, or output interface */
 	ns_time_t tstamp;
 	uint64_t cookie;     /* free for the current holder (e.g. frag offset) */
+	/* Linux's skb->priority: the sending socket's SO_PRIORITY (or its
+	 * send's), which a packet looped back keeps (SO_RCVPRIORITY) */
+	uint32_t priority;
 };
 
 /* Pool statistics, readable for tests (leak checks) and for `moat stack`. */

@@ -2,8 +2,9 @@
  * AF_UNIX sockets, entirely inside the sentry (unix(7)): SOCK_STREAM,
  * SOCK_SEQPACKET and SOCK_DGRAM; socketpair; path names (a socket inode in
  * the sandbox's VFS) and abstract names (a sentry-wide table); autobind;
- * SCM_RIGHTS (the sentry's own open files travel with the message) and
- * SCM_CREDENTIALS; SO_PEERCRED and SO_PASSCRED.
+ * SCM_RIGHTS (the sentry's own open files travel with the message),
+ * SCM_CREDENTIALS and SCM_PIDFD; SO_PEERCRED, SO_PASSCRED, SO_PASSPIDFD,
+ * SO_PASSRIGHTS.
  *
  * Data sits on the receiver's queue as buffers ("skbs"); a sender may add
  * while the receiver's queued bytes stay under its receive buffer size,
@@ -47,9 +48,15 @@ struct skb {
 	struct file **fds;
 	int nfds;
 	struct ucred cred;
+	uint64_t pid_start; /* the start time of cred.pid's process (SCM_PIDFD) */
 	struct sockaddr_un from;
 	socklen_t fromlen;
 	int peeked; /* an empty datagram a peek returned (ns_peek_off_passes) */
+	/* the sender, charged for the buffer until it is read (Linux's
+	 * skb_set_owner_w: a unix message counts in its sender's write
+	 * memory, SO_MEMINFO's, not the receiver's read memory): a
+	 * reference, which keeps a closed sender's counter until then */
+	struct usock *owner;
 };
 
 struct usock {
@@ -72,6 +79,9 @@ struct usock {
 	socklen_t addrlen;	/* 0: unbound */
 	struct inode *bound;	/* path name: its inode */
 	int passcred;
+	int passpidfd;	/* SO_PASSPIDFD: SCM_PIDFD on every message read */
+	int passrights; /* SO_PASSRIGHTS (on unless turned off): off, a sender of descriptors gets EPERM */
+	size_t wmem;	/* bytes of ours in receivers' queues, unread (skb.owner) */
 	struct ucred owncred;	/* recorded at bind: what connectors see */
 	struct ucred peercred;
 	int has_peercred;
@@ -107,12 +117,25 @@ static void u_get(struct usock *u)
 	u->ref++;
 }
 
+static void u_put(struct usock *u);
+
+/* What a queued buffer charges its sender: its bytes and its header, so
+ * that an empty message counts too (Linux charges an skb's truesize). */
+static size_t skb_charge(const struct skb *b)
+{
+	return b->len + sizeof(*b);
+}
+
 static void skb_free(struct skb *b)
 {
 	for (int i = 0; i < b->nfds; i++)
 		file_put(b->fds[i]);
 	free(b->fds);
 	free(b->data);
+	if (b->owner) {
+		b->owner->wmem -= skb_charge(b);
+		u_put(b->owner);
+	}
 	free(b);
 }
 
@@ -145,6 +168,7 @@ static struct usock *u_alloc(int type, int protocol)
 	sock_init(&u->base, &unix_ops, AF_UNIX, type, protocol);
 	u->ref = 1;
 	u->peek_off = -1;
+	u->passrights = 1;
 	list_init(&u->rcvq);
 	list_init(&u->acceptq);
 	list_init(&u->alink);
@@ -468,7 +492,10 @@ static int u_connect(struct sock *s, struct task *t, const struct sockaddr *sa, 
 	memcpy(u->peergroups, srv->owngroups, sizeof(srv->owngroups));
 	u->has_peercred = 1;
 	set_peer(emb, t);
+	/* Linux: the listener's SO_PASS* flags, no others */
 	emb->passcred = srv->passcred;
+	emb->passpidfd = srv->passpidfd;
+	emb->passrights = srv->passrights;
 	emb->listener = srv;
 	u_get(emb); /* the accept queue's reference */
 	list_add_tail(&emb->alink, &srv->acceptq);
@@ -527,10 +554,22 @@ static ssize_t enqueue_at(struct usock *to, struct usock *from, struct task *t, 
 		m->fds = NULL;
 		m->nfds = 0;
 	}
-	if (m->has_cred)
+	/* SCM_PIDFD names the process of the credentials' pid, a forged
+	 * one included (Linux looks it up at the send) */
+	b->pid_start = t->tg->start_ns;
+	if (m->has_cred) {
 		b->cred = m->cred;
-	else
+		struct thread_group *g = b->cred.pid != t->tg->tgid ? tg_lookup(t->k, b->cred.pid) : NULL;
+		if (g)
+			b->pid_start = g->start_ns;
+	} else {
 		set_cred(&b->cred, t);
+	}
+	if (from) {
+		u_get(from);
+		b->owner = from;
+		from->wmem += skb_charge(b);
+	}
 	if (from && from->addrlen) {
 		b->from = from->addr;
 		b->fromlen = from->addrlen;
@@ -628,6 +667,10 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 		struct usock *p = u->peer;
 		if (u->snd_shut || !p || p->rcv_shut)
 			return -EPIPE;
+		/* SO_PASSRIGHTS off: Linux refuses the whole message (a
+		 * stream's empty one sends nothing, so nothing is refused) */
+		if (m->nfds && !p->passrights && (m->len || u->base.type == SOCK_SEQPACKET))
+			return -EPERM;
 		if (u->base.type == SOCK_SEQPACKET) {
 			if (m->len > (size_t)p->base.rcvbuf)
 				return -EMSGSIZE;
@@ -685,6 +728,8 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 		return -EPERM;
 	if (to->rcv_shut)
 		return -EPIPE;
+	if (m->nfds && !to->passrights)
+		return -EPERM;
 	if (m->len > (size_t)to->base.rcvbuf)
 		return -EMSGSIZE;
 	if (room(to) < m->len && to->rcvq_bytes) {
@@ -821,6 +866,11 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 	if (u->passcred) {
 		m->has_cred = 1;
 		m->cred = b->cred;
+	}
+	if (u->passpidfd) {
+		m->has_pidfd = 1;
+		m->pidfd_pid = b->cred.pid;
+		m->pidfd_start = b->pid_start;
 	}
 	if (b->fromlen && !conn_oriented(u)) {
 		memcpy(&m->addr, &b->from, b->fromlen);
@@ -1120,13 +1170,17 @@ static int u_setsockopt(struct sock *s, struct task *t, int level, int name, con
 	default:
 		break;
 	}
-	if (name == SO_PASSCRED || name == SO_PEEK_OFF) {
+	if (name == SO_PASSCRED || name == SO_PASSPIDFD || name == SO_PASSRIGHTS || name == SO_PEEK_OFF) {
 		int v;
 		if (len < (socklen_t)sizeof(int))
 			return -EINVAL;
 		memcpy(&v, val, sizeof(v));
 		if (name == SO_PASSCRED)
 			u->passcred = !!v;
+		else if (name == SO_PASSPIDFD)
+			u->passpidfd = !!v;
+		else if (name == SO_PASSRIGHTS)
+			u->passrights = !!v;
 		else
 			u->peek_off = v; /* any value: every negative one is off */
 		return 0;
@@ -1191,6 +1245,12 @@ static int u_getsockopt(struct sock *s, struct task *t, int level, int name, voi
 	}
 	case SO_PASSCRED:
 		v = u->passcred;
+		break;
+	case SO_PASSPIDFD:
+		v = u->passpidfd;
+		break;
+	case SO_PASSRIGHTS:
+		v = u->passrights;
 		break;
 	case SO_ACCEPTCONN:
 		v = u->state == US_LISTEN;
@@ -1314,6 +1374,16 @@ static void u_release(struct sock *s)
 	u_put(u);
 }
 
+/* SO_MEMINFO: Linux charges a message to its sender until it is read
+ * (skb.owner), so a receiver's read memory stays 0 and a sender's write
+ * memory counts what it has queued; nothing is reserved ahead, nothing
+ * waits on a lock, and a unix socket drops nothing (a sender waits). */
+static void u_meminfo(struct sock *s, uint32_t *mem)
+{
+	struct usock *u = U(s);
+	mem[SOCK_MEM_WMEM_ALLOC] = (uint32_t)u->wmem;
+}
+
 static const struct sock_ops unix_ops = {
 	.bind = u_bind,
 	.connect = u_connect,
@@ -1328,4 +1398,5 @@ static const struct sock_ops unix_ops = {
 	.poll = u_poll,
 	.ioctl = u_ioctl,
 	.release = u_release,
+	.meminfo = u_meminfo,
 };

@@ -198,4 +198,7 @@ void case_tcp_repair(void);
 /* ipoptcases.c */
 void case_ip_options(void);
 
+/* solcases.c */
+void case_socket_options_last(void);
+
 #endif

@@ -539,6 +539,7 @@ static const struct {
 	{ "tcp_repair", case_tcp_repair },
 	{ "ip6_options_rest", case_ip6_options_rest },
 	{ "ip_options", case_ip_options },
+	{ "socket_options_last", case_socket_options_last },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

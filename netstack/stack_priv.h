@@ -647,6 +647,9 @@ struct ns_sock_ops {
 	void (*info)(struct ns_socket *s, struct ns_sock_info *out);
 };
 
+#ifndef SO_RCVMARK
+#define SO_RCVMARK 75
+#endif
 #ifndef SO_RCVPRIORITY
 #define SO_RCVPRIORITY 82 /* (Linux 6.14's; older headers lack it) */
 #endif
@@ -696,7 +699,8 @@ enum {
 };
 
 /* ns_socket.opts6: the IPv6 receive flags of RFC 3542 and RFC 2292 past
- * those of NS_SO_*, and IP_RECVFRAGSIZE, as Linux's np->rxopt bits. */
+ * those of NS_SO_*, as Linux's np->rxopt bits, and the receive flags that
+ * found no room in opts (IP_RECVFRAGSIZE, SO_RCVMARK). */
 enum {
 	NS_SO6_FLOWINFO = 1u << 0,	 /* IPV6_FLOWINFO: a datagram's flow information */
 	NS_SO6_RECVHOPOPTS = 1u << 1,	 /* IPV6_RECVHOPOPTS */
@@ -712,6 +716,7 @@ enum {
 	NS_SO6_FLOWINFO_SEND = 1u << 11, /* sin6_flowinfo's label goes out */
 	NS_SO6_RA_ISOLATE = 1u << 12,	 /* IPV6_ROUTER_ALERT_ISOLATE: kept (raw sockets') */
 	NS_SO_RECVFRAGSIZE4 = 1u << 13, /* IP_RECVFRAGSIZE */
+	NS_SO_RCVMARK = 1u << 14,	 /* SO_RCVMARK: datagrams say the mark they were sent with */
 };
 
 /* RFC 3542 6: the extension headers a socket puts in every IPv6 packet it
@@ -757,8 +762,9 @@ struct ns_txopt {
 	uint8_t has_opt4; /* IP_RETOPTS: opt4 in place of the socket's IP_OPTIONS */
 	struct ip4_opts opt4;
 	int64_t prio;	/* SO_PRIORITY */
+	int64_t mark;	/* SO_MARK */
 };
-#define NS_TXOPT_NONE ((struct ns_txopt){ .ttl = -1, .tos = -1, .dontfrag = -1, .gso = -1, .prio = -1 })
+#define NS_TXOPT_NONE ((struct ns_txopt){ .ttl = -1, .tos = -1, .dontfrag = -1, .gso = -1, .prio = -1, .mark = -1 })
 /* One IPPROTO_IPV6 control message of a send (or of
  * IPV6_2292PKTOPTIONS), checked as Linux's ip6_datagram_send_ctl checks
  * it, into o; IPV6_PKTINFO's source and interface into *src and *oif
@@ -896,7 +902,8 @@ struct ns_socket {
 	uint8_t userlocks;  /* NS_SNDBUF_LOCK, NS_RCVBUF_LOCK: set by SO_SNDBUF/SO_RCVBUF or SO_BUF_LOCK
 			     * (Linux's sk_userlocks): TCP's autotuning leaves a locked buffer */
 	int rcvlowat;	   /* SO_RCVLOWAT, at least 1 once set; 0: 1 */
-	int priority;	   /* SO_PRIORITY: kept (no queueing discipline reads it) */
+	int priority;	   /* SO_PRIORITY: no queueing discipline reads it; a datagram carries it (SO_RCVPRIORITY) */
+	uint32_t mark;	   /* SO_MARK: no routing rule reads it; a datagram carries it (SO_RCVMARK) */
 	int ttl;	   /* -1: default */
 	uint8_t tos;
 	int bound_nic;	   /* SO_BINDTODEVICE, 0 none */

@@ -371,6 +371,7 @@ static ssize_t ping_send(struct udp_sock *u, const struct msghdr *m, const struc
 	p->l4_off = pkt_pos(p);
 	p->ip_proto = proto;
 	p->priority = o && o->prio >= 0 ? (uint32_t)o->prio : (uint32_t)s->priority;
+	p->mark = o && o->mark >= 0 ? (uint32_t)o->mark : s->mark;
 	struct ns_ip_tx tx = dgram_tx(s, rt, dst, proto, bound_nic, o);
 	if (v4)
 		NS_STAT_INC(s->stack, icmp_ping_tx);
@@ -432,6 +433,7 @@ static ssize_t udp_xmit_at(struct udp_sock *u, const struct msghdr *m, size_t of
 		p->gso_size = gso;
 	}
 	p->priority = o && o->prio >= 0 ? (uint32_t)o->prio : (uint32_t)s->priority;
+	p->mark = o && o->mark >= 0 ? (uint32_t)o->mark : s->mark;
 
 	struct ns_ip_tx tx = dgram_tx(s, rt, dst, IPPROTO_UDP_, bound_nic, o);
 	NS_STAT_INC(st, udp_tx);
@@ -605,9 +607,9 @@ static int cmsg_int(const struct cmsghdr *c, int *v)
 /*
  * A send's control messages, as Linux's udp_sendmsg reads them after the
  * destination and before the route: SOL_UDP's UDP_SEGMENT (udp_cmsg_send);
- * SOL_SOCKET's (__sock_cmsg_send: SO_PRIORITY goes with the datagram, as
- * the socket's would; nothing here acts on a mark, a departure time or a
- * stamping request); then by the
+ * SOL_SOCKET's (__sock_cmsg_send: SO_PRIORITY and SO_MARK go with the
+ * datagram, as the socket's would; nothing here acts on a departure time
+ * or a stamping request); then by the
  * destination's family IPv4's (ip_cmsg_send: IP_PKTINFO's source and
  * interface, IP_TTL, IP_TOS, IP_PROTOCOL) or IPv6's
  * (ip6_datagram_send_ctl: IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS,
@@ -649,10 +651,10 @@ static int send_cmsgs(const struct udp_sock *u, const struct msghdr *m, const st
 				o->has_ts = 1;
 				memcpy(&o->ts_flags, CMSG_DATA(c), sizeof(o->ts_flags));
 			}
-			if (c->cmsg_type == SO_PRIORITY) {
-				uint32_t pr; /* (its size checked) */
-				memcpy(&pr, CMSG_DATA(c), sizeof(pr));
-				o->prio = pr;
+			if (c->cmsg_type == SO_PRIORITY || c->cmsg_type == SO_MARK) {
+				uint32_t x; /* (its size checked) */
+				memcpy(&x, CMSG_DATA(c), sizeof(x));
+				*(c->cmsg_type == SO_PRIORITY ? &o->prio : &o->mark) = x;
 			}
 			continue;
 		}
@@ -962,9 +964,13 @@ static void put_cmsgs(struct udp_sock *u, const struct pkt *p, struct msghdr *m)
 		uint32_t d = (uint32_t)p->cookie;
 		ns_cmsg_put(m, &used, SOL_SOCKET, SO_RXQ_OVFL, &d, sizeof(d));
 	}
+	/* Linux's __sock_recv_cmsgs: the sender's mark and priority, which
+	 * the packet kept over loopback (pkt.mark, pkt.priority) */
+	if (u->sk.opts6 & NS_SO_RCVMARK) {
+		uint32_t mk = p->mark;
+		ns_cmsg_put(m, &used, SOL_SOCKET, SO_MARK, &mk, sizeof(mk));
+	}
 	if (u->sk.opts & NS_SO_RCVPRIORITY) {
-		/* Linux's __sock_recv_cmsgs: the sender's priority, which the
-		 * packet kept over loopback (pkt.priority) */
 		uint32_t pr = p->priority;
 		ns_cmsg_put(m, &used, SOL_SOCKET, SO_PRIORITY, &pr, sizeof(pr));
 	}

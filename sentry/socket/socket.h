@@ -79,12 +79,14 @@ struct sock_ops {
  * the sandbox acts on, kept and read back with Linux's checks
  * (sock_setsockopt_common): there is no device to skip the frame check
  * sequence for (SO_NOFCS; SO_NO_CHECK is kept here for unix and netlink
- * sockets, inet ones have the netstack's, on which UDP acts), no Wi-Fi status, no
- * device queue to busy-poll, no pacing queueing discipline, no marks on
- * received packets (SO_RCVMARK), no departure-time scheduling (SO_TXTIME),
- * no flow rehash; SO_INCOMING_CPU is the value set (Linux's also follows
- * the CPU that last received, which the sandbox does not have). An
- * accepted socket starts with its listener's. */
+ * sockets, inet ones have the netstack's, on which UDP acts), no Wi-Fi
+ * status, no device queue to busy-poll, no pacing queueing discipline, no
+ * departure-time scheduling (SO_TXTIME), no flow rehash; SO_INCOMING_CPU is
+ * the value set (Linux's also follows the CPU that last received, which the
+ * sandbox does not have). SO_RCVMARK and SO_RCVPRIORITY are kept here for
+ * the sockets outside the netstack, whose messages have no mark or
+ * priority on Linux either (an inet socket's are the netstack's, whose
+ * datagrams carry both). An accepted socket starts with its listener's. */
 struct sock_kept {
 	int no_check, wifi_status, nofcs, prefer_busy_poll, rcvmark;
 	int incoming_cpu; /* -1: none */
@@ -93,7 +95,7 @@ struct sock_kept {
 	uint32_t txtime_clock, txtime_flags;
 	int bindtoindex;  /* SO_BINDTOIFINDEX of a socket outside the netstack (unix) */
 	int passsec;	  /* SO_PASSSEC (unix, netlink) */
-	int rcvpriority;  /* SO_RCVPRIORITY of a socket outside the netstack (no message of theirs has a priority) */
+	int rcvpriority;  /* SO_RCVPRIORITY of a socket outside the netstack */
 	int userlocks;	  /* SO_BUF_LOCK: SOCK_SNDBUF_LOCK, SOCK_RCVBUF_LOCK (also set by SO_SNDBUF, SO_RCVBUF) */
 	uint64_t cookie;  /* SO_COOKIE, given at the first read (0: not yet) */
 };

@@ -504,7 +504,7 @@ static void show_prio(const char *step, int s)
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c && o < sizeof(out) - 48; c = CMSG_NXTHDR(&mh, c)) {
 		o += (size_t)snprintf(out + o, sizeof(out) - o, " [%d %d len %zu", c->cmsg_level, c->cmsg_type,
 				      (size_t)c->cmsg_len);
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_PRIORITY) {
+		if (c->cmsg_level == SOL_SOCKET && (c->cmsg_type == SO_PRIORITY || c->cmsg_type == SO_MARK)) {
 			uint32_t p;
 			memcpy(&p, CMSG_DATA(c), sizeof(p));
 			o += (size_t)snprintf(out + o, sizeof(out) - o, " %u", p);
@@ -580,7 +580,10 @@ static void rcvpriority(void)
 		TRY(step, sendmsg(w, &mh, 0));
 		snprintf(step, sizeof(step), "%s sent with SO_PRIORITY 6", fam);
 		show_prio(step, r);
-		/* with SO_TIMESTAMP, SO_RXQ_OVFL and IP_PKTINFO on: the order */
+		/* SO_RCVMARK's message beside it: the sender's mark */
+		int mark = 7;
+		setsockopt(w, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
+		/* with SO_RXQ_OVFL, SO_RCVMARK and IP_PKTINFO on: the order */
 		setsockopt(r, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
 		setsockopt(r, SOL_SOCKET, SO_RCVMARK, &one, sizeof(one));
 		if (six)

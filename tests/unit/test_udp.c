@@ -655,7 +655,7 @@ static int read_priority(struct ns_socket *s, uint32_t *prio)
 	return n;
 }
 
-START_TEST(so_rcvpriority_reads_the_senders_priority_over_loopback)
+START_TEST(so_rcvpriority_and_so_rcvmark_read_the_senders_over_loopback)
 {
 	/* Linux 6.14+: a looped datagram keeps its sender's priority (the
 	 * socket's, a send's SO_PRIORITY message, or IP_TOS's), not the
@@ -666,7 +666,7 @@ START_TEST(so_rcvpriority_reads_the_senders_priority_over_loopback)
 	ck_assert_int_eq(send_to(cli, IP4_ADDR(127, 0, 0, 1), 9310, "a", 1), 1);
 	fx_poll();
 	ck_assert_int_eq(read_priority(srv, &prio), 0); /* off: none */
-	int on = 1, v = 5;
+	int on = 1, off, v = 5;
 	ck_assert_int_eq(ns_setsockopt(srv, SOL_SOCKET, SO_RCVPRIORITY, &on, sizeof(on)), 0);
 	socklen_t len = sizeof(v);
 	ck_assert_int_eq(ns_getsockopt(srv, SOL_SOCKET, SO_RCVPRIORITY, &v, &len), 0);
@@ -696,6 +696,30 @@ START_TEST(so_rcvpriority_reads_the_senders_priority_over_loopback)
 	fx_poll();
 	ck_assert_int_eq(read_priority(srv, &prio), 1);
 	ck_assert_uint_eq(prio, 6);
+	/* SO_RCVMARK: the sender's mark, before the priority (Linux's
+	 * __sock_recv_cmsgs) */
+	ck_assert_int_eq(ns_setsockopt(srv, SOL_SOCKET, SO_RCVMARK, &on, sizeof(on)), 0);
+	v = 7;
+	ck_assert_int_eq(ns_setsockopt(cli, SOL_SOCKET, SO_MARK, &v, sizeof(v)), 0);
+	ck_assert_int_eq(send_to(cli, IP4_ADDR(127, 0, 0, 1), 9310, "m", 1), 1);
+	fx_poll();
+	{
+		char buf[8], cb2[128];
+		struct iovec io = { buf, sizeof(buf) };
+		struct msghdr mm = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = cb2, .msg_controllen = sizeof(cb2) };
+		ck_assert_int_eq(ns_recvmsg(srv, &mm, 0), 1);
+		struct cmsghdr *k = CMSG_FIRSTHDR(&mm);
+		ck_assert_ptr_nonnull(k);
+		ck_assert_int_eq(k->cmsg_type, SO_MARK);
+		uint32_t mk;
+		memcpy(&mk, CMSG_DATA(k), sizeof(mk));
+		ck_assert_uint_eq(mk, 7);
+		k = CMSG_NXTHDR(&mm, k);
+		ck_assert_ptr_nonnull(k);
+		ck_assert_int_eq(k->cmsg_type, SO_PRIORITY);
+	}
+	off = 0;
+	ck_assert_int_eq(ns_setsockopt(srv, SOL_SOCKET, SO_RCVMARK, &off, sizeof(off)), 0);
 	/* IP_TOS sets the priority (rt_tos2priority: low delay is 6) */
 	v = 0x10;
 	ck_assert_int_eq(ns_setsockopt(cli, IPPROTO_IP, IP_TOS, &v, sizeof(v)), 0);
@@ -1167,7 +1191,7 @@ Suite *udp_suite(void)
 	ADD_FX(s, full_receive_buffer_drops_and_counts);
 	ADD_FX(s, socket_bound_to_loopback_cannot_reach_other_hosts);
 	ADD_FX(s, datagrams_to_ourselves_loop_back);
-	ADD_FX(s, so_rcvpriority_reads_the_senders_priority_over_loopback);
+	ADD_FX(s, so_rcvpriority_and_so_rcvmark_read_the_senders_over_loopback);
 	ADD_FX(s, socket_info_counts_the_drops_of_a_full_queue);
 	ADD_FX(s, bad_checksum_and_lying_length_are_dropped_zero_checksum_accepted);
 	ADD_FX(s, msg_more_and_udp_cork_gather_one_datagram);

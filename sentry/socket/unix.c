@@ -748,6 +748,13 @@ static int fds_attach(struct kmsg *m, struct skb *b)
 	return 0;
 }
 
+/* Linux's unix_skb_scm_eq: one writer's credentials (and process) */
+static int same_writer(const struct skb *a, const struct skb *b)
+{
+	return a->cred.pid == b->cred.pid && a->pid_start == b->pid_start && a->cred.uid == b->cred.uid &&
+	       a->cred.gid == b->cred.gid;
+}
+
 /* recv(MSG_OOB) on a stream (Linux's unix_stream_recv_urg): the
  * out-of-band byte, once; EINVAL when there is none or SO_OOBINLINE
  * keeps it in the stream. Read, it stays queued, empty, as the mark. */
@@ -928,6 +935,7 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 	size_t done = 0;
 	int passed = 0;
 	struct skb *oob_data = b == u->oob && &b->link != u->rcvq.next ? b : NULL;
+	struct skb *first = NULL;
 	struct list *l = &b->link;
 	while (done < m->len && l != &u->rcvq) {
 		b = list_entry(l, struct skb, link);
@@ -950,6 +958,12 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 		}
 		if (b->nfds && done)
 			break;
+		/* Linux: a reader that asks who wrote (SO_PASSCRED,
+		 * SO_PASSPIDFD) never gets two writers' bytes in one read */
+		if (done && (u->passcred || u->passpidfd) && !same_writer(first, b))
+			break;
+		if (!first)
+			first = b;
 		size_t avail = b->len - b->off - skip;
 		size_t n = m->len - done < avail ? m->len - done : avail;
 		memcpy(m->data + done, b->data + b->off + skip, n);

@@ -389,6 +389,59 @@ static void passpidfd(void)
 		close(sp[0]);
 		close(sp[1]);
 	}
+	/* a sender gone (reaped) before the read; two writers on one stream */
+	for (int i = 0; i < 3; i++) {
+		int sp[2], one = 1;
+		socketpair(AF_UNIX, types[i], 0, sp);
+		setsockopt(sp[1], SOL_SOCKET, SO_PASSPIDFD, &one, sizeof(one));
+		pid_t c = fork();
+		if (c == 0) {
+			write(sp[0], "c", 1);
+			_exit(0);
+		}
+		waitpid(c, NULL, 0);
+		char data[8], cb[64];
+		struct iovec iov = { data, sizeof(data) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb, .msg_controllen = sizeof(cb) };
+		errno = 0;
+		ssize_t n = recvmsg(sp[1], &mh, MSG_DONTWAIT);
+		struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+		int fd = -1;
+		if (cm && cm->cmsg_type == SCM_PIDFD)
+			memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+		snprintf(step, sizeof(step), "%s SCM_PIDFD of a reaped sender", names[i]);
+		V(step, "%zd %s flags %#x, a pidfd %d, its Pid %ld", n, errname(n < 0 ? errno : 0), mh.msg_flags,
+		  fd >= 0, fd >= 0 ? fdinfo_pid(fd) : -2);
+		if (fd >= 0)
+			close(fd);
+		/* two writers, one read: Linux does not glue their bytes
+		 * when the reader asks who wrote them */
+		write(sp[0], "ab", 2);
+		c = fork();
+		if (c == 0) {
+			write(sp[0], "cd", 2);
+			_exit(0);
+		}
+		waitpid(c, NULL, 0);
+		write(sp[0], "ef", 2);
+		for (int r = 0; r < 4; r++) {
+			mh.msg_control = cb;
+			mh.msg_controllen = sizeof(cb);
+			memset(data, 0, sizeof(data));
+			n = recvmsg(sp[1], &mh, MSG_DONTWAIT);
+			cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+			fd = -1;
+			if (cm && cm->cmsg_type == SCM_PIDFD)
+				memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+			long p = fd >= 0 ? fdinfo_pid(fd) : -2;
+			snprintf(step, sizeof(step), "%s two writers read %d", names[i], r);
+			V(step, "%zd '%s' %s", n, n > 0 ? data : "", p == me ? "ours" : p == -1 ? "reaped" : "other");
+			if (fd >= 0)
+				close(fd);
+		}
+		close(sp[0]);
+		close(sp[1]);
+	}
 	/* an accepted socket takes its listener's flags */
 	int l = socket(AF_UNIX, SOCK_STREAM, 0);
 	struct sockaddr_un a = { .sun_family = AF_UNIX };

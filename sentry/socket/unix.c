@@ -444,12 +444,13 @@ static int u_connect(struct sock *s, struct task *t, const struct sockaddr *sa, 
 		u->state = US_UNCONN;
 		return 0;
 	}
-	/* Linux: SO_PASSCRED names the socket before the peer is looked
-	 * up, so a connect that fails leaves it bound all the same. */
+	/* Linux: SO_PASSCRED (or SO_PASSPIDFD) names the socket before the
+	 * peer is looked up, so a connect that fails leaves it bound all the
+	 * same. */
 	int bad = addr_check(sa, len);
 	if (bad)
 		return bad;
-	if (!u->addrlen && u->passcred)
+	if (!u->addrlen && (u->passcred || u->passpidfd))
 		autobind(u);
 	struct usock *srv;
 	int e = lookup_addr(t, sa, len, u->base.type, &srv);
@@ -707,7 +708,7 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 	struct usock *to = NULL;
 	if (!m->addrlen && !u->peer)
 		return -ENOTCONN;
-	if (!u->addrlen && u->passcred)
+	if (!u->addrlen && (u->passcred || u->passpidfd))
 		autobind(u); /* (before the lookup, as connect) */
 	if (m->addrlen) {
 		int e = lookup_addr(t, (struct sockaddr *)&m->addr, m->addrlen, SOCK_DGRAM, &to);

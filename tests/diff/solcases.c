@@ -442,6 +442,33 @@ static void passpidfd(void)
 		close(sp[0]);
 		close(sp[1]);
 	}
+	/* Linux names (autobinds) a socket that asks for credentials or
+	 * pidfds when it connects or sends */
+	static const int opts[] = { SO_PASSCRED, SO_PASSPIDFD, 0 };
+	static const char *optn[] = { "SO_PASSCRED", "SO_PASSPIDFD", "neither" };
+	for (int i = 0; i < 3; i++) {
+		int r = socket(AF_UNIX, SOCK_DGRAM, 0), w = socket(AF_UNIX, SOCK_DGRAM, 0), w2 = socket(AF_UNIX, SOCK_DGRAM, 0);
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		strcpy(a.sun_path + 1, "moat-sol-autobind");
+		socklen_t al = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen("moat-sol-autobind"));
+		bind(r, (struct sockaddr *)&a, al);
+		int one = 1;
+		if (opts[i]) {
+			setsockopt(w, SOL_SOCKET, opts[i], &one, sizeof(one));
+			setsockopt(w2, SOL_SOCKET, opts[i], &one, sizeof(one));
+		}
+		connect(w, (struct sockaddr *)&a, al);
+		sendto(w2, "x", 1, 0, (struct sockaddr *)&a, al);
+		struct sockaddr_un n;
+		socklen_t nl = sizeof(n), nl2 = sizeof(n);
+		getsockname(w, (struct sockaddr *)&n, &nl);
+		getsockname(w2, (struct sockaddr *)&n, &nl2);
+		snprintf(step, sizeof(step), "unix dgram with %s, its name after connect and sendto", optn[i]);
+		V(step, "%u %u", (unsigned)nl, (unsigned)nl2);
+		close(r);
+		close(w);
+		close(w2);
+	}
 	/* an accepted socket takes its listener's flags */
 	int l = socket(AF_UNIX, SOCK_STREAM, 0);
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -646,6 +673,15 @@ static void rcvpriority(void)
 		sendto(w, "x", 1, 0, (struct sockaddr *)&ss, sl);
 		snprintf(step, sizeof(step), "%s with the others", fam);
 		show_prio(step, r);
+		/* short control buffers: Linux cuts a message and stops */
+		static const size_t rooms[] = { 0, 8, 16, 20, 24, 36, 40, 44, 48, 60 };
+		for (size_t i = 0; i < sizeof(rooms) / sizeof(rooms[0]); i++) {
+			sendto(w, "x", 1, 0, (struct sockaddr *)&ss, sl);
+			struct pollfd pf = { r, POLLIN, 0 };
+			poll(&pf, 1, 1000);
+			snprintf(step, sizeof(step), "%s with the others in %zu bytes", fam, rooms[i]);
+			recv_show(step, r, rooms[i], 0, 0);
+		}
 		close(r);
 		close(w);
 	}

@@ -85,6 +85,7 @@ struct usock {
 	struct ucred owncred;	/* recorded at bind: what connectors see */
 	struct ucred peercred;
 	int has_peercred;
+	uint64_t own_start, peer_start; /* their processes' start times (SO_PEERPIDFD) */
 	/* the supplementary groups of owncred's and peercred's task
 	 * (SO_PEERGROUPS) */
 	int nowngroups, npeergroups;
@@ -224,6 +225,7 @@ static void set_cred(struct ucred *c, struct task *t)
 static void set_peer(struct usock *u, struct task *t)
 {
 	set_cred(&u->peercred, t);
+	u->peer_start = t->tg->start_ns;
 	u->npeergroups = t->cred.ngroups;
 	memcpy(u->peergroups, t->cred.groups, sizeof(gid_t) * (size_t)t->cred.ngroups);
 	u->has_peercred = 1;
@@ -327,6 +329,7 @@ static int u_bind(struct sock *s, struct task *t, const struct sockaddr *sa, soc
 	if (u->addrlen)
 		return -EINVAL; /* already bound */
 	set_cred(&u->owncred, t);
+	u->own_start = t->tg->start_ns;
 	u->nowngroups = t->cred.ngroups;
 	memcpy(u->owngroups, t->cred.groups, sizeof(gid_t) * (size_t)t->cred.ngroups);
 	if (len == sizeof(sa_family_t))
@@ -489,6 +492,7 @@ static int u_connect(struct sock *s, struct task *t, const struct sockaddr *sa, 
 	/* SO_PEERCRED: the client sees the listener's credentials, the
 	 * accepted socket the client's, both as of connect(). */
 	u->peercred = srv->owncred;
+	u->peer_start = srv->own_start;
 	u->npeergroups = srv->nowngroups;
 	memcpy(u->peergroups, srv->owngroups, sizeof(srv->owngroups));
 	u->has_peercred = 1;
@@ -1225,14 +1229,12 @@ static int u_getsockopt(struct sock *s, struct task *t, int level, int name, voi
 	}
 	case SO_PEERPIDFD: {
 		/* a new pidfd of the peer's process (Linux 6.5+): ENODATA
-		 * without a peer, ESRCH once it is gone; the number copied as
-		 * the length allows */
+		 * without a peer; once the process is gone, a pidfd of it all
+		 * the same (Linux 6.18's, whose Pid is -1); the number copied
+		 * as the length allows */
 		if (!u->has_peercred || (conn_oriented(u) && u->state != US_CONNECTED))
 			return -ENODATA;
-		struct task *p = task_lookup(t->k, u->peercred.pid);
-		if (!p || p->tg->tgid != u->peercred.pid || p->tg->state == TG_DEAD)
-			return -ESRCH;
-		long fd = pidfd_install(t, p->tg, 0);
+		long fd = pidfd_install_id(t, u->peercred.pid, u->peer_start, 0);
 		if (fd < 0)
 			return (int)fd;
 		int pidfd = (int)fd;

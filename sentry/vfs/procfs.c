@@ -1674,11 +1674,8 @@ static int gen_fdinfo(struct pctx *c, pid_t pid, pid_t tid, int fd, FILE *out)
 	/* a pidfd's process (Linux's pidfd_show_fdinfo): -1 once reaped */
 	int is_pidfd;
 	struct thread_group *tg = pidfd_target(f, &is_pidfd);
-	if (is_pidfd) {
-		fprintf(out, "Pid:\t%d\n", tg ? tg->tgid : -1);
-		if (tg)
-			fprintf(out, "NSpid:\t%d\n", tg->tgid);
-	}
+	if (is_pidfd)
+		fprintf(out, "Pid:\t%d\nNSpid:\t%d\n", tg ? tg->tgid : -1, tg ? tg->tgid : -1);
 	return 0;
 }
 

@@ -35,6 +35,9 @@
 #ifndef SCM_PIDFD
 #define SCM_PIDFD 0x04
 #endif
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
 #ifndef SO_RCVPRIORITY
 #define SO_RCVPRIORITY 82
 #endif
@@ -441,6 +444,33 @@ static void passpidfd(void)
 		}
 		close(sp[0]);
 		close(sp[1]);
+	}
+	/* SO_PEERPIDFD of a peer reaped: a pidfd all the same */
+	{
+		int l = socket(AF_UNIX, SOCK_STREAM, 0);
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		strcpy(a.sun_path + 1, "moat-sol-peer");
+		socklen_t al = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen("moat-sol-peer"));
+		bind(l, (struct sockaddr *)&a, al);
+		listen(l, 1);
+		pid_t c = fork();
+		if (c == 0) {
+			int k = socket(AF_UNIX, SOCK_STREAM, 0);
+			connect(k, (struct sockaddr *)&a, al);
+			_exit(0);
+		}
+		int s = accept(l, NULL, NULL);
+		waitpid(c, NULL, 0);
+		int pf = -1;
+		socklen_t pl = sizeof(pf);
+		errno = 0;
+		int r = getsockopt(s, SOL_SOCKET, SO_PEERPIDFD, &pf, &pl);
+		V("SO_PEERPIDFD of a reaped peer", "%d %s a pidfd %d, its Pid %ld", r, errname(r ? errno : 0), pf >= 0,
+		  pf >= 0 ? fdinfo_pid(pf) : -2);
+		if (pf >= 0)
+			close(pf);
+		close(s);
+		close(l);
 	}
 	/* Linux names (autobinds) a socket that asks for credentials or
 	 * pidfds when it connects or sends */

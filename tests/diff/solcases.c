@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <poll.h>
@@ -221,6 +222,33 @@ static void meminfo_queued(void)
 	report_mem("tcp read", s, c);
 	close(c);
 	close(s);
+	/* netlink: a reply counts in the reader's memory until read */
+	{
+		int nl = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+		struct {
+			struct nlmsghdr h;
+			struct rtgenmsg g;
+		} req = { { sizeof(req), RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, 1, 0 }, { AF_INET } };
+		uint32_t m[MEMINFO_VARS];
+		meminfo(nl, m);
+		V("netlink before a request", "rmem %s drops %u", m[0] ? "some" : "none", m[8]);
+		send(nl, &req, sizeof(req), 0);
+		meminfo(nl, m);
+		V("netlink a reply queued", "rmem %s drops %u", m[0] ? "some" : "none", m[8]);
+		char big[65536];
+		int done = 0;
+		for (int i = 0; i < 16 && !done; i++) {
+			ssize_t n = recv(nl, big, sizeof(big), MSG_DONTWAIT);
+			if (n <= 0)
+				break;
+			for (struct nlmsghdr *h = (struct nlmsghdr *)big; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n))
+				if (h->nlmsg_type == NLMSG_DONE)
+					done = 1;
+		}
+		meminfo(nl, m);
+		V("netlink all read", "done %d rmem %s drops %u", done, m[0] ? "some" : "none", m[8]);
+		close(nl);
+	}
 	/* unix: Linux charges a message to its sender until it is read */
 	static const int types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET };
 	static const char *names[] = { "unix stream", "unix dgram", "unix seqpacket" };

@@ -579,6 +579,30 @@ static void passrights(void)
 		TRY(step, send_with_fd(sp[1], 0));
 		snprintf(step, sizeof(step), "%s its peer reads", names[i]);
 		recv_show(step, sp[0], 512, 0, 0);
+		/* an empty message with a descriptor */
+		{
+			char cb[CMSG_SPACE(sizeof(int))];
+			memset(cb, 0, sizeof(cb));
+			struct iovec iov = { "", 0 };
+			struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb,
+					     .msg_controllen = sizeof(cb) };
+			struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(int));
+			int fd0 = 0;
+			memcpy(CMSG_DATA(c), &fd0, sizeof(int));
+			snprintf(step, sizeof(step), "%s an empty message with a descriptor to a refusing socket", names[i]);
+			TRY(step, sendmsg(sp[0], &mh, MSG_DONTWAIT));
+			if (types[i] == SOCK_STREAM) {
+				iov.iov_base = "o";
+				iov.iov_len = 1;
+				snprintf(step, sizeof(step), "%s out of band with a descriptor to a refusing socket", names[i]);
+				TRY(step, sendmsg(sp[0], &mh, MSG_OOB | MSG_DONTWAIT));
+			}
+			snprintf(step, sizeof(step), "%s after the empty message", names[i]);
+			recv_show(step, sp[1], 512, 0, 0);
+		}
 		setsockopt(sp[1], SOL_SOCKET, SO_PASSRIGHTS, &one, sizeof(one));
 		snprintf(step, sizeof(step), "%s descriptors after it is back on", names[i]);
 		TRY(step, send_with_fd(sp[0], 0));

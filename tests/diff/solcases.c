@@ -767,6 +767,28 @@ static void rcvpriority(void)
 		close(r);
 		close(w);
 	}
+	/* an accepted TCP socket: its listener's flag, priority and mark */
+	{
+		int l = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t al = sizeof(a);
+		bind(l, (struct sockaddr *)&a, sizeof(a));
+		int one = 1, p = 4, mk = 9;
+		setsockopt(l, SOL_SOCKET, SO_RCVPRIORITY, &one, sizeof(one));
+		setsockopt(l, SOL_SOCKET, SO_PRIORITY, &p, sizeof(p));
+		setsockopt(l, SOL_SOCKET, SO_MARK, &mk, sizeof(mk));
+		listen(l, 1);
+		getsockname(l, (struct sockaddr *)&a, &al);
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		connect(c, (struct sockaddr *)&a, sizeof(a));
+		int s = accept(l, NULL, NULL);
+		get_int("accepted tcp SO_RCVPRIORITY", s, SOL_SOCKET, SO_RCVPRIORITY);
+		get_int("accepted tcp SO_PRIORITY", s, SOL_SOCKET, SO_PRIORITY);
+		get_int("accepted tcp SO_MARK", s, SOL_SOCKET, SO_MARK);
+		close(s);
+		close(c);
+		close(l);
+	}
 	/* TCP and unix carry none */
 	int c, s;
 	tcp_pair(&c, &s);

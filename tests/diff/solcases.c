@@ -5,7 +5,11 @@
  * (SCM_PIDFD on unix messages, among the other control messages),
  * SO_RCVPRIORITY (SO_PRIORITY on received datagrams) and SO_PASSRIGHTS
  * (a unix socket that refuses descriptors), on TCP, UDP (IPv4 and IPv6),
- * unix stream, datagram and seqpacket and netlink sockets.
+ * unix stream, datagram and seqpacket and netlink sockets; and what they
+ * meet on the way: SO_RCVMARK's message beside SO_PRIORITY's, control
+ * messages cut by a short buffer, a unix stream read that stops between
+ * two writers, autobind with SO_PASSPIDFD, SCM_PIDFD and SO_PEERPIDFD of
+ * a process already reaped, what an accepted socket inherits.
  */
 #include "diff.h"
 

@@ -875,12 +875,18 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 			return 0;
 		return -EAGAIN;
 	}
-	if (u->passcred) {
-		m->has_cred = 1;
+	if (u->passcred || u->passpidfd) {
+		/* The writer, in m for either message (the one asked for is
+		 * put). A stream read that has bytes already (MSG_WAITALL's
+		 * next round, m as the last left it) ends where another
+		 * writer's bytes begin, short, as Linux's. */
+		if ((flags & MSG_SENTRY_MORE) && u->base.type == SOCK_STREAM && (m->has_cred || m->has_pidfd) &&
+		    (m->cred.pid != b->cred.pid || m->cred.uid != b->cred.uid || m->cred.gid != b->cred.gid ||
+		     m->pidfd_start != b->pid_start))
+			return 0;
+		m->has_cred = u->passcred;
+		m->has_pidfd = u->passpidfd;
 		m->cred = b->cred;
-	}
-	if (u->passpidfd) {
-		m->has_pidfd = 1;
 		m->pidfd_pid = b->cred.pid;
 		m->pidfd_start = b->pid_start;
 	}

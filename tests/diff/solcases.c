@@ -474,6 +474,22 @@ static void passpidfd(void)
 			if (fd >= 0)
 				close(fd);
 		}
+		if (types[i] == SOCK_STREAM) {
+			/* MSG_WAITALL too stops between two writers */
+			write(sp[0], "ab", 2);
+			c = fork();
+			if (c == 0) {
+				write(sp[0], "cd", 2);
+				_exit(0);
+			}
+			waitpid(c, NULL, 0);
+			memset(data, 0, sizeof(data));
+			n = recv(sp[1], data, 4, MSG_WAITALL);
+			V("unix stream two writers, MSG_WAITALL", "%zd '%s'", n, n > 0 ? data : "");
+			memset(data, 0, sizeof(data));
+			n = recv(sp[1], data, 2, MSG_WAITALL);
+			V("unix stream two writers, MSG_WAITALL again", "%zd '%s'", n, n > 0 ? data : "");
+		}
 		close(sp[0]);
 		close(sp[1]);
 	}

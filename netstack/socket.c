@@ -879,6 +879,7 @@ int ns_sock_cmsg_check(const struct cmsghdr *c)
 	switch (c->cmsg_type) {
 	case SO_MARK:
 	case SO_PRIORITY:
+		return dl == sizeof(uint32_t) ? 0 : -EINVAL; /* (any value: a mark, a priority) */
 	case SO_TIMESTAMPING_OLD:
 	case SO_TIMESTAMPING_NEW: {
 		/* (Linux __sock_cmsg_send: TX_* flags only) */

@@ -881,6 +881,7 @@ int ns_sock_cmsg_check(const struct cmsghdr *c)
 	switch (c->cmsg_type) {
 	case SO_MARK:
 	case SO_PRIORITY:
+		return dl == sizeof(uint32_t) ? 0 : -EINVAL; /* (any value: a mark, a priority) */
 	case SO_TIMESTAMPING_OLD:
 	case SO_TIMESTAMPING_NEW: {
 		/* (Linux __sock_cmsg_send: TX_* flags only) */
@@ -1132,6 +1133,17 @@ static int sol_socket_set(struct ns_socket *s, int name, const void *v, socklen_
 	case SO_RXQ_OVFL:
 		set_flag(s, NS_SO_RXQ_OVFL, val);
 		return 0;
+	case SO_RCVPRIORITY:
+		set_flag(s, NS_SO_RCVPRIORITY, val);
+		return 0;
+	case SO_RCVMARK:
+		set_bits(&s->opts6, NS_SO_RCVMARK, val != 0);
+		return 0;
+	case SO_MARK:
+		/* (Linux wants CAP_NET_RAW or CAP_NET_ADMIN, which a
+		 * sandbox's root has; nothing checks it here) */
+		s->mark = (uint32_t)val;
+		return 0;
 	case SO_SNDLOWAT:
 		return -ENOPROTOOPT; /* (Linux: read-only, always 1) */
 	case SO_BUSY_POLL:
@@ -1227,6 +1239,12 @@ static int sol_socket_get(struct ns_socket *s, int name, void *v, socklen_t *len
 		return put_int(v, len, !!(s->opts & NS_SO_SELECT_ERRQ));
 	case SO_RXQ_OVFL:
 		return put_int(v, len, !!(s->opts & NS_SO_RXQ_OVFL));
+	case SO_RCVPRIORITY:
+		return put_int(v, len, !!(s->opts & NS_SO_RCVPRIORITY));
+	case SO_RCVMARK:
+		return put_int(v, len, !!(s->opts6 & NS_SO_RCVMARK));
+	case SO_MARK:
+		return put_int(v, len, (int)s->mark);
 	case SO_SNDLOWAT:
 		return put_int(v, len, 1);
 	case SO_INCOMING_NAPI_ID:

@@ -671,6 +671,13 @@ struct ns_sock_ops {
 	void (*info)(struct ns_socket *s, struct ns_sock_info *out);
 };
 
+#ifndef SO_RCVMARK
+#define SO_RCVMARK 75
+#endif
+#ifndef SO_RCVPRIORITY
+#define SO_RCVPRIORITY 82 /* (Linux 6.14's; older headers lack it) */
+#endif
+
 enum {
 	NS_SO_REUSEADDR = 1u << 0,
 	NS_SO_REUSEPORT = 1u << 1,
@@ -690,6 +697,7 @@ enum {
 	NS_SO_RECVOPTS = 1u << 15,	   /* IP_RECVOPTS: kept; see socket.c */
 	NS_SO_RETOPTS = 1u << 16,	   /* IP_RETOPTS */
 	NS_SO_SELECT_ERRQ = 1u << 17,  /* SO_SELECT_ERR_QUEUE: a datagram socket's error polls POLLPRI too */
+	NS_SO_RCVPRIORITY = 1u << 18,  /* SO_RCVPRIORITY: datagrams say the priority they were sent with */
 	NS_SO_RXQ_OVFL = 1u << 19,     /* SO_RXQ_OVFL: datagrams say how many were dropped before them */
 	NS_SO_FREEBIND = 1u << 20,	   /* IP_FREEBIND / IPV6_FREEBIND */
 	NS_SO_ORIGDSTADDR = 1u << 21,  /* IP_RECVORIGDSTADDR */
@@ -715,7 +723,8 @@ enum {
 };
 
 /* ns_socket.opts6: the IPv6 receive flags of RFC 3542 and RFC 2292 past
- * those of NS_SO_*, and IP_RECVFRAGSIZE, as Linux's np->rxopt bits. */
+ * those of NS_SO_*, as Linux's np->rxopt bits, and the receive flags that
+ * found no room in opts (IP_RECVFRAGSIZE, SO_RCVMARK). */
 enum {
 	NS_SO6_FLOWINFO = 1u << 0,	 /* IPV6_FLOWINFO: a datagram's flow information */
 	NS_SO6_RECVHOPOPTS = 1u << 1,	 /* IPV6_RECVHOPOPTS */
@@ -731,6 +740,7 @@ enum {
 	NS_SO6_FLOWINFO_SEND = 1u << 11, /* sin6_flowinfo's label goes out */
 	NS_SO6_RA_ISOLATE = 1u << 12,	 /* IPV6_ROUTER_ALERT_ISOLATE: kept (raw sockets') */
 	NS_SO_RECVFRAGSIZE4 = 1u << 13, /* IP_RECVFRAGSIZE */
+	NS_SO_RCVMARK = 1u << 14,	 /* SO_RCVMARK: datagrams say the mark they were sent with */
 };
 
 /* RFC 3542 6: the extension headers a socket puts in every IPv6 packet it
@@ -775,8 +785,10 @@ struct ns_txopt {
 	uint32_t ts_id;
 	uint8_t has_opt4; /* IP_RETOPTS: opt4 in place of the socket's IP_OPTIONS */
 	struct ip4_opts opt4;
+	int64_t prio;	/* SO_PRIORITY */
+	int64_t mark;	/* SO_MARK */
 };
-#define NS_TXOPT_NONE ((struct ns_txopt){ .ttl = -1, .tos = -1, .dontfrag = -1, .gso = -1 })
+#define NS_TXOPT_NONE ((struct ns_txopt){ .ttl = -1, .tos = -1, .dontfrag = -1, .gso = -1, .prio = -1, .mark = -1 })
 /* One IPPROTO_IPV6 control message of a send (or of
  * IPV6_2292PKTOPTIONS), checked as Linux's ip6_datagram_send_ctl checks
  * it, into o; IPV6_PKTINFO's source and interface into *src and *oif
@@ -915,7 +927,8 @@ struct ns_socket {
 	uint8_t userlocks;  /* NS_SNDBUF_LOCK, NS_RCVBUF_LOCK: set by SO_SNDBUF/SO_RCVBUF or SO_BUF_LOCK
 			     * (Linux's sk_userlocks): TCP's autotuning leaves a locked buffer */
 	int rcvlowat;	   /* SO_RCVLOWAT, at least 1 once set; 0: 1 */
-	int priority;	   /* SO_PRIORITY: kept (no queueing discipline reads it) */
+	int priority;	   /* SO_PRIORITY: no queueing discipline reads it; a datagram carries it (SO_RCVPRIORITY) */
+	uint32_t mark;	   /* SO_MARK: no routing rule reads it; a datagram carries it (SO_RCVMARK) */
 	int ttl;	   /* -1: default */
 	uint8_t tos;
 	int bound_nic;	   /* SO_BINDTODEVICE, 0 none */

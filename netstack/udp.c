@@ -370,6 +370,8 @@ static ssize_t ping_send(struct udp_sock *u, const struct msghdr *m, const struc
 	ns_wr16(h + 2, ns_csum_fold(ns_csum_add(sum, h, len)));
 	p->l4_off = pkt_pos(p);
 	p->ip_proto = proto;
+	p->priority = o && o->prio >= 0 ? (uint32_t)o->prio : (uint32_t)s->priority;
+	p->mark = o && o->mark >= 0 ? (uint32_t)o->mark : s->mark;
 	struct ns_ip_tx tx = dgram_tx(s, rt, dst, proto, bound_nic, o);
 	if (v4)
 		NS_STAT_INC(s->stack, icmp_ping_tx);
@@ -430,6 +432,8 @@ static ssize_t udp_xmit_at(struct udp_sock *u, const struct msghdr *m, size_t of
 		p->gso_type = PKT_GSO_UDP_L4;
 		p->gso_size = gso;
 	}
+	p->priority = o && o->prio >= 0 ? (uint32_t)o->prio : (uint32_t)s->priority;
+	p->mark = o && o->mark >= 0 ? (uint32_t)o->mark : s->mark;
 
 	struct ns_ip_tx tx = dgram_tx(s, rt, dst, IPPROTO_UDP_, bound_nic, o);
 	NS_STAT_INC(st, udp_tx);
@@ -603,8 +607,9 @@ static int cmsg_int(const struct cmsghdr *c, int *v)
 /*
  * A send's control messages, as Linux's udp_sendmsg reads them after the
  * destination and before the route: SOL_UDP's UDP_SEGMENT (udp_cmsg_send);
- * SOL_SOCKET's (__sock_cmsg_send: taken, nothing here acts on a mark, a
- * priority, a departure time or a stamping request); then by the
+ * SOL_SOCKET's (__sock_cmsg_send: SO_PRIORITY and SO_MARK go with the
+ * datagram, as the socket's would; nothing here acts on a departure time
+ * or a stamping request); then by the
  * destination's family IPv4's (ip_cmsg_send: IP_PKTINFO's source and
  * interface, IP_TTL, IP_TOS, IP_PROTOCOL) or IPv6's
  * (ip6_datagram_send_ctl: IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS,
@@ -645,6 +650,11 @@ static int send_cmsgs(const struct udp_sock *u, const struct msghdr *m, const st
 			if (c->cmsg_type == SO_TIMESTAMPING_OLD || c->cmsg_type == SO_TIMESTAMPING_NEW) {
 				o->has_ts = 1;
 				memcpy(&o->ts_flags, CMSG_DATA(c), sizeof(o->ts_flags));
+			}
+			if (c->cmsg_type == SO_PRIORITY || c->cmsg_type == SO_MARK) {
+				uint32_t x; /* (its size checked) */
+				memcpy(&x, CMSG_DATA(c), sizeof(x));
+				*(c->cmsg_type == SO_PRIORITY ? &o->prio : &o->mark) = x;
 			}
 			continue;
 		}
@@ -953,6 +963,16 @@ void udp_put_cmsgs(struct ns_socket *s, const struct pkt *p, struct msghdr *m)
 		/* Linux's sock_recv_drops: the drops before this datagram */
 		uint32_t d = (uint32_t)p->cookie;
 		ns_cmsg_put(m, &used, SOL_SOCKET, SO_RXQ_OVFL, &d, sizeof(d));
+	}
+	/* Linux's __sock_recv_cmsgs: the sender's mark and priority, which
+	 * the packet kept over loopback (pkt.mark, pkt.priority) */
+	if (s->opts6 & NS_SO_RCVMARK) {
+		uint32_t mk = p->mark;
+		ns_cmsg_put(m, &used, SOL_SOCKET, SO_MARK, &mk, sizeof(mk));
+	}
+	if (s->opts & NS_SO_RCVPRIORITY) {
+		uint32_t pr = p->priority;
+		ns_cmsg_put(m, &used, SOL_SOCKET, SO_PRIORITY, &pr, sizeof(pr));
 	}
 	/* (raw sockets share this: only a UDP socket has UDP_GRO) */
 	if (s->type == SOCK_DGRAM && udp_sk(s)->gro && p->gso_type == PKT_GSO_UDP_L4) {
@@ -1300,6 +1320,7 @@ static void udp_info(struct ns_socket *s, struct ns_sock_info *out)
 	out->lport = u->lport;
 	out->rport = u->rport;
 	out->rx_queue = (uint32_t)u->rq.bytes;
+	out->drops = u->drops;
 }
 
 static void udp_destroy(struct ns_socket *s)
@@ -1481,6 +1502,8 @@ static struct pkt *gso_segment(const struct pkt *p, uint32_t off, uint32_t n)
 	q->ip_proto = p->ip_proto;
 	q->nic = p->nic;
 	q->tstamp = p->tstamp;
+	q->priority = p->priority;
+	q->mark = p->mark;
 	pkt_pull(q, hlen);
 	return q;
 }

@@ -264,6 +264,7 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	tp->sk.sndbuf = lp->sk.sndbuf;
 	tp->sk.ttl = lp->sk.ttl;
 	tp->sk.tos = lp->sk.tos;
+	tp->sk.mark = lp->sk.mark; /* (but not the priority: Linux's child starts at 0) */
 	tp->sk.hoplimit6 = lp->sk.hoplimit6;
 	tp->sk.tclass6 = lp->sk.tclass6;
 	tp->sk.mc_hops6 = lp->sk.mc_hops6;

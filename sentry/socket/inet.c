@@ -802,6 +802,34 @@ static void inet_release(struct sock *s)
 	free(is);
 }
 
+/* SO_MEMINFO of a netstack socket: its buffer sizes (the netstack's, which
+ * TCP sizes as Linux does), the bytes queued to read, TCP's bytes not yet
+ * acknowledged, UDP's drops. Nothing waits in a device queue after a send
+ * here (a packet leaves, or loops back, before the call returns), so the
+ * memory written and not yet sent (Linux's wmem_alloc) is 0, as Linux's
+ * is once loopback has taken a packet; no memory is reserved ahead
+ * (forward alloc), and no packet waits on a socket lock (backlog). */
+static void inet_meminfo(struct sock *s, uint32_t *mem)
+{
+	struct ns_socket *ns = I(s)->ns;
+	struct ns_sock_info si;
+	int v;
+	socklen_t l = sizeof(v);
+	if (ns_getsockopt(ns, SOL_SOCKET, SO_RCVBUF, &v, &l) == 0)
+		mem[SOCK_MEM_RCVBUF] = (uint32_t)v;
+	l = sizeof(v);
+	if (ns_getsockopt(ns, SOL_SOCKET, SO_SNDBUF, &v, &l) == 0)
+		mem[SOCK_MEM_SNDBUF] = (uint32_t)v;
+	if (ns_socket_info(ns, &si) < 0)
+		return;
+	mem[SOCK_MEM_RMEM_ALLOC] = si.rx_queue;
+	if (s->type == SOCK_STREAM && si.state != TCP_LISTEN)
+		mem[SOCK_MEM_WMEM_QUEUED] = si.tx_queue;
+	else if (s->type == SOCK_STREAM)
+		mem[SOCK_MEM_RMEM_ALLOC] = 0; /* (a listener's rx_queue counts connections) */
+	mem[SOCK_MEM_DROPS] = si.drops;
+}
+
 static const struct sock_ops inet_ops = {
 	.bind = inet_bind,
 	.connect = inet_connect,
@@ -817,6 +845,7 @@ static const struct sock_ops inet_ops = {
 	.ioctl = inet_ioctl,
 	.linger = inet_linger,
 	.release = inet_release,
+	.meminfo = inet_meminfo,
 };
 
 /* ---- the stack ---- */

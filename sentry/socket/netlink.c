@@ -1033,6 +1033,13 @@ static void nl_release(struct sock *s)
 	free(n);
 }
 
+/* SO_MEMINFO: a reply counts in its reader's memory until read, as
+ * Linux's netlink charges it (skb_set_owner_r) */
+static void nl_meminfo(struct sock *s, uint32_t *mem)
+{
+	mem[SOCK_MEM_RMEM_ALLOC] = (uint32_t)N(s)->qbytes;
+}
+
 static const struct sock_ops nl_ops = {
 	.bind = nl_bind,
 	.connect = nl_connect,
@@ -1045,4 +1052,5 @@ static const struct sock_ops nl_ops = {
 	.poll = nl_poll,
 	.ioctl = nl_ioctl,
 	.release = nl_release,
+	.meminfo = nl_meminfo,
 };

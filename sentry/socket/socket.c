@@ -295,6 +295,8 @@ static int *kept_flag(struct sock_kept *k, int name)
 		return &k->rcvmark;
 	case SO_PASSSEC:
 		return &k->passsec;
+	case SO_RCVPRIORITY:
+		return &k->rcvpriority;
 	default:
 		return NULL;
 	}
@@ -375,6 +377,12 @@ static int kept_set(struct sock *s, int name, const void *val, socklen_t len)
 			return -EINVAL;
 		k->userlocks = v;
 		return 0;
+	case SO_PASSPIDFD:
+	case SO_PASSRIGHTS:
+		/* Linux 6.18: unix sockets' only (unix.c answers for them) */
+		if ((e = get_int(val, len, &v)))
+			return e;
+		return -EOPNOTSUPP;
 	default:
 		if (kept_flag(k, name)) {
 			if ((e = get_int(val, len, &v)))
@@ -592,8 +600,14 @@ static uint64_t sock_cookie(struct sock *s)
 static int kept_get(struct sock *s, struct task *t, int name, void *val, socklen_t *len)
 {
 	struct sock_kept *k = &s->kept;
-	if (kept_flag(k, name))
-		return put_int(val, len, *kept_flag(k, name));
+	if (kept_flag(k, name)) {
+		/* (Linux copies what a short length holds of the int) */
+		int v = *kept_flag(k, name);
+		if (*len > (socklen_t)sizeof(v))
+			*len = sizeof(v);
+		memcpy(val, &v, *len);
+		return 0;
+	}
 	switch (name) {
 	case SO_INCOMING_CPU:
 		return put_int(val, len, k->incoming_cpu);
@@ -641,6 +655,9 @@ static int kept_get(struct sock *s, struct task *t, int name, void *val, socklen
 	}
 	case SO_BUF_LOCK:
 		return put_int(val, len, k->userlocks);
+	case SO_PASSPIDFD:
+	case SO_PASSRIGHTS:
+		return -EOPNOTSUPP; /* (as set) */
 	case SO_PEERGROUPS:
 	case SO_PEERPIDFD:
 		/* a peer's credentials come with a unix connection only
@@ -729,6 +746,20 @@ int sock_getsockopt_common(struct sock *s, struct task *t, int name, void *val, 
 		return put_int(val, len, s->rcvlowat ? s->rcvlowat : 1);
 	case SO_PEEK_OFF:
 		return -EOPNOTSUPP; /* (as set: unix.c keeps its own) */
+	case SO_MEMINFO: {
+		/* Linux copies as much of the array as the length asks for
+		 * (none for 0, part of a counter for a length not a multiple
+		 * of 4) and says how much */
+		uint32_t mem[SOCK_MEM_VARS] = { 0 };
+		mem[SOCK_MEM_RCVBUF] = (uint32_t)s->rcvbuf;
+		mem[SOCK_MEM_SNDBUF] = (uint32_t)s->sndbuf;
+		if (s->ops->meminfo)
+			s->ops->meminfo(s, mem);
+		if (*len > (socklen_t)sizeof(mem))
+			*len = sizeof(mem);
+		memcpy(val, mem, *len);
+		return 0;
+	}
 	default:
 		return kept_get(s, t, name, val, len);
 	}

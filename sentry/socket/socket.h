@@ -30,6 +30,11 @@ struct kmsg {
 	int nfds;
 	int has_cred;		 /* SCM_CREDENTIALS */
 	struct ucred cred;
+	/* out: SCM_PIDFD (SO_PASSPIDFD): a pidfd of the sender's process,
+	 * named by its pid and start time as a pidfd names one */
+	int has_pidfd;
+	pid_t pidfd_pid;
+	uint64_t pidfd_start;
 	int flags;		 /* out: MSG_TRUNC, MSG_CTRUNC */
 	size_t full_len;	 /* out: datagram length before truncation */
 	/* Protocol control messages (IP_PKTINFO, IP_TOS, ...), already in
@@ -60,6 +65,9 @@ struct sock_ops {
 	 * makes close wait, 0 lets it go on. Optional. */
 	int (*linger)(struct sock *s, struct task *t, struct waitq **wq, uint64_t *timeout_ns);
 	void (*release)(struct sock *s);
+	/* SO_MEMINFO: the family's counters (SOCK_MEM_*) over the buffer
+	 * sizes socket.c put in. Optional: none, all 0. */
+	void (*meminfo)(struct sock *s, uint32_t *mem);
 };
 
 /* SO_RCVTIMEO/SO_SNDTIMEO are kept as Linux keeps them: a zero timeval
@@ -71,12 +79,14 @@ struct sock_ops {
  * the sandbox acts on, kept and read back with Linux's checks
  * (sock_setsockopt_common): there is no device to skip the frame check
  * sequence for (SO_NOFCS; SO_NO_CHECK is kept here for unix and netlink
- * sockets, inet ones have the netstack's, on which UDP acts), no Wi-Fi status, no
- * device queue to busy-poll, no pacing queueing discipline, no marks on
- * received packets (SO_RCVMARK), no departure-time scheduling (SO_TXTIME),
- * no flow rehash; SO_INCOMING_CPU is the value set (Linux's also follows
- * the CPU that last received, which the sandbox does not have). An
- * accepted socket starts with its listener's. */
+ * sockets, inet ones have the netstack's, on which UDP acts), no Wi-Fi
+ * status, no device queue to busy-poll, no pacing queueing discipline, no
+ * departure-time scheduling (SO_TXTIME), no flow rehash; SO_INCOMING_CPU is
+ * the value set (Linux's also follows the CPU that last received, which the
+ * sandbox does not have). SO_RCVMARK and SO_RCVPRIORITY are kept here for
+ * the sockets outside the netstack, whose messages have no mark or
+ * priority on Linux either (an inet socket's are the netstack's, whose
+ * datagrams carry both). An accepted socket starts with its listener's. */
 struct sock_kept {
 	int no_check, wifi_status, nofcs, prefer_busy_poll, rcvmark;
 	int incoming_cpu; /* -1: none */
@@ -85,6 +95,7 @@ struct sock_kept {
 	uint32_t txtime_clock, txtime_flags;
 	int bindtoindex;  /* SO_BINDTOIFINDEX of a socket outside the netstack (unix) */
 	int passsec;	  /* SO_PASSSEC (unix, netlink) */
+	int rcvpriority;  /* SO_RCVPRIORITY of a socket outside the netstack */
 	int userlocks;	  /* SO_BUF_LOCK: SOCK_SNDBUF_LOCK, SOCK_RCVBUF_LOCK (also set by SO_SNDBUF, SO_RCVBUF) */
 	uint64_t cookie;  /* SO_COOKIE, given at the first read (0: not yet) */
 };
@@ -92,6 +103,36 @@ struct sock_kept {
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77 /* (linux/socket.h's; older glibc lacks it) */
 #endif
+
+#ifndef SO_MEMINFO
+#define SO_MEMINFO 55
+#endif
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#endif
+#ifndef SCM_PIDFD
+#define SCM_PIDFD 0x04
+#endif
+#ifndef SO_RCVPRIORITY
+#define SO_RCVPRIORITY 82
+#endif
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83
+#endif
+
+/* SO_MEMINFO's array (Linux's SK_MEMINFO_*, linux/sock_diag.h) */
+enum {
+	SOCK_MEM_RMEM_ALLOC,
+	SOCK_MEM_RCVBUF,
+	SOCK_MEM_WMEM_ALLOC,
+	SOCK_MEM_SNDBUF,
+	SOCK_MEM_FWD_ALLOC,
+	SOCK_MEM_WMEM_QUEUED,
+	SOCK_MEM_OPTMEM,
+	SOCK_MEM_BACKLOG,
+	SOCK_MEM_DROPS,
+	SOCK_MEM_VARS
+};
 
 #define SOCK_SNDBUF_LOCK 1 /* (Linux's values, which SO_BUF_LOCK reads and writes) */
 #define SOCK_RCVBUF_LOCK 2

@@ -2,8 +2,9 @@
  * AF_UNIX sockets, entirely inside the sentry (unix(7)): SOCK_STREAM,
  * SOCK_SEQPACKET and SOCK_DGRAM; socketpair; path names (a socket inode in
  * the sandbox's VFS) and abstract names (a sentry-wide table); autobind;
- * SCM_RIGHTS (the sentry's own open files travel with the message) and
- * SCM_CREDENTIALS; SO_PEERCRED and SO_PASSCRED.
+ * SCM_RIGHTS (the sentry's own open files travel with the message),
+ * SCM_CREDENTIALS and SCM_PIDFD; SO_PEERCRED, SO_PASSCRED, SO_PASSPIDFD,
+ * SO_PASSRIGHTS.
  *
  * Data sits on the receiver's queue as buffers ("skbs"); a sender may add
  * while the receiver's queued bytes stay under its receive buffer size,
@@ -47,9 +48,15 @@ struct skb {
 	struct file **fds;
 	int nfds;
 	struct ucred cred;
+	uint64_t pid_start; /* the start time of cred.pid's process (SCM_PIDFD) */
 	struct sockaddr_un from;
 	socklen_t fromlen;
 	int peeked; /* an empty datagram a peek returned (ns_peek_off_passes) */
+	/* the sender, charged for the buffer until it is read (Linux's
+	 * skb_set_owner_w: a unix message counts in its sender's write
+	 * memory, SO_MEMINFO's, not the receiver's read memory): a
+	 * reference, which keeps a closed sender's counter until then */
+	struct usock *owner;
 };
 
 struct usock {
@@ -72,9 +79,13 @@ struct usock {
 	socklen_t addrlen;	/* 0: unbound */
 	struct inode *bound;	/* path name: its inode */
 	int passcred;
+	int passpidfd;	/* SO_PASSPIDFD: SCM_PIDFD on every message read */
+	int passrights; /* SO_PASSRIGHTS (on unless turned off): off, a sender of descriptors gets EPERM */
+	size_t wmem;	/* bytes of ours in receivers' queues, unread (skb.owner) */
 	struct ucred owncred;	/* recorded at bind: what connectors see */
 	struct ucred peercred;
 	int has_peercred;
+	uint64_t own_start, peer_start; /* their processes' start times (SO_PEERPIDFD) */
 	/* the supplementary groups of owncred's and peercred's task
 	 * (SO_PEERGROUPS) */
 	int nowngroups, npeergroups;
@@ -107,12 +118,25 @@ static void u_get(struct usock *u)
 	u->ref++;
 }
 
+static void u_put(struct usock *u);
+
+/* What a queued buffer charges its sender: its bytes and its header, so
+ * that an empty message counts too (Linux charges an skb's truesize). */
+static size_t skb_charge(const struct skb *b)
+{
+	return b->len + sizeof(*b);
+}
+
 static void skb_free(struct skb *b)
 {
 	for (int i = 0; i < b->nfds; i++)
 		file_put(b->fds[i]);
 	free(b->fds);
 	free(b->data);
+	if (b->owner) {
+		b->owner->wmem -= skb_charge(b);
+		u_put(b->owner);
+	}
 	free(b);
 }
 
@@ -145,6 +169,7 @@ static struct usock *u_alloc(int type, int protocol)
 	sock_init(&u->base, &unix_ops, AF_UNIX, type, protocol);
 	u->ref = 1;
 	u->peek_off = -1;
+	u->passrights = 1;
 	list_init(&u->rcvq);
 	list_init(&u->acceptq);
 	list_init(&u->alink);
@@ -200,6 +225,7 @@ static void set_cred(struct ucred *c, struct task *t)
 static void set_peer(struct usock *u, struct task *t)
 {
 	set_cred(&u->peercred, t);
+	u->peer_start = t->tg->start_ns;
 	u->npeergroups = t->cred.ngroups;
 	memcpy(u->peergroups, t->cred.groups, sizeof(gid_t) * (size_t)t->cred.ngroups);
 	u->has_peercred = 1;
@@ -303,6 +329,7 @@ static int u_bind(struct sock *s, struct task *t, const struct sockaddr *sa, soc
 	if (u->addrlen)
 		return -EINVAL; /* already bound */
 	set_cred(&u->owncred, t);
+	u->own_start = t->tg->start_ns;
 	u->nowngroups = t->cred.ngroups;
 	memcpy(u->owngroups, t->cred.groups, sizeof(gid_t) * (size_t)t->cred.ngroups);
 	if (len == sizeof(sa_family_t))
@@ -420,12 +447,13 @@ static int u_connect(struct sock *s, struct task *t, const struct sockaddr *sa, 
 		u->state = US_UNCONN;
 		return 0;
 	}
-	/* Linux: SO_PASSCRED names the socket before the peer is looked
-	 * up, so a connect that fails leaves it bound all the same. */
+	/* Linux: SO_PASSCRED (or SO_PASSPIDFD) names the socket before the
+	 * peer is looked up, so a connect that fails leaves it bound all the
+	 * same. */
 	int bad = addr_check(sa, len);
 	if (bad)
 		return bad;
-	if (!u->addrlen && u->passcred)
+	if (!u->addrlen && (u->passcred || u->passpidfd))
 		autobind(u);
 	struct usock *srv;
 	int e = lookup_addr(t, sa, len, u->base.type, &srv);
@@ -464,11 +492,15 @@ static int u_connect(struct sock *s, struct task *t, const struct sockaddr *sa, 
 	/* SO_PEERCRED: the client sees the listener's credentials, the
 	 * accepted socket the client's, both as of connect(). */
 	u->peercred = srv->owncred;
+	u->peer_start = srv->own_start;
 	u->npeergroups = srv->nowngroups;
 	memcpy(u->peergroups, srv->owngroups, sizeof(srv->owngroups));
 	u->has_peercred = 1;
 	set_peer(emb, t);
+	/* Linux: the listener's SO_PASS* flags, no others */
 	emb->passcred = srv->passcred;
+	emb->passpidfd = srv->passpidfd;
+	emb->passrights = srv->passrights;
 	emb->listener = srv;
 	u_get(emb); /* the accept queue's reference */
 	list_add_tail(&emb->alink, &srv->acceptq);
@@ -527,10 +559,22 @@ static ssize_t enqueue_at(struct usock *to, struct usock *from, struct task *t, 
 		m->fds = NULL;
 		m->nfds = 0;
 	}
-	if (m->has_cred)
+	/* SCM_PIDFD names the process of the credentials' pid, a forged
+	 * one included (Linux looks it up at the send) */
+	b->pid_start = t->tg->start_ns;
+	if (m->has_cred) {
 		b->cred = m->cred;
-	else
+		struct thread_group *g = b->cred.pid != t->tg->tgid ? tg_lookup(t->k, b->cred.pid) : NULL;
+		if (g)
+			b->pid_start = g->start_ns;
+	} else {
 		set_cred(&b->cred, t);
+	}
+	if (from) {
+		u_get(from);
+		b->owner = from;
+		from->wmem += skb_charge(b);
+	}
 	if (from && from->addrlen) {
 		b->from = from->addr;
 		b->fromlen = from->addrlen;
@@ -628,6 +672,10 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 		struct usock *p = u->peer;
 		if (u->snd_shut || !p || p->rcv_shut)
 			return -EPIPE;
+		/* SO_PASSRIGHTS off: Linux refuses the whole message (a
+		 * stream's empty one sends nothing, so nothing is refused) */
+		if (m->nfds && !p->passrights && (m->len || u->base.type == SOCK_SEQPACKET))
+			return -EPERM;
 		if (u->base.type == SOCK_SEQPACKET) {
 			if (m->len > (size_t)p->base.rcvbuf)
 				return -EMSGSIZE;
@@ -664,7 +712,7 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 	struct usock *to = NULL;
 	if (!m->addrlen && !u->peer)
 		return -ENOTCONN;
-	if (!u->addrlen && u->passcred)
+	if (!u->addrlen && (u->passcred || u->passpidfd))
 		autobind(u); /* (before the lookup, as connect) */
 	if (m->addrlen) {
 		int e = lookup_addr(t, (struct sockaddr *)&m->addr, m->addrlen, SOCK_DGRAM, &to);
@@ -685,6 +733,8 @@ static ssize_t u_sendmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 		return -EPERM;
 	if (to->rcv_shut)
 		return -EPIPE;
+	if (m->nfds && !to->passrights)
+		return -EPERM;
 	if (m->len > (size_t)to->base.rcvbuf)
 		return -EMSGSIZE;
 	if (room(to) < m->len && to->rcvq_bytes) {
@@ -701,6 +751,13 @@ static int fds_attach(struct kmsg *m, struct skb *b)
 	b->fds = NULL;
 	b->nfds = 0;
 	return 0;
+}
+
+/* Linux's unix_skb_scm_eq: one writer's credentials (and process) */
+static int same_writer(const struct skb *a, const struct skb *b)
+{
+	return a->cred.pid == b->cred.pid && a->pid_start == b->pid_start && a->cred.uid == b->cred.uid &&
+	       a->cred.gid == b->cred.gid;
 }
 
 /* recv(MSG_OOB) on a stream (Linux's unix_stream_recv_urg): the
@@ -818,9 +875,20 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 			return 0;
 		return -EAGAIN;
 	}
-	if (u->passcred) {
-		m->has_cred = 1;
+	if (u->passcred || u->passpidfd) {
+		/* The writer, in m for either message (the one asked for is
+		 * put). A stream read that has bytes already (MSG_WAITALL's
+		 * next round, m as the last left it) ends where another
+		 * writer's bytes begin, short, as Linux's. */
+		if ((flags & MSG_SENTRY_MORE) && u->base.type == SOCK_STREAM && (m->has_cred || m->has_pidfd) &&
+		    (m->cred.pid != b->cred.pid || m->cred.uid != b->cred.uid || m->cred.gid != b->cred.gid ||
+		     m->pidfd_start != b->pid_start))
+			return 0;
+		m->has_cred = u->passcred;
+		m->has_pidfd = u->passpidfd;
 		m->cred = b->cred;
+		m->pidfd_pid = b->cred.pid;
+		m->pidfd_start = b->pid_start;
 	}
 	if (b->fromlen && !conn_oriented(u)) {
 		memcpy(&m->addr, &b->from, b->fromlen);
@@ -878,6 +946,7 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 	size_t done = 0;
 	int passed = 0;
 	struct skb *oob_data = b == u->oob && &b->link != u->rcvq.next ? b : NULL;
+	struct skb *first = NULL;
 	struct list *l = &b->link;
 	while (done < m->len && l != &u->rcvq) {
 		b = list_entry(l, struct skb, link);
@@ -900,6 +969,12 @@ static ssize_t u_recvmsg(struct sock *s, struct task *t, struct kmsg *m, int fla
 		}
 		if (b->nfds && done)
 			break;
+		/* Linux: a reader that asks who wrote (SO_PASSCRED,
+		 * SO_PASSPIDFD) never gets two writers' bytes in one read */
+		if (done && (u->passcred || u->passpidfd) && !same_writer(first, b))
+			break;
+		if (!first)
+			first = b;
 		size_t avail = b->len - b->off - skip;
 		size_t n = m->len - done < avail ? m->len - done : avail;
 		memcpy(m->data + done, b->data + b->off + skip, n);
@@ -1120,13 +1195,17 @@ static int u_setsockopt(struct sock *s, struct task *t, int level, int name, con
 	default:
 		break;
 	}
-	if (name == SO_PASSCRED || name == SO_PEEK_OFF) {
+	if (name == SO_PASSCRED || name == SO_PASSPIDFD || name == SO_PASSRIGHTS || name == SO_PEEK_OFF) {
 		int v;
 		if (len < (socklen_t)sizeof(int))
 			return -EINVAL;
 		memcpy(&v, val, sizeof(v));
 		if (name == SO_PASSCRED)
 			u->passcred = !!v;
+		else if (name == SO_PASSPIDFD)
+			u->passpidfd = !!v;
+		else if (name == SO_PASSRIGHTS)
+			u->passrights = !!v;
 		else
 			u->peek_off = v; /* any value: every negative one is off */
 		return 0;
@@ -1156,14 +1235,12 @@ static int u_getsockopt(struct sock *s, struct task *t, int level, int name, voi
 	}
 	case SO_PEERPIDFD: {
 		/* a new pidfd of the peer's process (Linux 6.5+): ENODATA
-		 * without a peer, ESRCH once it is gone; the number copied as
-		 * the length allows */
+		 * without a peer; once the process is gone, a pidfd of it all
+		 * the same (Linux 6.18's, whose Pid is -1); the number copied
+		 * as the length allows */
 		if (!u->has_peercred || (conn_oriented(u) && u->state != US_CONNECTED))
 			return -ENODATA;
-		struct task *p = task_lookup(t->k, u->peercred.pid);
-		if (!p || p->tg->tgid != u->peercred.pid || p->tg->state == TG_DEAD)
-			return -ESRCH;
-		long fd = pidfd_install(t, p->tg, 0);
+		long fd = pidfd_install_id(t, u->peercred.pid, u->peer_start, 0);
 		if (fd < 0)
 			return (int)fd;
 		int pidfd = (int)fd;
@@ -1191,6 +1268,12 @@ static int u_getsockopt(struct sock *s, struct task *t, int level, int name, voi
 	}
 	case SO_PASSCRED:
 		v = u->passcred;
+		break;
+	case SO_PASSPIDFD:
+		v = u->passpidfd;
+		break;
+	case SO_PASSRIGHTS:
+		v = u->passrights;
 		break;
 	case SO_ACCEPTCONN:
 		v = u->state == US_LISTEN;
@@ -1314,6 +1397,16 @@ static void u_release(struct sock *s)
 	u_put(u);
 }
 
+/* SO_MEMINFO: Linux charges a message to its sender until it is read
+ * (skb.owner), so a receiver's read memory stays 0 and a sender's write
+ * memory counts what it has queued; nothing is reserved ahead, nothing
+ * waits on a lock, and a unix socket drops nothing (a sender waits). */
+static void u_meminfo(struct sock *s, uint32_t *mem)
+{
+	struct usock *u = U(s);
+	mem[SOCK_MEM_WMEM_ALLOC] = (uint32_t)u->wmem;
+}
+
 static const struct sock_ops unix_ops = {
 	.bind = u_bind,
 	.connect = u_connect,
@@ -1328,4 +1421,5 @@ static const struct sock_ops unix_ops = {
 	.poll = u_poll,
 	.ioctl = u_ioctl,
 	.release = u_release,
+	.meminfo = u_meminfo,
 };

@@ -83,12 +83,17 @@ static const struct file_ops pidfd_ops = {
 /* A new pidfd for tg, installed close-on-exec (always, as Linux). */
 long pidfd_install(struct task *t, struct thread_group *tg, unsigned flags)
 {
+	return pidfd_install_id(t, tg->tgid, tg->start_ns, flags);
+}
+
+long pidfd_install_id(struct task *t, pid_t pid, uint64_t start_ns, unsigned flags)
+{
 	struct pidfd *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->k = t->k;
-	p->pid = tg->tgid;
-	p->start_ns = tg->start_ns;
+	p->pid = pid;
+	p->start_ns = start_ns;
 	struct file *f = file_anon(t->k->vfs, &pidfd_ops, O_RDWR | (flags & O_NONBLOCK), p, 0600);
 	if (!f) {
 		free(p);

@@ -671,6 +671,30 @@ long sock_writev(struct task *t, struct file *f, struct uiter *it)
 	return send_sock(t, f, sock_of(f), it, &mh, 0);
 }
 
+/* Linux's put_cmsg: one control message at *used in buf (room bytes):
+ * cut to what is left when it does not fit (its length says so, and
+ * MSG_CTRUNC), none when not even a header fits. */
+static void put_cmsg(char *buf, size_t room, size_t *used, struct msghdr *mh, int level, int type,
+		     const void *data, size_t dl)
+{
+	size_t left = room - *used, cl = CMSG_LEN(dl), sp = CMSG_SPACE(dl);
+	if (left < sizeof(struct cmsghdr)) {
+		mh->msg_flags |= MSG_CTRUNC;
+		return;
+	}
+	if (left < cl) {
+		mh->msg_flags |= MSG_CTRUNC;
+		cl = left;
+	}
+	struct cmsghdr c = { .cmsg_len = cl, .cmsg_level = level, .cmsg_type = type };
+	memcpy(buf + *used, &c, sizeof(c));
+	memcpy(buf + *used + CMSG_LEN(0), data, cl - CMSG_LEN(0));
+	*used += sp < left ? sp : left;
+}
+
+/* The control messages of a read, in Linux's order: the family's own
+ * (timestamps, then the protocol's), SCM_CREDENTIALS, SCM_RIGHTS,
+ * SCM_PIDFD (scm_recv_unix). */
 static long put_cmsgs(struct task *t, struct kmsg *m, struct msghdr *mh, int flags)
 {
 	size_t room = mh->msg_controllen, used = 0;
@@ -678,70 +702,51 @@ static long put_cmsgs(struct task *t, struct kmsg *m, struct msghdr *mh, int fla
 	if (room > sizeof(buf))
 		room = sizeof(buf);
 	memset(buf, 0, room);
-	struct msghdr k = { .msg_control = buf, .msg_controllen = room };
-	struct cmsghdr *c = room >= sizeof(struct cmsghdr) ? CMSG_FIRSTHDR(&k) : NULL;
 	if (m->ctllen) {
-		/* Already laid out by the family, first (Linux: a unix
-		 * socket's timestamp before its credentials and descriptors):
-		 * copy what fits; Linux's put_cmsg writes of the first that
-		 * does not fit as much as the room takes, its header's length
-		 * cut to it, when a header fits, and sets CTRUNC. */
 		struct msghdr src = { .msg_control = m->ctl, .msg_controllen = m->ctllen };
-		for (struct cmsghdr *sc = CMSG_FIRSTHDR(&src); sc; sc = CMSG_NXTHDR(&src, sc)) {
-			size_t sp = CMSG_SPACE(sc->cmsg_len - CMSG_LEN(0));
-			if (used + sc->cmsg_len > room) {
-				mh->msg_flags |= MSG_CTRUNC;
-				if (room - used >= sizeof(struct cmsghdr)) {
-					memcpy(buf + used, sc, room - used);
-					((struct cmsghdr *)(buf + used))->cmsg_len = room - used;
-					used = room;
-				}
-				break;
-			}
-			memcpy(buf + used, sc, sc->cmsg_len);
-			used += used + sp <= room ? sp : sc->cmsg_len;
-		}
+		for (struct cmsghdr *sc = CMSG_FIRSTHDR(&src); sc; sc = CMSG_NXTHDR(&src, sc))
+			put_cmsg(buf, room, &used, mh, sc->cmsg_level, sc->cmsg_type, CMSG_DATA(sc),
+				 sc->cmsg_len - CMSG_LEN(0));
 	}
-	c = used + sizeof(struct cmsghdr) <= room ? (struct cmsghdr *)(buf + used) : NULL;
 	if (m->has_cred) {
-		if (c && used + CMSG_SPACE(sizeof(struct ucred)) <= room) {
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_CREDENTIALS;
-			c->cmsg_len = CMSG_LEN(sizeof(struct ucred));
-			struct ucred cr = m->cred;
-			cr.uid = uid_to_user(t, cr.uid);
-			cr.gid = gid_to_user(t, cr.gid);
-			memcpy(CMSG_DATA(c), &cr, sizeof(cr));
-			used += CMSG_SPACE(sizeof(struct ucred));
-			c = used + sizeof(struct cmsghdr) <= room ? (struct cmsghdr *)(buf + used) : NULL;
-		} else {
-			mh->msg_flags |= MSG_CTRUNC;
-		}
+		struct ucred cr = m->cred;
+		cr.uid = uid_to_user(t, cr.uid);
+		cr.gid = gid_to_user(t, cr.gid);
+		put_cmsg(buf, room, &used, mh, SOL_SOCKET, SCM_CREDENTIALS, &cr, sizeof(cr));
 	}
 	if (m->nfds) {
+		/* as many descriptors as fit, none cut (Linux's scm_detach_fds) */
 		int fit = 0;
-		if (c && room - used >= CMSG_LEN(sizeof(int)))
+		if (room - used > CMSG_LEN(0))
 			fit = (int)((room - used - CMSG_LEN(0)) / sizeof(int));
 		if (fit > m->nfds)
 			fit = m->nfds;
 		int got = 0;
-		for (int i = 0; i < fit; i++) {
+		int fds[253];
+		for (int i = 0; i < fit && i < 253; i++) {
 			int fd = fd_install(t, m->fds[i], (flags & MSG_CMSG_CLOEXEC) != 0, 0);
 			if (fd < 0)
 				break;
-			memcpy(CMSG_DATA(c) + (size_t)got * sizeof(int), &fd, sizeof(int));
-			got++;
+			fds[got++] = fd;
 		}
-		if (got) {
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN((size_t)got * sizeof(int));
-			used += CMSG_SPACE((size_t)got * sizeof(int));
-			if (used > room)
-				used = room;
-		}
+		if (got)
+			put_cmsg(buf, room, &used, mh, SOL_SOCKET, SCM_RIGHTS, fds, (size_t)got * sizeof(int));
 		if (got < m->nfds)
 			mh->msg_flags |= MSG_CTRUNC;
+	}
+	if (m->has_pidfd) {
+		/* Linux's scm_pidfd_recv: a whole message's room or none (not
+		 * the padding after it), then a new pidfd, close-on-exec
+		 * whatever MSG_CMSG_CLOEXEC says, as pidfd_open's */
+		if (room - used < CMSG_LEN(sizeof(int))) {
+			mh->msg_flags |= MSG_CTRUNC;
+		} else {
+			long fd = pidfd_install_id(t, m->pidfd_pid, m->pidfd_start, 0);
+			if (fd >= 0) {
+				int pfd = (int)fd;
+				put_cmsg(buf, room, &used, mh, SOL_SOCKET, SCM_PIDFD, &pfd, sizeof(pfd));
+			}
+		}
 	}
 	if (used && copy_to_user(t, (uint64_t)mh->msg_control, buf, used))
 		return -EFAULT;
@@ -840,7 +845,9 @@ again:
 			goto again;
 		}
 	}
-	mh->msg_flags = m.flags;
+	/* (Linux's ___sys_recvmsg starts the flags from the call's
+	 * MSG_CMSG_CLOEXEC) */
+	mh->msg_flags = m.flags | (flags & MSG_CMSG_CLOEXEC);
 	if (mh->msg_name) {
 		socklen_t alen = m.addrlen;
 		size_t k = mh->msg_namelen < alen ? mh->msg_namelen : alen;
@@ -850,7 +857,7 @@ again:
 		}
 		mh->msg_namelen = alen;
 	}
-	if (mh->msg_control || m.nfds || m.has_cred || m.ctllen) {
+	if (mh->msg_control || m.nfds || m.has_cred || m.has_pidfd || m.ctllen) {
 		if (!mh->msg_control)
 			mh->msg_controllen = 0;
 		r = put_cmsgs(t, &m, mh, flags);

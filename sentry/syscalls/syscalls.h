@@ -113,6 +113,10 @@ long do_clone(struct task *t, const struct clone_req *req);
 
 /* pidfds (sys_pidfd.c) */
 long pidfd_install(struct task *t, struct thread_group *tg, unsigned flags);
+/* The same for the process of that pid and start time, which may have
+ * gone since (SCM_PIDFD names the sender of a message read later: Linux
+ * gives a pidfd of a process that exited all the same). */
+long pidfd_install_id(struct task *t, pid_t pid, uint64_t start_ns, unsigned flags);
 /* The live or zombie process a pidfd names (NULL once reaped); sets
  * *is_pidfd to whether f is a pidfd at all. */
 struct thread_group *pidfd_target(struct file *f, int *is_pidfd);

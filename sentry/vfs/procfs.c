@@ -32,6 +32,7 @@
 #include "../../platform/hostproc.h"
 #include "../kernel/kernel.h"
 #include "../socket/inet.h"
+#include "../syscalls/syscalls.h" /* (pidfd_target: a pidfd's fdinfo) */
 #include "ns/info.h"
 #include "ns/stack.h"
 
@@ -1674,6 +1675,11 @@ static int gen_fdinfo(struct pctx *c, pid_t pid, pid_t tid, int fd, FILE *out)
 	struct file *f = t->files->fds[fd].file;
 	fprintf(out, "pos:\t%" PRIu64 "\nflags:\t0%o\nmnt_id:\t%d\nino:\t%" PRIu64 "\n", f->pos,
 		f->flags | (t->files->fds[fd].cloexec ? O_CLOEXEC : 0), 0, f->inode ? f->inode->ino : 0);
+	/* a pidfd's process (Linux's pidfd_show_fdinfo): -1 once reaped */
+	int is_pidfd;
+	struct thread_group *tg = pidfd_target(f, &is_pidfd);
+	if (is_pidfd)
+		fprintf(out, "Pid:\t%d\nNSpid:\t%d\n", tg ? tg->tgid : -1, tg ? tg->tgid : -1);
 	return 0;
 }
 

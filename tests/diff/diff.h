@@ -201,4 +201,7 @@ void case_ip_options(void);
 /* rawcases.c */
 void case_raw_sockets(void);
 
+/* solcases.c */
+void case_socket_options_last(void);
+
 #endif

@@ -540,6 +540,7 @@ static const struct {
 	{ "ip6_options_rest", case_ip6_options_rest },
 	{ "ip_options", case_ip_options },
 	{ "raw_sockets", case_raw_sockets },
+	{ "socket_options_last", case_socket_options_last },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 
+#include "ns/info.h"
 #include "unit.h"
 
 static int bind_port(struct ns_socket *s, uint32_t ip, uint16_t port)
@@ -636,6 +637,128 @@ START_TEST(datagrams_to_ourselves_loop_back)
 }
 END_TEST
 
+/* The SO_PRIORITY control messages of one datagram read from s: the
+ * number of them (at most one expected), its value in *prio. */
+static int read_priority(struct ns_socket *s, uint32_t *prio)
+{
+	char buf[8], cb[128];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb, .msg_controllen = sizeof(cb) };
+	ck_assert_int_ge(ns_recvmsg(s, &m, 0), 0);
+	int n = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_PRIORITY) {
+			ck_assert_uint_eq(c->cmsg_len, CMSG_LEN(sizeof(*prio)));
+			memcpy(prio, CMSG_DATA(c), sizeof(*prio));
+			n++;
+		}
+	return n;
+}
+
+START_TEST(so_rcvpriority_and_so_rcvmark_read_the_senders_over_loopback)
+{
+	/* Linux 6.14+: a looped datagram keeps its sender's priority (the
+	 * socket's, a send's SO_PRIORITY message, or IP_TOS's), not the
+	 * receiver's */
+	struct ns_socket *srv = new_sock(0), *cli = new_sock(0);
+	ck_assert_int_eq(bind_port(srv, 0, 9310), 0);
+	uint32_t prio = 99;
+	ck_assert_int_eq(send_to(cli, IP4_ADDR(127, 0, 0, 1), 9310, "a", 1), 1);
+	fx_poll();
+	ck_assert_int_eq(read_priority(srv, &prio), 0); /* off: none */
+	int on = 1, off, v = 5;
+	ck_assert_int_eq(ns_setsockopt(srv, SOL_SOCKET, SO_RCVPRIORITY, &on, sizeof(on)), 0);
+	socklen_t len = sizeof(v);
+	ck_assert_int_eq(ns_getsockopt(srv, SOL_SOCKET, SO_RCVPRIORITY, &v, &len), 0);
+	ck_assert_int_eq(v, 1);
+	v = 5;
+	ck_assert_int_eq(ns_setsockopt(cli, SOL_SOCKET, SO_PRIORITY, &v, sizeof(v)), 0);
+	v = 3;
+	ck_assert_int_eq(ns_setsockopt(srv, SOL_SOCKET, SO_PRIORITY, &v, sizeof(v)), 0);
+	ck_assert_int_eq(send_to(cli, IP4_ADDR(127, 0, 0, 1), 9310, "b", 1), 1);
+	fx_poll();
+	ck_assert_int_eq(read_priority(srv, &prio), 1);
+	ck_assert_uint_eq(prio, 5);
+	/* a send's own */
+	char cb[CMSG_SPACE(sizeof(uint32_t))];
+	memset(cb, 0, sizeof(cb));
+	struct sockaddr_in to = fx_sin(IP4_ADDR(127, 0, 0, 1), 9310);
+	struct iovec iov = { "c", 1 };
+	struct msghdr m = { .msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = cb, .msg_controllen = sizeof(cb) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SO_PRIORITY;
+	c->cmsg_len = CMSG_LEN(sizeof(uint32_t));
+	uint32_t six = 6;
+	memcpy(CMSG_DATA(c), &six, sizeof(six));
+	ck_assert_int_eq(ns_sendmsg(cli, &m, 0), 1);
+	fx_poll();
+	ck_assert_int_eq(read_priority(srv, &prio), 1);
+	ck_assert_uint_eq(prio, 6);
+	/* SO_RCVMARK: the sender's mark, before the priority (Linux's
+	 * __sock_recv_cmsgs) */
+	ck_assert_int_eq(ns_setsockopt(srv, SOL_SOCKET, SO_RCVMARK, &on, sizeof(on)), 0);
+	v = 7;
+	ck_assert_int_eq(ns_setsockopt(cli, SOL_SOCKET, SO_MARK, &v, sizeof(v)), 0);
+	ck_assert_int_eq(send_to(cli, IP4_ADDR(127, 0, 0, 1), 9310, "m", 1), 1);
+	fx_poll();
+	{
+		char buf[8], cb2[128];
+		struct iovec io = { buf, sizeof(buf) };
+		struct msghdr mm = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = cb2, .msg_controllen = sizeof(cb2) };
+		ck_assert_int_eq(ns_recvmsg(srv, &mm, 0), 1);
+		struct cmsghdr *k = CMSG_FIRSTHDR(&mm);
+		ck_assert_ptr_nonnull(k);
+		ck_assert_int_eq(k->cmsg_type, SO_MARK);
+		uint32_t mk;
+		memcpy(&mk, CMSG_DATA(k), sizeof(mk));
+		ck_assert_uint_eq(mk, 7);
+		k = CMSG_NXTHDR(&mm, k);
+		ck_assert_ptr_nonnull(k);
+		ck_assert_int_eq(k->cmsg_type, SO_PRIORITY);
+	}
+	off = 0;
+	ck_assert_int_eq(ns_setsockopt(srv, SOL_SOCKET, SO_RCVMARK, &off, sizeof(off)), 0);
+	/* IP_TOS sets the priority (rt_tos2priority: low delay is 6) */
+	v = 0x10;
+	ck_assert_int_eq(ns_setsockopt(cli, IPPROTO_IP, IP_TOS, &v, sizeof(v)), 0);
+	ck_assert_int_eq(send_to(cli, IP4_ADDR(127, 0, 0, 1), 9310, "d", 1), 1);
+	fx_poll();
+	ck_assert_int_eq(read_priority(srv, &prio), 1);
+	ck_assert_uint_eq(prio, 6);
+	ns_close(srv);
+	ns_close(cli);
+}
+END_TEST
+
+START_TEST(socket_info_counts_the_drops_of_a_full_queue)
+{
+	/* SO_MEMINFO's drops and queued bytes (the sentry reads them here) */
+	struct ns_socket *s = new_sock(0);
+	int sz = 1;
+	ck_assert_int_eq(ns_setsockopt(s, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz)), 0);
+	ck_assert_int_eq(bind_port(s, 0, 9320), 0);
+	struct ns_sock_info si;
+	ck_assert_int_eq(ns_socket_info(s, &si), 0);
+	ck_assert_uint_eq(si.drops, 0);
+	ck_assert_uint_eq(si.rx_queue, 0);
+	static uint8_t d[1000];
+	for (int i = 0; i < 20; i++)
+		fx_inject(b_udp4(B_IP_PEER, 1, B_IP_STACK, 9320, d, sizeof(d)));
+	ck_assert_int_eq(ns_socket_info(s, &si), 0);
+	ck_assert_uint_gt(si.rx_queue, 0);
+	ck_assert_uint_gt(si.drops, 0);
+	int n = 0;
+	while (ns_recv(s, d, sizeof(d), MSG_DONTWAIT) == (ssize_t)sizeof(d))
+		n++;
+	ck_assert_int_eq((uint32_t)n + si.drops, 20);
+	ck_assert_int_eq(ns_socket_info(s, &si), 0);
+	ck_assert_uint_eq(si.rx_queue, 0);
+	ns_close(s);
+}
+END_TEST
+
 START_TEST(bad_checksum_and_lying_length_are_dropped_zero_checksum_accepted)
 {
 	struct ns_socket *s = new_sock(0);
@@ -1068,6 +1191,8 @@ Suite *udp_suite(void)
 	ADD_FX(s, full_receive_buffer_drops_and_counts);
 	ADD_FX(s, socket_bound_to_loopback_cannot_reach_other_hosts);
 	ADD_FX(s, datagrams_to_ourselves_loop_back);
+	ADD_FX(s, so_rcvpriority_and_so_rcvmark_read_the_senders_over_loopback);
+	ADD_FX(s, socket_info_counts_the_drops_of_a_full_queue);
 	ADD_FX(s, bad_checksum_and_lying_length_are_dropped_zero_checksum_accepted);
 	ADD_FX(s, msg_more_and_udp_cork_gather_one_datagram);
 	ADD_FX(s, shutdown_keeps_the_pending_datagram);

@@ -105,6 +105,7 @@ struct ns_sock_info {
 	uint16_t lport, rport;
 	uint32_t rx_queue;	/* bytes readable (TCP) / queued datagrams' bytes (UDP) */
 	uint32_t tx_queue;	/* bytes not yet acknowledged (TCP) */
+	uint32_t drops;		/* datagrams dropped at the socket (UDP: a full queue, a filter) */
 	uint8_t timer;		/* NS_SOCK_TIMER_* */
 	ns_time_t timer_expires; /* stack time, when timer != NONE */
 	uint32_t retransmits;

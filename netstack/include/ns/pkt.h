@@ -75,6 +75,10 @@ struct pkt {
 	struct ns_nic *nic;  /* input interface, or output interface */
 	ns_time_t tstamp;
 	uint64_t cookie;     /* free for the current holder (e.g. frag offset) */
+	/* Linux's skb->priority and skb->mark: the sending socket's
+	 * SO_PRIORITY and SO_MARK (or its send's), which a packet looped
+	 * back keeps (SO_RCVPRIORITY, SO_RCVMARK) */
+	uint32_t priority, mark;
 };
 
 /* Pool statistics, readable for tests (leak checks) and for `moat stack`. */

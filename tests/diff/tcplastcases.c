@@ -134,8 +134,7 @@ static int listener(int f, struct sockaddr_storage *a, socklen_t *al, int save)
 
 /* The SYN's headers: the fixed fields, with the ones chosen at random
  * (IP ID, ports, sequence numbers, checksums, flow label, timestamps)
- * left out; the TCP options by kind, with MSS's and the window scale's
- * values. */
+ * left out; the TCP options by kind, with MSS's value. */
 static void show_syn(const char *step, const unsigned char *b, unsigned n, int link)
 {
 	char line[400];
@@ -185,8 +184,8 @@ static void show_syn(const char *step, const unsigned char *b, unsigned n, int l
 		o += snprintf(line + o, sizeof(line) - (size_t)o, " %u/%u", k, len);
 		if (k == 2 && len == 4)
 			o += snprintf(line + o, sizeof(line) - (size_t)o, "=%u", t[i + 2] << 8 | t[i + 3]);
-		if (k == 3 && len == 3)
-			o += snprintf(line + o, sizeof(line) - (size_t)o, "=%u", t[i + 2]);
+		/* (not the window scale's value: Linux's follows net.core.
+		 * rmem_max, which earlier cases set in the shared namespace) */
 		if (len < 2)
 			break;
 		i += len;

@@ -2154,6 +2154,29 @@ static int pktoptions_set(struct ns_socket *s, const void *v, socklen_t len)
 
 /* IPPROTO_IPV6 options (RFC 3493 5, RFC 3542). `bound`: the socket has a
  * local port already (IPV6_V6ONLY may not change then, as on Linux). */
+/* IPV6_ADDR_PREFERENCES (RFC 5014) with Linux's rules: within each group
+ * (TMP, PUBLIC, PUBTMP_DEFAULT; HOME, COA; CGA, NONCGA) at most one, else
+ * EINVAL; the value replaces the preferences whole, a group it does not
+ * name going back to its default (PUBTMP_DEFAULT, HOME); CGA and NONCGA
+ * are checked and not kept, other bits passed over. */
+static int set_srcprefs(struct ns_socket *s, unsigned v)
+{
+	unsigned tp = v & (IPV6_PREFER_SRC_TMP | IPV6_PREFER_SRC_PUBLIC | IPV6_PREFER_SRC_PUBTMP_DEFAULT);
+	unsigned mob = v & (IPV6_PREFER_SRC_HOME | IPV6_PREFER_SRC_COA);
+	unsigned cga = v & (IPV6_PREFER_SRC_CGA | IPV6_PREFER_SRC_NONCGA);
+	if ((tp & (tp - 1)) || (mob & (mob - 1)) || (cga & (cga - 1)))
+		return -EINVAL;
+	uint8_t p = 0;
+	if (tp == IPV6_PREFER_SRC_TMP)
+		p |= NS_PREFER_SRC_TMP;
+	else if (tp == IPV6_PREFER_SRC_PUBLIC)
+		p |= NS_PREFER_SRC_PUBLIC;
+	if (mob == IPV6_PREFER_SRC_COA)
+		p |= NS_PREFER_SRC_COA;
+	s->srcprefs6 = p;
+	return 0;
+}
+
 int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len, int bound)
 {
 	int val;
@@ -2179,6 +2202,19 @@ int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t le
 		return pktoptions_set(s, v, len);
 	case IPV6_FLOWLABEL_MGR:
 		return ns_fl_setsockopt(s, (void *)v, len); /* (writes the chosen label back) */
+	case IPV6_ADDR_PREFERENCES:
+		if (!v || len < (socklen_t)sizeof(int))
+			return -EINVAL;
+		memcpy(&val, v, sizeof(int));
+		return set_srcprefs(s, (unsigned)val);
+	case IPV6_RECVERR_RFC4884:
+		if (!v || len < (socklen_t)sizeof(int))
+			return -EINVAL;
+		memcpy(&val, v, sizeof(int));
+		if (val != 0 && val != 1)
+			return -EINVAL;
+		set_flag6(s, NS_SO6_RFC4884, val);
+		return 0;
 	default:
 		break;
 	}
@@ -2345,7 +2381,20 @@ int ns_ip6_getsockopt(struct ns_socket *s, int name, void *v, socklen_t *len, co
 		return put_int(v, len, s->mc_all6);
 	case IPV6_MINHOPCOUNT:
 		return put_int(v, len, s->min_hops6);
+	case IPV6_RECVERR_RFC4884:
+		return put_int(v, len, !!(s->opts6 & NS_SO6_RFC4884));
+	case IPV6_ADDR_PREFERENCES: {
+		unsigned p = s->srcprefs6;
+		int val = (p & NS_PREFER_SRC_TMP)      ? IPV6_PREFER_SRC_TMP
+			  : (p & NS_PREFER_SRC_PUBLIC) ? IPV6_PREFER_SRC_PUBLIC
+						       : IPV6_PREFER_SRC_PUBTMP_DEFAULT;
+		val |= (p & NS_PREFER_SRC_COA) ? IPV6_PREFER_SRC_COA : IPV6_PREFER_SRC_HOME;
+		return put_int(v, len, val);
+	}
 	case IPV6_ADDRFORM:
+		/* (Linux: TCP's and UDP's only) */
+		if (s->protocol != IPPROTO_TCP && s->protocol != IPPROTO_UDP)
+			return -ENOPROTOOPT;
 		if (!peer)
 			return -ENOTCONN;
 		return put_int(v, len, s->domain);

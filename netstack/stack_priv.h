@@ -42,6 +42,27 @@
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
 #endif
+/* linux/udp.h's UDP-Lite options (read on UDP sockets too) */
+#ifndef UDPLITE_SEND_CSCOV
+#define UDPLITE_SEND_CSCOV 10
+#define UDPLITE_RECV_CSCOV 11
+#endif
+/* linux/in6.h's that glibc's netinet/in.h lacks */
+#ifndef IPV6_RECVERR_RFC4884
+#define IPV6_RECVERR_RFC4884 31
+#endif
+#ifndef IPV6_ADDR_PREFERENCES
+#define IPV6_ADDR_PREFERENCES 72
+#endif
+#ifndef IPV6_PREFER_SRC_TMP
+#define IPV6_PREFER_SRC_TMP 0x0001
+#define IPV6_PREFER_SRC_PUBLIC 0x0002
+#define IPV6_PREFER_SRC_PUBTMP_DEFAULT 0x0100
+#define IPV6_PREFER_SRC_COA 0x0004
+#define IPV6_PREFER_SRC_HOME 0x0400
+#define IPV6_PREFER_SRC_CGA 0x0008
+#define IPV6_PREFER_SRC_NONCGA 0x0800
+#endif
 /* linux/tcp.h's of Linux 6.15-6.18 that glibc's netinet/tcp.h lacks */
 #ifndef TCP_IS_MPTCP
 #define TCP_IS_MPTCP 43
@@ -741,7 +762,14 @@ enum {
 	NS_SO6_RA_ISOLATE = 1u << 12,	 /* IPV6_ROUTER_ALERT_ISOLATE: kept (raw sockets') */
 	NS_SO_RECVFRAGSIZE4 = 1u << 13, /* IP_RECVFRAGSIZE */
 	NS_SO_RCVMARK = 1u << 14,	 /* SO_RCVMARK: datagrams say the mark they were sent with */
+	/* IPV6_RECVERR_RFC4884: kept, as IP_RECVERR_RFC4884 (NS_SO_RFC4884) */
+	NS_SO6_RFC4884 = 1u << 15,
 };
+/* IPV6_ADDR_PREFERENCES (RFC 5014): ns_socket.srcprefs6's bits, Linux's
+ * np->srcprefs (none: PUBTMP_DEFAULT and HOME) */
+#define NS_PREFER_SRC_TMP 0x0001
+#define NS_PREFER_SRC_PUBLIC 0x0002
+#define NS_PREFER_SRC_COA 0x0004
 
 /* RFC 3542 6: the extension headers a socket puts in every IPv6 packet it
  * sends (IPV6_HOPOPTS, IPV6_DSTOPTS; IPV6_RTHDRDSTOPTS is kept but goes
@@ -921,6 +949,10 @@ struct ns_socket {
 	struct ns_fl_ref *fl_refs;
 	uint32_t flow_label6;
 	struct ip4_opts *opt4; /* IP_OPTIONS, NULL while none */
+	/* IPV6_ADDR_PREFERENCES: kept and read back; what it prefers never
+	 * arises here (no temporary addresses, RFC 8981; no Mobile IPv6
+	 * care-of addresses), so source selection is the same either way */
+	uint8_t srcprefs6;
 	uint32_t opts;	   /* NS_SO_* */
 	uint32_t opts6;	   /* NS_SO6_* */
 	int rcvbuf, sndbuf;

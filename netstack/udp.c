@@ -1265,6 +1265,10 @@ static int udp_getsockopt(struct ns_socket *s, int level, int name, void *v, soc
 		case UDP_SEGMENT: val = u->gso_size; break;
 		case UDP_GRO: val = u->gro; break;
 		case UDP_ENCAP: val = u->encap; break;
+		/* UDP-Lite's checksum coverage: a UDP socket covers all
+		 * (Linux reads 0; setting them is UDP-Lite's, ENOPROTOOPT) */
+		case UDPLITE_SEND_CSCOV:
+		case UDPLITE_RECV_CSCOV: val = 0; break;
 		case UDP_NO_CHECK6_TX: val = u->no_check6_tx; break;
 		case UDP_NO_CHECK6_RX: val = u->no_check6_rx; break;
 		default: return -ENOPROTOOPT;

@@ -276,6 +276,7 @@ static struct tcp_sock *child_create(struct tcp_sock *lp, const struct tcp_seg_i
 	tp->sk.uc_index = lp->sk.uc_index;
 	tp->sk.uc_index6 = lp->sk.uc_index6;
 	tp->sk.opts6 = lp->sk.opts6;
+	tp->sk.srcprefs6 = lp->sk.srcprefs6;
 	if (ns_ip6_sticky_copy(&tp->sk, &lp->sk) < 0) {
 		tcp_free(tp);
 		return NULL;

@@ -295,6 +295,8 @@ static int *kept_flag(struct sock_kept *k, int name)
 		return &k->rcvmark;
 	case SO_PASSSEC:
 		return &k->passsec;
+	case SO_RXQ_OVFL:
+		return &k->rxq_ovfl;
 	case SO_RCVPRIORITY:
 		return &k->rcvpriority;
 	default:
@@ -377,6 +379,12 @@ static int kept_set(struct sock *s, int name, const void *val, socklen_t len)
 			return -EINVAL;
 		k->userlocks = v;
 		return 0;
+	case SO_ZEROCOPY:
+		/* (inet sockets' is the netstack's; Linux refuses it to the
+		 * other families, reading 0) */
+		if ((e = get_int(val, len, &v)))
+			return e;
+		return -EOPNOTSUPP;
 	case SO_PASSPIDFD:
 	case SO_PASSRIGHTS:
 		/* Linux 6.18: unix sockets' only (unix.c answers for them) */
@@ -624,6 +632,8 @@ static int kept_get(struct sock *s, struct task *t, int name, void *val, socklen
 		return put_int(val, len, 64); /* (Linux's SKF_AD_MAX) */
 	case SO_BINDTOIFINDEX:
 		return put_int(val, len, k->bindtoindex);
+	case SO_ZEROCOPY:
+		return put_int(val, len, 0);
 	case SO_TXTIME: {
 		struct sock_txtime tt = { .clockid = (clockid_t)k->txtime_clock, .flags = k->txtime_flags };
 		socklen_t n = *len < (socklen_t)sizeof(tt) ? *len : (socklen_t)sizeof(tt);

@@ -95,6 +95,7 @@ struct sock_kept {
 	uint32_t txtime_clock, txtime_flags;
 	int bindtoindex;  /* SO_BINDTOIFINDEX of a socket outside the netstack (unix) */
 	int passsec;	  /* SO_PASSSEC (unix, netlink) */
+	int rxq_ovfl;	  /* SO_RXQ_OVFL of a unix or netlink socket: Linux keeps it; their reads give no count */
 	int rcvpriority;  /* SO_RCVPRIORITY of a socket outside the netstack */
 	int userlocks;	  /* SO_BUF_LOCK: SOCK_SNDBUF_LOCK, SOCK_RCVBUF_LOCK (also set by SO_SNDBUF, SO_RCVBUF) */
 	uint64_t cookie;  /* SO_COOKIE, given at the first read (0: not yet) */

@@ -1222,12 +1222,20 @@ static int u_getsockopt(struct sock *s, struct task *t, int level, int name, voi
 	switch (name) {
 	case SO_PEERCRED: {
 		struct ucred c = { 0, (uid_t)-1, (gid_t)-1 };
+		/* Linux: a connection's peer, a listener itself (set at
+		 * listen), else empty credentials (no ENOTCONN) */
+		int has = 0;
 		if (u->has_peercred && u->state == US_CONNECTED) {
 			c = u->peercred;
+			has = 1;
+		} else if (u->state == US_LISTEN) {
+			c = u->owncred;
+			has = 1;
+		}
+		if (has) {
 			c.uid = uid_to_user(t, c.uid); /* as the reader's user namespace names them */
 			c.gid = gid_to_user(t, c.gid);
-		} else if (!u->has_peercred && conn_oriented(u) && u->state != US_CONNECTED)
-			return -ENOTCONN;
+		}
 		size_t n = *len < (socklen_t)sizeof(c) ? (size_t)*len : sizeof(c);
 		memcpy(val, &c, n);
 		*len = (socklen_t)n;

@@ -168,6 +168,9 @@ void case_tcp_options_last(void);
 /* uxfiltcases.c */
 void case_unix_filters(void);
 
+/* sweeplastcases.c */
+void case_sweep_last(void);
+
 /* tcpwirecases.c */
 void case_tcp_defer_accept(void);
 

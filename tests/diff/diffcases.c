@@ -521,6 +521,7 @@ static const struct {
 	{ "udp_options_last", case_udp_options_last },
 	{ "tcp_options_last", case_tcp_options_last },
 	{ "unix_filters", case_unix_filters },
+	{ "sweep_last", case_sweep_last },
 	{ "mcast_loopback", case_mcast_loopback },
 	{ "mcast6_loopback", case_mcast6_loopback },
 	{ "namespaces", case_namespaces },

@@ -261,23 +261,7 @@ static int fl_create(struct ns_socket *s, const uint8_t *q, socklen_t len, struc
 		struct ns_txopt o = NS_TXOPT_NONE;
 		struct ns_ip src = ns_ip_any(AF_INET6);
 		int oif = 0;
-		/* (read from an aligned copy: the caller's bytes need not be) */
-		void *buf = malloc(len - FLR_SIZE);
-		if (!buf) {
-			free(fl);
-			return -ENOMEM;
-		}
-		memcpy(buf, q + FLR_SIZE, len - FLR_SIZE);
-		struct msghdr m = { .msg_control = buf, .msg_controllen = len - FLR_SIZE };
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c && !r; c = CMSG_NXTHDR(&m, c)) {
-			if (!ns_cmsg_ok(&m, c))
-				r = -EINVAL;
-			else if (c->cmsg_level == SOL_SOCKET)
-				r = ns_sock_cmsg_check(c);
-			else if (c->cmsg_level == IPPROTO_IPV6)
-				r = ns_ip6_cmsg(s, c, &o, &src, &oif);
-		}
-		free(buf);
+		r = ns_ip6_cmsg_bytes(s, q + FLR_SIZE, len - FLR_SIZE, &o, &src, &oif);
 		if (!r && o.ext && o.ext->dst1)
 			r = -EINVAL;
 		if (r < 0) {

@@ -852,18 +852,7 @@ static uint32_t raw_poll(struct ns_socket *s)
 
 static int raw_ioctl(struct ns_socket *s, unsigned long req, int *val)
 {
-	struct raw_sock *r = raw_sk(s);
-	switch (req) {
-	case FIONREAD:
-		/* Linux raw_ioctl: the next datagram as a read returns it */
-		*val = r->rq.head ? (int)r->rq.head->len : 0;
-		return 0;
-	case TIOCOUTQ:
-		*val = 0;
-		return 0;
-	default:
-		return -ENOTTY;
-	}
+	return ns_dgram_ioctl(&raw_sk(s)->rq, req, val);
 }
 
 static void raw_info(struct ns_socket *s, struct ns_sock_info *out)

@@ -2118,6 +2118,50 @@ int ns_ip6_cmsg(const struct ns_socket *s, const struct cmsghdr *c, struct ns_tx
  * not kept (Linux keeps nothing of them either). On an error nothing
  * changes.
  */
+/* FIONREAD and TIOCOUTQ of a datagram socket (UDP, raw) whose queue is
+ * rq: Linux's the size of the next datagram as a read returns it, and 0
+ * (datagrams leave at once). */
+int ns_dgram_ioctl(const struct pkt_queue *rq, unsigned long req, int *val)
+{
+	switch (req) {
+	case FIONREAD:
+		*val = rq->head ? (int)rq->head->len : 0;
+		return 0;
+	case TIOCOUTQ:
+		*val = 0;
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* A buffer of control messages read as a send's IPv6 ones (ns_ip6_cmsg;
+ * SOL_SOCKET's checked, other levels passed over), from an aligned copy:
+ * the caller's bytes need not be. 0 or -errno; o->ext may be set on an
+ * error too. */
+int ns_ip6_cmsg_bytes(const struct ns_socket *s, const void *v, size_t len, struct ns_txopt *o, struct ns_ip *src,
+		      int *oif)
+{
+	if (!len)
+		return 0;
+	void *buf = malloc(len);
+	if (!buf)
+		return -ENOBUFS;
+	memcpy(buf, v, len);
+	struct msghdr m = { .msg_control = buf, .msg_controllen = len };
+	int r = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c && !r; c = CMSG_NXTHDR(&m, c)) {
+		if (!ns_cmsg_ok(&m, c))
+			r = -EINVAL;
+		else if (c->cmsg_level == SOL_SOCKET)
+			r = ns_sock_cmsg_check(c);
+		else if (c->cmsg_level == IPPROTO_IPV6)
+			r = ns_ip6_cmsg(s, c, o, src, oif);
+	}
+	free(buf);
+	return r;
+}
+
 static int pktoptions_set(struct ns_socket *s, const void *v, socklen_t len)
 {
 	if (len > 64 * 1024)
@@ -2126,23 +2170,8 @@ static int pktoptions_set(struct ns_socket *s, const void *v, socklen_t len)
 		return -EFAULT;
 	struct ns_txopt o = NS_TXOPT_NONE;
 	struct ns_ip src = ns_ip_any(AF_INET6);
-	int oif = s->bound_nic, r = 0;
-	/* (read from an aligned copy: the caller's bytes need not be) */
-	void *buf = len ? malloc(len) : NULL;
-	if (len && !buf)
-		return -ENOBUFS;
-	if (len)
-		memcpy(buf, v, len);
-	struct msghdr m = { .msg_control = buf, .msg_controllen = len };
-	for (struct cmsghdr *c = len ? CMSG_FIRSTHDR(&m) : NULL; c && !r; c = CMSG_NXTHDR(&m, c)) {
-		if (!ns_cmsg_ok(&m, c))
-			r = -EINVAL;
-		else if (c->cmsg_level == SOL_SOCKET)
-			r = ns_sock_cmsg_check(c);
-		else if (c->cmsg_level == IPPROTO_IPV6)
-			r = ns_ip6_cmsg(s, c, &o, &src, &oif);
-	}
-	free(buf);
+	int oif = s->bound_nic;
+	int r = ns_ip6_cmsg_bytes(s, v, len, &o, &src, &oif);
 	if (r < 0) {
 		ns_ip6_ext_free(o.ext);
 		return r;
@@ -2152,8 +2181,6 @@ static int pktoptions_set(struct ns_socket *s, const void *v, socklen_t len)
 	return 0;
 }
 
-/* IPPROTO_IPV6 options (RFC 3493 5, RFC 3542). `bound`: the socket has a
- * local port already (IPV6_V6ONLY may not change then, as on Linux). */
 /* IPV6_ADDR_PREFERENCES (RFC 5014) with Linux's rules: within each group
  * (TMP, PUBLIC, PUBTMP_DEFAULT; HOME, COA; CGA, NONCGA) at most one, else
  * EINVAL; the value replaces the preferences whole, a group it does not
@@ -2177,6 +2204,8 @@ static int set_srcprefs(struct ns_socket *s, unsigned v)
 	return 0;
 }
 
+/* IPPROTO_IPV6 options (RFC 3493 5, RFC 3542). `bound`: the socket has a
+ * local port already (IPV6_V6ONLY may not change then, as on Linux). */
 int ns_ip6_setsockopt(struct ns_socket *s, int name, const void *v, socklen_t len, int bound)
 {
 	int val;

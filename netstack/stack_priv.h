@@ -824,6 +824,12 @@ struct ns_txopt {
  * on an error too (the caller frees it). */
 int ns_ip6_cmsg(const struct ns_socket *s, const struct cmsghdr *c, struct ns_txopt *o, struct ns_ip *src,
 		int *oif);
+/* FIONREAD and TIOCOUTQ of a datagram socket's queue (UDP, raw). */
+int ns_dgram_ioctl(const struct pkt_queue *rq, unsigned long req, int *val);
+/* The same over a buffer of them (IPV6_2292PKTOPTIONS, a flow label
+ * lease's options), each checked whole; 0 or -errno. */
+int ns_ip6_cmsg_bytes(const struct ns_socket *s, const void *v, size_t len, struct ns_txopt *o, struct ns_ip *src,
+		      int *oif);
 /* ---- flowlabel.c: IPV6_FLOWLABEL_MGR ---- */
 #ifndef IPV6_FLOWLABEL_MGR
 #define IPV6_FLOWLABEL_MGR 32

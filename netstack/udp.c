@@ -1301,18 +1301,7 @@ static uint32_t udp_poll(struct ns_socket *s)
 
 static int udp_ioctl(struct ns_socket *s, unsigned long req, int *val)
 {
-	struct udp_sock *u = udp_sk(s);
-	switch (req) {
-	case FIONREAD:
-		/* Linux: the size of the next datagram. */
-		*val = u->rq.head ? (int)u->rq.head->len : 0;
-		return 0;
-	case TIOCOUTQ:
-		*val = 0; /* datagrams leave at once */
-		return 0;
-	default:
-		return -ENOTTY;
-	}
+	return ns_dgram_ioctl(&udp_sk(s)->rq, req, val);
 }
 
 static void udp_info(struct ns_socket *s, struct ns_sock_info *out)

@@ -90,9 +90,9 @@ int sock_setsockopt_common(struct sock *s, int name, const void *val, socklen_t 
 	return -ENOPROTOOPT;
 }
 
-int sock_getsockopt_common(struct sock *s, int name, void *val, socklen_t *len)
+int sock_getsockopt_common(struct sock *s, struct task *t, int name, void *val, socklen_t *len)
 {
-	(void)s, (void)name, (void)val, (void)len;
+	(void)s, (void)t, (void)name, (void)val, (void)len;
 	return -ENOPROTOOPT;
 }
 

@@ -251,17 +251,41 @@ static int c_ptrace_parent(void)
 
 /* ---- sockets and the network ---- */
 
+/* Does the sandbox's /proc/net/NAME (served from its netstack) list a
+ * raw socket of protocol proto (its local "port")? */
+static int netstack_lists(const char *name, int proto)
+{
+	char path[64], want[16], line[256];
+	snprintf(path, sizeof(path), "/proc/net/%s", name);
+	snprintf(want, sizeof(want), ":%04X ", proto);
+	FILE *f = fopen(path, "r");
+	int found = 0;
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, want) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Link-level access (AF_PACKET) would reach the host's frames: refused.
+ * Raw IPv4 and IPv6 sockets are the sandbox's own (root in the sandbox
+ * has CAP_NET_RAW there): they must live on its netstack, which its
+ * /proc/net lists; the confined sentry cannot make a host socket at all. */
 static int c_raw_sockets(void)
 {
 	int s = socket(AF_PACKET, SOCK_RAW, htons(3 /* ETH_P_ALL */));
 	if (s >= 0)
 		return escaped("AF_PACKET socket %d", s);
 	s = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+	if (s >= 0 && !netstack_lists("raw", IPPROTO_TCP))
+		return escaped("raw IPv4 socket %d outside the sandbox's stack", s);
+	int s6 = socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);
+	if (s6 >= 0 && !netstack_lists("raw6", IPPROTO_ICMPV6))
+		return escaped("raw IPv6 socket %d outside the sandbox's stack", s6);
 	if (s >= 0)
-		return escaped("raw IPv4 socket %d", s);
-	s = socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);
-	if (s >= 0)
-		return escaped("raw IPv6 socket %d", s);
+		close(s);
+	if (s6 >= 0)
+		close(s6);
 	return 0;
 }
 

@@ -78,11 +78,6 @@ static struct raw_sock *raw_sk(struct ns_socket *s)
 	return ns_container_of(s, struct raw_sock, sk);
 }
 
-static uint32_t truesize(const struct pkt *p)
-{
-	return p->chunk->cap + (uint32_t)sizeof(*p);
-}
-
 /* ---- input ---- */
 
 /* Linux raw_v4_match / raw_v6_match: the protocol, the bound address
@@ -152,7 +147,7 @@ static void raw_deliver(struct ns_stack *st, struct raw_sock *r, struct pkt *c)
 		goto drop;
 	}
 	c->cookie = r->drops;
-	r->rq_mem += truesize(c);
+	r->rq_mem += ns_pkt_truesize(c);
 	pkt_queue_push(&r->rq, c);
 	NS_STAT_INC(st, raw_delivered);
 	ns_socket_wake(&r->sk);
@@ -607,7 +602,7 @@ static ssize_t raw_recvmsg(struct ns_socket *s, struct msghdr *m, int flags, siz
 	ssize_t ret = (flags & MSG_TRUNC) ? (ssize_t)dlen : (ssize_t)n;
 	if (!(flags & MSG_PEEK)) {
 		pkt_queue_pop(&r->rq);
-		r->rq_mem -= truesize(p);
+		r->rq_mem -= ns_pkt_truesize(p);
 		pkt_unref(p);
 	}
 	return ret;

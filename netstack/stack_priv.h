@@ -824,6 +824,12 @@ struct ns_txopt {
  * on an error too (the caller frees it). */
 int ns_ip6_cmsg(const struct ns_socket *s, const struct cmsghdr *c, struct ns_txopt *o, struct ns_ip *src,
 		int *oif);
+/* What a queued datagram costs its socket's receive buffer (UDP, raw):
+ * its chunk and its view, as Linux charges an skb's truesize. */
+static inline uint32_t ns_pkt_truesize(const struct pkt *p)
+{
+	return p->chunk->cap + (uint32_t)sizeof(*p);
+}
 /* FIONREAD and TIOCOUTQ of a datagram socket's queue (UDP, raw). */
 int ns_dgram_ioctl(const struct pkt_queue *rq, unsigned long req, int *val);
 /* The same over a buffer of them (IPV6_2292PKTOPTIONS, a flow label

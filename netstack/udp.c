@@ -1035,11 +1035,6 @@ void udp_put_cmsgs(struct ns_socket *s, const struct pkt *p, struct msghdr *m)
 	m->msg_controllen = used;
 }
 
-static uint32_t truesize(const struct pkt *p)
-{
-	return p->chunk->cap + (uint32_t)sizeof(*p);
-}
-
 /* IPV6_RECVPATHMTU's report: no data, the destination as the source
  * address and an IPV6_PATHMTU message (Linux's ipv6_recv_rxpmtu; an
  * application's peek takes it too). */
@@ -1145,7 +1140,7 @@ static ssize_t udp_recvmsg(struct ns_socket *s, struct msghdr *m, int flags, siz
 	if (!(flags & MSG_PEEK)) {
 		s->peek_off = ns_peek_off_move(s->peek_off, -ret);
 		pkt_queue_pop(&u->rq);
-		u->rq_mem -= truesize(p);
+		u->rq_mem -= ns_pkt_truesize(p);
 		pkt_unref(p);
 	}
 	return ret;
@@ -1460,7 +1455,7 @@ static void deliver_one(struct ns_stack *st, struct udp_sock *u, struct pkt *p)
 		return;
 	}
 	p->cookie = u->drops; /* (the queue's: SO_RXQ_OVFL's count at arrival) */
-	u->rq_mem += truesize(p);
+	u->rq_mem += ns_pkt_truesize(p);
 	pkt_queue_push(&u->rq, p);
 	NS_STAT_INC(st, udp_delivered);
 	ns_socket_wake(&u->sk);
@@ -1630,7 +1625,7 @@ void ping_input(struct ns_stack *st, struct pkt *p, const struct ns_l3_info *l3)
 		return;
 	}
 	p->l4_off = pkt_pos(p);
-	u->rq_mem += truesize(p);
+	u->rq_mem += ns_pkt_truesize(p);
 	pkt_queue_push(&u->rq, p);
 	if (v4)
 		NS_STAT_INC(st, icmp_ping_delivered);

@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 
 #include "kernel.h"
+#include "../../platform/layout.h"
 
 #define X86_EFLAGS_CF 0x0001
 #define X86_EFLAGS_PF 0x0004
@@ -495,6 +496,17 @@ void signal_fault(struct task *t, const siginfo_t *host)
 		if (sig != SIGCHLD)
 			klog(t->k, "pid %d: ignoring host signal %d (code %d)", t->tid, sig, host->si_code);
 		return;
+	}
+	uint64_t rip = t->pt->regs.rip;
+	klog(t->k, "pid %d (%.16s): host fault: signal %d code %d at rip %#llx, address %p", t->tid, t->comm, sig,
+	     host->si_code, (unsigned long long)rip, host->si_addr);
+	if ((rip >= PLATFORM_STUB_BASE && rip - PLATFORM_STUB_BASE < PLATFORM_STUB_SIZE) ||
+	    (rip >= PLATFORM_PATCH_BASE && rip - PLATFORM_PATCH_BASE < PLATFORM_PATCH_SIZE)) {
+		/* The fault is in moat's own code in the task (the stub, a
+		 * patch record): a moat bug, or the application wrecked it.
+		 * Say so where a user sees it, not only in a debug log. */
+		fprintf(stderr, "moat: pid %d (%.16s): signal %d (code %d) in moat's stub at rip %#llx, address %p\n",
+			t->tid, t->comm, sig, host->si_code, (unsigned long long)rip, host->si_addr);
 	}
 	siginfo_t si = *host;
 	send_signal_task(t, &si, 0, SEND_SIG_FORCE);

@@ -59,6 +59,9 @@ struct pstop {
 
 typedef void (*platform_stop_fn)(void *ctx, struct ptask *pt, const struct pstop *st);
 
+/* platform_exec_reset's error once the old image is gone. */
+#define PLATFORM_ELOST 1100
+
 /* What a fresh address space looks like after platform_exec_reset/spawn. */
 struct pimage {
 	uint64_t stack_top;	/* highest address of the usable stack region */
@@ -97,7 +100,9 @@ struct platform_ops {
 	 * namespaces, under the filter, stopped at the stub. */
 	int (*spawn)(struct platform *p, struct ptask **out, struct pimage *img);
 	/* Replace the address space of pt (and end its other threads) with a
-	 * fresh stub image. On failure the old image is intact. */
+	 * fresh stub image. On failure the old image is intact, except for
+	 * -PLATFORM_ELOST: the old image is gone and the new one did not come
+	 * up (the task can only be killed). */
 	int (*exec_reset)(struct ptask *pt, struct pimage *img);
 	/* Run host syscall nr in pt; returns its raw result (-errno). */
 	long (*syscall)(struct ptask *pt, long nr, const uint64_t args[6]);

@@ -66,6 +66,11 @@ struct pt_task {
 	uint64_t stop_rip;		   /* and where it returns */
 	uint64_t app_gs;		   /* the application's %gs base (systrap keeps %gs) */
 	struct st_sites *fork_sites;	   /* a fork child's, until its space is made */
+	/* systrap's co-location (systrap.c, colocate_account) */
+	uint64_t stop_ns;		   /* when its mailbox stop was taken */
+	unsigned quick, cold;		   /* quick answers in this window; found asleep */
+	unsigned probe_in, probe_gap;	   /* pinned windows until a probe; its length */
+	int probing;			   /* let go to every CPU to see if polls work */
 };
 
 struct stash_ev {
@@ -98,6 +103,8 @@ struct pt_platform {
 	uint64_t hot_until;	  /* the current one's end */
 	pid_t hot[8];		  /* tasks answered in it */
 	int nhot;
+	int st_coloc;	  /* systrap's co-location: 0 not looked at yet, 1 on, -1 off */
+	int st_npinned;	  /* systrap: tasks pinned beside the sentry (which is pinned while any is) */
 };
 
 #define PT(p) ((struct pt_platform *)(p))

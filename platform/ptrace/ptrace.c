@@ -775,6 +775,12 @@ static int read_image(struct pt_task *t, struct pimage *img)
 /* Resume until the stub's ready trap; the task is then in a seccomp stop.
  * `first`: the first task, whose own execveat of the stub comes first;
  * any other syscall before the trap means the image is not ours. */
+static int sig_is_fault(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS ||
+	       sig == (SIGTRAP | 0x80);
+}
+
 static int run_to_ready(struct pt_platform *p, struct pt_task *t, int first)
 {
 	for (;;) {
@@ -814,6 +820,11 @@ static int run_to_ready(struct pt_platform *p, struct pt_task *t, int first)
 			return -EFAULT;
 		} else if (p->systrap && event == 0 && WSTOPSIG(st) == SIGUSR2) {
 			t->interrupt_pending = 0; /* its interrupt: discarded */
+		} else if (event == 0 && !sig_is_fault(WSTOPSIG(st))) {
+			/* Not a fault: a host child's end (a shell that execs
+			 * after forking), a native CPU-time timer's tick that
+			 * outlived the exec. Discarded: the image does not
+			 * exist yet to take it. */
 		} else if (event == 0 && WSTOPSIG(st) != SIGTRAP && WSTOPSIG(st) != (SIGTRAP | 0x80)) {
 			/* A real signal before the image exists: a fault. */
 			return -EFAULT;
@@ -823,7 +834,8 @@ static int run_to_ready(struct pt_platform *p, struct pt_task *t, int first)
 	}
 }
 
-int pt_exec_reset(struct ptask *pt, struct pimage *img)
+/* pt_exec_reset's work; *seen once the host exec has happened. */
+static int exec_reset_run(struct ptask *pt, struct pimage *img, int *seen)
 {
 	struct pt_task *t = PTT(pt);
 	struct pt_platform *p = PT(pt->plat);
@@ -896,6 +908,7 @@ int pt_exec_reset(struct ptask *pt, struct pimage *img)
 		int sig = WSTOPSIG(st), event = st >> 16;
 		if (event == PTRACE_EVENT_EXEC) {
 			ev.exec_seen = 1;
+			*seen = 1;
 			t->in_handler = 0; /* systrap: the handler's frame is gone */
 			continue;
 		}
@@ -947,6 +960,14 @@ int pt_exec_reset(struct ptask *pt, struct pimage *img)
 		return e;
 	load_app_regs(t);
 	return read_image(t, img);
+}
+
+int pt_exec_reset(struct ptask *pt, struct pimage *img)
+{
+	int seen = 0;
+	int e = exec_reset_run(pt, img, &seen);
+	/* (past the host exec there is no old image to go back to) */
+	return e < 0 && e != -ESRCH && seen ? -PLATFORM_ELOST : e;
 }
 
 /* ---- the first task ---- */

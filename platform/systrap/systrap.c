@@ -189,7 +189,7 @@ static int space_join(struct pt_task *t, struct st_space *sp, int want)
 		sp->tasks = t;
 		struct stub_mailbox *mb = mailbox(t);
 		memset(mb, 0, sizeof(*mb));
-		mb->spin = sp->p->spin;
+		mb->spin = t->pinned ? 0 : sp->p->spin;
 		mb->one = 1;
 		mb->self = STUB_MAILBOX + (uint64_t)i * STUB_SLOT_SIZE;
 		return 0;
@@ -425,7 +425,7 @@ static int st_exec_reset(struct ptask *pt, struct pimage *img)
 	if (e < 0)
 		return e;
 	e = pt_exec_reset(pt, img);
-	if (e == 0) {
+	if (e == 0 || e == -PLATFORM_ELOST) {
 		/* the old image and its mailboxes are gone; the new one's come
 		 * when it is let go (its entry cleared the signal mask) */
 		space_leave(t);
@@ -470,6 +470,8 @@ static int st_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 	c->base.regs_dirty = 1;
 	c->sticky = STICKY_STOPS;
 	c->app_gs = t->app_gs;
+	if (c->pinned) /* (the host clone copied its parent's affinity) */
+		PT(pt->plat)->st_npinned++;
 	e = unblock_all(c);
 	if (e == 0 && (flags & CLONE_VM)) {
 		/* the address space's mailboxes, if its first thread has not
@@ -719,6 +721,126 @@ static int apply_profile(struct pt_task *t, struct pstop *st)
 	return 1;
 }
 
+/* ---- co-location: when polling does not pay ----
+ *
+ * The two sides' polls pay only when each runs on a CPU of its own. On a
+ * busy machine they fail, and every hand-off is a sleeping one that
+ * crosses CPUs (two cross-CPU wake-ups: 59-75 us for a getppid with both
+ * CPUs taken, where ptrace, which keeps a task beside its sentry, took
+ * 18-30). The evidence is the answer after each PROBE_EVERY reset, when
+ * the handler polled its longest: if such an answer, a quick one (the
+ * sentry answered within QUICK_NS: a syscall, not a wait), still finds
+ * the handler asleep in COLD_OF of SAMPLES tries, the task is pinned to
+ * the sentry's CPU, with the sentry itself, and stops polling (both sides
+ * sleep at once: a wake-up on one CPU, as on ptrace). Not a task that
+ * computes between its syscalls (PIN_RUN_NS of CPU time on average, as
+ * ptrace's placement): it would take the sentry's CPU. Pinned, it is let
+ * go to every CPU now and then to see whether polling works again (a
+ * probe of SAMPLES tries); one that fails doubles the wait for the next,
+ * up to PROBE_GAP_MAX answers. MOAT_PIN=0 turns this off, as it does
+ * ptrace's placement. */
+#define QUICK_NS 50000ull
+#define SAMPLES 4
+#define COLD_OF 3
+#define PIN_RUN_NS 50000ull /* the most CPU time between stops of a task to pin */
+#define PROBE_GAP_MIN 256u  /* answers pinned before the first probe */
+#define PROBE_GAP_MAX 16384u
+
+static int colocate_on(struct pt_platform *p)
+{
+	if (!p->st_coloc) {
+		p->st_coloc = 1;
+		const char *env = getenv("MOAT_PIN");
+		if ((env && !strcmp(env, "0")) || sched_getaffinity(0, sizeof(p->all), &p->all) < 0 ||
+		    CPU_COUNT(&p->all) < 2)
+			p->st_coloc = -1;
+	}
+	return p->st_coloc > 0;
+}
+
+static void colocate(struct pt_platform *p, struct pt_task *t, int pin)
+{
+	if (t->pinned == pin)
+		return;
+	if (pin && p->st_npinned == 0) {
+		/* the sentry stays on the CPU it is on while any task is beside it */
+		int cpu = sched_getcpu();
+		if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &p->all))
+			return;
+		CPU_ZERO(&p->one);
+		CPU_SET(cpu, &p->one);
+		if (sched_setaffinity(0, sizeof(p->one), &p->one) < 0)
+			return;
+	}
+	const cpu_set_t *set = pin ? &p->one : &p->all;
+	if (sched_setaffinity(t->base.host_tid, sizeof(*set), set) == 0) {
+		t->pinned = pin;
+		p->st_npinned += pin ? 1 : -1;
+		st_stats.pins += pin;
+	}
+	if (p->st_npinned == 0)
+		sched_setaffinity(0, sizeof(p->all), &p->all);
+}
+
+/* The task is gone. */
+static void st_colocate_forget(struct pt_task *t)
+{
+	struct pt_platform *p = PT(t->base.plat);
+	if (!t->pinned)
+		return;
+	t->pinned = 0;
+	if (--p->st_npinned == 0)
+		sched_setaffinity(0, sizeof(p->all), &p->all);
+}
+
+/* t's answer number t->answers, which found its handler asleep or not. */
+static void colocate_account(struct pt_platform *p, struct pt_task *t, int asleep)
+{
+	struct stub_mailbox *mb = mailbox(t);
+	if (t->pinned) {
+		if (++t->probe_in < t->probe_gap)
+			return;
+		/* a probe: on every CPU, polls at their longest */
+		t->probe_in = 0;
+		t->probing = 1;
+		st_stats.probes++;
+		colocate(p, t, 0);
+		mb->spin = p->spin;
+		p->poll_ns = p->spin_ns;
+		t->answers = 0;
+		return;
+	}
+	/* (the answer after a reset of the polls to their longest) */
+	if (t->answers % PROBE_EVERY != 1 || now_ns() - t->stop_ns >= QUICK_NS || !colocate_on(p))
+		return;
+	t->cold += asleep;
+	if (t->quick++ == 0) {
+		/* (the task's CPU time between stops is measured over the
+		 * samples' answers) */
+		t->cpu_ns = pt_cputime(&t->base);
+		t->stops = t->answers;
+		return;
+	}
+	if (t->quick < SAMPLES)
+		return;
+	int collapsed = t->cold >= COLD_OF;
+	t->quick = t->cold = 0;
+	uint64_t cpu = pt_cputime(&t->base);
+	uint64_t ran = cpu > t->cpu_ns && t->answers > t->stops ? (cpu - t->cpu_ns) / (t->answers - t->stops) : 0;
+	if (!collapsed || !cpu || !t->cpu_ns || ran >= PIN_RUN_NS) {
+		if (t->probing)
+			t->probe_gap = PROBE_GAP_MIN;
+		t->probing = 0;
+		return;
+	}
+	t->probe_gap = !t->probing ? PROBE_GAP_MIN : t->probe_gap < PROBE_GAP_MAX ? t->probe_gap * 2 : PROBE_GAP_MAX;
+	t->probing = 0;
+	t->probe_in = 0;
+	colocate(p, t, 1);
+	if (t->pinned)
+		mb->spin = 0;
+}
+
 /* ---- stops and answers ---- */
 
 static void hot_add(struct pt_platform *p, struct pt_task *t);
@@ -732,20 +854,25 @@ static void answer(struct pt_task *t)
 	 * do not run at once, settles at almost no polling; so every
 	 * PROBE_EVERY answers both try their longest again, or a collapsed
 	 * pair would never learn that polling works again (a poll that is
-	 * too short always misses). */
-	if ((++t->answers % PROBE_EVERY) == 0) {
-		mb->spin = p->spin;
-		p->poll_ns = p->spin_ns;
+	 * too short always misses). A task pinned beside the sentry does not
+	 * poll, and is not polled for: the two would take turns on one CPU. */
+	if (!t->pinned) {
+		if ((++t->answers % PROBE_EVERY) == 0) {
+			mb->spin = p->spin;
+			p->poll_ns = p->spin_ns;
+		}
+		hot_add(p, t);
 	}
-	hot_add(p, t);
 	__atomic_exchange_n(&mb->state, MB_ANSWERED, __ATOMIC_SEQ_CST);
 	uint32_t spin = mb->spin;
-	if (__atomic_load_n(&mb->sleeping, __ATOMIC_SEQ_CST)) {
+	int asleep = (int)__atomic_load_n(&mb->sleeping, __ATOMIC_SEQ_CST);
+	if (asleep) {
 		mb->spin = spin / 2;
 		syscall(SYS_futex, &mb->state, FUTEX_WAKE, 1, NULL, NULL, 0);
-	} else if (spin < p->spin) {
+	} else if (spin < p->spin && !t->pinned) {
 		mb->spin = spin * 2 + 16 < p->spin ? spin * 2 + 16 : p->spin;
 	}
+	colocate_account(p, t, asleep);
 }
 
 /* Continue a held task at r: still traced while it has sticky stops
@@ -1100,6 +1227,7 @@ static void mailbox_stop(struct pt_platform *p, struct pt_task *t)
 {
 	struct stub_mailbox *mb = mailbox(t);
 	t->mb_sig = (int)__atomic_load_n(&mb->sig, __ATOMIC_RELAXED);
+	t->stop_ns = now_ns();
 	if (t->mb_sig == 0) {
 		fast_stop(p, t);
 		return;
@@ -1379,6 +1507,7 @@ void st_retid(struct pt_task *t)
 
 void st_task_fini(struct pt_task *t)
 {
+	st_colocate_forget(t);
 	close_pidfd(t);
 	space_leave(t);
 	st_sites_put(t->fork_sites);
@@ -1394,10 +1523,11 @@ static void st_destroy(struct platform *pl)
 		return;
 	fprintf(stderr,
 		"moat: systrap: %llu syscalls trapped, %llu through patched sites (%llu answered with ptrace); "
-		"%llu sites patched, %llu refused\n",
+		"%llu sites patched, %llu refused; %llu pinned beside the sentry, %llu probes\n",
 		(unsigned long long)st_stats.slow_traps, (unsigned long long)st_stats.fast,
 		(unsigned long long)st_stats.redirected, (unsigned long long)st_stats.patched,
-		(unsigned long long)st_stats.refused);
+		(unsigned long long)st_stats.refused, (unsigned long long)st_stats.pins,
+		(unsigned long long)st_stats.probes);
 }
 
 static int st_create(const struct platform_config *cfg, struct ns_loop *loop, struct platform **out)

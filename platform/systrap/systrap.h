@@ -61,6 +61,7 @@ void st_sites_put(struct st_sites *s);
 /* Counters for the debug log. */
 struct st_patch_stats {
 	uint64_t patched, refused, fast, redirected, slow_traps;
+	uint64_t pins, probes; /* co-location (systrap.c) */
 };
 extern struct st_patch_stats st_stats;
 

@@ -380,6 +380,13 @@ void task_exited(struct task *t, int host_status)
 			/* The host killed it on its own: the seccomp filter
 			 * (a syscall of another ABI) or a resource limit. */
 			klog(k, "pid %d: killed by host signal %d", t->tid, sig);
+			if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP ||
+			    sig == SIGABRT)
+				/* A fault the platform never saw (its handler
+				 * was not in place): moat's failure, said where a
+				 * user sees it. */
+				fprintf(stderr, "moat: pid %d (%.16s): killed by the host with signal %d, unseen by moat\n",
+					t->tid, t->comm, sig);
 			tg_kill_all(tg, sig);
 		}
 		t->exit_code = sig;

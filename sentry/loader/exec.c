@@ -654,6 +654,8 @@ static int execve_common(struct task *t, int dirfd, const char *path, char **arg
 			goto fail; /* the task died meanwhile */
 		}
 		klog(k, "pid %d: exec %s: cannot reset the address space: %s", t->tid, execfn, errno_name(-e));
+		if (e == -PLATFORM_ELOST)
+			goto kill; /* the old image is gone */
 		goto fail;
 	}
 	/* Point of no return. */
@@ -771,6 +773,9 @@ static int execve_common(struct task *t, int dirfd, const char *path, char **arg
 	goto done;
 kill:
 	klog(k, "pid %d: exec %s failed after the point of no return: SIGSEGV", t->tid, execfn);
+	/* (Linux's answer too, but here it is moat's failure: say so) */
+	fprintf(stderr, "moat: pid %d: exec %s failed after the point of no return (see --debug-log): SIGSEGV\n",
+		t->tid, execfn);
 	tg_kill_all(t->tg, SIGSEGV);
 	e = -ENORETURN;
 	goto done;

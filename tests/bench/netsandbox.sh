@@ -158,6 +158,7 @@ measure() { # KIND
 
 kinds="native moat-ptrace moat-systrap"
 [ -n "$RUNSC" ] && kinds="$kinds runsc"
+kinds=${NET_KINDS:-$kinds} # (a subset, for a quick comparison)
 echo "Sandboxed networking: $RUNS runs of ${SECS}s each; median; server in namespace M on veth-m,"
 echo "client natively in namespace L; kernel $(uname -r); $(nproc) CPUs; runsc on ptrace"
 for k in $kinds; do

@@ -3,7 +3,7 @@
 # MOAT_PLATFORM=ptrace): the sentry's thread is pinned to one CPU; a task
 # that makes syscalls often stays on that CPU, a task that computes for
 # long between syscalls is let go to every CPU; MOAT_PIN=0 turns placement
-# off; systrap places nothing. Read from the host, in
+# off; systrap pins only a task whose polls fail. Read from the host, in
 # /proc/PID/status (Cpus_allowed_list) of moat and of the sandbox's tasks.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/sandbox/lib.sh
@@ -91,8 +91,14 @@ expect busy_syscalls_pinned_compute_free "1 free; 2 pinned:$sentry; " "$(echo "$
 
 got=$(run_and_look "3 free; " MOAT_PIN=0 MOAT_PLATFORM=ptrace)
 expect placement_off "moat $all; 3 free; " "$got"
-# systrap places nothing: its task and sentry poll for each other, which
-# works only on different CPUs
-got=$(run_and_look "3 free; " MOAT_PLATFORM=systrap)
-expect systrap_no_placement "moat $all; 3 free; " "$got"
+# systrap: a task and its sentry poll for each other on different CPUs;
+# only a task whose polls fail (a busy machine; here, a handler that never
+# polls: MOAT_SYSTRAP_SPIN=0) is pinned beside the sentry, and never one
+# that computes
+got=$(run_and_look "1 free; 2 pinned:*; " MOAT_PLATFORM=systrap MOAT_SYSTRAP_SPIN=0)
+sentry=$(echo "$got" | sed -n 's/^moat \([^;]*\);.*/\1/p')
+[[ "$sentry" =~ ^[0-9]+$ ]] && pass systrap_sentry_pinned_beside_collapsed || fail systrap_sentry_pinned_beside_collapsed "$got"
+expect systrap_collapsed_pinned_compute_free "1 free; 2 pinned:$sentry; " "$(echo "$got" | sed 's/^moat [^;]*; //')"
+got=$(run_and_look "3 free; " MOAT_PIN=0 MOAT_PLATFORM=systrap MOAT_SYSTRAP_SPIN=0)
+expect systrap_placement_off "moat $all; 3 free; " "$got"
 expect no_leftover_processes 0 "$(sandbox_leftovers)"

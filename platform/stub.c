@@ -84,7 +84,7 @@ static size_t stub_build(uint8_t *img, size_t cap, int systrap)
 	eh->e_phoff = sizeof(*eh);
 	eh->e_ehsize = sizeof(*eh);
 	eh->e_phentsize = sizeof(Elf64_Phdr);
-	eh->e_phnum = 3;
+	eh->e_phnum = 4;
 
 	Elf64_Phdr *ph = (Elf64_Phdr *)(img + sizeof(*eh));
 	ph[0].p_type = PT_LOAD; /* code and constants */
@@ -100,8 +100,20 @@ static size_t stub_build(uint8_t *img, size_t cap, int systrap)
 	ph[1].p_filesz = 0;
 	ph[1].p_memsz = PLATFORM_SCRATCH_SIZE;
 	ph[1].p_align = 0x1000;
-	ph[2].p_type = PT_GNU_STACK; /* no executable stack */
-	ph[2].p_flags = PF_R | PF_W;
+	/* The rest of the stub's range, reserved (PROT_NONE, a mapping of
+	 * the image past its end that is never touched) from the exec on:
+	 * systrap maps its mailboxes there when a task is first let go, and
+	 * until then the kernel would place the vdso, the dynamic loader or
+	 * an application mapping in the hole (1 exec in some thousands),
+	 * which the mailboxes' MAP_FIXED would then replace. */
+	ph[2].p_type = PT_LOAD;
+	ph[2].p_flags = 0;
+	ph[2].p_offset = 0;
+	ph[2].p_vaddr = ph[2].p_paddr = STUB_RESERVED;
+	ph[2].p_filesz = ph[2].p_memsz = PLATFORM_STUB_BASE + PLATFORM_STUB_SIZE - STUB_RESERVED;
+	ph[2].p_align = 0x1000;
+	ph[3].p_type = PT_GNU_STACK; /* no executable stack */
+	ph[3].p_flags = PF_R | PF_W;
 
 	static const uint8_t entry[] = {
 		0xb8, SYS_getpid, 0x00, 0x00, 0x00, /* mov $SYS_getpid, %eax */

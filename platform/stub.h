@@ -18,6 +18,7 @@
  *           restorer, the patched sites' fast path
  *   +0xf00  STUB_NOSLOT: zeros (a thread's %gs base when it has no mailbox)
  *   +0x1000 scratch page (read-write, zero)
+ *   +0x2000 to PLATFORM_STUB_SIZE: reserved (PROT_NONE) from the exec on
  *   +0x100000 systrap's mailboxes: STUB_NSLOTS slots of STUB_SLOT_SIZE,
  *           a shared memfd per address space (platform/systrap)
  *
@@ -68,6 +69,7 @@
 #define STUB_NOSLOT (PLATFORM_STUB_BASE + 0xf00)
 /* SA_SIGINFO | SA_ONSTACK | SA_RESTORER | SA_RESTART */
 #define STUB_SA_FLAGS LAYOUT_U64(0x1c000004)
+#define STUB_RESERVED (PLATFORM_SCRATCH + PLATFORM_SCRATCH_SIZE) /* to the range's end: PROT_NONE */
 #define STUB_MAILBOX (PLATFORM_STUB_BASE + 0x100000)
 #define STUB_SLOT_SIZE LAYOUT_U64(0x8000) /* a power of two: the handler masks rsp */
 #define STUB_NSLOTS 1024		 /* threads per address space */

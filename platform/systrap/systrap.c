@@ -86,6 +86,7 @@
 #define DEFAULT_SPIN 1000
 #define DEFAULT_POLL_US 20
 #define PROBE_EVERY 32 /* answers between two tries at the longest polls */
+#define BELL_BATCH_NS 50000 /* the most one ring of a bell serves stops for */
 
 
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_RIP]) == UC_RIP &&
@@ -1312,8 +1313,14 @@ static void on_bell(int fd, uint32_t events, void *arg)
 		p->poll_ended = 0;
 	}
 	/* A stop can end tasks and this space: hold it, and look again from
-	 * the start after each stop. */
+	 * the start after each stop. For BELL_BATCH_NS at most: a thread
+	 * answered on the sentry's own CPU (co-location) posts its next stop
+	 * before the sentry looks again, and this loop served it alone
+	 * forever (the other threads, ptrace's stops and the netstack
+	 * starved: platform_edges' threads case hung). What is left is rung
+	 * again, for after the loop's other work. */
 	sp->refs++;
+	ns_time_t start = now_ns();
 	for (int again = 1; again;) {
 		again = 0;
 		for (struct pt_task *t = sp->tasks; t; t = t->snext) {
@@ -1321,6 +1328,13 @@ static void on_bell(int fd, uint32_t events, void *arg)
 				continue;
 			mailbox_stop(p, t);
 			again = 1;
+			break;
+		}
+		if (again && now_ns() - start >= BELL_BATCH_NS) {
+			uint64_t one = 1;
+			if (write(sp->bell, &one, sizeof(one)) < 0) {
+				/* (full only after 2^64 - 2 rings: never) */
+			}
 			break;
 		}
 	}

@@ -551,6 +551,7 @@ static int execve_common(struct task *t, int dirfd, const char *path, char **arg
 	char *execfn = strdup(path);
 	char *cur = strdup(path);
 	int e = 0;
+	const char *why = ""; /* what failed past the point of no return */
 	if (!exe || !argv || !execfn || !cur) {
 		e = -ENOMEM;
 		goto fail;
@@ -654,15 +655,19 @@ static int execve_common(struct task *t, int dirfd, const char *path, char **arg
 			goto fail; /* the task died meanwhile */
 		}
 		klog(k, "pid %d: exec %s: cannot reset the address space: %s", t->tid, execfn, errno_name(-e));
-		if (e == -PLATFORM_ELOST)
+		if (e == -PLATFORM_ELOST) {
+			why = "the new image did not come up";
 			goto kill; /* the old image is gone */
+		}
 		goto fail;
 	}
 	/* Point of no return. */
 	dethread(t);
 	struct mm *mm = mm_alloc();
-	if (!mm)
+	if (!mm) {
+		why = "no memory";
 		goto kill;
+	}
 	mm_put(t->mm);
 	t->mm = mm;
 	mm->vdso = img.vdso;
@@ -674,20 +679,25 @@ static int execve_common(struct task *t, int dirfd, const char *path, char **arg
 	uint64_t top = img.stack_top;
 	long r = inj(t, SYS_mmap, top - stack_size, stack_size, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, (uint64_t)-1, 0);
-	if (is_err(r))
+	if (is_err(r)) {
+		why = "stack mapping failed";
+		e = (int)r;
 		goto kill;
+	}
 	mm->stack_lo = top - stack_size;
 	e = map_elf(t, exe, 0);
 	if (!e && interp)
 		e = map_elf(t, interp, 1);
 	if (e) {
-		klog(k, "pid %d: exec %s: mapping failed: %s", t->tid, execfn, errno_name(-e));
+		why = "mapping failed";
 		goto kill;
 	}
 	uint64_t sp;
 	e = build_stack(t, top, argv, envp, execfn, exe, interp, &img, &sp);
-	if (e)
+	if (e) {
+		why = "stack setup failed";
 		goto kill;
+	}
 	uint32_t rnd = 0;
 	getrandom(&rnd, sizeof(rnd), 0);
 	mm->start_brk = exe->end + ((uint64_t)(rnd & 0x1fff) << 12);
@@ -772,10 +782,11 @@ static int execve_common(struct task *t, int dirfd, const char *path, char **arg
 	e = -ENORETURN;
 	goto done;
 kill:
-	klog(k, "pid %d: exec %s failed after the point of no return: SIGSEGV", t->tid, execfn);
+	klog(k, "pid %d: exec %s failed after the point of no return (%s: %s): SIGSEGV", t->tid, execfn, why,
+	     errno_name(-e));
 	/* (Linux's answer too, but here it is moat's failure: say so) */
-	fprintf(stderr, "moat: pid %d: exec %s failed after the point of no return (see --debug-log): SIGSEGV\n",
-		t->tid, execfn);
+	fprintf(stderr, "moat: pid %d: exec %s failed after the point of no return (%s: %s): SIGSEGV\n", t->tid,
+		execfn, why, errno_name(-e));
 	tg_kill_all(t->tg, SIGSEGV);
 	e = -ENORETURN;
 	goto done;

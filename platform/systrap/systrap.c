@@ -737,8 +737,8 @@ static int apply_profile(struct pt_task *t, struct pstop *st)
  * computes between its syscalls (PIN_RUN_NS of CPU time on average, as
  * ptrace's placement): it would take the sentry's CPU. Pinned, it is let
  * go to every CPU now and then to see whether polling works again (a
- * probe of SAMPLES tries); one that fails doubles the wait for the next,
- * up to PROBE_GAP_MAX answers. MOAT_PIN=0 turns this off, as it does
+ * probe: SAMPLES answers back to back, polls at their longest); one that
+ * fails doubles the wait for the next, up to PROBE_GAP_MAX answers. MOAT_PIN=0 turns this off, as it does
  * ptrace's placement. */
 #define QUICK_NS 50000ull
 #define SAMPLES 4
@@ -811,8 +811,19 @@ static void colocate_account(struct pt_platform *p, struct pt_task *t, int aslee
 		t->answers = 0;
 		return;
 	}
-	/* (the answer after a reset of the polls to their longest) */
-	if (t->answers % PROBE_EVERY != 1 || now_ns() - t->stop_ns >= QUICK_NS || !colocate_on(p))
+	if (t->probing) {
+		/* A probe samples answers back to back, each with the polls
+		 * at their longest (a probe of SAMPLES answers costs little
+		 * even where it fails); not its first, whose stop was made
+		 * pinned, without a poll. */
+		mb->spin = p->spin;
+		p->poll_ns = p->spin_ns;
+		if (t->probing++ == 1)
+			return;
+	} else if (t->answers % PROBE_EVERY != 1) {
+		return; /* (a sample: the answer after a reset of the polls to their longest) */
+	}
+	if (now_ns() - t->stop_ns >= QUICK_NS || !colocate_on(p))
 		return;
 	t->cold += asleep;
 	if (t->quick++ == 0) {

@@ -137,6 +137,11 @@ void pt_stash_push(struct pt_platform *p, pid_t tid, int status, struct pt_task 
 /* A task is gone: tell the sentry and free it (it must be out of the hash). */
 void pt_report_gone(struct pt_platform *p, struct pt_task *t, int status);
 void pt_place_at_stop(struct pt_platform *p, struct pt_task *t);
+/* CPU placement may be used: MOAT_PIN is not 0 and moat has 2 CPUs or
+ * more (p->all: them). */
+int pt_placement_allowed(struct pt_platform *p);
+/* Pin the sentry's thread to the CPU it runs on (p->one); 0 or -1. */
+int pt_pin_sentry_here(struct pt_platform *p);
 
 /* systrap.c: the hooks the core calls when p->systrap. */
 /* The stub's ready trap was reached in a fresh address space (spawn,

@@ -134,22 +134,30 @@ static void place_init(struct pt_platform *p)
 		return;
 	p->placed = 1;
 	/* systrap: the task and the sentry poll for each other (systrap.c),
-	 * which works only on different CPUs. */
+	 * which works only on different CPUs; it pins only where that fails
+	 * (its co-location). */
 	if (p->systrap)
 		return;
+	if (pt_placement_allowed(p) && pt_pin_sentry_here(p) == 0)
+		p->pin = 1;
+}
+
+int pt_placement_allowed(struct pt_platform *p)
+{
 	const char *env = getenv("MOAT_PIN");
 	if (env && !strcmp(env, "0"))
-		return;
-	if (sched_getaffinity(0, sizeof(p->all), &p->all) < 0 || CPU_COUNT(&p->all) < 2)
-		return;
+		return 0;
+	return sched_getaffinity(0, sizeof(p->all), &p->all) == 0 && CPU_COUNT(&p->all) >= 2;
+}
+
+int pt_pin_sentry_here(struct pt_platform *p)
+{
 	int cpu = sched_getcpu();
 	if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &p->all))
-		return;
+		return -1;
 	CPU_ZERO(&p->one);
 	CPU_SET(cpu, &p->one);
-	if (sched_setaffinity(0, sizeof(p->one), &p->one) < 0)
-		return;
-	p->pin = 1;
+	return sched_setaffinity(0, sizeof(p->one), &p->one) < 0 ? -1 : 0;
 }
 
 uint64_t pt_cputime(struct ptask *pt);

@@ -749,13 +749,8 @@ static int apply_profile(struct pt_task *t, struct pstop *st)
 
 static int colocate_on(struct pt_platform *p)
 {
-	if (!p->st_coloc) {
-		p->st_coloc = 1;
-		const char *env = getenv("MOAT_PIN");
-		if ((env && !strcmp(env, "0")) || sched_getaffinity(0, sizeof(p->all), &p->all) < 0 ||
-		    CPU_COUNT(&p->all) < 2)
-			p->st_coloc = -1;
-	}
+	if (!p->st_coloc)
+		p->st_coloc = pt_placement_allowed(p) ? 1 : -1;
 	return p->st_coloc > 0;
 }
 
@@ -763,16 +758,9 @@ static void colocate(struct pt_platform *p, struct pt_task *t, int pin)
 {
 	if (t->pinned == pin)
 		return;
-	if (pin && p->st_npinned == 0) {
-		/* the sentry stays on the CPU it is on while any task is beside it */
-		int cpu = sched_getcpu();
-		if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &p->all))
-			return;
-		CPU_ZERO(&p->one);
-		CPU_SET(cpu, &p->one);
-		if (sched_setaffinity(0, sizeof(p->one), &p->one) < 0)
-			return;
-	}
+	/* the sentry stays on the CPU it is on while any task is beside it */
+	if (pin && p->st_npinned == 0 && pt_pin_sentry_here(p) < 0)
+		return;
 	const cpu_set_t *set = pin ? &p->one : &p->all;
 	if (sched_setaffinity(t->base.host_tid, sizeof(*set), set) == 0) {
 		t->pinned = pin;

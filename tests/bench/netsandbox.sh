@@ -10,7 +10,9 @@
 #   - nginx (static 612-byte page) under wrk: requests/s and mean latency
 #     with 1 and with 50 connections;
 #   - 1-byte TCP request/response transactions per second (tcpperf rr
-#     against tcpperf echo in the sandbox).
+#     against tcpperf echo in the sandbox);
+#   - python3 -m http.server under ab (one connection per request):
+#     requests/s.
 # Medians of RUNS runs (default 3) of SECS seconds (default 5); ratios
 # against native and systrap against ptrace. Nothing is asserted.
 set -u
@@ -154,6 +156,21 @@ measure() { # KIND
 	fi
 	stop_srv
 	R[$kind,rr]=$(median <"$TMP/$kind.rr" 2>/dev/null)
+	# python3's http.server under ab (one connection at a time, a new
+	# one per request: a fork-free, syscall-heavy Python server)
+	touch "$TMP/$kind.py"
+	srv_start "$kind" python3 -m http.server 8000 -b 0.0.0.0 -d "$TMP/html"
+	if wait_port 8000; then
+		for i in $(seq "$RUNS"); do
+			L ab -q -t "$SECS" -n 10000000 -c 1 "http://$SIP:8000/index.html" 2>/dev/null |
+				awk '/^Requests per second/ { print $4 }' >>"$TMP/$kind.py"
+		done
+	else
+		echo "  ($kind: python3 http.server did not start: $(tail -2 "$TMP/srv.log" | tr '\n' ' '))"
+	fi
+	stop_srv
+	grep -h '^moat: systrap:' "$TMP/srv.log" | sed "s/^moat: systrap:/  ($kind python3:/; s/\$/)/"
+	R[$kind,py]=$(median <"$TMP/$kind.py" 2>/dev/null)
 }
 
 kinds="native moat-ptrace moat-systrap"
@@ -181,3 +198,4 @@ row "nginx wrk 1 conn latency ms" lat1
 row "nginx wrk 50 conns req/s" rps50
 row "nginx wrk 50 conns latency ms" lat50
 row "TCP 1-byte round trips/s" rr
+row "python3 http.server, ab req/s" py

@@ -337,6 +337,7 @@ static int space_setup(struct pt_task *t, int slot)
 	struct st_space *sp = space_new(p, &memfd);
 	if (!sp)
 		return -ENOMEM;
+	st_stats.spaces++;
 	space_leave(t);
 	int e = space_join(t, sp, slot);
 	space_put(sp); /* t holds it now */
@@ -473,7 +474,10 @@ static int st_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 	c->app_gs = t->app_gs;
 	if (c->pinned) /* (the host clone copied its parent's affinity) */
 		PT(pt->plat)->st_npinned++;
-	e = unblock_all(c);
+	/* A parent stopped in the handler has every host signal blocked,
+	 * which the child inherits; one held at a ptrace stop (a sticky
+	 * task: fork loops) has its own, empty, mask. */
+	e = t->in_handler ? unblock_all(c) : 0;
 	if (e == 0 && (flags & CLONE_VM)) {
 		/* the address space's mailboxes, if its first thread has not
 		 * made them yet (it is held) */
@@ -1536,11 +1540,11 @@ static void st_destroy(struct platform *pl)
 		return;
 	fprintf(stderr,
 		"moat: systrap: %llu syscalls trapped, %llu through patched sites (%llu answered with ptrace); "
-		"%llu sites patched, %llu refused; %llu pinned beside the sentry, %llu probes\n",
+		"%llu sites patched, %llu refused; %llu pinned beside the sentry, %llu probes; %llu mailbox areas\n",
 		(unsigned long long)st_stats.slow_traps, (unsigned long long)st_stats.fast,
 		(unsigned long long)st_stats.redirected, (unsigned long long)st_stats.patched,
 		(unsigned long long)st_stats.refused, (unsigned long long)st_stats.pins,
-		(unsigned long long)st_stats.probes);
+		(unsigned long long)st_stats.probes, (unsigned long long)st_stats.spaces);
 }
 
 static int st_create(const struct platform_config *cfg, struct ns_loop *loop, struct platform **out)

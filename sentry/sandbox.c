@@ -587,10 +587,10 @@ int sandbox_run(const struct sandbox_config *cfg, int *wait_status)
 			close(gofer_sock);
 		return -ENOMEM;
 	}
-	/* "auto" by default: systrap where the kernel has what it needs
-	 * (thread pidfds), ptrace otherwise, and where a container's seccomp
-	 * profile refuses a syscall of systrap's stub (platform/README.md). */
-	const char *pname = cfg->platform ? cfg->platform : "auto";
+	/* ptrace by default (systrap still loses on a busy machine and in
+	 * fork/exec loops: platform/README.md); "auto": systrap where the
+	 * kernel has what it needs, ptrace otherwise. */
+	const char *pname = cfg->platform ? cfg->platform : "ptrace";
 	int automatic = !strcmp(pname, "auto");
 	const struct platform_ops *pops = platform_find(automatic ? "systrap" : pname);
 	if (!pops) {

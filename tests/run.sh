@@ -69,15 +69,13 @@ if want interop; then
 fi
 if want packetimpact && [ -x tests/packetimpact/run.sh ]; then
 	run_suite packetimpact tests/packetimpact/run.sh
-	# the moat DUT on the other platform too (the default is systrap
-	# on a kernel that has it)
-	MOAT_PLATFORM=ptrace PI_KINDS=moat run_suite packetimpact-ptrace tests/packetimpact/run.sh
+	# the moat DUT on the other platform too
+	MOAT_PLATFORM=systrap PI_KINDS=moat run_suite packetimpact-systrap tests/packetimpact/run.sh
 fi
 # The sandbox suites run with the event loop's invariant checked: a moat
 # about to sleep with work pending aborts (netstack/loop.c, MOAT_DEBUG_LOOP).
-# They run on both platforms: moat's default (auto: systrap on a kernel
-# that has it), then ptrace (MOAT_PLATFORM; the platform suites choose for
-# themselves).
+# They run on both platforms: moat's default (ptrace), then systrap
+# (MOAT_PLATFORM; the platform suites choose for themselves).
 if want sandbox; then
 	export MOAT_DEBUG_LOOP=1
 	for t in tests/sandbox/*.sh; do
@@ -87,7 +85,7 @@ if want sandbox; then
 	for t in tests/sandbox/*.sh; do
 		[ -x "$t" ] || continue
 		case $t in */platform*.sh) continue ;; esac
-		MOAT_PLATFORM=ptrace run_suite "sandbox-ptrace-$(basename "$t" .sh)" "$t"
+		MOAT_PLATFORM=systrap run_suite "sandbox-systrap-$(basename "$t" .sh)" "$t"
 	done
 	unset MOAT_DEBUG_LOOP
 	# (a broken invariant aborts that moat; say so by name too)

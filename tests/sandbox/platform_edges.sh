@@ -66,15 +66,11 @@ for op in munmap mprotect mremap write; do
 		esac
 	done
 done
-# moat's own choice: auto by default (MOAT_PLATFORM unset), which is
-# systrap on a kernel with thread pidfds (6.9), and the debug log says so
+# moat's own choice: ptrace by default (MOAT_PLATFORM unset), auto is
+# systrap on this kernel, and the debug log says so
 T=$(tmpd) || exit 1
 env -u MOAT_PLATFORM $MOAT do --network none --debug-log "$T/log0" -- /bin/true
-if python3 -c 'import os, sys; fd = os.pidfd_open(os.getpid(), 0x80); sys.exit(0)' 2>/dev/null; then
-	expect default_is_auto_systrap 1 "$(grep -c 'platform systrap (auto)$' "$T/log0")"
-else
-	expect default_is_auto_ptrace 1 "$(grep -c 'platform ptrace (auto)$' "$T/log0")"
-fi
+expect default_is_ptrace 1 "$(grep -c 'platform ptrace$' "$T/log0")"
 $MOAT do --network none --platform auto --debug-log "$T/log" -- /bin/true
 expect auto_is_systrap 1 "$(grep -c 'platform systrap (auto)' "$T/log")"
 MOAT_PLATFORM=systrap $MOAT do --network none --debug-log "$T/log2" -- /bin/true

@@ -284,7 +284,7 @@ void oci_sentry_main(struct oci_sentry_args *a)
 	cfg.argv = s->proc.args;
 	cfg.envp = s->proc.env;
 	/* the annotation, else the runtime's --platform, else MOAT_PLATFORM,
-	 * else auto */
+	 * else ptrace */
 	cfg.platform = annotation(s, "dev.moat.platform");
 	if (!cfg.platform)
 		cfg.platform = oci_g.platform ? oci_g.platform : getenv("MOAT_PLATFORM");

@@ -47,6 +47,17 @@ void pt_place_at_stop(struct pt_platform *p, struct pt_task *t)
 {
 	(void)p, (void)t;
 }
+/* (no CPU placement here: the fuzzed tasks are not host threads) */
+int pt_placement_allowed(struct pt_platform *p)
+{
+	(void)p;
+	return 0;
+}
+int pt_pin_sentry_here(struct pt_platform *p)
+{
+	(void)p;
+	return -1;
+}
 void pt_stash_push(struct pt_platform *p, pid_t tid, int status, struct pt_task *gone)
 {
 	(void)p, (void)tid, (void)status, (void)gone;

@@ -56,6 +56,19 @@ ours_ifaces() { # moatN veths that were not there before this suite
 	comm -13 <(echo "$BEFORE") <(moat_ifaces)
 }
 
+# NAME:IFINDEX of each of ours, and those of them still there: by index
+# too, as another moat on the host may reuse a freed name meanwhile
+with_index() {
+	local v
+	for v in $1; do echo "$v:$(cat /sys/class/net/$v/ifindex 2>/dev/null)"; done
+}
+still_there() {
+	local e
+	for e in $1; do
+		[ "$(cat "/sys/class/net/${e%%:*}/ifindex" 2>/dev/null)" = "${e##*:}" ] && echo "${e%%:*}"
+	done
+}
+
 wait_gone() {
 	local p
 	for p in "${PIDS[@]}"; do
@@ -84,21 +97,22 @@ start_all 1
 check_all 1
 VETHS=$(ours_ifaces)
 expect round1_distinct_veths "$N" "$(echo "$VETHS" | grep -c .)"
+VIDX=$(with_index "$VETHS")
 for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 wait_gone
-expect round1_no_veth_left_after_sigterm "" "$(for v in $VETHS; do ip link show "$v" >/dev/null 2>&1 && echo "$v"; done)"
+expect round1_no_veth_left_after_sigterm "" "$(still_there "$VIDX")"
 expect round1_no_records_left 0 "$(for p in "${PIDS[@]}"; do [ -f "/run/moat/net/$p" ] && echo "$p"; done | wc -l)"
 expect round1_no_sandbox_processes 0 "$(sandbox_leftovers)"
 
 start_all 2
 check_all 2
-VETHS=$(ours_ifaces)
+VIDX=$(with_index "$(ours_ifaces)")
 for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
 wait_gone
 # (the kernel destroys each veth with its sandbox's namespace; give it 30 s)
 left=""
 for i in $(seq 300); do
-	left=$(for v in $VETHS; do ip link show "$v" >/dev/null 2>&1 && echo "$v"; done)
+	left=$(still_there "$VIDX")
 	[ -z "$left" ] && break
 	sleep 0.1
 done

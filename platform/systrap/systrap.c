@@ -758,6 +758,13 @@ static int colocate_on(struct pt_platform *p)
 	return p->st_coloc > 0;
 }
 
+/* No task beside the sentry any more: the sentry goes back to every CPU. */
+static void sentry_free_if_alone(struct pt_platform *p)
+{
+	if (p->st_npinned == 0)
+		sched_setaffinity(0, sizeof(p->all), &p->all);
+}
+
 static void colocate(struct pt_platform *p, struct pt_task *t, int pin)
 {
 	if (t->pinned == pin)
@@ -771,8 +778,7 @@ static void colocate(struct pt_platform *p, struct pt_task *t, int pin)
 		p->st_npinned += pin ? 1 : -1;
 		st_stats.pins += pin;
 	}
-	if (p->st_npinned == 0)
-		sched_setaffinity(0, sizeof(p->all), &p->all);
+	sentry_free_if_alone(p);
 }
 
 /* The task is gone. */
@@ -782,8 +788,8 @@ static void st_colocate_forget(struct pt_task *t)
 	if (!t->pinned)
 		return;
 	t->pinned = 0;
-	if (--p->st_npinned == 0)
-		sched_setaffinity(0, sizeof(p->all), &p->all);
+	p->st_npinned--;
+	sentry_free_if_alone(p);
 }
 
 /* t's answer number t->answers, which found its handler asleep or not. */

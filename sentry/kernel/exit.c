@@ -380,8 +380,7 @@ void task_exited(struct task *t, int host_status)
 			/* The host killed it on its own: the seccomp filter
 			 * (a syscall of another ABI) or a resource limit. */
 			klog(k, "pid %d: killed by host signal %d", t->tid, sig);
-			if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP ||
-			    sig == SIGABRT)
+			if ((sig_sync(sig) && sig != SIGSYS) || sig == SIGABRT)
 				/* A fault the platform never saw (its handler
 				 * was not in place): moat's failure, said where a
 				 * user sees it. */

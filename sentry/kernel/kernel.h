@@ -467,6 +467,8 @@ ksigset_t task_pending_set(struct task *t);
 /* Take the next pending signal in `mask` (for sigtimedwait/signalfd). */
 int signal_dequeue(struct task *t, ksigset_t mask, siginfo_t *out);
 void signal_fault(struct task *t, const siginfo_t *host);
+/* A synchronous signal: one a fault raises (SIGSEGV, SIGBUS, ...). */
+int sig_sync(int sig);
 void tg_kill_all(struct thread_group *tg, int wait_status);
 void tg_stop(struct thread_group *tg, int sig);
 void tg_continue(struct thread_group *tg);

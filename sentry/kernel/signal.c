@@ -84,7 +84,7 @@ int sig_default_ignored(int sig)
 	return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
 }
 
-static int sig_sync(int sig)
+int sig_sync(int sig)
 {
 	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGTRAP || sig == SIGFPE ||
 	       sig == SIGSYS;

@@ -95,10 +95,16 @@ expect placement_off "moat $all; 3 free; " "$got"
 # only a task whose polls fail (a busy machine; here, a handler that never
 # polls: MOAT_SYSTRAP_SPIN=0) is pinned beside the sentry, and never one
 # that computes
-got=$(run_and_look "1 free; 2 pinned:*; " MOAT_PLATFORM=systrap MOAT_SYSTRAP_SPIN=0)
+# (the parent's own placement depends on timing: its burst may end in
+# a probe, which leaves it on every CPU while it waits, so the loop
+# child is pinned and the computing child free, the parent either way)
+got=$(run_and_look "[12] free; [12] pinned:*; " MOAT_PLATFORM=systrap MOAT_SYSTRAP_SPIN=0)
 sentry=$(echo "$got" | sed -n 's/^moat \([^;]*\);.*/\1/p')
 [[ "$sentry" =~ ^[0-9]+$ ]] && pass systrap_sentry_pinned_beside_collapsed || fail systrap_sentry_pinned_beside_collapsed "$got"
-expect systrap_collapsed_pinned_compute_free "1 free; 2 pinned:$sentry; " "$(echo "$got" | sed 's/^moat [^;]*; //')"
+case "$(echo "$got" | sed 's/^moat [^;]*; //')" in
+"1 free; 2 pinned:$sentry; " | "2 free; 1 pinned:$sentry; ") pass systrap_collapsed_pinned_compute_free ;;
+*) fail systrap_collapsed_pinned_compute_free "$got" ;;
+esac
 got=$(run_and_look "3 free; " MOAT_PIN=0 MOAT_PLATFORM=systrap MOAT_SYSTRAP_SPIN=0)
 expect systrap_placement_off "moat $all; 3 free; " "$got"
 expect no_leftover_processes 0 "$(sandbox_leftovers)"

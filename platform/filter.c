@@ -97,12 +97,13 @@ int platform_filter_build(uint32_t report, struct sock_fprog *prog)
  *    the task is not traced, and the kernel answers ENOSYS. Application
  *    code that jumps there gains nothing.
  *  - the handler's rt_sigreturn, its and the fast path's write to the
- *    bell (fd 2 only), and the entry's rt_sigaction and rt_sigprocmask
- *    are allowed. (Application code that jumps
- *    to them can change its own host signal dispositions, mask and
- *    registers:
- *    it can stop its own syscalls from being served, nothing more. A
- *    SIGSYS it ignores or blocks is forced back to the default: a kill.)
+ *    bell (fd 2 only), the entry's rt_sigaction and rt_sigprocmask, and
+ *    thread_exit's exit are allowed. (Application code that jumps to
+ *    them can change its own host signal dispositions, mask and
+ *    registers, or end its own thread: it can stop its own syscalls from
+ *    being served, nothing more. A SIGSYS it ignores or blocks is forced
+ *    back to the default: a kill. A thread that ends unannounced is seen
+ *    by its pidfd, as one the host killed.)
  * And the first task's execveat of the stub (fd STUB_FD_STUB) is traced:
  * it runs while moat holds that task, and is ENOSYS after.
  */
@@ -122,7 +123,7 @@ int platform_filter_build_systrap(struct sock_fprog *prog)
 	e = platform_filter_export(ctx, &main_prog);
 	if (e < 0)
 		return e;
-	enum { N = 28 }; /* the prefix's length: its misses jump to N */
+	enum { N = 32 }; /* the prefix's length: its misses jump to N */
 	const struct sock_filter pre[N] = {
 		/* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARCH),
 		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, N - 2),
@@ -148,16 +149,22 @@ int platform_filter_build_systrap(struct sock_fprog *prog)
 		/* 21 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),
 		/* 22 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigaction, 0, N - 23),
 		/* 23 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		/* 24 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)STUB_UNBLOCK_IP, 0, N - 25),
+		/* 24 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)STUB_UNBLOCK_IP, 0, 3),
 		/* 25 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),
 		/* 26 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigprocmask, 0, N - 27),
 		/* 27 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		/* 28 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)STUB_EXIT_IP, 0, N - 29),
+		/* 29 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),
+		/* 30 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit, 0, N - 31),
+		/* 31 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	_Static_assert((STUB_INJECT_IP >> 32) == (STUB_SIGRET_IP >> 32) &&
 			       (STUB_INJECT_IP >> 32) == (STUB_BELL_IP >> 32) &&
 			       (STUB_INJECT_IP >> 32) == (STUB_FAST_BELL_IP >> 32),
 		       "one high word for the stub's addresses");
-	_Static_assert((STUB_SIGACTION_IP >> 32) == (STUB_INJECT_IP >> 32), "one high word");
+	_Static_assert((STUB_SIGACTION_IP >> 32) == (STUB_INJECT_IP >> 32) &&
+			       (STUB_EXIT_IP >> 32) == (STUB_INJECT_IP >> 32),
+		       "one high word");
 	size_t len = N + (size_t)main_prog.len;
 	if (len > 65535) {
 		free(main_prog.filter);

@@ -15,7 +15,7 @@
  *   +0x280  systrap's entry (its image's e_entry): the handlers, then +0x100
  *   +0x300  its sigaction, +0x320 its signal mask (empty)
  *   +0x400  systrap's code (systrap/stub_code.S): the signal handler, its
- *           restorer, the patched sites' fast path
+ *           restorer, the patched sites' fast path, a thread's exit
  *   +0xf00  STUB_NOSLOT: zeros (a thread's %gs base when it has no mailbox)
  *   +0x1000 scratch page (read-write, zero)
  *   +0x2000 to PLATFORM_STUB_SIZE: reserved (PROT_NONE) from the exec on
@@ -56,6 +56,7 @@
 #define STUB_FAST_BELL_OFF 0x280  /* after its write(bell) */
 #define STUB_FAST_FUTEX_OFF 0x2c0 /* after its futex wait */
 #define STUB_FAST_SLOW_OFF 0x340  /* its way to the trapped syscall */
+#define STUB_EXIT_OFF 0x380	  /* a thread's own exit (systrap.c, native_exit) */
 #define STUB_HANDLER STUB_CODE
 #define STUB_BELL_IP (STUB_CODE + STUB_BELL_OFF)
 #define STUB_FUTEX_IP (STUB_CODE + STUB_FUTEX_OFF)
@@ -66,6 +67,8 @@
 #define STUB_FAST_BELL_IP (STUB_CODE + STUB_FAST_BELL_OFF)
 #define STUB_FAST_FUTEX_IP (STUB_CODE + STUB_FAST_FUTEX_OFF)
 #define STUB_FAST_SLOW (STUB_CODE + STUB_FAST_SLOW_OFF)
+#define STUB_EXIT (STUB_CODE + STUB_EXIT_OFF)
+#define STUB_EXIT_IP (STUB_EXIT + 7) /* after its exit */
 #define STUB_NOSLOT (PLATFORM_STUB_BASE + 0xf00)
 /* SA_SIGINFO | SA_ONSTACK | SA_RESTORER | SA_RESTART */
 #define STUB_SA_FLAGS LAYOUT_U64(0x1c000004)

@@ -54,6 +54,7 @@ struct pt_task {
 	struct st_space *space;		      /* its address space's mailboxes */
 	int slot;			      /* its mailbox in space */
 	int pidfd;			      /* tells the loop the thread ended */
+	int exit_status;		      /* sent to end itself: its wait status, else -1 */
 	int mb_sig;			      /* the host signal of the stop */
 	uint64_t mb_uc;			      /* its ucontext (task address) */
 	struct pt_task *snext;		      /* in space's task list */

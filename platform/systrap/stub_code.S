@@ -35,12 +35,18 @@
  * sees `defer` when it is done and traps with STUB_RESYNC_NR, where the
  * sentry hands it on and clears the mask. Faults and SIGSYS are never
  * kept back (they would come again).
+ *
+ * And a way out: thread_exit, where the handler's rt_sigreturn sends a
+ * thread whose exit(2) the sentry lets run natively (the filter allows
+ * exit there and nowhere else; code that jumps there ends only its own
+ * thread, which exit(2) does anyway).
  */
 #include "../stub.h"
 
 #define SYS_write 1
 #define SYS_rt_sigreturn 15
 #define SYS_futex 202
+#define SYS_exit 60
 
 /* Post the stop in the mailbox at %rbx (its fields set), ring the bell
  * unless the sentry polls it (the write ends at BELL_OFF), poll `spin`
@@ -180,6 +186,15 @@ fast_slow:
 	mov REC_NR(%rcx), %eax
 	add $REC_RETRAP, %rcx
 	jmp *%rcx
+
+	/* A thread's exit, where the sentry's answer to its exit(2) sends
+	 * it (rip; rdi the status; every signal blocked): the thread ends
+	 * itself, without being held for an injected exit. */
+	.org STUB_EXIT_OFF, 0xcc
+thread_exit:
+	mov $SYS_exit, %eax
+	syscall
+	ud2
 moat_stub_code_end:
 
 	.section .note.GNU-stack, "", @progbits

@@ -455,9 +455,13 @@ static int st_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 		    struct ptask **child, pid_t *ns_tid)
 {
 	struct pt_task *t = PTT(pt);
+	int sticky = t->sticky, was = t->held;
 	int e = hold_stopped(pt);
 	if (e < 0)
 		return e;
+	int thread = (flags & (CLONE_VM | CLONE_THREAD)) == (CLONE_VM | CLONE_THREAD);
+	if (thread && !was)
+		t->sticky = sticky; /* (see "A new thread" below) */
 	/* The host clone runs at the stub's injection point with the
 	 * application's registers; the child (its own stack and TLS, rax 0)
 	 * then returns where the application's syscall would have. */
@@ -470,7 +474,13 @@ static int st_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 	c->base.regs.rcx = app.rcx; /* what syscall left in them */
 	c->base.regs.r11 = app.r11;
 	c->base.regs_dirty = 1;
-	c->sticky = STICKY_STOPS;
+	/* A new thread: its process's mailboxes exist, so staying attached
+	 * would only make its stops ptrace's (a thread per request, as
+	 * python3's http.server makes, ran on ptrace all its life), and its
+	 * parent is let go as it was. Any other child (a fork, a vfork:
+	 * flags has no CLONE_VFORK, the sentry makes the parent wait) stays
+	 * attached: it usually execs soon. */
+	c->sticky = thread ? 0 : STICKY_STOPS;
 	c->app_gs = t->app_gs;
 	if (c->pinned) /* (the host clone copied its parent's affinity) */
 		PT(pt->plat)->st_npinned++;
@@ -668,6 +678,7 @@ static int profile_allows_stub(struct pt_platform *p)
 		{ SYS_rt_sigprocmask, STUB_UNBLOCK_IP, SIG_SETMASK, STUB_UNBLOCK_MASK, 0, 8 },
 		{ SYS_futex, STUB_FUTEX_IP, STUB_MAILBOX, FUTEX_WAIT, 1, 0 },
 		{ SYS_futex, STUB_FAST_FUTEX_IP, STUB_MAILBOX, FUTEX_WAIT, 1, 0 },
+		{ SYS_exit, STUB_EXIT_IP, 0, 0, 0, 0 },
 	};
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
 		uint64_t a[6] = { own[i].a0, own[i].a1, own[i].a2, own[i].a3, 0, 0 };
@@ -1013,6 +1024,43 @@ static int fast_answer(struct pt_task *t)
 	return e;
 }
 
+/* exit(2), which the sentry lets run natively: the thread is sent to the
+ * stub's thread_exit and ends itself, detached; its pidfd tells the loop
+ * (on_pidfd), which reports the status the sentry recorded. Stopped in the
+ * handler, the answer does it, with every host signal blocked (a signal
+ * there would find the thread half gone); at a traced stop, the detach
+ * does. This spares a thread's end an attach and an injected exit (a
+ * quarter of a short thread's cost), and a leader that ends before its
+ * other threads is no longer waited for with waitpid, which reports it
+ * only when the last of them is gone (the sentry hung there). */
+static int native_exit(struct pt_task *t)
+{
+	struct ptask *pt = &t->base;
+	struct user_regs_struct r = pt->regs;
+	r.rip = STUB_EXIT;
+	t->exit_status = (int)(r.rdi & 0xff) << 8;
+	pt->regs_dirty = 0;
+	t->state = PTS_RUNNING;
+	if (!t->in_handler) {
+		r.orig_rax = (uint64_t)-1;
+		return release(t, &r);
+	}
+	ucontext_t *uc = frame_uc(t);
+	if (!uc)
+		return -EFAULT;
+	regs_to_frame(&r, uc);
+	memset(&uc->uc_sigmask, 0xff, 8);
+	t->in_handler = 0;
+	if (t->held) {
+		t->sticky = 0;
+		int e = let_go(t, &t->handler_regs);
+		if (e < 0)
+			return e;
+	}
+	answer(t);
+	return 0;
+}
+
 static int st_resume(struct ptask *pt)
 {
 	struct pt_task *t = PTT(pt);
@@ -1024,6 +1072,8 @@ static int st_resume(struct ptask *pt)
 	long stop_nr = t->stop_nr;
 	t->sc_stop = 0;
 	t->stop_nr = -1;
+	if (native && (long)pt->regs.orig_rax == SYS_exit && !t->in_fast)
+		return native_exit(t);
 	if (native && (long)pt->regs.orig_rax == SYS_exit_group) {
 		/* -ENATIVE for exit_group: the sentry has the status already;
 		 * a kill ends the group without holding the thread. */
@@ -1485,9 +1535,10 @@ static void on_pidfd(int fd, uint32_t events, void *arg)
 		return;
 	}
 	/* Its exit status is the host parent's to learn; a thread that was
-	 * not held ended by a signal (the sentry's SIGKILL, exit_group). */
+	 * not held ended by a signal (the sentry's SIGKILL, exit_group), or
+	 * by the exit it was sent to (native_exit). */
 	pt_hash_del(p, t);
-	pt_report_gone(p, t, SIGKILL);
+	pt_report_gone(p, t, t->exit_status >= 0 ? t->exit_status : SIGKILL);
 }
 
 static int open_pidfd(struct pt_task *t)
@@ -1518,6 +1569,7 @@ static void close_pidfd(struct pt_task *t)
 int st_task_init(struct pt_task *t)
 {
 	t->stop_nr = -1;
+	t->exit_status = -1;
 	return open_pidfd(t);
 }
 

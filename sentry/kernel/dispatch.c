@@ -175,7 +175,10 @@ static void syscall_done(struct task *t, long ret)
 		if (k->strace)
 			strace_exit(t, -ENATIVE);
 		t->state = TS_RUNNING;
-		if (platform_resume(t->pt) < 0)
+		/* A thread's exit(2) ends it on the host: from here on it is
+		 * on its way out (systrap lets it end itself, and it takes no
+		 * signal meanwhile; see complete_signal). */
+		if (platform_resume(t->pt) < 0 || t->sc_nr == SYS_exit)
 			t->state = TS_EXITING;
 		return;
 	}

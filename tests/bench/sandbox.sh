@@ -15,7 +15,9 @@
 #   3. a build-like workload: tar + gzip of /usr/share/doc into /tmp;
 #   4. reads of /dev/zero in 4 KiB pieces (dd, a read and a write each);
 #   1c. getppid again with every CPU taken by a busy loop (systrap's
-#      co-location against MOAT_PIN=0).
+#      co-location against MOAT_PIN=0);
+#   5. a thread per request: 1000 threads, one at a time, each making 20
+#      getppid() calls (build/sandbox-tests/thread_loop), wall time.
 #
 # Each figure is the median of BENCH_RUNS runs (5); ratios are
 # against native, systrap/ptrace, and moat/runsc. Nothing is asserted: the
@@ -205,3 +207,9 @@ compare_wall "3. tar | gzip -1 of /usr/share/doc ($(du -sh /usr/share/doc | cut 
 NATIVE_CMD=(dd if=/dev/zero of=/dev/null bs=4k count=50000)
 SB_ARGS=("${NATIVE_CMD[@]}")
 compare_wall "4. dd of 50000 4 KiB blocks from /dev/zero" "$RUNS"
+
+# ---- 5. a thread per request (python3's http.server makes one per
+# connection): a thread's start and end, a few syscalls between ----
+NATIVE_CMD=("$PROGS/thread_loop" 1000)
+SB_ARGS=("${NATIVE_CMD[@]}")
+compare_wall "5. 1000 threads of 20 getppid() calls each, one at a time" "$RUNS"

@@ -9,6 +9,9 @@
  *   threads     32 threads making syscalls while others fork, exit, wait
  *   vfork       vfork + exec, many times
  *   execthread  execve while other threads keep making syscalls
+ *   threadexit  threads that end with a bare exit(2), each joined; then a
+ *               main thread that ends first (pthread_exit) while another
+ *               thread goes on and exits the process with a status
  *   stub OP     (not compared) the platform's stub attacked with OP: munmap,
  *               mprotect, mremap or write; the attacking process must be
  *               refused or killed, and its parent goes on
@@ -167,6 +170,47 @@ static int case_execthread(const char *self)
 	return 1;
 }
 
+static void *bare_exit(void *a)
+{
+	(void)a;
+	syscall(SYS_exit, 5); /* (a thread's status is nobody's) */
+	return NULL;
+}
+
+static void *last_thread(void *a)
+{
+	(void)a;
+	for (int i = 0; i < 50; i++)
+		getppid();
+	exit(3);
+}
+
+/* systrap sends a thread's exit to the stub to end itself; a main thread
+ * that ended first used to hang the sentry (waitpid reports a traced
+ * leader only once its last thread is gone). */
+static int case_threadexit(void)
+{
+	int joined = 0;
+	for (int i = 0; i < 100; i++) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, bare_exit, NULL) == 0 && pthread_join(t, NULL) == 0)
+			joined++;
+	}
+	printf("threadexit joined %d/100\n", joined);
+	fflush(stdout);
+	pid_t c = fork();
+	if (c == 0) {
+		pthread_t t;
+		pthread_create(&t, NULL, last_thread, NULL);
+		pthread_exit(NULL);
+	}
+	int st = 0;
+	pid_t w = waitpid(c, &st, 0);
+	printf("threadexit leader first: %s %d\n", w != c ? "lost" : WIFEXITED(st) ? "exited" : "killed",
+	       WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	return 0;
+}
+
 /* The attacker runs in a child; the parent reports how it ended and that
  * it can still make syscalls itself. */
 static int case_stub(const char *op)
@@ -224,8 +268,10 @@ int main(int argc, char **argv)
 		return case_vfork(argv[0]);
 	if (!strcmp(c, "execthread"))
 		return case_execthread(argv[0]);
+	if (!strcmp(c, "threadexit"))
+		return case_threadexit();
 	if (!strcmp(c, "stub") && argc > 2)
 		return case_stub(argv[2]);
-	fprintf(stderr, "usage: platform_edges handler|altstack|badsp|threads|vfork|execthread|stub OP\n");
+	fprintf(stderr, "usage: platform_edges handler|altstack|badsp|threads|vfork|execthread|threadexit|stub OP\n");
 	return 2;
 }

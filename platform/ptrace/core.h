@@ -48,6 +48,8 @@ struct pt_task {
 	int sticky;			      /* stops to stay attached for */
 	int sc_stop;			      /* the stop is a syscall's */
 	int pending, pending_slot;	      /* its mailbox, made when let go */
+	uint64_t start_fp;		      /* a new thread's FP state in its slot */
+	uint64_t start_flags;		      /* and its frame's uc_flags (thread_frame) */
 	unsigned answers;		      /* mailbox answers (systrap.c) */
 	int in_handler;			      /* stopped in the stub's handler */
 	struct user_regs_struct handler_regs; /* the handler's, while held */

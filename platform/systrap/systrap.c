@@ -382,7 +382,7 @@ static int space_setup(struct pt_task *t, int slot)
  * maps its parent's mailboxes and holds its parent's bell; it never runs
  * the handler, as every signal it gets stops it first.
  */
-enum { SETUP_NONE, SETUP_SPACE, SETUP_FORK, SETUP_THREAD };
+enum { SETUP_NONE, SETUP_SPACE, SETUP_FORK, SETUP_THREAD, SETUP_FRAME };
 
 static int setup_pending(struct pt_task *t)
 {
@@ -393,11 +393,74 @@ static int setup_pending(struct pt_task *t)
 		return space_setup(t, -1);
 	case SETUP_FORK:
 		return space_setup(t, t->pending_slot);
+	case SETUP_FRAME: {
+		/* (let go some other way than thread_frame's) */
+		int e = unblock_all(t);
+		return e < 0 ? e : altstack_setup(t);
+	}
 	case SETUP_THREAD:
 		return altstack_setup(t);
 	default:
 		return 0;
 	}
+}
+
+static ucontext_t *frame_uc(struct pt_task *t);
+static uint8_t *frame_fp(struct pt_task *t, size_t *size);
+static void regs_to_frame(const struct user_regs_struct *r, ucontext_t *uc);
+
+/*
+ * A new thread starts with one rt_sigreturn (SETUP_FRAME). Its parent,
+ * stopped in the handler, has every host signal blocked, which the child
+ * inherits, and the child has no signal stack (clone clears it): two
+ * injections, rt_sigprocmask and sigaltstack, at about two ptrace stops
+ * each. Instead, the sentry writes a signal frame at the top of the
+ * child's signal stack (its slot: shared memory, no syscall) and lets the
+ * child go at the stub's restorer: rt_sigreturn loads its registers, an
+ * empty mask, its signal stack (uc_stack) and its FP state, a copy of the
+ * parent's from the parent's frame (a new thread inherits it, as on
+ * Linux). thread_fp_copy runs at the clone, thread_frame when the child is
+ * first let go (the registers are final only then).
+ */
+static int thread_fp_copy(struct pt_task *parent, struct pt_task *c)
+{
+	ucontext_t *puc = frame_uc(parent);
+	size_t n;
+	if (!puc || !frame_fp(parent, &n))
+		return -1;
+	uint64_t from = (uint64_t)(uintptr_t)puc->uc_mcontext.fpregs;
+	size_t m = n > 512 ? n + 4 : n; /* (an XSAVE area ends with FP_XSTATE_MAGIC2) */
+	uint8_t *src = in_slot(parent, from, m);
+	uint64_t top = STUB_MAILBOX + (uint64_t)c->slot * STUB_SLOT_SIZE + STUB_SLOT_SIZE;
+	uint64_t to = (top - m) & ~(uint64_t)63;
+	uint8_t *dst = in_slot(c, to, m);
+	if (!src || !dst)
+		return -1;
+	memcpy(dst, src, m);
+	c->start_fp = to;
+	c->start_flags = puc->uc_flags;
+	return 0;
+}
+
+/* t's frame for the registers r; *g what t is let go with. */
+static int thread_frame(struct pt_task *t, const struct user_regs_struct *r, struct user_regs_struct *g)
+{
+	uint64_t at = (t->start_fp - sizeof(ucontext_t)) & ~(uint64_t)63;
+	ucontext_t *uc = in_slot(t, at, sizeof(ucontext_t));
+	if (!uc)
+		return -EFAULT;
+	memset(uc, 0, sizeof(*uc));
+	uc->uc_flags = t->start_flags;
+	uc->uc_stack.ss_sp = (void *)(uintptr_t)(STUB_MAILBOX + (uint64_t)t->slot * STUB_SLOT_SIZE + STUB_ALTSTACK_OFF);
+	uc->uc_stack.ss_size = STUB_SLOT_SIZE - STUB_ALTSTACK_OFF;
+	regs_to_frame(r, uc);
+	/* cs, gs, fs, ss (the handler's frames have the kernel's) */
+	uc->uc_mcontext.gregs[REG_CSGSFS] = (greg_t)(0x33 | (0x2bULL << 48));
+	uc->uc_mcontext.fpregs = (void *)(uintptr_t)t->start_fp;
+	*g = *r;
+	g->rip = STUB_RESTORER;
+	g->rsp = at; /* (rt_sigreturn finds the frame 8 bytes below) */
+	return 0;
 }
 
 static int st_spawn(struct platform *pl, struct ptask **out, struct pimage *img)
@@ -455,12 +518,12 @@ static int st_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 		    struct ptask **child, pid_t *ns_tid)
 {
 	struct pt_task *t = PTT(pt);
-	int sticky = t->sticky, was = t->held;
+	int sticky = t->sticky;
 	int e = hold_stopped(pt);
 	if (e < 0)
 		return e;
 	int thread = (flags & (CLONE_VM | CLONE_THREAD)) == (CLONE_VM | CLONE_THREAD);
-	if (thread && !was)
+	if (thread)
 		t->sticky = sticky; /* (see "A new thread" below) */
 	/* The host clone runs at the stub's injection point with the
 	 * application's registers; the child (its own stack and TLS, rax 0)
@@ -487,21 +550,25 @@ static int st_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 	/* A parent stopped in the handler has every host signal blocked,
 	 * which the child inherits; one held at a ptrace stop (a sticky
 	 * task: fork loops) has its own, empty, mask. */
-	e = t->in_handler ? unblock_all(c) : 0;
-	if (e == 0 && (flags & CLONE_VM)) {
+	e = 0;
+	if (flags & CLONE_VM) {
 		/* the address space's mailboxes, if its first thread has not
 		 * made them yet (it is held) */
 		e = t->space ? 0 : setup_pending(t);
 		if (e == 0)
 			e = t->space ? space_join(c, t->space, -1) : -EIO;
 		c->pending = SETUP_THREAD;
-	} else if (e == 0) {
+		if (e == 0 && thread && t->in_handler && thread_fp_copy(t, c) == 0)
+			c->pending = SETUP_FRAME; /* (its mask too) */
+	} else {
 		c->pending = SETUP_FORK;
 		c->pending_slot = t->slot;
 		/* (a parent that has no space yet is itself a fork whose
 		 * sites, and their patched code, are still pending) */
 		c->fork_sites = st_sites_fork(t->space ? t->space->sites : t->fork_sites);
 	}
+	if (e == 0 && t->in_handler && c->pending != SETUP_FRAME)
+		e = unblock_all(c);
 	if (e < 0) {
 		pt_kill(*child);
 		*child = NULL;
@@ -901,6 +968,14 @@ static void answer(struct pt_task *t)
 static int let_go(struct pt_task *t, const struct user_regs_struct *r)
 {
 	if (t->sticky <= 0) {
+		if (t->pending == SETUP_FRAME) {
+			struct user_regs_struct g;
+			if (thread_frame(t, r, &g) == 0) {
+				t->pending = SETUP_NONE;
+				st_stats.framed++;
+				return release(t, &g);
+			}
+		}
 		int e = setup_pending(t);
 		if (e < 0) {
 			/* it cannot run untraced without its mailbox */
@@ -910,7 +985,14 @@ static int let_go(struct pt_task *t, const struct user_regs_struct *r)
 		return release(t, r);
 	}
 	/* Traced: patched sites take the trapped way (the fast path would
-	 * post to a mailbox the sentry does not read while it holds t). */
+	 * post to a mailbox the sentry does not read while it holds t). A
+	 * new thread runs with no host signal blocked. */
+	if (t->pending == SETUP_FRAME) {
+		int e = unblock_all(t);
+		if (e < 0)
+			return e;
+		t->pending = SETUP_THREAD;
+	}
 	struct user_regs_struct g = *r;
 	g.gs_base = st_patch_gs(t, 1);
 	int e = pt_setregs(t, &g);
@@ -1039,6 +1121,7 @@ static int native_exit(struct pt_task *t)
 	struct user_regs_struct r = pt->regs;
 	r.rip = STUB_EXIT;
 	t->exit_status = (int)(r.rdi & 0xff) << 8;
+	st_stats.native_exits++;
 	pt->regs_dirty = 0;
 	t->state = PTS_RUNNING;
 	if (!t->in_handler) {
@@ -1598,11 +1681,13 @@ static void st_destroy(struct platform *pl)
 		return;
 	fprintf(stderr,
 		"moat: systrap: %llu syscalls trapped, %llu through patched sites (%llu answered with ptrace); "
-		"%llu sites patched, %llu refused; %llu pinned beside the sentry, %llu probes; %llu mailbox areas\n",
+		"%llu sites patched, %llu refused; %llu pinned beside the sentry, %llu probes; %llu mailbox areas; "
+		"%llu threads started by a frame, %llu ended in the stub\n",
 		(unsigned long long)st_stats.slow_traps, (unsigned long long)st_stats.fast,
 		(unsigned long long)st_stats.redirected, (unsigned long long)st_stats.patched,
 		(unsigned long long)st_stats.refused, (unsigned long long)st_stats.pins,
-		(unsigned long long)st_stats.probes, (unsigned long long)st_stats.spaces);
+		(unsigned long long)st_stats.probes, (unsigned long long)st_stats.spaces,
+		(unsigned long long)st_stats.framed, (unsigned long long)st_stats.native_exits);
 }
 
 static int st_create(const struct platform_config *cfg, struct ns_loop *loop, struct platform **out)

@@ -63,6 +63,7 @@ struct st_patch_stats {
 	uint64_t patched, refused, fast, redirected, slow_traps;
 	uint64_t pins, probes; /* co-location (systrap.c) */
 	uint64_t spaces;       /* address spaces given mailboxes */
+	uint64_t framed, native_exits; /* threads started by a frame, ended in the stub */
 };
 extern struct st_patch_stats st_stats;
 

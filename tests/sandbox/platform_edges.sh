@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.." || exit 1
 
 progs || { fail build_progs; exit 1; }
 P=$PROGS/platform_edges
-CASES="handler altstack badsp threads vfork execthread threadexit"
+CASES="handler altstack badsp threads vfork execthread threadexit threadstate"
 for c in $CASES; do
 	native=$(cd / && timeout 120 "$P" "$c" 2>&1)
 	for plat in ptrace systrap; do

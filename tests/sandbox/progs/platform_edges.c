@@ -12,6 +12,10 @@
  *   threadexit  threads that end with a bare exit(2), each joined; then a
  *               main thread that ends first (pthread_exit) while another
  *               thread goes on and exits the process with a status
+ *   threadstate what a new thread inherits and what it does not: the FP
+ *               control state (rounding mode, MXCSR, x87 control word)
+ *               and the signal mask are its creator's, the signal stack
+ *               is none; its own handler runs on a stack it sets up
  *   stub OP     (not compared) the platform's stub attacked with OP: munmap,
  *               mprotect, mremap or write; the attacking process must be
  *               refused or killed, and its parent goes on
@@ -211,6 +215,62 @@ static int case_threadexit(void)
 	return 0;
 }
 
+static volatile sig_atomic_t alt_hit;
+static char alt_mem[64 * 1024];
+
+static void on_alt(int sig)
+{
+	(void)sig;
+	char here;
+	alt_hit = (&here >= alt_mem && &here < alt_mem + sizeof(alt_mem)) ? 1 : 2;
+}
+
+static void *state_thread(void *a)
+{
+	(void)a;
+	unsigned mxcsr;
+	unsigned short cw;
+	__asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+	__asm__ volatile("fnstcw %0" : "=m"(cw));
+	sigset_t m;
+	pthread_sigmask(SIG_SETMASK, NULL, &m);
+	stack_t ss;
+	sigaltstack(NULL, &ss);
+	printf("threadstate mxcsr %#x x87cw %#x usr1-blocked %d altstack %s\n", mxcsr, cw,
+	       sigismember(&m, SIGUSR1), (ss.ss_flags & SS_DISABLE) ? "none" : "set");
+	stack_t mine = { .ss_sp = alt_mem, .ss_size = sizeof(alt_mem) };
+	struct sigaction sa = { .sa_handler = on_alt, .sa_flags = SA_ONSTACK };
+	if (sigaltstack(&mine, NULL) == 0 && sigaction(SIGUSR2, &sa, NULL) == 0)
+		pthread_kill(pthread_self(), SIGUSR2);
+	printf("threadstate handler %s\n", alt_hit == 1 ? "on its stack" : alt_hit == 2 ? "elsewhere" : "not run");
+	return NULL;
+}
+
+/* systrap starts a thread with one rt_sigreturn of a frame it builds (its
+ * parent's FP state, an empty host mask, its signal stack). */
+static int case_threadstate(void)
+{
+	unsigned mxcsr = 0x1f80 | (2u << 13) | 0x8000; /* round up, flush to zero */
+	unsigned short cw = 0x037f & ~0x0300;		 /* single precision */
+	__asm__ volatile("ldmxcsr %0" : : "m"(mxcsr));
+	__asm__ volatile("fldcw %0" : : "m"(cw));
+	sigset_t m;
+	sigemptyset(&m);
+	sigaddset(&m, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &m, NULL);
+	/* (syscalls enough for systrap to let this thread go untraced, so
+	 * that its clones come from its handler) */
+	for (int i = 0; i < 64; i++)
+		syscall(SYS_getppid);
+	for (int i = 0; i < 3; i++) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, state_thread, NULL) != 0 || pthread_join(t, NULL) != 0)
+			printf("threadstate: no thread\n");
+		alt_hit = 0;
+	}
+	return 0;
+}
+
 /* The attacker runs in a child; the parent reports how it ended and that
  * it can still make syscalls itself. */
 static int case_stub(const char *op)
@@ -268,10 +328,12 @@ int main(int argc, char **argv)
 		return case_vfork(argv[0]);
 	if (!strcmp(c, "execthread"))
 		return case_execthread(argv[0]);
+	if (!strcmp(c, "threadstate"))
+		return case_threadstate();
 	if (!strcmp(c, "threadexit"))
 		return case_threadexit();
 	if (!strcmp(c, "stub") && argc > 2)
 		return case_stub(argv[2]);
-	fprintf(stderr, "usage: platform_edges handler|altstack|badsp|threads|vfork|execthread|threadexit|stub OP\n");
+	fprintf(stderr, "usage: platform_edges handler|altstack|badsp|threads|vfork|execthread|threadexit|threadstate|stub OP\n");
 	return 2;
 }

@@ -525,6 +525,17 @@ static int st_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 	int thread = (flags & (CLONE_VM | CLONE_THREAD)) == (CLONE_VM | CLONE_THREAD);
 	if (thread)
 		t->sticky = sticky; /* (see "A new thread" below) */
+	/* A CLONE_VM child shares its parent's mailboxes, so they are made
+	 * first if the parent (held since it started) has none yet: one
+	 * without CLONE_FILES (a vfork) copies the fd table, the bell at fd
+	 * 2 with it, at the clone. (They were made after it, and a vfork
+	 * child let go untraced, after 16 syscalls, rang no bell: it
+	 * waited for an answer forever.) */
+	if ((flags & CLONE_VM) && !t->space) {
+		e = setup_pending(t);
+		if (e < 0)
+			return e;
+	}
 	/* The host clone runs at the stub's injection point with the
 	 * application's registers; the child (its own stack and TLS, rax 0)
 	 * then returns where the application's syscall would have. */
@@ -552,11 +563,7 @@ static int st_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 	 * task: fork loops) has its own, empty, mask. */
 	e = 0;
 	if (flags & CLONE_VM) {
-		/* the address space's mailboxes, if its first thread has not
-		 * made them yet (it is held) */
-		e = t->space ? 0 : setup_pending(t);
-		if (e == 0)
-			e = t->space ? space_join(c, t->space, -1) : -EIO;
+		e = t->space ? space_join(c, t->space, -1) : -EIO;
 		c->pending = SETUP_THREAD;
 		if (e == 0 && thread && t->in_handler && thread_fp_copy(t, c) == 0)
 			c->pending = SETUP_FRAME; /* (its mask too) */

@@ -26,6 +26,8 @@
  * STICKY_STOPS stops later (meanwhile its SIGSYS stops it through ptrace,
  * st_traced_stop), so start-up and fork/exec do not attach and detach for
  * every syscall; a new task's mailboxes are made only then (setup_pending).
+ * A new thread is let go at once, with one rt_sigreturn (thread_frame),
+ * and a thread's exit(2) runs in the stub, detached (native_exit).
  * Injected syscalls run from the stub's injection point, which the filter
  * answers with SECCOMP_RET_TRACE: allowed under the sentry's eye, ENOSYS
  * when nobody traces (filter.c).

@@ -146,16 +146,15 @@ static int case_threads(void)
 	return 0;
 }
 
-static int case_vfork(const char *self)
+/* n vfork children, each making `calls` getppid calls, then exec'ing
+ * this program to exit 7: how many did. */
+static int vfork_round(const char *self, int n, int calls)
 {
-	/* first children that make syscalls enough to be let go untraced
-	 * before they exec, while the parent has been held since it started
-	 * (systrap: one hung, it had no bell), then plain vfork + exec */
 	int ok = 0;
-	for (int i = 0; i < 10; i++) {
+	for (int i = 0; i < n; i++) {
 		pid_t c = vfork();
 		if (c == 0) {
-			for (int k = 0; k < 40; k++)
+			for (int k = 0; k < calls; k++)
 				syscall(SYS_getppid);
 			execl(self, self, "exit7", (char *)NULL);
 			_exit(1);
@@ -164,19 +163,16 @@ static int case_vfork(const char *self)
 		if (c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 7)
 			ok++;
 	}
-	printf("vfork 40 syscalls then exec %d/10\n", ok);
-	ok = 0;
-	for (int i = 0; i < 50; i++) {
-		pid_t c = vfork();
-		if (c == 0) {
-			execl(self, self, "exit7", (char *)NULL);
-			_exit(1);
-		}
-		int st;
-		if (c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 7)
-			ok++;
-	}
-	printf("vfork exec %d/50\n", ok);
+	return ok;
+}
+
+static int case_vfork(const char *self)
+{
+	/* first children that make syscalls enough to be let go untraced
+	 * before they exec, while the parent has been held since it started
+	 * (systrap: one hung, it had no bell), then plain vfork + exec */
+	printf("vfork 40 syscalls then exec %d/10\n", vfork_round(self, 10, 40));
+	printf("vfork exec %d/50\n", vfork_round(self, 50, 0));
 	return 0;
 }
 

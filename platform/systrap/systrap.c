@@ -150,11 +150,27 @@ static struct stub_mailbox *mailbox(struct pt_task *t)
 	return (struct stub_mailbox *)(t->space->area + (size_t)t->slot * STUB_SLOT_SIZE);
 }
 
+/* t's slot, at its address in the task. */
+static uint64_t slot_addr(const struct pt_task *t)
+{
+	return STUB_MAILBOX + (uint64_t)t->slot * STUB_SLOT_SIZE;
+}
+
+/* The thread's signal stack: the rest of its slot. */
+static stack_t slot_stack(const struct pt_task *t)
+{
+	stack_t ss = {
+		.ss_sp = (void *)(uintptr_t)(slot_addr(t) + STUB_ALTSTACK_OFF),
+		.ss_size = STUB_SLOT_SIZE - STUB_ALTSTACK_OFF,
+	};
+	return ss;
+}
+
 /* The sentry's pointer for [addr, addr+len) of t's slot, or NULL if the
  * range leaves it (the addresses come from the task). */
 static void *in_slot(struct pt_task *t, uint64_t addr, size_t len)
 {
-	uint64_t lo = STUB_MAILBOX + (uint64_t)t->slot * STUB_SLOT_SIZE;
+	uint64_t lo = slot_addr(t);
 	if (addr < lo || len > STUB_SLOT_SIZE || addr - lo > STUB_SLOT_SIZE - len)
 		return NULL;
 	return (uint8_t *)mailbox(t) + (addr - lo);
@@ -317,10 +333,7 @@ static int unblock_all(struct pt_task *t)
 /* The thread's signal stack: its slot. */
 static int altstack_setup(struct pt_task *t)
 {
-	stack_t ss = {
-		.ss_sp = (void *)(STUB_MAILBOX + (uint64_t)t->slot * STUB_SLOT_SIZE + STUB_ALTSTACK_OFF),
-		.ss_size = STUB_SLOT_SIZE - STUB_ALTSTACK_OFF,
-	};
+	stack_t ss = slot_stack(t);
 	if (pt_write(&t->base, SCRATCH_SIGALTSTACK, &ss, sizeof(ss)) != (ssize_t)sizeof(ss))
 		return -EFAULT;
 	long r = inj(t, SYS_sigaltstack, SCRATCH_SIGALTSTACK, 0, 0, 0, 0, 0);
@@ -433,7 +446,7 @@ static int thread_fp_copy(struct pt_task *parent, struct pt_task *c)
 	uint64_t from = (uint64_t)(uintptr_t)puc->uc_mcontext.fpregs;
 	size_t m = n > 512 ? n + 4 : n; /* (an XSAVE area ends with FP_XSTATE_MAGIC2) */
 	uint8_t *src = in_slot(parent, from, m);
-	uint64_t top = STUB_MAILBOX + (uint64_t)c->slot * STUB_SLOT_SIZE + STUB_SLOT_SIZE;
+	uint64_t top = slot_addr(c) + STUB_SLOT_SIZE;
 	uint64_t to = (top - m) & ~(uint64_t)63;
 	uint8_t *dst = in_slot(c, to, m);
 	if (!src || !dst)
@@ -453,8 +466,7 @@ static int thread_frame(struct pt_task *t, const struct user_regs_struct *r, str
 		return -EFAULT;
 	memset(uc, 0, sizeof(*uc));
 	uc->uc_flags = t->start_flags;
-	uc->uc_stack.ss_sp = (void *)(uintptr_t)(STUB_MAILBOX + (uint64_t)t->slot * STUB_SLOT_SIZE + STUB_ALTSTACK_OFF);
-	uc->uc_stack.ss_size = STUB_SLOT_SIZE - STUB_ALTSTACK_OFF;
+	uc->uc_stack = slot_stack(t);
 	regs_to_frame(r, uc);
 	/* cs, gs, fs, ss (the handler's frames have the kernel's) */
 	uc->uc_mcontext.gregs[REG_CSGSFS] = (greg_t)(0x33 | (0x2bULL << 48));

@@ -52,16 +52,6 @@ placements() {
 	done | sort | uniq -c | awk '{ printf "%s %s; ", $1, $2 }'
 }
 
-# end_sandbox MOAT-PID: kill moat, wait for it and for its processes to go
-end_sandbox() {
-	kill -KILL "$1"
-	wait "$1" 2>/dev/null
-	for _ in $(seq 50); do
-		[ "$(sandbox_leftovers)" -eq 0 ] && break
-		sleep 0.1
-	done
-}
-
 run_and_look() { # WANT-PATTERN ENV...: prints the sentry's placement, then the tasks'
 	local want=$1
 	shift
@@ -83,7 +73,12 @@ run_and_look() { # WANT-PATTERN ENV...: prints the sentry's placement, then the 
 		sleep 0.1
 	done
 	echo "$seen"
-	end_sandbox $moat
+	kill -KILL $moat
+	wait $moat 2>/dev/null
+	for _ in $(seq 50); do
+		[ "$(sandbox_leftovers)" -eq 0 ] && break
+		sleep 0.1
+	done
 }
 
 got=$(run_and_look "1 free; 2 pinned:*; " MOAT_PIN=1 MOAT_PLATFORM=ptrace)
@@ -138,7 +133,12 @@ fork_loop_look() { # ENV...: prints "SENTRY-CPUS SHELL-CPUS" once the shell is p
 		sleep 0.1
 	done
 	echo "$seen"
-	end_sandbox $moat
+	kill -KILL $moat
+	wait $moat 2>/dev/null
+	for _ in $(seq 50); do
+		[ "$(sandbox_leftovers)" -eq 0 ] && break
+		sleep 0.1
+	done
 }
 got=$(fork_loop_look MOAT_PIN=1)
 # (both on one CPU, the same: a single number twice)

@@ -74,8 +74,6 @@ struct pt_task {
 	unsigned quick, cold;		   /* quick answers in this window; found asleep */
 	unsigned probe_in, probe_gap;	   /* pinned windows until a probe; its length */
 	int probing;			   /* let go to every CPU to see if polls work */
-	int held_pin;			   /* pinned beside the sentry while held (systrap.c, held_place) */
-	uint64_t held_cpu_ns, held_run_ns; /* its CPU time at its last held stop; average run (held_place) */
 };
 
 struct stash_ev {

@@ -292,15 +292,10 @@ int st_hold(struct pt_task *t, int brief)
 /* Let go of a held task; it continues at `regs`. The segment state is the
  * thread's own (the frame has none: the sentry's copy of fs_base is not
  * the thread's, which arch_prctl and CLONE_SETTLS set natively). */
-static void held_unplace(struct pt_platform *p, struct pt_task *t);
-
 static int release(struct pt_task *t, const struct user_regs_struct *regs)
 {
 	struct user_regs_struct r = *regs;
 	own_segments(t, &r, st_patch_gs(t, 0));
-	held_unplace(PT(t->base.plat), t);
-	t->held_cpu_ns = 0; /* (its runs untraced are not held_place's) */
-	t->held_run_ns = 0;
 	int e = pt_setregs(t, &r);
 	if (e == 0 && ptrace(PTRACE_DETACH, t->base.host_tid, 0, 0) < 0)
 		e = -errno;
@@ -577,7 +572,6 @@ static int st_clone(struct ptask *pt, uint64_t flags, uint64_t stack, uint64_t p
 	c->app_gs = t->app_gs;
 	if (c->pinned) /* (the host clone copied its parent's affinity) */
 		PT(pt->plat)->st_npinned++;
-	c->held_pin = c->pinned && t->held_pin; /* (let go, it leaves) */
 	/* A parent stopped in the handler has every host signal blocked,
 	 * which the child inherits; one held at a ptrace stop (a sticky
 	 * task: fork loops) has its own, empty, mask. */
@@ -870,73 +864,21 @@ static void sentry_free_if_alone(struct pt_platform *p)
 		sched_setaffinity(0, sizeof(p->all), &p->all);
 }
 
-static int set_pin(struct pt_platform *p, struct pt_task *t, int pin)
-{
-	if (t->pinned == pin)
-		return 0;
-	t->held_pin = 0;
-	/* the sentry stays on the CPU it is on while any task is beside it */
-	if (pin && p->st_npinned == 0 && pt_pin_sentry_here(p) < 0)
-		return -1;
-	const cpu_set_t *set = pin ? &p->one : &p->all;
-	int e = sched_setaffinity(t->base.host_tid, sizeof(*set), set);
-	if (e == 0) {
-		t->pinned = pin;
-		p->st_npinned += pin ? 1 : -1;
-	}
-	sentry_free_if_alone(p);
-	return e;
-}
-
 static void colocate(struct pt_platform *p, struct pt_task *t, int pin)
 {
-	if (t->pinned != pin && set_pin(p, t, pin) == 0)
+	if (t->pinned == pin)
+		return;
+	/* the sentry stays on the CPU it is on while any task is beside it */
+	if (pin && p->st_npinned == 0 && pt_pin_sentry_here(p) < 0)
+		return;
+	const cpu_set_t *set = pin ? &p->one : &p->all;
+	if (sched_setaffinity(t->base.host_tid, sizeof(*set), set) == 0) {
+		t->pinned = pin;
+		p->st_npinned += pin ? 1 : -1;
 		st_stats.pins += pin;
-}
-
-static void held_unplace(struct pt_platform *p, struct pt_task *t)
-{
-	if (t->held_pin)
-		set_pin(p, t, 0);
-}
-
-/* A held task stops with ptrace, where the sentry must wake for every
- * stop: it runs beside the sentry, as the ptrace platform places its
- * tasks, for as long as it is held (release lets it go to every CPU
- * again). A getppid loop kept held all its life cost 38-40 us a call
- * with the two on different CPUs and 26-27 us on one (ptrace: 16-21 us),
- * and fork and exec loops are made of such stops (STICKY_STOPS). Not a
- * task that computes between its stops: it would take the sentry's CPU.
- * As on ptrace (pt_place_at_stop), that is an average (gain 1/8) of its
- * CPU time from one held stop to the next, with hysteresis: placed below
- * HELD_PIN_NS, let go at HELD_UNPIN_NS. CPU time, read at every held stop
- * (a pread, a few percent of the stop), not wall time, which counts the
- * sentry's own turn when the two share a CPU. An average, and thresholds
- * five times ptrace's, because the injected clone or execve is charged to
- * the task: a fork loop's shell, one clone in five stops, averaged above
- * 50 us on this VM and was let go in 2 runs of 3 with ptrace's. */
-#define HELD_PIN_NS 250000ull
-#define HELD_UNPIN_NS 1000000ull
-static void held_place(struct pt_platform *p, struct pt_task *t)
-{
-	if (!colocate_on(p))
-		return;
-	uint64_t cpu = pt_cputime(&t->base);
-	if (cpu && t->held_cpu_ns && cpu > t->held_cpu_ns)
-		t->held_run_ns = t->held_run_ns - t->held_run_ns / 8 + (cpu - t->held_cpu_ns) / 8;
-	t->held_cpu_ns = cpu;
-	if (t->held_run_ns >= HELD_UNPIN_NS) {
-		held_unplace(p, t);
-		return;
 	}
-	if (t->pinned || t->held_run_ns >= HELD_PIN_NS)
-		return;
-	if (set_pin(p, t, 1) == 0) {
-		t->held_pin = 1;
-		st_stats.held_pins++;
-	}
+	sentry_free_if_alone(p);
 }
-
 
 /* The task is gone. */
 static void st_colocate_forget(struct pt_task *t)
@@ -945,7 +887,6 @@ static void st_colocate_forget(struct pt_task *t)
 	if (!t->pinned)
 		return;
 	t->pinned = 0;
-	t->held_pin = 0;
 	p->st_npinned--;
 	sentry_free_if_alone(p);
 }
@@ -954,8 +895,6 @@ static void st_colocate_forget(struct pt_task *t)
 static void colocate_account(struct pt_platform *p, struct pt_task *t, int asleep)
 {
 	struct stub_mailbox *mb = mailbox(t);
-	if (t->held_pin)
-		return;
 	if (t->pinned) {
 		if (++t->probe_in < t->probe_gap)
 			return;
@@ -1342,7 +1281,6 @@ int st_traced_stop(struct pt_task *t, int sig, const siginfo_t *info)
 	t->base.regs_dirty = 0;
 	t->sc_stop = st.kind == PSTOP_SYSCALL;
 	if (st.kind == PSTOP_SYSCALL) {
-		held_place(p, t);
 		/* the kernel rolled rax back to the number */
 		t->base.regs.orig_rax = (uint64_t)(unsigned)info->si_syscall;
 		t->base.regs.rax = (uint64_t)-ENOSYS;
@@ -1764,13 +1702,12 @@ static void st_destroy(struct platform *pl)
 		return;
 	fprintf(stderr,
 		"moat: systrap: %llu syscalls trapped, %llu through patched sites (%llu answered with ptrace); "
-		"%llu sites patched, %llu refused; %llu pinned beside the sentry, %llu probes, %llu while held; %llu mailbox areas; "
+		"%llu sites patched, %llu refused; %llu pinned beside the sentry, %llu probes; %llu mailbox areas; "
 		"%llu threads started by a frame, %llu ended in the stub\n",
 		(unsigned long long)st_stats.slow_traps, (unsigned long long)st_stats.fast,
 		(unsigned long long)st_stats.redirected, (unsigned long long)st_stats.patched,
 		(unsigned long long)st_stats.refused, (unsigned long long)st_stats.pins,
-		(unsigned long long)st_stats.probes, (unsigned long long)st_stats.held_pins,
-		(unsigned long long)st_stats.spaces,
+		(unsigned long long)st_stats.probes, (unsigned long long)st_stats.spaces,
 		(unsigned long long)st_stats.framed, (unsigned long long)st_stats.native_exits);
 }
 

@@ -62,7 +62,6 @@ void st_sites_put(struct st_sites *s);
 struct st_patch_stats {
 	uint64_t patched, refused, fast, redirected, slow_traps;
 	uint64_t pins, probes; /* co-location (systrap.c) */
-	uint64_t held_pins;    /* held tasks placed beside the sentry (held_place) */
 	uint64_t spaces;       /* address spaces given mailboxes */
 	uint64_t framed, native_exits; /* threads started by a frame, ended in the stub */
 };

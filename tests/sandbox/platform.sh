@@ -3,7 +3,7 @@
 # MOAT_PLATFORM=ptrace): the sentry's thread is pinned to one CPU; a task
 # that makes syscalls often stays on that CPU, a task that computes for
 # long between syscalls is let go to every CPU; MOAT_PIN=0 turns placement
-# off; systrap pins a task whose polls fail, and a held one. Read from the host, in
+# off; systrap pins only a task whose polls fail. Read from the host, in
 # /proc/PID/status (Cpus_allowed_list) of moat and of the sandbox's tasks.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/sandbox/lib.sh
@@ -107,43 +107,4 @@ case "$(echo "$got" | sed 's/^moat [^;]*; //')" in
 esac
 got=$(run_and_look "3 free; " MOAT_PIN=0 MOAT_PLATFORM=systrap MOAT_SYSTRAP_SPIN=0)
 expect systrap_placement_off "moat $all; 3 free; " "$got"
-
-# systrap: a task held with ptrace (STICKY_STOPS after a fork, an exec or
-# an injection) stops as on the ptrace platform, and runs beside the
-# sentry while it is (held_place). A fork loop's shell is held all the
-# time: it is seen on the sentry's CPU; with MOAT_PIN=0, on every CPU.
-fork_loop_look() { # ENV...: prints "SENTRY-CPUS SHELL-CPUS" once the shell is placed (or 15 s)
-	env "$@" MOAT_PLATFORM=systrap $MOAT do --network=none sh -c 'while :; do ( : ); done' &
-	local moat=$! sentry shell p seen end
-	sb_bg $moat
-	wait_for 30 eval 'sentry=$(sentry_of $moat)'
-	end=$((SECONDS + 30))
-	# the loop's shell: the sandbox's oldest process (its subshells come and go)
-	while [ $SECONDS -lt $end ] && [ -z "$shell" ]; do
-		shell=$(for p in $(sandbox_pids); do
-			echo "$(awk '{ print $22 }' "/proc/$p/stat" 2>/dev/null) $p"
-		done | sort -n | awk 'NF == 2 { print $2; exit }')
-		[ -z "$shell" ] && sleep 0.1
-	done
-	end=$((SECONDS + 15))
-	while :; do
-		seen="$(cpus "$sentry") $(cpus "$shell")"
-		[ "${seen% *}" = "${seen#* }" ] && [ "${seen% *}" != "$all" ] && break
-		[ $SECONDS -ge $end ] && break
-		sleep 0.1
-	done
-	echo "$seen"
-	kill -KILL $moat
-	wait $moat 2>/dev/null
-	for _ in $(seq 50); do
-		[ "$(sandbox_leftovers)" -eq 0 ] && break
-		sleep 0.1
-	done
-}
-got=$(fork_loop_look MOAT_PIN=1)
-# (both on one CPU, the same: a single number twice)
-[[ "${got% *}" =~ ^[0-9]+$ ]] && [ "${got% *}" = "${got#* }" ] && pass systrap_held_fork_loop_beside_sentry ||
-	fail systrap_held_fork_loop_beside_sentry "sentry, shell: $got"
-got=$(fork_loop_look MOAT_PIN=0)
-expect systrap_held_fork_loop_placement_off "$all $all" "$got"
 expect no_leftover_processes 0 "$(sandbox_leftovers)"
